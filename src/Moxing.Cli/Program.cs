@@ -1,0 +1,1 @@
+return Moxing.Cli.CommandLine.Run(args);
