@@ -1,0 +1,155 @@
+namespace Moxing.Core.Ops;
+
+/// <summary>How rotary embeddings pair the dimensions of a head.</summary>
+public enum RopeStyle
+{
+    /// <summary>Pairs (i, i + d/2): transformers' rotate_half, llama.cpp's NEOX mode.</summary>
+    Half,
+    /// <summary>Pairs (2i, 2i + 1): GPT-J style, llama.cpp's normal mode (llama-architecture GGUFs, whose Q/K rows are permuted for it).</summary>
+    Interleaved,
+}
+
+/// <summary>The frequency schedule of rotary embeddings.</summary>
+public enum RopeScaling
+{
+    /// <summary>theta^(-2i/d).</summary>
+    Default,
+    /// <summary>Positions divided by the factor (position interpolation).</summary>
+    Linear,
+    /// <summary>Llama 3.1's wavelength-dependent interpolation.</summary>
+    Llama3,
+    /// <summary>YaRN: ramp between interpolation and extrapolation plus an attention factor.</summary>
+    Yarn,
+}
+
+/// <summary>Everything that determines rotary position embeddings.</summary>
+/// <param name="Theta">Base of the frequencies.</param>
+/// <param name="RotaryDim">Dimensions rotated (head_dim × partial_rotary_factor).</param>
+/// <param name="Style">Dimension pairing.</param>
+/// <param name="Scaling">Frequency schedule.</param>
+/// <param name="Factor">Scaling factor (linear, llama3, yarn).</param>
+/// <param name="OriginalContext">Pre-training context length (llama3, yarn).</param>
+/// <param name="LowFreqFactor">llama3 low_freq_factor.</param>
+/// <param name="HighFreqFactor">llama3 high_freq_factor.</param>
+/// <param name="BetaFast">yarn beta_fast.</param>
+/// <param name="BetaSlow">yarn beta_slow.</param>
+/// <param name="AttentionFactor">yarn attention factor (null: 0.1·ln(factor) + 1).</param>
+/// <param name="FrequencyFactors">Per-pair divisors of the frequencies (GGUF `rope_freqs.weight`, how llama.cpp stores llama3 scaling).</param>
+public sealed record RopeConfig(
+    double Theta, int RotaryDim, RopeStyle Style, RopeScaling Scaling = RopeScaling.Default, double Factor = 1,
+    int OriginalContext = 0, double LowFreqFactor = 1, double HighFreqFactor = 4, double BetaFast = 32,
+    double BetaSlow = 1, double? AttentionFactor = null, float[]? FrequencyFactors = null)
+{
+    /// <summary>The inverse frequencies, one per rotated pair, as transformers computes them.</summary>
+    public double[] InverseFrequencies()
+    {
+        var half = RotaryDim / 2;
+        var inv = new double[half];
+        for (var i = 0; i < half; i++) inv[i] = 1.0 / Math.Pow(Theta, 2.0 * i / RotaryDim);
+        switch (Scaling)
+        {
+            case RopeScaling.Linear:
+                for (var i = 0; i < half; i++) inv[i] /= Factor;
+                break;
+            case RopeScaling.Llama3:
+                ScaleLlama3(inv);
+                break;
+            case RopeScaling.Yarn:
+                ScaleYarn(inv);
+                break;
+        }
+        if (FrequencyFactors != null)
+            for (var i = 0; i < half; i++) inv[i] /= FrequencyFactors[i];
+        return inv;
+    }
+
+    /// <summary>Multiplier applied to cos and sin (YaRN's attention factor; 1 otherwise).</summary>
+    public double CosSinScale => Scaling == RopeScaling.Yarn ? AttentionFactor ?? (Factor <= 1 ? 1 : 0.1 * Math.Log(Factor) + 1) : 1;
+
+    private void ScaleLlama3(double[] inv)
+    {
+        var lowWavelen = OriginalContext / LowFreqFactor;
+        var highWavelen = OriginalContext / HighFreqFactor;
+        for (var i = 0; i < inv.Length; i++)
+        {
+            var wavelen = 2 * Math.PI / inv[i];
+            if (wavelen < highWavelen) continue;
+            if (wavelen > lowWavelen) { inv[i] /= Factor; continue; }
+            var smooth = (OriginalContext / wavelen - LowFreqFactor) / (HighFreqFactor - LowFreqFactor);
+            inv[i] = (1 - smooth) * inv[i] / Factor + smooth * inv[i];
+        }
+    }
+
+    private void ScaleYarn(double[] inv)
+    {
+        double CorrectionDim(double rotations) =>
+            RotaryDim * Math.Log(OriginalContext / (rotations * 2 * Math.PI)) / (2 * Math.Log(Theta));
+        var low = Math.Max(Math.Floor(CorrectionDim(BetaFast)), 0);
+        var high = Math.Min(Math.Ceiling(CorrectionDim(BetaSlow)), RotaryDim - 1);
+        if (low == high) high += 0.001;
+        for (var i = 0; i < inv.Length; i++)
+        {
+            var ramp = Math.Clamp((i - low) / (high - low), 0, 1);
+            var extrapolationWeight = 1 - ramp;
+            inv[i] = inv[i] / Factor * (1 - extrapolationWeight) + inv[i] * extrapolationWeight;
+        }
+    }
+}
+
+/// <summary>Precomputed cos/sin for positions [0, maxPositions) and their application to query/key heads.</summary>
+public sealed class RopeTable
+{
+    private readonly float[] _cos;
+    private readonly float[] _sin;
+    private readonly int _half;
+
+    /// <summary>The configuration the table was built from.</summary>
+    public RopeConfig Config { get; }
+
+    /// <summary>Builds the table for <paramref name="maxPositions"/> positions.</summary>
+    public RopeTable(RopeConfig config, int maxPositions)
+    {
+        Config = config;
+        _half = config.RotaryDim / 2;
+        var inv = config.InverseFrequencies();
+        var scale = config.CosSinScale;
+        _cos = new float[(long)maxPositions * _half];
+        _sin = new float[(long)maxPositions * _half];
+        for (var p = 0; p < maxPositions; p++)
+            for (var i = 0; i < _half; i++)
+            {
+                // transformers computes the angle in float32; doing the same keeps long positions identical.
+                var angle = (float)p * (float)inv[i];
+                _cos[p * _half + i] = (float)(Math.Cos(angle) * scale);
+                _sin[p * _half + i] = (float)(Math.Sin(angle) * scale);
+            }
+    }
+
+    /// <summary>Number of positions the table covers.</summary>
+    public int MaxPositions => _cos.Length / Math.Max(_half, 1);
+
+    /// <summary>Rotates every head of <paramref name="heads"/> (heads × headDim floats) for position <paramref name="position"/>.</summary>
+    public void Apply(Span<float> heads, int headDim, int position)
+    {
+        var cos = _cos.AsSpan(position * _half, _half);
+        var sin = _sin.AsSpan(position * _half, _half);
+        for (var h = 0; h < heads.Length / headDim; h++)
+        {
+            var v = heads.Slice(h * headDim, headDim);
+            if (Config.Style == RopeStyle.Half)
+                for (var i = 0; i < _half; i++)
+                {
+                    float a = v[i], b = v[i + _half];
+                    v[i] = a * cos[i] - b * sin[i];
+                    v[i + _half] = b * cos[i] + a * sin[i];
+                }
+            else
+                for (var i = 0; i < _half; i++)
+                {
+                    float a = v[2 * i], b = v[2 * i + 1];
+                    v[2 * i] = a * cos[i] - b * sin[i];
+                    v[2 * i + 1] = b * cos[i] + a * sin[i];
+                }
+        }
+    }
+}

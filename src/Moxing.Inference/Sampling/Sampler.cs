@@ -1,0 +1,127 @@
+using System.Numerics.Tensors;
+
+namespace Moxing.Inference.Sampling;
+
+/// <summary>
+/// Chooses tokens from logits: penalties, then temperature, top-k, top-p, min-p, then a seeded draw (the order of
+/// transformers' logits processors). All buffers are allocated once per sampler, so sampling allocates nothing.
+/// </summary>
+public sealed class Sampler
+{
+    private readonly SamplingOptions _options;
+    private readonly int[] _counts;
+    private readonly bool[] _seenInPrompt;
+    private readonly int[] _touched;
+    private int _touchedCount;
+    private readonly int[] _order;
+    private readonly float[] _probs;
+    private readonly Random _random;
+
+    /// <summary>A sampler for a vocabulary of <paramref name="vocabSize"/> tokens.</summary>
+    public Sampler(SamplingOptions options, int vocabSize)
+    {
+        options.Validate();
+        _options = options;
+        _counts = new int[vocabSize];
+        _seenInPrompt = new bool[vocabSize];
+        _touched = new int[vocabSize];
+        _order = new int[vocabSize];
+        _probs = new float[vocabSize];
+        _random = options.Seed is { } seed ? new Random(unchecked((int)(seed ^ (seed >> 32)))) : new Random();
+    }
+
+    /// <summary>Records prompt tokens (they count for the repetition penalty, not for presence/frequency).</summary>
+    public void ObservePrompt(ReadOnlySpan<int> ids)
+    {
+        foreach (var id in ids)
+            if ((uint)id < (uint)_seenInPrompt.Length) _seenInPrompt[id] = true;
+    }
+
+    /// <summary>Records a generated token.</summary>
+    public void Observe(int id)
+    {
+        if (_counts[id]++ == 0) _touched[_touchedCount++] = id;
+    }
+
+    /// <summary>Picks the next token; <paramref name="logits"/> is modified in place (penalties, temperature).</summary>
+    public int Sample(Span<float> logits)
+    {
+        ApplyPenalties(logits);
+        if (_options.IsGreedy) return TensorPrimitives.IndexOfMax(logits);
+        TensorPrimitives.Multiply(logits, 1f / _options.Temperature, logits);
+        var n = Candidates(logits);
+        var r = _random.NextDouble();
+        double acc = 0;
+        for (var i = 0; i < n; i++)
+        {
+            acc += _probs[i];
+            if (r < acc) return _order[i];
+        }
+        return _order[n - 1];
+    }
+
+    private void ApplyPenalties(Span<float> logits)
+    {
+        var rep = _options.RepetitionPenalty;
+        if (rep != 1f)
+            for (var id = 0; id < logits.Length; id++)
+                if (_seenInPrompt[id] || _counts[id] > 0)
+                    logits[id] = logits[id] > 0 ? logits[id] / rep : logits[id] * rep;
+        if (_options.PresencePenalty == 0f && _options.FrequencyPenalty == 0f) return;
+        for (var i = 0; i < _touchedCount; i++)
+        {
+            var id = _touched[i];
+            logits[id] -= _options.FrequencyPenalty * _counts[id] + _options.PresencePenalty;
+        }
+    }
+
+    // Tokens this far below the best logit carry under e^-40 of its probability each: dropping them before the sort
+    // changes no draw in practice and keeps sampling O(candidates·log) instead of O(vocab·log).
+    private const float NegligibleLogitGap = 40f;
+
+    // Fills _order/_probs with the surviving tokens, most likely first, probabilities normalised; returns their count.
+    private int Candidates(ReadOnlySpan<float> logits)
+    {
+        var floor = TensorPrimitives.Max(logits) - NegligibleLogitGap;
+        var n = 0;
+        for (var i = 0; i < logits.Length; i++)
+            if (logits[i] >= floor)
+            {
+                _order[n] = i;
+                _probs[n++] = -logits[i];
+            }
+        if (n == 0) throw new InvalidOperationException("the model produced non-finite logits");
+        var k = _options.TopK > 0 ? Math.Min(_options.TopK, n) : n;
+        var keys = _probs.AsSpan(0, n);
+        keys.Sort(_order.AsSpan(0, n));
+        var max = -keys[0];
+        double sum = 0;
+        for (var i = 0; i < k; i++)
+        {
+            var p = MathF.Exp(-keys[i] - max);
+            _probs[i] = p;
+            sum += p;
+        }
+        var kept = k;
+        if (_options.TopP < 1f)
+        {
+            double acc = 0;
+            for (var i = 0; i < k; i++)
+            {
+                acc += _probs[i] / sum;
+                if (acc >= _options.TopP) { kept = i + 1; break; }
+            }
+        }
+        if (_options.MinP > 0f)
+        {
+            var threshold = _options.MinP * _probs[0];
+            var i = 1;
+            while (i < kept && _probs[i] >= threshold) i++;
+            kept = i;
+        }
+        double total = 0;
+        for (var i = 0; i < kept; i++) total += _probs[i];
+        for (var i = 0; i < kept; i++) _probs[i] = (float)(_probs[i] / total);
+        return kept;
+    }
+}

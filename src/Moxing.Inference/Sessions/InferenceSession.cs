@@ -1,0 +1,90 @@
+using Moxing.Core;
+using Moxing.Models.Decoder;
+
+namespace Moxing.Inference.Sessions;
+
+/// <summary>
+/// One sequence being decoded: a KV cache, activation buffers and logits, all allocated when the session is created,
+/// so prefill and every decode step allocate nothing.
+/// </summary>
+public sealed class InferenceSession
+{
+    private readonly DecoderModel _model;
+    private readonly KvCache _cache;
+    private readonly DecoderScratch _scratch;
+    private readonly float[] _logits;
+
+    /// <summary>Positions already in the cache.</summary>
+    public int Position { get; private set; }
+
+    /// <summary>Positions the session can hold.</summary>
+    public int Context => _cache.Capacity;
+
+    /// <summary>The model this session runs.</summary>
+    public DecoderModel Model => _model;
+
+    /// <summary>Creates a session for <paramref name="context"/> positions, prefilling in chunks of <paramref name="chunk"/> tokens.</summary>
+    public InferenceSession(DecoderModel model, int context, int chunk = 64)
+    {
+        if (context < 1) throw new ArgumentOutOfRangeException(nameof(context), "context must be at least 1");
+        _model = model;
+        _cache = model.CreateCache(context);
+        _scratch = model.CreateScratch(Math.Min(chunk, context), context);
+        _logits = new float[model.Options.VocabSize];
+    }
+
+    /// <summary>Feeds <paramref name="ids"/> and returns the logits after the last one (valid until the next call).</summary>
+    public Span<float> Prefill(ReadOnlySpan<int> ids)
+    {
+        EnsureRoom(ids.Length);
+        for (var start = 0; start < ids.Length; start += _scratch.Tokens)
+        {
+            var chunk = ids.Slice(start, Math.Min(_scratch.Tokens, ids.Length - start));
+            _model.Forward(chunk, Position, _cache, _scratch, _logits, allLogits: false);
+            Position += chunk.Length;
+        }
+        return _logits;
+    }
+
+    /// <summary>Feeds <paramref name="ids"/> and writes the logits of every position ([n, vocab]) into <paramref name="logits"/>.</summary>
+    public void PrefillAll(ReadOnlySpan<int> ids, Span<float> logits)
+    {
+        EnsureRoom(ids.Length);
+        var vocab = _model.Options.VocabSize;
+        for (var start = 0; start < ids.Length; start += _scratch.Tokens)
+        {
+            var chunk = ids.Slice(start, Math.Min(_scratch.Tokens, ids.Length - start));
+            _model.Forward(chunk, Position, _cache, _scratch, logits.Slice(start * vocab, chunk.Length * vocab), allLogits: true);
+            Position += chunk.Length;
+        }
+    }
+
+    /// <summary>Feeds one generated token and returns the next logits.</summary>
+    public Span<float> Decode(int id) => Prefill([id]);
+
+    /// <summary>Forgets every position from <paramref name="position"/> on (0 resets the session).</summary>
+    public void Rewind(int position)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(position);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(position, Position);
+        Position = position;
+    }
+
+    private void EnsureRoom(int count)
+    {
+        if (count == 0) throw new MoxingException("nothing to feed: the prompt is empty");
+        if (Position + count > Context)
+            throw new ContextOverflowException(Position + count, Context);
+    }
+}
+
+/// <summary>A prompt (plus generated tokens) longer than the context; never silently truncated.</summary>
+public sealed class ContextOverflowException(int needed, int context)
+    : MoxingException($"the prompt needs {needed} positions but the context holds {context}; shorten it or raise the context size")
+{
+    /// <summary>Positions the request needed.</summary>
+    public int Needed { get; } = needed;
+
+    /// <summary>Positions available.</summary>
+    public int ContextSize { get; } = context;
+}

@@ -1,0 +1,162 @@
+using Moxing.Core;
+using Moxing.Core.Quantization;
+using Moxing.Core.Tensors;
+using Moxing.Models.Layers;
+
+namespace Moxing.Models.Decoder;
+
+/// <summary>Binds a checkpoint's tensors to the decoder's slots, checking every shape against the options.</summary>
+public sealed class DecoderLoader(ITensorSource source, string sourcePath, DecoderOptions options, DecoderTensorNames names)
+{
+    private readonly TensorArena _arena = new();
+    private readonly PrefixedTensors _tensors = new(source, names.BasePrefix);
+
+    /// <summary>Builds the model; it owns <paramref name="source"/> and disposes it with itself.</summary>
+    public DecoderModel Load()
+    {
+        try
+        {
+            var o = options;
+            int qDim = o.HeadCount * o.HeadDim, kvDim = o.KvHeadCount * o.HeadDim;
+            var embedding = Require(names.Embedding, o.VocabSize, o.HiddenSize);
+            var layers = new DecoderLayerWeights[o.LayerCount];
+            for (var i = 0; i < o.LayerCount; i++) layers[i] = LoadLayer(i, qDim, kvDim);
+            var output = Find(names.Output) is { } head ? Linear(head, o.VocabSize, o.HiddenSize) : new Linear(embedding, null);
+            var weights = new DecoderWeights
+            {
+                TokenEmbedding = embedding,
+                PositionEmbedding = o.LearnedPositions ? Require(names.PositionEmbedding!, -1, o.HiddenSize) : null,
+                Layers = layers,
+                FinalNorm = RequireNorm(names.FinalNorm, -1, o.HiddenSize),
+                Output = output,
+            };
+            return new DecoderModel(o, weights, new Owner(source, _arena));
+        }
+        catch
+        {
+            _arena.Dispose();
+            throw;
+        }
+    }
+
+    private DecoderLayerWeights LoadLayer(int i, int qDim, int kvDim)
+    {
+        var o = options;
+        var attention = Find(names.Qkv, i) is { } qkv
+            ? new AttentionWeights { Qkv = Linear(qkv, qDim + 2 * kvDim, o.HiddenSize), O = RequireLinear(names.O, i, o.HiddenSize, qDim) }
+            : new AttentionWeights
+            {
+                Q = RequireLinear(names.Q, i, qDim, o.HiddenSize),
+                K = RequireLinear(names.K, i, kvDim, o.HiddenSize),
+                V = RequireLinear(names.V, i, kvDim, o.HiddenSize),
+                O = RequireLinear(names.O, i, o.HiddenSize, qDim),
+                QNorm = o.QkNorm ? RequireNorm(names.QNorm, i, o.HeadDim) : null,
+                KNorm = o.QkNorm ? RequireNorm(names.KNorm, i, o.HeadDim) : null,
+            };
+        var ff = o.IntermediateSize;
+        var mlp = Find(names.GateUp, i) is { } gateUp
+            ? new MlpWeights { GateUp = Linear(gateUp, 2 * ff, o.HiddenSize), Down = RequireLinear(names.Down, i, o.HiddenSize, ff) }
+            : new MlpWeights
+            {
+                Gate = o.GatedMlp ? RequireLinear(names.Gate, i, ff, o.HiddenSize) : null,
+                Up = RequireLinear(names.Up, i, ff, o.HiddenSize),
+                Down = RequireLinear(names.Down, i, o.HiddenSize, ff),
+            };
+        return new DecoderLayerWeights
+        {
+            AttentionNorm = RequireNorm(names.AttentionNorm, i, o.HiddenSize),
+            Attention = attention,
+            PostAttentionNorm = o.PostNorms ? RequireNorm(names.PostAttentionNorm, i, o.HiddenSize) : null,
+            MlpNorm = RequireNorm(names.MlpNorm, i, o.HiddenSize),
+            Mlp = mlp,
+            PostMlpNorm = o.PostNorms ? RequireNorm(names.PostMlpNorm, i, o.HiddenSize) : null,
+        };
+    }
+
+    private static string Name(string pattern, int layer) => pattern.Replace("{i}", layer.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    private static string BiasName(string weightName) =>
+        weightName.EndsWith(".weight", StringComparison.Ordinal) ? weightName[..^".weight".Length] + ".bias" : weightName + ".bias";
+
+    private StoredTensor? Find(string? pattern, int layer = 0) => pattern == null ? null : _tensors.Find(Name(pattern, layer));
+
+    private StoredTensor Require(string pattern, long rows, long cols, int layer = 0)
+    {
+        var name = Name(pattern, layer);
+        var t = _tensors.Find(name) ?? throw new InvalidModelFileException(sourcePath, $"tensor '{name}' is missing");
+        CheckShape(t, rows, cols);
+        return t;
+    }
+
+    private void CheckShape(StoredTensor t, long rows, long cols)
+    {
+        var expectedRank = rows == 0 ? 1 : 2;
+        var ok = t.Shape.Length == expectedRank
+                 && (expectedRank == 1 ? t.Shape[0] == cols : (rows < 0 || t.Shape[0] == rows) && t.Shape[1] == cols);
+        if (!ok)
+        {
+            var expected = expectedRank == 1 ? $"[{cols}]" : $"[{(rows < 0 ? "n" : rows)}, {cols}]";
+            throw new InvalidModelFileException(sourcePath, $"tensor '{t.Name}' has shape [{string.Join(", ", t.Shape)}], expected {expected} from the model's configuration");
+        }
+    }
+
+    private Linear RequireLinear(string? pattern, int layer, int rows, int cols)
+    {
+        if (pattern == null) throw new InvalidModelFileException(sourcePath, "the architecture has no tensor for a required projection");
+        var name = Name(pattern, layer);
+        var t = _tensors.Find(name) ?? throw new InvalidModelFileException(sourcePath, $"tensor '{name}' is missing");
+        return Linear(t, rows, cols);
+    }
+
+    private Linear Linear(StoredTensor t, int rows, int cols)
+    {
+        var weight = names.TransposedLinears ? Transpose(t, cols, rows) : t;
+        CheckShape(weight, rows, cols);
+        var bias = _tensors.Find(BiasName(t.Name)) is { } b ? Vector(b, rows) : null;
+        return new Linear(weight, bias);
+    }
+
+    private Norm RequireNorm(string? pattern, int layer, int size)
+    {
+        if (pattern == null) throw new InvalidModelFileException(sourcePath, "the architecture has no tensor for a required norm");
+        var t = Require(pattern, 0, size, layer);
+        var bias = _tensors.Find(BiasName(t.Name)) is { } b ? Vector(b, size) : null;
+        return new Norm(options.Norm, Vector(t, size), bias, options.NormEps, options.NormWeightOffset);
+    }
+
+    private float[] Vector(StoredTensor t, int size)
+    {
+        if (t.ElementCount != size)
+            throw new InvalidModelFileException(sourcePath, $"tensor '{t.Name}' has {t.ElementCount} values, expected {size}");
+        var v = new float[size];
+        Dequantizer.Dequantize(t.Type, t.Bytes, v);
+        return v;
+    }
+
+    // GPT-2's Conv1D stores [in, out]; the kernels read output rows, so keep one float32 transposed copy.
+    private StoredTensor Transpose(StoredTensor t, int inFeatures, int outFeatures)
+    {
+        if (t.Shape.Length != 2 || t.Shape[0] != inFeatures || t.Shape[1] != outFeatures)
+            throw new InvalidModelFileException(sourcePath, $"tensor '{t.Name}' has shape [{string.Join(", ", t.Shape)}], expected [{inFeatures}, {outFeatures}]");
+        var source32 = new float[t.ElementCount];
+        Dequantizer.Dequantize(t.Type, t.Bytes, source32);
+        var result = _arena.AllocateF32(t.Name, outFeatures, inFeatures);
+        unsafe
+        {
+            var dst = new Span<float>(result.Data, outFeatures * inFeatures);
+            for (var r = 0; r < inFeatures; r++)
+                for (var c = 0; c < outFeatures; c++)
+                    dst[c * inFeatures + r] = source32[r * outFeatures + c];
+        }
+        return result;
+    }
+
+    private sealed class Owner(ITensorSource source, TensorArena arena) : IDisposable
+    {
+        public void Dispose()
+        {
+            source.Dispose();
+            arena.Dispose();
+        }
+    }
+}

@@ -1,0 +1,72 @@
+using Moxing.Core.Ops;
+
+namespace Moxing.Models.Decoder;
+
+/// <summary>Which normalisation a decoder uses.</summary>
+public enum NormKind
+{
+    /// <summary>RMSNorm (Llama family).</summary>
+    Rms,
+    /// <summary>LayerNorm with bias (GPT-2, BERT).</summary>
+    Layer,
+}
+
+/// <summary>
+/// The switches that turn one decoder computation into Llama, Qwen2/3, Mistral, Phi-3, Gemma 2 or GPT-2.
+/// A family file reads its config into this record; the decoder never asks which family it runs.
+/// </summary>
+public sealed record DecoderOptions
+{
+    /// <summary>Architecture name as the user knows it (e.g. "llama", "qwen2").</summary>
+    public required string Architecture { get; init; }
+    /// <summary>Vocabulary size (rows of the embedding).</summary>
+    public required int VocabSize { get; init; }
+    /// <summary>Width of the residual stream.</summary>
+    public required int HiddenSize { get; init; }
+    /// <summary>Number of transformer blocks.</summary>
+    public required int LayerCount { get; init; }
+    /// <summary>Query heads.</summary>
+    public required int HeadCount { get; init; }
+    /// <summary>Key/value heads (GQA when fewer than query heads).</summary>
+    public required int KvHeadCount { get; init; }
+    /// <summary>Dimensions per head (may differ from hidden/heads, e.g. Qwen3, Gemma 2).</summary>
+    public required int HeadDim { get; init; }
+    /// <summary>Width of the MLP's hidden layer.</summary>
+    public required int IntermediateSize { get; init; }
+    /// <summary>Longest context the model was trained for.</summary>
+    public required int MaxContext { get; init; }
+    /// <summary>Epsilon of the norms.</summary>
+    public float NormEps { get; init; } = 1e-5f;
+    /// <summary>RMSNorm or LayerNorm.</summary>
+    public NormKind Norm { get; init; } = NormKind.Rms;
+    /// <summary>Added to RMSNorm weights before scaling (Gemma stores w and applies 1 + w).</summary>
+    public float NormWeightOffset { get; init; }
+    /// <summary>MLP activation.</summary>
+    public Activation Activation { get; init; } = Activation.Silu;
+    /// <summary>Gated MLP act(gate)·up (SwiGLU/GeGLU) rather than act(up).</summary>
+    public bool GatedMlp { get; init; } = true;
+    /// <summary>Rotary embeddings; null when positions are learned (GPT-2).</summary>
+    public RopeConfig? Rope { get; init; }
+    /// <summary>Per-head RMSNorm of queries and keys before RoPE (Qwen3).</summary>
+    public bool QkNorm { get; init; }
+    /// <summary>Sliding attention window per layer (0: full attention).</summary>
+    public int[] SlidingWindows { get; init; } = [];
+    /// <summary>Multiplier of q·k (default 1/sqrt(head_dim); Gemma 2 uses query_pre_attn_scalar^-0.5).</summary>
+    public float? AttentionScale { get; init; }
+    /// <summary>tanh soft-capping of attention scores (Gemma 2), 0 for none.</summary>
+    public float AttentionSoftCap { get; init; }
+    /// <summary>tanh soft-capping of the final logits (Gemma 2), 0 for none.</summary>
+    public float FinalLogitSoftCap { get; init; }
+    /// <summary>Multiplier of the token embeddings (Gemma: sqrt(hidden)), 1 for none.</summary>
+    public float EmbeddingScale { get; init; } = 1f;
+    /// <summary>Norms after the attention and MLP outputs, before the residual add (Gemma 2).</summary>
+    public bool PostNorms { get; init; }
+    /// <summary>Learned absolute position embeddings (GPT-2).</summary>
+    public bool LearnedPositions { get; init; }
+
+    /// <summary>The window of layer <paramref name="layer"/> (0 when it attends to everything).</summary>
+    public int WindowOf(int layer) => layer < SlidingWindows.Length ? SlidingWindows[layer] : 0;
+
+    /// <summary>The effective q·k multiplier.</summary>
+    public float EffectiveAttentionScale => AttentionScale ?? 1f / MathF.Sqrt(HeadDim);
+}

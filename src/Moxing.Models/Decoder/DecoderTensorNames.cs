@@ -1,0 +1,96 @@
+namespace Moxing.Models.Decoder;
+
+/// <summary>
+/// Where each decoder slot lives in a checkpoint: weight names with "{i}" for the layer index (biases are the same
+/// names ending in ".bias"). A null or absent tensor leaves the slot empty.
+/// </summary>
+public sealed record DecoderTensorNames
+{
+    /// <summary>Token embedding.</summary>
+    public required string Embedding { get; init; }
+    /// <summary>Learned position embedding.</summary>
+    public string? PositionEmbedding { get; init; }
+    /// <summary>Norm before attention.</summary>
+    public required string AttentionNorm { get; init; }
+    /// <summary>Query projection.</summary>
+    public string? Q { get; init; }
+    /// <summary>Key projection.</summary>
+    public string? K { get; init; }
+    /// <summary>Value projection.</summary>
+    public string? V { get; init; }
+    /// <summary>Fused query/key/value projection.</summary>
+    public string? Qkv { get; init; }
+    /// <summary>Attention output projection.</summary>
+    public required string O { get; init; }
+    /// <summary>Per-head query norm.</summary>
+    public string? QNorm { get; init; }
+    /// <summary>Per-head key norm.</summary>
+    public string? KNorm { get; init; }
+    /// <summary>Norm of the attention output (Gemma 2).</summary>
+    public string? PostAttentionNorm { get; init; }
+    /// <summary>Norm before the MLP.</summary>
+    public required string MlpNorm { get; init; }
+    /// <summary>MLP gate projection.</summary>
+    public string? Gate { get; init; }
+    /// <summary>MLP up projection.</summary>
+    public string? Up { get; init; }
+    /// <summary>Fused gate/up projection.</summary>
+    public string? GateUp { get; init; }
+    /// <summary>MLP down projection.</summary>
+    public required string Down { get; init; }
+    /// <summary>Norm of the MLP output (Gemma 2).</summary>
+    public string? PostMlpNorm { get; init; }
+    /// <summary>Final norm.</summary>
+    public required string FinalNorm { get; init; }
+    /// <summary>LM head (the embedding is used when absent).</summary>
+    public required string Output { get; init; }
+    /// <summary>Prefix of the base model's tensors, which bare checkpoints omit (see <see cref="Layers.PrefixedTensors"/>).</summary>
+    public string BasePrefix { get; init; } = "";
+    /// <summary>Linear weights are stored [in, out] (GPT-2's Conv1D) and must be transposed at load.</summary>
+    public bool TransposedLinears { get; init; }
+
+    /// <summary>Hugging Face names of Llama-like models (Llama, Qwen2/3, Mistral, Phi-3, Gemma 2 with overrides).</summary>
+    public static DecoderTensorNames HuggingFace { get; } = new()
+    {
+        BasePrefix = "model.",
+        Embedding = "model.embed_tokens.weight",
+        AttentionNorm = "model.layers.{i}.input_layernorm.weight",
+        Q = "model.layers.{i}.self_attn.q_proj.weight",
+        K = "model.layers.{i}.self_attn.k_proj.weight",
+        V = "model.layers.{i}.self_attn.v_proj.weight",
+        Qkv = "model.layers.{i}.self_attn.qkv_proj.weight",
+        O = "model.layers.{i}.self_attn.o_proj.weight",
+        QNorm = "model.layers.{i}.self_attn.q_norm.weight",
+        KNorm = "model.layers.{i}.self_attn.k_norm.weight",
+        MlpNorm = "model.layers.{i}.post_attention_layernorm.weight",
+        Gate = "model.layers.{i}.mlp.gate_proj.weight",
+        Up = "model.layers.{i}.mlp.up_proj.weight",
+        GateUp = "model.layers.{i}.mlp.gate_up_proj.weight",
+        Down = "model.layers.{i}.mlp.down_proj.weight",
+        FinalNorm = "model.norm.weight",
+        Output = "lm_head.weight",
+    };
+
+    /// <summary>llama.cpp's GGUF names, shared by every architecture.</summary>
+    public static DecoderTensorNames Gguf { get; } = new()
+    {
+        Embedding = "token_embd.weight",
+        PositionEmbedding = "position_embd.weight",
+        AttentionNorm = "blk.{i}.attn_norm.weight",
+        Q = "blk.{i}.attn_q.weight",
+        K = "blk.{i}.attn_k.weight",
+        V = "blk.{i}.attn_v.weight",
+        Qkv = "blk.{i}.attn_qkv.weight",
+        O = "blk.{i}.attn_output.weight",
+        QNorm = "blk.{i}.attn_q_norm.weight",
+        KNorm = "blk.{i}.attn_k_norm.weight",
+        PostAttentionNorm = "blk.{i}.post_attention_norm.weight",
+        MlpNorm = "blk.{i}.ffn_norm.weight",
+        Gate = "blk.{i}.ffn_gate.weight",
+        Up = "blk.{i}.ffn_up.weight",
+        Down = "blk.{i}.ffn_down.weight",
+        PostMlpNorm = "blk.{i}.post_ffw_norm.weight",
+        FinalNorm = "output_norm.weight",
+        Output = "output.weight",
+    };
+}

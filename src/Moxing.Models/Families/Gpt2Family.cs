@@ -1,0 +1,71 @@
+using Moxing.Core.Formats.Gguf;
+using Moxing.Core.Ops;
+using Moxing.Models.Decoder;
+
+namespace Moxing.Models.Families;
+
+/// <summary>GPT-2: learned positions, LayerNorm with bias, fused c_attn, ungated gelu_new MLP, tied head.</summary>
+public sealed class Gpt2Family : IDecoderFamily
+{
+    /// <inheritdoc />
+    public IReadOnlyList<string> ModelTypes { get; } = ["gpt2"];
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> GgufArchitectures { get; } = ["gpt2"];
+
+    /// <inheritdoc />
+    public DecoderTensorNames HfNames { get; } = new()
+    {
+        BasePrefix = "transformer.",
+        Embedding = "transformer.wte.weight",
+        PositionEmbedding = "transformer.wpe.weight",
+        AttentionNorm = "transformer.h.{i}.ln_1.weight",
+        Qkv = "transformer.h.{i}.attn.c_attn.weight",
+        O = "transformer.h.{i}.attn.c_proj.weight",
+        MlpNorm = "transformer.h.{i}.ln_2.weight",
+        Up = "transformer.h.{i}.mlp.c_fc.weight",
+        Down = "transformer.h.{i}.mlp.c_proj.weight",
+        FinalNorm = "transformer.ln_f.weight",
+        Output = "lm_head.weight",
+        TransposedLinears = true,
+    };
+
+    /// <inheritdoc />
+    public DecoderTensorNames GgufNames => DecoderTensorNames.Gguf;
+
+    /// <inheritdoc />
+    public DecoderOptions FromHf(HfHyperParameters c)
+    {
+        var hidden = c.Int("n_embd");
+        var heads = c.Int("n_head");
+        return Gpt2(new DecoderOptions
+        {
+            Architecture = "gpt2",
+            VocabSize = c.Int("vocab_size"),
+            HiddenSize = hidden,
+            LayerCount = c.Int("n_layer"),
+            HeadCount = heads,
+            KvHeadCount = heads,
+            HeadDim = hidden / heads,
+            IntermediateSize = c.Int("n_inner", 4 * hidden),
+            MaxContext = c.Int("n_positions"),
+            NormEps = (float)c.Number("layer_norm_epsilon", 1e-5),
+        });
+    }
+
+    /// <inheritdoc />
+    public DecoderOptions FromGguf(GgufFile file)
+    {
+        var p = new GgufHyperParameters(file);
+        return Gpt2(p.Common(RopeStyle.Half) with { NormEps = p.Float("attention.layer_norm_epsilon", 1e-5f) });
+    }
+
+    private static DecoderOptions Gpt2(DecoderOptions o) => o with
+    {
+        Norm = NormKind.Layer,
+        Activation = Activation.GeluTanh,
+        GatedMlp = false,
+        LearnedPositions = true,
+        Rope = null,
+    };
+}

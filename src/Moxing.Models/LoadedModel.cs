@@ -1,0 +1,58 @@
+using Moxing.Core.Tensors;
+using Moxing.Models.Decoder;
+using Moxing.Models.Encoder;
+
+namespace Moxing.Models;
+
+/// <summary>Where a model came from.</summary>
+public enum ModelFormat
+{
+    /// <summary>A Hugging Face folder (config.json + safetensors).</summary>
+    HuggingFace,
+    /// <summary>A single GGUF file.</summary>
+    Gguf,
+}
+
+/// <summary>A model ready to run: its network (decoder or encoder), tokenizer, chat template and generation defaults.</summary>
+public sealed class LoadedModel : IDisposable
+{
+    /// <summary>The folder or file it was loaded from.</summary>
+    public required string Path { get; init; }
+
+    /// <summary>HF folder or GGUF file.</summary>
+    public required ModelFormat Format { get; init; }
+
+    /// <summary>Architecture name (model_type / general.architecture).</summary>
+    public required string Architecture { get; init; }
+
+    /// <summary>The decoder, for causal language models.</summary>
+    public DecoderModel? Decoder { get; init; }
+
+    /// <summary>The encoder, for embedding models.</summary>
+    public BertModel? Encoder { get; init; }
+
+    /// <summary>Every stored tensor (for `show`: counts and types).</summary>
+    public required IReadOnlyList<StoredTensor> Tensors { get; init; }
+
+    /// <summary>Ids that end generation (generation_config.json / GGUF eos), possibly empty.</summary>
+    public int[] EosTokenIds { get; init; } = [];
+
+    /// <summary>Context length the model was trained for.</summary>
+    public int MaxContext { get; init; }
+
+    /// <summary>Total number of parameters.</summary>
+    public long ParameterCount => Tensors.Sum(t => t.ElementCount);
+
+    /// <summary>The decoder, or an error saying this model is an encoder.</summary>
+    public DecoderModel RequireDecoder() => Decoder ?? throw new Core.MoxingException($"{Path}: '{Architecture}' is an encoder model; it embeds text but does not generate it");
+
+    /// <summary>The encoder, or an error saying this model generates text.</summary>
+    public BertModel RequireEncoder() => Encoder ?? throw new Core.MoxingException($"{Path}: '{Architecture}' is a text-generation model, not an encoder");
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        Decoder?.Dispose();
+        Encoder?.Dispose();
+    }
+}

@@ -1,0 +1,25 @@
+using Moxing.Models.Families;
+
+namespace Moxing.Models;
+
+/// <summary>Every architecture Moxing runs, looked up by HF `model_type` or GGUF `general.architecture`.</summary>
+public static class ModelRegistry
+{
+    /// <summary>The decoder families.</summary>
+    public static IReadOnlyList<IDecoderFamily> DecoderFamilies { get; } =
+        [new LlamaFamily(), new QwenFamily(), new Phi3Family(), new Gemma2Family(), new Gpt2Family()];
+
+    /// <summary>Encoder model types.</summary>
+    public static IReadOnlyList<string> EncoderTypes { get; } = ["bert"];
+
+    /// <summary>All supported names, for error messages.</summary>
+    public static string SupportedList =>
+        string.Join(", ", DecoderFamilies.SelectMany(f => f.ModelTypes).Concat(EncoderTypes).Distinct().Order());
+
+    /// <summary>The decoder family reading HF model_type <paramref name="modelType"/>, or null.</summary>
+    public static IDecoderFamily? ForModelType(string modelType) => DecoderFamilies.FirstOrDefault(f => f.ModelTypes.Contains(modelType));
+
+    /// <summary>The decoder family reading GGUF architecture <paramref name="architecture"/>, or null.</summary>
+    public static IDecoderFamily? ForGgufArchitecture(string architecture) =>
+        DecoderFamilies.FirstOrDefault(f => f.GgufArchitectures.Contains(architecture));
+}
