@@ -58,11 +58,11 @@ public static class Activations
     {
         if (double.IsNaN(x)) return x;
         var z = Math.Abs(x);
-        if (z < 0.5)
+        if (z < 2.5)
         {
-            // Maclaurin series converges fast here.
+            // The Maclaurin series is accurate here; the continued fraction below converges fast only further out.
             double sum = z, term = z, z2 = z * z;
-            for (var n = 1; n < 30; n++)
+            for (var n = 1; n < 80; n++)
             {
                 term *= -z2 / n;
                 var add = term / (2 * n + 1);
@@ -74,7 +74,7 @@ public static class Activations
         return Math.Sign(x) * (1 - Erfc(z));
     }
 
-    // Continued fraction for erfc (Lentz), accurate to ~1e-15 for z >= 0.5.
+    // Continued fraction for erfc (Lentz), accurate to ~1e-15 for z >= 2.5.
     private static double Erfc(double z)
     {
         if (z > 27) return 0;
