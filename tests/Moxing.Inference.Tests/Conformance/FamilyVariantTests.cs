@@ -1,0 +1,124 @@
+using System.Text.Json.Nodes;
+using Moxing.Models;
+using Moxing.Tests;
+
+namespace Moxing.Inference.Tests.Conformance;
+
+/// <summary>
+/// Families without a fixture of their own (Mistral, Phi-3, Gemma 2) and the Hub's older config layout, built from
+/// llama-tiny's weights: where the math is unchanged they must reproduce transformers' llama reference exactly; where
+/// it changes (windows, soft-caps, Gemma norms) they must match the <see cref="NaiveDecoder"/> oracle.
+/// </summary>
+public sealed class FamilyVariantTests
+{
+    private static readonly string Llama = Fixtures.Path("hf", "models", "llama-tiny");
+    private static readonly List<ReferencePrompt> Prompts = ReferenceRun.Read(Path.Combine(Llama, "reference.safetensors"), 1024);
+
+    [Fact]
+    public void TheOracleItselfMatchesTransformersOnLlama()
+    {
+        var oracle = new NaiveDecoder(Llama);
+        foreach (var p in Prompts)
+            Assert.True(ReferenceRun.RelativeMaxError(p.Logits, Flatten(oracle.Forward(p.Ids))) <= 1e-4, p.Name);
+    }
+
+    [Theory]
+    [InlineData("llama-tiny")]
+    [InlineData("qwen2-tiny")]
+    public void HubConfigLayoutWithTopLevelRopeThetaLoadsTheSame(string model)
+    {
+        using var variant = new ModelVariant(model, c =>
+        {
+            var theta = c["rope_parameters"]!["rope_theta"]!.GetValue<double>();
+            c.Remove("rope_parameters");
+            c["rope_theta"] = theta;
+            c["rope_scaling"] = null;
+        });
+        ReferenceRun.AssertMatches(variant.Folder, Fixtures.Path("hf", "models", model, "reference.safetensors"), 1e-3, checkGreedy: true);
+    }
+
+    [Fact]
+    public void MistralWithoutWindowIsLlama()
+    {
+        using var variant = new ModelVariant("llama-tiny", c => { c["model_type"] = "mistral"; c["sliding_window"] = null; });
+        ReferenceRun.AssertMatches(variant.Folder, Path.Combine(Llama, "reference.safetensors"), 1e-3, checkGreedy: true);
+    }
+
+    [Fact]
+    public void MistralSlidingWindowMatchesTheOracle()
+    {
+        using var variant = new ModelVariant("llama-tiny", c => { c["model_type"] = "mistral"; c["sliding_window"] = 5; });
+        AssertMatchesOracle(variant.Folder);
+    }
+
+    [Fact]
+    public void Phi3FusedProjectionsReproduceLlama()
+    {
+        using var variant = new ModelVariant("llama-tiny", c => c["model_type"] = "phi3", t =>
+        {
+            var result = new Dictionary<string, (long[], float[])>();
+            foreach (var (name, value) in t)
+            {
+                if (name.Contains(".k_proj.") || name.Contains(".v_proj.") || name.Contains(".up_proj.")) continue;
+                if (name.Contains(".q_proj."))
+                {
+                    var k = t[name.Replace("q_proj", "k_proj")].Values;
+                    var v = t[name.Replace("q_proj", "v_proj")].Values;
+                    result[name.Replace("q_proj", "qkv_proj")] = ([value.Shape[0] + 2 * t[name.Replace("q_proj", "k_proj")].Shape[0], value.Shape[1]], [.. value.Values, .. k, .. v]);
+                }
+                else if (name.Contains(".gate_proj."))
+                {
+                    var up = t[name.Replace("gate_proj", "up_proj")].Values;
+                    result[name.Replace("gate_proj", "gate_up_proj")] = ([2 * value.Shape[0], value.Shape[1]], [.. value.Values, .. up]);
+                }
+                else result[name] = value;
+            }
+            return result;
+        });
+        Assert.Contains(Directory.GetFiles(variant.Folder), f => f.EndsWith("model.safetensors"));
+        ReferenceRun.AssertMatches(variant.Folder, Path.Combine(Llama, "reference.safetensors"), 1e-3, checkGreedy: true);
+    }
+
+    [Fact]
+    public void Gemma2MatchesTheOracle()
+    {
+        using var variant = new ModelVariant("llama-tiny", c =>
+        {
+            c["model_type"] = "gemma2";
+            c["hidden_activation"] = "gelu_pytorch_tanh";
+            c["query_pre_attn_scalar"] = 24;
+            c["attn_logit_softcapping"] = 2.0;
+            c["final_logit_softcapping"] = 3.0;
+            c["sliding_window"] = 4;
+            c["tie_word_embeddings"] = true;
+        }, t =>
+        {
+            var result = new Dictionary<string, (long[], float[])>();
+            foreach (var (name, value) in t)
+            {
+                if (name == "lm_head.weight") continue;
+                result[name] = value;
+                if (!name.EndsWith("post_attention_layernorm.weight")) continue;
+                // Distinct values for each of Gemma's four norms, so a swapped slot cannot pass.
+                result[name.Replace("post_attention_layernorm", "pre_feedforward_layernorm")] = (value.Shape, value.Values.Select(v => 0.5f * v).ToArray());
+                result[name.Replace("post_attention_layernorm", "post_feedforward_layernorm")] = (value.Shape, value.Values.Select(v => -0.7f * v + 0.1f).ToArray());
+            }
+            return result;
+        });
+        AssertMatchesOracle(variant.Folder);
+    }
+
+    private static void AssertMatchesOracle(string folder)
+    {
+        var oracle = new NaiveDecoder(folder);
+        using var model = ModelLoader.Load(folder);
+        foreach (var p in Prompts.Where(p => p.Ids.Length > 5))
+        {
+            var expected = Flatten(oracle.Forward(p.Ids));
+            var ours = ReferenceRun.Logits(model.RequireDecoder(), p with { AllPositions = true });
+            Assert.True(ReferenceRun.RelativeMaxError(expected, ours) <= 1e-4, p.Name);
+        }
+    }
+
+    private static float[] Flatten(double[][] rows) => rows.SelectMany(r => r.Select(v => (float)v)).ToArray();
+}

@@ -1,0 +1,28 @@
+using Moxing.Tests;
+
+namespace Moxing.Inference.Tests.Conformance;
+
+/// <summary>
+/// Every GGUF fixture with a reference: float files within 1e-3 with identical greedy text; quantized files within the
+/// tolerance of tests/fixtures/gguf/README.md (a ≤ 0.15, c ≤ 0.05), logits only since their greedy text legitimately diverges.
+/// </summary>
+public sealed class GgufConformanceTests
+{
+    public static TheoryData<string> Files()
+    {
+        var data = new TheoryData<string>();
+        foreach (var reference in Directory.GetFiles(Fixtures.Path("gguf"), "*.reference.safetensors").Order())
+            data.Add(Path.GetFileName(reference).Replace(".reference.safetensors", ""));
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Files))]
+    public void LogitsMatchTheReference(string name)
+    {
+        var type = name[(name.IndexOf('.') + 1)..];
+        var isFloat = type is "F32" or "F16" or "BF16";
+        ReferenceRun.AssertMatches(Fixtures.Path("gguf", name + ".gguf"), Fixtures.Path("gguf", name + ".reference.safetensors"),
+            isFloat ? 1e-3 : 0.15, checkGreedy: isFloat, p99Bound: isFloat ? null : 0.05);
+    }
+}

@@ -1,0 +1,130 @@
+using System.Runtime.InteropServices;
+using System.Text.Json.Nodes;
+using Moxing.Core.Formats.Safetensors;
+
+namespace Moxing.Inference.Tests.Conformance;
+
+/// <summary>
+/// A deliberately plain, double-precision re-statement of transformers' Llama / Mistral / Gemma 2 forward pass over
+/// float32 HF checkpoints: the test oracle for families without a fixture. It is itself checked against llama-tiny's
+/// transformers reference, so it only has to get each family's small delta right.
+/// </summary>
+public sealed class NaiveDecoder
+{
+    private readonly Dictionary<string, float[]> _w = [];
+    private readonly JsonNode _c;
+    private readonly bool _gemma;
+
+    public NaiveDecoder(string folder)
+    {
+        _c = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "config.json")))!;
+        _gemma = (string)_c["model_type"]! == "gemma2";
+        using var f = SafetensorsFile.Open(Path.Combine(folder, "model.safetensors"));
+        foreach (var t in f.Tensors) _w[t.Name] = MemoryMarshal.Cast<byte, float>(t.Bytes).ToArray();
+    }
+
+    private int I(string k) => (int)_c[k]!;
+    private double D(string k, double fallback) => _c[k] is { } v ? (double)v : fallback;
+
+    /// <summary>Logits [L, vocab] for the prompt.</summary>
+    public double[][] Forward(int[] ids)
+    {
+        int h = I("hidden_size"), nh = I("num_attention_heads"), nkv = I("num_key_value_heads"), hd = I("head_dim");
+        int layers = I("num_hidden_layers"), vocab = I("vocab_size"), n = ids.Length;
+        var eps = D("rms_norm_eps", 1e-6);
+        var theta = (double)_c["rope_parameters"]!["rope_theta"]!;
+        var window = _c["sliding_window"] is { } sw ? (int)sw : 0;
+        var x = new double[n][];
+        for (var t = 0; t < n; t++)
+            x[t] = Row("model.embed_tokens.weight", ids[t], h).Select(v => v * (_gemma ? Math.Sqrt(h) : 1)).ToArray();
+        for (var l = 0; l < layers; l++)
+        {
+            var p = $"model.layers.{l}.";
+            var xn = x.Select(r => Norm(r, p + "input_layernorm.weight", eps)).ToArray();
+            var q = xn.Select(r => MatVec(p + "self_attn.q_proj.weight", r)).ToArray();
+            var k = xn.Select(r => MatVec(p + "self_attn.k_proj.weight", r)).ToArray();
+            var v = xn.Select(r => MatVec(p + "self_attn.v_proj.weight", r)).ToArray();
+            for (var t = 0; t < n; t++) { Rope(q[t], nh, hd, t, theta); Rope(k[t], nkv, hd, t, theta); }
+            var slidingLayer = window > 0 && (!_gemma || l % 2 == 0);
+            var scale = _gemma ? 1 / Math.Sqrt(D("query_pre_attn_scalar", hd)) : 1 / Math.Sqrt(hd);
+            var cap = _gemma ? D("attn_logit_softcapping", 0) : 0;
+            var attn = new double[n][];
+            for (var t = 0; t < n; t++)
+            {
+                attn[t] = new double[nh * hd];
+                for (var head = 0; head < nh; head++)
+                {
+                    var g = head / (nh / nkv);
+                    var scores = new double[n];
+                    for (var j = 0; j < n; j++)
+                    {
+                        var visible = j <= t && (!slidingLayer || t - j < window);
+                        if (!visible) { scores[j] = double.NegativeInfinity; continue; }
+                        double s = 0;
+                        for (var d = 0; d < hd; d++) s += q[t][head * hd + d] * k[j][g * hd + d];
+                        s *= scale;
+                        if (cap > 0) s = Math.Tanh(s / cap) * cap;
+                        scores[j] = s;
+                    }
+                    var max = scores.Max();
+                    var e = scores.Select(s => Math.Exp(s - max)).ToArray();
+                    var sum = e.Sum();
+                    for (var j = 0; j < n; j++)
+                        for (var d = 0; d < hd; d++) attn[t][head * hd + d] += e[j] / sum * v[j][g * hd + d];
+                }
+            }
+            for (var t = 0; t < n; t++)
+            {
+                var o = MatVec(p + "self_attn.o_proj.weight", attn[t]);
+                if (_gemma) o = Norm(o, p + "post_attention_layernorm.weight", eps);
+                for (var d = 0; d < h; d++) x[t][d] += o[d];
+                var m = Norm(x[t], p + (_gemma ? "pre_feedforward_layernorm.weight" : "post_attention_layernorm.weight"), eps);
+                var gate = MatVec(p + "mlp.gate_proj.weight", m);
+                var up = MatVec(p + "mlp.up_proj.weight", m);
+                var act = gate.Select((gv, i) => (_gemma ? GeluTanh(gv) : gv / (1 + Math.Exp(-gv))) * up[i]).ToArray();
+                var down = MatVec(p + "mlp.down_proj.weight", act);
+                if (_gemma) down = Norm(down, p + "post_feedforward_layernorm.weight", eps);
+                for (var d = 0; d < h; d++) x[t][d] += down[d];
+            }
+        }
+        var head0 = _w.ContainsKey("lm_head.weight") ? "lm_head.weight" : "model.embed_tokens.weight";
+        var finalCap = _gemma ? D("final_logit_softcapping", 0) : 0;
+        return x.Select(r =>
+        {
+            var logits = MatVec(head0, Norm(r, "model.norm.weight", eps));
+            return finalCap > 0 ? logits.Select(z => Math.Tanh(z / finalCap) * finalCap).ToArray() : logits;
+        }).ToArray();
+    }
+
+    private double[] Row(string name, int row, int size) => _w[name].Skip(row * size).Take(size).Select(f => (double)f).ToArray();
+
+    private double[] MatVec(string name, double[] x)
+    {
+        var w = _w[name];
+        var rows = w.Length / x.Length;
+        var y = new double[rows];
+        for (var r = 0; r < rows; r++)
+            for (var c = 0; c < x.Length; c++) y[r] += w[r * x.Length + c] * x[c];
+        return y;
+    }
+
+    private double[] Norm(double[] x, string weight, double eps)
+    {
+        var w = _w[weight];
+        var rms = Math.Sqrt(x.Select(v => v * v).Average() + eps);
+        return x.Select((v, i) => v / rms * ((_gemma ? 1 : 0) + w[i])).ToArray();
+    }
+
+    private static void Rope(double[] v, int heads, int hd, int pos, double theta)
+    {
+        for (var head = 0; head < heads; head++)
+            for (var i = 0; i < hd / 2; i++)
+            {
+                var angle = pos * Math.Pow(theta, -2.0 * i / hd);
+                int a = head * hd + i, b = a + hd / 2;
+                (v[a], v[b]) = (v[a] * Math.Cos(angle) - v[b] * Math.Sin(angle), v[b] * Math.Cos(angle) + v[a] * Math.Sin(angle));
+            }
+    }
+
+    private static double GeluTanh(double x) => 0.5 * x * (1 + Math.Tanh(Math.Sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
+}
