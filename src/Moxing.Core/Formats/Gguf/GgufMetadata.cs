@@ -87,8 +87,10 @@ public sealed class GgufMetadata(string filePath, Dictionary<string, object> val
 
     private static bool AsArray<T>(object raw, out T[] value)
     {
-        value = raw as T[] ?? [];
-        return raw is T[];
+        // Exact type only: array covariance would let a string[] pass as object[].
+        var ok = raw.GetType() == typeof(T[]);
+        value = ok ? (T[])raw : [];
+        return ok;
     }
 
     private static bool AsInt64(object raw, out long value)

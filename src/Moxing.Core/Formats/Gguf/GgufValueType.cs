@@ -31,23 +31,25 @@ public static class GgufValueTypes
     };
 
     /// <summary>The GGUF element type of a .NET array (object[] holds nested arrays), or null when GGUF has no such array.</summary>
-    public static GgufValueType? ElementTypeOf(Array array) => array switch
+    public static GgufValueType? ElementTypeOf(Array array)
     {
-        byte[] => GgufValueType.UInt8,
-        sbyte[] => GgufValueType.Int8,
-        ushort[] => GgufValueType.UInt16,
-        short[] => GgufValueType.Int16,
-        uint[] => GgufValueType.UInt32,
-        int[] => GgufValueType.Int32,
-        float[] => GgufValueType.Float32,
-        bool[] => GgufValueType.Bool,
-        string[] => GgufValueType.String,
-        ulong[] => GgufValueType.UInt64,
-        long[] => GgufValueType.Int64,
-        double[] => GgufValueType.Float64,
-        object[] => GgufValueType.Array,
-        _ => null,
-    };
+        // Compare exact types: the runtime lets an int[] pass as uint[] and a string[] as object[].
+        var t = array.GetType();
+        if (t == typeof(byte[])) return GgufValueType.UInt8;
+        if (t == typeof(sbyte[])) return GgufValueType.Int8;
+        if (t == typeof(ushort[])) return GgufValueType.UInt16;
+        if (t == typeof(short[])) return GgufValueType.Int16;
+        if (t == typeof(uint[])) return GgufValueType.UInt32;
+        if (t == typeof(int[])) return GgufValueType.Int32;
+        if (t == typeof(float[])) return GgufValueType.Float32;
+        if (t == typeof(bool[])) return GgufValueType.Bool;
+        if (t == typeof(string[])) return GgufValueType.String;
+        if (t == typeof(ulong[])) return GgufValueType.UInt64;
+        if (t == typeof(long[])) return GgufValueType.Int64;
+        if (t == typeof(double[])) return GgufValueType.Float64;
+        if (t == typeof(object[])) return GgufValueType.Array;
+        return null;
+    }
 
     /// <summary>The GGUF name of a type ("uint32", "string", …).</summary>
     public static string Name(GgufValueType type) => type switch

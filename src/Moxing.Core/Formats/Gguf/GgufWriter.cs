@@ -115,7 +115,7 @@ public sealed class GgufWriter
         if (GgufValueTypes.ScalarTypeOf(value) is not null) return;
         if (value is Array array && GgufValueTypes.ElementTypeOf(array) is { } element)
         {
-            if (array is string[] strings && Array.IndexOf(strings, null) >= 0)
+            if (element == GgufValueType.String && Array.IndexOf((string[])array, null) >= 0)
                 throw new ArgumentException($"metadata '{key}': the string array holds null", nameof(value));
             if (element == GgufValueType.Array)
                 foreach (var item in (object[])array) CheckNested(key, item, depth);
@@ -144,16 +144,17 @@ public sealed class GgufWriter
 
     private static void WriteArray(BinaryWriter w, Array array)
     {
-        w.Write((uint)GgufValueTypes.ElementTypeOf(array)!.Value);
+        var elementType = GgufValueTypes.ElementTypeOf(array)!.Value;
+        w.Write((uint)elementType);
         w.Write((ulong)array.Length);
-        if (array is object[] nested)
+        if (elementType == GgufValueType.String)
         {
-            foreach (var item in nested) WriteArray(w, (Array)item);
+            foreach (var item in (string[])array) WriteString(w, item);
             return;
         }
-        if (array is string[] strings)
+        if (elementType == GgufValueType.Array)
         {
-            foreach (var item in strings) WriteString(w, item);
+            foreach (var item in (object[])array) WriteArray(w, (Array)item);
             return;
         }
         // Primitive arrays (numbers and bools as 0/1 bytes) are already their little-endian file bytes.
