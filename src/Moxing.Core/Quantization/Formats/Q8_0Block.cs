@@ -1,0 +1,24 @@
+using System.Runtime.CompilerServices;
+using Moxing.Core.Kernels.Lanes;
+
+namespace Moxing.Core.Quantization.Formats;
+
+/// <summary>Q8_0: fp16 scale d, 32 signed bytes; w = q * d.</summary>
+internal readonly unsafe struct Q8_0Block : IBlockFormat
+{
+    public static int BlockSize => 32;
+    public static int BlockBytes => 34;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Decode<S, TF, TI, TSink>(byte* block, ref TSink sink)
+        where S : struct, ILanes<TF, TI> where TF : struct where TI : struct where TSink : struct, IWeightSink<TF>
+    {
+        var d = Fp16.Read(block);
+        var qs = block + 2;
+        for (var j = 0; j < 32; j += 2 * S.Count)
+        {
+            sink.Scaled(j, S.ToFloat(S.SBytes(qs + j)), d, 0);
+            sink.Scaled(j + S.Count, S.ToFloat(S.SBytes(qs + j + S.Count)), d, 1);
+        }
+    }
+}
