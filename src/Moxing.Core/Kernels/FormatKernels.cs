@@ -1,5 +1,5 @@
 using Moxing.Core.Kernels.Lanes;
-using Moxing.Core.Quantization.Formats;
+using Moxing.Core.Quantization.Blocks;
 
 namespace Moxing.Core.Kernels;
 

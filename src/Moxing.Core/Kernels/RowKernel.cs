@@ -1,6 +1,6 @@
 using System.Runtime.Intrinsics;
 using Moxing.Core.Kernels.Lanes;
-using Moxing.Core.Quantization.Formats;
+using Moxing.Core.Quantization.Blocks;
 using Moxing.Core.Tensors;
 
 namespace Moxing.Core.Kernels;

@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 using Moxing.Core.Kernels.Lanes;
-using Moxing.Core.Quantization.Formats;
+using Moxing.Core.Quantization.Blocks;
 
 namespace Moxing.Core.Kernels;
 

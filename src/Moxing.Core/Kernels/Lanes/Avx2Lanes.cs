@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
-using Moxing.Core.Quantization.Formats;
+using Moxing.Core.Quantization.Blocks;
 
 namespace Moxing.Core.Kernels.Lanes;
 

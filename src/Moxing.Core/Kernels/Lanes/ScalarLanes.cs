@@ -1,5 +1,5 @@
 using System.Runtime.CompilerServices;
-using Moxing.Core.Quantization.Formats;
+using Moxing.Core.Quantization.Blocks;
 
 namespace Moxing.Core.Kernels.Lanes;
 

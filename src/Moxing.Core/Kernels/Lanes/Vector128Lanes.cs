@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using Moxing.Core.Quantization.Formats;
+using Moxing.Core.Quantization.Blocks;
 
 namespace Moxing.Core.Kernels.Lanes;
 

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using Moxing.Core.Kernels.Lanes;
 
-namespace Moxing.Core.Quantization.Formats;
+namespace Moxing.Core.Quantization.Blocks;
 
 /// <summary>
 /// Q2_K: 256 weights as 16 groups of 16 with 4-bit scales and mins (scales[16]), 2-bit codes (qs[64]), fp16 d and dmin;

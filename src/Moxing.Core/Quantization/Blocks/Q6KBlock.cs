@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using Moxing.Core.Kernels.Lanes;
 
-namespace Moxing.Core.Quantization.Formats;
+namespace Moxing.Core.Quantization.Blocks;
 
 /// <summary>
 /// Q6_K: 256 weights as 16 groups of 16; low nibbles (ql[128]), high 2 bits (qh[64]), signed 8-bit scales (scales[16]),

@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 
-namespace Moxing.Core.Quantization.Formats;
+namespace Moxing.Core.Quantization.Blocks;
 
 /// <summary>The fp16 scale fields of ggml blocks (little-endian IEEE half).</summary>
 internal static unsafe class Fp16

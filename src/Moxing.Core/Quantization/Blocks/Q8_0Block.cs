@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using Moxing.Core.Kernels.Lanes;
 
-namespace Moxing.Core.Quantization.Formats;
+namespace Moxing.Core.Quantization.Blocks;
 
 /// <summary>Q8_0: fp16 scale d, 32 signed bytes; w = q * d.</summary>
 internal readonly unsafe struct Q8_0Block : IBlockFormat

@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 
-namespace Moxing.Core.Quantization.Formats;
+namespace Moxing.Core.Quantization.Blocks;
 
 /// <summary>The 12-byte packing of eight 6-bit scales and eight 6-bit mins shared by Q4_K and Q5_K (ggml's get_scale_min_k4).</summary>
 internal static unsafe class KScales

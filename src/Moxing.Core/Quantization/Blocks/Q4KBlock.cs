@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using Moxing.Core.Kernels.Lanes;
 
-namespace Moxing.Core.Quantization.Formats;
+namespace Moxing.Core.Quantization.Blocks;
 
 /// <summary>
 /// Q4_K: 256 weights as 8 sub-blocks of 32; fp16 d and dmin, 6-bit scales and mins (<see cref="KScales"/>), 4-bit codes

@@ -1,6 +1,6 @@
 using System.Runtime.Intrinsics;
 
-namespace Moxing.Core.Quantization.Formats;
+namespace Moxing.Core.Quantization.Blocks;
 
 /// <summary>The 16 non-linear levels of IQ4_NL and IQ4_XS (ggml's <c>kvalues_iq4nl</c>).</summary>
 internal static class Iq4Codebook

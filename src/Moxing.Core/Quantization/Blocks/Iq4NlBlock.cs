@@ -1,10 +1,10 @@
 using System.Runtime.CompilerServices;
 using Moxing.Core.Kernels.Lanes;
 
-namespace Moxing.Core.Quantization.Formats;
+namespace Moxing.Core.Quantization.Blocks;
 
-/// <summary>Q4_0: fp16 scale d, 32 4-bit codes; w = (q - 8) * d. Low nibbles are weights 0..15, high nibbles 16..31.</summary>
-internal readonly unsafe struct Q4_0Block : IBlockFormat
+/// <summary>IQ4_NL: fp16 scale d, 32 4-bit indices into <see cref="Iq4Codebook"/>; w = d * level.</summary>
+internal readonly unsafe struct Iq4NlBlock : IBlockFormat
 {
     public static int BlockSize => 32;
     public static int BlockBytes => 18;
@@ -17,9 +17,8 @@ internal readonly unsafe struct Q4_0Block : IBlockFormat
         var qs = block + 2;
         for (var j = 0; j < 16; j += S.Count)
         {
-            var b = S.Bytes(qs + j);
-            sink.Scaled(j, S.ToFloat(S.Subtract(S.And(b, 15), 8)), d, 0);
-            sink.Scaled(j + 16, S.ToFloat(S.Subtract(S.ShiftRight(b, 4), 8)), d, 1);
+            sink.Scaled(j, S.ToFloat(S.Iq4Values(qs + j, 0)), d, 0);
+            sink.Scaled(j + 16, S.ToFloat(S.Iq4Values(qs + j, 4)), d, 1);
         }
     }
 }

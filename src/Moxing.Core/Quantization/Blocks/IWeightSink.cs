@@ -1,4 +1,4 @@
-namespace Moxing.Core.Quantization.Formats;
+namespace Moxing.Core.Quantization.Blocks;
 
 /// <summary>
 /// Receives a block's weights as they are decoded, a vector at a time: a store (dequantization) or a dot product.

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using Moxing.Core.Kernels.Lanes;
 
-namespace Moxing.Core.Quantization.Formats;
+namespace Moxing.Core.Quantization.Blocks;
 
 /// <summary>
 /// Q5_K: as <see cref="Q4KBlock"/> plus a fifth bit per weight (qh[32]: bit 2j and 2j+1 of byte l belong to sub-blocks

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using Moxing.Core.Kernels.Lanes;
 
-namespace Moxing.Core.Quantization.Formats;
+namespace Moxing.Core.Quantization.Blocks;
 
 /// <summary>IEEE float32 elements.</summary>
 internal readonly unsafe struct F32Format : IPlainFormat

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using Moxing.Core.Kernels.Lanes;
 
-namespace Moxing.Core.Quantization.Formats;
+namespace Moxing.Core.Quantization.Blocks;
 
 /// <summary>
 /// Q3_K: 256 weights as 16 groups of 16; high bits (hmask[32]), 2-bit low codes (qs[64]), 6-bit signed scales packed in

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using Moxing.Core.Kernels.Lanes;
 
-namespace Moxing.Core.Quantization.Formats;
+namespace Moxing.Core.Quantization.Blocks;
 
 /// <summary>
 /// IQ4_XS: 256 weights as 8 sub-blocks of 32; fp16 d, 6-bit scales (low nibbles in scales_l[4], high 2 bits in the

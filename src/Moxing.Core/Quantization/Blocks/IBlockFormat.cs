@@ -1,6 +1,6 @@
 using Moxing.Core.Kernels.Lanes;
 
-namespace Moxing.Core.Quantization.Formats;
+namespace Moxing.Core.Quantization.Blocks;
 
 /// <summary>A ggml block-quantized format: how one block's bytes decode into <see cref="BlockSize"/> weights.</summary>
 internal unsafe interface IBlockFormat
