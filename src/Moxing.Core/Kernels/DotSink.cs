@@ -1,0 +1,41 @@
+using System.Runtime.CompilerServices;
+using Moxing.Core.Kernels.Lanes;
+using Moxing.Core.Quantization.Blocks;
+
+namespace Moxing.Core.Kernels;
+
+/// <summary>Multiplies decoded weights into the activations at <see cref="X"/> as they come, with one accumulator per stream.</summary>
+internal unsafe struct DotSink<S, TF, TI>(float* x) : IWeightSink<TF>
+    where S : struct, ILanes<TF, TI>
+    where TF : struct
+    where TI : struct
+{
+    /// <summary>Activations of the current block's first weight.</summary>
+    public float* X = x;
+
+    private TF _a0 = S.Zero, _a1 = S.Zero, _a2 = S.Zero, _a3 = S.Zero;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Scaled(int index, TF q, float scale, int stream) =>
+        Accumulate(S.Multiply(q, S.Broadcast(scale)), index, stream);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void ScaledOffset(int index, TF q, float scale, float offset, int stream) =>
+        Accumulate(S.MultiplyAdd(q, S.Broadcast(scale), S.Broadcast(offset)), index, stream);
+
+    /// <summary>The dot product so far.</summary>
+    public readonly float Total => S.Sum(S.Add(S.Add(_a0, _a1), S.Add(_a2, _a3)));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Accumulate(TF w, int index, int stream)
+    {
+        var x = S.Load(X + index);
+        switch (stream)
+        {
+            case 0: _a0 = S.MultiplyAdd(w, x, _a0); break;
+            case 1: _a1 = S.MultiplyAdd(w, x, _a1); break;
+            case 2: _a2 = S.MultiplyAdd(w, x, _a2); break;
+            default: _a3 = S.MultiplyAdd(w, x, _a3); break;
+        }
+    }
+}

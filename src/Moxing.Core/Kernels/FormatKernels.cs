@@ -1,0 +1,71 @@
+using Moxing.Core.Kernels.Lanes;
+using Moxing.Core.Quantization.Blocks;
+
+namespace Moxing.Core.Kernels;
+
+/// <summary>The row loops shared by every format: dot product and dequantization, for block and plain formats.</summary>
+/// <remarks>Each is instantiated per format and per instruction set; the format's decoder inlines into the loop so
+/// the accumulators stay in registers.</remarks>
+internal static unsafe class FormatKernels
+{
+    /// <summary>Dot product of <paramref name="blocks"/> blocks at <paramref name="row"/> with the floats at <paramref name="x"/>.</summary>
+    public static float DotBlocks<F, S, TF, TI>(byte* row, float* x, int blocks)
+        where F : struct, IBlockFormat where S : struct, ILanes<TF, TI> where TF : struct where TI : struct
+    {
+        var sink = new DotSink<S, TF, TI>(x);
+        for (var b = 0; b < blocks; b++)
+        {
+            F.Decode<S, TF, TI, DotSink<S, TF, TI>>(row, ref sink);
+            row += F.BlockBytes;
+            sink.X += F.BlockSize;
+        }
+        return sink.Total;
+    }
+
+    /// <summary>Decodes <paramref name="blocks"/> blocks at <paramref name="src"/> into <paramref name="dst"/>.</summary>
+    public static void DequantizeBlocks<F, S, TF, TI>(byte* src, float* dst, int blocks)
+        where F : struct, IBlockFormat where S : struct, ILanes<TF, TI> where TF : struct where TI : struct
+    {
+        var sink = new StoreSink<S, TF, TI>(dst);
+        for (var b = 0; b < blocks; b++)
+        {
+            F.Decode<S, TF, TI, StoreSink<S, TF, TI>>(src, ref sink);
+            src += F.BlockBytes;
+            sink.Dst += F.BlockSize;
+        }
+    }
+
+    /// <summary>Dot product of <paramref name="count"/> plain elements with the floats at <paramref name="x"/>.</summary>
+    public static float DotPlain<P, S, TF, TI>(byte* row, float* x, int count)
+        where P : struct, IPlainFormat where S : struct, ILanes<TF, TI> where TF : struct where TI : struct
+    {
+        var step = S.Count * P.ElementBytes;
+        TF a0 = S.Zero, a1 = S.Zero, a2 = S.Zero, a3 = S.Zero;
+        var i = 0;
+        for (; i <= count - 4 * S.Count; i += 4 * S.Count, row += 4 * step)
+        {
+            a0 = S.MultiplyAdd(P.Load<S, TF, TI>(row), S.Load(x + i), a0);
+            a1 = S.MultiplyAdd(P.Load<S, TF, TI>(row + step), S.Load(x + i + S.Count), a1);
+            a2 = S.MultiplyAdd(P.Load<S, TF, TI>(row + 2 * step), S.Load(x + i + 2 * S.Count), a2);
+            a3 = S.MultiplyAdd(P.Load<S, TF, TI>(row + 3 * step), S.Load(x + i + 3 * S.Count), a3);
+        }
+        for (; i <= count - S.Count; i += S.Count, row += step)
+            a0 = S.MultiplyAdd(P.Load<S, TF, TI>(row), S.Load(x + i), a0);
+        var sum = S.Sum(S.Add(S.Add(a0, a1), S.Add(a2, a3)));
+        for (; i < count; i++, row += P.ElementBytes)
+            sum += P.Load<ScalarLanes, float, int>(row) * x[i];
+        return sum;
+    }
+
+    /// <summary>Widens <paramref name="count"/> plain elements at <paramref name="src"/> into <paramref name="dst"/>.</summary>
+    public static void DequantizePlain<P, S, TF, TI>(byte* src, float* dst, int count)
+        where P : struct, IPlainFormat where S : struct, ILanes<TF, TI> where TF : struct where TI : struct
+    {
+        var step = S.Count * P.ElementBytes;
+        var i = 0;
+        for (; i <= count - S.Count; i += S.Count, src += step)
+            S.Store(dst + i, P.Load<S, TF, TI>(src));
+        for (; i < count; i++, src += P.ElementBytes)
+            dst[i] = P.Load<ScalarLanes, float, int>(src);
+    }
+}

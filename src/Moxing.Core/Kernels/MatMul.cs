@@ -1,0 +1,104 @@
+using Moxing.Core.Tensors;
+
+namespace Moxing.Core.Kernels;
+
+/// <summary>Products of a stored weight matrix [rows, k] with n activation vectors [n, k]: y[t, r] = w.row(r) · x[t, :].</summary>
+public static unsafe class MatMul
+{
+    // Elements decoded at once when several vectors share a row: 8 KiB of floats stays in L1 while every vector reads it.
+    private const int ChunkElements = 2048;
+
+    /// <summary>Computes y[t, r] for t &lt; <paramref name="n"/> and r in [<paramref name="rowStart"/>, <paramref name="rowEnd"/>); y is [n, rows].</summary>
+    public static void Rows(StoredTensor w, ReadOnlySpan<float> x, int n, Span<float> y, int rowStart, int rowEnd) =>
+        Rows(w, x, n, y, rowStart, rowEnd, SimdPaths.Best);
+
+    /// <summary>As <see cref="Rows(StoredTensor, ReadOnlySpan{float}, int, Span{float}, int, int)"/> on a chosen instruction set.</summary>
+    public static void Rows(StoredTensor w, ReadOnlySpan<float> x, int n, Span<float> y, int rowStart, int rowEnd, SimdPath path)
+    {
+        var (k, rows) = Check(w, x, n, y);
+        if (rowStart < 0 || rowEnd > rows || rowStart > rowEnd)
+            throw new ArgumentOutOfRangeException(nameof(rowStart), $"rows [{rowStart}, {rowEnd}) are not within [0, {rows}) of {w.Name}");
+        var kernel = RowKernel.For(w.Type, path);
+        var rowBytes = w.RowBytes;
+        var units = kernel.Units(k, checked((int)rowBytes), w.Type);
+        fixed (float* px = x)
+        fixed (float* py = y)
+        {
+            if (n == 1 || w.Type == DType.F32)
+                EachVector(kernel, w.Data, rowBytes, units, px, k, n, py, rows, rowStart, rowEnd);
+            else
+                SharedDecode(kernel, RowKernel.For(DType.F32, path), w.Data, rowBytes, units, px, k, n, py, rows, rowStart, rowEnd);
+        }
+    }
+
+    /// <summary>All of y = w·x, rows split across <see cref="WorkerPool.Shared"/>.</summary>
+    public static void Parallel(StoredTensor w, ReadOnlySpan<float> x, int n, Span<float> y) =>
+        Parallel(WorkerPool.Shared, w, x, n, y, SimdPaths.Best);
+
+    /// <summary>All of y = w·x, rows split across <paramref name="pool"/>.</summary>
+    public static void Parallel(WorkerPool pool, StoredTensor w, ReadOnlySpan<float> x, int n, Span<float> y, SimdPath path)
+    {
+        var (_, rows) = Check(w, x, n, y);
+        var job = new RowsJob(w, x, n, y, path);
+        pool.ParallelFor(rows, ref job);
+    }
+
+    private static (int K, int Rows) Check(StoredTensor w, ReadOnlySpan<float> x, int n, Span<float> y)
+    {
+        if (w.Shape.Length is < 1 or > 2)
+            throw new ArgumentException($"{w.Name} has shape [{string.Join(", ", w.Shape)}]; a matrix product needs [rows, k]", nameof(w));
+        var k = checked((int)w.RowLength);
+        var rows = checked((int)w.RowCount);
+        ArgumentOutOfRangeException.ThrowIfNegative(n);
+        if (x.Length < (long)n * k)
+            throw new ArgumentException($"x holds {x.Length} floats; {n} vectors of {k} for {w.Name} need {(long)n * k}", nameof(x));
+        if (y.Length < (long)n * rows)
+            throw new ArgumentException($"y holds {y.Length} floats; {n} vectors of {rows} outputs of {w.Name} need {(long)n * rows}", nameof(y));
+        return (k, rows);
+    }
+
+    private static void EachVector(in RowKernel kernel, byte* w, long rowBytes, int units,
+        float* x, int k, int n, float* y, int rows, int rowStart, int rowEnd)
+    {
+        for (var r = rowStart; r < rowEnd; r++)
+        {
+            var row = w + r * rowBytes;
+            for (var t = 0; t < n; t++)
+                y[(long)t * rows + r] = kernel.Dot(row, x + (long)t * k, units);
+        }
+    }
+
+    // Decodes each chunk of a row once and multiplies it into every vector, so the weights are read once for all n.
+    private static void SharedDecode(in RowKernel kernel, in RowKernel f32, byte* w, long rowBytes, int units,
+        float* x, int k, int n, float* y, int rows, int rowStart, int rowEnd)
+    {
+        var chunkUnits = Math.Max(1, ChunkElements / kernel.UnitSize);
+        var scratch = stackalloc float[chunkUnits * kernel.UnitSize];
+        for (var r = rowStart; r < rowEnd; r++)
+        {
+            var row = w + r * rowBytes;
+            for (var u = 0; u < units; u += chunkUnits)
+            {
+                var count = Math.Min(chunkUnits, units - u);
+                var elements = count * kernel.UnitSize;
+                var offset = u * kernel.UnitSize;
+                kernel.Dequantize(row + (long)u * kernel.UnitBytes, scratch, count);
+                for (var t = 0; t < n; t++)
+                {
+                    var partial = f32.Dot((byte*)scratch, x + (long)t * k + offset, elements);
+                    ref var dst = ref y[(long)t * rows + r];
+                    dst = u == 0 ? partial : dst + partial;
+                }
+            }
+        }
+    }
+
+    private ref struct RowsJob(StoredTensor w, ReadOnlySpan<float> x, int n, Span<float> y, SimdPath path) : IParallelJob
+    {
+        private readonly StoredTensor _w = w;
+        private readonly ReadOnlySpan<float> _x = x;
+        private readonly Span<float> _y = y;
+
+        public readonly void Execute(int start, int end) => Rows(_w, _x, n, _y, start, end, path);
+    }
+}

@@ -1,0 +1,87 @@
+using System.Runtime.Intrinsics;
+using Moxing.Core.Kernels.Lanes;
+using Moxing.Core.Quantization.Blocks;
+using Moxing.Core.Tensors;
+
+namespace Moxing.Core.Kernels;
+
+/// <summary>The compiled dot and dequantize loops of one element type on one instruction set.</summary>
+/// <remarks>Both take a count of units: blocks for block formats, elements for plain ones.</remarks>
+internal readonly unsafe struct RowKernel(
+    delegate*<byte*, float*, int, float> dot, delegate*<byte*, float*, int, void> dequantize, int unitSize, int unitBytes)
+{
+    /// <summary>Dot product of a stored row with float activations.</summary>
+    public readonly delegate*<byte*, float*, int, float> Dot = dot;
+
+    /// <summary>Decodes stored values to floats.</summary>
+    public readonly delegate*<byte*, float*, int, void> Dequantize = dequantize;
+
+    /// <summary>Elements per unit.</summary>
+    public readonly int UnitSize = unitSize;
+
+    /// <summary>Bytes per unit.</summary>
+    public readonly int UnitBytes = unitBytes;
+
+    /// <summary>The kernel for <paramref name="type"/> on <paramref name="path"/>.</summary>
+    public static RowKernel For(DType type, SimdPath path)
+    {
+        if (!SimdPaths.IsSupported(path))
+            throw new PlatformNotSupportedException($"{path} kernels are not supported by this processor");
+        var table = path switch
+        {
+            SimdPath.Avx512 => Avx512Table,
+            SimdPath.Avx2 => Avx2Table,
+            SimdPath.Vector128 => Vector128Table,
+            _ => ScalarTable,
+        };
+        var index = (int)type;
+        if ((uint)index >= (uint)table.Length || table[index].Dot == null)
+            throw new MoxingException($"tensor type {type} has no float kernels; supported: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS");
+        return table[index];
+    }
+
+    private static readonly RowKernel[] ScalarTable = Table<ScalarLanes, float, int>();
+    private static readonly RowKernel[] Vector128Table = Table<Vector128Lanes, Vector128<float>, Vector128<int>>();
+    private static readonly RowKernel[] Avx2Table = Table<Avx2Lanes, Vector256<float>, Vector256<int>>();
+    private static readonly RowKernel[] Avx512Table = Table<Avx512Lanes, Vector512<float>, Vector512<int>>();
+
+    private static RowKernel[] Table<S, TF, TI>() where S : struct, ILanes<TF, TI> where TF : struct where TI : struct
+    {
+        var table = new RowKernel[(int)DType.BF16 + 1];
+        table[(int)DType.F32] = Plain<F32Format, S, TF, TI>();
+        table[(int)DType.F16] = Plain<F16Format, S, TF, TI>();
+        table[(int)DType.BF16] = Plain<BF16Format, S, TF, TI>();
+        table[(int)DType.Q4_0] = Blocks<Q4_0Block, S, TF, TI>();
+        table[(int)DType.Q4_1] = Blocks<Q4_1Block, S, TF, TI>();
+        table[(int)DType.Q5_0] = Blocks<Q5_0Block, S, TF, TI>();
+        table[(int)DType.Q5_1] = Blocks<Q5_1Block, S, TF, TI>();
+        table[(int)DType.Q8_0] = Blocks<Q8_0Block, S, TF, TI>();
+        table[(int)DType.Q2_K] = Blocks<Q2KBlock, S, TF, TI>();
+        table[(int)DType.Q3_K] = Blocks<Q3KBlock, S, TF, TI>();
+        table[(int)DType.Q4_K] = Blocks<Q4KBlock, S, TF, TI>();
+        table[(int)DType.Q5_K] = Blocks<Q5KBlock, S, TF, TI>();
+        table[(int)DType.Q6_K] = Blocks<Q6KBlock, S, TF, TI>();
+        table[(int)DType.IQ4_NL] = Blocks<Iq4NlBlock, S, TF, TI>();
+        table[(int)DType.IQ4_XS] = Blocks<Iq4XsBlock, S, TF, TI>();
+        return table;
+    }
+
+    private static RowKernel Blocks<F, S, TF, TI>()
+        where F : struct, IBlockFormat where S : struct, ILanes<TF, TI> where TF : struct where TI : struct =>
+        new(&FormatKernels.DotBlocks<F, S, TF, TI>, &FormatKernels.DequantizeBlocks<F, S, TF, TI>, F.BlockSize, F.BlockBytes);
+
+    private static RowKernel Plain<P, S, TF, TI>()
+        where P : struct, IPlainFormat where S : struct, ILanes<TF, TI> where TF : struct where TI : struct =>
+        new(&FormatKernels.DotPlain<P, S, TF, TI>, &FormatKernels.DequantizePlain<P, S, TF, TI>, 1, P.ElementBytes);
+
+    /// <summary>Units in <paramref name="elements"/> elements, checking that <paramref name="bytes"/> holds exactly them.</summary>
+    public int Units(int elements, int bytes, DType type)
+    {
+        if (elements % UnitSize != 0)
+            throw new ArgumentException($"{elements} elements is not a whole number of {type} blocks of {UnitSize}");
+        var units = elements / UnitSize;
+        if ((long)units * UnitBytes != bytes)
+            throw new ArgumentException($"{elements} {type} elements take {(long)units * UnitBytes} bytes, got {bytes}");
+        return units;
+    }
+}

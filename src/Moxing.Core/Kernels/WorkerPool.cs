@@ -1,0 +1,213 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
+
+namespace Moxing.Core.Kernels;
+
+/// <summary>
+/// A fixed set of threads that run parallel loops for the kernels: the calling thread works too, idle workers spin
+/// briefly before sleeping (a decode step issues many small loops back to back), and a loop allocates nothing.
+/// </summary>
+public sealed unsafe class WorkerPool : IDisposable
+{
+    // Ranges per thread: small enough to balance cores slowed by other work, large enough that claiming one is noise.
+    private const int ChunksPerThread = 4;
+
+    private static readonly object SharedLock = new();
+    private static WorkerPool? _shared;
+    private static int _sharedThreadCount;
+
+    [ThreadStatic] private static bool _insideLoop;
+
+    private readonly Thread[] _workers;
+    private readonly long _spinTicks;
+    private readonly object _wakeGate = new();
+    private readonly object _callerGate = new();
+    private readonly ManualResetEventSlim _done = new(false, spinCount: 1);
+
+    private long _generation;
+    private int _sleepers;
+    private volatile bool _disposed;
+
+    private void* _job;
+    private delegate*<void*, int, int, void> _invoke;
+    private int _count;
+    private int _chunk;
+    private int _next;
+    private int _pending;
+    private ExceptionDispatchInfo? _error;
+
+    /// <summary>Starts a pool of <paramref name="threadCount"/> threads in all, the caller included.</summary>
+    /// <param name="threadCount">Threads working on each loop (at least 1; the caller is one of them).</param>
+    /// <param name="spinMicroseconds">How long an idle worker polls for the next loop before it sleeps.</param>
+    public WorkerPool(int threadCount, int spinMicroseconds = 100)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(threadCount, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(spinMicroseconds);
+        ThreadCount = threadCount;
+        _spinTicks = Stopwatch.Frequency * spinMicroseconds / 1_000_000;
+        _workers = new Thread[threadCount - 1];
+        for (var i = 0; i < _workers.Length; i++)
+        {
+            _workers[i] = new Thread(WorkerLoop) { IsBackground = true, Name = $"moxing-worker-{i + 1}" };
+            _workers[i].Start();
+        }
+    }
+
+    /// <summary>Threads that run each loop, the caller included.</summary>
+    public int ThreadCount { get; }
+
+    /// <summary>The process-wide pool, created on first use with <see cref="ConfigureShared"/>'s count or one thread per logical processor.</summary>
+    public static WorkerPool Shared
+    {
+        get
+        {
+            var pool = Volatile.Read(ref _shared);
+            if (pool != null) return pool;
+            lock (SharedLock)
+                return _shared ??= new WorkerPool(_sharedThreadCount > 0 ? _sharedThreadCount : Environment.ProcessorCount);
+        }
+    }
+
+    /// <summary>Sets the thread count of <see cref="Shared"/>; only before its first use (or to the count it already has).</summary>
+    public static void ConfigureShared(int threadCount)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(threadCount, 1);
+        lock (SharedLock)
+        {
+            if (_shared != null && _shared.ThreadCount != threadCount)
+                throw new InvalidOperationException($"the shared worker pool already runs {_shared.ThreadCount} threads");
+            _sharedThreadCount = threadCount;
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="job"/> over [0, <paramref name="count"/>) in contiguous ranges on all threads and returns when
+    /// every range is done. The job is used in place (not copied or boxed); an exception from any range is rethrown here.
+    /// A loop started from inside a loop runs on the calling thread alone. Pass a local: the job's address is shared with
+    /// the workers for the duration of the call.
+    /// </summary>
+    public void ParallelFor<TJob>(int count, ref TJob job) where TJob : IParallelJob, allows ref struct
+    {
+        if (count <= 0) return;
+        if (_workers.Length == 0 || count == 1 || _insideLoop)
+        {
+            job.Execute(0, count);
+            return;
+        }
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        lock (_callerGate)
+        {
+            _job = Unsafe.AsPointer(ref job);
+            _invoke = &Invoke<TJob>;
+            _count = count;
+            _chunk = Math.Max(1, count / (ThreadCount * ChunksPerThread));
+            _next = 0;
+            _error = null;
+            _pending = _workers.Length;
+            _done.Reset();
+            Interlocked.Increment(ref _generation);
+            if (Volatile.Read(ref _sleepers) > 0)
+                lock (_wakeGate) Monitor.PulseAll(_wakeGate);
+
+            RunRanges();
+            // A worker of the previous loop may set the event late, so the counter decides, not the event.
+            if (!SpinUntil(ref _pending))
+                while (Volatile.Read(ref _pending) != 0)
+                {
+                    _done.Wait();
+                    _done.Reset();
+                }
+            _job = null;
+            _error?.Throw();
+        }
+    }
+
+    private static void Invoke<TJob>(void* job, int start, int end) where TJob : IParallelJob, allows ref struct =>
+        Unsafe.AsRef<TJob>(job).Execute(start, end);
+
+    private void RunRanges()
+    {
+        _insideLoop = true;
+        try
+        {
+            while (true)
+            {
+                var start = Interlocked.Add(ref _next, _chunk) - _chunk;
+                if (start >= _count) return;
+                try
+                {
+                    _invoke(_job, start, Math.Min(start + _chunk, _count));
+                }
+                catch (Exception e)
+                {
+                    Interlocked.CompareExchange(ref _error, ExceptionDispatchInfo.Capture(e), null);
+                }
+            }
+        }
+        finally
+        {
+            _insideLoop = false;
+        }
+    }
+
+    private void WorkerLoop()
+    {
+        long seen = 0;
+        while (true)
+        {
+            var generation = Volatile.Read(ref _generation);
+            if (generation == seen && !_disposed && !SpinWhileEqual(ref _generation, seen))
+            {
+                lock (_wakeGate)
+                {
+                    Interlocked.Increment(ref _sleepers);
+                    while (Volatile.Read(ref _generation) == seen && !_disposed) Monitor.Wait(_wakeGate);
+                    Interlocked.Decrement(ref _sleepers);
+                }
+            }
+            if (_disposed) return;
+            seen = Volatile.Read(ref _generation);
+            RunRanges();
+            if (Interlocked.Decrement(ref _pending) == 0) _done.Set();
+        }
+    }
+
+    // Polls for up to the spin time; true when the value changed (or the pool is closing) meanwhile.
+    private bool SpinWhileEqual(ref long value, long seen)
+    {
+        var start = Stopwatch.GetTimestamp();
+        while (Volatile.Read(ref value) == seen && !_disposed)
+        {
+            if (Stopwatch.GetTimestamp() - start > _spinTicks) return false;
+            Thread.SpinWait(8);
+        }
+        return true;
+    }
+
+    // Polls for up to the spin time; true when the counter reached zero.
+    private bool SpinUntil(ref int pending)
+    {
+        var start = Stopwatch.GetTimestamp();
+        while (Volatile.Read(ref pending) != 0)
+        {
+            if (Stopwatch.GetTimestamp() - start > _spinTicks) return false;
+            Thread.SpinWait(8);
+        }
+        return true;
+    }
+
+    /// <summary>Stops the workers (after the loop in progress, if any).</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        lock (_callerGate)
+        {
+            _disposed = true;
+            Interlocked.Increment(ref _generation);
+            lock (_wakeGate) Monitor.PulseAll(_wakeGate);
+        }
+        foreach (var worker in _workers) worker.Join();
+        _done.Dispose();
+    }
+}

@@ -1,0 +1,24 @@
+using System.Runtime.CompilerServices;
+using Moxing.Core.Kernels.Lanes;
+
+namespace Moxing.Core.Quantization.Blocks;
+
+/// <summary>IQ4_NL: fp16 scale d, 32 4-bit indices into <see cref="Iq4Codebook"/>; w = d * level.</summary>
+internal readonly unsafe struct Iq4NlBlock : IBlockFormat
+{
+    public static int BlockSize => 32;
+    public static int BlockBytes => 18;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Decode<S, TF, TI, TSink>(byte* block, ref TSink sink)
+        where S : struct, ILanes<TF, TI> where TF : struct where TI : struct where TSink : struct, IWeightSink<TF>
+    {
+        var d = Fp16.Read(block);
+        var qs = block + 2;
+        for (var j = 0; j < 16; j += S.Count)
+        {
+            sink.Scaled(j, S.ToFloat(S.Iq4Values(qs + j, 0)), d, 0);
+            sink.Scaled(j + 16, S.ToFloat(S.Iq4Values(qs + j, 4)), d, 1);
+        }
+    }
+}

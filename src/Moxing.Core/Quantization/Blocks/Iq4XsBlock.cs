@@ -1,0 +1,34 @@
+using System.Runtime.CompilerServices;
+using Moxing.Core.Kernels.Lanes;
+
+namespace Moxing.Core.Quantization.Blocks;
+
+/// <summary>
+/// IQ4_XS: 256 weights as 8 sub-blocks of 32; fp16 d, 6-bit scales (low nibbles in scales_l[4], high 2 bits in the
+/// 16-bit scales_h), 4-bit indices into <see cref="Iq4Codebook"/>; w = (d * (ls - 32)) * level.
+/// </summary>
+internal readonly unsafe struct Iq4XsBlock : IBlockFormat
+{
+    public static int BlockSize => 256;
+    public static int BlockBytes => 136;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Decode<S, TF, TI, TSink>(byte* block, ref TSink sink)
+        where S : struct, ILanes<TF, TI> where TF : struct where TI : struct where TSink : struct, IWeightSink<TF>
+    {
+        var d = Fp16.Read(block);
+        int scalesHigh = Unsafe.ReadUnaligned<ushort>(block + 2);
+        var scalesLow = block + 4;
+        for (var ib = 0; ib < 8; ib++)
+        {
+            var ls = ((scalesLow[ib >> 1] >> (4 * (ib & 1))) & 15) | (((scalesHigh >> (2 * ib)) & 3) << 4);
+            var dl = d * (ls - 32);
+            var q = block + 8 + 16 * ib;
+            for (var j = 0; j < 16; j += S.Count)
+            {
+                sink.Scaled(32 * ib + j, S.ToFloat(S.Iq4Values(q + j, 0)), dl, 0);
+                sink.Scaled(32 * ib + 16 + j, S.ToFloat(S.Iq4Values(q + j, 4)), dl, 1);
+            }
+        }
+    }
+}

@@ -1,0 +1,59 @@
+using System.Runtime.CompilerServices;
+using Moxing.Core.Kernels.Lanes;
+
+namespace Moxing.Core.Quantization.Blocks;
+
+/// <summary>
+/// Q3_K: 256 weights as 16 groups of 16; high bits (hmask[32]), 2-bit low codes (qs[64]), 6-bit signed scales packed in
+/// 12 bytes, fp16 d; w = (d * (sc - 32)) * (q - 4 * (1 - hbit)).
+/// </summary>
+internal readonly unsafe struct Q3KBlock : IBlockFormat
+{
+    public static int BlockSize => 256;
+    public static int BlockBytes => 110;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Decode<S, TF, TI, TSink>(byte* block, ref TSink sink)
+        where S : struct, ILanes<TF, TI> where TF : struct where TI : struct where TSink : struct, IWeightSink<TF>
+    {
+        var hmask = block;
+        var scales = block + 96;
+        var d = Fp16.Read(block + 108);
+        for (var half = 0; half < 2; half++)
+        {
+            var q = block + 32 + 32 * half;
+            for (var j = 0; j < 4; j++)
+            {
+                var shift = 2 * j;
+                var bit = 4 * half + j;
+                var group = 8 * half + 2 * j;
+                var index = 128 * half + 32 * j;
+                float d0 = d * Scale(scales, group), d1 = d * Scale(scales, group + 1);
+                for (var l = 0; l < 16; l += S.Count)
+                {
+                    sink.Scaled(index + l, Code<S, TF, TI>(q + l, hmask + l, shift, bit), d0, 0);
+                    sink.Scaled(index + 16 + l, Code<S, TF, TI>(q + 16 + l, hmask + 16 + l, shift, bit), d1, 1);
+                }
+            }
+        }
+    }
+
+    /// <summary>Signed 6-bit scale of group i: low 4 bits from bytes 0..7, high 2 bits from bytes 8..11.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Scale(byte* s, int i)
+    {
+        var low = i < 8 ? s[i] & 15 : s[i - 8] >> 4;
+        var high = (s[8 + (i & 3)] >> (2 * (i >> 2))) & 3;
+        return (low | (high << 4)) - 32;
+    }
+
+    /// <summary>Codes q - 4 + 4 * hbit in -4..3 for the lanes at <paramref name="q"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TF Code<S, TF, TI>(byte* q, byte* h, int shift, int bit)
+        where S : struct, ILanes<TF, TI> where TF : struct where TI : struct
+    {
+        var low = S.And(S.ShiftRight(S.Bytes(q), shift), 3);
+        var high = S.ShiftLeft(S.And(S.ShiftRight(S.Bytes(h), bit), 1), 2);
+        return S.ToFloat(S.Subtract(S.Or(low, high), 4));
+    }
+}

@@ -1,0 +1,36 @@
+using System.Runtime.CompilerServices;
+using Moxing.Core.Kernels.Lanes;
+
+namespace Moxing.Core.Quantization.Blocks;
+
+/// <summary>
+/// Q4_K: 256 weights as 8 sub-blocks of 32; fp16 d and dmin, 6-bit scales and mins (<see cref="KScales"/>), 4-bit codes
+/// (qs[128], low nibbles first); w = (d * sc) * q - dmin * m.
+/// </summary>
+internal readonly unsafe struct Q4KBlock : IBlockFormat
+{
+    public static int BlockSize => 256;
+    public static int BlockBytes => 144;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Decode<S, TF, TI, TSink>(byte* block, ref TSink sink)
+        where S : struct, ILanes<TF, TI> where TF : struct where TI : struct where TSink : struct, IWeightSink<TF>
+    {
+        var d = Fp16.Read(block);
+        var dmin = Fp16.Read(block + 2);
+        var scales = block + 4;
+        for (var j = 0; j < 4; j++)
+        {
+            var q = block + 16 + 32 * j;
+            var (sc0, mn0) = KScales.Get(scales, 2 * j);
+            var (sc1, mn1) = KScales.Get(scales, 2 * j + 1);
+            float d0 = d * sc0, m0 = dmin * mn0, d1 = d * sc1, m1 = dmin * mn1;
+            for (var l = 0; l < 32; l += S.Count)
+            {
+                var b = S.Bytes(q + l);
+                sink.ScaledOffset(64 * j + l, S.ToFloat(S.And(b, 15)), d0, -m0, 0);
+                sink.ScaledOffset(64 * j + 32 + l, S.ToFloat(S.ShiftRight(b, 4)), d1, -m1, 1);
+            }
+        }
+    }
+}

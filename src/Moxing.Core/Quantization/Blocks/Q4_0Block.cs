@@ -1,0 +1,25 @@
+using System.Runtime.CompilerServices;
+using Moxing.Core.Kernels.Lanes;
+
+namespace Moxing.Core.Quantization.Blocks;
+
+/// <summary>Q4_0: fp16 scale d, 32 4-bit codes; w = (q - 8) * d. Low nibbles are weights 0..15, high nibbles 16..31.</summary>
+internal readonly unsafe struct Q4_0Block : IBlockFormat
+{
+    public static int BlockSize => 32;
+    public static int BlockBytes => 18;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Decode<S, TF, TI, TSink>(byte* block, ref TSink sink)
+        where S : struct, ILanes<TF, TI> where TF : struct where TI : struct where TSink : struct, IWeightSink<TF>
+    {
+        var d = Fp16.Read(block);
+        var qs = block + 2;
+        for (var j = 0; j < 16; j += S.Count)
+        {
+            var b = S.Bytes(qs + j);
+            sink.Scaled(j, S.ToFloat(S.Subtract(S.And(b, 15), 8)), d, 0);
+            sink.Scaled(j + 16, S.ToFloat(S.Subtract(S.ShiftRight(b, 4), 8)), d, 1);
+        }
+    }
+}

@@ -1,0 +1,26 @@
+using System.Runtime.CompilerServices;
+using Moxing.Core.Kernels.Lanes;
+
+namespace Moxing.Core.Quantization.Blocks;
+
+/// <summary>Q4_1: fp16 scale d and minimum m, 32 4-bit codes; w = q * d + m.</summary>
+internal readonly unsafe struct Q4_1Block : IBlockFormat
+{
+    public static int BlockSize => 32;
+    public static int BlockBytes => 20;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Decode<S, TF, TI, TSink>(byte* block, ref TSink sink)
+        where S : struct, ILanes<TF, TI> where TF : struct where TI : struct where TSink : struct, IWeightSink<TF>
+    {
+        var d = Fp16.Read(block);
+        var m = Fp16.Read(block + 2);
+        var qs = block + 4;
+        for (var j = 0; j < 16; j += S.Count)
+        {
+            var b = S.Bytes(qs + j);
+            sink.ScaledOffset(j, S.ToFloat(S.And(b, 15)), d, m, 0);
+            sink.ScaledOffset(j + 16, S.ToFloat(S.ShiftRight(b, 4)), d, m, 1);
+        }
+    }
+}

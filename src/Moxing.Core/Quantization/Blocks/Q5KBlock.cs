@@ -1,0 +1,40 @@
+using System.Runtime.CompilerServices;
+using Moxing.Core.Kernels.Lanes;
+
+namespace Moxing.Core.Quantization.Blocks;
+
+/// <summary>
+/// Q5_K: as <see cref="Q4KBlock"/> plus a fifth bit per weight (qh[32]: bit 2j and 2j+1 of byte l belong to sub-blocks
+/// 2j and 2j+1); w = (d * sc) * q - dmin * m.
+/// </summary>
+internal readonly unsafe struct Q5KBlock : IBlockFormat
+{
+    public static int BlockSize => 256;
+    public static int BlockBytes => 176;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Decode<S, TF, TI, TSink>(byte* block, ref TSink sink)
+        where S : struct, ILanes<TF, TI> where TF : struct where TI : struct where TSink : struct, IWeightSink<TF>
+    {
+        var d = Fp16.Read(block);
+        var dmin = Fp16.Read(block + 2);
+        var scales = block + 4;
+        var qh = block + 16;
+        for (var j = 0; j < 4; j++)
+        {
+            var q = block + 48 + 32 * j;
+            var (sc0, mn0) = KScales.Get(scales, 2 * j);
+            var (sc1, mn1) = KScales.Get(scales, 2 * j + 1);
+            float d0 = d * sc0, m0 = dmin * mn0, d1 = d * sc1, m1 = dmin * mn1;
+            for (var l = 0; l < 32; l += S.Count)
+            {
+                var b = S.Bytes(q + l);
+                var h = S.Bytes(qh + l);
+                var lo = S.Or(S.And(b, 15), S.ShiftLeft(S.And(S.ShiftRight(h, 2 * j), 1), 4));
+                var hi = S.Or(S.ShiftRight(b, 4), S.ShiftLeft(S.And(S.ShiftRight(h, 2 * j + 1), 1), 4));
+                sink.ScaledOffset(64 * j + l, S.ToFloat(lo), d0, -m0, 0);
+                sink.ScaledOffset(64 * j + 32 + l, S.ToFloat(hi), d1, -m1, 1);
+            }
+        }
+    }
+}

@@ -1,0 +1,28 @@
+using System.Runtime.CompilerServices;
+using Moxing.Core.Kernels.Lanes;
+
+namespace Moxing.Core.Quantization.Blocks;
+
+/// <summary>Q5_0: fp16 scale d, a 32-bit word of fifth bits (bit i belongs to weight i), 32 nibbles; w = (q - 16) * d.</summary>
+internal readonly unsafe struct Q5_0Block : IBlockFormat
+{
+    public static int BlockSize => 32;
+    public static int BlockBytes => 22;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Decode<S, TF, TI, TSink>(byte* block, ref TSink sink)
+        where S : struct, ILanes<TF, TI> where TF : struct where TI : struct where TSink : struct, IWeightSink<TF>
+    {
+        var d = Fp16.Read(block);
+        var qh = Unsafe.ReadUnaligned<uint>(block + 2);
+        var qs = block + 6;
+        for (var j = 0; j < 16; j += S.Count)
+        {
+            var b = S.Bytes(qs + j);
+            var lo = S.Or(S.And(b, 15), S.ShiftLeft(S.BitsOf(qh >> j), 4));
+            var hi = S.Or(S.ShiftRight(b, 4), S.ShiftLeft(S.BitsOf(qh >> (j + 16)), 4));
+            sink.Scaled(j, S.ToFloat(S.Subtract(lo, 16)), d, 0);
+            sink.Scaled(j + 16, S.ToFloat(S.Subtract(hi, 16)), d, 1);
+        }
+    }
+}

@@ -1,0 +1,29 @@
+using System.Runtime.CompilerServices;
+using Moxing.Core.Kernels.Lanes;
+
+namespace Moxing.Core.Quantization.Blocks;
+
+/// <summary>Q5_1: fp16 scale d and minimum m, a 32-bit word of fifth bits, 32 nibbles; w = q * d + m.</summary>
+internal readonly unsafe struct Q5_1Block : IBlockFormat
+{
+    public static int BlockSize => 32;
+    public static int BlockBytes => 24;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Decode<S, TF, TI, TSink>(byte* block, ref TSink sink)
+        where S : struct, ILanes<TF, TI> where TF : struct where TI : struct where TSink : struct, IWeightSink<TF>
+    {
+        var d = Fp16.Read(block);
+        var m = Fp16.Read(block + 2);
+        var qh = Unsafe.ReadUnaligned<uint>(block + 4);
+        var qs = block + 8;
+        for (var j = 0; j < 16; j += S.Count)
+        {
+            var b = S.Bytes(qs + j);
+            var lo = S.Or(S.And(b, 15), S.ShiftLeft(S.BitsOf(qh >> j), 4));
+            var hi = S.Or(S.ShiftRight(b, 4), S.ShiftLeft(S.BitsOf(qh >> (j + 16)), 4));
+            sink.ScaledOffset(j, S.ToFloat(lo), d, m, 0);
+            sink.ScaledOffset(j + 16, S.ToFloat(hi), d, m, 1);
+        }
+    }
+}

@@ -1,0 +1,46 @@
+using System.Runtime.CompilerServices;
+using Moxing.Core.Kernels.Lanes;
+
+namespace Moxing.Core.Quantization.Blocks;
+
+/// <summary>
+/// Q6_K: 256 weights as 16 groups of 16; low nibbles (ql[128]), high 2 bits (qh[64]), signed 8-bit scales (scales[16]),
+/// fp16 d; w = (d * sc) * (q - 32).
+/// </summary>
+internal readonly unsafe struct Q6KBlock : IBlockFormat
+{
+    public static int BlockSize => 256;
+    public static int BlockBytes => 210;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Decode<S, TF, TI, TSink>(byte* block, ref TSink sink)
+        where S : struct, ILanes<TF, TI> where TF : struct where TI : struct where TSink : struct, IWeightSink<TF>
+    {
+        var d = Fp16.Read(block + 208);
+        for (var half = 0; half < 2; half++)
+        {
+            var ql = block + 64 * half;
+            var qh = block + 128 + 32 * half;
+            var sc = (sbyte*)(block + 192 + 8 * half);
+            var index = 128 * half;
+            for (var g = 0; g < 2; g++)
+            {
+                float d1 = d * sc[g], d2 = d * sc[g + 2], d3 = d * sc[g + 4], d4 = d * sc[g + 6];
+                for (var l = 16 * g; l < 16 * g + 16; l += S.Count)
+                {
+                    var a = S.Bytes(ql + l);
+                    var b = S.Bytes(ql + 32 + l);
+                    var h = S.Bytes(qh + l);
+                    var q1 = S.Or(S.And(a, 15), S.ShiftLeft(S.And(h, 3), 4));
+                    var q2 = S.Or(S.And(b, 15), S.ShiftLeft(S.And(S.ShiftRight(h, 2), 3), 4));
+                    var q3 = S.Or(S.ShiftRight(a, 4), S.ShiftLeft(S.And(S.ShiftRight(h, 4), 3), 4));
+                    var q4 = S.Or(S.ShiftRight(b, 4), S.ShiftLeft(S.ShiftRight(h, 6), 4));
+                    sink.Scaled(index + l, S.ToFloat(S.Subtract(q1, 32)), d1, 0);
+                    sink.Scaled(index + 32 + l, S.ToFloat(S.Subtract(q2, 32)), d2, 1);
+                    sink.Scaled(index + 64 + l, S.ToFloat(S.Subtract(q3, 32)), d3, 2);
+                    sink.Scaled(index + 96 + l, S.ToFloat(S.Subtract(q4, 32)), d4, 3);
+                }
+            }
+        }
+    }
+}

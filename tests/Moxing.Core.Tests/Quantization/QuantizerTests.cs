@@ -1,0 +1,120 @@
+using Moxing.Core.Formats.Gguf;
+using Moxing.Core.Quantization;
+using Moxing.Core.Tensors;
+using Moxing.Tests;
+
+namespace Moxing.Core.Tests.Quantization;
+
+public class QuantizerTests
+{
+    /// <summary>convert_hf_to_gguf.py (gguf-py, bit-exact with ggml's reference quantizers) wrote these files from the same
+    /// float32 weights as the F32 file: re-encoding the F32 tensors must reproduce their bytes exactly.</summary>
+    [Theory]
+    [InlineData("llama-k256", "Q8_0")]
+    [InlineData("llama-k256", "F16")]
+    [InlineData("llama-k256", "BF16")]
+    [InlineData("gpt2-tiny", "Q8_0")]
+    [InlineData("gpt2-tiny", "F16")]
+    public void ReencodingF32WeightsReproducesConvertedFiles(string model, string type)
+    {
+        using var f32 = GgufFile.Open(Fixtures.Path("gguf", $"{model}.F32.gguf"));
+        using var converted = GgufFile.Open(Fixtures.Path("gguf", $"{model}.{type}.gguf"));
+        var target = Enum.Parse<DType>(type);
+        var compared = 0;
+        foreach (var tensor in converted.Tensors)
+        {
+            if (tensor.Type != target) continue;
+            var source = f32.Find(tensor.Name)!;
+            Assert.Equal(DType.F32, source.Type);
+            var floats = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(source.Bytes);
+            var bytes = new byte[tensor.ByteLength];
+            Quantizer.Quantize(target, floats, bytes);
+            var expected = tensor.Bytes;
+            for (var i = 0; i < bytes.Length; i++)
+                if (bytes[i] != expected[i])
+                    Assert.Fail($"{model}.{type} {tensor.Name}: byte {i} is 0x{bytes[i]:X2}, file has 0x{expected[i]:X2}");
+            compared++;
+        }
+        Assert.True(compared >= 4, $"only {compared} {type} tensors in {model}.{type}.gguf");
+    }
+
+    [Fact]
+    public void Q8_0EncodesScaleAndRoundsHalfAwayFromZero()
+    {
+        var x = new float[32];
+        for (var i = 0; i < 32; i++) x[i] = i - 16; // amax 16
+        x[1] = 127f / 16 * 0.5f * 16 / 127; // exactly 0.5 / id: a tie, rounds away from zero
+        var block = new byte[34];
+        Quantizer.Quantize(DType.Q8_0, x, block);
+        var d = 16f / 127;
+        Assert.Equal((Half)d, BitConverter.ToHalf(block));
+        for (var i = 0; i < 32; i++)
+            Assert.Equal((sbyte)MathF.Round(x[i] * (1 / d), MidpointRounding.AwayFromZero), (sbyte)block[2 + i]);
+        Assert.Equal(-127, (sbyte)block[2]);
+        Assert.Equal(0, (sbyte)block[2 + 16]);
+    }
+
+    [Fact]
+    public void Q8_0RoundTripIsWithinHalfAStepPlusScaleRounding()
+    {
+        var rng = new Random(5);
+        var x = RandomWeights.Floats(32 * 50, rng);
+        for (var i = 0; i < 32; i++) x[i] = 0; // an all-zero block: d = 0, codes 0
+        var bytes = new byte[DType.Q8_0.ByteCount(x.Length)];
+        Quantizer.Quantize(DType.Q8_0, x, bytes);
+        var back = new float[x.Length];
+        Dequantizer.Dequantize(DType.Q8_0, bytes, back);
+        for (var b = 0; b < 50; b++)
+        {
+            var d = (float)BitConverter.ToHalf(bytes.AsSpan(34 * b));
+            var exact = x.AsSpan(32 * b, 32).ToArray().Max(MathF.Abs) / 127;
+            // codes come from the exact scale, values from its fp16 rounding: up to 127 steps of that difference
+            var bound = d * 0.5f + 127 * MathF.Abs(d - exact) + 1e-6f * d;
+            for (var j = 0; j < 32; j++)
+                Assert.True(MathF.Abs(back[32 * b + j] - x[32 * b + j]) <= bound,
+                    $"element {32 * b + j}: {x[32 * b + j]} came back as {back[32 * b + j]} (d = {d})");
+        }
+    }
+
+    [Theory]
+    [InlineData(0x3F800000u, (ushort)0x3F80)] // 1.0
+    [InlineData(0x3F808000u, (ushort)0x3F80)] // tie, lower is even: down
+    [InlineData(0x3F818000u, (ushort)0x3F82)] // tie, lower is odd: up
+    [InlineData(0x3F808001u, (ushort)0x3F81)] // above the tie: up
+    [InlineData(0x7F800000u, (ushort)0x7F80)] // infinity
+    [InlineData(0x7F7FFFFFu, (ushort)0x7F80)] // float max rounds to infinity, as ggml
+    [InlineData(0x7F800001u, (ushort)0x7FC0)] // signalling NaN becomes quiet, payload kept
+    [InlineData(0xFFC12345u, (ushort)0xFFC1)] // quiet NaN is truncated, not rounded
+    [InlineData(0x00000001u, (ushort)0x0000)] // smallest subnormal rounds to zero
+    public void BF16RoundsLikeGgml(uint floatBits, ushort expected)
+    {
+        var bytes = new byte[2];
+        Quantizer.Quantize(DType.BF16, [BitConverter.UInt32BitsToSingle(floatBits)], bytes);
+        Assert.Equal(expected, BitConverter.ToUInt16(bytes));
+    }
+
+    [Fact]
+    public void F16AndBF16RoundTripRepresentableValues()
+    {
+        float[] values = [0f, -0f, 1f, -2.5f, 65504f, 6.1035156e-05f, 5.9604645e-08f];
+        foreach (var type in new[] { DType.F16, DType.BF16, DType.F32 })
+        {
+            var representable = values.Where(v => type != DType.BF16 || (BitConverter.SingleToUInt32Bits(v) & 0xFFFF) == 0).ToArray();
+            var bytes = new byte[type.ByteCount(representable.Length)];
+            Quantizer.Quantize(type, representable, bytes);
+            var back = new float[representable.Length];
+            Dequantizer.Dequantize(type, bytes, back);
+            Assert.Equal(representable.Select(BitConverter.SingleToInt32Bits), back.Select(BitConverter.SingleToInt32Bits));
+        }
+    }
+
+    [Fact]
+    public void UnsupportedTargetsAndSizesAreRejected()
+    {
+        Assert.False(Quantizer.CanQuantize(DType.Q4_K));
+        var e = Assert.Throws<MoxingException>(() => Quantizer.Quantize(DType.Q4_K, new float[256], new byte[144]));
+        Assert.Contains("Q4_K", e.Message);
+        Assert.Throws<ArgumentException>(() => Quantizer.Quantize(DType.Q8_0, new float[32], new byte[33]));
+        Assert.Throws<ArgumentException>(() => Quantizer.Quantize(DType.Q8_0, new float[31], new byte[34]));
+    }
+}

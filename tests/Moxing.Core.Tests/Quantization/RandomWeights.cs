@@ -1,0 +1,58 @@
+using Moxing.Core.Tensors;
+
+namespace Moxing.Core.Tests.Quantization;
+
+/// <summary>Random stored rows: arbitrary code bytes with finite fp16 scale fields (zero and subnormal scales included).</summary>
+internal static class RandomWeights
+{
+    public static readonly DType[] Types =
+    [
+        DType.F32, DType.F16, DType.BF16, DType.Q4_0, DType.Q4_1, DType.Q5_0, DType.Q5_1, DType.Q8_0,
+        DType.Q2_K, DType.Q3_K, DType.Q4_K, DType.Q5_K, DType.Q6_K, DType.IQ4_NL, DType.IQ4_XS,
+    ];
+
+    public static TheoryData<DType> TypeData() => new(Types);
+
+    /// <summary>Byte offsets of each block's fp16 fields.</summary>
+    private static int[] HalfFields(DType type) => type switch
+    {
+        DType.Q4_0 or DType.Q5_0 or DType.Q8_0 or DType.IQ4_NL or DType.IQ4_XS => [0],
+        DType.Q4_1 or DType.Q5_1 or DType.Q4_K or DType.Q5_K => [0, 2],
+        DType.Q2_K => [80, 82],
+        DType.Q3_K => [108],
+        DType.Q6_K => [208],
+        DType.F16 => [0],
+        _ => [],
+    };
+
+    public static byte[] Bytes(DType type, int elements, Random rng)
+    {
+        var data = new byte[type.ByteCount(elements)];
+        rng.NextBytes(data);
+        var blockBytes = type.BlockBytes();
+        for (var at = 0; at < data.Length; at += blockBytes)
+        {
+            foreach (var field in HalfFields(type))
+                BitConverter.TryWriteBytes(data.AsSpan(at + field), Scale(rng));
+            if (type == DType.F32)
+                BitConverter.TryWriteBytes(data.AsSpan(at), (rng.NextSingle() * 2 - 1) * MathF.Pow(2, rng.Next(-20, 20)));
+            if (type == DType.BF16 && (data[at + 1] & 0x7F) == 0x7F)
+                data[at + 1] ^= 0x01; // keep the exponent below all-ones: finite values only
+        }
+        return data;
+    }
+
+    public static float[] Floats(int count, Random rng)
+    {
+        var x = new float[count];
+        for (var i = 0; i < count; i++) x[i] = rng.NextSingle() * 2 - 1;
+        return x;
+    }
+
+    private static Half Scale(Random rng) => rng.Next(16) switch
+    {
+        0 => (Half)0f,
+        1 => BitConverter.UInt16BitsToHalf((ushort)rng.Next(1, 0x400)), // subnormal
+        _ => (Half)((rng.NextSingle() * 2 - 1) * MathF.Pow(2, rng.Next(-12, 4))),
+    };
+}
