@@ -13,6 +13,7 @@ public sealed class InferenceSession
     private readonly KvCache _cache;
     private readonly DecoderScratch _scratch;
     private readonly float[] _logits;
+    private readonly int[] _single = new int[1];
 
     /// <summary>Positions already in the cache.</summary>
     public int Position { get; private set; }
@@ -60,7 +61,11 @@ public sealed class InferenceSession
     }
 
     /// <summary>Feeds one generated token and returns the next logits.</summary>
-    public Span<float> Decode(int id) => Prefill([id]);
+    public Span<float> Decode(int id)
+    {
+        _single[0] = id;
+        return Prefill(_single);
+    }
 
     /// <summary>Forgets every position from <paramref name="position"/> on (0 resets the session).</summary>
     public void Rewind(int position)

@@ -11,7 +11,7 @@ public sealed class DecoderLoader(ITensorSource source, string sourcePath, Decod
     private readonly TensorArena _arena = new();
     private readonly PrefixedTensors _tensors = new(source, names.BasePrefix);
 
-    /// <summary>Builds the model; it owns <paramref name="source"/> and disposes it with itself.</summary>
+    /// <summary>Builds the model; it owns the tensor source and disposes it with itself.</summary>
     public DecoderModel Load()
     {
         try

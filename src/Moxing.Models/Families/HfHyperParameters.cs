@@ -133,7 +133,7 @@ public sealed class HfHyperParameters(JsonElement root, string path)
             Param("low_freq_factor", 1), Param("high_freq_factor", 4), Param("beta_fast", 32), Param("beta_slow", 1), attentionFactor);
     }
 
-    /// <summary>Sliding window per layer: `layer_types` when present, else <paramref name="windowOfLayer"/>.</summary>
+    /// <summary>Sliding window per layer: `layer_types` when present, else <paramref name="slidingLayer"/> says which layers slide.</summary>
     public int[] SlidingWindows(int layers, Func<int, bool> slidingLayer)
     {
         var window = Int("sliding_window", 0);
