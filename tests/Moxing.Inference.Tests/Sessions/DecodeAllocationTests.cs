@@ -1,0 +1,42 @@
+using Moxing.Inference.Generation;
+using Moxing.Inference.Sampling;
+using Moxing.Inference.Sessions;
+using Moxing.Models;
+using Moxing.Tests;
+
+namespace Moxing.Inference.Tests.Sessions;
+
+/// <summary>
+/// The decode loop allocates nothing per generated token. Counted on the calling thread, which runs kernel ranges
+/// itself (the worker pool's own loop is allocation-free, tested in Core); a long and a short generation must allocate
+/// the same, so whatever a call costs once is not paid per token.
+/// </summary>
+public sealed class DecodeAllocationTests
+{
+    [Theory]
+    [InlineData("llama-tiny.Q8_0.gguf")]
+    [InlineData("qwen2-tiny.Q4_K_M.gguf")]
+    [InlineData("gpt2-tiny.F16.gguf")]
+    public void DecodingAllocatesNothingPerToken(string file)
+    {
+        using var model = ModelLoader.Load(Fixtures.Path("gguf", file));
+        var decoder = model.RequireDecoder();
+        var session = new InferenceSession(decoder, 512);
+        var sampler = new Sampler(new SamplingOptions { Temperature = 0.7f, TopK = 40, TopP = 0.9f, MinP = 0.05f, RepetitionPenalty = 1.1f, Seed = 7 }, decoder.Options.VocabSize);
+        var generator = new TokenGenerator(session, sampler);
+        int[] prompt = [1, 2, 3];
+        Func<int, bool> onToken = _ => true;
+        long Allocated(int tokens)
+        {
+            var limits = new GenerationLimits(tokens, []);
+            session.Rewind(0);
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            generator.Generate(prompt, limits, onToken);
+            return GC.GetAllocatedBytesForCurrentThread() - before;
+        }
+        for (var warm = 0; warm < 3; warm++) Allocated(300); // tiered JIT, rope tables, pools
+        var shortRun = Allocated(20);
+        var longRun = Allocated(300);
+        Assert.True(longRun <= shortRun, $"280 more tokens allocated {longRun - shortRun} more bytes");
+    }
+}
