@@ -78,7 +78,12 @@ public class HfConfigTests : IDisposable
             """).GetRope();
         var expected = new RopeSettings
         {
-            Theta = 500000, Type = RopeType.Llama3, Factor = 8, LowFreqFactor = 1, HighFreqFactor = 4, OriginalMaxPositionEmbeddings = 8192,
+            Theta = 500000,
+            Type = RopeType.Llama3,
+            Factor = 8,
+            LowFreqFactor = 1,
+            HighFreqFactor = 4,
+            OriginalMaxPositionEmbeddings = 8192,
         };
         Assert.Equal(expected, old);
         Assert.Equal(expected, v5);
