@@ -97,4 +97,19 @@ public class GgufFileTests
         Assert.Contains("<|im_start|>", m.GetString("tokenizer.chat_template"));
         Assert.Equal("qwen2", m["tokenizer.ggml.pre"]);
     }
+
+    [Fact]
+    public void ReadsVersion2Files()
+    {
+        using var temp = new TempFolder();
+        using var stream = new MemoryStream();
+        new GgufWriter().Set("general.architecture", "llama").AddF32("w", [2], new[] { 1f, 2f }).Write(stream);
+        var bytes = stream.ToArray();
+        bytes[4] = 2;
+        var path = temp.Write("v2.gguf", bytes);
+        using var file = GgufFile.Open(path);
+        Assert.Equal(2u, file.Version);
+        Assert.Equal("llama", file.Metadata.GetString("general.architecture"));
+        Assert.Equal([1f, 2f], MemoryMarshal.Cast<byte, float>(file.Find("w")!.Bytes).ToArray());
+    }
 }

@@ -6,9 +6,18 @@ public class GgufMetadataTests
 {
     private static readonly GgufMetadata Metadata = new("model.gguf", new Dictionary<string, object>
     {
-        ["u8"] = (byte)200, ["i16"] = (short)-3, ["u32"] = 7u, ["u64"] = ulong.MaxValue, ["i64"] = -5L,
-        ["f32"] = 0.5f, ["f64"] = 2.25, ["flag"] = true, ["name"] = "llama",
-        ["tokens"] = new[] { "a", "b" }, ["ids"] = new[] { 1, 2 }, ["nested"] = new object[] { new[] { 1u }, new[] { "x" } },
+        ["u8"] = (byte)200,
+        ["i16"] = (short)-3,
+        ["u32"] = 7u,
+        ["u64"] = ulong.MaxValue,
+        ["i64"] = -5L,
+        ["f32"] = 0.5f,
+        ["f64"] = 2.25,
+        ["flag"] = true,
+        ["name"] = "llama",
+        ["tokens"] = new[] { "a", "b" },
+        ["ids"] = new[] { 1, 2 },
+        ["nested"] = new object[] { new[] { 1u }, new[] { "x" } },
     });
 
     [Fact]

@@ -130,4 +130,31 @@ public class SafetensorsBadInputTests : IDisposable
             Assert.Contains($"cut{cut}.safetensors", e.Message);
         }
     }
+
+    [Fact]
+    public void ByteFlipsOnlyEverRaiseOurException()
+    {
+        var full = File.ReadAllBytes(Craft(Good, 12, name: "good.safetensors"));
+        var rng = new Random(99);
+        var path = _temp.File("fuzz.safetensors");
+        var rejected = 0;
+        for (var round = 0; round < 500; round++)
+        {
+            var bytes = (byte[])full.Clone();
+            for (var flips = rng.Next(1, 3); flips > 0; flips--)
+                bytes[rng.Next(bytes.Length)] = (byte)rng.Next(256);
+            File.WriteAllBytes(path, bytes);
+            try
+            {
+                using var file = SafetensorsFile.Open(path);
+                foreach (var t in file.Tensors) _ = t.Bytes.Length;
+            }
+            catch (InvalidModelFileException e)
+            {
+                Assert.Contains("fuzz.safetensors", e.Message);
+                rejected++;
+            }
+        }
+        Assert.InRange(rejected, 1, 499);
+    }
 }
