@@ -1,7 +1,7 @@
-using System.Text.Json;
 using Moxing.Core;
 using Moxing.Core.Formats;
 using Moxing.Core.Formats.Gguf;
+using Moxing.Core.Formats.HuggingFace;
 using Moxing.Core.Ops;
 using Moxing.Core.Tensors;
 using Moxing.Models.Decoder;
@@ -26,15 +26,14 @@ public static class ModelLoader
         var configPath = System.IO.Path.Combine(folder, "config.json");
         if (!File.Exists(configPath))
             throw new InvalidModelFileException(folder, "not a model folder: config.json is missing");
-        using var doc = ReadJson(configPath);
-        var config = new HfHyperParameters(doc.RootElement, configPath);
-        var modelType = config.ModelType;
-        var generation = GenerationDefaults(folder, config);
+        var config = HfConfig.Load(configPath);
+        var modelType = config.GetString("model_type");
+        var generation = Generation(folder, config);
         if (ModelRegistry.EncoderTypes.Contains(modelType))
         {
-            var options = new BertOptions(config.Int("vocab_size"), config.Int("hidden_size"), config.Int("num_hidden_layers"),
-                config.Int("num_attention_heads"), config.Int("intermediate_size"), config.Int("max_position_embeddings"),
-                (float)config.Number("layer_norm_eps", 1e-12), HfActivation(config, "hidden_act", "gelu"));
+            var options = new BertOptions(config.GetInt("vocab_size"), config.GetInt("hidden_size"), config.GetInt("num_hidden_layers"),
+                config.GetInt("num_attention_heads"), config.GetInt("intermediate_size"), config.GetInt("max_position_embeddings"),
+                config.GetFloat("layer_norm_eps", 1e-12f), HfActivation(config, "hidden_act", "gelu"));
             var tensors = ModelTensors.OpenFolder(folder);
             return new LoadedModel
             {
@@ -50,8 +49,18 @@ public static class ModelLoader
         return new LoadedModel
         {
             Path = folder, Format = ModelFormat.HuggingFace, Architecture = modelType, Decoder = decoder,
-            Tensors = source.Tensors, EosTokenIds = generation, MaxContext = decoderOptions.MaxContext,
+            Tensors = source.Tensors, EosTokenIds = generation.EosTokenIds, MaxContext = decoderOptions.MaxContext,
         };
+    }
+
+    // generation_config.json's eos_token_id wins over config.json's.
+    private static GenerationConfig Generation(string folder, HfConfig config)
+    {
+        var path = System.IO.Path.Combine(folder, "generation_config.json");
+        var fromConfig = GenerationConfig.From(config);
+        if (!File.Exists(path)) return fromConfig;
+        var generation = GenerationConfig.Load(path);
+        return generation.EosTokenIds.Length > 0 ? generation : generation with { EosTokenIds = fromConfig.EosTokenIds };
     }
 
     private static LoadedModel LoadGguf(string path)
@@ -84,46 +93,16 @@ public static class ModelLoader
         }
     }
 
-    private static JsonDocument ReadJson(string path)
+    private static Activation HfActivation(HfConfig config, string key, string fallback)
     {
-        try { return JsonDocument.Parse(File.ReadAllBytes(path)); }
-        catch (JsonException e) { throw new InvalidModelFileException(path, $"malformed JSON: {e.Message}", e); }
-    }
-
-    private static Activation HfActivation(HfHyperParameters config, string key, string fallback)
-    {
-        var name = config.Has(key) ? config.String(key) : fallback;
+        var name = config.GetString(key, fallback);
         return name switch
         {
             "gelu" => Activation.GeluErf,
             "gelu_new" or "gelu_pytorch_tanh" => Activation.GeluTanh,
             "silu" or "swish" => Activation.Silu,
             "relu" => Activation.Relu,
-            _ => throw new InvalidModelFileException(config.Path, $"activation '{name}' is not supported (gelu, gelu_new, gelu_pytorch_tanh, silu, relu)"),
+            _ => throw config.Error(key, $"names activation '{name}'  (supported: gelu, gelu_new, gelu_pytorch_tanh, silu, relu)"),
         };
-    }
-
-    // generation_config.json's eos_token_id wins over config.json's; either may be a number or a list.
-    private static int[] GenerationDefaults(string folder, HfHyperParameters config)
-    {
-        var generationPath = System.IO.Path.Combine(folder, "generation_config.json");
-        if (File.Exists(generationPath))
-        {
-            using var doc = ReadJson(generationPath);
-            if (EosIds(doc.RootElement, generationPath) is { } ids) return ids;
-        }
-        using var configDoc = ReadJson(config.Path);
-        return EosIds(configDoc.RootElement, config.Path) ?? [];
-    }
-
-    private static int[]? EosIds(JsonElement root, string path)
-    {
-        if (!root.TryGetProperty("eos_token_id", out var v) || v.ValueKind == JsonValueKind.Null) return null;
-        var items = v.ValueKind == JsonValueKind.Array ? v.EnumerateArray().ToArray() : [v];
-        var ids = new int[items.Length];
-        for (var i = 0; i < items.Length; i++)
-            if (items[i].ValueKind != JsonValueKind.Number || !items[i].TryGetInt32(out ids[i]) || ids[i] < 0)
-                throw new InvalidModelFileException(path, "'eos_token_id' must be a token id or a list of token ids");
-        return ids;
     }
 }

@@ -34,11 +34,12 @@ public enum RopeScaling
 /// <param name="BetaFast">yarn beta_fast.</param>
 /// <param name="BetaSlow">yarn beta_slow.</param>
 /// <param name="AttentionFactor">yarn attention factor (null: 0.1·ln(factor) + 1).</param>
+/// <param name="YarnTruncate">yarn: round the correction range to whole dimensions (transformers' `truncate`).</param>
 /// <param name="FrequencyFactors">Per-pair divisors of the frequencies (GGUF `rope_freqs.weight`, how llama.cpp stores llama3 scaling).</param>
 public sealed record RopeConfig(
     double Theta, int RotaryDim, RopeStyle Style, RopeScaling Scaling = RopeScaling.Default, double Factor = 1,
     int OriginalContext = 0, double LowFreqFactor = 1, double HighFreqFactor = 4, double BetaFast = 32,
-    double BetaSlow = 1, double? AttentionFactor = null, float[]? FrequencyFactors = null)
+    double BetaSlow = 1, double? AttentionFactor = null, bool YarnTruncate = true, float[]? FrequencyFactors = null)
 {
     /// <summary>The inverse frequencies, one per rotated pair, as transformers computes them.</summary>
     public double[] InverseFrequencies()
@@ -84,8 +85,10 @@ public sealed record RopeConfig(
     {
         double CorrectionDim(double rotations) =>
             RotaryDim * Math.Log(OriginalContext / (rotations * 2 * Math.PI)) / (2 * Math.Log(Theta));
-        var low = Math.Max(Math.Floor(CorrectionDim(BetaFast)), 0);
-        var high = Math.Min(Math.Ceiling(CorrectionDim(BetaSlow)), RotaryDim - 1);
+        double low = CorrectionDim(BetaFast), high = CorrectionDim(BetaSlow);
+        if (YarnTruncate) (low, high) = (Math.Floor(low), Math.Ceiling(high));
+        low = Math.Max(low, 0);
+        high = Math.Min(high, RotaryDim - 1);
         if (low == high) high += 0.001;
         for (var i = 0; i < inv.Length; i++)
         {

@@ -1,3 +1,4 @@
+using Moxing.Core.Formats.HuggingFace;
 using Moxing.Core.Formats.Gguf;
 using Moxing.Core.Ops;
 using Moxing.Models.Decoder;
@@ -28,16 +29,16 @@ public sealed class Gemma2Family : IDecoderFamily
     public DecoderTensorNames GgufNames => DecoderTensorNames.Gguf;
 
     /// <inheritdoc />
-    public DecoderOptions FromHf(HfHyperParameters c)
+    public DecoderOptions FromHf(HfConfig c)
     {
         var o = c.Common("gemma2");
         return Gemma(o) with
         {
             NormWeightOffset = 1f,
             SlidingWindows = c.SlidingWindows(o.LayerCount, i => i % 2 == 0),
-            AttentionScale = (float)(1 / Math.Sqrt(c.Number("query_pre_attn_scalar", o.HeadDim))),
-            AttentionSoftCap = (float)c.Number("attn_logit_softcapping", 0),
-            FinalLogitSoftCap = (float)c.Number("final_logit_softcapping", 0),
+            AttentionScale = (float)(1 / Math.Sqrt(c.GetDouble("query_pre_attn_scalar", o.HeadDim))),
+            AttentionSoftCap = c.GetFloat("attn_logit_softcapping", 0),
+            FinalLogitSoftCap = c.GetFloat("final_logit_softcapping", 0),
         };
     }
 

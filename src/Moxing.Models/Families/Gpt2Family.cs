@@ -1,3 +1,4 @@
+using Moxing.Core.Formats.HuggingFace;
 using Moxing.Core.Formats.Gguf;
 using Moxing.Core.Ops;
 using Moxing.Models.Decoder;
@@ -34,22 +35,22 @@ public sealed class Gpt2Family : IDecoderFamily
     public DecoderTensorNames GgufNames => DecoderTensorNames.Gguf;
 
     /// <inheritdoc />
-    public DecoderOptions FromHf(HfHyperParameters c)
+    public DecoderOptions FromHf(HfConfig c)
     {
-        var hidden = c.Int("n_embd");
-        var heads = c.Int("n_head");
+        var hidden = c.GetInt("n_embd");
+        var heads = c.GetInt("n_head");
         return Gpt2(new DecoderOptions
         {
             Architecture = "gpt2",
-            VocabSize = c.Int("vocab_size"),
+            VocabSize = c.GetInt("vocab_size"),
             HiddenSize = hidden,
-            LayerCount = c.Int("n_layer"),
+            LayerCount = c.GetInt("n_layer"),
             HeadCount = heads,
             KvHeadCount = heads,
             HeadDim = hidden / heads,
-            IntermediateSize = c.Int("n_inner", 4 * hidden),
-            MaxContext = c.Int("n_positions"),
-            NormEps = (float)c.Number("layer_norm_epsilon", 1e-5),
+            IntermediateSize = c.GetInt("n_inner", 4 * hidden),
+            MaxContext = c.GetInt("n_positions"),
+            NormEps = c.GetFloat("layer_norm_epsilon", 1e-5f),
         });
     }
 

@@ -1,3 +1,4 @@
+using Moxing.Core.Formats.HuggingFace;
 using Moxing.Core.Formats.Gguf;
 using Moxing.Models.Decoder;
 
@@ -13,7 +14,7 @@ public interface IDecoderFamily
     IReadOnlyList<string> GgufArchitectures { get; }
 
     /// <summary>Options from an HF config.json.</summary>
-    DecoderOptions FromHf(HfHyperParameters config);
+    DecoderOptions FromHf(HfConfig config);
 
     /// <summary>Tensor names of HF checkpoints.</summary>
     DecoderTensorNames HfNames { get; }

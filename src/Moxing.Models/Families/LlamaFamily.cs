@@ -1,3 +1,4 @@
+using Moxing.Core.Formats.HuggingFace;
 using Moxing.Core.Formats.Gguf;
 using Moxing.Core.Ops;
 using Moxing.Models.Decoder;
@@ -20,10 +21,10 @@ public sealed class LlamaFamily : IDecoderFamily
     public DecoderTensorNames GgufNames => DecoderTensorNames.Gguf;
 
     /// <inheritdoc />
-    public DecoderOptions FromHf(HfHyperParameters c)
+    public DecoderOptions FromHf(HfConfig c)
     {
-        var o = c.Common(c.ModelType);
-        return o with { SlidingWindows = c.SlidingWindows(o.LayerCount, _ => c.ModelType == "mistral") };
+        var o = c.Common(c.GetString("model_type"));
+        return o with { SlidingWindows = c.SlidingWindows(o.LayerCount, _ => c.GetString("model_type") == "mistral") };
     }
 
     /// <inheritdoc />

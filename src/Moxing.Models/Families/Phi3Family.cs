@@ -1,3 +1,4 @@
+using Moxing.Core.Formats.HuggingFace;
 using Moxing.Core.Formats.Gguf;
 using Moxing.Core.Ops;
 using Moxing.Models.Decoder;
@@ -20,7 +21,7 @@ public sealed class Phi3Family : IDecoderFamily
     public DecoderTensorNames GgufNames { get; } = DecoderTensorNames.Gguf with { GateUp = "blk.{i}.ffn_up.weight", Up = null };
 
     /// <inheritdoc />
-    public DecoderOptions FromHf(HfHyperParameters c)
+    public DecoderOptions FromHf(HfConfig c)
     {
         var o = c.Common("phi3");
         return o with { SlidingWindows = c.SlidingWindows(o.LayerCount, _ => true) };

@@ -1,3 +1,4 @@
+using Moxing.Core.Formats.HuggingFace;
 using Moxing.Core.Formats.Gguf;
 using Moxing.Core.Ops;
 using Moxing.Models.Decoder;
@@ -20,12 +21,12 @@ public sealed class QwenFamily : IDecoderFamily
     public DecoderTensorNames GgufNames => DecoderTensorNames.Gguf;
 
     /// <inheritdoc />
-    public DecoderOptions FromHf(HfHyperParameters c)
+    public DecoderOptions FromHf(HfConfig c)
     {
-        var o = c.Common(c.ModelType) with { QkNorm = c.ModelType == "qwen3" };
-        if (!c.Bool("use_sliding_window", false)) return o;
+        var o = c.Common(c.GetString("model_type")) with { QkNorm = c.GetString("model_type") == "qwen3" };
+        if (!c.GetBool("use_sliding_window", false)) return o;
         // Qwen's max_window_layers: layers from that index on use the window.
-        var fullLayers = c.Int("max_window_layers", o.LayerCount);
+        var fullLayers = c.GetInt("max_window_layers", o.LayerCount);
         return o with { SlidingWindows = c.SlidingWindows(o.LayerCount, i => i >= fullLayers) };
     }
 

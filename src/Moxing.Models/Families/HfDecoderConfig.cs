@@ -1,0 +1,72 @@
+using Moxing.Core.Formats.HuggingFace;
+using Moxing.Core.Ops;
+using Moxing.Models.Decoder;
+
+namespace Moxing.Models.Families;
+
+/// <summary>Reads the HF config keys shared by llama-like decoders into <see cref="DecoderOptions"/>.</summary>
+public static class HfDecoderConfig
+{
+    /// <summary>The options every llama-like architecture shares, from the standard HF keys.</summary>
+    public static DecoderOptions Common(this HfConfig c, string architecture)
+    {
+        var hidden = c.GetInt("hidden_size");
+        var heads = c.GetInt("num_attention_heads");
+        if (heads <= 0) throw c.Error("num_attention_heads", "must be positive");
+        var headDim = c.GetInt("head_dim", hidden / heads);
+        var kvHeads = c.GetInt("num_key_value_heads", heads);
+        if (kvHeads <= 0 || heads % kvHeads != 0)
+            throw c.Error("num_key_value_heads", $"is {kvHeads}; num_attention_heads ({heads}) must be a multiple of it");
+        return new DecoderOptions
+        {
+            Architecture = architecture,
+            VocabSize = c.GetInt("vocab_size"),
+            HiddenSize = hidden,
+            LayerCount = c.GetInt("num_hidden_layers"),
+            HeadCount = heads,
+            KvHeadCount = kvHeads,
+            HeadDim = headDim,
+            IntermediateSize = c.GetInt("intermediate_size"),
+            MaxContext = c.GetInt("max_position_embeddings", 2048),
+            NormEps = c.GetFloat("rms_norm_eps", 1e-6f),
+            Rope = c.Rope(headDim, c.GetInt("max_position_embeddings", 2048)),
+        };
+    }
+
+    /// <summary>RoPE for heads of <paramref name="headDim"/> from either config layout (via <see cref="HfConfig.GetRope"/>).</summary>
+    public static RopeConfig Rope(this HfConfig c, int headDim, int maxPositions)
+    {
+        var r = c.GetRope(layerType: "full_attention");
+        var scaling = r.Type switch
+        {
+            RopeType.Default => RopeScaling.Default,
+            RopeType.Linear => RopeScaling.Linear,
+            RopeType.Llama3 => RopeScaling.Llama3,
+            RopeType.Yarn => RopeScaling.Yarn,
+            _ => throw c.Error("rope_type", $"is {r.Type}, which Moxing does not run yet (default, linear, llama3, yarn)"),
+        };
+        double? attentionFactor = r.AttentionFactor;
+        if (scaling == RopeScaling.Yarn && attentionFactor == null && r.Mscale is > 0 && r.MscaleAllDim is > 0)
+        {
+            static double Mscale(double scale, double m) => scale <= 1 ? 1 : 0.1 * m * Math.Log(scale) + 1;
+            attentionFactor = Mscale(r.Factor, r.Mscale.Value) / Mscale(r.Factor, r.MscaleAllDim.Value);
+        }
+        return new RopeConfig(r.Theta, (int)(headDim * r.PartialRotaryFactor), RopeStyle.Half, scaling, r.Factor,
+            r.OriginalMaxPositionEmbeddings ?? maxPositions, r.LowFreqFactor ?? 1, r.HighFreqFactor ?? 4,
+            r.BetaFast ?? 32, r.BetaSlow ?? 1, attentionFactor, YarnTruncate: r.Truncate ?? true);
+    }
+
+    /// <summary>Sliding window per layer: `layer_types` when present, else <paramref name="slidingLayer"/> says which layers slide.</summary>
+    public static int[] SlidingWindows(this HfConfig c, int layers, Func<int, bool> slidingLayer)
+    {
+        var window = c.GetInt("sliding_window", 0);
+        var types = c.GetStringList("layer_types");
+        var result = new int[layers];
+        for (var i = 0; i < layers; i++)
+        {
+            var sliding = i < types.Length ? types[i] == "sliding_attention" : slidingLayer(i);
+            result[i] = sliding ? window : 0;
+        }
+        return result;
+    }
+}
