@@ -1,0 +1,189 @@
+using System.Text;
+using Moxing.Text.Tokenization.Decoders;
+using Moxing.Text.Tokenization.Loading;
+using Moxing.Text.Tokenization.Models;
+using Moxing.Text.Tokenization.Normalizers;
+using Moxing.Text.Tokenization.Patterns;
+using Moxing.Text.Tokenization.PostProcessors;
+using Moxing.Text.Tokenization.PreTokenizers;
+
+namespace Moxing.Text.Tokenization.Gguf;
+
+/// <summary>
+/// Builds a tokenizer from GGUF tokenizer.ggml.* metadata: "gpt2" (byte-level BPE, split regexes chosen by
+/// tokenizer.ggml.pre as llama.cpp does), "llama" (SentencePiece merged by score, as llama.cpp does),
+/// "bert" (WordPiece) and "t5" (Unigram). Control, user-defined and unknown tokens are matched in text as
+/// added tokens; control and unknown ones are special.
+/// </summary>
+internal static class GgufTokenizerBuilder
+{
+    private const int TypeNormal = 1, TypeUnknown = 2, TypeControl = 3, TypeUserDefined = 4;
+    private const string ModelKey = "tokenizer.ggml.model";
+
+    /// <summary>The tokenizer the metadata describes.</summary>
+    public static Tokenizer Build(IReadOnlyDictionary<string, object> metadata, string sourceName)
+    {
+        ArgumentNullException.ThrowIfNull(metadata);
+        var meta = new GgufMetadataReader(metadata, sourceName);
+        string model = meta.String(ModelKey);
+        string[] tokens = meta.Strings("tokenizer.ggml.tokens");
+        int[] types = meta.OptionalInts("tokenizer.ggml.token_type") ?? [.. Enumerable.Repeat(TypeNormal, tokens.Length)];
+        if (types.Length != tokens.Length)
+        {
+            throw meta.Error("tokenizer.ggml.token_type", $"has {types.Length} entries for {tokens.Length} tokens");
+        }
+        return model switch
+        {
+            "gpt2" => BuildBytePairEncoding(meta, tokens, types),
+            "llama" => BuildSentencePiece(meta, tokens, types),
+            "bert" => BuildWordPiece(meta, tokens, types),
+            "t5" => BuildUnigram(meta, tokens, types),
+            _ => throw meta.Error(ModelKey, $"tokenizer model '{model}' is not supported (expected gpt2, llama, bert or t5)"),
+        };
+    }
+
+    private static Tokenizer BuildBytePairEncoding(GgufMetadataReader meta, string[] tokens, int[] types)
+    {
+        string preName = meta.OptionalString("tokenizer.ggml.pre") ?? "default";
+        GgufPreTokenizer pre = GgufPreTokenizer.For(preName)
+            ?? throw meta.Error("tokenizer.ggml.pre", $"pre-tokenizer '{preName}' is not supported");
+        Vocabulary vocabulary = BuildVocabulary(tokens);
+        string[] mergeLines = meta.Strings("tokenizer.ggml.merges");
+        var merges = new List<(string, string)>(mergeLines.Length);
+        for (int i = 0; i < mergeLines.Length; i++)
+        {
+            // As llama.cpp: the separator is the first space after the first character.
+            int space = mergeLines[i].Length > 1 ? mergeLines[i].IndexOf(' ', 1) : -1;
+            if (space < 0) throw meta.Error("tokenizer.ggml.merges", $"entry {i} '{mergeLines[i]}' is not \"left right\"");
+            merges.Add((mergeLines[i][..space], mergeLines[i][(space + 1)..]));
+        }
+        var mergeMap = ModelJson.BuildMerges(vocabulary, merges, null,
+            (rank, problem) => meta.Error("tokenizer.ggml.merges", $"entry {rank}: {problem}"));
+        var bpe = new BpeModel(vocabulary, mergeMap, new BpeOptions(IgnoreMerges: pre.IgnoreMerges));
+
+        var splits = new List<IPreTokenizer>();
+        for (int i = 0; i < pre.Patterns.Length; i++)
+        {
+            OnigRegex regex;
+            try
+            {
+                regex = new OnigRegex(pre.Patterns[i]);
+            }
+            catch (FormatException e)
+            {
+                throw meta.Error("tokenizer.ggml.pre", $"pattern {i} of '{preName}' cannot be used: {e.Message}");
+            }
+            splits.Add(new PatternSplitPreTokenizer(regex, SplitDelimiterBehavior.Isolated));
+        }
+        splits.Add(new ByteLevelPreTokenizer(addPrefixSpace: false, useRegex: false));
+        INormalizer? normalizer = pre.Nfc ? new UnicodeFormNormalizer(NormalizationForm.FormC) : null;
+        return Assemble(meta, tokens, types, bpe, normalizer, new SequencePreTokenizer(splits), new ByteLevelDecoder(),
+            defaults: new SpecialTokenIds(), addBosDefault: pre.AddBos, addEosDefault: false, cleanUp: pre.CleanSpaces);
+    }
+
+    private static Tokenizer BuildSentencePiece(GgufMetadataReader meta, string[] tokens, int[] types)
+    {
+        float[] scores = meta.OptionalFloats("tokenizer.ggml.scores") ?? throw meta.Error("tokenizer.ggml.scores", "is missing");
+        if (scores.Length < tokens.Length) throw meta.Error("tokenizer.ggml.scores", $"has {scores.Length} entries for {tokens.Length} tokens");
+        bool addSpacePrefix = meta.OptionalBool("tokenizer.ggml.add_space_prefix") ?? true;
+        Vocabulary vocabulary = BuildVocabulary(tokens);
+        int unk = meta.OptionalTokenId("tokenizer.ggml.unknown_token_id", tokens.Length) ?? 0;
+        var model = new ScoreMergeModel(vocabulary, scores, unk);
+
+        var space = new LiteralPattern(" ");
+        var metaspace = new LiteralPattern("\u2581");
+        INormalizer escape = new ReplaceNormalizer(space, "\u2581");
+        INormalizer normalizer = addSpacePrefix ? new SequenceNormalizer([new PrependNormalizer("\u2581"), escape]) : escape;
+        var decoders = new List<ITokenDecoder> { new ReplaceDecoder(metaspace, " "), new ByteFallbackDecoder(), new FuseDecoder() };
+        if (addSpacePrefix) decoders.Add(new StripDecoder(" ", 1, 0));
+        return Assemble(meta, tokens, types, model, normalizer, null, new SequenceDecoder(decoders),
+            defaults: new SpecialTokenIds(Bos: 1, Eos: 2, Unk: 0), addBosDefault: true, addEosDefault: false, cleanUp: false);
+    }
+
+    private static Tokenizer BuildWordPiece(GgufMetadataReader meta, string[] tokens, int[] types)
+    {
+        // llama.cpp's converter writes word starts as "▁word" and continuations bare; Hugging Face spells them "word" and "##word".
+        var restored = new string[tokens.Length];
+        for (int i = 0; i < tokens.Length; i++)
+        {
+            string token = tokens[i];
+            restored[i] = token.StartsWith('\u2581') ? token[1..]
+                : token.StartsWith('[') && token.EndsWith(']') || types[i] is TypeControl or TypeUnknown or TypeUserDefined ? token
+                : "##" + token;
+        }
+        int unk = meta.OptionalTokenId("tokenizer.ggml.unknown_token_id", tokens.Length) ?? Math.Min(100, tokens.Length - 1);
+        var model = new WordPieceModel(BuildVocabulary(restored), restored[unk], "##", 100);
+        bool lowercase = meta.OptionalBool("tokenizer.ggml.normalizer.lowercase") ?? true;
+        bool stripAccents = meta.OptionalBool("tokenizer.ggml.normalizer.strip_accents") ?? lowercase;
+        var normalizer = new BertNormalizer(cleanText: true, handleChineseChars: true, stripAccents, lowercase);
+        var preTokenizer = new SequencePreTokenizer([PatternSplitPreTokenizer.WhitespaceSplit(),
+            PatternSplitPreTokenizer.Punctuation(SplitDelimiterBehavior.Isolated)]);
+        int sep = meta.OptionalTokenId("tokenizer.ggml.seperator_token_id", tokens.Length) ?? Math.Min(102, tokens.Length - 1);
+        bool addSep = meta.OptionalBool("tokenizer.ggml.add_sep_token") ?? true;
+        return Assemble(meta, restored, types, model, normalizer, preTokenizer, new WordPieceDecoder("##", true),
+            defaults: new SpecialTokenIds(Bos: Math.Min(101, tokens.Length - 1), Unk: unk, Pad: 0), addBosDefault: true,
+            addEosDefault: false, cleanUp: true, extraSuffix: addSep ? sep : null);
+    }
+
+    private static Tokenizer BuildUnigram(GgufMetadataReader meta, string[] tokens, int[] types)
+    {
+        float[] scores = meta.OptionalFloats("tokenizer.ggml.scores") ?? throw meta.Error("tokenizer.ggml.scores", "is missing");
+        if (scores.Length < tokens.Length) throw meta.Error("tokenizer.ggml.scores", $"has {scores.Length} entries for {tokens.Length} tokens");
+        int unk = meta.OptionalTokenId("tokenizer.ggml.unknown_token_id", tokens.Length) ?? Math.Min(2, tokens.Length - 1);
+        var model = new UnigramModel(BuildVocabulary(tokens), [.. scores.Take(tokens.Length).Select(s => (double)s)], unk, byteFallback: false);
+        var normalizers = new List<INormalizer>();
+        if (meta.OptionalBytes("tokenizer.ggml.precompiled_charsmap") is { Length: > 0 } charsmap)
+        {
+            normalizers.Add(PrecompiledNormalizer.FromBytes(charsmap)
+                ?? throw meta.Error("tokenizer.ggml.precompiled_charsmap", "is malformed (trie size does not fit)"));
+        }
+        if (meta.OptionalBool("tokenizer.ggml.remove_extra_whitespaces") ?? false)
+        {
+            normalizers.Add(new StripNormalizer(true, true));
+            normalizers.Add(new ReplaceNormalizer(new OnigRegex(" {2,}"), " "));
+        }
+        bool addSpacePrefix = meta.OptionalBool("tokenizer.ggml.add_space_prefix") ?? true;
+        var scheme = addSpacePrefix ? PrependScheme.Always : PrependScheme.Never;
+        return Assemble(meta, tokens, types, model, new SequenceNormalizer(normalizers), new MetaspacePreTokenizer('\u2581', scheme, true),
+            new MetaspaceDecoder('\u2581', scheme), defaults: new SpecialTokenIds(Eos: 1, Unk: unk, Pad: 0),
+            addBosDefault: false, addEosDefault: true, cleanUp: false);
+    }
+
+    private static Vocabulary BuildVocabulary(string[] tokens)
+    {
+        var ids = new Dictionary<string, int>(tokens.Length, StringComparer.Ordinal);
+        // As llama.cpp: an empty token gets a placeholder name, and a repeated token maps to its last id.
+        for (int i = 0; i < tokens.Length; i++) ids[tokens[i].Length == 0 ? $"[EMPTY_{i}]" : tokens[i]] = i;
+        return new Vocabulary(ids);
+    }
+
+    private static Tokenizer Assemble(GgufMetadataReader meta, string[] tokens, int[] types, ITokenModel model, INormalizer? normalizer,
+        IPreTokenizer? preTokenizer, ITokenDecoder decoder, SpecialTokenIds defaults, bool addBosDefault, bool addEosDefault,
+        bool cleanUp, int? extraSuffix = null)
+    {
+        int n = tokens.Length;
+        var ids = new SpecialTokenIds(
+            meta.OptionalTokenId("tokenizer.ggml.bos_token_id", n) ?? meta.OptionalTokenId("tokenizer.ggml.cls_token_id", n) ?? Valid(defaults.Bos, n),
+            meta.OptionalTokenId("tokenizer.ggml.eos_token_id", n) ?? Valid(defaults.Eos, n),
+            meta.OptionalTokenId("tokenizer.ggml.unknown_token_id", n) ?? Valid(defaults.Unk, n),
+            meta.OptionalTokenId("tokenizer.ggml.padding_token_id", n) ?? Valid(defaults.Pad, n));
+        bool addBos = meta.OptionalBool("tokenizer.ggml.add_bos_token") ?? addBosDefault;
+        bool addEos = meta.OptionalBool("tokenizer.ggml.add_eos_token") ?? addEosDefault;
+        var prefix = new List<int>();
+        var suffix = new List<int>();
+        if (addBos && ids.Bos is int bos) prefix.Add(bos);
+        if (addEos && ids.Eos is int eos) suffix.Add(eos);
+        if (extraSuffix is int sep) suffix.Add(sep);
+
+        var added = new List<AddedToken>();
+        for (int i = 0; i < n; i++)
+        {
+            if (types[i] is not (TypeControl or TypeUserDefined or TypeUnknown) || tokens[i].Length == 0) continue;
+            added.Add(new AddedToken(i, tokens[i], Special: types[i] != TypeUserDefined));
+        }
+        return new Tokenizer(new TokenizerParts(model, normalizer, preTokenizer, new WrappingPostProcessor(prefix, suffix), decoder,
+            added, ids, cleanUp));
+    }
+
+    private static int? Valid(int? id, int vocabularySize) => id is int value && value >= 0 && value < vocabularySize ? value : null;
+}

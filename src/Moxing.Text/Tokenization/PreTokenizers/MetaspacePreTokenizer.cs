@@ -1,0 +1,43 @@
+using Moxing.Text.Tokenization.Patterns;
+
+namespace Moxing.Text.Tokenization.PreTokenizers;
+
+/// <summary>When a metaspace prefix goes in front of a piece (Hugging Face PrependScheme).</summary>
+internal enum PrependScheme
+{
+    /// <summary>Every piece gets the prefix.</summary>
+    Always,
+
+    /// <summary>Only the piece at the start of the text gets it.</summary>
+    First,
+
+    /// <summary>No piece gets it.</summary>
+    Never,
+}
+
+/// <summary>SentencePiece's metaspace: spaces become ▁, an optional ▁ prefix, optional split before each ▁.</summary>
+internal sealed class MetaspacePreTokenizer(char replacement, PrependScheme prependScheme, bool split) : IPreTokenizer
+{
+    private readonly LiteralPattern _replacementPattern = new(replacement.ToString());
+
+    /// <inheritdoc/>
+    public void PreTokenize(TextPiece piece, List<TextPiece> output)
+    {
+        string text = piece.Span.ToString().Replace(' ', replacement);
+        bool prepend = prependScheme switch
+        {
+            PrependScheme.Always => !text.StartsWith(replacement),
+            PrependScheme.First => !text.StartsWith(replacement) && piece.AtOrigin,
+            _ => false,
+        };
+        int origin = piece.OriginPrefix;
+        if (prepend)
+        {
+            text = replacement + text;
+            if (origin > 0) origin++;
+        }
+        piece = piece.WithText(text, origin);
+        if (split) PieceSplitter.Split(piece, _replacementPattern, SplitDelimiterBehavior.MergedWithNext, output);
+        else if (piece.Length > 0) output.Add(piece);
+    }
+}

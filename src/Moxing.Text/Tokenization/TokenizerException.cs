@@ -1,0 +1,15 @@
+namespace Moxing.Text.Tokenization;
+
+/// <summary>A tokenizer definition (tokenizer.json, GGUF metadata) or an input that Moxing cannot use.</summary>
+public sealed class TokenizerException : Exception
+{
+    /// <summary>Creates the exception with a message that names the source, the field and what was expected.</summary>
+    public TokenizerException(string message) : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception wrapping the error that caused it.</summary>
+    public TokenizerException(string message, Exception inner) : base(message, inner)
+    {
+    }
+}
