@@ -99,7 +99,7 @@ internal static class Attributes
                     var picked = new List<Value>();
                     foreach (var i in SliceIndices(l.Count, s0, s1, stepValue)) picked.Add(l.Items[i]);
                     r.Charge(picked.Count);
-                    return new ListValue(picked, l.Kind);
+                    return new ListValue(picked, l.Kind == SequenceKind.Range ? SequenceKind.List : l.Kind);
                 }
             case StringValue s:
                 {

@@ -14,16 +14,16 @@ internal static partial class FilterRegistry
         ["abs"] = Abs,
         ["attr"] = (_, v, a) => AttrFilter(v, a),
         ["batch"] = Batch,
-        ["capitalize"] = (_, v, a) => StringFilter(v, a, "capitalize", StringMethods.Capitalize),
+        ["capitalize"] = (_, v, a) => StringFilter(v, a, "capitalize", StringMethods.Capitalize, keepsMarkup: true),
         ["center"] = Center,
         ["count"] = (_, v, a) => Length(v, a),
         ["length"] = (_, v, a) => Length(v, a),
         ["d"] = Default,
         ["default"] = Default,
         ["dictsort"] = DictSort,
-        ["e"] = (_, v, a) => StringFilter(v, a, "escape", Escape),
-        ["escape"] = (_, v, a) => StringFilter(v, a, "escape", Escape),
-        ["forceescape"] = (_, v, a) => StringFilter(v, a, "forceescape", Escape),
+        ["e"] = (_, v, a) => NoArgs(a, "escape", StringValue.Escape(v)),
+        ["escape"] = (_, v, a) => NoArgs(a, "escape", StringValue.Escape(v)),
+        ["forceescape"] = (_, v, a) => NoArgs(a, "forceescape", new StringValue(StringValue.HtmlEscape(PythonRepr.Str(v)), true)),
         ["first"] = First,
         ["last"] = Last,
         ["float"] = ToFloat,
@@ -33,8 +33,8 @@ internal static partial class FilterRegistry
         ["indent"] = Indent,
         ["join"] = Join,
         ["list"] = (r, v, a) => NoArgs(a, "list", new ListValue(r.Iterate(v).ToList())),
-        ["lower"] = (_, v, a) => StringFilter(v, a, "lower", s => s.ToLowerInvariant()),
-        ["upper"] = (_, v, a) => StringFilter(v, a, "upper", s => s.ToUpperInvariant()),
+        ["lower"] = (_, v, a) => StringFilter(v, a, "lower", s => s.ToLowerInvariant(), keepsMarkup: true),
+        ["upper"] = (_, v, a) => StringFilter(v, a, "upper", s => s.ToUpperInvariant(), keepsMarkup: true),
         ["items"] = Items,
         ["map"] = Map,
         ["min"] = (r, v, a) => MinMax(r, v, a, "min", -1),
@@ -46,10 +46,10 @@ internal static partial class FilterRegistry
         ["replace"] = Replace,
         ["reverse"] = Reverse,
         ["round"] = Round,
-        ["safe"] = (_, v, a) => NoArgs(a, "safe", new StringValue(PythonRepr.Str(v))),
+        ["safe"] = (_, v, a) => NoArgs(a, "safe", v is StringValue { IsSafe: true } ? v : new StringValue(PythonRepr.Str(v), true)),
         ["slice"] = Slice,
         ["sort"] = Sort,
-        ["string"] = (_, v, a) => NoArgs(a, "string", new StringValue(PythonRepr.Str(v))),
+        ["string"] = (_, v, a) => NoArgs(a, "string", v is StringValue ? v : new StringValue(PythonRepr.Str(v))),
         ["striptags"] = (_, v, a) => StringFilter(v, a, "striptags", StripTags),
         ["sum"] = Sum,
         ["title"] = (_, v, a) => StringFilter(v, a, "title", Title),
@@ -74,10 +74,10 @@ internal static partial class FilterRegistry
         return result;
     }
 
-    private static Value StringFilter(Value v, Arguments a, string name, Func<string, string> transform)
+    private static Value StringFilter(Value v, Arguments a, string name, Func<string, string> transform, bool keepsMarkup = false)
     {
         a.ExpectNone(name);
-        return new StringValue(transform(PythonRepr.Str(v)));
+        return new StringValue(transform(PythonRepr.Str(v)), keepsMarkup && v is StringValue { IsSafe: true });
     }
 
     private static long IntArg(Value? v, long fallback, string what) => v switch
@@ -106,7 +106,7 @@ internal static partial class FilterRegistry
     private static Value Center(Renderer r, Value v, Arguments a)
     {
         var width = IntArg(a.Bind("center", "width")[0], 80, "width");
-        return new StringValue(StringMethods.PadText(r, PythonRepr.Str(v), width, ' ', "center"));
+        return new StringValue(StringMethods.PadText(r, PythonRepr.Str(v), width, ' ', "center"), v is StringValue { IsSafe: true });
     }
 
     /// <summary>Python <c>len()</c>: code points of a string, items of a container, 0 for undefined.</summary>
@@ -129,24 +129,6 @@ internal static partial class FilterRegistry
         var bound = a.Bind("default", "default_value", "boolean");
         var fallback = bound[0] ?? StringValue.Empty;
         return v is UndefinedValue || (BoolArg(bound[1], false) && !v.IsTruthy) ? fallback : v;
-    }
-
-    private static string Escape(string s)
-    {
-        var sb = new StringBuilder(s.Length);
-        foreach (var c in s)
-        {
-            sb.Append(c switch
-            {
-                '&' => "&amp;",
-                '<' => "&lt;",
-                '>' => "&gt;",
-                '"' => "&#34;",
-                '\'' => "&#39;",
-                _ => c.ToString(),
-            });
-        }
-        return sb.ToString();
     }
 
     private static Value First(Renderer r, Value v, Arguments a)
@@ -400,7 +382,7 @@ internal static partial class FilterRegistry
             StringValue s => s.Value,
             var c => throw new TemplateException($"strip arg must be None or str, not {c.TypeName}"),
         };
-        return new StringValue(StringMethods.Strip(PythonRepr.Str(v), chars, true, true));
+        return new StringValue(StringMethods.Strip(PythonRepr.Str(v), chars, true, true), v is StringValue { IsSafe: true });
     }
 
     private static Value Truncate(Renderer r, Value v, Arguments a)

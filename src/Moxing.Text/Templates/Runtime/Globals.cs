@@ -46,7 +46,8 @@ internal static class Globals
         r.Charge(count);
         var items = new List<Value>((int)count);
         for (var i = 0; i < count; i++) items.Add(new IntValue(start + i * step));
-        return new ListValue(items);
+        var repr = step == 1 ? $"range({start}, {stop})" : $"range({start}, {stop}, {step})";
+        return new ListValue(items, SequenceKind.Range) { RangeRepr = repr };
     }
 
     /// <summary>Python <c>dict(mapping_or_pairs, **kwargs)</c>.</summary>

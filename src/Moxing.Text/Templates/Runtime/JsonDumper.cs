@@ -18,7 +18,7 @@ internal static class JsonDumper
         };
         string itemSeparator, keySeparator;
         if (separators is null or NoneValue) (itemSeparator, keySeparator) = indentText is null ? (", ", ": ") : (",", ": ");
-        else if (separators is ListValue { IsSubscriptable: true, Count: 2 } pair && pair.Items[0] is StringValue a && pair.Items[1] is StringValue b)
+        else if (separators is ListValue { IsConcatenable: true, Count: 2 } pair && pair.Items[0] is StringValue a && pair.Items[1] is StringValue b)
             (itemSeparator, keySeparator) = (a.Value, b.Value);
         else throw new TemplateException("separators must be a pair of strings");
         var writer = new Writer(r, new StringBuilder(), ensureAscii, indentText, itemSeparator, keySeparator, sortKeys);
@@ -39,7 +39,7 @@ internal static class JsonDumper
                 case IntValue i: Output.Append(i.Value.ToString(CultureInfo.InvariantCulture)); break;
                 case FloatValue f: Output.Append(Float(f.Value)); break;
                 case StringValue s: WriteString(s.Value); break;
-                case ListValue { IsSubscriptable: true } l: WriteList(l, level); break;
+                case ListValue { IsConcatenable: true } l: WriteList(l, level); break;
                 case DictValue d: WriteDict(d, level); break;
                 default: throw new TemplateException($"Object of type {value.TypeName} is not JSON serializable");
             }

@@ -1,7 +1,7 @@
 namespace Moxing.Text.Templates.Runtime;
 
 /// <summary>Python sequence flavours the templates can meet: lists, tuples, and dict views.</summary>
-internal enum SequenceKind { List, Tuple, DictKeys, DictValues, DictItems }
+internal enum SequenceKind { List, Tuple, DictKeys, DictValues, DictItems, Range }
 
 /// <summary>An immutable-in-practice Python list, tuple or dict view.</summary>
 internal sealed class ListValue(List<Value> items, SequenceKind kind = SequenceKind.List) : Value
@@ -11,7 +11,13 @@ internal sealed class ListValue(List<Value> items, SequenceKind kind = SequenceK
     public List<Value> Items { get; } = items;
     public SequenceKind Kind { get; } = kind;
     public int Count => Items.Count;
-    public bool IsSubscriptable => Kind is SequenceKind.List or SequenceKind.Tuple;
+    public bool IsSubscriptable => Kind is SequenceKind.List or SequenceKind.Tuple or SequenceKind.Range;
+
+    /// <summary>Lists and tuples concatenate and repeat; ranges and views do not.</summary>
+    public bool IsConcatenable => Kind is SequenceKind.List or SequenceKind.Tuple;
+
+    /// <summary>For a range: how Python prints it (<c>range(0, 3)</c>).</summary>
+    public string? RangeRepr { get; init; }
 
     /// <summary>Field names of a named tuple (groupby's <c>grouper</c>/<c>list</c>), readable as attributes.</summary>
     public string[]? FieldNames { get; init; }
@@ -22,6 +28,7 @@ internal sealed class ListValue(List<Value> items, SequenceKind kind = SequenceK
         SequenceKind.Tuple => "tuple",
         SequenceKind.DictKeys => "dict_keys",
         SequenceKind.DictValues => "dict_values",
+        SequenceKind.Range => "range",
         _ => "dict_items",
     };
 

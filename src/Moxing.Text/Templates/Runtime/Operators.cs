@@ -24,14 +24,20 @@ internal static class Operators
         switch (op, left, right)
         {
             case (BinaryOp.Add, StringValue x, StringValue y):
-                r.CheckLength((long)x.Value.Length + y.Value.Length);
-                return new StringValue(x.Value + y.Value);
-            case (BinaryOp.Add, ListValue x, ListValue y) when x.Kind == y.Kind && x.IsSubscriptable:
+                {
+                    // Markup + str escapes the str (and str + Markup too), as markupsafe does.
+                    var safe = x.IsSafe || y.IsSafe;
+                    var left2 = safe ? StringValue.Escape(x).Value : x.Value;
+                    var right2 = safe ? StringValue.Escape(y).Value : y.Value;
+                    r.CheckLength((long)left2.Length + right2.Length);
+                    return new StringValue(left2 + right2, safe);
+                }
+            case (BinaryOp.Add, ListValue x, ListValue y) when x.Kind == y.Kind && x.IsConcatenable:
                 r.CheckListLength((long)x.Count + y.Count);
                 return new ListValue([.. x.Items, .. y.Items], x.Kind);
             case (BinaryOp.Add, StringValue, _):
                 throw new TemplateException($"can only concatenate str (not \"{right.TypeName}\") to str");
-            case (BinaryOp.Add, ListValue { IsSubscriptable: true } x, _):
+            case (BinaryOp.Add, ListValue { IsConcatenable: true } x, _):
                 throw new TemplateException($"can only concatenate {x.TypeName} (not \"{right.TypeName}\") to {x.TypeName}");
             case (BinaryOp.Mul, StringValue or ListValue, IntValue or BoolValue):
                 return Repeat(r, left, AsInt(right));
@@ -52,8 +58,8 @@ internal static class Operators
         {
             case StringValue s:
                 r.CheckLength(s.Value.Length * times);
-                return new StringValue(string.Concat(Enumerable.Repeat(s.Value, (int)times)));
-            case ListValue { IsSubscriptable: true } l:
+                return s.Derive(string.Concat(Enumerable.Repeat(s.Value, (int)times)));
+            case ListValue { IsConcatenable: true } l:
                 r.CheckListLength(l.Count * times);
                 var items = new List<Value>((int)(l.Count * times));
                 for (var i = 0; i < times; i++) items.AddRange(l.Items);

@@ -26,12 +26,18 @@ internal static class PythonRepr
     {
         switch (value)
         {
+            case StringValue { IsSafe: true } m:
+                sb.Append("Markup(");
+                AppendString(sb, m.Value);
+                sb.Append(')');
+                break;
             case StringValue s: AppendString(sb, s.Value); break;
             case NoneValue: sb.Append("None"); break;
             case BoolValue b: sb.Append(b.Value ? "True" : "False"); break;
             case IntValue i: sb.Append(i.Value.ToString(CultureInfo.InvariantCulture)); break;
             case FloatValue f: sb.Append(Float(f.Value)); break;
             case UndefinedValue: sb.Append("Undefined"); break;
+            case ListValue { RangeRepr: { } range }: sb.Append(range); break;
             case ListValue l: AppendSequence(sb, l); break;
             case DictValue d: AppendDict(sb, d); break;
             case NamespaceValue ns:

@@ -8,6 +8,10 @@ internal static class StringMethods
 {
     private delegate Value Method(Renderer r, string self, Arguments args);
 
+    /// <summary>Methods markupsafe's Markup overrides to return Markup again.</summary>
+    private static readonly HashSet<string> MarkupPreserving =
+        ["strip", "lstrip", "rstrip", "upper", "lower", "title", "capitalize", "swapcase", "center", "ljust", "rjust", "zfill"];
+
     private static readonly Dictionary<string, Method> Methods = new(StringComparer.Ordinal)
     {
         ["strip"] = (_, s, a) => new StringValue(Strip(s, Chars(a, "strip"), true, true)),
@@ -58,7 +62,14 @@ internal static class StringMethods
     public static Value? Get(Value receiver, string name)
     {
         if (Methods.TryGetValue(name, out var method))
-            return new BoundMethod(receiver, name, (r, self, args) => method(r, ((StringValue)self).Value, args));
+        {
+            return new BoundMethod(receiver, name, (r, self, args) =>
+            {
+                var s = (StringValue)self;
+                var result = method(r, s.Value, args);
+                return s.IsSafe && result is StringValue text && MarkupPreserving.Contains(name) ? s.Derive(text.Value) : result;
+            });
+        }
         if (Unsupported.Contains(name))
             return new BoundMethod(receiver, name, (_, _, _) => throw new TemplateException($"str.{name}() is not supported by this template engine"));
         return null;
@@ -168,7 +179,7 @@ internal static class StringMethods
             if (j <= 0) break;
             if (maxSplit >= 0 && parts.Count == maxSplit)
             {
-                parts.Add(Strip(s[..j], null, true, false));
+                parts.Add(s[..j]);
                 break;
             }
             var end = j;

@@ -27,7 +27,7 @@ internal static class TestRegistry
         ["lower"] = (_, v, a) => NoArgs(a, "lower", StringMethods.IsLower(PythonRepr.Str(v))),
         ["upper"] = (_, v, a) => NoArgs(a, "upper", StringMethods.IsUpper(PythonRepr.Str(v))),
         ["sameas"] = (_, v, a) => SameAs(v, Required(a, "sameas", "other")),
-        ["escaped"] = (_, v, a) => NoArgs(a, "escaped", false),
+        ["escaped"] = (_, v, a) => NoArgs(a, "escaped", v is StringValue { IsSafe: true }),
         ["in"] = (r, v, a) => Operators.Contains(r, Required(a, "in", "seq"), v),
         ["filter"] = (_, v, a) => NoArgs(a, "filter", v is StringValue s && FilterRegistry.Exists(s.Value)),
         ["test"] = (_, v, a) => NoArgs(a, "test", v is StringValue s && Exists(s.Value)),

@@ -52,13 +52,40 @@ internal sealed class FloatValue(double value) : Value
     public override bool IsTruthy => Value != 0;
 }
 
-internal sealed class StringValue(string value) : Value
+/// <summary>A Python str; <see cref="IsSafe"/> marks markupsafe's <c>Markup</c> (from <c>safe</c>/<c>escape</c>), which escapes what is added to it.</summary>
+internal sealed class StringValue(string value, bool isSafe = false) : Value
 {
     public static StringValue Empty { get; } = new("");
 
     public string Value { get; } = value;
-    public override string TypeName => "str";
+    public bool IsSafe { get; } = isSafe;
+    public override string TypeName => IsSafe ? "Markup" : "str";
     public override bool IsTruthy => Value.Length > 0;
+
+    /// <summary>A string of the same kind (Markup stays Markup), for str methods that Markup overrides.</summary>
+    public StringValue Derive(string text) => new(text, IsSafe);
+
+    /// <summary>markupsafe's <c>escape()</c>: Markup passes through; anything else is stringified and HTML-escaped.</summary>
+    public static StringValue Escape(Value v) => v is StringValue { IsSafe: true } s ? s : new StringValue(HtmlEscape(PythonRepr.Str(v)), true);
+
+    public static string HtmlEscape(string s)
+    {
+        if (s.AsSpan().IndexOfAny("&<>\"'") < 0) return s;
+        var sb = new System.Text.StringBuilder(s.Length + 16);
+        foreach (var c in s)
+        {
+            sb.Append(c switch
+            {
+                '&' => "&amp;",
+                '<' => "&lt;",
+                '>' => "&gt;",
+                '"' => "&#34;",
+                '\'' => "&#39;",
+                _ => c.ToString(),
+            });
+        }
+        return sb.ToString();
+    }
 }
 
 /// <summary>jinja2's <c>namespace()</c>: the only object whose attributes templates may assign.</summary>
