@@ -79,7 +79,11 @@ public sealed class ChatTemplateSourceTests : IDisposable
         var template = ChatTemplate.Parse("{{ tools is none }}{{ documents is none }}{{ flag }}{{ n + 1 }}{{ f }}{{ items }}{{ map.k }}");
         var extra = new Dictionary<string, object?>
         {
-            ["flag"] = true, ["n"] = 41L, ["f"] = 0.5, ["items"] = new[] { "a" }, ["map"] = new Dictionary<string, object?> { ["k"] = "v" },
+            ["flag"] = true,
+            ["n"] = 41L,
+            ["f"] = 0.5,
+            ["items"] = new[] { "a" },
+            ["map"] = new Dictionary<string, object?> { ["k"] = "v" },
         };
         Assert.Equal("TrueTrueTrue420.5['a']v", template.Render(Messages, null, false, extra));
     }

@@ -33,6 +33,13 @@ internal sealed class Arguments(List<Value> positional, List<KeyValuePair<string
         if (!IsEmpty) Bind(function);
     }
 
+    /// <summary>Checks that no arguments were passed to <paramref name="function"/> and returns <paramref name="result"/>.</summary>
+    public T NoArgs<T>(string function, T result)
+    {
+        ExpectNone(function);
+        return result;
+    }
+
     /// <summary>The arguments after the first <paramref name="count"/> positional ones.</summary>
     public Arguments Skip(int count) => new(Positional.Count > count ? Positional[count..] : [], Named);
 }

@@ -21,9 +21,9 @@ internal static partial class FilterRegistry
         ["d"] = Default,
         ["default"] = Default,
         ["dictsort"] = DictSort,
-        ["e"] = (_, v, a) => NoArgs(a, "escape", StringValue.Escape(v)),
-        ["escape"] = (_, v, a) => NoArgs(a, "escape", StringValue.Escape(v)),
-        ["forceescape"] = (_, v, a) => NoArgs(a, "forceescape", new StringValue(StringValue.HtmlEscape(PythonRepr.Str(v)), true)),
+        ["e"] = (_, v, a) => a.NoArgs("escape", StringValue.Escape(v)),
+        ["escape"] = (_, v, a) => a.NoArgs("escape", StringValue.Escape(v)),
+        ["forceescape"] = (_, v, a) => a.NoArgs("forceescape", new StringValue(StringValue.HtmlEscape(PythonRepr.Str(v)), true)),
         ["first"] = First,
         ["last"] = Last,
         ["float"] = ToFloat,
@@ -32,7 +32,7 @@ internal static partial class FilterRegistry
         ["groupby"] = GroupBy,
         ["indent"] = Indent,
         ["join"] = Join,
-        ["list"] = (r, v, a) => NoArgs(a, "list", new ListValue(r.Iterate(v).ToList())),
+        ["list"] = (r, v, a) => a.NoArgs("list", new ListValue(r.Iterate(v).ToList())),
         ["lower"] = (_, v, a) => StringFilter(v, a, "lower", s => s.ToLowerInvariant(), keepsMarkup: true),
         ["upper"] = (_, v, a) => StringFilter(v, a, "upper", s => s.ToUpperInvariant(), keepsMarkup: true),
         ["items"] = Items,
@@ -46,17 +46,17 @@ internal static partial class FilterRegistry
         ["replace"] = Replace,
         ["reverse"] = Reverse,
         ["round"] = Round,
-        ["safe"] = (_, v, a) => NoArgs(a, "safe", v is StringValue { IsSafe: true } ? v : new StringValue(PythonRepr.Str(v), true)),
+        ["safe"] = (_, v, a) => a.NoArgs("safe", v is StringValue { IsSafe: true } ? v : new StringValue(PythonRepr.Str(v), true)),
         ["slice"] = Slice,
         ["sort"] = Sort,
-        ["string"] = (_, v, a) => NoArgs(a, "string", v is StringValue ? v : new StringValue(PythonRepr.Str(v))),
+        ["string"] = (_, v, a) => a.NoArgs("string", v is StringValue ? v : new StringValue(PythonRepr.Str(v))),
         ["striptags"] = (_, v, a) => StringFilter(v, a, "striptags", StripTags),
         ["sum"] = Sum,
         ["title"] = (_, v, a) => StringFilter(v, a, "title", Title),
         ["trim"] = Trim,
         ["truncate"] = Truncate,
         ["unique"] = Unique,
-        ["wordcount"] = (_, v, a) => NoArgs(a, "wordcount", new IntValue(WordPattern().Matches(PythonRepr.Str(v)).Count)),
+        ["wordcount"] = (_, v, a) => a.NoArgs("wordcount", new IntValue(WordPattern().Matches(PythonRepr.Str(v)).Count)),
         ["tojson"] = (r, v, a) => ToJson(r, v, a),
     };
 
@@ -66,12 +66,6 @@ internal static partial class FilterRegistry
     {
         if (!Filters.TryGetValue(name, out var filter)) throw new TemplateException($"No filter named '{name}'.");
         return filter(r, input, args);
-    }
-
-    private static Value NoArgs(Arguments a, string name, Value result)
-    {
-        a.ExpectNone(name);
-        return result;
     }
 
     private static Value StringFilter(Value v, Arguments a, string name, Func<string, string> transform, bool keepsMarkup = false)

@@ -195,7 +195,7 @@ internal sealed partial class Renderer
                     _outputs.Pop();
                 }
             }
-            : null;
+        : null;
         var loop = new LoopValue(items, depth0, recurse);
         for (var i = 0; i < items.Count; i++)
         {

@@ -22,12 +22,12 @@ internal static class StringMethods
         ["splitlines"] = (_, s, a) => SplitLines(s, a),
         ["startswith"] = (_, s, a) => Affix(s, a, "startswith", prefix: true),
         ["endswith"] = (_, s, a) => Affix(s, a, "endswith", prefix: false),
-        ["upper"] = (_, s, a) => NoArgs(a, "upper", s.ToUpperInvariant()),
-        ["lower"] = (_, s, a) => NoArgs(a, "lower", s.ToLowerInvariant()),
-        ["casefold"] = (_, s, a) => NoArgs(a, "casefold", s.ToLowerInvariant()),
-        ["title"] = (_, s, a) => NoArgs(a, "title", Title(s)),
-        ["capitalize"] = (_, s, a) => NoArgs(a, "capitalize", Capitalize(s)),
-        ["swapcase"] = (_, s, a) => NoArgs(a, "swapcase", string.Concat(s.Select(c => char.IsUpper(c) ? char.ToLowerInvariant(c) : char.ToUpperInvariant(c)))),
+        ["upper"] = (_, s, a) => a.NoArgs("upper", (Value)new StringValue(s.ToUpperInvariant())),
+        ["lower"] = (_, s, a) => a.NoArgs("lower", (Value)new StringValue(s.ToLowerInvariant())),
+        ["casefold"] = (_, s, a) => a.NoArgs("casefold", (Value)new StringValue(s.ToLowerInvariant())),
+        ["title"] = (_, s, a) => a.NoArgs("title", (Value)new StringValue(Title(s))),
+        ["capitalize"] = (_, s, a) => a.NoArgs("capitalize", (Value)new StringValue(Capitalize(s))),
+        ["swapcase"] = (_, s, a) => a.NoArgs("swapcase", (Value)new StringValue(string.Concat(s.Select(c => char.IsUpper(c) ? char.ToLowerInvariant(c) : char.ToUpperInvariant(c))))),
         ["replace"] = (r, s, a) => Replace(r, s, a),
         ["find"] = (_, s, a) => new IntValue(Find(s, a, "find", fromRight: false)),
         ["rfind"] = (_, s, a) => new IntValue(Find(s, a, "rfind", fromRight: true)),
@@ -50,9 +50,9 @@ internal static class StringMethods
         ["isdecimal"] = (_, s, a) => All(s, a, "isdecimal", char.IsDigit),
         ["isnumeric"] = (_, s, a) => All(s, a, "isnumeric", char.IsNumber),
         ["isspace"] = (_, s, a) => All(s, a, "isspace", PythonChars.IsSpace),
-        ["isascii"] = (_, s, a) => NoArgs(a, "isascii", BoolValue.Of(s.All(char.IsAscii))),
-        ["islower"] = (_, s, a) => NoArgs(a, "islower", BoolValue.Of(IsLower(s))),
-        ["isupper"] = (_, s, a) => NoArgs(a, "isupper", BoolValue.Of(IsUpper(s))),
+        ["isascii"] = (_, s, a) => a.NoArgs("isascii", (Value)BoolValue.Of(s.All(char.IsAscii))),
+        ["islower"] = (_, s, a) => a.NoArgs("islower", (Value)BoolValue.Of(IsLower(s))),
+        ["isupper"] = (_, s, a) => a.NoArgs("isupper", (Value)BoolValue.Of(IsUpper(s))),
     };
 
     /// <summary>Real <c>str</c> methods this engine does not implement: present (so lookups match Python) but failing when called.</summary>
@@ -73,18 +73,6 @@ internal static class StringMethods
         if (Unsupported.Contains(name))
             return new BoundMethod(receiver, name, (_, _, _) => throw new TemplateException($"str.{name}() is not supported by this template engine"));
         return null;
-    }
-
-    private static Value NoArgs(Arguments a, string name, string result)
-    {
-        a.ExpectNone(name);
-        return new StringValue(result);
-    }
-
-    private static Value NoArgs(Arguments a, string name, Value result)
-    {
-        a.ExpectNone(name);
-        return result;
     }
 
     private static string? Chars(Arguments a, string name) => a.Bind(name, "chars")[0] switch

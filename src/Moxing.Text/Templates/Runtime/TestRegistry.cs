@@ -10,27 +10,27 @@ internal static class TestRegistry
         ["odd"] = (r, v, a) => PythonEquality.AreEqual(Modulo(r, v, new IntValue(2), a, "odd"), new IntValue(1)),
         ["even"] = (r, v, a) => IsZero(Modulo(r, v, new IntValue(2), a, "even")),
         ["divisibleby"] = (r, v, a) => IsZero(Modulo(r, v, Required(a, "divisibleby", "num"), Arguments.Empty, "divisibleby")),
-        ["defined"] = (_, v, a) => NoArgs(a, "defined", v is not UndefinedValue),
-        ["undefined"] = (_, v, a) => NoArgs(a, "undefined", v is UndefinedValue),
-        ["none"] = (_, v, a) => NoArgs(a, "none", v is NoneValue),
-        ["boolean"] = (_, v, a) => NoArgs(a, "boolean", v is BoolValue),
-        ["false"] = (_, v, a) => NoArgs(a, "false", v is BoolValue { Value: false }),
-        ["true"] = (_, v, a) => NoArgs(a, "true", v is BoolValue { Value: true }),
-        ["integer"] = (_, v, a) => NoArgs(a, "integer", v is IntValue),
-        ["float"] = (_, v, a) => NoArgs(a, "float", v is FloatValue),
-        ["number"] = (_, v, a) => NoArgs(a, "number", v is IntValue or FloatValue or BoolValue),
-        ["string"] = (_, v, a) => NoArgs(a, "string", v is StringValue),
-        ["mapping"] = (_, v, a) => NoArgs(a, "mapping", v is DictValue),
-        ["sequence"] = (_, v, a) => NoArgs(a, "sequence", v is StringValue or DictValue or UndefinedValue or ListValue { IsSubscriptable: true }),
-        ["iterable"] = (_, v, a) => NoArgs(a, "iterable", v is StringValue or DictValue or ListValue or IteratorValue or UndefinedValue),
-        ["callable"] = (_, v, a) => NoArgs(a, "callable", v is CallableValue or LoopValue or ObjectWithAttributes { IsCallable: true }),
-        ["lower"] = (_, v, a) => NoArgs(a, "lower", StringMethods.IsLower(PythonRepr.Str(v))),
-        ["upper"] = (_, v, a) => NoArgs(a, "upper", StringMethods.IsUpper(PythonRepr.Str(v))),
+        ["defined"] = (_, v, a) => a.NoArgs("defined", v is not UndefinedValue),
+        ["undefined"] = (_, v, a) => a.NoArgs("undefined", v is UndefinedValue),
+        ["none"] = (_, v, a) => a.NoArgs("none", v is NoneValue),
+        ["boolean"] = (_, v, a) => a.NoArgs("boolean", v is BoolValue),
+        ["false"] = (_, v, a) => a.NoArgs("false", v is BoolValue { Value: false }),
+        ["true"] = (_, v, a) => a.NoArgs("true", v is BoolValue { Value: true }),
+        ["integer"] = (_, v, a) => a.NoArgs("integer", v is IntValue),
+        ["float"] = (_, v, a) => a.NoArgs("float", v is FloatValue),
+        ["number"] = (_, v, a) => a.NoArgs("number", v is IntValue or FloatValue or BoolValue),
+        ["string"] = (_, v, a) => a.NoArgs("string", v is StringValue),
+        ["mapping"] = (_, v, a) => a.NoArgs("mapping", v is DictValue),
+        ["sequence"] = (_, v, a) => a.NoArgs("sequence", v is StringValue or DictValue or UndefinedValue or ListValue { IsSubscriptable: true }),
+        ["iterable"] = (_, v, a) => a.NoArgs("iterable", v is StringValue or DictValue or ListValue or IteratorValue or UndefinedValue),
+        ["callable"] = (_, v, a) => a.NoArgs("callable", v is CallableValue or LoopValue or ObjectWithAttributes { IsCallable: true }),
+        ["lower"] = (_, v, a) => a.NoArgs("lower", StringMethods.IsLower(PythonRepr.Str(v))),
+        ["upper"] = (_, v, a) => a.NoArgs("upper", StringMethods.IsUpper(PythonRepr.Str(v))),
         ["sameas"] = (_, v, a) => SameAs(v, Required(a, "sameas", "other")),
-        ["escaped"] = (_, v, a) => NoArgs(a, "escaped", v is StringValue { IsSafe: true }),
+        ["escaped"] = (_, v, a) => a.NoArgs("escaped", v is StringValue { IsSafe: true }),
         ["in"] = (r, v, a) => Operators.Contains(r, Required(a, "in", "seq"), v),
-        ["filter"] = (_, v, a) => NoArgs(a, "filter", v is StringValue s && FilterRegistry.Exists(s.Value)),
-        ["test"] = (_, v, a) => NoArgs(a, "test", v is StringValue s && Exists(s.Value)),
+        ["filter"] = (_, v, a) => a.NoArgs("filter", v is StringValue s && FilterRegistry.Exists(s.Value)),
+        ["test"] = (_, v, a) => a.NoArgs("test", v is StringValue s && Exists(s.Value)),
         ["=="] = Eq,
         ["eq"] = Eq,
         ["equalto"] = Eq,
@@ -54,12 +54,6 @@ internal static class TestRegistry
     {
         if (!Tests.TryGetValue(name, out var test)) throw new TemplateException($"No test named '{name}'.");
         return test(r, input, args);
-    }
-
-    private static bool NoArgs(Arguments a, string name, bool result)
-    {
-        a.ExpectNone(name);
-        return result;
     }
 
     private static Value Required(Arguments a, string name, string parameter) =>
