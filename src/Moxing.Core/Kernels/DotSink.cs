@@ -16,18 +16,21 @@ internal unsafe struct DotSink<S, TF, TI>(float* x) : IWeightSink<TF>
     private TF _a0 = S.Zero, _a1 = S.Zero, _a2 = S.Zero, _a3 = S.Zero;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Scaled(int index, TF q, float scale, int stream) =>
-        Accumulate(S.Multiply(q, S.Broadcast(scale)), index, stream);
+    public void Scaled(nint index, TF q, TF scale, int stream) => Accumulate(S.Multiply(q, scale), index, stream);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void ScaledOffset(int index, TF q, float scale, float offset, int stream) =>
-        Accumulate(S.MultiplyAdd(q, S.Broadcast(scale), S.Broadcast(offset)), index, stream);
+    public void ScaledOffset(nint index, TF q, TF scale, TF offset, int stream) =>
+        Accumulate(S.MultiplyAdd(q, scale, offset), index, stream);
 
     /// <summary>The dot product so far.</summary>
-    public readonly float Total => S.Sum(S.Add(S.Add(_a0, _a1), S.Add(_a2, _a3)));
+    public readonly float Total
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => S.Sum(S.Add(S.Add(_a0, _a1), S.Add(_a2, _a3)));
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void Accumulate(TF w, int index, int stream)
+    private void Accumulate(TF w, nint index, int stream)
     {
         var x = S.Load(X + index);
         switch (stream)

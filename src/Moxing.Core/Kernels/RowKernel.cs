@@ -10,6 +10,15 @@ namespace Moxing.Core.Kernels;
 internal readonly unsafe struct RowKernel(
     delegate*<byte*, float*, int, float> dot, delegate*<byte*, float*, int, void> dequantize, int unitSize, int unitBytes)
 {
+    /// <summary>Four dot products of decoded floats with four vectors (w, x, stride between vectors, count, four sums).</summary>
+    public static delegate*<float*, float*, nint, int, float*, void> DotFloats4(SimdPath path) => path switch
+    {
+        SimdPath.Avx512 => &FormatKernels.DotFloats4<Avx512Lanes, Vector512<float>, Vector512<int>>,
+        SimdPath.Avx2 => &FormatKernels.DotFloats4<Avx2Lanes, Vector256<float>, Vector256<int>>,
+        SimdPath.Vector128 => &FormatKernels.DotFloats4<Vector128Lanes, Vector128<float>, Vector128<int>>,
+        _ => &FormatKernels.DotFloats4<ScalarLanes, float, int>,
+    };
+
     /// <summary>Dot product of a stored row with float activations.</summary>
     public readonly delegate*<byte*, float*, int, float> Dot = dot;
 

@@ -26,14 +26,14 @@ internal readonly unsafe struct Q2KBlock : IBlockFormat
             {
                 var shift = 2 * j;
                 var group = 8 * half + 2 * j;
-                var index = 128 * half + 32 * j;
+                nint index = 128 * half + 32 * j;
                 int sc0 = scales[group], sc1 = scales[group + 1];
-                float d0 = d * (sc0 & 15), m0 = dmin * (sc0 >> 4);
-                float d1 = d * (sc1 & 15), m1 = dmin * (sc1 >> 4);
-                for (var l = 0; l < 16; l += S.Count)
+                TF d0 = S.Broadcast(d * (sc0 & 15)), m0 = S.Broadcast(-(dmin * (sc0 >> 4)));
+                TF d1 = S.Broadcast(d * (sc1 & 15)), m1 = S.Broadcast(-(dmin * (sc1 >> 4)));
+                for (nint l = 0; l < 16; l += S.Count)
                 {
-                    sink.ScaledOffset(index + l, S.ToFloat(S.And(S.ShiftRight(S.Bytes(q + l), shift), 3)), d0, -m0, 0);
-                    sink.ScaledOffset(index + 16 + l, S.ToFloat(S.And(S.ShiftRight(S.Bytes(q + 16 + l), shift), 3)), d1, -m1, 1);
+                    sink.ScaledOffset(index + l, S.ToFloat(S.And(S.ShiftRight(S.Bytes(q + l), shift), 3)), d0, m0, 0);
+                    sink.ScaledOffset(index + 16 + l, S.ToFloat(S.And(S.ShiftRight(S.Bytes(q + 16 + l), shift), 3)), d1, m1, 1);
                 }
             }
         }

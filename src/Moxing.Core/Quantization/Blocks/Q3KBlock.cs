@@ -27,9 +27,9 @@ internal readonly unsafe struct Q3KBlock : IBlockFormat
                 var shift = 2 * j;
                 var bit = 4 * half + j;
                 var group = 8 * half + 2 * j;
-                var index = 128 * half + 32 * j;
-                float d0 = d * Scale(scales, group), d1 = d * Scale(scales, group + 1);
-                for (var l = 0; l < 16; l += S.Count)
+                nint index = 128 * half + 32 * j;
+                TF d0 = S.Broadcast(d * Scale(scales, group)), d1 = S.Broadcast(d * Scale(scales, group + 1));
+                for (nint l = 0; l < 16; l += S.Count)
                 {
                     sink.Scaled(index + l, Code<S, TF, TI>(q + l, hmask + l, shift, bit), d0, 0);
                     sink.Scaled(index + 16 + l, Code<S, TF, TI>(q + 16 + l, hmask + 16 + l, shift, bit), d1, 1);

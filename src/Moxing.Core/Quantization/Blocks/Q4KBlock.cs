@@ -24,12 +24,13 @@ internal readonly unsafe struct Q4KBlock : IBlockFormat
             var q = block + 16 + 32 * j;
             var (sc0, mn0) = KScales.Get(scales, 2 * j);
             var (sc1, mn1) = KScales.Get(scales, 2 * j + 1);
-            float d0 = d * sc0, m0 = dmin * mn0, d1 = d * sc1, m1 = dmin * mn1;
-            for (var l = 0; l < 32; l += S.Count)
+            TF d0 = S.Broadcast(d * sc0), m0 = S.Broadcast(-(dmin * mn0)), d1 = S.Broadcast(d * sc1), m1 = S.Broadcast(-(dmin * mn1));
+            nint index = 64 * j;
+            for (nint l = 0; l < 32; l += S.Count)
             {
                 var b = S.Bytes(q + l);
-                sink.ScaledOffset(64 * j + l, S.ToFloat(S.And(b, 15)), d0, -m0, 0);
-                sink.ScaledOffset(64 * j + 32 + l, S.ToFloat(S.ShiftRight(b, 4)), d1, -m1, 1);
+                sink.ScaledOffset(index + l, S.ToFloat(S.And(b, 15)), d0, m0, 0);
+                sink.ScaledOffset(index + 32 + l, S.ToFloat(S.ShiftRight(b, 4)), d1, m1, 1);
             }
         }
     }

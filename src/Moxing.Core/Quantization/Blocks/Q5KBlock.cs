@@ -25,15 +25,16 @@ internal readonly unsafe struct Q5KBlock : IBlockFormat
             var q = block + 48 + 32 * j;
             var (sc0, mn0) = KScales.Get(scales, 2 * j);
             var (sc1, mn1) = KScales.Get(scales, 2 * j + 1);
-            float d0 = d * sc0, m0 = dmin * mn0, d1 = d * sc1, m1 = dmin * mn1;
-            for (var l = 0; l < 32; l += S.Count)
+            TF d0 = S.Broadcast(d * sc0), m0 = S.Broadcast(-(dmin * mn0)), d1 = S.Broadcast(d * sc1), m1 = S.Broadcast(-(dmin * mn1));
+            nint index = 64 * j;
+            for (nint l = 0; l < 32; l += S.Count)
             {
                 var b = S.Bytes(q + l);
                 var h = S.Bytes(qh + l);
                 var lo = S.Or(S.And(b, 15), S.ShiftLeft(S.And(S.ShiftRight(h, 2 * j), 1), 4));
                 var hi = S.Or(S.ShiftRight(b, 4), S.ShiftLeft(S.And(S.ShiftRight(h, 2 * j + 1), 1), 4));
-                sink.ScaledOffset(64 * j + l, S.ToFloat(lo), d0, -m0, 0);
-                sink.ScaledOffset(64 * j + 32 + l, S.ToFloat(hi), d1, -m1, 1);
+                sink.ScaledOffset(index + l, S.ToFloat(lo), d0, m0, 0);
+                sink.ScaledOffset(index + 32 + l, S.ToFloat(hi), d1, m1, 1);
             }
         }
     }

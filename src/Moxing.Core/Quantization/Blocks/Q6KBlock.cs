@@ -22,11 +22,11 @@ internal readonly unsafe struct Q6KBlock : IBlockFormat
             var ql = block + 64 * half;
             var qh = block + 128 + 32 * half;
             var sc = (sbyte*)(block + 192 + 8 * half);
-            var index = 128 * half;
+            nint index = 128 * half;
             for (var g = 0; g < 2; g++)
             {
-                float d1 = d * sc[g], d2 = d * sc[g + 2], d3 = d * sc[g + 4], d4 = d * sc[g + 6];
-                for (var l = 16 * g; l < 16 * g + 16; l += S.Count)
+                TF d1 = S.Broadcast(d * sc[g]), d2 = S.Broadcast(d * sc[g + 2]), d3 = S.Broadcast(d * sc[g + 4]), d4 = S.Broadcast(d * sc[g + 6]);
+                for (nint l = 16 * g; l < 16 * g + 16; l += S.Count)
                 {
                     var a = S.Bytes(ql + l);
                     var b = S.Bytes(ql + 32 + l);
