@@ -24,10 +24,10 @@ public static unsafe class MatMul
         fixed (float* px = x)
         fixed (float* py = y)
         {
-            if (n == 1 || w.Type == DType.F32)
+            if (n == 1)
                 EachVector(kernel, w.Data, rowBytes, units, px, k, n, py, rows, rowStart, rowEnd);
             else
-                SharedDecode(kernel, RowKernel.For(DType.F32, path), RowKernel.DotFloats4(path), w.Data, rowBytes, units, px, k, n, py, rows, rowStart, rowEnd);
+                SharedDecode(kernel, w.Type == DType.F32, RowKernel.For(DType.F32, path), RowKernel.DotFloats4(path), w.Data, rowBytes, units, px, k, n, py, rows, rowStart, rowEnd);
         }
     }
 
@@ -70,7 +70,7 @@ public static unsafe class MatMul
 
     // Decodes each chunk of a row once and multiplies it into every vector, so the weights are read once for all n;
     // vectors go four at a time so each decoded weight is loaded once per four products.
-    private static void SharedDecode(in RowKernel kernel, in RowKernel f32, delegate*<float*, float*, nint, int, float*, void> dot4,
+    private static void SharedDecode(in RowKernel kernel, bool floats, in RowKernel f32, delegate*<float*, float*, nint, int, float*, void> dot4,
         byte* w, long rowBytes, int units, float* x, int k, int n, float* y, int rows, int rowStart, int rowEnd)
     {
         var chunkUnits = Math.Max(1, ChunkElements / kernel.UnitSize);
@@ -84,15 +84,17 @@ public static unsafe class MatMul
                 var count = Math.Min(chunkUnits, units - u);
                 var elements = count * kernel.UnitSize;
                 var offset = u * kernel.UnitSize;
-                kernel.Dequantize(row + (long)u * kernel.UnitBytes, scratch, count);
+                // float32 rows are used in place; other types are decoded into the scratch chunk
+                var decoded = floats ? (float*)row + offset : scratch;
+                if (!floats) kernel.Dequantize(row + (long)u * kernel.UnitBytes, scratch, count);
                 var t = 0;
                 for (; t + 4 <= n; t += 4)
                 {
-                    dot4(scratch, x + (long)t * k + offset, k, elements, sums);
+                    dot4(decoded, x + (long)t * k + offset, k, elements, sums);
                     for (var i = 0; i < 4; i++) Accumulate(ref y[(long)(t + i) * rows + r], sums[i], u == 0);
                 }
                 for (; t < n; t++)
-                    Accumulate(ref y[(long)t * rows + r], f32.Dot((byte*)scratch, x + (long)t * k + offset, elements), u == 0);
+                    Accumulate(ref y[(long)t * rows + r], f32.Dot((byte*)decoded, x + (long)t * k + offset, elements), u == 0);
             }
         }
     }

@@ -6,13 +6,11 @@ namespace Moxing.Core.Tests.Kernels;
 
 public class MatMulTests
 {
-    public static TheoryData<DType> Types() => RandomWeights.TypeData();
-
     private static NativeTensor RandomMatrix(DType type, int rows, int cols, Random rng) =>
         new(type, rows, cols, RandomWeights.Bytes(type, rows * cols, rng));
 
     [Theory]
-    [MemberData(nameof(Types))]
+    [MemberData(nameof(RandomWeights.TypeData), MemberType = typeof(RandomWeights))]
     public void ManyVectorsMatchDequantizeThenDot(DType type)
     {
         var rng = new Random(11 + (int)type);

@@ -6,14 +6,12 @@ namespace Moxing.Core.Tests.Kernels;
 
 public class RowDotTests
 {
-    public static TheoryData<DType> Types() => RandomWeights.TypeData();
-
     private static int[] Lengths(DType type) => type.BlockSize() == 1
         ? [1, 3, 7, 15, 16, 17, 31, 33, 63, 64, 65, 127, 1000, 1023, 4097]
         : new[] { 1, 2, 3, 5, 8, 13, 16, 19 }.Select(blocks => blocks * type.BlockSize()).ToArray();
 
     [Theory]
-    [MemberData(nameof(Types))]
+    [MemberData(nameof(RandomWeights.TypeData), MemberType = typeof(RandomWeights))]
     public void EveryPathMatchesDequantizeThenDot(DType type)
     {
         var rng = new Random(77 + (int)type);
