@@ -32,13 +32,13 @@ internal unsafe struct DotSink<S, TF, TI>(float* x) : IWeightSink<TF>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Accumulate(TF w, nint index, int stream)
     {
-        var x = S.Load(X + index);
+        // the activation load stays inside each case so the JIT folds it into the FMA as a memory operand
         switch (stream)
         {
-            case 0: _a0 = S.MultiplyAdd(w, x, _a0); break;
-            case 1: _a1 = S.MultiplyAdd(w, x, _a1); break;
-            case 2: _a2 = S.MultiplyAdd(w, x, _a2); break;
-            default: _a3 = S.MultiplyAdd(w, x, _a3); break;
+            case 0: _a0 = S.MultiplyAdd(w, S.Load(X + index), _a0); break;
+            case 1: _a1 = S.MultiplyAdd(w, S.Load(X + index), _a1); break;
+            case 2: _a2 = S.MultiplyAdd(w, S.Load(X + index), _a2); break;
+            default: _a3 = S.MultiplyAdd(w, S.Load(X + index), _a3); break;
         }
     }
 }
