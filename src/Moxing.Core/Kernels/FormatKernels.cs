@@ -11,18 +11,25 @@ namespace Moxing.Core.Kernels;
 internal static unsafe class FormatKernels
 {
     /// <summary>Dot product of <paramref name="blocks"/> blocks at <paramref name="row"/> with the floats at <paramref name="x"/>.</summary>
+    /// <remarks>Even and odd blocks go to separate sinks: twice the accumulators, so short blocks (Q8_0's four vectors)
+    /// are not held up by the latency of one FMA chain.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float DotBlocks<F, S, TF, TI>(byte* row, float* x, int blocks)
         where F : struct, IBlockFormat where S : struct, ILanes<TF, TI> where TF : struct where TI : struct
     {
-        var sink = new DotSink<S, TF, TI>(x);
-        for (var b = 0; b < blocks; b++)
+        var even = new DotSink<S, TF, TI>(x);
+        var odd = new DotSink<S, TF, TI>(x + F.BlockSize);
+        var b = 0;
+        for (; b + 2 <= blocks; b += 2)
         {
-            F.Decode<S, TF, TI, DotSink<S, TF, TI>>(row, ref sink);
-            row += F.BlockBytes;
-            sink.X += F.BlockSize;
+            F.Decode<S, TF, TI, DotSink<S, TF, TI>>(row, ref even);
+            F.Decode<S, TF, TI, DotSink<S, TF, TI>>(row + F.BlockBytes, ref odd);
+            row += 2 * F.BlockBytes;
+            even.X += 2 * F.BlockSize;
+            odd.X += 2 * F.BlockSize;
         }
-        return sink.Total;
+        if (b < blocks) F.Decode<S, TF, TI, DotSink<S, TF, TI>>(row, ref even);
+        return even.Total + odd.Total;
     }
 
     /// <summary>Decodes <paramref name="blocks"/> blocks at <paramref name="src"/> into <paramref name="dst"/>.</summary>

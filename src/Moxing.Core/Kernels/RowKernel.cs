@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using Moxing.Core.Kernels.Lanes;
 using Moxing.Core.Quantization.Blocks;
@@ -48,6 +49,10 @@ internal readonly unsafe struct RowKernel(
             throw new MoxingException($"tensor type {type} has no float kernels; supported: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS");
         return table[index];
     }
+
+    // The decoders read fp16 scales through Fp16's table: initialising it first lets the JIT compile the kernels
+    // (on their first call, after this) with the table's address as a constant and no initialisation check.
+    static RowKernel() => RuntimeHelpers.RunClassConstructor(typeof(Fp16).TypeHandle);
 
     private static readonly RowKernel[] ScalarTable = Table<ScalarLanes, float, int>();
     private static readonly RowKernel[] Vector128Table = Table<Vector128Lanes, Vector128<float>, Vector128<int>>();
