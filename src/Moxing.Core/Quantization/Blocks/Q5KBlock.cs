@@ -18,14 +18,14 @@ internal readonly unsafe struct Q5KBlock : IBlockFormat
     {
         var d = Fp16.Read(block);
         var dmin = Fp16.Read(block + 2);
-        var scales = block + 4;
+        var scales = new ScaleSet();
+        KScales.Unpack(block + 4, d, dmin, ref scales);
         var qh = block + 16;
         for (var j = 0; j < 4; j++)
         {
             var q = block + 48 + 32 * j;
-            var (sc0, mn0) = KScales.Get(scales, 2 * j);
-            var (sc1, mn1) = KScales.Get(scales, 2 * j + 1);
-            TF d0 = S.Broadcast(d * sc0), m0 = S.Broadcast(-(dmin * mn0)), d1 = S.Broadcast(d * sc1), m1 = S.Broadcast(-(dmin * mn1));
+            TF d0 = S.Broadcast(scales[2 * j]), m0 = S.Broadcast(scales[8 + 2 * j]);
+            TF d1 = S.Broadcast(scales[2 * j + 1]), m1 = S.Broadcast(scales[9 + 2 * j]);
             nint index = 64 * j;
             for (nint l = 0; l < 32; l += S.Count)
             {
