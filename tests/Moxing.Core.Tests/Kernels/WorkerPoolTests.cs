@@ -103,10 +103,12 @@ public class WorkerPoolTests
         Assert.All(hits, h => Assert.Equal(2000, h));
     }
 
-    [Fact]
-    public void WarmLoopsAllocateNothing()
+    [Theory]
+    [InlineData(100)]
+    [InlineData(0)] // no spinning: the caller always blocks until the workers finish
+    public void WarmLoopsAllocateNothing(int spinMicroseconds)
     {
-        using var pool = new WorkerPool(3);
+        using var pool = new WorkerPool(3, spinMicroseconds);
         var hits = new int[256];
         var job = new CountingJob(hits);
         for (var i = 0; i < 10; i++) pool.ParallelFor(hits.Length, ref job);
