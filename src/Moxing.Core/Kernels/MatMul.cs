@@ -24,10 +24,10 @@ public static unsafe class MatMul
         fixed (float* px = x)
         fixed (float* py = y)
         {
-            if (n == 1 || w.Type == DType.F32)
+            if (n == 1)
                 EachVector(kernel, w.Data, rowBytes, units, px, k, n, py, rows, rowStart, rowEnd);
             else
-                SharedDecode(kernel, RowKernel.For(DType.F32, path), w.Data, rowBytes, units, px, k, n, py, rows, rowStart, rowEnd);
+                SharedDecode(kernel, w.Type == DType.F32, RowKernel.For(DType.F32, path), RowKernel.DotFloats4(path), w.Data, rowBytes, units, px, k, n, py, rows, rowStart, rowEnd);
         }
     }
 
@@ -68,12 +68,14 @@ public static unsafe class MatMul
         }
     }
 
-    // Decodes each chunk of a row once and multiplies it into every vector, so the weights are read once for all n.
-    private static void SharedDecode(in RowKernel kernel, in RowKernel f32, byte* w, long rowBytes, int units,
-        float* x, int k, int n, float* y, int rows, int rowStart, int rowEnd)
+    // Decodes each chunk of a row once and multiplies it into every vector, so the weights are read once for all n;
+    // vectors go four at a time so each decoded weight is loaded once per four products.
+    private static void SharedDecode(in RowKernel kernel, bool floats, in RowKernel f32, delegate*<float*, float*, nint, int, float*, void> dot4,
+        byte* w, long rowBytes, int units, float* x, int k, int n, float* y, int rows, int rowStart, int rowEnd)
     {
         var chunkUnits = Math.Max(1, ChunkElements / kernel.UnitSize);
         var scratch = stackalloc float[chunkUnits * kernel.UnitSize];
+        var sums = stackalloc float[4];
         for (var r = rowStart; r < rowEnd; r++)
         {
             var row = w + r * rowBytes;
@@ -82,16 +84,22 @@ public static unsafe class MatMul
                 var count = Math.Min(chunkUnits, units - u);
                 var elements = count * kernel.UnitSize;
                 var offset = u * kernel.UnitSize;
-                kernel.Dequantize(row + (long)u * kernel.UnitBytes, scratch, count);
-                for (var t = 0; t < n; t++)
+                // float32 rows are used in place; other types are decoded into the scratch chunk
+                var decoded = floats ? (float*)row + offset : scratch;
+                if (!floats) kernel.Dequantize(row + (long)u * kernel.UnitBytes, scratch, count);
+                var t = 0;
+                for (; t + 4 <= n; t += 4)
                 {
-                    var partial = f32.Dot((byte*)scratch, x + (long)t * k + offset, elements);
-                    ref var dst = ref y[(long)t * rows + r];
-                    dst = u == 0 ? partial : dst + partial;
+                    dot4(decoded, x + (long)t * k + offset, k, elements, sums);
+                    for (var i = 0; i < 4; i++) Accumulate(ref y[(long)(t + i) * rows + r], sums[i], u == 0);
                 }
+                for (; t < n; t++)
+                    Accumulate(ref y[(long)t * rows + r], f32.Dot((byte*)decoded, x + (long)t * k + offset, elements), u == 0);
             }
         }
     }
+
+    private static void Accumulate(ref float dst, float partial, bool first) => dst = first ? partial : dst + partial;
 
     private ref struct RowsJob(StoredTensor w, ReadOnlySpan<float> x, int n, Span<float> y, SimdPath path) : IParallelJob
     {

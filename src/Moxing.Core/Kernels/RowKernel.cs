@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using Moxing.Core.Kernels.Lanes;
 using Moxing.Core.Quantization.Blocks;
@@ -10,6 +11,15 @@ namespace Moxing.Core.Kernels;
 internal readonly unsafe struct RowKernel(
     delegate*<byte*, float*, int, float> dot, delegate*<byte*, float*, int, void> dequantize, int unitSize, int unitBytes)
 {
+    /// <summary>Four dot products of decoded floats with four vectors (w, x, stride between vectors, count, four sums).</summary>
+    public static delegate*<float*, float*, nint, int, float*, void> DotFloats4(SimdPath path) => path switch
+    {
+        SimdPath.Avx512 => &FormatKernels.DotFloats4<Avx512Lanes, Vector512<float>, Vector512<int>>,
+        SimdPath.Avx2 => &FormatKernels.DotFloats4<Avx2Lanes, Vector256<float>, Vector256<int>>,
+        SimdPath.Vector128 => &FormatKernels.DotFloats4<Vector128Lanes, Vector128<float>, Vector128<int>>,
+        _ => &FormatKernels.DotFloats4<ScalarLanes, float, int>,
+    };
+
     /// <summary>Dot product of a stored row with float activations.</summary>
     public readonly delegate*<byte*, float*, int, float> Dot = dot;
 
@@ -39,6 +49,10 @@ internal readonly unsafe struct RowKernel(
             throw new MoxingException($"tensor type {type} has no float kernels; supported: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS");
         return table[index];
     }
+
+    // The decoders read fp16 scales through Fp16's table: initialising it first lets the JIT compile the kernels
+    // (on their first call, after this) with the table's address as a constant and no initialisation check.
+    static RowKernel() => RuntimeHelpers.RunClassConstructor(typeof(Fp16).TypeHandle);
 
     private static readonly RowKernel[] ScalarTable = Table<ScalarLanes, float, int>();
     private static readonly RowKernel[] Vector128Table = Table<Vector128Lanes, Vector128<float>, Vector128<int>>();

@@ -14,10 +14,9 @@ internal unsafe struct StoreSink<S, TF, TI>(float* dst) : IWeightSink<TF>
     public float* Dst = dst;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public readonly void Scaled(int index, TF q, float scale, int stream) =>
-        S.Store(Dst + index, S.Multiply(q, S.Broadcast(scale)));
+    public readonly void Scaled(nint index, TF q, TF scale, int stream) => S.Store(Dst + index, S.Multiply(q, scale));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public readonly void ScaledOffset(int index, TF q, float scale, float offset, int stream) =>
-        S.Store(Dst + index, S.Add(S.Multiply(q, S.Broadcast(scale)), S.Broadcast(offset)));
+    public readonly void ScaledOffset(nint index, TF q, TF scale, TF offset, int stream) =>
+        S.Store(Dst + index, S.Add(S.Multiply(q, scale), offset));
 }

@@ -23,10 +23,11 @@ public sealed unsafe class WorkerPool : IDisposable
     private readonly long _spinTicks;
     private readonly object _wakeGate = new();
     private readonly object _callerGate = new();
-    private readonly ManualResetEventSlim _done = new(false, spinCount: 1);
+    private readonly object _doneGate = new();
 
     private long _generation;
     private int _sleepers;
+    private int _callerSleeping;
     private volatile bool _disposed;
 
     private void* _job;
@@ -105,21 +106,25 @@ public sealed unsafe class WorkerPool : IDisposable
             _next = 0;
             _error = null;
             _pending = _workers.Length;
-            _done.Reset();
             Interlocked.Increment(ref _generation);
             if (Volatile.Read(ref _sleepers) > 0)
                 lock (_wakeGate) Monitor.PulseAll(_wakeGate);
 
             RunRanges();
-            // A worker of the previous loop may set the event late, so the counter decides, not the event.
-            if (!SpinUntil(ref _pending))
-                while (Volatile.Read(ref _pending) != 0)
-                {
-                    _done.Wait();
-                    _done.Reset();
-                }
+            if (!SpinUntil(ref _pending)) WaitForWorkers();
             _job = null;
             _error?.Throw();
+        }
+    }
+
+    // Monitor rather than an event: ManualResetEventSlim allocates its lock object on the first blocking wait.
+    private void WaitForWorkers()
+    {
+        lock (_doneGate)
+        {
+            Interlocked.Exchange(ref _callerSleeping, 1);
+            while (Volatile.Read(ref _pending) != 0) Monitor.Wait(_doneGate);
+            _callerSleeping = 0;
         }
     }
 
@@ -169,7 +174,8 @@ public sealed unsafe class WorkerPool : IDisposable
             if (_disposed) return;
             seen = Volatile.Read(ref _generation);
             RunRanges();
-            if (Interlocked.Decrement(ref _pending) == 0) _done.Set();
+            if (Interlocked.Decrement(ref _pending) == 0 && Volatile.Read(ref _callerSleeping) != 0)
+                lock (_doneGate) Monitor.PulseAll(_doneGate);
         }
     }
 
@@ -208,6 +214,5 @@ public sealed unsafe class WorkerPool : IDisposable
             lock (_wakeGate) Monitor.PulseAll(_wakeGate);
         }
         foreach (var worker in _workers) worker.Join();
-        _done.Dispose();
     }
 }

@@ -6,10 +6,8 @@ namespace Moxing.Core.Tests.Quantization;
 
 public class DequantizerTests
 {
-    public static TheoryData<DType> Types() => RandomWeights.TypeData();
-
     [Theory]
-    [MemberData(nameof(Types))]
+    [MemberData(nameof(RandomWeights.TypeData), MemberType = typeof(RandomWeights))]
     public void EveryPathMatchesGgmlBitForBit(DType type)
     {
         var rng = new Random(1000 + (int)type);

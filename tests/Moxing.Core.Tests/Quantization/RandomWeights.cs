@@ -34,10 +34,9 @@ internal static class RandomWeights
         {
             foreach (var field in HalfFields(type))
                 BitConverter.TryWriteBytes(data.AsSpan(at + field), Scale(rng));
-            if (type == DType.F32)
-                BitConverter.TryWriteBytes(data.AsSpan(at), (rng.NextSingle() * 2 - 1) * MathF.Pow(2, rng.Next(-20, 20)));
-            if (type == DType.BF16 && (data[at + 1] & 0x7F) == 0x7F)
-                data[at + 1] ^= 0x01; // keep the exponent below all-ones: finite values only
+            var value = (rng.NextSingle() * 2 - 1) * MathF.Pow(2, rng.Next(-20, 20));
+            if (type == DType.F32) BitConverter.TryWriteBytes(data.AsSpan(at), value);
+            if (type == DType.BF16) BitConverter.TryWriteBytes(data.AsSpan(at), (ushort)(BitConverter.SingleToUInt32Bits(value) >> 16));
         }
         return data;
     }

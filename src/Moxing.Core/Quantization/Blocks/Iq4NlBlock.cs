@@ -13,9 +13,9 @@ internal readonly unsafe struct Iq4NlBlock : IBlockFormat
     public static void Decode<S, TF, TI, TSink>(byte* block, ref TSink sink)
         where S : struct, ILanes<TF, TI> where TF : struct where TI : struct where TSink : struct, IWeightSink<TF>
     {
-        var d = Fp16.Read(block);
+        var d = S.Broadcast(Fp16.Read(block));
         var qs = block + 2;
-        for (var j = 0; j < 16; j += S.Count)
+        for (nint j = 0; j < 16; j += S.Count)
         {
             sink.Scaled(j, S.ToFloat(S.Iq4Values(qs + j, 0)), d, 0);
             sink.Scaled(j + 16, S.ToFloat(S.Iq4Values(qs + j, 4)), d, 1);

@@ -22,12 +22,13 @@ internal readonly unsafe struct Iq4XsBlock : IBlockFormat
         for (var ib = 0; ib < 8; ib++)
         {
             var ls = ((scalesLow[ib >> 1] >> (4 * (ib & 1))) & 15) | (((scalesHigh >> (2 * ib)) & 3) << 4);
-            var dl = d * (ls - 32);
+            var dl = S.Broadcast(d * (ls - 32));
             var q = block + 8 + 16 * ib;
-            for (var j = 0; j < 16; j += S.Count)
+            nint index = 32 * ib;
+            for (nint j = 0; j < 16; j += S.Count)
             {
-                sink.Scaled(32 * ib + j, S.ToFloat(S.Iq4Values(q + j, 0)), dl, 0);
-                sink.Scaled(32 * ib + 16 + j, S.ToFloat(S.Iq4Values(q + j, 4)), dl, 1);
+                sink.Scaled(index + j, S.ToFloat(S.Iq4Values(q + j, 0)), dl, 0);
+                sink.Scaled(index + 16 + j, S.ToFloat(S.Iq4Values(q + j, 4)), dl, 1);
             }
         }
     }

@@ -1,15 +1,25 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace Moxing.Core.Quantization.Blocks;
 
 /// <summary>The 12-byte packing of eight 6-bit scales and eight 6-bit mins shared by Q4_K and Q5_K (ggml's get_scale_min_k4).</summary>
 internal static unsafe class KScales
 {
-    /// <summary>Scale and min of sub-block <paramref name="j"/> (0..7).</summary>
+    /// <summary>
+    /// Sets lanes 0..7 to <c>d * scale[j]</c> and lanes 8..15 to <c>-(dmin * min[j])</c>, unpacking all sixteen 6-bit
+    /// fields with four word operations as ggml's SIMD kernels do.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static (int Scale, int Min) Get(byte* q, int j)
+    public static void Unpack(byte* q, float d, float dmin, ref ScaleSet set)
     {
-        if (j < 4) return (q[j] & 63, q[j + 4] & 63);
-        return ((q[j + 4] & 15) | ((q[j - 4] >> 6) << 4), (q[j + 4] >> 4) | ((q[j] >> 6) << 4));
+        const uint low6 = 0x3F3F3F3F, low4 = 0x0F0F0F0F, low2 = 0x03030303;
+        uint a = Unsafe.ReadUnaligned<uint>(q), b = Unsafe.ReadUnaligned<uint>(q + 4), c = Unsafe.ReadUnaligned<uint>(q + 8);
+        var scalesLow = a & low6;
+        var scalesHigh = (c & low4) | (((a >> 6) & low2) << 4);
+        var minsLow = b & low6;
+        var minsHigh = ((c >> 4) & low4) | (((b >> 6) & low2) << 4);
+        var codes = Vector128.Create(scalesLow, scalesHigh, minsLow, minsHigh).AsByte();
+        set.Set(codes, d, -dmin);
     }
 }

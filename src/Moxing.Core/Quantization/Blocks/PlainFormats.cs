@@ -28,14 +28,15 @@ internal readonly unsafe struct F16Format : IPlainFormat
     public static int ElementBytes => 2;
 
     // 2^112 rebiases a half's exponent (bias 15) to a float's (bias 127); multiplying also normalises subnormals exactly.
-    private static readonly float ExponentRebias = BitConverter.Int32BitsToSingle((127 + 112) << 23);
+    // (A constant expression, not a static field: no class-initialisation check inside the kernels' loops.)
+    private const int ExponentRebiasBits = (127 + 112) << 23;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TF Load<S, TF, TI>(byte* p) where S : struct, ILanes<TF, TI> where TF : struct where TI : struct
     {
         var h = S.UShorts(p);
         var magnitudeBits = S.And(h, 0x7FFF);
-        var magnitude = S.Multiply(S.AsFloat(S.ShiftLeft(magnitudeBits, 13)), S.Broadcast(ExponentRebias));
+        var magnitude = S.Multiply(S.AsFloat(S.ShiftLeft(magnitudeBits, 13)), S.Broadcast(BitConverter.Int32BitsToSingle(ExponentRebiasBits)));
         var infinityOrNaN = S.And(S.GreaterThan(magnitudeBits, 0x7BFF), 0x7F800000);
         var sign = S.ShiftLeft(S.And(h, 0x8000), 16);
         return S.AsFloat(S.Or(S.Or(S.AsInt(magnitude), infinityOrNaN), sign));

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using Moxing.Core.Kernels.Lanes;
 
 namespace Moxing.Core.Quantization.Blocks;
@@ -16,9 +17,12 @@ internal readonly unsafe struct Q2KBlock : IBlockFormat
     public static void Decode<S, TF, TI, TSink>(byte* block, ref TSink sink)
         where S : struct, ILanes<TF, TI> where TF : struct where TI : struct where TSink : struct, IWeightSink<TF>
     {
-        var scales = block;
+        var packed = Vector128.Load(block);
         var d = Fp16.Read(block + 80);
-        var dmin = Fp16.Read(block + 82);
+        var dmin = -Fp16.Read(block + 82);
+        ScaleSet scales = new(), mins = new();
+        scales.Set(packed & Vector128.Create((byte)15), d, d);
+        mins.Set(Vector128.ShiftRightLogical(packed, 4), dmin, dmin);
         for (var half = 0; half < 2; half++)
         {
             var q = block + 16 + 32 * half;
@@ -26,14 +30,13 @@ internal readonly unsafe struct Q2KBlock : IBlockFormat
             {
                 var shift = 2 * j;
                 var group = 8 * half + 2 * j;
-                var index = 128 * half + 32 * j;
-                int sc0 = scales[group], sc1 = scales[group + 1];
-                float d0 = d * (sc0 & 15), m0 = dmin * (sc0 >> 4);
-                float d1 = d * (sc1 & 15), m1 = dmin * (sc1 >> 4);
-                for (var l = 0; l < 16; l += S.Count)
+                nint index = 128 * half + 32 * j;
+                TF d0 = S.Broadcast(scales[group]), m0 = S.Broadcast(mins[group]);
+                TF d1 = S.Broadcast(scales[group + 1]), m1 = S.Broadcast(mins[group + 1]);
+                for (nint l = 0; l < 16; l += S.Count)
                 {
-                    sink.ScaledOffset(index + l, S.ToFloat(S.And(S.ShiftRight(S.Bytes(q + l), shift), 3)), d0, -m0, 0);
-                    sink.ScaledOffset(index + 16 + l, S.ToFloat(S.And(S.ShiftRight(S.Bytes(q + 16 + l), shift), 3)), d1, -m1, 1);
+                    sink.ScaledOffset(index + l, S.ToFloat(S.And(S.ShiftRight(S.Bytes(q + l), shift), 3)), d0, m0, 0);
+                    sink.ScaledOffset(index + 16 + l, S.ToFloat(S.And(S.ShiftRight(S.Bytes(q + 16 + l), shift), 3)), d1, m1, 1);
                 }
             }
         }

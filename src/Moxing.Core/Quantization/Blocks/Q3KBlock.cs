@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using Moxing.Core.Kernels.Lanes;
 
 namespace Moxing.Core.Quantization.Blocks;
@@ -17,8 +18,8 @@ internal readonly unsafe struct Q3KBlock : IBlockFormat
         where S : struct, ILanes<TF, TI> where TF : struct where TI : struct where TSink : struct, IWeightSink<TF>
     {
         var hmask = block;
-        var scales = block + 96;
-        var d = Fp16.Read(block + 108);
+        var scales = new ScaleSet();
+        scales.Set(UnpackScales(block + 96), Fp16.Read(block + 108));
         for (var half = 0; half < 2; half++)
         {
             var q = block + 32 + 32 * half;
@@ -27,9 +28,9 @@ internal readonly unsafe struct Q3KBlock : IBlockFormat
                 var shift = 2 * j;
                 var bit = 4 * half + j;
                 var group = 8 * half + 2 * j;
-                var index = 128 * half + 32 * j;
-                float d0 = d * Scale(scales, group), d1 = d * Scale(scales, group + 1);
-                for (var l = 0; l < 16; l += S.Count)
+                nint index = 128 * half + 32 * j;
+                TF d0 = S.Broadcast(scales[group]), d1 = S.Broadcast(scales[group + 1]);
+                for (nint l = 0; l < 16; l += S.Count)
                 {
                     sink.Scaled(index + l, Code<S, TF, TI>(q + l, hmask + l, shift, bit), d0, 0);
                     sink.Scaled(index + 16 + l, Code<S, TF, TI>(q + 16 + l, hmask + 16 + l, shift, bit), d1, 1);
@@ -38,13 +39,19 @@ internal readonly unsafe struct Q3KBlock : IBlockFormat
         }
     }
 
-    /// <summary>Signed 6-bit scale of group i: low 4 bits from bytes 0..7, high 2 bits from bytes 8..11.</summary>
+    /// <summary>The 16 signed 6-bit scales: low 4 bits from bytes 0..7 (low nibbles are groups 0..7, high nibbles
+    /// 8..15), high 2 bits from bytes 8..11 (bits 2k..2k+1 of byte 8 + i%4 for group i, k = i/4); ggml's word trick.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Scale(byte* s, int i)
+    private static Vector128<sbyte> UnpackScales(byte* s)
     {
-        var low = i < 8 ? s[i] & 15 : s[i - 8] >> 4;
-        var high = (s[8 + (i & 3)] >> (2 * (i >> 2))) & 3;
-        return (low | (high << 4)) - 32;
+        const uint low4 = 0x0F0F0F0F, low2 = 0x03030303;
+        uint a = Unsafe.ReadUnaligned<uint>(s), b = Unsafe.ReadUnaligned<uint>(s + 4), high = Unsafe.ReadUnaligned<uint>(s + 8);
+        var codes = Vector128.Create(
+            (a & low4) | ((high & low2) << 4),
+            (b & low4) | (((high >> 2) & low2) << 4),
+            ((a >> 4) & low4) | (((high >> 4) & low2) << 4),
+            ((b >> 4) & low4) | (((high >> 6) & low2) << 4));
+        return codes.AsSByte() - Vector128.Create((sbyte)32);
     }
 
     /// <summary>Codes q - 4 + 4 * hbit in -4..3 for the lanes at <paramref name="q"/>.</summary>

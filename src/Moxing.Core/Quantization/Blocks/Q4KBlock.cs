@@ -18,18 +18,19 @@ internal readonly unsafe struct Q4KBlock : IBlockFormat
     {
         var d = Fp16.Read(block);
         var dmin = Fp16.Read(block + 2);
-        var scales = block + 4;
+        var scales = new ScaleSet();
+        KScales.Unpack(block + 4, d, dmin, ref scales);
         for (var j = 0; j < 4; j++)
         {
             var q = block + 16 + 32 * j;
-            var (sc0, mn0) = KScales.Get(scales, 2 * j);
-            var (sc1, mn1) = KScales.Get(scales, 2 * j + 1);
-            float d0 = d * sc0, m0 = dmin * mn0, d1 = d * sc1, m1 = dmin * mn1;
-            for (var l = 0; l < 32; l += S.Count)
+            TF d0 = S.Broadcast(scales[2 * j]), m0 = S.Broadcast(scales[8 + 2 * j]);
+            TF d1 = S.Broadcast(scales[2 * j + 1]), m1 = S.Broadcast(scales[9 + 2 * j]);
+            nint index = 64 * j;
+            for (nint l = 0; l < 32; l += S.Count)
             {
                 var b = S.Bytes(q + l);
-                sink.ScaledOffset(64 * j + l, S.ToFloat(S.And(b, 15)), d0, -m0, 0);
-                sink.ScaledOffset(64 * j + 32 + l, S.ToFloat(S.ShiftRight(b, 4)), d1, -m1, 1);
+                sink.ScaledOffset(index + l, S.ToFloat(S.And(b, 15)), d0, m0, 0);
+                sink.ScaledOffset(index + 32 + l, S.ToFloat(S.ShiftRight(b, 4)), d1, m1, 1);
             }
         }
     }

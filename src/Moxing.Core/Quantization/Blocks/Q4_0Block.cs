@@ -13,9 +13,9 @@ internal readonly unsafe struct Q4_0Block : IBlockFormat
     public static void Decode<S, TF, TI, TSink>(byte* block, ref TSink sink)
         where S : struct, ILanes<TF, TI> where TF : struct where TI : struct where TSink : struct, IWeightSink<TF>
     {
-        var d = Fp16.Read(block);
+        var d = S.Broadcast(Fp16.Read(block));
         var qs = block + 2;
-        for (var j = 0; j < 16; j += S.Count)
+        for (nint j = 0; j < 16; j += S.Count)
         {
             var b = S.Bytes(qs + j);
             sink.Scaled(j, S.ToFloat(S.Subtract(S.And(b, 15), 8)), d, 0);

@@ -13,10 +13,10 @@ internal readonly unsafe struct Q4_1Block : IBlockFormat
     public static void Decode<S, TF, TI, TSink>(byte* block, ref TSink sink)
         where S : struct, ILanes<TF, TI> where TF : struct where TI : struct where TSink : struct, IWeightSink<TF>
     {
-        var d = Fp16.Read(block);
-        var m = Fp16.Read(block + 2);
+        var d = S.Broadcast(Fp16.Read(block));
+        var m = S.Broadcast(Fp16.Read(block + 2));
         var qs = block + 4;
-        for (var j = 0; j < 16; j += S.Count)
+        for (nint j = 0; j < 16; j += S.Count)
         {
             var b = S.Bytes(qs + j);
             sink.ScaledOffset(j, S.ToFloat(S.And(b, 15)), d, m, 0);

@@ -13,7 +13,7 @@ internal readonly unsafe struct Q5_0Block : IBlockFormat
     public static void Decode<S, TF, TI, TSink>(byte* block, ref TSink sink)
         where S : struct, ILanes<TF, TI> where TF : struct where TI : struct where TSink : struct, IWeightSink<TF>
     {
-        var d = Fp16.Read(block);
+        var d = S.Broadcast(Fp16.Read(block));
         var qh = Unsafe.ReadUnaligned<uint>(block + 2);
         var qs = block + 6;
         for (var j = 0; j < 16; j += S.Count)

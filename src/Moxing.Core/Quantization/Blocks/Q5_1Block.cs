@@ -13,8 +13,8 @@ internal readonly unsafe struct Q5_1Block : IBlockFormat
     public static void Decode<S, TF, TI, TSink>(byte* block, ref TSink sink)
         where S : struct, ILanes<TF, TI> where TF : struct where TI : struct where TSink : struct, IWeightSink<TF>
     {
-        var d = Fp16.Read(block);
-        var m = Fp16.Read(block + 2);
+        var d = S.Broadcast(Fp16.Read(block));
+        var m = S.Broadcast(Fp16.Read(block + 2));
         var qh = Unsafe.ReadUnaligned<uint>(block + 4);
         var qs = block + 8;
         for (var j = 0; j < 16; j += S.Count)

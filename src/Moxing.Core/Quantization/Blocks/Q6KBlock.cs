@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using Moxing.Core.Kernels.Lanes;
 
 namespace Moxing.Core.Quantization.Blocks;
@@ -16,17 +17,19 @@ internal readonly unsafe struct Q6KBlock : IBlockFormat
     public static void Decode<S, TF, TI, TSink>(byte* block, ref TSink sink)
         where S : struct, ILanes<TF, TI> where TF : struct where TI : struct where TSink : struct, IWeightSink<TF>
     {
-        var d = Fp16.Read(block + 208);
+        var scales = new ScaleSet();
+        scales.Set(Vector128.Load((sbyte*)(block + 192)), Fp16.Read(block + 208));
         for (var half = 0; half < 2; half++)
         {
             var ql = block + 64 * half;
             var qh = block + 128 + 32 * half;
-            var sc = (sbyte*)(block + 192 + 8 * half);
-            var index = 128 * half;
+            nint index = 128 * half;
             for (var g = 0; g < 2; g++)
             {
-                float d1 = d * sc[g], d2 = d * sc[g + 2], d3 = d * sc[g + 4], d4 = d * sc[g + 6];
-                for (var l = 16 * g; l < 16 * g + 16; l += S.Count)
+                var group = 8 * half + g;
+                TF d1 = S.Broadcast(scales[group]), d2 = S.Broadcast(scales[group + 2]);
+                TF d3 = S.Broadcast(scales[group + 4]), d4 = S.Broadcast(scales[group + 6]);
+                for (nint l = 16 * g; l < 16 * g + 16; l += S.Count)
                 {
                     var a = S.Bytes(ql + l);
                     var b = S.Bytes(ql + 32 + l);

@@ -13,9 +13,9 @@ internal readonly unsafe struct Q8_0Block : IBlockEncoder
     public static void Decode<S, TF, TI, TSink>(byte* block, ref TSink sink)
         where S : struct, ILanes<TF, TI> where TF : struct where TI : struct where TSink : struct, IWeightSink<TF>
     {
-        var d = Fp16.Read(block);
+        var d = S.Broadcast(Fp16.Read(block));
         var qs = block + 2;
-        for (var j = 0; j < 32; j += 2 * S.Count)
+        for (nint j = 0; j < 32; j += 2 * S.Count)
         {
             sink.Scaled(j, S.ToFloat(S.SBytes(qs + j)), d, 0);
             sink.Scaled(j + S.Count, S.ToFloat(S.SBytes(qs + j + S.Count)), d, 1);

@@ -1,0 +1,127 @@
+using Moxing.Core.Kernels;
+using Moxing.Core.Tensors;
+using Moxing.Core.Tests.Quantization;
+
+namespace Moxing.Core.Tests.Kernels;
+
+public class MatMulTests
+{
+    private static NativeTensor RandomMatrix(DType type, int rows, int cols, Random rng) =>
+        new(type, rows, cols, RandomWeights.Bytes(type, rows * cols, rng));
+
+    [Theory]
+    [MemberData(nameof(RandomWeights.TypeData), MemberType = typeof(RandomWeights))]
+    public void ManyVectorsMatchDequantizeThenDot(DType type)
+    {
+        var rng = new Random(11 + (int)type);
+        var cols = type.BlockSize() == 1 ? 77 : 9 * type.BlockSize(); // 9 blocks of 256 exceed one decode chunk
+        const int rows = 5;
+        using var w = RandomMatrix(type, rows, cols, rng);
+        foreach (var n in new[] { 1, 2, 5 })
+        {
+            var x = RandomWeights.Floats(n * cols, rng);
+            foreach (var path in SimdPaths.Supported)
+            {
+                var y = new float[n * rows];
+                MatMul.Rows(w.Tensor, x, n, y, 0, rows, path);
+                for (var r = 0; r < rows; r++)
+                {
+                    var weights = Reference.Weights(type, w.Tensor.Row(r), cols);
+                    for (var t = 0; t < n; t++)
+                    {
+                        var (expected, magnitude) = Reference.Dot(weights, x.AsSpan(t * cols, cols));
+                        Reference.AssertClose(expected, magnitude, y[t * rows + r], $"{type} n={n} row {r} token {t} on {path}");
+                    }
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void OneVectorIsExactlyRowDot()
+    {
+        var rng = new Random(2);
+        using var w = RandomMatrix(DType.Q6_K, 4, 512, rng);
+        var x = RandomWeights.Floats(512, rng);
+        var y = new float[4];
+        MatMul.Rows(w.Tensor, x, 1, y, 0, 4);
+        for (var r = 0; r < 4; r++) Assert.Equal(RowDot.Dot(DType.Q6_K, w.Tensor.Row(r), x), y[r]);
+    }
+
+    [Fact]
+    public void RowRangeWritesOnlyItsRows()
+    {
+        var rng = new Random(4);
+        using var w = RandomMatrix(DType.Q4_K, 6, 256, rng);
+        var x = RandomWeights.Floats(2 * 256, rng);
+        var full = new float[12];
+        MatMul.Rows(w.Tensor, x, 2, full, 0, 6);
+        var part = Enumerable.Repeat(float.NaN, 12).ToArray();
+        MatMul.Rows(w.Tensor, x, 2, part, 2, 4);
+        for (var t = 0; t < 2; t++)
+            for (var r = 0; r < 6; r++)
+            {
+                if (r is >= 2 and < 4) Assert.Equal(full[t * 6 + r], part[t * 6 + r]);
+                else Assert.True(float.IsNaN(part[t * 6 + r]), $"row {r} of token {t} was written");
+            }
+    }
+
+    [Theory]
+    [InlineData(DType.Q8_0, 1)]
+    [InlineData(DType.Q4_K, 1)]
+    [InlineData(DType.Q6_K, 3)]
+    [InlineData(DType.F16, 2)]
+    public void ParallelEqualsSingleThreaded(DType type, int n)
+    {
+        var rng = new Random(9);
+        const int rows = 103, cols = 512;
+        using var w = RandomMatrix(type, rows, cols, rng);
+        var x = RandomWeights.Floats(n * cols, rng);
+        var single = new float[n * rows];
+        MatMul.Rows(w.Tensor, x, n, single, 0, rows);
+        using var pool = new WorkerPool(3);
+        foreach (var p in new[] { pool, WorkerPool.Shared })
+        {
+            var parallel = new float[n * rows];
+            MatMul.Parallel(p, w.Tensor, x, n, parallel, SimdPaths.Best);
+            Assert.Equal(single, parallel);
+        }
+        var shared = new float[n * rows];
+        MatMul.Parallel(w.Tensor, x, n, shared);
+        Assert.Equal(single, shared);
+    }
+
+    [Fact]
+    public void WarmCallsAllocateNothing()
+    {
+        var rng = new Random(6);
+        using var w = RandomMatrix(DType.Q4_K, 64, 512, rng);
+        var x = RandomWeights.Floats(3 * 512, rng);
+        var y = new float[3 * 64];
+        using var pool = new WorkerPool(2);
+        for (var warm = 0; warm < 3; warm++)
+        {
+            MatMul.Parallel(pool, w.Tensor, x.AsSpan(0, 512), 1, y, SimdPaths.Best);
+            MatMul.Parallel(pool, w.Tensor, x, 3, y, SimdPaths.Best);
+            MatMul.Rows(w.Tensor, x, 3, y, 0, 64);
+        }
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 20; i++)
+        {
+            MatMul.Parallel(pool, w.Tensor, x.AsSpan(0, 512), 1, y, SimdPaths.Best);
+            MatMul.Parallel(pool, w.Tensor, x, 3, y, SimdPaths.Best);
+            MatMul.Rows(w.Tensor, x, 3, y, 0, 64);
+        }
+        Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
+    }
+
+    [Fact]
+    public void BadShapesAreRejected()
+    {
+        using var w = new NativeTensor(DType.Q8_0, 4, 64, new byte[4 * 68]);
+        Assert.Throws<ArgumentException>(() => MatMul.Rows(w.Tensor, new float[63], 1, new float[4], 0, 4));
+        Assert.Throws<ArgumentException>(() => MatMul.Rows(w.Tensor, new float[128], 2, new float[7], 0, 4));
+        Assert.Throws<ArgumentOutOfRangeException>(() => MatMul.Rows(w.Tensor, new float[64], 1, new float[4], 2, 5));
+        Assert.Throws<ArgumentOutOfRangeException>(() => MatMul.Rows(w.Tensor, new float[64], 1, new float[4], 3, 2));
+    }
+}
