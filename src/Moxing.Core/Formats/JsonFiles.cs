@@ -1,0 +1,34 @@
+using System.Text.Json;
+
+namespace Moxing.Core.Formats;
+
+/// <summary>Loads JSON files (index.json, config.json), reporting unreadable or malformed ones as <see cref="InvalidModelFileException"/>.</summary>
+internal static class JsonFiles
+{
+    public static JsonDocument Load(string path)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidModelFileException(path, $"cannot read the file ({e.Message})", e);
+        }
+        return Parse(bytes, path);
+    }
+
+    /// <summary>Parses <paramref name="json"/>; <paramref name="what"/> names the text in the error ("JSON", "JSON header").</summary>
+    public static JsonDocument Parse(ReadOnlyMemory<byte> json, string path, string what = "JSON")
+    {
+        try
+        {
+            return JsonDocument.Parse(json);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidModelFileException(path, $"malformed {what}: {e.Message}", e);
+        }
+    }
+}
