@@ -14,6 +14,7 @@ internal sealed class AddedVocabulary
     private readonly TokenTrie _raw;
     private readonly TokenTrie _normalized;
     private readonly Dictionary<int, AddedToken> _byId = [];
+    private readonly Dictionary<string, int> _byContent = new(StringComparer.Ordinal);
     private readonly Dictionary<int, string> _decodeText = [];
     private readonly HashSet<string> _specialContents = new(StringComparer.Ordinal);
 
@@ -27,6 +28,7 @@ internal sealed class AddedVocabulary
         {
             if (token.Content.Length == 0) continue;
             _byId[token.Id] = token;
+            _byContent[token.Content] = token.Id;
             if (token.Special) _specialContents.Add(token.Content);
             string pattern = token.Content;
             if (token.Normalized && normalizer is not null)
@@ -49,6 +51,9 @@ internal sealed class AddedVocabulary
 
     /// <summary>The added token with this id, if any.</summary>
     public AddedToken? Get(int id) => _byId.GetValueOrDefault(id);
+
+    /// <summary>The id of the added token with this content, if any.</summary>
+    public int? IdOf(string content) => _byContent.TryGetValue(content, out int id) ? id : null;
 
     /// <summary>The text decoding gives an added token (its normalized content when it has one).</summary>
     public string? DecodeText(int id) => _decodeText.TryGetValue(id, out string? text) ? text : _byId.GetValueOrDefault(id)?.Content;

@@ -83,6 +83,37 @@ public class GgufTokenizerTests
         }
     }
 
+    // llama.cpp's converter writes BERT word starts as "▁word" and "##piece" as "piece"; the builder must undo that.
+    [Fact]
+    public void WordPieceGgufMatchesHuggingFace()
+    {
+        using var json = JsonDocument.Parse(File.ReadAllBytes(HfFixtures.TokenizerPath("tiny-wordpiece")));
+        var vocab = json.RootElement.GetProperty("model").GetProperty("vocab");
+        var tokens = new string[vocab.EnumerateObject().Count()];
+        foreach (var p in vocab.EnumerateObject()) tokens[p.Value.GetInt32()] = p.Name;
+        string Phantom(string t) => t.StartsWith('[') && t.EndsWith(']') ? t : t.StartsWith("##") ? t[2..] : "\u2581" + t;
+        var metadata = new Dictionary<string, object>
+        {
+            ["tokenizer.ggml.model"] = "bert",
+            ["tokenizer.ggml.tokens"] = tokens.Select(Phantom).ToArray(),
+            ["tokenizer.ggml.token_type"] = tokens.Select((_, i) => i < 5 ? 3 : 1).ToArray(),
+            ["tokenizer.ggml.cls_token_id"] = 2u,
+            ["tokenizer.ggml.seperator_token_id"] = 3u,
+            ["tokenizer.ggml.unknown_token_id"] = 1u,
+            ["tokenizer.ggml.padding_token_id"] = 0u,
+        };
+        var tokenizer = Tokenizer.FromGguf(metadata, "synthetic-bert");
+        // GGUF does not record clean_up_tokenization_spaces; llama.cpp always cleans up WordPiece output.
+        Assert.True(tokenizer.CleanUpTokenizationSpaces);
+        foreach (var c in HfFixtures.Cases("tiny-wordpiece"))
+        {
+            Assert.Equal(c.Ids, tokenizer.Encode(c.Text, addSpecialTokens: false));
+            Assert.Equal(c.IdsWithSpecial, tokenizer.Encode(c.Text, addSpecialTokens: true));
+            Assert.Equal(Tokenizer.CleanUpTokenization(c.Decoded), tokenizer.Decode(c.Ids, skipSpecialTokens: false));
+            Assert.Equal(Tokenizer.CleanUpTokenization(c.DecodedSkipSpecial), tokenizer.Decode(c.Ids, skipSpecialTokens: true));
+        }
+    }
+
     [Fact]
     public void UnknownPreTokenizerIsRejectedByName()
     {
