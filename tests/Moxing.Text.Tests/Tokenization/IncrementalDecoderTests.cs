@@ -86,6 +86,18 @@ public class IncrementalDecoderTests
         Assert.Equal("é", string.Concat(ids.Select(decoder.Add)));
     }
 
+    [Fact]
+    public void EndlessInvalidBytesDoNotGrowTheWindowForever()
+    {
+        var tokenizer = HfFixtures.Tokenizer("llama2");
+        int lead = tokenizer.TokenToId("<0xE4>")!.Value;
+        var decoder = tokenizer.CreateIncrementalDecoder(skipSpecialTokens: false);
+        var pieces = Enumerable.Range(0, 1000).Select(_ => decoder.Add(lead)).ToList();
+        pieces.Add(decoder.Flush());
+        Assert.Equal(new string('\uFFFD', 1000), string.Concat(pieces));
+        Assert.True(pieces.Count(p => p.Length > 0) > 1);
+    }
+
     private static List<string> Stream(Tokenizer tokenizer, int[] ids, bool skip)
     {
         var decoder = tokenizer.CreateIncrementalDecoder(skip);

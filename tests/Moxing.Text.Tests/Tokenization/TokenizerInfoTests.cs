@@ -49,6 +49,31 @@ public class TokenizerInfoTests
     }
 
     [Fact]
+    public void LlamaTokenizerClassRebuildsTheSentencePiecePipelineLikeTransformers()
+    {
+        // tokenizer.json prepends "▁" unconditionally; transformers 5's LlamaTokenizer uses a metaspace that does not
+        // add one to text that already starts with a space, and the fixture follows transformers.
+        string path = HfFixtures.TokenizerPath("llama2");
+        var raw = Moxing.Text.Tokenization.Tokenizer.FromJsonText(File.ReadAllText(path), "llama2 tokenizer.json alone");
+        var withConfig = HfFixtures.Tokenizer("llama2");
+        Assert.Equal([260], raw.Encode("   ", addSpecialTokens: false));
+        Assert.Equal([2287], withConfig.Encode("   ", addSpecialTokens: false));
+        Assert.Equal(raw.Encode("Hello world", true), withConfig.Encode("Hello world", true));
+    }
+
+    [Theory]
+    [InlineData("qwen3")]
+    [InlineData("llama2")]
+    [InlineData("tiny-wordpiece")]
+    public void LoneSurrogatesAndControlCharactersDoNotBreakEncoding(string name)
+    {
+        var tokenizer = HfFixtures.Tokenizer(name);
+        int[] ids = tokenizer.Encode("a\uD800b\uDC00 \u0000\uFFFF\uDBFF", addSpecialTokens: true);
+        Assert.NotEmpty(ids);
+        Assert.NotNull(tokenizer.Decode(ids, skipSpecialTokens: false));
+    }
+
+    [Fact]
     public void EncodingIsSafeFromManyThreads()
     {
         var qwen = HfFixtures.Tokenizer("qwen3");
