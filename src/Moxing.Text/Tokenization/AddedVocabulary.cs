@@ -21,7 +21,6 @@ internal sealed class AddedVocabulary
     /// <summary>Indexes the tokens; normalized tokens are matched by their normalized content.</summary>
     public AddedVocabulary(IReadOnlyList<AddedToken> tokens, INormalizer? normalizer)
     {
-        Tokens = tokens;
         _raw = new TokenTrie();
         _normalized = new TokenTrie();
         foreach (var token in tokens)
@@ -39,18 +38,6 @@ internal sealed class AddedVocabulary
             (token.Normalized ? _normalized : _raw).Add(pattern, token.Id);
         }
     }
-
-    /// <summary>All added tokens in definition order.</summary>
-    public IReadOnlyList<AddedToken> Tokens { get; }
-
-    /// <summary>Whether any token is matched on raw text.</summary>
-    public bool HasRawTokens => !_raw.IsEmpty;
-
-    /// <summary>Whether any token is matched on normalized text.</summary>
-    public bool HasNormalizedTokens => !_normalized.IsEmpty;
-
-    /// <summary>The added token with this id, if any.</summary>
-    public AddedToken? Get(int id) => _byId.GetValueOrDefault(id);
 
     /// <summary>The id of the added token with this content, if any.</summary>
     public int? IdOf(string content) => _byContent.TryGetValue(content, out int id) ? id : null;

@@ -16,6 +16,7 @@ public class MalformedTokenizerTests
     [InlineData("""{"model": {"type": "Magic", "vocab": {}}}""", "field 'model.type': unknown model type 'Magic'")]
     [InlineData("""{"model": {"type": "BPE", "vocab": {"a": -1}, "merges": []}}""", "field 'model.vocab'")]
     [InlineData("""{"model": {"type": "BPE", "vocab": [], "merges": []}}""", "field 'model.vocab': expected an object")]
+    [InlineData("""{"model": {"type": "WordLevel", "vocab": {"a": 2000000000}, "unk_token": "a"}}""", "field 'model.vocab': token 'a' has id 2000000000")]
     [InlineData("""{"model": {"type": "BPE", "vocab": {"a": 0, "b": 1}, "merges": ["a b"]}}""", "field 'model.merges[0]': merged token 'ab' is not in the vocabulary")]
     [InlineData("""{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": ["a c"]}}""", "field 'model.merges[0]': token 'c' is not in the vocabulary")]
     [InlineData("""{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": ["abc"]}}""", "field 'model.merges[0]'")]

@@ -6,6 +6,9 @@ namespace Moxing.Text.Tokenization.Loading;
 /// <summary>Reads the "model" section of tokenizer.json (BPE, WordPiece, WordLevel, Unigram).</summary>
 internal static class ModelJson
 {
+    // Ids index arrays; real vocabularies stay far below this, a corrupt file must not allocate gigabytes.
+    private const int MaxTokenId = 16_777_215;
+
     /// <summary>The model at <paramref name="node"/>.</summary>
     public static ITokenModel Read(JsonNode node)
     {
@@ -30,9 +33,9 @@ internal static class ModelJson
         var ids = new Dictionary<string, int>(count, StringComparer.Ordinal);
         foreach (JsonProperty property in node.Element.EnumerateObject())
         {
-            if (property.Value.ValueKind != JsonValueKind.Number || !property.Value.TryGetInt32(out int id) || id < 0)
+            if (property.Value.ValueKind != JsonValueKind.Number || !property.Value.TryGetInt32(out int id) || id < 0 || id > MaxTokenId)
             {
-                throw node.Error($"token '{property.Name}' has id {property.Value.GetRawText()}, expected a non-negative integer");
+                throw node.Error($"token '{property.Name}' has id {property.Value.GetRawText()}, expected an integer from 0 to {MaxTokenId}");
             }
             ids[property.Name] = id;
         }
