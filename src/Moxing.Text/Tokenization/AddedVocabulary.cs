@@ -14,19 +14,20 @@ internal sealed class AddedVocabulary
     private readonly TokenTrie _raw;
     private readonly TokenTrie _normalized;
     private readonly Dictionary<int, AddedToken> _byId = [];
+    private readonly Dictionary<string, int> _byContent = new(StringComparer.Ordinal);
     private readonly Dictionary<int, string> _decodeText = [];
     private readonly HashSet<string> _specialContents = new(StringComparer.Ordinal);
 
     /// <summary>Indexes the tokens; normalized tokens are matched by their normalized content.</summary>
     public AddedVocabulary(IReadOnlyList<AddedToken> tokens, INormalizer? normalizer)
     {
-        Tokens = tokens;
         _raw = new TokenTrie();
         _normalized = new TokenTrie();
         foreach (var token in tokens)
         {
             if (token.Content.Length == 0) continue;
             _byId[token.Id] = token;
+            _byContent[token.Content] = token.Id;
             if (token.Special) _specialContents.Add(token.Content);
             string pattern = token.Content;
             if (token.Normalized && normalizer is not null)
@@ -38,17 +39,8 @@ internal sealed class AddedVocabulary
         }
     }
 
-    /// <summary>All added tokens in definition order.</summary>
-    public IReadOnlyList<AddedToken> Tokens { get; }
-
-    /// <summary>Whether any token is matched on raw text.</summary>
-    public bool HasRawTokens => !_raw.IsEmpty;
-
-    /// <summary>Whether any token is matched on normalized text.</summary>
-    public bool HasNormalizedTokens => !_normalized.IsEmpty;
-
-    /// <summary>The added token with this id, if any.</summary>
-    public AddedToken? Get(int id) => _byId.GetValueOrDefault(id);
+    /// <summary>The id of the added token with this content, if any.</summary>
+    public int? IdOf(string content) => _byContent.TryGetValue(content, out int id) ? id : null;
 
     /// <summary>The text decoding gives an added token (its normalized content when it has one).</summary>
     public string? DecodeText(int id) => _decodeText.TryGetValue(id, out string? text) ? text : _byId.GetValueOrDefault(id)?.Content;

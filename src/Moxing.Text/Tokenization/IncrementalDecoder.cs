@@ -12,6 +12,10 @@ namespace Moxing.Text.Tokenization;
 /// </remarks>
 public sealed class IncrementalDecoder
 {
+    // Held-back text older than this many ids is handed out anyway, so a stream of invalid bytes (or of
+    // spaces under clean-up) cannot make every step decode an ever longer window.
+    private const int MaxWindow = 128;
+
     private readonly Tokenizer _tokenizer;
     private readonly bool _skipSpecialTokens;
     private readonly List<int> _window = [];
@@ -30,7 +34,7 @@ public sealed class IncrementalDecoder
         _window.Add(id);
         string text = _tokenizer.Decode(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_window), _skipSpecialTokens);
         if (!text.StartsWith(_emitted, StringComparison.Ordinal)) return "";
-        int stable = StableLength(text);
+        int stable = _window.Count > MaxWindow ? text.Length : StableLength(text);
         if (stable <= _emitted.Length) return "";
         string piece = text[_emitted.Length..stable];
         if (stable == text.Length)

@@ -129,14 +129,7 @@ public sealed class Tokenizer
     public IncrementalDecoder CreateIncrementalDecoder(bool skipSpecialTokens) => new(this, skipSpecialTokens);
 
     /// <summary>The id of a token string (added tokens first, then the model vocabulary).</summary>
-    public int? TokenToId(string token)
-    {
-        foreach (var added in _parts.AddedTokens)
-        {
-            if (added.Content == token) return added.Id;
-        }
-        return _parts.Model.Vocabulary.TryGetId(token, out int id) ? id : null;
-    }
+    public int? TokenToId(string token) => _added.IdOf(token) ?? (_parts.Model.Vocabulary.TryGetId(token, out int id) ? id : null);
 
     /// <summary>The token string of an id, or null when the id is not in the vocabulary.</summary>
     public string? IdToToken(int id) => _added.DecodeText(id) ?? _parts.Model.Vocabulary.Token(id);

@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace Moxing.Text.Tokenization.Decoders;
 
 /// <summary>Removes up to <c>start</c> leading and <c>stop</c> trailing copies of a character from each token.</summary>
@@ -9,13 +11,17 @@ internal sealed class StripDecoder(string content, int start, int stop) : IToken
         for (int t = 0; t < tokens.Count; t++)
         {
             string token = tokens[t];
-            var runes = new List<string>();
-            foreach (var rune in token.EnumerateRunes()) runes.Add(rune.ToString());
-            int startCut = 0;
-            for (int i = 0; i < Math.Min(start, runes.Count) && runes[i] == content; i++) startCut = i + 1;
-            int stopCut = runes.Count;
-            for (int i = 0; i < stop && runes.Count - i - 1 >= 0 && runes[runes.Count - i - 1] == content; i++) stopCut = runes.Count - i - 1;
-            tokens[t] = stopCut > startCut ? string.Concat(runes.GetRange(startCut, stopCut - startCut)) : "";
+            int begin = 0;
+            for (int n = 0; n < start && begin < token.Length && token.AsSpan(begin).StartsWith(content, StringComparison.Ordinal); n++)
+            {
+                begin += content.Length;
+            }
+            int end = token.Length;
+            for (int n = 0; n < stop && end - content.Length >= begin && token.AsSpan(0, end).EndsWith(content, StringComparison.Ordinal); n++)
+            {
+                end -= content.Length;
+            }
+            if (begin != 0 || end != token.Length) tokens[t] = token[begin..end];
         }
     }
 }

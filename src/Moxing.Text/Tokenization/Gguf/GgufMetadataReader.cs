@@ -14,9 +14,6 @@ internal sealed class GgufMetadataReader(IReadOnlyDictionary<string, object> met
     /// <summary>An error about a key.</summary>
     public TokenizerException Error(string key, string problem) => new($"{Source}: GGUF key '{key}': {problem}");
 
-    /// <summary>Whether the key is present.</summary>
-    public bool Has(string key) => metadata.ContainsKey(key);
-
     /// <summary>A required string.</summary>
     public string String(string key) => OptionalString(key) ?? throw Error(key, "is missing");
 

@@ -49,16 +49,16 @@ internal static class GgufTokenizerBuilder
             ?? throw meta.Error("tokenizer.ggml.pre", $"pre-tokenizer '{preName}' is not supported");
         Vocabulary vocabulary = BuildVocabulary(tokens);
         string[] mergeLines = meta.Strings("tokenizer.ggml.merges");
-        var merges = new List<(string, string)>(mergeLines.Length);
+        var merges = new MergeTableBuilder(vocabulary, null, mergeLines.Length);
         for (int i = 0; i < mergeLines.Length; i++)
         {
             // As llama.cpp: the separator is the first space after the first character.
-            int space = mergeLines[i].Length > 1 ? mergeLines[i].IndexOf(' ', 1) : -1;
-            if (space < 0) throw meta.Error("tokenizer.ggml.merges", $"entry {i} '{mergeLines[i]}' is not \"left right\"");
-            merges.Add((mergeLines[i][..space], mergeLines[i][(space + 1)..]));
+            string line = mergeLines[i];
+            int space = line.Length > 1 ? line.IndexOf(' ', 1) : -1;
+            string? problem = space < 0 ? $"'{line}' is not \"left right\"" : merges.TryAdd(line.AsSpan(0, space), line.AsSpan(space + 1));
+            if (problem is not null) throw meta.Error("tokenizer.ggml.merges", $"entry {i}: {problem}");
         }
-        var mergeMap = ModelJson.BuildMerges(vocabulary, merges, null,
-            (rank, problem) => meta.Error("tokenizer.ggml.merges", $"entry {rank}: {problem}"));
+        var mergeMap = merges.Build();
         var bpe = new BpeModel(vocabulary, mergeMap, new BpeOptions(IgnoreMerges: pre.IgnoreMerges));
 
         var splits = new List<IPreTokenizer>();

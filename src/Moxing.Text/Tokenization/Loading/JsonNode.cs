@@ -3,13 +3,16 @@ using System.Text.Json;
 namespace Moxing.Text.Tokenization.Loading;
 
 /// <summary>A JSON value with its path in the document, so every error names the file and the field.</summary>
-internal readonly struct JsonNode(JsonElement element, string path, string source)
+internal readonly struct JsonNode(JsonElement element, string path, string source, int index = -1)
 {
+    private readonly string _path = path;
+    private readonly int _index = index;
+
     /// <summary>The JSON value.</summary>
     public JsonElement Element { get; } = element;
 
-    /// <summary>The value's path, e.g. model.merges[3].</summary>
-    public string Path { get; } = path;
+    /// <summary>The value's path, e.g. model.merges[3] (array items build it only when asked).</summary>
+    public string Path => _index < 0 ? _path : $"{_path}[{_index}]";
 
     /// <summary>The file or name the JSON came from.</summary>
     public string Source { get; } = source;
@@ -70,8 +73,9 @@ internal readonly struct JsonNode(JsonElement element, string path, string sourc
     public IEnumerable<JsonNode> Items()
     {
         if (Element.ValueKind != JsonValueKind.Array) throw Error($"expected an array, found {Element.ValueKind}");
+        string path = Path;
         int i = 0;
-        foreach (JsonElement item in Element.EnumerateArray()) yield return new JsonNode(item, $"{Path}[{i++}]", Source);
+        foreach (JsonElement item in Element.EnumerateArray()) yield return new JsonNode(item, path, Source, i++);
     }
 
     /// <summary>The number of items of this array.</summary>

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text.Json;
 using Moxing.Text.Tokenization.Models;
 
@@ -7,6 +6,9 @@ namespace Moxing.Text.Tokenization.Loading;
 /// <summary>Reads the "model" section of tokenizer.json (BPE, WordPiece, WordLevel, Unigram).</summary>
 internal static class ModelJson
 {
+    // Ids index arrays; real vocabularies stay far below this, a corrupt file must not allocate gigabytes.
+    private const int MaxTokenId = 16_777_215;
+
     /// <summary>The model at <paramref name="node"/>.</summary>
     public static ITokenModel Read(JsonNode node)
     {
@@ -26,53 +28,18 @@ internal static class ModelJson
     public static Vocabulary ReadVocabulary(JsonNode node)
     {
         if (node.Element.ValueKind != JsonValueKind.Object) throw node.Error($"expected an object of token → id, found {node.Element.ValueKind}");
-        var ids = new Dictionary<string, int>(capacity: 1024, StringComparer.Ordinal);
+        int count = 0;
+        foreach (JsonProperty _ in node.Element.EnumerateObject()) count++;
+        var ids = new Dictionary<string, int>(count, StringComparer.Ordinal);
         foreach (JsonProperty property in node.Element.EnumerateObject())
         {
-            if (property.Value.ValueKind != JsonValueKind.Number || !property.Value.TryGetInt32(out int id) || id < 0)
+            if (property.Value.ValueKind != JsonValueKind.Number || !property.Value.TryGetInt32(out int id) || id < 0 || id > MaxTokenId)
             {
-                throw node.Error($"token '{property.Name}' has id {property.Value.GetRawText()}, expected a non-negative integer");
+                throw node.Error($"token '{property.Name}' has id {property.Value.GetRawText()}, expected an integer from 0 to {MaxTokenId}");
             }
             ids[property.Name] = id;
         }
         return new Vocabulary(ids);
-    }
-
-    /// <summary>Builds the merge map: (left &lt;&lt; 32 | right) → (rank &lt;&lt; 32 | merged id); a later duplicate wins as in Hugging Face.</summary>
-    public static Dictionary<long, long> BuildMerges(Vocabulary vocabulary, IReadOnlyList<(string Left, string Right)> merges,
-        string? continuingSubwordPrefix, Func<int, string, TokenizerException> error)
-    {
-        var map = new Dictionary<long, long>(merges.Count);
-        int prefixLength = continuingSubwordPrefix?.Length ?? 0;
-        char[] buffer = ArrayPool<char>.Shared.Rent(256);
-        try
-        {
-            for (int rank = 0; rank < merges.Count; rank++)
-            {
-                var (left, right) = merges[rank];
-                if (!vocabulary.TryGetId(left, out int leftId)) throw error(rank, $"token '{left}' is not in the vocabulary");
-                if (!vocabulary.TryGetId(right, out int rightId)) throw error(rank, $"token '{right}' is not in the vocabulary");
-                if (right.Length < prefixLength) throw error(rank, $"token '{right}' is shorter than the continuing_subword_prefix");
-                int length = left.Length + right.Length - prefixLength;
-                if (buffer.Length < length)
-                {
-                    ArrayPool<char>.Shared.Return(buffer);
-                    buffer = ArrayPool<char>.Shared.Rent(length);
-                }
-                left.CopyTo(buffer);
-                right.AsSpan(prefixLength).CopyTo(buffer.AsSpan(left.Length));
-                if (!vocabulary.TryGetId(buffer.AsSpan(0, length), out int mergedId))
-                {
-                    throw error(rank, $"merged token '{new string(buffer, 0, length)}' is not in the vocabulary");
-                }
-                map[BpeMerger.Key(leftId, rightId)] = ((long)rank << 32) | (uint)mergedId;
-            }
-        }
-        finally
-        {
-            ArrayPool<char>.Shared.Return(buffer);
-        }
-        return map;
     }
 
     private static string InferType(JsonNode node)
@@ -87,29 +54,39 @@ internal static class ModelJson
     {
         Vocabulary vocabulary = ReadVocabulary(node.Required("vocab"));
         JsonNode mergesNode = node.Required("merges");
-        var merges = new List<(string, string)>(mergesNode.Count);
-        foreach (JsonNode merge in mergesNode.Items())
-        {
-            if (merge.Element.ValueKind == JsonValueKind.Array)
-            {
-                if (merge.Count != 2) throw merge.Error($"expected a pair of tokens, found {merge.Count} items");
-                var pair = merge.Items().ToArray();
-                merges.Add((pair[0].AsString(), pair[1].AsString()));
-                continue;
-            }
-            string text = merge.AsString();
-            int space = text.IndexOf(' ');
-            if (space < 0 || text.IndexOf(' ', space + 1) >= 0) throw merge.Error($"expected \"left right\", found '{text}'");
-            merges.Add((text[..space], text[(space + 1)..]));
-        }
+        if (mergesNode.Element.ValueKind != JsonValueKind.Array) throw mergesNode.Error($"expected an array, found {mergesNode.Element.ValueKind}");
         double? dropout = node.Optional("dropout")?.AsDouble();
         if (dropout is < 0 or > 1) throw node.Required("dropout").Error($"dropout must be between 0 and 1, found {dropout}");
         var options = new BpeOptions(node.OptionalString("unk_token"), node.OptionalString("continuing_subword_prefix"),
             node.OptionalString("end_of_word_suffix"), node.Bool("fuse_unk", false), node.Bool("byte_fallback", false),
             node.Bool("ignore_merges", false));
-        var map = BuildMerges(vocabulary, merges, options.ContinuingSubwordPrefix,
-            (rank, problem) => new TokenizerException($"{mergesNode.Source}: field '{mergesNode.Path}[{rank}]': {problem}"));
+        var builder = new MergeTableBuilder(vocabulary, options.ContinuingSubwordPrefix, mergesNode.Count);
+        var left = new JsonText();
+        var right = new JsonText();
+        int index = 0;
+        // The merges are the bulk of the file: they are read as spans, without a JsonNode or a string per entry.
+        foreach (JsonElement merge in mergesNode.Element.EnumerateArray())
+        {
+            string? problem = ReadMerge(merge, left, right, builder);
+            if (problem is not null) throw new TokenizerException($"{mergesNode.Source}: field '{mergesNode.Path}[{index}]': {problem}");
+            index++;
+        }
+        var map = builder.Build();
         return new BpeModel(vocabulary, map, options);
+    }
+
+    private static string? ReadMerge(JsonElement merge, JsonText left, JsonText right, MergeTableBuilder builder)
+    {
+        const string Expected = "expected \"left right\" or [left, right]";
+        if (merge.ValueKind == JsonValueKind.Array)
+        {
+            if (merge.GetArrayLength() != 2 || !left.TryRead(merge[0], out var a) || !right.TryRead(merge[1], out var b)) return Expected;
+            return builder.TryAdd(a, b);
+        }
+        if (!left.TryRead(merge, out var text)) return Expected;
+        int space = text.IndexOf(' ');
+        if (space < 0 || text[(space + 1)..].IndexOf(' ') >= 0) return $"{Expected}, found '{text}'";
+        return builder.TryAdd(text[..space], text[(space + 1)..]);
     }
 
     private static UnigramModel ReadUnigram(JsonNode node)
@@ -118,12 +95,15 @@ internal static class ModelJson
         var ids = new Dictionary<string, int>(vocabNode.Count, StringComparer.Ordinal);
         var scores = new double[vocabNode.Count];
         int id = 0;
-        foreach (JsonNode entry in vocabNode.Items())
+        foreach (JsonElement entry in vocabNode.Element.EnumerateArray())
         {
-            if (entry.Element.ValueKind != JsonValueKind.Array || entry.Count != 2) throw entry.Error("expected [piece, score]");
-            var pair = entry.Items().ToArray();
-            ids.TryAdd(pair[0].AsString(), id);
-            scores[id++] = pair[1].AsDouble();
+            if (entry.ValueKind != JsonValueKind.Array || entry.GetArrayLength() != 2 || entry[0].ValueKind != JsonValueKind.String
+                || entry[1].ValueKind != JsonValueKind.Number)
+            {
+                throw new TokenizerException($"{vocabNode.Source}: field '{vocabNode.Path}[{id}]': expected [piece, score], found {entry.GetRawText()}");
+            }
+            ids.TryAdd(entry[0].GetString()!, id);
+            scores[id++] = entry[1].GetDouble();
         }
         int unkId = node.Optional("unk_id")?.AsIndex() ?? -1;
         if (unkId >= scores.Length) throw node.Required("unk_id").Error($"unk_id {unkId} is outside the vocabulary of {scores.Length} pieces");

@@ -15,7 +15,11 @@ internal static class TransformersTokenizerClass
     /// <summary>The parts as transformers' tokenizer class would set them up.</summary>
     public static TokenizerParts Apply(TokenizerParts parts, TokenizerConfig config)
     {
-        if (config.TokenizerClass is "LlamaTokenizer" or "LlamaTokenizerFast" && parts.Model is BpeModel) return Llama(parts, config);
+        // Only SentencePiece conversions (byte-fallback BPE) are rebuilt; byte-level BPE files that name this class keep their pipeline.
+        if (config.TokenizerClass is "LlamaTokenizer" or "LlamaTokenizerFast" && parts.Model is BpeModel { Options.ByteFallback: true })
+        {
+            return Llama(parts, config);
+        }
         return parts;
     }
 

@@ -31,9 +31,6 @@ internal sealed class BpeModel : ITokenModel
     /// <summary>The model's switches.</summary>
     public BpeOptions Options { get; }
 
-    /// <summary>Number of merges.</summary>
-    public int MergeCount => _merges.Count;
-
     /// <summary>The ids of the byte-fallback tokens &lt;0x00&gt;..&lt;0xFF&gt; (-1 where missing).</summary>
     public static int[] ByteTokens(Vocabulary vocabulary)
     {

@@ -12,6 +12,7 @@ internal sealed class ReplaceNormalizer(ITextPattern pattern, string content) : 
     /// <summary>The text with each match of <paramref name="pattern"/> replaced by <paramref name="content"/>.</summary>
     public static string Replace(string text, ITextPattern pattern, string content)
     {
+        if (pattern is LiteralPattern { Literal.Length: > 0 } literal) return text.Replace(literal.Literal, content, StringComparison.Ordinal);
         var ranges = new List<SplitRange>();
         pattern.FindMatches(text, ranges);
         bool any = false;

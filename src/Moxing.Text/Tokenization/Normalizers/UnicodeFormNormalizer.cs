@@ -6,9 +6,6 @@ namespace Moxing.Text.Tokenization.Normalizers;
 /// <summary>NFC, NFD, NFKC or NFKD.</summary>
 internal sealed class UnicodeFormNormalizer(NormalizationForm form) : TextNormalizer
 {
-    /// <summary>The normalization form.</summary>
-    public NormalizationForm Form { get; } = form;
-
     /// <inheritdoc/>
-    public override string Transform(string text) => UnicodeNormalizer.Normalize(text, Form);
+    public override string Transform(string text) => UnicodeNormalizer.Normalize(text, form);
 }

@@ -19,25 +19,26 @@ internal sealed class OnigRegex : ITextPattern
         '\u2E1C', '\u2E1D', '\uA8CE', '\u2A00', '\u20BD', '\uA700', '\uA828', '\u0378',
     ];
 
+    // A pathological pattern from a tokenizer file must not hang encoding; real tokenizer regexes run in microseconds.
+    private static readonly TimeSpan MatchTimeout = TimeSpan.FromSeconds(10);
+
     private readonly Regex _regex;
+    private readonly string _pattern;
 
     /// <summary>Compiles an Oniguruma pattern; throws FormatException when it cannot be expressed in .NET.</summary>
     public OnigRegex(string pattern)
     {
-        Pattern = pattern;
+        _pattern = pattern;
         string translated = OnigurumaTranslator.Translate(pattern);
         try
         {
-            _regex = new Regex(translated, RegexOptions.CultureInvariant | RegexOptions.Multiline | RegexOptions.Compiled);
+            _regex = new Regex(translated, RegexOptions.CultureInvariant | RegexOptions.Multiline | RegexOptions.Compiled, MatchTimeout);
         }
         catch (ArgumentException e)
         {
             throw new FormatException(e.Message, e);
         }
     }
-
-    /// <summary>The original Oniguruma pattern.</summary>
-    public string Pattern { get; }
 
     /// <summary>The BMP char standing in for an astral code point's category.</summary>
     internal static char StandIn(UnicodeCategory category) => CategoryStandIns[(int)category];
@@ -99,12 +100,19 @@ internal sealed class OnigRegex : ITextPattern
     private void Collect(ReadOnlySpan<char> text, List<(int Start, int End)> output, int[]? offsets)
     {
         int lastEnd = -1;
-        foreach (ValueMatch m in _regex.EnumerateMatches(text))
+        try
         {
-            int start = m.Index, end = m.Index + m.Length;
-            if (start == end && start == lastEnd) continue;
-            lastEnd = end;
-            output.Add(offsets is null ? (start, end) : (offsets[start], offsets[end]));
+            foreach (ValueMatch m in _regex.EnumerateMatches(text))
+            {
+                int start = m.Index, end = m.Index + m.Length;
+                if (start == end && start == lastEnd) continue;
+                lastEnd = end;
+                output.Add(offsets is null ? (start, end) : (offsets[start], offsets[end]));
+            }
+        }
+        catch (RegexMatchTimeoutException e)
+        {
+            throw new TokenizerException($"the tokenizer regex '{_pattern}' took longer than {MatchTimeout.TotalSeconds} s on a {text.Length}-char input", e);
         }
     }
 }

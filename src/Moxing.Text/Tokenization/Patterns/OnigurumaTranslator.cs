@@ -224,14 +224,7 @@ internal static class OnigurumaTranslator
             case 'p' or 'P':
                 return TranslateProperty(pattern, i, output, negated: e == 'P');
             case 'x' when i + 2 < pattern.Length && pattern[i + 2] == '{':
-            {
-                int close = pattern.IndexOf('}', i + 3);
-                if (close < 0) throw new FormatException($"unterminated \\x{{ at {i}");
-                int value = Convert.ToInt32(pattern.Substring(i + 3, close - i - 3), 16);
-                if (value > 0xFFFF) throw new FormatException($"astral code point \\x{{{value:X}}} is not supported");
-                output.Append("\\u").Append(value.ToString("X4"));
-                return close + 1;
-            }
+                return TranslateHexEscape(pattern, i, output);
             case 'h':
                 output.Append(inClass ? "0-9a-fA-F" : "[0-9a-fA-F]");
                 return i + 2;
@@ -247,6 +240,20 @@ internal static class OnigurumaTranslator
                 output.Append('\\').Append(e);
                 return i + 2;
         }
+    }
+
+    private static int TranslateHexEscape(string pattern, int i, StringBuilder output)
+    {
+        int close = pattern.IndexOf('}', i + 3);
+        if (close < 0) throw new FormatException($"unterminated \\x{{ at {i}");
+        string digits = pattern.Substring(i + 3, close - i - 3);
+        if (!int.TryParse(digits, System.Globalization.NumberStyles.AllowHexSpecifier, null, out int value))
+        {
+            throw new FormatException($"\\x{{{digits}}} is not a hexadecimal code point");
+        }
+        if (value > 0xFFFF) throw new FormatException($"astral code point \\x{{{value:X}}} is not supported");
+        output.Append("\\u").Append(value.ToString("X4"));
+        return close + 1;
     }
 
     private static int TranslateProperty(string pattern, int i, StringBuilder output, bool negated)

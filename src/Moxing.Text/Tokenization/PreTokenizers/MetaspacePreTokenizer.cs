@@ -2,19 +2,6 @@ using Moxing.Text.Tokenization.Patterns;
 
 namespace Moxing.Text.Tokenization.PreTokenizers;
 
-/// <summary>When a metaspace prefix goes in front of a piece (Hugging Face PrependScheme).</summary>
-internal enum PrependScheme
-{
-    /// <summary>Every piece gets the prefix.</summary>
-    Always,
-
-    /// <summary>Only the piece at the start of the text gets it.</summary>
-    First,
-
-    /// <summary>No piece gets it.</summary>
-    Never,
-}
-
 /// <summary>SentencePiece's metaspace: spaces become ▁, an optional ▁ prefix, optional split before each ▁.</summary>
 internal sealed class MetaspacePreTokenizer(char replacement, PrependScheme prependScheme, bool split) : IPreTokenizer
 {

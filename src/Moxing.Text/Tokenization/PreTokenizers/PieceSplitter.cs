@@ -36,40 +36,40 @@ internal static class PieceSplitter
                 foreach (var m in matches) splits.Add(m with { IsMatch = false });
                 return;
             case SplitDelimiterBehavior.Contiguous:
-            {
-                bool previousMatch = false;
-                foreach (var m in matches)
                 {
-                    if (m.IsMatch == previousMatch && splits.Count > 0) splits[^1] = splits[^1] with { End = m.End };
-                    else splits.Add(m with { IsMatch = false });
-                    previousMatch = m.IsMatch;
+                    bool previousMatch = false;
+                    foreach (var m in matches)
+                    {
+                        if (m.IsMatch == previousMatch && splits.Count > 0) splits[^1] = splits[^1] with { End = m.End };
+                        else splits.Add(m with { IsMatch = false });
+                        previousMatch = m.IsMatch;
+                    }
+                    return;
                 }
-                return;
-            }
             case SplitDelimiterBehavior.MergedWithPrevious:
-            {
-                bool previousMatch = false;
-                foreach (var m in matches)
                 {
-                    if (m.IsMatch && !previousMatch && splits.Count > 0) splits[^1] = splits[^1] with { End = m.End };
-                    else splits.Add(m with { IsMatch = false });
-                    previousMatch = m.IsMatch;
+                    bool previousMatch = false;
+                    foreach (var m in matches)
+                    {
+                        if (m.IsMatch && !previousMatch && splits.Count > 0) splits[^1] = splits[^1] with { End = m.End };
+                        else splits.Add(m with { IsMatch = false });
+                        previousMatch = m.IsMatch;
+                    }
+                    return;
                 }
-                return;
-            }
             case SplitDelimiterBehavior.MergedWithNext:
-            {
-                bool previousMatch = false;
-                for (int i = matches.Count - 1; i >= 0; i--)
                 {
-                    var m = matches[i];
-                    if (m.IsMatch && !previousMatch && splits.Count > 0) splits[^1] = splits[^1] with { Start = m.Start };
-                    else splits.Add(m with { IsMatch = false });
-                    previousMatch = m.IsMatch;
+                    bool previousMatch = false;
+                    for (int i = matches.Count - 1; i >= 0; i--)
+                    {
+                        var m = matches[i];
+                        if (m.IsMatch && !previousMatch && splits.Count > 0) splits[^1] = splits[^1] with { Start = m.Start };
+                        else splits.Add(m with { IsMatch = false });
+                        previousMatch = m.IsMatch;
+                    }
+                    splits.Reverse();
+                    return;
                 }
-                splits.Reverse();
-                return;
-            }
         }
     }
 }

@@ -20,15 +20,36 @@ internal static class UnicodeNormalizer
     public static string Normalize(string text, NormalizationForm form)
     {
         bool compatibility = form is NormalizationForm.FormKC or NormalizationForm.FormKD;
-        if (IsInert(text, compatibility ? CompatibilityInert : CanonicalInert)) return text;
+        ulong[] inert = compatibility ? CompatibilityInert : CanonicalInert;
+        int first = FirstActive(text, 0, inert);
+        if (first < 0) return text;
 
-        int[] buffer = ArrayPool<int>.Shared.Rent(text.Length * 4 + 16);
+        // Only the runs of chars that can change are normalized, each with the starter before it.
+        var builder = new StringBuilder(text.Length + 16);
+        int done = 0;
+        while (first >= 0)
+        {
+            int start = first > done ? first - 1 : first;
+            int end = first;
+            while (end < text.Length && !IsInert(text[end], inert)) end++;
+            builder.Append(text, done, start - done);
+            NormalizeRun(text.AsSpan(start, end - start), form, compatibility, builder);
+            done = end;
+            first = FirstActive(text, end, inert);
+        }
+        builder.Append(text, done, text.Length - done);
+        return builder.ToString();
+    }
+
+    private static void NormalizeRun(ReadOnlySpan<char> run, NormalizationForm form, bool compatibility, StringBuilder output)
+    {
+        int[] buffer = ArrayPool<int>.Shared.Rent(run.Length * 4 + 16);
         try
         {
-            int count = Decompose(text, compatibility, ref buffer);
+            int count = Decompose(run, compatibility, ref buffer);
             ReorderCanonically(buffer.AsSpan(0, count));
             if (form is NormalizationForm.FormC or NormalizationForm.FormKC) count = Compose(buffer.AsSpan(0, count));
-            return ToText(buffer.AsSpan(0, count));
+            foreach (int cp in buffer.AsSpan(0, count)) CodePoints.Append(output, cp);
         }
         finally
         {
@@ -43,16 +64,18 @@ internal static class UnicodeNormalizer
         return i >= 0 ? UnicodeNormalizationData.CombiningClasses[i] : 0;
     }
 
-    private static bool IsInert(string text, ulong[] inert)
+    private static bool IsInert(char c, ulong[] inert) => (inert[c >> 6] & (1UL << (c & 63))) != 0;
+
+    private static int FirstActive(string text, int from, ulong[] inert)
     {
-        foreach (char c in text)
+        for (int i = from; i < text.Length; i++)
         {
-            if ((inert[c >> 6] & (1UL << (c & 63))) == 0) return false;
+            if (!IsInert(text[i], inert)) return i;
         }
-        return true;
+        return -1;
     }
 
-    private static int Decompose(string text, bool compatibility, ref int[] buffer)
+    private static int Decompose(ReadOnlySpan<char> text, bool compatibility, ref int[] buffer)
     {
         int count = 0;
         for (int i = 0; i < text.Length; i++)
@@ -176,17 +199,6 @@ internal static class UnicodeNormalizer
         if ((uint)s < HangulCount && s % TCount == 0 && t > 0 && t < TCount) return first + t;
         int i = UnicodeNormalizationData.CompositionPairs.BinarySearch(((long)first << 21) | (uint)second);
         return i >= 0 ? UnicodeNormalizationData.Composites[i] : -1;
-    }
-
-    private static string ToText(ReadOnlySpan<int> cps)
-    {
-        var builder = new StringBuilder(cps.Length + 8);
-        foreach (int cp in cps)
-        {
-            if (cp < 0x10000) builder.Append((char)cp);
-            else builder.Append(char.ConvertFromUtf32(cp));
-        }
-        return builder.ToString();
     }
 
     private static ulong[] BuildInert(bool compatibility)
