@@ -88,8 +88,7 @@ public static class CommandLine
             context.Error.WriteLine("cancelled");
             return 130;
         }
-        catch (Exception e) when (e is MoxingException or IOException or UnauthorizedAccessException
-                                      or Text.Tokenization.TokenizerException or Text.Templates.TemplateException)
+        catch (Exception e) when (e is MoxingException or IOException or UnauthorizedAccessException)
         {
             context.Error.WriteLine($"moxing {command.Name}: {e.Message}");
             return 1;

@@ -1,6 +1,8 @@
 using Moxing.Core.Tensors;
 using Moxing.Models.Decoder;
 using Moxing.Models.Encoder;
+using Moxing.Text.Templates;
+using Moxing.Text.Tokenization;
 
 namespace Moxing.Models;
 
@@ -33,6 +35,15 @@ public sealed class LoadedModel : IDisposable
 
     /// <summary>Every stored tensor (for `show`: counts and types).</summary>
     public required IReadOnlyList<StoredTensor> Tensors { get; init; }
+
+    /// <summary>The tokenizer (tokenizer.json or GGUF tokenizer.ggml.*), when the model ships one.</summary>
+    public Tokenizer? Tokenizer { get; init; }
+
+    /// <summary>The chat templates (chat_template.jinja, tokenizer_config.json or GGUF tokenizer.chat_template), when present.</summary>
+    public ChatTemplateSource? ChatTemplates { get; init; }
+
+    /// <summary>The tokenizer, or an error saying the model has none.</summary>
+    public Tokenizer RequireTokenizer() => Tokenizer ?? throw new Core.MoxingException($"{Path}: the model has no tokenizer (tokenizer.json or GGUF tokenizer metadata)");
 
     /// <summary>Ids that end generation (generation_config.json / GGUF eos), possibly empty.</summary>
     public int[] EosTokenIds { get; init; } = [];

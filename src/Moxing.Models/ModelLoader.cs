@@ -7,6 +7,8 @@ using Moxing.Core.Tensors;
 using Moxing.Models.Decoder;
 using Moxing.Models.Encoder;
 using Moxing.Models.Families;
+using Moxing.Text.Templates;
+using Moxing.Text.Tokenization;
 
 namespace Moxing.Models;
 
@@ -19,6 +21,28 @@ public static class ModelLoader
         if (Directory.Exists(path)) return LoadHf(path);
         if (File.Exists(path)) return LoadGguf(path);
         throw new MoxingException($"{path}: no such model folder or GGUF file");
+    }
+
+    /// <summary>Only the tokenizer of a model folder, a GGUF file, or a tokenizer.json file (no weights are bound).</summary>
+    public static Tokenizer LoadTokenizer(string path)
+    {
+        if (Directory.Exists(path))
+            return HfTokenizer(path) ?? throw new MoxingException($"{path}: no tokenizer.json in the folder");
+        if (!File.Exists(path)) throw new MoxingException($"{path}: no such model folder, GGUF file or tokenizer.json");
+        if (!GgufFile.HasMagic(path)) return Tokenizer.FromJson(path);
+        using var file = GgufFile.Open(path);
+        return Tokenizer.FromGguf(file.Metadata, path);
+    }
+
+    /// <summary>Only the chat templates of a model folder, a GGUF file, or a tokenizer_config.json file.</summary>
+    public static ChatTemplateSource LoadChatTemplates(string path)
+    {
+        if (Directory.Exists(path)) return ChatTemplateSource.FromDirectory(path);
+        if (!File.Exists(path)) throw new MoxingException($"{path}: no such model folder, GGUF file or tokenizer_config.json");
+        if (!GgufFile.HasMagic(path)) return ChatTemplateSource.FromTokenizerConfig(path);
+        using var file = GgufFile.Open(path);
+        var tokenizer = file.Metadata.ContainsKey("tokenizer.ggml.model") ? Tokenizer.FromGguf(file.Metadata, path) : null;
+        return GgufChatTemplate(file, tokenizer) ?? throw new MoxingException($"{path}: the GGUF file has no tokenizer.chat_template");
     }
 
     private static LoadedModel LoadHf(string folder)
@@ -39,6 +63,7 @@ public static class ModelLoader
             {
                 Path = folder, Format = ModelFormat.HuggingFace, Architecture = modelType, Tensors = tensors.Tensors,
                 Encoder = Guard(tensors, () => BertModel.Load(options, tensors, folder)), MaxContext = options.MaxPositions,
+                Tokenizer = HfTokenizer(folder),
             };
         }
         var family = ModelRegistry.ForModelType(modelType)
@@ -46,11 +71,17 @@ public static class ModelLoader
         var decoderOptions = family.FromHf(config);
         var source = ModelTensors.OpenFolder(folder);
         var decoder = Guard(source, () => new DecoderLoader(source, folder, decoderOptions, family.HfNames).Load());
-        return new LoadedModel
+        return Guard(decoder, () =>
         {
-            Path = folder, Format = ModelFormat.HuggingFace, Architecture = modelType, Decoder = decoder,
-            Tensors = source.Tensors, EosTokenIds = generation.EosTokenIds, MaxContext = decoderOptions.MaxContext,
-        };
+            var tokenizer = HfTokenizer(folder);
+            return new LoadedModel
+            {
+                Path = folder, Format = ModelFormat.HuggingFace, Architecture = modelType, Decoder = decoder,
+                Tensors = source.Tensors, MaxContext = decoderOptions.MaxContext, Tokenizer = tokenizer,
+                EosTokenIds = generation.EosTokenIds.Length > 0 || tokenizer?.EosTokenId is not { } eos ? generation.EosTokenIds : [eos],
+                ChatTemplates = HasChatTemplate(folder) ? ChatTemplateSource.FromDirectory(folder) : null,
+            };
+        });
     }
 
     // generation_config.json's eos_token_id wins over config.json's.
@@ -72,14 +103,40 @@ public static class ModelLoader
             var family = ModelRegistry.ForGgufArchitecture(architecture)
                          ?? throw new InvalidModelFileException(path, $"architecture '{architecture}' is not supported; supported: {string.Join(", ", ModelRegistry.DecoderFamilies.SelectMany(f => f.GgufArchitectures).Distinct().Order())}");
             var options = family.FromGguf(file);
-            var eos = file.Metadata.TryGetInt32("tokenizer.ggml.eos_token_id", out var e) ? new[] { e } : [];
+            var tokenizer = file.Metadata.ContainsKey("tokenizer.ggml.model") ? Tokenizer.FromGguf(file.Metadata, path) : null;
             return new LoadedModel
             {
                 Path = path, Format = ModelFormat.Gguf, Architecture = architecture, Tensors = file.Tensors,
-                Decoder = new DecoderLoader(file, path, options, family.GgufNames).Load(), EosTokenIds = eos,
-                MaxContext = options.MaxContext,
+                Decoder = new DecoderLoader(file, path, options, family.GgufNames).Load(), EosTokenIds = GgufEndOfGeneration(file),
+                MaxContext = options.MaxContext, Tokenizer = tokenizer, ChatTemplates = GgufChatTemplate(file, tokenizer),
             };
         });
+    }
+
+    private static Tokenizer? HfTokenizer(string folder)
+    {
+        var path = System.IO.Path.Combine(folder, "tokenizer.json");
+        return File.Exists(path) ? Tokenizer.FromJson(path) : null;
+    }
+
+    private static bool HasChatTemplate(string folder)
+    {
+        if (File.Exists(System.IO.Path.Combine(folder, "chat_template.jinja"))) return true;
+        var config = System.IO.Path.Combine(folder, "tokenizer_config.json");
+        return File.Exists(config) && HfConfig.Load(config).Has("chat_template");
+    }
+
+    // llama.cpp ends generation on EOS and on the end-of-turn / end-of-message tokens a GGUF names.
+    private static int[] GgufEndOfGeneration(GgufFile file) =>
+        new[] { "eos", "eot", "eom" }
+            .Select(k => file.Metadata.TryGetInt32($"tokenizer.ggml.{k}_token_id", out var id) ? id : -1)
+            .Where(id => id >= 0).Distinct().ToArray();
+
+    private static ChatTemplateSource? GgufChatTemplate(GgufFile file, Tokenizer? tokenizer)
+    {
+        if (!file.Metadata.TryGetString("tokenizer.chat_template", out var template)) return null;
+        string? Token(int? id) => id is { } i ? tokenizer?.IdToToken(i) : null;
+        return ChatTemplateSource.FromTemplate(template, Token(tokenizer?.BosTokenId), Token(tokenizer?.EosTokenId));
     }
 
     // Disposes the tensor source when building on top of it fails, so a bad model leaks no mapping.

@@ -1,14 +1,14 @@
 namespace Moxing.Text.Templates;
 
 /// <summary>A template that cannot be parsed or rendered: a syntax error, a runtime error, or a message raised by the template itself.</summary>
-public sealed class TemplateException : Exception
+public sealed class TemplateException : Moxing.Core.MoxingException
 {
     /// <summary>Creates an exception whose message is exactly <paramref name="message"/>.</summary>
-    public TemplateException(string message) : base(message) => Problem = message;
+    public TemplateException(string message) : base(message, null) => Problem = message;
 
     /// <summary>Creates an exception for a problem at a position in the template source.</summary>
     public TemplateException(string problem, int line, int column)
-        : base(column > 0 ? $"{problem} (line {line}, column {column})" : $"{problem} (line {line})")
+        : base(column > 0 ? $"{problem} (line {line}, column {column})" : $"{problem} (line {line})", null)
     {
         Problem = problem;
         Line = line;

@@ -1,10 +1,10 @@
 namespace Moxing.Text.Tokenization;
 
 /// <summary>A tokenizer definition (tokenizer.json, GGUF metadata) or an input that Moxing cannot use.</summary>
-public sealed class TokenizerException : Exception
+public sealed class TokenizerException : Moxing.Core.MoxingException
 {
     /// <summary>Creates the exception with a message that names the source, the field and what was expected.</summary>
-    public TokenizerException(string message) : base(message)
+    public TokenizerException(string message) : base(message, null)
     {
     }
 

@@ -13,9 +13,16 @@ internal static class ValueConverter
         null => NoneValue.Instance,
         JsonObject o => FromObject(o),
         JsonArray a => new ListValue(a.Select(FromJson).ToList()),
-        JsonValue v => FromElement(v.GetValue<JsonElement>()),
+        // Parsed values wrap a JsonElement; values built in code (new JsonObject { ["content"] = "…" }) hold a .NET value.
+        JsonValue v => v.TryGetValue<JsonElement>(out var e) ? FromElement(e) : FromBuiltValue(v),
         _ => throw new TemplateException("unsupported JSON node"),
     };
+
+    private static Value FromBuiltValue(JsonValue v)
+    {
+        using var doc = JsonDocument.Parse(v.ToJsonString());
+        return FromElement(doc.RootElement);
+    }
 
     private static DictValue FromObject(JsonObject o)
     {

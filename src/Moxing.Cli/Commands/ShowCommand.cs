@@ -1,0 +1,97 @@
+using System.Globalization;
+using Moxing.Models;
+
+namespace Moxing.Cli.Commands;
+
+/// <summary>`moxing show MODEL [--json]`: what a model is — architecture, size, tensor types, context, tokens, template.</summary>
+public sealed class ShowCommand : ICommand
+{
+    /// <inheritdoc />
+    public string Name => "show";
+
+    /// <inheritdoc />
+    public string Summary => "architecture, parameters, tensor types, context, special tokens (--json)";
+
+    /// <inheritdoc />
+    public string Usage => """
+        usage: moxing show MODEL [--json]
+          MODEL   a Hugging Face model folder or a GGUF file
+        """;
+
+    /// <inheritdoc />
+    public IReadOnlySet<string> Flags { get; } = new HashSet<string> { "json" };
+
+    /// <inheritdoc />
+    public int Execute(Arguments args, CommandContext context)
+    {
+        var path = args.Required(0, "MODEL");
+        var json = args.Flag("json");
+        args.RejectUnknown();
+        using var model = ModelLoader.Load(path);
+        var types = model.Tensors.GroupBy(t => t.Type.ToString()).OrderByDescending(g => g.Sum(t => t.ElementCount))
+            .Select(g => (Type: g.Key, Count: g.Count(), Elements: g.Sum(t => t.ElementCount))).ToArray();
+        var tokenizer = model.Tokenizer;
+        var special = tokenizer == null ? [] : new (string Name, int? Id)[]
+        {
+            ("bos", tokenizer.BosTokenId), ("eos", tokenizer.EosTokenId), ("unk", tokenizer.UnkTokenId), ("pad", tokenizer.PadTokenId),
+        }.Where(s => s.Id != null).Select(s => (s.Name, Id: s.Id!.Value, Text: tokenizer.IdToToken(s.Id!.Value) ?? "")).ToArray();
+        var templates = model.ChatTemplates?.Templates.Keys.ToArray() ?? [];
+        var o = model.Decoder?.Options;
+        if (json)
+        {
+            JsonOutput.Write(context.Out, w =>
+            {
+                w.WriteStartObject();
+                w.WriteString("path", model.Path);
+                w.WriteString("format", model.Format == ModelFormat.Gguf ? "gguf" : "huggingface");
+                w.WriteString("architecture", model.Architecture);
+                w.WriteNumber("parameters", model.ParameterCount);
+                w.WriteNumber("context_length", model.MaxContext);
+                if (o != null)
+                {
+                    w.WriteNumber("layers", o.LayerCount);
+                    w.WriteNumber("hidden_size", o.HiddenSize);
+                    w.WriteNumber("heads", o.HeadCount);
+                    w.WriteNumber("kv_heads", o.KvHeadCount);
+                    w.WriteNumber("vocab_size", o.VocabSize);
+                }
+                w.WriteStartObject("tensor_types");
+                foreach (var t in types) w.WriteNumber(t.Type, t.Count);
+                w.WriteEndObject();
+                w.WriteStartObject("special_tokens");
+                foreach (var s in special)
+                {
+                    w.WriteStartObject(s.Name);
+                    w.WriteNumber("id", s.Id);
+                    w.WriteString("text", s.Text);
+                    w.WriteEndObject();
+                }
+                w.WriteEndObject();
+                w.Numbers("eos_token_ids", model.EosTokenIds);
+                w.WriteBoolean("chat_template", templates.Length > 0);
+                w.WriteEndObject();
+            }, indented: true);
+            return 0;
+        }
+        var inv = CultureInfo.InvariantCulture;
+        var output = context.Out;
+        output.WriteLine($"  architecture    {model.Architecture} ({(model.Format == ModelFormat.Gguf ? "GGUF" : "Hugging Face")})");
+        output.WriteLine($"  parameters      {FormatCount(model.ParameterCount)}");
+        output.WriteLine($"  context length  {model.MaxContext.ToString(inv)}");
+        if (o != null)
+            output.WriteLine($"  shape           {o.LayerCount} layers, hidden {o.HiddenSize}, {o.HeadCount} heads ({o.KvHeadCount} kv), vocab {o.VocabSize}");
+        output.WriteLine($"  tensor types    {string.Join(", ", types.Select(t => $"{t.Type} ×{t.Count}"))}");
+        output.WriteLine($"  special tokens  {(special.Length == 0 ? "none" : string.Join(", ", special.Select(s => $"{s.Name} {s.Id} {s.Text}")))}");
+        output.WriteLine($"  stop ids        {(model.EosTokenIds.Length == 0 ? "none" : string.Join(", ", model.EosTokenIds))}");
+        output.WriteLine($"  chat template   {(templates.Length == 0 ? "none" : string.Join(", ", templates))}");
+        return 0;
+    }
+
+    private static string FormatCount(long n) => n switch
+    {
+        >= 1_000_000_000 => $"{n / 1e9:F2}B",
+        >= 1_000_000 => $"{n / 1e6:F2}M",
+        >= 1_000 => $"{n / 1e3:F1}K",
+        _ => n.ToString(CultureInfo.InvariantCulture),
+    };
+}
