@@ -6,7 +6,7 @@ namespace Moxing.Inference.Tests.Conformance;
 /// Every GGUF fixture with a reference: float files within 1e-3 with identical greedy text; quantized files within the
 /// tolerance of tests/fixtures/gguf/README.md (a ≤ 0.15, c ≤ 0.05), logits only since their greedy text legitimately diverges.
 /// </summary>
-public sealed class GgufConformanceTests
+public sealed class GgufConformanceTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     public static TheoryData<string> Files()
     {
@@ -22,7 +22,8 @@ public sealed class GgufConformanceTests
     {
         var type = name[(name.IndexOf('.') + 1)..];
         var isFloat = type is "F32" or "F16" or "BF16";
-        ReferenceRun.AssertMatches(Fixtures.Path("gguf", name + ".gguf"), Fixtures.Path("gguf", name + ".reference.safetensors"),
+        var (a, c) = ReferenceRun.AssertMatches(Fixtures.Path("gguf", name + ".gguf"), Fixtures.Path("gguf", name + ".reference.safetensors"),
             isFloat ? 1e-3 : 0.15, checkGreedy: isFloat, p99Bound: isFloat ? null : 0.05);
+        output.WriteLine($"{name}: a = {a:E2}, c = {c:E2}");
     }
 }

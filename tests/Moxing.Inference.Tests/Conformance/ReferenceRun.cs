@@ -78,15 +78,18 @@ public static class ReferenceRun
         return diffs[(int)Math.Ceiling(0.99 * diffs.Length) - 1];
     }
 
-    /// <summary>Loads a model and checks every prompt of its reference: logits within <paramref name="bound"/>, greedy identical.</summary>
-    public static void AssertMatches(string modelPath, string referencePath, double bound, bool checkGreedy, double? p99Bound = null)
+    /// <summary>Loads a model and checks every prompt of its reference: logits within <paramref name="bound"/>, greedy identical; returns the worst a and c.</summary>
+    public static (double A, double C) AssertMatches(string modelPath, string referencePath, double bound, bool checkGreedy, double? p99Bound = null)
     {
+        double worstA = 0, worstC = 0;
         using var model = ModelLoader.Load(modelPath);
         var decoder = model.RequireDecoder();
         foreach (var p in Read(referencePath, decoder.Options.VocabSize))
         {
             var ours = Logits(decoder, p);
             var a = RelativeMaxError(p.Logits, ours);
+            worstA = Math.Max(worstA, a);
+            worstC = Math.Max(worstC, RelativeP99Error(p.Logits, ours));
             Assert.True(a <= bound, $"{p.Name}: max|Δ|/max|ref| = {a:E2} > {bound:E0}");
             if (p99Bound is { } c)
             {
@@ -96,5 +99,6 @@ public static class ReferenceRun
             if (checkGreedy && p.Greedy.Length > 0)
                 Assert.Equal(p.Greedy, Greedy(decoder, p.Ids, p.Greedy.Length));
         }
+        return (worstA, worstC);
     }
 }
