@@ -30,7 +30,7 @@ public sealed class InferenceSession
         if (context < 1) throw new ArgumentOutOfRangeException(nameof(context), "context must be at least 1");
         _model = model;
         _cache = model.CreateCache(context);
-        _scratch = model.CreateScratch(Math.Min(chunk, context), context);
+        _scratch = model.CreateScratch(Math.Min(chunk, context));
         _logits = new float[model.Options.VocabSize];
     }
 

@@ -124,14 +124,7 @@ public sealed class DecoderLoader(ITensorSource source, string sourcePath, Decod
         return new Norm(options.Norm, Vector(t, size), bias, options.NormEps, options.NormWeightOffset);
     }
 
-    private float[] Vector(StoredTensor t, int size)
-    {
-        if (t.ElementCount != size)
-            throw new InvalidModelFileException(sourcePath, $"tensor '{t.Name}' has {t.ElementCount} values, expected {size}");
-        var v = new float[size];
-        Dequantizer.Dequantize(t.Type, t.Bytes, v);
-        return v;
-    }
+    private float[] Vector(StoredTensor t, int size) => t.ToFloats(size, sourcePath);
 
     // GPT-2's Conv1D stores [in, out]; the kernels read output rows, so keep one float32 transposed copy.
     private StoredTensor Transpose(StoredTensor t, int inFeatures, int outFeatures)

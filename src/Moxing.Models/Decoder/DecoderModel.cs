@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using Moxing.Core;
+using Moxing.Core.Kernels;
 using Moxing.Core.Ops;
 using Moxing.Core.Quantization;
 using Moxing.Models.Layers;
@@ -29,8 +30,8 @@ public sealed class DecoderModel : IDisposable
     /// <summary>A KV cache for <paramref name="context"/> positions.</summary>
     public KvCache CreateCache(int context) => new(Options.LayerCount, Options.KvHeadCount, Options.HeadDim, context);
 
-    /// <summary>Activation buffers for chunks of up to <paramref name="tokens"/> tokens within <paramref name="context"/> positions.</summary>
-    public DecoderScratch CreateScratch(int tokens, int context) => new(Options, tokens, context);
+    /// <summary>Activation buffers for chunks of up to <paramref name="tokens"/> tokens.</summary>
+    public DecoderScratch CreateScratch(int tokens) => new(Options, tokens);
 
     /// <summary>
     /// Runs <paramref name="tokens"/> at positions startPosition.. through the model, appending their keys/values to
@@ -137,19 +138,31 @@ public sealed class DecoderModel : IDisposable
 
     private void Attend(int layer, int startPosition, int n, ReadOnlySpan<float> q, KvCache cache, DecoderScratch s)
     {
-        var o = Options;
-        int hd = o.HeadDim, groups = o.HeadCount / o.KvHeadCount, window = o.WindowOf(layer);
-        var scale = o.EffectiveAttentionScale;
-        for (var t = 0; t < n; t++)
+        var job = new AttentionJob(Options, layer, startPosition, q, cache, s.AttentionOut);
+        WorkerPool.Shared.ParallelFor(n * Options.HeadCount, ref job);
+    }
+
+    // One item per (token, query head); each reads its KV head in place (GQA without copies).
+    private readonly ref struct AttentionJob(DecoderOptions o, int layer, int startPosition, ReadOnlySpan<float> q, KvCache cache, float[] output)
+        : IParallelJob
+    {
+        private readonly ReadOnlySpan<float> _q = q;
+
+        [ThreadStatic] private static float[]? _scores;
+
+        public void Execute(int start, int end)
         {
-            var pos = startPosition + t;
-            var first = window > 0 ? Math.Max(0, pos - window + 1) : 0;
-            for (var head = 0; head < o.HeadCount; head++)
+            int hd = o.HeadDim, groups = o.HeadCount / o.KvHeadCount, window = o.WindowOf(layer);
+            var scale = o.EffectiveAttentionScale;
+            var scores = _scores is { } buffer && buffer.Length >= cache.Capacity ? buffer : _scores = new float[cache.Capacity];
+            for (var item = start; item < end; item++)
             {
-                var g = head / groups;
-                var offset = (t * o.HeadCount + head) * hd;
-                Attention.Head(q.Slice(offset, hd), cache.Keys(layer, g), cache.Values(layer, g), hd, first, pos - first + 1,
-                    scale, o.AttentionSoftCap, s.Scores, s.AttentionOut.AsSpan(offset, hd));
+                int t = item / o.HeadCount, head = item % o.HeadCount, g = head / groups;
+                var pos = startPosition + t;
+                var first = window > 0 ? Math.Max(0, pos - window + 1) : 0;
+                var offset = item * hd;
+                Attention.Head(_q.Slice(offset, hd), cache.Keys(layer, g), cache.Values(layer, g), hd, first, pos - first + 1,
+                    scale, o.AttentionSoftCap, scores, output.AsSpan(offset, hd));
             }
         }
     }

@@ -16,10 +16,9 @@ public sealed class DecoderScratch
     internal float[] Projected { get; }
     internal float[] Gate { get; }
     internal float[] Up { get; }
-    internal float[] Scores { get; }
 
-    /// <summary>Allocates buffers for <paramref name="tokens"/> tokens of <paramref name="o"/> with a context of <paramref name="context"/>.</summary>
-    public DecoderScratch(DecoderOptions o, int tokens, int context)
+    /// <summary>Allocates buffers for <paramref name="tokens"/> tokens of <paramref name="o"/>.</summary>
+    public DecoderScratch(DecoderOptions o, int tokens)
     {
         Tokens = tokens;
         int qDim = o.HeadCount * o.HeadDim, kvDim = o.KvHeadCount * o.HeadDim;
@@ -33,6 +32,5 @@ public sealed class DecoderScratch
         Projected = new float[tokens * o.HiddenSize];
         Gate = new float[tokens * o.IntermediateSize];
         Up = new float[tokens * o.IntermediateSize];
-        Scores = new float[context];
     }
 }

@@ -52,15 +52,7 @@ public sealed class BertModel : IDisposable
     {
         var t = new PrefixedTensors(source, "bert.");
         StoredTensor Tensor(string name) => t.Find(name) ?? throw new InvalidModelFileException(path, $"tensor '{name}' is missing");
-        float[] Vector(string name, int size)
-        {
-            var tensor = Tensor(name);
-            if (tensor.ElementCount != size)
-                throw new InvalidModelFileException(path, $"tensor '{name}' has {tensor.ElementCount} values, expected {size}");
-            var v = new float[size];
-            Dequantizer.Dequantize(tensor.Type, tensor.Bytes, v);
-            return v;
-        }
+        float[] Vector(string name, int size) => Tensor(name).ToFloats(size, path);
         Linear Dense(string prefix, int rows, int cols)
         {
             var w = Tensor(prefix + ".weight");
