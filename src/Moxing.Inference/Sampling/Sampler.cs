@@ -80,6 +80,30 @@ public sealed class Sampler
     private const float NegligibleLogitGap = 40f;
 
     // Fills _order/_probs with the surviving tokens, most likely first, probabilities normalised; returns their count.
+    // Quickselect: afterwards keys[0..k) hold the k smallest keys (any order), items moved alongside.
+    private static void SelectSmallest(Span<float> keys, Span<int> items, int k)
+    {
+        int lo = 0, hi = keys.Length - 1;
+        while (lo < hi)
+        {
+            var pivot = keys[lo + (hi - lo) / 2];
+            int i = lo, j = hi;
+            while (i <= j)
+            {
+                while (keys[i] < pivot) i++;
+                while (keys[j] > pivot) j--;
+                if (i > j) break;
+                (keys[i], keys[j]) = (keys[j], keys[i]);
+                (items[i], items[j]) = (items[j], items[i]);
+                i++;
+                j--;
+            }
+            if (k - 1 <= j) hi = j;
+            else if (k - 1 >= i) lo = i;
+            else return;
+        }
+    }
+
     private int Candidates(ReadOnlySpan<float> logits)
     {
         var floor = TensorPrimitives.Max(logits) - NegligibleLogitGap;
@@ -92,8 +116,10 @@ public sealed class Sampler
             }
         if (n == 0) throw new InvalidOperationException("the model produced non-finite logits");
         var k = _options.TopK > 0 ? Math.Min(_options.TopK, n) : n;
-        var keys = _probs.AsSpan(0, n);
-        keys.Sort(_order.AsSpan(0, n));
+        // With top-k, only the k best need ordering: partition them to the front in O(n), then sort those.
+        if (k < n) SelectSmallest(_probs.AsSpan(0, n), _order.AsSpan(0, n), k);
+        var keys = _probs.AsSpan(0, k);
+        keys.Sort(_order.AsSpan(0, k));
         var max = -keys[0];
         double sum = 0;
         for (var i = 0; i < k; i++)

@@ -1,0 +1,70 @@
+using Moxing.Inference.Sampling;
+
+namespace Moxing.Inference.Tests.Sampling;
+
+public sealed class SamplerTests
+{
+    private static float[] Logits(int n, int seed)
+    {
+        var random = new Random(seed);
+        return Enumerable.Range(0, n).Select(_ => (float)(random.NextDouble() * 8)).ToArray();
+    }
+
+    private static int[] Draws(SamplingOptions o, float[] logits, int count)
+    {
+        var sampler = new Sampler(o, logits.Length);
+        return Enumerable.Range(0, count).Select(_ => sampler.Sample(logits.ToArray())).ToArray();
+    }
+
+    [Fact]
+    public void GreedyPicksTheArgmax()
+    {
+        var logits = Logits(1000, 1);
+        Assert.Equal(Array.IndexOf(logits, logits.Max()), new Sampler(SamplingOptions.Greedy, 1000).Sample(logits));
+    }
+
+    [Fact]
+    public void TheSameSeedGivesTheSameDraws()
+    {
+        var logits = Logits(5000, 2);
+        var o = new SamplingOptions { Temperature = 1.2f, TopK = 50, TopP = 0.9f, Seed = 123 };
+        Assert.Equal(Draws(o, logits, 50), Draws(o, logits, 50));
+        Assert.NotEqual(Draws(o, logits, 50), Draws(o with { Seed = 124 }, logits, 50));
+    }
+
+    [Fact]
+    public void TopKDrawsOnlyTheKBest()
+    {
+        var logits = Logits(20000, 3);
+        var best = logits.Select((v, i) => (v, i)).OrderByDescending(p => p.v).Take(5).Select(p => p.i).ToHashSet();
+        var draws = Draws(new SamplingOptions { Temperature = 5f, TopK = 5, Seed = 9 }, logits, 300);
+        Assert.All(draws, d => Assert.Contains(d, best));
+        Assert.True(draws.Distinct().Count() > 1);
+    }
+
+    [Fact]
+    public void TopPAndMinPTrimTheTail()
+    {
+        float[] logits = [5, 4.9f, 0, 0, 0];
+        Assert.All(Draws(new SamplingOptions { TopP = 0.9f, Seed = 1 }, logits, 200), d => Assert.True(d < 2));
+        Assert.All(Draws(new SamplingOptions { MinP = 0.5f, Seed = 1 }, logits, 200), d => Assert.True(d < 2));
+    }
+
+    [Fact]
+    public void PenaltiesLowerSeenTokens()
+    {
+        var sampler = new Sampler(new SamplingOptions { Temperature = 0, FrequencyPenalty = 2f }, 3);
+        sampler.Observe(0);
+        Assert.Equal(1, sampler.Sample(new float[] { 3f, 2f, 0f }));
+        var repetition = new Sampler(new SamplingOptions { Temperature = 0, RepetitionPenalty = 2f }, 3);
+        repetition.ObservePrompt([0]);
+        Assert.Equal(1, repetition.Sample(new float[] { 3f, 2f, 0f }));
+    }
+
+    [Fact]
+    public void InvalidOptionsAreRejected()
+    {
+        Assert.Throws<ArgumentException>(() => new Sampler(new SamplingOptions { TopP = 0 }, 10));
+        Assert.Throws<ArgumentException>(() => new Sampler(new SamplingOptions { Temperature = -1 }, 10));
+    }
+}
