@@ -38,6 +38,30 @@ public sealed class FamilyVariantTests
     }
 
     [Fact]
+    public void ShardedCheckpointLoadsTheSame()
+    {
+        using var variant = new ModelVariant("llama-tiny", _ => { });
+        var index = new JsonObject();
+        var map = new JsonObject();
+        using (var whole = Core.Formats.Safetensors.SafetensorsFile.Open(Path.Combine(variant.Folder, "model.safetensors")))
+        {
+            var shards = new[] { new Core.Formats.Safetensors.SafetensorsWriter(), new Core.Formats.Safetensors.SafetensorsWriter() };
+            for (var i = 0; i < whole.Tensors.Count; i++)
+            {
+                var shard = i % 2;
+                shards[shard].Add(whole.Tensors[i]);
+                map[whole.Tensors[i].Name] = $"model-0000{shard + 1}-of-00002.safetensors";
+            }
+            for (var shard = 0; shard < 2; shard++)
+                shards[shard].Write(Path.Combine(variant.Folder, $"model-0000{shard + 1}-of-00002.safetensors"));
+        }
+        File.Delete(Path.Combine(variant.Folder, "model.safetensors"));
+        index["weight_map"] = map;
+        File.WriteAllText(Path.Combine(variant.Folder, "model.safetensors.index.json"), index.ToJsonString());
+        ReferenceRun.AssertMatches(variant.Folder, Path.Combine(Llama, "reference.safetensors"), 1e-3, checkGreedy: true);
+    }
+
+    [Fact]
     public void MistralWithoutWindowIsLlama()
     {
         using var variant = new ModelVariant("llama-tiny", c => { c["model_type"] = "mistral"; c["sliding_window"] = null; });
