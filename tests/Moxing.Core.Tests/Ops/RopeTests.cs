@@ -81,4 +81,12 @@ public sealed class RopeTests
         Assert.Equal(plain[^1] / 4, yarn[^1], 12);
         Assert.Equal(0.1 * Math.Log(4) + 1, config.CosSinScale, 12);
     }
+
+    [Fact]
+    public void GgufFrequencyFactorsDivideEachFrequency()
+    {
+        var plain = new RopeConfig(10000, 8, RopeStyle.Interleaved).InverseFrequencies();
+        var factored = new RopeConfig(10000, 8, RopeStyle.Interleaved, FrequencyFactors: [1, 2, 4, 8]).InverseFrequencies();
+        Assert.Equal(plain.Select((v, i) => v / (1 << i)), factored);
+    }
 }
