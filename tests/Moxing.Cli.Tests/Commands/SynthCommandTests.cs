@@ -13,13 +13,7 @@ public sealed class SynthCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var code = CommandLine.Run(args, new CommandContext(output, error, TextReader.Null, CancellationToken.None));
-        return (code, output.ToString(), error.ToString());
-    }
+    private (int Code, string Out, string Err) Run(params string[] args) => CliRun.Run(args);
 
     private string Synth(string like, string type, int seed = 1)
     {
