@@ -24,19 +24,22 @@ public sealed record SynthFileType(string Name, uint FileTypeId, DType Base)
     public static bool UseMoreBits(int layer, int layers) =>
         layer < layers / 8 || layer >= 7 * layers / 8 || (layer - layers / 8) % 3 == 2;
 
-    /// <summary>The type of a 2-D weight (role: token_embd, tied so quantized as the output; attn_v; ffn_down; …) per llama-quant.cpp.</summary>
+    /// <summary>The type of a 2-D weight per llama-quant.cpp; role is the name without blk.N. and .weight ("output" also for a tied token_embd).</summary>
     public DType TypeFor(string role, int layer, int layers, long columns)
     {
         if (Base == DType.F16) return DType.F16;
         var type = Base;
-        if (role == "token_embd")
+        if (role == "output")
         {
-            // Tied embeddings are quantized as the output tensor: Q8_0 stays, anything else becomes Q6_K.
+            // The output matrix (or tied embeddings): Q8_0 stays, anything else becomes Q6_K.
             if (columns % type.BlockSize() != 0) type = DType.Q8_0;
             else if (type != DType.Q8_0) type = DType.Q6_K;
         }
         else if (FileTypeId == 15 && (role is "attn_v" or "ffn_down") && UseMoreBits(layer, layers)) type = DType.Q6_K;
-        return columns % type.BlockSize() == 0 ? type : Fallback(type);
+        if (columns % type.BlockSize() == 0) return type;
+        var fallback = Fallback(type);
+        // Rows that are not even whole 32-weight blocks are stored as F16.
+        return columns % fallback.BlockSize() == 0 ? fallback : DType.F16;
     }
 
     // llama-quant.cpp's fallback when a row is not a whole number of 256-weight super-blocks.

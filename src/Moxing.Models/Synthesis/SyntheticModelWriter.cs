@@ -47,8 +47,8 @@ public static class SyntheticModelWriter
 
         var q = shape.Heads * shape.HeadDim;
         var kv = shape.KvHeads * shape.HeadDim;
-        // Embeddings are tied in every known shape, so there is no output.weight.
-        Weight(w, random, fileType, "token_embd.weight", "token_embd", 0, shape.Layers, shape.Vocab, shape.Hidden);
+        // Embeddings are tied in every known shape: no output.weight, and token_embd is quantized as the output.
+        Weight(w, random, fileType, "token_embd.weight", "output", 0, shape.Layers, shape.Vocab, shape.Hidden);
         for (var i = 0; i < shape.Layers; i++)
         {
             var p = $"blk.{i}.";

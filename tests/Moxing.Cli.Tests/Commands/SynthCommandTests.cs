@@ -76,13 +76,41 @@ public sealed class SynthCommandTests : IDisposable
         // Qwen2.5-0.5B: 896 inputs is not a multiple of 256, so Q4_K becomes Q5_0, Q6_K becomes Q8_0.
         Assert.Equal(DType.Q5_0, q4km.TypeFor("attn_q", 0, 24, 896));
         Assert.Equal(DType.Q8_0, q4km.TypeFor("attn_v", 0, 24, 896));
-        Assert.Equal(DType.Q8_0, q4km.TypeFor("token_embd", 0, 24, 896));
+        Assert.Equal(DType.Q8_0, q4km.TypeFor("output", 0, 24, 896));
         Assert.Equal(DType.Q6_K, q4km.TypeFor("ffn_down", 0, 24, 4864));
         Assert.Equal(DType.Q4_K, q4km.TypeFor("ffn_down", 3, 24, 4864));
-        Assert.Equal(DType.Q6_K, SynthFileType.Find("Q4_0")!.TypeFor("token_embd", 0, 16, 2048));
-        Assert.Equal(DType.Q8_0, SynthFileType.Find("Q8_0")!.TypeFor("token_embd", 0, 16, 2048));
+        Assert.Equal(DType.Q6_K, SynthFileType.Find("Q4_0")!.TypeFor("output", 0, 16, 2048));
+        Assert.Equal(DType.Q8_0, SynthFileType.Find("Q8_0")!.TypeFor("output", 0, 16, 2048));
         int[] more = [0, 1, 2, 5, 8, 11, 14, 17, 20, 21, 22, 23];
         for (var i = 0; i < 24; i++) Assert.Equal(more.Contains(i), SynthFileType.UseMoreBits(i, 24));
+    }
+
+    [Theory]
+    [InlineData("llama-k256.Q4_K_M.gguf", "Q4_K_M")]
+    [InlineData("llama-k256.Q4_0.gguf", "Q4_0")]
+    [InlineData("llama-k256.Q6_K.gguf", "Q6_K")]
+    [InlineData("llama-k256.Q8_0.gguf", "Q8_0")]
+    [InlineData("llama-tiny.Q4_K_M.gguf", "Q4_K_M")]
+    [InlineData("qwen2-tiny.Q4_K_M.gguf", "Q4_K_M")]
+    [InlineData("qwen2-tiny.Q4_0.gguf", "Q4_0")]
+    public void TypePlanMatchesFilesLlamaQuantizeWrote(string fixture, string type)
+    {
+        using var file = GgufFile.Open(Moxing.Tests.Fixtures.Path("gguf", fixture));
+        var plan = SynthFileType.Find(type)!;
+        var tied = file.Find("output.weight") == null;
+        var layers = 0;
+        while (file.Find($"blk.{layers}.attn_norm.weight") != null) layers++;
+        var checkedCount = 0;
+        foreach (var t in file.Tensors)
+        {
+            if (t.Shape.Length != 2) continue;
+            var parts = t.Name.Split('.');
+            var (role, layer) = parts[0] == "blk" ? (parts[2], int.Parse(parts[1])) : (parts[0], 0);
+            if (role == "token_embd" && tied) role = "output";
+            Assert.True(plan.TypeFor(role, layer, layers, t.RowLength) == t.Type, $"{fixture} {t.Name}: planned {plan.TypeFor(role, layer, layers, t.RowLength)}, file has {t.Type}");
+            checkedCount++;
+        }
+        Assert.True(checkedCount > 4 * layers);
     }
 
     [Fact]
