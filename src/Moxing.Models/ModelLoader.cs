@@ -41,9 +41,14 @@ public static class ModelLoader
         if (!File.Exists(path)) throw new MoxingException($"{path}: no such model folder, GGUF file or tokenizer_config.json");
         if (!GgufFile.HasMagic(path)) return ChatTemplateSource.FromTokenizerConfig(path);
         using var file = GgufFile.Open(path);
-        var tokenizer = file.Metadata.ContainsKey("tokenizer.ggml.model") ? Tokenizer.FromGguf(file.Metadata, path) : null;
+        var tokenizer = GgufTokenizer(file, path);
         return GgufChatTemplate(file, tokenizer) ?? throw new MoxingException($"{path}: the GGUF file has no tokenizer.chat_template");
     }
+
+    // llama.cpp writes tokenizer.ggml.model "no_vocab" (or "none") for a model that has no tokenizer.
+    private static Tokenizer? GgufTokenizer(GgufFile file, string path) =>
+        file.Metadata.TryGetString("tokenizer.ggml.model", out var kind) && kind is not ("no_vocab" or "none")
+            ? Tokenizer.FromGguf(file.Metadata, path) : null;
 
     private static LoadedModel LoadHf(string folder)
     {
@@ -103,7 +108,7 @@ public static class ModelLoader
             var family = ModelRegistry.ForGgufArchitecture(architecture)
                          ?? throw new InvalidModelFileException(path, $"architecture '{architecture}' is not supported; supported: {string.Join(", ", ModelRegistry.DecoderFamilies.SelectMany(f => f.GgufArchitectures).Distinct().Order())}");
             var options = family.FromGguf(file);
-            var tokenizer = file.Metadata.ContainsKey("tokenizer.ggml.model") ? Tokenizer.FromGguf(file.Metadata, path) : null;
+            var tokenizer = GgufTokenizer(file, path);
             return new LoadedModel
             {
                 Path = path, Format = ModelFormat.Gguf, Architecture = architecture, Tensors = file.Tensors,

@@ -1,0 +1,78 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace Moxing.Cli.Benchmarks;
+
+/// <summary>The results of one `moxing bench` run, written as a llama-bench-like table or as JSON.</summary>
+internal sealed class BenchReport(int threads, Samples? bandwidth)
+{
+    public ModelFacts? Model { get; set; }
+
+    public List<(string Name, Samples Rate, bool PerToken)> Tests { get; } = [];
+
+    // Tokens/s that reading every weight once per token at the measured bandwidth would allow.
+    private double? BoundTokensPerSecond => bandwidth != null && Model != null ? bandwidth.Mean * 1e9 / Model.BytesPerToken : null;
+
+    public void WriteTable(TextWriter output)
+    {
+        var c = CultureInfo.InvariantCulture;
+        if (bandwidth != null)
+            output.WriteLine(string.Format(c, "memory read bandwidth: {0:F2} ± {1:F2} GB/s ({2} threads)", bandwidth.Mean, bandwidth.StandardDeviation, threads));
+        if (Model == null) return;
+        var bound = BoundTokensPerSecond;
+        output.WriteLine($"| {"model",-30} | {"size",10} | {"params",10} | {"type",-16} | {"threads",7} | {"test",8} | {"t/s",20} |{(bound != null ? " of bw bound |" : "")}");
+        output.WriteLine($"| {new string('-', 30)} | {new string('-', 9)}: | {new string('-', 9)}: | {new string('-', 16)} | {new string('-', 6)}: | {new string('-', 7)}: | {new string('-', 19)}: |{(bound != null ? " -----------: |" : "")}");
+        foreach (var (name, rate, perToken) in Tests)
+        {
+            var rateText = string.Format(c, "{0:F2} ± {1:F2}", rate.Mean, rate.StandardDeviation);
+            var fraction = bound == null ? "" : perToken ? string.Format(c, " {0,11:P1} |", rate.Mean / bound.Value) : $" {"",11} |";
+            output.WriteLine(string.Format(c, "| {0,-30} | {1,10} | {2,10} | {3,-16} | {4,7} | {5,8} | {6,20} |{7}",
+                Model.Name, Size(Model.SizeBytes), Count(Model.Parameters), Model.Types, threads, name, rateText, fraction));
+        }
+    }
+
+    public void WriteJson(Utf8JsonWriter w)
+    {
+        w.WriteStartObject();
+        w.WriteNumber("threads", threads);
+        if (bandwidth != null) WriteSamples(w, "bandwidth_gbs", bandwidth);
+        if (Model != null)
+        {
+            w.WriteString("model", Model.Name);
+            w.WriteNumber("size_bytes", Model.SizeBytes);
+            w.WriteNumber("params", Model.Parameters);
+            w.WriteString("types", Model.Types);
+            w.WriteNumber("weight_bytes_per_token", Model.BytesPerToken);
+            w.WriteStartArray("tests");
+            foreach (var (name, rate, perToken) in Tests)
+            {
+                w.WriteStartObject();
+                w.WriteString("test", name);
+                WriteSamples(w, "tokens_per_second", rate);
+                if (perToken && BoundTokensPerSecond is { } bound) w.WriteNumber("bandwidth_fraction", rate.Mean / bound);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+        }
+        w.WriteEndObject();
+    }
+
+    private static void WriteSamples(Utf8JsonWriter w, string name, Samples s)
+    {
+        w.WriteStartObject(name);
+        w.WriteNumber("mean", s.Mean);
+        w.WriteNumber("sd", s.StandardDeviation);
+        w.WriteStartArray("samples");
+        foreach (var v in s.Values) w.WriteNumberValue(v);
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    private static string Size(long bytes) => bytes >= 1L << 30
+        ? string.Format(CultureInfo.InvariantCulture, "{0:F2} GiB", bytes / (double)(1L << 30))
+        : string.Format(CultureInfo.InvariantCulture, "{0:F2} MiB", bytes / (double)(1 << 20));
+
+    private static string Count(long n) => n >= 1_000_000_000
+        ? string.Format(CultureInfo.InvariantCulture, "{0:F2} B", n / 1e9)
+        : string.Format(CultureInfo.InvariantCulture, "{0:F2} M", n / 1e6);
+}

@@ -1,0 +1,53 @@
+using Moxing.Core.Tensors;
+
+namespace Moxing.Models.Synthesis;
+
+/// <summary>A whole-file type (llama.cpp's `general.file_type`) and the per-tensor types llama-quantize picks for it.</summary>
+public sealed record SynthFileType(string Name, uint FileTypeId, DType Base)
+{
+    /// <summary>The file types `moxing synth --type` writes.</summary>
+    public static IReadOnlyList<SynthFileType> Known { get; } =
+    [
+        new("F16", 1, DType.F16), new("Q8_0", 7, DType.Q8_0), new("Q4_0", 2, DType.Q4_0),
+        new("Q4_K_M", 15, DType.Q4_K), new("Q6_K", 18, DType.Q6_K),
+    ];
+
+    /// <summary>The known file type called <paramref name="name"/>, or null.</summary>
+    public static SynthFileType? Find(string name)
+    {
+        foreach (var t in Known)
+            if (string.Equals(t.Name, name, StringComparison.OrdinalIgnoreCase)) return t;
+        return null;
+    }
+
+    /// <summary>llama-quantize's `use_more_bits`: the first and last eighth of layers and every third in between.</summary>
+    public static bool UseMoreBits(int layer, int layers) =>
+        layer < layers / 8 || layer >= 7 * layers / 8 || (layer - layers / 8) % 3 == 2;
+
+    /// <summary>The type of a 2-D weight per llama-quant.cpp; role is the name without blk.N. and .weight ("output" also for a tied token_embd).</summary>
+    public DType TypeFor(string role, int layer, int layers, long columns)
+    {
+        if (Base == DType.F16) return DType.F16;
+        var type = Base;
+        if (role == "output")
+        {
+            // The output matrix (or tied embeddings): Q8_0 stays, anything else becomes Q6_K.
+            if (columns % type.BlockSize() != 0) type = DType.Q8_0;
+            else if (type != DType.Q8_0) type = DType.Q6_K;
+        }
+        else if (FileTypeId == 15 && (role is "attn_v" or "ffn_down") && UseMoreBits(layer, layers)) type = DType.Q6_K;
+        if (columns % type.BlockSize() == 0) return type;
+        var fallback = Fallback(type);
+        // Rows that are not even whole 32-weight blocks are stored as F16.
+        return columns % fallback.BlockSize() == 0 ? fallback : DType.F16;
+    }
+
+    // llama-quant.cpp's fallback when a row is not a whole number of 256-weight super-blocks.
+    private static DType Fallback(DType type) => type switch
+    {
+        DType.Q4_K => DType.Q5_0,
+        DType.Q5_K => DType.Q5_1,
+        DType.Q6_K => DType.Q8_0,
+        _ => type,
+    };
+}

@@ -1,0 +1,130 @@
+using Moxing.Core.Formats.Gguf;
+using Moxing.Core.Quantization;
+using Moxing.Core.Tensors;
+
+namespace Moxing.Models.Synthesis;
+
+/// <summary>
+/// Writes a GGUF with random weights and the tensor names, shapes, types and metadata llama.cpp writes for a real model
+/// (converter, then llama-quantize), for benchmarking without downloading weights.
+/// </summary>
+public static class SyntheticModelWriter
+{
+    // Weights are uniform with this standard deviation, small enough that a forward pass stays finite.
+    private const float WeightSpread = 0.02f;
+
+    /// <summary>Builds the file's tensors and metadata into a writer (which holds every tensor's bytes in memory).</summary>
+    public static GgufWriter Build(SynthShape shape, SynthFileType fileType, int seed)
+    {
+        var random = new Random(seed);
+        var w = new GgufWriter();
+        var arch = shape.Architecture;
+        w.Set("general.architecture", arch);
+        w.Set("general.name", $"synthetic {shape.Name} {fileType.Name}");
+        w.Set("general.file_type", fileType.FileTypeId);
+        if (fileType.Base != DType.F16) w.Set("general.quantization_version", 2u);
+        // llama.cpp's marker for a model without a tokenizer; it then sizes the vocabulary from {arch}.vocab_size.
+        w.Set("tokenizer.ggml.model", "no_vocab");
+        w.Set($"{arch}.vocab_size", (uint)shape.Vocab);
+        w.Set($"{arch}.context_length", (uint)shape.Context);
+        w.Set($"{arch}.embedding_length", (uint)shape.Hidden);
+        w.Set($"{arch}.block_count", (uint)shape.Layers);
+        w.Set($"{arch}.feed_forward_length", (uint)shape.FeedForward);
+        w.Set($"{arch}.attention.head_count", (uint)shape.Heads);
+        w.Set($"{arch}.attention.head_count_kv", (uint)shape.KvHeads);
+        w.Set($"{arch}.attention.layer_norm_rms_epsilon", shape.NormEps);
+        w.Set($"{arch}.rope.freq_base", shape.RopeBase);
+        if (shape.HeadDim * shape.Heads != shape.Hidden)
+        {
+            w.Set($"{arch}.attention.key_length", (uint)shape.HeadDim);
+            w.Set($"{arch}.attention.value_length", (uint)shape.HeadDim);
+        }
+        if (shape.Llama3Rope)
+        {
+            w.Set($"{arch}.rope.dimension_count", (uint)shape.HeadDim);
+            w.AddF32("rope_freqs.weight", [shape.HeadDim / 2], Llama3RopeFactors(shape.HeadDim, shape.RopeBase));
+        }
+
+        var q = shape.Heads * shape.HeadDim;
+        var kv = shape.KvHeads * shape.HeadDim;
+        // Embeddings are tied in every known shape: no output.weight, and token_embd is quantized as the output.
+        Weight(w, random, fileType, "token_embd.weight", "output", 0, shape.Layers, shape.Vocab, shape.Hidden);
+        for (var i = 0; i < shape.Layers; i++)
+        {
+            var p = $"blk.{i}.";
+            Norm(w, random, p + "attn_norm.weight", shape.Hidden);
+            Weight(w, random, fileType, p + "attn_q.weight", "attn_q", i, shape.Layers, q, shape.Hidden);
+            Weight(w, random, fileType, p + "attn_k.weight", "attn_k", i, shape.Layers, kv, shape.Hidden);
+            Weight(w, random, fileType, p + "attn_v.weight", "attn_v", i, shape.Layers, kv, shape.Hidden);
+            if (shape.QkvBias)
+            {
+                Bias(w, random, p + "attn_q.bias", q);
+                Bias(w, random, p + "attn_k.bias", kv);
+                Bias(w, random, p + "attn_v.bias", kv);
+            }
+            if (shape.QkNorm)
+            {
+                Norm(w, random, p + "attn_q_norm.weight", shape.HeadDim);
+                Norm(w, random, p + "attn_k_norm.weight", shape.HeadDim);
+            }
+            Weight(w, random, fileType, p + "attn_output.weight", "attn_output", i, shape.Layers, shape.Hidden, q);
+            Norm(w, random, p + "ffn_norm.weight", shape.Hidden);
+            Weight(w, random, fileType, p + "ffn_gate.weight", "ffn_gate", i, shape.Layers, shape.FeedForward, shape.Hidden);
+            Weight(w, random, fileType, p + "ffn_up.weight", "ffn_up", i, shape.Layers, shape.FeedForward, shape.Hidden);
+            Weight(w, random, fileType, p + "ffn_down.weight", "ffn_down", i, shape.Layers, shape.Hidden, shape.FeedForward);
+        }
+        Norm(w, random, "output_norm.weight", shape.Hidden);
+        return w;
+    }
+
+    /// <summary>Writes the synthetic model to <paramref name="path"/>.</summary>
+    public static void Write(SynthShape shape, SynthFileType fileType, int seed, string path) =>
+        Build(shape, fileType, seed).Write(path);
+
+    private static void Weight(GgufWriter w, Random random, SynthFileType fileType, string name, string role, int layer, int layers,
+        int rows, int columns)
+    {
+        var type = fileType.TypeFor(role, layer, layers, columns);
+        var count = (long)rows * columns;
+        var bytes = new byte[type.ByteCount(count)];
+        if (RandomBlocks.Supports(type)) RandomBlocks.Fill(type, bytes, random);
+        else Quantizer.Quantize(type, Uniform(random, checked((int)count), 0f, WeightSpread), bytes);
+        w.AddTensor(name, type, [rows, columns], bytes);
+    }
+
+    // Norm weights near 1, as trained models have them.
+    private static void Norm(GgufWriter w, Random random, string name, int length) =>
+        w.AddF32(name, [length], Uniform(random, length, 1f, 0.1f));
+
+    private static void Bias(GgufWriter w, Random random, string name, int length) =>
+        w.AddF32(name, [length], Uniform(random, length, 0f, WeightSpread));
+
+    // Uniform values with the given mean and standard deviation (half-width √3·sd).
+    private static float[] Uniform(Random random, int count, float mean, float sd)
+    {
+        var values = new float[count];
+        var width = 2f * MathF.Sqrt(3f) * sd;
+        for (var i = 0; i < values.Length; i++) values[i] = mean + (random.NextSingle() - 0.5f) * width;
+        return values;
+    }
+
+    /// <summary>Llama 3 RoPE frequency factors as the converter computes them (factor 32, low 1, high 4, original 8192).</summary>
+    public static float[] Llama3RopeFactors(int headDim, float ropeBase)
+    {
+        const double factor = 32, low = 1, high = 4, original = 8192;
+        var factors = new float[headDim / 2];
+        for (var i = 0; i < factors.Length; i++)
+        {
+            var freq = 1.0 / Math.Pow(ropeBase, 2.0 * i / headDim);
+            var wavelength = 2 * Math.PI / freq;
+            if (wavelength < original / high) factors[i] = 1f;
+            else if (wavelength > original / low) factors[i] = (float)factor;
+            else
+            {
+                var smooth = (original / wavelength - low) / (high - low);
+                factors[i] = (float)(1 / ((1 - smooth) / factor + smooth));
+            }
+        }
+        return factors;
+    }
+}

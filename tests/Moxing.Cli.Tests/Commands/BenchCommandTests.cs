@@ -1,0 +1,66 @@
+using System.Text.Json;
+using Moxing.Cli;
+
+namespace Moxing.Cli.Tests.Commands;
+
+public sealed class BenchCommandTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("moxing-bench-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static (int Code, string Out, string Err) Run(params string[] args) => CliRun.Run(args);
+
+    private string TinyModel()
+    {
+        var path = Path.Combine(_dir, "tiny.gguf");
+        Assert.Equal(0, Run("synth", "--like", "tiny-qwen2", "--type", "Q4_K_M", "-o", path).Code);
+        return path;
+    }
+
+    [Fact]
+    public void ReportsPrefillAndDecodeRatesAndBandwidthFraction()
+    {
+        var (code, output, err) = Run("bench", TinyModel(), "-p", "16", "-n", "8", "-r", "2", "--memory", "--memory-mib", "8", "--json");
+        Assert.True(code == 0, err);
+        using var doc = JsonDocument.Parse(output);
+        var root = doc.RootElement;
+        Assert.True(root.GetProperty("bandwidth_gbs").GetProperty("mean").GetDouble() > 0);
+        var tests = root.GetProperty("tests");
+        Assert.Equal(2, tests.GetArrayLength());
+        Assert.Equal("pp16", tests[0].GetProperty("test").GetString());
+        Assert.Equal("tg8", tests[1].GetProperty("test").GetString());
+        foreach (var t in tests.EnumerateArray())
+        {
+            var rate = t.GetProperty("tokens_per_second");
+            Assert.Equal(2, rate.GetProperty("samples").GetArrayLength());
+            Assert.True(rate.GetProperty("mean").GetDouble() > 0);
+        }
+        Assert.True(tests[1].GetProperty("bandwidth_fraction").GetDouble() > 0);
+        Assert.False(tests[0].TryGetProperty("bandwidth_fraction", out _));
+        // Tied embeddings: every weight is read per token, so bytes per token is the whole size.
+        Assert.Equal(root.GetProperty("size_bytes").GetInt64(), root.GetProperty("weight_bytes_per_token").GetInt64());
+    }
+
+    [Fact]
+    public void TableHasOneRowPerTest()
+    {
+        var (code, output, err) = Run("bench", TinyModel(), "-p", "8", "-n", "0", "-r", "1");
+        Assert.True(code == 0, err);
+        Assert.Matches(@"\|\s+pp8\s+\|", output);
+        Assert.DoesNotContain("tg", output);
+    }
+
+    [Theory]
+    [InlineData("-r", "0")]
+    [InlineData("-p", "-1")]
+    public void BadOptionsAreUsageErrors(string option, string value)
+    {
+        var (code, _, err) = Run("bench", TinyModel(), option, value);
+        Assert.NotEqual(0, code);
+        Assert.NotEmpty(err);
+    }
+
+    [Fact]
+    public void NeedsAModelUnlessMeasuringMemory() => Assert.NotEqual(0, Run("bench").Code);
+}

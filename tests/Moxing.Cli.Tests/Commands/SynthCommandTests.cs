@@ -1,0 +1,156 @@
+using Moxing.Cli;
+using Moxing.Core.Formats.Gguf;
+using Moxing.Core.Tensors;
+using Moxing.Inference.Sessions;
+using Moxing.Models;
+using Moxing.Models.Synthesis;
+
+namespace Moxing.Cli.Tests.Commands;
+
+public sealed class SynthCommandTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("moxing-synth-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private (int Code, string Out, string Err) Run(params string[] args) => CliRun.Run(args);
+
+    private string Synth(string like, string type, int seed = 1)
+    {
+        var path = Path.Combine(_dir, $"{like}-{type}-{seed}.gguf");
+        var (code, _, err) = Run("synth", "--like", like, "--type", type, "-o", path, "--seed", seed.ToString());
+        Assert.True(code == 0, err);
+        return path;
+    }
+
+    [Theory]
+    [InlineData("tiny-qwen2", "F16")]
+    [InlineData("tiny-qwen2", "Q8_0")]
+    [InlineData("tiny-qwen2", "Q4_0")]
+    [InlineData("tiny-qwen2", "Q4_K_M")]
+    [InlineData("tiny-qwen2", "Q6_K")]
+    [InlineData("tiny-llama", "Q4_K_M")]
+    [InlineData("tiny-qwen3", "Q8_0")]
+    public void SynthesizedModelLoadsAndGivesFiniteLogits(string like, string type)
+    {
+        var path = Synth(like, type);
+        using var model = ModelLoader.Load(path);
+        var decoder = model.RequireDecoder();
+        Assert.Null(model.Tokenizer);
+        var shape = SynthShape.Find(like)!;
+        Assert.Equal(shape.Vocab, decoder.Options.VocabSize);
+        var session = new InferenceSession(decoder, 8);
+        var logits = session.Prefill([1, 2, 3, 4]).ToArray();
+        Assert.Equal(shape.Vocab, logits.Length);
+        Assert.All(logits, v => Assert.True(float.IsFinite(v)));
+        // Random weights must still give distinct logits, not a constant.
+        Assert.True(logits.Max() - logits.Min() > 1e-3f);
+        var next = session.Decode(5).ToArray();
+        Assert.All(next, v => Assert.True(float.IsFinite(v)));
+    }
+
+    [Fact]
+    public void QuantizedMixFollowsLlamaQuantize()
+    {
+        using var file = GgufFile.Open(Synth("tiny-qwen2", "Q4_K_M"));
+        Assert.Equal("qwen2", file.Metadata.GetString("general.architecture"));
+        Assert.True(file.Metadata.TryGetString("tokenizer.ggml.model", out var vocab) && vocab == "no_vocab");
+        DType TypeOf(string name) => (file.Find(name) ?? throw new Xunit.Sdk.XunitException($"{name} missing")).Type;
+        // Tied embeddings are quantized as the output: Q6_K. use_more_bits over 4 layers picks layers 2 and 3.
+        Assert.Equal(DType.Q6_K, TypeOf("token_embd.weight"));
+        Assert.Null(file.Find("output.weight"));
+        Assert.Equal(DType.Q4_K, TypeOf("blk.0.ffn_down.weight"));
+        Assert.Equal(DType.Q4_K, TypeOf("blk.1.attn_v.weight"));
+        Assert.Equal(DType.Q6_K, TypeOf("blk.2.ffn_down.weight"));
+        Assert.Equal(DType.Q6_K, TypeOf("blk.3.attn_v.weight"));
+        Assert.Equal(DType.Q4_K, TypeOf("blk.3.attn_q.weight"));
+        Assert.Equal(DType.F32, TypeOf("blk.0.attn_norm.weight"));
+        Assert.Equal(DType.F32, TypeOf("blk.0.attn_q.bias"));
+        Assert.Equal([256L, 512L], file.Find("blk.0.ffn_down.weight")!.Shape.ToArray());
+    }
+
+    [Fact]
+    public void RowsThatAreNotWholeSuperBlocksFallBackAsLlamaQuantizeDoes()
+    {
+        var q4km = SynthFileType.Find("Q4_K_M")!;
+        // Qwen2.5-0.5B: 896 inputs is not a multiple of 256, so Q4_K becomes Q5_0, Q6_K becomes Q8_0.
+        Assert.Equal(DType.Q5_0, q4km.TypeFor("attn_q", 0, 24, 896));
+        Assert.Equal(DType.Q8_0, q4km.TypeFor("attn_v", 0, 24, 896));
+        Assert.Equal(DType.Q8_0, q4km.TypeFor("output", 0, 24, 896));
+        Assert.Equal(DType.Q6_K, q4km.TypeFor("ffn_down", 0, 24, 4864));
+        Assert.Equal(DType.Q4_K, q4km.TypeFor("ffn_down", 3, 24, 4864));
+        Assert.Equal(DType.Q6_K, SynthFileType.Find("Q4_0")!.TypeFor("output", 0, 16, 2048));
+        Assert.Equal(DType.Q8_0, SynthFileType.Find("Q8_0")!.TypeFor("output", 0, 16, 2048));
+        int[] more = [0, 1, 2, 5, 8, 11, 14, 17, 20, 21, 22, 23];
+        for (var i = 0; i < 24; i++) Assert.Equal(more.Contains(i), SynthFileType.UseMoreBits(i, 24));
+    }
+
+    [Theory]
+    [InlineData("llama-k256.Q4_K_M.gguf", "Q4_K_M")]
+    [InlineData("llama-k256.Q4_0.gguf", "Q4_0")]
+    [InlineData("llama-k256.Q6_K.gguf", "Q6_K")]
+    [InlineData("llama-k256.Q8_0.gguf", "Q8_0")]
+    [InlineData("llama-tiny.Q4_K_M.gguf", "Q4_K_M")]
+    [InlineData("qwen2-tiny.Q4_K_M.gguf", "Q4_K_M")]
+    [InlineData("qwen2-tiny.Q4_0.gguf", "Q4_0")]
+    public void TypePlanMatchesFilesLlamaQuantizeWrote(string fixture, string type)
+    {
+        using var file = GgufFile.Open(Moxing.Tests.Fixtures.Path("gguf", fixture));
+        var plan = SynthFileType.Find(type)!;
+        var tied = file.Find("output.weight") == null;
+        var layers = 0;
+        while (file.Find($"blk.{layers}.attn_norm.weight") != null) layers++;
+        var checkedCount = 0;
+        foreach (var t in file.Tensors)
+        {
+            if (t.Shape.Length != 2) continue;
+            var parts = t.Name.Split('.');
+            var (role, layer) = parts[0] == "blk" ? (parts[2], int.Parse(parts[1])) : (parts[0], 0);
+            if (role == "token_embd" && tied) role = "output";
+            Assert.True(plan.TypeFor(role, layer, layers, t.RowLength) == t.Type, $"{fixture} {t.Name}: planned {plan.TypeFor(role, layer, layers, t.RowLength)}, file has {t.Type}");
+            checkedCount++;
+        }
+        Assert.True(checkedCount > 4 * layers);
+    }
+
+    [Fact]
+    public void QwenThreeHasQkNormsAndHeadDimension()
+    {
+        using var file = GgufFile.Open(Synth("tiny-qwen3", "F16"));
+        Assert.Equal(DType.F32, file.Find("blk.0.attn_q_norm.weight")!.Type);
+        Assert.Equal(DType.F16, file.Find("blk.0.attn_q.weight")!.Type);
+        Assert.Equal([512L, 256L], file.Find("blk.0.attn_q.weight")!.Shape.ToArray());
+        Assert.Null(file.Find("blk.0.attn_q.bias"));
+    }
+
+    [Fact]
+    public void LlamaCarriesLlama3RopeFactors()
+    {
+        using var file = GgufFile.Open(Synth("tiny-llama", "Q8_0"));
+        var factors = new float[32];
+        Moxing.Core.Quantization.Dequantizer.Dequantize(DType.F32, file.Find("rope_freqs.weight")!.Bytes, factors);
+        Assert.Equal(1f, factors[0]);
+        Assert.Equal(32f, factors[^1]);
+    }
+
+    [Fact]
+    public void SameSeedSameFileOtherSeedOtherWeights()
+    {
+        var a = File.ReadAllBytes(Synth("tiny-qwen2", "Q4_0", 7));
+        var b = File.ReadAllBytes(Synth("tiny-qwen2", "Q4_0", 7));
+        var c = File.ReadAllBytes(Synth("tiny-qwen2", "Q4_0", 8));
+        Assert.Equal(a, b);
+        Assert.NotEqual(a, c);
+    }
+
+    [Theory]
+    [InlineData("--like", "gpt-9", "--type", "F16")]
+    [InlineData("--like", "qwen2.5-0.5b", "--type", "Q3_K")]
+    [InlineData("--type", "F16")]
+    public void BadArgumentsAreUsageErrors(params string[] args)
+    {
+        var (code, _, err) = Run(["synth", .. args, "-o", Path.Combine(_dir, "x.gguf")]);
+        Assert.NotEqual(0, code);
+        Assert.NotEmpty(err);
+    }
+}
