@@ -66,8 +66,12 @@ public static class ModelLoader
             var tensors = ModelTensors.OpenFolder(folder);
             return new LoadedModel
             {
-                Path = folder, Format = ModelFormat.HuggingFace, Architecture = modelType, Tensors = tensors.Tensors,
-                Encoder = Guard(tensors, () => BertModel.Load(options, tensors, folder)), MaxContext = options.MaxPositions,
+                Path = folder,
+                Format = ModelFormat.HuggingFace,
+                Architecture = modelType,
+                Tensors = tensors.Tensors,
+                Encoder = Guard(tensors, () => BertModel.Load(options, tensors, folder)),
+                MaxContext = options.MaxPositions,
                 Tokenizer = HfTokenizer(folder),
             };
         }
@@ -81,8 +85,13 @@ public static class ModelLoader
             var tokenizer = HfTokenizer(folder);
             return new LoadedModel
             {
-                Path = folder, Format = ModelFormat.HuggingFace, Architecture = modelType, Decoder = decoder,
-                Tensors = source.Tensors, MaxContext = decoderOptions.MaxContext, Tokenizer = tokenizer,
+                Path = folder,
+                Format = ModelFormat.HuggingFace,
+                Architecture = modelType,
+                Decoder = decoder,
+                Tensors = source.Tensors,
+                MaxContext = decoderOptions.MaxContext,
+                Tokenizer = tokenizer,
                 EosTokenIds = generation.EosTokenIds.Length > 0 || tokenizer?.EosTokenId is not { } eos ? generation.EosTokenIds : [eos],
                 ChatTemplates = HasChatTemplate(folder) ? ChatTemplateSource.FromDirectory(folder) : null,
             };
@@ -111,9 +120,15 @@ public static class ModelLoader
             var tokenizer = GgufTokenizer(file, path);
             return new LoadedModel
             {
-                Path = path, Format = ModelFormat.Gguf, Architecture = architecture, Tensors = file.Tensors,
-                Decoder = new DecoderLoader(file, path, options, family.GgufNames).Load(), EosTokenIds = GgufEndOfGeneration(file),
-                MaxContext = options.MaxContext, Tokenizer = tokenizer, ChatTemplates = GgufChatTemplate(file, tokenizer),
+                Path = path,
+                Format = ModelFormat.Gguf,
+                Architecture = architecture,
+                Tensors = file.Tensors,
+                Decoder = new DecoderLoader(file, path, options, family.GgufNames).Load(),
+                EosTokenIds = GgufEndOfGeneration(file),
+                MaxContext = options.MaxContext,
+                Tokenizer = tokenizer,
+                ChatTemplates = GgufChatTemplate(file, tokenizer),
             };
         });
     }
