@@ -27,7 +27,7 @@ internal sealed class BenchReport(int threads, Samples? bandwidth)
             var rateText = string.Format(c, "{0:F2} ± {1:F2}", rate.Mean, rate.StandardDeviation);
             var fraction = bound == null ? "" : perToken ? string.Format(c, " {0,11:P1} |", rate.Mean / bound.Value) : $" {"",11} |";
             output.WriteLine(string.Format(c, "| {0,-30} | {1,10} | {2,10} | {3,-16} | {4,7} | {5,8} | {6,20} |{7}",
-                Model.Name, Size(Model.SizeBytes), Count(Model.Parameters), Model.Types, threads, name, rateText, fraction));
+                Model.Name, HumanUnits.Bytes(Model.SizeBytes), HumanUnits.Count(Model.Parameters), Model.Types, threads, name, rateText, fraction));
         }
     }
 
@@ -67,12 +67,4 @@ internal sealed class BenchReport(int threads, Samples? bandwidth)
         w.WriteEndArray();
         w.WriteEndObject();
     }
-
-    private static string Size(long bytes) => bytes >= 1L << 30
-        ? string.Format(CultureInfo.InvariantCulture, "{0:F2} GiB", bytes / (double)(1L << 30))
-        : string.Format(CultureInfo.InvariantCulture, "{0:F2} MiB", bytes / (double)(1 << 20));
-
-    private static string Count(long n) => n >= 1_000_000_000
-        ? string.Format(CultureInfo.InvariantCulture, "{0:F2} B", n / 1e9)
-        : string.Format(CultureInfo.InvariantCulture, "{0:F2} M", n / 1e6);
 }

@@ -76,7 +76,7 @@ public sealed class ShowCommand : ICommand
         var inv = CultureInfo.InvariantCulture;
         var output = context.Out;
         output.WriteLine($"  architecture    {model.Architecture} ({(model.Format == ModelFormat.Gguf ? "GGUF" : "Hugging Face")})");
-        output.WriteLine($"  parameters      {FormatCount(model.ParameterCount)}");
+        output.WriteLine($"  parameters      {HumanUnits.Count(model.ParameterCount)}");
         output.WriteLine($"  context length  {model.MaxContext.ToString(inv)}");
         if (o != null)
             output.WriteLine($"  shape           {o.LayerCount} layers, hidden {o.HiddenSize}, {o.HeadCount} heads ({o.KvHeadCount} kv), vocab {o.VocabSize}");
@@ -86,12 +86,4 @@ public sealed class ShowCommand : ICommand
         output.WriteLine($"  chat template   {(templates.Length == 0 ? "none" : string.Join(", ", templates))}");
         return 0;
     }
-
-    private static string FormatCount(long n) => n switch
-    {
-        >= 1_000_000_000 => $"{n / 1e9:F2}B",
-        >= 1_000_000 => $"{n / 1e6:F2}M",
-        >= 1_000 => $"{n / 1e3:F1}K",
-        _ => n.ToString(CultureInfo.InvariantCulture),
-    };
 }
