@@ -19,7 +19,7 @@ public sealed class BenchCommand : ICommand
           MODEL         a Hugging Face model folder or a GGUF file (omit with --memory to measure bandwidth only)
           -p            prompt tokens for the prefill test ppP (0 skips it)
           -n            tokens for the generation test tgN, decoded one at a time (0 skips it)
-          -t            worker threads (default: one per logical processor)
+          -t            worker threads (default: one per physical core)
           -r            repetitions after one warm-up; the mean ± sample standard deviation is reported
           --memory      also measure read bandwidth (vector sum over a buffer) and tg's fraction of the bandwidth bound
           --memory-mib  bandwidth buffer size in MiB

@@ -28,7 +28,7 @@ public sealed class RunCommand : ICommand
           -n, --max-tokens N     most tokens per reply (default 512)
           --context N            context size in tokens (default: the model's, at most 4096)
           --stop TEXT            stop when TEXT is generated
-          --threads N            worker threads (default: one per core)
+          --threads N            worker threads (default: one per physical core)
           --var KEY=JSON         extra chat-template variable, e.g. --var enable_thinking=false
           --verbose              print token counts and speed to stderr
         """ + SamplingArguments.Help;

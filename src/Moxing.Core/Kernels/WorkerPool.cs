@@ -58,7 +58,7 @@ public sealed unsafe class WorkerPool : IDisposable
     /// <summary>Threads that run each loop, the caller included.</summary>
     public int ThreadCount { get; }
 
-    /// <summary>The process-wide pool, created on first use with <see cref="ConfigureShared"/>'s count or one thread per logical processor.</summary>
+    /// <summary>The process-wide pool, created on first use with <see cref="ConfigureShared"/>'s count or one thread per physical core.</summary>
     public static WorkerPool Shared
     {
         get
@@ -66,7 +66,7 @@ public sealed unsafe class WorkerPool : IDisposable
             var pool = Volatile.Read(ref _shared);
             if (pool != null) return pool;
             lock (SharedLock)
-                return _shared ??= new WorkerPool(_sharedThreadCount > 0 ? _sharedThreadCount : Environment.ProcessorCount);
+                return _shared ??= new WorkerPool(_sharedThreadCount > 0 ? _sharedThreadCount : CpuTopology.PhysicalCores);
         }
     }
 
