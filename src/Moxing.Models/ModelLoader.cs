@@ -31,7 +31,7 @@ public static class ModelLoader
         if (!File.Exists(path)) throw new MoxingException($"{path}: no such model folder, GGUF file or tokenizer.json");
         if (!GgufFile.HasMagic(path)) return Tokenizer.FromJson(path);
         using var file = GgufFile.Open(path);
-        return Tokenizer.FromGguf(file.Metadata, path);
+        return GgufTokenizer(file, path) ?? throw new MoxingException($"{path}: the GGUF file has no tokenizer");
     }
 
     /// <summary>Only the chat templates of a model folder, a GGUF file, or a tokenizer_config.json file.</summary>

@@ -37,25 +37,23 @@ public sealed class InferenceSession
     /// <summary>Feeds <paramref name="ids"/> and returns the logits after the last one (valid until the next call).</summary>
     public Span<float> Prefill(ReadOnlySpan<int> ids)
     {
-        EnsureRoom(ids.Length);
-        for (var start = 0; start < ids.Length; start += _scratch.Tokens)
-        {
-            var chunk = ids.Slice(start, Math.Min(_scratch.Tokens, ids.Length - start));
-            _model.Forward(chunk, Position, _cache, _scratch, _logits, allLogits: false);
-            Position += chunk.Length;
-        }
+        Feed(ids, _logits, allLogits: false);
         return _logits;
     }
 
     /// <summary>Feeds <paramref name="ids"/> and writes the logits of every position ([n, vocab]) into <paramref name="logits"/>.</summary>
-    public void PrefillAll(ReadOnlySpan<int> ids, Span<float> logits)
+    public void PrefillAll(ReadOnlySpan<int> ids, Span<float> logits) => Feed(ids, logits, allLogits: true);
+
+    // Runs the ids through the model in chunks; every chunk writes its rows of logits, or the last one overwrites [vocab].
+    private void Feed(ReadOnlySpan<int> ids, Span<float> logits, bool allLogits)
     {
         EnsureRoom(ids.Length);
         var vocab = _model.Options.VocabSize;
         for (var start = 0; start < ids.Length; start += _scratch.Tokens)
         {
             var chunk = ids.Slice(start, Math.Min(_scratch.Tokens, ids.Length - start));
-            _model.Forward(chunk, Position, _cache, _scratch, logits.Slice(start * vocab, chunk.Length * vocab), allLogits: true);
+            var target = allLogits ? logits.Slice(start * vocab, chunk.Length * vocab) : logits;
+            _model.Forward(chunk, Position, _cache, _scratch, target, allLogits);
             Position += chunk.Length;
         }
     }
