@@ -1,0 +1,33 @@
+using Moxing.Inference.Constraints;
+using Moxing.Inference.Generation;
+using Moxing.Inference.Sampling;
+
+namespace Moxing.Inference.Scheduling;
+
+/// <summary>One generation a client asks an engine for: prompt token ids in, sampled token ids out.</summary>
+public sealed record GenerationRequest
+{
+    /// <summary>The prompt, already templated and tokenized.</summary>
+    public required int[] PromptIds { get; init; }
+
+    /// <summary>How each token is chosen.</summary>
+    public SamplingOptions Sampling { get; init; } = new();
+
+    /// <summary>Token budget and the ids that end the generation.</summary>
+    public required GenerationLimits Limits { get; init; }
+
+    /// <summary>Restricts the tokens allowed at each step (JSON schema, grammar); null: any token.</summary>
+    public ITokenConstraint? Constraint { get; init; }
+
+    /// <summary>How many most-likely alternatives to report with each token (0: none); the chosen token's log-probability is reported when <see cref="Logprobs"/>.</summary>
+    public int TopLogprobs { get; init; }
+
+    /// <summary>Report the log-probability of each generated token.</summary>
+    public bool Logprobs { get; init; }
+
+    /// <summary>Who asked (tenant id) for fair scheduling and metering; null: the anonymous tenant.</summary>
+    public string? Tenant { get; init; }
+
+    /// <summary>Larger runs first among requests of the same tenant.</summary>
+    public int Priority { get; init; }
+}
