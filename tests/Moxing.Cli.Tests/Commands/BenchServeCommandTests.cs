@@ -76,7 +76,7 @@ public sealed class BenchServeCommandTests : IDisposable
     {
         var args = new List<string> { "bench-serve", _url, "-c", "1,3", "--requests", "6", "-n", "5", "--prompt-words", "7", "--json" };
         if (chat) args.Add("--chat");
-        var (code, output, err) = CliRun.Run([.. args]);
+        var (code, output, err) = CliRunner.Run([.. args]);
         Assert.True(code == 0, err);
         using var doc = JsonDocument.Parse(output);
         var levels = doc.RootElement.GetProperty("levels");
@@ -100,7 +100,7 @@ public sealed class BenchServeCommandTests : IDisposable
     [Fact]
     public void FailedRequestsAreCountedAndReported()
     {
-        var (code, output, err) = CliRun.Run("bench-serve", _url, "--model", "broken", "-c", "2", "--requests", "2");
+        var (code, output, err) = CliRunner.Run("bench-serve", _url, "--model", "broken", "-c", "2", "--requests", "2");
         Assert.Equal(1, code);
         Assert.Contains("0/2", output);
         Assert.Contains("HTTP 404", err);
@@ -112,7 +112,7 @@ public sealed class BenchServeCommandTests : IDisposable
     [InlineData("not a url")]
     public void RejectsWhatIsNotAnHttpUrl(string url)
     {
-        var (code, _, err) = CliRun.Run("bench-serve", url);
+        var (code, _, err) = CliRunner.Run("bench-serve", url);
         Assert.Equal(1, code);
         Assert.Contains("http(s) URL", err);
     }
