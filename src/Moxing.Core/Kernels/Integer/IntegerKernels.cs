@@ -117,18 +117,15 @@ internal static unsafe class IntegerKernels
             nint at = b * ActivationBlocks.Q8KBytes;
             byte* q0 = x0 + at + ActivationBlocks.Q8KCodes, q1 = x1 + at + ActivationBlocks.Q8KCodes;
             byte* q2 = x2 + at + ActivationBlocks.Q8KCodes, q3 = x3 + at + ActivationBlocks.Q8KCodes;
-            for (var c = 0; c < 8; c++)
-            {
-                var code = codes[c];
-                var m = L.ScalePair(groupScales, c);
-                s0 = ChunkQ8K<F, L, TB, TS, TF>(code, q0 + 32 * c, m, s0);
-                if (T.Count > 1)
-                {
-                    s1 = ChunkQ8K<F, L, TB, TS, TF>(code, q1 + 32 * c, m, s1);
-                    s2 = ChunkQ8K<F, L, TB, TS, TF>(code, q2 + 32 * c, m, s2);
-                    s3 = ChunkQ8K<F, L, TB, TS, TF>(code, q3 + 32 * c, m, s3);
-                }
-            }
+            // unrolled: each chunk's index is a constant, so its scale shuffle mask and code offsets are too
+            Chunk<F, L, TB, TS, TF, T>(codes, groupScales, 0, q0, q1, q2, q3, ref s0, ref s1, ref s2, ref s3);
+            Chunk<F, L, TB, TS, TF, T>(codes, groupScales, 1, q0, q1, q2, q3, ref s0, ref s1, ref s2, ref s3);
+            Chunk<F, L, TB, TS, TF, T>(codes, groupScales, 2, q0, q1, q2, q3, ref s0, ref s1, ref s2, ref s3);
+            Chunk<F, L, TB, TS, TF, T>(codes, groupScales, 3, q0, q1, q2, q3, ref s0, ref s1, ref s2, ref s3);
+            Chunk<F, L, TB, TS, TF, T>(codes, groupScales, 4, q0, q1, q2, q3, ref s0, ref s1, ref s2, ref s3);
+            Chunk<F, L, TB, TS, TF, T>(codes, groupScales, 5, q0, q1, q2, q3, ref s0, ref s1, ref s2, ref s3);
+            Chunk<F, L, TB, TS, TF, T>(codes, groupScales, 6, q0, q1, q2, q3, ref s0, ref s1, ref s2, ref s3);
+            Chunk<F, L, TB, TS, TF, T>(codes, groupScales, 7, q0, q1, q2, q3, ref s0, ref s1, ref s2, ref s3);
             var groupMins = F.Mins == KMins.None ? default : L.LoadShorts(mins);
             f0 = BlockEndQ8K<F, L, TB, TS, TF>(s0, groupMins, d, dmin, x0 + at, f0);
             if (T.Count > 1)
@@ -144,6 +141,24 @@ internal static unsafe class IntegerKernels
             y[yStride] = L.Sum(f1);
             y[2 * yStride] = L.Sum(f2);
             y[3 * yStride] = L.Sum(f3);
+        }
+    }
+
+    /// <summary>Chunk <paramref name="c"/> (codes 32c..32c+31) of a super-block times T activation rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Chunk<F, L, TB, TS, TF, T>(TB* codes, TB groupScales, int c, byte* q0, byte* q1, byte* q2, byte* q3,
+        ref TS s0, ref TS s1, ref TS s2, ref TS s3)
+        where F : struct, IQ8KDot where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
+        where T : struct, ITokenCount
+    {
+        var code = codes[c];
+        var m = L.ScalePair(groupScales, c);
+        s0 = ChunkQ8K<F, L, TB, TS, TF>(code, q0 + 32 * c, m, s0);
+        if (T.Count > 1)
+        {
+            s1 = ChunkQ8K<F, L, TB, TS, TF>(code, q1 + 32 * c, m, s1);
+            s2 = ChunkQ8K<F, L, TB, TS, TF>(code, q2 + 32 * c, m, s2);
+            s3 = ChunkQ8K<F, L, TB, TS, TF>(code, q3 + 32 * c, m, s3);
         }
     }
 

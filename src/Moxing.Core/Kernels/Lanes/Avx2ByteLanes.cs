@@ -52,8 +52,9 @@ internal readonly unsafe struct Avx2ByteLanes : IByteLanes<Vector256<byte>, Vect
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<byte> ScalePair(Vector256<byte> scales, int chunk)
     {
-        var pair = Avx2.PermuteVar8x32(scales.AsInt32(), Vector256.Create(chunk)).AsByte();
-        return Avx2.Shuffle(pair, Vector256.Create(0x0100010001000100UL, 0x0100010001000100UL, 0x0302030203020302UL, 0x0302030203020302UL).AsByte());
+        // short `chunk` of each 128-bit lane, broadcast within it: one in-lane shuffle (a constant mask once the chunk loop is unrolled)
+        var pick = (ushort)(0x0100 + 0x0202 * chunk);
+        return Avx2.Shuffle(scales, Vector256.Create(pick).AsByte());
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

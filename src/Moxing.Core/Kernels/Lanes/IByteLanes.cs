@@ -43,7 +43,7 @@ internal unsafe interface IByteLanes<TB, TS, TF>
     /// <summary>16 signed 16-bit values read from <paramref name="p"/>, in the layout <see cref="ScalePair"/> and <see cref="DotShorts"/> read.</summary>
     static abstract TB LoadShorts(short* p);
 
-    /// <summary>Multipliers for one 32-code chunk: shorts <c>2 * chunk</c> (codes 0..15) and <c>2 * chunk + 1</c> (codes 16..31) of <paramref name="scales"/>.</summary>
+    /// <summary>Multipliers for one 32-code chunk: shorts <c>chunk</c> (codes 0..15) and <c>8 + chunk</c> (codes 16..31) of <paramref name="scales"/>.</summary>
     static abstract TB ScalePair(TB scales, int chunk);
 
     /// <summary>No partial sums.</summary>

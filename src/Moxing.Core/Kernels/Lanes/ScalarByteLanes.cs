@@ -55,8 +55,8 @@ internal readonly unsafe struct ScalarByteLanes : IByteLanes<Bytes32, int, float
         var s = (short*)&scales;
         var v = new Bytes32();
         var pair = (short*)&v;
-        pair[0] = s[2 * chunk];
-        pair[1] = s[2 * chunk + 1];
+        pair[0] = s[chunk];
+        pair[1] = s[8 + chunk];
         return v;
     }
 

@@ -63,12 +63,8 @@ internal readonly unsafe struct Vector128ByteLanes : IByteLanes<BytePair, Vector
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static BytePair LoadShorts(short* p) => Load((byte*)p);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static BytePair ScalePair(BytePair scales, int chunk)
-    {
-        var half = chunk < 4 ? scales.Lo : scales.Hi;
-        var pair = half.AsInt32().GetElement(chunk & 3);
-        return new(Vector128.Create((short)pair).AsByte(), Vector128.Create((short)(pair >> 16)).AsByte());
-    }
+    public static BytePair ScalePair(BytePair scales, int chunk) =>
+        new(Vector128.Create(scales.Lo.AsInt16().GetElement(chunk)).AsByte(), Vector128.Create(scales.Hi.AsInt16().GetElement(chunk)).AsByte());
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<int> Dot(BytePair u, BytePair s, Vector128<int> acc) =>

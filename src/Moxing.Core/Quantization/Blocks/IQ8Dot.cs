@@ -50,7 +50,8 @@ internal unsafe interface IQ8KDot : IBlockFormat
     /// <summary>How minimums enter the weights.</summary>
     static abstract KMins Mins { get; }
 
-    /// <summary>Unpacks one super-block: eight chunks of 32 codes, sixteen group scales and minimums; returns d (and dmin).</summary>
+    /// <summary>Unpacks one super-block: eight chunks of 32 codes, sixteen group scales in chunk order (scales[c] for codes
+    /// 0..15 of chunk c, scales[8 + c] for codes 16..31) and sixteen group minimums in group order; returns d (and dmin).</summary>
     static abstract float Unpack<L, TB, TS, TF>(byte* block, TB* codes, short* scales, short* mins, out float dmin)
         where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct;
 }

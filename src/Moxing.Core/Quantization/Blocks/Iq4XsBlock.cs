@@ -45,7 +45,7 @@ internal readonly unsafe struct Iq4XsBlock : IQ8KDot
         for (var ib = 0; ib < 8; ib++)
         {
             var ls = ((scalesLow[ib >> 1] >> (4 * (ib & 1))) & 15) | (((scalesHigh >> (2 * ib)) & 3) << 4);
-            scales[2 * ib] = scales[2 * ib + 1] = (short)(ls - 32);
+            scales[ib] = scales[8 + ib] = (short)(ls - 32); // chunk order: both groups of chunk ib
             codes[ib] = L.Lookup(L.Nibbles(block + 8 + 16 * ib), Iq4Codebook.Table);
         }
         dmin = 0;

@@ -50,7 +50,7 @@ internal readonly unsafe struct Q2KBlock : IQ8KDot
         where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
     {
         var packed = Vector128.Load(block);
-        GroupScales.Store((packed & Vector128.Create((byte)15)).AsSByte(), scales);
+        GroupScales.StoreChunkOrder((packed & Vector128.Create((byte)15)).AsSByte(), scales);
         GroupScales.Store(Vector128.ShiftRightLogical(packed, 4).AsSByte(), mins);
         for (var half = 0; half < 2; half++)
         {

@@ -72,7 +72,7 @@ internal readonly unsafe struct Q3KBlock : IQ8KDot
         where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
     {
         var sc = UnpackScales(block + 96);
-        GroupScales.Store(sc, scales);
+        GroupScales.StoreChunkOrder(sc, scales);
         GroupScales.Store(sc, -4, mins);
         var h = L.Load(block);
         for (var half = 0; half < 2; half++)

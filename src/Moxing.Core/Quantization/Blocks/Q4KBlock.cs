@@ -43,8 +43,8 @@ internal readonly unsafe struct Q4KBlock : IQ8KDot
         where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
     {
         var packed = KScales.Codes(block + 4);
-        GroupScales.Store(GroupScales.Pairs(packed, 0), scales);
-        GroupScales.Store(GroupScales.Pairs(packed, 8), mins);
+        GroupScales.StoreChunkOrder(GroupScales.LowPairs(packed), scales);
+        GroupScales.Store(GroupScales.HighPairs(packed), mins);
         for (var j = 0; j < 4; j++)
         {
             var q = L.Load(block + 16 + 32 * j);

@@ -47,8 +47,8 @@ internal readonly unsafe struct Q5KBlock : IQ8KDot
         where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
     {
         var packed = KScales.Codes(block + 4);
-        GroupScales.Store(GroupScales.Pairs(packed, 0), scales);
-        GroupScales.Store(GroupScales.Pairs(packed, 8), mins);
+        GroupScales.StoreChunkOrder(GroupScales.LowPairs(packed), scales);
+        GroupScales.Store(GroupScales.HighPairs(packed), mins);
         var h = L.Load(block + 16);
         for (var j = 0; j < 4; j++)
         {

@@ -55,7 +55,7 @@ internal readonly unsafe struct Q6KBlock : IQ8KDot
         where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
     {
         var sc = Vector128.Load((sbyte*)(block + 192));
-        GroupScales.Store(sc, scales);
+        GroupScales.StoreChunkOrder(sc, scales);
         GroupScales.Store(sc, -32, mins);
         for (var half = 0; half < 2; half++)
         {
