@@ -8,8 +8,8 @@ namespace Moxing.Core.Kernels;
 /// llama.cpp does, with the same small rounding of the activations); float weights multiply with the floats.</remarks>
 public static unsafe class MatMul
 {
-    // Elements decoded at once when several vectors share a row: 8 KiB of floats stays in L1 while every vector reads it.
-    private const int ChunkElements = 2048;
+    // Elements decoded at once when several vectors share a row: four rows' chunks (16 KiB) stay in L1 while every vector reads them.
+    private const int ChunkElements = 1024;
 
     /// <summary>Computes y[t, r] for t &lt; <paramref name="n"/> and r in [<paramref name="rowStart"/>, <paramref name="rowEnd"/>); y is [n, rows].</summary>
     public static void Rows(StoredTensor w, ReadOnlySpan<float> x, int n, Span<float> y, int rowStart, int rowEnd) =>
@@ -50,7 +50,7 @@ public static unsafe class MatMul
         if (n == 1)
             EachVector(kernel, w.Data, rowBytes, units, px, k, n, py, rows, rowStart, rowEnd);
         else
-            SharedDecode(kernel, w.Type == DType.F32, RowKernel.For(DType.F32, path), RowKernel.DotFloats4(path), w.Data, rowBytes, units, px, k, n, py, rows, rowStart, rowEnd);
+            SharedDecode(kernel, w.Type == DType.F32, RowKernel.For(DType.F32, path), path, w.Data, rowBytes, units, px, k, n, py, rows, rowStart, rowEnd);
     }
 
     // Blocks per row of a block format, checking that the row's bytes hold exactly them.
@@ -117,33 +117,50 @@ public static unsafe class MatMul
         }
     }
 
-    // Decodes each chunk of a row once and multiplies it into every vector, so the weights are read once for all n;
-    // vectors go four at a time so each decoded weight is loaded once per four products.
-    private static void SharedDecode(in RowKernel kernel, bool floats, in RowKernel f32, delegate*<float*, float*, nint, int, float*, void> dot4,
+    // Decodes each chunk of four rows once and multiplies it into every vector, so the weights are read once for all n;
+    // vectors go four at a time, so each loaded weight serves four vectors and each loaded activation four rows.
+    private static void SharedDecode(in RowKernel kernel, bool floats, in RowKernel f32, SimdPath path,
         byte* w, long rowBytes, int units, float* x, int k, int n, float* y, int rows, int rowStart, int rowEnd)
     {
+        var dot4 = RowKernel.DotFloats4(path);
+        var dot4x4 = RowKernel.DotFloats4x4(path);
         var chunkUnits = Math.Max(1, ChunkElements / kernel.UnitSize);
-        var scratch = stackalloc float[chunkUnits * kernel.UnitSize];
-        var sums = stackalloc float[4];
-        for (var r = rowStart; r < rowEnd; r++)
+        var chunk = chunkUnits * kernel.UnitSize;
+        var scratch = stackalloc float[4 * chunk];
+        var sums = stackalloc float[16];
+        var r = rowStart;
+        for (; r < rowEnd; r += r + 4 <= rowEnd ? 4 : 1)
         {
+            var group = r + 4 <= rowEnd ? 4 : 1;
             var row = w + r * rowBytes;
             for (var u = 0; u < units; u += chunkUnits)
             {
                 var count = Math.Min(chunkUnits, units - u);
                 var elements = count * kernel.UnitSize;
                 var offset = u * kernel.UnitSize;
-                // float32 rows are used in place; other types are decoded into the scratch chunk
+                // float32 rows are used in place; other types are decoded into the scratch chunks
                 var decoded = floats ? (float*)row + offset : scratch;
-                if (!floats) kernel.Dequantize(row + (long)u * kernel.UnitBytes, scratch, count);
+                var stride = floats ? (nint)(rowBytes / sizeof(float)) : chunk;
+                if (!floats)
+                    for (var g = 0; g < group; g++)
+                        kernel.Dequantize(row + g * rowBytes + (long)u * kernel.UnitBytes, scratch + g * chunk, count);
+                var first = u == 0;
                 var t = 0;
                 for (; t + 4 <= n; t += 4)
                 {
-                    dot4(decoded, x + (long)t * k + offset, k, elements, sums);
-                    for (var i = 0; i < 4; i++) Accumulate(ref y[(long)(t + i) * rows + r], sums[i], u == 0);
+                    var xt = x + (long)t * k + offset;
+                    if (group == 4)
+                    {
+                        dot4x4(decoded, stride, xt, k, elements, sums);
+                        for (var i = 0; i < 16; i++) Accumulate(ref y[(long)(t + i % 4) * rows + r + i / 4], sums[i], first);
+                        continue;
+                    }
+                    dot4(decoded, xt, k, elements, sums);
+                    for (var i = 0; i < 4; i++) Accumulate(ref y[(long)(t + i) * rows + r], sums[i], first);
                 }
                 for (; t < n; t++)
-                    Accumulate(ref y[(long)t * rows + r], f32.Dot((byte*)decoded, x + (long)t * k + offset, elements), u == 0);
+                    for (var g = 0; g < group; g++)
+                        Accumulate(ref y[(long)t * rows + r + g], f32.Dot((byte*)(decoded + g * stride), x + (long)t * k + offset, elements), first);
             }
         }
     }

@@ -20,6 +20,15 @@ internal readonly unsafe struct RowKernel(
         _ => &FormatKernels.DotFloats4<ScalarLanes, float, int>,
     };
 
+    /// <summary>Sixteen dot products of four decoded rows with four vectors (w, w stride, x, x stride, count, sums[4 · row + vector]).</summary>
+    public static delegate*<float*, nint, float*, nint, int, float*, void> DotFloats4x4(SimdPath path) => path switch
+    {
+        SimdPath.Avx512 => &FormatKernels.DotFloats4x4<Avx512Lanes, Vector512<float>, Vector512<int>>,
+        SimdPath.Avx2 => &FormatKernels.DotFloats4x4<Avx2Lanes, Vector256<float>, Vector256<int>>,
+        SimdPath.Vector128 => &FormatKernels.DotFloats4x4<Vector128Lanes, Vector128<float>, Vector128<int>>,
+        _ => &FormatKernels.DotFloats4x4<ScalarLanes, float, int>,
+    };
+
     /// <summary>Dot product of a stored row with float activations.</summary>
     public readonly delegate*<byte*, float*, int, float> Dot = dot;
 

@@ -71,6 +71,8 @@ public class MatMulTests
     [InlineData(DType.Q4_K, 1)]
     [InlineData(DType.Q6_K, 3)]
     [InlineData(DType.F16, 2)]
+    [InlineData(DType.F16, 6)]
+    [InlineData(DType.Q4_K, 9)]
     public void ParallelEqualsSingleThreaded(DType type, int n)
     {
         var rng = new Random(9);
