@@ -46,13 +46,7 @@ internal readonly unsafe struct RowKernel(
     {
         if (!SimdPaths.IsSupported(path))
             throw new PlatformNotSupportedException($"{path} kernels are not supported by this processor");
-        var table = path switch
-        {
-            SimdPath.Avx512 => Avx512Table,
-            SimdPath.Avx2 => Avx2Table,
-            SimdPath.Vector128 => Vector128Table,
-            _ => ScalarTable,
-        };
+        var table = SimdPaths.Pick(path, ScalarTable, Vector128Table, Avx2Table, Avx512Table);
         var index = (int)type;
         if ((uint)index >= (uint)table.Length || table[index].Dot == null)
             throw new MoxingException($"tensor type {type} has no float kernels; supported: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS");

@@ -21,13 +21,7 @@ internal readonly unsafe struct IntegerKernel(
     /// <summary>The integer kernel for <paramref name="type"/> on <paramref name="path"/>, if the type has one.</summary>
     public static bool TryFor(DType type, SimdPath path, out IntegerKernel kernel)
     {
-        var table = path switch
-        {
-            SimdPath.Avx512 => Avx512Table,
-            SimdPath.Avx2 => Avx2Table,
-            SimdPath.Vector128 => Vector128Table,
-            _ => ScalarTable,
-        };
+        var table = SimdPaths.Pick(path, ScalarTable, Vector128Table, Avx2Table, Avx512Table);
         var index = (int)type;
         kernel = (uint)index < (uint)table.Length ? table[index] : default;
         return kernel.Rows != null;

@@ -25,4 +25,14 @@ internal static unsafe class KScales
         var minsHigh = ((c >> 4) & low4) | (((b >> 6) & low2) << 4);
         return Vector128.Create(scalesLow, scalesHigh, minsLow, minsHigh).AsByte();
     }
+
+    /// <summary>Writes the scales (each for both 16-groups of its sub-block, in chunk order) and minimums (group order) as
+    /// the integer kernels read them (<see cref="IQ8KDot"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreGroups(byte* q, short* scales, short* mins)
+    {
+        var packed = Codes(q);
+        GroupScales.StoreChunkOrder(GroupScales.LowPairs(packed), scales);
+        GroupScales.Store(GroupScales.HighPairs(packed), mins);
+    }
 }

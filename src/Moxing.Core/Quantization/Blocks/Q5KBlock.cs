@@ -46,9 +46,7 @@ internal readonly unsafe struct Q5KBlock : IQ8KDot
     public static float Unpack<L, TB, TS, TF>(byte* block, TB* codes, short* scales, short* mins, out float dmin)
         where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
     {
-        var packed = KScales.Codes(block + 4);
-        GroupScales.StoreChunkOrder(GroupScales.LowPairs(packed), scales);
-        GroupScales.Store(GroupScales.HighPairs(packed), mins);
+        KScales.StoreGroups(block + 4, scales, mins);
         var h = L.Load(block + 16);
         for (var j = 0; j < 4; j++)
         {
