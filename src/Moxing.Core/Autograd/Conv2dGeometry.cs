@@ -22,38 +22,18 @@ internal readonly record struct Conv2dGeometry(int Batch, int Channels, int Heig
     }
 
     /// <summary>cols[(c·kh + i)·kw + j, oh·OW + ow] = x[c, oh·sh − ph + i·dh, ow·sw − pw + j·dw] (0 outside) for <paramref name="channels"/> planes.</summary>
-    public void Im2Col(ReadOnlySpan<float> planes, int channels, Span<float> cols)
+    public void Im2Col(Span<float> planes, int channels, Span<float> cols)
     {
-        int oh = OutHeight, ow = OutWidth, l = OutPlane;
-        for (var c = 0; c < channels; c++)
-        {
-            var plane = planes.Slice(c * Plane, Plane);
-            for (var i = 0; i < KernelH; i++)
-                for (var j = 0; j < KernelW; j++)
-                {
-                    var row = cols.Slice(((c * KernelH + i) * KernelW + j) * l, l);
-                    for (var y = 0; y < oh; y++)
-                    {
-                        var iy = y * StrideH - PadH + i * DilationH;
-                        var line = row.Slice(y * ow, ow);
-                        if ((uint)iy >= (uint)Height)
-                        {
-                            line.Clear();
-                            continue;
-                        }
-                        var src = plane.Slice(iy * Width, Width);
-                        for (var x = 0; x < ow; x++)
-                        {
-                            var ix = x * StrideW - PadW + j * DilationW;
-                            line[x] = (uint)ix < (uint)Width ? src[ix] : 0f;
-                        }
-                    }
-                }
-        }
+        cols[..(channels * KernelH * KernelW * OutPlane)].Clear();
+        Transfer(planes, channels, cols, toColumns: true);
     }
 
     /// <summary>The adjoint of <see cref="Im2Col"/>: adds each column entry back to the input position it was read from.</summary>
-    public void Col2Im(ReadOnlySpan<float> cols, int channels, Span<float> planes)
+    public void Col2Im(Span<float> cols, int channels, Span<float> planes) =>
+        Transfer(planes, channels, cols, toColumns: false);
+
+    /// <summary>Visits every (column entry, input position) pair inside the image: copies into the columns, or adds back into the planes.</summary>
+    private void Transfer(Span<float> planes, int channels, Span<float> cols, bool toColumns)
     {
         int oh = OutHeight, ow = OutWidth, l = OutPlane;
         for (var c = 0; c < channels; c++)
@@ -67,11 +47,14 @@ internal readonly record struct Conv2dGeometry(int Batch, int Channels, int Heig
                     {
                         var iy = y * StrideH - PadH + i * DilationH;
                         if ((uint)iy >= (uint)Height) continue;
-                        var dst = plane.Slice(iy * Width, Width);
+                        var line = plane.Slice(iy * Width, Width);
+                        var part = row.Slice(y * ow, ow);
                         for (var x = 0; x < ow; x++)
                         {
                             var ix = x * StrideW - PadW + j * DilationW;
-                            if ((uint)ix < (uint)Width) dst[ix] += row[y * ow + x];
+                            if ((uint)ix >= (uint)Width) continue;
+                            if (toColumns) part[x] = line[ix];
+                            else line[ix] += part[x];
                         }
                     }
                 }

@@ -73,39 +73,30 @@ public sealed partial class Tensor
 
     private static void MultiplyBackward(GradNode n, ReadOnlySpan<float> g)
     {
-        var shape = n.Output.Shape;
         Tensor a = n.Inputs[0], b = n.Inputs[1];
-        var product = new float[g.Length];
-        if (n.Needs(0))
-        {
-            Broadcasting.Apply(Broadcasting.Op.Multiply, g, shape, b._data, b.Shape, product, shape);
-            Broadcasting.AccumulateReduced(product, shape, n.GradOf(0), a.Shape);
-        }
-        if (n.Needs(1))
-        {
-            Broadcasting.Apply(Broadcasting.Op.Multiply, g, shape, a._data, a.Shape, product, shape);
-            Broadcasting.AccumulateReduced(product, shape, n.GradOf(1), b.Shape);
-        }
+        var scratch = new float[g.Length];
+        if (n.Needs(0)) AccumulateCombined(Broadcasting.Op.Multiply, g, n.Output.Shape, b, a, scratch);
+        if (n.Needs(1)) AccumulateCombined(Broadcasting.Op.Multiply, g, n.Output.Shape, a, b, scratch);
     }
 
     private static void DivideBackward(GradNode n, ReadOnlySpan<float> g)
     {
-        var shape = n.Output.Shape;
         Tensor a = n.Inputs[0], b = n.Inputs[1];
-        var quotient = new float[g.Length];
-        if (n.Needs(0))
-        {
-            Broadcasting.Apply(Broadcasting.Op.Divide, g, shape, b._data, b.Shape, quotient, shape);
-            Broadcasting.AccumulateReduced(quotient, shape, n.GradOf(0), a.Shape);
-        }
-        if (n.Needs(1))
-        {
-            // d(a/b)/db = −(a/b)/b = −out/b
-            TensorPrimitives.Multiply(g, n.Output._data, quotient);
-            Broadcasting.Apply(Broadcasting.Op.Divide, quotient, shape, b._data, b.Shape, quotient, shape);
-            TensorPrimitives.Negate(quotient, quotient);
-            Broadcasting.AccumulateReduced(quotient, shape, n.GradOf(1), b.Shape);
-        }
+        var scratch = new float[g.Length];
+        if (n.Needs(0)) AccumulateCombined(Broadcasting.Op.Divide, g, n.Output.Shape, b, a, scratch);
+        if (!n.Needs(1)) return;
+        // d(a/b)/db = −(a/b)/b = −out/b
+        var negated = new float[g.Length];
+        TensorPrimitives.Multiply(g, n.Output._data, negated);
+        TensorPrimitives.Negate(negated, negated);
+        AccumulateCombined(Broadcasting.Op.Divide, negated, n.Output.Shape, b, b, scratch);
+    }
+
+    /// <summary>target.grad += (left ∘ right) summed back to target's shape.</summary>
+    private static void AccumulateCombined(Broadcasting.Op op, ReadOnlySpan<float> left, int[] shape, Tensor right, Tensor target, float[] scratch)
+    {
+        Broadcasting.Apply(op, left, shape, right._data, right.Shape, scratch, shape);
+        Broadcasting.AccumulateReduced(scratch, shape, target.GradSpan(), target.Shape);
     }
 
     /// <summary>scale · x + shift.</summary>

@@ -106,16 +106,10 @@ public sealed partial class Tensor
                 if (!n.Needs(0)) continue;
                 var w = n.Inputs[1] != Absent ? n.Inputs[1]._data[c] : 1f;
                 TensorPrimitives.Multiply(gl, w, gl);
-                if (training)
-                {
-                    ChannelLine(x.Grad!._data, c, channels, inner, dl, gather: true);
-                    NormalizeLineBackward(gl, xl, rstd[c], center: true, dl);
-                }
-                else
-                {
-                    ChannelLine(x.Grad!._data, c, channels, inner, dl, gather: true);
-                    TensorPrimitives.MultiplyAdd(gl, rstd[c], dl, dl);
-                }
+                ChannelLine(x.Grad!._data, c, channels, inner, dl, gather: true);
+                // With running statistics the normalization is affine in x, so only the direct term remains.
+                if (training) NormalizeLineBackward(gl, xl, rstd[c], center: true, dl);
+                else TensorPrimitives.MultiplyAdd(gl, rstd[c], dl, dl);
                 ChannelLine(x.Grad!._data, c, channels, inner, dl, gather: false);
             }
         }, (xhat, rstd, training)).WithInputGradBuffers();

@@ -7,11 +7,12 @@ public abstract class LrScheduler
 {
     private readonly Optimizer _optimizer;
 
-    /// <summary>Attaches to <paramref name="optimizer"/> and sets the rate for step 0.</summary>
+    /// <summary>Attaches to <paramref name="optimizer"/> and sets the rate for step 0 (derived fields are initialized before this runs).</summary>
     protected LrScheduler(Optimizer optimizer)
     {
         _optimizer = optimizer;
         BaseLearningRate = optimizer.InitialLearningRate;
+        optimizer.LearningRate = LearningRateAt(0);
     }
 
     /// <summary>The optimizer's initial learning rate.</summary>
@@ -23,44 +24,28 @@ public abstract class LrScheduler
     /// <summary>The learning rate at scheduler step <paramref name="epoch"/>.</summary>
     public abstract double LearningRateAt(int epoch);
 
-    /// <summary>Applies step 0's rate; derived constructors call this once their fields are set.</summary>
-    protected void Start() => _optimizer.LearningRate = LearningRateAt(0);
-
     /// <summary>Advances one step and updates the optimizer's rate.</summary>
     public void Step() => _optimizer.LearningRate = LearningRateAt(++Epoch);
+
+    /// <summary><paramref name="value"/> when it is positive; else an error naming <paramref name="name"/>.</summary>
+    protected static int Positive(int value, string name) =>
+        value > 0 ? value : throw new ArgumentOutOfRangeException(name, $"{name} must be positive, got {value}");
 }
 
 /// <summary>lr·γ^⌊epoch/stepSize⌋ (StepLR).</summary>
-public sealed class StepLr : LrScheduler
+public sealed class StepLr(Optimizer optimizer, int stepSize, double gamma = 0.1) : LrScheduler(optimizer)
 {
-    private readonly int _stepSize;
-    private readonly double _gamma;
-
-    /// <summary>Creates the schedule.</summary>
-    public StepLr(Optimizer optimizer, int stepSize, double gamma = 0.1) : base(optimizer)
-    {
-        if (stepSize <= 0) throw new ArgumentOutOfRangeException(nameof(stepSize), "step size must be positive");
-        (_stepSize, _gamma) = (stepSize, gamma);
-        Start();
-    }
+    private readonly int _stepSize = Positive(stepSize, nameof(stepSize));
 
     /// <inheritdoc />
-    public override double LearningRateAt(int epoch) => BaseLearningRate * Math.Pow(_gamma, epoch / _stepSize);
+    public override double LearningRateAt(int epoch) => BaseLearningRate * Math.Pow(gamma, epoch / _stepSize);
 }
 
 /// <summary>η_min + (lr − η_min)·(1 + cos(π·epoch/T_max))/2 (CosineAnnealingLR).</summary>
-public sealed class CosineAnnealingLr : LrScheduler
+public sealed class CosineAnnealingLr(Optimizer optimizer, int tMax, double etaMin = 0) : LrScheduler(optimizer)
 {
-    private readonly int _tMax;
-    private readonly double _etaMin;
-
-    /// <summary>Creates the schedule.</summary>
-    public CosineAnnealingLr(Optimizer optimizer, int tMax, double etaMin = 0) : base(optimizer)
-    {
-        if (tMax <= 0) throw new ArgumentOutOfRangeException(nameof(tMax), "T_max must be positive");
-        (_tMax, _etaMin) = (tMax, etaMin);
-        Start();
-    }
+    private readonly int _tMax = Positive(tMax, nameof(tMax));
+    private readonly double _etaMin = etaMin;
 
     /// <inheritdoc />
     public override double LearningRateAt(int epoch) => Cosine(BaseLearningRate, _etaMin, (double)epoch / _tMax);
@@ -69,64 +54,41 @@ public sealed class CosineAnnealingLr : LrScheduler
     internal static double Cosine(double start, double end, double fraction) => end + (start - end) * (1 + Math.Cos(Math.PI * fraction)) / 2;
 }
 
-/// <summary>lr·(start + (end − start)·min(epoch, total)/total) (LinearLR; a linear warm-up with the defaults of a start factor below 1).</summary>
-public sealed class LinearLr : LrScheduler
+/// <summary>lr·(start + (end − start)·min(epoch, total)/total) (LinearLR; a linear warm-up when the start factor is below 1).</summary>
+public sealed class LinearLr(Optimizer optimizer, double startFactor = 1.0 / 3, double endFactor = 1.0, int totalIters = 5) : LrScheduler(optimizer)
 {
-    private readonly double _start, _end;
-    private readonly int _total;
-
-    /// <summary>Creates the schedule.</summary>
-    public LinearLr(Optimizer optimizer, double startFactor = 1.0 / 3, double endFactor = 1.0, int totalIters = 5) : base(optimizer)
-    {
-        if (totalIters <= 0) throw new ArgumentOutOfRangeException(nameof(totalIters), "total iterations must be positive");
-        (_start, _end, _total) = (startFactor, endFactor, totalIters);
-        Start();
-    }
+    private readonly int _total = Positive(totalIters, nameof(totalIters));
+    private readonly (double Start, double End) _factors = (startFactor, endFactor);
 
     /// <inheritdoc />
-    public override double LearningRateAt(int epoch) => BaseLearningRate * (_start + (_end - _start) * Math.Min(epoch, _total) / _total);
+    public override double LearningRateAt(int epoch) => BaseLearningRate * (_factors.Start + (_factors.End - _factors.Start) * Math.Min(epoch, _total) / _total);
 }
 
-/// <summary>Linear warm-up from 0 over <c>warmupSteps</c>, then cosine decay to <c>minLr</c> at <c>totalSteps</c> (the usual transformer schedule).</summary>
-public sealed class WarmupCosineLr : LrScheduler
+/// <summary>Linear warm-up over <c>warmupSteps</c> (step s gets (s+1)/warmup), then cosine decay to <c>minLr</c> at <c>totalSteps</c> (the usual transformer schedule).</summary>
+public sealed class WarmupCosineLr(Optimizer optimizer, int warmupSteps, int totalSteps, double minLr = 0) : LrScheduler(optimizer)
 {
-    private readonly int _warmup, _total;
-    private readonly double _min;
-
-    /// <summary>Creates the schedule.</summary>
-    public WarmupCosineLr(Optimizer optimizer, int warmupSteps, int totalSteps, double minLr = 0) : base(optimizer)
-    {
-        if (warmupSteps < 0 || totalSteps <= warmupSteps) throw new ArgumentException("warm-up steps must be non-negative and fewer than the total steps");
-        (_warmup, _total, _min) = (warmupSteps, totalSteps, minLr);
-        Start();
-    }
+    private readonly (int Warmup, int Decay) _steps = warmupSteps >= 0 && totalSteps > warmupSteps
+        ? (warmupSteps, totalSteps - warmupSteps)
+        : throw new ArgumentException("warm-up steps must be non-negative and fewer than the total steps");
+    private readonly double _min = minLr;
 
     /// <inheritdoc />
-    public override double LearningRateAt(int epoch) => epoch < _warmup
-        ? BaseLearningRate * (epoch + 1) / _warmup
-        : CosineAnnealingLr.Cosine(BaseLearningRate, _min, Math.Min(1.0, (double)(epoch - _warmup) / (_total - _warmup)));
+    public override double LearningRateAt(int epoch) => epoch < _steps.Warmup
+        ? BaseLearningRate * (epoch + 1) / _steps.Warmup
+        : CosineAnnealingLr.Cosine(BaseLearningRate, _min, Math.Min(1.0, (double)(epoch - _steps.Warmup) / _steps.Decay));
 }
 
 /// <summary>The one-cycle policy with cosine annealing, two phases (OneCycleLR defaults: pct_start 0.3, div_factor 25, final_div_factor 1e4).</summary>
-public sealed class OneCycleLr : LrScheduler
+public sealed class OneCycleLr(Optimizer optimizer, double maxLr, int totalSteps, double pctStart = 0.3, double divFactor = 25, double finalDivFactor = 1e4)
+    : LrScheduler(optimizer)
 {
-    private readonly double _max, _initial, _final;
-    private readonly double _peakStep, _lastStep;
-
-    /// <summary>Creates the schedule.</summary>
-    public OneCycleLr(Optimizer optimizer, double maxLr, int totalSteps, double pctStart = 0.3, double divFactor = 25, double finalDivFactor = 1e4) : base(optimizer)
-    {
-        if (totalSteps <= 1) throw new ArgumentOutOfRangeException(nameof(totalSteps), "one-cycle needs at least two steps");
-        _max = maxLr;
-        _initial = maxLr / divFactor;
-        _final = _initial / finalDivFactor;
-        _peakStep = pctStart * totalSteps - 1;
-        _lastStep = totalSteps - 1;
-        Start();
-    }
+    private readonly (double Initial, double Max, double Final) _rates = (maxLr / divFactor, maxLr, maxLr / divFactor / finalDivFactor);
+    private readonly (double Peak, double Last) _phases = totalSteps > 1
+        ? (pctStart * totalSteps - 1, totalSteps - 1)
+        : throw new ArgumentOutOfRangeException(nameof(totalSteps), "one-cycle needs at least two steps");
 
     /// <inheritdoc />
-    public override double LearningRateAt(int epoch) => epoch <= _peakStep
-        ? CosineAnnealingLr.Cosine(_initial, _max, _peakStep <= 0 ? 1 : epoch / _peakStep)
-        : CosineAnnealingLr.Cosine(_max, _final, (epoch - _peakStep) / (_lastStep - _peakStep));
+    public override double LearningRateAt(int epoch) => epoch <= _phases.Peak
+        ? CosineAnnealingLr.Cosine(_rates.Initial, _rates.Max, _phases.Peak <= 0 ? 1 : epoch / _phases.Peak)
+        : CosineAnnealingLr.Cosine(_rates.Max, _rates.Final, (epoch - _phases.Peak) / (_phases.Last - _phases.Peak));
 }
