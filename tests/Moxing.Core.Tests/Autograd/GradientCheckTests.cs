@@ -38,7 +38,8 @@ public class GradientCheckTests
     [Fact] public void Split() => Check(t => t[0].Split(2, 1)[1] * 2f + t[0].Split(2, 1)[2].Sum(), Random(1, 3, 5));
     [Fact] public void IndexSelect() => Check(t => t[0].IndexSelect(1, [2, 0, 2, 1]), Random(1, 2, 3, 4));
     [Fact] public void Embedding() => Check(t => t[0].Embedding([1, 3, 1, 0, 4, 4], [2, 3]), Random(1, 5, 3));
-    [Fact] public void EmbeddingPaddingGetsNoGradient()
+    [Fact]
+    public void EmbeddingPaddingGetsNoGradient()
     {
         var table = Random(1, 5, 3);
         table.Embedding([1, 2, 1], [3], paddingIndex: 1).Sum().Backward();
@@ -66,13 +67,15 @@ public class GradientCheckTests
     [Fact] public void LayerNormNoAffine() => Check(t => Tensor.LayerNorm(t[0], 12), Random(1, 2, 3, 4));
     [Fact] public void RmsNorm() => Check(t => Tensor.RmsNorm(t[0], 5, t[1]), Random(1, 3, 5), Random(2, 5));
     [Fact] public void BatchNormTraining() => Check(t => Tensor.BatchNorm(t[0], null, null, t[1], t[2], training: true), Random(1, 4, 3, 2, 2), Random(2, 3), Random(3, 3));
-    [Fact] public void BatchNormEval()
+    [Fact]
+    public void BatchNormEval()
     {
         var mean = Tensor.From([0.1f, -0.2f, 0.3f], 3);
         var variance = Tensor.From([0.5f, 1.5f, 2f], 3);
         Check(t => Tensor.BatchNorm(t[0], mean, variance, t[1], t[2], training: false), Random(1, 4, 3, 5), Random(2, 3), Random(3, 3));
     }
-    [Fact] public void DropoutMatchesItsMask()
+    [Fact]
+    public void DropoutMatchesItsMask()
     {
         var x = Random(1, 200);
         var y = x.Dropout(0.3f, true, new Random(5));
