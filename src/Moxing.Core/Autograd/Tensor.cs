@@ -114,6 +114,9 @@ public sealed partial class Tensor
     /// <summary>New tensor of zeros.</summary>
     public static Tensor Zeros(params int[] shape) => new(new float[Shapes.Count(shape)], shape);
 
+    /// <summary>New tensor whose values are not cleared, for op outputs that overwrite every element.</summary>
+    internal static Tensor Uninitialized(params int[] shape) => new(GC.AllocateUninitializedArray<float>(Shapes.Count(shape)), shape);
+
     /// <summary>New tensor of ones.</summary>
     public static Tensor Ones(params int[] shape) => Full(1f, shape);
 

@@ -11,7 +11,7 @@ public sealed partial class Tensor
     /// <summary>max(0, x).</summary>
     public Tensor Relu()
     {
-        var output = Zeros(Shape);
+        var output = Uninitialized(Shape);
         TensorPrimitives.Max(_data, 0f, output._data);
         return Record(output, this, static (n, g) =>
         {
@@ -24,7 +24,7 @@ public sealed partial class Tensor
     /// <summary>GELU: exact x·Φ(x) with erf, or the tanh approximation (PyTorch's approximate='tanh').</summary>
     public Tensor Gelu(bool tanhApproximation = false)
     {
-        var output = Zeros(Shape);
+        var output = Uninitialized(Shape);
         var y = output._data;
         if (tanhApproximation)
             for (var i = 0; i < y.Length; i++)
@@ -59,7 +59,7 @@ public sealed partial class Tensor
     /// <summary>x·σ(x) (swish).</summary>
     public Tensor Silu()
     {
-        var output = Zeros(Shape);
+        var output = Uninitialized(Shape);
         TensorPrimitives.Sigmoid(_data, output._data);
         TensorPrimitives.Multiply(output._data, _data, output._data);
         return Record(output, this, static (n, g) =>
@@ -77,7 +77,7 @@ public sealed partial class Tensor
     /// <summary>Hyperbolic tangent.</summary>
     public Tensor Tanh()
     {
-        var output = Zeros(Shape);
+        var output = Uninitialized(Shape);
         TensorPrimitives.Tanh(_data, output._data);
         return Record(output, this, static (n, g) =>
         {
@@ -90,7 +90,7 @@ public sealed partial class Tensor
     /// <summary>Logistic sigmoid 1/(1+e⁻ˣ).</summary>
     public Tensor Sigmoid()
     {
-        var output = Zeros(Shape);
+        var output = Uninitialized(Shape);
         TensorPrimitives.Sigmoid(_data, output._data);
         return Record(output, this, static (n, g) =>
         {
@@ -110,7 +110,7 @@ public sealed partial class Tensor
     {
         var d = Shapes.Dim(dim, Rank);
         var split = Shapes.Split(Shape, d);
-        var output = Zeros(Shape);
+        var output = Uninitialized(Shape);
         Span<float> row = split.Size <= 1024 ? stackalloc float[split.Size] : new float[split.Size];
         for (var o = 0; o < split.Outer; o++)
             for (var i = 0; i < split.Inner; i++)

@@ -46,7 +46,7 @@ public sealed partial class Tensor
     private static Tensor Binary(Broadcasting.Op kind, Tensor a, Tensor b)
     {
         var shape = Shapes.Broadcast(a.Shape, b.Shape);
-        var output = Zeros(shape);
+        var output = Uninitialized(shape);
         Broadcasting.Apply(kind, a._data, a.Shape, b._data, b.Shape, output._data, shape);
         return Record(output, a, b, kind switch
         {
@@ -102,7 +102,7 @@ public sealed partial class Tensor
     /// <summary>scale · x + shift.</summary>
     private static Tensor Affine(Tensor x, float scale, float shift)
     {
-        var output = Zeros(x.Shape);
+        var output = Uninitialized(x.Shape);
         TensorPrimitives.Multiply(x._data, scale, output._data);
         if (shift != 0f) TensorPrimitives.Add(output._data, shift, output._data);
         return Record(output, x, static (n, g) =>
@@ -115,7 +115,7 @@ public sealed partial class Tensor
     /// <summary>eˣ element-wise.</summary>
     public Tensor Exp()
     {
-        var output = Zeros(Shape);
+        var output = Uninitialized(Shape);
         TensorPrimitives.Exp(_data, output._data);
         return Record(output, this, static (n, g) =>
         {
@@ -127,7 +127,7 @@ public sealed partial class Tensor
     /// <summary>Natural logarithm element-wise.</summary>
     public Tensor Log()
     {
-        var output = Zeros(Shape);
+        var output = Uninitialized(Shape);
         TensorPrimitives.Log(_data, output._data);
         return Record(output, this, static (n, g) =>
         {
@@ -140,7 +140,7 @@ public sealed partial class Tensor
     /// <summary>Square root element-wise.</summary>
     public Tensor Sqrt()
     {
-        var output = Zeros(Shape);
+        var output = Uninitialized(Shape);
         TensorPrimitives.Sqrt(_data, output._data);
         return Record(output, this, static (n, g) =>
         {
@@ -154,7 +154,7 @@ public sealed partial class Tensor
     /// <summary>xᵖ element-wise for a constant exponent.</summary>
     public Tensor Pow(float exponent)
     {
-        var output = Zeros(Shape);
+        var output = Uninitialized(Shape);
         if (exponent == 2f) TensorPrimitives.Multiply(_data, _data, output._data);
         else TensorPrimitives.Pow(_data, exponent, output._data);
         return Record(output, this, static (n, g) =>
@@ -169,7 +169,7 @@ public sealed partial class Tensor
     /// <summary>|x| element-wise (gradient sign(x), 0 at 0).</summary>
     public Tensor Abs()
     {
-        var output = Zeros(Shape);
+        var output = Uninitialized(Shape);
         TensorPrimitives.Abs(_data, output._data);
         return Record(output, this, static (n, g) =>
         {
@@ -182,7 +182,7 @@ public sealed partial class Tensor
     /// <summary>Values limited to [min, max] (gradient passes where not clamped).</summary>
     public Tensor Clamp(float min, float max)
     {
-        var output = Zeros(Shape);
+        var output = Uninitialized(Shape);
         TensorPrimitives.Clamp(_data, min, max, output._data);
         return Record(output, this, static (n, g) =>
         {

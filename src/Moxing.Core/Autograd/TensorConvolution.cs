@@ -15,7 +15,7 @@ public sealed partial class Tensor
             throw new ArgumentException($"Conv2d: input channels {geo.Channels}, weight {Shapes.Format(weight.Shape)} and groups {groups} do not fit");
         if (bias != null && bias.Count != outChannels) throw new ArgumentException($"Conv2d bias has {bias.Count} values, expected {outChannels}");
         var conv = new ConvPlan(geo, outChannels, groups);
-        var output = Zeros(geo.Batch, outChannels, geo.OutHeight, geo.OutWidth);
+        var output = Uninitialized(geo.Batch, outChannels, geo.OutHeight, geo.OutWidth);
         var parallel = geo.Batch > 1;
         conv.ForEachSample(parallel, n =>
         {

@@ -142,7 +142,7 @@ public sealed partial class Tensor
         var mask = new float[Count];
         var keep = p == 1f ? 0f : 1f / (1f - p);
         for (var i = 0; i < mask.Length; i++) mask[i] = rng.NextDouble() >= p ? keep : 0f;
-        var output = Zeros(Shape);
+        var output = Uninitialized(Shape);
         TensorPrimitives.Multiply(_data, mask, output._data);
         return Record(output, this, static (n, g) =>
         {

@@ -13,7 +13,7 @@ public sealed partial class Tensor
         int m = a.Shape[^2], k = a.Shape[^1], n = b.Shape[^1];
         if (b.Shape[^2] != k) throw new ArgumentException($"MatMul: {Shapes.Format(a.Shape)} · {Shapes.Format(b.Shape)} inner dimensions differ");
         var plan = BatchPlan.Create(a.Shape[..^2], b.Shape[..^2]);
-        var output = Zeros([.. plan.Shape, m, n]);
+        var output = Uninitialized([.. plan.Shape, m, n]);
         var parallelBatches = plan.Count > 1 && (long)m * n * k < 1L << 18;
         if (parallelBatches)
             Parallel.For(0, plan.Count, i => Gemm.Multiply(a._data.AsSpan(plan.A[i] * m * k, m * k), false, b._data.AsSpan(plan.B[i] * k * n, k * n), false,

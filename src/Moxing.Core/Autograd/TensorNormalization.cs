@@ -18,7 +18,7 @@ public sealed partial class Tensor
         if (weight != null && weight.Count != size || bias != null && bias.Count != size)
             throw new ArgumentException($"norm weight and bias must have {size} values");
         var rows = x.Count / size;
-        var output = Zeros(x.Shape);
+        var output = Uninitialized(x.Shape);
         var xhat = new float[x.Count];
         var rstd = new float[rows];
         for (var r = 0; r < rows; r++)
@@ -59,7 +59,7 @@ public sealed partial class Tensor
         var perChannel = batch * inner;
         if (!training && (runningMean == null || runningVar == null)) throw new ArgumentException("BatchNorm in eval mode needs running statistics");
         if (training && perChannel <= 1) throw new ArgumentException($"BatchNorm in training needs more than one value per channel, got input {Shapes.Format(x.Shape)}");
-        var output = Zeros(x.Shape);
+        var output = Uninitialized(x.Shape);
         var xhat = new float[x.Count];
         var rstd = new float[channels];
         var line = new float[perChannel];

@@ -8,7 +8,7 @@ public sealed partial class Tensor
         var geo = Conv2dGeometry.Of(this, kernel.H, kernel.W, stride ?? kernel, padding ?? (0, 0), dilation ?? (1, 1), "MaxPool2d");
         if (geo.PadH * 2 > kernel.H || geo.PadW * 2 > kernel.W) throw new ArgumentException("MaxPool2d: padding must be at most half the kernel");
         var planes = geo.Batch * geo.Channels;
-        var output = Zeros(geo.Batch, geo.Channels, geo.OutHeight, geo.OutWidth);
+        var output = Uninitialized(geo.Batch, geo.Channels, geo.OutHeight, geo.OutWidth);
         var argmax = new int[output.Count];
         for (var p = 0; p < planes; p++)
         {
@@ -87,7 +87,7 @@ public sealed partial class Tensor
         for (var y = 0; y < oh; y++)
             for (var x = 0; x < ow; x++) windows[y * ow + x] = window(y, x);
         var planes = geo.Batch * geo.Channels;
-        var output = Zeros(geo.Batch, geo.Channels, oh, ow);
+        var output = Uninitialized(geo.Batch, geo.Channels, oh, ow);
         for (var p = 0; p < planes; p++)
         {
             var src = _data.AsSpan(p * geo.Plane, geo.Plane);

@@ -85,7 +85,7 @@ public sealed partial class Tensor
             if (seen[p[i]]) throw new ArgumentException("permutation repeats a dimension");
             seen[p[i]] = true;
         }
-        var output = Zeros(PermutedShape(Shape, p));
+        var output = Uninitialized(PermutedShape(Shape, p));
         PermuteInto(_data, Shape, p, output._data, accumulate: false);
         return Record(output, this, static (n, g) =>
         {
@@ -142,7 +142,7 @@ public sealed partial class Tensor
             throw new ArgumentOutOfRangeException(nameof(start), $"slice {start}..{start + length} is out of range for dimension {dim} of size {Shape[d]}");
         var shape = (int[])Shape.Clone();
         shape[d] = length;
-        var output = Zeros(shape);
+        var output = Uninitialized(shape);
         CopyBlocks(_data, Shape[d], output._data, length, Shapes.Split(Shape, d), start, toSlice: true, accumulate: false);
         return Record(output, this, static (n, g) =>
         {
@@ -197,7 +197,7 @@ public sealed partial class Tensor
                     throw new ArgumentException($"Concat: shapes {Shapes.Format(first.Shape)} and {Shapes.Format(t.Shape)} differ outside dimension {dim}");
             shape[d] += t.Shape[d];
         }
-        var output = Zeros(shape);
+        var output = Uninitialized(shape);
         var split = Shapes.Split(shape, d);
         var offset = 0;
         foreach (var t in tensors)
@@ -247,7 +247,7 @@ public sealed partial class Tensor
             if ((uint)i >= (uint)size) throw new IndexOutOfRangeException($"index {i} is out of range for dimension {dim} of size {size}");
         var shape = (int[])Shape.Clone();
         shape[d] = indices.Length;
-        var output = Zeros(shape);
+        var output = Uninitialized(shape);
         var o = output._data.AsSpan();
         for (var b = 0; b < outer; b++)
             for (var k = 0; k < indices.Length; k++)
