@@ -16,7 +16,10 @@ public class GrammarConstraint : ITokenConstraint
     private readonly GrammarAutomaton _automaton;
     private readonly TokenVocabulary _vocabulary;
     private readonly int[] _endTokenIds;
-    private readonly Dictionary<int, ulong[]> _masks = [];
+    // Below this many allowed tokens a mask also keeps the ids, so applying it is one fill plus a few writes.
+    private const int SparseLimit = 4096;
+
+    private readonly Dictionary<int, TokenMask> _masks = [];
     private readonly int[] _depthStates;
     private int _state;
     private bool _ended;
@@ -37,6 +40,8 @@ public class GrammarConstraint : ITokenConstraint
     /// <summary>True when the output so far is a whole sentence (an end token is allowed now), though more may follow.</summary>
     public bool CanEnd => _ended || _automaton.IsAccepting(_state);
 
+    internal GrammarAutomaton Automaton => _automaton;
+
     /// <summary>The ids treated as end of sequence.</summary>
     public IReadOnlyList<int> EndTokenIds => _endTokenIds;
 
@@ -51,7 +56,24 @@ public class GrammarConstraint : ITokenConstraint
         var canEnd = _automaton.IsAccepting(_state);
         Span<float> ends = stackalloc float[_endTokenIds.Length];
         for (var i = 0; i < ends.Length; i++) ends[i] = (uint)_endTokenIds[i] < (uint)logits.Length ? logits[_endTokenIds[i]] : 0f;
-        var allowed = AllowedTokens(_state);
+        var mask = AllowedTokens(_state);
+        if (mask.Sparse is { } few)
+        {
+            // Few tokens allowed: keep their logits, clear everything at once.
+            Span<float> kept = few.Length <= 1024 ? stackalloc float[few.Length] : new float[few.Length];
+            for (var i = 0; i < few.Length; i++) kept[i] = few[i] < logits.Length ? logits[few[i]] : 0f;
+            logits.Fill(float.NegativeInfinity);
+            for (var i = 0; i < few.Length; i++)
+                if (few[i] < logits.Length) logits[few[i]] = kept[i];
+        }
+        else ApplyBitmap(mask.Bits, logits);
+        // The bitmap never holds end tokens; they come back exactly when the output is complete.
+        for (var i = 0; i < ends.Length; i++)
+            if ((uint)_endTokenIds[i] < (uint)logits.Length) logits[_endTokenIds[i]] = canEnd ? ends[i] : float.NegativeInfinity;
+    }
+
+    private static void ApplyBitmap(ulong[] allowed, Span<float> logits)
+    {
         var words = Math.Min(allowed.Length, (logits.Length + 63) >> 6);
         for (var w = 0; w < words; w++)
         {
@@ -59,19 +81,16 @@ public class GrammarConstraint : ITokenConstraint
             if (bits == ulong.MaxValue) continue;
             var baseId = w << 6;
             var count = Math.Min(64, logits.Length - baseId);
-            if (bits == 0)
+            // Visit only the cleared bits.
+            var banned = ~bits & (count == 64 ? ulong.MaxValue : (1UL << count) - 1);
+            while (banned != 0)
             {
-                logits.Slice(baseId, count).Fill(float.NegativeInfinity);
-                continue;
+                logits[baseId + System.Numerics.BitOperations.TrailingZeroCount(banned)] = float.NegativeInfinity;
+                banned &= banned - 1;
             }
-            for (var i = 0; i < count; i++)
-                if ((bits >> i & 1) == 0) logits[baseId + i] = float.NegativeInfinity;
         }
         var covered = words << 6;
         if (covered < logits.Length) logits[covered..].Fill(float.NegativeInfinity);
-        // The bitmap never holds end tokens; they come back exactly when the output is complete.
-        for (var i = 0; i < ends.Length; i++)
-            if ((uint)_endTokenIds[i] < (uint)logits.Length) logits[_endTokenIds[i]] = canEnd ? ends[i] : float.NegativeInfinity;
     }
 
     /// <inheritdoc/>
@@ -95,7 +114,7 @@ public class GrammarConstraint : ITokenConstraint
     {
         if (Array.IndexOf(_endTokenIds, tokenId) >= 0) return CanEnd;
         if (_ended || (uint)tokenId >= (uint)_vocabulary.Size) return false;
-        return (AllowedTokens(_state)[tokenId >> 6] >> (tokenId & 63) & 1) != 0;
+        return (AllowedTokens(_state).Bits[tokenId >> 6] >> (tokenId & 63) & 1) != 0;
     }
 
     private void KeepOnlyEnds(Span<float> logits)
@@ -109,7 +128,9 @@ public class GrammarConstraint : ITokenConstraint
     }
 
     // The tokens (not end tokens) allowed in a DFA state, as a bitmap over ids.
-    private ulong[] AllowedTokens(int state)
+    private sealed record TokenMask(ulong[] Bits, int[]? Sparse);
+
+    private TokenMask AllowedTokens(int state)
     {
         if (_masks.TryGetValue(state, out var cached)) return cached;
         if (_masks.Count >= MaxCachedMasks) _masks.Clear();
@@ -142,7 +163,18 @@ public class GrammarConstraint : ITokenConstraint
         }
         foreach (var end in _endTokenIds)
             if ((uint)end < (uint)v.Size) mask[end >> 6] &= ~(1UL << (end & 63));
-        _masks[state] = mask;
-        return mask;
+        var count = 0;
+        foreach (var w in mask) count += System.Numerics.BitOperations.PopCount(w);
+        int[]? sparse = null;
+        if (count <= SparseLimit)
+        {
+            sparse = new int[count];
+            var k = 0;
+            for (var w = 0; w < mask.Length; w++)
+                for (var bits = mask[w]; bits != 0; bits &= bits - 1) sparse[k++] = (w << 6) + System.Numerics.BitOperations.TrailingZeroCount(bits);
+        }
+        var result = new TokenMask(mask, sparse);
+        _masks[state] = result;
+        return result;
     }
 }

@@ -24,7 +24,7 @@ internal sealed class GrammarAutomaton
     private readonly Dictionary<StateKey, int> _stateIds = [];
     private int[][] _transitions = new int[64][];
     private readonly HashSet<long> _visited = [];
-    private readonly SortedSet<int> _scratch = [];
+    private readonly List<int> _scratch = [];
 
     /// <summary>An automaton at the start of <paramref name="grammar"/>.</summary>
     public GrammarAutomaton(ByteGrammar grammar)
@@ -68,8 +68,12 @@ internal sealed class GrammarAutomaton
         return state;
     }
 
+    /// <summary>Transitions computed so far (diagnostics).</summary>
+    public int ComputeCount { get; private set; }
+
     private int Compute(int state, byte b)
     {
+        ComputeCount++;
         var accept = false;
         _visited.Clear();
         _scratch.Clear();
@@ -124,8 +128,11 @@ internal sealed class GrammarAutomaton
 
     private int Intern(bool accept)
     {
-        var members = new int[_scratch.Count];
-        _scratch.CopyTo(members);
+        _scratch.Sort();
+        var count = 0;
+        for (var i = 0; i < _scratch.Count; i++)
+            if (i == 0 || _scratch[i] != _scratch[i - 1]) _scratch[count++] = _scratch[i];
+        var members = _scratch.GetRange(0, count).ToArray();
         var key = new StateKey(members, accept);
         if (_stateIds.TryGetValue(key, out var id)) return id;
         id = _members.Count;
@@ -133,16 +140,11 @@ internal sealed class GrammarAutomaton
         _accepting.Add(accept);
         _stateIds[key] = id;
         if (id == _transitions.Length) Array.Resize(ref _transitions, id * 2);
-        var row = new int[256];
-        Array.Fill(row, Unknown);
         // Bytes no stack can take are dead without computing anything.
-        for (var b = 0; b < 256; b++)
-        {
-            var live = false;
-            foreach (var frame in members)
-                if (_grammar.Classes[_grammar.Elements[_frames[frame].Pos].Value].Contains((byte)b)) { live = true; break; }
-            if (!live) row[b] = Dead;
-        }
+        var live = default(ByteClass);
+        foreach (var frame in members) live = live.Union(_grammar.Classes[_grammar.Elements[_frames[frame].Pos].Value]);
+        var row = new int[256];
+        for (var b = 0; b < 256; b++) row[b] = live.Contains((byte)b) ? Unknown : Dead;
         _transitions[id] = row;
         return id;
     }
