@@ -40,8 +40,6 @@ public class GrammarConstraint : ITokenConstraint
     /// <summary>True when the output so far is a whole sentence (an end token is allowed now), though more may follow.</summary>
     public bool CanEnd => _ended || _automaton.IsAccepting(_state);
 
-    internal GrammarAutomaton Automaton => _automaton;
-
     /// <summary>The ids treated as end of sequence.</summary>
     public IReadOnlyList<int> EndTokenIds => _endTokenIds;
 

@@ -36,7 +36,7 @@ public class JsonSchemaConstraintTests
         var schema = JsonDocument.Parse(schemaText).RootElement;
         var validator = new SchemaValidator(schema);
         var tokenizer = SharedTokenizers.Qwen3;
-        for (var seed = 0; seed < 12; seed++)
+        for (var seed = 0; seed < 6; seed++)
         {
             var constraint = new JsonSchemaConstraint(schema, tokenizer);
             var text = RandomWalk.Run(constraint, tokenizer, seed);

@@ -68,12 +68,8 @@ internal sealed class GrammarAutomaton
         return state;
     }
 
-    /// <summary>Transitions computed so far (diagnostics).</summary>
-    public int ComputeCount { get; private set; }
-
     private int Compute(int state, byte b)
     {
-        ComputeCount++;
         var accept = false;
         _visited.Clear();
         _scratch.Clear();
