@@ -289,6 +289,10 @@ public sealed class ContinuousBatchScheduler : IGenerationEngine
         if (count == 0) return false;
 
         Forward(count);
+        // Counted before sampling, so a client that sees its request end also sees the step that ended it.
+        Interlocked.Increment(ref _steps);
+        Volatile.Write(ref _lastBatch, count);
+        Volatile.Write(ref _lastTokens, tokens);
         for (var i = 0; i < count; i++)
         {
             var s = _batch[i];
@@ -304,9 +308,6 @@ public sealed class ContinuousBatchScheduler : IGenerationEngine
             }
         }
         RemoveFinished();
-        Interlocked.Increment(ref _steps);
-        Volatile.Write(ref _lastBatch, count);
-        Volatile.Write(ref _lastTokens, tokens);
         return true;
     }
 
