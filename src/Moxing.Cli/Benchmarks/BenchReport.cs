@@ -8,6 +8,8 @@ internal sealed class BenchReport(int threads, Samples? bandwidth)
 {
     public ModelFacts? Model { get; set; }
 
+    public LoadFacts? Load { get; set; }
+
     public List<(string Name, Samples Rate, bool PerToken)> Tests { get; } = [];
 
     // Tokens/s that reading every weight once per token at the measured bandwidth would allow.
@@ -19,6 +21,9 @@ internal sealed class BenchReport(int threads, Samples? bandwidth)
         if (bandwidth != null)
             output.WriteLine(string.Format(c, "memory read bandwidth: {0:F2} ± {1:F2} GB/s ({2} threads)", bandwidth.Mean, bandwidth.StandardDeviation, threads));
         if (Model == null) return;
+        if (Load != null)
+            output.WriteLine(string.Format(c, "load: {0:F0} ms; resident memory {1} after load, {2} after the tests (file {3})",
+                Load.Time.TotalMilliseconds, HumanUnits.Bytes(Load.ResidentAfterLoad), HumanUnits.Bytes(Load.ResidentAfterRun), HumanUnits.Bytes(Model.SizeBytes)));
         var bound = BoundTokensPerSecond;
         output.WriteLine($"| {"model",-30} | {"size",10} | {"params",10} | {"type",-16} | {"threads",7} | {"test",8} | {"t/s",20} |{(bound != null ? " of bw bound |" : "")}");
         output.WriteLine($"| {new string('-', 30)} | {new string('-', 9)}: | {new string('-', 9)}: | {new string('-', 16)} | {new string('-', 6)}: | {new string('-', 7)}: | {new string('-', 19)}: |{(bound != null ? " -----------: |" : "")}");
@@ -43,6 +48,12 @@ internal sealed class BenchReport(int threads, Samples? bandwidth)
             w.WriteNumber("params", Model.Parameters);
             w.WriteString("types", Model.Types);
             w.WriteNumber("weight_bytes_per_token", Model.BytesPerToken);
+            if (Load != null)
+            {
+                w.WriteNumber("load_ms", Load.Time.TotalMilliseconds);
+                w.WriteNumber("resident_bytes_after_load", Load.ResidentAfterLoad);
+                w.WriteNumber("resident_bytes_after_tests", Load.ResidentAfterRun);
+            }
             w.WriteStartArray("tests");
             foreach (var (name, rate, perToken) in Tests)
             {

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Moxing.Cli.Benchmarks;
 using Moxing.Core.Kernels;
 using Moxing.Models;
@@ -51,12 +52,15 @@ public sealed class BenchCommand : ICommand
         var report = new BenchReport(pool.ThreadCount, bandwidth);
         if (path != null)
         {
+            var loadStart = Stopwatch.GetTimestamp();
             using var model = ModelLoader.Load(path);
             var decoder = model.RequireDecoder();
+            report.Load = new LoadFacts(Stopwatch.GetElapsedTime(loadStart), LoadFacts.ResidentBytes());
             report.Model = ModelFacts.Of(path, model.Tensors);
             var bench = new ModelBenchmark(decoder);
             if (prompt > 0) report.Tests.Add(($"pp{prompt}", bench.Prefill(prompt, repetitions), false));
             if (generate > 0) report.Tests.Add(($"tg{generate}", bench.Generate(generate, repetitions), true));
+            report.Load = report.Load with { ResidentAfterRun = LoadFacts.ResidentBytes() };
         }
         if (json) JsonOutput.Write(context.Out, report.WriteJson, indented: true);
         else report.WriteTable(context.Out);

@@ -40,6 +40,9 @@ public sealed class BenchCommandTests : IDisposable
         Assert.False(tests[0].TryGetProperty("bandwidth_fraction", out _));
         // Tied embeddings: every weight is read per token, so bytes per token is the whole size.
         Assert.Equal(root.GetProperty("size_bytes").GetInt64(), root.GetProperty("weight_bytes_per_token").GetInt64());
+        Assert.True(root.GetProperty("load_ms").GetDouble() > 0);
+        Assert.True(root.GetProperty("resident_bytes_after_tests").GetInt64() >= root.GetProperty("size_bytes").GetInt64(),
+            "every weight was read, so the mapped file is resident");
     }
 
     [Fact]
