@@ -17,8 +17,8 @@ public sealed class ContinuousBatchScheduler : IGenerationEngine
     private readonly SchedulerOptions _options;
     private readonly int _context;
     private readonly int _vocab;
-    private readonly int _totalBlocks;
-    private readonly int _contextBlocks;
+    private readonly KvBlockPool _pool;
+    private readonly PrefixCache? _prefixes;
 
     private readonly Lock _queueLock = new();
     private readonly TenantQueue<ScheduledSequence> _waiting = new();
@@ -34,15 +34,22 @@ public sealed class ContinuousBatchScheduler : IGenerationEngine
     private volatile bool _stopping;
     private Exception? _fatal;
 
-    // Step buffers, allocated once: the sequences of a step, their fed token counts, their logits rows.
+    // Step buffers, allocated once: the sequences of a step, their slices, their logits rows.
     private readonly ScheduledSequence[] _batch;
-    private readonly int[] _batchTokens;
+    private readonly BatchSlice[] _slices;
+    private readonly int[] _rows;
     private readonly float[] _logits;
-    private readonly DecoderScratch _scratch;
+    private readonly BatchScratch _scratch;
     private readonly LogprobScorer _scorer;
+    private readonly int[] _prefixBlocks;
 
+    // KV accounting: blocks charged to running sequences; with the prefix cache's blocks they never exceed the pool,
+    // so a step never runs out of blocks.
+    private int _charged;
+    private bool _kvChanged;
     private int _runningCount;
     private int _usedBlocks;
+    private int _cachedBlocks;
     private long _steps;
     private int _lastBatch;
     private int _lastTokens;
@@ -64,23 +71,26 @@ public sealed class ContinuousBatchScheduler : IGenerationEngine
         var o = model.Options;
         _context = _options.ContextSize > 0 ? _options.ContextSize : o.MaxContext;
         _vocab = o.VocabSize;
-        _contextBlocks = BlocksOf(_context);
-        long blockBytes = 2L * o.LayerCount * o.KvHeadCount * o.HeadDim * sizeof(float) * _options.KvBlockTokens;
+        var contextBlocks = BlocksOf(_context);
+        var blockBytes = 2L * o.LayerCount * o.KvHeadCount * _options.KvBlockTokens * Core.Ops.AttentionRows.RowBytes(_options.KvType, o.HeadDim);
         var budget = _options.KvMemoryBytes > 0
             ? _options.KvMemoryBytes
-            : Math.Max(Math.Min(_options.MaxRunningSequences * (long)_contextBlocks * blockBytes, 2L << 30), _contextBlocks * blockBytes);
-        var blocks = budget / blockBytes;
-        if (blocks < _contextBlocks)
-            throw new ArgumentException($"a KV memory budget of {budget} bytes holds {blocks * _options.KvBlockTokens} positions, less than one context of {_context}");
-        _totalBlocks = (int)Math.Min(blocks, int.MaxValue);
+            : Math.Max(Math.Min(_options.MaxRunningSequences * (long)contextBlocks * blockBytes, 2L << 30), contextBlocks * blockBytes);
+        if (budget / blockBytes < contextBlocks)
+            throw new ArgumentException($"a KV memory budget of {budget} bytes holds {budget / blockBytes * _options.KvBlockTokens} positions, less than one context of {_context}");
+        _pool = model.CreateBlockPool(budget, _options.KvType, _options.KvBlockTokens);
+        _prefixes = _options.PrefixCaching ? new PrefixCache(_pool, contextBlocks) : null;
+        _prefixBlocks = new int[contextBlocks];
 
         var max = _options.MaxRunningSequences;
         _running = new List<ScheduledSequence>(max);
         _admitted = new ScheduledSequence[max];
         _batch = new ScheduledSequence[max];
-        _batchTokens = new int[max];
+        _slices = new BatchSlice[max];
+        _rows = new int[max];
         _logits = new float[max * (long)_vocab <= Array.MaxLength ? max * _vocab : throw new ArgumentException("max running sequences × vocabulary is too large")];
-        _scratch = model.CreateScratch(Math.Min(_options.PrefillChunkTokens, _context));
+        // A step feeds at most one prompt chunk in all plus one token per decoding sequence.
+        _scratch = model.CreateScratch(Math.Min(_options.PrefillChunkTokens, _context) + max);
         _scorer = new LogprobScorer(_vocab);
         _wakeAction = () => _wake.Set();
         _onStopRequested = sequence =>
@@ -105,7 +115,7 @@ public sealed class ContinuousBatchScheduler : IGenerationEngine
         {
             int waiting;
             lock (_queueLock) waiting = _waiting.Count;
-            return new SchedulerCounters(Volatile.Read(ref _runningCount), waiting, Volatile.Read(ref _usedBlocks), _totalBlocks,
+            return new SchedulerCounters(Volatile.Read(ref _runningCount), waiting, Volatile.Read(ref _usedBlocks), Volatile.Read(ref _cachedBlocks), _pool.BlockCount,
                 Interlocked.Read(ref _steps), Volatile.Read(ref _lastBatch), Volatile.Read(ref _lastTokens),
                 Interlocked.Read(ref _promptComputed), Interlocked.Read(ref _promptCached), Interlocked.Read(ref _generated),
                 Interlocked.Read(ref _completed), Interlocked.Read(ref _cancelled), Interlocked.Read(ref _failed), Interlocked.Read(ref _rejected));
@@ -164,12 +174,8 @@ public sealed class ContinuousBatchScheduler : IGenerationEngine
 
     private int BlocksOf(int positions) => (positions + _options.KvBlockTokens - 1) / _options.KvBlockTokens;
 
-    // KV blocks a request can ever need; rounded up to a power of two so the per-sequence caches come in few sizes.
-    private int BlocksFor(ScheduledSequence s)
-    {
-        var need = BlocksOf((int)Math.Min((long)s.Prompt.Length + s.Request.Limits.MaxTokens, _context));
-        return Math.Min((int)Math.Min(System.Numerics.BitOperations.RoundUpToPowerOf2((uint)need), int.MaxValue), _contextBlocks);
-    }
+    // Positions a request can ever hold.
+    private int CapacityFor(ScheduledSequence s) => (int)Math.Min((long)s.Prompt.Length + s.Request.Limits.MaxTokens, _context);
 
     private void Loop()
     {
@@ -181,7 +187,10 @@ public sealed class ContinuousBatchScheduler : IGenerationEngine
                 ProcessStopRequests();
                 if (_stopping) break;
                 Admit();
-                if (!Step()) _wake.Wait();
+                PublishKvCounters();
+                var stepped = Step();
+                PublishKvCounters();
+                if (!stepped) _wake.Wait();
             }
         }
         catch (Exception e)
@@ -233,12 +242,9 @@ public sealed class ContinuousBatchScheduler : IGenerationEngine
                     EndStopped(s);
                     continue;
                 }
-                var blocks = BlocksFor(s);
-                if (blocks > _totalBlocks - _usedBlocks) break; // the head waits for memory rather than being overtaken forever
+                if (!TryReserve(s)) break; // the head waits for memory rather than being overtaken forever
                 _waiting.TryDequeue(out _);
-                s.Blocks = blocks;
                 s.State = SequenceState.Running;
-                Volatile.Write(ref _usedBlocks, _usedBlocks + blocks);
                 _admitted[count++] = s;
             }
         // Allocation happens outside the lock so submissions are not held up.
@@ -247,26 +253,55 @@ public sealed class ContinuousBatchScheduler : IGenerationEngine
             var s = _admitted[i];
             _admitted[i] = null!;
             s.StartedAt = System.Diagnostics.Stopwatch.GetTimestamp();
-            try
-            {
-                s.Cache = _model.CreateCache(s.Blocks * _options.KvBlockTokens);
-                s.Sampler = new Sampler(s.Request.Sampling, _vocab);
-                s.Sampler.ObservePrompt(s.Prompt);
-                Interlocked.Add(ref _promptCached, s.CachedPromptTokens);
-                _running.Add(s);
-            }
-            catch (OutOfMemoryException e)
-            {
-                Fail(s, new MoxingException("not enough memory for the request's KV cache", e));
-            }
+            s.History = new int[CapacityFor(s) + 1];
+            s.Prompt.CopyTo(s.History, 0);
+            s.Sampler = new Sampler(s.Request.Sampling, _vocab);
+            s.Sampler.ObservePrompt(s.Prompt);
+            Interlocked.Add(ref _promptCached, s.CachedPromptTokens);
+            _running.Add(s);
         }
         Volatile.Write(ref _runningCount, _running.Count);
     }
 
-    // One step: plan which sequences feed what, run the model, sample; false when nothing could run.
+    // Takes the request's cached prefix and charges the blocks it may still need, evicting cached blocks no sequence
+    // uses when the pool would otherwise be over-committed; false (nothing changed) when it does not fit yet.
+    private bool TryReserve(ScheduledSequence s)
+    {
+        var size = _options.KvBlockTokens;
+        var capacity = CapacityFor(s);
+        var hits = 0;
+        var key = PrefixCache.Root;
+        // At least one prompt token is always computed: its logits choose the first generated token.
+        if (_prefixes != null) hits = _prefixes.Match(s.Prompt, (s.Prompt.Length - 1) / size, _prefixBlocks, out key);
+        var matched = _prefixBlocks.AsSpan(0, hits);
+        var charge = BlocksOf(capacity) - hits;
+        var over = (_prefixes?.Count ?? 0) + _charged + charge - _pool.BlockCount;
+        if (over > 0)
+        {
+            if (_prefixes == null) return false;
+            // The matched blocks are held meanwhile so that eviction cannot pick them.
+            foreach (var block in matched) _pool.Retain(block);
+            var evicted = _prefixes.Evict(over);
+            foreach (var block in matched) _pool.Release(block);
+            _kvChanged = true;
+            if (evicted < over) return false;
+        }
+        var kv = new SequenceKv(_pool, capacity);
+        kv.AttachPrefix(matched);
+        s.Kv = kv;
+        s.Charge = charge;
+        _charged += charge;
+        s.Position = s.CachedPromptTokens = hits * size;
+        s.Published = hits;
+        s.PublishedKey = key;
+        _kvChanged = true;
+        return true;
+    }
+
+    // One step: plan which sequences feed what, run them through the model together, sample; false when nothing could run.
     private bool Step()
     {
-        int count = 0, tokens = 0, prefillBudget = _options.PrefillChunkTokens;
+        int count = 0, tokens = 0, rows = 0, prefillBudget = _options.PrefillChunkTokens;
         foreach (var s in _running)
         {
             if (s.PendingStop != StopCause.None) continue;
@@ -282,8 +317,11 @@ public sealed class ContinuousBatchScheduler : IGenerationEngine
                 n = Math.Min(prefillBudget, s.Prompt.Length - s.Position);
                 prefillBudget -= n;
             }
+            // A prompt chunk that does not finish the prompt needs no logits.
+            var wantsLogits = s.Position + n >= s.Prompt.Length;
             _batch[count] = s;
-            _batchTokens[count++] = n;
+            _slices[count] = new BatchSlice(s.Kv!, s.History.AsMemory(s.Position, n), wantsLogits ? LogitsWanted.Last : LogitsWanted.None);
+            _rows[count++] = wantsLogits ? rows++ : -1;
             tokens += n;
         }
         if (count == 0) return false;
@@ -297,10 +335,13 @@ public sealed class ContinuousBatchScheduler : IGenerationEngine
         {
             var s = _batch[i];
             _batch[i] = null!;
-            if (s.State != SequenceState.Running || s.Prefilling) continue;
+            _slices[i] = default;
+            if (s.State != SequenceState.Running) continue;
+            Publish(s);
+            if (_rows[i] < 0) continue;
             try
             {
-                SampleNext(s, _logits.AsSpan(i * _vocab, _vocab));
+                SampleNext(s, _logits.AsSpan(_rows[i] * _vocab, _vocab));
             }
             catch (Exception e)
             {
@@ -311,25 +352,66 @@ public sealed class ContinuousBatchScheduler : IGenerationEngine
         return true;
     }
 
-    // Runs the planned tokens of every batched sequence through the model, writing each one's next-token logits.
+    // One batched forward pass; if it fails, each slice runs alone so that only the sequence at fault fails.
     private void Forward(int count)
     {
+        try
+        {
+            _model.ForwardBatch(_slices.AsSpan(0, count), _scratch, _logits);
+        }
+        catch (Exception) when (count > 1)
+        {
+            for (var i = 0; i < count; i++)
+                try
+                {
+                    var row = Math.Max(_rows[i], 0);
+                    _model.ForwardBatch(_slices.AsSpan(i, 1), _scratch, _logits.AsSpan(row * _vocab, _vocab));
+                }
+                catch (Exception e)
+                {
+                    Fail(_batch[i], e);
+                }
+        }
+        catch (Exception e)
+        {
+            Fail(_batch[0], e);
+        }
         for (var i = 0; i < count; i++)
         {
             var s = _batch[i];
-            var n = _batchTokens[i];
-            var prefill = s.Prefilling;
-            ReadOnlySpan<int> input = prefill ? s.Prompt.AsSpan(s.Position, n) : s.LastToken;
-            try
+            if (s.State != SequenceState.Running) continue;
+            var n = _slices[i].Tokens.Length;
+            if (s.Prefilling) Interlocked.Add(ref _promptComputed, n);
+            // Crossing into a new block took one from the pool.
+            if (BlocksOf(s.Position) != BlocksOf(s.Position + n)) _kvChanged = true;
+            s.Position += n;
+        }
+        // Before any token of this step is emitted, so that a client sees the memory its tokens took.
+        PublishKvCounters();
+    }
+
+    // Offers the sequence's newly filled blocks to the prefix cache; each one the cache takes is no longer charged to it.
+    private void Publish(ScheduledSequence s)
+    {
+        if (_prefixes == null) return;
+        var size = _options.KvBlockTokens;
+        var full = s.Position / size;
+        while (s.Published < full && !s.PublishStopped)
+        {
+            var result = _prefixes.Publish(s.PublishedKey, s.History.AsSpan(s.Published * size, size), s.Kv!.Blocks[s.Published], out var key);
+            if (result == PublishResult.Rejected)
             {
-                _model.Forward(input, s.Position, s.Cache!, _scratch, _logits.AsSpan(i * _vocab, _vocab), allLogits: false);
-                s.Position += n;
-                if (prefill) Interlocked.Add(ref _promptComputed, n);
+                s.PublishStopped = true;
+                return;
             }
-            catch (Exception e)
+            if (result == PublishResult.Inserted)
             {
-                Fail(s, e);
+                s.Charge--;
+                _charged--;
             }
+            s.PublishedKey = key;
+            s.Published++;
+            _kvChanged = true;
         }
     }
 
@@ -354,7 +436,7 @@ public sealed class ContinuousBatchScheduler : IGenerationEngine
         if (s.Constraint is { IsComplete: true }) End(s, FinishReason.Stop);
         else if (s.Produced >= request.Limits.MaxTokens) End(s, FinishReason.Length);
         else if (s.Position >= _context) End(s, FinishReason.ContextFull);
-        else s.LastToken[0] = id;
+        else s.History[s.Position] = id;
     }
 
     private void RemoveFinished()
@@ -368,9 +450,8 @@ public sealed class ContinuousBatchScheduler : IGenerationEngine
 
     private void End(ScheduledSequence s, FinishReason reason)
     {
-        var blocks = s.Blocks;
+        ReleaseKv(s);
         if (!s.Finish(reason)) return;
-        Release(blocks);
         if (reason == FinishReason.Cancelled) Interlocked.Increment(ref _cancelled);
         else
         {
@@ -382,13 +463,30 @@ public sealed class ContinuousBatchScheduler : IGenerationEngine
 
     private void Fail(ScheduledSequence s, Exception error)
     {
-        var blocks = s.Blocks;
-        if (!s.Fail(error)) return;
-        Release(blocks);
-        Interlocked.Increment(ref _failed);
+        ReleaseKv(s);
+        if (s.Fail(error)) Interlocked.Increment(ref _failed);
     }
 
-    private void Release(int blocks) => Volatile.Write(ref _usedBlocks, _usedBlocks - blocks);
+    // Returns the sequence's blocks at once; those the prefix cache also holds stay cached.
+    private void ReleaseKv(ScheduledSequence s)
+    {
+        if (s.Kv is not { } kv) return;
+        kv.Release();
+        s.Kv = null;
+        _charged -= s.Charge;
+        s.Charge = 0;
+        _kvChanged = true;
+    }
+
+    // Blocks in use by sequences and blocks only the prefix cache holds, for the counters; recounted only after a change.
+    private void PublishKvCounters()
+    {
+        if (!_kvChanged) return;
+        _kvChanged = false;
+        var cacheOnly = _prefixes?.CacheOnlyCount() ?? 0;
+        Volatile.Write(ref _cachedBlocks, cacheOnly);
+        Volatile.Write(ref _usedBlocks, _pool.BlockCount - _pool.FreeBlockCount - cacheOnly);
+    }
 
     private void Shutdown()
     {
@@ -399,6 +497,9 @@ public sealed class ContinuousBatchScheduler : IGenerationEngine
         }
         foreach (var s in _running) Stop(s);
         _running.Clear();
+        _prefixes?.Clear();
+        _kvChanged = true;
+        PublishKvCounters();
         Volatile.Write(ref _runningCount, 0);
     }
 

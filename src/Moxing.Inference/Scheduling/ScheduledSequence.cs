@@ -54,10 +54,13 @@ internal sealed class ScheduledSequence
     public Sampler? Sampler { get; set; }
 
     /// <summary>This sequence's keys/values while it runs.</summary>
-    public KvCache? Cache { get; set; }
+    public SequenceKv? Kv { get; set; }
 
-    /// <summary>KV blocks reserved for it.</summary>
-    public int Blocks { get; set; }
+    /// <summary>KV blocks charged to it: those it may still take from the pool and has not handed to the prefix cache.</summary>
+    public int Charge { get; set; }
+
+    /// <summary>The prompt followed by the generated tokens (allocated when it starts).</summary>
+    public int[] History { get; set; } = [];
 
     /// <summary>Positions already in the KV cache.</summary>
     public int Position { get; set; }
@@ -68,8 +71,14 @@ internal sealed class ScheduledSequence
     /// <summary>Tokens emitted.</summary>
     public int Produced { get; set; }
 
-    /// <summary>The token to feed next once the prompt is in: the last one sampled.</summary>
-    public int[] LastToken { get; } = new int[1];
+    /// <summary>Full blocks already offered to the prefix cache.</summary>
+    public int Published { get; set; }
+
+    /// <summary>The prefix-cache key of the first <see cref="Published"/> blocks.</summary>
+    public ulong PublishedKey { get; set; } = PrefixCache.Root;
+
+    /// <summary>Set when a block could not be cached: the blocks after it cannot be either.</summary>
+    public bool PublishStopped { get; set; }
 
     public bool Prefilling => Position < Prompt.Length;
 
@@ -155,7 +164,7 @@ internal sealed class ScheduledSequence
         _clientRegistration.Dispose();
         _timer?.Dispose();
         Sampler = null;
-        Cache = null;
+        Kv = null;
         return true;
     }
 

@@ -3,7 +3,8 @@ namespace Moxing.Inference.Scheduling;
 /// <summary>A snapshot of a scheduler's state and totals, for metrics.</summary>
 /// <param name="Running">Sequences admitted and not yet finished.</param>
 /// <param name="Waiting">Requests queued for a slot.</param>
-/// <param name="KvBlocksUsed">KV blocks held by running sequences.</param>
+/// <param name="KvBlocksUsed">KV blocks held by running sequences (a block shared by several counts once).</param>
+/// <param name="KvBlocksCached">KV blocks only the prefix cache holds: reusable prefixes, evicted when memory is needed.</param>
 /// <param name="KvBlocksTotal">KV blocks the memory budget allows.</param>
 /// <param name="Steps">Steps run since start.</param>
 /// <param name="LastBatchSize">Sequences advanced in the latest step.</param>
@@ -16,5 +17,5 @@ namespace Moxing.Inference.Scheduling;
 /// <param name="Failed">Requests that ended with an error (timeout included).</param>
 /// <param name="Rejected">Submissions refused because the queue was full.</param>
 public readonly record struct SchedulerCounters(
-    int Running, int Waiting, int KvBlocksUsed, int KvBlocksTotal, long Steps, int LastBatchSize, int LastStepTokens,
+    int Running, int Waiting, int KvBlocksUsed, int KvBlocksCached, int KvBlocksTotal, long Steps, int LastBatchSize, int LastStepTokens,
     long PromptTokensComputed, long PromptTokensCached, long TokensGenerated, long Completed, long Cancelled, long Failed, long Rejected);

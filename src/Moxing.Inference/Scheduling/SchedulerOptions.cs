@@ -1,3 +1,5 @@
+using Moxing.Core.Tensors;
+
 namespace Moxing.Inference.Scheduling;
 
 /// <summary>Capacity and limits of a <see cref="ContinuousBatchScheduler"/>.</summary>
@@ -15,7 +17,13 @@ public sealed record SchedulerOptions
     /// <summary>Most prompt tokens fed per step (across all prefilling sequences), so a long prompt stalls decoding for at most one chunk.</summary>
     public int PrefillChunkTokens { get; init; } = 256;
 
-    /// <summary>Positions per KV block, the unit of KV memory accounting.</summary>
+    /// <summary>How keys and values are stored: F16 (default), Q8_0 or F32.</summary>
+    public DType KvType { get; init; } = DType.F16;
+
+    /// <summary>Reuse the keys/values of prompt prefixes seen before (whole blocks); the reused count is reported as cached tokens.</summary>
+    public bool PrefixCaching { get; init; } = true;
+
+    /// <summary>Positions per KV block: the unit of KV memory and of prefix caching.</summary>
     public int KvBlockTokens { get; init; } = 16;
 
     /// <summary>Bytes of keys/values all sequences together may hold; 0: room for every running sequence at full context, at most 2 GiB (never less than one context).</summary>

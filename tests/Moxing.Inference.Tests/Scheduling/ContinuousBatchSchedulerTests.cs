@@ -71,8 +71,64 @@ public sealed class ContinuousBatchSchedulerTests(SchedulerTestModel fixture) : 
             Assert.Equal(finish, results[i].Outcome.Finish);
             Assert.Equal(requests[i].PromptIds.Length, results[i].Outcome.PromptTokens);
         }
-        Assert.True(scheduler.Counters.Steps > 0);
+        // Batched: far fewer steps than tokens, as every step advances all running sequences.
+        Assert.True(scheduler.Counters.Steps < results.Sum(r => r.Outcome.CompletionTokens), $"{scheduler.Counters.Steps} steps");
         await AssertDrained(scheduler);
+    }
+
+    [Fact]
+    public async Task ASharedPromptPrefixIsReusedAndChangesNothing()
+    {
+        var options = new SchedulerOptions { ContextSize = 128, KvBlockTokens = 16 };
+        await using var cached = Scheduler(options);
+        await using var uncached = Scheduler(options with { PrefixCaching = false });
+        var system = Prompt(40, 21);
+        GenerationRequest Turn(int seed) => Request([.. system, .. Prompt(7, seed)], 12);
+        var first = await Collect(cached.Submit(Turn(1))).WaitAsync(Patience);
+        Assert.Equal(0, first.Outcome.CachedPromptTokens);
+        foreach (var seed in new[] { 2, 3 })
+        {
+            var (tokens, outcome) = await Collect(cached.Submit(Turn(seed))).WaitAsync(Patience);
+            var plain = await Collect(uncached.Submit(Turn(seed))).WaitAsync(Patience);
+            Assert.Equal(32, outcome.CachedPromptTokens); // the two full 16-token blocks of the shared 40
+            Assert.Equal(47, outcome.PromptTokens);
+            Assert.Equal(0, plain.Outcome.CachedPromptTokens);
+            Assert.Equal(Ids(plain.Tokens), Ids(tokens));
+        }
+        // The same prompt again: every full block but the one holding the last prompt token, which must be computed.
+        var again = await Collect(cached.Submit(Turn(1))).WaitAsync(Patience);
+        Assert.Equal(32, again.Outcome.CachedPromptTokens);
+        Assert.Equal(Ids(first.Tokens), Ids(again.Tokens));
+        // A follow-up turn whose prompt contains the first answer reuses the generated tokens' blocks too.
+        var followUp = Request([.. Turn(1).PromptIds, .. Ids(first.Tokens), .. Prompt(9, 5)], 4);
+        var next = await Collect(cached.Submit(followUp)).WaitAsync(Patience);
+        Assert.Equal(48, next.Outcome.CachedPromptTokens);
+        Assert.Equal(Ids((await Collect(uncached.Submit(followUp))).Tokens), Ids(next.Tokens));
+        Assert.Equal(3 * 32 + 48, cached.Counters.PromptTokensCached);
+        await AssertDrained(cached);
+        Assert.True(cached.Counters.KvBlocksCached > 0);
+    }
+
+    [Fact]
+    public async Task CachedPrefixesAreEvictedWhenMemoryIsNeeded()
+    {
+        // A pool of exactly one context (4 blocks): every new prompt must evict what the previous ones left cached.
+        var o = fixture.Decoder.Options;
+        var blockBytes = 2L * o.LayerCount * o.KvHeadCount * 16 * o.HeadDim * sizeof(ushort); // F16 keys and values
+        await using var scheduler = Scheduler(new SchedulerOptions
+        {
+            ContextSize = 64, KvBlockTokens = 16, MaxRunningSequences = 2, KvMemoryBytes = 4 * blockBytes,
+        });
+        Assert.Equal(4, scheduler.Counters.KvBlocksTotal);
+        var streams = Enumerable.Range(0, 6).Select(i => scheduler.Submit(Request(Prompt(40, 300 + i), 20))).ToList();
+        var results = await Task.WhenAll(streams.Select(Collect)).WaitAsync(Patience);
+        for (var i = 0; i < 6; i++)
+        {
+            Assert.Equal(20, results[i].Outcome.CompletionTokens);
+            Assert.Equal(fixture.Solo(Request(Prompt(40, 300 + i), 20), 64).Ids, Ids(results[i].Tokens));
+        }
+        await AssertDrained(scheduler);
+        Assert.InRange(scheduler.Counters.KvBlocksCached, 1, 4);
     }
 
     [Fact]
