@@ -26,7 +26,7 @@ public sealed class ContinuousBatchScheduler : IGenerationEngine
     private readonly List<ScheduledSequence> _running;
     private readonly ScheduledSequence[] _admitted;
     // Never disposed: a reader's late room notification may still Set it after the loop has ended.
-    private readonly ManualResetEventSlim _wake = new(false);
+    private readonly ManualResetEventSlim _wake = new(false, spinCount: 0);
     private readonly Action _wakeAction;
     private readonly Action<ScheduledSequence> _onStopRequested;
     private readonly Thread _thread;

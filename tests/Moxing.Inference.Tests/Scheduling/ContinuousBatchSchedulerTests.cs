@@ -117,7 +117,10 @@ public sealed class ContinuousBatchSchedulerTests(SchedulerTestModel fixture) : 
         var blockBytes = 2L * o.LayerCount * o.KvHeadCount * 16 * o.HeadDim * sizeof(ushort); // F16 keys and values
         await using var scheduler = Scheduler(new SchedulerOptions
         {
-            ContextSize = 64, KvBlockTokens = 16, MaxRunningSequences = 2, KvMemoryBytes = 4 * blockBytes,
+            ContextSize = 64,
+            KvBlockTokens = 16,
+            MaxRunningSequences = 2,
+            KvMemoryBytes = 4 * blockBytes,
         });
         Assert.Equal(4, scheduler.Counters.KvBlocksTotal);
         var streams = Enumerable.Range(0, 6).Select(i => scheduler.Submit(Request(Prompt(40, 300 + i), 20))).ToList();
@@ -293,8 +296,8 @@ public sealed class ContinuousBatchSchedulerTests(SchedulerTestModel fixture) : 
         {
             var cancel = new CancellationTokenSource();
             sources.Add(cancel);
-            var request = Request(Prompt(random.Next(1, 20), i), random.Next(1, 12),
-                i % 3 == 0 ? SamplingOptions.Greedy : new SamplingOptions { Seed = (ulong)i }) with { Tenant = $"t{i % 5}" };
+            var sampling = i % 3 == 0 ? SamplingOptions.Greedy : new SamplingOptions { Seed = (ulong)i };
+            var request = Request(Prompt(random.Next(1, 20), i), random.Next(1, 12), sampling) with { Tenant = $"t{i % 5}" };
             var stream = scheduler.Submit(request, cancel.Token);
             switch (random.Next(4))
             {
