@@ -14,7 +14,7 @@ public sealed class SynthCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private (int Code, string Out, string Err) Run(params string[] args) => CliRun.Run(args);
+    private (int Code, string Out, string Err) Run(params string[] args) => CliRunner.Run(args);
 
     private string Synth(string like, string type, int seed = 1)
     {
