@@ -281,7 +281,8 @@ public sealed class ContinuousBatchScheduler : IGenerationEngine
             if (_prefixes == null) return false;
             // The matched blocks are held meanwhile so that eviction cannot pick them.
             foreach (var block in matched) _pool.Retain(block);
-            var evicted = _prefixes.Evict(over);
+            // Evict nothing when eviction cannot make enough room: the cache stays useful while the request waits.
+            var evicted = _prefixes.CacheOnlyCount() >= over ? _prefixes.Evict(over) : 0;
             foreach (var block in matched) _pool.Release(block);
             _kvChanged = true;
             if (evicted < over) return false;
