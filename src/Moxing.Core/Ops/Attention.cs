@@ -2,7 +2,10 @@ using System.Numerics.Tensors;
 
 namespace Moxing.Core.Ops;
 
-/// <summary>Scaled dot-product attention of one query head over a run of cached key/value rows.</summary>
+/// <summary>
+/// Scaled dot-product attention in steps over runs of cached key/value rows, so a cache split into blocks (and stored
+/// as F32, F16 or Q8_0, see <see cref="AttentionRows"/>) is attended in place, run by run, with no gathered copy.
+/// </summary>
 public static class Attention
 {
     /// <summary>
@@ -13,13 +16,58 @@ public static class Attention
         int first, int count, float scale, float softCap, Span<float> scores, Span<float> output)
     {
         var s = scores[..count];
-        for (var j = 0; j < count; j++)
-            s[j] = TensorPrimitives.Dot(q, keys.Slice((first + j) * headDim, headDim)) * scale;
-        if (softCap > 0)
-            for (var j = 0; j < count; j++) s[j] = MathF.Tanh(s[j] / softCap) * softCap;
-        TensorPrimitives.SoftMax(s, s);
-        output.Clear();
-        for (var j = 0; j < count; j++)
-            TensorPrimitives.MultiplyAdd(values.Slice((first + j) * headDim, headDim), s[j], output, output);
+        Scores(q[..headDim], keys.Slice(first * headDim, count * headDim), headDim, scale, s, count);
+        Normalize(s, 1, count, count, softCap);
+        output[..headDim].Clear();
+        AccumulateValues(s, count, values.Slice(first * headDim, count * headDim), headDim, output[..headDim]);
+    }
+
+    /// <summary>
+    /// scores[h·stride + j] = (q_h · k_j) · scale for every query head h of <paramref name="queries"/> ([heads, headDim])
+    /// and every row j of <paramref name="keys"/> ([rows, headDim]); query heads of one GQA group share the keys.
+    /// </summary>
+    public static void Scores(ReadOnlySpan<float> queries, ReadOnlySpan<float> keys, int headDim, float scale, Span<float> scores, int stride)
+    {
+        int heads = queries.Length / headDim, rows = keys.Length / headDim;
+        for (var j = 0; j < rows; j++)
+        {
+            var k = keys.Slice(j * headDim, headDim);
+            for (var h = 0; h < heads; h++)
+                scores[h * stride + j] = TensorPrimitives.Dot(queries.Slice(h * headDim, headDim), k) * scale;
+        }
+    }
+
+    /// <summary>Soft-caps (tanh, when <paramref name="softCap"/> &gt; 0) and softmaxes the first <paramref name="count"/> scores of each of <paramref name="heads"/> rows.</summary>
+    public static void Normalize(Span<float> scores, int heads, int stride, int count, float softCap)
+    {
+        for (var h = 0; h < heads; h++)
+        {
+            var s = scores.Slice(h * stride, count);
+            if (softCap > 0)
+            {
+                TensorPrimitives.Divide(s, softCap, s);
+                TensorPrimitives.Tanh(s, s);
+                TensorPrimitives.Multiply(s, softCap, s);
+            }
+            TensorPrimitives.SoftMax(s, s);
+        }
+    }
+
+    /// <summary>
+    /// outputs_h += Σ_j weights[h·stride + j] · v_j for every head h of <paramref name="outputs"/> ([heads, headDim]) and
+    /// every row j of <paramref name="values"/> ([rows, headDim]).
+    /// </summary>
+    public static void AccumulateValues(ReadOnlySpan<float> weights, int stride, ReadOnlySpan<float> values, int headDim, Span<float> outputs)
+    {
+        int heads = outputs.Length / headDim, rows = values.Length / headDim;
+        for (var j = 0; j < rows; j++)
+        {
+            var v = values.Slice(j * headDim, headDim);
+            for (var h = 0; h < heads; h++)
+            {
+                var o = outputs.Slice(h * headDim, headDim);
+                TensorPrimitives.MultiplyAdd(v, weights[h * stride + j], o, o);
+            }
+        }
     }
 }

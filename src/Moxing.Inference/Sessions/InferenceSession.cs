@@ -1,22 +1,23 @@
 using Moxing.Core;
+using Moxing.Core.Tensors;
 using Moxing.Models.Decoder;
 
 namespace Moxing.Inference.Sessions;
 
 /// <summary>
 /// One sequence being decoded: a KV cache, activation buffers and logits, all allocated when the session is created,
-/// so prefill and every decode step allocate nothing.
+/// so prefill and every decode step allocate nothing. The single-sequence case of <see cref="DecoderModel.ForwardBatch"/>.
 /// </summary>
 public sealed class InferenceSession
 {
     private readonly DecoderModel _model;
     private readonly KvCache _cache;
-    private readonly DecoderScratch _scratch;
+    private readonly BatchScratch _scratch;
     private readonly float[] _logits;
     private readonly int[] _single = new int[1];
 
     /// <summary>Positions already in the cache.</summary>
-    public int Position { get; private set; }
+    public int Position => _cache.Sequence.Length;
 
     /// <summary>Positions the session can hold.</summary>
     public int Context => _cache.Capacity;
@@ -24,12 +25,21 @@ public sealed class InferenceSession
     /// <summary>The model this session runs.</summary>
     public DecoderModel Model => _model;
 
-    /// <summary>Creates a session for <paramref name="context"/> positions, prefilling in chunks of <paramref name="chunk"/> tokens.</summary>
-    public InferenceSession(DecoderModel model, int context, int chunk = 64)
+    /// <summary>How the KV cache stores keys and values (F16, Q8_0 or F32).</summary>
+    public DType KvType => _cache.Pool.Type;
+
+    /// <summary>Bytes held by the KV cache.</summary>
+    public long KvBytes => _cache.Bytes;
+
+    /// <summary>
+    /// Creates a session for <paramref name="context"/> positions, prefilling in chunks of <paramref name="chunk"/> tokens,
+    /// with keys and values stored as <paramref name="kvType"/> (F16 halves the memory of F32; Q8_0 quarters it).
+    /// </summary>
+    public InferenceSession(DecoderModel model, int context, int chunk = 64, DType kvType = DType.F16)
     {
         if (context < 1) throw new ArgumentOutOfRangeException(nameof(context), "context must be at least 1");
         _model = model;
-        _cache = model.CreateCache(context);
+        _cache = model.CreateCache(context, kvType);
         _scratch = model.CreateScratch(Math.Min(chunk, context));
         _logits = new float[model.Options.VocabSize];
     }
@@ -53,8 +63,7 @@ public sealed class InferenceSession
         {
             var chunk = ids.Slice(start, Math.Min(_scratch.Tokens, ids.Length - start));
             var target = allLogits ? logits.Slice(start * vocab, chunk.Length * vocab) : logits;
-            _model.Forward(chunk, Position, _cache, _scratch, target, allLogits);
-            Position += chunk.Length;
+            _model.Forward(chunk, _cache.Sequence, _scratch, target, allLogits);
         }
     }
 
@@ -70,7 +79,7 @@ public sealed class InferenceSession
     {
         ArgumentOutOfRangeException.ThrowIfNegative(position);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(position, Position);
-        Position = position;
+        _cache.Sequence.Truncate(position);
     }
 
     private void EnsureRoom(int count)

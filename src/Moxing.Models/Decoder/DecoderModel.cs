@@ -1,8 +1,10 @@
+using System.Numerics;
 using System.Numerics.Tensors;
 using Moxing.Core;
 using Moxing.Core.Kernels;
 using Moxing.Core.Ops;
 using Moxing.Core.Quantization;
+using Moxing.Core.Tensors;
 using Moxing.Models.Layers;
 
 namespace Moxing.Models.Decoder;
@@ -11,7 +13,8 @@ namespace Moxing.Models.Decoder;
 public sealed class DecoderModel : IDisposable
 {
     private readonly IDisposable? _owner;
-    private readonly Dictionary<int, RopeTable> _ropeTables = [];
+    private readonly object _ropeGate = new();
+    private RopeTable? _rope;
 
     /// <summary>The switches of this model.</summary>
     public DecoderOptions Options { get; }
@@ -27,27 +30,127 @@ public sealed class DecoderModel : IDisposable
         _owner = owner;
     }
 
-    /// <summary>A KV cache for <paramref name="context"/> positions.</summary>
-    public KvCache CreateCache(int context) => new(Options.LayerCount, Options.KvHeadCount, Options.HeadDim, context);
+    /// <summary>A single-sequence KV cache for <paramref name="context"/> positions, stored as <paramref name="type"/> (F16, Q8_0 or F32).</summary>
+    public KvCache CreateCache(int context, DType type = DType.F16) => new(Options, context, type);
 
-    /// <summary>Activation buffers for chunks of up to <paramref name="tokens"/> tokens.</summary>
-    public DecoderScratch CreateScratch(int tokens) => new(Options, tokens);
+    /// <summary>A pool of KV blocks for many sequences, as many as fit in <paramref name="byteBudget"/> bytes.</summary>
+    public KvBlockPool CreateBlockPool(long byteBudget, DType type = DType.F16, int blockSize = 16) =>
+        KvBlockPool.ForBudget(Options, type, byteBudget, blockSize);
+
+    /// <summary>Activation buffers for steps of up to <paramref name="tokens"/> tokens in all.</summary>
+    public BatchScratch CreateScratch(int tokens) => new(Options, tokens);
 
     /// <summary>
-    /// Runs <paramref name="tokens"/> at positions startPosition.. through the model, appending their keys/values to
-    /// <paramref name="cache"/>. Writes the logits of every token ([n, vocab]) when <paramref name="allLogits"/>, else of the last.
+    /// Runs <paramref name="tokens"/> through the model at positions sequence.Length onwards, appending their keys/values
+    /// to <paramref name="sequence"/>. Writes the logits of every token ([n, vocab]) when <paramref name="allLogits"/>, else of the last.
     /// </summary>
-    public void Forward(ReadOnlySpan<int> tokens, int startPosition, KvCache cache, DecoderScratch s, Span<float> logits, bool allLogits)
+    public void Forward(ReadOnlySpan<int> tokens, SequenceKv sequence, BatchScratch s, Span<float> logits, bool allLogits)
+    {
+        var step = new Step(this, s);
+        step.Add(sequence, tokens, allLogits ? LogitsWanted.All : LogitsWanted.Last);
+        step.Run(logits);
+    }
+
+    /// <summary>
+    /// One step over several sequences: every token of every slice goes through each projection as one matrix product,
+    /// attention reads each sequence's own blocks. Each slice's tokens are appended at its sequence's Length. Logits are
+    /// written in slice order ([rows, vocab], see <see cref="BatchSlice.LogitRows"/>); returns the number of rows. Bad input
+    /// (token id, context or pool exhausted) throws before any sequence changes.
+    /// </summary>
+    public int ForwardBatch(ReadOnlySpan<BatchSlice> slices, BatchScratch s, Span<float> logits)
+    {
+        if (slices.IsEmpty) throw new ArgumentException("a batch needs at least one slice", nameof(slices));
+        var step = new Step(this, s);
+        foreach (var slice in slices) step.Add(slice.Sequence, slice.Tokens.Span, slice.Logits);
+        return step.Run(logits);
+    }
+
+    // Gathers the slices of one step into the scratch, checking everything a step can fail on before anything changes.
+    private ref struct Step(DecoderModel model, BatchScratch s)
+    {
+        private int _slices;
+        private int _tokens;
+        private int _rows;
+        private int _positions;
+
+        public void Add(SequenceKv sequence, ReadOnlySpan<int> tokens, LogitsWanted wanted)
+        {
+            ArgumentNullException.ThrowIfNull(sequence);
+            var o = model.Options;
+            var pool = sequence.Pool;
+            if (pool.LayerCount != o.LayerCount || pool.KvHeadCount != o.KvHeadCount || pool.HeadDim != o.HeadDim)
+                throw new ArgumentException($"the KV pool holds {pool.LayerCount} layers × {pool.KvHeadCount} heads × {pool.HeadDim}, the model needs {o.LayerCount} × {o.KvHeadCount} × {o.HeadDim}");
+            if (tokens.IsEmpty) throw new ArgumentException($"slice {_slices} has no tokens");
+            if (_tokens + tokens.Length > s.Tokens)
+                throw new ArgumentException($"the step has more than the {s.Tokens} tokens its scratch holds");
+            for (var i = 0; i < _slices; i++)
+                if (ReferenceEquals(s.Sequences[i], sequence)) throw new ArgumentException($"slices {i} and {_slices} extend the same sequence");
+            var start = sequence.Length;
+            if (start + tokens.Length > sequence.Capacity)
+                throw new MoxingException($"context full: {start + tokens.Length} positions exceed the context of {sequence.Capacity}");
+            if (model.Weights.PositionEmbedding is { } learned && start + tokens.Length > learned.RowCount)
+                throw new MoxingException($"position {start + tokens.Length - 1} is beyond the model's {learned.RowCount} learned positions");
+            for (var t = 0; t < tokens.Length; t++)
+            {
+                var id = tokens[t];
+                if ((uint)id >= (uint)o.VocabSize)
+                    throw new MoxingException($"token id {id} is out of range: the vocabulary has {o.VocabSize} tokens");
+                s.Ids[_tokens + t] = id;
+                s.Positions[_tokens + t] = start + t;
+                s.SliceOf[_tokens + t] = _slices;
+            }
+            s.Sequences[_slices] = sequence;
+            s.SliceStart[_slices] = _tokens;
+            s.SliceLogits[_slices] = wanted;
+            _slices++;
+            _tokens += tokens.Length;
+            s.SliceStart[_slices] = _tokens;
+            _rows += wanted switch { LogitsWanted.None => 0, LogitsWanted.Last => 1, _ => tokens.Length };
+            _positions = Math.Max(_positions, sequence.Capacity);
+        }
+
+        public readonly int Run(Span<float> logits)
+        {
+            try
+            {
+                if (logits.Length < (long)_rows * model.Options.VocabSize)
+                    throw new ArgumentException($"logits hold {logits.Length} floats; {_rows} rows of {model.Options.VocabSize} are needed", nameof(logits));
+                Reserve();
+                model.Run(s, _slices, _tokens, _positions, logits[..(_rows * model.Options.VocabSize)]);
+                for (var i = 0; i < _slices; i++) s.Sequences[i]!.Advance(s.SliceStart[i + 1] - s.SliceStart[i]);
+                return _rows;
+            }
+            finally
+            {
+                s.Sequences.AsSpan(0, _slices).Clear();
+            }
+        }
+
+        // All or nothing: a slice that cannot get its blocks gives back those reserved for the slices before it.
+        private readonly void Reserve()
+        {
+            for (var i = 0; i < _slices; i++)
+            {
+                try
+                {
+                    s.Sequences[i]!.Reserve(s.SliceStart[i + 1] - s.SliceStart[i]);
+                }
+                catch (KvPoolExhaustedException)
+                {
+                    for (var j = 0; j < i; j++) s.Sequences[j]!.Truncate(s.Sequences[j]!.Length);
+                    throw;
+                }
+            }
+        }
+    }
+
+    private void Run(BatchScratch s, int slices, int n, int positions, Span<float> logits)
     {
         var o = Options;
-        var n = tokens.Length;
-        if (n == 0 || n > s.Tokens) throw new ArgumentException($"a forward call takes 1..{s.Tokens} tokens, got {n}");
-        if (startPosition + n > cache.Capacity)
-            throw new MoxingException($"context full: {startPosition + n} positions exceed the context of {cache.Capacity}");
         int h = o.HiddenSize, qDim = o.HeadCount * o.HeadDim, kvDim = o.KvHeadCount * o.HeadDim;
         var x = s.Hidden.AsSpan(0, n * h);
-        Embed(tokens, startPosition, x, s.Projected);
-        var rope = o.Rope == null ? null : RopeFor(cache.Capacity);
+        Embed(s, n, x, s.Projected);
+        var rope = o.Rope == null ? null : RopeFor(positions);
         for (var l = 0; l < o.LayerCount; l++)
         {
             var layer = Weights.Layers[l];
@@ -55,17 +158,10 @@ public sealed class DecoderModel : IDisposable
             layer.AttentionNorm.Apply(x, xn);
             Span<float> q = s.Q.AsSpan(0, n * qDim), k = s.K.AsSpan(0, n * kvDim), v = s.V.AsSpan(0, n * kvDim);
             Project(layer.Attention, xn, n, q, k, v, s.Fused);
-            for (var t = 0; t < n; t++)
-            {
-                var qt = q.Slice(t * qDim, qDim);
-                var kt = k.Slice(t * kvDim, kvDim);
-                layer.Attention.QNorm?.Apply(qt, qt);
-                layer.Attention.KNorm?.Apply(kt, kt);
-                rope?.Apply(qt, o.HeadDim, startPosition + t);
-                rope?.Apply(kt, o.HeadDim, startPosition + t);
-                cache.Store(l, startPosition + t, kt, v.Slice(t * kvDim, kvDim));
-            }
-            Attend(l, startPosition, n, q, cache, s);
+            var store = new StoreJob(o, layer.Attention, rope, l, s);
+            WorkerPool.Shared.ParallelFor(n, ref store);
+            var attend = new AttentionJob(o, l, s);
+            WorkerPool.Shared.ParallelFor(n * o.KvHeadCount, ref attend);
             var projected = s.Projected.AsSpan(0, n * h);
             layer.Attention.O.Forward(s.AttentionOut, n, projected);
             layer.PostAttentionNorm?.Apply(projected, projected);
@@ -76,40 +172,49 @@ public sealed class DecoderModel : IDisposable
             layer.PostMlpNorm?.Apply(projected, projected);
             TensorPrimitives.Add(x, projected, x);
         }
-        var first = allLogits ? 0 : n - 1;
-        var rows = n - first;
-        var last = x.Slice(first * h, rows * h);
+        Logits(s, slices, x, logits);
+    }
+
+    // Gathers the rows whose logits are wanted, then one final norm and one product with the LM head for all of them.
+    private void Logits(BatchScratch s, int slices, ReadOnlySpan<float> x, Span<float> logits)
+    {
+        var o = Options;
+        var h = o.HiddenSize;
+        var rows = 0;
+        var gathered = s.Normed.AsSpan();
+        for (var i = 0; i < slices; i++)
+        {
+            int first = s.SliceStart[i], end = s.SliceStart[i + 1];
+            var from = s.SliceLogits[i] switch { LogitsWanted.None => end, LogitsWanted.Last => end - 1, _ => first };
+            x.Slice(from * h, (end - from) * h).CopyTo(gathered.Slice(rows * h));
+            rows += end - from;
+        }
+        if (rows == 0) return;
+        var last = gathered[..(rows * h)];
         Weights.FinalNorm.Apply(last, last);
-        var outLogits = logits[..(rows * o.VocabSize)];
-        Weights.Output.Forward(last, rows, outLogits);
+        Weights.Output.Forward(last, rows, logits);
         if (o.FinalLogitSoftCap > 0)
         {
             var cap = o.FinalLogitSoftCap;
-            TensorPrimitives.Divide(outLogits, cap, outLogits);
-            TensorPrimitives.Tanh(outLogits, outLogits);
-            TensorPrimitives.Multiply(outLogits, cap, outLogits);
+            TensorPrimitives.Divide(logits, cap, logits);
+            TensorPrimitives.Tanh(logits, logits);
+            TensorPrimitives.Multiply(logits, cap, logits);
         }
     }
 
-    private void Embed(ReadOnlySpan<int> tokens, int startPosition, Span<float> x, Span<float> temp)
+    private void Embed(BatchScratch s, int n, Span<float> x, Span<float> temp)
     {
         var h = Options.HiddenSize;
         var table = Weights.TokenEmbedding;
-        for (var t = 0; t < tokens.Length; t++)
+        for (var t = 0; t < n; t++)
         {
-            var id = tokens[t];
-            if ((uint)id >= (uint)Options.VocabSize)
-                throw new MoxingException($"token id {id} is out of range: the vocabulary has {Options.VocabSize} tokens");
             var row = x.Slice(t * h, h);
-            Dequantizer.Dequantize(table.Type, table.Row(id), row);
+            Dequantizer.Dequantize(table.Type, table.Row(s.Ids[t]), row);
             if (Options.EmbeddingScale != 1f) TensorPrimitives.Multiply(row, Options.EmbeddingScale, row);
             if (Weights.PositionEmbedding is { } positions)
             {
-                var pos = startPosition + t;
-                if (pos >= positions.RowCount)
-                    throw new MoxingException($"position {pos} is beyond the model's {positions.RowCount} learned positions");
                 var positionRow = temp[..h];
-                Dequantizer.Dequantize(positions.Type, positions.Row(pos), positionRow);
+                Dequantizer.Dequantize(positions.Type, positions.Row(s.Positions[t]), positionRow);
                 TensorPrimitives.Add(row, positionRow, row);
             }
         }
@@ -136,38 +241,94 @@ public sealed class DecoderModel : IDisposable
         a.V!.Forward(xn, n, v);
     }
 
-    private void Attend(int layer, int startPosition, int n, ReadOnlySpan<float> q, KvCache cache, DecoderScratch s)
+    // One item per token: per-head norms and rotary embedding of q and k, then k and v stored into the token's block.
+    private readonly struct StoreJob(DecoderOptions o, AttentionWeights a, RopeTable? rope, int layer, BatchScratch s) : IParallelJob
     {
-        var job = new AttentionJob(Options, layer, startPosition, q, cache, s.AttentionOut);
-        WorkerPool.Shared.ParallelFor(n * Options.HeadCount, ref job);
-    }
-
-    // One item per (token, query head); each reads its KV head in place (GQA without copies).
-    private readonly ref struct AttentionJob(DecoderOptions o, int layer, int startPosition, ReadOnlySpan<float> q, KvCache cache, float[] output)
-        : IParallelJob
-    {
-        private readonly ReadOnlySpan<float> _q = q;
-
-        [ThreadStatic] private static float[]? _scores;
-
         public void Execute(int start, int end)
         {
-            int hd = o.HeadDim, groups = o.HeadCount / o.KvHeadCount, window = o.WindowOf(layer);
-            var scale = o.EffectiveAttentionScale;
-            var scores = _scores is { } buffer && buffer.Length >= cache.Capacity ? buffer : _scores = new float[cache.Capacity];
-            for (var item = start; item < end; item++)
+            int hd = o.HeadDim, qDim = o.HeadCount * hd, kvDim = o.KvHeadCount * hd;
+            for (var t = start; t < end; t++)
             {
-                int t = item / o.HeadCount, head = item % o.HeadCount, g = head / groups;
-                var pos = startPosition + t;
-                var first = window > 0 ? Math.Max(0, pos - window + 1) : 0;
-                var offset = item * hd;
-                Attention.Head(_q.Slice(offset, hd), cache.Keys(layer, g), cache.Values(layer, g), hd, first, pos - first + 1,
-                    scale, o.AttentionSoftCap, scores, output.AsSpan(offset, hd));
+                var qt = s.Q.AsSpan(t * qDim, qDim);
+                var kt = s.K.AsSpan(t * kvDim, kvDim);
+                var vt = s.V.AsSpan(t * kvDim, kvDim);
+                var pos = s.Positions[t];
+                a.QNorm?.Apply(qt, qt);
+                a.KNorm?.Apply(kt, kt);
+                rope?.Apply(qt, hd, pos);
+                rope?.Apply(kt, hd, pos);
+                var sequence = s.Sequences[s.SliceOf[t]]!;
+                var pool = sequence.Pool;
+                var block = sequence.BlockOf(pos);
+                var row = pos % pool.BlockSize * pool.RowBytes;
+                for (var g = 0; g < o.KvHeadCount; g++)
+                {
+                    AttentionRows.Encode(pool.Type, kt.Slice(g * hd, hd), pool.Keys(block, layer, g).Slice(row, pool.RowBytes));
+                    AttentionRows.Encode(pool.Type, vt.Slice(g * hd, hd), pool.Values(block, layer, g).Slice(row, pool.RowBytes));
+                }
             }
         }
     }
 
-    private void Mlp(MlpWeights m, ReadOnlySpan<float> xn, int n, Span<float> output, DecoderScratch s)
+    // One item per (token, KV head): the query heads of that KV head's group attend together, so each run of stored rows
+    // is decoded once for the whole group (GQA without copying heads), block by block over the token's own sequence.
+    private readonly struct AttentionJob(DecoderOptions o, int layer, BatchScratch s) : IParallelJob
+    {
+        [ThreadStatic] private static float[]? _scores;
+        [ThreadStatic] private static float[]? _rows;
+
+        public void Execute(int start, int end)
+        {
+            int hd = o.HeadDim, groups = o.HeadCount / o.KvHeadCount, window = o.WindowOf(layer), qDim = o.HeadCount * hd;
+            var scale = o.EffectiveAttentionScale;
+            for (var item = start; item < end; item++)
+            {
+                int t = item / o.KvHeadCount, g = item % o.KvHeadCount;
+                var sequence = s.Sequences[s.SliceOf[t]]!;
+                var pool = sequence.Pool;
+                var pos = s.Positions[t];
+                var first = window > 0 ? Math.Max(0, pos - window + 1) : 0;
+                var count = pos - first + 1;
+                var scores = Buffer(ref _scores, groups * count);
+                var rows = Buffer(ref _rows, pool.BlockSize * hd);
+                var offset = t * qDim + g * groups * hd;
+                var queries = s.Q.AsSpan(offset, groups * hd);
+                var output = s.AttentionOut.AsSpan(offset, groups * hd);
+                for (var p = first; p <= pos;)
+                {
+                    var (r0, n) = Run(pool, p, pos);
+                    var keys = AttentionRows.Decode(pool.Type, pool.Keys(sequence.BlockOf(p), layer, g).Slice(r0 * pool.RowBytes, n * pool.RowBytes), rows);
+                    Attention.Scores(queries, keys, hd, scale, scores.AsSpan(p - first), count);
+                    p += n;
+                }
+                Attention.Normalize(scores, groups, count, count, o.AttentionSoftCap);
+                output.Clear();
+                for (var p = first; p <= pos;)
+                {
+                    var (r0, n) = Run(pool, p, pos);
+                    var values = AttentionRows.Decode(pool.Type, pool.Values(sequence.BlockOf(p), layer, g).Slice(r0 * pool.RowBytes, n * pool.RowBytes), rows);
+                    Attention.AccumulateValues(scores.AsSpan(p - first), count, values, hd, output);
+                    p += n;
+                }
+            }
+        }
+
+        // The rows of position p's block from p up to the block's end or position last: (first row, count).
+        private static (int Row, int Count) Run(KvBlockPool pool, int p, int last)
+        {
+            var row = p % pool.BlockSize;
+            return (row, Math.Min(pool.BlockSize - row, last - p + 1));
+        }
+
+        // Per-thread buffers grow to the next power of two, so a long generation reallocates O(log n) times, not per token.
+        private static float[] Buffer(ref float[]? buffer, int length)
+        {
+            if (buffer == null || buffer.Length < length) buffer = new float[(int)Math.Min(Array.MaxLength, BitOperations.RoundUpToPowerOf2((uint)length))];
+            return buffer;
+        }
+    }
+
+    private void Mlp(MlpWeights m, ReadOnlySpan<float> xn, int n, Span<float> output, BatchScratch s)
     {
         var ff = Options.IntermediateSize;
         Span<float> gate = s.Gate.AsSpan(0, n * ff), up = s.Up.AsSpan(0, n * ff);
@@ -191,13 +352,15 @@ public sealed class DecoderModel : IDisposable
         m.Down.Forward(Options.GatedMlp ? gate : up, n, output);
     }
 
-    private RopeTable RopeFor(int context)
+    // One table for every sequence, grown (rarely) to the largest context seen; a position's cos/sin do not depend on its size.
+    private RopeTable RopeFor(int positions)
     {
-        lock (_ropeTables)
+        var table = Volatile.Read(ref _rope);
+        if (table != null && table.MaxPositions >= positions) return table;
+        lock (_ropeGate)
         {
-            if (!_ropeTables.TryGetValue(context, out var table))
-                _ropeTables[context] = table = new RopeTable(Options.Rope!, context);
-            return table;
+            if (_rope == null || _rope.MaxPositions < positions) Volatile.Write(ref _rope, new RopeTable(Options.Rope!, positions));
+            return _rope!;
         }
     }
 

@@ -1,52 +1,26 @@
+using Moxing.Core.Tensors;
+
 namespace Moxing.Models.Decoder;
 
-/// <summary>Keys and values of every layer for positions [0, Capacity), preallocated; layout [kvHead, position, headDim].</summary>
+/// <summary>The keys and values of one sequence with a pool of its own: the single-sequence case of <see cref="KvBlockPool"/> + <see cref="SequenceKv"/>.</summary>
 public sealed class KvCache
 {
-    private readonly float[][] _keys;
-    private readonly float[][] _values;
+    /// <summary>Blocks for exactly <paramref name="capacity"/> positions of a model shaped by <paramref name="o"/>.</summary>
+    public KvCache(DecoderOptions o, int capacity, DType type = DType.F16)
+    {
+        Pool = KvBlockPool.ForPositions(o, type, capacity);
+        Sequence = new SequenceKv(Pool, capacity);
+    }
+
+    /// <summary>The pool holding the blocks.</summary>
+    public KvBlockPool Pool { get; }
+
+    /// <summary>The sequence.</summary>
+    public SequenceKv Sequence { get; }
 
     /// <summary>Positions the cache holds.</summary>
-    public int Capacity { get; }
-
-    /// <summary>Dimensions per head.</summary>
-    public int HeadDim { get; }
-
-    /// <summary>Key/value heads per layer.</summary>
-    public int KvHeadCount { get; }
-
-    /// <summary>Allocates a cache for <paramref name="capacity"/> positions.</summary>
-    public KvCache(int layers, int kvHeads, int headDim, int capacity)
-    {
-        Capacity = capacity;
-        HeadDim = headDim;
-        KvHeadCount = kvHeads;
-        var size = checked(kvHeads * capacity * headDim);
-        _keys = new float[layers][];
-        _values = new float[layers][];
-        for (var l = 0; l < layers; l++)
-        {
-            _keys[l] = new float[size];
-            _values[l] = new float[size];
-        }
-    }
+    public int Capacity => Sequence.Capacity;
 
     /// <summary>Bytes held by the cache.</summary>
-    public long Bytes => 2L * _keys.Length * KvHeadCount * Capacity * HeadDim * sizeof(float);
-
-    /// <summary>The keys of one head of one layer, [Capacity, HeadDim].</summary>
-    public Span<float> Keys(int layer, int kvHead) => _keys[layer].AsSpan(kvHead * Capacity * HeadDim, Capacity * HeadDim);
-
-    /// <summary>The values of one head of one layer, [Capacity, HeadDim].</summary>
-    public Span<float> Values(int layer, int kvHead) => _values[layer].AsSpan(kvHead * Capacity * HeadDim, Capacity * HeadDim);
-
-    /// <summary>Stores the keys and values ([kvHeads × headDim] each) of one position.</summary>
-    public void Store(int layer, int position, ReadOnlySpan<float> k, ReadOnlySpan<float> v)
-    {
-        for (var g = 0; g < KvHeadCount; g++)
-        {
-            k.Slice(g * HeadDim, HeadDim).CopyTo(Keys(layer, g).Slice(position * HeadDim, HeadDim));
-            v.Slice(g * HeadDim, HeadDim).CopyTo(Values(layer, g).Slice(position * HeadDim, HeadDim));
-        }
-    }
+    public long Bytes => Pool.Bytes;
 }

@@ -1,9 +1,12 @@
 namespace Moxing.Models.Decoder;
 
-/// <summary>Activation buffers for up to <see cref="Tokens"/> tokens per forward call, allocated once per session.</summary>
-public sealed class DecoderScratch
+/// <summary>
+/// Activation buffers for forward steps of up to <see cref="Tokens"/> tokens in all (over every sequence of a batch),
+/// allocated once so steps allocate nothing. One scratch serves one step at a time.
+/// </summary>
+public sealed class BatchScratch
 {
-    /// <summary>Most tokens one forward call may process.</summary>
+    /// <summary>Most tokens one forward step may process, summed over its slices.</summary>
     public int Tokens { get; }
 
     internal float[] Hidden { get; }
@@ -17,9 +20,20 @@ public sealed class DecoderScratch
     internal float[] Gate { get; }
     internal float[] Up { get; }
 
+    // Per token of the step: its id, position and slice.
+    internal int[] Ids { get; }
+    internal int[] Positions { get; }
+    internal int[] SliceOf { get; }
+
+    // Per slice of the step (a step has at most one slice per token).
+    internal SequenceKv?[] Sequences { get; }
+    internal int[] SliceStart { get; }
+    internal LogitsWanted[] SliceLogits { get; }
+
     /// <summary>Allocates buffers for <paramref name="tokens"/> tokens of <paramref name="o"/>.</summary>
-    public DecoderScratch(DecoderOptions o, int tokens)
+    public BatchScratch(DecoderOptions o, int tokens)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(tokens, 1);
         Tokens = tokens;
         int qDim = o.HeadCount * o.HeadDim, kvDim = o.KvHeadCount * o.HeadDim;
         Hidden = new float[tokens * o.HiddenSize];
@@ -32,5 +46,11 @@ public sealed class DecoderScratch
         Projected = new float[tokens * o.HiddenSize];
         Gate = new float[tokens * o.IntermediateSize];
         Up = new float[tokens * o.IntermediateSize];
+        Ids = new int[tokens];
+        Positions = new int[tokens];
+        SliceOf = new int[tokens];
+        Sequences = new SequenceKv?[tokens];
+        SliceStart = new int[tokens + 1];
+        SliceLogits = new LogitsWanted[tokens];
     }
 }

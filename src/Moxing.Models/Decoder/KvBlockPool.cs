@@ -1,0 +1,181 @@
+using Moxing.Core;
+using Moxing.Core.Ops;
+using Moxing.Core.Tensors;
+
+namespace Moxing.Models.Decoder;
+
+/// <summary>
+/// Preallocated keys and values in fixed-size blocks of <see cref="BlockSize"/> positions × every layer × every KV head,
+/// stored as F16 (default), Q8_0 or F32. Blocks are reference-counted so sequences with a common prompt prefix share the
+/// blocks of that prefix; a block is written only while one holder owns it (<see cref="SequenceKv"/> copies on write).
+/// Thread-safe for allocation and reference counting.
+/// </summary>
+public sealed class KvBlockPool
+{
+    // Blocks live in slabs of at most ~1 GiB, as one managed array cannot hold an arbitrary budget.
+    private const long SlabBytes = 1L << 30;
+
+    private readonly byte[][] _slabs;
+    private readonly int _blocksPerSlab;
+    private readonly int[] _refCounts;
+    private readonly int[] _free;
+    private readonly object _gate = new();
+    private readonly int _headBytes;
+    private int _freeCount;
+
+    /// <summary>Transformer blocks whose keys/values a block holds.</summary>
+    public int LayerCount { get; }
+
+    /// <summary>Key/value heads per layer.</summary>
+    public int KvHeadCount { get; }
+
+    /// <summary>Dimensions per head.</summary>
+    public int HeadDim { get; }
+
+    /// <summary>Positions per block.</summary>
+    public int BlockSize { get; }
+
+    /// <summary>How keys and values are stored: F16, Q8_0 or F32.</summary>
+    public DType Type { get; }
+
+    /// <summary>Bytes of one stored row (one position of one head).</summary>
+    public int RowBytes { get; }
+
+    /// <summary>Bytes of one block.</summary>
+    public long BytesPerBlock { get; }
+
+    /// <summary>Blocks in the pool.</summary>
+    public int BlockCount { get; }
+
+    /// <summary>Blocks not held by anyone.</summary>
+    public int FreeBlockCount
+    {
+        get { lock (_gate) return _freeCount; }
+    }
+
+    /// <summary>Bytes held by the pool.</summary>
+    public long Bytes => BytesPerBlock * BlockCount;
+
+    /// <summary>Allocates <paramref name="blockCount"/> blocks of <paramref name="blockSize"/> positions for a model of the given shape.</summary>
+    public KvBlockPool(int layers, int kvHeads, int headDim, DType type, int blockCount, int blockSize = 16)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(layers, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(kvHeads, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(headDim, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(blockSize, 1);
+        if (blockCount < 1) throw new MoxingException($"a KV pool needs at least one block, got {blockCount}");
+        LayerCount = layers;
+        KvHeadCount = kvHeads;
+        HeadDim = headDim;
+        BlockSize = blockSize;
+        Type = type;
+        RowBytes = AttentionRows.RowBytes(type, headDim);
+        _headBytes = checked(blockSize * RowBytes);
+        BytesPerBlock = 2L * layers * kvHeads * _headBytes;
+        if (BytesPerBlock > SlabBytes)
+            throw new MoxingException($"one KV block of {blockSize} positions takes {BytesPerBlock} bytes; use a smaller block size");
+        BlockCount = blockCount;
+        _blocksPerSlab = (int)Math.Min(blockCount, SlabBytes / BytesPerBlock);
+        _slabs = new byte[(blockCount + _blocksPerSlab - 1) / _blocksPerSlab][];
+        for (var i = 0; i < _slabs.Length; i++)
+        {
+            var blocks = Math.Min(_blocksPerSlab, blockCount - i * _blocksPerSlab);
+            // Uninitialized: every row is written before it is read, and untouched pages cost no memory.
+            _slabs[i] = GC.AllocateUninitializedArray<byte>(checked((int)(blocks * BytesPerBlock)));
+        }
+        _refCounts = new int[blockCount];
+        _free = new int[blockCount];
+        for (var i = 0; i < blockCount; i++) _free[i] = blockCount - 1 - i;
+        _freeCount = blockCount;
+    }
+
+    /// <summary>A pool of as many blocks as fit in <paramref name="byteBudget"/> bytes (at least one).</summary>
+    public static KvBlockPool ForBudget(DecoderOptions o, DType type, long byteBudget, int blockSize = 16)
+    {
+        var perBlock = 2L * o.LayerCount * o.KvHeadCount * blockSize * AttentionRows.RowBytes(type, o.HeadDim);
+        var blocks = byteBudget / perBlock;
+        if (blocks < 1)
+            throw new MoxingException($"a KV budget of {byteBudget} bytes holds no block; one block of {blockSize} positions takes {perBlock} bytes");
+        return new KvBlockPool(o.LayerCount, o.KvHeadCount, o.HeadDim, type, checked((int)Math.Min(blocks, int.MaxValue)), blockSize);
+    }
+
+    /// <summary>A pool just large enough for one sequence of <paramref name="positions"/> positions.</summary>
+    public static KvBlockPool ForPositions(DecoderOptions o, DType type, int positions, int blockSize = 16) =>
+        new(o.LayerCount, o.KvHeadCount, o.HeadDim, type, Math.Max(1, (positions + blockSize - 1) / blockSize), blockSize);
+
+    /// <summary>Takes a free block (reference count 1); throws <see cref="KvPoolExhaustedException"/> when none is left.</summary>
+    public int Allocate()
+    {
+        if (!TryAllocate(out var block)) throw new KvPoolExhaustedException(1, 0, BlockCount);
+        return block;
+    }
+
+    /// <summary>Adds a holder to <paramref name="block"/> (a sequence or a prefix cache sharing it).</summary>
+    public void Retain(int block)
+    {
+        lock (_gate)
+        {
+            CheckHeld(block);
+            _refCounts[block]++;
+        }
+    }
+
+    /// <summary>Drops a holder of <paramref name="block"/>; the last one returns it to the free list.</summary>
+    public void Release(int block)
+    {
+        lock (_gate)
+        {
+            CheckHeld(block);
+            if (--_refCounts[block] == 0) _free[_freeCount++] = block;
+        }
+    }
+
+    /// <summary>Holders of <paramref name="block"/> (0 when free).</summary>
+    public int RefCount(int block)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)block, (uint)BlockCount, nameof(block));
+        lock (_gate) return _refCounts[block];
+    }
+
+    /// <summary>Copies every row of <paramref name="source"/> into <paramref name="target"/>.</summary>
+    public void Copy(int source, int target) => BlockBytes(source).CopyTo(BlockBytes(target));
+
+    /// <summary>The stored keys of one head of one layer in <paramref name="block"/>: <see cref="BlockSize"/> rows of <see cref="RowBytes"/>.</summary>
+    public Span<byte> Keys(int block, int layer, int kvHead) => Head(block, layer, 0, kvHead);
+
+    /// <summary>The stored values of one head of one layer in <paramref name="block"/>: <see cref="BlockSize"/> rows of <see cref="RowBytes"/>.</summary>
+    public Span<byte> Values(int block, int layer, int kvHead) => Head(block, layer, 1, kvHead);
+
+    // Layout of a block: [layer][keys, values][kvHead][position][row bytes].
+    private Span<byte> Head(int block, int layer, int kind, int kvHead) =>
+        BlockBytes(block).Slice(((layer * 2 + kind) * KvHeadCount + kvHead) * _headBytes, _headBytes);
+
+    private Span<byte> BlockBytes(int block)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)block, (uint)BlockCount, nameof(block));
+        var (slab, index) = Math.DivRem(block, _blocksPerSlab);
+        return _slabs[slab].AsSpan(checked((int)(index * BytesPerBlock)), (int)BytesPerBlock);
+    }
+
+    private void CheckHeld(int block)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)block, (uint)BlockCount, nameof(block));
+        if (_refCounts[block] == 0) throw new InvalidOperationException($"KV block {block} is not allocated");
+    }
+
+    /// <summary>Takes a free block (reference count 1) if one is left.</summary>
+    public bool TryAllocate(out int block)
+    {
+        lock (_gate)
+        {
+            if (_freeCount == 0)
+            {
+                block = -1;
+                return false;
+            }
+            block = _free[--_freeCount];
+            _refCounts[block] = 1;
+            return true;
+        }
+    }
+}

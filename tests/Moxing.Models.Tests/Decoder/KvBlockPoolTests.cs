@@ -1,0 +1,77 @@
+using Moxing.Core;
+using Moxing.Core.Tensors;
+using Moxing.Models.Decoder;
+
+namespace Moxing.Models.Tests.Decoder;
+
+public sealed class KvBlockPoolTests
+{
+    private static readonly DecoderOptions Shape = new()
+    {
+        Architecture = "llama", VocabSize = 10, HiddenSize = 256, LayerCount = 3, HeadCount = 4, KvHeadCount = 2, HeadDim = 64,
+        IntermediateSize = 8, MaxContext = 64,
+    };
+
+    [Fact]
+    public void BlocksHoldEveryLayerAndHeadInTheCacheType()
+    {
+        var f32 = KvBlockPool.ForPositions(Shape, DType.F32, 32);
+        var f16 = KvBlockPool.ForPositions(Shape, DType.F16, 32);
+        var q8 = KvBlockPool.ForPositions(Shape, DType.Q8_0, 32);
+        Assert.Equal(2L * 3 * 2 * 16 * 64 * 4, f32.BytesPerBlock);
+        Assert.Equal(f32.Bytes / 2, f16.Bytes);
+        Assert.Equal(2L * 3 * 2 * 16 * 2 * 34, q8.BytesPerBlock);
+        Assert.Equal(2, f16.BlockCount);
+        Assert.Equal(16 * 128, f16.Keys(1, 2, 1).Length);
+    }
+
+    [Fact]
+    public void BudgetAllocationAndReferenceCounts()
+    {
+        var pool = KvBlockPool.ForBudget(Shape, DType.F16, 5 * 2L * 3 * 2 * 16 * 128 + 100);
+        Assert.Equal(5, pool.BlockCount);
+        var a = pool.Allocate();
+        var b = pool.Allocate();
+        Assert.NotEqual(a, b);
+        pool.Retain(a);
+        Assert.Equal(2, pool.RefCount(a));
+        pool.Release(a);
+        pool.Release(b);
+        Assert.Equal((1, 0, 4), (pool.RefCount(a), pool.RefCount(b), pool.FreeBlockCount));
+        Assert.Throws<InvalidOperationException>(() => pool.Release(b));
+        for (var i = 0; i < 4; i++) pool.Allocate();
+        Assert.Throws<KvPoolExhaustedException>(() => pool.Allocate());
+        Assert.False(pool.TryAllocate(out _));
+    }
+
+    [Fact]
+    public void SequencesTakeBlocksAsTheyGrowAndReturnThem()
+    {
+        var pool = KvBlockPool.ForPositions(Shape, DType.F16, 64);
+        using var sequence = new SequenceKv(pool, 40);
+        Assert.Equal(2, sequence.BlocksNeeded(17));
+        Assert.Equal(0, sequence.BlocksNeeded(0));
+        var other = new SequenceKv(pool, 40);
+        Assert.Throws<InvalidOperationException>(() => pool.Retain(3));
+        var shared = pool.Allocate();
+        other.AttachPrefix([shared]);
+        Assert.Equal((16, 1, 2), (other.Length, other.FullBlockCount, pool.RefCount(shared)));
+        Assert.Equal(1, other.BlocksNeeded(1));
+        other.Truncate(5);
+        Assert.Equal(1, other.BlocksNeeded(1)); // writing into the shared block copies it first
+        pool.Release(shared);
+        Assert.Equal(0, other.BlocksNeeded(1));
+        Assert.Throws<InvalidOperationException>(() => other.AttachPrefix([shared]));
+        Assert.Throws<MoxingException>(() => new SequenceKv(pool, 17).AttachPrefix([shared, shared]));
+        other.Dispose();
+        Assert.Equal(pool.BlockCount, pool.FreeBlockCount);
+    }
+
+    [Fact]
+    public void UnsupportedCacheTypesAndShapesAreRejected()
+    {
+        Assert.Contains("F32, F16, Q8_0", Assert.Throws<MoxingException>(() => KvBlockPool.ForPositions(Shape, DType.Q4_K, 16)).Message);
+        Assert.Contains("multiple of 32", Assert.Throws<MoxingException>(() => KvBlockPool.ForPositions(Shape with { HeadDim = 16 }, DType.Q8_0, 16)).Message);
+        Assert.Contains("holds no block", Assert.Throws<MoxingException>(() => KvBlockPool.ForBudget(Shape, DType.F16, 1000)).Message);
+    }
+}
