@@ -20,7 +20,7 @@ public sealed class OllamaChatEndpoint(ModelManager models)
     {
         var started = Stopwatch.GetTimestamp();
         var cancellation = context.RequestAborted;
-        var r = await JsonRequest.ReadAsync(context.Request, cancellation);
+        var r = await OllamaRequest.ReadAsync(context);
         var modelName = r.RequiredString("model");
         var stream = r.Bool("stream") ?? true;
         var keepAlive = KeepAlive.Parse(r.Node("keep_alive"));
