@@ -95,7 +95,8 @@ public sealed class OllamaClientTests(ServerFixture server)
 
     [Theory]
     [InlineData("""{"model":"llama-tiny","messages":[],"options":{"mirostat":1}}""", "options.mirostat")]
-    [InlineData("""{"model":"llama-tiny","messages":[],"format":"json"}""", "format")]
+    [InlineData("""{"model":"llama-tiny","messages":[],"format":"yaml"}""", "format")]
+    [InlineData("""{"model":"llama-tiny","messages":[],"format":{"type":"array","uniqueItems":true}}""", "uniqueItems")]
     [InlineData("""{"model":"llama-tiny","messages":[],"keep_alive":"soon"}""", "keep_alive")]
     public async Task Unsupported_or_bad_fields_are_400s_with_an_error_string(string json, string field)
     {
@@ -110,5 +111,16 @@ public sealed class OllamaClientTests(ServerFixture server)
         var (status, body, _) = await server.PostAsync("/api/chat", """{"model":"nope","messages":[{"role":"user","content":"x"}]}""");
         Assert.Equal(404, status);
         Assert.Contains("nope", (string?)body!["error"]);
+    }
+
+    [Fact]
+    public async Task Format_schema_constrains_the_reply()
+    {
+        var (status, body, _) = await server.PostAsync("/api/chat",
+            """{"model":"llama-tiny","messages":[{"role":"user","content":"Pick"}],"stream":false,"options":{"num_predict":120,"seed":3},"format":{"type":"object","properties":{"ok":{"type":"boolean"}},"required":["ok"],"additionalProperties":false}}""");
+        Assert.Equal(200, status);
+        var reply = JsonNode.Parse((string)body!["message"]!["content"]!)!;
+        Assert.IsAssignableFrom<JsonValue>(reply["ok"]);
+        Assert.Contains(reply["ok"]!.GetValueKind(), new[] { System.Text.Json.JsonValueKind.True, System.Text.Json.JsonValueKind.False });
     }
 }

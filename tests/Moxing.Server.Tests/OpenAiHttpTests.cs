@@ -14,7 +14,8 @@ public sealed class OpenAiHttpTests(ServerFixture server)
     [Theory]
     [InlineData("\"store\":true", "store")]
     [InlineData("\"functions\":[]", "functions")]
-    [InlineData("\"response_format\":{\"type\":\"json_object\"}", "response_format")]
+    [InlineData("\"response_format\":{\"type\":\"json_object\",\"extra\":1}", "response_format.extra")]
+    [InlineData("\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"x\",\"schema\":{\"type\":\"array\",\"uniqueItems\":true}}}", "response_format.json_schema.schema")]
     [InlineData("\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}]", "tools")]
     [InlineData("\"stream_options\":{\"include_usage\":true,\"other\":1},\"stream\":true", "stream_options.other")]
     public async Task Unsupported_parameters_are_400s_naming_them(string field, string param)
@@ -182,5 +183,36 @@ public sealed class OpenAiHttpTests(ServerFixture server)
             $$"""{"model":"llama-tiny","messages":[{"role":"user","content":"{{longText}}"}],"max_tokens":2}""");
         Assert.Equal(400, status);
         Assert.Equal("context_length_exceeded", (string?)body!["error"]!["code"]);
+    }
+
+    private const string ColorSchema =
+        """{"type":"object","properties":{"color":{"enum":["red","green","blue"]},"n":{"type":"integer","minimum":0,"maximum":9}},"required":["color","n"],"additionalProperties":false}""";
+
+    [Fact]
+    public async Task Json_schema_output_always_parses_and_validates()
+    {
+        for (var seed = 0; seed < 3; seed++)
+        {
+            var (status, body, _) = await server.PostAsync("/v1/chat/completions",
+                """{"model":"llama-tiny","messages":[{"role":"user","content":"Pick"}],"max_tokens":120,"seed":""" + seed +
+                ""","response_format":{"type":"json_schema","json_schema":{"name":"pick","strict":true,"schema":""" + ColorSchema + "}}}");
+            Assert.Equal(200, status);
+            Assert.Equal("stop", (string?)body!["choices"]![0]!["finish_reason"]);
+            var reply = JsonNode.Parse((string)body["choices"]![0]!["message"]!["content"]!)!.AsObject();
+            Assert.Equal(["color", "n"], reply.Select(p => p.Key).Order());
+            Assert.Contains((string?)reply["color"], new[] { "red", "green", "blue" });
+            Assert.InRange((int)reply["n"]!, 0, 9);
+        }
+    }
+
+    [Fact]
+    public async Task Json_object_output_is_an_object()
+    {
+        var (status, body, _) = await server.PostAsync("/v1/chat/completions",
+            """{"model":"qwen2-tiny","messages":[{"role":"user","content":"JSON"}],"max_tokens":60,"temperature":0,"response_format":{"type":"json_object"}}""");
+        Assert.Equal(200, status);
+        var content = (string)body!["choices"]![0]!["message"]!["content"]!;
+        if ((string?)body["choices"]![0]!["finish_reason"] == "stop") Assert.IsType<JsonObject>(JsonNode.Parse(content));
+        else Assert.StartsWith("{", content.TrimStart());
     }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
+using Moxing.Inference.Constraints;
 using Moxing.Server.Generation;
 using Moxing.Server.Http;
 using Moxing.Server.Models;
@@ -25,7 +26,7 @@ public sealed class OllamaChatEndpoint(ModelManager models)
         var stream = r.Bool("stream") ?? true;
         var keepAlive = KeepAlive.Parse(r.Node("keep_alive"));
         var parameters = OllamaOptions.Read(r, out var numCtx);
-        ReadFormat(r);
+        parameters = parameters with { Constraint = ReadFormat(r) };
         var variables = Think(r);
         JsonArray? messages = null;
         string? prompt = null, system = null;
@@ -108,12 +109,19 @@ public sealed class OllamaChatEndpoint(ModelManager models)
         return result;
     }
 
-    // format: "" or absent only, until constrained decoding lands.
-    private static void ReadFormat(JsonRequest r)
+    // format: "json" for any JSON object, or a JSON schema; enforced by constrained decoding.
+    private static Func<Moxing.Models.LoadedModel, ITokenConstraint>? ReadFormat(JsonRequest r)
     {
         var format = r.Node("format");
-        if (format is null || JsonValues.IsString(format) && format.GetValue<string>().Length == 0) return;
-        throw r.Unsupported("format", "JSON output needs constrained decoding, which is not available yet");
+        if (format is null) return null;
+        if (JsonValues.IsString(format))
+            return format.GetValue<string>() switch
+            {
+                "" => null,
+                "json" => JsonFormat.AnyObject(),
+                _ => throw ApiException.BadParameter("format", "'format' must be \"json\" or a JSON schema object"),
+            };
+        return JsonFormat.Schema(format, "format");
     }
 
     // think: false renders the template with enable_thinking off (Qwen3 and the like); think: true needs a reasoning parser.
