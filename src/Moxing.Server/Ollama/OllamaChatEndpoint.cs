@@ -69,17 +69,7 @@ public sealed class OllamaChatEndpoint(ModelManager models)
     private static Task WriteLoadReplyAsync(HttpContext context, bool chat, string model, string reason) =>
         JsonStreamWriter.WriteObjectAsync(context, w =>
         {
-            w.WriteStartObject();
-            w.WriteString("model", model);
-            w.WriteString("created_at", DateTimeOffset.UtcNow.ToString("O"));
-            if (chat)
-            {
-                w.WriteStartObject("message");
-                w.WriteString("role", "assistant");
-                w.WriteString("content", "");
-                w.WriteEndObject();
-            }
-            else w.WriteString("response", "");
+            OllamaResponse.WriteStart(w, chat, model, "");
             w.WriteBoolean("done", true);
             w.WriteString("done_reason", reason);
             w.WriteEndObject();
