@@ -204,6 +204,20 @@ public sealed class ModelStoreTests : IDisposable
         Assert.Empty(_temp.FilesIn("blobs"));
     }
 
+    [Fact]
+    public void ServesAsTheServersModelCatalog()
+    {
+        var catalog = new StoreModelCatalog(Store);
+        Assert.Empty(catalog.List());
+        var entry = Store.Import(Gguf("qwen2-tiny.Q8_0.gguf"), "Qwen/Tiny:Q8");
+        var listed = Assert.Single(catalog.List());
+        Assert.Equal(("qwen/tiny:q8", entry.ModelPath, entry.Size, entry.Digest), (listed.Name, listed.Path, listed.SizeBytes, listed.Digest));
+        Assert.Equal(listed, catalog.Find("qwen/TINY:q8"));
+        Assert.Null(catalog.Find("qwen/tiny"));
+        Assert.Null(catalog.Find("not a name"));
+        using var model = ModelLoader.Load(catalog.Find("qwen/tiny:q8")!.Path);
+    }
+
     private string WriteSharded()
     {
         var folder = Directory.CreateDirectory(Path.Combine(_work, "sharded")).FullName;
