@@ -1,6 +1,5 @@
 using Moxing.Core;
 using Moxing.Core.Formats;
-using Moxing.Core.Formats.Safetensors;
 using Moxing.Models;
 using Moxing.Server.Store;
 using Moxing.Server.Store.Hub;
@@ -97,28 +96,14 @@ public sealed class HubPullTests : IAsyncLifetime
     [Fact]
     public async Task PullsEveryShardTheIndexNames()
     {
-        using var model = SafetensorsFile.Open(Fixtures.Path("hf", "models", "llama-tiny", "model.safetensors"));
-        var map = new List<string>();
-        var shards = new[] { new SafetensorsWriter(), new SafetensorsWriter() };
-        for (var i = 0; i < model.Tensors.Count; i++)
-        {
-            shards[i % 2].Add(model.Tensors[i]);
-            map.Add($"\"{model.Tensors[i].Name}\": \"model-0000{i % 2 + 1}-of-00002.safetensors\"");
-        }
-        foreach (var name in new[] { "config.json", "tokenizer.json" })
-            _hub.Add("o/sharded", name, File.ReadAllBytes(Fixtures.Path("hf", "models", "llama-tiny", name)));
-        for (var s = 0; s < 2; s++)
-        {
-            var path = Path.Combine(_temp.Home, $"shard{s}");
-            shards[s].Write(path);
-            _hub.Add("o/sharded", $"model-0000{s + 1}-of-00002.safetensors", File.ReadAllBytes(path));
-            File.Delete(path);
-        }
-        _hub.Add("o/sharded", ModelTensors.IndexFileName, System.Text.Encoding.UTF8.GetBytes($"{{\"weight_map\": {{{string.Join(",", map)}}}}}"));
+        var folder = Path.Combine(_temp.Home, "source");
+        var parameters = ShardedCheckpoint.Write(folder);
+        _hub.AddFolder("o/sharded", folder);
+        Directory.Delete(folder, recursive: true);
         var entry = await Store.PullAsync("hf:o/sharded", Options());
-        Assert.Equal(5, entry.Manifest.Files.Count);
+        Assert.Equal(8, entry.Manifest.Files.Count);
         using var pulled = ModelLoader.Load(entry.ModelPath);
-        Assert.Equal(model.Tensors.Sum(t => t.ElementCount), pulled.ParameterCount);
+        Assert.Equal(parameters, pulled.ParameterCount);
     }
 
     [Fact]

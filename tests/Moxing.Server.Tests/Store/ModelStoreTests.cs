@@ -1,6 +1,5 @@
 using Moxing.Core;
 using Moxing.Core.Formats;
-using Moxing.Core.Formats.Safetensors;
 using Moxing.Models;
 using Moxing.Server.Store;
 using Moxing.Tests;
@@ -67,8 +66,7 @@ public sealed class ModelStoreTests : IDisposable
         var folder = WriteSharded();
         var entry = Store.Import(folder, "sharded");
         Assert.Contains(entry.Manifest.Files, f => f.Path == ModelTensors.IndexFileName);
-        Assert.Contains(entry.Manifest.Files, f => f.Path == "model-00001-of-00002.safetensors");
-        Assert.Contains(entry.Manifest.Files, f => f.Path == "model-00002-of-00002.safetensors");
+        Assert.All(ShardedCheckpoint.ShardNames, shard => Assert.Contains(entry.Manifest.Files, f => f.Path == shard));
         Assert.DoesNotContain(entry.Manifest.Files, f => f.Path == "notes.txt");
         using var model = ModelLoader.Load(entry.ModelPath);
         using var original = ModelLoader.Load(HfFolder("llama-tiny"));
@@ -220,22 +218,9 @@ public sealed class ModelStoreTests : IDisposable
 
     private string WriteSharded()
     {
-        var folder = Directory.CreateDirectory(Path.Combine(_work, "sharded")).FullName;
-        foreach (var file in Directory.EnumerateFiles(HfFolder("llama-tiny")))
-            if (!Path.GetFileName(file).StartsWith("model.", StringComparison.Ordinal) && !Path.GetFileName(file).StartsWith("reference", StringComparison.Ordinal))
-                File.Copy(file, Path.Combine(folder, Path.GetFileName(file)));
+        var folder = Path.Combine(_work, "sharded");
+        ShardedCheckpoint.Write(folder);
         File.WriteAllText(Path.Combine(folder, "notes.txt"), "not part of the model");
-        using var model = SafetensorsFile.Open(Path.Combine(HfFolder("llama-tiny"), "model.safetensors"));
-        var shards = new[] { new SafetensorsWriter(), new SafetensorsWriter() };
-        var map = new List<string>();
-        for (var i = 0; i < model.Tensors.Count; i++)
-        {
-            shards[i % 2].Add(model.Tensors[i]);
-            map.Add($"\"{model.Tensors[i].Name}\": \"model-0000{i % 2 + 1}-of-00002.safetensors\"");
-        }
-        shards[0].Write(Path.Combine(folder, "model-00001-of-00002.safetensors"));
-        shards[1].Write(Path.Combine(folder, "model-00002-of-00002.safetensors"));
-        File.WriteAllText(Path.Combine(folder, ModelTensors.IndexFileName), $"{{\"weight_map\": {{{string.Join(",", map)}}}}}");
         return folder;
     }
 }
