@@ -289,7 +289,24 @@ public sealed class ModelStore
         }
         foreach (var snapshot in Directory.EnumerateDirectories(SnapshotsFolder))
             if (!snapshots.Contains(Path.GetFileName(snapshot))) TryDelete(() => Directory.Delete(snapshot, recursive: true));
+        DeleteAbandonedWork();
         return freed;
+    }
+
+    // Staging folders and temp blobs of a process that crashed; a day is far longer than any live one needs between its writes.
+    private void DeleteAbandonedWork()
+    {
+        var cutoff = DateTime.UtcNow - TimeSpan.FromDays(1);
+        foreach (var entry in new DirectoryInfo(TempFolder).EnumerateFileSystemInfos())
+        {
+            if (!(entry.Name.StartsWith("stage-", StringComparison.Ordinal) || entry.Name.StartsWith("blob-", StringComparison.Ordinal)
+                  || entry.Name.StartsWith("snapshot-", StringComparison.Ordinal)) || entry.LastWriteTimeUtc > cutoff) continue;
+            TryDelete(() =>
+            {
+                if (entry is DirectoryInfo folder) folder.Delete(recursive: true);
+                else entry.Delete();
+            });
+        }
     }
 
     // A file still mapped by a running model cannot be deleted on Windows: the next collection retries.

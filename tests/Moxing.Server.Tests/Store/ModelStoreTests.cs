@@ -203,6 +203,23 @@ public sealed class ModelStoreTests : IDisposable
     }
 
     [Fact]
+    public void GarbageCollectionDeletesWorkAbandonedByACrashButNotLiveWork()
+    {
+        var tmp = Path.Combine(_temp.Home, "tmp");
+        var abandoned = Directory.CreateDirectory(Path.Combine(tmp, "stage-crashed")).FullName;
+        File.WriteAllText(Path.Combine(abandoned, "model.gguf"), "half");
+        Directory.SetLastWriteTimeUtc(abandoned, DateTime.UtcNow.AddDays(-2));
+        var live = Directory.CreateDirectory(Path.Combine(tmp, "stage-live")).FullName;
+        var partial = Path.Combine(Store.DownloadsFolder, "x.part");
+        File.WriteAllText(partial, "resumable");
+        File.SetLastWriteTimeUtc(partial, DateTime.UtcNow.AddDays(-2));
+        Store.CollectGarbage();
+        Assert.False(Directory.Exists(abandoned));
+        Assert.True(Directory.Exists(live));
+        Assert.True(File.Exists(partial));
+    }
+
+    [Fact]
     public void ServesAsTheServersModelCatalog()
     {
         var catalog = new StoreModelCatalog(Store);
