@@ -205,6 +205,26 @@ public sealed class HubPullTests : IAsyncLifetime
         Assert.Contains(_hub.Requests, r => r.StartsWith("GET /cdn/", StringComparison.Ordinal) && !r.Contains("range=bytes=0") && r.Contains("range=bytes="));
     }
 
+    [Fact]
+    public void EndpointComesFromTheOptionThenHfEndpointThenTheHub()
+    {
+        // Every other test names its endpoint, so changing HF_ENDPOINT here cannot reach them.
+        var saved = Environment.GetEnvironmentVariable("HF_ENDPOINT");
+        try
+        {
+            Environment.SetEnvironmentVariable("HF_ENDPOINT", null);
+            Assert.Equal("https://huggingface.co/", new PullOptions().ResolveEndpoint().ToString());
+            Environment.SetEnvironmentVariable("HF_ENDPOINT", "http://mirror.example:8080/hf");
+            Assert.Equal("http://mirror.example:8080/hf/", new PullOptions().ResolveEndpoint().ToString());
+            Assert.Equal("http://other/", new PullOptions { Endpoint = "http://other" }.ResolveEndpoint().ToString());
+            Assert.Contains("not an http(s) URL", Assert.Throws<MoxingException>(() => new PullOptions { Endpoint = "ftp://x" }.ResolveEndpoint()).Message);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("HF_ENDPOINT", saved);
+        }
+    }
+
     [Theory]
     [InlineData("hf:org", "expected ORG/REPO")]
     [InlineData("hf:org/repo/extra", "expected ORG/REPO")]
