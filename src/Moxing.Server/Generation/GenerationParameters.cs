@@ -25,7 +25,7 @@ public sealed record GenerationParameters
     public IReadOnlyDictionary<int, float>? LogitBias { get; init; }
 
     /// <summary>Builds the per-request constraint (JSON schema, grammar); null: none. Called once per choice, as constraints are stateful.</summary>
-    public Func<ITokenConstraint>? Constraint { get; init; }
+    public Func<Moxing.Models.LoadedModel, ITokenConstraint>? Constraint { get; init; }
 
     /// <summary>The same parameters for choice <paramref name="index"/> of n: a seeded request gets seed + index, so choices differ yet repeat.</summary>
     public GenerationParameters ForChoice(int index) =>

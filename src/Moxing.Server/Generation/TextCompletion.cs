@@ -48,7 +48,7 @@ public sealed class TextCompletion(ResidentModel model, int[] promptIds, Generat
     {
         var engine = model.RequireEngine();
         var tokenizer = model.Model.RequireTokenizer();
-        ITokenConstraint? constraint = parameters.Constraint?.Invoke();
+        ITokenConstraint? constraint = parameters.Constraint?.Invoke(model.Model);
         if (parameters.LogitBias is { Count: > 0 } bias) constraint = new LogitBiasConstraint(bias, constraint);
         var request = new GenerationRequest
         {

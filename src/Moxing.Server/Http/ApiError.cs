@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Moxing.Core;
+using Moxing.Inference.Scheduling;
 using Moxing.Inference.Sessions;
 
 namespace Moxing.Server.Http;
@@ -14,6 +15,8 @@ public static class ApiError
     public static ApiException From(Exception e) => e switch
     {
         ApiException api => api,
+        QueueFullException full => new ApiException(429, full.Message, "rate_limit_error", code: "server_busy", inner: e) { RetryAfter = full.RetryAfter },
+        RequestTimeoutException timeout => new ApiException(504, timeout.Message, "timeout_error", code: "request_timeout", inner: e),
         ContextOverflowException overflow => new ApiException(400, overflow.Message, code: "context_length_exceeded", inner: e),
         MoxingException user => new ApiException(400, user.Message, inner: e),
         _ => new ApiException(500, $"internal error: {e.Message}", "server_error", inner: e),
@@ -68,8 +71,9 @@ public static class ApiError
         if (error.Status >= 500)
             context.RequestServices.GetRequiredService<ILogger<ApiException>>().LogError(error.InnerException ?? error, "{Path} failed", context.Request.Path.Value);
         context.Response.StatusCode = error.Status;
+        if (error.RetryAfter is { } retry) context.Response.Headers.RetryAfter = ((long)Math.Ceiling(retry.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
         context.Response.ContentType = "application/json";
-        await using (var w = new Utf8JsonWriter(context.Response.BodyWriter))
+        await using (var w = new Utf8JsonWriter(context.Response.BodyWriter, JsonStreamWriter.Options))
             Write(w, error, IsOllama(context.Request));
         await context.Response.BodyWriter.FlushAsync(context.RequestAborted);
     }

@@ -18,6 +18,9 @@ public class ApiException(int status, string message, string type = "invalid_req
     /// <summary>A machine-readable code (model_not_found, unsupported_parameter, …), if any.</summary>
     public string? Code { get; } = code;
 
+    /// <summary>When the client may retry (429/503), sent as Retry-After.</summary>
+    public TimeSpan? RetryAfter { get; init; }
+
     /// <summary>400: a parameter has a bad value.</summary>
     public static ApiException BadParameter(string param, string message) => new(400, message, param: param, code: "invalid_value");
 

@@ -14,6 +14,9 @@ public sealed class JsonStreamWriter
     private static readonly byte[] SsePrefix = "data: "u8.ToArray();
     private static readonly byte[] SseSuffix = "\n\n"u8.ToArray();
     private static readonly byte[] LineSuffix = "\n"u8.ToArray();
+    /// <summary>Writer options of every response: text as UTF-8, not \u escapes (still valid JSON, far smaller for non-Latin text).</summary>
+    public static readonly JsonWriterOptions Options = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     private readonly HttpResponse _response;
     private readonly bool _sse;
     private readonly ArrayBufferWriter<byte> _buffer = new(1024);
@@ -23,7 +26,7 @@ public sealed class JsonStreamWriter
     {
         _response = response;
         _sse = sse;
-        _json = new Utf8JsonWriter(_buffer);
+        _json = new Utf8JsonWriter(_buffer, Options);
     }
 
     /// <summary>A server-sent-events stream.</summary>
@@ -71,7 +74,7 @@ public sealed class JsonStreamWriter
     {
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/json";
-        await using (var w = new Utf8JsonWriter(context.Response.BodyWriter)) write(w);
+        await using (var w = new Utf8JsonWriter(context.Response.BodyWriter, Options)) write(w);
         await context.Response.BodyWriter.FlushAsync(context.RequestAborted);
     }
 }

@@ -152,7 +152,8 @@ public sealed class ModelManager : IAsyncDisposable
     {
         var context = Options.Context > 0 ? Options.Context : ModelManagerOptions.DefaultContextCap;
         if (model.MaxContext > 0) context = Math.Min(context, model.MaxContext);
-        var perSequence = EngineSettings.KvBytesPerToken(model) * context;
+        // The scheduler holds KV memory in whole blocks.
+        var perSequence = EngineSettings.KvBytesPerToken(model) * ((context + Engines.KvBlockTokens - 1) / Engines.KvBlockTokens * Engines.KvBlockTokens);
         var free = await MakeRoomAsync(entry, weights + perSequence);
         var sequences = (int)Math.Clamp((free - weights) / perSequence, 1, Options.Parallel);
         return new EngineSettings(context, sequences, sequences * perSequence);

@@ -42,7 +42,12 @@ public static class KeepAlive
             while (i < text.Length && char.IsAsciiLetter(text[i]) || i < text.Length && text[i] == 'µ') i++;
             double? seconds = text[unitStart..i] switch
             {
-                "ns" => 1e-9, "us" or "µs" => 1e-6, "ms" => 1e-3, "s" => 1, "m" => 60, "h" => 3600,
+                "ns" => 1e-9,
+                "us" or "µs" => 1e-6,
+                "ms" => 1e-3,
+                "s" => 1,
+                "m" => 60,
+                "h" => 3600,
                 _ => null,
             };
             if (seconds is null) return false;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
+using Moxing.Inference.Constraints;
 using Moxing.Server.Generation;
 using Moxing.Server.Http;
 using Moxing.Server.Models;
@@ -20,12 +21,12 @@ public sealed class OllamaChatEndpoint(ModelManager models)
     {
         var started = Stopwatch.GetTimestamp();
         var cancellation = context.RequestAborted;
-        var r = await JsonRequest.ReadAsync(context.Request, cancellation);
+        var r = await OllamaRequest.ReadAsync(context);
         var modelName = r.RequiredString("model");
         var stream = r.Bool("stream") ?? true;
         var keepAlive = KeepAlive.Parse(r.Node("keep_alive"));
         var parameters = OllamaOptions.Read(r, out var numCtx);
-        ReadFormat(r);
+        parameters = parameters with { Constraint = ReadFormat(r) };
         var variables = Think(r);
         JsonArray? messages = null;
         string? prompt = null, system = null;
@@ -68,17 +69,7 @@ public sealed class OllamaChatEndpoint(ModelManager models)
     private static Task WriteLoadReplyAsync(HttpContext context, bool chat, string model, string reason) =>
         JsonStreamWriter.WriteObjectAsync(context, w =>
         {
-            w.WriteStartObject();
-            w.WriteString("model", model);
-            w.WriteString("created_at", DateTimeOffset.UtcNow.ToString("O"));
-            if (chat)
-            {
-                w.WriteStartObject("message");
-                w.WriteString("role", "assistant");
-                w.WriteString("content", "");
-                w.WriteEndObject();
-            }
-            else w.WriteString("response", "");
+            OllamaResponse.WriteStart(w, chat, model, "");
             w.WriteBoolean("done", true);
             w.WriteString("done_reason", reason);
             w.WriteEndObject();
@@ -108,12 +99,19 @@ public sealed class OllamaChatEndpoint(ModelManager models)
         return result;
     }
 
-    // format: "" or absent only, until constrained decoding lands.
-    private static void ReadFormat(JsonRequest r)
+    // format: "json" for any JSON object, or a JSON schema; enforced by constrained decoding.
+    private static Func<Moxing.Models.LoadedModel, ITokenConstraint>? ReadFormat(JsonRequest r)
     {
         var format = r.Node("format");
-        if (format is null || JsonValues.IsString(format) && format.GetValue<string>().Length == 0) return;
-        throw r.Unsupported("format", "JSON output needs constrained decoding, which is not available yet");
+        if (format is null) return null;
+        if (JsonValues.IsString(format))
+            return format.GetValue<string>() switch
+            {
+                "" => null,
+                "json" => JsonFormat.AnyObject(),
+                _ => throw ApiException.BadParameter("format", "'format' must be \"json\" or a JSON schema object"),
+            };
+        return JsonFormat.Schema(format, "format");
     }
 
     // think: false renders the template with enable_thinking off (Qwen3 and the like); think: true needs a reasoning parser.

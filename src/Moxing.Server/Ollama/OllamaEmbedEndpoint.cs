@@ -15,7 +15,7 @@ public sealed class OllamaEmbedEndpoint(ModelManager models)
     {
         var started = Stopwatch.GetTimestamp();
         var cancellation = context.RequestAborted;
-        var r = await JsonRequest.ReadAsync(context.Request, cancellation);
+        var r = await OllamaRequest.ReadAsync(context);
         var modelName = r.RequiredString("model");
         var inputs = (r.StringOrList("input") ?? []).Select(t => new EmbeddingInput(t, null)).ToList();
         var truncate = r.Bool("truncate") ?? true;
@@ -42,7 +42,7 @@ public sealed class OllamaEmbedEndpoint(ModelManager models)
     public async Task EmbeddingsAsync(HttpContext context)
     {
         var cancellation = context.RequestAborted;
-        var r = await JsonRequest.ReadAsync(context.Request, cancellation);
+        var r = await OllamaRequest.ReadAsync(context);
         var modelName = r.RequiredString("model");
         var prompt = r.String("prompt") ?? "";
         var keepAlive = KeepAlive.Parse(r.Node("keep_alive"));

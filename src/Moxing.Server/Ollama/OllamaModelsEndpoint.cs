@@ -62,7 +62,7 @@ public sealed class OllamaModelsEndpoint(ModelManager models)
     /// <summary>POST /api/show: template, details, architecture numbers and capabilities of one model.</summary>
     public async Task ShowAsync(HttpContext context)
     {
-        var r = await JsonRequest.ReadAsync(context.Request, context.RequestAborted);
+        var r = await OllamaRequest.ReadAsync(context);
         var name = r.String("model") ?? r.String("name") ?? throw new ApiException(400, "'model' is required", param: "model", code: "missing_required_parameter");
         r.Bool("verbose");
         r.RejectUnknown();

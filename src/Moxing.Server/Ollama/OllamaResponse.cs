@@ -49,17 +49,7 @@ public sealed class OllamaResponse(bool chat, string model, TimeSpan loadDuratio
 
     private void WriteLine(Utf8JsonWriter w, string text, CompletionResult? result, List<int> generated)
     {
-        w.WriteStartObject();
-        w.WriteString("model", model);
-        w.WriteString("created_at", DateTimeOffset.UtcNow.ToString("O"));
-        if (chat)
-        {
-            w.WriteStartObject("message");
-            w.WriteString("role", "assistant");
-            w.WriteString("content", text);
-            w.WriteEndObject();
-        }
-        else w.WriteString("response", text);
+        WriteStart(w, chat, model, text);
         w.WriteBoolean("done", result is not null);
         if (result is not null)
         {
@@ -78,6 +68,22 @@ public sealed class OllamaResponse(bool chat, string model, TimeSpan loadDuratio
             w.WriteNumber("eval_duration", Nanoseconds(result.GenerationTime));
         }
         w.WriteEndObject();
+    }
+
+    /// <summary>Opens a reply object: model, created_at, and the text as the assistant's message (chat) or as response (generate).</summary>
+    public static void WriteStart(Utf8JsonWriter w, bool chat, string model, string text)
+    {
+        w.WriteStartObject();
+        w.WriteString("model", model);
+        w.WriteString("created_at", DateTimeOffset.UtcNow.ToString("O"));
+        if (chat)
+        {
+            w.WriteStartObject("message");
+            w.WriteString("role", "assistant");
+            w.WriteString("content", text);
+            w.WriteEndObject();
+        }
+        else w.WriteString("response", text);
     }
 
     /// <summary>Writes total_duration and load_duration in nanoseconds.</summary>

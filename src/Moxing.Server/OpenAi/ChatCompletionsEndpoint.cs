@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
+using Moxing.Inference.Constraints;
 using Moxing.Server.Generation;
 using Moxing.Server.Http;
 using Moxing.Server.Models;
@@ -27,7 +28,7 @@ public sealed class ChatCompletionsEndpoint(ModelManager models)
         var top = r.Int("top_logprobs", 0, 20) ?? 0;
         if (top > 0 && !logprobs) throw ApiException.BadParameter("top_logprobs", "'top_logprobs' needs 'logprobs': true");
         parameters = parameters with { Logprobs = logprobs, TopLogprobs = top };
-        ReadResponseFormat(r);
+        parameters = parameters with { Constraint = ReadResponseFormat(r) };
         var tools = ReadTools(r);
         r.String("user");
         var variables = TemplateVariables(r);
@@ -87,14 +88,33 @@ public sealed class ChatCompletionsEndpoint(ModelManager models)
         return text.ToString();
     }
 
-    // response_format: "text" is the default; JSON modes need constrained decoding.
-    private static void ReadResponseFormat(JsonRequest r)
+    // response_format: text (default), json_object, or json_schema {name, schema, strict, description}, enforced by constrained decoding.
+    private static Func<Moxing.Models.LoadedModel, ITokenConstraint>? ReadResponseFormat(JsonRequest r)
     {
         var format = r.Nested("response_format");
-        if (format is null) return;
+        if (format is null) return null;
         var type = format.RequiredString("type");
-        if (type != "text") throw ApiException.Unsupported("response_format", $"type '{type}' needs constrained decoding, which is not available yet");
+        Func<Moxing.Models.LoadedModel, ITokenConstraint>? constraint = type switch
+        {
+            "text" => null,
+            "json_object" => JsonFormat.AnyObject(),
+            "json_schema" => JsonSchema(format.Nested("json_schema")
+                                        ?? throw ApiException.BadParameter("response_format.json_schema", "'response_format.json_schema' is required")),
+            _ => throw ApiException.BadParameter("response_format.type", "'response_format.type' must be text, json_object or json_schema"),
+        };
         format.RejectUnknown();
+        return constraint;
+    }
+
+    private static Func<Moxing.Models.LoadedModel, ITokenConstraint> JsonSchema(JsonRequest spec)
+    {
+        spec.RequiredString("name");
+        spec.String("description");
+        // strict: the schema is always enforced, so strict and non-strict behave the same.
+        spec.Bool("strict");
+        var constraint = JsonFormat.Schema(spec.Node("schema") ?? new JsonObject(), spec.Name("schema"));
+        spec.RejectUnknown();
+        return constraint;
     }
 
     private static JsonArray? ReadTools(JsonRequest r)
