@@ -350,7 +350,7 @@ public sealed class ContinuousBatchSchedulerTests(SchedulerTestModel fixture) : 
     }
 
     /// <summary>Allows only even ids and is complete after <paramref name="length"/> of them.</summary>
-    private sealed class EvenIdsThenDone(int length) : Constraints.ITokenConstraint
+    private sealed class EvenIdsThenDone(int length) : Moxing.Inference.Constraints.ITokenConstraint
     {
         public List<int> Accepted { get; } = [];
 
