@@ -126,7 +126,7 @@ public sealed class PreparedData
         var parts = DatasetSplits.Split(numbers, data.Validation, data.Test, seed);
         LabeledTexts Part(Dataset d) => new(d.Inputs.Select(i => texts.Texts[(int)i]).ToArray(), d.Targets.Labels!, texts.ClassNames);
         var train = Part(parts.Train);
-        var encoder = Encoder(data, train.Texts);
+        var encoder = BuildEncoder(data, train.Texts);
         var splits = new DatasetSplits(train.Encode(encoder, data.MaxLength), Part(parts.Validation).Encode(encoder, data.MaxLength),
             Part(parts.Test).Encode(encoder, data.MaxLength));
         return new PreparedData(splits, TrainingTask.Classification, null, encoder, []);
@@ -135,12 +135,12 @@ public sealed class PreparedData
     private static PreparedData Corpus(DataRecipe data, int seed)
     {
         var text = LanguageModelCorpus.ReadText(data.Path, data.Lines);
-        var encoder = Encoder(data, [text]);
+        var encoder = BuildEncoder(data, [text]);
         var windows = LanguageModelCorpus.Windows(text, encoder, data.BlockSize, data.Stride ?? data.BlockSize);
         return new PreparedData(DatasetSplits.Split(windows, data.Validation, data.Test, seed), TrainingTask.LanguageModel, null, encoder, []);
     }
 
-    private static ITextEncoder Encoder(DataRecipe data, IEnumerable<string> trainingTexts) => data.Tokenizer.ToLowerInvariant() switch
+    private static ITextEncoder BuildEncoder(DataRecipe data, IEnumerable<string> trainingTexts) => data.Tokenizer.ToLowerInvariant() switch
     {
         "chars" or "characters" => TokenVocabulary.Build(trainingTexts, TokenLevel.Characters, data.VocabularySize),
         "words" => TokenVocabulary.Build(trainingTexts, TokenLevel.Words, data.VocabularySize, minCount: 2),
