@@ -1,7 +1,9 @@
 using Moxing.Core.Autograd;
+using Moxing.Nn.Attention;
 using Moxing.Nn.Layers;
 using Moxing.Nn.Losses;
 using Moxing.Nn.Modules;
+using Moxing.Nn.Recurrent;
 
 namespace Moxing.Nn.Tests;
 
@@ -71,5 +73,25 @@ public sealed class OpsFixtureTests : IDisposable
     {
         var (q, k, v) = (_f.Input("sdpa_causal", "q"), _f.Input("sdpa_causal", "k"), _f.Input("sdpa_causal", "v"));
         _f.Verify("sdpa_causal", Tensor.ScaledDotProductAttention(q, k, v, causal: true), null, ("q", q), ("k", k), ("v", v));
+    }
+
+    private void Sequence(string op, Recurrent.Recurrent rnn)
+    {
+        _f.LoadParameters(op, rnn);
+        var x = _f.Input(op, "x");
+        _f.Verify(op, rnn.Forward(x).Output, rnn, ("x", x));
+    }
+
+    [Fact] public void RnnTanh() => Sequence("rnn_tanh", new RNN(4, 6, batchFirst: true));
+    [Fact] public void Lstm() => Sequence("lstm", new LSTM(4, 6, batchFirst: true));
+    [Fact] public void Gru() => Sequence("gru", new GRU(4, 6, batchFirst: true));
+
+    [Fact]
+    public void MultiheadAttention()
+    {
+        var mha = new MultiheadAttention(8, 2, batchFirst: true);
+        _f.LoadParameters("multihead_attention", mha);
+        var x = _f.Input("multihead_attention", "x");
+        _f.Verify("multihead_attention", mha.Forward(x), mha, ("x", x));
     }
 }
