@@ -10,10 +10,10 @@ namespace Moxing.Training.Models;
 public static class ModelZoo
 {
     /// <summary>The model names, as recipes spell them.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["linear", "mlp", "lenet", "resnet18-cifar"];
+    public static IReadOnlyList<string> Names { get; } = ["linear", "mlp", "lenet", "resnet18-cifar", "rnn", "lstm", "gru", "transformer", "gpt"];
 
     /// <summary>Builds the model <paramref name="model"/> names for <paramref name="input"/>, initialized from <paramref name="rng"/>.</summary>
-    public static Layer Create(ModelRecipe model, ModelInput input, Random rng)
+    public static Layer Create(ModelRecipe model, ModelInput input, Random rng, int padId = 0)
     {
         var type = model.Type.ToLowerInvariant();
         CheckInput(type, input);
@@ -23,6 +23,9 @@ public static class ModelZoo
             "mlp" => FeedForwardNetworks.Mlp(input, model.Hidden, model.Dropout, rng),
             "lenet" or "cnn" => FeedForwardNetworks.LeNet(input, model.Channels, model.Dropout, rng),
             "resnet18-cifar" or "resnet18" => new ResNetCifar(input, model.Channels, rng),
+            "rnn" or "lstm" or "gru" => new RecurrentClassifier(type, input, model.Dim, model.Layers, model.Bidirectional, model.Dropout, padId, rng),
+            "transformer" => new TransformerNetwork(input, model.Dim, model.Layers, model.Heads, model.Dropout, padId, causal: false, rng),
+            "gpt" => new TransformerNetwork(input, model.Dim, model.Layers, model.Heads, model.Dropout, padId, causal: true, rng),
             _ => throw new MoxingException($"unknown model.type '{model.Type}' (expected {string.Join(", ", Names)})"),
         };
     }
@@ -34,5 +37,11 @@ public static class ModelZoo
             throw new MoxingException($"model '{type}' needs numeric features or images, the data is token ids (use a sequence model)");
         if (dense && input.Task == TrainingTask.LanguageModel)
             throw new MoxingException($"model '{type}' cannot be a language model");
+        if (!dense && input.Kind != InputKind.Tokens)
+            throw new MoxingException($"model '{type}' reads token ids; use text or corpus data");
+        if (type == "gpt" && input.Task != TrainingTask.LanguageModel)
+            throw new MoxingException("model 'gpt' is a language model; use corpus data (or 'transformer' to classify texts)");
+        if (type is "rnn" or "lstm" or "gru" or "transformer" && input.Task != TrainingTask.Classification)
+            throw new MoxingException($"model '{type}' classifies texts; use 'gpt' for language modelling");
     }
 }

@@ -101,7 +101,7 @@ public sealed class TrainingRun
     {
         var train = data.Splits.Train;
         var input = new ModelInput(train.ExampleShape, train.Kind, train.VocabularySize, data.Outputs, data.Task);
-        return ModelZoo.Create(recipe.Model, input, new Random(recipe.Seed));
+        return ModelZoo.Create(recipe.Model, input, new Random(recipe.Seed), data.Encoder?.PadId ?? 0);
     }
 
     /// <summary>
@@ -122,7 +122,7 @@ public sealed class TrainingRun
             catch (OperationCanceledException)
             {
                 // The interrupted epoch's updates are dropped: the checkpoint on disk is the last finished epoch.
-                WriteMetrics();
+                WriteMetrics(plots: true);
                 return false;
             }
             Evaluation? v = validation.Count > 0 ? Trainer.Evaluate(validation, "validation", batchSize) : null;
@@ -146,7 +146,7 @@ public sealed class TrainingRun
         if (validation.Count > 0) Metrics.Evaluations["validation"] = Trainer.Evaluate(validation, "validation", batchSize);
         _state = _state with { Finished = true };
         _state.Save(Folder.State);
-        WriteMetrics();
+        WriteMetrics(plots: true);
         return true;
     }
 
@@ -163,11 +163,12 @@ public sealed class TrainingRun
         _state.Save(Folder.State);
     }
 
-    private void WriteMetrics()
+    // Plots are drawn when a session ends (finished or cancelled); rendering them every epoch costs more than a small epoch.
+    private void WriteMetrics(bool plots = false)
     {
         Metrics.WriteJson(Folder.MetricsJson);
         Metrics.WriteCsv(Folder.MetricsCsv);
-        if (Metrics.Epochs.Count > 0) CurvePlot.Write(Metrics, Folder.Path);
+        if (plots && Metrics.Epochs.Count > 0) CurvePlot.Write(Metrics, Folder.Path);
     }
 
     /// <summary>
