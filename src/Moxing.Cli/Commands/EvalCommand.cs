@@ -16,10 +16,11 @@ public sealed class EvalCommand : ICommand
 
     /// <inheritdoc />
     public string Usage => """
-        usage: moxing eval RUN_DIR [--split test|validation|train] [--json]
+        usage: moxing eval RUN_DIR [--split test|validation|train] [--json] [--samples N] [--temperature 1.0] [--seed N]
           RUN_DIR   a folder written by moxing train
           --split   which split to score (default test; rebuilt from the run's recipe and seed)
           --json    the evaluation as JSON (as in metrics.json)
+          --samples language models: also print N sampled texts (one per line), at --temperature, from --seed
         """;
 
     /// <inheritdoc />
@@ -31,10 +32,19 @@ public sealed class EvalCommand : ICommand
         var folder = args.Required(0, "RUN_DIR");
         var split = args.Option("split") ?? "test";
         var json = args.Flag("json");
+        var samples = args.Int(0, "samples");
+        var temperature = args.Float(1f, "temperature");
+        var seed = args.Int(0, "seed");
         args.RejectUnknown();
+        if (samples < 0 || temperature <= 0) throw new UsageException("--samples must not be negative and --temperature must be positive");
         var evaluation = TrainingRun.Evaluate(folder, split, context.Cancellation);
         if (json) context.Out.WriteLine(RunMetrics.ToJson(evaluation).ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
         else context.Out.Write(Report(evaluation));
+        if (samples > 0)
+        {
+            context.Out.WriteLine("samples:");
+            foreach (var text in TrainingRun.Sample(folder, samples, temperature, seed: seed)) context.Out.WriteLine("  " + text);
+        }
         return 0;
     }
 

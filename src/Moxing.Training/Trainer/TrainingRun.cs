@@ -172,10 +172,22 @@ public sealed class TrainingRun
     }
 
     /// <summary>
-    /// Scores the best (else the last) weights of the run in <paramref name="folder"/> on <paramref name="split"/>
-    /// (train, validation or test), rebuilding the split from the saved recipe and seed.
+    /// Samples <paramref name="count"/> texts from the GPT of the run in <paramref name="folder"/>; for corpora of
+    /// lines each sample starts and stops at a newline (one new name, one new sentence).
     /// </summary>
-    public static Evaluation Evaluate(string folder, string split, CancellationToken cancellation = default)
+    public static IReadOnlyList<string> Sample(string folder, int count, float temperature = 1f, int maxTokens = 200, int seed = 0)
+    {
+        var (recipe, data, model) = Reopen(folder);
+        if (model is not TransformerNetwork gpt || data.Task != TrainingTask.LanguageModel || data.Encoder is not { } encoder)
+            throw new MoxingException($"{folder} is not a language model run (model.type gpt on corpus data)");
+        var rng = new Random(seed);
+        var stop = recipe.Data.Lines ? "\n" : null;
+        var samples = new List<string>();
+        for (var i = 0; i < count; i++) samples.Add(LanguageModelSampler.Sample(gpt, encoder, "\n", maxTokens, temperature, rng, stop));
+        return samples;
+    }
+
+    private static (Recipe Recipe, PreparedData Data, Layer Model) Reopen(string folder)
     {
         var run = new RunFolder(folder);
         if (!File.Exists(run.Recipe)) throw new MoxingException($"{folder} is not a run folder (no recipe.yaml)");
@@ -185,6 +197,16 @@ public sealed class TrainingRun
         var weights = File.Exists(run.Best) ? run.Best : File.Exists(run.Checkpoint) ? run.Checkpoint
             : throw new MoxingException($"{folder} has no checkpoint yet");
         model.Load(weights);
+        return (recipe, data, model);
+    }
+
+    /// <summary>
+    /// Scores the best (else the last) weights of the run in <paramref name="folder"/> on <paramref name="split"/>
+    /// (train, validation or test), rebuilding the split from the saved recipe and seed.
+    /// </summary>
+    public static Evaluation Evaluate(string folder, string split, CancellationToken cancellation = default)
+    {
+        var (recipe, data, model) = Reopen(folder);
         var set = split.ToLowerInvariant() switch
         {
             "train" => data.Splits.Train,
