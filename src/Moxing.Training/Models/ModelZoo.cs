@@ -16,6 +16,8 @@ public static class ModelZoo
     public static Layer Create(ModelRecipe model, ModelInput input, Random rng, int padId = 0)
     {
         var type = model.Type.ToLowerInvariant();
+        if (!Names.Contains(type) && type is not ("cnn" or "resnet18"))
+            throw new MoxingException($"unknown model.type '{model.Type}' (expected {string.Join(", ", Names)})");
         CheckInput(type, input);
         return type switch
         {

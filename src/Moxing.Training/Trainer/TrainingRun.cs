@@ -62,10 +62,10 @@ public sealed class TrainingRun
     {
         var run = new RunFolder(folder);
         if (File.Exists(run.State)) throw new MoxingException($"{folder} already holds a run; use --resume to continue it or choose another --output");
-        Directory.CreateDirectory(folder);
         AbsolutePaths(recipe.Data);
         var data = PreparedData.Load(recipe.Data, recipe.Seed);
         var model = Build(recipe, data);
+        Directory.CreateDirectory(folder);
         RecipeFile.Save(recipe, run.Recipe);
         if (data.Encoder is TokenVocabulary vocabulary) vocabulary.Save(run.Vocabulary);
         return new TrainingRun(recipe, run, data, model, new RunMetrics(new Objective(data.Task).MetricName), new RunState(0, null, 0, 0, false));
