@@ -12,7 +12,7 @@ public class TrainCommandTests
         try
         {
             var run = Path.Combine(folder, "wine");
-            var (code, output, error) = CliRun.Run("train", "--data", Fixtures.Path("data", "wine_data.csv"), "--model", "mlp", "--hidden", "16",
+            var (code, output, error) = CliRunner.Run("train", "--data", Fixtures.Path("data", "wine_data.csv"), "--model", "mlp", "--hidden", "16",
                 "--epochs", "8", "--batch-size", "16", "--lr", "0.01", "-o", run);
             Assert.True(code == 0, error);
             Assert.Contains("epoch 8: loss", output);
@@ -23,7 +23,7 @@ public class TrainCommandTests
             Assert.True((double)json["accuracy"]! >= 0.85, json.ToJsonString());
             Assert.Equal(3, json["classes"]!.AsArray().Count);
 
-            var (resumeCode, resumed, resumeError) = CliRun.Run("train", "--resume", run, "--epochs", "9");
+            var (resumeCode, resumed, resumeError) = CliRunner.Run("train", "--resume", run, "--epochs", "9");
             Assert.True(resumeCode == 0, resumeError);
             Assert.Contains("resuming", resumed);
             Assert.Contains("epoch 9: loss", resumed);
@@ -57,7 +57,7 @@ public class TrainCommandTests
                   learning_rate: 0.005
                 """);
             var run = Path.Combine(folder, "run");
-            var (code, output, error) = CliRun.Run("train", recipe, "-o", run);
+            var (code, output, error) = CliRunner.Run("train", recipe, "-o", run);
             Assert.True(code == 0, error);
             Assert.Contains("lenet:", output);
             var metrics = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "metrics.json")))!;
@@ -73,11 +73,11 @@ public class TrainCommandTests
     [Fact]
     public void BadInputsAreClearErrors()
     {
-        var (code, _, error) = CliRun.Run("train");
+        var (code, _, error) = CliRunner.Run("train");
         Assert.Equal(1, code);
         Assert.Contains("give a RECIPE.yaml or --data FILE", error);
 
-        (code, _, error) = CliRun.Run("train", "--data", Fixtures.Path("data", "iris.csv"), "--model", "resnet50", "-o", Path.Combine(Path.GetTempPath(), "moxing-no-run-" + Guid.NewGuid()));
+        (code, _, error) = CliRunner.Run("train", "--data", Fixtures.Path("data", "iris.csv"), "--model", "resnet50", "-o", Path.Combine(Path.GetTempPath(), "moxing-no-run-" + Guid.NewGuid()));
         Assert.Equal(1, code);
         Assert.Contains("unknown model.type 'resnet50'", error);
 
@@ -85,7 +85,7 @@ public class TrainCommandTests
         File.WriteAllText(bad, "training:\n  epochz: 3\n");
         try
         {
-            (code, _, error) = CliRun.Run("train", bad);
+            (code, _, error) = CliRunner.Run("train", bad);
             Assert.Equal(1, code);
             Assert.Contains(bad, error);
             Assert.Contains("line 2", error);
@@ -95,7 +95,7 @@ public class TrainCommandTests
             File.Delete(bad);
         }
 
-        (code, _, error) = CliRun.Run("eval", "/nonexistent/run");
+        (code, _, error) = CliRunner.Run("eval", "/nonexistent/run");
         Assert.Equal(1, code);
         Assert.Contains("not a run folder", error);
     }
