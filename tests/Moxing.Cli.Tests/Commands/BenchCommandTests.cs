@@ -54,7 +54,30 @@ public sealed class BenchCommandTests : IDisposable
         Assert.DoesNotContain("tg", output);
     }
 
+    [Fact]
+    public void BatchedRowsReportAggregateRatesPerSequenceCountAndTheKvType()
+    {
+        var (code, output, err) = Run("bench", TinyModel(), "-p", "8", "-n", "4", "-b", "1,3", "-r", "1", "--kv", "q8_0", "--json");
+        Assert.True(code == 0, err);
+        using var doc = JsonDocument.Parse(output);
+        var root = doc.RootElement;
+        Assert.Equal("Q8_0", root.GetProperty("kv_type").GetString());
+        var tests = root.GetProperty("tests");
+        Assert.Equal(["pp8 b1", "tg4 b1", "pp8 b3", "tg4 b3"], tests.EnumerateArray().Select(t => t.GetProperty("test").GetString()!).ToArray());
+        Assert.Equal(3, tests[3].GetProperty("batch").GetInt32());
+        Assert.Equal(4, tests[3].GetProperty("n_gen").GetInt32());
+        Assert.Equal(8, tests[3].GetProperty("n_prompt").GetInt32());
+        foreach (var t in tests.EnumerateArray()) Assert.True(t.GetProperty("tokens_per_second").GetProperty("mean").GetDouble() > 0);
+
+        (code, output, err) = Run("bench", TinyModel(), "-p", "4", "-n", "2", "-b", "2", "-r", "1");
+        Assert.True(code == 0, err);
+        Assert.Matches(@"\|\s+F16\s+\|\s+\d+\s+\|\s+tg2 b2\s+\|", output);
+    }
+
     [Theory]
+    [InlineData("-b", "0")]
+    [InlineData("-b", "x")]
+    [InlineData("--kv", "q4_0")]
     [InlineData("-r", "0")]
     [InlineData("-p", "-1")]
     public void BadOptionsAreUsageErrors(string option, string value)
