@@ -32,7 +32,7 @@ public static class CommandLine
     public static IReadOnlyList<ICommand> Commands { get; } =
     [
         new RunCommand(), new ShowCommand(), new LogitsCommand(), new GenerateCommand(), new EmbedCommand(),
-        new TokenizeCommand(), new DetokenizeCommand(), new TemplateCommand(), new SynthCommand(), new BenchCommand(),
+        new TokenizeCommand(), new DetokenizeCommand(), new TemplateCommand(), new SynthCommand(), new BenchCommand(), new BenchServeCommand(),
     ];
 
     /// <summary>Runs the command line with the console and Ctrl+C wired up, and returns the process exit code.</summary>

@@ -21,9 +21,9 @@ public sealed record SynthShape(
         new("qwen2.5-1.5b", "qwen2", 151936, 1536, 28, 8960, 12, 2, 128, 32768, 1e-6f, 1000000f),
         new("llama3.2-1b", "llama", 128256, 2048, 16, 8192, 32, 8, 64, 131072, 1e-5f, 500000f),
         new("qwen3-0.6b", "qwen3", 151936, 1024, 28, 3072, 16, 8, 128, 40960, 1e-6f, 1000000f),
-        new("tiny-qwen2", "qwen2", 512, 256, 4, 512, 4, 2, 64, 256, 1e-6f, 1000000f),
-        new("tiny-llama", "llama", 512, 256, 4, 512, 4, 2, 64, 256, 1e-5f, 500000f),
-        new("tiny-qwen3", "qwen3", 512, 256, 4, 512, 4, 2, 128, 256, 1e-6f, 1000000f),
+        new("tiny-qwen2", "qwen2", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-6f, 1000000f),
+        new("tiny-llama", "llama", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-5f, 500000f),
+        new("tiny-qwen3", "qwen3", 1024, 256, 4, 512, 4, 2, 128, 256, 1e-6f, 1000000f),
     ];
 
     /// <summary>The known shape called <paramref name="name"/>, or null.</summary>

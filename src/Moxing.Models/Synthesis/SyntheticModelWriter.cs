@@ -1,3 +1,4 @@
+using Moxing.Core;
 using Moxing.Core.Formats.Gguf;
 using Moxing.Core.Quantization;
 using Moxing.Core.Tensors;
@@ -13,8 +14,12 @@ public static class SyntheticModelWriter
     // Weights are uniform with this standard deviation, small enough that a forward pass stays finite.
     private const float WeightSpread = 0.02f;
 
-    /// <summary>Builds the file's tensors and metadata into a writer (which holds every tensor's bytes in memory).</summary>
-    public static GgufWriter Build(SynthShape shape, SynthFileType fileType, int seed)
+    /// <summary>
+    /// Builds the file's tensors and metadata into a writer (which holds every tensor's bytes in memory). With
+    /// <paramref name="vocabulary"/>, the tokenizer (every tokenizer.* key) is copied from that GGUF's metadata, so the file
+    /// can serve text; its token count must equal the shape's vocabulary.
+    /// </summary>
+    public static GgufWriter Build(SynthShape shape, SynthFileType fileType, int seed, GgufMetadata? vocabulary = null)
     {
         var random = new Random(seed);
         var w = new GgufWriter();
@@ -23,8 +28,9 @@ public static class SyntheticModelWriter
         w.Set("general.name", $"synthetic {shape.Name} {fileType.Name}");
         w.Set("general.file_type", fileType.FileTypeId);
         if (fileType.Base != DType.F16) w.Set("general.quantization_version", 2u);
+        if (vocabulary != null) CopyTokenizer(vocabulary, shape, w);
         // llama.cpp's marker for a model without a tokenizer; it then sizes the vocabulary from {arch}.vocab_size.
-        w.Set("tokenizer.ggml.model", "no_vocab");
+        else w.Set("tokenizer.ggml.model", "no_vocab");
         w.Set($"{arch}.vocab_size", (uint)shape.Vocab);
         w.Set($"{arch}.context_length", (uint)shape.Context);
         w.Set($"{arch}.embedding_length", (uint)shape.Hidden);
@@ -77,9 +83,21 @@ public static class SyntheticModelWriter
         return w;
     }
 
-    /// <summary>Writes the synthetic model to <paramref name="path"/>.</summary>
-    public static void Write(SynthShape shape, SynthFileType fileType, int seed, string path) =>
-        Build(shape, fileType, seed).Write(path);
+    /// <summary>Writes the synthetic model to <paramref name="path"/>, with the tokenizer of <paramref name="vocabulary"/> if given.</summary>
+    public static void Write(SynthShape shape, SynthFileType fileType, int seed, string path, GgufMetadata? vocabulary = null) =>
+        Build(shape, fileType, seed, vocabulary).Write(path);
+
+    private static void CopyTokenizer(GgufMetadata source, SynthShape shape, GgufWriter w)
+    {
+        const string tokensKey = "tokenizer.ggml.tokens";
+        if (!source.TryGetArray<string>(tokensKey, out var tokens))
+            throw new InvalidModelFileException(source.FilePath, $"has no {tokensKey}: it carries no tokenizer to copy");
+        if (tokens.Length != shape.Vocab)
+            throw new InvalidModelFileException(source.FilePath,
+                $"its tokenizer has {tokens.Length} tokens but {shape.Name} has a vocabulary of {shape.Vocab}");
+        foreach (var (key, value) in source)
+            if (key.StartsWith("tokenizer.", StringComparison.Ordinal)) w.Set(key, value);
+    }
 
     private static void Weight(GgufWriter w, Random random, SynthFileType fileType, string name, string role, int layer, int layers,
         int rows, int columns)

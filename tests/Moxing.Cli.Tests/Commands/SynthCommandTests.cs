@@ -1,3 +1,4 @@
+using Moxing.Tests;
 using Moxing.Cli;
 using Moxing.Core.Formats.Gguf;
 using Moxing.Core.Tensors;
@@ -13,7 +14,7 @@ public sealed class SynthCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private (int Code, string Out, string Err) Run(params string[] args) => CliRun.Run(args);
+    private (int Code, string Out, string Err) Run(params string[] args) => CliRunner.Run(args);
 
     private string Synth(string like, string type, int seed = 1)
     {
@@ -47,6 +48,31 @@ public sealed class SynthCommandTests : IDisposable
         Assert.True(logits.Max() - logits.Min() > 1e-3f);
         var next = session.Decode(5).ToArray();
         Assert.All(next, v => Assert.True(float.IsFinite(v)));
+    }
+
+    [Fact]
+    public void VocabFromCopiesTheTokenizerSoTheFileServesText()
+    {
+        var source = Fixtures.Path("gguf", "qwen2-tiny.Q8_0.gguf");
+        var path = Path.Combine(_dir, "with-vocab.gguf");
+        var (code, _, err) = Run("synth", "--like", "tiny-qwen2", "--type", "Q8_0", "-o", path, "--vocab-from", source);
+        Assert.True(code == 0, err);
+        using var model = ModelLoader.Load(path);
+        using var reference = ModelLoader.Load(source);
+        var text = "Hello world, synthetic weights";
+        Assert.Equal(reference.RequireTokenizer().Encode(text, addSpecialTokens: false), model.RequireTokenizer().Encode(text, addSpecialTokens: false));
+        Assert.Equal(reference.EosTokenIds, model.EosTokenIds);
+        Assert.NotNull(model.ChatTemplates);
+    }
+
+    [Fact]
+    public void VocabFromRejectsAVocabularyOfAnotherSize()
+    {
+        var (code, _, err) = Run("synth", "--like", "tiny-qwen2", "--type", "Q8_0", "-o", Path.Combine(_dir, "x.gguf"),
+            "--vocab-from", Fixtures.Path("gguf", "qwen3-tiny-realvocab.Q8_0.gguf"));
+        Assert.Equal(1, code);
+        Assert.Contains("151936 tokens", err);
+        Assert.Contains("1024", err);
     }
 
     [Fact]

@@ -1,0 +1,94 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+
+namespace Moxing.Cli.Benchmarks.Serving;
+
+/// <summary>
+/// Sends one streaming OpenAI completion (chat: /v1/chat/completions, else the raw-prompt /v1/completions) and times its
+/// server-sent events as they arrive.
+/// </summary>
+internal sealed class StreamingCompletionClient(HttpClient http, Uri baseUrl, bool chat, string model, string? apiKey)
+{
+    public async Task<StreamedRequest> SendAsync(string prompt, int maxTokens, CancellationToken cancellation)
+    {
+        var start = Stopwatch.GetTimestamp();
+        var fields = new Dictionary<string, object>
+        {
+            ["model"] = model,
+            ["max_tokens"] = maxTokens,
+            ["stream"] = true,
+            ["stream_options"] = new Dictionary<string, bool> { ["include_usage"] = true },
+        };
+        if (chat) fields["messages"] = new[] { new Dictionary<string, string> { ["role"] = "user", ["content"] = prompt } };
+        else fields["prompt"] = prompt;
+        var endpoint = new Uri(baseUrl, chat ? "v1/chat/completions" : "v1/completions");
+        using var request = new HttpRequestMessage(HttpMethod.Post, endpoint)
+        {
+            Content = new StringContent(JsonSerializer.Serialize(fields), Encoding.UTF8, "application/json"),
+        };
+        if (apiKey != null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
+        try
+        {
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellation);
+            if (!response.IsSuccessStatusCode)
+                return Failed($"HTTP {(int)response.StatusCode}: {Truncate(await response.Content.ReadAsStringAsync(cancellation))}", start);
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellation));
+            return await ReadEventsAsync(reader, start, cancellation);
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException or JsonException)
+        {
+            return Failed(e.Message, start);
+        }
+    }
+
+    private static async Task<StreamedRequest> ReadEventsAsync(StreamReader reader, long start, CancellationToken cancellation)
+    {
+        var gaps = new List<double>();
+        TimeSpan? first = null;
+        long last = 0;
+        int chunks = 0, usageTokens = -1;
+        while (await reader.ReadLineAsync(cancellation) is { } line)
+        {
+            if (!line.StartsWith("data:", StringComparison.Ordinal)) continue;
+            var data = line.AsSpan(5).Trim();
+            if (data.SequenceEqual("[DONE]")) break;
+            using var doc = JsonDocument.Parse(data.ToString());
+            var root = doc.RootElement;
+            if (root.TryGetProperty("error", out var error)) return Failed(Truncate(error.ToString()), start);
+            if (root.TryGetProperty("usage", out var usage) && usage.ValueKind == JsonValueKind.Object
+                && usage.TryGetProperty("completion_tokens", out var completion))
+                usageTokens = completion.GetInt32();
+            if (!HasContent(root)) continue;
+            var now = Stopwatch.GetTimestamp();
+            if (first == null) first = Stopwatch.GetElapsedTime(start, now);
+            else gaps.Add(Stopwatch.GetElapsedTime(last, now).TotalMilliseconds);
+            last = now;
+            chunks++;
+        }
+        var total = Stopwatch.GetElapsedTime(start);
+        if (first == null) return Failed("the stream ended without any content", start);
+        // Servers stream one token per chunk; the usage chunk, when sent, is the exact count.
+        return new StreamedRequest(true, null, first.Value, gaps, usageTokens >= 0 ? usageTokens : chunks, total);
+    }
+
+    private static bool HasContent(JsonElement root)
+    {
+        if (!root.TryGetProperty("choices", out var choices) || choices.ValueKind != JsonValueKind.Array) return false;
+        foreach (var choice in choices.EnumerateArray())
+        {
+            // chat streams put text in delta.content, completions in text
+            var holder = choice.TryGetProperty("delta", out var delta) ? delta : choice;
+            if ((holder.TryGetProperty("content", out var text) || holder.TryGetProperty("text", out text))
+                && text.ValueKind == JsonValueKind.String && text.GetString()!.Length > 0)
+                return true;
+        }
+        return false;
+    }
+
+    private static StreamedRequest Failed(string error, long start) =>
+        new(false, error, TimeSpan.Zero, [], 0, Stopwatch.GetElapsedTime(start));
+
+    private static string Truncate(string text) => text.Length <= 200 ? text : text[..200] + "…";
+}
