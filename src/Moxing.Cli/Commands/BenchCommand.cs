@@ -17,13 +17,16 @@ public sealed class BenchCommand : ICommand
 
     /// <inheritdoc />
     public string Usage => """
-        usage: moxing bench [MODEL] [-p 512] [-n 128] [-b 1,4,16] [--kv f16] [-t THREADS] [-r 5] [--memory] [--memory-mib 1024] [--json]
+        usage: moxing bench --plot OUT.png FILE.json...
+               moxing bench [MODEL] [-p 512] [-n 128] [-b 1,4,16] [--kv f16] [-t THREADS] [-r 5] [--memory] [--memory-mib 1024] [--json]
           MODEL         a Hugging Face model folder or a GGUF file (omit with --memory to measure bandwidth only)
           -p            prompt tokens for the prefill test ppP (0 skips it)
           -n            tokens for the generation test tgN, decoded one at a time (0 skips it)
           -b            sequence counts, like llama-batched-bench: B sequences, each with its own prompt of -p tokens, are
                         prefilled (ppP bB) and then decode -n tokens together (tgN bB); rates are aggregate tokens/s
           --kv          KV cache type: f16 (default), q8_0 or f32
+          --plot OUT    chart saved results instead: moxing bench --plot OUT.png A.json [B.json ...] draws a PNG bar chart
+                        of tokens/s per test from moxing bench --json, llama-bench -o json and llama-batched-bench jsonl files
           -t            worker threads (default: one per physical core)
           -r            repetitions after one warm-up; the mean ± sample standard deviation is reported
           --memory      also measure read bandwidth (vector sum over a buffer) and tg's fraction of the bandwidth bound
@@ -47,7 +50,9 @@ public sealed class BenchCommand : ICommand
         var json = args.Flag("json");
         var batches = args.IntList("b");
         var kvType = ParseKvType(args.Option("kv") ?? "f16");
+        var plot = args.Option("plot");
         args.RejectUnknown();
+        if (plot != null) return Plot(plot, args.Positionals, context);
         if (path == null && !memory) throw new UsageException("missing MODEL (or --memory to measure bandwidth only)");
         if (prompt < 0 || generate < 0) throw new UsageException("-p and -n must not be negative");
         if (repetitions < 1) throw new UsageException("-r must be at least 1");
@@ -83,6 +88,16 @@ public sealed class BenchCommand : ICommand
         }
         if (json) JsonOutput.Write(context.Out, report.WriteJson, indented: true);
         else report.WriteTable(context.Out);
+        return 0;
+    }
+
+    private static int Plot(string output, IReadOnlyList<string> files, CommandContext context)
+    {
+        if (files.Count == 0) throw new UsageException("--plot needs the JSON files to chart (moxing bench --json, llama-bench -o json)");
+        var results = new List<BenchResult>();
+        foreach (var file in files) results.AddRange(BenchResult.Read(file));
+        BenchChart.SavePng(results, output);
+        context.Out.WriteLine($"wrote {output}: {results.Count} results from {files.Count} files");
         return 0;
     }
 
