@@ -33,6 +33,8 @@ public static class CommandLine
     [
         new RunCommand(), new ShowCommand(), new LogitsCommand(), new GenerateCommand(), new EmbedCommand(),
         new TokenizeCommand(), new DetokenizeCommand(), new TemplateCommand(), new SynthCommand(), new BenchCommand(), new BenchServeCommand(),
+        new ServeCommand(), new PullCommand(), new ImportCommand(), new ListCommand(), new RemoveCommand(), new KeysCommand(),
+        new UsageCommand(),
     ];
 
     /// <summary>Runs the command line with the console and Ctrl+C wired up, and returns the process exit code.</summary>

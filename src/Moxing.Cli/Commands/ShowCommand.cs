@@ -1,4 +1,5 @@
 using System.Globalization;
+using Moxing.Cli.Store;
 using Moxing.Models;
 
 namespace Moxing.Cli.Commands;
@@ -13,9 +14,10 @@ public sealed class ShowCommand : ICommand
     public string Summary => "architecture, parameters, tensor types, context, special tokens (--json)";
 
     /// <inheritdoc />
-    public string Usage => """
-        usage: moxing show MODEL [--json]
-          MODEL   a Hugging Face model folder or a GGUF file
+    public string Usage => $"""
+        usage: moxing show MODEL [--json] [--home DIR]
+          MODEL   a Hugging Face model folder, a GGUF file, or the name[:tag] of a model in the store
+        {StoreArguments.HomeUsage}
         """;
 
     /// <inheritdoc />
@@ -24,9 +26,11 @@ public sealed class ShowCommand : ICommand
     /// <inheritdoc />
     public int Execute(Arguments args, CommandContext context)
     {
-        var path = args.Required(0, "MODEL");
+        var argument = args.Required(0, "MODEL");
         var json = args.Flag("json");
+        var home = args.Option("home");
         args.RejectUnknown();
+        var (path, stored) = StoreArguments.ResolveModel(argument, home);
         using var model = ModelLoader.Load(path);
         var types = model.Tensors.GroupBy(t => t.Type.ToString()).OrderByDescending(g => g.Sum(t => t.ElementCount))
             .Select(g => (Type: g.Key, Count: g.Count(), Elements: g.Sum(t => t.ElementCount))).ToArray();
@@ -43,6 +47,13 @@ public sealed class ShowCommand : ICommand
             {
                 w.WriteStartObject();
                 w.WriteString("path", model.Path);
+                if (stored != null)
+                {
+                    w.WriteString("name", stored.Name.ToString());
+                    w.WriteString("digest", stored.Digest);
+                    w.WriteNumber("size", stored.Size);
+                    w.WriteString("source", stored.Manifest.Source);
+                }
                 w.WriteString("format", model.Format == ModelFormat.Gguf ? "gguf" : "huggingface");
                 w.WriteString("architecture", model.Architecture);
                 w.WriteNumber("parameters", model.ParameterCount);
@@ -75,6 +86,8 @@ public sealed class ShowCommand : ICommand
         }
         var inv = CultureInfo.InvariantCulture;
         var output = context.Out;
+        if (stored != null)
+            output.WriteLine($"  stored as       {stored.Name} ({StoreTable.ShortId(stored)}, {HumanUnits.Bytes(stored.Size)}, from {stored.Manifest.Source})");
         output.WriteLine($"  architecture    {model.Architecture} ({(model.Format == ModelFormat.Gguf ? "GGUF" : "Hugging Face")})");
         output.WriteLine($"  parameters      {HumanUnits.Count(model.ParameterCount)}");
         output.WriteLine($"  context length  {model.MaxContext.ToString(inv)}");

@@ -83,27 +83,15 @@ internal static unsafe class FormatKernels
     }
 
     /// <summary>Four dot products of the floats at <paramref name="w"/> with four vectors <paramref name="stride"/> apart,
-    /// loading each weight once for all four.</summary>
+    /// loading each weight once for all four; summed in the order of <see cref="DotFloats4x4"/>, so a row gets the same
+    /// result whichever of the two computes it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void DotFloats4<S, TF, TI>(float* w, float* x, nint stride, int count, float* sums)
         where S : struct, ILanes<TF, TI> where TF : struct where TI : struct
     {
         float* x0 = x, x1 = x + stride, x2 = x + 2 * stride, x3 = x + 3 * stride;
-        TF a0 = S.Zero, a1 = S.Zero, a2 = S.Zero, a3 = S.Zero, b0 = S.Zero, b1 = S.Zero, b2 = S.Zero, b3 = S.Zero;
+        TF a0 = S.Zero, a1 = S.Zero, a2 = S.Zero, a3 = S.Zero;
         nint i = 0;
-        for (; i <= count - 2 * S.Count; i += 2 * S.Count)
-        {
-            var v = S.Load(w + i);
-            var u = S.Load(w + i + S.Count);
-            a0 = S.MultiplyAdd(v, S.Load(x0 + i), a0);
-            a1 = S.MultiplyAdd(v, S.Load(x1 + i), a1);
-            a2 = S.MultiplyAdd(v, S.Load(x2 + i), a2);
-            a3 = S.MultiplyAdd(v, S.Load(x3 + i), a3);
-            b0 = S.MultiplyAdd(u, S.Load(x0 + i + S.Count), b0);
-            b1 = S.MultiplyAdd(u, S.Load(x1 + i + S.Count), b1);
-            b2 = S.MultiplyAdd(u, S.Load(x2 + i + S.Count), b2);
-            b3 = S.MultiplyAdd(u, S.Load(x3 + i + S.Count), b3);
-        }
         for (; i <= count - S.Count; i += S.Count)
         {
             var v = S.Load(w + i);
@@ -112,17 +100,45 @@ internal static unsafe class FormatKernels
             a2 = S.MultiplyAdd(v, S.Load(x2 + i), a2);
             a3 = S.MultiplyAdd(v, S.Load(x3 + i), a3);
         }
-        float s0 = S.Sum(S.Add(a0, b0)), s1 = S.Sum(S.Add(a1, b1)), s2 = S.Sum(S.Add(a2, b2)), s3 = S.Sum(S.Add(a3, b3));
+        sums[0] = S.Sum(a0);
+        sums[1] = S.Sum(a1);
+        sums[2] = S.Sum(a2);
+        sums[3] = S.Sum(a3);
         for (; i < count; i++)
+            for (var t = 0; t < 4; t++)
+                sums[t] += w[i] * x[t * stride + i];
+    }
+
+    /// <summary>Sixteen dot products: four weight rows <paramref name="wStride"/> floats apart times four vectors <paramref name="xStride"/>
+    /// apart; sums[4 · row + vector]. Each loaded weight serves four vectors and each loaded activation four rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void DotFloats4x4<S, TF, TI>(float* w, nint wStride, float* x, nint xStride, int count, float* sums)
+        where S : struct, ILanes<TF, TI> where TF : struct where TI : struct
+    {
+        float* w0 = w, w1 = w + wStride, w2 = w + 2 * wStride, w3 = w + 3 * wStride;
+        float* x0 = x, x1 = x + xStride, x2 = x + 2 * xStride, x3 = x + 3 * xStride;
+        TF a00 = S.Zero, a01 = S.Zero, a02 = S.Zero, a03 = S.Zero, a10 = S.Zero, a11 = S.Zero, a12 = S.Zero, a13 = S.Zero;
+        TF a20 = S.Zero, a21 = S.Zero, a22 = S.Zero, a23 = S.Zero, a30 = S.Zero, a31 = S.Zero, a32 = S.Zero, a33 = S.Zero;
+        nint i = 0;
+        for (; i <= count - S.Count; i += S.Count)
         {
-            s0 += w[i] * x0[i];
-            s1 += w[i] * x1[i];
-            s2 += w[i] * x2[i];
-            s3 += w[i] * x3[i];
+            TF v0 = S.Load(w0 + i), v1 = S.Load(w1 + i), v2 = S.Load(w2 + i), v3 = S.Load(w3 + i);
+            var u = S.Load(x0 + i);
+            a00 = S.MultiplyAdd(v0, u, a00); a10 = S.MultiplyAdd(v1, u, a10); a20 = S.MultiplyAdd(v2, u, a20); a30 = S.MultiplyAdd(v3, u, a30);
+            u = S.Load(x1 + i);
+            a01 = S.MultiplyAdd(v0, u, a01); a11 = S.MultiplyAdd(v1, u, a11); a21 = S.MultiplyAdd(v2, u, a21); a31 = S.MultiplyAdd(v3, u, a31);
+            u = S.Load(x2 + i);
+            a02 = S.MultiplyAdd(v0, u, a02); a12 = S.MultiplyAdd(v1, u, a12); a22 = S.MultiplyAdd(v2, u, a22); a32 = S.MultiplyAdd(v3, u, a32);
+            u = S.Load(x3 + i);
+            a03 = S.MultiplyAdd(v0, u, a03); a13 = S.MultiplyAdd(v1, u, a13); a23 = S.MultiplyAdd(v2, u, a23); a33 = S.MultiplyAdd(v3, u, a33);
         }
-        sums[0] = s0;
-        sums[1] = s1;
-        sums[2] = s2;
-        sums[3] = s3;
+        sums[0] = S.Sum(a00); sums[1] = S.Sum(a01); sums[2] = S.Sum(a02); sums[3] = S.Sum(a03);
+        sums[4] = S.Sum(a10); sums[5] = S.Sum(a11); sums[6] = S.Sum(a12); sums[7] = S.Sum(a13);
+        sums[8] = S.Sum(a20); sums[9] = S.Sum(a21); sums[10] = S.Sum(a22); sums[11] = S.Sum(a23);
+        sums[12] = S.Sum(a30); sums[13] = S.Sum(a31); sums[14] = S.Sum(a32); sums[15] = S.Sum(a33);
+        for (; i < count; i++)
+            for (var r = 0; r < 4; r++)
+                for (var t = 0; t < 4; t++)
+                    sums[4 * r + t] += w[r * wStride + i] * x[t * xStride + i];
     }
 }

@@ -1,34 +1,68 @@
+using Moxing.Core.Kernels.Integer;
 using Moxing.Core.Tensors;
 
 namespace Moxing.Core.Kernels;
 
 /// <summary>Products of a stored weight matrix [rows, k] with n activation vectors [n, k]: y[t, r] = w.row(r) · x[t, :].</summary>
+/// <remarks>Block-quantized weights multiply in integers with activations quantized once per product to 8 bits (as
+/// llama.cpp does, with the same small rounding of the activations); float weights multiply with the floats.</remarks>
 public static unsafe class MatMul
 {
-    // Elements decoded at once when several vectors share a row: 8 KiB of floats stays in L1 while every vector reads it.
-    private const int ChunkElements = 2048;
+    // Elements decoded at once when several vectors share a row: four rows' chunks (16 KiB) stay in L1 while every vector reads them.
+    private const int ChunkElements = 1024;
 
     /// <summary>Computes y[t, r] for t &lt; <paramref name="n"/> and r in [<paramref name="rowStart"/>, <paramref name="rowEnd"/>); y is [n, rows].</summary>
     public static void Rows(StoredTensor w, ReadOnlySpan<float> x, int n, Span<float> y, int rowStart, int rowEnd) =>
         Rows(w, x, n, y, rowStart, rowEnd, SimdPaths.Best);
 
     /// <summary>As <see cref="Rows(StoredTensor, ReadOnlySpan{float}, int, Span{float}, int, int)"/> on a chosen instruction set.</summary>
-    public static void Rows(StoredTensor w, ReadOnlySpan<float> x, int n, Span<float> y, int rowStart, int rowEnd, SimdPath path)
+    public static void Rows(StoredTensor w, ReadOnlySpan<float> x, int n, Span<float> y, int rowStart, int rowEnd, SimdPath path) =>
+        Rows(w, x, n, y, rowStart, rowEnd, path, quantizeActivations: true);
+
+    /// <summary>As <see cref="Rows(StoredTensor, ReadOnlySpan{float}, int, Span{float}, int, int, SimdPath)"/>; float activations
+    /// throughout when <paramref name="quantizeActivations"/> is false (the reference the integer kernels are checked against).</summary>
+    internal static void Rows(StoredTensor w, ReadOnlySpan<float> x, int n, Span<float> y, int rowStart, int rowEnd, SimdPath path, bool quantizeActivations)
     {
         var (k, rows) = Check(w, x, n, y);
         if (rowStart < 0 || rowEnd > rows || rowStart > rowEnd)
             throw new ArgumentOutOfRangeException(nameof(rowStart), $"rows [{rowStart}, {rowEnd}) are not within [0, {rows}) of {w.Name}");
-        var kernel = RowKernel.For(w.Type, path);
-        var rowBytes = w.RowBytes;
-        var units = kernel.Units(k, checked((int)rowBytes), w.Type);
+        if (!SimdPaths.IsSupported(path))
+            throw new PlatformNotSupportedException($"{path} kernels are not supported by this processor");
         fixed (float* px = x)
         fixed (float* py = y)
         {
-            if (n == 1)
-                EachVector(kernel, w.Data, rowBytes, units, px, k, n, py, rows, rowStart, rowEnd);
-            else
-                SharedDecode(kernel, w.Type == DType.F32, RowKernel.For(DType.F32, path), RowKernel.DotFloats4(path), w.Data, rowBytes, units, px, k, n, py, rows, rowStart, rowEnd);
+            if (quantizeActivations && IntegerKernel.TryFor(w.Type, path, out var integer))
+            {
+                var units = Blocks(w, k);
+                var xq = Quantize(px, k, n, integer.ActivationBlockSize, path, out var xStride);
+                integer.Rows(w.Data, (nint)w.RowBytes, units, xq, xStride, n, py, rows, rowStart, rowEnd);
+                return;
+            }
+            FloatRows(w, px, k, n, py, rows, rowStart, rowEnd, path);
         }
+    }
+
+    private static void FloatRows(StoredTensor w, float* px, int k, int n, float* py, int rows, int rowStart, int rowEnd, SimdPath path)
+    {
+        var kernel = RowKernel.For(w.Type, path);
+        var rowBytes = w.RowBytes;
+        var units = kernel.Units(k, checked((int)rowBytes), w.Type);
+        if (n == 1)
+            EachVector(kernel, w.Data, rowBytes, units, px, k, n, py, rows, rowStart, rowEnd);
+        else
+            SharedDecode(kernel, w.Type == DType.F32, RowKernel.For(DType.F32, path), path, w.Data, rowBytes, units, px, k, n, py, rows, rowStart, rowEnd);
+    }
+
+    // Blocks per row of a block format, checking that the row's bytes hold exactly them.
+    private static int Blocks(StoredTensor w, int k) => RowKernel.For(w.Type, SimdPath.Scalar).Units(k, checked((int)w.RowBytes), w.Type);
+
+    /// <summary>Quantizes n rows of k activations into this thread's buffer; returns it and its row stride.</summary>
+    private static byte* Quantize(float* x, int k, int n, int blockSize, SimdPath path, out nint stride)
+    {
+        stride = ActivationBlocks.RowBytes(k, blockSize);
+        var buffer = ActivationBuffer.Get((long)stride * n);
+        ActivationQuantizer.Quantize(x, k, n, blockSize, buffer, path);
+        return buffer;
     }
 
     /// <summary>All of y = w·x, rows split across <see cref="WorkerPool.Shared"/>.</summary>
@@ -38,7 +72,22 @@ public static unsafe class MatMul
     /// <summary>All of y = w·x, rows split across <paramref name="pool"/>.</summary>
     public static void Parallel(WorkerPool pool, StoredTensor w, ReadOnlySpan<float> x, int n, Span<float> y, SimdPath path)
     {
-        var (_, rows) = Check(w, x, n, y);
+        var (k, rows) = Check(w, x, n, y);
+        if (!SimdPaths.IsSupported(path))
+            throw new PlatformNotSupportedException($"{path} kernels are not supported by this processor");
+        if (IntegerKernel.TryFor(w.Type, path, out var integer))
+        {
+            var units = Blocks(w, k);
+            fixed (float* px = x)
+            fixed (float* py = y)
+            {
+                // activations are quantized once, here, and read by every thread
+                var xq = Quantize(px, k, n, integer.ActivationBlockSize, path, out var xStride);
+                var integerJob = new IntegerRowsJob(integer, w.Data, (nint)w.RowBytes, units, xq, xStride, n, py, rows);
+                pool.ParallelFor(rows, ref integerJob);
+            }
+            return;
+        }
         var job = new RowsJob(w, x, n, y, path);
         pool.ParallelFor(rows, ref job);
     }
@@ -68,33 +117,50 @@ public static unsafe class MatMul
         }
     }
 
-    // Decodes each chunk of a row once and multiplies it into every vector, so the weights are read once for all n;
-    // vectors go four at a time so each decoded weight is loaded once per four products.
-    private static void SharedDecode(in RowKernel kernel, bool floats, in RowKernel f32, delegate*<float*, float*, nint, int, float*, void> dot4,
+    // Decodes each chunk of four rows once and multiplies it into every vector, so the weights are read once for all n;
+    // vectors go four at a time, so each loaded weight serves four vectors and each loaded activation four rows.
+    private static void SharedDecode(in RowKernel kernel, bool floats, in RowKernel f32, SimdPath path,
         byte* w, long rowBytes, int units, float* x, int k, int n, float* y, int rows, int rowStart, int rowEnd)
     {
+        var dot4 = RowKernel.DotFloats4(path);
+        var dot4x4 = RowKernel.DotFloats4x4(path);
         var chunkUnits = Math.Max(1, ChunkElements / kernel.UnitSize);
-        var scratch = stackalloc float[chunkUnits * kernel.UnitSize];
-        var sums = stackalloc float[4];
-        for (var r = rowStart; r < rowEnd; r++)
+        var chunk = chunkUnits * kernel.UnitSize;
+        var scratch = stackalloc float[4 * chunk];
+        var sums = stackalloc float[16];
+        var r = rowStart;
+        for (; r < rowEnd; r += r + 4 <= rowEnd ? 4 : 1)
         {
+            var group = r + 4 <= rowEnd ? 4 : 1;
             var row = w + r * rowBytes;
             for (var u = 0; u < units; u += chunkUnits)
             {
                 var count = Math.Min(chunkUnits, units - u);
                 var elements = count * kernel.UnitSize;
                 var offset = u * kernel.UnitSize;
-                // float32 rows are used in place; other types are decoded into the scratch chunk
+                // float32 rows are used in place; other types are decoded into the scratch chunks
                 var decoded = floats ? (float*)row + offset : scratch;
-                if (!floats) kernel.Dequantize(row + (long)u * kernel.UnitBytes, scratch, count);
+                var stride = floats ? (nint)(rowBytes / sizeof(float)) : chunk;
+                if (!floats)
+                    for (var g = 0; g < group; g++)
+                        kernel.Dequantize(row + g * rowBytes + (long)u * kernel.UnitBytes, scratch + g * chunk, count);
+                var first = u == 0;
                 var t = 0;
                 for (; t + 4 <= n; t += 4)
                 {
-                    dot4(decoded, x + (long)t * k + offset, k, elements, sums);
-                    for (var i = 0; i < 4; i++) Accumulate(ref y[(long)(t + i) * rows + r], sums[i], u == 0);
+                    var xt = x + (long)t * k + offset;
+                    if (group == 4)
+                    {
+                        dot4x4(decoded, stride, xt, k, elements, sums);
+                        for (var i = 0; i < 16; i++) Accumulate(ref y[(long)(t + i % 4) * rows + r + i / 4], sums[i], first);
+                        continue;
+                    }
+                    dot4(decoded, xt, k, elements, sums);
+                    for (var i = 0; i < 4; i++) Accumulate(ref y[(long)(t + i) * rows + r], sums[i], first);
                 }
                 for (; t < n; t++)
-                    Accumulate(ref y[(long)t * rows + r], f32.Dot((byte*)decoded, x + (long)t * k + offset, elements), u == 0);
+                    for (var g = 0; g < group; g++)
+                        Accumulate(ref y[(long)t * rows + r + g], f32.Dot((byte*)(decoded + g * stride), x + (long)t * k + offset, elements), first);
             }
         }
     }
@@ -107,6 +173,12 @@ public static unsafe class MatMul
         private readonly ReadOnlySpan<float> _x = x;
         private readonly Span<float> _y = y;
 
-        public readonly void Execute(int start, int end) => Rows(_w, _x, n, _y, start, end, path);
+        public readonly void Execute(int start, int end) => Rows(_w, _x, n, _y, start, end, path, quantizeActivations: false);
+    }
+
+    private readonly struct IntegerRowsJob(IntegerKernel kernel, byte* w, nint rowBytes, int units, byte* xq, nint xStride, int n, float* y, int rows)
+        : IParallelJob
+    {
+        public void Execute(int start, int end) => kernel.Rows(w, rowBytes, units, xq, xStride, n, y, rows, start, end);
     }
 }

@@ -20,6 +20,15 @@ internal readonly unsafe struct RowKernel(
         _ => &FormatKernels.DotFloats4<ScalarLanes, float, int>,
     };
 
+    /// <summary>Sixteen dot products of four decoded rows with four vectors (w, w stride, x, x stride, count, sums[4 · row + vector]).</summary>
+    public static delegate*<float*, nint, float*, nint, int, float*, void> DotFloats4x4(SimdPath path) => path switch
+    {
+        SimdPath.Avx512 => &FormatKernels.DotFloats4x4<Avx512Lanes, Vector512<float>, Vector512<int>>,
+        SimdPath.Avx2 => &FormatKernels.DotFloats4x4<Avx2Lanes, Vector256<float>, Vector256<int>>,
+        SimdPath.Vector128 => &FormatKernels.DotFloats4x4<Vector128Lanes, Vector128<float>, Vector128<int>>,
+        _ => &FormatKernels.DotFloats4x4<ScalarLanes, float, int>,
+    };
+
     /// <summary>Dot product of a stored row with float activations.</summary>
     public readonly delegate*<byte*, float*, int, float> Dot = dot;
 
@@ -37,13 +46,7 @@ internal readonly unsafe struct RowKernel(
     {
         if (!SimdPaths.IsSupported(path))
             throw new PlatformNotSupportedException($"{path} kernels are not supported by this processor");
-        var table = path switch
-        {
-            SimdPath.Avx512 => Avx512Table,
-            SimdPath.Avx2 => Avx2Table,
-            SimdPath.Vector128 => Vector128Table,
-            _ => ScalarTable,
-        };
+        var table = SimdPaths.Pick(path, ScalarTable, Vector128Table, Avx2Table, Avx512Table);
         var index = (int)type;
         if ((uint)index >= (uint)table.Length || table[index].Dot == null)
             throw new MoxingException($"tensor type {type} has no float kernels; supported: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS");

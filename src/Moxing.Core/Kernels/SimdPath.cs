@@ -41,4 +41,13 @@ public static class SimdPaths
     /// <summary>Every supported path, narrowest first.</summary>
     public static IReadOnlyList<SimdPath> Supported { get; } =
         Enum.GetValues<SimdPath>().Where(IsSupported).ToArray();
+
+    /// <summary>The one of four per-path values that belongs to <paramref name="path"/>.</summary>
+    internal static T Pick<T>(SimdPath path, T scalar, T vector128, T avx2, T avx512) => path switch
+    {
+        SimdPath.Avx512 => avx512,
+        SimdPath.Avx2 => avx2,
+        SimdPath.Vector128 => vector128,
+        _ => scalar,
+    };
 }

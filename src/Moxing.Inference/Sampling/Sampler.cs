@@ -16,6 +16,8 @@ public sealed class Sampler
     private readonly int[] _order;
     private readonly float[] _probs;
     private readonly Random _random;
+    private readonly int[] _biasIds;
+    private readonly float[] _biasValues;
 
     /// <summary>A sampler for a vocabulary of <paramref name="vocabSize"/> tokens.</summary>
     public Sampler(SamplingOptions options, int vocabSize)
@@ -27,6 +29,10 @@ public sealed class Sampler
         _touched = new int[vocabSize];
         _order = new int[vocabSize];
         _probs = new float[vocabSize];
+        _biasIds = options.LogitBias is { } bias ? [.. bias.Keys] : [];
+        _biasValues = options.LogitBias is { } values ? [.. values.Values] : [];
+        foreach (var id in _biasIds)
+            if (id >= vocabSize) throw new ArgumentException($"logit_bias token id {id} is outside the vocabulary (size {vocabSize})");
         _random = options.Seed is { } seed ? new Random(unchecked((int)(seed ^ (seed >> 32)))) : new Random();
     }
 
@@ -43,9 +49,11 @@ public sealed class Sampler
         if (_counts[id]++ == 0) _touched[_touchedCount++] = id;
     }
 
-    /// <summary>Picks the next token; <paramref name="logits"/> is modified in place (penalties, temperature).</summary>
+    /// <summary>Picks the next token; <paramref name="logits"/> is modified in place (bias, penalties, temperature).</summary>
     public int Sample(Span<float> logits)
     {
+        for (var i = 0; i < _biasIds.Length; i++)
+            if (_biasIds[i] < logits.Length) logits[_biasIds[i]] += _biasValues[i];
         ApplyPenalties(logits);
         if (_options.IsGreedy) return TensorPrimitives.IndexOfMax(logits);
         TensorPrimitives.Multiply(logits, 1f / _options.Temperature, logits);

@@ -20,6 +20,9 @@ public sealed record SamplingOptions
     /// <summary>Seed of the random draw; the same seed gives the same output. Null: a random seed.</summary>
     public ulong? Seed { get; init; }
 
+    /// <summary>OpenAI logit_bias: token id → value added to its logit before anything else (−100..100; ±100 bans or forces).</summary>
+    public IReadOnlyDictionary<int, float>? LogitBias { get; init; }
+
     /// <summary>Greedy decoding.</summary>
     public static SamplingOptions Greedy { get; } = new() { Temperature = 0f };
 
@@ -36,5 +39,11 @@ public sealed record SamplingOptions
         if (!(RepetitionPenalty > 0 && float.IsFinite(RepetitionPenalty))) throw new ArgumentException($"repetition penalty must be > 0, got {RepetitionPenalty}");
         if (!float.IsFinite(PresencePenalty)) throw new ArgumentException("presence penalty must be finite");
         if (!float.IsFinite(FrequencyPenalty)) throw new ArgumentException("frequency penalty must be finite");
+        if (LogitBias is not null)
+            foreach (var (id, bias) in LogitBias)
+            {
+                if (id < 0) throw new ArgumentException($"logit_bias token id must be ≥ 0, got {id}");
+                if (!(bias >= -100 && bias <= 100)) throw new ArgumentException($"logit_bias for token {id} must be in [-100, 100], got {bias}");
+            }
     }
 }

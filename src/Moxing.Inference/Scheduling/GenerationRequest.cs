@@ -30,4 +30,7 @@ public sealed record GenerationRequest
 
     /// <summary>Larger runs first among requests of the same tenant.</summary>
     public int Priority { get; init; }
+
+    /// <summary>Time the request may take from submission to its end (queue time included); null: the engine's default.</summary>
+    public TimeSpan? Timeout { get; init; }
 }

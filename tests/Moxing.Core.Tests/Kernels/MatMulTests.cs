@@ -11,7 +11,7 @@ public class MatMulTests
 
     [Theory]
     [MemberData(nameof(RandomWeights.TypeData), MemberType = typeof(RandomWeights))]
-    public void ManyVectorsMatchDequantizeThenDot(DType type)
+    public void FloatActivationsMatchDequantizeThenDot(DType type)
     {
         var rng = new Random(11 + (int)type);
         var cols = type.BlockSize() == 1 ? 77 : 9 * type.BlockSize(); // 9 blocks of 256 exceed one decode chunk
@@ -23,7 +23,7 @@ public class MatMulTests
             foreach (var path in SimdPaths.Supported)
             {
                 var y = new float[n * rows];
-                MatMul.Rows(w.Tensor, x, n, y, 0, rows, path);
+                MatMul.Rows(w.Tensor, x, n, y, 0, rows, path, quantizeActivations: false);
                 for (var r = 0; r < rows; r++)
                 {
                     var weights = Reference.Weights(type, w.Tensor.Row(r), cols);
@@ -44,7 +44,7 @@ public class MatMulTests
         using var w = RandomMatrix(DType.Q6_K, 4, 512, rng);
         var x = RandomWeights.Floats(512, rng);
         var y = new float[4];
-        MatMul.Rows(w.Tensor, x, 1, y, 0, 4);
+        MatMul.Rows(w.Tensor, x, 1, y, 0, 4, SimdPaths.Best, quantizeActivations: false);
         for (var r = 0; r < 4; r++) Assert.Equal(RowDot.Dot(DType.Q6_K, w.Tensor.Row(r), x), y[r]);
     }
 
@@ -71,6 +71,8 @@ public class MatMulTests
     [InlineData(DType.Q4_K, 1)]
     [InlineData(DType.Q6_K, 3)]
     [InlineData(DType.F16, 2)]
+    [InlineData(DType.F16, 6)]
+    [InlineData(DType.Q4_K, 9)]
     public void ParallelEqualsSingleThreaded(DType type, int n)
     {
         var rng = new Random(9);

@@ -47,4 +47,17 @@ internal readonly unsafe struct Avx2Lanes : ILanes<Vector256<float>, Vector256<i
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<int> ShiftRight(Vector256<int> v, int n) => Vector256.ShiftRightLogical(v, n);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<int> Subtract(Vector256<int> v, int n) => Avx2.Subtract(v, Vector256.Create(n));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<int> GreaterThan(Vector256<int> v, int n) => Avx2.CompareGreaterThan(v, Vector256.Create(n));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Abs(Vector256<float> v) => Vector256.Abs(v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Max(Vector256<float> a, Vector256<float> b) => Avx.Max(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float MaxAcross(Vector256<float> v) => Vector128Lanes.MaxAcross(Sse.Max(v.GetLower(), v.GetUpper()));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<int> RoundToInt(Vector256<float> v) => Avx.ConvertToVector256Int32(Avx.RoundToNearestInteger(v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static int SumInt(Vector256<int> v) => Vector128.Sum(v.GetLower() + v.GetUpper());
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreSBytes(sbyte* p, Vector256<int> v)
+    {
+        var shorts = Sse2.PackSignedSaturate(v.GetLower(), v.GetUpper());
+        Unsafe.WriteUnaligned(p, Sse2.PackSignedSaturate(shorts, shorts).AsUInt64().ToScalar());
+    }
 }

@@ -52,4 +52,11 @@ internal readonly unsafe struct Avx512Lanes : ILanes<Vector512<float>, Vector512
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<int> ShiftRight(Vector512<int> v, int n) => Vector512.ShiftRightLogical(v, n);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<int> Subtract(Vector512<int> v, int n) => Avx512F.Subtract(v, Vector512.Create(n));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<int> GreaterThan(Vector512<int> v, int n) => Vector512.GreaterThan(v, Vector512.Create(n));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Abs(Vector512<float> v) => Vector512.Abs(v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Max(Vector512<float> a, Vector512<float> b) => Avx512F.Max(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float MaxAcross(Vector512<float> v) => Avx2Lanes.MaxAcross(Avx.Max(v.GetLower(), v.GetUpper()));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<int> RoundToInt(Vector512<float> v) => Avx512F.ConvertToVector512Int32(Avx512F.RoundScale(v, 0));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static int SumInt(Vector512<int> v) => Avx2Lanes.SumInt(v.GetLower() + v.GetUpper());
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void StoreSBytes(sbyte* p, Vector512<int> v) => Avx512F.ConvertToVector128SByte(v).Store(p);
 }

@@ -82,4 +82,22 @@ internal unsafe interface ILanes<TF, TI>
 
     /// <summary>All bits set in lanes where v &gt; n (signed), zero elsewhere.</summary>
     static abstract TI GreaterThan(TI v, int n);
+
+    /// <summary>Lane-wise |v|.</summary>
+    static abstract TF Abs(TF v);
+
+    /// <summary>Lane-wise maximum (operands are never NaN where it is used).</summary>
+    static abstract TF Max(TF a, TF b);
+
+    /// <summary>The largest lane.</summary>
+    static abstract float MaxAcross(TF v);
+
+    /// <summary>Lane-wise round to the nearest integer, ties to even (as <see cref="MathF.Round(float)"/>), as integers.</summary>
+    static abstract TI RoundToInt(TF v);
+
+    /// <summary>Sum of the integer lanes.</summary>
+    static abstract int SumInt(TI v);
+
+    /// <summary>Stores the lanes, each within [-128, 127], as <see cref="Count"/> signed bytes.</summary>
+    static abstract void StoreSBytes(sbyte* p, TI v);
 }

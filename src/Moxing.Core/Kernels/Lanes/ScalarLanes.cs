@@ -31,4 +31,11 @@ internal readonly unsafe struct ScalarLanes : ILanes<float, int>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static int ShiftRight(int v, int n) => (int)((uint)v >> n);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static int Subtract(int v, int n) => v - n;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static int GreaterThan(int v, int n) => v > n ? -1 : 0;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Abs(float v) => MathF.Abs(v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Max(float a, float b) => a > b ? a : b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float MaxAcross(float v) => v;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static int RoundToInt(float v) => (int)MathF.Round(v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static int SumInt(int v) => v;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void StoreSBytes(sbyte* p, int v) => *p = (sbyte)v;
 }

@@ -56,4 +56,24 @@ internal readonly unsafe struct Vector128Lanes : ILanes<Vector128<float>, Vector
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<int> ShiftRight(Vector128<int> v, int n) => Vector128.ShiftRightLogical(v, n);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<int> Subtract(Vector128<int> v, int n) => v - Vector128.Create(n);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<int> GreaterThan(Vector128<int> v, int n) => Vector128.GreaterThan(v, Vector128.Create(n));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Abs(Vector128<float> v) => Vector128.Abs(v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Max(Vector128<float> a, Vector128<float> b) => Vector128.MaxNative(a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float MaxAcross(Vector128<float> v)
+    {
+        var m = Vector128.MaxNative(v, Vector128.Shuffle(v, Vector128.Create(2, 3, 0, 1)));
+        return MathF.Max(m.GetElement(0), m.GetElement(1));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<int> RoundToInt(Vector128<float> v) => Vector128.ConvertToInt32(Vector128.Round(v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static int SumInt(Vector128<int> v) => Vector128.Sum(v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreSBytes(sbyte* p, Vector128<int> v)
+    {
+        var shorts = Vector128.Narrow(v, v);
+        Unsafe.WriteUnaligned(p, Vector128.Narrow(shorts, shorts).AsUInt32().ToScalar());
+    }
 }

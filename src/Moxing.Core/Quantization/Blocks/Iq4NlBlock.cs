@@ -4,7 +4,7 @@ using Moxing.Core.Kernels.Lanes;
 namespace Moxing.Core.Quantization.Blocks;
 
 /// <summary>IQ4_NL: fp16 scale d, 32 4-bit indices into <see cref="Iq4Codebook"/>; w = d * level.</summary>
-internal readonly unsafe struct Iq4NlBlock : IBlockFormat
+internal readonly unsafe struct Iq4NlBlock : IQ8Dot
 {
     public static int BlockSize => 32;
     public static int BlockBytes => 18;
@@ -21,4 +21,14 @@ internal readonly unsafe struct Iq4NlBlock : IBlockFormat
             sink.Scaled(j + 16, S.ToFloat(S.Iq4Values(qs + j, 4)), d, 1);
         }
     }
+
+    public static bool SignedCodes => true;
+    public static bool HasOffset => false;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TB Codes<L, TB, TS, TF>(byte* block)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct => L.Lookup(L.Nibbles(block + 2), Iq4Codebook.Table);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Scale(byte* block) => Fp16.Read(block);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Offset(byte* block) => 0;
 }

@@ -7,7 +7,7 @@ namespace Moxing.Core.Quantization.Blocks;
 /// IQ4_XS: 256 weights as 8 sub-blocks of 32; fp16 d, 6-bit scales (low nibbles in scales_l[4], high 2 bits in the
 /// 16-bit scales_h), 4-bit indices into <see cref="Iq4Codebook"/>; w = (d * (ls - 32)) * level.
 /// </summary>
-internal readonly unsafe struct Iq4XsBlock : IBlockFormat
+internal readonly unsafe struct Iq4XsBlock : IQ8KDot
 {
     public static int BlockSize => 256;
     public static int BlockBytes => 136;
@@ -31,5 +31,24 @@ internal readonly unsafe struct Iq4XsBlock : IBlockFormat
                 sink.Scaled(index + 16 + j, S.ToFloat(S.Iq4Values(q + j, 4)), dl, 1);
             }
         }
+    }
+
+    public static bool SignedCodes => true;
+    public static KMins Mins => KMins.None;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Unpack<L, TB, TS, TF>(byte* block, TB* codes, short* scales, short* mins, out float dmin)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
+    {
+        int scalesHigh = Unsafe.ReadUnaligned<ushort>(block + 2);
+        var scalesLow = block + 4;
+        for (var ib = 0; ib < 8; ib++)
+        {
+            var ls = ((scalesLow[ib >> 1] >> (4 * (ib & 1))) & 15) | (((scalesHigh >> (2 * ib)) & 3) << 4);
+            scales[ib] = scales[8 + ib] = (short)(ls - 32); // chunk order: both groups of chunk ib
+            codes[ib] = L.Lookup(L.Nibbles(block + 8 + 16 * ib), Iq4Codebook.Table);
+        }
+        dmin = 0;
+        return Fp16.Read(block);
     }
 }

@@ -11,7 +11,11 @@ internal static unsafe class KScales
     /// fields with four word operations as ggml's SIMD kernels do.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Unpack(byte* q, float d, float dmin, ref ScaleSet set)
+    public static void Unpack(byte* q, float d, float dmin, ref ScaleSet set) => set.Set(Codes(q), d, -dmin);
+
+    /// <summary>The sixteen 6-bit fields as bytes: scales in bytes 0..7, mins in bytes 8..15.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<byte> Codes(byte* q)
     {
         const uint low6 = 0x3F3F3F3F, low4 = 0x0F0F0F0F, low2 = 0x03030303;
         uint a = Unsafe.ReadUnaligned<uint>(q), b = Unsafe.ReadUnaligned<uint>(q + 4), c = Unsafe.ReadUnaligned<uint>(q + 8);
@@ -19,7 +23,16 @@ internal static unsafe class KScales
         var scalesHigh = (c & low4) | (((a >> 6) & low2) << 4);
         var minsLow = b & low6;
         var minsHigh = ((c >> 4) & low4) | (((b >> 6) & low2) << 4);
-        var codes = Vector128.Create(scalesLow, scalesHigh, minsLow, minsHigh).AsByte();
-        set.Set(codes, d, -dmin);
+        return Vector128.Create(scalesLow, scalesHigh, minsLow, minsHigh).AsByte();
+    }
+
+    /// <summary>Writes the scales (each for both 16-groups of its sub-block, in chunk order) and minimums (group order) as
+    /// the integer kernels read them (<see cref="IQ8KDot"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreGroups(byte* q, short* scales, short* mins)
+    {
+        var packed = Codes(q);
+        GroupScales.StoreChunkOrder(GroupScales.LowPairs(packed), scales);
+        GroupScales.Store(GroupScales.HighPairs(packed), mins);
     }
 }

@@ -8,7 +8,7 @@ namespace Moxing.Core.Quantization.Blocks;
 /// Q2_K: 256 weights as 16 groups of 16 with 4-bit scales and mins (scales[16]), 2-bit codes (qs[64]), fp16 d and dmin;
 /// w = (d * sc) * q - dmin * m.
 /// </summary>
-internal readonly unsafe struct Q2KBlock : IBlockFormat
+internal readonly unsafe struct Q2KBlock : IQ8KDot
 {
     public static int BlockSize => 256;
     public static int BlockBytes => 84;
@@ -40,5 +40,24 @@ internal readonly unsafe struct Q2KBlock : IBlockFormat
                 }
             }
         }
+    }
+
+    public static bool SignedCodes => false;
+    public static KMins Mins => KMins.OwnScale;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Unpack<L, TB, TS, TF>(byte* block, TB* codes, short* scales, short* mins, out float dmin)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
+    {
+        var packed = Vector128.Load(block);
+        GroupScales.StoreChunkOrder((packed & Vector128.Create((byte)15)).AsSByte(), scales);
+        GroupScales.Store(Vector128.ShiftRightLogical(packed, 4).AsSByte(), mins);
+        for (var half = 0; half < 2; half++)
+        {
+            var q = L.Load(block + 16 + 32 * half);
+            for (var j = 0; j < 4; j++) codes[4 * half + j] = L.And(L.ShiftRight(q, 2 * j), 3);
+        }
+        dmin = -Fp16.Read(block + 82);
+        return Fp16.Read(block + 80);
     }
 }

@@ -8,7 +8,7 @@ namespace Moxing.Core.Quantization.Blocks;
 /// Q3_K: 256 weights as 16 groups of 16; high bits (hmask[32]), 2-bit low codes (qs[64]), 6-bit signed scales packed in
 /// 12 bytes, fp16 d; w = (d * (sc - 32)) * (q - 4 * (1 - hbit)).
 /// </summary>
-internal readonly unsafe struct Q3KBlock : IBlockFormat
+internal readonly unsafe struct Q3KBlock : IQ8KDot
 {
     public static int BlockSize => 256;
     public static int BlockBytes => 110;
@@ -62,5 +62,26 @@ internal readonly unsafe struct Q3KBlock : IBlockFormat
         var low = S.And(S.ShiftRight(S.Bytes(q), shift), 3);
         var high = S.ShiftLeft(S.And(S.ShiftRight(S.Bytes(h), bit), 1), 2);
         return S.ToFloat(S.Subtract(S.Or(low, high), 4));
+    }
+
+    public static bool SignedCodes => false;
+    public static KMins Mins => KMins.SameScale;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Unpack<L, TB, TS, TF>(byte* block, TB* codes, short* scales, short* mins, out float dmin)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
+    {
+        var sc = UnpackScales(block + 96);
+        GroupScales.StoreChunkOrder(sc, scales);
+        GroupScales.Store(sc, -4, mins);
+        var h = L.Load(block);
+        for (var half = 0; half < 2; half++)
+        {
+            var q = L.Load(block + 32 + 32 * half);
+            for (var j = 0; j < 4; j++)
+                codes[4 * half + j] = L.Or(L.And(L.ShiftRight(q, 2 * j), 3), L.ShiftLeft(L.And(L.ShiftRight(h, 4 * half + j), 1), 2));
+        }
+        dmin = 0;
+        return Fp16.Read(block + 108);
     }
 }

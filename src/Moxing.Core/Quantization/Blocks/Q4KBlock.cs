@@ -7,7 +7,7 @@ namespace Moxing.Core.Quantization.Blocks;
 /// Q4_K: 256 weights as 8 sub-blocks of 32; fp16 d and dmin, 6-bit scales and mins (<see cref="KScales"/>), 4-bit codes
 /// (qs[128], low nibbles first); w = (d * sc) * q - dmin * m.
 /// </summary>
-internal readonly unsafe struct Q4KBlock : IBlockFormat
+internal readonly unsafe struct Q4KBlock : IQ8KDot
 {
     public static int BlockSize => 256;
     public static int BlockBytes => 144;
@@ -33,5 +33,23 @@ internal readonly unsafe struct Q4KBlock : IBlockFormat
                 sink.ScaledOffset(index + 32 + l, S.ToFloat(S.ShiftRight(b, 4)), d1, m1, 1);
             }
         }
+    }
+
+    public static bool SignedCodes => false;
+    public static KMins Mins => KMins.OwnScale;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Unpack<L, TB, TS, TF>(byte* block, TB* codes, short* scales, short* mins, out float dmin)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
+    {
+        KScales.StoreGroups(block + 4, scales, mins);
+        for (var j = 0; j < 4; j++)
+        {
+            var q = L.Load(block + 16 + 32 * j);
+            codes[2 * j] = L.And(q, 15);
+            codes[2 * j + 1] = L.ShiftRight(q, 4);
+        }
+        dmin = -Fp16.Read(block + 2);
+        return Fp16.Read(block);
     }
 }

@@ -4,7 +4,7 @@ using Moxing.Core.Kernels.Lanes;
 namespace Moxing.Core.Quantization.Blocks;
 
 /// <summary>Q4_0: fp16 scale d, 32 4-bit codes; w = (q - 8) * d. Low nibbles are weights 0..15, high nibbles 16..31.</summary>
-internal readonly unsafe struct Q4_0Block : IBlockFormat
+internal readonly unsafe struct Q4_0Block : IQ8Dot
 {
     public static int BlockSize => 32;
     public static int BlockBytes => 18;
@@ -22,4 +22,14 @@ internal readonly unsafe struct Q4_0Block : IBlockFormat
             sink.Scaled(j + 16, S.ToFloat(S.Subtract(S.ShiftRight(b, 4), 8)), d, 1);
         }
     }
+
+    public static bool SignedCodes => false;
+    public static bool HasOffset => true;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TB Codes<L, TB, TS, TF>(byte* block)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct => L.Nibbles(block + 2);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Scale(byte* block) => Fp16.Read(block);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Offset(byte* block) => -8 * Fp16.Read(block);
 }

@@ -4,7 +4,7 @@ using Moxing.Core.Kernels.Lanes;
 namespace Moxing.Core.Quantization.Blocks;
 
 /// <summary>Q4_1: fp16 scale d and minimum m, 32 4-bit codes; w = q * d + m.</summary>
-internal readonly unsafe struct Q4_1Block : IBlockFormat
+internal readonly unsafe struct Q4_1Block : IQ8Dot
 {
     public static int BlockSize => 32;
     public static int BlockBytes => 20;
@@ -23,4 +23,14 @@ internal readonly unsafe struct Q4_1Block : IBlockFormat
             sink.ScaledOffset(j + 16, S.ToFloat(S.ShiftRight(b, 4)), d, m, 1);
         }
     }
+
+    public static bool SignedCodes => false;
+    public static bool HasOffset => true;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TB Codes<L, TB, TS, TF>(byte* block)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct => L.Nibbles(block + 4);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Scale(byte* block) => Fp16.Read(block);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Offset(byte* block) => Fp16.Read(block + 2);
 }

@@ -7,7 +7,7 @@ namespace Moxing.Core.Quantization.Blocks;
 /// Q5_K: as <see cref="Q4KBlock"/> plus a fifth bit per weight (qh[32]: bit 2j and 2j+1 of byte l belong to sub-blocks
 /// 2j and 2j+1); w = (d * sc) * q - dmin * m.
 /// </summary>
-internal readonly unsafe struct Q5KBlock : IBlockFormat
+internal readonly unsafe struct Q5KBlock : IQ8KDot
 {
     public static int BlockSize => 256;
     public static int BlockBytes => 176;
@@ -37,5 +37,24 @@ internal readonly unsafe struct Q5KBlock : IBlockFormat
                 sink.ScaledOffset(index + 32 + l, S.ToFloat(hi), d1, m1, 1);
             }
         }
+    }
+
+    public static bool SignedCodes => false;
+    public static KMins Mins => KMins.OwnScale;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Unpack<L, TB, TS, TF>(byte* block, TB* codes, short* scales, short* mins, out float dmin)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
+    {
+        KScales.StoreGroups(block + 4, scales, mins);
+        var h = L.Load(block + 16);
+        for (var j = 0; j < 4; j++)
+        {
+            var q = L.Load(block + 48 + 32 * j);
+            codes[2 * j] = L.Or(L.And(q, 15), L.ShiftLeft(L.And(L.ShiftRight(h, 2 * j), 1), 4));
+            codes[2 * j + 1] = L.Or(L.ShiftRight(q, 4), L.ShiftLeft(L.And(L.ShiftRight(h, 2 * j + 1), 1), 4));
+        }
+        dmin = -Fp16.Read(block + 2);
+        return Fp16.Read(block);
     }
 }

@@ -4,7 +4,7 @@ using Moxing.Core.Kernels.Lanes;
 namespace Moxing.Core.Quantization.Blocks;
 
 /// <summary>Q5_0: fp16 scale d, a 32-bit word of fifth bits (bit i belongs to weight i), 32 nibbles; w = (q - 16) * d.</summary>
-internal readonly unsafe struct Q5_0Block : IBlockFormat
+internal readonly unsafe struct Q5_0Block : IQ8Dot
 {
     public static int BlockSize => 32;
     public static int BlockBytes => 22;
@@ -25,4 +25,14 @@ internal readonly unsafe struct Q5_0Block : IBlockFormat
             sink.Scaled(j + 16, S.ToFloat(S.Subtract(hi, 16)), d, 1);
         }
     }
+
+    public static bool SignedCodes => false;
+    public static bool HasOffset => true;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TB Codes<L, TB, TS, TF>(byte* block)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct => L.Or(L.Nibbles(block + 6), L.Bits(Unsafe.ReadUnaligned<uint>(block + 2), 16));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Scale(byte* block) => Fp16.Read(block);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Offset(byte* block) => -16 * Fp16.Read(block);
 }

@@ -4,7 +4,7 @@ using Moxing.Core.Kernels.Lanes;
 namespace Moxing.Core.Quantization.Blocks;
 
 /// <summary>Q5_1: fp16 scale d and minimum m, a 32-bit word of fifth bits, 32 nibbles; w = q * d + m.</summary>
-internal readonly unsafe struct Q5_1Block : IBlockFormat
+internal readonly unsafe struct Q5_1Block : IQ8Dot
 {
     public static int BlockSize => 32;
     public static int BlockBytes => 24;
@@ -26,4 +26,14 @@ internal readonly unsafe struct Q5_1Block : IBlockFormat
             sink.ScaledOffset(j + 16, S.ToFloat(hi), d, m, 1);
         }
     }
+
+    public static bool SignedCodes => false;
+    public static bool HasOffset => true;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TB Codes<L, TB, TS, TF>(byte* block)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct => L.Or(L.Nibbles(block + 8), L.Bits(Unsafe.ReadUnaligned<uint>(block + 4), 16));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Scale(byte* block) => Fp16.Read(block);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Offset(byte* block) => Fp16.Read(block + 2);
 }

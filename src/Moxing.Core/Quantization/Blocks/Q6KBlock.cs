@@ -8,7 +8,7 @@ namespace Moxing.Core.Quantization.Blocks;
 /// Q6_K: 256 weights as 16 groups of 16; low nibbles (ql[128]), high 2 bits (qh[64]), signed 8-bit scales (scales[16]),
 /// fp16 d; w = (d * sc) * (q - 32).
 /// </summary>
-internal readonly unsafe struct Q6KBlock : IBlockFormat
+internal readonly unsafe struct Q6KBlock : IQ8KDot
 {
     public static int BlockSize => 256;
     public static int BlockBytes => 210;
@@ -45,5 +45,30 @@ internal readonly unsafe struct Q6KBlock : IBlockFormat
                 }
             }
         }
+    }
+
+    public static bool SignedCodes => false;
+    public static KMins Mins => KMins.SameScale;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Unpack<L, TB, TS, TF>(byte* block, TB* codes, short* scales, short* mins, out float dmin)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
+    {
+        var sc = Vector128.Load((sbyte*)(block + 192));
+        GroupScales.StoreChunkOrder(sc, scales);
+        GroupScales.Store(sc, -32, mins);
+        for (var half = 0; half < 2; half++)
+        {
+            var a = L.Load(block + 64 * half);
+            var b = L.Load(block + 64 * half + 32);
+            var h = L.Load(block + 128 + 32 * half);
+            var c = codes + 4 * half;
+            c[0] = L.Or(L.And(a, 15), L.ShiftLeft(L.And(h, 3), 4));
+            c[1] = L.Or(L.And(b, 15), L.ShiftLeft(L.And(L.ShiftRight(h, 2), 3), 4));
+            c[2] = L.Or(L.ShiftRight(a, 4), L.ShiftLeft(L.And(L.ShiftRight(h, 4), 3), 4));
+            c[3] = L.Or(L.ShiftRight(b, 4), L.ShiftLeft(L.ShiftRight(h, 6), 4));
+        }
+        dmin = 0;
+        return Fp16.Read(block + 208);
     }
 }

@@ -4,7 +4,7 @@ using Moxing.Core.Kernels.Lanes;
 namespace Moxing.Core.Quantization.Blocks;
 
 /// <summary>Q8_0: fp16 scale d, 32 signed bytes; w = q * d.</summary>
-internal readonly unsafe struct Q8_0Block : IBlockEncoder
+internal readonly unsafe struct Q8_0Block : IBlockEncoder, IQ8Dot
 {
     public static int BlockSize => 32;
     public static int BlockBytes => 34;
@@ -37,4 +37,14 @@ internal readonly unsafe struct Q8_0Block : IBlockEncoder
         for (var j = 0; j < 32; j++)
             dst[2 + j] = (byte)(sbyte)MathF.Round(src[j] * id, MidpointRounding.AwayFromZero);
     }
+
+    public static bool SignedCodes => true;
+    public static bool HasOffset => false;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TB Codes<L, TB, TS, TF>(byte* block)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct => L.Load(block + 2);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Scale(byte* block) => Fp16.Read(block);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Offset(byte* block) => 0;
 }

@@ -1,0 +1,40 @@
+using Moxing.Cli.Store;
+
+namespace Moxing.Cli.Commands;
+
+/// <summary>`moxing import PATH [--name N]`: registers a GGUF file or Hugging Face folder in the model store.</summary>
+public sealed class ImportCommand : ICommand
+{
+    /// <inheritdoc />
+    public string Name => "import";
+
+    /// <inheritdoc />
+    public string Summary => "add a GGUF file or Hugging Face model folder to the model store";
+
+    /// <inheritdoc />
+    public string Usage => $"""
+        usage: moxing import PATH [--name NAME[:TAG]] [--copy] [--home DIR]
+          PATH          a .gguf file or a folder with config.json and safetensors weights
+          --name        the store name (default: the file or folder name, lower-cased; tag latest)
+          --copy        copy the files instead of hard-linking them (hard links take no space, but the store
+                        then shares the bytes with PATH: do not edit PATH in place afterwards)
+        {StoreArguments.HomeUsage}
+        The model is loaded to check it before it is registered.
+        """;
+
+    /// <inheritdoc />
+    public IReadOnlySet<string> Flags { get; } = new HashSet<string> { "copy" };
+
+    /// <inheritdoc />
+    public int Execute(Arguments args, CommandContext context)
+    {
+        var path = args.Required(0, "PATH");
+        var name = args.Option("name");
+        var copy = args.Flag("copy");
+        var store = StoreArguments.Open(args);
+        args.RejectUnknown();
+        var entry = store.Import(path, name, copy, context.Cancellation);
+        context.Out.WriteLine($"imported {entry.Name} ({StoreTable.Format(entry)}, {entry.Details.Architecture} {entry.Details.Quantization}, {HumanUnits.Bytes(entry.Size)}, {StoreTable.ShortId(entry)})");
+        return 0;
+    }
+}

@@ -1,0 +1,113 @@
+using Moxing.Cli.Store;
+using Moxing.Server.Store;
+using Moxing.Server.Store.Hub;
+using Spectre.Console;
+
+namespace Moxing.Cli.Commands;
+
+/// <summary>`moxing pull hf:ORG/REPO[:FILE.gguf | :QUANT]`: downloads a model from the Hugging Face Hub (or a mirror) into the store.</summary>
+public sealed class PullCommand : ICommand
+{
+    /// <inheritdoc />
+    public string Name => "pull";
+
+    /// <inheritdoc />
+    public string Summary => "download a model from the Hugging Face Hub into the store (resumable)";
+
+    /// <inheritdoc />
+    public string Usage => $"""
+        usage: moxing pull hf:ORG/REPO[:FILE.gguf | :QUANT] [--name NAME[:TAG]] [--revision REV] [--endpoint URL] [--home DIR]
+          :FILE.gguf    that GGUF file of the repository
+          :QUANT        the GGUF whose name contains QUANT (e.g. Q4_K_M), case-insensitive
+                        (no suffix: the repository's only GGUF, or a transformers model's config, tokenizer and safetensors)
+          --name        the store name (default: org/repo, tagged with the quantization or file name, else latest)
+          --revision    branch, tag or commit (default main)
+          --endpoint    Hub or mirror URL (default: $HF_ENDPOINT, else https://huggingface.co)
+        {StoreArguments.HomeUsage}
+        HF_TOKEN, when set, is sent as a bearer token to the Hub. An interrupted pull keeps its partial
+        download: run it again to resume. Ctrl+C cancels.
+        """;
+
+    /// <inheritdoc />
+    public IReadOnlySet<string> Flags { get; } = new HashSet<string>();
+
+    /// <inheritdoc />
+    public int Execute(Arguments args, CommandContext context)
+    {
+        var reference = args.Required(0, "hf:ORG/REPO");
+        var options = new PullOptions
+        {
+            Name = args.Option("name"),
+            Endpoint = args.Option("endpoint"),
+            Revision = args.Option("revision") ?? "main",
+        };
+        var store = StoreArguments.Open(args);
+        args.RejectUnknown();
+        if (args.Positionals.Count > 1) throw new UsageException($"unexpected argument '{args.Positionals[1]}'");
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(context.Error) });
+        StoreEntry entry;
+        try
+        {
+            // A terminal gets live bars; a log or pipe gets one line per step.
+            entry = console.Profile.Capabilities.Interactive
+                ? console.Progress()
+                    .AutoClear(false)
+                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new DownloadedColumn(),
+                        new TransferSpeedColumn(), new RemainingTimeColumn())
+                    .StartAsync(ctx => store.PullAsync(reference, options, new PullBars(ctx), context.Cancellation))
+                    .GetAwaiter().GetResult()
+                : store.PullAsync(reference, options, new PullLines(context.Error), context.Cancellation).GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException)
+        {
+            context.Error.WriteLine("pull cancelled; the partial download is kept: run the same pull again to resume");
+            throw;
+        }
+        context.Out.WriteLine($"pulled {entry.Name} ({StoreTable.Format(entry)}, {entry.Details.Architecture} {entry.Details.Quantization}, {HumanUnits.Bytes(entry.Size)}, {StoreTable.ShortId(entry)})");
+        return 0;
+    }
+
+    // One bar per file; the short steps around the downloads need none.
+    private sealed class PullBars(ProgressContext context) : IProgress<PullProgress>
+    {
+        private readonly Dictionary<string, ProgressTask> _tasks = new(StringComparer.Ordinal);
+        private readonly Lock _lock = new();
+
+        public void Report(PullProgress value)
+        {
+            if (value.Stage != PullStage.Downloading) return;
+            lock (_lock)
+            {
+                if (!_tasks.TryGetValue(value.File!, out var task))
+                    _tasks[value.File!] = task = context.AddTask(Markup.Escape(value.File!), maxValue: Math.Max(1, value.Total ?? 1));
+                if (value.Total is { } total) task.MaxValue = Math.Max(1, total);
+                task.Value = value.Completed;
+            }
+        }
+    }
+
+    // One line when a step or file starts.
+    private sealed class PullLines(TextWriter output) : IProgress<PullProgress>
+    {
+        private readonly HashSet<string> _started = new(StringComparer.Ordinal);
+        private readonly Lock _lock = new();
+
+        public void Report(PullProgress value)
+        {
+            lock (_lock)
+                if (_started.Add(value.File ?? value.Stage.ToString()))
+                    output.WriteLine(value.Total is { } total && value.Stage == PullStage.Downloading
+                        ? $"{Describe(value)} ({HumanUnits.Bytes(total)})"
+                        : Describe(value));
+        }
+
+        private static string Describe(PullProgress value) => value.Stage switch
+        {
+            PullStage.Listing => "listing repository",
+            PullStage.Downloading => value.File!,
+            PullStage.Verifying => "checking the model loads",
+            PullStage.Writing => "registering",
+            _ => "done",
+        };
+    }
+}

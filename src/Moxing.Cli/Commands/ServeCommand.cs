@@ -1,0 +1,65 @@
+using Moxing.Core.Kernels;
+using Moxing.Server.Hosting;
+using Moxing.Server.Models;
+
+namespace Moxing.Cli.Commands;
+
+/// <summary>`moxing serve [MODEL...]`: an OpenAI- and Ollama-compatible model server.</summary>
+public sealed class ServeCommand : ICommand
+{
+    /// <inheritdoc />
+    public string Name => "serve";
+
+    /// <inheritdoc />
+    public string Summary => "serve models over OpenAI- and Ollama-compatible HTTP APIs";
+
+    /// <inheritdoc />
+    public string Usage => """
+        usage: moxing serve [MODEL...] [options]
+          MODEL, --model PATH    Hugging Face model folders or GGUF files, served under their folder/file name
+                                 (--model takes several paths separated by ':'); none: the model the repository ships
+          --models-dir DIR       serve every model folder and GGUF file directly inside DIR
+          --host ADDR            address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)
+          --port N               port (default 8080; 0 picks a free one)
+          --max-memory SIZE      memory all resident models may use, weights + KV cache (e.g. 8G; default 3/4 of RAM)
+          --keep-alive DURATION  how long an idle model stays loaded (default 5m; -1 forever, 0 unload at once)
+          --context N            context per sequence (default: the model's, at most 4096)
+          --parallel N           sequences each model runs at once (default 4)
+          --threads N            worker threads (default: one per physical core)
+          --config FILE          JSON file with any of: host, port, models, models_dir, max_memory, keep_alive, context, parallel
+        Settings also come from MOXING_HOST, MOXING_PORT, MOXING_MODELS, MOXING_MODELS_DIR, MOXING_MAX_MEMORY,
+        MOXING_KEEP_ALIVE, MOXING_CONTEXT, MOXING_PARALLEL and MOXING_CONFIG; the command line wins over the
+        environment, which wins over the config file.
+        """;
+
+    /// <inheritdoc />
+    public IReadOnlySet<string> Flags { get; } = new HashSet<string>();
+
+    /// <inheritdoc />
+    public int Execute(Arguments args, CommandContext context)
+    {
+        var cli = new Dictionary<string, string>(StringComparer.Ordinal);
+        var models = args.Positionals.ToList();
+        if (args.Option("model", "m") is { } model) models.AddRange(model.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries));
+        if (models.Count > 0) cli["models"] = string.Join(Path.PathSeparator, models);
+        foreach (var key in ServerSettings.Keys)
+            if (key != "models" && args.Option(key.Replace('_', '-')) is { } value) cli[key] = value;
+        var config = args.Option("config");
+        var threads = args.Int(0, "threads");
+        args.RejectUnknown();
+        if (threads < 0) throw new UsageException("--threads must be positive");
+        if (threads > 0) WorkerPool.ConfigureShared(threads);
+        var options = ServerSettings.Resolve(config, Environment.GetEnvironmentVariables(), cli);
+        return Serve(options, context).GetAwaiter().GetResult();
+    }
+
+    private static async Task<int> Serve(ServerOptions options, CommandContext context)
+    {
+        await using var server = await MoxingServer.StartAsync(options, Engines.ContinuousBatching, cancellation: context.Cancellation);
+        var names = server.Models.Catalog.List().Select(e => e.Name).ToList();
+        context.Out.WriteLine($"moxing serving {(names.Count == 0 ? "no models" : string.Join(", ", names))} on {server.Address}");
+        context.Out.WriteLine($"  OpenAI: {server.Address}v1/chat/completions   Ollama: {server.Address}api/chat   (Ctrl+C stops)");
+        await server.RunUntilAsync(context.Cancellation);
+        return 0;
+    }
+}

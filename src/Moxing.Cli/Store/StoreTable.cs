@@ -1,0 +1,27 @@
+using System.Globalization;
+using Moxing.Models;
+using Moxing.Server.Store;
+
+namespace Moxing.Cli.Store;
+
+/// <summary>How store entries read in a terminal: short id, format word, age.</summary>
+public static class StoreTable
+{
+    /// <summary>The first 12 hex digits of the content digest (as Ollama shows ids).</summary>
+    public static string ShortId(StoreEntry entry) => ContentDigest.Hex(entry.Digest)[..12];
+
+    /// <summary>"gguf" or "safetensors".</summary>
+    public static string Format(StoreEntry entry) => entry.Format == ModelFormat.Gguf ? "gguf" : "safetensors";
+
+    /// <summary>How long ago, in the largest whole unit (3 minutes ago, 2 days ago).</summary>
+    public static string Age(DateTimeOffset then, DateTimeOffset now)
+    {
+        var span = now - then;
+        static string Ago(double n, string unit) => string.Create(CultureInfo.InvariantCulture, $"{(long)n} {unit}{((long)n == 1 ? "" : "s")} ago");
+        return span.TotalSeconds < 60 ? "just now"
+            : span.TotalMinutes < 60 ? Ago(span.TotalMinutes, "minute")
+            : span.TotalHours < 24 ? Ago(span.TotalHours, "hour")
+            : span.TotalDays < 30 ? Ago(span.TotalDays, "day")
+            : then.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+    }
+}

@@ -1,0 +1,66 @@
+using System.Runtime.Intrinsics;
+using Moxing.Core.Kernels.Lanes;
+using Moxing.Core.Quantization.Blocks;
+using Moxing.Core.Tensors;
+
+namespace Moxing.Core.Kernels.Integer;
+
+/// <summary>The compiled integer product of one weight type on one instruction set, and the activation blocks it reads.</summary>
+internal readonly unsafe struct IntegerKernel(
+    delegate*<byte*, nint, int, byte*, nint, int, float*, int, int, int, void> rows, int blockSize, int activationBlockSize)
+{
+    /// <summary>y[t, r] for n activation rows and weight rows [rowStart, rowEnd): (w, rowBytes, blocks per row, x, x row bytes, n, y, rows, rowStart, rowEnd).</summary>
+    public readonly delegate*<byte*, nint, int, byte*, nint, int, float*, int, int, int, void> Rows = rows;
+
+    /// <summary>Weights per block of the weight type.</summary>
+    public readonly int BlockSize = blockSize;
+
+    /// <summary>Activation block size it reads: <see cref="ActivationBlocks.Q8Size"/> or <see cref="ActivationBlocks.Q8KSize"/>.</summary>
+    public readonly int ActivationBlockSize = activationBlockSize;
+
+    /// <summary>The integer kernel for <paramref name="type"/> on <paramref name="path"/>, if the type has one.</summary>
+    public static bool TryFor(DType type, SimdPath path, out IntegerKernel kernel)
+    {
+        var table = SimdPaths.Pick(path, ScalarTable, Vector128Table, Avx2Table, Avx512Table);
+        var index = (int)type;
+        kernel = (uint)index < (uint)table.Length ? table[index] : default;
+        return kernel.Rows != null;
+    }
+
+    private static readonly IntegerKernel[] ScalarTable = Table<ScalarByteLanes, Bytes32, int, float>(SimdPath.Scalar);
+    private static readonly IntegerKernel[] Vector128Table = Table<Vector128ByteLanes, BytePair, Vector128<int>, Vector128<float>>(SimdPath.Vector128);
+    private static readonly IntegerKernel[] Avx2Table = Table<Avx2ByteLanes, Vector256<byte>, Vector256<int>, Vector256<float>>(SimdPath.Avx2);
+
+    // .NET exposes no 512-bit VNNI: the AVX-512 path runs 256-bit vpdpbusd where the processor has AVX-VNNI
+    private static readonly IntegerKernel[] Avx512Table = AvxVnniByteLanes.IsSupported
+        ? Table<AvxVnniByteLanes, Vector256<byte>, Vector256<int>, Vector256<float>>(SimdPath.Avx512)
+        : Table<Avx2ByteLanes, Vector256<byte>, Vector256<int>, Vector256<float>>(SimdPath.Avx512);
+
+    private static IntegerKernel[] Table<L, TB, TS, TF>(SimdPath path)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
+    {
+        var table = new IntegerKernel[(int)DType.BF16 + 1];
+        if (!SimdPaths.IsSupported(path) || !L.IsSupported) return table;
+        table[(int)DType.Q4_0] = Small<Q4_0Block, L, TB, TS, TF>();
+        table[(int)DType.Q4_1] = Small<Q4_1Block, L, TB, TS, TF>();
+        table[(int)DType.Q5_0] = Small<Q5_0Block, L, TB, TS, TF>();
+        table[(int)DType.Q5_1] = Small<Q5_1Block, L, TB, TS, TF>();
+        table[(int)DType.Q8_0] = Small<Q8_0Block, L, TB, TS, TF>();
+        table[(int)DType.IQ4_NL] = Small<Iq4NlBlock, L, TB, TS, TF>();
+        table[(int)DType.Q2_K] = Super<Q2KBlock, L, TB, TS, TF>();
+        table[(int)DType.Q3_K] = Super<Q3KBlock, L, TB, TS, TF>();
+        table[(int)DType.Q4_K] = Super<Q4KBlock, L, TB, TS, TF>();
+        table[(int)DType.Q5_K] = Super<Q5KBlock, L, TB, TS, TF>();
+        table[(int)DType.Q6_K] = Super<Q6KBlock, L, TB, TS, TF>();
+        table[(int)DType.IQ4_XS] = Super<Iq4XsBlock, L, TB, TS, TF>();
+        return table;
+    }
+
+    private static IntegerKernel Small<F, L, TB, TS, TF>()
+        where F : struct, IQ8Dot where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
+        new(&IntegerKernels.RowsQ8<F, L, TB, TS, TF>, F.BlockSize, ActivationBlocks.Q8Size);
+
+    private static IntegerKernel Super<F, L, TB, TS, TF>()
+        where F : struct, IQ8KDot where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
+        new(&IntegerKernels.RowsQ8K<F, L, TB, TS, TF>, F.BlockSize, ActivationBlocks.Q8KSize);
+}

@@ -1,0 +1,57 @@
+using Moxing.Core.Kernels.Lanes;
+
+namespace Moxing.Core.Quantization.Blocks;
+
+/// <summary>
+/// A 32-weight block format multiplied in integers with 8-bit activation blocks of 32 (ggml's vec_dot_type q8_0/q8_1):
+/// weight i is <c>Scale · codes[i] + Offset</c>.
+/// </summary>
+internal unsafe interface IQ8Dot : IBlockFormat
+{
+    /// <summary>True when codes are signed (-128..127); else unsigned 0..127.</summary>
+    static abstract bool SignedCodes { get; }
+
+    /// <summary>True when <see cref="Offset"/> can be nonzero.</summary>
+    static abstract bool HasOffset { get; }
+
+    /// <summary>The block's 32 codes.</summary>
+    static abstract TB Codes<L, TB, TS, TF>(byte* block)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct;
+
+    /// <summary>The factor of the codes.</summary>
+    static abstract float Scale(byte* block);
+
+    /// <summary>The constant added to every weight.</summary>
+    static abstract float Offset(byte* block);
+}
+
+/// <summary>How a K format's per-group minimums enter its weights.</summary>
+internal enum KMins
+{
+    /// <summary>No minimums: w = d · scale · code.</summary>
+    None,
+
+    /// <summary>w = d · (scale · code + min): the minimum shares d, so it folds into the integer sum.</summary>
+    SameScale,
+
+    /// <summary>w = d · scale · code + dmin · min, with its own factor.</summary>
+    OwnScale,
+}
+
+/// <summary>
+/// A 256-weight K format multiplied in integers with 8-bit K activation blocks (ggml's vec_dot_type q8_K): weight i of
+/// 16-group g is <c>d · scales[g] · codes[i] + m · mins[g]</c>, m being d or dmin as <see cref="Mins"/> says.
+/// </summary>
+internal unsafe interface IQ8KDot : IBlockFormat
+{
+    /// <summary>True when codes are signed (-128..127); else unsigned 0..127.</summary>
+    static abstract bool SignedCodes { get; }
+
+    /// <summary>How minimums enter the weights.</summary>
+    static abstract KMins Mins { get; }
+
+    /// <summary>Unpacks one super-block: eight chunks of 32 codes, sixteen group scales in chunk order (scales[c] for codes
+    /// 0..15 of chunk c, scales[8 + c] for codes 16..31) and sixteen group minimums in group order; returns d (and dmin).</summary>
+    static abstract float Unpack<L, TB, TS, TF>(byte* block, TB* codes, short* scales, short* mins, out float dmin)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct;
+}

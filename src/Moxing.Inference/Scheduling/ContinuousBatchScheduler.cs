@@ -1,0 +1,520 @@
+using System.Collections.Concurrent;
+using Moxing.Core;
+using Moxing.Inference.Generation;
+using Moxing.Inference.Sampling;
+using Moxing.Inference.Sessions;
+using Moxing.Models.Decoder;
+
+namespace Moxing.Inference.Scheduling;
+
+/// <summary>
+/// Continuous batching for one decoder model: a dedicated thread runs steps, each advancing every running sequence by
+/// one token (or one prompt chunk); new requests join between steps, finished and cancelled ones leave at once.
+/// </summary>
+public sealed class ContinuousBatchScheduler : IGenerationEngine
+{
+    private readonly DecoderModel _model;
+    private readonly SchedulerOptions _options;
+    private readonly int _context;
+    private readonly int _vocab;
+    private readonly KvBlockPool _pool;
+    private readonly PrefixCache? _prefixes;
+
+    private readonly Lock _queueLock = new();
+    private readonly TenantQueue<ScheduledSequence> _waiting = new();
+    private readonly ConcurrentQueue<ScheduledSequence> _stopRequests = new();
+    private readonly List<ScheduledSequence> _running;
+    private readonly ScheduledSequence[] _admitted;
+    // Never disposed: a reader's late room notification may still Set it after the loop has ended.
+    private readonly ManualResetEventSlim _wake = new(false, spinCount: 0);
+    private readonly Action _wakeAction;
+    private readonly Action<ScheduledSequence> _onStopRequested;
+    private readonly Thread _thread;
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile bool _stopping;
+    private Exception? _fatal;
+
+    // Step buffers, allocated once: the sequences of a step, their slices, their logits rows.
+    private readonly ScheduledSequence[] _batch;
+    private readonly BatchSlice[] _slices;
+    private readonly int[] _rows;
+    private readonly float[] _logits;
+    private readonly BatchScratch _scratch;
+    private readonly LogprobScorer _scorer;
+    private readonly int[] _prefixBlocks;
+
+    // KV accounting: blocks charged to running sequences; with the prefix cache's blocks they never exceed the pool,
+    // so a step never runs out of blocks.
+    private int _charged;
+    private bool _kvChanged;
+    private int _runningCount;
+    private int _usedBlocks;
+    private int _cachedBlocks;
+    private long _steps;
+    private int _lastBatch;
+    private int _lastTokens;
+    private long _promptComputed;
+    private long _promptCached;
+    private long _generated;
+    private long _completed;
+    private long _cancelled;
+    private long _failed;
+    private long _rejected;
+    private double _meanRequestSeconds = 1;
+
+    /// <summary>Starts a scheduler (and its thread) for <paramref name="model"/>.</summary>
+    public ContinuousBatchScheduler(DecoderModel model, SchedulerOptions? options = null)
+    {
+        _options = options ?? new SchedulerOptions();
+        _options.Validate();
+        _model = model;
+        var o = model.Options;
+        _context = _options.ContextSize > 0 ? _options.ContextSize : o.MaxContext;
+        _vocab = o.VocabSize;
+        var contextBlocks = BlocksOf(_context);
+        var blockBytes = 2L * o.LayerCount * o.KvHeadCount * _options.KvBlockTokens * Core.Ops.AttentionRows.RowBytes(_options.KvType, o.HeadDim);
+        var budget = _options.KvMemoryBytes > 0
+            ? _options.KvMemoryBytes
+            : Math.Max(Math.Min(_options.MaxRunningSequences * (long)contextBlocks * blockBytes, 2L << 30), contextBlocks * blockBytes);
+        if (budget / blockBytes < contextBlocks)
+            throw new ArgumentException($"a KV memory budget of {budget} bytes holds {budget / blockBytes * _options.KvBlockTokens} positions, less than one context of {_context}");
+        _pool = model.CreateBlockPool(budget, _options.KvType, _options.KvBlockTokens);
+        _prefixes = _options.PrefixCaching ? new PrefixCache(_pool, contextBlocks) : null;
+        _prefixBlocks = new int[contextBlocks];
+
+        var max = _options.MaxRunningSequences;
+        _running = new List<ScheduledSequence>(max);
+        _admitted = new ScheduledSequence[max];
+        _batch = new ScheduledSequence[max];
+        _slices = new BatchSlice[max];
+        _rows = new int[max];
+        _logits = new float[max * (long)_vocab <= Array.MaxLength ? max * _vocab : throw new ArgumentException("max running sequences × vocabulary is too large")];
+        // A step feeds at most one prompt chunk in all plus one token per decoding sequence.
+        _scratch = model.CreateScratch(Math.Min(_options.PrefillChunkTokens, _context) + max);
+        _scorer = new LogprobScorer(_vocab);
+        _wakeAction = () => _wake.Set();
+        _onStopRequested = sequence =>
+        {
+            _stopRequests.Enqueue(sequence);
+            _wake.Set();
+        };
+        _thread = new Thread(Loop) { IsBackground = true, Name = "Moxing scheduler" };
+        _thread.Start();
+    }
+
+    /// <summary>Positions one sequence may hold.</summary>
+    public int ContextSize => _context;
+
+    /// <summary>True while the scheduler's thread runs (false after disposal).</summary>
+    public bool IsRunning => _thread.IsAlive;
+
+    /// <summary>Current state and totals.</summary>
+    public SchedulerCounters Counters
+    {
+        get
+        {
+            int waiting;
+            lock (_queueLock) waiting = _waiting.Count;
+            return new SchedulerCounters(Volatile.Read(ref _runningCount), waiting, Volatile.Read(ref _usedBlocks), Volatile.Read(ref _cachedBlocks), _pool.BlockCount,
+                Interlocked.Read(ref _steps), Volatile.Read(ref _lastBatch), Volatile.Read(ref _lastTokens),
+                Interlocked.Read(ref _promptComputed), Interlocked.Read(ref _promptCached), Interlocked.Read(ref _generated),
+                Interlocked.Read(ref _completed), Interlocked.Read(ref _cancelled), Interlocked.Read(ref _failed), Interlocked.Read(ref _rejected));
+        }
+    }
+
+    /// <inheritdoc />
+    public GenerationStream Submit(GenerationRequest request, CancellationToken cancellation = default)
+    {
+        ObjectDisposedException.ThrowIf(_stopping, this);
+        Validate(request);
+        cancellation.ThrowIfCancellationRequested();
+        var sequence = new ScheduledSequence(request, request.Timeout ?? _options.RequestTimeout, _options.TokenBufferCapacity, _onStopRequested);
+        lock (_queueLock)
+        {
+            ObjectDisposedException.ThrowIf(_stopping, this);
+            var freeSlots = Math.Max(0, _options.MaxRunningSequences - Volatile.Read(ref _runningCount));
+            if (_waiting.Count >= _options.MaxWaitingRequests + freeSlots)
+            {
+                Interlocked.Increment(ref _rejected);
+                throw new QueueFullException(_waiting.Count, RetryAfter());
+            }
+            // Under the lock, so a stop request is never processed before the request is in the queue.
+            sequence.AttachCancellation(cancellation);
+            _waiting.Enqueue(sequence.Tenant, sequence, request.Priority);
+        }
+        _wake.Set();
+        return sequence.Stream;
+    }
+
+    private void Validate(GenerationRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(request.PromptIds);
+        ArgumentNullException.ThrowIfNull(request.Limits);
+        var prompt = request.PromptIds;
+        if (prompt.Length == 0) throw new MoxingException("the prompt is empty: at least one token is needed");
+        if (prompt.Length > _context) throw new ContextOverflowException(prompt.Length, _context);
+        for (var i = 0; i < prompt.Length; i++)
+            if ((uint)prompt[i] >= (uint)_vocab)
+                throw new MoxingException($"prompt token {i} has id {prompt[i]}, outside the vocabulary of {_vocab} tokens");
+        if (request.Limits.MaxTokens < 1) throw new MoxingException($"max tokens must be at least 1, got {request.Limits.MaxTokens}");
+        request.Sampling.Validate();
+        if (request.TopLogprobs is < 0 or > LogprobScorer.MaxTopLogprobs)
+            throw new MoxingException($"top_logprobs must be in 0..{LogprobScorer.MaxTopLogprobs}, got {request.TopLogprobs}");
+        if (request.Timeout is { } t && t <= TimeSpan.Zero) throw new MoxingException($"the request timeout must be positive, got {t}");
+    }
+
+    // Mean request time × how many rounds of running slots the queue holds, clamped to [1 s, 60 s].
+    private TimeSpan RetryAfter()
+    {
+        var rounds = (double)_waiting.Count / _options.MaxRunningSequences + 1;
+        var seconds = Math.Clamp(Math.Ceiling(Volatile.Read(ref _meanRequestSeconds) * rounds), 1, 60);
+        return TimeSpan.FromSeconds(seconds);
+    }
+
+    private int BlocksOf(int positions) => (positions + _options.KvBlockTokens - 1) / _options.KvBlockTokens;
+
+    // Positions a request can ever hold.
+    private int CapacityFor(ScheduledSequence s) => (int)Math.Min((long)s.Prompt.Length + s.Request.Limits.MaxTokens, _context);
+
+    private void Loop()
+    {
+        try
+        {
+            while (true)
+            {
+                _wake.Reset();
+                ProcessStopRequests();
+                if (_stopping) break;
+                Admit();
+                PublishKvCounters();
+                var stepped = Step();
+                PublishKvCounters();
+                if (!stepped) _wake.Wait();
+            }
+        }
+        catch (Exception e)
+        {
+            _fatal = e;
+            _stopping = true;
+        }
+        finally
+        {
+            Shutdown();
+            _stopped.TrySetResult();
+        }
+    }
+
+    private void ProcessStopRequests()
+    {
+        if (_stopRequests.IsEmpty) return;
+        lock (_queueLock)
+            while (_stopRequests.TryDequeue(out var s))
+            {
+                if (s.State == SequenceState.Waiting)
+                {
+                    if (_waiting.Remove(s.Tenant, s)) EndStopped(s);
+                }
+                else if (s.State == SequenceState.Running)
+                {
+                    _running.Remove(s);
+                    EndStopped(s);
+                }
+            }
+        Volatile.Write(ref _runningCount, _running.Count);
+    }
+
+    private void EndStopped(ScheduledSequence s)
+    {
+        if (s.PendingStop == StopCause.Timeout) Fail(s, new RequestTimeoutException(s.Timeout!.Value, s.Produced));
+        else End(s, FinishReason.Cancelled);
+    }
+
+    private void Admit()
+    {
+        var count = 0;
+        lock (_queueLock)
+            while (_running.Count + count < _options.MaxRunningSequences && _waiting.TryPeek(out var s))
+            {
+                if (s.PendingStop != StopCause.None)
+                {
+                    _waiting.TryDequeue(out _);
+                    EndStopped(s);
+                    continue;
+                }
+                if (!TryReserve(s)) break; // the head waits for memory rather than being overtaken forever
+                _waiting.TryDequeue(out _);
+                s.State = SequenceState.Running;
+                _admitted[count++] = s;
+            }
+        // Allocation happens outside the lock so submissions are not held up.
+        for (var i = 0; i < count; i++)
+        {
+            var s = _admitted[i];
+            _admitted[i] = null!;
+            s.StartedAt = System.Diagnostics.Stopwatch.GetTimestamp();
+            s.History = new int[CapacityFor(s) + 1];
+            s.Prompt.CopyTo(s.History, 0);
+            s.Sampler = new Sampler(s.Request.Sampling, _vocab);
+            s.Sampler.ObservePrompt(s.Prompt);
+            Interlocked.Add(ref _promptCached, s.CachedPromptTokens);
+            _running.Add(s);
+        }
+        Volatile.Write(ref _runningCount, _running.Count);
+    }
+
+    // Takes the request's cached prefix and charges the blocks it may still need, evicting cached blocks no sequence
+    // uses when the pool would otherwise be over-committed; false (nothing changed) when it does not fit yet.
+    private bool TryReserve(ScheduledSequence s)
+    {
+        var size = _options.KvBlockTokens;
+        var capacity = CapacityFor(s);
+        var hits = 0;
+        var key = PrefixCache.Root;
+        // At least one prompt token is always computed: its logits choose the first generated token.
+        if (_prefixes != null) hits = _prefixes.Match(s.Prompt, (s.Prompt.Length - 1) / size, _prefixBlocks, out key);
+        var matched = _prefixBlocks.AsSpan(0, hits);
+        var charge = BlocksOf(capacity) - hits;
+        var over = (_prefixes?.Count ?? 0) + _charged + charge - _pool.BlockCount;
+        if (over > 0)
+        {
+            if (_prefixes == null) return false;
+            // The matched blocks are held meanwhile so that eviction cannot pick them.
+            foreach (var block in matched) _pool.Retain(block);
+            // Evict nothing when eviction cannot make enough room: the cache stays useful while the request waits.
+            var evicted = _prefixes.CacheOnlyCount() >= over ? _prefixes.Evict(over) : 0;
+            foreach (var block in matched) _pool.Release(block);
+            _kvChanged = true;
+            if (evicted < over) return false;
+        }
+        var kv = new SequenceKv(_pool, capacity);
+        kv.AttachPrefix(matched);
+        s.Kv = kv;
+        s.Charge = charge;
+        _charged += charge;
+        s.Position = s.CachedPromptTokens = hits * size;
+        s.Published = hits;
+        s.PublishedKey = key;
+        _kvChanged = true;
+        return true;
+    }
+
+    // One step: plan which sequences feed what, run them through the model together, sample; false when nothing could run.
+    private bool Step()
+    {
+        int count = 0, tokens = 0, rows = 0, prefillBudget = _options.PrefillChunkTokens;
+        foreach (var s in _running)
+        {
+            if (s.PendingStop != StopCause.None) continue;
+            if (!s.HasRoom)
+            {
+                s.NotifyWhenRoom(_wakeAction);
+                continue;
+            }
+            var n = 1;
+            if (s.Prefilling)
+            {
+                if (prefillBudget == 0) continue;
+                n = Math.Min(prefillBudget, s.Prompt.Length - s.Position);
+                prefillBudget -= n;
+            }
+            // A prompt chunk that does not finish the prompt needs no logits.
+            var wantsLogits = s.Position + n >= s.Prompt.Length;
+            _batch[count] = s;
+            _slices[count] = new BatchSlice(s.Kv!, s.History.AsMemory(s.Position, n), wantsLogits ? LogitsWanted.Last : LogitsWanted.None);
+            _rows[count++] = wantsLogits ? rows++ : -1;
+            tokens += n;
+        }
+        if (count == 0) return false;
+
+        Forward(count);
+        // Counted before sampling, so a client that sees its request end also sees the step that ended it.
+        Interlocked.Increment(ref _steps);
+        Volatile.Write(ref _lastBatch, count);
+        Volatile.Write(ref _lastTokens, tokens);
+        for (var i = 0; i < count; i++)
+        {
+            var s = _batch[i];
+            _batch[i] = null!;
+            _slices[i] = default;
+            if (s.State != SequenceState.Running) continue;
+            Publish(s);
+            if (_rows[i] < 0) continue;
+            try
+            {
+                SampleNext(s, _logits.AsSpan(_rows[i] * _vocab, _vocab));
+            }
+            catch (Exception e)
+            {
+                Fail(s, e);
+            }
+        }
+        RemoveFinished();
+        return true;
+    }
+
+    // One batched forward pass; if it fails, each slice runs alone so that only the sequence at fault fails.
+    private void Forward(int count)
+    {
+        try
+        {
+            _model.ForwardBatch(_slices.AsSpan(0, count), _scratch, _logits);
+        }
+        catch (Exception) when (count > 1)
+        {
+            for (var i = 0; i < count; i++)
+                try
+                {
+                    var row = Math.Max(_rows[i], 0);
+                    _model.ForwardBatch(_slices.AsSpan(i, 1), _scratch, _logits.AsSpan(row * _vocab, _vocab));
+                }
+                catch (Exception e)
+                {
+                    Fail(_batch[i], e);
+                }
+        }
+        catch (Exception e)
+        {
+            Fail(_batch[0], e);
+        }
+        for (var i = 0; i < count; i++)
+        {
+            var s = _batch[i];
+            if (s.State != SequenceState.Running) continue;
+            var n = _slices[i].Tokens.Length;
+            if (s.Prefilling) Interlocked.Add(ref _promptComputed, n);
+            // Crossing into a new block took one from the pool.
+            if (BlocksOf(s.Position) != BlocksOf(s.Position + n)) _kvChanged = true;
+            s.Position += n;
+        }
+        // Before any token of this step is emitted, so that a client sees the memory its tokens took.
+        PublishKvCounters();
+    }
+
+    // Offers the sequence's newly filled blocks to the prefix cache; each one the cache takes is no longer charged to it.
+    private void Publish(ScheduledSequence s)
+    {
+        if (_prefixes == null) return;
+        var size = _options.KvBlockTokens;
+        var full = s.Position / size;
+        while (s.Published < full && !s.PublishStopped)
+        {
+            var result = _prefixes.Publish(s.PublishedKey, s.History.AsSpan(s.Published * size, size), s.Kv!.Blocks[s.Published], out var key);
+            if (result == PublishResult.Rejected)
+            {
+                s.PublishStopped = true;
+                return;
+            }
+            if (result == PublishResult.Inserted)
+            {
+                s.Charge--;
+                _charged--;
+            }
+            s.PublishedKey = key;
+            s.Published++;
+            _kvChanged = true;
+        }
+    }
+
+    // Mirrors TokenGenerator: constraint mask, sample, stop ids, emit, then budget and context limits.
+    private void SampleNext(ScheduledSequence s, Span<float> logits)
+    {
+        var request = s.Request;
+        s.Constraint?.Mask(logits);
+        s.MarkSampled();
+        var scored = request.Logprobs || request.TopLogprobs > 0;
+        if (scored) _scorer.Capture(logits);
+        var id = s.Sampler!.Sample(logits);
+        if (s.StopIds.AsSpan().Contains(id))
+        {
+            End(s, FinishReason.Stop);
+            return;
+        }
+        s.Sampler.Observe(id);
+        s.Constraint?.Accept(id);
+        s.Emit(new GeneratedToken(id, request.Logprobs ? _scorer.Logprob(id) : float.NaN, scored ? _scorer.Top(request.TopLogprobs) : null));
+        Interlocked.Increment(ref _generated);
+        if (s.Constraint is { IsComplete: true }) End(s, FinishReason.Stop);
+        else if (s.Produced >= request.Limits.MaxTokens) End(s, FinishReason.Length);
+        else if (s.Position >= _context) End(s, FinishReason.ContextFull);
+        else s.History[s.Position] = id;
+    }
+
+    private void RemoveFinished()
+    {
+        var kept = 0;
+        for (var i = 0; i < _running.Count; i++)
+            if (_running[i].State == SequenceState.Running) _running[kept++] = _running[i];
+        if (kept < _running.Count) _running.RemoveRange(kept, _running.Count - kept);
+        Volatile.Write(ref _runningCount, kept);
+    }
+
+    private void End(ScheduledSequence s, FinishReason reason)
+    {
+        ReleaseKv(s);
+        if (!s.Finish(reason)) return;
+        if (reason == FinishReason.Cancelled) Interlocked.Increment(ref _cancelled);
+        else
+        {
+            Interlocked.Increment(ref _completed);
+            // A moving mean of request time, for the retry-after estimate.
+            Volatile.Write(ref _meanRequestSeconds, 0.9 * _meanRequestSeconds + 0.1 * s.Elapsed.TotalSeconds);
+        }
+    }
+
+    private void Fail(ScheduledSequence s, Exception error)
+    {
+        ReleaseKv(s);
+        if (s.Fail(error)) Interlocked.Increment(ref _failed);
+    }
+
+    // Returns the sequence's blocks at once; those the prefix cache also holds stay cached.
+    private void ReleaseKv(ScheduledSequence s)
+    {
+        if (s.Kv is not { } kv) return;
+        kv.Release();
+        s.Kv = null;
+        _charged -= s.Charge;
+        s.Charge = 0;
+        _kvChanged = true;
+    }
+
+    // Blocks in use by sequences and blocks only the prefix cache holds, for the counters; recounted only after a change.
+    private void PublishKvCounters()
+    {
+        if (!_kvChanged) return;
+        _kvChanged = false;
+        var cacheOnly = _prefixes?.CacheOnlyCount() ?? 0;
+        Volatile.Write(ref _cachedBlocks, cacheOnly);
+        Volatile.Write(ref _usedBlocks, _pool.BlockCount - _pool.FreeBlockCount - cacheOnly);
+    }
+
+    private void Shutdown()
+    {
+        lock (_queueLock)
+        {
+            while (_waiting.TryDequeue(out var s)) Stop(s);
+            _stopRequests.Clear();
+        }
+        foreach (var s in _running) Stop(s);
+        _running.Clear();
+        _prefixes?.Clear();
+        _kvChanged = true;
+        PublishKvCounters();
+        Volatile.Write(ref _runningCount, 0);
+    }
+
+    private void Stop(ScheduledSequence s)
+    {
+        if (_fatal != null) Fail(s, new MoxingException("the generation engine stopped after an internal error", _fatal));
+        else End(s, FinishReason.Cancelled);
+    }
+
+    /// <summary>Stops the thread; requests still queued or running end as cancelled.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _stopping = true;
+        _wake.Set();
+        await _stopped.Task.ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,21 @@
+namespace Moxing.Inference.Scheduling;
+
+/// <summary>A snapshot of a scheduler's state and totals, for metrics.</summary>
+/// <param name="Running">Sequences admitted and not yet finished.</param>
+/// <param name="Waiting">Requests queued for a slot.</param>
+/// <param name="KvBlocksUsed">KV blocks held by running sequences (a block shared by several counts once).</param>
+/// <param name="KvBlocksCached">KV blocks only the prefix cache holds: reusable prefixes, evicted when memory is needed.</param>
+/// <param name="KvBlocksTotal">KV blocks the memory budget allows.</param>
+/// <param name="Steps">Steps run since start.</param>
+/// <param name="LastBatchSize">Sequences advanced in the latest step.</param>
+/// <param name="LastStepTokens">Tokens (prompt chunks + decoded) fed in the latest step.</param>
+/// <param name="PromptTokensComputed">Prompt tokens run through the model since start.</param>
+/// <param name="PromptTokensCached">Prompt tokens served from the prefix cache since start.</param>
+/// <param name="TokensGenerated">Tokens emitted since start.</param>
+/// <param name="Completed">Requests that ended normally (stop, length, context full).</param>
+/// <param name="Cancelled">Requests cancelled by their client.</param>
+/// <param name="Failed">Requests that ended with an error (timeout included).</param>
+/// <param name="Rejected">Submissions refused because the queue was full.</param>
+public readonly record struct SchedulerCounters(
+    int Running, int Waiting, int KvBlocksUsed, int KvBlocksCached, int KvBlocksTotal, long Steps, int LastBatchSize, int LastStepTokens,
+    long PromptTokensComputed, long PromptTokensCached, long TokensGenerated, long Completed, long Cancelled, long Failed, long Rejected);

@@ -1,0 +1,50 @@
+using Moxing.Core.Tensors;
+
+namespace Moxing.Inference.Scheduling;
+
+/// <summary>Capacity and limits of a <see cref="ContinuousBatchScheduler"/>.</summary>
+public sealed record SchedulerOptions
+{
+    /// <summary>Positions one sequence may hold (prompt + generated); 0: the model's maximum context.</summary>
+    public int ContextSize { get; init; }
+
+    /// <summary>Most sequences advanced together in one step.</summary>
+    public int MaxRunningSequences { get; init; } = 16;
+
+    /// <summary>Most requests waiting for a slot; a submission beyond it throws <see cref="QueueFullException"/>.</summary>
+    public int MaxWaitingRequests { get; init; } = 256;
+
+    /// <summary>Most prompt tokens fed per step (across all prefilling sequences), so a long prompt stalls decoding for at most one chunk.</summary>
+    public int PrefillChunkTokens { get; init; } = 256;
+
+    /// <summary>How keys and values are stored: F16 (default), Q8_0 or F32.</summary>
+    public DType KvType { get; init; } = DType.F16;
+
+    /// <summary>Reuse the keys/values of prompt prefixes seen before (whole blocks); the reused count is reported as cached tokens.</summary>
+    public bool PrefixCaching { get; init; } = true;
+
+    /// <summary>Positions per KV block: the unit of KV memory and of prefix caching.</summary>
+    public int KvBlockTokens { get; init; } = 16;
+
+    /// <summary>Bytes of keys/values all sequences together may hold; 0: room for every running sequence at full context, at most 2 GiB (never less than one context).</summary>
+    public long KvMemoryBytes { get; init; }
+
+    /// <summary>Generated tokens buffered per request before its sequence pauses for the reader.</summary>
+    public int TokenBufferCapacity { get; init; } = 64;
+
+    /// <summary>Time a request may take from submission to its end unless it sets its own; null: no limit.</summary>
+    public TimeSpan? RequestTimeout { get; init; }
+
+    /// <summary>Throws ArgumentException naming the first out-of-range value.</summary>
+    public void Validate()
+    {
+        if (ContextSize < 0) throw new ArgumentException($"context size must be ≥ 0, got {ContextSize}");
+        if (MaxRunningSequences < 1) throw new ArgumentException($"max running sequences must be ≥ 1, got {MaxRunningSequences}");
+        if (MaxWaitingRequests < 0) throw new ArgumentException($"max waiting requests must be ≥ 0, got {MaxWaitingRequests}");
+        if (PrefillChunkTokens < 1) throw new ArgumentException($"prefill chunk must be ≥ 1 token, got {PrefillChunkTokens}");
+        if (KvBlockTokens < 1) throw new ArgumentException($"KV block must be ≥ 1 token, got {KvBlockTokens}");
+        if (KvMemoryBytes < 0) throw new ArgumentException($"KV memory must be ≥ 0 bytes, got {KvMemoryBytes}");
+        if (TokenBufferCapacity < 1) throw new ArgumentException($"token buffer must hold ≥ 1 token, got {TokenBufferCapacity}");
+        if (RequestTimeout is { } t && t <= TimeSpan.Zero) throw new ArgumentException($"request timeout must be positive, got {t}");
+    }
+}

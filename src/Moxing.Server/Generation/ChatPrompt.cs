@@ -1,0 +1,60 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Moxing.Server.Http;
+using Moxing.Server.Models;
+
+namespace Moxing.Server.Generation;
+
+/// <summary>Turns a conversation into prompt token ids with the model's own chat template, as transformers' apply_chat_template does.</summary>
+public static class ChatPrompt
+{
+    /// <summary>
+    /// Renders <paramref name="messages"/> (role/content objects, already in the template's shape) and <paramref name="tools"/> with the
+    /// generation prompt appended, and tokenizes the text without adding special tokens (the template writes them).
+    /// </summary>
+    public static int[] Encode(ResidentModel model, JsonArray messages, JsonArray? tools, IReadOnlyDictionary<string, object?>? variables)
+    {
+        var templates = model.Model.ChatTemplates ?? throw new ApiException(400,
+            $"the model '{model.Name}' has no chat template; send a plain prompt to the completions endpoint instead", param: "model",
+            code: "no_chat_template");
+        var text = templates.Render(messages, tools is { Count: > 0 } ? tools : null, addGenerationPrompt: true, variables);
+        return model.Model.RequireTokenizer().Encode(text, addSpecialTokens: false);
+    }
+
+    /// <summary>A plain prompt tokenized as the model's tokenizer does by default (BOS and the like added).</summary>
+    public static int[] EncodeRaw(ResidentModel model, string prompt, string param)
+    {
+        var ids = model.Model.RequireTokenizer().Encode(prompt, addSpecialTokens: true);
+        return ids.Length > 0 ? ids : throw ApiException.BadParameter(param, $"'{param}' must not be empty");
+    }
+
+    /// <summary>
+    /// Checks one message and puts it in the shape templates expect: a string role, string content (null becomes ""), and
+    /// tool-call arguments as objects (clients send them as JSON text; templates iterate them as mappings).
+    /// </summary>
+    public static JsonObject Normalize(JsonNode? message, string path)
+    {
+        if (message is not JsonObject m) throw ApiException.BadParameter(path, $"'{path}' must be an object with a role and content");
+        if (m["role"] is not JsonValue role || role.GetValueKind() != JsonValueKind.String)
+            throw ApiException.BadParameter(path + ".role", $"'{path}.role' must be a string");
+        var copy = (JsonObject)m.DeepClone();
+        if (copy["content"] is null) copy["content"] = "";
+        if (copy["tool_calls"] is JsonArray calls)
+            foreach (var call in calls)
+                if (call?["function"] is JsonObject function && function["arguments"] is JsonValue args && args.GetValueKind() == JsonValueKind.String)
+                    function["arguments"] = ParseArguments(args.GetValue<string>());
+        return copy;
+    }
+
+    private static JsonNode? ParseArguments(string text)
+    {
+        try
+        {
+            return JsonNode.Parse(text) is JsonObject o ? o : JsonValue.Create(text);
+        }
+        catch (JsonException)
+        {
+            return JsonValue.Create(text);
+        }
+    }
+}

@@ -1,0 +1,33 @@
+using Moxing.Inference.Constraints;
+using Moxing.Inference.Sampling;
+
+namespace Moxing.Server.Generation;
+
+/// <summary>What one choice of a completion asks for, whichever API it came through.</summary>
+public sealed record GenerationParameters
+{
+    /// <summary>How tokens are chosen.</summary>
+    public SamplingOptions Sampling { get; init; } = new();
+
+    /// <summary>Most tokens to generate; null: until the context is full.</summary>
+    public int? MaxTokens { get; init; }
+
+    /// <summary>Strings that end the completion (not included in it).</summary>
+    public IReadOnlyList<string> Stops { get; init; } = [];
+
+    /// <summary>Report each token's log-probability.</summary>
+    public bool Logprobs { get; init; }
+
+    /// <summary>Alternatives to report per token.</summary>
+    public int TopLogprobs { get; init; }
+
+    /// <summary>Added to the logits of the given token ids before sampling (OpenAI logit_bias); null: none.</summary>
+    public IReadOnlyDictionary<int, float>? LogitBias { get; init; }
+
+    /// <summary>Builds the per-request constraint (JSON schema, grammar); null: none. Called once per choice, as constraints are stateful.</summary>
+    public Func<Moxing.Models.LoadedModel, ITokenConstraint>? Constraint { get; init; }
+
+    /// <summary>The same parameters for choice <paramref name="index"/> of n: a seeded request gets seed + index, so choices differ yet repeat.</summary>
+    public GenerationParameters ForChoice(int index) =>
+        index == 0 || Sampling.Seed is not { } seed ? this : this with { Sampling = Sampling with { Seed = unchecked(seed + (ulong)index) } };
+}

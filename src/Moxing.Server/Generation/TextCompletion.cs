@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using Moxing.Inference.Constraints;
+using Moxing.Inference.Generation;
+using Moxing.Inference.Scheduling;
+using Moxing.Server.Http;
+using Moxing.Server.Models;
+
+namespace Moxing.Server.Generation;
+
+/// <summary>A piece of completion text and the tokens that produced it (for logprobs).</summary>
+/// <param name="Text">Text that can be shown now (never part of a stop string or a broken character).</param>
+/// <param name="Tokens">The tokens consumed since the previous piece.</param>
+public sealed record CompletionPiece(string Text, IReadOnlyList<GeneratedToken> Tokens);
+
+/// <summary>How a completion ended, with exact token counts and timings.</summary>
+/// <param name="Finish">Why it ended.</param>
+/// <param name="PromptTokens">Prompt tokens.</param>
+/// <param name="CachedPromptTokens">Prompt tokens served from the prefix cache.</param>
+/// <param name="CompletionTokens">Tokens generated up to the end (a stop string's tokens included).</param>
+/// <param name="PromptTime">Time until the first token (queue and prefill).</param>
+/// <param name="GenerationTime">Time from the first token to the end.</param>
+public sealed record CompletionResult(FinishReason Finish, int PromptTokens, int CachedPromptTokens, int CompletionTokens,
+    TimeSpan PromptTime, TimeSpan GenerationTime);
+
+/// <summary>
+/// One choice of a completion: submits the prompt to the model's engine and turns its token stream into text, decoding
+/// incrementally and cutting at stop strings (the engine is stopped at once when one appears).
+/// </summary>
+public sealed class TextCompletion(ResidentModel model, int[] promptIds, GenerationParameters parameters)
+{
+    /// <summary>How it ended; set once <see cref="RunAsync"/> has been read to the end.</summary>
+    public CompletionResult? Result { get; private set; }
+
+    /// <summary>The token budget for <paramref name="promptLength"/> prompt tokens in <paramref name="model"/>'s context, or a 400.</summary>
+    public static int Budget(ResidentModel model, int promptLength, int? requested)
+    {
+        var context = model.Settings?.Context ?? model.Model.MaxContext;
+        var room = context - promptLength;
+        if (room < 1)
+            throw new ApiException(400, $"the prompt has {promptLength} tokens but the context of '{model.Name}' holds {context}; shorten it",
+                param: "messages", code: "context_length_exceeded");
+        return Math.Min(room, requested ?? int.MaxValue);
+    }
+
+    /// <summary>Runs the completion and yields its text as it becomes final.</summary>
+    public async IAsyncEnumerable<CompletionPiece> RunAsync([EnumeratorCancellation] CancellationToken cancellation)
+    {
+        var engine = model.RequireEngine();
+        var tokenizer = model.Model.RequireTokenizer();
+        ITokenConstraint? constraint = parameters.Constraint?.Invoke(model.Model);
+        if (parameters.LogitBias is { Count: > 0 } bias) constraint = new LogitBiasConstraint(bias, constraint);
+        var request = new GenerationRequest
+        {
+            PromptIds = promptIds,
+            Sampling = parameters.Sampling,
+            Limits = new GenerationLimits(Budget(model, promptIds.Length, parameters.MaxTokens), model.Model.EosTokenIds),
+            Constraint = constraint,
+            Logprobs = parameters.Logprobs,
+            TopLogprobs = parameters.TopLogprobs,
+        };
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        var clock = Stopwatch.StartNew();
+        var stream = engine.Submit(request, stop.Token);
+        var decoder = tokenizer.CreateIncrementalDecoder(skipSpecialTokens: true);
+        var filter = new StopStringFilter(parameters.Stops);
+        var pending = new List<GeneratedToken>();
+        var generated = 0;
+        var firstToken = TimeSpan.Zero;
+        var drained = false;
+        try
+        {
+            await foreach (var token in stream.Tokens.ReadAllAsync(stop.Token))
+            {
+                if (generated++ == 0) firstToken = clock.Elapsed;
+                pending.Add(token);
+                var text = filter.Push(decoder.Add(token.Id));
+                if (text.Length == 0 && !filter.Stopped) continue;
+                yield return new CompletionPiece(text, pending.ToArray());
+                pending.Clear();
+                if (filter.Stopped) break;
+            }
+            if (!filter.Stopped)
+            {
+                drained = true;
+                var rest = filter.Push(decoder.Flush());
+                rest += filter.Flush();
+                if (rest.Length > 0 || pending.Count > 0) yield return new CompletionPiece(rest, pending.ToArray());
+            }
+        }
+        finally
+        {
+            // Frees the engine's sequence at once when a stop string ended the text or the reader left early.
+            if (!drained) stop.Cancel();
+        }
+        var outcome = await OutcomeAsync(stream, filter.Stopped);
+        if (generated == 0) firstToken = clock.Elapsed;
+        Result = new CompletionResult(filter.Stopped ? FinishReason.Stop : outcome?.Finish ?? FinishReason.Stop,
+            outcome?.PromptTokens ?? promptIds.Length, outcome?.CachedPromptTokens ?? 0, generated,
+            outcome?.TimeToFirstToken ?? firstToken, clock.Elapsed - (outcome?.TimeToFirstToken ?? firstToken));
+    }
+
+    // The engine's outcome; when we stopped it ourselves it may end as cancelled instead, and the counts are ours.
+    private static async Task<GenerationOutcome?> OutcomeAsync(GenerationStream stream, bool stoppedByUs)
+    {
+        try
+        {
+            return await stream.Completion;
+        }
+        catch (OperationCanceledException) when (stoppedByUs)
+        {
+            return null;
+        }
+    }
+}

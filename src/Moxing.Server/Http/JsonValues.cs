@@ -1,0 +1,30 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Moxing.Server.Http;
+
+/// <summary>Type tests and conversions of loose JSON values in requests.</summary>
+public static class JsonValues
+{
+    /// <summary>True for a JSON string.</summary>
+    public static bool IsString(JsonNode? n) => n is JsonValue v && v.GetValueKind() == JsonValueKind.String;
+
+    /// <summary>True for a JSON number.</summary>
+    public static bool IsNumber(JsonNode? n) => n is JsonValue v && v.GetValueKind() == JsonValueKind.Number;
+
+    /// <summary>True for a non-empty array of numbers (token ids).</summary>
+    public static bool IsIdList(JsonNode? n) => n is JsonArray { Count: > 0 } a && a.All(IsNumber);
+
+    /// <summary>An array of numbers as token ids; anything but non-negative integers is a 400 naming <paramref name="param"/>.</summary>
+    public static int[] TokenIds(JsonArray list, string param)
+    {
+        var ids = new int[list.Count];
+        for (var i = 0; i < ids.Length; i++)
+        {
+            var d = list[i]!.GetValue<double>();
+            ids[i] = d == Math.Floor(d) && d >= 0 && d <= int.MaxValue
+                ? (int)d : throw ApiException.BadParameter(param, $"'{param}' token ids must be non-negative integers");
+        }
+        return ids;
+    }
+}

@@ -1,0 +1,20 @@
+using Moxing.Inference.Scheduling;
+using Moxing.Models;
+
+namespace Moxing.Server.Models;
+
+/// <summary>The engines the server can run models on.</summary>
+public static class Engines
+{
+    /// <summary>Positions per KV block in the continuous-batching scheduler (its memory unit).</summary>
+    public static int KvBlockTokens { get; } = new SchedulerOptions().KvBlockTokens;
+
+    /// <summary>Continuous batching: all running sequences of the model advance together, new requests join between steps.</summary>
+    public static IGenerationEngine ContinuousBatching(LoadedModel model, EngineSettings settings) =>
+        new ContinuousBatchScheduler(model.RequireDecoder(), new SchedulerOptions
+        {
+            ContextSize = settings.Context,
+            MaxRunningSequences = settings.MaxSequences,
+            KvMemoryBytes = settings.KvBudgetBytes,
+        });
+}

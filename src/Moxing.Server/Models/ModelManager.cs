@@ -1,0 +1,267 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Moxing.Models;
+using Moxing.Server.Http;
+
+namespace Moxing.Server.Models;
+
+/// <summary>
+/// Resolves model names to resident models: loads on first use, keeps several resident within the memory limit, unloads
+/// a model when its keep-alive expires and evicts the least recently used idle model when a new one needs the room.
+/// </summary>
+public sealed class ModelManager : IAsyncDisposable
+{
+    private readonly object _gate = new();
+    private readonly Dictionary<string, ResidentModel> _resident = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, Task> _loading = new(StringComparer.OrdinalIgnoreCase);
+    private readonly EngineFactory _engines;
+    private readonly ILogger _log;
+    private readonly TimeProvider _clock;
+    private readonly ITimer _sweeper;
+    private TaskCompletionSource _released = NewSignal();
+
+    /// <summary>A manager over <paramref name="catalog"/> that builds engines with <paramref name="engines"/>.</summary>
+    public ModelManager(IModelCatalog catalog, ModelManagerOptions options, EngineFactory engines, ILogger<ModelManager> log, TimeProvider? clock = null)
+    {
+        Catalog = catalog;
+        Options = options;
+        _engines = engines;
+        _log = log;
+        _clock = clock ?? TimeProvider.System;
+        _sweeper = _clock.CreateTimer(_ => Sweep(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+    }
+
+    /// <summary>Where names resolve.</summary>
+    public IModelCatalog Catalog { get; }
+
+    /// <summary>Limits and defaults.</summary>
+    public ModelManagerOptions Options { get; }
+
+    /// <summary>The models in memory now, most recently used first.</summary>
+    public IReadOnlyList<ResidentModel> Resident()
+    {
+        lock (_gate) return _resident.Values.OrderByDescending(r => r.LastUsed).ToList();
+    }
+
+    /// <summary>
+    /// The model called <paramref name="name"/>, loaded if need be, held until the lease is disposed. <paramref name="keepAlive"/>
+    /// sets how long it stays after this request (null: the default; negative: forever; zero: unload at once).
+    /// </summary>
+    public async Task<ModelLease> AcquireAsync(string name, TimeSpan? keepAlive, CancellationToken cancellation)
+    {
+        var entry = Catalog.Find(name) ?? throw ApiException.ModelNotFound(name);
+        var started = _clock.GetTimestamp();
+        var waited = false;
+        while (true)
+        {
+            Task pending;
+            lock (_gate)
+            {
+                if (_resident.TryGetValue(entry.Name, out var resident))
+                {
+                    resident.Leases++;
+                    resident.ExpiresAt = null;
+                    return new ModelLease(this, resident, keepAlive, waited ? _clock.GetElapsedTime(started) : TimeSpan.Zero);
+                }
+                if (!_loading.TryGetValue(entry.Name, out pending!))
+                {
+                    var loading = Task.Run(() => LoadAsync(entry));
+                    _loading[entry.Name] = loading;
+                    pending = loading;
+                }
+            }
+            await pending.WaitAsync(cancellation);
+            waited = true;
+        }
+    }
+
+    /// <summary>Unloads the model now if idle, else as soon as its last request ends. False when it is not resident.</summary>
+    public async Task<bool> UnloadAsync(string name)
+    {
+        ResidentModel? victim;
+        lock (_gate)
+        {
+            victim = _resident.Values.FirstOrDefault(r => ModelName.SameModel(r.Name, name));
+            if (victim is null) return false;
+            victim.ExpiresAt = _clock.GetUtcNow();
+            if (victim.Leases > 0) return true;
+            _resident.Remove(victim.Name);
+        }
+        await DisposeResidentAsync(victim);
+        return true;
+    }
+
+    internal void Release(ModelLease lease)
+    {
+        var r = lease.Resident;
+        var unload = false;
+        lock (_gate)
+        {
+            r.Leases--;
+            r.LastUsed = _clock.GetUtcNow();
+            if (r.Leases == 0)
+            {
+                var keep = lease.KeepAlive ?? Options.KeepAlive;
+                r.ExpiresAt = keep < TimeSpan.Zero ? null : r.LastUsed + keep;
+                unload = keep == TimeSpan.Zero || (r.ExpiresAt <= r.LastUsed);
+                if (unload) _resident.Remove(r.Name);
+            }
+            Signal();
+        }
+        if (unload) _ = DisposeResidentAsync(r);
+    }
+
+    // Loads a model, making room first by evicting idle models, least recently used first.
+    private async Task LoadAsync(CatalogEntry entry)
+    {
+        try
+        {
+            await MakeRoomAsync(entry, entry.SizeBytes);
+            var clock = Stopwatch.StartNew();
+            var model = ModelLoader.Load(entry.Path);
+            try
+            {
+                var weights = model.Tensors.Sum(t => t.ByteLength);
+                var settings = model.Decoder is null ? null : await SettleEngineAsync(entry, model, weights);
+                var engine = settings is null ? null : _engines(model, settings);
+                var memory = weights + (settings?.KvBudgetBytes ?? 0);
+                var now = _clock.GetUtcNow();
+                var resident = new ResidentModel(entry, model, engine, settings, memory, now, clock.Elapsed) { ExpiresAt = now + Options.KeepAlive };
+                LogLoad(resident, weights);
+                lock (_gate) _resident[entry.Name] = resident;
+            }
+            catch
+            {
+                model.Dispose();
+                throw;
+            }
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                _loading.Remove(entry.Name);
+                Signal();
+            }
+        }
+    }
+
+    // The capacity math: the KV cache gets what the memory limit leaves after the weights, up to Parallel full-context sequences.
+    private async Task<EngineSettings> SettleEngineAsync(CatalogEntry entry, LoadedModel model, long weights)
+    {
+        var context = Options.Context > 0 ? Options.Context : ModelManagerOptions.DefaultContextCap;
+        if (model.MaxContext > 0) context = Math.Min(context, model.MaxContext);
+        // The scheduler holds KV memory in whole blocks.
+        var perSequence = EngineSettings.KvBytesPerToken(model) * ((context + Engines.KvBlockTokens - 1) / Engines.KvBlockTokens * Engines.KvBlockTokens);
+        var free = await MakeRoomAsync(entry, weights + perSequence);
+        var sequences = (int)Math.Clamp((free - weights) / perSequence, 1, Options.Parallel);
+        return new EngineSettings(context, sequences, sequences * perSequence);
+    }
+
+    // Evicts idle models until `bytes` fit; waits for busy models to finish when only they stand in the way. Returns the free bytes.
+    private async Task<long> MakeRoomAsync(CatalogEntry entry, long bytes)
+    {
+        var max = Options.EffectiveMaxMemory;
+        if (bytes > max)
+            throw new ApiException(507, $"the model '{entry.Name}' needs {Mib(bytes)} but the memory limit (--max-memory) is {Mib(max)}",
+                "server_error", "model", "insufficient_memory");
+        while (true)
+        {
+            var victims = new List<ResidentModel>();
+            Task wait;
+            lock (_gate)
+            {
+                var used = _resident.Values.Sum(r => r.MemoryBytes);
+                foreach (var idle in _resident.Values.Where(r => r.Leases == 0).OrderBy(r => r.LastUsed).ToList())
+                {
+                    if (max - used >= bytes) break;
+                    _resident.Remove(idle.Name);
+                    victims.Add(idle);
+                    used -= idle.MemoryBytes;
+                }
+                if (max - used >= bytes && victims.Count == 0) return max - used;
+                wait = _released.Task;
+            }
+            foreach (var victim in victims)
+            {
+                _log.LogInformation("evicting {Model} (least recently used) to make room for {Next}", victim.Name, entry.Name);
+                await DisposeResidentAsync(victim);
+            }
+            if (victims.Count == 0)
+            {
+                _log.LogInformation("waiting for running requests to free memory for {Model}", entry.Name);
+                await wait;
+            }
+        }
+    }
+
+    private void LogLoad(ResidentModel r, long weights)
+    {
+        if (r.Settings is not { } s)
+        {
+            _log.LogInformation("loaded {Model} ({Architecture} encoder) in {Ms} ms: weights {Weights}", r.Name, r.Model.Architecture,
+                (long)r.LoadDuration.TotalMilliseconds, Mib(weights));
+            return;
+        }
+        var perToken = EngineSettings.KvBytesPerToken(r.Model);
+        _log.LogInformation(
+            "loaded {Model} ({Architecture}) in {Ms} ms: weights {Weights}; KV cache {PerToken} bytes/token x context {Context} = {PerSequence} per sequence; " +
+            "KV budget {Budget} → at most {Sequences} concurrent sequences at full context",
+            r.Name, r.Model.Architecture, (long)r.LoadDuration.TotalMilliseconds, Mib(weights), perToken, s.Context, Mib(perToken * s.Context),
+            Mib(s.KvBudgetBytes), s.MaxSequences);
+    }
+
+    private static string Mib(long bytes) => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1048576.0:F1} MiB");
+
+    private void Sweep()
+    {
+        List<ResidentModel> expired;
+        lock (_gate)
+        {
+            var now = _clock.GetUtcNow();
+            expired = _resident.Values.Where(r => r.Leases == 0 && r.ExpiresAt <= now).ToList();
+            foreach (var r in expired) _resident.Remove(r.Name);
+        }
+        foreach (var r in expired)
+        {
+            _log.LogInformation("unloading {Model}: keep-alive expired", r.Name);
+            _ = DisposeResidentAsync(r);
+        }
+    }
+
+    private async Task DisposeResidentAsync(ResidentModel r)
+    {
+        try
+        {
+            if (r.Engine is not null) await r.Engine.DisposeAsync();
+        }
+        finally
+        {
+            r.Model.Dispose();
+            lock (_gate) Signal();
+        }
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    // Wakes everyone waiting for memory or a load; callers hold _gate.
+    private void Signal()
+    {
+        _released.TrySetResult();
+        _released = NewSignal();
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await _sweeper.DisposeAsync();
+        List<ResidentModel> all;
+        lock (_gate)
+        {
+            all = _resident.Values.ToList();
+            _resident.Clear();
+        }
+        foreach (var r in all) await DisposeResidentAsync(r);
+    }
+}

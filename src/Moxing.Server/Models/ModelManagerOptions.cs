@@ -1,0 +1,23 @@
+namespace Moxing.Server.Models;
+
+/// <summary>How many models stay resident, for how long, and how big their engines are.</summary>
+public sealed record ModelManagerOptions
+{
+    /// <summary>Bytes all resident models (weights + KV cache) may use together; 0: three quarters of the machine's memory.</summary>
+    public long MaxMemoryBytes { get; init; }
+
+    /// <summary>How long an idle model stays loaded (Ollama's keep_alive default: five minutes).</summary>
+    public TimeSpan KeepAlive { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Context per sequence; 0: the model's own, at most <see cref="DefaultContextCap"/>.</summary>
+    public int Context { get; init; }
+
+    /// <summary>Sequences each model runs at once.</summary>
+    public int Parallel { get; init; } = 4;
+
+    /// <summary>The context used when none is configured and the model's own is longer.</summary>
+    public const int DefaultContextCap = 4096;
+
+    /// <summary>The memory limit in effect.</summary>
+    public long EffectiveMaxMemory => MaxMemoryBytes > 0 ? MaxMemoryBytes : GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 4 * 3;
+}

@@ -1,0 +1,124 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+using Moxing.Inference.Constraints;
+using Moxing.Server.Generation;
+using Moxing.Server.Http;
+using Moxing.Server.Models;
+
+namespace Moxing.Server.Ollama;
+
+/// <summary><c>POST /api/chat</c> and <c>POST /api/generate</c>: Ollama's chat and prompt completion, streamed as NDJSON by default.</summary>
+public sealed class OllamaChatEndpoint(ModelManager models)
+{
+    /// <summary>Handles /api/chat.</summary>
+    public Task ChatAsync(HttpContext context) => HandleAsync(context, chat: true);
+
+    /// <summary>Handles /api/generate.</summary>
+    public Task GenerateAsync(HttpContext context) => HandleAsync(context, chat: false);
+
+    private async Task HandleAsync(HttpContext context, bool chat)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var cancellation = context.RequestAborted;
+        var r = await OllamaRequest.ReadAsync(context);
+        var modelName = r.RequiredString("model");
+        var stream = r.Bool("stream") ?? true;
+        var keepAlive = KeepAlive.Parse(r.Node("keep_alive"));
+        var parameters = OllamaOptions.Read(r, out var numCtx);
+        parameters = parameters with { Constraint = ReadFormat(r) };
+        var variables = Think(r);
+        JsonArray? messages = null;
+        string? prompt = null, system = null;
+        int[]? previous = null;
+        var raw = false;
+        if (chat)
+        {
+            messages = Messages(r);
+            if (r.Array("tools") is { Count: > 0 }) throw r.Unsupported("tools", "tool calling is not available yet");
+        }
+        else
+        {
+            prompt = r.String("prompt");
+            system = r.String("system");
+            raw = r.Bool("raw") ?? false;
+            if (r.String("template") is { Length: > 0 }) throw r.Unsupported("template", "Go templates; the model's own chat template is used");
+            if (r.String("suffix") is { Length: > 0 }) throw r.Unsupported("suffix", "fill-in-the-middle is not available");
+            if (r.Array("images") is { Count: > 0 }) throw r.Unsupported("images", "this server runs text models only");
+            previous = r.Array("context") is { } earlier ? JsonValues.TokenIds(earlier, "context") : null;
+        }
+        r.RejectUnknown();
+
+        using var lease = await models.AcquireAsync(modelName, keepAlive, cancellation);
+        var model = lease.Resident;
+        if (chat ? messages!.Count == 0 : string.IsNullOrEmpty(prompt) && previous is null)
+        {
+            // An empty request only loads (or, with keep_alive 0, unloads) the model.
+            await WriteLoadReplyAsync(context, chat, modelName, keepAlive == TimeSpan.Zero ? "unload" : "load");
+            return;
+        }
+        int[] ids;
+        if (chat) ids = ChatPrompt.Encode(model, messages!, null, variables);
+        else if (raw || model.Model.ChatTemplates is null) ids = [.. previous ?? [], .. ChatPrompt.EncodeRaw(model, prompt ?? "", "prompt")];
+        else ids = [.. previous ?? [], .. ChatPrompt.Encode(model, Conversation(system, prompt ?? ""), null, variables)];
+        parameters = parameters with { MaxTokens = OllamaOptions.CapByContext(parameters.MaxTokens, numCtx, ids.Length) };
+        var response = new OllamaResponse(chat, modelName, lease.LoadDuration, started) { ContextPrefix = chat ? null : ids };
+        await response.WriteAsync(context, ChoiceRunner.RunAsync(model, ids, parameters, 1, cancellation), stream);
+    }
+
+    private static Task WriteLoadReplyAsync(HttpContext context, bool chat, string model, string reason) =>
+        JsonStreamWriter.WriteObjectAsync(context, w =>
+        {
+            OllamaResponse.WriteStart(w, chat, model, "");
+            w.WriteBoolean("done", true);
+            w.WriteString("done_reason", reason);
+            w.WriteEndObject();
+        });
+
+    private static JsonArray Conversation(string? system, string prompt)
+    {
+        var messages = new JsonArray();
+        if (!string.IsNullOrEmpty(system)) messages.Add(new JsonObject { ["role"] = "system", ["content"] = system });
+        messages.Add(new JsonObject { ["role"] = "user", ["content"] = prompt });
+        return messages;
+    }
+
+    private static JsonArray Messages(JsonRequest r)
+    {
+        var list = r.Array("messages") ?? [];
+        var result = new JsonArray();
+        for (var i = 0; i < list.Count; i++)
+        {
+            var path = $"messages[{i}]";
+            var message = ChatPrompt.Normalize(list[i], path);
+            if (message["images"] is JsonArray { Count: > 0 }) throw ApiException.Unsupported(path + ".images", "this server runs text models only");
+            message.Remove("images");
+            if (!JsonValues.IsString(message["content"])) throw ApiException.BadParameter(path + ".content", $"'{path}.content' must be a string");
+            result.Add(message);
+        }
+        return result;
+    }
+
+    // format: "json" for any JSON object, or a JSON schema; enforced by constrained decoding.
+    private static Func<Moxing.Models.LoadedModel, ITokenConstraint>? ReadFormat(JsonRequest r)
+    {
+        var format = r.Node("format");
+        if (format is null) return null;
+        if (JsonValues.IsString(format))
+            return format.GetValue<string>() switch
+            {
+                "" => null,
+                "json" => JsonFormat.AnyObject(),
+                _ => throw ApiException.BadParameter("format", "'format' must be \"json\" or a JSON schema object"),
+            };
+        return JsonFormat.Schema(format, "format");
+    }
+
+    // think: false renders the template with enable_thinking off (Qwen3 and the like); think: true needs a reasoning parser.
+    private static Dictionary<string, object?>? Think(JsonRequest r)
+    {
+        var think = r.Bool("think");
+        if (think == true) throw r.Unsupported("think", "separating the reasoning into message.thinking is not available yet");
+        return think == false ? new Dictionary<string, object?> { ["enable_thinking"] = false } : null;
+    }
+}

@@ -1,0 +1,98 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Moxing.Inference.Generation;
+using Moxing.Server.Generation;
+using Moxing.Server.Http;
+
+namespace Moxing.Server.Ollama;
+
+/// <summary>
+/// Writes an Ollama chat or generate reply: NDJSON lines of text with <c>done: false</c>, then a final line with
+/// <c>done_reason</c>, token counts and durations in nanoseconds; or one object when not streaming.
+/// </summary>
+public sealed class OllamaResponse(bool chat, string model, TimeSpan loadDuration, long startTimestamp)
+{
+    /// <summary>Token ids of the prompt, for /api/generate's <c>context</c> (null: not reported).</summary>
+    public int[]? ContextPrefix { get; init; }
+
+    /// <summary>Streams or collects <paramref name="events"/> (one choice) and writes the reply.</summary>
+    public async Task WriteAsync(HttpContext context, IAsyncEnumerable<ChoiceEvent> events, bool stream)
+    {
+        var cancellation = context.RequestAborted;
+        var lines = JsonStreamWriter.JsonLines(context.Response);
+        var text = new StringBuilder();
+        var generated = new List<int>();
+        CompletionResult? result = null;
+        try
+        {
+            await foreach (var e in events)
+            {
+                if (e.Result is { } r) result = r;
+                else if (e.Piece is { } piece)
+                {
+                    foreach (var t in piece.Tokens) generated.Add(t.Id);
+                    if (stream) await lines.WriteAsync(w => WriteLine(w, piece.Text, null, generated), cancellation);
+                    else text.Append(piece.Text);
+                }
+            }
+        }
+        catch (Exception ex) when (context.Response.HasStarted && !cancellation.IsCancellationRequested)
+        {
+            await lines.WriteAsync(w => ApiError.Write(w, ApiError.From(ex), ollama: true), cancellation);
+            return;
+        }
+        if (stream) await lines.WriteAsync(w => WriteLine(w, "", result, generated), cancellation);
+        else await JsonStreamWriter.WriteObjectAsync(context, w => WriteLine(w, text.ToString(), result, generated));
+    }
+
+    private void WriteLine(Utf8JsonWriter w, string text, CompletionResult? result, List<int> generated)
+    {
+        WriteStart(w, chat, model, text);
+        w.WriteBoolean("done", result is not null);
+        if (result is not null)
+        {
+            w.WriteString("done_reason", result.Finish is FinishReason.Length or FinishReason.ContextFull ? "length" : "stop");
+            if (ContextPrefix is not null)
+            {
+                w.WriteStartArray("context");
+                foreach (var id in ContextPrefix) w.WriteNumberValue(id);
+                foreach (var id in generated) w.WriteNumberValue(id);
+                w.WriteEndArray();
+            }
+            WriteDurations(w, Stopwatch.GetElapsedTime(startTimestamp), loadDuration);
+            w.WriteNumber("prompt_eval_count", result.PromptTokens);
+            w.WriteNumber("prompt_eval_duration", Nanoseconds(result.PromptTime));
+            w.WriteNumber("eval_count", result.CompletionTokens);
+            w.WriteNumber("eval_duration", Nanoseconds(result.GenerationTime));
+        }
+        w.WriteEndObject();
+    }
+
+    /// <summary>Opens a reply object: model, created_at, and the text as the assistant's message (chat) or as response (generate).</summary>
+    public static void WriteStart(Utf8JsonWriter w, bool chat, string model, string text)
+    {
+        w.WriteStartObject();
+        w.WriteString("model", model);
+        w.WriteString("created_at", DateTimeOffset.UtcNow.ToString("O"));
+        if (chat)
+        {
+            w.WriteStartObject("message");
+            w.WriteString("role", "assistant");
+            w.WriteString("content", text);
+            w.WriteEndObject();
+        }
+        else w.WriteString("response", text);
+    }
+
+    /// <summary>Writes total_duration and load_duration in nanoseconds.</summary>
+    public static void WriteDurations(Utf8JsonWriter w, TimeSpan total, TimeSpan load)
+    {
+        w.WriteNumber("total_duration", Nanoseconds(total));
+        w.WriteNumber("load_duration", Nanoseconds(load));
+    }
+
+    /// <summary>A duration in nanoseconds, as Ollama reports them.</summary>
+    public static long Nanoseconds(TimeSpan span) => span.Ticks * 100;
+}

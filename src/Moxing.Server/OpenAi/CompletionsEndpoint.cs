@@ -1,0 +1,58 @@
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+using Moxing.Server.Generation;
+using Moxing.Server.Http;
+using Moxing.Server.Models;
+
+namespace Moxing.Server.OpenAi;
+
+/// <summary><c>POST /v1/completions</c>: plain text (or token ids) continued, no chat template.</summary>
+public sealed class CompletionsEndpoint(ModelManager models)
+{
+    /// <summary>OpenAI's default max_tokens for text completions.</summary>
+    public const int DefaultMaxTokens = 16;
+
+    /// <summary>Handles one request.</summary>
+    public async Task HandleAsync(HttpContext context)
+    {
+        var cancellation = context.RequestAborted;
+        var r = await JsonRequest.ReadAsync(context.Request, cancellation);
+        var modelName = r.RequiredString("model");
+        var prompt = r.Node("prompt") ?? throw new ApiException(400, "'prompt' is required", param: "prompt", code: "missing_required_parameter");
+        var stream = r.Bool("stream") ?? false;
+        var includeUsage = ChatCompletionsEndpoint.StreamOptions(r, stream);
+        var n = r.Int("n", 1, 16) ?? 1;
+        var bestOf = r.Int("best_of", 1, 16);
+        if (bestOf is { } b && b != n) throw ApiException.Unsupported("best_of", "only best_of equal to n (no server-side ranking)");
+        var parameters = OpenAiParameters.Read(r, r.Int("max_tokens", 0) ?? DefaultMaxTokens);
+        var top = r.Int("logprobs", 0, 5);
+        parameters = parameters with { Logprobs = top is not null, TopLogprobs = top ?? 0 };
+        if (r.Bool("echo") == true) throw ApiException.Unsupported("echo");
+        if (r.String("suffix") is { Length: > 0 }) throw ApiException.Unsupported("suffix", "fill-in-the-middle is not available");
+        r.String("user");
+        r.RejectUnknown();
+        if (parameters.MaxTokens == 0) throw ApiException.Unsupported("max_tokens", "0 (prompt scoring only)");
+
+        using var lease = await models.AcquireAsync(modelName, null, cancellation);
+        var model = lease.Resident;
+        var ids = PromptIds(model, prompt);
+        var vocab = model.Model.RequireDecoder().Options.VocabSize;
+        OpenAiParameters.CheckVocabulary(parameters, vocab);
+        foreach (var id in ids)
+            if ((uint)id >= (uint)vocab) throw ApiException.BadParameter("prompt", $"'prompt' holds token {id}; the vocabulary has {vocab} tokens");
+        var response = new CompletionResponse(chat: false, modelName, model.Model.RequireTokenizer(), parameters.Logprobs, n);
+        var events = ChoiceRunner.RunAsync(model, ids, parameters, n, cancellation);
+        if (stream) await response.WriteStreamAsync(context, events, includeUsage);
+        else await response.WriteWholeAsync(context, events);
+    }
+
+    // A string, a one-string array, or token ids (one array of integers).
+    private static int[] PromptIds(ResidentModel model, JsonNode prompt)
+    {
+        if (JsonValues.IsString(prompt)) return ChatPrompt.EncodeRaw(model, prompt.GetValue<string>(), "prompt");
+        if (prompt is JsonArray { Count: 1 } one && JsonValues.IsString(one[0])) return ChatPrompt.EncodeRaw(model, one[0]!.GetValue<string>(), "prompt");
+        if (JsonValues.IsIdList(prompt)) return JsonValues.TokenIds((JsonArray)prompt, "prompt");
+        if (prompt is JsonArray { Count: > 1 }) throw ApiException.Unsupported("prompt", "one prompt per request (send a batch as separate requests)");
+        throw ApiException.BadParameter("prompt", "'prompt' must be a string, an array with one string, or an array of token ids");
+    }
+}

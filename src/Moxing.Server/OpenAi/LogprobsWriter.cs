@@ -1,0 +1,84 @@
+using System.Text;
+using System.Text.Json;
+using Moxing.Inference.Scheduling;
+using Moxing.Text.Tokenization;
+
+namespace Moxing.Server.OpenAi;
+
+/// <summary>Writes tokens with their log-probabilities in OpenAI's chat shape (<c>{token, logprob, bytes, top_logprobs}</c>).</summary>
+public static class LogprobsWriter
+{
+    /// <summary>Writes <c>"logprobs": {"content": [...]}</c>, or null when logprobs were not asked for.</summary>
+    public static void WriteChat(Utf8JsonWriter w, Tokenizer tokenizer, IReadOnlyList<GeneratedToken>? tokens)
+    {
+        if (tokens is null)
+        {
+            w.WriteNull("logprobs");
+            return;
+        }
+        w.WriteStartObject("logprobs");
+        w.WriteStartArray("content");
+        foreach (var t in tokens)
+        {
+            w.WriteStartObject();
+            WriteToken(w, tokenizer, t.Id, t.Logprob);
+            w.WriteStartArray("top_logprobs");
+            foreach (var alt in t.TopLogprobs ?? [])
+            {
+                w.WriteStartObject();
+                WriteToken(w, tokenizer, alt.Id, alt.Logprob);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteNull("refusal");
+        w.WriteEndObject();
+    }
+
+    /// <summary>Writes the legacy completions shape: tokens, token_logprobs, top_logprobs (token → logprob maps), text_offset.</summary>
+    public static void WriteLegacy(Utf8JsonWriter w, Tokenizer tokenizer, IReadOnlyList<GeneratedToken>? tokens, int textOffset)
+    {
+        if (tokens is null)
+        {
+            w.WriteNull("logprobs");
+            return;
+        }
+        w.WriteStartObject("logprobs");
+        w.WriteStartArray("tokens");
+        foreach (var t in tokens) w.WriteStringValue(TokenText(tokenizer, t.Id));
+        w.WriteEndArray();
+        w.WriteStartArray("token_logprobs");
+        foreach (var t in tokens) w.WriteNumberValue(t.Logprob);
+        w.WriteEndArray();
+        w.WriteStartArray("top_logprobs");
+        foreach (var t in tokens)
+        {
+            w.WriteStartObject();
+            foreach (var alt in t.TopLogprobs ?? []) w.WriteNumber(TokenText(tokenizer, alt.Id), alt.Logprob);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteStartArray("text_offset");
+        foreach (var t in tokens)
+        {
+            w.WriteNumberValue(textOffset);
+            textOffset += TokenText(tokenizer, t.Id).Length;
+        }
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    private static void WriteToken(Utf8JsonWriter w, Tokenizer tokenizer, int id, float logprob)
+    {
+        var text = TokenText(tokenizer, id);
+        w.WriteString("token", text);
+        w.WriteNumber("logprob", float.IsFinite(logprob) ? logprob : -9999f);
+        w.WriteStartArray("bytes");
+        foreach (var b in Encoding.UTF8.GetBytes(text)) w.WriteNumberValue(b);
+        w.WriteEndArray();
+    }
+
+    private static string TokenText(Tokenizer tokenizer, int id) => tokenizer.Decode([id], skipSpecialTokens: false);
+}

@@ -1,0 +1,93 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Moxing.Inference.Sampling;
+using Moxing.Server.Generation;
+using Moxing.Server.Http;
+
+namespace Moxing.Server.OpenAi;
+
+/// <summary>The sampling and limit parameters shared by OpenAI's chat and text completions (plus vLLM's top_k, min_p, repetition_penalty).</summary>
+public static class OpenAiParameters
+{
+    /// <summary>Most stop sequences per request.</summary>
+    public const int MaxStops = 16;
+
+    /// <summary>Reads temperature, top_p, seed, penalties, stop, logit_bias and the token limit; logprobs are left to the caller.</summary>
+    public static GenerationParameters Read(JsonRequest r, int? maxTokens)
+    {
+        var temperature = r.Number("temperature", 0, 2) ?? 1;
+        var topP = r.Number("top_p", 0, 1) ?? 1;
+        var sampling = new SamplingOptions
+        {
+            Temperature = (float)temperature,
+            // top_p 0 keeps only the most likely token.
+            TopP = topP == 0 ? 1f : (float)topP,
+            TopK = topP == 0 ? 1 : r.Int("top_k", -1, int.MaxValue) is { } k and > 0 ? k : 0,
+            MinP = (float)(r.Number("min_p", 0, 1) ?? 0),
+            RepetitionPenalty = (float)(r.Number("repetition_penalty", 0.01, 100) ?? 1),
+            PresencePenalty = (float)(r.Number("presence_penalty", -2, 2) ?? 0),
+            FrequencyPenalty = (float)(r.Number("frequency_penalty", -2, 2) ?? 0),
+            Seed = r.Long("seed") is { } seed ? unchecked((ulong)seed) : null,
+        };
+        var stops = r.StringOrList("stop") ?? [];
+        if (stops.Count > MaxStops) throw ApiException.BadParameter(r.Name("stop"), $"'{r.Name("stop")}' takes at most {MaxStops} sequences");
+        return new GenerationParameters
+        {
+            Sampling = sampling,
+            MaxTokens = maxTokens,
+            Stops = stops.Where(s => s.Length > 0).ToArray(),
+            LogitBias = LogitBias(r),
+        };
+    }
+
+    // {"token id": bias in [-100, 100]}
+    private static Dictionary<int, float>? LogitBias(JsonRequest r)
+    {
+        var map = r.Object("logit_bias");
+        if (map is null || map.Count == 0) return null;
+        var bias = new Dictionary<int, float>(map.Count);
+        foreach (var (key, value) in map)
+        {
+            if (!int.TryParse(key, NumberStyles.None, CultureInfo.InvariantCulture, out var id))
+                throw ApiException.BadParameter("logit_bias", $"'logit_bias' keys must be token ids, got '{key}'");
+            if (value is not JsonValue v || v.GetValueKind() != JsonValueKind.Number || v.GetValue<double>() is < -100 or > 100)
+                throw ApiException.BadParameter("logit_bias", $"'logit_bias[{key}]' must be a number between -100 and 100");
+            bias[id] = (float)v.GetValue<double>();
+        }
+        return bias;
+    }
+
+    /// <summary>Checks logit_bias ids against the model's vocabulary.</summary>
+    public static void CheckVocabulary(GenerationParameters parameters, int vocabSize)
+    {
+        if (parameters.LogitBias is null) return;
+        foreach (var id in parameters.LogitBias.Keys)
+            if (id >= vocabSize) throw ApiException.BadParameter("logit_bias", $"'logit_bias' names token {id}; the vocabulary has {vocabSize} tokens");
+    }
+
+    /// <summary>OpenAI's finish_reason for how a completion ended.</summary>
+    public static string FinishReason(Inference.Generation.FinishReason finish) => finish switch
+    {
+        Inference.Generation.FinishReason.Length or Inference.Generation.FinishReason.ContextFull => "length",
+        _ => "stop",
+    };
+
+    /// <summary>Writes the <c>usage</c> object summed over the choices (the prompt counted once).</summary>
+    public static void WriteUsage(Utf8JsonWriter w, IReadOnlyList<CompletionResult> results)
+    {
+        int prompt = results.Count == 0 ? 0 : results[0].PromptTokens, cached = results.Count == 0 ? 0 : results[0].CachedPromptTokens, completion = 0;
+        foreach (var r in results) completion += r.CompletionTokens;
+        w.WriteStartObject("usage");
+        w.WriteNumber("prompt_tokens", prompt);
+        w.WriteNumber("completion_tokens", completion);
+        w.WriteNumber("total_tokens", prompt + completion);
+        w.WriteStartObject("prompt_tokens_details");
+        w.WriteNumber("cached_tokens", cached);
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+
+    /// <summary>A fresh response id with the given prefix (chatcmpl-, cmpl-).</summary>
+    public static string NewId(string prefix) => prefix + Guid.NewGuid().ToString("N")[..24];
+}

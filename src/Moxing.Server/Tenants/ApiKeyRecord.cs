@@ -1,0 +1,36 @@
+namespace Moxing.Server.Tenants;
+
+/// <summary>An API key as stored: never its secret, only who it belongs to, its limits and its life.</summary>
+/// <param name="Id">Public id (the part of the key before its secret), shown in lists and usage.</param>
+/// <param name="Tenant">The tenant the key acts for.</param>
+/// <param name="Limits">What the key may do.</param>
+/// <param name="Admin">May manage keys and read all usage over the admin API.</param>
+/// <param name="Created">When it was made.</param>
+/// <param name="Expires">When it stops working; null: never.</param>
+/// <param name="Revoked">When it was revoked; null: not revoked.</param>
+public sealed record ApiKeyRecord(string Id, string Tenant, KeyLimits Limits, bool Admin, DateTimeOffset Created,
+    DateTimeOffset? Expires, DateTimeOffset? Revoked)
+{
+    /// <summary>The key works at <paramref name="now"/>.</summary>
+    public bool IsActive(DateTimeOffset now) => Revoked == null && (Expires == null || now < Expires);
+}
+
+/// <summary>A key just created: its record and the full key, which is shown this once and never stored.</summary>
+/// <param name="Record">The stored record.</param>
+/// <param name="Key">The full key to give the user.</param>
+public sealed record CreatedApiKey(ApiKeyRecord Record, string Key);
+
+/// <summary>Why a presented key was accepted or refused.</summary>
+public enum KeyCheck
+{
+    /// <summary>Valid and active.</summary>
+    Valid,
+    /// <summary>No key was presented.</summary>
+    Missing,
+    /// <summary>Malformed, unknown, or the secret does not match.</summary>
+    Invalid,
+    /// <summary>Revoked.</summary>
+    Revoked,
+    /// <summary>Past its expiry.</summary>
+    Expired,
+}

@@ -1,0 +1,123 @@
+using Moxing.Core.Kernels;
+using Moxing.Core.Kernels.Integer;
+using Moxing.Core.Tensors;
+using Moxing.Core.Tests.Quantization;
+
+namespace Moxing.Core.Tests.Kernels;
+
+public unsafe class IntegerKernelTests
+{
+    public static TheoryData<DType> IntegerTypes() => new(RandomWeights.Types.Where(t => IntegerKernel.TryFor(t, SimdPath.Scalar, out _)));
+
+    private static byte[] QuantizeActivations(float[] x, int k, int n, int blockSize, SimdPath path)
+    {
+        var bytes = new byte[ActivationBlocks.RowBytes(k, blockSize) * n];
+        fixed (float* px = x)
+        fixed (byte* dst = bytes)
+            ActivationQuantizer.Quantize(px, k, n, blockSize, dst, path);
+        return bytes;
+    }
+
+    /// <summary>The activations the quantized blocks stand for: d · q.</summary>
+    private static float[] Dequantize(byte[] blocks, int count, int blockSize)
+    {
+        var (bytes, codes) = blockSize == ActivationBlocks.Q8Size
+            ? (ActivationBlocks.Q8Bytes, ActivationBlocks.Q8Codes)
+            : (ActivationBlocks.Q8KBytes, ActivationBlocks.Q8KCodes);
+        var x = new float[count];
+        for (var i = 0; i < count; i++)
+        {
+            var block = i / blockSize * bytes;
+            x[i] = BitConverter.ToSingle(blocks, block) * (sbyte)blocks[block + codes + i % blockSize];
+        }
+        return x;
+    }
+
+    [Theory]
+    [InlineData(ActivationBlocks.Q8Size)]
+    [InlineData(ActivationBlocks.Q8KSize)]
+    public void ActivationQuantizationIsIdenticalOnEveryPathAndWithinHalfAStep(int blockSize)
+    {
+        var rng = new Random(5 + blockSize);
+        const int k = 1024, n = 3;
+        var x = RandomWeights.Floats(k * n, rng);
+        for (var i = 0; i < 40; i++) x[rng.Next(x.Length)] *= 50; // outliers set some blocks' scales
+        x.AsSpan(256, 256).Clear(); // an all-zero block
+        var expected = QuantizeActivations(x, k, n, blockSize, SimdPath.Scalar);
+        foreach (var path in SimdPaths.Supported)
+            Assert.True(expected.AsSpan().SequenceEqual(QuantizeActivations(x, k, n, blockSize, path)), $"{path} differs from the scalar reference");
+
+        var decoded = Dequantize(expected, k * n, blockSize);
+        var blockBytes = blockSize == ActivationBlocks.Q8Size ? ActivationBlocks.Q8Bytes : ActivationBlocks.Q8KBytes;
+        for (var b = 0; b < k * n / blockSize; b++)
+        {
+            var d = BitConverter.ToSingle(expected, b * blockBytes);
+            var amax = x.AsSpan(b * blockSize, blockSize).ToArray().Max(MathF.Abs);
+            Assert.Equal(amax / 127, d);
+            for (var i = b * blockSize; i < (b + 1) * blockSize; i++)
+                Assert.True(MathF.Abs(x[i] - decoded[i]) <= d / 2 * 1.0001f, $"element {i}: {x[i]} became {decoded[i]}");
+            if (blockSize == ActivationBlocks.Q8Size)
+            {
+                var codes = expected.AsSpan(b * blockBytes + ActivationBlocks.Q8Codes, 32).ToArray().Sum(c => (sbyte)c);
+                Assert.Equal(d * codes, BitConverter.ToSingle(expected, b * blockBytes + 4));
+            }
+            else
+            {
+                for (var g = 0; g < 16; g++)
+                {
+                    var codes = expected.AsSpan(b * blockBytes + ActivationBlocks.Q8KCodes + 16 * g, 16).ToArray().Sum(c => (sbyte)c);
+                    Assert.Equal(codes, BitConverter.ToInt16(expected, b * blockBytes + ActivationBlocks.Q8KSums + 2 * g));
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(IntegerTypes))]
+    public void EveryPathMatchesDequantizedWeightsTimesQuantizedActivations(DType type)
+    {
+        var rng = new Random(31 + (int)type);
+        const int rows = 6;
+        var cols = 3 * 256;
+        using var w = new NativeTensor(type, rows, cols, RandomWeights.Bytes(type, rows * cols, rng));
+        Assert.True(IntegerKernel.TryFor(type, SimdPath.Scalar, out var kernel));
+        foreach (var n in new[] { 1, 4, 7 })
+        {
+            var x = RandomWeights.Floats(n * cols, rng);
+            var xq = Dequantize(QuantizeActivations(x, cols, n, kernel.ActivationBlockSize, SimdPath.Scalar), n * cols, kernel.ActivationBlockSize);
+            foreach (var path in SimdPaths.Supported)
+            {
+                var y = new float[n * rows];
+                MatMul.Rows(w.Tensor, x, n, y, 0, rows, path);
+                for (var r = 0; r < rows; r++)
+                {
+                    var weights = Reference.Weights(type, w.Tensor.Row(r), cols);
+                    for (var t = 0; t < n; t++)
+                    {
+                        var (expected, magnitude) = Reference.Dot(weights, xq.AsSpan(t * cols, cols));
+                        Reference.AssertClose(expected, magnitude, y[t * rows + r], $"{type} n={n} row {r} token {t} on {path}");
+                    }
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(IntegerTypes))]
+    public void IntegerProductStaysCloseToTheFloatProduct(DType type)
+    {
+        // what activation quantization costs: a small fraction of the product's scale, as in llama.cpp
+        var rng = new Random(3 + (int)type);
+        const int rows = 8, cols = 1024;
+        using var w = new NativeTensor(type, rows, cols, RandomWeights.Bytes(type, rows * cols, rng));
+        var x = RandomWeights.Floats(cols, rng);
+        float[] integer = new float[rows], floats = new float[rows];
+        MatMul.Rows(w.Tensor, x, 1, integer, 0, rows, SimdPaths.Best);
+        MatMul.Rows(w.Tensor, x, 1, floats, 0, rows, SimdPaths.Best, quantizeActivations: false);
+        for (var r = 0; r < rows; r++)
+        {
+            var (_, magnitude) = Reference.Dot(Reference.Weights(type, w.Tensor.Row(r), cols), x);
+            Assert.True(Math.Abs(integer[r] - floats[r]) <= 0.01 * magnitude, $"{type} row {r}: {integer[r]} vs {floats[r]} (scale {magnitude})");
+        }
+    }
+}

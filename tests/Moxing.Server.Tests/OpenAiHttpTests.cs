@@ -1,0 +1,218 @@
+using System.Runtime.InteropServices;
+using System.Text.Json.Nodes;
+using Moxing.Models;
+using Moxing.Models.Encoder;
+
+namespace Moxing.Server.Tests;
+
+[Collection(ServerCollection.Name)]
+public sealed class OpenAiHttpTests(ServerFixture server)
+{
+    private static string Chat(string extra, string model = ServerFixture.Llama) =>
+        $$"""{"model":"{{model}}","messages":[{"role":"user","content":"Hello there"}],"max_tokens":6,"temperature":0{{extra}}}""";
+
+    [Theory]
+    [InlineData("\"store\":true", "store")]
+    [InlineData("\"functions\":[]", "functions")]
+    [InlineData("\"response_format\":{\"type\":\"json_object\",\"extra\":1}", "response_format.extra")]
+    [InlineData("\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"x\",\"schema\":{\"type\":\"array\",\"uniqueItems\":true}}}", "response_format.json_schema.schema")]
+    [InlineData("\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}]", "tools")]
+    [InlineData("\"stream_options\":{\"include_usage\":true,\"other\":1},\"stream\":true", "stream_options.other")]
+    public async Task Unsupported_parameters_are_400s_naming_them(string field, string param)
+    {
+        var (status, body, _) = await server.PostAsync("/v1/chat/completions", Chat("," + field));
+        Assert.Equal(400, status);
+        Assert.Equal(param, (string?)body!["error"]!["param"]);
+        Assert.Equal("invalid_request_error", (string?)body["error"]!["type"]);
+        Assert.Contains(param, (string?)body["error"]!["message"]);
+    }
+
+    [Theory]
+    [InlineData("{\"model\":", "invalid_json")]
+    [InlineData("[1,2]", "invalid_json")]
+    [InlineData("{\"messages\":[]}", "missing_required_parameter")]
+    [InlineData("{\"model\":\"llama-tiny\",\"messages\":[],\"max_tokens\":4}", "invalid_value")]
+    [InlineData("{\"model\":\"llama-tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"temperature\":\"hot\"}", "invalid_value")]
+    [InlineData("{\"model\":\"llama-tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"temperature\":3}", "invalid_value")]
+    [InlineData("{\"model\":\"llama-tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"n\":0}", "invalid_value")]
+    [InlineData("{\"model\":\"llama-tiny\",\"messages\":[{\"content\":\"x\"}]}", "invalid_value")]
+    [InlineData("{\"model\":\"llama-tiny\",\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\"}]}]}", "unsupported_parameter")]
+    [InlineData("{\"model\":\"llama-tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"logit_bias\":{\"9999999\":5}}", "invalid_value")]
+    [InlineData("{\"model\":\"llama-tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"stream_options\":{}}", "invalid_value")]
+    public async Task Malformed_requests_are_400s_in_openai_shape(string json, string code)
+    {
+        var (status, body, _) = await server.PostAsync("/v1/chat/completions", json);
+        Assert.Equal(400, status);
+        Assert.Equal(code, (string?)body!["error"]!["code"]);
+        Assert.NotNull(body["error"]!["message"]);
+    }
+
+    [Fact]
+    public async Task A_stop_string_ends_the_reply_before_it()
+    {
+        var greedy = ServerFixture.GreedyReply(ServerFixture.Llama, ServerFixture.UserMessage("Hello there"), 6);
+        Assert.True(greedy.Length >= 3, $"the fixture reply '{greedy}' is too short for this test");
+        var stop = greedy.Substring(greedy.Length / 2, 1);
+        var (status, body, _) = await server.PostAsync("/v1/chat/completions", Chat($",\"stop\":[{JsonValue.Create(stop).ToJsonString()}]"));
+        Assert.Equal(200, status);
+        var choice = body!["choices"]![0]!;
+        Assert.Equal(greedy[..greedy.IndexOf(stop, StringComparison.Ordinal)], (string?)choice["message"]!["content"]);
+        Assert.Equal("stop", (string?)choice["finish_reason"]);
+    }
+
+    [Fact]
+    public async Task Streamed_chunks_start_with_the_role_end_with_finish_usage_and_done()
+    {
+        var response = await server.Http.PostAsync("/v1/chat/completions",
+            new StringContent(Chat(",\"stream\":true,\"stream_options\":{\"include_usage\":true}")));
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType!.MediaType);
+        var lines = (await response.Content.ReadAsStringAsync()).Split("\n\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("data: [DONE]", lines[^1]);
+        var chunks = lines[..^1].Select(l => JsonNode.Parse(l["data: ".Length..])!).ToList();
+        Assert.Equal("assistant", (string?)chunks[0]["choices"]![0]!["delta"]!["role"]);
+        Assert.Equal("length", (string?)chunks[^2]["choices"]![0]!["finish_reason"]);
+        Assert.Empty(chunks[^1]["choices"]!.AsArray());
+        Assert.Equal(6, (int)chunks[^1]["usage"]!["completion_tokens"]!);
+        Assert.All(chunks, c => Assert.Equal("chat.completion.chunk", (string?)c["object"]));
+        Assert.Single(chunks.Select(c => (string?)c["id"]).Distinct());
+    }
+
+    [Fact]
+    public async Task N_choices_with_a_seed_repeat_and_count_usage_once_per_prompt()
+    {
+        var json = Chat(",\"n\":2,\"seed\":7,\"temperature\":1.0").Replace("\"temperature\":0,", "");
+        var (status, first, _) = await server.PostAsync("/v1/chat/completions", json);
+        var (_, second, _) = await server.PostAsync("/v1/chat/completions", json);
+        Assert.Equal(200, status);
+        var choices = first!["choices"]!.AsArray();
+        Assert.Equal(2, choices.Count);
+        Assert.Equal([0, 1], choices.Select(c => (int)c!["index"]!));
+        Assert.Equal(first["choices"]!.ToJsonString(), second!["choices"]!.ToJsonString());
+        Assert.Equal(12, (int)first["usage"]!["completion_tokens"]!);
+    }
+
+    [Fact]
+    public async Task Logprobs_report_the_greedy_token_as_the_most_likely()
+    {
+        var (status, body, _) = await server.PostAsync("/v1/chat/completions", Chat(",\"logprobs\":true,\"top_logprobs\":3"));
+        Assert.Equal(200, status);
+        var content = body!["choices"]![0]!["logprobs"]!["content"]!.AsArray();
+        Assert.Equal(6, content.Count);
+        foreach (var entry in content)
+        {
+            var top = entry!["top_logprobs"]!.AsArray();
+            Assert.Equal(3, top.Count);
+            Assert.Equal((string?)entry["token"], (string?)top[0]!["token"]);
+            Assert.True((double)entry["logprob"]! <= 0);
+            Assert.True((double)top[0]!["logprob"]! >= (double)top[1]!["logprob"]!);
+        }
+    }
+
+    [Fact]
+    public async Task Logit_bias_bans_the_greedy_first_token()
+    {
+        var (_, plain, _) = await server.PostAsync("/v1/chat/completions", Chat(",\"logprobs\":true"));
+        var firstToken = (string?)plain!["choices"]![0]!["logprobs"]!["content"]![0]!["token"];
+        using var model = ModelLoader.Load(ServerFixture.ModelPath(ServerFixture.Llama));
+        var id = model.RequireTokenizer().Encode(firstToken!, addSpecialTokens: false).Single();
+        var (status, biased, _) = await server.PostAsync("/v1/chat/completions", Chat($",\"logprobs\":true,\"logit_bias\":{{\"{id}\":-100}}"));
+        Assert.Equal(200, status);
+        Assert.NotEqual(firstToken, (string?)biased!["choices"]![0]!["logprobs"]!["content"]![0]!["token"]);
+    }
+
+    [Fact]
+    public async Task Text_completion_of_a_prompt_and_of_token_ids()
+    {
+        var (status, body, _) = await server.PostAsync("/v1/completions", """{"model":"qwen2-tiny","prompt":"Once upon","max_tokens":4,"temperature":0}""");
+        Assert.Equal(200, status);
+        Assert.Equal("text_completion", (string?)body!["object"]);
+        Assert.Equal(4, (int)body["usage"]!["completion_tokens"]!);
+        using var model = ModelLoader.Load(ServerFixture.ModelPath(ServerFixture.Qwen));
+        var ids = model.RequireTokenizer().Encode("Once upon", addSpecialTokens: true);
+        var (_, byIds, _) = await server.PostAsync("/v1/completions",
+            $$"""{"model":"qwen2-tiny","prompt":[{{string.Join(',', ids)}}],"max_tokens":4,"temperature":0}""");
+        Assert.Equal((string?)body["choices"]![0]!["text"], (string?)byIds!["choices"]![0]!["text"]);
+        Assert.Equal(ids.Length, (int)byIds["usage"]!["prompt_tokens"]!);
+    }
+
+    [Fact]
+    public async Task Embeddings_match_the_encoder_in_process_as_float_and_base64()
+    {
+        var (status, body, _) = await server.PostAsync("/v1/embeddings", """{"model":"bert-tiny","input":["hello world"]}""");
+        Assert.Equal(200, status);
+        var floats = body!["data"]![0]!["embedding"]!.AsArray().Select(x => (float)x!).ToArray();
+        using var model = ModelLoader.Load(ServerFixture.ModelPath(ServerFixture.Bert));
+        var ids = model.RequireTokenizer().Encode("hello world", addSpecialTokens: true);
+        var expected = BertModel.MeanPooledNormalized(model.RequireEncoder().Encode(ids), model.RequireEncoder().Options.HiddenSize);
+        Assert.Equal(expected, floats);
+        Assert.Equal(ids.Length, (int)body["usage"]!["prompt_tokens"]!);
+
+        var (_, b64, _) = await server.PostAsync("/v1/embeddings", """{"model":"bert-tiny","input":"hello world","encoding_format":"base64"}""");
+        var bytes = Convert.FromBase64String((string)b64!["data"]![0]!["embedding"]!);
+        Assert.Equal(expected, MemoryMarshal.Cast<byte, float>(bytes).ToArray());
+    }
+
+    [Fact]
+    public async Task Embeddings_need_an_encoder_and_a_known_format()
+    {
+        var (status, body, _) = await server.PostAsync("/v1/embeddings", """{"model":"llama-tiny","input":"x"}""");
+        Assert.Equal(400, status);
+        Assert.Equal("model_not_embedding", (string?)body!["error"]!["code"]);
+        (status, body, _) = await server.PostAsync("/v1/embeddings", """{"model":"bert-tiny","input":"x","encoding_format":"int8"}""");
+        Assert.Equal(400, status);
+        Assert.Equal("encoding_format", (string?)body!["error"]!["param"]);
+    }
+
+    [Fact]
+    public async Task Models_health_and_ready()
+    {
+        var models = JsonNode.Parse(await server.Http.GetStringAsync("/v1/models"))!;
+        Assert.Equal([ServerFixture.Llama, ServerFixture.Qwen, ServerFixture.Bert], models["data"]!.AsArray().Select(m => (string?)m!["id"]));
+        Assert.Equal("ok", (string?)JsonNode.Parse(await server.Http.GetStringAsync("/health"))!["status"]);
+        var ready = await server.Http.GetAsync("/ready");
+        Assert.True(ready.IsSuccessStatusCode);
+        var missing = await server.Http.GetAsync("/v1/models/nope");
+        Assert.Equal(404, (int)missing.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_prompt_over_the_context_is_a_400()
+    {
+        var longText = string.Join(' ', Enumerable.Repeat("word", 2000));
+        var (status, body, _) = await server.PostAsync("/v1/chat/completions",
+            $$"""{"model":"llama-tiny","messages":[{"role":"user","content":"{{longText}}"}],"max_tokens":2}""");
+        Assert.Equal(400, status);
+        Assert.Equal("context_length_exceeded", (string?)body!["error"]!["code"]);
+    }
+
+    private const string ColorSchema =
+        """{"type":"object","properties":{"color":{"enum":["red","green","blue"]},"n":{"type":"integer","minimum":0,"maximum":9}},"required":["color","n"],"additionalProperties":false}""";
+
+    [Fact]
+    public async Task Json_schema_output_always_parses_and_validates()
+    {
+        for (var seed = 0; seed < 3; seed++)
+        {
+            var (status, body, _) = await server.PostAsync("/v1/chat/completions",
+                """{"model":"llama-tiny","messages":[{"role":"user","content":"Pick"}],"max_tokens":120,"seed":""" + seed +
+                ""","response_format":{"type":"json_schema","json_schema":{"name":"pick","strict":true,"schema":""" + ColorSchema + "}}}");
+            Assert.Equal(200, status);
+            Assert.Equal("stop", (string?)body!["choices"]![0]!["finish_reason"]);
+            var reply = JsonNode.Parse((string)body["choices"]![0]!["message"]!["content"]!)!.AsObject();
+            Assert.Equal(["color", "n"], reply.Select(p => p.Key).Order());
+            Assert.Contains((string?)reply["color"], new[] { "red", "green", "blue" });
+            Assert.InRange((int)reply["n"]!, 0, 9);
+        }
+    }
+
+    [Fact]
+    public async Task Json_object_output_is_an_object()
+    {
+        var (status, body, _) = await server.PostAsync("/v1/chat/completions",
+            """{"model":"qwen2-tiny","messages":[{"role":"user","content":"JSON"}],"max_tokens":60,"temperature":0,"response_format":{"type":"json_object"}}""");
+        Assert.Equal(200, status);
+        var content = (string)body!["choices"]![0]!["message"]!["content"]!;
+        if ((string?)body["choices"]![0]!["finish_reason"] == "stop") Assert.IsType<JsonObject>(JsonNode.Parse(content));
+        else Assert.StartsWith("{", content.TrimStart());
+    }
+}
