@@ -1,11 +1,12 @@
 using System.Diagnostics;
 using Moxing.Cli.Benchmarks;
 using Moxing.Core.Kernels;
+using Moxing.Core.Tensors;
 using Moxing.Models;
 
 namespace Moxing.Cli.Commands;
 
-/// <summary>`moxing bench MODEL -p 512 -n 128 -t 2 -r 5`: llama-bench's pp/tg tokens per second; `--memory` adds read bandwidth.</summary>
+/// <summary>`moxing bench MODEL -p 512 -n 128 -t 2 -r 5 [-b 1,4,16]`: llama-bench's pp/tg tokens per second, or aggregate rates of many sequences decoded together; `--memory` adds read bandwidth.</summary>
 public sealed class BenchCommand : ICommand
 {
     /// <inheritdoc />
@@ -16,10 +17,16 @@ public sealed class BenchCommand : ICommand
 
     /// <inheritdoc />
     public string Usage => """
-        usage: moxing bench [MODEL] [-p 512] [-n 128] [-t THREADS] [-r 5] [--memory] [--memory-mib 1024] [--json]
+        usage: moxing bench --plot OUT.png FILE.json...
+               moxing bench [MODEL] [-p 512] [-n 128] [-b 1,4,16] [--kv f16] [-t THREADS] [-r 5] [--memory] [--memory-mib 1024] [--json]
           MODEL         a Hugging Face model folder or a GGUF file (omit with --memory to measure bandwidth only)
           -p            prompt tokens for the prefill test ppP (0 skips it)
           -n            tokens for the generation test tgN, decoded one at a time (0 skips it)
+          -b            sequence counts, like llama-batched-bench: B sequences, each with its own prompt of -p tokens, are
+                        prefilled (ppP bB) and then decode -n tokens together (tgN bB); rates are aggregate tokens/s
+          --kv          KV cache type: f16 (default), q8_0 or f32
+          --plot OUT    chart saved results instead: moxing bench --plot OUT.png A.json [B.json ...] draws a PNG bar chart
+                        of tokens/s per test from moxing bench --json, llama-bench -o json and llama-batched-bench jsonl files
           -t            worker threads (default: one per physical core)
           -r            repetitions after one warm-up; the mean ± sample standard deviation is reported
           --memory      also measure read bandwidth (vector sum over a buffer) and tg's fraction of the bandwidth bound
@@ -41,11 +48,17 @@ public sealed class BenchCommand : ICommand
         var memory = args.Flag("memory");
         var memoryMib = args.Int(1024, "memory-mib");
         var json = args.Flag("json");
+        var batches = args.IntList("b");
+        var kvType = ParseKvType(args.Option("kv") ?? "f16");
+        var plot = args.Option("plot");
         args.RejectUnknown();
+        if (plot != null) return Plot(plot, args.Positionals, context);
         if (path == null && !memory) throw new UsageException("missing MODEL (or --memory to measure bandwidth only)");
         if (prompt < 0 || generate < 0) throw new UsageException("-p and -n must not be negative");
         if (repetitions < 1) throw new UsageException("-r must be at least 1");
         if (memoryMib < 1) throw new UsageException("--memory-mib must be at least 1");
+        if (batches != null && (batches.Length == 0 || Array.Exists(batches, b => b < 1)))
+            throw new UsageException("-b expects sequence counts of at least 1, e.g. -b 1,4,16");
         var pool = SharedPool(threads);
 
         var bandwidth = memory ? MemoryBandwidth.Measure(pool, (long)memoryMib << 20, repetitions) : null;
@@ -57,15 +70,44 @@ public sealed class BenchCommand : ICommand
             var decoder = model.RequireDecoder();
             report.Load = new LoadFacts(Stopwatch.GetElapsedTime(loadStart), LoadFacts.ResidentBytes());
             report.Model = ModelFacts.Of(path, model.Tensors);
-            var bench = new ModelBenchmark(decoder);
-            if (prompt > 0) report.Tests.Add(($"pp{prompt}", bench.Prefill(prompt, repetitions), false));
-            if (generate > 0) report.Tests.Add(($"tg{generate}", bench.Generate(generate, repetitions), true));
+            report.KvType = kvType.ToString();
+            var bench = new ModelBenchmark(decoder, kvType);
+            if (batches == null)
+            {
+                if (prompt > 0) report.Tests.Add(new BenchTest($"pp{prompt}", bench.Prefill(prompt, repetitions), prompt, 0, 1));
+                if (generate > 0) report.Tests.Add(new BenchTest($"tg{generate}", bench.Generate(generate, repetitions), 0, generate, 1));
+            }
+            else
+                foreach (var b in batches)
+                {
+                    var (prefill, decode) = bench.Batched(b, prompt, generate, repetitions);
+                    if (prompt > 0) report.Tests.Add(new BenchTest($"pp{prompt} b{b}", prefill, prompt, 0, b));
+                    if (generate > 0) report.Tests.Add(new BenchTest($"tg{generate} b{b}", decode, prompt, generate, b));
+                }
             report.Load = report.Load with { ResidentAfterRun = LoadFacts.ResidentBytes() };
         }
         if (json) JsonOutput.Write(context.Out, report.WriteJson, indented: true);
         else report.WriteTable(context.Out);
         return 0;
     }
+
+    private static int Plot(string output, IReadOnlyList<string> files, CommandContext context)
+    {
+        if (files.Count == 0) throw new UsageException("--plot needs the JSON files to chart (moxing bench --json, llama-bench -o json)");
+        var results = new List<BenchResult>();
+        foreach (var file in files) results.AddRange(BenchResult.Read(file));
+        BenchChart.SavePng(results, output);
+        context.Out.WriteLine($"wrote {output}: {results.Count} results from {files.Count} files");
+        return 0;
+    }
+
+    private static DType ParseKvType(string name) => name.ToLowerInvariant() switch
+    {
+        "f16" => DType.F16,
+        "q8_0" => DType.Q8_0,
+        "f32" => DType.F32,
+        _ => throw new UsageException($"--kv expects f16, q8_0 or f32, got '{name}'"),
+    };
 
     private static WorkerPool SharedPool(int threads)
     {

@@ -54,7 +54,73 @@ public sealed class BenchCommandTests : IDisposable
         Assert.DoesNotContain("tg", output);
     }
 
+    [Fact]
+    public void BatchedRowsReportAggregateRatesPerSequenceCountAndTheKvType()
+    {
+        var (code, output, err) = Run("bench", TinyModel(), "-p", "8", "-n", "4", "-b", "1,3", "-r", "1", "--kv", "q8_0", "--json");
+        Assert.True(code == 0, err);
+        using var doc = JsonDocument.Parse(output);
+        var root = doc.RootElement;
+        Assert.Equal("Q8_0", root.GetProperty("kv_type").GetString());
+        var tests = root.GetProperty("tests");
+        Assert.Equal(["pp8 b1", "tg4 b1", "pp8 b3", "tg4 b3"], tests.EnumerateArray().Select(t => t.GetProperty("test").GetString()!).ToArray());
+        Assert.Equal(3, tests[3].GetProperty("batch").GetInt32());
+        Assert.Equal(4, tests[3].GetProperty("n_gen").GetInt32());
+        Assert.Equal(8, tests[3].GetProperty("n_prompt").GetInt32());
+        foreach (var t in tests.EnumerateArray()) Assert.True(t.GetProperty("tokens_per_second").GetProperty("mean").GetDouble() > 0);
+
+        (code, output, err) = Run("bench", TinyModel(), "-p", "4", "-n", "2", "-b", "2", "-r", "1");
+        Assert.True(code == 0, err);
+        Assert.Matches(@"\|\s+F16\s+\|\s+\d+\s+\|\s+tg2 b2\s+\|", output);
+    }
+
+    [Fact]
+    public void PlotDrawsSavedMoxingAndLlamaCppResultsAsAPng()
+    {
+        var moxing = Path.Combine(_dir, "moxing.json");
+        File.WriteAllText(moxing, """
+            {"threads": 2, "model": "q.gguf", "kv_type": "F16", "tests": [
+              {"test": "pp64", "n_prompt": 64, "n_gen": 0, "batch": 1, "tokens_per_second": {"mean": 120.5, "sd": 3.1, "samples": [118, 123]}},
+              {"test": "tg16", "n_prompt": 0, "n_gen": 16, "batch": 1, "tokens_per_second": {"mean": 30.2, "sd": 0.4, "samples": [30, 30.4]}}]}
+            """);
+        var llama = Path.Combine(_dir, "llama.json");
+        File.WriteAllText(llama, """
+            [{"model_type": "qwen2 1B Q4_K - Medium", "type_k": "f16", "n_prompt": 64, "n_gen": 0, "n_depth": 0, "avg_ts": 150.1, "stddev_ts": 2.0},
+             {"model_type": "qwen2 1B Q4_K - Medium", "type_k": "f16", "n_prompt": 0, "n_gen": 16, "n_depth": 0, "avg_ts": 28.9, "stddev_ts": 0.7}]
+            """);
+        var batched = Path.Combine(_dir, "batched.jsonl");
+        File.WriteAllText(batched, """
+            {"n_kv_max": 4096, "pp": 32, "tg": 16, "pl": 4, "n_kv": 192, "t_pp": 1.0, "speed_pp": 128.0, "t_tg": 1.2, "speed_tg": 53.3, "t": 2.2, "speed": 87.2}
+            {"n_kv_max": 4096, "pp": 32, "tg": 16, "pl": 16, "n_kv": 768, "t_pp": 4.0, "speed_pp": 128.0, "t_tg": 2.4, "speed_tg": 106.6, "t": 6.4, "speed": 120.0}
+            """);
+        var png = Path.Combine(_dir, "chart.png");
+        var (code, output, err) = Run("bench", "--plot", png, moxing, llama, batched);
+        Assert.True(code == 0, err);
+        Assert.Contains("8 results from 3 files", output);
+        var bytes = File.ReadAllBytes(png);
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A }, bytes[..8]);
+        Assert.Equal("IHDR", System.Text.Encoding.ASCII.GetString(bytes, 12, 4));
+        Assert.Equal(1000, System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(16)));
+        Assert.Equal(600, System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(20)));
+        Assert.True(bytes.Length > 5000, "a chart with bars, ticks and a legend, not an empty image");
+    }
+
+    [Fact]
+    public void PlotRejectsFilesThatAreNotBenchmarkResults()
+    {
+        var bad = Path.Combine(_dir, "bad.json");
+        File.WriteAllText(bad, "{\"hello\": 1}");
+        var (code, _, err) = Run("bench", "--plot", Path.Combine(_dir, "x.png"), bad);
+        Assert.NotEqual(0, code);
+        Assert.Contains("bad.json", err);
+        Assert.NotEqual(0, Run("bench", "--plot", Path.Combine(_dir, "x.png")).Code);
+        Assert.NotEqual(0, Run("bench", "--plot", Path.Combine(_dir, "x.png"), Path.Combine(_dir, "missing.json")).Code);
+    }
+
     [Theory]
+    [InlineData("-b", "0")]
+    [InlineData("-b", "x")]
+    [InlineData("--kv", "q4_0")]
     [InlineData("-r", "0")]
     [InlineData("-p", "-1")]
     public void BadOptionsAreUsageErrors(string option, string value)

@@ -6,6 +6,7 @@ using Moxing.Inference.Sampling;
 using Moxing.Inference.Sessions;
 using Moxing.Models;
 using Moxing.Models.Decoder;
+using Moxing.Tests;
 
 namespace Moxing.Inference.Tests.Conformance;
 
@@ -58,17 +59,7 @@ public static class ReferenceRun
     }
 
     /// <summary>max|Δ| / max|ref| over all values (the fixtures' "a").</summary>
-    public static double RelativeMaxError(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        double maxDiff = 0, maxRef = 0;
-        for (var i = 0; i < expected.Length; i++)
-        {
-            maxDiff = Math.Max(maxDiff, Math.Abs(expected[i] - actual[i]));
-            maxRef = Math.Max(maxRef, Math.Abs(expected[i]));
-        }
-        return maxDiff / maxRef;
-    }
+    public static double RelativeMaxError(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual) => LogitErrors.RelativeMax(expected, actual);
 
     /// <summary>99th percentile of |Δ| / max|ref| (the fixtures' "c").</summary>
     public static double RelativeP99Error(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual)

@@ -40,21 +40,9 @@ public sealed class BatchForwardTests : IDisposable
         return logits;
     }
 
-    private static double RelativeMaxError(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        double diff = 0, max = 0;
-        for (var i = 0; i < expected.Length; i++)
-        {
-            diff = Math.Max(diff, Math.Abs(expected[i] - actual[i]));
-            max = Math.Max(max, Math.Abs(expected[i]));
-        }
-        return diff / max;
-    }
-
     private void AssertClose(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, string what)
     {
-        var error = RelativeMaxError(expected, actual);
+        var error = LogitErrors.RelativeMax(expected, actual);
         Assert.True(error <= 1e-5, $"{what}: max|Δ|/max|ref| = {error:E2}");
     }
 
