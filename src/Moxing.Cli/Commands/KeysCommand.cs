@@ -1,5 +1,5 @@
 using System.Globalization;
-using Moxing.Server;
+using Moxing.Cli.Store;
 using Moxing.Server.Data;
 using Moxing.Server.Tenants;
 
@@ -20,6 +20,7 @@ public sealed class KeysCommand : ICommand
                                   [--max-context N] [--max-tokens N] [--priority N] [--weight W] [--expires DATE] [--admin]
                moxing keys list [--tenant T] [--json]
                moxing keys revoke ID
+          --home DIR    where keys live (default: $MOXING_HOME, else ~/.moxing)
           the key is printed once by create and never stored; revoke takes its public id (mx-ID-…) as `keys list` shows it.
           Once any key exists, `moxing serve` requires one on every endpoint but /health.
         """;
@@ -31,7 +32,7 @@ public sealed class KeysCommand : ICommand
     public int Execute(Arguments args, CommandContext context)
     {
         var action = args.Required(0, "an action: create, list or revoke");
-        var store = new ApiKeyStore(MoxingDatabase.OpenIn(MoxingHome.Resolve()));
+        var store = new ApiKeyStore(MoxingDatabase.OpenIn(StoreArguments.Home(args)));
         switch (action)
         {
             case "create": return Create(args, store, context);

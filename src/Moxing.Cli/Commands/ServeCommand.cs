@@ -1,6 +1,8 @@
 using Moxing.Core.Kernels;
+using Moxing.Server;
 using Moxing.Server.Hosting;
 using Moxing.Server.Models;
+using Moxing.Server.Store;
 
 namespace Moxing.Cli.Commands;
 
@@ -26,14 +28,17 @@ public sealed class ServeCommand : ICommand
           --context N            context per sequence (default: the model's, at most 4096)
           --parallel N           sequences each model runs at once (default 4)
           --threads N            worker threads (default: one per physical core)
+          --require-auth         require an API key even before any exists (keys: `moxing keys create`); once a key
+                                 exists, keys are always required on every endpoint but /health
           --config FILE          JSON file with any of: host, port, models, models_dir, max_memory, keep_alive, context, parallel
         Settings also come from MOXING_HOST, MOXING_PORT, MOXING_MODELS, MOXING_MODELS_DIR, MOXING_MAX_MEMORY,
         MOXING_KEEP_ALIVE, MOXING_CONTEXT, MOXING_PARALLEL and MOXING_CONFIG; the command line wins over the
-        environment, which wins over the config file.
+        environment, which wins over the config file. Without MODEL or --models-dir, the models of the store
+        ($MOXING_HOME, `moxing import`/`pull`) are served, or the shipped model while the store is empty.
         """;
 
     /// <inheritdoc />
-    public IReadOnlySet<string> Flags { get; } = new HashSet<string>();
+    public IReadOnlySet<string> Flags { get; } = new HashSet<string> { "require-auth" };
 
     /// <inheritdoc />
     public int Execute(Arguments args, CommandContext context)
@@ -46,16 +51,24 @@ public sealed class ServeCommand : ICommand
             if (key != "models" && args.Option(key.Replace('_', '-')) is { } value) cli[key] = value;
         var config = args.Option("config");
         var threads = args.Int(0, "threads");
+        var requireAuth = args.Flag("require-auth");
         args.RejectUnknown();
         if (threads < 0) throw new UsageException("--threads must be positive");
         if (threads > 0) WorkerPool.ConfigureShared(threads);
-        var options = ServerSettings.Resolve(config, Environment.GetEnvironmentVariables(), cli);
+        var options = ServerSettings.Resolve(config, Environment.GetEnvironmentVariables(), cli) with
+        {
+            Home = MoxingHome.Resolve(),
+            RequireAuth = requireAuth,
+        };
         return Serve(options, context).GetAwaiter().GetResult();
     }
 
     private static async Task<int> Serve(ServerOptions options, CommandContext context)
     {
-        await using var server = await MoxingServer.StartAsync(options, Engines.ContinuousBatching, cancellation: context.Cancellation);
+        IModelCatalog? catalog = null;
+        if (options.Models.Count == 0 && options.ModelsDirectory == null && ModelStore.Open(options.Home).List().Count > 0)
+            catalog = new StoreModelCatalog(ModelStore.Open(options.Home));
+        await using var server = await MoxingServer.StartAsync(options, Engines.ContinuousBatching, catalog, context.Cancellation);
         var names = server.Models.Catalog.List().Select(e => e.Name).ToList();
         context.Out.WriteLine($"moxing serving {(names.Count == 0 ? "no models" : string.Join(", ", names))} on {server.Address}");
         context.Out.WriteLine($"  OpenAI: {server.Address}v1/chat/completions   Ollama: {server.Address}api/chat   (Ctrl+C stops)");

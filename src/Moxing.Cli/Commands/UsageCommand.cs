@@ -1,5 +1,5 @@
 using System.Globalization;
-using Moxing.Server;
+using Moxing.Cli.Store;
 using Moxing.Server.Data;
 using Moxing.Server.Metering;
 
@@ -17,6 +17,7 @@ public sealed class UsageCommand : ICommand
     /// <inheritdoc />
     public string Usage => """
         usage: moxing usage [--tenant T] [--key ID] [--model M] [--since DATE] [--until DATE] [--csv]
+          --home DIR    where usage lives (default: $MOXING_HOME, else ~/.moxing)
           summary per tenant and model: requests, prompt/cached/completion tokens, errors; --csv: one row per request
         """;
 
@@ -28,8 +29,9 @@ public sealed class UsageCommand : ICommand
     {
         var query = new UsageQuery(args.Option("tenant"), args.Option("key"), args.Option("model"), Date(args, "since"), Date(args, "until"));
         var csv = args.Flag("csv");
+        var home = StoreArguments.Home(args);
         args.RejectUnknown();
-        var rows = new UsageStore(MoxingDatabase.OpenIn(MoxingHome.Resolve())).Query(query);
+        var rows = new UsageStore(MoxingDatabase.OpenIn(home)).Query(query);
         if (csv)
         {
             UsageStore.WriteCsv(rows, context.Out);

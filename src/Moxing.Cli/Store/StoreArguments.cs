@@ -8,6 +8,9 @@ public static class StoreArguments
     /// <summary>Usage line of --home.</summary>
     public const string HomeUsage = "  --home DIR    the model store (default: $MOXING_HOME, else ~/.moxing)";
 
+    /// <summary>The Moxing home --home names, or $MOXING_HOME, else ~/.moxing.</summary>
+    public static string Home(Arguments args) => args.Option("home") is { } home ? Path.GetFullPath(home) : Server.MoxingHome.Resolve();
+
     /// <summary>Opens the store --home names, or the default one.</summary>
     public static ModelStore Open(Arguments args) => ModelStore.Open(args.Option("home"));
 

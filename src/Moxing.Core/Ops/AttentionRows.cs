@@ -51,18 +51,18 @@ public static class AttentionRows
             case DType.F32:
                 return MemoryMarshal.Cast<byte, float>(rows);
             case DType.F16:
-            {
-                var halves = MemoryMarshal.Cast<byte, Half>(rows);
-                var floats = buffer[..halves.Length];
-                TensorPrimitives.ConvertToSingle(halves, floats);
-                return floats;
-            }
+                {
+                    var halves = MemoryMarshal.Cast<byte, Half>(rows);
+                    var floats = buffer[..halves.Length];
+                    TensorPrimitives.ConvertToSingle(halves, floats);
+                    return floats;
+                }
             default:
-            {
-                var floats = buffer[..checked((int)(rows.Length / type.BlockBytes() * type.BlockSize()))];
-                Dequantizer.Dequantize(type, rows, floats);
-                return floats;
-            }
+                {
+                    var floats = buffer[..checked((int)(rows.Length / type.BlockBytes() * type.BlockSize()))];
+                    Dequantizer.Dequantize(type, rows, floats);
+                    return floats;
+                }
         }
     }
 }

@@ -6,10 +6,12 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Moxing.Server.Data;
 using Moxing.Server.Http;
 using Moxing.Server.Models;
 using Moxing.Server.Ollama;
 using Moxing.Server.OpenAi;
+using Moxing.Server.Tenants;
 
 namespace Moxing.Server.Hosting;
 
@@ -50,7 +52,13 @@ public sealed class MoxingServer : IAsyncDisposable
         var app = builder.Build();
         var models = new ModelManager(catalog ?? CatalogFor(options), options.Manager, engines,
             app.Services.GetRequiredService<ILogger<ModelManager>>());
-        Map(app, models);
+        var auth = options.Home is { } home ? new KeyAuthentication(new ApiKeyStore(MoxingDatabase.OpenIn(home)), options.RequireAuth) : null;
+        if (auth is not { Enforced: true })
+            app.Logger.LogWarning("OPEN MODE: no API key exists, so every request is served without authentication ({Host}). "
+                + "Create a key with `moxing keys create --tenant NAME` to require keys.", options.Host);
+        if (auth is not { Enforced: true } && !IsLoopback(options.Host))
+            app.Logger.LogWarning("OPEN MODE on a non-loopback address: anyone who can reach {Host}:{Port} can use every model", options.Host, options.Port);
+        Map(app, models, auth);
         try
         {
             await app.StartAsync(cancellation);
@@ -72,9 +80,12 @@ public sealed class MoxingServer : IAsyncDisposable
         return new PathModelCatalog(paths, options.ModelsDirectory);
     }
 
-    private static void Map(WebApplication app, ModelManager models)
+    private static bool IsLoopback(string host) => host == "localhost" || (IPAddress.TryParse(host, out var ip) && IPAddress.IsLoopback(ip));
+
+    private static void Map(WebApplication app, ModelManager models, KeyAuthentication? auth)
     {
         app.Use(ApiError.Handle);
+        if (auth != null) app.Use(auth.HandleAsync);
         app.MapGet("/", (HttpContext c) => c.Response.WriteAsync("Moxing is running"));
         app.MapGet("/health", (HttpContext c) => JsonStreamWriter.WriteObjectAsync(c, w =>
         {

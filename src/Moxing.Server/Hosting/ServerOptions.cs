@@ -29,6 +29,12 @@ public sealed record ServerOptions
     /// <summary>Serve the model the repository ships when no model is configured.</summary>
     public bool UseShippedModel { get; init; } = true;
 
+    /// <summary>The folder of the key and usage database; null: no keys (open mode only).</summary>
+    public string? Home { get; init; }
+
+    /// <summary>Require an API key even when none exists yet (then nothing is served until one is created).</summary>
+    public bool RequireAuth { get; init; }
+
     /// <summary>Write request and load logs to the console.</summary>
     public bool ConsoleLogging { get; init; } = true;
 }

@@ -36,10 +36,7 @@ public sealed class ModelStore
     public string DownloadsFolder => Path.Combine(TempFolder, "downloads");
 
     /// <summary>$MOXING_HOME, else ~/.moxing.</summary>
-    public static string DefaultHome() =>
-        Environment.GetEnvironmentVariable("MOXING_HOME") is { Length: > 0 } home
-            ? home
-            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".moxing");
+    public static string DefaultHome() => MoxingHome.Resolve();
 
     /// <summary>Opens (creating it if needed) the store at <paramref name="home"/>, or at <see cref="DefaultHome"/>.</summary>
     public static ModelStore Open(string? home = null) => new(Path.GetFullPath(home ?? DefaultHome()));

@@ -8,8 +8,15 @@ public sealed class KvBlockPoolTests
 {
     private static readonly DecoderOptions Shape = new()
     {
-        Architecture = "llama", VocabSize = 10, HiddenSize = 256, LayerCount = 3, HeadCount = 4, KvHeadCount = 2, HeadDim = 64,
-        IntermediateSize = 8, MaxContext = 64,
+        Architecture = "llama",
+        VocabSize = 10,
+        HiddenSize = 256,
+        LayerCount = 3,
+        HeadCount = 4,
+        KvHeadCount = 2,
+        HeadDim = 64,
+        IntermediateSize = 8,
+        MaxContext = 64,
     };
 
     [Fact]

@@ -1,0 +1,76 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Moxing.Server.Http;
+
+namespace Moxing.Server.Tenants;
+
+/// <summary>
+/// Middleware: once any key exists (or auth is required), every endpoint but /health needs a valid key
+/// (<c>Authorization: Bearer</c>, as OpenAI and Ollama clients send it): 401 when missing, invalid, revoked or expired;
+/// 403 when the key may not use the model the request names.
+/// </summary>
+public sealed class KeyAuthentication(ApiKeyStore keys, bool requireAuth)
+{
+    private const int MaxPeekBytes = 1 << 20;
+
+    /// <summary>The key of an authenticated request (null in open mode).</summary>
+    public static ApiKeyRecord? KeyOf(HttpContext context) => context.Items[typeof(ApiKeyRecord)] as ApiKeyRecord;
+
+    /// <summary>True when requests must carry a key.</summary>
+    public bool Enforced => requireAuth || keys.Any();
+
+    /// <summary>Checks the request, then runs the rest of the pipeline.</summary>
+    public async Task HandleAsync(HttpContext context, RequestDelegate next)
+    {
+        if (context.Request.Path.Equals("/health") || !Enforced)
+        {
+            await next(context);
+            return;
+        }
+        var (check, key) = keys.Check(Bearer(context.Request));
+        if (check != KeyCheck.Valid)
+        {
+            context.Response.Headers.WWWAuthenticate = "Bearer";
+            throw new ApiException(401, check switch
+            {
+                KeyCheck.Missing => "an API key is required: send Authorization: Bearer <key>",
+                KeyCheck.Revoked => $"the API key {key!.Id} has been revoked",
+                KeyCheck.Expired => $"the API key {key!.Id} expired at {key.Expires:O}",
+                _ => "the API key is not valid",
+            }, "authentication_error", code: check == KeyCheck.Missing ? "missing_api_key" : "invalid_api_key");
+        }
+        context.Items[typeof(ApiKeyRecord)] = key;
+        if (key!.Limits.Models != null && await RequestedModelAsync(context.Request) is { } model && !key.Limits.AllowsModel(model))
+            throw new ApiException(403, $"the API key {key.Id} of tenant '{key.Tenant}' may not use model '{model}'", "permission_error",
+                param: "model", code: "model_not_allowed");
+        await next(context);
+    }
+
+    private static string? Bearer(HttpRequest request)
+    {
+        var header = request.Headers.Authorization.ToString();
+        return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : null;
+    }
+
+    // The model is named in the JSON body (OpenAI, Ollama) or the path (/v1/models/{id}); the body is buffered for the endpoint.
+    private static async Task<string?> RequestedModelAsync(HttpRequest request)
+    {
+        if (request.Path.StartsWithSegments("/v1/models", out var rest) && rest.HasValue && rest.Value!.Length > 1) return rest.Value[1..];
+        if (!HttpMethods.IsPost(request.Method) || request.ContentLength is > MaxPeekBytes) return null;
+        request.EnableBuffering(MaxPeekBytes);
+        try
+        {
+            using var doc = await JsonDocument.ParseAsync(request.Body, default, request.HttpContext.RequestAborted);
+            return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("model", out var m)
+                && m.ValueKind == JsonValueKind.String ? m.GetString() : null;
+        }
+        catch (JsonException)
+        {
+            return null; // the endpoint reports the malformed body
+        }
+        finally
+        {
+            request.Body.Position = 0;
+        }
+    }
+}
