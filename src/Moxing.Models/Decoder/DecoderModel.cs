@@ -150,6 +150,7 @@ public sealed class DecoderModel : IDisposable
         int h = o.HiddenSize, qDim = o.HeadCount * o.HeadDim, kvDim = o.KvHeadCount * o.HeadDim;
         var x = s.Hidden.AsSpan(0, n * h);
         Embed(s, n, x, s.Projected);
+        var tiles = PagedAttentionJob.Tile(s, slices, n * o.KvHeadCount);
         var rope = o.Rope == null ? null : RopeFor(positions);
         for (var l = 0; l < o.LayerCount; l++)
         {
@@ -160,8 +161,8 @@ public sealed class DecoderModel : IDisposable
             Project(layer.Attention, xn, n, q, k, v, s.Fused);
             var store = new StoreJob(o, layer.Attention, rope, l, s);
             WorkerPool.Shared.ParallelFor(n, ref store);
-            var attend = new AttentionJob(o, l, s);
-            WorkerPool.Shared.ParallelFor(n * o.KvHeadCount, ref attend);
+            var attend = new PagedAttentionJob(o, l, s);
+            WorkerPool.Shared.ParallelFor(tiles * o.KvHeadCount, ref attend);
             var projected = s.Projected.AsSpan(0, n * h);
             layer.Attention.O.Forward(s.AttentionOut, n, projected);
             layer.PostAttentionNorm?.Apply(projected, projected);
@@ -267,64 +268,6 @@ public sealed class DecoderModel : IDisposable
                     AttentionRows.Encode(pool.Type, vt.Slice(g * hd, hd), pool.Values(block, layer, g).Slice(row, pool.RowBytes));
                 }
             }
-        }
-    }
-
-    // One item per (token, KV head): the query heads of that KV head's group attend together, so each run of stored rows
-    // is decoded once for the whole group (GQA without copying heads), block by block over the token's own sequence.
-    private readonly struct AttentionJob(DecoderOptions o, int layer, BatchScratch s) : IParallelJob
-    {
-        [ThreadStatic] private static float[]? _scores;
-        [ThreadStatic] private static float[]? _rows;
-
-        public void Execute(int start, int end)
-        {
-            int hd = o.HeadDim, groups = o.HeadCount / o.KvHeadCount, window = o.WindowOf(layer), qDim = o.HeadCount * hd;
-            var scale = o.EffectiveAttentionScale;
-            for (var item = start; item < end; item++)
-            {
-                int t = item / o.KvHeadCount, g = item % o.KvHeadCount;
-                var sequence = s.Sequences[s.SliceOf[t]]!;
-                var pool = sequence.Pool;
-                var pos = s.Positions[t];
-                var first = window > 0 ? Math.Max(0, pos - window + 1) : 0;
-                var count = pos - first + 1;
-                var scores = Buffer(ref _scores, groups * count);
-                var rows = Buffer(ref _rows, pool.BlockSize * hd);
-                var offset = t * qDim + g * groups * hd;
-                var queries = s.Q.AsSpan(offset, groups * hd);
-                var output = s.AttentionOut.AsSpan(offset, groups * hd);
-                for (var p = first; p <= pos;)
-                {
-                    var (r0, n) = Run(pool, p, pos);
-                    var keys = AttentionRows.Decode(pool.Type, pool.Keys(sequence.BlockOf(p), layer, g).Slice(r0 * pool.RowBytes, n * pool.RowBytes), rows);
-                    Attention.Scores(queries, keys, hd, scale, scores.AsSpan(p - first), count);
-                    p += n;
-                }
-                Attention.Normalize(scores, groups, count, count, o.AttentionSoftCap);
-                output.Clear();
-                for (var p = first; p <= pos;)
-                {
-                    var (r0, n) = Run(pool, p, pos);
-                    var values = AttentionRows.Decode(pool.Type, pool.Values(sequence.BlockOf(p), layer, g).Slice(r0 * pool.RowBytes, n * pool.RowBytes), rows);
-                    Attention.AccumulateValues(scores.AsSpan(p - first), count, values, hd, output);
-                    p += n;
-                }
-            }
-        }
-
-        // The rows of position p's block from p up to the block's end or position last: (first row, count).
-        private static (int Row, int Count) Run(KvBlockPool pool, int p, int last)
-        {
-            var row = p % pool.BlockSize;
-            return (row, Math.Min(pool.BlockSize - row, last - p + 1));
-        }
-
-        // Per-thread buffers grow to the next power of two, so a long generation reallocates O(log n) times, not per token.
-        private static float[] Buffer(ref float[]? buffer, int length)
-        {
-            if (buffer == null || buffer.Length < length) buffer = new float[(int)Math.Min(Array.MaxLength, BitOperations.RoundUpToPowerOf2((uint)length))];
-            return buffer;
         }
     }
 
