@@ -34,7 +34,6 @@ internal readonly struct PagedAttentionJob(DecoderOptions o, int layer, BatchScr
     public void Execute(int start, int end)
     {
         int hd = o.HeadDim, groups = o.HeadCount / o.KvHeadCount, window = o.WindowOf(layer), qDim = o.HeadCount * hd;
-        var scale = o.EffectiveAttentionScale;
         for (var item = start; item < end; item++)
         {
             int tile = item / o.KvHeadCount, g = item % o.KvHeadCount;
@@ -46,19 +45,7 @@ internal readonly struct PagedAttentionJob(DecoderOptions o, int layer, BatchScr
             var stride = lastPos - from + 1;
             var scores = Buffer(ref _scores, m * groups * stride);
             var rows = Buffer(ref _rows, pool.BlockSize * hd);
-            for (var p = from; p <= lastPos;)
-            {
-                var n = RunLength(pool, p, lastPos);
-                var keys = AttentionRows.Decode(pool.Type, pool.Keys(sequence.BlockOf(p), layer, g).Slice(p % pool.BlockSize * pool.RowBytes, n * pool.RowBytes), rows);
-                for (var i = 0; i < m; i++)
-                {
-                    var (lo, hi) = Visible(firstPos + i, window, p, p + n - 1);
-                    if (lo > hi) continue;
-                    Attention.Scores(s.Q.AsSpan((t0 + i) * qDim + g * groups * hd, groups * hd), keys.Slice((lo - p) * hd, (hi - lo + 1) * hd),
-                        hd, scale, scores.AsSpan(i * groups * stride + lo - from), stride);
-                }
-                p += n;
-            }
+            Pass(values: false, sequence, g, t0, m, from, stride, scores, rows);
             for (var i = 0; i < m; i++)
             {
                 var pos = firstPos + i;
@@ -66,19 +53,34 @@ internal readonly struct PagedAttentionJob(DecoderOptions o, int layer, BatchScr
                 Attention.Normalize(scores.AsSpan(i * groups * stride + first - from), groups, stride, pos - first + 1, o.AttentionSoftCap);
                 s.AttentionOut.AsSpan((t0 + i) * qDim + g * groups * hd, groups * hd).Clear();
             }
-            for (var p = from; p <= lastPos;)
+            Pass(values: true, sequence, g, t0, m, from, stride, scores, rows);
+        }
+    }
+
+    // One sweep over the stored rows [from, last position of the tile], a block run at a time, each run decoded once:
+    // the keys give every tile token its scores, or the values are summed into its output with the softmaxed scores.
+    private void Pass(bool values, SequenceKv sequence, int g, int t0, int m, int from, int stride, float[] scores, float[] rows)
+    {
+        int hd = o.HeadDim, groups = o.HeadCount / o.KvHeadCount, window = o.WindowOf(layer), qDim = o.HeadCount * hd;
+        var pool = sequence.Pool;
+        int firstPos = s.Positions[t0], lastPos = firstPos + m - 1;
+        for (var p = from; p <= lastPos;)
+        {
+            var n = RunLength(pool, p, lastPos);
+            var block = sequence.BlockOf(p);
+            var stored = (values ? pool.Values(block, layer, g) : pool.Keys(block, layer, g)).Slice(p % pool.BlockSize * pool.RowBytes, n * pool.RowBytes);
+            var decoded = AttentionRows.Decode(pool.Type, stored, rows);
+            for (var i = 0; i < m; i++)
             {
-                var n = RunLength(pool, p, lastPos);
-                var values = AttentionRows.Decode(pool.Type, pool.Values(sequence.BlockOf(p), layer, g).Slice(p % pool.BlockSize * pool.RowBytes, n * pool.RowBytes), rows);
-                for (var i = 0; i < m; i++)
-                {
-                    var (lo, hi) = Visible(firstPos + i, window, p, p + n - 1);
-                    if (lo > hi) continue;
-                    Attention.AccumulateValues(scores.AsSpan(i * groups * stride + lo - from), stride, values.Slice((lo - p) * hd, (hi - lo + 1) * hd),
-                        hd, s.AttentionOut.AsSpan((t0 + i) * qDim + g * groups * hd, groups * hd));
-                }
-                p += n;
+                var (lo, hi) = Visible(firstPos + i, window, p, p + n - 1);
+                if (lo > hi) continue;
+                var run = decoded.Slice((lo - p) * hd, (hi - lo + 1) * hd);
+                var heads = (t0 + i) * qDim + g * groups * hd;
+                var weights = scores.AsSpan(i * groups * stride + lo - from);
+                if (values) Attention.AccumulateValues(weights, stride, run, hd, s.AttentionOut.AsSpan(heads, groups * hd));
+                else Attention.Scores(s.Q.AsSpan(heads, groups * hd), run, hd, o.EffectiveAttentionScale, weights, stride);
             }
+            p += n;
         }
     }
 
