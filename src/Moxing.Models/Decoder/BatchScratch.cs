@@ -30,6 +30,9 @@ public sealed class BatchScratch
     internal int[] SliceStart { get; }
     internal LogitsWanted[] SliceLogits { get; }
 
+    // Attention tiles of the step: tile k is tokens [TileStart[k], TileStart[k + 1]), all of one slice.
+    internal int[] TileStart { get; }
+
     /// <summary>Allocates buffers for <paramref name="tokens"/> tokens of <paramref name="o"/>.</summary>
     public BatchScratch(DecoderOptions o, int tokens)
     {
@@ -52,5 +55,6 @@ public sealed class BatchScratch
         Sequences = new SequenceKv?[tokens];
         SliceStart = new int[tokens + 1];
         SliceLogits = new LogitsWanted[tokens];
+        TileStart = new int[tokens + 1];
     }
 }

@@ -1,4 +1,3 @@
-using System.Numerics;
 using System.Numerics.Tensors;
 using Moxing.Core;
 using Moxing.Core.Kernels;
@@ -46,7 +45,7 @@ public sealed class DecoderModel : IDisposable
     /// </summary>
     public void Forward(ReadOnlySpan<int> tokens, SequenceKv sequence, BatchScratch s, Span<float> logits, bool allLogits)
     {
-        var step = new Step(this, s);
+        var step = new BatchStep(this, s);
         step.Add(sequence, tokens, allLogits ? LogitsWanted.All : LogitsWanted.Last);
         step.Run(logits);
     }
@@ -60,96 +59,19 @@ public sealed class DecoderModel : IDisposable
     public int ForwardBatch(ReadOnlySpan<BatchSlice> slices, BatchScratch s, Span<float> logits)
     {
         if (slices.IsEmpty) throw new ArgumentException("a batch needs at least one slice", nameof(slices));
-        var step = new Step(this, s);
+        var step = new BatchStep(this, s);
         foreach (var slice in slices) step.Add(slice.Sequence, slice.Tokens.Span, slice.Logits);
         return step.Run(logits);
     }
 
-    // Gathers the slices of one step into the scratch, checking everything a step can fail on before anything changes.
-    private ref struct Step(DecoderModel model, BatchScratch s)
-    {
-        private int _slices;
-        private int _tokens;
-        private int _rows;
-        private int _positions;
-
-        public void Add(SequenceKv sequence, ReadOnlySpan<int> tokens, LogitsWanted wanted)
-        {
-            ArgumentNullException.ThrowIfNull(sequence);
-            var o = model.Options;
-            var pool = sequence.Pool;
-            if (pool.LayerCount != o.LayerCount || pool.KvHeadCount != o.KvHeadCount || pool.HeadDim != o.HeadDim)
-                throw new ArgumentException($"the KV pool holds {pool.LayerCount} layers × {pool.KvHeadCount} heads × {pool.HeadDim}, the model needs {o.LayerCount} × {o.KvHeadCount} × {o.HeadDim}");
-            if (tokens.IsEmpty) throw new ArgumentException($"slice {_slices} has no tokens");
-            if (_tokens + tokens.Length > s.Tokens)
-                throw new ArgumentException($"the step has more than the {s.Tokens} tokens its scratch holds");
-            for (var i = 0; i < _slices; i++)
-                if (ReferenceEquals(s.Sequences[i], sequence)) throw new ArgumentException($"slices {i} and {_slices} extend the same sequence");
-            var start = sequence.Length;
-            if (start + tokens.Length > sequence.Capacity)
-                throw new MoxingException($"context full: {start + tokens.Length} positions exceed the context of {sequence.Capacity}");
-            if (model.Weights.PositionEmbedding is { } learned && start + tokens.Length > learned.RowCount)
-                throw new MoxingException($"position {start + tokens.Length - 1} is beyond the model's {learned.RowCount} learned positions");
-            for (var t = 0; t < tokens.Length; t++)
-            {
-                var id = tokens[t];
-                if ((uint)id >= (uint)o.VocabSize)
-                    throw new MoxingException($"token id {id} is out of range: the vocabulary has {o.VocabSize} tokens");
-                s.Ids[_tokens + t] = id;
-                s.Positions[_tokens + t] = start + t;
-                s.SliceOf[_tokens + t] = _slices;
-            }
-            s.Sequences[_slices] = sequence;
-            s.SliceStart[_slices] = _tokens;
-            s.SliceLogits[_slices] = wanted;
-            _slices++;
-            _tokens += tokens.Length;
-            s.SliceStart[_slices] = _tokens;
-            _rows += wanted switch { LogitsWanted.None => 0, LogitsWanted.Last => 1, _ => tokens.Length };
-            _positions = Math.Max(_positions, sequence.Capacity);
-        }
-
-        public readonly int Run(Span<float> logits)
-        {
-            try
-            {
-                if (logits.Length < (long)_rows * model.Options.VocabSize)
-                    throw new ArgumentException($"logits hold {logits.Length} floats; {_rows} rows of {model.Options.VocabSize} are needed", nameof(logits));
-                Reserve();
-                model.Run(s, _slices, _tokens, _positions, logits[..(_rows * model.Options.VocabSize)]);
-                for (var i = 0; i < _slices; i++) s.Sequences[i]!.Advance(s.SliceStart[i + 1] - s.SliceStart[i]);
-                return _rows;
-            }
-            finally
-            {
-                s.Sequences.AsSpan(0, _slices).Clear();
-            }
-        }
-
-        // All or nothing: a slice that cannot get its blocks gives back those reserved for the slices before it.
-        private readonly void Reserve()
-        {
-            for (var i = 0; i < _slices; i++)
-            {
-                try
-                {
-                    s.Sequences[i]!.Reserve(s.SliceStart[i + 1] - s.SliceStart[i]);
-                }
-                catch (KvPoolExhaustedException)
-                {
-                    for (var j = 0; j < i; j++) s.Sequences[j]!.Truncate(s.Sequences[j]!.Length);
-                    throw;
-                }
-            }
-        }
-    }
-
-    private void Run(BatchScratch s, int slices, int n, int positions, Span<float> logits)
+    /// <summary>Runs a step gathered by <see cref="BatchStep"/>: every layer over the n tokens of the scratch, logits of the wanted rows.</summary>
+    internal void Run(BatchScratch s, int slices, int n, int positions, Span<float> logits)
     {
         var o = Options;
         int h = o.HiddenSize, qDim = o.HeadCount * o.HeadDim, kvDim = o.KvHeadCount * o.HeadDim;
         var x = s.Hidden.AsSpan(0, n * h);
         Embed(s, n, x, s.Projected);
+        var tiles = PagedAttentionJob.Tile(s, slices, n * o.KvHeadCount);
         var rope = o.Rope == null ? null : RopeFor(positions);
         for (var l = 0; l < o.LayerCount; l++)
         {
@@ -158,10 +80,10 @@ public sealed class DecoderModel : IDisposable
             layer.AttentionNorm.Apply(x, xn);
             Span<float> q = s.Q.AsSpan(0, n * qDim), k = s.K.AsSpan(0, n * kvDim), v = s.V.AsSpan(0, n * kvDim);
             Project(layer.Attention, xn, n, q, k, v, s.Fused);
-            var store = new StoreJob(o, layer.Attention, rope, l, s);
+            var store = new KvStoreJob(o, layer.Attention, rope, l, s);
             WorkerPool.Shared.ParallelFor(n, ref store);
-            var attend = new AttentionJob(o, l, s);
-            WorkerPool.Shared.ParallelFor(n * o.KvHeadCount, ref attend);
+            var attend = new PagedAttentionJob(o, l, s);
+            WorkerPool.Shared.ParallelFor(tiles * o.KvHeadCount, ref attend);
             var projected = s.Projected.AsSpan(0, n * h);
             layer.Attention.O.Forward(s.AttentionOut, n, projected);
             layer.PostAttentionNorm?.Apply(projected, projected);
@@ -239,93 +161,6 @@ public sealed class DecoderModel : IDisposable
         a.Q!.Forward(xn, n, q);
         a.K!.Forward(xn, n, k);
         a.V!.Forward(xn, n, v);
-    }
-
-    // One item per token: per-head norms and rotary embedding of q and k, then k and v stored into the token's block.
-    private readonly struct StoreJob(DecoderOptions o, AttentionWeights a, RopeTable? rope, int layer, BatchScratch s) : IParallelJob
-    {
-        public void Execute(int start, int end)
-        {
-            int hd = o.HeadDim, qDim = o.HeadCount * hd, kvDim = o.KvHeadCount * hd;
-            for (var t = start; t < end; t++)
-            {
-                var qt = s.Q.AsSpan(t * qDim, qDim);
-                var kt = s.K.AsSpan(t * kvDim, kvDim);
-                var vt = s.V.AsSpan(t * kvDim, kvDim);
-                var pos = s.Positions[t];
-                a.QNorm?.Apply(qt, qt);
-                a.KNorm?.Apply(kt, kt);
-                rope?.Apply(qt, hd, pos);
-                rope?.Apply(kt, hd, pos);
-                var sequence = s.Sequences[s.SliceOf[t]]!;
-                var pool = sequence.Pool;
-                var block = sequence.BlockOf(pos);
-                var row = pos % pool.BlockSize * pool.RowBytes;
-                for (var g = 0; g < o.KvHeadCount; g++)
-                {
-                    AttentionRows.Encode(pool.Type, kt.Slice(g * hd, hd), pool.Keys(block, layer, g).Slice(row, pool.RowBytes));
-                    AttentionRows.Encode(pool.Type, vt.Slice(g * hd, hd), pool.Values(block, layer, g).Slice(row, pool.RowBytes));
-                }
-            }
-        }
-    }
-
-    // One item per (token, KV head): the query heads of that KV head's group attend together, so each run of stored rows
-    // is decoded once for the whole group (GQA without copying heads), block by block over the token's own sequence.
-    private readonly struct AttentionJob(DecoderOptions o, int layer, BatchScratch s) : IParallelJob
-    {
-        [ThreadStatic] private static float[]? _scores;
-        [ThreadStatic] private static float[]? _rows;
-
-        public void Execute(int start, int end)
-        {
-            int hd = o.HeadDim, groups = o.HeadCount / o.KvHeadCount, window = o.WindowOf(layer), qDim = o.HeadCount * hd;
-            var scale = o.EffectiveAttentionScale;
-            for (var item = start; item < end; item++)
-            {
-                int t = item / o.KvHeadCount, g = item % o.KvHeadCount;
-                var sequence = s.Sequences[s.SliceOf[t]]!;
-                var pool = sequence.Pool;
-                var pos = s.Positions[t];
-                var first = window > 0 ? Math.Max(0, pos - window + 1) : 0;
-                var count = pos - first + 1;
-                var scores = Buffer(ref _scores, groups * count);
-                var rows = Buffer(ref _rows, pool.BlockSize * hd);
-                var offset = t * qDim + g * groups * hd;
-                var queries = s.Q.AsSpan(offset, groups * hd);
-                var output = s.AttentionOut.AsSpan(offset, groups * hd);
-                for (var p = first; p <= pos;)
-                {
-                    var (r0, n) = Run(pool, p, pos);
-                    var keys = AttentionRows.Decode(pool.Type, pool.Keys(sequence.BlockOf(p), layer, g).Slice(r0 * pool.RowBytes, n * pool.RowBytes), rows);
-                    Attention.Scores(queries, keys, hd, scale, scores.AsSpan(p - first), count);
-                    p += n;
-                }
-                Attention.Normalize(scores, groups, count, count, o.AttentionSoftCap);
-                output.Clear();
-                for (var p = first; p <= pos;)
-                {
-                    var (r0, n) = Run(pool, p, pos);
-                    var values = AttentionRows.Decode(pool.Type, pool.Values(sequence.BlockOf(p), layer, g).Slice(r0 * pool.RowBytes, n * pool.RowBytes), rows);
-                    Attention.AccumulateValues(scores.AsSpan(p - first), count, values, hd, output);
-                    p += n;
-                }
-            }
-        }
-
-        // The rows of position p's block from p up to the block's end or position last: (first row, count).
-        private static (int Row, int Count) Run(KvBlockPool pool, int p, int last)
-        {
-            var row = p % pool.BlockSize;
-            return (row, Math.Min(pool.BlockSize - row, last - p + 1));
-        }
-
-        // Per-thread buffers grow to the next power of two, so a long generation reallocates O(log n) times, not per token.
-        private static float[] Buffer(ref float[]? buffer, int length)
-        {
-            if (buffer == null || buffer.Length < length) buffer = new float[(int)Math.Min(Array.MaxLength, BitOperations.RoundUpToPowerOf2((uint)length))];
-            return buffer;
-        }
     }
 
     private void Mlp(MlpWeights m, ReadOnlySpan<float> xn, int n, Span<float> output, BatchScratch s)

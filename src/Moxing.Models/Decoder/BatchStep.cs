@@ -1,0 +1,82 @@
+using Moxing.Core;
+
+namespace Moxing.Models.Decoder;
+
+/// <summary>Gathers the slices of one forward step into the scratch, checking everything a step can fail on before anything changes.</summary>
+internal ref struct BatchStep(DecoderModel model, BatchScratch s)
+{
+    private int _slices;
+    private int _tokens;
+    private int _rows;
+    private int _positions;
+
+    public void Add(SequenceKv sequence, ReadOnlySpan<int> tokens, LogitsWanted wanted)
+    {
+        ArgumentNullException.ThrowIfNull(sequence);
+        var o = model.Options;
+        var pool = sequence.Pool;
+        if (pool.LayerCount != o.LayerCount || pool.KvHeadCount != o.KvHeadCount || pool.HeadDim != o.HeadDim)
+            throw new ArgumentException($"the KV pool holds {pool.LayerCount} layers × {pool.KvHeadCount} heads × {pool.HeadDim}, the model needs {o.LayerCount} × {o.KvHeadCount} × {o.HeadDim}");
+        if (tokens.IsEmpty) throw new ArgumentException($"slice {_slices} has no tokens");
+        if (_tokens + tokens.Length > s.Tokens)
+            throw new ArgumentException($"the step has more than the {s.Tokens} tokens its scratch holds");
+        for (var i = 0; i < _slices; i++)
+            if (ReferenceEquals(s.Sequences[i], sequence)) throw new ArgumentException($"slices {i} and {_slices} extend the same sequence");
+        var start = sequence.Length;
+        if (start + tokens.Length > sequence.Capacity)
+            throw new MoxingException($"context full: {start + tokens.Length} positions exceed the context of {sequence.Capacity}");
+        if (model.Weights.PositionEmbedding is { } learned && start + tokens.Length > learned.RowCount)
+            throw new MoxingException($"position {start + tokens.Length - 1} is beyond the model's {learned.RowCount} learned positions");
+        for (var t = 0; t < tokens.Length; t++)
+        {
+            var id = tokens[t];
+            if ((uint)id >= (uint)o.VocabSize)
+                throw new MoxingException($"token id {id} is out of range: the vocabulary has {o.VocabSize} tokens");
+            s.Ids[_tokens + t] = id;
+            s.Positions[_tokens + t] = start + t;
+            s.SliceOf[_tokens + t] = _slices;
+        }
+        s.Sequences[_slices] = sequence;
+        s.SliceStart[_slices] = _tokens;
+        s.SliceLogits[_slices] = wanted;
+        _slices++;
+        _tokens += tokens.Length;
+        s.SliceStart[_slices] = _tokens;
+        _rows += wanted switch { LogitsWanted.None => 0, LogitsWanted.Last => 1, _ => tokens.Length };
+        _positions = Math.Max(_positions, sequence.Capacity);
+    }
+
+    public readonly int Run(Span<float> logits)
+    {
+        try
+        {
+            if (logits.Length < (long)_rows * model.Options.VocabSize)
+                throw new ArgumentException($"logits hold {logits.Length} floats; {_rows} rows of {model.Options.VocabSize} are needed", nameof(logits));
+            Reserve();
+            model.Run(s, _slices, _tokens, _positions, logits[..(_rows * model.Options.VocabSize)]);
+            for (var i = 0; i < _slices; i++) s.Sequences[i]!.Advance(s.SliceStart[i + 1] - s.SliceStart[i]);
+            return _rows;
+        }
+        finally
+        {
+            s.Sequences.AsSpan(0, _slices).Clear();
+        }
+    }
+
+    // All or nothing: a slice that cannot get its blocks gives back those reserved for the slices before it.
+    private readonly void Reserve()
+    {
+        for (var i = 0; i < _slices; i++)
+        {
+            try
+            {
+                s.Sequences[i]!.Reserve(s.SliceStart[i + 1] - s.SliceStart[i]);
+            }
+            catch (KvPoolExhaustedException)
+            {
+                for (var j = 0; j < i; j++) s.Sequences[j]!.Truncate(s.Sequences[j]!.Length);
+                throw;
+            }
+        }
+    }
+}

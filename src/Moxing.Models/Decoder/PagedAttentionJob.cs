@@ -1,0 +1,102 @@
+using System.Numerics;
+using Moxing.Core.Kernels;
+using Moxing.Core.Ops;
+
+namespace Moxing.Models.Decoder;
+
+/// <summary>
+/// Attention of one step over paged KV: one item per (tile of consecutive tokens of one sequence, KV head). Each run of
+/// stored rows is decoded once per item and serves every query head of the KV head's group (GQA without copying heads)
+/// and every token of the tile (a prefill decodes a block once per tile, not once per token); causal masks and sliding
+/// windows limit each token to its own rows.
+/// </summary>
+internal readonly struct PagedAttentionJob(DecoderOptions o, int layer, BatchScratch s) : IParallelJob
+{
+    // Most tokens per tile: larger tiles decode stored rows less often, smaller ones give the workers more items.
+    private const int MaxTileTokens = 16;
+
+    [ThreadStatic] private static float[]? _scores;
+    [ThreadStatic] private static float[]? _rows;
+
+    /// <summary>Splits each slice's tokens into tiles (s.TileStart); returns the tile count.</summary>
+    public static int Tile(BatchScratch s, int slices, int items)
+    {
+        // Aim for a few items per thread before growing tiles: decoding less is worth nothing to an idle core.
+        var size = Math.Clamp(items / (4 * WorkerPool.Shared.ThreadCount), 1, MaxTileTokens);
+        var tiles = 0;
+        for (var i = 0; i < slices; i++)
+            for (var t = s.SliceStart[i]; t < s.SliceStart[i + 1]; t += size)
+                s.TileStart[tiles++] = t;
+        s.TileStart[tiles] = s.SliceStart[slices];
+        return tiles;
+    }
+
+    public void Execute(int start, int end)
+    {
+        int hd = o.HeadDim, groups = o.HeadCount / o.KvHeadCount, window = o.WindowOf(layer), qDim = o.HeadCount * hd;
+        for (var item = start; item < end; item++)
+        {
+            int tile = item / o.KvHeadCount, g = item % o.KvHeadCount;
+            int t0 = s.TileStart[tile], m = s.TileStart[tile + 1] - t0;
+            var sequence = s.Sequences[s.SliceOf[t0]]!;
+            var pool = sequence.Pool;
+            int firstPos = s.Positions[t0], lastPos = firstPos + m - 1;
+            var from = First(firstPos, window);
+            var stride = lastPos - from + 1;
+            var scores = Buffer(ref _scores, m * groups * stride);
+            var rows = Buffer(ref _rows, pool.BlockSize * hd);
+            Pass(values: false, sequence, g, t0, m, from, stride, scores, rows);
+            for (var i = 0; i < m; i++)
+            {
+                var pos = firstPos + i;
+                var first = First(pos, window);
+                Attention.Normalize(scores.AsSpan(i * groups * stride + first - from), groups, stride, pos - first + 1, o.AttentionSoftCap);
+                s.AttentionOut.AsSpan((t0 + i) * qDim + g * groups * hd, groups * hd).Clear();
+            }
+            Pass(values: true, sequence, g, t0, m, from, stride, scores, rows);
+        }
+    }
+
+    // One sweep over the stored rows [from, last position of the tile], a block run at a time, each run decoded once:
+    // the keys give every tile token its scores, or the values are summed into its output with the softmaxed scores.
+    private void Pass(bool values, SequenceKv sequence, int g, int t0, int m, int from, int stride, float[] scores, float[] rows)
+    {
+        int hd = o.HeadDim, groups = o.HeadCount / o.KvHeadCount, window = o.WindowOf(layer), qDim = o.HeadCount * hd;
+        var pool = sequence.Pool;
+        int firstPos = s.Positions[t0], lastPos = firstPos + m - 1;
+        for (var p = from; p <= lastPos;)
+        {
+            var n = RunLength(pool, p, lastPos);
+            var block = sequence.BlockOf(p);
+            var stored = (values ? pool.Values(block, layer, g) : pool.Keys(block, layer, g)).Slice(p % pool.BlockSize * pool.RowBytes, n * pool.RowBytes);
+            var decoded = AttentionRows.Decode(pool.Type, stored, rows);
+            for (var i = 0; i < m; i++)
+            {
+                var (lo, hi) = Visible(firstPos + i, window, p, p + n - 1);
+                if (lo > hi) continue;
+                var run = decoded.Slice((lo - p) * hd, (hi - lo + 1) * hd);
+                var heads = (t0 + i) * qDim + g * groups * hd;
+                var weights = scores.AsSpan(i * groups * stride + lo - from);
+                if (values) Attention.AccumulateValues(weights, stride, run, hd, s.AttentionOut.AsSpan(heads, groups * hd));
+                else Attention.Scores(s.Q.AsSpan(heads, groups * hd), run, hd, o.EffectiveAttentionScale, weights, stride);
+            }
+            p += n;
+        }
+    }
+
+    private static int First(int position, int window) => window > 0 ? Math.Max(0, position - window + 1) : 0;
+
+    // The positions in [runFirst, runLast] that the token at `position` attends to (empty when lo > hi).
+    private static (int Lo, int Hi) Visible(int position, int window, int runFirst, int runLast) =>
+        (Math.Max(runFirst, First(position, window)), Math.Min(runLast, position));
+
+    // Rows of position p's block from p up to the block's end or position last.
+    private static int RunLength(KvBlockPool pool, int p, int last) => Math.Min(pool.BlockSize - p % pool.BlockSize, last - p + 1);
+
+    // Per-thread buffers grow to the next power of two, so a long generation reallocates O(log n) times, not per token.
+    private static float[] Buffer(ref float[]? buffer, int length)
+    {
+        if (buffer == null || buffer.Length < length) buffer = new float[(int)Math.Min(Array.MaxLength, BitOperations.RoundUpToPowerOf2((uint)length))];
+        return buffer;
+    }
+}
