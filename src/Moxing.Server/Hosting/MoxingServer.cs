@@ -53,10 +53,11 @@ public sealed class MoxingServer : IAsyncDisposable
         var models = new ModelManager(catalog ?? CatalogFor(options), options.Manager, engines,
             app.Services.GetRequiredService<ILogger<ModelManager>>());
         var auth = options.Home is { } home ? new KeyAuthentication(new ApiKeyStore(MoxingDatabase.OpenIn(home)), options.RequireAuth) : null;
-        if (auth is not { Enforced: true })
+        var open = auth is not { Enforced: true };
+        if (open)
             app.Logger.LogWarning("OPEN MODE: no API key exists, so every request is served without authentication ({Host}). "
                 + "Create a key with `moxing keys create --tenant NAME` to require keys.", options.Host);
-        if (auth is not { Enforced: true } && !IsLoopback(options.Host))
+        if (open && !IsLoopback(options.Host))
             app.Logger.LogWarning("OPEN MODE on a non-loopback address: anyone who can reach {Host}:{Port} can use every model", options.Host, options.Port);
         Map(app, models, auth);
         try

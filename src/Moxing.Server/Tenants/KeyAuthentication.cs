@@ -13,11 +13,14 @@ public sealed class KeyAuthentication(ApiKeyStore keys, bool requireAuth)
 {
     private const int MaxPeekBytes = 1 << 20;
 
+    // Keys are revoked, never deleted, so once one exists enforcement stays on without asking the database again.
+    private bool _enforced = requireAuth;
+
     /// <summary>The key of an authenticated request (null in open mode).</summary>
     public static ApiKeyRecord? KeyOf(HttpContext context) => context.Items[typeof(ApiKeyRecord)] as ApiKeyRecord;
 
     /// <summary>True when requests must carry a key.</summary>
-    public bool Enforced => requireAuth || keys.Any();
+    public bool Enforced => _enforced || (_enforced = keys.Any());
 
     /// <summary>Checks the request, then runs the rest of the pipeline.</summary>
     public async Task HandleAsync(HttpContext context, RequestDelegate next)
