@@ -54,6 +54,18 @@ public sealed class LoadedModel : IDisposable
     /// <summary>Total number of parameters.</summary>
     public long ParameterCount => Tensors.Sum(t => t.ElementCount);
 
+    /// <summary>The stored type holding most of the weight matrices' elements (Q4_K, BF16, …); null without matrices.</summary>
+    public DType? DominantWeightType
+    {
+        get
+        {
+            var byType = new Dictionary<DType, long>();
+            foreach (var t in Tensors)
+                if (t.Shape.Length >= 2) byType[t.Type] = byType.GetValueOrDefault(t.Type) + t.ElementCount;
+            return byType.Count == 0 ? null : byType.MaxBy(kv => kv.Value).Key;
+        }
+    }
+
     /// <summary>The decoder, or an error saying this model is an encoder.</summary>
     public DecoderModel RequireDecoder() => Decoder ?? throw new Core.MoxingException($"{Path}: '{Architecture}' is an encoder model; it embeds text but does not generate it");
 

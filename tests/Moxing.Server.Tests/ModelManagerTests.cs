@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Moxing.Server.Http;
 using Moxing.Server.Models;
+using Moxing.Server.Store;
 
 namespace Moxing.Server.Tests;
 

@@ -3,6 +3,7 @@ using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Moxing.Models;
 using Moxing.Server.Http;
+using Moxing.Server.Store;
 
 namespace Moxing.Server.Models;
 

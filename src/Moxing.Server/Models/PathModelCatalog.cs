@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Moxing.Server.Store;
 
 namespace Moxing.Server.Models;
 

@@ -19,7 +19,7 @@ public static class ModelDetails
         if (model is not null) w.WriteStringValue(model.Architecture);
         w.WriteEndArray();
         w.WriteString("parameter_size", model is null ? "" : ParameterSize(model.ParameterCount));
-        w.WriteString("quantization_level", model is null ? "" : Quantization(model));
+        w.WriteString("quantization_level", model?.DominantWeightType?.ToString() ?? "");
         w.WriteEndObject();
     }
 
@@ -30,13 +30,4 @@ public static class ModelDetails
         >= 1_000_000 => string.Create(CultureInfo.InvariantCulture, $"{count / 1e6:0.##}M"),
         _ => string.Create(CultureInfo.InvariantCulture, $"{count / 1e3:0.##}K"),
     };
-
-    /// <summary>The type holding most of the weights' elements (Q4_K, BF16, …).</summary>
-    public static string Quantization(LoadedModel model)
-    {
-        var byType = new Dictionary<Core.Tensors.DType, long>();
-        foreach (var t in model.Tensors)
-            if (t.Shape.Length >= 2) byType[t.Type] = byType.GetValueOrDefault(t.Type) + t.ElementCount;
-        return byType.Count == 0 ? "" : byType.MaxBy(kv => kv.Value).Key.ToString();
-    }
 }

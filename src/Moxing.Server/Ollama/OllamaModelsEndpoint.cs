@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Moxing.Models;
 using Moxing.Server.Http;
 using Moxing.Server.Models;
+using Moxing.Server.Store;
 
 namespace Moxing.Server.Ollama;
 

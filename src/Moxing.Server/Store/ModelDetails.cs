@@ -36,17 +36,10 @@ public sealed record ModelDetails
         Architecture = model.Architecture,
         ParameterCount = model.ParameterCount,
         ContextLength = model.MaxContext,
-        Quantization = (model.Format == ModelFormat.Gguf ? GgufFileTypeName(model.Path) : null) ?? DominantType(model),
+        Quantization = (model.Format == ModelFormat.Gguf ? GgufFileTypeName(model.Path) : null) ?? model.DominantWeightType?.ToString() ?? "unknown",
         Kind = model.Decoder != null ? ModelKind.Generation : ModelKind.Embedding,
     };
 
-    private static string DominantType(LoadedModel model)
-    {
-        var elements = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (var t in model.Tensors)
-            elements[t.Type.ToString()] = elements.GetValueOrDefault(t.Type.ToString()) + t.ElementCount;
-        return elements.Count == 0 ? "unknown" : elements.MaxBy(e => e.Value).Key;
-    }
 
     private static string? GgufFileTypeName(string path)
     {

@@ -68,6 +68,17 @@ public readonly record struct ModelName
     /// <summary>The name with the tag after a ':' (<c>qwen2.5:latest</c>).</summary>
     public override string ToString() => $"{Name}:{Tag}";
 
+    /// <summary>True when two names, valid or not, denote the same model (<c>x</c> and <c>X:latest</c> do).</summary>
+    public static bool SameModel(string a, string b) =>
+        string.Equals(WithTag(a), WithTag(b), StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>A name, valid or not, with its tag made explicit (a ':' after the last '/' marks one).</summary>
+    public static string WithTag(string name)
+    {
+        var slash = name.LastIndexOf('/');
+        return name.IndexOf(':', slash + 1) >= 0 ? name : name + ":" + DefaultTag;
+    }
+
     private static bool IsNameChar(char c) => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '.' or '_' or '-';
 
     private static bool IsAlphanumeric(char c) => c is (>= 'a' and <= 'z') or (>= '0' and <= '9');
