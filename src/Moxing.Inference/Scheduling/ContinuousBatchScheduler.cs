@@ -234,6 +234,7 @@ public sealed class ContinuousBatchScheduler : IGenerationEngine
     {
         var count = 0;
         lock (_queueLock)
+        {
             while (_running.Count + count < _options.MaxRunningSequences && _waiting.TryPeek(out var s))
             {
                 if (s.PendingStop != StopCause.None)
@@ -247,6 +248,10 @@ public sealed class ContinuousBatchScheduler : IGenerationEngine
                 s.State = SequenceState.Running;
                 _admitted[count++] = s;
             }
+            // Counted before the lock is left: Submit sizes the queue from running + waiting under this lock, and a
+            // request taken off the queue but not yet counted as running would let one more in than the limit.
+            Volatile.Write(ref _runningCount, _running.Count + count);
+        }
         // Allocation happens outside the lock so submissions are not held up.
         for (var i = 0; i < count; i++)
         {
