@@ -60,6 +60,7 @@ public sealed class MoxingServer : IAsyncDisposable
         if (open && !IsLoopback(options.Host))
             app.Logger.LogWarning("OPEN MODE on a non-loopback address: anyone who can reach {Host}:{Port} can use every model", options.Host, options.Port);
         Map(app, models, auth);
+        MapStore(app, models, options);
         try
         {
             await app.StartAsync(cancellation);
@@ -128,6 +129,14 @@ public sealed class MoxingServer : IAsyncDisposable
         app.MapGet("/api/ps", ollamaModels.PsAsync);
         app.MapPost("/api/show", ollamaModels.ShowAsync);
         app.MapGet("/api/version", OllamaModelsEndpoint.VersionAsync);
+    }
+
+    // Ollama's store changes: pull from the Hub into the model store, delete from it.
+    private static void MapStore(WebApplication app, ModelManager models, ServerOptions options)
+    {
+        var store = new OllamaStoreEndpoint(models, options.HubEndpoint);
+        app.MapPost("/api/pull", store.PullAsync);
+        app.MapDelete("/api/delete", store.DeleteAsync);
     }
 
     /// <summary>Runs until <paramref name="cancellation"/> fires, then stops.</summary>
