@@ -75,10 +75,7 @@ public sealed class PsCommand : ICommand
             r.Name, r.Digest.Length >= 12 ? r.Digest[..12] : r.Digest, r.FileSize is { } s ? HumanUnits.Bytes(s) : "-", HumanUnits.Bytes(r.Memory),
             r.Context?.ToString(CultureInfo.InvariantCulture) ?? "-", Until(r.Expires, now),
         }).ToList();
-        string[] header = ["NAME", "ID", "SIZE", "MEMORY", "CONTEXT", "UNTIL"];
-        var widths = header.Select((h, i) => Math.Max(h.Length, cells.Max(c => c[i].Length))).ToArray();
-        foreach (var row in cells.Prepend(header))
-            context.Out.WriteLine(string.Join("  ", row.Select((cell, i) => cell.PadRight(widths[i]))).TrimEnd());
+        TextTable.Write(context.Out, ["NAME", "ID", "SIZE", "MEMORY", "CONTEXT", "UNTIL"], cells);
         return 0;
     }
 
@@ -87,12 +84,7 @@ public sealed class PsCommand : ICommand
     {
         if (expires is not { } at || at - now > TimeSpan.FromDays(365 * 100)) return "forever";
         var left = at - now;
-        static string In(double n, string unit) => string.Create(CultureInfo.InvariantCulture, $"{(long)n} {unit}{((long)n == 1 ? "" : "s")} from now");
-        return left.TotalSeconds < 1 ? "now"
-            : left.TotalMinutes < 1 ? In(left.TotalSeconds, "second")
-            : left.TotalHours < 1 ? In(left.TotalMinutes, "minute")
-            : left.TotalDays < 1 ? In(left.TotalHours, "hour")
-            : In(left.TotalDays, "day");
+        return left.TotalSeconds < 1 ? "now" : HumanUnits.Duration(left) + " from now";
     }
 
     private sealed record Resident(string Name, string Digest, long? FileSize, long Memory, DateTimeOffset? Expires, int? Context);
