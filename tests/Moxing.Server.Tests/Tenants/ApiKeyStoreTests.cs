@@ -47,7 +47,7 @@ public sealed class ApiKeyStoreTests : IDisposable
         Assert.True(ApiKeyFormat.TryParse(a, out _, out var secret));
         Assert.Equal(32, secret.Length);
         var secretText = a[(a.LastIndexOf('-') + 1)..];
-        var bytes = File.ReadAllBytes(_db.Path).Concat(File.Exists(_db.Path + "-wal") ? File.ReadAllBytes(_db.Path + "-wal") : []).ToArray();
+        var bytes = File.ReadAllBytes(_db.Address.FilePath!).Concat(File.Exists(_db.Address.FilePath! + "-wal") ? File.ReadAllBytes(_db.Address.FilePath! + "-wal") : []).ToArray();
         Assert.DoesNotContain(secretText, System.Text.Encoding.Latin1.GetString(bytes));
     }
 
