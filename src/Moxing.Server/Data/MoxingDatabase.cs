@@ -6,7 +6,8 @@ namespace Moxing.Server.Data;
 /// <summary>
 /// The database of keys and usage: SQLite in $MOXING_HOME by default, or PostgreSQL. One set of store code runs on both through
 /// ADO.NET and the <see cref="SqlDialect"/>; SQL names parameters <c>@name</c>. Every failure of the engine surfaces as a
-/// <see cref="DatabaseException"/> naming the database.
+/// <see cref="DatabaseException"/> naming the database. PostgreSQL cannot type a NULL parameter from <c>@p IS NULL</c>: build
+/// optional filters with <see cref="SqlFilter"/> instead.
 /// </summary>
 public sealed class MoxingDatabase
 {

@@ -19,11 +19,18 @@ public sealed class UsageStore(MoxingDatabase db)
         ("@total", r.TotalMs), ("@ptext", r.PromptText), ("@ctext", r.CompletionText));
 
     /// <summary>The rows matching <paramref name="q"/>, oldest first.</summary>
-    public IReadOnlyList<UsageRecord> Query(UsageQuery q) => db.Query($"SELECT {Columns} FROM usage{Where} ORDER BY seq", Read, Filter(q));
+    public IReadOnlyList<UsageRecord> Query(UsageQuery q)
+    {
+        var (where, parameters) = Filter(q);
+        return db.Query($"SELECT {Columns} FROM usage{where} ORDER BY seq", Read, parameters);
+    }
 
     /// <summary>Prompt + completion tokens of the rows matching <paramref name="q"/> (for token quotas).</summary>
-    public long TokensUsed(UsageQuery q) =>
-        db.ScalarInt64($"SELECT COALESCE(SUM(prompt_tokens + completion_tokens), 0) FROM usage{Where}", Filter(q));
+    public long TokensUsed(UsageQuery q)
+    {
+        var (where, parameters) = Filter(q);
+        return db.ScalarInt64($"SELECT COALESCE(SUM(prompt_tokens + completion_tokens), 0) FROM usage{where}", parameters);
+    }
 
     /// <summary>Writes rows as CSV with a header (RFC 4180 quoting).</summary>
     public static void WriteCsv(IEnumerable<UsageRecord> rows, TextWriter output)
@@ -36,12 +43,9 @@ public sealed class UsageStore(MoxingDatabase db)
                 r.QueueMs.ToString("F1", c), r.TimeToFirstTokenMs.ToString("F1", c), r.TotalMs.ToString("F1", c)));
     }
 
-    private const string Where =
-        " WHERE (@tenant IS NULL OR tenant = @tenant) AND (@key IS NULL OR key_id = @key) AND (@model IS NULL OR model = @model)"
-        + " AND (@since IS NULL OR time >= @since) AND (@until IS NULL OR time < @until)";
-
-    private static (string, object?)[] Filter(UsageQuery q) =>
-        [("@tenant", q.Tenant), ("@key", q.KeyId), ("@model", q.Model), ("@since", q.Since), ("@until", q.Until)];
+    private static (string Sql, (string, object?)[] Parameters) Filter(UsageQuery q) => SqlFilter.Where(
+        ("tenant = @tenant", "@tenant", q.Tenant), ("key_id = @key", "@key", q.KeyId), ("model = @model", "@model", q.Model),
+        ("time >= @since", "@since", q.Since), ("time < @until", "@until", q.Until));
 
     private UsageRecord Read(DbDataReader r) => new()
     {

@@ -33,9 +33,11 @@ public sealed class ApiKeyStore(MoxingDatabase db, TimeProvider? clock = null)
     }
 
     /// <summary>Every key, newest first, optionally of one tenant.</summary>
-    public IReadOnlyList<ApiKeyRecord> List(string? tenant = null) => db.Query(
-        $"SELECT {RecordColumns} FROM api_keys WHERE @tenant IS NULL OR tenant = @tenant ORDER BY created DESC, id",
-        r => Read(r, 0), ("@tenant", tenant));
+    public IReadOnlyList<ApiKeyRecord> List(string? tenant = null)
+    {
+        var (where, parameters) = SqlFilter.Where(("tenant = @tenant", "@tenant", tenant));
+        return db.Query($"SELECT {RecordColumns} FROM api_keys{where} ORDER BY created DESC, id", r => Read(r, 0), parameters);
+    }
 
     /// <summary>True when any key exists (then authentication is required on every endpoint but /health).</summary>
     public bool Any() => db.ScalarInt64("SELECT COUNT(*) FROM (SELECT 1 FROM api_keys LIMIT 1) AS one") != 0;
