@@ -30,9 +30,11 @@ public sealed class ServeCommand : ICommand
           --threads N            worker threads (default: one per physical core)
           --require-auth         require an API key even before any exists (keys: `moxing keys create`); once a key
                                  exists, keys are always required on every endpoint but /health
-          --config FILE          JSON file with any of: host, port, models, models_dir, max_memory, keep_alive, context, parallel
+          --database URL         keys and usage in PostgreSQL (postgres://user:password@host:port/db) or another SQLite
+                                 file (sqlite:PATH); default: moxing.db in $MOXING_HOME
+          --config FILE          JSON file with any of: host, port, models, models_dir, max_memory, keep_alive, context, parallel, database
         Settings also come from MOXING_HOST, MOXING_PORT, MOXING_MODELS, MOXING_MODELS_DIR, MOXING_MAX_MEMORY,
-        MOXING_KEEP_ALIVE, MOXING_CONTEXT, MOXING_PARALLEL and MOXING_CONFIG; the command line wins over the
+        MOXING_KEEP_ALIVE, MOXING_CONTEXT, MOXING_PARALLEL, MOXING_DATABASE and MOXING_CONFIG; the command line wins over the
         environment, which wins over the config file. Without MODEL or --models-dir, the models of the store
         ($MOXING_HOME, `moxing import`/`pull`) are served, or the shipped model while the store is empty.
         """;

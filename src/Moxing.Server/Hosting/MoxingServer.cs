@@ -52,7 +52,9 @@ public sealed class MoxingServer : IAsyncDisposable
         var app = builder.Build();
         var models = new ModelManager(catalog ?? CatalogFor(options), options.Manager, engines,
             app.Services.GetRequiredService<ILogger<ModelManager>>());
-        var auth = options.Home is { } home ? new KeyAuthentication(new ApiKeyStore(MoxingDatabase.OpenIn(home)), options.RequireAuth) : null;
+        var database = options.Database is { } url ? MoxingDatabase.Open(DatabaseAddress.Parse(url))
+            : options.Home is { } home ? MoxingDatabase.OpenIn(home) : null;
+        var auth = database != null ? new KeyAuthentication(new ApiKeyStore(database), options.RequireAuth) : null;
         var open = auth is not { Enforced: true };
         if (open)
             app.Logger.LogWarning("OPEN MODE: no API key exists, so every request is served without authentication ({Host}). "

@@ -32,6 +32,9 @@ public sealed record ServerOptions
     /// <summary>The folder of the key and usage database; null: no keys (open mode only).</summary>
     public string? Home { get; init; }
 
+    /// <summary>The key and usage database's URL (postgres://…, sqlite:PATH); null: moxing.db in <see cref="Home"/>.</summary>
+    public string? Database { get; init; }
+
     /// <summary>Require an API key even when none exists yet (then nothing is served until one is created).</summary>
     public bool RequireAuth { get; init; }
 

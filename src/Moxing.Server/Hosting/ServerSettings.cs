@@ -9,12 +9,12 @@ namespace Moxing.Server.Hosting;
 
 /// <summary>
 /// Reads <see cref="ServerOptions"/> from three layers, each overriding the one before: a JSON config file, <c>MOXING_*</c>
-/// environment variables, and the command line. Keys: host, port, models, models_dir, max_memory, keep_alive, context, parallel.
+/// environment variables, and the command line. Keys: host, port, models, models_dir, max_memory, keep_alive, context, parallel, database.
 /// </summary>
 public static class ServerSettings
 {
     /// <summary>The keys a config file, <c>MOXING_KEY</c> variable or <c>--key</c> option may set.</summary>
-    public static readonly IReadOnlyList<string> Keys = ["host", "port", "models", "models_dir", "max_memory", "keep_alive", "context", "parallel"];
+    public static readonly IReadOnlyList<string> Keys = ["host", "port", "models", "models_dir", "max_memory", "keep_alive", "context", "parallel", "database"];
 
     /// <summary>
     /// Merges the layers: <paramref name="configFile"/> (JSON object; null: MOXING_CONFIG if set), then <paramref name="environment"/>,
@@ -85,6 +85,7 @@ public static class ServerSettings
             Port = Get("port") is { } port ? ParseInt(port, "port", 0, 65535) : ServerOptions.DefaultPort,
             Models = models,
             ModelsDirectory = Get("models_dir"),
+            Database = Get("database"),
             Manager = manager,
         };
     }
