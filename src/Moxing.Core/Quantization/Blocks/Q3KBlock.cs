@@ -1,4 +1,4 @@
-using Moxing.Core.Quantization.Encoding;
+using Moxing.Core.Quantization.Encoders;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using Moxing.Core.Kernels.Lanes;

@@ -1,4 +1,4 @@
-namespace Moxing.Core.Quantization.Encoding;
+namespace Moxing.Core.Quantization.Encoders;
 
 /// <summary>
 /// The scale search shared by Q4_K and Q5_K (ggml's quantize_row_q{4,5}_K_ref and _impl): eight sub-blocks of 32 with a

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using Moxing.Core.Quantization.Blocks;
 
-namespace Moxing.Core.Quantization.Encoding;
+namespace Moxing.Core.Quantization.Encoders;
 
 /// <summary>
 /// ggml's quantize_row_iq4_nl_impl with ntry = 7, as llama-quantize runs it for IQ4_NL (one block of 32) and IQ4_XS (a

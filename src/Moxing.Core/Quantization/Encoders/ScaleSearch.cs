@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 
-namespace Moxing.Core.Quantization.Encoding;
+namespace Moxing.Core.Quantization.Encoders;
 
 /// <summary>
 /// ggml's scale searches (ggml-quants.c), ported operation for operation in float so encoded blocks are bit-identical to

@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 
-namespace Moxing.Core.Quantization.Encoding;
+namespace Moxing.Core.Quantization.Encoders;
 
 /// <summary>The 32-weight legacy formats' reference codes (ggml's quantize_row_q{4,5}_{0,1}_ref) and their bit packing.</summary>
 internal static unsafe class LegacyCodes
