@@ -54,6 +54,7 @@ public static class GgufQuantizer
                 w.Set(key, value);
         w.Set("general.quantization_version", 2u);
         w.Set("general.file_type", mix.FileTypeId);
+        if (importance != null) DescribeImportance(w, importance);
         for (var i = 0; i < plan.Count; i++)
         {
             var entry = plan[i];
@@ -88,6 +89,21 @@ public static class GgufQuantizer
         {
             if (File.Exists(temporary)) File.Delete(temporary);
         }
+    }
+
+    // The keys llama-quantize records about its --imatrix (strings cut to its 127-byte override buffer).
+    private static void DescribeImportance(GgufWriter w, ImportanceMatrix importance)
+    {
+        w.Set("quantize.imatrix.file", Truncate(importance.SourcePath ?? ""));
+        if (importance.Datasets.Count > 0) w.Set("quantize.imatrix.dataset", Truncate(importance.Datasets[0]));
+        w.Set("quantize.imatrix.entries_count", (uint)importance.Count);
+        if (importance.ChunkCount > 0) w.Set("quantize.imatrix.chunks_count", (uint)importance.ChunkCount);
+    }
+
+    private static string Truncate(string value)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(value);
+        return bytes.Length <= 127 ? value : System.Text.Encoding.UTF8.GetString(bytes, 0, 127);
     }
 
     /// <summary>The facts the mixes depend on, from the GGUF's {arch}.* keys.</summary>

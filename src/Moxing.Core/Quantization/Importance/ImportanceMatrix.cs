@@ -21,6 +21,12 @@ public sealed class ImportanceMatrix
     /// <summary>Tokens per chunk (imatrix.chunk_size).</summary>
     public int ChunkSize { get; set; }
 
+    /// <summary>The file the matrix was loaded from, or null.</summary>
+    public string? SourcePath { get; private set; }
+
+    /// <summary>How many matrices have statistics.</summary>
+    public int Count => _entries.Count;
+
     /// <summary>The matrix names with statistics (e.g. blk.0.attn_q.weight).</summary>
     public IEnumerable<string> Names => _entries.Keys;
 
@@ -53,7 +59,12 @@ public sealed class ImportanceMatrix
     }
 
     /// <summary>Reads a GGUF imatrix or, when the file is not GGUF, the legacy format.</summary>
-    public static ImportanceMatrix Load(string path) => GgufFile.HasMagic(path) ? LoadGguf(path) : LoadLegacy(path);
+    public static ImportanceMatrix Load(string path)
+    {
+        var matrix = GgufFile.HasMagic(path) ? LoadGguf(path) : LoadLegacy(path);
+        matrix.SourcePath = path;
+        return matrix;
+    }
 
     /// <summary>Writes the GGUF format when <paramref name="path"/> ends in .gguf, else the legacy .dat format.</summary>
     public void Save(string path)
