@@ -187,7 +187,7 @@ public sealed class TrainingRun
         return samples;
     }
 
-    private static (Recipe Recipe, PreparedData Data, Layer Model) Reopen(string folder)
+    internal static (Recipe Recipe, PreparedData Data, Layer Model) Reopen(string folder)
     {
         var run = new RunFolder(folder);
         if (!File.Exists(run.Recipe)) throw new MoxingException($"{folder} is not a run folder (no recipe.yaml)");
