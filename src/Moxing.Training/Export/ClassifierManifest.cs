@@ -38,6 +38,10 @@ public sealed record ClassifierManifest
     /// <summary>Text: the vocabulary (vocab.json) or tokenizer (tokenizer.json) file in the folder.</summary>
     public string? Tokenizer { get; init; }
 
+    /// <summary>The files of the folder: manifest, weights, recipe and the tokenizer of a text classifier.</summary>
+    [JsonIgnore]
+    public IReadOnlyList<string> Files => Tokenizer is { } t ? [FileName, ClassifierExport.WeightsFileName, ClassifierExport.RecipeFileName, t] : [FileName, ClassifierExport.WeightsFileName, ClassifierExport.RecipeFileName];
+
     /// <summary>Whether inputs are text.</summary>
     [JsonIgnore]
     public bool IsText => Input == "text";

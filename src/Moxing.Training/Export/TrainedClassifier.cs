@@ -34,6 +34,9 @@ public sealed class TrainedClassifier
     /// <summary>Input description, labels and preprocessing.</summary>
     public ClassifierManifest Manifest { get; }
 
+    /// <summary>Number of weights.</summary>
+    public long ParameterCount => _network.ParameterCount();
+
     /// <summary>Values in one example (features, or C·H·W pixels; text: tokens).</summary>
     public int ExampleSize => Manifest.Shape.Aggregate(1, (a, b) => a * b);
 
@@ -56,15 +59,20 @@ public sealed class TrainedClassifier
         return new TrainedClassifier(folder, manifest, network, encoder);
     }
 
-    /// <summary>Class probabilities [n, classes] of <paramref name="texts"/> (a text classifier only).</summary>
-    public float[] ClassifyTexts(IReadOnlyList<string> texts)
+    /// <summary>Class probabilities [n, classes] of <paramref name="texts"/> (a text classifier only) and the tokens read (after truncation).</summary>
+    public (float[] Probabilities, int Tokens) ClassifyTexts(IReadOnlyList<string> texts)
     {
         var encoder = _encoder ?? throw new MoxingException($"{Folder}: this classifier reads {Manifest.Input}, not text");
         var length = Manifest.Shape[0];
         var inputs = new float[texts.Count * length];
+        var tokens = 0;
         for (var i = 0; i < texts.Count; i++)
-            LabeledTexts.WriteLeftPadded(encoder.Encode(texts[i]), encoder.PadId, inputs.AsSpan(i * length, length));
-        return Probabilities(inputs, texts.Count);
+        {
+            var ids = encoder.Encode(texts[i]);
+            tokens += Math.Min(ids.Length, length);
+            LabeledTexts.WriteLeftPadded(ids, encoder.PadId, inputs.AsSpan(i * length, length));
+        }
+        return (Probabilities(inputs, texts.Count), tokens);
     }
 
     /// <summary>Class probabilities [n, classes] of <paramref name="count"/> raw examples (as in the training file, before scaling).</summary>
