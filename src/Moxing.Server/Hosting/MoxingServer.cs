@@ -6,8 +6,10 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Moxing.Server.Classify;
 using Moxing.Server.Data;
 using Moxing.Server.Http;
+using Moxing.Server.OpenInference;
 using Moxing.Server.Models;
 using Moxing.Server.Ollama;
 using Moxing.Server.OpenAi;
@@ -131,6 +133,10 @@ public sealed class MoxingServer : IAsyncDisposable
         app.MapGet("/api/ps", ollamaModels.PsAsync);
         app.MapPost("/api/show", ollamaModels.ShowAsync);
         app.MapGet("/api/version", OllamaModelsEndpoint.VersionAsync);
+
+        var classifiers = new ClassifierModels(models.Catalog);
+        app.MapPost("/v1/classify", new ClassifyEndpoint(classifiers).HandleAsync);
+        new OpenInferenceEndpoints(classifiers).Map(app);
     }
 
     // Ollama's store changes: pull from the Hub into the model store, delete from it.
