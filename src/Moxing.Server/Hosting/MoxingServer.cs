@@ -72,6 +72,7 @@ public sealed class MoxingServer : IAsyncDisposable
             app.UseCors(p => p.WithOrigins([.. options.CorsOrigins]).AllowAnyHeader().AllowAnyMethod()
                 .WithExposedHeaders(RequestId.Header, "Retry-After"));
         Map(app, models, metrics, auth);
+        MapStore(app, models, options);
         var traceExport = TraceExport.Start(options.OtlpEndpoint, Environment.GetEnvironmentVariables());
         try
         {
@@ -162,6 +163,14 @@ public sealed class MoxingServer : IAsyncDisposable
         app.MapGet("/api/ps", ollamaModels.PsAsync);
         app.MapPost("/api/show", ollamaModels.ShowAsync);
         app.MapGet("/api/version", OllamaModelsEndpoint.VersionAsync);
+    }
+
+    // Ollama's store changes: pull from the Hub into the model store, delete from it.
+    private static void MapStore(WebApplication app, ModelManager models, ServerOptions options)
+    {
+        var store = new OllamaStoreEndpoint(models, options.HubEndpoint);
+        app.MapPost("/api/pull", store.PullAsync);
+        app.MapDelete("/api/delete", store.DeleteAsync);
     }
 
     /// <summary>Runs until <paramref name="cancellation"/> fires (Ctrl+C), SIGTERM arrives or the host is told to stop; the caller then stops it.</summary>

@@ -79,6 +79,9 @@ public sealed record ServerOptions
 
     /// <summary>On shutdown, how long running requests may still take before they are cancelled.</summary>
     public TimeSpan ShutdownGrace { get; init; } = DefaultShutdownGrace;
+
+    /// <summary>The Hugging Face endpoint /api/pull downloads from (null: HF_ENDPOINT or huggingface.co).</summary>
+    public string? HubEndpoint { get; init; }
 }
 
 /// <summary>How the server writes its log.</summary>
