@@ -64,8 +64,9 @@ public sealed class TextCompletion(ResidentModel model, int[] promptIds, Generat
         var clock = Stopwatch.StartNew();
         var stream = engine.Submit(request, stop.Token);
         var trace = RequestTelemetry.Current?.StartGeneration(model.Name, promptIds.Length);
+        var traced = false;
         try
-            {
+        {
             var decoder = tokenizer.CreateIncrementalDecoder(skipSpecialTokens: true);
             var filter = new StopStringFilter(parameters.Stops);
             var pending = new List<GeneratedToken>();
@@ -104,11 +105,12 @@ public sealed class TextCompletion(ResidentModel model, int[] promptIds, Generat
                 outcome?.PromptTokens ?? promptIds.Length, outcome?.CachedPromptTokens ?? 0, generated,
                 outcome?.TimeToFirstToken ?? firstToken, clock.Elapsed - (outcome?.TimeToFirstToken ?? firstToken));
             trace?.Ended(Result.Finish, Result.PromptTokens, Result.CachedPromptTokens, generated, outcome);
+            traced = true;
         }
         finally
         {
             // Left early (client gone, deadline) or failed: counted as aborted.
-            if (Result is null) trace?.Aborted(cancellation.IsCancellationRequested);
+            if (!traced) trace?.Aborted(cancellation.IsCancellationRequested);
         }
     }
 

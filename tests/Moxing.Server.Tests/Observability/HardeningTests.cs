@@ -147,6 +147,10 @@ public sealed class HardeningTests
         var ollama = await http.PostAsync("/api/chat", Json("""{"model":"llama-tiny","messages":[{"role":"user","content":"Hi"}],"options":{"num_predict":50,"temperature":0}}"""));
         var lines = (await ollama.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Contains("--request-timeout", (string?)JsonNode.Parse(lines[^1])!["error"]);
+
+        var metrics = await http.GetStringAsync("/metrics");
+        Assert.Equal(3, MetricsText.Sample(metrics, "moxing_request_success_total", """{model_name="llama-tiny",finished_reason="abort"}"""));
+        Assert.Equal(1, MetricsText.Sample(metrics, "moxing_http_requests_total", """{handler="/v1/chat/completions",method="POST",status="504"}"""));
     }
 
     [Fact]
