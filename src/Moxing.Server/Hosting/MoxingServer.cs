@@ -6,8 +6,10 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Moxing.Server.Classify;
 using Moxing.Server.Data;
 using Moxing.Server.Http;
+using Moxing.Server.OpenInference;
 using Moxing.Server.Models;
 using Moxing.Server.Ollama;
 using Moxing.Server.OpenAi;
@@ -62,6 +64,7 @@ public sealed class MoxingServer : IAsyncDisposable
         if (open && !IsLoopback(options.Host))
             app.Logger.LogWarning("OPEN MODE on a non-loopback address: anyone who can reach {Host}:{Port} can use every model", options.Host, options.Port);
         Map(app, models, auth);
+        MapStore(app, models, options);
         try
         {
             await app.StartAsync(cancellation);
@@ -130,6 +133,18 @@ public sealed class MoxingServer : IAsyncDisposable
         app.MapGet("/api/ps", ollamaModels.PsAsync);
         app.MapPost("/api/show", ollamaModels.ShowAsync);
         app.MapGet("/api/version", OllamaModelsEndpoint.VersionAsync);
+
+        var classifiers = new ClassifierModels(models.Catalog);
+        app.MapPost("/v1/classify", new ClassifyEndpoint(classifiers).HandleAsync);
+        new OpenInferenceEndpoints(classifiers).Map(app);
+    }
+
+    // Ollama's store changes: pull from the Hub into the model store, delete from it.
+    private static void MapStore(WebApplication app, ModelManager models, ServerOptions options)
+    {
+        var store = new OllamaStoreEndpoint(models, options.HubEndpoint);
+        app.MapPost("/api/pull", store.PullAsync);
+        app.MapDelete("/api/delete", store.DeleteAsync);
     }
 
     /// <summary>Runs until <paramref name="cancellation"/> fires, then stops.</summary>

@@ -40,4 +40,7 @@ public sealed record ServerOptions
 
     /// <summary>Write request and load logs to the console.</summary>
     public bool ConsoleLogging { get; init; } = true;
+
+    /// <summary>The Hugging Face endpoint /api/pull downloads from (null: HF_ENDPOINT or huggingface.co).</summary>
+    public string? HubEndpoint { get; init; }
 }
