@@ -26,6 +26,8 @@ public sealed class KeyAuthenticationHttpTests
 
         public ApiKeyStore Keys { get; }
 
+        public TestDatabase Database => _db;
+
         public HttpClient Http { get; } = new();
 
         public static async Task<KeyedServer> StartAsync(string backend)
@@ -111,5 +113,19 @@ public sealed class KeyAuthenticationHttpTests
         Assert.Equal(HttpStatusCode.Forbidden, status);
         Assert.Equal("model_not_allowed", (string?)body!["error"]!["code"]);
         Assert.Equal("model", (string?)body["error"]!["param"]);
+    }
+
+    [Theory]
+    [MemberData(nameof(PostgresFailureTests.PostgresOnly), MemberType = typeof(PostgresFailureTests))]
+    public async Task ALostDatabaseIs503NamingIt(string backend)
+    {
+        await using var s = await KeyedServer.StartAsync(backend);
+        Assert.Equal(HttpStatusCode.OK, (await s.ChatAsync(null)).Status);
+        PostgresCluster.Shared.DropDatabase(s.Database.Url!);
+        var (status, body) = await s.ChatAsync(null);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+        Assert.Equal("database_unavailable", (string?)body!["error"]!["code"]);
+        Assert.StartsWith("database postgres://", (string?)body["error"]!["message"]);
+        Assert.Equal(HttpStatusCode.OK, (await s.Http.GetAsync("/health")).StatusCode);
     }
 }
