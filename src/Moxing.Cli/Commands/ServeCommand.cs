@@ -32,7 +32,8 @@ public sealed class ServeCommand : ICommand
                                  exists, keys are always required on every endpoint but /health
           --config FILE          JSON file with any of: host, port, models, models_dir, max_memory, keep_alive, context, parallel
         Settings also come from MOXING_HOST, MOXING_PORT, MOXING_MODELS, MOXING_MODELS_DIR, MOXING_MAX_MEMORY,
-        MOXING_KEEP_ALIVE, MOXING_CONTEXT, MOXING_PARALLEL and MOXING_CONFIG; the command line wins over the
+        MOXING_KEEP_ALIVE, MOXING_CONTEXT, MOXING_PARALLEL and MOXING_CONFIG; MOXING_ADMIN_KEY is a secret that grants
+        the admin API (/admin/keys, /admin/usage) besides admin keys (`moxing keys create --admin`); the command line wins over the
         environment, which wins over the config file. Without MODEL or --models-dir, the models of the store
         ($MOXING_HOME, `moxing import`/`pull`) are served, or the shipped model while the store is empty.
         """;
@@ -59,6 +60,7 @@ public sealed class ServeCommand : ICommand
         {
             Home = MoxingHome.Resolve(),
             RequireAuth = requireAuth,
+            AdminKey = Environment.GetEnvironmentVariable("MOXING_ADMIN_KEY"),
         };
         return Serve(options, context).GetAwaiter().GetResult();
     }

@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
 using Moxing.Models.Encoder;
 using Moxing.Server.Http;
+using Moxing.Server.Metering;
 using Moxing.Server.Models;
 
 namespace Moxing.Server.Embeddings;
@@ -10,10 +11,11 @@ public static class Embedder
 {
     /// <summary>
     /// Embeds every input. <paramref name="dimensions"/> keeps the first d components and renormalises (as OpenAI's shortened
-    /// embeddings); <paramref name="truncate"/> cuts inputs longer than the model's positions instead of failing.
+    /// embeddings); <paramref name="truncate"/> cuts inputs longer than the model's positions instead of failing;
+    /// <paramref name="meter"/> admits the request under its key's limits once its tokens are counted, before the encoder runs.
     /// </summary>
     public static async Task<EmbeddingBatch> EmbedAsync(ResidentModel model, IReadOnlyList<EmbeddingInput> inputs, int? dimensions, bool truncate,
-        CancellationToken cancellation)
+        MeteredRequest? meter, CancellationToken cancellation)
     {
         var encoder = model.Model.Encoder ?? throw new ApiException(400,
             $"the model '{model.Name}' ({model.Model.Architecture}) generates text; embeddings need an encoder model such as BERT",
@@ -41,6 +43,7 @@ public static class Embedder
             batches[i] = ids;
             tokens += ids.Length;
         }
+        meter?.AdmitEmbedding(model, tokens);
         var vectors = new float[inputs.Count][];
         await model.EncoderGate.WaitAsync(cancellation);
         try

@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Moxing.Server.Data;
 using Moxing.Server.Http;
+using Moxing.Server.Metering;
 using Moxing.Server.Models;
 using Moxing.Server.Ollama;
 using Moxing.Server.OpenAi;
@@ -52,14 +53,24 @@ public sealed class MoxingServer : IAsyncDisposable
         var app = builder.Build();
         var models = new ModelManager(catalog ?? CatalogFor(options), options.Manager, engines,
             app.Services.GetRequiredService<ILogger<ModelManager>>());
-        var auth = options.Home is { } home ? new KeyAuthentication(new ApiKeyStore(MoxingDatabase.OpenIn(home)), options.RequireAuth) : null;
+        var db = options.Home is { } home ? MoxingDatabase.OpenIn(home) : null;
+        var keys = db is null ? null : new ApiKeyStore(db);
+        var usage = db is null ? null : new UsageStore(db);
+        var auth = keys is null ? null : new KeyAuthentication(keys, options.RequireAuth);
         var open = auth is not { Enforced: true };
         if (open)
             app.Logger.LogWarning("OPEN MODE: no API key exists, so every request is served without authentication ({Host}). "
                 + "Create a key with `moxing keys create --tenant NAME` to require keys.", options.Host);
         if (open && !IsLoopback(options.Host))
             app.Logger.LogWarning("OPEN MODE on a non-loopback address: anyone who can reach {Host}:{Port} can use every model", options.Host, options.Port);
-        Map(app, models, auth);
+        app.Use(ApiError.Handle);
+        if (auth != null) app.Use(auth.HandleAsync);
+        if (keys is not null && usage is not null)
+        {
+            app.Use(new UsageMetering(usage, new TenantLimiter(usage)).HandleAsync);
+            new AdminEndpoints(keys, usage, options.AdminKey).Map(app);
+        }
+        MapEndpoints(app, models);
         try
         {
             await app.StartAsync(cancellation);
@@ -83,10 +94,8 @@ public sealed class MoxingServer : IAsyncDisposable
 
     private static bool IsLoopback(string host) => host == "localhost" || (IPAddress.TryParse(host, out var ip) && IPAddress.IsLoopback(ip));
 
-    private static void Map(WebApplication app, ModelManager models, KeyAuthentication? auth)
+    private static void MapEndpoints(WebApplication app, ModelManager models)
     {
-        app.Use(ApiError.Handle);
-        if (auth != null) app.Use(auth.HandleAsync);
         app.MapGet("/", (HttpContext c) => c.Response.WriteAsync("Moxing is running"));
         app.MapGet("/health", (HttpContext c) => JsonStreamWriter.WriteObjectAsync(c, w =>
         {

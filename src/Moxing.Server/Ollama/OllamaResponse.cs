@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Moxing.Inference.Generation;
 using Moxing.Server.Generation;
 using Moxing.Server.Http;
+using Moxing.Server.Metering;
 
 namespace Moxing.Server.Ollama;
 
@@ -40,10 +41,12 @@ public sealed class OllamaResponse(bool chat, string model, TimeSpan loadDuratio
         }
         catch (Exception ex) when (context.Response.HasStarted && !cancellation.IsCancellationRequested)
         {
-            await lines.WriteAsync(w => ApiError.Write(w, ApiError.From(ex), ollama: true), cancellation);
+            var error = ApiError.From(ex);
+            MeteredRequest.Of(context)?.Fail(error);
+            await lines.WriteLastAsync(w => ApiError.Write(w, error, ollama: true), cancellation);
             return;
         }
-        if (stream) await lines.WriteAsync(w => WriteLine(w, "", result, generated), cancellation);
+        if (stream) await lines.WriteLastAsync(w => WriteLine(w, "", result, generated), cancellation);
         else await JsonStreamWriter.WriteObjectAsync(context, w => WriteLine(w, text.ToString(), result, generated));
     }
 
