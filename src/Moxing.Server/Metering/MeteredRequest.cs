@@ -59,10 +59,15 @@ public sealed class MeteredRequest
     public GenerationParameters Admit(ResidentModel model, int promptTokens, GenerationParameters parameters, int n, string promptParam)
     {
         Model = model.Name;
-        lock (_gate) _promptTokens = promptTokens;
-        if (Admission is not { } admission) return parameters;
+        if (Admission is not { } admission)
+        {
+            lock (_gate) _promptTokens = promptTokens;
+            return parameters;
+        }
         var budget = TextCompletion.Budget(model, promptTokens, admission.Budget(promptTokens, parameters.MaxTokens, promptParam));
         admission.Reserve(promptTokens + (long)n * budget);
+        // Counted only once admitted: a refused request costs its tenant nothing.
+        lock (_gate) _promptTokens = promptTokens;
         var limits = admission.Key.Limits;
         return parameters with { MaxTokens = budget, Tenant = admission.Key.Tenant, Priority = limits.Priority, Weight = limits.Weight };
     }
@@ -71,10 +76,12 @@ public sealed class MeteredRequest
     public void AdmitEmbedding(ResidentModel model, int tokens)
     {
         Model = model.Name;
+        if (Admission is { } admission)
+        {
+            admission.Budget(tokens, null, "input");
+            admission.Reserve(tokens);
+        }
         lock (_gate) _promptTokens = tokens;
-        if (Admission is not { } admission) return;
-        admission.Budget(tokens, null, "input");
-        admission.Reserve(tokens);
     }
 
     /// <summary>Adds one finished (or cancelled) choice: its completion tokens; prompt and cache counts are the request's.</summary>
