@@ -174,23 +174,31 @@ public sealed class LimitsHttpTests : IAsyncLifetime
     [Fact]
     public async Task AClientThatLeavesMidStreamIsMeteredAsCancelledWithWhatWasGenerated()
     {
-        var key = _keys.Create("t", new KeyLimits());
-        using (var request = Request(HttpMethod.Post, "/v1/chat/completions", key.Key, Chat(400, stream: true)))
-        using (var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead))
+        // Fast kernels can finish a request before the disconnect is seen; a few tries make a cancellation certain.
+        UsageRecord? cancelled = null;
+        for (var attempt = 0; attempt < 5 && cancelled is null; attempt++)
         {
-            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
-            while (await reader.ReadLineAsync() is { } line && !line.Contains("\"content\":\"", StringComparison.Ordinal) | line.Contains("\"role\"")) { }
+            var key = _keys.Create("t", new KeyLimits());
+            using (var request = Request(HttpMethod.Post, "/v1/chat/completions", key.Key, Chat(400, stream: true)))
+            using (var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead))
+            {
+                using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+                while (await reader.ReadLineAsync() is { } line && !(line.Contains("\"content\":\"", StringComparison.Ordinal) && !line.Contains("\"role\""))) { }
+            }
+            UsageRecord? row = null;
+            for (var i = 0; i < 200 && row is null; i++)
+            {
+                await Task.Delay(25);
+                row = Rows(key.Record.Id).SingleOrDefault();
+            }
+            Assert.NotNull(row);
+            Assert.True(row.PromptTokens > 0);
+            if (row.Outcome == "cancelled") cancelled = row;
+            else Assert.Equal((200, "ok"), (row.Status, row.Outcome));
         }
-        UsageRecord? row = null;
-        for (var i = 0; i < 200 && row is null; i++)
-        {
-            await Task.Delay(25);
-            row = Rows(key.Record.Id).SingleOrDefault();
-        }
-        Assert.NotNull(row);
-        Assert.Equal(("cancelled", MeteredRequest.ClientClosedStatus), (row.Outcome, row.Status));
-        Assert.InRange(row.CompletionTokens, 1, 399);
-        Assert.True(row.PromptTokens > 0);
+        Assert.NotNull(cancelled);
+        Assert.Equal(MeteredRequest.ClientClosedStatus, cancelled.Status);
+        Assert.InRange(cancelled.CompletionTokens, 1, 399);
     }
 
     [Fact]
