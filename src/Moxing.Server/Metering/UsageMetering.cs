@@ -63,8 +63,14 @@ public sealed class UsageMetering(UsageStore store, TenantLimiter limiter)
         {
             store.Record(new UsageRecord
             {
-                Time = DateTimeOffset.UtcNow, RequestId = RequestId(context), Tenant = key.Tenant, KeyId = key.Id, Model = "",
-                Endpoint = context.Request.Path.Value!, Status = refused.Status, Outcome = refused.Code ?? refused.Type,
+                Time = DateTimeOffset.UtcNow,
+                RequestId = RequestId(context),
+                Tenant = key.Tenant,
+                KeyId = key.Id,
+                Model = "",
+                Endpoint = context.Request.Path.Value!,
+                Status = refused.Status,
+                Outcome = refused.Code ?? refused.Type,
             });
             throw;
         }
