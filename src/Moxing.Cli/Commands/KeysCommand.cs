@@ -97,30 +97,16 @@ public sealed class KeysCommand : ICommand
             JsonOutput.Write(context.Out, w =>
             {
                 w.WriteStartArray();
-                foreach (var k in keys)
-                {
-                    w.WriteStartObject();
-                    w.WriteString("id", k.Id);
-                    w.WriteString("tenant", k.Tenant);
-                    w.WriteBoolean("admin", k.Admin);
-                    w.WriteString("status", Status(k, now));
-                    w.WriteString("created", k.Created);
-                    if (k.Expires is { } x) w.WriteString("expires", x);
-                    w.WritePropertyName("limits");
-                    System.Text.Json.JsonSerializer.Serialize(w, k.Limits, TenantJsonContext.Default.KeyLimits);
-                    w.WriteEndObject();
-                }
+                foreach (var k in keys) ApiKeyJson.Write(w, k, now);
                 w.WriteEndArray();
             }, indented: true);
             return 0;
         }
         context.Out.WriteLine($"{"ID",-14} {"TENANT",-20} {"STATUS",-8} {"CREATED",-20} {"EXPIRES",-20} LIMITS");
         foreach (var k in keys)
-            context.Out.WriteLine($"{k.Id,-14} {k.Tenant,-20} {Status(k, now),-8} {k.Created:yyyy-MM-dd HH:mm,-20} {(k.Expires is { } x ? x.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) : "never"),-20} {Describe(k)}");
+            context.Out.WriteLine($"{k.Id,-14} {k.Tenant,-20} {ApiKeyJson.Status(k, now),-8} {k.Created:yyyy-MM-dd HH:mm,-20} {(k.Expires is { } x ? x.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) : "never"),-20} {Describe(k)}");
         return 0;
     }
-
-    private static string Status(ApiKeyRecord k, DateTimeOffset now) => k.Revoked != null ? "revoked" : k.IsActive(now) ? "active" : "expired";
 
     private static string Describe(ApiKeyRecord k)
     {

@@ -47,7 +47,8 @@ public sealed class ServeCommand : ICommand
         Metrics (Prometheus) are at /metrics. Settings: host, port, models, models_dir, max_memory, keep_alive, context,
         parallel, database, request_timeout, shutdown_grace, max_body, max_header, tls_cert, tls_key, cors_origin (list), log_format,
         otlp; each also comes from MOXING_<SETTING> (e.g. MOXING_MAX_BODY; cors_origin comma-separated) and the config file
-        comes from MOXING_CONFIG. The command line wins over the environment, which wins over the config file. Without MODEL or --models-dir, the models of the store
+        comes from MOXING_CONFIG; MOXING_ADMIN_KEY is a secret that grants the admin API (/admin/keys, /admin/usage) besides
+        admin keys (`moxing keys create --admin`). The command line wins over the environment, which wins over the config file. Without MODEL or --models-dir, the models of the store
         ($MOXING_HOME, `moxing import`/`pull`) are served, or the shipped model while the store is empty.
         """;
 
@@ -74,6 +75,7 @@ public sealed class ServeCommand : ICommand
         {
             Home = MoxingHome.Resolve(),
             RequireAuth = requireAuth,
+            AdminKey = Environment.GetEnvironmentVariable("MOXING_ADMIN_KEY"),
         };
         return Serve(options, context).GetAwaiter().GetResult();
     }

@@ -12,6 +12,7 @@ using Moxing.Server.Classify;
 using Moxing.Server.Data;
 using Moxing.Server.Http;
 using Moxing.Server.OpenInference;
+using Moxing.Server.Metering;
 using Moxing.Server.Models;
 using Moxing.Server.Observability;
 using Moxing.Server.Ollama;
@@ -63,7 +64,9 @@ public sealed class MoxingServer : IAsyncDisposable
             app.Services.GetRequiredService<ILogger<ModelManager>>(), stepObservers: metrics.StepObserver);
         var database = options.Database is { } url ? MoxingDatabase.Open(DatabaseAddress.Parse(url))
             : options.Home is { } home ? MoxingDatabase.OpenIn(home) : null;
-        var auth = database != null ? new KeyAuthentication(new ApiKeyStore(database), options.RequireAuth) : null;
+        var keys = database is null ? null : new ApiKeyStore(database);
+        var usage = database is null ? null : new UsageStore(database);
+        var auth = keys is null ? null : new KeyAuthentication(keys, options.RequireAuth);
         var open = auth is not { Enforced: true };
         if (open)
             app.Logger.LogWarning("OPEN MODE: no API key exists, so every request is served without authentication ({Host}). "
@@ -75,7 +78,14 @@ public sealed class MoxingServer : IAsyncDisposable
         if (options.CorsOrigins.Count > 0)
             app.UseCors(p => p.WithOrigins([.. options.CorsOrigins]).AllowAnyHeader().AllowAnyMethod()
                 .WithExposedHeaders(RequestId.Header, "Retry-After"));
-        Map(app, models, metrics, auth);
+        app.Use(ApiError.Handle);
+        if (auth != null) app.Use(auth.HandleAsync);
+        if (keys is not null && usage is not null)
+        {
+            app.Use(new UsageMetering(usage, new TenantLimiter(usage)).HandleAsync);
+            new AdminEndpoints(keys, usage, options.AdminKey).Map(app);
+        }
+        Map(app, models, metrics);
         MapStore(app, models, options);
         var traceExport = TraceExport.Start(options.OtlpEndpoint, Environment.GetEnvironmentVariables());
         try
@@ -115,10 +125,8 @@ public sealed class MoxingServer : IAsyncDisposable
 
     private static bool IsLoopback(string host) => host == "localhost" || (IPAddress.TryParse(host, out var ip) && IPAddress.IsLoopback(ip));
 
-    private static void Map(WebApplication app, ModelManager models, ServerMetrics metrics, KeyAuthentication? auth)
+    private static void Map(WebApplication app, ModelManager models, ServerMetrics metrics)
     {
-        app.Use(ApiError.Handle);
-        if (auth != null) app.Use(auth.HandleAsync);
         app.MapGet("/", (HttpContext c) => c.Response.WriteAsync("Moxing is running"));
         app.MapGet("/metrics", (HttpContext c) =>
         {

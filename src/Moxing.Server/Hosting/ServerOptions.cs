@@ -38,6 +38,9 @@ public sealed record ServerOptions
     /// <summary>Require an API key even when none exists yet (then nothing is served until one is created).</summary>
     public bool RequireAuth { get; init; }
 
+    /// <summary>A secret that grants the admin API (MOXING_ADMIN_KEY), besides admin keys; null: admin keys only.</summary>
+    public string? AdminKey { get; init; }
+
     /// <summary>Write request and load logs to the console.</summary>
     public bool ConsoleLogging { get; init; } = true;
 
