@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using Moxing.Core.Kernels.Lanes;
 
 namespace Moxing.Core.Quantization.Blocks;
 
@@ -26,13 +27,15 @@ internal static unsafe class KScales
         return Vector128.Create(scalesLow, scalesHigh, minsLow, minsHigh).AsByte();
     }
 
-    /// <summary>Writes the scales (each for both 16-groups of its sub-block, in chunk order) and minimums (group order) as
-    /// the integer kernels read them (<see cref="IQ8KDot"/>).</summary>
+    /// <summary>The eight per-32 scales as shorts in chunk order (each for both 16-groups of its sub-block, <see cref="IQ8KDot"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void StoreGroups(byte* q, short* scales, short* mins)
-    {
-        var packed = Codes(q);
-        GroupScales.StoreChunkOrder(GroupScales.LowPairs(packed), scales);
-        GroupScales.Store(GroupScales.HighPairs(packed), mins);
-    }
+    public static TB Scales<L, TB, TS, TF>(byte* q)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
+        GroupScales.Widen<L, TB, TS, TF>(Vector128.Shuffle(Codes(q), Vector128.Create((byte)0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7)).AsSByte());
+
+    /// <summary>The eight per-32 minimums as shorts in group order (each twice).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TB Minimums<L, TB, TS, TF>(byte* q)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
+        GroupScales.Widen<L, TB, TS, TF>(GroupScales.HighPairs(Codes(q)));
 }

@@ -45,19 +45,21 @@ internal readonly unsafe struct Q2KBlock : IQ8KDot
     public static bool SignedCodes => false;
     public static KMins Mins => KMins.OwnScale;
 
+    public static float Scale(byte* block) => Fp16.Read(block + 80);
+    public static float MinScale(byte* block) => -Fp16.Read(block + 82);
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Unpack<L, TB, TS, TF>(byte* block, TB* codes, short* scales, short* mins, out float dmin)
-        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
-    {
-        var packed = Vector128.Load(block);
-        GroupScales.StoreChunkOrder((packed & Vector128.Create((byte)15)).AsSByte(), scales);
-        GroupScales.Store(Vector128.ShiftRightLogical(packed, 4).AsSByte(), mins);
-        for (var half = 0; half < 2; half++)
-        {
-            var q = L.Load(block + 16 + 32 * half);
-            for (var j = 0; j < 4; j++) codes[4 * half + j] = L.And(L.ShiftRight(q, 2 * j), 3);
-        }
-        dmin = -Fp16.Read(block + 82);
-        return Fp16.Read(block + 80);
-    }
+    public static TB Chunk<L, TB, TS, TF>(byte* block, int c)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
+        L.And(L.ShiftRight(L.Load(block + 16 + 32 * (c >> 2)), 2 * (c & 3)), 3);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TB Scales<L, TB, TS, TF>(byte* block)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
+        GroupScales.ChunkOrder<L, TB, TS, TF>((Vector128.Load(block) & Vector128.Create((byte)15)).AsSByte());
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TB Minimums<L, TB, TS, TF>(byte* block)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
+        GroupScales.Widen<L, TB, TS, TF>(Vector128.ShiftRightLogical(Vector128.Load(block), 4).AsSByte());
 }
