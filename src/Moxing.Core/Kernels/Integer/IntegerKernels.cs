@@ -82,8 +82,10 @@ internal static unsafe class IntegerKernels
         for (var i = 0; i < blocks; i++, a += F.BlockBytes, b += F.BlockBytes, x += ActivationBlocks.Q8KBytes)
         {
             var q = x + ActivationBlocks.Q8KCodes;
-            fa = BlockEndQ8K<F, L, TB, TS, TF>(SuperBlockQ8K<F, L, TB, TS, TF>(a, q), a, x, fa);
-            fb = BlockEndQ8K<F, L, TB, TS, TF>(SuperBlockQ8K<F, L, TB, TS, TF>(b, q), b, x, fb);
+            var sa = SuperBlockQ8K<F, L, TB, TS, TF>(a, q, out var ma);
+            var sb = SuperBlockQ8K<F, L, TB, TS, TF>(b, q, out var mb);
+            fa = BlockEndQ8K<F, L, TB, TS, TF>(sa, ma, a, x, fa);
+            fb = BlockEndQ8K<F, L, TB, TS, TF>(sb, mb, b, x, fb);
         }
         y[0] = L.Sum(fa);
         y[1] = L.Sum(fb);
@@ -95,17 +97,20 @@ internal static unsafe class IntegerKernels
     {
         var f = L.ZeroF;
         for (var i = 0; i < blocks; i++, a += F.BlockBytes, x += ActivationBlocks.Q8KBytes)
-            f = BlockEndQ8K<F, L, TB, TS, TF>(SuperBlockQ8K<F, L, TB, TS, TF>(a, x + ActivationBlocks.Q8KCodes), a, x, f);
+        {
+            var sum = SuperBlockQ8K<F, L, TB, TS, TF>(a, x + ActivationBlocks.Q8KCodes, out var mins);
+            f = BlockEndQ8K<F, L, TB, TS, TF>(sum, mins, a, x, f);
+        }
         return L.Sum(f);
     }
 
     /// <summary>The scaled integer sum of one super-block with the activation codes at <paramref name="q"/>; even and odd
     /// chunks in separate sums, so two multiply-add chains run at once.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TS SuperBlockQ8K<F, L, TB, TS, TF>(byte* block, byte* q)
+    private static TS SuperBlockQ8K<F, L, TB, TS, TF>(byte* block, byte* q, out TB mins)
         where F : struct, IQ8KDot where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
     {
-        var scales = F.Scales<L, TB, TS, TF>(block);
+        var scales = F.Scales<L, TB, TS, TF>(block, out mins);
         // unrolled: each chunk's index is a constant, so its shuffle masks and code offsets are too
         var even = ChunkQ8K<F, L, TB, TS, TF>(F.Chunk<L, TB, TS, TF>(block, 0), q, L.ScalePair(scales, 0), L.Zero);
         var odd = ChunkQ8K<F, L, TB, TS, TF>(F.Chunk<L, TB, TS, TF>(block, 1), q + 32, L.ScalePair(scales, 1), L.Zero);
@@ -176,7 +181,7 @@ internal static unsafe class IntegerKernels
         byte* x0 = x, x1 = x + xStride, x2 = x + 2 * xStride, x3 = x + 3 * xStride;
         for (var b = 0; b < blocks; b++, row += F.BlockBytes)
         {
-            var groupScales = F.Scales<L, TB, TS, TF>(row);
+            var groupScales = F.Scales<L, TB, TS, TF>(row, out var groupMins);
             TS s0 = L.Zero, s1 = L.Zero, s2 = L.Zero, s3 = L.Zero;
             nint at = b * ActivationBlocks.Q8KBytes;
             byte* q0 = x0 + at + ActivationBlocks.Q8KCodes, q1 = x1 + at + ActivationBlocks.Q8KCodes;
@@ -190,12 +195,12 @@ internal static unsafe class IntegerKernels
             Chunk<F, L, TB, TS, TF, T>(row, groupScales, 5, q0, q1, q2, q3, ref s0, ref s1, ref s2, ref s3);
             Chunk<F, L, TB, TS, TF, T>(row, groupScales, 6, q0, q1, q2, q3, ref s0, ref s1, ref s2, ref s3);
             Chunk<F, L, TB, TS, TF, T>(row, groupScales, 7, q0, q1, q2, q3, ref s0, ref s1, ref s2, ref s3);
-            f0 = BlockEndQ8K<F, L, TB, TS, TF>(s0, row, x0 + at, f0);
+            f0 = BlockEndQ8K<F, L, TB, TS, TF>(s0, groupMins, row, x0 + at, f0);
             if (T.Count > 1)
             {
-                f1 = BlockEndQ8K<F, L, TB, TS, TF>(s1, row, x1 + at, f1);
-                f2 = BlockEndQ8K<F, L, TB, TS, TF>(s2, row, x2 + at, f2);
-                f3 = BlockEndQ8K<F, L, TB, TS, TF>(s3, row, x3 + at, f3);
+                f1 = BlockEndQ8K<F, L, TB, TS, TF>(s1, groupMins, row, x1 + at, f1);
+                f2 = BlockEndQ8K<F, L, TB, TS, TF>(s2, groupMins, row, x2 + at, f2);
+                f3 = BlockEndQ8K<F, L, TB, TS, TF>(s3, groupMins, row, x3 + at, f3);
             }
         }
         y[0] = L.Sum(f0);
@@ -232,15 +237,15 @@ internal static unsafe class IntegerKernels
 
     /// <summary>Adds a super-block's minimum terms (from the activation's per-16 sums) and scales it into <paramref name="acc"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TF BlockEndQ8K<F, L, TB, TS, TF>(TS sum, byte* block, byte* xb, TF acc)
+    private static TF BlockEndQ8K<F, L, TB, TS, TF>(TS sum, TB mins, byte* block, byte* xb, TF acc)
         where F : struct, IQ8KDot where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
     {
         var dx = *(float*)xb;
         if (F.Mins == KMins.SameScale)
-            sum = L.DotShorts(F.Minimums<L, TB, TS, TF>(block), L.LoadShorts((short*)(xb + ActivationBlocks.Q8KSums)), sum);
+            sum = L.DotShorts(mins, L.LoadShorts((short*)(xb + ActivationBlocks.Q8KSums)), sum);
         acc = L.Accumulate(sum, F.Scale(block) * dx, acc);
         if (F.Mins == KMins.OwnScale)
-            acc = L.Accumulate(L.DotShorts(F.Minimums<L, TB, TS, TF>(block), L.LoadShorts((short*)(xb + ActivationBlocks.Q8KSums)), L.Zero), F.MinScale(block) * dx, acc);
+            acc = L.Accumulate(L.DotShorts(mins, L.LoadShorts((short*)(xb + ActivationBlocks.Q8KSums)), L.Zero), F.MinScale(block) * dx, acc);
         return acc;
     }
 }

@@ -50,7 +50,11 @@ internal readonly unsafe struct Avx2ByteLanes : IByteLanes<Vector256<byte>, Vect
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<byte> LoadShorts(short* p) => Avx.LoadVector256((byte*)p);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<byte> Shorts(Vector128<short> lo, Vector128<short> hi) => Vector256.Create(lo, hi).AsByte();
+    public static Vector256<byte> Widen(Vector128<sbyte> values, short factor)
+    {
+        var shorts = Avx2.ConvertToVector256Int16(values);
+        return (factor == 1 ? shorts : Avx2.MultiplyLow(shorts, Vector256.Create(factor))).AsByte();
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<byte> ScalePair(Vector256<byte> scales, int chunk)

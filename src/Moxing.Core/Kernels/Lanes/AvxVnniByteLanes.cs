@@ -23,7 +23,7 @@ internal readonly unsafe struct AvxVnniByteLanes : IByteLanes<Vector256<byte>, V
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<byte> Bits(uint word, byte value) => Avx2ByteLanes.Bits(word, value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<byte> Lookup(Vector256<byte> v, Vector128<sbyte> table) => Avx2ByteLanes.Lookup(v, table);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<byte> LoadShorts(short* p) => Avx2ByteLanes.LoadShorts(p);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<byte> Shorts(Vector128<short> lo, Vector128<short> hi) => Avx2ByteLanes.Shorts(lo, hi);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<byte> Widen(Vector128<sbyte> values, short factor) => Avx2ByteLanes.Widen(values, factor);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<byte> ScalePair(Vector256<byte> scales, int chunk) => Avx2ByteLanes.ScalePair(scales, chunk);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

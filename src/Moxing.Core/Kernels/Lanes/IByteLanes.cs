@@ -43,8 +43,8 @@ internal unsafe interface IByteLanes<TB, TS, TF>
     /// <summary>16 signed 16-bit values read from <paramref name="p"/>, in the layout <see cref="ScalePair"/> and <see cref="DotShorts"/> read.</summary>
     static abstract TB LoadShorts(short* p);
 
-    /// <summary>Sixteen 16-bit values held in registers (shorts 0..7 in <paramref name="lo"/>), in the layout of <see cref="LoadShorts"/>.</summary>
-    static abstract TB Shorts(Vector128<short> lo, Vector128<short> hi);
+    /// <summary>Sixteen signed bytes times <paramref name="factor"/> as 16-bit values, in the layout of <see cref="LoadShorts"/>.</summary>
+    static abstract TB Widen(Vector128<sbyte> values, short factor);
 
     /// <summary>Multipliers for one 32-code chunk: shorts <c>chunk</c> (codes 0..15) and <c>8 + chunk</c> (codes 16..31) of <paramref name="scales"/>.</summary>
     static abstract TB ScalePair(TB scales, int chunk);

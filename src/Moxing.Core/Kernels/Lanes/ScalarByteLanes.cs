@@ -50,11 +50,11 @@ internal readonly unsafe struct ScalarByteLanes : IByteLanes<Bytes32, int, float
 
     public static Bytes32 LoadShorts(short* p) => *(Bytes32*)p;
 
-    public static Bytes32 Shorts(Vector128<short> lo, Vector128<short> hi)
+    public static Bytes32 Widen(Vector128<sbyte> values, short factor)
     {
         var v = new Bytes32();
-        lo.Store((short*)&v);
-        hi.Store((short*)&v + 8);
+        var shorts = (short*)&v;
+        for (var i = 0; i < 16; i++) shorts[i] = (short)(values.GetElement(i) * factor);
         return v;
     }
 

@@ -62,7 +62,10 @@ internal readonly unsafe struct Vector128ByteLanes : IByteLanes<BytePair, Vector
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static BytePair LoadShorts(short* p) => Load((byte*)p);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static BytePair Shorts(Vector128<short> lo, Vector128<short> hi) => new(lo.AsByte(), hi.AsByte());
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static BytePair Widen(Vector128<sbyte> values, short factor) => factor == 1
+        ? new(Vector128.WidenLower(values).AsByte(), Vector128.WidenUpper(values).AsByte())
+        : new((Vector128.WidenLower(values) * factor).AsByte(), (Vector128.WidenUpper(values) * factor).AsByte());
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static BytePair ScalePair(BytePair scales, int chunk) =>

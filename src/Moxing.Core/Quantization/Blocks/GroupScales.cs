@@ -12,19 +12,7 @@ internal static unsafe class GroupScales
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TB ChunkOrder<L, TB, TS, TF>(Vector128<sbyte> groups)
         where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
-        Widen<L, TB, TS, TF>(Vector128.Shuffle(groups, Vector128.Create((sbyte)0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15)));
-
-    /// <summary>Sixteen signed byte values as shorts.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TB Widen<L, TB, TS, TF>(Vector128<sbyte> values)
-        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
-        L.Shorts(Vector128.WidenLower(values), Vector128.WidenUpper(values));
-
-    /// <summary>Sixteen signed byte values times <paramref name="factor"/> as shorts.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TB Widen<L, TB, TS, TF>(Vector128<sbyte> values, short factor)
-        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
-        L.Shorts(Vector128.WidenLower(values) * factor, Vector128.WidenUpper(values) * factor);
+        L.Widen(Vector128.Shuffle(groups, Vector128.Create((sbyte)0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15)), 1);
 
     /// <summary>Bytes 8..15 of <paramref name="codes"/> (minimums) each twice.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

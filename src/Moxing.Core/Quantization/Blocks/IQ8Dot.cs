@@ -61,11 +61,8 @@ internal unsafe interface IQ8KDot : IBlockFormat
     static abstract TB Chunk<L, TB, TS, TF>(byte* block, int c)
         where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct;
 
-    /// <summary>The sixteen group scales as shorts in chunk order: scales[c] for codes 0..15 of chunk c, scales[8 + c] for codes 16..31.</summary>
-    static abstract TB Scales<L, TB, TS, TF>(byte* block)
-        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct;
-
-    /// <summary>The sixteen group minimums as shorts in group order (unused when <see cref="Mins"/> is <see cref="KMins.None"/>).</summary>
-    static abstract TB Minimums<L, TB, TS, TF>(byte* block)
+    /// <summary>The sixteen group scales as shorts in chunk order (scales[c] for codes 0..15 of chunk c, scales[8 + c] for
+    /// codes 16..31), and the sixteen group minimums as shorts in group order (unused when <see cref="Mins"/> is <see cref="KMins.None"/>).</summary>
+    static abstract TB Scales<L, TB, TS, TF>(byte* block, out TB minimums)
         where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct;
 }

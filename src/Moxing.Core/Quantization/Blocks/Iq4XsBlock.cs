@@ -48,11 +48,12 @@ internal readonly unsafe struct Iq4XsBlock : IQ8KDot
 
     /// <summary>The eight 6-bit sub-block scales minus 32, each for both groups of its chunk.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TB Scales<L, TB, TS, TF>(byte* block)
+    public static TB Scales<L, TB, TS, TF>(byte* block, out TB minimums)
         where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
     {
+        minimums = default;
         var ls = SubBlockScales(Unsafe.ReadUnaligned<uint>(block + 4), Unsafe.ReadUnaligned<ushort>(block + 2));
-        return GroupScales.Widen<L, TB, TS, TF>(Vector128.Create(ls, ls).AsSByte() - Vector128.Create((sbyte)32));
+        return L.Widen(Vector128.Create(ls, ls).AsSByte() - Vector128.Create((sbyte)32), 1);
     }
 
     /// <summary>Byte ib = nibble ib of <paramref name="low"/> | bits 2ib..2ib+1 of <paramref name="high"/> &lt;&lt; 4.</summary>
@@ -66,7 +67,4 @@ internal readonly unsafe struct Iq4XsBlock : IQ8KDot
             ls |= (ulong)(((low >> (4 * ib)) & 15) | (((high >> (2 * ib)) & 3) << 4)) << (8 * ib);
         return ls;
     }
-
-    public static TB Minimums<L, TB, TS, TF>(byte* block)
-        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct => default;
 }

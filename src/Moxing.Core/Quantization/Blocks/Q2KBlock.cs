@@ -54,12 +54,11 @@ internal readonly unsafe struct Q2KBlock : IQ8KDot
         L.And(L.ShiftRight(L.Load(block + 16 + 32 * (c >> 2)), 2 * (c & 3)), 3);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TB Scales<L, TB, TS, TF>(byte* block)
-        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
-        GroupScales.ChunkOrder<L, TB, TS, TF>((Vector128.Load(block) & Vector128.Create((byte)15)).AsSByte());
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TB Minimums<L, TB, TS, TF>(byte* block)
-        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
-        GroupScales.Widen<L, TB, TS, TF>(Vector128.ShiftRightLogical(Vector128.Load(block), 4).AsSByte());
+    public static TB Scales<L, TB, TS, TF>(byte* block, out TB minimums)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
+    {
+        var packed = Vector128.Load(block);
+        minimums = L.Widen(Vector128.ShiftRightLogical(packed, 4).AsSByte(), 1);
+        return GroupScales.ChunkOrder<L, TB, TS, TF>((packed & Vector128.Create((byte)15)).AsSByte());
+    }
 }

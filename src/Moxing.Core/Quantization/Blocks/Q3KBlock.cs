@@ -77,12 +77,11 @@ internal readonly unsafe struct Q3KBlock : IQ8KDot
         L.Or(L.And(L.ShiftRight(L.Load(block + 32 + 32 * (c >> 2)), 2 * (c & 3)), 3), L.ShiftLeft(L.And(L.ShiftRight(L.Load(block), c), 1), 2));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TB Scales<L, TB, TS, TF>(byte* block)
-        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
-        GroupScales.ChunkOrder<L, TB, TS, TF>(UnpackScales(block + 96));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TB Minimums<L, TB, TS, TF>(byte* block)
-        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
-        GroupScales.Widen<L, TB, TS, TF>(UnpackScales(block + 96), -4);
+    public static TB Scales<L, TB, TS, TF>(byte* block, out TB minimums)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
+    {
+        var sc = UnpackScales(block + 96);
+        minimums = L.Widen(sc, -4);
+        return GroupScales.ChunkOrder<L, TB, TS, TF>(sc);
+    }
 }

@@ -47,12 +47,9 @@ internal readonly unsafe struct Q4KBlock : IQ8KDot
         (c & 1) == 0 ? L.And(L.Load(block + 16 + 32 * (c >> 1)), 15) : L.ShiftRight(L.Load(block + 16 + 32 * (c >> 1)), 4);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TB Scales<L, TB, TS, TF>(byte* block)
-        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
-        KScales.Scales<L, TB, TS, TF>(block + 4);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TB Minimums<L, TB, TS, TF>(byte* block)
-        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
-        KScales.Minimums<L, TB, TS, TF>(block + 4);
+    public static TB Scales<L, TB, TS, TF>(byte* block, out TB minimums)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
+    {
+        return KScales.Scales<L, TB, TS, TF>(block + 4, out minimums);
+    }
 }

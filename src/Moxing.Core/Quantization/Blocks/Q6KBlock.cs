@@ -66,12 +66,11 @@ internal readonly unsafe struct Q6KBlock : IQ8KDot
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TB Scales<L, TB, TS, TF>(byte* block)
-        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
-        GroupScales.ChunkOrder<L, TB, TS, TF>(Vector128.Load((sbyte*)(block + 192)));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TB Minimums<L, TB, TS, TF>(byte* block)
-        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
-        GroupScales.Widen<L, TB, TS, TF>(Vector128.Load((sbyte*)(block + 192)), -32);
+    public static TB Scales<L, TB, TS, TF>(byte* block, out TB minimums)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
+    {
+        var sc = Vector128.Load((sbyte*)(block + 192));
+        minimums = L.Widen(sc, -32);
+        return GroupScales.ChunkOrder<L, TB, TS, TF>(sc);
+    }
 }
