@@ -54,10 +54,10 @@ internal static unsafe class PanelPacker
             var own = (short*)(panel + Panel.SuperOwnMins);
             for (var r = 0; r < Panel.Rows; r++)
             {
-                var rowCodes = codes + 8 * r;
-                var d = F.Unpack<L, TB, TS, TF>(rows[r] + at, rowCodes, scales, mins, out var dmin);
-                ((float*)(panel + Panel.SuperScale))[r] = d;
-                ((float*)(panel + Panel.SuperOwnScale))[r] = dmin;
+                var block = rows[r] + at;
+                UnpackSuper<F, L, TB, TS, TF>(block, codes + 8 * r, scales, mins);
+                ((float*)(panel + Panel.SuperScale))[r] = F.Scale(block);
+                ((float*)(panel + Panel.SuperOwnScale))[r] = F.MinScale(block);
                 for (var h = 0; h < 16; h++)
                 {
                     // group h (codes 16h..16h+15) is half h % 2 of chunk h / 2; its scale sits in chunk order
@@ -75,6 +75,24 @@ internal static unsafe class PanelPacker
                 Transpose(chunk, F.SignedCodes, panel + 8 * 32 * c);
             }
         }
+    }
+
+    /// <summary>A super-block's eight code chunks, sixteen scales (chunk order) and sixteen minimums (group order) into memory.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void UnpackSuper<F, L, TB, TS, TF>(byte* block, TB* codes, short* scales, short* mins)
+        where F : struct, IQ8KDot where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
+    {
+        *(TB*)scales = F.Scales<L, TB, TS, TF>(block, out var minimums);
+        *(TB*)mins = minimums;
+        // unrolled: constant chunk indices fold each format's shifts and offsets
+        codes[0] = F.Chunk<L, TB, TS, TF>(block, 0);
+        codes[1] = F.Chunk<L, TB, TS, TF>(block, 1);
+        codes[2] = F.Chunk<L, TB, TS, TF>(block, 2);
+        codes[3] = F.Chunk<L, TB, TS, TF>(block, 3);
+        codes[4] = F.Chunk<L, TB, TS, TF>(block, 4);
+        codes[5] = F.Chunk<L, TB, TS, TF>(block, 5);
+        codes[6] = F.Chunk<L, TB, TS, TF>(block, 6);
+        codes[7] = F.Chunk<L, TB, TS, TF>(block, 7);
     }
 
     private static void RowPointers(byte* w, nint rowBytes, int first, int count, byte** rows)
