@@ -56,13 +56,7 @@ internal readonly unsafe struct VnniPanelTile : IPanelTile
                 a3 = TokenSmall<F>(w0, w1, w2, w3, w4, w5, w6, w7, d, offset, x3 + at, a3);
             }
         }
-        Store(a0, y, count);
-        if (T.Count > 1)
-        {
-            Store(a1, y + yStride, count);
-            Store(a2, y + 2 * yStride, count);
-            Store(a3, y + 3 * yStride, count);
-        }
+        StoreTokens<T>(a0, a1, a2, a3, y, yStride, count);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -126,13 +120,7 @@ internal readonly unsafe struct VnniPanelTile : IPanelTile
                 a3 = EndSuper<F>(panel, d, dmin, i3, x3 + at, a3);
             }
         }
-        Store(a0, y, count);
-        if (T.Count > 1)
-        {
-            Store(a1, y + yStride, count);
-            Store(a2, y + 2 * yStride, count);
-            Store(a3, y + 3 * yStride, count);
-        }
+        StoreTokens<T>(a0, a1, a2, a3, y, yStride, count);
     }
 
     /// <summary>acc + scale · (16-code group's dot product), lane-wise over the eight rows.</summary>
@@ -174,6 +162,17 @@ internal readonly unsafe struct VnniPanelTile : IPanelTile
     // Four activation codes, broadcast to every row's lane.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<sbyte> Codes4(byte* p) => Vector256.Create(*(int*)p).AsSByte();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreTokens<T>(Vector256<float> a0, Vector256<float> a1, Vector256<float> a2, Vector256<float> a3, float* y, nint yStride, int count)
+        where T : struct, ITokenCount
+    {
+        Store(a0, y, count);
+        if (T.Count == 1) return;
+        Store(a1, y + yStride, count);
+        Store(a2, y + 2 * yStride, count);
+        Store(a3, y + 3 * yStride, count);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store(Vector256<float> v, float* y, int count)
