@@ -18,4 +18,15 @@ public static class HumanUnits
     public static string Bytes(long bytes) => bytes >= 1L << 30
         ? string.Format(CultureInfo.InvariantCulture, "{0:F2} GiB", bytes / (double)(1L << 30))
         : string.Format(CultureInfo.InvariantCulture, "{0:F2} MiB", bytes / (double)(1 << 20));
+
+    /// <summary>A time span in its largest whole unit: "1 second", "5 minutes", "2 hours", "3 days".</summary>
+    public static string Duration(TimeSpan span)
+    {
+        var (n, unit) = span.TotalMinutes < 1 ? (span.TotalSeconds, "second")
+            : span.TotalHours < 1 ? (span.TotalMinutes, "minute")
+            : span.TotalDays < 1 ? (span.TotalHours, "hour")
+            : (span.TotalDays, "day");
+        var whole = (long)n;
+        return string.Create(CultureInfo.InvariantCulture, $"{whole} {unit}{(whole == 1 ? "" : "s")}");
+    }
 }

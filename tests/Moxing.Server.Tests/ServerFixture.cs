@@ -17,6 +17,7 @@ public sealed class ServerFixture : IAsyncLifetime
     public const string Llama = "llama-tiny";
     public const string Qwen = "qwen2-tiny";
     public const string Bert = "bert-tiny";
+    public const string Qwen3 = "qwen3-tiny-realvocab.Q8_0";
 
     public MoxingServer Server { get; private set; } = null!;
     public HttpClient Http { get; } = new();
@@ -30,7 +31,7 @@ public sealed class ServerFixture : IAsyncLifetime
         {
             Host = "127.0.0.1",
             Port = 0,
-            Models = [ModelPath(Llama), ModelPath(Qwen), ModelPath(Bert)],
+            Models = [ModelPath(Llama), ModelPath(Qwen), ModelPath(Bert), Fixtures.Path("gguf", Qwen3 + ".gguf")],
             ConsoleLogging = false,
             Manager = new ModelManagerOptions { Parallel = 4 },
         };

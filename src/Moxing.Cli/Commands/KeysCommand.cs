@@ -15,12 +15,12 @@ public sealed class KeysCommand : ICommand
     public string Summary => "create, list and revoke tenants' API keys (limits, allowed models, expiry)";
 
     /// <inheritdoc />
-    public string Usage => """
+    public string Usage => $"""
         usage: moxing keys create --tenant T [--models m1,m2] [--rpm N] [--tpm N] [--tokens-per-day N] [--max-concurrent N]
                                   [--max-context N] [--max-tokens N] [--priority N] [--weight W] [--expires DATE] [--admin]
                moxing keys list [--tenant T] [--json]
                moxing keys revoke ID
-          --home DIR    where keys live (default: $MOXING_HOME, else ~/.moxing)
+        {DatabaseArguments.Usage}
           the key is printed once by create and never stored; revoke takes its public id (mx-ID-…) as `keys list` shows it.
           Once any key exists, `moxing serve` requires one on every endpoint but /health.
         """;
@@ -32,7 +32,7 @@ public sealed class KeysCommand : ICommand
     public int Execute(Arguments args, CommandContext context)
     {
         var action = args.Required(0, "an action: create, list or revoke");
-        var store = new ApiKeyStore(MoxingDatabase.OpenIn(StoreArguments.Home(args)));
+        var store = new ApiKeyStore(DatabaseArguments.Open(args));
         switch (action)
         {
             case "create": return Create(args, store, context);

@@ -64,10 +64,7 @@ public sealed class ListCommand : ICommand
         {
             e.Name.ToString(), StoreTable.ShortId(e), HumanUnits.Bytes(e.Size), StoreTable.Format(e), e.Details.Quantization, StoreTable.Age(e.Modified, now),
         }).ToList();
-        string[] header = ["NAME", "ID", "SIZE", "FORMAT", "QUANT", "MODIFIED"];
-        var widths = header.Select((h, i) => Math.Max(h.Length, rows.Max(r => r[i].Length))).ToArray();
-        foreach (var row in rows.Prepend(header))
-            context.Out.WriteLine(string.Join("  ", row.Select((cell, i) => cell.PadRight(widths[i]))).TrimEnd());
+        TextTable.Write(context.Out, ["NAME", "ID", "SIZE", "FORMAT", "QUANT", "MODIFIED"], rows);
         return 0;
     }
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Moxing.Server.Store;
 using Moxing.Training.Metrics;
 using Moxing.Training.Recipes;
 using Moxing.Training.Trainer;
@@ -21,6 +22,9 @@ public sealed class TrainCommand : ICommand
                moxing train --data FILE --model NAME [-o RUN_DIR] [flags]
                moxing train --resume RUN_DIR [--epochs N]
           -o, --output     run folder (default runs/NAME)
+          --register NAME  when training finishes, put the model into the model store as NAME (a GPT as a GPT-2
+                           folder for chat/completions, a classifier for /v1/classify and /v2/models/NAME/infer)
+          --home DIR       the model store of --register (default: $MOXING_HOME, else ~/.moxing)
           --resume         continue the run in RUN_DIR from its last checkpoint
           --data           data file: .csv/.tsv table, .jsonl/.csv texts (--format text), .txt corpus, IDX, CIFAR-10 .bin
           --format         table | idx | cifar10 | text | corpus (default from the file name)
@@ -47,6 +51,8 @@ public sealed class TrainCommand : ICommand
     public int Execute(Arguments args, CommandContext context)
     {
         var resume = args.Option("resume");
+        var register = args.Option("register");
+        var home = args.Option("home");
         var epochsOverride = args.Option("epochs") == null ? (int?)null : args.Int(0, "epochs");
         TrainingRun run;
         if (resume != null)
@@ -75,6 +81,11 @@ public sealed class TrainCommand : ICommand
         }
         foreach (var evaluation in run.Metrics.Evaluations.Values) context.Out.WriteLine(EvalCommand.Describe(evaluation));
         context.Out.WriteLine($"metrics: {run.Folder.MetricsJson}");
+        if (register != null)
+        {
+            var entry = ModelStore.Open(home).ImportRun(run.Folder.Path, register, context.Cancellation);
+            context.Out.WriteLine($"registered {entry.Name} ({entry.Details.Kind.ToString().ToLowerInvariant()}, {entry.Details.Architecture}); serve it with `moxing serve`");
+        }
         return 0;
     }
 

@@ -17,11 +17,8 @@ public static class StoreTable
     public static string Age(DateTimeOffset then, DateTimeOffset now)
     {
         var span = now - then;
-        static string Ago(double n, string unit) => string.Create(CultureInfo.InvariantCulture, $"{(long)n} {unit}{((long)n == 1 ? "" : "s")} ago");
         return span.TotalSeconds < 60 ? "just now"
-            : span.TotalMinutes < 60 ? Ago(span.TotalMinutes, "minute")
-            : span.TotalHours < 24 ? Ago(span.TotalHours, "hour")
-            : span.TotalDays < 30 ? Ago(span.TotalDays, "day")
+            : span.TotalDays < 30 ? HumanUnits.Duration(span) + " ago"
             : then.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
     }
 }

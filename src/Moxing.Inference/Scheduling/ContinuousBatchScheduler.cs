@@ -337,6 +337,7 @@ public sealed class ContinuousBatchScheduler : IGenerationEngine
         Interlocked.Increment(ref _steps);
         Volatile.Write(ref _lastBatch, count);
         Volatile.Write(ref _lastTokens, tokens);
+        _options.StepObserver?.StepCompleted(count, tokens);
         for (var i = 0; i < count; i++)
         {
             var s = _batch[i];

@@ -46,14 +46,15 @@ internal ref struct BatchStep(DecoderModel model, BatchScratch s)
         _positions = Math.Max(_positions, sequence.Capacity);
     }
 
-    public readonly int Run(Span<float> logits)
+    public readonly int Run(Span<float> logits, bool hidden = false)
     {
         try
         {
-            if (logits.Length < (long)_rows * model.Options.VocabSize)
-                throw new ArgumentException($"logits hold {logits.Length} floats; {_rows} rows of {model.Options.VocabSize} are needed", nameof(logits));
+            var width = hidden ? model.Options.HiddenSize : model.Options.VocabSize;
+            if (logits.Length < (long)_rows * width)
+                throw new ArgumentException($"the output holds {logits.Length} floats; {_rows} rows of {width} are needed", nameof(logits));
             Reserve();
-            model.Run(s, _slices, _tokens, _positions, logits[..(_rows * model.Options.VocabSize)]);
+            model.Run(s, _slices, _tokens, _positions, logits[..(_rows * width)], hidden);
             for (var i = 0; i < _slices; i++) s.Sequences[i]!.Advance(s.SliceStart[i + 1] - s.SliceStart[i]);
             return _rows;
         }

@@ -64,8 +64,22 @@ public sealed class DecoderModel : IDisposable
         return step.Run(logits);
     }
 
-    /// <summary>Runs a step gathered by <see cref="BatchStep"/>: every layer over the n tokens of the scratch, logits of the wanted rows.</summary>
-    internal void Run(BatchScratch s, int slices, int n, int positions, Span<float> logits)
+    /// <summary>
+    /// Runs <paramref name="tokens"/> like <see cref="Forward"/> but writes every token's final hidden state (after the final
+    /// norm, [n, hidden]) instead of logits: what embedding models pool.
+    /// </summary>
+    public void HiddenStates(ReadOnlySpan<int> tokens, SequenceKv sequence, BatchScratch s, Span<float> hidden)
+    {
+        var step = new BatchStep(this, s);
+        step.Add(sequence, tokens, LogitsWanted.All);
+        step.Run(hidden, hidden: true);
+    }
+
+    /// <summary>
+    /// Runs a step gathered by <see cref="BatchStep"/>: every layer over the n tokens of the scratch, then the logits of the wanted
+    /// rows (or, when <paramref name="hidden"/>, their normed hidden states).
+    /// </summary>
+    internal void Run(BatchScratch s, int slices, int n, int positions, Span<float> logits, bool hidden = false)
     {
         var o = Options;
         int h = o.HiddenSize, qDim = o.HeadCount * o.HeadDim, kvDim = o.KvHeadCount * o.HeadDim;
@@ -94,11 +108,11 @@ public sealed class DecoderModel : IDisposable
             layer.PostMlpNorm?.Apply(projected, projected);
             TensorPrimitives.Add(x, projected, x);
         }
-        Logits(s, slices, x, logits);
+        Logits(s, slices, x, logits, hidden);
     }
 
     // Gathers the rows whose logits are wanted, then one final norm and one product with the LM head for all of them.
-    private void Logits(BatchScratch s, int slices, ReadOnlySpan<float> x, Span<float> logits)
+    private void Logits(BatchScratch s, int slices, ReadOnlySpan<float> x, Span<float> logits, bool hidden)
     {
         var o = Options;
         var h = o.HiddenSize;
@@ -114,6 +128,11 @@ public sealed class DecoderModel : IDisposable
         if (rows == 0) return;
         var last = gathered[..(rows * h)];
         Weights.FinalNorm.Apply(last, last);
+        if (hidden)
+        {
+            last.CopyTo(logits);
+            return;
+        }
         Weights.Output.Forward(last, rows, logits);
         if (o.FinalLogitSoftCap > 0)
         {

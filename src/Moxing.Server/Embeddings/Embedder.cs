@@ -1,13 +1,20 @@
 using System.Numerics.Tensors;
+using Moxing.Models.Decoder;
 using Moxing.Models.Encoder;
 using Moxing.Server.Http;
 using Moxing.Server.Models;
 
 namespace Moxing.Server.Embeddings;
 
-/// <summary>Sentence embeddings: an encoder's last hidden state, mean pooled and L2-normalised (sentence-transformers' recipe).</summary>
+/// <summary>
+/// Sentence embeddings, L2-normalised: an encoder's last hidden state mean pooled (sentence-transformers' recipe), or a decoder's
+/// final hidden states pooled as the model declares (mean by default, last token for causal embedders).
+/// </summary>
 public static class Embedder
 {
+    /// <summary>Tokens a decoder runs per forward step while embedding (bounds the activation memory of long inputs).</summary>
+    public const int DecoderChunk = 256;
+
     /// <summary>
     /// Embeds every input. <paramref name="dimensions"/> keeps the first d components and renormalises (as OpenAI's shortened
     /// embeddings); <paramref name="truncate"/> cuts inputs longer than the model's positions instead of failing.
@@ -15,32 +22,35 @@ public static class Embedder
     public static async Task<EmbeddingBatch> EmbedAsync(ResidentModel model, IReadOnlyList<EmbeddingInput> inputs, int? dimensions, bool truncate,
         CancellationToken cancellation)
     {
-        var encoder = model.Model.Encoder ?? throw new ApiException(400,
-            $"the model '{model.Name}' ({model.Model.Architecture}) generates text; embeddings need an encoder model such as BERT",
-            param: "model", code: "model_not_embedding");
-        var hidden = encoder.Options.HiddenSize;
-        if (dimensions is { } d && (d < 1 || d > hidden))
+        var loaded = model.Model;
+        var (hidden, maxTokens, vocab) = loaded.Encoder is { } e ? (e.Options.HiddenSize, e.Options.MaxPositions, e.Options.VocabSize)
+            : loaded.Decoder is { } d ? (d.Options.HiddenSize, model.Settings?.Context ?? loaded.MaxContext, d.Options.VocabSize)
+            : throw new ApiException(400, $"the model '{model.Name}' ({loaded.Architecture}) cannot embed text", param: "model", code: "model_not_embedding");
+        if (dimensions is { } dims && (dims < 1 || dims > hidden))
             throw ApiException.BadParameter("dimensions", $"'dimensions' must be between 1 and {hidden} for '{model.Name}'");
-        var tokenizer = model.Model.RequireTokenizer();
+        var tokenizer = loaded.RequireTokenizer();
         var batches = new int[inputs.Count][];
         var tokens = 0;
         for (var i = 0; i < inputs.Count; i++)
         {
             var ids = inputs[i].Ids ?? tokenizer.Encode(inputs[i].Text!, addSpecialTokens: true);
             if (ids.Length == 0) throw ApiException.BadParameter("input", $"input {i} is empty");
-            if (ids.Length > encoder.Options.MaxPositions)
+            if (ids.Length > maxTokens)
             {
                 if (!truncate)
-                    throw new ApiException(400, $"input {i} has {ids.Length} tokens but '{model.Name}' takes at most {encoder.Options.MaxPositions}",
+                    throw new ApiException(400, $"input {i} has {ids.Length} tokens but '{model.Name}' takes at most {maxTokens}",
                         param: "input", code: "context_length_exceeded");
-                ids = ids[..encoder.Options.MaxPositions];
+                ids = ids[..maxTokens];
             }
             foreach (var id in ids)
-                if ((uint)id >= (uint)encoder.Options.VocabSize)
-                    throw ApiException.BadParameter("input", $"input {i} holds token {id}; the vocabulary has {encoder.Options.VocabSize} tokens");
+                if ((uint)id >= (uint)vocab)
+                    throw ApiException.BadParameter("input", $"input {i} holds token {id}; the vocabulary has {vocab} tokens");
             batches[i] = ids;
             tokens += ids.Length;
         }
+        Func<int[], float[]> embed = loaded.Encoder is { } encoder
+            ? ids => BertModel.MeanPooledNormalized(encoder.Encode(ids), hidden)
+            : DecoderEmbedding(loaded.Decoder!, EmbeddingPoolings.For(loaded));
         var vectors = new float[inputs.Count][];
         await model.EncoderGate.WaitAsync(cancellation);
         try
@@ -50,7 +60,7 @@ public static class Embedder
                 for (var i = 0; i < batches.Length; i++)
                 {
                     cancellation.ThrowIfCancellationRequested();
-                    vectors[i] = Shorten(BertModel.MeanPooledNormalized(encoder.Encode(batches[i]), hidden), dimensions);
+                    vectors[i] = Shorten(embed(batches[i]), dimensions);
                 }
             }, cancellation);
         }
@@ -61,11 +71,43 @@ public static class Embedder
         return new EmbeddingBatch(vectors, tokens);
     }
 
+    // Runs the input through the decoder in chunks on a private KV cache and pools the normed final hidden states.
+    private static Func<int[], float[]> DecoderEmbedding(DecoderModel decoder, EmbeddingPooling pooling) => ids =>
+    {
+        var h = decoder.Options.HiddenSize;
+        var cache = decoder.CreateCache(ids.Length);
+        var scratch = decoder.CreateScratch(Math.Min(ids.Length, DecoderChunk));
+        var states = new float[Math.Min(ids.Length, DecoderChunk) * h];
+        var pooled = new float[h];
+        try
+        {
+            for (var start = 0; start < ids.Length; start += DecoderChunk)
+            {
+                var n = Math.Min(DecoderChunk, ids.Length - start);
+                var chunk = states.AsSpan(0, n * h);
+                decoder.HiddenStates(ids.AsSpan(start, n), cache.Sequence, scratch, chunk);
+                if (pooling == EmbeddingPooling.Mean)
+                    for (var t = 0; t < n; t++) TensorPrimitives.Add(pooled, chunk.Slice(t * h, h), pooled);
+                else if (pooling == EmbeddingPooling.FirstToken && start == 0) chunk[..h].CopyTo(pooled);
+                else if (pooling == EmbeddingPooling.LastToken && start + n == ids.Length) chunk.Slice((n - 1) * h, h).CopyTo(pooled);
+            }
+        }
+        finally
+        {
+            cache.Sequence.Release();
+        }
+        if (pooling == EmbeddingPooling.Mean) TensorPrimitives.Divide(pooled, ids.Length, pooled);
+        Normalize(pooled);
+        return pooled;
+    };
+
+    private static void Normalize(Span<float> vector) => TensorPrimitives.Divide(vector, Math.Max(TensorPrimitives.Norm(vector), 1e-12f), vector);
+
     private static float[] Shorten(float[] vector, int? dimensions)
     {
         if (dimensions is not { } d || d == vector.Length) return vector;
         var shortened = vector[..d];
-        TensorPrimitives.Divide(shortened, Math.Max(TensorPrimitives.Norm(shortened), 1e-12f), shortened);
+        Normalize(shortened);
         return shortened;
     }
 }

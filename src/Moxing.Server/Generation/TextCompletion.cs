@@ -5,6 +5,7 @@ using Moxing.Inference.Generation;
 using Moxing.Inference.Scheduling;
 using Moxing.Server.Http;
 using Moxing.Server.Models;
+using Moxing.Server.Observability;
 
 namespace Moxing.Server.Generation;
 
@@ -62,42 +63,55 @@ public sealed class TextCompletion(ResidentModel model, int[] promptIds, Generat
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         var clock = Stopwatch.StartNew();
         var stream = engine.Submit(request, stop.Token);
-        var decoder = tokenizer.CreateIncrementalDecoder(skipSpecialTokens: true);
-        var filter = new StopStringFilter(parameters.Stops);
-        var pending = new List<GeneratedToken>();
-        var generated = 0;
-        var firstToken = TimeSpan.Zero;
-        var drained = false;
+        var trace = RequestTelemetry.Current?.StartGeneration(model.Name, promptIds.Length);
+        var traced = false;
         try
         {
-            await foreach (var token in stream.Tokens.ReadAllAsync(stop.Token))
+            var decoder = tokenizer.CreateIncrementalDecoder(skipSpecialTokens: true);
+            var filter = new StopStringFilter(parameters.Stops);
+            var pending = new List<GeneratedToken>();
+            var generated = 0;
+            var firstToken = TimeSpan.Zero;
+            var drained = false;
+            try
             {
-                if (generated++ == 0) firstToken = clock.Elapsed;
-                pending.Add(token);
-                var text = filter.Push(decoder.Add(token.Id));
-                if (text.Length == 0 && !filter.Stopped) continue;
-                yield return new CompletionPiece(text, pending.ToArray());
-                pending.Clear();
-                if (filter.Stopped) break;
+                await foreach (var token in stream.Tokens.ReadAllAsync(stop.Token))
+                {
+                    trace?.Token();
+                    if (generated++ == 0) firstToken = clock.Elapsed;
+                    pending.Add(token);
+                    var text = filter.Push(decoder.Add(token.Id));
+                    if (text.Length == 0 && !filter.Stopped) continue;
+                    yield return new CompletionPiece(text, pending.ToArray());
+                    pending.Clear();
+                    if (filter.Stopped) break;
+                }
+                if (!filter.Stopped)
+                {
+                    drained = true;
+                    var rest = filter.Push(decoder.Flush());
+                    rest += filter.Flush();
+                    if (rest.Length > 0 || pending.Count > 0) yield return new CompletionPiece(rest, pending.ToArray());
+                }
             }
-            if (!filter.Stopped)
+            finally
             {
-                drained = true;
-                var rest = filter.Push(decoder.Flush());
-                rest += filter.Flush();
-                if (rest.Length > 0 || pending.Count > 0) yield return new CompletionPiece(rest, pending.ToArray());
+                // Frees the engine's sequence at once when a stop string ended the text or the reader left early.
+                if (!drained) stop.Cancel();
             }
+            var outcome = await OutcomeAsync(stream, filter.Stopped);
+            if (generated == 0) firstToken = clock.Elapsed;
+            Result = new CompletionResult(filter.Stopped ? FinishReason.Stop : outcome?.Finish ?? FinishReason.Stop,
+                outcome?.PromptTokens ?? promptIds.Length, outcome?.CachedPromptTokens ?? 0, generated,
+                outcome?.TimeToFirstToken ?? firstToken, clock.Elapsed - (outcome?.TimeToFirstToken ?? firstToken));
+            trace?.Ended(Result.Finish, Result.PromptTokens, Result.CachedPromptTokens, generated, outcome);
+            traced = true;
         }
         finally
         {
-            // Frees the engine's sequence at once when a stop string ended the text or the reader left early.
-            if (!drained) stop.Cancel();
+            // Left early (client gone, deadline) or failed: counted as aborted.
+            if (!traced) trace?.Aborted(cancellation.IsCancellationRequested);
         }
-        var outcome = await OutcomeAsync(stream, filter.Stopped);
-        if (generated == 0) firstToken = clock.Elapsed;
-        Result = new CompletionResult(filter.Stopped ? FinishReason.Stop : outcome?.Finish ?? FinishReason.Stop,
-            outcome?.PromptTokens ?? promptIds.Length, outcome?.CachedPromptTokens ?? 0, generated,
-            outcome?.TimeToFirstToken ?? firstToken, clock.Elapsed - (outcome?.TimeToFirstToken ?? firstToken));
     }
 
     // The engine's outcome; when we stopped it ourselves it may end as cancelled instead, and the counts are ours.

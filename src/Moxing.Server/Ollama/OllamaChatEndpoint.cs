@@ -32,10 +32,11 @@ public sealed class OllamaChatEndpoint(ModelManager models)
         string? prompt = null, system = null;
         int[]? previous = null;
         var raw = false;
+        ToolUse? tools = null;
         if (chat)
         {
             messages = Messages(r);
-            if (r.Array("tools") is { Count: > 0 }) throw r.Unsupported("tools", "tool calling is not available yet");
+            tools = ToolUse.Read(r, withChoice: false);
         }
         else
         {
@@ -58,11 +59,12 @@ public sealed class OllamaChatEndpoint(ModelManager models)
             return;
         }
         int[] ids;
-        if (chat) ids = ChatPrompt.Encode(model, messages!, null, variables);
+        var parsing = tools is null ? null : new ToolCallParsing(tools.FormatFor(model), tools.Parallel);
+        if (chat) ids = ChatPrompt.Encode(model, messages!, tools?.TemplateTools, variables);
         else if (raw || model.Model.ChatTemplates is null) ids = [.. previous ?? [], .. ChatPrompt.EncodeRaw(model, prompt ?? "", "prompt")];
         else ids = [.. previous ?? [], .. ChatPrompt.Encode(model, Conversation(system, prompt ?? ""), null, variables)];
         parameters = parameters with { MaxTokens = OllamaOptions.CapByContext(parameters.MaxTokens, numCtx, ids.Length) };
-        var response = new OllamaResponse(chat, modelName, lease.LoadDuration, started) { ContextPrefix = chat ? null : ids };
+        var response = new OllamaResponse(chat, modelName, lease.LoadDuration, started) { ContextPrefix = chat ? null : ids, Tools = parsing };
         await response.WriteAsync(context, ChoiceRunner.RunAsync(model, ids, parameters, 1, cancellation), stream);
     }
 

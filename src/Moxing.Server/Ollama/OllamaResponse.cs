@@ -1,8 +1,10 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using Moxing.Inference.Generation;
+using Moxing.Inference.Tools;
 using Moxing.Server.Generation;
 using Moxing.Server.Http;
 
@@ -17,6 +19,9 @@ public sealed class OllamaResponse(bool chat, string model, TimeSpan loadDuratio
     /// <summary>Token ids of the prompt, for /api/generate's <c>context</c> (null: not reported).</summary>
     public int[]? ContextPrefix { get; init; }
 
+    /// <summary>How chat replies are searched for tool calls; null: the reply is all content.</summary>
+    public ToolCallParsing? Tools { get; init; }
+
     /// <summary>Streams or collects <paramref name="events"/> (one choice) and writes the reply.</summary>
     public async Task WriteAsync(HttpContext context, IAsyncEnumerable<ChoiceEvent> events, bool stream)
     {
@@ -25,6 +30,7 @@ public sealed class OllamaResponse(bool chat, string model, TimeSpan loadDuratio
         var text = new StringBuilder();
         var generated = new List<int>();
         CompletionResult? result = null;
+        var output = Tools is null ? null : new ToolCallOutput(Tools);
         try
         {
             await foreach (var e in events)
@@ -33,8 +39,9 @@ public sealed class OllamaResponse(bool chat, string model, TimeSpan loadDuratio
                 else if (e.Piece is { } piece)
                 {
                     foreach (var t in piece.Tokens) generated.Add(t.Id);
-                    if (stream) await lines.WriteAsync(w => WriteLine(w, piece.Text, null, generated), cancellation);
-                    else text.Append(piece.Text);
+                    var shown = output is null ? piece.Text : Content(output.Push(piece.Text));
+                    if (!stream) text.Append(shown);
+                    else if (output is null || shown.Length > 0) await lines.WriteAsync(w => WriteLine(w, shown, null, generated), cancellation);
                 }
             }
         }
@@ -43,13 +50,28 @@ public sealed class OllamaResponse(bool chat, string model, TimeSpan loadDuratio
             await lines.WriteAsync(w => ApiError.Write(w, ApiError.From(ex), ollama: true), cancellation);
             return;
         }
-        if (stream) await lines.WriteAsync(w => WriteLine(w, "", result, generated), cancellation);
-        else await JsonStreamWriter.WriteObjectAsync(context, w => WriteLine(w, text.ToString(), result, generated));
+        var rest = output is null ? "" : Content(output.Finish());
+        var calls = output?.Calls ?? [];
+        if (stream)
+        {
+            // Ollama sends the calls in a line of their own once they are complete.
+            if (rest.Length > 0 || calls.Count > 0) await lines.WriteAsync(w => WriteLine(w, rest, null, generated, calls), cancellation);
+            await lines.WriteAsync(w => WriteLine(w, "", result, generated), cancellation);
+        }
+        else await JsonStreamWriter.WriteObjectAsync(context, w => WriteLine(w, text.Append(rest).ToString(), result, generated, calls));
     }
 
-    private void WriteLine(Utf8JsonWriter w, string text, CompletionResult? result, List<int> generated)
+    private static string Content(IReadOnlyList<ToolCallDelta> deltas)
     {
-        WriteStart(w, chat, model, text);
+        if (deltas.Count == 1) return deltas[0].Content ?? "";
+        var content = new StringBuilder();
+        foreach (var d in deltas) content.Append(d.Content);
+        return content.ToString();
+    }
+
+    private void WriteLine(Utf8JsonWriter w, string text, CompletionResult? result, List<int> generated, IReadOnlyList<ToolCall>? calls = null)
+    {
+        WriteStart(w, chat, model, text, calls);
         w.WriteBoolean("done", result is not null);
         if (result is not null)
         {
@@ -71,7 +93,7 @@ public sealed class OllamaResponse(bool chat, string model, TimeSpan loadDuratio
     }
 
     /// <summary>Opens a reply object: model, created_at, and the text as the assistant's message (chat) or as response (generate).</summary>
-    public static void WriteStart(Utf8JsonWriter w, bool chat, string model, string text)
+    public static void WriteStart(Utf8JsonWriter w, bool chat, string model, string text, IReadOnlyList<ToolCall>? calls = null)
     {
         w.WriteStartObject();
         w.WriteString("model", model);
@@ -81,9 +103,41 @@ public sealed class OllamaResponse(bool chat, string model, TimeSpan loadDuratio
             w.WriteStartObject("message");
             w.WriteString("role", "assistant");
             w.WriteString("content", text);
+            if (calls is { Count: > 0 }) WriteToolCalls(w, calls);
             w.WriteEndObject();
         }
         else w.WriteString("response", text);
+    }
+
+    // Ollama's tool_calls carry the arguments as a JSON object; text that is not one (a call cut off by the token limit) stays a string.
+    private static void WriteToolCalls(Utf8JsonWriter w, IReadOnlyList<ToolCall> calls)
+    {
+        w.WriteStartArray("tool_calls");
+        for (var i = 0; i < calls.Count; i++)
+        {
+            w.WriteStartObject();
+            w.WriteStartObject("function");
+            w.WriteNumber("index", i);
+            w.WriteString("name", calls[i].Name);
+            w.WritePropertyName("arguments");
+            if (ArgumentsObject(calls[i].Arguments) is { } arguments) arguments.WriteTo(w);
+            else w.WriteStringValue(calls[i].Arguments);
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+    }
+
+    private static JsonObject? ArgumentsObject(string text)
+    {
+        try
+        {
+            return JsonNode.Parse(text) as JsonObject;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Writes total_duration and load_duration in nanoseconds.</summary>

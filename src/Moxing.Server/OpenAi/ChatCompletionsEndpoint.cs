@@ -29,16 +29,17 @@ public sealed class ChatCompletionsEndpoint(ModelManager models)
         if (top > 0 && !logprobs) throw ApiException.BadParameter("top_logprobs", "'top_logprobs' needs 'logprobs': true");
         parameters = parameters with { Logprobs = logprobs, TopLogprobs = top };
         parameters = parameters with { Constraint = ReadResponseFormat(r) };
-        var tools = ReadTools(r);
+        var tools = ToolUse.Read(r, withChoice: true);
         r.String("user");
         var variables = TemplateVariables(r);
         r.RejectUnknown();
 
         using var lease = await models.AcquireAsync(modelName, null, cancellation);
         var model = lease.Resident;
-        var ids = ChatPrompt.Encode(model, messages, tools, variables);
+        var calls = CallsFor(tools, model, ref parameters);
+        var ids = ChatPrompt.Encode(model, messages, tools?.TemplateTools, variables);
         OpenAiParameters.CheckVocabulary(parameters, model.Model.RequireDecoder().Options.VocabSize);
-        var response = new CompletionResponse(chat: true, modelName, model.Model.RequireTokenizer(), logprobs, n);
+        var response = new CompletionResponse(chat: true, modelName, model.Model.RequireTokenizer(), logprobs, n) { Tools = calls };
         var events = ChoiceRunner.RunAsync(model, ids, parameters, n, cancellation);
         if (stream) await response.WriteStreamAsync(context, events, includeUsage);
         else await response.WriteWholeAsync(context, events);
@@ -117,15 +118,18 @@ public sealed class ChatCompletionsEndpoint(ModelManager models)
         return constraint;
     }
 
-    private static JsonArray? ReadTools(JsonRequest r)
+    // The tool-call format to parse replies with (null: no tools in play), and for required/named choices the constraint that enforces a call.
+    private static ToolCallParsing? CallsFor(ToolUse? tools, ResidentModel model, ref GenerationParameters parameters)
     {
-        var tools = r.Array("tools");
-        var choice = r.Node("tool_choice");
-        r.Bool("parallel_tool_calls");
-        if (tools is { Count: > 0 }) throw ApiException.Unsupported("tools", "tool calling is not available yet");
-        if (choice is not null && !(choice is JsonValue v && v.GetValueKind() == JsonValueKind.String && v.GetValue<string>() is "none" or "auto"))
-            throw ApiException.Unsupported("tool_choice", "tool calling is not available yet");
-        return null;
+        if (tools is null || tools.Choice == ToolChoice.None) return null;
+        var format = tools.FormatFor(model);
+        if (tools.Constraint(format) is { } constraint)
+        {
+            if (parameters.Constraint is not null)
+                throw ApiException.BadParameter("response_format", "'response_format' cannot be combined with a 'tool_choice' that forces a call");
+            parameters = parameters with { Constraint = constraint };
+        }
+        return new ToolCallParsing(format, tools.Parallel);
     }
 
     /// <summary>vLLM's chat_template_kwargs: extra template variables such as enable_thinking.</summary>

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Moxing.Inference.Scheduling;
+using Moxing.Inference.Tools;
 using Moxing.Server.Generation;
 using Moxing.Server.Http;
 using Moxing.Text.Tokenization;
@@ -16,6 +17,9 @@ public sealed class CompletionResponse(bool chat, string model, Tokenizer tokeni
 {
     private readonly string _id = OpenAiParameters.NewId(chat ? "chatcmpl-" : "cmpl-");
     private readonly long _created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+
+    /// <summary>How chat replies are searched for tool calls; null: the reply is all content.</summary>
+    public ToolCallParsing? Tools { get; init; }
 
     private string ObjectName(bool chunk) => chat ? chunk ? "chat.completion.chunk" : "chat.completion" : "text_completion";
 
@@ -47,12 +51,18 @@ public sealed class CompletionResponse(bool chat, string model, Tokenizer tokeni
             {
                 w.WriteStartObject();
                 w.WriteNumber("index", i);
+                var calls = (IReadOnlyList<ToolCall>)[];
                 if (chat)
                 {
+                    var content = texts[i].ToString();
+                    if (Tools is not null) (content, calls) = ToolCallOutput.Split(Tools, content);
                     w.WriteStartObject("message");
                     w.WriteString("role", "assistant");
-                    w.WriteString("content", texts[i].ToString());
+                    // OpenAI sends null content beside tool calls when the model wrote nothing else.
+                    if (calls.Count > 0 && string.IsNullOrWhiteSpace(content)) w.WriteNull("content");
+                    else w.WriteString("content", content);
                     w.WriteNull("refusal");
+                    if (calls.Count > 0) WriteToolCalls(w, calls);
                     w.WriteEndObject();
                     LogprobsWriter.WriteChat(w, tokenizer, tokens[i]);
                 }
@@ -61,7 +71,7 @@ public sealed class CompletionResponse(bool chat, string model, Tokenizer tokeni
                     w.WriteString("text", texts[i].ToString());
                     LogprobsWriter.WriteLegacy(w, tokenizer, tokens[i], 0);
                 }
-                w.WriteString("finish_reason", OpenAiParameters.FinishReason(results[i].Finish));
+                w.WriteString("finish_reason", FinishReason(results[i], calls.Count));
                 w.WriteEndObject();
             }
             w.WriteEndArray();
@@ -77,6 +87,8 @@ public sealed class CompletionResponse(bool chat, string model, Tokenizer tokeni
         var cancellation = context.RequestAborted;
         var results = new CompletionResult[n];
         var offsets = new int[n];
+        var outputs = new ToolCallOutput?[n];
+        for (var i = 0; i < n; i++) outputs[i] = chat && Tools is not null ? new ToolCallOutput(Tools) : null;
         var started = false;
         try
         {
@@ -84,19 +96,36 @@ public sealed class CompletionResponse(bool chat, string model, Tokenizer tokeni
             {
                 if (!started && chat)
                     for (var i = 0; i < n; i++)
-                        await sse.WriteAsync(w => WriteChunk(w, i, "", null, null, includeUsage, role: true), cancellation);
+                        await sse.WriteAsync(w => WriteChunk(w, i, Empty, null, null, includeUsage, role: true), cancellation);
                 started = true;
+                var output = outputs[e.Index];
                 if (e.Result is { } result)
                 {
                     results[e.Index] = result;
-                    await sse.WriteAsync(w => WriteChunk(w, e.Index, "", null, OpenAiParameters.FinishReason(result.Finish), includeUsage), cancellation);
+                    if (output is not null)
+                        foreach (var delta in output.Finish()) await sse.WriteAsync(w => WriteChunk(w, e.Index, delta, null, null, includeUsage), cancellation);
+                    var finish = FinishReason(result, output?.Calls.Count ?? 0);
+                    await sse.WriteAsync(w => WriteChunk(w, e.Index, Empty, null, finish, includeUsage), cancellation);
                 }
                 else if (e.Piece is { } piece)
                 {
                     var offset = offsets[e.Index];
                     offsets[e.Index] += piece.Text.Length;
-                    await sse.WriteAsync(w => WriteChunk(w, e.Index, piece.Text, logprobs ? piece.Tokens : null, null, includeUsage, offset: offset),
-                        cancellation);
+                    var tokens = logprobs ? piece.Tokens : null;
+                    if (output is null)
+                    {
+                        await sse.WriteAsync(w => WriteChunk(w, e.Index, new ToolCallDelta(piece.Text), tokens, null, includeUsage, offset: offset), cancellation);
+                        continue;
+                    }
+                    // Markup the parser holds back yields no delta; an empty content chunk still carries its tokens' logprobs.
+                    var deltas = output.Push(piece.Text);
+                    if (deltas.Count == 0 && tokens is { Count: > 0 }) deltas = [Empty];
+                    foreach (var delta in deltas)
+                    {
+                        var carried = tokens;
+                        tokens = null;
+                        await sse.WriteAsync(w => WriteChunk(w, e.Index, delta, carried, null, includeUsage), cancellation);
+                    }
                 }
             }
         }
@@ -119,7 +148,49 @@ public sealed class CompletionResponse(bool chat, string model, Tokenizer tokeni
         await sse.DoneAsync(cancellation);
     }
 
-    private void WriteChunk(Utf8JsonWriter w, int index, string text, IReadOnlyList<GeneratedToken>? tokens, string? finish, bool includeUsage,
+    private static readonly ToolCallDelta Empty = new("");
+
+    // "tool_calls" when a reply that ended by itself made calls; otherwise as for any completion.
+    private static string FinishReason(CompletionResult result, int calls) =>
+        calls > 0 && result.Finish == Inference.Generation.FinishReason.Stop ? "tool_calls" : OpenAiParameters.FinishReason(result.Finish);
+
+    private static void WriteToolCalls(Utf8JsonWriter w, IReadOnlyList<ToolCall> calls)
+    {
+        w.WriteStartArray("tool_calls");
+        foreach (var call in calls)
+        {
+            w.WriteStartObject();
+            w.WriteString("id", call.Id);
+            w.WriteString("type", "function");
+            w.WriteStartObject("function");
+            w.WriteString("name", call.Name);
+            w.WriteString("arguments", call.Arguments);
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+    }
+
+    // delta.tool_calls[0]: index, and id/type/name on a call's first delta; arguments always (empty on the first).
+    private static void WriteToolCallDelta(Utf8JsonWriter w, ToolCallDelta delta)
+    {
+        w.WriteStartArray("tool_calls");
+        w.WriteStartObject();
+        w.WriteNumber("index", delta.Index);
+        if (delta.Id is not null)
+        {
+            w.WriteString("id", delta.Id);
+            w.WriteString("type", "function");
+        }
+        w.WriteStartObject("function");
+        if (delta.Name is not null) w.WriteString("name", delta.Name);
+        w.WriteString("arguments", delta.Arguments);
+        w.WriteEndObject();
+        w.WriteEndObject();
+        w.WriteEndArray();
+    }
+
+    private void WriteChunk(Utf8JsonWriter w, int index, ToolCallDelta delta, IReadOnlyList<GeneratedToken>? tokens, string? finish, bool includeUsage,
         bool role = false, int offset = 0)
     {
         WriteHeader(w, chunk: true);
@@ -130,13 +201,14 @@ public sealed class CompletionResponse(bool chat, string model, Tokenizer tokeni
         {
             w.WriteStartObject("delta");
             if (role) w.WriteString("role", "assistant");
-            if (finish is null) w.WriteString("content", text);
+            if (finish is null && delta.IsContent) w.WriteString("content", delta.Content);
+            else if (finish is null) WriteToolCallDelta(w, delta);
             w.WriteEndObject();
             LogprobsWriter.WriteChat(w, tokenizer, tokens);
         }
         else
         {
-            w.WriteString("text", text);
+            w.WriteString("text", delta.Content);
             LogprobsWriter.WriteLegacy(w, tokenizer, tokens, offset);
         }
         if (finish is null) w.WriteNull("finish_reason");

@@ -5,15 +5,17 @@ using Moxing.Nn.Optim;
 using Moxing.Nn.Schedules;
 using Moxing.Training.Data;
 using Moxing.Training.Metrics;
+using Moxing.Training.Pruning;
 
 namespace Moxing.Training.Trainer;
 
 /// <summary>
 /// Trains a model one epoch at a time (forward, loss, backward, clipping, optimizer and schedule steps) and
-/// evaluates it on a split without recording a graph.
+/// evaluates it on a split without recording a graph. Pruning masks, when given, are re-applied after every step
+/// so pruned weights stay zero.
 /// </summary>
 public sealed class ModelTrainer(Layer model, Objective objective, Optimizer optimizer, LrScheduler? stepSchedule = null,
-    LrScheduler? epochSchedule = null, double clipGradNorm = 0)
+    LrScheduler? epochSchedule = null, double clipGradNorm = 0, PruningMasks? masks = null)
 {
     /// <summary>The model trained.</summary>
     public Layer Model { get; } = model;
@@ -41,11 +43,12 @@ public sealed class ModelTrainer(Layer model, Objective objective, Optimizer opt
             cancellation.ThrowIfCancellationRequested();
             Optimizer.ZeroGrad();
             var output = Model.Forward(new Tensor(batch.Inputs, batch.InputShape));
-            var loss = Objective.Loss(output, batch);
+            var loss = Objective.TrainingLoss(output, batch);
             loss.Backward();
             if (clipGradNorm > 0) GradientClipping.ClipGradNorm(Optimizer.Parameters, clipGradNorm);
             var rate = Optimizer.LearningRate;
             Optimizer.Step();
+            masks?.Apply(Model);
             stepSchedule?.Step();
             lossSum += loss.Item() * batch.Size;
             examples += batch.Size;

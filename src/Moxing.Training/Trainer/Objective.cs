@@ -4,7 +4,7 @@ using Moxing.Training.Data;
 namespace Moxing.Training.Trainer;
 
 /// <summary>The loss of a task and how its outputs turn into predictions.</summary>
-public sealed class Objective(TrainingTask task, float labelSmoothing = 0f)
+public class Objective(TrainingTask task, float labelSmoothing = 0f)
 {
     /// <summary>The task.</summary>
     public TrainingTask Task { get; } = task;
@@ -32,6 +32,9 @@ public sealed class Objective(TrainingTask task, float labelSmoothing = 0f)
         var classes = output.Shape[^1];
         return Tensor.CrossEntropy(output.Reshape(labels.Length, classes), labels, labelSmoothing: LabelSmoothing);
     }
+
+    /// <summary>The loss minimized in training; the task's loss unless a subclass adds to it (distillation).</summary>
+    public virtual Tensor TrainingLoss(Tensor output, Batch batch) => Loss(output, batch);
 
     /// <summary>Number of correct predictions in the batch (classes and next tokens), or 0 for regression.</summary>
     public int Correct(Tensor output, Batch batch)

@@ -5,6 +5,7 @@ using Moxing.Training.Data;
 using Moxing.Training.Data.Text;
 using Moxing.Training.Metrics;
 using Moxing.Training.Models;
+using Moxing.Training.Pruning;
 using Moxing.Training.Recipes;
 
 namespace Moxing.Training.Trainer;
@@ -32,8 +33,13 @@ public sealed class TrainingRun
         _loader = new DataLoader(data.Splits.Train, recipe.Training.BatchSize, shuffle: true, seed: recipe.Seed, data.Augmentations);
         _optimizer = OptimizerSetup.Create(recipe.Training, model.Parameters(), _loader.BatchCount);
         _optimizer.FastForward(state.CompletedEpochs, _loader.BatchCount);
+        // A pruned run keeps its zeros through fine-tuning.
+        var masks = PruningMasks.LoadFrom(folder.Path);
+        masks?.Apply(model);
+        // Runs checkpointed before optimizer state was saved resume with fresh moments.
+        if (state.CompletedEpochs > 0 && File.Exists(folder.OptimizerState)) _optimizer.Optimizer.LoadState(folder.OptimizerState);
         Trainer = new ModelTrainer(model, new Objective(data.Task, recipe.Training.LabelSmoothing), _optimizer.Optimizer,
-            _optimizer.StepSchedule, _optimizer.EpochSchedule, recipe.Training.ClipGradNorm);
+            _optimizer.StepSchedule, _optimizer.EpochSchedule, recipe.Training.ClipGradNorm, masks);
     }
 
     /// <summary>The recipe.</summary>
@@ -57,18 +63,37 @@ public sealed class TrainingRun
     /// <summary>Epochs finished (including those of earlier sessions of a resumed run).</summary>
     public int CompletedEpochs => _state.CompletedEpochs;
 
-    /// <summary>Starts a new run of <paramref name="recipe"/> in <paramref name="folder"/> (which must not hold a run yet).</summary>
-    public static TrainingRun Start(Recipe recipe, string folder)
+    /// <summary>
+    /// Starts a new run of <paramref name="recipe"/> in <paramref name="folder"/> (which must not hold a run yet);
+    /// <paramref name="init"/> names a run folder (e.g. a pruned one) whose weights, and pruning masks, the run starts from.
+    /// </summary>
+    public static TrainingRun Start(Recipe recipe, string folder, string? init = null)
     {
         var run = new RunFolder(folder);
         if (File.Exists(run.State)) throw new MoxingException($"{folder} already holds a run; use --resume to continue it or choose another --output");
         AbsolutePaths(recipe.Data);
         var data = PreparedData.Load(recipe.Data, recipe.Seed);
         var model = Build(recipe, data);
+        var initMasks = init != null ? InitializeFrom(model, init) : null;
         Directory.CreateDirectory(folder);
+        initMasks?.Save(System.IO.Path.Combine(folder, PruningMasks.FileName));
         RecipeFile.Save(recipe, run.Recipe);
         if (data.Encoder is TokenVocabulary vocabulary) vocabulary.Save(run.Vocabulary);
         return new TrainingRun(recipe, run, data, model, new RunMetrics(new Objective(data.Task).MetricName), new RunState(0, null, 0, 0, false));
+    }
+
+    private static PruningMasks? InitializeFrom(Layer model, string init)
+    {
+        model.Load(WeightsOf(init));
+        return PruningMasks.LoadFrom(init);
+    }
+
+    // The best weights of a run (lowest validation loss), else its last checkpoint.
+    internal static string WeightsOf(string folder)
+    {
+        var run = new RunFolder(folder);
+        return File.Exists(run.Best) ? run.Best : File.Exists(run.Checkpoint) ? run.Checkpoint
+            : throw new MoxingException($"{folder} has no checkpoint (model.safetensors) to start from");
     }
 
     // The saved recipe must work from any directory, so `moxing eval` and `--resume` find the data.
@@ -158,7 +183,9 @@ public sealed class TrainingRun
             ["recipe"] = RecipeFile.Serialize(Recipe),
         };
         Model.Save(Folder.Checkpoint + ".tmp", metadata);
+        _optimizer.Optimizer.SaveState(Folder.OptimizerState + ".tmp");
         File.Move(Folder.Checkpoint + ".tmp", Folder.Checkpoint, overwrite: true);
+        File.Move(Folder.OptimizerState + ".tmp", Folder.OptimizerState, overwrite: true);
         if (best) File.Copy(Folder.Checkpoint, Folder.Best, overwrite: true);
         _state.Save(Folder.State);
     }
@@ -187,16 +214,15 @@ public sealed class TrainingRun
         return samples;
     }
 
-    private static (Recipe Recipe, PreparedData Data, Layer Model) Reopen(string folder)
+    /// <summary>The recipe, data and best (else last) weights of the run in <paramref name="folder"/>.</summary>
+    internal static (Recipe Recipe, PreparedData Data, Layer Model) Reopen(string folder)
     {
         var run = new RunFolder(folder);
         if (!File.Exists(run.Recipe)) throw new MoxingException($"{folder} is not a run folder (no recipe.yaml)");
         var recipe = RecipeFile.Load(run.Recipe);
         var data = PreparedData.Load(recipe.Data, recipe.Seed);
         var model = Build(recipe, data);
-        var weights = File.Exists(run.Best) ? run.Best : File.Exists(run.Checkpoint) ? run.Checkpoint
-            : throw new MoxingException($"{folder} has no checkpoint yet");
-        model.Load(weights);
+        model.Load(WeightsOf(folder));
         return (recipe, data, model);
     }
 

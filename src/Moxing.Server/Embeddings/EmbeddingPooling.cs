@@ -1,0 +1,68 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json.Nodes;
+using Moxing.Core.Formats.Gguf;
+using Moxing.Models;
+
+namespace Moxing.Server.Embeddings;
+
+/// <summary>How a decoder's per-token hidden states become one vector.</summary>
+public enum EmbeddingPooling
+{
+    /// <summary>The mean over all tokens (the default).</summary>
+    Mean,
+    /// <summary>The last token's state (Qwen3-Embedding, E5-Mistral and other causal embedders).</summary>
+    LastToken,
+    /// <summary>The first token's state.</summary>
+    FirstToken,
+}
+
+/// <summary>Reads the pooling a model declares: GGUF <c>{arch}.pooling_type</c>, or sentence-transformers' <c>1_Pooling/config.json</c>.</summary>
+public static class EmbeddingPoolings
+{
+    private static readonly ConditionalWeakTable<LoadedModel, StrongBox<EmbeddingPooling>> Cache = [];
+
+    /// <summary>The pooling <paramref name="model"/> declares; mean when it declares none.</summary>
+    public static EmbeddingPooling For(LoadedModel model) => Cache.GetValue(model, m => new StrongBox<EmbeddingPooling>(Read(m))).Value;
+
+    private static EmbeddingPooling Read(LoadedModel model) => model.Format == ModelFormat.Gguf ? FromGguf(model.Path) : FromFolder(model.Path);
+
+    // llama.cpp's enum: 0 none, 1 mean, 2 cls, 3 last, 4 rank.
+    private static EmbeddingPooling FromGguf(string path)
+    {
+        using var file = GgufFile.Open(path);
+        var metadata = file.Metadata;
+        if (!metadata.TryGetString("general.architecture", out var arch) || !metadata.TryGetInt64($"{arch}.pooling_type", out var type))
+            return EmbeddingPooling.Mean;
+        return type switch { 2 => EmbeddingPooling.FirstToken, 3 => EmbeddingPooling.LastToken, _ => EmbeddingPooling.Mean };
+    }
+
+    // sentence-transformers: modules.json names the Pooling module's folder; its config.json sets one pooling_mode_* to true.
+    private static EmbeddingPooling FromFolder(string folder)
+    {
+        if (!Directory.Exists(folder)) return EmbeddingPooling.Mean;
+        var module = "1_Pooling";
+        if (ReadJson(Path.Combine(folder, "modules.json")) is JsonArray modules)
+            foreach (var m in modules)
+                if (m?["type"]?.ToString().EndsWith(".Pooling", StringComparison.Ordinal) == true && m["path"]?.ToString() is { Length: > 0 } p) module = p;
+        if (ReadJson(Path.Combine(folder, module, "config.json")) is not JsonObject config) return EmbeddingPooling.Mean;
+        if (IsTrue(config["pooling_mode_lasttoken"])) return EmbeddingPooling.LastToken;
+        if (IsTrue(config["pooling_mode_cls_token"])) return EmbeddingPooling.FirstToken;
+        return EmbeddingPooling.Mean;
+    }
+
+    private static bool IsTrue(JsonNode? node) => node is JsonValue v && v.TryGetValue<bool>(out var b) && b;
+
+    // A missing or unreadable pooling file means no declaration; it never stops the model from embedding.
+    private static JsonNode? ReadJson(string path)
+    {
+        if (!File.Exists(path)) return null;
+        try
+        {
+            return JsonNode.Parse(File.ReadAllText(path));
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
+    }
+}

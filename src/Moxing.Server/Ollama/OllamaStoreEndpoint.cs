@@ -1,0 +1,152 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Threading.Channels;
+using Microsoft.AspNetCore.Http;
+using Moxing.Server.Http;
+using Moxing.Server.Models;
+using Moxing.Server.Store;
+using Moxing.Server.Store.Hub;
+
+namespace Moxing.Server.Ollama;
+
+/// <summary>
+/// Ollama's store changes: <c>POST /api/pull</c> (a Hugging Face reference into the model store, with NDJSON progress) and
+/// <c>DELETE /api/delete</c> (removes a stored model, unloading it first).
+/// </summary>
+public sealed class OllamaStoreEndpoint(ModelManager models, string? hubEndpoint)
+{
+    // A download reports every buffer; one progress line per file per interval is plenty.
+    private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Handles /api/pull: <c>{"model": "hf.co/ORG/REPO[:QUANT]", "stream": true}</c>.</summary>
+    public async Task PullAsync(HttpContext context)
+    {
+        var cancellation = context.RequestAborted;
+        var r = await OllamaRequest.ReadAsync(context);
+        var key = r.Has("model") ? "model" : "name";
+        var reference = r.RequiredString(key);
+        var stream = r.Bool("stream") ?? true;
+        r.Bool("insecure");
+        r.RejectUnknown();
+        var store = StoreOf(key);
+        if (!HubReference.IsHubReference(reference))
+            throw ApiException.BadParameter(key, $"'{key}' must be a Hugging Face reference (hf.co/ORG/REPO[:QUANT or FILE.gguf], or hf:ORG/REPO[…]); got '{reference}'");
+        var hub = HubReference.Parse(reference);
+        // hf.co/… names are kept as given (as Ollama does), so the name pulled is the name to run.
+        var name = !reference.StartsWith("hf:", StringComparison.OrdinalIgnoreCase) && ModelName.TryParse(reference, out var given) ? given.ToString() : null;
+        var options = new PullOptions { Endpoint = hubEndpoint, Name = name };
+
+        var reports = Channel.CreateUnbounded<PullProgress>(new UnboundedChannelOptions { SingleReader = true });
+        var progress = new ThrottledProgress(reports.Writer);
+        var pull = Task.Run(async () =>
+        {
+            try
+            {
+                return await store.PullAsync(hub.ToString(), options, progress, cancellation);
+            }
+            finally
+            {
+                reports.Writer.TryComplete();
+            }
+        }, cancellation);
+        if (!stream)
+        {
+            await foreach (var _ in reports.Reader.ReadAllAsync(cancellation)) { }
+            await pull;
+            await JsonStreamWriter.WriteObjectAsync(context, w => WriteStatus(w, "success"));
+            return;
+        }
+        var lines = JsonStreamWriter.JsonLines(context.Response);
+        await foreach (var report in reports.Reader.ReadAllAsync(cancellation)) await lines.WriteAsync(w => WriteReport(w, report), cancellation);
+        try
+        {
+            await pull;
+        }
+        catch (Exception e) when (!cancellation.IsCancellationRequested)
+        {
+            // Progress lines are out: the failure travels as a line, as Ollama's own pulls do.
+            await lines.WriteAsync(w => ApiError.Write(w, ApiError.From(e), ollama: true), cancellation);
+            return;
+        }
+        await lines.WriteAsync(w => WriteStatus(w, "success"), cancellation);
+    }
+
+    /// <summary>Handles /api/delete: <c>{"model": NAME}</c>; 404 when the store has no such model.</summary>
+    public async Task DeleteAsync(HttpContext context)
+    {
+        var r = await OllamaRequest.ReadAsync(context);
+        var key = r.Has("model") ? "model" : "name";
+        var name = r.RequiredString(key);
+        r.RejectUnknown();
+        var store = StoreOf(key);
+        if (models.Catalog.Find(name) is not { } entry) throw new ApiException(404, $"model '{name}' not found", "not_found_error", key, "model_not_found");
+        await models.UnloadAsync(entry.Name);
+        try
+        {
+            store.Remove(entry.Name);
+        }
+        catch (ModelNotFoundException)
+        {
+            // Removed by someone else between the lookup and now.
+            throw new ApiException(404, $"model '{name}' not found", "not_found_error", key, "model_not_found");
+        }
+        context.Response.StatusCode = 200;
+    }
+
+    private ModelStore StoreOf(string param) => models.Catalog is StoreModelCatalog catalog
+        ? catalog.Store
+        : throw new ApiException(400, "this server serves models given by path, not a model store; start it without --model to pull or delete models",
+            param: param, code: "no_model_store");
+
+    private static void WriteReport(Utf8JsonWriter w, PullProgress report)
+    {
+        if (report.Stage != PullStage.Downloading)
+        {
+            WriteStatus(w, report.Stage switch
+            {
+                PullStage.Listing => "pulling manifest",
+                PullStage.Verifying => "verifying sha256 digest",
+                _ => "writing manifest",
+            });
+            return;
+        }
+        w.WriteStartObject();
+        w.WriteString("status", "downloading");
+        if (report.Digest is not null) w.WriteString("digest", report.Digest);
+        if (report.File is not null) w.WriteString("file", report.File);
+        if (report.Total is { } total) w.WriteNumber("total", total);
+        w.WriteNumber("completed", report.Completed);
+        w.WriteEndObject();
+    }
+
+    private static void WriteStatus(Utf8JsonWriter w, string status)
+    {
+        w.WriteStartObject();
+        w.WriteString("status", status);
+        w.WriteEndObject();
+    }
+
+    // Passes stage changes and each file's first and last report at once, other download reports at most once per interval.
+    private sealed class ThrottledProgress(ChannelWriter<PullProgress> reports) : IProgress<PullProgress>
+    {
+        private readonly Lock _gate = new();
+        private string? _file;
+        private long _last;
+
+        public void Report(PullProgress value)
+        {
+            // The endpoint writes "success" itself once the pull's task has ended.
+            if (value.Stage == PullStage.Done) return;
+            lock (_gate)
+            {
+                var now = Stopwatch.GetTimestamp();
+                var pass = value.Stage != PullStage.Downloading || value.File != _file || value.Completed == value.Total
+                           || Stopwatch.GetElapsedTime(_last, now) >= ProgressInterval;
+                if (!pass) return;
+                _file = value.File;
+                _last = now;
+                reports.TryWrite(value);
+            }
+        }
+    }
+}

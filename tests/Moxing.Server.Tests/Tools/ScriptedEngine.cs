@@ -1,0 +1,36 @@
+using System.Threading.Channels;
+using Moxing.Inference.Generation;
+using Moxing.Inference.Scheduling;
+using Moxing.Models;
+using Moxing.Text.Tokenization;
+
+namespace Moxing.Server.Tests.Tools;
+
+/// An engine that "generates" the text after the last "SAY:" of the prompt (up to the end of that message), token by token,
+/// so tests can make a model write an exact tool call and check how the server parses it.
+public sealed class ScriptedEngine(Tokenizer tokenizer, string endOfMessage) : IGenerationEngine
+{
+    public const string Marker = "SAY:";
+
+    public static Server.Models.EngineFactory For(string endOfMessage) =>
+        (model, _) => new ScriptedEngine(model.RequireTokenizer(), endOfMessage);
+
+    public GenerationStream Submit(GenerationRequest request, CancellationToken cancellation = default)
+    {
+        var prompt = tokenizer.Decode(request.PromptIds, skipSpecialTokens: false);
+        var at = prompt.LastIndexOf(Marker, StringComparison.Ordinal);
+        if (at < 0) throw new InvalidOperationException("the prompt holds no script");
+        var script = prompt[(at + Marker.Length)..];
+        var end = script.IndexOf(endOfMessage, StringComparison.Ordinal);
+        var ids = tokenizer.Encode(end < 0 ? script : script[..end], addSpecialTokens: false);
+        var tokens = Channel.CreateUnbounded<GeneratedToken>();
+        var count = Math.Min(ids.Length, request.Limits.MaxTokens);
+        for (var i = 0; i < count; i++) tokens.Writer.TryWrite(new GeneratedToken(ids[i], float.NaN, null));
+        tokens.Writer.Complete();
+        var outcome = new GenerationOutcome(count < ids.Length ? FinishReason.Length : FinishReason.Stop, request.PromptIds.Length, 0, count,
+            TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero);
+        return new GenerationStream(tokens.Reader, Task.FromResult(outcome));
+    }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}

@@ -1,0 +1,44 @@
+using System.Text.Json.Nodes;
+
+namespace Moxing.Server.Tests.Tools;
+
+/// Tool definitions the tool-call tests share, in OpenAI's request shape.
+public static class WeatherTools
+{
+    public const string WeatherSchema =
+        """{"type":"object","properties":{"city":{"type":"string","maxLength":12},"unit":{"enum":["c","f"]}},"required":["city","unit"],"additionalProperties":false}""";
+
+    public const string AddSchema =
+        """{"type":"object","properties":{"a":{"type":"integer","minimum":0,"maximum":99},"b":{"type":"integer","minimum":0,"maximum":99}},"required":["a","b"],"additionalProperties":false}""";
+
+    public static JsonArray Both() =>
+    [
+        Function("get_weather", "The weather in a city", WeatherSchema),
+        Function("add", "Adds two numbers", AddSchema),
+    ];
+
+    public static JsonObject Function(string name, string description, string schema) => new()
+    {
+        ["type"] = "function",
+        ["function"] = new JsonObject { ["name"] = name, ["description"] = description, ["parameters"] = JsonNode.Parse(schema) },
+    };
+
+    /// Checks a call's arguments (JSON text) against the tool it names.
+    public static void AssertValid(string name, string arguments)
+    {
+        var args = JsonNode.Parse(arguments)!.AsObject();
+        if (name == "get_weather")
+        {
+            Assert.Equal(["city", "unit"], args.Select(p => p.Key).Order());
+            // maxLength counts code points, as JSON Schema does.
+            Assert.True(((string)args["city"]!).EnumerateRunes().Count() <= 12, arguments);
+            Assert.Contains((string)args["unit"]!, new[] { "c", "f" });
+        }
+        else
+        {
+            Assert.Equal("add", name);
+            Assert.InRange((int)args["a"]!, 0, 99);
+            Assert.InRange((int)args["b"]!, 0, 99);
+        }
+    }
+}
