@@ -121,5 +121,5 @@ public sealed class RunCommand : ICommand
         return 0;
     }
 
-    private static JsonObject Message(string role, string content) => new() { ["role"] = role, ["content"] = content };
+    private static JsonNode Message(string role, string content) => new JsonObject { ["role"] = role, ["content"] = content };
 }

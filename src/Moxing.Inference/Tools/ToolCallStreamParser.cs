@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 
 namespace Moxing.Inference.Tools;
@@ -182,7 +183,7 @@ public sealed partial class ToolCallStreamParser(ToolCallFormat format)
         var header = CallHeader().Match(_buffer, i);
         if (header.Success)
         {
-            BeginCall(JsonSerializer.Deserialize<string>($"\"{header.Groups[1].Value}\"")!);
+            BeginCall(JsonNode.Parse($"\"{header.Groups[1].Value}\"")!.GetValue<string>());
             _argsOnly = false;
             _argsStart = _argsEmitted = header.Index + header.Length;
             _pos = _argsStart;

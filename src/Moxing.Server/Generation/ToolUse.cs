@@ -106,7 +106,7 @@ public sealed partial record ToolUse(JsonArray Tools, IReadOnlyList<ToolDefiniti
             function.RejectUnknown();
             using var schema = JsonDocument.Parse(parameters?.ToJsonString() ?? """{"type":"object","properties":{}}""");
             definitions.Add(new ToolDefinition(name, schema.RootElement.Clone()));
-            tools.Add(new JsonObject { ["type"] = "function", ["function"] = function.Body.DeepClone() });
+            tools.Add((JsonNode)new JsonObject { ["type"] = "function", ["function"] = function.Body.DeepClone() });
         }
         return (tools, definitions);
     }

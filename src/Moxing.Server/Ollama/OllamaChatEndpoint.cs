@@ -81,8 +81,8 @@ public sealed class OllamaChatEndpoint(ModelManager models)
     private static JsonArray Conversation(string? system, string prompt)
     {
         var messages = new JsonArray();
-        if (!string.IsNullOrEmpty(system)) messages.Add(new JsonObject { ["role"] = "system", ["content"] = system });
-        messages.Add(new JsonObject { ["role"] = "user", ["content"] = prompt });
+        if (!string.IsNullOrEmpty(system)) messages.Add((JsonNode)new JsonObject { ["role"] = "system", ["content"] = system });
+        messages.Add((JsonNode)new JsonObject { ["role"] = "user", ["content"] = prompt });
         return messages;
     }
 
@@ -97,7 +97,7 @@ public sealed class OllamaChatEndpoint(ModelManager models)
             if (message["images"] is JsonArray { Count: > 0 }) throw ApiException.Unsupported(path + ".images", "this server runs text models only");
             message.Remove("images");
             if (!JsonValues.IsString(message["content"])) throw ApiException.BadParameter(path + ".content", $"'{path}.content' must be a string");
-            result.Add(message);
+            result.Add((JsonNode)message);
         }
         return result;
     }

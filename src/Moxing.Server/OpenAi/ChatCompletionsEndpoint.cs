@@ -70,7 +70,7 @@ public sealed class ChatCompletionsEndpoint(ModelManager models)
             if (message["content"] is JsonArray parts) message["content"] = JoinText(parts, path + ".content");
             else if (message["content"] is not JsonValue v || v.GetValueKind() != JsonValueKind.String)
                 throw ApiException.BadParameter(path + ".content", $"'{path}.content' must be a string or an array of content parts");
-            result.Add(message);
+            result.Add((JsonNode)message);
         }
         return result;
     }

@@ -31,9 +31,10 @@ public sealed class OpenInferenceEndpoints(ClassifierModels classifiers)
             w.WriteStartArray("extensions");
             w.WriteEndArray();
         }));
-        app.MapGet("/v2/models/{name}", (HttpContext c, string name) => Guard(c, () => Metadata(c, name)));
-        app.MapGet("/v2/models/{name}/ready", (HttpContext c, string name) => Guard(c, () =>
+        app.MapGet("/v2/models/{name}", c => Guard(c, () => Metadata(c, ModelName(c))));
+        app.MapGet("/v2/models/{name}/ready", c => Guard(c, () =>
         {
+            var name = ModelName(c);
             classifiers.Get(name);
             return Write(c, w =>
             {
@@ -41,8 +42,11 @@ public sealed class OpenInferenceEndpoints(ClassifierModels classifiers)
                 w.WriteBoolean("ready", true);
             });
         }));
-        app.MapPost("/v2/models/{name}/infer", (HttpContext c, string name) => Guard(c, () => InferAsync(c, name)));
+        app.MapPost("/v2/models/{name}/infer", c => Guard(c, () => InferAsync(c, ModelName(c))));
     }
+
+    // RequestDelegate handlers read the route value themselves: parameter binding would need reflection (not in NativeAOT).
+    private static string ModelName(HttpContext context) => (string)context.GetRouteValue("name")!;
 
     private Task Metadata(HttpContext context, string name)
     {

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using Moxing.Core;
 using Moxing.Models;
 
@@ -65,12 +66,20 @@ public sealed record ModelManifest
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         WriteIndented = true,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false) },
+        Converters =
+        {
+            new JsonStringEnumConverter<ModelFormat>(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false),
+            new JsonStringEnumConverter<ModelKind>(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false),
+        },
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip,
+        TypeInfoResolver = StoreJsonContext.Default,
     };
 
+    // Source-generated metadata under these options: no reflection, so it works in the NativeAOT build.
+    private static JsonTypeInfo<ModelManifest> JsonInfo => (JsonTypeInfo<ModelManifest>)Json.GetTypeInfo(typeof(ModelManifest));
+
     /// <summary>The manifest as UTF-8 JSON.</summary>
-    public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, Json);
+    public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, JsonInfo);
 
     /// <summary>Reads and checks a manifest file; a damaged one is an <see cref="InvalidModelFileException"/> naming the problem.</summary>
     public static ModelManifest Load(string path)
@@ -78,7 +87,7 @@ public sealed record ModelManifest
         ModelManifest? manifest;
         try
         {
-            manifest = JsonSerializer.Deserialize<ModelManifest>(File.ReadAllBytes(path), Json);
+            manifest = JsonSerializer.Deserialize(File.ReadAllBytes(path), JsonInfo);
         }
         catch (JsonException e)
         {

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using Moxing.Core;
 using Moxing.Training.Data;
 
@@ -51,10 +52,13 @@ public sealed record ClassifierManifest
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         WriteIndented = true,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        TypeInfoResolver = TrainingJsonContext.Default,
     };
 
+    private static JsonTypeInfo<ClassifierManifest> Info => (JsonTypeInfo<ClassifierManifest>)Options.GetTypeInfo(typeof(ClassifierManifest));
+
     /// <summary>Writes the manifest into <paramref name="folder"/>.</summary>
-    public void Save(string folder) => File.WriteAllText(Path.Combine(folder, FileName), JsonSerializer.Serialize(this, Options) + "\n");
+    public void Save(string folder) => File.WriteAllText(Path.Combine(folder, FileName), JsonSerializer.Serialize(this, Info) + "\n");
 
     /// <summary>Whether <paramref name="folder"/> holds an exported classifier.</summary>
     public static bool IsIn(string folder) => File.Exists(Path.Combine(folder, FileName));
@@ -65,7 +69,7 @@ public sealed record ClassifierManifest
         var path = Path.Combine(folder, FileName);
         if (!File.Exists(path)) throw new InvalidModelFileException(folder, $"not a classifier folder: {FileName} is missing");
         ClassifierManifest? manifest;
-        try { manifest = JsonSerializer.Deserialize<ClassifierManifest>(File.ReadAllText(path), Options); }
+        try { manifest = JsonSerializer.Deserialize(File.ReadAllText(path), Info); }
         catch (JsonException e) { throw new InvalidModelFileException(path, "not a classifier manifest: " + e.Message, e); }
         if (manifest is null || manifest.Format != "moxing-classifier") throw new InvalidModelFileException(path, "expected \"format\": \"moxing-classifier\"");
         if (manifest.Input is not ("features" or "image" or "text")) throw new InvalidModelFileException(path, $"input must be features, image or text, got '{manifest.Input}'");

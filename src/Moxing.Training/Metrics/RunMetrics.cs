@@ -37,7 +37,7 @@ public sealed class RunMetrics(string metricName)
     {
         var epochs = new JsonArray();
         foreach (var e in Epochs)
-            epochs.Add(new JsonObject
+            epochs.Add((JsonNode)new JsonObject
             {
                 ["epoch"] = e.Epoch,
                 ["train_loss"] = e.TrainLoss,
@@ -86,14 +86,14 @@ public sealed class RunMetrics(string metricName)
             o["macro_f1"] = c.MacroF1;
             var classes = new JsonArray();
             foreach (var s in c.Classes)
-                classes.Add(new JsonObject { ["name"] = s.Name, ["precision"] = s.Precision, ["recall"] = s.Recall, ["f1"] = s.F1, ["support"] = s.Support });
+                classes.Add((JsonNode)new JsonObject { ["name"] = s.Name, ["precision"] = s.Precision, ["recall"] = s.Recall, ["f1"] = s.F1, ["support"] = s.Support });
             o["classes"] = classes;
             var matrix = new JsonArray();
             for (var i = 0; i < c.ClassNames.Count; i++)
             {
                 var row = new JsonArray();
-                for (var j = 0; j < c.ClassNames.Count; j++) row.Add(c.Confusion[i, j]);
-                matrix.Add(row);
+                for (var j = 0; j < c.ClassNames.Count; j++) row.Add((JsonNode)c.Confusion[i, j]);
+                matrix.Add((JsonNode)row);
             }
             o["confusion_matrix"] = matrix;
         }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace Moxing.Cli.Benchmarks.Serving;
 
@@ -14,19 +15,19 @@ internal sealed class StreamingCompletionClient(HttpClient http, Uri baseUrl, bo
     public async Task<StreamedRequest> SendAsync(string prompt, int maxTokens, CancellationToken cancellation)
     {
         var start = Stopwatch.GetTimestamp();
-        var fields = new Dictionary<string, object>
+        var fields = new JsonObject
         {
             ["model"] = model,
             ["max_tokens"] = maxTokens,
             ["stream"] = true,
-            ["stream_options"] = new Dictionary<string, bool> { ["include_usage"] = true },
+            ["stream_options"] = new JsonObject { ["include_usage"] = true },
         };
-        if (chat) fields["messages"] = new[] { new Dictionary<string, string> { ["role"] = "user", ["content"] = prompt } };
+        if (chat) fields["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = prompt });
         else fields["prompt"] = prompt;
         var endpoint = new Uri(baseUrl, chat ? "v1/chat/completions" : "v1/completions");
         using var request = new HttpRequestMessage(HttpMethod.Post, endpoint)
         {
-            Content = new StringContent(JsonSerializer.Serialize(fields), Encoding.UTF8, "application/json"),
+            Content = new StringContent(fields.ToJsonString(), Encoding.UTF8, "application/json"),
         };
         if (apiKey != null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
         try

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Moxing.Core;
 
@@ -86,17 +87,33 @@ public sealed partial class TokenVocabulary : ITextEncoder
 
     /// <summary>Writes the vocabulary as JSON ({"level", "tokens"}).</summary>
     public void Save(string path) =>
-        File.WriteAllText(path, JsonSerializer.Serialize(new Stored(Level == TokenLevel.Words ? "words" : "characters", Tokens.ToArray())));
+        File.WriteAllText(path, new JsonObject
+        {
+            ["level"] = Level == TokenLevel.Words ? "words" : "characters",
+            ["tokens"] = new JsonArray([.. Tokens.Select(t => (JsonNode?)t)]),
+        }.ToJsonString());
 
     /// <summary>Reads a vocabulary written by <see cref="Save"/>.</summary>
     public static TokenVocabulary Load(string path)
     {
-        Stored? stored;
-        try { stored = JsonSerializer.Deserialize<Stored>(File.ReadAllText(path)); }
-        catch (JsonException e) { throw new InvalidModelFileException(path, "not a vocabulary JSON file: " + e.Message, e); }
-        if (stored?.tokens == null || stored.level is not ("words" or "characters"))
+        string? level;
+        string[]? tokens;
+        // JsonNode rather than reflection serialization: the NativeAOT binary reads it too.
+        try
+        {
+            var root = JsonNode.Parse(File.ReadAllText(path)) as JsonObject;
+            level = root?["level"] is JsonValue l && l.TryGetValue(out string? ls) ? ls : null;
+            tokens = root?["tokens"] is JsonArray a && a.All(t => t is JsonValue v && v.GetValueKind() == JsonValueKind.String)
+                ? [.. a.Select(t => t!.GetValue<string>())]
+                : null;
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidModelFileException(path, "not a vocabulary JSON file: " + e.Message, e);
+        }
+        if (tokens == null || level is not ("words" or "characters"))
             throw new InvalidModelFileException(path, "expected {\"level\": \"characters\"|\"words\", \"tokens\": [...]}");
-        try { return new TokenVocabulary(stored.level == "words" ? TokenLevel.Words : TokenLevel.Characters, stored.tokens); }
+        try { return new TokenVocabulary(level == "words" ? TokenLevel.Words : TokenLevel.Characters, tokens); }
         catch (ArgumentException e) { throw new InvalidModelFileException(path, e.Message, e); }
     }
 
@@ -115,7 +132,6 @@ public sealed partial class TokenVocabulary : ITextEncoder
     [GeneratedRegex(WordRegex)]
     private static partial Regex WordPattern();
 
-    private sealed record Stored(string level, string[] tokens);
 }
 
 /// <summary>What a <see cref="TokenVocabulary"/> counts as a token.</summary>
