@@ -3,6 +3,7 @@ using Moxing.Core;
 using Moxing.Nn.Modules;
 using Moxing.Training.Data;
 using Moxing.Training.Data.Text;
+using Moxing.Training.Distillation;
 using Moxing.Training.Metrics;
 using Moxing.Training.Models;
 using Moxing.Training.Pruning;
@@ -36,7 +37,8 @@ public sealed class TrainingRun
         // A pruned run keeps its zeros through fine-tuning.
         var masks = PruningMasks.LoadFrom(folder.Path);
         masks?.Apply(model);
-        Trainer = new ModelTrainer(model, new Objective(data.Task, recipe.Training.LabelSmoothing), _optimizer.Optimizer,
+        var objective = recipe.Distillation != null ? Teachers.Objective(recipe, data) : new Objective(data.Task, recipe.Training.LabelSmoothing);
+        Trainer = new ModelTrainer(model, objective, _optimizer.Optimizer,
             _optimizer.StepSchedule, _optimizer.EpochSchedule, recipe.Training.ClipGradNorm, masks);
     }
 
@@ -69,6 +71,7 @@ public sealed class TrainingRun
     {
         var run = new RunFolder(folder);
         if (File.Exists(run.State)) throw new MoxingException($"{folder} already holds a run; use --resume to continue it or choose another --output");
+        Teachers.CompleteRecipe(recipe);
         AbsolutePaths(recipe.Data);
         var data = PreparedData.Load(recipe.Data, recipe.Seed);
         var model = Build(recipe, data);
