@@ -10,6 +10,8 @@ public sealed class UsageException(string message) : MoxingException(message);
 public sealed class Arguments
 {
     private readonly Dictionary<string, string?> _options = new(StringComparer.Ordinal);
+    // Second and later values of options given more than once; only Repeated accepts them.
+    private readonly Dictionary<string, List<string?>> _repeats = new(StringComparer.Ordinal);
     private readonly HashSet<string> _used = new(StringComparer.Ordinal);
 
     /// <summary>Arguments that are not options, in order.</summary>
@@ -34,7 +36,11 @@ public sealed class Arguments
                 if (!e.MoveNext()) throw new UsageException($"option --{name} needs a value");
                 value = e.Current;
             }
-            if (!_options.TryAdd(name, value)) throw new UsageException($"option --{name} is given twice");
+            if (!_options.TryAdd(name, value))
+            {
+                if (!_repeats.TryGetValue(name, out var more)) _repeats[name] = more = [];
+                more.Add(value);
+            }
         }
     }
 
@@ -49,9 +55,21 @@ public sealed class Arguments
         foreach (var n in names)
         {
             Mark(n);
+            if (_repeats.ContainsKey(n)) throw new UsageException($"option --{n} is given twice");
             if (_options.TryGetValue(n, out var v)) return v ?? throw new UsageException($"option --{n} needs a value");
         }
         return null;
+    }
+
+    /// <summary>Every value of an option that may be given several times (e.g. --cors-origin A --cors-origin B), in order.</summary>
+    public IReadOnlyList<string> Repeated(string name)
+    {
+        Mark(name);
+        if (!_options.TryGetValue(name, out var first)) return [];
+        var all = new List<string>();
+        foreach (var v in _repeats.TryGetValue(name, out var more) ? [first, .. more] : (List<string?>)[first])
+            all.Add(v ?? throw new UsageException($"option --{name} needs a value"));
+        return all;
     }
 
     /// <summary>An integer option, or <paramref name="fallback"/> when absent.</summary>

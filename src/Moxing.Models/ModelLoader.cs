@@ -62,7 +62,7 @@ public static class ModelLoader
         {
             var options = new BertOptions(config.GetInt("vocab_size"), config.GetInt("hidden_size"), config.GetInt("num_hidden_layers"),
                 config.GetInt("num_attention_heads"), config.GetInt("intermediate_size"), config.GetInt("max_position_embeddings"),
-                config.GetFloat("layer_norm_eps", 1e-12f), HfActivation(config, "hidden_act", "gelu"));
+                config.GetFloat("layer_norm_eps", 1e-12f), HfActivation.Read(config, "hidden_act", "gelu"));
             var tensors = ModelTensors.OpenFolder(folder);
             return new LoadedModel
             {
@@ -168,18 +168,5 @@ public static class ModelLoader
             source.Dispose();
             throw;
         }
-    }
-
-    private static Activation HfActivation(HfConfig config, string key, string fallback)
-    {
-        var name = config.GetString(key, fallback);
-        return name switch
-        {
-            "gelu" => Activation.GeluErf,
-            "gelu_new" or "gelu_pytorch_tanh" => Activation.GeluTanh,
-            "silu" or "swish" => Activation.Silu,
-            "relu" => Activation.Relu,
-            _ => throw config.Error(key, $"names activation '{name}'  (supported: gelu, gelu_new, gelu_pytorch_tanh, silu, relu)"),
-        };
     }
 }

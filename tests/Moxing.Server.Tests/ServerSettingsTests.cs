@@ -39,6 +39,51 @@ public sealed class ServerSettingsTests
         Assert.Throws<MoxingException>(() => ServerSettings.Resolve(null, new Hashtable(), new Dictionary<string, string> { ["colour"] = "red" }));
     }
 
+    [Fact]
+    public void Hardening_and_observability_settings_come_from_every_layer()
+    {
+        var config = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(config, """{"cors_origin":["https://a.example","http://b.example:3000"],"max_body":"1M","log_format":"json","shutdown_grace":"10s"}""");
+            var env = new Hashtable { ["MOXING_REQUEST_TIMEOUT"] = "2m", ["MOXING_OTLP"] = "http://collector:4318", ["MOXING_MAX_HEADER"] = "16K" };
+            var options = ServerSettings.Resolve(config, env, new Dictionary<string, string> { ["tls_cert"] = "c.pem", ["tls_key"] = "k.pem" });
+            Assert.Equal(["https://a.example", "http://b.example:3000"], options.CorsOrigins);
+            Assert.Equal(1L << 20, options.MaxBodyBytes);
+            Assert.Equal(16 << 10, options.MaxHeaderBytes);
+            Assert.Equal(LogFormat.Json, options.LogFormat);
+            Assert.Equal(TimeSpan.FromSeconds(10), options.ShutdownGrace);
+            Assert.Equal(TimeSpan.FromMinutes(2), options.RequestTimeout);
+            Assert.Equal(new Uri("http://collector:4318"), options.OtlpEndpoint);
+            Assert.Equal(("c.pem", "k.pem"), (options.TlsCertificatePath, options.TlsKeyPath));
+
+            var cli = ServerSettings.Resolve(config, new Hashtable { ["MOXING_CORS_ORIGIN"] = "https://c.example, https://d.example" },
+                new Dictionary<string, string> { ["request_timeout"] = "none" });
+            Assert.Equal(["https://c.example", "https://d.example"], cli.CorsOrigins);
+            Assert.Null(cli.RequestTimeout);
+        }
+        finally
+        {
+            File.Delete(config);
+        }
+        var defaults = ServerSettings.Resolve(null, new Hashtable(), new Dictionary<string, string>());
+        Assert.Equal((ServerOptions.DefaultMaxBodyBytes, LogFormat.Text, ServerOptions.DefaultShutdownGrace), (defaults.MaxBodyBytes, defaults.LogFormat, defaults.ShutdownGrace));
+        Assert.Empty(defaults.CorsOrigins);
+        Assert.Null(defaults.RequestTimeout);
+        Assert.Null(defaults.OtlpEndpoint);
+    }
+
+    [Theory]
+    [InlineData("cors_origin", "https://a.example/path")]
+    [InlineData("cors_origin", "*")]
+    [InlineData("log_format", "xml")]
+    [InlineData("shutdown_grace", "0")]
+    [InlineData("request_timeout", "-5s")]
+    [InlineData("max_body", "10")]
+    [InlineData("otlp", "collector:4318")]
+    public void Bad_hardening_settings_are_refused(string key, string value) =>
+        Assert.Throws<MoxingException>(() => ServerSettings.Resolve(null, new Hashtable(), new Dictionary<string, string> { [key] = value }));
+
     [Theory]
     [InlineData("512M", 512L << 20)]
     [InlineData("1.5GiB", 3L << 29)]

@@ -13,15 +13,18 @@ public sealed class ShippedModelTests
     {
         await using var server = await MoxingServer.StartAsync(new ServerOptions { Port = 0, ConsoleLogging = false }, Engines.ContinuousBatching);
         var entry = Assert.Single(server.Models.Catalog.List());
-        Assert.Equal("qwen3-tiny-realvocab", entry.Name);
+        Assert.Equal("names-gpt", entry.Name);
         using var http = new HttpClient { BaseAddress = server.Address };
         // The README's request, as curl sends it (no content type).
         var response = await http.PostAsync("/v1/chat/completions", new StringContent(
-            """{"model":"qwen3-tiny-realvocab","messages":[{"role":"user","content":"Hello!"}],"max_tokens":8}""", Encoding.UTF8, "application/x-www-form-urlencoded"));
+            """{"model":"names-gpt","messages":[{"role":"user","content":"anna"}],"max_tokens":16}""", Encoding.UTF8, "application/x-www-form-urlencoded"));
         Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
         var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
         Assert.Equal("assistant", (string?)body["choices"]![0]!["message"]!["role"]);
-        Assert.True((int)body["usage"]!["completion_tokens"]! is > 0 and <= 8);
+        Assert.True((int)body["usage"]!["completion_tokens"]! is > 0 and <= 16);
+        // The shipped GPT was trained on first names: it answers with a new name, a line of lower-case letters.
+        var reply = (string)body["choices"]![0]!["message"]!["content"]!;
+        Assert.Matches("^[a-z' -]+$", reply);
     }
 
     [Fact]

@@ -17,7 +17,8 @@ public sealed class BenchCommand : ICommand
 
     /// <inheritdoc />
     public string Usage => """
-        usage: moxing bench --plot OUT.png FILE.json...
+        usage: moxing bench train [--steps 20] [-r 5] [-t THREADS] [--json]
+               moxing bench --plot OUT.png FILE.json...
                moxing bench [MODEL] [-p 512] [-n 128] [-b 1,4,16] [--kv f16] [-t THREADS] [-r 5] [--memory] [--memory-mib 1024] [--json]
           MODEL         a Hugging Face model folder or a GGUF file (omit with --memory to measure bandwidth only)
           -p            prompt tokens for the prefill test ppP (0 skips it)
@@ -32,6 +33,8 @@ public sealed class BenchCommand : ICommand
           --memory      also measure read bandwidth (vector sum over a buffer) and tg's fraction of the bandwidth bound
           --memory-mib  bandwidth buffer size in MiB
           --json        JSON output
+        bench train times training steps (forward, backward, optimizer) of the digits CNN and the names GPT of
+        docs/recipes on random batches of their shapes and reports samples/s; --steps sets steps per repetition.
         """;
 
     /// <inheritdoc />
@@ -51,6 +54,14 @@ public sealed class BenchCommand : ICommand
         var batches = args.IntList("b");
         var kvType = ParseKvType(args.Option("kv") ?? "f16");
         var plot = args.Option("plot");
+        if (path == "train")
+        {
+            var steps = args.Int(20, "steps");
+            args.RejectUnknown();
+            if (steps < 1) throw new UsageException("--steps must be at least 1");
+            SharedPool(threads);
+            return TrainingBench.Run(steps, repetitions, json, context);
+        }
         args.RejectUnknown();
         if (plot != null) return Plot(plot, args.Positionals, context);
         if (path == null && !memory) throw new UsageException("missing MODEL (or --memory to measure bandwidth only)");

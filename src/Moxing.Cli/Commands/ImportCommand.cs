@@ -1,21 +1,25 @@
 using Moxing.Cli.Store;
+using Moxing.Server.Store;
 
 namespace Moxing.Cli.Commands;
 
-/// <summary>`moxing import PATH [--name N]`: registers a GGUF file or Hugging Face folder in the model store.</summary>
+/// <summary>`moxing import PATH [--name N]`: registers a GGUF file, Hugging Face folder, classifier folder or `moxing train` run in the model store.</summary>
 public sealed class ImportCommand : ICommand
 {
     /// <inheritdoc />
     public string Name => "import";
 
     /// <inheritdoc />
-    public string Summary => "add a GGUF file or Hugging Face model folder to the model store";
+    public string Summary => "add a GGUF file, Hugging Face model folder or training run to the model store";
 
     /// <inheritdoc />
     public string Usage => $"""
         usage: moxing import PATH [--name NAME[:TAG]] [--copy] [--home DIR]
-          PATH          a .gguf file or a folder with config.json and safetensors weights
+               moxing import RUN_FOLDER --export DIR
+          PATH          a .gguf file, a folder with config.json and safetensors weights, or a run folder of
+                        `moxing train` (its best weights: a GPT as a GPT-2 folder, a classifier as a classifier folder)
           --name        the store name (default: the file or folder name, lower-cased; tag latest)
+          --export DIR  write the model of a run folder to DIR (a GPT-2 or classifier folder) instead of registering it
           --copy        copy the files instead of hard-linking them (hard links take no space, but the store
                         then shares the bytes with PATH: do not edit PATH in place afterwards)
         {StoreArguments.HomeUsage}
@@ -31,9 +35,17 @@ public sealed class ImportCommand : ICommand
         var path = args.Required(0, "PATH");
         var name = args.Option("name");
         var copy = args.Flag("copy");
+        if (args.Option("export") is { } export)
+        {
+            args.RejectUnknown();
+            if (!ModelStore.IsRunFolder(path)) throw new UsageException($"--export takes a run folder of moxing train; {path} is not one");
+            var kind = Training.Export.RunExport.Write(path, export);
+            context.Out.WriteLine($"exported {path} to {export} ({(kind == Training.Export.ExportKind.LanguageModel ? "Hugging Face GPT-2 folder" : "classifier folder")})");
+            return 0;
+        }
         var store = StoreArguments.Open(args);
         args.RejectUnknown();
-        var entry = store.Import(path, name, copy, context.Cancellation);
+        var entry = ModelStore.IsRunFolder(path) ? store.ImportRun(path, name, context.Cancellation) : store.Import(path, name, copy, context.Cancellation);
         context.Out.WriteLine($"imported {entry.Name} ({StoreTable.Format(entry)}, {entry.Details.Architecture} {entry.Details.Quantization}, {HumanUnits.Bytes(entry.Size)}, {StoreTable.ShortId(entry)})");
         return 0;
     }

@@ -15,12 +15,12 @@ public sealed class KeysCommand : ICommand
     public string Summary => "create, list and revoke tenants' API keys (limits, allowed models, expiry)";
 
     /// <inheritdoc />
-    public string Usage => """
+    public string Usage => $"""
         usage: moxing keys create --tenant T [--models m1,m2] [--rpm N] [--tpm N] [--tokens-per-day N] [--max-concurrent N]
                                   [--max-context N] [--max-tokens N] [--priority N] [--weight W] [--expires DATE] [--admin]
                moxing keys list [--tenant T] [--json]
                moxing keys revoke ID
-          --home DIR    where keys live (default: $MOXING_HOME, else ~/.moxing)
+        {DatabaseArguments.Usage}
           the key is printed once by create and never stored; revoke takes its public id (mx-ID-…) as `keys list` shows it.
           Once any key exists, `moxing serve` requires one on every endpoint but /health.
         """;
@@ -32,7 +32,7 @@ public sealed class KeysCommand : ICommand
     public int Execute(Arguments args, CommandContext context)
     {
         var action = args.Required(0, "an action: create, list or revoke");
-        var store = new ApiKeyStore(MoxingDatabase.OpenIn(StoreArguments.Home(args)));
+        var store = new ApiKeyStore(DatabaseArguments.Open(args));
         switch (action)
         {
             case "create": return Create(args, store, context);
@@ -97,30 +97,16 @@ public sealed class KeysCommand : ICommand
             JsonOutput.Write(context.Out, w =>
             {
                 w.WriteStartArray();
-                foreach (var k in keys)
-                {
-                    w.WriteStartObject();
-                    w.WriteString("id", k.Id);
-                    w.WriteString("tenant", k.Tenant);
-                    w.WriteBoolean("admin", k.Admin);
-                    w.WriteString("status", Status(k, now));
-                    w.WriteString("created", k.Created);
-                    if (k.Expires is { } x) w.WriteString("expires", x);
-                    w.WritePropertyName("limits");
-                    System.Text.Json.JsonSerializer.Serialize(w, k.Limits, TenantJsonContext.Default.KeyLimits);
-                    w.WriteEndObject();
-                }
+                foreach (var k in keys) ApiKeyJson.Write(w, k, now);
                 w.WriteEndArray();
             }, indented: true);
             return 0;
         }
         context.Out.WriteLine($"{"ID",-14} {"TENANT",-20} {"STATUS",-8} {"CREATED",-20} {"EXPIRES",-20} LIMITS");
         foreach (var k in keys)
-            context.Out.WriteLine($"{k.Id,-14} {k.Tenant,-20} {Status(k, now),-8} {k.Created:yyyy-MM-dd HH:mm,-20} {(k.Expires is { } x ? x.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) : "never"),-20} {Describe(k)}");
+            context.Out.WriteLine($"{k.Id,-14} {k.Tenant,-20} {ApiKeyJson.Status(k, now),-8} {k.Created:yyyy-MM-dd HH:mm,-20} {(k.Expires is { } x ? x.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) : "never"),-20} {Describe(k)}");
         return 0;
     }
-
-    private static string Status(ApiKeyRecord k, DateTimeOffset now) => k.Revoked != null ? "revoked" : k.IsActive(now) ? "active" : "expired";
 
     private static string Describe(ApiKeyRecord k)
     {

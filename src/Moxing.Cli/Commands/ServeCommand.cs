@@ -30,10 +30,25 @@ public sealed class ServeCommand : ICommand
           --threads N            worker threads (default: one per physical core)
           --require-auth         require an API key even before any exists (keys: `moxing keys create`); once a key
                                  exists, keys are always required on every endpoint but /health
-          --config FILE          JSON file with any of: host, port, models, models_dir, max_memory, keep_alive, context, parallel
-        Settings also come from MOXING_HOST, MOXING_PORT, MOXING_MODELS, MOXING_MODELS_DIR, MOXING_MAX_MEMORY,
-        MOXING_KEEP_ALIVE, MOXING_CONTEXT, MOXING_PARALLEL and MOXING_CONFIG; the command line wins over the
-        environment, which wins over the config file. Without MODEL or --models-dir, the models of the store
+          --request-timeout DUR  deadline of one request, model loading included: 504, or an error event ending a
+                                 stream (default none)
+          --shutdown-grace DUR   on SIGTERM/Ctrl+C, time running requests get to finish before they are cancelled (30s)
+          --max-body SIZE        largest request body (default 8M; larger: 413)
+          --max-header SIZE      largest total size of a request's headers (default 32K; larger: 431)
+          --tls-cert FILE        PEM certificate (chain) to serve HTTPS with; needs --tls-key FILE (PEM private key)
+          --cors-origin ORIGIN   a browser origin allowed to call the API, e.g. https://app.example.com (repeatable;
+                                 none by default)
+          --log-format FORMAT    text (default) or json: one JSON object per line, each request with its request id
+          --otlp URL             export OpenTelemetry traces to this OTLP collector (e.g. http://localhost:4318);
+                                 default: OTEL_EXPORTER_OTLP_ENDPOINT if set
+          --database URL         keys and usage in PostgreSQL (postgres://user:password@host:port/db) or another SQLite
+                                 file (sqlite:PATH); default: moxing.db in $MOXING_HOME
+          --config FILE          JSON file with any of the settings below
+        Metrics (Prometheus) are at /metrics. Settings: host, port, models, models_dir, max_memory, keep_alive, context,
+        parallel, database, request_timeout, shutdown_grace, max_body, max_header, tls_cert, tls_key, cors_origin (list), log_format,
+        otlp; each also comes from MOXING_<SETTING> (e.g. MOXING_MAX_BODY; cors_origin comma-separated) and the config file
+        comes from MOXING_CONFIG; MOXING_ADMIN_KEY is a secret that grants the admin API (/admin/keys, /admin/usage) besides
+        admin keys (`moxing keys create --admin`). The command line wins over the environment, which wins over the config file. Without MODEL or --models-dir, the models of the store
         ($MOXING_HOME, `moxing import`/`pull`) are served, or the shipped model while the store is empty.
         """;
 
@@ -48,7 +63,8 @@ public sealed class ServeCommand : ICommand
         if (args.Option("model", "m") is { } model) models.AddRange(model.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries));
         if (models.Count > 0) cli["models"] = string.Join(Path.PathSeparator, models);
         foreach (var key in ServerSettings.Keys)
-            if (key != "models" && args.Option(key.Replace('_', '-')) is { } value) cli[key] = value;
+            if (key is not ("models" or "cors_origin") && args.Option(key.Replace('_', '-')) is { } value) cli[key] = value;
+        if (args.Repeated("cors-origin") is { Count: > 0 } origins) cli["cors_origin"] = string.Join(',', origins);
         var config = args.Option("config");
         var threads = args.Int(0, "threads");
         var requireAuth = args.Flag("require-auth");
@@ -59,6 +75,7 @@ public sealed class ServeCommand : ICommand
         {
             Home = MoxingHome.Resolve(),
             RequireAuth = requireAuth,
+            AdminKey = Environment.GetEnvironmentVariable("MOXING_ADMIN_KEY"),
         };
         return Serve(options, context).GetAwaiter().GetResult();
     }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Moxing.Server.Store;
 using Moxing.Training.Metrics;
 using Moxing.Training.Recipes;
 using Moxing.Training.Trainer;
@@ -22,6 +23,9 @@ public sealed class TrainCommand : ICommand
                moxing train --resume RUN_DIR [--epochs N]
                moxing train --init RUN_DIR [-o RUN_DIR2] [flags]  (fine-tune: RUN_DIR's recipe, weights and pruning masks)
           -o, --output     run folder (default runs/NAME)
+          --register NAME  when training finishes, put the model into the model store as NAME (a GPT as a GPT-2
+                           folder for chat/completions, a classifier for /v1/classify and /v2/models/NAME/infer)
+          --home DIR       the model store of --register (default: $MOXING_HOME, else ~/.moxing)
           --resume         continue the run in RUN_DIR from its last checkpoint
           --init           start a new run from RUN_DIR's best weights (a pruned run keeps its zeros)
           --data           data file: .csv/.tsv table, .jsonl/.csv texts (--format text), .txt corpus, IDX, CIFAR-10 .bin
@@ -49,6 +53,8 @@ public sealed class TrainCommand : ICommand
     public int Execute(Arguments args, CommandContext context)
     {
         var resume = args.Option("resume");
+        var register = args.Option("register");
+        var home = args.Option("home");
         var epochsOverride = args.Option("epochs") == null ? (int?)null : args.Int(0, "epochs");
         TrainingRun run;
         if (resume != null)
@@ -70,11 +76,11 @@ public sealed class TrainCommand : ICommand
             if (string.IsNullOrEmpty(recipe.Data.Path) && recipe.Distillation == null) throw new UsageException("give a RECIPE.yaml or --data FILE");
             run = TrainingRun.Start(recipe, output, init);
         }
-        return Run(run, context);
+        return Run(run, context, register, home);
     }
 
-    /// <summary>Trains <paramref name="run"/> with progress and prints its evaluations; 130 when cancelled.</summary>
-    internal static int Run(TrainingRun run, CommandContext context)
+    /// <summary>Trains <paramref name="run"/> with progress, prints its evaluations and registers it under <paramref name="register"/> when given; 130 when cancelled.</summary>
+    internal static int Run(TrainingRun run, CommandContext context, string? register = null, string? home = null)
     {
         var data = run.Data.Splits;
         context.Out.WriteLine($"{run.Recipe.Model.Type}: {run.Model.ParameterCount():N0} parameters; {data.Train.Count} train / {data.Validation.Count} validation / {data.Test.Count} test examples; run folder {run.Folder.Path}");
@@ -86,6 +92,11 @@ public sealed class TrainCommand : ICommand
         }
         foreach (var evaluation in run.Metrics.Evaluations.Values) context.Out.WriteLine(EvalCommand.Describe(evaluation));
         context.Out.WriteLine($"metrics: {run.Folder.MetricsJson}");
+        if (register != null)
+        {
+            var entry = ModelStore.Open(home).ImportRun(run.Folder.Path, register, context.Cancellation);
+            context.Out.WriteLine($"registered {entry.Name} ({entry.Details.Kind.ToString().ToLowerInvariant()}, {entry.Details.Architecture}); serve it with `moxing serve`");
+        }
         return 0;
     }
 

@@ -15,9 +15,9 @@ public sealed class UsageCommand : ICommand
     public string Summary => "report metered usage per tenant and model (or every request as CSV)";
 
     /// <inheritdoc />
-    public string Usage => """
+    public string Usage => $"""
         usage: moxing usage [--tenant T] [--key ID] [--model M] [--since DATE] [--until DATE] [--csv]
-          --home DIR    where usage lives (default: $MOXING_HOME, else ~/.moxing)
+        {DatabaseArguments.Usage}
           summary per tenant and model: requests, prompt/cached/completion tokens, errors; --csv: one row per request
         """;
 
@@ -29,9 +29,10 @@ public sealed class UsageCommand : ICommand
     {
         var query = new UsageQuery(args.Option("tenant"), args.Option("key"), args.Option("model"), Date(args, "since"), Date(args, "until"));
         var csv = args.Flag("csv");
+        var url = DatabaseArguments.Url(args);
         var home = StoreArguments.Home(args);
         args.RejectUnknown();
-        var rows = new UsageStore(MoxingDatabase.OpenIn(home)).Query(query);
+        var rows = new UsageStore(MoxingDatabase.Open(url, home)).Query(query);
         if (csv)
         {
             UsageStore.WriteCsv(rows, context.Out);

@@ -17,6 +17,9 @@ internal sealed class PendingTensors
     public void AddBytes(string name, DType type, long[] shape, ReadOnlyMemory<byte> data) =>
         Add(name, type, shape, data.Length, s => s.Write(data.Span));
 
+    public void AddDeferred(string name, DType type, long[] shape, long byteLength, Action<Stream> write) =>
+        Add(name, type, shape, byteLength, write);
+
     public void AddFloats(string name, long[] shape, ReadOnlyMemory<float> values) =>
         Add(name, DType.F32, shape, (long)values.Length * sizeof(float), s => s.Write(MemoryMarshal.AsBytes(values.Span)));
 

@@ -140,7 +140,7 @@ public sealed class ContinuousBatchScheduler : IGenerationEngine
             }
             // Under the lock, so a stop request is never processed before the request is in the queue.
             sequence.AttachCancellation(cancellation);
-            _waiting.Enqueue(sequence.Tenant, sequence, request.Priority);
+            _waiting.Enqueue(sequence.Tenant, sequence, request.Priority, request.Weight);
         }
         _wake.Set();
         return sequence.Stream;
@@ -161,6 +161,7 @@ public sealed class ContinuousBatchScheduler : IGenerationEngine
         request.Sampling.Validate();
         if (request.TopLogprobs is < 0 or > LogprobScorer.MaxTopLogprobs)
             throw new MoxingException($"top_logprobs must be in 0..{LogprobScorer.MaxTopLogprobs}, got {request.TopLogprobs}");
+        if (!(request.Weight > 0 && double.IsFinite(request.Weight))) throw new MoxingException($"the tenant weight must be a positive number, got {request.Weight}");
         if (request.Timeout is { } t && t <= TimeSpan.Zero) throw new MoxingException($"the request timeout must be positive, got {t}");
     }
 
@@ -337,6 +338,7 @@ public sealed class ContinuousBatchScheduler : IGenerationEngine
         Interlocked.Increment(ref _steps);
         Volatile.Write(ref _lastBatch, count);
         Volatile.Write(ref _lastTokens, tokens);
+        _options.StepObserver?.StepCompleted(count, tokens);
         for (var i = 0; i < count; i++)
         {
             var s = _batch[i];

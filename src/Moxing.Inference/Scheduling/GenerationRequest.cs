@@ -31,6 +31,9 @@ public sealed record GenerationRequest
     /// <summary>Larger runs first among requests of the same tenant.</summary>
     public int Priority { get; init; }
 
+    /// <summary>The tenant's share of a saturated engine under weighted fair queuing (positive; 2 gets twice the admissions of 1).</summary>
+    public double Weight { get; init; } = 1;
+
     /// <summary>Time the request may take from submission to its end (queue time included); null: the engine's default.</summary>
     public TimeSpan? Timeout { get; init; }
 }

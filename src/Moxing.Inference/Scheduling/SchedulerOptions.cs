@@ -35,6 +35,9 @@ public sealed record SchedulerOptions
     /// <summary>Time a request may take from submission to its end unless it sets its own; null: no limit.</summary>
     public TimeSpan? RequestTimeout { get; init; }
 
+    /// <summary>Told the size of every step (metrics); null: nobody.</summary>
+    public IStepObserver? StepObserver { get; init; }
+
     /// <summary>Throws ArgumentException naming the first out-of-range value.</summary>
     public void Validate()
     {

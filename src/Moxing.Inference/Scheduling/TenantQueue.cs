@@ -1,73 +1,90 @@
 namespace Moxing.Inference.Scheduling;
 
 /// <summary>
-/// Waiting requests, taken round-robin across tenants (so a tenant that floods the queue cannot starve another), and
-/// within a tenant by priority, then arrival. Not thread-safe.
+/// Waiting requests under weighted fair queuing by tenant: each backlogged tenant carries a virtual finish time that grows
+/// by 1/weight per admission, and the tenant with the smallest one goes next, so under saturation a tenant of weight 2 is
+/// admitted twice as often as one of weight 1 and a tenant that floods the queue cannot starve another. Within a tenant,
+/// higher priority goes first, then arrival. Not thread-safe.
 /// </summary>
 internal sealed class TenantQueue<T> where T : class
 {
-    private readonly Dictionary<string, PriorityQueue<T, (int Priority, long Order)>> _byTenant = new(StringComparer.Ordinal);
-    private readonly Queue<string> _turns = new();
+    private sealed class Tenant(string name)
+    {
+        public string Name { get; } = name;
+        public PriorityQueue<T, (int Priority, long Order)> Items { get; } = new();
+        public double Weight { get; set; } = 1;
+        public double Finish { get; set; }
+    }
+
+    private readonly Dictionary<string, Tenant> _byTenant = new(StringComparer.Ordinal);
+    // Backlogged tenants by virtual finish time, ties by when they became backlogged.
+    private readonly PriorityQueue<Tenant, (double Finish, long Order)> _turns = new();
+    private double _virtualTime;
     private long _order;
 
     /// <summary>Items queued over all tenants.</summary>
     public int Count { get; private set; }
 
-    /// <summary>Queues <paramref name="item"/> for <paramref name="tenant"/>; higher <paramref name="priority"/> goes first within the tenant.</summary>
-    public void Enqueue(string tenant, T item, int priority)
+    /// <summary>
+    /// Queues <paramref name="item"/> for <paramref name="tenant"/>; higher <paramref name="priority"/> goes first within the tenant,
+    /// and <paramref name="weight"/> (positive; the latest given wins) is the tenant's share of admissions.
+    /// </summary>
+    public void Enqueue(string tenant, T item, int priority, double weight = 1)
     {
-        if (!_byTenant.TryGetValue(tenant, out var queue))
+        if (!(weight > 0 && double.IsFinite(weight))) throw new ArgumentOutOfRangeException(nameof(weight), weight, "a tenant's weight must be a positive number");
+        if (!_byTenant.TryGetValue(tenant, out var t))
         {
-            _byTenant[tenant] = queue = new PriorityQueue<T, (int, long)>();
-            _turns.Enqueue(tenant);
+            // A newly backlogged tenant starts one share after now: it neither jumps ahead of nor lags behind the others.
+            _byTenant[tenant] = t = new Tenant(tenant) { Weight = weight, Finish = _virtualTime + 1 / weight };
+            _turns.Enqueue(t, (t.Finish, _order));
         }
+        t.Weight = weight;
         // Negated so that the min-heap yields the highest priority first, then the earliest arrival.
-        queue.Enqueue(item, (-priority, _order++));
+        t.Items.Enqueue(item, (-priority, _order++));
         Count++;
     }
 
     /// <summary>The item whose turn it is, without taking it.</summary>
     public bool TryPeek(out T item)
     {
-        if (_turns.Count == 0)
+        if (!_turns.TryPeek(out var t, out _))
         {
             item = null!;
             return false;
         }
-        item = _byTenant[_turns.Peek()].Peek();
+        item = t.Items.Peek();
         return true;
     }
 
-    /// <summary>Takes the item whose turn it is and passes the turn to the next tenant.</summary>
+    /// <summary>Takes the item whose turn it is and advances its tenant's virtual finish time by 1/weight.</summary>
     public bool TryDequeue(out T item)
     {
-        if (_turns.Count == 0)
+        if (!_turns.TryDequeue(out var t, out var key))
         {
             item = null!;
             return false;
         }
-        var tenant = _turns.Dequeue();
-        var queue = _byTenant[tenant];
-        item = queue.Dequeue();
+        item = t.Items.Dequeue();
         Count--;
-        if (queue.Count > 0) _turns.Enqueue(tenant);
-        else _byTenant.Remove(tenant);
+        _virtualTime = Math.Max(_virtualTime, t.Finish);
+        if (t.Items.Count > 0)
+        {
+            t.Finish += 1 / t.Weight;
+            _turns.Enqueue(t, (t.Finish, key.Order));
+        }
+        else _byTenant.Remove(t.Name);
         return true;
     }
 
     /// <summary>Removes <paramref name="item"/> of <paramref name="tenant"/> (a cancelled request); false if it is not queued.</summary>
     public bool Remove(string tenant, T item)
     {
-        if (!_byTenant.TryGetValue(tenant, out var queue) || !queue.Remove(item, out _, out _, ReferenceEqualityComparer.Instance))
+        if (!_byTenant.TryGetValue(tenant, out var t) || !t.Items.Remove(item, out _, out _, ReferenceEqualityComparer.Instance))
             return false;
         Count--;
-        if (queue.Count > 0) return true;
+        if (t.Items.Count > 0) return true;
         _byTenant.Remove(tenant);
-        for (var i = _turns.Count; i > 0; i--)
-        {
-            var t = _turns.Dequeue();
-            if (t != tenant) _turns.Enqueue(t);
-        }
+        _turns.Remove(t, out _, out _, ReferenceEqualityComparer.Instance);
         return true;
     }
 }

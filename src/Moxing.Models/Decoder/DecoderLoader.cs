@@ -21,7 +21,8 @@ public sealed class DecoderLoader(ITensorSource source, string sourcePath, Decod
             var embedding = Require(names.Embedding, o.VocabSize, o.HiddenSize);
             var layers = new DecoderLayerWeights[o.LayerCount];
             for (var i = 0; i < o.LayerCount; i++) layers[i] = LoadLayer(i, qDim, kvDim);
-            var output = Find(names.Output) is { } head ? Linear(head, o.VocabSize, o.HiddenSize) : new Linear(embedding, null);
+            // The LM head is an nn.Linear ([vocab, hidden]) even in GPT-2, whose other projections are Conv1D.
+            var output = Find(names.Output) is { } head ? Linear(head, o.VocabSize, o.HiddenSize, transposed: false) : new Linear(embedding, null);
             var weights = new DecoderWeights
             {
                 TokenEmbedding = embedding,
@@ -108,9 +109,9 @@ public sealed class DecoderLoader(ITensorSource source, string sourcePath, Decod
         return Linear(t, rows, cols);
     }
 
-    private Linear Linear(StoredTensor t, int rows, int cols)
+    private Linear Linear(StoredTensor t, int rows, int cols, bool? transposed = null)
     {
-        var weight = names.TransposedLinears ? Transpose(t, cols, rows) : t;
+        var weight = transposed ?? names.TransposedLinears ? Transpose(t, cols, rows) : t;
         CheckShape(weight, rows, cols);
         var bias = _tensors.Find(BiasName(t.Name)) is { } b ? Vector(b, rows) : null;
         return new Linear(weight, bias);

@@ -5,7 +5,7 @@ using Moxing.Models.Decoder;
 
 namespace Moxing.Models.Families;
 
-/// <summary>GPT-2: learned positions, LayerNorm with bias, fused c_attn, ungated gelu_new MLP, tied head.</summary>
+/// <summary>GPT-2: learned positions, LayerNorm with bias, fused c_attn, ungated MLP (gelu_new unless activation_function says otherwise), tied head.</summary>
 public sealed class Gpt2Family : IDecoderFamily
 {
     /// <inheritdoc />
@@ -51,7 +51,7 @@ public sealed class Gpt2Family : IDecoderFamily
             IntermediateSize = c.GetInt("n_inner", 4 * hidden),
             MaxContext = c.GetInt("n_positions"),
             NormEps = c.GetFloat("layer_norm_epsilon", 1e-5f),
-        });
+        }) with { Activation = HfActivation.Read(c, "activation_function", "gelu_new") };
     }
 
     /// <inheritdoc />

@@ -1,3 +1,4 @@
+using Moxing.Core.Quantization.Mixes;
 using Moxing.Core.Tensors;
 
 namespace Moxing.Models.Synthesis;
@@ -20,9 +21,8 @@ public sealed record SynthFileType(string Name, uint FileTypeId, DType Base)
         return null;
     }
 
-    /// <summary>llama-quantize's `use_more_bits`: the first and last eighth of layers and every third in between.</summary>
-    public static bool UseMoreBits(int layer, int layers) =>
-        layer < layers / 8 || layer >= 7 * layers / 8 || (layer - layers / 8) % 3 == 2;
+    /// <summary>llama-quantize's `use_more_bits` (<see cref="TensorTypePlanner.UseMoreBits"/>).</summary>
+    public static bool UseMoreBits(int layer, int layers) => TensorTypePlanner.UseMoreBits(layer, layers);
 
     /// <summary>The type of a 2-D weight per llama-quant.cpp; role is the name without blk.N. and .weight ("output" also for a tied token_embd).</summary>
     public DType TypeFor(string role, int layer, int layers, long columns)
@@ -36,18 +36,6 @@ public sealed record SynthFileType(string Name, uint FileTypeId, DType Base)
             else if (type != DType.Q8_0) type = DType.Q6_K;
         }
         else if (FileTypeId == 15 && (role is "attn_v" or "ffn_down") && UseMoreBits(layer, layers)) type = DType.Q6_K;
-        if (columns % type.BlockSize() == 0) return type;
-        var fallback = Fallback(type);
-        // Rows that are not even whole 32-weight blocks are stored as F16.
-        return columns % fallback.BlockSize() == 0 ? fallback : DType.F16;
+        return TensorTypePlanner.Fallback(type, columns);
     }
-
-    // llama-quant.cpp's fallback when a row is not a whole number of 256-weight super-blocks.
-    private static DType Fallback(DType type) => type switch
-    {
-        DType.Q4_K => DType.Q5_0,
-        DType.Q5_K => DType.Q5_1,
-        DType.Q6_K => DType.Q8_0,
-        _ => type,
-    };
 }

@@ -5,8 +5,6 @@ namespace Moxing.Nn.Optim;
 /// <summary>Adagrad with learning-rate decay and weight decay (torch.optim.Adagrad).</summary>
 public sealed class Adagrad : Optimizer
 {
-    private readonly Dictionary<int, float[]> _sum = [];
-    private readonly Dictionary<int, int> _steps = [];
     private readonly float _lrDecay, _weightDecay, _eps, _initial;
 
     /// <summary>Creates the optimizer.</summary>
@@ -17,9 +15,9 @@ public sealed class Adagrad : Optimizer
     /// <inheritdoc />
     protected override void Update(int index, Span<float> p, ReadOnlySpan<float> gradient)
     {
-        if (!_sum.ContainsKey(index)) Array.Fill(State(_sum, index), _initial);
-        var sum = _sum[index];
-        var step = _steps[index] = _steps.GetValueOrDefault(index) + 1;
+        if (!HasState("sum", index)) Array.Fill(State("sum", index), _initial);
+        var sum = State("sum", index);
+        var step = CountUpdate(index);
         var g = WithWeightDecay(gradient, p, _weightDecay);
         var clr = (float)(LearningRate / (1 + (step - 1) * _lrDecay));
         for (var i = 0; i < p.Length; i++)

@@ -5,8 +5,6 @@ namespace Moxing.Nn.Optim;
 /// <summary>Adam (torch.optim.Adam, L2 weight decay added to the gradient) and, with decoupled decay, AdamW.</summary>
 public class Adam : Optimizer
 {
-    private readonly Dictionary<int, float[]> _first = [], _second = [];
-    private readonly Dictionary<int, int> _steps = [];
     private readonly double _beta1, _beta2, _eps, _weightDecay;
     private readonly bool _decoupled;
 
@@ -24,7 +22,7 @@ public class Adam : Optimizer
     /// <inheritdoc />
     protected override void Update(int index, Span<float> p, ReadOnlySpan<float> gradient)
     {
-        var step = _steps[index] = _steps.GetValueOrDefault(index) + 1;
+        var step = CountUpdate(index);
         var lr = LearningRate;
         if (_decoupled && _weightDecay != 0)
         {
@@ -32,8 +30,8 @@ public class Adam : Optimizer
             for (var i = 0; i < p.Length; i++) p[i] *= keep;
         }
         var g = _decoupled ? gradient : WithWeightDecay(gradient, p, (float)_weightDecay);
-        var m = State(_first, index);
-        var v = State(_second, index);
+        var m = State("exp_avg", index);
+        var v = State("exp_avg_sq", index);
         var stepSize = (float)(lr / (1 - Math.Pow(_beta1, step)));
         var correction2Sqrt = (float)Math.Sqrt(1 - Math.Pow(_beta2, step));
         float w1 = (float)(1 - _beta1), b2 = (float)_beta2, w2 = (float)(1 - _beta2), eps = (float)_eps;

@@ -5,7 +5,6 @@ namespace Moxing.Nn.Optim;
 /// <summary>RMSprop with optional momentum and centering (torch.optim.RMSprop).</summary>
 public sealed class RmsProp : Optimizer
 {
-    private readonly Dictionary<int, float[]> _square = [], _average = [], _momentum = [];
     private readonly float _alpha, _eps, _weightDecay, _mu;
     private readonly bool _centered;
 
@@ -19,9 +18,9 @@ public sealed class RmsProp : Optimizer
     {
         var g = WithWeightDecay(gradient, p, _weightDecay);
         var lr = (float)LearningRate;
-        var square = State(_square, index);
-        var average = _centered ? State(_average, index) : null;
-        var buf = _mu > 0f ? State(_momentum, index) : null;
+        var square = State("square_avg", index);
+        var average = _centered ? State("grad_avg", index) : null;
+        var buf = _mu > 0f ? State("momentum_buffer", index) : null;
         for (var i = 0; i < p.Length; i++)
         {
             square[i] = square[i] * _alpha + (1f - _alpha) * g[i] * g[i];

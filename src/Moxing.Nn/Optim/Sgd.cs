@@ -5,7 +5,6 @@ namespace Moxing.Nn.Optim;
 /// <summary>Stochastic gradient descent with momentum, dampening, Nesterov and weight decay (torch.optim.SGD).</summary>
 public sealed class Sgd : Optimizer
 {
-    private readonly Dictionary<int, float[]> _momentum = [];
     private readonly float _mu, _dampening, _weightDecay;
     private readonly bool _nesterov;
 
@@ -27,8 +26,8 @@ public sealed class Sgd : Optimizer
             for (var i = 0; i < p.Length; i++) p[i] += -lr * g[i];
             return;
         }
-        var fresh = !_momentum.ContainsKey(index);
-        var buf = State(_momentum, index);
+        var fresh = !HasState("momentum_buffer", index);
+        var buf = State("momentum_buffer", index);
         for (var i = 0; i < p.Length; i++)
         {
             buf[i] = fresh ? g[i] : buf[i] * _mu + (1f - _dampening) * g[i];

@@ -2,6 +2,7 @@ using System.Numerics.Tensors;
 using Moxing.Models.Decoder;
 using Moxing.Models.Encoder;
 using Moxing.Server.Http;
+using Moxing.Server.Metering;
 using Moxing.Server.Models;
 
 namespace Moxing.Server.Embeddings;
@@ -17,10 +18,11 @@ public static class Embedder
 
     /// <summary>
     /// Embeds every input. <paramref name="dimensions"/> keeps the first d components and renormalises (as OpenAI's shortened
-    /// embeddings); <paramref name="truncate"/> cuts inputs longer than the model's positions instead of failing.
+    /// embeddings); <paramref name="truncate"/> cuts inputs longer than the model's positions instead of failing;
+    /// <paramref name="meter"/> admits the request under its key's limits once its tokens are counted, before the encoder runs.
     /// </summary>
     public static async Task<EmbeddingBatch> EmbedAsync(ResidentModel model, IReadOnlyList<EmbeddingInput> inputs, int? dimensions, bool truncate,
-        CancellationToken cancellation)
+        MeteredRequest? meter, CancellationToken cancellation)
     {
         var loaded = model.Model;
         var (hidden, maxTokens, vocab) = loaded.Encoder is { } e ? (e.Options.HiddenSize, e.Options.MaxPositions, e.Options.VocabSize)
@@ -48,6 +50,7 @@ public static class Embedder
             batches[i] = ids;
             tokens += ids.Length;
         }
+        meter?.AdmitEmbedding(model, tokens);
         Func<int[], float[]> embed = loaded.Encoder is { } encoder
             ? ids => BertModel.MeanPooledNormalized(encoder.Encode(ids), hidden)
             : DecoderEmbedding(loaded.Decoder!, EmbeddingPoolings.For(loaded));

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
+using Moxing.Server.Metering;
 using Moxing.Server.Models;
 
 namespace Moxing.Server.Generation;
@@ -13,14 +14,25 @@ public readonly record struct ChoiceEvent(int Index, CompletionPiece? Piece, Com
 /// <summary>Runs the n choices of one request side by side on the engine (they batch together) and merges their events in arrival order.</summary>
 public static class ChoiceRunner
 {
-    /// <summary>Yields every choice's pieces and then its result; the first failure of any choice ends the whole stream with that error.</summary>
-    public static async IAsyncEnumerable<ChoiceEvent> RunAsync(ResidentModel model, int[] promptIds, GenerationParameters parameters, int n,
-        [EnumeratorCancellation] CancellationToken cancellation)
+    /// <summary>
+    /// Yields every choice's pieces and then its result; the first failure of any choice ends the whole stream with that error.
+    /// A <paramref name="meter"/> admits the request under its key's limits now, before any model work (or throws), and is told
+    /// every choice's result, including those of cancelled choices.
+    /// </summary>
+    public static IAsyncEnumerable<ChoiceEvent> RunAsync(ResidentModel model, int[] promptIds, GenerationParameters parameters, int n,
+        MeteredRequest? meter, string promptParam, CancellationToken cancellation)
+    {
+        if (meter is not null) parameters = meter.Admit(model, promptIds.Length, parameters, n, promptParam);
+        return RunChoicesAsync(model, promptIds, parameters, n, meter, cancellation);
+    }
+
+    private static async IAsyncEnumerable<ChoiceEvent> RunChoicesAsync(ResidentModel model, int[] promptIds, GenerationParameters parameters, int n,
+        MeteredRequest? meter, [EnumeratorCancellation] CancellationToken cancellation)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         var events = Channel.CreateUnbounded<ChoiceEvent>(new UnboundedChannelOptions { SingleReader = true });
         var running = new Task[n];
-        for (var i = 0; i < n; i++) running[i] = RunChoiceAsync(model, promptIds, parameters.ForChoice(i), i, events.Writer, stop.Token);
+        for (var i = 0; i < n; i++) running[i] = RunChoiceAsync(model, promptIds, parameters.ForChoice(i), i, meter, events.Writer, stop.Token);
         _ = Task.WhenAll(running).ContinueWith(_ => events.Writer.TryComplete(), TaskScheduler.Default);
         try
         {
@@ -34,18 +46,26 @@ public static class ChoiceRunner
     }
 
     private static async Task RunChoiceAsync(ResidentModel model, int[] promptIds, GenerationParameters parameters, int index,
-        ChannelWriter<ChoiceEvent> events, CancellationToken cancellation)
+        MeteredRequest? meter, ChannelWriter<ChoiceEvent> events, CancellationToken cancellation)
     {
+        var completion = new TextCompletion(model, promptIds, parameters);
+        var metered = false;
         try
         {
-            var completion = new TextCompletion(model, promptIds, parameters);
             await foreach (var piece in completion.RunAsync(cancellation)) await events.WriteAsync(new ChoiceEvent(index, piece, null), cancellation);
+            // Metered before the result is passed on, so the row written before the response's last byte counts this choice.
+            meter?.AddChoice(completion.Result!);
+            metered = true;
             await events.WriteAsync(new ChoiceEvent(index, null, completion.Result), cancellation);
         }
         catch (Exception e)
         {
             // The first failure ends the merged stream with its error.
             events.TryComplete(e);
+        }
+        finally
+        {
+            if (!metered && completion.Result is { } partial) meter?.AddChoice(partial);
         }
     }
 }

@@ -27,6 +27,15 @@ public sealed record GenerationParameters
     /// <summary>Builds the per-request constraint (JSON schema, grammar); null: none. Called once per choice, as constraints are stateful.</summary>
     public Func<Moxing.Models.LoadedModel, ITokenConstraint>? Constraint { get; init; }
 
+    /// <summary>The tenant asking, for fair scheduling; null: the anonymous tenant.</summary>
+    public string? Tenant { get; init; }
+
+    /// <summary>Larger runs first among the tenant's own waiting requests.</summary>
+    public int Priority { get; init; }
+
+    /// <summary>The tenant's share of a saturated model under weighted fair queuing.</summary>
+    public double Weight { get; init; } = 1;
+
     /// <summary>The same parameters for choice <paramref name="index"/> of n: a seeded request gets seed + index, so choices differ yet repeat.</summary>
     public GenerationParameters ForChoice(int index) =>
         index == 0 || Sampling.Seed is not { } seed ? this : this with { Sampling = Sampling with { Seed = unchecked(seed + (ulong)index) } };

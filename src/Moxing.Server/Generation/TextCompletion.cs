@@ -5,6 +5,7 @@ using Moxing.Inference.Generation;
 using Moxing.Inference.Scheduling;
 using Moxing.Server.Http;
 using Moxing.Server.Models;
+using Moxing.Server.Observability;
 
 namespace Moxing.Server.Generation;
 
@@ -20,8 +21,9 @@ public sealed record CompletionPiece(string Text, IReadOnlyList<GeneratedToken> 
 /// <param name="CompletionTokens">Tokens generated up to the end (a stop string's tokens included).</param>
 /// <param name="PromptTime">Time until the first token (queue and prefill).</param>
 /// <param name="GenerationTime">Time from the first token to the end.</param>
+/// <param name="QueueTime">Time waiting for the engine before any work on it.</param>
 public sealed record CompletionResult(FinishReason Finish, int PromptTokens, int CachedPromptTokens, int CompletionTokens,
-    TimeSpan PromptTime, TimeSpan GenerationTime);
+    TimeSpan PromptTime, TimeSpan GenerationTime, TimeSpan QueueTime = default);
 
 /// <summary>
 /// One choice of a completion: submits the prompt to the model's engine and turns its token stream into text, decoding
@@ -58,20 +60,26 @@ public sealed class TextCompletion(ResidentModel model, int[] promptIds, Generat
             Constraint = constraint,
             Logprobs = parameters.Logprobs,
             TopLogprobs = parameters.TopLogprobs,
+            Tenant = parameters.Tenant,
+            Priority = parameters.Priority,
+            Weight = parameters.Weight,
         };
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         var clock = Stopwatch.StartNew();
         var stream = engine.Submit(request, stop.Token);
+        var trace = RequestTelemetry.Current?.StartGeneration(model.Name, promptIds.Length);
         var decoder = tokenizer.CreateIncrementalDecoder(skipSpecialTokens: true);
         var filter = new StopStringFilter(parameters.Stops);
         var pending = new List<GeneratedToken>();
         var generated = 0;
         var firstToken = TimeSpan.Zero;
         var drained = false;
+        var finished = false;
         try
         {
             await foreach (var token in stream.Tokens.ReadAllAsync(stop.Token))
             {
+                trace?.Token();
                 if (generated++ == 0) firstToken = clock.Elapsed;
                 pending.Add(token);
                 var text = filter.Push(decoder.Add(token.Id));
@@ -87,17 +95,40 @@ public sealed class TextCompletion(ResidentModel model, int[] promptIds, Generat
                 rest += filter.Flush();
                 if (rest.Length > 0 || pending.Count > 0) yield return new CompletionPiece(rest, pending.ToArray());
             }
+            finished = true;
         }
         finally
         {
             // Frees the engine's sequence at once when a stop string ended the text or the reader left early.
             if (!drained) stop.Cancel();
+            if (!finished)
+            {
+                // Left early (client gone, deadline) or failed: counted as aborted, and what the engine produced is still metered.
+                trace?.Aborted(cancellation.IsCancellationRequested);
+                Result = await PartialResultAsync(stream, generated, clock.Elapsed);
+            }
         }
         var outcome = await OutcomeAsync(stream, filter.Stopped);
         if (generated == 0) firstToken = clock.Elapsed;
         Result = new CompletionResult(filter.Stopped ? FinishReason.Stop : outcome?.Finish ?? FinishReason.Stop,
             outcome?.PromptTokens ?? promptIds.Length, outcome?.CachedPromptTokens ?? 0, generated,
-            outcome?.TimeToFirstToken ?? firstToken, clock.Elapsed - (outcome?.TimeToFirstToken ?? firstToken));
+            outcome?.TimeToFirstToken ?? firstToken, clock.Elapsed - (outcome?.TimeToFirstToken ?? firstToken), outcome?.QueueTime ?? TimeSpan.Zero);
+        trace?.Ended(Result.Finish, Result.PromptTokens, Result.CachedPromptTokens, generated, outcome);
+    }
+
+    private async Task<CompletionResult> PartialResultAsync(GenerationStream stream, int received, TimeSpan elapsed)
+    {
+        try
+        {
+            // The engine ends a cancelled sequence between steps; the bound only guards against an engine that has stopped.
+            var o = await stream.Completion.WaitAsync(TimeSpan.FromSeconds(10));
+            return new CompletionResult(FinishReason.Cancelled, o.PromptTokens, o.CachedPromptTokens, Math.Max(o.CompletionTokens, received),
+                o.TimeToFirstToken, o.TotalTime - o.TimeToFirstToken, o.QueueTime);
+        }
+        catch (Exception)
+        {
+            return new CompletionResult(FinishReason.Cancelled, promptIds.Length, 0, received, elapsed, TimeSpan.Zero);
+        }
     }
 
     // The engine's outcome; when we stopped it ourselves it may end as cancelled instead, and the counts are ours.

@@ -1,14 +1,20 @@
 using System.Net;
+using System.Runtime.InteropServices;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Moxing.Server.Classify;
 using Moxing.Server.Data;
 using Moxing.Server.Http;
+using Moxing.Server.OpenInference;
+using Moxing.Server.Metering;
 using Moxing.Server.Models;
+using Moxing.Server.Observability;
 using Moxing.Server.Ollama;
 using Moxing.Server.OpenAi;
 using Moxing.Server.Tenants;
@@ -19,15 +25,22 @@ namespace Moxing.Server.Hosting;
 public sealed class MoxingServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly IDisposable? _traceExport;
+    private int _stopped;
 
-    private MoxingServer(WebApplication app, ModelManager models)
+    private MoxingServer(WebApplication app, ModelManager models, ServerMetrics metrics, IDisposable? traceExport)
     {
         _app = app;
         Models = models;
+        Metrics = metrics;
+        _traceExport = traceExport;
     }
 
     /// <summary>The models it serves.</summary>
     public ModelManager Models { get; }
+
+    /// <summary>Its Prometheus metrics (served at /metrics).</summary>
+    public ServerMetrics Metrics { get; }
 
     /// <summary>The address it listens on (with the real port when port 0 was asked for).</summary>
     public Uri Address => new(_app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
@@ -40,38 +53,66 @@ public sealed class MoxingServer : IAsyncDisposable
         CancellationToken cancellation = default)
     {
         var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        if (options.ConsoleLogging) builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
-        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-        builder.WebHost.UseKestrel(k =>
-        {
-            if (options.Host == "localhost") k.ListenLocalhost(options.Port);
-            else if (IPAddress.TryParse(options.Host, out var ip)) k.Listen(ip, options.Port);
-            else throw new Core.MoxingException($"host '{options.Host}' must be an IP address or localhost");
-        });
+        ConfigureLogging(builder, options);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownGrace);
+        if (options.CorsOrigins.Count > 0) builder.Services.AddCors();
+        var certificate = KestrelSetup.LoadCertificate(options);
+        builder.WebHost.UseKestrel(k => KestrelSetup.Configure(k, options, certificate));
         var app = builder.Build();
+        var metrics = new ServerMetrics();
         var models = new ModelManager(catalog ?? CatalogFor(options), options.Manager, engines,
-            app.Services.GetRequiredService<ILogger<ModelManager>>());
-        var auth = options.Home is { } home ? new KeyAuthentication(new ApiKeyStore(MoxingDatabase.OpenIn(home)), options.RequireAuth) : null;
+            app.Services.GetRequiredService<ILogger<ModelManager>>(), stepObservers: metrics.StepObserver);
+        var database = options.Database is { } url ? MoxingDatabase.Open(DatabaseAddress.Parse(url))
+            : options.Home is { } home ? MoxingDatabase.OpenIn(home) : null;
+        var keys = database is null ? null : new ApiKeyStore(database);
+        var usage = database is null ? null : new UsageStore(database);
+        var auth = keys is null ? null : new KeyAuthentication(keys, options.RequireAuth);
         var open = auth is not { Enforced: true };
         if (open)
             app.Logger.LogWarning("OPEN MODE: no API key exists, so every request is served without authentication ({Host}). "
                 + "Create a key with `moxing keys create --tenant NAME` to require keys.", options.Host);
         if (open && !IsLoopback(options.Host))
             app.Logger.LogWarning("OPEN MODE on a non-loopback address: anyone who can reach {Host}:{Port} can use every model", options.Host, options.Port);
-        Map(app, models, auth);
+        var observer = new RequestObserver(metrics, app.Services.GetRequiredService<ILogger<RequestObserver>>(), options.RequestTimeout);
+        app.Use(observer.HandleAsync);
+        if (options.CorsOrigins.Count > 0)
+            app.UseCors(p => p.WithOrigins([.. options.CorsOrigins]).AllowAnyHeader().AllowAnyMethod()
+                .WithExposedHeaders(RequestId.Header, "Retry-After"));
+        app.Use(ApiError.Handle);
+        if (auth != null) app.Use(auth.HandleAsync);
+        if (keys is not null && usage is not null)
+        {
+            app.Use(new UsageMetering(usage, new TenantLimiter(usage)).HandleAsync);
+            new AdminEndpoints(keys, usage, options.AdminKey).Map(app);
+        }
+        Map(app, models, metrics);
         MapStore(app, models, options);
+        var traceExport = TraceExport.Start(options.OtlpEndpoint, Environment.GetEnvironmentVariables());
         try
         {
             await app.StartAsync(cancellation);
         }
         catch
         {
+            traceExport?.Dispose();
             await models.DisposeAsync();
             await app.DisposeAsync();
             throw;
         }
-        return new MoxingServer(app, models);
+        return new MoxingServer(app, models, metrics, traceExport);
+    }
+
+    private static void ConfigureLogging(WebApplicationBuilder builder, ServerOptions options)
+    {
+        builder.Logging.ClearProviders();
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        if (!options.ConsoleLogging) return;
+        if (options.LogFormat == LogFormat.Json) builder.Logging.AddProvider(new JsonLinesLoggerProvider(options.LogWriter ?? Console.Out));
+        else builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.IncludeScopes = true;
+        });
     }
 
     /// <summary>The catalog of the paths in <paramref name="options"/>; with none, the model the repository ships.</summary>
@@ -84,11 +125,16 @@ public sealed class MoxingServer : IAsyncDisposable
 
     private static bool IsLoopback(string host) => host == "localhost" || (IPAddress.TryParse(host, out var ip) && IPAddress.IsLoopback(ip));
 
-    private static void Map(WebApplication app, ModelManager models, KeyAuthentication? auth)
+    private static void Map(WebApplication app, ModelManager models, ServerMetrics metrics)
     {
-        app.Use(ApiError.Handle);
-        if (auth != null) app.Use(auth.HandleAsync);
         app.MapGet("/", (HttpContext c) => c.Response.WriteAsync("Moxing is running"));
+        app.MapGet("/metrics", (HttpContext c) =>
+        {
+            var text = new StringWriter(System.Globalization.CultureInfo.InvariantCulture);
+            metrics.Write(text, models);
+            c.Response.ContentType = PrometheusTextWriter.ContentType;
+            return c.Response.WriteAsync(text.ToString(), c.RequestAborted);
+        });
         app.MapGet("/health", (HttpContext c) => JsonStreamWriter.WriteObjectAsync(c, w =>
         {
             w.WriteStartObject();
@@ -129,6 +175,10 @@ public sealed class MoxingServer : IAsyncDisposable
         app.MapGet("/api/ps", ollamaModels.PsAsync);
         app.MapPost("/api/show", ollamaModels.ShowAsync);
         app.MapGet("/api/version", OllamaModelsEndpoint.VersionAsync);
+
+        var classifiers = new ClassifierModels(models.Catalog);
+        app.MapPost("/v1/classify", new ClassifyEndpoint(classifiers).HandleAsync);
+        new OpenInferenceEndpoints(classifiers).Map(app);
     }
 
     // Ollama's store changes: pull from the Hub into the model store, delete from it.
@@ -139,24 +189,50 @@ public sealed class MoxingServer : IAsyncDisposable
         app.MapDelete("/api/delete", store.DeleteAsync);
     }
 
-    /// <summary>Runs until <paramref name="cancellation"/> fires, then stops.</summary>
+    /// <summary>Runs until <paramref name="cancellation"/> fires (Ctrl+C), SIGTERM arrives or the host is told to stop; the caller then stops it.</summary>
     public async Task RunUntilAsync(CancellationToken cancellation)
     {
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellation, _app.Lifetime.ApplicationStopping);
+        // SIGTERM (docker stop, systemd, Kubernetes) shuts down as gracefully as Ctrl+C instead of ending the process at once.
+        using var sigterm = OperatingSystem.IsWindows() ? null : PosixSignalRegistration.Create(PosixSignal.SIGTERM, signal =>
+        {
+            signal.Cancel = true;
+            stopping.Cancel();
+        });
         try
         {
-            await Task.Delay(Timeout.Infinite, cancellation);
+            await Task.Delay(Timeout.Infinite, stopping.Token);
         }
         catch (OperationCanceledException)
         {
-            // Ctrl+C: shut down below.
+            // Shut down below.
+        }
+        _app.Logger.LogInformation("shutting down: no new connections; running requests have {Grace} s to finish",
+            _app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<HostOptions>>().Value.ShutdownTimeout.TotalSeconds);
+    }
+
+    /// <summary>
+    /// Stops gracefully: stops accepting connections, lets running requests finish within the shutdown grace, then cancels
+    /// what is left, unloads the models and flushes exported traces.
+    /// </summary>
+    public async Task StopAsync()
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) != 0) return;
+        try
+        {
+            await _app.StopAsync();
+        }
+        finally
+        {
+            await Models.DisposeAsync();
+            _traceExport?.Dispose();
         }
     }
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
-        await _app.StopAsync();
-        await Models.DisposeAsync();
+        await StopAsync();
         await _app.DisposeAsync();
     }
 }

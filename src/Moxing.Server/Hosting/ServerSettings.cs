@@ -9,42 +9,51 @@ namespace Moxing.Server.Hosting;
 
 /// <summary>
 /// Reads <see cref="ServerOptions"/> from three layers, each overriding the one before: a JSON config file, <c>MOXING_*</c>
-/// environment variables, and the command line. Keys: host, port, models, models_dir, max_memory, keep_alive, context, parallel.
+/// environment variables, and the command line. Keys: see <see cref="Keys"/>; lists (models, cors_origin) are JSON arrays in the
+/// file, and separated by the path separator (models) or commas (cors_origin) elsewhere.
 /// </summary>
 public static class ServerSettings
 {
     /// <summary>The keys a config file, <c>MOXING_KEY</c> variable or <c>--key</c> option may set.</summary>
-    public static readonly IReadOnlyList<string> Keys = ["host", "port", "models", "models_dir", "max_memory", "keep_alive", "context", "parallel"];
+    public static readonly IReadOnlyList<string> Keys =
+    [
+        "host", "port", "models", "models_dir", "max_memory", "keep_alive", "context", "parallel",
+        "database", "request_timeout", "shutdown_grace", "max_body", "max_header", "tls_cert", "tls_key", "cors_origin", "log_format", "otlp",
+    ];
+
+    // Keys that hold lists, with the separator of their one-string form.
+    private static readonly Dictionary<string, char> ListKeys = new(StringComparer.Ordinal) { ["models"] = Path.PathSeparator, ["cors_origin"] = ',' };
 
     /// <summary>
     /// Merges the layers: <paramref name="configFile"/> (JSON object; null: MOXING_CONFIG if set), then <paramref name="environment"/>,
-    /// then <paramref name="commandLine"/> (key → value; models as a list separated by the path separator).
+    /// then <paramref name="commandLine"/> (key → value; lists as one string, see the type's summary).
     /// </summary>
     public static ServerOptions Resolve(string? configFile, IDictionary environment, IReadOnlyDictionary<string, string> commandLine)
     {
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        var models = new List<string>();
+        var lists = ListKeys.Keys.ToDictionary(k => k, _ => new List<string>(), StringComparer.Ordinal);
         configFile ??= environment["MOXING_CONFIG"] as string;
-        if (!string.IsNullOrEmpty(configFile)) ReadConfig(configFile, values, models);
+        if (!string.IsNullOrEmpty(configFile)) ReadConfig(configFile, values, lists);
         foreach (var key in Keys)
-            if (environment["MOXING_" + key.ToUpperInvariant()] is string v && v.Length > 0) Set(values, models, key, v, replaceModels: true);
-        foreach (var (key, v) in commandLine) Set(values, models, key, v, replaceModels: true);
-        return Build(values, models);
+            if (environment["MOXING_" + key.ToUpperInvariant()] is string v && v.Length > 0) Set(values, lists, key, v);
+        foreach (var (key, v) in commandLine) Set(values, lists, key, v);
+        return Build(values, lists);
     }
 
-    private static void Set(Dictionary<string, string> values, List<string> models, string key, string value, bool replaceModels)
+    // A later layer's list replaces an earlier one's.
+    private static void Set(Dictionary<string, string> values, Dictionary<string, List<string>> lists, string key, string value)
     {
         if (!Keys.Contains(key)) throw new MoxingException($"unknown server setting '{key}'; known: {string.Join(", ", Keys)}");
-        if (key != "models")
+        if (!ListKeys.TryGetValue(key, out var separator))
         {
             values[key] = value;
             return;
         }
-        if (replaceModels) models.Clear();
-        models.AddRange(value.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        lists[key].Clear();
+        lists[key].AddRange(value.Split(separator, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
     }
 
-    private static void ReadConfig(string path, Dictionary<string, string> values, List<string> models)
+    private static void ReadConfig(string path, Dictionary<string, string> values, Dictionary<string, List<string>> lists)
     {
         JsonObject config;
         try
@@ -62,16 +71,16 @@ public static class ServerSettings
         foreach (var (key, node) in config)
         {
             if (!Keys.Contains(key)) throw new InvalidModelFileException(path, $"unknown setting '{key}'; known: {string.Join(", ", Keys)}");
-            if (node is JsonArray list && key == "models")
-                models.AddRange(list.Select(m => m is JsonValue s && s.GetValueKind() == JsonValueKind.String
-                    ? s.GetValue<string>() : throw new InvalidModelFileException(path, "'models' must be a list of paths")));
+            if (node is JsonArray list && lists.TryGetValue(key, out var target))
+                target.AddRange(list.Select(m => m is JsonValue s && s.GetValueKind() == JsonValueKind.String
+                    ? s.GetValue<string>() : throw new InvalidModelFileException(path, $"'{key}' must be a list of strings")));
             else if (node is JsonValue v && v.GetValueKind() is JsonValueKind.String or JsonValueKind.Number)
-                Set(values, models, key, v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : v.ToJsonString(), replaceModels: false);
+                Set(values, lists, key, v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : v.ToJsonString());
             else throw new InvalidModelFileException(path, $"'{key}' must be a string or a number");
         }
     }
 
-    private static ServerOptions Build(Dictionary<string, string> values, List<string> models)
+    private static ServerOptions Build(Dictionary<string, string> values, Dictionary<string, List<string>> lists)
     {
         string? Get(string key) => values.GetValueOrDefault(key);
         var manager = new ModelManagerOptions();
@@ -83,11 +92,43 @@ public static class ServerSettings
         {
             Host = Get("host") ?? ServerOptions.DefaultHost,
             Port = Get("port") is { } port ? ParseInt(port, "port", 0, 65535) : ServerOptions.DefaultPort,
-            Models = models,
+            Models = lists["models"],
             ModelsDirectory = Get("models_dir"),
+            Database = Get("database"),
             Manager = manager,
+            RequestTimeout = Get("request_timeout") is { } timeout ? PositiveDuration(timeout, "request_timeout", allowNone: true) : null,
+            ShutdownGrace = Get("shutdown_grace") is { } grace ? PositiveDuration(grace, "shutdown_grace", allowNone: false)!.Value : ServerOptions.DefaultShutdownGrace,
+            MaxBodyBytes = Get("max_body") is { } body ? AtLeast(ParseBytes(body, "max_body"), 1024, "max_body") : ServerOptions.DefaultMaxBodyBytes,
+            MaxHeaderBytes = Get("max_header") is { } header
+                ? (int)Math.Min(AtLeast(ParseBytes(header, "max_header"), 1024, "max_header"), int.MaxValue) : ServerOptions.DefaultMaxHeaderBytes,
+            TlsCertificatePath = Get("tls_cert"),
+            TlsKeyPath = Get("tls_key"),
+            CorsOrigins = [.. lists["cors_origin"].Select(CorsOrigin)],
+            LogFormat = Get("log_format") switch
+            {
+                null or "text" => LogFormat.Text,
+                "json" => LogFormat.Json,
+                var other => throw new MoxingException($"log_format must be text or json, got '{other}'"),
+            },
+            OtlpEndpoint = Get("otlp") is { } otlp ? Observability.TraceExport.Parse(otlp, "otlp") : null,
         };
     }
+
+    // A duration that must be positive; "0" or "none" means no limit where that is allowed.
+    private static TimeSpan? PositiveDuration(string text, string key, bool allowNone)
+    {
+        if (allowNone && text.Trim() is "0" or "none") return null;
+        var span = ParseDuration(text, key);
+        return span > TimeSpan.Zero ? span : throw new MoxingException($"{key} must be a positive duration such as 30s or 5m, got '{text}'");
+    }
+
+    private static long AtLeast(long value, long min, string key) =>
+        value >= min ? value : throw new MoxingException($"{key} must be at least {min} bytes, got {value}");
+
+    // Browsers send an origin as scheme://host[:port] with no path; anything else can never match.
+    private static string CorsOrigin(string origin) =>
+        Uri.TryCreate(origin, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && uri.AbsolutePath == "/" && !origin.EndsWith('/')
+            ? origin : throw new MoxingException($"cors_origin must be an origin such as https://app.example.com (scheme, host, optional port), got '{origin}'");
 
     private static int ParseInt(string text, string key, int min, int max = int.MaxValue) =>
         int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v >= min && v <= max

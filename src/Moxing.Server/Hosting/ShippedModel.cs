@@ -4,7 +4,7 @@ namespace Moxing.Server.Hosting;
 public static class ShippedModel
 {
     /// <summary>Where it lives in the repository.</summary>
-    public static readonly string RelativePath = Path.Combine("tests", "fixtures", "hf", "models", "qwen3-tiny-realvocab");
+    public static readonly string RelativePath = Path.Combine("models", "names-gpt");
 
     /// <summary>The model folder, searched upward from the program and the working directory; null when this is not a checkout.</summary>
     public static string? Find()

@@ -17,7 +17,10 @@ public static class ApiError
         ApiException api => api,
         QueueFullException full => new ApiException(429, full.Message, "rate_limit_error", code: "server_busy", inner: e) { RetryAfter = full.RetryAfter },
         RequestTimeoutException timeout => new ApiException(504, timeout.Message, "timeout_error", code: "request_timeout", inner: e),
+        BadHttpRequestException { StatusCode: 413 } large => new ApiException(413, $"{large.Message} (the server's --max-body)", code: "request_too_large", inner: e),
+        BadHttpRequestException bad => new ApiException(bad.StatusCode, bad.Message, inner: e),
         ContextOverflowException overflow => new ApiException(400, overflow.Message, code: "context_length_exceeded", inner: e),
+        Data.DatabaseException db => new ApiException(503, db.Message, "server_error", code: "database_unavailable", inner: e),
         MoxingException user => new ApiException(400, user.Message, inner: e),
         _ => new ApiException(500, $"internal error: {e.Message}", "server_error", inner: e),
     };

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Moxing.Server.Metering;
 
 namespace Moxing.Server.Http;
 
@@ -50,10 +51,19 @@ public sealed class JsonStreamWriter
         await body.FlushAsync(cancellation);
     }
 
+    /// <summary>Writes a stream's last object, after the request's usage row is written (so a 200 the client saw is never unmetered).</summary>
+    public ValueTask WriteLastAsync(Action<Utf8JsonWriter> write, CancellationToken cancellation)
+    {
+        Start();
+        MeteredRequest.Of(_response.HttpContext)?.Commit(_response.StatusCode);
+        return WriteAsync(write, cancellation);
+    }
+
     /// <summary>Writes OpenAI's end-of-stream marker, <c>data: [DONE]</c>.</summary>
     public async ValueTask DoneAsync(CancellationToken cancellation)
     {
         Start();
+        MeteredRequest.Of(_response.HttpContext)?.Commit(_response.StatusCode);
         _response.BodyWriter.Write("data: [DONE]\n\n"u8);
         await _response.BodyWriter.FlushAsync(cancellation);
     }
@@ -69,9 +79,10 @@ public sealed class JsonStreamWriter
         _response.HttpContext.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
     }
 
-    /// <summary>Writes one complete JSON response (not streamed).</summary>
+    /// <summary>Writes one complete JSON response (not streamed), after the request's usage row when it is metered.</summary>
     public static async Task WriteObjectAsync(HttpContext context, Action<Utf8JsonWriter> write, int status = 200)
     {
+        MeteredRequest.Of(context)?.Commit(status);
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/json";
         await using (var w = new Utf8JsonWriter(context.Response.BodyWriter, Options)) write(w);

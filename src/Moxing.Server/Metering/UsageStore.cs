@@ -1,5 +1,5 @@
+using System.Data.Common;
 using System.Globalization;
-using Microsoft.Data.Sqlite;
 using Moxing.Server.Data;
 
 namespace Moxing.Server.Metering;
@@ -10,35 +10,26 @@ public sealed class UsageStore(MoxingDatabase db)
     private const string Columns =
         "time, request_id, tenant, key_id, model, endpoint, status, outcome, prompt_tokens, cached_tokens, completion_tokens, queue_ms, ttft_ms, total_ms, prompt_text, completion_text";
 
-    /// <summary>Stores one row durably (committed, WAL) before returning.</summary>
-    public void Record(UsageRecord r)
-    {
-        using var c = db.Connect();
-        MoxingDatabase.Execute(c,
-            $"INSERT INTO usage ({Columns}) VALUES ($time, $rid, $tenant, $key, $model, $endpoint, $status, $outcome, $prompt, $cached, $completion, $queue, $ttft, $total, $ptext, $ctext)",
-            ("$time", MoxingDatabase.TimeText(r.Time)), ("$rid", r.RequestId), ("$tenant", r.Tenant), ("$key", r.KeyId), ("$model", r.Model),
-            ("$endpoint", r.Endpoint), ("$status", r.Status), ("$outcome", r.Outcome), ("$prompt", r.PromptTokens),
-            ("$cached", r.CachedTokens), ("$completion", r.CompletionTokens), ("$queue", r.QueueMs), ("$ttft", r.TimeToFirstTokenMs),
-            ("$total", r.TotalMs), ("$ptext", r.PromptText), ("$ctext", r.CompletionText));
-    }
+    /// <summary>Stores one row durably (committed; WAL on SQLite) before returning.</summary>
+    public void Record(UsageRecord r) => db.Execute(
+        $"INSERT INTO usage ({Columns}) VALUES (@time, @rid, @tenant, @key, @model, @endpoint, @status, @outcome, @prompt, @cached, @completion, @queue, @ttft, @total, @ptext, @ctext)",
+        ("@time", r.Time), ("@rid", r.RequestId), ("@tenant", r.Tenant), ("@key", r.KeyId), ("@model", r.Model),
+        ("@endpoint", r.Endpoint), ("@status", r.Status), ("@outcome", r.Outcome), ("@prompt", r.PromptTokens),
+        ("@cached", r.CachedTokens), ("@completion", r.CompletionTokens), ("@queue", r.QueueMs), ("@ttft", r.TimeToFirstTokenMs),
+        ("@total", r.TotalMs), ("@ptext", r.PromptText), ("@ctext", r.CompletionText));
 
     /// <summary>The rows matching <paramref name="q"/>, oldest first.</summary>
     public IReadOnlyList<UsageRecord> Query(UsageQuery q)
     {
-        using var c = db.Connect();
-        using var command = Filtered(c, $"SELECT {Columns} FROM usage", q, " ORDER BY seq");
-        using var reader = command.ExecuteReader();
-        var rows = new List<UsageRecord>();
-        while (reader.Read()) rows.Add(Read(reader));
-        return rows;
+        var (where, parameters) = Filter(q);
+        return db.Query($"SELECT {Columns} FROM usage{where} ORDER BY seq", Read, parameters);
     }
 
     /// <summary>Prompt + completion tokens of the rows matching <paramref name="q"/> (for token quotas).</summary>
     public long TokensUsed(UsageQuery q)
     {
-        using var c = db.Connect();
-        using var command = Filtered(c, "SELECT COALESCE(SUM(prompt_tokens + completion_tokens), 0) FROM usage", q, "");
-        return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
+        var (where, parameters) = Filter(q);
+        return db.ScalarInt64($"SELECT COALESCE(SUM(prompt_tokens + completion_tokens), 0) FROM usage{where}", parameters);
     }
 
     /// <summary>Writes rows as CSV with a header (RFC 4180 quoting).</summary>
@@ -47,20 +38,18 @@ public sealed class UsageStore(MoxingDatabase db)
         output.WriteLine("time,request_id,tenant,key_id,model,endpoint,status,outcome,prompt_tokens,cached_tokens,completion_tokens,queue_ms,ttft_ms,total_ms");
         var c = CultureInfo.InvariantCulture;
         foreach (var r in rows)
-            output.WriteLine(string.Join(',', MoxingDatabase.TimeText(r.Time), Csv(r.RequestId), Csv(r.Tenant), Csv(r.KeyId), Csv(r.Model), Csv(r.Endpoint),
+            output.WriteLine(string.Join(',', StoredTime.Text(r.Time), Csv(r.RequestId), Csv(r.Tenant), Csv(r.KeyId), Csv(r.Model), Csv(r.Endpoint),
                 r.Status.ToString(c), Csv(r.Outcome), r.PromptTokens.ToString(c), r.CachedTokens.ToString(c), r.CompletionTokens.ToString(c),
                 r.QueueMs.ToString("F1", c), r.TimeToFirstTokenMs.ToString("F1", c), r.TotalMs.ToString("F1", c)));
     }
 
-    private static SqliteCommand Filtered(SqliteConnection c, string select, UsageQuery q, string suffix) => MoxingDatabase.Command(c,
-        select + " WHERE ($tenant IS NULL OR tenant = $tenant) AND ($key IS NULL OR key_id = $key) AND ($model IS NULL OR model = $model)"
-        + " AND ($since IS NULL OR time >= $since) AND ($until IS NULL OR time < $until)" + suffix,
-        ("$tenant", q.Tenant), ("$key", q.KeyId), ("$model", q.Model),
-        ("$since", q.Since is { } s ? MoxingDatabase.TimeText(s) : null), ("$until", q.Until is { } u ? MoxingDatabase.TimeText(u) : null));
+    private static (string Sql, (string, object?)[] Parameters) Filter(UsageQuery q) => SqlFilter.Where(
+        ("tenant = @tenant", "@tenant", q.Tenant), ("key_id = @key", "@key", q.KeyId), ("model = @model", "@model", q.Model),
+        ("time >= @since", "@since", q.Since), ("time < @until", "@until", q.Until));
 
-    private static UsageRecord Read(SqliteDataReader r) => new()
+    private UsageRecord Read(DbDataReader r) => new()
     {
-        Time = MoxingDatabase.ParseTime(r.GetString(0)),
+        Time = db.ReadTime(r, 0),
         RequestId = r.GetString(1),
         Tenant = r.IsDBNull(2) ? null : r.GetString(2),
         KeyId = r.IsDBNull(3) ? null : r.GetString(3),
@@ -77,7 +66,6 @@ public sealed class UsageStore(MoxingDatabase db)
         PromptText = r.IsDBNull(14) ? null : r.GetString(14),
         CompletionText = r.IsDBNull(15) ? null : r.GetString(15),
     };
-
 
     private static string Csv(string? value) =>
         value == null ? "" : value.IndexOfAny([',', '"', '\n', '\r']) < 0 ? value : "\"" + value.Replace("\"", "\"\"") + "\"";

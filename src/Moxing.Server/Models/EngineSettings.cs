@@ -8,6 +8,9 @@ namespace Moxing.Server.Models;
 /// <param name="KvBudgetBytes">Bytes of KV cache the engine may hold in all.</param>
 public sealed record EngineSettings(int Context, int MaxSequences, long KvBudgetBytes)
 {
+    /// <summary>Told the size of every step the engine runs (metrics); null: nobody.</summary>
+    public Inference.Scheduling.IStepObserver? StepObserver { get; init; }
+
     /// <summary>Bytes of KV cache one position takes (keys and values, float32, every layer).</summary>
     public static long KvBytesPerToken(LoadedModel model)
     {

@@ -16,5 +16,6 @@ public static class Engines
             ContextSize = settings.Context,
             MaxRunningSequences = settings.MaxSequences,
             KvMemoryBytes = settings.KvBudgetBytes,
+            StepObserver = settings.StepObserver,
         });
 }

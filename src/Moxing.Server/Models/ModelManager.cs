@@ -1,8 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
+using Moxing.Inference.Scheduling;
 using Moxing.Models;
 using Moxing.Server.Http;
+using Moxing.Server.Observability;
 using Moxing.Server.Store;
 
 namespace Moxing.Server.Models;
@@ -19,12 +21,18 @@ public sealed class ModelManager : IAsyncDisposable
     private readonly EngineFactory _engines;
     private readonly ILogger _log;
     private readonly TimeProvider _clock;
+    private readonly Func<string, IStepObserver>? _stepObservers;
     private readonly ITimer _sweeper;
     private TaskCompletionSource _released = NewSignal();
 
-    /// <summary>A manager over <paramref name="catalog"/> that builds engines with <paramref name="engines"/>.</summary>
-    public ModelManager(IModelCatalog catalog, ModelManagerOptions options, EngineFactory engines, ILogger<ModelManager> log, TimeProvider? clock = null)
+    /// <summary>
+    /// A manager over <paramref name="catalog"/> that builds engines with <paramref name="engines"/>; <paramref name="stepObservers"/>
+    /// gives each model's engine an observer of its steps (metrics).
+    /// </summary>
+    public ModelManager(IModelCatalog catalog, ModelManagerOptions options, EngineFactory engines, ILogger<ModelManager> log, TimeProvider? clock = null,
+        Func<string, IStepObserver>? stepObservers = null)
     {
+        _stepObservers = stepObservers;
         Catalog = catalog;
         Options = options;
         _engines = engines;
@@ -52,6 +60,7 @@ public sealed class ModelManager : IAsyncDisposable
     public async Task<ModelLease> AcquireAsync(string name, TimeSpan? keepAlive, CancellationToken cancellation)
     {
         var entry = Catalog.Find(name) ?? throw ApiException.ModelNotFound(name);
+        RequestTelemetry.Current?.ModelAcquired(entry.Name);
         var started = _clock.GetTimestamp();
         var waited = false;
         while (true)
@@ -157,7 +166,7 @@ public sealed class ModelManager : IAsyncDisposable
         var perSequence = EngineSettings.KvBytesPerToken(model) * ((context + Engines.KvBlockTokens - 1) / Engines.KvBlockTokens * Engines.KvBlockTokens);
         var free = await MakeRoomAsync(entry, weights + perSequence);
         var sequences = (int)Math.Clamp((free - weights) / perSequence, 1, Options.Parallel);
-        return new EngineSettings(context, sequences, sequences * perSequence);
+        return new EngineSettings(context, sequences, sequences * perSequence) { StepObserver = _stepObservers?.Invoke(entry.Name) };
     }
 
     // Evicts idle models until `bytes` fit; waits for busy models to finish when only they stand in the way. Returns the free bytes.

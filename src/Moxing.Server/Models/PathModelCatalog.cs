@@ -18,7 +18,7 @@ public sealed class PathModelCatalog : IModelCatalog
     {
         _paths = paths.Select(System.IO.Path.GetFullPath).ToList();
         foreach (var path in _paths)
-            if (!IsModel(path)) throw new Core.MoxingException($"{path}: not a model (expected a folder with config.json or a .gguf file)");
+            if (!IsModel(path)) throw new Core.MoxingException($"{path}: not a model (expected a folder with config.json or classifier.json, or a .gguf file)");
         if (directory is not null && !Directory.Exists(directory)) throw new Core.MoxingException($"{directory}: no such models folder");
         _directory = directory;
     }
@@ -41,7 +41,7 @@ public sealed class PathModelCatalog : IModelCatalog
     public CatalogEntry? Find(string name) => List().FirstOrDefault(e => ModelName.SameModel(e.Name, name));
 
     private static bool IsModel(string path) =>
-        Directory.Exists(path) ? File.Exists(System.IO.Path.Combine(path, "config.json"))
+        Directory.Exists(path) ? File.Exists(System.IO.Path.Combine(path, "config.json")) || Training.Export.ClassifierManifest.IsIn(path)
         : File.Exists(path) && path.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase);
 
     private static CatalogEntry Describe(string path)

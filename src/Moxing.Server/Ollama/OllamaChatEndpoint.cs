@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Moxing.Inference.Constraints;
 using Moxing.Server.Generation;
 using Moxing.Server.Http;
+using Moxing.Server.Metering;
 using Moxing.Server.Models;
 
 namespace Moxing.Server.Ollama;
@@ -65,7 +66,7 @@ public sealed class OllamaChatEndpoint(ModelManager models)
         else ids = [.. previous ?? [], .. ChatPrompt.Encode(model, Conversation(system, prompt ?? ""), null, variables)];
         parameters = parameters with { MaxTokens = OllamaOptions.CapByContext(parameters.MaxTokens, numCtx, ids.Length) };
         var response = new OllamaResponse(chat, modelName, lease.LoadDuration, started) { ContextPrefix = chat ? null : ids, Tools = parsing };
-        await response.WriteAsync(context, ChoiceRunner.RunAsync(model, ids, parameters, 1, cancellation), stream);
+        await response.WriteAsync(context, ChoiceRunner.RunAsync(model, ids, parameters, 1, MeteredRequest.Of(context), chat ? "messages" : "prompt", cancellation), stream);
     }
 
     private static Task WriteLoadReplyAsync(HttpContext context, bool chat, string model, string reason) =>

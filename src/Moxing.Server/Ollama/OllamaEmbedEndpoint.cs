@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Moxing.Server.Embeddings;
 using Moxing.Server.Http;
+using Moxing.Server.Metering;
 using Moxing.Server.Models;
 
 namespace Moxing.Server.Ollama;
@@ -24,7 +25,7 @@ public sealed class OllamaEmbedEndpoint(ModelManager models)
         RejectOptions(r);
         r.RejectUnknown();
         using var lease = await models.AcquireAsync(modelName, keepAlive, cancellation);
-        var batch = inputs.Count == 0 ? new EmbeddingBatch([], 0) : await Embedder.EmbedAsync(lease.Resident, inputs, dimensions, truncate, cancellation);
+        var batch = inputs.Count == 0 ? new EmbeddingBatch([], 0) : await Embedder.EmbedAsync(lease.Resident, inputs, dimensions, truncate, MeteredRequest.Of(context), cancellation);
         await JsonStreamWriter.WriteObjectAsync(context, w =>
         {
             w.WriteStartObject();
@@ -49,7 +50,7 @@ public sealed class OllamaEmbedEndpoint(ModelManager models)
         RejectOptions(r);
         r.RejectUnknown();
         using var lease = await models.AcquireAsync(modelName, keepAlive, cancellation);
-        var batch = prompt.Length == 0 ? null : await Embedder.EmbedAsync(lease.Resident, [new EmbeddingInput(prompt, null)], null, true, cancellation);
+        var batch = prompt.Length == 0 ? null : await Embedder.EmbedAsync(lease.Resident, [new EmbeddingInput(prompt, null)], null, true, MeteredRequest.Of(context), cancellation);
         await JsonStreamWriter.WriteObjectAsync(context, w =>
         {
             w.WriteStartObject();

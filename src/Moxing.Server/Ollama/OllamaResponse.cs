@@ -7,6 +7,7 @@ using Moxing.Inference.Generation;
 using Moxing.Inference.Tools;
 using Moxing.Server.Generation;
 using Moxing.Server.Http;
+using Moxing.Server.Metering;
 
 namespace Moxing.Server.Ollama;
 
@@ -47,7 +48,9 @@ public sealed class OllamaResponse(bool chat, string model, TimeSpan loadDuratio
         }
         catch (Exception ex) when (context.Response.HasStarted && !cancellation.IsCancellationRequested)
         {
-            await lines.WriteAsync(w => ApiError.Write(w, ApiError.From(ex), ollama: true), cancellation);
+            var error = ApiError.From(ex);
+            MeteredRequest.Of(context)?.Fail(error);
+            await lines.WriteLastAsync(w => ApiError.Write(w, error, ollama: true), cancellation);
             return;
         }
         var rest = output is null ? "" : Content(output.Finish());
@@ -56,7 +59,7 @@ public sealed class OllamaResponse(bool chat, string model, TimeSpan loadDuratio
         {
             // Ollama sends the calls in a line of their own once they are complete.
             if (rest.Length > 0 || calls.Count > 0) await lines.WriteAsync(w => WriteLine(w, rest, null, generated, calls), cancellation);
-            await lines.WriteAsync(w => WriteLine(w, "", result, generated), cancellation);
+            await lines.WriteLastAsync(w => WriteLine(w, "", result, generated), cancellation);
         }
         else await JsonStreamWriter.WriteObjectAsync(context, w => WriteLine(w, text.Append(rest).ToString(), result, generated, calls));
     }

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Moxing.Inference.Constraints;
 using Moxing.Server.Generation;
 using Moxing.Server.Http;
+using Moxing.Server.Metering;
 using Moxing.Server.Models;
 
 namespace Moxing.Server.OpenAi;
@@ -40,7 +41,7 @@ public sealed class ChatCompletionsEndpoint(ModelManager models)
         var ids = ChatPrompt.Encode(model, messages, tools?.TemplateTools, variables);
         OpenAiParameters.CheckVocabulary(parameters, model.Model.RequireDecoder().Options.VocabSize);
         var response = new CompletionResponse(chat: true, modelName, model.Model.RequireTokenizer(), logprobs, n) { Tools = calls };
-        var events = ChoiceRunner.RunAsync(model, ids, parameters, n, cancellation);
+        var events = ChoiceRunner.RunAsync(model, ids, parameters, n, MeteredRequest.Of(context), "messages", cancellation);
         if (stream) await response.WriteStreamAsync(context, events, includeUsage);
         else await response.WriteWholeAsync(context, events);
     }

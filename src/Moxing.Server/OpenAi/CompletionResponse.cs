@@ -5,6 +5,7 @@ using Moxing.Inference.Scheduling;
 using Moxing.Inference.Tools;
 using Moxing.Server.Generation;
 using Moxing.Server.Http;
+using Moxing.Server.Metering;
 using Moxing.Text.Tokenization;
 
 namespace Moxing.Server.OpenAi;
@@ -132,7 +133,9 @@ public sealed class CompletionResponse(bool chat, string model, Tokenizer tokeni
         catch (Exception ex) when (context.Response.HasStarted && !cancellation.IsCancellationRequested)
         {
             // Headers are gone: the error travels as an event, as OpenAI's own streams do.
-            await sse.WriteAsync(w => ApiError.Write(w, ApiError.From(ex), ollama: false), cancellation);
+            var error = ApiError.From(ex);
+            MeteredRequest.Of(context)?.Fail(error);
+            await sse.WriteAsync(w => ApiError.Write(w, error, ollama: false), cancellation);
             await sse.DoneAsync(cancellation);
             return;
         }

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using Moxing.Server.Generation;
 using Moxing.Server.Http;
+using Moxing.Server.Metering;
 using Moxing.Server.Models;
 
 namespace Moxing.Server.OpenAi;
@@ -41,7 +42,7 @@ public sealed class CompletionsEndpoint(ModelManager models)
         foreach (var id in ids)
             if ((uint)id >= (uint)vocab) throw ApiException.BadParameter("prompt", $"'prompt' holds token {id}; the vocabulary has {vocab} tokens");
         var response = new CompletionResponse(chat: false, modelName, model.Model.RequireTokenizer(), parameters.Logprobs, n);
-        var events = ChoiceRunner.RunAsync(model, ids, parameters, n, cancellation);
+        var events = ChoiceRunner.RunAsync(model, ids, parameters, n, MeteredRequest.Of(context), "prompt", cancellation);
         if (stream) await response.WriteStreamAsync(context, events, includeUsage);
         else await response.WriteWholeAsync(context, events);
     }

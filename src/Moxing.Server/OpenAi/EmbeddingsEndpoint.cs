@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using Moxing.Server.Embeddings;
 using Moxing.Server.Http;
+using Moxing.Server.Metering;
 using Moxing.Server.Models;
 
 namespace Moxing.Server.OpenAi;
@@ -28,7 +29,7 @@ public sealed class EmbeddingsEndpoint(ModelManager models)
         r.RejectUnknown();
 
         using var lease = await models.AcquireAsync(modelName, null, cancellation);
-        var batch = await Embedder.EmbedAsync(lease.Resident, inputs, dimensions, truncate: false, cancellation);
+        var batch = await Embedder.EmbedAsync(lease.Resident, inputs, dimensions, truncate: false, MeteredRequest.Of(context), cancellation);
         await JsonStreamWriter.WriteObjectAsync(context, w =>
         {
             w.WriteStartObject();

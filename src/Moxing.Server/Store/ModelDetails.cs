@@ -1,5 +1,6 @@
 using Moxing.Core.Formats.Gguf;
 using Moxing.Models;
+using Moxing.Training.Export;
 
 namespace Moxing.Server.Store;
 
@@ -10,6 +11,8 @@ public enum ModelKind
     Generation,
     /// <summary>An encoder that embeds text.</summary>
     Embedding,
+    /// <summary>A classifier trained by `moxing train` (texts at /v1/classify, tensors at the Open Inference Protocol paths).</summary>
+    Classification,
 }
 
 /// <summary>Facts about a stored model, read once when it is registered (for list, show and the Ollama /api/tags details).</summary>
@@ -40,6 +43,15 @@ public sealed record ModelDetails
         Kind = model.Decoder != null ? ModelKind.Generation : ModelKind.Embedding,
     };
 
+    /// <summary>Reads the details of a trained classifier.</summary>
+    public static ModelDetails From(TrainedClassifier classifier) => new()
+    {
+        Architecture = classifier.Manifest.ModelType,
+        ParameterCount = classifier.ParameterCount,
+        ContextLength = classifier.Manifest.IsText ? classifier.Manifest.Shape[0] : 0,
+        Quantization = "F32",
+        Kind = ModelKind.Classification,
+    };
 
     private static string? GgufFileTypeName(string path)
     {

@@ -3,6 +3,7 @@ using Moxing.Core.Formats;
 using Moxing.Core.Formats.Gguf;
 using Moxing.Models;
 using Moxing.Server.Store.Hub;
+using Moxing.Training.Export;
 
 namespace Moxing.Server.Store;
 
@@ -54,13 +55,42 @@ public sealed class ModelStore
             throw new InvalidModelFileException(source, "not a GGUF file (no GGUF magic) and not a Hugging Face model folder");
         var modelName = name != null ? ModelName.Parse(name) : DefaultImportName(source, isFolder);
         using var staging = new ModelStaging(TempFolder, isFolder ? ModelFormat.HuggingFace : ModelFormat.Gguf);
-        foreach (var relative in isFolder ? FolderModelFiles(source) : [Path.GetFileName(source)])
+        var files = !isFolder ? [Path.GetFileName(source)]
+            : ClassifierManifest.IsIn(source) ? [.. ClassifierManifest.Load(source).Files] : FolderModelFiles(source);
+        foreach (var relative in files)
         {
             cancellation.ThrowIfCancellationRequested();
             staging.Add(relative, isFolder ? ModelFilePath.Under(source, relative) : source, link: !copy);
         }
         var details = Check(staging, source);
         return Commit(staging, modelName, source, details, cancellation);
+    }
+
+    /// <summary>
+    /// Registers the model of the `moxing train` run in <paramref name="runFolder"/> (its best weights) under <paramref name="name"/>
+    /// (default: the run folder's name): a GPT as a Hugging Face GPT-2 folder, a classifier as a classifier folder.
+    /// </summary>
+    public StoreEntry ImportRun(string runFolder, string? name = null, CancellationToken cancellation = default)
+    {
+        var source = Path.GetFullPath(runFolder);
+        if (!IsRunFolder(source)) throw new MoxingException($"{runFolder}: not a run folder of moxing train (no recipe.yaml and state.json)");
+        var export = Path.Combine(TempFolder, "export-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            RunExport.Write(source, export);
+            return Import(export, name ?? DefaultImportName(source, isFolder: true).ToString(), copy: false, cancellation);
+        }
+        finally
+        {
+            TryDelete(() => Directory.Delete(export, recursive: true));
+        }
+    }
+
+    /// <summary>Whether <paramref name="path"/> is a run folder of `moxing train`.</summary>
+    public static bool IsRunFolder(string path)
+    {
+        var run = new Training.Trainer.RunFolder(path);
+        return File.Exists(run.Recipe) && File.Exists(run.State);
     }
 
     /// <summary>
@@ -169,6 +199,7 @@ public sealed class ModelStore
     {
         try
         {
+            if (ClassifierManifest.IsIn(staging.ModelPath)) return ModelDetails.From(TrainedClassifier.Load(staging.ModelPath));
             using var model = ModelLoader.Load(staging.ModelPath);
             return ModelDetails.From(model);
         }
@@ -297,7 +328,7 @@ public sealed class ModelStore
         foreach (var entry in new DirectoryInfo(TempFolder).EnumerateFileSystemInfos())
         {
             if (!(entry.Name.StartsWith("stage-", StringComparison.Ordinal) || entry.Name.StartsWith("blob-", StringComparison.Ordinal)
-                  || entry.Name.StartsWith("snapshot-", StringComparison.Ordinal)) || entry.LastWriteTimeUtc > cutoff) continue;
+                  || entry.Name.StartsWith("snapshot-", StringComparison.Ordinal) || entry.Name.StartsWith("export-", StringComparison.Ordinal)) || entry.LastWriteTimeUtc > cutoff) continue;
             TryDelete(() =>
             {
                 if (entry is DirectoryInfo folder) folder.Delete(recursive: true);

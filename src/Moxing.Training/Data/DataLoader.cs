@@ -48,7 +48,8 @@ public sealed class DataLoader
     public IEnumerable<Batch> Epoch(int epoch)
     {
         var order = Enumerable.Range(0, Data.Count).ToArray();
-        var rng = new Random(HashCode.Combine(Seed, epoch));
+        // Not HashCode.Combine: it is seeded per process, and a resumed run must see the same order as an uninterrupted one.
+        var rng = new Random(unchecked(Seed * 1_000_003 + epoch));
         if (Shuffle) rng.Shuffle(order);
         for (var b = 0; b < BatchCount; b++)
         {

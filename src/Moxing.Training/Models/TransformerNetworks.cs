@@ -7,7 +7,8 @@ namespace Moxing.Training.Models;
 
 /// <summary>
 /// A pre-norm transformer over token ids with learned positions: as a text classifier (padding masked, mean
-/// pooled, linear head) or, with causal attention and a head over the vocabulary at every position, a GPT.
+/// pooled, linear head) or, with causal attention and a bias-free head over the vocabulary at every position, a GPT
+/// that is exactly GPT-2's architecture (with exact GELU), so it exports as a Hugging Face GPT-2 model.
 /// </summary>
 public sealed class TransformerNetwork : Layer
 {
@@ -38,11 +39,18 @@ public sealed class TransformerNetwork : Layer
         var options = new TransformerOptions(dim, heads, 4 * dim, dropout, Gelu: true, BatchFirst: true, NormFirst: true);
         for (var i = 0; i < layers; i++) _layers.Add(new TransformerEncoderLayer(options, rng));
         _norm = RegisterModule("norm", new LayerNorm(dim));
-        _head = RegisterModule("head", new Linear(dim, input.Outputs, rng: rng));
+        // GPT-2's lm_head has no bias; the classifier's head keeps one.
+        _head = RegisterModule("head", new Linear(dim, input.Outputs, bias: !causal, rng: rng));
     }
 
     /// <summary>Longest sequence the learned positions cover.</summary>
     public int MaxLength { get; }
+
+    /// <summary>Whether this is the causal language model (GPT) rather than the classifier.</summary>
+    public bool IsCausal => _causal;
+
+    /// <summary>The transformer blocks.</summary>
+    public IReadOnlyList<TransformerEncoderLayer> Blocks => _layers.Items;
 
     /// <summary>Logits [B, classes] (classifier) or [B, T, vocabulary] (causal).</summary>
     public override Tensor Forward(Tensor input)

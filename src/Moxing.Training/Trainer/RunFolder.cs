@@ -12,6 +12,9 @@ public sealed record RunFolder(string Path)
     /// <summary>Weights of the epoch with the lowest validation loss.</summary>
     public string Best => Combine("best.safetensors");
 
+    /// <summary>Optimizer buffers (Adam moments, momentum), step counts and learning rate after the last finished epoch.</summary>
+    public string OptimizerState => Combine("optimizer.safetensors");
+
     /// <summary>Epoch count, best validation loss and early-stopping counter.</summary>
     public string State => Combine("state.json");
 

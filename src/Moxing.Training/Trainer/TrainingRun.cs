@@ -37,6 +37,8 @@ public sealed class TrainingRun
         // A pruned run keeps its zeros through fine-tuning.
         var masks = PruningMasks.LoadFrom(folder.Path);
         masks?.Apply(model);
+        // Runs checkpointed before optimizer state was saved resume with fresh moments.
+        if (state.CompletedEpochs > 0 && File.Exists(folder.OptimizerState)) _optimizer.Optimizer.LoadState(folder.OptimizerState);
         var objective = recipe.Distillation != null ? Teachers.Objective(recipe, data) : new Objective(data.Task, recipe.Training.LabelSmoothing);
         Trainer = new ModelTrainer(model, objective, _optimizer.Optimizer,
             _optimizer.StepSchedule, _optimizer.EpochSchedule, recipe.Training.ClipGradNorm, masks);
@@ -184,7 +186,9 @@ public sealed class TrainingRun
             ["recipe"] = RecipeFile.Serialize(Recipe),
         };
         Model.Save(Folder.Checkpoint + ".tmp", metadata);
+        _optimizer.Optimizer.SaveState(Folder.OptimizerState + ".tmp");
         File.Move(Folder.Checkpoint + ".tmp", Folder.Checkpoint, overwrite: true);
+        File.Move(Folder.OptimizerState + ".tmp", Folder.OptimizerState, overwrite: true);
         if (best) File.Copy(Folder.Checkpoint, Folder.Best, overwrite: true);
         _state.Save(Folder.State);
     }

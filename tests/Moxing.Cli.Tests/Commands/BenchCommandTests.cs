@@ -132,4 +132,17 @@ public sealed class BenchCommandTests : IDisposable
 
     [Fact]
     public void NeedsAModelUnlessMeasuringMemory() => Assert.NotEqual(0, Run("bench").Code);
+
+    [Fact]
+    public void BenchTrainReportsSamplesPerSecondOfTheCnnAndTheGpt()
+    {
+        var json = CliRunner.Json("bench", "train", "--steps", "2", "-r", "1", "--json");
+        Assert.Contains("PyTorch", (string)json["peer"]!);
+        var results = json["results"]!.AsArray();
+        Assert.Equal(2, results.Count);
+        Assert.StartsWith("digits-cnn", (string)results[0]!["model"]!);
+        Assert.StartsWith("names-gpt", (string)results[1]!["model"]!);
+        Assert.All(results, r => Assert.True((double)r!["samples_per_second"]! > 0));
+        Assert.Equal(107_008, (long)results[1]!["parameters"]!);
+    }
 }

@@ -78,4 +78,25 @@ public sealed class KeysCommandTests : IDisposable
         var csv = CliRunner.Run("usage", "--csv", "--home", _home).Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(4, csv.Length);
     }
+
+    [Fact]
+    public void DatabaseNamesWhereKeysLive()
+    {
+        var file = Path.Combine(_home, "elsewhere", "keys.db");
+        var (code, _, err) = CliRunner.Run("keys", "create", "--tenant", "t", "--database", "sqlite:" + file, "--home", _home);
+        Assert.True(code == 0, err);
+        Assert.Single(new ApiKeyStore(MoxingDatabase.Open("sqlite:" + file, _home)).List());
+        Assert.Empty(new ApiKeyStore(MoxingDatabase.OpenIn(_home)).List());
+    }
+
+    [Theory]
+    [InlineData("database postgres://u@127.0.0.1:1/d", "keys", "list", "--database", "postgres://u:pw@127.0.0.1:1/d?connect_timeout=5")]
+    [InlineData("unknown kind of database address", "usage", "--database", "mysql://u:pw@h/d")]
+    public void AnUnusableDatabaseExitsWithOneNamingItWithoutItsPassword(string message, params string[] args)
+    {
+        var (code, _, err) = CliRunner.Run([.. args, "--home", _home]);
+        Assert.Equal(1, code);
+        Assert.Contains(message, err);
+        Assert.DoesNotContain(":pw@", err);
+    }
 }

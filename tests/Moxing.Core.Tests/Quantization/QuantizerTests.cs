@@ -111,10 +111,46 @@ public class QuantizerTests
     [Fact]
     public void UnsupportedTargetsAndSizesAreRejected()
     {
-        Assert.False(Quantizer.CanQuantize(DType.Q4_K));
-        var e = Assert.Throws<MoxingException>(() => Quantizer.Quantize(DType.Q4_K, new float[256], new byte[144]));
-        Assert.Contains("Q4_K", e.Message);
+        Assert.False(Quantizer.CanQuantize(DType.IQ2_XXS));
+        var e = Assert.Throws<MoxingException>(() => Quantizer.Quantize(DType.IQ2_XXS, new float[256], new byte[66]));
+        Assert.Contains("IQ2_XXS", e.Message);
         Assert.Throws<ArgumentException>(() => Quantizer.Quantize(DType.Q8_0, new float[32], new byte[33]));
         Assert.Throws<ArgumentException>(() => Quantizer.Quantize(DType.Q8_0, new float[31], new byte[34]));
+        Assert.Throws<ArgumentException>(() => Quantizer.QuantizeRows(DType.Q4_K, new float[512], new byte[288], 128, default, null));
+        Assert.Throws<ArgumentException>(() => Quantizer.QuantizeRows(DType.Q4_0, new float[64], new byte[36], 64, new float[32], null));
+    }
+
+    /// <summary>llama-quantize wrote these files from the F32 file without an importance matrix: every tensor it stored in a
+    /// block type must come out of our encoder with the same bytes (the file's per-tensor type, whatever the mix chose).</summary>
+    [Theory]
+    [InlineData("Q4_0")]
+    [InlineData("Q4_1")]
+    [InlineData("Q5_0")]
+    [InlineData("Q5_1")]
+    [InlineData("Q2_K")]
+    [InlineData("Q3_K_M")]
+    [InlineData("Q4_K_M")]
+    [InlineData("Q5_K_M")]
+    [InlineData("Q6_K")]
+    [InlineData("IQ4_NL")]
+    [InlineData("IQ4_XS")]
+    public void EncodingF32WeightsReproducesLlamaQuantize(string fileType)
+    {
+        using var f32 = GgufFile.Open(Fixtures.Path("gguf", "llama-k256.F32.gguf"));
+        using var quantized = GgufFile.Open(Fixtures.Path("gguf", $"llama-k256.{fileType}.gguf"));
+        using var pool = new Moxing.Core.Kernels.WorkerPool(2);
+        var compared = 0;
+        foreach (var tensor in quantized.Tensors)
+        {
+            if (tensor.Type.IsPlain()) continue;
+            var floats = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(f32.Find(tensor.Name)!.Bytes);
+            var bytes = new byte[tensor.ByteLength];
+            Quantizer.QuantizeRows(tensor.Type, floats, bytes, (int)tensor.Shape[^1], default, pool);
+            var index = bytes.AsSpan().CommonPrefixLength(tensor.Bytes);
+            if (index < bytes.Length)
+                Assert.Fail($"{fileType} {tensor.Name} ({tensor.Type}): byte {index} of {bytes.Length} is 0x{bytes[index]:X2}, llama-quantize wrote 0x{tensor.Bytes[index]:X2}");
+            compared++;
+        }
+        Assert.True(compared >= 10, $"only {compared} quantized tensors in {fileType}");
     }
 }

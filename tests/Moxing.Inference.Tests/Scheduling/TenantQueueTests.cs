@@ -43,4 +43,45 @@ public sealed class TenantQueueTests
         Assert.Equal(2, queue.Count);
         Assert.Equal(["a2", "c1"], Drain(queue));
     }
+
+    [Fact]
+    public void UnderSaturationAdmissionsFollowTenantWeights()
+    {
+        var queue = new TenantQueue<string>();
+        for (var i = 0; i < 100; i++)
+        {
+            queue.Enqueue("heavy", "h" + i, 0, weight: 2);
+            queue.Enqueue("light", "l" + i, 0, weight: 1);
+        }
+        var first = new List<string>();
+        for (var i = 0; i < 60; i++)
+        {
+            Assert.True(queue.TryDequeue(out var item));
+            first.Add(item);
+        }
+        Assert.Equal(40, first.Count(x => x[0] == 'h'));
+        Assert.Equal(20, first.Count(x => x[0] == 'l'));
+    }
+
+    [Fact]
+    public void AFloodingTenantCannotStarveALaterArrival()
+    {
+        var queue = new TenantQueue<string>();
+        for (var i = 0; i < 200; i++) queue.Enqueue("flood", "f" + i, 0);
+        for (var i = 0; i < 50; i++) queue.TryDequeue(out _);
+        for (var i = 0; i < 10; i++) queue.Enqueue("quiet", "q" + i, 0);
+        // The quiet tenant's ten requests are all admitted within the next twenty: every other turn is theirs.
+        var next = new List<string>();
+        for (var i = 0; i < 20; i++)
+        {
+            queue.TryDequeue(out var item);
+            next.Add(item);
+        }
+        Assert.Equal(10, next.Count(x => x[0] == 'q'));
+        Assert.Equal(140, queue.Count);
+    }
+
+    [Fact]
+    public void NonPositiveWeightsAreRejected() =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => new TenantQueue<string>().Enqueue("a", "x", 0, weight: 0));
 }

@@ -36,6 +36,17 @@ public sealed class GgufWriter
         return this;
     }
 
+    /// <summary>Adds a tensor whose bytes <paramref name="writeBytes"/> produces when the file is written (exactly
+    /// <c>type.ByteCount</c> of the shape), so a file larger than memory can be written tensor by tensor.</summary>
+    public GgufWriter AddTensor(string name, DType type, long[] shape, Action<Stream> writeBytes)
+    {
+        CheckGgufType(type);
+        long elements = 1;
+        foreach (var d in shape) elements = checked(elements * Math.Max(d, 0));
+        _tensors.AddDeferred(name, type, shape, type.ByteCount(elements), writeBytes);
+        return this;
+    }
+
     /// <summary>Adds float32 values stored as F32; the memory is read when the file is written.</summary>
     public GgufWriter AddF32(string name, long[] shape, ReadOnlyMemory<float> values)
     {

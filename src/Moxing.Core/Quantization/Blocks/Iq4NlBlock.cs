@@ -1,10 +1,11 @@
+using Moxing.Core.Quantization.Encoders;
 using System.Runtime.CompilerServices;
 using Moxing.Core.Kernels.Lanes;
 
 namespace Moxing.Core.Quantization.Blocks;
 
 /// <summary>IQ4_NL: fp16 scale d, 32 4-bit indices into <see cref="Iq4Codebook"/>; w = d * level.</summary>
-internal readonly unsafe struct Iq4NlBlock : IQ8Dot
+internal readonly unsafe struct Iq4NlBlock : IQ8Dot, IBlockEncoder
 {
     public static int BlockSize => 32;
     public static int BlockBytes => 18;
@@ -31,4 +32,11 @@ internal readonly unsafe struct Iq4NlBlock : IQ8Dot
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Scale(byte* block) => Fp16.Read(block);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Offset(byte* block) => 0;
+
+    /// <summary>ggml's quantize_iq4_nl without importance (the codebook fit with 15 trial scales, not the ntry = -1 _ref).</summary>
+    public static void Encode(float* src, byte* dst) => Iq4Codes.Encode(32, src, dst, dst + 2, null, null, null);
+
+    /// <summary>ggml's quantize_iq4_nl with importance.</summary>
+    public static void EncodeWeighted(float* src, byte* dst, float* importance, float rowSigma2) =>
+        Iq4Codes.Encode(32, src, dst, dst + 2, null, null, importance);
 }

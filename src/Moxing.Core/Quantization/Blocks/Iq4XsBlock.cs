@@ -1,3 +1,4 @@
+using Moxing.Core.Quantization.Encoders;
 using System.Runtime.CompilerServices;
 using Moxing.Core.Kernels.Lanes;
 
@@ -7,7 +8,7 @@ namespace Moxing.Core.Quantization.Blocks;
 /// IQ4_XS: 256 weights as 8 sub-blocks of 32; fp16 d, 6-bit scales (low nibbles in scales_l[4], high 2 bits in the
 /// 16-bit scales_h), 4-bit indices into <see cref="Iq4Codebook"/>; w = (d * (ls - 32)) * level.
 /// </summary>
-internal readonly unsafe struct Iq4XsBlock : IQ8KDot
+internal readonly unsafe struct Iq4XsBlock : IQ8KDot, IBlockEncoder
 {
     public static int BlockSize => 256;
     public static int BlockBytes => 136;
@@ -51,4 +52,11 @@ internal readonly unsafe struct Iq4XsBlock : IQ8KDot
         dmin = 0;
         return Fp16.Read(block);
     }
+
+    /// <summary>ggml's quantize_iq4_xs without importance.</summary>
+    public static void Encode(float* src, byte* dst) => Iq4Codes.Encode(256, src, dst, dst + 8, dst + 2, dst + 4, null);
+
+    /// <summary>ggml's quantize_iq4_xs with importance.</summary>
+    public static void EncodeWeighted(float* src, byte* dst, float* importance, float rowSigma2) =>
+        Iq4Codes.Encode(256, src, dst, dst + 8, dst + 2, dst + 4, importance);
 }

@@ -1,3 +1,4 @@
+using Moxing.Core.Quantization.Encoders;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using Moxing.Core.Kernels.Lanes;
@@ -8,7 +9,7 @@ namespace Moxing.Core.Quantization.Blocks;
 /// Q3_K: 256 weights as 16 groups of 16; high bits (hmask[32]), 2-bit low codes (qs[64]), 6-bit signed scales packed in
 /// 12 bytes, fp16 d; w = (d * (sc - 32)) * (q - 4 * (1 - hbit)).
 /// </summary>
-internal readonly unsafe struct Q3KBlock : IQ8KDot
+internal readonly unsafe struct Q3KBlock : IQ8KDot, IBlockEncoder
 {
     public static int BlockSize => 256;
     public static int BlockBytes => 110;
@@ -83,5 +84,107 @@ internal readonly unsafe struct Q3KBlock : IQ8KDot
         }
         dmin = 0;
         return Fp16.Read(block + 108);
+    }
+
+    /// <summary>ggml's quantize_row_q3_K_ref: make_q3_quants per 16 weights, signed 6-bit scales under d = max / -32.</summary>
+    public static void Encode(float* src, byte* dst)
+    {
+        var codes = stackalloc sbyte[256];
+        var scales = stackalloc float[16];
+        float maxScale = 0, amax = 0;
+        for (var j = 0; j < 16; j++)
+        {
+            scales[j] = ScaleSearch.RefinedSymmetricCodes(16, 4, src + 16 * j, codes + 16 * j);
+            var scale = MathF.Abs(scales[j]);
+            if (scale > amax)
+            {
+                amax = scale;
+                maxScale = scales[j];
+            }
+        }
+        var packed = dst + 96;
+        new Span<byte>(packed, 12).Clear();
+        if (maxScale != 0)
+        {
+            var iscale = -32f / maxScale;
+            for (var j = 0; j < 16; j++)
+                PackScale(packed, j, (sbyte)(Math.Clamp((int)(sbyte)ScaleSearch.NearestInt(iscale * scales[j]), -32, 31) + 32));
+            Fp16.Write(dst + 108, 1 / iscale);
+        }
+        else Fp16.Write(dst + 108, 0f);
+        RequantizeAndPack(src, dst, codes);
+    }
+
+    /// <summary>ggml's quantize_row_q3_K_impl: make_qx_quants under importance weights, then again for the 16 scales.</summary>
+    public static void EncodeWeighted(float* src, byte* dst, float* importance, float rowSigma2)
+    {
+        var codes = stackalloc sbyte[256];
+        var scales = stackalloc float[16];
+        var weights = stackalloc float[16];
+        var sw = stackalloc float[16];
+        var ls = stackalloc sbyte[16];
+        float sumX2 = 0;
+        for (var j = 0; j < 256; j++) sumX2 += src[j] * src[j];
+        var sigma2 = 2 * sumX2 / 256;
+        for (var j = 0; j < 16; j++)
+        {
+            LegacyCodes.ImportanceWeights(src + 16 * j, importance + 16 * j, sigma2, weights, 16);
+            float sumW = 0;
+            for (var l = 0; l < 16; l++) sumW += weights[l];
+            sw[j] = sumW;
+            scales[j] = ScaleSearch.SymmetricCodes(16, 4, src + 16 * j, codes + 16 * j, weights);
+        }
+        var packed = dst + 96;
+        new Span<byte>(packed, 12).Clear();
+        var dBlock = ScaleSearch.SymmetricCodes(16, 32, scales, ls, sw);
+        for (var j = 0; j < 16; j++) PackScale(packed, j, ls[j]);
+        Fp16.Write(dst + 108, dBlock);
+        RequantizeAndPack(src, dst, codes);
+    }
+
+    // Scale j (0..63): low nibble in byte j (j < 8) or the high nibble of byte j - 8, top 2 bits in byte 8 + j % 4.
+    private static void PackScale(byte* s, int j, int l)
+    {
+        if (j < 8) s[j] = (byte)(l & 0xF);
+        else s[j - 8] |= (byte)((l & 0xF) << 4);
+        s[j % 4 + 8] |= (byte)((l >> 4) << (2 * (j / 4)));
+    }
+
+    // Codes again from the stored scales, then the high bit of each into hmask and the low two bits four to a byte.
+    private static void RequantizeAndPack(float* src, byte* dst, sbyte* codes)
+    {
+        var packed = dst + 96;
+        var d = Fp16.Read(dst + 108);
+        for (var j = 0; j < 16; j++)
+        {
+            var low = j < 8 ? packed[j] & 0xF : packed[j - 8] >> 4;
+            var sc = (sbyte)((sbyte)(low | (((packed[8 + j % 4] >> (2 * (j / 4))) & 3) << 4)) - 32);
+            var dl = d * sc;
+            if (dl == 0) continue;
+            for (var i = 0; i < 16; i++)
+                codes[16 * j + i] = (sbyte)(Math.Clamp(ScaleSearch.NearestInt(src[16 * j + i] / dl), -4, 3) + 4);
+        }
+        var hmask = dst;
+        new Span<byte>(hmask, 32).Clear();
+        var m = 0;
+        byte hm = 1;
+        for (var j = 0; j < 256; j++)
+        {
+            if (codes[j] > 3)
+            {
+                hmask[m] |= hm;
+                codes[j] -= 4;
+            }
+            if (++m == 32)
+            {
+                m = 0;
+                hm <<= 1;
+            }
+        }
+        var qs = dst + 32;
+        var bits = (byte*)codes; // every code is now 0..3
+        for (var j = 0; j < 256; j += 128)
+            for (var l = 0; l < 32; l++)
+                qs[j / 4 + l] = (byte)(bits[j + l] | (bits[j + l + 32] << 2) | (bits[j + l + 64] << 4) | (bits[j + l + 96] << 6));
     }
 }

@@ -1,3 +1,4 @@
+using Moxing.Core.Quantization.Encoders;
 using System.Runtime.CompilerServices;
 using Moxing.Core.Kernels.Lanes;
 
@@ -7,7 +8,7 @@ namespace Moxing.Core.Quantization.Blocks;
 /// Q4_K: 256 weights as 8 sub-blocks of 32; fp16 d and dmin, 6-bit scales and mins (<see cref="KScales"/>), 4-bit codes
 /// (qs[128], low nibbles first); w = (d * sc) * q - dmin * m.
 /// </summary>
-internal readonly unsafe struct Q4KBlock : IQ8KDot
+internal readonly unsafe struct Q4KBlock : IQ8KDot, IBlockEncoder
 {
     public static int BlockSize => 256;
     public static int BlockBytes => 144;
@@ -51,5 +52,28 @@ internal readonly unsafe struct Q4KBlock : IQ8KDot
         }
         dmin = -Fp16.Read(block + 2);
         return Fp16.Read(block);
+    }
+
+    /// <summary>ggml's quantize_row_q4_K_ref.</summary>
+    public static void Encode(float* src, byte* dst)
+    {
+        var codes = stackalloc byte[256];
+        AffineSuperBlock.Encode(src, dst, codes, 15, -1f, 20);
+        Pack(codes, dst);
+    }
+
+    /// <summary>ggml's quantize_row_q4_K_impl.</summary>
+    public static void EncodeWeighted(float* src, byte* dst, float* importance, float rowSigma2)
+    {
+        var codes = stackalloc byte[256];
+        AffineSuperBlock.EncodeWeighted(src, dst, codes, 15, importance, clampScales: false);
+        Pack(codes, dst);
+    }
+
+    private static void Pack(byte* codes, byte* dst)
+    {
+        var q = dst + 16;
+        for (var j = 0; j < 256; j += 64, q += 32)
+            for (var l = 0; l < 32; l++) q[l] = (byte)(codes[j + l] | (codes[j + l + 32] << 4));
     }
 }

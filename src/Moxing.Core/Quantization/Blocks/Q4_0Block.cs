@@ -1,10 +1,11 @@
+using Moxing.Core.Quantization.Encoders;
 using System.Runtime.CompilerServices;
 using Moxing.Core.Kernels.Lanes;
 
 namespace Moxing.Core.Quantization.Blocks;
 
 /// <summary>Q4_0: fp16 scale d, 32 4-bit codes; w = (q - 8) * d. Low nibbles are weights 0..15, high nibbles 16..31.</summary>
-internal readonly unsafe struct Q4_0Block : IQ8Dot
+internal readonly unsafe struct Q4_0Block : IQ8Dot, IBlockEncoder
 {
     public static int BlockSize => 32;
     public static int BlockBytes => 18;
@@ -32,4 +33,20 @@ internal readonly unsafe struct Q4_0Block : IQ8Dot
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Scale(byte* block) => Fp16.Read(block);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Offset(byte* block) => -8 * Fp16.Read(block);
+
+    /// <summary>ggml's quantize_row_q4_0_ref.</summary>
+    public static void Encode(float* src, byte* dst)
+    {
+        var codes = stackalloc byte[32];
+        Fp16.Write(dst, LegacyCodes.Symmetric(src, 8, 15, codes));
+        LegacyCodes.PackNibbles(codes, dst + 2);
+    }
+
+    /// <summary>ggml's quantize_row_q4_0_impl.</summary>
+    public static void EncodeWeighted(float* src, byte* dst, float* importance, float rowSigma2)
+    {
+        var codes = stackalloc byte[32];
+        Fp16.Write(dst, LegacyCodes.WeightedSymmetric(src, 8, importance, rowSigma2, codes));
+        LegacyCodes.PackNibbles(codes, dst + 2);
+    }
 }

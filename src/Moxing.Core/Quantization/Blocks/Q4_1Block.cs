@@ -1,10 +1,11 @@
+using Moxing.Core.Quantization.Encoders;
 using System.Runtime.CompilerServices;
 using Moxing.Core.Kernels.Lanes;
 
 namespace Moxing.Core.Quantization.Blocks;
 
 /// <summary>Q4_1: fp16 scale d and minimum m, 32 4-bit codes; w = q * d + m.</summary>
-internal readonly unsafe struct Q4_1Block : IQ8Dot
+internal readonly unsafe struct Q4_1Block : IQ8Dot, IBlockEncoder
 {
     public static int BlockSize => 32;
     public static int BlockBytes => 20;
@@ -33,4 +34,22 @@ internal readonly unsafe struct Q4_1Block : IQ8Dot
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Scale(byte* block) => Fp16.Read(block);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Offset(byte* block) => Fp16.Read(block + 2);
+
+    /// <summary>ggml's quantize_row_q4_1_ref.</summary>
+    public static void Encode(float* src, byte* dst)
+    {
+        var codes = stackalloc byte[32];
+        Fp16.Write(dst, LegacyCodes.Affine(src, 15, 15, codes, out var min));
+        Fp16.Write(dst + 2, min);
+        LegacyCodes.PackNibbles(codes, dst + 4);
+    }
+
+    /// <summary>ggml's quantize_row_q4_1_impl.</summary>
+    public static void EncodeWeighted(float* src, byte* dst, float* importance, float rowSigma2)
+    {
+        var codes = stackalloc byte[32];
+        Fp16.Write(dst, LegacyCodes.WeightedAffine(src, 15, importance, rowSigma2, codes, out var min));
+        Fp16.Write(dst + 2, min);
+        LegacyCodes.PackNibbles(codes, dst + 4);
+    }
 }

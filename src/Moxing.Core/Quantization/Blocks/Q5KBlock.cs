@@ -1,3 +1,4 @@
+using Moxing.Core.Quantization.Encoders;
 using System.Runtime.CompilerServices;
 using Moxing.Core.Kernels.Lanes;
 
@@ -7,7 +8,7 @@ namespace Moxing.Core.Quantization.Blocks;
 /// Q5_K: as <see cref="Q4KBlock"/> plus a fifth bit per weight (qh[32]: bit 2j and 2j+1 of byte l belong to sub-blocks
 /// 2j and 2j+1); w = (d * sc) * q - dmin * m.
 /// </summary>
-internal readonly unsafe struct Q5KBlock : IQ8KDot
+internal readonly unsafe struct Q5KBlock : IQ8KDot, IBlockEncoder
 {
     public static int BlockSize => 256;
     public static int BlockBytes => 176;
@@ -56,5 +57,43 @@ internal readonly unsafe struct Q5KBlock : IQ8KDot
         }
         dmin = -Fp16.Read(block + 2);
         return Fp16.Read(block);
+    }
+
+    /// <summary>ggml's quantize_row_q5_K_ref.</summary>
+    public static void Encode(float* src, byte* dst)
+    {
+        var codes = stackalloc byte[256];
+        AffineSuperBlock.Encode(src, dst, codes, 31, -0.5f, 15);
+        Pack(codes, dst);
+    }
+
+    /// <summary>ggml's quantize_row_q5_K_impl.</summary>
+    public static void EncodeWeighted(float* src, byte* dst, float* importance, float rowSigma2)
+    {
+        var codes = stackalloc byte[256];
+        AffineSuperBlock.EncodeWeighted(src, dst, codes, 31, importance, clampScales: true);
+        Pack(codes, dst);
+    }
+
+    // Low nibbles in qs (two sub-blocks per 32 bytes), the fifth bits in qh: bits 2k and 2k+1 for sub-blocks 2k and 2k+1.
+    private static void Pack(byte* codes, byte* dst)
+    {
+        var qh = dst + 16;
+        var ql = dst + 48;
+        new Span<byte>(qh, 32).Clear();
+        byte m1 = 1, m2 = 2;
+        for (var n = 0; n < 256; n += 64)
+        {
+            for (var j = 0; j < 32; j++)
+            {
+                int l1 = codes[n + j], l2 = codes[n + j + 32];
+                if (l1 > 15) { l1 -= 16; qh[j] |= m1; }
+                if (l2 > 15) { l2 -= 16; qh[j] |= m2; }
+                ql[j] = (byte)(l1 | (l2 << 4));
+            }
+            m1 <<= 2;
+            m2 <<= 2;
+            ql += 32;
+        }
     }
 }

@@ -1,10 +1,11 @@
+using Moxing.Core.Quantization.Encoders;
 using System.Runtime.CompilerServices;
 using Moxing.Core.Kernels.Lanes;
 
 namespace Moxing.Core.Quantization.Blocks;
 
 /// <summary>Q5_0: fp16 scale d, a 32-bit word of fifth bits (bit i belongs to weight i), 32 nibbles; w = (q - 16) * d.</summary>
-internal readonly unsafe struct Q5_0Block : IQ8Dot
+internal readonly unsafe struct Q5_0Block : IQ8Dot, IBlockEncoder
 {
     public static int BlockSize => 32;
     public static int BlockBytes => 22;
@@ -35,4 +36,26 @@ internal readonly unsafe struct Q5_0Block : IQ8Dot
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Scale(byte* block) => Fp16.Read(block);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Offset(byte* block) => -16 * Fp16.Read(block);
+
+    /// <summary>ggml's quantize_row_q5_0_ref.</summary>
+    public static void Encode(float* src, byte* dst)
+    {
+        var codes = stackalloc byte[32];
+        Fp16.Write(dst, LegacyCodes.Symmetric(src, 16, 31, codes));
+        Pack(codes, dst);
+    }
+
+    /// <summary>ggml's quantize_row_q5_0_impl.</summary>
+    public static void EncodeWeighted(float* src, byte* dst, float* importance, float rowSigma2)
+    {
+        var codes = stackalloc byte[32];
+        Fp16.Write(dst, LegacyCodes.WeightedSymmetric(src, 16, importance, rowSigma2, codes));
+        Pack(codes, dst);
+    }
+
+    private static void Pack(byte* codes, byte* dst)
+    {
+        LegacyCodes.PackFifthBits(codes, dst + 2);
+        LegacyCodes.PackNibbles(codes, dst + 6);
+    }
 }

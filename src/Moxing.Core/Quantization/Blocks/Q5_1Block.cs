@@ -1,10 +1,11 @@
+using Moxing.Core.Quantization.Encoders;
 using System.Runtime.CompilerServices;
 using Moxing.Core.Kernels.Lanes;
 
 namespace Moxing.Core.Quantization.Blocks;
 
 /// <summary>Q5_1: fp16 scale d and minimum m, a 32-bit word of fifth bits, 32 nibbles; w = q * d + m.</summary>
-internal readonly unsafe struct Q5_1Block : IQ8Dot
+internal readonly unsafe struct Q5_1Block : IQ8Dot, IBlockEncoder
 {
     public static int BlockSize => 32;
     public static int BlockBytes => 24;
@@ -36,4 +37,28 @@ internal readonly unsafe struct Q5_1Block : IQ8Dot
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Scale(byte* block) => Fp16.Read(block);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Offset(byte* block) => Fp16.Read(block + 2);
+
+    /// <summary>ggml's quantize_row_q5_1_ref (which does not clamp codes: a 32 would wrap as in ggml).</summary>
+    public static void Encode(float* src, byte* dst)
+    {
+        var codes = stackalloc byte[32];
+        Fp16.Write(dst, LegacyCodes.Affine(src, 31, int.MaxValue, codes, out var min));
+        Fp16.Write(dst + 2, min);
+        Pack(codes, dst);
+    }
+
+    /// <summary>ggml's quantize_row_q5_1_impl.</summary>
+    public static void EncodeWeighted(float* src, byte* dst, float* importance, float rowSigma2)
+    {
+        var codes = stackalloc byte[32];
+        Fp16.Write(dst, LegacyCodes.WeightedAffine(src, 31, importance, rowSigma2, codes, out var min));
+        Fp16.Write(dst + 2, min);
+        Pack(codes, dst);
+    }
+
+    private static void Pack(byte* codes, byte* dst)
+    {
+        LegacyCodes.PackFifthBits(codes, dst + 4);
+        LegacyCodes.PackNibbles(codes, dst + 8);
+    }
 }

@@ -1,3 +1,4 @@
+using Moxing.Core.Quantization.Encoders;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using Moxing.Core.Kernels.Lanes;
@@ -8,7 +9,7 @@ namespace Moxing.Core.Quantization.Blocks;
 /// Q6_K: 256 weights as 16 groups of 16; low nibbles (ql[128]), high 2 bits (qh[64]), signed 8-bit scales (scales[16]),
 /// fp16 d; w = (d * sc) * (q - 32).
 /// </summary>
-internal readonly unsafe struct Q6KBlock : IQ8KDot
+internal readonly unsafe struct Q6KBlock : IQ8KDot, IBlockEncoder
 {
     public static int BlockSize => 256;
     public static int BlockBytes => 210;
@@ -70,5 +71,57 @@ internal readonly unsafe struct Q6KBlock : IQ8KDot
         }
         dmin = 0;
         return Fp16.Read(block + 208);
+    }
+
+    /// <summary>ggml's quantize_row_q6_K_ref: make_qx_quants per 16 weights (x² weights), signed 8-bit scales under d = max / -128.</summary>
+    public static void Encode(float* src, byte* dst) => Encode(src, dst, null);
+
+    /// <summary>ggml's quantize_row_q6_K_impl: as the reference with the importance as make_qx_quants' weights.</summary>
+    public static void EncodeWeighted(float* src, byte* dst, float* importance, float rowSigma2) => Encode(src, dst, importance);
+
+    private static void Encode(float* src, byte* dst, float* importance)
+    {
+        var codes = stackalloc sbyte[256];
+        var scales = stackalloc float[16];
+        float maxScale = 0, maxAbsScale = 0;
+        for (var ib = 0; ib < 16; ib++)
+        {
+            var scale = ScaleSearch.SymmetricCodes(16, 32, src + 16 * ib, codes + 16 * ib, importance == null ? null : importance + 16 * ib);
+            scales[ib] = scale;
+            if (MathF.Abs(scale) > maxAbsScale)
+            {
+                maxAbsScale = MathF.Abs(scale);
+                maxScale = scale;
+            }
+        }
+        if (maxAbsScale < ScaleSearch.GroupMaxEps)
+        {
+            new Span<byte>(dst, 210).Clear();
+            return;
+        }
+        var iscale = -128f / maxScale;
+        Fp16.Write(dst + 208, 1 / iscale);
+        var blockScales = (sbyte*)(dst + 192);
+        for (var ib = 0; ib < 16; ib++) blockScales[ib] = (sbyte)Math.Min(127, ScaleSearch.NearestInt(iscale * scales[ib]));
+        var d = Fp16.Read(dst + 208);
+        for (var j = 0; j < 16; j++)
+        {
+            var dl = d * blockScales[j];
+            if (dl == 0) continue;
+            for (var i = 0; i < 16; i++)
+                codes[16 * j + i] = (sbyte)(Math.Clamp(ScaleSearch.NearestInt(src[16 * j + i] / dl), -32, 31) + 32);
+        }
+        var ql = dst;
+        var qh = dst + 128;
+        for (var j = 0; j < 256; j += 128, ql += 64, qh += 32)
+        {
+            for (var l = 0; l < 32; l++)
+            {
+                int q1 = codes[j + l], q2 = codes[j + l + 32], q3 = codes[j + l + 64], q4 = codes[j + l + 96];
+                ql[l] = (byte)((q1 & 0xF) | ((q3 & 0xF) << 4));
+                ql[l + 32] = (byte)((q2 & 0xF) | ((q4 & 0xF) << 4));
+                qh[l] = (byte)((q1 >> 4) | ((q2 >> 4) << 2) | ((q3 >> 4) << 4) | ((q4 >> 4) << 6));
+            }
+        }
     }
 }

@@ -47,4 +47,7 @@ internal readonly unsafe struct Q8_0Block : IBlockEncoder, IQ8Dot
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Scale(byte* block) => Fp16.Read(block);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Offset(byte* block) => 0;
+
+    /// <summary>ggml ignores importance for Q8_0.</summary>
+    public static void EncodeWeighted(float* src, byte* dst, float* importance, float rowSigma2) => Encode(src, dst);
 }

@@ -16,6 +16,9 @@ public sealed partial class TokenVocabulary : ITextEncoder
     /// <summary>The token of unseen characters or words.</summary>
     public const string Unknown = "<unk>";
 
+    /// <summary>What a word-level vocabulary counts as one token: a letter run (with marks and apostrophes), a digit run or one other mark.</summary>
+    public const string WordRegex = @"\p{L}[\p{L}\p{M}']*|\p{N}+|[^\s\p{L}\p{N}]";
+
     private readonly Dictionary<string, int> _ids;
 
     /// <summary>Creates a vocabulary from its tokens; the first two must be <see cref="Pad"/> and <see cref="Unknown"/>.</summary>
@@ -109,7 +112,7 @@ public sealed partial class TokenVocabulary : ITextEncoder
         foreach (Match m in WordPattern().Matches(text)) yield return m.Value.ToLowerInvariant();
     }
 
-    [GeneratedRegex(@"\p{L}[\p{L}\p{M}']*|\p{N}+|[^\s\p{L}\p{N}]")]
+    [GeneratedRegex(WordRegex)]
     private static partial Regex WordPattern();
 
     private sealed record Stored(string level, string[] tokens);

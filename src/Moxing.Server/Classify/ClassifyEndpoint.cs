@@ -1,0 +1,66 @@
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+using Moxing.Server.Http;
+
+namespace Moxing.Server.Classify;
+
+/// <summary>
+/// <c>POST /v1/classify</c> <c>{"model", "input": "text" | ["text", …]}</c> → <c>{"data": [{"index", "label", "probabilities": {label: p}}], "usage"}</c>
+/// for text classifiers trained by `moxing train`.
+/// </summary>
+public sealed class ClassifyEndpoint(ClassifierModels classifiers)
+{
+    /// <summary>Most texts per request.</summary>
+    public const int MaxInputs = 2048;
+
+    /// <summary>Handles one request.</summary>
+    public async Task HandleAsync(HttpContext context)
+    {
+        var r = await JsonRequest.ReadAsync(context.Request, context.RequestAborted);
+        var modelName = r.RequiredString("model");
+        var texts = Texts(r.Node("input") ?? throw new ApiException(400, "'input' is required", param: "input", code: "missing_required_parameter"));
+        r.String("user");
+        r.RejectUnknown();
+        var classifier = classifiers.Get(modelName);
+        if (!classifier.Manifest.IsText)
+            throw ApiException.BadParameter("model", $"'{modelName}' classifies {classifier.Manifest.Input} tensors, not text: use POST /v2/models/{modelName}/infer");
+        var (probabilities, tokens) = classifier.ClassifyTexts(texts);
+        var labels = classifier.Manifest.Labels;
+        await JsonStreamWriter.WriteObjectAsync(context, w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("object", "list");
+            w.WriteString("model", modelName);
+            w.WriteStartArray("data");
+            for (var i = 0; i < texts.Count; i++)
+            {
+                var row = probabilities.AsSpan(i * labels.Length, labels.Length);
+                w.WriteStartObject();
+                w.WriteString("object", "classification");
+                w.WriteNumber("index", i);
+                w.WriteString("label", labels[System.Numerics.Tensors.TensorPrimitives.IndexOfMax(row)]);
+                w.WriteStartObject("probabilities");
+                for (var c = 0; c < labels.Length; c++) w.WriteNumber(labels[c], row[c]);
+                w.WriteEndObject();
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteStartObject("usage");
+            w.WriteNumber("prompt_tokens", tokens);
+            w.WriteNumber("total_tokens", tokens);
+            w.WriteEndObject();
+            w.WriteEndObject();
+        });
+    }
+
+    private static List<string> Texts(JsonNode input)
+    {
+        const string expected = "'input' must be a string or a non-empty array of strings";
+        if (JsonValues.IsString(input)) return [input.GetValue<string>()];
+        if (input is not JsonArray list || list.Count == 0) throw ApiException.BadParameter("input", expected);
+        if (list.Count > MaxInputs) throw ApiException.BadParameter("input", $"'input' takes at most {MaxInputs} texts");
+        var texts = new List<string>(list.Count);
+        foreach (var item in list) texts.Add(JsonValues.IsString(item) ? item!.GetValue<string>() : throw ApiException.BadParameter("input", expected));
+        return texts;
+    }
+}

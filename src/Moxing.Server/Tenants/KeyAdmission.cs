@@ -1,0 +1,63 @@
+using Moxing.Server.Http;
+
+namespace Moxing.Server.Tenants;
+
+/// <summary>
+/// One admitted request of a key: checks its size against the key's per-request limits, reserves its tokens (prompt +
+/// max tokens) and settles them with the real count at the end; disposing frees its concurrency slot.
+/// </summary>
+public sealed class KeyAdmission : IDisposable
+{
+    private readonly TenantLimiter _limiter;
+    private readonly TenantLimiter.KeyState _state;
+    private long _reserved;
+    private int _settled;
+    private int _disposed;
+
+    internal KeyAdmission(TenantLimiter limiter, ApiKeyRecord key, TenantLimiter.KeyState state)
+    {
+        _limiter = limiter;
+        _state = state;
+        Key = key;
+    }
+
+    /// <summary>The key admitted.</summary>
+    public ApiKeyRecord Key { get; }
+
+    /// <summary>
+    /// The completion budget allowed for a prompt of <paramref name="promptTokens"/> and a requested <paramref name="maxTokens"/>
+    /// (null: none asked; the key's max tokens then caps it). 413 when the prompt is over the key's max context (naming
+    /// <paramref name="promptParam"/>), 400 when the request asks for more than the key's max tokens.
+    /// </summary>
+    public int? Budget(int promptTokens, int? maxTokens, string promptParam)
+    {
+        var limits = Key.Limits;
+        if (limits.MaxContext is { } context && promptTokens > context)
+            throw new ApiException(413, $"the prompt has {promptTokens} tokens but the API key {Key.Id} allows at most {context} prompt tokens per request",
+                param: promptParam, code: "context_limit_exceeded");
+        if (limits.MaxTokens is { } max && maxTokens > max)
+            throw new ApiException(400, $"max_tokens is {maxTokens} but the API key {Key.Id} allows at most {max} tokens per request",
+                param: "max_tokens", code: "max_tokens_limit_exceeded");
+        return maxTokens ?? limits.MaxTokens;
+    }
+
+    /// <summary>Reserves <paramref name="tokens"/> against tokens per minute and per day, or throws a 429 (413 if they can never fit).</summary>
+    public void Reserve(long tokens)
+    {
+        if (tokens <= 0) return;
+        _limiter.Reserve(Key, _state, tokens);
+        Interlocked.Add(ref _reserved, tokens);
+    }
+
+    /// <summary>Replaces the reservation by the tokens the request really used (once; later calls do nothing).</summary>
+    public void Settle(long used)
+    {
+        if (Interlocked.Exchange(ref _settled, 1) == 0) _limiter.Settle(_state, Interlocked.Read(ref _reserved), used);
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0) _limiter.Release(_state);
+    }
+}

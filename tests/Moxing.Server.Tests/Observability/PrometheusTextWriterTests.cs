@@ -1,0 +1,65 @@
+using Moxing.Server.Observability;
+
+namespace Moxing.Server.Tests.Observability;
+
+public sealed class PrometheusTextWriterTests
+{
+    [Fact]
+    public void Label_values_are_escaped_and_numbers_use_prometheus_spelling()
+    {
+        Assert.Equal("""{model_name="a\"b\\c\nd",le="0.5"}""",
+            PrometheusTextWriter.WithLabel(PrometheusTextWriter.Labels(["model_name"], ["a\"b\\c\nd"]), "le", "0.5"));
+        Assert.Equal("", PrometheusTextWriter.Labels([], []));
+        Assert.Equal("""{le="+Inf"}""", PrometheusTextWriter.WithLabel("", "le", "+Inf"));
+        Assert.Equal("+Inf", PrometheusTextWriter.Format(double.PositiveInfinity));
+        Assert.Equal("NaN", PrometheusTextWriter.Format(double.NaN));
+        Assert.Equal("0.001", PrometheusTextWriter.Format(0.001));
+        Assert.Equal("12345678901", PrometheusTextWriter.Format(12345678901));
+        Assert.Throws<ArgumentException>(() => PrometheusTextWriter.Labels(["a", "b"], ["x"]));
+    }
+
+    [Fact]
+    public void A_histogram_writes_cumulative_buckets_sum_and_count()
+    {
+        var h = new HistogramFamily("t_seconds", "Test.", [0.1, 1], "model_name");
+        var s = h.Series("m");
+        foreach (var v in (double[])[0.05, 0.1, 0.5, 7]) s.Observe(v);
+        var text = new StringWriter();
+        h.Write(new PrometheusTextWriter(text));
+        Assert.Equal("""
+            # HELP t_seconds Test.
+            # TYPE t_seconds histogram
+            t_seconds_bucket{model_name="m",le="0.1"} 2
+            t_seconds_bucket{model_name="m",le="1"} 3
+            t_seconds_bucket{model_name="m",le="+Inf"} 4
+            t_seconds_sum{model_name="m"} 7.65
+            t_seconds_count{model_name="m"} 4
+
+            """.Replace("\r\n", "\n"), text.ToString());
+        Assert.Throws<ArgumentException>(() => new HistogramFamily("bad", "Bad.", [1, 1]));
+    }
+
+    [Fact]
+    public void Counters_add_per_label_set_concurrently()
+    {
+        var c = new CounterFamily("t_total", "Test.", "model_name", "finished_reason");
+        Parallel.For(0, 1000, i => c.Add(2, "m", i % 2 == 0 ? "stop" : "length"));
+        Assert.Equal(1000, c.Value("m", "stop"));
+        Assert.Equal(1000, c.Value("m", "length"));
+        Assert.Equal(0, c.Value("m", "abort"));
+        Assert.Throws<ArgumentOutOfRangeException>(() => c.Add(-1, "m", "stop"));
+        var text = new StringWriter();
+        c.Write(new PrometheusTextWriter(text));
+        Assert.Contains("t_total{model_name=\"m\",finished_reason=\"stop\"} 1000\n", text.ToString());
+    }
+
+    [Fact]
+    public void Vllm_buckets_are_kept()
+    {
+        Assert.Equal(22, ServerMetrics.TimeToFirstTokenBuckets.Length);
+        Assert.Equal(2560.0, ServerMetrics.TimeToFirstTokenBuckets[^1]);
+        Assert.Equal(19, ServerMetrics.InterTokenBuckets.Length);
+        Assert.Equal(7680.0, ServerMetrics.RequestLatencyBuckets[^1]);
+        Assert.Equal([1, 2, 5, 10, 20, 50], ServerMetrics.TokenCountBuckets[..6]);
+    }
+}
