@@ -76,8 +76,9 @@ public sealed class PruneCommand : ICommand
         }).ToList();
         TextTable.Write(context.Out, ["tensor", "shape before", "shape after", "sparsity"], rows);
         foreach (var note in report.Notes) context.Out.WriteLine(note);
+        var zeros = report.Tensors.Any(t => t.Zeros > 0) ? string.Create(c, $"; pruned tensors {report.OverallSparsity:P1} zeros") : "";
         context.Out.WriteLine(string.Create(c,
-            $"parameters {report.ParametersBefore:N0} → {report.ParametersAfter:N0} ({report.NonZeroAfter:N0} non-zero); pruned tensors {report.OverallSparsity:P1} zeros; weights {HumanUnits.Bytes(report.BytesBefore)} → {HumanUnits.Bytes(report.BytesAfter)}"));
+            $"parameters {report.ParametersBefore:N0} → {report.ParametersAfter:N0} ({report.NonZeroAfter:N0} non-zero){zeros}; weights {HumanUnits.Bytes(report.BytesBefore)} → {HumanUnits.Bytes(report.BytesAfter)}"));
     }
 
     private static void WriteJson(PruningReport report, CommandContext context) => JsonOutput.Write(context.Out, w =>
