@@ -105,4 +105,40 @@ public class DistillationTests
         recipe.Distillation = new DistillationRecipe { Teacher = dir.File("nothing") };
         Assert.Throws<MoxingException>(() => TrainingRun.Start(recipe, dir.File("student2")));
     }
+
+    [Fact]
+    public void GptStudentLearnsFromAGptTeacher()
+    {
+        using var dir = new TempFolder();
+        var names = Enumerable.Range(0, 200).Select(i => i % 3 == 0 ? "anna" : i % 3 == 1 ? "bob" : "otto");
+        var path = dir.Write("names.txt", string.Join('\n', names));
+        string Gpt(int dim, int epochs) => $"""
+            seed: 1
+            data:
+              path: {path}
+              block_size: 16
+              stride: 8
+            model:
+              type: gpt
+              dim: {dim}
+              heads: 2
+            training:
+              epochs: {epochs}
+              batch_size: 16
+              optimizer: adamw
+              learning_rate: 0.01
+            """;
+        var teacher = dir.File("teacher");
+        Assert.True(TrainingRun.Start(RecipeFile.Parse(Gpt(16, 6), "teacher"), teacher).Train());
+        var recipe = RecipeFile.Parse(Gpt(8, 4), "student");
+        recipe.Distillation = new DistillationRecipe { Teacher = teacher, Temperature = 2, Alpha = 0.7f };
+        var run = TrainingRun.Start(recipe, dir.File("student"));
+        var objective = Assert.IsType<DistillationObjective>(run.Trainer.Objective);
+        var divergences = new List<double>();
+        Assert.True(run.Train(progress: _ => divergences.Add(objective.LastDivergence)));
+        Assert.True(divergences[^1] < divergences[0] * 0.8, $"KL per token {divergences[0]} → {divergences[^1]}");
+        var perplexity = run.Metrics.Evaluations["test"].Perplexity!.Value;
+        // 7 symbols: uniform guessing has perplexity 8.
+        Assert.True(perplexity < 4.0, $"student perplexity {perplexity}");
+    }
 }
