@@ -21,7 +21,7 @@ public sealed class EvalCommand : ICommand
           --split   which split to score (default test; rebuilt from the run's recipe and seed)
           --json    the evaluation as JSON (as in metrics.json)
           --samples language models: also print N sampled texts (one per line), at --temperature, from --seed
-        """;
+        """ + TextEvaluation.Usage;
 
     /// <inheritdoc />
     public IReadOnlySet<string> Flags { get; } = new HashSet<string> { "json" };
@@ -29,6 +29,7 @@ public sealed class EvalCommand : ICommand
     /// <inheritdoc />
     public int Execute(Arguments args, CommandContext context)
     {
+        if (args.Option("text") is { } textPath) return TextEvaluation.Execute(args, context, textPath);
         var folder = args.Required(0, "RUN_DIR");
         var split = args.Option("split") ?? "test";
         var json = args.Flag("json");

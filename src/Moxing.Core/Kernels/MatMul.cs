@@ -83,8 +83,10 @@ public static unsafe class MatMul
             {
                 // activations are quantized once, here, and read by every thread
                 var xq = Quantize(px, k, n, integer.ActivationBlockSize, path, out var xStride);
-                var integerJob = new IntegerRowsJob(integer, w.Data, (nint)w.RowBytes, units, xq, xStride, n, py, rows);
-                pool.ParallelFor(rows, ref integerJob);
+                // panel products split whole panels between threads
+                var granule = integer.Panels && n >= Panel.MinTokens ? Panel.Rows : 1;
+                var integerJob = new IntegerRowsJob(integer, w.Data, (nint)w.RowBytes, units, xq, xStride, n, py, rows, granule);
+                pool.ParallelFor((rows + granule - 1) / granule, ref integerJob);
             }
             return;
         }
@@ -176,9 +178,10 @@ public static unsafe class MatMul
         public readonly void Execute(int start, int end) => Rows(_w, _x, n, _y, start, end, path, quantizeActivations: false);
     }
 
-    private readonly struct IntegerRowsJob(IntegerKernel kernel, byte* w, nint rowBytes, int units, byte* xq, nint xStride, int n, float* y, int rows)
+    private readonly struct IntegerRowsJob(IntegerKernel kernel, byte* w, nint rowBytes, int units, byte* xq, nint xStride, int n, float* y, int rows, int granule)
         : IParallelJob
     {
-        public void Execute(int start, int end) => kernel.Rows(w, rowBytes, units, xq, xStride, n, y, rows, start, end);
+        public void Execute(int start, int end) =>
+            kernel.Rows(w, rowBytes, units, xq, xStride, n, y, rows, start * granule, Math.Min(end * granule, rows));
     }
 }

@@ -42,8 +42,13 @@ public static unsafe class Quantizer
         {
             var job = new RowJob
             {
-                Src = s, Dst = d, Importance = importance.IsEmpty ? null : w, RowLength = rowLength,
-                RowBytes = type.ByteCount(rowLength), Type = type, Encode = RowEncoderFor(type),
+                Src = s,
+                Dst = d,
+                Importance = importance.IsEmpty ? null : w,
+                RowLength = rowLength,
+                RowBytes = type.ByteCount(rowLength),
+                Type = type,
+                Encode = RowEncoderFor(type),
             };
             var rows = src.Length / rowLength;
             if (pool != null) pool.ParallelFor(rows, ref job);

@@ -144,17 +144,18 @@ public sealed class OpenInferenceEndpoints(ClassifierModels classifiers)
 
     private static void WriteTensorMetadata(Utf8JsonWriter w, string name, string datatype, long[] shape)
     {
-        w.WriteStartObject();
-        w.WriteString("name", name);
-        w.WriteString("datatype", datatype);
-        w.WriteStartArray("shape");
-        foreach (var d in shape) w.WriteNumberValue(d);
-        w.WriteEndArray();
+        WriteTensorFields(w, name, datatype, shape);
         w.WriteEndObject();
     }
 
     // Opens an output tensor object up to its data array; the caller writes the values and closes both.
     private static void WriteTensorHeader(Utf8JsonWriter w, string name, string datatype, long[] shape)
+    {
+        WriteTensorFields(w, name, datatype, shape);
+        w.WriteStartArray("data");
+    }
+
+    private static void WriteTensorFields(Utf8JsonWriter w, string name, string datatype, long[] shape)
     {
         w.WriteStartObject();
         w.WriteString("name", name);
@@ -162,7 +163,6 @@ public sealed class OpenInferenceEndpoints(ClassifierModels classifiers)
         w.WriteStartArray("shape");
         foreach (var d in shape) w.WriteNumberValue(d);
         w.WriteEndArray();
-        w.WriteStartArray("data");
     }
 
     private static Task Write(HttpContext context, Action<Utf8JsonWriter> body, int status = 200) =>

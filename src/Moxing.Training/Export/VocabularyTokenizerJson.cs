@@ -20,9 +20,16 @@ public static class VocabularyTokenizerJson
             ? new() { ["type"] = "WordLevel", ["vocab"] = vocab, ["unk_token"] = TokenVocabulary.Unknown }
             : new()
             {
-                ["type"] = "BPE", ["dropout"] = null, ["unk_token"] = TokenVocabulary.Unknown, ["continuing_subword_prefix"] = null,
-                ["end_of_word_suffix"] = null, ["fuse_unk"] = false, ["byte_fallback"] = false, ["ignore_merges"] = false,
-                ["vocab"] = vocab, ["merges"] = new JsonArray(),
+                ["type"] = "BPE",
+                ["dropout"] = null,
+                ["unk_token"] = TokenVocabulary.Unknown,
+                ["continuing_subword_prefix"] = null,
+                ["end_of_word_suffix"] = null,
+                ["fuse_unk"] = false,
+                ["byte_fallback"] = false,
+                ["ignore_merges"] = false,
+                ["vocab"] = vocab,
+                ["merges"] = new JsonArray(),
             };
         return new JsonObject
         {
@@ -45,12 +52,20 @@ public static class VocabularyTokenizerJson
 
     private static JsonObject Special(int id, string content) => new()
     {
-        ["id"] = id, ["content"] = content, ["single_word"] = false, ["lstrip"] = false, ["rstrip"] = false,
-        ["normalized"] = false, ["special"] = true,
+        ["id"] = id,
+        ["content"] = content,
+        ["single_word"] = false,
+        ["lstrip"] = false,
+        ["rstrip"] = false,
+        ["normalized"] = false,
+        ["special"] = true,
     };
 
     private static JsonObject Split(string regex, string behavior) => new()
     {
-        ["type"] = "Split", ["pattern"] = new JsonObject { ["Regex"] = regex }, ["behavior"] = behavior, ["invert"] = false,
+        ["type"] = "Split",
+        ["pattern"] = new JsonObject { ["Regex"] = regex },
+        ["behavior"] = behavior,
+        ["invert"] = false,
     };
 }

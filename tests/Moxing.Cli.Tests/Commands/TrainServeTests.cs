@@ -54,19 +54,8 @@ public sealed class TrainServeTests : IAsyncLifetime
 
     private string TextData()
     {
-        var rng = new Random(7);
-        string[] fruits = ["apple", "pear", "plum", "fig"];
-        string[] other = ["car", "road", "wheel", "train", "bus", "lane", "stop", "map"];
-        var lines = new List<string>();
-        for (var i = 0; i < 240; i++)
-        {
-            var fruit = i % 2 == 0;
-            var words = Enumerable.Range(0, rng.Next(2, 6)).Select(_ => other[rng.Next(other.Length)]).ToList();
-            if (fruit) words.Insert(rng.Next(words.Count + 1), fruits[rng.Next(fruits.Length)]);
-            lines.Add($"{{\"text\":\"{string.Join(' ', words)}\",\"label\":\"{(fruit ? "fruit" : "other")}\"}}");
-        }
         var path = Path.Combine(_folder, "texts.jsonl");
-        File.WriteAllLines(path, lines);
+        File.WriteAllLines(path, WordCueTexts.JsonLines());
         return path;
     }
 

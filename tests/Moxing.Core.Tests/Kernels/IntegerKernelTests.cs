@@ -77,7 +77,7 @@ public unsafe class IntegerKernelTests
     public void EveryPathMatchesDequantizedWeightsTimesQuantizedActivations(DType type)
     {
         var rng = new Random(31 + (int)type);
-        const int rows = 6;
+        const int rows = 7; // odd: the matrix-vector path's row pairs and its last single row
         var cols = 3 * 256;
         using var w = new NativeTensor(type, rows, cols, RandomWeights.Bytes(type, rows * cols, rng));
         Assert.True(IntegerKernel.TryFor(type, SimdPath.Scalar, out var kernel));
@@ -119,5 +119,50 @@ public unsafe class IntegerKernelTests
             var (_, magnitude) = Reference.Dot(Reference.Weights(type, w.Tensor.Row(r), cols), x);
             Assert.True(Math.Abs(integer[r] - floats[r]) <= 0.01 * magnitude, $"{type} row {r}: {integer[r]} vs {floats[r]} (scale {magnitude})");
         }
+    }
+
+    [Theory]
+    [MemberData(nameof(IntegerTypes))]
+    public void PanelProductsEqualTheScalarPanelReferenceBitForBit(DType type)
+    {
+        var rng = new Random(71 + (int)type);
+        const int rows = 21; // two whole panels and a partial one
+        var cols = 2 * 256;
+        using var w = new NativeTensor(type, rows, cols, RandomWeights.Bytes(type, rows * cols, rng));
+        foreach (var n in new[] { Panel.MinTokens, 6, 9 })
+        {
+            var x = RandomWeights.Floats(n * cols, rng);
+            var expected = new float[n * rows];
+            MatMul.Rows(w.Tensor, x, n, expected, 0, rows, SimdPath.Scalar);
+            foreach (var path in SimdPaths.Supported)
+            {
+                Assert.True(IntegerKernel.TryFor(type, path, out var kernel));
+                if (!kernel.Panels) continue;
+                var y = new float[n * rows];
+                MatMul.Rows(w.Tensor, x, n, y, 0, rows, path);
+                for (var i = 0; i < y.Length; i++)
+                    Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(y[i]),
+                        $"{type} n={n} token {i / rows} row {i % rows} on {path}: {y[i]:R} vs scalar {expected[i]:R}");
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(DType.Q5_0)]
+    [InlineData(DType.Q8_0)]
+    [InlineData(DType.Q4_K)]
+    [InlineData(DType.Q6_K)]
+    public void ParallelPanelProductEqualsOneThread(DType type)
+    {
+        var rng = new Random(13);
+        const int rows = 77, n = 11;
+        var cols = 512;
+        using var w = new NativeTensor(type, rows, cols, RandomWeights.Bytes(type, rows * cols, rng));
+        var x = RandomWeights.Floats(n * cols, rng);
+        float[] single = new float[n * rows], parallel = new float[n * rows];
+        MatMul.Rows(w.Tensor, x, n, single, 0, rows);
+        using var pool = new WorkerPool(3);
+        MatMul.Parallel(pool, w.Tensor, x, n, parallel, SimdPaths.Best);
+        Assert.Equal(single, parallel);
     }
 }

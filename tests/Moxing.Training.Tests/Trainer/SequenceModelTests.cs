@@ -5,22 +5,7 @@ namespace Moxing.Training.Tests.Trainer;
 
 public class SequenceModelTests
 {
-    // Texts whose class is whether they mention a fruit; fillers make the position of the cue vary.
-    private static string TextData(TempFolder dir)
-    {
-        var rng = new Random(7);
-        string[] fruits = ["apple", "pear", "plum", "fig"];
-        string[] other = ["car", "road", "wheel", "train", "bus", "lane", "stop", "map"];
-        var lines = new List<string>();
-        for (var i = 0; i < 240; i++)
-        {
-            var fruit = i % 2 == 0;
-            var words = Enumerable.Range(0, rng.Next(2, 6)).Select(_ => other[rng.Next(other.Length)]).ToList();
-            if (fruit) words.Insert(rng.Next(words.Count + 1), fruits[rng.Next(fruits.Length)]);
-            lines.Add($"{{\"text\":\"{string.Join(' ', words)}\",\"label\":\"{(fruit ? "fruit" : "other")}\"}}");
-        }
-        return dir.Write("texts.jsonl", string.Join('\n', lines));
-    }
+    private static string TextData(TempFolder dir) => dir.Write("texts.jsonl", string.Join('\n', Moxing.Tests.WordCueTexts.JsonLines()));
 
     [Theory]
     [InlineData("lstm")]

@@ -7,7 +7,7 @@ namespace Moxing.Core.Kernels.Integer;
 
 /// <summary>The compiled integer product of one weight type on one instruction set, and the activation blocks it reads.</summary>
 internal readonly unsafe struct IntegerKernel(
-    delegate*<byte*, nint, int, byte*, nint, int, float*, int, int, int, void> rows, int blockSize, int activationBlockSize)
+    delegate*<byte*, nint, int, byte*, nint, int, float*, int, int, int, void> rows, int blockSize, int activationBlockSize, bool panels)
 {
     /// <summary>y[t, r] for n activation rows and weight rows [rowStart, rowEnd): (w, rowBytes, blocks per row, x, x row bytes, n, y, rows, rowStart, rowEnd).</summary>
     public readonly delegate*<byte*, nint, int, byte*, nint, int, float*, int, int, int, void> Rows = rows;
@@ -18,6 +18,10 @@ internal readonly unsafe struct IntegerKernel(
     /// <summary>Activation block size it reads: <see cref="ActivationBlocks.Q8Size"/> or <see cref="ActivationBlocks.Q8KSize"/>.</summary>
     public readonly int ActivationBlockSize = activationBlockSize;
 
+    /// <summary>True when products of <see cref="Panel.MinTokens"/> or more activation rows go through <see cref="Panel"/>s
+    /// (row ranges should then start at multiples of <see cref="Panel.Rows"/>).</summary>
+    public readonly bool Panels = panels;
+
     /// <summary>The integer kernel for <paramref name="type"/> on <paramref name="path"/>, if the type has one.</summary>
     public static bool TryFor(DType type, SimdPath path, out IntegerKernel kernel)
     {
@@ -27,40 +31,43 @@ internal readonly unsafe struct IntegerKernel(
         return kernel.Rows != null;
     }
 
-    private static readonly IntegerKernel[] ScalarTable = Table<ScalarByteLanes, Bytes32, int, float>(SimdPath.Scalar);
-    private static readonly IntegerKernel[] Vector128Table = Table<Vector128ByteLanes, BytePair, Vector128<int>, Vector128<float>>(SimdPath.Vector128);
-    private static readonly IntegerKernel[] Avx2Table = Table<Avx2ByteLanes, Vector256<byte>, Vector256<int>, Vector256<float>>(SimdPath.Avx2);
+    // The scalar path multiplies through panels too: it is the reference the vector panel tiles equal bit for bit.
+    private static readonly IntegerKernel[] ScalarTable = Table<ScalarPanelTile, ScalarByteLanes, Bytes32, int, float>(SimdPath.Scalar, panels: true);
+    private static readonly IntegerKernel[] Vector128Table = Table<ScalarPanelTile, Vector128ByteLanes, BytePair, Vector128<int>, Vector128<float>>(SimdPath.Vector128, panels: false);
+    private static readonly IntegerKernel[] Avx2Table = Table<ScalarPanelTile, Avx2ByteLanes, Vector256<byte>, Vector256<int>, Vector256<float>>(SimdPath.Avx2, panels: false);
 
-    // .NET exposes no 512-bit VNNI: the AVX-512 path runs 256-bit vpdpbusd where the processor has AVX-VNNI
+    // .NET exposes no 512-bit VNNI: the AVX-512 path runs 256-bit vpdpbusd (and VNNI panels) where the processor has AVX-VNNI
     private static readonly IntegerKernel[] Avx512Table = AvxVnniByteLanes.IsSupported
-        ? Table<AvxVnniByteLanes, Vector256<byte>, Vector256<int>, Vector256<float>>(SimdPath.Avx512)
-        : Table<Avx2ByteLanes, Vector256<byte>, Vector256<int>, Vector256<float>>(SimdPath.Avx512);
+        ? Table<VnniPanelTile, AvxVnniByteLanes, Vector256<byte>, Vector256<int>, Vector256<float>>(SimdPath.Avx512, panels: true)
+        : Table<ScalarPanelTile, Avx2ByteLanes, Vector256<byte>, Vector256<int>, Vector256<float>>(SimdPath.Avx512, panels: false);
 
-    private static IntegerKernel[] Table<L, TB, TS, TF>(SimdPath path)
-        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
+    private static IntegerKernel[] Table<P, L, TB, TS, TF>(SimdPath path, bool panels)
+        where P : struct, IPanelTile where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
     {
         var table = new IntegerKernel[(int)DType.BF16 + 1];
         if (!SimdPaths.IsSupported(path) || !L.IsSupported) return table;
-        table[(int)DType.Q4_0] = Small<Q4_0Block, L, TB, TS, TF>();
-        table[(int)DType.Q4_1] = Small<Q4_1Block, L, TB, TS, TF>();
-        table[(int)DType.Q5_0] = Small<Q5_0Block, L, TB, TS, TF>();
-        table[(int)DType.Q5_1] = Small<Q5_1Block, L, TB, TS, TF>();
-        table[(int)DType.Q8_0] = Small<Q8_0Block, L, TB, TS, TF>();
-        table[(int)DType.IQ4_NL] = Small<Iq4NlBlock, L, TB, TS, TF>();
-        table[(int)DType.Q2_K] = Super<Q2KBlock, L, TB, TS, TF>();
-        table[(int)DType.Q3_K] = Super<Q3KBlock, L, TB, TS, TF>();
-        table[(int)DType.Q4_K] = Super<Q4KBlock, L, TB, TS, TF>();
-        table[(int)DType.Q5_K] = Super<Q5KBlock, L, TB, TS, TF>();
-        table[(int)DType.Q6_K] = Super<Q6KBlock, L, TB, TS, TF>();
-        table[(int)DType.IQ4_XS] = Super<Iq4XsBlock, L, TB, TS, TF>();
+        table[(int)DType.Q4_0] = Small<Q4_0Block, P, L, TB, TS, TF>(panels);
+        table[(int)DType.Q4_1] = Small<Q4_1Block, P, L, TB, TS, TF>(panels);
+        table[(int)DType.Q5_0] = Small<Q5_0Block, P, L, TB, TS, TF>(panels);
+        table[(int)DType.Q5_1] = Small<Q5_1Block, P, L, TB, TS, TF>(panels);
+        table[(int)DType.Q8_0] = Small<Q8_0Block, P, L, TB, TS, TF>(panels);
+        table[(int)DType.IQ4_NL] = Small<Iq4NlBlock, P, L, TB, TS, TF>(panels);
+        table[(int)DType.Q2_K] = Super<Q2KBlock, P, L, TB, TS, TF>(panels);
+        table[(int)DType.Q3_K] = Super<Q3KBlock, P, L, TB, TS, TF>(panels);
+        table[(int)DType.Q4_K] = Super<Q4KBlock, P, L, TB, TS, TF>(panels);
+        table[(int)DType.Q5_K] = Super<Q5KBlock, P, L, TB, TS, TF>(panels);
+        table[(int)DType.Q6_K] = Super<Q6KBlock, P, L, TB, TS, TF>(panels);
+        table[(int)DType.IQ4_XS] = Super<Iq4XsBlock, P, L, TB, TS, TF>(panels);
         return table;
     }
 
-    private static IntegerKernel Small<F, L, TB, TS, TF>()
-        where F : struct, IQ8Dot where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
-        new(&IntegerKernels.RowsQ8<F, L, TB, TS, TF>, F.BlockSize, ActivationBlocks.Q8Size);
+    private static IntegerKernel Small<F, P, L, TB, TS, TF>(bool panels)
+        where F : struct, IQ8Dot where P : struct, IPanelTile where L : struct, IByteLanes<TB, TS, TF>
+        where TB : unmanaged where TS : struct where TF : struct =>
+        new(panels ? &PanelProduct<P, L, TB, TS, TF>.RowsSmall<F> : &IntegerKernels.RowsQ8<F, L, TB, TS, TF>, F.BlockSize, ActivationBlocks.Q8Size, panels);
 
-    private static IntegerKernel Super<F, L, TB, TS, TF>()
-        where F : struct, IQ8KDot where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
-        new(&IntegerKernels.RowsQ8K<F, L, TB, TS, TF>, F.BlockSize, ActivationBlocks.Q8KSize);
+    private static IntegerKernel Super<F, P, L, TB, TS, TF>(bool panels)
+        where F : struct, IQ8KDot where P : struct, IPanelTile where L : struct, IByteLanes<TB, TS, TF>
+        where TB : unmanaged where TS : struct where TF : struct =>
+        new(panels ? &PanelProduct<P, L, TB, TS, TF>.RowsSuper<F> : &IntegerKernels.RowsQ8K<F, L, TB, TS, TF>, F.BlockSize, ActivationBlocks.Q8KSize, panels);
 }

@@ -32,25 +32,95 @@ internal static unsafe class IntegerKernels
         }
     }
 
-    /// <summary>As <see cref="RowsQ8"/> for a 256-weight K format and Q8_K activation blocks.</summary>
+    /// <summary>As <see cref="RowsQ8"/> for a 256-weight K format and Q8_K activation blocks; one activation row takes the
+    /// matrix-vector path (<see cref="DecodeQ8K"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RowsQ8K<F, L, TB, TS, TF>(byte* w, nint rowBytes, int blocks, byte* x, nint xStride, int n, float* y, int rows, int rowStart, int rowEnd)
         where F : struct, IQ8KDot where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
     {
-        var unpacked = stackalloc TB[8];
-        var scales = stackalloc short[16];
-        var mins = stackalloc short[16];
+        if (n == 1) DecodeQ8K<F, L, TB, TS, TF>(w, rowBytes, blocks, x, y, rowStart, rowEnd);
+        else BandsQ8K<F, L, TB, TS, TF>(w, rowBytes, blocks, x, xStride, n, y, rows, rowStart, rowEnd);
+    }
+
+    /// <summary>The tiled path of <see cref="RowsQ8K"/>: each weight row decoded once per tile of four activation rows, in bands.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void BandsQ8K<F, L, TB, TS, TF>(byte* w, nint rowBytes, int blocks, byte* x, nint xStride, int n, float* y, int rows, int rowStart, int rowEnd)
+        where F : struct, IQ8KDot where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
+    {
         for (var band = rowStart; band < rowEnd; band += BandRows)
         {
             var bandEnd = Math.Min(band + BandRows, rowEnd);
             var t = 0;
             for (; t + 4 <= n; t += 4)
                 for (var r = band; r < bandEnd; r++)
-                    DotQ8K<F, L, TB, TS, TF, FourTokens>(w + r * rowBytes, blocks, x + t * xStride, xStride, y + (nint)t * rows + r, rows, unpacked, scales, mins);
+                    DotQ8K<F, L, TB, TS, TF, FourTokens>(w + r * rowBytes, blocks, x + t * xStride, xStride, y + (nint)t * rows + r, rows);
             for (; t < n; t++)
                 for (var r = band; r < bandEnd; r++)
-                    DotQ8K<F, L, TB, TS, TF, OneToken>(w + r * rowBytes, blocks, x + t * xStride, xStride, y + (nint)t * rows + r, rows, unpacked, scales, mins);
+                    DotQ8K<F, L, TB, TS, TF, OneToken>(w + r * rowBytes, blocks, x + t * xStride, xStride, y + (nint)t * rows + r, rows);
         }
+    }
+
+    /// <summary>y[r] for r in [rowStart, rowEnd) with one activation row: weight rows go in pairs that share every activation
+    /// load, each super-block's codes and scales stay in registers, and each row ends in one horizontal sum.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void DecodeQ8K<F, L, TB, TS, TF>(byte* w, nint rowBytes, int blocks, byte* x, float* y, int rowStart, int rowEnd)
+        where F : struct, IQ8KDot where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
+    {
+        var r = rowStart;
+        for (; r + 2 <= rowEnd; r += 2)
+            RowPairQ8K<F, L, TB, TS, TF>(w + r * rowBytes, rowBytes, blocks, x, y + r);
+        if (r < rowEnd)
+            y[r] = RowQ8K<F, L, TB, TS, TF>(w + r * rowBytes, blocks, x);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RowPairQ8K<F, L, TB, TS, TF>(byte* a, nint rowBytes, int blocks, byte* x, float* y)
+        where F : struct, IQ8KDot where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
+    {
+        var b = a + rowBytes;
+        TF fa = L.ZeroF, fb = L.ZeroF;
+        for (var i = 0; i < blocks; i++, a += F.BlockBytes, b += F.BlockBytes, x += ActivationBlocks.Q8KBytes)
+        {
+            var q = x + ActivationBlocks.Q8KCodes;
+            var sa = SuperBlockQ8K<F, L, TB, TS, TF>(a, q, out var ma);
+            var sb = SuperBlockQ8K<F, L, TB, TS, TF>(b, q, out var mb);
+            fa = BlockEndQ8K<F, L, TB, TS, TF>(sa, ma, a, x, fa);
+            fb = BlockEndQ8K<F, L, TB, TS, TF>(sb, mb, b, x, fb);
+        }
+        y[0] = L.Sum(fa);
+        y[1] = L.Sum(fb);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float RowQ8K<F, L, TB, TS, TF>(byte* a, int blocks, byte* x)
+        where F : struct, IQ8KDot where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
+    {
+        var f = L.ZeroF;
+        for (var i = 0; i < blocks; i++, a += F.BlockBytes, x += ActivationBlocks.Q8KBytes)
+        {
+            var sum = SuperBlockQ8K<F, L, TB, TS, TF>(a, x + ActivationBlocks.Q8KCodes, out var mins);
+            f = BlockEndQ8K<F, L, TB, TS, TF>(sum, mins, a, x, f);
+        }
+        return L.Sum(f);
+    }
+
+    /// <summary>The scaled integer sum of one super-block with the activation codes at <paramref name="q"/>; even and odd
+    /// chunks in separate sums, so two multiply-add chains run at once.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TS SuperBlockQ8K<F, L, TB, TS, TF>(byte* block, byte* q, out TB mins)
+        where F : struct, IQ8KDot where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
+    {
+        var scales = F.Scales<L, TB, TS, TF>(block, out mins);
+        // unrolled: each chunk's index is a constant, so its shuffle masks and code offsets are too
+        var even = ChunkQ8K<F, L, TB, TS, TF>(F.Chunk<L, TB, TS, TF>(block, 0), q, L.ScalePair(scales, 0), L.Zero);
+        var odd = ChunkQ8K<F, L, TB, TS, TF>(F.Chunk<L, TB, TS, TF>(block, 1), q + 32, L.ScalePair(scales, 1), L.Zero);
+        even = ChunkQ8K<F, L, TB, TS, TF>(F.Chunk<L, TB, TS, TF>(block, 2), q + 64, L.ScalePair(scales, 2), even);
+        odd = ChunkQ8K<F, L, TB, TS, TF>(F.Chunk<L, TB, TS, TF>(block, 3), q + 96, L.ScalePair(scales, 3), odd);
+        even = ChunkQ8K<F, L, TB, TS, TF>(F.Chunk<L, TB, TS, TF>(block, 4), q + 128, L.ScalePair(scales, 4), even);
+        odd = ChunkQ8K<F, L, TB, TS, TF>(F.Chunk<L, TB, TS, TF>(block, 5), q + 160, L.ScalePair(scales, 5), odd);
+        even = ChunkQ8K<F, L, TB, TS, TF>(F.Chunk<L, TB, TS, TF>(block, 6), q + 192, L.ScalePair(scales, 6), even);
+        odd = ChunkQ8K<F, L, TB, TS, TF>(F.Chunk<L, TB, TS, TF>(block, 7), q + 224, L.ScalePair(scales, 7), odd);
+        return L.Add(even, odd);
     }
 
     /// <summary>One weight row times T activation rows of Q8 blocks; y[t · yStride] receives row t's product.</summary>
@@ -103,7 +173,7 @@ internal static unsafe class IntegerKernels
 
     /// <summary>One weight row times T activation rows of Q8_K blocks; y[t · yStride] receives row t's product.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void DotQ8K<F, L, TB, TS, TF, T>(byte* row, int blocks, byte* x, nint xStride, float* y, nint yStride, TB* codes, short* scales, short* mins)
+    private static void DotQ8K<F, L, TB, TS, TF, T>(byte* row, int blocks, byte* x, nint xStride, float* y, nint yStride)
         where F : struct, IQ8KDot where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
         where T : struct, ITokenCount
     {
@@ -111,28 +181,26 @@ internal static unsafe class IntegerKernels
         byte* x0 = x, x1 = x + xStride, x2 = x + 2 * xStride, x3 = x + 3 * xStride;
         for (var b = 0; b < blocks; b++, row += F.BlockBytes)
         {
-            var d = F.Unpack<L, TB, TS, TF>(row, codes, scales, mins, out var dmin);
-            var groupScales = L.LoadShorts(scales);
+            var groupScales = F.Scales<L, TB, TS, TF>(row, out var groupMins);
             TS s0 = L.Zero, s1 = L.Zero, s2 = L.Zero, s3 = L.Zero;
             nint at = b * ActivationBlocks.Q8KBytes;
             byte* q0 = x0 + at + ActivationBlocks.Q8KCodes, q1 = x1 + at + ActivationBlocks.Q8KCodes;
             byte* q2 = x2 + at + ActivationBlocks.Q8KCodes, q3 = x3 + at + ActivationBlocks.Q8KCodes;
             // unrolled: each chunk's index is a constant, so its scale shuffle mask and code offsets are too
-            Chunk<F, L, TB, TS, TF, T>(codes, groupScales, 0, q0, q1, q2, q3, ref s0, ref s1, ref s2, ref s3);
-            Chunk<F, L, TB, TS, TF, T>(codes, groupScales, 1, q0, q1, q2, q3, ref s0, ref s1, ref s2, ref s3);
-            Chunk<F, L, TB, TS, TF, T>(codes, groupScales, 2, q0, q1, q2, q3, ref s0, ref s1, ref s2, ref s3);
-            Chunk<F, L, TB, TS, TF, T>(codes, groupScales, 3, q0, q1, q2, q3, ref s0, ref s1, ref s2, ref s3);
-            Chunk<F, L, TB, TS, TF, T>(codes, groupScales, 4, q0, q1, q2, q3, ref s0, ref s1, ref s2, ref s3);
-            Chunk<F, L, TB, TS, TF, T>(codes, groupScales, 5, q0, q1, q2, q3, ref s0, ref s1, ref s2, ref s3);
-            Chunk<F, L, TB, TS, TF, T>(codes, groupScales, 6, q0, q1, q2, q3, ref s0, ref s1, ref s2, ref s3);
-            Chunk<F, L, TB, TS, TF, T>(codes, groupScales, 7, q0, q1, q2, q3, ref s0, ref s1, ref s2, ref s3);
-            var groupMins = F.Mins == KMins.None ? default : L.LoadShorts(mins);
-            f0 = BlockEndQ8K<F, L, TB, TS, TF>(s0, groupMins, d, dmin, x0 + at, f0);
+            Chunk<F, L, TB, TS, TF, T>(row, groupScales, 0, q0, q1, q2, q3, ref s0, ref s1, ref s2, ref s3);
+            Chunk<F, L, TB, TS, TF, T>(row, groupScales, 1, q0, q1, q2, q3, ref s0, ref s1, ref s2, ref s3);
+            Chunk<F, L, TB, TS, TF, T>(row, groupScales, 2, q0, q1, q2, q3, ref s0, ref s1, ref s2, ref s3);
+            Chunk<F, L, TB, TS, TF, T>(row, groupScales, 3, q0, q1, q2, q3, ref s0, ref s1, ref s2, ref s3);
+            Chunk<F, L, TB, TS, TF, T>(row, groupScales, 4, q0, q1, q2, q3, ref s0, ref s1, ref s2, ref s3);
+            Chunk<F, L, TB, TS, TF, T>(row, groupScales, 5, q0, q1, q2, q3, ref s0, ref s1, ref s2, ref s3);
+            Chunk<F, L, TB, TS, TF, T>(row, groupScales, 6, q0, q1, q2, q3, ref s0, ref s1, ref s2, ref s3);
+            Chunk<F, L, TB, TS, TF, T>(row, groupScales, 7, q0, q1, q2, q3, ref s0, ref s1, ref s2, ref s3);
+            f0 = BlockEndQ8K<F, L, TB, TS, TF>(s0, groupMins, row, x0 + at, f0);
             if (T.Count > 1)
             {
-                f1 = BlockEndQ8K<F, L, TB, TS, TF>(s1, groupMins, d, dmin, x1 + at, f1);
-                f2 = BlockEndQ8K<F, L, TB, TS, TF>(s2, groupMins, d, dmin, x2 + at, f2);
-                f3 = BlockEndQ8K<F, L, TB, TS, TF>(s3, groupMins, d, dmin, x3 + at, f3);
+                f1 = BlockEndQ8K<F, L, TB, TS, TF>(s1, groupMins, row, x1 + at, f1);
+                f2 = BlockEndQ8K<F, L, TB, TS, TF>(s2, groupMins, row, x2 + at, f2);
+                f3 = BlockEndQ8K<F, L, TB, TS, TF>(s3, groupMins, row, x3 + at, f3);
             }
         }
         y[0] = L.Sum(f0);
@@ -146,12 +214,12 @@ internal static unsafe class IntegerKernels
 
     /// <summary>Chunk <paramref name="c"/> (codes 32c..32c+31) of a super-block times T activation rows.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Chunk<F, L, TB, TS, TF, T>(TB* codes, TB groupScales, int c, byte* q0, byte* q1, byte* q2, byte* q3,
+    private static void Chunk<F, L, TB, TS, TF, T>(byte* block, TB groupScales, int c, byte* q0, byte* q1, byte* q2, byte* q3,
         ref TS s0, ref TS s1, ref TS s2, ref TS s3)
         where F : struct, IQ8KDot where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
         where T : struct, ITokenCount
     {
-        var code = codes[c];
+        var code = F.Chunk<L, TB, TS, TF>(block, c);
         var m = L.ScalePair(groupScales, c);
         s0 = ChunkQ8K<F, L, TB, TS, TF>(code, q0 + 32 * c, m, s0);
         if (T.Count > 1)
@@ -169,15 +237,15 @@ internal static unsafe class IntegerKernels
 
     /// <summary>Adds a super-block's minimum terms (from the activation's per-16 sums) and scales it into <paramref name="acc"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TF BlockEndQ8K<F, L, TB, TS, TF>(TS sum, TB mins, float d, float dmin, byte* xb, TF acc)
+    private static TF BlockEndQ8K<F, L, TB, TS, TF>(TS sum, TB mins, byte* block, byte* xb, TF acc)
         where F : struct, IQ8KDot where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
     {
         var dx = *(float*)xb;
         if (F.Mins == KMins.SameScale)
             sum = L.DotShorts(mins, L.LoadShorts((short*)(xb + ActivationBlocks.Q8KSums)), sum);
-        acc = L.Accumulate(sum, d * dx, acc);
+        acc = L.Accumulate(sum, F.Scale(block) * dx, acc);
         if (F.Mins == KMins.OwnScale)
-            acc = L.Accumulate(L.DotShorts(mins, L.LoadShorts((short*)(xb + ActivationBlocks.Q8KSums)), L.Zero), dmin * dx, acc);
+            acc = L.Accumulate(L.DotShorts(mins, L.LoadShorts((short*)(xb + ActivationBlocks.Q8KSums)), L.Zero), F.MinScale(block) * dx, acc);
         return acc;
     }
 }

@@ -50,6 +50,13 @@ internal readonly unsafe struct Avx2ByteLanes : IByteLanes<Vector256<byte>, Vect
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<byte> LoadShorts(short* p) => Avx.LoadVector256((byte*)p);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<byte> Widen(Vector128<sbyte> values, short factor)
+    {
+        var shorts = Avx2.ConvertToVector256Int16(values);
+        return (factor == 1 ? shorts : Avx2.MultiplyLow(shorts, Vector256.Create(factor))).AsByte();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<byte> ScalePair(Vector256<byte> scales, int chunk)
     {
         // short `chunk` of each 128-bit lane, broadcast within it: one in-lane shuffle (a constant mask once the chunk loop is unrolled)
@@ -76,6 +83,8 @@ internal readonly unsafe struct Avx2ByteLanes : IByteLanes<Vector256<byte>, Vect
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<int> DotShorts(Vector256<byte> a, Vector256<byte> b, Vector256<int> acc) =>
         Avx2.Add(acc, Avx2.MultiplyAddAdjacent(a.AsInt16(), b.AsInt16()));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<int> Add(Vector256<int> a, Vector256<int> b) => Avx2.Add(a, b);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Accumulate(Vector256<int> sum, float scale, Vector256<float> acc) =>

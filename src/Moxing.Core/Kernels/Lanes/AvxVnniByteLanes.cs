@@ -5,8 +5,8 @@ using System.Runtime.Intrinsics.X86;
 namespace Moxing.Core.Kernels.Lanes;
 
 /// <summary>
-/// <see cref="Avx2ByteLanes"/> with AVX-VNNI's <c>vpdpbusd</c> for the plain dot products (one instruction for
-/// pmaddubsw + pmaddwd + add). .NET exposes no 512-bit VNNI, so this is what the AVX-512 path runs.
+/// <see cref="Avx2ByteLanes"/> with AVX-VNNI: <c>vpdpbusd</c> for the plain dot products (one instruction for
+/// pmaddubsw + pmaddwd + add) and <c>vpdpwssd</c> for the scaled ones (pmaddwd + add). .NET exposes no 512-bit VNNI, so this is what the AVX-512 path runs.
 /// </summary>
 internal readonly unsafe struct AvxVnniByteLanes : IByteLanes<Vector256<byte>, Vector256<int>, Vector256<float>>
 {
@@ -23,6 +23,7 @@ internal readonly unsafe struct AvxVnniByteLanes : IByteLanes<Vector256<byte>, V
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<byte> Bits(uint word, byte value) => Avx2ByteLanes.Bits(word, value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<byte> Lookup(Vector256<byte> v, Vector128<sbyte> table) => Avx2ByteLanes.Lookup(v, table);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<byte> LoadShorts(short* p) => Avx2ByteLanes.LoadShorts(p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<byte> Widen(Vector128<sbyte> values, short factor) => Avx2ByteLanes.Widen(values, factor);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<byte> ScalePair(Vector256<byte> scales, int chunk) => Avx2ByteLanes.ScalePair(scales, chunk);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -34,14 +35,16 @@ internal readonly unsafe struct AvxVnniByteLanes : IByteLanes<Vector256<byte>, V
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<int> DotScaled(Vector256<byte> u, Vector256<byte> s, Vector256<byte> multipliers, Vector256<int> acc) =>
-        Avx2ByteLanes.DotScaled(u, s, multipliers, acc);
+        AvxVnni.MultiplyWideningAndAdd(acc, Avx2.MultiplyAddAdjacent(u, s.AsSByte()), multipliers.AsInt16()); // vpdpwssd: pmaddwd + add in one
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<int> DotScaledSigned(Vector256<byte> a, Vector256<byte> s, Vector256<byte> multipliers, Vector256<int> acc) =>
-        Avx2ByteLanes.DotScaledSigned(a, s, multipliers, acc);
+        DotScaled(Avx2.Abs(a.AsSByte()), Avx2.Sign(s.AsSByte(), a.AsSByte()).AsByte(), multipliers, acc);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<int> DotShorts(Vector256<byte> a, Vector256<byte> b, Vector256<int> acc) => Avx2ByteLanes.DotShorts(a, b, acc);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<int> Add(Vector256<int> a, Vector256<int> b) => Avx2.Add(a, b);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Accumulate(Vector256<int> sum, float scale, Vector256<float> acc) => Avx2ByteLanes.Accumulate(sum, scale, acc);

@@ -43,6 +43,9 @@ internal unsafe interface IByteLanes<TB, TS, TF>
     /// <summary>16 signed 16-bit values read from <paramref name="p"/>, in the layout <see cref="ScalePair"/> and <see cref="DotShorts"/> read.</summary>
     static abstract TB LoadShorts(short* p);
 
+    /// <summary>Sixteen signed bytes times <paramref name="factor"/> as 16-bit values, in the layout of <see cref="LoadShorts"/>.</summary>
+    static abstract TB Widen(Vector128<sbyte> values, short factor);
+
     /// <summary>Multipliers for one 32-code chunk: shorts <c>chunk</c> (codes 0..15) and <c>8 + chunk</c> (codes 16..31) of <paramref name="scales"/>.</summary>
     static abstract TB ScalePair(TB scales, int chunk);
 
@@ -63,6 +66,9 @@ internal unsafe interface IByteLanes<TB, TS, TF>
 
     /// <summary>acc + Σ a[j]·b[j] over the 16 shorts of each.</summary>
     static abstract TS DotShorts(TB a, TB b, TS acc);
+
+    /// <summary>a + b, lane-wise.</summary>
+    static abstract TS Add(TS a, TS b);
 
     /// <summary>No float sums.</summary>
     static abstract TF ZeroF { get; }

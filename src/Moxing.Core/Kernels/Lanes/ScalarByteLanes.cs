@@ -50,6 +50,14 @@ internal readonly unsafe struct ScalarByteLanes : IByteLanes<Bytes32, int, float
 
     public static Bytes32 LoadShorts(short* p) => *(Bytes32*)p;
 
+    public static Bytes32 Widen(Vector128<sbyte> values, short factor)
+    {
+        var v = new Bytes32();
+        var shorts = (short*)&v;
+        for (var i = 0; i < 16; i++) shorts[i] = (short)(values.GetElement(i) * factor);
+        return v;
+    }
+
     public static Bytes32 ScalePair(Bytes32 scales, int chunk)
     {
         var s = (short*)&scales;
@@ -72,6 +80,8 @@ internal readonly unsafe struct ScalarByteLanes : IByteLanes<Bytes32, int, float
         for (var j = 0; j < 16; j++) acc += x[j] * y[j];
         return acc;
     }
+
+    public static int Add(int a, int b) => a + b;
 
     public static float Accumulate(int sum, float scale, float acc) => acc + sum * scale;
     public static float Sum(float v) => v;

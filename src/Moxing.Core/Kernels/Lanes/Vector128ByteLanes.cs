@@ -63,6 +63,11 @@ internal readonly unsafe struct Vector128ByteLanes : IByteLanes<BytePair, Vector
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static BytePair LoadShorts(short* p) => Load((byte*)p);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static BytePair Widen(Vector128<sbyte> values, short factor) => factor == 1
+        ? new(Vector128.WidenLower(values).AsByte(), Vector128.WidenUpper(values).AsByte())
+        : new((Vector128.WidenLower(values) * factor).AsByte(), (Vector128.WidenUpper(values) * factor).AsByte());
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static BytePair ScalePair(BytePair scales, int chunk) =>
         new(Vector128.Create(scales.Lo.AsInt16().GetElement(chunk)).AsByte(), Vector128.Create(scales.Hi.AsInt16().GetElement(chunk)).AsByte());
 
@@ -87,6 +92,8 @@ internal readonly unsafe struct Vector128ByteLanes : IByteLanes<BytePair, Vector
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<int> DotShorts(BytePair a, BytePair b, Vector128<int> acc) =>
         acc + ShortProducts(a.Lo.AsInt16(), b.Lo.AsInt16()) + ShortProducts(a.Hi.AsInt16(), b.Hi.AsInt16());
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<int> Add(Vector128<int> a, Vector128<int> b) => a + b;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Accumulate(Vector128<int> sum, float scale, Vector128<float> acc) =>

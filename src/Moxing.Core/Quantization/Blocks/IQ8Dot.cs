@@ -40,7 +40,8 @@ internal enum KMins
 
 /// <summary>
 /// A 256-weight K format multiplied in integers with 8-bit K activation blocks (ggml's vec_dot_type q8_K): weight i of
-/// 16-group g is <c>d · scales[g] · codes[i] + m · mins[g]</c>, m being d or dmin as <see cref="Mins"/> says.
+/// 16-group g is <c>d · scales[g] · codes[i] + m · mins[g]</c>, m being d or dmin as <see cref="Mins"/> says. Every part
+/// is computed in registers from the block, so a kernel keeps a super-block's codes and scales out of memory.
 /// </summary>
 internal unsafe interface IQ8KDot : IBlockFormat
 {
@@ -50,8 +51,18 @@ internal unsafe interface IQ8KDot : IBlockFormat
     /// <summary>How minimums enter the weights.</summary>
     static abstract KMins Mins { get; }
 
-    /// <summary>Unpacks one super-block: eight chunks of 32 codes, sixteen group scales in chunk order (scales[c] for codes
-    /// 0..15 of chunk c, scales[8 + c] for codes 16..31) and sixteen group minimums in group order; returns d (and dmin).</summary>
-    static abstract float Unpack<L, TB, TS, TF>(byte* block, TB* codes, short* scales, short* mins, out float dmin)
+    /// <summary>The super-block's d.</summary>
+    static abstract float Scale(byte* block);
+
+    /// <summary>The factor of the minimums when <see cref="Mins"/> is <see cref="KMins.OwnScale"/> (sign included); else 0.</summary>
+    static abstract float MinScale(byte* block);
+
+    /// <summary>Codes 32c..32c+31 (chunk <paramref name="c"/>, 0..7; a constant in unrolled kernels).</summary>
+    static abstract TB Chunk<L, TB, TS, TF>(byte* block, int c)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct;
+
+    /// <summary>The sixteen group scales as shorts in chunk order (scales[c] for codes 0..15 of chunk c, scales[8 + c] for
+    /// codes 16..31), and the sixteen group minimums as shorts in group order (unused when <see cref="Mins"/> is <see cref="KMins.None"/>).</summary>
+    static abstract TB Scales<L, TB, TS, TF>(byte* block, out TB minimums)
         where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct;
 }

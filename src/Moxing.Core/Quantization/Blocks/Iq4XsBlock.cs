@@ -1,5 +1,7 @@
 using Moxing.Core.Quantization.Encoders;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Moxing.Core.Kernels.Lanes;
 
 namespace Moxing.Core.Quantization.Blocks;
@@ -37,20 +39,34 @@ internal readonly unsafe struct Iq4XsBlock : IQ8KDot, IBlockEncoder
     public static bool SignedCodes => true;
     public static KMins Mins => KMins.None;
 
+    public static float Scale(byte* block) => Fp16.Read(block);
+    public static float MinScale(byte* block) => 0;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Unpack<L, TB, TS, TF>(byte* block, TB* codes, short* scales, short* mins, out float dmin)
+    public static TB Chunk<L, TB, TS, TF>(byte* block, int c)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
+        L.Lookup(L.Nibbles(block + 8 + 16 * c), Iq4Codebook.Table);
+
+    /// <summary>The eight 6-bit sub-block scales minus 32, each for both groups of its chunk.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TB Scales<L, TB, TS, TF>(byte* block, out TB minimums)
         where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
     {
-        int scalesHigh = Unsafe.ReadUnaligned<ushort>(block + 2);
-        var scalesLow = block + 4;
+        minimums = default;
+        var ls = SubBlockScales(Unsafe.ReadUnaligned<uint>(block + 4), Unsafe.ReadUnaligned<ushort>(block + 2));
+        return L.Widen(Vector128.Create(ls, ls).AsSByte() - Vector128.Create((sbyte)32), 1);
+    }
+
+    /// <summary>Byte ib = nibble ib of <paramref name="low"/> | bits 2ib..2ib+1 of <paramref name="high"/> &lt;&lt; 4.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong SubBlockScales(uint low, uint high)
+    {
+        if (Bmi2.X64.IsSupported)
+            return Bmi2.X64.ParallelBitDeposit(low, 0x0F0F0F0F0F0F0F0FUL) | Bmi2.X64.ParallelBitDeposit(high, 0x3030303030303030UL);
+        ulong ls = 0;
         for (var ib = 0; ib < 8; ib++)
-        {
-            var ls = ((scalesLow[ib >> 1] >> (4 * (ib & 1))) & 15) | (((scalesHigh >> (2 * ib)) & 3) << 4);
-            scales[ib] = scales[8 + ib] = (short)(ls - 32); // chunk order: both groups of chunk ib
-            codes[ib] = L.Lookup(L.Nibbles(block + 8 + 16 * ib), Iq4Codebook.Table);
-        }
-        dmin = 0;
-        return Fp16.Read(block);
+            ls |= (ulong)(((low >> (4 * ib)) & 15) | (((high >> (2 * ib)) & 3) << 4)) << (8 * ib);
+        return ls;
     }
 
     /// <summary>ggml's quantize_iq4_xs without importance.</summary>

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using Moxing.Core.Kernels.Lanes;
 
 namespace Moxing.Core.Quantization.Blocks;
 
@@ -13,26 +14,28 @@ internal static unsafe class KScales
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Unpack(byte* q, float d, float dmin, ref ScaleSet set) => set.Set(Codes(q), d, -dmin);
 
-    /// <summary>The sixteen 6-bit fields as bytes: scales in bytes 0..7, mins in bytes 8..15.</summary>
+    /// <summary>The sixteen 6-bit fields as bytes: scales in bytes 0..7, mins in bytes 8..15 (reads 16 bytes: the 12 and the 4 after them).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<byte> Codes(byte* q)
     {
-        const uint low6 = 0x3F3F3F3F, low4 = 0x0F0F0F0F, low2 = 0x03030303;
-        uint a = Unsafe.ReadUnaligned<uint>(q), b = Unsafe.ReadUnaligned<uint>(q + 4), c = Unsafe.ReadUnaligned<uint>(q + 8);
-        var scalesLow = a & low6;
-        var scalesHigh = (c & low4) | (((a >> 6) & low2) << 4);
-        var minsLow = b & low6;
-        var minsHigh = ((c >> 4) & low4) | (((b >> 6) & low2) << 4);
-        return Vector128.Create(scalesLow, scalesHigh, minsLow, minsHigh).AsByte();
+        // words a, b, c of the packing: scales = (a & low6, (c & low4) | (a >> 6 & low2) << 4), mins likewise from b and c >> 4;
+        // lanes 0/2 take the low-6 form of a/b, lanes 1/3 the split form, all four computed at once
+        var words = Vector128.Load((uint*)q);
+        var ab = Vector128.Shuffle(words, Vector128.Create(0u, 0, 1, 1));
+        var c = Vector128.Shuffle(words, Vector128.Create(2u, 2, 2, 2));
+        var cShifted = Vector128.ConditionalSelect(Vector128.Create(0u, 0, 0, ~0u), Vector128.ShiftRightLogical(c, 4), c);
+        var split = (cShifted & Vector128.Create(0x0F0F0F0Fu)) | (Vector128.ShiftRightLogical(ab, 2) & Vector128.Create(0x30303030u));
+        return Vector128.ConditionalSelect(Vector128.Create(0u, ~0u, 0, ~0u), split, ab & Vector128.Create(0x3F3F3F3Fu)).AsByte();
     }
 
-    /// <summary>Writes the scales (each for both 16-groups of its sub-block, in chunk order) and minimums (group order) as
-    /// the integer kernels read them (<see cref="IQ8KDot"/>).</summary>
+    /// <summary>The eight per-32 scales as shorts in chunk order (each for both 16-groups of its sub-block) and the eight
+    /// per-32 minimums in group order (each twice), as <see cref="IQ8KDot.Scales"/> gives them.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void StoreGroups(byte* q, short* scales, short* mins)
+    public static TB Scales<L, TB, TS, TF>(byte* q, out TB minimums)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
     {
-        var packed = Codes(q);
-        GroupScales.StoreChunkOrder(GroupScales.LowPairs(packed), scales);
-        GroupScales.Store(GroupScales.HighPairs(packed), mins);
+        var codes = Codes(q);
+        minimums = L.Widen(GroupScales.HighPairs(codes), 1);
+        return L.Widen(Vector128.Shuffle(codes, Vector128.Create((byte)0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7)).AsSByte(), 1);
     }
 }

@@ -46,20 +46,21 @@ internal readonly unsafe struct Q2KBlock : IQ8KDot, IBlockEncoder
     public static bool SignedCodes => false;
     public static KMins Mins => KMins.OwnScale;
 
+    public static float Scale(byte* block) => Fp16.Read(block + 80);
+    public static float MinScale(byte* block) => -Fp16.Read(block + 82);
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Unpack<L, TB, TS, TF>(byte* block, TB* codes, short* scales, short* mins, out float dmin)
+    public static TB Chunk<L, TB, TS, TF>(byte* block, int c)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
+        L.And(L.ShiftRight(L.Load(block + 16 + 32 * (c >> 2)), 2 * (c & 3)), 3);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TB Scales<L, TB, TS, TF>(byte* block, out TB minimums)
         where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
     {
         var packed = Vector128.Load(block);
-        GroupScales.StoreChunkOrder((packed & Vector128.Create((byte)15)).AsSByte(), scales);
-        GroupScales.Store(Vector128.ShiftRightLogical(packed, 4).AsSByte(), mins);
-        for (var half = 0; half < 2; half++)
-        {
-            var q = L.Load(block + 16 + 32 * half);
-            for (var j = 0; j < 4; j++) codes[4 * half + j] = L.And(L.ShiftRight(q, 2 * j), 3);
-        }
-        dmin = -Fp16.Read(block + 82);
-        return Fp16.Read(block + 80);
+        minimums = L.Widen(Vector128.ShiftRightLogical(packed, 4).AsSByte(), 1);
+        return GroupScales.ChunkOrder<L, TB, TS, TF>((packed & Vector128.Create((byte)15)).AsSByte());
     }
 
     /// <summary>ggml's quantize_row_q2_K_ref: per 16 weights a scale and minimum (mean absolute error), 4-bit each under d and dmin.</summary>

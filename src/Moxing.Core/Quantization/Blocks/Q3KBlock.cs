@@ -68,22 +68,22 @@ internal readonly unsafe struct Q3KBlock : IQ8KDot, IBlockEncoder
     public static bool SignedCodes => false;
     public static KMins Mins => KMins.SameScale;
 
+    public static float Scale(byte* block) => Fp16.Read(block + 108);
+    public static float MinScale(byte* block) => 0;
+
+    /// <summary>Chunk c = 4 · half + j: bits 2j..2j+1 of qs[32·half ..] and bit c of each hmask byte as the third bit.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Unpack<L, TB, TS, TF>(byte* block, TB* codes, short* scales, short* mins, out float dmin)
+    public static TB Chunk<L, TB, TS, TF>(byte* block, int c)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
+        L.Or(L.And(L.ShiftRight(L.Load(block + 32 + 32 * (c >> 2)), 2 * (c & 3)), 3), L.ShiftLeft(L.And(L.ShiftRight(L.Load(block), c), 1), 2));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TB Scales<L, TB, TS, TF>(byte* block, out TB minimums)
         where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
     {
         var sc = UnpackScales(block + 96);
-        GroupScales.StoreChunkOrder(sc, scales);
-        GroupScales.Store(sc, -4, mins);
-        var h = L.Load(block);
-        for (var half = 0; half < 2; half++)
-        {
-            var q = L.Load(block + 32 + 32 * half);
-            for (var j = 0; j < 4; j++)
-                codes[4 * half + j] = L.Or(L.And(L.ShiftRight(q, 2 * j), 3), L.ShiftLeft(L.And(L.ShiftRight(h, 4 * half + j), 1), 2));
-        }
-        dmin = 0;
-        return Fp16.Read(block + 108);
+        minimums = L.Widen(sc, -4);
+        return GroupScales.ChunkOrder<L, TB, TS, TF>(sc);
     }
 
     /// <summary>ggml's quantize_row_q3_K_ref: make_q3_quants per 16 weights, signed 6-bit scales under d = max / -32.</summary>

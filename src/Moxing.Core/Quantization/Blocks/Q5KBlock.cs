@@ -43,20 +43,21 @@ internal readonly unsafe struct Q5KBlock : IQ8KDot, IBlockEncoder
     public static bool SignedCodes => false;
     public static KMins Mins => KMins.OwnScale;
 
+    public static float Scale(byte* block) => Fp16.Read(block);
+    public static float MinScale(byte* block) => -Fp16.Read(block + 2);
+
+    /// <summary>Chunk c's low nibbles (even c) or high nibbles (odd c), with bit c of each qh byte as the fifth bit.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Unpack<L, TB, TS, TF>(byte* block, TB* codes, short* scales, short* mins, out float dmin)
+    public static TB Chunk<L, TB, TS, TF>(byte* block, int c)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
+        L.Or((c & 1) == 0 ? L.And(L.Load(block + 48 + 32 * (c >> 1)), 15) : L.ShiftRight(L.Load(block + 48 + 32 * (c >> 1)), 4),
+            L.ShiftLeft(L.And(L.ShiftRight(L.Load(block + 16), c), 1), 4));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TB Scales<L, TB, TS, TF>(byte* block, out TB minimums)
         where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
     {
-        KScales.StoreGroups(block + 4, scales, mins);
-        var h = L.Load(block + 16);
-        for (var j = 0; j < 4; j++)
-        {
-            var q = L.Load(block + 48 + 32 * j);
-            codes[2 * j] = L.Or(L.And(q, 15), L.ShiftLeft(L.And(L.ShiftRight(h, 2 * j), 1), 4));
-            codes[2 * j + 1] = L.Or(L.ShiftRight(q, 4), L.ShiftLeft(L.And(L.ShiftRight(h, 2 * j + 1), 1), 4));
-        }
-        dmin = -Fp16.Read(block + 2);
-        return Fp16.Read(block);
+        return KScales.Scales<L, TB, TS, TF>(block + 4, out minimums);
     }
 
     /// <summary>ggml's quantize_row_q5_K_ref.</summary>

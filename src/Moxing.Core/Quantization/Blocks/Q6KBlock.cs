@@ -51,26 +51,28 @@ internal readonly unsafe struct Q6KBlock : IQ8KDot, IBlockEncoder
     public static bool SignedCodes => false;
     public static KMins Mins => KMins.SameScale;
 
+    public static float Scale(byte* block) => Fp16.Read(block + 208);
+    public static float MinScale(byte* block) => 0;
+
+    /// <summary>Chunk c = 4 · half + j: low nibbles of ql[64·half + 32·(j &amp; 1) ..] (high nibbles for j ≥ 2) and bits 2j..2j+1 of qh[32·half ..].</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Unpack<L, TB, TS, TF>(byte* block, TB* codes, short* scales, short* mins, out float dmin)
+    public static TB Chunk<L, TB, TS, TF>(byte* block, int c)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
+    {
+        int half = c >> 2, j = c & 3;
+        var q = L.Load(block + 64 * half + 32 * (j & 1));
+        var low = j < 2 ? L.And(q, 15) : L.ShiftRight(q, 4);
+        var h = L.Load(block + 128 + 32 * half);
+        return L.Or(low, L.ShiftLeft(j == 3 ? L.ShiftRight(h, 6) : L.And(L.ShiftRight(h, 2 * j), 3), 4));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TB Scales<L, TB, TS, TF>(byte* block, out TB minimums)
         where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
     {
         var sc = Vector128.Load((sbyte*)(block + 192));
-        GroupScales.StoreChunkOrder(sc, scales);
-        GroupScales.Store(sc, -32, mins);
-        for (var half = 0; half < 2; half++)
-        {
-            var a = L.Load(block + 64 * half);
-            var b = L.Load(block + 64 * half + 32);
-            var h = L.Load(block + 128 + 32 * half);
-            var c = codes + 4 * half;
-            c[0] = L.Or(L.And(a, 15), L.ShiftLeft(L.And(h, 3), 4));
-            c[1] = L.Or(L.And(b, 15), L.ShiftLeft(L.And(L.ShiftRight(h, 2), 3), 4));
-            c[2] = L.Or(L.ShiftRight(a, 4), L.ShiftLeft(L.And(L.ShiftRight(h, 4), 3), 4));
-            c[3] = L.Or(L.ShiftRight(b, 4), L.ShiftLeft(L.ShiftRight(h, 6), 4));
-        }
-        dmin = 0;
-        return Fp16.Read(block + 208);
+        minimums = L.Widen(sc, -32);
+        return GroupScales.ChunkOrder<L, TB, TS, TF>(sc);
     }
 
     /// <summary>ggml's quantize_row_q6_K_ref: make_qx_quants per 16 weights (x² weights), signed 8-bit scales under d = max / -128.</summary>

@@ -1,0 +1,44 @@
+namespace Moxing.Core.Kernels.Integer;
+
+/// <summary>
+/// The layout of a weight panel: <see cref="Rows"/> weight rows repacked so that one 256-bit vector holds four consecutive
+/// codes of each row (vector g = codes 4g..4g+3 of rows 0..7), as ggml's interleaved <c>block_q4_0x8</c>. A product of
+/// one vector with four activation codes broadcast to every lane (<c>vpdpbusd</c>) then adds one row's partial dot product
+/// to each lane: eight rows per instruction, no horizontal sums, and per-row scales are plain vectors.
+/// </summary>
+/// <remarks>Codes are unsigned (signed formats are biased by 128 and corrected through their offset or minimums).</remarks>
+internal static class Panel
+{
+    /// <summary>Weight rows per panel: the 32-bit lanes of a 256-bit vector.</summary>
+    public const int Rows = 8;
+
+    /// <summary>Activation rows that must be multiplied before packing a panel pays for itself.</summary>
+    public const int MinTokens = 4;
+
+    /// <summary>Bytes of one 32-weight block of eight rows: codes, then eight float scales, then eight float offsets.</summary>
+    public const int SmallBytes = 320;
+
+    /// <summary>Offset of the per-row scales d in a small block.</summary>
+    public const int SmallScale = 256;
+
+    /// <summary>Offset of the per-row offsets (the constant times the activation block's d·Σx) in a small block.</summary>
+    public const int SmallOffset = 288;
+
+    /// <summary>Bytes of one 256-weight K super-block of eight rows (see the K offsets below).</summary>
+    public const int SuperBytes = 3136;
+
+    /// <summary>Offset of the sixteen 16-code group scales (int32 per row, group order) in a super-block.</summary>
+    public const int SuperScales = 2048;
+
+    /// <summary>Offset of the minimums that share d: eight vectors of 16-bit pairs (groups 2p, 2p+1) per row.</summary>
+    public const int SuperSameMins = 2560;
+
+    /// <summary>Offset of the minimums with their own factor dmin, laid out as <see cref="SuperSameMins"/>.</summary>
+    public const int SuperOwnMins = 2816;
+
+    /// <summary>Offset of the per-row d (eight floats), followed by the per-row dmin.</summary>
+    public const int SuperScale = 3072;
+
+    /// <summary>Offset of the per-row dmin (eight floats).</summary>
+    public const int SuperOwnScale = 3104;
+}

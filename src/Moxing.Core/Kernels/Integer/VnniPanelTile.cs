@@ -1,0 +1,187 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using Moxing.Core.Kernels.Lanes;
+using Moxing.Core.Quantization.Blocks;
+
+namespace Moxing.Core.Kernels.Integer;
+
+/// <summary>
+/// The panel multiply with AVX-VNNI: a weight vector loaded once serves four tokens and an activation code broadcast once
+/// serves eight rows. Each lane accumulates one (row, token) pair in block order with the float operations of
+/// <see cref="ScalarPanelTile"/>, so the two give the same bits.
+/// </summary>
+internal readonly unsafe struct VnniPanelTile : IPanelTile
+{
+    /// <summary>True when the processor has the instructions (AVX2, FMA, AVX-VNNI).</summary>
+    public static bool IsSupported => AvxVnniByteLanes.IsSupported;
+
+    public static void Small<F>(byte* panel, int blocks, byte* x, nint xStride, int tokens, float* y, nint yStride, int count) where F : struct, IQ8Dot
+    {
+        if (tokens == 4) TileSmall<F, FourTokens>(panel, blocks, x, xStride, y, yStride, count);
+        else for (var t = 0; t < tokens; t++) TileSmall<F, OneToken>(panel, blocks, x + t * xStride, xStride, y + t * yStride, yStride, count);
+    }
+
+    public static void Super<F>(byte* panel, int blocks, byte* x, nint xStride, int tokens, float* y, nint yStride, int count) where F : struct, IQ8KDot
+    {
+        if (tokens == 4) TileSuper<F, FourTokens>(panel, blocks, x, xStride, y, yStride, count);
+        else for (var t = 0; t < tokens; t++) TileSuper<F, OneToken>(panel, blocks, x + t * xStride, xStride, y + t * yStride, yStride, count);
+    }
+
+    /// <summary>A small-block panel times T activation rows of Q8 blocks; lane r of token t goes to y[t · yStride + r].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TileSmall<F, T>(byte* panel, int blocks, byte* x, nint xStride, float* y, nint yStride, int count)
+        where F : struct, IQ8Dot where T : struct, ITokenCount
+    {
+        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        byte* x0 = x, x1 = x + xStride, x2 = x + 2 * xStride, x3 = x + 3 * xStride;
+        for (var b = 0; b < blocks; b++, panel += Panel.SmallBytes)
+        {
+            var w0 = Avx.LoadVector256(panel);
+            var w1 = Avx.LoadVector256(panel + 32);
+            var w2 = Avx.LoadVector256(panel + 64);
+            var w3 = Avx.LoadVector256(panel + 96);
+            var w4 = Avx.LoadVector256(panel + 128);
+            var w5 = Avx.LoadVector256(panel + 160);
+            var w6 = Avx.LoadVector256(panel + 192);
+            var w7 = Avx.LoadVector256(panel + 224);
+            var d = Avx.LoadVector256((float*)(panel + Panel.SmallScale));
+            var offset = Avx.LoadVector256((float*)(panel + Panel.SmallOffset));
+            nint at = b * ActivationBlocks.Q8Bytes;
+            a0 = TokenSmall<F>(w0, w1, w2, w3, w4, w5, w6, w7, d, offset, x0 + at, a0);
+            if (T.Count > 1)
+            {
+                a1 = TokenSmall<F>(w0, w1, w2, w3, w4, w5, w6, w7, d, offset, x1 + at, a1);
+                a2 = TokenSmall<F>(w0, w1, w2, w3, w4, w5, w6, w7, d, offset, x2 + at, a2);
+                a3 = TokenSmall<F>(w0, w1, w2, w3, w4, w5, w6, w7, d, offset, x3 + at, a3);
+            }
+        }
+        StoreTokens<T>(a0, a1, a2, a3, y, yStride, count);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> TokenSmall<F>(Vector256<byte> w0, Vector256<byte> w1, Vector256<byte> w2, Vector256<byte> w3,
+        Vector256<byte> w4, Vector256<byte> w5, Vector256<byte> w6, Vector256<byte> w7, Vector256<float> d, Vector256<float> offset,
+        byte* xb, Vector256<float> acc)
+        where F : struct, IQ8Dot
+    {
+        var c = xb + ActivationBlocks.Q8Codes;
+        // two chains of four: the sum does not wait on eight dependent instructions
+        var even = AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, w0, Codes4(c));
+        var odd = AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, w1, Codes4(c + 4));
+        even = AvxVnni.MultiplyWideningAndAdd(even, w2, Codes4(c + 8));
+        odd = AvxVnni.MultiplyWideningAndAdd(odd, w3, Codes4(c + 12));
+        even = AvxVnni.MultiplyWideningAndAdd(even, w4, Codes4(c + 16));
+        odd = AvxVnni.MultiplyWideningAndAdd(odd, w5, Codes4(c + 20));
+        even = AvxVnni.MultiplyWideningAndAdd(even, w6, Codes4(c + 24));
+        odd = AvxVnni.MultiplyWideningAndAdd(odd, w7, Codes4(c + 28));
+        acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(Avx2.Add(even, odd)), Avx.Multiply(d, Vector256.Create(*(float*)xb)), acc);
+        if (F.HasOffset || F.SignedCodes)
+            acc = Fma.MultiplyAdd(offset, Vector256.Create(*(float*)(xb + 4)), acc);
+        return acc;
+    }
+
+    /// <summary>A K panel times T activation rows of Q8_K blocks; lane r of token t goes to y[t · yStride + r].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TileSuper<F, T>(byte* panel, int blocks, byte* x, nint xStride, float* y, nint yStride, int count)
+        where F : struct, IQ8KDot where T : struct, ITokenCount
+    {
+        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        byte* x0 = x, x1 = x + xStride, x2 = x + 2 * xStride, x3 = x + 3 * xStride;
+        for (var b = 0; b < blocks; b++, panel += Panel.SuperBytes)
+        {
+            nint at = b * ActivationBlocks.Q8KBytes;
+            Vector256<int> i0 = default, i1 = default, i2 = default, i3 = default;
+            byte* q0 = x0 + at + ActivationBlocks.Q8KCodes, q1 = x1 + at + ActivationBlocks.Q8KCodes;
+            byte* q2 = x2 + at + ActivationBlocks.Q8KCodes, q3 = x3 + at + ActivationBlocks.Q8KCodes;
+            for (var h = 0; h < 16; h++)
+            {
+                var codes = panel + 128 * h;
+                var c0 = Avx.LoadVector256(codes);
+                var c1 = Avx.LoadVector256(codes + 32);
+                var c2 = Avx.LoadVector256(codes + 64);
+                var c3 = Avx.LoadVector256(codes + 96);
+                var scale = Avx.LoadVector256((int*)(panel + Panel.SuperScales) + Panel.Rows * h);
+                i0 = GroupSuper(c0, c1, c2, c3, scale, q0 + 16 * h, i0);
+                if (T.Count > 1)
+                {
+                    i1 = GroupSuper(c0, c1, c2, c3, scale, q1 + 16 * h, i1);
+                    i2 = GroupSuper(c0, c1, c2, c3, scale, q2 + 16 * h, i2);
+                    i3 = GroupSuper(c0, c1, c2, c3, scale, q3 + 16 * h, i3);
+                }
+            }
+            var d = Avx.LoadVector256((float*)(panel + Panel.SuperScale));
+            var dmin = Avx.LoadVector256((float*)(panel + Panel.SuperOwnScale));
+            a0 = EndSuper<F>(panel, d, dmin, i0, x0 + at, a0);
+            if (T.Count > 1)
+            {
+                a1 = EndSuper<F>(panel, d, dmin, i1, x1 + at, a1);
+                a2 = EndSuper<F>(panel, d, dmin, i2, x2 + at, a2);
+                a3 = EndSuper<F>(panel, d, dmin, i3, x3 + at, a3);
+            }
+        }
+        StoreTokens<T>(a0, a1, a2, a3, y, yStride, count);
+    }
+
+    /// <summary>acc + scale · (16-code group's dot product), lane-wise over the eight rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> GroupSuper(Vector256<byte> c0, Vector256<byte> c1, Vector256<byte> c2, Vector256<byte> c3,
+        Vector256<int> scale, byte* q, Vector256<int> acc)
+    {
+        var even = AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, c0, Codes4(q));
+        var odd = AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, c1, Codes4(q + 4));
+        even = AvxVnni.MultiplyWideningAndAdd(even, c2, Codes4(q + 8));
+        odd = AvxVnni.MultiplyWideningAndAdd(odd, c3, Codes4(q + 12));
+        return Avx2.Add(acc, Avx2.MultiplyLow(Avx2.Add(even, odd), scale));
+    }
+
+    /// <summary>Adds a super-block's minimum terms (from the activation's per-16 sums) and scales it into <paramref name="acc"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> EndSuper<F>(byte* panel, Vector256<float> d, Vector256<float> dmin, Vector256<int> sum, byte* xb, Vector256<float> acc)
+        where F : struct, IQ8KDot
+    {
+        var dx = Vector256.Create(*(float*)xb);
+        var sums = (int*)(xb + ActivationBlocks.Q8KSums);
+        if (F.Mins == KMins.SameScale || F.SignedCodes)
+            sum = Mins(panel + Panel.SuperSameMins, sums, sum);
+        acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(sum), Avx.Multiply(d, dx), acc);
+        if (F.Mins == KMins.OwnScale)
+            acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(Mins(panel + Panel.SuperOwnMins, sums, Vector256<int>.Zero)), Avx.Multiply(dmin, dx), acc);
+        return acc;
+    }
+
+    /// <summary>acc + Σ_h mins[h] · (activation sum of group h), lane-wise, two groups per <c>vpdpwssd</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Mins(byte* pairs, int* sums, Vector256<int> acc)
+    {
+        for (var p = 0; p < 8; p++)
+            acc = AvxVnni.MultiplyWideningAndAdd(acc, Avx.LoadVector256((short*)(pairs + 32 * p)), Vector256.Create(sums[p]).AsInt16());
+        return acc;
+    }
+
+    // Four activation codes, broadcast to every row's lane.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<sbyte> Codes4(byte* p) => Vector256.Create(*(int*)p).AsSByte();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreTokens<T>(Vector256<float> a0, Vector256<float> a1, Vector256<float> a2, Vector256<float> a3, float* y, nint yStride, int count)
+        where T : struct, ITokenCount
+    {
+        Store(a0, y, count);
+        if (T.Count == 1) return;
+        Store(a1, y + yStride, count);
+        Store(a2, y + 2 * yStride, count);
+        Store(a3, y + 3 * yStride, count);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(Vector256<float> v, float* y, int count)
+    {
+        if (count == Panel.Rows)
+        {
+            Avx.Store(y, v);
+            return;
+        }
+        for (var r = 0; r < count; r++) y[r] = v.GetElement(r);
+    }
+}
