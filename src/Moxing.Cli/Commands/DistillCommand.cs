@@ -24,7 +24,7 @@ public sealed class DistillCommand : ICommand
         """;
 
     /// <inheritdoc />
-    public IReadOnlySet<string> Flags { get; } = new HashSet<string> { "no-normalize", "bidirectional", "nesterov", "flip" };
+    public IReadOnlySet<string> Flags => TrainCommand.RecipeFlags;
 
     /// <inheritdoc />
     public int Execute(Arguments args, CommandContext context)

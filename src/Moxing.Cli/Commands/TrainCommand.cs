@@ -47,7 +47,10 @@ public sealed class TrainCommand : ICommand
         """;
 
     /// <inheritdoc />
-    public IReadOnlySet<string> Flags { get; } = new HashSet<string> { "no-normalize", "bidirectional", "nesterov", "flip" };
+    public IReadOnlySet<string> Flags => RecipeFlags;
+
+    /// <summary>The recipe-overriding options that take no value (shared with `moxing distill`).</summary>
+    internal static IReadOnlySet<string> RecipeFlags { get; } = new HashSet<string> { "no-normalize", "bidirectional", "nesterov", "flip" };
 
     /// <inheritdoc />
     public int Execute(Arguments args, CommandContext context)
