@@ -22,26 +22,33 @@ public class HfFolderPrunerTests
 
     private static JsonNode Config(string folder) => JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "config.json")))!;
 
-    [Fact]
-    public void RemovedHeadsAndChannelsGiveTheMaskedOriginalsOutputs()
+    [Theory]
+    [InlineData("llama-tiny", 48)]     // F32, head_dim in the config
+    [InlineData("qwen2-tiny", 32)]     // q/k/v biases, head_dim from hidden_size
+    [InlineData("qwen3-tiny-realvocab", 16)] // BF16, per-head q/k norms
+    public void RemovedHeadsAndChannelsGiveTheMaskedOriginalsOutputs(string name, int channels)
     {
         using var dir = new TempFolder();
-        var source = Fixtures.Path("hf", "models", "llama-tiny");
-        var options = new PruneOptions(Heads: 2, Channels: 48);
+        var source = Fixtures.Path("hf", "models", name);
+        var before = Config(source);
+        var (heads, kv, hidden, intermediate) = ((int)before["num_attention_heads"]!, (int)before["num_key_value_heads"]!,
+            (int)before["hidden_size"]!, (int)before["intermediate_size"]!);
+        var headDim = before["head_dim"] is { } hd ? (int)hd : hidden / heads;
+        var options = new PruneOptions(Heads: kv, Channels: channels);
         var removed = dir.File("removed");
         var report = HfFolderPruner.Prune(source, removed, options);
         var masked = dir.File("masked");
         HfFolderPruner.Prune(source, masked, options, zeroInstead: true);
 
         var config = Config(removed);
-        Assert.Equal(2, (int)config["num_attention_heads"]!);
-        Assert.Equal(2, (int)config["num_key_value_heads"]!); // GQA: one query head left each of the 2 groups
-        Assert.Equal(16, (int)config["head_dim"]!);
-        Assert.Equal(128, (int)config["intermediate_size"]!);
+        Assert.Equal(heads - kv, (int)config["num_attention_heads"]!);
+        Assert.Equal(kv, (int)config["num_key_value_heads"]!); // GQA: one query head leaves each group, the groups stay
+        Assert.Equal(headDim, (int)config["head_dim"]!);
+        Assert.Equal(intermediate - channels, (int)config["intermediate_size"]!);
         var q = report.Tensors.Single(t => t.Name == "model.layers.0.self_attn.q_proj.weight");
-        Assert.Equal([64L, 64], q.ShapeBefore);
-        Assert.Equal([32L, 64], q.ShapeAfter);
-        Assert.Equal([64L, 128], report.Tensors.Single(t => t.Name == "model.layers.1.mlp.down_proj.weight").ShapeAfter);
+        Assert.Equal([(long)heads * headDim, hidden], q.ShapeBefore);
+        Assert.Equal([(long)(heads - kv) * headDim, hidden], q.ShapeAfter);
+        Assert.Equal([(long)hidden, intermediate - channels], report.Tensors.Single(t => t.Name == "model.layers.1.mlp.down_proj.weight").ShapeAfter);
         Assert.True(report.BytesAfter < report.BytesBefore);
         Assert.True(File.Exists(Path.Combine(removed, "tokenizer.json")));
 
@@ -50,7 +57,7 @@ public class HfFolderPrunerTests
         Assert.Equal(expected.Length, actual.Length);
         var worst = 0f;
         for (var i = 0; i < expected.Length; i++) worst = MathF.Max(worst, MathF.Abs(expected[i] - actual[i]));
-        Assert.True(worst < 1e-4f, $"largest logit difference {worst}");
+        Assert.True(worst < 1e-3f, $"largest logit difference {worst}");
         // The removal changes the model: the logits differ from the unpruned original's.
         var original = Logits(source);
         Assert.Contains(original.Zip(actual), p => MathF.Abs(p.First - p.Second) > 1e-3f);
