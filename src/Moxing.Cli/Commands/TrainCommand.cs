@@ -21,11 +21,13 @@ public sealed class TrainCommand : ICommand
         usage: moxing train RECIPE.yaml [-o RUN_DIR] [flags]      (flags override the recipe)
                moxing train --data FILE --model NAME [-o RUN_DIR] [flags]
                moxing train --resume RUN_DIR [--epochs N]
+               moxing train --init RUN_DIR [-o RUN_DIR2] [flags]  (fine-tune: RUN_DIR's recipe, weights and pruning masks)
           -o, --output     run folder (default runs/NAME)
           --register NAME  when training finishes, put the model into the model store as NAME (a GPT as a GPT-2
                            folder for chat/completions, a classifier for /v1/classify and /v2/models/NAME/infer)
           --home DIR       the model store of --register (default: $MOXING_HOME, else ~/.moxing)
           --resume         continue the run in RUN_DIR from its last checkpoint
+          --init           start a new run from RUN_DIR's best weights (a pruned run keeps its zeros)
           --data           data file: .csv/.tsv table, .jsonl/.csv texts (--format text), .txt corpus, IDX, CIFAR-10 .bin
           --format         table | idx | cifar10 | text | corpus (default from the file name)
           --labels         idx: label file; table: separate targets file
@@ -45,7 +47,10 @@ public sealed class TrainCommand : ICommand
         """;
 
     /// <inheritdoc />
-    public IReadOnlySet<string> Flags { get; } = new HashSet<string> { "no-normalize", "bidirectional", "nesterov", "flip" };
+    public IReadOnlySet<string> Flags => RecipeFlags;
+
+    /// <summary>The recipe-overriding options that take no value (shared with `moxing distill`).</summary>
+    internal static IReadOnlySet<string> RecipeFlags { get; } = new HashSet<string> { "no-normalize", "bidirectional", "nesterov", "flip" };
 
     /// <inheritdoc />
     public int Execute(Arguments args, CommandContext context)
@@ -64,13 +69,22 @@ public sealed class TrainCommand : ICommand
         }
         else
         {
-            var recipe = args.Positionals.Count > 0 ? RecipeFile.Load(args.Positionals[0]) : new Recipe();
+            var init = args.Option("init");
+            if (init != null && args.Positionals.Count > 0) throw new UsageException("--init takes its recipe from the run folder; give no recipe");
+            var recipe = init != null ? RecipeFile.Load(new RunFolder(init).Recipe) : args.Positionals.Count > 0 ? RecipeFile.Load(args.Positionals[0]) : new Recipe();
+            if (init != null) recipe.Name += "-tuned";
             ApplyFlags(recipe, args, epochsOverride);
             var output = args.Option("o", "output") ?? Path.Combine("runs", recipe.Name);
             args.RejectUnknown();
-            if (string.IsNullOrEmpty(recipe.Data.Path)) throw new UsageException("give a RECIPE.yaml or --data FILE");
-            run = TrainingRun.Start(recipe, output);
+            if (string.IsNullOrEmpty(recipe.Data.Path) && recipe.Distillation == null) throw new UsageException("give a RECIPE.yaml or --data FILE");
+            run = TrainingRun.Start(recipe, output, init);
         }
+        return Run(run, context, register, home);
+    }
+
+    /// <summary>Trains <paramref name="run"/> with progress, prints its evaluations and registers it under <paramref name="register"/> when given; 130 when cancelled.</summary>
+    internal static int Run(TrainingRun run, CommandContext context, string? register = null, string? home = null)
+    {
         var data = run.Data.Splits;
         context.Out.WriteLine($"{run.Recipe.Model.Type}: {run.Model.ParameterCount():N0} parameters; {data.Train.Count} train / {data.Validation.Count} validation / {data.Test.Count} test examples; run folder {run.Folder.Path}");
         var finished = Interactive(context) ? TrainWithProgressBar(run, context) : TrainWithLines(run, context);
@@ -123,7 +137,8 @@ public sealed class TrainCommand : ICommand
         return string.Create(c, $"epoch {r.Epoch}: loss {r.TrainLoss:F4}{train}{validation} | lr {r.LearningRate:G3} | {r.Seconds:F1}s {r.SamplesPerSecond:F0} samples/s");
     }
 
-    private static void ApplyFlags(Recipe recipe, Arguments args, int? epochs)
+    /// <summary>Applies the command-line overrides to <paramref name="recipe"/>.</summary>
+    internal static void ApplyFlags(Recipe recipe, Arguments args, int? epochs)
     {
         var d = recipe.Data;
         var m = recipe.Model;

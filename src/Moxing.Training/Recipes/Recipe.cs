@@ -20,6 +20,22 @@ public sealed class Recipe
 
     /// <summary>Epochs, batches, optimizer, schedule, clipping and early stopping.</summary>
     public TrainingRecipe Training { get; set; } = new();
+
+    /// <summary>Learn from a teacher's soft targets as well as the labels (`moxing distill`); null for plain training.</summary>
+    public DistillationRecipe? Distillation { get; set; }
+}
+
+/// <summary>The distillation part of a recipe: loss = alpha·T²·KL(softmax(teacher/T) ‖ softmax(student/T)) + (1 − alpha)·CE(labels).</summary>
+public sealed class DistillationRecipe
+{
+    /// <summary>A `moxing train` run folder, or (for GPT students) a model folder or GGUF file over the same vocabulary.</summary>
+    public string Teacher { get; set; } = "";
+
+    /// <summary>Softmax temperature T of both distributions (higher shows more of the teacher's ranking of wrong classes).</summary>
+    public float Temperature { get; set; } = 2f;
+
+    /// <summary>Weight of the soft-target term; 1 − alpha weighs the hard labels.</summary>
+    public float Alpha { get; set; } = 0.5f;
 }
 
 /// <summary>The data part of a recipe.</summary>

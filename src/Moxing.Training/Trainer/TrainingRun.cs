@@ -3,6 +3,7 @@ using Moxing.Core;
 using Moxing.Nn.Modules;
 using Moxing.Training.Data;
 using Moxing.Training.Data.Text;
+using Moxing.Training.Distillation;
 using Moxing.Training.Metrics;
 using Moxing.Training.Models;
 using Moxing.Training.Pruning;
@@ -38,7 +39,8 @@ public sealed class TrainingRun
         masks?.Apply(model);
         // Runs checkpointed before optimizer state was saved resume with fresh moments.
         if (state.CompletedEpochs > 0 && File.Exists(folder.OptimizerState)) _optimizer.Optimizer.LoadState(folder.OptimizerState);
-        Trainer = new ModelTrainer(model, new Objective(data.Task, recipe.Training.LabelSmoothing), _optimizer.Optimizer,
+        var objective = recipe.Distillation != null ? Teachers.Objective(recipe, data) : new Objective(data.Task, recipe.Training.LabelSmoothing);
+        Trainer = new ModelTrainer(model, objective, _optimizer.Optimizer,
             _optimizer.StepSchedule, _optimizer.EpochSchedule, recipe.Training.ClipGradNorm, masks);
     }
 
@@ -71,6 +73,7 @@ public sealed class TrainingRun
     {
         var run = new RunFolder(folder);
         if (File.Exists(run.State)) throw new MoxingException($"{folder} already holds a run; use --resume to continue it or choose another --output");
+        Teachers.CompleteRecipe(recipe);
         AbsolutePaths(recipe.Data);
         var data = PreparedData.Load(recipe.Data, recipe.Seed);
         var model = Build(recipe, data);
