@@ -51,7 +51,8 @@ public sealed class Gpt2Family : IDecoderFamily
             IntermediateSize = c.GetInt("n_inner", 4 * hidden),
             MaxContext = c.GetInt("n_positions"),
             NormEps = c.GetFloat("layer_norm_epsilon", 1e-5f),
-        }) with { Activation = HfActivation.Read(c, "activation_function", "gelu_new") };
+        }) with
+        { Activation = HfActivation.Read(c, "activation_function", "gelu_new") };
     }
 
     /// <inheritdoc />
