@@ -22,7 +22,8 @@ public sealed class AdminEndpoints(ApiKeyStore keys, UsageStore usage, string? a
     {
         app.MapPost("/admin/keys", CreateAsync);
         app.MapGet("/admin/keys", ListAsync);
-        app.MapDelete("/admin/keys/{id}", (HttpContext c, string id) => RevokeAsync(c, id));
+        // A plain RequestDelegate (route value read by hand) keeps the route free of reflection for the NativeAOT build.
+        app.MapDelete("/admin/keys/{id}", (RequestDelegate)(c => RevokeAsync(c, (string)c.Request.RouteValues["id"]!)));
         app.MapGet("/admin/usage", UsageAsync);
     }
 
