@@ -36,23 +36,29 @@ internal static unsafe class ScaleSearch
         return x - levels[hi - 1] < levels[hi] - x ? hi - 1 : hi;
     }
 
+    // The value of largest magnitude (sign kept), as make_qx_quants and make_q3_quants find it; false (codes zeroed) for a
+    // group too small to scale.
+    private static bool SignedMaximum(int n, float* x, sbyte* L, out float max)
+    {
+        max = 0;
+        float amax = 0;
+        for (var i = 0; i < n; i++)
+        {
+            var ax = MathF.Abs(x[i]);
+            if (ax > amax) { amax = ax; max = x[i]; }
+        }
+        if (amax >= GroupMaxEps) return true;
+        for (var i = 0; i < n; i++) L[i] = 0;
+        return false;
+    }
+
     /// <summary>
     /// ggml's make_qx_quants: symmetric codes L in [0, 2·nmax) with the scale that minimises the weighted error, trying 19
     /// scales around nmax/max. Weights are <paramref name="qw"/> or, when null, x² (rmseType 1, the only one used).
     /// </summary>
     public static float SymmetricCodes(int n, int nmax, float* x, sbyte* L, float* qw)
     {
-        float max = 0, amax = 0;
-        for (var i = 0; i < n; i++)
-        {
-            var ax = MathF.Abs(x[i]);
-            if (ax > amax) { amax = ax; max = x[i]; }
-        }
-        if (amax < GroupMaxEps)
-        {
-            for (var i = 0; i < n; i++) L[i] = 0;
-            return 0f;
-        }
+        if (!SignedMaximum(n, x, L, out var max)) return 0f;
         var iscale = -nmax / max;
         float sumlx = 0, suml2 = 0;
         for (var i = 0; i < n; i++)
@@ -91,17 +97,7 @@ internal static unsafe class ScaleSearch
     /// <summary>ggml's make_q3_quants with do_rmse: symmetric codes refined one at a time (up to 5 passes) under x² weights.</summary>
     public static float RefinedSymmetricCodes(int n, int nmax, float* x, sbyte* L)
     {
-        float max = 0, amax = 0;
-        for (var i = 0; i < n; i++)
-        {
-            var ax = MathF.Abs(x[i]);
-            if (ax > amax) { amax = ax; max = x[i]; }
-        }
-        if (amax < GroupMaxEps)
-        {
-            for (var i = 0; i < n; i++) L[i] = 0;
-            return 0f;
-        }
+        if (!SignedMaximum(n, x, L, out var max)) return 0f;
         var iscale = -nmax / max;
         float sumlx = 0, suml2 = 0;
         for (var i = 0; i < n; i++)
