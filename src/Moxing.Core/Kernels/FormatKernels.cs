@@ -56,6 +56,7 @@ internal static unsafe class FormatKernels
         var i = 0;
         for (; i <= count - 4 * S.Count; i += 4 * S.Count, row += 4 * step)
         {
+            Prefetch.Lines(row + Prefetch.Distance, 4 * step);
             a0 = S.MultiplyAdd(P.Load<S, TF, TI>(row), S.Load(x + i), a0);
             a1 = S.MultiplyAdd(P.Load<S, TF, TI>(row + step), S.Load(x + i + S.Count), a1);
             a2 = S.MultiplyAdd(P.Load<S, TF, TI>(row + 2 * step), S.Load(x + i + 2 * S.Count), a2);

@@ -79,8 +79,12 @@ internal static unsafe class IntegerKernels
     {
         var b = a + rowBytes;
         TF fa = L.ZeroF, fb = L.ZeroF;
-        for (var i = 0; i < blocks; i++, a += F.BlockBytes, b += F.BlockBytes, x += ActivationBlocks.Q8KBytes)
+        nint ahead = Prefetch.Distance;
+        for (var i = 0; i < blocks; i++, a += F.BlockBytes, b += F.BlockBytes, x += ActivationBlocks.Q8KBytes, ahead += F.BlockBytes)
         {
+            var skip = ahead >= rowBytes ? rowBytes : 0;
+            Prefetch.Lines(a + skip + Prefetch.Distance, F.BlockBytes);
+            Prefetch.Lines(b + skip + Prefetch.Distance, F.BlockBytes);
             var q = x + ActivationBlocks.Q8KCodes;
             var sa = SuperBlockQ8K<F, L, TB, TS, TF>(a, q, out var ma);
             var sb = SuperBlockQ8K<F, L, TB, TS, TF>(b, q, out var mb);
@@ -134,6 +138,7 @@ internal static unsafe class IntegerKernels
         byte* x0 = x, x1 = x + xStride, x2 = x + 2 * xStride, x3 = x + 3 * xStride;
         for (var b = 0; b < blocks; b++, row += F.BlockBytes)
         {
+            if (T.Count == 1) Prefetch.Lines(row + Prefetch.Distance, F.BlockBytes);
             var codes = F.Codes<L, TB, TS, TF>(row);
             var d = F.Scale(row);
             var offset = F.HasOffset ? F.Offset(row) : 0;

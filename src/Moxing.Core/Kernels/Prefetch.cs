@@ -1,0 +1,20 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
+
+namespace Moxing.Core.Kernels;
+
+/// <summary>Software prefetch of weight bytes that a kernel will read soon (a no-op where the instruction set has none).</summary>
+internal static unsafe class Prefetch
+{
+    /// <summary>How far ahead of its reads a matrix-vector kernel asks for weights: decoding streams weights from memory, and
+    /// the hardware prefetchers stop at every 4 KiB page of a memory-mapped file, so without this each page starts with a stall.</summary>
+    public const int Distance = 2048;
+
+    /// <summary>Asks for the cache lines covering <paramref name="bytes"/> bytes at <paramref name="p"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Lines(byte* p, int bytes)
+    {
+        if (!Sse.IsSupported) return;
+        for (var o = 0; o < bytes; o += 64) Sse.Prefetch0(p + o);
+    }
+}
