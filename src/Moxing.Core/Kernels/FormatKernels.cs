@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using Moxing.Core.Kernels.Lanes;
 using Moxing.Core.Quantization.Blocks;
 
@@ -78,16 +79,19 @@ internal static unsafe class FormatKernels
         var step = S.Count * P.ElementBytes;
         var i = 0;
         for (; i <= count - S.Count; i += S.Count, src += step)
+        {
+            Prefetch.Lines(src + Prefetch.Distance, step);
             S.Store(dst + i, P.Load<S, TF, TI>(src));
+        }
         for (; i < count; i++, src += P.ElementBytes)
             dst[i] = P.Load<ScalarLanes, float, int>(src);
     }
 
-    /// <summary>Four dot products of the floats at <paramref name="w"/> with four vectors <paramref name="stride"/> apart,
-    /// loading each weight once for all four; summed in the order of <see cref="DotFloats4x4"/>, so a row gets the same
-    /// result whichever of the two computes it.</summary>
+    /// <summary>Four dot products of the floats at <paramref name="w"/> (one weight row) with four vectors <paramref name="stride"/>
+    /// apart, loading each weight once for all four; vector t's product goes to (or, unless <paramref name="first"/>, is added to)
+    /// y[t · yStride]. Summed in the order of <see cref="DotFloats4x4"/>, so a row gets the same result whichever of the two computes it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void DotFloats4<S, TF, TI>(float* w, float* x, nint stride, int count, float* sums)
+    public static void DotFloats4<S, TF, TI>(float* w, float* x, nint stride, int count, float* y, nint yStride, bool first)
         where S : struct, ILanes<TF, TI> where TF : struct where TI : struct
     {
         float* x0 = x, x1 = x + stride, x2 = x + 2 * stride, x3 = x + 3 * stride;
@@ -101,19 +105,20 @@ internal static unsafe class FormatKernels
             a2 = S.MultiplyAdd(v, S.Load(x2 + i), a2);
             a3 = S.MultiplyAdd(v, S.Load(x3 + i), a3);
         }
-        sums[0] = S.Sum(a0);
-        sums[1] = S.Sum(a1);
-        sums[2] = S.Sum(a2);
-        sums[3] = S.Sum(a3);
-        for (; i < count; i++)
-            for (var t = 0; t < 4; t++)
-                sums[t] += w[i] * x[t * stride + i];
+        var sums = S.Sum4(a0, a1, a2, a3);
+        for (var t = 0; t < 4; t++)
+        {
+            var sum = sums.GetElement(t);
+            for (var j = i; j < count; j++) sum += w[j] * x[t * stride + j];
+            y[t * yStride] = first ? sum : y[t * yStride] + sum;
+        }
     }
 
     /// <summary>Sixteen dot products: four weight rows <paramref name="wStride"/> floats apart times four vectors <paramref name="xStride"/>
-    /// apart; sums[4 · row + vector]. Each loaded weight serves four vectors and each loaded activation four rows.</summary>
+    /// apart; vector t's products with the four rows go to (or, unless <paramref name="first"/>, are added to) y[t · yStride + 0..3].
+    /// Each loaded weight serves four vectors and each loaded activation four rows.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void DotFloats4x4<S, TF, TI>(float* w, nint wStride, float* x, nint xStride, int count, float* sums)
+    public static void DotFloats4x4<S, TF, TI>(float* w, nint wStride, float* x, nint xStride, int count, float* y, nint yStride, bool first)
         where S : struct, ILanes<TF, TI> where TF : struct where TI : struct
     {
         float* w0 = w, w1 = w + wStride, w2 = w + 2 * wStride, w3 = w + 3 * wStride;
@@ -133,13 +138,24 @@ internal static unsafe class FormatKernels
             u = S.Load(x3 + i);
             a03 = S.MultiplyAdd(v0, u, a03); a13 = S.MultiplyAdd(v1, u, a13); a23 = S.MultiplyAdd(v2, u, a23); a33 = S.MultiplyAdd(v3, u, a33);
         }
-        sums[0] = S.Sum(a00); sums[1] = S.Sum(a01); sums[2] = S.Sum(a02); sums[3] = S.Sum(a03);
-        sums[4] = S.Sum(a10); sums[5] = S.Sum(a11); sums[6] = S.Sum(a12); sums[7] = S.Sum(a13);
-        sums[8] = S.Sum(a20); sums[9] = S.Sum(a21); sums[10] = S.Sum(a22); sums[11] = S.Sum(a23);
-        sums[12] = S.Sum(a30); sums[13] = S.Sum(a31); sums[14] = S.Sum(a32); sums[15] = S.Sum(a33);
-        for (; i < count; i++)
+        var tail = i < count;
+        Store(S.Sum4(a00, a10, a20, a30), w, wStride, x0, i, count, tail, y, first);
+        Store(S.Sum4(a01, a11, a21, a31), w, wStride, x1, i, count, tail, y + yStride, first);
+        Store(S.Sum4(a02, a12, a22, a32), w, wStride, x2, i, count, tail, y + 2 * yStride, first);
+        Store(S.Sum4(a03, a13, a23, a33), w, wStride, x3, i, count, tail, y + 3 * yStride, first);
+    }
+
+    // One vector's sums with four rows, plus the elements past the last whole lane vector, into y[0..3].
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(Vector128<float> sums, float* w, nint wStride, float* x, nint i, int count, bool tail, float* y, bool first)
+    {
+        if (tail)
             for (var r = 0; r < 4; r++)
-                for (var t = 0; t < 4; t++)
-                    sums[4 * r + t] += w[r * wStride + i] * x[t * xStride + i];
+            {
+                var sum = sums.GetElement(r);
+                for (var j = i; j < count; j++) sum += w[r * wStride + j] * x[j];
+                sums = sums.WithElement(r, sum);
+            }
+        Vector128.Store(first ? sums : sums + Vector128.Load(y), y);
     }
 }

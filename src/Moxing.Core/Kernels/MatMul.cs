@@ -129,7 +129,6 @@ public static unsafe class MatMul
         var chunkUnits = Math.Max(1, ChunkElements / kernel.UnitSize);
         var chunk = chunkUnits * kernel.UnitSize;
         var scratch = stackalloc float[4 * chunk];
-        var sums = stackalloc float[16];
         var r = rowStart;
         for (; r < rowEnd; r += r + 4 <= rowEnd ? 4 : 1)
         {
@@ -151,14 +150,9 @@ public static unsafe class MatMul
                 for (; t + 4 <= n; t += 4)
                 {
                     var xt = x + (long)t * k + offset;
-                    if (group == 4)
-                    {
-                        dot4x4(decoded, stride, xt, k, elements, sums);
-                        for (var i = 0; i < 16; i++) Accumulate(ref y[(long)(t + i % 4) * rows + r + i / 4], sums[i], first);
-                        continue;
-                    }
-                    dot4(decoded, xt, k, elements, sums);
-                    for (var i = 0; i < 4; i++) Accumulate(ref y[(long)(t + i) * rows + r], sums[i], first);
+                    var yt = y + (long)t * rows + r;
+                    if (group == 4) dot4x4(decoded, stride, xt, k, elements, yt, rows, first);
+                    else dot4(decoded, xt, k, elements, yt, rows, first);
                 }
                 for (; t < n; t++)
                     for (var g = 0; g < group; g++)

@@ -11,8 +11,8 @@ namespace Moxing.Core.Kernels;
 internal readonly unsafe struct RowKernel(
     delegate*<byte*, float*, int, float> dot, delegate*<byte*, float*, int, void> dequantize, int unitSize, int unitBytes)
 {
-    /// <summary>Four dot products of decoded floats with four vectors (w, x, stride between vectors, count, four sums).</summary>
-    public static delegate*<float*, float*, nint, int, float*, void> DotFloats4(SimdPath path) => path switch
+    /// <summary>Four dot products of one decoded row with four vectors (w, x, stride between vectors, count, y, y stride, first).</summary>
+    public static delegate*<float*, float*, nint, int, float*, nint, bool, void> DotFloats4(SimdPath path) => path switch
     {
         SimdPath.Avx512 => &FormatKernels.DotFloats4<Avx512Lanes, Vector512<float>, Vector512<int>>,
         SimdPath.Avx2 => &FormatKernels.DotFloats4<Avx2Lanes, Vector256<float>, Vector256<int>>,
@@ -20,8 +20,8 @@ internal readonly unsafe struct RowKernel(
         _ => &FormatKernels.DotFloats4<ScalarLanes, float, int>,
     };
 
-    /// <summary>Sixteen dot products of four decoded rows with four vectors (w, w stride, x, x stride, count, sums[4 · row + vector]).</summary>
-    public static delegate*<float*, nint, float*, nint, int, float*, void> DotFloats4x4(SimdPath path) => path switch
+    /// <summary>Sixteen dot products of four decoded rows with four vectors (w, w stride, x, x stride, count, y, y stride, first).</summary>
+    public static delegate*<float*, nint, float*, nint, int, float*, nint, bool, void> DotFloats4x4(SimdPath path) => path switch
     {
         SimdPath.Avx512 => &FormatKernels.DotFloats4x4<Avx512Lanes, Vector512<float>, Vector512<int>>,
         SimdPath.Avx2 => &FormatKernels.DotFloats4x4<Avx2Lanes, Vector256<float>, Vector256<int>>,

@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+
 namespace Moxing.Core.Kernels.Lanes;
 
 /// <summary>
@@ -40,6 +42,9 @@ internal unsafe interface ILanes<TF, TI>
 
     /// <summary>Sum of the lanes.</summary>
     static abstract float Sum(TF v);
+
+    /// <summary>The lane sums of four vectors at once (a transposing add tree); each sum's order of additions depends only on its own vector.</summary>
+    static abstract Vector128<float> Sum4(TF a, TF b, TF c, TF d);
 
     /// <summary>Converts integer lanes to float (exact for the small integers of quantized weights).</summary>
     static abstract TF ToFloat(TI v);

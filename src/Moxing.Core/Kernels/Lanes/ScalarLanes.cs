@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using Moxing.Core.Quantization.Blocks;
 
 namespace Moxing.Core.Kernels.Lanes;
@@ -17,6 +18,7 @@ internal readonly unsafe struct ScalarLanes : ILanes<float, int>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Multiply(float a, float b) => a * b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float MultiplyAdd(float a, float b, float c) => a * b + c;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(float v) => v;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Sum4(float a, float b, float c, float d) => Vector128.Create(a, b, c, d);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float ToFloat(int v) => v;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float AsFloat(int v) => BitConverter.Int32BitsToSingle(v);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static int AsInt(float v) => BitConverter.SingleToInt32Bits(v);
