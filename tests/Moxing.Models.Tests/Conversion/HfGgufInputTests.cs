@@ -27,6 +27,7 @@ public sealed class HfGgufInputTests : IDisposable
     [InlineData("llama-k256", "F32")]
     [InlineData("llama-k256", "Q4_K_M")]
     [InlineData("llama-k256", "IQ4_XS")]
+    [InlineData("qwen3-tiny-realvocab", "Q8_0")]
     public void TheFolderQuantizesToTheConverterAndLlamaQuantizeFile(string model, string type)
     {
         var output = Quantize(model, type);
