@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Moxing.Core;
 using Moxing.Core.Formats.Gguf;
 using Moxing.Core.Kernels;
 using Moxing.Core.Quantization;
@@ -86,7 +87,7 @@ public sealed class QuantizeCommand : ICommand
             var folder = new HfGgufInput(input);
             return new QuantizeSource(folder, folder);
         }
-        if (!File.Exists(input)) throw new UsageException($"{input}: no such GGUF file or Hugging Face folder");
+        if (!File.Exists(input)) throw new MoxingException($"{input}: no such GGUF file or Hugging Face folder");
         if (!GgufFile.HasMagic(input)) throw new UsageException($"{input} is not a GGUF file (quantize reads GGUF files and Hugging Face folders)");
         var file = GgufFile.Open(input);
         return new QuantizeSource(new GgufQuantizationInput(file), file);
