@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Moxing.Cli.Benchmarks;
-using Moxing.Core.Kernels;
 using Moxing.Core.Tensors;
 using Moxing.Models;
 
