@@ -18,6 +18,8 @@ public enum ModelFormat
 /// <summary>A model ready to run: its network (decoder or encoder), tokenizer, chat template and generation defaults.</summary>
 public sealed class LoadedModel : IDisposable
 {
+    private IReadOnlyDictionary<string, string>? _ggufNames;
+
     /// <summary>The folder or file it was loaded from.</summary>
     public required string Path { get; init; }
 
@@ -64,6 +66,18 @@ public sealed class LoadedModel : IDisposable
                 if (t.Shape.Length >= 2) byType[t.Type] = byType.GetValueOrDefault(t.Type) + t.ElementCount;
             return byType.Count == 0 ? null : byType.MaxBy(kv => kv.Value).Key;
         }
+    }
+
+    /// <summary>
+    /// The llama.cpp (GGUF) name of one of this decoder's tensors, e.g. model.layers.0.mlp.down_proj.weight → blk.0.ffn_down.weight;
+    /// null for a tensor no decoder slot holds.
+    /// </summary>
+    public string? GgufName(string tensorName)
+    {
+        if (Format == ModelFormat.Gguf) return tensorName;
+        if (Decoder == null || ModelRegistry.ForModelType(Architecture) is not { } family) return null;
+        _ggufNames ??= family.HfNames.MapTo(family.GgufNames, Decoder.Options.LayerCount);
+        return _ggufNames.GetValueOrDefault(tensorName) ?? _ggufNames.GetValueOrDefault(family.HfNames.BasePrefix + tensorName);
     }
 
     /// <summary>The decoder, or an error saying this model is an encoder.</summary>

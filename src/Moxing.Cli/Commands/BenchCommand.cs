@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Moxing.Cli.Benchmarks;
-using Moxing.Core.Kernels;
 using Moxing.Core.Tensors;
 using Moxing.Models;
 
@@ -59,7 +58,7 @@ public sealed class BenchCommand : ICommand
             var steps = args.Int(20, "steps");
             args.RejectUnknown();
             if (steps < 1) throw new UsageException("--steps must be at least 1");
-            SharedPool(threads);
+            ThreadOption.SharedPool(threads);
             return TrainingBench.Run(steps, repetitions, json, context);
         }
         args.RejectUnknown();
@@ -70,7 +69,7 @@ public sealed class BenchCommand : ICommand
         if (memoryMib < 1) throw new UsageException("--memory-mib must be at least 1");
         if (batches != null && (batches.Length == 0 || Array.Exists(batches, b => b < 1)))
             throw new UsageException("-b expects sequence counts of at least 1, e.g. -b 1,4,16");
-        var pool = SharedPool(threads);
+        var pool = ThreadOption.SharedPool(threads);
 
         var bandwidth = memory ? MemoryBandwidth.Measure(pool, (long)memoryMib << 20, repetitions) : null;
         var report = new BenchReport(pool.ThreadCount, bandwidth);
@@ -119,19 +118,4 @@ public sealed class BenchCommand : ICommand
         "f32" => DType.F32,
         _ => throw new UsageException($"--kv expects f16, q8_0 or f32, got '{name}'"),
     };
-
-    private static WorkerPool SharedPool(int threads)
-    {
-        if (threads < 0) throw new UsageException("-t must be positive");
-        if (threads == 0) return WorkerPool.Shared;
-        try
-        {
-            WorkerPool.ConfigureShared(threads);
-        }
-        catch (InvalidOperationException e)
-        {
-            throw new UsageException($"-t {threads}: {e.Message}");
-        }
-        return WorkerPool.Shared;
-    }
 }

@@ -1,26 +1,29 @@
 using System.Diagnostics;
+using Moxing.Core;
 using Moxing.Core.Formats.Gguf;
 using Moxing.Core.Kernels;
 using Moxing.Core.Quantization;
 using Moxing.Core.Quantization.Importance;
 using Moxing.Core.Quantization.Mixes;
+using Moxing.Models.Conversion;
 using Spectre.Console;
 
 namespace Moxing.Cli.Commands;
 
-/// <summary>`moxing quantize IN OUT --type TYPE`: a GGUF quantized as llama-quantize would (same tensor types and bytes).</summary>
+/// <summary>`moxing quantize IN OUT --type TYPE`: a GGUF (or a Hugging Face folder, converted as convert_hf_to_gguf.py would) quantized as llama-quantize would.</summary>
 public sealed class QuantizeCommand : ICommand
 {
     /// <inheritdoc />
     public string Name => "quantize";
 
     /// <inheritdoc />
-    public string Summary => "quantize a GGUF to Q8_0 … Q2_K, IQ4_NL/XS or a llama.cpp mix (Q4_K_M, …), byte-identical to llama-quantize";
+    public string Summary => "quantize a GGUF or Hugging Face folder to Q8_0 … Q2_K, IQ4_NL/XS or a llama.cpp mix (Q4_K_M, …), as llama-quantize";
 
     /// <inheritdoc />
     public string Usage => $"""
-        usage: moxing quantize IN.gguf OUT.gguf --type TYPE [--imatrix FILE] [-t N] [--dry-run]
-          IN         a GGUF (F32, F16, BF16, or quantized: its weights are decoded first)
+        usage: moxing quantize IN OUT.gguf --type TYPE [--imatrix FILE] [-t N] [--dry-run]
+          IN         a GGUF (F32, F16, BF16, or quantized: its weights are decoded first), or a Hugging Face folder of F32/F16/BF16
+                     safetensors (llama, mistral, qwen2, qwen3, gpt2) converted as convert_hf_to_gguf.py does (--type F32/F16/BF16: just convert)
           --type     {string.Join(" | ", QuantizationMix.Known.Select(m => m.Name))}
                      (Q3_K, Q4_K, Q5_K mean the _M mixes; per-tensor types as llama-quantize picks them)
           --imatrix  an importance matrix (llama-imatrix or moxing imatrix, .gguf or legacy .dat)
@@ -34,7 +37,7 @@ public sealed class QuantizeCommand : ICommand
     /// <inheritdoc />
     public int Execute(Arguments args, CommandContext context)
     {
-        var input = args.Required(0, "IN.gguf");
+        var input = args.Required(0, "IN");
         var dryRun = args.Flag("dry-run");
         var output = dryRun ? null : args.Required(1, "OUT.gguf");
         var typeName = args.Option("type") ?? throw new UsageException("--type is required");
@@ -43,13 +46,11 @@ public sealed class QuantizeCommand : ICommand
         args.RejectUnknown();
         var mix = QuantizationMix.Find(typeName) ?? throw new UsageException($"--type: unknown type '{typeName}'");
         if (threads < 0) throw new UsageException("-t must be positive");
-        if (!GgufFile.HasMagic(input))
-            throw new UsageException($"{input} is not a GGUF file; quantize reads GGUF (convert a Hugging Face folder with llama.cpp's convert_hf_to_gguf.py first)");
         var importance = imatrixPath == null ? null : ImportanceMatrix.Load(imatrixPath);
-        using var source = GgufFile.Open(input);
+        using var source = Open(input);
         if (dryRun)
         {
-            foreach (var t in GgufQuantizer.Plan(source, mix, importance))
+            foreach (var t in GgufQuantizer.Plan(source.Input, mix, importance))
                 context.Out.WriteLine($"{t.Name,-36} [{string.Join(", ", t.Shape)}] {t.From} -> {t.To}");
             return 0;
         }
@@ -61,7 +62,7 @@ public sealed class QuantizeCommand : ICommand
             console.Progress().AutoClear(true).Start(ctx =>
             {
                 var bar = ctx.AddTask($"quantizing to {mix.Name}");
-                GgufQuantizer.Quantize(source, output!, mix, importance, pool, (i, n, t) =>
+                GgufQuantizer.Quantize(source.Input, output!, mix, importance, pool, (i, n, t) =>
                 {
                     bar.MaxValue = n;
                     bar.Value = i;
@@ -70,12 +71,31 @@ public sealed class QuantizeCommand : ICommand
                 bar.Value = bar.MaxValue;
             });
         else
-            GgufQuantizer.Quantize(source, output!, mix, importance, pool,
+            GgufQuantizer.Quantize(source.Input, output!, mix, importance, pool,
                 (i, n, t) => context.Error.WriteLine($"[{i + 1,4}/{n}] {t.Name,-36} {t.From} -> {t.To}"), context.Cancellation);
-        var before = new FileInfo(input).Length;
+        var before = Directory.Exists(input) ? Directory.EnumerateFiles(input, "*.safetensors").Sum(f => new FileInfo(f).Length) : new FileInfo(input).Length;
         var after = new FileInfo(output!).Length;
         context.Out.WriteLine($"wrote {output}: {mix.Name}, {HumanUnits.Bytes(before)} -> {HumanUnits.Bytes(after)} in {clock.Elapsed.TotalSeconds:F1} s"
             + (importance != null ? $" (importance from {imatrixPath})" : ""));
         return 0;
+    }
+
+    private static QuantizeSource Open(string input)
+    {
+        if (Directory.Exists(input))
+        {
+            var folder = new HfGgufInput(input);
+            return new QuantizeSource(folder, folder);
+        }
+        if (!File.Exists(input)) throw new MoxingException($"{input}: no such GGUF file or Hugging Face folder");
+        if (!GgufFile.HasMagic(input)) throw new UsageException($"{input} is not a GGUF file (quantize reads GGUF files and Hugging Face folders)");
+        var file = GgufFile.Open(input);
+        return new QuantizeSource(new GgufQuantizationInput(file), file);
+    }
+
+    // The input and what must be disposed with it.
+    private sealed record QuantizeSource(IQuantizationInput Input, IDisposable Owner) : IDisposable
+    {
+        public void Dispose() => Owner.Dispose();
     }
 }

@@ -15,6 +15,16 @@ public static class TextEvaluation
                       MODEL's next-token distributions against MODEL2's
         """;
 
+    /// <summary>The tokens of the text file (special tokens added) and the BOS id each chunk starts with, when the tokenizer adds one.</summary>
+    public static (int[] Tokens, int? Bos) Tokenize(LoadedModel model, string textPath)
+    {
+        if (!File.Exists(textPath)) throw new UsageException($"--text: {textPath} does not exist");
+        var tokenizer = model.RequireTokenizer();
+        var tokens = tokenizer.Encode(File.ReadAllText(textPath), addSpecialTokens: true);
+        int? bos = tokenizer.BosTokenId is { } b && tokenizer.PrefixSpecialIds.Contains(b) ? b : null;
+        return (tokens, bos);
+    }
+
     /// <summary>Runs the text evaluation the arguments describe.</summary>
     public static int Execute(Arguments args, CommandContext context, string textPath)
     {
@@ -22,12 +32,9 @@ public static class TextEvaluation
         var ctx = args.Int(512, "ctx");
         var referencePath = args.Option("reference");
         args.RejectUnknown();
-        if (!File.Exists(textPath)) throw new UsageException($"--text: {textPath} does not exist");
         using var model = ModelLoader.Load(modelPath);
         using var reference = referencePath == null ? null : ModelLoader.Load(referencePath);
-        var tokenizer = model.RequireTokenizer();
-        var tokens = tokenizer.Encode(File.ReadAllText(textPath), addSpecialTokens: true);
-        int? bos = tokenizer.BosTokenId is { } b && tokenizer.PrefixSpecialIds.Contains(b) ? b : null;
+        var (tokens, bos) = Tokenize(model, textPath);
         var score = TextEvaluator.Evaluate(model.RequireDecoder(), tokens, bos, ctx, reference?.RequireDecoder(),
             (i, n) => context.Error.Write($"\rchunk {i}/{n}"), context.Cancellation);
         context.Error.WriteLine();

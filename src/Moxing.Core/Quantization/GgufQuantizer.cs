@@ -20,7 +20,11 @@ public static class GgufQuantizer
     private const int ChunkValues = 1 << 24;
 
     /// <summary>The tensors of <paramref name="source"/> in llama-quantize's order with the type each gets under <paramref name="mix"/>.</summary>
-    public static IReadOnlyList<PlannedTensor> Plan(GgufFile source, QuantizationMix mix, ImportanceMatrix? importance)
+    public static IReadOnlyList<PlannedTensor> Plan(GgufFile source, QuantizationMix mix, ImportanceMatrix? importance) =>
+        Plan(new GgufQuantizationInput(source), mix, importance);
+
+    /// <summary>The tensors of <paramref name="source"/> in llama-quantize's order with the type each gets under <paramref name="mix"/>.</summary>
+    public static IReadOnlyList<PlannedTensor> Plan(IQuantizationInput source, QuantizationMix mix, ImportanceMatrix? importance)
     {
         var tensors = source.Tensors.ToList();
         tensors.Sort((a, b) => TensorTypePlanner.Order(a.Name, b.Name));
@@ -32,7 +36,7 @@ public static class GgufQuantizer
             if (to != t.Type && !Quantizer.CanQuantize(to))
                 throw new MoxingException($"tensor '{t.Name}' would be {to}, which cannot be written");
             if (to != t.Type && !t.Type.IsSupported())
-                throw new InvalidModelFileException(source.FilePath, $"tensor '{t.Name}' is {t.Type}, which cannot be decoded to requantize it");
+                throw new InvalidModelFileException(source.SourcePath, $"tensor '{t.Name}' is {t.Type}, which cannot be decoded to requantize it");
             plan.Add(new PlannedTensor(t.Name, t.Type, t.Shape, to));
         }
         return plan;
@@ -43,6 +47,14 @@ public static class GgufQuantizer
     /// <paramref name="progress"/> hears (tensor index, tensor count, plan entry) before each tensor is encoded.
     /// </summary>
     public static void Quantize(GgufFile source, string output, QuantizationMix mix, ImportanceMatrix? importance, WorkerPool pool,
+        Action<int, int, PlannedTensor>? progress = null, CancellationToken cancel = default) =>
+        Quantize(new GgufQuantizationInput(source), output, mix, importance, pool, progress, cancel);
+
+    /// <summary>
+    /// Writes <paramref name="source"/> (a GGUF or a converted model) quantized to <paramref name="mix"/> into <paramref name="output"/>;
+    /// <paramref name="progress"/> hears (tensor index, tensor count, plan entry) before each tensor is encoded.
+    /// </summary>
+    public static void Quantize(IQuantizationInput source, string output, QuantizationMix mix, ImportanceMatrix? importance, WorkerPool pool,
         Action<int, int, PlannedTensor>? progress = null, CancellationToken cancel = default)
     {
         if (mix.RequiresImportance && importance == null)
@@ -58,14 +70,13 @@ public static class GgufQuantizer
         for (var i = 0; i < plan.Count; i++)
         {
             var entry = plan[i];
-            var stored = source.Find(entry.Name)!;
             var index = i;
             if (entry.To == entry.From)
             {
                 w.AddTensor(entry.Name, entry.From, entry.Shape, s =>
                 {
                     progress?.Invoke(index, plan.Count, entry);
-                    CopyBytes(stored, s);
+                    source.Read(entry.Name, stored => CopyBytes(stored, s));
                 });
                 continue;
             }
@@ -76,7 +87,7 @@ public static class GgufQuantizer
             {
                 cancel.ThrowIfCancellationRequested();
                 progress?.Invoke(index, plan.Count, entry);
-                Encode(stored, entry.To, weights, pool, s);
+                source.Read(entry.Name, stored => Encode(stored, entry.To, weights, pool, s));
             });
         }
         var temporary = output + ".partial";
@@ -107,7 +118,7 @@ public static class GgufQuantizer
     }
 
     /// <summary>The facts the mixes depend on, from the GGUF's {arch}.* keys.</summary>
-    public static ModelFacts FactsOf(GgufFile source)
+    public static ModelFacts FactsOf(IQuantizationInput source)
     {
         var m = source.Metadata;
         var arch = m.TryGetString("general.architecture", out var a) ? a : "";

@@ -1,4 +1,5 @@
 using Moxing.Core;
+using Moxing.Core.Tensors;
 using Moxing.Inference.Sessions;
 using Moxing.Models.Decoder;
 
@@ -12,21 +13,23 @@ namespace Moxing.Inference.Evaluation;
 public static class TextEvaluator
 {
     /// <summary>
-    /// Scores <paramref name="model"/> on <paramref name="tokens"/>; with <paramref name="reference"/> (same vocabulary), also
-    /// the KL divergence and top-1 agreement of <paramref name="model"/>'s distributions against the reference's.
+    /// Scores <paramref name="model"/> on <paramref name="tokens"/> (at most <paramref name="maxChunks"/> chunks); with
+    /// <paramref name="reference"/> (same vocabulary), also the KL divergence and top-1 agreement of <paramref name="model"/>'s
+    /// distributions against the reference's. <paramref name="model"/>'s KV cache is stored as <paramref name="kvType"/>.
     /// </summary>
     public static TextScore Evaluate(DecoderModel model, ReadOnlySpan<int> tokens, int? bos, int context, DecoderModel? reference = null,
-        Action<int, int>? progress = null, CancellationToken cancel = default)
+        Action<int, int>? progress = null, CancellationToken cancel = default, int maxChunks = int.MaxValue, DType kvType = DType.F16)
     {
         if (context < 4) throw new MoxingException($"the context must be at least 4 tokens, got {context}");
-        var chunks = tokens.Length / context;
+        if (maxChunks < 1) throw new MoxingException($"the chunk limit must be at least 1, got {maxChunks}");
+        var chunks = Math.Min(tokens.Length / context, maxChunks);
         if (chunks < 1)
             throw new MoxingException($"the text has {tokens.Length} tokens, fewer than one chunk of {context}; use a longer text or a smaller --ctx");
         var vocab = model.Options.VocabSize;
         if (reference != null && reference.Options.VocabSize != vocab)
             throw new MoxingException($"the reference model has a vocabulary of {reference.Options.VocabSize}, the model {vocab}: they cannot be compared");
         var first = context / 2;
-        var session = new InferenceSession(model, context);
+        var session = new InferenceSession(model, context, kvType: kvType);
         var referenceSession = reference == null ? null : new InferenceSession(reference, context);
         var logits = new float[context * vocab];
         var referenceLogits = reference == null ? null : new float[context * vocab];

@@ -74,16 +74,11 @@ public sealed class DecoderLoader(ITensorSource source, string sourcePath, Decod
         };
     }
 
-    private static string Name(string pattern, int layer) => pattern.Replace("{i}", layer.ToString(System.Globalization.CultureInfo.InvariantCulture));
-
-    private static string BiasName(string weightName) =>
-        weightName.EndsWith(".weight", StringComparison.Ordinal) ? weightName[..^".weight".Length] + ".bias" : weightName + ".bias";
-
-    private StoredTensor? Find(string? pattern, int layer = 0) => pattern == null ? null : _tensors.Find(Name(pattern, layer));
+    private StoredTensor? Find(string? pattern, int layer = 0) => pattern == null ? null : _tensors.Find(DecoderTensorNames.ForLayer(pattern, layer));
 
     private StoredTensor Require(string pattern, long rows, long cols, int layer = 0)
     {
-        var name = Name(pattern, layer);
+        var name = DecoderTensorNames.ForLayer(pattern, layer);
         var t = _tensors.Find(name) ?? throw new InvalidModelFileException(sourcePath, $"tensor '{name}' is missing");
         CheckShape(t, rows, cols);
         return t;
@@ -104,7 +99,7 @@ public sealed class DecoderLoader(ITensorSource source, string sourcePath, Decod
     private Linear RequireLinear(string? pattern, int layer, int rows, int cols)
     {
         if (pattern == null) throw new InvalidModelFileException(sourcePath, "the architecture has no tensor for a required projection");
-        var name = Name(pattern, layer);
+        var name = DecoderTensorNames.ForLayer(pattern, layer);
         var t = _tensors.Find(name) ?? throw new InvalidModelFileException(sourcePath, $"tensor '{name}' is missing");
         return Linear(t, rows, cols);
     }
@@ -113,7 +108,7 @@ public sealed class DecoderLoader(ITensorSource source, string sourcePath, Decod
     {
         var weight = transposed ?? names.TransposedLinears ? Transpose(t, cols, rows) : t;
         CheckShape(weight, rows, cols);
-        var bias = _tensors.Find(BiasName(t.Name)) is { } b ? Vector(b, rows) : null;
+        var bias = _tensors.Find(DecoderTensorNames.BiasOf(t.Name)) is { } b ? Vector(b, rows) : null;
         return new Linear(weight, bias);
     }
 
@@ -121,7 +116,7 @@ public sealed class DecoderLoader(ITensorSource source, string sourcePath, Decod
     {
         if (pattern == null) throw new InvalidModelFileException(sourcePath, "the architecture has no tensor for a required norm");
         var t = Require(pattern, 0, size, layer);
-        var bias = _tensors.Find(BiasName(t.Name)) is { } b ? Vector(b, size) : null;
+        var bias = _tensors.Find(DecoderTensorNames.BiasOf(t.Name)) is { } b ? Vector(b, size) : null;
         return new Norm(options.Norm, Vector(t, size), bias, options.NormEps, options.NormWeightOffset);
     }
 

@@ -21,6 +21,9 @@ public sealed class DecoderModel : IDisposable
     /// <summary>The weights.</summary>
     public DecoderWeights Weights { get; }
 
+    /// <summary>Sees every matrix product's input when set (importance-matrix collection); null on the normal path.</summary>
+    public IMatMulObserver? MatMulObserver { get; set; }
+
     /// <summary>Builds a model over weights whose memory <paramref name="owner"/> keeps alive.</summary>
     public DecoderModel(DecoderOptions options, DecoderWeights weights, IDisposable? owner)
     {
@@ -99,7 +102,7 @@ public sealed class DecoderModel : IDisposable
             var attend = new PagedAttentionJob(o, l, s);
             WorkerPool.Shared.ParallelFor(tiles * o.KvHeadCount, ref attend);
             var projected = s.Projected.AsSpan(0, n * h);
-            layer.Attention.O.Forward(s.AttentionOut, n, projected);
+            Multiply(layer.Attention.O, s.AttentionOut, n, projected);
             layer.PostAttentionNorm?.Apply(projected, projected);
             TensorPrimitives.Add(x, projected, x);
 
@@ -133,7 +136,7 @@ public sealed class DecoderModel : IDisposable
             last.CopyTo(logits);
             return;
         }
-        Weights.Output.Forward(last, rows, logits);
+        Multiply(Weights.Output, last, rows, logits);
         if (o.FinalLogitSoftCap > 0)
         {
             var cap = o.FinalLogitSoftCap;
@@ -161,12 +164,12 @@ public sealed class DecoderModel : IDisposable
         }
     }
 
-    private static void Project(AttentionWeights a, ReadOnlySpan<float> xn, int n, Span<float> q, Span<float> k, Span<float> v, float[] fused)
+    private void Project(AttentionWeights a, ReadOnlySpan<float> xn, int n, Span<float> q, Span<float> k, Span<float> v, float[] fused)
     {
         if (a.Qkv is { } qkv)
         {
             var all = fused.AsSpan(0, n * qkv.OutFeatures);
-            qkv.Forward(xn, n, all);
+            Multiply(qkv, xn, n, all);
             int qDim = q.Length / n, kvDim = k.Length / n;
             for (var t = 0; t < n; t++)
             {
@@ -177,9 +180,9 @@ public sealed class DecoderModel : IDisposable
             }
             return;
         }
-        a.Q!.Forward(xn, n, q);
-        a.K!.Forward(xn, n, k);
-        a.V!.Forward(xn, n, v);
+        Multiply(a.Q!, xn, n, q);
+        Multiply(a.K!, xn, n, k);
+        Multiply(a.V!, xn, n, v);
     }
 
     private void Mlp(MlpWeights m, ReadOnlySpan<float> xn, int n, Span<float> output, BatchScratch s)
@@ -189,7 +192,7 @@ public sealed class DecoderModel : IDisposable
         if (m.GateUp is { } gateUp)
         {
             var all = s.Fused.AsSpan(0, n * 2 * ff);
-            gateUp.Forward(xn, n, all);
+            Multiply(gateUp, xn, n, all);
             for (var t = 0; t < n; t++)
             {
                 all.Slice(t * 2 * ff, ff).CopyTo(gate.Slice(t * ff, ff));
@@ -198,12 +201,18 @@ public sealed class DecoderModel : IDisposable
         }
         else
         {
-            m.Up!.Forward(xn, n, up);
-            m.Gate?.Forward(xn, n, gate);
+            Multiply(m.Up!, xn, n, up);
+            if (m.Gate != null) Multiply(m.Gate, xn, n, gate);
         }
         if (Options.GatedMlp) Activations.Gated(Options.Activation, gate, up);
         else Activations.Apply(Options.Activation, up);
-        m.Down.Forward(Options.GatedMlp ? gate : up, n, output);
+        Multiply(m.Down, Options.GatedMlp ? gate : up, n, output);
+    }
+
+    private void Multiply(Linear w, ReadOnlySpan<float> x, int n, Span<float> y)
+    {
+        MatMulObserver?.Observe(w.Weight.Name, x[..(n * w.InFeatures)], n);
+        w.Forward(x, n, y);
     }
 
     // One table for every sequence, grown (rarely) to the largest context seen; a position's cos/sin do not depend on its size.

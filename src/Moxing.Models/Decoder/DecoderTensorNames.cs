@@ -49,6 +49,40 @@ public sealed record DecoderTensorNames
     /// <summary>Linear weights are stored [in, out] (GPT-2's Conv1D) and must be transposed at load.</summary>
     public bool TransposedLinears { get; init; }
 
+    // Every tensor slot, so two naming schemes can be lined up slot by slot.
+    private static readonly Func<DecoderTensorNames, string?>[] Slots =
+    [
+        n => n.Embedding, n => n.PositionEmbedding, n => n.AttentionNorm, n => n.Q, n => n.K, n => n.V, n => n.Qkv, n => n.O,
+        n => n.QNorm, n => n.KNorm, n => n.PostAttentionNorm, n => n.MlpNorm, n => n.Gate, n => n.Up, n => n.GateUp, n => n.Down,
+        n => n.PostMlpNorm, n => n.FinalNorm, n => n.Output,
+    ];
+
+    /// <summary>
+    /// For every slot both schemes name, this scheme's tensor names (weights and their biases, layers 0 to
+    /// <paramref name="layers"/> − 1) mapped to <paramref name="to"/>'s.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> MapTo(DecoderTensorNames to, int layers)
+    {
+        var map = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var slot in Slots)
+        {
+            if (slot(this) is not { } from || slot(to) is not { } target) continue;
+            var count = from.Contains("{i}", StringComparison.Ordinal) ? layers : 1;
+            for (var i = 0; i < count; i++)
+            {
+                var (name, mapped) = (ForLayer(from, i), ForLayer(target, i));
+                map[name] = mapped;
+                map[BiasOf(name)] = BiasOf(mapped);
+            }
+        }
+        return map;
+    }
+
+    internal static string ForLayer(string pattern, int layer) => pattern.Replace("{i}", layer.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    internal static string BiasOf(string weightName) =>
+        weightName.EndsWith(".weight", StringComparison.Ordinal) ? weightName[..^".weight".Length] + ".bias" : weightName + ".bias";
+
     /// <summary>Hugging Face names of Llama-like models (Llama, Qwen2/3, Mistral, Phi-3, Gemma 2 with overrides).</summary>
     public static DecoderTensorNames HuggingFace { get; } = new()
     {

@@ -23,6 +23,9 @@ public sealed class NaiveDecoder
         foreach (var t in f.Tensors) _w[t.Name] = MemoryMarshal.Cast<byte, float>(t.Bytes).ToArray();
     }
 
+    /// <summary>Hears the weight name and input vector of every matrix-vector product (what an importance matrix sums).</summary>
+    public Action<string, double[]>? MatVecInput { get; set; }
+
     private int I(string k) => (int)_c[k]!;
     private double D(string k, double fallback) => _c[k] is { } v ? (double)v : fallback;
 
@@ -100,6 +103,7 @@ public sealed class NaiveDecoder
 
     private double[] MatVec(string name, double[] x)
     {
+        MatVecInput?.Invoke(name, x);
         var w = _w[name];
         var rows = w.Length / x.Length;
         var y = new double[rows];

@@ -25,6 +25,9 @@ internal sealed record GgufPreTokenizer(string[] Patterns, bool IgnoreMerges = f
 
     private static readonly Dictionary<string, GgufPreTokenizer> ByName = Build();
 
+    /// <summary>Every tokenizer.ggml.pre value Moxing knows, in the table's order.</summary>
+    public static IEnumerable<string> Names => ByName.Keys;
+
     /// <summary>The pre-tokenizer for a tokenizer.ggml.pre value, or null when Moxing does not know it.</summary>
     public static GgufPreTokenizer? For(string name) => ByName.GetValueOrDefault(name);
 

@@ -1,0 +1,188 @@
+using System.Runtime.InteropServices;
+using Moxing.Core;
+using Moxing.Core.Formats;
+using Moxing.Core.Formats.Gguf;
+using Moxing.Core.Formats.HuggingFace;
+using Moxing.Core.Quantization;
+using Moxing.Core.Tensors;
+using Moxing.Models.Decoder;
+
+namespace Moxing.Models.Conversion;
+
+/// <summary>
+/// A Hugging Face decoder folder (F32/F16/BF16 safetensors) seen as the GGUF llama.cpp's convert_hf_to_gguf.py would write:
+/// its metadata, tensors under GGUF names, llama-family Q/K rows permuted for llama.cpp's rotation, GPT-2's Conv1D weights
+/// transposed, norms and biases as F32, llama3 RoPE scaling as rope_freqs.weight. Tensors are converted one at a time, when read.
+/// </summary>
+public sealed class HfGgufInput : IQuantizationInput, IDisposable
+{
+    private const string RopeFreqs = "rope_freqs.weight";
+
+    // Tensors transformers keeps as buffers, which the converter drops.
+    private static readonly string[] IgnoredSuffixes = [".attn.bias", ".attn.masked_bias", ".rotary_emb.inv_freq"];
+
+    private readonly ITensorSource _tensors;
+    private readonly Dictionary<string, (StoredTensor Source, Transform Transform)> _byGgufName = new(StringComparer.Ordinal);
+    private readonly float[]? _ropeFactors;
+    private readonly DecoderOptions _options;
+
+    private enum Transform
+    {
+        None,
+        ToF32,
+        PermuteQ,
+        PermuteK,
+        Transpose,
+    }
+
+    /// <inheritdoc />
+    public string SourcePath { get; }
+
+    /// <inheritdoc />
+    public GgufMetadata Metadata { get; }
+
+    /// <inheritdoc />
+    public IReadOnlyList<TensorHeader> Tensors { get; }
+
+    /// <summary>Opens <paramref name="folder"/>; errors name the file and what cannot be converted.</summary>
+    public HfGgufInput(string folder)
+    {
+        SourcePath = folder;
+        var configPath = Path.Combine(folder, "config.json");
+        if (!File.Exists(configPath)) throw new InvalidModelFileException(folder, "not a model folder: config.json is missing");
+        var config = HfConfig.Load(configPath);
+        var modelType = config.GetString("model_type");
+        var family = ModelRegistry.ForModelType(modelType);
+        var architecture = HfGgufMetadata.Architecture(modelType);
+        if (family == null || architecture == null)
+            throw new InvalidModelFileException(configPath, $"model_type '{modelType}' cannot be converted to GGUF yet (supported: llama, mistral, qwen2, qwen3, gpt2)");
+        _options = family.FromHf(config);
+        var metadata = HfGgufMetadata.Build(folder, config, _options, architecture);
+        _tensors = ModelTensors.OpenFolder(folder);
+        try
+        {
+            var names = family.HfNames.MapTo(family.GgufNames, _options.LayerCount);
+            var headers = new List<TensorHeader>();
+            foreach (var t in _tensors.Tensors)
+            {
+                if (IgnoredSuffixes.Any(s => t.Name.EndsWith(s, StringComparison.Ordinal))) continue;
+                var gguf = names.GetValueOrDefault(t.Name) ?? names.GetValueOrDefault(family.HfNames.BasePrefix + t.Name)
+                    ?? throw new InvalidModelFileException(folder, $"tensor '{t.Name}' has no GGUF name for {modelType}");
+                if (t.Type is not (DType.F32 or DType.F16 or DType.BF16))
+                    throw new InvalidModelFileException(folder, $"tensor '{t.Name}' is {t.Type}; quantize converts F32, F16 and BF16 folders");
+                var transform = TransformFor(gguf, t, architecture, family.HfNames.TransposedLinears);
+                _byGgufName[gguf] = (t, transform);
+                var shape = transform == Transform.Transpose ? [t.Shape[1], t.Shape[0]] : t.Shape;
+                headers.Add(new TensorHeader(gguf, transform == Transform.ToF32 || t.Shape.Length == 1 ? DType.F32 : t.Type, shape));
+            }
+            if (_options.Rope is { } rope && HfGgufMetadata.RopeFrequencyFactors(rope) is { } factors)
+            {
+                _ropeFactors = factors;
+                headers.Add(new TensorHeader(RopeFreqs, DType.F32, [factors.Length]));
+            }
+            metadata["general.size_label"] = HfGgufMetadata.SizeLabel(headers.Sum(h => h.Shape.Aggregate(1L, (a, d) => a * d)));
+            metadata["general.file_type"] = FileType(headers);
+            Metadata = new GgufMetadata(folder, metadata);
+            Tensors = headers;
+        }
+        catch
+        {
+            _tensors.Dispose();
+            throw;
+        }
+    }
+
+    private static Transform TransformFor(string gguf, StoredTensor t, string architecture, bool transposedLinears)
+    {
+        if (t.Shape.Length == 1)
+        {
+            var permuted = architecture == "llama" && gguf.EndsWith(".attn_q.bias", StringComparison.Ordinal) ? Transform.PermuteQ
+                : architecture == "llama" && gguf.EndsWith(".attn_k.bias", StringComparison.Ordinal) ? Transform.PermuteK : Transform.None;
+            return permuted != Transform.None ? permuted : t.Type == DType.F32 ? Transform.None : Transform.ToF32;
+        }
+        if (architecture == "llama" && gguf.EndsWith(".attn_q.weight", StringComparison.Ordinal)) return Transform.PermuteQ;
+        if (architecture == "llama" && gguf.EndsWith(".attn_k.weight", StringComparison.Ordinal)) return Transform.PermuteK;
+        // GPT-2's Conv1D weights are [in, out]; its LM head and embeddings are not.
+        return transposedLinears && gguf.StartsWith("blk.", StringComparison.Ordinal) ? Transform.Transpose : Transform.None;
+    }
+
+    // general.file_type as the converter sets it: the type of the matrices (ALL_F32 = 0, MOSTLY_F16 = 1, MOSTLY_BF16 = 32).
+    private static uint FileType(List<TensorHeader> headers) =>
+        headers.Where(h => h.Shape.Length == 2).Select(h => h.Type).DefaultIfEmpty(DType.F32).First() switch
+        {
+            DType.F16 => 1u,
+            DType.BF16 => 32u,
+            _ => 0u,
+        };
+
+    /// <inheritdoc />
+    public unsafe void Read(string name, Action<StoredTensor> use)
+    {
+        var header = Tensors.FirstOrDefault(h => h.Name == name) ?? throw new InvalidModelFileException(SourcePath, $"tensor '{name}' is missing");
+        if (name == RopeFreqs && _ropeFactors != null)
+        {
+            fixed (float* p = _ropeFactors) use(new StoredTensor(name, DType.F32, header.Shape, (byte*)p, _ropeFactors.Length * 4L));
+            return;
+        }
+        var (source, transform) = _byGgufName[name];
+        if (transform == Transform.None)
+        {
+            use(source);
+            return;
+        }
+        var bytes = header.Type.ByteCount(source.ElementCount);
+        var memory = (byte*)NativeMemory.Alloc((nuint)bytes);
+        try
+        {
+            var converted = new StoredTensor(name, header.Type, header.Shape, memory, bytes);
+            ConvertInto(source, transform, header.Type, memory);
+            use(converted);
+        }
+        finally
+        {
+            NativeMemory.Free(memory);
+        }
+    }
+
+    private unsafe void ConvertInto(StoredTensor source, Transform transform, DType type, byte* target)
+    {
+        if (type != source.Type)
+        {
+            // 1-D tensors become F32 first; a permuted bias is then permuted in place below.
+            var floats = new Span<float>(target, checked((int)source.ElementCount));
+            Dequantizer.Dequantize(source.Type, source.Bytes, floats);
+            if (transform == Transform.ToF32) return;
+            var copy = floats.ToArray();
+            fixed (float* p = copy) PermuteRows(new StoredTensor(source.Name, DType.F32, source.Shape, (byte*)p, copy.Length * 4L), transform, target);
+            return;
+        }
+        if (transform == Transform.Transpose) Transpose(source, target);
+        else PermuteRows(source, transform, target);
+    }
+
+    // convert_hf_to_gguf.py's LlamaModel.permute: within each head, rows (pair j, index i) move to (index i, pair j).
+    private unsafe void PermuteRows(StoredTensor source, Transform transform, byte* target)
+    {
+        var heads = transform == Transform.PermuteQ ? _options.HeadCount : _options.KvHeadCount;
+        var rows = source.Shape[0];
+        var rowBytes = source.ByteLength / rows;
+        var headDim = rows / heads;
+        var half = headDim / 2;
+        for (long h = 0; h < heads; h++)
+            for (long i = 0; i < half; i++)
+                for (long j = 0; j < 2; j++)
+                    Buffer.MemoryCopy(source.Data + (h * headDim + j * half + i) * rowBytes, target + (h * headDim + i * 2 + j) * rowBytes, rowBytes, rowBytes);
+    }
+
+    private static unsafe void Transpose(StoredTensor source, byte* target)
+    {
+        long rows = source.Shape[0], cols = source.Shape[1];
+        var size = source.ByteLength / (rows * cols);
+        for (long r = 0; r < rows; r++)
+            for (long c = 0; c < cols; c++)
+                Buffer.MemoryCopy(source.Data + (r * cols + c) * size, target + (c * rows + r) * size, size, size);
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _tensors.Dispose();
+}
