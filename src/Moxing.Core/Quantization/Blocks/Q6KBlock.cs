@@ -63,7 +63,9 @@ internal readonly unsafe struct Q6KBlock : IQ8KDot, IBlockEncoder
         var q = L.Load(block + 64 * half + 32 * (j & 1));
         var low = j < 2 ? L.And(q, 15) : L.ShiftRight(q, 4);
         var h = L.Load(block + 128 + 32 * half);
-        return L.Or(low, L.ShiftLeft(j == 3 ? L.ShiftRight(h, 6) : L.And(L.ShiftRight(h, 2 * j), 3), 4));
+        // bits 2j..2j+1 of qh moved to bits 4..5 with one shift (none for j = 2) and one mask
+        var high = j switch { 0 => L.ShiftLeft(h, 4), 1 => L.ShiftLeft(h, 2), 2 => h, _ => L.ShiftRight(h, 2) };
+        return L.Or(low, L.And(high, 0x30));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
