@@ -136,6 +136,26 @@ public sealed class OpenAiHttpTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task Ignore_eos_generates_max_tokens_past_the_end_of_sequence_token()
+    {
+        using var model = ModelLoader.Load(ServerFixture.ModelPath(ServerFixture.Qwen));
+        var eos = model.EosTokenIds.First();
+        // the end-of-sequence token biased to be chosen every time
+        var request = $$"""{"model":"qwen2-tiny","prompt":"Once upon","max_tokens":5,"temperature":0,"logit_bias":{"{{eos}}":100}""";
+        var (status, ended, _) = await server.PostAsync("/v1/completions", request + "}");
+        Assert.Equal(200, status);
+        Assert.Equal("stop", (string?)ended!["choices"]![0]!["finish_reason"]);
+        Assert.True((int)ended["usage"]!["completion_tokens"]! <= 1);
+        var (ignoredStatus, ignored, _) = await server.PostAsync("/v1/completions", request + ",\"ignore_eos\":true}");
+        Assert.Equal(200, ignoredStatus);
+        Assert.Equal("length", (string?)ignored!["choices"]![0]!["finish_reason"]);
+        Assert.Equal(5, (int)ignored["usage"]!["completion_tokens"]!);
+        var (badStatus, bad, _) = await server.PostAsync("/v1/completions", request + ",\"ignore_eos\":\"yes\"}");
+        Assert.Equal(400, badStatus);
+        Assert.Equal("invalid_value", (string?)bad!["error"]!["code"]);
+    }
+
+    [Fact]
     public async Task Embeddings_match_the_encoder_in_process_as_float_and_base64()
     {
         var (status, body, _) = await server.PostAsync("/v1/embeddings", """{"model":"bert-tiny","input":["hello world"]}""");

@@ -18,9 +18,10 @@ public sealed class BenchServeCommand : ICommand
 
     /// <inheritdoc />
     public string Usage => """
-        usage: moxing bench-serve URL [--model NAME] [-c 1,4,16,64] [--requests N] [-n 64] [--prompt-words 100] [--limit-s 300] [--chat] [--api-key KEY] [--json]
+        usage: moxing bench-serve URL [--model NAME] [-c 1,4,16,64] [--requests N] [-n 64] [--prompt-words 100] [--limit-s 300] [--chat] [--ignore-eos] [--api-key KEY] [--json]
           URL             the server's base URL, e.g. http://127.0.0.1:8080 (requests go to URL/v1/completions)
           --chat          send chat requests (URL/v1/chat/completions, the model's template) instead of raw prompts
+          --ignore-eos    ask for exactly -n tokens per request (ignore_eos, understood by Moxing, vLLM and llama-server)
           --model         the model name to send (default: "default")
           -c, --clients   concurrency levels, comma separated; each level runs its own batch of requests
           --requests      streaming requests per level (default: 4 × clients, at least 8)
@@ -32,7 +33,7 @@ public sealed class BenchServeCommand : ICommand
         """;
 
     /// <inheritdoc />
-    public IReadOnlySet<string> Flags { get; } = new HashSet<string> { "json", "chat" };
+    public IReadOnlySet<string> Flags { get; } = new HashSet<string> { "json", "chat", "ignore-eos" };
 
     /// <inheritdoc />
     public int Execute(Arguments args, CommandContext context)
@@ -47,6 +48,7 @@ public sealed class BenchServeCommand : ICommand
         var apiKey = args.Option("api-key");
         var json = args.Flag("json");
         var chat = args.Flag("chat");
+        var ignoreEos = args.Flag("ignore-eos");
         args.RejectUnknown();
         if (!Uri.TryCreate(url.TrimEnd('/') + "/", UriKind.Absolute, out var baseUrl) || baseUrl.Scheme is not ("http" or "https"))
             throw new UsageException($"'{url}' is not an http(s) URL");
@@ -55,7 +57,7 @@ public sealed class BenchServeCommand : ICommand
             throw new UsageException("-n, --prompt-words and --limit-s must be positive, --requests not negative");
 
         using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
-        var load = new ServingLoad(new StreamingCompletionClient(http, baseUrl, chat, model, apiKey), maxTokens, Prompt(promptWords));
+        var load = new ServingLoad(new StreamingCompletionClient(http, baseUrl, chat, model, apiKey, ignoreEos), maxTokens, Prompt(promptWords));
         var results = new List<LoadLevel>();
         foreach (var clients in levels)
         {

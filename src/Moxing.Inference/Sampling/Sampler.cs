@@ -114,7 +114,8 @@ public sealed class Sampler
 
     private int Candidates(ReadOnlySpan<float> logits)
     {
-        var floor = TensorPrimitives.Max(logits) - NegligibleLogitGap;
+        var max = TensorPrimitives.Max(logits);
+        var floor = max - NegligibleLogitGap;
         var n = 0;
         for (var i = 0; i < logits.Length; i++)
             if (logits[i] >= floor)
@@ -124,38 +125,54 @@ public sealed class Sampler
             }
         if (n == 0) throw new InvalidOperationException("the model produced non-finite logits");
         var k = _options.TopK > 0 ? Math.Min(_options.TopK, n) : n;
-        // With top-k, only the k best need ordering: partition them to the front in O(n), then sort those.
+        // With top-k, only the k best matter: partition them to the front in O(n).
         if (k < n) SelectSmallest(_probs.AsSpan(0, n), _order.AsSpan(0, n), k);
-        var keys = _probs.AsSpan(0, k);
-        keys.Sort(_order.AsSpan(0, k));
-        var max = -keys[0];
-        double sum = 0;
-        for (var i = 0; i < k; i++)
-        {
-            var p = MathF.Exp(-keys[i] - max);
-            _probs[i] = p;
-            sum += p;
-        }
-        var kept = k;
-        if (_options.TopP < 1f)
-        {
-            double acc = 0;
-            for (var i = 0; i < k; i++)
-            {
-                acc += _probs[i] / sum;
-                if (acc >= _options.TopP) { kept = i + 1; break; }
-            }
-        }
+        var kept = _options.TopP < 1f ? Nucleus(k, max) : k;
+        var probs = _probs.AsSpan(0, kept);
+        // keys are -logit: p = e^(logit - max), 1 for the best token
+        TensorPrimitives.Add(probs, max, probs);
+        TensorPrimitives.Negate(probs, probs);
+        TensorPrimitives.Exp(probs, probs);
         if (_options.MinP > 0f)
         {
-            var threshold = _options.MinP * _probs[0];
-            var i = 1;
-            while (i < kept && _probs[i] >= threshold) i++;
-            kept = i;
+            var threshold = _options.MinP;
+            var survivors = 0;
+            for (var i = 0; i < kept; i++)
+                if (_probs[i] >= threshold)
+                {
+                    _order[survivors] = _order[i];
+                    _probs[survivors++] = _probs[i];
+                }
+            kept = survivors;
         }
         double total = 0;
         for (var i = 0; i < kept; i++) total += _probs[i];
         for (var i = 0; i < kept; i++) _probs[i] = (float)(_probs[i] / total);
         return kept;
+    }
+
+    // Orders the k candidates best first only as far as top-p needs: chunks of growing size are selected and sorted
+    // until their mass reaches TopP, so a flat distribution over the whole vocabulary costs O(vocab), not a full sort.
+    private int Nucleus(int k, float max)
+    {
+        Span<float> keys = _probs.AsSpan(0, k);
+        Span<int> items = _order.AsSpan(0, k);
+        double sum = 0;
+        foreach (var key in keys) sum += MathF.Exp(-key - max);
+        double acc = 0;
+        var done = 0;
+        while (done < k)
+        {
+            var m = Math.Min(k - done, Math.Max(64, done));
+            if (done + m < k) SelectSmallest(keys[done..], items[done..], m);
+            keys.Slice(done, m).Sort(items.Slice(done, m));
+            for (var i = done; i < done + m; i++)
+            {
+                acc += MathF.Exp(-keys[i] - max) / sum;
+                if (acc >= _options.TopP) return i + 1;
+            }
+            done += m;
+        }
+        return k;
     }
 }

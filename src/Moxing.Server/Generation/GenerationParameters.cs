@@ -12,6 +12,9 @@ public sealed record GenerationParameters
     /// <summary>Most tokens to generate; null: until the context is full.</summary>
     public int? MaxTokens { get; init; }
 
+    /// <summary>Keep generating past the model's end-of-sequence tokens, up to <see cref="MaxTokens"/> (vLLM's and llama.cpp's ignore_eos).</summary>
+    public bool IgnoreEos { get; init; }
+
     /// <summary>Strings that end the completion (not included in it).</summary>
     public IReadOnlyList<string> Stops { get; init; } = [];
 

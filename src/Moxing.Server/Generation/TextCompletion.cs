@@ -56,7 +56,7 @@ public sealed class TextCompletion(ResidentModel model, int[] promptIds, Generat
         {
             PromptIds = promptIds,
             Sampling = parameters.Sampling,
-            Limits = new GenerationLimits(Budget(model, promptIds.Length, parameters.MaxTokens), model.Model.EosTokenIds),
+            Limits = new GenerationLimits(Budget(model, promptIds.Length, parameters.MaxTokens), parameters.IgnoreEos ? [] : model.Model.EosTokenIds),
             Constraint = constraint,
             Logprobs = parameters.Logprobs,
             TopLogprobs = parameters.TopLogprobs,

@@ -7,7 +7,7 @@ using Moxing.Server.Http;
 
 namespace Moxing.Server.OpenAi;
 
-/// <summary>The sampling and limit parameters shared by OpenAI's chat and text completions (plus vLLM's top_k, min_p, repetition_penalty).</summary>
+/// <summary>The sampling and limit parameters shared by OpenAI's chat and text completions (plus vLLM's top_k, min_p, repetition_penalty, ignore_eos).</summary>
 public static class OpenAiParameters
 {
     /// <summary>Most stop sequences per request.</summary>
@@ -36,6 +36,7 @@ public static class OpenAiParameters
         {
             Sampling = sampling,
             MaxTokens = maxTokens,
+            IgnoreEos = r.Bool("ignore_eos") ?? false,
             Stops = stops.Where(s => s.Length > 0).ToArray(),
             LogitBias = LogitBias(r),
         };

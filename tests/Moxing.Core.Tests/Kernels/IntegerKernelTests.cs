@@ -148,6 +148,32 @@ public unsafe class IntegerKernelTests
     }
 
     [Theory]
+    [MemberData(nameof(IntegerTypes))]
+    public void PanelProductsDoNotSaturateAtExtremeCodes(DType type)
+    {
+        // every code byte at its largest (0x7F, 0xFF) or most negative (0x80) value and every activation at ±127: the byte
+        // products of the pmaddubsw tiles must still add up exactly, as the scalar reference's do
+        const int rows = 16, n = Panel.MinTokens;
+        var cols = 2 * 256;
+        foreach (var fill in new byte[] { 0x7F, 0x80, 0xFF })
+        {
+            using var w = new NativeTensor(type, rows, cols, RandomWeights.Filled(type, rows * cols, fill));
+            foreach (var sign in new[] { 1f, -1f })
+            {
+                var x = Enumerable.Repeat(sign, n * cols).ToArray();
+                var expected = new float[n * rows];
+                MatMul.Rows(w.Tensor, x, n, expected, 0, rows, SimdPath.Scalar);
+                foreach (var path in SimdPaths.Supported)
+                {
+                    var y = new float[n * rows];
+                    MatMul.Rows(w.Tensor, x, n, y, 0, rows, path);
+                    Assert.True(expected.AsSpan().SequenceEqual(y), $"{type} codes 0x{fill:X2}, activations {sign} on {path}: {y[0]:R} vs scalar {expected[0]:R}");
+                }
+            }
+        }
+    }
+
+    [Theory]
     [InlineData(DType.Q5_0)]
     [InlineData(DType.Q8_0)]
     [InlineData(DType.Q4_K)]

@@ -41,6 +41,18 @@ internal static class RandomWeights
         return data;
     }
 
+    /// <summary>Rows whose every byte is <paramref name="fill"/> but the fp16 scale fields, which are 1.</summary>
+    public static byte[] Filled(DType type, int elements, byte fill)
+    {
+        var data = new byte[type.ByteCount(elements)];
+        data.AsSpan().Fill(fill);
+        var blockBytes = type.BlockBytes();
+        for (var at = 0; at < data.Length; at += blockBytes)
+            foreach (var field in HalfFields(type))
+                BitConverter.TryWriteBytes(data.AsSpan(at + field), (Half)1f);
+        return data;
+    }
+
     public static float[] Floats(int count, Random rng)
     {
         var x = new float[count];

@@ -51,6 +51,38 @@ public sealed class SamplerTests
     }
 
     [Fact]
+    public void DrawsFollowTheSoftmax()
+    {
+        float[] logits = [2, 1, 0.5f, 0, -1, -3];
+        var expected = logits.Select(l => Math.Exp(l)).ToArray();
+        var total = expected.Sum();
+        const int count = 40000;
+        var draws = Draws(new SamplingOptions { Seed = 4 }, logits, count);
+        for (var id = 0; id < logits.Length; id++)
+        {
+            var p = expected[id] / total;
+            var observed = draws.Count(d => d == id) / (double)count;
+            // five standard deviations of a binomial frequency
+            Assert.True(Math.Abs(observed - p) <= 5 * Math.Sqrt(p * (1 - p) / count), $"token {id}: drawn {observed:F4}, softmax {p:F4}");
+        }
+    }
+
+    [Fact]
+    public void TopPOverAFlatVocabularyKeepsExactlyTheNucleus()
+    {
+        // a slowly falling ramp: the 0.8 nucleus spans hundreds of tokens, several of the sampler's partial-sort chunks
+        var logits = Enumerable.Range(0, 20000).Select(i => -i / 400f).ToArray();
+        var weights = logits.Select(l => Math.Exp(l)).ToArray();
+        var total = weights.Sum();
+        var nucleus = 0;
+        for (double mass = 0; mass < 0.8; nucleus++) mass += weights[nucleus] / total;
+        Assert.InRange(nucleus, 200, 19000);
+        var draws = Draws(new SamplingOptions { TopP = 0.8f, Seed = 7 }, logits, 3000);
+        Assert.All(draws, d => Assert.True(d < nucleus, $"token {d} is outside the nucleus of the {nucleus} best"));
+        Assert.True(draws.Max() > nucleus * 3 / 4, "the draws should reach the nucleus' tail");
+    }
+
+    [Fact]
     public void PenaltiesLowerSeenTokens()
     {
         var sampler = new Sampler(new SamplingOptions { Temperature = 0, FrequencyPenalty = 2f }, 3);

@@ -8,9 +8,10 @@ namespace Moxing.Cli.Benchmarks.Serving;
 
 /// <summary>
 /// Sends one streaming OpenAI completion (chat: /v1/chat/completions, else the raw-prompt /v1/completions) and times its
-/// server-sent events as they arrive.
+/// server-sent events as they arrive. With <c>ignoreEos</c> the request asks for exactly max_tokens tokens (vLLM's and
+/// llama.cpp's <c>ignore_eos</c>), so servers under comparison generate the same amount.
 /// </summary>
-internal sealed class StreamingCompletionClient(HttpClient http, Uri baseUrl, bool chat, string model, string? apiKey)
+internal sealed class StreamingCompletionClient(HttpClient http, Uri baseUrl, bool chat, string model, string? apiKey, bool ignoreEos = false)
 {
     public async Task<StreamedRequest> SendAsync(string prompt, int maxTokens, CancellationToken cancellation)
     {
@@ -22,6 +23,7 @@ internal sealed class StreamingCompletionClient(HttpClient http, Uri baseUrl, bo
             ["stream"] = true,
             ["stream_options"] = new JsonObject { ["include_usage"] = true },
         };
+        if (ignoreEos) fields["ignore_eos"] = true;
         if (chat) fields["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = prompt });
         else fields["prompt"] = prompt;
         var endpoint = new Uri(baseUrl, chat ? "v1/chat/completions" : "v1/completions");

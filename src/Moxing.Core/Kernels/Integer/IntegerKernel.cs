@@ -34,12 +34,13 @@ internal readonly unsafe struct IntegerKernel(
     // The scalar path multiplies through panels too: it is the reference the vector panel tiles equal bit for bit.
     private static readonly IntegerKernel[] ScalarTable = Table<ScalarPanelTile, ScalarByteLanes, Bytes32, int, float>(SimdPath.Scalar, panels: true);
     private static readonly IntegerKernel[] Vector128Table = Table<ScalarPanelTile, Vector128ByteLanes, BytePair, Vector128<int>, Vector128<float>>(SimdPath.Vector128, panels: false);
-    private static readonly IntegerKernel[] Avx2Table = Table<ScalarPanelTile, Avx2ByteLanes, Vector256<byte>, Vector256<int>, Vector256<float>>(SimdPath.Avx2, panels: false);
+    private static readonly IntegerKernel[] Avx2Table = Table<PanelTile<Avx2PanelDot>, Avx2ByteLanes, Vector256<byte>, Vector256<int>, Vector256<float>>(SimdPath.Avx2, panels: true);
 
-    // .NET exposes no 512-bit VNNI: the AVX-512 path runs 256-bit vpdpbusd (and VNNI panels) where the processor has AVX-VNNI
+    // .NET exposes no 512-bit VNNI: the AVX-512 path runs 256-bit vpdpbusd (and VNNI panels) where the processor has AVX-VNNI,
+    // else pmaddubsw panels (AVX-512 processors without AVX-VNNI, such as AMD Zen 4)
     private static readonly IntegerKernel[] Avx512Table = AvxVnniByteLanes.IsSupported
-        ? Table<VnniPanelTile, AvxVnniByteLanes, Vector256<byte>, Vector256<int>, Vector256<float>>(SimdPath.Avx512, panels: true)
-        : Table<ScalarPanelTile, Avx2ByteLanes, Vector256<byte>, Vector256<int>, Vector256<float>>(SimdPath.Avx512, panels: false);
+        ? Table<PanelTile<VnniPanelDot>, AvxVnniByteLanes, Vector256<byte>, Vector256<int>, Vector256<float>>(SimdPath.Avx512, panels: true)
+        : Table<PanelTile<Avx2PanelDot>, Avx2ByteLanes, Vector256<byte>, Vector256<int>, Vector256<float>>(SimdPath.Avx512, panels: true);
 
     private static IntegerKernel[] Table<P, L, TB, TS, TF>(SimdPath path, bool panels)
         where P : struct, IPanelTile where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct

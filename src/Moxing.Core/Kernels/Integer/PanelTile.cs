@@ -1,20 +1,19 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
-using Moxing.Core.Kernels.Lanes;
 using Moxing.Core.Quantization.Blocks;
 
 namespace Moxing.Core.Kernels.Integer;
 
 /// <summary>
-/// The panel multiply with AVX-VNNI: a weight vector loaded once serves four tokens and an activation code broadcast once
-/// serves eight rows. Each lane accumulates one (row, token) pair in block order with the float operations of
-/// <see cref="ScalarPanelTile"/>, so the two give the same bits.
+/// The vector panel multiply, its integer step done by <typeparamref name="D"/>: a weight vector loaded once serves four
+/// tokens and an activation code broadcast once serves eight rows. Each lane accumulates one (row, token) pair in block
+/// order with the float operations of <see cref="ScalarPanelTile"/>, so the two give the same bits.
 /// </summary>
-internal readonly unsafe struct VnniPanelTile : IPanelTile
+internal readonly unsafe struct PanelTile<D> : IPanelTile where D : struct, IPanelDot
 {
-    /// <summary>True when the processor has the instructions (AVX2, FMA, AVX-VNNI).</summary>
-    public static bool IsSupported => AvxVnniByteLanes.IsSupported;
+    /// <summary>True when the processor has the instructions of <typeparamref name="D"/>.</summary>
+    public static bool IsSupported => D.IsSupported;
 
     public static void Small<F>(byte* panel, int blocks, byte* x, nint xStride, int tokens, float* y, nint yStride, int count) where F : struct, IQ8Dot
     {
@@ -65,17 +64,8 @@ internal readonly unsafe struct VnniPanelTile : IPanelTile
         byte* xb, Vector256<float> acc)
         where F : struct, IQ8Dot
     {
-        var c = xb + ActivationBlocks.Q8Codes;
-        // two chains of four: the sum does not wait on eight dependent instructions
-        var even = AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, w0, Codes4(c));
-        var odd = AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, w1, Codes4(c + 4));
-        even = AvxVnni.MultiplyWideningAndAdd(even, w2, Codes4(c + 8));
-        odd = AvxVnni.MultiplyWideningAndAdd(odd, w3, Codes4(c + 12));
-        even = AvxVnni.MultiplyWideningAndAdd(even, w4, Codes4(c + 16));
-        odd = AvxVnni.MultiplyWideningAndAdd(odd, w5, Codes4(c + 20));
-        even = AvxVnni.MultiplyWideningAndAdd(even, w6, Codes4(c + 24));
-        odd = AvxVnni.MultiplyWideningAndAdd(odd, w7, Codes4(c + 28));
-        acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(Avx2.Add(even, odd)), Avx.Multiply(d, Vector256.Create(*(float*)xb)), acc);
+        var sum = D.Block(w0, w1, w2, w3, w4, w5, w6, w7, xb + ActivationBlocks.Q8Codes, F.SignedCodes);
+        acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(sum), Avx.Multiply(d, Vector256.Create(*(float*)xb)), acc);
         if (F.HasOffset || F.SignedCodes)
             acc = Fma.MultiplyAdd(offset, Vector256.Create(*(float*)(xb + 4)), acc);
         return acc;
@@ -94,6 +84,8 @@ internal readonly unsafe struct VnniPanelTile : IPanelTile
             Vector256<int> i0 = default, i1 = default, i2 = default, i3 = default;
             byte* q0 = x0 + at + ActivationBlocks.Q8KCodes, q1 = x1 + at + ActivationBlocks.Q8KCodes;
             byte* q2 = x2 + at + ActivationBlocks.Q8KCodes, q3 = x3 + at + ActivationBlocks.Q8KCodes;
+            short* s0 = (short*)(x0 + at + ActivationBlocks.Q8KSums), s1 = (short*)(x1 + at + ActivationBlocks.Q8KSums);
+            short* s2 = (short*)(x2 + at + ActivationBlocks.Q8KSums), s3 = (short*)(x3 + at + ActivationBlocks.Q8KSums);
             for (var h = 0; h < 16; h++)
             {
                 var codes = panel + 128 * h;
@@ -102,12 +94,12 @@ internal readonly unsafe struct VnniPanelTile : IPanelTile
                 var c2 = Avx.LoadVector256(codes + 64);
                 var c3 = Avx.LoadVector256(codes + 96);
                 var scale = Avx.LoadVector256((int*)(panel + Panel.SuperScales) + Panel.Rows * h);
-                i0 = GroupSuper(c0, c1, c2, c3, scale, q0 + 16 * h, i0);
+                i0 = D.Group(c0, c1, c2, c3, scale, q0 + 16 * h, F.SignedCodes ? s0[h] : (short)0, i0, F.SignedCodes);
                 if (T.Count > 1)
                 {
-                    i1 = GroupSuper(c0, c1, c2, c3, scale, q1 + 16 * h, i1);
-                    i2 = GroupSuper(c0, c1, c2, c3, scale, q2 + 16 * h, i2);
-                    i3 = GroupSuper(c0, c1, c2, c3, scale, q3 + 16 * h, i3);
+                    i1 = D.Group(c0, c1, c2, c3, scale, q1 + 16 * h, F.SignedCodes ? s1[h] : (short)0, i1, F.SignedCodes);
+                    i2 = D.Group(c0, c1, c2, c3, scale, q2 + 16 * h, F.SignedCodes ? s2[h] : (short)0, i2, F.SignedCodes);
+                    i3 = D.Group(c0, c1, c2, c3, scale, q3 + 16 * h, F.SignedCodes ? s3[h] : (short)0, i3, F.SignedCodes);
                 }
             }
             var d = Avx.LoadVector256((float*)(panel + Panel.SuperScale));
@@ -121,18 +113,6 @@ internal readonly unsafe struct VnniPanelTile : IPanelTile
             }
         }
         StoreTokens<T>(a0, a1, a2, a3, y, yStride, count);
-    }
-
-    /// <summary>acc + scale · (16-code group's dot product), lane-wise over the eight rows.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> GroupSuper(Vector256<byte> c0, Vector256<byte> c1, Vector256<byte> c2, Vector256<byte> c3,
-        Vector256<int> scale, byte* q, Vector256<int> acc)
-    {
-        var even = AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, c0, Codes4(q));
-        var odd = AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, c1, Codes4(q + 4));
-        even = AvxVnni.MultiplyWideningAndAdd(even, c2, Codes4(q + 8));
-        odd = AvxVnni.MultiplyWideningAndAdd(odd, c3, Codes4(q + 12));
-        return Avx2.Add(acc, Avx2.MultiplyLow(Avx2.Add(even, odd), scale));
     }
 
     /// <summary>Adds a super-block's minimum terms (from the activation's per-16 sums) and scales it into <paramref name="acc"/>.</summary>
@@ -155,13 +135,9 @@ internal readonly unsafe struct VnniPanelTile : IPanelTile
     private static Vector256<int> Mins(byte* pairs, int* sums, Vector256<int> acc)
     {
         for (var p = 0; p < 8; p++)
-            acc = AvxVnni.MultiplyWideningAndAdd(acc, Avx.LoadVector256((short*)(pairs + 32 * p)), Vector256.Create(sums[p]).AsInt16());
+            acc = D.Shorts(acc, Avx.LoadVector256((short*)(pairs + 32 * p)), Vector256.Create(sums[p]).AsInt16());
         return acc;
     }
-
-    // Four activation codes, broadcast to every row's lane.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<sbyte> Codes4(byte* p) => Vector256.Create(*(int*)p).AsSByte();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void StoreTokens<T>(Vector256<float> a0, Vector256<float> a1, Vector256<float> a2, Vector256<float> a3, float* y, nint yStride, int count)

@@ -1,0 +1,26 @@
+using System.Runtime.Intrinsics;
+
+namespace Moxing.Core.Kernels.Integer;
+
+/// <summary>
+/// The integer step of <see cref="PanelTile{D}"/>: exact 32-bit sums, one per row lane, of <see cref="Panel"/> vectors times
+/// activation codes broadcast four at a time. Codes are unsigned below 64, or signed codes biased by 128 when
+/// <c>biased</c>; every implementation returns the same integers, so the tiles give the same bits.
+/// </summary>
+internal unsafe interface IPanelDot
+{
+    /// <summary>True when the processor has the instructions.</summary>
+    static abstract bool IsSupported { get; }
+
+    /// <summary>Lane r: Σ over the eight vectors g of a small block of Σ_j w_g[4r + j] · x[4g + j], x being 32 codes.</summary>
+    static abstract Vector256<int> Block(Vector256<byte> w0, Vector256<byte> w1, Vector256<byte> w2, Vector256<byte> w3,
+        Vector256<byte> w4, Vector256<byte> w5, Vector256<byte> w6, Vector256<byte> w7, byte* x, bool biased);
+
+    /// <summary>acc + scale · (lane's dot product of a 16-code group's four vectors with the codes at q); <paramref name="codeSum"/>
+    /// is the sum of those 16 activation codes.</summary>
+    static abstract Vector256<int> Group(Vector256<byte> c0, Vector256<byte> c1, Vector256<byte> c2, Vector256<byte> c3,
+        Vector256<int> scale, byte* q, short codeSum, Vector256<int> acc, bool biased);
+
+    /// <summary>acc + a[2l] · b[2l] + a[2l + 1] · b[2l + 1] in each 32-bit lane l (<c>vpdpwssd</c>).</summary>
+    static abstract Vector256<int> Shorts(Vector256<int> acc, Vector256<short> a, Vector256<short> b);
+}
