@@ -28,11 +28,14 @@ for assembly in Moxing.Core Moxing.Text Moxing.Server; do dotnet sharpfuzz "$out
 dotnet "$out/bin/Moxing.Fuzz.dll" "$target" --seeds "$out/seeds/$target" .
 findings="$out/findings/$target"
 mkdir -p "$findings"
+dictionary=fuzz/Moxing.Fuzz/Dictionaries/$target.dict
+dictionary_option=()
+[ -f "$dictionary" ] && dictionary_option=(-x "$dictionary")
 # dotnet itself is not instrumented (SKIP_BIN_CHECK); the shared 2-core machines get nice and no CPU pinning; a 1 GiB GC heap
 # turns a huge allocation into an OutOfMemoryException, which is a finding like any other unexpected exception.
 AFL_SKIP_BIN_CHECK=1 AFL_NO_AFFINITY=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_AUTORESUME=1 AFL_NO_UI=1 \
   DOTNET_GCHeapHardLimit=0x40000000 \
-  nice -n 10 afl-fuzz -i "$out/seeds/$target" -o "$findings" -t 5000 -m none -V "$seconds" -- dotnet "$out/instrumented/Moxing.Fuzz.dll" "$target" \
+  nice -n 10 afl-fuzz -i "$out/seeds/$target" -o "$findings" -t 5000 -m none -V "$seconds" "${dictionary_option[@]}" -- dotnet "$out/instrumented/Moxing.Fuzz.dll" "$target" \
   > "$findings/afl.log" 2>&1 || { tail -30 "$findings/afl.log" >&2; exit 1; }
 stats="$findings/default/fuzzer_stats"
 stat() { sed -n "s/^$1 *: //p" "$stats"; }

@@ -1,9 +1,7 @@
-using System.Buffers;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Text.Unicode;
 using Microsoft.AspNetCore.Http;
+using Moxing.Core.Formats;
 
 namespace Moxing.Server.Http;
 
@@ -43,7 +41,7 @@ public sealed class JsonRequest
     public static JsonRequest Parse(ReadOnlyMemory<byte> body)
     {
         if (body.IsEmpty) throw new ApiException(400, "the request body is empty; send a JSON object", code: "invalid_json");
-        if (InvalidUtf8At(body.Span) is var at and >= 0)
+        if (Utf8Text.FirstInvalidByte(body.Span) is var at and >= 0)
             throw new ApiException(400, $"the request body is not valid UTF-8 (byte {at} begins an invalid sequence)", code: "invalid_json");
         JsonNode? node;
         try
@@ -57,15 +55,6 @@ public sealed class JsonRequest
         return node is JsonObject o
             ? new JsonRequest(o)
             : throw new ApiException(400, "the request body must be a JSON object", code: "invalid_json");
-    }
-
-    // The offset of the first byte that does not begin a well-formed UTF-8 sequence, or -1.
-    private static int InvalidUtf8At(ReadOnlySpan<byte> bytes)
-    {
-        if (Utf8.IsValid(bytes)) return -1;
-        var at = 0;
-        while (Rune.DecodeFromUtf8(bytes[at..], out _, out var length) == OperationStatus.Done) at += length;
-        return at;
     }
 
     /// <summary>The full name of <paramref name="key"/> for messages.</summary>
