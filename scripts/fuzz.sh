@@ -36,14 +36,14 @@ dictionary_option=()
 AFL_SKIP_BIN_CHECK=1 AFL_NO_AFFINITY=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_AUTORESUME=1 AFL_NO_UI=1 \
   DOTNET_GCHeapHardLimit=0x40000000 \
   nice -n 10 afl-fuzz -i "$out/seeds/$target" -o "$findings" -t 5000 -m none -V "$seconds" "${dictionary_option[@]}" -- dotnet "$out/instrumented/Moxing.Fuzz.dll" "$target" \
-  > "$findings/afl.log" 2>&1 || { tail -30 "$findings/afl.log" >&2; exit 1; }
+  > "$findings.afl.log" 2>&1 || { tail -30 "$findings.afl.log" >&2; exit 1; }
 stats="$findings/default/fuzzer_stats"
 stat() { sed -n "s/^$1 *: //p" "$stats"; }
 crashes=("$findings"/default/crashes/id:*)
 hangs=("$findings"/default/hangs/id:*)
 [ -e "${crashes[0]}" ] || crashes=()
 [ -e "${hangs[0]}" ] || hangs=()
-echo "fuzz $target: ${seconds} s, $(stat execs_done) executions, $(stat corpus_count) corpus entries, stability $(stat stability), ${#crashes[@]} crashes, ${#hangs[@]} hangs"
+echo "fuzz $target: ran ${seconds} s ($(stat run_time) s with earlier runs of this corpus), $(stat execs_done) executions, $(stat corpus_count) corpus entries, stability $(stat stability), ${#crashes[@]} crashes, ${#hangs[@]} hangs"
 [ ${#crashes[@]} -eq 0 ] || dotnet "$out/bin/Moxing.Fuzz.dll" "$target" --replay "${crashes[@]}" | grep -v ": accepted$\|: refused: " || true
 for hang in "${hangs[@]}"; do echo "hang (over 5 s): $hang"; done
 [ $((${#crashes[@]} + ${#hangs[@]})) -eq 0 ]
