@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 usage="usage: scripts/fuzz.sh TARGET SECONDS (TARGET: gguf, safetensors, tokenizer, template, request)"
 target="${1:?$usage}"
 seconds="${2:?$usage}"
+case "$target" in gguf | safetensors | tokenizer | template | request) ;; *) echo "$usage" >&2; exit 2 ;; esac
 [[ "$seconds" =~ ^[0-9]+$ ]] || { echo "$usage" >&2; exit 2; }
 if ! command -v afl-fuzz >/dev/null; then
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
@@ -37,6 +38,10 @@ AFL_SKIP_BIN_CHECK=1 AFL_NO_AFFINITY=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_
   DOTNET_GCHeapHardLimit=0x40000000 \
   nice -n 10 afl-fuzz -i "$out/seeds/$target" -o "$findings" -t 5000 -m none -V "$seconds" "${dictionary_option[@]}" -- dotnet "$out/instrumented/Moxing.Fuzz.dll" "$target" \
   > "$findings.afl.log" 2>&1 || { tail -30 "$findings.afl.log" >&2; exit 1; }
+# AFL++ ends the targets with SIGKILL, so their scratch folders (ScratchFile) are left behind: remove those of dead processes.
+for scratch in /dev/shm/moxing-fuzz-* "${TMPDIR:-/tmp}"/moxing-fuzz-*; do
+  [ -d "$scratch" ] && ! kill -0 "${scratch##*-}" 2>/dev/null && rm -rf "$scratch"
+done
 stats="$findings/default/fuzzer_stats"
 stat() { sed -n "s/^$1 *: //p" "$stats"; }
 crashes=("$findings"/default/crashes/id:*)
