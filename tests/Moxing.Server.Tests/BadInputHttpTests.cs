@@ -23,19 +23,20 @@ public sealed class BadInputHttpTests(ServerFixture server)
 
     private static bool IsChat(string endpoint) => endpoint.EndsWith("chat/completions", StringComparison.Ordinal) || endpoint == "/api/chat";
 
-    /// A small valid request for <paramref name="endpoint"/> with <paramref name="fields"/> (JSON members) added; a token limit of 2 unless
-    /// <paramref name="fields"/> sets max_tokens or Ollama's options.
+    /// A small valid request for <paramref name="endpoint"/> with <paramref name="fields"/> (JSON members) added; the text as the
+    /// message, prompt or input unless <paramref name="fields"/> sets that, and a token limit of 2 unless it sets max_tokens or options.
     private static string Valid(string endpoint, string fields = "", string? model = null, string text = "Hello there")
     {
         var input = JsonValue.Create(text).ToJsonString();
-        var name = model ?? DefaultModel(endpoint);
-        var body = endpoint switch
+        var (payload, value) = endpoint switch
         {
-            "/v1/chat/completions" or "/api/chat" => $$"""{"model":"{{name}}","messages":[{"role":"user","content":{{input}}}]""",
-            "/v1/completions" or "/api/generate" => $$"""{"model":"{{name}}","prompt":{{input}}""",
-            "/v1/embeddings" or "/api/embed" => $$"""{"model":"{{name}}","input":{{input}}""",
+            "/v1/chat/completions" or "/api/chat" => ("messages", $$"""[{"role":"user","content":{{input}}}]"""),
+            "/v1/completions" or "/api/generate" => ("prompt", input),
+            "/v1/embeddings" or "/api/embed" => ("input", input),
             _ => throw new ArgumentException(endpoint),
         };
+        var body = $"{{\"model\":\"{model ?? DefaultModel(endpoint)}\"";
+        if (!fields.StartsWith($"\"{payload}\":", StringComparison.Ordinal)) body += $",\"{payload}\":{value}";
         if (IsOllama(endpoint) && !IsEmbedding(endpoint))
             body += fields.Contains("\"options\"", StringComparison.Ordinal) ? ",\"stream\":false" : ",\"stream\":false,\"options\":{\"num_predict\":2}";
         else if (!IsEmbedding(endpoint) && !fields.Contains("\"max_tokens\"", StringComparison.Ordinal))
@@ -149,9 +150,8 @@ public sealed class BadInputHttpTests(ServerFixture server)
     [InlineData("/api/generate", "\"keep_alive\":\"NaN\"", "'keep_alive'")]
     [InlineData("/api/chat", "\"keep_alive\":1e400", "'keep_alive'")]
     [InlineData("/api/embed", "\"dimensions\":-1e400", "'dimensions'")]
-    public async Task Numbers_beyond_a_double_are_400s_naming_the_field(string endpoint, string field, string names) =>
-        await AssertRefusedAsync(endpoint, Utf8(Valid(endpoint, field).Replace(",\"prompt\":\"Hello there\"", endpoint == "/v1/completions" ? "" : ",\"prompt\":\"Hello there\"")
-            .Replace(",\"input\":\"Hello there\"", endpoint == "/v1/embeddings" ? "" : ",\"input\":\"Hello there\"")), 400, names);
+    public async Task Numbers_beyond_a_double_or_NaN_are_400s_naming_the_field(string endpoint, string field, string names) =>
+        await AssertRefusedAsync(endpoint, Utf8(Valid(endpoint, field)), 400, names);
 
     [Theory]
     [InlineData("/v1/chat/completions")]
@@ -161,7 +161,7 @@ public sealed class BadInputHttpTests(ServerFixture server)
         var messages = """
             [{"role":"user","content":"Hi"},{"role":"assistant","content":"","tool_calls":[{"id":"c1","type":"function","function":{"name":"f","arguments":"{\"a\":1,\"a\":2}"}}]},{"role":"tool","tool_call_id":"c1","content":"3"}]
             """;
-        var (status, body, _) = await server.PostAsync(endpoint, Valid(endpoint).Replace("""[{"role":"user","content":"Hello there"}]""", messages));
+        var (status, body, _) = await server.PostAsync(endpoint, Valid(endpoint, $"\"messages\":{messages}"));
         Assert.True(status == 200, $"{endpoint} answered {status}: {body?.ToJsonString()}");
     }
 
@@ -172,7 +172,7 @@ public sealed class BadInputHttpTests(ServerFixture server)
     {
         var message = """{"role":"user","content":"a"}""";
         var messages = "[" + string.Join(',', Enumerable.Repeat(message, 10_000)) + "]";
-        var body = Valid(endpoint).Replace("""[{"role":"user","content":"Hello there"}]""", messages);
+        var body = Valid(endpoint, $"\"messages\":{messages}");
         await AssertRefusedAsync(endpoint, Utf8(body), 400, "tokens");
     }
 
@@ -184,7 +184,7 @@ public sealed class BadInputHttpTests(ServerFixture server)
     {
         var inputs = "[" + string.Join(',', Enumerable.Repeat("\"a\"", 10_000)) + "]";
         var field = endpoint == "/v1/completions" ? "prompt" : "input";
-        var body = Valid(endpoint).Replace($"\"{field}\":\"Hello there\"", $"\"{field}\":{inputs}");
+        var body = Valid(endpoint, $"\"{field}\":{inputs}");
         await AssertRefusedAsync(endpoint, Utf8(body), 400, $"'{field}'");
     }
 
