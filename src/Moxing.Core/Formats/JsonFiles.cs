@@ -22,6 +22,9 @@ internal static class JsonFiles
     /// <summary>Parses <paramref name="json"/>; <paramref name="what"/> names the text in the error ("JSON", "JSON header").</summary>
     public static JsonDocument Parse(ReadOnlyMemory<byte> json, string path, string what = "JSON")
     {
+        // JsonDocument checks UTF-8 only when a string is read, and then throws InvalidOperationException.
+        if (Utf8Text.FirstInvalidByte(json.Span) is var at and >= 0)
+            throw new InvalidModelFileException(path, $"the {what} is not valid UTF-8 (byte {at} begins an invalid sequence)");
         try
         {
             return JsonDocument.Parse(json);

@@ -16,6 +16,15 @@ public static class Embedder
     /// <summary>Tokens a decoder runs per forward step while embedding (bounds the activation memory of long inputs).</summary>
     public const int DecoderChunk = 256;
 
+    /// <summary>Most inputs per request (OpenAI's limit).</summary>
+    public const int MaxInputs = 2048;
+
+    /// <summary>A 400 naming 'input' when a request holds more than <see cref="MaxInputs"/> inputs.</summary>
+    public static void CheckInputCount(int count)
+    {
+        if (count > MaxInputs) throw ApiException.BadParameter("input", $"'input' takes at most {MaxInputs} items, got {count}");
+    }
+
     /// <summary>
     /// Embeds every input. <paramref name="dimensions"/> keeps the first d components and renormalises (as OpenAI's shortened
     /// embeddings); <paramref name="truncate"/> cuts inputs longer than the model's positions instead of failing;
@@ -26,7 +35,7 @@ public static class Embedder
     {
         var loaded = model.Model;
         var (hidden, maxTokens, vocab) = loaded.Encoder is { } e ? (e.Options.HiddenSize, e.Options.MaxPositions, e.Options.VocabSize)
-            : loaded.Decoder is { } d ? (d.Options.HiddenSize, model.Settings?.Context ?? loaded.MaxContext, d.Options.VocabSize)
+            : loaded.Decoder is { } d ? (d.Options.HiddenSize, model.Context, d.Options.VocabSize)
             : throw new ApiException(400, $"the model '{model.Name}' ({loaded.Architecture}) cannot embed text", param: "model", code: "model_not_embedding");
         if (dimensions is { } dims && (dims < 1 || dims > hidden))
             throw ApiException.BadParameter("dimensions", $"'dimensions' must be between 1 and {hidden} for '{model.Name}'");

@@ -50,7 +50,7 @@ public static class ChatPrompt
     {
         try
         {
-            return JsonNode.Parse(text) is JsonObject o ? o : JsonValue.Create(text);
+            return JsonNode.Parse(text, documentOptions: JsonRequest.ParseOptions) is JsonObject o ? o : JsonValue.Create(text);
         }
         catch (JsonException)
         {

@@ -37,7 +37,7 @@ public sealed class TextCompletion(ResidentModel model, int[] promptIds, Generat
     /// <summary>The token budget for <paramref name="promptLength"/> prompt tokens in <paramref name="model"/>'s context, or a 400.</summary>
     public static int Budget(ResidentModel model, int promptLength, int? requested)
     {
-        var context = model.Settings?.Context ?? model.Model.MaxContext;
+        var context = model.Context;
         var room = context - promptLength;
         if (room < 1)
             throw new ApiException(400, $"the prompt has {promptLength} tokens but the context of '{model.Name}' holds {context}; shorten it",

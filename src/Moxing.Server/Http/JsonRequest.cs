@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
+using Moxing.Core.Formats;
 
 namespace Moxing.Server.Http;
 
@@ -10,7 +11,8 @@ namespace Moxing.Server.Http;
 /// </summary>
 public sealed class JsonRequest
 {
-    private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 64 };
+    /// <summary>How request JSON is parsed: at most 64 levels deep, and a field given twice is an error rather than a crash later.</summary>
+    public static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 64, AllowDuplicateProperties = false };
     private readonly HashSet<string> _read = new(StringComparer.Ordinal);
 
     /// <summary>Wraps <paramref name="body"/>; <paramref name="path"/> prefixes field names in messages (e.g. "options.").</summary>
@@ -26,20 +28,32 @@ public sealed class JsonRequest
     /// <summary>Prefix of field names in messages.</summary>
     public string Path { get; }
 
-    /// <summary>Reads the request body as a JSON object; anything else is a 400.</summary>
+    /// <summary>Reads the request body as a JSON object; an empty body, invalid UTF-8 or anything but one JSON object is a 400.</summary>
     public static async Task<JsonRequest> ReadAsync(HttpRequest request, CancellationToken cancellation)
     {
+        // Buffered whole (Kestrel caps it at --max-body) so that encoding errors are reported before parsing.
+        using var body = new MemoryStream();
+        await request.Body.CopyToAsync(body, cancellation);
+        return Parse(body.GetBuffer().AsMemory(0, (int)body.Length));
+    }
+
+    /// <summary>Parses a request body; an empty body, invalid UTF-8 or anything but one JSON object is a 400 saying which.</summary>
+    public static JsonRequest Parse(ReadOnlyMemory<byte> body)
+    {
+        if (body.IsEmpty) throw new ApiException(400, "the request body is empty; send a JSON object", code: "invalid_json");
+        if (Utf8Text.FirstInvalidByte(body.Span) is var at and >= 0)
+            throw new ApiException(400, $"the request body is not valid UTF-8 (byte {at} begins an invalid sequence)", code: "invalid_json");
         JsonNode? node;
         try
         {
-            node = await JsonNode.ParseAsync(request.Body, documentOptions: ParseOptions, cancellationToken: cancellation);
+            node = JsonNode.Parse(body.Span, documentOptions: ParseOptions);
         }
         catch (JsonException e)
         {
             throw new ApiException(400, $"the request body is not valid JSON: {e.Message}", code: "invalid_json");
         }
-        return node is JsonObject body
-            ? new JsonRequest(body)
+        return node is JsonObject o
+            ? new JsonRequest(o)
             : throw new ApiException(400, "the request body must be a JSON object", code: "invalid_json");
     }
 
@@ -81,10 +95,9 @@ public sealed class JsonRequest
     {
         var node = Node(key);
         if (node is null) return null;
-        if (node is not JsonValue v || v.GetValueKind() != JsonValueKind.Number || !v.TryGetValue<double>(out var d) || d != Math.Floor(d))
-            throw Wrong(key, "an integer");
+        if (!JsonValues.TryGetNumber(node, out var d) || d != Math.Floor(d)) throw Wrong(key, "an integer");
         if (d < min || d > max) throw OutOfRange(key, min, max);
-        return v.TryGetValue<long>(out var l) ? l : (long)d;
+        return node.AsValue().TryGetValue<long>(out var l) ? l : (long)d;
     }
 
     /// <summary>An int field within [min, max], or null.</summary>
@@ -95,8 +108,7 @@ public sealed class JsonRequest
     {
         var node = Node(key);
         if (node is null) return null;
-        if (node is not JsonValue v || v.GetValueKind() != JsonValueKind.Number || !v.TryGetValue<double>(out var d) || !double.IsFinite(d))
-            throw Wrong(key, "a number");
+        if (!JsonValues.TryGetNumber(node, out var d)) throw Wrong(key, "a number");
         if (d < min || d > max) throw OutOfRange(key, min, max);
         return d;
     }

@@ -12,6 +12,13 @@ public static class JsonValues
     /// <summary>True for a JSON number.</summary>
     public static bool IsNumber(JsonNode? n) => n is JsonValue v && v.GetValueKind() == JsonValueKind.Number;
 
+    /// <summary>True for a JSON number that is a finite double (1e400 is not), with its value.</summary>
+    public static bool TryGetNumber(JsonNode? n, out double value)
+    {
+        value = 0;
+        return n is JsonValue v && v.GetValueKind() == JsonValueKind.Number && v.TryGetValue(out value) && double.IsFinite(value);
+    }
+
     /// <summary>True for a non-empty array of numbers (token ids).</summary>
     public static bool IsIdList(JsonNode? n) => n is JsonArray { Count: > 0 } a && a.All(IsNumber);
 
@@ -21,8 +28,7 @@ public static class JsonValues
         var ids = new int[list.Count];
         for (var i = 0; i < ids.Length; i++)
         {
-            var d = list[i]!.GetValue<double>();
-            ids[i] = d == Math.Floor(d) && d >= 0 && d <= int.MaxValue
+            ids[i] = TryGetNumber(list[i], out var d) && d == Math.Floor(d) && d >= 0 && d <= int.MaxValue
                 ? (int)d : throw ApiException.BadParameter(param, $"'{param}' token ids must be non-negative integers");
         }
         return ids;

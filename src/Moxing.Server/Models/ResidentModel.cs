@@ -34,6 +34,9 @@ public sealed class ResidentModel
     /// <summary>The engine's context, parallelism and KV budget; null for an encoder.</summary>
     public EngineSettings? Settings { get; }
 
+    /// <summary>Tokens one sequence may hold, prompt and completion together: the engine's context, else the model's.</summary>
+    public int Context => Settings?.Context ?? Model.MaxContext;
+
     /// <summary>Bytes it holds: weights plus KV budget.</summary>
     public long MemoryBytes { get; }
 

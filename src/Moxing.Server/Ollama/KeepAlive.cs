@@ -12,7 +12,7 @@ public static class KeepAlive
     public static TimeSpan? Parse(JsonNode? node)
     {
         if (node is null) return null;
-        if (node is JsonValue v && v.GetValueKind() == JsonValueKind.Number) return FromSeconds(v.GetValue<double>());
+        if (JsonValues.TryGetNumber(node, out var seconds)) return FromSeconds(seconds);
         if (node is JsonValue s && s.GetValueKind() == JsonValueKind.String && TryParseDuration(s.GetValue<string>(), out var span)) return span;
         throw ApiException.BadParameter("keep_alive", "'keep_alive' must be a number of seconds or a duration such as \"5m\", \"1h\" or \"-1\"");
     }
@@ -26,6 +26,7 @@ public static class KeepAlive
         text = text.Trim();
         if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var bare))
         {
+            if (double.IsNaN(bare)) return false;
             span = FromSeconds(bare);
             return true;
         }

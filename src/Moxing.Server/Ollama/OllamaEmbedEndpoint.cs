@@ -19,6 +19,7 @@ public sealed class OllamaEmbedEndpoint(ModelManager models)
         var r = await OllamaRequest.ReadAsync(context);
         var modelName = r.RequiredString("model");
         var inputs = (r.StringOrList("input") ?? []).Select(t => new EmbeddingInput(t, null)).ToList();
+        Embedder.CheckInputCount(inputs.Count);
         var truncate = r.Bool("truncate") ?? true;
         var dimensions = r.Int("dimensions", 1);
         var keepAlive = KeepAlive.Parse(r.Node("keep_alive"));

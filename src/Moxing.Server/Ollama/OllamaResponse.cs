@@ -135,7 +135,7 @@ public sealed class OllamaResponse(bool chat, string model, TimeSpan loadDuratio
     {
         try
         {
-            return JsonNode.Parse(text) as JsonObject;
+            return JsonNode.Parse(text, documentOptions: JsonRequest.ParseOptions) as JsonObject;
         }
         catch (JsonException)
         {

@@ -38,8 +38,8 @@ public sealed class ChatCompletionsEndpoint(ModelManager models)
         using var lease = await models.AcquireAsync(modelName, null, cancellation);
         var model = lease.Resident;
         var calls = CallsFor(tools, model, ref parameters);
+        OpenAiParameters.CheckModel(parameters, model, r.Has("max_completion_tokens") ? "max_completion_tokens" : "max_tokens");
         var ids = ChatPrompt.Encode(model, messages, tools?.TemplateTools, variables);
-        OpenAiParameters.CheckVocabulary(parameters, model.Model.RequireDecoder().Options.VocabSize);
         var response = new CompletionResponse(chat: true, modelName, model.Model.RequireTokenizer(), logprobs, n) { Tools = calls };
         var events = ChoiceRunner.RunAsync(model, ids, parameters, n, MeteredRequest.Of(context), "messages", cancellation);
         if (stream) await response.WriteStreamAsync(context, events, includeUsage);

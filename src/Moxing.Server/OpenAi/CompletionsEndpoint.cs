@@ -38,7 +38,7 @@ public sealed class CompletionsEndpoint(ModelManager models)
         var model = lease.Resident;
         var ids = PromptIds(model, prompt);
         var vocab = model.Model.RequireDecoder().Options.VocabSize;
-        OpenAiParameters.CheckVocabulary(parameters, vocab);
+        OpenAiParameters.CheckModel(parameters, model, "max_tokens");
         foreach (var id in ids)
             if ((uint)id >= (uint)vocab) throw ApiException.BadParameter("prompt", $"'prompt' holds token {id}; the vocabulary has {vocab} tokens");
         var response = new CompletionResponse(chat: false, modelName, model.Model.RequireTokenizer(), parameters.Logprobs, n);

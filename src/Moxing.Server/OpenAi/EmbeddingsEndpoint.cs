@@ -12,9 +12,6 @@ namespace Moxing.Server.OpenAi;
 /// <summary><c>POST /v1/embeddings</c>: vectors for a string, a list of strings, or token ids.</summary>
 public sealed class EmbeddingsEndpoint(ModelManager models)
 {
-    /// <summary>Most inputs per request.</summary>
-    public const int MaxInputs = 2048;
-
     /// <summary>Handles one request.</summary>
     public async Task HandleAsync(HttpContext context)
     {
@@ -65,7 +62,7 @@ public sealed class EmbeddingsEndpoint(ModelManager models)
         const string expected = "'input' must be a string, an array of strings, an array of token ids or an array of token-id arrays";
         if (JsonValues.IsString(input)) return [new EmbeddingInput(input.GetValue<string>(), null)];
         if (input is not JsonArray list || list.Count == 0) throw ApiException.BadParameter("input", expected);
-        if (list.Count > MaxInputs) throw ApiException.BadParameter("input", $"'input' takes at most {MaxInputs} items");
+        Embedder.CheckInputCount(list.Count);
         if (JsonValues.IsIdList(list)) return [new EmbeddingInput(null, JsonValues.TokenIds(list, "input"))];
         var inputs = new List<EmbeddingInput>(list.Count);
         foreach (var item in list)

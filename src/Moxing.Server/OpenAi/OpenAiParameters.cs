@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Moxing.Inference.Sampling;
 using Moxing.Server.Generation;
 using Moxing.Server.Http;
+using Moxing.Server.Models;
 
 namespace Moxing.Server.OpenAi;
 
@@ -52,16 +53,23 @@ public static class OpenAiParameters
         {
             if (!int.TryParse(key, NumberStyles.None, CultureInfo.InvariantCulture, out var id))
                 throw ApiException.BadParameter("logit_bias", $"'logit_bias' keys must be token ids, got '{key}'");
-            if (value is not JsonValue v || v.GetValueKind() != JsonValueKind.Number || v.GetValue<double>() is < -100 or > 100)
+            if (!JsonValues.TryGetNumber(value, out var b) || b is < -100 or > 100)
                 throw ApiException.BadParameter("logit_bias", $"'logit_bias[{key}]' must be a number between -100 and 100");
-            bias[id] = (float)v.GetValue<double>();
+            bias[id] = (float)b;
         }
         return bias;
     }
 
-    /// <summary>Checks logit_bias ids against the model's vocabulary.</summary>
-    public static void CheckVocabulary(GenerationParameters parameters, int vocabSize)
+    /// <summary>
+    /// Checks the request against the model: logit_bias ids inside the vocabulary, and a token limit (named <paramref name="maxTokensParam"/>)
+    /// that the context could ever hold, as vLLM does; a limit that merely exceeds the room left after the prompt ends with "length".
+    /// </summary>
+    public static void CheckModel(GenerationParameters parameters, ResidentModel model, string maxTokensParam)
     {
+        var vocabSize = model.Model.RequireDecoder().Options.VocabSize;
+        if (parameters.MaxTokens is { } max && max > model.Context)
+            throw new ApiException(400, $"'{maxTokensParam}' is {max} but the context of '{model.Name}' holds {model.Context} tokens, prompt included",
+                param: maxTokensParam, code: "context_length_exceeded");
         if (parameters.LogitBias is null) return;
         foreach (var id in parameters.LogitBias.Keys)
             if (id >= vocabSize) throw ApiException.BadParameter("logit_bias", $"'logit_bias' names token {id}; the vocabulary has {vocabSize} tokens");

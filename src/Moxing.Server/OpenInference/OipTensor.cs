@@ -22,7 +22,7 @@ public sealed record OipTensor(string Name, long[] Shape, string Datatype, float
         var shapeNode = input.Array("shape") ?? throw new ApiException(400, $"{where} ('{name}'): shape is required (an array of sizes)");
         var shape = new long[shapeNode.Count];
         for (var i = 0; i < shape.Length; i++)
-            shape[i] = JsonValues.IsNumber(shapeNode[i]) && shapeNode[i]!.GetValue<double>() is var d && d >= 0 && d == Math.Floor(d) && d <= MaxValues
+            shape[i] = JsonValues.TryGetNumber(shapeNode[i], out var d) && d >= 0 && d == Math.Floor(d) && d <= MaxValues
                 ? (long)d : throw new ApiException(400, $"{where} ('{name}'): shape[{i}] must be a size from 0 to {MaxValues}");
         var count = shape.Aggregate(1.0, (a, b) => a * b);
         if (shape.Length == 0 || count > MaxValues) throw new ApiException(400, $"{where} ('{name}'): shape [{string.Join(", ", shape)}] must have 1 or more dimensions and at most {MaxValues} elements");
@@ -44,7 +44,8 @@ public sealed record OipTensor(string Name, long[] Shape, string Datatype, float
             throw new ApiException(400, $"{where} ('{name}'): datatype '{datatype}' is not a tensor datatype of the protocol");
         var numbers = new float[flat.Count];
         for (var i = 0; i < numbers.Length; i++)
-            numbers[i] = JsonValues.IsNumber(flat[i]) ? flat[i]!.GetValue<float>() : throw new ApiException(400, $"{where} ('{name}'): {datatype} data must be numbers, element {i} is not");
+            numbers[i] = JsonValues.TryGetNumber(flat[i], out var x) && float.IsFinite((float)x) ? (float)x
+                : throw new ApiException(400, $"{where} ('{name}'): {datatype} data must be finite FP32 numbers, element {i} is not");
         return new OipTensor(name, shape, datatype, numbers, null);
     }
 

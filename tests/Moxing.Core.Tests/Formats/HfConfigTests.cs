@@ -221,6 +221,14 @@ public class HfConfigTests : IDisposable
     }
 
     [Fact]
+    public void InvalidUtf8InAStringIsNamedWithItsOffset()
+    {
+        // Found by fuzzing: JsonDocument checks UTF-8 only when the string is read, and threw InvalidOperationException there.
+        var path = _temp.Write("config.json", [.. "{\"model_type\": \"lla"u8, 0xC3, 0x28, .. "\"}"u8]);
+        InvalidFile.Assert(path, "not valid UTF-8 (byte 19 ", () => { HfConfig.Load(path).GetString("model_type"); return _temp; });
+    }
+
+    [Fact]
     public void ConfigThatIsNotAnObject()
     {
         var path = _temp.Write("config.json", "[1, 2]"u8);

@@ -60,6 +60,28 @@ public class MalformedTokenizerTests
         Assert.Contains("/no/such/dir/tokenizer.json", e.Message);
     }
 
+    [Theory]
+    [InlineData("tokenizer.json")]
+    [InlineData("tokenizer_config.json")]
+    public void InvalidUtf8IsATokenizerErrorNamingTheByte(string broken)
+    {
+        // Found by fuzzing (scripts/fuzz.sh tokenizer): a vocabulary key with a bad byte threw InvalidOperationException when read.
+        string dir = Directory.CreateTempSubdirectory("moxing-tok").FullName;
+        try
+        {
+            byte[] bad = [.. "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0, \""u8, 0xC3, 0x28, .. "\": 1}, \"merges\": []}}"u8];
+            File.WriteAllText(Path.Combine(dir, "tokenizer.json"), $$"""{"model": {{GoodModel}}}""");
+            File.WriteAllBytes(Path.Combine(dir, broken), bad);
+            var e = Assert.Throws<TokenizerException>(() => Tokenizer.FromJson(Path.Combine(dir, "tokenizer.json")));
+            Assert.Contains(broken, e.Message);
+            Assert.Contains($"not valid UTF-8 (byte {Array.IndexOf(bad, (byte)0xC3)} ", e.Message);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [Fact]
     public void BrokenConfigBesideTheTokenizerIsNamed()
     {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Moxing.Core.Formats;
 using Moxing.Text.Tokenization.Models;
 using Moxing.Text.Tokenization.PostProcessors;
 
@@ -35,9 +36,11 @@ internal static class TokenizerJsonReader
         return Build(new JsonNode(document.RootElement, "", source), config);
     }
 
-    /// <summary>Parses JSON bytes, turning syntax errors into a TokenizerException that names the source.</summary>
+    /// <summary>Parses JSON bytes, turning invalid UTF-8 and syntax errors into a TokenizerException that names the source.</summary>
     public static JsonDocument Parse(byte[] bytes, string source)
     {
+        // JsonDocument checks UTF-8 only when a string is read, and then throws InvalidOperationException.
+        if (Utf8Text.FirstInvalidByte(bytes) is var at and >= 0) throw new TokenizerException($"{source}: not valid UTF-8 (byte {at} begins an invalid sequence)");
         try
         {
             return JsonDocument.Parse(bytes, DocumentOptions);
