@@ -80,6 +80,20 @@ public sealed class LoadedModel : IDisposable
         return _ggufNames.GetValueOrDefault(tensorName) ?? _ggufNames.GetValueOrDefault(family.HfNames.BasePrefix + tensorName);
     }
 
+    /// <summary>
+    /// Bytes of decoder weight matrices held outside the model file (decoded copies, such as a Hugging Face GPT-2's
+    /// transposed Conv1D weights); 0 when every matrix is read in place from the memory-mapped file.
+    /// </summary>
+    public long CopiedWeightBytes
+    {
+        get
+        {
+            if (Decoder == null) return 0;
+            var mapped = new HashSet<StoredTensor>(Tensors, ReferenceEqualityComparer.Instance);
+            return Decoder.Weights.Matrices.Where(m => !mapped.Contains(m)).Sum(m => m.ByteLength);
+        }
+    }
+
     /// <summary>The decoder, or an error saying this model is an encoder.</summary>
     public DecoderModel RequireDecoder() => Decoder ?? throw new Core.MoxingException($"{Path}: '{Architecture}' is an encoder model; it embeds text but does not generate it");
 

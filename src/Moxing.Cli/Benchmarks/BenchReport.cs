@@ -14,6 +14,9 @@ internal sealed class BenchReport(int threads, Samples? bandwidth)
     /// <summary>How the KV cache stored keys and values.</summary>
     public string KvType { get; set; } = "";
 
+    /// <summary>Whether the run used --low-memory's settings.</summary>
+    public bool LowMemory { get; init; }
+
     public LoadFacts? Load { get; set; }
 
     public List<BenchTest> Tests { get; } = [];
@@ -32,8 +35,9 @@ internal sealed class BenchReport(int threads, Samples? bandwidth)
             output.WriteLine(string.Format(c, "memory read bandwidth: {0:F2} ± {1:F2} GB/s ({2} threads)", bandwidth.Mean, bandwidth.StandardDeviation, threads));
         if (Model == null) return;
         if (Load != null)
-            output.WriteLine(string.Format(c, "load: {0:F0} ms; resident memory {1} after load, {2} after the tests (file {3})",
-                Load.Time.TotalMilliseconds, HumanUnits.Bytes(Load.ResidentAfterLoad), HumanUnits.Bytes(Load.ResidentAfterRun), HumanUnits.Bytes(Model.SizeBytes)));
+            output.WriteLine(string.Format(c, "load: {0:F0} ms; resident memory {1} after load, {2} after the tests (file {3}){4}",
+                Load.Time.TotalMilliseconds, HumanUnits.Bytes(Load.ResidentAfterLoad), HumanUnits.Bytes(Load.ResidentAfterRun), HumanUnits.Bytes(Model.SizeBytes),
+                LowMemory ? "; low memory" : ""));
         var bound = BoundTokensPerSecond;
         output.WriteLine($"| {"model",-30} | {"size",10} | {"params",10} | {"type",-16} | {"kv",4} | {"threads",7} | {"test",12} | {"t/s",20} |{(bound != null ? " of bw bound |" : "")}");
         output.WriteLine($"| {new string('-', 30)} | {new string('-', 9)}: | {new string('-', 9)}: | {new string('-', 16)} | {new string('-', 4)} | {new string('-', 6)}: | {new string('-', 11)}: | {new string('-', 19)}: |{(bound != null ? " -----------: |" : "")}");
@@ -59,6 +63,7 @@ internal sealed class BenchReport(int threads, Samples? bandwidth)
             w.WriteString("types", Model.Types);
             w.WriteNumber("weight_bytes_per_token", Model.BytesPerToken);
             w.WriteString("kv_type", KvType);
+            w.WriteBoolean("low_memory", LowMemory);
             if (Load != null)
             {
                 w.WriteNumber("load_ms", Load.Time.TotalMilliseconds);

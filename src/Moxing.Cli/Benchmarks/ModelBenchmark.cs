@@ -9,8 +9,11 @@ namespace Moxing.Cli.Benchmarks;
 /// llama-bench's two tests on a decoder, pp (prefill of random ids) and tg (decoding tokens one by one from an empty
 /// context), and llama-batched-bench's: many sequences, each with its own prompt, prefilled and then decoded together.
 /// </summary>
-public sealed class ModelBenchmark(DecoderModel model, DType kvType, int seed = 42)
+public sealed class ModelBenchmark(DecoderModel model, DType kvType, int prefillChunk = ModelBenchmark.DefaultPrefillChunk, int seed = 42)
 {
+    /// <summary>Tokens per prefill chunk of the single-sequence tests, as in <see cref="InferenceSession"/>.</summary>
+    public const int DefaultPrefillChunk = 64;
+
     // Most tokens one batched prefill step carries, summed over the sequences.
     private const int PrefillStepTokens = 512;
 
@@ -19,7 +22,7 @@ public sealed class ModelBenchmark(DecoderModel model, DType kvType, int seed = 
     /// <summary>Prefill of <paramref name="tokens"/> random ids: tokens/s for each repetition, after one warm-up.</summary>
     public Samples Prefill(int tokens, int repetitions)
     {
-        var session = new InferenceSession(model, tokens, kvType: kvType);
+        var session = new InferenceSession(model, tokens, prefillChunk, kvType);
         var ids = RandomIds(tokens);
         return Repeat(repetitions, () =>
         {
@@ -31,7 +34,7 @@ public sealed class ModelBenchmark(DecoderModel model, DType kvType, int seed = 
     /// <summary>Decoding of <paramref name="tokens"/> tokens one at a time: tokens/s for each repetition, after one warm-up.</summary>
     public Samples Generate(int tokens, int repetitions)
     {
-        var session = new InferenceSession(model, tokens, kvType: kvType);
+        var session = new InferenceSession(model, tokens, prefillChunk, kvType);
         var ids = RandomIds(tokens);
         return Repeat(repetitions, () =>
         {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Moxing.Cli.Benchmarks;
 using Moxing.Core.Tensors;
+using Moxing.Inference.Sessions;
 using Moxing.Models;
 
 namespace Moxing.Cli.Commands;
@@ -18,13 +19,14 @@ public sealed class BenchCommand : ICommand
     public string Usage => """
         usage: moxing bench train [--steps 20] [-r 5] [-t THREADS] [--json]
                moxing bench --plot OUT.png FILE.json...
-               moxing bench [MODEL] [-p 512] [-n 128] [-b 1,4,16] [--kv f16] [-t THREADS] [-r 5] [--memory] [--memory-mib 1024] [--json]
+               moxing bench [MODEL] [-p 512] [-n 128] [-b 1,4,16] [--kv f16] [-t THREADS] [-r 5] [--memory] [--memory-mib 1024] [--low-memory] [--json]
           MODEL         a Hugging Face model folder or a GGUF file (omit with --memory to measure bandwidth only)
           -p            prompt tokens for the prefill test ppP (0 skips it)
           -n            tokens for the generation test tgN, decoded one at a time (0 skips it)
           -b            sequence counts, like llama-batched-bench: B sequences, each with its own prompt of -p tokens, are
                         prefilled (ppP bB) and then decode -n tokens together (tgN bB); rates are aggregate tokens/s
-          --kv          KV cache type: f16 (default), q8_0 or f32
+          --kv          KV cache type: f16 (default; q8_0 with --low-memory), q8_0 or f32
+          --low-memory  as run --low-memory: Q8_0 KV cache, prefill chunks of 16, at most 4 threads (see --memory for resident memory)
           --plot OUT    chart saved results instead: moxing bench --plot OUT.png A.json [B.json ...] draws a PNG bar chart
                         of tokens/s per test from moxing bench --json, llama-bench -o json and llama-batched-bench jsonl files
           -t            worker threads (default: one per physical core)
@@ -37,7 +39,7 @@ public sealed class BenchCommand : ICommand
         """;
 
     /// <inheritdoc />
-    public IReadOnlySet<string> Flags { get; } = new HashSet<string> { "memory", "json" };
+    public IReadOnlySet<string> Flags { get; } = new HashSet<string> { "memory", "json", LowMemoryOption.Name };
 
     /// <inheritdoc />
     public int Execute(Arguments args, CommandContext context)
@@ -51,7 +53,8 @@ public sealed class BenchCommand : ICommand
         var memoryMib = args.Int(1024, "memory-mib");
         var json = args.Flag("json");
         var batches = args.IntList("b");
-        var kvType = ParseKvType(args.Option("kv") ?? "f16");
+        var lowMemory = args.Flag(LowMemoryOption.Name);
+        DType? kvOption = args.Option("kv") is { } kv ? ParseKvType(kv) : null;
         var plot = args.Option("plot");
         if (path == "train")
         {
@@ -69,10 +72,11 @@ public sealed class BenchCommand : ICommand
         if (memoryMib < 1) throw new UsageException("--memory-mib must be at least 1");
         if (batches != null && (batches.Length == 0 || Array.Exists(batches, b => b < 1)))
             throw new UsageException("-b expects sequence counts of at least 1, e.g. -b 1,4,16");
+        if (threads == 0) LowMemoryOption.ConfigurePool(lowMemory, 0);
         var pool = ThreadOption.SharedPool(threads);
 
         var bandwidth = memory ? MemoryBandwidth.Measure(pool, (long)memoryMib << 20, repetitions) : null;
-        var report = new BenchReport(pool.ThreadCount, bandwidth);
+        var report = new BenchReport(pool.ThreadCount, bandwidth) { LowMemory = lowMemory };
         if (path != null)
         {
             var loadStart = Stopwatch.GetTimestamp();
@@ -80,8 +84,10 @@ public sealed class BenchCommand : ICommand
             var decoder = model.RequireDecoder();
             report.Load = new LoadFacts(Stopwatch.GetElapsedTime(loadStart), LoadFacts.ResidentBytes());
             report.Model = ModelFacts.Of(path, model.Tensors);
+            var kvType = kvOption ?? (lowMemory ? LowMemory.KvTypeFor(decoder.Options) : DType.F16);
             report.KvType = kvType.ToString();
-            var bench = new ModelBenchmark(decoder, kvType);
+            if (lowMemory) LowMemoryOption.WarnIfCopied(model, context.Error);
+            var bench = new ModelBenchmark(decoder, kvType, lowMemory ? LowMemory.PrefillChunk : ModelBenchmark.DefaultPrefillChunk);
             if (batches == null)
             {
                 if (prompt > 0) report.Tests.Add(new BenchTest($"pp{prompt}", bench.Prefill(prompt, repetitions), prompt, 0, 1));

@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Text;
+using Moxing.Core.Quantization.Mixes;
+using Moxing.Core.Tensors;
 using Moxing.Training.Metrics;
 using Moxing.Training.Trainer;
 
@@ -16,9 +18,11 @@ public sealed class EvalCommand : ICommand
 
     /// <inheritdoc />
     public string Usage => """
-        usage: moxing eval RUN_DIR [--split test|validation|train] [--json] [--samples N] [--temperature 1.0] [--seed N]
+        usage: moxing eval RUN_DIR [--split test|validation|train] [--weight-type TYPE] [--json] [--samples N] [--temperature 1.0] [--seed N]
           RUN_DIR   a folder written by moxing train
           --split   which split to score (default test; rebuilt from the run's recipe and seed)
+          --weight-type  score with every weight tensor stored as TYPE (F16, Q8_0, Q6_K, Q4_0, …; a mix such as Q4_K_M
+                    means its base type, Q4_K) and read back, as the engine stores an LLM's weights; prints their bytes
           --json    the evaluation as JSON (as in metrics.json)
           --samples language models: also print N sampled texts (one per line), at --temperature, from --seed
         """ + TextEvaluation.Usage;
@@ -36,11 +40,28 @@ public sealed class EvalCommand : ICommand
         var samples = args.Int(0, "samples");
         var temperature = args.Float(1f, "temperature");
         var seed = args.Int(0, "seed");
+        var weightTypeName = args.Option("weight-type");
         args.RejectUnknown();
         if (samples < 0 || temperature <= 0) throw new UsageException("--samples must not be negative and --temperature must be positive");
-        var evaluation = TrainingRun.Evaluate(folder, split, context.Cancellation);
-        if (json) context.Out.WriteLine(RunMetrics.ToJson(evaluation).ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
-        else context.Out.Write(Report(evaluation));
+        DType? weightType = weightTypeName == null ? null
+            : QuantizationMix.Find(weightTypeName)?.DefaultType
+              ?? throw new UsageException($"--weight-type: unknown type '{weightTypeName}'; known: {string.Join(", ", QuantizationMix.Known.Select(m => m.Name))}");
+        var score = TrainingRun.Score(folder, split, weightType, context.Cancellation);
+        var evaluation = score.Evaluation;
+        if (json)
+        {
+            var node = RunMetrics.ToJson(evaluation);
+            node["weight_type"] = (weightType ?? DType.F32).ToString();
+            node["weight_bytes"] = score.WeightBytes;
+            node["examples_per_second"] = score.ExamplesPerSecond;
+            context.Out.WriteLine(node.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+        }
+        else
+        {
+            context.Out.Write(Report(evaluation));
+            context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"weights {(weightType ?? DType.F32)}: {score.WeightBytes:N0} bytes; {score.ExamplesPerSecond:F0} examples/s"));
+        }
         if (samples > 0)
         {
             context.Out.WriteLine("samples:");

@@ -30,11 +30,11 @@ public sealed class RunCommand : ICommand
           --stop TEXT            stop when TEXT is generated
           --threads N            worker threads (default: one per physical core)
           --var KEY=JSON         extra chat-template variable, e.g. --var enable_thinking=false
-          --verbose              print token counts and speed to stderr
-        """ + SamplingArguments.Help;
+          --verbose              print the settings, token counts and speed to stderr
+        """ + LowMemoryOption.Help + SamplingArguments.Help;
 
     /// <inheritdoc />
-    public IReadOnlySet<string> Flags { get; } = new HashSet<string> { "raw", "greedy", "verbose" };
+    public IReadOnlySet<string> Flags { get; } = new HashSet<string> { "raw", "greedy", "verbose", LowMemoryOption.Name };
 
     /// <inheritdoc />
     public int Execute(Arguments args, CommandContext context)
@@ -48,13 +48,14 @@ public sealed class RunCommand : ICommand
         var stop = args.Option("stop");
         var threads = args.Int(0, "threads");
         var verbose = args.Flag("verbose");
+        var lowMemory = args.Flag(LowMemoryOption.Name);
         var variables = TemplateVariables.Parse(args.Option("var"));
         var sampling = SamplingArguments.Read(args);
         args.RejectUnknown();
         if (maxTokens < 1) throw new UsageException("--max-tokens must be at least 1");
         if (contextSize < 0) throw new UsageException("--context must be positive");
         if (threads < 0) throw new UsageException("--threads must be positive");
-        if (threads > 0) WorkerPool.ConfigureShared(threads);
+        LowMemoryOption.ConfigurePool(lowMemory, threads);
 
         using var model = ModelLoader.Load(path);
         var decoder = model.RequireDecoder();
@@ -62,7 +63,13 @@ public sealed class RunCommand : ICommand
         var useTemplate = !raw && model.ChatTemplates != null;
         if (!raw && model.ChatTemplates == null && verbose)
             context.Error.WriteLine("note: the model has no chat template; completing the prompt as plain text");
-        var session = new InferenceSession(decoder, contextSize > 0 ? contextSize : Math.Min(model.MaxContext, 4096));
+        if (lowMemory) LowMemoryOption.WarnIfCopied(model, context.Error);
+        var session = lowMemory
+            ? new InferenceSession(decoder, LowMemory.Context(contextSize, model.MaxContext), LowMemory.PrefillChunk, LowMemory.KvTypeFor(decoder.Options))
+            : new InferenceSession(decoder, contextSize > 0 ? contextSize : Math.Min(model.MaxContext, 4096));
+        if (verbose)
+            context.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"[context {session.Context}, KV cache {session.KvType} ({HumanUnits.Bytes(session.KvBytes)}), {WorkerPool.Shared.ThreadCount} threads, weights {HumanUnits.Bytes(model.Tensors.Sum(t => t.ByteLength))} mapped, {HumanUnits.Bytes(model.CopiedWeightBytes)} copied{(lowMemory ? ", low memory" : "")}]"));
         var generator = new TextGenerator(session, tokenizer);
         var stops = stop == null ? Array.Empty<string>() : [stop];
         var history = new List<int>();

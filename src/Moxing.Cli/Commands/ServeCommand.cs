@@ -28,6 +28,9 @@ public sealed class ServeCommand : ICommand
           --context N            context per sequence (default: the model's, at most 4096)
           --parallel N           sequences each model runs at once (default 4)
           --threads N            worker threads (default: one per physical core)
+          --low-memory           for boards with 1–2 GB of RAM: context at most 2048, Q8_0 KV cache, one sequence at a time
+                                 (unless --parallel), no prefix cache, prefill chunks of 16, at most 4 worker threads,
+                                 weights only memory-mapped (docs/EDGE.md)
           --require-auth         require an API key even before any exists (keys: `moxing keys create`); once a key
                                  exists, keys are always required on every endpoint but /health
           --request-timeout DUR  deadline of one request, model loading included: 504, or an error event ending a
@@ -45,7 +48,7 @@ public sealed class ServeCommand : ICommand
                                  file (sqlite:PATH); default: moxing.db in $MOXING_HOME
           --config FILE          JSON file with any of the settings below
         Metrics (Prometheus) are at /metrics. Settings: host, port, models, models_dir, max_memory, keep_alive, context,
-        parallel, database, request_timeout, shutdown_grace, max_body, max_header, tls_cert, tls_key, cors_origin (list), log_format,
+        parallel, low_memory (true/false), database, request_timeout, shutdown_grace, max_body, max_header, tls_cert, tls_key, cors_origin (list), log_format,
         otlp; each also comes from MOXING_<SETTING> (e.g. MOXING_MAX_BODY; cors_origin comma-separated) and the config file
         comes from MOXING_CONFIG; MOXING_ADMIN_KEY is a secret that grants the admin API (/admin/keys, /admin/usage) besides
         admin keys (`moxing keys create --admin`). The command line wins over the environment, which wins over the config file. Without MODEL or --models-dir, the models of the store
@@ -53,7 +56,7 @@ public sealed class ServeCommand : ICommand
         """;
 
     /// <inheritdoc />
-    public IReadOnlySet<string> Flags { get; } = new HashSet<string> { "require-auth" };
+    public IReadOnlySet<string> Flags { get; } = new HashSet<string> { "require-auth", LowMemoryOption.Name };
 
     /// <inheritdoc />
     public int Execute(Arguments args, CommandContext context)
@@ -63,20 +66,21 @@ public sealed class ServeCommand : ICommand
         if (args.Option("model", "m") is { } model) models.AddRange(model.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries));
         if (models.Count > 0) cli["models"] = string.Join(Path.PathSeparator, models);
         foreach (var key in ServerSettings.Keys)
-            if (key is not ("models" or "cors_origin") && args.Option(key.Replace('_', '-')) is { } value) cli[key] = value;
+            if (key is not ("models" or "cors_origin" or "low_memory") && args.Option(key.Replace('_', '-')) is { } value) cli[key] = value;
+        if (args.Flag(LowMemoryOption.Name)) cli["low_memory"] = "true";
         if (args.Repeated("cors-origin") is { Count: > 0 } origins) cli["cors_origin"] = string.Join(',', origins);
         var config = args.Option("config");
         var threads = args.Int(0, "threads");
         var requireAuth = args.Flag("require-auth");
         args.RejectUnknown();
         if (threads < 0) throw new UsageException("--threads must be positive");
-        if (threads > 0) WorkerPool.ConfigureShared(threads);
         var options = ServerSettings.Resolve(config, Environment.GetEnvironmentVariables(), cli) with
         {
             Home = MoxingHome.Resolve(),
             RequireAuth = requireAuth,
             AdminKey = Environment.GetEnvironmentVariable("MOXING_ADMIN_KEY"),
         };
+        LowMemoryOption.ConfigurePool(options.Manager.LowMemory, threads);
         return Serve(options, context).GetAwaiter().GetResult();
     }
 

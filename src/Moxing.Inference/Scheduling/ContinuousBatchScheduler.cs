@@ -105,6 +105,9 @@ public sealed class ContinuousBatchScheduler : IGenerationEngine
     /// <summary>Positions one sequence may hold.</summary>
     public int ContextSize => _context;
 
+    /// <summary>The options the scheduler runs with.</summary>
+    public SchedulerOptions Options => _options;
+
     /// <summary>True while the scheduler's thread runs (false after disposal).</summary>
     public bool IsRunning => _thread.IsAlive;
 

@@ -65,4 +65,23 @@ public sealed class DecoderWeights
     public required Norm FinalNorm { get; init; }
     /// <summary>LM head [vocab, hidden] (the token embedding when tied).</summary>
     public required Linear Output { get; init; }
+
+    /// <summary>Every weight matrix the kernels read: embeddings, projections and the LM head (a tied head once).</summary>
+    public IEnumerable<StoredTensor> Matrices
+    {
+        get
+        {
+            var seen = new HashSet<StoredTensor>(ReferenceEqualityComparer.Instance) { TokenEmbedding };
+            if (PositionEmbedding != null) seen.Add(PositionEmbedding);
+            foreach (var layer in Layers)
+            {
+                var a = layer.Attention;
+                var m = layer.Mlp;
+                foreach (var linear in new[] { a.Q, a.K, a.V, a.Qkv, a.O, m.Gate, m.Up, m.GateUp, m.Down })
+                    if (linear != null) seen.Add(linear.Weight);
+            }
+            seen.Add(Output.Weight);
+            return seen;
+        }
+    }
 }

@@ -19,6 +19,7 @@ public static class ServerSettings
     [
         "host", "port", "models", "models_dir", "max_memory", "keep_alive", "context", "parallel",
         "database", "request_timeout", "shutdown_grace", "max_body", "max_header", "tls_cert", "tls_key", "cors_origin", "log_format", "otlp",
+        "low_memory",
     ];
 
     // Keys that hold lists, with the separator of their one-string form.
@@ -84,6 +85,8 @@ public static class ServerSettings
     {
         string? Get(string key) => values.GetValueOrDefault(key);
         var manager = new ModelManagerOptions();
+        if (Get("low_memory") is { } low && ParseBool(low, "low_memory"))
+            manager = manager with { LowMemory = true, Parallel = Inference.Sessions.LowMemory.Parallel };
         if (Get("max_memory") is { } memory) manager = manager with { MaxMemoryBytes = ParseBytes(memory, "max_memory") };
         if (Get("keep_alive") is { } keep) manager = manager with { KeepAlive = ParseDuration(keep, "keep_alive") };
         if (Get("context") is { } context) manager = manager with { Context = ParseInt(context, "context", 1) };
@@ -129,6 +132,13 @@ public static class ServerSettings
     private static string CorsOrigin(string origin) =>
         Uri.TryCreate(origin, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && uri.AbsolutePath == "/" && !origin.EndsWith('/')
             ? origin : throw new MoxingException($"cors_origin must be an origin such as https://app.example.com (scheme, host, optional port), got '{origin}'");
+
+    private static bool ParseBool(string text, string key) => text.Trim().ToLowerInvariant() switch
+    {
+        "true" or "1" or "yes" or "on" => true,
+        "false" or "0" or "no" or "off" => false,
+        _ => throw new MoxingException($"{key} must be true or false, got '{text}'"),
+    };
 
     private static int ParseInt(string text, string key, int min, int max = int.MaxValue) =>
         int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v >= min && v <= max

@@ -1,3 +1,5 @@
+using Moxing.Core.Ops;
+using Moxing.Core.Tensors;
 using Moxing.Models;
 
 namespace Moxing.Server.Models;
@@ -11,11 +13,20 @@ public sealed record EngineSettings(int Context, int MaxSequences, long KvBudget
     /// <summary>Told the size of every step the engine runs (metrics); null: nobody.</summary>
     public Inference.Scheduling.IStepObserver? StepObserver { get; init; }
 
-    /// <summary>Bytes of KV cache one position takes (keys and values, float32, every layer).</summary>
-    public static long KvBytesPerToken(LoadedModel model)
+    /// <summary>How the KV cache stores keys and values (F16, Q8_0 or F32).</summary>
+    public DType KvType { get; init; } = DType.F16;
+
+    /// <summary>Reuse the KV blocks of prompt prefixes seen before.</summary>
+    public bool PrefixCaching { get; init; } = true;
+
+    /// <summary>Most prompt tokens fed per step; 0: the scheduler's default.</summary>
+    public int PrefillChunkTokens { get; init; }
+
+    /// <summary>Bytes of KV cache one position takes (keys and values stored as <paramref name="kvType"/>, every layer).</summary>
+    public static long KvBytesPerToken(LoadedModel model, DType kvType)
     {
         var o = model.RequireDecoder().Options;
-        return 2L * o.LayerCount * o.KvHeadCount * o.HeadDim * sizeof(float);
+        return 2L * o.LayerCount * o.KvHeadCount * AttentionRows.RowBytes(kvType, o.HeadDim);
     }
 }
 

@@ -16,6 +16,9 @@ public static class Engines
             ContextSize = settings.Context,
             MaxRunningSequences = settings.MaxSequences,
             KvMemoryBytes = settings.KvBudgetBytes,
+            KvType = settings.KvType,
+            PrefixCaching = settings.PrefixCaching,
+            PrefillChunkTokens = settings.PrefillChunkTokens > 0 ? settings.PrefillChunkTokens : new SchedulerOptions().PrefillChunkTokens,
             StepObserver = settings.StepObserver,
         });
 }

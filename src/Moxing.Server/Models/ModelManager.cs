@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
+using Moxing.Core.Tensors;
 using Moxing.Inference.Scheduling;
+using Moxing.Inference.Sessions;
 using Moxing.Models;
 using Moxing.Server.Http;
 using Moxing.Server.Observability;
@@ -160,13 +162,24 @@ public sealed class ModelManager : IAsyncDisposable
     // The capacity math: the KV cache gets what the memory limit leaves after the weights, up to Parallel full-context sequences.
     private async Task<EngineSettings> SettleEngineAsync(CatalogEntry entry, LoadedModel model, long weights)
     {
-        var context = Options.Context > 0 ? Options.Context : ModelManagerOptions.DefaultContextCap;
+        var low = Options.LowMemory;
+        var context = Options.Context > 0 ? Options.Context : low ? LowMemory.ContextCap : ModelManagerOptions.DefaultContextCap;
         if (model.MaxContext > 0) context = Math.Min(context, model.MaxContext);
+        var kvType = low ? LowMemory.KvTypeFor(model.RequireDecoder().Options) : DType.F16;
         // The scheduler holds KV memory in whole blocks.
-        var perSequence = EngineSettings.KvBytesPerToken(model) * ((context + Engines.KvBlockTokens - 1) / Engines.KvBlockTokens * Engines.KvBlockTokens);
+        var perSequence = EngineSettings.KvBytesPerToken(model, kvType) * ((context + Engines.KvBlockTokens - 1) / Engines.KvBlockTokens * Engines.KvBlockTokens);
         var free = await MakeRoomAsync(entry, weights + perSequence);
         var sequences = (int)Math.Clamp((free - weights) / perSequence, 1, Options.Parallel);
-        return new EngineSettings(context, sequences, sequences * perSequence) { StepObserver = _stepObservers?.Invoke(entry.Name) };
+        if (low && model.CopiedWeightBytes > 0)
+            _log.LogWarning("--low-memory: {Copied} of {Model}'s weights are decoded copies, not memory-mapped (a GGUF of it keeps every weight mapped)",
+                Mib(model.CopiedWeightBytes), entry.Name);
+        return new EngineSettings(context, sequences, sequences * perSequence)
+        {
+            StepObserver = _stepObservers?.Invoke(entry.Name),
+            KvType = kvType,
+            PrefixCaching = !low,
+            PrefillChunkTokens = low ? LowMemory.PrefillChunk : 0,
+        };
     }
 
     // Evicts idle models until `bytes` fit; waits for busy models to finish when only they stand in the way. Returns the free bytes.
@@ -214,12 +227,12 @@ public sealed class ModelManager : IAsyncDisposable
                 (long)r.LoadDuration.TotalMilliseconds, Mib(weights));
             return;
         }
-        var perToken = EngineSettings.KvBytesPerToken(r.Model);
+        var perToken = EngineSettings.KvBytesPerToken(r.Model, s.KvType);
         _log.LogInformation(
-            "loaded {Model} ({Architecture}) in {Ms} ms: weights {Weights}; KV cache {PerToken} bytes/token x context {Context} = {PerSequence} per sequence; " +
-            "KV budget {Budget} → at most {Sequences} concurrent sequences at full context",
-            r.Name, r.Model.Architecture, (long)r.LoadDuration.TotalMilliseconds, Mib(weights), perToken, s.Context, Mib(perToken * s.Context),
-            Mib(s.KvBudgetBytes), s.MaxSequences);
+            "loaded {Model} ({Architecture}) in {Ms} ms: weights {Weights}; KV cache {KvType}, {PerToken} bytes/token x context {Context} = {PerSequence} per sequence; " +
+            "KV budget {Budget} → at most {Sequences} concurrent sequences at full context; prefix cache {PrefixCache}",
+            r.Name, r.Model.Architecture, (long)r.LoadDuration.TotalMilliseconds, Mib(weights), s.KvType, perToken, s.Context, Mib(perToken * s.Context),
+            Mib(s.KvBudgetBytes), s.MaxSequences, s.PrefixCaching ? "on" : "off");
     }
 
     private static string Mib(long bytes) => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1048576.0:F1} MiB");

@@ -9,7 +9,7 @@ public sealed record ModelManagerOptions
     /// <summary>How long an idle model stays loaded (Ollama's keep_alive default: five minutes).</summary>
     public TimeSpan KeepAlive { get; init; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>Context per sequence; 0: the model's own, at most <see cref="DefaultContextCap"/>.</summary>
+    /// <summary>Context per sequence; 0: the model's own, at most <see cref="DefaultContextCap"/> (<see cref="Inference.Sessions.LowMemory.ContextCap"/> with <see cref="LowMemory"/>).</summary>
     public int Context { get; init; }
 
     /// <summary>Sequences each model runs at once.</summary>
@@ -17,6 +17,12 @@ public sealed record ModelManagerOptions
 
     /// <summary>The context used when none is configured and the model's own is longer.</summary>
     public const int DefaultContextCap = 4096;
+
+    /// <summary>
+    /// --low-memory: engines get <see cref="Inference.Sessions.LowMemory"/>'s settings (Q8_0 KV cache, small prefill chunks,
+    /// no prefix cache, context capped); set <see cref="Parallel"/> to <see cref="Inference.Sessions.LowMemory.Parallel"/> with it.
+    /// </summary>
+    public bool LowMemory { get; init; }
 
     /// <summary>The memory limit in effect.</summary>
     public long EffectiveMaxMemory => MaxMemoryBytes > 0 ? MaxMemoryBytes : GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 4 * 3;

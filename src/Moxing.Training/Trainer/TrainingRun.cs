@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using System.Globalization;
 using Moxing.Core;
+using Moxing.Core.Tensors;
 using Moxing.Nn.Modules;
 using Moxing.Training.Data;
 using Moxing.Training.Data.Text;
@@ -7,6 +9,7 @@ using Moxing.Training.Distillation;
 using Moxing.Training.Metrics;
 using Moxing.Training.Models;
 using Moxing.Training.Pruning;
+using Moxing.Training.Quantization;
 using Moxing.Training.Recipes;
 
 namespace Moxing.Training.Trainer;
@@ -233,7 +236,14 @@ public sealed class TrainingRun
     /// Scores the best (else the last) weights of the run in <paramref name="folder"/> on <paramref name="split"/>
     /// (train, validation or test), rebuilding the split from the saved recipe and seed.
     /// </summary>
-    public static Evaluation Evaluate(string folder, string split, CancellationToken cancellation = default)
+    public static Evaluation Evaluate(string folder, string split, CancellationToken cancellation = default) =>
+        Score(folder, split, null, cancellation).Evaluation;
+
+    /// <summary>
+    /// As <see cref="Evaluate"/>, with the weights first stored as <paramref name="weightType"/> (null: as trained, float32;
+    /// see <see cref="WeightStorage.RoundTrip"/>); also returns the parameters' bytes in that storage and the scoring speed.
+    /// </summary>
+    public static RunScore Score(string folder, string split, DType? weightType, CancellationToken cancellation = default)
     {
         var (recipe, data, model) = Reopen(folder);
         var set = split.ToLowerInvariant() switch
@@ -244,6 +254,12 @@ public sealed class TrainingRun
             _ => throw new MoxingException($"unknown split '{split}' (expected train, validation or test)"),
         };
         if (set.Count == 0) throw new MoxingException($"the {split} split of {folder} is empty");
-        return ModelTrainer.Evaluate(model, new Objective(data.Task, recipe.Training.LabelSmoothing), set, split.ToLowerInvariant(), recipe.Training.BatchSize, cancellation);
+        var bytes = WeightStorage.RoundTrip(model, weightType ?? DType.F32);
+        var clock = Stopwatch.StartNew();
+        var evaluation = ModelTrainer.Evaluate(model, new Objective(data.Task, recipe.Training.LabelSmoothing), set, split.ToLowerInvariant(), recipe.Training.BatchSize, cancellation);
+        return new RunScore(evaluation, bytes, set.Count / clock.Elapsed.TotalSeconds);
     }
 }
+
+/// <summary>An evaluation of a run, the bytes its parameters take as stored for it, and the examples scored per second.</summary>
+public sealed record RunScore(Evaluation Evaluation, long WeightBytes, double ExamplesPerSecond);

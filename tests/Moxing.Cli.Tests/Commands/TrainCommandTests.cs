@@ -63,6 +63,20 @@ public class TrainCommandTests
             var metrics = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "metrics.json")))!;
             Assert.True((double)metrics["evaluations"]!["test"]!["accuracy"]! > 0.7);
             Assert.True(File.Exists(Path.Combine(run, "accuracy.png")));
+
+            // The same test split with every weight stored as Q8_0 / Q4_K (from the Q4_K_M name) and read back.
+            var f32 = CliRunner.Json("eval", run, "--json");
+            var q8 = CliRunner.Json("eval", run, "--weight-type", "Q8_0", "--json");
+            var q4 = CliRunner.Json("eval", run, "--weight-type", "Q4_K_M", "--json");
+            Assert.Equal(("F32", "Q8_0", "Q4_K"), ((string)f32["weight_type"]!, (string)q8["weight_type"]!, (string)q4["weight_type"]!));
+            Assert.True((long)q8["weight_bytes"]! * 3 < (long)f32["weight_bytes"]!, q8.ToJsonString());
+            Assert.True((long)q4["weight_bytes"]! < (long)q8["weight_bytes"]!, q4.ToJsonString());
+            Assert.True(Math.Abs((double)q8["accuracy"]! - (double)f32["accuracy"]!) <= 0.02, $"{q8["accuracy"]} vs {f32["accuracy"]}");
+            Assert.NotEqual((double)f32["loss"]!, (double)q4["loss"]!);
+            Assert.True((double)f32["examples_per_second"]! > 0);
+            var (badCode, _, badError) = CliRunner.Run("eval", run, "--weight-type", "Q9_9");
+            Assert.Equal(1, badCode);
+            Assert.Contains("--weight-type: unknown type 'Q9_9'", badError);
         }
         finally
         {

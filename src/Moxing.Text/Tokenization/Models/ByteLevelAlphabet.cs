@@ -4,7 +4,7 @@ using System.Text;
 namespace Moxing.Text.Tokenization.Models;
 
 /// <summary>GPT-2's bytes_to_unicode: every byte as a printable char, so byte-level BPE works on strings.</summary>
-internal static class ByteLevelAlphabet
+public static class ByteLevelAlphabet
 {
     private static readonly char[] ByteToChar = BuildByteToChar();
     private static readonly short[] CharToByte = BuildCharToByte();
