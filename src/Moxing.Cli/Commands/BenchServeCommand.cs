@@ -33,8 +33,9 @@ public sealed class BenchServeCommand : ICommand
           -n              max_tokens per request
           --prompt-words  prompt length in words (each request's prompt also starts with its own number)
           --limit-s       time bound per level in seconds; unfinished requests are cancelled and the level marked
-          --max-rss-growth  fail when the server's resident memory (its /metrics process_resident_memory_bytes, read after
-                          a warm-up request and after the run) grew by more than PCT percent
+          --max-rss-growth  fail when the server's resident memory (its /metrics process_resident_memory_bytes) grew by more
+                          than PCT percent from after the warm-up (one request per client of the largest level, not
+                          counted) to after the run
           --api-key       sent as Authorization: Bearer
           --json          JSON output
         Every level reports its requests by HTTP status; a 429 (a limit or a full queue) is an answer, anything else that
@@ -74,8 +75,10 @@ public sealed class BenchServeCommand : ICommand
         using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
         var client = new StreamingCompletionClient(http, baseUrl, chat, model, apiKey);
         var load = new ServingLoad(client, maxTokens, Prompt(promptWords));
-        // One request first, not counted: the model is loaded before any level is timed or memory is read.
-        client.SendAsync("Warm-up. " + Prompt(promptWords), maxTokens, context.Cancellation).GetAwaiter().GetResult();
+        // Not counted: one request per client of the largest level, all at once, so the model is loaded and the server has reached
+        // its working size (connections, threads, KV blocks) before any level is timed or its memory read.
+        Task.WhenAll(Enumerable.Range(0, levels.Max()).Select(i => client.SendAsync($"Warm-up {i}. {Prompt(promptWords)}", maxTokens, context.Cancellation)))
+            .GetAwaiter().GetResult();
         var rssBefore = ServerMemory.ReadAsync(http, baseUrl, apiKey, context.Cancellation).GetAwaiter().GetResult();
         var results = new List<LoadLevel>();
         foreach (var clients in levels)

@@ -99,10 +99,11 @@ public sealed class BenchServeCommandTests : IDisposable
             Assert.True(level.GetProperty("ttft_ms").GetProperty("p50").GetDouble() > 0);
             Assert.True(level.GetProperty("itl_ms").GetProperty("p95").GetDouble() >= level.GetProperty("itl_ms").GetProperty("p50").GetDouble());
         }
-        // One warm-up request before the levels, not counted, and two scrapes of /metrics around them.
+        // A warm-up request per client of the largest level before the levels, not counted, and two scrapes of /metrics around them.
         var measured = _bodies.Where(b => !b.Contains("Warm-up") && !b.StartsWith("/metrics", StringComparison.Ordinal)).ToList();
         Assert.Equal(12, measured.Count);
-        Assert.Equal(15, _bodies.Count);
+        Assert.Equal(3, _bodies.Count(b => b.Contains("Warm-up")));
+        Assert.Equal(17, _bodies.Count);
         var path = chat ? "/v1/chat/completions " : "/v1/completions ";
         Assert.All(measured, b => Assert.StartsWith(path, b));
         Assert.All(measured, b => Assert.Contains("\"stream\":true", b));

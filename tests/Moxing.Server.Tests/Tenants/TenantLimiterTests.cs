@@ -151,8 +151,16 @@ public sealed class TenantLimiterTests
         var usage = new UsageStore(db.Open());
         usage.Record(new UsageRecord
         {
-            Time = DateTimeOffset.UtcNow, RequestId = "r1", Tenant = "t", KeyId = "keyaaaaaaaaa", Model = "m", Endpoint = "/v1/completions",
-            Status = 200, Outcome = "ok", PromptTokens = 60, CompletionTokens = 30,
+            Time = DateTimeOffset.UtcNow,
+            RequestId = "r1",
+            Tenant = "t",
+            KeyId = "keyaaaaaaaaa",
+            Model = "m",
+            Endpoint = "/v1/completions",
+            Status = 200,
+            Outcome = "ok",
+            PromptTokens = 60,
+            CompletionTokens = 30,
         });
         var limiter = new TenantLimiter(usage);
         using var admission = limiter.Admit(Key(new KeyLimits(), "keybbbbbbbbb", new TenantLimits { TokensPerDay = 100 }));
