@@ -35,7 +35,7 @@ public static class CommandLine
         new TokenizeCommand(), new DetokenizeCommand(), new TemplateCommand(), new SynthCommand(), new QuantizeCommand(), new ImatrixCommand(), new BenchCommand(),
         new BenchServeCommand(), new ServeCommand(), new PsCommand(), new PullCommand(), new ImportCommand(), new ListCommand(), new RemoveCommand(),
         new TrainCommand(), new PruneCommand(), new DistillCommand(),
-        new EvalCommand(), new KeysCommand(), new UsageCommand(),
+        new EvalCommand(), new KeysCommand(), new TenantsCommand(), new UsageCommand(),
     ];
 
     /// <summary>Runs the command line with the console and Ctrl+C wired up, and returns the process exit code.</summary>

@@ -23,6 +23,7 @@ public sealed class KeysCommand : ICommand
         {DatabaseArguments.Usage}
           the key is printed once by create and never stored; revoke takes its public id (mx-ID-…) as `keys list` shows it.
           Once any key exists, `moxing serve` requires one on every endpoint but /health.
+          A tenant's own limits, shared by all its keys, are set with `moxing tenants set`.
         """;
 
     /// <inheritdoc />
@@ -113,15 +114,21 @@ public sealed class KeysCommand : ICommand
         var l = k.Limits;
         var parts = new List<string>();
         if (k.Admin) parts.Add("admin");
-        if (l.RequestsPerMinute is { } rpm) parts.Add($"rpm={rpm}");
-        if (l.TokensPerMinute is { } tpm) parts.Add($"tpm={tpm}");
-        if (l.TokensPerDay is { } tpd) parts.Add($"tokens/day={tpd}");
-        if (l.MaxConcurrent is { } mc) parts.Add($"concurrent={mc}");
+        parts.AddRange(RateParts(l));
         if (l.MaxContext is { } ctx) parts.Add($"context={ctx}");
         if (l.MaxTokens is { } mt) parts.Add($"max_tokens={mt}");
         if (l.Models != null) parts.Add($"models={string.Join(',', l.Models)}");
         if (l.Priority != 0) parts.Add($"priority={l.Priority}");
         if (l.Weight != 1) parts.Add($"weight={l.Weight.ToString(CultureInfo.InvariantCulture)}");
         return parts.Count == 0 ? "-" : string.Join(' ', parts);
+    }
+
+    /// <summary>The rate limits that are set, as `keys list` and `tenants list` show them (rpm=60 tpm=20000 …).</summary>
+    internal static IEnumerable<string> RateParts(RateLimits l)
+    {
+        if (l.RequestsPerMinute is { } rpm) yield return $"rpm={rpm}";
+        if (l.TokensPerMinute is { } tpm) yield return $"tpm={tpm}";
+        if (l.TokensPerDay is { } tpd) yield return $"tokens/day={tpd}";
+        if (l.MaxConcurrent is { } mc) yield return $"concurrent={mc}";
     }
 }

@@ -50,6 +50,16 @@ internal static class Schema
             "CREATE INDEX IF NOT EXISTS usage_tenant_time ON usage (tenant, time)",
             "CREATE INDEX IF NOT EXISTS usage_key_time ON usage (key_id, time)",
         ],
+        // 2: tenants' own limits, shared by their keys (a tenant without a row has none).
+        [
+            """
+            CREATE TABLE tenants (
+                name TEXT PRIMARY KEY,
+                limits TEXT NOT NULL,
+                updated {time} NOT NULL
+            )
+            """,
+        ],
     ];
 
     /// <summary>The version a database has once every migration is applied.</summary>

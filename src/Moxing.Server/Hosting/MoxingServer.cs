@@ -79,12 +79,11 @@ public sealed class MoxingServer : IAsyncDisposable
             app.UseCors(p => p.WithOrigins([.. options.CorsOrigins]).AllowAnyHeader().AllowAnyMethod()
                 .WithExposedHeaders(RequestId.Header, "Retry-After"));
         app.Use(ApiError.Handle);
+        var metering = usage is null ? null : new UsageMetering(usage, new TenantLimiter(usage));
+        if (metering != null) app.Use(metering.MeterRefusalsAsync);
         if (auth != null) app.Use(auth.HandleAsync);
-        if (keys is not null && usage is not null)
-        {
-            app.Use(new UsageMetering(usage, new TenantLimiter(usage)).HandleAsync);
-            new AdminEndpoints(keys, usage, options.AdminKey).Map(app);
-        }
+        if (metering != null) app.Use(metering.HandleAsync);
+        if (database is not null && keys is not null && usage is not null) new AdminEndpoints(keys, new TenantStore(database), usage, options.AdminKey).Map(app);
         Map(app, models, metrics);
         MapStore(app, models, options);
         var traceExport = TraceExport.Start(options.OtlpEndpoint, Environment.GetEnvironmentVariables());

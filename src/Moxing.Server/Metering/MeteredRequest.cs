@@ -54,7 +54,7 @@ public sealed class MeteredRequest
 
     /// <summary>
     /// Checks a generation against the key's limits before any model work and reserves its tokens (prompt + n × budget);
-    /// returns <paramref name="parameters"/> with the allowed budget and the key's tenant, priority and weight.
+    /// returns <paramref name="parameters"/> with the allowed budget, the key's tenant and priority, and the tenant's (or key's) weight.
     /// </summary>
     public GenerationParameters Admit(ResidentModel model, int promptTokens, GenerationParameters parameters, int n, string promptParam)
     {
@@ -68,8 +68,8 @@ public sealed class MeteredRequest
         admission.Reserve(promptTokens + (long)n * budget);
         // Counted only once admitted: a refused request costs its tenant nothing.
         lock (_gate) _promptTokens = promptTokens;
-        var limits = admission.Key.Limits;
-        return parameters with { MaxTokens = budget, Tenant = admission.Key.Tenant, Priority = limits.Priority, Weight = limits.Weight };
+        var key = admission.Key;
+        return parameters with { MaxTokens = budget, Tenant = key.Tenant, Priority = key.Limits.Priority, Weight = key.Weight };
     }
 
     /// <summary>Checks and reserves an embedding request of <paramref name="tokens"/> input tokens before the encoder runs.</summary>

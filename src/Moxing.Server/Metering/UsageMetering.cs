@@ -10,7 +10,6 @@ namespace Moxing.Server.Metering;
 /// </summary>
 public sealed class UsageMetering(UsageStore store, TenantLimiter limiter)
 {
-
     /// <summary>The endpoints metered.</summary>
     public static readonly IReadOnlySet<string> Endpoints = new HashSet<string>(StringComparer.Ordinal)
     {
@@ -51,6 +50,25 @@ public sealed class UsageMetering(UsageStore store, TenantLimiter limiter)
         }
     }
 
+    /// <summary>
+    /// Runs before authentication: a metered request refused there (401 for a revoked or expired key, 403 for a model the key may
+    /// not use) gets its usage row too. A request without a key the server knows is not stored (anyone could fill the table); the
+    /// request counters of /metrics count it.
+    /// </summary>
+    public async Task MeterRefusalsAsync(HttpContext context, RequestDelegate next)
+    {
+        try
+        {
+            await next(context);
+        }
+        catch (ApiException refused) when (MeteredRequest.Of(context) is null && KeyAuthentication.RefusedKeyOf(context) is { } key
+            && HttpMethods.IsPost(context.Request.Method) && Endpoints.Contains(context.Request.Path.Value ?? ""))
+        {
+            Record(context, key, refused);
+            throw;
+        }
+    }
+
     // A refused request is metered too (status 429 and the limit), so a tenant sees what was turned away.
     private KeyAdmission Admit(ApiKeyRecord key, HttpContext context)
     {
@@ -60,20 +78,22 @@ public sealed class UsageMetering(UsageStore store, TenantLimiter limiter)
         }
         catch (ApiException refused)
         {
-            store.Record(new UsageRecord
-            {
-                Time = DateTimeOffset.UtcNow,
-                RequestId = RequestId(context),
-                Tenant = key.Tenant,
-                KeyId = key.Id,
-                Model = "",
-                Endpoint = context.Request.Path.Value!,
-                Status = refused.Status,
-                Outcome = refused.Code ?? refused.Type,
-            });
+            Record(context, key, refused);
             throw;
         }
     }
+
+    private void Record(HttpContext context, ApiKeyRecord key, ApiException refused) => store.Record(new UsageRecord
+    {
+        Time = DateTimeOffset.UtcNow,
+        RequestId = RequestId(context),
+        Tenant = key.Tenant,
+        KeyId = key.Id,
+        Model = "",
+        Endpoint = context.Request.Path.Value!,
+        Status = refused.Status,
+        Outcome = refused.Code ?? refused.Type,
+    });
 
     // The request observer has already validated the client's X-Request-Id (or made one) into TraceIdentifier.
     private static string RequestId(HttpContext context) => context.TraceIdentifier;

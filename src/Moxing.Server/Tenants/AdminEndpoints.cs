@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Moxing.Server.Http;
@@ -9,12 +7,13 @@ using Moxing.Server.Metering;
 namespace Moxing.Server.Tenants;
 
 /// <summary>
-/// The admin API: <c>POST/GET /admin/keys</c>, <c>DELETE /admin/keys/{id}</c> and <c>GET /admin/usage</c>. Every call needs an
-/// admin key (<c>moxing keys create --admin</c>) or the server's <c>MOXING_ADMIN_KEY</c>, open mode or not.
+/// The admin API: <c>POST/GET /admin/keys</c>, <c>DELETE /admin/keys/{id}</c>, <c>GET /admin/usage</c> and the tenants'
+/// limits (<see cref="TenantAdminEndpoints"/>). Every call needs an admin key (<c>moxing keys create --admin</c>) or the server's
+/// <c>MOXING_ADMIN_KEY</c>, open mode or not.
 /// </summary>
-public sealed class AdminEndpoints(ApiKeyStore keys, UsageStore usage, string? adminKey, TimeProvider? clock = null)
+public sealed class AdminEndpoints(ApiKeyStore keys, TenantStore tenants, UsageStore usage, string? adminKey, TimeProvider? clock = null)
 {
-    private readonly byte[]? _adminKeyHash = string.IsNullOrEmpty(adminKey) ? null : SHA256.HashData(Encoding.UTF8.GetBytes(adminKey));
+    private readonly AdminAccess _access = new(keys, adminKey);
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
 
     /// <summary>Maps the admin routes on <paramref name="app"/>.</summary>
@@ -25,11 +24,12 @@ public sealed class AdminEndpoints(ApiKeyStore keys, UsageStore usage, string? a
         // A plain RequestDelegate (route value read by hand) keeps the route free of reflection for the NativeAOT build.
         app.MapDelete("/admin/keys/{id}", (RequestDelegate)(c => RevokeAsync(c, (string)c.Request.RouteValues["id"]!)));
         app.MapGet("/admin/usage", UsageAsync);
+        new TenantAdminEndpoints(tenants, _access).Map(app);
     }
 
     private async Task CreateAsync(HttpContext context)
     {
-        Authorize(context);
+        _access.Authorize(context);
         var r = await JsonRequest.ReadAsync(context.Request, context.RequestAborted);
         var tenant = r.RequiredString("tenant");
         var limits = new KeyLimits
@@ -61,7 +61,7 @@ public sealed class AdminEndpoints(ApiKeyStore keys, UsageStore usage, string? a
 
     private Task ListAsync(HttpContext context)
     {
-        Authorize(context);
+        _access.Authorize(context);
         var list = keys.List(Query(context, "tenant"));
         var now = _clock.GetUtcNow();
         return JsonStreamWriter.WriteObjectAsync(context, w =>
@@ -76,7 +76,7 @@ public sealed class AdminEndpoints(ApiKeyStore keys, UsageStore usage, string? a
 
     private Task RevokeAsync(HttpContext context, string id)
     {
-        Authorize(context);
+        _access.Authorize(context);
         if (!keys.Revoke(id)) throw new ApiException(404, $"no API key with id '{id}'", "not_found_error", "id", "key_not_found");
         return JsonStreamWriter.WriteObjectAsync(context, w =>
         {
@@ -89,7 +89,7 @@ public sealed class AdminEndpoints(ApiKeyStore keys, UsageStore usage, string? a
 
     private async Task UsageAsync(HttpContext context)
     {
-        Authorize(context);
+        _access.Authorize(context);
         var format = Query(context, "format") ?? "json";
         if (format is not ("json" or "csv")) throw ApiException.BadParameter("format", "'format' must be json or csv");
         var rows = usage.Query(new UsageQuery(Query(context, "tenant"), Query(context, "key"), Query(context, "model"),
@@ -110,25 +110,6 @@ public sealed class AdminEndpoints(ApiKeyStore keys, UsageStore usage, string? a
             w.WriteEndArray();
             w.WriteEndObject();
         });
-    }
-
-    // 401 without credentials or with wrong ones, 403 for a valid key that is not an admin key.
-    private void Authorize(HttpContext context)
-    {
-        var header = context.Request.Headers.Authorization.ToString();
-        var presented = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : null;
-        if (presented is { Length: > 0 } && _adminKeyHash is { } expected
-            && CryptographicOperations.FixedTimeEquals(expected, SHA256.HashData(Encoding.UTF8.GetBytes(presented))))
-            return;
-        var (check, key) = keys.Check(presented);
-        if (check != KeyCheck.Valid)
-        {
-            context.Response.Headers.WWWAuthenticate = "Bearer";
-            throw new ApiException(401, "the admin API needs an admin key: send Authorization: Bearer <key> (moxing keys create --admin, or MOXING_ADMIN_KEY)",
-                "authentication_error", code: check == KeyCheck.Missing ? "missing_api_key" : "invalid_api_key");
-        }
-        if (!key!.Admin)
-            throw new ApiException(403, $"the API key {key.Id} is not an admin key", "permission_error", code: "admin_required");
     }
 
     private static string? Query(HttpContext context, string name) => context.Request.Query[name].ToString() is { Length: > 0 } v ? v : null;

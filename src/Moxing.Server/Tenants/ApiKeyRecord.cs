@@ -11,6 +11,12 @@ namespace Moxing.Server.Tenants;
 public sealed record ApiKeyRecord(string Id, string Tenant, KeyLimits Limits, bool Admin, DateTimeOffset Created,
     DateTimeOffset? Expires, DateTimeOffset? Revoked)
 {
+    /// <summary>Its tenant's own limits, shared by all the tenant's keys, as read with the key; null: the tenant has none.</summary>
+    public TenantLimits? TenantLimits { get; init; }
+
+    /// <summary>Its share of a saturated model: the tenant's weight when the tenant sets one, else the key's.</summary>
+    public double Weight => TenantLimits?.Weight ?? Limits.Weight;
+
     /// <summary>The key works at <paramref name="now"/>.</summary>
     public bool IsActive(DateTimeOffset now) => Revoked == null && (Expires == null || now < Expires);
 }

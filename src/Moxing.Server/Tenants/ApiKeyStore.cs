@@ -9,15 +9,14 @@ namespace Moxing.Server.Tenants;
 /// <summary>Creates, lists, revokes and checks API keys in the Moxing database.</summary>
 public sealed class ApiKeyStore(MoxingDatabase db, TimeProvider? clock = null)
 {
-    private const string RecordColumns = "id, tenant, limits, admin, created, expires, revoked";
+    private const string RecordColumns = "k.id, k.tenant, k.limits, k.admin, k.created, k.expires, k.revoked";
 
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
 
     /// <summary>Makes a key for <paramref name="tenant"/>; the returned key text is the only copy of its secret.</summary>
     public CreatedApiKey Create(string tenant, KeyLimits limits, DateTimeOffset? expires = null, bool admin = false)
     {
-        if (string.IsNullOrWhiteSpace(tenant) || tenant.Length > 128)
-            throw new ArgumentException("a tenant name of 1 to 128 characters is required");
+        TenantStore.ValidateName(tenant);
         limits.Validate();
         var now = StoredTime.Truncate(_clock.GetUtcNow());
         if (expires is { } e && e <= now) throw new ArgumentException($"the expiry {e:O} is in the past");
@@ -35,8 +34,8 @@ public sealed class ApiKeyStore(MoxingDatabase db, TimeProvider? clock = null)
     /// <summary>Every key, newest first, optionally of one tenant.</summary>
     public IReadOnlyList<ApiKeyRecord> List(string? tenant = null)
     {
-        var (where, parameters) = SqlFilter.Where(("tenant = @tenant", "@tenant", tenant));
-        return db.Query($"SELECT {RecordColumns} FROM api_keys{where} ORDER BY created DESC, id", r => Read(r, 0), parameters);
+        var (where, parameters) = SqlFilter.Where(("k.tenant = @tenant", "@tenant", tenant));
+        return db.Query($"SELECT {RecordColumns} FROM api_keys k{where} ORDER BY k.created DESC, k.id", r => Read(r, 0), parameters);
     }
 
     /// <summary>True when any key exists (then authentication is required on every endpoint but /health).</summary>
@@ -54,8 +53,10 @@ public sealed class ApiKeyStore(MoxingDatabase db, TimeProvider? clock = null)
     {
         if (string.IsNullOrEmpty(presented)) return (KeyCheck.Missing, null);
         if (!ApiKeyFormat.TryParse(presented, out var id, out var secret)) return (KeyCheck.Invalid, null);
-        var found = db.Query($"SELECT salt, hash, {RecordColumns} FROM api_keys WHERE id = @id",
-            r => (Salt: (byte[])r[0], Hash: (byte[])r[1], Key: Read(r, 2)), ("@id", id));
+        // The tenant's own limits come with the key, so a change to them applies to the next request.
+        var found = db.Query($"SELECT k.salt, k.hash, t.limits, {RecordColumns} FROM api_keys k LEFT JOIN tenants t ON t.name = k.tenant WHERE k.id = @id",
+            r => (Salt: (byte[])r[0], Hash: (byte[])r[1], Key: Read(r, 3) with { TenantLimits = r.IsDBNull(2) ? null : TenantStore.Parse(r.GetString(4), r.GetString(2)) }),
+            ("@id", id));
         if (found.Count == 0) return (KeyCheck.Invalid, null);
         var (salt, hash, key) = found[0];
         if (!CryptographicOperations.FixedTimeEquals(hash, ApiKeyFormat.Hash(salt, secret))) return (KeyCheck.Invalid, null);

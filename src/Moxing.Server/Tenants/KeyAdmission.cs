@@ -4,20 +4,20 @@ namespace Moxing.Server.Tenants;
 
 /// <summary>
 /// One admitted request of a key: checks its size against the key's per-request limits, reserves its tokens (prompt +
-/// max tokens) and settles them with the real count at the end; disposing frees its concurrency slot.
+/// max tokens) from the key and its tenant and settles them with the real count at the end; disposing frees its concurrency slots.
 /// </summary>
 public sealed class KeyAdmission : IDisposable
 {
     private readonly TenantLimiter _limiter;
-    private readonly TenantLimiter.KeyState _state;
+    private readonly LimitState[] _scopes;
     private long _reserved;
     private int _settled;
     private int _disposed;
 
-    internal KeyAdmission(TenantLimiter limiter, ApiKeyRecord key, TenantLimiter.KeyState state)
+    internal KeyAdmission(TenantLimiter limiter, ApiKeyRecord key, LimitState[] scopes)
     {
         _limiter = limiter;
-        _state = state;
+        _scopes = scopes;
         Key = key;
     }
 
@@ -41,23 +41,23 @@ public sealed class KeyAdmission : IDisposable
         return maxTokens ?? limits.MaxTokens;
     }
 
-    /// <summary>Reserves <paramref name="tokens"/> against tokens per minute and per day, or throws a 429 (413 if they can never fit).</summary>
+    /// <summary>Reserves <paramref name="tokens"/> against the key's and the tenant's tokens per minute and per day, or throws a 429 (413 if they can never fit).</summary>
     public void Reserve(long tokens)
     {
         if (tokens <= 0) return;
-        _limiter.Reserve(Key, _state, tokens);
+        _limiter.Reserve(_scopes, tokens);
         Interlocked.Add(ref _reserved, tokens);
     }
 
     /// <summary>Replaces the reservation by the tokens the request really used (once; later calls do nothing).</summary>
     public void Settle(long used)
     {
-        if (Interlocked.Exchange(ref _settled, 1) == 0) _limiter.Settle(_state, Interlocked.Read(ref _reserved), used);
+        if (Interlocked.Exchange(ref _settled, 1) == 0) _limiter.Settle(_scopes, Interlocked.Read(ref _reserved), used);
     }
 
     /// <inheritdoc />
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 0) _limiter.Release(_state);
+        if (Interlocked.Exchange(ref _disposed, 1) == 0) _limiter.Release(_scopes);
     }
 }

@@ -16,8 +16,13 @@ public sealed class KeyAuthentication(ApiKeyStore keys, bool requireAuth)
     // Keys are revoked, never deleted, so once one exists enforcement stays on without asking the database again.
     private bool _enforced = requireAuth;
 
+    private static readonly object RefusedKey = new();
+
     /// <summary>The key of an authenticated request (null in open mode).</summary>
     public static ApiKeyRecord? KeyOf(HttpContext context) => context.Items[typeof(ApiKeyRecord)] as ApiKeyRecord;
+
+    /// <summary>The known key a refused request presented (revoked, expired, or not allowed the model); null when none was known.</summary>
+    public static ApiKeyRecord? RefusedKeyOf(HttpContext context) => context.Items[RefusedKey] as ApiKeyRecord;
 
     /// <summary>True when requests must carry a key.</summary>
     public bool Enforced => _enforced || (_enforced = keys.Any());
@@ -34,6 +39,7 @@ public sealed class KeyAuthentication(ApiKeyStore keys, bool requireAuth)
         var (check, key) = keys.Check(Bearer(context.Request));
         if (check != KeyCheck.Valid)
         {
+            context.Items[RefusedKey] = key;
             context.Response.Headers.WWWAuthenticate = "Bearer";
             throw new ApiException(401, check switch
             {
@@ -45,8 +51,11 @@ public sealed class KeyAuthentication(ApiKeyStore keys, bool requireAuth)
         }
         context.Items[typeof(ApiKeyRecord)] = key;
         if (key!.Limits.Models != null && await RequestedModelAsync(context.Request) is { } model && !key.Limits.AllowsModel(model))
+        {
+            context.Items[RefusedKey] = key;
             throw new ApiException(403, $"the API key {key.Id} of tenant '{key.Tenant}' may not use model '{model}'", "permission_error",
                 param: "model", code: "model_not_allowed");
+        }
         await next(context);
     }
 

@@ -13,23 +13,15 @@ internal sealed class RateBucket(double limit, TimeSpan period)
     /// <summary>True when the bucket holds its whole burst at <paramref name="now"/> (its state can be forgotten).</summary>
     public bool IsFull(long now) => _arrival <= now;
 
-    /// <summary>Takes <paramref name="units"/> at <paramref name="now"/> (ticks); null when taken, else how long until they would fit.</summary>
-    public TimeSpan? TryTake(double units, long now)
+    /// <summary>Null when <paramref name="units"/> fit at <paramref name="now"/> (ticks), else how long until they would.</summary>
+    public TimeSpan? Wait(double units, long now)
     {
-        var arrival = Math.Max(_arrival, now) + units * _ticksPerUnit;
-        var excess = arrival - period.Ticks - now;
-        if (excess > 0) return TimeSpan.FromTicks((long)Math.Ceiling(excess));
-        _arrival = arrival;
-        return null;
+        var excess = Math.Max(_arrival, now) + units * _ticksPerUnit - period.Ticks - now;
+        return excess > 0 ? TimeSpan.FromTicks((long)Math.Ceiling(excess)) : null;
     }
 
-    /// <summary>True when at least one unit fits now; otherwise <paramref name="retryAfter"/> says when it will.</summary>
-    public bool HasRoom(long now, out TimeSpan retryAfter)
-    {
-        var excess = Math.Max(_arrival, now) + _ticksPerUnit - period.Ticks - now;
-        retryAfter = TimeSpan.FromTicks(Math.Max(0, (long)Math.Ceiling(excess)));
-        return excess <= 0;
-    }
+    /// <summary>Takes <paramref name="units"/> at <paramref name="now"/> without a check (after <see cref="Wait"/> said they fit).</summary>
+    public void Take(double units, long now) => _arrival = Math.Max(_arrival, now) + units * _ticksPerUnit;
 
     /// <summary>Adds <paramref name="units"/> without a check (negative: gives units back).</summary>
     public void Adjust(double units) => _arrival += units * _ticksPerUnit;

@@ -44,10 +44,20 @@ public sealed class BenchServeCommandTests : IDisposable
         var body = await reader.ReadToEndAsync();
         lock (_bodies) _bodies.Add(context.Request.Url!.AbsolutePath + " " + body);
         var response = context.Response;
-        if (body.Contains("\"broken\""))
+        foreach (var (model, status) in new[] { ("broken", 404), ("busy", 429), ("crashing", 500) })
         {
-            response.StatusCode = 404;
-            await response.OutputStream.WriteAsync("{\"error\":{\"message\":\"model 'broken' not found\"}}"u8.ToArray());
+            if (!body.Contains($"\"{model}\"") || body.Contains("Warm-up")) continue;
+            response.StatusCode = status;
+            await response.OutputStream.WriteAsync(Encoding.UTF8.GetBytes($"{{\"error\":{{\"message\":\"model '{model}' answers {status}\"}}}}"));
+            response.Close();
+            return;
+        }
+        if (context.Request.Url!.AbsolutePath == "/metrics")
+        {
+            // Resident memory grows by 5% per scrape: 1 GiB after the warm-up, 1.05 GiB after the run.
+            int scrape;
+            lock (_bodies) scrape = _bodies.Count(b => b.StartsWith("/metrics", StringComparison.Ordinal)) - 1;
+            await response.OutputStream.WriteAsync(Encoding.UTF8.GetBytes($"# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes {(1L << 30) * (1 + 0.05 * scrape):F0}\n"));
             response.Close();
             return;
         }
@@ -89,12 +99,17 @@ public sealed class BenchServeCommandTests : IDisposable
             Assert.True(level.GetProperty("ttft_ms").GetProperty("p50").GetDouble() > 0);
             Assert.True(level.GetProperty("itl_ms").GetProperty("p95").GetDouble() >= level.GetProperty("itl_ms").GetProperty("p50").GetDouble());
         }
-        Assert.Equal(12, _bodies.Count);
+        // A warm-up request per client of the largest level before the levels, not counted, and two scrapes of /metrics around them.
+        var measured = _bodies.Where(b => !b.Contains("Warm-up") && !b.StartsWith("/metrics", StringComparison.Ordinal)).ToList();
+        Assert.Equal(12, measured.Count);
+        Assert.Equal(3, _bodies.Count(b => b.Contains("Warm-up")));
+        Assert.Equal(17, _bodies.Count);
         var path = chat ? "/v1/chat/completions " : "/v1/completions ";
-        Assert.All(_bodies, b => Assert.StartsWith(path, b));
-        Assert.All(_bodies, b => Assert.Contains("\"stream\":true", b));
+        Assert.All(measured, b => Assert.StartsWith(path, b));
+        Assert.All(measured, b => Assert.Contains("\"stream\":true", b));
         // Within a level every prompt starts with its own request number, so no two share a cached prefix.
-        Assert.Equal(6, _bodies.Select(b => b[..b.IndexOf(". ", StringComparison.Ordinal)]).Distinct().Count());
+        Assert.Equal(6, measured.Select(b => b[..b.IndexOf(". ", StringComparison.Ordinal)]).Distinct().Count());
+        Assert.Equal(5.0, doc.RootElement.GetProperty("server_rss_growth_percent").GetDouble(), 6);
     }
 
     [Fact]
@@ -104,7 +119,57 @@ public sealed class BenchServeCommandTests : IDisposable
         Assert.Equal(1, code);
         Assert.Contains("0/2", output);
         Assert.Contains("HTTP 404", err);
-        Assert.Contains("model 'broken' not found", err);
+        Assert.Contains("model 'broken' answers 404", err);
+    }
+
+    [Fact]
+    public void ADurationRunsClientsBackToBackUntilItEnds()
+    {
+        var (code, output, err) = CliRunner.Run("bench-serve", _url, "-c", "3", "--duration", "1s", "--requests", "100000", "-n", "5", "--json");
+        Assert.True(code == 0, err);
+        using var doc = JsonDocument.Parse(output);
+        Assert.Equal(1, doc.RootElement.GetProperty("duration_s").GetDouble());
+        var level = doc.RootElement.GetProperty("levels")[0];
+        var requests = level.GetProperty("requests").GetInt32();
+        Assert.InRange(requests, 4, 99_999);
+        Assert.Equal(requests, level.GetProperty("statuses").GetProperty("200").GetInt32());
+        Assert.InRange(level.GetProperty("wall_s").GetDouble(), 1, 30);
+        Assert.True(level.GetProperty("latency_ms").GetProperty("p95").GetDouble() > 0);
+    }
+
+    [Fact]
+    public void A429IsCountedAsAnAnswerAndA5xxAsAFailure()
+    {
+        var (code, output, err) = CliRunner.Run("bench-serve", _url, "--model", "busy", "-c", "2", "--requests", "4", "--json");
+        Assert.True(code == 0, err);
+        var level = JsonDocument.Parse(output).RootElement.GetProperty("levels")[0];
+        Assert.Equal((4, 0, 0), (level.GetProperty("refused_429").GetInt32(), level.GetProperty("server_errors_5xx").GetInt32(), level.GetProperty("failed").GetInt32()));
+
+        (code, output, err) = CliRunner.Run("bench-serve", _url, "--model", "crashing", "-c", "2", "--requests", "4");
+        Assert.Equal(1, code);
+        Assert.Matches(@"\|\s+0/4 \|\s+0 \|\s+4 \|", output);
+        Assert.Contains("500: 4", output);
+        Assert.Contains("4 requests failed", err);
+    }
+
+    [Fact]
+    public void MemoryGrowthOverTheLimitFailsTheRun()
+    {
+        var (code, output, err) = CliRunner.Run("bench-serve", _url, "-c", "1", "--requests", "2", "--max-rss-growth", "2");
+        Assert.Equal(1, code);
+        Assert.Contains("server resident memory: 1.00 GiB after warm-up, 1.05 GiB after the run (+5.0%)", output);
+        Assert.Contains("grew by 5.0%, more than --max-rss-growth 2%", err);
+    }
+
+    [Theory]
+    [InlineData("http://192.0.2.1:8080", "not a loopback address")]
+    [InlineData("http://127.0.0.1:1", "--duration (400 s) must be shorter than --limit-s (300 s)", "--duration", "400s")]
+    [InlineData("http://127.0.0.1:1", "--duration: duration must be a duration", "--duration", "soon")]
+    public void RefusesRemoteServersAndUnboundedRuns(string url, string message, params string[] more)
+    {
+        var (code, _, err) = CliRunner.Run(["bench-serve", url, .. more]);
+        Assert.Equal(1, code);
+        Assert.Contains(message, err);
     }
 
     [Theory]

@@ -1,9 +1,5 @@
 using System.Net;
-using System.Net.Http.Headers;
-using System.Text;
-using System.Text.Json.Nodes;
-using Moxing.Server.Hosting;
-using Moxing.Server.Models;
+using Moxing.Server.Metering;
 using Moxing.Server.Tenants;
 using Moxing.Server.Tests.Data;
 
@@ -12,59 +8,6 @@ namespace Moxing.Server.Tests.Tenants;
 /// Real HTTP on loopback against a server whose database holds API keys, on every backend of <see cref="TestDatabase.Backends"/>.
 public sealed class KeyAuthenticationHttpTests
 {
-    /// A server over a fresh database, a client for it, and the key store it reads.
-    private sealed class KeyedServer : IAsyncDisposable
-    {
-        private readonly TestDatabase _db;
-        private MoxingServer _server = null!;
-
-        private KeyedServer(TestDatabase db)
-        {
-            _db = db;
-            Keys = new ApiKeyStore(db.Open());
-        }
-
-        public ApiKeyStore Keys { get; }
-
-        public TestDatabase Database => _db;
-
-        public HttpClient Http { get; } = new();
-
-        public static async Task<KeyedServer> StartAsync(string backend)
-        {
-            var s = new KeyedServer(new TestDatabase(backend));
-            s._server = await MoxingServer.StartAsync(new ServerOptions
-            {
-                Port = 0,
-                ConsoleLogging = false,
-                Home = s._db.Home,
-                Database = s._db.Url,
-                Models = [ServerFixture.ModelPath(ServerFixture.Llama), ServerFixture.ModelPath(ServerFixture.Qwen)],
-            }, Engines.ContinuousBatching);
-            s.Http.BaseAddress = s._server.Address;
-            return s;
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            Http.Dispose();
-            await _server.DisposeAsync();
-            _db.Dispose();
-        }
-
-        public async Task<(HttpStatusCode Status, JsonNode? Body)> ChatAsync(string? key, string model = ServerFixture.Llama)
-        {
-            using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
-            {
-                Content = new StringContent($$"""{"model":"{{model}}","messages":[{"role":"user","content":"Hi"}],"max_tokens":2}""", Encoding.UTF8, "application/json"),
-            };
-            if (key != null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
-            using var response = await Http.SendAsync(request);
-            var text = await response.Content.ReadAsStringAsync();
-            return (response.StatusCode, text.Length > 0 ? JsonNode.Parse(text) : null);
-        }
-    }
-
     [Theory]
     [MemberData(nameof(TestDatabase.Backends), MemberType = typeof(TestDatabase))]
     public async Task WithoutKeysTheServerIsOpen(string backend)
@@ -113,6 +56,24 @@ public sealed class KeyAuthenticationHttpTests
         Assert.Equal(HttpStatusCode.Forbidden, status);
         Assert.Equal("model_not_allowed", (string?)body!["error"]!["code"]);
         Assert.Equal("model", (string?)body["error"]!["param"]);
+    }
+
+    [Theory]
+    [MemberData(nameof(TestDatabase.Backends), MemberType = typeof(TestDatabase))]
+    public async Task RefusalsOfAKnownKeyAreMeteredAndRequestsWithoutOneAreNot(string backend)
+    {
+        await using var s = await KeyedServer.StartAsync(backend);
+        var limited = s.Keys.Create("acme", new KeyLimits { Models = [ServerFixture.Llama] });
+        var revoked = s.Keys.Create("acme", new KeyLimits());
+        s.Keys.Revoke(revoked.Record.Id);
+        Assert.Equal(HttpStatusCode.Forbidden, (await s.ChatAsync(limited.Key, ServerFixture.Qwen)).Status);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await s.ChatAsync(revoked.Key)).Status);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await s.ChatAsync(null)).Status);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await s.ChatAsync("mx-abcdefghijkl-notakey")).Status);
+        var rows = s.Usage.Query(new UsageQuery());
+        Assert.Equal([(limited.Record.Id, 403, "model_not_allowed"), (revoked.Record.Id, 401, "invalid_api_key")],
+            rows.Select(r => (r.KeyId!, r.Status, r.Outcome)));
+        Assert.All(rows, r => Assert.Equal(("acme", "/v1/chat/completions", 0), (r.Tenant, r.Endpoint, r.PromptTokens)));
     }
 
     [Theory]

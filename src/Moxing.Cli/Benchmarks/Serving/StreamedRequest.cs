@@ -1,5 +1,5 @@
 namespace Moxing.Cli.Benchmarks.Serving;
 
-/// <summary>What one streamed chat completion looked like from the client: when tokens arrived and how many.</summary>
+/// <summary>What one streamed chat completion looked like from the client: its HTTP status (null: no response), when tokens arrived and how many.</summary>
 internal sealed record StreamedRequest(bool Succeeded, string? Error, TimeSpan TimeToFirstToken, IReadOnlyList<double> InterTokenMs,
-    int CompletionTokens, TimeSpan Total);
+    int CompletionTokens, TimeSpan Total, int? Status);

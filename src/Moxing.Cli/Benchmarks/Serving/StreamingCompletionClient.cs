@@ -35,18 +35,26 @@ internal sealed class StreamingCompletionClient(HttpClient http, Uri baseUrl, bo
         try
         {
             using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellation);
+            var status = (int)response.StatusCode;
             if (!response.IsSuccessStatusCode)
-                return Failed($"HTTP {(int)response.StatusCode}: {Truncate(await response.Content.ReadAsStringAsync(cancellation))}", start);
+                return Failed($"HTTP {status}: {Truncate(await response.Content.ReadAsStringAsync(cancellation))}", start, status);
             using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellation));
-            return await ReadEventsAsync(reader, start, cancellation);
+            try
+            {
+                return await ReadEventsAsync(reader, start, status, cancellation);
+            }
+            catch (Exception e) when (e is HttpRequestException or IOException or JsonException)
+            {
+                return Failed(e.Message, start, status);
+            }
         }
-        catch (Exception e) when (e is HttpRequestException or IOException or JsonException)
+        catch (Exception e) when (e is HttpRequestException or IOException)
         {
-            return Failed(e.Message, start);
+            return Failed(e.Message, start, null);
         }
     }
 
-    private static async Task<StreamedRequest> ReadEventsAsync(StreamReader reader, long start, CancellationToken cancellation)
+    private static async Task<StreamedRequest> ReadEventsAsync(StreamReader reader, long start, int status, CancellationToken cancellation)
     {
         var gaps = new List<double>();
         TimeSpan? first = null;
@@ -59,7 +67,7 @@ internal sealed class StreamingCompletionClient(HttpClient http, Uri baseUrl, bo
             if (data.SequenceEqual("[DONE]")) break;
             using var doc = JsonDocument.Parse(data.ToString());
             var root = doc.RootElement;
-            if (root.TryGetProperty("error", out var error)) return Failed(Truncate(error.ToString()), start);
+            if (root.TryGetProperty("error", out var error)) return Failed(Truncate(error.ToString()), start, status);
             if (root.TryGetProperty("usage", out var usage) && usage.ValueKind == JsonValueKind.Object
                 && usage.TryGetProperty("completion_tokens", out var completion))
                 usageTokens = completion.GetInt32();
@@ -71,9 +79,9 @@ internal sealed class StreamingCompletionClient(HttpClient http, Uri baseUrl, bo
             chunks++;
         }
         var total = Stopwatch.GetElapsedTime(start);
-        if (first == null) return Failed("the stream ended without any content", start);
+        if (first == null) return Failed("the stream ended without any content", start, status);
         // Servers stream one token per chunk; the usage chunk, when sent, is the exact count.
-        return new StreamedRequest(true, null, first.Value, gaps, usageTokens >= 0 ? usageTokens : chunks, total);
+        return new StreamedRequest(true, null, first.Value, gaps, usageTokens >= 0 ? usageTokens : chunks, total, status);
     }
 
     private static bool HasContent(JsonElement root)
@@ -90,8 +98,8 @@ internal sealed class StreamingCompletionClient(HttpClient http, Uri baseUrl, bo
         return false;
     }
 
-    private static StreamedRequest Failed(string error, long start) =>
-        new(false, error, TimeSpan.Zero, [], 0, Stopwatch.GetElapsedTime(start));
+    private static StreamedRequest Failed(string error, long start, int? status) =>
+        new(false, error, TimeSpan.Zero, [], 0, Stopwatch.GetElapsedTime(start), status);
 
     private static string Truncate(string text) => text.Length <= 200 ? text : text[..200] + "…";
 }
