@@ -28,7 +28,9 @@ internal readonly unsafe struct PanelTile<D> : IPanelTile where D : struct, IPan
     }
 
     /// <summary>A small-block panel times T activation rows of Q8 blocks; lane r of token t goes to y[t · yStride + r].</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <remarks>Not inlined: inlined into <see cref="Small{F}"/>, the JIT ran out of inlining budget and left the integer
+    /// steps of biased codes as calls.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static void TileSmall<F, T>(byte* panel, int blocks, byte* x, nint xStride, float* y, nint yStride, int count)
         where F : struct, IQ8Dot where T : struct, ITokenCount
     {
@@ -72,7 +74,8 @@ internal readonly unsafe struct PanelTile<D> : IPanelTile where D : struct, IPan
     }
 
     /// <summary>A K panel times T activation rows of Q8_K blocks; lane r of token t goes to y[t · yStride + r].</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <remarks>Not inlined, as <see cref="TileSmall{F, T}"/>.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static void TileSuper<F, T>(byte* panel, int blocks, byte* x, nint xStride, float* y, nint yStride, int count)
         where F : struct, IQ8KDot where T : struct, ITokenCount
     {
