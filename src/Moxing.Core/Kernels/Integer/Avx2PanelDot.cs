@@ -31,11 +31,11 @@ internal readonly unsafe struct Avx2PanelDot : IPanelDot
                 s2 = Signed(codes, magnitudes, x2 + 4 * g, s2);
                 s3 = Signed(codes, magnitudes, x3 + 4 * g, s3);
             }
-            s0 = Avx2.Add(s0, Vector256.Create(128 * CodeSum(x)));
+            s0 = Avx2.Add(s0, BiasSum(x));
             if (T.Count == 1) return;
-            s1 = Avx2.Add(s1, Vector256.Create(128 * CodeSum(x1)));
-            s2 = Avx2.Add(s2, Vector256.Create(128 * CodeSum(x2)));
-            s3 = Avx2.Add(s3, Vector256.Create(128 * CodeSum(x3)));
+            s1 = Avx2.Add(s1, BiasSum(x1));
+            s2 = Avx2.Add(s2, BiasSum(x2));
+            s3 = Avx2.Add(s3, BiasSum(x3));
             return;
         }
         for (var p = 0; p < 4; p++)
@@ -95,11 +95,14 @@ internal readonly unsafe struct Avx2PanelDot : IPanelDot
     private static Vector256<int> Signed(Vector256<sbyte> codes, Vector256<byte> magnitudes, byte* x, Vector256<int> acc) =>
         Avx2.Add(acc, Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(magnitudes, Avx2.Sign(PanelCodes.Four(x), codes)), Vector256<short>.One));
 
-    // The sum of 32 signed activation codes: byte sums of (code + 128) against zero, less 32 · 128.
+    // 128 · (the sum of 32 signed activation codes) in every lane, without leaving the vector registers: byte sums of
+    // (code + 128) against zero, added across the four quadwords, less 32 · 128.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int CodeSum(byte* x)
+    private static Vector256<int> BiasSum(byte* x)
     {
-        var sums = Avx2.SumAbsoluteDifferences(Avx2.Xor(Avx.LoadVector256(x), Vector256.Create((byte)0x80)), Vector256<byte>.Zero);
-        return (int)Vector256.Sum(sums.AsUInt64()) - 32 * 128;
+        var sums = Avx2.SumAbsoluteDifferences(Avx2.Xor(Avx.LoadVector256(x), Vector256.Create((byte)0x80)), Vector256<byte>.Zero).AsInt32();
+        sums = Avx2.Add(sums, Avx2.Shuffle(sums, 0x4E));
+        sums = Avx2.Add(sums, Avx2.Permute4x64(sums.AsInt64(), 0x4E).AsInt32());
+        return Avx2.ShiftLeftLogical(Avx2.Subtract(Avx2.Shuffle(sums, 0), Vector256.Create(32 * 128)), 7);
     }
 }
