@@ -14,18 +14,40 @@ internal readonly unsafe struct Avx2PanelDot : IPanelDot
     public static bool IsSupported => Avx2.IsSupported && Fma.IsSupported;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<int> Block(Vector256<byte> w0, Vector256<byte> w1, Vector256<byte> w2, Vector256<byte> w3,
-        Vector256<byte> w4, Vector256<byte> w5, Vector256<byte> w6, Vector256<byte> w7, byte* x, bool biased)
+    public static void Block<T>(byte* w, byte* x, nint xStride, bool biased,
+        out Vector256<int> s0, out Vector256<int> s1, out Vector256<int> s2, out Vector256<int> s3) where T : struct, ITokenCount
     {
+        s0 = s1 = s2 = s3 = Vector256<int>.Zero;
+        byte* x1 = x + xStride, x2 = x + 2 * xStride, x3 = x + 3 * xStride;
         if (biased)
         {
-            var even = Signed(w0, x, Signed(w2, x + 8, Signed(w4, x + 16, Signed(w6, x + 24, Vector256<int>.Zero))));
-            var odd = Signed(w1, x + 4, Signed(w3, x + 12, Signed(w5, x + 20, Signed(w7, x + 28, Vector256<int>.Zero))));
-            return Avx2.Add(Avx2.Add(even, odd), Vector256.Create(128 * CodeSum(x)));
+            // each vector's codes without their bias, and their magnitudes, once for all tokens
+            for (var g = 0; g < 8; g++)
+            {
+                var codes = Unbiased(Avx.LoadVector256(w + 32 * g), out var magnitudes);
+                s0 = Signed(codes, magnitudes, x + 4 * g, s0);
+                if (T.Count == 1) continue;
+                s1 = Signed(codes, magnitudes, x1 + 4 * g, s1);
+                s2 = Signed(codes, magnitudes, x2 + 4 * g, s2);
+                s3 = Signed(codes, magnitudes, x3 + 4 * g, s3);
+            }
+            s0 = Avx2.Add(s0, BiasSum(x));
+            if (T.Count == 1) return;
+            s1 = Avx2.Add(s1, BiasSum(x1));
+            s2 = Avx2.Add(s2, BiasSum(x2));
+            s3 = Avx2.Add(s3, BiasSum(x3));
+            return;
         }
-        var a = Avx2.Add(Pair(w0, w1, x), Pair(w2, w3, x + 8));
-        var b = Avx2.Add(Pair(w4, w5, x + 16), Pair(w6, w7, x + 24));
-        return Avx2.Add(a, b);
+        for (var p = 0; p < 4; p++)
+        {
+            var a = Avx.LoadVector256(w + 64 * p);
+            var b = Avx.LoadVector256(w + 64 * p + 32);
+            s0 = Avx2.Add(s0, Pair(a, b, x + 8 * p));
+            if (T.Count == 1) continue;
+            s1 = Avx2.Add(s1, Pair(a, b, x1 + 8 * p));
+            s2 = Avx2.Add(s2, Pair(a, b, x2 + 8 * p));
+            s3 = Avx2.Add(s3, Pair(a, b, x3 + 8 * p));
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -57,18 +79,30 @@ internal readonly unsafe struct Avx2PanelDot : IPanelDot
 
     // acc + the lane's dot product of one vector of biased codes with four activation codes, on the codes without their bias.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> Signed(Vector256<byte> w, byte* x, Vector256<int> acc)
+    private static Vector256<int> Signed(Vector256<byte> w, byte* x, Vector256<int> acc) => Signed(Unbiased(w, out var magnitudes), magnitudes, x, acc);
+
+    // Biased codes less their bias, and the magnitudes pmaddubsw takes as its unsigned factor.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<sbyte> Unbiased(Vector256<byte> w, out Vector256<byte> magnitudes)
     {
         var codes = Avx2.Xor(w, Vector256.Create((byte)0x80)).AsSByte();
-        var products = Avx2.MultiplyAddAdjacent(Avx2.Abs(codes), Avx2.Sign(PanelCodes.Four(x), codes));
-        return Avx2.Add(acc, Avx2.MultiplyAddAdjacent(products, Vector256<short>.One));
+        magnitudes = Avx2.Abs(codes);
+        return codes;
     }
 
-    // The sum of 32 signed activation codes: byte sums of (code + 128) against zero, less 32 · 128.
+    // acc + the lane's dot product of one vector of signed codes (and their magnitudes) with four activation codes.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int CodeSum(byte* x)
+    private static Vector256<int> Signed(Vector256<sbyte> codes, Vector256<byte> magnitudes, byte* x, Vector256<int> acc) =>
+        Avx2.Add(acc, Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(magnitudes, Avx2.Sign(PanelCodes.Four(x), codes)), Vector256<short>.One));
+
+    // 128 · (the sum of 32 signed activation codes) in every lane, without leaving the vector registers: byte sums of
+    // (code + 128) against zero, added across the four quadwords, less 32 · 128.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> BiasSum(byte* x)
     {
-        var sums = Avx2.SumAbsoluteDifferences(Avx2.Xor(Avx.LoadVector256(x), Vector256.Create((byte)0x80)), Vector256<byte>.Zero);
-        return (int)Vector256.Sum(sums.AsUInt64()) - 32 * 128;
+        var sums = Avx2.SumAbsoluteDifferences(Avx2.Xor(Avx.LoadVector256(x), Vector256.Create((byte)0x80)), Vector256<byte>.Zero).AsInt32();
+        sums = Avx2.Add(sums, Avx2.Shuffle(sums, 0x4E));
+        sums = Avx2.Add(sums, Avx2.Permute4x64(sums.AsInt64(), 0x4E).AsInt32());
+        return Avx2.ShiftLeftLogical(Avx2.Subtract(Avx2.Shuffle(sums, 0), Vector256.Create(32 * 128)), 7);
     }
 }

@@ -12,9 +12,11 @@ internal unsafe interface IPanelDot
     /// <summary>True when the processor has the instructions.</summary>
     static abstract bool IsSupported { get; }
 
-    /// <summary>Lane r: Σ over the eight vectors g of a small block of Σ_j w_g[4r + j] · x[4g + j], x being 32 codes.</summary>
-    static abstract Vector256<int> Block(Vector256<byte> w0, Vector256<byte> w1, Vector256<byte> w2, Vector256<byte> w3,
-        Vector256<byte> w4, Vector256<byte> w5, Vector256<byte> w6, Vector256<byte> w7, byte* x, bool biased);
+    /// <summary>Lane r of sum t, for each of the <typeparamref name="T"/> activation rows t at x + t · xStride (32 codes each):
+    /// Σ over the eight vectors g of a small block at <paramref name="w"/> of Σ_j w_g[4r + j] · x[4g + j]. Sums past
+    /// <typeparamref name="T"/>'s count are zero.</summary>
+    static abstract void Block<T>(byte* w, byte* x, nint xStride, bool biased,
+        out Vector256<int> s0, out Vector256<int> s1, out Vector256<int> s2, out Vector256<int> s3) where T : struct, ITokenCount;
 
     /// <summary>acc + scale · (lane's dot product of a 16-code group's four vectors with the codes at q); <paramref name="codeSum"/>
     /// is the sum of those 16 activation codes.</summary>

@@ -7,7 +7,10 @@ using Moxing.Core.Quantization.Blocks;
 namespace Moxing.Core.Kernels.Integer;
 
 /// <summary>Repacks up to eight stored weight rows into a <see cref="Panel"/> (the packing step of a blocked matrix product).</summary>
-/// <remarks>Missing rows of a last partial panel repeat the first row: their lanes are computed and never stored.</remarks>
+/// <remarks>Missing rows of a last partial panel repeat the first row: their lanes are computed and never stored. Lanes of
+/// 256 bits (<c>TB</c> = <see cref="Vector256{T}"/>) lay out a panel with AVX2 shuffles and transposes; every other lane
+/// type takes the scalar route, the reference the AVX2 route equals byte for byte. While packing a panel, each row's
+/// block is prefetched in the panel eight rows on: a product's rows are contiguous, so that is the next panel to pack.</remarks>
 internal static unsafe class PanelPacker
 {
     /// <summary>Packs rows [first, first + count) of a 32-weight format, <paramref name="blocks"/> blocks each, into <paramref name="panel"/>.</summary>
@@ -18,6 +21,7 @@ internal static unsafe class PanelPacker
         var codes = stackalloc byte[32 * Panel.Rows];
         var rows = stackalloc byte*[Panel.Rows];
         RowPointers(w, rowBytes, first, count, rows);
+        var ahead = Panel.Rows * rowBytes;
         for (var b = 0; b < blocks; b++, panel += Panel.SmallBytes)
         {
             nint at = (nint)b * F.BlockBytes;
@@ -26,12 +30,14 @@ internal static unsafe class PanelPacker
             for (var r = 0; r < Panel.Rows; r++)
             {
                 var block = rows[r] + at;
-                scales[r] = F.Scale(block);
+                Prefetch.Lines(block + ahead, F.BlockBytes);
+                var d = F.Scale(block);
+                scales[r] = d;
                 // signed codes enter as code + 128: the 128 · d · Σx they add is taken off with the offset
-                offsets[r] = F.SignedCodes ? -128 * F.Scale(block) : F.HasOffset ? F.Offset(block) : 0;
+                offsets[r] = F.SignedCodes ? -128 * d : F.HasOffset ? F.Offset(block) : 0;
                 *(TB*)(codes + 32 * r) = F.Codes<L, TB, TS, TF>(block);
             }
-            Transpose(codes, F.SignedCodes, panel);
+            Transpose<TB>(codes, F.SignedCodes, panel);
         }
     }
 
@@ -42,57 +48,79 @@ internal static unsafe class PanelPacker
     {
         var rows = stackalloc byte*[Panel.Rows];
         RowPointers(w, rowBytes, first, count, rows);
-        var codes = stackalloc TB[8 * Panel.Rows];
-        var chunk = stackalloc byte[32 * Panel.Rows];
-        var scales = stackalloc short[16];
-        var mins = stackalloc short[16];
+        // chunk c of row r at 256c + 32r, and four 8×8 tables of 32-bit lanes per row (group scales 0..7, 8..15, the two
+        // minimum pair vectors): each 256-byte table is one transpose away from its place in the panel
+        var codes = stackalloc byte[8 * 32 * Panel.Rows];
+        var tables = stackalloc byte[4 * 32 * Panel.Rows];
+        var ahead = Panel.Rows * rowBytes;
         for (var b = 0; b < blocks; b++, panel += Panel.SuperBytes)
         {
             nint at = (nint)b * F.BlockBytes;
-            var groupScales = (int*)(panel + Panel.SuperScales);
-            var same = (short*)(panel + Panel.SuperSameMins);
-            var own = (short*)(panel + Panel.SuperOwnMins);
             for (var r = 0; r < Panel.Rows; r++)
             {
                 var block = rows[r] + at;
-                UnpackSuper<F, L, TB, TS, TF>(block, codes + 8 * r, scales, mins);
+                Prefetch.Lines(block + ahead, F.BlockBytes);
+                UnpackSuper<F, L, TB, TS, TF>(block, codes + 32 * r, tables + 32 * r);
                 ((float*)(panel + Panel.SuperScale))[r] = F.Scale(block);
                 ((float*)(panel + Panel.SuperOwnScale))[r] = F.MinScale(block);
-                for (var h = 0; h < 16; h++)
-                {
-                    // group h (codes 16h..16h+15) is half h % 2 of chunk h / 2; its scale sits in chunk order
-                    int scale = scales[h / 2 + 8 * (h % 2)];
-                    groupScales[Panel.Rows * h + r] = scale;
-                    // lane r of pair vector h / 2 holds the 16-bit minimums of groups 2p and 2p + 1
-                    var lane = 2 * Panel.Rows * (h / 2) + 2 * r + h % 2;
-                    same[lane] = (short)((F.Mins == KMins.SameScale ? mins[h] : 0) - (F.SignedCodes ? 128 * scale : 0));
-                    own[lane] = F.Mins == KMins.OwnScale ? mins[h] : (short)0;
-                }
             }
             for (var c = 0; c < 8; c++)
-            {
-                for (var r = 0; r < Panel.Rows; r++) *(TB*)(chunk + 32 * r) = codes[8 * r + c];
-                Transpose(chunk, F.SignedCodes, panel + 8 * 32 * c);
-            }
+                Transpose<TB>(codes + 256 * c, F.SignedCodes, panel + 256 * c);
+            Transpose<TB>(tables, false, panel + Panel.SuperScales);
+            Transpose<TB>(tables + 256, false, panel + Panel.SuperScales + 256);
+            Transpose<TB>(tables + 512, false, panel + Panel.SuperSameMins);
+            Transpose<TB>(tables + 768, false, panel + Panel.SuperOwnMins);
         }
     }
 
-    /// <summary>A super-block's eight code chunks, sixteen scales (chunk order) and sixteen minimums (group order) into memory.</summary>
+    // True where TB is a 256-bit vector and the processor has AVX2: the vector route.
+    private static bool Vectorized<TB>() => Avx2.IsSupported && typeof(TB) == typeof(Vector256<byte>);
+
+    /// <summary>A super-block's eight code chunks (chunk c at codes + 256c) and its row of the four scale tables (table k at tables + 256k).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void UnpackSuper<F, L, TB, TS, TF>(byte* block, TB* codes, short* scales, short* mins)
+    private static void UnpackSuper<F, L, TB, TS, TF>(byte* block, byte* codes, byte* tables)
         where F : struct, IQ8KDot where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
     {
-        *(TB*)scales = F.Scales<L, TB, TS, TF>(block, out var minimums);
-        *(TB*)mins = minimums;
+        var scales = F.Scales<L, TB, TS, TF>(block, out var mins);
+        if (Vectorized<TB>()) ScaleTables<F>(Unsafe.As<TB, Vector256<short>>(ref scales), Unsafe.As<TB, Vector256<short>>(ref mins), tables);
+        else ScaleTables<F>((short*)&scales, (short*)&mins, tables);
         // unrolled: constant chunk indices fold each format's shifts and offsets
-        codes[0] = F.Chunk<L, TB, TS, TF>(block, 0);
-        codes[1] = F.Chunk<L, TB, TS, TF>(block, 1);
-        codes[2] = F.Chunk<L, TB, TS, TF>(block, 2);
-        codes[3] = F.Chunk<L, TB, TS, TF>(block, 3);
-        codes[4] = F.Chunk<L, TB, TS, TF>(block, 4);
-        codes[5] = F.Chunk<L, TB, TS, TF>(block, 5);
-        codes[6] = F.Chunk<L, TB, TS, TF>(block, 6);
-        codes[7] = F.Chunk<L, TB, TS, TF>(block, 7);
+        *(TB*)codes = F.Chunk<L, TB, TS, TF>(block, 0);
+        *(TB*)(codes + 256) = F.Chunk<L, TB, TS, TF>(block, 1);
+        *(TB*)(codes + 512) = F.Chunk<L, TB, TS, TF>(block, 2);
+        *(TB*)(codes + 768) = F.Chunk<L, TB, TS, TF>(block, 3);
+        *(TB*)(codes + 1024) = F.Chunk<L, TB, TS, TF>(block, 4);
+        *(TB*)(codes + 1280) = F.Chunk<L, TB, TS, TF>(block, 5);
+        *(TB*)(codes + 1536) = F.Chunk<L, TB, TS, TF>(block, 6);
+        *(TB*)(codes + 1792) = F.Chunk<L, TB, TS, TF>(block, 7);
+    }
+
+    /// <summary>One row of the scale tables, scalar: group h's scale (chunk order h / 2 + 8 · (h % 2)) as an int32 at table
+    /// h / 8, lane h % 8; its 16-bit minimums (less 128 · scale for biased signed codes) in pair lanes of tables 2 and 3.</summary>
+    private static void ScaleTables<F>(short* scales, short* mins, byte* tables) where F : struct, IQ8KDot
+    {
+        for (var h = 0; h < 16; h++)
+        {
+            int scale = scales[h / 2 + 8 * (h % 2)];
+            ((int*)(tables + 256 * (h / 8)))[h % 8] = scale;
+            ((short*)(tables + 512))[h] = (short)((F.Mins == KMins.SameScale ? mins[h] : 0) - (F.SignedCodes ? 128 * scale : 0));
+            ((short*)(tables + 768))[h] = F.Mins == KMins.OwnScale ? mins[h] : (short)0;
+        }
+    }
+
+    /// <summary>As the scalar <see cref="ScaleTables{F}(short*, short*, byte*)"/>, in four AVX2 stores.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ScaleTables<F>(Vector256<short> scales, Vector256<short> mins, byte* tables) where F : struct, IQ8KDot
+    {
+        // chunk order to group order: interleave the scales of codes 0..15 (low half) with those of codes 16..31 (high half)
+        var low = Sse2.UnpackLow(scales.GetLower(), scales.GetUpper());
+        var high = Sse2.UnpackHigh(scales.GetLower(), scales.GetUpper());
+        Avx.Store((int*)tables, Avx2.ConvertToVector256Int32(low));
+        Avx.Store((int*)(tables + 256), Avx2.ConvertToVector256Int32(high));
+        var same = F.Mins == KMins.SameScale ? mins : Vector256<short>.Zero;
+        if (F.SignedCodes) same = Avx2.Subtract(same, Avx2.ShiftLeftLogical(Vector256.Create(low, high), 7));
+        Avx.Store((short*)(tables + 512), same);
+        Avx.Store((short*)(tables + 768), F.Mins == KMins.OwnScale ? mins : Vector256<short>.Zero);
     }
 
     private static void RowPointers(byte* w, nint rowBytes, int first, int count, byte** rows)
@@ -100,12 +128,12 @@ internal static unsafe class PanelPacker
         for (var r = 0; r < Panel.Rows; r++) rows[r] = w + (first + (r < count ? r : 0)) * rowBytes;
     }
 
-    /// <summary>Writes the 8×8 transpose of the 32-bit lanes of eight rows of 32 codes (vector g of the output holds lane g of
-    /// every row), flipping the top bit of each code when <paramref name="biased"/> (signed code + 128).</summary>
+    /// <summary>Writes the 8×8 transpose of the 32-bit lanes of eight rows of 32 bytes (vector g of the output holds lane g of
+    /// every row), flipping the top bit of each byte when <paramref name="biased"/> (signed code + 128).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose(byte* rows, bool biased, byte* dst)
+    private static void Transpose<TB>(byte* rows, bool biased, byte* dst)
     {
-        if (!Avx2.IsSupported)
+        if (!Vectorized<TB>())
         {
             var bias = biased ? 0x80808080u : 0;
             for (var g = 0; g < 8; g++)

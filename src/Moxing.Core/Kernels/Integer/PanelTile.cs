@@ -28,7 +28,9 @@ internal readonly unsafe struct PanelTile<D> : IPanelTile where D : struct, IPan
     }
 
     /// <summary>A small-block panel times T activation rows of Q8 blocks; lane r of token t goes to y[t · yStride + r].</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <remarks>Not inlined: inlined into <see cref="Small{F}"/>, the JIT ran out of inlining budget and left the integer
+    /// steps of biased codes as calls.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static void TileSmall<F, T>(byte* panel, int blocks, byte* x, nint xStride, float* y, nint yStride, int count)
         where F : struct, IQ8Dot where T : struct, ITokenCount
     {
@@ -36,35 +38,26 @@ internal readonly unsafe struct PanelTile<D> : IPanelTile where D : struct, IPan
         byte* x0 = x, x1 = x + xStride, x2 = x + 2 * xStride, x3 = x + 3 * xStride;
         for (var b = 0; b < blocks; b++, panel += Panel.SmallBytes)
         {
-            var w0 = Avx.LoadVector256(panel);
-            var w1 = Avx.LoadVector256(panel + 32);
-            var w2 = Avx.LoadVector256(panel + 64);
-            var w3 = Avx.LoadVector256(panel + 96);
-            var w4 = Avx.LoadVector256(panel + 128);
-            var w5 = Avx.LoadVector256(panel + 160);
-            var w6 = Avx.LoadVector256(panel + 192);
-            var w7 = Avx.LoadVector256(panel + 224);
             var d = Avx.LoadVector256((float*)(panel + Panel.SmallScale));
             var offset = Avx.LoadVector256((float*)(panel + Panel.SmallOffset));
             nint at = b * ActivationBlocks.Q8Bytes;
-            a0 = TokenSmall<F>(w0, w1, w2, w3, w4, w5, w6, w7, d, offset, x0 + at, a0);
+            D.Block<T>(panel, x0 + at + ActivationBlocks.Q8Codes, xStride, F.SignedCodes, out var i0, out var i1, out var i2, out var i3);
+            a0 = EndSmall<F>(i0, d, offset, x0 + at, a0);
             if (T.Count > 1)
             {
-                a1 = TokenSmall<F>(w0, w1, w2, w3, w4, w5, w6, w7, d, offset, x1 + at, a1);
-                a2 = TokenSmall<F>(w0, w1, w2, w3, w4, w5, w6, w7, d, offset, x2 + at, a2);
-                a3 = TokenSmall<F>(w0, w1, w2, w3, w4, w5, w6, w7, d, offset, x3 + at, a3);
+                a1 = EndSmall<F>(i1, d, offset, x1 + at, a1);
+                a2 = EndSmall<F>(i2, d, offset, x2 + at, a2);
+                a3 = EndSmall<F>(i3, d, offset, x3 + at, a3);
             }
         }
         StoreTokens<T>(a0, a1, a2, a3, y, yStride, count);
     }
 
+    /// <summary>Scales a block's integer sums by d · dx into <paramref name="acc"/> and adds its offset term.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> TokenSmall<F>(Vector256<byte> w0, Vector256<byte> w1, Vector256<byte> w2, Vector256<byte> w3,
-        Vector256<byte> w4, Vector256<byte> w5, Vector256<byte> w6, Vector256<byte> w7, Vector256<float> d, Vector256<float> offset,
-        byte* xb, Vector256<float> acc)
+    private static Vector256<float> EndSmall<F>(Vector256<int> sum, Vector256<float> d, Vector256<float> offset, byte* xb, Vector256<float> acc)
         where F : struct, IQ8Dot
     {
-        var sum = D.Block(w0, w1, w2, w3, w4, w5, w6, w7, xb + ActivationBlocks.Q8Codes, F.SignedCodes);
         acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(sum), Avx.Multiply(d, Vector256.Create(*(float*)xb)), acc);
         if (F.HasOffset || F.SignedCodes)
             acc = Fma.MultiplyAdd(offset, Vector256.Create(*(float*)(xb + 4)), acc);
@@ -72,7 +65,8 @@ internal readonly unsafe struct PanelTile<D> : IPanelTile where D : struct, IPan
     }
 
     /// <summary>A K panel times T activation rows of Q8_K blocks; lane r of token t goes to y[t · yStride + r].</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <remarks>Not inlined, as <see cref="TileSmall{F, T}"/>.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static void TileSuper<F, T>(byte* panel, int blocks, byte* x, nint xStride, float* y, nint yStride, int count)
         where F : struct, IQ8KDot where T : struct, ITokenCount
     {

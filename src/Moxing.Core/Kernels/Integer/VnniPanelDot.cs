@@ -10,19 +10,21 @@ internal readonly unsafe struct VnniPanelDot : IPanelDot
     public static bool IsSupported => Avx2.IsSupported && Fma.IsSupported && AvxVnni.IsSupported;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<int> Block(Vector256<byte> w0, Vector256<byte> w1, Vector256<byte> w2, Vector256<byte> w3,
-        Vector256<byte> w4, Vector256<byte> w5, Vector256<byte> w6, Vector256<byte> w7, byte* x, bool biased)
+    public static void Block<T>(byte* w, byte* x, nint xStride, bool biased,
+        out Vector256<int> s0, out Vector256<int> s1, out Vector256<int> s2, out Vector256<int> s3) where T : struct, ITokenCount
     {
-        // two chains of four: the sum does not wait on eight dependent instructions
-        var even = AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, w0, PanelCodes.Four(x));
-        var odd = AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, w1, PanelCodes.Four(x + 4));
-        even = AvxVnni.MultiplyWideningAndAdd(even, w2, PanelCodes.Four(x + 8));
-        odd = AvxVnni.MultiplyWideningAndAdd(odd, w3, PanelCodes.Four(x + 12));
-        even = AvxVnni.MultiplyWideningAndAdd(even, w4, PanelCodes.Four(x + 16));
-        odd = AvxVnni.MultiplyWideningAndAdd(odd, w5, PanelCodes.Four(x + 20));
-        even = AvxVnni.MultiplyWideningAndAdd(even, w6, PanelCodes.Four(x + 24));
-        odd = AvxVnni.MultiplyWideningAndAdd(odd, w7, PanelCodes.Four(x + 28));
-        return Avx2.Add(even, odd);
+        // one chain per token: four independent chains of eight vpdpbusd with four tokens
+        s0 = s1 = s2 = s3 = Vector256<int>.Zero;
+        byte* x1 = x + xStride, x2 = x + 2 * xStride, x3 = x + 3 * xStride;
+        for (var g = 0; g < 8; g++)
+        {
+            var codes = Avx.LoadVector256(w + 32 * g);
+            s0 = AvxVnni.MultiplyWideningAndAdd(s0, codes, PanelCodes.Four(x + 4 * g));
+            if (T.Count == 1) continue;
+            s1 = AvxVnni.MultiplyWideningAndAdd(s1, codes, PanelCodes.Four(x1 + 4 * g));
+            s2 = AvxVnni.MultiplyWideningAndAdd(s2, codes, PanelCodes.Four(x2 + 4 * g));
+            s3 = AvxVnni.MultiplyWideningAndAdd(s3, codes, PanelCodes.Four(x3 + 4 * g));
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

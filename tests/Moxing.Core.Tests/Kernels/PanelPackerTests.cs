@@ -1,0 +1,88 @@
+using System.Runtime.Intrinsics;
+using Moxing.Core.Kernels.Integer;
+using Moxing.Core.Kernels.Lanes;
+using Moxing.Core.Quantization.Blocks;
+using Moxing.Core.Tensors;
+using Moxing.Core.Tests.Quantization;
+
+namespace Moxing.Core.Tests.Kernels;
+
+public unsafe class PanelPackerTests
+{
+    public static TheoryData<DType> IntegerTypes() => IntegerKernelTests.IntegerTypes();
+
+    [Theory]
+    [MemberData(nameof(IntegerTypes))]
+    public void VectorPackingEqualsScalarPackingByteForByte(DType type)
+    {
+        // the AVX2 route (256-bit lanes) against the scalar route, the reference, on a whole panel and a partial one
+        if (!Avx2ByteLanes.IsSupported) return;
+        var rng = new Random(17 + (int)type);
+        const int rows = 13;
+        var cols = 3 * 256;
+        using var w = new NativeTensor(type, rows, cols, RandomWeights.Bytes(type, rows * cols, rng));
+        foreach (var (first, count) in new[] { (0, Panel.Rows), (Panel.Rows, rows - Panel.Rows) })
+        {
+            var scalar = Pack<ScalarByteLanes, Bytes32, int, float>(w.Tensor, first, count);
+            var vector = Pack<Avx2ByteLanes, Vector256<byte>, Vector256<int>, Vector256<float>>(w.Tensor, first, count);
+            var at = scalar.AsSpan().CommonPrefixLength(vector);
+            Assert.True(at == scalar.Length, $"{type} rows {first}..{first + count - 1}: byte {at} of the panel differs");
+        }
+    }
+
+    [Theory]
+    [InlineData(DType.Q8_0)]
+    [InlineData(DType.Q6_K)]
+    public void PartialPanelRepeatsItsFirstRow(DType type)
+    {
+        var rng = new Random(23);
+        const int rows = 3;
+        var cols = 256;
+        using var w = new NativeTensor(type, rows, cols, RandomWeights.Bytes(type, rows * cols, rng));
+        var panel = Pack<ScalarByteLanes, Bytes32, int, float>(w.Tensor, 0, rows);
+        // the first code vector holds codes 0..3 of each row's 32-bit lane: lanes 3..7 repeat lane 0, lanes 1 and 2 differ from it
+        var lanes = Enumerable.Range(0, Panel.Rows).Select(r => BitConverter.ToUInt32(panel, 4 * r)).ToArray();
+        Assert.All(lanes[rows..], lane => Assert.Equal(lanes[0], lane));
+        Assert.NotEqual(lanes[0], lanes[1]);
+        Assert.NotEqual(lanes[0], lanes[2]);
+    }
+
+    private static byte[] Pack<L, TB, TS, TF>(StoredTensor w, int first, int count)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
+        w.Type switch
+        {
+            DType.Q4_0 => Small<Q4_0Block, L, TB, TS, TF>(w, first, count),
+            DType.Q4_1 => Small<Q4_1Block, L, TB, TS, TF>(w, first, count),
+            DType.Q5_0 => Small<Q5_0Block, L, TB, TS, TF>(w, first, count),
+            DType.Q5_1 => Small<Q5_1Block, L, TB, TS, TF>(w, first, count),
+            DType.Q8_0 => Small<Q8_0Block, L, TB, TS, TF>(w, first, count),
+            DType.IQ4_NL => Small<Iq4NlBlock, L, TB, TS, TF>(w, first, count),
+            DType.Q2_K => Super<Q2KBlock, L, TB, TS, TF>(w, first, count),
+            DType.Q3_K => Super<Q3KBlock, L, TB, TS, TF>(w, first, count),
+            DType.Q4_K => Super<Q4KBlock, L, TB, TS, TF>(w, first, count),
+            DType.Q5_K => Super<Q5KBlock, L, TB, TS, TF>(w, first, count),
+            DType.Q6_K => Super<Q6KBlock, L, TB, TS, TF>(w, first, count),
+            DType.IQ4_XS => Super<Iq4XsBlock, L, TB, TS, TF>(w, first, count),
+            _ => throw new ArgumentException($"{w.Type} has no panel packing", nameof(w)),
+        };
+
+    private static byte[] Small<F, L, TB, TS, TF>(StoredTensor w, int first, int count)
+        where F : struct, IQ8Dot where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
+    {
+        var blocks = (int)(w.RowLength / F.BlockSize);
+        var panel = new byte[blocks * Panel.SmallBytes];
+        fixed (byte* p = panel)
+            PanelPacker.PackSmall<F, L, TB, TS, TF>(w.Data, (nint)w.RowBytes, first, count, blocks, p);
+        return panel;
+    }
+
+    private static byte[] Super<F, L, TB, TS, TF>(StoredTensor w, int first, int count)
+        where F : struct, IQ8KDot where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
+    {
+        var blocks = (int)(w.RowLength / F.BlockSize);
+        var panel = new byte[blocks * Panel.SuperBytes];
+        fixed (byte* p = panel)
+            PanelPacker.PackSuper<F, L, TB, TS, TF>(w.Data, (nint)w.RowBytes, first, count, blocks, p);
+        return panel;
+    }
+}
