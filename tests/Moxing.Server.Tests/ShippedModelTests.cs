@@ -15,9 +15,9 @@ public sealed class ShippedModelTests
         var entry = Assert.Single(server.Models.Catalog.List());
         Assert.Equal("names-gpt", entry.Name);
         using var http = new HttpClient { BaseAddress = server.Address };
-        // The README's request, as curl sends it (no content type).
+        // The README's request, as curl sends it (no content type); seeded, since an empty name is a possible sample.
         var response = await http.PostAsync("/v1/chat/completions", new StringContent(
-            """{"model":"names-gpt","messages":[{"role":"user","content":"anna"}],"max_tokens":16}""", Encoding.UTF8, "application/x-www-form-urlencoded"));
+            """{"model":"names-gpt","messages":[{"role":"user","content":"anna"}],"max_tokens":16,"seed":1}""", Encoding.UTF8, "application/x-www-form-urlencoded"));
         Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
         var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
         Assert.Equal("assistant", (string?)body["choices"]![0]!["message"]!["role"]);
