@@ -13,17 +13,7 @@ public class GgufQuantizerTests
     /// <summary>The fixtures were written by llama-quantize from llama-k256.F32.gguf: ours must have the same tensors in
     /// the same order, each with the same type and bytes, and the same general.file_type.</summary>
     [Theory]
-    [InlineData("Q4_0")]
-    [InlineData("Q4_1")]
-    [InlineData("Q5_0")]
-    [InlineData("Q5_1")]
-    [InlineData("Q2_K")]
-    [InlineData("Q3_K_M")]
-    [InlineData("Q4_K_M")]
-    [InlineData("Q5_K_M")]
-    [InlineData("Q6_K")]
-    [InlineData("IQ4_NL")]
-    [InlineData("IQ4_XS")]
+    [MemberData(nameof(QuantizerTests.LlamaQuantizeFixtures), MemberType = typeof(QuantizerTests))]
     public void QuantizingF32FileReproducesLlamaQuantize(string mixName)
     {
         using var folder = new Formats.TempFolder();

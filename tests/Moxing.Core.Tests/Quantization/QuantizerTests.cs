@@ -7,6 +7,9 @@ namespace Moxing.Core.Tests.Quantization;
 
 public class QuantizerTests
 {
+    /// <summary>The llama-quantize outputs of llama-k256.F32.gguf kept as fixtures, by file type.</summary>
+    public static TheoryData<string> LlamaQuantizeFixtures => new() { "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K_M", "Q4_K_M", "Q5_K_M", "Q6_K", "IQ4_NL", "IQ4_XS" };
+
     /// <summary>convert_hf_to_gguf.py (gguf-py, bit-exact with ggml's reference quantizers) wrote these files from the same
     /// float32 weights as the F32 file: re-encoding the F32 tensors must reproduce their bytes exactly.</summary>
     [Theory]
@@ -123,17 +126,7 @@ public class QuantizerTests
     /// <summary>llama-quantize wrote these files from the F32 file without an importance matrix: every tensor it stored in a
     /// block type must come out of our encoder with the same bytes (the file's per-tensor type, whatever the mix chose).</summary>
     [Theory]
-    [InlineData("Q4_0")]
-    [InlineData("Q4_1")]
-    [InlineData("Q5_0")]
-    [InlineData("Q5_1")]
-    [InlineData("Q2_K")]
-    [InlineData("Q3_K_M")]
-    [InlineData("Q4_K_M")]
-    [InlineData("Q5_K_M")]
-    [InlineData("Q6_K")]
-    [InlineData("IQ4_NL")]
-    [InlineData("IQ4_XS")]
+    [MemberData(nameof(QuantizerTests.LlamaQuantizeFixtures), MemberType = typeof(QuantizerTests))]
     public void EncodingF32WeightsReproducesLlamaQuantize(string fileType)
     {
         using var f32 = GgufFile.Open(Fixtures.Path("gguf", "llama-k256.F32.gguf"));
