@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using Moxing.Core.Kernels;
 using Moxing.Core.Quantization.Blocks;
+using Moxing.Core.Quantization.Encoders;
 using Moxing.Core.Tensors;
 
 namespace Moxing.Core.Quantization;
@@ -81,9 +82,7 @@ public static unsafe class Quantizer
                 F.Encode(src, dst);
             return;
         }
-        float sumX2 = 0;
-        for (var j = 0; j < count; j++) sumX2 += src[j] * src[j];
-        var sigma2 = sumX2 / count;
+        var sigma2 = ScaleSearch.SumOfSquares(src, count) / count;
         for (var i = 0; i < count; i += F.BlockSize, src += F.BlockSize, dst += F.BlockBytes, importance += F.BlockSize)
             F.EncodeWeighted(src, dst, importance, sigma2);
     }

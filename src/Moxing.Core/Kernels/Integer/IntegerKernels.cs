@@ -79,10 +79,10 @@ internal static unsafe class IntegerKernels
     {
         var b = a + rowBytes;
         TF fa = L.ZeroF, fb = L.ZeroF;
-        nint ahead = Prefetch.Distance;
-        for (var i = 0; i < blocks; i++, a += F.BlockBytes, b += F.BlockBytes, x += ActivationBlocks.Q8KBytes, ahead += F.BlockBytes)
+        for (var i = 0; i < blocks; i++, a += F.BlockBytes, b += F.BlockBytes, x += ActivationBlocks.Q8KBytes)
         {
-            var skip = ahead >= rowBytes ? rowBytes : 0;
+            // past its row's end, each stream's prefetch skips the other's row: the next pair's rows come after both
+            var skip = i * F.BlockBytes + Prefetch.Distance >= rowBytes ? rowBytes : 0;
             Prefetch.Lines(a + skip + Prefetch.Distance, F.BlockBytes);
             Prefetch.Lines(b + skip + Prefetch.Distance, F.BlockBytes);
             var q = x + ActivationBlocks.Q8KCodes;

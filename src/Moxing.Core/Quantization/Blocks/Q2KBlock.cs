@@ -111,9 +111,7 @@ internal readonly unsafe struct Q2KBlock : IQ8KDot, IBlockEncoder
         var sw = stackalloc float[16];
         var ls = stackalloc byte[16];
         var lm = stackalloc byte[16];
-        float sumX2 = 0;
-        for (var j = 0; j < 256; j++) sumX2 += src[j] * src[j];
-        var sigma2 = sumX2 / 256;
+        var sigma2 = ScaleSearch.SumOfSquares(src, 256) / 256;
         for (var j = 0; j < 16; j++)
         {
             LegacyCodes.ImportanceWeights(src + 16 * j, importance + 16 * j, sigma2, weights, 16);

@@ -123,15 +123,11 @@ internal readonly unsafe struct Q3KBlock : IQ8KDot, IBlockEncoder
         var weights = stackalloc float[16];
         var sw = stackalloc float[16];
         var ls = stackalloc sbyte[16];
-        float sumX2 = 0;
-        for (var j = 0; j < 256; j++) sumX2 += src[j] * src[j];
-        var sigma2 = 2 * sumX2 / 256;
+        var sigma2 = 2 * ScaleSearch.SumOfSquares(src, 256) / 256;
         for (var j = 0; j < 16; j++)
         {
             LegacyCodes.ImportanceWeights(src + 16 * j, importance + 16 * j, sigma2, weights, 16);
-            float sumW = 0;
-            for (var l = 0; l < 16; l++) sumW += weights[l];
-            sw[j] = sumW;
+            sw[j] = ScaleSearch.Sum(weights, 16);
             scales[j] = ScaleSearch.SymmetricCodes(16, 4, src + 16 * j, codes + 16 * j, weights);
         }
         var packed = dst + 96;

@@ -18,9 +18,7 @@ internal static unsafe class AffineSuperBlock
         for (var j = 0; j < 8; j++)
         {
             var xs = x + 32 * j;
-            float sumX2 = 0;
-            for (var l = 0; l < 32; l++) sumX2 += xs[l] * xs[l];
-            var avX = MathF.Sqrt(sumX2 / 32);
+            var avX = MathF.Sqrt(ScaleSearch.SumOfSquares(xs, 32) / 32);
             for (var l = 0; l < 32; l++) weights[l] = avX + MathF.Abs(xs[l]);
             scales[j] = ScaleSearch.AffineCodes(32, nmax, xs, weights, L + 32 * j, out mins[j], aux, rmin, 0.1f, nstep, false);
             if (scales[j] > maxScale) maxScale = scales[j];
@@ -49,15 +47,11 @@ internal static unsafe class AffineSuperBlock
         var aux = stackalloc byte[32];
         var ls = stackalloc byte[8];
         var lm = stackalloc byte[8];
-        float sumX2 = 0;
-        for (var l = 0; l < 256; l++) sumX2 += x[l] * x[l];
-        var sigma2 = 2 * sumX2 / 256;
+        var sigma2 = 2 * ScaleSearch.SumOfSquares(x, 256) / 256;
         for (var j = 0; j < 8; j++)
         {
             LegacyCodes.ImportanceWeights(x + 32 * j, qw + 32 * j, sigma2, weights, 32);
-            float sumW = 0;
-            for (var l = 0; l < 32; l++) sumW += weights[l];
-            sw[j] = sumW;
+            sw[j] = ScaleSearch.Sum(weights, 32);
             scales[j] = ScaleSearch.AffineCodes(32, nmax, x + 32 * j, weights, L + 32 * j, out mins[j], aux, -0.9f, 0.05f, 36, false);
         }
         var dBlock = ScaleSearch.PositiveCodes(8, 63, scales, ls, sw);

@@ -11,6 +11,22 @@ internal static unsafe class ScaleSearch
     /// <summary>Groups whose largest magnitude is below this are all zero (ggml's GROUP_MAX_EPS).</summary>
     public const float GroupMaxEps = 1e-15f;
 
+    /// <summary>x[0]² + … + x[n-1]², summed in index order as ggml's loops do (so encoded bytes match bit for bit).</summary>
+    public static float SumOfSquares(float* x, int n)
+    {
+        float sum = 0;
+        for (var i = 0; i < n; i++) sum += x[i] * x[i];
+        return sum;
+    }
+
+    /// <summary>x[0] + … + x[n-1], summed in index order as ggml's loops do.</summary>
+    public static float Sum(float* x, int n)
+    {
+        float sum = 0;
+        for (var i = 0; i < n; i++) sum += x[i];
+        return sum;
+    }
+
     /// <summary>ggml's nearest_int: rounds half to even through the 1.5·2^23 trick (valid for |x| ≤ 2^22).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int NearestInt(float value)
