@@ -169,6 +169,7 @@ public sealed class BenchServeCommand : ICommand
             w.WriteNumber("refused_429", l.Refused);
             w.WriteNumber("server_errors_5xx", l.ServerErrors);
             w.WriteNumber("failed", l.Failures.Count);
+            w.WriteNumber("empty", l.Empty);
             w.WriteStartObject("statuses");
             foreach (var (status, count) in l.StatusCounts) w.WriteNumber(status == 0 ? "none" : status.ToString(CultureInfo.InvariantCulture), count);
             w.WriteEndObject();

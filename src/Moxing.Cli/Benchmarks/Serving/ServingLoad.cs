@@ -25,7 +25,11 @@ internal sealed record LoadLevel(int Clients, IReadOnlyList<StreamedRequest> Req
     /// <summary>Generated tokens per second over the level's wall time, all clients together.</summary>
     public double AggregateTokensPerSecond => Wall.TotalSeconds > 0 ? CompletionTokens / Wall.TotalSeconds : 0;
 
-    public IReadOnlyList<double> TimeToFirstTokenMs => Requests.Where(r => r.Succeeded).Select(r => r.TimeToFirstToken.TotalMilliseconds).ToList();
+    /// <summary>Completed requests whose stream carried no text (the model stopped at once); they have no time to first token.</summary>
+    public int Empty => Requests.Count(r => r.Succeeded && r.TimeToFirstToken == null);
+
+    public IReadOnlyList<double> TimeToFirstTokenMs =>
+        Requests.Where(r => r.TimeToFirstToken != null).Select(r => r.TimeToFirstToken!.Value.TotalMilliseconds).ToList();
 
     public IReadOnlyList<double> InterTokenMs => Requests.SelectMany(r => r.InterTokenMs).ToList();
 

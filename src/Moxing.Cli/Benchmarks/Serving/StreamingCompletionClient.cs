@@ -60,17 +60,23 @@ internal sealed class StreamingCompletionClient(HttpClient http, Uri baseUrl, bo
         TimeSpan? first = null;
         long last = 0;
         int chunks = 0, usageTokens = -1;
+        var finished = false;
         while (await reader.ReadLineAsync(cancellation) is { } line)
         {
             if (!line.StartsWith("data:", StringComparison.Ordinal)) continue;
             var data = line.AsSpan(5).Trim();
-            if (data.SequenceEqual("[DONE]")) break;
+            if (data.SequenceEqual("[DONE]"))
+            {
+                finished = true;
+                break;
+            }
             using var doc = JsonDocument.Parse(data.ToString());
             var root = doc.RootElement;
             if (root.TryGetProperty("error", out var error)) return Failed(Truncate(error.ToString()), start, status);
             if (root.TryGetProperty("usage", out var usage) && usage.ValueKind == JsonValueKind.Object
                 && usage.TryGetProperty("completion_tokens", out var completion))
                 usageTokens = completion.GetInt32();
+            finished |= HasFinishReason(root);
             if (!HasContent(root)) continue;
             var now = Stopwatch.GetTimestamp();
             if (first == null) first = Stopwatch.GetElapsedTime(start, now);
@@ -79,9 +85,10 @@ internal sealed class StreamingCompletionClient(HttpClient http, Uri baseUrl, bo
             chunks++;
         }
         var total = Stopwatch.GetElapsedTime(start);
-        if (first == null) return Failed("the stream ended without any content", start, status);
+        // A stream that finished without text is a complete answer (the model ended at once); one cut off before any is not.
+        if (first == null && !finished) return Failed("the stream ended before any text or a finish", start, status);
         // Servers stream one token per chunk; the usage chunk, when sent, is the exact count.
-        return new StreamedRequest(true, null, first.Value, gaps, usageTokens >= 0 ? usageTokens : chunks, total, status);
+        return new StreamedRequest(true, null, first, gaps, usageTokens >= 0 ? usageTokens : chunks, total, status);
     }
 
     private static bool HasContent(JsonElement root)
@@ -98,8 +105,12 @@ internal sealed class StreamingCompletionClient(HttpClient http, Uri baseUrl, bo
         return false;
     }
 
+    private static bool HasFinishReason(JsonElement root) =>
+        root.TryGetProperty("choices", out var choices) && choices.ValueKind == JsonValueKind.Array
+        && choices.EnumerateArray().Any(c => c.TryGetProperty("finish_reason", out var reason) && reason.ValueKind == JsonValueKind.String);
+
     private static StreamedRequest Failed(string error, long start, int? status) =>
-        new(false, error, TimeSpan.Zero, [], 0, Stopwatch.GetElapsedTime(start), status);
+        new(false, error, null, [], 0, Stopwatch.GetElapsedTime(start), status);
 
     private static string Truncate(string text) => text.Length <= 200 ? text : text[..200] + "…";
 }
