@@ -63,7 +63,7 @@ public sealed class KeysCommand : ICommand
             MaxConcurrent = Int("max-concurrent"),
             MaxContext = Int("max-context"),
             MaxTokens = Int("max-tokens"),
-            Models = args.Option("models")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+            Models = args.Option("models") is { } models ? ModelList(models) : null,
             Priority = args.Int(0, "priority"),
             Weight = args.Float(1, "weight"),
         };
@@ -114,21 +114,24 @@ public sealed class KeysCommand : ICommand
         var l = k.Limits;
         var parts = new List<string>();
         if (k.Admin) parts.Add("admin");
-        parts.AddRange(RateParts(l));
-        if (l.MaxContext is { } ctx) parts.Add($"context={ctx}");
-        if (l.MaxTokens is { } mt) parts.Add($"max_tokens={mt}");
-        if (l.Models != null) parts.Add($"models={string.Join(',', l.Models)}");
+        parts.AddRange(LimitParts(l));
         if (l.Priority != 0) parts.Add($"priority={l.Priority}");
         if (l.Weight != 1) parts.Add($"weight={l.Weight.ToString(CultureInfo.InvariantCulture)}");
         return parts.Count == 0 ? "-" : string.Join(' ', parts);
     }
 
-    /// <summary>The rate limits that are set, as `keys list` and `tenants list` show them (rpm=60 tpm=20000 …).</summary>
-    internal static IEnumerable<string> RateParts(RateLimits l)
+    /// <summary>The limits that are set, as `keys list` and `tenants list` show them (rpm=60 tpm=20000 … models=a,b).</summary>
+    internal static IEnumerable<string> LimitParts(RequestLimits l)
     {
         if (l.RequestsPerMinute is { } rpm) yield return $"rpm={rpm}";
         if (l.TokensPerMinute is { } tpm) yield return $"tpm={tpm}";
         if (l.TokensPerDay is { } tpd) yield return $"tokens/day={tpd}";
         if (l.MaxConcurrent is { } mc) yield return $"concurrent={mc}";
+        if (l.MaxContext is { } ctx) yield return $"context={ctx}";
+        if (l.MaxTokens is { } mt) yield return $"max_tokens={mt}";
+        if (l.Models != null) yield return $"models={string.Join(',', l.Models)}";
     }
+
+    /// <summary>The model names of a --models option: comma-separated, blanks dropped.</summary>
+    internal static IReadOnlyList<string> ModelList(string text) => text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 }

@@ -11,17 +11,19 @@ public sealed class TenantsCommand : ICommand
     public string Name => "tenants";
 
     /// <inheritdoc />
-    public string Summary => "set and list tenants' own limits, shared by all their keys (rpm, tpm, tokens/day, concurrency, weight)";
+    public string Summary => "set and list tenants' own limits, shared by all their keys (rates, concurrency, request caps, models, weight)";
 
     /// <inheritdoc />
     public string Usage => $"""
-        usage: moxing tenants set T [--rpm N] [--tpm N] [--tokens-per-day N] [--max-concurrent N] [--weight W]
+        usage: moxing tenants set T [--rpm N] [--tpm N] [--tokens-per-day N] [--max-concurrent N] [--max-context N]
+                                    [--max-tokens N] [--models m1,m2] [--weight W]
                moxing tenants list [--json]
                moxing tenants remove T
         {DatabaseArguments.Usage}
-          set changes the limits it is given and keeps the others; `none` clears one (--rpm none). A request must fit both its
-          key's limits and its tenant's; the 429 names which one refused it. --weight is the tenant's share of a saturated
-          model under fair queuing (default: each key's --weight). remove drops the tenant's own limits; its keys keep theirs.
+          set changes the limits it is given and keeps the others; `none` clears one (--rpm none, --models none). A request
+          must fit both its key's limits and its tenant's (the smaller cap, the models both allow); the refusal names whose
+          limit it was. --weight is the tenant's share of a saturated model under fair queuing (default: each key's --weight).
+          remove drops the tenant's own limits; its keys keep theirs.
         """;
 
     /// <inheritdoc />
@@ -49,21 +51,27 @@ public sealed class TenantsCommand : ICommand
     private static int Set(Arguments args, TenantStore store, CommandContext context)
     {
         var name = args.Required(1, "the tenant to set");
-        var given = new List<(string Field, double? Value)>();
-        foreach (var field in TenantLimits.Fields)
+        var changes = new List<Func<TenantLimits, TenantLimits>>();
+        foreach (var field in TenantLimits.NumberFields)
         {
             var option = field.Replace('_', '-');
             if (args.Option(option) is not { } text) continue;
-            given.Add((field, text == "none" ? null
+            double? value = text == "none" ? null
                 : double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v
-                : throw new UsageException($"--{option}: '{text}' is not a number (or none)")));
+                : throw new UsageException($"--{option}: '{text}' is not a number (or none)");
+            changes.Add(l => l.With(field, value));
+        }
+        if (args.Option(TenantLimits.ModelsField) is { } models)
+        {
+            var list = models == "none" ? null : KeysCommand.ModelList(models);
+            changes.Add(l => l with { Models = list });
         }
         args.RejectUnknown();
-        if (given.Count == 0) throw new UsageException($"nothing to set: give at least one of {string.Join(", ", TenantLimits.Fields.Select(f => "--" + f.Replace('_', '-')))}");
+        if (changes.Count == 0) throw new UsageException($"nothing to set: give at least one of {string.Join(", ", TenantLimits.Fields.Select(f => "--" + f.Replace('_', '-')))}");
         TenantRecord record;
         try
         {
-            record = store.Set(name, current => given.Aggregate(current, (l, g) => l.With(g.Field, g.Value)));
+            record = store.Set(name, current => changes.Aggregate(current, (l, change) => change(l)));
         }
         catch (ArgumentException x)
         {
@@ -98,7 +106,7 @@ public sealed class TenantsCommand : ICommand
 
     private static string Describe(TenantLimits l)
     {
-        var parts = KeysCommand.RateParts(l).ToList();
+        var parts = KeysCommand.LimitParts(l).ToList();
         if (l.Weight is { } w) parts.Add($"weight={w.ToString(CultureInfo.InvariantCulture)}");
         return parts.Count == 0 ? "none" : string.Join(' ', parts);
     }

@@ -60,6 +60,9 @@ internal static class Schema
             )
             """,
         ],
+        // 3: a tenant's limits (JSON, like a key's) may hold max_context, max_tokens and models. No table changes, but the version
+        // makes an older Moxing refuse the database instead of skipping the fields it does not know and serving what they forbid.
+        [],
     ];
 
     /// <summary>The version a database has once every migration is applied.</summary>

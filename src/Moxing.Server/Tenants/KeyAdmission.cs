@@ -3,7 +3,7 @@ using Moxing.Server.Http;
 namespace Moxing.Server.Tenants;
 
 /// <summary>
-/// One admitted request of a key: checks its size against the key's per-request limits, reserves its tokens (prompt +
+/// One admitted request of a key: checks its size against the key's and its tenant's per-request limits, reserves its tokens (prompt +
 /// max tokens) from the key and its tenant and settles them with the real count at the end; disposing frees its concurrency slots.
 /// </summary>
 public sealed class KeyAdmission : IDisposable
@@ -26,19 +26,20 @@ public sealed class KeyAdmission : IDisposable
 
     /// <summary>
     /// The completion budget allowed for a prompt of <paramref name="promptTokens"/> and a requested <paramref name="maxTokens"/>
-    /// (null: none asked; the key's max tokens then caps it). 413 when the prompt is over the key's max context (naming
-    /// <paramref name="promptParam"/>), 400 when the request asks for more than the key's max tokens.
+    /// (null: none asked; the strictest max tokens of key and tenant then caps it). 413 when the prompt is over the stricter max
+    /// context of key and tenant (naming <paramref name="promptParam"/>), 400 when the request asks for more than the stricter max
+    /// tokens; the message names whose limit it is.
     /// </summary>
     public int? Budget(int promptTokens, int? maxTokens, string promptParam)
     {
-        var limits = Key.Limits;
-        if (limits.MaxContext is { } context && promptTokens > context)
-            throw new ApiException(413, $"the prompt has {promptTokens} tokens but the API key {Key.Id} allows at most {context} prompt tokens per request",
+        if (Key.Strictest(l => l.MaxContext) is { } context && promptTokens > context.Cap)
+            throw new ApiException(413, $"the prompt has {promptTokens} tokens but {context.Who} allows at most {context.Cap} prompt tokens per request",
                 param: promptParam, code: "context_limit_exceeded");
-        if (limits.MaxTokens is { } max && maxTokens > max)
-            throw new ApiException(400, $"max_tokens is {maxTokens} but the API key {Key.Id} allows at most {max} tokens per request",
+        var max = Key.Strictest(l => l.MaxTokens);
+        if (max is { } m && maxTokens > m.Cap)
+            throw new ApiException(400, $"max_tokens is {maxTokens} but {m.Who} allows at most {m.Cap} tokens per request",
                 param: "max_tokens", code: "max_tokens_limit_exceeded");
-        return maxTokens ?? limits.MaxTokens;
+        return maxTokens ?? max?.Cap;
     }
 
     /// <summary>Reserves <paramref name="tokens"/> against the key's and the tenant's tokens per minute and per day, or throws a 429 (413 if they can never fit).</summary>

@@ -7,7 +7,7 @@ namespace Moxing.Server.Tenants;
 /// <summary>
 /// Middleware: once any key exists (or auth is required), every endpoint but /health needs a valid key
 /// (<c>Authorization: Bearer</c>, as OpenAI and Ollama clients send it): 401 when missing, invalid, revoked or expired;
-/// 403 when the key may not use the model the request names.
+/// 403 when the key or its tenant may not use the model the request names.
 /// </summary>
 public sealed class KeyAuthentication(ApiKeyStore keys, bool requireAuth)
 {
@@ -50,11 +50,11 @@ public sealed class KeyAuthentication(ApiKeyStore keys, bool requireAuth)
             }, "authentication_error", code: check == KeyCheck.Missing ? "missing_api_key" : "invalid_api_key");
         }
         context.Items[typeof(ApiKeyRecord)] = key;
-        if (key!.Limits.Models != null && await RequestedModelAsync(context.Request) is { } model && !key.Limits.AllowsModel(model))
+        // Only the models both the key and its tenant allow may be used; the 403 names whose list refused.
+        if (key!.Owners.Any(o => o.Limits.Models != null) && await RequestedModelAsync(context.Request) is { } model && key.RefusingModel(model) is { } owner)
         {
             context.Items[RefusedKey] = key;
-            throw new ApiException(403, $"the API key {key.Id} of tenant '{key.Tenant}' may not use model '{model}'", "permission_error",
-                param: "model", code: "model_not_allowed");
+            throw new ApiException(403, $"{owner.Who} may not use model '{model}'", "permission_error", param: "model", code: "model_not_allowed");
         }
         await next(context);
     }

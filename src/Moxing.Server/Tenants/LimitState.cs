@@ -7,7 +7,7 @@ namespace Moxing.Server.Tenants;
 /// Each check returns the refusal (a 429 naming the limit and whose it is) instead of throwing, so that a key's and its tenant's
 /// checks can all run before anything is taken. Not thread-safe: <see cref="TenantLimiter"/> holds its lock.
 /// </summary>
-internal sealed class LimitState(string who, RateLimits limits)
+internal sealed class LimitState(string who, RequestLimits limits)
 {
     private static readonly TimeSpan Minute = TimeSpan.FromMinutes(1);
 
@@ -15,7 +15,7 @@ internal sealed class LimitState(string who, RateLimits limits)
     public string Who { get; } = who;
 
     /// <summary>The limits the buckets were made for.</summary>
-    public RateLimits Limits { get; private set; } = limits;
+    public RequestLimits Limits { get; private set; } = limits;
 
     public int Running { get; set; }
 
@@ -33,7 +33,7 @@ internal sealed class LimitState(string who, RateLimits limits)
     public bool IsIdle(long now) => Running == 0 && (Requests?.IsFull(now) ?? true) && (Tokens?.IsFull(now) ?? true);
 
     /// <summary>Follows a change of the owner's limits (a tenant's can change while serving); a changed rate starts with a full bucket.</summary>
-    public void Update(RateLimits limits)
+    public void Update(RequestLimits limits)
     {
         if (limits.RequestsPerMinute != Limits.RequestsPerMinute) Requests = Bucket(limits.RequestsPerMinute);
         if (limits.TokensPerMinute != Limits.TokensPerMinute) Tokens = Bucket(limits.TokensPerMinute);

@@ -5,8 +5,8 @@ using Moxing.Server.Http;
 namespace Moxing.Server.Tenants;
 
 /// <summary>
-/// Tenants' own limits over the admin API: <c>POST /admin/tenants</c> (<c>{"tenant":"acme","rpm":60,"weight":2}</c>; fields left
-/// out stay, <c>null</c> clears one), <c>GET /admin/tenants</c> and <c>DELETE /admin/tenants/{name}</c>.
+/// Tenants' own limits over the admin API: <c>POST /admin/tenants</c> (<c>{"tenant":"acme","rpm":60,"models":["m"],"weight":2}</c>;
+/// fields left out stay, <c>null</c> clears one), <c>GET /admin/tenants</c> and <c>DELETE /admin/tenants/{name}</c>.
 /// </summary>
 public sealed class TenantAdminEndpoints(TenantStore tenants, AdminAccess access)
 {
@@ -24,12 +24,22 @@ public sealed class TenantAdminEndpoints(TenantStore tenants, AdminAccess access
         access.Authorize(context);
         var r = await JsonRequest.ReadAsync(context.Request, context.RequestAborted);
         var name = r.RequiredString("tenant");
-        var given = TenantLimits.Fields.Where(r.Body.ContainsKey).Select(f => (Field: f, Value: r.Number(f))).ToList();
+        var changes = new List<Func<TenantLimits, TenantLimits>>();
+        foreach (var field in TenantLimits.NumberFields.Where(r.Body.ContainsKey))
+        {
+            var value = r.Number(field);
+            changes.Add(l => l.With(field, value));
+        }
+        if (r.Body.ContainsKey(TenantLimits.ModelsField))
+        {
+            var models = r.StringOrList(TenantLimits.ModelsField);
+            changes.Add(l => l with { Models = models });
+        }
         r.RejectUnknown();
         TenantRecord record;
         try
         {
-            record = tenants.Set(name, current => given.Aggregate(current, (l, g) => l.With(g.Field, g.Value)));
+            record = tenants.Set(name, current => changes.Aggregate(current, (l, change) => change(l)));
         }
         catch (ArgumentException x)
         {

@@ -87,23 +87,18 @@ public sealed class TenantLimiter(UsageStore? usage, TimeProvider? clock = null)
             foreach (var s in scopes) s.Running--;
     }
 
-    private LimitState[] ScopesOf(ApiKeyRecord key, DateTimeOffset now)
-    {
-        var own = StateOf("key " + key.Id, $"the API key {key.Id}", key.Limits, new UsageQuery(KeyId: key.Id), now);
-        return key.TenantLimits is { } tenant
-            ? [own, StateOf("tenant " + key.Tenant, $"the tenant '{key.Tenant}'", tenant, new UsageQuery(Tenant: key.Tenant), now)]
-            : [own];
-    }
+    private LimitState[] ScopesOf(ApiKeyRecord key, DateTimeOffset now) => [.. key.Owners.Select(o => StateOf(o, now))];
 
-    private LimitState StateOf(string id, string who, RateLimits limits, UsageQuery spending, DateTimeOffset now)
+    private LimitState StateOf(LimitOwner owner, DateTimeOffset now)
     {
-        if (!_states.TryGetValue(id, out var state)) _states[id] = state = new LimitState(who, limits);
+        var limits = owner.Limits;
+        if (!_states.TryGetValue(owner.Id, out var state)) _states[owner.Id] = state = new LimitState(owner.Who, limits);
         else state.Update(limits);
         state.RollDay(now);
         if (limits.TokensPerDay != null && !state.DaySeeded)
         {
             // A forgotten or new state learns today's spending from the usage table (committed requests; none of its own is running).
-            state.DayTokens = usage?.TokensUsed(spending with { Since = LimitState.DayStart(now) }) ?? 0;
+            state.DayTokens = usage?.TokensUsed(owner.Spending with { Since = LimitState.DayStart(now) }) ?? 0;
             state.DaySeeded = true;
         }
         return state;
