@@ -25,21 +25,21 @@ namespace Moxing.Server.Hosting;
 public sealed class MoxingServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
-    private readonly IDisposable? _traceExport;
+    private readonly IDisposable? _otlpExport;
     private int _stopped;
 
-    private MoxingServer(WebApplication app, ModelManager models, ServerMetrics metrics, IDisposable? traceExport)
+    private MoxingServer(WebApplication app, ModelManager models, ServerMetrics metrics, IDisposable? otlpExport)
     {
         _app = app;
         Models = models;
         Metrics = metrics;
-        _traceExport = traceExport;
+        _otlpExport = otlpExport;
     }
 
     /// <summary>The models it serves.</summary>
     public ModelManager Models { get; }
 
-    /// <summary>Its Prometheus metrics (served at /metrics).</summary>
+    /// <summary>Its metrics (served at /metrics, and as OpenTelemetry instruments on <see cref="ServerMetrics.Meter"/>).</summary>
     public ServerMetrics Metrics { get; }
 
     /// <summary>The address it listens on (with the real port when port 0 was asked for).</summary>
@@ -59,9 +59,12 @@ public sealed class MoxingServer : IAsyncDisposable
         var certificate = KestrelSetup.LoadCertificate(options);
         builder.WebHost.UseKestrel(k => KestrelSetup.Configure(k, options, certificate));
         var app = builder.Build();
-        var metrics = new ServerMetrics();
+        // The gauges read the resident models whenever metrics are collected; the manager reports its steps to the metrics.
+        ModelManager? manager = null;
+        var metrics = new ServerMetrics(() => manager?.Resident() ?? []);
         var models = new ModelManager(catalog ?? CatalogFor(options), options.Manager, engines,
             app.Services.GetRequiredService<ILogger<ModelManager>>(), stepObservers: metrics.StepObserver);
+        manager = models;
         var database = options.Database is { } url ? MoxingDatabase.Open(DatabaseAddress.Parse(url))
             : options.Home is { } home ? MoxingDatabase.OpenIn(home) : null;
         var keys = database is null ? null : new ApiKeyStore(database);
@@ -86,19 +89,20 @@ public sealed class MoxingServer : IAsyncDisposable
         if (database is not null && keys is not null && usage is not null) new AdminEndpoints(keys, new TenantStore(database), usage, options.AdminKey).Map(app);
         Map(app, models, metrics);
         MapStore(app, models, options);
-        var traceExport = TraceExport.Start(options.OtlpEndpoint, Environment.GetEnvironmentVariables());
+        var otlpExport = OtlpExport.Start(options.OtlpEndpoint, Environment.GetEnvironmentVariables());
         try
         {
             await app.StartAsync(cancellation);
         }
         catch
         {
-            traceExport?.Dispose();
+            otlpExport?.Dispose();
+            metrics.Dispose();
             await models.DisposeAsync();
             await app.DisposeAsync();
             throw;
         }
-        return new MoxingServer(app, models, metrics, traceExport);
+        return new MoxingServer(app, models, metrics, otlpExport);
     }
 
     private static void ConfigureLogging(WebApplicationBuilder builder, ServerOptions options)
@@ -130,7 +134,7 @@ public sealed class MoxingServer : IAsyncDisposable
         app.MapGet("/metrics", (HttpContext c) =>
         {
             var text = new StringWriter(System.Globalization.CultureInfo.InvariantCulture);
-            metrics.Write(text, models);
+            metrics.Write(text);
             c.Response.ContentType = PrometheusTextWriter.ContentType;
             return c.Response.WriteAsync(text.ToString(), c.RequestAborted);
         });
@@ -212,7 +216,7 @@ public sealed class MoxingServer : IAsyncDisposable
 
     /// <summary>
     /// Stops gracefully: stops accepting connections, lets running requests finish within the shutdown grace, then cancels
-    /// what is left, unloads the models and flushes exported traces.
+    /// what is left, unloads the models and flushes exported spans and metrics.
     /// </summary>
     public async Task StopAsync()
     {
@@ -223,8 +227,10 @@ public sealed class MoxingServer : IAsyncDisposable
         }
         finally
         {
+            // Models first: the spans of requests cancelled by the shutdown end there, before the last export.
             await Models.DisposeAsync();
-            _traceExport?.Dispose();
+            _otlpExport?.Dispose();
+            Metrics.Dispose();
         }
     }
 

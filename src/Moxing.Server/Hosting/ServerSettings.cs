@@ -113,7 +113,7 @@ public static class ServerSettings
                 "json" => LogFormat.Json,
                 var other => throw new MoxingException($"log_format must be text or json, got '{other}'"),
             },
-            OtlpEndpoint = Get("otlp") is { } otlp ? Observability.TraceExport.Parse(otlp, "otlp") : null,
+            OtlpEndpoint = Get("otlp") is { } otlp ? Observability.OtlpExport.Parse(otlp, "otlp") : null,
         };
     }
 

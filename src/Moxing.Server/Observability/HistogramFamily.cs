@@ -1,18 +1,28 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using System.Globalization;
 
 namespace Moxing.Server.Observability;
 
-/// <summary>A Prometheus histogram with labels: per label set, counts of observations at or under each bucket bound, their sum and count.</summary>
+/// <summary>
+/// A histogram with labels: per label set, counts of observations at or under each bucket bound, their sum and count, written in
+/// Prometheus's format; each observation is recorded on an OpenTelemetry histogram too, by the same call.
+/// </summary>
 public sealed class HistogramFamily
 {
     private readonly ConcurrentDictionary<string, HistogramSeries> _series = new(StringComparer.Ordinal);
     private readonly string _help;
     private readonly string[] _labelNames;
     private readonly string[] _bounds;
+    private readonly Histogram<double> _instrument;
+    private readonly KeyValuePair<string, object?>[] _attributes;
 
-    /// <summary>A family called <paramref name="name"/> whose buckets have the upper bounds <paramref name="buckets"/> (ascending; +Inf is implied).</summary>
-    public HistogramFamily(string name, string help, double[] buckets, params string[] labelNames)
+    /// <summary>
+    /// A family called <paramref name="name"/> whose buckets have the upper bounds <paramref name="buckets"/> (ascending; +Inf is
+    /// implied), recorded on <paramref name="instrument"/> with each series' labels and <paramref name="attributes"/> as attributes.
+    /// </summary>
+    public HistogramFamily(string name, string help, double[] buckets, Histogram<double> instrument, string[] labelNames,
+        params KeyValuePair<string, object?>[] attributes)
     {
         for (var i = 1; i < buckets.Length; i++)
             if (!(buckets[i] > buckets[i - 1])) throw new ArgumentException($"histogram {name}: bucket bounds must ascend strictly");
@@ -21,6 +31,8 @@ public sealed class HistogramFamily
         Buckets = buckets;
         _labelNames = labelNames;
         _bounds = [.. buckets.Select(PrometheusTextWriter.Format), "+Inf"];
+        _instrument = instrument;
+        _attributes = attributes;
     }
 
     /// <summary>The metric name.</summary>
@@ -31,7 +43,9 @@ public sealed class HistogramFamily
 
     /// <summary>The series of <paramref name="labelValues"/>; keep it to observe many values without looking it up again.</summary>
     public HistogramSeries Series(params string[] labelValues) =>
-        _series.GetOrAdd(PrometheusTextWriter.Labels(_labelNames, labelValues), _ => new HistogramSeries(Buckets));
+        _series.GetOrAdd(PrometheusTextWriter.Labels(_labelNames, labelValues),
+            static (_, state) => new HistogramSeries(state.Family.Buckets, state.Family._instrument, MetricAttributes.Of(state.Family._labelNames, state.Values, state.Family._attributes)),
+            (Family: this, Values: labelValues));
 
     /// <summary>Writes the family: cumulative <c>_bucket</c> samples, <c>_sum</c> and <c>_count</c> per series, series in label order.</summary>
     public void Write(PrometheusTextWriter w)
@@ -61,17 +75,22 @@ public sealed class HistogramSeries
 {
     private readonly double[] _bounds;
     private readonly long[] _counts;
+    private readonly Histogram<double> _instrument;
+    private readonly KeyValuePair<string, object?>[] _attributes;
     private double _sum;
 
-    internal HistogramSeries(double[] bounds)
+    internal HistogramSeries(double[] bounds, Histogram<double> instrument, KeyValuePair<string, object?>[] attributes)
     {
         _bounds = bounds;
         _counts = new long[bounds.Length + 1];
+        _instrument = instrument;
+        _attributes = attributes;
     }
 
-    /// <summary>Counts <paramref name="value"/> in the first bucket whose bound is ≥ it (+Inf past the last).</summary>
+    /// <summary>Counts <paramref name="value"/> in the first bucket whose bound is ≥ it (+Inf past the last), and records it on the OpenTelemetry histogram.</summary>
     public void Observe(double value)
     {
+        _instrument.Record(value, _attributes);
         var i = Array.BinarySearch(_bounds, value);
         if (i < 0) i = ~i;
         Interlocked.Increment(ref _counts[i]);

@@ -1,13 +1,16 @@
+using System.Diagnostics.Metrics;
 using Moxing.Inference.Scheduling;
 using Moxing.Server.Models;
 
 namespace Moxing.Server.Observability;
 
 /// <summary>
-/// The server's Prometheus metrics, named <c>moxing_*</c> with the meaning (and histogram buckets) of vLLM's <c>vllm:*</c>
-/// metrics so existing dashboards map one to one (docs/OBSERVABILITY.md lists the mapping).
+/// The server's metrics: for Prometheus named <c>moxing_*</c> with the meaning (and histogram buckets) of vLLM's <c>vllm:*</c>
+/// metrics so existing dashboards map one to one, and the same values as OpenTelemetry instruments on <see cref="Meter"/>, named
+/// as the GenAI semantic conventions say where they name one (docs/OBSERVABILITY.md lists both mappings). Counters and gauges
+/// are read by observable instruments; each histogram observation is recorded on both sides by one call.
 /// </summary>
-public sealed class ServerMetrics
+public sealed class ServerMetrics : IDisposable
 {
     /// <summary>vLLM's buckets for request latencies (e2e, queue, prefill, decode, inference), seconds.</summary>
     public static readonly double[] RequestLatencyBuckets =
@@ -30,58 +33,128 @@ public sealed class ServerMetrics
     /// <summary>vLLM's 1-2-5 buckets for per-request token counts (up to a context of a million).</summary>
     public static readonly double[] TokenCountBuckets = OneTwoFive(1_000_000);
 
+    /// <summary>The name of the meter every instrument is on (OpenTelemetry's AddMeter, or a MeterListener).</summary>
+    public const string MeterName = "Moxing.Server";
+
     private const string Model = "model_name";
+    private const string Seconds = "s";
+    private const string Tokens = "{token}";
+    private const string Requests = "{request}";
+    private const string Bytes = "By";
+
+    private readonly Func<IReadOnlyList<ResidentModel>> _resident;
+    private readonly GaugeFamily[] _gauges;
+    private readonly CounterFamily[] _counters;
+    private readonly HistogramFamily[] _histograms;
+
+    /// <summary>
+    /// Metrics of a server whose resident models <paramref name="resident"/> lists (read for the gauges whenever metrics are
+    /// collected), on a meter of their own.
+    /// </summary>
+    public ServerMetrics(Func<IReadOnlyList<ResidentModel>> resident)
+    {
+        _resident = resident;
+        Meter = new Meter(MeterName, typeof(ServerMetrics).Assembly.GetName().Version?.ToString());
+        RequestSuccess = Counter("moxing_request_success_total", "moxing.request.success", Requests, "Count of finished requests by finish reason.", Model, "finished_reason");
+        HttpRequests = Counter("moxing_http_requests_total", "moxing.http.requests", Requests, "HTTP requests by route, method and status code.", "handler", "method", "status");
+        PromptTokens = Counter("moxing_prompt_tokens_total", "moxing.prompt_tokens", Tokens, "Number of prefill (prompt) tokens processed.", Model);
+        GenerationTokens = Counter("moxing_generation_tokens_total", "moxing.generation_tokens", Tokens, "Number of generation tokens processed.", Model);
+        PrefixCacheQueries = Counter("moxing_prefix_cache_queries_total", "moxing.prefix_cache.queries", Tokens, "Prefix cache queries, in prompt tokens.", Model);
+        PrefixCacheHits = Counter("moxing_prefix_cache_hits_total", "moxing.prefix_cache.hits", Tokens, "Prefix cache hits, in prompt tokens.", Model);
+        _counters = [RequestSuccess, HttpRequests, PromptTokens, GenerationTokens, PrefixCacheQueries, PrefixCacheHits];
+
+        E2eLatency = Histogram("moxing_e2e_request_latency_seconds", "gen_ai.server.request.duration", Seconds, "Histogram of e2e request latency in seconds.", RequestLatencyBuckets);
+        TimeToFirstToken = Histogram("moxing_time_to_first_token_seconds", "gen_ai.server.time_to_first_token", Seconds, "Histogram of time to first token in seconds.", TimeToFirstTokenBuckets);
+        InterTokenLatency = Histogram("moxing_inter_token_latency_seconds", "gen_ai.server.time_per_output_token", Seconds, "Histogram of inter-token latency in seconds.", InterTokenBuckets);
+        QueueTime = Histogram("moxing_request_queue_time_seconds", "moxing.request.queue_time", Seconds, "Histogram of time spent in WAITING phase for request.", RequestLatencyBuckets);
+        PrefillTime = Histogram("moxing_request_prefill_time_seconds", "moxing.request.prefill_time", Seconds, "Histogram of time spent in PREFILL phase for request.", RequestLatencyBuckets);
+        DecodeTime = Histogram("moxing_request_decode_time_seconds", "moxing.request.decode_time", Seconds, "Histogram of time spent in DECODE phase for request.", RequestLatencyBuckets);
+        InferenceTime = Histogram("moxing_request_inference_time_seconds", "moxing.request.inference_time", Seconds, "Histogram of time spent in RUNNING phase for request.", RequestLatencyBuckets);
+        // OpenTelemetry's GenAI conventions keep input and output token counts in one histogram, told apart by gen_ai.token.type.
+        var tokenUsage = Instrument("gen_ai.client.token.usage", Tokens, "Number of input and output tokens per request.", TokenCountBuckets);
+        RequestPromptTokens = new HistogramFamily("moxing_request_prompt_tokens", "Number of prefill tokens processed per request.", TokenCountBuckets, tokenUsage, [Model],
+            new KeyValuePair<string, object?>("gen_ai.token.type", "input"));
+        RequestGenerationTokens = new HistogramFamily("moxing_request_generation_tokens", "Number of generation tokens processed per request.", TokenCountBuckets, tokenUsage, [Model],
+            new KeyValuePair<string, object?>("gen_ai.token.type", "output"));
+        IterationTokens = Histogram("moxing_iteration_tokens_total", "moxing.iteration.tokens", Tokens, "Histogram of number of tokens per engine step.", IterationTokenBuckets);
+        BatchSize = Histogram("moxing_batch_size", "moxing.batch.size", "{sequence}", "Histogram of sequences advanced together per engine step.", BatchSizeBuckets);
+        _histograms = [E2eLatency, TimeToFirstToken, InterTokenLatency, QueueTime, PrefillTime, DecodeTime, InferenceTime, RequestPromptTokens, RequestGenerationTokens,
+            IterationTokens, BatchSize];
+
+        _gauges =
+        [
+            Gauge("moxing_num_requests_running", "moxing.requests.running", Requests, "Number of requests in model execution batches.", [Model],
+                () => Schedulers().Select(s => new GaugeSample([s.Model], s.Counters.Running))),
+            Gauge("moxing_num_requests_waiting", "moxing.requests.waiting", Requests, "Number of requests waiting to be processed.", [Model],
+                () => Schedulers().Select(s => new GaugeSample([s.Model], s.Counters.Waiting))),
+            Gauge("moxing_kv_cache_usage_perc", "moxing.kv_cache.usage", "1", "KV-cache usage. 1 means 100 percent usage.", [Model],
+                () => Schedulers().Select(s => new GaugeSample([s.Model], s.Counters.KvBlocksTotal == 0 ? 0 : (double)s.Counters.KvBlocksUsed / s.Counters.KvBlocksTotal))),
+            Gauge("moxing_kv_cache_blocks", "moxing.kv_cache.blocks", "{block}", "KV-cache blocks by state: used by running requests, cached prefixes only, total.",
+                [Model, "state"], () => Schedulers().SelectMany(s => (GaugeSample[])
+                [
+                    new([s.Model, "used"], s.Counters.KvBlocksUsed), new([s.Model, "cached"], s.Counters.KvBlocksCached), new([s.Model, "total"], s.Counters.KvBlocksTotal),
+                ])),
+            Gauge("moxing_models_resident", "moxing.models.resident", "{model}", "Models loaded in memory.", [], () => [new([], _resident().Count)]),
+            Gauge("moxing_model_memory_bytes", "moxing.model.memory", Bytes, "Bytes a resident model holds: weights plus KV-cache budget.", [Model],
+                () => _resident().Select(r => new GaugeSample([r.Name], r.MemoryBytes))),
+            Gauge("process_resident_memory_bytes", "process.memory.usage", Bytes, "Resident memory size in bytes.", [], () => [new([], Environment.WorkingSet)]),
+            Gauge("moxing_managed_memory_bytes", "moxing.managed_memory", Bytes, "Bytes of the managed (GC) heap.", [], () => [new([], GC.GetTotalMemory(false))]),
+        ];
+    }
+
+    /// <summary>The meter of this server's instruments, named <see cref="MeterName"/>; disposed with the metrics.</summary>
+    public Meter Meter { get; }
 
     /// <summary>Finished generations by model and finished_reason (stop, length, abort, error).</summary>
-    public CounterFamily RequestSuccess { get; } = new("moxing_request_success_total", "Count of finished requests by finish reason.", Model, "finished_reason");
+    public CounterFamily RequestSuccess { get; }
 
     /// <summary>HTTP requests by route, method and status.</summary>
-    public CounterFamily HttpRequests { get; } = new("moxing_http_requests_total", "HTTP requests by route, method and status code.", "handler", "method", "status");
+    public CounterFamily HttpRequests { get; }
 
     /// <summary>Prompt tokens of finished generations.</summary>
-    public CounterFamily PromptTokens { get; } = new("moxing_prompt_tokens_total", "Number of prefill (prompt) tokens processed.", Model);
+    public CounterFamily PromptTokens { get; }
 
     /// <summary>Generated tokens.</summary>
-    public CounterFamily GenerationTokens { get; } = new("moxing_generation_tokens_total", "Number of generation tokens processed.", Model);
+    public CounterFamily GenerationTokens { get; }
 
     /// <summary>Prompt tokens looked up in the prefix cache.</summary>
-    public CounterFamily PrefixCacheQueries { get; } = new("moxing_prefix_cache_queries_total", "Prefix cache queries, in prompt tokens.", Model);
+    public CounterFamily PrefixCacheQueries { get; }
 
     /// <summary>Prompt tokens found in the prefix cache.</summary>
-    public CounterFamily PrefixCacheHits { get; } = new("moxing_prefix_cache_hits_total", "Prefix cache hits, in prompt tokens.", Model);
+    public CounterFamily PrefixCacheHits { get; }
 
     /// <summary>Request arrival to end of generation.</summary>
-    public HistogramFamily E2eLatency { get; } = new("moxing_e2e_request_latency_seconds", "Histogram of e2e request latency in seconds.", RequestLatencyBuckets, Model);
+    public HistogramFamily E2eLatency { get; }
 
     /// <summary>Request arrival to first generated token.</summary>
-    public HistogramFamily TimeToFirstToken { get; } = new("moxing_time_to_first_token_seconds", "Histogram of time to first token in seconds.", TimeToFirstTokenBuckets, Model);
+    public HistogramFamily TimeToFirstToken { get; }
 
     /// <summary>Time between consecutive generated tokens.</summary>
-    public HistogramFamily InterTokenLatency { get; } = new("moxing_inter_token_latency_seconds", "Histogram of inter-token latency in seconds.", InterTokenBuckets, Model);
+    public HistogramFamily InterTokenLatency { get; }
 
     /// <summary>Time waiting in the scheduler's queue.</summary>
-    public HistogramFamily QueueTime { get; } = new("moxing_request_queue_time_seconds", "Histogram of time spent in WAITING phase for request.", RequestLatencyBuckets, Model);
+    public HistogramFamily QueueTime { get; }
 
     /// <summary>Time from admission to first token.</summary>
-    public HistogramFamily PrefillTime { get; } = new("moxing_request_prefill_time_seconds", "Histogram of time spent in PREFILL phase for request.", RequestLatencyBuckets, Model);
+    public HistogramFamily PrefillTime { get; }
 
     /// <summary>Time from first token to the end.</summary>
-    public HistogramFamily DecodeTime { get; } = new("moxing_request_decode_time_seconds", "Histogram of time spent in DECODE phase for request.", RequestLatencyBuckets, Model);
+    public HistogramFamily DecodeTime { get; }
 
     /// <summary>Time from admission to the end.</summary>
-    public HistogramFamily InferenceTime { get; } = new("moxing_request_inference_time_seconds", "Histogram of time spent in RUNNING phase for request.", RequestLatencyBuckets, Model);
+    public HistogramFamily InferenceTime { get; }
 
     /// <summary>Prompt tokens per request.</summary>
-    public HistogramFamily RequestPromptTokens { get; } = new("moxing_request_prompt_tokens", "Number of prefill tokens processed per request.", TokenCountBuckets, Model);
+    public HistogramFamily RequestPromptTokens { get; }
 
     /// <summary>Generated tokens per request.</summary>
-    public HistogramFamily RequestGenerationTokens { get; } = new("moxing_request_generation_tokens", "Number of generation tokens processed per request.", TokenCountBuckets, Model);
+    public HistogramFamily RequestGenerationTokens { get; }
 
     /// <summary>Tokens per scheduler step.</summary>
-    public HistogramFamily IterationTokens { get; } = new("moxing_iteration_tokens_total", "Histogram of number of tokens per engine step.", IterationTokenBuckets, Model);
+    public HistogramFamily IterationTokens { get; }
 
     /// <summary>Sequences per scheduler step.</summary>
-    public HistogramFamily BatchSize { get; } = new("moxing_batch_size", "Histogram of sequences advanced together per engine step.", BatchSizeBuckets, Model);
+    public HistogramFamily BatchSize { get; }
 
     /// <summary>An observer for the scheduler of <paramref name="model"/> that fills the per-step histograms.</summary>
     public IStepObserver StepObserver(string model) => new StepHistograms(IterationTokens.Series(model), BatchSize.Series(model));
@@ -103,49 +176,33 @@ public sealed class ServerMetrics
         if (prefill is { } pp && decode is { } dd) InferenceTime.Series(model).Observe((pp + dd).TotalSeconds);
     }
 
-    /// <summary>Writes every metric: the counters and histograms, then gauges read now from <paramref name="models"/> and the process.</summary>
-    public void Write(TextWriter output, ModelManager models)
+    /// <summary>Writes every metric in Prometheus's format: gauges read now, then the counters and histograms.</summary>
+    public void Write(TextWriter output)
     {
         var w = new PrometheusTextWriter(output);
-        WriteGauges(w, models.Resident());
-        foreach (var counter in (CounterFamily[])[RequestSuccess, HttpRequests, PromptTokens, GenerationTokens, PrefixCacheQueries, PrefixCacheHits])
-            counter.Write(w);
-        foreach (var histogram in (HistogramFamily[])[E2eLatency, TimeToFirstToken, InterTokenLatency, QueueTime, PrefillTime, DecodeTime, InferenceTime,
-                     RequestPromptTokens, RequestGenerationTokens, IterationTokens, BatchSize])
-            histogram.Write(w);
+        foreach (var gauge in _gauges) gauge.Write(w);
+        foreach (var counter in _counters) counter.Write(w);
+        foreach (var histogram in _histograms) histogram.Write(w);
     }
 
-    private static void WriteGauges(PrometheusTextWriter w, IReadOnlyList<ResidentModel> resident)
-    {
-        var counters = new (string Labels, SchedulerCounters Counters)[resident.Count];
-        var n = 0;
-        foreach (var r in resident)
-            if (r.Engine is ContinuousBatchScheduler s)
-                counters[n++] = (PrometheusTextWriter.Labels([Model], [r.Name]), s.Counters);
-        var schedulers = counters.AsSpan(0, n);
+    /// <inheritdoc />
+    public void Dispose() => Meter.Dispose();
 
-        w.Family("moxing_num_requests_running", "gauge", "Number of requests in model execution batches.");
-        foreach (var (labels, c) in schedulers) w.Sample("moxing_num_requests_running", labels, c.Running);
-        w.Family("moxing_num_requests_waiting", "gauge", "Number of requests waiting to be processed.");
-        foreach (var (labels, c) in schedulers) w.Sample("moxing_num_requests_waiting", labels, c.Waiting);
-        w.Family("moxing_kv_cache_usage_perc", "gauge", "KV-cache usage. 1 means 100 percent usage.");
-        foreach (var (labels, c) in schedulers) w.Sample("moxing_kv_cache_usage_perc", labels, c.KvBlocksTotal == 0 ? 0 : (double)c.KvBlocksUsed / c.KvBlocksTotal);
-        w.Family("moxing_kv_cache_blocks", "gauge", "KV-cache blocks by state: used by running requests, cached prefixes only, total.");
-        foreach (var (labels, c) in schedulers)
-        {
-            w.Sample("moxing_kv_cache_blocks", PrometheusTextWriter.WithLabel(labels, "state", "used"), c.KvBlocksUsed);
-            w.Sample("moxing_kv_cache_blocks", PrometheusTextWriter.WithLabel(labels, "state", "cached"), c.KvBlocksCached);
-            w.Sample("moxing_kv_cache_blocks", PrometheusTextWriter.WithLabel(labels, "state", "total"), c.KvBlocksTotal);
-        }
-        w.Family("moxing_models_resident", "gauge", "Models loaded in memory.");
-        w.Sample("moxing_models_resident", "", resident.Count);
-        w.Family("moxing_model_memory_bytes", "gauge", "Bytes a resident model holds: weights plus KV-cache budget.");
-        foreach (var r in resident) w.Sample("moxing_model_memory_bytes", PrometheusTextWriter.Labels([Model], [r.Name]), r.MemoryBytes);
-        w.Family("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
-        w.Sample("process_resident_memory_bytes", "", Environment.WorkingSet);
-        w.Family("moxing_managed_memory_bytes", "gauge", "Bytes of the managed (GC) heap.");
-        w.Sample("moxing_managed_memory_bytes", "", GC.GetTotalMemory(false));
-    }
+    private IEnumerable<(string Model, SchedulerCounters Counters)> Schedulers() =>
+        _resident().Where(r => r.Engine is ContinuousBatchScheduler).Select(r => (r.Name, ((ContinuousBatchScheduler)r.Engine!).Counters));
+
+    private CounterFamily Counter(string name, string instrument, string unit, string help, params string[] labelNames) =>
+        new(Meter, name, instrument, unit, help, labelNames);
+
+    private HistogramFamily Histogram(string name, string instrument, string unit, string help, double[] buckets) =>
+        new(name, help, buckets, Instrument(instrument, unit, help, buckets), [Model]);
+
+    // The Prometheus buckets are the instrument's advice, so an OpenTelemetry backend aggregates into the same buckets.
+    private Histogram<double> Instrument(string name, string unit, string help, double[] buckets) =>
+        Meter.CreateHistogram(name, unit, help, tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = buckets });
+
+    private GaugeFamily Gauge(string name, string instrument, string unit, string help, string[] labelNames, Func<IEnumerable<GaugeSample>> read) =>
+        new(Meter, name, instrument, unit, help, labelNames, read);
 
     private static double[] OneTwoFive(long max)
     {

@@ -40,8 +40,34 @@ public sealed class TenantsCommandTests : IDisposable
         Assert.Null(store.Get("acme"));
     }
 
+    [Fact]
+    public void SetTakesMaxContextMaxTokensAndModelsAndNoneClearsThem()
+    {
+        var (code, output, err) = CliRunner.Run("tenants", "set", "acme", "--max-context", "2048", "--max-tokens", "256",
+            "--models", "llama-tiny, qwen2-tiny", "--home", _home);
+        Assert.True(code == 0, err);
+        Assert.Equal("tenant 'acme': context=2048 max_tokens=256 models=llama-tiny,qwen2-tiny", output.Trim());
+        var store = new TenantStore(MoxingDatabase.OpenIn(_home));
+        var limits = store.Get("acme")!.Limits;
+        Assert.Equal((2048, 256), (limits.MaxContext, limits.MaxTokens));
+        Assert.Equal(["llama-tiny", "qwen2-tiny"], limits.Models!);
+        var json = CliRunner.Json("tenants", "list", "--json", "--home", _home).AsArray();
+        Assert.Equal(["llama-tiny", "qwen2-tiny"], json[0]!["limits"]!["models"]!.AsArray().Select(m => (string)m!));
+        Assert.Equal(256, (int)json[0]!["limits"]!["max_tokens"]!);
+
+        (code, output, err) = CliRunner.Run("tenants", "set", "acme", "--models", "none", "--max-tokens", "none", "--home", _home);
+        Assert.True(code == 0, err);
+        Assert.Equal("tenant 'acme': context=2048", output.Trim());
+        Assert.Equal(new TenantLimits { MaxContext = 2048 }, store.Get("acme")!.Limits);
+        Assert.Matches(@"^acme\s+0\s+\d{4}-\d\d-\d\d \d\d:\d\d\s+context=2048$",
+            CliRunner.Run("tenants", "list", "--home", _home).Out.Split('\n', StringSplitOptions.RemoveEmptyEntries)[1]);
+    }
+
     [Theory]
     [InlineData("set", "acme")]
+    [InlineData("set", "acme", "--models", ",")]
+    [InlineData("set", "acme", "--max-context", "0")]
+    [InlineData("set", "acme", "--max-tokens", "lots")]
     [InlineData("set", "", "--rpm", "1")]
     [InlineData("set", "acme", "--rpm", "many")]
     [InlineData("set", "acme", "--rpm", "0")]

@@ -52,7 +52,7 @@ public sealed class LogsAndExportTests
     }
 
     [Fact]
-    public async Task Spans_are_exported_over_otlp_http()
+    public async Task Spans_and_metrics_are_exported_over_otlp_http()
     {
         var probe = new TcpListener(IPAddress.Loopback, 0);
         probe.Start();
@@ -61,40 +61,49 @@ public sealed class LogsAndExportTests
         using var collector = new HttpListener();
         collector.Prefixes.Add($"http://127.0.0.1:{port}/");
         collector.Start();
-        var received = ReceiveAsync(collector);
+        var received = ReceiveAsync(collector, ["/v1/traces", "/v1/metrics"]);
 
         await using (var server = await MoxingServer.StartAsync(
                          Options(new ServerOptions { ConsoleLogging = false, OtlpEndpoint = new Uri($"http://127.0.0.1:{port}") }), Engines.ContinuousBatching))
         {
             using var http = new HttpClient { BaseAddress = server.Address };
             Assert.Equal(HttpStatusCode.OK, (await http.PostAsync("/v1/chat/completions", Chat())).StatusCode);
-        } // stopping flushes the exporter
-        var (path, contentType, body) = await received.WaitAsync(TimeSpan.FromSeconds(30));
-        Assert.Equal("/v1/traces", path);
-        Assert.Equal("application/x-protobuf", contentType);
-        var text = Encoding.UTF8.GetString(body);
-        Assert.Contains(MoxingTracing.SourceName, text);
-        Assert.Contains("POST /v1/chat/completions", text);
-        Assert.Contains("prefill", text);
-        Assert.Contains("moxing", text); // service.name
+        } // stopping flushes the exporters
+        var posts = await received.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.All(posts.Values, p => Assert.Equal("application/x-protobuf", p.ContentType));
+        var traces = Encoding.UTF8.GetString(posts["/v1/traces"].Body);
+        Assert.Contains(MoxingTracing.SourceName, traces);
+        Assert.Contains("POST /v1/chat/completions", traces);
+        Assert.Contains("prefill", traces);
+        Assert.Contains("moxing", traces); // service.name
+        var metrics = Encoding.UTF8.GetString(posts["/v1/metrics"].Body);
+        Assert.Contains(ServerMetrics.MeterName, metrics);
+        foreach (var name in (string[])["gen_ai.server.time_to_first_token", "gen_ai.client.token.usage", "moxing.http.requests", "gen_ai.request.model", "llama-tiny"])
+            Assert.Contains(name, metrics);
     }
 
-    private static async Task<(string Path, string? ContentType, byte[] Body)> ReceiveAsync(HttpListener collector)
+    // Answers the collector's posts until one has come to each of the paths, and keeps the first of each.
+    private static async Task<Dictionary<string, (string? ContentType, byte[] Body)>> ReceiveAsync(HttpListener collector, string[] paths)
     {
-        var context = await collector.GetContextAsync();
-        using var body = new MemoryStream();
-        await context.Request.InputStream.CopyToAsync(body);
-        context.Response.StatusCode = 200;
-        context.Response.Close();
-        return (context.Request.Url!.AbsolutePath, context.Request.ContentType, body.ToArray());
+        var posts = new Dictionary<string, (string? ContentType, byte[] Body)>();
+        while (!paths.All(posts.ContainsKey))
+        {
+            var context = await collector.GetContextAsync();
+            using var body = new MemoryStream();
+            await context.Request.InputStream.CopyToAsync(body);
+            context.Response.StatusCode = 200;
+            context.Response.Close();
+            posts.TryAdd(context.Request.Url!.AbsolutePath, (context.Request.ContentType, body.ToArray()));
+        }
+        return posts;
     }
 
     [Fact]
     public void Without_an_endpoint_nothing_is_exported()
     {
-        Assert.Null(TraceExport.Start(null, new Hashtable()));
-        Assert.Throws<Core.MoxingException>(() => TraceExport.Start(null, new Hashtable { ["OTEL_EXPORTER_OTLP_ENDPOINT"] = "not a url" }));
+        Assert.Null(OtlpExport.Start(null, new Hashtable()));
+        Assert.Throws<Core.MoxingException>(() => OtlpExport.Start(null, new Hashtable { ["OTEL_EXPORTER_OTLP_ENDPOINT"] = "not a url" }));
         Assert.Throws<Core.MoxingException>(() =>
-            TraceExport.Start(new Uri("http://127.0.0.1:1"), new Hashtable { ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "carrier-pigeon" }));
+            OtlpExport.Start(new Uri("http://127.0.0.1:1"), new Hashtable { ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "carrier-pigeon" }));
     }
 }
