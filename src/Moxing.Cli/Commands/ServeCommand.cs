@@ -42,7 +42,7 @@ public sealed class ServeCommand : ICommand
           --cors-origin ORIGIN   a browser origin allowed to call the API, e.g. https://app.example.com (repeatable;
                                  none by default)
           --log-format FORMAT    text (default) or json: one JSON object per line, each request with its request id
-          --otlp URL             export OpenTelemetry traces to this OTLP collector (e.g. http://localhost:4318);
+          --otlp URL             export OpenTelemetry traces and metrics to this OTLP collector (e.g. http://localhost:4318);
                                  default: OTEL_EXPORTER_OTLP_ENDPOINT if set
           --database URL         keys and usage in PostgreSQL (postgres://user:password@host:port/db) or another SQLite
                                  file (sqlite:PATH); default: moxing.db in $MOXING_HOME
