@@ -68,6 +68,37 @@ public sealed class SamplerTests
     }
 
     [Fact]
+    public void DrawsOverALargeVocabularyFollowTheSoftmaxAndNeverPickMaskedTokens()
+    {
+        // mass spread over several 256-token spans of the draw's scan, the vocabulary's tail masked out
+        var logits = Enumerable.Repeat(-2f, 1000).ToArray();
+        logits[0] = 3;
+        logits[300] = 4;
+        logits[511] = 4.5f;
+        logits[512] = 1;
+        logits[767] = 3.5f;
+        for (var id = 900; id < 1000; id++) logits[id] = float.NegativeInfinity;
+        var weights = logits.Select(l => Math.Exp(l)).ToArray();
+        var total = weights.Sum();
+        const int count = 40000;
+        var draws = Draws(new SamplingOptions { Seed = 5 }, logits, count);
+        Assert.DoesNotContain(draws, d => d >= 900);
+        foreach (var id in new[] { 0, 300, 511, 512, 767, 1, 899 })
+        {
+            var p = weights[id] / total;
+            var observed = draws.Count(d => d == id) / (double)count;
+            Assert.True(Math.Abs(observed - p) <= 5 * Math.Sqrt(p * (1 - p) / count) + 1e-4, $"token {id}: drawn {observed:F4}, softmax {p:F4}");
+        }
+    }
+
+    [Fact]
+    public void NonFiniteLogitsAreAnErrorNotADraw()
+    {
+        float[] logits = [1, float.NaN, 2];
+        Assert.Throws<InvalidOperationException>(() => new Sampler(new SamplingOptions { Seed = 1 }, 3).Sample(logits));
+    }
+
+    [Fact]
     public void TopPOverAFlatVocabularyKeepsExactlyTheNucleus()
     {
         // a slowly falling ramp: the 0.8 nucleus spans hundreds of tokens, several of the sampler's partial-sort chunks
