@@ -4,7 +4,7 @@
 Builds the models `moxing bench train` times (src/Moxing.Training/Trainer/TrainingThroughput.cs: the digits CNN of
 docs/recipes/digits-cnn.yaml and the names GPT of docs/recipes/names-gpt.yaml) with the same layer shapes, batch size,
 optimizer and loss, times full training steps (zero_grad, forward, loss, backward, optimizer step) on random batches of
-their shapes after warm-up steps, and prints JSON that `moxing bench train --against FILE` reads:
+their shapes after the same warm-up (2 s of untimed steps), and prints JSON that `moxing bench train --against FILE` reads:
 
     python3 scripts/bench-train-pytorch.py -t 2 > pytorch.json
     moxing bench train -t 2 --against pytorch.json
@@ -58,7 +58,7 @@ class NamesGpt(nn.Module):
 
 
 def measure(model, optimizer, batches, warmup, repetitions):
-    """Samples/s and user CPU ms per step of each repetition over the prepared batches."""
+    """Warm-up steps run, and samples/s and user CPU ms per step of each repetition over the prepared batches."""
     loss_fn = nn.CrossEntropyLoss()
 
     def step(inputs, labels):
@@ -68,8 +68,10 @@ def measure(model, optimizer, batches, warmup, repetitions):
         optimizer.step()
 
     model.train()
-    for i in range(warmup):
-        step(*batches[i % len(batches)])
+    warmup_steps, start = 0, time.perf_counter()
+    while warmup_steps == 0 or time.perf_counter() - start < warmup:
+        step(*batches[warmup_steps % len(batches)])
+        warmup_steps += 1
     rates, cpu = [], []
     for _ in range(repetitions):
         user = resource.getrusage(resource.RUSAGE_SELF).ru_utime
@@ -79,7 +81,7 @@ def measure(model, optimizer, batches, warmup, repetitions):
         elapsed = time.perf_counter() - start
         rates.append(len(batches) * BATCH / elapsed)
         cpu.append((resource.getrusage(resource.RUSAGE_SELF).ru_utime - user) * 1000 / len(batches))
-    return rates, cpu
+    return warmup_steps, rates, cpu
 
 
 def blas_library():
@@ -97,7 +99,7 @@ def main():
     parser.add_argument("-t", "--threads", type=int, default=2, help="intra-op and inter-op threads (default 2)")
     parser.add_argument("--steps", type=int, default=20, help="timed steps per repetition (as moxing bench train)")
     parser.add_argument("-r", "--repetitions", type=int, default=5, help="repetitions; the median is reported")
-    parser.add_argument("--warmup", type=int, default=1, help="untimed steps first (as moxing bench train)")
+    parser.add_argument("--warmup", type=float, default=2.0, help="seconds of untimed steps first (as moxing bench train)")
     args = parser.parse_args()
     if args.threads < 1 or args.steps < 1 or args.repetitions < 1 or args.warmup < 0:
         parser.error("threads, steps and repetitions must be at least 1, warmup at least 0")
@@ -122,12 +124,13 @@ def main():
         print(f"{name}: {parameters:,} parameters in PyTorch, {MOXING_PARAMETERS[name]:,} in moxing bench train", file=sys.stderr)
         if parameters != MOXING_PARAMETERS[name]:
             sys.exit(f"{name}: parameter counts differ, so this is not the model moxing bench train times")
-        rates, cpu = measure(model, optimizer, batches, args.warmup, args.repetitions)
+        warmup_steps, rates, cpu = measure(model, optimizer, batches, args.warmup, args.repetitions)
         results.append({
             "model": name,
             "parameters": parameters,
             "batch_size": BATCH,
             "steps": args.steps,
+            "warmup_steps": warmup_steps,
             "samples_per_second": statistics.median(rates),
             "rates": rates,
             "user_cpu_ms_per_step": statistics.median(cpu),
@@ -139,7 +142,7 @@ def main():
         "interop_threads": torch.get_num_interop_threads(),
         "blas": blas_library(),
         "repetitions": args.repetitions,
-        "warmup": args.warmup,
+        "warmup_seconds": args.warmup,
         "results": results,
     }, sys.stdout, indent=2)
     print()

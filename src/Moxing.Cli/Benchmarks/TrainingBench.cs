@@ -15,10 +15,10 @@ public static class TrainingBench
     public const string PeerHint = "side by side with PyTorch: python3 scripts/bench-train-pytorch.py -t THREADS > pytorch.json, then --against pytorch.json";
 
     /// <summary>Reads the peer file first (a bad one fails before minutes of timing), runs the measurement and writes it.</summary>
-    public static int Run(int steps, int repetitions, bool json, string? against, CommandContext context)
+    public static int Run(int steps, int repetitions, TimeSpan warmup, bool json, string? against, CommandContext context)
     {
         var peer = against == null ? null : TrainingPeer.Read(against);
-        var results = TrainingThroughput.Standard(steps, repetitions);
+        var results = TrainingThroughput.Standard(steps, repetitions, warmup);
         var threads = WorkerPool.Shared.ThreadCount;
         if (json) JsonOutput.Write(context.Out, w => WriteJson(w, results, threads, peer), indented: true);
         else WriteTable(context.Out, results, threads, peer);
@@ -32,8 +32,8 @@ public static class TrainingBench
     public static void WriteTable(TextWriter output, IReadOnlyList<ThroughputResult> results, int threads, TrainingPeer? peer)
     {
         var c = CultureInfo.InvariantCulture;
-        var repetitions = results.Count > 0 ? results[0].Rates.Count : 0;
-        output.WriteLine(string.Create(c, $"samples/s: median of {repetitions} repetitions; Moxing {threads} threads") +
+        var (repetitions, steps) = results.Count > 0 ? (results[0].Rates.Count, results[0].Steps) : (0, 0);
+        output.WriteLine(string.Create(c, $"samples/s: median of {repetitions} repetitions of {steps} steps after warm-up; Moxing {threads} threads") +
             (peer == null ? "" : string.Create(c, $", {PeerName(peer)} {peer.Threads} threads ({peer.File})")));
         if (peer == null)
         {
@@ -84,6 +84,7 @@ public static class TrainingBench
             w.WriteNumber("parameters", r.Parameters);
             w.WriteNumber("batch_size", r.BatchSize);
             w.WriteNumber("steps", r.Steps);
+            w.WriteNumber("warmup_steps", r.WarmupSteps);
             w.WriteNumber("samples_per_second", rates.Median);
             rates.WriteJson(w, "rates");
             w.WriteNumber("user_cpu_ms_per_step", new Samples(r.UserCpuMsPerStep).Median);

@@ -35,9 +35,9 @@ public sealed class TrainingBenchTests : IDisposable
 
     private static readonly ThroughputResult[] Ours =
     [
-        new("digits-cnn", "lenet, 1×8×8", 13_706, 32, 20, [100, 300, 200], [5, 7, 6]),
-        new("names-gpt", "d64, 2 layers, 48 tokens", 107_008, 32, 20, [80, 60, 70], [900, 1100, 1000]),
-        new("extra", "not measured by the peer", 10, 32, 20, [1, 1, 1], [1, 1, 1]),
+        new("digits-cnn", "lenet, 1×8×8", 13_706, 32, 20, [100, 300, 200], [5, 7, 6], 4),
+        new("names-gpt", "d64, 2 layers, 48 tokens", 107_008, 32, 20, [80, 60, 70], [900, 1100, 1000], 4),
+        new("extra", "not measured by the peer", 10, 32, 20, [1, 1, 1], [1, 1, 1], 4),
     ];
 
     [Fact]
@@ -47,7 +47,7 @@ public sealed class TrainingBenchTests : IDisposable
         var output = new StringWriter();
         TrainingBench.WriteTable(output, Ours, 2, peer);
         var lines = output.ToString().Split('\n', StringSplitOptions.TrimEntries);
-        Assert.StartsWith("samples/s: median of 3 repetitions; Moxing 2 threads, PyTorch 1.13.0a0 2 threads (", lines[0]);
+        Assert.StartsWith("samples/s: median of 3 repetitions of 20 steps after warm-up; Moxing 2 threads, PyTorch 1.13.0a0 2 threads (", lines[0]);
         Assert.Contains("| Moxing samples/s | PyTorch samples/s | Moxing ÷ PyTorch | Moxing CPU ms/step | PyTorch CPU ms/step |", lines[1]);
         Assert.Contains("| digits-cnn (lenet, 1×8×8) | 13,706 | 32 | 200.0 | 400.0 | 0.50× | 6.0 | 12.0 |", lines);
         Assert.Contains("| names-gpt (d64, 2 layers, 48 tokens) | 107,008 | 32 | 70.0 | 50.0 | 1.40× | 1,000.0 | 1,200.0 |", lines);

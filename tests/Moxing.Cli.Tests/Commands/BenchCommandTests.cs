@@ -137,7 +137,7 @@ public sealed class BenchCommandTests : IDisposable
     [Fact]
     public void BenchTrainReportsSamplesPerSecondOfTheCnnAndTheGptAndTakesAnotherRunAsItsPeer()
     {
-        var (code, output, err) = Run("bench", "train", "--steps", "2", "-r", "1", "--json");
+        var (code, output, err) = Run("bench", "train", "--steps", "2", "-r", "1", "--warmup", "0", "--json");
         Assert.True(code == 0, err);
         var json = JsonNode.Parse(output)!;
         Assert.Equal("Moxing", (string)json["engine"]!);
@@ -148,11 +148,12 @@ public sealed class BenchCommandTests : IDisposable
         Assert.All(results, r => Assert.True((double)r!["user_cpu_ms_per_step"]! >= 0));
         Assert.Equal(13_706, (long)results[0]!["parameters"]!);
         Assert.Equal(107_008, (long)results[1]!["parameters"]!);
+        Assert.All(results, r => Assert.Equal(1, (int)r!["warmup_steps"]!));
 
         // Our --json output has the fields of a peer file, so a second run compares itself with the first.
         var first = Path.Combine(_dir, "first.json");
         File.WriteAllText(first, output);
-        var second = CliRunner.Json("bench", "train", "--steps", "2", "-r", "1", "--against", first, "--json");
+        var second = CliRunner.Json("bench", "train", "--steps", "2", "-r", "1", "--warmup", "0", "--against", first, "--json");
         Assert.Equal(first, (string)second["peer"]!["file"]!);
         Assert.Empty(second["warnings"]!.AsArray());
         for (var i = 0; i < 2; i++)
@@ -174,5 +175,6 @@ public sealed class BenchCommandTests : IDisposable
         Assert.Equal($"moxing bench: {bad}: not a bench-train-pytorch.py result: no \"results\" array of models", err.Trim());
         Assert.Empty(output);
         Assert.Contains("no such file", Run("bench", "train", "--against", Path.Combine(_dir, "missing.json")).Err);
+        Assert.Contains("--warmup is seconds from 0 to 600", Run("bench", "train", "--warmup", "-1").Err);
     }
 }
