@@ -4,7 +4,7 @@
 Builds the models `moxing bench train` times (src/Moxing.Training/Trainer/TrainingThroughput.cs: the digits CNN of
 docs/recipes/digits-cnn.yaml and the names GPT of docs/recipes/names-gpt.yaml) with the same layer shapes, batch size,
 optimizer and loss, times full training steps (zero_grad, forward, loss, backward, optimizer step) on random batches of
-their shapes after the same warm-up (2 s of untimed steps), and prints JSON that `moxing bench train --against FILE` reads:
+their shapes after the same warm-up (2 s of process CPU time in untimed steps), and prints JSON that `moxing bench train --against FILE` reads:
 
     python3 scripts/bench-train-pytorch.py -t 2 > pytorch.json
     moxing bench train -t 2 --against pytorch.json
@@ -68,8 +68,8 @@ def measure(model, optimizer, batches, warmup, repetitions):
         optimizer.step()
 
     model.train()
-    warmup_steps, start = 0, time.perf_counter()
-    while warmup_steps == 0 or time.perf_counter() - start < warmup:
+    warmup_steps, end = 0, time.process_time() + warmup
+    while warmup_steps == 0 or time.process_time() < end:
         step(*batches[warmup_steps % len(batches)])
         warmup_steps += 1
     rates, cpu = [], []
@@ -99,7 +99,7 @@ def main():
     parser.add_argument("-t", "--threads", type=int, default=2, help="intra-op and inter-op threads (default 2)")
     parser.add_argument("--steps", type=int, default=20, help="timed steps per repetition (as moxing bench train)")
     parser.add_argument("-r", "--repetitions", type=int, default=5, help="repetitions; the median is reported")
-    parser.add_argument("--warmup", type=float, default=2.0, help="seconds of untimed steps first (as moxing bench train)")
+    parser.add_argument("--warmup", type=float, default=2.0, help="CPU seconds of untimed steps first (as moxing bench train)")
     args = parser.parse_args()
     if args.threads < 1 or args.steps < 1 or args.repetitions < 1 or args.warmup < 0:
         parser.error("threads, steps and repetitions must be at least 1, warmup at least 0")

@@ -37,7 +37,7 @@ public sealed class BenchCommand : ICommand
           --json        JSON output
         bench train times training steps (forward, backward, optimizer) of the digits CNN and the names GPT of
         docs/recipes on random batches of their shapes and reports samples/s (median of -r repetitions) and user CPU
-        ms per step; --steps sets steps per repetition, --warmup the seconds of untimed steps before them.
+        ms per step; --steps sets steps per repetition, --warmup the CPU seconds of untimed steps before them.
         --against PEER.json adds another engine's figures on the same models and the ratio: write it with
         python3 scripts/bench-train-pytorch.py -t THREADS > PEER.json.
         """;

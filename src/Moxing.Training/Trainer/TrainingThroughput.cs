@@ -30,12 +30,13 @@ public sealed record ThroughputResult(string Model, string Description, long Par
 public static class TrainingThroughput
 {
     /// <summary>
-    /// Seconds of untimed steps before the timing starts: the JIT recompiles hot methods optimized only after they have run a
-    /// while (a 1-step warm-up timed the CNN at a quarter of its speed); time rather than a step count, as step times differ 30-fold.
+    /// CPU seconds of untimed steps before the timing starts: the JIT recompiles hot methods optimized only after they have run
+    /// a while (a 1-step warm-up timed the CNN at a quarter of its speed); time rather than a step count, as step times differ
+    /// 30-fold, and CPU time rather than wall time, as other load on the machine stretches the wall time the JIT needs.
     /// </summary>
     public const double DefaultWarmupSeconds = 2;
 
-    /// <summary>Both standard models: <paramref name="steps"/> timed steps per repetition, after <paramref name="warmup"/> of untimed steps.</summary>
+    /// <summary>Both standard models: <paramref name="steps"/> timed steps per repetition, after <paramref name="warmup"/> of CPU time in untimed steps.</summary>
     public static IReadOnlyList<ThroughputResult> Standard(int steps, int repetitions, TimeSpan warmup)
     {
         var rng = new Random(1);
@@ -54,7 +55,7 @@ public static class TrainingThroughput
 
     /// <summary>
     /// Times <paramref name="steps"/> training steps of <paramref name="model"/> per repetition on batches from <paramref name="batches"/>,
-    /// after untimed steps for <paramref name="warmup"/> (at least one).
+    /// after untimed steps until the process has spent <paramref name="warmup"/> of CPU time in them (at least one step).
     /// </summary>
     public static ThroughputResult Measure(string name, string description, Layer model, TrainingTask task, Optimizer optimizer, Func<Batch> batches,
         int steps, int repetitions, TimeSpan warmup)
@@ -65,10 +66,10 @@ public static class TrainingThroughput
         var objective = new Objective(task);
         var prepared = Enumerable.Range(0, steps).Select(_ => batches()).ToArray();
         model.Train();
-        var warming = Stopwatch.StartNew();
+        var warmupEnd = Environment.CpuUsage.TotalTime + warmup;
         var step = 0;
         do Step(model, objective, optimizer, prepared[step++ % steps]);
-        while (warming.Elapsed < warmup);
+        while (Environment.CpuUsage.TotalTime < warmupEnd);
         var rates = new double[repetitions];
         var cpu = new double[repetitions];
         for (var r = 0; r < repetitions; r++)
