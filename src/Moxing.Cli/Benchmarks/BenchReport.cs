@@ -54,7 +54,7 @@ internal sealed class BenchReport(int threads, Samples? bandwidth)
     {
         w.WriteStartObject();
         w.WriteNumber("threads", threads);
-        if (bandwidth != null) WriteSamples(w, "bandwidth_gbs", bandwidth);
+        bandwidth?.WriteJson(w, "bandwidth_gbs");
         if (Model != null)
         {
             w.WriteString("model", Model.Name);
@@ -78,23 +78,12 @@ internal sealed class BenchReport(int threads, Samples? bandwidth)
                 w.WriteNumber("n_prompt", test.Prompt);
                 w.WriteNumber("n_gen", test.Generated);
                 w.WriteNumber("batch", test.Batch);
-                WriteSamples(w, "tokens_per_second", test.Rate);
+                test.Rate.WriteJson(w, "tokens_per_second");
                 if (BandwidthFraction(test) is { } fraction) w.WriteNumber("bandwidth_fraction", fraction);
                 w.WriteEndObject();
             }
             w.WriteEndArray();
         }
-        w.WriteEndObject();
-    }
-
-    private static void WriteSamples(Utf8JsonWriter w, string name, Samples s)
-    {
-        w.WriteStartObject(name);
-        w.WriteNumber("mean", s.Mean);
-        w.WriteNumber("sd", s.StandardDeviation);
-        w.WriteStartArray("samples");
-        foreach (var v in s.Values) w.WriteNumberValue(v);
-        w.WriteEndArray();
         w.WriteEndObject();
     }
 }

@@ -3,6 +3,7 @@ using Moxing.Cli.Benchmarks;
 using Moxing.Core.Tensors;
 using Moxing.Inference.Sessions;
 using Moxing.Models;
+using Moxing.Training.Trainer;
 
 namespace Moxing.Cli.Commands;
 
@@ -17,7 +18,7 @@ public sealed class BenchCommand : ICommand
 
     /// <inheritdoc />
     public string Usage => """
-        usage: moxing bench train [--steps 20] [-r 5] [-t THREADS] [--json]
+        usage: moxing bench train [--steps 20] [-r 5] [--warmup 2] [-t THREADS] [--against PEER.json] [--json]
                moxing bench --plot OUT.png FILE.json...
                moxing bench [MODEL] [-p 512] [-n 128] [-b 1,4,16] [--kv f16] [-t THREADS] [-r 5] [--memory] [--memory-mib 1024] [--low-memory] [--json]
           MODEL         a Hugging Face model folder or a GGUF file (omit with --memory to measure bandwidth only)
@@ -35,7 +36,10 @@ public sealed class BenchCommand : ICommand
           --memory-mib  bandwidth buffer size in MiB
           --json        JSON output
         bench train times training steps (forward, backward, optimizer) of the digits CNN and the names GPT of
-        docs/recipes on random batches of their shapes and reports samples/s; --steps sets steps per repetition.
+        docs/recipes on random batches of their shapes and reports samples/s (median of -r repetitions) and user CPU
+        ms per step; --steps sets steps per repetition, --warmup the CPU seconds of untimed steps before them.
+        --against PEER.json adds another engine's figures on the same models and the ratio: write it with
+        python3 scripts/bench-train-pytorch.py -t THREADS > PEER.json.
         """;
 
     /// <inheritdoc />
@@ -59,10 +63,14 @@ public sealed class BenchCommand : ICommand
         if (path == "train")
         {
             var steps = args.Int(20, "steps");
+            var warmup = args.Float((float)TrainingThroughput.DefaultWarmupSeconds, "warmup");
+            var against = args.Option("against");
             args.RejectUnknown();
             if (steps < 1) throw new UsageException("--steps must be at least 1");
+            if (warmup is < 0 or > 600) throw new UsageException($"--warmup is seconds from 0 to 600, got {warmup}");
+            if (repetitions < 1) throw new UsageException("-r must be at least 1");
             ThreadOption.SharedPool(threads);
-            return TrainingBench.Run(steps, repetitions, json, context);
+            return TrainingBench.Run(steps, repetitions, TimeSpan.FromSeconds(warmup), json, against, context);
         }
         args.RejectUnknown();
         if (plot != null) return Plot(plot, args.Positionals, context);

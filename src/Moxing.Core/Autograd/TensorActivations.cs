@@ -33,7 +33,7 @@ public sealed partial class Tensor
                 y[i] = 0.5f * v * (1f + MathF.Tanh(SqrtTwoOverPi * (v + GeluCubic * v * v * v)));
             }
         else
-            for (var i = 0; i < y.Length; i++) y[i] = (float)(0.5 * _data[i] * (1 + Activations.Erf(_data[i] / Math.Sqrt(2))));
+            GeluErf.Forward(_data, y);
         return Record(output, this, static (n, g) =>
         {
             var x = n.Inputs[0]._data;
@@ -45,14 +45,7 @@ public sealed partial class Tensor
                     var t = MathF.Tanh(SqrtTwoOverPi * (v + GeluCubic * v * v * v));
                     dx[i] += g[i] * (0.5f * (1f + t) + 0.5f * v * (1f - t * t) * SqrtTwoOverPi * (1f + 3f * GeluCubic * v * v));
                 }
-            else
-                for (var i = 0; i < dx.Length; i++)
-                {
-                    double v = x[i];
-                    var cdf = 0.5 * (1 + Activations.Erf(v / Math.Sqrt(2)));
-                    var pdf = Math.Exp(-0.5 * v * v) / Math.Sqrt(2 * Math.PI);
-                    dx[i] += g[i] * (float)(cdf + v * pdf);
-                }
+            else GeluErf.AccumulateGradient(x, g, dx);
         }, tanhApproximation);
     }
 

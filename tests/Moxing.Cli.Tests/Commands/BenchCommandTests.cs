@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Moxing.Cli;
 
 namespace Moxing.Cli.Tests.Commands;
@@ -134,15 +135,46 @@ public sealed class BenchCommandTests : IDisposable
     public void NeedsAModelUnlessMeasuringMemory() => Assert.NotEqual(0, Run("bench").Code);
 
     [Fact]
-    public void BenchTrainReportsSamplesPerSecondOfTheCnnAndTheGpt()
+    public void BenchTrainReportsSamplesPerSecondOfTheCnnAndTheGptAndTakesAnotherRunAsItsPeer()
     {
-        var json = CliRunner.Json("bench", "train", "--steps", "2", "-r", "1", "--json");
-        Assert.Contains("PyTorch", (string)json["peer"]!);
+        var (code, output, err) = Run("bench", "train", "--steps", "2", "-r", "1", "--warmup", "0", "--json");
+        Assert.True(code == 0, err);
+        var json = JsonNode.Parse(output)!;
+        Assert.Equal("Moxing", (string)json["engine"]!);
+        Assert.Null(json["peer"]);
         var results = json["results"]!.AsArray();
-        Assert.Equal(2, results.Count);
-        Assert.StartsWith("digits-cnn", (string)results[0]!["model"]!);
-        Assert.StartsWith("names-gpt", (string)results[1]!["model"]!);
+        Assert.Equal(["digits-cnn", "names-gpt"], results.Select(r => (string)r!["model"]!));
         Assert.All(results, r => Assert.True((double)r!["samples_per_second"]! > 0));
+        Assert.All(results, r => Assert.True((double)r!["user_cpu_ms_per_step"]! >= 0));
+        Assert.Equal(13_706, (long)results[0]!["parameters"]!);
         Assert.Equal(107_008, (long)results[1]!["parameters"]!);
+        Assert.All(results, r => Assert.Equal(1, (int)r!["warmup_steps"]!));
+
+        // Our --json output has the fields of a peer file, so a second run compares itself with the first.
+        var first = Path.Combine(_dir, "first.json");
+        File.WriteAllText(first, output);
+        var second = CliRunner.Json("bench", "train", "--steps", "2", "-r", "1", "--warmup", "0", "--against", first, "--json");
+        Assert.Equal(first, (string)second["peer"]!["file"]!);
+        Assert.Empty(second["warnings"]!.AsArray());
+        for (var i = 0; i < 2; i++)
+        {
+            var r = second["results"]![i]!;
+            var peerRate = (double)r["peer"]!["samples_per_second"]!;
+            Assert.Equal((double)results[i]!["samples_per_second"]!, peerRate);
+            Assert.Equal((double)r["samples_per_second"]! / peerRate, (double)r["ratio"]!, 1e-12);
+        }
+    }
+
+    [Fact]
+    public void BenchTrainRejectsABadPeerFileBeforeMeasuring()
+    {
+        var bad = Path.Combine(_dir, "pytorch.json");
+        File.WriteAllText(bad, "{\"engine\": \"PyTorch\", \"threads\": 2}");
+        var (code, output, err) = Run("bench", "train", "--steps", "1", "-r", "1", "--against", bad);
+        Assert.Equal(1, code);
+        Assert.Equal($"moxing bench: {bad}: not a bench-train-pytorch.py result: no \"results\" array of models", err.Trim());
+        Assert.Empty(output);
+        Assert.Contains("no such file", Run("bench", "train", "--against", Path.Combine(_dir, "missing.json")).Err);
+        Assert.Contains("--warmup is seconds from 0 to 600", Run("bench", "train", "--warmup", "-1").Err);
     }
 }
