@@ -5,7 +5,11 @@ namespace Moxing.Tests;
 /// <summary>Writes SentencePiece tokenizer.model files for tests: a protobuf ModelProto whose field 1 repeats the pieces.</summary>
 internal static class SentencePieceModelFile
 {
-    /// <summary>The serialized model; <paramref name="extra"/> (already encoded fields, e.g. a trainer spec) follows the pieces.</summary>
+    // ModelProto field 2, trainer_spec { model_type: BPE (field 3), byte_fallback: true (field 35) }, which SentencePiece
+    // requires of a model holding byte pieces.
+    private static readonly byte[] BpeTrainerSpec = [0x12, 0x05, 0x18, 0x02, 0x98, 0x02, 0x01];
+
+    /// <summary>The serialized model: the pieces, a BPE trainer spec with byte fallback, then <paramref name="extra"/> (already encoded fields).</summary>
     public static byte[] Serialize(IEnumerable<(string Piece, float Score, int Type)> pieces, byte[]? extra = null)
     {
         using var model = new MemoryStream();
@@ -24,6 +28,7 @@ internal static class SentencePieceModelFile
             Varint(model, (ulong)message.Length);
             message.WriteTo(model);
         }
+        model.Write(BpeTrainerSpec);
         if (extra != null) model.Write(extra);
         return model.ToArray();
     }

@@ -80,14 +80,14 @@ public static class HfGgufMetadata
         return m;
     }
 
-    // Phi3MiniModel.set_gguf_parameters: rotary dimensions, the pre-scaling context when given, the window (0 for none); no key_length.
+    // Phi3MiniModel.set_gguf_parameters: rotary dimensions, the pre-scaling context (transformers' Phi3Config default 4096 when
+    // config.json has none), the window (0 for none); no key_length.
     private static void AddPhi3(Dictionary<string, object> m, DecoderOptions o, HfConfig config)
     {
         var rope = o.Rope ?? throw config.Error("model_type", "phi3 needs RoPE");
         if (rope.Scaling != RopeScaling.Default)
             throw config.Error("rope_scaling", $"is {rope.Scaling}; Phi-3 folders with scaled RoPE are not converted yet");
-        if (config.GetRope(layerType: "full_attention").OriginalMaxPositionEmbeddings is { } original)
-            m["phi3.rope.scaling.original_context_length"] = (uint)original;
+        m["phi3.rope.scaling.original_context_length"] = (uint)(config.GetRope(layerType: "full_attention").OriginalMaxPositionEmbeddings ?? 4096);
         m["phi3.rope.dimension_count"] = (uint)rope.RotaryDim;
         m["phi3.rope.freq_base"] = (float)rope.Theta;
         m["phi3.attention.sliding_window"] = (uint)config.GetInt("sliding_window", 0);

@@ -36,7 +36,7 @@ public sealed class ModelVariant : IDisposable
     /// Phi-3's layout of <paramref name="model"/>'s weights: q/k/v fused into qkv_proj, gate/up into gate_up_proj (the math is
     /// unchanged); with <paramref name="ffn"/>, the MLP keeps only its first <paramref name="ffn"/> channels.
     /// </summary>
-    public static ModelVariant Phi3(string model, int? ffn = null) => new(model, c => Edit(c, "phi3", ffn), original =>
+    public static ModelVariant Phi3(string model, int? ffn = null) => new(model, c => Edit(c, "phi3", "Phi3ForCausalLM", ffn), original =>
     {
         var t = Narrowed(original, ffn);
         var result = new Dictionary<string, (long[], float[])>();
@@ -65,7 +65,7 @@ public sealed class ModelVariant : IDisposable
     /// </summary>
     public static ModelVariant Gemma2(string model, int queryPreAttnScalar, int? ffn = null) => new(model, c =>
     {
-        Edit(c, "gemma2", ffn);
+        Edit(c, "gemma2", "Gemma2ForCausalLM", ffn);
         c["hidden_activation"] = "gelu_pytorch_tanh";
         c["query_pre_attn_scalar"] = queryPreAttnScalar;
         c["attn_logit_softcapping"] = 2.0;
@@ -88,11 +88,12 @@ public sealed class ModelVariant : IDisposable
     });
 
     /// <summary><paramref name="model"/> with its MLP narrowed to its first <paramref name="ffn"/> channels, nothing else changed.</summary>
-    public static ModelVariant Narrow(string model, int ffn) => new(model, c => Edit(c, null, ffn), t => Narrowed(t, ffn));
+    public static ModelVariant Narrow(string model, int ffn) => new(model, c => Edit(c, null, null, ffn), t => Narrowed(t, ffn));
 
-    private static void Edit(JsonObject config, string? modelType, int? ffn)
+    private static void Edit(JsonObject config, string? modelType, string? architecture, int? ffn)
     {
         if (modelType != null) config["model_type"] = modelType;
+        if (architecture != null) config["architectures"] = new JsonArray(architecture);
         if (ffn is { } channels) config["intermediate_size"] = channels;
     }
 

@@ -7,6 +7,7 @@ using Moxing.Core.Formats.Safetensors;
 using Moxing.Core.Kernels;
 using Moxing.Core.Quantization;
 using Moxing.Core.Quantization.Mixes;
+using Moxing.Core.Tensors;
 using Moxing.Models;
 using Moxing.Models.Conversion;
 using Moxing.Tests;
@@ -112,6 +113,29 @@ public sealed class SentencePieceConversionTests(Xunit.Abstractions.ITestOutputH
             }
         }
         AssertComputesAsFolder(path, variant.Folder, model, type);
+    }
+
+    // The converter adds 1 to an F16 norm in F16 (one rounding), then writes it as F32.
+    [Fact]
+    public void Gemma2F16NormsGainOneInF16()
+    {
+        using var variant = ModelVariant.Gemma2("llama-tiny", queryPreAttnScalar: 16);
+        UseSentencePieceModelOnly(variant.Folder);
+        var weights = Path.Combine(variant.Folder, "model.safetensors");
+        var halves = new SafetensorsWriter();
+        float[] norm;
+        using (var f32 = SafetensorsFile.Open(weights))
+        {
+            foreach (var t in f32.Tensors)
+                halves.Add(t.Name, DType.F16, t.Shape, MemoryMarshal.AsBytes(MemoryMarshal.Cast<byte, float>(t.Bytes).ToArray().Select(v => (Half)v).ToArray().AsSpan()).ToArray());
+            norm = MemoryMarshal.Cast<byte, float>(f32.Find("model.layers.0.input_layernorm.weight")!.Bytes).ToArray();
+        }
+        halves.Write(weights);
+        using var input = new HfGgufInput(variant.Folder);
+        Assert.Equal(DType.F32, input.Tensors.Single(t => t.Name == "blk.0.attn_norm.weight").Type);
+        float[] converted = [];
+        input.Read("blk.0.attn_norm.weight", t => converted = MemoryMarshal.Cast<byte, float>(t.Bytes).ToArray());
+        Assert.Equal(norm.Select(v => (float)(Half)((float)(Half)v + 1)).ToArray(), converted);
     }
 
     // llama.cpp derives Gemma 2's query scale from the shape; a folder whose query_pre_attn_scalar differs cannot be written.
