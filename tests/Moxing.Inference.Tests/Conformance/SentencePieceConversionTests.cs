@@ -69,6 +69,7 @@ public sealed class SentencePieceConversionTests(Xunit.Abstractions.ITestOutputH
             var m = file.Metadata;
             Assert.Equal("phi3", m.GetString("general.architecture"));
             Assert.Equal(0, m.GetInt32("phi3.attention.sliding_window"));
+            Assert.Equal(4096, m.GetInt32("phi3.rope.scaling.original_context_length")); // Phi3Config's default
             Assert.Equal(m.GetInt32("phi3.embedding_length") / m.GetInt32("phi3.attention.head_count"), m.GetInt32("phi3.rope.dimension_count"));
             Assert.False(m.ContainsKey("phi3.attention.key_length"));
             Assert.Equal("llama", m.GetString("tokenizer.ggml.model"));
