@@ -12,7 +12,7 @@ namespace Moxing.Models.Conversion;
 /// <summary>
 /// A Hugging Face decoder folder (F32/F16/BF16 safetensors) seen as the GGUF llama.cpp's convert_hf_to_gguf.py would write:
 /// its metadata, tensors under GGUF names, llama-family Q/K rows permuted for llama.cpp's rotation, GPT-2's Conv1D weights
-/// transposed, norms and biases as F32, llama3 RoPE scaling as rope_freqs.weight. Tensors are converted one at a time, when read.
+/// transposed, Gemma 2's norms as 1 + w, norms and biases as F32, llama3 RoPE scaling as rope_freqs.weight. Tensors are converted one at a time, when read.
 /// </summary>
 public sealed class HfGgufInput : IQuantizationInput, IDisposable
 {
@@ -30,6 +30,7 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
     {
         None,
         ToF32,
+        NormPlusOne,
         PermuteQ,
         PermuteK,
         Transpose,
@@ -55,7 +56,7 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
         var family = ModelRegistry.ForModelType(modelType);
         var architecture = HfGgufMetadata.Architecture(modelType);
         if (family == null || architecture == null)
-            throw new InvalidModelFileException(configPath, $"model_type '{modelType}' cannot be converted to GGUF yet (supported: llama, mistral, qwen2, qwen3, gpt2)");
+            throw new InvalidModelFileException(configPath, $"model_type '{modelType}' cannot be converted to GGUF yet (supported: llama, mistral, qwen2, qwen3, gpt2, phi3, gemma2)");
         _options = family.FromHf(config);
         var metadata = HfGgufMetadata.Build(folder, config, _options, architecture);
         _tensors = ModelTensors.OpenFolder(folder);
@@ -66,6 +67,8 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
             foreach (var t in _tensors.Tensors)
             {
                 if (IgnoredSuffixes.Any(s => t.Name.EndsWith(s, StringComparison.Ordinal))) continue;
+                // Gemma 2 ties its head to the embeddings; the converter drops an lm_head (autoawq writes one).
+                if (architecture == "gemma2" && t.Name == family.HfNames.Output) continue;
                 var gguf = names.GetValueOrDefault(t.Name) ?? names.GetValueOrDefault(family.HfNames.BasePrefix + t.Name)
                     ?? throw new InvalidModelFileException(folder, $"tensor '{t.Name}' has no GGUF name for {modelType}");
                 if (t.Type is not (DType.F32 or DType.F16 or DType.BF16))
@@ -73,7 +76,7 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
                 var transform = TransformFor(gguf, t, architecture, family.HfNames.TransposedLinears);
                 _byGgufName[gguf] = (t, transform);
                 var shape = transform == Transform.Transpose ? [t.Shape[1], t.Shape[0]] : t.Shape;
-                headers.Add(new TensorHeader(gguf, transform == Transform.ToF32 || t.Shape.Length == 1 ? DType.F32 : t.Type, shape));
+                headers.Add(new TensorHeader(gguf, transform is Transform.ToF32 or Transform.NormPlusOne || t.Shape.Length == 1 ? DType.F32 : t.Type, shape));
             }
             if (_options.Rope is { } rope && HfGgufMetadata.RopeFrequencyFactors(rope) is { } factors)
             {
@@ -94,6 +97,8 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
 
     private static Transform TransformFor(string gguf, StoredTensor t, string architecture, bool transposedLinears)
     {
+        // Gemma's RMSNorm multiplies by 1 + w; llama.cpp's by w.
+        if (architecture == "gemma2" && t.Name.EndsWith("norm.weight", StringComparison.Ordinal)) return Transform.NormPlusOne;
         if (t.Shape.Length == 1)
         {
             var permuted = architecture == "llama" && gguf.EndsWith(".attn_q.bias", StringComparison.Ordinal) ? Transform.PermuteQ
@@ -146,6 +151,11 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
 
     private unsafe void ConvertInto(StoredTensor source, Transform transform, DType type, byte* target)
     {
+        if (transform == Transform.NormPlusOne)
+        {
+            AddOne(source, target);
+            return;
+        }
         if (type != source.Type)
         {
             // 1-D tensors become F32 first; a permuted bias is then permuted in place below.
@@ -158,6 +168,14 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
         }
         if (transform == Transform.Transpose) Transpose(source, target);
         else PermuteRows(source, transform, target);
+    }
+
+    // Gemma2Model.modify_tensors adds 1 in the tensor's own type (BF16 is widened to F32 first, F16 stays F16); norms are written as F32.
+    private static unsafe void AddOne(StoredTensor source, byte* target)
+    {
+        var values = new Span<float>(target, checked((int)source.ElementCount));
+        Dequantizer.Dequantize(source.Type, source.Bytes, values);
+        for (var i = 0; i < values.Length; i++) values[i] = source.Type == DType.F16 ? (float)(Half)(values[i] + 1) : values[i] + 1;
     }
 
     // convert_hf_to_gguf.py's LlamaModel.permute: within each head, rows (pair j, index i) move to (index i, pair j).

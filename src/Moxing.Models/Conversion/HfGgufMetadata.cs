@@ -3,6 +3,7 @@ using Moxing.Core;
 using Moxing.Core.Formats.HuggingFace;
 using Moxing.Core.Ops;
 using Moxing.Models.Decoder;
+using Moxing.Models.Families;
 using Moxing.Text.Tokenization.Gguf;
 
 namespace Moxing.Models.Conversion;
@@ -14,7 +15,7 @@ public static class HfGgufMetadata
     public static string? Architecture(string modelType) => modelType switch
     {
         "llama" or "mistral" => "llama",
-        "qwen2" or "qwen3" or "gpt2" => modelType,
+        "qwen2" or "qwen3" or "gpt2" or "phi3" or "gemma2" => modelType,
         _ => null,
     };
 
@@ -43,21 +44,32 @@ public static class HfGgufMetadata
             Arch("attention.head_count_kv", (uint)o.KvHeadCount);
             Arch("attention.layer_norm_rms_epsilon", o.NormEps);
         }
-        if (config.Has("head_dim") || o.HeadDim * o.HeadCount != o.HiddenSize)
+        switch (architecture)
         {
-            Arch("attention.key_length", (uint)o.HeadDim);
-            Arch("attention.value_length", (uint)o.HeadDim);
+            case "phi3":
+                AddPhi3(m, o, config);
+                break;
+            case "gemma2":
+                AddGemma2(m, o, config);
+                break;
+            default:
+                if (config.Has("head_dim") || o.HeadDim * o.HeadCount != o.HiddenSize)
+                {
+                    Arch("attention.key_length", (uint)o.HeadDim);
+                    Arch("attention.value_length", (uint)o.HeadDim);
+                }
+                if (o.Rope is { } rope) AddRope(m, architecture, rope, config);
+                break;
         }
-        if (o.Rope is { } rope) AddRope(m, architecture, rope, config);
         if (architecture == "llama")
         {
             Arch("vocab_size", (uint)o.VocabSize);
             if (o.SlidingWindows.Length > 0 && o.SlidingWindows.Distinct().Count() == 1 && o.SlidingWindows[0] > 0)
                 Arch("attention.sliding_window", (uint)o.SlidingWindows[0]);
         }
-        if (File.Exists(Path.Combine(folder, "tokenizer.json")))
+        if (File.Exists(Path.Combine(folder, "tokenizer.json")) || File.Exists(Path.Combine(folder, "tokenizer.model")))
         {
-            foreach (var (key, value) in HfTokenizerToGguf.Metadata(folder, o.VocabSize, ConfigTokenIds(config))) m[key] = value;
+            foreach (var (key, value) in HfTokenizerToGguf.Metadata(folder, o.VocabSize, ConfigTokenIds(config), architecture)) m[key] = value;
         }
         else
         {
@@ -66,6 +78,35 @@ public static class HfGgufMetadata
             Arch("vocab_size", (uint)o.VocabSize);
         }
         return m;
+    }
+
+    // Phi3MiniModel.set_gguf_parameters: rotary dimensions, the pre-scaling context (transformers' Phi3Config default 4096 when
+    // config.json has none), the window (0 for none); no key_length.
+    private static void AddPhi3(Dictionary<string, object> m, DecoderOptions o, HfConfig config)
+    {
+        var rope = o.Rope ?? throw config.Error("model_type", "phi3 needs RoPE");
+        if (rope.Scaling != RopeScaling.Default)
+            throw config.Error("rope_scaling", $"is {rope.Scaling}; Phi-3 folders with scaled RoPE are not converted yet");
+        m["phi3.rope.scaling.original_context_length"] = (uint)(config.GetRope(layerType: "full_attention").OriginalMaxPositionEmbeddings ?? 4096);
+        m["phi3.rope.dimension_count"] = (uint)rope.RotaryDim;
+        m["phi3.rope.freq_base"] = (float)rope.Theta;
+        m["phi3.attention.sliding_window"] = (uint)config.GetInt("sliding_window", 0);
+    }
+
+    // Gemma2Model.set_gguf_parameters: head size, soft-caps and window. The converter writes no RoPE base (llama.cpp assumes
+    // 10000, Gemma 2's); another base is written rather than lost. llama.cpp derives the query scale from the shape, so a
+    // query_pre_attn_scalar it would not derive cannot be converted.
+    private static void AddGemma2(Dictionary<string, object> m, DecoderOptions o, HfConfig config)
+    {
+        m["gemma2.attention.key_length"] = (uint)o.HeadDim;
+        m["gemma2.attention.value_length"] = (uint)o.HeadDim;
+        if (config.TryGetFloat("attn_logit_softcapping", out var attentionCap)) m["gemma2.attn_logit_softcapping"] = attentionCap;
+        if (config.TryGetFloat("final_logit_softcapping", out var finalCap)) m["gemma2.final_logit_softcapping"] = finalCap;
+        if (config.TryGetInt("sliding_window", out var window)) m["gemma2.attention.sliding_window"] = (uint)window;
+        if (o.Rope is { Theta: not 10000 } rope) m["gemma2.rope.freq_base"] = (float)rope.Theta;
+        var llamaCppScalar = Gemma2Family.GgufQueryScalar(o);
+        if (config.TryGetDouble("query_pre_attn_scalar", out var scalar) && scalar != llamaCppScalar)
+            throw config.Error("query_pre_attn_scalar", $"is {scalar}; llama.cpp scales Gemma 2 queries by 1/sqrt({llamaCppScalar}) for this shape, so the GGUF would compute differently");
     }
 
     /// <summary>general.size_label as gguf-py rounds a parameter count: two significant digits at least, K/M/B/T ("224K", "2.1M", "7.6B").</summary>

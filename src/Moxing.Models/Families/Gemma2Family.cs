@@ -48,17 +48,21 @@ public sealed class Gemma2Family : IDecoderFamily
         var p = new GgufHyperParameters(file);
         var o = p.Common(RopeStyle.Half);
         var window = p.Int("attention.sliding_window", 0);
-        // llama.cpp's converter stores Gemma's norm weights as 1 + w, and scales queries by 1/sqrt(head_dim)
-        // except for the 27B shape, whose query_pre_attn_scalar is hidden/heads.
-        var queryScalar = o.LayerCount == 46 ? o.HiddenSize / o.HeadCount : o.HeadDim;
+        // llama.cpp's converter stores Gemma's norm weights as 1 + w.
         return Gemma(o) with
         {
             SlidingWindows = Enumerable.Range(0, o.LayerCount).Select(i => i % 2 == 0 ? window : 0).ToArray(),
-            AttentionScale = 1 / MathF.Sqrt(queryScalar),
+            AttentionScale = 1 / MathF.Sqrt(GgufQueryScalar(o)),
             AttentionSoftCap = p.Float("attn_logit_softcapping", 0),
             FinalLogitSoftCap = p.Float("final_logit_softcapping", 0),
         };
     }
+
+    /// <summary>
+    /// The query_pre_attn_scalar llama.cpp assumes for a Gemma 2 GGUF (no key holds it): head_dim, except for the 27B shape
+    /// (46 layers), whose scalar is hidden/heads.
+    /// </summary>
+    public static int GgufQueryScalar(DecoderOptions o) => o.LayerCount == 46 ? o.HiddenSize / o.HeadCount : o.HeadDim;
 
     private static DecoderOptions Gemma(DecoderOptions o) => o with
     {

@@ -78,27 +78,7 @@ public sealed class FamilyVariantTests
     [Fact]
     public void Phi3FusedProjectionsReproduceLlama()
     {
-        using var variant = new ModelVariant("llama-tiny", c => c["model_type"] = "phi3", t =>
-        {
-            var result = new Dictionary<string, (long[], float[])>();
-            foreach (var (name, value) in t)
-            {
-                if (name.Contains(".k_proj.") || name.Contains(".v_proj.") || name.Contains(".up_proj.")) continue;
-                if (name.Contains(".q_proj."))
-                {
-                    var k = t[name.Replace("q_proj", "k_proj")].Values;
-                    var v = t[name.Replace("q_proj", "v_proj")].Values;
-                    result[name.Replace("q_proj", "qkv_proj")] = ([value.Shape[0] + 2 * t[name.Replace("q_proj", "k_proj")].Shape[0], value.Shape[1]], [.. value.Values, .. k, .. v]);
-                }
-                else if (name.Contains(".gate_proj."))
-                {
-                    var up = t[name.Replace("gate_proj", "up_proj")].Values;
-                    result[name.Replace("gate_proj", "gate_up_proj")] = ([2 * value.Shape[0], value.Shape[1]], [.. value.Values, .. up]);
-                }
-                else result[name] = value;
-            }
-            return result;
-        });
+        using var variant = ModelVariant.Phi3("llama-tiny");
         Assert.Contains(Directory.GetFiles(variant.Folder), f => f.EndsWith("model.safetensors"));
         ReferenceRun.AssertMatches(variant.Folder, Path.Combine(Llama, "reference.safetensors"), 1e-3, checkGreedy: true);
     }
@@ -106,29 +86,7 @@ public sealed class FamilyVariantTests
     [Fact]
     public void Gemma2MatchesTheOracle()
     {
-        using var variant = new ModelVariant("llama-tiny", c =>
-        {
-            c["model_type"] = "gemma2";
-            c["hidden_activation"] = "gelu_pytorch_tanh";
-            c["query_pre_attn_scalar"] = 24;
-            c["attn_logit_softcapping"] = 2.0;
-            c["final_logit_softcapping"] = 3.0;
-            c["sliding_window"] = 4;
-            c["tie_word_embeddings"] = true;
-        }, t =>
-        {
-            var result = new Dictionary<string, (long[], float[])>();
-            foreach (var (name, value) in t)
-            {
-                if (name == "lm_head.weight") continue;
-                result[name] = value;
-                if (!name.EndsWith("post_attention_layernorm.weight")) continue;
-                // Distinct values for each of Gemma's four norms, so a swapped slot cannot pass.
-                result[name.Replace("post_attention_layernorm", "pre_feedforward_layernorm")] = (value.Shape, value.Values.Select(v => 0.5f * v).ToArray());
-                result[name.Replace("post_attention_layernorm", "post_feedforward_layernorm")] = (value.Shape, value.Values.Select(v => -0.7f * v + 0.1f).ToArray());
-            }
-            return result;
-        });
+        using var variant = ModelVariant.Gemma2("llama-tiny", queryPreAttnScalar: 24);
         AssertMatchesOracle(variant.Folder);
     }
 

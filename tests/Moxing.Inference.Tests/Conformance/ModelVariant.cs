@@ -32,5 +32,85 @@ public sealed class ModelVariant : IDisposable
         writer.Write(Path.Combine(Folder, "model.safetensors"));
     }
 
+    /// <summary>
+    /// Phi-3's layout of <paramref name="model"/>'s weights: q/k/v fused into qkv_proj, gate/up into gate_up_proj (the math is
+    /// unchanged); with <paramref name="ffn"/>, the MLP keeps only its first <paramref name="ffn"/> channels.
+    /// </summary>
+    public static ModelVariant Phi3(string model, int? ffn = null) => new(model, c => Edit(c, "phi3", "Phi3ForCausalLM", ffn), original =>
+    {
+        var t = Narrowed(original, ffn);
+        var result = new Dictionary<string, (long[], float[])>();
+        foreach (var (name, value) in t)
+        {
+            if (name.Contains(".k_proj.") || name.Contains(".v_proj.") || name.Contains(".up_proj.")) continue;
+            if (name.Contains(".q_proj."))
+            {
+                var k = t[name.Replace("q_proj", "k_proj")];
+                var v = t[name.Replace("q_proj", "v_proj")].Values;
+                result[name.Replace("q_proj", "qkv_proj")] = ([value.Shape[0] + 2 * k.Shape[0], value.Shape[1]], [.. value.Values, .. k.Values, .. v]);
+            }
+            else if (name.Contains(".gate_proj."))
+            {
+                var up = t[name.Replace("gate_proj", "up_proj")].Values;
+                result[name.Replace("gate_proj", "gate_up_proj")] = ([2 * value.Shape[0], value.Shape[1]], [.. value.Values, .. up]);
+            }
+            else result[name] = value;
+        }
+        return result;
+    });
+
+    /// <summary>
+    /// Gemma 2 on <paramref name="model"/>'s weights: GeGLU, soft-caps 2 and 3, a window of 4, tied embeddings, and four
+    /// norms per layer with distinct values (so a swapped slot cannot pass); <paramref name="ffn"/> as for <see cref="Phi3"/>.
+    /// </summary>
+    public static ModelVariant Gemma2(string model, int queryPreAttnScalar, int? ffn = null) => new(model, c =>
+    {
+        Edit(c, "gemma2", "Gemma2ForCausalLM", ffn);
+        c["hidden_activation"] = "gelu_pytorch_tanh";
+        c["query_pre_attn_scalar"] = queryPreAttnScalar;
+        c["attn_logit_softcapping"] = 2.0;
+        c["final_logit_softcapping"] = 3.0;
+        c["sliding_window"] = 4;
+        c["tie_word_embeddings"] = true;
+    }, original =>
+    {
+        var t = Narrowed(original, ffn);
+        var result = new Dictionary<string, (long[], float[])>();
+        foreach (var (name, value) in t)
+        {
+            if (name == "lm_head.weight") continue;
+            result[name] = value;
+            if (!name.EndsWith("post_attention_layernorm.weight")) continue;
+            result[name.Replace("post_attention_layernorm", "pre_feedforward_layernorm")] = (value.Shape, value.Values.Select(v => 0.5f * v).ToArray());
+            result[name.Replace("post_attention_layernorm", "post_feedforward_layernorm")] = (value.Shape, value.Values.Select(v => -0.7f * v + 0.1f).ToArray());
+        }
+        return result;
+    });
+
+    /// <summary><paramref name="model"/> with its MLP narrowed to its first <paramref name="ffn"/> channels, nothing else changed.</summary>
+    public static ModelVariant Narrow(string model, int ffn) => new(model, c => Edit(c, null, null, ffn), t => Narrowed(t, ffn));
+
+    private static void Edit(JsonObject config, string? modelType, string? architecture, int? ffn)
+    {
+        if (modelType != null) config["model_type"] = modelType;
+        if (architecture != null) config["architectures"] = new JsonArray(architecture);
+        if (ffn is { } channels) config["intermediate_size"] = channels;
+    }
+
+    // The first ffn rows of gate/up and columns of down (so every row can be a whole number of 32-wide quantization blocks).
+    private static Dictionary<string, (long[] Shape, float[] Values)> Narrowed(Dictionary<string, (long[] Shape, float[] Values)> t, int? ffn)
+    {
+        if (ffn is not { } keep) return t;
+        var result = new Dictionary<string, (long[] Shape, float[] Values)>(t);
+        foreach (var (name, (shape, values)) in t)
+        {
+            if (name.Contains(".gate_proj.") || name.Contains(".up_proj."))
+                result[name] = ([keep, shape[1]], values[..(int)(keep * shape[1])]);
+            else if (name.Contains(".down_proj."))
+                result[name] = ([shape[0], keep], Enumerable.Range(0, (int)shape[0]).SelectMany(r => values.Skip(r * (int)shape[1]).Take(keep)).ToArray());
+        }
+        return result;
+    }
+
     public void Dispose() => Directory.Delete(Folder, recursive: true);
 }

@@ -4,11 +4,12 @@ using Moxing.Text.Tokenization.Loading;
 namespace Moxing.Text.Tokenization.Gguf;
 
 /// <summary>
-/// The tokenizer.ggml.* keys llama.cpp's convert_hf_to_gguf.py writes for a Hugging Face folder with a byte-level BPE
-/// tokenizer.json: tokens (padded to the model's vocabulary with [PADn], type unused), token types (added tokens are
-/// control when special or shaped like &lt;|…|&gt;, else user-defined), merges, the pre-tokenizer name whose split
-/// regexes equal tokenizer.json's, special-token ids (tokenizer_config.json names, else config.json ids), add_bos/add_eos
-/// and the chat template.
+/// The tokenizer.ggml.* keys llama.cpp's convert_hf_to_gguf.py writes for a Hugging Face folder. Byte-level BPE
+/// (tokenizer.json): tokens padded to the model's vocabulary with [PADn] (type unused), token types (added tokens are
+/// control when special or shaped like &lt;|…|&gt;, else user-defined), merges and the pre-tokenizer name whose split
+/// regexes equal tokenizer.json's. SentencePiece (Llama 2, Mistral v0.1, Phi-3, Gemma 2; see <see cref="SentencePieceToGguf"/>):
+/// model "llama" with tokens, scores and token types. Both: special-token ids (tokenizer_config.json names, else
+/// config.json ids), add_bos/add_eos and the chat template.
 /// </summary>
 public static class HfTokenizerToGguf
 {
@@ -19,20 +20,55 @@ public static class HfTokenizerToGguf
     private static readonly string[] PreferredNames = ["gpt-2", "llama-bpe", "qwen2", "qwen35", "tekken", "gpt-4o", "smollm", "starcoder", "deepseek-v3"];
 
     /// <summary>
-    /// The keys for the tokenizer in <paramref name="folder"/>, for a model with <paramref name="vocabSize"/> embedding rows;
-    /// <paramref name="configIds"/> holds config.json's bos/eos/pad/unk_token_id values (used where tokenizer_config.json names none).
+    /// The keys for the tokenizer in <paramref name="folder"/>, for a model of GGUF architecture <paramref name="architecture"/>
+    /// with <paramref name="vocabSize"/> embedding rows; <paramref name="configIds"/> holds config.json's bos/eos/pad/unk_token_id
+    /// values (used where tokenizer_config.json names none).
     /// </summary>
-    public static IReadOnlyList<KeyValuePair<string, object>> Metadata(string folder, int vocabSize, IReadOnlyDictionary<string, int> configIds)
+    public static IReadOnlyList<KeyValuePair<string, object>> Metadata(string folder, int vocabSize, IReadOnlyDictionary<string, int> configIds,
+        string architecture)
     {
         var path = Path.Combine(folder, "tokenizer.json");
-        if (!File.Exists(path)) throw new TokenizerException($"{folder}: no tokenizer.json to convert");
         var configPath = Path.Combine(folder, "tokenizer_config.json");
         var config = File.Exists(configPath) ? TokenizerConfig.ReadFile(configPath) : null;
-        using var document = TokenizerJsonReader.Parse(File.ReadAllBytes(path), path);
-        var root = new JsonNode(document.RootElement, "", path);
+        using var document = File.Exists(path) ? TokenizerJsonReader.Parse(File.ReadAllBytes(path), path) : null;
+        JsonNode? root = document is null ? null : new JsonNode(document.RootElement, "", path);
+        var keys = new List<KeyValuePair<string, object>>();
+        // LlamaModel.set_vocab writes add_prefix_space whatever the tokenizer; Gemma 2's SentencePiece adds no space.
+        if (architecture == "llama" && config?.AddPrefixSpace is { } prefix) keys.Add(new("tokenizer.ggml.add_space_prefix", prefix));
+        if (architecture == "gemma2") keys.Add(new("tokenizer.ggml.add_space_prefix", false));
+        if (UsesSentencePiece(folder, root, config, architecture))
+        {
+            var vocabulary = SentencePieceToGguf.Build(folder, root, vocabSize, phi3: architecture == "phi3");
+            keys.Add(new("tokenizer.ggml.model", "llama"));
+            keys.Add(new("tokenizer.ggml.pre", "default"));
+            keys.Add(new("tokenizer.ggml.tokens", vocabulary.Tokens));
+            keys.Add(new("tokenizer.ggml.scores", vocabulary.Scores));
+            keys.Add(new("tokenizer.ggml.token_type", vocabulary.Types));
+        }
+        else
+        {
+            keys.AddRange(ByteLevelKeys(root ?? throw new TokenizerException($"{folder}: no tokenizer.json to convert"), config, vocabSize, path));
+        }
+        AddSpecialTokens(keys, root, config, configIds, vocabSize);
+        if (ChatTemplate(folder) is { } template) keys.Add(new("tokenizer.chat_template", template));
+        return keys;
+    }
+
+    // As the converter picks the vocabulary: Llama/Mistral read tokenizer.model, else a SentencePiece tokenizer.json, else
+    // byte-level BPE; Phi-3 is SentencePiece unless tokenizer_config.json names GPT2Tokenizer (Phi-4); Gemma 2 always is.
+    private static bool UsesSentencePiece(string folder, JsonNode? root, TokenizerConfig? config, string architecture) => architecture switch
+    {
+        "llama" => File.Exists(Path.Combine(folder, "tokenizer.model")) || (root?.Optional("model") is { } model && SentencePieceToGguf.IsSentencePiece(model)),
+        "phi3" => config?.TokenizerClass != "GPT2Tokenizer",
+        "gemma2" => true,
+        _ => false,
+    };
+
+    private static List<KeyValuePair<string, object>> ByteLevelKeys(JsonNode root, TokenizerConfig? config, int vocabSize, string path)
+    {
         var model = root.Required("model");
         if (model.OptionalString("type") is not "BPE" || model.Optional("vocab") is not { } vocabNode || root.Optional("pre_tokenizer") is null)
-            throw new TokenizerException($"{path}: only byte-level BPE tokenizers (Llama 3, Qwen, GPT-2, Mistral Nemo …) can be converted; this one is {model.OptionalString("type") ?? "untyped"}");
+            throw new TokenizerException($"{path}: only byte-level BPE and SentencePiece tokenizers (Llama, Qwen, GPT-2, Mistral, Phi-3, Gemma 2 …) can be converted; this one is {model.OptionalString("type") ?? "untyped"}");
 
         var tokens = new string?[vocabSize];
         var types = new int[vocabSize];
@@ -42,35 +78,34 @@ public static class HfTokenizerToGguf
             if (id < 0 || id >= vocabSize) throw new TokenizerException($"{path}: token '{entry.Name}' has id {id}, outside the model's {vocabSize} embeddings");
             (tokens[id], types[id]) = (entry.Name, TypeNormal);
         }
-        var added = new List<(int Id, string Content)>();
-        if (root.Optional("added_tokens") is { } addedNode)
-            foreach (var token in addedNode.Items())
-            {
-                var id = token.Required("id").AsIndex();
-                var content = token.String("content");
-                if (id >= vocabSize) throw token.Error($"id {id} is outside the model's {vocabSize} embeddings");
-                tokens[id] = content;
-                types[id] = token.Bool("special", false) || LooksSpecial(content) ? TypeControl : TypeUserDefined;
-                added.Add((id, content));
-            }
+        foreach (var (id, content, special) in AddedTokens(root))
+        {
+            if (id >= vocabSize) throw new TokenizerException($"{path}: added token '{content}' has id {id}, outside the model's {vocabSize} embeddings");
+            tokens[id] = content;
+            types[id] = special || LooksSpecial(content) ? TypeControl : TypeUserDefined;
+        }
         for (var i = 0; i < vocabSize; i++)
             if (tokens[i] == null) (tokens[i], types[i]) = ($"[PAD{i}]", TypeUnused);
 
-        var keys = new List<KeyValuePair<string, object>>
-        {
+        return
+        [
             new("tokenizer.ggml.model", "gpt2"),
             new("tokenizer.ggml.pre", PreName(root, model, config, path)),
             new("tokenizer.ggml.tokens", tokens.Cast<string>().ToArray()),
             new("tokenizer.ggml.token_type", types),
             new("tokenizer.ggml.merges", Merges(model)),
-        };
-        AddSpecialTokens(keys, root, config, configIds, added, vocabSize);
-        if (ChatTemplate(folder) is { } template) keys.Add(new("tokenizer.chat_template", template));
-        return keys;
+        ];
     }
 
-    // convert_hf_to_gguf.py's does_token_look_special.
-    private static bool LooksSpecial(string token) =>
+    /// <summary>tokenizer.json's added_tokens: id, content and whether it is special.</summary>
+    internal static IEnumerable<(int Id, string Content, bool Special)> AddedTokens(JsonNode? root)
+    {
+        if (root?.Optional("added_tokens") is not { } added) yield break;
+        foreach (var token in added.Items()) yield return (token.Required("id").AsIndex(), token.String("content"), token.Bool("special", false));
+    }
+
+    /// <summary>convert_hf_to_gguf.py's does_token_look_special.</summary>
+    internal static bool LooksSpecial(string token) =>
         token is "<pad>" or "<mask>" or "<2mass>" or "[@BOS@]"
         || (token.StartsWith("<|", StringComparison.Ordinal) && token.EndsWith("|>", StringComparison.Ordinal))
         || (token.StartsWith("<｜", StringComparison.Ordinal) && token.EndsWith("｜>", StringComparison.Ordinal))
@@ -129,25 +164,28 @@ public static class HfTokenizerToGguf
         _ => false,
     };
 
-    // gguf-py's SpecialVocab: ids of the tokens tokenizer_config.json names (looked up among the added tokens), else
-    // config.json's *_token_id; add_bos/add_eos from a TemplateProcessing post-processor, overridden by tokenizer_config.json.
-    private static void AddSpecialTokens(List<KeyValuePair<string, object>> keys, JsonNode root, TokenizerConfig? config,
-        IReadOnlyDictionary<string, int> configIds, List<(int Id, string Content)> added, int vocabSize)
+    // gguf-py's SpecialVocab: ids of the tokens tokenizer_config.json names (looked up among tokenizer.json's added tokens), else
+    // config.json's *_token_id, ids outside the vocabulary skipped; add_bos/add_eos from a TemplateProcessing post-processor,
+    // overridden by tokenizer_config.json.
+    private static void AddSpecialTokens(List<KeyValuePair<string, object>> keys, JsonNode? root, TokenizerConfig? config,
+        IReadOnlyDictionary<string, int> configIds, int vocabSize)
     {
-        int? Named(string? text) => text == null ? null : added.FirstOrDefault(t => t.Content == text) is { Content: not null } t ? t.Id : null;
-        int? FromConfig(string kind) => configIds.TryGetValue(kind, out var id) && id >= 0 && id < vocabSize ? id : null;
+        var added = AddedTokens(root).ToList();
+        int? Valid(int? id) => id is { } value && value >= 0 && value < vocabSize ? value : null;
+        int? Named(string? text) => text == null ? null : Valid(added.FirstOrDefault(t => t.Content == text) is { Content: not null } t ? t.Id : null);
+        int? FromConfig(string kind) => Valid(configIds.TryGetValue(kind, out var id) ? id : null);
         (string Kind, string Key, int? Id)[] specials =
         [
-            ("bos", "bos_token_id", config != null ? Named(config.BosToken) : null),
-            ("eos", "eos_token_id", config != null ? Named(config.EosToken) : null),
-            ("unk", "unknown_token_id", config != null ? Named(config.UnkToken) : null),
-            ("pad", "padding_token_id", config != null ? Named(config.PadToken) : null),
+            ("bos", "bos_token_id", Named(config?.BosToken)),
+            ("eos", "eos_token_id", Named(config?.EosToken)),
+            ("unk", "unknown_token_id", Named(config?.UnkToken)),
+            ("pad", "padding_token_id", Named(config?.PadToken)),
         ];
         foreach (var (kind, key, id) in specials)
             if ((id ?? FromConfig(kind)) is { } value) keys.Add(new($"tokenizer.ggml.{key}", (uint)value));
 
         bool? addBos = null, addEos = null;
-        if (root.Optional("post_processor") is { } post && post.Type() == "TemplateProcessing" && post.Optional("single") is { } single && single.Count > 1)
+        if (root?.Optional("post_processor") is { } post && post.Type() == "TemplateProcessing" && post.Optional("single") is { } single && single.Count > 1)
         {
             var items = single.Items().ToList();
             if (items[0].Optional("SpecialToken") is { } first) addBos = first.String("id") == config?.BosToken;
