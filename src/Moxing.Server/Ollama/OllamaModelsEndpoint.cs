@@ -5,6 +5,7 @@ using Moxing.Models;
 using Moxing.Server.Http;
 using Moxing.Server.Models;
 using Moxing.Server.Store;
+using Moxing.Server.Tenants;
 
 namespace Moxing.Server.Ollama;
 
@@ -15,7 +16,7 @@ public sealed class OllamaModelsEndpoint(ModelManager models)
     public static string Version { get; } =
         typeof(OllamaModelsEndpoint).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
-    /// <summary>GET /api/tags: every model the server can serve.</summary>
+    /// <summary>GET /api/tags: every model the server can serve to the caller (its key's and tenant's allowed models).</summary>
     public Task TagsAsync(HttpContext context)
     {
         var resident = models.Resident();
@@ -25,6 +26,7 @@ public sealed class OllamaModelsEndpoint(ModelManager models)
             w.WriteStartArray("models");
             foreach (var entry in models.Catalog.List())
             {
+                if (!KeyAuthentication.MayUse(context, entry.Name)) continue;
                 w.WriteStartObject();
                 WriteIdentity(w, entry);
                 w.WriteString("modified_at", entry.ModifiedAt.ToString("O"));
@@ -36,7 +38,7 @@ public sealed class OllamaModelsEndpoint(ModelManager models)
         });
     }
 
-    /// <summary>GET /api/ps: the models in memory, their size and when they unload.</summary>
+    /// <summary>GET /api/ps: the models in memory that the caller may use, their size and when they unload.</summary>
     public Task PsAsync(HttpContext context)
     {
         var resident = models.Resident();
@@ -46,6 +48,7 @@ public sealed class OllamaModelsEndpoint(ModelManager models)
             w.WriteStartArray("models");
             foreach (var r in resident)
             {
+                if (!KeyAuthentication.MayUse(context, r.Entry.Name)) continue;
                 w.WriteStartObject();
                 WriteIdentity(w, r.Entry, r.MemoryBytes);
                 ModelDetails.Write(w, r.Entry, r.Model);

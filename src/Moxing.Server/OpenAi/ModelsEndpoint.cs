@@ -2,19 +2,21 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Moxing.Server.Http;
 using Moxing.Server.Models;
+using Moxing.Server.Tenants;
 
 namespace Moxing.Server.OpenAi;
 
-/// <summary><c>GET /v1/models</c> and <c>GET /v1/models/{id}</c>: the models this server can serve.</summary>
+/// <summary><c>GET /v1/models</c> and <c>GET /v1/models/{id}</c>: the models this server can serve to the caller (its key's and tenant's allowed models).</summary>
 public sealed class ModelsEndpoint(ModelManager models)
 {
-    /// <summary>Lists every model.</summary>
+    /// <summary>Lists every model the caller may use.</summary>
     public Task ListAsync(HttpContext context) => JsonStreamWriter.WriteObjectAsync(context, w =>
     {
         w.WriteStartObject();
         w.WriteString("object", "list");
         w.WriteStartArray("data");
-        foreach (var entry in models.Catalog.List()) WriteModel(w, entry);
+        foreach (var entry in models.Catalog.List())
+            if (KeyAuthentication.MayUse(context, entry.Name)) WriteModel(w, entry);
         w.WriteEndArray();
         w.WriteEndObject();
     });

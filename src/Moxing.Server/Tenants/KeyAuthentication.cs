@@ -24,6 +24,9 @@ public sealed class KeyAuthentication(ApiKeyStore keys, bool requireAuth)
     /// <summary>The known key a refused request presented (revoked, expired, or not allowed the model); null when none was known.</summary>
     public static ApiKeyRecord? RefusedKeyOf(HttpContext context) => context.Items[RefusedKey] as ApiKeyRecord;
 
+    /// <summary>True when the request may use <paramref name="model"/>: open mode, or its key and the key's tenant both allow it.</summary>
+    public static bool MayUse(HttpContext context, string model) => KeyOf(context)?.RefusingModel(model) == null;
+
     /// <summary>True when requests must carry a key.</summary>
     public bool Enforced => _enforced || (_enforced = keys.Any());
 

@@ -60,6 +60,30 @@ public sealed class KeyAuthenticationHttpTests
 
     [Theory]
     [MemberData(nameof(TestDatabase.Backends), MemberType = typeof(TestDatabase))]
+    public async Task ModelListsShowOnlyWhatTheKeyAndItsTenantMayUse(string backend)
+    {
+        await using var s = await KeyedServer.StartAsync(backend);
+        var open = s.Keys.Create("t", new KeyLimits()).Key;
+        var llamaOnly = s.Keys.Create("t", new KeyLimits { Models = [ServerFixture.Llama] }).Key;
+        s.Tenants.Set("qwen-shop", l => l with { Models = [ServerFixture.Qwen] });
+        var ofTenant = s.Keys.Create("qwen-shop", new KeyLimits()).Key;
+        Assert.Equal(ServerFixture.Qwen, (string?)(await s.ChatAsync(ofTenant, ServerFixture.Qwen)).Body!["model"]);
+        async Task<string[]> Listed(string key, string path, string array, string field)
+        {
+            var (status, body, _) = await s.SendAsync(HttpMethod.Get, key, path);
+            Assert.Equal(HttpStatusCode.OK, status);
+            return body![array]!.AsArray().Select(m => (string)m![field]!).Order(StringComparer.Ordinal).ToArray();
+        }
+        Assert.Equal([ServerFixture.Llama, ServerFixture.Qwen], await Listed(open, "/v1/models", "data", "id"));
+        Assert.Equal([ServerFixture.Llama], await Listed(llamaOnly, "/v1/models", "data", "id"));
+        Assert.Equal([ServerFixture.Qwen], await Listed(ofTenant, "/v1/models", "data", "id"));
+        Assert.Equal([ServerFixture.Llama], (await Listed(llamaOnly, "/api/tags", "models", "name")).Select(n => n.Split(':')[0]));
+        Assert.Equal([ServerFixture.Qwen], (await Listed(ofTenant, "/api/ps", "models", "name")).Select(n => n.Split(':')[0]));
+        Assert.Empty(await Listed(llamaOnly, "/api/ps", "models", "name"));
+    }
+
+    [Theory]
+    [MemberData(nameof(TestDatabase.Backends), MemberType = typeof(TestDatabase))]
     public async Task RefusalsOfAKnownKeyAreMeteredAndRequestsWithoutOneAreNot(string backend)
     {
         await using var s = await KeyedServer.StartAsync(backend);
