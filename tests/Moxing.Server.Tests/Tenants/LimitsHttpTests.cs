@@ -134,6 +134,9 @@ public sealed class LimitsHttpTests
     public async Task AClientThatLeavesMidStreamIsMeteredAsCancelledWithWhatWasGenerated(string backend)
     {
         await using var s = await StartAsync(backend);
+        // A client that closes its connection at once: by default HttpClient drains an unread response for up to 2 s to
+        // reuse the connection, long enough for the server to finish all 400 tokens.
+        using var leaving = new HttpClient(new SocketsHttpHandler { MaxResponseDrainSize = 0 }) { BaseAddress = s.Server.Address };
         // Fast kernels can finish a request before the disconnect is seen; a few tries make a cancellation certain.
         UsageRecord? cancelled = null;
         for (var attempt = 0; attempt < 5 && cancelled is null; attempt++)
@@ -142,7 +145,7 @@ public sealed class LimitsHttpTests
             using (var request = KeyedServer.Request(HttpMethod.Post, "/v1/chat/completions", key.Key,
                 // The real-vocabulary model: its 151k-row output layer keeps generation slower than the disconnect.
                 KeyedServer.Chat(400, stream: true, model: ServerFixture.Qwen3)))
-            using (var response = await s.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead))
+            using (var response = await leaving.SendAsync(request, HttpCompletionOption.ResponseHeadersRead))
             {
                 using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
                 // Leave at the first event: a tiny model on fast kernels can finish 400 tokens before a later disconnect is seen.
