@@ -99,8 +99,9 @@ public sealed class Sampler
                 continue;
             }
             var end = Math.Min(weights.Length, (j + 1) * DrawSpan);
+            // acc ≤ target on entering the span, so the token that carries it past the target has a positive weight
             for (var i = j * DrawSpan; i < end; i++)
-                if (target < (acc += weights[i]) && weights[i] > 0) return i;
+                if (target < (acc += weights[i])) return i;
         }
         // rounding left the target at the very end: the last token that can be drawn
         var last = weights.Length - 1;

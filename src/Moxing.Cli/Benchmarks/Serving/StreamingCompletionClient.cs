@@ -91,23 +91,17 @@ internal sealed class StreamingCompletionClient(HttpClient http, Uri baseUrl, bo
         return new StreamedRequest(true, null, first, gaps, usageTokens >= 0 ? usageTokens : chunks, total, status);
     }
 
-    private static bool HasContent(JsonElement root)
-    {
-        if (!root.TryGetProperty("choices", out var choices) || choices.ValueKind != JsonValueKind.Array) return false;
-        foreach (var choice in choices.EnumerateArray())
-        {
-            // chat streams put text in delta.content, completions in text
-            var holder = choice.TryGetProperty("delta", out var delta) ? delta : choice;
-            if ((holder.TryGetProperty("content", out var text) || holder.TryGetProperty("text", out text))
-                && text.ValueKind == JsonValueKind.String && text.GetString()!.Length > 0)
-                return true;
-        }
-        return false;
-    }
+    // chat streams put text in delta.content, completions in text
+    private static bool HasContent(JsonElement root) => AnyChoice(root, choice =>
+        (choice.TryGetProperty("delta", out var delta) ? delta : choice) is var holder
+        && (holder.TryGetProperty("content", out var text) || holder.TryGetProperty("text", out text))
+        && text.ValueKind == JsonValueKind.String && text.GetString()!.Length > 0);
 
     private static bool HasFinishReason(JsonElement root) =>
-        root.TryGetProperty("choices", out var choices) && choices.ValueKind == JsonValueKind.Array
-        && choices.EnumerateArray().Any(c => c.TryGetProperty("finish_reason", out var reason) && reason.ValueKind == JsonValueKind.String);
+        AnyChoice(root, c => c.TryGetProperty("finish_reason", out var reason) && reason.ValueKind == JsonValueKind.String);
+
+    private static bool AnyChoice(JsonElement root, Func<JsonElement, bool> test) =>
+        root.TryGetProperty("choices", out var choices) && choices.ValueKind == JsonValueKind.Array && choices.EnumerateArray().Any(test);
 
     private static StreamedRequest Failed(string error, long start, int? status) =>
         new(false, error, null, [], 0, Stopwatch.GetElapsedTime(start), status);

@@ -17,7 +17,6 @@ namespace Moxing.Text.Tokenization.Gguf;
 /// </summary>
 internal static class GgufTokenizerBuilder
 {
-    private const int TypeNormal = 1, TypeUnknown = 2, TypeControl = 3, TypeUserDefined = 4;
     private const string ModelKey = "tokenizer.ggml.model";
 
     /// <summary>The tokenizer the metadata describes.</summary>
@@ -27,7 +26,7 @@ internal static class GgufTokenizerBuilder
         var meta = new GgufMetadataReader(metadata, sourceName);
         string model = meta.String(ModelKey);
         string[] tokens = meta.Strings("tokenizer.ggml.tokens");
-        int[] types = meta.OptionalInts("tokenizer.ggml.token_type") ?? [.. Enumerable.Repeat(TypeNormal, tokens.Length)];
+        int[] types = meta.OptionalInts("tokenizer.ggml.token_type") ?? [.. Enumerable.Repeat(GgufTokenType.Normal, tokens.Length)];
         if (types.Length != tokens.Length)
         {
             throw meta.Error("tokenizer.ggml.token_type", $"has {types.Length} entries for {tokens.Length} tokens");
@@ -108,7 +107,7 @@ internal static class GgufTokenizerBuilder
         {
             string token = tokens[i];
             restored[i] = token.StartsWith('\u2581') ? token[1..]
-                : token.StartsWith('[') && token.EndsWith(']') || types[i] is TypeControl or TypeUnknown or TypeUserDefined ? token
+                : token.StartsWith('[') && token.EndsWith(']') || types[i] is GgufTokenType.Control or GgufTokenType.Unknown or GgufTokenType.UserDefined ? token
                 : "##" + token;
         }
         int unk = meta.OptionalTokenId("tokenizer.ggml.unknown_token_id", tokens.Length) ?? Math.Min(100, tokens.Length - 1);
@@ -178,8 +177,8 @@ internal static class GgufTokenizerBuilder
         var added = new List<AddedToken>();
         for (int i = 0; i < n; i++)
         {
-            if (types[i] is not (TypeControl or TypeUserDefined or TypeUnknown) || tokens[i].Length == 0) continue;
-            added.Add(new AddedToken(i, tokens[i], Special: types[i] != TypeUserDefined));
+            if (types[i] is not (GgufTokenType.Control or GgufTokenType.UserDefined or GgufTokenType.Unknown) || tokens[i].Length == 0) continue;
+            added.Add(new AddedToken(i, tokens[i], Special: types[i] != GgufTokenType.UserDefined));
         }
         return new Tokenizer(new TokenizerParts(model, normalizer, preTokenizer, new WrappingPostProcessor(prefix, suffix), decoder,
             added, ids, cleanUp));

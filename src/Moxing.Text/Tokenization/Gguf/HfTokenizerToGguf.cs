@@ -13,7 +13,6 @@ namespace Moxing.Text.Tokenization.Gguf;
 /// </summary>
 public static class HfTokenizerToGguf
 {
-    private const int TypeNormal = 1, TypeControl = 3, TypeUserDefined = 4, TypeUnused = 5;
     private const string Gpt2Regex = @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
 
     // The names convert_hf_to_gguf.py writes for the common tokenizers, tried before the other aliases of the same splits.
@@ -76,16 +75,16 @@ public static class HfTokenizerToGguf
         {
             var id = entry.Value.GetInt32();
             if (id < 0 || id >= vocabSize) throw new TokenizerException($"{path}: token '{entry.Name}' has id {id}, outside the model's {vocabSize} embeddings");
-            (tokens[id], types[id]) = (entry.Name, TypeNormal);
+            (tokens[id], types[id]) = (entry.Name, GgufTokenType.Normal);
         }
         foreach (var (id, content, special) in AddedTokens(root))
         {
             if (id >= vocabSize) throw new TokenizerException($"{path}: added token '{content}' has id {id}, outside the model's {vocabSize} embeddings");
             tokens[id] = content;
-            types[id] = special || LooksSpecial(content) ? TypeControl : TypeUserDefined;
+            types[id] = special || LooksSpecial(content) ? GgufTokenType.Control : GgufTokenType.UserDefined;
         }
         for (var i = 0; i < vocabSize; i++)
-            if (tokens[i] == null) (tokens[i], types[i]) = ($"[PAD{i}]", TypeUnused);
+            if (tokens[i] == null) (tokens[i], types[i]) = ($"[PAD{i}]", GgufTokenType.Unused);
 
         return
         [

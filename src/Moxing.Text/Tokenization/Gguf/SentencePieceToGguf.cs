@@ -14,7 +14,6 @@ namespace Moxing.Text.Tokenization.Gguf;
 /// </summary>
 internal static partial class SentencePieceToGguf
 {
-    private const int TypeNormal = 1, TypeUnknown = 2, TypeControl = 3, TypeUserDefined = 4, TypeUnused = 5, TypeByte = 6;
     private const float AddedScore = -1000f, PaddingScore = -10000f;
 
     /// <summary>The vocabulary as GGUF arrays, one entry per embedding row.</summary>
@@ -36,7 +35,7 @@ internal static partial class SentencePieceToGguf
     {
         var vocabulary = new Vocabulary(
             [.. Enumerable.Range(0, vocabSize).Select(i => $"[PAD{i}]")], [.. Enumerable.Repeat(PaddingScore, vocabSize)],
-            [.. Enumerable.Repeat(TypeUnused, vocabSize)]);
+            [.. Enumerable.Repeat(GgufTokenType.Unused, vocabSize)]);
         var modelPath = Path.Combine(folder, "tokenizer.model");
         if (File.Exists(modelPath)) FromModelFile(modelPath, vocabulary);
         else if (root is { } r && r.Required("model") is var model && IsSentencePiece(model)) FromTokenizerJson(r, model, vocabulary);
@@ -55,7 +54,7 @@ internal static partial class SentencePieceToGguf
             var piece = pieces[id];
             v.Tokens[id] = piece.Piece;
             v.Scores[id] = piece.Score;
-            v.Types[id] = piece.Type is TypeUnknown or TypeControl or TypeUnused or TypeByte ? piece.Type : TypeNormal;
+            v.Types[id] = piece.Type is GgufTokenType.Unknown or GgufTokenType.Control or GgufTokenType.Unused or GgufTokenType.Byte ? piece.Type : GgufTokenType.Normal;
         }
     }
 
@@ -72,7 +71,7 @@ internal static partial class SentencePieceToGguf
                 if (id >= n) break;
                 var pair = item.Items().ToArray();
                 if (pair.Length != 2) throw item.Error("expected [piece, score]");
-                Set(v, id++, pair[0].AsString(), (float)pair[1].AsDouble(), TypeNormal);
+                Set(v, id++, pair[0].AsString(), (float)pair[1].AsDouble(), GgufTokenType.Normal);
             }
             unknown = model.Optional("unk_id")?.AsIndex();
         }
@@ -84,16 +83,16 @@ internal static partial class SentencePieceToGguf
             {
                 var id = new JsonNode(entry.Value, $"{vocab.Path}.{entry.Name}", vocab.Source).AsIndex();
                 ids[entry.Name] = id;
-                if (id < n) Set(v, id, entry.Name, 0, TypeNormal);
+                if (id < n) Set(v, id, entry.Name, 0, GgufTokenType.Normal);
             }
             ScoreByMergeRank(model, ids, v);
             unknown = model.OptionalString("unk_token") is { } unk && ids.TryGetValue(unk, out var u) ? u : null;
         }
         for (var id = 0; id < n; id++)
-            if (byteFallback && v.Types[id] == TypeNormal && BytePiece().IsMatch(v.Tokens[id])) (v.Scores[id], v.Types[id]) = (0, TypeByte);
-        if (unknown is { } k && k < n) (v.Scores[k], v.Types[k]) = (0, TypeUnknown);
+            if (byteFallback && v.Types[id] == GgufTokenType.Normal && BytePiece().IsMatch(v.Tokens[id])) (v.Scores[id], v.Types[id]) = (0, GgufTokenType.Byte);
+        if (unknown is { } k && k < n) (v.Scores[k], v.Types[k]) = (0, GgufTokenType.Unknown);
         foreach (var (id, content, special) in HfTokenizerToGguf.AddedTokens(root))
-            if (id < n) Set(v, id, content, AddedScore, special ? TypeControl : TypeUserDefined);
+            if (id < n) Set(v, id, content, AddedScore, special ? GgufTokenType.Control : GgufTokenType.UserDefined);
     }
 
     // Tokens no merge makes (single characters) score below every merged one.
@@ -101,7 +100,7 @@ internal static partial class SentencePieceToGguf
     {
         var merges = model.Optional("merges")?.Items().ToArray() ?? [];
         for (var id = 0; id < v.Tokens.Length; id++)
-            if (v.Types[id] == TypeNormal) v.Scores[id] = -merges.Length;
+            if (v.Types[id] == GgufTokenType.Normal) v.Scores[id] = -merges.Length;
         for (var rank = merges.Length - 1; rank >= 0; rank--)
         {
             var (left, right) = MergePair(merges[rank]);
@@ -129,7 +128,7 @@ internal static partial class SentencePieceToGguf
             using var added = TokenizerJsonReader.Parse(File.ReadAllBytes(addedPath), addedPath);
             if (added.RootElement.ValueKind != JsonValueKind.Object) throw new TokenizerException($"{addedPath}: expected an object of token → id");
             foreach (var entry in added.RootElement.EnumerateObject())
-                if (new JsonNode(entry.Value, entry.Name, addedPath).AsIndex() is var id && id < n) Set(v, id, entry.Name, AddedScore, TypeUserDefined);
+                if (new JsonNode(entry.Value, entry.Name, addedPath).AsIndex() is var id && id < n) Set(v, id, entry.Name, AddedScore, GgufTokenType.UserDefined);
         }
         var configPath = Path.Combine(folder, "tokenizer_config.json");
         if (File.Exists(configPath))
@@ -144,14 +143,14 @@ internal static partial class SentencePieceToGguf
                     if (id >= n) continue;
                     var content = token.String("content");
                     var special = token.Bool("special", false);
-                    if (phi3) Set(v, id, content, AddedScore, special ? TypeControl : TypeUserDefined);
-                    else if (special || HfTokenizerToGguf.LooksSpecial(content)) Set(v, id, content, AddedScore, TypeControl);
-                    else Set(v, id, content.Replace('\u2581', ' '), AddedScore, TypeUserDefined);
+                    if (phi3) Set(v, id, content, AddedScore, special ? GgufTokenType.Control : GgufTokenType.UserDefined);
+                    else if (special || HfTokenizerToGguf.LooksSpecial(content)) Set(v, id, content, AddedScore, GgufTokenType.Control);
+                    else Set(v, id, content.Replace('\u2581', ' '), AddedScore, GgufTokenType.UserDefined);
                 }
         }
         if (phi3 && root is { } r)
             foreach (var (id, content, special) in HfTokenizerToGguf.AddedTokens(r))
-                if (id < n) Set(v, id, content, AddedScore, special ? TypeControl : TypeUserDefined);
+                if (id < n) Set(v, id, content, AddedScore, special ? GgufTokenType.Control : GgufTokenType.UserDefined);
     }
 
     private static void Set(Vocabulary v, int id, string token, float score, int type) => (v.Tokens[id], v.Scores[id], v.Types[id]) = (token, score, type);
