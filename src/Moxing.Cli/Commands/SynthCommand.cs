@@ -1,5 +1,6 @@
 using Moxing.Core.Formats.Gguf;
 using Moxing.Models.Synthesis;
+using Moxing.Text.Tokenization.Gguf;
 
 namespace Moxing.Cli.Commands;
 
@@ -14,17 +15,19 @@ public sealed class SynthCommand : ICommand
 
     /// <inheritdoc />
     public string Usage => """
-        usage: moxing synth --like MODEL --type TYPE -o FILE.gguf [--seed N] [--vocab-from FILE.gguf]
+        usage: moxing synth --like MODEL --type TYPE -o FILE.gguf [--seed N] [--vocab-from FILE.gguf | --words]
           --like     qwen2.5-0.5b | qwen2.5-1.5b | llama3.2-1b | qwen3-0.6b
           --type     F16 | Q8_0 | Q4_0 | Q4_K_M | Q6_K (per-tensor types as llama-quantize picks them)
           -o         the file to write
           --seed     random seed (default 1)
           --vocab-from  copy the tokenizer (and chat template) of this GGUF, whose vocabulary must have the model's
                      size, so the file can serve text (default: no tokenizer, token ids only)
+          --words    a synthetic vocabulary of ASCII words with a ChatML template instead: every token the random
+                     model samples is valid text, so any server (llama-server's output parser too) serves it
         """;
 
     /// <inheritdoc />
-    public IReadOnlySet<string> Flags { get; } = new HashSet<string>();
+    public IReadOnlySet<string> Flags { get; } = new HashSet<string> { "words" };
 
     /// <inheritdoc />
     public int Execute(Arguments args, CommandContext context)
@@ -34,17 +37,20 @@ public sealed class SynthCommand : ICommand
         var output = args.Option("o", "output") ?? throw new UsageException("-o FILE is required");
         var seed = args.Int(1, "seed");
         var vocabFrom = args.Option("vocab-from");
+        var words = args.Flag("words");
         args.RejectUnknown();
+        if (words && vocabFrom != null) throw new UsageException("--words and --vocab-from exclude each other");
         var shape = SynthShape.Find(like) ?? throw new UsageException($"--like: unknown model '{like}'");
         var fileType = SynthFileType.Find(typeName) ?? throw new UsageException($"--type: unknown type '{typeName}'");
-        GgufMetadata? vocabulary = null;
-        if (vocabFrom != null)
-        {
-            using var source = GgufFile.Open(vocabFrom);
-            vocabulary = source.Metadata;
-        }
-        SyntheticModelWriter.Write(shape, fileType, seed, output, vocabulary);
+        SyntheticModelWriter.Write(shape, fileType, seed, output, words ? WordVocabulary.Metadata(shape.Vocab) : Tokenizer(vocabFrom));
         context.Out.WriteLine($"wrote {output}: {shape.Name} ({shape.Architecture}, {shape.Layers} layers) {fileType.Name}, {new FileInfo(output).Length / 1e6:F1} MB");
         return 0;
+    }
+
+    private static IReadOnlyList<KeyValuePair<string, object>>? Tokenizer(string? vocabFrom)
+    {
+        if (vocabFrom == null) return null;
+        using var source = GgufFile.Open(vocabFrom);
+        return SyntheticModelWriter.TokenizerOf(source.Metadata);
     }
 }

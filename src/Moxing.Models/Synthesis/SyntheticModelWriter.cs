@@ -2,6 +2,7 @@ using Moxing.Core;
 using Moxing.Core.Formats.Gguf;
 using Moxing.Core.Quantization;
 using Moxing.Core.Tensors;
+using Moxing.Text.Tokenization.Gguf;
 
 namespace Moxing.Models.Synthesis;
 
@@ -16,10 +17,10 @@ public static class SyntheticModelWriter
 
     /// <summary>
     /// Builds the file's tensors and metadata into a writer (which holds every tensor's bytes in memory). With
-    /// <paramref name="vocabulary"/>, the tokenizer (every tokenizer.* key) is copied from that GGUF's metadata, so the file
-    /// can serve text; its token count must equal the shape's vocabulary.
+    /// <paramref name="tokenizer"/> (tokenizer.* keys: <see cref="TokenizerOf"/> or <see cref="WordVocabulary"/>), the
+    /// file can serve text; its token count must equal the shape's vocabulary.
     /// </summary>
-    public static GgufWriter Build(SynthShape shape, SynthFileType fileType, int seed, GgufMetadata? vocabulary = null)
+    public static GgufWriter Build(SynthShape shape, SynthFileType fileType, int seed, IReadOnlyList<KeyValuePair<string, object>>? tokenizer = null)
     {
         var random = new Random(seed);
         var w = new GgufWriter();
@@ -28,7 +29,7 @@ public static class SyntheticModelWriter
         w.Set("general.name", $"synthetic {shape.Name} {fileType.Name}");
         w.Set("general.file_type", fileType.FileTypeId);
         if (fileType.Base != DType.F16) w.Set("general.quantization_version", 2u);
-        if (vocabulary != null) CopyTokenizer(vocabulary, shape, w);
+        if (tokenizer != null) SetTokenizer(tokenizer, shape, w);
         // llama.cpp's marker for a model without a tokenizer; it then sizes the vocabulary from {arch}.vocab_size.
         else w.Set("tokenizer.ggml.model", "no_vocab");
         w.Set($"{arch}.vocab_size", (uint)shape.Vocab);
@@ -83,20 +84,27 @@ public static class SyntheticModelWriter
         return w;
     }
 
-    /// <summary>Writes the synthetic model to <paramref name="path"/>, with the tokenizer of <paramref name="vocabulary"/> if given.</summary>
-    public static void Write(SynthShape shape, SynthFileType fileType, int seed, string path, GgufMetadata? vocabulary = null) =>
-        Build(shape, fileType, seed, vocabulary).Write(path);
+    /// <summary>Writes the synthetic model to <paramref name="path"/>, with <paramref name="tokenizer"/>'s keys if given.</summary>
+    public static void Write(SynthShape shape, SynthFileType fileType, int seed, string path, IReadOnlyList<KeyValuePair<string, object>>? tokenizer = null) =>
+        Build(shape, fileType, seed, tokenizer).Write(path);
 
-    private static void CopyTokenizer(GgufMetadata source, SynthShape shape, GgufWriter w)
+    /// <summary>The tokenizer of a GGUF (every tokenizer.* key of its metadata), to copy into a synthetic model.</summary>
+    public static IReadOnlyList<KeyValuePair<string, object>> TokenizerOf(GgufMetadata source)
     {
-        const string tokensKey = "tokenizer.ggml.tokens";
-        if (!source.TryGetArray<string>(tokensKey, out var tokens))
-            throw new InvalidModelFileException(source.FilePath, $"has no {tokensKey}: it carries no tokenizer to copy");
-        if (tokens.Length != shape.Vocab)
-            throw new InvalidModelFileException(source.FilePath,
-                $"its tokenizer has {tokens.Length} tokens but {shape.Name} has a vocabulary of {shape.Vocab}");
-        foreach (var (key, value) in source)
-            if (key.StartsWith("tokenizer.", StringComparison.Ordinal)) w.Set(key, value);
+        if (!source.TryGetArray<string>(TokensKey, out var tokens))
+            throw new InvalidModelFileException(source.FilePath, $"has no {TokensKey}: it carries no tokenizer to copy");
+        return [.. source.Where(entry => entry.Key.StartsWith("tokenizer.", StringComparison.Ordinal))
+            .Select(entry => entry.Key == TokensKey ? new KeyValuePair<string, object>(TokensKey, tokens) : entry)];
+    }
+
+    private const string TokensKey = "tokenizer.ggml.tokens";
+
+    private static void SetTokenizer(IReadOnlyList<KeyValuePair<string, object>> tokenizer, SynthShape shape, GgufWriter w)
+    {
+        var tokens = tokenizer.Single(entry => entry.Key == TokensKey).Value as string[];
+        if (tokens?.Length != shape.Vocab)
+            throw new MoxingException($"the tokenizer has {tokens?.Length ?? 0} tokens but {shape.Name} has a vocabulary of {shape.Vocab}");
+        foreach (var (key, value) in tokenizer) w.Set(key, value);
     }
 
     private static void Weight(GgufWriter w, Random random, SynthFileType fileType, string name, string role, int layer, int layers,

@@ -5,6 +5,7 @@ using Moxing.Core.Tensors;
 using Moxing.Inference.Sessions;
 using Moxing.Models;
 using Moxing.Models.Synthesis;
+using Moxing.Text.Templates;
 
 namespace Moxing.Cli.Tests.Commands;
 
@@ -63,6 +64,40 @@ public sealed class SynthCommandTests : IDisposable
         Assert.Equal(reference.RequireTokenizer().Encode(text, addSpecialTokens: false), model.RequireTokenizer().Encode(text, addSpecialTokens: false));
         Assert.Equal(reference.EosTokenIds, model.EosTokenIds);
         Assert.NotNull(model.ChatTemplates);
+    }
+
+    [Fact]
+    public void WordsGiveAVocabularyWhoseEveryTokenIsText()
+    {
+        var path = Path.Combine(_dir, "words.gguf");
+        var (code, _, err) = Run("synth", "--like", "tiny-qwen2", "--type", "Q8_0", "-o", path, "--words");
+        Assert.True(code == 0, err);
+        using var model = ModelLoader.Load(path);
+        var tokenizer = model.RequireTokenizer();
+        Assert.Equal(1024, tokenizer.VocabSize);
+        var text = "Hello world, synthetic weights: 42 {x}!\nnext line";
+        var ids = tokenizer.Encode(text, addSpecialTokens: false);
+        Assert.Equal(text, tokenizer.Decode(ids, skipSpecialTokens: true));
+        // letters merge into the two-letter pieces the tiny vocabulary has room for
+        Assert.True(ids.Length < text.Length, $"{ids.Length} tokens for {text.Length} characters");
+        for (var id = 0; id < tokenizer.VocabSize; id++)
+            Assert.DoesNotContain('\uFFFD', tokenizer.Decode([id], skipSpecialTokens: true));
+        Assert.Equal(tokenizer.TokenToId("<|im_end|>"), model.EosTokenIds.Single());
+        var session = new InferenceSession(model.RequireDecoder(), 64);
+        var prompt = tokenizer.Encode("<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n", addSpecialTokens: false);
+        var logits = session.Prefill([.. prompt]).ToArray();
+        Assert.Equal(1024, logits.Length);
+        Assert.Contains("<|im_start|>", model.ChatTemplates!.Templates[ChatTemplateSource.DefaultName]);
+    }
+
+    [Fact]
+    public void WordsNeedsRoomForItsCharacterPieces()
+    {
+        Assert.Throws<Moxing.Text.Tokenization.TokenizerException>(() => Moxing.Text.Tokenization.Gguf.WordVocabulary.Metadata(100));
+        var (code, _, err) = Run("synth", "--like", "tiny-qwen2", "--type", "Q8_0", "-o", Path.Combine(_dir, "x.gguf"), "--words",
+            "--vocab-from", Fixtures.Path("gguf", "qwen2-tiny.Q8_0.gguf"));
+        Assert.NotEqual(0, code);
+        Assert.Contains("exclude", err);
     }
 
     [Fact]
