@@ -13,6 +13,18 @@ public sealed class StreamingCompletionClientTests
             Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent(body, Encoding.UTF8, "text/event-stream") });
     }
 
+    // A server that closes the connection without a response, recording the request it was sent.
+    private sealed class ClosedConnection : HttpMessageHandler
+    {
+        public HttpRequestMessage? Request { get; private set; }
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Request = request;
+            throw new HttpRequestException("An error occurred while sending the request.", new IOException("The response ended prematurely."));
+        }
+    }
+
     private static Task<StreamedRequest> Send(string body)
     {
         using var http = new HttpClient(new CannedStream(body));
@@ -52,5 +64,17 @@ public sealed class StreamingCompletionClientTests
         var result = await Send(Event("""{"choices":[{"delta":{"role":"assistant"}}]}"""));
         Assert.False(result.Succeeded);
         Assert.Contains("before any text or a finish", result.Error);
+    }
+
+    [Fact]
+    public async Task EachRequestHasItsOwnConnectionAndAFailureNamesItsCause()
+    {
+        var handler = new ClosedConnection();
+        using var http = new HttpClient(handler);
+        var result = await new StreamingCompletionClient(http, new Uri("http://localhost/"), chat: false, "m", apiKey: null).SendAsync("hi", 8, CancellationToken.None);
+        Assert.True(handler.Request!.Headers.ConnectionClose);
+        Assert.False(result.Succeeded);
+        Assert.Null(result.Status);
+        Assert.Contains("The response ended prematurely", result.Error);
     }
 }

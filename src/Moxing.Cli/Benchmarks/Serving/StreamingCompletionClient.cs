@@ -9,7 +9,7 @@ namespace Moxing.Cli.Benchmarks.Serving;
 /// <summary>
 /// Sends one streaming OpenAI completion (chat: /v1/chat/completions, else the raw-prompt /v1/completions) and times its
 /// server-sent events as they arrive. With <c>ignoreEos</c> the request asks for exactly max_tokens tokens (vLLM's and
-/// llama.cpp's <c>ignore_eos</c>), so servers under comparison generate the same amount.
+/// llama.cpp's <c>ignore_eos</c>), so servers under comparison generate the same amount. Each request has its own connection.
 /// </summary>
 internal sealed class StreamingCompletionClient(HttpClient http, Uri baseUrl, bool chat, string model, string? apiKey, bool ignoreEos = false)
 {
@@ -31,6 +31,9 @@ internal sealed class StreamingCompletionClient(HttpClient http, Uri baseUrl, bo
         {
             Content = new StringContent(fields.ToJsonString(), Encoding.UTF8, "application/json"),
         };
+        // a connection per request, as independent clients have: a server that closes a kept-alive connection after a
+        // stream (llama-server does) cannot fail the next request sent on it
+        request.Headers.ConnectionClose = true;
         if (apiKey != null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
         try
         {
@@ -45,12 +48,12 @@ internal sealed class StreamingCompletionClient(HttpClient http, Uri baseUrl, bo
             }
             catch (Exception e) when (e is HttpRequestException or IOException or JsonException)
             {
-                return Failed(e.Message, start, status);
+                return Failed(Describe(e), start, status);
             }
         }
         catch (Exception e) when (e is HttpRequestException or IOException)
         {
-            return Failed(e.Message, start, null);
+            return Failed(Describe(e), start, null);
         }
     }
 
@@ -102,6 +105,9 @@ internal sealed class StreamingCompletionClient(HttpClient http, Uri baseUrl, bo
 
     private static bool AnyChoice(JsonElement root, Func<JsonElement, bool> test) =>
         root.TryGetProperty("choices", out var choices) && choices.ValueKind == JsonValueKind.Array && choices.EnumerateArray().Any(test);
+
+    // HttpClient's own message ("An error occurred while sending the request") with the cause beneath it.
+    private static string Describe(Exception e) => e.InnerException is { } inner ? $"{e.Message} ({Describe(inner)})" : e.Message;
 
     private static StreamedRequest Failed(string error, long start, int? status) =>
         new(false, error, null, [], 0, Stopwatch.GetElapsedTime(start), status);
