@@ -226,6 +226,12 @@ public sealed class DecoderModel : IDisposable
         var length = rope.SequenceLengthFor(context);
         foreach (var table in Volatile.Read(ref _ropes))
             if (table.Config.SequenceLength == length && table.MaxPositions >= context) return table;
+        return GrowRope(rope, length, context);
+    }
+
+    // Apart from RopeFor so that its lambdas' closure is not allocated on every step.
+    private RopeTable GrowRope(RopeConfig rope, int length, int context)
+    {
         lock (_ropeGate)
         {
             var existing = Array.Find(_ropes, t => t.Config.SequenceLength == length);
