@@ -45,7 +45,7 @@ public static class HfDecoderConfig
             RopeType.Yarn => RopeScaling.Yarn,
             RopeType.LongRope => RopeScaling.LongRope,
             RopeType.Dynamic => RopeScaling.DynamicNtk,
-            _ => throw c.Error("rope_type", $"is {r.Type}, which Moxing does not run yet"),
+            _ => throw c.Error("rope_type", $"is {r.Type}, which is not a RoPE scaling Moxing knows"),
         };
         var rotaryDim = (int)(headDim * r.PartialRotaryFactor);
         double? attentionFactor = scaling is RopeScaling.Yarn or RopeScaling.LongRope ? r.AttentionFactor : null;
