@@ -20,6 +20,10 @@ public enum RopeScaling
     Llama3,
     /// <summary>YaRN: ramp between interpolation and extrapolation plus an attention factor.</summary>
     Yarn,
+    /// <summary>LongRoPE (Phi-3/3.5/4): per-pair divisors, short or long by the context, plus an attention factor.</summary>
+    LongRope,
+    /// <summary>Dynamic NTK: the base grows with a context beyond the original one.</summary>
+    DynamicNtk,
 }
 
 /// <summary>Everything that determines rotary position embeddings.</summary>
@@ -27,28 +31,58 @@ public enum RopeScaling
 /// <param name="RotaryDim">Dimensions rotated (head_dim × partial_rotary_factor).</param>
 /// <param name="Style">Dimension pairing.</param>
 /// <param name="Scaling">Frequency schedule.</param>
-/// <param name="Factor">Scaling factor (linear, llama3, yarn).</param>
-/// <param name="OriginalContext">Pre-training context length (llama3, yarn).</param>
+/// <param name="Factor">Scaling factor (linear, llama3, yarn, dynamic NTK; longrope's sets its default attention factor).</param>
+/// <param name="OriginalContext">Pre-training context length (llama3, yarn, longrope; dynamic NTK: max_position_embeddings).</param>
 /// <param name="LowFreqFactor">llama3 low_freq_factor.</param>
 /// <param name="HighFreqFactor">llama3 high_freq_factor.</param>
 /// <param name="BetaFast">yarn beta_fast.</param>
 /// <param name="BetaSlow">yarn beta_slow.</param>
-/// <param name="AttentionFactor">yarn attention factor (null: 0.1·ln(factor) + 1).</param>
+/// <param name="AttentionFactor">yarn/longrope attention factor (null: yarn 0.1·ln(factor) + 1, longrope sqrt(1 + ln(factor)/ln(original))).</param>
 /// <param name="YarnTruncate">yarn: round the correction range to whole dimensions (transformers' `truncate`).</param>
 /// <param name="FrequencyFactors">Per-pair divisors of the frequencies (GGUF `rope_freqs.weight`, how llama.cpp stores llama3 scaling).</param>
+/// <param name="ShortFactors">longrope: per-pair divisors within the original context (`short_factor`, GGUF `rope_factors_short.weight`).</param>
+/// <param name="LongFactors">longrope: per-pair divisors beyond it (`long_factor`, GGUF `rope_factors_long.weight`).</param>
+/// <param name="SequenceLength">transformers' `seq_len` for the context-dependent schedules (longrope, dynamic NTK); set by <see cref="ForContext"/>, 0 within the original context.</param>
 public sealed record RopeConfig(
     double Theta, int RotaryDim, RopeStyle Style, RopeScaling Scaling = RopeScaling.Default, double Factor = 1,
     int OriginalContext = 0, double LowFreqFactor = 1, double HighFreqFactor = 4, double BetaFast = 32,
-    double BetaSlow = 1, double? AttentionFactor = null, bool YarnTruncate = true, float[]? FrequencyFactors = null)
+    double BetaSlow = 1, double? AttentionFactor = null, bool YarnTruncate = true, float[]? FrequencyFactors = null,
+    float[]? ShortFactors = null, float[]? LongFactors = null, int SequenceLength = 0)
 {
+    /// <summary>
+    /// The schedule of a sequence whose context holds <paramref name="context"/> positions. LongRoPE takes its long factors
+    /// and dynamic NTK its grown base when the context exceeds <see cref="OriginalContext"/>, as llama.cpp chooses by n_ctx: a
+    /// sequence keeps one schedule, so the keys in its cache and its new queries always agree (transformers chooses per
+    /// forward call by the highest position, which equals this whenever a call covers the whole context).
+    /// </summary>
+    public RopeConfig ForContext(int context)
+    {
+        var length = SequenceLengthFor(context);
+        return length == SequenceLength ? this : this with { SequenceLength = length };
+    }
+
+    /// <summary>The <see cref="SequenceLength"/> that <see cref="ForContext"/> gives a context of <paramref name="context"/> positions.</summary>
+    public int SequenceLengthFor(int context) => Scaling switch
+    {
+        RopeScaling.LongRope => context > OriginalContext ? OriginalContext + 1 : 0,
+        RopeScaling.DynamicNtk => context > OriginalContext ? context : 0,
+        _ => SequenceLength,
+    };
+
     /// <summary>The inverse frequencies, one per rotated pair, as transformers computes them.</summary>
     public double[] InverseFrequencies()
     {
         var half = RotaryDim / 2;
         var inv = new double[half];
-        for (var i = 0; i < half; i++) inv[i] = 1.0 / Math.Pow(Theta, 2.0 * i / RotaryDim);
+        var theta = Scaling == RopeScaling.DynamicNtk ? DynamicTheta() : Theta;
+        for (var i = 0; i < half; i++) inv[i] = 1.0 / Math.Pow(theta, 2.0 * i / RotaryDim);
         switch (Scaling)
         {
+            case RopeScaling.LongRope:
+                var factors = (SequenceLength > OriginalContext ? LongFactors : ShortFactors)
+                    ?? throw new InvalidOperationException("longrope needs its short and long factors");
+                for (var i = 0; i < half; i++) inv[i] /= factors[i];
+                break;
             case RopeScaling.Linear:
                 for (var i = 0; i < half; i++) inv[i] /= Factor;
                 break;
@@ -64,8 +98,20 @@ public sealed record RopeConfig(
         return inv;
     }
 
-    /// <summary>Multiplier applied to cos and sin (YaRN's attention factor; 1 otherwise).</summary>
-    public double CosSinScale => Scaling == RopeScaling.Yarn ? AttentionFactor ?? (Factor <= 1 ? 1 : 0.1 * Math.Log(Factor) + 1) : 1;
+    /// <summary>Multiplier applied to cos and sin (YaRN's and LongRoPE's attention factor; 1 otherwise).</summary>
+    public double CosSinScale => Scaling switch
+    {
+        RopeScaling.Yarn => AttentionFactor ?? (Factor <= 1 ? 1 : 0.1 * Math.Log(Factor) + 1),
+        RopeScaling.LongRope => AttentionFactor ?? (Factor <= 1 ? 1 : Math.Sqrt(1 + Math.Log(Factor) / Math.Log(OriginalContext))),
+        _ => 1,
+    };
+
+    // transformers' _compute_dynamic_ntk_parameters: base · (factor · len / max − (factor − 1))^(d / (d − 2)), len ≥ max.
+    private double DynamicTheta()
+    {
+        var length = Math.Max(SequenceLength, OriginalContext);
+        return Theta * Math.Pow(Factor * length / OriginalContext - (Factor - 1), RotaryDim / (RotaryDim - 2.0));
+    }
 
     private void ScaleLlama3(double[] inv)
     {

@@ -12,18 +12,17 @@ namespace Moxing.Models.Conversion;
 /// <summary>
 /// A Hugging Face decoder folder (F32/F16/BF16 safetensors) seen as the GGUF llama.cpp's convert_hf_to_gguf.py would write:
 /// its metadata, tensors under GGUF names, llama-family Q/K rows permuted for llama.cpp's rotation, GPT-2's Conv1D weights
-/// transposed, Gemma 2's norms as 1 + w, norms and biases as F32, llama3 RoPE scaling as rope_freqs.weight. Tensors are converted one at a time, when read.
+/// transposed, Gemma 2's norms as 1 + w, norms and biases as F32, llama3 RoPE scaling as rope_freqs.weight, Phi-3's LongRoPE as
+/// rope_factors_long/short.weight. Tensors are converted one at a time, when read.
 /// </summary>
 public sealed class HfGgufInput : IQuantizationInput, IDisposable
 {
-    private const string RopeFreqs = "rope_freqs.weight";
-
     // Tensors transformers keeps as buffers, which the converter drops.
     private static readonly string[] IgnoredSuffixes = [".attn.bias", ".attn.masked_bias", ".rotary_emb.inv_freq"];
 
     private readonly ITensorSource _tensors;
     private readonly Dictionary<string, (StoredTensor Source, Transform Transform)> _byGgufName = new(StringComparer.Ordinal);
-    private readonly float[]? _ropeFactors;
+    private readonly Dictionary<string, float[]> _extra = new(StringComparer.Ordinal);
     private readonly DecoderOptions _options;
 
     private enum Transform
@@ -64,6 +63,11 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
         {
             var names = family.HfNames.MapTo(family.GgufNames, _options.LayerCount);
             var headers = new List<TensorHeader>();
+            foreach (var (name, values) in HfGgufMetadata.ExtraTensors(architecture, _options.Rope))
+            {
+                _extra[name] = values;
+                headers.Add(new TensorHeader(name, DType.F32, [values.Length]));
+            }
             foreach (var t in _tensors.Tensors)
             {
                 if (IgnoredSuffixes.Any(s => t.Name.EndsWith(s, StringComparison.Ordinal))) continue;
@@ -77,11 +81,6 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
                 _byGgufName[gguf] = (t, transform);
                 var shape = transform == Transform.Transpose ? [t.Shape[1], t.Shape[0]] : t.Shape;
                 headers.Add(new TensorHeader(gguf, transform is Transform.ToF32 or Transform.NormPlusOne || t.Shape.Length == 1 ? DType.F32 : t.Type, shape));
-            }
-            if (_options.Rope is { } rope && HfGgufMetadata.RopeFrequencyFactors(rope) is { } factors)
-            {
-                _ropeFactors = factors;
-                headers.Add(new TensorHeader(RopeFreqs, DType.F32, [factors.Length]));
             }
             metadata["general.size_label"] = HfGgufMetadata.SizeLabel(headers.Sum(h => h.Shape.Aggregate(1L, (a, d) => a * d)));
             metadata["general.file_type"] = FileType(headers);
@@ -124,9 +123,9 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
     public unsafe void Read(string name, Action<StoredTensor> use)
     {
         var header = Tensors.FirstOrDefault(h => h.Name == name) ?? throw new InvalidModelFileException(SourcePath, $"tensor '{name}' is missing");
-        if (name == RopeFreqs && _ropeFactors != null)
+        if (_extra.TryGetValue(name, out var values))
         {
-            fixed (float* p = _ropeFactors) use(new StoredTensor(name, DType.F32, header.Shape, (byte*)p, _ropeFactors.Length * 4L));
+            fixed (float* p = values) use(new StoredTensor(name, DType.F32, header.Shape, (byte*)p, values.Length * 4L));
             return;
         }
         var (source, transform) = _byGgufName[name];

@@ -85,12 +85,15 @@ public static class HfGgufMetadata
     private static void AddPhi3(Dictionary<string, object> m, DecoderOptions o, HfConfig config)
     {
         var rope = o.Rope ?? throw config.Error("model_type", "phi3 needs RoPE");
-        if (rope.Scaling != RopeScaling.Default)
-            throw config.Error("rope_scaling", $"is {rope.Scaling}; Phi-3 folders with scaled RoPE are not converted yet");
+        if (rope.Scaling is not (RopeScaling.Default or RopeScaling.LongRope or RopeScaling.DynamicNtk))
+            throw config.Error("rope_scaling", $"is {rope.Scaling}; llama.cpp's Phi-3 keeps only LongRoPE scaling, so the GGUF would compute differently");
         m["phi3.rope.scaling.original_context_length"] = (uint)(config.GetRope(layerType: "full_attention").OriginalMaxPositionEmbeddings ?? 4096);
         m["phi3.rope.dimension_count"] = (uint)rope.RotaryDim;
         m["phi3.rope.freq_base"] = (float)rope.Theta;
         m["phi3.attention.sliding_window"] = (uint)config.GetInt("sliding_window", 0);
+        // Phi3MiniModel.generate_extra_tensors: sqrt(1 + ln(max/original)/ln(original)), the engine's default (a config's own
+        // factor or attention_factor, which the converter ignores, is written as transformers uses it).
+        if (rope.Scaling == RopeScaling.LongRope) m["phi3.rope.scaling.attn_factor"] = (float)rope.CosSinScale;
     }
 
     // Gemma2Model.set_gguf_parameters: head size, soft-caps and window. The converter writes no RoPE base (llama.cpp assumes
@@ -118,13 +121,23 @@ public static class HfGgufMetadata
         return scaled.ToString("F" + digits, CultureInfo.InvariantCulture) + suffix;
     }
 
-    /// <summary>llama3-style scaling as per-pair frequency divisors (llama.cpp's rope_freqs.weight), or null for other schedules.</summary>
-    public static float[]? RopeFrequencyFactors(RopeConfig rope)
+    /// <summary>
+    /// The tensors convert_hf_to_gguf.py's generate_extra_tensors adds before the model's: llama3-style scaling as per-pair
+    /// frequency divisors (rope_freqs.weight), Phi-3's LongRoPE factors (rope_factors_long/short.weight).
+    /// </summary>
+    public static IReadOnlyList<(string Name, float[] Values)> ExtraTensors(string architecture, RopeConfig? rope)
     {
-        if (rope.Scaling != RopeScaling.Llama3) return null;
-        var plain = (rope with { Scaling = RopeScaling.Default }).InverseFrequencies();
-        var scaled = rope.InverseFrequencies();
-        return plain.Select((f, i) => (float)(f / scaled[i])).ToArray();
+        switch (rope?.Scaling)
+        {
+            case RopeScaling.Llama3:
+                var plain = (rope with { Scaling = RopeScaling.Default }).InverseFrequencies();
+                var scaled = rope.InverseFrequencies();
+                return [("rope_freqs.weight", plain.Select((f, i) => (float)(f / scaled[i])).ToArray())];
+            case RopeScaling.LongRope when architecture == "phi3":
+                return [("rope_factors_long.weight", rope.LongFactors!), ("rope_factors_short.weight", rope.ShortFactors!)];
+            default:
+                return [];
+        }
     }
 
     private static void AddRope(Dictionary<string, object> m, string architecture, RopeConfig rope, HfConfig config)
@@ -148,6 +161,8 @@ public static class HfGgufMetadata
                 break;
             case RopeScaling.Llama3 when architecture != "llama":
                 throw config.Error("rope_scaling", $"is llama3-style, which llama.cpp expresses only for the llama architecture, not {architecture}");
+            case RopeScaling.LongRope:
+                throw config.Error("rope_scaling", $"is LongRoPE, whose factors llama.cpp's converter writes only for phi3, not {architecture}");
         }
     }
 

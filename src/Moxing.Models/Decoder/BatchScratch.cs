@@ -1,3 +1,5 @@
+using Moxing.Core.Ops;
+
 namespace Moxing.Models.Decoder;
 
 /// <summary>
@@ -25,8 +27,9 @@ public sealed class BatchScratch
     internal int[] Positions { get; }
     internal int[] SliceOf { get; }
 
-    // Per slice of the step (a step has at most one slice per token).
+    // Per slice of the step (a step has at most one slice per token); rotary tables are chosen by each sequence's context.
     internal SequenceKv?[] Sequences { get; }
+    internal RopeTable?[] SliceRope { get; }
     internal int[] SliceStart { get; }
     internal LogitsWanted[] SliceLogits { get; }
 
@@ -53,6 +56,7 @@ public sealed class BatchScratch
         Positions = new int[tokens];
         SliceOf = new int[tokens];
         Sequences = new SequenceKv?[tokens];
+        SliceRope = new RopeTable?[tokens];
         SliceStart = new int[tokens + 1];
         SliceLogits = new LogitsWanted[tokens];
         TileStart = new int[tokens + 1];

@@ -8,7 +8,6 @@ internal ref struct BatchStep(DecoderModel model, BatchScratch s)
     private int _slices;
     private int _tokens;
     private int _rows;
-    private int _positions;
 
     public void Add(SequenceKv sequence, ReadOnlySpan<int> tokens, LogitsWanted wanted)
     {
@@ -37,13 +36,13 @@ internal ref struct BatchStep(DecoderModel model, BatchScratch s)
             s.SliceOf[_tokens + t] = _slices;
         }
         s.Sequences[_slices] = sequence;
+        s.SliceRope[_slices] = model.RopeFor(sequence.Capacity);
         s.SliceStart[_slices] = _tokens;
         s.SliceLogits[_slices] = wanted;
         _slices++;
         _tokens += tokens.Length;
         s.SliceStart[_slices] = _tokens;
         _rows += wanted switch { LogitsWanted.None => 0, LogitsWanted.Last => 1, _ => tokens.Length };
-        _positions = Math.Max(_positions, sequence.Capacity);
     }
 
     public readonly int Run(Span<float> logits, bool hidden = false)
@@ -54,13 +53,14 @@ internal ref struct BatchStep(DecoderModel model, BatchScratch s)
             if (logits.Length < (long)_rows * width)
                 throw new ArgumentException($"the output holds {logits.Length} floats; {_rows} rows of {width} are needed", nameof(logits));
             Reserve();
-            model.Run(s, _slices, _tokens, _positions, logits[..(_rows * width)], hidden);
+            model.Run(s, _slices, _tokens, logits[..(_rows * width)], hidden);
             for (var i = 0; i < _slices; i++) s.Sequences[i]!.Advance(s.SliceStart[i + 1] - s.SliceStart[i]);
             return _rows;
         }
         finally
         {
             s.Sequences.AsSpan(0, _slices).Clear();
+            s.SliceRope.AsSpan(0, _slices).Clear();
         }
     }
 

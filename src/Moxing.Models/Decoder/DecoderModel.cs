@@ -13,7 +13,7 @@ public sealed class DecoderModel : IDisposable
 {
     private readonly IDisposable? _owner;
     private readonly object _ropeGate = new();
-    private RopeTable? _rope;
+    private RopeTable[] _ropes = [];
 
     /// <summary>The switches of this model.</summary>
     public DecoderOptions Options { get; }
@@ -82,14 +82,13 @@ public sealed class DecoderModel : IDisposable
     /// Runs a step gathered by <see cref="BatchStep"/>: every layer over the n tokens of the scratch, then the logits of the wanted
     /// rows (or, when <paramref name="hidden"/>, their normed hidden states).
     /// </summary>
-    internal void Run(BatchScratch s, int slices, int n, int positions, Span<float> logits, bool hidden = false)
+    internal void Run(BatchScratch s, int slices, int n, Span<float> logits, bool hidden = false)
     {
         var o = Options;
         int h = o.HiddenSize, qDim = o.HeadCount * o.HeadDim, kvDim = o.KvHeadCount * o.HeadDim;
         var x = s.Hidden.AsSpan(0, n * h);
         Embed(s, n, x, s.Projected);
         var tiles = PagedAttentionJob.Tile(s, slices, n * o.KvHeadCount);
-        var rope = o.Rope == null ? null : RopeFor(positions);
         for (var l = 0; l < o.LayerCount; l++)
         {
             var layer = Weights.Layers[l];
@@ -97,7 +96,7 @@ public sealed class DecoderModel : IDisposable
             layer.AttentionNorm.Apply(x, xn);
             Span<float> q = s.Q.AsSpan(0, n * qDim), k = s.K.AsSpan(0, n * kvDim), v = s.V.AsSpan(0, n * kvDim);
             Project(layer.Attention, xn, n, q, k, v, s.Fused);
-            var store = new KvStoreJob(o, layer.Attention, rope, l, s);
+            var store = new KvStoreJob(o, layer.Attention, l, s);
             WorkerPool.Shared.ParallelFor(n, ref store);
             var attend = new PagedAttentionJob(o, l, s);
             WorkerPool.Shared.ParallelFor(tiles * o.KvHeadCount, ref attend);
@@ -215,17 +214,36 @@ public sealed class DecoderModel : IDisposable
         w.Forward(x, n, y);
     }
 
-    // One table for every sequence, grown (rarely) to the largest context seen; a position's cos/sin do not depend on its size.
-    private RopeTable RopeFor(int positions)
+    /// <summary>
+    /// The rotary table of a sequence whose context is <paramref name="context"/> positions (null without RoPE): one per schedule
+    /// (<see cref="RopeConfig.ForContext"/>), grown (rarely) to the largest context seen; a position's cos/sin do not depend on
+    /// the table's size.
+    /// </summary>
+    internal RopeTable? RopeFor(int context)
     {
-        var table = Volatile.Read(ref _rope);
-        if (table != null && table.MaxPositions >= positions) return table;
+        if (Options.Rope is not { } rope) return null;
+        // Every table derives from Options.Rope and differs only in SequenceLength: compared without allocating a config.
+        var length = rope.SequenceLengthFor(context);
+        foreach (var table in Volatile.Read(ref _ropes))
+            if (table.Config.SequenceLength == length && table.MaxPositions >= context) return table;
+        return GrowRope(rope, length, context);
+    }
+
+    // Apart from RopeFor so that its lambdas' closure is not allocated on every step.
+    private RopeTable GrowRope(RopeConfig rope, int length, int context)
+    {
         lock (_ropeGate)
         {
-            if (_rope == null || _rope.MaxPositions < positions) Volatile.Write(ref _rope, new RopeTable(Options.Rope!, positions));
-            return _rope!;
+            var existing = Array.Find(_ropes, t => t.Config.SequenceLength == length);
+            if (existing != null && existing.MaxPositions >= context) return existing;
+            var grown = new RopeTable(rope.ForContext(context), context);
+            // Dynamic NTK has a schedule per context beyond the original one: keep the last few.
+            Volatile.Write(ref _ropes, [.. _ropes.Where(t => t.Config.SequenceLength != length).TakeLast(MaxRopeTables - 1), grown]);
+            return grown;
         }
     }
+
+    private const int MaxRopeTables = 4;
 
     /// <inheritdoc />
     public void Dispose() => _owner?.Dispose();

@@ -4,7 +4,7 @@ using Moxing.Core.Ops;
 namespace Moxing.Models.Decoder;
 
 /// <summary>One item per token of a step: per-head norms and rotary embedding of q and k, then k and v stored (encoded) into the token's block.</summary>
-internal readonly struct KvStoreJob(DecoderOptions o, AttentionWeights a, RopeTable? rope, int layer, BatchScratch s) : IParallelJob
+internal readonly struct KvStoreJob(DecoderOptions o, AttentionWeights a, int layer, BatchScratch s) : IParallelJob
 {
     public void Execute(int start, int end)
     {
@@ -15,6 +15,7 @@ internal readonly struct KvStoreJob(DecoderOptions o, AttentionWeights a, RopeTa
             var kt = s.K.AsSpan(t * kvDim, kvDim);
             var vt = s.V.AsSpan(t * kvDim, kvDim);
             var pos = s.Positions[t];
+            var rope = s.SliceRope[s.SliceOf[t]];
             a.QNorm?.Apply(qt, qt);
             a.KNorm?.Apply(kt, kt);
             rope?.Apply(qt, hd, pos);

@@ -58,30 +58,49 @@ internal sealed class GgufHyperParameters(GgufFile file)
         };
     }
 
-    /// <summary>RoPE from `rope.*` keys (and llama3-style `rope_freqs.weight` factors when present).</summary>
+    /// <summary>
+    /// RoPE from `rope.*` keys, with llama3-style `rope_freqs.weight` factors, or LongRoPE's `rope_factors_long/short.weight`
+    /// (Phi-3: the converter writes the two tensors and `rope.scaling.attn_factor`, no scaling type).
+    /// </summary>
     public RopeConfig Rope(int headDim, RopeStyle style)
     {
         var dims = Int("rope.dimension_count", headDim);
         var type = file.Metadata.TryGetString(Key("rope.scaling.type"), out var t) ? t : "none";
         var factor = Float("rope.scaling.factor", 1f);
+        var longFactors = PerPairFactors("rope_factors_long.weight", dims);
+        var shortFactors = PerPairFactors("rope_factors_short.weight", dims);
+        var longRope = type == "longrope" || longFactors != null || shortFactors != null;
+        if (longRope && (longFactors == null || shortFactors == null))
+            throw new InvalidModelFileException(file.FilePath, $"LongRoPE needs both factor tensors; tensor '{(longFactors == null ? "rope_factors_long.weight" : "rope_factors_short.weight")}' is missing");
         var scaling = type switch
         {
+            _ when longRope => RopeScaling.LongRope,
             "none" => RopeScaling.Default,
             "linear" => factor == 1f ? RopeScaling.Default : RopeScaling.Linear,
             "yarn" => RopeScaling.Yarn,
-            _ => throw new InvalidModelFileException(file.FilePath, $"rope scaling '{type}' is not supported (supported: none, linear, yarn)"),
+            _ => throw new InvalidModelFileException(file.FilePath, $"rope scaling '{type}' is not supported (supported: none, linear, yarn, longrope)"),
         };
-        float[]? freqFactors = null;
-        if (file.Find("rope_freqs.weight") is { } freqs)
-        {
-            freqFactors = new float[freqs.ElementCount];
-            Dequantizer.Dequantize(freqs.Type, freqs.Bytes, freqFactors);
-        }
-        var yarnAttention = Float("rope.scaling.attn_factor", 0f);
+        var attention = Float("rope.scaling.attn_factor", 0f);
+        // llama.cpp scales LongRoPE's cos/sin by rope.scaling.attn_factor alone (1 when absent).
+        double? attentionFactor = attention > 0 ? attention : longRope ? 1 : null;
         return new RopeConfig(
             Float("rope.freq_base", 10000f), dims, style, scaling, factor,
             OriginalContext: Int("rope.scaling.original_context_length", Int("context_length", 2048)),
             BetaFast: Float("rope.scaling.yarn_beta_fast", 32f), BetaSlow: Float("rope.scaling.yarn_beta_slow", 1f),
-            AttentionFactor: yarnAttention > 0 ? yarnAttention : null, FrequencyFactors: freqFactors);
+            AttentionFactor: attentionFactor, FrequencyFactors: PerPairFactors("rope_freqs.weight", dims),
+            ShortFactors: shortFactors, LongFactors: longFactors);
+    }
+
+    // A tensor of one divisor per rotated pair, or null when the file has none.
+    private float[]? PerPairFactors(string name, int rotaryDims)
+    {
+        if (file.Find(name) is not { } tensor) return null;
+        if (tensor.Shape.Length != 1 || tensor.ElementCount != rotaryDims / 2)
+            throw new InvalidModelFileException(file.FilePath, $"tensor '{name}' has shape [{string.Join(", ", tensor.Shape)}]; {rotaryDims} rotated dimensions need [{rotaryDims / 2}]");
+        var values = new float[rotaryDims / 2];
+        Dequantizer.Dequantize(tensor.Type, tensor.Bytes, values);
+        if (values.Any(v => !(v > 0) || float.IsInfinity(v)))
+            throw new InvalidModelFileException(file.FilePath, $"tensor '{name}' holds a factor that is not positive and finite");
+        return values;
     }
 }

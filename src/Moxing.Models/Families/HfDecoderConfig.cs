@@ -43,17 +43,37 @@ public static class HfDecoderConfig
             RopeType.Linear => RopeScaling.Linear,
             RopeType.Llama3 => RopeScaling.Llama3,
             RopeType.Yarn => RopeScaling.Yarn,
-            _ => throw c.Error("rope_type", $"is {r.Type}, which Moxing does not run yet (default, linear, llama3, yarn)"),
+            RopeType.LongRope => RopeScaling.LongRope,
+            RopeType.Dynamic => RopeScaling.DynamicNtk,
+            _ => throw c.Error("rope_type", $"is {r.Type}, which is not a RoPE scaling Moxing knows"),
         };
-        double? attentionFactor = r.AttentionFactor;
+        var rotaryDim = (int)(headDim * r.PartialRotaryFactor);
+        double? attentionFactor = scaling is RopeScaling.Yarn or RopeScaling.LongRope ? r.AttentionFactor : null;
         if (scaling == RopeScaling.Yarn && attentionFactor == null && r.Mscale is > 0 && r.MscaleAllDim is > 0)
         {
             static double Mscale(double scale, double m) => scale <= 1 ? 1 : 0.1 * m * Math.Log(scale) + 1;
             attentionFactor = Mscale(r.Factor, r.Mscale.Value) / Mscale(r.Factor, r.MscaleAllDim.Value);
         }
-        return new RopeConfig(r.Theta, (int)(headDim * r.PartialRotaryFactor), RopeStyle.Half, scaling, r.Factor,
-            r.OriginalMaxPositionEmbeddings ?? maxPositions, r.LowFreqFactor ?? 1, r.HighFreqFactor ?? 4,
-            r.BetaFast ?? 32, r.BetaSlow ?? 1, attentionFactor, YarnTruncate: r.Truncate ?? true);
+        if (scaling == RopeScaling.LongRope)
+        {
+            PerPair(c, "short_factor", r.ShortFactor!, rotaryDim);
+            PerPair(c, "long_factor", r.LongFactor!, rotaryDim);
+        }
+        // Dynamic NTK grows the base beyond max_position_embeddings, whatever original_max_position_embeddings says (transformers).
+        var original = scaling == RopeScaling.DynamicNtk ? maxPositions : r.OriginalMaxPositionEmbeddings ?? maxPositions;
+        return new RopeConfig(r.Theta, rotaryDim, RopeStyle.Half, scaling, r.Factor,
+            original, r.LowFreqFactor ?? 1, r.HighFreqFactor ?? 4,
+            r.BetaFast ?? 32, r.BetaSlow ?? 1, attentionFactor, YarnTruncate: r.Truncate ?? true,
+            ShortFactors: r.ShortFactor, LongFactors: r.LongFactor);
+    }
+
+    private static void PerPair(HfConfig c, string key, float[] factors, int rotaryDim)
+    {
+        var section = c.Has("rope_parameters") ? "rope_parameters" : "rope_scaling";
+        if (factors.Length != rotaryDim / 2)
+            throw c.Error(section, $"has {factors.Length} numbers in {key}; the {rotaryDim} rotated dimensions need {rotaryDim / 2}");
+        if (factors.Any(f => !(f > 0) || float.IsInfinity(f)))
+            throw c.Error(section, $"has a number in {key} that is not positive and finite");
     }
 
     /// <summary>Sliding window per layer: `layer_types` when present, else <paramref name="slidingLayer"/> says which layers slide.</summary>

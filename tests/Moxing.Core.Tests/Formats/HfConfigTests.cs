@@ -120,6 +120,13 @@ public class HfConfigTests : IDisposable
         Assert.Equal(1, rope.Factor);
     }
 
+    // transformers: without a factor of its own, LongRoPE's is max_position_embeddings / original_max_position_embeddings.
+    [Theory]
+    [InlineData("""{"max_position_embeddings": 131072, "original_max_position_embeddings": 4096, "rope_scaling": {"type": "longrope", "short_factor": [1], "long_factor": [2]}}""", 32.0)]
+    [InlineData("""{"max_position_embeddings": 131072, "original_max_position_embeddings": 4096, "rope_scaling": {"type": "longrope", "factor": 8, "short_factor": [1], "long_factor": [2]}}""", 8.0)]
+    [InlineData("""{"max_position_embeddings": 4096, "rope_scaling": {"type": "longrope", "short_factor": [1], "long_factor": [2]}}""", 1.0)]
+    public void LongRopeFactorDefaultsToTheContextRatio(string json, double factor) => Assert.Equal(factor, Parse(json).GetRope().Factor);
+
     [Theory]
     [InlineData("""{"rope_scaling": {"type": "linear", "factor": 2.0}}""", RopeType.Linear, 2.0)]
     [InlineData("""{"rope_scaling": {"rope_type": "dynamic", "factor": 3}}""", RopeType.Dynamic, 3.0)]

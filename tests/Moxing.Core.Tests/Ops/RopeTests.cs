@@ -89,4 +89,31 @@ public sealed class RopeTests
         var factored = new RopeConfig(10000, 8, RopeStyle.Interleaved, FrequencyFactors: [1, 2, 4, 8]).InverseFrequencies();
         Assert.Equal(plain.Select((v, i) => v / (1 << i)), factored);
     }
+
+    [Fact]
+    public void LongRopeDividesByShortFactorsWithinTheOriginalContextAndLongOnesBeyond()
+    {
+        // Phi-3.5-mini's shape: original 4096, max 131072 → factor 32, attention factor sqrt(1 + ln 32 / ln 4096).
+        var config = new RopeConfig(10000, 8, RopeStyle.Half, RopeScaling.LongRope, 32, 4096, ShortFactors: [1, 1.5f, 2, 3], LongFactors: [1, 4, 16, 64]);
+        var plain = new RopeConfig(10000, 8, RopeStyle.Half).InverseFrequencies();
+        Assert.Equal(plain.Select((v, i) => v / new[] { 1, 1.5, 2, 3 }[i]), config.ForContext(4096).InverseFrequencies());
+        Assert.Equal(plain.Select((v, i) => v / new[] { 1, 4, 16, 64 }[i]), config.ForContext(4097).InverseFrequencies());
+        Assert.Same(config, config.ForContext(100));
+        Assert.Equal(Math.Sqrt(1 + Math.Log(32) / Math.Log(4096)), config.ForContext(8192).CosSinScale, 12);
+        Assert.Equal(1.25, (config with { AttentionFactor = 1.25 }).CosSinScale);
+        Assert.Equal(1, (config with { Factor = 1 }).CosSinScale);
+    }
+
+    [Fact]
+    public void DynamicNtkGrowsTheBaseOnlyBeyondTheOriginalContext()
+    {
+        var config = new RopeConfig(10000, 8, RopeStyle.Half, RopeScaling.DynamicNtk, 2, 2048);
+        var plain = new RopeConfig(10000, 8, RopeStyle.Half).InverseFrequencies();
+        Assert.Equal(plain, config.ForContext(2048).InverseFrequencies());
+        // transformers: base · (2 · 4096 / 2048 − 1)^(8/6) = 10000 · 3^(4/3).
+        var grown = new RopeConfig(10000 * Math.Pow(3, 8 / 6.0), 8, RopeStyle.Half).InverseFrequencies();
+        var ours = config.ForContext(4096).InverseFrequencies();
+        for (var i = 0; i < grown.Length; i++) Assert.Equal(grown[i], ours[i], 15);
+        Assert.Equal(1, config.CosSinScale);
+    }
 }

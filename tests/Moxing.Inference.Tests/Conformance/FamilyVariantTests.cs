@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Moxing.Inference.Sessions;
 using Moxing.Models;
 using Moxing.Tests;
 
@@ -81,6 +82,55 @@ public sealed class FamilyVariantTests
         using var variant = ModelVariant.Phi3("llama-tiny");
         Assert.Contains(Directory.GetFiles(variant.Folder), f => f.EndsWith("model.safetensors"));
         ReferenceRun.AssertMatches(variant.Folder, Path.Combine(Llama, "reference.safetensors"), 1e-3, checkGreedy: true);
+    }
+
+    // Phi-3.5 (all 16 dimensions rotated) and Phi-4-mini (partial_rotary_factor 0.75: 12) with an original context of 16:
+    // prompts of 17 and 45 tokens run on the long factors, those of 6 and 7 on the short ones.
+    [Theory]
+    [InlineData(1.0)]
+    [InlineData(0.75)]
+    public void Phi3LongRopeMatchesTheOracleWithinAndBeyondTheOriginalContext(double partialRotaryFactor)
+    {
+        using var variant = ModelVariant.Phi3("llama-tiny", editConfig: c => ModelVariant.LongRope(c, 16, partialRotaryFactor, (int)(16 * partialRotaryFactor)));
+        AssertMatchesOracle(variant.Folder);
+        // The schedules really differ: the 17-token prompt on the short factors is far from what the engine computes.
+        var oracle = new NaiveDecoder(variant.Folder);
+        using var model = ModelLoader.Load(variant.Folder);
+        var p = Prompts.First(p => p.Ids.Length == 17);
+        var ours = ReferenceRun.Logits(model.RequireDecoder(), p with { AllPositions = true });
+        Assert.True(ReferenceRun.RelativeMaxError(Flatten(oracle.Forward(p.Ids, ropeLength: 16)), ours) > 1e-2);
+    }
+
+    // llama.cpp's rule: a sequence whose context exceeds the original one uses the long factors from its first token on.
+    [Fact]
+    public void LongRopeChoosesTheFactorsByTheSequencesContext()
+    {
+        using var variant = ModelVariant.Phi3("llama-tiny", editConfig: c => ModelVariant.LongRope(c, 16, 1.0, 16));
+        var oracle = new NaiveDecoder(variant.Folder);
+        using var model = ModelLoader.Load(variant.Folder);
+        var decoder = model.RequireDecoder();
+        var p = Prompts.First(p => p.Ids.Length == 7);
+        var logits = new float[p.Ids.Length * decoder.Options.VocabSize];
+        foreach (var context in new[] { 16, 64 })
+        {
+            new InferenceSession(decoder, context, chunk: 4, Core.Tensors.DType.F32).PrefillAll(p.Ids, logits);
+            Assert.True(ReferenceRun.RelativeMaxError(Flatten(oracle.Forward(p.Ids, ropeLength: context)), logits) <= 1e-4, $"context {context}");
+        }
+    }
+
+    // max_position_embeddings 8: prompts of 17 and 45 tokens grow the base, those of 6 and 7 run plain RoPE.
+    [Fact]
+    public void DynamicNtkMatchesTheOracle()
+    {
+        using var variant = new ModelVariant("llama-tiny", c =>
+        {
+            c["max_position_embeddings"] = 8;
+            c["rope_parameters"] = new JsonObject { ["rope_theta"] = 10000.0, ["rope_type"] = "dynamic", ["factor"] = 4.0 };
+        });
+        AssertMatchesOracle(variant.Folder);
+        var p = Prompts.First(p => p.Ids.Length == 45);
+        using var model = ModelLoader.Load(variant.Folder);
+        Assert.True(ReferenceRun.RelativeMaxError(p.Logits, ReferenceRun.Logits(model.RequireDecoder(), p)) > 1e-2, "dynamic NTK left the base unchanged");
     }
 
     [Fact]

@@ -34,9 +34,14 @@ public sealed class ModelVariant : IDisposable
 
     /// <summary>
     /// Phi-3's layout of <paramref name="model"/>'s weights: q/k/v fused into qkv_proj, gate/up into gate_up_proj (the math is
-    /// unchanged); with <paramref name="ffn"/>, the MLP keeps only its first <paramref name="ffn"/> channels.
+    /// unchanged); with <paramref name="ffn"/>, the MLP keeps only its first <paramref name="ffn"/> channels; <paramref name="editConfig"/>
+    /// edits the config further.
     /// </summary>
-    public static ModelVariant Phi3(string model, int? ffn = null) => new(model, c => Edit(c, "phi3", "Phi3ForCausalLM", ffn), original =>
+    public static ModelVariant Phi3(string model, int? ffn = null, Action<JsonObject>? editConfig = null) => new(model, c =>
+    {
+        Edit(c, "phi3", "Phi3ForCausalLM", ffn);
+        editConfig?.Invoke(c);
+    }, original =>
     {
         var t = Narrowed(original, ffn);
         var result = new Dictionary<string, (long[], float[])>();
@@ -86,6 +91,25 @@ public sealed class ModelVariant : IDisposable
         }
         return result;
     });
+
+    /// <summary>
+    /// Phi-3.5 / Phi-4-mini's RoPE in the Hub layout (top-level rope_theta and original_max_position_embeddings, rope_scaling
+    /// without factor) over a config whose head has <paramref name="rotaryDim"/> rotated dimensions: short factors near 1, long
+    /// ones up to ~rotaryDim², so the two schedules differ clearly.
+    /// </summary>
+    public static void LongRope(JsonObject config, int originalContext, double partialRotaryFactor, int rotaryDim)
+    {
+        config.Remove("rope_parameters");
+        config["rope_theta"] = 10000.0;
+        config["original_max_position_embeddings"] = originalContext;
+        if (partialRotaryFactor != 1) config["partial_rotary_factor"] = partialRotaryFactor;
+        config["rope_scaling"] = new JsonObject
+        {
+            ["type"] = "longrope",
+            ["short_factor"] = new JsonArray(Enumerable.Range(0, rotaryDim / 2).Select(i => (JsonNode)(1 + 0.03 * i)).ToArray()),
+            ["long_factor"] = new JsonArray(Enumerable.Range(0, rotaryDim / 2).Select(i => (JsonNode)(1 + 0.7 * i * i)).ToArray()),
+        };
+    }
 
     /// <summary><paramref name="model"/> with its MLP narrowed to its first <paramref name="ffn"/> channels, nothing else changed.</summary>
     public static ModelVariant Narrow(string model, int ffn) => new(model, c => Edit(c, null, null, ffn), t => Narrowed(t, ffn));

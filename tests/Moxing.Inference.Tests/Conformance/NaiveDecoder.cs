@@ -7,7 +7,8 @@ namespace Moxing.Inference.Tests.Conformance;
 /// <summary>
 /// A deliberately plain, double-precision re-statement of transformers' Llama / Mistral / Gemma 2 forward pass over
 /// float32 HF checkpoints: the test oracle for families without a fixture. It is itself checked against llama-tiny's
-/// transformers reference, so it only has to get each family's small delta right.
+/// transformers reference, so it only has to get each family's small delta right. RoPE follows modeling_rope_utils.py
+/// (default, longrope, dynamic; partial_rotary_factor), read from either config layout; Phi-3's fused projections are split.
 /// </summary>
 public sealed class NaiveDecoder
 {
@@ -21,6 +22,28 @@ public sealed class NaiveDecoder
         _gemma = (string)_c["model_type"]! == "gemma2";
         using var f = SafetensorsFile.Open(Path.Combine(folder, "model.safetensors"));
         foreach (var t in f.Tensors) _w[t.Name] = MemoryMarshal.Cast<byte, float>(t.Bytes).ToArray();
+        Unfuse();
+    }
+
+    // Phi-3 stores q/k/v as one qkv_proj and gate/up as one gate_up_proj: row blocks of the separate matrices.
+    private void Unfuse()
+    {
+        int h = I("hidden_size"), q = I("num_attention_heads") * I("head_dim"), kv = I("num_key_value_heads") * I("head_dim");
+        foreach (var name in _w.Keys.ToArray())
+        {
+            var w = _w[name];
+            if (name.Contains(".qkv_proj."))
+            {
+                _w[name.Replace("qkv_proj", "q_proj")] = w[..(q * h)];
+                _w[name.Replace("qkv_proj", "k_proj")] = w[(q * h)..((q + kv) * h)];
+                _w[name.Replace("qkv_proj", "v_proj")] = w[((q + kv) * h)..];
+            }
+            else if (name.Contains(".gate_up_proj."))
+            {
+                _w[name.Replace("gate_up_proj", "gate_proj")] = w[..(w.Length / 2)];
+                _w[name.Replace("gate_up_proj", "up_proj")] = w[(w.Length / 2)..];
+            }
+        }
     }
 
     /// <summary>Hears the weight name and input vector of every matrix-vector product (what an importance matrix sums).</summary>
@@ -29,13 +52,16 @@ public sealed class NaiveDecoder
     private int I(string k) => (int)_c[k]!;
     private double D(string k, double fallback) => _c[k] is { } v ? (double)v : fallback;
 
-    /// <summary>Logits [L, vocab] for the prompt.</summary>
-    public double[][] Forward(int[] ids)
+    /// <summary>
+    /// Logits [L, vocab] for the prompt; RoPE computed for transformers' seq_len = <paramref name="ropeLength"/>, by default the
+    /// prompt's length (max(position_ids) + 1 of a single forward call).
+    /// </summary>
+    public double[][] Forward(int[] ids, int? ropeLength = null)
     {
         int h = I("hidden_size"), nh = I("num_attention_heads"), nkv = I("num_key_value_heads"), hd = I("head_dim");
         int layers = I("num_hidden_layers"), vocab = I("vocab_size"), n = ids.Length;
         var eps = D("rms_norm_eps", 1e-6);
-        var theta = (double)_c["rope_parameters"]!["rope_theta"]!;
+        var (invFreq, cosSinScale) = RopeSchedule(hd, ropeLength ?? n);
         var window = _c["sliding_window"] is { } sw ? (int)sw : 0;
         var x = new double[n][];
         for (var t = 0; t < n; t++)
@@ -47,7 +73,7 @@ public sealed class NaiveDecoder
             var q = xn.Select(r => MatVec(p + "self_attn.q_proj.weight", r)).ToArray();
             var k = xn.Select(r => MatVec(p + "self_attn.k_proj.weight", r)).ToArray();
             var v = xn.Select(r => MatVec(p + "self_attn.v_proj.weight", r)).ToArray();
-            for (var t = 0; t < n; t++) { Rope(q[t], nh, hd, t, theta); Rope(k[t], nkv, hd, t, theta); }
+            for (var t = 0; t < n; t++) { Rope(q[t], nh, hd, t, invFreq, cosSinScale); Rope(k[t], nkv, hd, t, invFreq, cosSinScale); }
             var slidingLayer = window > 0 && (!_gemma || l % 2 == 0);
             var scale = _gemma ? 1 / Math.Sqrt(D("query_pre_attn_scalar", hd)) : 1 / Math.Sqrt(hd);
             var cap = _gemma ? D("attn_logit_softcapping", 0) : 0;
@@ -119,14 +145,49 @@ public sealed class NaiveDecoder
         return x.Select((v, i) => v / rms * ((_gemma ? 1 : 0) + w[i])).ToArray();
     }
 
-    private static void Rope(double[] v, int heads, int hd, int pos, double theta)
+    // modeling_rope_utils.py: inv_freq and the cos/sin multiplier for a forward whose highest position is seqLen − 1.
+    private (double[] InvFreq, double Scale) RopeSchedule(int headDim, int seqLen)
     {
+        var section = (_c["rope_parameters"] ?? _c["rope_scaling"])?.AsObject();
+        double Get(string key, double fallback) => section?[key] is { } v ? (double)v : _c[key] is { } top ? (double)top : fallback;
+        var type = (string?)(section?["rope_type"] ?? section?["type"]) ?? "default";
+        var theta = Get("rope_theta", 10000);
+        var dim = (int)(headDim * Get("partial_rotary_factor", 1));
+        var maxPositions = I("max_position_embeddings");
+        var scale = 1.0;
+        double[]? divisors = null;
+        switch (type)
+        {
+            case "longrope":
+                var original = (int)Get("original_max_position_embeddings", maxPositions);
+                var factor = section!["factor"] is { } f ? (double)f : (double)maxPositions / original;
+                scale = section["attention_factor"] is { } a ? (double)a : factor <= 1 ? 1 : Math.Sqrt(1 + Math.Log(factor) / Math.Log(original));
+                divisors = section[seqLen > original ? "long_factor" : "short_factor"]!.AsArray().Select(x => (double)x!).ToArray();
+                break;
+            case "dynamic":
+                var length = Math.Max(seqLen, maxPositions);
+                var growth = (double)section!["factor"]!;
+                theta *= Math.Pow(growth * length / maxPositions - (growth - 1), dim / (dim - 2.0));
+                break;
+            case not "default":
+                throw new NotSupportedException($"the oracle has no rope_type '{type}'");
+        }
+        var inv = new double[dim / 2];
+        for (var i = 0; i < inv.Length; i++) inv[i] = 1 / ((divisors?[i] ?? 1) * Math.Pow(theta, 2.0 * i / dim));
+        return (inv, scale);
+    }
+
+    // rotate_half over the first 2·inv.Length dimensions of each head; the rest pass through.
+    private static void Rope(double[] v, int heads, int hd, int pos, double[] inv, double scale)
+    {
+        var half = inv.Length;
         for (var head = 0; head < heads; head++)
-            for (var i = 0; i < hd / 2; i++)
+            for (var i = 0; i < half; i++)
             {
-                var angle = pos * Math.Pow(theta, -2.0 * i / hd);
-                int a = head * hd + i, b = a + hd / 2;
-                (v[a], v[b]) = (v[a] * Math.Cos(angle) - v[b] * Math.Sin(angle), v[b] * Math.Cos(angle) + v[a] * Math.Sin(angle));
+                var angle = pos * inv[i];
+                double cos = Math.Cos(angle) * scale, sin = Math.Sin(angle) * scale;
+                int a = head * hd + i, b = a + half;
+                (v[a], v[b]) = (v[a] * cos - v[b] * sin, v[b] * cos + v[a] * sin);
             }
     }
 

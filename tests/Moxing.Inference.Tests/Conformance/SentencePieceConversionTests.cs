@@ -84,6 +84,61 @@ public sealed class SentencePieceConversionTests(Xunit.Abstractions.ITestOutputH
         AssertSameLogits(path, Convert(unfused.Folder, type), model, 1e-5);
     }
 
+    // Phi-3.5 / Phi-4-mini (partial rotary) with an original context of 16: LongRoPE's factors become rope_factors_long/short.weight
+    // (F32, also in quantized files) and its attention factor a key, as Phi3MiniModel.generate_extra_tensors writes them; the file computes what the
+    // folder computes on both sides of the original context (prompts of 1–7 and of 17 and 45 tokens).
+    [Theory]
+    [InlineData(1.0, "F32")]
+    [InlineData(0.75, "F32")]
+    [InlineData(1.0, "Q8_0")]
+    public void Phi3LongRopeFolderConvertsWithItsFactorTensors(double partialRotaryFactor, string type)
+    {
+        var rotary = (int)(16 * partialRotaryFactor);
+        using var variant = ModelVariant.Phi3("llama-tiny", ffn: 160, c => ModelVariant.LongRope(c, 16, partialRotaryFactor, rotary));
+        UseSentencePieceModelOnly(variant.Folder);
+        var path = Convert(variant.Folder, type);
+        var scaling = JsonNode.Parse(File.ReadAllText(Path.Combine(variant.Folder, "config.json")))!["rope_scaling"]!;
+        using (var file = GgufFile.Open(path))
+        {
+            var m = file.Metadata;
+            Assert.Equal(16, m.GetInt32("phi3.rope.scaling.original_context_length"));
+            Assert.Equal(rotary, m.GetInt32("phi3.rope.dimension_count"));
+            // The converter's sqrt(1 + ln(512 / 16) / ln 16) = 1.5 as float32; no scaling type (Phi3MiniModel writes none).
+            Assert.Equal((float)Math.Sqrt(1 + Math.Log(512.0 / 16) / Math.Log(16)), m.GetSingle("phi3.rope.scaling.attn_factor"));
+            Assert.False(m.ContainsKey("phi3.rope.scaling.type"));
+            foreach (var (name, key) in new[] { ("rope_factors_long.weight", "long_factor"), ("rope_factors_short.weight", "short_factor") })
+            {
+                var t = file.Find(name)!;
+                Assert.Equal(DType.F32, t.Type);
+                Assert.Equal([rotary / 2L], t.Shape);
+                Assert.Equal(scaling[key]!.AsArray().Select(v => (float)v!.GetValue<double>()).ToArray(), MemoryMarshal.Cast<byte, float>(t.Bytes).ToArray());
+            }
+        }
+        AssertComputesAsFolder(path, variant.Folder, "llama-tiny", type);
+    }
+
+    [Theory]
+    [InlineData("rope_factors_short.weight", null)]
+    [InlineData("rope_factors_long.weight", 7)]
+    public void GgufLongRopeFactorsMissingOrOfTheWrongLengthAreClearErrors(string tensor, int? length)
+    {
+        using var variant = ModelVariant.Phi3("llama-tiny", ffn: 160, c => ModelVariant.LongRope(c, 16, 1.0, 16));
+        UseSentencePieceModelOnly(variant.Folder);
+        var path = Convert(variant.Folder, "F32");
+        var broken = Path.Combine(_dir, "broken.gguf");
+        using (var file = GgufFile.Open(path))
+        {
+            var writer = new GgufWriter();
+            foreach (var key in file.Metadata.Keys) writer.Set(key, file.Metadata[key]);
+            foreach (var t in file.Tensors.Where(t => t.Name != tensor)) writer.AddTensor(t);
+            if (length is { } n) writer.AddF32(tensor, [n], Enumerable.Repeat(1f, n).ToArray());
+            writer.Write(broken);
+        }
+        var e = Assert.Throws<InvalidModelFileException>(() => ModelLoader.Load(broken));
+        Assert.Contains($"'{tensor}'", e.Message);
+        Assert.Contains(length is null ? "missing" : "[8]", e.Message);
+    }
+
     [Theory]
     [InlineData("llama-tiny", 16, "F32")]
     [InlineData("llama-tiny", 16, "F16")]

@@ -62,6 +62,19 @@ public sealed class HfGgufInputTests : IDisposable
         Assert.Equal(8f, factors[^1], 1e-4f);
     }
 
+    // llama.cpp's converter writes LongRoPE's factor tensors only for phi3, and keeps no other scaling for phi3.
+    [Theory]
+    [InlineData("llama", "{\"rope_type\": \"longrope\", \"rope_theta\": 10000.0, \"short_factor\": [1,1,1,1,1,1,1,1], \"long_factor\": [2,2,2,2,2,2,2,2]}", "LongRoPE")]
+    [InlineData("phi3", "{\"rope_type\": \"yarn\", \"rope_theta\": 10000.0, \"factor\": 4.0, \"original_max_position_embeddings\": 64}", "only LongRoPE")]
+    public void ScaledRopeTheConverterWouldDropIsRefused(string modelType, string rope, string reason)
+    {
+        var folder = CopyFolder("llama-tiny", config => System.Text.RegularExpressions.Regex.Replace(config, "\"rope_parameters\": \\{[^}]*\\}", $"\"rope_parameters\": {rope}")
+            .Replace("\"model_type\": \"llama\"", $"\"model_type\": \"{modelType}\""));
+        var e = Assert.Throws<InvalidModelFileException>(() => new HfGgufInput(folder));
+        Assert.Contains(reason, e.Message);
+        Assert.Contains("rope_scaling", e.Message);
+    }
+
     [Fact]
     public void UnconvertibleFoldersAreClearErrors()
     {

@@ -53,6 +53,28 @@ public sealed class FamilyOptionsTests
         Assert.False(Read("{\"model_type\": \"qwen2\", " + LlamaLike + "}").QkNorm);
     }
 
+    // Phi-4-mini's shape: 16 heads dims, partial_rotary_factor 0.75 → 12 rotated, 6 factors each; max 131072 over 4096.
+    [Fact]
+    public void Phi3LongRopeIsReadWithItsFactorsAndChecked()
+    {
+        const string phi4 = "{\"model_type\": \"phi3\", " + LlamaLike + ", \"max_position_embeddings\": 131072, \"original_max_position_embeddings\": 4096, \"partial_rotary_factor\": 0.75, \"rope_theta\": 10000.0, \"rope_scaling\": {\"type\": \"longrope\", \"short_factor\": SHORT, \"long_factor\": [1, 2, 3, 4, 5, 6]}}";
+        var rope = Read(phi4.Replace("SHORT", "[1, 1, 1, 1.5, 1.5, 2]")).Rope!;
+        Assert.Equal((RopeScaling.LongRope, 12, 4096, 32.0), (rope.Scaling, rope.RotaryDim, rope.OriginalContext, rope.Factor));
+        Assert.Equal([1f, 2, 3, 4, 5, 6], rope.LongFactors!);
+        Assert.Equal(Math.Sqrt(1 + Math.Log(32) / Math.Log(4096)), rope.CosSinScale, 12);
+        var e = Assert.Throws<Core.InvalidModelFileException>(() => Read(phi4.Replace("SHORT", "[1, 1, 1, 1]")));
+        Assert.Contains("key 'rope_scaling' has 4 numbers in short_factor; the 12 rotated dimensions need 6", e.Message);
+        e = Assert.Throws<Core.InvalidModelFileException>(() => Read(phi4.Replace("SHORT", "[1, 1, 0, 1, 1, 1]")));
+        Assert.Contains("short_factor", e.Message);
+    }
+
+    [Fact]
+    public void DynamicNtkGrowsFromMaxPositionEmbeddings()
+    {
+        var rope = Read("{\"model_type\": \"llama\", " + LlamaLike + ", \"original_max_position_embeddings\": 1024, \"rope_scaling\": {\"type\": \"dynamic\", \"factor\": 2.0}}").Rope!;
+        Assert.Equal((RopeScaling.DynamicNtk, 2.0, 4096), (rope.Scaling, rope.Factor, rope.OriginalContext));
+    }
+
     [Fact]
     public void Llama31RopeScalingIsReadFromTheHubLayout()
     {

@@ -31,7 +31,7 @@ public sealed record RopeSettings
     /// <summary>The scaling scheme.</summary>
     public RopeType Type { get; init; }
 
-    /// <summary>Context scaling factor (1 for <see cref="RopeType.Default"/>).</summary>
+    /// <summary>Context scaling factor (1 for <see cref="RopeType.Default"/>; LongRoPE without one: max_position_embeddings / original).</summary>
     public double Factor { get; init; } = 1;
 
     /// <summary>Fraction of each head's dimensions that is rotated (<c>partial_rotary_factor</c>, 1 when absent).</summary>
@@ -88,7 +88,7 @@ public sealed record RopeSettings
 
         return settings with
         {
-            Factor = type == RopeType.LongRope ? source.GetDouble("factor", 1) : Positive(source, "factor"),
+            Factor = type == RopeType.LongRope ? LongRopeFactor(config, source, original) : Positive(source, "factor"),
             LowFreqFactor = type == RopeType.Llama3 ? source.GetDouble("low_freq_factor") : Optional(source, "low_freq_factor"),
             HighFreqFactor = type == RopeType.Llama3 ? source.GetDouble("high_freq_factor") : Optional(source, "high_freq_factor"),
             OriginalMaxPositionEmbeddings = type == RopeType.Llama3 && original is null ? source.GetInt("original_max_position_embeddings") : original,
@@ -142,6 +142,13 @@ public sealed record RopeSettings
     {
         var value = source.GetDouble(key);
         return value > 0 ? value : throw source.Error(key, $"is {value}, expected a positive number");
+    }
+
+    // transformers: the config's factor, else max_position_embeddings / original_max_position_embeddings (Phi-3 sets no factor).
+    private static double LongRopeFactor(HfConfig config, HfConfig source, int? original)
+    {
+        if (source.Has("factor")) return Positive(source, "factor");
+        return original is > 0 && config.TryGetInt("max_position_embeddings", out var max) ? (double)max / original.Value : 1;
     }
 
     private static double? Optional(HfConfig source, string key) => source.TryGetDouble(key, out var v) ? v : null;
