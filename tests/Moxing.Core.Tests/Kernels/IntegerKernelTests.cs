@@ -104,6 +104,43 @@ public unsafe class IntegerKernelTests
 
     [Theory]
     [MemberData(nameof(IntegerTypes))]
+    public void MatrixVectorRowGroupsEqualOneRowAtATimeBitForBit(DType type)
+    {
+        // 11 rows: two groups of four, a pair and a single row; the ranges below start and end inside groups
+        var rng = new Random(91 + (int)type);
+        const int rows = 11, tokens = 3;
+        var cols = 2 * 256;
+        using var w = new NativeTensor(type, rows, cols, RandomWeights.Bytes(type, rows * cols, rng));
+        var x = RandomWeights.Floats(tokens * cols, rng);
+        foreach (var path in SimdPaths.Supported)
+        {
+            var single = new float[tokens * rows];
+            for (var t = 0; t < tokens; t++)
+                for (var r = 0; r < rows; r++)
+                    MatMul.Rows(w.Tensor, x.AsSpan(t * cols, cols), 1, single.AsSpan(t * rows, rows), r, r + 1, path);
+            foreach (var (start, end) in new[] { (0, rows), (3, 10), (1, 4), (5, 8), (6, 7) })
+            {
+                var y = new float[rows];
+                MatMul.Rows(w.Tensor, x.AsSpan(0, cols), 1, y, start, end, path);
+                for (var r = start; r < end; r++)
+                    AssertSameBits(single[r], y[r], $"{type} rows [{start}, {end}) row {r} on {path}");
+            }
+            // two and three activation rows are too few for panels: each is multiplied as a matrix-vector product
+            foreach (var n in new[] { 2, tokens })
+            {
+                var y = new float[n * rows];
+                MatMul.Rows(w.Tensor, x.AsSpan(0, n * cols), n, y, 0, rows, path);
+                for (var i = 0; i < y.Length; i++)
+                    AssertSameBits(single[i], y[i], $"{type} n={n} token {i / rows} row {i % rows} on {path}");
+            }
+        }
+    }
+
+    private static void AssertSameBits(float expected, float actual, string what) =>
+        Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(actual), $"{what}: {actual:R} vs {expected:R} one row at a time");
+
+    [Theory]
+    [MemberData(nameof(IntegerTypes))]
     public void IntegerProductStaysCloseToTheFloatProduct(DType type)
     {
         // what activation quantization costs: a small fraction of the product's scale, as in llama.cpp

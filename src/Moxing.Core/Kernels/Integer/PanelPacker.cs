@@ -34,7 +34,7 @@ internal static unsafe class PanelPacker
                 var d = F.Scale(block);
                 scales[r] = d;
                 // signed codes enter as code + 128: the 128 · d · Σx they add is taken off with the offset
-                offsets[r] = F.SignedCodes ? -128 * d : F.HasOffset ? F.Offset(block) : 0;
+                offsets[r] = F.SignedCodes ? -128 * d : F.HasOffset ? F.Offset(block, d) : 0;
                 *(TB*)(codes + 32 * r) = F.Codes<L, TB, TS, TF>(block);
             }
             Transpose<TB>(codes, F.SignedCodes, panel);

@@ -21,8 +21,8 @@ internal unsafe interface IQ8Dot : IBlockFormat
     /// <summary>The factor of the codes.</summary>
     static abstract float Scale(byte* block);
 
-    /// <summary>The constant added to every weight.</summary>
-    static abstract float Offset(byte* block);
+    /// <summary>The constant added to every weight, given the block's <see cref="Scale"/> (which some formats' offsets are multiples of).</summary>
+    static abstract float Offset(byte* block, float scale);
 }
 
 /// <summary>How a K format's per-group minimums enter its weights.</summary>

@@ -31,7 +31,7 @@ internal readonly unsafe struct Iq4NlBlock : IQ8Dot, IBlockEncoder
         where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct => L.Lookup(L.Nibbles(block + 2), Iq4Codebook.Table);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Scale(byte* block) => Fp16.Read(block);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Offset(byte* block) => 0;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Offset(byte* block, float scale) => 0;
 
     /// <summary>ggml's quantize_iq4_nl without importance (the codebook fit with 15 trial scales, not the ntry = -1 _ref).</summary>
     public static void Encode(float* src, byte* dst) => Iq4Codes.Encode(32, src, dst, dst + 2, null, null, null);

@@ -32,7 +32,7 @@ internal readonly unsafe struct Q4_0Block : IQ8Dot, IBlockEncoder
         where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct => L.Nibbles(block + 2);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Scale(byte* block) => Fp16.Read(block);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Offset(byte* block) => -8 * Fp16.Read(block);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Offset(byte* block, float scale) => -8 * scale;
 
     /// <summary>ggml's quantize_row_q4_0_ref.</summary>
     public static void Encode(float* src, byte* dst)

@@ -33,7 +33,7 @@ internal readonly unsafe struct Q4_1Block : IQ8Dot, IBlockEncoder
         where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct => L.Nibbles(block + 4);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Scale(byte* block) => Fp16.Read(block);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Offset(byte* block) => Fp16.Read(block + 2);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Offset(byte* block, float scale) => Fp16.Read(block + 2);
 
     /// <summary>ggml's quantize_row_q4_1_ref.</summary>
     public static void Encode(float* src, byte* dst)

@@ -35,7 +35,7 @@ internal readonly unsafe struct Q5_0Block : IQ8Dot, IBlockEncoder
         where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct => L.Or(L.Nibbles(block + 6), L.Bits(Unsafe.ReadUnaligned<uint>(block + 2), 16));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Scale(byte* block) => Fp16.Read(block);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Offset(byte* block) => -16 * Fp16.Read(block);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Offset(byte* block, float scale) => -16 * scale;
 
     /// <summary>ggml's quantize_row_q5_0_ref.</summary>
     public static void Encode(float* src, byte* dst)

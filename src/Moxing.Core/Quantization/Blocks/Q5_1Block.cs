@@ -36,7 +36,7 @@ internal readonly unsafe struct Q5_1Block : IQ8Dot, IBlockEncoder
         where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct => L.Or(L.Nibbles(block + 8), L.Bits(Unsafe.ReadUnaligned<uint>(block + 4), 16));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Scale(byte* block) => Fp16.Read(block);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Offset(byte* block) => Fp16.Read(block + 2);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Offset(byte* block, float scale) => Fp16.Read(block + 2);
 
     /// <summary>ggml's quantize_row_q5_1_ref (which does not clamp codes: a 32 would wrap as in ggml).</summary>
     public static void Encode(float* src, byte* dst)

@@ -46,7 +46,7 @@ internal readonly unsafe struct Q8_0Block : IBlockEncoder, IQ8Dot
         where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct => L.Load(block + 2);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Scale(byte* block) => Fp16.Read(block);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Offset(byte* block) => 0;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Offset(byte* block, float scale) => 0;
 
     /// <summary>ggml ignores importance for Q8_0.</summary>
     public static void EncodeWeighted(float* src, byte* dst, float* importance, float rowSigma2) => Encode(src, dst);
