@@ -154,11 +154,26 @@ internal static unsafe class IntegerKernels
     private static void RowPairQ8K<F, L, TB, TS, TF>(byte* a, nint rowBytes, int blocks, byte* x, float* y)
         where F : struct, IQ8KDot where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
     {
-        var b = a + rowBytes;
         TF fa = L.ZeroF, fb = L.ZeroF;
-        for (var i = 0; i < blocks; i++, a += F.BlockBytes, b += F.BlockBytes, x += ActivationBlocks.Q8KBytes)
+        // the blocks whose prefetch stays in the row (as Ahead), then the rest, whose prefetch skips the pair's second row:
+        // two spans with a fixed distance each, so no block computes its own
+        var near = (int)Math.Clamp((rowBytes - Prefetch.Distance + F.BlockBytes - 1) / F.BlockBytes, 0, blocks);
+        PairSpanQ8K<F, L, TB, TS, TF>(a, rowBytes, near, x, Prefetch.Distance, ref fa, ref fb);
+        var far = blocks - near;
+        PairSpanQ8K<F, L, TB, TS, TF>(a + near * F.BlockBytes, rowBytes, far, x + near * ActivationBlocks.Q8KBytes,
+            Prefetch.Distance + rowBytes, ref fa, ref fb);
+        y[0] = L.Sum(fa);
+        y[1] = L.Sum(fb);
+    }
+
+    /// <summary><paramref name="count"/> super-blocks of rows a and a + rowBytes into fa and fb, prefetching <paramref name="ahead"/> bytes on.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PairSpanQ8K<F, L, TB, TS, TF>(byte* a, nint rowBytes, int count, byte* x, nint ahead, ref TF fa, ref TF fb)
+        where F : struct, IQ8KDot where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
+    {
+        var b = a + rowBytes;
+        for (var i = 0; i < count; i++, a += F.BlockBytes, b += F.BlockBytes, x += ActivationBlocks.Q8KBytes)
         {
-            var ahead = Ahead(i * F.BlockBytes, rowBytes, rowBytes);
             Prefetch.Lines(a + ahead, F.BlockBytes);
             Prefetch.Lines(b + ahead, F.BlockBytes);
             var q = x + ActivationBlocks.Q8KCodes;
@@ -167,8 +182,6 @@ internal static unsafe class IntegerKernels
             fa = BlockEndQ8K<F, L, TB, TS, TF>(sa, ma, a, x, fa);
             fb = BlockEndQ8K<F, L, TB, TS, TF>(sb, mb, b, x, fb);
         }
-        y[0] = L.Sum(fa);
-        y[1] = L.Sum(fb);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -192,14 +205,16 @@ internal static unsafe class IntegerKernels
     {
         var scales = F.Scales<L, TB, TS, TF>(block, out mins);
         // unrolled: each chunk's index is a constant, so its shuffle masks and code offsets are too
-        var even = ChunkQ8K<F, L, TB, TS, TF>(F.Chunk<L, TB, TS, TF>(block, 0), q, L.ScalePair(scales, 0), L.Zero);
-        var odd = ChunkQ8K<F, L, TB, TS, TF>(F.Chunk<L, TB, TS, TF>(block, 1), q + 32, L.ScalePair(scales, 1), L.Zero);
-        even = ChunkQ8K<F, L, TB, TS, TF>(F.Chunk<L, TB, TS, TF>(block, 2), q + 64, L.ScalePair(scales, 2), even);
-        odd = ChunkQ8K<F, L, TB, TS, TF>(F.Chunk<L, TB, TS, TF>(block, 3), q + 96, L.ScalePair(scales, 3), odd);
-        even = ChunkQ8K<F, L, TB, TS, TF>(F.Chunk<L, TB, TS, TF>(block, 4), q + 128, L.ScalePair(scales, 4), even);
-        odd = ChunkQ8K<F, L, TB, TS, TF>(F.Chunk<L, TB, TS, TF>(block, 5), q + 160, L.ScalePair(scales, 5), odd);
-        even = ChunkQ8K<F, L, TB, TS, TF>(F.Chunk<L, TB, TS, TF>(block, 6), q + 192, L.ScalePair(scales, 6), even);
-        odd = ChunkQ8K<F, L, TB, TS, TF>(F.Chunk<L, TB, TS, TF>(block, 7), q + 224, L.ScalePair(scales, 7), odd);
+        F.Quad<L, TB, TS, TF>(block, 0, out var c0, out var c1, out var c2, out var c3);
+        var even = ChunkQ8K<F, L, TB, TS, TF>(c0, q, 0, L.ScalePair(scales, 0), L.Zero);
+        var odd = ChunkQ8K<F, L, TB, TS, TF>(c1, q, 32, L.ScalePair(scales, 1), L.Zero);
+        even = ChunkQ8K<F, L, TB, TS, TF>(c2, q, 64, L.ScalePair(scales, 2), even);
+        odd = ChunkQ8K<F, L, TB, TS, TF>(c3, q, 96, L.ScalePair(scales, 3), odd);
+        F.Quad<L, TB, TS, TF>(block, 1, out c0, out c1, out c2, out c3);
+        even = ChunkQ8K<F, L, TB, TS, TF>(c0, q, 128, L.ScalePair(scales, 4), even);
+        odd = ChunkQ8K<F, L, TB, TS, TF>(c1, q, 160, L.ScalePair(scales, 5), odd);
+        even = ChunkQ8K<F, L, TB, TS, TF>(c2, q, 192, L.ScalePair(scales, 6), even);
+        odd = ChunkQ8K<F, L, TB, TS, TF>(c3, q, 224, L.ScalePair(scales, 7), odd);
         return L.Add(even, odd);
     }
 
@@ -286,16 +301,17 @@ internal static unsafe class IntegerKernels
     {
         var code = F.Chunk<L, TB, TS, TF>(block, c);
         var m = L.ScalePair(groupScales, c);
-        s0 = ChunkQ8K<F, L, TB, TS, TF>(code, q0 + 32 * c, m, s0);
-        s1 = ChunkQ8K<F, L, TB, TS, TF>(code, q1 + 32 * c, m, s1);
-        s2 = ChunkQ8K<F, L, TB, TS, TF>(code, q2 + 32 * c, m, s2);
-        s3 = ChunkQ8K<F, L, TB, TS, TF>(code, q3 + 32 * c, m, s3);
+        s0 = ChunkQ8K<F, L, TB, TS, TF>(code, q0, 32 * c, m, s0);
+        s1 = ChunkQ8K<F, L, TB, TS, TF>(code, q1, 32 * c, m, s1);
+        s2 = ChunkQ8K<F, L, TB, TS, TF>(code, q2, 32 * c, m, s2);
+        s3 = ChunkQ8K<F, L, TB, TS, TF>(code, q3, 32 * c, m, s3);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TS ChunkQ8K<F, L, TB, TS, TF>(TB codes, byte* xs, TB multipliers, TS acc)
+    private static TS ChunkQ8K<F, L, TB, TS, TF>(TB codes, byte* q, int at, TB multipliers, TS acc)
         where F : struct, IQ8KDot where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
-        F.SignedCodes ? L.DotScaledSigned(codes, L.Load(xs), multipliers, acc) : L.DotScaled(codes, L.Load(xs), multipliers, acc);
+        // base and constant offset apart: the JIT folds q + at into the multiply's memory operand (an argument q + at costs an lea per chunk)
+        F.SignedCodes ? L.DotScaledSigned(codes, L.Load(q + at), multipliers, acc) : L.DotScaled(codes, L.Load(q + at), multipliers, acc);
 
     /// <summary>Adds a super-block's minimum terms (from the activation's per-16 sums) and scales it into <paramref name="acc"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

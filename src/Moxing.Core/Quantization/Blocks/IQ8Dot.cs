@@ -61,6 +61,11 @@ internal unsafe interface IQ8KDot : IBlockFormat
     static abstract TB Chunk<L, TB, TS, TF>(byte* block, int c)
         where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct;
 
+    /// <summary>Chunks 4h .. 4h + 3 (h = 0 or 1, a constant in unrolled kernels), as <see cref="Chunk"/> gives them; bytes that
+    /// several chunks share are loaded once (the JIT does not merge repeated vector loads).</summary>
+    static abstract void Quad<L, TB, TS, TF>(byte* block, int h, out TB c0, out TB c1, out TB c2, out TB c3)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct;
+
     /// <summary>The sixteen group scales as shorts in chunk order (scales[c] for codes 0..15 of chunk c, scales[8 + c] for
     /// codes 16..31), and the sixteen group minimums as shorts in group order (unused when <see cref="Mins"/> is <see cref="KMins.None"/>).</summary>
     static abstract TB Scales<L, TB, TS, TF>(byte* block, out TB minimums)

@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Moxing.Core.Kernels.Lanes;
 
 namespace Moxing.Core.Quantization.Blocks;
@@ -23,10 +25,19 @@ internal static unsafe class KScales
         var words = Vector128.Load((uint*)q);
         var ab = Vector128.Shuffle(words, Vector128.Create(0u, 0, 1, 1));
         var c = Vector128.Shuffle(words, Vector128.Create(2u, 2, 2, 2));
-        var cShifted = Vector128.ConditionalSelect(Vector128.Create(0u, 0, 0, ~0u), Vector128.ShiftRightLogical(c, 4), c);
+        var cShifted = Blend(c, Vector128.ShiftRightLogical(c, 4), 0b1000);
         var split = (cShifted & Vector128.Create(0x0F0F0F0Fu)) | (Vector128.ShiftRightLogical(ab, 2) & Vector128.Create(0x30303030u));
-        return Vector128.ConditionalSelect(Vector128.Create(0u, ~0u, 0, ~0u), split, ab & Vector128.Create(0x3F3F3F3Fu)).AsByte();
+        return Blend(ab & Vector128.Create(0x3F3F3F3Fu), split, 0b1010).AsByte();
     }
+
+    /// <summary>Lane i of <paramref name="b"/> where bit i of <paramref name="lanes"/> is set, else of <paramref name="a"/>: one
+    /// vpblendd with AVX2 (a ConditionalSelect's byte blend reloads its mask constant at every use in a loop).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<uint> Blend(Vector128<uint> a, Vector128<uint> b, [ConstantExpected] byte lanes) =>
+        Avx2.IsSupported
+            ? Avx2.Blend(a, b, lanes)
+            : Vector128.ConditionalSelect(Vector128.Create((lanes & 1) != 0 ? ~0u : 0, (lanes & 2) != 0 ? ~0u : 0, (lanes & 4) != 0 ? ~0u : 0,
+                (lanes & 8) != 0 ? ~0u : 0), b, a);
 
     /// <summary>The eight per-32 scales as shorts in chunk order (each for both 16-groups of its sub-block) and the eight
     /// per-32 minimums in group order (each twice), as <see cref="IQ8KDot.Scales"/> gives them.</summary>

@@ -78,6 +78,11 @@ internal readonly unsafe struct Q3KBlock : IQ8KDot, IBlockEncoder
         L.Or(L.And(L.ShiftRight(L.Load(block + 32 + 32 * (c >> 2)), 2 * (c & 3)), 3), L.ShiftLeft(L.And(L.ShiftRight(L.Load(block), c), 1), 2));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Quad<L, TB, TS, TF>(byte* block, int h, out TB c0, out TB c1, out TB c2, out TB c3)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
+        ChunkQuads.Separate<Q3KBlock, L, TB, TS, TF>(block, h, out c0, out c1, out c2, out c3);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TB Scales<L, TB, TS, TF>(byte* block, out TB minimums)
         where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
     {

@@ -47,6 +47,12 @@ internal readonly unsafe struct Q4KBlock : IQ8KDot, IBlockEncoder
         where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
         (c & 1) == 0 ? L.And(L.Load(block + 16 + 32 * (c >> 1)), 15) : L.ShiftRight(L.Load(block + 16 + 32 * (c >> 1)), 4);
 
+    // separate chunks: each of the two uses of a load folds into its and / shift, which costs fewer instructions than one shared load
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Quad<L, TB, TS, TF>(byte* block, int h, out TB c0, out TB c1, out TB c2, out TB c3)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
+        ChunkQuads.Separate<Q4KBlock, L, TB, TS, TF>(block, h, out c0, out c1, out c2, out c3);
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TB Scales<L, TB, TS, TF>(byte* block, out TB minimums)
         where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct

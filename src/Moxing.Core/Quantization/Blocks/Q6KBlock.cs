@@ -60,9 +60,28 @@ internal readonly unsafe struct Q6KBlock : IQ8KDot, IBlockEncoder
         where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
     {
         int half = c >> 2, j = c & 3;
-        var q = L.Load(block + 64 * half + 32 * (j & 1));
+        return Code<L, TB, TS, TF>(L.Load(block + 64 * half + 32 * (j & 1)), L.Load(block + 128 + 32 * half), j);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Quad<L, TB, TS, TF>(byte* block, int h, out TB c0, out TB c1, out TB c2, out TB c3)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
+    {
+        var first = L.Load(block + 64 * h);
+        var second = L.Load(block + 32 + 64 * h);
+        var high = L.Load(block + 128 + 32 * h);
+        c0 = Code<L, TB, TS, TF>(first, high, 0);
+        c1 = Code<L, TB, TS, TF>(second, high, 1);
+        c2 = Code<L, TB, TS, TF>(first, high, 2);
+        c3 = Code<L, TB, TS, TF>(second, high, 3);
+    }
+
+    /// <summary>Codes j of a half (0..3) from its ql bytes <paramref name="q"/> and qh bytes <paramref name="h"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TB Code<L, TB, TS, TF>(TB q, TB h, int j)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
+    {
         var low = j < 2 ? L.And(q, 15) : L.ShiftRight(q, 4);
-        var h = L.Load(block + 128 + 32 * half);
         // bits 2j..2j+1 of qh moved to bits 4..5 with one shift (none for j = 2) and one mask
         var high = j switch { 0 => L.ShiftLeft(h, 4), 1 => L.ShiftLeft(h, 2), 2 => h, _ => L.ShiftRight(h, 2) };
         return L.Or(low, L.And(high, 0x30));
