@@ -104,12 +104,19 @@ public unsafe class IntegerKernelTests
 
     [Theory]
     [MemberData(nameof(IntegerTypes))]
-    public void MatrixVectorRowGroupsEqualOneRowAtATimeBitForBit(DType type)
+    public void MatrixVectorRowGroupsEqualOneRowAtATimeBitForBit(DType type) => RowGroupsEqualOneRowAtATime(type, 2 * 256);
+
+    [Theory]
+    [MemberData(nameof(IntegerTypes))]
+    public void MatrixVectorRowGroupsOverRowsLongerThanThePrefetchDistanceEqualOneRowAtATime(DType type) =>
+        // 52 super-blocks: every format's row passes 4 KiB, so the K kernels' pairs run both prefetch spans (in the row, past it)
+        RowGroupsEqualOneRowAtATime(type, 52 * 256);
+
+    private static void RowGroupsEqualOneRowAtATime(DType type, int cols)
     {
         // 11 rows: two groups of four, a pair and a single row; the ranges below start and end inside groups
         var rng = new Random(91 + (int)type);
         const int rows = 11, tokens = 3;
-        var cols = 2 * 256;
         using var w = new NativeTensor(type, rows, cols, RandomWeights.Bytes(type, rows * cols, rng));
         var x = RandomWeights.Floats(tokens * cols, rng);
         foreach (var path in SimdPaths.Supported)

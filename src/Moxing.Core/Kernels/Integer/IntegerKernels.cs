@@ -138,7 +138,8 @@ internal static unsafe class IntegerKernels
     /// <summary>y[r] for r in [rowStart, rowEnd) of a K format with one activation row: weight rows go in pairs that share
     /// every activation load, each super-block's codes and scales stay in registers, and each row ends in one horizontal sum.</summary>
     /// <remarks>Groups of four rows, written as a kernel generic in the group size like <see cref="GroupQ8"/>, measured
-    /// 10–25 % slower on Q4_K and Q6_K: the JIT then reloads the nibble masks from memory at every use.</remarks>
+    /// 10–25 % slower on Q4_K and Q6_K, and still 12–20 % slower over the spans below (each span compiled on its own, since
+    /// both inlined exhaust the JIT's inlining budget): the JIT then takes the nibble masks from memory at every use.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void DecodeQ8K<F, L, TB, TS, TF>(byte* w, nint rowBytes, int blocks, byte* x, float* y, int rowStart, int rowEnd)
         where F : struct, IQ8KDot where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
