@@ -12,6 +12,10 @@ internal static class Panel
     /// <summary>Weight rows per panel: the 32-bit lanes of a 256-bit vector.</summary>
     public const int Rows = 8;
 
+    /// <summary>How many <c>pmaddubsw</c> results (each two byte products) of unsigned codes up to <paramref name="largestCode"/>
+    /// and activation codes up to 128 in magnitude add in 16 bits without saturating: 8, 4, 2 or (signed codes) 1.</summary>
+    public static int ProductsPerSum(int largestCode) => largestCode < 16 ? 8 : largestCode < 32 ? 4 : largestCode < 64 ? 2 : 1;
+
     /// <summary>Activation rows that must be multiplied before packing a panel pays for itself.</summary>
     public const int MinTokens = 4;
 

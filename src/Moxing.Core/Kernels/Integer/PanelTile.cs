@@ -41,7 +41,7 @@ internal readonly unsafe struct PanelTile<D> : IPanelTile where D : struct, IPan
             var d = Avx.LoadVector256((float*)(panel + Panel.SmallScale));
             var offset = Avx.LoadVector256((float*)(panel + Panel.SmallOffset));
             nint at = b * ActivationBlocks.Q8Bytes;
-            D.Block<T>(panel, x0 + at + ActivationBlocks.Q8Codes, xStride, F.SignedCodes, out var i0, out var i1, out var i2, out var i3);
+            D.Block<T>(panel, x0 + at + ActivationBlocks.Q8Codes, xStride, F.SignedCodes, F.LargestCode, out var i0, out var i1, out var i2, out var i3);
             a0 = EndSmall<F>(i0, d, offset, x0 + at, a0);
             if (T.Count > 1)
             {
@@ -88,12 +88,12 @@ internal readonly unsafe struct PanelTile<D> : IPanelTile where D : struct, IPan
                 var c2 = Avx.LoadVector256(codes + 64);
                 var c3 = Avx.LoadVector256(codes + 96);
                 var scale = Avx.LoadVector256((int*)(panel + Panel.SuperScales) + Panel.Rows * h);
-                i0 = D.Group(c0, c1, c2, c3, scale, q0 + 16 * h, F.SignedCodes ? s0[h] : (short)0, i0, F.SignedCodes);
+                i0 = D.Group(c0, c1, c2, c3, scale, q0 + 16 * h, F.SignedCodes ? s0[h] : (short)0, i0, F.SignedCodes, F.LargestCode);
                 if (T.Count > 1)
                 {
-                    i1 = D.Group(c0, c1, c2, c3, scale, q1 + 16 * h, F.SignedCodes ? s1[h] : (short)0, i1, F.SignedCodes);
-                    i2 = D.Group(c0, c1, c2, c3, scale, q2 + 16 * h, F.SignedCodes ? s2[h] : (short)0, i2, F.SignedCodes);
-                    i3 = D.Group(c0, c1, c2, c3, scale, q3 + 16 * h, F.SignedCodes ? s3[h] : (short)0, i3, F.SignedCodes);
+                    i1 = D.Group(c0, c1, c2, c3, scale, q1 + 16 * h, F.SignedCodes ? s1[h] : (short)0, i1, F.SignedCodes, F.LargestCode);
+                    i2 = D.Group(c0, c1, c2, c3, scale, q2 + 16 * h, F.SignedCodes ? s2[h] : (short)0, i2, F.SignedCodes, F.LargestCode);
+                    i3 = D.Group(c0, c1, c2, c3, scale, q3 + 16 * h, F.SignedCodes ? s3[h] : (short)0, i3, F.SignedCodes, F.LargestCode);
                 }
             }
             var d = Avx.LoadVector256((float*)(panel + Panel.SuperScale));

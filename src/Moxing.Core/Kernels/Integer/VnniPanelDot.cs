@@ -10,7 +10,7 @@ internal readonly unsafe struct VnniPanelDot : IPanelDot
     public static bool IsSupported => Avx2.IsSupported && Fma.IsSupported && AvxVnni.IsSupported;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Block<T>(byte* w, byte* x, nint xStride, bool biased,
+    public static void Block<T>(byte* w, byte* x, nint xStride, bool biased, int largestCode,
         out Vector256<int> s0, out Vector256<int> s1, out Vector256<int> s2, out Vector256<int> s3) where T : struct, ITokenCount
     {
         // one chain per token: four independent chains of eight vpdpbusd with four tokens
@@ -29,7 +29,7 @@ internal readonly unsafe struct VnniPanelDot : IPanelDot
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<int> Group(Vector256<byte> c0, Vector256<byte> c1, Vector256<byte> c2, Vector256<byte> c3,
-        Vector256<int> scale, byte* q, short codeSum, Vector256<int> acc, bool biased)
+        Vector256<int> scale, byte* q, short codeSum, Vector256<int> acc, bool biased, int largestCode)
     {
         var even = AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, c0, PanelCodes.Four(q));
         var odd = AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, c1, PanelCodes.Four(q + 4));

@@ -11,6 +11,10 @@ internal unsafe interface IQ8Dot : IBlockFormat
     /// <summary>True when codes are signed (-128..127); else unsigned 0..127.</summary>
     static abstract bool SignedCodes { get; }
 
+    /// <summary>The largest code magnitude (15 for 4-bit codes, 31 for 5-bit, 127 for signed bytes): panel tiles add as many
+    /// byte products in 16 bits as it allows without saturating.</summary>
+    static abstract int LargestCode { get; }
+
     /// <summary>True when <see cref="Offset"/> can be nonzero.</summary>
     static abstract bool HasOffset { get; }
 
@@ -47,6 +51,10 @@ internal unsafe interface IQ8KDot : IBlockFormat
 {
     /// <summary>True when codes are signed (-128..127); else unsigned 0..127.</summary>
     static abstract bool SignedCodes { get; }
+
+    /// <summary>The largest code magnitude (15 for 4-bit codes, 31 for 5-bit, 127 for signed bytes): panel tiles add as many
+    /// byte products in 16 bits as it allows without saturating.</summary>
+    static abstract int LargestCode { get; }
 
     /// <summary>How minimums enter the weights.</summary>
     static abstract KMins Mins { get; }

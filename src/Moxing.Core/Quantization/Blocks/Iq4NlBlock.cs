@@ -24,6 +24,7 @@ internal readonly unsafe struct Iq4NlBlock : IQ8Dot, IBlockEncoder
     }
 
     public static bool SignedCodes => true;
+    public static int LargestCode => 127;
     public static bool HasOffset => false;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -37,6 +37,7 @@ internal readonly unsafe struct Iq4XsBlock : IQ8KDot, IBlockEncoder
     }
 
     public static bool SignedCodes => true;
+    public static int LargestCode => 127;
     public static KMins Mins => KMins.None;
 
     public static float Scale(byte* block) => Fp16.Read(block);

@@ -44,6 +44,7 @@ internal readonly unsafe struct Q2KBlock : IQ8KDot, IBlockEncoder
     }
 
     public static bool SignedCodes => false;
+    public static int LargestCode => 3;
     public static KMins Mins => KMins.OwnScale;
 
     public static float Scale(byte* block) => Fp16.Read(block + 80);

@@ -66,6 +66,7 @@ internal readonly unsafe struct Q3KBlock : IQ8KDot, IBlockEncoder
     }
 
     public static bool SignedCodes => false;
+    public static int LargestCode => 7;
     public static KMins Mins => KMins.SameScale;
 
     public static float Scale(byte* block) => Fp16.Read(block + 108);

@@ -37,6 +37,7 @@ internal readonly unsafe struct Q4KBlock : IQ8KDot, IBlockEncoder
     }
 
     public static bool SignedCodes => false;
+    public static int LargestCode => 15;
     public static KMins Mins => KMins.OwnScale;
 
     public static float Scale(byte* block) => Fp16.Read(block);

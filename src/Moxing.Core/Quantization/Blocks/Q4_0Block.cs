@@ -25,6 +25,7 @@ internal readonly unsafe struct Q4_0Block : IQ8Dot, IBlockEncoder
     }
 
     public static bool SignedCodes => false;
+    public static int LargestCode => 15;
     public static bool HasOffset => true;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

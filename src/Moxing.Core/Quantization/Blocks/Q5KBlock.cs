@@ -41,6 +41,7 @@ internal readonly unsafe struct Q5KBlock : IQ8KDot, IBlockEncoder
     }
 
     public static bool SignedCodes => false;
+    public static int LargestCode => 31;
     public static KMins Mins => KMins.OwnScale;
 
     public static float Scale(byte* block) => Fp16.Read(block);

@@ -29,6 +29,7 @@ internal readonly unsafe struct Q5_1Block : IQ8Dot, IBlockEncoder
     }
 
     public static bool SignedCodes => false;
+    public static int LargestCode => 31;
     public static bool HasOffset => true;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

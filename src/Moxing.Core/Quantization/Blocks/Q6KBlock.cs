@@ -49,6 +49,7 @@ internal readonly unsafe struct Q6KBlock : IQ8KDot, IBlockEncoder
     }
 
     public static bool SignedCodes => false;
+    public static int LargestCode => 63;
     public static KMins Mins => KMins.SameScale;
 
     public static float Scale(byte* block) => Fp16.Read(block + 208);

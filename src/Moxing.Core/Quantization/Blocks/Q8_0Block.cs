@@ -39,6 +39,7 @@ internal readonly unsafe struct Q8_0Block : IBlockEncoder, IQ8Dot
     }
 
     public static bool SignedCodes => true;
+    public static int LargestCode => 127;
     public static bool HasOffset => false;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
