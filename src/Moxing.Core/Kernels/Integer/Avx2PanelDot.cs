@@ -8,7 +8,8 @@ namespace Moxing.Core.Kernels.Integer;
 /// The panel dot products without VNNI: <c>pmaddubsw</c> (unsigned × signed bytes into 16-bit pairs) then <c>pmaddwd</c>.
 /// Unsigned codes are below 64, so at least two byte-pair products add in 16 bits without saturating (2 · 2 · 63 · 128 &lt; 2¹⁵),
 /// four below 32 and eight below 16 (<see cref="Panel.ProductsPerSum"/>): one <c>pmaddwd</c> widens them all. Biased signed
-/// codes would saturate, so they go through the abs/sign trick and get their 128 · Σx back as an integer.
+/// codes (0..255) would saturate: a small block splits them into two nibble planes, a K group (whose vectors are shared by
+/// four tokens' calls) takes the abs/sign trick on the codes without their bias and gets 128 · Σx back from the group sum.
 /// </summary>
 internal readonly unsafe struct Avx2PanelDot : IPanelDot
 {
@@ -18,53 +19,72 @@ internal readonly unsafe struct Avx2PanelDot : IPanelDot
     public static void Block<T>(byte* w, byte* x, nint xStride, bool biased, int largestCode,
         out Vector256<int> s0, out Vector256<int> s1, out Vector256<int> s2, out Vector256<int> s3) where T : struct, ITokenCount
     {
+        // one path per method: the JIT's inlining budget then goes to the path a format takes
+        if (biased) Planes<T>(w, x, xStride, out s0, out s1, out s2, out s3);
+        else if (Panel.ProductsPerSum(largestCode) >= 4) Quads<T>(w, x, xStride, Panel.ProductsPerSum(largestCode) == 8, out s0, out s1, out s2, out s3);
+        else Pairs<T>(w, x, xStride, out s0, out s1, out s2, out s3);
+    }
+
+    // Biased codes u = 16 · h + l: each nibble plane takes eight pmaddubsw results in 16 bits (8 · 2 · 15 · 128 < 2¹⁵), and
+    // Σ u·x = 16 · Σ h·x + Σ l·x is the biased sum itself: no sign trick and no bias to add back.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Planes<T>(byte* w, byte* x, nint xStride,
+        out Vector256<int> s0, out Vector256<int> s1, out Vector256<int> s2, out Vector256<int> s3) where T : struct, ITokenCount
+    {
+        s1 = s2 = s3 = Vector256<int>.Zero;
+        byte* x1 = x + xStride, x2 = x + 2 * xStride, x3 = x + 3 * xStride;
+        Vector256<short> h0 = default, h1 = default, h2 = default, h3 = default, l0 = default, l1 = default, l2 = default, l3 = default;
+        for (var p = 0; p < 2; p++)
+        {
+            var ha = Nibbles(Avx.LoadVector256(w + 128 * p), out var la);
+            var hb = Nibbles(Avx.LoadVector256(w + 128 * p + 32), out var lb);
+            var hc = Nibbles(Avx.LoadVector256(w + 128 * p + 64), out var lc);
+            var hd = Nibbles(Avx.LoadVector256(w + 128 * p + 96), out var ld);
+            var at = 16 * p;
+            h0 = Avx2.Add(h0, Products(ha, hb, hc, hd, x + at));
+            l0 = Avx2.Add(l0, Products(la, lb, lc, ld, x + at));
+            if (T.Count == 1) continue;
+            h1 = Avx2.Add(h1, Products(ha, hb, hc, hd, x1 + at));
+            l1 = Avx2.Add(l1, Products(la, lb, lc, ld, x1 + at));
+            h2 = Avx2.Add(h2, Products(ha, hb, hc, hd, x2 + at));
+            l2 = Avx2.Add(l2, Products(la, lb, lc, ld, x2 + at));
+            h3 = Avx2.Add(h3, Products(ha, hb, hc, hd, x3 + at));
+            l3 = Avx2.Add(l3, Products(la, lb, lc, ld, x3 + at));
+        }
+        s0 = Planes(h0, l0);
+        if (T.Count == 1) return;
+        s1 = Planes(h1, l1);
+        s2 = Planes(h2, l2);
+        s3 = Planes(h3, l3);
+    }
+
+    // Codes below 32: four pmaddubsw results per 16-bit sum, and below 16 (eight) all of a block's before one pmaddwd.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Quads<T>(byte* w, byte* x, nint xStride, bool eight,
+        out Vector256<int> s0, out Vector256<int> s1, out Vector256<int> s2, out Vector256<int> s3) where T : struct, ITokenCount
+    {
+        s1 = s2 = s3 = Vector256<int>.Zero;
+        Vector256<byte> a = Avx.LoadVector256(w), b = Avx.LoadVector256(w + 32), c = Avx.LoadVector256(w + 64), d = Avx.LoadVector256(w + 96);
+        Vector256<byte> e = Avx.LoadVector256(w + 128), f = Avx.LoadVector256(w + 160), g = Avx.LoadVector256(w + 192), h = Avx.LoadVector256(w + 224);
+        s0 = Quads(Products(a, b, c, d, x), Products(e, f, g, h, x + 16), eight);
+        if (T.Count == 1) return;
+        s1 = Quads(Products(a, b, c, d, x + xStride), Products(e, f, g, h, x + xStride + 16), eight);
+        s2 = Quads(Products(a, b, c, d, x + 2 * xStride), Products(e, f, g, h, x + 2 * xStride + 16), eight);
+        s3 = Quads(Products(a, b, c, d, x + 3 * xStride), Products(e, f, g, h, x + 3 * xStride + 16), eight);
+    }
+
+    // The 32-bit lane sums of two halves' 16-bit sums, added in 16 bits first when <paramref name="eight"/>.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Quads(Vector256<short> first, Vector256<short> second, bool eight) =>
+        eight ? Widen(Avx2.Add(first, second)) : Avx2.Add(Widen(first), Widen(second));
+
+    // Codes below 64: two pmaddubsw results per 16-bit sum.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Pairs<T>(byte* w, byte* x, nint xStride,
+        out Vector256<int> s0, out Vector256<int> s1, out Vector256<int> s2, out Vector256<int> s3) where T : struct, ITokenCount
+    {
         s0 = s1 = s2 = s3 = Vector256<int>.Zero;
         byte* x1 = x + xStride, x2 = x + 2 * xStride, x3 = x + 3 * xStride;
-        if (biased)
-        {
-            // each vector's codes without their bias, and their magnitudes, once for all tokens
-            for (var g = 0; g < 8; g++)
-            {
-                var codes = Unbiased(Avx.LoadVector256(w + 32 * g), out var magnitudes);
-                s0 = Signed(codes, magnitudes, x + 4 * g, s0);
-                if (T.Count == 1) continue;
-                s1 = Signed(codes, magnitudes, x1 + 4 * g, s1);
-                s2 = Signed(codes, magnitudes, x2 + 4 * g, s2);
-                s3 = Signed(codes, magnitudes, x3 + 4 * g, s3);
-            }
-            s0 = Avx2.Add(s0, BiasSum(x));
-            if (T.Count == 1) return;
-            s1 = Avx2.Add(s1, BiasSum(x1));
-            s2 = Avx2.Add(s2, BiasSum(x2));
-            s3 = Avx2.Add(s3, BiasSum(x3));
-            return;
-        }
-        var products = Panel.ProductsPerSum(largestCode);
-        if (products == 8)
-        {
-            Vector256<byte> a = Avx.LoadVector256(w), b = Avx.LoadVector256(w + 32), c = Avx.LoadVector256(w + 64), d = Avx.LoadVector256(w + 96);
-            Vector256<byte> e = Avx.LoadVector256(w + 128), f = Avx.LoadVector256(w + 160), g = Avx.LoadVector256(w + 192), h = Avx.LoadVector256(w + 224);
-            s0 = Widen(Avx2.Add(Products(a, b, c, d, x), Products(e, f, g, h, x + 16)));
-            if (T.Count == 1) return;
-            s1 = Widen(Avx2.Add(Products(a, b, c, d, x1), Products(e, f, g, h, x1 + 16)));
-            s2 = Widen(Avx2.Add(Products(a, b, c, d, x2), Products(e, f, g, h, x2 + 16)));
-            s3 = Widen(Avx2.Add(Products(a, b, c, d, x3), Products(e, f, g, h, x3 + 16)));
-            return;
-        }
-        if (products == 4)
-        {
-            for (var p = 0; p < 2; p++)
-            {
-                Vector256<byte> a = Avx.LoadVector256(w + 128 * p), b = Avx.LoadVector256(w + 128 * p + 32);
-                Vector256<byte> c = Avx.LoadVector256(w + 128 * p + 64), d = Avx.LoadVector256(w + 128 * p + 96);
-                s0 = Avx2.Add(s0, Widen(Products(a, b, c, d, x + 16 * p)));
-                if (T.Count == 1) continue;
-                s1 = Avx2.Add(s1, Widen(Products(a, b, c, d, x1 + 16 * p)));
-                s2 = Avx2.Add(s2, Widen(Products(a, b, c, d, x2 + 16 * p)));
-                s3 = Avx2.Add(s3, Widen(Products(a, b, c, d, x3 + 16 * p)));
-            }
-            return;
-        }
         for (var p = 0; p < 4; p++)
         {
             var a = Avx.LoadVector256(w + 64 * p);
@@ -107,36 +127,30 @@ internal readonly unsafe struct Avx2PanelDot : IPanelDot
     private static Vector256<short> Products(Vector256<byte> a, Vector256<byte> b, Vector256<byte> c, Vector256<byte> d, byte* x) =>
         Avx2.Add(Products(a, b, x), Products(c, d, x + 8));
 
+    // The high and low nibbles of each byte.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<byte> Nibbles(Vector256<byte> codes, out Vector256<byte> low)
+    {
+        var mask = Vector256.Create((byte)15);
+        low = Avx2.And(codes, mask);
+        return Avx2.And(Avx2.ShiftRightLogical(codes.AsUInt16(), 4).AsByte(), mask);
+    }
+
+    // 16 · (the high plane's 16-bit sums) + (the low plane's), each lane's pair added into its 32 bits.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Planes(Vector256<short> high, Vector256<short> low) =>
+        Avx2.Add(Avx2.MultiplyAddAdjacent(high, Vector256.Create((short)16)), Widen(low));
+
     // The two 16-bit sums of each lane added into its 32 bits.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> Widen(Vector256<short> sums) => Avx2.MultiplyAddAdjacent(sums, Vector256<short>.One);
 
-    // acc + the lane's dot product of one vector of biased codes with four activation codes, on the codes without their bias.
+    // acc + the lane's dot product of one vector of biased codes with four activation codes, on the codes without their bias
+    // (pmaddubsw takes their magnitudes as its unsigned factor, and their signs on the activation codes).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> Signed(Vector256<byte> w, byte* x, Vector256<int> acc) => Signed(Unbiased(w, out var magnitudes), magnitudes, x, acc);
-
-    // Biased codes less their bias, and the magnitudes pmaddubsw takes as its unsigned factor.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<sbyte> Unbiased(Vector256<byte> w, out Vector256<byte> magnitudes)
+    private static Vector256<int> Signed(Vector256<byte> w, byte* x, Vector256<int> acc)
     {
         var codes = Avx2.Xor(w, Vector256.Create((byte)0x80)).AsSByte();
-        magnitudes = Avx2.Abs(codes);
-        return codes;
-    }
-
-    // acc + the lane's dot product of one vector of signed codes (and their magnitudes) with four activation codes.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> Signed(Vector256<sbyte> codes, Vector256<byte> magnitudes, byte* x, Vector256<int> acc) =>
-        Avx2.Add(acc, Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(magnitudes, Avx2.Sign(PanelCodes.Four(x), codes)), Vector256<short>.One));
-
-    // 128 · (the sum of 32 signed activation codes) in every lane, without leaving the vector registers: byte sums of
-    // (code + 128) against zero, added across the four quadwords, less 32 · 128.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> BiasSum(byte* x)
-    {
-        var sums = Avx2.SumAbsoluteDifferences(Avx2.Xor(Avx.LoadVector256(x), Vector256.Create((byte)0x80)), Vector256<byte>.Zero).AsInt32();
-        sums = Avx2.Add(sums, Avx2.Shuffle(sums, 0x4E));
-        sums = Avx2.Add(sums, Avx2.Permute4x64(sums.AsInt64(), 0x4E).AsInt32());
-        return Avx2.ShiftLeftLogical(Avx2.Subtract(Avx2.Shuffle(sums, 0), Vector256.Create(32 * 128)), 7);
+        return Avx2.Add(acc, Widen(Avx2.MultiplyAddAdjacent(Avx2.Abs(codes), Avx2.Sign(PanelCodes.Four(x), codes))));
     }
 }
