@@ -170,10 +170,10 @@ public unsafe class IntegerKernelTests
     public void PanelProductsEqualTheScalarPanelReferenceBitForBit(DType type)
     {
         var rng = new Random(71 + (int)type);
-        const int rows = 21; // two whole panels and a partial one
+        const int rows = 21; // two whole panels and a partial one; token counts of whole and partial four-token tiles
         var cols = 2 * 256;
         using var w = new NativeTensor(type, rows, cols, RandomWeights.Bytes(type, rows * cols, rng));
-        foreach (var n in new[] { Panel.MinTokens, 6, 9 })
+        foreach (var n in new[] { Panel.MinTokens, 6, 9, 16, 17 })
         {
             var x = RandomWeights.Floats(n * cols, rng);
             var expected = new float[n * rows];
