@@ -84,7 +84,7 @@ public static unsafe class MatMul
                 // activations are quantized once, here, and read by every thread
                 var xq = Quantize(px, k, n, integer.ActivationBlockSize, path, out var xStride);
                 // panel products split whole panels between threads
-                var granule = integer.Panels && n >= Panel.MinTokens ? Panel.Rows : 1;
+                var granule = integer.Panels && n >= integer.PanelTokens ? Panel.Rows : 1;
                 var integerJob = new IntegerRowsJob(integer, w.Data, (nint)w.RowBytes, units, xq, xStride, n, py, rows, granule);
                 pool.ParallelFor((rows + granule - 1) / granule, ref integerJob);
             }

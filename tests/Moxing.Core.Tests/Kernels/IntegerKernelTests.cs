@@ -173,7 +173,9 @@ public unsafe class IntegerKernelTests
         const int rows = 21; // two whole panels and a partial one; token counts of whole and partial four-token tiles
         var cols = 2 * 256;
         using var w = new NativeTensor(type, rows, cols, RandomWeights.Bytes(type, rows * cols, rng));
-        foreach (var n in new[] { Panel.MinTokens, 6, 9, 16, 17 })
+        Assert.True(IntegerKernel.TryFor(type, SimdPath.Scalar, out var reference));
+        Assert.InRange(reference.PanelTokens, 4, 12);
+        foreach (var n in new[] { 4, 6, 8, 9, 12, 13, 16, 17 }.Where(n => n >= reference.PanelTokens))
         {
             var x = RandomWeights.Floats(n * cols, rng);
             var expected = new float[n * rows];
@@ -182,6 +184,7 @@ public unsafe class IntegerKernelTests
             {
                 Assert.True(IntegerKernel.TryFor(type, path, out var kernel));
                 if (!kernel.Panels) continue;
+                Assert.Equal(reference.PanelTokens, kernel.PanelTokens);
                 var y = new float[n * rows];
                 MatMul.Rows(w.Tensor, x, n, y, 0, rows, path);
                 for (var i = 0; i < y.Length; i++)
@@ -197,8 +200,10 @@ public unsafe class IntegerKernelTests
     {
         // every code byte at its largest (0x7F, 0xFF) or most negative (0x80) value and every activation at ±127: the byte
         // products of the pmaddubsw tiles must still add up exactly, as the scalar reference's do
-        const int rows = 16, n = Panel.MinTokens;
+        const int rows = 16;
         var cols = 2 * 256;
+        Assert.True(IntegerKernel.TryFor(type, SimdPath.Scalar, out var reference));
+        var n = reference.PanelTokens;
         foreach (var fill in new byte[] { 0x7F, 0x80, 0xFF })
         {
             using var w = new NativeTensor(type, rows, cols, RandomWeights.Filled(type, rows * cols, fill));
@@ -225,7 +230,7 @@ public unsafe class IntegerKernelTests
     public void ParallelPanelProductEqualsOneThread(DType type)
     {
         var rng = new Random(13);
-        const int rows = 77, n = 11;
+        const int rows = 77, n = Panel.SuperTokens + 1; // past every format's panel threshold, ending in a partial tile
         var cols = 512;
         using var w = new NativeTensor(type, rows, cols, RandomWeights.Bytes(type, rows * cols, rng));
         var x = RandomWeights.Floats(n * cols, rng);

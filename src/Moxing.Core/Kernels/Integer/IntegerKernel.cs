@@ -7,7 +7,7 @@ namespace Moxing.Core.Kernels.Integer;
 
 /// <summary>The compiled integer product of one weight type on one instruction set, and the activation blocks it reads.</summary>
 internal readonly unsafe struct IntegerKernel(
-    delegate*<byte*, nint, int, byte*, nint, int, float*, int, int, int, void> rows, int blockSize, int activationBlockSize, bool panels)
+    delegate*<byte*, nint, int, byte*, nint, int, float*, int, int, int, void> rows, int blockSize, int activationBlockSize, int panelTokens)
 {
     /// <summary>y[t, r] for n activation rows and weight rows [rowStart, rowEnd): (w, rowBytes, blocks per row, x, x row bytes, n, y, rows, rowStart, rowEnd).</summary>
     public readonly delegate*<byte*, nint, int, byte*, nint, int, float*, int, int, int, void> Rows = rows;
@@ -18,9 +18,12 @@ internal readonly unsafe struct IntegerKernel(
     /// <summary>Activation block size it reads: <see cref="ActivationBlocks.Q8Size"/> or <see cref="ActivationBlocks.Q8KSize"/>.</summary>
     public readonly int ActivationBlockSize = activationBlockSize;
 
-    /// <summary>True when products of <see cref="Panel.MinTokens"/> or more activation rows go through <see cref="Panel"/>s
-    /// (row ranges should then start at multiples of <see cref="Panel.Rows"/>).</summary>
-    public readonly bool Panels = panels;
+    /// <summary>Activation rows from which products go through <see cref="Panel"/>s (row ranges should then start at multiples
+    /// of <see cref="Panel.Rows"/>); 0 when they never do.</summary>
+    public readonly int PanelTokens = panelTokens;
+
+    /// <summary>True when products of <see cref="PanelTokens"/> or more activation rows go through <see cref="Panel"/>s.</summary>
+    public bool Panels => PanelTokens > 0;
 
     /// <summary>The integer kernel for <paramref name="type"/> on <paramref name="path"/>, if the type has one.</summary>
     public static bool TryFor(DType type, SimdPath path, out IntegerKernel kernel)
@@ -65,10 +68,12 @@ internal readonly unsafe struct IntegerKernel(
     private static IntegerKernel Small<F, P, L, TB, TS, TF>(bool panels)
         where F : struct, IQ8Dot where P : struct, IPanelTile where L : struct, IByteLanes<TB, TS, TF>
         where TB : unmanaged where TS : struct where TF : struct =>
-        new(panels ? &PanelProduct<P, L, TB, TS, TF>.RowsSmall<F> : &IntegerKernels.RowsQ8<F, L, TB, TS, TF>, F.BlockSize, ActivationBlocks.Q8Size, panels);
+        new(panels ? &PanelProduct<P, L, TB, TS, TF>.RowsSmall<F> : &IntegerKernels.RowsQ8<F, L, TB, TS, TF>, F.BlockSize, ActivationBlocks.Q8Size,
+            panels ? Panel.SmallTokens(F.SignedCodes) : 0);
 
     private static IntegerKernel Super<F, P, L, TB, TS, TF>(bool panels)
         where F : struct, IQ8KDot where P : struct, IPanelTile where L : struct, IByteLanes<TB, TS, TF>
         where TB : unmanaged where TS : struct where TF : struct =>
-        new(panels ? &PanelProduct<P, L, TB, TS, TF>.RowsSuper<F> : &IntegerKernels.RowsQ8K<F, L, TB, TS, TF>, F.BlockSize, ActivationBlocks.Q8KSize, panels);
+        new(panels ? &PanelProduct<P, L, TB, TS, TF>.RowsSuper<F> : &IntegerKernels.RowsQ8K<F, L, TB, TS, TF>, F.BlockSize, ActivationBlocks.Q8KSize,
+            panels ? Panel.SuperTokens : 0);
 }

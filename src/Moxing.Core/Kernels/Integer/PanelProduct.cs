@@ -21,7 +21,7 @@ internal static unsafe class PanelProduct<P, L, TB, TS, TF>
     public static void RowsSmall<F>(byte* w, nint rowBytes, int blocks, byte* x, nint xStride, int n, float* y, int rows, int rowStart, int rowEnd)
         where F : struct, IQ8Dot
     {
-        if (n < Panel.MinTokens)
+        if (n < Panel.SmallTokens(F.SignedCodes))
             IntegerKernels.RowsQ8<F, L, TB, TS, TF>(w, rowBytes, blocks, x, xStride, n, y, rows, rowStart, rowEnd);
         else
             Bands(&PanelPacker.PackSmall<F, L, TB, TS, TF>, &P.Small<F>, (long)blocks * Panel.SmallBytes, w, rowBytes, blocks, x, xStride, n, y, rows, rowStart, rowEnd);
@@ -31,7 +31,7 @@ internal static unsafe class PanelProduct<P, L, TB, TS, TF>
     public static void RowsSuper<F>(byte* w, nint rowBytes, int blocks, byte* x, nint xStride, int n, float* y, int rows, int rowStart, int rowEnd)
         where F : struct, IQ8KDot
     {
-        if (n < Panel.MinTokens)
+        if (n < Panel.SuperTokens)
             IntegerKernels.RowsQ8K<F, L, TB, TS, TF>(w, rowBytes, blocks, x, xStride, n, y, rows, rowStart, rowEnd);
         else
             Bands(&PanelPacker.PackSuper<F, L, TB, TS, TF>, &P.Super<F>, (long)blocks * Panel.SuperBytes, w, rowBytes, blocks, x, xStride, n, y, rows, rowStart, rowEnd);
