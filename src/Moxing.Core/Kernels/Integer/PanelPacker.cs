@@ -25,21 +25,39 @@ internal static unsafe class PanelPacker
         for (var b = 0; b < blocks; b++, panel += Panel.SmallBytes)
         {
             nint at = (nint)b * F.BlockBytes;
-            var scales = (float*)(panel + Panel.SmallScale);
-            var offsets = (float*)(panel + Panel.SmallOffset);
-            for (var r = 0; r < Panel.Rows; r++)
+            if (Vectorized<TB>())
             {
-                var block = rows[r] + at;
-                Prefetch.Lines(block + ahead, F.BlockBytes);
-                var d = F.Scale(block);
-                scales[r] = d;
-                // signed codes enter as code + 128: the 128 · d · Σx they add is taken off with the offset
-                offsets[r] = F.SignedCodes ? -128 * d : F.HasOffset ? F.Offset(block, d) : 0;
-                *(TB*)(codes + 32 * r) = F.Codes<L, TB, TS, TF>(block);
+                // the eight rows' codes stay in registers on their way into the transpose
+                Transpose(Vector(SmallRow<F, L, TB, TS, TF>(rows[0] + at, ahead, panel, 0)), Vector(SmallRow<F, L, TB, TS, TF>(rows[1] + at, ahead, panel, 1)),
+                    Vector(SmallRow<F, L, TB, TS, TF>(rows[2] + at, ahead, panel, 2)), Vector(SmallRow<F, L, TB, TS, TF>(rows[3] + at, ahead, panel, 3)),
+                    Vector(SmallRow<F, L, TB, TS, TF>(rows[4] + at, ahead, panel, 4)), Vector(SmallRow<F, L, TB, TS, TF>(rows[5] + at, ahead, panel, 5)),
+                    Vector(SmallRow<F, L, TB, TS, TF>(rows[6] + at, ahead, panel, 6)), Vector(SmallRow<F, L, TB, TS, TF>(rows[7] + at, ahead, panel, 7)),
+                    F.SignedCodes, panel);
+                continue;
             }
+            for (var r = 0; r < Panel.Rows; r++)
+                *(TB*)(codes + 32 * r) = SmallRow<F, L, TB, TS, TF>(rows[r] + at, ahead, panel, r);
             Transpose<TB>(codes, F.SignedCodes, panel);
         }
     }
+
+    /// <summary>Stores the scale and offset of row <paramref name="r"/>'s <paramref name="block"/> in the panel block and returns
+    /// its codes, having asked for the same block in the panel <paramref name="ahead"/> bytes on.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TB SmallRow<F, L, TB, TS, TF>(byte* block, nint ahead, byte* panel, int r)
+        where F : struct, IQ8Dot where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
+    {
+        Prefetch.Lines(block + ahead, F.BlockBytes);
+        var d = F.Scale(block);
+        ((float*)(panel + Panel.SmallScale))[r] = d;
+        // signed codes enter as code + 128: the 128 · d · Σx they add is taken off with the offset
+        ((float*)(panel + Panel.SmallOffset))[r] = F.SignedCodes ? -128 * d : F.HasOffset ? F.Offset(block, d) : 0;
+        return F.Codes<L, TB, TS, TF>(block);
+    }
+
+    // A 256-bit lane value as the vector it is (only on the vector route).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<byte> Vector<TB>(TB value) where TB : unmanaged => Unsafe.As<TB, Vector256<byte>>(ref value);
 
     /// <summary>Packs rows [first, first + count) of a 256-weight K format, <paramref name="blocks"/> super-blocks each, into <paramref name="panel"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -141,15 +159,29 @@ internal static unsafe class PanelPacker
                     ((uint*)dst)[Panel.Rows * g + r] = ((uint*)rows)[8 * r + g] ^ bias;
             return;
         }
-        var flip = Vector256.Create(biased ? 0x80808080u : 0).AsInt32();
-        var t0 = Avx2.UnpackLow(Avx.LoadVector256((int*)rows) ^ flip, Avx.LoadVector256((int*)(rows + 32)) ^ flip);
-        var t1 = Avx2.UnpackHigh(Avx.LoadVector256((int*)rows) ^ flip, Avx.LoadVector256((int*)(rows + 32)) ^ flip);
-        var t2 = Avx2.UnpackLow(Avx.LoadVector256((int*)(rows + 64)) ^ flip, Avx.LoadVector256((int*)(rows + 96)) ^ flip);
-        var t3 = Avx2.UnpackHigh(Avx.LoadVector256((int*)(rows + 64)) ^ flip, Avx.LoadVector256((int*)(rows + 96)) ^ flip);
-        var t4 = Avx2.UnpackLow(Avx.LoadVector256((int*)(rows + 128)) ^ flip, Avx.LoadVector256((int*)(rows + 160)) ^ flip);
-        var t5 = Avx2.UnpackHigh(Avx.LoadVector256((int*)(rows + 128)) ^ flip, Avx.LoadVector256((int*)(rows + 160)) ^ flip);
-        var t6 = Avx2.UnpackLow(Avx.LoadVector256((int*)(rows + 192)) ^ flip, Avx.LoadVector256((int*)(rows + 224)) ^ flip);
-        var t7 = Avx2.UnpackHigh(Avx.LoadVector256((int*)(rows + 192)) ^ flip, Avx.LoadVector256((int*)(rows + 224)) ^ flip);
+        Transpose(Avx.LoadVector256(rows), Avx.LoadVector256(rows + 32), Avx.LoadVector256(rows + 64), Avx.LoadVector256(rows + 96),
+            Avx.LoadVector256(rows + 128), Avx.LoadVector256(rows + 160), Avx.LoadVector256(rows + 192), Avx.LoadVector256(rows + 224), biased, dst);
+    }
+
+    /// <summary>As <see cref="Transpose{TB}(byte*, bool, byte*)"/>, on eight rows held in registers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose(Vector256<byte> r0, Vector256<byte> r1, Vector256<byte> r2, Vector256<byte> r3,
+        Vector256<byte> r4, Vector256<byte> r5, Vector256<byte> r6, Vector256<byte> r7, bool biased, byte* dst)
+    {
+        if (biased)
+        {
+            var flip = Vector256.Create((byte)0x80);
+            (r0, r1, r2, r3) = (r0 ^ flip, r1 ^ flip, r2 ^ flip, r3 ^ flip);
+            (r4, r5, r6, r7) = (r4 ^ flip, r5 ^ flip, r6 ^ flip, r7 ^ flip);
+        }
+        var t0 = Avx2.UnpackLow(r0.AsInt32(), r1.AsInt32());
+        var t1 = Avx2.UnpackHigh(r0.AsInt32(), r1.AsInt32());
+        var t2 = Avx2.UnpackLow(r2.AsInt32(), r3.AsInt32());
+        var t3 = Avx2.UnpackHigh(r2.AsInt32(), r3.AsInt32());
+        var t4 = Avx2.UnpackLow(r4.AsInt32(), r5.AsInt32());
+        var t5 = Avx2.UnpackHigh(r4.AsInt32(), r5.AsInt32());
+        var t6 = Avx2.UnpackLow(r6.AsInt32(), r7.AsInt32());
+        var t7 = Avx2.UnpackHigh(r6.AsInt32(), r7.AsInt32());
         var u0 = Avx2.UnpackLow(t0.AsInt64(), t2.AsInt64());
         var u1 = Avx2.UnpackHigh(t0.AsInt64(), t2.AsInt64());
         var u2 = Avx2.UnpackLow(t1.AsInt64(), t3.AsInt64());
