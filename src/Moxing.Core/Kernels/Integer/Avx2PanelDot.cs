@@ -73,7 +73,7 @@ internal readonly unsafe struct Avx2PanelDot : IPanelDot
         s3 = Quads(Products(a, b, c, d, x + 3 * xStride), Products(e, f, g, h, x + 3 * xStride + 16), eight);
     }
 
-    // The 32-bit lane sums of two halves' 16-bit sums, added in 16 bits first when <paramref name="eight"/>.
+    // The 32-bit lane sums of two halves' 16-bit sums, added in 16 bits first when `eight`.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> Quads(Vector256<short> first, Vector256<short> second, bool eight) =>
         eight ? Widen(Avx2.Add(first, second)) : Avx2.Add(Widen(first), Widen(second));
