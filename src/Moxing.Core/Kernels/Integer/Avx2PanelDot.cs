@@ -19,14 +19,14 @@ internal readonly unsafe struct Avx2PanelDot : IPanelDot
     public static void Block<T>(byte* w, byte* x, nint xStride, bool biased, int largestCode,
         out Vector256<int> s0, out Vector256<int> s1, out Vector256<int> s2, out Vector256<int> s3) where T : struct, ITokenCount
     {
-        // one path per method: the JIT's inlining budget then goes to the path a format takes
-        if (biased) Planes<T>(w, x, xStride, out s0, out s1, out s2, out s3);
+        // one path per method: the JIT's inlining budget then goes to the path a format takes; nibble planes take any byte
+        if (biased || Panel.ProductsPerSum(largestCode) < 2) Planes<T>(w, x, xStride, out s0, out s1, out s2, out s3);
         else if (Panel.ProductsPerSum(largestCode) >= 4) Quads<T>(w, x, xStride, Panel.ProductsPerSum(largestCode) == 8, out s0, out s1, out s2, out s3);
         else Pairs<T>(w, x, xStride, out s0, out s1, out s2, out s3);
     }
 
-    // Biased codes u = 16 · h + l: each nibble plane takes eight pmaddubsw results in 16 bits (8 · 2 · 15 · 128 < 2¹⁵), and
-    // Σ u·x = 16 · Σ h·x + Σ l·x is the biased sum itself: no sign trick and no bias to add back.
+    // Codes u = 16 · h + l (biased signed codes, or any byte): each nibble plane takes eight pmaddubsw results in 16 bits
+    // (8 · 2 · 15 · 128 < 2¹⁵), and Σ u·x = 16 · Σ h·x + Σ l·x is the sum itself: no sign trick and no bias to add back.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Planes<T>(byte* w, byte* x, nint xStride,
         out Vector256<int> s0, out Vector256<int> s1, out Vector256<int> s2, out Vector256<int> s3) where T : struct, ITokenCount
