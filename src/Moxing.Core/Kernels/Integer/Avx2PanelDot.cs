@@ -17,7 +17,7 @@ internal readonly unsafe struct Avx2PanelDot : IPanelDot
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Block<T>(byte* w, byte* x, nint xStride, bool biased, int largestCode,
-        out Vector256<int> s0, out Vector256<int> s1, out Vector256<int> s2, out Vector256<int> s3) where T : struct, ITokenCount
+        out Vector256<int> s0, out Vector256<int> s1, out Vector256<int> s2, out Vector256<int> s3) where T : struct, ICount
     {
         // one path per method: the JIT's inlining budget then goes to the path a format takes; nibble planes take any byte
         if (biased || Panel.ProductsPerSum(largestCode) < 2) Planes<T>(w, x, xStride, out s0, out s1, out s2, out s3);
@@ -29,7 +29,7 @@ internal readonly unsafe struct Avx2PanelDot : IPanelDot
     // (8 · 2 · 15 · 128 < 2¹⁵), and Σ u·x = 16 · Σ h·x + Σ l·x is the sum itself: no sign trick and no bias to add back.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Planes<T>(byte* w, byte* x, nint xStride,
-        out Vector256<int> s0, out Vector256<int> s1, out Vector256<int> s2, out Vector256<int> s3) where T : struct, ITokenCount
+        out Vector256<int> s0, out Vector256<int> s1, out Vector256<int> s2, out Vector256<int> s3) where T : struct, ICount
     {
         s1 = s2 = s3 = Vector256<int>.Zero;
         byte* x1 = x + xStride, x2 = x + 2 * xStride, x3 = x + 3 * xStride;
@@ -61,7 +61,7 @@ internal readonly unsafe struct Avx2PanelDot : IPanelDot
     // Codes below 32: four pmaddubsw results per 16-bit sum, and below 16 (eight) all of a block's before one pmaddwd.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Quads<T>(byte* w, byte* x, nint xStride, bool eight,
-        out Vector256<int> s0, out Vector256<int> s1, out Vector256<int> s2, out Vector256<int> s3) where T : struct, ITokenCount
+        out Vector256<int> s0, out Vector256<int> s1, out Vector256<int> s2, out Vector256<int> s3) where T : struct, ICount
     {
         s1 = s2 = s3 = Vector256<int>.Zero;
         Vector256<byte> a = Avx.LoadVector256(w), b = Avx.LoadVector256(w + 32), c = Avx.LoadVector256(w + 64), d = Avx.LoadVector256(w + 96);
@@ -81,7 +81,7 @@ internal readonly unsafe struct Avx2PanelDot : IPanelDot
     // Codes below 64: two pmaddubsw results per 16-bit sum.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Pairs<T>(byte* w, byte* x, nint xStride,
-        out Vector256<int> s0, out Vector256<int> s1, out Vector256<int> s2, out Vector256<int> s3) where T : struct, ITokenCount
+        out Vector256<int> s0, out Vector256<int> s1, out Vector256<int> s2, out Vector256<int> s3) where T : struct, ICount
     {
         s0 = s1 = s2 = s3 = Vector256<int>.Zero;
         byte* x1 = x + xStride, x2 = x + 2 * xStride, x3 = x + 3 * xStride;

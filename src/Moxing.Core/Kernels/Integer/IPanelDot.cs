@@ -16,7 +16,7 @@ internal unsafe interface IPanelDot
     /// Σ over the eight vectors g of a small block at <paramref name="w"/> of Σ_j w_g[4r + j] · x[4g + j]. Sums past
     /// <typeparamref name="T"/>'s count are zero.</summary>
     static abstract void Block<T>(byte* w, byte* x, nint xStride, bool biased, int largestCode,
-        out Vector256<int> s0, out Vector256<int> s1, out Vector256<int> s2, out Vector256<int> s3) where T : struct, ITokenCount;
+        out Vector256<int> s0, out Vector256<int> s1, out Vector256<int> s2, out Vector256<int> s3) where T : struct, ICount;
 
     /// <summary>acc + scale · (lane's dot product of a 16-code group's four vectors with the codes at q); <paramref name="codeSum"/>
     /// is the sum of those 16 activation codes.</summary>

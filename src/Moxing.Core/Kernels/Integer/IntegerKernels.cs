@@ -68,14 +68,14 @@ internal static unsafe class IntegerKernels
     {
         var r = rowStart;
         for (; r + 4 <= rowEnd; r += 4)
-            GroupQ8<F, L, TB, TS, TF, FourRows>(w + r * rowBytes, rowBytes, blocks, x, y + r);
+            GroupQ8<F, L, TB, TS, TF, Four>(w + r * rowBytes, rowBytes, blocks, x, y + r);
         if (r + 2 <= rowEnd)
         {
-            GroupQ8<F, L, TB, TS, TF, TwoRows>(w + r * rowBytes, rowBytes, blocks, x, y + r);
+            GroupQ8<F, L, TB, TS, TF, Two>(w + r * rowBytes, rowBytes, blocks, x, y + r);
             r += 2;
         }
         if (r < rowEnd)
-            GroupQ8<F, L, TB, TS, TF, OneRow>(w + r * rowBytes, rowBytes, blocks, x, y + r);
+            GroupQ8<F, L, TB, TS, TF, One>(w + r * rowBytes, rowBytes, blocks, x, y + r);
     }
 
     /// <summary>Rows a, a + rowBytes, … (G of them) times one activation row of Q8 blocks into y[0 .. G).</summary>
@@ -83,7 +83,7 @@ internal static unsafe class IntegerKernels
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void GroupQ8<F, L, TB, TS, TF, G>(byte* a, nint rowBytes, int blocks, byte* x, float* y)
         where F : struct, IQ8Dot where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
-        where G : struct, IRowGroup
+        where G : struct, ICount
     {
         TF f0 = L.ZeroF, f1 = L.ZeroF, f2 = L.ZeroF, f3 = L.ZeroF;
         float o0 = 0, o1 = 0, o2 = 0, o3 = 0;

@@ -17,14 +17,14 @@ internal readonly unsafe struct PanelTile<D> : IPanelTile where D : struct, IPan
 
     public static void Small<F>(byte* panel, int blocks, byte* x, nint xStride, int tokens, float* y, nint yStride, int count) where F : struct, IQ8Dot
     {
-        if (tokens == 4) TileSmall<F, FourTokens>(panel, blocks, x, xStride, y, yStride, count);
-        else for (var t = 0; t < tokens; t++) TileSmall<F, OneToken>(panel, blocks, x + t * xStride, xStride, y + t * yStride, yStride, count);
+        if (tokens == 4) TileSmall<F, Four>(panel, blocks, x, xStride, y, yStride, count);
+        else for (var t = 0; t < tokens; t++) TileSmall<F, One>(panel, blocks, x + t * xStride, xStride, y + t * yStride, yStride, count);
     }
 
     public static void Super<F>(byte* panel, int blocks, byte* x, nint xStride, int tokens, float* y, nint yStride, int count) where F : struct, IQ8KDot
     {
-        if (tokens == 4) TileSuper<F, FourTokens>(panel, blocks, x, xStride, y, yStride, count);
-        else for (var t = 0; t < tokens; t++) TileSuper<F, OneToken>(panel, blocks, x + t * xStride, xStride, y + t * yStride, yStride, count);
+        if (tokens == 4) TileSuper<F, Four>(panel, blocks, x, xStride, y, yStride, count);
+        else for (var t = 0; t < tokens; t++) TileSuper<F, One>(panel, blocks, x + t * xStride, xStride, y + t * yStride, yStride, count);
     }
 
     /// <summary>A small-block panel times T activation rows of Q8 blocks; lane r of token t goes to y[t · yStride + r].</summary>
@@ -32,7 +32,7 @@ internal readonly unsafe struct PanelTile<D> : IPanelTile where D : struct, IPan
     /// steps of biased codes as calls.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static void TileSmall<F, T>(byte* panel, int blocks, byte* x, nint xStride, float* y, nint yStride, int count)
-        where F : struct, IQ8Dot where T : struct, ITokenCount
+        where F : struct, IQ8Dot where T : struct, ICount
     {
         Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
         byte* x0 = x, x1 = x + xStride, x2 = x + 2 * xStride, x3 = x + 3 * xStride;
@@ -68,7 +68,7 @@ internal readonly unsafe struct PanelTile<D> : IPanelTile where D : struct, IPan
     /// <remarks>Not inlined, as <see cref="TileSmall{F, T}"/>.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static void TileSuper<F, T>(byte* panel, int blocks, byte* x, nint xStride, float* y, nint yStride, int count)
-        where F : struct, IQ8KDot where T : struct, ITokenCount
+        where F : struct, IQ8KDot where T : struct, ICount
     {
         Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
         byte* x0 = x, x1 = x + xStride, x2 = x + 2 * xStride, x3 = x + 3 * xStride;
@@ -135,7 +135,7 @@ internal readonly unsafe struct PanelTile<D> : IPanelTile where D : struct, IPan
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void StoreTokens<T>(Vector256<float> a0, Vector256<float> a1, Vector256<float> a2, Vector256<float> a3, float* y, nint yStride, int count)
-        where T : struct, ITokenCount
+        where T : struct, ICount
     {
         Store(a0, y, count);
         if (T.Count == 1) return;

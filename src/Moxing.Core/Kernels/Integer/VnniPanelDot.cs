@@ -11,7 +11,7 @@ internal readonly unsafe struct VnniPanelDot : IPanelDot
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Block<T>(byte* w, byte* x, nint xStride, bool biased, int largestCode,
-        out Vector256<int> s0, out Vector256<int> s1, out Vector256<int> s2, out Vector256<int> s3) where T : struct, ITokenCount
+        out Vector256<int> s0, out Vector256<int> s1, out Vector256<int> s2, out Vector256<int> s3) where T : struct, ICount
     {
         // one chain per token: four independent chains of eight vpdpbusd with four tokens
         s0 = s1 = s2 = s3 = Vector256<int>.Zero;
