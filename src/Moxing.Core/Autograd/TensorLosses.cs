@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using Moxing.Core.Ops;
 
 namespace Moxing.Core.Autograd;
 
@@ -135,19 +136,18 @@ public sealed partial class Tensor
     }
 
     /// <summary>Zeroes each element with probability <paramref name="p"/> and scales the rest by 1/(1−p) when training; the identity otherwise.</summary>
+    /// <remarks>The mask is a hash of one 64-bit seed drawn from <paramref name="rng"/> (see <see cref="DropoutMask"/>), so a seeded source reproduces it.</remarks>
     public Tensor Dropout(float p, bool training, Random rng)
     {
         if (p < 0f || p > 1f) throw new ArgumentException($"dropout probability must be in [0, 1], got {p}");
         if (!training || p == 0f) return this;
-        var mask = new float[Count];
-        var keep = p == 1f ? 0f : 1f / (1f - p);
-        for (var i = 0; i < mask.Length; i++) mask[i] = rng.NextDouble() >= p ? keep : 0f;
+        var seed = (ulong)rng.NextInt64(long.MinValue, long.MaxValue);
         var output = Uninitialized(Shape);
-        TensorPrimitives.Multiply(_data, mask, output._data);
+        DropoutMask.Apply(_data, output._data, seed, p, accumulate: false);
         return Record(output, this, static (n, g) =>
         {
-            var dx = n.GradOf(0);
-            TensorPrimitives.MultiplyAdd(g, (float[])n.Saved!, dx, dx);
-        }, mask);
+            var (seed, p) = ((ulong, float))n.Saved!;
+            if (n.Needs(0)) DropoutMask.Apply(g, n.GradOf(0), seed, p, accumulate: true);
+        }, (seed, p));
     }
 }
