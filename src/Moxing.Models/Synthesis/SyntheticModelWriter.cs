@@ -101,7 +101,7 @@ public static class SyntheticModelWriter
 
     private static void SetTokenizer(IReadOnlyList<KeyValuePair<string, object>> tokenizer, SynthShape shape, GgufWriter w)
     {
-        var tokens = tokenizer.Single(entry => entry.Key == TokensKey).Value as string[];
+        var tokens = tokenizer.FirstOrDefault(entry => entry.Key == TokensKey).Value as string[];
         if (tokens?.Length != shape.Vocab)
             throw new MoxingException($"the tokenizer has {tokens?.Length ?? 0} tokens but {shape.Name} has a vocabulary of {shape.Vocab}");
         foreach (var (key, value) in tokenizer) w.Set(key, value);
