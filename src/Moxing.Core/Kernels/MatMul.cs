@@ -1,3 +1,4 @@
+using Moxing.Core.Kernels.Half;
 using Moxing.Core.Kernels.Integer;
 using Moxing.Core.Tensors;
 
@@ -31,6 +32,11 @@ public static unsafe class MatMul
         fixed (float* px = x)
         fixed (float* py = y)
         {
+            if (quantizeActivations && n == 1 && HalfMatVec.TryPrepare(w.Type, px, k, path, out var prepared))
+            {
+                HalfMatVec.Rows(w.Data, (nint)w.RowBytes, k, prepared, px, py, rowStart, rowEnd, path);
+                return;
+            }
             if (quantizeActivations && IntegerKernel.TryFor(w.Type, path, out var integer))
             {
                 var units = Blocks(w, k);
@@ -89,6 +95,17 @@ public static unsafe class MatMul
                 pool.ParallelFor((rows + granule - 1) / granule, ref integerJob);
             }
             return;
+        }
+        fixed (float* px = x)
+        fixed (float* py = y)
+        {
+            // the vector is prepared once, here, and read by every thread
+            if (n == 1 && HalfMatVec.TryPrepare(w.Type, px, k, path, out var prepared))
+            {
+                var halfJob = new HalfRowsJob(w.Data, (nint)w.RowBytes, k, prepared, px, py, path);
+                pool.ParallelFor(rows, ref halfJob);
+                return;
+            }
         }
         var job = new RowsJob(w, x, n, y, path);
         pool.ParallelFor(rows, ref job);
@@ -170,6 +187,11 @@ public static unsafe class MatMul
         private readonly Span<float> _y = y;
 
         public readonly void Execute(int start, int end) => Rows(_w, _x, n, _y, start, end, path, quantizeActivations: false);
+    }
+
+    private readonly struct HalfRowsJob(byte* w, nint rowBytes, int k, float* prepared, float* x, float* y, SimdPath path) : IParallelJob
+    {
+        public void Execute(int start, int end) => HalfMatVec.Rows(w, rowBytes, k, prepared, x, y, start, end, path);
     }
 
     private readonly struct IntegerRowsJob(IntegerKernel kernel, byte* w, nint rowBytes, int units, byte* xq, nint xStride, int n, float* y, int rows, int granule)

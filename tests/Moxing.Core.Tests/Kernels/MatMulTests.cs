@@ -70,6 +70,7 @@ public class MatMulTests
     [InlineData(DType.Q8_0, 1)]
     [InlineData(DType.Q4_K, 1)]
     [InlineData(DType.Q6_K, 3)]
+    [InlineData(DType.F16, 1)]
     [InlineData(DType.F16, 2)]
     [InlineData(DType.F16, 6)]
     [InlineData(DType.Q4_K, 9)]
@@ -100,9 +101,11 @@ public class MatMulTests
         using var w = RandomMatrix(DType.Q4_K, 64, 512, rng);
         var x = RandomWeights.Floats(3 * 512, rng);
         var y = new float[3 * 64];
+        using var half = RandomMatrix(DType.F16, 64, 512, rng);
         using var pool = new WorkerPool(2);
         for (var warm = 0; warm < 3; warm++)
         {
+            MatMul.Parallel(pool, half.Tensor, x.AsSpan(0, 512), 1, y, SimdPaths.Best);
             MatMul.Parallel(pool, w.Tensor, x.AsSpan(0, 512), 1, y, SimdPaths.Best);
             MatMul.Parallel(pool, w.Tensor, x, 3, y, SimdPaths.Best);
             MatMul.Rows(w.Tensor, x, 3, y, 0, 64);
@@ -110,6 +113,7 @@ public class MatMulTests
         var before = GC.GetAllocatedBytesForCurrentThread();
         for (var i = 0; i < 20; i++)
         {
+            MatMul.Parallel(pool, half.Tensor, x.AsSpan(0, 512), 1, y, SimdPaths.Best);
             MatMul.Parallel(pool, w.Tensor, x.AsSpan(0, 512), 1, y, SimdPaths.Best);
             MatMul.Parallel(pool, w.Tensor, x, 3, y, SimdPaths.Best);
             MatMul.Rows(w.Tensor, x, 3, y, 0, 64);

@@ -1,0 +1,34 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Moxing.Core.Kernels.Half;
+
+/// <summary>A half's bits moved into a float's places with its exponent bias left at 15: the float is the half times
+/// 2^-112, exactly (a half subnormal becomes a float subnormal of the same digits).</summary>
+internal static class HalfBits
+{
+    /// <summary>The bits of a half below its sign.</summary>
+    public const int Magnitude = 0x7FFF;
+
+    /// <summary>The smallest magnitude of an infinity or NaN.</summary>
+    public const int InfinityBits = 0x7C00;
+
+    /// <summary>2^112: a float the Place methods give times this is the half's value.</summary>
+    public const float Rebias = 5.192296858534828e33f;
+
+    // a half's exponent and mantissa shifted right by 3 from the top of a 32-bit lane land in a float's (bits 27..13); the
+    // arithmetic shift copies the sign into bits 31..28, and the mask keeps bit 31 of them
+    private const int Kept = unchecked((int)0x8FFFFFFF);
+
+    /// <summary>Halves in the top 16 bits of each lane, as floats of value half · 2^-112.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Place(Vector512<int> top) => (Vector512.ShiftRightArithmetic(top, 3) & Vector512.Create(Kept)).AsSingle();
+
+    /// <inheritdoc cref="Place(Vector512{int})"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Place(Vector256<int> top) => (Vector256.ShiftRightArithmetic(top, 3) & Vector256.Create(Kept)).AsSingle();
+
+    /// <summary>One half's bits as a float of value half · 2^-112.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Place(ushort half) => BitConverter.Int32BitsToSingle(((half << 16) >> 3) & Kept);
+}

@@ -1,0 +1,24 @@
+namespace Moxing.Core.Kernels.Half;
+
+/// <summary>Half-precision weights read as floats scaled by 2^-112 (<see cref="HalfMatVec"/>) on one instruction set.</summary>
+/// <typeparam name="TF">A float vector of <c>Halves / 2</c> lanes.</typeparam>
+/// <typeparam name="TH">A vector of <c>Halves</c> 16-bit lanes.</typeparam>
+internal unsafe interface IHalfWiden<TF, TH> where TF : struct where TH : struct
+{
+    /// <summary>True when this processor runs these operations.</summary>
+    static abstract bool IsSupported { get; }
+
+    /// <summary>Halves read at once.</summary>
+    static abstract int Halves { get; }
+
+    /// <summary>Sixteen-bit lanes of zero.</summary>
+    static abstract TH NoMagnitudes { get; }
+
+    /// <summary>The halves at <paramref name="p"/> as w · 2^-112 (exact), the low four of each 128-bit lane into
+    /// <paramref name="low"/> and the high four into <paramref name="high"/>; each half's magnitude bits go into the lane
+    /// maximum <paramref name="magnitudes"/>.</summary>
+    static abstract void Widen(byte* p, ref TH magnitudes, out TF low, out TF high);
+
+    /// <summary>True when no magnitude in <paramref name="magnitudes"/> is an infinity's or a NaN's (0x7C00 or more).</summary>
+    static abstract bool Finite(TH magnitudes);
+}
