@@ -178,8 +178,9 @@ internal static unsafe class IntegerKernels
             Prefetch.Lines(a + ahead, F.BlockBytes);
             Prefetch.Lines(b + ahead, F.BlockBytes);
             var q = x + ActivationBlocks.Q8KCodes;
-            var sa = SuperBlockQ8K<F, L, TB, TS, TF>(a, q, out var ma);
-            var sb = SuperBlockQ8K<F, L, TB, TS, TF>(b, q, out var mb);
+            var scalesA = F.PairScales<L, TB, TS, TF>(a, b, out var ma, out var scalesB, out var mb);
+            var sa = SuperBlockQ8K<F, L, TB, TS, TF>(a, q, scalesA);
+            var sb = SuperBlockQ8K<F, L, TB, TS, TF>(b, q, scalesB);
             fa = BlockEndQ8K<F, L, TB, TS, TF>(sa, ma, a, x, fa);
             fb = BlockEndQ8K<F, L, TB, TS, TF>(sb, mb, b, x, fb);
         }
@@ -192,19 +193,19 @@ internal static unsafe class IntegerKernels
         var f = L.ZeroF;
         for (var i = 0; i < blocks; i++, a += F.BlockBytes, x += ActivationBlocks.Q8KBytes)
         {
-            var sum = SuperBlockQ8K<F, L, TB, TS, TF>(a, x + ActivationBlocks.Q8KCodes, out var mins);
+            var scales = F.Scales<L, TB, TS, TF>(a, out var mins);
+            var sum = SuperBlockQ8K<F, L, TB, TS, TF>(a, x + ActivationBlocks.Q8KCodes, scales);
             f = BlockEndQ8K<F, L, TB, TS, TF>(sum, mins, a, x, f);
         }
         return L.Sum(f);
     }
 
-    /// <summary>The scaled integer sum of one super-block with the activation codes at <paramref name="q"/>; even and odd
-    /// chunks in separate sums, so two multiply-add chains run at once.</summary>
+    /// <summary>The integer sum of one super-block with the activation codes at <paramref name="q"/>, scaled by its group
+    /// <paramref name="scales"/>; even and odd chunks in separate sums, so two multiply-add chains run at once.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TS SuperBlockQ8K<F, L, TB, TS, TF>(byte* block, byte* q, out TB mins)
+    private static TS SuperBlockQ8K<F, L, TB, TS, TF>(byte* block, byte* q, TB scales)
         where F : struct, IQ8KDot where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
     {
-        var scales = F.Scales<L, TB, TS, TF>(block, out mins);
         // unrolled: each chunk's index is a constant, so its shuffle masks and code offsets are too
         F.Quad<L, TB, TS, TF>(block, 0, out var c0, out var c1, out var c2, out var c3);
         var even = ChunkQ8K<F, L, TB, TS, TF>(c0, q, 0, L.ScalePair(scales, 0), L.Zero);

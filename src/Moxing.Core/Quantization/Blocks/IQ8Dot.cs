@@ -78,4 +78,9 @@ internal unsafe interface IQ8KDot : IBlockFormat
     /// codes 16..31), and the sixteen group minimums as shorts in group order (unused when <see cref="Mins"/> is <see cref="KMins.None"/>).</summary>
     static abstract TB Scales<L, TB, TS, TF>(byte* block, out TB minimums)
         where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct;
+
+    /// <summary><see cref="Scales"/> of two super-blocks (of two rows), <paramref name="a"/>'s returned; formats whose scales
+    /// are packed unpack both in one pass of vector operations.</summary>
+    static abstract TB PairScales<L, TB, TS, TF>(byte* a, byte* b, out TB minimumsA, out TB scalesB, out TB minimumsB)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct;
 }

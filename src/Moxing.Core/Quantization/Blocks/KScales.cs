@@ -30,6 +30,19 @@ internal static unsafe class KScales
         return Blend(ab & Vector128.Create(0x3F3F3F3Fu), split, 0b1010).AsByte();
     }
 
+    /// <summary><see cref="Codes(byte*)"/> of two packings, <paramref name="a"/>'s in the low 128-bit lane: the same operations
+    /// on both lanes at once (AVX2).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<byte> Codes(byte* a, byte* b)
+    {
+        var words = Vector256.Create(Vector128.Load((uint*)a), Vector128.Load((uint*)b));
+        var ab = Avx2.Shuffle(words, 0b01_01_00_00);
+        var c = Avx2.Shuffle(words, 0b10_10_10_10);
+        var cShifted = Avx2.Blend(c, Vector256.ShiftRightLogical(c, 4), 0b1000_1000);
+        var split = (cShifted & Vector256.Create(0x0F0F0F0Fu)) | (Vector256.ShiftRightLogical(ab, 2) & Vector256.Create(0x30303030u));
+        return Avx2.Blend(ab & Vector256.Create(0x3F3F3F3Fu), split, 0b1010_1010).AsByte();
+    }
+
     /// <summary>Lane i of <paramref name="b"/> where bit i of <paramref name="lanes"/> is set, else of <paramref name="a"/>: one
     /// vpblendd with AVX2 (a ConditionalSelect's byte blend reloads its mask constant at every use in a loop).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -43,9 +56,29 @@ internal static unsafe class KScales
     /// per-32 minimums in group order (each twice), as <see cref="IQ8KDot.Scales"/> gives them.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TB Scales<L, TB, TS, TF>(byte* q, out TB minimums)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
+        FromCodes<L, TB, TS, TF>(Codes(q), out minimums);
+
+    /// <summary><see cref="Scales"/> of the packings at <paramref name="a"/> and <paramref name="b"/> (two rows' super-blocks),
+    /// <paramref name="a"/>'s returned.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TB PairScales<L, TB, TS, TF>(byte* a, byte* b, out TB minimumsA, out TB scalesB, out TB minimumsB)
         where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
     {
-        var codes = Codes(q);
+        if (!Avx2.IsSupported)
+        {
+            scalesB = Scales<L, TB, TS, TF>(b, out minimumsB);
+            return Scales<L, TB, TS, TF>(a, out minimumsA);
+        }
+        var both = Codes(a, b);
+        scalesB = FromCodes<L, TB, TS, TF>(both.GetUpper(), out minimumsB);
+        return FromCodes<L, TB, TS, TF>(both.GetLower(), out minimumsA);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TB FromCodes<L, TB, TS, TF>(Vector128<byte> codes, out TB minimums)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
+    {
         minimums = L.Widen(GroupScales.HighPairs(codes), 1);
         return L.Widen(Vector128.Shuffle(codes, Vector128.Create((byte)0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7)).AsSByte(), 1);
     }

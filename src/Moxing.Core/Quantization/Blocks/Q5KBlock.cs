@@ -60,6 +60,11 @@ internal readonly unsafe struct Q5KBlock : IQ8KDot, IBlockEncoder
         ChunkQuads.Separate<Q5KBlock, L, TB, TS, TF>(block, h, out c0, out c1, out c2, out c3);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TB PairScales<L, TB, TS, TF>(byte* a, byte* b, out TB minimumsA, out TB scalesB, out TB minimumsB)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
+        KScales.PairScales<L, TB, TS, TF>(a + 4, b + 4, out minimumsA, out scalesB, out minimumsB);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TB Scales<L, TB, TS, TF>(byte* block, out TB minimums)
         where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
     {

@@ -89,6 +89,11 @@ internal readonly unsafe struct Q6KBlock : IQ8KDot, IBlockEncoder
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TB PairScales<L, TB, TS, TF>(byte* a, byte* b, out TB minimumsA, out TB scalesB, out TB minimumsB)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
+        ChunkQuads.SeparateScales<Q6KBlock, L, TB, TS, TF>(a, b, out minimumsA, out scalesB, out minimumsB);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TB Scales<L, TB, TS, TF>(byte* block, out TB minimums)
         where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
     {
