@@ -24,9 +24,15 @@ internal static unsafe class HalfMatVec
         var halves = Halves(path);
         if (type != DType.F16 || halves == 0 || !(MaxMagnitude(x, k) < 65536f)) return false;
         prepared = (float*)ActivationBuffer.Get((long)k * sizeof(float));
+        var scale = Vector128.Create(HalfBits.Rebias);
         var whole = k - k % (2 * halves);
-        for (var i = 0; i < whole; i++)
-            prepared[Position(i, halves)] = x[i] * HalfBits.Rebias;
+        // each 128-bit lane of a load holds eight halves: its low four go to the low half of the load's floats, its high four to the high half
+        for (var load = 0; load < whole; load += halves)
+            for (var lane = 0; lane < halves / 8; lane++)
+            {
+                (Vector128.Load(x + load + 8 * lane) * scale).Store(prepared + load + 4 * lane);
+                (Vector128.Load(x + load + 8 * lane + 4) * scale).Store(prepared + load + halves / 2 + 4 * lane);
+            }
         for (var i = whole; i < k; i++)
             prepared[i] = x[i] * HalfBits.Rebias;
         return true;
@@ -48,16 +54,6 @@ internal static unsafe class HalfMatVec
         SimdPath.Avx2 or SimdPath.Avx512 when Avx2HalfWiden.IsSupported => Avx2HalfWiden.Halves,
         _ => 0,
     };
-
-    // where element i of a pair of loads (2 · halves elements) goes: the low four of each 128-bit lane of a load first
-    private static int Position(int i, int halves)
-    {
-        var load = i / halves * halves;
-        var e = i - load;
-        var lane = e >> 3;
-        var p = e & 7;
-        return load + (p < 4 ? 4 * lane + p : halves / 2 + 4 * lane + p - 4);
-    }
 
     private static float MaxMagnitude(float* x, int k) =>
         k == 0 ? 0 : MathF.Abs(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(new ReadOnlySpan<float>(x, k)));
