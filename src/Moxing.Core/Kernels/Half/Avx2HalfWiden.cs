@@ -7,7 +7,6 @@ namespace Moxing.Core.Kernels.Half;
 /// <summary><see cref="IHalfWiden{TF, TH}"/> on 16 halves with AVX2.</summary>
 internal readonly unsafe struct Avx2HalfWiden : IHalfWiden<Vector256<float>, Vector256<ushort>>
 {
-    public static bool IsSupported => Avx2.IsSupported && Fma.IsSupported;
     public static int Halves => 16;
     public static Vector256<ushort> NoMagnitudes => Vector256<ushort>.Zero;
 

@@ -7,7 +7,6 @@ namespace Moxing.Core.Kernels.Half;
 /// <summary><see cref="IHalfWiden{TF, TH}"/> on 32 halves with AVX-512 (F and BW).</summary>
 internal readonly unsafe struct Avx512HalfWiden : IHalfWiden<Vector512<float>, Vector512<ushort>>
 {
-    public static bool IsSupported => Avx512F.IsSupported && Avx512BW.IsSupported && Vector512.IsHardwareAccelerated;
     public static int Halves => 32;
     public static Vector512<ushort> NoMagnitudes => Vector512<ushort>.Zero;
 

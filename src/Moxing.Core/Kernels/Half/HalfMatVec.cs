@@ -48,10 +48,11 @@ internal static unsafe class HalfMatVec
             Rows<Avx2Lanes, Vector256<float>, Vector256<int>, Avx2HalfWiden, Vector256<ushort>>(w, rowBytes, k, prepared, x, y, rowStart, rowEnd, path);
     }
 
+    // halves per load of the path's kernel in Rows; 0 where it has none (callers have checked the path is supported)
     private static int Halves(SimdPath path) => path switch
     {
-        SimdPath.Avx512 when Avx512HalfWiden.IsSupported => Avx512HalfWiden.Halves,
-        SimdPath.Avx2 or SimdPath.Avx512 when Avx2HalfWiden.IsSupported => Avx2HalfWiden.Halves,
+        SimdPath.Avx512 => Avx512HalfWiden.Halves,
+        SimdPath.Avx2 => Avx2HalfWiden.Halves,
         _ => 0,
     };
 

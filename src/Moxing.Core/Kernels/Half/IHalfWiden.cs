@@ -1,13 +1,11 @@
 namespace Moxing.Core.Kernels.Half;
 
-/// <summary>Half-precision weights read as floats scaled by 2^-112 (<see cref="HalfMatVec"/>) on one instruction set.</summary>
+/// <summary>Half-precision weights read as floats scaled by 2^-112 (<see cref="HalfMatVec"/>) on one instruction set (the
+/// <see cref="SimdPath"/> of the same name decides whether it runs).</summary>
 /// <typeparam name="TF">A float vector of <c>Halves / 2</c> lanes.</typeparam>
 /// <typeparam name="TH">A vector of <c>Halves</c> 16-bit lanes.</typeparam>
 internal unsafe interface IHalfWiden<TF, TH> where TF : struct where TH : struct
 {
-    /// <summary>True when this processor runs these operations.</summary>
-    static abstract bool IsSupported { get; }
-
     /// <summary>Halves read at once.</summary>
     static abstract int Halves { get; }
 
