@@ -28,9 +28,10 @@ public static class LowMemoryOption
             catch (InvalidOperationException) { }
     }
 
-    /// <summary>Tells the user, under --low-memory, when the model's weights could not stay memory-mapped.</summary>
-    public static void WarnIfCopied(LoadedModel model, TextWriter error)
+    /// <summary>Under --low-memory: keeps the model's weights in their file layout, and tells the user when some could not stay memory-mapped.</summary>
+    public static void Apply(LoadedModel model, TextWriter error)
     {
+        if (model.Decoder != null) LowMemory.KeepWeightsMapped(model.Decoder);
         if (model.CopiedWeightBytes is var copied and > 0)
             error.WriteLine($"note: --low-memory: {HumanUnits.Bytes(copied)} of {model.Path}'s weights are decoded copies, not memory-mapped " +
                             "(a Hugging Face GPT-2 folder's Conv1D weights are transposed at load); a GGUF of it keeps every weight mapped");

@@ -1,5 +1,6 @@
 using Moxing.Core.Kernels.Half;
 using Moxing.Core.Kernels.Integer;
+using Moxing.Core.Kernels.Repack;
 using Moxing.Core.Tensors;
 
 namespace Moxing.Core.Kernels;
@@ -111,6 +112,31 @@ public static unsafe class MatMul
         pool.ParallelFor(rows, ref job);
     }
 
+    /// <summary>All of y = w·x for a repacked matrix, groups of rows split across <see cref="WorkerPool.Shared"/>.</summary>
+    public static void Parallel(RepackedMatrix w, ReadOnlySpan<float> x, int n, Span<float> y) =>
+        Parallel(WorkerPool.Shared, w, x, n, y, SimdPaths.Best);
+
+    /// <summary>All of y = w·x for a repacked matrix, split across <paramref name="pool"/>: one vector runs the repacked kernel
+    /// (groups of eight rows) where <paramref name="path"/> has it; products of several vectors read the file's bytes.</summary>
+    public static void Parallel(WorkerPool pool, RepackedMatrix w, ReadOnlySpan<float> x, int n, Span<float> y, SimdPath path)
+    {
+        if (n != 1 || path < SimdPath.Avx2)
+        {
+            Parallel(pool, w.Source, x, n, y, path);
+            return;
+        }
+        var (k, rows) = Check(w.Source, x, n, y);
+        if (!SimdPaths.IsSupported(path))
+            throw new PlatformNotSupportedException($"{path} kernels are not supported by this processor");
+        fixed (float* px = x)
+        fixed (float* py = y)
+        {
+            var xq = Quantize(px, k, 1, ActivationBlocks.Q8KSize, path, out _);
+            var job = new RepackedRowsJob(w, xq, py);
+            pool.ParallelFor(rows / Q4KRows8.Rows, ref job);
+        }
+    }
+
     private static (int K, int Rows) Check(StoredTensor w, ReadOnlySpan<float> x, int n, Span<float> y)
     {
         if (w.Shape.Length is < 1 or > 2)
@@ -199,5 +225,10 @@ public static unsafe class MatMul
     {
         public void Execute(int start, int end) =>
             kernel.Rows(w, rowBytes, units, xq, xStride, n, y, rows, start * granule, Math.Min(end * granule, rows));
+    }
+
+    private readonly struct RepackedRowsJob(RepackedMatrix w, byte* xq, float* y) : IParallelJob
+    {
+        public void Execute(int start, int end) => Q4KRows8Kernel.Rows(w.Data, w.Blocks, xq, y, start, end);
     }
 }

@@ -13,10 +13,17 @@ public sealed unsafe class TensorArena : IDisposable
         long count = 1;
         foreach (var d in shape) count = checked(count * d);
         var bytes = checked(count * sizeof(float));
-        var p = NativeMemory.AlignedAlloc((nuint)Math.Max(bytes, 1), 64);
+        var p = Allocate(bytes);
         NativeMemory.Clear(p, (nuint)bytes);
+        return new StoredTensor(name, DType.F32, shape, p, bytes);
+    }
+
+    /// <summary>Uninitialized native memory of <paramref name="bytes"/> bytes (64-byte aligned) owned by this arena.</summary>
+    public byte* Allocate(long bytes)
+    {
+        var p = NativeMemory.AlignedAlloc((nuint)Math.Max(bytes, 1), 64);
         lock (_blocks) _blocks.Add((nint)p);
-        return new StoredTensor(name, DType.F32, shape, (byte*)p, bytes);
+        return (byte*)p;
     }
 
     /// <summary>Frees every tensor of the arena.</summary>

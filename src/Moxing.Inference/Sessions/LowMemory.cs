@@ -32,6 +32,12 @@ public static class LowMemory
     /// <summary>The worker pool's size when none is asked for: one per physical core, at most <see cref="MaxThreads"/>.</summary>
     public static int Threads => Math.Min(CpuTopology.PhysicalCores, MaxThreads);
 
+    /// <summary>Keeps every weight of <paramref name="model"/> in its file's layout: no repacked copies (<see cref="Models.Layers.Linear.Repack"/>).</summary>
+    public static void KeepWeightsMapped(DecoderModel model)
+    {
+        foreach (var linear in model.Weights.Linears) linear.Repack = false;
+    }
+
     /// <summary>The context for a model trained for <paramref name="modelContext"/> positions when <paramref name="requested"/> (0: none) was asked for.</summary>
     public static int Context(int requested, int modelContext)
     {

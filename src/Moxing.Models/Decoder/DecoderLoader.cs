@@ -22,7 +22,7 @@ public sealed class DecoderLoader(ITensorSource source, string sourcePath, Decod
             var layers = new DecoderLayerWeights[o.LayerCount];
             for (var i = 0; i < o.LayerCount; i++) layers[i] = LoadLayer(i, qDim, kvDim);
             // The LM head is an nn.Linear ([vocab, hidden]) even in GPT-2, whose other projections are Conv1D.
-            var output = Find(names.Output) is { } head ? Linear(head, o.VocabSize, o.HiddenSize, transposed: false) : new Linear(embedding, null);
+            var output = Find(names.Output) is { } head ? Linear(head, o.VocabSize, o.HiddenSize, transposed: false) : new Linear(embedding, null, _arena);
             var weights = new DecoderWeights
             {
                 TokenEmbedding = embedding,
@@ -109,7 +109,7 @@ public sealed class DecoderLoader(ITensorSource source, string sourcePath, Decod
         var weight = transposed ?? names.TransposedLinears ? Transpose(t, cols, rows) : t;
         CheckShape(weight, rows, cols);
         var bias = _tensors.Find(DecoderTensorNames.BiasOf(t.Name)) is { } b ? Vector(b, rows) : null;
-        return new Linear(weight, bias);
+        return new Linear(weight, bias, _arena);
     }
 
     private Norm RequireNorm(string? pattern, int layer, int size)

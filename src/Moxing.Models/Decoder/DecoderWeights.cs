@@ -73,15 +73,24 @@ public sealed class DecoderWeights
         {
             var seen = new HashSet<StoredTensor>(ReferenceEqualityComparer.Instance) { TokenEmbedding };
             if (PositionEmbedding != null) seen.Add(PositionEmbedding);
+            foreach (var linear in Linears) seen.Add(linear.Weight);
+            return seen;
+        }
+    }
+
+    /// <summary>Every projection of every layer, then the LM head.</summary>
+    public IEnumerable<Linear> Linears
+    {
+        get
+        {
             foreach (var layer in Layers)
             {
                 var a = layer.Attention;
                 var m = layer.Mlp;
                 foreach (var linear in new[] { a.Q, a.K, a.V, a.Qkv, a.O, m.Gate, m.Up, m.GateUp, m.Down })
-                    if (linear != null) seen.Add(linear.Weight);
+                    if (linear != null) yield return linear;
             }
-            seen.Add(Output.Weight);
-            return seen;
+            yield return Output;
         }
     }
 }

@@ -18,8 +18,15 @@ public sealed class Linear
     /// <summary>Input features (columns of the weight).</summary>
     public int InFeatures { get; }
 
-    /// <summary>Wraps a stored [out, in] weight and an optional bias.</summary>
-    public Linear(StoredTensor weight, float[]? bias)
+    private readonly TensorArena? _repackArena;
+    private readonly Lock _repackGate = new();
+    private RepackedMatrix? _repacked;
+
+    /// <summary>
+    /// Wraps a stored [out, in] weight and an optional bias. Given <paramref name="repackArena"/>, a weight that has a faster
+    /// layout (<see cref="RepackedMatrix"/>) is copied into it at its first one-token product, and that copy serves those products.
+    /// </summary>
+    public Linear(StoredTensor weight, float[]? bias, TensorArena? repackArena = null)
     {
         if (weight.Shape.Length != 2)
             throw new ArgumentException($"{weight.Name}: expected a matrix, got shape [{string.Join(", ", weight.Shape)}]");
@@ -29,14 +36,38 @@ public sealed class Linear
         InFeatures = checked((int)weight.Shape[1]);
         if (bias != null && bias.Length != OutFeatures)
             throw new ArgumentException($"{weight.Name}: bias has {bias.Length} values, expected {OutFeatures}");
+        _repackArena = repackArena;
+        Repack = repackArena != null && RepackedMatrix.CanRepack(weight);
     }
+
+    /// <summary>True while the weight is to be repacked at its first one-token product; set false before it to keep only the
+    /// file's layout (low-memory mode: no copies).</summary>
+    public bool Repack { get; set; }
+
+    /// <summary>True once a repacked copy serves one-token products.</summary>
+    public bool Repacked => _repacked != null;
 
     /// <summary>y[t] = W·x[t] + b for the <paramref name="n"/> rows of x ([n, in]) into y ([n, out]).</summary>
     public void Forward(ReadOnlySpan<float> x, int n, Span<float> y)
     {
-        MatMul.Parallel(Weight, x[..(n * InFeatures)], n, y[..(n * OutFeatures)]);
+        var repacked = _repacked ?? (n == 1 && Repack ? RepackNow() : null);
+        if (repacked != null) MatMul.Parallel(repacked, x[..(n * InFeatures)], n, y[..(n * OutFeatures)]);
+        else MatMul.Parallel(Weight, x[..(n * InFeatures)], n, y[..(n * OutFeatures)]);
         if (Bias == null) return;
         for (var t = 0; t < n; t++)
             System.Numerics.Tensors.TensorPrimitives.Add(y.Slice(t * OutFeatures, OutFeatures), Bias, y.Slice(t * OutFeatures, OutFeatures));
+    }
+
+    private RepackedMatrix? RepackNow()
+    {
+        lock (_repackGate)
+        {
+            if (_repacked == null && Repack)
+            {
+                _repacked = RepackedMatrix.TryCreate(Weight, _repackArena!);
+                Repack = _repacked != null;
+            }
+            return _repacked;
+        }
     }
 }

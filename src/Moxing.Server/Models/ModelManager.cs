@@ -134,7 +134,8 @@ public sealed class ModelManager : IAsyncDisposable
             var model = ModelLoader.Load(entry.Path);
             try
             {
-                var weights = model.Tensors.Sum(t => t.ByteLength);
+                // the file's bytes, and the repacked copies a decoding model makes of some (none under --low-memory)
+                var weights = model.Tensors.Sum(t => t.ByteLength) + (Options.LowMemory ? 0 : model.RepackedWeightBytes);
                 var settings = model.Decoder is null ? null : await SettleEngineAsync(entry, model, weights);
                 var engine = settings is null ? null : _engines(model, settings);
                 var memory = weights + (settings?.KvBudgetBytes ?? 0);
@@ -166,6 +167,7 @@ public sealed class ModelManager : IAsyncDisposable
         var context = Options.Context > 0 ? Options.Context : low ? LowMemory.ContextCap : ModelManagerOptions.DefaultContextCap;
         if (model.MaxContext > 0) context = Math.Min(context, model.MaxContext);
         var kvType = low ? LowMemory.KvTypeFor(model.RequireDecoder().Options) : DType.F16;
+        if (low) LowMemory.KeepWeightsMapped(model.RequireDecoder());
         // The scheduler holds KV memory in whole blocks.
         var perSequence = EngineSettings.KvBytesPerToken(model, kvType) * ((context + Engines.KvBlockTokens - 1) / Engines.KvBlockTokens * Engines.KvBlockTokens);
         var free = await MakeRoomAsync(entry, weights + perSequence);

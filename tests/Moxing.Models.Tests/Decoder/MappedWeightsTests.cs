@@ -1,3 +1,6 @@
+using Moxing.Core.Kernels;
+using Moxing.Core.Tensors;
+using Moxing.Models.Decoder;
 using Moxing.Tests;
 
 namespace Moxing.Models.Tests.Decoder;
@@ -25,5 +28,40 @@ public sealed class MappedWeightsTests
         var o = model.RequireDecoder().Options;
         // Per layer c_attn, c_proj, c_fc and mlp c_proj are transposed to float32: (3 + 1 + 4 + 4) · hidden² values.
         Assert.Equal(o.LayerCount * 12L * o.HiddenSize * o.HiddenSize * sizeof(float), model.CopiedWeightBytes);
+    }
+
+    // Prefill of three tokens, then one decode step: the logits of both.
+    private static float[] PrefillThenDecode(DecoderModel model)
+    {
+        var vocab = model.Options.VocabSize;
+        var pool = KvBlockPool.ForPositions(model.Options, DType.F16, 16);
+        using var sequence = new SequenceKv(pool, 16);
+        var scratch = model.CreateScratch(8);
+        var logits = new float[4 * vocab];
+        model.Forward([5, 17, 300], sequence, scratch, logits.AsSpan(0, 3 * vocab), allLogits: true);
+        Assert.DoesNotContain(model.Weights.Linears, l => l.Repacked);
+        model.Forward([42], sequence, scratch, logits.AsSpan(3 * vocab), allLogits: true);
+        return logits;
+    }
+
+    [Fact]
+    public void Q4_K_projections_are_repacked_at_the_first_decode_step_unless_kept_in_the_files_layout()
+    {
+        using var repacked = ModelLoader.Load(Fixtures.Path("gguf", "llama-k256.Q4_K_M.gguf"));
+        using var kept = ModelLoader.Load(Fixtures.Path("gguf", "llama-k256.Q4_K_M.gguf"));
+        foreach (var linear in kept.RequireDecoder().Weights.Linears) linear.Repack = false;
+        var expected = PrefillThenDecode(kept.RequireDecoder());
+        var actual = PrefillThenDecode(repacked.RequireDecoder());
+        var error = LogitErrors.RelativeMax(expected, actual);
+        Assert.True(error <= 1e-5, $"max|Δ|/max|ref| = {error:E2}");
+        Assert.DoesNotContain(kept.RequireDecoder().Weights.Linears, l => l.Repacked);
+        var q4k = repacked.RequireDecoder().Weights.Linears.Where(l => l.Weight.Type == DType.Q4_K).ToList();
+        Assert.NotEmpty(q4k);
+        Assert.All(q4k, l => Assert.Equal(RepackedMatrix.CanRepack(l.Weight), l.Repacked));
+        Assert.DoesNotContain(repacked.RequireDecoder().Weights.Linears, l => l.Weight.Type != DType.Q4_K && l.Repacked);
+        // the copies are counted as memory on top of the file's mapping; decoded copies there are none
+        Assert.Equal(q4k.Where(l => l.Repacked).Sum(l => l.Weight.ByteLength), repacked.RepackedWeightBytes);
+        Assert.Equal(0, kept.RepackedWeightBytes);
+        Assert.Equal(0, repacked.CopiedWeightBytes);
     }
 }

@@ -1,0 +1,103 @@
+using System.Runtime.CompilerServices;
+
+namespace Moxing.Core.Kernels.Repack;
+
+/// <summary>
+/// Q4_K rows interleaved eight at a time, as llama.cpp's block_q4_Kx8 does, so a matrix-vector kernel treats rows as vector
+/// lanes: one pass over a group block yields the super-block sums of eight rows, and the scale unpacking, the minimum terms
+/// and the float steps are paid once per eight rows instead of once per row. Same size as the eight rows' blocks (1152 bytes);
+/// every bit of the rows' blocks is kept.
+/// </summary>
+/// <remarks>
+/// A group block (super-block i of rows 8g .. 8g + 7): the eight d halves, the eight dmin halves, the 64 six-bit scales and
+/// the 64 six-bit minimums (each as 32 bytes of low nibbles and 16 bytes of high bit pairs, value (s, r) at <see cref="Slot"/>,
+/// an order whose 128-bit halves hold rows 0..3 and 4..7), then the codes: for each 32-byte column j of a row's codes and each
+/// quarter q of it, two 32-byte registers — rows 0, 1, 4, 5 and rows 2, 3, 6, 7 — of eight code bytes per row.
+/// </remarks>
+internal static unsafe class Q4KRows8
+{
+    /// <summary>Rows per group.</summary>
+    public const int Rows = 8;
+
+    /// <summary>Bytes per group block (eight 144-byte Q4_K super-blocks).</summary>
+    public const int BlockBytes = Rows * 144;
+
+    /// <summary>Offset of the eight d halves.</summary>
+    public const int D = 0;
+
+    /// <summary>Offset of the eight dmin halves.</summary>
+    public const int DMin = 16;
+
+    /// <summary>Offset of the scales' 32 low-nibble bytes; their 16 high-bit bytes follow.</summary>
+    public const int Scales = 32;
+
+    /// <summary>Offset of the minimums' 32 low-nibble bytes; their 16 high-bit bytes follow.</summary>
+    public const int Mins = 80;
+
+    /// <summary>Offset of the interleaved codes (1024 bytes).</summary>
+    public const int Codes = 128;
+
+    /// <summary>Where the six-bit value of sub-block s of row r sits among the 64 decoded values.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int Slot(int s, int r) => 32 * (s >> 2) + 16 * (r >> 2) + 4 * (s & 3) + (r & 3);
+
+    /// <summary>Offset, within the codes, of row r's eight code bytes of quarter q of column j.</summary>
+    private static int CodeOffset(int j, int q, int r) => ((j * 4 + q) * 2 + ((r >> 1) & 1)) * 32 + ((r >> 2) * 2 + (r & 1)) * 8;
+
+    /// <summary>True when every d and dmin of the rows is finite (the kernel widens halves with integer operations that
+    /// have no infinities); a tensor with any other is left in its file layout.</summary>
+    public static bool Finite(byte* w, nint rowBytes, int rows, int blocks)
+    {
+        for (var r = 0; r < rows; r++)
+            for (var i = 0; i < blocks; i++)
+            {
+                var block = w + r * rowBytes + i * 144;
+                if ((Unsafe.ReadUnaligned<ushort>(block) & 0x7C00) == 0x7C00 || (Unsafe.ReadUnaligned<ushort>(block + 2) & 0x7C00) == 0x7C00) return false;
+            }
+        return true;
+    }
+
+    /// <summary>Packs rows 8g .. 8g + 7 of the Q4_K matrix at <paramref name="w"/> into group <paramref name="g"/> at <paramref name="dst"/>.</summary>
+    public static void Pack(byte* w, nint rowBytes, int blocks, int g, byte* dst)
+    {
+        var scales = stackalloc byte[64];
+        var mins = stackalloc byte[64];
+        dst += (nint)g * blocks * BlockBytes;
+        for (var i = 0; i < blocks; i++, dst += BlockBytes)
+        {
+            for (var r = 0; r < Rows; r++)
+            {
+                var src = w + (8 * g + r) * rowBytes + i * 144;
+                Unsafe.WriteUnaligned(dst + D + 2 * r, Unsafe.ReadUnaligned<ushort>(src));
+                Unsafe.WriteUnaligned(dst + DMin + 2 * r, Unsafe.ReadUnaligned<ushort>(src + 2));
+                for (var s = 0; s < 8; s++)
+                {
+                    var (sc, m) = ScaleMin(src + 4, s);
+                    scales[Slot(s, r)] = sc;
+                    mins[Slot(s, r)] = m;
+                }
+                for (var j = 0; j < 4; j++)
+                    for (var q = 0; q < 4; q++)
+                        Unsafe.WriteUnaligned(dst + Codes + CodeOffset(j, q, r), Unsafe.ReadUnaligned<ulong>(src + 16 + 32 * j + 8 * q));
+            }
+            PackSixBits(scales, dst + Scales);
+            PackSixBits(mins, dst + Mins);
+        }
+    }
+
+    /// <summary>Scale and minimum of sub-block s from a Q4_K block's 12 packed bytes (ggml's get_scale_min_k4).</summary>
+    private static (byte Scale, byte Min) ScaleMin(byte* q, int s) => s < 4
+        ? ((byte)(q[s] & 63), (byte)(q[s + 4] & 63))
+        : ((byte)((q[s + 4] & 0xF) | ((q[s - 4] >> 6) << 4)), (byte)((q[s + 4] >> 4) | ((q[s] >> 6) << 4)));
+
+    // low nibbles of values i and i + 32 in byte i (32 bytes), then the high bit pairs of values i, i + 16, i + 32, i + 48 in byte i (16 bytes)
+    private static void PackSixBits(byte* v, byte* dst)
+    {
+        for (var i = 0; i < 32; i++) dst[i] = (byte)((v[i] & 15) | ((v[i + 32] & 15) << 4));
+        for (var i = 0; i < 16; i++)
+            dst[32 + i] = (byte)((v[i] >> 4) | ((v[i + 16] >> 4) << 2) | ((v[i + 32] >> 4) << 4) | ((v[i + 48] >> 4) << 6));
+    }
+
+    /// <summary>Bytes of a packed matrix of <paramref name="rows"/> rows of <paramref name="blocks"/> super-blocks.</summary>
+    public static long Bytes(int rows, int blocks) => (long)rows / Rows * blocks * BlockBytes;
+}

@@ -1,0 +1,157 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using Moxing.Core.Kernels.Half;
+using Moxing.Core.Kernels.Integer;
+
+namespace Moxing.Core.Kernels.Repack;
+
+/// <summary>
+/// Matrix-vector product of <see cref="Q4KRows8"/> groups with one row of Q8_K activation blocks (AVX2 + FMA): eight rows per
+/// pass, one row per 32-bit lane. Each 32-byte load holds eight codes of four rows; pmaddubsw products of a sub-block add in
+/// 16 bits (four of them stay under 2^15) before one pmaddwd applies the four rows' scales; the scales and minimums of eight
+/// rows unpack in about ten operations each, and every super-block ends in one float step for all eight rows.
+/// </summary>
+internal static unsafe class Q4KRows8Kernel
+{
+    /// <summary>True where the kernel runs (AVX2 and FMA).</summary>
+    public static bool IsSupported => Avx2.IsSupported && Fma.IsSupported;
+
+    /// <summary>y[8g .. 8g + 8) for groups g in [groupStart, groupEnd) of the packed matrix, x one row of Q8_K blocks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Rows(byte* packed, int blocks, byte* x, float* y, int groupStart, int groupEnd)
+    {
+        var groupBytes = (nint)blocks * Q4KRows8.BlockBytes;
+        for (var g = groupStart; g < groupEnd; g++)
+            Group(packed + g * groupBytes, blocks, x).Store(y + Q4KRows8.Rows * g);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static Vector256<float> Group(byte* a, int blocks, byte* x)
+    {
+        var acc = Vector256<float>.Zero;
+        for (var i = 0; i < blocks; i++, a += Q4KRows8.BlockBytes, x += ActivationBlocks.Q8KBytes)
+        {
+            Prefetch.Lines(a + Prefetch.Distance, Q4KRows8.BlockBytes);
+            acc = SuperBlock(a, x, acc);
+        }
+        return acc;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> SuperBlock(byte* a, byte* x, Vector256<float> acc)
+    {
+        var scales = SixBits(a + Q4KRows8.Scales, out var scalesHigh);
+        var q = x + ActivationBlocks.Q8KCodes;
+        var codes = a + Q4KRows8.Codes;
+        // unrolled: each column's scale masks and offsets are constants
+        Vector256<int> left = Vector256<int>.Zero, right = Vector256<int>.Zero;
+        Column(codes, q, 0, scales, ref left, ref right);
+        Column(codes, q, 1, scales, ref left, ref right);
+        Column(codes, q, 2, scalesHigh, ref left, ref right);
+        Column(codes, q, 3, scalesHigh, ref left, ref right);
+        // lanes 0..3 of the horizontal add are rows 0..3, lanes 4..7 rows 4..7
+        var sums = Avx2.HorizontalAdd(left, right);
+        var dx = Vector256.Create(*(float*)x);
+        acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(sums), Halves(a + Q4KRows8.D) * dx, acc);
+        return Fma.MultiplyAddNegated(Avx.ConvertToVector256Single(MinimumTerms(a, x)), Halves(a + Q4KRows8.DMin) * dx, acc);
+    }
+
+    /// <summary>Column j (sub-blocks 2j and 2j + 1, from the low and high nibbles) of the eight rows into the 32-bit sums of
+    /// rows 0, 1, 4, 5 (<paramref name="left"/>) and rows 2, 3, 6, 7 (<paramref name="right"/>), two lanes per row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Column(byte* codes, byte* q, int j, Vector256<byte> scales, ref Vector256<int> left, ref Vector256<int> right)
+    {
+        // the four quarters written out: a loop is not unrolled by the JIT, and its first-quarter test stays a branch
+        var at = codes + 256 * j;
+        var x = q + 64 * j;
+        Quarter(at, x, out var lowL, out var highL, out var lowR, out var highR);
+        Quarter(at + 64, x + 8, out var lowL1, out var highL1, out var lowR1, out var highR1);
+        Quarter(at + 128, x + 16, out var lowL2, out var highL2, out var lowR2, out var highR2);
+        Quarter(at + 192, x + 24, out var lowL3, out var highL3, out var lowR3, out var highR3);
+        lowL += lowL1 + (lowL2 + lowL3);
+        highL += highL1 + (highL2 + highL3);
+        lowR += lowR1 + (lowR2 + lowR3);
+        highR += highR1 + (highR2 + highR3);
+        var c = 2 * j & 3;
+        left += Avx2.MultiplyAddAdjacent(lowL, ScaleWords(scales, c, 0)) + Avx2.MultiplyAddAdjacent(highL, ScaleWords(scales, c + 1, 0));
+        right += Avx2.MultiplyAddAdjacent(lowR, ScaleWords(scales, c, 1)) + Avx2.MultiplyAddAdjacent(highR, ScaleWords(scales, c + 1, 1));
+    }
+
+    /// <summary>The byte products of one quarter (eight codes per row) of a column: low and high nibbles of both row halves.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Quarter(byte* at, byte* x, out Vector256<short> lowL, out Vector256<short> highL, out Vector256<short> lowR, out Vector256<short> highR)
+    {
+        var nibble = Vector256.Create((byte)0x0F);
+        var xl = Avx2.BroadcastScalarToVector256((long*)x).AsSByte();
+        var xh = Avx2.BroadcastScalarToVector256((long*)(x + 32)).AsSByte();
+        var l = Avx.LoadVector256(at);
+        var r = Avx.LoadVector256(at + 32);
+        lowL = Avx2.MultiplyAddAdjacent(l & nibble, xl);
+        highL = Avx2.MultiplyAddAdjacent(Avx2.ShiftRightLogical(l.AsUInt16(), 4).AsByte() & nibble, xh);
+        lowR = Avx2.MultiplyAddAdjacent(r & nibble, xl);
+        highR = Avx2.MultiplyAddAdjacent(Avx2.ShiftRightLogical(r.AsUInt16(), 4).AsByte() & nibble, xh);
+    }
+
+    /// <summary>Sub-block (c mod 4)'s scales of the four rows of half h as words, four per row: each 128-bit lane picks its
+    /// two rows' bytes (rows 2h, 2h + 1 below, 4 + 2h, 5 + 2h above) from the decoded values.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<short> ScaleWords(Vector256<byte> values, int c, int h) =>
+        Avx2.Shuffle(values, Avx.LoadVector256(Masks + 32 * (2 * c + h))).AsInt16();
+
+    /// <summary>Σ over sub-blocks of minimum · (sum of the sub-block's 32 activation codes), per row (lanes 0..7 = rows 0..7).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> MinimumTerms(byte* a, byte* x)
+    {
+        var mins = SixBits(a + Q4KRows8.Mins, out var minsHigh);
+        // per-32 sums of the activation codes: lanes 0, 1 of the low half hold pairs (0, 1), (2, 3); of the high half (4, 5), (6, 7)
+        var sums16 = Avx.LoadVector256((short*)(x + ActivationBlocks.Q8KSums));
+        var pairs = Avx2.HorizontalAdd(sums16, sums16).AsInt32();
+        var terms = Avx2.MultiplyAddAdjacent(MinWords(mins, 0), Avx2.PermuteVar8x32(pairs, Vector256.Create(0)).AsInt16());
+        terms += Avx2.MultiplyAddAdjacent(MinWords(mins, 1), Avx2.PermuteVar8x32(pairs, Vector256.Create(1)).AsInt16());
+        terms += Avx2.MultiplyAddAdjacent(MinWords(minsHigh, 0), Avx2.PermuteVar8x32(pairs, Vector256.Create(4)).AsInt16());
+        return terms + Avx2.MultiplyAddAdjacent(MinWords(minsHigh, 1), Avx2.PermuteVar8x32(pairs, Vector256.Create(5)).AsInt16());
+    }
+
+    /// <summary>The minimums of sub-blocks 2p, 2p + 1 (p = <paramref name="odd"/> within the decoded half) as word pairs per row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<short> MinWords(Vector256<byte> values, int odd) =>
+        Avx2.Shuffle(values, Avx.LoadVector256(Masks + 32 * (8 + odd))).AsInt16();
+
+    // the byte shuffles as 32-byte memory operands (a Vector256.Create of them is built from a 16-byte constant at each use):
+    // 8 for ScaleWords (c, h), then 2 for MinWords; both 128-bit halves alike, the high byte of every word zeroed
+    private static readonly byte* Masks = CreateMasks();
+
+    private static byte* CreateMasks()
+    {
+        var masks = (byte*)NativeMemory.AlignedAlloc(10 * 32, 32);
+        for (var m = 0; m < 10; m++)
+            for (var i = 0; i < 32; i++)
+            {
+                var word = (i & 15) >> 1;
+                // ScaleWords: words 0..3 take row 2h's byte 4c + 2h, words 4..7 the next; MinWords: word 2r + e takes byte 8p + 4e + r
+                var source = m < 8 ? 4 * (m >> 1) + 2 * (m & 1) + (word >> 2) : 8 * (m - 8) + 4 * (word & 1) + (word >> 1);
+                masks[32 * m + i] = (i & 1) == 0 ? (byte)source : (byte)0x80;
+            }
+        return masks;
+    }
+
+    /// <summary>The 64 six-bit values packed at <paramref name="p"/>: values 0..31 returned, 32..63 in <paramref name="high"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<byte> SixBits(byte* p, out Vector256<byte> high)
+    {
+        var lows = Avx.LoadVector256(p);
+        var bits = Avx2.BroadcastVector128ToVector256(p + 32).AsUInt32();
+        var nibble = Vector256.Create((byte)0x0F);
+        var pair = Vector256.Create((byte)0x30);
+        high = (Avx2.ShiftRightLogical(lows.AsUInt16(), 4).AsByte() & nibble)
+            | (Avx2.ShiftRightLogicalVariable(bits, Vector256.Create(0u, 0, 0, 0, 2, 2, 2, 2)).AsByte() & pair);
+        return (lows & nibble) | (Avx2.ShiftLeftLogicalVariable(bits, Vector256.Create(4u, 4, 4, 4, 2, 2, 2, 2)).AsByte() & pair);
+    }
+
+    /// <summary>Eight finite halves as floats (<see cref="HalfBits"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Halves(byte* p) =>
+        HalfBits.Place(Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32((ushort*)p), 16)) * Vector256.Create(HalfBits.Rebias);
+}

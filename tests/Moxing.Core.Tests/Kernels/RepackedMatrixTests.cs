@@ -1,0 +1,135 @@
+using Moxing.Core.Kernels;
+using Moxing.Core.Tensors;
+using Moxing.Core.Tests.Quantization;
+
+namespace Moxing.Core.Tests.Kernels;
+
+/// <summary>Q4_K matrices repacked eight rows at a time (<see cref="RepackedMatrix"/>) against the file-layout kernels.</summary>
+public class RepackedMatrixTests
+{
+    private static readonly SimdPath[] VectorPaths = SimdPaths.Supported.Where(p => p >= SimdPath.Avx2).ToArray();
+
+    // without AVX2 nothing repacks: the one assertion left is that
+    private static bool Supported()
+    {
+        if (VectorPaths.Length > 0) return true;
+        using var w = new NativeTensor(DType.Q4_K, 8, 256, RandomWeights.Bytes(DType.Q4_K, 8 * 256, new Random(1)));
+        using var arena = new TensorArena();
+        Assert.Null(RepackedMatrix.TryCreate(w.Tensor, arena));
+        return false;
+    }
+
+    // the file-layout integer product on the scalar path: the same exact integer sums, summed in another order
+    private static float[] FileLayout(StoredTensor w, float[] x, int n)
+    {
+        var y = new float[n * w.RowCount];
+        MatMul.Rows(w, x, n, y, 0, (int)w.RowCount, SimdPath.Scalar);
+        return y;
+    }
+
+    private static void AssertAgrees(StoredTensor w, float[] x, float[] expected, float[] actual, string what)
+    {
+        var cols = (int)w.RowLength;
+        for (var r = 0; r < expected.Length; r++)
+        {
+            var (_, magnitude) = Reference.Dot(Reference.Weights(w.Type, w.Row(r), cols), x);
+            Assert.True(Math.Abs(expected[r] - actual[r]) <= 1e-5 * magnitude + 1e-30, $"{what} row {r}: {actual[r]} vs {expected[r]} (magnitude {magnitude})");
+        }
+    }
+
+    [Theory]
+    [InlineData(8, 256, 1)]
+    [InlineData(24, 768, 2)]
+    [InlineData(64, 2048, 3)]
+    public void OneVectorAgreesWithTheFileLayout(int rows, int cols, int seed)
+    {
+        if (!Supported()) return;
+        var rng = new Random(seed);
+        using var w = new NativeTensor(DType.Q4_K, rows, cols, RandomWeights.Bytes(DType.Q4_K, rows * cols, rng));
+        using var arena = new TensorArena();
+        var repacked = RepackedMatrix.TryCreate(w.Tensor, arena);
+        Assert.NotNull(repacked);
+        using var pool = new WorkerPool(2);
+        for (var trial = 0; trial < 3; trial++)
+        {
+            var x = RandomWeights.Floats(cols, rng);
+            var expected = FileLayout(w.Tensor, x, 1);
+            foreach (var path in VectorPaths)
+            {
+                var y = new float[rows];
+                MatMul.Parallel(pool, repacked, x, 1, y, path);
+                AssertAgrees(w.Tensor, x, expected, y, $"{rows}x{cols} trial {trial} on {path}");
+            }
+        }
+    }
+
+    [Fact]
+    public void LargestCodesScalesAndActivationsDoNotOverflow()
+    {
+        if (!Supported()) return;
+        // every code 15, every scale and minimum 63, d = dmin = 1: the 16-bit sums reach 4 · 2 · 15 · 127
+        using var w = new NativeTensor(DType.Q4_K, 16, 512, RandomWeights.Filled(DType.Q4_K, 16 * 512, 0xFF));
+        using var arena = new TensorArena();
+        var repacked = RepackedMatrix.TryCreate(w.Tensor, arena)!;
+        foreach (var sign in new[] { 1f, -1f })
+        {
+            var x = Enumerable.Range(0, 512).Select(i => sign * (1000f + i % 3)).ToArray();
+            var expected = FileLayout(w.Tensor, x, 1);
+            var y = new float[16];
+            MatMul.Parallel(WorkerPool.Shared, repacked, x, 1, y, VectorPaths[^1]);
+            AssertAgrees(w.Tensor, x, expected, y, $"sign {sign}");
+        }
+    }
+
+    [Fact]
+    public void SeveralVectorsReadTheFileBytesExactly()
+    {
+        if (!Supported()) return;
+        var rng = new Random(7);
+        using var w = new NativeTensor(DType.Q4_K, 16, 512, RandomWeights.Bytes(DType.Q4_K, 16 * 512, rng));
+        using var arena = new TensorArena();
+        var repacked = RepackedMatrix.TryCreate(w.Tensor, arena)!;
+        var x = RandomWeights.Floats(3 * 512, rng);
+        var expected = new float[3 * 16];
+        var y = new float[3 * 16];
+        MatMul.Parallel(WorkerPool.Shared, w.Tensor, x, 3, expected, SimdPaths.Best);
+        MatMul.Parallel(WorkerPool.Shared, repacked, x, 3, y, SimdPaths.Best);
+        Assert.Equal(expected, y);
+    }
+
+    [Fact]
+    public void OnlyWholeGroupsOfFiniteQ4KRowsRepack()
+    {
+        if (!Supported()) return;
+        var rng = new Random(9);
+        using var arena = new TensorArena();
+        using var sevenRows = new NativeTensor(DType.Q4_K, 7, 256, RandomWeights.Bytes(DType.Q4_K, 7 * 256, rng));
+        using var q6 = new NativeTensor(DType.Q6_K, 8, 256, RandomWeights.Bytes(DType.Q6_K, 8 * 256, rng));
+        Assert.Null(RepackedMatrix.TryCreate(sevenRows.Tensor, arena));
+        Assert.Null(RepackedMatrix.TryCreate(q6.Tensor, arena));
+        foreach (var field in new[] { 0, 2 })
+        {
+            var bytes = RandomWeights.Bytes(DType.Q4_K, 8 * 512, rng);
+            BitConverter.TryWriteBytes(bytes.AsSpan(5 * 144 + field), Half.PositiveInfinity);
+            using var infinite = new NativeTensor(DType.Q4_K, 8, 512, bytes);
+            Assert.Null(RepackedMatrix.TryCreate(infinite.Tensor, arena));
+        }
+    }
+
+    [Fact]
+    public void WarmOneVectorProductsAllocateNothing()
+    {
+        if (!Supported()) return;
+        var rng = new Random(10);
+        using var w = new NativeTensor(DType.Q4_K, 64, 512, RandomWeights.Bytes(DType.Q4_K, 64 * 512, rng));
+        using var arena = new TensorArena();
+        var repacked = RepackedMatrix.TryCreate(w.Tensor, arena)!;
+        var x = RandomWeights.Floats(512, rng);
+        var y = new float[64];
+        using var pool = new WorkerPool(2);
+        for (var warm = 0; warm < 3; warm++) MatMul.Parallel(pool, repacked, x, 1, y, SimdPaths.Best);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 20; i++) MatMul.Parallel(pool, repacked, x, 1, y, SimdPaths.Best);
+        Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
+    }
+}
