@@ -33,9 +33,10 @@ public static class Gpt2Export
         var block = model.Blocks[0].Options;
         var (vocabulary, dim) = (state["tokens.weight"].Shape[0], state["tokens.weight"].Shape[1]);
         var attention = model.Blocks[0].SelfAttn;
-        if (dim % attention.HeadDim != 0 || attention.InnerDim > dim)
-            throw new MoxingException($"GPT-2's config fixes the head width at n_embd / n_head, and this GPT's {attention.NumHeads} heads of width {attention.HeadDim} " +
-                (dim % attention.HeadDim != 0 ? $"do not divide its width {dim}" : $"are wider together ({attention.InnerDim}) than its width {dim}") + ", so it cannot be written as GPT-2");
+        var misfit = dim % attention.HeadDim != 0 ? $"do not divide its width {dim}"
+            : attention.InnerDim > dim ? $"are wider together ({attention.InnerDim}) than its width {dim}" : null;
+        if (misfit != null)
+            throw new MoxingException($"GPT-2's config fixes the head width at n_embd / n_head, and this GPT's {attention.NumHeads} heads of width {attention.HeadDim} {misfit}, so it cannot be written as GPT-2");
         var heads = dim / attention.HeadDim;
         var newline = lineDocuments ? encoder.Encode("\n") : [];
         int? eos = newline.Length == 1 ? newline[0] : null;

@@ -52,9 +52,15 @@ public sealed class TransformerStructurePlan
         return plan;
     }
 
-    /// <summary>The kept heads and channels per layer, for the report.</summary>
-    public string Describe() => string.Create(CultureInfo.InvariantCulture,
-        $"attention heads {Heads} → {KeptHeads[0].Length} ({HeadDim} wide), feed-forward channels {FeedForward} → {KeptChannels[0].Length} per layer (removed those whose output-projection columns have the lowest L2 norm)");
+    /// <summary>What shrinks per layer, for the report.</summary>
+    public string Describe()
+    {
+        var c = CultureInfo.InvariantCulture;
+        var changes = new List<string>();
+        if (KeptHeads[0].Length < Heads) changes.Add(string.Create(c, $"attention heads {Heads} → {KeptHeads[0].Length} ({HeadDim} wide)"));
+        if (KeptChannels[0].Length < FeedForward) changes.Add(string.Create(c, $"feed-forward channels {FeedForward} → {KeptChannels[0].Length}"));
+        return $"{string.Join(", ", changes)} per layer (removed those whose output-projection columns have the lowest L2 norm)";
+    }
 
     /// <summary>
     /// Copies <paramref name="source"/>'s weights into <paramref name="target"/>, a network built with the kept sizes:
