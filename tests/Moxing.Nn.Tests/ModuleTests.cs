@@ -162,6 +162,36 @@ public sealed class ModuleTests : IDisposable
     }
 
     [Fact]
+    public void AttentionHeadsMayHaveTheirOwnWidth()
+    {
+        // Three 4-wide heads in an 8-wide model: q/k/v are 12 wide, out_proj reads 12.
+        var wide = new MultiheadAttention(8, 3, batchFirst: true, rng: new Random(1), headDim: 4);
+        Assert.Equal([36, 8], wide.InProjWeight.Shape);
+        Assert.Equal([8, 12], wide.OutProj.Weight.Shape);
+        var x = Tensor.Uniform(new Random(2), -1, 1, 2, 5, 8);
+        OpsFixture.AssertClose("packed", wide.Forward(x, causal: true), wide.Forward(x, x.Clone(), x.Clone(), causal: true), 1e-6);
+        wide.Forward(x).Sum().Backward();
+        Assert.All(wide.Parameters(), p => Assert.NotNull(p.Grad));
+
+        // Two of its heads alone equal all three with the third's out_proj columns zeroed.
+        var two = new MultiheadAttention(8, 2, batchFirst: true, rng: new Random(3), headDim: 4);
+        for (var part = 0; part < 3; part++)
+        {
+            wide.InProjWeight.Data.Slice(part * 96, 64).CopyTo(two.InProjWeight.Data.Slice(part * 64));
+            wide.InProjBias!.Data.Slice(part * 12, 8).CopyTo(two.InProjBias!.Data.Slice(part * 8));
+        }
+        for (var r = 0; r < 8; r++)
+        {
+            wide.OutProj.Weight.Data.Slice(r * 12, 8).CopyTo(two.OutProj.Weight.Data.Slice(r * 8));
+            wide.OutProj.Weight.Data.Slice(r * 12 + 8, 4).Clear();
+        }
+        wide.OutProj.Bias!.Data.CopyTo(two.OutProj.Bias!.Data);
+        OpsFixture.AssertClose("two heads", wide.Forward(x, causal: true), two.Forward(x, causal: true), 1e-6);
+        Assert.Throws<ArgumentException>(() => new MultiheadAttention(8, 2, headDim: 0));
+        Assert.Throws<ArgumentException>(() => new MultiheadAttention(8, 3));
+    }
+
+    [Fact]
     public void TransformerLayersRunForwardAndBackward()
     {
         var options = new TransformerOptions(8, 2, 16, Dropout: 0.1f, Gelu: true, BatchFirst: true, NormFirst: true);

@@ -18,15 +18,17 @@ public sealed class PruneCommand : ICommand
     public string Usage => """
         usage: moxing prune RUN_DIR|HF_FOLDER -o OUT [--sparsity 0.5] [--pattern unstructured|2:4|N:M] [--scope layer|global]
                             [--heads K] [--channels F]
-          RUN_DIR     a folder written by moxing train: OUT is a run folder with masks.safetensors; fine-tune it with
-                      moxing train --init OUT -o TUNED (or --resume OUT --epochs N); the masks keep pruned weights at zero
+          RUN_DIR     a folder written by moxing train: OUT is a run folder (with masks.safetensors when weights are
+                      zeroed); fine-tune it with moxing train --init OUT -o TUNED (or --resume OUT --epochs N); the masks
+                      keep pruned weights at zero, removed heads/channels are gone from the recipe and weights
           HF_FOLDER   a Llama/Qwen-style safetensors folder (F32/F16/BF16): OUT is a smaller folder Moxing loads
           --sparsity  fraction of Linear/Conv (layer projection) weights zeroed by smallest magnitude
           --pattern   unstructured (default) or N:M: keep the N largest of every M consecutive weights of a row
           --scope     layer: every tensor gets the sparsity (default); global: one threshold over all tensors
-          --heads     remove K attention heads per layer (lowest L2 of their o_proj columns; with grouped-query
-                      attention a multiple of the key/value head count)
-          --channels  remove F MLP channels per layer (lowest L2 of their down_proj column; mlp runs: hidden units)
+          --heads     remove K attention heads per layer (lowest L2 of their o_proj / out_proj columns): HF folders
+                      (with grouped-query attention a multiple of the key/value head count), gpt and transformer runs
+          --channels  remove F MLP channels per layer (lowest L2 of their down_proj / linear2 column): HF folders,
+                      gpt and transformer runs (feed-forward), mlp runs (hidden units of every hidden layer)
           --json      the report as JSON
         """;
 

@@ -4,22 +4,28 @@ using Moxing.Nn.Modules;
 
 namespace Moxing.Nn.Attention;
 
-/// <summary>Multi-head attention with PyTorch's packed in_proj_weight [3E, E] (rows q, k, v), in_proj_bias and out_proj (nn.MultiheadAttention).</summary>
+/// <summary>
+/// Multi-head attention with PyTorch's packed in_proj_weight [3·I, E] (rows q, k, v), in_proj_bias and out_proj
+/// (nn.MultiheadAttention). The inner width I = heads · head_dim is E unless a head width is given (a model whose heads
+/// were pruned keeps its head width with fewer heads).
+/// </summary>
 public sealed class MultiheadAttention : Module
 {
     private readonly float _dropout;
     private readonly Random _rng;
 
-    /// <summary>Creates the layer: xavier_uniform in_proj_weight, zero biases, out_proj as a Linear.</summary>
-    public MultiheadAttention(int embedDim, int numHeads, float dropout = 0f, bool bias = true, bool batchFirst = false, Random? rng = null)
+    /// <summary>Creates the layer: xavier_uniform in_proj_weight, zero biases, out_proj as a Linear; <paramref name="headDim"/> defaults to E / heads.</summary>
+    public MultiheadAttention(int embedDim, int numHeads, float dropout = 0f, bool bias = true, bool batchFirst = false, Random? rng = null, int? headDim = null)
     {
-        if (numHeads <= 0 || embedDim % numHeads != 0) throw new ArgumentException($"embed_dim {embedDim} must divide into {numHeads} heads");
+        if (numHeads <= 0 || (headDim == null && embedDim % numHeads != 0)) throw new ArgumentException($"embed_dim {embedDim} must divide into {numHeads} heads");
+        if (headDim <= 0) throw new ArgumentException($"head_dim must be positive, got {headDim}");
         _rng = rng ?? Rng.Shared;
-        (EmbedDim, NumHeads, BatchFirst, _dropout) = (embedDim, numHeads, batchFirst, dropout);
-        InProjWeight = RegisterParameter("in_proj_weight", Tensor.Zeros(3 * embedDim, embedDim));
+        (EmbedDim, NumHeads, HeadDim, BatchFirst, _dropout) = (embedDim, numHeads, headDim ?? embedDim / numHeads, batchFirst, dropout);
+        InnerDim = NumHeads * HeadDim;
+        InProjWeight = RegisterParameter("in_proj_weight", Tensor.Zeros(3 * InnerDim, embedDim));
         Init.XavierUniform(InProjWeight, _rng);
-        if (bias) InProjBias = RegisterParameter("in_proj_bias", Tensor.Zeros(3 * embedDim));
-        OutProj = RegisterModule("out_proj", new Linear(embedDim, embedDim, bias, _rng));
+        if (bias) InProjBias = RegisterParameter("in_proj_bias", Tensor.Zeros(3 * InnerDim));
+        OutProj = RegisterModule("out_proj", new Linear(InnerDim, embedDim, bias, _rng));
         OutProj.Bias?.Data.Clear();
     }
 
@@ -29,13 +35,19 @@ public sealed class MultiheadAttention : Module
     /// <summary>Number of heads.</summary>
     public int NumHeads { get; }
 
+    /// <summary>Width of one head.</summary>
+    public int HeadDim { get; }
+
+    /// <summary>Width of the concatenated heads, I = heads · head_dim (E unless a head width was given).</summary>
+    public int InnerDim { get; }
+
     /// <summary>Inputs are [B, L, E] rather than [L, B, E].</summary>
     public bool BatchFirst { get; }
 
-    /// <summary>[3E, E]: query, key and value projections stacked by rows.</summary>
+    /// <summary>[3·I, E]: query, key and value projections stacked by rows.</summary>
     public Tensor InProjWeight { get; }
 
-    /// <summary>[3E], or null.</summary>
+    /// <summary>[3·I], or null.</summary>
     public Tensor? InProjBias { get; }
 
     /// <summary>The output projection.</summary>
@@ -58,7 +70,7 @@ public sealed class MultiheadAttention : Module
             value = ReferenceEquals(value, key) ? k0 : ReferenceEquals(value, query) ? q0 : value.Transpose(0, 1);
             (query, key) = (q0, k0);
         }
-        int batch = query.Shape[0], l = query.Shape[1], s = key.Shape[1], e = EmbedDim;
+        int batch = query.Shape[0], l = query.Shape[1], s = key.Shape[1], e = InnerDim;
         Tensor q, k, v;
         if (ReferenceEquals(query, key) && ReferenceEquals(key, value))
         {
@@ -89,7 +101,7 @@ public sealed class MultiheadAttention : Module
     public Tensor Forward(Tensor x, Tensor? attnMask = null, bool causal = false) => Forward(x, x, x, attnMask, null, causal);
 
     private Tensor Project(Tensor x, int part) =>
-        Tensor.Linear(x, InProjWeight.Narrow(0, part * EmbedDim, EmbedDim), InProjBias?.Narrow(0, part * EmbedDim, EmbedDim));
+        Tensor.Linear(x, InProjWeight.Narrow(0, part * InnerDim, InnerDim), InProjBias?.Narrow(0, part * InnerDim, InnerDim));
 
-    private Tensor Heads(Tensor x, int length) => x.Reshape(x.Shape[0], length, NumHeads, EmbedDim / NumHeads).Permute(0, 2, 1, 3);
+    private Tensor Heads(Tensor x, int length) => x.Reshape(x.Shape[0], length, NumHeads, HeadDim).Permute(0, 2, 1, 3);
 }

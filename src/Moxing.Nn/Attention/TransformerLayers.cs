@@ -4,9 +4,12 @@ using Moxing.Nn.Modules;
 
 namespace Moxing.Nn.Attention;
 
-/// <summary>Sizes and switches shared by transformer encoder and decoder layers (PyTorch's arguments and defaults).</summary>
+/// <summary>
+/// Sizes and switches shared by transformer encoder and decoder layers (PyTorch's arguments and defaults); a
+/// <paramref name="HeadDim"/> other than null sets the attention heads' width (default DModel / NHead).
+/// </summary>
 public sealed record TransformerOptions(int DModel, int NHead, int DimFeedforward = 2048, float Dropout = 0.1f, bool Gelu = false,
-    float LayerNormEps = 1e-5f, bool BatchFirst = false, bool NormFirst = false, bool Bias = true);
+    float LayerNormEps = 1e-5f, bool BatchFirst = false, bool NormFirst = false, bool Bias = true, int? HeadDim = null);
 
 /// <summary>The feed-forward half of a transformer layer: linear2(dropout(act(linear1(x)))), with PyTorch's member names.</summary>
 public abstract class TransformerLayerBase : Module
@@ -18,7 +21,7 @@ public abstract class TransformerLayerBase : Module
     {
         Options = o;
         _gelu = o.Gelu;
-        SelfAttn = RegisterModule("self_attn", new MultiheadAttention(o.DModel, o.NHead, o.Dropout, o.Bias, o.BatchFirst, rng));
+        SelfAttn = RegisterModule("self_attn", new MultiheadAttention(o.DModel, o.NHead, o.Dropout, o.Bias, o.BatchFirst, rng, o.HeadDim));
         Linear1 = RegisterModule("linear1", new Linear(o.DModel, o.DimFeedforward, o.Bias, rng));
         Dropout = RegisterModule("dropout", new Dropout(o.Dropout, rng));
         Linear2 = RegisterModule("linear2", new Linear(o.DimFeedforward, o.DModel, o.Bias, rng));
@@ -83,7 +86,7 @@ public sealed class TransformerDecoderLayer : TransformerLayerBase
     /// <summary>Creates the layer.</summary>
     public TransformerDecoderLayer(TransformerOptions options, Random? rng = null) : base(options, rng ??= Rng.Shared)
     {
-        MultiheadAttn = RegisterModule("multihead_attn", new MultiheadAttention(options.DModel, options.NHead, options.Dropout, options.Bias, options.BatchFirst, rng));
+        MultiheadAttn = RegisterModule("multihead_attn", new MultiheadAttention(options.DModel, options.NHead, options.Dropout, options.Bias, options.BatchFirst, rng, options.HeadDim));
         _norm1 = RegisterModule("norm1", new LayerNorm(options.DModel, options.LayerNormEps, bias: options.Bias));
         _norm2 = RegisterModule("norm2", new LayerNorm(options.DModel, options.LayerNormEps, bias: options.Bias));
         _norm3 = RegisterModule("norm3", new LayerNorm(options.DModel, options.LayerNormEps, bias: options.Bias));

@@ -12,7 +12,9 @@ namespace Moxing.Training.Export;
 /// Writes a trained GPT (<see cref="TransformerNetwork"/> with causal attention) as a Hugging Face GPT-2 folder that
 /// transformers and Moxing's engine load: config.json (exact GELU via activation_function "gelu", untied lm_head),
 /// model.safetensors under GPT-2's names (Conv1D weights stored [in, out]), tokenizer.json, tokenizer_config.json with a
-/// chat template, and generation_config.json.
+/// chat template, and generation_config.json. GPT-2's heads are n_embd / n_head wide, so a GPT whose heads were pruned is
+/// written with zero heads in place of the removed ones (a zero head adds nothing to the output); its feed-forward
+/// width, pruned or not, is n_inner.
 /// </summary>
 public static class Gpt2Export
 {
@@ -30,10 +32,16 @@ public static class Gpt2Export
         var state = model.StateDict().ToDictionary(e => e.Name, e => e.Value, StringComparer.Ordinal);
         var block = model.Blocks[0].Options;
         var (vocabulary, dim) = (state["tokens.weight"].Shape[0], state["tokens.weight"].Shape[1]);
+        var attention = model.Blocks[0].SelfAttn;
+        var misfit = dim % attention.HeadDim != 0 ? $"do not divide its width {dim}"
+            : attention.InnerDim > dim ? $"are wider together ({attention.InnerDim}) than its width {dim}" : null;
+        if (misfit != null)
+            throw new MoxingException($"GPT-2's config fixes the head width at n_embd / n_head, and this GPT's {attention.NumHeads} heads of width {attention.HeadDim} {misfit}, so it cannot be written as GPT-2");
+        var heads = dim / attention.HeadDim;
         var newline = lineDocuments ? encoder.Encode("\n") : [];
         int? eos = newline.Length == 1 ? newline[0] : null;
 
-        WriteWeights(state, model.Blocks.Count, Path.Combine(folder, "model.safetensors"));
+        WriteWeights(state, model.Blocks.Count, attention.InnerDim, dim, Path.Combine(folder, "model.safetensors"));
         WriteJson(Path.Combine(folder, "config.json"), new JsonObject
         {
             ["architectures"] = new JsonArray("GPT2LMHeadModel"),
@@ -43,7 +51,7 @@ public static class Gpt2Export
             ["n_ctx"] = model.MaxLength,
             ["n_embd"] = dim,
             ["n_layer"] = model.Blocks.Count,
-            ["n_head"] = block.NHead,
+            ["n_head"] = heads,
             ["n_inner"] = block.DimFeedforward,
             // The trainer's GELU is the exact (erf) one; GPT-2's default gelu_new is the tanh approximation.
             ["activation_function"] = block.Gelu ? "gelu" : "relu",
@@ -87,15 +95,14 @@ public static class Gpt2Export
         ? "{% for message in messages %}{{ message['content'] }}{{ '\\n' }}{% endfor %}"
         : "{% for message in messages %}{{ message['content'] }}{% endfor %}";
 
-    private static void WriteWeights(Dictionary<string, Tensor> state, int layers, string path)
+    private static void WriteWeights(Dictionary<string, Tensor> state, int layers, int inner, int dim, string path)
     {
         var writer = new SafetensorsWriter();
         writer.SetMetadata("format", "pt");
-        void Add(string name, Tensor value, bool transpose = false)
+        void Add(string name, Tensor value, bool transpose = false) => AddValues(name, value.Data.ToArray(), value.Shape, transpose);
+        void AddValues(string name, float[] data, int[] shape, bool transpose = false)
         {
-            var data = transpose ? Transposed(value) : value.Data.ToArray();
-            long[] shape = transpose ? [value.Shape[1], value.Shape[0]] : Array.ConvertAll(value.Shape, d => (long)d);
-            writer.Add(name, shape, data);
+            writer.Add(name, transpose ? [shape[1], shape[0]] : Array.ConvertAll(shape, d => (long)d), transpose ? Transposed(data, shape[0], shape[1]) : data);
         }
         Add("transformer.wte.weight", state["tokens.weight"]);
         Add("transformer.wpe.weight", state["positions"]);
@@ -105,9 +112,9 @@ public static class Gpt2Export
             Add(theirs + "ln_1.weight", state[ours + "norm1.weight"]);
             Add(theirs + "ln_1.bias", state[ours + "norm1.bias"]);
             // GPT-2's Conv1D keeps weights [in, out]: PyTorch Linear's [out, in] transposed; c_attn's columns are q, k, v as in_proj's rows.
-            Add(theirs + "attn.c_attn.weight", state[ours + "self_attn.in_proj_weight"], transpose: true);
-            Add(theirs + "attn.c_attn.bias", state[ours + "self_attn.in_proj_bias"]);
-            Add(theirs + "attn.c_proj.weight", state[ours + "self_attn.out_proj.weight"], transpose: true);
+            AddValues(theirs + "attn.c_attn.weight", ZeroHeadRows(state[ours + "self_attn.in_proj_weight"].Data, inner, dim, dim), [3 * dim, dim], transpose: true);
+            AddValues(theirs + "attn.c_attn.bias", ZeroHeadRows(state[ours + "self_attn.in_proj_bias"].Data, inner, dim, 1), [3 * dim]);
+            AddValues(theirs + "attn.c_proj.weight", ZeroHeadColumns(state[ours + "self_attn.out_proj.weight"].Data, dim, inner), [dim, dim], transpose: true);
             Add(theirs + "attn.c_proj.bias", state[ours + "self_attn.out_proj.bias"]);
             Add(theirs + "ln_2.weight", state[ours + "norm2.weight"]);
             Add(theirs + "ln_2.bias", state[ours + "norm2.bias"]);
@@ -122,10 +129,24 @@ public static class Gpt2Export
         writer.Write(path);
     }
 
-    private static float[] Transposed(Tensor matrix)
+    // q, k and v rows of [3·inner, columns] widened to [3·dim, columns]: the heads past inner are zero.
+    private static float[] ZeroHeadRows(ReadOnlySpan<float> packed, int inner, int dim, int columns)
     {
-        var (rows, cols) = (matrix.Shape[0], matrix.Shape[1]);
-        var source = matrix.Data;
+        var result = new float[3 * dim * columns];
+        for (var part = 0; part < 3; part++) packed.Slice(part * inner * columns, inner * columns).CopyTo(result.AsSpan(part * dim * columns));
+        return result;
+    }
+
+    // out_proj [dim, inner] widened to [dim, dim]: the columns of the heads past inner are zero.
+    private static float[] ZeroHeadColumns(ReadOnlySpan<float> matrix, int dim, int inner)
+    {
+        var result = new float[dim * dim];
+        for (var r = 0; r < dim; r++) matrix.Slice(r * inner, inner).CopyTo(result.AsSpan(r * dim));
+        return result;
+    }
+
+    private static float[] Transposed(float[] source, int rows, int cols)
+    {
         var result = new float[source.Length];
         for (var r = 0; r < rows; r++)
             for (var c = 0; c < cols; c++)

@@ -26,8 +26,7 @@ public static class ModelZoo
             "lenet" or "cnn" => FeedForwardNetworks.LeNet(input, model.Channels, model.Dropout, rng),
             "resnet18-cifar" or "resnet18" => new ResNetCifar(input, model.Channels, rng),
             "rnn" or "lstm" or "gru" => new RecurrentClassifier(type, input, model.Dim, model.Layers, model.Bidirectional, model.Dropout, padId, rng),
-            "transformer" => new TransformerNetwork(input, model.Dim, model.Layers, model.Heads, model.Dropout, padId, causal: false, rng),
-            "gpt" => new TransformerNetwork(input, model.Dim, model.Layers, model.Heads, model.Dropout, padId, causal: true, rng),
+            "transformer" or "gpt" => new TransformerNetwork(input, TransformerSize.Of(model), model.Dropout, padId, causal: type == "gpt", rng),
             _ => throw new MoxingException($"unknown model.type '{model.Type}' (expected {string.Join(", ", Names)})"),
         };
     }

@@ -22,9 +22,10 @@ public sealed class TransformerNetwork : Layer
     private readonly Linear _head;
 
     /// <summary>Builds the network; <paramref name="causal"/> makes it a language model over <paramref name="input"/>'s vocabulary.</summary>
-    public TransformerNetwork(ModelInput input, int dim, int layers, int heads, float dropout, int padId, bool causal, Random rng)
+    public TransformerNetwork(ModelInput input, TransformerSize size, float dropout, int padId, bool causal, Random rng)
     {
-        if (dim % heads != 0) throw new Moxing.Core.MoxingException($"model.dim {dim} must be a multiple of model.heads {heads}");
+        size.Check();
+        var dim = size.Dim;
         // A language model has no padding: every id, the pad id included, is a real token.
         _padId = causal ? -1 : padId;
         _causal = causal;
@@ -36,8 +37,8 @@ public sealed class TransformerNetwork : Layer
         _positions = RegisterParameter("positions", Tensor.Normal(rng, 0f, 0.02f, MaxLength, dim));
         _dropout = RegisterModule("dropout", new Dropout(dropout, rng));
         _layers = RegisterModule("layers", new ModuleList<TransformerEncoderLayer>());
-        var options = new TransformerOptions(dim, heads, 4 * dim, dropout, Gelu: true, BatchFirst: true, NormFirst: true);
-        for (var i = 0; i < layers; i++) _layers.Add(new TransformerEncoderLayer(options, rng));
+        var options = new TransformerOptions(dim, size.Heads, size.FeedForwardWidth, dropout, Gelu: true, BatchFirst: true, NormFirst: true, HeadDim: size.HeadDim);
+        for (var i = 0; i < size.Layers; i++) _layers.Add(new TransformerEncoderLayer(options, rng));
         _norm = RegisterModule("norm", new LayerNorm(dim));
         // GPT-2's lm_head has no bias; the classifier's head keeps one.
         _head = RegisterModule("head", new Linear(dim, input.Outputs, bias: !causal, rng: rng));

@@ -3,6 +3,7 @@ using Moxing.Core;
 using Moxing.Nn.Attention;
 using Moxing.Nn.Layers;
 using Moxing.Nn.Modules;
+using Moxing.Training.Models;
 using Moxing.Training.Recipes;
 using Moxing.Training.Trainer;
 
@@ -10,8 +11,9 @@ namespace Moxing.Training.Pruning;
 
 /// <summary>
 /// Prunes the model of a `moxing train` run folder into a new run folder: magnitude pruning of its Linear,
-/// Conv2d and attention projection weights (masks saved so `moxing train --resume/--init` keeps the zeros) and,
-/// for MLPs, removal of the least important hidden channels (the recipe's hidden widths shrink).
+/// Conv2d and attention projection weights (masks saved so `moxing train --resume/--init` keeps the zeros) and
+/// removal of the least important units: hidden channels of MLPs, attention heads and feed-forward channels of
+/// transformers and GPTs (the recipe's widths shrink).
 /// </summary>
 public static class RunFolderPruner
 {
@@ -20,14 +22,17 @@ public static class RunFolderPruner
     {
         var run = new RunFolder(source);
         if (File.Exists(new RunFolder(output).State)) throw new MoxingException($"{output} already holds a run; choose another output folder");
-        if (options.Heads > 0) throw new MoxingException("--heads applies to decoder LLM folders; Moxing's transformer layers keep a fixed head width (dim / heads)");
         var (recipe, data, model) = TrainingRun.Reopen(source);
         var report = new PruningReport { ParametersBefore = model.ParameterCount(), BytesBefore = new FileInfo(TrainingRun.WeightsOf(source)).Length };
         var masks = PruningMasks.LoadFrom(source);
-        if (options.Channels > 0)
+        if (options.Heads > 0 && model is not TransformerNetwork)
+            throw new MoxingException($"--heads removes attention heads of transformer and gpt runs; this run's model '{recipe.Model.Type}' has no attention");
+        if (options.Structured)
         {
-            if (masks != null) throw new MoxingException($"{source} is already magnitude-pruned; remove channels before zeroing weights");
-            model = RemoveMlpChannels(recipe, data, model, options.Channels, report);
+            if (masks != null) throw new MoxingException($"{source} is already magnitude-pruned; remove heads or channels before zeroing weights");
+            model = model is TransformerNetwork transformer
+                ? RemoveHeadsAndChannels(recipe, data, transformer, options, report)
+                : RemoveMlpChannels(recipe, data, model, options.Channels, report);
         }
         if (options.Magnitude)
         {
@@ -71,10 +76,21 @@ public static class RunFolderPruner
         return targets;
     }
 
+    private static TransformerNetwork RemoveHeadsAndChannels(Recipe recipe, PreparedData data, TransformerNetwork model, PruneOptions options, PruningReport report)
+    {
+        var plan = TransformerStructurePlan.Create(model, options.Heads, options.Channels);
+        report.Notes.Add(plan.Describe());
+        if (options.Heads > 0) (recipe.Model.Heads, recipe.Model.HeadDim) = (plan.KeptHeads[0].Length, plan.HeadDim);
+        if (options.Channels > 0) recipe.Model.FeedForward = plan.KeptChannels[0].Length;
+        var smaller = (TransformerNetwork)TrainingRun.Build(recipe, data);
+        plan.CopyKept(model, smaller, report);
+        return smaller;
+    }
+
     private static Layer RemoveMlpChannels(Recipe recipe, PreparedData data, Layer model, int channels, PruningReport report)
     {
         if (!recipe.Model.Type.Equals("mlp", StringComparison.OrdinalIgnoreCase) || model is not Sequential net)
-            throw new MoxingException($"--channels removes hidden channels of mlp runs; this run's model is '{recipe.Model.Type}'");
+            throw new MoxingException($"--channels removes hidden channels of mlp runs and feed-forward channels of transformer and gpt runs; this run's model is '{recipe.Model.Type}'");
         var linears = net.Layers.OfType<Linear>().ToList();
         var hidden = recipe.Model.Hidden;
         var widths = new int[hidden.Length];
@@ -121,7 +137,7 @@ public static class RunFolderPruner
         {
             ["recipe"] = RecipeFile.Serialize(recipe),
             ["pruning"] = string.Create(CultureInfo.InvariantCulture,
-                $"sparsity={options.Sparsity} pattern={options.Pattern} scope={options.Scope.ToString().ToLowerInvariant()} channels={options.Channels}"),
+                $"sparsity={options.Sparsity} pattern={options.Pattern} scope={options.Scope.ToString().ToLowerInvariant()} heads={options.Heads} channels={options.Channels}"),
         };
         model.Save(target.Checkpoint, metadata);
         File.Copy(target.Checkpoint, target.Best, overwrite: true);

@@ -117,6 +117,12 @@ public sealed class ModelRecipe
     /// <summary>Attention heads (transformer, gpt).</summary>
     public int Heads { get; set; } = 4;
 
+    /// <summary>transformer, gpt: width of one attention head (default dim / heads; runs whose heads were pruned record it).</summary>
+    public int? HeadDim { get; set; }
+
+    /// <summary>transformer, gpt: feed-forward width (default 4·dim; runs whose channels were pruned record it).</summary>
+    public int? FeedForward { get; set; }
+
     /// <summary>Dropout probability.</summary>
     public float Dropout { get; set; }
 
