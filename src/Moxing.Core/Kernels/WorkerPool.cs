@@ -10,8 +10,11 @@ namespace Moxing.Core.Kernels;
 /// </summary>
 public sealed unsafe class WorkerPool : IDisposable
 {
-    // Ranges per thread: small enough to balance cores slowed by other work, large enough that claiming one is noise.
-    private const int ChunksPerThread = 4;
+    // Ranges are claimed guided: each takes 1/(2 · threads) of what is left, so the first are large (few claims) and the last
+    // small, and no thread waits long at the loop's end for another's last range; none is smaller than 1/(threads · MinParts)
+    // of the loop, where claiming one would stop being noise. (Fixed quarters per thread left ~6 % of a 2-thread decode step
+    // waiting at loop ends: half a range per loop.)
+    private const int MinParts = 32;
 
     private static readonly object SharedLock = new();
     private static WorkerPool? _shared;
@@ -102,7 +105,7 @@ public sealed unsafe class WorkerPool : IDisposable
             _job = Unsafe.AsPointer(ref job);
             _invoke = &Invoke<TJob>;
             _count = count;
-            _chunk = Math.Max(1, count / (ThreadCount * ChunksPerThread));
+            _chunk = Math.Max(1, count / (ThreadCount * MinParts));
             _next = 0;
             _error = null;
             _pending = _workers.Length;
@@ -138,11 +141,13 @@ public sealed unsafe class WorkerPool : IDisposable
         {
             while (true)
             {
-                var start = Interlocked.Add(ref _next, _chunk) - _chunk;
+                var start = Volatile.Read(ref _next);
                 if (start >= _count) return;
+                var end = Math.Min(_count, start + Math.Max(_chunk, (_count - start) / (2 * ThreadCount)));
+                if (Interlocked.CompareExchange(ref _next, end, start) != start) continue;
                 try
                 {
-                    _invoke(_job, start, Math.Min(start + _chunk, _count));
+                    _invoke(_job, start, end);
                 }
                 catch (Exception e)
                 {
