@@ -94,10 +94,6 @@ public sealed class LoadedModel : IDisposable
         }
     }
 
-    /// <summary>Bytes of weight matrices repacked into a faster layout (or to be, at the first decode step: <see cref="Layers.Linear.Repack"/>):
-    /// memory on top of the file's mapping.</summary>
-    public long RepackedWeightBytes => Decoder?.Weights.Linears.Where(l => l.Repack || l.Repacked).Sum(l => l.Weight.ByteLength) ?? 0;
-
     /// <summary>The decoder, or an error saying this model is an encoder.</summary>
     public DecoderModel RequireDecoder() => Decoder ?? throw new Core.MoxingException($"{Path}: '{Architecture}' is an encoder model; it embeds text but does not generate it");
 

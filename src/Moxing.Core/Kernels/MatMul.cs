@@ -116,23 +116,19 @@ public static unsafe class MatMul
     public static void Parallel(RepackedMatrix w, ReadOnlySpan<float> x, int n, Span<float> y) =>
         Parallel(WorkerPool.Shared, w, x, n, y, SimdPaths.Best);
 
-    /// <summary>All of y = w·x for a repacked matrix, split across <paramref name="pool"/>: one vector runs the repacked kernel
-    /// (groups of eight rows) where <paramref name="path"/> has it; products of several vectors read the file's bytes.</summary>
+    /// <summary>All of y = w·x for a repacked matrix, groups of eight rows split across <paramref name="pool"/>: one vector runs
+    /// the repacked kernel where <paramref name="path"/> has it; otherwise each group is unpacked to file rows for the integer kernels.</summary>
     public static void Parallel(WorkerPool pool, RepackedMatrix w, ReadOnlySpan<float> x, int n, Span<float> y, SimdPath path)
     {
-        if (n != 1 || path < SimdPath.Avx2)
-        {
-            Parallel(pool, w.Source, x, n, y, path);
-            return;
-        }
         var (k, rows) = Check(w.Source, x, n, y);
         if (!SimdPaths.IsSupported(path))
             throw new PlatformNotSupportedException($"{path} kernels are not supported by this processor");
+        IntegerKernel.TryFor(w.Source.Type, path, out var integer);
         fixed (float* px = x)
         fixed (float* py = y)
         {
-            var xq = Quantize(px, k, 1, ActivationBlocks.Q8KSize, path, out _);
-            var job = new RepackedRowsJob(w, xq, py);
+            var xq = Quantize(px, k, n, ActivationBlocks.Q8KSize, path, out var xStride);
+            var job = new RepackedRowsJob(w, integer, xq, xStride, n, py, rows, n == 1 && path >= SimdPath.Avx2);
             pool.ParallelFor(rows / Q4KRows8.Rows, ref job);
         }
     }
@@ -227,8 +223,27 @@ public static unsafe class MatMul
             kernel.Rows(w, rowBytes, units, xq, xStride, n, y, rows, start * granule, Math.Min(end * granule, rows));
     }
 
-    private readonly struct RepackedRowsJob(RepackedMatrix w, byte* xq, float* y) : IParallelJob
+    private readonly struct RepackedRowsJob(RepackedMatrix w, IntegerKernel kernel, byte* xq, nint xStride, int n, float* y, int rows, bool vector)
+        : IParallelJob
     {
-        public void Execute(int start, int end) => Q4KRows8Kernel.Rows(w.Data, w.Blocks, xq, y, start, end);
+        [ThreadStatic] private static AlignedScratch? _rows;
+
+        public void Execute(int start, int end)
+        {
+            if (vector)
+            {
+                Q4KRows8Kernel.Rows(w.Data, w.Blocks, xq, y, start, end);
+                return;
+            }
+            var rowBytes = (nint)w.Source.RowBytes;
+            var scratch = (_rows ??= new AlignedScratch()).Get(Q4KRows8.Rows * rowBytes);
+            for (var g = start; g < end; g++)
+            {
+                Q4KRows8.Unpack(w.Data, w.Blocks, g, scratch, rowBytes);
+                // the kernel reads row r at base + r · rowBytes: a base set back by the group's first row finds its rows in the scratch
+                var first = g * Q4KRows8.Rows;
+                kernel.Rows(scratch - first * rowBytes, rowBytes, w.Blocks, xq, xStride, n, y, rows, first, first + Q4KRows8.Rows);
+            }
+        }
     }
 }

@@ -1,3 +1,4 @@
+using Moxing.Core.IO;
 using Moxing.Core.Kernels.Repack;
 using Moxing.Core.Tensors;
 
@@ -5,8 +6,9 @@ namespace Moxing.Core.Kernels;
 
 /// <summary>
 /// A weight matrix copied once into a layout its products read faster than the file's: Q4_K rows interleaved eight at a
-/// time (<see cref="Q4KRows8"/>, as llama.cpp repacks them), the same size as the file's bytes. One-token products (decoding)
-/// read it with the eight-row kernel; products of several tokens (prefill, batches) read the file's bytes with the panel kernels.
+/// time (<see cref="Q4KRows8"/>, as llama.cpp repacks them), the same size as the file's bytes, which it replaces: one-token
+/// products (decoding) run the eight-row kernel on it, and products of several tokens (prefill, batches) unpack eight rows at a
+/// time from it for the file-layout kernels (exactly the file's bytes; a few percent of a product of many tokens).
 /// </summary>
 public sealed unsafe class RepackedMatrix
 {
@@ -32,9 +34,10 @@ public sealed unsafe class RepackedMatrix
 
     /// <summary>
     /// Repacks <paramref name="w"/> into memory of <paramref name="arena"/> on the shared worker pool, or returns null when it
-    /// has no faster layout (or holds an infinite or NaN scale).
+    /// has no faster layout (or holds an infinite or NaN scale). With <paramref name="releaseFilePages"/> — only for a tensor of a
+    /// read-only file mapping — the file's pages leave the process's resident set, so a model's memory stays about its file's size.
     /// </summary>
-    public static RepackedMatrix? TryCreate(StoredTensor w, TensorArena arena)
+    public static RepackedMatrix? TryCreate(StoredTensor w, TensorArena arena, bool releaseFilePages)
     {
         if (!CanRepack(w)) return null;
         var rows = checked((int)w.RowCount);
@@ -44,6 +47,7 @@ public sealed unsafe class RepackedMatrix
         var data = arena.Allocate(Q4KRows8.Bytes(rows, blocks));
         var job = new PackJob(w.Data, rowBytes, blocks, data);
         WorkerPool.Shared.ParallelFor(rows / Q4KRows8.Rows, ref job);
+        if (releaseFilePages) MappedPages.Release(w.Data, w.ByteLength);
         return new RepackedMatrix(w, data, blocks);
     }
 

@@ -109,7 +109,8 @@ public sealed class DecoderLoader(ITensorSource source, string sourcePath, Decod
         var weight = transposed ?? names.TransposedLinears ? Transpose(t, cols, rows) : t;
         CheckShape(weight, rows, cols);
         var bias = _tensors.Find(DecoderTensorNames.BiasOf(t.Name)) is { } b ? Vector(b, rows) : null;
-        return new Linear(weight, bias, _arena);
+        // a transposed copy lives in the arena, not in the file: only the file's own tensors may be repacked (their pages released)
+        return new Linear(weight, bias, weight == t ? _arena : null);
     }
 
     private Norm RequireNorm(string? pattern, int layer, int size)

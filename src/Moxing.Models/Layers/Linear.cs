@@ -23,8 +23,9 @@ public sealed class Linear
     private RepackedMatrix? _repacked;
 
     /// <summary>
-    /// Wraps a stored [out, in] weight and an optional bias. Given <paramref name="repackArena"/>, a weight that has a faster
-    /// layout (<see cref="RepackedMatrix"/>) is copied into it at its first one-token product, and that copy serves those products.
+    /// Wraps a stored [out, in] weight and an optional bias. Given <paramref name="repackArena"/> — only for a weight read from a
+    /// file mapping — a weight that has a faster layout (<see cref="RepackedMatrix"/>) is copied into it at its first one-token
+    /// product; the copy then serves every product, and the file's pages of the weight leave the resident set.
     /// </summary>
     public Linear(StoredTensor weight, float[]? bias, TensorArena? repackArena = null)
     {
@@ -44,12 +45,13 @@ public sealed class Linear
     /// file's layout (low-memory mode: no copies).</summary>
     public bool Repack { get; set; }
 
-    /// <summary>True once a repacked copy serves one-token products.</summary>
+    /// <summary>True once a repacked copy serves the weight's products.</summary>
     public bool Repacked => _repacked != null;
 
     /// <summary>y[t] = W·x[t] + b for the <paramref name="n"/> rows of x ([n, in]) into y ([n, out]).</summary>
     public void Forward(ReadOnlySpan<float> x, int n, Span<float> y)
     {
+        // repacked at the first one-token product (decoding), then read by every product
         var repacked = _repacked ?? (n == 1 && Repack ? RepackNow() : null);
         if (repacked != null) MatMul.Parallel(repacked, x[..(n * InFeatures)], n, y[..(n * OutFeatures)]);
         else MatMul.Parallel(Weight, x[..(n * InFeatures)], n, y[..(n * OutFeatures)]);
@@ -64,7 +66,7 @@ public sealed class Linear
         {
             if (_repacked == null && Repack)
             {
-                _repacked = RepackedMatrix.TryCreate(Weight, _repackArena!);
+                _repacked = RepackedMatrix.TryCreate(Weight, _repackArena!, releaseFilePages: true);
                 Repack = _repacked != null;
             }
             return _repacked;

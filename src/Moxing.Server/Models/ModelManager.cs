@@ -134,8 +134,7 @@ public sealed class ModelManager : IAsyncDisposable
             var model = ModelLoader.Load(entry.Path);
             try
             {
-                // the file's bytes, and the repacked copies a decoding model makes of some (none under --low-memory)
-                var weights = model.Tensors.Sum(t => t.ByteLength) + (Options.LowMemory ? 0 : model.RepackedWeightBytes);
+                var weights = model.Tensors.Sum(t => t.ByteLength);
                 var settings = model.Decoder is null ? null : await SettleEngineAsync(entry, model, weights);
                 var engine = settings is null ? null : _engines(model, settings);
                 var memory = weights + (settings?.KvBudgetBytes ?? 0);

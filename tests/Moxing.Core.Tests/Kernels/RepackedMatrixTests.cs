@@ -15,7 +15,7 @@ public class RepackedMatrixTests
         if (VectorPaths.Length > 0) return true;
         using var w = new NativeTensor(DType.Q4_K, 8, 256, RandomWeights.Bytes(DType.Q4_K, 8 * 256, new Random(1)));
         using var arena = new TensorArena();
-        Assert.Null(RepackedMatrix.TryCreate(w.Tensor, arena));
+        Assert.Null(RepackedMatrix.TryCreate(w.Tensor, arena, releaseFilePages: false));
         return false;
     }
 
@@ -47,7 +47,7 @@ public class RepackedMatrixTests
         var rng = new Random(seed);
         using var w = new NativeTensor(DType.Q4_K, rows, cols, RandomWeights.Bytes(DType.Q4_K, rows * cols, rng));
         using var arena = new TensorArena();
-        var repacked = RepackedMatrix.TryCreate(w.Tensor, arena);
+        var repacked = RepackedMatrix.TryCreate(w.Tensor, arena, releaseFilePages: false);
         Assert.NotNull(repacked);
         using var pool = new WorkerPool(2);
         for (var trial = 0; trial < 3; trial++)
@@ -70,7 +70,7 @@ public class RepackedMatrixTests
         // every code 15, every scale and minimum 63, d = dmin = 1: the 16-bit sums reach 4 · 2 · 15 · 127
         using var w = new NativeTensor(DType.Q4_K, 16, 512, RandomWeights.Filled(DType.Q4_K, 16 * 512, 0xFF));
         using var arena = new TensorArena();
-        var repacked = RepackedMatrix.TryCreate(w.Tensor, arena)!;
+        var repacked = RepackedMatrix.TryCreate(w.Tensor, arena, releaseFilePages: false)!;
         foreach (var sign in new[] { 1f, -1f })
         {
             var x = Enumerable.Range(0, 512).Select(i => sign * (1000f + i % 3)).ToArray();
@@ -82,19 +82,24 @@ public class RepackedMatrixTests
     }
 
     [Fact]
-    public void SeveralVectorsReadTheFileBytesExactly()
+    public void SeveralVectorsReadTheUnpackedRowsExactly()
     {
         if (!Supported()) return;
         var rng = new Random(7);
         using var w = new NativeTensor(DType.Q4_K, 16, 512, RandomWeights.Bytes(DType.Q4_K, 16 * 512, rng));
         using var arena = new TensorArena();
-        var repacked = RepackedMatrix.TryCreate(w.Tensor, arena)!;
-        var x = RandomWeights.Floats(3 * 512, rng);
-        var expected = new float[3 * 16];
-        var y = new float[3 * 16];
-        MatMul.Parallel(WorkerPool.Shared, w.Tensor, x, 3, expected, SimdPaths.Best);
-        MatMul.Parallel(WorkerPool.Shared, repacked, x, 3, y, SimdPaths.Best);
-        Assert.Equal(expected, y);
+        var repacked = RepackedMatrix.TryCreate(w.Tensor, arena, releaseFilePages: false)!;
+        // three tokens take the row kernels, sixteen the panels: both read the unpacked rows, exactly the file's bytes;
+        // one token on a path without the eight-row kernel unpacks too
+        foreach (var (n, path) in new[] { (3, SimdPaths.Best), (16, SimdPaths.Best), (1, SimdPath.Scalar) })
+        {
+            var x = RandomWeights.Floats(n * 512, rng);
+            var expected = new float[n * 16];
+            var y = new float[n * 16];
+            MatMul.Parallel(WorkerPool.Shared, w.Tensor, x, n, expected, path);
+            MatMul.Parallel(WorkerPool.Shared, repacked, x, n, y, path);
+            Assert.Equal(expected, y);
+        }
     }
 
     [Fact]
@@ -105,14 +110,14 @@ public class RepackedMatrixTests
         using var arena = new TensorArena();
         using var sevenRows = new NativeTensor(DType.Q4_K, 7, 256, RandomWeights.Bytes(DType.Q4_K, 7 * 256, rng));
         using var q6 = new NativeTensor(DType.Q6_K, 8, 256, RandomWeights.Bytes(DType.Q6_K, 8 * 256, rng));
-        Assert.Null(RepackedMatrix.TryCreate(sevenRows.Tensor, arena));
-        Assert.Null(RepackedMatrix.TryCreate(q6.Tensor, arena));
+        Assert.Null(RepackedMatrix.TryCreate(sevenRows.Tensor, arena, releaseFilePages: false));
+        Assert.Null(RepackedMatrix.TryCreate(q6.Tensor, arena, releaseFilePages: false));
         foreach (var field in new[] { 0, 2 })
         {
             var bytes = RandomWeights.Bytes(DType.Q4_K, 8 * 512, rng);
             BitConverter.TryWriteBytes(bytes.AsSpan(5 * 144 + field), Half.PositiveInfinity);
             using var infinite = new NativeTensor(DType.Q4_K, 8, 512, bytes);
-            Assert.Null(RepackedMatrix.TryCreate(infinite.Tensor, arena));
+            Assert.Null(RepackedMatrix.TryCreate(infinite.Tensor, arena, releaseFilePages: false));
         }
     }
 
@@ -123,7 +128,7 @@ public class RepackedMatrixTests
         var rng = new Random(10);
         using var w = new NativeTensor(DType.Q4_K, 64, 512, RandomWeights.Bytes(DType.Q4_K, 64 * 512, rng));
         using var arena = new TensorArena();
-        var repacked = RepackedMatrix.TryCreate(w.Tensor, arena)!;
+        var repacked = RepackedMatrix.TryCreate(w.Tensor, arena, releaseFilePages: false)!;
         var x = RandomWeights.Floats(512, rng);
         var y = new float[64];
         using var pool = new WorkerPool(2);

@@ -6,7 +6,7 @@ namespace Moxing.Core.Kernels.Repack;
 /// Q4_K rows interleaved eight at a time, as llama.cpp's block_q4_Kx8 does, so a matrix-vector kernel treats rows as vector
 /// lanes: one pass over a group block yields the super-block sums of eight rows, and the scale unpacking, the minimum terms
 /// and the float steps are paid once per eight rows instead of once per row. Same size as the eight rows' blocks (1152 bytes);
-/// every bit of the rows' blocks is kept.
+/// lossless (<see cref="Unpack"/> gives the rows' bytes back).
 /// </summary>
 /// <remarks>
 /// A group block (super-block i of rows 8g .. 8g + 7): the eight d halves, the eight dmin halves, the 64 six-bit scales and
@@ -82,6 +82,42 @@ internal static unsafe class Q4KRows8
             }
             PackSixBits(scales, dst + Scales);
             PackSixBits(mins, dst + Mins);
+        }
+    }
+
+    /// <summary>Writes group <paramref name="g"/> of <paramref name="packed"/> back as the eight Q4_K rows it was packed from, at
+    /// <paramref name="rows"/>, <paramref name="rowBytes"/> apart (AVX2, as the kernel).</summary>
+    public static void Unpack(byte* packed, int blocks, int g, byte* rows, nint rowBytes)
+    {
+        var scales = stackalloc byte[64];
+        var mins = stackalloc byte[64];
+        packed += (nint)g * blocks * BlockBytes;
+        for (var i = 0; i < blocks; i++, packed += BlockBytes)
+        {
+            Q4KRows8Kernel.SixBits(packed + Scales, scales);
+            Q4KRows8Kernel.SixBits(packed + Mins, mins);
+            for (var r = 0; r < Rows; r++)
+            {
+                var dst = rows + r * rowBytes + i * 144;
+                Unsafe.WriteUnaligned(dst, Unsafe.ReadUnaligned<ushort>(packed + D + 2 * r));
+                Unsafe.WriteUnaligned(dst + 2, Unsafe.ReadUnaligned<ushort>(packed + DMin + 2 * r));
+                PackScaleMins(scales, mins, r, dst + 4);
+                for (var j = 0; j < 4; j++)
+                    for (var q = 0; q < 4; q++)
+                        Unsafe.WriteUnaligned(dst + 16 + 32 * j + 8 * q, Unsafe.ReadUnaligned<ulong>(packed + Codes + CodeOffset(j, q, r)));
+            }
+        }
+    }
+
+    /// <summary>Row r's twelve packed bytes of scales and minimums (the inverse of <see cref="ScaleMin"/>) from the decoded values.</summary>
+    private static void PackScaleMins(byte* scales, byte* mins, int r, byte* q)
+    {
+        for (var j = 0; j < 4; j++)
+        {
+            int sc = scales[Slot(j, r)], scHigh = scales[Slot(j + 4, r)], m = mins[Slot(j, r)], mHigh = mins[Slot(j + 4, r)];
+            q[j] = (byte)(sc | ((scHigh >> 4) << 6));
+            q[j + 4] = (byte)(m | ((mHigh >> 4) << 6));
+            q[j + 8] = (byte)((scHigh & 0xF) | ((mHigh & 0xF) << 4));
         }
     }
 

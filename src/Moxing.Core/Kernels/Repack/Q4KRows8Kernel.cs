@@ -137,6 +137,13 @@ internal static unsafe class Q4KRows8Kernel
         return masks;
     }
 
+    /// <summary>Stores the 64 six-bit values packed at <paramref name="p"/> as bytes at <paramref name="values"/> (in <see cref="Q4KRows8.Slot"/> order).</summary>
+    public static void SixBits(byte* p, byte* values)
+    {
+        SixBits(p, out var high).Store(values);
+        high.Store(values + 32);
+    }
+
     /// <summary>The 64 six-bit values packed at <paramref name="p"/>: values 0..31 returned, 32..63 in <paramref name="high"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<byte> SixBits(byte* p, out Vector256<byte> high)
