@@ -4,7 +4,8 @@ using System.Text.Json;
 
 namespace Moxing.Cli;
 
-/// <summary>Writes one JSON document to a command's output (float32 values in shortest round-trip form).</summary>
+/// <summary>Writes one JSON document to a command's output (float32 values in shortest round-trip form; an infinity or NaN,
+/// which JSON numbers cannot hold, as the string "Infinity", "-Infinity" or "NaN").</summary>
 public static class JsonOutput
 {
     /// <summary>Builds a document with <paramref name="write"/> and writes it, followed by a newline.</summary>
@@ -20,8 +21,15 @@ public static class JsonOutput
     public static void Numbers(this Utf8JsonWriter w, string name, ReadOnlySpan<float> values)
     {
         w.WriteStartArray(name);
-        foreach (var v in values) w.WriteNumberValue(v);
+        foreach (var v in values) w.Number(v);
         w.WriteEndArray();
+    }
+
+    /// <summary>Writes a float value; an infinity or NaN as its name in a string.</summary>
+    public static void Number(this Utf8JsonWriter w, float value)
+    {
+        if (float.IsFinite(value)) w.WriteNumberValue(value);
+        else w.WriteStringValue(float.IsNaN(value) ? "NaN" : value > 0 ? "Infinity" : "-Infinity");
     }
 
     /// <summary>Writes a property holding an array of integers.</summary>
@@ -40,7 +48,7 @@ public static class JsonOutput
         for (var r = 0; r < rows; r++)
         {
             w.WriteStartArray();
-            foreach (var v in values.Slice(r * cols, cols)) w.WriteNumberValue(v);
+            foreach (var v in values.Slice(r * cols, cols)) w.Number(v);
             w.WriteEndArray();
         }
         w.WriteEndArray();

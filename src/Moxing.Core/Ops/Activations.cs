@@ -15,10 +15,20 @@ public enum Activation
     Relu,
 }
 
-/// <summary>Element-wise activations in place, and the gated form act(gate) · up.</summary>
+/// <summary>Element-wise activations in place, the gated form act(gate) · up, and softmax.</summary>
 public static class Activations
 {
     private const float SqrtTwoOverPi = 0.7978845608028654f;
+
+    /// <summary>x = softmax(x) as exp(x − max x) / Σ, so no value overflows: TensorPrimitives.SoftMax exponentiates x as it
+    /// is, and one value above ~88 (an attention score of a large query and key) makes every output NaN.</summary>
+    public static void Softmax(Span<float> x)
+    {
+        if (x.IsEmpty) return;
+        TensorPrimitives.Subtract(x, TensorPrimitives.Max(x), x);
+        TensorPrimitives.Exp(x, x);
+        TensorPrimitives.Divide(x, TensorPrimitives.Sum(x), x);
+    }
 
     /// <summary>Applies <paramref name="kind"/> to every element of <paramref name="x"/> in place.</summary>
     public static void Apply(Activation kind, Span<float> x)

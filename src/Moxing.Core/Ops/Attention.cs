@@ -49,7 +49,7 @@ public static class Attention
                 TensorPrimitives.Tanh(s, s);
                 TensorPrimitives.Multiply(s, softCap, s);
             }
-            TensorPrimitives.SoftMax(s, s);
+            Activations.Softmax(s);
         }
     }
 

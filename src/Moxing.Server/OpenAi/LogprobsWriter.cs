@@ -50,13 +50,13 @@ public static class LogprobsWriter
         foreach (var t in tokens) w.WriteStringValue(TokenText(tokenizer, t.Id));
         w.WriteEndArray();
         w.WriteStartArray("token_logprobs");
-        foreach (var t in tokens) w.WriteNumberValue(t.Logprob);
+        foreach (var t in tokens) w.WriteNumberValue(Reported(t.Logprob));
         w.WriteEndArray();
         w.WriteStartArray("top_logprobs");
         foreach (var t in tokens)
         {
             w.WriteStartObject();
-            foreach (var alt in t.TopLogprobs ?? []) w.WriteNumber(TokenText(tokenizer, alt.Id), alt.Logprob);
+            foreach (var alt in t.TopLogprobs ?? []) w.WriteNumber(TokenText(tokenizer, alt.Id), Reported(alt.Logprob));
             w.WriteEndObject();
         }
         w.WriteEndArray();
@@ -74,11 +74,14 @@ public static class LogprobsWriter
     {
         var text = TokenText(tokenizer, id);
         w.WriteString("token", text);
-        w.WriteNumber("logprob", float.IsFinite(logprob) ? logprob : -9999f);
+        w.WriteNumber("logprob", Reported(logprob));
         w.WriteStartArray("bytes");
         foreach (var b in Encoding.UTF8.GetBytes(text)) w.WriteNumberValue(b);
         w.WriteEndArray();
     }
+
+    // JSON has no infinities: a token the model gives no probability (a −∞ or NaN log-probability) reads -9999, as OpenAI reports it
+    private static float Reported(float logprob) => float.IsFinite(logprob) ? logprob : -9999f;
 
     private static string TokenText(Tokenizer tokenizer, int id) => tokenizer.Decode([id], skipSpecialTokens: false);
 }

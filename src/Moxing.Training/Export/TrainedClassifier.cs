@@ -100,7 +100,7 @@ public sealed class TrainedClassifier
         for (var i = 0; i < count; i++)
         {
             var row = logits.AsSpan(i * classes, classes);
-            System.Numerics.Tensors.TensorPrimitives.SoftMax(row, row);
+            Moxing.Core.Ops.Activations.Softmax(row);
         }
         return logits;
     }
