@@ -262,7 +262,9 @@ internal static unsafe class IntegerKernels
     }
 
     /// <summary>One weight row times four activation rows of Q8_K blocks; y[t · yStride] receives row t's product.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    // its own compilation: inlined into RowsQ8K beside the matrix-vector kernels, it exhausted the JIT's inlining budget and
+    // called its chunks, block ends and code assembly per chunk (a quarter of a 4-sequence decode step of Llama-3.2-1B)
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void DotQ8K<F, L, TB, TS, TF>(byte* row, int blocks, byte* x, nint xStride, float* y, nint yStride)
         where F : struct, IQ8KDot where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
     {
