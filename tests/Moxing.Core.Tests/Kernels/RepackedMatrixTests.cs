@@ -13,11 +13,13 @@ public class RepackedMatrixTests
     private static bool Supported()
     {
         if (VectorPaths.Length > 0) return true;
-        using var w = new NativeTensor(DType.Q4_K, 8, 256, RandomWeights.Bytes(DType.Q4_K, 8 * 256, new Random(1)));
+        using var w = RandomQ4K(8, 256, new Random(1));
         using var arena = new TensorArena();
         Assert.Null(RepackedMatrix.TryCreate(w.Tensor, arena, releaseFilePages: false));
         return false;
     }
+
+    private static NativeTensor RandomQ4K(int rows, int cols, Random rng) => new(DType.Q4_K, rows, cols, RandomWeights.Bytes(DType.Q4_K, rows * cols, rng));
 
     // the file-layout integer product on the scalar path: the same exact integer sums, summed in another order
     private static float[] FileLayout(StoredTensor w, float[] x, int n)
@@ -45,7 +47,7 @@ public class RepackedMatrixTests
     {
         if (!Supported()) return;
         var rng = new Random(seed);
-        using var w = new NativeTensor(DType.Q4_K, rows, cols, RandomWeights.Bytes(DType.Q4_K, rows * cols, rng));
+        using var w = RandomQ4K(rows, cols, rng);
         using var arena = new TensorArena();
         var repacked = RepackedMatrix.TryCreate(w.Tensor, arena, releaseFilePages: false);
         Assert.NotNull(repacked);
@@ -86,7 +88,7 @@ public class RepackedMatrixTests
     {
         if (!Supported()) return;
         var rng = new Random(7);
-        using var w = new NativeTensor(DType.Q4_K, 16, 512, RandomWeights.Bytes(DType.Q4_K, 16 * 512, rng));
+        using var w = RandomQ4K(16, 512, rng);
         using var arena = new TensorArena();
         var repacked = RepackedMatrix.TryCreate(w.Tensor, arena, releaseFilePages: false)!;
         // three tokens take the row kernels, sixteen the panels: both read the unpacked rows, exactly the file's bytes;
@@ -108,7 +110,7 @@ public class RepackedMatrixTests
         if (!Supported()) return;
         var rng = new Random(9);
         using var arena = new TensorArena();
-        using var sevenRows = new NativeTensor(DType.Q4_K, 7, 256, RandomWeights.Bytes(DType.Q4_K, 7 * 256, rng));
+        using var sevenRows = RandomQ4K(7, 256, rng);
         using var q6 = new NativeTensor(DType.Q6_K, 8, 256, RandomWeights.Bytes(DType.Q6_K, 8 * 256, rng));
         Assert.Null(RepackedMatrix.TryCreate(sevenRows.Tensor, arena, releaseFilePages: false));
         Assert.Null(RepackedMatrix.TryCreate(q6.Tensor, arena, releaseFilePages: false));
@@ -126,7 +128,7 @@ public class RepackedMatrixTests
     {
         if (!Supported()) return;
         var rng = new Random(10);
-        using var w = new NativeTensor(DType.Q4_K, 64, 512, RandomWeights.Bytes(DType.Q4_K, 64 * 512, rng));
+        using var w = RandomQ4K(64, 512, rng);
         using var arena = new TensorArena();
         var repacked = RepackedMatrix.TryCreate(w.Tensor, arena, releaseFilePages: false)!;
         var x = RandomWeights.Floats(512, rng);
