@@ -21,6 +21,7 @@ public sealed class Linear
     private readonly TensorArena? _repackArena;
     private readonly Lock _repackGate = new();
     private RepackedMatrix? _repacked;
+    private bool _repack;
 
     /// <summary>
     /// Wraps a stored [out, in] weight and an optional bias. Given <paramref name="repackArena"/> — only for a weight read from a
@@ -38,12 +39,16 @@ public sealed class Linear
         if (bias != null && bias.Length != OutFeatures)
             throw new ArgumentException($"{weight.Name}: bias has {bias.Length} values, expected {OutFeatures}");
         _repackArena = repackArena;
-        Repack = repackArena != null && RepackedMatrix.CanRepack(weight);
+        Repack = true;
     }
 
     /// <summary>True while the weight is to be repacked at its first one-token product; set false before it to keep only the
-    /// file's layout (low-memory mode: no copies).</summary>
-    public bool Repack { get; set; }
+    /// file's layout (low-memory mode: no copies). Stays false for a weight that cannot be repacked.</summary>
+    public bool Repack
+    {
+        get => _repack;
+        set => _repack = value && _repackArena != null && RepackedMatrix.CanRepack(Weight);
+    }
 
     /// <summary>True once a repacked copy serves the weight's products.</summary>
     public bool Repacked => _repacked != null;
@@ -67,6 +72,7 @@ public sealed class Linear
             if (_repacked == null && Repack)
             {
                 _repacked = RepackedMatrix.TryCreate(Weight, _repackArena!, releaseFilePages: true);
+                // null when a scale is infinite or NaN: then the file's layout stays
                 Repack = _repacked != null;
             }
             return _repacked;
