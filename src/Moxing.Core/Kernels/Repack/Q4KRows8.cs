@@ -1,4 +1,7 @@
 using System.Runtime.CompilerServices;
+using Moxing.Core.Kernels.Half;
+using Moxing.Core.Quantization.Blocks;
+using Moxing.Core.Quantization.Encoders;
 
 namespace Moxing.Core.Kernels.Repack;
 
@@ -51,11 +54,13 @@ internal static unsafe class Q4KRows8
         for (var r = 0; r < rows; r++)
             for (var i = 0; i < blocks; i++)
             {
-                var block = w + r * rowBytes + i * 144;
-                if ((Unsafe.ReadUnaligned<ushort>(block) & 0x7C00) == 0x7C00 || (Unsafe.ReadUnaligned<ushort>(block + 2) & 0x7C00) == 0x7C00) return false;
+                var block = w + r * rowBytes + i * Q4KBlock.BlockBytes;
+                if (!FiniteHalf(block) || !FiniteHalf(block + 2)) return false;
             }
         return true;
     }
+
+    private static bool FiniteHalf(byte* p) => (Unsafe.ReadUnaligned<ushort>(p) & HalfBits.InfinityBits) != HalfBits.InfinityBits;
 
     /// <summary>Packs rows 8g .. 8g + 7 of the Q4_K matrix at <paramref name="w"/> into group <paramref name="g"/> at <paramref name="dst"/>.</summary>
     public static void Pack(byte* w, nint rowBytes, int blocks, int g, byte* dst)
@@ -67,14 +72,14 @@ internal static unsafe class Q4KRows8
         {
             for (var r = 0; r < Rows; r++)
             {
-                var src = w + (8 * g + r) * rowBytes + i * 144;
+                var src = w + (8 * g + r) * rowBytes + i * Q4KBlock.BlockBytes;
                 Unsafe.WriteUnaligned(dst + D + 2 * r, Unsafe.ReadUnaligned<ushort>(src));
                 Unsafe.WriteUnaligned(dst + DMin + 2 * r, Unsafe.ReadUnaligned<ushort>(src + 2));
                 for (var s = 0; s < 8; s++)
                 {
-                    var (sc, m) = ScaleMin(src + 4, s);
-                    scales[Slot(s, r)] = sc;
-                    mins[Slot(s, r)] = m;
+                    AffineSuperBlock.ScaleMin(s, src + 4, out var sc, out var m);
+                    scales[Slot(s, r)] = (byte)sc;
+                    mins[Slot(s, r)] = (byte)m;
                 }
                 for (var j = 0; j < 4; j++)
                     for (var q = 0; q < 4; q++)
@@ -98,33 +103,16 @@ internal static unsafe class Q4KRows8
             Q4KRows8Kernel.SixBits(packed + Mins, mins);
             for (var r = 0; r < Rows; r++)
             {
-                var dst = rows + r * rowBytes + i * 144;
+                var dst = rows + r * rowBytes + i * Q4KBlock.BlockBytes;
                 Unsafe.WriteUnaligned(dst, Unsafe.ReadUnaligned<ushort>(packed + D + 2 * r));
                 Unsafe.WriteUnaligned(dst + 2, Unsafe.ReadUnaligned<ushort>(packed + DMin + 2 * r));
-                PackScaleMins(scales, mins, r, dst + 4);
+                for (var s = 0; s < 8; s++) AffineSuperBlock.PackScale(dst + 4, s, scales[Slot(s, r)], mins[Slot(s, r)]);
                 for (var j = 0; j < 4; j++)
                     for (var q = 0; q < 4; q++)
                         Unsafe.WriteUnaligned(dst + 16 + 32 * j + 8 * q, Unsafe.ReadUnaligned<ulong>(packed + Codes + CodeOffset(j, q, r)));
             }
         }
     }
-
-    /// <summary>Row r's twelve packed bytes of scales and minimums (the inverse of <see cref="ScaleMin"/>) from the decoded values.</summary>
-    private static void PackScaleMins(byte* scales, byte* mins, int r, byte* q)
-    {
-        for (var j = 0; j < 4; j++)
-        {
-            int sc = scales[Slot(j, r)], scHigh = scales[Slot(j + 4, r)], m = mins[Slot(j, r)], mHigh = mins[Slot(j + 4, r)];
-            q[j] = (byte)(sc | ((scHigh >> 4) << 6));
-            q[j + 4] = (byte)(m | ((mHigh >> 4) << 6));
-            q[j + 8] = (byte)((scHigh & 0xF) | ((mHigh & 0xF) << 4));
-        }
-    }
-
-    /// <summary>Scale and minimum of sub-block s from a Q4_K block's 12 packed bytes (ggml's get_scale_min_k4).</summary>
-    private static (byte Scale, byte Min) ScaleMin(byte* q, int s) => s < 4
-        ? ((byte)(q[s] & 63), (byte)(q[s + 4] & 63))
-        : ((byte)((q[s + 4] & 0xF) | ((q[s - 4] >> 6) << 4)), (byte)((q[s + 4] >> 4) | ((q[s] >> 6) << 4)));
 
     // low nibbles of values i and i + 32 in byte i (32 bytes), then the high bit pairs of values i, i + 16, i + 32, i + 48 in byte i (16 bytes)
     private static void PackSixBits(byte* v, byte* dst)

@@ -63,8 +63,9 @@ internal static unsafe class AffineSuperBlock
         Requantize(x, block, L, nmax);
     }
 
-    // The inverse of get_scale_min_k4: sub-blocks 0..3 in the low 6 bits of bytes 0..7, 4..7 split over bytes 8..11 and the top bits.
-    private static void PackScale(byte* s, int j, byte ls, byte lm)
+    /// <summary>The inverse of <see cref="ScaleMin"/> for sub-block j (0..7, in order: 4..7 add their top bits to bytes 0..7):
+    /// sub-blocks 0..3 in the low 6 bits of bytes 0..7, 4..7 split over bytes 8..11 and the top bits.</summary>
+    internal static void PackScale(byte* s, int j, byte ls, byte lm)
     {
         if (j < 4)
         {
@@ -79,7 +80,8 @@ internal static unsafe class AffineSuperBlock
         }
     }
 
-    private static void ScaleMin(int j, byte* q, out int scale, out int min)
+    /// <summary>Scale and minimum of sub-block j from the 12 packed bytes at q (ggml's get_scale_min_k4).</summary>
+    internal static void ScaleMin(int j, byte* q, out int scale, out int min)
     {
         if (j < 4)
         {
