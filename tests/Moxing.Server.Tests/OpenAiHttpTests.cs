@@ -36,6 +36,7 @@ public sealed class OpenAiHttpTests(ServerFixture server)
     [InlineData("{\"model\":\"llama-tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"temperature\":3}", "invalid_value")]
     [InlineData("{\"model\":\"llama-tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"n\":0}", "invalid_value")]
     [InlineData("{\"model\":\"llama-tiny\",\"messages\":[{\"content\":\"x\"}]}", "invalid_value")]
+    [InlineData("{\"model\":\"llama-tiny\",\"messages\":[{\"role\":\"robot\",\"content\":\"x\"}]}", "invalid_value")]
     [InlineData("{\"model\":\"llama-tiny\",\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\"}]}]}", "unsupported_parameter")]
     [InlineData("{\"model\":\"llama-tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"logit_bias\":{\"9999999\":5}}", "invalid_value")]
     [InlineData("{\"model\":\"llama-tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"stream_options\":{}}", "invalid_value")]
@@ -45,6 +46,23 @@ public sealed class OpenAiHttpTests(ServerFixture server)
         Assert.Equal(400, status);
         Assert.Equal(code, (string?)body!["error"]!["code"]);
         Assert.NotNull(body["error"]!["message"]);
+    }
+
+    [Fact]
+    public async Task Developer_messages_are_system_messages_and_function_results_tool_messages()
+    {
+        // Qwen3's template knows system and tool but not developer or function: without the mapping it drops those messages
+        async Task<int> PromptTokens(string messages) =>
+            (int)(await server.PostAsync("/v1/chat/completions",
+                $$"""{"model":"{{ServerFixture.Qwen3}}","max_tokens":1,"messages":[{{messages}}{"role":"user","content":"hi"}]}""")).Body!["usage"]!["prompt_tokens"]!;
+        var alone = await PromptTokens("");
+        var developer = await PromptTokens("""{"role":"developer","content":"be brief"},""");
+        Assert.Equal(await PromptTokens("""{"role":"system","content":"be brief"},"""), developer);
+        Assert.True(developer > alone + 2, $"{developer} prompt tokens with a developer message, {alone} without");
+        const string call = """{"role":"user","content":"weather?"},{"role":"assistant","content":"checking"},""";
+        var function = await PromptTokens(call + """{"role":"function","name":"weather","content":"sunny"},""");
+        Assert.Equal(await PromptTokens(call + """{"role":"tool","name":"weather","content":"sunny"},"""), function);
+        Assert.True(function > await PromptTokens(call) + 2, "the function result is in the prompt");
     }
 
     [Fact]

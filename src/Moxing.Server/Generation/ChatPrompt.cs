@@ -2,12 +2,16 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Moxing.Server.Http;
 using Moxing.Server.Models;
+using Moxing.Text.Templates;
 
 namespace Moxing.Server.Generation;
 
 /// <summary>Turns a conversation into prompt token ids with the model's own chat template, as transformers' apply_chat_template does.</summary>
 public static class ChatPrompt
 {
+    // the roles of OpenAI's chat messages (Ollama's are a subset)
+    private static readonly string[] Roles = ["system", "developer", "user", "assistant", "tool", "function"];
+
     /// <summary>
     /// Renders <paramref name="messages"/> (role/content objects, already in the template's shape) and <paramref name="tools"/> with the
     /// generation prompt appended, and tokenizes the text without adding special tokens (the template writes them).
@@ -17,8 +21,18 @@ public static class ChatPrompt
         var templates = model.Model.ChatTemplates ?? throw new ApiException(400,
             $"the model '{model.Name}' has no chat template; send a plain prompt to the completions endpoint instead", param: "model",
             code: "no_chat_template");
-        var text = templates.Render(messages, tools is { Count: > 0 } ? tools : null, addGenerationPrompt: true, variables);
+        var text = templates.Render(DeveloperAsSystem(templates, messages), tools is { Count: > 0 } ? tools : null, addGenerationPrompt: true, variables);
         return model.Model.RequireTokenizer().Encode(text, addSpecialTokens: false);
+    }
+
+    // OpenAI's developer messages are system instructions: a template that does not know the role (all but a few, such as
+    // gpt-oss's) would otherwise drop them without a word.
+    private static JsonArray DeveloperAsSystem(ChatTemplateSource templates, JsonArray messages)
+    {
+        if (templates.Templates.Values.Any(t => t.Contains("developer", StringComparison.Ordinal))) return messages;
+        foreach (var message in messages)
+            if (message is JsonObject m && JsonValues.IsString(m["role"]) && m["role"]!.GetValue<string>() == "developer") m["role"] = "system";
+        return messages;
     }
 
     /// <summary>A plain prompt tokenized as the model's tokenizer does by default (BOS and the like added).</summary>
@@ -29,15 +43,20 @@ public static class ChatPrompt
     }
 
     /// <summary>
-    /// Checks one message and puts it in the shape templates expect: a string role, string content (null becomes ""), and
-    /// tool-call arguments as objects (clients send them as JSON text; templates iterate them as mappings).
+    /// Checks one message and puts it in the shape templates expect: a known role (OpenAI's legacy function results become
+    /// tool messages), string content (null becomes ""), and tool-call arguments as objects (clients send them as JSON text;
+    /// templates iterate them as mappings).
     /// </summary>
     public static JsonObject Normalize(JsonNode? message, string path)
     {
         if (message is not JsonObject m) throw ApiException.BadParameter(path, $"'{path}' must be an object with a role and content");
         if (m["role"] is not JsonValue role || role.GetValueKind() != JsonValueKind.String)
             throw ApiException.BadParameter(path + ".role", $"'{path}.role' must be a string");
+        var name = role.GetValue<string>();
+        if (!Roles.Contains(name))
+            throw ApiException.BadParameter(path + ".role", $"'{path}.role' is '{name}'; expected one of {string.Join(", ", Roles)}");
         var copy = (JsonObject)m.DeepClone();
+        if (name == "function") copy["role"] = "tool";
         if (copy["content"] is null) copy["content"] = "";
         if (copy["tool_calls"] is JsonArray calls)
             foreach (var call in calls)
