@@ -196,6 +196,10 @@ public sealed class BadInputHttpTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task Thinking_on_a_model_whose_template_has_no_think_blocks_is_a_400_naming_think() =>
+        await AssertRefusedAsync("/api/chat", Utf8(Valid("/api/chat", "\"think\":true")), 400, "'think'");
+
+    [Fact]
     public async Task A_body_over_the_default_size_limit_is_refused_before_it_is_sent()
     {
         // Expect: 100-continue lets the server answer 413 from the Content-Length alone, before the client sends 9 MiB.

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Moxing.Inference.Reasoning;
 using Moxing.Server.Http;
 using Moxing.Server.Models;
 using Moxing.Text.Templates;
@@ -15,13 +16,16 @@ public static class ChatPrompt
     /// <summary>
     /// Renders <paramref name="messages"/> (role/content objects, already in the template's shape) and <paramref name="tools"/> with the
     /// generation prompt appended, and tokenizes the text without adding special tokens (the template writes them).
+    /// <paramref name="reasoning"/>: how the reply's think blocks split off, null when the template writes none.
     /// </summary>
-    public static int[] Encode(ResidentModel model, JsonArray messages, JsonArray? tools, IReadOnlyDictionary<string, object?>? variables)
+    public static int[] Encode(ResidentModel model, JsonArray messages, JsonArray? tools, IReadOnlyDictionary<string, object?>? variables,
+        out ReasoningParsing? reasoning)
     {
         var templates = model.Model.ChatTemplates ?? throw new ApiException(400,
             $"the model '{model.Name}' has no chat template; send a plain prompt to the completions endpoint instead", param: "model",
             code: "no_chat_template");
         var text = templates.Render(DeveloperAsSystem(templates, messages), tools is { Count: > 0 } ? tools : null, addGenerationPrompt: true, variables);
+        reasoning = templates.Templates.Values.Any(ThinkSplitter.Thinks) ? new ReasoningParsing(ThinkSplitter.EndsInside(text)) : null;
         return model.Model.RequireTokenizer().Encode(text, addSpecialTokens: false);
     }
 

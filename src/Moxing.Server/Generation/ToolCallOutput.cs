@@ -2,6 +2,10 @@ using Moxing.Inference.Tools;
 
 namespace Moxing.Server.Generation;
 
+/// <summary>How a thinking model's replies are split into reasoning and answer.</summary>
+/// <param name="StartsInside">The prompt opened the think block: the reply starts with reasoning.</param>
+public sealed record ReasoningParsing(bool StartsInside);
+
 /// <summary>How replies are searched for tool calls: the model's format, and whether several calls may be kept.</summary>
 /// <param name="Format">The model's tool-call format.</param>
 /// <param name="Parallel">parallel_tool_calls: keep every call, else only the first.</param>

@@ -28,7 +28,9 @@ public sealed class OllamaChatEndpoint(ModelManager models)
         var keepAlive = KeepAlive.Parse(r.Node("keep_alive"));
         var parameters = OllamaOptions.Read(r, out var numCtx);
         parameters = parameters with { Constraint = ReadFormat(r) };
-        var variables = Think(r);
+        // think: false renders the template with enable_thinking off (Qwen3 and the like); true splits the think block off as thinking
+        var think = r.Bool("think");
+        var variables = think == false ? new Dictionary<string, object?> { ["enable_thinking"] = false } : null;
         JsonArray? messages = null;
         string? prompt = null, system = null;
         int[]? previous = null;
@@ -61,11 +63,18 @@ public sealed class OllamaChatEndpoint(ModelManager models)
         }
         int[] ids;
         var parsing = tools is null ? null : new ToolCallParsing(tools.FormatFor(model), tools.Parallel);
-        if (chat) ids = ChatPrompt.Encode(model, messages!, tools?.TemplateTools, variables);
+        ReasoningParsing? reasoning = null;
+        if (chat) ids = ChatPrompt.Encode(model, messages!, tools?.TemplateTools, variables, out reasoning);
         else if (raw || model.Model.ChatTemplates is null) ids = [.. previous ?? [], .. ChatPrompt.EncodeRaw(model, prompt ?? "", "prompt")];
-        else ids = [.. previous ?? [], .. ChatPrompt.Encode(model, Conversation(system, prompt ?? ""), null, variables)];
+        else ids = [.. previous ?? [], .. ChatPrompt.Encode(model, Conversation(system, prompt ?? ""), null, variables, out reasoning)];
+        if (think == true && reasoning is null) throw ApiException.BadParameter("think", $"'think' is true but '{modelName}' does not support thinking: its chat template writes no think blocks");
         parameters = parameters with { MaxTokens = OllamaOptions.CapByContext(parameters.MaxTokens, numCtx, ids.Length) };
-        var response = new OllamaResponse(chat, modelName, lease.LoadDuration, started) { ContextPrefix = chat ? null : ids, Tools = parsing };
+        var response = new OllamaResponse(chat, modelName, lease.LoadDuration, started)
+        {
+            ContextPrefix = chat ? null : ids,
+            Tools = parsing,
+            Reasoning = think == true ? reasoning : null,
+        };
         await response.WriteAsync(context, ChoiceRunner.RunAsync(model, ids, parameters, 1, MeteredRequest.Of(context), chat ? "messages" : "prompt", cancellation), stream);
     }
 
@@ -115,13 +124,5 @@ public sealed class OllamaChatEndpoint(ModelManager models)
                 _ => throw ApiException.BadParameter("format", "'format' must be \"json\" or a JSON schema object"),
             };
         return JsonFormat.Schema(format, "format");
-    }
-
-    // think: false renders the template with enable_thinking off (Qwen3 and the like); think: true needs a reasoning parser.
-    private static Dictionary<string, object?>? Think(JsonRequest r)
-    {
-        var think = r.Bool("think");
-        if (think == true) throw r.Unsupported("think", "separating the reasoning into message.thinking is not available yet");
-        return think == false ? new Dictionary<string, object?> { ["enable_thinking"] = false } : null;
     }
 }

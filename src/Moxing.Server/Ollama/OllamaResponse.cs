@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using Moxing.Inference.Generation;
+using Moxing.Inference.Reasoning;
 using Moxing.Inference.Tools;
 using Moxing.Server.Generation;
 using Moxing.Server.Http;
@@ -23,15 +24,19 @@ public sealed class OllamaResponse(bool chat, string model, TimeSpan loadDuratio
     /// <summary>How chat replies are searched for tool calls; null: the reply is all content.</summary>
     public ToolCallParsing? Tools { get; init; }
 
+    /// <summary>How a thinking model's think block is split off into <c>thinking</c> (think: true); null: it stays in the text.</summary>
+    public ReasoningParsing? Reasoning { get; init; }
+
     /// <summary>Streams or collects <paramref name="events"/> (one choice) and writes the reply.</summary>
     public async Task WriteAsync(HttpContext context, IAsyncEnumerable<ChoiceEvent> events, bool stream)
     {
         var cancellation = context.RequestAborted;
         var lines = JsonStreamWriter.JsonLines(context.Response);
-        var text = new StringBuilder();
+        StringBuilder text = new(), thinking = new();
         var generated = new List<int>();
         CompletionResult? result = null;
         var output = Tools is null ? null : new ToolCallOutput(Tools);
+        var thought = Reasoning is null ? null : new ThinkSplitter(Reasoning.StartsInside);
         try
         {
             await foreach (var e in events)
@@ -40,9 +45,14 @@ public sealed class OllamaResponse(bool chat, string model, TimeSpan loadDuratio
                 else if (e.Piece is { } piece)
                 {
                     foreach (var t in piece.Tokens) generated.Add(t.Id);
-                    var shown = output is null ? piece.Text : Content(output.Push(piece.Text));
-                    if (!stream) text.Append(shown);
-                    else if (output is null || shown.Length > 0) await lines.WriteAsync(w => WriteLine(w, shown, null, generated), cancellation);
+                    var (shown, thoughts) = Split(thought is null ? [new ReplySegment(false, piece.Text)] : thought.Push(piece.Text), output);
+                    if (!stream)
+                    {
+                        text.Append(shown);
+                        thinking.Append(thoughts);
+                    }
+                    else if (output is null && thought is null || shown.Length > 0 || thoughts.Length > 0)
+                        await lines.WriteAsync(w => WriteLine(w, shown, null, generated, thinking: thoughts), cancellation);
                 }
             }
         }
@@ -53,15 +63,32 @@ public sealed class OllamaResponse(bool chat, string model, TimeSpan loadDuratio
             await lines.WriteLastAsync(w => ApiError.Write(w, error, ollama: true), cancellation);
             return;
         }
-        var rest = output is null ? "" : Content(output.Finish());
+        var (held, heldThoughts) = Split(thought?.Finish() ?? [], output);
+        var rest = held + (output is null ? "" : Content(output.Finish()));
         var calls = output?.Calls ?? [];
         if (stream)
         {
             // Ollama sends the calls in a line of their own once they are complete.
-            if (rest.Length > 0 || calls.Count > 0) await lines.WriteAsync(w => WriteLine(w, rest, null, generated, calls), cancellation);
+            if (rest.Length > 0 || heldThoughts.Length > 0 || calls.Count > 0)
+                await lines.WriteAsync(w => WriteLine(w, rest, null, generated, calls, heldThoughts), cancellation);
             await lines.WriteLastAsync(w => WriteLine(w, "", result, generated), cancellation);
         }
-        else await JsonStreamWriter.WriteObjectAsync(context, w => WriteLine(w, text.Append(rest).ToString(), result, generated, calls));
+        else
+            await JsonStreamWriter.WriteObjectAsync(context, w =>
+                WriteLine(w, text.Append(rest).ToString(), result, generated, calls, thinking.Append(heldThoughts).ToString()));
+    }
+
+    // The answer text (through the tool-call parser when there is one) and the reasoning text of some reply segments.
+    private static (string Answer, string Thinking) Split(IReadOnlyList<ReplySegment> segments, ToolCallOutput? output)
+    {
+        if (segments.Count == 1 && output is null) return segments[0].Reasoning ? ("", segments[0].Text) : (segments[0].Text, "");
+        StringBuilder answer = new(), thinking = new();
+        foreach (var segment in segments)
+        {
+            if (segment.Reasoning) thinking.Append(segment.Text);
+            else answer.Append(output is null ? segment.Text : Content(output.Push(segment.Text)));
+        }
+        return (answer.ToString(), thinking.ToString());
     }
 
     private static string Content(IReadOnlyList<ToolCallDelta> deltas)
@@ -72,9 +99,10 @@ public sealed class OllamaResponse(bool chat, string model, TimeSpan loadDuratio
         return content.ToString();
     }
 
-    private void WriteLine(Utf8JsonWriter w, string text, CompletionResult? result, List<int> generated, IReadOnlyList<ToolCall>? calls = null)
+    private void WriteLine(Utf8JsonWriter w, string text, CompletionResult? result, List<int> generated, IReadOnlyList<ToolCall>? calls = null,
+        string? thinking = null)
     {
-        WriteStart(w, chat, model, text, calls);
+        WriteStart(w, chat, model, text, calls, thinking);
         w.WriteBoolean("done", result is not null);
         if (result is not null)
         {
@@ -95,8 +123,9 @@ public sealed class OllamaResponse(bool chat, string model, TimeSpan loadDuratio
         w.WriteEndObject();
     }
 
-    /// <summary>Opens a reply object: model, created_at, and the text as the assistant's message (chat) or as response (generate).</summary>
-    public static void WriteStart(Utf8JsonWriter w, bool chat, string model, string text, IReadOnlyList<ToolCall>? calls = null)
+    /// <summary>Opens a reply object: model, created_at, and the text (and any reasoning, as thinking) as the assistant's message
+    /// (chat) or as response (generate).</summary>
+    public static void WriteStart(Utf8JsonWriter w, bool chat, string model, string text, IReadOnlyList<ToolCall>? calls = null, string? thinking = null)
     {
         w.WriteStartObject();
         w.WriteString("model", model);
@@ -106,10 +135,13 @@ public sealed class OllamaResponse(bool chat, string model, TimeSpan loadDuratio
             w.WriteStartObject("message");
             w.WriteString("role", "assistant");
             w.WriteString("content", text);
+            if (!string.IsNullOrEmpty(thinking)) w.WriteString("thinking", thinking);
             if (calls is { Count: > 0 }) WriteToolCalls(w, calls);
             w.WriteEndObject();
+            return;
         }
-        else w.WriteString("response", text);
+        w.WriteString("response", text);
+        if (!string.IsNullOrEmpty(thinking)) w.WriteString("thinking", thinking);
     }
 
     // Ollama's tool_calls carry the arguments as a JSON object; text that is not one (a call cut off by the token limit) stays a string.

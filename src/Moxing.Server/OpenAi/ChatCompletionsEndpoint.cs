@@ -33,14 +33,19 @@ public sealed class ChatCompletionsEndpoint(ModelManager models)
         var tools = ToolUse.Read(r, withChoice: true);
         r.String("user");
         var variables = TemplateVariables(r);
+        var splitReasoning = ReasoningFormat(r);
         r.RejectUnknown();
 
         using var lease = await models.AcquireAsync(modelName, null, cancellation);
         var model = lease.Resident;
         var calls = CallsFor(tools, model, ref parameters);
         OpenAiParameters.CheckModel(parameters, model, r.Has("max_completion_tokens") ? "max_completion_tokens" : "max_tokens");
-        var ids = ChatPrompt.Encode(model, messages, tools?.TemplateTools, variables);
-        var response = new CompletionResponse(chat: true, modelName, model.Model.RequireTokenizer(), logprobs, n) { Tools = calls };
+        var ids = ChatPrompt.Encode(model, messages, tools?.TemplateTools, variables, out var reasoning);
+        var response = new CompletionResponse(chat: true, modelName, model.Model.RequireTokenizer(), logprobs, n)
+        {
+            Tools = calls,
+            Reasoning = splitReasoning ? reasoning : null,
+        };
         var events = ChoiceRunner.RunAsync(model, ids, parameters, n, MeteredRequest.Of(context), "messages", cancellation);
         if (stream) await response.WriteStreamAsync(context, events, includeUsage);
         else await response.WriteWholeAsync(context, events);
@@ -132,6 +137,14 @@ public sealed class ChatCompletionsEndpoint(ModelManager models)
         }
         return new ToolCallParsing(format, tools.Parallel);
     }
+
+    // llama.cpp's reasoning_format: "auto" (the default) splits a thinking model's think block into reasoning_content; "none" leaves it in the content.
+    private static bool ReasoningFormat(JsonRequest r) => r.String("reasoning_format") switch
+    {
+        null or "auto" or "deepseek" => true,
+        "none" => false,
+        _ => throw ApiException.BadParameter("reasoning_format", "'reasoning_format' must be auto, deepseek or none"),
+    };
 
     /// <summary>vLLM's chat_template_kwargs: extra template variables such as enable_thinking.</summary>
     internal static Dictionary<string, object?>? TemplateVariables(JsonRequest r)

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Moxing.Inference.Reasoning;
 using Moxing.Inference.Scheduling;
 using Moxing.Inference.Tools;
 using Moxing.Server.Generation;
@@ -21,6 +22,9 @@ public sealed class CompletionResponse(bool chat, string model, Tokenizer tokeni
 
     /// <summary>How chat replies are searched for tool calls; null: the reply is all content.</summary>
     public ToolCallParsing? Tools { get; init; }
+
+    /// <summary>How chat replies' think blocks are split off into reasoning_content; null: they stay in the content.</summary>
+    public ReasoningParsing? Reasoning { get; init; }
 
     private string ObjectName(bool chunk) => chat ? chunk ? "chat.completion.chunk" : "chat.completion" : "text_completion";
 
@@ -56,9 +60,12 @@ public sealed class CompletionResponse(bool chat, string model, Tokenizer tokeni
                 if (chat)
                 {
                     var content = texts[i].ToString();
+                    string? reasoning = null;
+                    if (Reasoning is not null) (reasoning, content) = ThinkSplitter.Split(content, Reasoning.StartsInside);
                     if (Tools is not null) (content, calls) = ToolCallOutput.Split(Tools, content);
                     w.WriteStartObject("message");
                     w.WriteString("role", "assistant");
+                    if (reasoning is not null) w.WriteString("reasoning_content", reasoning);
                     // OpenAI sends null content beside tool calls when the model wrote nothing else.
                     if (calls.Count > 0 && string.IsNullOrWhiteSpace(content)) w.WriteNull("content");
                     else w.WriteString("content", content);
@@ -89,7 +96,12 @@ public sealed class CompletionResponse(bool chat, string model, Tokenizer tokeni
         var results = new CompletionResult[n];
         var offsets = new int[n];
         var outputs = new ToolCallOutput?[n];
-        for (var i = 0; i < n; i++) outputs[i] = chat && Tools is not null ? new ToolCallOutput(Tools) : null;
+        var thoughts = new ThinkSplitter?[n];
+        for (var i = 0; i < n; i++)
+        {
+            outputs[i] = chat && Tools is not null ? new ToolCallOutput(Tools) : null;
+            thoughts[i] = chat && Reasoning is not null ? new ThinkSplitter(Reasoning.StartsInside) : null;
+        }
         var started = false;
         try
         {
@@ -100,11 +112,12 @@ public sealed class CompletionResponse(bool chat, string model, Tokenizer tokeni
                         await sse.WriteAsync(w => WriteChunk(w, i, Empty, null, null, includeUsage, role: true), cancellation);
                 started = true;
                 var output = outputs[e.Index];
+                var thought = thoughts[e.Index];
                 if (e.Result is { } result)
                 {
                     results[e.Index] = result;
-                    if (output is not null)
-                        foreach (var delta in output.Finish()) await sse.WriteAsync(w => WriteChunk(w, e.Index, delta, null, null, includeUsage), cancellation);
+                    var held = thought is null ? [] : thought.Finish();
+                    foreach (var delta in Deltas(held, output, final: true)) await sse.WriteAsync(w => WriteChunk(w, e.Index, delta, null, null, includeUsage), cancellation);
                     var finish = FinishReason(result, output?.Calls.Count ?? 0);
                     await sse.WriteAsync(w => WriteChunk(w, e.Index, Empty, null, finish, includeUsage), cancellation);
                 }
@@ -113,13 +126,13 @@ public sealed class CompletionResponse(bool chat, string model, Tokenizer tokeni
                     var offset = offsets[e.Index];
                     offsets[e.Index] += piece.Text.Length;
                     var tokens = logprobs ? piece.Tokens : null;
-                    if (output is null)
+                    if (output is null && thought is null)
                     {
                         await sse.WriteAsync(w => WriteChunk(w, e.Index, new ToolCallDelta(piece.Text), tokens, null, includeUsage, offset: offset), cancellation);
                         continue;
                     }
-                    // Markup the parser holds back yields no delta; an empty content chunk still carries its tokens' logprobs.
-                    var deltas = output.Push(piece.Text);
+                    // Markup held back yields no delta; an empty content chunk still carries its tokens' logprobs.
+                    var deltas = Deltas(thought is null ? [new ReplySegment(false, piece.Text)] : thought.Push(piece.Text), output, final: false);
                     if (deltas.Count == 0 && tokens is { Count: > 0 }) deltas = [Empty];
                     foreach (var delta in deltas)
                     {
@@ -152,6 +165,21 @@ public sealed class CompletionResponse(bool chat, string model, Tokenizer tokeni
     }
 
     private static readonly ToolCallDelta Empty = new("");
+
+    // A choice's new reply segments as deltas: reasoning as it is, the answer through the tool-call parser when there is one
+    // (which, when the reply ends, also gives back what it held).
+    private static List<ToolCallDelta> Deltas(IReadOnlyList<ReplySegment> segments, ToolCallOutput? output, bool final)
+    {
+        var deltas = new List<ToolCallDelta>();
+        foreach (var segment in segments)
+        {
+            if (segment.Reasoning) deltas.Add(new ToolCallDelta(segment.Text) { IsReasoning = true });
+            else if (output is null) deltas.Add(new ToolCallDelta(segment.Text));
+            else deltas.AddRange(output.Push(segment.Text));
+        }
+        if (final && output is not null) deltas.AddRange(output.Finish());
+        return deltas;
+    }
 
     // "tool_calls" when a reply that ended by itself made calls; otherwise as for any completion.
     private static string FinishReason(CompletionResult result, int calls) =>
@@ -204,7 +232,8 @@ public sealed class CompletionResponse(bool chat, string model, Tokenizer tokeni
         {
             w.WriteStartObject("delta");
             if (role) w.WriteString("role", "assistant");
-            if (finish is null && delta.IsContent) w.WriteString("content", delta.Content);
+            if (finish is null && delta.IsReasoning) w.WriteString("reasoning_content", delta.Content);
+            else if (finish is null && delta.IsContent) w.WriteString("content", delta.Content);
             else if (finish is null) WriteToolCallDelta(w, delta);
             w.WriteEndObject();
             LogprobsWriter.WriteChat(w, tokenizer, tokens);
