@@ -74,8 +74,11 @@ public sealed class OllamaClientTests(ServerFixture server)
         Assert.Contains("bert-tiny:latest", tags);
 
         var show = await client.ShowModelAsync(ServerFixture.Llama);
-        Assert.Contains("completion", show.Capabilities!);
+        Assert.Equal(["completion"], show.Capabilities!);
         Assert.Contains("im_start", show.Template);
+        // Qwen3's template renders tools in its Hermes call format and writes think blocks
+        Assert.Equal(["completion", "tools", "thinking"], (await client.ShowModelAsync(ServerFixture.Qwen3)).Capabilities!);
+        Assert.Equal(["embedding"], (await client.ShowModelAsync("bert-tiny")).Capabilities!);
         Assert.Equal("llama", show.Details!.Family);
 
         var running = (await client.ListRunningModelsAsync()).ToList();

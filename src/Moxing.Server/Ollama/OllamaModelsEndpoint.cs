@@ -1,6 +1,8 @@
 using System.Reflection;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Moxing.Inference.Reasoning;
+using Moxing.Inference.Tools;
 using Moxing.Models;
 using Moxing.Server.Http;
 using Moxing.Server.Models;
@@ -106,10 +108,25 @@ public sealed class OllamaModelsEndpoint(ModelManager models)
         }
         w.WriteEndObject();
         w.WriteStartArray("capabilities");
-        w.WriteStringValue(model.Decoder is null ? "embedding" : "completion");
+        foreach (var capability in Capabilities(model)) w.WriteStringValue(capability);
         w.WriteEndArray();
         w.WriteString("modified_at", entry.ModifiedAt.ToString("O"));
         w.WriteEndObject();
+    }
+
+    /// <summary>What a model can do, as Ollama names it: completion or embedding; tools when its template renders tools in a
+    /// call format we parse; thinking when it writes think blocks.</summary>
+    public static IEnumerable<string> Capabilities(LoadedModel model)
+    {
+        if (model.Decoder is null)
+        {
+            yield return "embedding";
+            yield break;
+        }
+        yield return "completion";
+        var templates = model.ChatTemplates?.Templates.Values ?? [];
+        if (templates.Any(t => t.Contains("tools", StringComparison.Ordinal) && ToolCallFormats.FromChatTemplate(t) is not null)) yield return "tools";
+        if (templates.Any(ThinkSplitter.Thinks)) yield return "thinking";
     }
 
     /// <summary>GET /api/version.</summary>
