@@ -186,7 +186,7 @@ public sealed class FamilyVariantTests
     {
         using var variant = ModelVariant.Gemma3("llama-tiny", queryPreAttnScalar: 24);
         var oracle = new NaiveDecoder(variant.Folder);
-        variant.NestAsGemma3Multimodal(textPrefix);
+        ModelVariant.NestAsGemma3Multimodal(variant.Folder, textPrefix);
         using var model = ModelLoader.Load(variant.Folder);
         Assert.Equal("gemma3", model.Architecture);
         Assert.DoesNotContain(model.Tensors, t => t.Name.Contains("vision") || t.Name.Contains("projector"));

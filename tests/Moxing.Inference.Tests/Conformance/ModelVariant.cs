@@ -105,13 +105,13 @@ public sealed class ModelVariant : IDisposable
     }
 
     /// <summary>
-    /// Turns this Gemma 3 text variant into a Gemma3ForConditionalGeneration checkpoint: its config becomes text_config, its tensors move under
+    /// Turns the Gemma 3 text variant in <paramref name="folder"/> into a Gemma3ForConditionalGeneration checkpoint: its config becomes text_config, its tensors move under
     /// <paramref name="textPrefix"/> ("model.language_model." or, before transformers 4.52, "language_model.model."), and a vision
     /// tower tensor and a projector tensor join them.
     /// </summary>
-    public void NestAsGemma3Multimodal(string textPrefix)
+    public static void NestAsGemma3Multimodal(string folder, string textPrefix)
     {
-        var configPath = Path.Combine(Folder, "config.json");
+        var configPath = Path.Combine(folder, "config.json");
         var text = JsonNode.Parse(File.ReadAllText(configPath))!.AsObject();
         text["model_type"] = "gemma3_text";
         text.Remove("architectures");
@@ -124,7 +124,7 @@ public sealed class ModelVariant : IDisposable
             ["vision_config"] = new JsonObject { ["hidden_size"] = 8, ["model_type"] = "siglip_vision_model" },
         };
         File.WriteAllText(configPath, config.ToJsonString());
-        var weights = Path.Combine(Folder, "model.safetensors");
+        var weights = Path.Combine(folder, "model.safetensors");
         var writer = new SafetensorsWriter();
         using (var f = SafetensorsFile.Open(weights))
             foreach (var t in f.Tensors)
