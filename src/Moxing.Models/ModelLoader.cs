@@ -78,7 +78,7 @@ public static class ModelLoader
         var family = ModelRegistry.ForModelType(modelType)
                      ?? throw new InvalidModelFileException(configPath, $"model_type '{modelType}' is not supported; supported: {ModelRegistry.SupportedList}");
         var decoderOptions = family.FromHf(config);
-        var source = ModelTensors.OpenFolder(folder);
+        var source = family.HfNames.View(ModelTensors.OpenFolder(folder), folder);
         var decoder = Guard(source, () => new DecoderLoader(source, folder, decoderOptions, family.HfNames).Load());
         return Guard(decoder, () =>
         {

@@ -12,7 +12,7 @@ namespace Moxing.Models.Conversion;
 /// <summary>
 /// A Hugging Face decoder folder (F32/F16/BF16 safetensors) seen as the GGUF llama.cpp's convert_hf_to_gguf.py would write:
 /// its metadata, tensors under GGUF names, llama-family Q/K rows permuted for llama.cpp's rotation, GPT-2's Conv1D weights
-/// transposed, Gemma 2's norms as 1 + w, norms and biases as F32, llama3 RoPE scaling as rope_freqs.weight, Phi-3's LongRoPE as
+/// transposed, Gemma 2/3's norms as 1 + w, norms and biases as F32, llama3 RoPE scaling as rope_freqs.weight, Phi-3's LongRoPE as
 /// rope_factors_long/short.weight. Tensors are converted one at a time, when read.
 /// </summary>
 public sealed class HfGgufInput : IQuantizationInput, IDisposable
@@ -55,10 +55,11 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
         var family = ModelRegistry.ForModelType(modelType);
         var architecture = HfGgufMetadata.Architecture(modelType);
         if (family == null || architecture == null)
-            throw new InvalidModelFileException(configPath, $"model_type '{modelType}' cannot be converted to GGUF yet (supported: llama, mistral, qwen2, qwen3, gpt2, phi3, gemma2)");
+            throw new InvalidModelFileException(configPath, $"model_type '{modelType}' cannot be converted to GGUF yet (supported: llama, mistral, qwen2, qwen3, gpt2, phi3, gemma2, gemma3_text, gemma3)");
         _options = family.FromHf(config);
         var metadata = HfGgufMetadata.Build(folder, config, _options, architecture);
-        _tensors = ModelTensors.OpenFolder(folder);
+        // A multimodal checkpoint's text model under its text names; the vision tower and projector are not converted.
+        _tensors = family.HfNames.View(ModelTensors.OpenFolder(folder), folder);
         try
         {
             var names = family.HfNames.MapTo(family.GgufNames, _options.LayerCount);
@@ -96,8 +97,8 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
 
     private static Transform TransformFor(string gguf, StoredTensor t, string architecture, bool transposedLinears)
     {
-        // Gemma's RMSNorm multiplies by 1 + w; llama.cpp's by w.
-        if (architecture == "gemma2" && t.Name.EndsWith("norm.weight", StringComparison.Ordinal)) return Transform.NormPlusOne;
+        // Gemma's RMSNorm multiplies by 1 + w (Gemma 3's q/k norms too); llama.cpp's by w.
+        if (architecture is "gemma2" or "gemma3" && t.Name.EndsWith("norm.weight", StringComparison.Ordinal)) return Transform.NormPlusOne;
         if (t.Shape.Length == 1)
         {
             var permuted = architecture == "llama" && gguf.EndsWith(".attn_q.bias", StringComparison.Ordinal) ? Transform.PermuteQ

@@ -16,6 +16,7 @@ public static class HfGgufMetadata
     {
         "llama" or "mistral" => "llama",
         "qwen2" or "qwen3" or "gpt2" or "phi3" or "gemma2" => modelType,
+        "gemma3_text" or "gemma3" => "gemma3",
         _ => null,
     };
 
@@ -51,6 +52,9 @@ public static class HfGgufMetadata
                 break;
             case "gemma2":
                 AddGemma2(m, o, config);
+                break;
+            case "gemma3":
+                AddGemma3(m, o, Gemma3Family.TextConfig(config));
                 break;
             default:
                 if (config.Has("head_dim") || o.HeadDim * o.HeadCount != o.HiddenSize)
@@ -110,6 +114,40 @@ public static class HfGgufMetadata
         var llamaCppScalar = Gemma2Family.GgufQueryScalar(o);
         if (config.TryGetDouble("query_pre_attn_scalar", out var scalar) && scalar != llamaCppScalar)
             throw config.Error("query_pre_attn_scalar", $"is {scalar}; llama.cpp scales Gemma 2 queries by 1/sqrt({llamaCppScalar}) for this shape, so the GGUF would compute differently");
+    }
+
+    // Gemma3Model.set_gguf_parameters: head size, the full layers' RoPE (base, scaling) and the sliding layers' base, the window.
+    // llama.cpp derives the query scale from the shape and slides all but every 6th layer unless a pattern key says otherwise,
+    // and rotates sliding layers unscaled: what it cannot express is refused rather than written to compute differently.
+    private static void AddGemma3(Dictionary<string, object> m, DecoderOptions o, HfConfig text)
+    {
+        m["gemma3.attention.key_length"] = (uint)o.HeadDim;
+        m["gemma3.attention.value_length"] = (uint)o.HeadDim;
+        var rope = o.Rope ?? throw text.Error("model_type", "gemma3 needs RoPE");
+        AddRope(m, "gemma3", rope, text);
+        if (o.FinalLogitSoftCap > 0) m["gemma3.final_logit_softcapping"] = o.FinalLogitSoftCap;
+        var windows = o.SlidingWindows.Where(w => w > 0).Distinct().ToArray();
+        if (windows.Length > 1) throw text.Error("sliding_window", $"gives layers different windows ({string.Join(", ", windows)}); llama.cpp has one");
+        if (windows.Length == 1)
+        {
+            m["gemma3.attention.sliding_window"] = (uint)windows[0];
+            var sliding = o.SlidingRope ?? rope;
+            if (sliding.Scaling != RopeScaling.Default)
+                throw text.Error("rope_parameters", $"scales the sliding layers' RoPE ({sliding.Scaling}); llama.cpp rotates them unscaled");
+            m["gemma3.rope.freq_base_swa"] = (float)sliding.Theta;
+            var period = SlidingPeriod(o) ?? throw text.Error("layer_types", "slide in no repeating pattern (the last of every n layers full), which llama.cpp's gemma3 cannot express");
+            if (period != 6) m["gemma3.attention.sliding_window_pattern"] = (uint)period;
+        }
+        var llamaCppScalar = Gemma3Family.GgufQueryScalar(o);
+        if (Math.Abs(o.EffectiveAttentionScale * MathF.Sqrt(llamaCppScalar) - 1) > 1e-6)
+            throw text.Error("query_pre_attn_scalar", $"is {text.GetDouble("query_pre_attn_scalar")}; llama.cpp scales Gemma 3 queries by 1/sqrt({llamaCppScalar}) for this shape, so the GGUF would compute differently");
+    }
+
+    // The period n (6, llama.cpp's default, first) for which layer i slides exactly when i % n < n − 1, or null.
+    private static int? SlidingPeriod(DecoderOptions o)
+    {
+        bool Fits(int n) => Enumerable.Range(0, o.LayerCount).All(i => o.WindowOf(i) > 0 == (i % n < n - 1));
+        return new[] { 6 }.Concat(Enumerable.Range(1, o.LayerCount + 1)).Cast<int?>().FirstOrDefault(n => Fits(n!.Value));
     }
 
     /// <summary>general.size_label as gguf-py rounds a parameter count: two significant digits at least, K/M/B/T ("224K", "2.1M", "7.6B").</summary>

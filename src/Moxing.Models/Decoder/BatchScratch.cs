@@ -27,9 +27,11 @@ public sealed class BatchScratch
     internal int[] Positions { get; }
     internal int[] SliceOf { get; }
 
-    // Per slice of the step (a step has at most one slice per token); rotary tables are chosen by each sequence's context.
+    // Per slice of the step (a step has at most one slice per token); rotary tables are chosen by each sequence's context,
+    // those of windowed layers apart when their schedule differs (DecoderOptions.SlidingRope).
     internal SequenceKv?[] Sequences { get; }
     internal RopeTable?[] SliceRope { get; }
+    internal RopeTable?[] SliceSlidingRope { get; }
     internal int[] SliceStart { get; }
     internal LogitsWanted[] SliceLogits { get; }
 
@@ -57,6 +59,7 @@ public sealed class BatchScratch
         SliceOf = new int[tokens];
         Sequences = new SequenceKv?[tokens];
         SliceRope = new RopeTable?[tokens];
+        SliceSlidingRope = new RopeTable?[tokens];
         SliceStart = new int[tokens + 1];
         SliceLogits = new LogitsWanted[tokens];
         TileStart = new int[tokens + 1];

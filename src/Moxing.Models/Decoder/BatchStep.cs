@@ -36,7 +36,8 @@ internal ref struct BatchStep(DecoderModel model, BatchScratch s)
             s.SliceOf[_tokens + t] = _slices;
         }
         s.Sequences[_slices] = sequence;
-        s.SliceRope[_slices] = model.RopeFor(sequence.Capacity);
+        s.SliceRope[_slices] = model.RopeFor(o.Rope, sequence.Capacity);
+        s.SliceSlidingRope[_slices] = model.RopeFor(o.SlidingRope, sequence.Capacity);
         s.SliceStart[_slices] = _tokens;
         s.SliceLogits[_slices] = wanted;
         _slices++;
@@ -61,6 +62,7 @@ internal ref struct BatchStep(DecoderModel model, BatchScratch s)
         {
             s.Sequences.AsSpan(0, _slices).Clear();
             s.SliceRope.AsSpan(0, _slices).Clear();
+            s.SliceSlidingRope.AsSpan(0, _slices).Clear();
         }
     }
 

@@ -13,7 +13,7 @@ public sealed class DecoderModel : IDisposable
 {
     private readonly IDisposable? _owner;
     private readonly object _ropeGate = new();
-    private RopeTable[] _ropes = [];
+    private (RopeConfig Source, RopeTable Table)[] _ropes = [];
 
     /// <summary>The switches of this model.</summary>
     public DecoderOptions Options { get; }
@@ -215,17 +215,17 @@ public sealed class DecoderModel : IDisposable
     }
 
     /// <summary>
-    /// The rotary table of a sequence whose context is <paramref name="context"/> positions (null without RoPE): one per schedule
-    /// (<see cref="RopeConfig.ForContext"/>), grown (rarely) to the largest context seen; a position's cos/sin do not depend on
-    /// the table's size.
+    /// The rotary table of schedule <paramref name="rope"/> (<see cref="DecoderOptions.Rope"/> or <see cref="DecoderOptions.SlidingRope"/>;
+    /// null gives null) for a sequence whose context is <paramref name="context"/> positions: one per schedule and
+    /// <see cref="RopeConfig.ForContext"/>, grown (rarely) to the largest context seen; a position's cos/sin do not depend on the table's size.
     /// </summary>
-    internal RopeTable? RopeFor(int context)
+    internal RopeTable? RopeFor(RopeConfig? rope, int context)
     {
-        if (Options.Rope is not { } rope) return null;
-        // Every table derives from Options.Rope and differs only in SequenceLength: compared without allocating a config.
+        if (rope == null) return null;
+        // Every table of a schedule derives from it and differs only in SequenceLength: compared without allocating a config.
         var length = rope.SequenceLengthFor(context);
-        foreach (var table in Volatile.Read(ref _ropes))
-            if (table.Config.SequenceLength == length && table.MaxPositions >= context) return table;
+        foreach (var (source, table) in Volatile.Read(ref _ropes))
+            if (ReferenceEquals(source, rope) && table.Config.SequenceLength == length && table.MaxPositions >= context) return table;
         return GrowRope(rope, length, context);
     }
 
@@ -234,11 +234,14 @@ public sealed class DecoderModel : IDisposable
     {
         lock (_ropeGate)
         {
-            var existing = Array.Find(_ropes, t => t.Config.SequenceLength == length);
-            if (existing != null && existing.MaxPositions >= context) return existing;
+            bool Same((RopeConfig Source, RopeTable Table) e) => ReferenceEquals(e.Source, rope) && e.Table.Config.SequenceLength == length;
+            var existing = Array.Find(_ropes, Same);
+            if (existing.Table != null && existing.Table.MaxPositions >= context) return existing.Table;
             var grown = new RopeTable(rope.ForContext(context), context);
-            // Dynamic NTK has a schedule per context beyond the original one: keep the last few.
-            Volatile.Write(ref _ropes, [.. _ropes.Where(t => t.Config.SequenceLength != length).TakeLast(MaxRopeTables - 1), grown]);
+            // Dynamic NTK has a schedule per context beyond the original one: keep the last few of each schedule.
+            var others = _ropes.Where(e => !ReferenceEquals(e.Source, rope));
+            var mine = _ropes.Where(e => ReferenceEquals(e.Source, rope) && !Same(e)).TakeLast(MaxRopeTables - 1);
+            Volatile.Write(ref _ropes, [.. others, .. mine, (rope, grown)]);
             return grown;
         }
     }

@@ -12,7 +12,7 @@ public enum NormKind
 }
 
 /// <summary>
-/// The switches that turn one decoder computation into Llama, Qwen2/3, Mistral, Phi-3, Gemma 2 or GPT-2.
+/// The switches that turn one decoder computation into Llama, Qwen2/3, Mistral, Phi-3, Gemma 2/3 or GPT-2.
 /// A family file reads its config into this record; the decoder never asks which family it runs.
 /// </summary>
 public sealed record DecoderOptions
@@ -47,7 +47,9 @@ public sealed record DecoderOptions
     public bool GatedMlp { get; init; } = true;
     /// <summary>Rotary embeddings; null when positions are learned (GPT-2).</summary>
     public RopeConfig? Rope { get; init; }
-    /// <summary>Per-head RMSNorm of queries and keys before RoPE (Qwen3).</summary>
+    /// <summary>Rotary embeddings of the layers with a sliding window when they differ from <see cref="Rope"/> (Gemma 3's local base); null: the same.</summary>
+    public RopeConfig? SlidingRope { get; init; }
+    /// <summary>Per-head RMSNorm of queries and keys before RoPE (Qwen3, Gemma 3).</summary>
     public bool QkNorm { get; init; }
     /// <summary>Sliding attention window per layer (0: full attention).</summary>
     public int[] SlidingWindows { get; init; } = [];
@@ -66,6 +68,9 @@ public sealed record DecoderOptions
 
     /// <summary>The window of layer <paramref name="layer"/> (0 when it attends to everything).</summary>
     public int WindowOf(int layer) => layer < SlidingWindows.Length ? SlidingWindows[layer] : 0;
+
+    /// <summary>Whether layer <paramref name="layer"/> rotates by <see cref="SlidingRope"/> (it has a window and the option is set) rather than <see cref="Rope"/>.</summary>
+    public bool UsesSlidingRope(int layer) => SlidingRope != null && WindowOf(layer) > 0;
 
     /// <summary>The effective q·k multiplier.</summary>
     public float EffectiveAttentionScale => AttentionScale ?? 1f / MathF.Sqrt(HeadDim);

@@ -48,6 +48,17 @@ public sealed record DecoderTensorNames
     public string BasePrefix { get; init; } = "";
     /// <summary>Linear weights are stored [in, out] (GPT-2's Conv1D) and must be transposed at load.</summary>
     public bool TransposedLinears { get; init; }
+    /// <summary>Prefixes under which a multimodal checkpoint nests these names, with what replaces them (see <see cref="Layers.NestedTensors"/>).</summary>
+    public IReadOnlyList<(string From, string To)> NestedPrefixes { get; init; } = [];
+    /// <summary>Prefixes of a multimodal checkpoint's tensors that are not the decoder's (vision tower, projector), left out.</summary>
+    public IReadOnlyList<string> IgnoredPrefixes { get; init; } = [];
+
+    /// <summary>
+    /// <paramref name="source"/> (read from <paramref name="path"/>) as these names expect it: through <see cref="Layers.NestedTensors"/>
+    /// when the scheme has nested or ignored prefixes, else itself. The result owns the source.
+    /// </summary>
+    public Core.Tensors.ITensorSource View(Core.Tensors.ITensorSource source, string path) =>
+        NestedPrefixes.Count == 0 && IgnoredPrefixes.Count == 0 ? source : new Layers.NestedTensors(source, path, NestedPrefixes, IgnoredPrefixes);
 
     // Every tensor slot, so two naming schemes can be lined up slot by slot.
     private static readonly Func<DecoderTensorNames, string?>[] Slots =

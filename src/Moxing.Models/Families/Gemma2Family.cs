@@ -18,7 +18,10 @@ public sealed class Gemma2Family : IDecoderFamily
     public IReadOnlyList<string> GgufArchitectures { get; } = ["gemma2"];
 
     /// <inheritdoc />
-    public DecoderTensorNames HfNames { get; } = DecoderTensorNames.HuggingFace with
+    public DecoderTensorNames HfNames => Names;
+
+    /// <summary>Gemma's HF names: a norm before and after attention and the MLP (Gemma 2 and 3).</summary>
+    internal static DecoderTensorNames Names { get; } = DecoderTensorNames.HuggingFace with
     {
         PostAttentionNorm = "model.layers.{i}.post_attention_layernorm.weight",
         MlpNorm = "model.layers.{i}.pre_feedforward_layernorm.weight",
@@ -64,7 +67,8 @@ public sealed class Gemma2Family : IDecoderFamily
     /// </summary>
     public static int GgufQueryScalar(DecoderOptions o) => o.LayerCount == 46 ? o.HiddenSize / o.HeadCount : o.HeadDim;
 
-    private static DecoderOptions Gemma(DecoderOptions o) => o with
+    /// <summary>What every Gemma shares: GeGLU (tanh), embeddings scaled by sqrt(hidden), norms after attention and MLP.</summary>
+    internal static DecoderOptions Gemma(DecoderOptions o) => o with
     {
         Activation = Activation.GeluTanh,
         EmbeddingScale = MathF.Sqrt(o.HiddenSize),

@@ -35,6 +35,25 @@ internal sealed class GgufHyperParameters(GgufFile file)
         return file.Metadata.GetInt32(Key("attention.head_count_kv"));
     }
 
+    /// <summary>
+    /// Which layers have a sliding window, from `attention.sliding_window_pattern`: a per-layer bool array, or a period n whose
+    /// last layer of every n attends to everything (llama.cpp's set_swa_pattern: layer i slides when i % n &lt; n − 1; 0: all slide);
+    /// <paramref name="defaultPeriod"/> when the key is absent.
+    /// </summary>
+    public bool[] SlidingLayers(int layers, int defaultPeriod)
+    {
+        var key = Key("attention.sliding_window_pattern");
+        if (file.Metadata.TryGetValue(key, out var v) && v is Array)
+        {
+            var flags = file.Metadata.GetArray<bool>(key);
+            if (flags.Length != layers) throw new InvalidModelFileException(file.FilePath, $"key '{key}' has {flags.Length} entries for {layers} layers");
+            return flags;
+        }
+        var period = Int("attention.sliding_window_pattern", defaultPeriod);
+        if (period < 0) throw new InvalidModelFileException(file.FilePath, $"key '{key}' is {period}, expected a period ≥ 0");
+        return Enumerable.Range(0, layers).Select(i => period == 0 || i % period < period - 1).ToArray();
+    }
+
     /// <summary>The options every llama-like architecture shares, from the standard keys and the embedding's shape.</summary>
     public DecoderOptions Common(RopeStyle ropeStyle)
     {

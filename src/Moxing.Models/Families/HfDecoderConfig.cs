@@ -33,10 +33,13 @@ public static class HfDecoderConfig
         };
     }
 
-    /// <summary>RoPE for heads of <paramref name="headDim"/> from either config layout (via <see cref="HfConfig.GetRope"/>).</summary>
-    public static RopeConfig Rope(this HfConfig c, int headDim, int maxPositions)
+    /// <summary>
+    /// RoPE for heads of <paramref name="headDim"/> from either config layout (via <see cref="HfConfig.GetRope"/>); with
+    /// per-layer-type settings, those of <paramref name="layerType"/>.
+    /// </summary>
+    public static RopeConfig Rope(this HfConfig c, int headDim, int maxPositions, string layerType = "full_attention")
     {
-        var r = c.GetRope(layerType: "full_attention");
+        var r = c.GetRope(layerType: layerType);
         var scaling = r.Type switch
         {
             RopeType.Default => RopeScaling.Default,

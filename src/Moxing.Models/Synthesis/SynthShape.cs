@@ -3,13 +3,16 @@ namespace Moxing.Models.Synthesis;
 /// <summary>The architecture and dimensions of a real model, as llama.cpp's converter writes them into GGUF.</summary>
 public sealed record SynthShape(
     string Name, string Architecture, int Vocab, int Hidden, int Layers, int FeedForward, int Heads, int KvHeads,
-    int HeadDim, int Context, float NormEps, float RopeBase)
+    int HeadDim, int Context, float NormEps, float RopeBase, int SlidingWindow = 0)
 {
     /// <summary>q/k/v projections carry biases (qwen2).</summary>
     public bool QkvBias => Architecture == "qwen2";
 
-    /// <summary>Per-head RMS norms on q and k (qwen3).</summary>
-    public bool QkNorm => Architecture == "qwen3";
+    /// <summary>Per-head RMS norms on q and k (qwen3, gemma3).</summary>
+    public bool QkNorm => Architecture is "qwen3" or "gemma3";
+
+    /// <summary>Gemma's norms after attention and MLP, and its key/value head size written whatever the shape (gemma3).</summary>
+    public bool Gemma => Architecture == "gemma3";
 
     /// <summary>Llama 3 RoPE scaling, stored as `rope_freqs.weight` factors.</summary>
     public bool Llama3Rope => Architecture == "llama";
@@ -24,6 +27,10 @@ public sealed record SynthShape(
         new("tiny-qwen2", "qwen2", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-6f, 1000000f),
         new("tiny-llama", "llama", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-5f, 500000f),
         new("tiny-qwen3", "qwen3", 1024, 256, 4, 512, 4, 2, 128, 256, 1e-6f, 1000000f),
+        // Gemma 3's converted configs: window on 5 of every 6 layers, local RoPE base 10000 (written as freq_base_swa).
+        new("gemma3-270m", "gemma3", 262144, 640, 18, 2048, 4, 1, 256, 32768, 1e-6f, 1000000f, SlidingWindow: 512),
+        new("gemma3-1b", "gemma3", 262144, 1152, 26, 6912, 4, 1, 256, 32768, 1e-6f, 1000000f, SlidingWindow: 512),
+        new("tiny-gemma3", "gemma3", 1024, 256, 6, 512, 4, 1, 64, 256, 1e-6f, 1000000f, SlidingWindow: 8),
     ];
 
     /// <summary>The known shape called <paramref name="name"/>, or null.</summary>

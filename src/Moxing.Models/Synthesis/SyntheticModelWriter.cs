@@ -41,7 +41,12 @@ public static class SyntheticModelWriter
         w.Set($"{arch}.attention.head_count_kv", (uint)shape.KvHeads);
         w.Set($"{arch}.attention.layer_norm_rms_epsilon", shape.NormEps);
         w.Set($"{arch}.rope.freq_base", shape.RopeBase);
-        if (shape.HeadDim * shape.Heads != shape.Hidden)
+        if (shape.SlidingWindow > 0)
+        {
+            w.Set($"{arch}.attention.sliding_window", (uint)shape.SlidingWindow);
+            w.Set($"{arch}.rope.freq_base_swa", 10000f);
+        }
+        if (shape.HeadDim * shape.Heads != shape.Hidden || shape.Gemma)
         {
             w.Set($"{arch}.attention.key_length", (uint)shape.HeadDim);
             w.Set($"{arch}.attention.value_length", (uint)shape.HeadDim);
@@ -75,10 +80,12 @@ public static class SyntheticModelWriter
                 Norm(w, random, p + "attn_k_norm.weight", shape.HeadDim);
             }
             Weight(w, random, fileType, p + "attn_output.weight", "attn_output", i, shape.Layers, shape.Hidden, q);
+            if (shape.Gemma) Norm(w, random, p + "post_attention_norm.weight", shape.Hidden);
             Norm(w, random, p + "ffn_norm.weight", shape.Hidden);
             Weight(w, random, fileType, p + "ffn_gate.weight", "ffn_gate", i, shape.Layers, shape.FeedForward, shape.Hidden);
             Weight(w, random, fileType, p + "ffn_up.weight", "ffn_up", i, shape.Layers, shape.FeedForward, shape.Hidden);
             Weight(w, random, fileType, p + "ffn_down.weight", "ffn_down", i, shape.Layers, shape.Hidden, shape.FeedForward);
+            if (shape.Gemma) Norm(w, random, p + "post_ffw_norm.weight", shape.Hidden);
         }
         Norm(w, random, "output_norm.weight", shape.Hidden);
         return w;

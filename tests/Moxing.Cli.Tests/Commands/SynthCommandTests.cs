@@ -33,6 +33,7 @@ public sealed class SynthCommandTests : IDisposable
     [InlineData("tiny-qwen2", "Q6_K")]
     [InlineData("tiny-llama", "Q4_K_M")]
     [InlineData("tiny-qwen3", "Q8_0")]
+    [InlineData("tiny-gemma3", "Q8_0")]
     public void SynthesizedModelLoadsAndGivesFiniteLogits(string like, string type)
     {
         var path = Synth(like, type);

@@ -66,6 +66,16 @@ public class HfConfigTests : IDisposable
         }
     }
 
+    // A section's missing or null keys take the defaults; its own values win; errors still name the section.
+    [Fact]
+    public void WithDefaultsFillsOnlyWhatTheSectionLacks()
+    {
+        var text = Parse("""{"text_config": {"hidden_size": 2560, "head_dim": null, "sliding_window": "wide"}}""").GetSection("text_config")
+            .WithDefaults("""{"hidden_size": 2304, "head_dim": 256, "num_attention_heads": 8}""");
+        Assert.Equal((2560, 256, 8), (text.GetInt("hidden_size"), text.GetInt("head_dim"), text.GetInt("num_attention_heads")));
+        Assert.Contains("text_config.sliding_window", Assert.Throws<InvalidModelFileException>(() => text.GetInt("sliding_window")).Message);
+    }
+
     [Fact]
     public void Llama3ScalingReadsTheSameFromBothLayouts()
     {

@@ -6,7 +6,7 @@ using Moxing.Tests;
 namespace Moxing.Inference.Tests.Conformance;
 
 /// <summary>
-/// Families without a fixture of their own (Mistral, Phi-3, Gemma 2) and the Hub's older config layout, built from
+/// Families without a fixture of their own (Mistral, Phi-3, Gemma 2, Gemma 3) and the Hub's older config layout, built from
 /// llama-tiny's weights: where the math is unchanged they must reproduce transformers' llama reference exactly; where
 /// it changes (windows, soft-caps, Gemma norms) they must match the <see cref="NaiveDecoder"/> oracle.
 /// </summary>
@@ -138,6 +138,60 @@ public sealed class FamilyVariantTests
     {
         using var variant = ModelVariant.Gemma2("llama-tiny", queryPreAttnScalar: 24);
         AssertMatchesOracle(variant.Folder);
+    }
+
+    [Fact]
+    public void Gemma3MatchesTheOracle()
+    {
+        using var variant = ModelVariant.Gemma3("llama-tiny", queryPreAttnScalar: 24);
+        AssertMatchesOracle(variant.Folder);
+    }
+
+    // transformers 5's layout: layer_types and both RoPE schedules in rope_parameters (here full first, then sliding).
+    [Fact]
+    public void Gemma3WithLayerTypesAndPerLayerTypeRopeMatchesTheOracle()
+    {
+        using var variant = ModelVariant.Gemma3("llama-tiny", queryPreAttnScalar: 24, editConfig: c =>
+        {
+            c.Remove("sliding_window_pattern");
+            c.Remove("rope_scaling");
+            c.Remove("rope_local_base_freq");
+            c["layer_types"] = new JsonArray("full_attention", "sliding_attention");
+            c["rope_parameters"] = new JsonObject
+            {
+                ["full_attention"] = new JsonObject { ["rope_type"] = "linear", ["factor"] = 4.0, ["rope_theta"] = 1000.0 },
+                ["sliding_attention"] = new JsonObject { ["rope_type"] = "default", ["rope_theta"] = 30.0 },
+            };
+        });
+        AssertMatchesOracle(variant.Folder);
+    }
+
+    // The window and the local schedule matter: the same weights with no sliding layer compute something else.
+    [Fact]
+    public void Gemma3SlidingLayersChangeTheLogits()
+    {
+        using var variant = ModelVariant.Gemma3("llama-tiny", queryPreAttnScalar: 24);
+        using var global = ModelVariant.Gemma3("llama-tiny", queryPreAttnScalar: 24, editConfig: c => c["sliding_window_pattern"] = 1);
+        using var a = ModelLoader.Load(variant.Folder);
+        using var b = ModelLoader.Load(global.Folder);
+        var p = Prompts.First(p => p.Ids.Length > 8);
+        Assert.True(ReferenceRun.RelativeMaxError(ReferenceRun.Logits(a.RequireDecoder(), p), ReferenceRun.Logits(b.RequireDecoder(), p)) > 1e-2);
+    }
+
+    // Gemma3ForConditionalGeneration: the text model nested in either transformers layout, beside vision tensors, runs as itself.
+    [Theory]
+    [InlineData("model.language_model.")]
+    [InlineData("language_model.model.")]
+    public void Gemma3MultimodalCheckpointRunsItsTextModel(string textPrefix)
+    {
+        using var variant = ModelVariant.Gemma3("llama-tiny", queryPreAttnScalar: 24);
+        var oracle = new NaiveDecoder(variant.Folder);
+        ModelVariant.NestAsGemma3Multimodal(variant.Folder, textPrefix);
+        using var model = ModelLoader.Load(variant.Folder);
+        Assert.Equal("gemma3", model.Architecture);
+        Assert.DoesNotContain(model.Tensors, t => t.Name.Contains("vision") || t.Name.Contains("projector"));
+        foreach (var p in Prompts.Where(p => p.Ids.Length > 5))
+            Assert.True(ReferenceRun.RelativeMaxError(Flatten(oracle.Forward(p.Ids)), ReferenceRun.Logits(model.RequireDecoder(), p with { AllPositions = true })) <= 1e-4, p.Name);
     }
 
     private static void AssertMatchesOracle(string folder)

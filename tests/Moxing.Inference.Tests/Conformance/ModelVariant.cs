@@ -77,7 +77,66 @@ public sealed class ModelVariant : IDisposable
         c["final_logit_softcapping"] = 3.0;
         c["sliding_window"] = 4;
         c["tie_word_embeddings"] = true;
-    }, original =>
+    }, original => GemmaTensors(original, ffn, qkNormSize: null));
+
+    /// <summary>
+    /// Gemma 3 text on <paramref name="model"/>'s weights: Gemma 2's norms and tied head without soft-caps, per-head q/k norms
+    /// with distinct values, a window of 4 on layer 0 of every 2 (sliding_window_pattern 2: llama-tiny's two layers are one of
+    /// each kind), a full-attention RoPE of base 10000 scaled linearly by 8 and a local base of 100, so swapped schedules differ.
+    /// </summary>
+    public static ModelVariant Gemma3(string model, int queryPreAttnScalar, int? ffn = null, Action<JsonObject>? editConfig = null)
+    {
+        var headDim = 0;
+        return new(model, c =>
+    {
+        headDim = (int)c["head_dim"]!;
+        Edit(c, "gemma3_text", "Gemma3ForCausalLM", ffn);
+        c.Remove("rope_parameters");
+        c["hidden_activation"] = "gelu_pytorch_tanh";
+        c["query_pre_attn_scalar"] = queryPreAttnScalar;
+        c["sliding_window"] = 4;
+        c["sliding_window_pattern"] = 2;
+        c["rope_theta"] = 10000.0;
+        c["rope_scaling"] = new JsonObject { ["rope_type"] = "linear", ["factor"] = 8.0 };
+        c["rope_local_base_freq"] = 100.0;
+        c["tie_word_embeddings"] = true;
+        editConfig?.Invoke(c);
+    }, original => GemmaTensors(original, ffn, headDim));
+    }
+
+    /// <summary>
+    /// Turns the Gemma 3 text variant in <paramref name="folder"/> into a Gemma3ForConditionalGeneration checkpoint: its config becomes text_config, its tensors move under
+    /// <paramref name="textPrefix"/> ("model.language_model." or, before transformers 4.52, "language_model.model."), and a vision
+    /// tower tensor and a projector tensor join them.
+    /// </summary>
+    public static void NestAsGemma3Multimodal(string folder, string textPrefix)
+    {
+        var configPath = Path.Combine(folder, "config.json");
+        var text = JsonNode.Parse(File.ReadAllText(configPath))!.AsObject();
+        text["model_type"] = "gemma3_text";
+        text.Remove("architectures");
+        var vision = textPrefix.StartsWith("model.") ? "model." : "";
+        var config = new JsonObject
+        {
+            ["architectures"] = new JsonArray("Gemma3ForConditionalGeneration"),
+            ["model_type"] = "gemma3",
+            ["text_config"] = text,
+            ["vision_config"] = new JsonObject { ["hidden_size"] = 8, ["model_type"] = "siglip_vision_model" },
+        };
+        File.WriteAllText(configPath, config.ToJsonString());
+        var weights = Path.Combine(folder, "model.safetensors");
+        var writer = new SafetensorsWriter();
+        using (var f = SafetensorsFile.Open(weights))
+            foreach (var t in f.Tensors)
+                writer.Add(textPrefix + t.Name["model.".Length..], t.Shape, MemoryMarshal.Cast<byte, float>(t.Bytes).ToArray());
+        writer.Add(vision + "vision_tower.vision_model.embeddings.patch_embedding.weight", [8, 3], new float[24]);
+        writer.Add(vision + "multi_modal_projector.mm_input_projection_weight", [8, 64], new float[512]);
+        writer.Write(weights);
+    }
+
+    // Gemma's layout of llama-tiny's weights: no lm_head, pre/post feed-forward norms derived from post_attention_layernorm
+    // (which Gemma applies to the attention output), per-head q/k norms of qkNormSize values when given.
+    private static Dictionary<string, (long[] Shape, float[] Values)> GemmaTensors(Dictionary<string, (long[] Shape, float[] Values)> original, int? ffn, int? qkNormSize)
     {
         var t = Narrowed(original, ffn);
         var result = new Dictionary<string, (long[], float[])>();
@@ -85,12 +144,18 @@ public sealed class ModelVariant : IDisposable
         {
             if (name == "lm_head.weight") continue;
             result[name] = value;
+            if (qkNormSize is { } headDim && name.EndsWith("self_attn.q_proj.weight"))
+            {
+                var layer = int.Parse(name.Split('.')[2]);
+                result[name.Replace("q_proj", "q_norm")] = ([headDim], Enumerable.Range(0, headDim).Select(i => 0.3f * MathF.Sin(i + layer) - 0.2f).ToArray());
+                result[name.Replace("q_proj", "k_norm")] = ([headDim], Enumerable.Range(0, headDim).Select(i => 0.5f * MathF.Cos(2 * i - layer) + 0.1f).ToArray());
+            }
             if (!name.EndsWith("post_attention_layernorm.weight")) continue;
             result[name.Replace("post_attention_layernorm", "pre_feedforward_layernorm")] = (value.Shape, value.Values.Select(v => 0.5f * v).ToArray());
             result[name.Replace("post_attention_layernorm", "post_feedforward_layernorm")] = (value.Shape, value.Values.Select(v => -0.7f * v + 0.1f).ToArray());
         }
         return result;
-    });
+    }
 
     /// <summary>
     /// Phi-3.5 / Phi-4-mini's RoPE in the Hub layout (top-level rope_theta and original_max_position_embeddings, rope_scaling

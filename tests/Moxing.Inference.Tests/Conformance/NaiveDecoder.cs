@@ -5,21 +5,25 @@ using Moxing.Core.Formats.Safetensors;
 namespace Moxing.Inference.Tests.Conformance;
 
 /// <summary>
-/// A deliberately plain, double-precision re-statement of transformers' Llama / Mistral / Gemma 2 forward pass over
+/// A deliberately plain, double-precision re-statement of transformers' Llama / Mistral / Gemma 2 / Gemma 3 forward pass over
 /// float32 HF checkpoints: the test oracle for families without a fixture. It is itself checked against llama-tiny's
 /// transformers reference, so it only has to get each family's small delta right. RoPE follows modeling_rope_utils.py
-/// (default, longrope, dynamic; partial_rotary_factor), read from either config layout; Phi-3's fused projections are split.
+/// (default, linear, longrope, dynamic; partial_rotary_factor), read from either config layout; Phi-3's fused projections are split.
+/// Gemma 3: (1 + w) q/k norms per head before RoPE, sliding layers by layer_types or sliding_window_pattern, whose RoPE is
+/// rope_local_base_freq unscaled (or rope_parameters["sliding_attention"]).
 /// </summary>
 public sealed class NaiveDecoder
 {
     private readonly Dictionary<string, float[]> _w = [];
     private readonly JsonNode _c;
     private readonly bool _gemma;
+    private readonly bool _gemma3;
 
     public NaiveDecoder(string folder)
     {
         _c = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "config.json")))!;
-        _gemma = (string)_c["model_type"]! == "gemma2";
+        _gemma3 = (string)_c["model_type"]! == "gemma3_text";
+        _gemma = _gemma3 || (string)_c["model_type"]! == "gemma2";
         using var f = SafetensorsFile.Open(Path.Combine(folder, "model.safetensors"));
         foreach (var t in f.Tensors) _w[t.Name] = MemoryMarshal.Cast<byte, float>(t.Bytes).ToArray();
         Unfuse();
@@ -61,7 +65,8 @@ public sealed class NaiveDecoder
         int h = I("hidden_size"), nh = I("num_attention_heads"), nkv = I("num_key_value_heads"), hd = I("head_dim");
         int layers = I("num_hidden_layers"), vocab = I("vocab_size"), n = ids.Length;
         var eps = D("rms_norm_eps", 1e-6);
-        var (invFreq, cosSinScale) = RopeSchedule(hd, ropeLength ?? n);
+        var fullRope = RopeSchedule(hd, ropeLength ?? n, "full_attention");
+        var slidingRope = RopeSchedule(hd, ropeLength ?? n, "sliding_attention");
         var window = _c["sliding_window"] is { } sw ? (int)sw : 0;
         var x = new double[n][];
         for (var t = 0; t < n; t++)
@@ -73,8 +78,11 @@ public sealed class NaiveDecoder
             var q = xn.Select(r => MatVec(p + "self_attn.q_proj.weight", r)).ToArray();
             var k = xn.Select(r => MatVec(p + "self_attn.k_proj.weight", r)).ToArray();
             var v = xn.Select(r => MatVec(p + "self_attn.v_proj.weight", r)).ToArray();
+            var slidingLayer = window > 0 && Slides(l);
+            var (invFreq, cosSinScale) = slidingLayer ? slidingRope : fullRope;
+            if (_gemma3)
+                for (var t = 0; t < n; t++) { q[t] = HeadNorm(q[t], hd, p + "self_attn.q_norm.weight", eps); k[t] = HeadNorm(k[t], hd, p + "self_attn.k_norm.weight", eps); }
             for (var t = 0; t < n; t++) { Rope(q[t], nh, hd, t, invFreq, cosSinScale); Rope(k[t], nkv, hd, t, invFreq, cosSinScale); }
-            var slidingLayer = window > 0 && (!_gemma || l % 2 == 0);
             var scale = _gemma ? 1 / Math.Sqrt(D("query_pre_attn_scalar", hd)) : 1 / Math.Sqrt(hd);
             var cap = _gemma ? D("attn_logit_softcapping", 0) : 0;
             var attn = new double[n][];
@@ -125,6 +133,17 @@ public sealed class NaiveDecoder
         }).ToArray();
     }
 
+    // Mistral: every layer; Gemma 2: every other; Gemma 3: layer_types, else all but every sliding_window_pattern-th.
+    private bool Slides(int layer)
+    {
+        if (_c["layer_types"] is JsonArray types) return (string)types[layer]! == "sliding_attention";
+        if (_gemma3) return (layer + 1) % (int)(_c["sliding_window_pattern"] ?? 6) != 0;
+        return !_gemma || layer % 2 == 0;
+    }
+
+    private double[] HeadNorm(double[] x, int hd, string weight, double eps) =>
+        Enumerable.Range(0, x.Length / hd).SelectMany(h => Norm(x[(h * hd)..((h + 1) * hd)], weight, eps)).ToArray();
+
     private double[] Row(string name, int row, int size) => _w[name].Skip(row * size).Take(size).Select(f => (double)f).ToArray();
 
     private double[] MatVec(string name, double[] x)
@@ -145,10 +164,12 @@ public sealed class NaiveDecoder
         return x.Select((v, i) => v / rms * ((_gemma ? 1 : 0) + w[i])).ToArray();
     }
 
-    // modeling_rope_utils.py: inv_freq and the cos/sin multiplier for a forward whose highest position is seqLen − 1.
-    private (double[] InvFreq, double Scale) RopeSchedule(int headDim, int seqLen)
+    // modeling_rope_utils.py: inv_freq and the cos/sin multiplier of layers of layerType for a forward whose highest position is seqLen − 1.
+    private (double[] InvFreq, double Scale) RopeSchedule(int headDim, int seqLen, string layerType)
     {
         var section = (_c["rope_parameters"] ?? _c["rope_scaling"])?.AsObject();
+        if (section?[layerType] is JsonObject perLayerType) section = perLayerType;
+        else if (_gemma3 && layerType == "sliding_attention") section = new JsonObject { ["rope_theta"] = D("rope_local_base_freq", 10000) };
         double Get(string key, double fallback) => section?[key] is { } v ? (double)v : _c[key] is { } top ? (double)top : fallback;
         var type = (string?)(section?["rope_type"] ?? section?["type"]) ?? "default";
         var theta = Get("rope_theta", 10000);
@@ -163,6 +184,9 @@ public sealed class NaiveDecoder
                 var factor = section!["factor"] is { } f ? (double)f : (double)maxPositions / original;
                 scale = section["attention_factor"] is { } a ? (double)a : factor <= 1 ? 1 : Math.Sqrt(1 + Math.Log(factor) / Math.Log(original));
                 divisors = section[seqLen > original ? "long_factor" : "short_factor"]!.AsArray().Select(x => (double)x!).ToArray();
+                break;
+            case "linear":
+                divisors = Enumerable.Repeat((double)section!["factor"]!, dim / 2).ToArray();
                 break;
             case "dynamic":
                 var length = Math.Max(seqLen, maxPositions);

@@ -204,6 +204,70 @@ public sealed class SentencePieceConversionTests(Xunit.Abstractions.ITestOutputH
         Assert.Contains("query_pre_attn_scalar", e.Message);
     }
 
+    // Gemma 3: (1 + w) on every norm, q/k norms included, both RoPE bases and the full layers' scaling, the window and its
+    // pattern (2 here, not llama.cpp's default 6); the file computes what the folder computes, multimodal folders included.
+    [Theory]
+    [InlineData("F32", null)]
+    [InlineData("Q8_0", null)]
+    [InlineData("F32", "model.language_model.")]
+    public void Gemma3FolderConvertsWithItsNormsAndKeysAndComputesTheSame(string type, string? multimodalPrefix)
+    {
+        using var variant = ModelVariant.Gemma3("llama-tiny", queryPreAttnScalar: 16, ffn: 160);
+        UseSentencePieceModelOnly(variant.Folder);
+        var path = Convert(variant.Folder, type);
+        string? nested = null;
+        if (multimodalPrefix != null)
+        {
+            nested = Path.Combine(_dir, "gemma3-multimodal");
+            Directory.CreateDirectory(nested);
+            foreach (var file in Directory.GetFiles(variant.Folder)) File.Copy(file, Path.Combine(nested, Path.GetFileName(file)));
+        }
+        using (var file = GgufFile.Open(path))
+        {
+            var m = file.Metadata;
+            Assert.Equal("gemma3", m.GetString("general.architecture"));
+            Assert.Equal(4, m.GetInt32("gemma3.attention.sliding_window"));
+            Assert.Equal(2, m.GetInt32("gemma3.attention.sliding_window_pattern"));
+            Assert.Equal((10000f, 100f), (m.GetSingle("gemma3.rope.freq_base"), m.GetSingle("gemma3.rope.freq_base_swa")));
+            Assert.Equal(("linear", 8f), (m.GetString("gemma3.rope.scaling.type"), m.GetSingle("gemma3.rope.scaling.factor")));
+            Assert.Equal(16, m.GetInt32("gemma3.attention.key_length"));
+            Assert.False(m.ContainsKey("gemma3.final_logit_softcapping"));
+            Assert.False(m.GetBool("tokenizer.ggml.add_space_prefix"));
+            Assert.Null(file.Find("output.weight"));
+            using var hf = SafetensorsFile.Open(Path.Combine(variant.Folder, "model.safetensors"));
+            foreach (var (hfName, ggufName) in new[] { ("model.layers.1.self_attn.q_norm.weight", "blk.1.attn_q_norm.weight"),
+                         ("model.layers.0.self_attn.k_norm.weight", "blk.0.attn_k_norm.weight"), ("model.layers.1.pre_feedforward_layernorm.weight", "blk.1.ffn_norm.weight") })
+            {
+                var plusOne = MemoryMarshal.Cast<byte, float>(hf.Find(hfName)!.Bytes).ToArray().Select(v => v + 1).ToArray();
+                Assert.Equal(plusOne, MemoryMarshal.Cast<byte, float>(file.Find(ggufName)!.Bytes).ToArray());
+            }
+        }
+        AssertComputesAsFolder(path, variant.Folder, "llama-tiny", type);
+        if (nested == null) return;
+        ModelVariant.NestAsGemma3Multimodal(nested, multimodalPrefix!);
+        var nestedPath = Convert(nested, type);
+        using var converted = GgufFile.Open(nestedPath);
+        using var flat = GgufFile.Open(path);
+        Assert.Equal(flat.Tensors.Select(t => t.Name).Order(), converted.Tensors.Select(t => t.Name).Order());
+        AssertSameLogits(path, nestedPath, "llama-tiny", 0);
+    }
+
+    // llama.cpp derives Gemma 3's query scale from the shape and has one window pattern rule; what it cannot express is refused.
+    [Fact]
+    public void Gemma3FoldersLlamaCppWouldComputeDifferentlyAreRefused()
+    {
+        using (var variant = ModelVariant.Gemma3("llama-tiny", queryPreAttnScalar: 24))
+        {
+            UseSentencePieceModelOnly(variant.Folder);
+            Assert.Contains("query_pre_attn_scalar", Assert.Throws<InvalidModelFileException>(() => new HfGgufInput(variant.Folder)).Message);
+        }
+        using (var variant = ModelVariant.Gemma3("llama-tiny", queryPreAttnScalar: 16, editConfig: c => c["layer_types"] = new JsonArray("full_attention", "sliding_attention")))
+        {
+            UseSentencePieceModelOnly(variant.Folder);
+            Assert.Contains("layer_types", Assert.Throws<InvalidModelFileException>(() => new HfGgufInput(variant.Folder)).Message);
+        }
+    }
+
     private string Convert(string folder, string type)
     {
         var path = Path.Combine(_dir, $"{Path.GetFileName(folder)}.{type}.gguf");

@@ -2,6 +2,7 @@ using Moxing.Inference.Generation;
 using Moxing.Inference.Sampling;
 using Moxing.Inference.Sessions;
 using Moxing.Models;
+using Moxing.Models.Synthesis;
 using Moxing.Tests;
 
 namespace Moxing.Inference.Tests.Sessions;
@@ -17,9 +18,28 @@ public sealed class DecodeAllocationTests
     [InlineData("llama-tiny.Q8_0.gguf")]
     [InlineData("qwen2-tiny.Q4_K_M.gguf")]
     [InlineData("gpt2-tiny.F16.gguf")]
-    public void DecodingAllocatesNothingPerToken(string file)
+    public void DecodingAllocatesNothingPerToken(string file) => AssertNothingPerToken(Fixtures.Path("gguf", file));
+
+    // Gemma 3's two rotary schedules (full and sliding layers) are both cached per sequence, not built per step.
+    [Fact]
+    public void DecodingWithTwoRopeSchedulesAllocatesNothingPerToken()
     {
-        using var model = ModelLoader.Load(Fixtures.Path("gguf", file));
+        var path = Path.Combine(Path.GetTempPath(), $"moxing-alloc-{Guid.NewGuid():N}.gguf");
+        try
+        {
+            SyntheticModelWriter.Write(SynthShape.Find("tiny-gemma3")!, SynthFileType.Find("Q8_0")!, 1, path);
+            using (var model = ModelLoader.Load(path)) Assert.NotNull(model.RequireDecoder().Options.SlidingRope);
+            AssertNothingPerToken(path);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    private static void AssertNothingPerToken(string path)
+    {
+        using var model = ModelLoader.Load(path);
         var decoder = model.RequireDecoder();
         var session = new InferenceSession(decoder, 512);
         var sampler = new Sampler(new SamplingOptions { Temperature = 0.7f, TopK = 40, TopP = 0.9f, MinP = 0.05f, RepetitionPenalty = 1.1f, Seed = 7 }, decoder.Options.VocabSize);

@@ -1,3 +1,4 @@
+using Moxing.Core.Formats.Gguf;
 using Moxing.Core.Formats.HuggingFace;
 using Moxing.Core.Ops;
 using Moxing.Models.Decoder;
@@ -23,10 +24,10 @@ public sealed class FamilyOptionsTests
     [Fact]
     public void EveryIssueFamilyIsRegistered()
     {
-        foreach (var type in new[] { "llama", "mistral", "qwen2", "qwen3", "phi3", "gemma2", "gpt2" })
+        foreach (var type in new[] { "llama", "mistral", "qwen2", "qwen3", "phi3", "gemma2", "gemma3_text", "gemma3", "gpt2" })
             Assert.NotNull(ModelRegistry.ForModelType(type));
         Assert.Contains("bert", ModelRegistry.EncoderTypes);
-        foreach (var arch in new[] { "llama", "qwen2", "qwen3", "phi3", "gemma2", "gpt2" })
+        foreach (var arch in new[] { "llama", "qwen2", "qwen3", "phi3", "gemma2", "gemma3", "gpt2" })
             Assert.NotNull(ModelRegistry.ForGgufArchitecture(arch));
     }
 
@@ -113,6 +114,121 @@ public sealed class FamilyOptionsTests
         var names = new Phi3Family().GgufNames;
         Assert.Equal("blk.{i}.ffn_up.weight", names.GateUp);
         Assert.Null(names.Up);
+    }
+
+    // gemma-3-1b's config.json (transformers 4.50): sliding_window_pattern, rope_local_base_freq, no scaling.
+    private const string Gemma3Text1b = """
+        {"model_type": "gemma3_text", "hidden_size": 1152, "intermediate_size": 6912, "num_hidden_layers": 26,
+         "num_attention_heads": 4, "num_key_value_heads": 1, "head_dim": 256, "vocab_size": 262144, "max_position_embeddings": 32768,
+         "rms_norm_eps": 1e-6, "query_pre_attn_scalar": 256, "rope_theta": 1000000, "rope_local_base_freq": 10000,
+         "rope_scaling": null, "sliding_window": 512, "sliding_window_pattern": 6, "final_logit_softcapping": null,
+         "attn_logit_softcapping": null, "hidden_activation": "gelu_pytorch_tanh"}
+        """;
+
+    [Fact]
+    public void Gemma3TextReadsItsWindowsAndBothRopeSchedules()
+    {
+        var o = Read(Gemma3Text1b);
+        Assert.Equal("gemma3", o.Architecture);
+        Assert.True(o.QkNorm);
+        Assert.Equal(1f, o.NormWeightOffset);
+        Assert.True(o.PostNorms);
+        Assert.Equal(Activation.GeluTanh, o.Activation);
+        Assert.Equal(MathF.Sqrt(1152), o.EmbeddingScale);
+        Assert.Equal(1 / 16f, o.EffectiveAttentionScale, 6);
+        Assert.Equal(0f, o.AttentionSoftCap);
+        Assert.Equal(0f, o.FinalLogitSoftCap);
+        Assert.Equal(Enumerable.Range(0, 26).Select(i => (i + 1) % 6 == 0 ? 0 : 512), o.SlidingWindows);
+        Assert.Equal(1_000_000, o.Rope!.Theta);
+        Assert.Equal(10_000, o.SlidingRope!.Theta);
+        Assert.Equal(RopeScaling.Default, o.SlidingRope.Scaling);
+        Assert.Equal(256, o.SlidingRope.RotaryDim);
+        Assert.True(o.UsesSlidingRope(0));
+        Assert.False(o.UsesSlidingRope(5));
+        Assert.Equal(3f, Read(Gemma3Text1b.Replace("\"final_logit_softcapping\": null", "\"final_logit_softcapping\": 3.0")).FinalLogitSoftCap);
+    }
+
+    // gemma-3-4b-it's config.json: the text model in text_config, most keys left to Gemma3TextConfig's defaults.
+    [Fact]
+    public void Gemma3MultimodalReadsTextConfigWithItsDefaults()
+    {
+        var o = Read("""
+            {"architectures": ["Gemma3ForConditionalGeneration"], "model_type": "gemma3", "eos_token_id": [1, 106],
+             "text_config": {"hidden_size": 2560, "intermediate_size": 10240, "model_type": "gemma3_text", "num_hidden_layers": 34,
+                             "rope_scaling": {"factor": 8.0, "rope_type": "linear"}, "sliding_window": 1024},
+             "vision_config": {"hidden_size": 1152, "model_type": "siglip_vision_model"}}
+            """);
+        Assert.Equal((2560, 34, 8, 4, 256, 262208, 131072), (o.HiddenSize, o.LayerCount, o.HeadCount, o.KvHeadCount, o.HeadDim, o.VocabSize, o.MaxContext));
+        Assert.Equal(1e-6f, o.NormEps);
+        Assert.Equal(1 / 16f, o.EffectiveAttentionScale, 6);
+        Assert.Equal(Enumerable.Range(0, 34).Select(i => (i + 1) % 6 == 0 ? 0 : 1024), o.SlidingWindows);
+        Assert.Equal((RopeScaling.Linear, 8.0, 1_000_000.0), (o.Rope!.Scaling, o.Rope.Factor, o.Rope.Theta));
+        Assert.Equal((RopeScaling.Default, 10_000.0), (o.SlidingRope!.Scaling, o.SlidingRope.Theta));
+        var e = Assert.Throws<Core.InvalidModelFileException>(() => Read("{\"model_type\": \"gemma3\", \"text_config\": {\"hidden_size\": \"wide\"}}"));
+        Assert.Contains("text_config.hidden_size", e.Message);
+    }
+
+    // transformers 5: layer_types win over any pattern, rope_parameters hold one schedule per layer type.
+    [Fact]
+    public void Gemma3ReadsLayerTypesAndPerLayerTypeRope()
+    {
+        var o = Read(Gemma3Text1b.Replace("\"rope_scaling\": null,", """
+            "layer_types": ["full_attention", "sliding_attention", "sliding_attention"], "num_hidden_layers": 3,
+            "rope_parameters": {"full_attention": {"rope_type": "linear", "factor": 8.0, "rope_theta": 1000000.0},
+                                "sliding_attention": {"rope_type": "default", "rope_theta": 10000.0}},
+            """).Replace("\"num_hidden_layers\": 26,", ""));
+        Assert.Equal([0, 512, 512], o.SlidingWindows);
+        Assert.Equal((RopeScaling.Linear, 8.0), (o.Rope!.Scaling, o.Rope.Factor));
+        Assert.Equal((RopeScaling.Default, 10_000.0), (o.SlidingRope!.Scaling, o.SlidingRope.Theta));
+    }
+
+    [Fact]
+    public void Gemma3MultimodalNamesFindTheTextModelInEitherNesting()
+    {
+        var names = new Gemma3Family().HfNames;
+        Assert.Contains(("model.language_model.", "model."), names.NestedPrefixes);
+        Assert.Contains(("language_model.model.", "model."), names.NestedPrefixes);
+        Assert.Contains("model.vision_tower.", names.IgnoredPrefixes);
+        Assert.Equal("model.layers.{i}.self_attn.q_norm.weight", names.QNorm);
+        Assert.Equal("model.layers.{i}.pre_feedforward_layernorm.weight", names.MlpNorm);
+    }
+
+    [Theory]
+    [InlineData(null, 2, new[] { 0, 0, 0, 0, 0, 0, 0, 0 })]
+    [InlineData(null, null, new[] { 8, 8, 8, 8, 8, 0, 8, 8 })]
+    [InlineData(null, 3, new[] { 8, 8, 0, 8, 8, 0, 8, 8 })]
+    [InlineData(null, 0, new[] { 8, 8, 8, 8, 8, 8, 8, 8 })]
+    [InlineData(new[] { true, false, true, false, false, true, true, true }, null, new[] { 8, 0, 8, 0, 0, 8, 8, 8 })]
+    public void Gemma3GgufReadsTheWindowPattern(bool[]? flags, int? period, int[] expected)
+    {
+        var path = Path.GetTempFileName();
+        try
+        {
+            var w = new GgufWriter()
+                .Set("general.architecture", "gemma3").Set("gemma3.embedding_length", 64u).Set("gemma3.block_count", 8u)
+                .Set("gemma3.attention.head_count", 4u).Set("gemma3.attention.head_count_kv", 1u).Set("gemma3.attention.key_length", 32u)
+                .Set("gemma3.feed_forward_length", 128u).Set("gemma3.context_length", 1024u).Set("gemma3.rope.freq_base", 1000000f)
+                .Set("gemma3.rope.scaling.type", "linear").Set("gemma3.rope.scaling.factor", 8f);
+            // period 2 stands for "no window key" here: llama.cpp then has no sliding layer, whatever the pattern.
+            if (period != 2) w.Set("gemma3.attention.sliding_window", 8u);
+            if (period is { } n && n != 2) w.Set("gemma3.attention.sliding_window_pattern", (uint)n);
+            if (flags != null) w.Set("gemma3.attention.sliding_window_pattern", flags);
+            if (period == 3) w.Set("gemma3.rope.freq_base_swa", 500f);
+            w.AddF32("token_embd.weight", [10, 64], new float[640]).Write(path);
+            using var file = GgufFile.Open(path);
+            var o = new Gemma3Family().FromGguf(file);
+            Assert.Equal(expected, o.SlidingWindows);
+            Assert.Equal((RopeScaling.Linear, 1_000_000.0), (o.Rope!.Scaling, o.Rope.Theta));
+            Assert.Equal(0f, o.NormWeightOffset);
+            Assert.True(o.QkNorm);
+            Assert.Equal(1 / MathF.Sqrt(32), o.EffectiveAttentionScale, 6);
+            if (period == 2) Assert.Null(o.SlidingRope);
+            else Assert.Equal((RopeScaling.Default, period == 3 ? 500.0 : 10_000.0), (o.SlidingRope!.Scaling, o.SlidingRope.Theta));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 
     [Fact]

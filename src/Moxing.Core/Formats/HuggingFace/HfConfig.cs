@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace Moxing.Core.Formats.HuggingFace;
 
@@ -121,6 +122,19 @@ public sealed class HfConfig
     /// <summary>A nested object, if present.</summary>
     public bool TryGetSection(string key, [NotNullWhen(true)] out HfConfig? section) =>
         TryGet(key, (JsonElement e, out HfConfig s) => AsSection(key, e, out s), "an object", out section);
+
+    /// <summary>
+    /// This section with the keys of <paramref name="defaults"/> (a JSON object) that it lacks or sets to null: a model class's
+    /// defaults for what its config.json leaves out (as transformers' config classes fill them in).
+    /// </summary>
+    public HfConfig WithDefaults(string defaults)
+    {
+        var merged = JsonNode.Parse(defaults)?.AsObject() ?? throw new ArgumentException("defaults must be a JSON object", nameof(defaults));
+        foreach (var p in _root.EnumerateObject())
+            if (p.Value.ValueKind != JsonValueKind.Null) merged[p.Name] = JsonNode.Parse(p.Value.GetRawText());
+        using var doc = JsonDocument.Parse(merged.ToJsonString());
+        return new HfConfig(doc.RootElement.Clone(), FilePath, _prefix);
+    }
 
     /// <summary>The RoPE settings, from either the transformers-5 <c>rope_parameters</c> or the older <c>rope_theta</c> + <c>rope_scaling</c> layout.</summary>
     /// <param name="defaultTheta">Base frequency when the config gives none (the model family's default).</param>

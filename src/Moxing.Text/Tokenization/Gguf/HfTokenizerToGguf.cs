@@ -37,6 +37,8 @@ public static class HfTokenizerToGguf
         if (architecture == "gemma2") keys.Add(new("tokenizer.ggml.add_space_prefix", false));
         if (UsesSentencePiece(folder, root, config, architecture))
         {
+            // Gemma3Model.set_vocab: its SentencePiece adds no space either (only then).
+            if (architecture == "gemma3") keys.Add(new("tokenizer.ggml.add_space_prefix", false));
             var vocabulary = SentencePieceToGguf.Build(folder, root, vocabSize, phi3: architecture == "phi3");
             keys.Add(new("tokenizer.ggml.model", "llama"));
             keys.Add(new("tokenizer.ggml.pre", "default"));
@@ -54,12 +56,14 @@ public static class HfTokenizerToGguf
     }
 
     // As the converter picks the vocabulary: Llama/Mistral read tokenizer.model, else a SentencePiece tokenizer.json, else
-    // byte-level BPE; Phi-3 is SentencePiece unless tokenizer_config.json names GPT2Tokenizer (Phi-4); Gemma 2 always is.
+    // byte-level BPE; Phi-3 is SentencePiece unless tokenizer_config.json names GPT2Tokenizer (Phi-4); Gemma 2 always is, Gemma 3
+    // when it ships tokenizer.model.
     private static bool UsesSentencePiece(string folder, JsonNode? root, TokenizerConfig? config, string architecture) => architecture switch
     {
         "llama" => File.Exists(Path.Combine(folder, "tokenizer.model")) || (root?.Optional("model") is { } model && SentencePieceToGguf.IsSentencePiece(model)),
         "phi3" => config?.TokenizerClass != "GPT2Tokenizer",
         "gemma2" => true,
+        "gemma3" => File.Exists(Path.Combine(folder, "tokenizer.model")),
         _ => false,
     };
 
