@@ -153,6 +153,65 @@ public sealed class OpenAiHttpTests(ServerFixture server)
         Assert.Equal(ids.Length, (int)byIds["usage"]!["prompt_tokens"]!);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_batch_of_prompts_gives_n_choices_per_prompt_in_prompt_order_with_usage_summed(bool stream)
+    {
+        async Task<JsonNode> Complete(string prompt) =>
+            (await server.PostAsync("/v1/completions", $$"""{"model":"qwen2-tiny","prompt":{{prompt}},"max_tokens":3,"temperature":0,"ignore_eos":true}""")).Body!;
+        var first = await Complete("\"Once upon\"");
+        var second = await Complete("[1,2,3,4,5]");
+        var request = $$"""{"model":"qwen2-tiny","prompt":["Once upon",[1,2,3,4,5]],"n":2,"max_tokens":3,"temperature":0,"ignore_eos":true,"stream":{{(stream ? "true,\"stream_options\":{\"include_usage\":true}" : "false")}}}""";
+        var texts = new string[4];
+        JsonNode usage;
+        if (stream)
+        {
+            var response = await server.Http.PostAsync("/v1/completions", new StringContent(request));
+            var chunks = (await response.Content.ReadAsStringAsync()).Split("\n\n", StringSplitOptions.RemoveEmptyEntries)[..^1]
+                .Select(l => JsonNode.Parse(l["data: ".Length..])!).ToList();
+            for (var i = 0; i < 4; i++)
+                texts[i] = string.Concat(chunks.SelectMany(c => c["choices"]!.AsArray()).Where(c => (int)c!["index"]! == i).Select(c => (string?)c!["text"]));
+            usage = chunks[^1]["usage"]!;
+        }
+        else
+        {
+            var (status, body, _) = await server.PostAsync("/v1/completions", request);
+            Assert.Equal(200, status);
+            var choices = body!["choices"]!.AsArray();
+            Assert.Equal([0, 1, 2, 3], choices.Select(c => (int)c!["index"]!));
+            texts = [.. choices.Select(c => (string)c!["text"]!)];
+            usage = body["usage"]!;
+        }
+        // greedy: both choices of a prompt are that prompt's own completion
+        string one = (string)first["choices"]![0]!["text"]!, two = (string)second["choices"]![0]!["text"]!;
+        Assert.Equal([one, one, two, two], texts);
+        Assert.Equal((int)first["usage"]!["prompt_tokens"]! + (int)second["usage"]!["prompt_tokens"]!, (int)usage["prompt_tokens"]!);
+        Assert.Equal(12, (int)usage["completion_tokens"]!);
+    }
+
+    [Theory]
+    [InlineData("[\"a\",5]", "prompt[1]")]
+    [InlineData("[[1,2],[]]", "prompt[1]")]
+    [InlineData("[]", "prompt")]
+    [InlineData("{\"text\":\"a\"}", "prompt")]
+    public async Task A_malformed_batch_of_prompts_is_a_400_naming_the_item(string prompt, string param)
+    {
+        var (status, body, _) = await server.PostAsync("/v1/completions", $$"""{"model":"qwen2-tiny","prompt":{{prompt}},"max_tokens":2}""");
+        Assert.Equal(400, status);
+        Assert.Equal(param, (string?)body!["error"]!["param"]);
+    }
+
+    [Fact]
+    public async Task More_choices_than_a_request_may_ask_for_is_a_400()
+    {
+        var prompts = string.Join(',', Enumerable.Repeat("\"a\"", 33));
+        var (status, body, _) = await server.PostAsync("/v1/completions", $$"""{"model":"qwen2-tiny","prompt":[{{prompts}}],"n":2,"max_tokens":2}""");
+        Assert.Equal(400, status);
+        Assert.Contains("66 choices", (string?)body!["error"]!["message"]);
+        Assert.Equal("prompt", (string?)body["error"]!["param"]);
+    }
+
     [Fact]
     public async Task Ignore_eos_generates_max_tokens_past_the_end_of_sequence_token()
     {

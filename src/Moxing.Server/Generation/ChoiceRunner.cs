@@ -11,7 +11,8 @@ namespace Moxing.Server.Generation;
 /// <param name="Result">How the choice ended (null on a text event).</param>
 public readonly record struct ChoiceEvent(int Index, CompletionPiece? Piece, CompletionResult? Result);
 
-/// <summary>Runs the n choices of one request side by side on the engine (they batch together) and merges their events in arrival order.</summary>
+/// <summary>Runs the n choices of each prompt of one request side by side on the engine (they batch together) and merges their
+/// events in arrival order; choice p · n + j is the j-th of prompt p.</summary>
 public static class ChoiceRunner
 {
     /// <summary>
@@ -20,19 +21,26 @@ public static class ChoiceRunner
     /// every choice's result, including those of cancelled choices.
     /// </summary>
     public static IAsyncEnumerable<ChoiceEvent> RunAsync(ResidentModel model, int[] promptIds, GenerationParameters parameters, int n,
+        MeteredRequest? meter, string promptParam, CancellationToken cancellation) =>
+        RunAsync(model, [promptIds], parameters, n, meter, promptParam, cancellation);
+
+    /// <summary>As <see cref="RunAsync(ResidentModel, int[], GenerationParameters, int, MeteredRequest?, string, CancellationToken)"/>
+    /// for n choices of each of several prompts.</summary>
+    public static IAsyncEnumerable<ChoiceEvent> RunAsync(ResidentModel model, IReadOnlyList<int[]> prompts, GenerationParameters parameters, int n,
         MeteredRequest? meter, string promptParam, CancellationToken cancellation)
     {
-        if (meter is not null) parameters = meter.Admit(model, promptIds.Length, parameters, n, promptParam);
-        return RunChoicesAsync(model, promptIds, parameters, n, meter, cancellation);
+        if (meter is not null) parameters = meter.Admit(model, [.. prompts.Select(p => p.Length)], parameters, n, promptParam);
+        return RunChoicesAsync(model, prompts, parameters, n, meter, cancellation);
     }
 
-    private static async IAsyncEnumerable<ChoiceEvent> RunChoicesAsync(ResidentModel model, int[] promptIds, GenerationParameters parameters, int n,
-        MeteredRequest? meter, [EnumeratorCancellation] CancellationToken cancellation)
+    private static async IAsyncEnumerable<ChoiceEvent> RunChoicesAsync(ResidentModel model, IReadOnlyList<int[]> prompts, GenerationParameters parameters,
+        int n, MeteredRequest? meter, [EnumeratorCancellation] CancellationToken cancellation)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         var events = Channel.CreateUnbounded<ChoiceEvent>(new UnboundedChannelOptions { SingleReader = true });
-        var running = new Task[n];
-        for (var i = 0; i < n; i++) running[i] = RunChoiceAsync(model, promptIds, parameters.ForChoice(i), i, meter, events.Writer, stop.Token);
+        var running = new Task[prompts.Count * n];
+        for (var i = 0; i < running.Length; i++)
+            running[i] = RunChoiceAsync(model, prompts[i / n], i / n, parameters.ForChoice(i % n), i, meter, events.Writer, stop.Token);
         _ = Task.WhenAll(running).ContinueWith(_ => events.Writer.TryComplete(), TaskScheduler.Default);
         try
         {
@@ -45,7 +53,7 @@ public static class ChoiceRunner
         }
     }
 
-    private static async Task RunChoiceAsync(ResidentModel model, int[] promptIds, GenerationParameters parameters, int index,
+    private static async Task RunChoiceAsync(ResidentModel model, int[] promptIds, int prompt, GenerationParameters parameters, int index,
         MeteredRequest? meter, ChannelWriter<ChoiceEvent> events, CancellationToken cancellation)
     {
         var completion = new TextCompletion(model, promptIds, parameters);
@@ -54,7 +62,7 @@ public static class ChoiceRunner
         {
             await foreach (var piece in completion.RunAsync(cancellation)) await events.WriteAsync(new ChoiceEvent(index, piece, null), cancellation);
             // Metered before the result is passed on, so the row written before the response's last byte counts this choice.
-            meter?.AddChoice(completion.Result!);
+            meter?.AddChoice(completion.Result!, prompt);
             metered = true;
             await events.WriteAsync(new ChoiceEvent(index, null, completion.Result), cancellation);
         }
@@ -65,7 +73,7 @@ public static class ChoiceRunner
         }
         finally
         {
-            if (!metered && completion.Result is { } partial) meter?.AddChoice(partial);
+            if (!metered && completion.Result is { } partial) meter?.AddChoice(partial, prompt);
         }
     }
 }

@@ -22,6 +22,7 @@ public sealed class MeteredRequest
     private int _promptTokens, _cachedTokens, _completionTokens;
     private TimeSpan _queue, _firstToken;
     private bool _anyChoice;
+    private readonly HashSet<int> _countedPrompts = [];
     private ApiException? _failure;
     private int _committed;
 
@@ -53,19 +54,22 @@ public sealed class MeteredRequest
     public bool Committed => Volatile.Read(ref _committed) != 0;
 
     /// <summary>
-    /// Checks a generation against the key's limits before any model work and reserves its tokens (prompt + n × budget);
-    /// returns <paramref name="parameters"/> with the allowed budget, the key's tenant and priority, and the tenant's (or key's) weight.
+    /// Checks a generation of n choices for each of the prompts of <paramref name="promptLengths"/> tokens against the key's
+    /// limits before any model work and reserves its tokens (prompts + choices × budget); returns <paramref name="parameters"/>
+    /// with the allowed budget, the key's tenant and priority, and the tenant's (or key's) weight.
     /// </summary>
-    public GenerationParameters Admit(ResidentModel model, int promptTokens, GenerationParameters parameters, int n, string promptParam)
+    public GenerationParameters Admit(ResidentModel model, IReadOnlyList<int> promptLengths, GenerationParameters parameters, int n, string promptParam)
     {
         Model = model.Name;
+        var promptTokens = promptLengths.Sum();
         if (Admission is not { } admission)
         {
             lock (_gate) _promptTokens = promptTokens;
             return parameters;
         }
-        var budget = TextCompletion.Budget(model, promptTokens, admission.Budget(promptTokens, parameters.MaxTokens, promptParam));
-        admission.Reserve(promptTokens + (long)n * budget);
+        // the longest prompt leaves the least room in the context for the budget every choice shares
+        var budget = TextCompletion.Budget(model, promptLengths.Max(), admission.Budget(promptTokens, parameters.MaxTokens, promptParam));
+        admission.Reserve(promptTokens + (long)promptLengths.Count * n * budget);
         // Counted only once admitted: a refused request costs its tenant nothing.
         lock (_gate) _promptTokens = promptTokens;
         var key = admission.Key;
@@ -84,13 +88,19 @@ public sealed class MeteredRequest
         lock (_gate) _promptTokens = tokens;
     }
 
-    /// <summary>Adds one finished (or cancelled) choice: its completion tokens; prompt and cache counts are the request's.</summary>
-    public void AddChoice(CompletionResult result)
+    /// <summary>Adds one finished (or cancelled) choice of prompt <paramref name="prompt"/>: its completion tokens, and the
+    /// prompt and cache counts of the prompt's first choice to report.</summary>
+    public void AddChoice(CompletionResult result, int prompt = 0)
     {
         lock (_gate)
         {
-            _promptTokens = result.PromptTokens;
-            _cachedTokens = result.CachedPromptTokens;
+            if (_countedPrompts.Add(prompt))
+            {
+                // the first report replaces the admitted estimate
+                if (_countedPrompts.Count == 1) _promptTokens = _cachedTokens = 0;
+                _promptTokens += result.PromptTokens;
+                _cachedTokens += result.CachedPromptTokens;
+            }
             _completionTokens += result.CompletionTokens;
             _queue = _anyChoice ? TimeSpan.FromTicks(Math.Max(_queue.Ticks, result.QueueTime.Ticks)) : result.QueueTime;
             _firstToken = _anyChoice ? TimeSpan.FromTicks(Math.Min(_firstToken.Ticks, result.PromptTime.Ticks)) : result.PromptTime;

@@ -20,6 +20,9 @@ public sealed class CompletionResponse(bool chat, string model, Tokenizer tokeni
     private readonly string _id = OpenAiParameters.NewId(chat ? "chatcmpl-" : "cmpl-");
     private readonly long _created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
 
+    /// <summary>Choices per prompt (the request's n) when the n choices written are those of several prompts; 0: all share one.</summary>
+    public int ChoicesPerPrompt { get; init; }
+
     /// <summary>How chat replies are searched for tool calls; null: the reply is all content.</summary>
     public ToolCallParsing? Tools { get; init; }
 
@@ -83,7 +86,7 @@ public sealed class CompletionResponse(bool chat, string model, Tokenizer tokeni
                 w.WriteEndObject();
             }
             w.WriteEndArray();
-            OpenAiParameters.WriteUsage(w, results);
+            OpenAiParameters.WriteUsage(w, results, ChoicesPerPrompt > 0 ? ChoicesPerPrompt : n);
             w.WriteEndObject();
         });
     }
@@ -158,7 +161,7 @@ public sealed class CompletionResponse(bool chat, string model, Tokenizer tokeni
                 WriteHeader(w, chunk: true);
                 w.WriteStartArray("choices");
                 w.WriteEndArray();
-                OpenAiParameters.WriteUsage(w, results);
+                OpenAiParameters.WriteUsage(w, results, ChoicesPerPrompt > 0 ? ChoicesPerPrompt : n);
                 w.WriteEndObject();
             }, cancellation);
         await sse.DoneAsync(cancellation);

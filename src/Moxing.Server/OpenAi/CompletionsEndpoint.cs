@@ -36,24 +36,42 @@ public sealed class CompletionsEndpoint(ModelManager models)
 
         using var lease = await models.AcquireAsync(modelName, null, cancellation);
         var model = lease.Resident;
-        var ids = PromptIds(model, prompt);
+        var prompts = Prompts(model, prompt, n);
         var vocab = model.Model.RequireDecoder().Options.VocabSize;
         OpenAiParameters.CheckModel(parameters, model, "max_tokens");
-        foreach (var id in ids)
+        foreach (var id in prompts.SelectMany(p => p))
             if ((uint)id >= (uint)vocab) throw ApiException.BadParameter("prompt", $"'prompt' holds token {id}; the vocabulary has {vocab} tokens");
-        var response = new CompletionResponse(chat: false, modelName, model.Model.RequireTokenizer(), parameters.Logprobs, n);
-        var events = ChoiceRunner.RunAsync(model, ids, parameters, n, MeteredRequest.Of(context), "prompt", cancellation);
+        var response = new CompletionResponse(chat: false, modelName, model.Model.RequireTokenizer(), parameters.Logprobs, prompts.Count * n)
+        {
+            ChoicesPerPrompt = n,
+        };
+        var events = ChoiceRunner.RunAsync(model, prompts, parameters, n, MeteredRequest.Of(context), "prompt", cancellation);
         if (stream) await response.WriteStreamAsync(context, events, includeUsage);
         else await response.WriteWholeAsync(context, events);
     }
 
-    // A string, a one-string array, or token ids (one array of integers).
-    private static int[] PromptIds(ResidentModel model, JsonNode prompt)
+    /// <summary>Most choices (prompts × n) one request may ask for.</summary>
+    public const int MaxChoices = 64;
+
+    // A string, token ids (an array of integers), or a batch: an array of strings or of token-id arrays; choice p · n + j is
+    // the j-th of prompt p, as OpenAI numbers them.
+    private static List<int[]> Prompts(ResidentModel model, JsonNode prompt, int n)
     {
-        if (JsonValues.IsString(prompt)) return ChatPrompt.EncodeRaw(model, prompt.GetValue<string>(), "prompt");
-        if (prompt is JsonArray { Count: 1 } one && JsonValues.IsString(one[0])) return ChatPrompt.EncodeRaw(model, one[0]!.GetValue<string>(), "prompt");
-        if (JsonValues.IsIdList(prompt)) return JsonValues.TokenIds((JsonArray)prompt, "prompt");
-        if (prompt is JsonArray { Count: > 1 }) throw ApiException.Unsupported("prompt", "one prompt per request (send a batch as separate requests)");
-        throw ApiException.BadParameter("prompt", "'prompt' must be a string, an array with one string, or an array of token ids");
+        if (JsonValues.IsString(prompt)) return [ChatPrompt.EncodeRaw(model, prompt.GetValue<string>(), "prompt")];
+        if (JsonValues.IsIdList(prompt)) return [JsonValues.TokenIds((JsonArray)prompt, "prompt")];
+        if (prompt is not JsonArray { Count: > 0 } batch)
+            throw ApiException.BadParameter("prompt", "'prompt' must be a string, an array of strings, token ids, or an array of token-id arrays");
+        if ((long)batch.Count * n > MaxChoices)
+            throw ApiException.BadParameter("prompt", $"'prompt' holds {batch.Count} prompts; with n = {n} they would make {(long)batch.Count * n} choices, and a request may ask for at most {MaxChoices}");
+        var prompts = new List<int[]>(batch.Count);
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var item = batch[i];
+            var path = $"prompt[{i}]";
+            if (JsonValues.IsString(item)) prompts.Add(ChatPrompt.EncodeRaw(model, item!.GetValue<string>(), path));
+            else if (JsonValues.IsIdList(item)) prompts.Add(JsonValues.TokenIds((JsonArray)item!, path));
+            else throw ApiException.BadParameter(path, $"'{path}' must be a string or a non-empty array of token ids");
+        }
+        return prompts;
     }
 }

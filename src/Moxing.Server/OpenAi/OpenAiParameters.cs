@@ -82,11 +82,18 @@ public static class OpenAiParameters
         _ => "stop",
     };
 
-    /// <summary>Writes the <c>usage</c> object summed over the choices (the prompt counted once).</summary>
-    public static void WriteUsage(Utf8JsonWriter w, IReadOnlyList<CompletionResult> results)
+    /// <summary>Writes the <c>usage</c> object summed over the choices, each prompt counted once (choices p · n .. p · n + n - 1
+    /// share prompt p).</summary>
+    public static void WriteUsage(Utf8JsonWriter w, IReadOnlyList<CompletionResult> results, int n = 1)
     {
-        int prompt = results.Count == 0 ? 0 : results[0].PromptTokens, cached = results.Count == 0 ? 0 : results[0].CachedPromptTokens, completion = 0;
-        foreach (var r in results) completion += r.CompletionTokens;
+        int prompt = 0, cached = 0, completion = 0;
+        for (var i = 0; i < results.Count; i++)
+        {
+            completion += results[i].CompletionTokens;
+            if (i % n != 0) continue;
+            prompt += results[i].PromptTokens;
+            cached += results[i].CachedPromptTokens;
+        }
         w.WriteStartObject("usage");
         w.WriteNumber("prompt_tokens", prompt);
         w.WriteNumber("completion_tokens", completion);

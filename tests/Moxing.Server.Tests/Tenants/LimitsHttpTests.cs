@@ -131,6 +131,21 @@ public sealed class LimitsHttpTests
 
     [Theory]
     [MemberData(nameof(TestDatabase.Backends), MemberType = typeof(TestDatabase))]
+    public async Task A_batch_of_prompts_is_one_row_counting_every_prompt_once(string backend)
+    {
+        await using var s = await StartAsync(backend);
+        var key = s.Keys.Create("acme", new KeyLimits());
+        var (status, body, _) = await s.PostAsync(key.Key, "/v1/completions",
+            $$"""{"model":"{{ServerFixture.Llama}}","prompt":["Hello there","A longer second prompt here"],"n":2,"max_tokens":2}""");
+        Assert.Equal(HttpStatusCode.OK, status);
+        var row = Assert.Single(s.Rows(key.Record.Id));
+        Assert.Equal((int)body!["usage"]!["prompt_tokens"]!, row.PromptTokens);
+        Assert.Equal((int)body["usage"]!["completion_tokens"]!, row.CompletionTokens);
+        Assert.Equal(4, body["choices"]!.AsArray().Count);
+    }
+
+    [Theory]
+    [MemberData(nameof(TestDatabase.Backends), MemberType = typeof(TestDatabase))]
     public async Task AClientThatLeavesMidStreamIsMeteredAsCancelledWithWhatWasGenerated(string backend)
     {
         await using var s = await StartAsync(backend);
