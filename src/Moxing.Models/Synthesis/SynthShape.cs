@@ -1,18 +1,24 @@
 namespace Moxing.Models.Synthesis;
 
-/// <summary>The architecture and dimensions of a real model, as llama.cpp's converter writes them into GGUF.</summary>
+/// <summary>
+/// The architecture and dimensions of a real model, as llama.cpp's converter writes them into GGUF; a mixture of experts has
+/// <paramref name="Experts"/> experts of <paramref name="ExpertFeedForward"/> channels per layer, <paramref name="ExpertsUsed"/> per token.
+/// </summary>
 public sealed record SynthShape(
     string Name, string Architecture, int Vocab, int Hidden, int Layers, int FeedForward, int Heads, int KvHeads,
-    int HeadDim, int Context, float NormEps, float RopeBase)
+    int HeadDim, int Context, float NormEps, float RopeBase, int Experts = 0, int ExpertsUsed = 0, int ExpertFeedForward = 0)
 {
     /// <summary>q/k/v projections carry biases (qwen2).</summary>
     public bool QkvBias => Architecture == "qwen2";
 
-    /// <summary>Per-head RMS norms on q and k (qwen3).</summary>
-    public bool QkNorm => Architecture == "qwen3";
+    /// <summary>RMS norms on q and k: per head (qwen3, qwen3moe) or over the whole projections (olmoe).</summary>
+    public bool QkNorm => Architecture is "qwen3" or "qwen3moe" or "olmoe";
 
-    /// <summary>Llama 3 RoPE scaling, stored as `rope_freqs.weight` factors.</summary>
-    public bool Llama3Rope => Architecture == "llama";
+    /// <summary>Llama 3 RoPE scaling, stored as `rope_freqs.weight` factors (not Mixtral's).</summary>
+    public bool Llama3Rope => Architecture == "llama" && Experts == 0;
+
+    /// <summary>The LM head is the token embedding (llama.cpp's olmoe requires an output matrix of its own).</summary>
+    public bool TiedEmbeddings => Architecture != "olmoe";
 
     /// <summary>The shapes `moxing synth --like` knows, by name; the `tiny-*` ones are sub-megabyte models for tests.</summary>
     public static IReadOnlyList<SynthShape> Known { get; } =
@@ -24,6 +30,12 @@ public sealed record SynthShape(
         new("tiny-qwen2", "qwen2", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-6f, 1000000f),
         new("tiny-llama", "llama", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-5f, 500000f),
         new("tiny-qwen3", "qwen3", 1024, 256, 4, 512, 4, 2, 128, 256, 1e-6f, 1000000f),
+        new("qwen3-30b-a3b", "qwen3moe", 151936, 2048, 48, 6144, 32, 4, 128, 40960, 1e-6f, 1000000f, 128, 8, 768),
+        new("olmoe-1b-7b", "olmoe", 50304, 2048, 16, 1024, 16, 16, 128, 4096, 1e-5f, 10000f, 64, 8, 1024),
+        new("mixtral-8x7b", "llama", 32000, 4096, 32, 14336, 32, 8, 128, 32768, 1e-5f, 1000000f, 8, 2, 14336),
+        new("tiny-qwen3moe", "qwen3moe", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-6f, 1000000f, 8, 2, 128),
+        new("tiny-olmoe", "olmoe", 1024, 256, 4, 256, 4, 4, 64, 256, 1e-5f, 10000f, 8, 3, 256),
+        new("tiny-mixtral", "llama", 1024, 256, 4, 256, 4, 2, 64, 256, 1e-5f, 1000000f, 4, 2, 256),
     ];
 
     /// <summary>The known shape called <paramref name="name"/>, or null.</summary>
