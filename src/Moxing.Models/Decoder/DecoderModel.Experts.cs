@@ -20,6 +20,7 @@ public sealed partial class DecoderModel
         var moe = Options.Moe!;
         var scratch = s.Moe!;
         int h = Options.HiddenSize, experts = moe.ExpertCount, k = moe.ExpertsUsed;
+        if (n == 1) m.RepackAll();
         var probabilities = scratch.Probabilities.AsSpan(0, n * experts);
         Multiply(m.Router, xn, n, probabilities);
         var start = scratch.ExpertStart.AsSpan();

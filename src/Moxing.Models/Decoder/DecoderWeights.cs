@@ -64,6 +64,19 @@ public sealed class MoeWeights
     /// <summary>Matrices made over part of a file tensor of <see cref="Stored"/> (one expert of a stack), not file tensors themselves.</summary>
     public IReadOnlyList<StoredTensor> Views { get; init; } = [];
 
+    private volatile bool _repacked;
+
+    /// <summary>
+    /// Repacks every expert at the layer's first one-token step, as a dense layer's weights all are at theirs, so an expert
+    /// first chosen much later does not stall (and allocate in) that step.
+    /// </summary>
+    public void RepackAll()
+    {
+        if (_repacked) return;
+        foreach (var linear in Linears) linear.EnsureRepacked();
+        _repacked = true;
+    }
+
     /// <summary>Router, experts, shared expert and its gate.</summary>
     public IEnumerable<Linear> Linears
     {

@@ -2,6 +2,7 @@ using Moxing.Inference.Generation;
 using Moxing.Inference.Sampling;
 using Moxing.Inference.Sessions;
 using Moxing.Models;
+using Moxing.Models.Synthesis;
 using Moxing.Tests;
 
 namespace Moxing.Inference.Tests.Sessions;
@@ -17,9 +18,28 @@ public sealed class DecodeAllocationTests
     [InlineData("llama-tiny.Q8_0.gguf")]
     [InlineData("qwen2-tiny.Q4_K_M.gguf")]
     [InlineData("gpt2-tiny.F16.gguf")]
-    public void DecodingAllocatesNothingPerToken(string file)
+    public void DecodingAllocatesNothingPerToken(string file) => AssertNoAllocationPerToken(Fixtures.Path("gguf", file));
+
+    // Routing, grouping tokens by expert and the expert products (repacked Q4_K views) allocate nothing either.
+    [Fact]
+    public void MixtureOfExpertsDecodingAllocatesNothingPerToken()
     {
-        using var model = ModelLoader.Load(Fixtures.Path("gguf", file));
+        var dir = Directory.CreateTempSubdirectory("moxing-moe-alloc-").FullName;
+        try
+        {
+            var path = Path.Combine(dir, "moe.gguf");
+            SyntheticModelWriter.Write(SynthShape.Find("tiny-qwen3moe")!, SynthFileType.Find("Q4_K_M")!, 1, path);
+            AssertNoAllocationPerToken(path);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static void AssertNoAllocationPerToken(string path)
+    {
+        using var model = ModelLoader.Load(path);
         var decoder = model.RequireDecoder();
         var session = new InferenceSession(decoder, 512);
         var sampler = new Sampler(new SamplingOptions { Temperature = 0.7f, TopK = 40, TopP = 0.9f, MinP = 0.05f, RepetitionPenalty = 1.1f, Seed = 7 }, decoder.Options.VocabSize);
