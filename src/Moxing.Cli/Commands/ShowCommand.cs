@@ -65,6 +65,13 @@ public sealed class ShowCommand : ICommand
                     w.WriteNumber("heads", o.HeadCount);
                     w.WriteNumber("kv_heads", o.KvHeadCount);
                     w.WriteNumber("vocab_size", o.VocabSize);
+                    if (o.Moe is { } moe)
+                    {
+                        w.WriteNumber("experts", moe.ExpertCount);
+                        w.WriteNumber("experts_used", moe.ExpertsUsed);
+                        w.WriteNumber("expert_feed_forward_length", moe.ExpertFeedForward);
+                        if (moe.SharedFeedForward > 0) w.WriteNumber("shared_expert_feed_forward_length", moe.SharedFeedForward);
+                    }
                 }
                 w.WriteStartObject("tensor_types");
                 foreach (var t in types) w.WriteNumber(t.Type, t.Count);
@@ -93,6 +100,8 @@ public sealed class ShowCommand : ICommand
         output.WriteLine($"  context length  {model.MaxContext.ToString(inv)}");
         if (o != null)
             output.WriteLine($"  shape           {o.LayerCount} layers, hidden {o.HiddenSize}, {o.HeadCount} heads ({o.KvHeadCount} kv), vocab {o.VocabSize}");
+        if (o?.Moe is { } experts)
+            output.WriteLine($"  experts         {experts.ExpertCount} per layer, {experts.ExpertsUsed} used per token, {experts.ExpertFeedForward} wide{(experts.SharedFeedForward > 0 ? $", shared expert {experts.SharedFeedForward} wide" : "")}");
         output.WriteLine($"  tensor types    {string.Join(", ", types.Select(t => $"{t.Type} ×{t.Count}"))}");
         output.WriteLine($"  special tokens  {(special.Length == 0 ? "none" : string.Join(", ", special.Select(s => $"{s.Name} {s.Id} {s.Text}")))}");
         output.WriteLine($"  stop ids        {(model.EosTokenIds.Length == 0 ? "none" : string.Join(", ", model.EosTokenIds))}");

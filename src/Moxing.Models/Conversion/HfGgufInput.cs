@@ -13,7 +13,8 @@ namespace Moxing.Models.Conversion;
 /// A Hugging Face decoder folder (F32/F16/BF16 safetensors) seen as the GGUF llama.cpp's convert_hf_to_gguf.py would write:
 /// its metadata, tensors under GGUF names, llama-family Q/K rows permuted for llama.cpp's rotation, GPT-2's Conv1D weights
 /// transposed, Gemma 2/3's norms as 1 + w, norms and biases as F32, llama3 RoPE scaling as rope_freqs.weight, Phi-3's LongRoPE as
-/// rope_factors_long/short.weight. Tensors are converted one at a time, when read.
+/// rope_factors_long/short.weight, mixture-of-experts matrices stacked into one [experts, rows, cols] tensor per projection and
+/// layer (Qwen2-MoE's shared-expert gate as a vector). Tensors are converted one at a time, when read.
 /// </summary>
 public sealed class HfGgufInput : IQuantizationInput, IDisposable
 {
@@ -23,6 +24,7 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
     private readonly ITensorSource _tensors;
     private readonly Dictionary<string, (StoredTensor Source, Transform Transform)> _byGgufName = new(StringComparer.Ordinal);
     private readonly Dictionary<string, float[]> _extra = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, StoredTensor?[]> _stacks = new(StringComparer.Ordinal);
     private readonly DecoderOptions _options;
 
     private enum Transform
@@ -55,7 +57,7 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
         var family = ModelRegistry.ForModelType(modelType);
         var architecture = HfGgufMetadata.Architecture(modelType);
         if (family == null || architecture == null)
-            throw new InvalidModelFileException(configPath, $"model_type '{modelType}' cannot be converted to GGUF yet (supported: llama, mistral, qwen2, qwen3, gpt2, phi3, gemma2, gemma3_text, gemma3)");
+            throw new InvalidModelFileException(configPath, $"model_type '{modelType}' cannot be converted to GGUF yet (supported: {HfGgufMetadata.ConvertibleList})");
         _options = family.FromHf(config);
         var metadata = HfGgufMetadata.Build(folder, config, _options, architecture);
         // A multimodal checkpoint's text model under its text names; the vision tower and projector are not converted.
@@ -63,6 +65,7 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
         try
         {
             var names = family.HfNames.MapTo(family.GgufNames, _options.LayerCount);
+            var experts = ExpertStacks(family.HfNames, family.GgufNames);
             var headers = new List<TensorHeader>();
             foreach (var (name, values) in HfGgufMetadata.ExtraTensors(architecture, _options.Rope))
             {
@@ -74,15 +77,26 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
                 if (IgnoredSuffixes.Any(s => t.Name.EndsWith(s, StringComparison.Ordinal))) continue;
                 // Gemma 2 ties its head to the embeddings; the converter drops an lm_head (autoawq writes one).
                 if (architecture == "gemma2" && t.Name == family.HfNames.Output) continue;
+                if (experts.TryGetValue(t.Name, out var expert) || experts.TryGetValue(family.HfNames.BasePrefix + t.Name, out expert))
+                {
+                    if (t.Type is not (DType.F32 or DType.F16 or DType.BF16))
+                        throw new InvalidModelFileException(folder, $"tensor '{t.Name}' is {t.Type}; quantize converts F32, F16 and BF16 folders");
+                    _stacks.GetValueOrDefault(expert.Stack)![expert.Index] = t;
+                    continue;
+                }
                 var gguf = names.GetValueOrDefault(t.Name) ?? names.GetValueOrDefault(family.HfNames.BasePrefix + t.Name)
                     ?? throw new InvalidModelFileException(folder, $"tensor '{t.Name}' has no GGUF name for {modelType}");
                 if (t.Type is not (DType.F32 or DType.F16 or DType.BF16))
                     throw new InvalidModelFileException(folder, $"tensor '{t.Name}' is {t.Type}; quantize converts F32, F16 and BF16 folders");
                 var transform = TransformFor(gguf, t, architecture, family.HfNames.TransposedLinears);
                 _byGgufName[gguf] = (t, transform);
-                var shape = transform == Transform.Transpose ? [t.Shape[1], t.Shape[0]] : t.Shape;
+                // transformers' shared_expert_gate is Linear(hidden, 1); the converter writes its one row as a vector.
+                if (gguf.EndsWith(".ffn_gate_inp_shexp.weight", StringComparison.Ordinal)) transform = Transform.ToF32;
+                var shape = transform == Transform.Transpose ? [t.Shape[1], t.Shape[0]]
+                    : transform == Transform.ToF32 ? [t.ElementCount] : t.Shape;
                 headers.Add(new TensorHeader(gguf, transform is Transform.ToF32 or Transform.NormPlusOne || t.Shape.Length == 1 ? DType.F32 : t.Type, shape));
             }
+            headers.AddRange(StackHeaders(folder));
             metadata["general.size_label"] = HfGgufMetadata.SizeLabel(headers.Sum(h => h.Shape.Aggregate(1L, (a, d) => a * d)));
             metadata["general.file_type"] = FileType(headers);
             Metadata = new GgufMetadata(folder, metadata);
@@ -92,6 +106,38 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
         {
             _tensors.Dispose();
             throw;
+        }
+    }
+
+    // Every expert matrix of the folder's sparse layers: HF name → (the GGUF stack it goes into, its index there).
+    private Dictionary<string, (string Stack, int Index)> ExpertStacks(DecoderTensorNames hf, DecoderTensorNames gguf)
+    {
+        var result = new Dictionary<string, (string, int)>(StringComparer.Ordinal);
+        if (_options.Moe is not { } moe) return result;
+        foreach (var slot in new Func<DecoderTensorNames, string?>[] { n => n.ExpertGate, n => n.ExpertUp, n => n.ExpertDown })
+            for (var layer = 0; layer < _options.LayerCount; layer++)
+            {
+                if (!moe.IsSparse(layer)) continue;
+                var stack = DecoderTensorNames.ForLayer(slot(gguf)!, layer);
+                _stacks[stack] = new StoredTensor?[moe.ExpertCount];
+                for (var e = 0; e < moe.ExpertCount; e++) result[DecoderTensorNames.ForExpert(slot(hf)!, layer, e)] = (stack, e);
+            }
+        return result;
+    }
+
+    // One [experts, rows, cols] header per stack, whose experts must all be present with one type and shape.
+    private IEnumerable<TensorHeader> StackHeaders(string folder)
+    {
+        foreach (var (name, experts) in _stacks)
+        {
+            var first = experts[0];
+            for (var e = 0; e < experts.Length; e++)
+            {
+                var t = experts[e] ?? throw new InvalidModelFileException(folder, $"expert {e} of '{name}' is missing from the checkpoint");
+                if (t.Type != first!.Type || !t.Shape.SequenceEqual(first.Shape) || t.Shape.Length != 2)
+                    throw new InvalidModelFileException(folder, $"tensor '{t.Name}' is {t.Type} [{string.Join(", ", t.Shape)}], unlike expert 0's {first.Type} [{string.Join(", ", first.Shape)}]");
+            }
+            yield return new TensorHeader(name, first!.Type, [experts.Length, first.Shape[0], first.Shape[1]]);
         }
     }
 
@@ -129,6 +175,21 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
             fixed (float* p = values) use(new StoredTensor(name, DType.F32, header.Shape, (byte*)p, values.Length * 4L));
             return;
         }
+        if (_stacks.TryGetValue(name, out var experts))
+        {
+            var expertBytes = experts[0]!.ByteLength;
+            var stacked = (byte*)NativeMemory.Alloc((nuint)(expertBytes * experts.Length));
+            try
+            {
+                for (var e = 0; e < experts.Length; e++) Buffer.MemoryCopy(experts[e]!.Data, stacked + e * expertBytes, expertBytes, expertBytes);
+                use(new StoredTensor(name, header.Type, header.Shape, stacked, expertBytes * experts.Length));
+            }
+            finally
+            {
+                NativeMemory.Free(stacked);
+            }
+            return;
+        }
         var (source, transform) = _byGgufName[name];
         if (transform == Transform.None)
         {
@@ -156,7 +217,7 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
             AddOne(source, target);
             return;
         }
-        if (type != source.Type)
+        if (type != source.Type || transform == Transform.ToF32)
         {
             // 1-D tensors become F32 first; a permuted bias is then permuted in place below.
             var floats = new Span<float>(target, checked((int)source.ElementCount));

@@ -11,14 +11,18 @@ namespace Moxing.Models.Conversion;
 /// <summary>The GGUF metadata llama.cpp's convert_hf_to_gguf.py writes for a decoder folder: general.*, {arch}.* hyper-parameters and the tokenizer.</summary>
 public static class HfGgufMetadata
 {
-    /// <summary>The GGUF architecture name of HF <paramref name="modelType"/> (Mistral is written as llama), or null when it cannot be converted.</summary>
+    /// <summary>The GGUF architecture name of HF <paramref name="modelType"/> (Mistral and Mixtral are written as llama), or null when it cannot be converted.</summary>
     public static string? Architecture(string modelType) => modelType switch
     {
-        "llama" or "mistral" => "llama",
-        "qwen2" or "qwen3" or "gpt2" or "phi3" or "gemma2" => modelType,
+        "llama" or "mistral" or "mixtral" => "llama",
+        "qwen2" or "qwen3" or "gpt2" or "phi3" or "gemma2" or "olmoe" => modelType,
+        "qwen2_moe" or "qwen3_moe" => modelType.Replace("_", "", StringComparison.Ordinal),
         "gemma3_text" or "gemma3" => "gemma3",
         _ => null,
     };
+
+    /// <summary>The model types <see cref="Architecture"/> converts, for error messages.</summary>
+    public static string ConvertibleList => "llama, mistral, mixtral, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi3, gemma2, gemma3_text, gemma3";
 
     /// <summary>The keys for <paramref name="folder"/>, whose config.json <paramref name="config"/> reads as <paramref name="options"/>.</summary>
     public static Dictionary<string, object> Build(string folder, HfConfig config, DecoderOptions options, string architecture)
@@ -65,6 +69,7 @@ public static class HfGgufMetadata
                 if (o.Rope is { } rope) AddRope(m, architecture, rope, config);
                 break;
         }
+        if (o.Moe is { } moe) AddExperts(m, moe, architecture, config);
         if (architecture == "llama")
         {
             Arch("vocab_size", (uint)o.VocabSize);
@@ -148,6 +153,20 @@ public static class HfGgufMetadata
     {
         bool Fits(int n) => Enumerable.Range(0, o.LayerCount).All(i => o.WindowOf(i) > 0 == (i % n < n - 1));
         return new[] { 6 }.Concat(Enumerable.Range(1, o.LayerCount + 1)).Cast<int?>().FirstOrDefault(n => Fits(n!.Value));
+    }
+
+    // TextModel.set_gguf_parameters' expert keys and Qwen2MoeModel's widths. llama.cpp builds every layer of these architectures
+    // sparse and fixes renormalisation per architecture: a config that differs would compute differently from the GGUF.
+    private static void AddExperts(Dictionary<string, object> m, MoeOptions moe, string architecture, HfConfig config)
+    {
+        if (moe.DenseLayers.Length > 0)
+            throw config.Error(config.Has("mlp_only_layers") ? "mlp_only_layers" : "decoder_sparse_step", $"makes some layers dense; llama.cpp's {architecture} has experts in every layer");
+        if (moe.NormalizeTopK != (architecture is "llama" or "qwen3moe"))
+            throw config.Error("norm_topk_prob", $"is {(moe.NormalizeTopK ? "true" : "false")}; llama.cpp's {architecture} {(moe.NormalizeTopK ? "does not renormalise" : "renormalises")} the chosen experts' weights");
+        m[$"{architecture}.expert_count"] = (uint)moe.ExpertCount;
+        m[$"{architecture}.expert_used_count"] = (uint)moe.ExpertsUsed;
+        if (architecture is "qwen2moe" or "qwen3moe") m[$"{architecture}.expert_feed_forward_length"] = (uint)moe.ExpertFeedForward;
+        if (moe.SharedFeedForward > 0) m[$"{architecture}.expert_shared_feed_forward_length"] = (uint)moe.SharedFeedForward;
     }
 
     /// <summary>general.size_label as gguf-py rounds a parameter count: two significant digits at least, K/M/B/T ("224K", "2.1M", "7.6B").</summary>

@@ -21,6 +21,7 @@ public sealed class BatchScratch
     internal float[] Projected { get; }
     internal float[] Gate { get; }
     internal float[] Up { get; }
+    internal MoeScratch? Moe { get; }
 
     // Per token of the step: its id, position and slice.
     internal int[] Ids { get; }
@@ -49,11 +50,12 @@ public sealed class BatchScratch
         Q = new float[tokens * qDim];
         K = new float[tokens * kvDim];
         V = new float[tokens * kvDim];
-        Fused = new float[tokens * Math.Max(qDim + 2 * kvDim, 2 * o.IntermediateSize)];
+        Fused = new float[tokens * Math.Max(qDim + 2 * kvDim, 2 * o.WidestFeedForward)];
         AttentionOut = new float[tokens * qDim];
         Projected = new float[tokens * o.HiddenSize];
-        Gate = new float[tokens * o.IntermediateSize];
-        Up = new float[tokens * o.IntermediateSize];
+        Gate = new float[tokens * o.WidestFeedForward];
+        Up = new float[tokens * o.WidestFeedForward];
+        Moe = o.Moe is { } moe ? new MoeScratch(moe, o.HiddenSize, tokens) : null;
         Ids = new int[tokens];
         Positions = new int[tokens];
         SliceOf = new int[tokens];

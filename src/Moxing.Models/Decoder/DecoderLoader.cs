@@ -6,7 +6,7 @@ using Moxing.Models.Layers;
 namespace Moxing.Models.Decoder;
 
 /// <summary>Binds a checkpoint's tensors to the decoder's slots, checking every shape against the options.</summary>
-public sealed class DecoderLoader(ITensorSource source, string sourcePath, DecoderOptions options, DecoderTensorNames names)
+public sealed partial class DecoderLoader(ITensorSource source, string sourcePath, DecoderOptions options, DecoderTensorNames names)
 {
     private readonly TensorArena _arena = new();
     private readonly PrefixedTensors _tensors = new(source, names.BasePrefix);
@@ -18,6 +18,7 @@ public sealed class DecoderLoader(ITensorSource source, string sourcePath, Decod
         {
             var o = options;
             int qDim = o.HeadCount * o.HeadDim, kvDim = o.KvHeadCount * o.HeadDim;
+            if (o.Moe is { } moe) CheckExperts(moe);
             var embedding = Require(names.Embedding, o.VocabSize, o.HiddenSize);
             var layers = new DecoderLayerWeights[o.LayerCount];
             for (var i = 0; i < o.LayerCount; i++) layers[i] = LoadLayer(i, qDim, kvDim);
@@ -51,11 +52,27 @@ public sealed class DecoderLoader(ITensorSource source, string sourcePath, Decod
                 K = RequireLinear(names.K, i, kvDim, o.HiddenSize),
                 V = RequireLinear(names.V, i, kvDim, o.HiddenSize),
                 O = RequireLinear(names.O, i, o.HiddenSize, qDim),
-                QNorm = o.QkNorm ? RequireNorm(names.QNorm, i, o.HeadDim) : null,
-                KNorm = o.QkNorm ? RequireNorm(names.KNorm, i, o.HeadDim) : null,
+                QNorm = o.QkNorm ? RequireNorm(names.QNorm, i, o.QkNormAcrossHeads ? qDim : o.HeadDim) : null,
+                KNorm = o.QkNorm ? RequireNorm(names.KNorm, i, o.QkNormAcrossHeads ? kvDim : o.HeadDim) : null,
             };
+        var sparse = o.Moe is { } moe && moe.IsSparse(i);
+        return new DecoderLayerWeights
+        {
+            AttentionNorm = RequireNorm(names.AttentionNorm, i, o.HiddenSize),
+            Attention = attention,
+            PostAttentionNorm = o.PostNorms ? RequireNorm(names.PostAttentionNorm, i, o.HiddenSize) : null,
+            MlpNorm = RequireNorm(names.MlpNorm, i, o.HiddenSize),
+            Mlp = sparse ? null : LoadMlp(i),
+            Moe = sparse ? LoadMoe(i, o.Moe!) : null,
+            PostMlpNorm = o.PostNorms ? RequireNorm(names.PostMlpNorm, i, o.HiddenSize) : null,
+        };
+    }
+
+    private MlpWeights LoadMlp(int i)
+    {
+        var o = options;
         var ff = o.IntermediateSize;
-        var mlp = Find(names.GateUp, i) is { } gateUp
+        return Find(names.GateUp, i) is { } gateUp
             ? new MlpWeights { GateUp = Linear(gateUp, 2 * ff, o.HiddenSize), Down = RequireLinear(names.Down, i, o.HiddenSize, ff) }
             : new MlpWeights
             {
@@ -63,15 +80,6 @@ public sealed class DecoderLoader(ITensorSource source, string sourcePath, Decod
                 Up = RequireLinear(names.Up, i, ff, o.HiddenSize),
                 Down = RequireLinear(names.Down, i, o.HiddenSize, ff),
             };
-        return new DecoderLayerWeights
-        {
-            AttentionNorm = RequireNorm(names.AttentionNorm, i, o.HiddenSize),
-            Attention = attention,
-            PostAttentionNorm = o.PostNorms ? RequireNorm(names.PostAttentionNorm, i, o.HiddenSize) : null,
-            MlpNorm = RequireNorm(names.MlpNorm, i, o.HiddenSize),
-            Mlp = mlp,
-            PostMlpNorm = o.PostNorms ? RequireNorm(names.PostMlpNorm, i, o.HiddenSize) : null,
-        };
     }
 
     private StoredTensor? Find(string? pattern, int layer = 0) => pattern == null ? null : _tensors.Find(DecoderTensorNames.ForLayer(pattern, layer));

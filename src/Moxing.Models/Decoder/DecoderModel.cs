@@ -9,7 +9,7 @@ using Moxing.Models.Layers;
 namespace Moxing.Models.Decoder;
 
 /// <summary>One decoder-only transformer whose family-specific behaviour comes from <see cref="DecoderOptions"/>.</summary>
-public sealed class DecoderModel : IDisposable
+public sealed partial class DecoderModel : IDisposable
 {
     private readonly IDisposable? _owner;
     private readonly object _ropeGate = new();
@@ -106,7 +106,8 @@ public sealed class DecoderModel : IDisposable
             TensorPrimitives.Add(x, projected, x);
 
             layer.MlpNorm.Apply(x, xn);
-            Mlp(layer.Mlp, xn, n, projected, s);
+            if (layer.Moe is { } moe) Experts(moe, xn, n, projected, s);
+            else Mlp(layer.Mlp!, xn, n, projected, s);
             layer.PostMlpNorm?.Apply(projected, projected);
             TensorPrimitives.Add(x, projected, x);
         }
@@ -186,7 +187,7 @@ public sealed class DecoderModel : IDisposable
 
     private void Mlp(MlpWeights m, ReadOnlySpan<float> xn, int n, Span<float> output, BatchScratch s)
     {
-        var ff = Options.IntermediateSize;
+        var ff = m.Down.InFeatures;
         Span<float> gate = s.Gate.AsSpan(0, n * ff), up = s.Up.AsSpan(0, n * ff);
         if (m.GateUp is { } gateUp)
         {

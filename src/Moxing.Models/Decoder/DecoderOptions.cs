@@ -51,6 +51,10 @@ public sealed record DecoderOptions
     public RopeConfig? SlidingRope { get; init; }
     /// <summary>Per-head RMSNorm of queries and keys before RoPE (Qwen3, Gemma 3).</summary>
     public bool QkNorm { get; init; }
+    /// <summary>With <see cref="QkNorm"/>: one RMSNorm over the whole query and key projections instead of per head (OLMoE).</summary>
+    public bool QkNormAcrossHeads { get; init; }
+    /// <summary>Sparse mixture-of-experts feed-forward layers; null when every layer has one dense MLP.</summary>
+    public MoeOptions? Moe { get; init; }
     /// <summary>Sliding attention window per layer (0: full attention).</summary>
     public int[] SlidingWindows { get; init; } = [];
     /// <summary>Multiplier of q·k (default 1/sqrt(head_dim); Gemma 2 uses query_pre_attn_scalar^-0.5).</summary>
@@ -71,6 +75,9 @@ public sealed record DecoderOptions
 
     /// <summary>Whether layer <paramref name="layer"/> rotates by <see cref="SlidingRope"/> (it has a window and the option is set) rather than <see cref="Rope"/>.</summary>
     public bool UsesSlidingRope(int layer) => SlidingRope != null && WindowOf(layer) > 0;
+
+    /// <summary>The widest feed-forward hidden layer of any kind (dense, expert or shared expert): what activation buffers hold.</summary>
+    public int WidestFeedForward => Math.Max(IntermediateSize, Moe?.WidestFeedForward ?? 0);
 
     /// <summary>The effective q·k multiplier.</summary>
     public float EffectiveAttentionScale => AttentionScale ?? 1f / MathF.Sqrt(HeadDim);

@@ -40,6 +40,22 @@ public sealed record DecoderTensorNames
     public required string Down { get; init; }
     /// <summary>Norm of the MLP output (Gemma 2).</summary>
     public string? PostMlpNorm { get; init; }
+    /// <summary>Mixture-of-experts router [experts, hidden].</summary>
+    public string? Router { get; init; }
+    /// <summary>Experts' gate projections: one matrix per expert where the name has "{e}", else one [experts, ff, hidden] tensor.</summary>
+    public string? ExpertGate { get; init; }
+    /// <summary>Experts' up projections, as <see cref="ExpertGate"/>.</summary>
+    public string? ExpertUp { get; init; }
+    /// <summary>Experts' down projections ([experts, hidden, ff] when stacked), as <see cref="ExpertGate"/>.</summary>
+    public string? ExpertDown { get; init; }
+    /// <summary>Shared expert's gate projection (Qwen2-MoE).</summary>
+    public string? SharedGate { get; init; }
+    /// <summary>Shared expert's up projection.</summary>
+    public string? SharedUp { get; init; }
+    /// <summary>Shared expert's down projection.</summary>
+    public string? SharedDown { get; init; }
+    /// <summary>The shared expert's sigmoid gate ([1, hidden] or [hidden]).</summary>
+    public string? SharedExpertGate { get; init; }
     /// <summary>Final norm.</summary>
     public required string FinalNorm { get; init; }
     /// <summary>LM head (the embedding is used when absent).</summary>
@@ -65,7 +81,8 @@ public sealed record DecoderTensorNames
     [
         n => n.Embedding, n => n.PositionEmbedding, n => n.AttentionNorm, n => n.Q, n => n.K, n => n.V, n => n.Qkv, n => n.O,
         n => n.QNorm, n => n.KNorm, n => n.PostAttentionNorm, n => n.MlpNorm, n => n.Gate, n => n.Up, n => n.GateUp, n => n.Down,
-        n => n.PostMlpNorm, n => n.FinalNorm, n => n.Output,
+        n => n.PostMlpNorm, n => n.FinalNorm, n => n.Output, n => n.Router, n => n.SharedGate, n => n.SharedUp, n => n.SharedDown,
+        n => n.SharedExpertGate,
     ];
 
     /// <summary>
@@ -91,10 +108,15 @@ public sealed record DecoderTensorNames
 
     internal static string ForLayer(string pattern, int layer) => pattern.Replace("{i}", layer.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
+    internal static string ForExpert(string pattern, int layer, int expert) =>
+        ForLayer(pattern, layer).Replace("{e}", expert.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    internal static bool PerExpert(string pattern) => pattern.Contains("{e}", StringComparison.Ordinal);
+
     internal static string BiasOf(string weightName) =>
         weightName.EndsWith(".weight", StringComparison.Ordinal) ? weightName[..^".weight".Length] + ".bias" : weightName + ".bias";
 
-    /// <summary>Hugging Face names of Llama-like models (Llama, Qwen2/3, Mistral, Phi-3, Gemma 2 with overrides).</summary>
+    /// <summary>Hugging Face names of Llama-like models (Llama, Qwen2/3, Mistral, Phi-3, Gemma 2 with overrides; Qwen-MoE and OLMoE experts).</summary>
     public static DecoderTensorNames HuggingFace { get; } = new()
     {
         BasePrefix = "model.",
@@ -112,6 +134,14 @@ public sealed record DecoderTensorNames
         Up = "model.layers.{i}.mlp.up_proj.weight",
         GateUp = "model.layers.{i}.mlp.gate_up_proj.weight",
         Down = "model.layers.{i}.mlp.down_proj.weight",
+        Router = "model.layers.{i}.mlp.gate.weight",
+        ExpertGate = "model.layers.{i}.mlp.experts.{e}.gate_proj.weight",
+        ExpertUp = "model.layers.{i}.mlp.experts.{e}.up_proj.weight",
+        ExpertDown = "model.layers.{i}.mlp.experts.{e}.down_proj.weight",
+        SharedGate = "model.layers.{i}.mlp.shared_expert.gate_proj.weight",
+        SharedUp = "model.layers.{i}.mlp.shared_expert.up_proj.weight",
+        SharedDown = "model.layers.{i}.mlp.shared_expert.down_proj.weight",
+        SharedExpertGate = "model.layers.{i}.mlp.shared_expert_gate.weight",
         FinalNorm = "model.norm.weight",
         Output = "lm_head.weight",
     };
@@ -135,6 +165,14 @@ public sealed record DecoderTensorNames
         Up = "blk.{i}.ffn_up.weight",
         Down = "blk.{i}.ffn_down.weight",
         PostMlpNorm = "blk.{i}.post_ffw_norm.weight",
+        Router = "blk.{i}.ffn_gate_inp.weight",
+        ExpertGate = "blk.{i}.ffn_gate_exps.weight",
+        ExpertUp = "blk.{i}.ffn_up_exps.weight",
+        ExpertDown = "blk.{i}.ffn_down_exps.weight",
+        SharedGate = "blk.{i}.ffn_gate_shexp.weight",
+        SharedUp = "blk.{i}.ffn_up_shexp.weight",
+        SharedDown = "blk.{i}.ffn_down_shexp.weight",
+        SharedExpertGate = "blk.{i}.ffn_gate_inp_shexp.weight",
         FinalNorm = "output_norm.weight",
         Output = "output.weight",
     };

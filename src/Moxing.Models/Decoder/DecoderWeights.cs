@@ -33,6 +33,63 @@ public sealed class MlpWeights
     public Linear? GateUp { get; init; }
     /// <summary>Down projection.</summary>
     public required Linear Down { get; init; }
+
+    /// <summary>The projections present, in gate, up, gate_up, down order.</summary>
+    public IEnumerable<Linear> Linears
+    {
+        get
+        {
+            foreach (var linear in new[] { Gate, Up, GateUp, Down })
+                if (linear != null) yield return linear;
+        }
+    }
+}
+
+/// <summary>
+/// A sparse mixture-of-experts feed-forward: the router, each expert's gate/up/down (views of a GGUF's 3-D expert tensors, or
+/// a Hugging Face checkpoint's own matrices), and optionally a shared expert with its sigmoid gate (Qwen2-MoE).
+/// </summary>
+public sealed class MoeWeights
+{
+    /// <summary>Router [experts, hidden]: one logit per expert.</summary>
+    public required Linear Router { get; init; }
+    /// <summary>The experts, in router order.</summary>
+    public required MlpWeights[] Experts { get; init; }
+    /// <summary>The shared expert every token runs (null for none).</summary>
+    public MlpWeights? Shared { get; init; }
+    /// <summary>Gate of the shared expert [1, hidden]: its output is scaled by sigmoid(gate · x).</summary>
+    public Linear? SharedGate { get; init; }
+    /// <summary>The file's tensors behind <see cref="Views"/> (3-D expert stacks, a 1-D shared gate).</summary>
+    public IReadOnlyList<StoredTensor> Stored { get; init; } = [];
+    /// <summary>Matrices made over part of a file tensor of <see cref="Stored"/> (one expert of a stack), not file tensors themselves.</summary>
+    public IReadOnlyList<StoredTensor> Views { get; init; } = [];
+
+    private volatile bool _repacked;
+
+    /// <summary>
+    /// Repacks every expert at the layer's first one-token step, as a dense layer's weights all are at theirs, so an expert
+    /// first chosen much later does not stall (and allocate in) that step.
+    /// </summary>
+    public void RepackAll()
+    {
+        if (_repacked) return;
+        foreach (var linear in Linears) linear.EnsureRepacked();
+        _repacked = true;
+    }
+
+    /// <summary>Router, experts, shared expert and its gate.</summary>
+    public IEnumerable<Linear> Linears
+    {
+        get
+        {
+            yield return Router;
+            foreach (var expert in Experts)
+                foreach (var linear in expert.Linears) yield return linear;
+            if (Shared != null)
+                foreach (var linear in Shared.Linears) yield return linear;
+            if (SharedGate != null) yield return SharedGate;
+        }
+    }
 }
 
 /// <summary>Weights of one transformer block.</summary>
@@ -46,8 +103,10 @@ public sealed class DecoderLayerWeights
     public Norm? PostAttentionNorm { get; init; }
     /// <summary>Norm before the MLP.</summary>
     public required Norm MlpNorm { get; init; }
-    /// <summary>MLP projections.</summary>
-    public required MlpWeights Mlp { get; init; }
+    /// <summary>MLP projections (null in a sparse mixture-of-experts layer).</summary>
+    public MlpWeights? Mlp { get; init; }
+    /// <summary>Router and experts of a sparse mixture-of-experts layer (null in a dense layer).</summary>
+    public MoeWeights? Moe { get; init; }
     /// <summary>Norm of the MLP output before the residual add (Gemma 2).</summary>
     public Norm? PostMlpNorm { get; init; }
 }
@@ -66,14 +125,25 @@ public sealed class DecoderWeights
     /// <summary>LM head [vocab, hidden] (the token embedding when tied).</summary>
     public required Linear Output { get; init; }
 
-    /// <summary>Every weight matrix the kernels read: embeddings, projections and the LM head (a tied head once).</summary>
+    /// <summary>
+    /// Every weight matrix the kernels read: embeddings, projections and the LM head (a tied head once); experts stored as one
+    /// 3-D tensor count as that tensor, not as the per-expert views the kernels are given.
+    /// </summary>
     public IEnumerable<StoredTensor> Matrices
     {
         get
         {
             var seen = new HashSet<StoredTensor>(ReferenceEqualityComparer.Instance) { TokenEmbedding };
             if (PositionEmbedding != null) seen.Add(PositionEmbedding);
-            foreach (var linear in Linears) seen.Add(linear.Weight);
+            var views = new HashSet<StoredTensor>(ReferenceEqualityComparer.Instance);
+            foreach (var layer in Layers)
+                if (layer.Moe is { } moe)
+                {
+                    views.UnionWith(moe.Views);
+                    seen.UnionWith(moe.Stored);
+                }
+            foreach (var linear in Linears)
+                if (!views.Contains(linear.Weight)) seen.Add(linear.Weight);
             return seen;
         }
     }
@@ -86,9 +156,12 @@ public sealed class DecoderWeights
             foreach (var layer in Layers)
             {
                 var a = layer.Attention;
-                var m = layer.Mlp;
-                foreach (var linear in new[] { a.Q, a.K, a.V, a.Qkv, a.O, m.Gate, m.Up, m.GateUp, m.Down })
+                foreach (var linear in new[] { a.Q, a.K, a.V, a.Qkv, a.O })
                     if (linear != null) yield return linear;
+                if (layer.Mlp is { } m)
+                    foreach (var linear in m.Linears) yield return linear;
+                if (layer.Moe is { } moe)
+                    foreach (var linear in moe.Linears) yield return linear;
             }
             yield return Output;
         }

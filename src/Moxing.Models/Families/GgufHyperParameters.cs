@@ -78,6 +78,25 @@ internal sealed class GgufHyperParameters(GgufFile file)
     }
 
     /// <summary>
+    /// The mixture of experts `expert_count` describes (null without one): every layer sparse, as llama.cpp builds these
+    /// architectures. Experts are <paramref name="expertFeedForward"/> wide unless `expert_feed_forward_length` says otherwise;
+    /// with <paramref name="sharedExpert"/> a shared expert of `expert_shared_feed_forward_length` (default feed_forward_length).
+    /// </summary>
+    public MoeOptions? Experts(int expertFeedForward, bool normalizeTopK, bool sharedExpert = false)
+    {
+        var count = Int("expert_count", 0);
+        if (count == 0) return null;
+        return new MoeOptions
+        {
+            ExpertCount = count,
+            ExpertsUsed = Int("expert_used_count"),
+            ExpertFeedForward = Int("expert_feed_forward_length", expertFeedForward),
+            NormalizeTopK = normalizeTopK,
+            SharedFeedForward = sharedExpert ? Int("expert_shared_feed_forward_length", Int("feed_forward_length")) : 0,
+        };
+    }
+
+    /// <summary>
     /// RoPE from `rope.*` keys, with llama3-style `rope_freqs.weight` factors, or LongRoPE's `rope_factors_long/short.weight`
     /// (Phi-3: the converter writes the two tensors and `rope.scaling.attn_factor`, no scaling type).
     /// </summary>

@@ -34,6 +34,33 @@ public static class HfDecoderConfig
     }
 
     /// <summary>
+    /// The mixture of experts of a Qwen-MoE / OLMoE / Mixtral config: <paramref name="countKey"/> experts of
+    /// <paramref name="feedForwardKey"/> channels, num_experts_per_tok used; Qwen-MoE's shared expert, mlp_only_layers and
+    /// decoder_sparse_step where present. <paramref name="normalizeTopK"/> null reads norm_topk_prob (transformers' default false).
+    /// Null when no layer is sparse.
+    /// </summary>
+    public static MoeOptions? Experts(this HfConfig c, string countKey, string feedForwardKey, bool? normalizeTopK = null)
+    {
+        var count = c.GetInt(countKey);
+        var layers = c.GetInt("num_hidden_layers");
+        var denseOnly = c.GetIntList("mlp_only_layers");
+        var step = c.GetInt("decoder_sparse_step", 1);
+        if (step < 1) throw c.Error("decoder_sparse_step", $"is {step}; it must be at least 1");
+        // transformers' Qwen2MoeDecoderLayer: sparse where not listed in mlp_only_layers, there are experts and (i + 1) % step == 0.
+        var dense = Enumerable.Range(0, layers).Select(i => denseOnly.Contains(i) || count == 0 || (i + 1) % step != 0).ToArray();
+        if (dense.All(d => d)) return null;
+        return new MoeOptions
+        {
+            ExpertCount = count,
+            ExpertsUsed = c.GetInt("num_experts_per_tok"),
+            ExpertFeedForward = c.GetInt(feedForwardKey),
+            NormalizeTopK = normalizeTopK ?? c.GetBool("norm_topk_prob", false),
+            SharedFeedForward = c.GetInt("shared_expert_intermediate_size", 0),
+            DenseLayers = dense.Any(d => d) ? dense : [],
+        };
+    }
+
+    /// <summary>
     /// RoPE for heads of <paramref name="headDim"/> from either config layout (via <see cref="HfConfig.GetRope"/>); with
     /// per-layer-type settings, those of <paramref name="layerType"/>.
     /// </summary>

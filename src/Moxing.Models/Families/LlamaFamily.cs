@@ -5,7 +5,10 @@ using Moxing.Models.Decoder;
 
 namespace Moxing.Models.Families;
 
-/// <summary>Llama 2/3 and Mistral: RMSNorm, RoPE, GQA, SwiGLU; Mistral adds a sliding window on every layer.</summary>
+/// <summary>
+/// Llama 2/3 and Mistral: RMSNorm, RoPE, GQA, SwiGLU; Mistral adds a sliding window on every layer. A llama GGUF with
+/// `llama.expert_count` is Mixtral (top-k weights renormalised, as llama.cpp builds it).
+/// </summary>
 public sealed class LlamaFamily : IDecoderFamily
 {
     /// <inheritdoc />
@@ -34,6 +37,10 @@ public sealed class LlamaFamily : IDecoderFamily
         // llama.cpp's converter permutes Q/K rows of llama-architecture models for GPT-J-style (interleaved) rotation.
         var o = p.Common(RopeStyle.Interleaved);
         var window = p.Int("attention.sliding_window", 0);
-        return o with { SlidingWindows = Enumerable.Repeat(window, o.LayerCount).ToArray() };
+        return o with
+        {
+            SlidingWindows = Enumerable.Repeat(window, o.LayerCount).ToArray(),
+            Moe = p.Experts(o.IntermediateSize, normalizeTopK: true),
+        };
     }
 }

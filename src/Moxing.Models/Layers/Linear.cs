@@ -53,6 +53,12 @@ public sealed class Linear
     /// <summary>True once a repacked copy serves the weight's products.</summary>
     public bool Repacked => _repacked != null;
 
+    /// <summary>Makes the repacked copy now if the weight is to be repacked, as its first one-token product would.</summary>
+    public void EnsureRepacked()
+    {
+        if (_repacked == null && Repack) RepackNow();
+    }
+
     /// <summary>y[t] = W·x[t] + b for the <paramref name="n"/> rows of x ([n, in]) into y ([n, out]).</summary>
     public void Forward(ReadOnlySpan<float> x, int n, Span<float> y)
     {

@@ -35,7 +35,7 @@ public sealed record SynthFileType(string Name, uint FileTypeId, DType Base)
             if (columns % type.BlockSize() != 0) type = DType.Q8_0;
             else if (type != DType.Q8_0) type = DType.Q6_K;
         }
-        else if (FileTypeId == 15 && (role is "attn_v" or "ffn_down") && UseMoreBits(layer, layers)) type = DType.Q6_K;
+        else if (FileTypeId == 15 && (role is "attn_v" or "ffn_down" or "ffn_down_exps") && UseMoreBits(layer, layers)) type = DType.Q6_K;
         return TensorTypePlanner.Fallback(type, columns);
     }
 }

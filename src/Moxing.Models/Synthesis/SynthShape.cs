@@ -1,21 +1,28 @@
 namespace Moxing.Models.Synthesis;
 
-/// <summary>The architecture and dimensions of a real model, as llama.cpp's converter writes them into GGUF.</summary>
+/// <summary>
+/// The architecture and dimensions of a real model, as llama.cpp's converter writes them into GGUF; windowed layers attend to
+/// the last <paramref name="SlidingWindow"/> positions (0: none); a mixture of experts has
+/// <paramref name="Experts"/> experts of <paramref name="ExpertFeedForward"/> channels per layer, <paramref name="ExpertsUsed"/> per token.
+/// </summary>
 public sealed record SynthShape(
     string Name, string Architecture, int Vocab, int Hidden, int Layers, int FeedForward, int Heads, int KvHeads,
-    int HeadDim, int Context, float NormEps, float RopeBase, int SlidingWindow = 0)
+    int HeadDim, int Context, float NormEps, float RopeBase, int SlidingWindow = 0, int Experts = 0, int ExpertsUsed = 0, int ExpertFeedForward = 0)
 {
     /// <summary>q/k/v projections carry biases (qwen2).</summary>
     public bool QkvBias => Architecture == "qwen2";
 
-    /// <summary>Per-head RMS norms on q and k (qwen3, gemma3).</summary>
-    public bool QkNorm => Architecture is "qwen3" or "gemma3";
+    /// <summary>RMS norms on q and k: per head (qwen3, qwen3moe, gemma3) or over the whole projections (olmoe).</summary>
+    public bool QkNorm => Architecture is "qwen3" or "qwen3moe" or "olmoe" or "gemma3";
 
     /// <summary>Gemma's norms after attention and MLP, and its key/value head size written whatever the shape (gemma3).</summary>
     public bool Gemma => Architecture == "gemma3";
 
-    /// <summary>Llama 3 RoPE scaling, stored as `rope_freqs.weight` factors.</summary>
-    public bool Llama3Rope => Architecture == "llama";
+    /// <summary>Llama 3 RoPE scaling, stored as `rope_freqs.weight` factors (not Mixtral's).</summary>
+    public bool Llama3Rope => Architecture == "llama" && Experts == 0;
+
+    /// <summary>The LM head is the token embedding (llama.cpp's olmoe requires an output matrix of its own).</summary>
+    public bool TiedEmbeddings => Architecture != "olmoe";
 
     /// <summary>The shapes `moxing synth --like` knows, by name; the `tiny-*` ones are sub-megabyte models for tests.</summary>
     public static IReadOnlyList<SynthShape> Known { get; } =
@@ -31,6 +38,12 @@ public sealed record SynthShape(
         new("gemma3-270m", "gemma3", 262144, 640, 18, 2048, 4, 1, 256, 32768, 1e-6f, 1000000f, SlidingWindow: 512),
         new("gemma3-1b", "gemma3", 262144, 1152, 26, 6912, 4, 1, 256, 32768, 1e-6f, 1000000f, SlidingWindow: 512),
         new("tiny-gemma3", "gemma3", 1024, 256, 6, 512, 4, 1, 64, 256, 1e-6f, 1000000f, SlidingWindow: 8),
+        new("qwen3-30b-a3b", "qwen3moe", 151936, 2048, 48, 6144, 32, 4, 128, 40960, 1e-6f, 1000000f, Experts: 128, ExpertsUsed: 8, ExpertFeedForward: 768),
+        new("olmoe-1b-7b", "olmoe", 50304, 2048, 16, 1024, 16, 16, 128, 4096, 1e-5f, 10000f, Experts: 64, ExpertsUsed: 8, ExpertFeedForward: 1024),
+        new("mixtral-8x7b", "llama", 32000, 4096, 32, 14336, 32, 8, 128, 32768, 1e-5f, 1000000f, Experts: 8, ExpertsUsed: 2, ExpertFeedForward: 14336),
+        new("tiny-qwen3moe", "qwen3moe", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-6f, 1000000f, Experts: 8, ExpertsUsed: 2, ExpertFeedForward: 128),
+        new("tiny-olmoe", "olmoe", 1024, 256, 4, 256, 4, 4, 64, 256, 1e-5f, 10000f, Experts: 8, ExpertsUsed: 3, ExpertFeedForward: 256),
+        new("tiny-mixtral", "llama", 1024, 256, 4, 256, 4, 2, 64, 256, 1e-5f, 1000000f, Experts: 4, ExpertsUsed: 2, ExpertFeedForward: 256),
     ];
 
     /// <summary>The known shape called <paramref name="name"/>, or null.</summary>

@@ -51,6 +51,12 @@ public static class SyntheticModelWriter
             w.Set($"{arch}.attention.key_length", (uint)shape.HeadDim);
             w.Set($"{arch}.attention.value_length", (uint)shape.HeadDim);
         }
+        if (shape.Experts > 0)
+        {
+            w.Set($"{arch}.expert_count", (uint)shape.Experts);
+            w.Set($"{arch}.expert_used_count", (uint)shape.ExpertsUsed);
+            if (arch != "llama") w.Set($"{arch}.expert_feed_forward_length", (uint)shape.ExpertFeedForward);
+        }
         if (shape.Llama3Rope)
         {
             w.Set($"{arch}.rope.dimension_count", (uint)shape.HeadDim);
@@ -59,8 +65,10 @@ public static class SyntheticModelWriter
 
         var q = shape.Heads * shape.HeadDim;
         var kv = shape.KvHeads * shape.HeadDim;
-        // Embeddings are tied in every known shape: no output.weight, and token_embd is quantized as the output.
-        Weight(w, random, fileType, "token_embd.weight", "output", 0, shape.Layers, shape.Vocab, shape.Hidden);
+        // Tied embeddings: no output.weight, and token_embd is quantized as the output.
+        Weight(w, random, fileType, "token_embd.weight", shape.TiedEmbeddings ? "output" : "token_embd", 0, shape.Layers, shape.Vocab, shape.Hidden);
+        // olmoe normalises the whole q and k projections, qwen3/qwen3moe each head.
+        var (qNorm, kNorm) = shape.Architecture == "olmoe" ? (q, kv) : (shape.HeadDim, shape.HeadDim);
         for (var i = 0; i < shape.Layers; i++)
         {
             var p = $"blk.{i}.";
@@ -76,18 +84,28 @@ public static class SyntheticModelWriter
             }
             if (shape.QkNorm)
             {
-                Norm(w, random, p + "attn_q_norm.weight", shape.HeadDim);
-                Norm(w, random, p + "attn_k_norm.weight", shape.HeadDim);
+                Norm(w, random, p + "attn_q_norm.weight", qNorm);
+                Norm(w, random, p + "attn_k_norm.weight", kNorm);
             }
             Weight(w, random, fileType, p + "attn_output.weight", "attn_output", i, shape.Layers, shape.Hidden, q);
             if (shape.Gemma) Norm(w, random, p + "post_attention_norm.weight", shape.Hidden);
             Norm(w, random, p + "ffn_norm.weight", shape.Hidden);
+            if (shape.Experts > 0)
+            {
+                // llama-quantize keeps the router in F32.
+                w.AddF32(p + "ffn_gate_inp.weight", [shape.Experts, shape.Hidden], Uniform(random, shape.Experts * shape.Hidden, 0f, WeightSpread));
+                Experts(w, seed * 7919 + i, fileType, p + "ffn_gate_exps.weight", "ffn_gate_exps", i, shape, shape.ExpertFeedForward, shape.Hidden);
+                Experts(w, seed * 7919 + i + 1, fileType, p + "ffn_up_exps.weight", "ffn_up_exps", i, shape, shape.ExpertFeedForward, shape.Hidden);
+                Experts(w, seed * 7919 + i + 2, fileType, p + "ffn_down_exps.weight", "ffn_down_exps", i, shape, shape.Hidden, shape.ExpertFeedForward);
+                continue;
+            }
             Weight(w, random, fileType, p + "ffn_gate.weight", "ffn_gate", i, shape.Layers, shape.FeedForward, shape.Hidden);
             Weight(w, random, fileType, p + "ffn_up.weight", "ffn_up", i, shape.Layers, shape.FeedForward, shape.Hidden);
             Weight(w, random, fileType, p + "ffn_down.weight", "ffn_down", i, shape.Layers, shape.Hidden, shape.FeedForward);
             if (shape.Gemma) Norm(w, random, p + "post_ffw_norm.weight", shape.Hidden);
         }
         Norm(w, random, "output_norm.weight", shape.Hidden);
+        if (!shape.TiedEmbeddings) Weight(w, random, fileType, "output.weight", "output", 0, shape.Layers, shape.Vocab, shape.Hidden);
         return w;
     }
 
@@ -118,11 +136,33 @@ public static class SyntheticModelWriter
         int rows, int columns)
     {
         var type = fileType.TypeFor(role, layer, layers, columns);
-        var count = (long)rows * columns;
-        var bytes = new byte[type.ByteCount(count)];
-        if (RandomBlocks.Supports(type)) RandomBlocks.Fill(type, bytes, random);
-        else Quantizer.Quantize(type, Uniform(random, checked((int)count), 0f, WeightSpread), bytes);
+        var bytes = new byte[type.ByteCount((long)rows * columns)];
+        Fill(type, bytes, random, rows * columns);
         w.AddTensor(name, type, [rows, columns], bytes);
+    }
+
+    // A [experts, rows, columns] stack, generated expert by expert while the file is written (a real-sized one does not fit
+    // in memory), from a random stream of its own so the file does not depend on when it is written.
+    private static void Experts(GgufWriter w, int seed, SynthFileType fileType, string name, string role, int layer, SynthShape shape,
+        int rows, int columns)
+    {
+        var type = fileType.TypeFor(role, layer, shape.Layers, columns);
+        w.AddTensor(name, type, [shape.Experts, rows, columns], stream =>
+        {
+            var random = new Random(seed);
+            var bytes = new byte[type.ByteCount((long)rows * columns)];
+            for (var e = 0; e < shape.Experts; e++)
+            {
+                Fill(type, bytes, random, rows * columns);
+                stream.Write(bytes);
+            }
+        });
+    }
+
+    private static void Fill(DType type, byte[] bytes, Random random, int count)
+    {
+        if (RandomBlocks.Supports(type)) RandomBlocks.Fill(type, bytes, random);
+        else Quantizer.Quantize(type, Uniform(random, count, 0f, WeightSpread), bytes);
     }
 
     // Norm weights near 1, as trained models have them.

@@ -34,6 +34,9 @@ public sealed class SynthCommandTests : IDisposable
     [InlineData("tiny-llama", "Q4_K_M")]
     [InlineData("tiny-qwen3", "Q8_0")]
     [InlineData("tiny-gemma3", "Q8_0")]
+    [InlineData("tiny-qwen3moe", "Q4_K_M")]
+    [InlineData("tiny-olmoe", "Q8_0")]
+    [InlineData("tiny-mixtral", "F16")]
     public void SynthesizedModelLoadsAndGivesFiniteLogits(string like, string type)
     {
         var path = Synth(like, type);
@@ -50,6 +53,18 @@ public sealed class SynthCommandTests : IDisposable
         Assert.True(logits.Max() - logits.Min() > 1e-3f);
         var next = session.Decode(5).ToArray();
         Assert.All(next, v => Assert.True(float.IsFinite(v)));
+    }
+
+    [Fact]
+    public void ShowReportsTheExpertsOfASynthesizedMixture()
+    {
+        var path = Synth("tiny-olmoe", "Q8_0");
+        var (code, output, err) = Run("show", path);
+        Assert.True(code == 0, err);
+        Assert.Contains("experts         8 per layer, 3 used per token, 256 wide", output);
+        (code, output, err) = Run("show", path, "--json");
+        Assert.True(code == 0, err);
+        Assert.Contains("\"experts_used\": 3", output);
     }
 
     [Fact]

@@ -176,6 +176,76 @@ public sealed class ModelVariant : IDisposable
         };
     }
 
+    /// <summary>
+    /// A mixture of experts on llama-tiny's weights (<paramref name="modelType"/> mixtral, qwen2_moe, qwen3_moe or olmoe):
+    /// <paramref name="experts"/> experts of <paramref name="ffn"/> channels, top <paramref name="topK"/>, each expert the
+    /// fixture's MLP with its own perturbation and a random router, so a wrong choice of expert changes the logits; layers in
+    /// <paramref name="denseLayers"/> keep the fixture's MLP (mlp_only_layers). Qwen3-MoE gets per-head q/k norms, OLMoE norms
+    /// over the whole projections, Qwen2-MoE a shared expert (the fixture's MLP) with a sigmoid gate. With
+    /// <paramref name="tiedRouter"/> every expert has the same router row (all probabilities tie).
+    /// </summary>
+    public static ModelVariant Moe(string modelType, int experts, int topK, int ffn, int[]? denseLayers = null, bool tiedRouter = false,
+        Action<JsonObject>? editConfig = null)
+    {
+        var dense = denseLayers ?? [];
+        var mixtral = modelType == "mixtral";
+        return new("llama-tiny", c =>
+        {
+            Edit(c, modelType, modelType + "ForCausalLM", null);
+            c[mixtral ? "num_local_experts" : "num_experts"] = experts;
+            c["num_experts_per_tok"] = topK;
+            if (modelType is "mixtral" or "olmoe") c["intermediate_size"] = ffn;
+            else c["moe_intermediate_size"] = ffn;
+            if (modelType == "qwen3_moe") c["norm_topk_prob"] = true;
+            if (modelType == "qwen2_moe") c["shared_expert_intermediate_size"] = (int)c["intermediate_size"]!;
+            if (dense.Length > 0) c["mlp_only_layers"] = new JsonArray(dense.Select(l => (JsonNode)l).ToArray());
+            editConfig?.Invoke(c);
+        }, original =>
+        {
+            var result = new Dictionary<string, (long[] Shape, float[] Values)>(original);
+            var hidden = original["model.embed_tokens.weight"].Shape[1];
+            int heads = 4, kvHeads = 2, headDim = 16;
+            for (var l = 0; original.ContainsKey($"model.layers.{l}.mlp.gate_proj.weight"); l++)
+            {
+                var p = $"model.layers.{l}.";
+                if (modelType == "qwen3_moe")
+                {
+                    result[p + "self_attn.q_norm.weight"] = ([headDim], Wave(headDim, l, 0.2f, 1f));
+                    result[p + "self_attn.k_norm.weight"] = ([headDim], Wave(headDim, l + 5, 0.2f, 1f));
+                }
+                if (modelType == "olmoe")
+                {
+                    result[p + "self_attn.q_norm.weight"] = ([heads * headDim], Wave(heads * headDim, l, 0.2f, 1f));
+                    result[p + "self_attn.k_norm.weight"] = ([kvHeads * headDim], Wave(kvHeads * headDim, l + 5, 0.2f, 1f));
+                }
+                if (dense.Contains(l)) continue;
+                var mlp = Narrowed(original, ffn).Where(t => t.Key.StartsWith(p + "mlp.")).ToDictionary();
+                foreach (var name in mlp.Keys) result.Remove(name);
+                var block = mixtral ? p + "block_sparse_moe." : p + "mlp.";
+                var random = new Random(l);
+                var router = Enumerable.Range(0, (int)hidden).Select(_ => random.NextSingle() - 0.5f).ToArray();
+                result[block + "gate.weight"] = ([experts, hidden], Enumerable.Range(0, experts)
+                    .SelectMany(_ => tiedRouter ? router : router.Select(_ => random.NextSingle() - 0.5f)).ToArray());
+                for (var e = 0; e < experts; e++)
+                    foreach (var (slot, mixtralName) in new[] { ("gate_proj", "w1"), ("up_proj", "w3"), ("down_proj", "w2") })
+                    {
+                        var (shape, values) = mlp[p + $"mlp.{slot}.weight"];
+                        var perturbed = values.Select((v, i) => v * (1 + 0.5f * MathF.Sin(0.37f * i + 1.9f * e + slot.Length))).ToArray();
+                        result[block + $"experts.{e}.{(mixtral ? mixtralName : slot)}.weight"] = (shape, perturbed);
+                    }
+                if (modelType != "qwen2_moe") continue;
+                foreach (var slot in new[] { "gate_proj", "up_proj", "down_proj" })
+                    result[block + $"shared_expert.{slot}.weight"] = original[p + $"mlp.{slot}.weight"];
+                result[block + "shared_expert_gate.weight"] = ([1, hidden], Wave((int)hidden, l, 0.3f, 0f));
+            }
+            return result;
+        });
+    }
+
+    // Deterministic values offset + amplitude·sin(…), distinct per seed.
+    private static float[] Wave(int count, int seed, float amplitude, float offset) =>
+        Enumerable.Range(0, count).Select(i => offset + amplitude * MathF.Sin(1.3f * i + 0.7f * seed)).ToArray();
+
     /// <summary><paramref name="model"/> with its MLP narrowed to its first <paramref name="ffn"/> channels, nothing else changed.</summary>
     public static ModelVariant Narrow(string model, int ffn) => new(model, c => Edit(c, null, null, ffn), t => Narrowed(t, ffn));
 

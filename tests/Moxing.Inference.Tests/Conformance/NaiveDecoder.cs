@@ -11,6 +11,9 @@ namespace Moxing.Inference.Tests.Conformance;
 /// (default, linear, longrope, dynamic; partial_rotary_factor), read from either config layout; Phi-3's fused projections are split.
 /// Gemma 3: (1 + w) q/k norms per head before RoPE, sliding layers by layer_types or sliding_window_pattern, whose RoPE is
 /// rope_local_base_freq unscaled (or rope_parameters["sliding_attention"]).
+/// Mixtral, Qwen2/3-MoE and OLMoE: q/k RMSNorm per head or over the whole projection (by the weight's length), and the sparse
+/// MoE block of transformers (softmax over all experts, top-k with ties to the lower index, renormalised for Mixtral or
+/// norm_topk_prob, Qwen2-MoE's sigmoid-gated shared expert, mlp_only_layers / decoder_sparse_step).
 /// </summary>
 public sealed class NaiveDecoder
 {
@@ -80,8 +83,12 @@ public sealed class NaiveDecoder
             var v = xn.Select(r => MatVec(p + "self_attn.v_proj.weight", r)).ToArray();
             var slidingLayer = window > 0 && Slides(l);
             var (invFreq, cosSinScale) = slidingLayer ? slidingRope : fullRope;
-            if (_gemma3)
-                for (var t = 0; t < n; t++) { q[t] = HeadNorm(q[t], hd, p + "self_attn.q_norm.weight", eps); k[t] = HeadNorm(k[t], hd, p + "self_attn.k_norm.weight", eps); }
+            if (_w.ContainsKey(p + "self_attn.q_norm.weight"))
+                for (var t = 0; t < n; t++)
+                {
+                    q[t] = HeadNorm(q[t], p + "self_attn.q_norm.weight", eps);
+                    k[t] = HeadNorm(k[t], p + "self_attn.k_norm.weight", eps);
+                }
             for (var t = 0; t < n; t++) { Rope(q[t], nh, hd, t, invFreq, cosSinScale); Rope(k[t], nkv, hd, t, invFreq, cosSinScale); }
             var scale = _gemma ? 1 / Math.Sqrt(D("query_pre_attn_scalar", hd)) : 1 / Math.Sqrt(hd);
             var cap = _gemma ? D("attn_logit_softcapping", 0) : 0;
@@ -116,10 +123,7 @@ public sealed class NaiveDecoder
                 if (_gemma) o = Norm(o, p + "post_attention_layernorm.weight", eps);
                 for (var d = 0; d < h; d++) x[t][d] += o[d];
                 var m = Norm(x[t], p + (_gemma ? "pre_feedforward_layernorm.weight" : "post_attention_layernorm.weight"), eps);
-                var gate = MatVec(p + "mlp.gate_proj.weight", m);
-                var up = MatVec(p + "mlp.up_proj.weight", m);
-                var act = gate.Select((gv, i) => (_gemma ? GeluTanh(gv) : gv / (1 + Math.Exp(-gv))) * up[i]).ToArray();
-                var down = MatVec(p + "mlp.down_proj.weight", act);
+                var down = Sparse(l) ? Experts(p, m) : Mlp(p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight", p + "mlp.down_proj.weight", m);
                 if (_gemma) down = Norm(down, p + "post_feedforward_layernorm.weight", eps);
                 for (var d = 0; d < h; d++) x[t][d] += down[d];
             }
@@ -141,8 +145,57 @@ public sealed class NaiveDecoder
         return !_gemma || layer % 2 == 0;
     }
 
-    private double[] HeadNorm(double[] x, int hd, string weight, double eps) =>
-        Enumerable.Range(0, x.Length / hd).SelectMany(h => Norm(x[(h * hd)..((h + 1) * hd)], weight, eps)).ToArray();
+    private double[] Mlp(string gateName, string upName, string downName, double[] m)
+    {
+        var gate = MatVec(gateName, m);
+        var up = MatVec(upName, m);
+        var act = gate.Select((gv, i) => (_gemma ? GeluTanh(gv) : gv / (1 + Math.Exp(-gv))) * up[i]).ToArray();
+        return MatVec(downName, act);
+    }
+
+    private bool Mixtral => (string)_c["model_type"]! == "mixtral";
+    private int ExpertCount => _c["num_local_experts"] is { } mixtral ? (int)mixtral : _c["num_experts"] is { } n ? (int)n : 0;
+
+    // transformers' Qwen2MoeDecoderLayer rule (Mixtral and OLMoE have neither key: every layer is sparse).
+    private bool Sparse(int layer)
+    {
+        var denseOnly = _c["mlp_only_layers"]?.AsArray().Select(x => (int)x!).ToArray() ?? [];
+        var step = _c["decoder_sparse_step"] is { } s ? (int)s : 1;
+        return ExpertCount > 0 && !denseOnly.Contains(layer) && (layer + 1) % step == 0;
+    }
+
+    private double[] Experts(string p, double[] m)
+    {
+        var block = Mixtral ? p + "block_sparse_moe." : p + "mlp.";
+        var logits = MatVec(block + "gate.weight", m);
+        var max = logits.Max();
+        var e = logits.Select(z => Math.Exp(z - max)).ToArray();
+        var probabilities = e.Select(z => z / e.Sum()).ToArray();
+        var k = I("num_experts_per_tok");
+        var top = Enumerable.Range(0, probabilities.Length).OrderByDescending(i => probabilities[i]).ThenBy(i => i).Take(k).ToArray();
+        var normalize = Mixtral || (_c["norm_topk_prob"] is { } norm && (bool)norm);
+        var sum = top.Sum(i => probabilities[i]);
+        var result = new double[m.Length];
+        foreach (var expert in top)
+        {
+            var x = block + $"experts.{expert}.";
+            var y = Mixtral ? Mlp(x + "w1.weight", x + "w3.weight", x + "w2.weight", m) : Mlp(x + "gate_proj.weight", x + "up_proj.weight", x + "down_proj.weight", m);
+            var weight = probabilities[expert] / (normalize ? sum : 1);
+            for (var d = 0; d < m.Length; d++) result[d] += weight * y[d];
+        }
+        if (!_w.ContainsKey(block + "shared_expert_gate.weight")) return result;
+        var shared = Mlp(block + "shared_expert.gate_proj.weight", block + "shared_expert.up_proj.weight", block + "shared_expert.down_proj.weight", m);
+        var g = 1 / (1 + Math.Exp(-MatVec(block + "shared_expert_gate.weight", m)[0]));
+        for (var d = 0; d < m.Length; d++) result[d] += g * shared[d];
+        return result;
+    }
+
+    // Qwen3's q/k norm is per head (a weight of head_dim); OLMoE's spans the whole projection.
+    private double[] HeadNorm(double[] x, string weight, double eps)
+    {
+        var width = _w[weight].Length;
+        return Enumerable.Range(0, x.Length / width).SelectMany(h => Norm(x[(h * width)..((h + 1) * width)], weight, eps)).ToArray();
+    }
 
     private double[] Row(string name, int row, int size) => _w[name].Skip(row * size).Take(size).Select(f => (double)f).ToArray();
 

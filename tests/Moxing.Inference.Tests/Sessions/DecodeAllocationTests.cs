@@ -37,6 +37,23 @@ public sealed class DecodeAllocationTests
         }
     }
 
+    // Routing, grouping tokens by expert and the expert products (repacked Q4_K views) allocate nothing either.
+    [Fact]
+    public void MixtureOfExpertsDecodingAllocatesNothingPerToken()
+    {
+        var dir = Directory.CreateTempSubdirectory("moxing-moe-alloc-").FullName;
+        try
+        {
+            var path = Path.Combine(dir, "moe.gguf");
+            SyntheticModelWriter.Write(SynthShape.Find("tiny-qwen3moe")!, SynthFileType.Find("Q4_K_M")!, 1, path);
+            AssertNothingPerToken(path);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     private static void AssertNothingPerToken(string path)
     {
         using var model = ModelLoader.Load(path);

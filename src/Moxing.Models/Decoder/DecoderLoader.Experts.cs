@@ -1,0 +1,107 @@
+using Moxing.Core;
+using Moxing.Core.Tensors;
+using Moxing.Models.Layers;
+
+namespace Moxing.Models.Decoder;
+
+// The mixture-of-experts part of the loader: router, experts (per-expert matrices or views of 3-D stacks), shared expert.
+public sealed partial class DecoderLoader
+{
+    private void CheckExperts(MoeOptions moe)
+    {
+        if (moe.ExpertCount < 1)
+            throw new InvalidModelFileException(sourcePath, $"the model has {moe.ExpertCount} experts; a mixture of experts needs at least one");
+        if (moe.ExpertsUsed < 1 || moe.ExpertsUsed > moe.ExpertCount)
+            throw new InvalidModelFileException(sourcePath, $"the model uses {moe.ExpertsUsed} experts per token but has {moe.ExpertCount}; it must use between 1 and {moe.ExpertCount}");
+        if (moe.ExpertFeedForward < 1)
+            throw new InvalidModelFileException(sourcePath, $"the experts' feed-forward width is {moe.ExpertFeedForward}; it must be positive");
+    }
+
+    private MoeWeights LoadMoe(int layer, MoeOptions moe)
+    {
+        int h = options.HiddenSize, ff = moe.ExpertFeedForward;
+        var stored = new List<StoredTensor>();
+        var views = new List<StoredTensor>();
+        var gates = Experts(names.ExpertGate, layer, moe.ExpertCount, ff, h, stored, views);
+        var ups = Experts(names.ExpertUp, layer, moe.ExpertCount, ff, h, stored, views);
+        var downs = Experts(names.ExpertDown, layer, moe.ExpertCount, h, ff, stored, views);
+        var experts = new MlpWeights[moe.ExpertCount];
+        for (var e = 0; e < experts.Length; e++) experts[e] = new MlpWeights { Gate = gates[e], Up = ups[e], Down = downs[e] };
+        MlpWeights? shared = null;
+        Linear? sharedGate = null;
+        if (moe.SharedFeedForward > 0)
+        {
+            var sff = moe.SharedFeedForward;
+            shared = new MlpWeights
+            {
+                Gate = RequireLinear(names.SharedGate, layer, sff, h),
+                Up = RequireLinear(names.SharedUp, layer, sff, h),
+                Down = RequireLinear(names.SharedDown, layer, h, sff),
+            };
+            sharedGate = SharedExpertGate(layer, stored, views);
+        }
+        return new MoeWeights
+        {
+            Router = RequireLinear(names.Router, layer, moe.ExpertCount, h),
+            Experts = experts,
+            Shared = shared,
+            SharedGate = sharedGate,
+            Stored = stored,
+            Views = views,
+        };
+    }
+
+    // One [rows, cols] matrix per expert: the checkpoint's own (a name with "{e}") or a view of expert e of a [experts, rows, cols] stack.
+    private Linear[] Experts(string? pattern, int layer, int count, int rows, int cols, List<StoredTensor> stored, List<StoredTensor> views)
+    {
+        if (pattern == null) throw new InvalidModelFileException(sourcePath, "the architecture has no tensor for a mixture-of-experts projection");
+        var result = new Linear[count];
+        if (DecoderTensorNames.PerExpert(pattern))
+        {
+            for (var e = 0; e < count; e++)
+            {
+                var name = DecoderTensorNames.ForExpert(pattern, layer, e);
+                var t = _tensors.Find(name) ?? throw new InvalidModelFileException(sourcePath, $"tensor '{name}' is missing");
+                result[e] = Linear(t, rows, cols);
+            }
+            return result;
+        }
+        var stackName = DecoderTensorNames.ForLayer(pattern, layer);
+        var stack = _tensors.Find(stackName) ?? throw new InvalidModelFileException(sourcePath, $"tensor '{stackName}' is missing");
+        if (stack.Shape.Length != 3 || stack.Shape[0] != count || stack.Shape[1] != rows || stack.Shape[2] != cols)
+            throw new InvalidModelFileException(sourcePath, $"tensor '{stackName}' has shape [{string.Join(", ", stack.Shape)}], expected [{count}, {rows}, {cols}] from the model's configuration");
+        stored.Add(stack);
+        var bytes = stack.Type.ByteCount((long)rows * cols);
+        for (var e = 0; e < count; e++)
+        {
+            StoredTensor view;
+            unsafe
+            {
+                view = new StoredTensor($"{stackName}[{e}]", stack.Type, [rows, cols], stack.Data + e * bytes, bytes);
+            }
+            views.Add(view);
+            result[e] = Linear(view, rows, cols);
+        }
+        return result;
+    }
+
+    // transformers' Linear(hidden, 1) is [1, hidden]; llama.cpp's converter writes it as a vector [hidden].
+    private Linear SharedExpertGate(int layer, List<StoredTensor> stored, List<StoredTensor> views)
+    {
+        if (names.SharedExpertGate == null) throw new InvalidModelFileException(sourcePath, "the architecture has no tensor for the shared expert's gate");
+        var name = DecoderTensorNames.ForLayer(names.SharedExpertGate, layer);
+        var t = _tensors.Find(name) ?? throw new InvalidModelFileException(sourcePath, $"tensor '{name}' is missing");
+        var h = options.HiddenSize;
+        if (t.Shape.Length == 2) return Linear(t, 1, h);
+        if (t.Shape.Length != 1 || t.Shape[0] != h)
+            throw new InvalidModelFileException(sourcePath, $"tensor '{name}' has shape [{string.Join(", ", t.Shape)}], expected [{h}] or [1, {h}]");
+        StoredTensor view;
+        unsafe
+        {
+            view = new StoredTensor(name, t.Type, [1, h], t.Data, t.ByteLength);
+        }
+        stored.Add(t);
+        views.Add(view);
+        return Linear(view, 1, h);
+    }
+}

@@ -1,0 +1,98 @@
+using System.Numerics.Tensors;
+
+namespace Moxing.Models.Decoder;
+
+// The sparse mixture-of-experts feed-forward (llama.cpp's build_moe_ffn with softmax gating, transformers' *SparseMoeBlock).
+public sealed partial class DecoderModel
+{
+    // llama.cpp clamps the sum of the chosen weights to the smallest normal half before dividing by it.
+    private const float MinWeightSum = 6.103515625e-5f;
+
+    // Marks an expert already chosen; probabilities are never negative.
+    private const float Taken = float.NegativeInfinity;
+
+    /// <summary>
+    /// Routes each of the <paramref name="n"/> tokens to its top-k experts, then runs every expert once on the tokens routed to
+    /// it (one product per projection), adding its output times the token's weight; plus the gated shared expert if any.
+    /// </summary>
+    private void Experts(MoeWeights m, ReadOnlySpan<float> xn, int n, Span<float> output, BatchScratch s)
+    {
+        var moe = Options.Moe!;
+        var scratch = s.Moe!;
+        int h = Options.HiddenSize, experts = moe.ExpertCount, k = moe.ExpertsUsed;
+        if (n == 1) m.RepackAll();
+        var probabilities = scratch.Probabilities.AsSpan(0, n * experts);
+        Multiply(m.Router, xn, n, probabilities);
+        var start = scratch.ExpertStart.AsSpan();
+        start.Clear();
+        for (var t = 0; t < n; t++)
+        {
+            var chosen = scratch.Chosen.AsSpan(t * k, k);
+            Route(probabilities.Slice(t * experts, experts), chosen, scratch.ChosenWeight.AsSpan(t * k, k), moe.NormalizeTopK);
+            foreach (var e in chosen) start[e + 1]++;
+        }
+        for (var e = 0; e < experts; e++) start[e + 1] += start[e];
+        // Counting sort: each expert's tokens in token order (start[e] is advanced as they are placed, then restored).
+        for (var t = 0; t < n; t++)
+            for (var j = 0; j < k; j++)
+            {
+                var e = scratch.Chosen[t * k + j];
+                var at = start[e]++;
+                scratch.ExpertToken[at] = t;
+                scratch.ExpertWeight[at] = scratch.ChosenWeight[t * k + j];
+            }
+        for (var e = experts; e > 0; e--) start[e] = start[e - 1];
+        start[0] = 0;
+
+        output[..(n * h)].Clear();
+        for (var e = 0; e < experts; e++)
+        {
+            int first = start[e], count = start[e + 1] - first;
+            if (count == 0) continue;
+            var input = scratch.Input.AsSpan(0, count * h);
+            for (var i = 0; i < count; i++) xn.Slice(scratch.ExpertToken[first + i] * h, h).CopyTo(input.Slice(i * h, h));
+            var result = scratch.Output.AsSpan(0, count * h);
+            Mlp(m.Experts[e], input, count, result, s);
+            for (var i = 0; i < count; i++)
+            {
+                var row = output.Slice(scratch.ExpertToken[first + i] * h, h);
+                TensorPrimitives.MultiplyAdd(result.Slice(i * h, h), scratch.ExpertWeight[first + i], row, row);
+            }
+        }
+        if (m.Shared is not { } shared) return;
+        var sharedOut = scratch.Output.AsSpan(0, n * h);
+        Mlp(shared, xn, n, sharedOut, s);
+        var gate = scratch.SharedGate.AsSpan(0, n);
+        Multiply(m.SharedGate!, xn, n, gate);
+        for (var t = 0; t < n; t++)
+        {
+            var row = output.Slice(t * h, h);
+            TensorPrimitives.MultiplyAdd(sharedOut.Slice(t * h, h), 1f / (1f + MathF.Exp(-gate[t])), row, row);
+        }
+    }
+
+    /// <summary>
+    /// Softmax of one token's router <paramref name="logits"/> (in place), then the <paramref name="chosen"/>.Length most probable
+    /// experts, most probable first (a tie goes to the lower index), with their probabilities, divided by their sum when
+    /// <paramref name="normalize"/>. The probabilities of the chosen experts are overwritten (marked taken).
+    /// </summary>
+    internal static void Route(Span<float> logits, Span<int> chosen, Span<float> weights, bool normalize)
+    {
+        var max = TensorPrimitives.Max(logits);
+        TensorPrimitives.Subtract(logits, max, logits);
+        TensorPrimitives.Exp(logits, logits);
+        TensorPrimitives.Divide(logits, TensorPrimitives.Sum(logits), logits);
+        var sum = 0f;
+        for (var j = 0; j < chosen.Length; j++)
+        {
+            var best = -1;
+            for (var e = 0; e < logits.Length; e++)
+                if (logits[e] != Taken && (best < 0 || logits[e] > logits[best])) best = e;
+            chosen[j] = best;
+            weights[j] = logits[best];
+            logits[best] = Taken;
+            sum += weights[j];
+        }
+        if (normalize) TensorPrimitives.Divide(weights, MathF.Max(sum, MinWeightSum), weights);
+    }
+}

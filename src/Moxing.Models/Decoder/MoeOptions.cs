@@ -1,0 +1,27 @@
+namespace Moxing.Models.Decoder;
+
+/// <summary>
+/// A sparse mixture-of-experts feed-forward (Mixtral, Qwen2/3-MoE, OLMoE): a router scores every expert, softmax over all of
+/// them, the top <see cref="ExpertsUsed"/> run and their outputs are summed with those probabilities as weights.
+/// </summary>
+public sealed record MoeOptions
+{
+    /// <summary>Experts per sparse layer.</summary>
+    public required int ExpertCount { get; init; }
+    /// <summary>Experts each token runs (top-k).</summary>
+    public required int ExpertsUsed { get; init; }
+    /// <summary>Width of each expert's hidden layer.</summary>
+    public required int ExpertFeedForward { get; init; }
+    /// <summary>The k chosen probabilities are divided by their sum (Mixtral, Qwen3-MoE) rather than used as they are (OLMoE, Qwen2-MoE).</summary>
+    public bool NormalizeTopK { get; init; }
+    /// <summary>Width of the shared expert every token runs, scaled by a sigmoid gate (Qwen2-MoE); 0 for none.</summary>
+    public int SharedFeedForward { get; init; }
+    /// <summary>Per layer, true where the layer keeps one dense MLP (Qwen-MoE's mlp_only_layers / decoder_sparse_step); empty: every layer is sparse.</summary>
+    public bool[] DenseLayers { get; init; } = [];
+
+    /// <summary>True when layer <paramref name="layer"/> routes its tokens to experts.</summary>
+    public bool IsSparse(int layer) => !(layer < DenseLayers.Length && DenseLayers[layer]);
+
+    /// <summary>The widest expert hidden layer (routed or shared).</summary>
+    public int WidestFeedForward => Math.Max(ExpertFeedForward, SharedFeedForward);
+}

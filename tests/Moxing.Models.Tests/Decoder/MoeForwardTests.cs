@@ -1,0 +1,160 @@
+using Moxing.Core;
+using Moxing.Core.Formats.Gguf;
+using Moxing.Core.Tensors;
+using Moxing.Models.Decoder;
+using Moxing.Models.Synthesis;
+using Moxing.Tests;
+
+namespace Moxing.Models.Tests.Decoder;
+
+/// <summary>
+/// A synthetic Qwen3-MoE GGUF (Q4_K_M: repacked Q4_K expert views and other types): batched steps give each sequence its
+/// logits alone, each expert runs once per step on its own tokens only, and bad expert metadata or tensors are clear errors.
+/// </summary>
+public sealed class MoeForwardTests : IDisposable
+{
+    private static readonly SynthShape Shape = SynthShape.Find("tiny-qwen3moe")!;
+    private readonly string _dir = Directory.CreateTempSubdirectory("moxing-moe-").FullName;
+    private readonly LoadedModel _loaded;
+
+    public MoeForwardTests()
+    {
+        var path = Path.Combine(_dir, "moe.gguf");
+        SyntheticModelWriter.Write(Shape, SynthFileType.Find("Q4_K_M")!, 3, path);
+        _loaded = ModelLoader.Load(path);
+    }
+
+    private DecoderModel Model => _loaded.RequireDecoder();
+    private int Vocab => Model.Options.VocabSize;
+
+    public void Dispose()
+    {
+        _loaded.Dispose();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    private static int[] Ids(int count, int seed, int vocab)
+    {
+        var random = new Random(seed);
+        return Enumerable.Range(0, count).Select(_ => random.Next(vocab)).ToArray();
+    }
+
+    private float[] Alone(params int[][] chunks)
+    {
+        var pool = KvBlockPool.ForPositions(Model.Options, DType.F16, 128);
+        using var sequence = new SequenceKv(pool, 128);
+        var scratch = Model.CreateScratch(64);
+        float[] logits = [];
+        foreach (var chunk in chunks)
+        {
+            logits = new float[chunk.Length * Vocab];
+            Model.Forward(chunk, sequence, scratch, logits, allLogits: true);
+        }
+        return logits;
+    }
+
+    private static void AssertClose(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, string what)
+    {
+        var error = LogitErrors.RelativeMax(expected, actual);
+        Assert.True(error <= 1e-5, $"{what}: max|Δ|/max|ref| = {error:E2}");
+    }
+
+    [Fact]
+    public void TheModelIsAMixtureWithRepackedExpertViews()
+    {
+        var layer = Model.Weights.Layers[0];
+        Assert.Null(layer.Mlp);
+        Assert.Equal(8, layer.Moe!.Experts.Length);
+        Assert.All(Model.Weights.Matrices, m => Assert.Contains(m, _loaded.Tensors, ReferenceEqualityComparer.Instance));
+        Assert.Equal(0, _loaded.CopiedWeightBytes);
+        Alone([5]);
+        Assert.Contains(Model.Weights.Linears, l => l.Repacked && l.Weight.Name.StartsWith("blk.0.ffn_gate_exps.weight[", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void MixedPrefillAndDecodeBatchMatchesEachSequenceAlone()
+    {
+        var pool = Model.CreateBlockPool(64L << 20);
+        var scratch = Model.CreateScratch(64);
+        int[] promptA = Ids(21, 1, Vocab), promptB = Ids(5, 2, Vocab), promptC = Ids(17, 3, Vocab);
+        using SequenceKv a = new(pool, 100), b = new(pool, 100), c = new(pool, 100);
+        Model.Forward(promptA, a, scratch, new float[Vocab], allLogits: false);
+
+        int[] nextA = [7];
+        BatchSlice[] slices = [new(a, nextA), new(b, promptB), new(c, promptC, LogitsWanted.All)];
+        var logits = new float[(2 + promptC.Length) * Vocab];
+        Assert.Equal(2 + promptC.Length, Model.ForwardBatch(slices, scratch, logits));
+        AssertClose(Alone(promptA, nextA), logits.AsSpan(0, Vocab), "A decoding");
+        AssertClose(Alone(promptB).AsSpan((promptB.Length - 1) * Vocab), logits.AsSpan(Vocab, Vocab), "B prefilling");
+        AssertClose(Alone(promptC), logits.AsSpan(2 * Vocab), "C prefilling, every row");
+
+        int[] nextB = [11], nextC = [13];
+        slices = [new(a, nextA, LogitsWanted.None), new(b, nextB), new(c, nextC)];
+        Assert.Equal(2, Model.ForwardBatch(slices, scratch, logits));
+        AssertClose(Alone(promptB, nextB), logits.AsSpan(0, Vocab), "B decoding");
+        AssertClose(Alone(promptC, nextC), logits.AsSpan(Vocab, Vocab), "C decoding");
+    }
+
+    // 20 tokens × top-2 = 40 expert rows per layer and projection, not 20 × 8: each expert is one product over its tokens.
+    [Fact]
+    public void EachExpertRunsOncePerStepOnItsOwnTokens()
+    {
+        var observer = new ProductLog();
+        Model.MatMulObserver = observer;
+        try
+        {
+            Alone(Ids(20, 9, Vocab));
+        }
+        finally
+        {
+            Model.MatMulObserver = null;
+        }
+        for (var layer = 0; layer < Shape.Layers; layer++)
+        {
+            var products = observer.Rows.Where(p => p.Name.StartsWith($"blk.{layer}.ffn_gate_exps.weight[", StringComparison.Ordinal)).ToList();
+            Assert.Equal(products.Count, products.Select(p => p.Name).Distinct().Count());
+            Assert.Equal(20 * Shape.ExpertsUsed, products.Sum(p => p.Rows));
+            Assert.Equal(20, observer.Rows.Single(p => p.Name == $"blk.{layer}.ffn_gate_inp.weight").Rows);
+        }
+    }
+
+    [Fact]
+    public void MoreExpertsPerTokenThanExpertsIsAClearError()
+    {
+        var path = Path.Combine(_dir, "bad.gguf");
+        SyntheticModelWriter.Write(Shape with { ExpertsUsed = 9 }, SynthFileType.Find("Q8_0")!, 1, path);
+        var error = Assert.Throws<InvalidModelFileException>(() => ModelLoader.Load(path));
+        Assert.Contains("uses 9 experts per token but has 8", error.Message);
+    }
+
+    [Fact]
+    public void AnExpertCountTheTensorsDoNotHaveIsAClearError()
+    {
+        var path = Path.Combine(_dir, "bad.gguf");
+        SyntheticModelWriter.Build(Shape, SynthFileType.Find("Q8_0")!, 1).Set("qwen3moe.expert_count", 16u).Write(path);
+        var error = Assert.Throws<InvalidModelFileException>(() => ModelLoader.Load(path));
+        Assert.Contains("'blk.0.ffn_gate_exps.weight' has shape [8, 128, 256], expected [16, 128, 256]", error.Message);
+    }
+
+    [Fact]
+    public void AMissingExpertTensorIsAClearError()
+    {
+        var path = Path.Combine(_dir, "bad.gguf");
+        using (var file = GgufFile.Open(_loaded.Path))
+        {
+            var writer = new GgufWriter();
+            foreach (var (key, value) in file.Metadata) writer.Set(key, value);
+            foreach (var t in file.Tensors.Where(t => t.Name != "blk.2.ffn_up_exps.weight")) writer.AddTensor(t);
+            writer.Write(path);
+        }
+        var error = Assert.Throws<InvalidModelFileException>(() => ModelLoader.Load(path));
+        Assert.Contains("tensor 'blk.2.ffn_up_exps.weight' is missing", error.Message);
+    }
+
+    private sealed class ProductLog : IMatMulObserver
+    {
+        public List<(string Name, int Rows)> Rows { get; } = [];
+
+        public void Observe(string weightName, ReadOnlySpan<float> input, int rows) => Rows.Add((weightName, rows));
+    }
+}
