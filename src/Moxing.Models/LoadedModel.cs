@@ -44,6 +44,15 @@ public sealed class LoadedModel : IDisposable
     /// <summary>The chat templates (chat_template.jinja, tokenizer_config.json or GGUF tokenizer.chat_template), when present.</summary>
     public ChatTemplateSource? ChatTemplates { get; init; }
 
+    /// <summary>
+    /// Asks the OS to read every weight's file pages ahead (MADV_WILLNEED, as llama.cpp does when it maps a model), so the first
+    /// steps — and a mixture of experts' first use of each expert — do not wait on the disk page by page. Returns at once.
+    /// </summary>
+    public unsafe void PrefetchWeights()
+    {
+        foreach (var t in Tensors) Core.IO.MappedPages.Prefetch(t.Data, t.ByteLength);
+    }
+
     /// <summary>The tokenizer, or an error saying the model has none.</summary>
     public Tokenizer RequireTokenizer() => Tokenizer ?? throw new Core.MoxingException($"{Path}: the model has no tokenizer (tokenizer.json or GGUF tokenizer metadata)");
 

@@ -94,7 +94,7 @@ public sealed class BenchCommand : ICommand
             report.Model = ModelFacts.Of(path, model.Tensors);
             var kvType = kvOption ?? (lowMemory ? LowMemory.KvTypeFor(decoder.Options) : DType.F16);
             report.KvType = kvType.ToString();
-            if (lowMemory) LowMemoryOption.Apply(model, context.Error);
+            LowMemoryOption.Apply(model, lowMemory, context.Error);
             var bench = new ModelBenchmark(decoder, kvType, lowMemory ? LowMemory.PrefillChunk : ModelBenchmark.DefaultPrefillChunk);
             if (batches == null)
             {

@@ -28,9 +28,15 @@ public static class LowMemoryOption
             catch (InvalidOperationException) { }
     }
 
-    /// <summary>Under --low-memory: keeps the model's weights in their file layout, and tells the user when some could not stay memory-mapped.</summary>
-    public static void Apply(LoadedModel model, TextWriter error)
+    /// <summary>Under --low-memory: keeps the model's weights in their file layout, and tells the user when some could not stay
+    /// memory-mapped; otherwise has the weights read ahead (a board with little memory reads them only as they are needed).</summary>
+    public static void Apply(LoadedModel model, bool lowMemory, TextWriter error)
     {
+        if (!lowMemory)
+        {
+            model.PrefetchWeights();
+            return;
+        }
         if (model.Decoder != null) LowMemory.KeepWeightsMapped(model.Decoder);
         if (model.CopiedWeightBytes is var copied and > 0)
             error.WriteLine($"note: --low-memory: {HumanUnits.Bytes(copied)} of {model.Path}'s weights are decoded copies, not memory-mapped " +

@@ -63,7 +63,7 @@ public sealed class RunCommand : ICommand
         var useTemplate = !raw && model.ChatTemplates != null;
         if (!raw && model.ChatTemplates == null && verbose)
             context.Error.WriteLine("note: the model has no chat template; completing the prompt as plain text");
-        if (lowMemory) LowMemoryOption.Apply(model, context.Error);
+        LowMemoryOption.Apply(model, lowMemory, context.Error);
         var session = lowMemory
             ? new InferenceSession(decoder, LowMemory.Context(contextSize, model.MaxContext), LowMemory.PrefillChunk, LowMemory.KvTypeFor(decoder.Options))
             : new InferenceSession(decoder, contextSize > 0 ? contextSize : Math.Min(model.MaxContext, 4096));

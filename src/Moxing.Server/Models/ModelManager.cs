@@ -167,6 +167,8 @@ public sealed class ModelManager : IAsyncDisposable
         if (model.MaxContext > 0) context = Math.Min(context, model.MaxContext);
         var kvType = low ? LowMemory.KvTypeFor(model.RequireDecoder().Options) : DType.F16;
         if (low) LowMemory.KeepWeightsMapped(model.RequireDecoder());
+        // a board with little memory reads the weights as it needs them; elsewhere they are read ahead while the engine starts
+        else model.PrefetchWeights();
         // The scheduler holds KV memory in whole blocks.
         var perSequence = EngineSettings.KvBytesPerToken(model, kvType) * ((context + Engines.KvBlockTokens - 1) / Engines.KvBlockTokens * Engines.KvBlockTokens);
         var free = await MakeRoomAsync(entry, weights + perSequence);
