@@ -25,26 +25,7 @@ public sealed class BatchForwardTests : IDisposable
         return ids;
     }
 
-    // The logits of feeding `chunks` one after another to a fresh sequence of its own (all rows of the last chunk).
-    private float[] Alone(DType type, params int[][] chunks)
-    {
-        var pool = KvBlockPool.ForPositions(Model.Options, type, 128);
-        using var sequence = new SequenceKv(pool, 128);
-        var scratch = Model.CreateScratch(64);
-        float[] logits = [];
-        foreach (var chunk in chunks)
-        {
-            logits = new float[chunk.Length * Vocab];
-            Model.Forward(chunk, sequence, scratch, logits, allLogits: true);
-        }
-        return logits;
-    }
-
-    private void AssertClose(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, string what)
-    {
-        var error = LogitErrors.RelativeMax(expected, actual);
-        Assert.True(error <= 1e-5, $"{what}: max|Δ|/max|ref| = {error:E2}");
-    }
+    private float[] Alone(DType type, params int[][] chunks) => SequenceRuns.Alone(Model, type, chunks);
 
     [Theory]
     [InlineData(DType.F16)]
@@ -65,16 +46,16 @@ public sealed class BatchForwardTests : IDisposable
         Assert.Equal(2 + promptC.Length, Model.ForwardBatch(slices, scratch, logits));
         Assert.Equal((22, 5, 17), (a.Length, b.Length, c.Length));
 
-        AssertClose(Alone(type, promptA, nextA), logits.AsSpan(0, Vocab), "A decoding");
-        AssertClose(Alone(type, promptB).AsSpan((promptB.Length - 1) * Vocab), logits.AsSpan(Vocab, Vocab), "B prefilling");
-        AssertClose(Alone(type, promptC), logits.AsSpan(2 * Vocab), "C prefilling, every row");
+        SequenceRuns.AssertClose(Alone(type, promptA, nextA), logits.AsSpan(0, Vocab), "A decoding");
+        SequenceRuns.AssertClose(Alone(type, promptB).AsSpan((promptB.Length - 1) * Vocab), logits.AsSpan(Vocab, Vocab), "B prefilling");
+        SequenceRuns.AssertClose(Alone(type, promptC), logits.AsSpan(2 * Vocab), "C prefilling, every row");
 
         // A second step: all three decode, A's slice wanting nothing.
         int[] nextB = [11], nextC = [13];
         slices = [new(a, nextA, LogitsWanted.None), new(b, nextB), new(c, nextC)];
         Assert.Equal(2, Model.ForwardBatch(slices, scratch, logits));
-        AssertClose(Alone(type, promptB, nextB), logits.AsSpan(0, Vocab), "B decoding");
-        AssertClose(Alone(type, promptC, nextC), logits.AsSpan(Vocab, Vocab), "C decoding");
+        SequenceRuns.AssertClose(Alone(type, promptB, nextB), logits.AsSpan(0, Vocab), "B decoding");
+        SequenceRuns.AssertClose(Alone(type, promptC, nextC), logits.AsSpan(Vocab, Vocab), "C decoding");
         Assert.Equal(23, a.Length);
     }
 
@@ -94,7 +75,7 @@ public sealed class BatchForwardTests : IDisposable
         reuser.AttachPrefix(owner.Blocks[..2]);
         Assert.Equal(2, pool.RefCount(owner.Blocks[0]));
         Model.Forward(prompt.AsSpan(32), reuser, scratch, logits, allLogits: false);
-        AssertClose(Alone(DType.F16, prompt).AsSpan(39 * Vocab), logits.AsSpan(0, Vocab), "reused prefix");
+        SequenceRuns.AssertClose(Alone(DType.F16, prompt).AsSpan(39 * Vocab), logits.AsSpan(0, Vocab), "reused prefix");
         Assert.Equal(owner.Blocks[1], reuser.Blocks[1]);
 
         // Rewinding into the shared second block and writing other tokens copies it; the owner's keys stay intact.
@@ -105,13 +86,13 @@ public sealed class BatchForwardTests : IDisposable
         Model.Forward(other, reuser, scratch, logits, allLogits: false);
         Assert.NotEqual(owner.Blocks[1], reuser.Blocks[1]);
         Assert.Equal(free - 1, pool.FreeBlockCount);
-        AssertClose(Alone(DType.F16, prompt[..20], other).AsSpan(5 * Vocab), logits.AsSpan(0, Vocab), "after copy on write");
+        SequenceRuns.AssertClose(Alone(DType.F16, prompt[..20], other).AsSpan(5 * Vocab), logits.AsSpan(0, Vocab), "after copy on write");
 
         int[] next = [3];
         BatchSlice[] both = [new(owner, next), new(reuser, next)];
         Model.ForwardBatch(both, scratch, logits);
-        AssertClose(Alone(DType.F16, prompt, next), logits.AsSpan(0, Vocab), "owner after the reuser wrote");
-        AssertClose(Alone(DType.F16, prompt[..20], other, next), logits.AsSpan(Vocab, Vocab), "reuser");
+        SequenceRuns.AssertClose(Alone(DType.F16, prompt, next), logits.AsSpan(0, Vocab), "owner after the reuser wrote");
+        SequenceRuns.AssertClose(Alone(DType.F16, prompt[..20], other, next), logits.AsSpan(Vocab, Vocab), "reuser");
     }
 
     [Fact]
@@ -127,7 +108,7 @@ public sealed class BatchForwardTests : IDisposable
         Assert.Equal(free + 2, pool.FreeBlockCount);
         var rest = Ids(9, 7, Vocab);
         Model.Forward(rest, sequence, scratch, logits, allLogits: false);
-        AssertClose(Alone(DType.F16, Ids(37, 6, Vocab)[..10], rest).AsSpan(8 * Vocab), logits, "rewound");
+        SequenceRuns.AssertClose(Alone(DType.F16, Ids(37, 6, Vocab)[..10], rest).AsSpan(8 * Vocab), logits, "rewound");
         sequence.Release();
         Assert.Equal(pool.BlockCount, pool.FreeBlockCount);
     }

@@ -39,25 +39,7 @@ public sealed class MoeForwardTests : IDisposable
         return Enumerable.Range(0, count).Select(_ => random.Next(vocab)).ToArray();
     }
 
-    private float[] Alone(params int[][] chunks)
-    {
-        var pool = KvBlockPool.ForPositions(Model.Options, DType.F16, 128);
-        using var sequence = new SequenceKv(pool, 128);
-        var scratch = Model.CreateScratch(64);
-        float[] logits = [];
-        foreach (var chunk in chunks)
-        {
-            logits = new float[chunk.Length * Vocab];
-            Model.Forward(chunk, sequence, scratch, logits, allLogits: true);
-        }
-        return logits;
-    }
-
-    private static void AssertClose(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, string what)
-    {
-        var error = LogitErrors.RelativeMax(expected, actual);
-        Assert.True(error <= 1e-5, $"{what}: max|Δ|/max|ref| = {error:E2}");
-    }
+    private float[] Alone(params int[][] chunks) => SequenceRuns.Alone(Model, DType.F16, chunks);
 
     [Fact]
     public void TheModelIsAMixtureWithRepackedExpertViews()
@@ -84,15 +66,15 @@ public sealed class MoeForwardTests : IDisposable
         BatchSlice[] slices = [new(a, nextA), new(b, promptB), new(c, promptC, LogitsWanted.All)];
         var logits = new float[(2 + promptC.Length) * Vocab];
         Assert.Equal(2 + promptC.Length, Model.ForwardBatch(slices, scratch, logits));
-        AssertClose(Alone(promptA, nextA), logits.AsSpan(0, Vocab), "A decoding");
-        AssertClose(Alone(promptB).AsSpan((promptB.Length - 1) * Vocab), logits.AsSpan(Vocab, Vocab), "B prefilling");
-        AssertClose(Alone(promptC), logits.AsSpan(2 * Vocab), "C prefilling, every row");
+        SequenceRuns.AssertClose(Alone(promptA, nextA), logits.AsSpan(0, Vocab), "A decoding");
+        SequenceRuns.AssertClose(Alone(promptB).AsSpan((promptB.Length - 1) * Vocab), logits.AsSpan(Vocab, Vocab), "B prefilling");
+        SequenceRuns.AssertClose(Alone(promptC), logits.AsSpan(2 * Vocab), "C prefilling, every row");
 
         int[] nextB = [11], nextC = [13];
         slices = [new(a, nextA, LogitsWanted.None), new(b, nextB), new(c, nextC)];
         Assert.Equal(2, Model.ForwardBatch(slices, scratch, logits));
-        AssertClose(Alone(promptB, nextB), logits.AsSpan(0, Vocab), "B decoding");
-        AssertClose(Alone(promptC, nextC), logits.AsSpan(Vocab, Vocab), "C decoding");
+        SequenceRuns.AssertClose(Alone(promptB, nextB), logits.AsSpan(0, Vocab), "B decoding");
+        SequenceRuns.AssertClose(Alone(promptC, nextC), logits.AsSpan(Vocab, Vocab), "C decoding");
     }
 
     // 20 tokens × top-2 = 40 expert rows per layer and projection, not 20 × 8: each expert is one product over its tokens.
