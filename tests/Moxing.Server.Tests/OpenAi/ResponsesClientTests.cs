@@ -94,6 +94,17 @@ public sealed class ResponsesClientTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task Reasoning_effort_for_a_model_that_does_not_think_is_a_400()
+    {
+        var (status, body, _) = await server.PostAsync("/v1/responses", """{"model":"llama-tiny","input":"Hi","reasoning":{"effort":"high"}}""");
+        Assert.Equal(400, status);
+        Assert.Equal("reasoning.effort", (string?)body!["error"]!["param"]);
+        // none asks for no reasoning, which such a model already does
+        (status, _, _) = await server.PostAsync("/v1/responses", """{"model":"llama-tiny","input":"Hi","max_output_tokens":2,"reasoning":{"effort":"none"}}""");
+        Assert.Equal(200, status);
+    }
+
+    [Fact]
     public async Task Microsoft_Extensions_AI_chat_client_over_the_responses_client()
     {
         IChatClient client = Client().AsIChatClient(ServerFixture.Llama);

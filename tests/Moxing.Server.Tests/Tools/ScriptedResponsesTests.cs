@@ -196,6 +196,20 @@ public sealed class ScriptedResponsesTests(ScriptedServerFixture server) : IClas
     }
 
     [Fact]
+    public async Task A_failure_after_the_headers_ends_the_stream_with_error_and_response_failed()
+    {
+        var (status, text) = await server.PostAsync("/v1/responses", Request("Partial answer" + ScriptedEngine.Failure, stream: true));
+        Assert.Equal(200, status);
+        var events = Events(text);
+        Assert.Equal(["error", "response.failed"], events[^2..].Select(e => e.Event));
+        Assert.Contains("the scripted engine failed", (string?)events[^2].Data["message"]);
+        var failed = events[^1].Data["response"]!;
+        Assert.Equal("failed", (string?)failed["status"]);
+        Assert.Contains("the scripted engine failed", (string?)failed["error"]!["message"]);
+        Assert.Equal(Enumerable.Range(0, events.Count), events.Select(e => (int)e.Data["sequence_number"]!));
+    }
+
+    [Fact]
     public async Task Parallel_calls_off_keeps_the_first_and_whitespace_around_calls_makes_no_message()
     {
         var body = Request(Call + "\n" + Call.Replace("Paris", "Rome"), tools: FlatTools());
