@@ -37,6 +37,9 @@ public sealed class ThinkSplitter
     /// <summary>True once the reply has opened a think block (or started inside one).</summary>
     public bool Thought { get; private set; }
 
+    /// <summary>True once the think block is closed (or the reply turned out to have none): what follows is the answer.</summary>
+    public bool Answering => _state is State.AnswerStart or State.Answer;
+
     /// <summary>True when a chat template writes think blocks (so its model's replies are split).</summary>
     public static bool Thinks(string chatTemplate) =>
         chatTemplate.Contains(Open, StringComparison.Ordinal) && chatTemplate.Contains(Close, StringComparison.Ordinal);

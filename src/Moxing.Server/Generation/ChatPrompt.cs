@@ -69,6 +69,25 @@ public static class ChatPrompt
         return copy;
     }
 
+    /// <summary>
+    /// Content parts joined into one string: each must be an object whose type is one of <paramref name="types"/> with a string
+    /// text (images, audio and files are 400s naming the part).
+    /// </summary>
+    public static string JoinText(JsonArray parts, string path, params string[] types)
+    {
+        var text = new System.Text.StringBuilder();
+        for (var j = 0; j < parts.Count; j++)
+        {
+            var part = parts[j] as JsonObject ?? throw ApiException.BadParameter($"{path}[{j}]", $"'{path}[{j}]' must be a content part object");
+            var type = JsonValues.IsString(part["type"]) ? part["type"]!.GetValue<string>() : null;
+            if (!types.Contains(type))
+                throw ApiException.Unsupported($"{path}[{j}].type", $"content parts of type '{type}' (understood: {string.Join(", ", types)})");
+            if (!JsonValues.IsString(part["text"])) throw ApiException.BadParameter($"{path}[{j}].text", $"'{path}[{j}].text' must be a string");
+            text.Append(part["text"]!.GetValue<string>());
+        }
+        return text.ToString();
+    }
+
     private static JsonNode? ParseArguments(string text)
     {
         try

@@ -41,23 +41,44 @@ public sealed partial record ToolUse(JsonArray Tools, IReadOnlyList<ToolDefiniti
 
     /// <summary>
     /// Reads <c>tools</c> and, when <paramref name="withChoice"/> (OpenAI), <c>tool_choice</c> and <c>parallel_tool_calls</c>;
-    /// null when the request has no tools and no choice that needs them. Bad definitions are 400s naming the field.
+    /// null when the request has no tools and no choice that needs them. <paramref name="flat"/>: the Responses API's shapes, a
+    /// function's fields beside its type (<c>{"type": "function", "name": …}</c>) rather than under <c>function</c>. Bad
+    /// definitions are 400s naming the field.
     /// </summary>
-    public static ToolUse? Read(JsonRequest r, bool withChoice)
+    public static ToolUse? Read(JsonRequest r, bool withChoice, bool flat = false)
     {
         var list = r.Array("tools");
         var choiceNode = withChoice ? r.Node("tool_choice") : null;
         var parallel = withChoice ? r.Bool("parallel_tool_calls") ?? true : true;
-        var (tools, definitions) = list is null ? ([], []) : ReadTools(list, r.Name("tools"));
-        var (choice, name) = ReadChoice(choiceNode, r.Name("tool_choice"), definitions);
+        var (tools, definitions) = list is null ? ([], []) : ReadTools(list, r.Name("tools"), flat);
+        var (choice, name) = ReadChoice(choiceNode, r.Name("tool_choice"), definitions, flat);
         if (definitions.Count == 0) return null;
         if (choice is ToolChoice.Required or ToolChoice.Named)
         {
             // A call we must enforce needs every schema it may use to be enforceable: say which one is not now.
+            var parameters = flat ? "parameters" : "function.parameters";
             for (var i = 0; i < definitions.Count; i++)
-                if (choice == ToolChoice.Required || definitions[i].Name == name) CheckEnforceable(definitions[i], $"{r.Name("tools")}[{i}].function.parameters");
+                if (choice == ToolChoice.Required || definitions[i].Name == name) CheckEnforceable(definitions[i], $"{r.Name("tools")}[{i}].{parameters}");
         }
         return new ToolUse(tools, definitions, choice, name, parallel);
+    }
+
+    /// <summary>
+    /// The tool-call format to parse <paramref name="model"/>'s replies with (null: no tools in play), and for required or named
+    /// choices the constraint that enforces a call, set on <paramref name="parameters"/>; an output format (named
+    /// <paramref name="formatParam"/>) beside a forced call is a 400.
+    /// </summary>
+    public static ToolCallParsing? CallsFor(ToolUse? tools, ResidentModel model, ref GenerationParameters parameters, string formatParam)
+    {
+        if (tools is null || tools.Choice == ToolChoice.None) return null;
+        var format = tools.FormatFor(model);
+        if (tools.Constraint(format) is { } constraint)
+        {
+            if (parameters.Constraint is not null)
+                throw ApiException.BadParameter(formatParam, $"'{formatParam}' cannot be combined with a 'tool_choice' that forces a call");
+            parameters = parameters with { Constraint = constraint };
+        }
+        return new ToolCallParsing(format, tools.Parallel);
     }
 
     /// <summary>The tool-call format of <paramref name="model"/>'s template, or a 400 when its template teaches none.</summary>
@@ -78,7 +99,7 @@ public sealed partial record ToolUse(JsonArray Tools, IReadOnlyList<ToolDefiniti
         return model => ToolCallConstraint.Create(allowed, format, model.RequireTokenizer(), Parallel, model.EosTokenIds);
     }
 
-    private static (JsonArray Tools, List<ToolDefinition> Definitions) ReadTools(JsonArray list, string path)
+    private static (JsonArray Tools, List<ToolDefinition> Definitions) ReadTools(JsonArray list, string path, bool flat)
     {
         if (list.Count > MaxTools) throw ApiException.BadParameter(path, $"'{path}' takes at most {MaxTools} tools");
         var tools = new JsonArray();
@@ -86,13 +107,16 @@ public sealed partial record ToolUse(JsonArray Tools, IReadOnlyList<ToolDefiniti
         for (var i = 0; i < list.Count; i++)
         {
             var at = $"{path}[{i}]";
-            if (list[i] is not JsonObject item) throw ApiException.BadParameter(at, $"'{at}' must be an object {{\"type\": \"function\", \"function\": {{…}}}}");
+            if (list[i] is not JsonObject item)
+                throw ApiException.BadParameter(at, flat ? $"'{at}' must be an object {{\"type\": \"function\", \"name\": …}}"
+                    : $"'{at}' must be an object {{\"type\": \"function\", \"function\": {{…}}}}");
             var tool = new JsonRequest(item, at + ".");
-            var type = tool.String("type") ?? "function";
-            if (type != "function") throw ApiException.BadParameter(tool.Name("type"), $"'{tool.Name("type")}' must be \"function\" (got \"{type}\")");
-            var function = tool.Nested("function") ?? throw new ApiException(400, $"'{tool.Name("function")}' is required",
+            var type = flat ? tool.RequiredString("type") : tool.String("type") ?? "function";
+            if (type != "function")
+                throw ApiException.Unsupported(tool.Name("type"), $"tools of type \"{type}\" (only \"function\" tools are understood)");
+            var function = flat ? tool : tool.Nested("function") ?? throw new ApiException(400, $"'{tool.Name("function")}' is required",
                 param: tool.Name("function"), code: "missing_required_parameter");
-            tool.RejectUnknown();
+            if (!flat) tool.RejectUnknown();
             var name = function.RequiredString("name");
             if (!FunctionNamePattern().IsMatch(name))
                 throw ApiException.BadParameter(function.Name("name"), $"'{function.Name("name")}' must be 1 to 64 letters, digits, '_' or '-' (got \"{name}\")");
@@ -106,15 +130,18 @@ public sealed partial record ToolUse(JsonArray Tools, IReadOnlyList<ToolDefiniti
             function.RejectUnknown();
             using var schema = JsonDocument.Parse(parameters?.ToJsonString() ?? """{"type":"object","properties":{}}""");
             definitions.Add(new ToolDefinition(name, schema.RootElement.Clone()));
-            tools.Add((JsonNode)new JsonObject { ["type"] = "function", ["function"] = function.Body.DeepClone() });
+            var body = (JsonObject)function.Body.DeepClone();
+            body.Remove("type");
+            tools.Add((JsonNode)new JsonObject { ["type"] = "function", ["function"] = body });
         }
         return (tools, definitions);
     }
 
-    // "none" | "auto" | "required" | {"type": "function", "function": {"name": …}}
-    private static (ToolChoice Choice, string? Name) ReadChoice(JsonNode? node, string path, List<ToolDefinition> definitions)
+    // "none" | "auto" | "required" | {"type": "function", "function": {"name": …}}, or flat {"type": "function", "name": …}
+    private static (ToolChoice Choice, string? Name) ReadChoice(JsonNode? node, string path, List<ToolDefinition> definitions, bool flat)
     {
         if (node is null) return (definitions.Count > 0 ? ToolChoice.Auto : ToolChoice.None, null);
+        var shape = flat ? "{\"type\": \"function\", \"name\": …}" : "{\"type\": \"function\", \"function\": {\"name\": …}}";
         if (JsonValues.IsString(node))
         {
             var choice = node.GetValue<string>() switch
@@ -122,18 +149,21 @@ public sealed partial record ToolUse(JsonArray Tools, IReadOnlyList<ToolDefiniti
                 "none" => ToolChoice.None,
                 "auto" => ToolChoice.Auto,
                 "required" => ToolChoice.Required,
-                var other => throw ApiException.BadParameter(path, $"'{path}' must be \"none\", \"auto\", \"required\" or a function object (got \"{other}\")"),
+                var other => throw ApiException.BadParameter(path, $"'{path}' must be \"none\", \"auto\", \"required\" or {shape} (got \"{other}\")"),
             };
             if (choice == ToolChoice.Required && definitions.Count == 0)
                 throw ApiException.BadParameter(path, $"'{path}' is \"required\" but the request has no 'tools'");
             return (choice, null);
         }
-        if (node is not JsonObject o) throw ApiException.BadParameter(path, $"'{path}' must be a string or {{\"type\": \"function\", \"function\": {{\"name\": …}}}}");
+        if (node is not JsonObject o) throw ApiException.BadParameter(path, $"'{path}' must be a string or {shape}");
         var r = new JsonRequest(o, path + ".");
-        if (r.RequiredString("type") != "function") throw ApiException.BadParameter(r.Name("type"), $"'{r.Name("type")}' must be \"function\"");
-        var function = r.Nested("function") ?? throw new ApiException(400, $"'{r.Name("function")}' is required", param: r.Name("function"),
+        var type = r.RequiredString("type");
+        if (type != "function")
+            throw flat ? ApiException.Unsupported(r.Name("type"), $"tool choices of type \"{type}\" (only \"function\" is understood)")
+                : ApiException.BadParameter(r.Name("type"), $"'{r.Name("type")}' must be \"function\"");
+        var function = flat ? r : r.Nested("function") ?? throw new ApiException(400, $"'{r.Name("function")}' is required", param: r.Name("function"),
             code: "missing_required_parameter");
-        r.RejectUnknown();
+        if (!flat) r.RejectUnknown();
         var name = function.RequiredString("name");
         function.RejectUnknown();
         if (!definitions.Any(d => d.Name == name))

@@ -17,6 +17,7 @@ using Moxing.Server.Models;
 using Moxing.Server.Observability;
 using Moxing.Server.Ollama;
 using Moxing.Server.OpenAi;
+using Moxing.Server.OpenAi.Responses;
 using Moxing.Server.Tenants;
 
 namespace Moxing.Server.Hosting;
@@ -163,6 +164,7 @@ public sealed class MoxingServer : IAsyncDisposable
         var list = new ModelsEndpoint(models);
         app.MapPost("/v1/chat/completions", chat.HandleAsync);
         app.MapPost("/v1/completions", completions.HandleAsync);
+        app.MapPost("/v1/responses", new ResponsesEndpoint(models).HandleAsync);
         app.MapPost("/v1/embeddings", embeddings.HandleAsync);
         app.MapGet("/v1/models", list.ListAsync);
         app.MapGet("/v1/models/{**id}", list.GetAsync);

@@ -7,12 +7,13 @@ using Moxing.Server.Metering;
 namespace Moxing.Server.Http;
 
 /// <summary>
-/// Writes JSON objects to a response one at a time, flushed as they are written: server-sent events (<c>data: {…}</c>, OpenAI)
-/// or newline-delimited JSON (Ollama). Headers go out with the first object, so errors before it still get a status code.
+/// Writes JSON objects to a response one at a time, flushed as they are written: server-sent events (<c>data: {…}</c>, OpenAI,
+/// optionally named by an <c>event:</c> line) or newline-delimited JSON (Ollama). Headers go out with the first object, so errors before it still get a status code.
 /// </summary>
 public sealed class JsonStreamWriter
 {
     private static readonly byte[] SsePrefix = "data: "u8.ToArray();
+    private static readonly byte[] SseEvent = "event: "u8.ToArray();
     private static readonly byte[] SseSuffix = "\n\n"u8.ToArray();
     private static readonly byte[] LineSuffix = "\n"u8.ToArray();
     /// <summary>Writer options of every response: text as UTF-8, not \u escapes (still valid JSON, far smaller for non-Latin text).</summary>
@@ -36,8 +37,8 @@ public sealed class JsonStreamWriter
     /// <summary>A newline-delimited JSON stream.</summary>
     public static JsonStreamWriter JsonLines(HttpResponse response) => new(response, sse: false);
 
-    /// <summary>Writes one object and flushes it to the client.</summary>
-    public async ValueTask WriteAsync(Action<Utf8JsonWriter> write, CancellationToken cancellation)
+    /// <summary>Writes one object and flushes it to the client; <paramref name="eventName"/> names a server-sent event (OpenAI's Responses API).</summary>
+    public async ValueTask WriteAsync(Action<Utf8JsonWriter> write, CancellationToken cancellation, string? eventName = null)
     {
         Start();
         _buffer.ResetWrittenCount();
@@ -45,6 +46,12 @@ public sealed class JsonStreamWriter
         write(_json);
         _json.Flush();
         var body = _response.BodyWriter;
+        if (_sse && eventName is not null)
+        {
+            body.Write(SseEvent);
+            body.Write(System.Text.Encoding.UTF8.GetBytes(eventName));
+            body.Write(LineSuffix);
+        }
         if (_sse) body.Write(SsePrefix);
         body.Write(_buffer.WrittenSpan);
         body.Write(_sse ? SseSuffix : LineSuffix);
@@ -52,11 +59,11 @@ public sealed class JsonStreamWriter
     }
 
     /// <summary>Writes a stream's last object, after the request's usage row is written (so a 200 the client saw is never unmetered).</summary>
-    public ValueTask WriteLastAsync(Action<Utf8JsonWriter> write, CancellationToken cancellation)
+    public ValueTask WriteLastAsync(Action<Utf8JsonWriter> write, CancellationToken cancellation, string? eventName = null)
     {
         Start();
         MeteredRequest.Of(_response.HttpContext)?.Commit(_response.StatusCode);
-        return WriteAsync(write, cancellation);
+        return WriteAsync(write, cancellation, eventName);
     }
 
     /// <summary>Writes OpenAI's end-of-stream marker, <c>data: [DONE]</c>.</summary>

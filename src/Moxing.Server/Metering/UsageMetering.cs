@@ -13,7 +13,7 @@ public sealed class UsageMetering(UsageStore store, TenantLimiter limiter)
     /// <summary>The endpoints metered.</summary>
     public static readonly IReadOnlySet<string> Endpoints = new HashSet<string>(StringComparer.Ordinal)
     {
-        "/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/api/chat", "/api/generate", "/api/embed", "/api/embeddings",
+        "/v1/chat/completions", "/v1/completions", "/v1/responses", "/v1/embeddings", "/api/chat", "/api/generate", "/api/embed", "/api/embeddings",
     };
 
     /// <summary>Meters the request when it is a metered endpoint, then runs the rest of the pipeline.</summary>

@@ -29,7 +29,7 @@ public sealed class ChatCompletionsEndpoint(ModelManager models)
         var top = r.Int("top_logprobs", 0, 20) ?? 0;
         if (top > 0 && !logprobs) throw ApiException.BadParameter("top_logprobs", "'top_logprobs' needs 'logprobs': true");
         parameters = parameters with { Logprobs = logprobs, TopLogprobs = top };
-        parameters = parameters with { Constraint = ReadResponseFormat(r) };
+        parameters = parameters with { Constraint = r.Nested("response_format") is { } format ? JsonFormat.Read(format, flat: false) : null };
         var tools = ToolUse.Read(r, withChoice: true);
         r.String("user");
         var variables = TemplateVariables(r);
@@ -38,7 +38,7 @@ public sealed class ChatCompletionsEndpoint(ModelManager models)
 
         using var lease = await models.AcquireAsync(modelName, null, cancellation);
         var model = lease.Resident;
-        var calls = CallsFor(tools, model, ref parameters);
+        var calls = ToolUse.CallsFor(tools, model, ref parameters, "response_format");
         OpenAiParameters.CheckModel(parameters, model, r.Has("max_completion_tokens") ? "max_completion_tokens" : "max_tokens");
         var ids = ChatPrompt.Encode(model, messages, tools?.TemplateTools, variables, out var reasoning);
         var response = new CompletionResponse(chat: true, modelName, model.Model.RequireTokenizer(), logprobs, n)
@@ -72,70 +72,12 @@ public sealed class ChatCompletionsEndpoint(ModelManager models)
         {
             var path = $"messages[{i}]";
             var message = ChatPrompt.Normalize(list[i], path);
-            if (message["content"] is JsonArray parts) message["content"] = JoinText(parts, path + ".content");
+            if (message["content"] is JsonArray parts) message["content"] = ChatPrompt.JoinText(parts, path + ".content", "text");
             else if (message["content"] is not JsonValue v || v.GetValueKind() != JsonValueKind.String)
                 throw ApiException.BadParameter(path + ".content", $"'{path}.content' must be a string or an array of content parts");
             result.Add((JsonNode)message);
         }
         return result;
-    }
-
-    private static string JoinText(JsonArray parts, string path)
-    {
-        var text = new StringBuilder();
-        for (var j = 0; j < parts.Count; j++)
-        {
-            var part = parts[j] as JsonObject ?? throw ApiException.BadParameter($"{path}[{j}]", $"'{path}[{j}]' must be a content part object");
-            var type = part["type"]?.GetValueKind() == JsonValueKind.String ? part["type"]!.GetValue<string>() : null;
-            if (type != "text") throw ApiException.Unsupported($"{path}[{j}].type", $"content parts of type '{type}' (only 'text' is understood)");
-            if (part["text"] is not JsonValue t || t.GetValueKind() != JsonValueKind.String)
-                throw ApiException.BadParameter($"{path}[{j}].text", $"'{path}[{j}].text' must be a string");
-            text.Append(t.GetValue<string>());
-        }
-        return text.ToString();
-    }
-
-    // response_format: text (default), json_object, or json_schema {name, schema, strict, description}, enforced by constrained decoding.
-    private static Func<Moxing.Models.LoadedModel, ITokenConstraint>? ReadResponseFormat(JsonRequest r)
-    {
-        var format = r.Nested("response_format");
-        if (format is null) return null;
-        var type = format.RequiredString("type");
-        Func<Moxing.Models.LoadedModel, ITokenConstraint>? constraint = type switch
-        {
-            "text" => null,
-            "json_object" => JsonFormat.AnyObject(),
-            "json_schema" => JsonSchema(format.Nested("json_schema")
-                                        ?? throw ApiException.BadParameter("response_format.json_schema", "'response_format.json_schema' is required")),
-            _ => throw ApiException.BadParameter("response_format.type", "'response_format.type' must be text, json_object or json_schema"),
-        };
-        format.RejectUnknown();
-        return constraint;
-    }
-
-    private static Func<Moxing.Models.LoadedModel, ITokenConstraint> JsonSchema(JsonRequest spec)
-    {
-        spec.RequiredString("name");
-        spec.String("description");
-        // strict: the schema is always enforced, so strict and non-strict behave the same.
-        spec.Bool("strict");
-        var constraint = JsonFormat.Schema(spec.Node("schema") ?? new JsonObject(), spec.Name("schema"));
-        spec.RejectUnknown();
-        return constraint;
-    }
-
-    // The tool-call format to parse replies with (null: no tools in play), and for required/named choices the constraint that enforces a call.
-    private static ToolCallParsing? CallsFor(ToolUse? tools, ResidentModel model, ref GenerationParameters parameters)
-    {
-        if (tools is null || tools.Choice == ToolChoice.None) return null;
-        var format = tools.FormatFor(model);
-        if (tools.Constraint(format) is { } constraint)
-        {
-            if (parameters.Constraint is not null)
-                throw ApiException.BadParameter("response_format", "'response_format' cannot be combined with a 'tool_choice' that forces a call");
-            parameters = parameters with { Constraint = constraint };
-        }
-        return new ToolCallParsing(format, tools.Parallel);
     }
 
     // llama.cpp's reasoning_format: "auto" (the default) splits a thinking model's think block into reasoning_content; "none" leaves it in the content.

@@ -7,10 +7,12 @@ using Moxing.Text.Tokenization;
 namespace Moxing.Server.Tests.Tools;
 
 /// An engine that "generates" the text after the last "SAY:" of the prompt (up to the end of that message), token by token,
-/// so tests can make a model write an exact tool call and check how the server parses it.
+/// so tests can make a model write an exact tool call and check how the server parses it. A script that ends with
+/// <see cref="Failure"/> makes the engine fail after writing the text before it.
 public sealed class ScriptedEngine(Tokenizer tokenizer, string endOfMessage) : IGenerationEngine
 {
     public const string Marker = "SAY:";
+    public const string Failure = "<fail>";
 
     public static Server.Models.EngineFactory For(string endOfMessage) =>
         (model, _) => new ScriptedEngine(model.RequireTokenizer(), endOfMessage);
@@ -22,11 +24,13 @@ public sealed class ScriptedEngine(Tokenizer tokenizer, string endOfMessage) : I
         if (at < 0) throw new InvalidOperationException("the prompt holds no script");
         var script = prompt[(at + Marker.Length)..];
         var end = script.IndexOf(endOfMessage, StringComparison.Ordinal);
-        var ids = tokenizer.Encode(end < 0 ? script : script[..end], addSpecialTokens: false);
+        script = end < 0 ? script : script[..end];
+        var fails = script.EndsWith(Failure, StringComparison.Ordinal);
+        var ids = tokenizer.Encode(fails ? script[..^Failure.Length] : script, addSpecialTokens: false);
         var tokens = Channel.CreateUnbounded<GeneratedToken>();
         var count = Math.Min(ids.Length, request.Limits.MaxTokens);
         for (var i = 0; i < count; i++) tokens.Writer.TryWrite(new GeneratedToken(ids[i], float.NaN, null));
-        tokens.Writer.Complete();
+        tokens.Writer.Complete(fails ? new InvalidOperationException("the scripted engine failed") : null);
         var outcome = new GenerationOutcome(count < ids.Length ? FinishReason.Length : FinishReason.Stop, request.PromptIds.Length, 0, count,
             TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero);
         return new GenerationStream(tokens.Reader, Task.FromResult(outcome));
