@@ -44,7 +44,7 @@ public sealed class ResponsesClientTests(ServerFixture server)
         var sequence = new List<int>();
         var options = Options(ServerFixture.Qwen, "Tell me", 6);
         options.StreamingEnabled = true;
-        await foreach (var update in await Client().CreateResponseStreamingAsync(options))
+        await foreach (var update in Client().CreateResponseStreamingAsync(options))
         {
             sequence.Add(update.SequenceNumber);
             if (update is StreamingResponseOutputTextDeltaUpdate delta) text.Append(delta.Delta);
@@ -113,6 +113,8 @@ public sealed class ResponsesClientTests(ServerFixture server)
         Assert.Equal(ServerFixture.GreedyReply(ServerFixture.Llama, ServerFixture.UserMessage("Hello there"), 5), response.Text);
         Assert.NotNull(response.Usage);
         Assert.True(response.Usage.OutputTokenCount is > 0 and <= 5);
-        // (its streaming calls a method of an older OpenAI package than the one referenced here, so only whole replies are tested)
+        var streamed = new StringBuilder();
+        await foreach (var update in client.GetStreamingResponseAsync("Hello there", options)) streamed.Append(update.Text);
+        Assert.Equal(response.Text, streamed.ToString());
     }
 }

@@ -98,7 +98,7 @@ public sealed class ScriptedResponsesTests(ScriptedServerFixture server) : IClas
         var options = new CreateResponseOptions(ScriptedServerFixture.Model, [ResponseItem.CreateUserMessageItem(ScriptedEngine.Marker + Reply)]) { StreamingEnabled = true };
         StringBuilder reasoning = new(), answer = new();
         ResponseResult? done = null;
-        await foreach (var update in await Client().CreateResponseStreamingAsync(options))
+        await foreach (var update in Client().CreateResponseStreamingAsync(options))
         {
             if (update is StreamingResponseReasoningTextDeltaUpdate r) reasoning.Append(r.Delta);
             if (update is StreamingResponseOutputTextDeltaUpdate t) answer.Append(t.Delta);
