@@ -213,6 +213,64 @@ public sealed class OpenAiHttpTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task Echo_with_logprobs_and_no_new_tokens_scores_the_prompt_as_the_model_does()
+    {
+        const string prompt = "Once upon a time there";
+        var (status, body, _) = await server.PostAsync("/v1/completions",
+            $$"""{"model":"qwen2-tiny","prompt":"{{prompt}}","max_tokens":0,"echo":true,"logprobs":2}""");
+        Assert.Equal(200, status);
+        var choice = body!["choices"]![0]!;
+        Assert.Equal(prompt, (string?)choice["text"]);
+        Assert.Equal("length", (string?)choice["finish_reason"]);
+        using var model = ModelLoader.Load(ServerFixture.ModelPath(ServerFixture.Qwen));
+        var ids = model.RequireTokenizer().Encode(prompt, addSpecialTokens: true);
+        Assert.Equal((ids.Length, 0), ((int)body["usage"]!["prompt_tokens"]!, (int)body["usage"]!["completion_tokens"]!));
+        var logprobs = choice["logprobs"]!;
+        Assert.Equal(ids.Select(id => model.RequireTokenizer().Decode([id], skipSpecialTokens: false)), logprobs["tokens"]!.AsArray().Select(t => (string)t!));
+        var scores = logprobs["token_logprobs"]!.AsArray();
+        Assert.Null(scores[0]);
+        Assert.Null(logprobs["top_logprobs"]![0]);
+        // the model's own log-softmax at each position, from one forward pass over the prompt
+        var decoder = model.RequireDecoder();
+        var vocab = decoder.Options.VocabSize;
+        var pool = Moxing.Models.Decoder.KvBlockPool.ForPositions(decoder.Options, Moxing.Core.Tensors.DType.F16, ids.Length);
+        using var sequence = new Moxing.Models.Decoder.SequenceKv(pool, ids.Length);
+        var logits = new float[ids.Length * vocab];
+        decoder.Forward(ids, sequence, decoder.CreateScratch(ids.Length), logits, allLogits: true);
+        for (var p = 1; p < ids.Length; p++)
+        {
+            var row = logits.AsSpan((p - 1) * vocab, vocab);
+            var max = System.Numerics.Tensors.TensorPrimitives.Max(row);
+            var logSum = max + Math.Log(row.ToArray().Sum(v => Math.Exp(v - max)));
+            Assert.Equal(row[ids[p]] - logSum, (double)scores[p]!, 1e-3);
+            Assert.InRange(logprobs["top_logprobs"]![p]!.AsObject().Count, 1, 2);
+        }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Echo_puts_the_prompt_before_the_reply(bool stream)
+    {
+        var (_, plain, _) = await server.PostAsync("/v1/completions", """{"model":"qwen2-tiny","prompt":"Once upon","max_tokens":3,"temperature":0}""");
+        var request = $$"""{"model":"qwen2-tiny","prompt":"Once upon","max_tokens":3,"temperature":0,"echo":true,"stream":{{(stream ? "true" : "false")}}}""";
+        string text;
+        if (stream)
+        {
+            var response = await server.Http.PostAsync("/v1/completions", new StringContent(request));
+            var chunks = (await response.Content.ReadAsStringAsync()).Split("\n\n", StringSplitOptions.RemoveEmptyEntries)[..^1]
+                .Select(l => JsonNode.Parse(l["data: ".Length..])!["choices"]![0]!).ToList();
+            Assert.Equal("Once upon", (string?)chunks[0]["text"]);
+            text = string.Concat(chunks.Select(c => (string?)c["text"]));
+        }
+        else text = (string)(await server.PostAsync("/v1/completions", request)).Body!["choices"]![0]!["text"]!;
+        Assert.Equal("Once upon" + (string?)plain!["choices"]![0]!["text"], text);
+        var (status, body, _) = await server.PostAsync("/v1/completions", """{"model":"qwen2-tiny","prompt":"Once upon","max_tokens":0}""");
+        Assert.Equal(400, status);
+        Assert.Equal("max_tokens", (string?)body!["error"]!["param"]);
+    }
+
+    [Fact]
     public async Task Ignore_eos_generates_max_tokens_past_the_end_of_sequence_token()
     {
         using var model = ModelLoader.Load(ServerFixture.ModelPath(ServerFixture.Qwen));

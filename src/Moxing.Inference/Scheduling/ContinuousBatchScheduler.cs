@@ -160,7 +160,8 @@ public sealed class ContinuousBatchScheduler : IGenerationEngine
         for (var i = 0; i < prompt.Length; i++)
             if ((uint)prompt[i] >= (uint)_vocab)
                 throw new MoxingException($"prompt token {i} has id {prompt[i]}, outside the vocabulary of {_vocab} tokens");
-        if (request.Limits.MaxTokens < 1) throw new MoxingException($"max tokens must be at least 1, got {request.Limits.MaxTokens}");
+        if (request.Limits.MaxTokens < (request.ScorePrompt ? 0 : 1))
+            throw new MoxingException($"max tokens must be at least {(request.ScorePrompt ? 0 : 1)}, got {request.Limits.MaxTokens}");
         request.Sampling.Validate();
         if (request.TopLogprobs is < 0 or > LogprobScorer.MaxTopLogprobs)
             throw new MoxingException($"top_logprobs must be in 0..{LogprobScorer.MaxTopLogprobs}, got {request.TopLogprobs}");
@@ -280,8 +281,9 @@ public sealed class ContinuousBatchScheduler : IGenerationEngine
         var capacity = CapacityFor(s);
         var hits = 0;
         var key = PrefixCache.Root;
-        // At least one prompt token is always computed: its logits choose the first generated token.
-        if (_prefixes != null) hits = _prefixes.Match(s.Prompt, (s.Prompt.Length - 1) / size, _prefixBlocks, out key);
+        // At least one prompt token is always computed: its logits choose the first generated token. A scored prompt is
+        // computed whole: every position's logits are needed.
+        if (_prefixes != null && !s.Request.ScorePrompt) hits = _prefixes.Match(s.Prompt, (s.Prompt.Length - 1) / size, _prefixBlocks, out key);
         var matched = _prefixBlocks.AsSpan(0, hits);
         var charge = BlocksOf(capacity) - hits;
         var over = (_prefixes?.Count ?? 0) + _charged + charge - _pool.BlockCount;
@@ -305,6 +307,8 @@ public sealed class ContinuousBatchScheduler : IGenerationEngine
         s.Published = hits;
         s.PublishedKey = key;
         _kvChanged = true;
+        // a scored prompt's first token has nothing before it to be scored by (the reader's buffer is empty now)
+        if (s.Request.ScorePrompt) s.Emit(new GeneratedToken(s.Prompt[0], float.NaN, null, InPrompt: true));
         return true;
     }
 
@@ -312,6 +316,8 @@ public sealed class ContinuousBatchScheduler : IGenerationEngine
     private bool Step()
     {
         int count = 0, tokens = 0, rows = 0, prefillBudget = _options.PrefillChunkTokens;
+        // Every running sequence may take one row of logits; rows no sequence can claim go to prompts being scored.
+        var spareRows = _rows.Length - _running.Count;
         foreach (var s in _running)
         {
             if (s.PendingStop != StopCause.None) continue;
@@ -321,17 +327,23 @@ public sealed class ContinuousBatchScheduler : IGenerationEngine
                 continue;
             }
             var n = 1;
+            var scoring = s.Prefilling && s.Request.ScorePrompt;
             if (s.Prefilling)
             {
                 if (prefillBudget == 0) continue;
                 n = Math.Min(prefillBudget, s.Prompt.Length - s.Position);
+                // a scored chunk gives a token per position: as many as the reader has room for and logit rows allow
+                if (scoring) n = Math.Min(n, Math.Min(s.Room, 1 + spareRows));
+                if (scoring) spareRows -= n - 1;
                 prefillBudget -= n;
             }
-            // A prompt chunk that does not finish the prompt needs no logits.
+            // A prompt chunk that does not finish the prompt needs no logits, unless the prompt is scored.
             var wantsLogits = s.Position + n >= s.Prompt.Length;
             _batch[count] = s;
-            _slices[count] = new BatchSlice(s.Kv!, s.History.AsMemory(s.Position, n), wantsLogits ? LogitsWanted.Last : LogitsWanted.None);
-            _rows[count++] = wantsLogits ? rows++ : -1;
+            _slices[count] = new BatchSlice(s.Kv!, s.History.AsMemory(s.Position, n),
+                scoring ? LogitsWanted.All : wantsLogits ? LogitsWanted.Last : LogitsWanted.None);
+            _rows[count++] = scoring || wantsLogits ? rows : -1;
+            rows += scoring ? n : wantsLogits ? 1 : 0;
             tokens += n;
         }
         if (count == 0) return false;
@@ -345,6 +357,7 @@ public sealed class ContinuousBatchScheduler : IGenerationEngine
         for (var i = 0; i < count; i++)
         {
             var s = _batch[i];
+            var slice = _slices[i];
             _batch[i] = null!;
             _slices[i] = default;
             if (s.State != SequenceState.Running) continue;
@@ -352,7 +365,15 @@ public sealed class ContinuousBatchScheduler : IGenerationEngine
             if (_rows[i] < 0) continue;
             try
             {
-                SampleNext(s, _logits.AsSpan(_rows[i] * _vocab, _vocab));
+                // a scored chunk's rows score the prompt tokens after each of its positions; the prompt's last row samples
+                var n = slice.Logits == LogitsWanted.All ? slice.Tokens.Length : 1;
+                var first = s.Position - n;
+                for (var j = 0; j < n; j++)
+                {
+                    var logits = _logits.AsSpan((_rows[i] + j) * _vocab, _vocab);
+                    if (first + j + 1 < s.Prompt.Length) ScorePromptToken(s, logits, s.Prompt[first + j + 1]);
+                    else SampleNext(s, logits);
+                }
             }
             catch (Exception e)
             {
@@ -375,8 +396,9 @@ public sealed class ContinuousBatchScheduler : IGenerationEngine
             for (var i = 0; i < count; i++)
                 try
                 {
+                    // from the slice's first row on: a scored chunk writes one row per token
                     var row = Math.Max(_rows[i], 0);
-                    _model.ForwardBatch(_slices.AsSpan(i, 1), _scratch, _logits.AsSpan(row * _vocab, _vocab));
+                    _model.ForwardBatch(_slices.AsSpan(i, 1), _scratch, _logits.AsSpan(row * _vocab));
                 }
                 catch (Exception e)
                 {
@@ -426,10 +448,23 @@ public sealed class ContinuousBatchScheduler : IGenerationEngine
         }
     }
 
+    // The log-probability of the prompt's next token under the model's own logits (no constraint, bias or penalty applies).
+    private void ScorePromptToken(ScheduledSequence s, ReadOnlySpan<float> logits, int id)
+    {
+        _scorer.Capture(logits);
+        s.Emit(new GeneratedToken(id, _scorer.Logprob(id), s.Request.TopLogprobs > 0 ? _scorer.Top(s.Request.TopLogprobs) : null, InPrompt: true));
+    }
+
     // Mirrors TokenGenerator: constraint mask, sample, stop ids, emit, then budget and context limits.
     private void SampleNext(ScheduledSequence s, Span<float> logits)
     {
         var request = s.Request;
+        if (request.Limits.MaxTokens == 0)
+        {
+            // a prompt that is only scored
+            End(s, FinishReason.Length);
+            return;
+        }
         s.Constraint?.Mask(logits);
         s.MarkSampled();
         var scored = request.Logprobs || request.TopLogprobs > 0;

@@ -25,6 +25,14 @@ public sealed record GenerationRequest
     /// <summary>Report the log-probability of each generated token.</summary>
     public bool Logprobs { get; init; }
 
+    /// <summary>
+    /// Score the prompt: before any generated token, every prompt token comes back marked <see cref="GeneratedToken.InPrompt"/>,
+    /// the first without a log-probability, each later one with its log-probability given the tokens before it (and
+    /// <see cref="TopLogprobs"/> alternatives). The whole prompt is computed (no cached prefix). With it, a budget of 0 tokens
+    /// is allowed: the prompt is only scored.
+    /// </summary>
+    public bool ScorePrompt { get; init; }
+
     /// <summary>Who asked (tenant id) for fair scheduling and metering; null: the anonymous tenant.</summary>
     public string? Tenant { get; init; }
 

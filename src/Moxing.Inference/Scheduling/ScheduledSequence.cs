@@ -100,6 +100,9 @@ internal sealed class ScheduledSequence
     /// <summary>True when the reader has room for one more token.</summary>
     public bool HasRoom => _channel.Reader.Count < _bufferCapacity;
 
+    /// <summary>How many more tokens the reader has room for.</summary>
+    public int Room => _bufferCapacity - _channel.Reader.Count;
+
     /// <summary>Wires the client's token and the time limit to a stop request (called before the request is visible to the loop).</summary>
     public void AttachCancellation(CancellationToken client)
     {
@@ -133,7 +136,7 @@ internal sealed class ScheduledSequence
     public void Emit(GeneratedToken token)
     {
         _channel.Writer.TryWrite(token);
-        Produced++;
+        if (!token.InPrompt) Produced++;
     }
 
     /// <summary>Ends the request with an outcome; returns false if it had already ended.</summary>

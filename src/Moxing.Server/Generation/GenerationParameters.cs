@@ -24,6 +24,10 @@ public sealed record GenerationParameters
     /// <summary>Alternatives to report per token.</summary>
     public int TopLogprobs { get; init; }
 
+    /// <summary>Put the prompt before the reply (legacy completions' echo); with <see cref="Logprobs"/> its tokens come scored, the
+    /// first without a log-probability. A budget of 0 tokens then only echoes (and scores) the prompt.</summary>
+    public bool Echo { get; init; }
+
     /// <summary>Added to the logits of the given token ids before sampling (OpenAI logit_bias); null: none.</summary>
     public IReadOnlyDictionary<int, float>? LogitBias { get; init; }
 

@@ -60,6 +60,8 @@ public sealed class TextCompletion(ResidentModel model, int[] promptIds, Generat
             Constraint = constraint,
             Logprobs = parameters.Logprobs,
             TopLogprobs = parameters.TopLogprobs,
+            // an echo with log-probabilities needs the prompt scored; one of 0 tokens needs it to run at all
+            ScorePrompt = parameters.Echo && (parameters.Logprobs || parameters.MaxTokens == 0),
             Tenant = parameters.Tenant,
             Priority = parameters.Priority,
             Weight = parameters.Weight,
@@ -71,14 +73,22 @@ public sealed class TextCompletion(ResidentModel model, int[] promptIds, Generat
         var decoder = tokenizer.CreateIncrementalDecoder(skipSpecialTokens: true);
         var filter = new StopStringFilter(parameters.Stops);
         var pending = new List<GeneratedToken>();
+        var prompt = new List<GeneratedToken>();
         var generated = 0;
         var firstToken = TimeSpan.Zero;
         var drained = false;
         var finished = false;
         try
         {
+            if (parameters.Echo && !request.ScorePrompt) yield return Echo([]);
             await foreach (var token in stream.Tokens.ReadAllAsync(stop.Token))
             {
+                if (token.InPrompt)
+                {
+                    prompt.Add(token);
+                    if (prompt.Count == promptIds.Length) yield return Echo(parameters.Logprobs ? prompt.ToArray() : []);
+                    continue;
+                }
                 trace?.Token();
                 if (generated++ == 0) firstToken = clock.Elapsed;
                 pending.Add(token);
@@ -115,6 +125,10 @@ public sealed class TextCompletion(ResidentModel model, int[] promptIds, Generat
             outcome?.TimeToFirstToken ?? firstToken, clock.Elapsed - (outcome?.TimeToFirstToken ?? firstToken), outcome?.QueueTime ?? TimeSpan.Zero);
         trace?.Ended(Result.Finish, Result.PromptTokens, Result.CachedPromptTokens, generated, outcome);
     }
+
+    // The prompt as text, before the reply (special tokens such as BOS left out, as in the reply), with its scored tokens.
+    private CompletionPiece Echo(GeneratedToken[] tokens) =>
+        new(model.Model.RequireTokenizer().Decode(promptIds, skipSpecialTokens: true), tokens);
 
     private async Task<CompletionResult> PartialResultAsync(GenerationStream stream, int received, TimeSpan elapsed)
     {

@@ -28,11 +28,12 @@ public sealed class CompletionsEndpoint(ModelManager models)
         var parameters = OpenAiParameters.Read(r, r.Int("max_tokens", 0) ?? DefaultMaxTokens);
         var top = r.Int("logprobs", 0, 5);
         parameters = parameters with { Logprobs = top is not null, TopLogprobs = top ?? 0 };
-        if (r.Bool("echo") == true) throw ApiException.Unsupported("echo");
+        var echo = r.Bool("echo") ?? false;
+        parameters = parameters with { Echo = echo };
         if (r.String("suffix") is { Length: > 0 }) throw ApiException.Unsupported("suffix", "fill-in-the-middle is not available");
         r.String("user");
         r.RejectUnknown();
-        if (parameters.MaxTokens == 0) throw ApiException.Unsupported("max_tokens", "0 (prompt scoring only)");
+        if (parameters.MaxTokens == 0 && !echo) throw ApiException.BadParameter("max_tokens", "'max_tokens' may be 0 only with 'echo': true (the prompt scored)");
 
         using var lease = await models.AcquireAsync(modelName, null, cancellation);
         var model = lease.Resident;

@@ -49,14 +49,27 @@ public static class LogprobsWriter
         w.WriteStartArray("tokens");
         foreach (var t in tokens) w.WriteStringValue(TokenText(tokenizer, t.Id));
         w.WriteEndArray();
+        // an echoed prompt's first token has no log-probability: null, as OpenAI writes it
         w.WriteStartArray("token_logprobs");
-        foreach (var t in tokens) w.WriteNumberValue(Reported(t.Logprob));
+        foreach (var t in tokens)
+            if (Unscored(t)) w.WriteNullValue();
+            else w.WriteNumberValue(Reported(t.Logprob));
         w.WriteEndArray();
         w.WriteStartArray("top_logprobs");
+        var keys = new HashSet<string>(StringComparer.Ordinal);
         foreach (var t in tokens)
         {
+            if (Unscored(t))
+            {
+                w.WriteNullValue();
+                continue;
+            }
+            // a map from token text: alternatives whose text is the same (pieces of one UTF-8 character decode alike) keep
+            // the most likely, as JSON objects hold each key once
             w.WriteStartObject();
-            foreach (var alt in t.TopLogprobs ?? []) w.WriteNumber(TokenText(tokenizer, alt.Id), Reported(alt.Logprob));
+            keys.Clear();
+            foreach (var alt in t.TopLogprobs ?? [])
+                if (keys.Add(TokenText(tokenizer, alt.Id))) w.WriteNumber(TokenText(tokenizer, alt.Id), Reported(alt.Logprob));
             w.WriteEndObject();
         }
         w.WriteEndArray();
@@ -79,6 +92,8 @@ public static class LogprobsWriter
         foreach (var b in Encoding.UTF8.GetBytes(text)) w.WriteNumberValue(b);
         w.WriteEndArray();
     }
+
+    private static bool Unscored(GeneratedToken t) => t.InPrompt && float.IsNaN(t.Logprob);
 
     // JSON has no infinities: a token the model gives no probability (a −∞ or NaN log-probability) reads -9999, as OpenAI reports it
     private static float Reported(float logprob) => float.IsFinite(logprob) ? logprob : -9999f;

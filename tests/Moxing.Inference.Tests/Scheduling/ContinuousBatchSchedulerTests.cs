@@ -52,6 +52,48 @@ public sealed class ContinuousBatchSchedulerTests(SchedulerTestModel fixture) : 
     }
 
     [Fact]
+    public async Task ScoredPromptsComeFirstWithTheModelsOwnLogprobsThenTheSoloGeneration()
+    {
+        // small chunks, a reader buffer of 4 and rows for 3 sequences: scored chunks are cut by room and rows, never lose a token
+        await using var scheduler = Scheduler(new SchedulerOptions
+        {
+            ContextSize = 128, MaxRunningSequences = 3, PrefillChunkTokens = 7, TokenBufferCapacity = 4, PrefixCaching = true,
+        });
+        GenerationRequest Scored(int[] prompt, int max) => Request(prompt, max) with { ScorePrompt = true, TopLogprobs = 2 };
+        var prompts = new[] { Prompt(30, 7), Prompt(19, 8), Prompt(30, 7) };
+        var requests = new[] { Scored(prompts[0], 3), Scored(prompts[1], 0), Request(prompts[2], 5), Scored(prompts[0], 2) };
+        var results = await Task.WhenAll(requests.Select(r => Collect(scheduler.Submit(r)))).WaitAsync(Patience);
+        foreach (var (request, (tokens, outcome)) in requests.Zip(results))
+        {
+            var prompt = request.PromptIds;
+            var (generated, finish) = request.Limits.MaxTokens == 0 ? ([], FinishReason.Length) : fixture.Solo(request, 128);
+            Assert.Equal(generated, Ids(tokens.Where(t => !t.InPrompt).ToList()));
+            Assert.Equal(finish, outcome.Finish);
+            Assert.Equal(generated.Length, outcome.CompletionTokens);
+            if (!request.ScorePrompt)
+            {
+                Assert.DoesNotContain(tokens, t => t.InPrompt);
+                continue;
+            }
+            // every prompt token, in order, before any generated one; the first unscored
+            Assert.Equal(prompt, Ids(tokens.Take(prompt.Length).ToList()));
+            Assert.All(tokens.Take(prompt.Length), t => Assert.True(t.InPrompt));
+            Assert.True(float.IsNaN(tokens[0].Logprob) && tokens[0].TopLogprobs == null);
+            var expected = fixture.PromptLogprobs(prompt);
+            for (var p = 1; p < prompt.Length; p++)
+            {
+                Assert.Equal(expected[p - 1], tokens[p].Logprob, 1e-3);
+                var top = tokens[p].TopLogprobs!;
+                Assert.Equal(2, top.Length);
+                Assert.True(top[0].Logprob >= top[1].Logprob && top[0].Logprob >= tokens[p].Logprob - 1e-5);
+            }
+            // a scored prompt is computed whole, even when the cache holds its prefix
+            Assert.Equal(0, outcome.CachedPromptTokens);
+        }
+        await AssertDrained(scheduler);
+    }
+
+    [Fact]
     public async Task ConcurrentRequestsEachEqualTheirSoloRun()
     {
         await using var scheduler = Scheduler(new SchedulerOptions { ContextSize = 128, MaxRunningSequences = 4, PrefillChunkTokens = 16 });

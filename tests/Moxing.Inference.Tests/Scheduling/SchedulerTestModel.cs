@@ -26,6 +26,26 @@ public sealed class SchedulerTestModel : IDisposable
         return (ids.ToArray(), finish);
     }
 
+    /// <summary>log P(prompt[p + 1] | prompt[..p + 1]) for every p, from one forward pass over the prompt alone.</summary>
+    public double[] PromptLogprobs(int[] prompt)
+    {
+        var vocab = Decoder.Options.VocabSize;
+        var pool = KvBlockPool.ForPositions(Decoder.Options, Core.Tensors.DType.F16, prompt.Length);
+        using var sequence = new SequenceKv(pool, prompt.Length);
+        var logits = new float[prompt.Length * vocab];
+        Decoder.Forward(prompt, sequence, Decoder.CreateScratch(prompt.Length), logits, allLogits: true);
+        var result = new double[prompt.Length - 1];
+        for (var p = 0; p + 1 < prompt.Length; p++)
+        {
+            var row = logits.AsSpan(p * vocab, vocab);
+            var max = System.Numerics.Tensors.TensorPrimitives.Max(row);
+            var sum = 0.0;
+            foreach (var v in row) sum += Math.Exp(v - max);
+            result[p] = row[prompt[p + 1]] - max - Math.Log(sum);
+        }
+        return result;
+    }
+
     /// <summary>Deterministic pseudo-random prompt ids.</summary>
     public static int[] Prompt(int length, int seed)
     {

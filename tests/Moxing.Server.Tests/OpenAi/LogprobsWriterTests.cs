@@ -46,4 +46,23 @@ public sealed class LogprobsWriterTests
         Assert.All(content[0].GetProperty("top_logprobs").EnumerateArray(), t => Assert.Equal(-9999f, t.GetProperty("logprob").GetSingle()));
         Assert.Equal(-0.5f, content[1].GetProperty("logprob").GetSingle());
     }
+
+    [Fact]
+    public void LegacyShapeKeepsTheMostLikelyOfAlternativesThatDecodeAlikeAndWritesNullForAnEchoedPromptsFirstToken()
+    {
+        // two byte tokens that are pieces of UTF-8 characters both decode to U+FFFD
+        var pieces = Enumerable.Range(0, 512).Where(id => Tokenizer.Decode([id], skipSpecialTokens: false) == "\uFFFD").Take(2).ToArray();
+        Assert.Equal(2, pieces.Length);
+        GeneratedToken[] tokens =
+        [
+            new(9707, float.NaN, null, InPrompt: true),
+            new(pieces[0], -1f, [new TokenLogprob(pieces[0], -1f), new TokenLogprob(pieces[1], -2f), new TokenLogprob(1879, -3f)], InPrompt: true),
+        ];
+        var logprobs = Written(w => LogprobsWriter.WriteLegacy(w, Tokenizer, tokens, 0));
+        Assert.Equal(JsonValueKind.Null, logprobs.GetProperty("token_logprobs")[0].ValueKind);
+        Assert.Equal(JsonValueKind.Null, logprobs.GetProperty("top_logprobs")[0].ValueKind);
+        var top = logprobs.GetProperty("top_logprobs")[1].EnumerateObject().ToList();
+        Assert.Equal(["\uFFFD", Tokenizer.Decode([1879], skipSpecialTokens: false)], top.Select(p => p.Name));
+        Assert.Equal(-1f, top[0].Value.GetSingle());
+    }
 }
