@@ -57,7 +57,11 @@ public sealed class ContinuousBatchSchedulerTests(SchedulerTestModel fixture) : 
         // small chunks, a reader buffer of 4 and rows for 3 sequences: scored chunks are cut by room and rows, never lose a token
         await using var scheduler = Scheduler(new SchedulerOptions
         {
-            ContextSize = 128, MaxRunningSequences = 3, PrefillChunkTokens = 7, TokenBufferCapacity = 4, PrefixCaching = true,
+            ContextSize = 128,
+            MaxRunningSequences = 3,
+            PrefillChunkTokens = 7,
+            TokenBufferCapacity = 4,
+            PrefixCaching = true,
         });
         GenerationRequest Scored(int[] prompt, int max) => Request(prompt, max) with { ScorePrompt = true, TopLogprobs = 2 };
         var prompts = new[] { Prompt(30, 7), Prompt(19, 8), Prompt(30, 7) };
