@@ -1,4 +1,7 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Moxing.Core.Ops;
 
@@ -6,7 +9,7 @@ namespace Moxing.Core.Ops;
 /// Scaled dot-product attention in steps over runs of cached key/value rows, so a cache split into blocks (and stored
 /// as F32, F16 or Q8_0, see <see cref="AttentionRows"/>) is attended in place, run by run, with no gathered copy.
 /// </summary>
-public static class Attention
+public static unsafe class Attention
 {
     /// <summary>
     /// output = softmax(softcap(q·kⱼ · scale)) · vⱼ over rows j in [first, first + count) of <paramref name="keys"/> and
@@ -29,12 +32,23 @@ public static class Attention
     public static void Scores(ReadOnlySpan<float> queries, ReadOnlySpan<float> keys, int headDim, float scale, Span<float> scores, int stride)
     {
         int heads = queries.Length / headDim, rows = keys.Length / headDim;
-        for (var j = 0; j < rows; j++)
+        if (rows == 0 || heads == 0) return;
+        if (!Fused(headDim))
         {
-            var k = keys.Slice(j * headDim, headDim);
-            for (var h = 0; h < heads; h++)
-                scores[h * stride + j] = TensorPrimitives.Dot(queries.Slice(h * headDim, headDim), k) * scale;
+            for (var j = 0; j < rows; j++)
+            {
+                var k = keys.Slice(j * headDim, headDim);
+                for (var h = 0; h < heads; h++)
+                    scores[h * stride + j] = TensorPrimitives.Dot(queries.Slice(h * headDim, headDim), k) * scale;
+            }
+            return;
         }
+        // the last score written, checked once: the loops below index without bounds checks
+        _ = scores[(heads - 1) * stride + rows - 1];
+        fixed (float* q = queries, k = keys, s = scores)
+            for (var j = 0; j < rows; j++)
+                for (var h = 0; h < heads; h++)
+                    s[h * stride + j] = Dot(q + h * headDim, k + j * headDim, headDim) * scale;
     }
 
     /// <summary>Soft-caps (tanh, when <paramref name="softCap"/> &gt; 0) and softmaxes the first <paramref name="count"/> scores of each of <paramref name="heads"/> rows.</summary>
@@ -60,14 +74,67 @@ public static class Attention
     public static void AccumulateValues(ReadOnlySpan<float> weights, int stride, ReadOnlySpan<float> values, int headDim, Span<float> outputs)
     {
         int heads = outputs.Length / headDim, rows = values.Length / headDim;
-        for (var j = 0; j < rows; j++)
+        if (rows == 0 || heads == 0) return;
+        if (!Fused(headDim))
         {
-            var v = values.Slice(j * headDim, headDim);
+            for (var j = 0; j < rows; j++)
+            {
+                var v = values.Slice(j * headDim, headDim);
+                for (var h = 0; h < heads; h++)
+                {
+                    var o = outputs.Slice(h * headDim, headDim);
+                    TensorPrimitives.MultiplyAdd(v, weights[h * stride + j], o, o);
+                }
+            }
+            return;
+        }
+        _ = weights[(heads - 1) * stride + rows - 1];
+        fixed (float* w = weights, v = values, o = outputs)
             for (var h = 0; h < heads; h++)
             {
-                var o = outputs.Slice(h * headDim, headDim);
-                TensorPrimitives.MultiplyAdd(v, weights[h * stride + j], o, o);
+                var output = o + h * headDim;
+                var weight = w + h * stride;
+                // four rows per pass over the output: it is loaded and stored once for all four
+                var j = 0;
+                for (; j + 4 <= rows; j += 4)
+                {
+                    Vector256<float> w0 = Vector256.Create(weight[j]), w1 = Vector256.Create(weight[j + 1]);
+                    Vector256<float> w2 = Vector256.Create(weight[j + 2]), w3 = Vector256.Create(weight[j + 3]);
+                    float* v0 = v + j * headDim, v1 = v0 + headDim, v2 = v1 + headDim, v3 = v2 + headDim;
+                    for (var i = 0; i < headDim; i += Vector256<float>.Count)
+                    {
+                        var acc = Vector256.FusedMultiplyAdd(w0, Vector256.Load(v0 + i), Vector256.Load(output + i));
+                        acc = Vector256.FusedMultiplyAdd(w1, Vector256.Load(v1 + i), acc);
+                        acc = Vector256.FusedMultiplyAdd(w2, Vector256.Load(v2 + i), acc);
+                        Vector256.FusedMultiplyAdd(w3, Vector256.Load(v3 + i), acc).Store(output + i);
+                    }
+                }
+                for (; j < rows; j++)
+                {
+                    var wj = Vector256.Create(weight[j]);
+                    var vj = v + j * headDim;
+                    for (var i = 0; i < headDim; i += Vector256<float>.Count)
+                        Vector256.FusedMultiplyAdd(wj, Vector256.Load(vj + i), Vector256.Load(output + i)).Store(output + i);
+                }
             }
+    }
+
+    // The fused loops take rows of whole 256-bit vectors where such vectors run in hardware (x64 with AVX2 and FMA); elsewhere
+    // TensorPrimitives picks the machine's vectors, a call per row.
+    private static bool Fused(int headDim) => Fma.IsSupported && Vector256.IsHardwareAccelerated && headDim % Vector256<float>.Count == 0;
+
+    // a · b over n floats (a multiple of 8), two accumulators.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Dot(float* a, float* b, int n)
+    {
+        Vector256<float> acc0 = Vector256<float>.Zero, acc1 = Vector256<float>.Zero;
+        var i = 0;
+        for (; i + 2 * Vector256<float>.Count <= n; i += 2 * Vector256<float>.Count)
+        {
+            acc0 = Vector256.FusedMultiplyAdd(Vector256.Load(a + i), Vector256.Load(b + i), acc0);
+            acc1 = Vector256.FusedMultiplyAdd(Vector256.Load(a + i + 8), Vector256.Load(b + i + 8), acc1);
         }
+        if (i < n) acc0 = Vector256.FusedMultiplyAdd(Vector256.Load(a + i), Vector256.Load(b + i), acc0);
+        return Vector256.Sum(acc0 + acc1);
     }
 }
