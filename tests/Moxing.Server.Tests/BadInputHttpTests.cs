@@ -196,8 +196,11 @@ public sealed class BadInputHttpTests(ServerFixture server)
     }
 
     [Fact]
-    public async Task Thinking_on_a_model_whose_template_has_no_think_blocks_is_a_400_naming_think() =>
+    public async Task Thinking_on_a_model_whose_template_has_no_think_blocks_is_a_400_naming_think()
+    {
         await AssertRefusedAsync("/api/chat", Utf8(Valid("/api/chat", "\"think\":true")), 400, "'think'");
+        await AssertRefusedAsync("/v1/chat/completions", Utf8(Valid("/v1/chat/completions", "\"reasoning_effort\":\"high\"")), 400, "'reasoning_effort'");
+    }
 
     [Fact]
     public async Task A_body_over_the_default_size_limit_is_refused_before_it_is_sent()

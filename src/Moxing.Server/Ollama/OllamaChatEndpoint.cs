@@ -28,9 +28,7 @@ public sealed class OllamaChatEndpoint(ModelManager models)
         var keepAlive = KeepAlive.Parse(r.Node("keep_alive"));
         var parameters = OllamaOptions.Read(r, out var numCtx);
         parameters = parameters with { Constraint = ReadFormat(r) };
-        // think: false renders the template with enable_thinking off (Qwen3 and the like); true splits the think block off as thinking
-        var think = r.Bool("think");
-        var variables = think == false ? new Dictionary<string, object?> { ["enable_thinking"] = false } : null;
+        var (think, variables) = Think(r);
         JsonArray? messages = null;
         string? prompt = null, system = null;
         int[]? previous = null;
@@ -67,13 +65,13 @@ public sealed class OllamaChatEndpoint(ModelManager models)
         if (chat) ids = ChatPrompt.Encode(model, messages!, tools?.TemplateTools, variables, out reasoning);
         else if (raw || model.Model.ChatTemplates is null) ids = [.. previous ?? [], .. ChatPrompt.EncodeRaw(model, prompt ?? "", "prompt")];
         else ids = [.. previous ?? [], .. ChatPrompt.Encode(model, Conversation(system, prompt ?? ""), null, variables, out reasoning)];
-        if (think == true && reasoning is null) throw ApiException.BadParameter("think", $"'think' is true but '{modelName}' does not support thinking: its chat template writes no think blocks");
+        if (think && reasoning is null) throw ApiException.BadParameter("think", $"'think' is set but '{modelName}' does not support thinking: its chat template writes no think blocks");
         parameters = parameters with { MaxTokens = OllamaOptions.CapByContext(parameters.MaxTokens, numCtx, ids.Length) };
         var response = new OllamaResponse(chat, modelName, lease.LoadDuration, started)
         {
             ContextPrefix = chat ? null : ids,
             Tools = parsing,
-            Reasoning = think == true ? reasoning : null,
+            Reasoning = think ? reasoning : null,
         };
         await response.WriteAsync(context, ChoiceRunner.RunAsync(model, ids, parameters, 1, MeteredRequest.Of(context), chat ? "messages" : "prompt", cancellation), stream);
     }
@@ -124,5 +122,21 @@ public sealed class OllamaChatEndpoint(ModelManager models)
                 _ => throw ApiException.BadParameter("format", "'format' must be \"json\" or a JSON schema object"),
             };
         return JsonFormat.Schema(format, "format");
+    }
+
+    // think: false renders the template with enable_thinking off (Qwen3 and the like); true, or an effort (low, medium, high:
+    // gpt-oss's levels, passed as reasoning_effort), splits the think block off as thinking.
+    private static (bool Think, Dictionary<string, object?>? Variables) Think(JsonRequest r)
+    {
+        var node = r.Node("think");
+        if (node is null) return (false, null);
+        if (JsonValues.IsString(node))
+        {
+            var level = node.GetValue<string>();
+            return level is "low" or "medium" or "high"
+                ? (true, ReasoningEffort.Variables(level))
+                : throw ApiException.BadParameter("think", "'think' must be true, false, \"low\", \"medium\" or \"high\"");
+        }
+        return r.Bool("think") == true ? (true, null) : (false, new Dictionary<string, object?> { ["enable_thinking"] = false });
     }
 }

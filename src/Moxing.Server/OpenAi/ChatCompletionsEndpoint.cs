@@ -32,7 +32,8 @@ public sealed class ChatCompletionsEndpoint(ModelManager models)
         parameters = parameters with { Constraint = r.Nested("response_format") is { } format ? JsonFormat.Read(format, flat: false) : null };
         var tools = ToolUse.Read(r, withChoice: true);
         r.String("user");
-        var variables = TemplateVariables(r);
+        var effort = r.String("reasoning_effort") is { } named ? ReasoningEffort.Check(named, "reasoning_effort") : null;
+        var variables = effort is null ? TemplateVariables(r) : ReasoningEffort.Variables(effort, TemplateVariables(r));
         var splitReasoning = ReasoningFormat(r);
         r.RejectUnknown();
 
@@ -41,6 +42,7 @@ public sealed class ChatCompletionsEndpoint(ModelManager models)
         var calls = ToolUse.CallsFor(tools, model, ref parameters, "response_format");
         OpenAiParameters.CheckModel(parameters, model, r.Has("max_completion_tokens") ? "max_completion_tokens" : "max_tokens");
         var ids = ChatPrompt.Encode(model, messages, tools?.TemplateTools, variables, out var reasoning);
+        ReasoningEffort.RequireReasoning(effort, reasoning, modelName, "reasoning_effort");
         var response = new CompletionResponse(chat: true, modelName, model.Model.RequireTokenizer(), logprobs, n)
         {
             Tools = calls,

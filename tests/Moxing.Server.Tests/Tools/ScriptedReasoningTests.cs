@@ -95,4 +95,38 @@ public sealed class ScriptedReasoningTests(ScriptedServerFixture server) : IClas
         var (_, raw) = await server.PostAsync("/api/chat", body);
         Assert.Equal(Reply, (string?)JsonNode.Parse(raw)!["message"]!["content"]);
     }
+
+    [Fact]
+    public async Task Reasoning_effort_none_turns_thinking_off_and_other_efforts_are_checked()
+    {
+        async Task<(int Status, JsonNode Body)> Chat(string? effort)
+        {
+            var body = Request(Reply, stream: false);
+            if (effort is not null) body["reasoning_effort"] = effort;
+            var (status, text) = await server.PostAsync("/v1/chat/completions", body);
+            return (status, JsonNode.Parse(text)!);
+        }
+        var plain = await Chat(null);
+        var off = await Chat("none");
+        // Qwen3's template closes an empty think block in the prompt when enable_thinking is false
+        Assert.True((int)off.Body["usage"]!["prompt_tokens"]! > (int)plain.Body["usage"]!["prompt_tokens"]!);
+        Assert.Equal(200, (await Chat("high")).Status);
+        var bad = await Chat("extreme");
+        Assert.Equal(400, bad.Status);
+        Assert.Equal("reasoning_effort", (string?)bad.Body["error"]!["param"]);
+    }
+
+    [Fact]
+    public async Task Ollama_think_levels_split_the_thinking_and_other_strings_are_refused()
+    {
+        var body = Request(Reply, stream: false);
+        body["think"] = "high";
+        var (status, text) = await server.PostAsync("/api/chat", body);
+        Assert.Equal(200, status);
+        Assert.Equal("The user wants the capital.\nIt is Paris.", (string?)JsonNode.Parse(text)!["message"]!["thinking"]);
+        body["think"] = "max";
+        var (badStatus, error) = await server.PostAsync("/api/chat", body);
+        Assert.Equal(400, badStatus);
+        Assert.Contains("think", (string?)JsonNode.Parse(error)!["error"]);
+    }
 }

@@ -11,8 +11,6 @@ namespace Moxing.Server.OpenAi.Responses;
 /// </summary>
 public sealed class ResponseRequest
 {
-    /// <summary>Efforts of OpenAI's <c>reasoning.effort</c>.</summary>
-    public static readonly string[] Efforts = ["none", "minimal", "low", "medium", "high", "xhigh"];
 
     /// <summary>Most metadata pairs (OpenAI's limit).</summary>
     public const int MaxMetadata = 16;
@@ -75,13 +73,7 @@ public sealed class ResponseRequest
             Tools = tools,
             Effort = effort,
             Summary = summary,
-            // none turns thinking off where the template can (Qwen3's enable_thinking); other efforts reach templates that read reasoning_effort (gpt-oss)
-            Variables = effort switch
-            {
-                null => null,
-                "none" => new() { ["enable_thinking"] = false, ["reasoning_effort"] = effort },
-                _ => new() { ["reasoning_effort"] = effort },
-            },
+            Variables = effort is null ? null : ReasoningEffort.Variables(effort),
         };
         r.RejectUnknown();
         return request;
@@ -92,9 +84,7 @@ public sealed class ResponseRequest
     {
         var reasoning = r.Nested("reasoning");
         if (reasoning is null) return (null, null);
-        var effort = reasoning.String("effort");
-        if (effort is not null && !Efforts.Contains(effort))
-            throw ApiException.BadParameter(reasoning.Name("effort"), $"'{reasoning.Name("effort")}' must be one of {string.Join(", ", Efforts)}");
+        var effort = reasoning.String("effort") is { } named ? ReasoningEffort.Check(named, reasoning.Name("effort")) : null;
         var summary = reasoning.String("summary") ?? reasoning.String("generate_summary");
         if (summary is not null and not ("auto" or "concise" or "detailed"))
             throw ApiException.BadParameter(reasoning.Name("summary"), $"'{reasoning.Name("summary")}' must be auto, concise or detailed");

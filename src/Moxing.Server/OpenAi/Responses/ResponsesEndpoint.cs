@@ -23,8 +23,7 @@ public sealed class ResponsesEndpoint(ModelManager models)
         var calls = ToolUse.CallsFor(request.Tools, model, ref parameters, "text.format");
         OpenAiParameters.CheckModel(parameters, model, "max_output_tokens");
         var ids = ChatPrompt.Encode(model, request.Messages, request.Tools?.TemplateTools, request.Variables, out var reasoning);
-        if (reasoning is null && request.Effort is not (null or "none"))
-            throw ApiException.BadParameter("reasoning.effort", $"'reasoning.effort' is set but '{request.Model}' does not reason: its chat template writes no think blocks");
+        ReasoningEffort.RequireReasoning(request.Effort, reasoning, request.Model, "reasoning.effort");
         var writer = new ResponseWriter(request, calls, reasoning);
         var events = ChoiceRunner.RunAsync(model, ids, parameters, 1, MeteredRequest.Of(context), "input", cancellation);
         if (request.Stream) await writer.WriteStreamAsync(context, events);
