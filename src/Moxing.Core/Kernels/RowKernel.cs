@@ -49,7 +49,7 @@ internal readonly unsafe struct RowKernel(
         var table = SimdPaths.Pick(path, ScalarTable, Vector128Table, Avx2Table, Avx512Table);
         var index = (int)type;
         if ((uint)index >= (uint)table.Length || table[index].Dot == null)
-            throw new MoxingException($"tensor type {type} has no float kernels; supported: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS");
+            throw new MoxingException($"tensor type {type} has no float kernels; supported: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS, MXFP4");
         return table[index];
     }
 
@@ -64,7 +64,7 @@ internal readonly unsafe struct RowKernel(
 
     private static RowKernel[] Table<S, TF, TI>() where S : struct, ILanes<TF, TI> where TF : struct where TI : struct
     {
-        var table = new RowKernel[(int)DType.BF16 + 1];
+        var table = new RowKernel[(int)DType.MXFP4 + 1];
         table[(int)DType.F32] = Plain<F32Format, S, TF, TI>();
         table[(int)DType.F16] = Plain<F16Format, S, TF, TI>();
         table[(int)DType.BF16] = Plain<BF16Format, S, TF, TI>();
@@ -80,6 +80,7 @@ internal readonly unsafe struct RowKernel(
         table[(int)DType.Q6_K] = Blocks<Q6KBlock, S, TF, TI>();
         table[(int)DType.IQ4_NL] = Blocks<Iq4NlBlock, S, TF, TI>();
         table[(int)DType.IQ4_XS] = Blocks<Iq4XsBlock, S, TF, TI>();
+        table[(int)DType.MXFP4] = Blocks<Mxfp4Block, S, TF, TI>();
         return table;
     }
 

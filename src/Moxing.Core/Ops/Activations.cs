@@ -13,6 +13,11 @@ public enum Activation
     GeluErf,
     /// <summary>max(0, x).</summary>
     Relu,
+    /// <summary>
+    /// gpt-oss's clamped SwiGLU, gated only (llama.cpp's swiglu_oai): g = min(gate, 7), u = clamp(up, −7, 7),
+    /// g · sigmoid(1.702 g) · (u + 1).
+    /// </summary>
+    SwigluOai,
 }
 
 /// <summary>Element-wise activations in place, the gated form act(gate) · up, and softmax.</summary>
@@ -51,6 +56,8 @@ public static class Activations
             case Activation.Relu:
                 TensorPrimitives.Max(x, 0f, x);
                 break;
+            case Activation.SwigluOai:
+                throw new ArgumentException("the clamped SwiGLU of gpt-oss exists only in the gated form", nameof(kind));
             default:
                 throw new ArgumentOutOfRangeException(nameof(kind), kind, null);
         }
@@ -59,7 +66,26 @@ public static class Activations
     /// <summary>gate = act(gate) · up, element-wise (SwiGLU, GeGLU).</summary>
     public static void Gated(Activation kind, Span<float> gate, ReadOnlySpan<float> up)
     {
+        if (kind == Activation.SwigluOai)
+        {
+            SwigluOai(gate, up);
+            return;
+        }
         Apply(kind, gate);
         TensorPrimitives.Multiply(gate, up, gate);
+    }
+
+    // gpt-oss's constants (transformers' GptOssExperts alpha and limit; llama.cpp hard-codes the same).
+    private const float OaiAlpha = 1.702f;
+    private const float OaiLimit = 7f;
+
+    private static void SwigluOai(Span<float> gate, ReadOnlySpan<float> up)
+    {
+        for (var i = 0; i < gate.Length; i++)
+        {
+            var g = MathF.Min(gate[i], OaiLimit);
+            var u = Math.Clamp(up[i], -OaiLimit, OaiLimit);
+            gate[i] = g / (1f + MathF.Exp(-OaiAlpha * g)) * (u + 1f);
+        }
     }
 }

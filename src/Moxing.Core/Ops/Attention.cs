@@ -51,8 +51,12 @@ public static unsafe class Attention
                     s[h * stride + j] = Dot(q + h * headDim, k + j * headDim, headDim) * scale;
     }
 
-    /// <summary>Soft-caps (tanh, when <paramref name="softCap"/> &gt; 0) and softmaxes the first <paramref name="count"/> scores of each of <paramref name="heads"/> rows.</summary>
-    public static void Normalize(Span<float> scores, int heads, int stride, int count, float softCap)
+    /// <summary>
+    /// Soft-caps (tanh, when <paramref name="softCap"/> &gt; 0) and softmaxes the first <paramref name="count"/> scores of each of
+    /// <paramref name="heads"/> rows. With <paramref name="sinks"/> (one per head, gpt-oss) each row's softmax has one more
+    /// logit, the head's sink, in its denominator only: it takes probability from the rows and gives no value.
+    /// </summary>
+    public static void Normalize(Span<float> scores, int heads, int stride, int count, float softCap, ReadOnlySpan<float> sinks = default)
     {
         for (var h = 0; h < heads; h++)
         {
@@ -63,8 +67,18 @@ public static unsafe class Attention
                 TensorPrimitives.Tanh(s, s);
                 TensorPrimitives.Multiply(s, softCap, s);
             }
-            Activations.Softmax(s);
+            if (sinks.IsEmpty) Activations.Softmax(s);
+            else SoftmaxWithSink(s, sinks[h]);
         }
+    }
+
+    // exp(s − m) / (Σ exp(s − m) + exp(sink − m)) with m the largest of the scores and the sink (ggml's soft_max with sinks).
+    private static void SoftmaxWithSink(Span<float> s, float sink)
+    {
+        var max = MathF.Max(TensorPrimitives.Max(s), sink);
+        TensorPrimitives.Subtract(s, max, s);
+        TensorPrimitives.Exp(s, s);
+        TensorPrimitives.Divide(s, TensorPrimitives.Sum(s) + MathF.Exp(sink - max), s);
     }
 
     /// <summary>

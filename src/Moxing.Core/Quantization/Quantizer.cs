@@ -27,7 +27,7 @@ public static unsafe class Quantizer
         WorkerPool? pool)
     {
         if (!CanQuantize(type))
-            throw new MoxingException($"quantizing to {type} is not supported; supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS");
+            throw new MoxingException($"quantizing to {type} is not supported; supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS, MXFP4");
         if (rowLength <= 0 || src.Length % rowLength != 0)
             throw new ArgumentException($"{src.Length} values are not whole rows of {rowLength}", nameof(rowLength));
         if (rowLength % type.BlockSize() != 0)
@@ -71,6 +71,7 @@ public static unsafe class Quantizer
         DType.Q6_K => &EncodeRow<Q6KBlock>,
         DType.IQ4_NL => &EncodeRow<Iq4NlBlock>,
         DType.IQ4_XS => &EncodeRow<Iq4XsBlock>,
+        DType.MXFP4 => &EncodeRow<Mxfp4Block>,
         _ => null,
     };
 

@@ -71,6 +71,7 @@ public sealed partial class DecoderLoader
         if (stack.Shape.Length != 3 || stack.Shape[0] != count || stack.Shape[1] != rows || stack.Shape[2] != cols)
             throw new InvalidModelFileException(sourcePath, $"tensor '{stackName}' has shape [{string.Join(", ", stack.Shape)}], expected [{count}, {rows}, {cols}] from the model's configuration");
         stored.Add(stack);
+        var biases = ExpertBiases(stackName, count, rows);
         var bytes = stack.Type.ByteCount((long)rows * cols);
         for (var e = 0; e < count; e++)
         {
@@ -80,9 +81,17 @@ public sealed partial class DecoderLoader
                 view = new StoredTensor($"{stackName}[{e}]", stack.Type, [rows, cols], stack.Data + e * bytes, bytes);
             }
             views.Add(view);
-            result[e] = Linear(view, rows, cols);
+            result[e] = Linear(view, rows, cols, bias: biases?[(e * rows)..((e + 1) * rows)]);
         }
         return result;
+    }
+
+    // A stack's biases, [experts, rows] (gpt-oss's ffn_*_exps.bias), or null when the file has none.
+    private float[]? ExpertBiases(string stackName, int count, int rows)
+    {
+        if (_tensors.Find(DecoderTensorNames.BiasOf(stackName)) is not { } t) return null;
+        CheckShape(t, count, rows);
+        return Vector(t, count * rows);
     }
 
     // transformers' Linear(hidden, 1) is [1, hidden]; llama.cpp's converter writes it as a vector [hidden].

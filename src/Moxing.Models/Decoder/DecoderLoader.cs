@@ -54,6 +54,7 @@ public sealed partial class DecoderLoader(ITensorSource source, string sourcePat
                 O = RequireLinear(names.O, i, o.HiddenSize, qDim),
                 QNorm = o.QkNorm ? RequireNorm(names.QNorm, i, o.QkNormAcrossHeads ? qDim : o.HeadDim) : null,
                 KNorm = o.QkNorm ? RequireNorm(names.KNorm, i, o.QkNormAcrossHeads ? kvDim : o.HeadDim) : null,
+                Sinks = o.AttentionSinks ? Sinks(i) : null,
             };
         var sparse = o.Moe is { } moe && moe.IsSparse(i);
         return new DecoderLayerWeights
@@ -66,6 +67,12 @@ public sealed partial class DecoderLoader(ITensorSource source, string sourcePat
             Moe = sparse ? LoadMoe(i, o.Moe!) : null,
             PostMlpNorm = o.PostNorms ? RequireNorm(names.PostMlpNorm, i, o.HiddenSize) : null,
         };
+    }
+
+    private float[] Sinks(int layer)
+    {
+        if (names.Sinks == null) throw new InvalidModelFileException(sourcePath, "the architecture has no tensor for attention sinks");
+        return Vector(Require(names.Sinks, 0, options.HeadCount, layer), options.HeadCount);
     }
 
     private MlpWeights LoadMlp(int i)
@@ -112,11 +119,12 @@ public sealed partial class DecoderLoader(ITensorSource source, string sourcePat
         return Linear(t, rows, cols);
     }
 
-    private Linear Linear(StoredTensor t, int rows, int cols, bool? transposed = null)
+    // The bias is the tensor named as the weight's with ".bias" unless given (an expert's row of its stack's bias).
+    private Linear Linear(StoredTensor t, int rows, int cols, bool? transposed = null, float[]? bias = null)
     {
         var weight = transposed ?? names.TransposedLinears ? Transpose(t, cols, rows) : t;
         CheckShape(weight, rows, cols);
-        var bias = _tensors.Find(DecoderTensorNames.BiasOf(t.Name)) is { } b ? Vector(b, rows) : null;
+        bias ??= _tensors.Find(DecoderTensorNames.BiasOf(t.Name)) is { } b ? Vector(b, rows) : null;
         // a transposed copy lives in the arena, not in the file: only the file's own tensors may be repacked (their pages released)
         return new Linear(weight, bias, weight == t ? _arena : null);
     }

@@ -98,7 +98,7 @@ public sealed partial class DecoderModel : IDisposable
             Project(layer.Attention, xn, n, q, k, v, s.Fused);
             var store = new KvStoreJob(o, layer.Attention, l, s);
             WorkerPool.Shared.ParallelFor(n, ref store);
-            var attend = new PagedAttentionJob(o, l, s);
+            var attend = new PagedAttentionJob(o, l, s, layer.Attention.Sinks);
             WorkerPool.Shared.ParallelFor(tiles * o.KvHeadCount, ref attend);
             var projected = s.Projected.AsSpan(0, n * h);
             Multiply(layer.Attention.O, s.AttentionOut, n, projected);

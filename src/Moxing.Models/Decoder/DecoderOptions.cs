@@ -12,7 +12,8 @@ public enum NormKind
 }
 
 /// <summary>
-/// The switches that turn one decoder computation into Llama, Qwen2/3, Mistral, Phi-3, Gemma 2/3 or GPT-2.
+/// The switches that turn one decoder computation into Llama, Qwen2/3, Mistral, Phi-3, Gemma 2/3, GPT-2, the mixtures of
+/// experts or gpt-oss.
 /// A family file reads its config into this record; the decoder never asks which family it runs.
 /// </summary>
 public sealed record DecoderOptions
@@ -55,6 +56,8 @@ public sealed record DecoderOptions
     public bool QkNormAcrossHeads { get; init; }
     /// <summary>Sparse mixture-of-experts feed-forward layers; null when every layer has one dense MLP.</summary>
     public MoeOptions? Moe { get; init; }
+    /// <summary>A learned logit per query head in every attention softmax's denominator (gpt-oss's sinks, `attn_sinks`).</summary>
+    public bool AttentionSinks { get; init; }
     /// <summary>Sliding attention window per layer (0: full attention).</summary>
     public int[] SlidingWindows { get; init; } = [];
     /// <summary>Multiplier of q·k (default 1/sqrt(head_dim); Gemma 2 uses query_pre_attn_scalar^-0.5).</summary>

@@ -26,6 +26,8 @@ public sealed record DecoderTensorNames
     public string? QNorm { get; init; }
     /// <summary>Per-head key norm.</summary>
     public string? KNorm { get; init; }
+    /// <summary>Attention-sink logits, one per query head (gpt-oss).</summary>
+    public string? Sinks { get; init; }
     /// <summary>Norm of the attention output (Gemma 2).</summary>
     public string? PostAttentionNorm { get; init; }
     /// <summary>Norm before the MLP.</summary>
@@ -82,7 +84,7 @@ public sealed record DecoderTensorNames
         n => n.Embedding, n => n.PositionEmbedding, n => n.AttentionNorm, n => n.Q, n => n.K, n => n.V, n => n.Qkv, n => n.O,
         n => n.QNorm, n => n.KNorm, n => n.PostAttentionNorm, n => n.MlpNorm, n => n.Gate, n => n.Up, n => n.GateUp, n => n.Down,
         n => n.PostMlpNorm, n => n.FinalNorm, n => n.Output, n => n.Router, n => n.SharedGate, n => n.SharedUp, n => n.SharedDown,
-        n => n.SharedExpertGate,
+        n => n.SharedExpertGate, n => n.Sinks,
     ];
 
     /// <summary>
@@ -159,6 +161,7 @@ public sealed record DecoderTensorNames
         O = "blk.{i}.attn_output.weight",
         QNorm = "blk.{i}.attn_q_norm.weight",
         KNorm = "blk.{i}.attn_k_norm.weight",
+        Sinks = "blk.{i}.attn_sinks.weight",
         PostAttentionNorm = "blk.{i}.post_attention_norm.weight",
         MlpNorm = "blk.{i}.ffn_norm.weight",
         Gate = "blk.{i}.ffn_gate.weight",

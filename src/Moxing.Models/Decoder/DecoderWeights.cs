@@ -20,6 +20,8 @@ public sealed class AttentionWeights
     public Norm? QNorm { get; init; }
     /// <summary>Per-head key norm (Qwen3).</summary>
     public Norm? KNorm { get; init; }
+    /// <summary>One attention-sink logit per query head (gpt-oss), null for none.</summary>
+    public float[]? Sinks { get; init; }
 }
 
 /// <summary>The MLP of one block: gate/up/down, fused gate_up (Phi-3), or up/down without a gate (GPT-2).</summary>

@@ -10,7 +10,7 @@ namespace Moxing.Models.Decoder;
 /// and every token of the tile (a prefill decodes a block once per tile, not once per token); causal masks and sliding
 /// windows limit each token to its own rows.
 /// </summary>
-internal readonly struct PagedAttentionJob(DecoderOptions o, int layer, BatchScratch s) : IParallelJob
+internal readonly struct PagedAttentionJob(DecoderOptions o, int layer, BatchScratch s, float[]? sinks) : IParallelJob
 {
     // Most tokens per tile: larger tiles decode stored rows less often, smaller ones give the workers more items.
     private const int MaxTileTokens = 16;
@@ -50,7 +50,8 @@ internal readonly struct PagedAttentionJob(DecoderOptions o, int layer, BatchScr
             {
                 var pos = firstPos + i;
                 var first = First(pos, window);
-                Attention.Normalize(scores.AsSpan(i * groups * stride + first - from), groups, stride, pos - first + 1, o.AttentionSoftCap);
+                Attention.Normalize(scores.AsSpan(i * groups * stride + first - from), groups, stride, pos - first + 1, o.AttentionSoftCap,
+                    sinks == null ? default : sinks.AsSpan(g * groups, groups));
                 s.AttentionOut.AsSpan((t0 + i) * qDim + g * groups * hd, groups * hd).Clear();
             }
             Pass(values: true, sequence, g, t0, m, from, stride, scores, rows);

@@ -21,15 +21,23 @@ public static class RandomBlocks
     };
 
     /// <summary>True when <see cref="Fill"/> can synthesize <paramref name="type"/>.</summary>
-    public static bool Supports(DType type) => type is DType.Q8_0 or DType.Q4_0 or DType.Q5_0 or DType.Q4_K or DType.Q6_K;
+    public static bool Supports(DType type) => type is DType.Q8_0 or DType.Q4_0 or DType.Q5_0 or DType.Q4_K or DType.Q6_K or DType.MXFP4;
+
+    // MXFP4's E8M0 exponent byte: 2^(e − 128) times levels of magnitude ~5 gives weights near 0.02 at e = 120.
+    private const int Mxfp4Exponent = 120;
 
     /// <summary>Fills <paramref name="blocks"/> (a whole number of <paramref name="type"/> blocks) with random valid blocks.</summary>
     public static void Fill(DType type, Span<byte> blocks, Random random)
     {
-        var fields = ScaleFields(type);
         var size = type.BlockBytes();
         if (blocks.Length % size != 0) throw new ArgumentException($"{blocks.Length} bytes is not a whole number of {type} blocks", nameof(blocks));
         random.NextBytes(blocks);
+        if (type == DType.MXFP4)
+        {
+            for (var at = 0; at < blocks.Length; at += size) blocks[at] = (byte)(Mxfp4Exponent - 1 + random.Next(2));
+            return;
+        }
+        var fields = ScaleFields(type);
         for (var at = 0; at < blocks.Length; at += size)
             foreach (var (offset, scale) in fields)
                 BinaryPrimitives.WriteHalfLittleEndian(blocks.Slice(at + offset, 2), (Half)(scale * (0.5f + random.NextSingle())));

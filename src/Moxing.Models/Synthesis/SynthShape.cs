@@ -9,8 +9,12 @@ public sealed record SynthShape(
     string Name, string Architecture, int Vocab, int Hidden, int Layers, int FeedForward, int Heads, int KvHeads,
     int HeadDim, int Context, float NormEps, float RopeBase, int SlidingWindow = 0, int Experts = 0, int ExpertsUsed = 0, int ExpertFeedForward = 0)
 {
-    /// <summary>q/k/v projections carry biases (qwen2).</summary>
-    public bool QkvBias => Architecture == "qwen2";
+    /// <summary>q/k/v projections carry biases (qwen2, gpt-oss).</summary>
+    public bool QkvBias => Architecture is "qwen2" or "gpt-oss";
+
+    /// <summary>gpt-oss: attention sinks, an output-projection bias, router and expert biases, MXFP4 experts, YaRN RoPE, and the
+    /// norm before the experts named post_attention_norm.</summary>
+    public bool GptOss => Architecture == "gpt-oss";
 
     /// <summary>RMS norms on q and k: per head (qwen3, qwen3moe, gemma3) or over the whole projections (olmoe).</summary>
     public bool QkNorm => Architecture is "qwen3" or "qwen3moe" or "olmoe" or "gemma3";
@@ -21,8 +25,8 @@ public sealed record SynthShape(
     /// <summary>Llama 3 RoPE scaling, stored as `rope_freqs.weight` factors (not Mixtral's).</summary>
     public bool Llama3Rope => Architecture == "llama" && Experts == 0;
 
-    /// <summary>The LM head is the token embedding (llama.cpp's olmoe requires an output matrix of its own).</summary>
-    public bool TiedEmbeddings => Architecture != "olmoe";
+    /// <summary>The LM head is the token embedding (llama.cpp's olmoe and gpt-oss require an output matrix of their own).</summary>
+    public bool TiedEmbeddings => Architecture is not ("olmoe" or "gpt-oss");
 
     /// <summary>The shapes `moxing synth --like` knows, by name; the `tiny-*` ones are sub-megabyte models for tests.</summary>
     public static IReadOnlyList<SynthShape> Known { get; } =
@@ -44,6 +48,10 @@ public sealed record SynthShape(
         new("tiny-qwen3moe", "qwen3moe", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-6f, 1000000f, Experts: 8, ExpertsUsed: 2, ExpertFeedForward: 128),
         new("tiny-olmoe", "olmoe", 1024, 256, 4, 256, 4, 4, 64, 256, 1e-5f, 10000f, Experts: 8, ExpertsUsed: 3, ExpertFeedForward: 256),
         new("tiny-mixtral", "llama", 1024, 256, 4, 256, 4, 2, 64, 256, 1e-5f, 1000000f, Experts: 4, ExpertsUsed: 2, ExpertFeedForward: 256),
+        // gpt-oss's converted configs: window 128 on even layers, YaRN factor 32 over 4096 original positions.
+        new("gpt-oss-20b", "gpt-oss", 201088, 2880, 24, 2880, 64, 8, 64, 131072, 1e-5f, 150000f, SlidingWindow: 128, Experts: 32, ExpertsUsed: 4, ExpertFeedForward: 2880),
+        new("gpt-oss-120b", "gpt-oss", 201088, 2880, 36, 2880, 64, 8, 64, 131072, 1e-5f, 150000f, SlidingWindow: 128, Experts: 128, ExpertsUsed: 4, ExpertFeedForward: 2880),
+        new("tiny-gpt-oss", "gpt-oss", 1024, 256, 4, 256, 4, 2, 64, 4096, 1e-5f, 150000f, SlidingWindow: 8, Experts: 8, ExpertsUsed: 4, ExpertFeedForward: 256),
     ];
 
     /// <summary>The known shape called <paramref name="name"/>, or null.</summary>

@@ -44,7 +44,14 @@ public static class SyntheticModelWriter
         if (shape.SlidingWindow > 0)
         {
             w.Set($"{arch}.attention.sliding_window", (uint)shape.SlidingWindow);
-            w.Set($"{arch}.rope.freq_base_swa", 10000f);
+            // gpt-oss's windowed layers rotate as the others (the converter writes no local base)
+            if (!shape.GptOss) w.Set($"{arch}.rope.freq_base_swa", 10000f);
+        }
+        if (shape.GptOss)
+        {
+            w.Set($"{arch}.rope.scaling.type", "yarn");
+            w.Set($"{arch}.rope.scaling.factor", 32f);
+            w.Set($"{arch}.rope.scaling.original_context_length", 4096u);
         }
         if (shape.HeadDim * shape.Heads != shape.Hidden || shape.Gemma)
         {
@@ -88,8 +95,15 @@ public static class SyntheticModelWriter
                 Norm(w, random, p + "attn_k_norm.weight", kNorm);
             }
             Weight(w, random, fileType, p + "attn_output.weight", "attn_output", i, shape.Layers, shape.Hidden, q);
-            if (shape.Gemma) Norm(w, random, p + "post_attention_norm.weight", shape.Hidden);
-            Norm(w, random, p + "ffn_norm.weight", shape.Hidden);
+            if (shape.GptOss)
+            {
+                Bias(w, random, p + "attn_output.bias", shape.Hidden);
+                // sinks of trained models are logits of order one, large enough to take a visible share of attention
+                w.AddF32(p + "attn_sinks.weight", [shape.Heads], Uniform(random, shape.Heads, 0f, 1f));
+            }
+            // gpt-oss's norm before the experts has Gemma's post-attention name (llama.cpp's attn_post_norm)
+            if (shape.Gemma || shape.GptOss) Norm(w, random, p + "post_attention_norm.weight", shape.Hidden);
+            if (!shape.GptOss) Norm(w, random, p + "ffn_norm.weight", shape.Hidden);
             if (shape.Experts > 0)
             {
                 // llama-quantize keeps the router in F32.
@@ -97,6 +111,13 @@ public static class SyntheticModelWriter
                 Experts(w, seed * 7919 + i, fileType, p + "ffn_gate_exps.weight", "ffn_gate_exps", i, shape, shape.ExpertFeedForward, shape.Hidden);
                 Experts(w, seed * 7919 + i + 1, fileType, p + "ffn_up_exps.weight", "ffn_up_exps", i, shape, shape.ExpertFeedForward, shape.Hidden);
                 Experts(w, seed * 7919 + i + 2, fileType, p + "ffn_down_exps.weight", "ffn_down_exps", i, shape, shape.Hidden, shape.ExpertFeedForward);
+                if (shape.GptOss)
+                {
+                    Bias(w, random, p + "ffn_gate_inp.bias", shape.Experts);
+                    ExpertBias(w, random, p + "ffn_gate_exps.bias", shape.Experts, shape.ExpertFeedForward);
+                    ExpertBias(w, random, p + "ffn_up_exps.bias", shape.Experts, shape.ExpertFeedForward);
+                    ExpertBias(w, random, p + "ffn_down_exps.bias", shape.Experts, shape.Hidden);
+                }
                 continue;
             }
             Weight(w, random, fileType, p + "ffn_gate.weight", "ffn_gate", i, shape.Layers, shape.FeedForward, shape.Hidden);
@@ -146,7 +167,8 @@ public static class SyntheticModelWriter
     private static void Experts(GgufWriter w, int seed, SynthFileType fileType, string name, string role, int layer, SynthShape shape,
         int rows, int columns)
     {
-        var type = fileType.TypeFor(role, layer, shape.Layers, columns);
+        // gpt-oss ships its experts in MXFP4, which the converter copies whatever the other tensors' type
+        var type = shape.GptOss ? DType.MXFP4 : fileType.TypeFor(role, layer, shape.Layers, columns);
         w.AddTensor(name, type, [shape.Experts, rows, columns], stream =>
         {
             var random = new Random(seed);
@@ -171,6 +193,9 @@ public static class SyntheticModelWriter
 
     private static void Bias(GgufWriter w, Random random, string name, int length) =>
         w.AddF32(name, [length], Uniform(random, length, 0f, WeightSpread));
+
+    private static void ExpertBias(GgufWriter w, Random random, string name, int experts, int length) =>
+        w.AddF32(name, [experts, length], Uniform(random, experts * length, 0f, WeightSpread));
 
     // Uniform values with the given mean and standard deviation (half-width √3·sd).
     private static float[] Uniform(Random random, int count, float mean, float sd)

@@ -37,6 +37,7 @@ public sealed class SynthCommandTests : IDisposable
     [InlineData("tiny-qwen3moe", "Q4_K_M")]
     [InlineData("tiny-olmoe", "Q8_0")]
     [InlineData("tiny-mixtral", "F16")]
+    [InlineData("tiny-gpt-oss", "Q8_0")]
     public void SynthesizedModelLoadsAndGivesFiniteLogits(string like, string type)
     {
         var path = Synth(like, type);

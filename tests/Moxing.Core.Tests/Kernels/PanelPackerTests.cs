@@ -90,6 +90,7 @@ public unsafe class PanelPackerTests
             DType.Q5_1 => Small<Q5_1Block, L, TB, TS, TF>(w, first, count),
             DType.Q8_0 => Small<Q8_0Block, L, TB, TS, TF>(w, first, count),
             DType.IQ4_NL => Small<Iq4NlBlock, L, TB, TS, TF>(w, first, count),
+            DType.MXFP4 => Small<Mxfp4Block, L, TB, TS, TF>(w, first, count),
             DType.Q2_K => Super<Q2KBlock, L, TB, TS, TF>(w, first, count),
             DType.Q3_K => Super<Q3KBlock, L, TB, TS, TF>(w, first, count),
             DType.Q4_K => Super<Q4KBlock, L, TB, TS, TF>(w, first, count),

@@ -8,6 +8,7 @@ namespace Moxing.Core.Tests.Quantization;
 /// </summary>
 internal static class GgmlReference
 {
+    private static readonly sbyte[] KValuesMxfp4 = [0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12];
     private static readonly sbyte[] KValuesIq4Nl = [-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113];
 
     private static float H(ReadOnlySpan<byte> b, int at) => (float)BitConverter.ToHalf(b.Slice(at, 2));
@@ -38,6 +39,7 @@ internal static class GgmlReference
                 case DType.Q6_K: Q6_K(x, o); break;
                 case DType.IQ4_NL: Iq4Nl(x, o); break;
                 case DType.IQ4_XS: Iq4Xs(x, o); break;
+                case DType.MXFP4: Mxfp4(x, o); break;
                 default: throw new NotSupportedException(type.ToString());
             }
         }
@@ -224,6 +226,17 @@ internal static class GgmlReference
         {
             y[j] = d * KValuesIq4Nl[x[2 + j] & 0xf];
             y[j + 16] = d * KValuesIq4Nl[x[2 + j] >> 4];
+        }
+    }
+
+    // ggml_e8m0_to_fp32_half: 2^(e - 128), written here through double arithmetic rather than bits
+    private static void Mxfp4(ReadOnlySpan<byte> x, Span<float> y)
+    {
+        var d = (float)Math.Pow(2, x[0] - 128);
+        for (var j = 0; j < 16; ++j)
+        {
+            y[j] = KValuesMxfp4[x[1 + j] & 0x0F] * d;
+            y[j + 16] = KValuesMxfp4[x[1 + j] >> 4] * d;
         }
     }
 

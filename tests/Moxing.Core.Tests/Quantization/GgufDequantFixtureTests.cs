@@ -59,7 +59,9 @@ public class GgufDequantFixtureTests
                 if (t.Name.EndsWith(TypeSuffix, StringComparison.Ordinal))
                     seen.Add((DType)MemoryMarshal.Read<int>(t.Bytes));
         }
-        var wanted = RandomWeights.Types.Where(t => t != DType.F32);
+        // llama-quantize writes MXFP4 only into expert tensors, which llama-k256 has none of: MXFP4 is checked against a
+        // port of ggml's decoder (GgmlReference) and against llama.cpp through a whole gpt-oss model (docs/STATUS.md)
+        var wanted = RandomWeights.Types.Where(t => t is not DType.F32 and not DType.MXFP4);
         Assert.Empty(wanted.Except(seen));
     }
 }

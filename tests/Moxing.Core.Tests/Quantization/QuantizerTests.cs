@@ -146,4 +146,35 @@ public class QuantizerTests
         }
         Assert.True(compared >= 10, $"only {compared} quantized tensors in {fileType}");
     }
+    [Fact]
+    public void Mxfp4TakesTheExponentOfTheLargestMagnitudeAndTheNearestE2M1Value()
+    {
+        // max |x| = 6 → e = ⌊log2 6⌋ − 2 + 127 = 127, one step 0.5: every E2M1 value comes back exactly, 0.25 (a tie between
+        // 0 and 0.5) takes the first code, 5 (a tie between 4 and 6) code 5 (level 6 is index 5, 4 is index 4 — the first)
+        float[] e2m1 = [0, 0.5f, 1, 1.5f, 2, 3, 4, 6, -0, -0.5f, -1, -1.5f, -2, -3, -4, -6];
+        var x = new float[32];
+        e2m1.CopyTo(x, 0);
+        x[16] = 0.25f;
+        x[17] = 5;
+        x[18] = -100e-3f;
+        var block = new byte[17];
+        Quantizer.Quantize(DType.MXFP4, x, block);
+        Assert.Equal(127, block[0]);
+        var back = new float[32];
+        Dequantizer.Dequantize(DType.MXFP4, block, back);
+        Assert.Equal(e2m1, back[..16]);
+        Assert.Equal([0f, 4f, 0f], back[16..19]);
+        Assert.Equal(0x0, block[1] >> 4);
+        Assert.Equal(6, block[2] >> 4);
+        Assert.Equal(0, block[3] >> 4);
+    }
+
+    [Fact]
+    public void Mxfp4OfZerosIsExponentZero()
+    {
+        var block = new byte[17];
+        block.AsSpan().Fill(0xFF);
+        Quantizer.Quantize(DType.MXFP4, new float[32], block);
+        Assert.All(block, b => Assert.Equal(0, b));
+    }
 }

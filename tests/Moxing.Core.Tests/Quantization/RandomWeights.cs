@@ -8,7 +8,7 @@ internal static class RandomWeights
     public static readonly DType[] Types =
     [
         DType.F32, DType.F16, DType.BF16, DType.Q4_0, DType.Q4_1, DType.Q5_0, DType.Q5_1, DType.Q8_0,
-        DType.Q2_K, DType.Q3_K, DType.Q4_K, DType.Q5_K, DType.Q6_K, DType.IQ4_NL, DType.IQ4_XS,
+        DType.Q2_K, DType.Q3_K, DType.Q4_K, DType.Q5_K, DType.Q6_K, DType.IQ4_NL, DType.IQ4_XS, DType.MXFP4,
     ];
 
     public static TheoryData<DType> TypeData() => new(Types);
@@ -34,6 +34,7 @@ internal static class RandomWeights
         {
             foreach (var field in HalfFields(type))
                 BitConverter.TryWriteBytes(data.AsSpan(at + field), Scale(rng));
+            if (type == DType.MXFP4) data[at] = Exponent(rng);
             var value = (rng.NextSingle() * 2 - 1) * MathF.Pow(2, rng.Next(-20, 20));
             if (type == DType.F32) BitConverter.TryWriteBytes(data.AsSpan(at), value);
             if (type == DType.BF16) BitConverter.TryWriteBytes(data.AsSpan(at), (ushort)(BitConverter.SingleToUInt32Bits(value) >> 16));
@@ -48,8 +49,11 @@ internal static class RandomWeights
         data.AsSpan().Fill(fill);
         var blockBytes = type.BlockBytes();
         for (var at = 0; at < data.Length; at += blockBytes)
+        {
             foreach (var field in HalfFields(type))
                 BitConverter.TryWriteBytes(data.AsSpan(at + field), (Half)1f);
+            if (type == DType.MXFP4) data[at] = 128;
+        }
         return data;
     }
 
@@ -59,6 +63,14 @@ internal static class RandomWeights
         for (var i = 0; i < count; i++) x[i] = rng.NextSingle() * 2 - 1;
         return x;
     }
+
+    /// <summary>An MXFP4 E8M0 exponent byte: the subnormal scales 0 and 1 sometimes, else weights of magnitude 2^-20 .. 2^4.</summary>
+    private static byte Exponent(Random rng) => rng.Next(16) switch
+    {
+        0 => 0,
+        1 => 1,
+        _ => (byte)rng.Next(107, 131),
+    };
 
     private static Half Scale(Random rng) => rng.Next(16) switch
     {

@@ -37,15 +37,18 @@ public sealed class DecodeAllocationTests
         }
     }
 
-    // Routing, grouping tokens by expert and the expert products (repacked Q4_K views) allocate nothing either.
-    [Fact]
-    public void MixtureOfExpertsDecodingAllocatesNothingPerToken()
+    // Routing, grouping tokens by expert and the expert products (repacked Q4_K views; gpt-oss's MXFP4 experts with biases,
+    // attention sinks and windows) allocate nothing either.
+    [Theory]
+    [InlineData("tiny-qwen3moe", "Q4_K_M")]
+    [InlineData("tiny-gpt-oss", "Q8_0")]
+    public void MixtureOfExpertsDecodingAllocatesNothingPerToken(string shape, string type)
     {
         var dir = Directory.CreateTempSubdirectory("moxing-moe-alloc-").FullName;
         try
         {
             var path = Path.Combine(dir, "moe.gguf");
-            SyntheticModelWriter.Write(SynthShape.Find("tiny-qwen3moe")!, SynthFileType.Find("Q4_K_M")!, 1, path);
+            SyntheticModelWriter.Write(SynthShape.Find(shape)!, SynthFileType.Find(type)!, 1, path);
             AssertNothingPerToken(path);
         }
         finally

@@ -33,13 +33,7 @@ public sealed class MoeForwardTests : IDisposable
         Directory.Delete(_dir, recursive: true);
     }
 
-    private static int[] Ids(int count, int seed, int vocab)
-    {
-        var random = new Random(seed);
-        return Enumerable.Range(0, count).Select(_ => random.Next(vocab)).ToArray();
-    }
-
-    private float[] Alone(params int[][] chunks) => SequenceRuns.Alone(Model, DType.F16, chunks);
+    private float[] Alone(params int[][] chunks) => DecoderChecks.Alone(Model, chunks);
 
     [Fact]
     public void TheModelIsAMixtureWithRepackedExpertViews()
@@ -54,28 +48,7 @@ public sealed class MoeForwardTests : IDisposable
     }
 
     [Fact]
-    public void MixedPrefillAndDecodeBatchMatchesEachSequenceAlone()
-    {
-        var pool = Model.CreateBlockPool(64L << 20);
-        var scratch = Model.CreateScratch(64);
-        int[] promptA = Ids(21, 1, Vocab), promptB = Ids(5, 2, Vocab), promptC = Ids(17, 3, Vocab);
-        using SequenceKv a = new(pool, 100), b = new(pool, 100), c = new(pool, 100);
-        Model.Forward(promptA, a, scratch, new float[Vocab], allLogits: false);
-
-        int[] nextA = [7];
-        BatchSlice[] slices = [new(a, nextA), new(b, promptB), new(c, promptC, LogitsWanted.All)];
-        var logits = new float[(2 + promptC.Length) * Vocab];
-        Assert.Equal(2 + promptC.Length, Model.ForwardBatch(slices, scratch, logits));
-        SequenceRuns.AssertClose(Alone(promptA, nextA), logits.AsSpan(0, Vocab), "A decoding");
-        SequenceRuns.AssertClose(Alone(promptB).AsSpan((promptB.Length - 1) * Vocab), logits.AsSpan(Vocab, Vocab), "B prefilling");
-        SequenceRuns.AssertClose(Alone(promptC), logits.AsSpan(2 * Vocab), "C prefilling, every row");
-
-        int[] nextB = [11], nextC = [13];
-        slices = [new(a, nextA, LogitsWanted.None), new(b, nextB), new(c, nextC)];
-        Assert.Equal(2, Model.ForwardBatch(slices, scratch, logits));
-        SequenceRuns.AssertClose(Alone(promptB, nextB), logits.AsSpan(0, Vocab), "B decoding");
-        SequenceRuns.AssertClose(Alone(promptC, nextC), logits.AsSpan(Vocab, Vocab), "C decoding");
-    }
+    public void MixedPrefillAndDecodeBatchMatchesEachSequenceAlone() => DecoderChecks.MixedBatchMatchesEachSequenceAlone(Model, 1e-5);
 
     // 20 tokens × top-2 = 40 expert rows per layer and projection, not 20 × 8: each expert is one product over its tokens.
     [Fact]
@@ -85,7 +58,7 @@ public sealed class MoeForwardTests : IDisposable
         Model.MatMulObserver = observer;
         try
         {
-            Alone(Ids(20, 9, Vocab));
+            Alone(DecoderChecks.Ids(20, 9, Vocab));
         }
         finally
         {
@@ -122,13 +95,7 @@ public sealed class MoeForwardTests : IDisposable
     public void AMissingExpertTensorIsAClearError()
     {
         var path = Path.Combine(_dir, "bad.gguf");
-        using (var file = GgufFile.Open(_loaded.Path))
-        {
-            var writer = new GgufWriter();
-            foreach (var (key, value) in file.Metadata) writer.Set(key, value);
-            foreach (var t in file.Tensors.Where(t => t.Name != "blk.2.ffn_up_exps.weight")) writer.AddTensor(t);
-            writer.Write(path);
-        }
+        DecoderChecks.CopyWithout(_loaded.Path, path, "blk.2.ffn_up_exps.weight");
         var error = Assert.Throws<InvalidModelFileException>(() => ModelLoader.Load(path));
         Assert.Contains("tensor 'blk.2.ffn_up_exps.weight' is missing", error.Message);
     }

@@ -48,7 +48,7 @@ internal readonly unsafe struct IntegerKernel(
     private static IntegerKernel[] Table<P, L, TB, TS, TF>(SimdPath path, bool panels)
         where P : struct, IPanelTile where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
     {
-        var table = new IntegerKernel[(int)DType.BF16 + 1];
+        var table = new IntegerKernel[(int)DType.MXFP4 + 1];
         if (!SimdPaths.IsSupported(path) || !L.IsSupported) return table;
         table[(int)DType.Q4_0] = Small<Q4_0Block, P, L, TB, TS, TF>(panels);
         table[(int)DType.Q4_1] = Small<Q4_1Block, P, L, TB, TS, TF>(panels);
@@ -56,6 +56,7 @@ internal readonly unsafe struct IntegerKernel(
         table[(int)DType.Q5_1] = Small<Q5_1Block, P, L, TB, TS, TF>(panels);
         table[(int)DType.Q8_0] = Small<Q8_0Block, P, L, TB, TS, TF>(panels);
         table[(int)DType.IQ4_NL] = Small<Iq4NlBlock, P, L, TB, TS, TF>(panels);
+        table[(int)DType.MXFP4] = Small<Mxfp4Block, P, L, TB, TS, TF>(panels);
         table[(int)DType.Q2_K] = Super<Q2KBlock, P, L, TB, TS, TF>(panels);
         table[(int)DType.Q3_K] = Super<Q3KBlock, P, L, TB, TS, TF>(panels);
         table[(int)DType.Q4_K] = Super<Q4KBlock, P, L, TB, TS, TF>(panels);

@@ -41,11 +41,11 @@ internal readonly unsafe struct Avx2Lanes : ILanes<Vector256<float>, Vector256<i
         Avx2.ShiftRightLogicalVariable(Vector256.Create(word), Vector256.Create(0u, 1, 2, 3, 4, 5, 6, 7)).AsInt32() & Vector256<int>.One;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<int> Iq4Values(byte* p, int shift)
+    public static Vector256<int> Levels(byte* p, int shift, Vector128<sbyte> table)
     {
         var codes = Vector128.ShiftRightLogical(Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<ulong>(p)), shift).AsByte()
             & Vector128.Create((byte)15);
-        return Avx2.ConvertToVector256Int32(Ssse3.Shuffle(Iq4Codebook.Table, codes.AsSByte()));
+        return Avx2.ConvertToVector256Int32(Ssse3.Shuffle(table, codes.AsSByte()));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<int> And(Vector256<int> v, int mask) => Avx2.And(v, Vector256.Create(mask));

@@ -44,10 +44,10 @@ internal readonly unsafe struct Avx512Lanes : ILanes<Vector512<float>, Vector512
         Avx512F.ShiftRightLogicalVariable(Vector512.Create(word), Vector512.CreateSequence(0u, 1u)).AsInt32() & Vector512<int>.One;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<int> Iq4Values(byte* p, int shift)
+    public static Vector512<int> Levels(byte* p, int shift, Vector128<sbyte> table)
     {
         var codes = Vector128.ShiftRightLogical(Vector128.Load((ushort*)p), shift).AsByte() & Vector128.Create((byte)15);
-        return Avx512F.ConvertToVector512Int32(Ssse3.Shuffle(Iq4Codebook.Table, codes.AsSByte()));
+        return Avx512F.ConvertToVector512Int32(Ssse3.Shuffle(table, codes.AsSByte()));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<int> And(Vector512<int> v, int mask) => Avx512F.And(v, Vector512.Create(mask));

@@ -67,8 +67,8 @@ internal unsafe interface ILanes<TF, TI>
     /// <summary>Lane i is bit i of <paramref name="word"/> (0 or 1).</summary>
     static abstract TI BitsOf(uint word);
 
-    /// <summary>Lane i is <c>kvalues_iq4nl[(p[i] &gt;&gt; shift) &amp; 15]</c>, the IQ4 non-linear code book.</summary>
-    static abstract TI Iq4Values(byte* p, int shift);
+    /// <summary>Lane i is <c>table[(p[i] &gt;&gt; shift) &amp; 15]</c>: a 4-bit code's level in a 16-entry code book (IQ4's, MXFP4's).</summary>
+    static abstract TI Levels(byte* p, int shift, Vector128<sbyte> table);
 
     /// <summary>Lane-wise v &amp; mask.</summary>
     static abstract TI And(TI v, int mask);

@@ -26,7 +26,7 @@ internal readonly unsafe struct ScalarLanes : ILanes<float, int>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static int SBytes(byte* p) => *(sbyte*)p;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static int UShorts(byte* p) => Unsafe.ReadUnaligned<ushort>(p);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static int BitsOf(uint word) => (int)(word & 1);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static int Iq4Values(byte* p, int shift) => Iq4Codebook.Values[(*p >> shift) & 15];
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static int Levels(byte* p, int shift, Vector128<sbyte> table) => table.GetElement((*p >> shift) & 15);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static int And(int v, int mask) => v & mask;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static int Or(int a, int b) => a | b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static int ShiftLeft(int v, int n) => v << n;

@@ -55,11 +55,11 @@ internal readonly unsafe struct Vector128Lanes : ILanes<Vector128<float>, Vector
         Vector128.Min(Vector128.Create(word) & Vector128.Create(1u, 2u, 4u, 8u), Vector128<uint>.One).AsInt32();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<int> Iq4Values(byte* p, int shift)
+    public static Vector128<int> Levels(byte* p, int shift, Vector128<sbyte> table)
     {
         var codes = Vector128.ShiftRightLogical(Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<uint>(p)), shift).AsByte()
             & Vector128.Create((byte)15);
-        var levels = Vector128.ShuffleNative(Iq4Codebook.Table, codes.AsSByte());
+        var levels = Vector128.ShuffleNative(table, codes.AsSByte());
         return Vector128.WidenLower(Vector128.WidenLower(levels));
     }
 

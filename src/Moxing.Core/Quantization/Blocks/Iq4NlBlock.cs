@@ -18,8 +18,8 @@ internal readonly unsafe struct Iq4NlBlock : IQ8Dot, IBlockEncoder
         var qs = block + 2;
         for (nint j = 0; j < 16; j += S.Count)
         {
-            sink.Scaled(j, S.ToFloat(S.Iq4Values(qs + j, 0)), d, 0);
-            sink.Scaled(j + 16, S.ToFloat(S.Iq4Values(qs + j, 4)), d, 1);
+            sink.Scaled(j, S.ToFloat(S.Levels(qs + j, 0, Iq4Codebook.Table)), d, 0);
+            sink.Scaled(j + 16, S.ToFloat(S.Levels(qs + j, 4, Iq4Codebook.Table)), d, 1);
         }
     }
 

@@ -30,8 +30,8 @@ internal readonly unsafe struct Iq4XsBlock : IQ8KDot, IBlockEncoder
             nint index = 32 * ib;
             for (nint j = 0; j < 16; j += S.Count)
             {
-                sink.Scaled(index + j, S.ToFloat(S.Iq4Values(q + j, 0)), dl, 0);
-                sink.Scaled(index + 16 + j, S.ToFloat(S.Iq4Values(q + j, 4)), dl, 1);
+                sink.Scaled(index + j, S.ToFloat(S.Levels(q + j, 0, Iq4Codebook.Table)), dl, 0);
+                sink.Scaled(index + 16 + j, S.ToFloat(S.Levels(q + j, 4, Iq4Codebook.Table)), dl, 1);
             }
         }
     }
