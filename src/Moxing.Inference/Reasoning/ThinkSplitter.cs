@@ -14,7 +14,7 @@ public readonly record struct ReplySegment(bool Reasoning, string Text);
 /// when the prompt already opened it (templates that end the generation prompt with <c>&lt;think&gt;</c>). Whitespace
 /// around the reasoning and before the answer is dropped; a tag split across pieces is held back until it is whole.
 /// </summary>
-public sealed class ThinkSplitter
+public sealed class ThinkSplitter : IReplySplitter
 {
     /// <summary>The tag that opens a think block.</summary>
     public const string Open = "<think>";
@@ -59,16 +59,8 @@ public sealed class ThinkSplitter
     public IReadOnlyList<ReplySegment> Finish() => Drain(final: true);
 
     /// <summary>Splits a whole reply: its reasoning (null when it has no think block) and its answer.</summary>
-    public static (string? Reasoning, string Answer) Split(string reply, bool startsInside)
-    {
-        var splitter = new ThinkSplitter(startsInside);
-        StringBuilder reasoning = new(), answer = new();
-        var segments = splitter.Push(reply).ToList();
-        segments.AddRange(splitter.Finish());
-        foreach (var segment in segments)
-            (segment.Reasoning ? reasoning : answer).Append(segment.Text);
-        return (splitter.Thought ? reasoning.ToString() : null, answer.ToString());
-    }
+    public static (string? Reasoning, string Answer) Split(string reply, bool startsInside) =>
+        ReplySplitting.Split(new ThinkSplitter(startsInside), reply);
 
     private List<ReplySegment> Drain(bool final)
     {
@@ -106,7 +98,7 @@ public sealed class ThinkSplitter
                         continue;
                     }
                     // hold back a possible start of the closing tag and the whitespace before it (dropped if the tag comes)
-                    var head = final ? text.TrimEnd() : text[..(text.Length - PartialTag(text, Close))].TrimEnd();
+                    var head = final ? text.TrimEnd() : text[..(text.Length - ReplySplitting.PartialTag(text, Close))].TrimEnd();
                     Emit(segments, true, head);
                     if (final) _pending.Clear();
                     else Consume(head.Length);
@@ -125,18 +117,11 @@ public sealed class ThinkSplitter
         if (final) _pending.Clear();
         return segments;
     }
+
     private void Consume(int count) => _pending.Remove(0, count);
 
     private static void Emit(List<ReplySegment> segments, bool reasoning, string text)
     {
         if (text.Length > 0) segments.Add(new ReplySegment(reasoning, text));
-    }
-
-    // The length of the longest end of text that begins tag (0 when none does).
-    private static int PartialTag(string text, string tag)
-    {
-        for (var length = Math.Min(tag.Length - 1, text.Length); length > 0; length--)
-            if (text.EndsWith(tag[..length], StringComparison.Ordinal)) return length;
-        return 0;
     }
 }

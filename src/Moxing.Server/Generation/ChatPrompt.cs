@@ -25,7 +25,9 @@ public static class ChatPrompt
             $"the model '{model.Name}' has no chat template; send a plain prompt to the completions endpoint instead", param: "model",
             code: "no_chat_template");
         var text = templates.Render(DeveloperAsSystem(templates, messages), tools is { Count: > 0 } ? tools : null, addGenerationPrompt: true, variables);
-        reasoning = templates.Templates.Values.Any(ThinkSplitter.Thinks) ? new ReasoningParsing(ThinkSplitter.EndsInside(text)) : null;
+        reasoning = templates.Templates.Values.Any(HarmonySplitter.Speaks) ? new ReasoningParsing(StartsInside: false, Harmony: true)
+            : templates.Templates.Values.Any(ThinkSplitter.Thinks) ? new ReasoningParsing(ThinkSplitter.EndsInside(text))
+            : null;
         return model.Model.RequireTokenizer().Encode(text, addSpecialTokens: false);
     }
 

@@ -18,6 +18,9 @@ public sealed record GenerationParameters
     /// <summary>Strings that end the completion (not included in it).</summary>
     public IReadOnlyList<string> Stops { get; init; } = [];
 
+    /// <summary>Decode special tokens into the text (harmony replies, whose channels they mark) instead of leaving them out.</summary>
+    public bool SpecialTokensInText { get; init; }
+
     /// <summary>Report each token's log-probability.</summary>
     public bool Logprobs { get; init; }
 
@@ -42,6 +45,10 @@ public sealed record GenerationParameters
 
     /// <summary>The tenant's share of a saturated model under weighted fair queuing.</summary>
     public double Weight { get; init; } = 1;
+
+    /// <summary>These parameters decoding the reply as <paramref name="reasoning"/> needs it (a harmony reply with its special tokens).</summary>
+    public GenerationParameters DecodingFor(ReasoningParsing? reasoning) =>
+        reasoning is { Harmony: true } ? this with { SpecialTokensInText = true } : this;
 
     /// <summary>The same parameters for choice <paramref name="index"/> of n: a seeded request gets seed + index, so choices differ yet repeat.</summary>
     public GenerationParameters ForChoice(int index) =>

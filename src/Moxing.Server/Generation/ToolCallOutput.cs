@@ -1,10 +1,17 @@
+using Moxing.Inference.Reasoning;
 using Moxing.Inference.Tools;
 
 namespace Moxing.Server.Generation;
 
 /// <summary>How a thinking model's replies are split into reasoning and answer.</summary>
 /// <param name="StartsInside">The prompt opened the think block: the reply starts with reasoning.</param>
-public sealed record ReasoningParsing(bool StartsInside);
+/// <param name="Harmony">The model writes harmony messages (gpt-oss), not think blocks: its replies are decoded with their
+/// special tokens as text, which mark the channels.</param>
+public sealed record ReasoningParsing(bool StartsInside, bool Harmony = false)
+{
+    /// <summary>A splitter for one reply.</summary>
+    public IReplySplitter NewSplitter() => Harmony ? new HarmonySplitter() : new ThinkSplitter(StartsInside);
+}
 
 /// <summary>How replies are searched for tool calls: the model's format, and whether several calls may be kept.</summary>
 /// <param name="Format">The model's tool-call format.</param>

@@ -66,12 +66,13 @@ public sealed class OllamaChatEndpoint(ModelManager models)
         else if (raw || model.Model.ChatTemplates is null) ids = [.. previous ?? [], .. ChatPrompt.EncodeRaw(model, prompt ?? "", "prompt")];
         else ids = [.. previous ?? [], .. ChatPrompt.Encode(model, Conversation(system, prompt ?? ""), null, variables, out reasoning)];
         if (think && reasoning is null) throw ApiException.BadParameter("think", $"'think' is set but '{modelName}' does not support thinking: its chat template writes no think blocks");
-        parameters = parameters with { MaxTokens = OllamaOptions.CapByContext(parameters.MaxTokens, numCtx, ids.Length) };
+        parameters = parameters.DecodingFor(reasoning) with { MaxTokens = OllamaOptions.CapByContext(parameters.MaxTokens, numCtx, ids.Length) };
         var response = new OllamaResponse(chat, modelName, lease.LoadDuration, started)
         {
             ContextPrefix = chat ? null : ids,
             Tools = parsing,
-            Reasoning = think ? reasoning : null,
+            // a harmony reply is always split, as Ollama splits gpt-oss's: its markup is no text to show
+            Reasoning = think || reasoning is { Harmony: true } ? reasoning : null,
         };
         await response.WriteAsync(context, ChoiceRunner.RunAsync(model, ids, parameters, 1, MeteredRequest.Of(context), chat ? "messages" : "prompt", cancellation), stream);
     }

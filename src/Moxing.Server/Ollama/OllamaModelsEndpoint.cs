@@ -126,7 +126,7 @@ public sealed class OllamaModelsEndpoint(ModelManager models)
         yield return "completion";
         var templates = model.ChatTemplates?.Templates.Values ?? [];
         if (templates.Any(t => t.Contains("tools", StringComparison.Ordinal) && ToolCallFormats.FromChatTemplate(t) is not null)) yield return "tools";
-        if (templates.Any(ThinkSplitter.Thinks)) yield return "thinking";
+        if (templates.Any(t => ThinkSplitter.Thinks(t) || HarmonySplitter.Speaks(t))) yield return "thinking";
     }
 
     /// <summary>GET /api/version.</summary>

@@ -36,7 +36,7 @@ public sealed class OllamaResponse(bool chat, string model, TimeSpan loadDuratio
         var generated = new List<int>();
         CompletionResult? result = null;
         var output = Tools is null ? null : new ToolCallOutput(Tools);
-        var thought = Reasoning is null ? null : new ThinkSplitter(Reasoning.StartsInside);
+        var thought = Reasoning?.NewSplitter();
         try
         {
             await foreach (var e in events)

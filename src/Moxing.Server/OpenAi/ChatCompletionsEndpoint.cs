@@ -43,6 +43,7 @@ public sealed class ChatCompletionsEndpoint(ModelManager models)
         OpenAiParameters.CheckModel(parameters, model, r.Has("max_completion_tokens") ? "max_completion_tokens" : "max_tokens");
         var ids = ChatPrompt.Encode(model, messages, tools?.TemplateTools, variables, out var reasoning);
         ReasoningEffort.RequireReasoning(effort, reasoning, modelName, "reasoning_effort");
+        parameters = parameters.DecodingFor(reasoning);
         var response = new CompletionResponse(chat: true, modelName, model.Model.RequireTokenizer(), logprobs, n)
         {
             Tools = calls,

@@ -64,7 +64,7 @@ public sealed class CompletionResponse(bool chat, string model, Tokenizer tokeni
                 {
                     var content = texts[i].ToString();
                     string? reasoning = null;
-                    if (Reasoning is not null) (reasoning, content) = ThinkSplitter.Split(content, Reasoning.StartsInside);
+                    if (Reasoning is not null) (reasoning, content) = ReplySplitting.Split(Reasoning.NewSplitter(), content);
                     if (Tools is not null) (content, calls) = ToolCallOutput.Split(Tools, content);
                     w.WriteStartObject("message");
                     w.WriteString("role", "assistant");
@@ -99,11 +99,11 @@ public sealed class CompletionResponse(bool chat, string model, Tokenizer tokeni
         var results = new CompletionResult[n];
         var offsets = new int[n];
         var outputs = new ToolCallOutput?[n];
-        var thoughts = new ThinkSplitter?[n];
+        var thoughts = new IReplySplitter?[n];
         for (var i = 0; i < n; i++)
         {
             outputs[i] = chat && Tools is not null ? new ToolCallOutput(Tools) : null;
-            thoughts[i] = chat && Reasoning is not null ? new ThinkSplitter(Reasoning.StartsInside) : null;
+            thoughts[i] = chat ? Reasoning?.NewSplitter() : null;
         }
         var started = false;
         try

@@ -129,4 +129,36 @@ public sealed class ScriptedReasoningTests(ScriptedServerFixture server) : IClas
         Assert.Equal(400, badStatus);
         Assert.Contains("think", (string?)JsonNode.Parse(error)!["error"]);
     }
+
+    private const string HarmonyReply = "<|channel|>analysis<|message|>The capital is Paris.<|end|><|start|>assistant<|channel|>final<|message|>Paris.";
+
+    [Fact]
+    public async Task Harmony_replies_split_analysis_from_the_final_message_on_every_api()
+    {
+        var body = Request(HarmonyReply, stream: false);
+        body["model"] = ScriptedServerFixture.Harmony;
+        var (status, text) = await server.PostAsync("/v1/chat/completions", body);
+        Assert.Equal(200, status);
+        var message = JsonNode.Parse(text)!["choices"]![0]!["message"]!;
+        Assert.Equal(("The capital is Paris.", "Paris."), ((string?)message["reasoning_content"], (string?)message["content"]));
+
+        body["stream"] = true;
+        var (_, events) = await server.PostAsync("/v1/chat/completions", body);
+        var deltas = events.Split("\n\n", StringSplitOptions.RemoveEmptyEntries)[..^1]
+            .Select(e => JsonNode.Parse(e["data: ".Length..])!["choices"]![0]!["delta"]!).ToList();
+        Assert.Equal("The capital is Paris.", string.Concat(deltas.Select(d => (string?)d["reasoning_content"])));
+        Assert.Equal("Paris.", string.Concat(deltas.Select(d => (string?)d["content"])));
+        Assert.DoesNotContain("<|", events);
+
+        // Ollama splits a harmony reply whether or not think is set, as it does gpt-oss's
+        body["stream"] = false;
+        var (_, ollama) = await server.PostAsync("/api/chat", body);
+        var reply = JsonNode.Parse(ollama)!["message"]!;
+        Assert.Equal(("The capital is Paris.", "Paris."), ((string?)reply["thinking"], (string?)reply["content"]));
+
+        // reasoning_format none: the reply as the model wrote it, markup included
+        body["reasoning_format"] = "none";
+        var (_, raw) = await server.PostAsync("/v1/chat/completions", body);
+        Assert.Equal(HarmonyReply, (string?)JsonNode.Parse(raw)!["choices"]![0]!["message"]!["content"]);
+    }
 }

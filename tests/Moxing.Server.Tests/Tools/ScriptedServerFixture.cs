@@ -1,16 +1,27 @@
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
+using Moxing.Core.Formats.Gguf;
 using Moxing.Server.Hosting;
 using Moxing.Server.Models;
 using Moxing.Tests;
 
 namespace Moxing.Server.Tests.Tools;
 
-/// A server whose Qwen3 model (Hermes tool-call format) writes what the prompt scripts, to test tool-call parsing over HTTP.
+/// A server whose Qwen3 model (Hermes tool-call format) writes what the prompt scripts, to test tool-call parsing over HTTP;
+/// beside it the same model with a harmony chat template (gpt-oss's message format), to test harmony replies.
 public sealed class ScriptedServerFixture : IAsyncLifetime
 {
     public const string Model = ServerFixture.Qwen3;
+
+    // The Qwen3 fixture with a harmony template: messages as <|start|>ROLE<|message|>TEXT, the generation prompt <|start|>assistant.
+    public const string Harmony = "qwen3-harmony";
+
+    private const string HarmonyTemplate =
+        "{%- for m in messages %}<|start|>{{ m.role }}{% if m.thinking %}<|channel|>analysis<|message|>{{ m.thinking }}<|end|>{% endif %}" +
+        "<|message|>{{ m.content }}<|im_end|>{%- endfor %}{%- if add_generation_prompt %}<|start|>assistant{%- endif %}";
+
+    private readonly string _folder = Directory.CreateTempSubdirectory("moxing-harmony-").FullName;
 
     public MoxingServer Server { get; private set; } = null!;
     public HttpClient Http { get; } = new();
@@ -22,17 +33,29 @@ public sealed class ScriptedServerFixture : IAsyncLifetime
         {
             Host = "127.0.0.1",
             Port = 0,
-            Models = [Fixtures.Path("gguf", Model + ".gguf")],
+            Models = [Fixtures.Path("gguf", Model + ".gguf"), WriteHarmonyCopy()],
             ConsoleLogging = false,
         };
         Server = await MoxingServer.StartAsync(options, ScriptedEngine.For("<|im_end|>"));
         Http.BaseAddress = Server.Address;
     }
 
+    private string WriteHarmonyCopy()
+    {
+        var path = Path.Combine(_folder, Harmony + ".gguf");
+        using var file = GgufFile.Open(Fixtures.Path("gguf", Model + ".gguf"));
+        var writer = new GgufWriter();
+        foreach (var (key, value) in file.Metadata) writer.Set(key, key == "tokenizer.chat_template" ? HarmonyTemplate : value);
+        foreach (var t in file.Tensors) writer.AddTensor(t);
+        writer.Write(path);
+        return path;
+    }
+
     public async Task DisposeAsync()
     {
         Http.Dispose();
         await Server.DisposeAsync();
+        Directory.Delete(_folder, recursive: true);
     }
 
     public async Task<(int Status, string Text)> PostAsync(string path, JsonNode body)

@@ -13,7 +13,7 @@ namespace Moxing.Server.OpenAi.Responses;
 /// </summary>
 public sealed class ResponseOutput(ToolCallParsing? tools, ReasoningParsing? reasoning, bool summary, ResponseEvents? events)
 {
-    private readonly ThinkSplitter? _thought = reasoning is null ? null : new ThinkSplitter(reasoning.StartsInside);
+    private readonly IReplySplitter? _thought = reasoning?.NewSplitter();
     private readonly ToolCallOutput? _calls = tools is null ? null : new ToolCallOutput(tools);
     private readonly List<OutputItem> _items = [];
     // answer text that is all whitespace so far: it opens a message only once text follows (the spacing around calls opens none)
