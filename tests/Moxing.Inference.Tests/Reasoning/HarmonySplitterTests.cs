@@ -1,4 +1,3 @@
-using System.Text;
 using Moxing.Inference.Reasoning;
 
 namespace Moxing.Inference.Tests.Reasoning;
@@ -19,8 +18,8 @@ public sealed class HarmonySplitterTests
     {
         Assert.Equal((reasoning, answer), ReplySplitting.Split(new HarmonySplitter(), reply));
         for (var cut = 0; cut <= reply.Length; cut++)
-            Assert.Equal((reasoning ?? "", answer), Streamed(reply[..cut], reply[cut..]));
-        Assert.Equal((reasoning ?? "", answer), Streamed([.. reply.Select(c => c.ToString())]));
+            Assert.Equal((reasoning ?? "", answer), StreamedReply.Split(new HarmonySplitter(), reply[..cut], reply[cut..]));
+        Assert.Equal((reasoning ?? "", answer), StreamedReply.Split(new HarmonySplitter(), [.. reply.Select(c => c.ToString())]));
     }
 
     [Fact]
@@ -43,18 +42,4 @@ public sealed class HarmonySplitterTests
     [InlineData("{{ '<think>' + reasoning + '</think>' }}", false)]
     public void Models_whose_template_writes_harmony_messages_speak_it(string template, bool speaks) =>
         Assert.Equal(speaks, HarmonySplitter.Speaks(template));
-
-    private static (string Reasoning, string Answer) Streamed(params string[] pieces)
-    {
-        var splitter = new HarmonySplitter();
-        StringBuilder reasoning = new(), answer = new();
-        var segments = pieces.SelectMany(splitter.Push).ToList();
-        segments.AddRange(splitter.Finish());
-        foreach (var segment in segments)
-        {
-            Assert.NotEqual("", segment.Text);
-            (segment.Reasoning ? reasoning : answer).Append(segment.Text);
-        }
-        return (reasoning.ToString(), answer.ToString());
-    }
 }

@@ -1,4 +1,3 @@
-using System.Text;
 using Moxing.Inference.Reasoning;
 
 namespace Moxing.Inference.Tests.Reasoning;
@@ -20,8 +19,8 @@ public sealed class ThinkSplitterTests
         Assert.Equal((reasoning, answer), ThinkSplitter.Split(reply, startsInside));
         // every way of cutting the reply into two pieces, and one character at a time, gives the same texts
         for (var cut = 0; cut <= reply.Length; cut++)
-            Assert.Equal((reasoning ?? "", answer), Streamed(startsInside, reply[..cut], reply[cut..]));
-        Assert.Equal((reasoning ?? "", answer), Streamed(startsInside, [.. reply.Select(c => c.ToString())]));
+            Assert.Equal((reasoning ?? "", answer), StreamedReply.Split(new ThinkSplitter(startsInside), reply[..cut], reply[cut..]));
+        Assert.Equal((reasoning ?? "", answer), StreamedReply.Split(new ThinkSplitter(startsInside), [.. reply.Select(c => c.ToString())]));
     }
 
     [Fact]
@@ -53,18 +52,4 @@ public sealed class ThinkSplitterTests
     [InlineData("{{ '<think>' }}", false)]
     public void Models_whose_template_writes_think_blocks_think(string template, bool thinks) =>
         Assert.Equal(thinks, ThinkSplitter.Thinks(template));
-
-    private static (string Reasoning, string Answer) Streamed(bool startsInside, params string[] pieces)
-    {
-        var splitter = new ThinkSplitter(startsInside);
-        StringBuilder reasoning = new(), answer = new();
-        var segments = pieces.SelectMany(splitter.Push).ToList();
-        segments.AddRange(splitter.Finish());
-        foreach (var segment in segments)
-        {
-            Assert.NotEqual("", segment.Text);
-            (segment.Reasoning ? reasoning : answer).Append(segment.Text);
-        }
-        return (reasoning.ToString(), answer.ToString());
-    }
 }

@@ -15,26 +15,13 @@ namespace Moxing.Models.Tests.Decoder;
 /// </summary>
 public sealed class GptOssForwardTests : IDisposable
 {
-    private static readonly SynthShape Shape = SynthShape.Find("tiny-gpt-oss")!;
-    private readonly string _dir = Directory.CreateTempSubdirectory("moxing-gptoss-").FullName;
-    private readonly string _path;
-    private readonly LoadedModel _loaded;
+    private readonly SynthesizedModel _synth = new("tiny-gpt-oss", "F16", 5);
 
-    public GptOssForwardTests()
-    {
-        _path = Path.Combine(_dir, "gpt-oss.gguf");
-        SyntheticModelWriter.Write(Shape, SynthFileType.Find("F16")!, 5, _path);
-        _loaded = ModelLoader.Load(_path);
-    }
-
-    private DecoderModel Model => _loaded.RequireDecoder();
+    private SynthShape Shape => _synth.Shape;
+    private DecoderModel Model => _synth.Model;
     private int Vocab => Model.Options.VocabSize;
 
-    public void Dispose()
-    {
-        _loaded.Dispose();
-        Directory.Delete(_dir, recursive: true);
-    }
+    public void Dispose() => _synth.Dispose();
 
     private float[] Alone(params int[][] chunks) => DecoderChecks.Alone(Model, chunks);
 
@@ -64,7 +51,7 @@ public sealed class GptOssForwardTests : IDisposable
         // two experts tie within that error (other seeds may: one token then takes another expert).
         var ids = DecoderChecks.Ids(20, 5, Vocab);
         var actual = Alone(ids);
-        using var file = GgufFile.Open(_path);
+        using var file = GgufFile.Open(_synth.Path);
         var reference = new GptOssReference(file, Model.Options);
         var error = LogitErrors.RelativeMax(reference.Logits(ids, new GptOssVariant()), actual);
         Assert.True(error <= 1e-2, $"max|Δ|/max|ref| = {error:E2}");
@@ -83,7 +70,7 @@ public sealed class GptOssForwardTests : IDisposable
     [Fact]
     public void MixedPrefillAndDecodeBatchMatchesEachSequenceAlone()
     {
-        var path = Path.Combine(_dir, "dense-routing.gguf");
+        var path = Path.Combine(_synth.Folder, "dense-routing.gguf");
         SyntheticModelWriter.Write(Shape with { ExpertsUsed = Shape.Experts }, SynthFileType.Find("Q8_0")!, 5, path);
         using var loaded = ModelLoader.Load(path);
         DecoderChecks.MixedBatchMatchesEachSequenceAlone(loaded.RequireDecoder(), 2e-2);
@@ -92,8 +79,8 @@ public sealed class GptOssForwardTests : IDisposable
     [Fact]
     public void AFileWithoutSinksIsAClearError()
     {
-        var path = Path.Combine(_dir, "bad.gguf");
-        DecoderChecks.CopyWithout(_path, path, "blk.1.attn_sinks.weight");
+        var path = Path.Combine(_synth.Folder, "bad.gguf");
+        DecoderChecks.CopyWithout(_synth.Path, path, "blk.1.attn_sinks.weight");
         var error = Assert.Throws<InvalidModelFileException>(() => ModelLoader.Load(path));
         Assert.Contains("tensor 'blk.1.attn_sinks.weight' is missing", error.Message);
     }
@@ -101,8 +88,8 @@ public sealed class GptOssForwardTests : IDisposable
     [Fact]
     public void ExpertBiasesOfTheWrongShapeAreAClearError()
     {
-        var path = Path.Combine(_dir, "bad.gguf");
-        DecoderChecks.CopyWithout(_path, path, "blk.0.ffn_up_exps.bias",
+        var path = Path.Combine(_synth.Folder, "bad.gguf");
+        DecoderChecks.CopyWithout(_synth.Path, path, "blk.0.ffn_up_exps.bias",
             w => w.AddF32("blk.0.ffn_up_exps.bias", [Shape.Experts, 3], new float[Shape.Experts * 3]));
         var error = Assert.Throws<InvalidModelFileException>(() => ModelLoader.Load(path));
         Assert.Contains("'blk.0.ffn_up_exps.bias' has shape [8, 3], expected [8, 256]", error.Message);

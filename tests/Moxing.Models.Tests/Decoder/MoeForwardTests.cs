@@ -13,25 +13,13 @@ namespace Moxing.Models.Tests.Decoder;
 /// </summary>
 public sealed class MoeForwardTests : IDisposable
 {
-    private static readonly SynthShape Shape = SynthShape.Find("tiny-qwen3moe")!;
-    private readonly string _dir = Directory.CreateTempSubdirectory("moxing-moe-").FullName;
-    private readonly LoadedModel _loaded;
+    private readonly SynthesizedModel _synth = new("tiny-qwen3moe", "Q4_K_M", 3);
 
-    public MoeForwardTests()
-    {
-        var path = Path.Combine(_dir, "moe.gguf");
-        SyntheticModelWriter.Write(Shape, SynthFileType.Find("Q4_K_M")!, 3, path);
-        _loaded = ModelLoader.Load(path);
-    }
-
-    private DecoderModel Model => _loaded.RequireDecoder();
+    private SynthShape Shape => _synth.Shape;
+    private DecoderModel Model => _synth.Model;
     private int Vocab => Model.Options.VocabSize;
 
-    public void Dispose()
-    {
-        _loaded.Dispose();
-        Directory.Delete(_dir, recursive: true);
-    }
+    public void Dispose() => _synth.Dispose();
 
     private float[] Alone(params int[][] chunks) => DecoderChecks.Alone(Model, chunks);
 
@@ -41,8 +29,8 @@ public sealed class MoeForwardTests : IDisposable
         var layer = Model.Weights.Layers[0];
         Assert.Null(layer.Mlp);
         Assert.Equal(8, layer.Moe!.Experts.Length);
-        Assert.All(Model.Weights.Matrices, m => Assert.Contains(m, _loaded.Tensors, ReferenceEqualityComparer.Instance));
-        Assert.Equal(0, _loaded.CopiedWeightBytes);
+        Assert.All(Model.Weights.Matrices, m => Assert.Contains(m, _synth.Loaded.Tensors, ReferenceEqualityComparer.Instance));
+        Assert.Equal(0, _synth.Loaded.CopiedWeightBytes);
         Alone([5]);
         Assert.Contains(Model.Weights.Linears, l => l.Repacked && l.Weight.Name.StartsWith("blk.0.ffn_gate_exps.weight[", StringComparison.Ordinal));
     }
@@ -76,7 +64,7 @@ public sealed class MoeForwardTests : IDisposable
     [Fact]
     public void MoreExpertsPerTokenThanExpertsIsAClearError()
     {
-        var path = Path.Combine(_dir, "bad.gguf");
+        var path = Path.Combine(_synth.Folder, "bad.gguf");
         SyntheticModelWriter.Write(Shape with { ExpertsUsed = 9 }, SynthFileType.Find("Q8_0")!, 1, path);
         var error = Assert.Throws<InvalidModelFileException>(() => ModelLoader.Load(path));
         Assert.Contains("uses 9 experts per token but has 8", error.Message);
@@ -85,7 +73,7 @@ public sealed class MoeForwardTests : IDisposable
     [Fact]
     public void AnExpertCountTheTensorsDoNotHaveIsAClearError()
     {
-        var path = Path.Combine(_dir, "bad.gguf");
+        var path = Path.Combine(_synth.Folder, "bad.gguf");
         SyntheticModelWriter.Build(Shape, SynthFileType.Find("Q8_0")!, 1).Set("qwen3moe.expert_count", 16u).Write(path);
         var error = Assert.Throws<InvalidModelFileException>(() => ModelLoader.Load(path));
         Assert.Contains("'blk.0.ffn_gate_exps.weight' has shape [8, 128, 256], expected [16, 128, 256]", error.Message);
@@ -94,8 +82,8 @@ public sealed class MoeForwardTests : IDisposable
     [Fact]
     public void AMissingExpertTensorIsAClearError()
     {
-        var path = Path.Combine(_dir, "bad.gguf");
-        DecoderChecks.CopyWithout(_loaded.Path, path, "blk.2.ffn_up_exps.weight");
+        var path = Path.Combine(_synth.Folder, "bad.gguf");
+        DecoderChecks.CopyWithout(_synth.Loaded.Path, path, "blk.2.ffn_up_exps.weight");
         var error = Assert.Throws<InvalidModelFileException>(() => ModelLoader.Load(path));
         Assert.Contains("tensor 'blk.2.ffn_up_exps.weight' is missing", error.Message);
     }
