@@ -13,18 +13,8 @@ namespace Moxing.Models.Tests.Decoder;
 /// against a double-precision statement of the architecture (and far from it with the sinks dropped or top-k and softmax
 /// swapped), batched steps equal to each sequence alone (within the 8-bit activations' rounding, amplified), bad files refused clearly.
 /// </summary>
-public sealed class GptOssForwardTests : IDisposable
+public sealed class GptOssForwardTests() : SynthesizedModelTests("tiny-gpt-oss", "F16", 5)
 {
-    private readonly SynthesizedModel _synth = new("tiny-gpt-oss", "F16", 5);
-
-    private SynthShape Shape => _synth.Shape;
-    private DecoderModel Model => _synth.Model;
-    private int Vocab => Model.Options.VocabSize;
-
-    public void Dispose() => _synth.Dispose();
-
-    private float[] Alone(params int[][] chunks) => DecoderChecks.Alone(Model, chunks);
-
     [Fact]
     public void TheOptionsAreLlamaCppsReadingOfTheFile()
     {
@@ -51,7 +41,7 @@ public sealed class GptOssForwardTests : IDisposable
         // two experts tie within that error (other seeds may: one token then takes another expert).
         var ids = DecoderChecks.Ids(20, 5, Vocab);
         var actual = Alone(ids);
-        using var file = GgufFile.Open(_synth.Path);
+        using var file = GgufFile.Open(Synth.Path);
         var reference = new GptOssReference(file, Model.Options);
         var error = LogitErrors.RelativeMax(reference.Logits(ids, new GptOssVariant()), actual);
         Assert.True(error <= 1e-2, $"max|Δ|/max|ref| = {error:E2}");
@@ -70,7 +60,7 @@ public sealed class GptOssForwardTests : IDisposable
     [Fact]
     public void MixedPrefillAndDecodeBatchMatchesEachSequenceAlone()
     {
-        var path = Path.Combine(_synth.Folder, "dense-routing.gguf");
+        var path = Path.Combine(Synth.Folder, "dense-routing.gguf");
         SyntheticModelWriter.Write(Shape with { ExpertsUsed = Shape.Experts }, SynthFileType.Find("Q8_0")!, 5, path);
         using var loaded = ModelLoader.Load(path);
         DecoderChecks.MixedBatchMatchesEachSequenceAlone(loaded.RequireDecoder(), 2e-2);
@@ -79,8 +69,8 @@ public sealed class GptOssForwardTests : IDisposable
     [Fact]
     public void AFileWithoutSinksIsAClearError()
     {
-        var path = Path.Combine(_synth.Folder, "bad.gguf");
-        DecoderChecks.CopyWithout(_synth.Path, path, "blk.1.attn_sinks.weight");
+        var path = Path.Combine(Synth.Folder, "bad.gguf");
+        DecoderChecks.CopyWithout(Synth.Path, path, "blk.1.attn_sinks.weight");
         var error = Assert.Throws<InvalidModelFileException>(() => ModelLoader.Load(path));
         Assert.Contains("tensor 'blk.1.attn_sinks.weight' is missing", error.Message);
     }
@@ -88,8 +78,8 @@ public sealed class GptOssForwardTests : IDisposable
     [Fact]
     public void ExpertBiasesOfTheWrongShapeAreAClearError()
     {
-        var path = Path.Combine(_synth.Folder, "bad.gguf");
-        DecoderChecks.CopyWithout(_synth.Path, path, "blk.0.ffn_up_exps.bias",
+        var path = Path.Combine(Synth.Folder, "bad.gguf");
+        DecoderChecks.CopyWithout(Synth.Path, path, "blk.0.ffn_up_exps.bias",
             w => w.AddF32("blk.0.ffn_up_exps.bias", [Shape.Experts, 3], new float[Shape.Experts * 3]));
         var error = Assert.Throws<InvalidModelFileException>(() => ModelLoader.Load(path));
         Assert.Contains("'blk.0.ffn_up_exps.bias' has shape [8, 3], expected [8, 256]", error.Message);

@@ -11,26 +11,16 @@ namespace Moxing.Models.Tests.Decoder;
 /// A synthetic Qwen3-MoE GGUF (Q4_K_M: repacked Q4_K expert views and other types): batched steps give each sequence its
 /// logits alone, each expert runs once per step on its own tokens only, and bad expert metadata or tensors are clear errors.
 /// </summary>
-public sealed class MoeForwardTests : IDisposable
+public sealed class MoeForwardTests() : SynthesizedModelTests("tiny-qwen3moe", "Q4_K_M", 3)
 {
-    private readonly SynthesizedModel _synth = new("tiny-qwen3moe", "Q4_K_M", 3);
-
-    private SynthShape Shape => _synth.Shape;
-    private DecoderModel Model => _synth.Model;
-    private int Vocab => Model.Options.VocabSize;
-
-    public void Dispose() => _synth.Dispose();
-
-    private float[] Alone(params int[][] chunks) => DecoderChecks.Alone(Model, chunks);
-
     [Fact]
     public void TheModelIsAMixtureWithRepackedExpertViews()
     {
         var layer = Model.Weights.Layers[0];
         Assert.Null(layer.Mlp);
         Assert.Equal(8, layer.Moe!.Experts.Length);
-        Assert.All(Model.Weights.Matrices, m => Assert.Contains(m, _synth.Loaded.Tensors, ReferenceEqualityComparer.Instance));
-        Assert.Equal(0, _synth.Loaded.CopiedWeightBytes);
+        Assert.All(Model.Weights.Matrices, m => Assert.Contains(m, Synth.Loaded.Tensors, ReferenceEqualityComparer.Instance));
+        Assert.Equal(0, Synth.Loaded.CopiedWeightBytes);
         Alone([5]);
         Assert.Contains(Model.Weights.Linears, l => l.Repacked && l.Weight.Name.StartsWith("blk.0.ffn_gate_exps.weight[", StringComparison.Ordinal));
     }
@@ -64,7 +54,7 @@ public sealed class MoeForwardTests : IDisposable
     [Fact]
     public void MoreExpertsPerTokenThanExpertsIsAClearError()
     {
-        var path = Path.Combine(_synth.Folder, "bad.gguf");
+        var path = Path.Combine(Synth.Folder, "bad.gguf");
         SyntheticModelWriter.Write(Shape with { ExpertsUsed = 9 }, SynthFileType.Find("Q8_0")!, 1, path);
         var error = Assert.Throws<InvalidModelFileException>(() => ModelLoader.Load(path));
         Assert.Contains("uses 9 experts per token but has 8", error.Message);
@@ -73,7 +63,7 @@ public sealed class MoeForwardTests : IDisposable
     [Fact]
     public void AnExpertCountTheTensorsDoNotHaveIsAClearError()
     {
-        var path = Path.Combine(_synth.Folder, "bad.gguf");
+        var path = Path.Combine(Synth.Folder, "bad.gguf");
         SyntheticModelWriter.Build(Shape, SynthFileType.Find("Q8_0")!, 1).Set("qwen3moe.expert_count", 16u).Write(path);
         var error = Assert.Throws<InvalidModelFileException>(() => ModelLoader.Load(path));
         Assert.Contains("'blk.0.ffn_gate_exps.weight' has shape [8, 128, 256], expected [16, 128, 256]", error.Message);
@@ -82,8 +72,8 @@ public sealed class MoeForwardTests : IDisposable
     [Fact]
     public void AMissingExpertTensorIsAClearError()
     {
-        var path = Path.Combine(_synth.Folder, "bad.gguf");
-        DecoderChecks.CopyWithout(_synth.Loaded.Path, path, "blk.2.ffn_up_exps.weight");
+        var path = Path.Combine(Synth.Folder, "bad.gguf");
+        DecoderChecks.CopyWithout(Synth.Loaded.Path, path, "blk.2.ffn_up_exps.weight");
         var error = Assert.Throws<InvalidModelFileException>(() => ModelLoader.Load(path));
         Assert.Contains("tensor 'blk.2.ffn_up_exps.weight' is missing", error.Message);
     }
