@@ -333,8 +333,11 @@ public sealed class ContinuousBatchScheduler : IGenerationEngine
                 if (prefillBudget == 0) continue;
                 n = Math.Min(prefillBudget, s.Prompt.Length - s.Position);
                 // a scored chunk gives a token per position: as many as the reader has room for and logit rows allow
-                if (scoring) n = Math.Min(n, Math.Min(s.Room, 1 + spareRows));
-                if (scoring) spareRows -= n - 1;
+                if (scoring)
+                {
+                    n = Math.Min(n, Math.Min(s.Room, 1 + spareRows));
+                    spareRows -= n - 1;
+                }
                 prefillBudget -= n;
             }
             // A prompt chunk that does not finish the prompt needs no logits, unless the prompt is scored.

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Moxing.Inference.Reasoning;
 using Moxing.Server.Http;
 using Moxing.Server.Models;
 using Moxing.Text.Templates;
@@ -25,9 +24,7 @@ public static class ChatPrompt
             $"the model '{model.Name}' has no chat template; send a plain prompt to the completions endpoint instead", param: "model",
             code: "no_chat_template");
         var text = templates.Render(DeveloperAsSystem(templates, messages), tools is { Count: > 0 } ? tools : null, addGenerationPrompt: true, variables);
-        reasoning = templates.Templates.Values.Any(HarmonySplitter.Speaks) ? new ReasoningParsing(StartsInside: false, Harmony: true)
-            : templates.Templates.Values.Any(ThinkSplitter.Thinks) ? new ReasoningParsing(ThinkSplitter.EndsInside(text))
-            : null;
+        reasoning = ReasoningParsing.For(templates.Templates.Values, text);
         return model.Model.RequireTokenizer().Encode(text, addSpecialTokens: false);
     }
 

@@ -9,6 +9,13 @@ namespace Moxing.Server.Generation;
 /// special tokens as text, which mark the channels.</param>
 public sealed record ReasoningParsing(bool StartsInside, bool Harmony = false)
 {
+    /// <summary>The parsing a model's chat <paramref name="templates"/> call for: harmony when they write harmony messages,
+    /// think blocks when they write those (starting inside one when <paramref name="prompt"/> ends in an open block), else null.</summary>
+    public static ReasoningParsing? For(IEnumerable<string> templates, string prompt = "") =>
+        templates.Any(HarmonySplitter.Speaks) ? new ReasoningParsing(StartsInside: false, Harmony: true)
+        : templates.Any(ThinkSplitter.Thinks) ? new ReasoningParsing(ThinkSplitter.EndsInside(prompt))
+        : null;
+
     /// <summary>A splitter for one reply.</summary>
     public IReplySplitter NewSplitter() => Harmony ? new HarmonySplitter() : new ThinkSplitter(StartsInside);
 }

@@ -1,9 +1,9 @@
 using System.Reflection;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
-using Moxing.Inference.Reasoning;
 using Moxing.Inference.Tools;
 using Moxing.Models;
+using Moxing.Server.Generation;
 using Moxing.Server.Http;
 using Moxing.Server.Models;
 using Moxing.Server.Store;
@@ -126,7 +126,7 @@ public sealed class OllamaModelsEndpoint(ModelManager models)
         yield return "completion";
         var templates = model.ChatTemplates?.Templates.Values ?? [];
         if (templates.Any(t => t.Contains("tools", StringComparison.Ordinal) && ToolCallFormats.FromChatTemplate(t) is not null)) yield return "tools";
-        if (templates.Any(t => ThinkSplitter.Thinks(t) || HarmonySplitter.Speaks(t))) yield return "thinking";
+        if (ReasoningParsing.For(templates) is not null) yield return "thinking";
     }
 
     /// <summary>GET /api/version.</summary>
