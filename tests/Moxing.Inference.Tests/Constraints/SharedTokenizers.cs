@@ -21,8 +21,13 @@ internal static class SharedTokenizers
         foreach (var token in HarmonyMarkup)
             added.Add(new System.Text.Json.Nodes.JsonObject
             {
-                ["id"] = id++, ["content"] = token, ["single_word"] = false, ["lstrip"] = false, ["rstrip"] = false,
-                ["normalized"] = false, ["special"] = true,
+                ["id"] = id++,
+                ["content"] = token,
+                ["single_word"] = false,
+                ["lstrip"] = false,
+                ["rstrip"] = false,
+                ["normalized"] = false,
+                ["special"] = true,
             });
         return Tokenizer.FromJsonText(json.ToJsonString(), "qwen3+harmony");
     });

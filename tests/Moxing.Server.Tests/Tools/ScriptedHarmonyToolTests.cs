@@ -94,10 +94,12 @@ public sealed class ScriptedHarmonyToolTests(ScriptedServerFixture server) : ICl
         var messages = body["messages"]!.AsArray();
         messages.Add((JsonNode)new JsonObject
         {
-            ["role"] = "assistant", ["content"] = null,
+            ["role"] = "assistant",
+            ["content"] = null,
             ["tool_calls"] = new JsonArray(new JsonObject
             {
-                ["id"] = "call_1", ["type"] = "function",
+                ["id"] = "call_1",
+                ["type"] = "function",
                 ["function"] = new JsonObject { ["name"] = "get_weather", ["arguments"] = "{\"city\":\"Paris\",\"unit\":\"c\"}" },
             }),
         });
