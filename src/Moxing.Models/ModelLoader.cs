@@ -125,7 +125,7 @@ public static class ModelLoader
                 Architecture = architecture,
                 Tensors = file.Tensors,
                 Decoder = new DecoderLoader(file, path, options, family.GgufNames).Load(),
-                EosTokenIds = GgufEndOfGeneration(file),
+                EosTokenIds = GgufEndOfGeneration(file, tokenizer),
                 MaxContext = options.MaxContext,
                 Tokenizer = tokenizer,
                 ChatTemplates = GgufChatTemplate(file, tokenizer),
@@ -146,11 +146,16 @@ public static class ModelLoader
         return File.Exists(config) && HfConfig.Load(config).Has("chat_template");
     }
 
-    // llama.cpp ends generation on EOS and on the end-of-turn / end-of-message tokens a GGUF names.
-    private static int[] GgufEndOfGeneration(GgufFile file) =>
+    // llama.cpp ends generation on EOS and on the end-of-turn / end-of-message tokens a GGUF names, and, as llama.cpp does for
+    // a harmony vocabulary (gpt-oss, whose GGUFs name only <|return|>), on <|return|> and on <|call|>, which ends a tool call.
+    private static int[] GgufEndOfGeneration(GgufFile file, Tokenizer? tokenizer) =>
         new[] { "eos", "eot", "eom" }
             .Select(k => file.Metadata.TryGetInt32($"tokenizer.ggml.{k}_token_id", out var id) ? id : -1)
+            .Concat(HarmonyEnds(tokenizer))
             .Where(id => id >= 0).Distinct().ToArray();
+
+    private static IEnumerable<int> HarmonyEnds(Tokenizer? tokenizer) =>
+        tokenizer?.TokenToId("<|return|>") is { } done && tokenizer.TokenToId("<|call|>") is { } call ? [done, call] : [];
 
     private static ChatTemplateSource? GgufChatTemplate(GgufFile file, Tokenizer? tokenizer)
     {
