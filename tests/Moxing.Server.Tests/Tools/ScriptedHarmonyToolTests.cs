@@ -112,6 +112,23 @@ public sealed class ScriptedHarmonyToolTests(ScriptedServerFixture server) : ICl
     }
 
     [Fact]
+    public async Task An_assistant_reasoning_content_reaches_the_template_as_thinking()
+    {
+        // the harmony template renders an assistant's `thinking` as its analysis; the script is only in the reasoning sent back
+        var body = Chat("<|channel|>final<|message|>unused<|return|>");
+        var messages = body["messages"]!.AsArray();
+        messages[0]!["content"] = "What is the weather?";
+        messages.Add((JsonNode)new JsonObject
+        {
+            ["role"] = "assistant",
+            ["content"] = "Let me think.",
+            ["reasoning_content"] = ScriptedEngine.Marker + "<|channel|>final<|message|>The reasoning came through.<|return|><|im_end|>",
+        });
+        var reply = await PostOkAsync("/v1/chat/completions", body);
+        Assert.Equal("The reasoning came through.", (string?)reply["choices"]![0]!["message"]!["content"]);
+    }
+
+    [Fact]
     public async Task Responses_give_a_reasoning_item_then_a_function_call_item_whole_and_streamed()
     {
         var body = new JsonObject
