@@ -7,6 +7,7 @@ using Moxing.Core.Tensors;
 using Moxing.Models.Decoder;
 using Moxing.Models.Encoder;
 using Moxing.Models.Families;
+using Moxing.Models.Layers;
 using Moxing.Text.Templates;
 using Moxing.Text.Tokenization;
 
@@ -78,7 +79,7 @@ public static class ModelLoader
         var family = ModelRegistry.ForModelType(modelType)
                      ?? throw new InvalidModelFileException(configPath, $"model_type '{modelType}' is not supported; supported: {ModelRegistry.SupportedList}");
         var decoderOptions = family.FromHf(config);
-        var source = family.HfNames.View(ModelTensors.OpenFolder(folder), folder);
+        var source = family.OpenHf(folder, decoderOptions);
         var decoder = Guard(source, () => new DecoderLoader(source, folder, decoderOptions, family.HfNames).Load());
         return Guard(decoder, () =>
         {
@@ -90,6 +91,7 @@ public static class ModelLoader
                 Architecture = modelType,
                 Decoder = decoder,
                 Tensors = source.Tensors,
+                Computed = source is DerivedTensors derived ? derived.Computed : [],
                 MaxContext = decoderOptions.MaxContext,
                 Tokenizer = tokenizer,
                 EosTokenIds = generation.EosTokenIds.Length > 0 || tokenizer?.EosTokenId is not { } eos ? generation.EosTokenIds : [eos],
