@@ -127,7 +127,8 @@ public sealed class ContinuousBatchSchedulerTests(SchedulerTestModel fixture) : 
     {
         // a step's draws run together on the worker pool, each thread with its own scorer: batched equals one at a time
         var requests = Enumerable.Range(0, 6).Select(i => Request(Prompt(6 + 5 * i, 40 + i), 10,
-            new SamplingOptions { Temperature = 1.2f, Seed = (ulong)(7 + i) }) with { Logprobs = true, TopLogprobs = 3 }).ToList();
+            new SamplingOptions { Temperature = 1.2f, Seed = (ulong)(7 + i) }) with
+        { Logprobs = true, TopLogprobs = 3 }).ToList();
         await using var batched = Scheduler(new SchedulerOptions { ContextSize = 128, MaxRunningSequences = 6 });
         var together = await Task.WhenAll(requests.Select(r => Collect(batched.Submit(r)))).WaitAsync(Patience);
         await using var single = Scheduler(new SchedulerOptions { ContextSize = 128, MaxRunningSequences = 1 });
