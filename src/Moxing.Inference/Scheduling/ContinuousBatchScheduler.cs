@@ -93,6 +93,7 @@ public sealed partial class ContinuousBatchScheduler : IGenerationEngine
         _scratch = model.CreateScratch(Math.Min(_options.PrefillChunkTokens, _context) + max);
         _scorer = new LogprobScorer(_vocab);
         _drawAt = new int[max];
+        _drafts = new int[max];
         _drawn = new GeneratedToken[max];
         _drawErrors = new Exception?[max];
         _scorers = new ThreadLocal<LogprobScorer>(() => new LogprobScorer(_vocab));
@@ -344,13 +345,19 @@ public sealed partial class ContinuousBatchScheduler : IGenerationEngine
                 }
                 prefillBudget -= n;
             }
+            else if (spareRows > 0 && _options.SpeculativeTokens > 0)
+            {
+                n += _drafts[count] = Draft(s, Math.Min(spareRows, _options.SpeculativeTokens));
+                spareRows -= n - 1;
+            }
             // A prompt chunk that does not finish the prompt needs no logits, unless the prompt is scored.
             var wantsLogits = s.Position + n >= s.Prompt.Length;
+            var everyRow = scoring || _drafts[count] > 0;
             _batch[count] = s;
             _slices[count] = new BatchSlice(s.Kv!, s.History.AsMemory(s.Position, n),
-                scoring ? LogitsWanted.All : wantsLogits ? LogitsWanted.Last : LogitsWanted.None);
-            _rows[count++] = scoring || wantsLogits ? rows : -1;
-            rows += scoring ? n : wantsLogits ? 1 : 0;
+                everyRow ? LogitsWanted.All : wantsLogits ? LogitsWanted.Last : LogitsWanted.None);
+            _rows[count++] = everyRow || wantsLogits ? rows : -1;
+            rows += everyRow ? n : wantsLogits ? 1 : 0;
             tokens += n;
         }
         if (count == 0) return false;
@@ -365,7 +372,8 @@ public sealed partial class ContinuousBatchScheduler : IGenerationEngine
         for (var i = 0; i < count; i++)
         {
             var s = _batch[i];
-            if (s.State != SequenceState.Running) continue;
+            // a speculating sequence publishes its blocks once its drafts are checked
+            if (s.State != SequenceState.Running || _drafts[i] > 0) continue;
             Publish(s);
             if (_rows[i] >= 0 && _slices[i].Logits != LogitsWanted.All && s.Request.Limits.MaxTokens > 0) _drawAt[draws++] = i;
         }
@@ -383,9 +391,16 @@ public sealed partial class ContinuousBatchScheduler : IGenerationEngine
                 ApplyDrawn(s, i);
                 continue;
             }
+            var drafted = _drafts[i];
+            _drafts[i] = 0;
             if (s.State != SequenceState.Running || _rows[i] < 0) continue;
             try
             {
+                if (drafted > 0)
+                {
+                    Verify(s, _rows[i], drafted);
+                    continue;
+                }
                 // a scored chunk's rows score the prompt tokens after each of its positions; the prompt's last row samples
                 var n = slice.Logits == LogitsWanted.All ? slice.Tokens.Length : 1;
                 var first = s.Position - n;

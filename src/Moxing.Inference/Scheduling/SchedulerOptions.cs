@@ -38,6 +38,16 @@ public sealed record SchedulerOptions
     /// <summary>Told the size of every step (metrics); null: nobody.</summary>
     public IStepObserver? StepObserver { get; init; }
 
+    /// <summary>
+    /// Draft tokens a decoding sequence may feed beside its last token when its history predicts them (<see cref="PromptLookup"/>):
+    /// a step's logits confirm each draft the sampler would have drawn anyway, so the output is the same and repetitive
+    /// replies take fewer steps. 0: off. Drafts only use logit rows no running sequence needs.
+    /// </summary>
+    public int SpeculativeTokens { get; init; }
+
+    /// <summary>Most draft tokens per sequence and step.</summary>
+    public const int MaxSpeculativeTokens = 16;
+
     /// <summary>Throws ArgumentException naming the first out-of-range value.</summary>
     public void Validate()
     {
@@ -48,6 +58,8 @@ public sealed record SchedulerOptions
         if (KvBlockTokens < 1) throw new ArgumentException($"KV block must be ≥ 1 token, got {KvBlockTokens}");
         if (KvMemoryBytes < 0) throw new ArgumentException($"KV memory must be ≥ 0 bytes, got {KvMemoryBytes}");
         if (TokenBufferCapacity < 1) throw new ArgumentException($"token buffer must hold ≥ 1 token, got {TokenBufferCapacity}");
+        if (SpeculativeTokens is < 0 or > MaxSpeculativeTokens)
+            throw new ArgumentException($"speculative tokens must be 0 to {MaxSpeculativeTokens}, got {SpeculativeTokens}");
         if (RequestTimeout is { } t && t <= TimeSpan.Zero) throw new ArgumentException($"request timeout must be positive, got {t}");
     }
 }
