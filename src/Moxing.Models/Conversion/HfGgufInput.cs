@@ -147,12 +147,12 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
         if (architecture is "gemma2" or "gemma3" && t.Name.EndsWith("norm.weight", StringComparison.Ordinal)) return Transform.NormPlusOne;
         if (t.Shape.Length == 1)
         {
-            var permuted = architecture == "llama" && gguf.EndsWith(".attn_q.bias", StringComparison.Ordinal) ? Transform.PermuteQ
-                : architecture == "llama" && gguf.EndsWith(".attn_k.bias", StringComparison.Ordinal) ? Transform.PermuteK : Transform.None;
+            var permuted = HfGgufMetadata.LlamaConverted(architecture) && gguf.EndsWith(".attn_q.bias", StringComparison.Ordinal) ? Transform.PermuteQ
+                : HfGgufMetadata.LlamaConverted(architecture) && gguf.EndsWith(".attn_k.bias", StringComparison.Ordinal) ? Transform.PermuteK : Transform.None;
             return permuted != Transform.None ? permuted : t.Type == DType.F32 ? Transform.None : Transform.ToF32;
         }
-        if (architecture == "llama" && gguf.EndsWith(".attn_q.weight", StringComparison.Ordinal)) return Transform.PermuteQ;
-        if (architecture == "llama" && gguf.EndsWith(".attn_k.weight", StringComparison.Ordinal)) return Transform.PermuteK;
+        if (HfGgufMetadata.LlamaConverted(architecture) && gguf.EndsWith(".attn_q.weight", StringComparison.Ordinal)) return Transform.PermuteQ;
+        if (HfGgufMetadata.LlamaConverted(architecture) && gguf.EndsWith(".attn_k.weight", StringComparison.Ordinal)) return Transform.PermuteK;
         // GPT-2's Conv1D weights are [in, out]; its LM head and embeddings are not.
         return transposedLinears && gguf.StartsWith("blk.", StringComparison.Ordinal) ? Transform.Transpose : Transform.None;
     }

@@ -15,14 +15,17 @@ public static class HfGgufMetadata
     public static string? Architecture(string modelType) => modelType switch
     {
         "llama" or "mistral" or "mixtral" => "llama",
-        "qwen2" or "qwen3" or "gpt2" or "phi3" or "gemma2" or "olmoe" => modelType,
+        "qwen2" or "qwen3" or "gpt2" or "phi3" or "gemma2" or "olmoe" or "granite" => modelType,
         "qwen2_moe" or "qwen3_moe" => modelType.Replace("_", "", StringComparison.Ordinal),
         "gemma3_text" or "gemma3" => "gemma3",
         _ => null,
     };
 
     /// <summary>The model types <see cref="Architecture"/> converts, for error messages.</summary>
-    public static string ConvertibleList => "llama, mistral, mixtral, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi3, gemma2, gemma3_text, gemma3";
+    public static string ConvertibleList => "llama, mistral, mixtral, granite, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi3, gemma2, gemma3_text, gemma3";
+
+    /// <summary>Architectures convert_hf_to_gguf.py writes through LlamaModel: Q/K rows permuted, vocab_size and rope.dimension_count written.</summary>
+    public static bool LlamaConverted(string architecture) => architecture is "llama" or "granite";
 
     /// <summary>The keys for <paramref name="folder"/>, whose config.json <paramref name="config"/> reads as <paramref name="options"/>.</summary>
     public static Dictionary<string, object> Build(string folder, HfConfig config, DecoderOptions options, string architecture)
@@ -70,9 +73,10 @@ public static class HfGgufMetadata
                 break;
         }
         if (o.Moe is { } moe) AddExperts(m, moe, architecture, config);
+        if (architecture == "granite") AddGranite(m, config);
+        if (LlamaConverted(architecture)) Arch("vocab_size", (uint)o.VocabSize);
         if (architecture == "llama")
         {
-            Arch("vocab_size", (uint)o.VocabSize);
             if (o.SlidingWindows.Length > 0 && o.SlidingWindows.Distinct().Count() == 1 && o.SlidingWindows[0] > 0)
                 Arch("attention.sliding_window", (uint)o.SlidingWindows[0]);
         }
@@ -103,6 +107,14 @@ public static class HfGgufMetadata
         // Phi3MiniModel.generate_extra_tensors: sqrt(1 + ln(max/original)/ln(original)), the engine's default (a config's own
         // factor or attention_factor, which the converter ignores, is written as transformers uses it).
         if (rope.Scaling == RopeScaling.LongRope) m["phi3.rope.scaling.attn_factor"] = (float)rope.CosSinScale;
+    }
+
+    // GraniteModel.set_gguf_parameters: each multiplier the config sets (and is not zero) under its llama.cpp name.
+    private static void AddGranite(Dictionary<string, object> m, HfConfig config)
+    {
+        foreach (var (hf, gguf) in new[] { ("attention_multiplier", "attention.scale"), ("embedding_multiplier", "embedding_scale"),
+                     ("residual_multiplier", "residual_scale"), ("logits_scaling", "logit_scale") })
+            if (config.TryGetFloat(hf, out var value) && value != 0) m[$"granite.{gguf}"] = value;
     }
 
     // Gemma2Model.set_gguf_parameters: head size, soft-caps and window. The converter writes no RoPE base (llama.cpp assumes
@@ -201,7 +213,7 @@ public static class HfGgufMetadata
     {
         void Arch(string key, object value) => m[$"{architecture}.{key}"] = value;
         Arch("rope.freq_base", (float)rope.Theta);
-        if (architecture == "llama") Arch("rope.dimension_count", (uint)rope.RotaryDim);
+        if (LlamaConverted(architecture)) Arch("rope.dimension_count", (uint)rope.RotaryDim);
         switch (rope.Scaling)
         {
             case RopeScaling.Linear:

@@ -22,6 +22,9 @@ public sealed record SynthShape(
     /// <summary>Gemma's norms after attention and MLP, and its key/value head size written whatever the shape (gemma3).</summary>
     public bool Gemma => Architecture == "gemma3";
 
+    /// <summary>Granite 3.x's multipliers (embedding 12, residual 0.22, attention 1/64, logits ÷ 8), written for every granite shape.</summary>
+    public bool Granite => Architecture == "granite";
+
     /// <summary>Llama 3 RoPE scaling, stored as `rope_freqs.weight` factors (not Mixtral's).</summary>
     public bool Llama3Rope => Architecture == "llama" && Experts == 0;
 
@@ -51,6 +54,8 @@ public sealed record SynthShape(
         // gpt-oss's converted configs: window 128 on even layers, YaRN factor 32 over 4096 original positions.
         new("gpt-oss-20b", "gpt-oss", 201088, 2880, 24, 2880, 64, 8, 64, 131072, 1e-5f, 150000f, SlidingWindow: 128, Experts: 32, ExpertsUsed: 4, ExpertFeedForward: 2880),
         new("gpt-oss-120b", "gpt-oss", 201088, 2880, 36, 2880, 64, 8, 64, 131072, 1e-5f, 150000f, SlidingWindow: 128, Experts: 128, ExpertsUsed: 4, ExpertFeedForward: 2880),
+        new("granite-3.1-2b", "granite", 49155, 2048, 40, 8192, 32, 8, 64, 131072, 1e-5f, 5000000f),
+        new("tiny-granite", "granite", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-5f, 10000f),
         new("tiny-gpt-oss", "gpt-oss", 1024, 256, 4, 256, 4, 2, 64, 4096, 1e-5f, 150000f, SlidingWindow: 8, Experts: 8, ExpertsUsed: 4, ExpertFeedForward: 256),
     ];
 

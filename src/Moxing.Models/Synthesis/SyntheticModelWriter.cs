@@ -64,6 +64,15 @@ public static class SyntheticModelWriter
             w.Set($"{arch}.expert_used_count", (uint)shape.ExpertsUsed);
             if (arch != "llama") w.Set($"{arch}.expert_feed_forward_length", (uint)shape.ExpertFeedForward);
         }
+        if (shape.Granite)
+        {
+            // GraniteModel writes LlamaModel's rope.dimension_count and the four multipliers of granite-3.x's configs.
+            w.Set($"{arch}.rope.dimension_count", (uint)shape.HeadDim);
+            w.Set($"{arch}.embedding_scale", 12f);
+            w.Set($"{arch}.residual_scale", 0.22f);
+            w.Set($"{arch}.attention.scale", 0.015625f);
+            w.Set($"{arch}.logit_scale", 8f);
+        }
         if (shape.Llama3Rope)
         {
             w.Set($"{arch}.rope.dimension_count", (uint)shape.HeadDim);

@@ -1,0 +1,38 @@
+using Moxing.Core;
+using Moxing.Core.Tensors;
+using Moxing.Models.Synthesis;
+
+namespace Moxing.Models.Tests.Decoder;
+
+/// <summary>
+/// The tiny synthetic GGUFs of Granite, OLMo 2, Gemma, Phi-2 and StarCoder2 (llama.cpp's names, shapes and keys) load with
+/// their family's switches and run batched steps as each sequence alone; a key llama.cpp requires is a clear error when missing.
+/// </summary>
+public sealed class DenseFamilySynthTests
+{
+    [Theory]
+    [InlineData("tiny-granite")]
+    public void TheSynthesizedModelRunsBatchesAsEachSequenceAlone(string shape)
+    {
+        using var synth = new SynthesizedModel(shape, "Q4_K_M", 4);
+        DecoderChecks.MixedBatchMatchesEachSequenceAlone(synth.Model, 1e-5, DType.F32);
+    }
+
+    [Fact]
+    public void GraniteReadsItsFourMultipliers()
+    {
+        using var synth = new SynthesizedModel("tiny-granite", "F16", 1);
+        var o = synth.Model.Options;
+        Assert.Equal((12f, 0.22f, 0.015625f, 8f), (o.EmbeddingScale, o.ResidualScale, o.EffectiveAttentionScale, o.LogitDivisor));
+    }
+
+    [Fact]
+    public void AGraniteWithoutLogitScaleIsAClearError()
+    {
+        using var synth = new SynthesizedModel("tiny-granite", "F16", 1);
+        var path = Path.Combine(synth.Folder, "bad.gguf");
+        SyntheticModelWriter.Build(synth.Shape, SynthFileType.Find("F16")!, 1).Remove("granite.logit_scale").Write(path);
+        var error = Assert.Throws<InvalidModelFileException>(() => ModelLoader.Load(path));
+        Assert.Contains("'granite.logit_scale' is missing", error.Message);
+    }
+}
