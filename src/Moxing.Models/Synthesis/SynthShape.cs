@@ -17,9 +17,18 @@ public sealed record SynthShape(
     public bool GptOss => Architecture == "gpt-oss";
 
     /// <summary>RMS norms on q and k: per head (qwen3, qwen3moe, gemma3) or over the whole projections (olmoe).</summary>
-    public bool QkNorm => Architecture is "qwen3" or "qwen3moe" or "olmoe" or "gemma3";
+    public bool QkNorm => Architecture is "qwen3" or "qwen3moe" or "olmoe" or "olmo2" or "gemma3";
 
-    /// <summary>Gemma's norms after attention and MLP, and its key/value head size written whatever the shape (gemma3).</summary>
+    /// <summary>q/k norms over the whole projections rather than per head (olmoe, olmo2).</summary>
+    public bool QkNormAcrossHeads => Architecture is "olmoe" or "olmo2";
+
+    /// <summary>Norms before attention and MLP (all but olmo2).</summary>
+    public bool PreNorms => Architecture != "olmo2";
+
+    /// <summary>Norms after attention and MLP (gemma3, olmo2).</summary>
+    public bool PostNorms => Architecture is "gemma3" or "olmo2";
+
+    /// <summary>Gemma's key/value head size written whatever the shape (gemma3).</summary>
     public bool Gemma => Architecture == "gemma3";
 
     /// <summary>Granite 3.x's multipliers (embedding 12, residual 0.22, attention 1/64, logits ÷ 8), written for every granite shape.</summary>
@@ -28,8 +37,8 @@ public sealed record SynthShape(
     /// <summary>Llama 3 RoPE scaling, stored as `rope_freqs.weight` factors (not Mixtral's).</summary>
     public bool Llama3Rope => Architecture == "llama" && Experts == 0;
 
-    /// <summary>The LM head is the token embedding (llama.cpp's olmoe and gpt-oss require an output matrix of their own).</summary>
-    public bool TiedEmbeddings => Architecture is not ("olmoe" or "gpt-oss");
+    /// <summary>The LM head is the token embedding (llama.cpp's olmoe, olmo2 and gpt-oss require an output matrix of their own).</summary>
+    public bool TiedEmbeddings => Architecture is not ("olmoe" or "olmo2" or "gpt-oss");
 
     /// <summary>The shapes `moxing synth --like` knows, by name; the `tiny-*` ones are sub-megabyte models for tests.</summary>
     public static IReadOnlyList<SynthShape> Known { get; } =
@@ -56,6 +65,8 @@ public sealed record SynthShape(
         new("gpt-oss-120b", "gpt-oss", 201088, 2880, 36, 2880, 64, 8, 64, 131072, 1e-5f, 150000f, SlidingWindow: 128, Experts: 128, ExpertsUsed: 4, ExpertFeedForward: 2880),
         new("granite-3.1-2b", "granite", 49155, 2048, 40, 8192, 32, 8, 64, 131072, 1e-5f, 5000000f),
         new("tiny-granite", "granite", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-5f, 10000f),
+        new("olmo2-1b", "olmo2", 100352, 2048, 16, 8192, 16, 16, 128, 4096, 1e-6f, 500000f),
+        new("tiny-olmo2", "olmo2", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-6f, 500000f),
         new("tiny-gpt-oss", "gpt-oss", 1024, 256, 4, 256, 4, 2, 64, 4096, 1e-5f, 150000f, SlidingWindow: 8, Experts: 8, ExpertsUsed: 4, ExpertFeedForward: 256),
     ];
 

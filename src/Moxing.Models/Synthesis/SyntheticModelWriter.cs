@@ -83,12 +83,12 @@ public static class SyntheticModelWriter
         var kv = shape.KvHeads * shape.HeadDim;
         // Tied embeddings: no output.weight, and token_embd is quantized as the output.
         Weight(w, random, fileType, "token_embd.weight", shape.TiedEmbeddings ? "output" : "token_embd", 0, shape.Layers, shape.Vocab, shape.Hidden);
-        // olmoe normalises the whole q and k projections, qwen3/qwen3moe each head.
-        var (qNorm, kNorm) = shape.Architecture == "olmoe" ? (q, kv) : (shape.HeadDim, shape.HeadDim);
+        // olmoe and olmo2 normalise the whole q and k projections, qwen3/qwen3moe/gemma3 each head.
+        var (qNorm, kNorm) = shape.QkNormAcrossHeads ? (q, kv) : (shape.HeadDim, shape.HeadDim);
         for (var i = 0; i < shape.Layers; i++)
         {
             var p = $"blk.{i}.";
-            Norm(w, random, p + "attn_norm.weight", shape.Hidden);
+            if (shape.PreNorms) Norm(w, random, p + "attn_norm.weight", shape.Hidden);
             Weight(w, random, fileType, p + "attn_q.weight", "attn_q", i, shape.Layers, q, shape.Hidden);
             Weight(w, random, fileType, p + "attn_k.weight", "attn_k", i, shape.Layers, kv, shape.Hidden);
             Weight(w, random, fileType, p + "attn_v.weight", "attn_v", i, shape.Layers, kv, shape.Hidden);
@@ -111,8 +111,8 @@ public static class SyntheticModelWriter
                 w.AddF32(p + "attn_sinks.weight", [shape.Heads], Uniform(random, shape.Heads, 0f, 1f));
             }
             // gpt-oss's norm before the experts has Gemma's post-attention name (llama.cpp's attn_post_norm)
-            if (shape.Gemma || shape.GptOss) Norm(w, random, p + "post_attention_norm.weight", shape.Hidden);
-            if (!shape.GptOss) Norm(w, random, p + "ffn_norm.weight", shape.Hidden);
+            if (shape.PostNorms || shape.GptOss) Norm(w, random, p + "post_attention_norm.weight", shape.Hidden);
+            if (shape.PreNorms && !shape.GptOss) Norm(w, random, p + "ffn_norm.weight", shape.Hidden);
             if (shape.Experts > 0)
             {
                 // llama-quantize keeps the router in F32.
@@ -132,7 +132,7 @@ public static class SyntheticModelWriter
             Weight(w, random, fileType, p + "ffn_gate.weight", "ffn_gate", i, shape.Layers, shape.FeedForward, shape.Hidden);
             Weight(w, random, fileType, p + "ffn_up.weight", "ffn_up", i, shape.Layers, shape.FeedForward, shape.Hidden);
             Weight(w, random, fileType, p + "ffn_down.weight", "ffn_down", i, shape.Layers, shape.Hidden, shape.FeedForward);
-            if (shape.Gemma) Norm(w, random, p + "post_ffw_norm.weight", shape.Hidden);
+            if (shape.PostNorms) Norm(w, random, p + "post_ffw_norm.weight", shape.Hidden);
         }
         Norm(w, random, "output_norm.weight", shape.Hidden);
         if (!shape.TiedEmbeddings) Weight(w, random, fileType, "output.weight", "output", 0, shape.Layers, shape.Vocab, shape.Hidden);

@@ -12,6 +12,7 @@ public sealed class DenseFamilySynthTests
 {
     [Theory]
     [InlineData("tiny-granite")]
+    [InlineData("tiny-olmo2")]
     public void TheSynthesizedModelRunsBatchesAsEachSequenceAlone(string shape)
     {
         using var synth = new SynthesizedModel(shape, "Q4_K_M", 4);

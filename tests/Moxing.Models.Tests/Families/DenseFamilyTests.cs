@@ -1,4 +1,5 @@
 using Moxing.Core.Kernels;
+using Moxing.Core.Tensors;
 using Moxing.Core.Quantization;
 using Moxing.Core.Quantization.Mixes;
 using Moxing.Models.Conversion;
@@ -26,11 +27,12 @@ public sealed class DenseFamilyTests : IDisposable
     private static float[] Logits(string path)
     {
         using var model = ModelLoader.Load(path);
-        return DecoderChecks.Alone(model.RequireDecoder(), Prompt);
+        return DecoderChecks.Alone(model.RequireDecoder(), DType.F32, Prompt);
     }
 
     [Theory]
     [InlineData("granite")]
+    [InlineData("olmo2")]
     public void TheFolderMatchesTheReference(string modelType)
     {
         using var folder = new TinyHfFolder(modelType);
@@ -42,6 +44,8 @@ public sealed class DenseFamilyTests : IDisposable
     [InlineData("granite", "residual_multiplier")]
     [InlineData("granite", "attention_multiplier")]
     [InlineData("granite", "logits_scaling")]
+    [InlineData("olmo2", "post_norms_only")]
+    [InlineData("olmo2", "qk_norm")]
     public void DroppingASwitchMovesTheLogitsFarBeyondTheTolerance(string modelType, string drop)
     {
         using var folder = new TinyHfFolder(modelType);
@@ -51,6 +55,7 @@ public sealed class DenseFamilyTests : IDisposable
 
     [Theory]
     [InlineData("granite")]
+    [InlineData("olmo2")]
     public void TheConvertedGgufMatchesTheFolder(string modelType)
     {
         using var folder = new TinyHfFolder(modelType);

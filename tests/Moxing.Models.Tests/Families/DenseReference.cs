@@ -43,9 +43,16 @@ internal sealed class DenseReference
         for (var l = 0; l < I("num_hidden_layers"); l++)
         {
             var p = $"model.layers.{l}.";
-            // OLMo 2 normalises the attention and MLP outputs, not their inputs; Phi-2's MLP reads the attention's input.
+            // OLMo 2 normalises the attention and MLP outputs, not their inputs (dropped: the same norms before the blocks, as
+            // Llama places them); Phi-2's MLP reads the attention's input.
             var postNormsOnly = _type == "olmo2" && drop != "post_norms_only";
-            var attentionIn = postNormsOnly ? x.Select(r => r.ToArray()).ToArray() : x.Select(r => Norm(r, p + "input_layernorm")).ToArray();
+            var (attentionNorm, mlpNorm) = _type switch
+            {
+                "olmo2" => ("post_attention_layernorm", "post_feedforward_layernorm"),
+                "phi" => ("input_layernorm", "input_layernorm"),
+                _ => ("input_layernorm", "post_attention_layernorm"),
+            };
+            var attentionIn = x.Select(r => postNormsOnly ? r.ToArray() : Norm(r, p + attentionNorm)).ToArray();
             var attended = Attention(p, attentionIn, heads, kvHeads, hd, rotary, scale, window, drop);
             if (_type == "phi" && drop != "parallel")
             {
@@ -58,10 +65,9 @@ internal sealed class DenseReference
             }
             for (var t = 0; t < n; t++)
             {
-                var a = postNormsOnly ? Norm(attended[t], p + "post_attention_layernorm") : attended[t];
+                var a = postNormsOnly ? Norm(attended[t], p + attentionNorm) : attended[t];
                 for (var d = 0; d < h; d++) x[t][d] += residual * a[d];
-                var m = postNormsOnly ? Norm(Mlp(p, x[t]), p + "post_feedforward_layernorm")
-                    : Mlp(p, Norm(x[t], p + (_type == "phi" ? "input_layernorm" : "post_attention_layernorm")));
+                var m = postNormsOnly ? Norm(Mlp(p, x[t]), p + mlpNorm) : Mlp(p, Norm(x[t], p + mlpNorm));
                 for (var d = 0; d < h; d++) x[t][d] += residual * m[d];
             }
         }
