@@ -75,8 +75,8 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
             foreach (var t in _tensors.Tensors)
             {
                 if (IgnoredSuffixes.Any(s => t.Name.EndsWith(s, StringComparison.Ordinal))) continue;
-                // Gemma 2 ties its head to the embeddings; the converter drops an lm_head (autoawq writes one).
-                if (architecture == "gemma2" && t.Name == family.HfNames.Output) continue;
+                // Gemma and Gemma 2 tie their head to the embeddings; the converter drops an lm_head (autoawq writes one).
+                if (architecture is "gemma" or "gemma2" && t.Name == family.HfNames.Output) continue;
                 if (experts.TryGetValue(t.Name, out var expert) || experts.TryGetValue(family.HfNames.BasePrefix + t.Name, out expert))
                 {
                     if (t.Type is not (DType.F32 or DType.F16 or DType.BF16))
@@ -144,7 +144,7 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
     private static Transform TransformFor(string gguf, StoredTensor t, string architecture, bool transposedLinears)
     {
         // Gemma's RMSNorm multiplies by 1 + w (Gemma 3's q/k norms too); llama.cpp's by w.
-        if (architecture is "gemma2" or "gemma3" && t.Name.EndsWith("norm.weight", StringComparison.Ordinal)) return Transform.NormPlusOne;
+        if (architecture is "gemma" or "gemma2" or "gemma3" && t.Name.EndsWith("norm.weight", StringComparison.Ordinal)) return Transform.NormPlusOne;
         if (t.Shape.Length == 1)
         {
             var permuted = HfGgufMetadata.LlamaConverted(architecture) && gguf.EndsWith(".attn_q.bias", StringComparison.Ordinal) ? Transform.PermuteQ

@@ -15,14 +15,14 @@ public static class HfGgufMetadata
     public static string? Architecture(string modelType) => modelType switch
     {
         "llama" or "mistral" or "mixtral" => "llama",
-        "qwen2" or "qwen3" or "gpt2" or "phi3" or "gemma2" or "olmoe" or "granite" or "olmo2" => modelType,
+        "qwen2" or "qwen3" or "gpt2" or "phi3" or "gemma2" or "olmoe" or "granite" or "olmo2" or "gemma" => modelType,
         "qwen2_moe" or "qwen3_moe" => modelType.Replace("_", "", StringComparison.Ordinal),
         "gemma3_text" or "gemma3" => "gemma3",
         _ => null,
     };
 
     /// <summary>The model types <see cref="Architecture"/> converts, for error messages.</summary>
-    public static string ConvertibleList => "llama, mistral, mixtral, granite, olmo2, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi3, gemma2, gemma3_text, gemma3";
+    public static string ConvertibleList => "llama, mistral, mixtral, granite, olmo2, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi3, gemma, gemma2, gemma3_text, gemma3";
 
     /// <summary>Architectures convert_hf_to_gguf.py writes through LlamaModel: Q/K rows permuted, vocab_size and rope.dimension_count written.</summary>
     public static bool LlamaConverted(string architecture) => architecture is "llama" or "granite";
@@ -56,6 +56,9 @@ public static class HfGgufMetadata
         {
             case "phi3":
                 AddPhi3(m, o, config);
+                break;
+            case "gemma":
+                AddGemma(m, o);
                 break;
             case "gemma2":
                 AddGemma2(m, o, config);
@@ -115,6 +118,15 @@ public static class HfGgufMetadata
         foreach (var (hf, gguf) in new[] { ("attention_multiplier", "attention.scale"), ("embedding_multiplier", "embedding_scale"),
                      ("residual_multiplier", "residual_scale"), ("logits_scaling", "logit_scale") })
             if (config.TryGetFloat(hf, out var value) && value != 0) m[$"granite.{gguf}"] = value;
+    }
+
+    // GemmaModel.set_gguf_parameters: the head size; no RoPE base (llama.cpp assumes 10000, Gemma's), another one is written
+    // rather than lost.
+    private static void AddGemma(Dictionary<string, object> m, DecoderOptions o)
+    {
+        m["gemma.attention.key_length"] = (uint)o.HeadDim;
+        m["gemma.attention.value_length"] = (uint)o.HeadDim;
+        if (o.Rope is { Theta: not 10000 } rope) m["gemma.rope.freq_base"] = (float)rope.Theta;
     }
 
     // Gemma2Model.set_gguf_parameters: head size, soft-caps and window. The converter writes no RoPE base (llama.cpp assumes

@@ -28,8 +28,8 @@ public sealed record SynthShape(
     /// <summary>Norms after attention and MLP (gemma3, olmo2).</summary>
     public bool PostNorms => Architecture is "gemma3" or "olmo2";
 
-    /// <summary>Gemma's key/value head size written whatever the shape (gemma3).</summary>
-    public bool Gemma => Architecture == "gemma3";
+    /// <summary>Gemma's key/value head size written whatever the shape (gemma, gemma3).</summary>
+    public bool Gemma => Architecture is "gemma" or "gemma3";
 
     /// <summary>Granite 3.x's multipliers (embedding 12, residual 0.22, attention 1/64, logits ÷ 8), written for every granite shape.</summary>
     public bool Granite => Architecture == "granite";
@@ -67,6 +67,8 @@ public sealed record SynthShape(
         new("tiny-granite", "granite", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-5f, 10000f),
         new("olmo2-1b", "olmo2", 100352, 2048, 16, 8192, 16, 16, 128, 4096, 1e-6f, 500000f),
         new("tiny-olmo2", "olmo2", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-6f, 500000f),
+        new("gemma-2b", "gemma", 256000, 2048, 18, 16384, 8, 1, 256, 8192, 1e-6f, 10000f),
+        new("tiny-gemma", "gemma", 1024, 256, 4, 512, 4, 1, 64, 256, 1e-6f, 10000f),
         new("tiny-gpt-oss", "gpt-oss", 1024, 256, 4, 256, 4, 2, 64, 4096, 1e-5f, 150000f, SlidingWindow: 8, Experts: 8, ExpertsUsed: 4, ExpertFeedForward: 256),
     ];
 

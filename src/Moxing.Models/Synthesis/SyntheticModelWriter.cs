@@ -40,7 +40,8 @@ public static class SyntheticModelWriter
         w.Set($"{arch}.attention.head_count", (uint)shape.Heads);
         w.Set($"{arch}.attention.head_count_kv", (uint)shape.KvHeads);
         w.Set($"{arch}.attention.layer_norm_rms_epsilon", shape.NormEps);
-        w.Set($"{arch}.rope.freq_base", shape.RopeBase);
+        // GemmaModel writes no RoPE base (llama.cpp's default 10000 is Gemma's).
+        if (arch != "gemma") w.Set($"{arch}.rope.freq_base", shape.RopeBase);
         if (shape.SlidingWindow > 0)
         {
             w.Set($"{arch}.attention.sliding_window", (uint)shape.SlidingWindow);

@@ -13,9 +13,11 @@ public sealed class DenseFamilySynthTests
     [Theory]
     [InlineData("tiny-granite")]
     [InlineData("tiny-olmo2")]
+    [InlineData("tiny-gemma")]
     public void TheSynthesizedModelRunsBatchesAsEachSequenceAlone(string shape)
     {
-        using var synth = new SynthesizedModel(shape, "Q4_K_M", 4);
+        // F16: the quantized kernels' one-row and many-row products may round 8-bit activation codes apart (up to 2e-3 here).
+        using var synth = new SynthesizedModel(shape, "F16", 4);
         DecoderChecks.MixedBatchMatchesEachSequenceAlone(synth.Model, 1e-5, DType.F32);
     }
 

@@ -33,6 +33,7 @@ public sealed class DenseFamilyTests : IDisposable
     [Theory]
     [InlineData("granite")]
     [InlineData("olmo2")]
+    [InlineData("gemma")]
     public void TheFolderMatchesTheReference(string modelType)
     {
         using var folder = new TinyHfFolder(modelType);
@@ -46,6 +47,8 @@ public sealed class DenseFamilyTests : IDisposable
     [InlineData("granite", "logits_scaling")]
     [InlineData("olmo2", "post_norms_only")]
     [InlineData("olmo2", "qk_norm")]
+    [InlineData("gemma", "normalizer")]
+    [InlineData("gemma", "norm_offset")]
     public void DroppingASwitchMovesTheLogitsFarBeyondTheTolerance(string modelType, string drop)
     {
         using var folder = new TinyHfFolder(modelType);
@@ -56,6 +59,7 @@ public sealed class DenseFamilyTests : IDisposable
     [Theory]
     [InlineData("granite")]
     [InlineData("olmo2")]
+    [InlineData("gemma")]
     public void TheConvertedGgufMatchesTheFolder(string modelType)
     {
         using var folder = new TinyHfFolder(modelType);

@@ -14,6 +14,7 @@ internal sealed class DenseReference
     private readonly Dictionary<string, float[]> _w = [];
     private readonly JsonObject _c;
     private readonly string _type;
+    private string? _drop;
 
     public DenseReference(string folder)
     {
@@ -29,6 +30,7 @@ internal sealed class DenseReference
     /// <summary>The logits [n][vocab] of every token of <paramref name="ids"/>, without the part of the architecture named <paramref name="drop"/>.</summary>
     public double[][] Forward(int[] ids, string? drop = null)
     {
+        _drop = drop;
         int h = I("hidden_size"), heads = I("num_attention_heads"), kvHeads = I("num_key_value_heads"), n = ids.Length;
         var hd = _c["head_dim"] is { } headDim ? (int)headDim : h / heads;
         var granite = _type == "granite";
@@ -148,7 +150,8 @@ internal sealed class DenseReference
             return x.Select((v, i) => (v - mean) * inv * w[i] + b[i]).ToArray();
         }
         var rms = 1 / Math.Sqrt(x.Average(v => v * v) + D("rms_norm_eps", 1e-6));
-        var offset = _type == "gemma" ? 1 : 0;
+        // GemmaRMSNorm: x · (1 + w).
+        var offset = _type == "gemma" && _drop != "norm_offset" ? 1 : 0;
         return x.Select((v, i) => v * rms * (offset + w[i])).ToArray();
     }
 
