@@ -22,6 +22,15 @@ public sealed record SynthShape(
     /// <summary>q/k norms over the whole projections rather than per head (olmoe, olmo2).</summary>
     public bool QkNormAcrossHeads => Architecture is "olmoe" or "olmo2";
 
+    /// <summary>LayerNorms with biases, biases on every projection, an ungated MLP (phi2, starcoder2).</summary>
+    public bool LayerNorm => Architecture is "phi2" or "starcoder2";
+
+    /// <summary>Attention and MLP side by side from one norm (phi2): no norm before the MLP.</summary>
+    public bool Parallel => Architecture == "phi2";
+
+    /// <summary>Rotated dimensions per head: Phi-2's converter writes int(0.4 · hidden) / heads, the others rotate whole heads.</summary>
+    public int RotaryDim => Parallel ? (int)(0.4 * Hidden) / Heads : HeadDim;
+
     /// <summary>Norms before attention and MLP (all but olmo2).</summary>
     public bool PreNorms => Architecture != "olmo2";
 
@@ -37,8 +46,8 @@ public sealed record SynthShape(
     /// <summary>Llama 3 RoPE scaling, stored as `rope_freqs.weight` factors (not Mixtral's).</summary>
     public bool Llama3Rope => Architecture == "llama" && Experts == 0;
 
-    /// <summary>The LM head is the token embedding (llama.cpp's olmoe, olmo2 and gpt-oss require an output matrix of their own).</summary>
-    public bool TiedEmbeddings => Architecture is not ("olmoe" or "olmo2" or "gpt-oss");
+    /// <summary>The LM head is the token embedding (llama.cpp's olmoe, olmo2, phi2 and gpt-oss require an output matrix of their own).</summary>
+    public bool TiedEmbeddings => Architecture is not ("olmoe" or "olmo2" or "gpt-oss" or "phi2");
 
     /// <summary>The shapes `moxing synth --like` knows, by name; the `tiny-*` ones are sub-megabyte models for tests.</summary>
     public static IReadOnlyList<SynthShape> Known { get; } =
@@ -69,6 +78,10 @@ public sealed record SynthShape(
         new("tiny-olmo2", "olmo2", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-6f, 500000f),
         new("gemma-2b", "gemma", 256000, 2048, 18, 16384, 8, 1, 256, 8192, 1e-6f, 10000f),
         new("tiny-gemma", "gemma", 1024, 256, 4, 512, 4, 1, 64, 256, 1e-6f, 10000f),
+        new("phi-2", "phi2", 51200, 2560, 32, 10240, 32, 32, 80, 2048, 1e-5f, 10000f),
+        new("tiny-phi2", "phi2", 1024, 320, 4, 1280, 4, 4, 80, 256, 1e-5f, 10000f),
+        new("starcoder2-3b", "starcoder2", 49152, 3072, 30, 12288, 24, 2, 128, 16384, 1e-5f, 999999.44f),
+        new("tiny-starcoder2", "starcoder2", 1024, 256, 4, 1024, 4, 2, 64, 256, 1e-5f, 100000f),
         new("tiny-gpt-oss", "gpt-oss", 1024, 256, 4, 256, 4, 2, 64, 4096, 1e-5f, 150000f, SlidingWindow: 8, Experts: 8, ExpertsUsed: 4, ExpertFeedForward: 256),
     ];
 

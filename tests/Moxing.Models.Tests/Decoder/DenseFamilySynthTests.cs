@@ -14,6 +14,8 @@ public sealed class DenseFamilySynthTests
     [InlineData("tiny-granite")]
     [InlineData("tiny-olmo2")]
     [InlineData("tiny-gemma")]
+    [InlineData("tiny-phi2")]
+    [InlineData("tiny-starcoder2")]
     public void TheSynthesizedModelRunsBatchesAsEachSequenceAlone(string shape)
     {
         // F16: the quantized kernels' one-row and many-row products may round 8-bit activation codes apart (up to 2e-3 here).

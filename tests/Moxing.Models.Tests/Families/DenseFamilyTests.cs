@@ -34,6 +34,8 @@ public sealed class DenseFamilyTests : IDisposable
     [InlineData("granite")]
     [InlineData("olmo2")]
     [InlineData("gemma")]
+    [InlineData("phi")]
+    [InlineData("starcoder2")]
     public void TheFolderMatchesTheReference(string modelType)
     {
         using var folder = new TinyHfFolder(modelType);
@@ -49,6 +51,9 @@ public sealed class DenseFamilyTests : IDisposable
     [InlineData("olmo2", "qk_norm")]
     [InlineData("gemma", "normalizer")]
     [InlineData("gemma", "norm_offset")]
+    [InlineData("phi", "parallel")]
+    [InlineData("phi", "partial_rotary_factor")]
+    [InlineData("starcoder2", "sliding_window")]
     public void DroppingASwitchMovesTheLogitsFarBeyondTheTolerance(string modelType, string drop)
     {
         using var folder = new TinyHfFolder(modelType);
@@ -60,12 +65,17 @@ public sealed class DenseFamilyTests : IDisposable
     [InlineData("granite")]
     [InlineData("olmo2")]
     [InlineData("gemma")]
+    [InlineData("phi")]
+    [InlineData("starcoder2")]
     public void TheConvertedGgufMatchesTheFolder(string modelType)
     {
         using var folder = new TinyHfFolder(modelType);
         var path = Path.Combine(_dir, modelType + ".gguf");
         using (var input = new HfGgufInput(folder.Folder))
             GgufQuantizer.Quantize(input, path, QuantizationMix.Find("F32")!, null, WorkerPool.Shared);
-        DecoderChecks.AssertClose(Logits(folder.Folder), Logits(path), 1e-5, modelType + " → F32 GGUF");
+        // llama.cpp's starcoder2 has no window: its GGUFs attend to every position, as transformers would without one.
+        if (modelType == "starcoder2")
+            DecoderChecks.AssertClose(Flatten(new DenseReference(folder.Folder).Forward(Prompt, "sliding_window")), Logits(path), 1e-4, "starcoder2 → F32 GGUF");
+        else DecoderChecks.AssertClose(Logits(folder.Folder), Logits(path), 1e-5, modelType + " → F32 GGUF");
     }
 }

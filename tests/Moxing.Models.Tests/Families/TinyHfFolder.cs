@@ -10,7 +10,10 @@ namespace Moxing.Models.Tests.Families;
 /// </summary>
 public sealed class TinyHfFolder : IDisposable
 {
-    private const int Hidden = 64, Heads = 4, KvHeads = 2, HeadDim = 16, FeedForward = 96, Layers = 2, Vocab = 96;
+    private const int Hidden = 64, Heads = 4, KvHeads = 2, HeadDim = 16, Layers = 2, Vocab = 96;
+
+    // Phi-2's converter writes 4 × hidden as the MLP width; the others read intermediate_size.
+    private static int FeedForward(string modelType) => modelType == "phi" ? 4 * Hidden : 96;
 
     /// <summary>The folder.</summary>
     public string Folder { get; } = Directory.CreateTempSubdirectory("moxing-family-").FullName;
@@ -47,6 +50,7 @@ public sealed class TinyHfFolder : IDisposable
             if (bias) Add(name + ".bias", 0f, 0.2f, rows);
         }
         const int q = Heads * HeadDim, kv = KvHeads * HeadDim;
+        var ff = FeedForward(modelType);
         Add("model.embed_tokens.weight", 0f, modelType == "gemma" ? 0.15f : 1f, Vocab, Hidden);
         for (var l = 0; l < Layers; l++)
         {
@@ -66,17 +70,17 @@ public sealed class TinyHfFolder : IDisposable
             switch (modelType)
             {
                 case "phi":
-                    Linear(p + "mlp.fc1", FeedForward, Hidden, true);
-                    Linear(p + "mlp.fc2", Hidden, FeedForward, true);
+                    Linear(p + "mlp.fc1", ff, Hidden, true);
+                    Linear(p + "mlp.fc2", Hidden, ff, true);
                     break;
                 case "starcoder2":
-                    Linear(p + "mlp.c_fc", FeedForward, Hidden, true);
-                    Linear(p + "mlp.c_proj", Hidden, FeedForward, true);
+                    Linear(p + "mlp.c_fc", ff, Hidden, true);
+                    Linear(p + "mlp.c_proj", Hidden, ff, true);
                     break;
                 default:
-                    Linear(p + "mlp.gate_proj", FeedForward, Hidden, false);
-                    Linear(p + "mlp.up_proj", FeedForward, Hidden, false);
-                    Linear(p + "mlp.down_proj", Hidden, FeedForward, false);
+                    Linear(p + "mlp.gate_proj", ff, Hidden, false);
+                    Linear(p + "mlp.up_proj", ff, Hidden, false);
+                    Linear(p + "mlp.down_proj", Hidden, ff, false);
                     break;
             }
         }
@@ -93,7 +97,7 @@ public sealed class TinyHfFolder : IDisposable
             ["model_type"] = modelType,
             ["vocab_size"] = Vocab,
             ["hidden_size"] = Hidden,
-            ["intermediate_size"] = FeedForward,
+            ["intermediate_size"] = FeedForward(modelType),
             ["num_hidden_layers"] = Layers,
             ["num_attention_heads"] = Heads,
             ["num_key_value_heads"] = KvHeads,
