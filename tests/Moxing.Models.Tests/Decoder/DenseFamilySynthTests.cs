@@ -1,4 +1,5 @@
 using Moxing.Core;
+using Moxing.Core.Formats.Gguf;
 using Moxing.Core.Tensors;
 using Moxing.Models.Synthesis;
 
@@ -21,6 +22,36 @@ public sealed class DenseFamilySynthTests
         // F16: the quantized kernels' one-row and many-row products may round 8-bit activation codes apart (up to 2e-3 here).
         using var synth = new SynthesizedModel(shape, "F16", 4);
         DecoderChecks.MixedBatchMatchesEachSequenceAlone(synth.Model, 1e-5, DType.F32);
+    }
+
+    // Older converters wrote Phi-2's Wqkv as one attn_qkv matrix and bias: the same rows, q then k then v.
+    [Fact]
+    public void APhi2WithFusedQkvGivesTheSameLogits()
+    {
+        using var synth = new SynthesizedModel("tiny-phi2", "F16", 2);
+        var fused = Path.Combine(synth.Folder, "fused.gguf");
+        using (var file = GgufFile.Open(synth.Path))
+        {
+            var writer = new GgufWriter();
+            foreach (var (key, value) in file.Metadata) writer.Set(key, value);
+            foreach (var t in file.Tensors.Where(t => !t.Name.Contains(".attn_k.") && !t.Name.Contains(".attn_v.")))
+            {
+                if (!t.Name.Contains(".attn_q."))
+                {
+                    writer.AddTensor(t);
+                    continue;
+                }
+                var parts = new[] { "attn_q", "attn_k", "attn_v" }.Select(n => file.Find(t.Name.Replace("attn_q", n))!).ToArray();
+                var rows = parts.Sum(p => p.Shape[0]);
+                long[] shape = t.Shape.Length == 2 ? [rows, t.Shape[1]] : [rows];
+                writer.AddTensor(t.Name.Replace("attn_q", "attn_qkv"), t.Type, shape, parts.SelectMany(p => p.Bytes.ToArray()).ToArray());
+            }
+            writer.Write(fused);
+        }
+        var prompt = DecoderChecks.Ids(11, 3, synth.Shape.Vocab);
+        using var loaded = ModelLoader.Load(fused);
+        Assert.NotNull(loaded.RequireDecoder().Weights.Layers[0].Attention.Qkv);
+        DecoderChecks.AssertClose(DecoderChecks.Alone(synth.Model, prompt), DecoderChecks.Alone(loaded.RequireDecoder(), prompt), 1e-6, "fused qkv");
     }
 
     [Fact]

@@ -1,8 +1,10 @@
+using Moxing.Core;
 using Moxing.Core.Kernels;
 using Moxing.Core.Tensors;
 using Moxing.Core.Quantization;
 using Moxing.Core.Quantization.Mixes;
 using Moxing.Models.Conversion;
+using Moxing.Models.Synthesis;
 using Moxing.Models.Tests.Decoder;
 using Moxing.Tests;
 
@@ -77,5 +79,17 @@ public sealed class DenseFamilyTests : IDisposable
         if (modelType == "starcoder2")
             DecoderChecks.AssertClose(Flatten(new DenseReference(folder.Folder).Forward(Prompt, "sliding_window")), Logits(path), 1e-4, "starcoder2 → F32 GGUF");
         else DecoderChecks.AssertClose(Logits(folder.Folder), Logits(path), 1e-5, modelType + " → F32 GGUF");
+    }
+
+    [Fact]
+    public void VariantsTheEngineOrLlamaCppCannotRunAreClearErrors()
+    {
+        using (var phi = new TinyHfFolder("phi", edit: c => c["qk_layernorm"] = true))
+            Assert.Contains("'qk_layernorm' is true", Assert.Throws<InvalidModelFileException>(() => ModelLoader.Load(phi.Folder)).Message);
+        using (var phi = new TinyHfFolder("phi", edit: c => c["intermediate_size"] = 96))
+            Assert.Contains("writes 4 × hidden_size (256)", Assert.Throws<InvalidModelFileException>(() => new HfGgufInput(phi.Folder)).Message);
+        var windowed = Path.Combine(_dir, "olmo3.gguf");
+        SyntheticModelWriter.Build(SynthShape.Find("tiny-olmo2")!, SynthFileType.Find("F16")!, 1).Set("olmo2.attention.sliding_window", 4u).Write(windowed);
+        Assert.Contains("sliding windows are not supported", Assert.Throws<InvalidModelFileException>(() => ModelLoader.Load(windowed)).Message);
     }
 }
