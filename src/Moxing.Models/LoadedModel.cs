@@ -38,6 +38,10 @@ public sealed class LoadedModel : IDisposable
     /// <summary>Every stored tensor (for `show`: counts and types).</summary>
     public required IReadOnlyList<StoredTensor> Tensors { get; init; }
 
+    /// <summary>The tensors of <see cref="Tensors"/> computed at load from the checkpoint's own (a Hugging Face gpt-oss folder's
+    /// experts, repacked from blocks and scales): held in memory, not mapped from the file.</summary>
+    public IReadOnlyList<StoredTensor> Computed { get; init; } = [];
+
     /// <summary>The tokenizer (tokenizer.json or GGUF tokenizer.ggml.*), when the model ships one.</summary>
     public Tokenizer? Tokenizer { get; init; }
 
@@ -91,7 +95,7 @@ public sealed class LoadedModel : IDisposable
 
     /// <summary>
     /// Bytes of decoder weight matrices held outside the model file (decoded copies, such as a Hugging Face GPT-2's
-    /// transposed Conv1D weights); 0 when every matrix is read in place from the memory-mapped file.
+    /// transposed Conv1D weights or gpt-oss's repacked experts); 0 when every matrix is read in place from the memory-mapped file.
     /// </summary>
     public long CopiedWeightBytes
     {
@@ -99,6 +103,7 @@ public sealed class LoadedModel : IDisposable
         {
             if (Decoder == null) return 0;
             var mapped = new HashSet<StoredTensor>(Tensors, ReferenceEqualityComparer.Instance);
+            mapped.ExceptWith(Computed);
             return Decoder.Weights.Matrices.Where(m => !mapped.Contains(m)).Sum(m => m.ByteLength);
         }
     }

@@ -7,6 +7,7 @@ using Moxing.Core.Tensors;
 using Moxing.Models.Decoder;
 using Moxing.Models.Encoder;
 using Moxing.Models.Families;
+using Moxing.Models.Layers;
 using Moxing.Text.Templates;
 using Moxing.Text.Tokenization;
 
@@ -78,7 +79,7 @@ public static class ModelLoader
         var family = ModelRegistry.ForModelType(modelType)
                      ?? throw new InvalidModelFileException(configPath, $"model_type '{modelType}' is not supported; supported: {ModelRegistry.SupportedList}");
         var decoderOptions = family.FromHf(config);
-        var source = family.HfNames.View(ModelTensors.OpenFolder(folder), folder);
+        var source = family.OpenHf(folder, decoderOptions);
         var decoder = Guard(source, () => new DecoderLoader(source, folder, decoderOptions, family.HfNames).Load());
         return Guard(decoder, () =>
         {
@@ -90,6 +91,7 @@ public static class ModelLoader
                 Architecture = modelType,
                 Decoder = decoder,
                 Tensors = source.Tensors,
+                Computed = source is DerivedTensors derived ? derived.Computed : [],
                 MaxContext = decoderOptions.MaxContext,
                 Tokenizer = tokenizer,
                 EosTokenIds = generation.EosTokenIds.Length > 0 || tokenizer?.EosTokenId is not { } eos ? generation.EosTokenIds : [eos],
@@ -125,7 +127,7 @@ public static class ModelLoader
                 Architecture = architecture,
                 Tensors = file.Tensors,
                 Decoder = new DecoderLoader(file, path, options, family.GgufNames).Load(),
-                EosTokenIds = GgufEndOfGeneration(file),
+                EosTokenIds = GgufEndOfGeneration(file, tokenizer),
                 MaxContext = options.MaxContext,
                 Tokenizer = tokenizer,
                 ChatTemplates = GgufChatTemplate(file, tokenizer),
@@ -146,11 +148,16 @@ public static class ModelLoader
         return File.Exists(config) && HfConfig.Load(config).Has("chat_template");
     }
 
-    // llama.cpp ends generation on EOS and on the end-of-turn / end-of-message tokens a GGUF names.
-    private static int[] GgufEndOfGeneration(GgufFile file) =>
+    // llama.cpp ends generation on EOS and on the end-of-turn / end-of-message tokens a GGUF names, and, as llama.cpp does for
+    // a harmony vocabulary (gpt-oss, whose GGUFs name only <|return|>), on <|return|> and on <|call|>, which ends a tool call.
+    private static int[] GgufEndOfGeneration(GgufFile file, Tokenizer? tokenizer) =>
         new[] { "eos", "eot", "eom" }
             .Select(k => file.Metadata.TryGetInt32($"tokenizer.ggml.{k}_token_id", out var id) ? id : -1)
+            .Concat(HarmonyEnds(tokenizer))
             .Where(id => id >= 0).Distinct().ToArray();
+
+    private static IEnumerable<int> HarmonyEnds(Tokenizer? tokenizer) =>
+        tokenizer?.TokenToId("<|return|>") is { } done && tokenizer.TokenToId("<|call|>") is { } call ? [done, call] : [];
 
     private static ChatTemplateSource? GgufChatTemplate(GgufFile file, Tokenizer? tokenizer)
     {

@@ -19,19 +19,28 @@ public sealed class ServerFixture : IAsyncLifetime
     public const string Bert = "bert-tiny";
     public const string Qwen3 = "qwen3-tiny-realvocab.Q8_0";
 
+    /// The Qwen3 model speaking harmony with harmony's markup as control tokens, as gpt-oss's vocabulary has it.
+    public const string Harmony = "qwen3-harmony-control";
+
+    private readonly string _folder = Directory.CreateTempSubdirectory("moxing-server-").FullName;
+
     public MoxingServer Server { get; private set; } = null!;
     public HttpClient Http { get; } = new();
     public Uri Address => Server.Address;
 
     public static string ModelPath(string name) => Fixtures.Path("hf", "models", name);
 
+    /// Where the harmony model is written.
+    public string HarmonyPath => Path.Combine(_folder, Harmony + ".gguf");
+
     public async Task InitializeAsync()
     {
+        Tools.HarmonyModel.Write(Qwen3, HarmonyPath, "<|end|>", controlTokens: true);
         var options = new ServerOptions
         {
             Host = "127.0.0.1",
             Port = 0,
-            Models = [ModelPath(Llama), ModelPath(Qwen), ModelPath(Bert), Fixtures.Path("gguf", Qwen3 + ".gguf")],
+            Models = [ModelPath(Llama), ModelPath(Qwen), ModelPath(Bert), Fixtures.Path("gguf", Qwen3 + ".gguf"), HarmonyPath],
             ConsoleLogging = false,
             Manager = new ModelManagerOptions { Parallel = 4 },
         };
@@ -43,6 +52,7 @@ public sealed class ServerFixture : IAsyncLifetime
     {
         Http.Dispose();
         await Server.DisposeAsync();
+        Directory.Delete(_folder, recursive: true);
     }
 
     public async Task<(int Status, JsonNode? Body, HttpResponseMessage Response)> PostAsync(string path, string json)

@@ -40,6 +40,6 @@ public static class LowMemoryOption
         if (model.Decoder != null) LowMemory.KeepWeightsMapped(model.Decoder);
         if (model.CopiedWeightBytes is var copied and > 0)
             error.WriteLine($"note: --low-memory: {HumanUnits.Bytes(copied)} of {model.Path}'s weights are decoded copies, not memory-mapped " +
-                            "(a Hugging Face GPT-2 folder's Conv1D weights are transposed at load); a GGUF of it keeps every weight mapped");
+                            "(a Hugging Face GPT-2 folder's Conv1D weights are transposed at load, a gpt-oss folder's experts repacked); a GGUF of it keeps every weight mapped");
     }
 }

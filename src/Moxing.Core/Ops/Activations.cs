@@ -1,4 +1,7 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Moxing.Core.Ops;
 
@@ -41,14 +44,10 @@ public static class Activations
         switch (kind)
         {
             case Activation.Silu:
-                for (var i = 0; i < x.Length; i++) x[i] = x[i] / (1f + MathF.Exp(-x[i]));
+                Map<Silu>(x, default);
                 break;
             case Activation.GeluTanh:
-                for (var i = 0; i < x.Length; i++)
-                {
-                    var v = x[i];
-                    x[i] = 0.5f * v * (1f + MathF.Tanh(SqrtTwoOverPi * (v + 0.044715f * v * v * v)));
-                }
+                Map<GeluTanh>(x, default);
                 break;
             case Activation.GeluErf:
                 GeluErf.Forward(x, x);
@@ -63,29 +62,100 @@ public static class Activations
         }
     }
 
-    /// <summary>gate = act(gate) · up, element-wise (SwiGLU, GeGLU).</summary>
+    /// <summary>gate = act(gate) · up, element-wise (SwiGLU, GeGLU, gpt-oss's clamped SwiGLU).</summary>
     public static void Gated(Activation kind, Span<float> gate, ReadOnlySpan<float> up)
     {
-        if (kind == Activation.SwigluOai)
+        if (up.Length < gate.Length) throw new ArgumentException($"up holds {up.Length} values for {gate.Length} gates", nameof(up));
+        switch (kind)
         {
-            SwigluOai(gate, up);
-            return;
+            case Activation.Silu:
+                Map<Silu>(gate, up);
+                break;
+            case Activation.GeluTanh:
+                Map<GeluTanh>(gate, up);
+                break;
+            case Activation.SwigluOai:
+                Map<ClampedSwiglu>(gate, up);
+                break;
+            default:
+                Apply(kind, gate);
+                TensorPrimitives.Multiply(gate, up, gate);
+                break;
         }
-        Apply(kind, gate);
-        TensorPrimitives.Multiply(gate, up, gate);
+    }
+
+    // x = f(x, up) in vectors of 16 and 8 with one exp each (Vector512/256.Exp), the tail as scalars; without `up` (empty)
+    // the gated forms' factor is 1, which multiplies exactly. A scalar exp per element was ~3 % of a decode step.
+    private static void Map<T>(Span<float> x, ReadOnlySpan<float> up) where T : struct, IElementwise
+    {
+        ref var p = ref MemoryMarshal.GetReference(x);
+        ref var u = ref MemoryMarshal.GetReference(up);
+        var gated = !up.IsEmpty;
+        nuint n = (nuint)x.Length, i = 0;
+        if (Vector512.IsHardwareAccelerated)
+            for (; i + 16 <= n; i += 16)
+                T.Invoke(Vector512.LoadUnsafe(ref p, i), gated ? Vector512.LoadUnsafe(ref u, i) : Vector512<float>.One).StoreUnsafe(ref p, i);
+        if (Vector256.IsHardwareAccelerated)
+            for (; i + 8 <= n; i += 8)
+                T.Invoke(Vector256.LoadUnsafe(ref p, i), gated ? Vector256.LoadUnsafe(ref u, i) : Vector256<float>.One).StoreUnsafe(ref p, i);
+        for (; i < n; i++)
+            Unsafe.Add(ref p, i) = T.Invoke(Unsafe.Add(ref p, i), gated ? Unsafe.Add(ref u, i) : 1f);
+    }
+
+    // An element-wise f(x, up) at three widths; the same formula at each.
+    private interface IElementwise
+    {
+        static abstract float Invoke(float x, float up);
+        static abstract Vector256<float> Invoke(Vector256<float> x, Vector256<float> up);
+        static abstract Vector512<float> Invoke(Vector512<float> x, Vector512<float> up);
+    }
+
+    // x · sigmoid(x) · up
+    private readonly struct Silu : IElementwise
+    {
+        public static float Invoke(float x, float up) => x / (1f + MathF.Exp(-x)) * up;
+        public static Vector256<float> Invoke(Vector256<float> x, Vector256<float> up) => x / (Vector256<float>.One + Vector256.Exp(-x)) * up;
+        public static Vector512<float> Invoke(Vector512<float> x, Vector512<float> up) => x / (Vector512<float>.One + Vector512.Exp(-x)) * up;
+    }
+
+    // 0.5 x (1 + tanh z) = x · sigmoid(2z), z = √(2/π) (x + 0.044715 x³): one exp, no overflow to NaN (exp(∞) gives x / ∞ = 0)
+    private readonly struct GeluTanh : IElementwise
+    {
+        private const float Scale = -2 * SqrtTwoOverPi;
+        private const float Cubic = 0.044715f;
+
+        public static float Invoke(float x, float up) => x / (1f + MathF.Exp(Scale * (x + Cubic * x * x * x))) * up;
+        public static Vector256<float> Invoke(Vector256<float> x, Vector256<float> up) =>
+            x / (Vector256<float>.One + Vector256.Exp(Scale * (x + Cubic * x * x * x))) * up;
+        public static Vector512<float> Invoke(Vector512<float> x, Vector512<float> up) =>
+            x / (Vector512<float>.One + Vector512.Exp(Scale * (x + Cubic * x * x * x))) * up;
     }
 
     // gpt-oss's constants (transformers' GptOssExperts alpha and limit; llama.cpp hard-codes the same).
     private const float OaiAlpha = 1.702f;
     private const float OaiLimit = 7f;
 
-    private static void SwigluOai(Span<float> gate, ReadOnlySpan<float> up)
+    // g = min(x, 7), u = clamp(up, −7, 7): g · sigmoid(1.702 g) · (u + 1)
+    private readonly struct ClampedSwiglu : IElementwise
     {
-        for (var i = 0; i < gate.Length; i++)
+        public static float Invoke(float x, float up)
         {
-            var g = MathF.Min(gate[i], OaiLimit);
-            var u = Math.Clamp(up[i], -OaiLimit, OaiLimit);
-            gate[i] = g / (1f + MathF.Exp(-OaiAlpha * g)) * (u + 1f);
+            var g = MathF.Min(x, OaiLimit);
+            return g / (1f + MathF.Exp(-OaiAlpha * g)) * (Math.Clamp(up, -OaiLimit, OaiLimit) + 1f);
+        }
+
+        public static Vector256<float> Invoke(Vector256<float> x, Vector256<float> up)
+        {
+            var g = Vector256.Min(x, Vector256.Create(OaiLimit));
+            var u = Vector256.Clamp(up, Vector256.Create(-OaiLimit), Vector256.Create(OaiLimit));
+            return g / (Vector256<float>.One + Vector256.Exp(-OaiAlpha * g)) * (u + Vector256<float>.One);
+        }
+
+        public static Vector512<float> Invoke(Vector512<float> x, Vector512<float> up)
+        {
+            var g = Vector512.Min(x, Vector512.Create(OaiLimit));
+            var u = Vector512.Clamp(up, Vector512.Create(-OaiLimit), Vector512.Create(OaiLimit));
+            return g / (Vector512<float>.One + Vector512.Exp(-OaiAlpha * g)) * (u + Vector512<float>.One);
         }
     }
 }

@@ -33,6 +33,7 @@ public static class GgufQuantizer
         foreach (var t in tensors)
         {
             var to = planner.TypeFor(t.Name, t.Type, t.Shape);
+            if (t.KeepType) to = t.Type;
             if (to != t.Type && !Quantizer.CanQuantize(to))
                 throw new MoxingException($"tensor '{t.Name}' would be {to}, which cannot be written");
             if (to != t.Type && !t.Type.IsSupported())
@@ -65,7 +66,7 @@ public static class GgufQuantizer
             if (key is not ("general.quantization_version" or "general.file_type") && !key.StartsWith("split.", StringComparison.Ordinal))
                 w.Set(key, value);
         w.Set("general.quantization_version", 2u);
-        w.Set("general.file_type", mix.FileTypeId);
+        w.Set("general.file_type", mix.FileTypeIdFor(plan.Select(p => p.To)));
         if (importance != null) DescribeImportance(w, importance);
         for (var i = 0; i < plan.Count; i++)
         {

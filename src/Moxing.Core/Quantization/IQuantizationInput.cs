@@ -3,8 +3,11 @@ using Moxing.Core.Tensors;
 
 namespace Moxing.Core.Quantization;
 
-/// <summary>A tensor's name, stored type and shape (outermost first), before its bytes are read.</summary>
-public sealed record TensorHeader(string Name, DType Type, long[] Shape);
+/// <summary>
+/// A tensor's name, stored type and shape (outermost first), before its bytes are read; <paramref name="KeepType"/>: written
+/// as stored whatever the mix (as convert_hf_to_gguf.py writes a gpt-oss checkpoint's MXFP4 experts).
+/// </summary>
+public sealed record TensorHeader(string Name, DType Type, long[] Shape, bool KeepType = false);
 
 /// <summary>
 /// What <see cref="GgufQuantizer"/> reads: GGUF metadata and tensors under llama.cpp's names, each tensor's bytes lent

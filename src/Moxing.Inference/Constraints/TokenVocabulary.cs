@@ -8,11 +8,16 @@ namespace Moxing.Inference.Constraints;
 /// <summary>
 /// The bytes each token adds to the text, and a trie over them in preorder (label, depth, subtree end, tokens ending
 /// at the node) so a mask is one linear scan that skips every subtree whose prefix the grammar rejects. Special
-/// tokens have no bytes (never allowed as text). Built once per tokenizer and shared.
+/// tokens are never text: each gets its own byte sequence starting with <see cref="SpecialMark"/>, a byte no UTF-8 text holds,
+/// so only a grammar that names the token (<see cref="SpecialTokenBytes"/>) allows it; ordinary tokens holding that byte (a
+/// byte-level piece of invalid UTF-8, which no grammar accepts) are left out. Built once per tokenizer and shared.
 /// </summary>
 internal sealed class TokenVocabulary
 {
     private static readonly ConditionalWeakTable<Tokenizer, TokenVocabulary> Cache = [];
+
+    /// <summary>The byte that starts a special token's sequence (never in UTF-8 text).</summary>
+    public const byte SpecialMark = 0xFF;
 
     /// <summary>Number of token ids (tokenizer vocabulary size).</summary>
     public int Size { get; }
@@ -53,13 +58,19 @@ internal sealed class TokenVocabulary
         var order = new List<int>(Size);
         for (var id = 0; id < Size; id++)
         {
-            if (tokenizer.IsSpecialToken(id) || tokenizer.IdToToken(id) is not { } raw) continue;
+            if (tokenizer.IdToToken(id) is not { } raw) continue;
+            if (tokenizer.IsSpecialToken(id))
+            {
+                TokenBytes[id] = SpecialTokenBytes(id);
+                order.Add(id);
+                continue;
+            }
             ids[^1] = id;
             // Decoded after an anchor so that decoders that treat the first token specially (Metaspace) show the real piece.
             var text = tokenizer.Decode(ids, skipSpecialTokens: false);
             var piece = text.StartsWith(anchorText, StringComparison.Ordinal) ? text[anchorText.Length..] : tokenizer.Decode([id], false);
             var bytes = piece.Contains('\uFFFD') ? RawBytes(raw, byteLevel) : Encoding.UTF8.GetBytes(piece);
-            if (bytes is not { Length: > 0 }) continue;
+            if (bytes is not { Length: > 0 } || bytes.AsSpan().Contains(SpecialMark)) continue;
             TokenBytes[id] = bytes;
             order.Add(id);
         }
@@ -101,6 +112,9 @@ internal sealed class TokenVocabulary
         }
         while (open.Count > 0) SubtreeEnd[open.Pop()] = Label.Length;
     }
+
+    /// <summary>The bytes standing for special token <paramref name="id"/> in a grammar: the mark, then the id.</summary>
+    public static byte[] SpecialTokenBytes(int id) => [SpecialMark, (byte)(id >> 24), (byte)(id >> 16), (byte)(id >> 8), (byte)id];
 
     // Byte-level BPE (GPT-2, Llama 3, Qwen) spells the space byte as 'Ġ'.
     private static bool IsByteLevel(Tokenizer tokenizer) =>

@@ -2,10 +2,17 @@ using System.Text;
 
 namespace Moxing.Inference.Reasoning;
 
-/// <summary>A piece of a reply: the model's reasoning or its answer.</summary>
+/// <summary>A piece of a reply: the model's reasoning, its answer, or a piece of a tool call its message structure delimits.</summary>
 /// <param name="Reasoning">True for text inside the think block.</param>
-/// <param name="Text">The text.</param>
-public readonly record struct ReplySegment(bool Reasoning, string Text);
+/// <param name="Text">The text (for a call, a piece of its arguments).</param>
+public readonly record struct ReplySegment(bool Reasoning, string Text)
+{
+    /// <summary>The function a call message addresses (harmony's <c>to=functions.NAME</c>); null for reasoning and answer text.</summary>
+    public string? Call { get; init; }
+
+    /// <summary>True on a call's first segment (its text may be empty), so calls that follow each other stay apart.</summary>
+    public bool Opens { get; init; }
+}
 
 /// <summary>
 /// Splits a streamed reply of a thinking model (Qwen3, QwQ, DeepSeek-R1 and their distills, SmolLM3, …) into its reasoning,

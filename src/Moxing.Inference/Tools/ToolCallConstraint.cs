@@ -13,7 +13,7 @@ public sealed record ToolDefinition(string Name, JsonElement Parameters);
 
 /// <summary>
 /// tool_choice "required" or a named function: constrains the output to tool calls in the model's own format, each a
-/// call of one of <c>tools</c> whose arguments validate against its parameters schema.
+/// call of one of <c>tools</c> whose arguments validate against its parameters schema (harmony: one call message).
 /// </summary>
 public static class ToolCallConstraint
 {
@@ -28,6 +28,7 @@ public static class ToolCallConstraint
         if (tools.Count == 0) throw new ArgumentException("at least one tool is needed", nameof(tools));
         var compiler = new JsonSchemaCompiler(JsonWhitespace.Compact);
         var b = compiler.Builder;
+        if (format == ToolCallFormat.Harmony) return Harmony(tools, compiler, tokenizer, endTokenIds);
         var argsKey = format == ToolCallFormat.Llama3Json ? "parameters" : "arguments";
         var calls = new List<Symbol>();
         foreach (var tool in tools)
@@ -46,4 +47,26 @@ public static class ToolCallConstraint
         var root = b.Sequence(b.Literal(open), call, more, b.Literal(close));
         return new GrammarConstraint(b.Build(root), tokenizer, endTokenIds);
     }
+
+    // One harmony call message after the generation prompt's <|start|>assistant, as the harmony format teaches:
+    // <|channel|>commentary to=functions.NAME <|constrain|>json<|message|>ARGS<|call|>. The markup is the vocabulary's control
+    // tokens where it has them (gpt-oss), else text; <|call|> as a control token ends generation, so it is the only end token.
+    // One call per reply: <|call|> ends it, as the template renders one call per assistant turn.
+    private static GrammarConstraint Harmony(IReadOnlyList<ToolDefinition> tools, JsonSchemaCompiler compiler, Tokenizer tokenizer,
+        IReadOnlyCollection<int>? endTokenIds)
+    {
+        var b = compiler.Builder;
+        Symbol Markup(string text) => Control(tokenizer, text) is { } id ? b.SpecialToken(id) : b.Literal(text);
+        var calls = new List<Symbol>();
+        foreach (var tool in tools)
+            calls.Add(b.Sequence(Markup("<|channel|>"), b.Literal($"commentary to=functions.{tool.Name} "), Markup("<|constrain|>"),
+                b.Literal("json"), Markup("<|message|>"), compiler.Document(tool.Parameters)));
+        var call = calls.Count == 1 ? calls[0] : b.Choice(calls);
+        if (Control(tokenizer, "<|call|>") is { } end) return new GrammarConstraint(b.Build(call), tokenizer, [end]);
+        return new GrammarConstraint(b.Build(b.Sequence(call, b.Literal("<|call|>"))), tokenizer, endTokenIds);
+    }
+
+    // The id of a control (special) token spelled text, or null when the vocabulary writes it as ordinary text.
+    private static int? Control(Tokenizer tokenizer, string text) =>
+        tokenizer.TokenToId(text) is { } id && tokenizer.IsSpecialToken(id) ? id : null;
 }

@@ -9,6 +9,9 @@ public enum ToolCallFormat
     Llama3Json,
     /// <summary>Mistral: [TOOL_CALLS][{"name":…,"arguments":{…}}] or the newer [TOOL_CALLS]name[ARGS]{…}.</summary>
     Mistral,
+    /// <summary>gpt-oss harmony: a message to <c>functions.NAME</c> whose body is the arguments, ended by &lt;|call|&gt;. The
+    /// reply's message structure delimits the calls (<see cref="Reasoning.HarmonySplitter"/>), so its text holds none.</summary>
+    Harmony,
 }
 
 /// <summary>Picks the tool-call format from a chat template's text.</summary>
@@ -18,6 +21,7 @@ public static class ToolCallFormats
     public static ToolCallFormat? FromChatTemplate(string template)
     {
         ArgumentNullException.ThrowIfNull(template);
+        if (Reasoning.HarmonySplitter.Speaks(template) && template.Contains("<|call|>", StringComparison.Ordinal)) return ToolCallFormat.Harmony;
         if (template.Contains("<tool_call>", StringComparison.Ordinal)) return ToolCallFormat.Hermes;
         if (template.Contains("[TOOL_CALLS]", StringComparison.Ordinal)) return ToolCallFormat.Mistral;
         if (template.Contains("<|python_tag|>", StringComparison.Ordinal) || template.Contains("ipython", StringComparison.Ordinal)) return ToolCallFormat.Llama3Json;

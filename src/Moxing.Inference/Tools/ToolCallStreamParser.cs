@@ -29,6 +29,8 @@ public sealed partial class ToolCallStreamParser(ToolCallFormat format)
     private int _argsStart = -1;
     private int _argsEmitted;
     private bool _argsOnly;
+    // a call opened by PushCall, ended by the next call, text or the end of the stream
+    private bool _structuredCall;
 
     /// <summary>The tool calls completed so far.</summary>
     public List<ToolCall> Calls { get; } = [];
@@ -37,9 +39,28 @@ public sealed partial class ToolCallStreamParser(ToolCallFormat format)
     public IReadOnlyList<ToolCallDelta> Push(string text)
     {
         _out.Clear();
+        CloseStructuredCall();
         _text.Append(text);
         _buffer = _text.ToString();
         Advance(final: false);
+        return [.. _out];
+    }
+
+    /// <summary>
+    /// Adds a piece of a call that the reply's message structure delimits rather than its text (harmony's messages to
+    /// <c>functions.NAME</c>): <paramref name="opens"/> starts a new call of <paramref name="name"/>, and
+    /// <paramref name="arguments"/> is a piece of its arguments as the model wrote them.
+    /// </summary>
+    public IReadOnlyList<ToolCallDelta> PushCall(string name, string arguments, bool opens)
+    {
+        _out.Clear();
+        if (opens || !_structuredCall)
+        {
+            CloseStructuredCall();
+            BeginCall(name);
+            _structuredCall = true;
+        }
+        EmitArgumentsText(arguments);
         return [.. _out];
     }
 
@@ -47,6 +68,7 @@ public sealed partial class ToolCallStreamParser(ToolCallFormat format)
     public IReadOnlyList<ToolCallDelta> Finish()
     {
         _out.Clear();
+        CloseStructuredCall();
         Advance(final: true);
         if (_inCall && _argsStart >= 0 && _argsEmitted < _buffer.Length) EmitArguments(_buffer.Length);
         else if (_pos < _buffer.Length && (Calls.Count == 0 || !string.IsNullOrWhiteSpace(_buffer[_pos..]))) EmitContent(_buffer[_pos..]);
@@ -95,10 +117,19 @@ public sealed partial class ToolCallStreamParser(ToolCallFormat format)
         _pos = safe;
     }
 
+    // The text that opens a call in the model's output; null when its calls are not in the text (harmony).
+    private string? StartMarker => format switch
+    {
+        ToolCallFormat.Hermes => HermesStart,
+        ToolCallFormat.Mistral => MistralStart,
+        ToolCallFormat.Llama3Json => PythonTag,
+        _ => null,
+    };
+
     // Where the next call starts in the unconsumed text, and the length of its marker.
     private (int At, int Length) FindStart()
     {
-        string marker = format switch { ToolCallFormat.Hermes => HermesStart, ToolCallFormat.Mistral => MistralStart, _ => PythonTag };
+        if (StartMarker is not { } marker) return (-1, 0);
         var at = _buffer.IndexOf(marker, _pos, StringComparison.Ordinal);
         if (at >= 0) return (at, marker.Length);
         if (format == ToolCallFormat.Llama3Json && !_emittedAnything)
@@ -113,7 +144,7 @@ public sealed partial class ToolCallStreamParser(ToolCallFormat format)
     // How many trailing chars could still become a start marker (or, for Llama, a leading JSON call).
     private int HeldBack()
     {
-        string marker = format switch { ToolCallFormat.Hermes => HermesStart, ToolCallFormat.Mistral => MistralStart, _ => PythonTag };
+        if (StartMarker is not { } marker) return 0;
         if (format == ToolCallFormat.Llama3Json && !_emittedAnything && string.IsNullOrWhiteSpace(_buffer[_pos..])) return _buffer.Length - _pos;
         for (var n = Math.Min(marker.Length - 1, _buffer.Length - _pos); n > 0; n--)
             if (marker.AsSpan(0, n).SequenceEqual(_buffer.AsSpan(_buffer.Length - n))) return n;
@@ -241,6 +272,13 @@ public sealed partial class ToolCallStreamParser(ToolCallFormat format)
         if (close >= _buffer.Length) return;
         FinishCall();
         _pos = _buffer[close] == '}' ? close + 1 : close;
+    }
+
+    private void CloseStructuredCall()
+    {
+        if (!_structuredCall) return;
+        FinishCall();
+        _structuredCall = false;
     }
 
     private void BeginCall(string name)

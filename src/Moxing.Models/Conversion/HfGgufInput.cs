@@ -6,6 +6,7 @@ using Moxing.Core.Formats.HuggingFace;
 using Moxing.Core.Quantization;
 using Moxing.Core.Tensors;
 using Moxing.Models.Decoder;
+using Moxing.Models.Layers;
 
 namespace Moxing.Models.Conversion;
 
@@ -14,7 +15,9 @@ namespace Moxing.Models.Conversion;
 /// its metadata, tensors under GGUF names, llama-family Q/K rows permuted for llama.cpp's rotation, GPT-2's Conv1D weights
 /// transposed, Gemma 2/3's norms as 1 + w, norms and biases as F32, llama3 RoPE scaling as rope_freqs.weight, Phi-3's LongRoPE as
 /// rope_factors_long/short.weight, mixture-of-experts matrices stacked into one [experts, rows, cols] tensor per projection and
-/// layer (Qwen2-MoE's shared-expert gate as a vector). Tensors are converted one at a time, when read.
+/// layer (Qwen2-MoE's shared-expert gate as a vector), gpt-oss's fused experts split into gate/up/down stacks (MXFP4 blocks
+/// repacked into ggml's layout and kept MXFP4 whatever the mix; <see cref="Families.GptOssHfExperts"/>), routers and biases
+/// as F32. Tensors are converted one at a time, when read.
 /// </summary>
 public sealed class HfGgufInput : IQuantizationInput, IDisposable
 {
@@ -25,6 +28,7 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
     private readonly Dictionary<string, (StoredTensor Source, Transform Transform)> _byGgufName = new(StringComparer.Ordinal);
     private readonly Dictionary<string, float[]> _extra = new(StringComparer.Ordinal);
     private readonly Dictionary<string, StoredTensor?[]> _stacks = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DerivedTensor> _derived = new(StringComparer.Ordinal);
     private readonly DecoderOptions _options;
 
     private enum Transform
@@ -67,6 +71,15 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
             var names = family.HfNames.MapTo(family.GgufNames, _options.LayerCount);
             var experts = ExpertStacks(family.HfNames, family.GgufNames);
             var headers = new List<TensorHeader>();
+            // Tensors stored in a layout of the checkpoint's own (gpt-oss's experts) are computed when read; MXFP4 stays MXFP4.
+            var derived = family.DerivedHfTensors(_tensors, _options, folder);
+            var consumed = derived.SelectMany(d => d.From).ToHashSet(StringComparer.Ordinal);
+            foreach (var d in derived)
+            {
+                var gguf = names.GetValueOrDefault(d.Name) ?? throw new InvalidModelFileException(folder, $"tensor '{d.Name}' has no GGUF name for {modelType}");
+                _derived[gguf] = d;
+                headers.Add(new TensorHeader(gguf, d.Type, d.Shape, KeepType: d.Type == DType.MXFP4));
+            }
             foreach (var (name, values) in HfGgufMetadata.ExtraTensors(architecture, _options.Rope))
             {
                 _extra[name] = values;
@@ -74,7 +87,7 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
             }
             foreach (var t in _tensors.Tensors)
             {
-                if (IgnoredSuffixes.Any(s => t.Name.EndsWith(s, StringComparison.Ordinal))) continue;
+                if (IgnoredSuffixes.Any(s => t.Name.EndsWith(s, StringComparison.Ordinal)) || consumed.Contains(t.Name)) continue;
                 // Gemma and Gemma 2 tie their head to the embeddings; the converter drops an lm_head (autoawq writes one).
                 if (architecture is "gemma" or "gemma2" && t.Name == family.HfNames.Output) continue;
                 if (experts.TryGetValue(t.Name, out var expert) || experts.TryGetValue(family.HfNames.BasePrefix + t.Name, out expert))
@@ -91,13 +104,12 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
                 var transform = TransformFor(gguf, t, architecture, family.HfNames.TransposedLinears);
                 _byGgufName[gguf] = (t, transform);
                 // transformers' shared_expert_gate is Linear(hidden, 1); the converter writes its one row as a vector.
-                if (gguf.EndsWith(".ffn_gate_inp_shexp.weight", StringComparison.Ordinal)) transform = Transform.ToF32;
                 var shape = transform == Transform.Transpose ? [t.Shape[1], t.Shape[0]]
-                    : transform == Transform.ToF32 ? [t.ElementCount] : t.Shape;
+                    : gguf.EndsWith(".ffn_gate_inp_shexp.weight", StringComparison.Ordinal) ? [t.ElementCount] : t.Shape;
                 headers.Add(new TensorHeader(gguf, transform is Transform.ToF32 or Transform.NormPlusOne || t.Shape.Length == 1 ? DType.F32 : t.Type, shape));
             }
             headers.AddRange(StackHeaders(folder));
-            metadata["general.size_label"] = HfGgufMetadata.SizeLabel(headers.Sum(h => h.Shape.Aggregate(1L, (a, d) => a * d)));
+            metadata["general.size_label"] = HfGgufMetadata.SizeLabel(headers);
             metadata["general.file_type"] = FileType(headers);
             Metadata = new GgufMetadata(folder, metadata);
             Tensors = headers;
@@ -109,13 +121,13 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
         }
     }
 
-    // Every expert matrix of the folder's sparse layers: HF name → (the GGUF stack it goes into, its index there).
+    // Every expert matrix of the folder's sparse layers stored one per expert: HF name → (the GGUF stack it goes into, its index there).
     private Dictionary<string, (string Stack, int Index)> ExpertStacks(DecoderTensorNames hf, DecoderTensorNames gguf)
     {
         var result = new Dictionary<string, (string, int)>(StringComparer.Ordinal);
         if (_options.Moe is not { } moe) return result;
         foreach (var slot in new Func<DecoderTensorNames, string?>[] { n => n.ExpertGate, n => n.ExpertUp, n => n.ExpertDown })
-            for (var layer = 0; layer < _options.LayerCount; layer++)
+            for (var layer = 0; layer < _options.LayerCount && DecoderTensorNames.PerExpert(slot(hf)!); layer++)
             {
                 if (!moe.IsSparse(layer)) continue;
                 var stack = DecoderTensorNames.ForLayer(slot(gguf)!, layer);
@@ -151,15 +163,20 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
                 : HfGgufMetadata.LlamaConverted(architecture) && gguf.EndsWith(".attn_k.bias", StringComparison.Ordinal) ? Transform.PermuteK : Transform.None;
             return permuted != Transform.None ? permuted : t.Type == DType.F32 ? Transform.None : Transform.ToF32;
         }
+        // The converter writes every bias and the routers (ffn_gate_inp, ffn_gate_inp_shexp) as F32.
+        if (gguf.EndsWith(".bias", StringComparison.Ordinal) || gguf.EndsWith(".ffn_gate_inp.weight", StringComparison.Ordinal)
+            || gguf.EndsWith(".ffn_gate_inp_shexp.weight", StringComparison.Ordinal))
+            return t.Type == DType.F32 ? Transform.None : Transform.ToF32;
         if (HfGgufMetadata.LlamaConverted(architecture) && gguf.EndsWith(".attn_q.weight", StringComparison.Ordinal)) return Transform.PermuteQ;
         if (HfGgufMetadata.LlamaConverted(architecture) && gguf.EndsWith(".attn_k.weight", StringComparison.Ordinal)) return Transform.PermuteK;
         // GPT-2's Conv1D weights are [in, out]; its LM head and embeddings are not.
         return transposedLinears && gguf.StartsWith("blk.", StringComparison.Ordinal) ? Transform.Transpose : Transform.None;
     }
 
-    // general.file_type as the converter sets it: the type of the matrices (ALL_F32 = 0, MOSTLY_F16 = 1, MOSTLY_BF16 = 32).
+    // general.file_type as the converter sets it: the type of the matrices (ALL_F32 = 0, MOSTLY_F16 = 1, MOSTLY_BF16 = 32), or
+    // MOSTLY_MXFP4_MOE (38) when MXFP4 experts are kept.
     private static uint FileType(List<TensorHeader> headers) =>
-        headers.Where(h => h.Shape.Length == 2).Select(h => h.Type).DefaultIfEmpty(DType.F32).First() switch
+        headers.Any(h => h.Type == DType.MXFP4) ? 38u : headers.Where(h => h.Shape.Length == 2).Select(h => h.Type).DefaultIfEmpty(DType.F32).First() switch
         {
             DType.F16 => 1u,
             DType.BF16 => 32u,
@@ -173,6 +190,20 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
         if (_extra.TryGetValue(name, out var values))
         {
             fixed (float* p = values) use(new StoredTensor(name, DType.F32, header.Shape, (byte*)p, values.Length * 4L));
+            return;
+        }
+        if (_derived.TryGetValue(name, out var derived))
+        {
+            var computed = (byte*)NativeMemory.Alloc((nuint)derived.ByteLength);
+            try
+            {
+                derived.WriteTo(computed);
+                use(new StoredTensor(name, derived.Type, derived.Shape, computed, derived.ByteLength));
+            }
+            finally
+            {
+                NativeMemory.Free(computed);
+            }
             return;
         }
         if (_stacks.TryGetValue(name, out var experts))

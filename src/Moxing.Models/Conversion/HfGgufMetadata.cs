@@ -17,13 +17,14 @@ public static class HfGgufMetadata
         "llama" or "mistral" or "mixtral" => "llama",
         "qwen2" or "qwen3" or "gpt2" or "phi3" or "gemma2" or "olmoe" or "granite" or "olmo2" or "gemma" or "starcoder2" => modelType,
         "phi" => "phi2",
+        "gpt_oss" => "gpt-oss",
         "qwen2_moe" or "qwen3_moe" => modelType.Replace("_", "", StringComparison.Ordinal),
         "gemma3_text" or "gemma3" => "gemma3",
         _ => null,
     };
 
     /// <summary>The model types <see cref="Architecture"/> converts, for error messages.</summary>
-    public static string ConvertibleList => "llama, mistral, mixtral, granite, olmo2, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi, phi3, gemma, gemma2, gemma3_text, gemma3, starcoder2";
+    public static string ConvertibleList => "llama, mistral, mixtral, granite, olmo2, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi, phi3, gemma, gemma2, gemma3_text, gemma3, starcoder2, gpt_oss";
 
     /// <summary>Architectures convert_hf_to_gguf.py writes through LlamaModel: Q/K rows permuted, vocab_size and rope.dimension_count written.</summary>
     public static bool LlamaConverted(string architecture) => architecture is "llama" or "granite";
@@ -75,6 +76,8 @@ public static class HfGgufMetadata
         }
         if (o.Moe is { } moe) AddExperts(m, moe, architecture, config);
         if (architecture == "granite") AddGranite(m, config);
+        // GptOssModel.set_gguf_parameters: the window (every other layer, llama.cpp's default pattern).
+        if (architecture == "gpt-oss") AddGptOssWindow(m, o, config);
         if (LlamaConverted(architecture)) Arch("vocab_size", (uint)o.VocabSize);
         if (architecture == "llama")
         {
@@ -190,18 +193,52 @@ public static class HfGgufMetadata
         return new[] { 6 }.Concat(Enumerable.Range(1, o.LayerCount + 1)).Cast<int?>().FirstOrDefault(n => Fits(n!.Value));
     }
 
+    // llama.cpp slides gpt-oss's even layers (its default pattern of 2) by attention.sliding_window; other patterns are refused.
+    private static void AddGptOssWindow(Dictionary<string, object> m, DecoderOptions o, HfConfig config)
+    {
+        m["gpt-oss.attention.sliding_window"] = (uint)config.GetInt("sliding_window");
+        if (Enumerable.Range(0, o.LayerCount).Any(i => o.WindowOf(i) > 0 != (i % 2 == 0)))
+            throw config.Error("layer_types", "slide other layers than the even ones, which llama.cpp's gpt-oss cannot express");
+    }
+
     // TextModel.set_gguf_parameters' expert keys and Qwen2MoeModel's widths. llama.cpp builds every layer of these architectures
     // sparse and fixes renormalisation per architecture: a config that differs would compute differently from the GGUF.
     private static void AddExperts(Dictionary<string, object> m, MoeOptions moe, string architecture, HfConfig config)
     {
         if (moe.DenseLayers.Length > 0)
             throw config.Error(config.Has("mlp_only_layers") ? "mlp_only_layers" : "decoder_sparse_step", $"makes some layers dense; llama.cpp's {architecture} has experts in every layer");
-        if (moe.NormalizeTopK != (architecture is "llama" or "qwen3moe"))
+        if (moe.NormalizeTopK != (architecture is "llama" or "qwen3moe" or "gpt-oss"))
             throw config.Error("norm_topk_prob", $"is {(moe.NormalizeTopK ? "true" : "false")}; llama.cpp's {architecture} {(moe.NormalizeTopK ? "does not renormalise" : "renormalises")} the chosen experts' weights");
         m[$"{architecture}.expert_count"] = (uint)moe.ExpertCount;
         m[$"{architecture}.expert_used_count"] = (uint)moe.ExpertsUsed;
-        if (architecture is "qwen2moe" or "qwen3moe") m[$"{architecture}.expert_feed_forward_length"] = (uint)moe.ExpertFeedForward;
+        if (architecture is "qwen2moe" or "qwen3moe" or "gpt-oss") m[$"{architecture}.expert_feed_forward_length"] = (uint)moe.ExpertFeedForward;
         if (moe.SharedFeedForward > 0) m[$"{architecture}.expert_shared_feed_forward_length"] = (uint)moe.SharedFeedForward;
+    }
+
+    /// <summary>
+    /// general.size_label of a file of <paramref name="tensors"/> as gguf-py labels it: the parameter count, or with experts
+    /// (3-D `_exps.` tensors) "{experts}x{shared + one expert's}" (gguf-py counts the 2-D expert biases as shared).
+    /// </summary>
+    public static string SizeLabel(IReadOnlyList<Core.Quantization.TensorHeader> tensors)
+    {
+        long total = 0, shared = 0, expert = 0, expertSum = 0, expertTensors = 0;
+        foreach (var t in tensors)
+        {
+            var size = t.Shape.Aggregate(1L, (a, d) => a * d);
+            total += size;
+            if (t.Name.Contains("_exps.", StringComparison.Ordinal) && t.Shape.Length >= 3)
+            {
+                var count = t.Shape[^3];
+                expert += size / count;
+                expertSum += count;
+                expertTensors++;
+            }
+            else
+            {
+                shared += size;
+            }
+        }
+        return expertTensors > 0 ? $"{expertSum / expertTensors}x{SizeLabel(shared + expert)}" : SizeLabel(total);
     }
 
     /// <summary>general.size_label as gguf-py rounds a parameter count: two significant digits at least, K/M/B/T ("224K", "2.1M", "7.6B").</summary>
@@ -247,8 +284,9 @@ public static class HfGgufMetadata
                 Arch("rope.scaling.type", "yarn");
                 Arch("rope.scaling.factor", (float)rope.Factor);
                 Arch("rope.scaling.original_context_length", (uint)rope.OriginalContext);
-                Arch("rope.scaling.yarn_beta_fast", (float)rope.BetaFast);
-                Arch("rope.scaling.yarn_beta_slow", (float)rope.BetaSlow);
+                // TextModel.set_gguf_parameters writes the betas only when the config gives them (llama.cpp's defaults are 32 and 1).
+                if (RopeSets(config, "beta_fast")) Arch("rope.scaling.yarn_beta_fast", (float)rope.BetaFast);
+                if (RopeSets(config, "beta_slow")) Arch("rope.scaling.yarn_beta_slow", (float)rope.BetaSlow);
                 if (rope.AttentionFactor is { } f) Arch("rope.scaling.attn_factor", (float)f);
                 break;
             case RopeScaling.Llama3 when architecture != "llama":
@@ -256,6 +294,13 @@ public static class HfGgufMetadata
             case RopeScaling.LongRope:
                 throw config.Error("rope_scaling", $"is LongRoPE, whose factors llama.cpp's converter writes only for phi3, not {architecture}");
         }
+    }
+
+    // Whether the config's RoPE section (rope_parameters, else rope_scaling; per layer type, full_attention's) sets key.
+    private static bool RopeSets(HfConfig config, string key)
+    {
+        if (!config.TryGetSection(config.IsSection("rope_parameters") ? "rope_parameters" : "rope_scaling", out var section)) return false;
+        return (section.TryGetSection("full_attention", out var full) ? full : section).Has(key);
     }
 
     private static Dictionary<string, int> ConfigTokenIds(HfConfig config)

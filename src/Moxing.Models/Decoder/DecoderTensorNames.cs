@@ -84,19 +84,19 @@ public sealed record DecoderTensorNames
         n => n.Embedding, n => n.PositionEmbedding, n => n.AttentionNorm, n => n.Q, n => n.K, n => n.V, n => n.Qkv, n => n.O,
         n => n.QNorm, n => n.KNorm, n => n.PostAttentionNorm, n => n.MlpNorm, n => n.Gate, n => n.Up, n => n.GateUp, n => n.Down,
         n => n.PostMlpNorm, n => n.FinalNorm, n => n.Output, n => n.Router, n => n.SharedGate, n => n.SharedUp, n => n.SharedDown,
-        n => n.SharedExpertGate, n => n.Sinks,
+        n => n.SharedExpertGate, n => n.Sinks, n => n.ExpertGate, n => n.ExpertUp, n => n.ExpertDown,
     ];
 
     /// <summary>
     /// For every slot both schemes name, this scheme's tensor names (weights and their biases, layers 0 to
-    /// <paramref name="layers"/> − 1) mapped to <paramref name="to"/>'s.
+    /// <paramref name="layers"/> − 1) mapped to <paramref name="to"/>'s; experts only where both store them as stacks.
     /// </summary>
     public IReadOnlyDictionary<string, string> MapTo(DecoderTensorNames to, int layers)
     {
         var map = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var slot in Slots)
         {
-            if (slot(this) is not { } from || slot(to) is not { } target) continue;
+            if (slot(this) is not { } from || slot(to) is not { } target || PerExpert(from) || PerExpert(target)) continue;
             var count = from.Contains("{i}", StringComparison.Ordinal) ? layers : 1;
             for (var i = 0; i < count; i++)
             {

@@ -47,8 +47,9 @@ public static class ChatPrompt
 
     /// <summary>
     /// Checks one message and puts it in the shape templates expect: a known role (OpenAI's legacy function results become
-    /// tool messages), string content (null becomes ""), and tool-call arguments as objects (clients send them as JSON text;
-    /// templates iterate them as mappings).
+    /// tool messages), string content (null becomes ""), tool-call arguments as objects (clients send them as JSON text;
+    /// templates iterate them as mappings), and an assistant's reasoning under both names templates read — OpenAI-style
+    /// clients send <c>reasoning_content</c> (Qwen3's, DeepSeek's templates), Ollama's <c>thinking</c> (gpt-oss's template).
     /// </summary>
     public static JsonObject Normalize(JsonNode? message, string path)
     {
@@ -61,6 +62,8 @@ public static class ChatPrompt
         var copy = (JsonObject)m.DeepClone();
         if (name == "function") copy["role"] = "tool";
         if (copy["content"] is null) copy["content"] = "";
+        AliasReasoning(copy, "reasoning_content", "thinking");
+        AliasReasoning(copy, "thinking", "reasoning_content");
         if (copy["tool_calls"] is JsonArray calls)
             foreach (var call in calls)
                 if (call?["function"] is JsonObject function && function["arguments"] is JsonValue args && args.GetValueKind() == JsonValueKind.String)
@@ -85,6 +88,11 @@ public static class ChatPrompt
             text.Append(part["text"]!.GetValue<string>());
         }
         return text.ToString();
+    }
+
+    private static void AliasReasoning(JsonObject message, string from, string to)
+    {
+        if (JsonValues.IsString(message[from]) && message[to] is null) message[to] = message[from]!.GetValue<string>();
     }
 
     private static JsonNode? ParseArguments(string text)

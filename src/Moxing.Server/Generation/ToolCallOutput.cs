@@ -9,6 +9,12 @@ namespace Moxing.Server.Generation;
 /// special tokens as text, which mark the channels.</param>
 public sealed record ReasoningParsing(bool StartsInside, bool Harmony = false)
 {
+    /// <summary>Harmony only: messages to <c>functions.NAME</c> come out as tool calls (tools are in play).</summary>
+    public bool HarmonyCalls { get; init; }
+
+    /// <summary>Harmony only: every message but the calls keeps its markup, as answer (reasoning_format none).</summary>
+    public bool Verbatim { get; init; }
+
     /// <summary>The parsing a model's chat <paramref name="templates"/> call for: harmony when they write harmony messages,
     /// think blocks when they write those (starting inside one when <paramref name="prompt"/> ends in an open block), else null.</summary>
     public static ReasoningParsing? For(IEnumerable<string> templates, string prompt = "") =>
@@ -17,7 +23,18 @@ public sealed record ReasoningParsing(bool StartsInside, bool Harmony = false)
         : null;
 
     /// <summary>A splitter for one reply.</summary>
-    public IReplySplitter NewSplitter() => Harmony ? new HarmonySplitter() : new ThinkSplitter(StartsInside);
+    public IReplySplitter NewSplitter() => Harmony ? new HarmonySplitter(HarmonyCalls, Verbatim) : new ThinkSplitter(StartsInside);
+
+    /// <summary>
+    /// How a reply is split when its reasoning is split off only if <paramref name="split"/>, with <paramref name="tools"/> in
+    /// play: a harmony reply with calls goes through its messages either way (verbatim when not split, as llama.cpp keeps the
+    /// analysis in the content and still takes the calls out); null when nothing splits it.
+    /// </summary>
+    public ReasoningParsing? Splitting(bool split, ToolCallParsing? tools)
+    {
+        var calls = Harmony && tools?.Format == ToolCallFormat.Harmony;
+        return split || calls ? this with { HarmonyCalls = calls, Verbatim = !split } : null;
+    }
 }
 
 /// <summary>How replies are searched for tool calls: the model's format, and whether several calls may be kept.</summary>
@@ -37,21 +54,13 @@ public sealed class ToolCallOutput(ToolCallParsing parsing)
     /// <summary>The calls completed so far (at most one without parallel calls).</summary>
     public IReadOnlyList<ToolCall> Calls => _parallel || _parser.Calls.Count <= 1 ? _parser.Calls : _parser.Calls.GetRange(0, 1);
 
-    /// <summary>Adds generated text; returns the content and call deltas it completes.</summary>
-    public IReadOnlyList<ToolCallDelta> Push(string text) => Keep(_parser.Push(text));
+    /// <summary>Adds a piece of the answer (text, or a piece of a call its message structure delimits); returns the content and call
+    /// deltas it completes.</summary>
+    public IReadOnlyList<ToolCallDelta> Push(ReplySegment answer) =>
+        Keep(answer.Call is { } name ? _parser.PushCall(name, answer.Text, answer.Opens) : _parser.Push(answer.Text));
 
     /// <summary>Ends the text; returns what was held back.</summary>
     public IReadOnlyList<ToolCallDelta> Finish() => Keep(_parser.Finish());
-
-    /// <summary>Splits a whole reply at once.</summary>
-    public static (string Content, IReadOnlyList<ToolCall> Calls) Split(ToolCallParsing parsing, string text)
-    {
-        var output = new ToolCallOutput(parsing);
-        var content = new System.Text.StringBuilder();
-        foreach (var d in output.Push(text)) content.Append(d.Content);
-        foreach (var d in output.Finish()) content.Append(d.Content);
-        return (content.ToString(), output.Calls);
-    }
 
     private IReadOnlyList<ToolCallDelta> Keep(IReadOnlyList<ToolCallDelta> deltas)
     {

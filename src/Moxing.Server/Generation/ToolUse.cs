@@ -87,7 +87,7 @@ public sealed partial record ToolUse(JsonArray Tools, IReadOnlyList<ToolDefiniti
         var templates = model.Model.ChatTemplates;
         var source = templates?.GetTemplate(hasTools: true).Source;
         return (source is null ? null : ToolCallFormats.FromChatTemplate(source)) ?? throw new ApiException(400,
-            $"the chat template of '{model.Name}' has no tool-call syntax this server knows (Hermes/Qwen <tool_call>, Llama 3.1 JSON, Mistral [TOOL_CALLS]); send the request without 'tools'",
+            $"the chat template of '{model.Name}' has no tool-call syntax this server knows (Hermes/Qwen <tool_call>, Llama 3.1 JSON, Mistral [TOOL_CALLS], gpt-oss harmony); send the request without 'tools'",
             param: "tools", code: "tools_not_supported");
     }
 

@@ -72,7 +72,7 @@ public sealed class OllamaChatEndpoint(ModelManager models)
             ContextPrefix = chat ? null : ids,
             Tools = parsing,
             // a harmony reply is always split, as Ollama splits gpt-oss's: its markup is no text to show
-            Reasoning = think || reasoning is { Harmony: true } ? reasoning : null,
+            Reasoning = reasoning?.Splitting(think || reasoning.Harmony, parsing),
         };
         await response.WriteAsync(context, ChoiceRunner.RunAsync(model, ids, parameters, 1, MeteredRequest.Of(context), chat ? "messages" : "prompt", cancellation), stream);
     }

@@ -35,8 +35,7 @@ public sealed class OllamaResponse(bool chat, string model, TimeSpan loadDuratio
         StringBuilder text = new(), thinking = new();
         var generated = new List<int>();
         CompletionResult? result = null;
-        var output = Tools is null ? null : new ToolCallOutput(Tools);
-        var thought = Reasoning?.NewSplitter();
+        var parser = Tools is null && Reasoning is null ? null : new ReplyParser(Reasoning, Tools);
         try
         {
             await foreach (var e in events)
@@ -45,13 +44,13 @@ public sealed class OllamaResponse(bool chat, string model, TimeSpan loadDuratio
                 else if (e.Piece is { } piece)
                 {
                     foreach (var t in piece.Tokens) generated.Add(t.Id);
-                    var (shown, thoughts) = Split(thought is null ? [new ReplySegment(false, piece.Text)] : thought.Push(piece.Text), output);
+                    var (shown, thoughts) = parser is null ? (piece.Text, "") : Split(parser.Push(piece.Text));
                     if (!stream)
                     {
                         text.Append(shown);
                         thinking.Append(thoughts);
                     }
-                    else if (output is null && thought is null || shown.Length > 0 || thoughts.Length > 0)
+                    else if (parser is null || shown.Length > 0 || thoughts.Length > 0)
                         await lines.WriteAsync(w => WriteLine(w, shown, null, generated, thinking: thoughts), cancellation);
                 }
             }
@@ -63,9 +62,8 @@ public sealed class OllamaResponse(bool chat, string model, TimeSpan loadDuratio
             await lines.WriteLastAsync(w => ApiError.Write(w, error, ollama: true), cancellation);
             return;
         }
-        var (held, heldThoughts) = Split(thought?.Finish() ?? [], output);
-        var rest = held + (output is null ? "" : Content(output.Finish()));
-        var calls = output?.Calls ?? [];
+        var (rest, heldThoughts) = Split(parser?.Finish() ?? []);
+        var calls = parser?.Calls ?? [];
         if (stream)
         {
             // Ollama sends the calls in a line of their own once they are complete.
@@ -78,25 +76,12 @@ public sealed class OllamaResponse(bool chat, string model, TimeSpan loadDuratio
                 WriteLine(w, text.Append(rest).ToString(), result, generated, calls, thinking.Append(heldThoughts).ToString()));
     }
 
-    // The answer text (through the tool-call parser when there is one) and the reasoning text of some reply segments.
-    private static (string Answer, string Thinking) Split(IReadOnlyList<ReplySegment> segments, ToolCallOutput? output)
+    // The content and the reasoning text of some reply deltas (calls are sent once complete).
+    private static (string Answer, string Thinking) Split(IReadOnlyList<ToolCallDelta> deltas)
     {
-        if (segments.Count == 1 && output is null) return segments[0].Reasoning ? ("", segments[0].Text) : (segments[0].Text, "");
         StringBuilder answer = new(), thinking = new();
-        foreach (var segment in segments)
-        {
-            if (segment.Reasoning) thinking.Append(segment.Text);
-            else answer.Append(output is null ? segment.Text : Content(output.Push(segment.Text)));
-        }
+        foreach (var delta in deltas) (delta.IsReasoning ? thinking : answer).Append(delta.Content);
         return (answer.ToString(), thinking.ToString());
-    }
-
-    private static string Content(IReadOnlyList<ToolCallDelta> deltas)
-    {
-        if (deltas.Count == 1) return deltas[0].Content ?? "";
-        var content = new StringBuilder();
-        foreach (var d in deltas) content.Append(d.Content);
-        return content.ToString();
     }
 
     private void WriteLine(Utf8JsonWriter w, string text, CompletionResult? result, List<int> generated, IReadOnlyList<ToolCall>? calls = null,

@@ -47,7 +47,7 @@ public sealed class ChatCompletionsEndpoint(ModelManager models)
         var response = new CompletionResponse(chat: true, modelName, model.Model.RequireTokenizer(), logprobs, n)
         {
             Tools = calls,
-            Reasoning = splitReasoning ? reasoning : null,
+            Reasoning = reasoning?.Splitting(splitReasoning, calls),
         };
         var events = ChoiceRunner.RunAsync(model, ids, parameters, n, MeteredRequest.Of(context), "messages", cancellation);
         if (stream) await response.WriteStreamAsync(context, events, includeUsage);

@@ -64,8 +64,7 @@ public sealed class CompletionResponse(bool chat, string model, Tokenizer tokeni
                 {
                     var content = texts[i].ToString();
                     string? reasoning = null;
-                    if (Reasoning is not null) (reasoning, content) = ReplySplitting.Split(Reasoning.NewSplitter(), content);
-                    if (Tools is not null) (content, calls) = ToolCallOutput.Split(Tools, content);
+                    if (Reasoning is not null || Tools is not null) (reasoning, content, calls) = ReplyParser.Parse(Reasoning, Tools, content);
                     w.WriteStartObject("message");
                     w.WriteString("role", "assistant");
                     if (reasoning is not null) w.WriteString("reasoning_content", reasoning);
@@ -98,13 +97,9 @@ public sealed class CompletionResponse(bool chat, string model, Tokenizer tokeni
         var cancellation = context.RequestAborted;
         var results = new CompletionResult[n];
         var offsets = new int[n];
-        var outputs = new ToolCallOutput?[n];
-        var thoughts = new IReplySplitter?[n];
+        var parsers = new ReplyParser?[n];
         for (var i = 0; i < n; i++)
-        {
-            outputs[i] = chat && Tools is not null ? new ToolCallOutput(Tools) : null;
-            thoughts[i] = chat ? Reasoning?.NewSplitter() : null;
-        }
+            parsers[i] = chat && (Tools is not null || Reasoning is not null) ? new ReplyParser(Reasoning, Tools) : null;
         var started = false;
         try
         {
@@ -114,14 +109,12 @@ public sealed class CompletionResponse(bool chat, string model, Tokenizer tokeni
                     for (var i = 0; i < n; i++)
                         await sse.WriteAsync(w => WriteChunk(w, i, Empty, null, null, includeUsage, role: true), cancellation);
                 started = true;
-                var output = outputs[e.Index];
-                var thought = thoughts[e.Index];
+                var parser = parsers[e.Index];
                 if (e.Result is { } result)
                 {
                     results[e.Index] = result;
-                    var held = thought is null ? [] : thought.Finish();
-                    foreach (var delta in Deltas(held, output, final: true)) await sse.WriteAsync(w => WriteChunk(w, e.Index, delta, null, null, includeUsage), cancellation);
-                    var finish = FinishReason(result, output?.Calls.Count ?? 0);
+                    foreach (var delta in parser?.Finish() ?? []) await sse.WriteAsync(w => WriteChunk(w, e.Index, delta, null, null, includeUsage), cancellation);
+                    var finish = FinishReason(result, parser?.Calls.Count ?? 0);
                     await sse.WriteAsync(w => WriteChunk(w, e.Index, Empty, null, finish, includeUsage), cancellation);
                 }
                 else if (e.Piece is { } piece)
@@ -129,13 +122,13 @@ public sealed class CompletionResponse(bool chat, string model, Tokenizer tokeni
                     var offset = offsets[e.Index];
                     offsets[e.Index] += piece.Text.Length;
                     var tokens = logprobs ? piece.Tokens : null;
-                    if (output is null && thought is null)
+                    if (parser is null)
                     {
                         await sse.WriteAsync(w => WriteChunk(w, e.Index, new ToolCallDelta(piece.Text), tokens, null, includeUsage, offset: offset), cancellation);
                         continue;
                     }
                     // Markup held back yields no delta; an empty content chunk still carries its tokens' logprobs.
-                    var deltas = Deltas(thought is null ? [new ReplySegment(false, piece.Text)] : thought.Push(piece.Text), output, final: false);
+                    var deltas = parser.Push(piece.Text);
                     if (deltas.Count == 0 && tokens is { Count: > 0 }) deltas = [Empty];
                     foreach (var delta in deltas)
                     {
@@ -168,21 +161,6 @@ public sealed class CompletionResponse(bool chat, string model, Tokenizer tokeni
     }
 
     private static readonly ToolCallDelta Empty = new("");
-
-    // A choice's new reply segments as deltas: reasoning as it is, the answer through the tool-call parser when there is one
-    // (which, when the reply ends, also gives back what it held).
-    private static List<ToolCallDelta> Deltas(IReadOnlyList<ReplySegment> segments, ToolCallOutput? output, bool final)
-    {
-        var deltas = new List<ToolCallDelta>();
-        foreach (var segment in segments)
-        {
-            if (segment.Reasoning) deltas.Add(new ToolCallDelta(segment.Text) { IsReasoning = true });
-            else if (output is null) deltas.Add(new ToolCallDelta(segment.Text));
-            else deltas.AddRange(output.Push(segment.Text));
-        }
-        if (final && output is not null) deltas.AddRange(output.Finish());
-        return deltas;
-    }
 
     // "tool_calls" when a reply that ended by itself made calls; otherwise as for any completion.
     private static string FinishReason(CompletionResult result, int calls) =>

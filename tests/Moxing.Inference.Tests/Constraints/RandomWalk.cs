@@ -8,6 +8,13 @@ internal static class RandomWalk
 {
     public static string Run(GrammarConstraint constraint, Moxing.Text.Tokenization.Tokenizer tokenizer, int seed, int budget = 40, int cap = 600)
     {
+        var vocabulary = TokenVocabulary.For(tokenizer);
+        return Encoding.UTF8.GetString([.. Ids(constraint, tokenizer, seed, budget, cap).SelectMany(id => vocabulary.TokenBytes[id]!)]);
+    }
+
+    /// <summary>The token ids of a walk (for outputs with special tokens, which have no text bytes).</summary>
+    public static List<int> Ids(GrammarConstraint constraint, Moxing.Text.Tokenization.Tokenizer tokenizer, int seed, int budget = 40, int cap = 600)
+    {
         var random = new Random(seed);
         var logits = new float[tokenizer.VocabSize];
         var allowed = new List<int>();
@@ -29,7 +36,7 @@ internal static class RandomWalk
             ids.Add(pick);
         }
         Assert.True(constraint.CanEnd, $"the walk did not complete: '{tokenizer.Decode([.. ids], false)}'");
-        return Encoding.UTF8.GetString([.. ids.SelectMany(id => vocabulary.TokenBytes[id]!)]);
+        return ids;
     }
 
     // Past the budget: a token that closes something (quote, bracket, brace) when one is allowed, else a one-byte token.

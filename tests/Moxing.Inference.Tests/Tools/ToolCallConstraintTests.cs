@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Moxing.Inference.Tests.Constraints;
+using Moxing.Inference.Tests.Reasoning;
 using Moxing.Inference.Tools;
 
 namespace Moxing.Inference.Tests.Tools;
@@ -34,5 +35,52 @@ public class ToolCallConstraintTests
                 Assert.Null(new SchemaValidator(tool.Parameters).Validate(args.RootElement));
             }
         }
+    }
+
+    [Fact]
+    public void Harmony_calls_use_the_control_tokens_end_with_call_and_parse_back()
+    {
+        var tokenizer = SharedTokenizers.Harmony;
+        var call = tokenizer.TokenToId("<|call|>")!.Value;
+        for (var seed = 0; seed < 6; seed++)
+        {
+            var constraint = ToolCallConstraint.Create(Tools, ToolCallFormat.Harmony, tokenizer, parallel: true);
+            Assert.Equal([call], constraint.EndTokenIds);
+            var ids = RandomWalk.Ids(constraint, tokenizer, seed);
+            // the markup is the control tokens, never their text spelled in ordinary pieces
+            Assert.Equal(tokenizer.TokenToId("<|channel|>"), ids[0]);
+            Assert.Contains(tokenizer.TokenToId("<|constrain|>")!.Value, ids);
+            Assert.Contains(tokenizer.TokenToId("<|message|>")!.Value, ids);
+            var text = tokenizer.Decode([.. ids], skipSpecialTokens: false);
+            var (reasoning, content, calls) = HarmonyReply.Parse(text);
+            Assert.Equal(("", ""), (reasoning, content));
+            var parsed = Assert.Single(calls);
+            var tool = Tools.Single(t => t.Name == parsed.Name);
+            using var args = JsonDocument.Parse(parsed.Arguments);
+            Assert.Null(new SchemaValidator(tool.Parameters).Validate(args.RootElement));
+        }
+    }
+
+    [Fact]
+    public void Harmony_markup_a_vocabulary_lacks_is_written_as_text_and_closed_by_the_call_tag()
+    {
+        var tokenizer = SharedTokenizers.Qwen3;
+        var constraint = ToolCallConstraint.Create([Tools[1]], ToolCallFormat.Harmony, tokenizer, endTokenIds: [151645]);
+        var text = RandomWalk.Run(constraint, tokenizer, seed: 3);
+        Assert.StartsWith("<|channel|>commentary to=functions.add <|constrain|>json<|message|>{", text);
+        Assert.EndsWith("}<|call|>", text);
+        Assert.Equal("add", Assert.Single(HarmonyReply.Parse(text).Calls).Name);
+    }
+
+    [Fact]
+    public void Control_tokens_are_never_allowed_where_a_grammar_does_not_name_them()
+    {
+        var tokenizer = SharedTokenizers.Harmony;
+        var constraint = ToolCallConstraint.Create(Tools, ToolCallFormat.Hermes, tokenizer);
+        foreach (var markup in SharedTokenizers.HarmonyMarkup) Assert.False(constraint.IsAllowed(tokenizer.TokenToId(markup)!.Value));
+        foreach (var id in tokenizer.Encode("<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\":\"", addSpecialTokens: false)) constraint.Accept(id);
+        // inside a JSON string: any text, yet no control token
+        foreach (var markup in SharedTokenizers.HarmonyMarkup) Assert.False(constraint.IsAllowed(tokenizer.TokenToId(markup)!.Value));
+        Assert.True(constraint.IsAllowed(tokenizer.Encode("<|", addSpecialTokens: false)[0]));
     }
 }

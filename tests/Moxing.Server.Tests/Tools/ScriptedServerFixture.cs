@@ -1,7 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
-using Moxing.Core.Formats.Gguf;
 using Moxing.Server.Hosting;
 using Moxing.Server.Models;
 using Moxing.Tests;
@@ -14,12 +13,8 @@ public sealed class ScriptedServerFixture : IAsyncLifetime
 {
     public const string Model = ServerFixture.Qwen3;
 
-    // The Qwen3 fixture with a harmony template: messages as <|start|>ROLE<|message|>TEXT, the generation prompt <|start|>assistant.
+    // The Qwen3 fixture with a harmony template (HarmonyModel.Template).
     public const string Harmony = "qwen3-harmony";
-
-    private const string HarmonyTemplate =
-        "{%- for m in messages %}<|start|>{{ m.role }}{% if m.thinking %}<|channel|>analysis<|message|>{{ m.thinking }}<|end|>{% endif %}" +
-        "<|message|>{{ m.content }}<|im_end|>{%- endfor %}{%- if add_generation_prompt %}<|start|>assistant{%- endif %}";
 
     private readonly string _folder = Directory.CreateTempSubdirectory("moxing-harmony-").FullName;
 
@@ -43,11 +38,7 @@ public sealed class ScriptedServerFixture : IAsyncLifetime
     private string WriteHarmonyCopy()
     {
         var path = Path.Combine(_folder, Harmony + ".gguf");
-        using var file = GgufFile.Open(Fixtures.Path("gguf", Model + ".gguf"));
-        var writer = new GgufWriter();
-        foreach (var (key, value) in file.Metadata) writer.Set(key, key == "tokenizer.chat_template" ? HarmonyTemplate : value);
-        foreach (var t in file.Tensors) writer.AddTensor(t);
-        writer.Write(path);
+        HarmonyModel.Write(Model, path, "<|im_end|>", controlTokens: false);
         return path;
     }
 

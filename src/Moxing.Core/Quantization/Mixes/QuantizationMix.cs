@@ -33,6 +33,12 @@ public sealed record QuantizationMix(string Name, uint FileTypeId, DType Default
         return null;
     }
 
+    /// <summary>
+    /// general.file_type of a file whose tensors are <paramref name="written"/>: this mix's, except that a float conversion
+    /// keeping MXFP4 experts is MOSTLY_MXFP4_MOE (38), as convert_hf_to_gguf.py marks a gpt-oss checkpoint.
+    /// </summary>
+    public uint FileTypeIdFor(IEnumerable<DType> written) => !IsQuantized && written.Contains(DType.MXFP4) ? 38u : FileTypeId;
+
     /// <summary>Q2_K_S: llama-quantize refuses it without an importance matrix.</summary>
     public bool RequiresImportance => FileTypeId == 21;
 

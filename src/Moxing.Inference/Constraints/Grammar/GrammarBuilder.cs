@@ -65,6 +65,10 @@ internal sealed class GrammarBuilder
         return s;
     }
 
+    /// <summary>Exactly the special token <paramref name="id"/> (a control token such as harmony's &lt;|channel|&gt;, never text).</summary>
+    public Symbol SpecialToken(int id) =>
+        Sequence([.. TokenVocabulary.SpecialTokenBytes(id).Select(b => Bytes(ByteClass.Of(b)))]);
+
     /// <summary>A rule matching the symbols one after another.</summary>
     public Symbol Sequence(params Symbol[] items)
     {

@@ -13,8 +13,7 @@ namespace Moxing.Server.OpenAi.Responses;
 /// </summary>
 public sealed class ResponseOutput(ToolCallParsing? tools, ReasoningParsing? reasoning, bool summary, ResponseEvents? events)
 {
-    private readonly IReplySplitter? _thought = reasoning?.NewSplitter();
-    private readonly ToolCallOutput? _calls = tools is null ? null : new ToolCallOutput(tools);
+    private readonly ReplyParser _reply = new(reasoning, tools);
     private readonly List<OutputItem> _items = [];
     // answer text that is all whitespace so far: it opens a message only once text follows (the spacing around calls opens none)
     private readonly StringBuilder _space = new();
@@ -29,23 +28,16 @@ public sealed class ResponseOutput(ToolCallParsing? tools, ReasoningParsing? rea
     /// <summary>Adds a piece of the reply.</summary>
     public void Add(CompletionPiece piece)
     {
-        if (_thought is null)
-        {
-            Answer(piece.Text);
-            return;
-        }
-        var thinking = !_thought.Answering;
-        var segments = _thought.Push(piece.Text);
-        if (thinking && _thought.Thought) ReasoningTokens += piece.Tokens.Count;
-        Route(segments);
+        var thought = _reply.Splitter;
+        var thinking = thought is { Answering: false };
+        foreach (var delta in _reply.Push(piece.Text)) Apply(delta);
+        if (thinking && thought!.Thought) ReasoningTokens += piece.Tokens.Count;
     }
 
     /// <summary>Ends the reply: what was held back is added and the last item closed, incomplete when the reply was cut short.</summary>
     public void Finish(bool incomplete)
     {
-        if (_thought is not null) Route(_thought.Finish());
-        if (_calls is not null)
-            foreach (var delta in _calls.Finish()) Apply(delta);
+        foreach (var delta in _reply.Finish()) Apply(delta);
         Close(incomplete ? "incomplete" : "completed");
     }
 
@@ -57,25 +49,10 @@ public sealed class ResponseOutput(ToolCallParsing? tools, ReasoningParsing? rea
         w.WriteEndArray();
     }
 
-    private void Route(IReadOnlyList<ReplySegment> segments)
-    {
-        foreach (var segment in segments)
-        {
-            if (segment.Reasoning) Append(OutputKind.Reasoning, segment.Text);
-            else Answer(segment.Text);
-        }
-    }
-
-    private void Answer(string text)
-    {
-        if (_calls is null) Append(OutputKind.Message, text);
-        else
-            foreach (var delta in _calls.Push(text)) Apply(delta);
-    }
-
     private void Apply(ToolCallDelta delta)
     {
-        if (delta.IsContent) Append(OutputKind.Message, delta.Content!);
+        if (delta.IsReasoning) Append(OutputKind.Reasoning, delta.Content!);
+        else if (delta.IsContent) Append(OutputKind.Message, delta.Content!);
         else
         {
             if (delta.Id is not null) Open(new OutputItem(OutputKind.FunctionCall, delta.Id, delta.Name));

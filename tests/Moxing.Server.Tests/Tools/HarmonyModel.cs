@@ -1,0 +1,48 @@
+using Moxing.Core.Formats.Gguf;
+using Moxing.Tests;
+
+namespace Moxing.Server.Tests.Tools;
+
+// Copies of the Qwen3 fixture that speak harmony (gpt-oss's message format) through a small gpt-oss-shaped chat template:
+// messages as <|start|>ROLE<|message|>TEXT, tools in a developer message, earlier calls as
+// <|start|>assistant to=functions.NAME<|channel|>commentary json<|message|>ARGS<|call|>, results as functions messages.
+public static class HarmonyModel
+{
+    // The harmony template; END closes a message (the scripted engine stops its script there).
+    public static string Template(string end) =>
+        "{%- if tools %}<|start|>developer<|message|># Tools\nnamespace functions {\n{%- for t in tools %}\ntype {{ t.function.name }} = (_: any) => any;"
+        + "{%- endfor %}\n} // namespace functions" + end + "{%- endif %}"
+        + "{%- for m in messages %}{%- if m.tool_calls %}<|start|>assistant to=functions.{{ m.tool_calls[0].function.name }}<|channel|>commentary json<|message|>"
+        + "{{ m.tool_calls[0].function.arguments|tojson }}<|call|>"
+        + "{%- elif m.role == 'tool' %}<|start|>functions to=assistant<|channel|>commentary<|message|>{{ m.content|tojson }}" + end
+        + "{%- else %}<|start|>{{ m.role }}{% if m.thinking %}<|channel|>analysis<|message|>{{ m.thinking }}<|end|>{% endif %}"
+        + "<|message|>{{ m.content }}" + end + "{%- endif %}{%- endfor %}{%- if add_generation_prompt %}<|start|>assistant{%- endif %}";
+
+    // The control tokens of gpt-oss's o200k_harmony vocabulary.
+    public static readonly string[] Markup = ["<|start|>", "<|end|>", "<|message|>", "<|channel|>", "<|constrain|>", "<|return|>", "<|call|>"];
+
+    // Writes the copy of <paramref name="model"/> to <paramref name="path"/>; with <paramref name="controlTokens"/> seven of
+    // Qwen3's unused control tokens become harmony's markup, as gpt-oss's tokenizer has it (else the markup is plain text).
+    public static void Write(string model, string path, string end, bool controlTokens)
+    {
+        using var file = GgufFile.Open(Fixtures.Path("gguf", model + ".gguf"));
+        var writer = new GgufWriter();
+        foreach (var (key, value) in file.Metadata)
+            writer.Set(key, key switch
+            {
+                "tokenizer.chat_template" => Template(end),
+                "tokenizer.ggml.tokens" when controlTokens => Renamed((string[])value),
+                _ => value,
+            });
+        foreach (var t in file.Tensors) writer.AddTensor(t);
+        writer.Write(path);
+    }
+
+    // Qwen3's <|object_ref_start|> … <|vision_pad|> (151646–151654) are control tokens no prompt uses.
+    private static string[] Renamed(string[] tokens)
+    {
+        var copy = (string[])tokens.Clone();
+        for (var i = 0; i < Markup.Length; i++) copy[151646 + i] = Markup[i];
+        return copy;
+    }
+}
