@@ -1,6 +1,7 @@
 using System.Globalization;
 using Moxing.Cli.Store;
 using Moxing.Models;
+using Moxing.Models.Decoder;
 
 namespace Moxing.Cli.Commands;
 
@@ -72,6 +73,13 @@ public sealed class ShowCommand : ICommand
                         w.WriteNumber("expert_feed_forward_length", moe.ExpertFeedForward);
                         if (moe.SharedFeedForward > 0) w.WriteNumber("shared_expert_feed_forward_length", moe.SharedFeedForward);
                     }
+                    if (Multiplied(o))
+                    {
+                        w.WriteNumber("embedding_scale", o.EmbeddingScale);
+                        w.WriteNumber("residual_scale", o.ResidualScale);
+                        w.WriteNumber("attention_scale", o.EffectiveAttentionScale);
+                        w.WriteNumber("logit_divisor", o.LogitDivisor);
+                    }
                 }
                 w.WriteStartObject("tensor_types");
                 foreach (var t in types) w.WriteNumber(t.Type, t.Count);
@@ -102,10 +110,15 @@ public sealed class ShowCommand : ICommand
             output.WriteLine($"  shape           {o.LayerCount} layers, hidden {o.HiddenSize}, {o.HeadCount} heads ({o.KvHeadCount} kv), vocab {o.VocabSize}");
         if (o?.Moe is { } experts)
             output.WriteLine($"  experts         {experts.ExpertCount} per layer, {experts.ExpertsUsed} used per token, {experts.ExpertFeedForward} wide{(experts.SharedFeedForward > 0 ? $", shared expert {experts.SharedFeedForward} wide" : "")}");
+        if (o != null && Multiplied(o))
+            output.WriteLine(string.Create(inv, $"  multipliers     embedding ×{o.EmbeddingScale}, residual ×{o.ResidualScale}, attention ×{o.EffectiveAttentionScale}, logits ÷{o.LogitDivisor}"));
         output.WriteLine($"  tensor types    {string.Join(", ", types.Select(t => $"{t.Type} ×{t.Count}"))}");
         output.WriteLine($"  special tokens  {(special.Length == 0 ? "none" : string.Join(", ", special.Select(s => $"{s.Name} {s.Id} {s.Text}")))}");
         output.WriteLine($"  stop ids        {(model.EosTokenIds.Length == 0 ? "none" : string.Join(", ", model.EosTokenIds))}");
         output.WriteLine($"  chat template   {(templates.Length == 0 ? "none" : string.Join(", ", templates))}");
         return 0;
     }
+
+    // Granite's multipliers (residual and logit scaling are its own; other families' scales follow from their shape).
+    private static bool Multiplied(DecoderOptions o) => o.ResidualScale != 1f || o.LogitDivisor != 1f;
 }

@@ -88,8 +88,8 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
             foreach (var t in _tensors.Tensors)
             {
                 if (IgnoredSuffixes.Any(s => t.Name.EndsWith(s, StringComparison.Ordinal)) || consumed.Contains(t.Name)) continue;
-                // Gemma 2 ties its head to the embeddings; the converter drops an lm_head (autoawq writes one).
-                if (architecture == "gemma2" && t.Name == family.HfNames.Output) continue;
+                // Gemma and Gemma 2 tie their head to the embeddings; the converter drops an lm_head (autoawq writes one).
+                if (architecture is "gemma" or "gemma2" && t.Name == family.HfNames.Output) continue;
                 if (experts.TryGetValue(t.Name, out var expert) || experts.TryGetValue(family.HfNames.BasePrefix + t.Name, out expert))
                 {
                     if (t.Type is not (DType.F32 or DType.F16 or DType.BF16))
@@ -156,19 +156,19 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
     private static Transform TransformFor(string gguf, StoredTensor t, string architecture, bool transposedLinears)
     {
         // Gemma's RMSNorm multiplies by 1 + w (Gemma 3's q/k norms too); llama.cpp's by w.
-        if (architecture is "gemma2" or "gemma3" && t.Name.EndsWith("norm.weight", StringComparison.Ordinal)) return Transform.NormPlusOne;
+        if (architecture is "gemma" or "gemma2" or "gemma3" && t.Name.EndsWith("norm.weight", StringComparison.Ordinal)) return Transform.NormPlusOne;
         if (t.Shape.Length == 1)
         {
-            var permuted = architecture == "llama" && gguf.EndsWith(".attn_q.bias", StringComparison.Ordinal) ? Transform.PermuteQ
-                : architecture == "llama" && gguf.EndsWith(".attn_k.bias", StringComparison.Ordinal) ? Transform.PermuteK : Transform.None;
+            var permuted = HfGgufMetadata.LlamaConverted(architecture) && gguf.EndsWith(".attn_q.bias", StringComparison.Ordinal) ? Transform.PermuteQ
+                : HfGgufMetadata.LlamaConverted(architecture) && gguf.EndsWith(".attn_k.bias", StringComparison.Ordinal) ? Transform.PermuteK : Transform.None;
             return permuted != Transform.None ? permuted : t.Type == DType.F32 ? Transform.None : Transform.ToF32;
         }
         // The converter writes every bias and the routers (ffn_gate_inp, ffn_gate_inp_shexp) as F32.
         if (gguf.EndsWith(".bias", StringComparison.Ordinal) || gguf.EndsWith(".ffn_gate_inp.weight", StringComparison.Ordinal)
             || gguf.EndsWith(".ffn_gate_inp_shexp.weight", StringComparison.Ordinal))
             return t.Type == DType.F32 ? Transform.None : Transform.ToF32;
-        if (architecture == "llama" && gguf.EndsWith(".attn_q.weight", StringComparison.Ordinal)) return Transform.PermuteQ;
-        if (architecture == "llama" && gguf.EndsWith(".attn_k.weight", StringComparison.Ordinal)) return Transform.PermuteK;
+        if (HfGgufMetadata.LlamaConverted(architecture) && gguf.EndsWith(".attn_q.weight", StringComparison.Ordinal)) return Transform.PermuteQ;
+        if (HfGgufMetadata.LlamaConverted(architecture) && gguf.EndsWith(".attn_k.weight", StringComparison.Ordinal)) return Transform.PermuteK;
         // GPT-2's Conv1D weights are [in, out]; its LM head and embeddings are not.
         return transposedLinears && gguf.StartsWith("blk.", StringComparison.Ordinal) ? Transform.Transpose : Transform.None;
     }

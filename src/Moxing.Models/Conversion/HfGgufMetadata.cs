@@ -15,7 +15,8 @@ public static class HfGgufMetadata
     public static string? Architecture(string modelType) => modelType switch
     {
         "llama" or "mistral" or "mixtral" => "llama",
-        "qwen2" or "qwen3" or "gpt2" or "phi3" or "gemma2" or "olmoe" => modelType,
+        "qwen2" or "qwen3" or "gpt2" or "phi3" or "gemma2" or "olmoe" or "granite" or "olmo2" or "gemma" or "starcoder2" => modelType,
+        "phi" => "phi2",
         "gpt_oss" => "gpt-oss",
         "qwen2_moe" or "qwen3_moe" => modelType.Replace("_", "", StringComparison.Ordinal),
         "gemma3_text" or "gemma3" => "gemma3",
@@ -23,7 +24,10 @@ public static class HfGgufMetadata
     };
 
     /// <summary>The model types <see cref="Architecture"/> converts, for error messages.</summary>
-    public static string ConvertibleList => "llama, mistral, mixtral, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi3, gemma2, gemma3_text, gemma3, gpt_oss";
+    public static string ConvertibleList => "llama, mistral, mixtral, granite, olmo2, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi, phi3, gemma, gemma2, gemma3_text, gemma3, starcoder2, gpt_oss";
+
+    /// <summary>Architectures convert_hf_to_gguf.py writes through LlamaModel: Q/K rows permuted, vocab_size and rope.dimension_count written.</summary>
+    public static bool LlamaConverted(string architecture) => architecture is "llama" or "granite";
 
     /// <summary>The keys for <paramref name="folder"/>, whose config.json <paramref name="config"/> reads as <paramref name="options"/>.</summary>
     public static Dictionary<string, object> Build(string folder, HfConfig config, DecoderOptions options, string architecture)
@@ -41,19 +45,19 @@ public static class HfGgufMetadata
         Arch("embedding_length", (uint)o.HiddenSize);
         Arch("feed_forward_length", (uint)o.IntermediateSize);
         Arch("attention.head_count", (uint)o.HeadCount);
-        if (o.Norm == NormKind.Layer)
-        {
-            Arch("attention.layer_norm_epsilon", o.NormEps);
-        }
-        else
-        {
-            Arch("attention.head_count_kv", (uint)o.KvHeadCount);
-            Arch("attention.layer_norm_rms_epsilon", o.NormEps);
-        }
+        // GPT2Model writes no key/value head count; every other converter does.
+        if (architecture != "gpt2") Arch("attention.head_count_kv", (uint)o.KvHeadCount);
+        Arch(o.Norm == NormKind.Layer ? "attention.layer_norm_epsilon" : "attention.layer_norm_rms_epsilon", o.NormEps);
         switch (architecture)
         {
             case "phi3":
                 AddPhi3(m, o, config);
+                break;
+            case "gemma":
+                AddGemma(m, o);
+                break;
+            case "phi2":
+                AddPhi2(m, o, config);
                 break;
             case "gemma2":
                 AddGemma2(m, o, config);
@@ -71,11 +75,12 @@ public static class HfGgufMetadata
                 break;
         }
         if (o.Moe is { } moe) AddExperts(m, moe, architecture, config);
+        if (architecture == "granite") AddGranite(m, config);
         // GptOssModel.set_gguf_parameters: the window (every other layer, llama.cpp's default pattern).
         if (architecture == "gpt-oss") AddGptOssWindow(m, o, config);
+        if (LlamaConverted(architecture)) Arch("vocab_size", (uint)o.VocabSize);
         if (architecture == "llama")
         {
-            Arch("vocab_size", (uint)o.VocabSize);
             if (o.SlidingWindows.Length > 0 && o.SlidingWindows.Distinct().Count() == 1 && o.SlidingWindows[0] > 0)
                 Arch("attention.sliding_window", (uint)o.SlidingWindows[0]);
         }
@@ -106,6 +111,36 @@ public static class HfGgufMetadata
         // Phi3MiniModel.generate_extra_tensors: sqrt(1 + ln(max/original)/ln(original)), the engine's default (a config's own
         // factor or attention_factor, which the converter ignores, is written as transformers uses it).
         if (rope.Scaling == RopeScaling.LongRope) m["phi3.rope.scaling.attn_factor"] = (float)rope.CosSinScale;
+    }
+
+    // GraniteModel.set_gguf_parameters: each multiplier the config sets (and is not zero) under its llama.cpp name.
+    private static void AddGranite(Dictionary<string, object> m, HfConfig config)
+    {
+        foreach (var (hf, gguf) in new[] { ("attention_multiplier", "attention.scale"), ("embedding_multiplier", "embedding_scale"),
+                     ("residual_multiplier", "residual_scale"), ("logits_scaling", "logit_scale") })
+            if (config.TryGetFloat(hf, out var value) && value != 0) m[$"granite.{gguf}"] = value;
+    }
+
+    // Phi2Model.set_gguf_parameters: 4 × hidden as the MLP width (llama.cpp could not load another), the rotated dimensions, no
+    // RoPE base (llama.cpp's default 10000 is Phi-2's; another one is written rather than lost), no BOS.
+    private static void AddPhi2(Dictionary<string, object> m, DecoderOptions o, HfConfig config)
+    {
+        if (o.IntermediateSize != 4 * o.HiddenSize)
+            throw config.Error("intermediate_size", $"is {o.IntermediateSize}; llama.cpp's phi2 converter writes 4 × hidden_size ({4 * o.HiddenSize}) as the MLP width");
+        var rope = o.Rope ?? throw config.Error("model_type", "phi needs RoPE");
+        if (rope.Scaling != RopeScaling.Default) throw config.Error("rope_scaling", $"is {rope.Scaling}; llama.cpp's phi2 converter writes no RoPE scaling");
+        m["phi2.rope.dimension_count"] = (uint)rope.RotaryDim;
+        if (rope.Theta != 10000) m["phi2.rope.freq_base"] = (float)rope.Theta;
+        m["tokenizer.ggml.add_bos_token"] = false;
+    }
+
+    // GemmaModel.set_gguf_parameters: the head size; no RoPE base (llama.cpp assumes 10000, Gemma's), another one is written
+    // rather than lost.
+    private static void AddGemma(Dictionary<string, object> m, DecoderOptions o)
+    {
+        m["gemma.attention.key_length"] = (uint)o.HeadDim;
+        m["gemma.attention.value_length"] = (uint)o.HeadDim;
+        if (o.Rope is { Theta: not 10000 } rope) m["gemma.rope.freq_base"] = (float)rope.Theta;
     }
 
     // Gemma2Model.set_gguf_parameters: head size, soft-caps and window. The converter writes no RoPE base (llama.cpp assumes
@@ -238,7 +273,7 @@ public static class HfGgufMetadata
     {
         void Arch(string key, object value) => m[$"{architecture}.{key}"] = value;
         Arch("rope.freq_base", (float)rope.Theta);
-        if (architecture == "llama") Arch("rope.dimension_count", (uint)rope.RotaryDim);
+        if (LlamaConverted(architecture)) Arch("rope.dimension_count", (uint)rope.RotaryDim);
         switch (rope.Scaling)
         {
             case RopeScaling.Linear:

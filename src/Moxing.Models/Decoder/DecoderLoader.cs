@@ -59,10 +59,10 @@ public sealed partial class DecoderLoader(ITensorSource source, string sourcePat
         var sparse = o.Moe is { } moe && moe.IsSparse(i);
         return new DecoderLayerWeights
         {
-            AttentionNorm = RequireNorm(names.AttentionNorm, i, o.HiddenSize),
+            AttentionNorm = o.PreNorms ? RequireNorm(names.AttentionNorm, i, o.HiddenSize) : null,
             Attention = attention,
             PostAttentionNorm = o.PostNorms ? RequireNorm(names.PostAttentionNorm, i, o.HiddenSize) : null,
-            MlpNorm = RequireNorm(names.MlpNorm, i, o.HiddenSize),
+            MlpNorm = o.PreNorms && !o.ParallelBlock ? RequireNorm(names.MlpNorm, i, o.HiddenSize) : null,
             Mlp = sparse ? null : LoadMlp(i),
             Moe = sparse ? LoadMoe(i, o.Moe!) : null,
             PostMlpNorm = o.PostNorms ? RequireNorm(names.PostMlpNorm, i, o.HiddenSize) : null,

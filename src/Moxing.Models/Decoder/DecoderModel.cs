@@ -92,8 +92,7 @@ public sealed partial class DecoderModel : IDisposable
         for (var l = 0; l < o.LayerCount; l++)
         {
             var layer = Weights.Layers[l];
-            var xn = s.Normed.AsSpan(0, n * h);
-            layer.AttentionNorm.Apply(x, xn);
+            var xn = Normed(layer.AttentionNorm, x, s.Normed.AsSpan(0, n * h));
             Span<float> q = s.Q.AsSpan(0, n * qDim), k = s.K.AsSpan(0, n * kvDim), v = s.V.AsSpan(0, n * kvDim);
             Project(layer.Attention, xn, n, q, k, v, s.Fused);
             var store = new KvStoreJob(o, layer.Attention, l, s);
@@ -103,15 +102,31 @@ public sealed partial class DecoderModel : IDisposable
             var projected = s.Projected.AsSpan(0, n * h);
             Multiply(layer.Attention.O, s.AttentionOut, n, projected);
             layer.PostAttentionNorm?.Apply(projected, projected);
-            TensorPrimitives.Add(x, projected, x);
+            AddResidual(x, projected);
 
-            layer.MlpNorm.Apply(x, xn);
+            // A parallel block's MLP reads the same normed input as its attention (xn still holds it).
+            if (!o.ParallelBlock) xn = Normed(layer.MlpNorm, x, s.Normed.AsSpan(0, n * h));
             if (layer.Moe is { } moe) Experts(moe, xn, n, projected, s);
             else Mlp(layer.Mlp!, xn, n, projected, s);
             layer.PostMlpNorm?.Apply(projected, projected);
-            TensorPrimitives.Add(x, projected, x);
+            AddResidual(x, projected);
         }
         Logits(s, slices, x, logits, hidden);
+    }
+
+    // The norm's output in `into`, or the stream itself when the block has no norm before it.
+    private static ReadOnlySpan<float> Normed(Norm? norm, ReadOnlySpan<float> x, Span<float> into)
+    {
+        if (norm == null) return x;
+        norm.Apply(x, into);
+        return into;
+    }
+
+    // x += ResidualScale · branch (the branch's buffer is reused afterwards).
+    private void AddResidual(Span<float> x, Span<float> branch)
+    {
+        if (Options.ResidualScale != 1f) TensorPrimitives.MultiplyAdd(branch, Options.ResidualScale, x, x);
+        else TensorPrimitives.Add(x, branch, x);
     }
 
     // Gathers the rows whose logits are wanted, then one final norm and one product with the LM head for all of them.
@@ -137,6 +152,7 @@ public sealed partial class DecoderModel : IDisposable
             return;
         }
         Multiply(Weights.Output, last, rows, logits);
+        if (o.LogitDivisor != 1f) TensorPrimitives.Divide(logits[..(rows * o.VocabSize)], o.LogitDivisor, logits[..(rows * o.VocabSize)]);
         if (o.FinalLogitSoftCap > 0)
         {
             var cap = o.FinalLogitSoftCap;

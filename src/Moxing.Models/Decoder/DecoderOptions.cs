@@ -12,8 +12,8 @@ public enum NormKind
 }
 
 /// <summary>
-/// The switches that turn one decoder computation into Llama, Qwen2/3, Mistral, Phi-3, Gemma 2/3, GPT-2, the mixtures of
-/// experts or gpt-oss.
+/// The switches that turn one decoder computation into Llama, Qwen2/3, Mistral, Phi-2/3, Gemma 1/2/3, Granite, OLMo 2,
+/// StarCoder2, GPT-2, the mixtures of experts or gpt-oss.
 /// A family file reads its config into this record; the decoder never asks which family it runs.
 /// </summary>
 public sealed record DecoderOptions
@@ -68,8 +68,16 @@ public sealed record DecoderOptions
     public float FinalLogitSoftCap { get; init; }
     /// <summary>Multiplier of the token embeddings (Gemma: sqrt(hidden)), 1 for none.</summary>
     public float EmbeddingScale { get; init; } = 1f;
-    /// <summary>Norms after the attention and MLP outputs, before the residual add (Gemma 2).</summary>
+    /// <summary>Norms after the attention and MLP outputs, before the residual add (Gemma 2, OLMo 2).</summary>
     public bool PostNorms { get; init; }
+    /// <summary>Norms of the residual stream before attention and MLP; false: the blocks read the stream itself (OLMo 2).</summary>
+    public bool PreNorms { get; init; } = true;
+    /// <summary>Attention and MLP both read the attention norm's output and add to the stream together (Phi-2); no MLP norm.</summary>
+    public bool ParallelBlock { get; init; }
+    /// <summary>Multiplier of each attention and MLP output before the residual add (Granite's residual_multiplier), 1 for none.</summary>
+    public float ResidualScale { get; init; } = 1f;
+    /// <summary>Divisor of the final logits (Granite's logits_scaling), 1 for none.</summary>
+    public float LogitDivisor { get; init; } = 1f;
     /// <summary>Learned absolute position embeddings (GPT-2).</summary>
     public bool LearnedPositions { get; init; }
 

@@ -10,8 +10,8 @@ public sealed record DecoderTensorNames
     public required string Embedding { get; init; }
     /// <summary>Learned position embedding.</summary>
     public string? PositionEmbedding { get; init; }
-    /// <summary>Norm before attention.</summary>
-    public required string AttentionNorm { get; init; }
+    /// <summary>Norm before attention (null where the architecture has none: OLMo 2).</summary>
+    public string? AttentionNorm { get; init; }
     /// <summary>Query projection.</summary>
     public string? Q { get; init; }
     /// <summary>Key projection.</summary>
@@ -30,8 +30,8 @@ public sealed record DecoderTensorNames
     public string? Sinks { get; init; }
     /// <summary>Norm of the attention output (Gemma 2).</summary>
     public string? PostAttentionNorm { get; init; }
-    /// <summary>Norm before the MLP.</summary>
-    public required string MlpNorm { get; init; }
+    /// <summary>Norm before the MLP (null where the architecture has none: OLMo 2, Phi-2).</summary>
+    public string? MlpNorm { get; init; }
     /// <summary>MLP gate projection.</summary>
     public string? Gate { get; init; }
     /// <summary>MLP up projection.</summary>

@@ -97,14 +97,14 @@ public sealed class MoeWeights
 /// <summary>Weights of one transformer block.</summary>
 public sealed class DecoderLayerWeights
 {
-    /// <summary>Norm before attention.</summary>
-    public required Norm AttentionNorm { get; init; }
+    /// <summary>Norm before attention (null without pre-norms: OLMo 2).</summary>
+    public Norm? AttentionNorm { get; init; }
     /// <summary>Attention projections.</summary>
     public required AttentionWeights Attention { get; init; }
     /// <summary>Norm of the attention output before the residual add (Gemma 2).</summary>
     public Norm? PostAttentionNorm { get; init; }
-    /// <summary>Norm before the MLP.</summary>
-    public required Norm MlpNorm { get; init; }
+    /// <summary>Norm before the MLP (null without pre-norms, or in a parallel block, whose MLP reads the attention norm's output).</summary>
+    public Norm? MlpNorm { get; init; }
     /// <summary>MLP projections (null in a sparse mixture-of-experts layer).</summary>
     public MlpWeights? Mlp { get; init; }
     /// <summary>Router and experts of a sparse mixture-of-experts layer (null in a dense layer).</summary>

@@ -17,16 +17,37 @@ public sealed record SynthShape(
     public bool GptOss => Architecture == "gpt-oss";
 
     /// <summary>RMS norms on q and k: per head (qwen3, qwen3moe, gemma3) or over the whole projections (olmoe).</summary>
-    public bool QkNorm => Architecture is "qwen3" or "qwen3moe" or "olmoe" or "gemma3";
+    public bool QkNorm => Architecture is "qwen3" or "qwen3moe" or "olmoe" or "olmo2" or "gemma3";
 
-    /// <summary>Gemma's norms after attention and MLP, and its key/value head size written whatever the shape (gemma3).</summary>
-    public bool Gemma => Architecture == "gemma3";
+    /// <summary>q/k norms over the whole projections rather than per head (olmoe, olmo2).</summary>
+    public bool QkNormAcrossHeads => Architecture is "olmoe" or "olmo2";
+
+    /// <summary>LayerNorms with biases, biases on every projection, an ungated MLP (phi2, starcoder2).</summary>
+    public bool LayerNorm => Architecture is "phi2" or "starcoder2";
+
+    /// <summary>Attention and MLP side by side from one norm (phi2): no norm before the MLP.</summary>
+    public bool Parallel => Architecture == "phi2";
+
+    /// <summary>Rotated dimensions per head: Phi-2's converter writes int(0.4 · hidden) / heads, the others rotate whole heads.</summary>
+    public int RotaryDim => Parallel ? (int)(0.4 * Hidden) / Heads : HeadDim;
+
+    /// <summary>Norms before attention and MLP (all but olmo2).</summary>
+    public bool PreNorms => Architecture != "olmo2";
+
+    /// <summary>Norms after attention and MLP (gemma3, olmo2).</summary>
+    public bool PostNorms => Architecture is "gemma3" or "olmo2";
+
+    /// <summary>Gemma's key/value head size written whatever the shape (gemma, gemma3).</summary>
+    public bool Gemma => Architecture is "gemma" or "gemma3";
+
+    /// <summary>Granite 3.x's multipliers (embedding 12, residual 0.22, attention 1/64, logits ÷ 8), written for every granite shape.</summary>
+    public bool Granite => Architecture == "granite";
 
     /// <summary>Llama 3 RoPE scaling, stored as `rope_freqs.weight` factors (not Mixtral's).</summary>
     public bool Llama3Rope => Architecture == "llama" && Experts == 0;
 
-    /// <summary>The LM head is the token embedding (llama.cpp's olmoe and gpt-oss require an output matrix of their own).</summary>
-    public bool TiedEmbeddings => Architecture is not ("olmoe" or "gpt-oss");
+    /// <summary>The LM head is the token embedding (llama.cpp's olmoe, olmo2, phi2 and gpt-oss require an output matrix of their own).</summary>
+    public bool TiedEmbeddings => Architecture is not ("olmoe" or "olmo2" or "gpt-oss" or "phi2");
 
     /// <summary>The shapes `moxing synth --like` knows, by name; the `tiny-*` ones are sub-megabyte models for tests.</summary>
     public static IReadOnlyList<SynthShape> Known { get; } =
@@ -51,6 +72,16 @@ public sealed record SynthShape(
         // gpt-oss's converted configs: window 128 on even layers, YaRN factor 32 over 4096 original positions.
         new("gpt-oss-20b", "gpt-oss", 201088, 2880, 24, 2880, 64, 8, 64, 131072, 1e-5f, 150000f, SlidingWindow: 128, Experts: 32, ExpertsUsed: 4, ExpertFeedForward: 2880),
         new("gpt-oss-120b", "gpt-oss", 201088, 2880, 36, 2880, 64, 8, 64, 131072, 1e-5f, 150000f, SlidingWindow: 128, Experts: 128, ExpertsUsed: 4, ExpertFeedForward: 2880),
+        new("granite-3.1-2b", "granite", 49155, 2048, 40, 8192, 32, 8, 64, 131072, 1e-5f, 5000000f),
+        new("tiny-granite", "granite", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-5f, 10000f),
+        new("olmo2-1b", "olmo2", 100352, 2048, 16, 8192, 16, 16, 128, 4096, 1e-6f, 500000f),
+        new("tiny-olmo2", "olmo2", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-6f, 500000f),
+        new("gemma-2b", "gemma", 256000, 2048, 18, 16384, 8, 1, 256, 8192, 1e-6f, 10000f),
+        new("tiny-gemma", "gemma", 1024, 256, 4, 512, 4, 1, 64, 256, 1e-6f, 10000f),
+        new("phi-2", "phi2", 51200, 2560, 32, 10240, 32, 32, 80, 2048, 1e-5f, 10000f),
+        new("tiny-phi2", "phi2", 1024, 320, 4, 1280, 4, 4, 80, 256, 1e-5f, 10000f),
+        new("starcoder2-3b", "starcoder2", 49152, 3072, 30, 12288, 24, 2, 128, 16384, 1e-5f, 999999.44f),
+        new("tiny-starcoder2", "starcoder2", 1024, 256, 4, 1024, 4, 2, 64, 256, 1e-5f, 100000f),
         new("tiny-gpt-oss", "gpt-oss", 1024, 256, 4, 256, 4, 2, 64, 4096, 1e-5f, 150000f, SlidingWindow: 8, Experts: 8, ExpertsUsed: 4, ExpertFeedForward: 256),
     ];
 

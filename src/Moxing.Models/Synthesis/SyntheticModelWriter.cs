@@ -39,8 +39,10 @@ public static class SyntheticModelWriter
         w.Set($"{arch}.feed_forward_length", (uint)shape.FeedForward);
         w.Set($"{arch}.attention.head_count", (uint)shape.Heads);
         w.Set($"{arch}.attention.head_count_kv", (uint)shape.KvHeads);
-        w.Set($"{arch}.attention.layer_norm_rms_epsilon", shape.NormEps);
-        w.Set($"{arch}.rope.freq_base", shape.RopeBase);
+        w.Set($"{arch}.attention.{(shape.LayerNorm ? "layer_norm_epsilon" : "layer_norm_rms_epsilon")}", shape.NormEps);
+        // GemmaModel and Phi2Model write no RoPE base (llama.cpp's default 10000 is theirs); Phi2Model its rotated dimensions.
+        if (arch is not ("gemma" or "phi2")) w.Set($"{arch}.rope.freq_base", shape.RopeBase);
+        if (shape.Parallel) w.Set($"{arch}.rope.dimension_count", (uint)shape.RotaryDim);
         if (shape.SlidingWindow > 0)
         {
             w.Set($"{arch}.attention.sliding_window", (uint)shape.SlidingWindow);
@@ -64,6 +66,15 @@ public static class SyntheticModelWriter
             w.Set($"{arch}.expert_used_count", (uint)shape.ExpertsUsed);
             if (arch != "llama") w.Set($"{arch}.expert_feed_forward_length", (uint)shape.ExpertFeedForward);
         }
+        if (shape.Granite)
+        {
+            // GraniteModel writes LlamaModel's rope.dimension_count and the four multipliers of granite-3.x's configs.
+            w.Set($"{arch}.rope.dimension_count", (uint)shape.HeadDim);
+            w.Set($"{arch}.embedding_scale", 12f);
+            w.Set($"{arch}.residual_scale", 0.22f);
+            w.Set($"{arch}.attention.scale", 0.015625f);
+            w.Set($"{arch}.logit_scale", 8f);
+        }
         if (shape.Llama3Rope)
         {
             w.Set($"{arch}.rope.dimension_count", (uint)shape.HeadDim);
@@ -74,16 +85,16 @@ public static class SyntheticModelWriter
         var kv = shape.KvHeads * shape.HeadDim;
         // Tied embeddings: no output.weight, and token_embd is quantized as the output.
         Weight(w, random, fileType, "token_embd.weight", shape.TiedEmbeddings ? "output" : "token_embd", 0, shape.Layers, shape.Vocab, shape.Hidden);
-        // olmoe normalises the whole q and k projections, qwen3/qwen3moe each head.
-        var (qNorm, kNorm) = shape.Architecture == "olmoe" ? (q, kv) : (shape.HeadDim, shape.HeadDim);
+        // olmoe and olmo2 normalise the whole q and k projections, qwen3/qwen3moe/gemma3 each head.
+        var (qNorm, kNorm) = shape.QkNormAcrossHeads ? (q, kv) : (shape.HeadDim, shape.HeadDim);
         for (var i = 0; i < shape.Layers; i++)
         {
             var p = $"blk.{i}.";
-            Norm(w, random, p + "attn_norm.weight", shape.Hidden);
+            if (shape.PreNorms) Norm(w, random, shape, p + "attn_norm.weight", shape.Hidden);
             Weight(w, random, fileType, p + "attn_q.weight", "attn_q", i, shape.Layers, q, shape.Hidden);
             Weight(w, random, fileType, p + "attn_k.weight", "attn_k", i, shape.Layers, kv, shape.Hidden);
             Weight(w, random, fileType, p + "attn_v.weight", "attn_v", i, shape.Layers, kv, shape.Hidden);
-            if (shape.QkvBias)
+            if (shape.QkvBias || shape.LayerNorm)
             {
                 Bias(w, random, p + "attn_q.bias", q);
                 Bias(w, random, p + "attn_k.bias", kv);
@@ -95,15 +106,15 @@ public static class SyntheticModelWriter
                 Norm(w, random, p + "attn_k_norm.weight", kNorm);
             }
             Weight(w, random, fileType, p + "attn_output.weight", "attn_output", i, shape.Layers, shape.Hidden, q);
+            if (shape.GptOss || shape.LayerNorm) Bias(w, random, p + "attn_output.bias", shape.Hidden);
             if (shape.GptOss)
             {
-                Bias(w, random, p + "attn_output.bias", shape.Hidden);
                 // sinks of trained models are logits of order one, large enough to take a visible share of attention
                 w.AddF32(p + "attn_sinks.weight", [shape.Heads], Uniform(random, shape.Heads, 0f, 1f));
             }
             // gpt-oss's norm before the experts has Gemma's post-attention name (llama.cpp's attn_post_norm)
-            if (shape.Gemma || shape.GptOss) Norm(w, random, p + "post_attention_norm.weight", shape.Hidden);
-            if (!shape.GptOss) Norm(w, random, p + "ffn_norm.weight", shape.Hidden);
+            if (shape.PostNorms || shape.GptOss) Norm(w, random, p + "post_attention_norm.weight", shape.Hidden);
+            if (shape.PreNorms && !shape.GptOss && !shape.Parallel) Norm(w, random, shape, p + "ffn_norm.weight", shape.Hidden);
             if (shape.Experts > 0)
             {
                 // llama-quantize keeps the router in F32.
@@ -120,13 +131,19 @@ public static class SyntheticModelWriter
                 }
                 continue;
             }
-            Weight(w, random, fileType, p + "ffn_gate.weight", "ffn_gate", i, shape.Layers, shape.FeedForward, shape.Hidden);
+            if (!shape.LayerNorm) Weight(w, random, fileType, p + "ffn_gate.weight", "ffn_gate", i, shape.Layers, shape.FeedForward, shape.Hidden);
             Weight(w, random, fileType, p + "ffn_up.weight", "ffn_up", i, shape.Layers, shape.FeedForward, shape.Hidden);
             Weight(w, random, fileType, p + "ffn_down.weight", "ffn_down", i, shape.Layers, shape.Hidden, shape.FeedForward);
-            if (shape.Gemma) Norm(w, random, p + "post_ffw_norm.weight", shape.Hidden);
+            if (shape.LayerNorm)
+            {
+                Bias(w, random, p + "ffn_up.bias", shape.FeedForward);
+                Bias(w, random, p + "ffn_down.bias", shape.Hidden);
+            }
+            if (shape.PostNorms) Norm(w, random, p + "post_ffw_norm.weight", shape.Hidden);
         }
-        Norm(w, random, "output_norm.weight", shape.Hidden);
+        Norm(w, random, shape, "output_norm.weight", shape.Hidden);
         if (!shape.TiedEmbeddings) Weight(w, random, fileType, "output.weight", "output", 0, shape.Layers, shape.Vocab, shape.Hidden);
+        if (shape.Parallel) Bias(w, random, "output.bias", shape.Vocab);
         return w;
     }
 
@@ -190,6 +207,13 @@ public static class SyntheticModelWriter
     // Norm weights near 1, as trained models have them.
     private static void Norm(GgufWriter w, Random random, string name, int length) =>
         w.AddF32(name, [length], Uniform(random, length, 1f, 0.1f));
+
+    // A LayerNorm's weight near 1 and its bias near 0; an RMSNorm's weight alone.
+    private static void Norm(GgufWriter w, Random random, SynthShape shape, string name, int length)
+    {
+        Norm(w, random, name, length);
+        if (shape.LayerNorm) Bias(w, random, name.Replace(".weight", ".bias", StringComparison.Ordinal), length);
+    }
 
     private static void Bias(GgufWriter w, Random random, string name, int length) =>
         w.AddF32(name, [length], Uniform(random, length, 0f, WeightSpread));

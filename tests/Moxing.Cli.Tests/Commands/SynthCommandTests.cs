@@ -38,6 +38,11 @@ public sealed class SynthCommandTests : IDisposable
     [InlineData("tiny-olmoe", "Q8_0")]
     [InlineData("tiny-mixtral", "F16")]
     [InlineData("tiny-gpt-oss", "Q8_0")]
+    [InlineData("tiny-granite", "Q4_K_M")]
+    [InlineData("tiny-olmo2", "Q8_0")]
+    [InlineData("tiny-gemma", "Q6_K")]
+    [InlineData("tiny-phi2", "Q4_0")]
+    [InlineData("tiny-starcoder2", "Q8_0")]
     public void SynthesizedModelLoadsAndGivesFiniteLogits(string like, string type)
     {
         var path = Synth(like, type);
@@ -66,6 +71,18 @@ public sealed class SynthCommandTests : IDisposable
         (code, output, err) = Run("show", path, "--json");
         Assert.True(code == 0, err);
         Assert.Contains("\"experts_used\": 3", output);
+    }
+
+    [Fact]
+    public void ShowReportsGranitesMultipliers()
+    {
+        var path = Synth("tiny-granite", "Q8_0");
+        var (code, output, err) = Run("show", path);
+        Assert.True(code == 0, err);
+        Assert.Contains("multipliers     embedding ×12, residual ×0.22, attention ×0.015625, logits ÷8", output);
+        (code, output, err) = Run("show", path, "--json");
+        Assert.True(code == 0, err);
+        Assert.Contains("\"logit_divisor\": 8", output);
     }
 
     [Fact]

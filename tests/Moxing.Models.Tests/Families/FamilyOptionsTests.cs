@@ -24,10 +24,10 @@ public sealed class FamilyOptionsTests
     [Fact]
     public void EveryIssueFamilyIsRegistered()
     {
-        foreach (var type in new[] { "llama", "mistral", "qwen2", "qwen3", "phi3", "gemma2", "gemma3_text", "gemma3", "gpt2" })
+        foreach (var type in new[] { "llama", "mistral", "qwen2", "qwen3", "phi3", "gemma2", "gemma3_text", "gemma3", "gpt2", "granite", "olmo2", "gemma", "phi", "starcoder2" })
             Assert.NotNull(ModelRegistry.ForModelType(type));
         Assert.Contains("bert", ModelRegistry.EncoderTypes);
-        foreach (var arch in new[] { "llama", "qwen2", "qwen3", "phi3", "gemma2", "gemma3", "gpt2" })
+        foreach (var arch in new[] { "llama", "qwen2", "qwen3", "phi3", "gemma2", "gemma3", "gpt2", "granite", "olmo2", "gemma", "phi2", "starcoder2" })
             Assert.NotNull(ModelRegistry.ForGgufArchitecture(arch));
     }
 

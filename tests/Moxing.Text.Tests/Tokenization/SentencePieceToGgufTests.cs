@@ -81,21 +81,24 @@ public sealed class SentencePieceToGgufTests : IDisposable
         Assert.Equal(false, keys["tokenizer.ggml.add_space_prefix"]);
     }
 
-    // Gemma 2's converter reads tokenizer.model even beside a tokenizer.json, and turns off the space prefix; pieces past
-    // the embeddings are dropped.
-    [Fact]
-    public void Gemma2ReadsTheModelFileAndAddsNoSpacePrefix()
+    // Gemma and Gemma 2's converters read tokenizer.model even beside a tokenizer.json, and turn off the space prefix; pieces
+    // past the embeddings are dropped. Gemma's also marks id 107 (<end_of_turn>) as end of turn.
+    [Theory]
+    [InlineData("gemma")]
+    [InlineData("gemma2")]
+    public void GemmaReadsTheModelFileAndAddsNoSpacePrefix(string architecture)
     {
         CopyTokenizerFiles("llama2");
         File.WriteAllBytes(Path.Combine(_dir, "tokenizer.model"), SentencePieceModelFile.Serialize(SentencePieceModelFile.LlamaLike(300)));
-        var keys = Metadata(280, "gemma2");
+        var keys = Metadata(280, architecture);
+        Assert.Equal(architecture == "gemma", keys.TryGetValue("tokenizer.ggml.eot_token_id", out var eot) && (uint)eot == 107);
         var tokens = (string[])keys["tokenizer.ggml.tokens"];
         Assert.Equal(280, tokens.Length);
         Assert.Equal("\u2581p279", tokens[^1]);
         Assert.Equal(-21f, ((float[])keys["tokenizer.ggml.scores"])[^1]);
         Assert.Equal(false, keys["tokenizer.ggml.add_space_prefix"]);
         // No "▁" before the text: "A" alone is its byte piece.
-        Assert.Equal([0x41 + 3], Tokenizer.FromGguf(keys, "gemma2").Encode("A", addSpecialTokens: false));
+        Assert.Equal([0x41 + 3], Tokenizer.FromGguf(keys, architecture).Encode("A", addSpecialTokens: false));
     }
 
     // Phi3MiniModel.set_vocab: added tokens are user-defined unless marked special (no look-alike rule, no ▁ rewrite), and

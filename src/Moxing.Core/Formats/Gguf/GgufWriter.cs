@@ -20,6 +20,13 @@ public sealed class GgufWriter
         return this;
     }
 
+    /// <summary>Removes a metadata value (nothing when absent).</summary>
+    public GgufWriter Remove(string key)
+    {
+        _metadata.Remove(key);
+        return this;
+    }
+
     /// <summary>Adds a tensor from bytes already in <paramref name="type"/>'s encoding; <paramref name="shape"/> is outermost first.</summary>
     public GgufWriter AddTensor(string name, DType type, long[] shape, ReadOnlyMemory<byte> data)
     {

@@ -34,7 +34,9 @@ public static class HfTokenizerToGguf
         var keys = new List<KeyValuePair<string, object>>();
         // LlamaModel.set_vocab writes add_prefix_space whatever the tokenizer; Gemma 2's SentencePiece adds no space.
         if (architecture == "llama" && config?.AddPrefixSpace is { } prefix) keys.Add(new("tokenizer.ggml.add_space_prefix", prefix));
-        if (architecture == "gemma2") keys.Add(new("tokenizer.ggml.add_space_prefix", false));
+        if (architecture is "gemma" or "gemma2") keys.Add(new("tokenizer.ggml.add_space_prefix", false));
+        // GemmaModel.set_vocab marks CodeGemma's <end_of_turn> (id 107) as end of turn for every Gemma; its FIM ids have no key.
+        if (architecture == "gemma" && vocabSize > GemmaEndOfTurn) keys.Add(new("tokenizer.ggml.eot_token_id", (uint)GemmaEndOfTurn));
         if (UsesSentencePiece(folder, root, config, architecture))
         {
             // Gemma3Model.set_vocab: its SentencePiece adds no space either (only then).
@@ -55,6 +57,8 @@ public static class HfTokenizerToGguf
         return keys;
     }
 
+    private const int GemmaEndOfTurn = 107;
+
     // As the converter picks the vocabulary: Llama/Mistral read tokenizer.model, else a SentencePiece tokenizer.json, else
     // byte-level BPE; Phi-3 is SentencePiece unless tokenizer_config.json names GPT2Tokenizer (Phi-4); Gemma 2 always is, Gemma 3
     // when it ships tokenizer.model.
@@ -62,7 +66,7 @@ public static class HfTokenizerToGguf
     {
         "llama" => File.Exists(Path.Combine(folder, "tokenizer.model")) || (root?.Optional("model") is { } model && SentencePieceToGguf.IsSentencePiece(model)),
         "phi3" => config?.TokenizerClass != "GPT2Tokenizer",
-        "gemma2" => true,
+        "gemma" or "gemma2" => true,
         "gemma3" => File.Exists(Path.Combine(folder, "tokenizer.model")),
         _ => false,
     };

@@ -1,0 +1,95 @@
+using Moxing.Core;
+using Moxing.Core.Kernels;
+using Moxing.Core.Tensors;
+using Moxing.Core.Quantization;
+using Moxing.Core.Quantization.Mixes;
+using Moxing.Models.Conversion;
+using Moxing.Models.Synthesis;
+using Moxing.Models.Tests.Decoder;
+using Moxing.Tests;
+
+namespace Moxing.Models.Tests.Families;
+
+/// <summary>
+/// Granite, OLMo 2, Gemma, Phi-2 and StarCoder2 checkpoints (<see cref="TinyHfFolder"/>) give the logits of
+/// <see cref="DenseReference"/>, their converted GGUFs those of the folder, and each family switch moves the logits far
+/// beyond the tolerance, ten times it at least (so an engine that ignored it would fail).
+/// </summary>
+public sealed class DenseFamilyTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("moxing-dense-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    // 13 tokens: past StarCoder2's window of 5, so windowed and full attention differ.
+    private static readonly int[] Prompt = DecoderChecks.Ids(13, 5, 96);
+
+    private static float[] Flatten(double[][] rows) => rows.SelectMany(r => r.Select(v => (float)v)).ToArray();
+
+    private static float[] Logits(string path)
+    {
+        using var model = ModelLoader.Load(path);
+        return DecoderChecks.Alone(model.RequireDecoder(), DType.F32, Prompt);
+    }
+
+    [Theory]
+    [InlineData("granite")]
+    [InlineData("olmo2")]
+    [InlineData("gemma")]
+    [InlineData("phi")]
+    [InlineData("starcoder2")]
+    public void TheFolderMatchesTheReference(string modelType)
+    {
+        using var folder = new TinyHfFolder(modelType);
+        DecoderChecks.AssertClose(Flatten(new DenseReference(folder.Folder).Forward(Prompt)), Logits(folder.Folder), 1e-4, modelType);
+    }
+
+    [Theory]
+    [InlineData("granite", "embedding_multiplier")]
+    [InlineData("granite", "residual_multiplier")]
+    [InlineData("granite", "attention_multiplier")]
+    [InlineData("granite", "logits_scaling")]
+    [InlineData("olmo2", "post_norms_only")]
+    [InlineData("olmo2", "qk_norm")]
+    [InlineData("gemma", "normalizer")]
+    [InlineData("gemma", "norm_offset")]
+    [InlineData("phi", "parallel")]
+    [InlineData("phi", "partial_rotary_factor")]
+    [InlineData("starcoder2", "sliding_window")]
+    public void DroppingASwitchMovesTheLogitsFarBeyondTheTolerance(string modelType, string drop)
+    {
+        using var folder = new TinyHfFolder(modelType);
+        var error = LogitErrors.RelativeMax(Flatten(new DenseReference(folder.Folder).Forward(Prompt, drop)), Logits(folder.Folder));
+        Assert.True(error > 1e-3, $"{modelType} without {drop}: max|Δ|/max|ref| = {error:E2}");
+    }
+
+    [Theory]
+    [InlineData("granite")]
+    [InlineData("olmo2")]
+    [InlineData("gemma")]
+    [InlineData("phi")]
+    [InlineData("starcoder2")]
+    public void TheConvertedGgufMatchesTheFolder(string modelType)
+    {
+        using var folder = new TinyHfFolder(modelType);
+        var path = Path.Combine(_dir, modelType + ".gguf");
+        using (var input = new HfGgufInput(folder.Folder))
+            GgufQuantizer.Quantize(input, path, QuantizationMix.Find("F32")!, null, WorkerPool.Shared);
+        // llama.cpp's starcoder2 has no window: its GGUFs attend to every position, as transformers would without one.
+        if (modelType == "starcoder2")
+            DecoderChecks.AssertClose(Flatten(new DenseReference(folder.Folder).Forward(Prompt, "sliding_window")), Logits(path), 1e-4, "starcoder2 → F32 GGUF");
+        else DecoderChecks.AssertClose(Logits(folder.Folder), Logits(path), 1e-5, modelType + " → F32 GGUF");
+    }
+
+    [Fact]
+    public void VariantsTheEngineOrLlamaCppCannotRunAreClearErrors()
+    {
+        using (var phi = new TinyHfFolder("phi", edit: c => c["qk_layernorm"] = true))
+            Assert.Contains("'qk_layernorm' is true", Assert.Throws<InvalidModelFileException>(() => ModelLoader.Load(phi.Folder)).Message);
+        using (var phi = new TinyHfFolder("phi", edit: c => c["intermediate_size"] = 96))
+            Assert.Contains("writes 4 × hidden_size (256)", Assert.Throws<InvalidModelFileException>(() => new HfGgufInput(phi.Folder)).Message);
+        var windowed = Path.Combine(_dir, "olmo3.gguf");
+        SyntheticModelWriter.Build(SynthShape.Find("tiny-olmo2")!, SynthFileType.Find("F16")!, 1).Set("olmo2.attention.sliding_window", 4u).Write(windowed);
+        Assert.Contains("sliding windows are not supported", Assert.Throws<InvalidModelFileException>(() => ModelLoader.Load(windowed)).Message);
+    }
+}

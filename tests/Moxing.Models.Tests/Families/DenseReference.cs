@@ -1,0 +1,174 @@
+using System.Runtime.InteropServices;
+using System.Text.Json.Nodes;
+using Moxing.Core.Formats.Safetensors;
+
+namespace Moxing.Models.Tests.Families;
+
+/// <summary>
+/// The forward pass of Granite, OLMo 2, Gemma, Phi-2 and StarCoder2 written out in double precision from transformers'
+/// modeling files, over a float32 checkpoint: the oracle of the family tests. Each family's delta from Llama is stated where
+/// transformers states it; <c>drop</c> leaves one of them out, so a test can show the comparison would catch an engine that did.
+/// </summary>
+internal sealed class DenseReference
+{
+    private readonly Dictionary<string, float[]> _w = [];
+    private readonly JsonObject _c;
+    private readonly string _type;
+    private string? _drop;
+
+    public DenseReference(string folder)
+    {
+        _c = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "config.json")))!.AsObject();
+        _type = (string)_c["model_type"]!;
+        using var f = SafetensorsFile.Open(Path.Combine(folder, "model.safetensors"));
+        foreach (var t in f.Tensors) _w[t.Name] = MemoryMarshal.Cast<byte, float>(t.Bytes).ToArray();
+    }
+
+    private double D(string key, double fallback) => _c[key] is { } v ? (double)v : fallback;
+    private int I(string key) => (int)_c[key]!;
+
+    /// <summary>The logits [n][vocab] of every token of <paramref name="ids"/>, without the part of the architecture named <paramref name="drop"/>.</summary>
+    public double[][] Forward(int[] ids, string? drop = null)
+    {
+        _drop = drop;
+        int h = I("hidden_size"), heads = I("num_attention_heads"), kvHeads = I("num_key_value_heads"), n = ids.Length;
+        var hd = _c["head_dim"] is { } headDim ? (int)headDim : h / heads;
+        var granite = _type == "granite";
+        // GraniteModel: inputs_embeds * embedding_multiplier; GemmaModel: * hidden_size ** 0.5.
+        var embedScale = granite && drop != "embedding_multiplier" ? D("embedding_multiplier", 1) : _type == "gemma" && drop != "normalizer" ? Math.Sqrt(h) : 1;
+        var residual = granite && drop != "residual_multiplier" ? D("residual_multiplier", 1) : 1;
+        var scale = granite && drop != "attention_multiplier" ? D("attention_multiplier", 1) : 1 / Math.Sqrt(hd);
+        // PhiAttention rotates the first int(head_dim · partial_rotary_factor) dimensions of each head.
+        var rotary = drop == "partial_rotary_factor" ? hd : (int)(hd * D("partial_rotary_factor", 1));
+        var window = drop == "sliding_window" ? 0 : _c["sliding_window"] is { } sw ? (int)sw : 0;
+        var x = ids.Select(id => _w["model.embed_tokens.weight"].AsSpan(id * h, h).ToArray().Select(v => v * embedScale).ToArray()).ToArray();
+        for (var l = 0; l < I("num_hidden_layers"); l++)
+        {
+            var p = $"model.layers.{l}.";
+            // OLMo 2 normalises the attention and MLP outputs, not their inputs (dropped: the same norms before the blocks, as
+            // Llama places them); Phi-2's MLP reads the attention's input.
+            var postNormsOnly = _type == "olmo2" && drop != "post_norms_only";
+            var (attentionNorm, mlpNorm) = _type switch
+            {
+                "olmo2" => ("post_attention_layernorm", "post_feedforward_layernorm"),
+                "phi" => ("input_layernorm", "input_layernorm"),
+                _ => ("input_layernorm", "post_attention_layernorm"),
+            };
+            var attentionIn = x.Select(r => postNormsOnly ? r.ToArray() : Norm(r, p + attentionNorm)).ToArray();
+            var attended = Attention(p, attentionIn, heads, kvHeads, hd, rotary, scale, window, drop);
+            if (_type == "phi" && drop != "parallel")
+            {
+                for (var t = 0; t < n; t++)
+                {
+                    var mlp = Mlp(p, attentionIn[t]);
+                    for (var d = 0; d < h; d++) x[t][d] += attended[t][d] + mlp[d];
+                }
+                continue;
+            }
+            for (var t = 0; t < n; t++)
+            {
+                var a = postNormsOnly ? Norm(attended[t], p + attentionNorm) : attended[t];
+                for (var d = 0; d < h; d++) x[t][d] += residual * a[d];
+                var m = postNormsOnly ? Norm(Mlp(p, x[t]), p + mlpNorm) : Mlp(p, Norm(x[t], p + mlpNorm));
+                for (var d = 0; d < h; d++) x[t][d] += residual * m[d];
+            }
+        }
+        var head = _w.ContainsKey("lm_head.weight") ? "lm_head" : "model.embed_tokens";
+        // GraniteForCausalLM: logits / logits_scaling.
+        var divisor = granite && drop != "logits_scaling" ? D("logits_scaling", 1) : 1;
+        return x.Select(r => Affine(head, Norm(r, _type == "phi" ? "model.final_layernorm" : "model.norm")).Select(z => z / divisor).ToArray()).ToArray();
+    }
+
+    private double[][] Attention(string p, double[][] xs, int heads, int kvHeads, int hd, int rotary, double scale, int window, string? drop)
+    {
+        int n = xs.Length, group = heads / kvHeads;
+        var q = xs.Select(r => Affine(p + "self_attn.q_proj", r)).ToArray();
+        var k = xs.Select(r => Affine(p + "self_attn.k_proj", r)).ToArray();
+        var v = xs.Select(r => Affine(p + "self_attn.v_proj", r)).ToArray();
+        // Olmo2Attention: q_norm / k_norm over the whole projections, before the heads are split.
+        if (_type == "olmo2" && drop != "qk_norm")
+            for (var t = 0; t < n; t++) (q[t], k[t]) = (Norm(q[t], p + "self_attn.q_norm"), Norm(k[t], p + "self_attn.k_norm"));
+        for (var t = 0; t < n; t++)
+        {
+            Rope(q[t], hd, rotary, t);
+            Rope(k[t], hd, rotary, t);
+        }
+        var output = new double[n][];
+        for (var t = 0; t < n; t++)
+        {
+            var attended = new double[heads * hd];
+            // transformers' sliding mask keeps the last `window` positions, this one included.
+            var first = window > 0 ? Math.Max(0, t - window + 1) : 0;
+            for (var head = 0; head < heads; head++)
+            {
+                var g = head / group;
+                var scores = Enumerable.Range(first, t - first + 1)
+                    .Select(j => Enumerable.Range(0, hd).Sum(d => q[t][head * hd + d] * k[j][g * hd + d]) * scale).ToArray();
+                var max = scores.Max();
+                var sum = scores.Sum(s => Math.Exp(s - max));
+                for (var j = first; j <= t; j++)
+                    for (var d = 0; d < hd; d++) attended[head * hd + d] += Math.Exp(scores[j - first] - max) / sum * v[j][g * hd + d];
+            }
+            output[t] = Affine(p + (_type == "phi" ? "self_attn.dense" : "self_attn.o_proj"), attended);
+        }
+        return output;
+    }
+
+    // rotate_half over the first `rotary` dimensions of each head, inv_freq = base^(−2i/rotary); the rest pass through.
+    private void Rope(double[] v, int hd, int rotary, int position)
+    {
+        var half = rotary / 2;
+        var theta = D("rope_theta", 10000);
+        for (var head = 0; head < v.Length / hd; head++)
+            for (var i = 0; i < half; i++)
+            {
+                var angle = position / Math.Pow(theta, 2.0 * i / rotary);
+                int a = head * hd + i, b = a + half;
+                (v[a], v[b]) = (v[a] * Math.Cos(angle) - v[b] * Math.Sin(angle), v[b] * Math.Cos(angle) + v[a] * Math.Sin(angle));
+            }
+    }
+
+    // Gated SiLU (Granite, OLMo 2) or GELU-tanh (Gemma); Phi-2's fc1/fc2 and StarCoder2's c_fc/c_proj with biases and GELU-tanh.
+    private double[] Mlp(string p, double[] x) => _type switch
+    {
+        "phi" => Affine(p + "mlp.fc2", Affine(p + "mlp.fc1", x).Select(GeluTanh).ToArray()),
+        "starcoder2" => Affine(p + "mlp.c_proj", Affine(p + "mlp.c_fc", x).Select(GeluTanh).ToArray()),
+        _ => Affine(p + "mlp.down_proj", Affine(p + "mlp.gate_proj", x)
+            .Zip(Affine(p + "mlp.up_proj", x), (g, u) => (_type == "gemma" ? GeluTanh(g) : g / (1 + Math.Exp(-g))) * u).ToArray()),
+    };
+
+    // RMSNorm (Gemma's times 1 + w), or LayerNorm with bias (Phi-2, StarCoder2).
+    private double[] Norm(double[] x, string name)
+    {
+        var w = _w[name + ".weight"];
+        if (_type is "phi" or "starcoder2")
+        {
+            var eps = D(_type == "phi" ? "layer_norm_eps" : "norm_epsilon", 1e-5);
+            var b = _w[name + ".bias"];
+            var mean = x.Average();
+            var inv = 1 / Math.Sqrt(x.Average(v => (v - mean) * (v - mean)) + eps);
+            return x.Select((v, i) => (v - mean) * inv * w[i] + b[i]).ToArray();
+        }
+        var rms = 1 / Math.Sqrt(x.Average(v => v * v) + D("rms_norm_eps", 1e-6));
+        // GemmaRMSNorm: x · (1 + w).
+        var offset = _type == "gemma" && _drop != "norm_offset" ? 1 : 0;
+        return x.Select((v, i) => v * rms * (offset + w[i])).ToArray();
+    }
+
+    // W x + b (the bias when the checkpoint has one).
+    private double[] Affine(string name, double[] x)
+    {
+        var w = _w[name + ".weight"];
+        var b = _w.GetValueOrDefault(name + ".bias");
+        var y = new double[w.Length / x.Length];
+        for (var r = 0; r < y.Length; r++)
+        {
+            double sum = b?[r] ?? 0;
+            for (var c = 0; c < x.Length; c++) sum += w[r * x.Length + c] * x[c];
+            y[r] = sum;
+        }
+        return y;
+    }
+
+    private static double GeluTanh(double x) => 0.5 * x * (1 + Math.Tanh(Math.Sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
+}

@@ -1,0 +1,153 @@
+using System.Text.Json.Nodes;
+using Moxing.Core.Formats.Safetensors;
+
+namespace Moxing.Models.Tests.Families;
+
+/// <summary>
+/// A small Hugging Face checkpoint of one family (config.json and model.safetensors, float32) with random weights, laid out as
+/// transformers names and shapes them: what the family tests load, convert and state again in <see cref="DenseReference"/>.
+/// Norm weights are far from 1 and biases far from 0, so a norm or bias in the wrong slot changes the logits.
+/// </summary>
+public sealed class TinyHfFolder : IDisposable
+{
+    private const int Hidden = 64, Heads = 4, KvHeads = 2, HeadDim = 16, Layers = 2, Vocab = 96;
+
+    // Phi-2's converter writes 4 × hidden as the MLP width; the others read intermediate_size.
+    private static int FeedForward(string modelType) => modelType == "phi" ? 4 * Hidden : 96;
+
+    /// <summary>The folder.</summary>
+    public string Folder { get; } = Directory.CreateTempSubdirectory("moxing-family-").FullName;
+
+    /// <summary>The config written.</summary>
+    public JsonObject Config { get; }
+
+    /// <summary>Writes a <paramref name="modelType"/> checkpoint (granite, olmo2, gemma, phi, starcoder2), its config edited by <paramref name="edit"/>.</summary>
+    public TinyHfFolder(string modelType, int seed = 1, Action<JsonObject>? edit = null)
+    {
+        Config = BaseConfig(modelType);
+        edit?.Invoke(Config);
+        File.WriteAllText(Path.Combine(Folder, "config.json"), Config.ToJsonString());
+        var random = new Random(seed);
+        var writer = new SafetensorsWriter();
+        void Add(string name, float mean, float spread, params long[] shape)
+        {
+            var values = new float[shape.Aggregate(1L, (a, d) => a * d)];
+            for (var i = 0; i < values.Length; i++) values[i] = mean + (random.NextSingle() - 0.5f) * 2 * spread;
+            writer.Add(name, shape, values);
+        }
+        var layerNorm = modelType is "phi" or "starcoder2";
+        var biases = layerNorm || (bool?)Config["attention_bias"] == true;
+        // Gemma's weights are offsets from 1 (its norm multiplies by 1 + w).
+        var normMean = modelType == "gemma" ? 0f : 1f;
+        void Norm(string name, long size)
+        {
+            Add(name + ".weight", normMean, 0.4f, size);
+            if (layerNorm) Add(name + ".bias", 0f, 0.3f, size);
+        }
+        void Linear(string name, long rows, long cols, bool bias)
+        {
+            Add(name + ".weight", 0f, 1.7f / MathF.Sqrt(cols), rows, cols);
+            if (bias) Add(name + ".bias", 0f, 0.2f, rows);
+        }
+        const int q = Heads * HeadDim, kv = KvHeads * HeadDim;
+        var ff = FeedForward(modelType);
+        Add("model.embed_tokens.weight", 0f, modelType == "gemma" ? 0.15f : 1f, Vocab, Hidden);
+        for (var l = 0; l < Layers; l++)
+        {
+            var p = $"model.layers.{l}.";
+            if (modelType != "olmo2") Norm(p + "input_layernorm", Hidden);
+            Linear(p + "self_attn.q_proj", q, Hidden, biases);
+            Linear(p + "self_attn.k_proj", kv, Hidden, biases);
+            Linear(p + "self_attn.v_proj", kv, Hidden, biases);
+            Linear(p + (modelType == "phi" ? "self_attn.dense" : "self_attn.o_proj"), Hidden, q, biases);
+            if (modelType == "olmo2")
+            {
+                Norm(p + "self_attn.q_norm", q);
+                Norm(p + "self_attn.k_norm", kv);
+                Norm(p + "post_feedforward_layernorm", Hidden);
+            }
+            if (modelType != "phi") Norm(p + "post_attention_layernorm", Hidden);
+            switch (modelType)
+            {
+                case "phi":
+                    Linear(p + "mlp.fc1", ff, Hidden, true);
+                    Linear(p + "mlp.fc2", Hidden, ff, true);
+                    break;
+                case "starcoder2":
+                    Linear(p + "mlp.c_fc", ff, Hidden, true);
+                    Linear(p + "mlp.c_proj", Hidden, ff, true);
+                    break;
+                default:
+                    Linear(p + "mlp.gate_proj", ff, Hidden, false);
+                    Linear(p + "mlp.up_proj", ff, Hidden, false);
+                    Linear(p + "mlp.down_proj", Hidden, ff, false);
+                    break;
+            }
+        }
+        Norm(modelType == "phi" ? "model.final_layernorm" : "model.norm", Hidden);
+        if ((bool?)Config["tie_word_embeddings"] != true) Linear("lm_head", Vocab, Hidden, modelType == "phi");
+        writer.Write(Path.Combine(Folder, "model.safetensors"));
+    }
+
+    // Each family's config with the keys its transformers configuration reads (and its published checkpoints set).
+    private static JsonObject BaseConfig(string modelType)
+    {
+        var c = new JsonObject
+        {
+            ["model_type"] = modelType,
+            ["vocab_size"] = Vocab,
+            ["hidden_size"] = Hidden,
+            ["intermediate_size"] = FeedForward(modelType),
+            ["num_hidden_layers"] = Layers,
+            ["num_attention_heads"] = Heads,
+            ["num_key_value_heads"] = KvHeads,
+            ["max_position_embeddings"] = 64,
+            ["rope_theta"] = 10000.0,
+        };
+        switch (modelType)
+        {
+            case "granite":
+                // granite-3.x's multipliers, the attention one on this head size's 1/16 scale.
+                c["rms_norm_eps"] = 1e-5;
+                c["embedding_multiplier"] = 12.0;
+                c["residual_multiplier"] = 0.22;
+                c["attention_multiplier"] = 0.03;
+                c["logits_scaling"] = 8.0;
+                c["tie_word_embeddings"] = true;
+                break;
+            case "olmo2":
+                c["rms_norm_eps"] = 1e-6;
+                c["rope_theta"] = 500000.0;
+                c["tie_word_embeddings"] = false;
+                break;
+            case "gemma":
+                c["rms_norm_eps"] = 1e-6;
+                c["head_dim"] = HeadDim;
+                c["hidden_act"] = "gelu";
+                c["hidden_activation"] = "gelu_pytorch_tanh";
+                c["tie_word_embeddings"] = true;
+                break;
+            case "phi":
+                // Phi-2's 0.4 partial rotary factor: 6 of the 16 dimensions of each head rotate.
+                c["layer_norm_eps"] = 1e-5;
+                c["hidden_act"] = "gelu_new";
+                c["partial_rotary_factor"] = 0.4;
+                c["tie_word_embeddings"] = false;
+                break;
+            case "starcoder2":
+                c["norm_epsilon"] = 1e-5;
+                c["hidden_act"] = "gelu_pytorch_tanh";
+                c["use_bias"] = true;
+                c["sliding_window"] = 5;
+                c["rope_theta"] = 999999.4420358813;
+                c["tie_word_embeddings"] = true;
+                break;
+            default:
+                throw new ArgumentException($"no tiny checkpoint for '{modelType}'", nameof(modelType));
+        }
+        return c;
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => Directory.Delete(Folder, recursive: true);
+}
