@@ -9,8 +9,15 @@ public static class ModelRegistry
     public static IReadOnlyList<IDecoderFamily> DecoderFamilies { get; } =
         [new LlamaFamily(), new QwenFamily(), new Phi3Family(), new Gemma2Family(), new Gemma3Family(), new Gpt2Family(), new MixtralFamily(), new OlmoeFamily(), new GptOssFamily()];
 
-    /// <summary>Encoder model types.</summary>
-    public static IReadOnlyList<string> EncoderTypes { get; } = ["bert"];
+    /// <summary>Encoder model types (HF model_type).</summary>
+    public static IReadOnlyList<string> EncoderTypes => Encoder.EncoderConfigs.HfTypes;
+
+    /// <summary>Encoder GGUF architectures (general.architecture).</summary>
+    public static IReadOnlyList<string> EncoderGgufArchitectures => Encoder.EncoderConfigs.GgufArchitectures;
+
+    /// <summary>All supported GGUF architectures, for error messages.</summary>
+    public static string SupportedGgufList =>
+        string.Join(", ", DecoderFamilies.SelectMany(f => f.GgufArchitectures).Concat(EncoderGgufArchitectures).Distinct().Order());
 
     /// <summary>All supported names, for error messages.</summary>
     public static string SupportedList =>

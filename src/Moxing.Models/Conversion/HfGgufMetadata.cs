@@ -277,7 +277,7 @@ public static class HfGgufMetadata
     }
 
     // convert_hf_to_gguf.py names the model after its folder: "llama-tiny" → "Llama Tiny".
-    private static string DisplayName(string folder)
+    internal static string DisplayName(string folder)
     {
         var name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder)));
         var words = name.Split(['-', '_', ' '], StringSplitOptions.RemoveEmptyEntries);

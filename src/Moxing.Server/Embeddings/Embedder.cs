@@ -1,6 +1,5 @@
 using System.Numerics.Tensors;
 using Moxing.Models.Decoder;
-using Moxing.Models.Encoder;
 using Moxing.Server.Http;
 using Moxing.Server.Metering;
 using Moxing.Server.Models;
@@ -8,8 +7,8 @@ using Moxing.Server.Models;
 namespace Moxing.Server.Embeddings;
 
 /// <summary>
-/// Sentence embeddings, L2-normalised: an encoder's last hidden state mean pooled (sentence-transformers' recipe), or a decoder's
-/// final hidden states pooled as the model declares (mean by default, last token for causal embedders).
+/// Sentence embeddings, L2-normalised: an encoder's last hidden state or a decoder's final hidden states, pooled as the model
+/// declares (GGUF pooling_type or sentence-transformers' Pooling module: mean by default, [CLS] for BGE, last token for causal embedders).
 /// </summary>
 public static class Embedder
 {
@@ -61,7 +60,7 @@ public static class Embedder
         }
         meter?.AdmitEmbedding(model, tokens);
         Func<int[], float[]> embed = loaded.Encoder is { } encoder
-            ? ids => BertModel.MeanPooledNormalized(encoder.Encode(ids), hidden)
+            ? ids => EmbeddingPoolings.PoolNormalized(encoder.Encode(ids), hidden, EmbeddingPoolings.For(loaded))
             : DecoderEmbedding(loaded.Decoder!, EmbeddingPoolings.For(loaded));
         var vectors = new float[inputs.Count][];
         await model.EncoderGate.WaitAsync(cancellation);
@@ -109,17 +108,15 @@ public static class Embedder
             cache.Sequence.Release();
         }
         if (pooling == EmbeddingPooling.Mean) TensorPrimitives.Divide(pooled, ids.Length, pooled);
-        Normalize(pooled);
+        EmbeddingPoolings.Normalize(pooled);
         return pooled;
     };
-
-    private static void Normalize(Span<float> vector) => TensorPrimitives.Divide(vector, Math.Max(TensorPrimitives.Norm(vector), 1e-12f), vector);
 
     private static float[] Shorten(float[] vector, int? dimensions)
     {
         if (dimensions is not { } d || d == vector.Length) return vector;
         var shortened = vector[..d];
-        Normalize(shortened);
+        EmbeddingPoolings.Normalize(shortened);
         return shortened;
     }
 }

@@ -5,7 +5,7 @@ using Moxing.Models;
 
 namespace Moxing.Server.Embeddings;
 
-/// <summary>How a decoder's per-token hidden states become one vector.</summary>
+/// <summary>How a model's per-token hidden states become one vector.</summary>
 public enum EmbeddingPooling
 {
     /// <summary>The mean over all tokens (the default).</summary>
@@ -23,6 +23,20 @@ public static class EmbeddingPoolings
 
     /// <summary>The pooling <paramref name="model"/> declares; mean when it declares none.</summary>
     public static EmbeddingPooling For(LoadedModel model) => Cache.GetValue(model, m => new StrongBox<EmbeddingPooling>(Read(m))).Value;
+
+    /// <summary>One L2-normalised vector from an encoder's hidden states [n, <paramref name="hiddenSize"/>], pooled as <paramref name="pooling"/> says.</summary>
+    public static float[] PoolNormalized(ReadOnlySpan<float> hidden, int hiddenSize, EmbeddingPooling pooling)
+    {
+        if (pooling == EmbeddingPooling.Mean) return Moxing.Models.Encoder.BertModel.MeanPooledNormalized(hidden, hiddenSize);
+        var token = pooling == EmbeddingPooling.FirstToken ? hidden[..hiddenSize] : hidden[^hiddenSize..];
+        var pooled = token.ToArray();
+        Normalize(pooled);
+        return pooled;
+    }
+
+    /// <summary>Scales <paramref name="vector"/> to unit L2 norm (a zero vector stays zero).</summary>
+    public static void Normalize(Span<float> vector) =>
+        System.Numerics.Tensors.TensorPrimitives.Divide(vector, Math.Max(System.Numerics.Tensors.TensorPrimitives.Norm(vector), 1e-12f), vector);
 
     private static EmbeddingPooling Read(LoadedModel model) => model.Format == ModelFormat.Gguf ? FromGguf(model.Path) : FromFolder(model.Path);
 

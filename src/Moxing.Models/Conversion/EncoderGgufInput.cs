@@ -1,0 +1,128 @@
+using System.Runtime.InteropServices;
+using Moxing.Core;
+using Moxing.Core.Formats;
+using Moxing.Core.Formats.Gguf;
+using Moxing.Core.Formats.HuggingFace;
+using Moxing.Core.Quantization;
+using Moxing.Core.Tensors;
+using Moxing.Models.Encoder;
+using Moxing.Text.Tokenization.Gguf;
+
+namespace Moxing.Models.Conversion;
+
+/// <summary>
+/// A Hugging Face BERT folder (F32/F16/BF16 safetensors) seen as the GGUF convert_hf_to_gguf.py's BertModel writes: architecture
+/// `bert`, tensors under llama.cpp's names (the pooler and masked-LM heads dropped), vectors as F32, `bert.attention.causal` false,
+/// the sentence-transformers pooling as `bert.pooling_type`, the WordPiece tokenizer as model "bert" (<see cref="WordPieceToGguf"/>).
+/// </summary>
+public sealed class EncoderGgufInput : IQuantizationInput, IDisposable
+{
+    // Tensors of a BERT checkpoint the converter drops: buffers, the pooler, the pre-training heads.
+    private static readonly string[] DroppedPrefixes = ["embeddings.position_ids", "pooler.", "cls."];
+
+    private readonly ITensorSource _tensors;
+    private readonly Dictionary<string, StoredTensor> _byGgufName = new(StringComparer.Ordinal);
+
+    /// <inheritdoc />
+    public string SourcePath { get; }
+
+    /// <inheritdoc />
+    public GgufMetadata Metadata { get; }
+
+    /// <inheritdoc />
+    public IReadOnlyList<TensorHeader> Tensors { get; }
+
+    /// <summary>True when <paramref name="folder"/>'s config.json names a model type this class converts.</summary>
+    public static bool Converts(string folder)
+    {
+        var configPath = Path.Combine(folder, "config.json");
+        return File.Exists(configPath) && HfConfig.Load(configPath).TryGetString("model_type", out var type) && type == "bert";
+    }
+
+    /// <summary>Opens <paramref name="folder"/>; errors name the file and what cannot be converted.</summary>
+    public EncoderGgufInput(string folder)
+    {
+        SourcePath = folder;
+        var configPath = Path.Combine(folder, "config.json");
+        if (!File.Exists(configPath)) throw new InvalidModelFileException(folder, "not a model folder: config.json is missing");
+        var config = HfConfig.Load(configPath);
+        var modelType = config.GetString("model_type");
+        if (modelType != "bert") throw new InvalidModelFileException(configPath, $"model_type '{modelType}' is not a BERT encoder this converter writes (bert)");
+        var (options, names) = EncoderConfigs.FromHf(config, modelType, configPath);
+        const string architecture = "bert";
+        _tensors = ModelTensors.OpenFolder(folder);
+        try
+        {
+            var map = names.MapTo(EncoderTensorNames.GgufBert, options.LayerCount);
+            var headers = new List<TensorHeader>();
+            foreach (var t in _tensors.Tensors)
+            {
+                var name = t.Name.StartsWith(names.BasePrefix, StringComparison.Ordinal) ? t.Name[names.BasePrefix.Length..] : t.Name;
+                if (DroppedPrefixes.Any(p => name.StartsWith(p, StringComparison.Ordinal))) continue;
+                var dot = name.LastIndexOf('.');
+                var gguf = (dot > 0 && map.TryGetValue(name[..dot], out var prefix) ? prefix + name[dot..] : null)
+                    ?? throw new InvalidModelFileException(folder, $"tensor '{t.Name}' has no GGUF name for {modelType}");
+                if (t.Type is not (DType.F32 or DType.F16 or DType.BF16))
+                    throw new InvalidModelFileException(folder, $"tensor '{t.Name}' is {t.Type}; quantize converts F32, F16 and BF16 folders");
+                _byGgufName[gguf] = t;
+                headers.Add(new TensorHeader(gguf, t.Shape.Length == 1 ? DType.F32 : t.Type, t.Shape));
+            }
+            Metadata = new GgufMetadata(folder, BuildMetadata(folder, config, options, architecture, headers));
+            Tensors = headers;
+        }
+        catch
+        {
+            _tensors.Dispose();
+            throw;
+        }
+    }
+
+    private static Dictionary<string, object> BuildMetadata(string folder, HfConfig config, BertOptions o, string architecture, List<TensorHeader> headers)
+    {
+        var m = new Dictionary<string, object>(StringComparer.Ordinal)
+        {
+            ["general.architecture"] = architecture,
+            ["general.type"] = "model",
+            ["general.name"] = HfGgufMetadata.DisplayName(folder),
+            ["general.size_label"] = HfGgufMetadata.SizeLabel(headers),
+            // ALL_F32 = 0, MOSTLY_F16 = 1, MOSTLY_BF16 = 32: the type of the matrices
+            ["general.file_type"] = headers.Where(h => h.Shape.Length == 2).Select(h => h.Type).FirstOrDefault() switch
+            {
+                DType.F16 => 1u,
+                DType.BF16 => 32u,
+                _ => 0u,
+            },
+        };
+        void Arch(string key, object value) => m[$"{architecture}.{key}"] = value;
+        Arch("context_length", (uint)(o.MaxPositions));
+        Arch("embedding_length", (uint)o.HiddenSize);
+        Arch("feed_forward_length", (uint)o.IntermediateSize);
+        Arch("block_count", (uint)o.LayerCount);
+        Arch("attention.head_count", (uint)o.HeadCount);
+        Arch("attention.layer_norm_epsilon", o.NormEps);
+        Arch("attention.causal", false);
+        if (SentenceTransformersPooling.Read(folder) is { } pooling) Arch("pooling_type", pooling);
+        if (File.Exists(Path.Combine(folder, "tokenizer.json")))
+            foreach (var (key, value) in WordPieceToGguf.Metadata(folder, o.VocabSize, config.GetInt("type_vocab_size", 1))) m[key] = value;
+        else
+            m["tokenizer.ggml.model"] = "no_vocab";
+        return m;
+    }
+
+    /// <inheritdoc />
+    public unsafe void Read(string name, Action<StoredTensor> use)
+    {
+        var source = _byGgufName.GetValueOrDefault(name) ?? throw new InvalidModelFileException(SourcePath, $"tensor '{name}' is missing");
+        if (source.Shape.Length != 1 || source.Type == DType.F32)
+        {
+            use(source);
+            return;
+        }
+        var floats = new float[source.ElementCount];
+        Dequantizer.Dequantize(source.Type, source.Bytes, floats);
+        fixed (float* p = floats) use(new StoredTensor(name, DType.F32, source.Shape, (byte*)p, floats.Length * 4L));
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _tensors.Dispose();
+}

@@ -1,0 +1,33 @@
+using System.Text.Json;
+using Moxing.Core.Formats.HuggingFace;
+
+namespace Moxing.Models.Encoder;
+
+/// <summary>The pooling a sentence-transformers folder declares, as convert_hf_to_gguf.py's _try_set_pooling_type reads it.</summary>
+public static class SentenceTransformersPooling
+{
+    /// <summary>llama.cpp's pooling_type of <paramref name="folder"/> (1 mean, 2 cls, 3 last), or null without a Pooling module.</summary>
+    public static uint? Read(string folder)
+    {
+        var modulesPath = Path.Combine(folder, "modules.json");
+        if (!File.Exists(modulesPath)) return null;
+        using var modules = JsonDocument.Parse(File.ReadAllText(modulesPath));
+        if (modules.RootElement.ValueKind != JsonValueKind.Array) return null;
+        var module = modules.RootElement.EnumerateArray().FirstOrDefault(m => m.ValueKind == JsonValueKind.Object
+            && m.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String && t.GetString()!.EndsWith("Pooling", StringComparison.Ordinal));
+        if (module.ValueKind != JsonValueKind.Object || !module.TryGetProperty("path", out var path) || path.ValueKind != JsonValueKind.String) return null;
+        var configPath = Path.Combine(folder, path.GetString()!, "config.json");
+        if (!File.Exists(configPath)) return null;
+        var config = HfConfig.Load(configPath);
+        if (config.GetBool("pooling_mode_mean_tokens", false)) return 1;
+        if (config.GetBool("pooling_mode_cls_token", false)) return 2;
+        if (config.GetBool("pooling_mode_lasttoken", false)) return 3;
+        return config.GetString("pooling_mode", "") switch
+        {
+            "mean" => 1,
+            "cls" => 2,
+            "lasttoken" => 3,
+            _ => throw config.Error("pooling_mode", "names no pooling llama.cpp has (mean, cls, lasttoken)"),
+        };
+    }
+}
