@@ -12,13 +12,16 @@ namespace Moxing.Models.Conversion;
 
 /// <summary>
 /// A Hugging Face BERT folder (F32/F16/BF16 safetensors) seen as the GGUF convert_hf_to_gguf.py's BertModel writes: architecture
-/// `bert`, tensors under llama.cpp's names (the pooler and masked-LM heads dropped), vectors as F32, `bert.attention.causal` false,
+/// `bert`, tensors under llama.cpp's names (the pooler and masked-LM heads dropped), vectors and the position and token-type tables as F32, `bert.attention.causal` false,
 /// the sentence-transformers pooling as `bert.pooling_type`, the WordPiece tokenizer as model "bert" (<see cref="WordPieceToGguf"/>).
 /// </summary>
 public sealed class EncoderGgufInput : IQuantizationInput, IDisposable
 {
     // Tensors of a BERT checkpoint the converter drops: buffers, the pooler, the pre-training heads.
     private static readonly string[] DroppedPrefixes = ["embeddings.position_ids", "pooler.", "cls."];
+
+    // The converter writes these tables as F32 whatever the output type (ggml adds them to F32 activations).
+    private static readonly string[] AlwaysF32 = ["position_embd.weight", "token_types.weight"];
 
     private readonly ITensorSource _tensors;
     private readonly Dictionary<string, StoredTensor> _byGgufName = new(StringComparer.Ordinal);
@@ -65,7 +68,7 @@ public sealed class EncoderGgufInput : IQuantizationInput, IDisposable
                 if (t.Type is not (DType.F32 or DType.F16 or DType.BF16))
                     throw new InvalidModelFileException(folder, $"tensor '{t.Name}' is {t.Type}; quantize converts F32, F16 and BF16 folders");
                 _byGgufName[gguf] = t;
-                headers.Add(new TensorHeader(gguf, t.Shape.Length == 1 ? DType.F32 : t.Type, t.Shape));
+                headers.Add(new TensorHeader(gguf, t.Shape.Length == 1 || AlwaysF32.Contains(gguf) ? DType.F32 : t.Type, t.Shape));
             }
             Metadata = new GgufMetadata(folder, BuildMetadata(folder, config, options, architecture, headers));
             Tensors = headers;
@@ -113,7 +116,7 @@ public sealed class EncoderGgufInput : IQuantizationInput, IDisposable
     public unsafe void Read(string name, Action<StoredTensor> use)
     {
         var source = _byGgufName.GetValueOrDefault(name) ?? throw new InvalidModelFileException(SourcePath, $"tensor '{name}' is missing");
-        if (source.Shape.Length != 1 || source.Type == DType.F32)
+        if (source.Type == DType.F32 || (source.Shape.Length != 1 && !AlwaysF32.Contains(name)))
         {
             use(source);
             return;
