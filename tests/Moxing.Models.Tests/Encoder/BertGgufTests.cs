@@ -95,25 +95,12 @@ public sealed class BertGgufTests : IDisposable
     public void MissingTensorAndCausalKeyAreNamed()
     {
         var path = Convert("F32", _dir);
-        var missing = Rewrite(path, "missing.gguf", drop: "blk.1.ffn_up.weight");
+        var missing = GgufCopy.Write(path, Path.Combine(_dir, "missing.gguf"), drop: "blk.1.ffn_up.weight");
         var e = Assert.Throws<InvalidModelFileException>(() => ModelLoader.Load(missing));
         Assert.Contains("blk.1.ffn_up.weight", e.Message);
-        var causal = Rewrite(path, "causal.gguf", set: ("bert.attention.causal", true));
+        var causal = GgufCopy.Write(path, Path.Combine(_dir, "causal.gguf"), set: ("bert.attention.causal", true));
         e = Assert.Throws<InvalidModelFileException>(() => ModelLoader.Load(causal));
         Assert.Contains("bert.attention.causal", e.Message);
-    }
-
-    // A copy of the GGUF at path without tensor drop, or with one key replaced.
-    private string Rewrite(string path, string name, string? drop = null, (string Key, object Value)? set = null)
-    {
-        using var file = GgufFile.Open(path);
-        var w = new GgufWriter();
-        foreach (var (key, value) in file.Metadata) w.Set(key, set is { } s && s.Key == key ? s.Value : value);
-        foreach (var t in file.Tensors)
-            if (t.Name != drop) w.AddTensor(t.Name, t.Type, t.Shape, t.Bytes.ToArray());
-        var output = Path.Combine(_dir, name);
-        w.Write(output);
-        return output;
     }
 
     /// <inheritdoc />
