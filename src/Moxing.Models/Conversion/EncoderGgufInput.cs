@@ -11,9 +11,11 @@ using Moxing.Text.Tokenization.Gguf;
 namespace Moxing.Models.Conversion;
 
 /// <summary>
-/// A Hugging Face BERT folder (F32/F16/BF16 safetensors) seen as the GGUF convert_hf_to_gguf.py's BertModel writes: architecture
-/// `bert`, tensors under llama.cpp's names (the pooler and masked-LM heads dropped), vectors and the position and token-type tables as F32, `bert.attention.causal` false,
-/// the sentence-transformers pooling as `bert.pooling_type`, the WordPiece tokenizer as model "bert" (<see cref="WordPieceToGguf"/>).
+/// A Hugging Face encoder folder (F32/F16/BF16 safetensors) seen as the GGUF convert_hf_to_gguf.py writes: BERT and XLM-RoBERTa
+/// as architecture `bert` (XLM-RoBERTa's position table cut below padding_idx + 1, so positions start at row 0), nomic_bert as
+/// `nomic-bert` (rotary base, context 2048 for nomic-embed-text's 8192); tensors under llama.cpp's names (the pooler and
+/// masked-LM heads dropped), vectors and the position and token-type tables as F32, `{arch}.attention.causal` false, the
+/// sentence-transformers pooling as `{arch}.pooling_type`, the WordPiece or Unigram tokenizer (<see cref="EncoderTokenizerToGguf"/>).
 /// </summary>
 public sealed class EncoderGgufInput : IQuantizationInput, IDisposable
 {
@@ -25,6 +27,7 @@ public sealed class EncoderGgufInput : IQuantizationInput, IDisposable
 
     private readonly ITensorSource _tensors;
     private readonly Dictionary<string, StoredTensor> _byGgufName = new(StringComparer.Ordinal);
+    private readonly int _positionOffset;
 
     /// <inheritdoc />
     public string SourcePath { get; }
@@ -39,8 +42,16 @@ public sealed class EncoderGgufInput : IQuantizationInput, IDisposable
     public static bool Converts(string folder)
     {
         var configPath = Path.Combine(folder, "config.json");
-        return File.Exists(configPath) && HfConfig.Load(configPath).TryGetString("model_type", out var type) && type == "bert";
+        return File.Exists(configPath) && HfConfig.Load(configPath).TryGetString("model_type", out var type) && Architecture(type) != null;
     }
+
+    // The GGUF architecture of an HF encoder model type; RoBERTa's byte-level BPE tokenizer is not converted yet.
+    private static string? Architecture(string modelType) => modelType switch
+    {
+        "bert" or "xlm-roberta" => "bert",
+        "nomic_bert" => "nomic-bert",
+        _ => null,
+    };
 
     /// <summary>Opens <paramref name="folder"/>; errors name the file and what cannot be converted.</summary>
     public EncoderGgufInput(string folder)
@@ -50,13 +61,14 @@ public sealed class EncoderGgufInput : IQuantizationInput, IDisposable
         if (!File.Exists(configPath)) throw new InvalidModelFileException(folder, "not a model folder: config.json is missing");
         var config = HfConfig.Load(configPath);
         var modelType = config.GetString("model_type");
-        if (modelType != "bert") throw new InvalidModelFileException(configPath, $"model_type '{modelType}' is not a BERT encoder this converter writes (bert)");
+        var architecture = Architecture(modelType)
+            ?? throw new InvalidModelFileException(configPath, $"model_type '{modelType}' is not an encoder this converter writes (bert, xlm-roberta, nomic_bert)");
         var (options, names) = EncoderConfigs.FromHf(config, modelType, configPath);
-        const string architecture = "bert";
+        _positionOffset = options.PositionOffset;
         _tensors = ModelTensors.OpenFolder(folder);
         try
         {
-            var map = names.MapTo(EncoderTensorNames.GgufBert, options.LayerCount);
+            var map = names.MapTo(architecture == "bert" ? EncoderTensorNames.GgufBert : EncoderTensorNames.GgufNomicBert, options.LayerCount);
             var headers = new List<TensorHeader>();
             foreach (var t in _tensors.Tensors)
             {
@@ -68,7 +80,8 @@ public sealed class EncoderGgufInput : IQuantizationInput, IDisposable
                 if (t.Type is not (DType.F32 or DType.F16 or DType.BF16))
                     throw new InvalidModelFileException(folder, $"tensor '{t.Name}' is {t.Type}; quantize converts F32, F16 and BF16 folders");
                 _byGgufName[gguf] = t;
-                headers.Add(new TensorHeader(gguf, t.Shape.Length == 1 || AlwaysF32.Contains(gguf) ? DType.F32 : t.Type, t.Shape));
+                var shape = gguf == "position_embd.weight" ? [t.Shape[0] - _positionOffset, t.Shape[1]] : t.Shape;
+                headers.Add(new TensorHeader(gguf, t.Shape.Length == 1 || AlwaysF32.Contains(gguf) ? DType.F32 : t.Type, shape));
             }
             Metadata = new GgufMetadata(folder, BuildMetadata(folder, config, options, architecture, headers));
             Tensors = headers;
@@ -97,7 +110,9 @@ public sealed class EncoderGgufInput : IQuantizationInput, IDisposable
             },
         };
         void Arch(string key, object value) => m[$"{architecture}.{key}"] = value;
-        Arch("context_length", (uint)(o.MaxPositions));
+        // NomicBertModel: nomic-embed-text v1/v1.5 declare 8192 positions but were trained for 2048
+        var context = architecture == "nomic-bert" && o.MaxPositions == 8192 && config.GetInt("max_trained_positions", 2048) == 2048 ? 2048 : o.MaxPositions;
+        Arch("context_length", (uint)context);
         Arch("embedding_length", (uint)o.HiddenSize);
         Arch("feed_forward_length", (uint)o.IntermediateSize);
         Arch("block_count", (uint)o.LayerCount);
@@ -105,8 +120,9 @@ public sealed class EncoderGgufInput : IQuantizationInput, IDisposable
         Arch("attention.layer_norm_epsilon", o.NormEps);
         Arch("attention.causal", false);
         if (SentenceTransformersPooling.Read(folder) is { } pooling) Arch("pooling_type", pooling);
+        if (o.Rope is { } rope) Arch("rope.freq_base", (float)rope.Theta);
         if (File.Exists(Path.Combine(folder, "tokenizer.json")))
-            foreach (var (key, value) in WordPieceToGguf.Metadata(folder, o.VocabSize, config.GetInt("type_vocab_size", 1))) m[key] = value;
+            foreach (var (key, value) in EncoderTokenizerToGguf.Metadata(folder, o.VocabSize, config.GetInt("type_vocab_size", 1))) m[key] = value;
         else
             m["tokenizer.ggml.model"] = "no_vocab";
         return m;
@@ -116,14 +132,17 @@ public sealed class EncoderGgufInput : IQuantizationInput, IDisposable
     public unsafe void Read(string name, Action<StoredTensor> use)
     {
         var source = _byGgufName.GetValueOrDefault(name) ?? throw new InvalidModelFileException(SourcePath, $"tensor '{name}' is missing");
-        if (source.Type == DType.F32 || (source.Shape.Length != 1 && !AlwaysF32.Contains(name)))
+        if ((source.Type == DType.F32 && (name != "position_embd.weight" || _positionOffset == 0)) || (source.Shape.Length != 1 && !AlwaysF32.Contains(name)))
         {
             use(source);
             return;
         }
         var floats = new float[source.ElementCount];
         Dequantizer.Dequantize(source.Type, source.Bytes, floats);
-        fixed (float* p = floats) use(new StoredTensor(name, DType.F32, source.Shape, (byte*)p, floats.Length * 4L));
+        // RobertaModel.modify_tensors: the position table from row padding_idx + 1
+        var skip = name == "position_embd.weight" ? _positionOffset * source.Shape[1] : 0;
+        var shape = name == "position_embd.weight" ? [source.Shape[0] - _positionOffset, source.Shape[1]] : source.Shape;
+        fixed (float* p = floats) use(new StoredTensor(name, DType.F32, shape, (byte*)(p + skip), (floats.Length - skip) * 4L));
     }
 
     /// <inheritdoc />
