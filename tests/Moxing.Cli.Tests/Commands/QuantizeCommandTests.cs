@@ -56,7 +56,8 @@ public sealed class QuantizeCommandTests : IDisposable
         for (var i = 0; i < a.Length; i++) Assert.Equal(a[i], b[i], 5);
         (code, var stdout, error) = CliRunner.Run("show", output);
         Assert.True(code == 0, error);
-        Assert.Contains("bert", stdout);
+        Assert.Contains("encoder         2 layers, hidden 64", stdout);
+        Assert.Contains("Mean pooling", stdout);
     }
 
     [Theory]

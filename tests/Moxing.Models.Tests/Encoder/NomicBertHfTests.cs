@@ -34,10 +34,24 @@ public sealed class NomicBertHfTests : IDisposable
         var folder = Directory.CreateDirectory(Path.Combine(_dir, "nomic")).FullName;
         var config = new JsonObject
         {
-            ["model_type"] = "nomic_bert", ["vocab_size"] = 1024, ["n_embd"] = 128, ["n_layer"] = 2, ["n_head"] = 4, ["n_inner"] = 256,
-            ["n_positions"] = 512, ["layer_norm_epsilon"] = 1e-12, ["rotary_emb_base"] = 1000, ["rotary_emb_fraction"] = 1.0,
-            ["rotary_emb_interleaved"] = false, ["activation_function"] = "swiglu", ["prenorm"] = false, ["causal"] = false,
-            ["qkv_proj_bias"] = false, ["mlp_fc1_bias"] = false, ["mlp_fc2_bias"] = false, ["type_vocab_size"] = 2,
+            ["model_type"] = "nomic_bert",
+            ["vocab_size"] = 1024,
+            ["n_embd"] = 128,
+            ["n_layer"] = 2,
+            ["n_head"] = 4,
+            ["n_inner"] = 256,
+            ["n_positions"] = 512,
+            ["layer_norm_epsilon"] = 1e-12,
+            ["rotary_emb_base"] = 1000,
+            ["rotary_emb_fraction"] = 1.0,
+            ["rotary_emb_interleaved"] = false,
+            ["activation_function"] = "swiglu",
+            ["prenorm"] = false,
+            ["causal"] = false,
+            ["qkv_proj_bias"] = false,
+            ["mlp_fc1_bias"] = false,
+            ["mlp_fc2_bias"] = false,
+            ["type_vocab_size"] = 2,
         };
         editConfig?.Invoke(config);
         File.WriteAllText(Path.Combine(folder, "config.json"), config.ToJsonString());

@@ -40,7 +40,11 @@ public sealed class XlmRobertaGgufTests : IDisposable
             ["pre_tokenizer"] = new JsonObject { ["type"] = "Metaspace", ["replacement"] = "▁", ["prepend_scheme"] = "always", ["split"] = true },
             ["post_processor"] = new JsonObject
             {
-                ["type"] = "RobertaProcessing", ["sep"] = new JsonArray("</s>", 2), ["cls"] = new JsonArray("<s>", 0), ["trim_offsets"] = true, ["add_prefix_space"] = true,
+                ["type"] = "RobertaProcessing",
+                ["sep"] = new JsonArray("</s>", 2),
+                ["cls"] = new JsonArray("<s>", 0),
+                ["trim_offsets"] = true,
+                ["add_prefix_space"] = true,
             },
             ["decoder"] = new JsonObject { ["type"] = "Metaspace", ["replacement"] = "▁", ["prepend_scheme"] = "always", ["split"] = true },
             ["model"] = new JsonObject { ["type"] = "Unigram", ["unk_id"] = 3, ["vocab"] = vocab, ["byte_fallback"] = false },
