@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
-using System.Text.Json.Nodes;
 using Moxing.Core.Formats.Gguf;
 using Moxing.Models;
+using Moxing.Models.Encoder;
 
 namespace Moxing.Server.Embeddings;
 
@@ -27,7 +27,7 @@ public static class EmbeddingPoolings
     /// <summary>One L2-normalised vector from an encoder's hidden states [n, <paramref name="hiddenSize"/>], pooled as <paramref name="pooling"/> says.</summary>
     public static float[] PoolNormalized(ReadOnlySpan<float> hidden, int hiddenSize, EmbeddingPooling pooling)
     {
-        if (pooling == EmbeddingPooling.Mean) return Moxing.Models.Encoder.BertModel.MeanPooledNormalized(hidden, hiddenSize);
+        if (pooling == EmbeddingPooling.Mean) return BertModel.MeanPooledNormalized(hidden, hiddenSize);
         var token = pooling == EmbeddingPooling.FirstToken ? hidden[..hiddenSize] : hidden[^hiddenSize..];
         var pooled = token.ToArray();
         Normalize(pooled);
@@ -50,33 +50,23 @@ public static class EmbeddingPoolings
         return type switch { 2 => EmbeddingPooling.FirstToken, 3 => EmbeddingPooling.LastToken, _ => EmbeddingPooling.Mean };
     }
 
-    // sentence-transformers: modules.json names the Pooling module's folder; its config.json sets one pooling_mode_* to true.
+    // sentence-transformers: modules.json (or the usual 1_Pooling folder) names the Pooling module; a missing or unreadable
+    // pooling file means no declaration and never stops the model from embedding.
     private static EmbeddingPooling FromFolder(string folder)
     {
         if (!Directory.Exists(folder)) return EmbeddingPooling.Mean;
-        var module = "1_Pooling";
-        if (ReadJson(Path.Combine(folder, "modules.json")) is JsonArray modules)
-            foreach (var m in modules)
-                if (m?["type"]?.ToString().EndsWith(".Pooling", StringComparison.Ordinal) == true && m["path"]?.ToString() is { Length: > 0 } p) module = p;
-        if (ReadJson(Path.Combine(folder, module, "config.json")) is not JsonObject config) return EmbeddingPooling.Mean;
-        if (IsTrue(config["pooling_mode_lasttoken"])) return EmbeddingPooling.LastToken;
-        if (IsTrue(config["pooling_mode_cls_token"])) return EmbeddingPooling.FirstToken;
-        return EmbeddingPooling.Mean;
-    }
-
-    private static bool IsTrue(JsonNode? node) => node is JsonValue v && v.TryGetValue<bool>(out var b) && b;
-
-    // A missing or unreadable pooling file means no declaration; it never stops the model from embedding.
-    private static JsonNode? ReadJson(string path)
-    {
-        if (!File.Exists(path)) return null;
         try
         {
-            return JsonNode.Parse(File.ReadAllText(path));
+            return SentenceTransformersPooling.Read(folder, "1_Pooling") switch
+            {
+                2 => EmbeddingPooling.FirstToken,
+                3 => EmbeddingPooling.LastToken,
+                _ => EmbeddingPooling.Mean,
+            };
         }
-        catch (System.Text.Json.JsonException)
+        catch (Exception e) when (e is System.Text.Json.JsonException or Core.MoxingException or IOException)
         {
-            return null;
+            return EmbeddingPooling.Mean;
         }
     }
 }
