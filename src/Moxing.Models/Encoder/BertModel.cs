@@ -58,11 +58,8 @@ public sealed class BertModel : IDisposable
             // llama.cpp's encoders take every bias as optional (nomic-bert has none)
             return new Linear(w, t.Find(prefix + ".bias") is { } b ? b.ToFloats(rows, path) : null);
         }
-        Linear? Optional(string? prefix, int rows, int cols) => prefix != null && t.Find(prefix + ".weight") != null ? Dense(prefix, rows, cols) : null;
         Norm LayerNorm(string prefix) =>
             new(Decoder.NormKind.Layer, Vector(prefix + ".weight", o.HiddenSize), Vector(prefix + ".bias", o.HiddenSize), o.NormEps);
-        string Required(string? pattern, string slot, int layer) =>
-            pattern ?? throw new InvalidModelFileException(path, $"layer {layer} has no fused {slot} tensor and this layout names no split one");
 
         if (o.HiddenSize % o.HeadCount != 0)
             throw new InvalidModelFileException(path, $"hidden size {o.HiddenSize} is not a multiple of the {o.HeadCount} attention heads");
@@ -73,9 +70,10 @@ public sealed class BertModel : IDisposable
         for (var i = 0; i < layers.Length; i++)
         {
             string P(string pattern) => EncoderTensorNames.ForLayer(pattern, i);
-            var qkv = names.Qkv is { } fused ? Optional(P(fused), 3 * h, h) : null;
-            Linear? Split(string? pattern, string slot) => qkv != null ? null : Dense(P(Required(pattern, slot, i)), h, h);
-            layers[i] = new BertLayer(Split(names.Query, "qkv"), Split(names.Key, "qkv"), Split(names.Value, "qkv"), qkv,
+            // a fused qkv when the file has one (or the layout names no split ones, so that its absence is what is reported)
+            var qkv = names.Qkv is { } fused && (names.Query == null || t.Find(P(fused) + ".weight") != null) ? Dense(P(fused), 3 * h, h) : null;
+            Linear? Split(string? pattern) => qkv != null ? null : Dense(P(pattern!), h, h);
+            layers[i] = new BertLayer(Split(names.Query), Split(names.Key), Split(names.Value), qkv,
                 Dense(P(names.AttentionOutput), h, h), LayerNorm(P(names.AttentionNorm)),
                 o.GatedFeedForward ? Dense(P(names.Gate!), ff, h) : null, Dense(P(names.Up), ff, h), Dense(P(names.Down), h, ff),
                 LayerNorm(P(names.OutputNorm)));

@@ -19,8 +19,9 @@ internal static class EncoderConfigs
     public static (BertOptions Options, EncoderTensorNames Names) FromHf(HfConfig config, string modelType, string path)
     {
         if (modelType == "nomic_bert") return (NomicFromHf(config, path), EncoderTensorNames.HfNomicBert);
-        var options = new BertOptions(config.GetInt("vocab_size"), config.GetInt("hidden_size"), config.GetInt("num_hidden_layers"),
-            config.GetInt("num_attention_heads"), config.GetInt("intermediate_size"), config.GetInt("max_position_embeddings"),
+        int Positive(string key) => config.GetInt(key) is var v && v > 0 ? v : throw config.Error(key, $"is {v}, expected a positive number");
+        var options = new BertOptions(Positive("vocab_size"), Positive("hidden_size"), Positive("num_hidden_layers"),
+            Positive("num_attention_heads"), Positive("intermediate_size"), Positive("max_position_embeddings"),
             config.GetFloat("layer_norm_eps", 1e-12f), HfActivation.Read(config, "hidden_act", "gelu"));
         if (modelType == "bert") return (options, EncoderTensorNames.HfBert);
         // RoBERTa numbers positions from padding_idx + 1 (create_position_ids_from_input_ids); those rows are not usable positions.
@@ -46,10 +47,12 @@ internal static class EncoderConfigs
         var activation = config.GetString("activation_function", "swiglu");
         if (activation != "swiglu")
             throw new InvalidModelFileException(path, $"'activation_function' is '{activation}'; nomic_bert is supported with 'swiglu'");
-        var hidden = config.GetInt("n_embd");
-        var heads = config.GetInt("n_head");
-        return new BertOptions(config.GetInt("vocab_size"), hidden, config.GetInt("n_layer"), heads, config.GetInt("n_inner", 4 * hidden),
-            config.GetInt("n_positions"), config.GetFloat("layer_norm_epsilon", 1e-12f), Activation.Silu)
+        int Positive(string key, int? fallback = null) =>
+            (fallback is { } f ? config.GetInt(key, f) : config.GetInt(key)) is var v && v > 0 ? v : throw config.Error(key, $"is {v}, expected a positive number");
+        var hidden = Positive("n_embd");
+        var heads = Positive("n_head");
+        return new BertOptions(Positive("vocab_size"), hidden, Positive("n_layer"), heads, Positive("n_inner", 4 * hidden),
+            Positive("n_positions"), config.GetFloat("layer_norm_epsilon", 1e-12f), Activation.Silu)
         {
             Rope = new RopeConfig(config.GetDouble("rotary_emb_base", 10000), hidden / Math.Max(heads, 1), RopeStyle.Half),
             GatedFeedForward = true,
@@ -63,12 +66,13 @@ internal static class EncoderConfigs
         var arch = p.Architecture;
         if (file.Metadata.TryGetBool($"{arch}.attention.causal", out var causal) && causal)
             throw new InvalidModelFileException(file.FilePath, $"key '{arch}.attention.causal' is true; a {arch} encoder attends both ways");
-        var hidden = p.Int("embedding_length");
-        var heads = p.Int("attention.head_count");
-        if (heads <= 0) throw new InvalidModelFileException(file.FilePath, $"key '{arch}.attention.head_count' is {heads}, expected a positive count");
+        int Positive(string key) => p.Int(key) is var v && v > 0 ? v : throw new InvalidModelFileException(file.FilePath, $"key '{arch}.{key}' is {v}, expected a positive number");
+        var hidden = Positive("embedding_length");
+        var heads = Positive("attention.head_count");
         var embedding = file.Find("token_embd.weight") ?? throw new InvalidModelFileException(file.FilePath, "tensor 'token_embd.weight' is missing");
-        var options = new BertOptions(checked((int)embedding.Shape[0]), hidden, p.Int("block_count"), heads, p.Int("feed_forward_length"),
-            p.Int("context_length"), p.Float("attention.layer_norm_epsilon", 1e-12f), Activation.GeluErf);
+        if (embedding.Shape.Length != 2) throw new InvalidModelFileException(file.FilePath, $"tensor 'token_embd.weight' has shape [{string.Join(", ", embedding.Shape)}], expected [vocab, {hidden}]");
+        var options = new BertOptions(checked((int)embedding.Shape[0]), hidden, Positive("block_count"), heads, Positive("feed_forward_length"),
+            Positive("context_length"), p.Float("attention.layer_norm_epsilon", 1e-12f), Activation.GeluErf);
         if (arch == "bert") return (options, EncoderTensorNames.GgufBert);
         var rotary = p.Int("rope.dimension_count", hidden / heads);
         if (rotary != hidden / heads)

@@ -92,7 +92,7 @@ public sealed class BertGgufTests : IDisposable
     }
 
     [Fact]
-    public void MissingTensorAndCausalKeyAreNamed()
+    public void BadTensorsAndKeysAreNamed()
     {
         var path = Convert("F32", _dir);
         var missing = GgufCopy.Write(path, Path.Combine(_dir, "missing.gguf"), drop: "blk.1.ffn_up.weight");
@@ -101,6 +101,12 @@ public sealed class BertGgufTests : IDisposable
         var causal = GgufCopy.Write(path, Path.Combine(_dir, "causal.gguf"), set: ("bert.attention.causal", true));
         e = Assert.Throws<InvalidModelFileException>(() => ModelLoader.Load(causal));
         Assert.Contains("bert.attention.causal", e.Message);
+        var negative = GgufCopy.Write(path, Path.Combine(_dir, "negative.gguf"), set: ("bert.block_count", -3));
+        e = Assert.Throws<InvalidModelFileException>(() => ModelLoader.Load(negative));
+        Assert.Contains("bert.block_count", e.Message);
+        var qkvless = GgufCopy.Write(path, Path.Combine(_dir, "qkvless.gguf"), drop: "blk.0.attn_k.weight");
+        e = Assert.Throws<InvalidModelFileException>(() => ModelLoader.Load(qkvless));
+        Assert.Contains("blk.0.attn_k.weight", e.Message);
     }
 
     /// <inheritdoc />

@@ -108,6 +108,19 @@ public sealed class NomicBertHfTests : IDisposable
         Assert.Contains(named, e.Message);
     }
 
+    [Fact]
+    public void MissingFusedProjectionIsNamed()
+    {
+        var (_, folder) = Write();
+        var w = new SafetensorsWriter();
+        using (var source = SafetensorsFile.Open(Path.Combine(folder, "model.safetensors")))
+            foreach (var t in source.Tensors)
+                if (t.Name != "encoder.layers.1.attn.Wqkv.weight") w.Add(t.Name, t.Type, t.Shape, t.Bytes.ToArray());
+        w.Write(Path.Combine(folder, "model.safetensors"));
+        var e = Assert.Throws<InvalidModelFileException>(() => ModelLoader.Load(folder));
+        Assert.Contains("encoder.layers.1.attn.Wqkv.weight", e.Message);
+    }
+
     /// <inheritdoc />
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 }
