@@ -19,7 +19,9 @@ public sealed class SynthCommand : ICommand
           --like     qwen2.5-0.5b | qwen2.5-1.5b | llama3.2-1b | qwen3-0.6b | gemma3-270m | gemma3-1b | olmoe-1b-7b
                      | qwen3-30b-a3b | mixtral-8x7b | gpt-oss-20b | gpt-oss-120b (mixtures of experts; gpt-oss's
                      experts are MXFP4 whatever --type, as its converter writes them; tiny-qwen3moe, tiny-olmoe,
-                     tiny-mixtral, tiny-gpt-oss and tiny-gemma3 are small ones for tests)
+                     tiny-mixtral, tiny-gpt-oss and tiny-gemma3 are small ones for tests); embedding models
+                     all-minilm | mxbai-embed-large | nomic-embed-text | bge-m3 (tiny-bert, tiny-nomic-bert,
+                     tiny-xlm-roberta for tests)
           --type     F16 | Q8_0 | Q4_0 | Q4_K_M | Q6_K (per-tensor types as llama-quantize picks them)
           -o         the file to write
           --seed     random seed (default 1)
