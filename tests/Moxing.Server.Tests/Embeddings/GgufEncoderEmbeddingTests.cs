@@ -100,5 +100,8 @@ public sealed class GgufEncoderEmbeddingTests : IAsyncLifetime
         var show = await PostAsync("/api/show", """{"model": "bert-mean"}""");
         Assert.Equal(["embedding"], show["capabilities"]!.AsArray().Select(c => (string)c!));
         Assert.Equal("bert", (string)show["model_info"]!["general.architecture"]!);
+        Assert.Equal(1, (int)show["model_info"]!["bert.pooling_type"]!);
+        var cls = await PostAsync("/api/show", """{"model": "bert-cls"}""");
+        Assert.Equal(2, (int)cls["model_info"]!["bert.pooling_type"]!);
     }
 }
