@@ -96,8 +96,25 @@ public sealed class OllamaClientTests(ServerFixture server)
         Assert.DoesNotContain(server.Server.Models.Resident(), r => r.Name == ServerFixture.Qwen);
     }
 
+    [Fact]
+    public async Task Placement_hints_and_samplers_at_their_off_values_are_accepted_as_clients_send_them()
+    {
+        // the options LangChain's and Continue's Ollama clients send beside the sampling ones
+        var (status, body, _) = await server.PostAsync("/api/chat", """
+            {"model":"llama-tiny","messages":[{"role":"user","content":"Hi"}],"stream":false,"options":{"num_predict":3,"num_ctx":512,
+             "num_gpu":99,"main_gpu":0,"num_thread":2,"num_batch":512,"num_keep":4,"use_mmap":true,"use_mlock":false,"numa":false,
+             "low_vram":false,"f16_kv":true,"penalize_newline":true,"typical_p":1.0,"tfs_z":1.0,"mirostat":0,"mirostat_tau":5.0,
+             "mirostat_eta":0.1,"repeat_last_n":32,"repeat_penalty":1.2}}
+            """);
+        Assert.Equal(200, status);
+        Assert.Equal(3, (int)body!["eval_count"]!);
+    }
+
     [Theory]
     [InlineData("""{"model":"llama-tiny","messages":[],"options":{"mirostat":1}}""", "options.mirostat")]
+    [InlineData("""{"model":"llama-tiny","messages":[],"options":{"typical_p":0.7}}""", "options.typical_p")]
+    [InlineData("""{"model":"llama-tiny","messages":[],"options":{"tfs_z":2}}""", "options.tfs_z")]
+    [InlineData("""{"model":"llama-tiny","messages":[],"options":{"repeat_last_n":-2}}""", "options.repeat_last_n")]
     [InlineData("""{"model":"llama-tiny","messages":[],"format":"yaml"}""", "format")]
     [InlineData("""{"model":"llama-tiny","messages":[],"format":{"type":"array","uniqueItems":true}}""", "uniqueItems")]
     [InlineData("""{"model":"llama-tiny","messages":[],"keep_alive":"soon"}""", "keep_alive")]

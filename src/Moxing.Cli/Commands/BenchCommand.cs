@@ -58,7 +58,7 @@ public sealed class BenchCommand : ICommand
         var json = args.Flag("json");
         var batches = args.IntList("b");
         var lowMemory = args.Flag(LowMemoryOption.Name);
-        DType? kvOption = args.Option("kv") is { } kv ? ParseKvType(kv) : null;
+        DType? kvOption = args.Option("kv") is { } kv ? KvCacheType.Parse(kv, "--kv") : null;
         var plot = args.Option("plot");
         if (path == "train")
         {
@@ -124,12 +124,4 @@ public sealed class BenchCommand : ICommand
         context.Out.WriteLine($"wrote {output}: {results.Count} results from {files.Count} files");
         return 0;
     }
-
-    private static DType ParseKvType(string name) => name.ToLowerInvariant() switch
-    {
-        "f16" => DType.F16,
-        "q8_0" => DType.Q8_0,
-        "f32" => DType.F32,
-        _ => throw new UsageException($"--kv expects f16, q8_0 or f32, got '{name}'"),
-    };
 }

@@ -19,6 +19,7 @@ public sealed class Sampler
     private readonly Random _random;
     private readonly int[] _biasIds;
     private readonly float[] _biasValues;
+    private readonly PenaltyWindow? _window;
 
     /// <summary>A sampler for a vocabulary of <paramref name="vocabSize"/> tokens.</summary>
     public Sampler(SamplingOptions options, int vocabSize)
@@ -35,12 +36,20 @@ public sealed class Sampler
         _biasValues = options.LogitBias is { } values ? [.. values.Values] : [];
         foreach (var id in _biasIds)
             if (id >= vocabSize) throw new ArgumentException($"logit_bias token id {id} is outside the vocabulary (size {vocabSize})");
+        _window = options.PenaltyWindow > 0 && options.HasPenalties ? new PenaltyWindow(options.PenaltyWindow, vocabSize) : null;
         _random = options.Seed is { } seed ? new Random(unchecked((int)(seed ^ (seed >> 32)))) : new Random();
     }
 
     /// <summary>Records prompt tokens (they count for the repetition penalty, not for presence/frequency).</summary>
     public void ObservePrompt(ReadOnlySpan<int> ids)
     {
+        if (_window != null)
+        {
+            // only the window's last tokens can count
+            foreach (var id in ids[Math.Max(0, ids.Length - _options.PenaltyWindow)..])
+                if ((uint)id < (uint)_counts.Length) _window.Push(id);
+            return;
+        }
         foreach (var id in ids)
             if ((uint)id < (uint)_seenInPrompt.Length) _seenInPrompt[id] = true;
     }
@@ -48,6 +57,11 @@ public sealed class Sampler
     /// <summary>Records a generated token.</summary>
     public void Observe(int id)
     {
+        if (_window != null)
+        {
+            _window.Push(id);
+            return;
+        }
         if (_counts[id]++ == 0) _touched[_touchedCount++] = id;
     }
 
@@ -111,6 +125,11 @@ public sealed class Sampler
 
     private void ApplyPenalties(Span<float> logits)
     {
+        if (_window != null)
+        {
+            _window.Apply(logits, _options.RepetitionPenalty, _options.PresencePenalty, _options.FrequencyPenalty);
+            return;
+        }
         var rep = _options.RepetitionPenalty;
         if (rep != 1f)
             for (var id = 0; id < logits.Length; id++)

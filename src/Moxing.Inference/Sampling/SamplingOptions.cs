@@ -17,6 +17,12 @@ public sealed record SamplingOptions
     public float PresencePenalty { get; init; }
     /// <summary>OpenAI-style penalty subtracted per occurrence of a token already generated.</summary>
     public float FrequencyPenalty { get; init; }
+    /// <summary>
+    /// When positive, every penalty sees only the last this many tokens of prompt and reply together, counted there — llama.cpp's
+    /// and Ollama's repeat_last_n. 0: the repetition penalty sees the whole prompt and reply, presence and frequency the reply
+    /// (transformers and OpenAI).
+    /// </summary>
+    public int PenaltyWindow { get; init; }
     /// <summary>Seed of the random draw; the same seed gives the same output. Null: a random seed.</summary>
     public ulong? Seed { get; init; }
 
@@ -25,6 +31,9 @@ public sealed record SamplingOptions
 
     /// <summary>Greedy decoding.</summary>
     public static SamplingOptions Greedy { get; } = new() { Temperature = 0f };
+
+    /// <summary>True when any penalty changes logits.</summary>
+    public bool HasPenalties => RepetitionPenalty != 1f || PresencePenalty != 0f || FrequencyPenalty != 0f;
 
     /// <summary>True when the choice is deterministic argmax.</summary>
     public bool IsGreedy => Temperature <= 0f || TopK == 1;
@@ -39,6 +48,7 @@ public sealed record SamplingOptions
         if (!(RepetitionPenalty > 0 && float.IsFinite(RepetitionPenalty))) throw new ArgumentException($"repetition penalty must be > 0, got {RepetitionPenalty}");
         if (!float.IsFinite(PresencePenalty)) throw new ArgumentException("presence penalty must be finite");
         if (!float.IsFinite(FrequencyPenalty)) throw new ArgumentException("frequency penalty must be finite");
+        if (PenaltyWindow < 0) throw new ArgumentException($"the penalty window must be ≥ 0, got {PenaltyWindow}");
         if (LogitBias is not null)
             foreach (var (id, bias) in LogitBias)
             {

@@ -11,7 +11,7 @@ namespace Moxing.Inference.Scheduling;
 /// Continuous batching for one decoder model: a dedicated thread runs steps, each advancing every running sequence by
 /// one token (or one prompt chunk); new requests join between steps, finished and cancelled ones leave at once.
 /// </summary>
-public sealed class ContinuousBatchScheduler : IGenerationEngine
+public sealed partial class ContinuousBatchScheduler : IGenerationEngine
 {
     private readonly DecoderModel _model;
     private readonly SchedulerOptions _options;
@@ -92,6 +92,10 @@ public sealed class ContinuousBatchScheduler : IGenerationEngine
         // A step feeds at most one prompt chunk in all plus one token per decoding sequence.
         _scratch = model.CreateScratch(Math.Min(_options.PrefillChunkTokens, _context) + max);
         _scorer = new LogprobScorer(_vocab);
+        _drawAt = new int[max];
+        _drawn = new GeneratedToken[max];
+        _drawErrors = new Exception?[max];
+        _scorers = new ThreadLocal<LogprobScorer>(() => new LogprobScorer(_vocab));
         _wakeAction = () => _wake.Set();
         _onStopRequested = sequence =>
         {
@@ -357,15 +361,29 @@ public sealed class ContinuousBatchScheduler : IGenerationEngine
         Volatile.Write(ref _lastBatch, count);
         Volatile.Write(ref _lastTokens, tokens);
         _options.StepObserver?.StepCompleted(count, tokens);
+        var draws = 0;
         for (var i = 0; i < count; i++)
+        {
+            var s = _batch[i];
+            if (s.State != SequenceState.Running) continue;
+            Publish(s);
+            if (_rows[i] >= 0 && _slices[i].Logits != LogitsWanted.All && s.Request.Limits.MaxTokens > 0) _drawAt[draws++] = i;
+        }
+        // every reply token of the step is drawn at once on the worker pool; tokens are emitted here, in batch order
+        DrawAll(draws);
+        for (int i = 0, next = 0; i < count; i++)
         {
             var s = _batch[i];
             var slice = _slices[i];
             _batch[i] = null!;
             _slices[i] = default;
-            if (s.State != SequenceState.Running) continue;
-            Publish(s);
-            if (_rows[i] < 0) continue;
+            if (next < draws && _drawAt[next] == i)
+            {
+                next++;
+                ApplyDrawn(s, i);
+                continue;
+            }
+            if (s.State != SequenceState.Running || _rows[i] < 0) continue;
             try
             {
                 // a scored chunk's rows score the prompt tokens after each of its positions; the prompt's last row samples
@@ -451,43 +469,6 @@ public sealed class ContinuousBatchScheduler : IGenerationEngine
         }
     }
 
-    // The log-probability of the prompt's next token under the model's own logits (no constraint, bias or penalty applies).
-    private void ScorePromptToken(ScheduledSequence s, ReadOnlySpan<float> logits, int id)
-    {
-        _scorer.Capture(logits);
-        s.Emit(new GeneratedToken(id, _scorer.Logprob(id), s.Request.TopLogprobs > 0 ? _scorer.Top(s.Request.TopLogprobs) : null, InPrompt: true));
-    }
-
-    // Mirrors TokenGenerator: constraint mask, sample, stop ids, emit, then budget and context limits.
-    private void SampleNext(ScheduledSequence s, Span<float> logits)
-    {
-        var request = s.Request;
-        if (request.Limits.MaxTokens == 0)
-        {
-            // a prompt that is only scored
-            End(s, FinishReason.Length);
-            return;
-        }
-        s.Constraint?.Mask(logits);
-        s.MarkSampled();
-        var scored = request.Logprobs || request.TopLogprobs > 0;
-        if (scored) _scorer.Capture(logits);
-        var id = s.Sampler!.Sample(logits);
-        if (s.StopIds.AsSpan().Contains(id))
-        {
-            End(s, FinishReason.Stop);
-            return;
-        }
-        s.Sampler.Observe(id);
-        s.Constraint?.Accept(id);
-        s.Emit(new GeneratedToken(id, request.Logprobs ? _scorer.Logprob(id) : float.NaN, scored ? _scorer.Top(request.TopLogprobs) : null));
-        Interlocked.Increment(ref _generated);
-        if (s.Constraint is { IsComplete: true }) End(s, FinishReason.Stop);
-        else if (s.Produced >= request.Limits.MaxTokens) End(s, FinishReason.Length);
-        else if (s.Position >= _context) End(s, FinishReason.ContextFull);
-        else s.History[s.Position] = id;
-    }
-
     private void RemoveFinished()
     {
         var kept = 0;
@@ -564,5 +545,6 @@ public sealed class ContinuousBatchScheduler : IGenerationEngine
         _stopping = true;
         _wake.Set();
         await _stopped.Task.ConfigureAwait(false);
+        _scorers.Dispose();
     }
 }

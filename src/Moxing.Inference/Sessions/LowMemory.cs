@@ -18,7 +18,7 @@ public static class LowMemory
     public const DType KvType = DType.Q8_0;
 
     /// <summary><see cref="KvType"/>, or F16 for a model whose head dimension is not a whole number of Q8_0 blocks (32).</summary>
-    public static DType KvTypeFor(DecoderOptions model) => model.HeadDim % KvType.BlockSize() == 0 ? KvType : DType.F16;
+    public static DType KvTypeFor(DecoderOptions model) => KvCacheType.For(model, KvType);
 
     /// <summary>Tokens per prefill chunk: the activation scratch grows with it (about 100 KB per token for a 0.5B model).</summary>
     public const int PrefillChunk = 16;

@@ -165,7 +165,10 @@ public sealed class ModelManager : IAsyncDisposable
         var low = Options.LowMemory;
         var context = Options.Context > 0 ? Options.Context : low ? LowMemory.ContextCap : ModelManagerOptions.DefaultContextCap;
         if (model.MaxContext > 0) context = Math.Min(context, model.MaxContext);
-        var kvType = low ? LowMemory.KvTypeFor(model.RequireDecoder().Options) : DType.F16;
+        var decoder = model.RequireDecoder().Options;
+        var kvType = Options.KvType is { } chosen ? KvCacheType.For(decoder, chosen) : low ? LowMemory.KvTypeFor(decoder) : DType.F16;
+        if (Options.KvType is { } wanted && wanted != kvType)
+            _log.LogWarning("{Model}: its heads ({HeadDim} wide) are not whole {Type} blocks; its KV cache stays {Kept}", entry.Name, decoder.HeadDim, wanted, kvType);
         if (low) LowMemory.KeepWeightsMapped(model.RequireDecoder());
         // a board with little memory reads the weights as it needs them; elsewhere they are read ahead while the engine starts
         else model.PrefetchWeights();

@@ -1,3 +1,5 @@
+using Moxing.Core.Tensors;
+
 namespace Moxing.Server.Models;
 
 /// <summary>How many models stay resident, for how long, and how big their engines are.</summary>
@@ -23,6 +25,10 @@ public sealed record ModelManagerOptions
     /// no prefix cache, context capped); set <see cref="Parallel"/> to <see cref="Inference.Sessions.LowMemory.Parallel"/> with it.
     /// </summary>
     public bool LowMemory { get; init; }
+
+    /// <summary>How KV caches are stored (F16, Q8_0 or F32); null: F16, or Q8_0 with <see cref="LowMemory"/>. A model whose heads
+    /// are not a whole number of Q8_0 blocks keeps F16.</summary>
+    public DType? KvType { get; init; }
 
     /// <summary>The memory limit in effect.</summary>
     public long EffectiveMaxMemory => MaxMemoryBytes > 0 ? MaxMemoryBytes : GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 4 * 3;

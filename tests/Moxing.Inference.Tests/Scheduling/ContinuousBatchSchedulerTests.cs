@@ -123,6 +123,28 @@ public sealed class ContinuousBatchSchedulerTests(SchedulerTestModel fixture) : 
     }
 
     [Fact]
+    public async Task ConcurrentDrawsWithLogprobsGiveEachRequestItsOwnScores()
+    {
+        // a step's draws run together on the worker pool, each thread with its own scorer: batched equals one at a time
+        var requests = Enumerable.Range(0, 6).Select(i => Request(Prompt(6 + 5 * i, 40 + i), 10,
+            new SamplingOptions { Temperature = 1.2f, Seed = (ulong)(7 + i) }) with
+        { Logprobs = true, TopLogprobs = 3 }).ToList();
+        await using var batched = Scheduler(new SchedulerOptions { ContextSize = 128, MaxRunningSequences = 6 });
+        var together = await Task.WhenAll(requests.Select(r => Collect(batched.Submit(r)))).WaitAsync(Patience);
+        await using var single = Scheduler(new SchedulerOptions { ContextSize = 128, MaxRunningSequences = 1 });
+        for (var i = 0; i < requests.Count; i++)
+        {
+            var alone = await Collect(single.Submit(requests[i])).WaitAsync(Patience);
+            Assert.Equal(Ids(alone.Tokens), Ids(together[i].Tokens));
+            for (var j = 0; j < alone.Tokens.Count; j++)
+            {
+                Assert.Equal(alone.Tokens[j].Logprob, together[i].Tokens[j].Logprob, 1e-4);
+                Assert.Equal(alone.Tokens[j].TopLogprobs!.Select(t => t.Id), together[i].Tokens[j].TopLogprobs!.Select(t => t.Id));
+            }
+        }
+    }
+
+    [Fact]
     public async Task ASharedPromptPrefixIsReusedAndChangesNothing()
     {
         var options = new SchedulerOptions { ContextSize = 128, KvBlockTokens = 16 };
