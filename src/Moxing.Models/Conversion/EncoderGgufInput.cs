@@ -11,11 +11,12 @@ using Moxing.Text.Tokenization.Gguf;
 namespace Moxing.Models.Conversion;
 
 /// <summary>
-/// A Hugging Face encoder folder (F32/F16/BF16 safetensors) seen as the GGUF convert_hf_to_gguf.py writes: BERT and XLM-RoBERTa
-/// as architecture `bert` (XLM-RoBERTa's position table cut below padding_idx + 1, so positions start at row 0), nomic_bert as
+/// A Hugging Face encoder folder (F32/F16/BF16 safetensors) seen as the GGUF convert_hf_to_gguf.py writes: BERT, RoBERTa and
+/// XLM-RoBERTa as architecture `bert` (RoBERTa's position table cut below padding_idx + 1, so positions start at row 0), nomic_bert as
 /// `nomic-bert` (rotary base, context 2048 for nomic-embed-text's 8192); tensors under llama.cpp's names (the pooler and
 /// masked-LM heads dropped), vectors and the position and token-type tables as F32, `{arch}.attention.causal` false, the
-/// sentence-transformers pooling as `{arch}.pooling_type`, the WordPiece or Unigram tokenizer (<see cref="EncoderTokenizerToGguf"/>).
+/// sentence-transformers pooling as `{arch}.pooling_type`, the WordPiece or Unigram tokenizer (<see cref="EncoderTokenizerToGguf"/>)
+/// or RoBERTa's byte-level BPE (<see cref="HfTokenizerToGguf"/>).
 /// </summary>
 public sealed class EncoderGgufInput : IQuantizationInput, IDisposable
 {
@@ -45,10 +46,10 @@ public sealed class EncoderGgufInput : IQuantizationInput, IDisposable
         return File.Exists(configPath) && HfConfig.Load(configPath).TryGetString("model_type", out var type) && Architecture(type) != null;
     }
 
-    // The GGUF architecture of an HF encoder model type; RoBERTa's byte-level BPE tokenizer is not converted yet.
+    // The GGUF architecture of an HF encoder model type.
     private static string? Architecture(string modelType) => modelType switch
     {
-        "bert" or "xlm-roberta" => "bert",
+        "bert" or "roberta" or "xlm-roberta" => "bert",
         "nomic_bert" => "nomic-bert",
         _ => null,
     };
@@ -62,7 +63,7 @@ public sealed class EncoderGgufInput : IQuantizationInput, IDisposable
         var config = HfConfig.Load(configPath);
         var modelType = config.GetString("model_type");
         var architecture = Architecture(modelType)
-            ?? throw new InvalidModelFileException(configPath, $"model_type '{modelType}' is not an encoder this converter writes (bert, xlm-roberta, nomic_bert)");
+            ?? throw new InvalidModelFileException(configPath, $"model_type '{modelType}' is not an encoder this converter writes (bert, roberta, xlm-roberta, nomic_bert)");
         var (options, names) = EncoderConfigs.FromHf(config, modelType, configPath);
         _positionOffset = options.PositionOffset;
         _tensors = ModelTensors.OpenFolder(folder);
@@ -121,8 +122,15 @@ public sealed class EncoderGgufInput : IQuantizationInput, IDisposable
         Arch("attention.causal", false);
         if (SentenceTransformersPooling.Read(folder) is { } pooling) Arch("pooling_type", pooling);
         if (o.Rope is { } rope) Arch("rope.freq_base", (float)rope.Theta);
-        if (File.Exists(Path.Combine(folder, "tokenizer.json")))
-            foreach (var (key, value) in EncoderTokenizerToGguf.Metadata(folder, o.VocabSize, config.GetInt("type_vocab_size", 1))) m[key] = value;
+        var typeCount = config.GetInt("type_vocab_size", 1);
+        // RobertaModel.set_vocab: a byte-level BPE tokenizer.json as GPT-2's, plus the token-type count
+        if (EncoderTokenizerToGguf.ModelType(folder) == "BPE")
+        {
+            foreach (var (key, value) in HfTokenizerToGguf.Metadata(folder, o.VocabSize, HfGgufMetadata.ConfigTokenIds(config), architecture)) m[key] = value;
+            m["tokenizer.ggml.token_type_count"] = (uint)typeCount;
+        }
+        else if (File.Exists(Path.Combine(folder, "tokenizer.json")))
+            foreach (var (key, value) in EncoderTokenizerToGguf.Metadata(folder, o.VocabSize, typeCount)) m[key] = value;
         else
             m["tokenizer.ggml.model"] = "no_vocab";
         return m;

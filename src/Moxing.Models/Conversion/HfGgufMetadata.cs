@@ -268,7 +268,7 @@ public static class HfGgufMetadata
         return (section.TryGetSection("full_attention", out var full) ? full : section).Has(key);
     }
 
-    private static Dictionary<string, int> ConfigTokenIds(HfConfig config)
+    internal static Dictionary<string, int> ConfigTokenIds(HfConfig config)
     {
         var ids = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var kind in new[] { "bos", "eos", "unk", "pad" })

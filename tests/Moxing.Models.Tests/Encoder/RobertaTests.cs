@@ -1,6 +1,10 @@
 using System.Text.Json.Nodes;
+using Moxing.Core.Formats.Gguf;
 using Moxing.Core.Formats.Safetensors;
+using Moxing.Core.Kernels;
 using Moxing.Core.Quantization;
+using Moxing.Core.Quantization.Mixes;
+using Moxing.Models.Conversion;
 using Moxing.Tests;
 
 namespace Moxing.Models.Tests.Encoder;
@@ -75,6 +79,55 @@ public sealed class RobertaTests : IDisposable
             var ours = roberta.RequireEncoder().Encode(ids);
             Assert.True(LogitErrors.RelativeMax(NomicBertTests.Flat(reference.Encode(ids)), ours) <= 1e-4, $"reference {string.Join(",", ids)}");
             Assert.True(LogitErrors.RelativeMax(NomicBertTests.Flat(unshifted.Encode(ids)), ours) > 1e-2, $"without offset {string.Join(",", ids)}");
+        }
+    }
+
+    // RoBERTa's byte-level BPE, made from gpt2-tiny's: its three special tokens renamed <s> <pad> </s>, GPT-2's split regex,
+    // no normaliser, a RobertaProcessing post-processor.
+    private static void WriteBpeTokenizer(string folder)
+    {
+        var tokenizer = JsonNode.Parse(File.ReadAllText(Fixtures.Path("hf", "models", "gpt2-tiny", "tokenizer.json")))!.AsObject();
+        string[] names = ["<s>", "<pad>", "</s>"];
+        var vocab = tokenizer["model"]!["vocab"]!.AsObject();
+        foreach (var (old, id) in new[] { ("<|endoftext|>", 0), ("<|im_start|>", 1), ("<|im_end|>", 2) })
+        {
+            vocab.Remove(old);
+            vocab[names[id]] = id;
+            tokenizer["added_tokens"]![id]!["content"] = names[id];
+        }
+        tokenizer["normalizer"] = null;
+        tokenizer["pre_tokenizer"] = new JsonObject { ["type"] = "ByteLevel", ["add_prefix_space"] = false, ["trim_offsets"] = true, ["use_regex"] = true };
+        tokenizer["post_processor"] = new JsonObject
+        {
+            ["type"] = "RobertaProcessing", ["sep"] = new JsonArray("</s>", 2), ["cls"] = new JsonArray("<s>", 0), ["trim_offsets"] = true, ["add_prefix_space"] = false,
+        };
+        File.WriteAllText(Path.Combine(folder, "tokenizer.json"), tokenizer.ToJsonString());
+        File.WriteAllText(Path.Combine(folder, "tokenizer_config.json"), """{"bos_token": "<s>", "eos_token": "</s>", "pad_token": "<pad>", "cls_token": "<s>", "sep_token": "</s>"}""");
+    }
+
+    [Fact]
+    public void BpeFolderConvertsToABertGgufThatEncodesAsTheFolder()
+    {
+        var folder = WriteFromBertTiny(Path.Combine(_dir, "roberta"), "roberta");
+        WriteBpeTokenizer(folder);
+        var output = Path.Combine(_dir, "roberta.gguf");
+        using (var input = new EncoderGgufInput(folder))
+            GgufQuantizer.Quantize(input, output, QuantizationMix.Find("F32")!, null, WorkerPool.Shared);
+        using (var file = GgufFile.Open(output))
+        {
+            Assert.Equal("gpt2", file.Metadata.GetString("tokenizer.ggml.model"));
+            Assert.True(file.Metadata.GetBool("tokenizer.ggml.add_bos_token"));
+            Assert.True(file.Metadata.GetBool("tokenizer.ggml.add_eos_token"));
+            Assert.Equal([512L, 64L], file.Find("position_embd.weight")!.Shape);
+        }
+        using var hf = ModelLoader.Load(folder);
+        using var gguf = ModelLoader.Load(output);
+        foreach (var text in new[] { "Hello world", "The quick brown fox, 42 times!", " leading space" })
+        {
+            var ids = hf.RequireTokenizer().Encode(text, addSpecialTokens: true);
+            Assert.Equal((0, 2), (ids[0], ids[^1]));
+            Assert.Equal(ids, gguf.RequireTokenizer().Encode(text, addSpecialTokens: true));
+            Assert.True(LogitErrors.RelativeMax(hf.RequireEncoder().Encode(ids), gguf.RequireEncoder().Encode(ids)) <= 1e-5, text);
         }
     }
 
