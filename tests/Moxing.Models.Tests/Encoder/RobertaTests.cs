@@ -99,7 +99,11 @@ public sealed class RobertaTests : IDisposable
         tokenizer["pre_tokenizer"] = new JsonObject { ["type"] = "ByteLevel", ["add_prefix_space"] = false, ["trim_offsets"] = true, ["use_regex"] = true };
         tokenizer["post_processor"] = new JsonObject
         {
-            ["type"] = "RobertaProcessing", ["sep"] = new JsonArray("</s>", 2), ["cls"] = new JsonArray("<s>", 0), ["trim_offsets"] = true, ["add_prefix_space"] = false,
+            ["type"] = "RobertaProcessing",
+            ["sep"] = new JsonArray("</s>", 2),
+            ["cls"] = new JsonArray("<s>", 0),
+            ["trim_offsets"] = true,
+            ["add_prefix_space"] = false,
         };
         File.WriteAllText(Path.Combine(folder, "tokenizer.json"), tokenizer.ToJsonString());
         File.WriteAllText(Path.Combine(folder, "tokenizer_config.json"), """{"bos_token": "<s>", "eos_token": "</s>", "pad_token": "<pad>", "cls_token": "<s>", "sep_token": "</s>"}""");
