@@ -188,15 +188,21 @@ public sealed class BertModel : IDisposable
             Attention.Head(q.AsSpan(t * h + head * hd, hd), keys, values, hd, 0, n, scale, 0, scores, output.AsSpan(t * h + head * hd, hd));
     }
 
-    /// <summary>Mean of the hidden states over tokens, L2-normalised (sentence-transformers' mean pooling + normalize).</summary>
-    public static float[] MeanPooledNormalized(ReadOnlySpan<float> hidden, int hiddenSize)
+    /// <summary>Mean of the hidden states [n, <paramref name="hiddenSize"/>] over tokens.</summary>
+    public static float[] MeanPooled(ReadOnlySpan<float> hidden, int hiddenSize)
     {
         var n = hidden.Length / hiddenSize;
         var pooled = new float[hiddenSize];
         for (var t = 0; t < n; t++) TensorPrimitives.Add(pooled, hidden.Slice(t * hiddenSize, hiddenSize), pooled);
         TensorPrimitives.Divide(pooled, n, pooled);
-        var norm = TensorPrimitives.Norm(pooled);
-        TensorPrimitives.Divide(pooled, Math.Max(norm, 1e-12f), pooled);
+        return pooled;
+    }
+
+    /// <summary>Mean of the hidden states over tokens, L2-normalised (sentence-transformers' mean pooling + normalize).</summary>
+    public static float[] MeanPooledNormalized(ReadOnlySpan<float> hidden, int hiddenSize)
+    {
+        var pooled = MeanPooled(hidden, hiddenSize);
+        TensorPrimitives.Divide(pooled, Math.Max(TensorPrimitives.Norm(pooled), 1e-12f), pooled);
         return pooled;
     }
 

@@ -24,12 +24,18 @@ public static class EmbeddingPoolings
     /// <summary>The pooling <paramref name="model"/> declares; mean when it declares none.</summary>
     public static EmbeddingPooling For(LoadedModel model) => Cache.GetValue(model, m => new StrongBox<EmbeddingPooling>(Read(m))).Value;
 
-    /// <summary>One L2-normalised vector from an encoder's hidden states [n, <paramref name="hiddenSize"/>], pooled as <paramref name="pooling"/> says.</summary>
+    /// <summary>One vector from an encoder's hidden states [n, <paramref name="hiddenSize"/>], pooled as <paramref name="pooling"/> says.</summary>
+    public static float[] Pool(ReadOnlySpan<float> hidden, int hiddenSize, EmbeddingPooling pooling) => pooling switch
+    {
+        EmbeddingPooling.Mean => BertModel.MeanPooled(hidden, hiddenSize),
+        EmbeddingPooling.FirstToken => hidden[..hiddenSize].ToArray(),
+        _ => hidden[^hiddenSize..].ToArray(),
+    };
+
+    /// <summary><see cref="Pool"/>, then scaled to unit L2 norm.</summary>
     public static float[] PoolNormalized(ReadOnlySpan<float> hidden, int hiddenSize, EmbeddingPooling pooling)
     {
-        if (pooling == EmbeddingPooling.Mean) return BertModel.MeanPooledNormalized(hidden, hiddenSize);
-        var token = pooling == EmbeddingPooling.FirstToken ? hidden[..hiddenSize] : hidden[^hiddenSize..];
-        var pooled = token.ToArray();
+        var pooled = Pool(hidden, hiddenSize, pooling);
         Normalize(pooled);
         return pooled;
     }
