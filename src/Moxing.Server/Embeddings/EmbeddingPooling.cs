@@ -24,6 +24,39 @@ public static class EmbeddingPoolings
     /// <summary>The pooling <paramref name="model"/> declares; mean when it declares none.</summary>
     public static EmbeddingPooling For(LoadedModel model) => Cache.GetValue(model, m => new StrongBox<EmbeddingPooling>(Read(m))).Value;
 
+    private static readonly ConditionalWeakTable<LoadedModel, StrongBox<bool>> NormalizingCache = [];
+
+    /// <summary>
+    /// Whether <paramref name="model"/>'s own output is L2-normalised, as Ollama's runner gives it on the legacy /api/embeddings:
+    /// GGUF <c>{arch}.normalize_embeddings</c> (absent: true for bert, false otherwise, Ollama's defaults), or a
+    /// sentence-transformers Normalize module in modules.json.
+    /// </summary>
+    public static bool NormalizesItself(LoadedModel model) =>
+        NormalizingCache.GetValue(model, m => new StrongBox<bool>(m.Format == ModelFormat.Gguf ? GgufNormalizes(m) : FolderNormalizes(m.Path))).Value;
+
+    private static bool GgufNormalizes(LoadedModel model)
+    {
+        using var file = GgufFile.Open(model.Path);
+        return file.Metadata.TryGetBool($"{model.Architecture}.normalize_embeddings", out var normalize) ? normalize : model.Architecture == "bert";
+    }
+
+    private static bool FolderNormalizes(string folder)
+    {
+        var path = Path.Combine(folder, "modules.json");
+        if (!File.Exists(path)) return false;
+        try
+        {
+            using var modules = System.Text.Json.JsonDocument.Parse(File.ReadAllText(path));
+            return modules.RootElement.ValueKind == System.Text.Json.JsonValueKind.Array && modules.RootElement.EnumerateArray().Any(m =>
+                m.ValueKind == System.Text.Json.JsonValueKind.Object && m.TryGetProperty("type", out var t)
+                && t.ValueKind == System.Text.Json.JsonValueKind.String && t.GetString()!.EndsWith(".Normalize", StringComparison.Ordinal));
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or IOException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>One vector from an encoder's hidden states [n, <paramref name="hiddenSize"/>], pooled as <paramref name="pooling"/> says.</summary>
     public static float[] Pool(ReadOnlySpan<float> hidden, int hiddenSize, EmbeddingPooling pooling) => pooling switch
     {
