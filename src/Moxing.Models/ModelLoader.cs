@@ -61,9 +61,7 @@ public static class ModelLoader
         var generation = Generation(folder, config);
         if (ModelRegistry.EncoderTypes.Contains(modelType))
         {
-            var options = new BertOptions(config.GetInt("vocab_size"), config.GetInt("hidden_size"), config.GetInt("num_hidden_layers"),
-                config.GetInt("num_attention_heads"), config.GetInt("intermediate_size"), config.GetInt("max_position_embeddings"),
-                config.GetFloat("layer_norm_eps", 1e-12f), HfActivation.Read(config, "hidden_act", "gelu"));
+            var (options, names) = EncoderConfigs.FromHf(config, modelType, configPath);
             var tensors = ModelTensors.OpenFolder(folder);
             return new LoadedModel
             {
@@ -71,7 +69,7 @@ public static class ModelLoader
                 Format = ModelFormat.HuggingFace,
                 Architecture = modelType,
                 Tensors = tensors.Tensors,
-                Encoder = Guard(tensors, () => BertModel.Load(options, tensors, folder)),
+                Encoder = Guard(tensors, () => BertModel.Load(options, tensors, names, folder)),
                 MaxContext = options.MaxPositions,
                 Tokenizer = HfTokenizer(folder),
             };
@@ -116,8 +114,9 @@ public static class ModelLoader
         return Guard(file, () =>
         {
             var architecture = file.Metadata.GetString("general.architecture");
+            if (ModelRegistry.EncoderGgufArchitectures.Contains(architecture)) return LoadGgufEncoder(file, path, architecture);
             var family = ModelRegistry.ForGgufArchitecture(architecture)
-                         ?? throw new InvalidModelFileException(path, $"architecture '{architecture}' is not supported; supported: {string.Join(", ", ModelRegistry.DecoderFamilies.SelectMany(f => f.GgufArchitectures).Distinct().Order())}");
+                         ?? throw new InvalidModelFileException(path, $"architecture '{architecture}' is not supported; supported: {ModelRegistry.SupportedGgufList}");
             var options = family.FromGguf(file);
             var tokenizer = GgufTokenizer(file, path);
             return new LoadedModel
@@ -133,6 +132,21 @@ public static class ModelLoader
                 ChatTemplates = GgufChatTemplate(file, tokenizer),
             };
         });
+    }
+
+    private static LoadedModel LoadGgufEncoder(GgufFile file, string path, string architecture)
+    {
+        var (options, names) = EncoderConfigs.FromGguf(file);
+        return new LoadedModel
+        {
+            Path = path,
+            Format = ModelFormat.Gguf,
+            Architecture = architecture,
+            Tensors = file.Tensors,
+            Encoder = BertModel.Load(options, file, names, path),
+            MaxContext = options.MaxPositions,
+            Tokenizer = GgufTokenizer(file, path),
+        };
     }
 
     private static Tokenizer? HfTokenizer(string folder)

@@ -11,8 +11,15 @@ public static class ModelRegistry
          new GraniteFamily(), new Olmo2Family(), new GemmaFamily(), new Phi2Family(),
          new StarCoder2Family()];
 
-    /// <summary>Encoder model types.</summary>
-    public static IReadOnlyList<string> EncoderTypes { get; } = ["bert"];
+    /// <summary>Encoder model types (HF model_type).</summary>
+    public static IReadOnlyList<string> EncoderTypes => Encoder.EncoderConfigs.HfTypes;
+
+    /// <summary>Encoder GGUF architectures (general.architecture).</summary>
+    public static IReadOnlyList<string> EncoderGgufArchitectures => Encoder.EncoderConfigs.GgufArchitectures;
+
+    /// <summary>All supported GGUF architectures, for error messages.</summary>
+    public static string SupportedGgufList =>
+        string.Join(", ", DecoderFamilies.SelectMany(f => f.GgufArchitectures).Concat(EncoderGgufArchitectures).Distinct().Order());
 
     /// <summary>All supported names, for error messages.</summary>
     public static string SupportedList =>

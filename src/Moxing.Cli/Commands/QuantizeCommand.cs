@@ -84,6 +84,11 @@ public sealed class QuantizeCommand : ICommand
 
     private static QuantizeSource Open(string input)
     {
+        if (Directory.Exists(input) && EncoderGgufInput.Converts(input))
+        {
+            var encoder = new EncoderGgufInput(input);
+            return new QuantizeSource(encoder, encoder);
+        }
         if (Directory.Exists(input))
         {
             var folder = new HfGgufInput(input);

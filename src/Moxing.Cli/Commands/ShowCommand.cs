@@ -42,6 +42,10 @@ public sealed class ShowCommand : ICommand
         }.Where(s => s.Id != null).Select(s => (s.Name, Id: s.Id!.Value, Text: tokenizer.IdToToken(s.Id!.Value) ?? "")).ToArray();
         var templates = model.ChatTemplates?.Templates.Keys.ToArray() ?? [];
         var o = model.Decoder?.Options;
+        var e = model.Encoder?.Options;
+        var pooling = e != null ? Server.Embeddings.EmbeddingPoolings.For(model) : (Server.Embeddings.EmbeddingPooling?)null;
+        var positions = e == null ? null : e.Rope is { } rope ? $"rotary (base {rope.Theta.ToString(CultureInfo.InvariantCulture)})"
+            : e.PositionOffset > 0 ? $"learned (from row {e.PositionOffset})" : "learned";
         if (json)
         {
             JsonOutput.Write(context.Out, w =>
@@ -81,6 +85,15 @@ public sealed class ShowCommand : ICommand
                         w.WriteNumber("logit_divisor", o.LogitDivisor);
                     }
                 }
+                if (e != null)
+                {
+                    w.WriteNumber("layers", e.LayerCount);
+                    w.WriteNumber("hidden_size", e.HiddenSize);
+                    w.WriteNumber("heads", e.HeadCount);
+                    w.WriteNumber("vocab_size", e.VocabSize);
+                    w.WriteString("pooling", pooling.ToString()!.ToLowerInvariant());
+                    w.WriteString("positions", positions);
+                }
                 w.WriteStartObject("tensor_types");
                 foreach (var t in types) w.WriteNumber(t.Type, t.Count);
                 w.WriteEndObject();
@@ -108,6 +121,8 @@ public sealed class ShowCommand : ICommand
         output.WriteLine($"  context length  {model.MaxContext.ToString(inv)}");
         if (o != null)
             output.WriteLine($"  shape           {o.LayerCount} layers, hidden {o.HiddenSize}, {o.HeadCount} heads ({o.KvHeadCount} kv), vocab {o.VocabSize}");
+        if (e != null)
+            output.WriteLine($"  encoder         {e.LayerCount} layers, hidden {e.HiddenSize}, {e.HeadCount} heads, vocab {e.VocabSize}, {positions} positions, {(e.GatedFeedForward ? "gated " : "")}{e.Activation}, {pooling} pooling");
         if (o?.Moe is { } experts)
             output.WriteLine($"  experts         {experts.ExpertCount} per layer, {experts.ExpertsUsed} used per token, {experts.ExpertFeedForward} wide{(experts.SharedFeedForward > 0 ? $", shared expert {experts.SharedFeedForward} wide" : "")}");
         if (o != null && Multiplied(o))

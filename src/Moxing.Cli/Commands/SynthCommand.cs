@@ -21,6 +21,8 @@ public sealed class SynthCommand : ICommand
                      | mixtral-8x7b | gpt-oss-20b | gpt-oss-120b (mixtures of experts; gpt-oss's experts are MXFP4
                      whatever --type, as its converter writes them); tiny-NAME for small ones for tests (qwen2, llama,
                      qwen3, gemma, gemma3, granite, olmo2, phi2, starcoder2, qwen3moe, olmoe, mixtral, gpt-oss)
+                     embedding models all-minilm | mxbai-embed-large | nomic-embed-text | bge-m3 (tiny-bert,
+                     tiny-nomic-bert, tiny-xlm-roberta for tests)
           --type     F16 | Q8_0 | Q4_0 | Q4_K_M | Q6_K (per-tensor types as llama-quantize picks them)
           -o         the file to write
           --seed     random seed (default 1)

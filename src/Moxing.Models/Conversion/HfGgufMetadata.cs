@@ -303,7 +303,7 @@ public static class HfGgufMetadata
         return (section.TryGetSection("full_attention", out var full) ? full : section).Has(key);
     }
 
-    private static Dictionary<string, int> ConfigTokenIds(HfConfig config)
+    internal static Dictionary<string, int> ConfigTokenIds(HfConfig config)
     {
         var ids = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var kind in new[] { "bos", "eos", "unk", "pad" })
@@ -312,7 +312,7 @@ public static class HfGgufMetadata
     }
 
     // convert_hf_to_gguf.py names the model after its folder: "llama-tiny" → "Llama Tiny".
-    private static string DisplayName(string folder)
+    internal static string DisplayName(string folder)
     {
         var name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder)));
         var words = name.Split(['-', '_', ' '], StringSplitOptions.RemoveEmptyEntries);

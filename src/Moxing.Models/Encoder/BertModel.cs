@@ -7,35 +7,27 @@ using Moxing.Models.Layers;
 
 namespace Moxing.Models.Encoder;
 
-/// <summary>Hyper-parameters of a BERT encoder.</summary>
-/// <param name="VocabSize">Rows of the word embedding.</param>
-/// <param name="HiddenSize">Width of the hidden states.</param>
-/// <param name="LayerCount">Encoder layers.</param>
-/// <param name="HeadCount">Attention heads.</param>
-/// <param name="IntermediateSize">Width of the feed-forward layer.</param>
-/// <param name="MaxPositions">Learned positions.</param>
-/// <param name="NormEps">LayerNorm epsilon.</param>
-/// <param name="Activation">Feed-forward activation.</param>
-public sealed record BertOptions(int VocabSize, int HiddenSize, int LayerCount, int HeadCount, int IntermediateSize,
-    int MaxPositions, float NormEps, Activation Activation);
+/// <summary>One encoder layer: self-attention (split or fused q/k/v) and feed-forward (plain or gated), each followed by add + LayerNorm.</summary>
+internal sealed record BertLayer(Linear? Query, Linear? Key, Linear? Value, Linear? Qkv, Linear AttentionOutput, Norm AttentionNorm,
+    Linear? Gate, Linear Up, Linear Down, Norm OutputNorm);
 
-/// <summary>One BERT layer: self-attention and feed-forward, each followed by add + LayerNorm.</summary>
-internal sealed record BertLayer(Linear Query, Linear Key, Linear Value, Linear AttentionOutput, Norm AttentionNorm,
-    Linear Intermediate, Linear Output, Norm OutputNorm);
-
-/// <summary>A BERT encoder: bidirectional attention, post-norm, producing hidden states and pooled sentence embeddings.</summary>
+/// <summary>
+/// A BERT-style encoder: bidirectional attention, post-norm, producing hidden states and pooled sentence embeddings. Learned
+/// positions (BERT, RoBERTa with its position offset) or rotary ones (nomic-bert), plain or gated feed-forward.
+/// </summary>
 public sealed class BertModel : IDisposable
 {
     private readonly IDisposable _owner;
-    private readonly StoredTensor _words, _positions;
-    private readonly StoredTensor? _tokenTypes;
+    private readonly StoredTensor _words;
+    private readonly StoredTensor? _positions, _tokenTypes;
     private readonly Norm _embeddingNorm;
     private readonly BertLayer[] _layers;
+    private readonly RopeTable? _rope;
 
     /// <summary>The hyper-parameters.</summary>
     public BertOptions Options { get; }
 
-    private BertModel(BertOptions options, StoredTensor words, StoredTensor positions, StoredTensor? tokenTypes,
+    private BertModel(BertOptions options, StoredTensor words, StoredTensor? positions, StoredTensor? tokenTypes,
         Norm embeddingNorm, BertLayer[] layers, IDisposable owner)
     {
         Options = options;
@@ -45,36 +37,60 @@ public sealed class BertModel : IDisposable
         _embeddingNorm = embeddingNorm;
         _layers = layers;
         _owner = owner;
+        if (options.Rope is { } rope) _rope = new RopeTable(rope, options.MaxPositions);
     }
 
-    /// <summary>Binds HF BERT tensor names ("bert." prefix optional); the model owns <paramref name="source"/>.</summary>
-    public static BertModel Load(BertOptions o, ITensorSource source, string path)
+    /// <summary>Binds the tensors of <paramref name="source"/> named as <paramref name="names"/> says; the model owns <paramref name="source"/>.</summary>
+    internal static BertModel Load(BertOptions o, ITensorSource source, EncoderTensorNames names, string path)
     {
-        var t = new PrefixedTensors(source, "bert.");
+        var t = new PrefixedTensors(source, names.BasePrefix);
         StoredTensor Tensor(string name) => t.Find(name) ?? throw new InvalidModelFileException(path, $"tensor '{name}' is missing");
+        void CheckShape(StoredTensor w, params long[] shape)
+        {
+            if (!w.Shape.SequenceEqual(shape))
+                throw new InvalidModelFileException(path, $"tensor '{w.Name}' has shape [{string.Join(", ", w.Shape)}], expected [{string.Join(", ", shape)}]");
+        }
         float[] Vector(string name, int size) => Tensor(name).ToFloats(size, path);
         Linear Dense(string prefix, int rows, int cols)
         {
             var w = Tensor(prefix + ".weight");
-            if (w.Shape.Length != 2 || w.Shape[0] != rows || w.Shape[1] != cols)
-                throw new InvalidModelFileException(path, $"tensor '{w.Name}' has shape [{string.Join(", ", w.Shape)}], expected [{rows}, {cols}]");
-            return new Linear(w, Vector(prefix + ".bias", rows));
+            CheckShape(w, rows, cols);
+            // llama.cpp's encoders take every bias as optional (nomic-bert has none)
+            return new Linear(w, t.Find(prefix + ".bias") is { } b ? b.ToFloats(rows, path) : null);
         }
         Norm LayerNorm(string prefix) =>
             new(Decoder.NormKind.Layer, Vector(prefix + ".weight", o.HiddenSize), Vector(prefix + ".bias", o.HiddenSize), o.NormEps);
 
+        if (o.HiddenSize % o.HeadCount != 0)
+            throw new InvalidModelFileException(path, $"hidden size {o.HiddenSize} is not a multiple of the {o.HeadCount} attention heads");
+        if (o.GatedFeedForward && names.Gate == null)
+            throw new InvalidModelFileException(path, "the options ask for a gated feed-forward but the layout names no gate tensor");
         int h = o.HiddenSize, ff = o.IntermediateSize;
         var layers = new BertLayer[o.LayerCount];
         for (var i = 0; i < layers.Length; i++)
         {
-            var p = $"encoder.layer.{i}.";
-            layers[i] = new BertLayer(Dense(p + "attention.self.query", h, h), Dense(p + "attention.self.key", h, h),
-                Dense(p + "attention.self.value", h, h), Dense(p + "attention.output.dense", h, h),
-                LayerNorm(p + "attention.output.LayerNorm"), Dense(p + "intermediate.dense", ff, h),
-                Dense(p + "output.dense", h, ff), LayerNorm(p + "output.LayerNorm"));
+            string P(string pattern) => EncoderTensorNames.ForLayer(pattern, i);
+            // a fused qkv when the file has one (or the layout names no split ones, so that its absence is what is reported)
+            var qkv = names.Qkv is { } fused && (names.Query == null || t.Find(P(fused) + ".weight") != null) ? Dense(P(fused), 3 * h, h) : null;
+            Linear? Split(string? pattern) => qkv != null ? null : Dense(P(pattern!), h, h);
+            layers[i] = new BertLayer(Split(names.Query), Split(names.Key), Split(names.Value), qkv,
+                Dense(P(names.AttentionOutput), h, h), LayerNorm(P(names.AttentionNorm)),
+                o.GatedFeedForward ? Dense(P(names.Gate!), ff, h) : null, Dense(P(names.Up), ff, h), Dense(P(names.Down), h, ff),
+                LayerNorm(P(names.OutputNorm)));
         }
-        return new BertModel(o, Tensor("embeddings.word_embeddings.weight"), Tensor("embeddings.position_embeddings.weight"),
-            t.Find("embeddings.token_type_embeddings.weight"), LayerNorm("embeddings.LayerNorm"), layers, source);
+        var words = Tensor(names.Words + ".weight");
+        CheckShape(words, o.VocabSize, h);
+        StoredTensor? positions = null;
+        if (o.Rope == null)
+        {
+            positions = Tensor((names.Positions ?? throw new InvalidModelFileException(path, "the model has neither learned nor rotary positions")) + ".weight");
+            if (positions.Shape.Length != 2 || positions.Shape[1] != h || positions.Shape[0] < o.MaxPositions + o.PositionOffset)
+                throw new InvalidModelFileException(path, $"tensor '{positions.Name}' has shape [{string.Join(", ", positions.Shape)}], expected [{o.MaxPositions + o.PositionOffset}, {h}]");
+        }
+        var tokenTypes = t.Find(names.TokenTypes + ".weight");
+        if (tokenTypes != null && (tokenTypes.Shape.Length != 2 || tokenTypes.Shape[1] != h || tokenTypes.Shape[0] < 1))
+            throw new InvalidModelFileException(path, $"tensor '{tokenTypes.Name}' has shape [{string.Join(", ", tokenTypes.Shape)}], expected [types, {h}]");
+        return new BertModel(o, words, positions, tokenTypes, LayerNorm(names.EmbeddingNorm), layers, source);
     }
 
     /// <summary>The last hidden state [n, hidden] of <paramref name="ids"/> (token type 0, no padding).</summary>
@@ -92,36 +108,71 @@ public sealed class BertModel : IDisposable
                 throw new MoxingException($"token id {ids[t]} is out of range: the vocabulary has {o.VocabSize} tokens");
             var xt = x.AsSpan(t * h, h);
             Dequantizer.Dequantize(_words.Type, _words.Row(ids[t]), xt);
-            Dequantizer.Dequantize(_positions.Type, _positions.Row(t), row);
-            TensorPrimitives.Add(xt, row, xt);
-            if (_tokenTypes != null)
-            {
-                Dequantizer.Dequantize(_tokenTypes.Type, _tokenTypes.Row(0), row);
-                TensorPrimitives.Add(xt, row, xt);
-            }
+            if (_positions != null) AddRow(_positions, o.PositionOffset + t, xt, row);
+            if (_tokenTypes != null) AddRow(_tokenTypes, 0, xt, row);
         }
         _embeddingNorm.Apply(x, x);
         float[] q = new float[n * h], k = new float[n * h], v = new float[n * h], attention = new float[n * h];
         float[] projected = new float[n * h], inner = new float[n * o.IntermediateSize], scores = new float[n];
         float[] keys = new float[n * hd], values = new float[n * hd];
+        var gate = o.GatedFeedForward ? new float[n * o.IntermediateSize] : null;
+        var fused = _layers.Any(l => l.Qkv != null) ? new float[n * 3 * h] : null;
         var scale = 1f / MathF.Sqrt(hd);
         foreach (var layer in _layers)
         {
-            layer.Query.Forward(x, n, q);
-            layer.Key.Forward(x, n, k);
-            layer.Value.Forward(x, n, v);
+            Project(layer, x, n, h, fused, q, k, v);
+            if (_rope != null)
+                for (var t = 0; t < n; t++)
+                {
+                    _rope.Apply(q.AsSpan(t * h, h), hd, t);
+                    _rope.Apply(k.AsSpan(t * h, h), hd, t);
+                }
             for (var head = 0; head < heads; head++)
                 AttendHead(q, k, v, head, n, h, hd, scale, scores, keys, values, attention);
             layer.AttentionOutput.Forward(attention, n, projected);
             TensorPrimitives.Add(projected, x, x);
             layer.AttentionNorm.Apply(x, x);
-            layer.Intermediate.Forward(x, n, inner);
-            Activations.Apply(o.Activation, inner);
-            layer.Output.Forward(inner, n, projected);
+            layer.Up.Forward(x, n, inner);
+            if (layer.Gate != null)
+            {
+                layer.Gate.Forward(x, n, gate!);
+                Activations.Gated(o.Activation, gate!, inner);
+                layer.Down.Forward(gate!, n, projected);
+            }
+            else
+            {
+                Activations.Apply(o.Activation, inner);
+                layer.Down.Forward(inner, n, projected);
+            }
             TensorPrimitives.Add(projected, x, x);
             layer.OutputNorm.Apply(x, x);
         }
         return x;
+    }
+
+    private static void AddRow(StoredTensor table, int index, Span<float> x, float[] row)
+    {
+        Dequantizer.Dequantize(table.Type, table.Row(index), row);
+        TensorPrimitives.Add(x, row, x);
+    }
+
+    // A fused [3h, h] projection writes [n, 3h] rows: q, k and v side by side in each.
+    private static void Project(BertLayer layer, float[] x, int n, int h, float[]? fused, float[] q, float[] k, float[] v)
+    {
+        if (layer.Qkv == null)
+        {
+            layer.Query!.Forward(x, n, q);
+            layer.Key!.Forward(x, n, k);
+            layer.Value!.Forward(x, n, v);
+            return;
+        }
+        layer.Qkv.Forward(x, n, fused);
+        for (var t = 0; t < n; t++)
+        {
+            fused.AsSpan(t * 3 * h, h).CopyTo(q.AsSpan(t * h, h));
+            fused.AsSpan(t * 3 * h + h, h).CopyTo(k.AsSpan(t * h, h));
+            fused.AsSpan(t * 3 * h + 2 * h, h).CopyTo(v.AsSpan(t * h, h));
+        }
     }
 
     // Keys/values are laid out [token, hidden]; gather one head contiguously, then every token attends to all of it.
@@ -137,15 +188,21 @@ public sealed class BertModel : IDisposable
             Attention.Head(q.AsSpan(t * h + head * hd, hd), keys, values, hd, 0, n, scale, 0, scores, output.AsSpan(t * h + head * hd, hd));
     }
 
-    /// <summary>Mean of the hidden states over tokens, L2-normalised (sentence-transformers' mean pooling + normalize).</summary>
-    public static float[] MeanPooledNormalized(ReadOnlySpan<float> hidden, int hiddenSize)
+    /// <summary>Mean of the hidden states [n, <paramref name="hiddenSize"/>] over tokens.</summary>
+    public static float[] MeanPooled(ReadOnlySpan<float> hidden, int hiddenSize)
     {
         var n = hidden.Length / hiddenSize;
         var pooled = new float[hiddenSize];
         for (var t = 0; t < n; t++) TensorPrimitives.Add(pooled, hidden.Slice(t * hiddenSize, hiddenSize), pooled);
         TensorPrimitives.Divide(pooled, n, pooled);
-        var norm = TensorPrimitives.Norm(pooled);
-        TensorPrimitives.Divide(pooled, Math.Max(norm, 1e-12f), pooled);
+        return pooled;
+    }
+
+    /// <summary>Mean of the hidden states over tokens, L2-normalised (sentence-transformers' mean pooling + normalize).</summary>
+    public static float[] MeanPooledNormalized(ReadOnlySpan<float> hidden, int hiddenSize)
+    {
+        var pooled = MeanPooled(hidden, hiddenSize);
+        TensorPrimitives.Divide(pooled, Math.Max(TensorPrimitives.Norm(pooled), 1e-12f), pooled);
         return pooled;
     }
 

@@ -3,12 +3,17 @@ namespace Moxing.Models.Synthesis;
 /// <summary>
 /// The architecture and dimensions of a real model, as llama.cpp's converter writes them into GGUF; windowed layers attend to
 /// the last <paramref name="SlidingWindow"/> positions (0: none); a mixture of experts has
-/// <paramref name="Experts"/> experts of <paramref name="ExpertFeedForward"/> channels per layer, <paramref name="ExpertsUsed"/> per token.
+/// <paramref name="Experts"/> experts of <paramref name="ExpertFeedForward"/> channels per layer, <paramref name="ExpertsUsed"/> per token;
+/// an encoder pools as llama.cpp's <paramref name="Pooling"/> (1 mean, 2 cls) and has <paramref name="TokenTypes"/> token-type rows.
 /// </summary>
 public sealed record SynthShape(
     string Name, string Architecture, int Vocab, int Hidden, int Layers, int FeedForward, int Heads, int KvHeads,
-    int HeadDim, int Context, float NormEps, float RopeBase, int SlidingWindow = 0, int Experts = 0, int ExpertsUsed = 0, int ExpertFeedForward = 0)
+    int HeadDim, int Context, float NormEps, float RopeBase, int SlidingWindow = 0, int Experts = 0, int ExpertsUsed = 0, int ExpertFeedForward = 0,
+    int Pooling = 0, int TokenTypes = 0)
 {
+    /// <summary>A bidirectional embedding model (bert, nomic-bert) rather than a decoder.</summary>
+    public bool Encoder => Architecture is "bert" or "nomic-bert";
+
     /// <summary>q/k/v projections carry biases (qwen2, gpt-oss).</summary>
     public bool QkvBias => Architecture is "qwen2" or "gpt-oss";
 
@@ -83,6 +88,15 @@ public sealed record SynthShape(
         new("starcoder2-3b", "starcoder2", 49152, 3072, 30, 12288, 24, 2, 128, 16384, 1e-5f, 999999.44f),
         new("tiny-starcoder2", "starcoder2", 1024, 256, 4, 1024, 4, 2, 64, 256, 1e-5f, 100000f),
         new("tiny-gpt-oss", "gpt-oss", 1024, 256, 4, 256, 4, 2, 64, 4096, 1e-5f, 150000f, SlidingWindow: 8, Experts: 8, ExpertsUsed: 4, ExpertFeedForward: 256),
+        // Ollama's embedding models as llama.cpp converts them: BERT (all-minilm = all-MiniLM-L6-v2, mxbai-embed-large), nomic-bert
+        // (rotary base 1000, context cut to 2048 by the converter), XLM-RoBERTa written as bert (bge-m3: position offset removed, one token type).
+        new("all-minilm", "bert", 30522, 384, 6, 1536, 12, 12, 32, 512, 1e-12f, 0f, Pooling: 1, TokenTypes: 2),
+        new("mxbai-embed-large", "bert", 30522, 1024, 24, 4096, 16, 16, 64, 512, 1e-12f, 0f, Pooling: 2, TokenTypes: 2),
+        new("nomic-embed-text", "nomic-bert", 30522, 768, 12, 3072, 12, 12, 64, 2048, 1e-12f, 1000f, Pooling: 1, TokenTypes: 2),
+        new("bge-m3", "bert", 250002, 1024, 24, 4096, 16, 16, 64, 8192, 1e-5f, 0f, Pooling: 2, TokenTypes: 1),
+        new("tiny-bert", "bert", 1024, 128, 2, 256, 4, 4, 32, 512, 1e-12f, 0f, Pooling: 1, TokenTypes: 2),
+        new("tiny-nomic-bert", "nomic-bert", 1024, 128, 2, 256, 4, 4, 32, 512, 1e-12f, 1000f, Pooling: 1, TokenTypes: 2),
+        new("tiny-xlm-roberta", "bert", 1024, 128, 2, 256, 4, 4, 32, 512, 1e-5f, 0f, Pooling: 2, TokenTypes: 1),
     ];
 
     /// <summary>The known shape called <paramref name="name"/>, or null.</summary>

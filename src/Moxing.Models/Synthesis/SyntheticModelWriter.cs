@@ -10,7 +10,7 @@ namespace Moxing.Models.Synthesis;
 /// Writes a GGUF with random weights and the tensor names, shapes, types and metadata llama.cpp writes for a real model
 /// (converter, then llama-quantize), for benchmarking without downloading weights.
 /// </summary>
-public static class SyntheticModelWriter
+public static partial class SyntheticModelWriter
 {
     // Weights are uniform with this standard deviation, small enough that a forward pass stays finite.
     private const float WeightSpread = 0.02f;
@@ -33,6 +33,7 @@ public static class SyntheticModelWriter
         // llama.cpp's marker for a model without a tokenizer; it then sizes the vocabulary from {arch}.vocab_size.
         else w.Set("tokenizer.ggml.model", "no_vocab");
         w.Set($"{arch}.vocab_size", (uint)shape.Vocab);
+        if (shape.Encoder) return AddEncoder(w, random, shape, fileType);
         w.Set($"{arch}.context_length", (uint)shape.Context);
         w.Set($"{arch}.embedding_length", (uint)shape.Hidden);
         w.Set($"{arch}.block_count", (uint)shape.Layers);

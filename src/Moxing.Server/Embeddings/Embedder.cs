@@ -1,6 +1,5 @@
 using System.Numerics.Tensors;
 using Moxing.Models.Decoder;
-using Moxing.Models.Encoder;
 using Moxing.Server.Http;
 using Moxing.Server.Metering;
 using Moxing.Server.Models;
@@ -8,8 +7,9 @@ using Moxing.Server.Models;
 namespace Moxing.Server.Embeddings;
 
 /// <summary>
-/// Sentence embeddings, L2-normalised: an encoder's last hidden state mean pooled (sentence-transformers' recipe), or a decoder's
-/// final hidden states pooled as the model declares (mean by default, last token for causal embedders).
+/// Sentence embeddings: an encoder's last hidden state or a decoder's final hidden states, pooled as the model declares (GGUF
+/// pooling_type or sentence-transformers' Pooling module: mean by default, [CLS] for BGE, last token for causal embedders) and
+/// L2-normalised unless the caller asks for the raw vector.
 /// </summary>
 public static class Embedder
 {
@@ -28,10 +28,11 @@ public static class Embedder
     /// <summary>
     /// Embeds every input. <paramref name="dimensions"/> keeps the first d components and renormalises (as OpenAI's shortened
     /// embeddings); <paramref name="truncate"/> cuts inputs longer than the model's positions instead of failing;
-    /// <paramref name="meter"/> admits the request under its key's limits once its tokens are counted, before the encoder runs.
+    /// <paramref name="meter"/> admits the request under its key's limits once its tokens are counted, before the encoder runs;
+    /// <paramref name="normalize"/> false leaves the pooled vectors as they are (Ollama's legacy /api/embeddings).
     /// </summary>
     public static async Task<EmbeddingBatch> EmbedAsync(ResidentModel model, IReadOnlyList<EmbeddingInput> inputs, int? dimensions, bool truncate,
-        MeteredRequest? meter, CancellationToken cancellation)
+        MeteredRequest? meter, CancellationToken cancellation, bool normalize = true)
     {
         var loaded = model.Model;
         var (hidden, maxTokens, vocab) = loaded.Encoder is { } e ? (e.Options.HiddenSize, e.Options.MaxPositions, e.Options.VocabSize)
@@ -60,9 +61,11 @@ public static class Embedder
             tokens += ids.Length;
         }
         meter?.AdmitEmbedding(model, tokens);
-        Func<int[], float[]> embed = loaded.Encoder is { } encoder
-            ? ids => BertModel.MeanPooledNormalized(encoder.Encode(ids), hidden)
-            : DecoderEmbedding(loaded.Decoder!, EmbeddingPoolings.For(loaded));
+        var pooling = EmbeddingPoolings.For(loaded);
+        Func<int[], float[]> pool = loaded.Encoder is { } encoder
+            ? ids => EmbeddingPoolings.Pool(encoder.Encode(ids), hidden, pooling)
+            : DecoderEmbedding(loaded.Decoder!, pooling);
+        Func<int[], float[]> embed = normalize ? ids => Normalized(pool(ids)) : pool;
         var vectors = new float[inputs.Count][];
         await model.EncoderGate.WaitAsync(cancellation);
         try
@@ -83,7 +86,7 @@ public static class Embedder
         return new EmbeddingBatch(vectors, tokens);
     }
 
-    // Runs the input through the decoder in chunks on a private KV cache and pools the normed final hidden states.
+    // Runs the input through the decoder in chunks on a private KV cache and pools the normed final hidden states (not normalised).
     private static Func<int[], float[]> DecoderEmbedding(DecoderModel decoder, EmbeddingPooling pooling) => ids =>
     {
         var h = decoder.Options.HiddenSize;
@@ -109,17 +112,20 @@ public static class Embedder
             cache.Sequence.Release();
         }
         if (pooling == EmbeddingPooling.Mean) TensorPrimitives.Divide(pooled, ids.Length, pooled);
-        Normalize(pooled);
         return pooled;
     };
 
-    private static void Normalize(Span<float> vector) => TensorPrimitives.Divide(vector, Math.Max(TensorPrimitives.Norm(vector), 1e-12f), vector);
+    private static float[] Normalized(float[] vector)
+    {
+        EmbeddingPoolings.Normalize(vector);
+        return vector;
+    }
 
     private static float[] Shorten(float[] vector, int? dimensions)
     {
         if (dimensions is not { } d || d == vector.Length) return vector;
         var shortened = vector[..d];
-        Normalize(shortened);
+        EmbeddingPoolings.Normalize(shortened);
         return shortened;
     }
 }

@@ -40,7 +40,7 @@ public sealed class OllamaEmbedEndpoint(ModelManager models)
         });
     }
 
-    /// <summary>Handles the legacy /api/embeddings.</summary>
+    /// <summary>Handles the legacy /api/embeddings: the vector as the model itself gives it (normalised only by its own declaration, as Ollama's runner), unlike /api/embed's unit vectors.</summary>
     public async Task EmbeddingsAsync(HttpContext context)
     {
         var cancellation = context.RequestAborted;
@@ -51,7 +51,8 @@ public sealed class OllamaEmbedEndpoint(ModelManager models)
         RejectOptions(r);
         r.RejectUnknown();
         using var lease = await models.AcquireAsync(modelName, keepAlive, cancellation);
-        var batch = prompt.Length == 0 ? null : await Embedder.EmbedAsync(lease.Resident, [new EmbeddingInput(prompt, null)], null, true, MeteredRequest.Of(context), cancellation);
+        var batch = prompt.Length == 0 ? null : await Embedder.EmbedAsync(lease.Resident, [new EmbeddingInput(prompt, null)], null, true, MeteredRequest.Of(context), cancellation,
+            normalize: EmbeddingPoolings.NormalizesItself(lease.Resident.Model));
         await JsonStreamWriter.WriteObjectAsync(context, w =>
         {
             w.WriteStartObject();

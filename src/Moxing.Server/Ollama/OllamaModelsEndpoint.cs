@@ -105,6 +105,16 @@ public sealed class OllamaModelsEndpoint(ModelManager models)
             w.WriteNumber($"{model.Architecture}.context_length", e.MaxPositions);
             w.WriteNumber($"{model.Architecture}.embedding_length", e.HiddenSize);
             w.WriteNumber($"{model.Architecture}.block_count", e.LayerCount);
+            w.WriteNumber($"{model.Architecture}.attention.head_count", e.HeadCount);
+            w.WriteNumber($"{model.Architecture}.feed_forward_length", e.IntermediateSize);
+            w.WriteNumber($"{model.Architecture}.vocab_size", e.VocabSize);
+            // llama.cpp's pooling_type numbers, as Ollama shows them: 1 mean, 2 cls, 3 last
+            w.WriteNumber($"{model.Architecture}.pooling_type", Embeddings.EmbeddingPoolings.For(model) switch
+            {
+                Embeddings.EmbeddingPooling.FirstToken => 2,
+                Embeddings.EmbeddingPooling.LastToken => 3,
+                _ => 1,
+            });
         }
         w.WriteEndObject();
         w.WriteStartArray("capabilities");

@@ -42,8 +42,25 @@ public sealed class QuantizeCommandTests : IDisposable
         Assert.Contains("position_embd.weight", stdout);
     }
 
+    [Fact]
+    public void ABertFolderBecomesAGgufEncoderThatEmbedsTextAsTheFolder()
+    {
+        var folder = Fixtures.Path("hf", "models", "bert-tiny");
+        var output = Path.Combine(_dir, "bert.gguf");
+        var (code, _, error) = CliRunner.Run("quantize", folder, output, "--type", "F32");
+        Assert.True(code == 0, error);
+        var fromGguf = CliRunner.Json("embed", output, "--text", "hello world");
+        var fromFolder = CliRunner.Json("embed", folder, "--text", "hello world");
+        Assert.Equal(fromFolder["ids"]!.ToJsonString(), fromGguf["ids"]!.ToJsonString());
+        var (a, b) = (fromFolder["embedding"]!.AsArray().Select(v => (double)v!).ToArray(), fromGguf["embedding"]!.AsArray().Select(v => (double)v!).ToArray());
+        for (var i = 0; i < a.Length; i++) Assert.Equal(a[i], b[i], 5);
+        (code, var stdout, error) = CliRunner.Run("show", output);
+        Assert.True(code == 0, error);
+        Assert.Contains("encoder         2 layers, hidden 64", stdout);
+        Assert.Contains("Mean pooling", stdout);
+    }
+
     [Theory]
-    [InlineData("bert-tiny", "model_type 'bert'")]
     [InlineData("missing", "no such GGUF file or Hugging Face folder")]
     public void FoldersThatCannotBeConvertedAreOneLineErrors(string model, string message)
     {

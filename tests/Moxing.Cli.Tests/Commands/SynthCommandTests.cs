@@ -61,6 +61,28 @@ public sealed class SynthCommandTests : IDisposable
         Assert.All(next, v => Assert.True(float.IsFinite(v)));
     }
 
+    [Theory]
+    [InlineData("tiny-bert", "Q4_K_M", "bert", 1)]
+    [InlineData("tiny-nomic-bert", "Q8_0", "nomic-bert", 1)]
+    [InlineData("tiny-xlm-roberta", "F16", "bert", 2)]
+    public void SynthesizedEncoderIsWrittenAsLlamaCppsConverterWritesIt(string like, string type, string architecture, uint pooling)
+    {
+        var path = Synth(like, type);
+        using (var file = Core.Formats.Gguf.GgufFile.Open(path))
+        {
+            var m = file.Metadata;
+            Assert.Equal(architecture, m.GetString("general.architecture"));
+            Assert.False(m.GetBool($"{architecture}.attention.causal"));
+            Assert.Equal(pooling, m[$"{architecture}.pooling_type"]);
+            Assert.Equal(Core.Tensors.DType.F32, file.Find("token_types.weight")!.Type);
+            Assert.Equal(architecture == "bert", file.Find("position_embd.weight") != null);
+        }
+        var result = CliRunner.Json("embed", path, "--ids", "2,40,50,3");
+        var embedding = result["embedding"]!.AsArray().Select(v => (double)v!).ToArray();
+        Assert.Equal(SynthShape.Find(like)!.Hidden, embedding.Length);
+        Assert.Equal(1, Math.Sqrt(embedding.Sum(v => v * v)), 4);
+    }
+
     [Fact]
     public void ShowReportsTheExpertsOfASynthesizedMixture()
     {

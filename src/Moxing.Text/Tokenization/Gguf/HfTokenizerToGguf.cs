@@ -172,8 +172,8 @@ public static class HfTokenizerToGguf
     };
 
     // gguf-py's SpecialVocab: ids of the tokens tokenizer_config.json names (looked up among tokenizer.json's added tokens), else
-    // config.json's *_token_id, ids outside the vocabulary skipped; add_bos/add_eos from a TemplateProcessing post-processor,
-    // overridden by tokenizer_config.json.
+    // config.json's *_token_id, ids outside the vocabulary skipped; add_bos/add_eos from a TemplateProcessing or RobertaProcessing
+    // post-processor, overridden by tokenizer_config.json.
     private static void AddSpecialTokens(List<KeyValuePair<string, object>> keys, JsonNode? root, TokenizerConfig? config,
         IReadOnlyDictionary<string, int> configIds, int vocabSize)
     {
@@ -192,6 +192,12 @@ public static class HfTokenizerToGguf
             if ((id ?? FromConfig(kind)) is { } value) keys.Add(new($"tokenizer.ggml.{key}", (uint)value));
 
         bool? addBos = null, addEos = null;
+        // RobertaProcessing wraps every input in bos … eos (and sep between pairs)
+        if (root?.Optional("post_processor") is { } roberta && roberta.Type() == "RobertaProcessing")
+        {
+            (addBos, addEos) = (true, true);
+            keys.Add(new("tokenizer.ggml.add_sep_token", true));
+        }
         if (root?.Optional("post_processor") is { } post && post.Type() == "TemplateProcessing" && post.Optional("single") is { } single && single.Count > 1)
         {
             var items = single.Items().ToList();

@@ -7,6 +7,15 @@ internal sealed record TokenizerConfig(string? BosToken, string? EosToken, strin
     bool CleanUpTokenizationSpaces, string? TokenizerClass = null, bool? AddPrefixSpace = null, bool? Legacy = null,
     bool? AddBosToken = null, bool? AddEosToken = null)
 {
+    /// <summary>cls_token (BERT's [CLS]).</summary>
+    public string? ClsToken { get; init; }
+
+    /// <summary>sep_token (BERT's [SEP]).</summary>
+    public string? SepToken { get; init; }
+
+    /// <summary>mask_token (BERT's [MASK]).</summary>
+    public string? MaskToken { get; init; }
+
     /// <summary>Reads tokenizer_config.json.</summary>
     public static TokenizerConfig ReadFile(string path)
     {
@@ -25,7 +34,12 @@ internal sealed record TokenizerConfig(string? BosToken, string? EosToken, strin
         return new TokenizerConfig(TokenName(root, "bos_token"), TokenName(root, "eos_token"), TokenName(root, "unk_token"),
             TokenName(root, "pad_token"), root.Bool("clean_up_tokenization_spaces", false), root.OptionalString("tokenizer_class"),
             root.Optional("add_prefix_space")?.AsBool(), root.Optional("legacy")?.AsBool(), root.Optional("add_bos_token")?.AsBool(),
-            root.Optional("add_eos_token")?.AsBool());
+            root.Optional("add_eos_token")?.AsBool())
+        {
+            ClsToken = TokenName(root, "cls_token"),
+            SepToken = TokenName(root, "sep_token"),
+            MaskToken = TokenName(root, "mask_token"),
+        };
     }
 
     // A special token is written as "text" or as {"content": "text", …}.
