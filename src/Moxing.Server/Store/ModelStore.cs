@@ -211,7 +211,8 @@ public sealed class ModelStore
     }
 
     /// <summary>Registers a checked staging folder: blobs, snapshot, then the manifest (the commit point), all under the store lock.</summary>
-    internal StoreEntry Commit(ModelStaging staging, ModelName name, string source, ModelDetails details, CancellationToken cancellation)
+    internal StoreEntry Commit(ModelStaging staging, ModelName name, string source, ModelDetails details, CancellationToken cancellation,
+        ModelDefaults? defaults = null, string? license = null)
     {
         var manifest = new ModelManifest
         {
@@ -222,6 +223,8 @@ public sealed class ModelStore
             Source = source,
             Created = DateTimeOffset.UtcNow,
             Details = details,
+            Defaults = defaults is { IsEmpty: false } ? defaults : null,
+            License = license,
         };
         using var _ = StoreLock.Acquire(LockPath, LockTimeout, cancellation);
         foreach (var file in staging.Files)
