@@ -53,6 +53,24 @@ public sealed record ModelDefaults
     [JsonIgnore]
     public bool IsEmpty => Equals(new ModelDefaults());
 
+    /// <summary>These values, each missing one taken from <paramref name="fallback"/>.</summary>
+    public ModelDefaults Over(ModelDefaults? fallback) => fallback is null ? this : new()
+    {
+        Stop = Stop ?? fallback.Stop,
+        Temperature = Temperature ?? fallback.Temperature,
+        TopK = TopK ?? fallback.TopK,
+        TopP = TopP ?? fallback.TopP,
+        MinP = MinP ?? fallback.MinP,
+        RepeatPenalty = RepeatPenalty ?? fallback.RepeatPenalty,
+        RepeatLastN = RepeatLastN ?? fallback.RepeatLastN,
+        PresencePenalty = PresencePenalty ?? fallback.PresencePenalty,
+        FrequencyPenalty = FrequencyPenalty ?? fallback.FrequencyPenalty,
+        Seed = Seed ?? fallback.Seed,
+        NumPredict = NumPredict ?? fallback.NumPredict,
+        NumCtx = NumCtx ?? fallback.NumCtx,
+        System = System ?? fallback.System,
+    };
+
     /// <summary><paramref name="baseline"/> with the sampling values set here.</summary>
     public SamplingOptions Sampling(SamplingOptions baseline)
     {

@@ -36,12 +36,15 @@ internal sealed class PullStaging(ModelStore store, ModelFormat format, IProgres
 
     /// <summary>
     /// Checks the staged model loads (errors name <paramref name="what"/>) and registers it under <paramref name="name"/> with its
-    /// <paramref name="defaults"/> and <paramref name="license"/>.
+    /// <paramref name="defaults"/> and <paramref name="license"/>; <paramref name="notice"/>, given the checked model, may say something
+    /// the user should know.
     /// </summary>
-    public StoreEntry Register(ModelName name, string source, string what, CancellationToken cancellation, ModelDefaults? defaults = null, string? license = null)
+    public StoreEntry Register(ModelName name, string source, string what, CancellationToken cancellation, ModelDefaults? defaults = null,
+        string? license = null, Func<string, ModelDetails, string?>? notice = null)
     {
         progress?.Report(new PullProgress(PullStage.Verifying));
         var details = ModelStore.Check(Staging, what);
+        if (notice?.Invoke(Staging.ModelPath, details) is { } message) progress?.Report(new PullProgress(PullStage.Notice, Message: message));
         progress?.Report(new PullProgress(PullStage.Writing));
         var entry = store.Commit(Staging, name, source, details, cancellation, defaults, license);
         // Registered: the finished downloads live on as blobs (hard links), so their tmp names can go.
