@@ -56,7 +56,7 @@ public sealed class ShowCommand : ICommand
                     w.WriteString("source", stored.Manifest.Source);
                     if (stored.Defaults is { } defaults)
                     {
-                        w.WriteString("parameters", defaults.ParameterText());
+                        w.WriteString("default_parameters", defaults.ParameterText());
                         if (defaults.System != null) w.WriteString("system", defaults.System);
                     }
                 }
