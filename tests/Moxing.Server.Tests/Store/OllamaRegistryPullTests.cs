@@ -42,7 +42,7 @@ public sealed class OllamaRegistryPullTests : IAsyncLifetime
     public async Task PullsTheGgufWithItsParametersSystemPromptAndLicense()
     {
         var reports = new List<PullProgress>();
-        var entry = await Store.PullAsync("qwen3-tiny:q8_0", Options(), new SyncProgress(reports.Add));
+        var entry = await Store.PullAsync("qwen3-tiny:q8_0", Options(), new SyncProgress<PullProgress>(reports.Add));
         Assert.Equal("qwen3-tiny:q8_0", entry.Name.ToString());
         Assert.Equal(_modelDigest, Assert.Single(entry.Manifest.Files).Digest);
         Assert.Equal(ContentDigest.OfFile(Fixtures.Path("gguf", Gguf)), ContentDigest.OfFile(entry.ModelPath));
@@ -187,10 +187,5 @@ public sealed class OllamaRegistryPullTests : IAsyncLifetime
         {
             Environment.SetEnvironmentVariable(OllamaReference.RegistryVariable, saved);
         }
-    }
-
-    private sealed class SyncProgress(Action<PullProgress> report) : IProgress<PullProgress>
-    {
-        public void Report(PullProgress value) => report(value);
     }
 }
