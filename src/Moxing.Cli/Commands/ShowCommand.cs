@@ -5,7 +5,8 @@ using Moxing.Models.Decoder;
 
 namespace Moxing.Cli.Commands;
 
-/// <summary>`moxing show MODEL [--json]`: what a model is — architecture, size, tensor types, context, tokens, template.</summary>
+/// <summary>`moxing show MODEL [--json]`: what a model is — architecture, size, tensor types, context, tokens, template, and a stored
+/// model's own parameters and system prompt.</summary>
 public sealed class ShowCommand : ICommand
 {
     /// <inheritdoc />
@@ -58,6 +59,11 @@ public sealed class ShowCommand : ICommand
                     w.WriteString("digest", stored.Digest);
                     w.WriteNumber("size", stored.Size);
                     w.WriteString("source", stored.Manifest.Source);
+                    if (stored.Defaults is { } defaults)
+                    {
+                        w.WriteString("default_parameters", defaults.ParameterText());
+                        if (defaults.System != null) w.WriteString("system", defaults.System);
+                    }
                 }
                 w.WriteString("format", model.Format == ModelFormat.Gguf ? "gguf" : "huggingface");
                 w.WriteString("architecture", model.Architecture);
@@ -131,6 +137,11 @@ public sealed class ShowCommand : ICommand
         output.WriteLine($"  special tokens  {(special.Length == 0 ? "none" : string.Join(", ", special.Select(s => $"{s.Name} {s.Id} {s.Text}")))}");
         output.WriteLine($"  stop ids        {(model.EosTokenIds.Length == 0 ? "none" : string.Join(", ", model.EosTokenIds))}");
         output.WriteLine($"  chat template   {(templates.Length == 0 ? "none" : string.Join(", ", templates))}");
+        if (stored?.Defaults is { } d)
+        {
+            foreach (var (key, value) in d.Parameters()) output.WriteLine($"  parameter       {key} {value}");
+            if (d.System != null) output.WriteLine($"  system          {d.System.ReplaceLineEndings("\n                  ")}");
+        }
         return 0;
     }
 

@@ -28,6 +28,18 @@ public static class ChatPrompt
         return model.Model.RequireTokenizer().Encode(text, addSpecialTokens: false);
     }
 
+    /// <summary>
+    /// <paramref name="messages"/> with the model's default <paramref name="system"/> prompt put first when none of them is a system (or
+    /// developer) message, as Ollama does with a model's SYSTEM.
+    /// </summary>
+    public static JsonArray WithDefaultSystem(JsonArray messages, string? system)
+    {
+        if (string.IsNullOrEmpty(system) || messages.Any(m => JsonValues.IsString(m?["role"]) && m!["role"]!.GetValue<string>() is "system" or "developer"))
+            return messages;
+        messages.Insert(0, new JsonObject { ["role"] = "system", ["content"] = system });
+        return messages;
+    }
+
     // OpenAI's developer messages are system instructions: a template that does not know the role (all but a few, such as
     // gpt-oss's) would otherwise drop them without a word.
     private static JsonArray DeveloperAsSystem(ChatTemplateSource templates, JsonArray messages)

@@ -189,7 +189,7 @@ public sealed class MoxingServer : IAsyncDisposable
     // Ollama's store changes: pull from the Hub into the model store, delete from it.
     private static void MapStore(WebApplication app, ModelManager models, ServerOptions options)
     {
-        var store = new OllamaStoreEndpoint(models, options.HubEndpoint);
+        var store = new OllamaStoreEndpoint(models, options.HubEndpoint, options.OllamaRegistry);
         app.MapPost("/api/pull", store.PullAsync);
         app.MapDelete("/api/delete", store.DeleteAsync);
     }

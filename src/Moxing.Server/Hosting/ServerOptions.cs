@@ -88,6 +88,9 @@ public sealed record ServerOptions
 
     /// <summary>The Hugging Face endpoint /api/pull downloads from (null: HF_ENDPOINT or huggingface.co).</summary>
     public string? HubEndpoint { get; init; }
+
+    /// <summary>The Ollama registry /api/pull downloads Ollama names from (null: the name's host, MOXING_OLLAMA_REGISTRY or registry.ollama.ai).</summary>
+    public string? OllamaRegistry { get; init; }
 }
 
 /// <summary>How the server writes its log.</summary>

@@ -21,6 +21,8 @@ public static class ApiError
         BadHttpRequestException bad => new ApiException(bad.StatusCode, bad.Message, inner: e),
         ContextOverflowException overflow => new ApiException(400, overflow.Message, code: "context_length_exceeded", inner: e),
         Data.DatabaseException db => new ApiException(503, db.Message, "server_error", code: "database_unavailable", inner: e),
+        Store.Hub.HubException { Status: System.Net.HttpStatusCode.NotFound } missing =>
+            new ApiException(404, missing.Message, "not_found_error", code: "model_not_found", inner: e),
         MoxingException user => new ApiException(400, user.Message, inner: e),
         _ => new ApiException(500, $"internal error: {e.Message}", "server_error", inner: e),
     };

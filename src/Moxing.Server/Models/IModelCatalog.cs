@@ -6,7 +6,14 @@ namespace Moxing.Server.Models;
 /// <param name="SizeBytes">Bytes on disk.</param>
 /// <param name="ModifiedAt">When the files last changed.</param>
 /// <param name="Digest">A stable identity of the files (<c>sha256:…</c>) for clients that compare models.</param>
-public sealed record CatalogEntry(string Name, string Path, long SizeBytes, DateTimeOffset ModifiedAt, string Digest);
+public sealed record CatalogEntry(string Name, string Path, long SizeBytes, DateTimeOffset ModifiedAt, string Digest)
+{
+    /// <summary>The model's own generation defaults (stop strings, sampling, context cap, system prompt); null: none.</summary>
+    public Store.ModelDefaults? Defaults { get; init; }
+
+    /// <summary>The model's license text, when known.</summary>
+    public string? License { get; init; }
+}
 
 /// <summary>Resolves model names to files: the model store, or the paths given on the command line.</summary>
 public interface IModelCatalog

@@ -88,6 +88,9 @@ public sealed class ModelManager : IAsyncDisposable
         }
     }
 
+    /// <summary>The generation defaults the model called <paramref name="name"/> brings (stop strings, sampling, system prompt), or null.</summary>
+    public ModelDefaults? DefaultsOf(string name) => Catalog.Find(name)?.Defaults;
+
     /// <summary>Unloads the model now if idle, else as soon as its last request ends. False when it is not resident.</summary>
     public async Task<bool> UnloadAsync(string name)
     {
@@ -165,6 +168,8 @@ public sealed class ModelManager : IAsyncDisposable
         var low = Options.LowMemory;
         var context = Options.Context > 0 ? Options.Context : low ? LowMemory.ContextCap : ModelManagerOptions.DefaultContextCap;
         if (model.MaxContext > 0) context = Math.Min(context, model.MaxContext);
+        // the model's own num_ctx (an Ollama model's params) caps it further
+        if (entry.Defaults?.NumCtx is > 0 and var numCtx) context = Math.Min(context, numCtx);
         var decoder = model.RequireDecoder().Options;
         var kvType = Options.KvType is { } chosen ? KvCacheType.For(decoder, chosen) : low ? LowMemory.KvTypeFor(decoder) : DType.F16;
         if (Options.KvType is { } wanted && wanted != kvType)

@@ -26,7 +26,8 @@ public sealed class OllamaChatEndpoint(ModelManager models)
         var modelName = r.RequiredString("model");
         var stream = r.Bool("stream") ?? true;
         var keepAlive = KeepAlive.Parse(r.Node("keep_alive"));
-        var parameters = OllamaOptions.Read(r, out var numCtx);
+        var defaults = models.DefaultsOf(modelName);
+        var parameters = OllamaOptions.Read(r, defaults, out var numCtx);
         parameters = parameters with { Constraint = ReadFormat(r) };
         var (think, variables) = Think(r);
         JsonArray? messages = null;
@@ -62,9 +63,9 @@ public sealed class OllamaChatEndpoint(ModelManager models)
         int[] ids;
         var parsing = tools is null ? null : new ToolCallParsing(tools.FormatFor(model), tools.Parallel);
         ReasoningParsing? reasoning = null;
-        if (chat) ids = ChatPrompt.Encode(model, messages!, tools?.TemplateTools, variables, out reasoning);
+        if (chat) ids = ChatPrompt.Encode(model, ChatPrompt.WithDefaultSystem(messages!, defaults?.System), tools?.TemplateTools, variables, out reasoning);
         else if (raw || model.Model.ChatTemplates is null) ids = [.. previous ?? [], .. ChatPrompt.EncodeRaw(model, prompt ?? "", "prompt")];
-        else ids = [.. previous ?? [], .. ChatPrompt.Encode(model, Conversation(system, prompt ?? ""), null, variables, out reasoning)];
+        else ids = [.. previous ?? [], .. ChatPrompt.Encode(model, Conversation(string.IsNullOrEmpty(system) ? defaults?.System : system, prompt ?? ""), null, variables, out reasoning)];
         if (think && reasoning is null) throw ApiException.BadParameter("think", $"'think' is set but '{modelName}' does not support thinking: its chat template writes no think blocks");
         parameters = parameters.DecodingFor(reasoning) with { MaxTokens = OllamaOptions.CapByContext(parameters.MaxTokens, numCtx, ids.Length) };
         var response = new OllamaResponse(chat, modelName, lease.LoadDuration, started)

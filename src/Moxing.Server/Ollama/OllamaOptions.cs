@@ -1,6 +1,8 @@
+using System.Text.Json.Nodes;
 using Moxing.Inference.Sampling;
 using Moxing.Server.Generation;
 using Moxing.Server.Http;
+using Moxing.Server.Store;
 
 namespace Moxing.Server.Ollama;
 
@@ -22,47 +24,53 @@ public static class OllamaOptions
         ["num_keep", "num_batch", "num_gpu", "main_gpu", "num_thread", "numa", "use_mmap", "use_mlock", "low_vram", "f16_kv", "vocab_only",
          "logits_all", "embedding_only", "penalize_newline", "num_gqa", "mirostat_tau", "mirostat_eta"];
 
-    /// <summary>Reads <c>options</c> (may be absent) into generation parameters; <paramref name="numCtx"/> receives options.num_ctx.</summary>
-    public static GenerationParameters Read(JsonRequest request, out int? numCtx)
+    /// <summary>
+    /// Reads <c>options</c> (may be absent) into generation parameters over the model's own <paramref name="defaults"/> (each option the
+    /// request sets wins); <paramref name="numCtx"/> receives options.num_ctx.
+    /// </summary>
+    public static GenerationParameters Read(JsonRequest request, ModelDefaults? defaults, out int? numCtx)
     {
-        var o = request.Nested("options");
-        numCtx = null;
-        if (o is null) return new GenerationParameters { Sampling = Defaults };
-        var sampling = Defaults with
-        {
-            Temperature = (float)(o.Number("temperature", 0, 100) ?? Defaults.Temperature),
-            TopK = o.Int("top_k", 0) ?? Defaults.TopK,
-            TopP = (float)(o.Number("top_p", 1e-6, 1) ?? Defaults.TopP),
-            MinP = (float)(o.Number("min_p", 0, 1) ?? 0),
-            RepetitionPenalty = (float)(o.Number("repeat_penalty", 0.01, 100) ?? Defaults.RepetitionPenalty),
-            PresencePenalty = (float)(o.Number("presence_penalty", -100, 100) ?? 0),
-            FrequencyPenalty = (float)(o.Number("frequency_penalty", -100, 100) ?? 0),
-            Seed = o.Long("seed") is { } seed and >= 0 ? (ulong)seed : null,
-        };
-        // num_predict: -1 is unlimited and -2 fills the context, both up to the context here.
-        var predict = o.Int("num_predict", -2);
-        numCtx = o.Int("num_ctx", 1);
-        // repeat_last_n: 0 turns the penalties off, -1 lets them see the whole context
-        sampling = o.Int("repeat_last_n", -1) switch
-        {
-            null => sampling,
-            0 => sampling with { RepetitionPenalty = 1, PresencePenalty = 0, FrequencyPenalty = 0, PenaltyWindow = 0 },
-            -1 => sampling with { PenaltyWindow = numCtx ?? int.MaxValue },
-            var n => sampling with { PenaltyWindow = n.Value },
-        };
+        var o = request.Nested("options") ?? new JsonRequest(new JsonObject(), "options.");
+        var given = ReadValues(o);
+        numCtx = given.NumCtx;
         OnlyOff(o, "typical_p", 1);
         OnlyOff(o, "tfs_z", 1);
         OnlyOff(o, "mirostat", 0);
         foreach (var hint in Placement) o.Node(hint);
-        var stops = o.StringOrList("stop") ?? [];
         o.RejectUnknown();
+        var values = given.Over(defaults);
+        var sampling = values.Sampling(Defaults);
+        // repeat_last_n -1 lets the penalties see the whole context: the request's num_ctx when it gives one
+        if (values.RepeatLastN == -1) sampling = ModelDefaults.WithPenaltyWindow(sampling, -1, numCtx);
+        // num_predict: -1 is unlimited and -2 fills the context, both up to the context here.
+        if (given.NumPredict == 0) throw ApiException.Unsupported("options.num_predict", "0 (nothing to generate)");
         return new GenerationParameters
         {
             Sampling = sampling,
-            MaxTokens = predict is null or < 0 ? null : predict == 0 ? throw ApiException.Unsupported("options.num_predict", "0 (nothing to generate)") : predict,
-            Stops = stops.Where(s => s.Length > 0).ToArray(),
+            MaxTokens = values.MaxTokens,
+            Stops = (values.Stop ?? []).Where(s => s.Length > 0).ToArray(),
         };
     }
+
+    /// <summary>
+    /// The sampling and limit options of an Ollama options object (a request's <c>options</c>, a model's params layer), each checked
+    /// for type and range; other fields are left unread for the caller.
+    /// </summary>
+    public static ModelDefaults ReadValues(JsonRequest o) => new()
+    {
+        Stop = o.StringOrList("stop"),
+        Temperature = o.Number("temperature", 0, 100),
+        TopK = o.Int("top_k", 0),
+        TopP = o.Number("top_p", 1e-6, 1),
+        MinP = o.Number("min_p", 0, 1),
+        RepeatPenalty = o.Number("repeat_penalty", 0.01, 100),
+        RepeatLastN = o.Int("repeat_last_n", -1),
+        PresencePenalty = o.Number("presence_penalty", -100, 100),
+        FrequencyPenalty = o.Number("frequency_penalty", -100, 100),
+        Seed = o.Long("seed"),
+        NumPredict = o.Int("num_predict", -2),
+        NumCtx = o.Int("num_ctx", 1),
+    };
 
     // A sampler this engine does not have, accepted at the value that turns it off.
     private static void OnlyOff(JsonRequest o, string key, double off)

@@ -6,19 +6,21 @@ using Moxing.Server.Http;
 using Moxing.Server.Models;
 using Moxing.Server.Store;
 using Moxing.Server.Store.Hub;
+using Moxing.Server.Store.Registry;
 
 namespace Moxing.Server.Ollama;
 
 /// <summary>
-/// Ollama's store changes: <c>POST /api/pull</c> (a Hugging Face reference into the model store, with NDJSON progress) and
+/// Ollama's store changes: <c>POST /api/pull</c> (an Ollama registry name or a Hugging Face reference into the model store, with NDJSON
+/// progress) and
 /// <c>DELETE /api/delete</c> (removes a stored model, unloading it first).
 /// </summary>
-public sealed class OllamaStoreEndpoint(ModelManager models, string? hubEndpoint)
+public sealed class OllamaStoreEndpoint(ModelManager models, string? hubEndpoint, string? ollamaRegistry)
 {
     // A download reports every buffer; one progress line per file per interval is plenty.
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(100);
 
-    /// <summary>Handles /api/pull: <c>{"model": "hf.co/ORG/REPO[:QUANT]", "stream": true}</c>.</summary>
+    /// <summary>Handles /api/pull: <c>{"model": "qwen2.5:0.5b" or "hf.co/ORG/REPO[:QUANT]", "stream": true}</c>.</summary>
     public async Task PullAsync(HttpContext context)
     {
         var cancellation = context.RequestAborted;
@@ -29,12 +31,20 @@ public sealed class OllamaStoreEndpoint(ModelManager models, string? hubEndpoint
         r.Bool("insecure");
         r.RejectUnknown();
         var store = StoreOf(key);
-        if (!HubReference.IsHubReference(reference))
-            throw ApiException.BadParameter(key, $"'{key}' must be a Hugging Face reference (hf.co/ORG/REPO[:QUANT or FILE.gguf], or hf:ORG/REPO[…]); got '{reference}'");
-        var hub = HubReference.Parse(reference);
-        // hf.co/… names are kept as given (as Ollama does), so the name pulled is the name to run.
-        var name = !reference.StartsWith("hf:", StringComparison.OrdinalIgnoreCase) && ModelName.TryParse(reference, out var given) ? given.ToString() : null;
-        var options = new PullOptions { Endpoint = hubEndpoint, Name = name };
+        // A malformed name is a 400 before any progress is streamed.
+        PullOptions options;
+        if (HubReference.IsHubReference(reference))
+        {
+            HubReference.Parse(reference);
+            // hf.co/… names are kept as given (as Ollama does), so the name pulled is the name to run.
+            var name = !reference.StartsWith("hf:", StringComparison.OrdinalIgnoreCase) && ModelName.TryParse(reference, out var given) ? given.ToString() : null;
+            options = new PullOptions { Endpoint = hubEndpoint, Name = name };
+        }
+        else
+        {
+            OllamaReference.Parse(reference).DefaultName();
+            options = new PullOptions { Endpoint = ollamaRegistry };
+        }
 
         var reports = Channel.CreateUnbounded<PullProgress>(new UnboundedChannelOptions { SingleReader = true });
         var progress = new ThrottledProgress(reports.Writer);
@@ -42,7 +52,7 @@ public sealed class OllamaStoreEndpoint(ModelManager models, string? hubEndpoint
         {
             try
             {
-                return await store.PullAsync(hub.ToString(), options, progress, cancellation);
+                return await store.PullAsync(reference, options, progress, cancellation);
             }
             finally
             {
@@ -106,6 +116,7 @@ public sealed class OllamaStoreEndpoint(ModelManager models, string? hubEndpoint
             {
                 PullStage.Listing => "pulling manifest",
                 PullStage.Verifying => "verifying sha256 digest",
+                PullStage.Notice => report.Message!,
                 _ => "writing manifest",
             });
             return;

@@ -24,7 +24,8 @@ public sealed class ChatCompletionsEndpoint(ModelManager models)
         var includeUsage = StreamOptions(r, stream);
         var n = r.Int("n", 1, 16) ?? 1;
         var maxTokens = r.Int("max_completion_tokens", 1) ?? r.Int("max_tokens", 1);
-        var parameters = OpenAiParameters.Read(r, maxTokens);
+        var defaults = models.DefaultsOf(modelName);
+        var parameters = OpenAiParameters.Read(r, maxTokens, defaults);
         var logprobs = r.Bool("logprobs") ?? false;
         var top = r.Int("top_logprobs", 0, 20) ?? 0;
         if (top > 0 && !logprobs) throw ApiException.BadParameter("top_logprobs", "'top_logprobs' needs 'logprobs': true");
@@ -41,7 +42,7 @@ public sealed class ChatCompletionsEndpoint(ModelManager models)
         var model = lease.Resident;
         var calls = ToolUse.CallsFor(tools, model, ref parameters, "response_format");
         OpenAiParameters.CheckModel(parameters, model, r.Has("max_completion_tokens") ? "max_completion_tokens" : "max_tokens");
-        var ids = ChatPrompt.Encode(model, messages, tools?.TemplateTools, variables, out var reasoning);
+        var ids = ChatPrompt.Encode(model, ChatPrompt.WithDefaultSystem(messages, defaults?.System), tools?.TemplateTools, variables, out var reasoning);
         ReasoningEffort.RequireReasoning(effort, reasoning, modelName, "reasoning_effort");
         parameters = parameters.DecodingFor(reasoning);
         var response = new CompletionResponse(chat: true, modelName, model.Model.RequireTokenizer(), logprobs, n)

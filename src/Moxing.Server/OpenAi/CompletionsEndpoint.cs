@@ -25,7 +25,8 @@ public sealed class CompletionsEndpoint(ModelManager models)
         var n = r.Int("n", 1, 16) ?? 1;
         var bestOf = r.Int("best_of", 1, 16);
         if (bestOf is { } b && b != n) throw ApiException.Unsupported("best_of", "only best_of equal to n (no server-side ranking)");
-        var parameters = OpenAiParameters.Read(r, r.Int("max_tokens", 0) ?? DefaultMaxTokens);
+        var defaults = models.DefaultsOf(modelName);
+        var parameters = OpenAiParameters.Read(r, r.Int("max_tokens", 0) ?? defaults?.MaxTokens ?? DefaultMaxTokens, defaults);
         var top = r.Int("logprobs", 0, 5);
         parameters = parameters with { Logprobs = top is not null, TopLogprobs = top ?? 0 };
         var echo = r.Bool("echo") ?? false;

@@ -5,6 +5,7 @@ using Moxing.Inference.Sampling;
 using Moxing.Server.Generation;
 using Moxing.Server.Http;
 using Moxing.Server.Models;
+using Moxing.Server.Store;
 
 namespace Moxing.Server.OpenAi;
 
@@ -14,29 +15,32 @@ public static class OpenAiParameters
     /// <summary>Most stop sequences per request.</summary>
     public const int MaxStops = 16;
 
-    /// <summary>Reads temperature, top_p, seed, penalties, stop, logit_bias and the token limit; logprobs are left to the caller.</summary>
-    public static GenerationParameters Read(JsonRequest r, int? maxTokens)
+    /// <summary>
+    /// Reads temperature, top_p, seed, penalties, stop, logit_bias and the token limit over the model's own <paramref name="defaults"/>
+    /// (each parameter the request sets wins); logprobs are left to the caller.
+    /// </summary>
+    public static GenerationParameters Read(JsonRequest r, int? maxTokens, ModelDefaults? defaults = null)
     {
-        var temperature = r.Number("temperature", 0, 2) ?? 1;
-        var topP = r.Number("top_p", 0, 1) ?? 1;
-        var sampling = new SamplingOptions
+        var baseline = defaults?.Sampling(new SamplingOptions()) ?? new SamplingOptions();
+        var topP = r.Number("top_p", 0, 1);
+        var sampling = baseline with
         {
-            Temperature = (float)temperature,
+            Temperature = (float)(r.Number("temperature", 0, 2) ?? baseline.Temperature),
             // top_p 0 keeps only the most likely token.
-            TopP = topP == 0 ? 1f : (float)topP,
-            TopK = topP == 0 ? 1 : r.Int("top_k", -1, int.MaxValue) is { } k and > 0 ? k : 0,
-            MinP = (float)(r.Number("min_p", 0, 1) ?? 0),
-            RepetitionPenalty = (float)(r.Number("repetition_penalty", 0.01, 100) ?? 1),
-            PresencePenalty = (float)(r.Number("presence_penalty", -2, 2) ?? 0),
-            FrequencyPenalty = (float)(r.Number("frequency_penalty", -2, 2) ?? 0),
-            Seed = r.Long("seed") is { } seed ? unchecked((ulong)seed) : null,
+            TopP = topP == 0 ? 1f : (float)(topP ?? baseline.TopP),
+            TopK = topP == 0 ? 1 : r.Int("top_k", -1, int.MaxValue) is { } k ? Math.Max(k, 0) : baseline.TopK,
+            MinP = (float)(r.Number("min_p", 0, 1) ?? baseline.MinP),
+            RepetitionPenalty = (float)(r.Number("repetition_penalty", 0.01, 100) ?? baseline.RepetitionPenalty),
+            PresencePenalty = (float)(r.Number("presence_penalty", -2, 2) ?? baseline.PresencePenalty),
+            FrequencyPenalty = (float)(r.Number("frequency_penalty", -2, 2) ?? baseline.FrequencyPenalty),
+            Seed = r.Long("seed") is { } seed ? unchecked((ulong)seed) : baseline.Seed,
         };
-        var stops = r.StringOrList("stop") ?? [];
+        var stops = r.StringOrList("stop") ?? defaults?.Stop ?? [];
         if (stops.Count > MaxStops) throw ApiException.BadParameter(r.Name("stop"), $"'{r.Name("stop")}' takes at most {MaxStops} sequences");
         return new GenerationParameters
         {
             Sampling = sampling,
-            MaxTokens = maxTokens,
+            MaxTokens = maxTokens ?? defaults?.MaxTokens,
             IgnoreEos = r.Bool("ignore_eos") ?? false,
             Stops = stops.Where(s => s.Length > 0).ToArray(),
             LogitBias = LogitBias(r),

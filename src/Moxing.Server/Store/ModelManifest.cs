@@ -37,6 +37,12 @@ public sealed record ModelManifest
     /// <summary>Architecture, parameters, context, quantization, kind.</summary>
     public required ModelDetails Details { get; init; }
 
+    /// <summary>The model's own generation defaults (an Ollama model's params and system prompt); null: none.</summary>
+    public ModelDefaults? Defaults { get; init; }
+
+    /// <summary>The model's license text, when its source gave one.</summary>
+    public string? License { get; init; }
+
     /// <summary>The name and tag.</summary>
     [JsonIgnore]
     public ModelName ModelName => ModelName.Parse($"{Name}:{Tag}");
@@ -66,6 +72,7 @@ public sealed record ModelManifest
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         Converters =
         {
             new JsonStringEnumConverter<ModelFormat>(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false),

@@ -3,6 +3,7 @@ using Moxing.Core.Formats;
 using Moxing.Core.Formats.Gguf;
 using Moxing.Models;
 using Moxing.Server.Store.Hub;
+using Moxing.Server.Store.Registry;
 using Moxing.Training.Export;
 
 namespace Moxing.Server.Store;
@@ -94,12 +95,15 @@ public sealed class ModelStore
     }
 
     /// <summary>
-    /// Downloads <paramref name="reference"/> (<c>hf:ORG/REPO[:FILE.gguf | :QUANT]</c>) from the Hub or a mirror and registers it, resuming
-    /// partial downloads, verifying sha256 digests and checking the model loads first. Reports progress; cancellation keeps partial files.
+    /// Downloads <paramref name="reference"/> and registers it: <c>hf:ORG/REPO[:FILE.gguf | :QUANT]</c> (or hf.co/…) from the Hugging Face Hub or a
+    /// mirror, anything else an Ollama registry name (<c>[ollama:][HOST/][NAMESPACE/]MODEL[:TAG]</c>) with its parameters and system prompt.
+    /// Resumes partial downloads, verifies sha256 digests and checks the model loads first. Reports progress; cancellation keeps partial files.
     /// </summary>
     public Task<StoreEntry> PullAsync(string reference, PullOptions? options = null, IProgress<PullProgress>? progress = null,
         CancellationToken cancellation = default) =>
-        new HubPull(this, HubReference.Parse(reference), options ?? new PullOptions(), progress).RunAsync(cancellation);
+        HubReference.IsHubReference(reference)
+            ? new HubPull(this, HubReference.Parse(reference), options ?? new PullOptions(), progress).RunAsync(cancellation)
+            : new OllamaPull(this, OllamaReference.Parse(reference), options ?? new PullOptions(), progress).RunAsync(cancellation);
 
     /// <summary>Every registered model, by name; manifests that cannot be read are skipped (see <see cref="List(ICollection{string})"/>).</summary>
     public IReadOnlyList<StoreEntry> List() => List(null);
@@ -211,7 +215,8 @@ public sealed class ModelStore
     }
 
     /// <summary>Registers a checked staging folder: blobs, snapshot, then the manifest (the commit point), all under the store lock.</summary>
-    internal StoreEntry Commit(ModelStaging staging, ModelName name, string source, ModelDetails details, CancellationToken cancellation)
+    internal StoreEntry Commit(ModelStaging staging, ModelName name, string source, ModelDetails details, CancellationToken cancellation,
+        ModelDefaults? defaults = null, string? license = null)
     {
         var manifest = new ModelManifest
         {
@@ -222,6 +227,8 @@ public sealed class ModelStore
             Source = source,
             Created = DateTimeOffset.UtcNow,
             Details = details,
+            Defaults = defaults is { IsEmpty: false } ? defaults : null,
+            License = license,
         };
         using var _ = StoreLock.Acquire(LockPath, LockTimeout, cancellation);
         foreach (var file in staging.Files)

@@ -22,4 +22,7 @@ public sealed record StoreEntry(ModelName Name, ModelManifest Manifest, string M
 
     /// <summary>Architecture, parameters, context, quantization, kind.</summary>
     public ModelDetails Details => Manifest.Details;
+
+    /// <summary>The model's own generation defaults, or null.</summary>
+    public ModelDefaults? Defaults => Manifest.Defaults;
 }

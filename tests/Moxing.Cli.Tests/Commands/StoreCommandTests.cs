@@ -63,7 +63,8 @@ public sealed class StoreCommandTests : IDisposable
         AssertCleanError(Run("show", "bad name!"), "not a valid stored model name");
         AssertCleanError(Run("import", Gguf("llama-tiny.Q8_0.gguf"), "--name", "Bad Name"), "invalid model name 'Bad Name'");
         AssertCleanError(Run("import", Path.Combine(_home, "missing.gguf")), "no such GGUF file or model folder");
-        AssertCleanError(Run("pull", "org/repo"), "must start with hf:");
+        AssertCleanError(Run("pull", "org/re po"), "invalid Ollama model name 'org/re po'");
+        AssertCleanError(Run("pull", "qwen2.5", "--revision", "v1"), "--revision applies to Hub repositories");
         AssertCleanError(Run("import"), "missing PATH");
     }
 
@@ -81,6 +82,31 @@ public sealed class StoreCommandTests : IDisposable
 
         AssertCleanError(Run("pull", "hf:org/Tiny-GGUF", "--endpoint", hub.Endpoint), "has 2 GGUF files", "tiny.Q8_0.gguf, tiny.Q4_K_M.gguf");
         AssertCleanError(Run("pull", "hf:org/missing", "--endpoint", hub.Endpoint), "repository or revision 'main' not found");
+    }
+
+    [Fact]
+    public async Task PullsAnOllamaNameAndShowsItsParametersAndSystemPrompt()
+    {
+        await using var registry = await FakeOllamaRegistry.StartAsync();
+        registry.Add("library/tiny:q8_0", (FakeOllamaRegistry.Model, File.ReadAllBytes(Gguf("llama-tiny.Q8_0.gguf"))),
+            FakeOllamaRegistry.Text(FakeOllamaRegistry.Params, """{"stop":["</s>"],"temperature":0.5,"num_gpu":99}"""),
+            FakeOllamaRegistry.Text(FakeOllamaRegistry.SystemPrompt, "Answer in one word."));
+        var (code, output, error) = Run("pull", "tiny:q8_0", "--endpoint", registry.Endpoint);
+        Assert.True(code == 0, error);
+        Assert.Contains("pulled tiny:q8_0 (gguf, llama Q8_0", output);
+        Assert.Contains("tiny-q8_0.gguf", error);
+        Assert.Contains("note: ollama:library/tiny:q8_0: its parameters num_gpu have no effect here", error);
+
+        (code, output, error) = Run("show", "tiny:q8_0");
+        Assert.True(code == 0, error);
+        Assert.Contains("  parameter       stop \"</s>\"\n  parameter       temperature 0.5\n", output.ReplaceLineEndings("\n"));
+        Assert.Contains("  system          Answer in one word.", output);
+        var shown = JsonNode.Parse(Run("show", "tiny:q8_0", "--json").Out)!;
+        Assert.Equal("Answer in one word.", (string?)shown["system"]);
+        Assert.Equal("stop                           \"</s>\"\ntemperature                    0.5\n", (string?)shown["default_parameters"]);
+        Assert.StartsWith("ollama:library/tiny:q8_0 (", (string?)shown["source"]);
+
+        AssertCleanError(Run("pull", "missing:1b", "--endpoint", registry.Endpoint), "model 'missing:1b' not found", "Ollama registry");
     }
 
     private static void AssertCleanError((int Code, string Out, string Error) result, params string[] mentions)

@@ -135,7 +135,7 @@ internal sealed class FakeHub : IAsyncDisposable
         }
         // A git blob's ETag is its sha1-like id, not a sha256: clients must not treat it as a content digest.
         context.Response.Headers.ETag = $"\"{file.Sha256[..40]}\"";
-        await ServeAsync(context, file.Content, cut: false);
+        await RangeServing.ServeAsync(context, file.Content, cutAfter: null);
     }
 
     private async Task CdnAsync(HttpContext context, string sha)
@@ -150,39 +150,7 @@ internal sealed class FakeHub : IAsyncDisposable
         }
         var cut = context.Request.Method == "GET" && DropsLeft > 0;
         if (cut) DropsLeft--;
-        await ServeAsync(context, content, cut);
-    }
-
-    private async Task ServeAsync(HttpContext context, byte[] content, bool cut)
-    {
-        long from = 0;
-        var range = context.Request.Headers.Range.ToString();
-        if (range.StartsWith("bytes=", StringComparison.Ordinal) && range.EndsWith('-'))
-        {
-            from = long.Parse(range[6..^1]);
-            if (from >= content.Length)
-            {
-                context.Response.StatusCode = 416;
-                context.Response.Headers.ContentRange = $"bytes */{content.Length}";
-                return;
-            }
-            context.Response.StatusCode = 206;
-            context.Response.Headers.ContentRange = $"bytes {from}-{content.Length - 1}/{content.Length}";
-        }
-        context.Response.Headers.AcceptRanges = "bytes";
-        context.Response.ContentLength = content.Length - from;
-        if (context.Request.Method == "HEAD") return;
-        if (cut)
-        {
-            var sent = (int)Math.Min(DropAfterBytes, content.Length - from);
-            await context.Response.Body.WriteAsync(content.AsMemory((int)from, sent));
-            await context.Response.Body.FlushAsync();
-            // Abort discards output Kestrel has not yet written to the socket: give it time to go out first.
-            await Task.Delay(200);
-            context.Abort();
-            return;
-        }
-        await context.Response.Body.WriteAsync(content.AsMemory((int)from));
+        await RangeServing.ServeAsync(context, content, cut ? DropAfterBytes : null);
     }
 
     public async ValueTask DisposeAsync() => await _app.DisposeAsync();

@@ -262,10 +262,4 @@ public sealed class HubPullTests : IAsyncLifetime
         e = Assert.Throws<MoxingException>(() => HubFileSelection.Select(HubReference.Parse("hf:o/r"), Repo("README.md")));
         Assert.Contains("neither a GGUF file nor a transformers model", e.Message);
     }
-
-    /// <summary>Reports synchronously (Progress&lt;T&gt; posts to the thread pool, so reports could arrive after the pull returns).</summary>
-    private sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
-    }
 }

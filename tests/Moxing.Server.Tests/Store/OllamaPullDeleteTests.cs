@@ -10,12 +10,13 @@ using OllamaSharp.Models;
 
 namespace Moxing.Server.Tests.Store;
 
-/// /api/pull and /api/delete over a server whose catalog is a model store, pulling from a local Hub-shaped server.
+/// /api/pull and /api/delete over a server whose catalog is a model store, pulling from a local Hub-shaped server and a local Ollama registry.
 public sealed class OllamaPullDeleteTests : IAsyncLifetime
 {
     private const string Repo = "tiny-org/Llama-Tiny-GGUF";
     private readonly TempStore _temp = new();
     private FakeHub _hub = null!;
+    private FakeOllamaRegistry _registry = null!;
     private MoxingServer _server = null!;
     private readonly HttpClient _http = new();
 
@@ -24,7 +25,8 @@ public sealed class OllamaPullDeleteTests : IAsyncLifetime
         _hub = await FakeHub.StartAsync();
         foreach (var quant in new[] { "Q8_0", "Q4_K_M" })
             _hub.Add(Repo, $"llama-tiny.{quant}.gguf", File.ReadAllBytes(Fixtures.Path("gguf", $"llama-tiny.{quant}.gguf")));
-        var options = new ServerOptions { Host = "127.0.0.1", Port = 0, ConsoleLogging = false, HubEndpoint = _hub.Endpoint };
+        _registry = await FakeOllamaRegistry.StartAsync();
+        var options = new ServerOptions { Host = "127.0.0.1", Port = 0, ConsoleLogging = false, HubEndpoint = _hub.Endpoint, OllamaRegistry = _registry.Endpoint };
         _server = await MoxingServer.StartAsync(options, Engines.ContinuousBatching, new StoreModelCatalog(_temp.Store));
         _http.BaseAddress = _server.Address;
     }
@@ -34,6 +36,7 @@ public sealed class OllamaPullDeleteTests : IAsyncLifetime
         _http.Dispose();
         await _server.DisposeAsync();
         await _hub.DisposeAsync();
+        await _registry.DisposeAsync();
         _temp.Dispose();
     }
 
@@ -92,7 +95,9 @@ public sealed class OllamaPullDeleteTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("""{"model":"llama3.2"}""", HttpStatusCode.BadRequest, "hf.co/")]
+    [InlineData("""{"model":"llama3.2","stream":false}""", HttpStatusCode.NotFound, "model 'llama3.2:latest' not found")]
+    [InlineData("""{"model":"llama3.2"}""", HttpStatusCode.OK, "model 'llama3.2:latest' not found")]
+    [InlineData("""{"model":"bad name"}""", HttpStatusCode.BadRequest, "invalid Ollama model name")]
     [InlineData("""{"model":"hf.co/tiny-org/Missing-Repo"}""", HttpStatusCode.OK, "Missing-Repo")]
     [InlineData("""{"model":"hf:tiny-org/Llama-Tiny-GGUF:Q2_K","stream":false}""", HttpStatusCode.BadRequest, "Q2_K")]
     public async Task Bad_references_fail_with_a_message(string json, HttpStatusCode expected, string mentions)
@@ -100,7 +105,58 @@ public sealed class OllamaPullDeleteTests : IAsyncLifetime
         var (status, text) = await SendAsync(HttpMethod.Post, "/api/pull", json);
         Assert.Equal(expected, status);
         var last = JsonNode.Parse(text.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1])!;
-        Assert.Contains(mentions, last["error"]?.ToJsonString() ?? text);
+        Assert.Contains(mentions, (string?)last["error"] ?? text);
+    }
+
+    [Fact]
+    public async Task An_ollama_name_pulls_with_progress_and_runs_with_its_parameters_and_system_prompt()
+    {
+        const string system = "You are a tiny test model.";
+        var digest = _registry.Add("library/qwen3-tiny:q8_0",
+            (FakeOllamaRegistry.Model, File.ReadAllBytes(Fixtures.Path("gguf", "qwen3-tiny-realvocab.Q8_0.gguf"))),
+            FakeOllamaRegistry.Text(FakeOllamaRegistry.Template, "{{ .Prompt }}"),
+            FakeOllamaRegistry.Text(FakeOllamaRegistry.Params, """{"stop":["<|im_start|>"],"temperature":0,"num_ctx":96}"""),
+            FakeOllamaRegistry.Text(FakeOllamaRegistry.SystemPrompt, system),
+            FakeOllamaRegistry.Text(FakeOllamaRegistry.License, "MIT License"))[0];
+        var (status, text) = await SendAsync(HttpMethod.Post, "/api/pull", """{"model":"qwen3-tiny:q8_0"}""");
+        Assert.Equal(HttpStatusCode.OK, status);
+        var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!).ToList();
+        Assert.Equal("pulling manifest", (string?)lines[0]["status"]);
+        Assert.Equal("success", (string?)lines[^1]["status"]);
+        var download = lines.Last(l => (string?)l["status"] == "downloading");
+        var size = new FileInfo(Fixtures.Path("gguf", "qwen3-tiny-realvocab.Q8_0.gguf")).Length;
+        Assert.Equal((digest, size, size), ((string?)download["digest"], (long)download["total"]!, (long)download["completed"]!));
+
+        const string name = "qwen3-tiny:q8_0";
+        var (_, tags) = await SendAsync(HttpMethod.Get, "/api/tags", "{}");
+        Assert.Contains(JsonNode.Parse(tags)!["models"]!.AsArray(), m => (string?)m!["name"] == name);
+        var (_, shown) = await SendAsync(HttpMethod.Post, "/api/show", $$"""{"model":"{{name}}"}""");
+        var show = JsonNode.Parse(shown)!;
+        Assert.Equal("stop                           \"<|im_start|>\"\ntemperature                    0\nnum_ctx                        96\n", (string?)show["parameters"]);
+        Assert.Equal(system, (string?)show["system"]);
+        Assert.Equal("MIT License", (string?)show["license"]);
+        Assert.Contains($"PARAMETER stop \"<|im_start|>\"\nPARAMETER temperature 0\nPARAMETER num_ctx 96\nSYSTEM \"\"\"{system}\"\"\"", (string?)show["modelfile"]);
+
+        // The chat without a system message is rendered with the model's: it reads as many prompt tokens as one that sends it.
+        async Task<int> PromptTokens(string path, string messages, string count)
+        {
+            var body = path == "/api/chat"
+                ? $$$"""{"model":"{{{name}}}","messages":{{{messages}}},"stream":false,"options":{"num_predict":2}}"""
+                : $$$"""{"model":"{{{name}}}","messages":{{{messages}}},"max_tokens":2}""";
+            var (code, reply) = await SendAsync(HttpMethod.Post, path, body);
+            Assert.True(code == HttpStatusCode.OK, reply);
+            var node = JsonNode.Parse(reply)!;
+            return (int)(path == "/api/chat" ? node[count] : node["usage"]![count])!;
+        }
+        const string user = """{"role":"user","content":"hi"}""";
+        var withDefault = await PromptTokens("/api/chat", $"[{user}]", "prompt_eval_count");
+        Assert.Equal(await PromptTokens("/api/chat", $$"""[{"role":"system","content":"{{system}}"},{{user}}]""", "prompt_eval_count"), withDefault);
+        Assert.NotEqual(await PromptTokens("/api/chat", $$"""[{"role":"system","content":"x"},{{user}}]""", "prompt_eval_count"), withDefault);
+        Assert.Equal(withDefault, await PromptTokens("/v1/chat/completions", $"[{user}]", "prompt_tokens"));
+
+        // num_ctx 96 caps the model's context.
+        var (_, ps) = await SendAsync(HttpMethod.Get, "/api/ps", "{}");
+        Assert.Equal(96, (int)JsonNode.Parse(ps)!["models"]![0]!["context_length"]!);
     }
 
     [Fact]

@@ -48,13 +48,17 @@ public sealed class ResponseRequest
     /// <summary>Template variables the request implies (enable_thinking, reasoning_effort); null: none.</summary>
     public Dictionary<string, object?>? Variables { get; private init; }
 
-    /// <summary>Reads and checks the whole request; any field unknown here is a 400 naming it.</summary>
-    public static ResponseRequest Read(JsonRequest r)
+    /// <summary>
+    /// Reads and checks the whole request over the model's own defaults (from <paramref name="defaultsOf"/>: stop strings, sampling,
+    /// system prompt); any field unknown here is a 400 naming it.
+    /// </summary>
+    public static ResponseRequest Read(JsonRequest r, Func<string, Store.ModelDefaults?> defaultsOf)
     {
         var model = r.RequiredString("model");
-        var messages = ResponseInput.Messages(r);
+        var defaults = defaultsOf(model);
+        var messages = ChatPrompt.WithDefaultSystem(ResponseInput.Messages(r), defaults?.System);
         var maxTokens = r.Int("max_output_tokens", 1);
-        var parameters = OpenAiParameters.Read(r, maxTokens);
+        var parameters = OpenAiParameters.Read(r, maxTokens, defaults);
         if (r.Nested("text") is { } text)
         {
             if (text.Nested("format") is { } format) parameters = parameters with { Constraint = JsonFormat.Read(format, flat: true) };

@@ -16,7 +16,7 @@ public sealed class ResponsesEndpoint(ModelManager models)
     public async Task HandleAsync(HttpContext context)
     {
         var cancellation = context.RequestAborted;
-        var request = ResponseRequest.Read(await JsonRequest.ReadAsync(context.Request, cancellation));
+        var request = ResponseRequest.Read(await JsonRequest.ReadAsync(context.Request, cancellation), models.DefaultsOf);
         using var lease = await models.AcquireAsync(request.Model, null, cancellation);
         var model = lease.Resident;
         var parameters = request.Parameters;

@@ -3,7 +3,7 @@ using Moxing.Core;
 
 namespace Moxing.Server.Store.Hub;
 
-/// <summary>The Hub (or mirror) refused a request: names the URL, the HTTP status and what to do about it.</summary>
+/// <summary>A pull failed (the Hub, an Ollama registry or a mirror refused, or a download broke or did not match): names the URL, the HTTP status and what to do about it.</summary>
 public sealed class HubException(string message, HttpStatusCode? status = null) : MoxingException(message)
 {
     /// <summary>The HTTP status, when the server answered.</summary>

@@ -1,21 +1,21 @@
 namespace Moxing.Server.Store.Hub;
 
-/// <summary>Settings of a pull from the Hub.</summary>
+/// <summary>Settings of a pull from the Hub or an Ollama registry.</summary>
 public sealed record PullOptions
 {
     /// <summary>The Hub address used when neither <see cref="Endpoint"/> nor HF_ENDPOINT is set.</summary>
     public const string DefaultEndpoint = "https://huggingface.co";
 
-    /// <summary>The store name to register under; null: org/repo tagged with the quantization (see <see cref="HubReference.DefaultName"/>).</summary>
+    /// <summary>The store name to register under; null: the default of the reference (<see cref="HubReference.DefaultName"/>, <see cref="Registry.OllamaReference.DefaultName"/>).</summary>
     public string? Name { get; init; }
 
-    /// <summary>Hub or mirror base URL; null: HF_ENDPOINT, else https://huggingface.co.</summary>
+    /// <summary>Hub, registry or mirror base URL; null: HF_ENDPOINT, else https://huggingface.co (Ollama names: the name's host, MOXING_OLLAMA_REGISTRY, else https://registry.ollama.ai).</summary>
     public string? Endpoint { get; init; }
 
     /// <summary>Bearer token; null: HF_TOKEN when set.</summary>
     public string? Token { get; init; }
 
-    /// <summary>Branch, tag or commit to pull.</summary>
+    /// <summary>Branch, tag or commit to pull (Hub only).</summary>
     public string Revision { get; init; } = "main";
 
     /// <summary>How many times a broken transfer is resumed within one pull before giving up (a rerun resumes again).</summary>
@@ -31,11 +31,14 @@ public sealed record PullOptions
     public Uri ResolveEndpoint()
     {
         var env = Environment.GetEnvironmentVariable("HF_ENDPOINT");
-        var text = Endpoint ?? (string.IsNullOrEmpty(env) ? DefaultEndpoint : env);
-        if (!Uri.TryCreate(text.TrimEnd('/') + "/", UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
-            throw new Core.MoxingException($"Hub endpoint '{text}' is not an http(s) URL");
-        return uri;
+        return ParseEndpoint(Endpoint ?? (string.IsNullOrEmpty(env) ? DefaultEndpoint : env), "Hub endpoint");
     }
+
+    /// <summary>An http(s) base URL ending in '/', or an error naming <paramref name="what"/> it was meant to be.</summary>
+    public static Uri ParseEndpoint(string text, string what) =>
+        Uri.TryCreate(text.TrimEnd('/') + "/", UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
+            ? uri
+            : throw new Core.MoxingException($"{what} '{text}' is not an http(s) URL");
 
     /// <summary>The token in effect: <see cref="Token"/> or HF_TOKEN.</summary>
     public string? ResolveToken() => Token ?? (Environment.GetEnvironmentVariable("HF_TOKEN") is { Length: > 0 } t ? t : null);

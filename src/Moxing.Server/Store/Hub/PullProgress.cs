@@ -9,6 +9,8 @@ public enum PullStage
     Downloading,
     /// <summary>Loading the downloaded model to check it.</summary>
     Verifying,
+    /// <summary>Something the user should know about the model pulled (<see cref="PullProgress.Message"/>); the pull goes on.</summary>
+    Notice,
     /// <summary>Registering the manifest.</summary>
     Writing,
     /// <summary>Done.</summary>
@@ -21,4 +23,5 @@ public enum PullStage
 /// <param name="Digest">The file's sha256 digest when known in advance, else null.</param>
 /// <param name="Completed">Bytes of the file on disk so far (resumed bytes included).</param>
 /// <param name="Total">The file's size when known.</param>
-public sealed record PullProgress(PullStage Stage, string? File = null, string? Digest = null, long Completed = 0, long? Total = null);
+/// <param name="Message">What a <see cref="PullStage.Notice"/> says, else null.</param>
+public sealed record PullProgress(PullStage Stage, string? File = null, string? Digest = null, long Completed = 0, long? Total = null, string? Message = null);
