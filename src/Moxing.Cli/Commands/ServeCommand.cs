@@ -27,6 +27,9 @@ public sealed class ServeCommand : ICommand
           --keep-alive DURATION  how long an idle model stays loaded (default 5m; -1 forever, 0 unload at once)
           --context N            context per sequence (default: the model's, at most 4096)
           --parallel N           sequences each model runs at once (default 4)
+          --speculative-tokens N draft tokens per decoding sequence and step, looked up in its own prompt and reply (0-16;
+                         default 0, off): same replies, fewer steps when replies repeat their prompt (code edits,
+                         extraction); drafts use only batch rows other requests leave free
           --kv-type TYPE         KV cache storage: f16 (default), q8_0 (half the memory: twice the sequences in the same
                          budget) or f32
           --threads N            worker threads (default: one per physical core)
@@ -50,7 +53,7 @@ public sealed class ServeCommand : ICommand
                                  file (sqlite:PATH); default: moxing.db in $MOXING_HOME
           --config FILE          JSON file with any of the settings below
         Metrics (Prometheus) are at /metrics. Settings: host, port, models, models_dir, max_memory, keep_alive, context,
-        parallel, kv_type, low_memory (true/false), database, request_timeout, shutdown_grace, max_body, max_header, tls_cert, tls_key, cors_origin (list), log_format,
+        parallel, kv_type, speculative_tokens, low_memory (true/false), database, request_timeout, shutdown_grace, max_body, max_header, tls_cert, tls_key, cors_origin (list), log_format,
         otlp; each also comes from MOXING_<SETTING> (e.g. MOXING_MAX_BODY; cors_origin comma-separated) and the config file
         comes from MOXING_CONFIG; MOXING_ADMIN_KEY is a secret that grants the admin API (/admin/keys, /admin/usage) besides
         admin keys (`moxing keys create --admin`). The command line wins over the environment, which wins over the config file. Without MODEL or --models-dir, the models of the store

@@ -13,9 +13,9 @@ public static class PromptLookup
     /// <summary>The shortest tail looked up: a single token predicts too poorly to pay for the rows it costs.</summary>
     public const int ShortestNgram = 2;
 
-    /// <summary>Writes up to <paramref name="draft"/>.Length tokens that followed the latest earlier occurrence of the last n
-    /// tokens of <paramref name="history"/> (n from <see cref="LongestNgram"/> down to <see cref="ShortestNgram"/>, the first n
-    /// that occurs); returns how many (0: no tail occurs earlier).</summary>
+    /// <summary>Fills <paramref name="draft"/> with the tokens that followed the latest earlier occurrence of the last n tokens
+    /// of <paramref name="history"/> (n from <see cref="LongestNgram"/> down to <see cref="ShortestNgram"/>, the first n that
+    /// occurs), continuing the copy over the drafts themselves where the history ends; returns how many (0: no tail occurs earlier).</summary>
     public static int Propose(ReadOnlySpan<int> history, Span<int> draft)
     {
         if (draft.IsEmpty) return 0;
@@ -25,10 +25,14 @@ public static class PromptLookup
             for (var start = history.Length - n - 1; start >= 0; start--)
             {
                 if (!history.Slice(start, n).SequenceEqual(tail)) continue;
-                var follow = history[(start + n)..];
-                var count = Math.Min(draft.Length, follow.Length);
-                follow[..count].CopyTo(draft);
-                return count;
+                // copied as if the drafts were already history: past its end the copy reads its own first drafts, so a
+                // loop of any period continues for the whole draft (an LZ77-style overlapping copy)
+                for (var i = 0; i < draft.Length; i++)
+                {
+                    var from = start + n + i;
+                    draft[i] = from < history.Length ? history[from] : draft[from - history.Length];
+                }
+                return draft.Length;
             }
         }
         return 0;

@@ -19,7 +19,7 @@ public static class ServerSettings
     [
         "host", "port", "models", "models_dir", "max_memory", "keep_alive", "context", "parallel",
         "database", "request_timeout", "shutdown_grace", "max_body", "max_header", "tls_cert", "tls_key", "cors_origin", "log_format", "otlp",
-        "low_memory", "kv_type",
+        "low_memory", "kv_type", "speculative_tokens",
     ];
 
     // Keys that hold lists, with the separator of their one-string form.
@@ -91,6 +91,8 @@ public static class ServerSettings
         if (Get("keep_alive") is { } keep) manager = manager with { KeepAlive = ParseDuration(keep, "keep_alive") };
         if (Get("context") is { } context) manager = manager with { Context = ParseInt(context, "context", 1) };
         if (Get("parallel") is { } parallel) manager = manager with { Parallel = ParseInt(parallel, "parallel", 1) };
+        if (Get("speculative_tokens") is { } drafts)
+            manager = manager with { SpeculativeTokens = ParseInt(drafts, "speculative_tokens", 0, Inference.Scheduling.SchedulerOptions.MaxSpeculativeTokens) };
         if (Get("kv_type") is { } kv) manager = manager with { KvType = Inference.Sessions.KvCacheType.Parse(kv, "kv_type") };
         return new ServerOptions
         {

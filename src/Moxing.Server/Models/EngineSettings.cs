@@ -22,6 +22,9 @@ public sealed record EngineSettings(int Context, int MaxSequences, long KvBudget
     /// <summary>Most prompt tokens fed per step; 0: the scheduler's default.</summary>
     public int PrefillChunkTokens { get; init; }
 
+    /// <summary>Prompt-lookup draft tokens per decoding sequence and step (<see cref="Inference.Scheduling.SchedulerOptions.SpeculativeTokens"/>); 0: off.</summary>
+    public int SpeculativeTokens { get; init; }
+
     /// <summary>Bytes of KV cache one position takes (keys and values stored as <paramref name="kvType"/>, every layer).</summary>
     public static long KvBytesPerToken(LoadedModel model, DType kvType)
     {

@@ -20,5 +20,6 @@ public static class Engines
             PrefixCaching = settings.PrefixCaching,
             PrefillChunkTokens = settings.PrefillChunkTokens > 0 ? settings.PrefillChunkTokens : new SchedulerOptions().PrefillChunkTokens,
             StepObserver = settings.StepObserver,
+            SpeculativeTokens = settings.SpeculativeTokens,
         });
 }

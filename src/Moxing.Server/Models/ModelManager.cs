@@ -190,6 +190,7 @@ public sealed class ModelManager : IAsyncDisposable
             KvType = kvType,
             PrefixCaching = !low,
             PrefillChunkTokens = low ? LowMemory.PrefillChunk : 0,
+            SpeculativeTokens = Options.SpeculativeTokens,
         };
     }
 

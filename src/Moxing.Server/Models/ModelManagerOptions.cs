@@ -30,6 +30,10 @@ public sealed record ModelManagerOptions
     /// are not a whole number of Q8_0 blocks keeps F16.</summary>
     public DType? KvType { get; init; }
 
+    /// <summary>Prompt-lookup draft tokens a decoding sequence may feed per step, in logit rows no other sequence needs (the reply
+    /// is the same; replies that repeat their prompt take fewer steps); 0: off.</summary>
+    public int SpeculativeTokens { get; init; }
+
     /// <summary>The memory limit in effect.</summary>
     public long EffectiveMaxMemory => MaxMemoryBytes > 0 ? MaxMemoryBytes : GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 4 * 3;
 }

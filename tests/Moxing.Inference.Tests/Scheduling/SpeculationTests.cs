@@ -30,6 +30,12 @@ public sealed class SpeculationTests(SchedulerTestModel fixture) : IClassFixture
         // tail 7 8 occurs at 1 (followed by 9 1 7) and at 5 (followed by 9 2 7 8): the latest wins
         Assert.Equal(3, PromptLookup.Propose([1, 7, 8, 9, 1, 7, 8, 9, 2, 7, 8], draft));
         Assert.Equal([9, 2, 7], draft.ToArray());
+        // a loop continues past the history's end: the copy reads its own drafts
+        Span<int> longer = stackalloc int[5];
+        Assert.Equal(5, PromptLookup.Propose([4, 1, 2, 3, 1, 2, 3, 1, 2, 3], longer));
+        Assert.Equal([1, 2, 3, 1, 2], longer.ToArray());
+        Assert.Equal(5, PromptLookup.Propose([6, 9, 9, 9, 9, 9], longer));
+        Assert.Equal([9, 9, 9, 9, 9], longer.ToArray());
         // the 4-token tail 5 6 7 8 occurs, so the more recent 2-token tail 7 8 at the end is not used
         Assert.Equal(2, PromptLookup.Propose([5, 6, 7, 8, 1, 2, 7, 8, 3, 5, 6, 7, 8], draft[..2]));
         Assert.Equal([1, 2], draft[..2].ToArray());
