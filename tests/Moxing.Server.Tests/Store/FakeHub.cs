@@ -1,14 +1,8 @@
 using System.Collections.Concurrent;
-using System.Net;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Moxing.Server.Tests.Store;
 
@@ -52,22 +46,13 @@ internal sealed class FakeHub : IAsyncDisposable
 
     public static async Task<FakeHub> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        // Two ports: the Hub and its CDN are different hosts, as huggingface.co and its file servers are.
-        builder.WebHost.UseKestrel(o =>
+        var (hub, origin, cdn) = await OriginWithCdn.StartAsync(app => new FakeHub(app), (app, hub) =>
         {
-            o.Listen(IPAddress.Loopback, 0);
-            o.Listen(IPAddress.Loopback, 0);
+            app.MapGet("/api/models/{org}/{repo}/revision/{rev}", hub.ListAsync);
+            app.MapMethods("/{org}/{repo}/resolve/{rev}/{**path}", ["GET", "HEAD"], hub.ResolveAsync);
+            app.MapMethods("/cdn/{sha}", ["GET", "HEAD"], hub.CdnAsync);
         });
-        var app = builder.Build();
-        var hub = new FakeHub(app);
-        app.MapGet("/api/models/{org}/{repo}/revision/{rev}", hub.ListAsync);
-        app.MapMethods("/{org}/{repo}/resolve/{rev}/{**path}", ["GET", "HEAD"], hub.ResolveAsync);
-        app.MapMethods("/cdn/{sha}", ["GET", "HEAD"], hub.CdnAsync);
-        await app.StartAsync();
-        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.ToArray();
-        (hub.Endpoint, hub._cdnEndpoint) = (addresses[0], addresses[1]);
+        (hub.Endpoint, hub._cdnEndpoint) = (origin, cdn);
         return hub;
     }
 

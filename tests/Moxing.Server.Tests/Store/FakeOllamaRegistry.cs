@@ -1,15 +1,9 @@
 using System.Collections.Concurrent;
-using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Moxing.Server.Tests.Store;
 
@@ -49,21 +43,13 @@ internal sealed class FakeOllamaRegistry : IAsyncDisposable
 
     public static async Task<FakeOllamaRegistry> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(o =>
+        var (registry, origin, cdn) = await OriginWithCdn.StartAsync(app => new FakeOllamaRegistry(app), (app, registry) =>
         {
-            o.Listen(IPAddress.Loopback, 0);
-            o.Listen(IPAddress.Loopback, 0);
+            app.MapGet("/v2/{ns}/{model}/manifests/{tag}", registry.ManifestAsync);
+            app.MapMethods("/v2/{ns}/{model}/blobs/{digest}", ["GET", "HEAD"], registry.Blob);
+            app.MapMethods("/cdn/{digest}", ["GET", "HEAD"], registry.CdnAsync);
         });
-        var app = builder.Build();
-        var registry = new FakeOllamaRegistry(app);
-        app.MapGet("/v2/{ns}/{model}/manifests/{tag}", registry.ManifestAsync);
-        app.MapMethods("/v2/{ns}/{model}/blobs/{digest}", ["GET", "HEAD"], registry.Blob);
-        app.MapMethods("/cdn/{digest}", ["GET", "HEAD"], registry.CdnAsync);
-        await app.StartAsync();
-        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.ToArray();
-        (registry.Endpoint, registry._cdnEndpoint) = (addresses[0], addresses[1]);
+        (registry.Endpoint, registry._cdnEndpoint) = (origin, cdn);
         return registry;
     }
 
