@@ -13,7 +13,7 @@ public sealed partial class ContinuousBatchScheduler
     // budget, context, KV capacity and reader room leave (each confirmed draft is one more token emitted).
     private int Draft(ScheduledSequence s, int most)
     {
-        var limit = Math.Min(most, Math.Min(s.Request.Limits.MaxTokens - s.Produced, s.Room) - 1);
+        var limit = Math.Min(Math.Min(most, s.DraftLimit), Math.Min(s.Request.Limits.MaxTokens - s.Produced, s.Room) - 1);
         limit = Math.Min(limit, Math.Min(s.Kv!.Capacity, _context) - s.Position - 1);
         if (limit <= 0) return 0;
         return PromptLookup.Propose(s.History.AsSpan(0, s.Position + 1), s.History.AsSpan(s.Position + 1, limit));
@@ -25,14 +25,18 @@ public sealed partial class ContinuousBatchScheduler
     private void Verify(ScheduledSequence s, int row, int drafted)
     {
         var fed = s.Position - drafted - 1;
-        for (var j = 0; j <= drafted; j++)
+        var confirmed = 0;
+        for (; confirmed <= drafted; confirmed++)
         {
-            s.Position = fed + j + 1;
-            var draft = j < drafted ? s.History[s.Position] : -1;
-            Apply(s, Draw(s, _logits.AsSpan((row + j) * _vocab, _vocab), _scorer));
+            s.Position = fed + confirmed + 1;
+            var draft = confirmed < drafted ? s.History[s.Position] : -1;
+            Apply(s, Draw(s, _logits.AsSpan((row + confirmed) * _vocab, _vocab), _scorer));
             if (s.State != SequenceState.Running) return;
             if (s.History[s.Position] != draft) break;
         }
+        // rows cost compute on a CPU: after a miss the next drafts are no longer than what came true, plus one; after a
+        // full hit they may double
+        s.DraftLimit = confirmed >= drafted ? Math.Min(SchedulerOptions.MaxSpeculativeTokens, 2 * drafted) : confirmed + 1;
         if (s.Kv!.Length > s.Position)
         {
             s.Kv.Truncate(s.Position);

@@ -82,6 +82,9 @@ internal sealed class ScheduledSequence
 
     public bool Prefilling => Position < Prompt.Length;
 
+    /// <summary>Most draft tokens the next speculative step may feed: shrinks after drafts that did not come true, grows after ones that did.</summary>
+    public int DraftLimit { get; set; } = SchedulerOptions.MaxSpeculativeTokens;
+
     public long SubmittedAt { get; }
     public long StartedAt { get; set; }
     public long FirstTokenAt { get; private set; }

@@ -40,7 +40,8 @@ public sealed class ApiKeyStoreTests
         Assert.NotEqual(a, b);
         Assert.True(ApiKeyFormat.TryParse(a, out _, out var secret));
         Assert.Equal(32, secret.Length);
-        var secretText = a[(a.LastIndexOf('-') + 1)..];
+        // mx-ID-SECRET: the secret is base64url, which may itself hold '-', so it starts after the id's dash
+        var secretText = a[(a.IndexOf('-', "mx-".Length) + 1)..];
         // Every stored cell, as text and as the hex of its bytes, must not hold the secret.
         var cells = open.Query("SELECT * FROM api_keys", r => Enumerable.Range(0, r.FieldCount)
             .Select(i => r.GetValue(i) is byte[] bytes ? Convert.ToHexString(bytes) + System.Text.Encoding.Latin1.GetString(bytes) : r.GetValue(i).ToString()).ToList());
