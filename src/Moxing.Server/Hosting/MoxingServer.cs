@@ -192,6 +192,7 @@ public sealed class MoxingServer : IAsyncDisposable
         var store = new OllamaStoreEndpoint(models, options.HubEndpoint, options.OllamaRegistry);
         app.MapPost("/api/pull", store.PullAsync);
         app.MapDelete("/api/delete", store.DeleteAsync);
+        app.MapPost("/api/copy", store.CopyAsync);
     }
 
     /// <summary>Runs until <paramref name="cancellation"/> fires (Ctrl+C), SIGTERM arrives or the host is told to stop; the caller then stops it.</summary>

@@ -81,6 +81,30 @@ public sealed class OllamaStoreEndpoint(ModelManager models, string? hubEndpoint
         await lines.WriteAsync(w => WriteStatus(w, "success"), cancellation);
     }
 
+    /// <summary>Handles /api/copy: <c>{"source": NAME, "destination": NAME}</c> registers the source's files under a second name
+    /// (replacing a model so named, which is unloaded first); 404 when the store has no such source.</summary>
+    public async Task CopyAsync(HttpContext context)
+    {
+        var r = await OllamaRequest.ReadAsync(context);
+        var source = r.RequiredString("source");
+        var destination = r.RequiredString("destination");
+        r.RejectUnknown();
+        var store = StoreOf("source");
+        if (!ModelName.TryParse(destination, out var target))
+            throw ApiException.BadParameter("destination", $"'{destination}' is not a valid model name");
+        if (models.Catalog.Find(source) is not { } entry) throw new ApiException(404, $"model '{source}' not found", "not_found_error", "source", "model_not_found");
+        if (models.Catalog.Find(target.ToString()) is { } replaced) await models.UnloadAsync(replaced.Name);
+        try
+        {
+            store.Copy(entry.Name, target.ToString());
+        }
+        catch (ModelNotFoundException)
+        {
+            throw new ApiException(404, $"model '{source}' not found", "not_found_error", "source", "model_not_found");
+        }
+        context.Response.StatusCode = 200;
+    }
+
     /// <summary>Handles /api/delete: <c>{"model": NAME}</c>; 404 when the store has no such model.</summary>
     public async Task DeleteAsync(HttpContext context)
     {

@@ -139,6 +139,21 @@ public sealed class ModelStore
         return Entry(manifest);
     }
 
+    /// <summary>Registers <paramref name="source"/>'s files (and defaults) also as <paramref name="destination"/>, replacing a model of
+    /// that name (Ollama's copy); no file is copied — both manifests name the same blobs.</summary>
+    public StoreEntry Copy(string source, string destination)
+    {
+        var from = ModelName.Parse(source);
+        var to = ModelName.Parse(destination);
+        using var _ = StoreLock.Acquire(LockPath, LockTimeout, CancellationToken.None);
+        var path = ManifestPath(from);
+        if (!File.Exists(path)) throw new ModelNotFoundException(from.ToString());
+        var manifest = ModelManifest.Load(path) with { Name = to.Name, Tag = to.Tag, Created = DateTimeOffset.UtcNow };
+        AtomicFile.Write(ManifestPath(to), manifest.ToJson());
+        CollectGarbageLocked();
+        return Entry(manifest);
+    }
+
     /// <summary>Removes <paramref name="name"/> and deletes the blobs no other model uses; returns the bytes freed.</summary>
     public long Remove(string name)
     {

@@ -94,6 +94,29 @@ public sealed class OllamaPullDeleteTests : IAsyncLifetime
         Assert.Contains(name, (string?)JsonNode.Parse(error)!["error"]);
     }
 
+    [Fact]
+    public async Task Copy_registers_a_second_name_that_outlives_the_first()
+    {
+        var (status, _) = await SendAsync(HttpMethod.Post, "/api/pull", """{"model":"hf:tiny-org/Llama-Tiny-GGUF:Q4_K_M","stream":false}""");
+        Assert.Equal(HttpStatusCode.OK, status);
+        const string name = "tiny-org/llama-tiny-gguf:q4_k_m";
+        var (copied, _) = await SendAsync(HttpMethod.Post, "/api/copy", $$"""{"source":"{{name}}","destination":"mine:v1"}""");
+        Assert.Equal(HttpStatusCode.OK, copied);
+        var (deleted, _) = await SendAsync(HttpMethod.Delete, "/api/delete", $$"""{"model":"{{name}}"}""");
+        Assert.Equal(HttpStatusCode.OK, deleted);
+        // the blobs stay for the copy, which still runs
+        Assert.NotEmpty(_temp.FilesIn("blobs"));
+        var (chat, reply) = await SendAsync(HttpMethod.Post, "/api/generate", """{"model":"mine:v1","prompt":"Hi","stream":false,"options":{"num_predict":2}}""");
+        Assert.Equal(HttpStatusCode.OK, chat);
+        Assert.True((bool)JsonNode.Parse(reply)!["done"]!);
+
+        var (missing, error) = await SendAsync(HttpMethod.Post, "/api/copy", """{"source":"nope:1","destination":"other"}""");
+        Assert.Equal(HttpStatusCode.NotFound, missing);
+        Assert.Contains("nope:1", (string?)JsonNode.Parse(error)!["error"]);
+        var (bad, _) = await SendAsync(HttpMethod.Post, "/api/copy", """{"source":"mine:v1","destination":"bad name"}""");
+        Assert.Equal(HttpStatusCode.BadRequest, bad);
+    }
+
     [Theory]
     [InlineData("""{"model":"llama3.2","stream":false}""", HttpStatusCode.NotFound, "model 'llama3.2:latest' not found")]
     [InlineData("""{"model":"llama3.2"}""", HttpStatusCode.OK, "model 'llama3.2:latest' not found")]
