@@ -39,9 +39,8 @@ public static class OllamaOptions
         foreach (var hint in Placement) o.Node(hint);
         o.RejectUnknown();
         var values = given.Over(defaults);
-        var sampling = values.Sampling(Defaults);
         // repeat_last_n -1 lets the penalties see the whole context: the request's num_ctx when it gives one
-        if (values.RepeatLastN == -1) sampling = ModelDefaults.WithPenaltyWindow(sampling, -1, numCtx);
+        var sampling = values.Sampling(Defaults, numCtx);
         // num_predict: -1 is unlimited and -2 fills the context, both up to the context here.
         if (given.NumPredict == 0) throw ApiException.Unsupported("options.num_predict", "0 (nothing to generate)");
         return new GenerationParameters

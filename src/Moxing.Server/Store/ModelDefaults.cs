@@ -71,8 +71,9 @@ public sealed record ModelDefaults
         System = System ?? fallback.System,
     };
 
-    /// <summary><paramref name="baseline"/> with the sampling values set here.</summary>
-    public SamplingOptions Sampling(SamplingOptions baseline)
+    /// <summary><paramref name="baseline"/> with the sampling values set here; repeat_last_n -1 covers <paramref name="context"/>
+    /// positions when known, else the whole history.</summary>
+    public SamplingOptions Sampling(SamplingOptions baseline, int? context = null)
     {
         var s = baseline with
         {
@@ -85,14 +86,14 @@ public sealed record ModelDefaults
             FrequencyPenalty = (float)(FrequencyPenalty ?? baseline.FrequencyPenalty),
             Seed = Seed is >= 0 ? (ulong)Seed : baseline.Seed,
         };
-        return RepeatLastN is { } n ? WithPenaltyWindow(s, n, null) : s;
+        return RepeatLastN is { } n ? WithPenaltyWindow(s, n, context) : s;
     }
 
     /// <summary>
     /// Ollama's repeat_last_n applied to <paramref name="sampling"/>: 0 turns the penalties off, -1 lets them see the whole context
     /// (<paramref name="context"/> when known), N the last N tokens.
     /// </summary>
-    public static SamplingOptions WithPenaltyWindow(SamplingOptions sampling, int lastN, int? context) => lastN switch
+    private static SamplingOptions WithPenaltyWindow(SamplingOptions sampling, int lastN, int? context) => lastN switch
     {
         0 => sampling with { RepetitionPenalty = 1, PresencePenalty = 0, FrequencyPenalty = 0, PenaltyWindow = 0 },
         -1 => sampling with { PenaltyWindow = context ?? int.MaxValue },
