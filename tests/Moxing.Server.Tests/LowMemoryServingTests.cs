@@ -1,13 +1,9 @@
 using System.Collections;
-using Microsoft.Extensions.Logging.Abstractions;
 using Moxing.Core;
 using Moxing.Core.Tensors;
-using Moxing.Inference.Generation;
-using Moxing.Inference.Scheduling;
 using Moxing.Inference.Sessions;
 using Moxing.Server.Hosting;
 using Moxing.Server.Models;
-using Moxing.Tests;
 
 namespace Moxing.Server.Tests;
 
@@ -29,22 +25,12 @@ public sealed class LowMemoryServingTests
     [Fact]
     public async Task Engines_get_a_q8_0_kv_cache_without_prefix_caching_and_still_generate()
     {
-        var path = Fixtures.Path("gguf", "llama-k256.Q4_K_M.gguf");
-        var options = new ModelManagerOptions { LowMemory = true, Parallel = LowMemory.Parallel };
-        await using var manager = new ModelManager(new PathModelCatalog([path]), options, Engines.ContinuousBatching, NullLogger<ModelManager>.Instance);
-        var name = Assert.Single(manager.Catalog.List()).Name;
-        using var lease = await manager.AcquireAsync(name, null, CancellationToken.None);
-        var settings = lease.Resident.Settings!;
+        await using var served = await ServedEngine.LoadAsync(new ModelManagerOptions { LowMemory = true, Parallel = LowMemory.Parallel });
+        var settings = served.Settings;
         Assert.Equal((DType.Q8_0, false, LowMemory.PrefillChunk, 1), (settings.KvType, settings.PrefixCaching, settings.PrefillChunkTokens, settings.MaxSequences));
-        Assert.Equal(Math.Min(LowMemory.ContextCap, lease.Resident.Model.MaxContext), settings.Context);
-        var scheduler = Assert.IsType<ContinuousBatchScheduler>(lease.Resident.Engine);
+        Assert.Equal(Math.Min(LowMemory.ContextCap, served.Resident.Model.MaxContext), settings.Context);
+        var scheduler = served.Engine;
         Assert.Equal((DType.Q8_0, false, LowMemory.PrefillChunk), (scheduler.Options.KvType, scheduler.Options.PrefixCaching, scheduler.Options.PrefillChunkTokens));
-
-        var request = new GenerationRequest { PromptIds = [.. Enumerable.Range(1, 40)], Limits = new GenerationLimits(4, []) };
-        var stream = scheduler.Submit(request);
-        var tokens = 0;
-        await foreach (var _ in stream.Tokens.ReadAllAsync()) tokens++;
-        await stream.Completion;
-        Assert.Equal(4, tokens);
+        Assert.Equal(4, (await served.GenerateAsync(ServedEngine.FourTokens())).Length);
     }
 }

@@ -1,12 +1,10 @@
 using System.Collections;
-using Microsoft.Extensions.Logging.Abstractions;
 using Moxing.Core;
 using Moxing.Inference.Generation;
 using Moxing.Inference.Sampling;
 using Moxing.Inference.Scheduling;
 using Moxing.Server.Hosting;
 using Moxing.Server.Models;
-using Moxing.Tests;
 
 namespace Moxing.Server.Tests;
 
@@ -26,23 +24,14 @@ public sealed class SpeculativeServingTests
 
     private static async Task<int[]> GenerateAsync(int speculative)
     {
-        var path = Fixtures.Path("gguf", "llama-k256.Q4_K_M.gguf");
-        var options = new ModelManagerOptions { Parallel = 4, Context = 256, SpeculativeTokens = speculative };
-        await using var manager = new ModelManager(new PathModelCatalog([path]), options, Engines.ContinuousBatching, NullLogger<ModelManager>.Instance);
-        using var lease = await manager.AcquireAsync(Assert.Single(manager.Catalog.List()).Name, null, CancellationToken.None);
-        var engine = Assert.IsType<ContinuousBatchScheduler>(lease.Resident.Engine);
-        Assert.Equal(speculative, engine.Options.SpeculativeTokens);
-        var request = new GenerationRequest
+        await using var served = await ServedEngine.LoadAsync(new ModelManagerOptions { Parallel = 4, Context = 256, SpeculativeTokens = speculative });
+        Assert.Equal(speculative, served.Engine.Options.SpeculativeTokens);
+        return await served.GenerateAsync(new GenerationRequest
         {
             PromptIds = [.. Enumerable.Range(0, 6).SelectMany(_ => new[] { 11, 12, 13, 14, 15 })],
             Limits = new GenerationLimits(40, []),
             Sampling = new SamplingOptions { Temperature = 0, RepetitionPenalty = 0.3f },
-        };
-        var stream = engine.Submit(request);
-        var ids = new List<int>();
-        await foreach (var token in stream.Tokens.ReadAllAsync()) ids.Add(token.Id);
-        await stream.Completion;
-        return [.. ids];
+        });
     }
 
     [Fact]
