@@ -7,55 +7,41 @@ namespace Moxing.Core.Kernels.Integer;
 /// <summary>
 /// The panel dot products without VNNI: <c>pmaddubsw</c> (unsigned × signed bytes into 16-bit pairs) then <c>pmaddwd</c>.
 /// Unsigned codes are below 64, so at least two byte-pair products add in 16 bits without saturating (2 · 2 · 63 · 128 &lt; 2¹⁵),
-/// four below 32 and eight below 16 (<see cref="Panel.ProductsPerSum"/>): one <c>pmaddwd</c> widens them all. Biased signed
-/// codes (0..255) would saturate: a small block splits them into two nibble planes, a K group (whose vectors are shared by
-/// four tokens' calls) takes the abs/sign trick on the codes without their bias and gets 128 · Σx back from the group sum.
+/// four below 32 and eight below 16 (<see cref="Panel.ProductsPerSum"/>): one <c>pmaddwd</c> widens them all. Signed codes
+/// take the abs/sign trick (a small block's magnitudes computed once for its tokens); a K group's biased codes take it on
+/// the codes without their bias and get 128 · Σx back from the group sum.
 /// </summary>
 internal readonly unsafe struct Avx2PanelDot : IPanelDot
 {
     public static bool IsSupported => Avx2.IsSupported && Fma.IsSupported;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Block<T>(byte* w, byte* x, nint xStride, bool biased, int largestCode,
+    public static void Block<T>(byte* w, byte* x, nint xStride, bool signed, int largestCode,
         out Vector256<int> s0, out Vector256<int> s1, out Vector256<int> s2, out Vector256<int> s3) where T : struct, ICount
     {
-        // one path per method: the JIT's inlining budget then goes to the path a format takes; nibble planes take any byte
-        if (biased || Panel.ProductsPerSum(largestCode) < 2) Planes<T>(w, x, xStride, out s0, out s1, out s2, out s3);
+        // one path per method: the JIT's inlining budget then goes to the path a format takes
+        if (signed) Signs<T>(w, x, xStride, out s0, out s1, out s2, out s3);
         else if (Panel.ProductsPerSum(largestCode) >= 4) Quads<T>(w, x, xStride, Panel.ProductsPerSum(largestCode) == 8, out s0, out s1, out s2, out s3);
         else Pairs<T>(w, x, xStride, out s0, out s1, out s2, out s3);
     }
 
-    // Codes u = 16 · h + l (biased signed codes, or any byte): each nibble plane takes eight pmaddubsw results in 16 bits
-    // (8 · 2 · 15 · 128 < 2¹⁵), and Σ u·x = 16 · Σ h·x + Σ l·x is the sum itself: no sign trick and no bias to add back.
+    // Signed codes: each vector's magnitudes (shared by the tokens) times the activation codes carrying the codes' signs.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Planes<T>(byte* w, byte* x, nint xStride,
+    private static void Signs<T>(byte* w, byte* x, nint xStride,
         out Vector256<int> s0, out Vector256<int> s1, out Vector256<int> s2, out Vector256<int> s3) where T : struct, ICount
     {
-        s1 = s2 = s3 = Vector256<int>.Zero;
+        s0 = s1 = s2 = s3 = Vector256<int>.Zero;
         byte* x1 = x + xStride, x2 = x + 2 * xStride, x3 = x + 3 * xStride;
-        Vector256<short> h0 = default, h1 = default, h2 = default, h3 = default, l0 = default, l1 = default, l2 = default, l3 = default;
-        for (var p = 0; p < 2; p++)
+        for (var g = 0; g < 8; g++)
         {
-            var ha = Nibbles(Avx.LoadVector256(w + 128 * p), out var la);
-            var hb = Nibbles(Avx.LoadVector256(w + 128 * p + 32), out var lb);
-            var hc = Nibbles(Avx.LoadVector256(w + 128 * p + 64), out var lc);
-            var hd = Nibbles(Avx.LoadVector256(w + 128 * p + 96), out var ld);
-            var at = 16 * p;
-            h0 = Avx2.Add(h0, Products(ha, hb, hc, hd, x + at));
-            l0 = Avx2.Add(l0, Products(la, lb, lc, ld, x + at));
+            var codes = Avx.LoadVector256(w + 32 * g).AsSByte();
+            var magnitudes = Avx2.Abs(codes);
+            s0 = Signed(magnitudes, codes, x + 4 * g, s0);
             if (T.Count == 1) continue;
-            h1 = Avx2.Add(h1, Products(ha, hb, hc, hd, x1 + at));
-            l1 = Avx2.Add(l1, Products(la, lb, lc, ld, x1 + at));
-            h2 = Avx2.Add(h2, Products(ha, hb, hc, hd, x2 + at));
-            l2 = Avx2.Add(l2, Products(la, lb, lc, ld, x2 + at));
-            h3 = Avx2.Add(h3, Products(ha, hb, hc, hd, x3 + at));
-            l3 = Avx2.Add(l3, Products(la, lb, lc, ld, x3 + at));
+            s1 = Signed(magnitudes, codes, x1 + 4 * g, s1);
+            s2 = Signed(magnitudes, codes, x2 + 4 * g, s2);
+            s3 = Signed(magnitudes, codes, x3 + 4 * g, s3);
         }
-        s0 = Planes(h0, l0);
-        if (T.Count == 1) return;
-        s1 = Planes(h1, l1);
-        s2 = Planes(h2, l2);
-        s3 = Planes(h3, l3);
     }
 
     // Codes below 32: four pmaddubsw results per 16-bit sum, and below 16 (eight) all of a block's before one pmaddwd.
@@ -127,30 +113,22 @@ internal readonly unsafe struct Avx2PanelDot : IPanelDot
     private static Vector256<short> Products(Vector256<byte> a, Vector256<byte> b, Vector256<byte> c, Vector256<byte> d, byte* x) =>
         Avx2.Add(Products(a, b, x), Products(c, d, x + 8));
 
-    // The high and low nibbles of each byte.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<byte> Nibbles(Vector256<byte> codes, out Vector256<byte> low)
-    {
-        var mask = Vector256.Create((byte)15);
-        low = Avx2.And(codes, mask);
-        return Avx2.And(Avx2.ShiftRightLogical(codes.AsUInt16(), 4).AsByte(), mask);
-    }
-
-    // 16 · (the high plane's 16-bit sums) + (the low plane's), each lane's pair added into its 32 bits.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> Planes(Vector256<short> high, Vector256<short> low) =>
-        Avx2.Add(Avx2.MultiplyAddAdjacent(high, Vector256.Create((short)16)), Widen(low));
-
     // The two 16-bit sums of each lane added into its 32 bits.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> Widen(Vector256<short> sums) => Avx2.MultiplyAddAdjacent(sums, Vector256<short>.One);
 
-    // acc + the lane's dot product of one vector of biased codes with four activation codes, on the codes without their bias
-    // (pmaddubsw takes their magnitudes as its unsigned factor, and their signs on the activation codes).
+    // acc + the lane's dot product of one vector of biased codes with four activation codes, on the codes without their bias.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> Signed(Vector256<byte> w, byte* x, Vector256<int> acc)
     {
         var codes = Avx2.Xor(w, Vector256.Create((byte)0x80)).AsSByte();
-        return Avx2.Add(acc, Widen(Avx2.MultiplyAddAdjacent(Avx2.Abs(codes), Avx2.Sign(PanelCodes.Four(x), codes))));
+        return Signed(Avx2.Abs(codes), codes, x, acc);
     }
+
+    // acc + the lane's dot product of signed codes (given with their magnitudes) and four activation codes: pmaddubsw takes
+    // the magnitudes as its unsigned factor and the codes' signs on the activation codes; a pair of products (up to
+    // 2 · 128 · 127) fills 16 bits, so each vector's sums widen on their own.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Signed(Vector256<byte> magnitudes, Vector256<sbyte> codes, byte* x, Vector256<int> acc) =>
+        Avx2.Add(acc, Widen(Avx2.MultiplyAddAdjacent(magnitudes, Avx2.Sign(PanelCodes.Four(x), codes))));
 }

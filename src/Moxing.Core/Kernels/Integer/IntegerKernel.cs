@@ -70,7 +70,7 @@ internal readonly unsafe struct IntegerKernel(
         where F : struct, IQ8Dot where P : struct, IPanelTile where L : struct, IByteLanes<TB, TS, TF>
         where TB : unmanaged where TS : struct where TF : struct =>
         new(panels ? &PanelProduct<P, L, TB, TS, TF>.RowsSmall<F> : &IntegerKernels.RowsQ8<F, L, TB, TS, TF>, F.BlockSize, ActivationBlocks.Q8Size,
-            panels ? Panel.SmallTokens(F.SignedCodes) : 0);
+            panels ? Panel.SmallTokens : 0);
 
     private static IntegerKernel Super<F, P, L, TB, TS, TF>(bool panels)
         where F : struct, IQ8KDot where P : struct, IPanelTile where L : struct, IByteLanes<TB, TS, TF>

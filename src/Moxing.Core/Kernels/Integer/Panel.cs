@@ -6,7 +6,7 @@ namespace Moxing.Core.Kernels.Integer;
 /// one vector with four activation codes broadcast to every lane (<c>vpdpbusd</c>) then adds one row's partial dot product
 /// to each lane: eight rows per instruction, no horizontal sums, and per-row scales are plain vectors.
 /// </summary>
-/// <remarks>Codes are unsigned (signed formats are biased by 128 and corrected through their offset or minimums).</remarks>
+/// <remarks>Small blocks keep signed codes signed; K panels bias signed codes by 128 and correct through their minimums.</remarks>
 internal static class Panel
 {
     /// <summary>Weight rows per panel: the 32-bit lanes of a 256-bit vector.</summary>
@@ -17,8 +17,8 @@ internal static class Panel
     public static int ProductsPerSum(int largestCode) => largestCode < 16 ? 8 : largestCode < 32 ? 4 : largestCode < 64 ? 2 : 1;
 
     /// <summary>Activation rows from which packing a small-block panel pays for itself (measured on Zen 4 against the row
-    /// kernels): four for unsigned codes; eight for signed ones, whose tile takes two nibble planes and whose row kernel is cheap.</summary>
-    public static int SmallTokens(bool signedCodes) => signedCodes ? 8 : 4;
+    /// kernels, unsigned and signed codes alike).</summary>
+    public const int SmallTokens = 4;
 
     /// <summary>Activation rows from which packing a K panel pays for itself: its scale tables and eight chunk transposes per
     /// super-block cost more than the row kernels save below twelve.</summary>

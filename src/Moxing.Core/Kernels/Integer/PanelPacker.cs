@@ -13,7 +13,8 @@ namespace Moxing.Core.Kernels.Integer;
 /// block is prefetched in the panel eight rows on: a product's rows are contiguous, so that is the next panel to pack.</remarks>
 internal static unsafe class PanelPacker
 {
-    /// <summary>Packs rows [first, first + count) of a 32-weight format, <paramref name="blocks"/> blocks each, into <paramref name="panel"/>.</summary>
+    /// <summary>Packs rows [first, first + count) of a 32-weight format, <paramref name="blocks"/> blocks each, into <paramref name="panel"/>
+    /// (signed codes as they are; K panels bias theirs).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackSmall<F, L, TB, TS, TF>(byte* w, nint rowBytes, int first, int count, int blocks, byte* panel)
         where F : struct, IQ8Dot where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
@@ -32,12 +33,12 @@ internal static unsafe class PanelPacker
                     Vector(SmallRow<F, L, TB, TS, TF>(rows[2] + at, ahead, panel, 2)), Vector(SmallRow<F, L, TB, TS, TF>(rows[3] + at, ahead, panel, 3)),
                     Vector(SmallRow<F, L, TB, TS, TF>(rows[4] + at, ahead, panel, 4)), Vector(SmallRow<F, L, TB, TS, TF>(rows[5] + at, ahead, panel, 5)),
                     Vector(SmallRow<F, L, TB, TS, TF>(rows[6] + at, ahead, panel, 6)), Vector(SmallRow<F, L, TB, TS, TF>(rows[7] + at, ahead, panel, 7)),
-                    F.SignedCodes, panel);
+                    false, panel);
                 continue;
             }
             for (var r = 0; r < Panel.Rows; r++)
                 *(TB*)(codes + 32 * r) = SmallRow<F, L, TB, TS, TF>(rows[r] + at, ahead, panel, r);
-            Transpose<TB>(codes, F.SignedCodes, panel);
+            Transpose<TB>(codes, false, panel);
         }
     }
 
@@ -50,8 +51,8 @@ internal static unsafe class PanelPacker
         Prefetch.Lines(block + ahead, F.BlockBytes);
         var d = F.Scale(block);
         ((float*)(panel + Panel.SmallScale))[r] = d;
-        // signed codes enter as code + 128: the 128 · d · Σx they add is taken off with the offset
-        ((float*)(panel + Panel.SmallOffset))[r] = F.SignedCodes ? -128 * d : F.HasOffset ? F.Offset(block, d) : 0;
+        // signed codes stay signed (the tiles take their exact signed sums), so only offset formats have an offset term
+        ((float*)(panel + Panel.SmallOffset))[r] = F.HasOffset ? F.Offset(block, d) : 0;
         return F.Codes<L, TB, TS, TF>(block);
     }
 

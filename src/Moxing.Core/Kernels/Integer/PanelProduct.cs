@@ -21,7 +21,7 @@ internal static unsafe class PanelProduct<P, L, TB, TS, TF>
     public static void RowsSmall<F>(byte* w, nint rowBytes, int blocks, byte* x, nint xStride, int n, float* y, int rows, int rowStart, int rowEnd)
         where F : struct, IQ8Dot
     {
-        if (n < Panel.SmallTokens(F.SignedCodes))
+        if (n < Panel.SmallTokens)
             IntegerKernels.RowsQ8<F, L, TB, TS, TF>(w, rowBytes, blocks, x, xStride, n, y, rows, rowStart, rowEnd);
         else
             Bands(&PanelPacker.PackSmall<F, L, TB, TS, TF>, &P.Small<F>, (long)blocks * Panel.SmallBytes, w, rowBytes, blocks, x, xStride, n, y, rows, rowStart, rowEnd);

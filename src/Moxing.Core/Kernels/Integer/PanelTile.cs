@@ -59,7 +59,7 @@ internal readonly unsafe struct PanelTile<D> : IPanelTile where D : struct, IPan
         where F : struct, IQ8Dot
     {
         acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(sum), Avx.Multiply(d, Vector256.Create(*(float*)xb)), acc);
-        if (F.HasOffset || F.SignedCodes)
+        if (F.HasOffset)
             acc = Fma.MultiplyAdd(offset, Vector256.Create(*(float*)(xb + 4)), acc);
         return acc;
     }

@@ -19,9 +19,9 @@ internal readonly unsafe struct ScalarPanelTile : IPanelTile
                 {
                     var p = panel + (nint)b * Panel.SmallBytes;
                     var xb = x + t * xStride + (nint)b * ActivationBlocks.Q8Bytes;
-                    var sum = Codes(p, r, (sbyte*)(xb + ActivationBlocks.Q8Codes), 8);
+                    var sum = Codes(p, r, (sbyte*)(xb + ActivationBlocks.Q8Codes), 8, F.SignedCodes);
                     acc = MathF.FusedMultiplyAdd(sum, ((float*)(p + Panel.SmallScale))[r] * *(float*)xb, acc);
-                    if (F.HasOffset || F.SignedCodes)
+                    if (F.HasOffset)
                         acc = MathF.FusedMultiplyAdd(((float*)(p + Panel.SmallOffset))[r], *(float*)(xb + 4), acc);
                 }
                 y[t * yStride + r] = acc;
@@ -42,7 +42,7 @@ internal readonly unsafe struct ScalarPanelTile : IPanelTile
                     int sum = 0, own = 0;
                     for (var h = 0; h < 16; h++)
                     {
-                        var group = Codes(p + 128 * h, r, (sbyte*)(xb + ActivationBlocks.Q8KCodes + 16 * h), 4);
+                        var group = Codes(p + 128 * h, r, (sbyte*)(xb + ActivationBlocks.Q8KCodes + 16 * h), 4, false);
                         sum += group * ((int*)(p + Panel.SuperScales))[Panel.Rows * h + r];
                         var lane = 2 * Panel.Rows * (h / 2) + 2 * r + h % 2;
                         sum += ((short*)(p + Panel.SuperSameMins))[lane] * sums[h];
@@ -57,13 +57,13 @@ internal readonly unsafe struct ScalarPanelTile : IPanelTile
             }
     }
 
-    // Σ over `vectors` groups of four codes of row r (lane r of each panel vector) times the activation codes.
-    private static int Codes(byte* p, int r, sbyte* x, int vectors)
+    // Σ over `vectors` groups of four codes of row r (lane r of each panel vector, bytes or `signed` bytes) times the activation codes.
+    private static int Codes(byte* p, int r, sbyte* x, int vectors, bool signed)
     {
         var sum = 0;
         for (var g = 0; g < vectors; g++)
             for (var j = 0; j < 4; j++)
-                sum += p[32 * g + 4 * r + j] * x[4 * g + j];
+                sum += (signed ? (sbyte)p[32 * g + 4 * r + j] : p[32 * g + 4 * r + j]) * x[4 * g + j];
         return sum;
     }
 }

@@ -4,13 +4,14 @@ using System.Runtime.Intrinsics.X86;
 
 namespace Moxing.Core.Kernels.Integer;
 
-/// <summary>The panel dot products with AVX-VNNI: one <c>vpdpbusd</c> per vector takes unsigned and biased codes alike.</summary>
+/// <summary>The panel dot products with AVX-VNNI: one <c>vpdpbusd</c> per vector takes unsigned and biased codes alike; signed
+/// codes enter as their magnitudes with their signs on the activation codes.</summary>
 internal readonly unsafe struct VnniPanelDot : IPanelDot
 {
     public static bool IsSupported => Avx2.IsSupported && Fma.IsSupported && AvxVnni.IsSupported;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Block<T>(byte* w, byte* x, nint xStride, bool biased, int largestCode,
+    public static void Block<T>(byte* w, byte* x, nint xStride, bool signed, int largestCode,
         out Vector256<int> s0, out Vector256<int> s1, out Vector256<int> s2, out Vector256<int> s3) where T : struct, ICount
     {
         // one chain per token: four independent chains of eight vpdpbusd with four tokens
@@ -19,13 +20,19 @@ internal readonly unsafe struct VnniPanelDot : IPanelDot
         for (var g = 0; g < 8; g++)
         {
             var codes = Avx.LoadVector256(w + 32 * g);
-            s0 = AvxVnni.MultiplyWideningAndAdd(s0, codes, PanelCodes.Four(x + 4 * g));
+            var factor = signed ? Avx2.Abs(codes.AsSByte()) : codes;
+            s0 = AvxVnni.MultiplyWideningAndAdd(s0, factor, Activations(x + 4 * g, codes, signed));
             if (T.Count == 1) continue;
-            s1 = AvxVnni.MultiplyWideningAndAdd(s1, codes, PanelCodes.Four(x1 + 4 * g));
-            s2 = AvxVnni.MultiplyWideningAndAdd(s2, codes, PanelCodes.Four(x2 + 4 * g));
-            s3 = AvxVnni.MultiplyWideningAndAdd(s3, codes, PanelCodes.Four(x3 + 4 * g));
+            s1 = AvxVnni.MultiplyWideningAndAdd(s1, factor, Activations(x1 + 4 * g, codes, signed));
+            s2 = AvxVnni.MultiplyWideningAndAdd(s2, factor, Activations(x2 + 4 * g, codes, signed));
+            s3 = AvxVnni.MultiplyWideningAndAdd(s3, factor, Activations(x3 + 4 * g, codes, signed));
         }
     }
+
+    // Four activation codes broadcast, with the signs of `codes` when they are signed.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<sbyte> Activations(byte* x, Vector256<byte> codes, bool signed) =>
+        signed ? Avx2.Sign(PanelCodes.Four(x), codes.AsSByte()) : PanelCodes.Four(x);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<int> Group(Vector256<byte> c0, Vector256<byte> c1, Vector256<byte> c2, Vector256<byte> c3,
