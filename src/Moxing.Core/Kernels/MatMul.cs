@@ -41,7 +41,7 @@ public static unsafe class MatMul
             if (quantizeActivations && IntegerKernel.TryFor(w.Type, path, out var integer))
             {
                 var units = Blocks(w, k);
-                var xq = Quantize(px, k, n, integer.ActivationBlockSize, path, out var xStride);
+                var xq = Quantize(null, px, k, n, integer.ActivationBlockSize, path, out var xStride);
                 integer.Rows(w.Data, (nint)w.RowBytes, units, xq, xStride, n, py, rows, rowStart, rowEnd);
                 return;
             }
@@ -63,12 +63,21 @@ public static unsafe class MatMul
     // Blocks per row of a block format, checking that the row's bytes hold exactly them.
     private static int Blocks(StoredTensor w, int k) => RowKernel.For(w.Type, SimdPath.Scalar).Units(k, checked((int)w.RowBytes), w.Type);
 
-    /// <summary>Quantizes n rows of k activations into this thread's buffer; returns it and its row stride.</summary>
-    private static byte* Quantize(float* x, int k, int n, int blockSize, SimdPath path, out nint stride)
+    // Activation rows from which quantizing them is split across the pool (a row of a 1k-wide layer takes about a microsecond).
+    private const int ParallelQuantizeRows = 8;
+
+    /// <summary>Quantizes n rows of k activations into this thread's buffer, rows split across <paramref name="pool"/> when there
+    /// are many (null: on this thread); returns the buffer and its row stride.</summary>
+    private static byte* Quantize(WorkerPool? pool, float* x, int k, int n, int blockSize, SimdPath path, out nint stride)
     {
         stride = ActivationBlocks.RowBytes(k, blockSize);
         var buffer = ActivationBuffer.Get((long)stride * n);
-        ActivationQuantizer.Quantize(x, k, n, blockSize, buffer, path);
+        if (pool != null && n >= ParallelQuantizeRows)
+        {
+            var job = new QuantizeJob(x, k, blockSize, buffer, stride, path);
+            pool.ParallelFor(n, ref job);
+        }
+        else ActivationQuantizer.Quantize(x, k, n, blockSize, buffer, path);
         return buffer;
     }
 
@@ -89,7 +98,7 @@ public static unsafe class MatMul
             fixed (float* py = y)
             {
                 // activations are quantized once, here, and read by every thread
-                var xq = Quantize(px, k, n, integer.ActivationBlockSize, path, out var xStride);
+                var xq = Quantize(pool, px, k, n, integer.ActivationBlockSize, path, out var xStride);
                 // panel products split whole panels between threads
                 var granule = integer.Panels && n >= integer.PanelTokens ? Panel.Rows : 1;
                 var integerJob = new IntegerRowsJob(integer, w.Data, (nint)w.RowBytes, units, xq, xStride, n, py, rows, granule);
@@ -127,7 +136,7 @@ public static unsafe class MatMul
         fixed (float* px = x)
         fixed (float* py = y)
         {
-            var xq = Quantize(px, k, n, ActivationBlocks.Q8KSize, path, out var xStride);
+            var xq = Quantize(pool, px, k, n, ActivationBlocks.Q8KSize, path, out var xStride);
             var job = new RepackedRowsJob(w, integer, xq, xStride, n, py, rows, n == 1 && path >= SimdPath.Avx2);
             pool.ParallelFor(rows / Q4KRows8.Rows, ref job);
         }
@@ -209,6 +218,11 @@ public static unsafe class MatMul
         private readonly Span<float> _y = y;
 
         public readonly void Execute(int start, int end) => Rows(_w, _x, n, _y, start, end, path, quantizeActivations: false);
+    }
+
+    private readonly struct QuantizeJob(float* x, int k, int blockSize, byte* dst, nint stride, SimdPath path) : IParallelJob
+    {
+        public void Execute(int start, int end) => ActivationQuantizer.Quantize(x + (nint)start * k, k, end - start, blockSize, dst + start * stride, path);
     }
 
     private readonly struct HalfRowsJob(byte* w, nint rowBytes, int k, float* prepared, float* x, float* y, SimdPath path) : IParallelJob
