@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Moxing.Core;
-using Moxing.Core.Formats.Gguf;
 using Moxing.Core.Kernels;
 using Moxing.Core.Quantization;
 using Moxing.Core.Quantization.Importance;
@@ -49,7 +48,7 @@ public sealed class QuantizeCommand : ICommand
         var mix = QuantizationMix.Find(typeName) ?? throw new UsageException($"--type: unknown type '{typeName}'");
         if (threads < 0) throw new UsageException("-t must be positive");
         var importance = imatrixPath == null ? null : ImportanceMatrix.Load(imatrixPath);
-        using var source = Open(input);
+        using var source = QuantizationSource.Open(input);
         if (dryRun)
         {
             foreach (var t in GgufQuantizer.Plan(source.Input, mix, importance))
@@ -80,29 +79,5 @@ public sealed class QuantizeCommand : ICommand
         context.Out.WriteLine($"wrote {output}: {mix.Name}, {HumanUnits.Bytes(before)} -> {HumanUnits.Bytes(after)} in {clock.Elapsed.TotalSeconds:F1} s"
             + (importance != null ? $" (importance from {imatrixPath})" : ""));
         return 0;
-    }
-
-    private static QuantizeSource Open(string input)
-    {
-        if (Directory.Exists(input) && EncoderGgufInput.Converts(input))
-        {
-            var encoder = new EncoderGgufInput(input);
-            return new QuantizeSource(encoder, encoder);
-        }
-        if (Directory.Exists(input))
-        {
-            var folder = new HfGgufInput(input);
-            return new QuantizeSource(folder, folder);
-        }
-        if (!File.Exists(input)) throw new MoxingException($"{input}: no such GGUF file or Hugging Face folder");
-        if (!GgufFile.HasMagic(input)) throw new UsageException($"{input} is not a GGUF file (quantize reads GGUF files and Hugging Face folders)");
-        var file = GgufFile.Open(input);
-        return new QuantizeSource(new GgufQuantizationInput(file), file);
-    }
-
-    // The input and what must be disposed with it.
-    private sealed record QuantizeSource(IQuantizationInput Input, IDisposable Owner) : IDisposable
-    {
-        public void Dispose() => Owner.Dispose();
     }
 }

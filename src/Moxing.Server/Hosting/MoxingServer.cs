@@ -186,13 +186,17 @@ public sealed class MoxingServer : IAsyncDisposable
         new OpenInferenceEndpoints(classifiers).Map(app);
     }
 
-    // Ollama's store changes: pull from the Hub into the model store, delete from it.
+    // Ollama's store changes: pull, copy, create (with uploads) and delete.
     private static void MapStore(WebApplication app, ModelManager models, ServerOptions options)
     {
         var store = new OllamaStoreEndpoint(models, options.HubEndpoint, options.OllamaRegistry);
         app.MapPost("/api/pull", store.PullAsync);
         app.MapDelete("/api/delete", store.DeleteAsync);
         app.MapPost("/api/copy", store.CopyAsync);
+        var create = new OllamaCreateEndpoint(models);
+        app.MapPost("/api/create", create.CreateAsync);
+        app.MapMethods("/api/blobs/{digest}", ["HEAD"], create.ExistsAsync);
+        app.MapPost("/api/blobs/{digest}", create.UploadAsync);
     }
 
     /// <summary>Runs until <paramref name="cancellation"/> fires (Ctrl+C), SIGTERM arrives or the host is told to stop; the caller then stops it.</summary>

@@ -127,9 +127,12 @@ public sealed class OllamaStoreEndpoint(ModelManager models, string? hubEndpoint
         context.Response.StatusCode = 200;
     }
 
-    private ModelStore StoreOf(string param) => models.Catalog is StoreModelCatalog catalog
+    private ModelStore StoreOf(string param) => StoreOf(models, param);
+
+    /// <summary>The model store <paramref name="models"/> serve from, or a 400 naming <paramref name="param"/> when they serve paths.</summary>
+    internal static ModelStore StoreOf(ModelManager models, string param) => models.Catalog is StoreModelCatalog catalog
         ? catalog.Store
-        : throw new ApiException(400, "this server serves models given by path, not a model store; start it without --model to pull or delete models",
+        : throw new ApiException(400, "this server serves models given by path, not a model store; start it without --model to pull, create or delete models",
             param: param, code: "no_model_store");
 
     private static void WriteReport(Utf8JsonWriter w, PullProgress report)
@@ -154,7 +157,8 @@ public sealed class OllamaStoreEndpoint(ModelManager models, string? hubEndpoint
         w.WriteEndObject();
     }
 
-    private static void WriteStatus(Utf8JsonWriter w, string status)
+    /// <summary>Writes <c>{"status": STATUS}</c>.</summary>
+    internal static void WriteStatus(Utf8JsonWriter w, string status)
     {
         w.WriteStartObject();
         w.WriteString("status", status);

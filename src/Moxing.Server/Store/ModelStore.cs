@@ -14,7 +14,7 @@ namespace Moxing.Server.Store;
 /// under the model's real file names that <see cref="ModelLoader.Load"/> opens. Every change is staged in <c>tmp/</c>, checked, and
 /// committed under a file lock with atomic renames, so a failed or concurrent import or pull never loses or corrupts a model.
 /// </summary>
-public sealed class ModelStore
+public sealed partial class ModelStore
 {
     private ModelStore(string home)
     {
@@ -140,15 +140,23 @@ public sealed class ModelStore
     }
 
     /// <summary>Registers <paramref name="source"/>'s files (and defaults) also as <paramref name="destination"/>, replacing a model of
-    /// that name (Ollama's copy); no file is copied — both manifests name the same blobs.</summary>
-    public StoreEntry Copy(string source, string destination)
+    /// that name (Ollama's copy and create-from); no file is copied — both manifests name the same blobs. <paramref name="defaults"/>
+    /// win over the source's own, value by value; <paramref name="license"/> replaces its license.</summary>
+    public StoreEntry Copy(string source, string destination, ModelDefaults? defaults = null, string? license = null)
     {
         var from = ModelName.Parse(source);
         var to = ModelName.Parse(destination);
         using var _ = StoreLock.Acquire(LockPath, LockTimeout, CancellationToken.None);
         var path = ManifestPath(from);
         if (!File.Exists(path)) throw new ModelNotFoundException(from.ToString());
-        var manifest = ModelManifest.Load(path) with { Name = to.Name, Tag = to.Tag, Created = DateTimeOffset.UtcNow };
+        var manifest = ModelManifest.Load(path);
+        var merged = defaults?.Over(manifest.Defaults) ?? manifest.Defaults;
+        manifest = manifest with
+        {
+            Name = to.Name, Tag = to.Tag, Created = DateTimeOffset.UtcNow,
+            Defaults = merged is { IsEmpty: false } ? merged : null,
+            License = license ?? manifest.License,
+        };
         AtomicFile.Write(ManifestPath(to), manifest.ToJson());
         CollectGarbageLocked();
         return Entry(manifest);
@@ -343,14 +351,17 @@ public sealed class ModelStore
         return freed;
     }
 
-    // Staging folders and temp blobs of a process that crashed; a day is far longer than any live one needs between its writes.
+    // Staging folders and temp blobs of a process that crashed, and uploads no model was created from; a day is far longer than
+    // any live one needs between its writes.
     private void DeleteAbandonedWork()
     {
         var cutoff = DateTime.UtcNow - TimeSpan.FromDays(1);
         foreach (var entry in new DirectoryInfo(TempFolder).EnumerateFileSystemInfos())
         {
             if (!(entry.Name.StartsWith("stage-", StringComparison.Ordinal) || entry.Name.StartsWith("blob-", StringComparison.Ordinal)
-                  || entry.Name.StartsWith("snapshot-", StringComparison.Ordinal) || entry.Name.StartsWith("export-", StringComparison.Ordinal)) || entry.LastWriteTimeUtc > cutoff) continue;
+                  || entry.Name.StartsWith("snapshot-", StringComparison.Ordinal) || entry.Name.StartsWith("export-", StringComparison.Ordinal)
+                  || entry.Name.StartsWith(UploadPrefix, StringComparison.Ordinal) || entry.Name.StartsWith("quantize-", StringComparison.Ordinal))
+                || entry.LastWriteTimeUtc > cutoff) continue;
             TryDelete(() =>
             {
                 if (entry is DirectoryInfo folder) folder.Delete(recursive: true);
