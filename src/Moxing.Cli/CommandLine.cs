@@ -33,7 +33,7 @@ public static class CommandLine
     [
         new RunCommand(), new ShowCommand(), new LogitsCommand(), new GenerateCommand(), new EmbedCommand(),
         new TokenizeCommand(), new DetokenizeCommand(), new TemplateCommand(), new SynthCommand(), new QuantizeCommand(), new ImatrixCommand(), new BenchCommand(),
-        new BenchServeCommand(), new ServeCommand(), new PsCommand(), new PullCommand(), new ImportCommand(), new ListCommand(), new RemoveCommand(),
+        new BenchServeCommand(), new ServeCommand(), new PsCommand(), new PullCommand(), new ImportCommand(), new CreateCommand(), new ListCommand(), new RemoveCommand(),
         new TrainCommand(), new PruneCommand(), new DistillCommand(),
         new EvalCommand(), new KeysCommand(), new TenantsCommand(), new UsageCommand(),
     ];

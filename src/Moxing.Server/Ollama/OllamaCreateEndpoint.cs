@@ -97,10 +97,7 @@ public sealed class OllamaCreateEndpoint(ModelManager models)
             throw r.Unsupported("template", "Go templates are not run here; the model's own chat template (GGUF tokenizer.chat_template or the folder's) is used");
         if (r.Array("messages") is { Count: > 0 }) throw r.Unsupported("messages", "preset conversations are not supported; give a system prompt");
         var parameters = r.Nested("parameters");
-        var defaults = parameters is null ? new ModelDefaults() : OllamaOptions.ReadValues(parameters);
-        if (parameters is not null)
-            foreach (var (k, _) in parameters.Body)
-                if (!defaults.Parameters().Any(p => p.Key == k)) throw parameters.Unsupported(k, "not a parameter a model keeps here");
+        var defaults = parameters is null ? new ModelDefaults() : OllamaOptions.ReadModelParameters(parameters);
         if (r.String("system") is { } system) defaults = defaults with { System = system };
         var license = r.StringOrList("license") is { Count: > 0 } texts ? string.Join("\n\n", texts) : null;
         QuantizationMix? mix = null;

@@ -71,6 +71,16 @@ public static class OllamaOptions
         NumCtx = o.Int("num_ctx", 1),
     };
 
+    /// <summary>A model's own parameters (a create request's <c>parameters</c>, a Modelfile's PARAMETER lines): <see cref="ReadValues"/>, and a 400
+    /// naming any other field, since a model would keep it without effect.</summary>
+    public static ModelDefaults ReadModelParameters(JsonRequest o)
+    {
+        var values = ReadValues(o);
+        foreach (var (key, _) in o.Body)
+            if (!values.Parameters().Any(p => p.Key == key)) throw o.Unsupported(key, "not a parameter a model keeps here");
+        return values;
+    }
+
     // A sampler this engine does not have, accepted at the value that turns it off.
     private static void OnlyOff(JsonRequest o, string key, double off)
     {
