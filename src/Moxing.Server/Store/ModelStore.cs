@@ -153,7 +153,9 @@ public sealed partial class ModelStore
         var merged = defaults?.Over(manifest.Defaults) ?? manifest.Defaults;
         manifest = manifest with
         {
-            Name = to.Name, Tag = to.Tag, Created = DateTimeOffset.UtcNow,
+            Name = to.Name,
+            Tag = to.Tag,
+            Created = DateTimeOffset.UtcNow,
             Defaults = merged is { IsEmpty: false } ? merged : null,
             License = license ?? manifest.License,
         };
