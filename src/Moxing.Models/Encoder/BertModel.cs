@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using Moxing.Core;
+using Moxing.Core.Kernels;
 using Moxing.Core.Ops;
 using Moxing.Core.Quantization;
 using Moxing.Core.Tensors;
@@ -94,41 +95,55 @@ public sealed class BertModel : IDisposable
     }
 
     /// <summary>The last hidden state [n, hidden] of <paramref name="ids"/> (token type 0, no padding).</summary>
-    public float[] Encode(ReadOnlySpan<int> ids)
+    public float[] Encode(ReadOnlySpan<int> ids) => EncodeMany([ids.ToArray()])[0];
+
+    /// <summary>
+    /// The last hidden states of several inputs ([n_i, hidden] each) in one pass: every projection multiplies all their tokens at
+    /// once (the weights are read once for the batch), attention runs per input and head on the worker pool. No padding: each input
+    /// attends to its own tokens only, with its own positions, so each result equals <see cref="Encode"/> of that input alone.
+    /// </summary>
+    public float[][] EncodeMany(IReadOnlyList<int[]> inputs)
     {
         var o = Options;
-        int n = ids.Length, h = o.HiddenSize, heads = o.HeadCount, hd = h / heads;
-        if (n == 0) throw new MoxingException("nothing to encode: the input is empty");
-        if (n > o.MaxPositions) throw new MoxingException($"the input has {n} tokens but the model takes at most {o.MaxPositions}");
+        int h = o.HiddenSize, heads = o.HeadCount, hd = h / heads;
+        var starts = new int[inputs.Count + 1];
+        for (var i = 0; i < inputs.Count; i++)
+        {
+            var length = inputs[i].Length;
+            if (length == 0) throw new MoxingException(inputs.Count == 1 ? "nothing to encode: the input is empty" : $"nothing to encode: input {i} is empty");
+            if (length > o.MaxPositions) throw new MoxingException($"the input has {length} tokens but the model takes at most {o.MaxPositions}");
+            starts[i + 1] = starts[i] + length;
+        }
+        var n = starts[^1];
         var x = new float[n * h];
         var row = new float[h];
-        for (var t = 0; t < n; t++)
-        {
-            if ((uint)ids[t] >= (uint)o.VocabSize)
-                throw new MoxingException($"token id {ids[t]} is out of range: the vocabulary has {o.VocabSize} tokens");
-            var xt = x.AsSpan(t * h, h);
-            Dequantizer.Dequantize(_words.Type, _words.Row(ids[t]), xt);
-            if (_positions != null) AddRow(_positions, o.PositionOffset + t, xt, row);
-            if (_tokenTypes != null) AddRow(_tokenTypes, 0, xt, row);
-        }
+        for (var i = 0; i < inputs.Count; i++)
+            for (var t = 0; t < inputs[i].Length; t++)
+            {
+                var id = inputs[i][t];
+                if ((uint)id >= (uint)o.VocabSize) throw new MoxingException($"token id {id} is out of range: the vocabulary has {o.VocabSize} tokens");
+                var xt = x.AsSpan((starts[i] + t) * h, h);
+                Dequantizer.Dequantize(_words.Type, _words.Row(id), xt);
+                if (_positions != null) AddRow(_positions, o.PositionOffset + t, xt, row);
+                if (_tokenTypes != null) AddRow(_tokenTypes, 0, xt, row);
+            }
         _embeddingNorm.Apply(x, x);
         float[] q = new float[n * h], k = new float[n * h], v = new float[n * h], attention = new float[n * h];
-        float[] projected = new float[n * h], inner = new float[n * o.IntermediateSize], scores = new float[n];
-        float[] keys = new float[n * hd], values = new float[n * hd];
+        float[] projected = new float[n * h], inner = new float[n * o.IntermediateSize];
         var gate = o.GatedFeedForward ? new float[n * o.IntermediateSize] : null;
         var fused = _layers.Any(l => l.Qkv != null) ? new float[n * 3 * h] : null;
-        var scale = 1f / MathF.Sqrt(hd);
         foreach (var layer in _layers)
         {
             Project(layer, x, n, h, fused, q, k, v);
             if (_rope != null)
-                for (var t = 0; t < n; t++)
-                {
-                    _rope.Apply(q.AsSpan(t * h, h), hd, t);
-                    _rope.Apply(k.AsSpan(t * h, h), hd, t);
-                }
-            for (var head = 0; head < heads; head++)
-                AttendHead(q, k, v, head, n, h, hd, scale, scores, keys, values, attention);
+                for (var i = 0; i < inputs.Count; i++)
+                    for (var t = starts[i]; t < starts[i + 1]; t++)
+                    {
+                        _rope.Apply(q.AsSpan(t * h, h), hd, t - starts[i]);
+                        _rope.Apply(k.AsSpan(t * h, h), hd, t - starts[i]);
+                    }
+            var attend = new AttentionJob(q, k, v, attention, starts, heads, h, hd);
+            WorkerPool.Shared.ParallelFor(inputs.Count * heads, ref attend);
             layer.AttentionOutput.Forward(attention, n, projected);
             TensorPrimitives.Add(projected, x, x);
             layer.AttentionNorm.Apply(x, x);
@@ -147,7 +162,9 @@ public sealed class BertModel : IDisposable
             TensorPrimitives.Add(projected, x, x);
             layer.OutputNorm.Apply(x, x);
         }
-        return x;
+        var hidden = new float[inputs.Count][];
+        for (var i = 0; i < inputs.Count; i++) hidden[i] = x[(starts[i] * h)..(starts[i + 1] * h)];
+        return hidden;
     }
 
     private static void AddRow(StoredTensor table, int index, Span<float> x, float[] row)
@@ -175,17 +192,26 @@ public sealed class BertModel : IDisposable
         }
     }
 
-    // Keys/values are laid out [token, hidden]; gather one head contiguously, then every token attends to all of it.
-    private static void AttendHead(float[] q, float[] k, float[] v, int head, int n, int h, int hd, float scale,
-        float[] scores, float[] keys, float[] values, float[] output)
+    // Attention of every (input, head) pair: keys/values are laid out [token, hidden]; one head of one input is gathered
+    // contiguously, then each of the input's tokens attends to all of it.
+    private readonly struct AttentionJob(float[] q, float[] k, float[] v, float[] output, int[] starts, int heads, int h, int hd) : IParallelJob
     {
-        for (var j = 0; j < n; j++)
+        public void Execute(int start, int end)
         {
-            k.AsSpan(j * h + head * hd, hd).CopyTo(keys.AsSpan(j * hd, hd));
-            v.AsSpan(j * h + head * hd, hd).CopyTo(values.AsSpan(j * hd, hd));
+            var scale = 1f / MathF.Sqrt(hd);
+            for (var pair = start; pair < end; pair++)
+            {
+                int input = pair / heads, head = pair % heads, first = starts[input], n = starts[input + 1] - first;
+                float[] keys = new float[n * hd], values = new float[n * hd], scores = new float[n];
+                for (var j = 0; j < n; j++)
+                {
+                    k.AsSpan((first + j) * h + head * hd, hd).CopyTo(keys.AsSpan(j * hd, hd));
+                    v.AsSpan((first + j) * h + head * hd, hd).CopyTo(values.AsSpan(j * hd, hd));
+                }
+                for (var t = first; t < first + n; t++)
+                    Attention.Head(q.AsSpan(t * h + head * hd, hd), keys, values, hd, 0, n, scale, 0, scores, output.AsSpan(t * h + head * hd, hd));
+            }
         }
-        for (var t = 0; t < n; t++)
-            Attention.Head(q.AsSpan(t * h + head * hd, hd), keys, values, hd, 0, n, scale, 0, scores, output.AsSpan(t * h + head * hd, hd));
     }
 
     /// <summary>Mean of the hidden states [n, <paramref name="hiddenSize"/>] over tokens.</summary>

@@ -16,6 +16,9 @@ public static class Embedder
     /// <summary>Tokens a decoder runs per forward step while embedding (bounds the activation memory of long inputs).</summary>
     public const int DecoderChunk = 256;
 
+    /// <summary>Tokens an encoder runs in one pass while embedding several inputs (bounds the activation memory of a batch).</summary>
+    public const int EncoderBatchTokens = 2048;
+
     /// <summary>Most inputs per request (OpenAI's limit).</summary>
     public const int MaxInputs = 2048;
 
@@ -62,21 +65,27 @@ public static class Embedder
         }
         meter?.AdmitEmbedding(model, tokens);
         var pooling = EmbeddingPoolings.For(loaded);
-        Func<int[], float[]> pool = loaded.Encoder is { } encoder
-            ? ids => EmbeddingPoolings.Pool(encoder.Encode(ids), hidden, pooling)
-            : DecoderEmbedding(loaded.Decoder!, pooling);
-        Func<int[], float[]> embed = normalize ? ids => Normalized(pool(ids)) : pool;
+        var decoderEmbed = loaded.Decoder is { } decoder ? DecoderEmbedding(decoder, pooling) : null;
+        float[] Finish(float[] pooled) => Shorten(normalize ? Normalized(pooled) : pooled, dimensions);
         var vectors = new float[inputs.Count][];
         await model.EncoderGate.WaitAsync(cancellation);
         try
         {
             await Task.Run(() =>
             {
-                for (var i = 0; i < batches.Length; i++)
-                {
-                    cancellation.ThrowIfCancellationRequested();
-                    vectors[i] = Shorten(embed(batches[i]), dimensions);
-                }
+                if (loaded.Encoder is { } encoder)
+                    foreach (var (first, count) in EncoderBatches(batches))
+                    {
+                        cancellation.ThrowIfCancellationRequested();
+                        var states = encoder.EncodeMany(new ArraySegment<int[]>(batches, first, count));
+                        for (var i = 0; i < count; i++) vectors[first + i] = Finish(EmbeddingPoolings.Pool(states[i], hidden, pooling));
+                    }
+                else
+                    for (var i = 0; i < batches.Length; i++)
+                    {
+                        cancellation.ThrowIfCancellationRequested();
+                        vectors[i] = Finish(decoderEmbed!(batches[i]));
+                    }
             }, cancellation);
         }
         finally
@@ -84,6 +93,17 @@ public static class Embedder
             model.EncoderGate.Release();
         }
         return new EmbeddingBatch(vectors, tokens);
+    }
+
+    // Consecutive inputs of at most EncoderBatchTokens tokens in all (an input longer than that alone): one encoder pass each.
+    private static IEnumerable<(int First, int Count)> EncoderBatches(int[][] inputs)
+    {
+        for (int first = 0, end; first < inputs.Length; first = end)
+        {
+            var tokens = inputs[first].Length;
+            for (end = first + 1; end < inputs.Length && tokens + inputs[end].Length <= EncoderBatchTokens; end++) tokens += inputs[end].Length;
+            yield return (first, end - first);
+        }
     }
 
     // Runs the input through the decoder in chunks on a private KV cache and pools the normed final hidden states (not normalised).
