@@ -20,11 +20,12 @@ public static class HfGgufMetadata
         "gpt_oss" => "gpt-oss",
         "qwen2_moe" or "qwen3_moe" => modelType.Replace("_", "", StringComparison.Ordinal),
         "gemma3_text" or "gemma3" => "gemma3",
+        "falcon" or "RefinedWeb" or "RefinedWebModel" => "falcon",
         _ => null,
     };
 
     /// <summary>The model types <see cref="Architecture"/> converts, for error messages.</summary>
-    public static string ConvertibleList => "llama, mistral, mixtral, granite, olmo2, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi, phi3, gemma, gemma2, gemma3_text, gemma3, starcoder2, gpt_oss";
+    public static string ConvertibleList => "llama, mistral, mixtral, granite, olmo2, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi, phi3, gemma, gemma2, gemma3_text, gemma3, starcoder2, gpt_oss, falcon";
 
     /// <summary>Architectures convert_hf_to_gguf.py writes through LlamaModel: Q/K rows permuted, vocab_size and rope.dimension_count written.</summary>
     public static bool LlamaConverted(string architecture) => architecture is "llama" or "granite";
@@ -64,6 +65,9 @@ public static class HfGgufMetadata
                 break;
             case "gemma3":
                 AddGemma3(m, o, Gemma3Family.TextConfig(config));
+                break;
+            case "falcon":
+                AddFalcon(m, o, config);
                 break;
             default:
                 if (config.Has("head_dim") || o.HeadDim * o.HeadCount != o.HiddenSize)
@@ -132,6 +136,19 @@ public static class HfGgufMetadata
         m["phi2.rope.dimension_count"] = (uint)rope.RotaryDim;
         if (rope.Theta != 10000) m["phi2.rope.freq_base"] = (float)rope.Theta;
         m["tokenizer.ggml.add_bos_token"] = false;
+    }
+
+    // FalconModel.set_gguf_parameters: context 2048 ("not in config.json"), 4 × hidden as the MLP width (llama.cpp could not load
+    // another), the qkv layout marker, no RoPE keys (llama.cpp's default base 10000 is Falcon's; another one is written rather than lost).
+    private static void AddFalcon(Dictionary<string, object> m, DecoderOptions o, HfConfig config)
+    {
+        if (o.IntermediateSize != 4 * o.HiddenSize)
+            throw config.Error("ffn_hidden_size", $"is {o.IntermediateSize}; llama.cpp's falcon converter writes 4 × hidden_size ({4 * o.HiddenSize}) as the MLP width");
+        var rope = o.Rope ?? throw config.Error("model_type", "falcon needs RoPE");
+        if (rope.Scaling != RopeScaling.Default) throw config.Error("rope_scaling", $"is {rope.Scaling}; llama.cpp's falcon converter writes no RoPE scaling");
+        if (rope.Theta != 10000) m["falcon.rope.freq_base"] = (float)rope.Theta;
+        m["falcon.context_length"] = 2048u;
+        m["falcon.tensor_data_layout"] = "jploski";
     }
 
     // GemmaModel.set_gguf_parameters: the head size; no RoPE base (llama.cpp assumes 10000, Gemma's), another one is written

@@ -72,7 +72,10 @@ public sealed record DecoderOptions
     public bool PostNorms { get; init; }
     /// <summary>Norms of the residual stream before attention and MLP; false: the blocks read the stream itself (OLMo 2).</summary>
     public bool PreNorms { get; init; } = true;
-    /// <summary>Attention and MLP both read the attention norm's output and add to the stream together (Phi-2); no MLP norm.</summary>
+    /// <summary>
+    /// Attention and MLP both read the stream before either adds to it, and add together: through one norm (Phi-2, Falcon-7B) or,
+    /// when the checkpoint has both, the attention norm and the MLP norm (Falcon-40B).
+    /// </summary>
     public bool ParallelBlock { get; init; }
     /// <summary>Multiplier of each attention and MLP output before the residual add (Granite's residual_multiplier), 1 for none.</summary>
     public float ResidualScale { get; init; } = 1f;

@@ -40,10 +40,11 @@ public static partial class SyntheticModelWriter
         w.Set($"{arch}.feed_forward_length", (uint)shape.FeedForward);
         w.Set($"{arch}.attention.head_count", (uint)shape.Heads);
         w.Set($"{arch}.attention.head_count_kv", (uint)shape.KvHeads);
-        w.Set($"{arch}.attention.{(shape.LayerNorm ? "layer_norm_epsilon" : "layer_norm_rms_epsilon")}", shape.NormEps);
-        // GemmaModel and Phi2Model write no RoPE base (llama.cpp's default 10000 is theirs); Phi2Model its rotated dimensions.
-        if (arch is not ("gemma" or "phi2")) w.Set($"{arch}.rope.freq_base", shape.RopeBase);
-        if (shape.Parallel) w.Set($"{arch}.rope.dimension_count", (uint)shape.RotaryDim);
+        w.Set($"{arch}.attention.{(shape.LayerNormBias ? "layer_norm_epsilon" : "layer_norm_rms_epsilon")}", shape.NormEps);
+        // GemmaModel, Phi2Model and FalconModel write no RoPE base (llama.cpp's default 10000 is theirs); Phi2Model its rotated dimensions.
+        if (arch is not ("gemma" or "phi2" or "falcon")) w.Set($"{arch}.rope.freq_base", shape.RopeBase);
+        if (arch == "phi2") w.Set($"{arch}.rope.dimension_count", (uint)shape.RotaryDim);
+        if (shape.Falcon) w.Set($"{arch}.tensor_data_layout", "jploski");
         if (shape.SlidingWindow > 0)
         {
             w.Set($"{arch}.attention.sliding_window", (uint)shape.SlidingWindow);
@@ -92,9 +93,14 @@ public static partial class SyntheticModelWriter
         {
             var p = $"blk.{i}.";
             if (shape.PreNorms) Norm(w, random, shape, p + "attn_norm.weight", shape.Hidden);
-            Weight(w, random, fileType, p + "attn_q.weight", "attn_q", i, shape.Layers, q, shape.Hidden);
-            Weight(w, random, fileType, p + "attn_k.weight", "attn_k", i, shape.Layers, kv, shape.Hidden);
-            Weight(w, random, fileType, p + "attn_v.weight", "attn_v", i, shape.Layers, kv, shape.Hidden);
+            if (shape.Falcon && shape.KvHeads > 1) Norm(w, random, shape, p + "attn_norm_2.weight", shape.Hidden);
+            if (shape.Falcon) Weight(w, random, fileType, p + "attn_qkv.weight", "attn_qkv", i, shape.Layers, q + 2 * kv, shape.Hidden);
+            else
+            {
+                Weight(w, random, fileType, p + "attn_q.weight", "attn_q", i, shape.Layers, q, shape.Hidden);
+                Weight(w, random, fileType, p + "attn_k.weight", "attn_k", i, shape.Layers, kv, shape.Hidden);
+                Weight(w, random, fileType, p + "attn_v.weight", "attn_v", i, shape.Layers, kv, shape.Hidden);
+            }
             if (shape.QkvBias || shape.LayerNorm)
             {
                 Bias(w, random, p + "attn_q.bias", q);
@@ -132,7 +138,7 @@ public static partial class SyntheticModelWriter
                 }
                 continue;
             }
-            if (!shape.LayerNorm) Weight(w, random, fileType, p + "ffn_gate.weight", "ffn_gate", i, shape.Layers, shape.FeedForward, shape.Hidden);
+            if (shape.GatedMlp) Weight(w, random, fileType, p + "ffn_gate.weight", "ffn_gate", i, shape.Layers, shape.FeedForward, shape.Hidden);
             Weight(w, random, fileType, p + "ffn_up.weight", "ffn_up", i, shape.Layers, shape.FeedForward, shape.Hidden);
             Weight(w, random, fileType, p + "ffn_down.weight", "ffn_down", i, shape.Layers, shape.Hidden, shape.FeedForward);
             if (shape.LayerNorm)
@@ -144,7 +150,7 @@ public static partial class SyntheticModelWriter
         }
         Norm(w, random, shape, "output_norm.weight", shape.Hidden);
         if (!shape.TiedEmbeddings) Weight(w, random, fileType, "output.weight", "output", 0, shape.Layers, shape.Vocab, shape.Hidden);
-        if (shape.Parallel) Bias(w, random, "output.bias", shape.Vocab);
+        if (arch == "phi2") Bias(w, random, "output.bias", shape.Vocab);
         return w;
     }
 
@@ -213,7 +219,7 @@ public static partial class SyntheticModelWriter
     private static void Norm(GgufWriter w, Random random, SynthShape shape, string name, int length)
     {
         Norm(w, random, name, length);
-        if (shape.LayerNorm) Bias(w, random, name.Replace(".weight", ".bias", StringComparison.Ordinal), length);
+        if (shape.LayerNormBias) Bias(w, random, name.Replace(".weight", ".bias", StringComparison.Ordinal), length);
     }
 
     private static void Bias(GgufWriter w, Random random, string name, int length) =>

@@ -21,7 +21,7 @@ public sealed class TinyHfFolder : IDisposable
     /// <summary>The config written.</summary>
     public JsonObject Config { get; }
 
-    /// <summary>Writes a <paramref name="modelType"/> checkpoint (granite, olmo2, gemma, phi, starcoder2), its config edited by <paramref name="edit"/>.</summary>
+    /// <summary>Writes a <paramref name="modelType"/> checkpoint (granite, olmo2, gemma, phi, starcoder2, falcon), its config edited by <paramref name="edit"/>.</summary>
     public TinyHfFolder(string modelType, int seed = 1, Action<JsonObject>? edit = null)
     {
         Config = BaseConfig(modelType);
@@ -35,7 +35,7 @@ public sealed class TinyHfFolder : IDisposable
             for (var i = 0; i < values.Length; i++) values[i] = mean + (random.NextSingle() - 0.5f) * 2 * spread;
             writer.Add(name, shape, values);
         }
-        var layerNorm = modelType is "phi" or "starcoder2";
+        var layerNorm = modelType is "phi" or "starcoder2" or "falcon";
         var biases = layerNorm || (bool?)Config["attention_bias"] == true;
         // Gemma's weights are offsets from 1 (its norm multiplies by 1 + w).
         var normMean = modelType == "gemma" ? 0f : 1f;
@@ -51,6 +51,12 @@ public sealed class TinyHfFolder : IDisposable
         }
         const int q = Heads * HeadDim, kv = KvHeads * HeadDim;
         var ff = FeedForward(modelType);
+        if (modelType == "falcon")
+        {
+            WriteFalcon(Config, Add, Norm, Linear);
+            writer.Write(Path.Combine(Folder, "model.safetensors"));
+            return;
+        }
         Add("model.embed_tokens.weight", 0f, modelType == "gemma" ? 0.15f : 1f, Vocab, Hidden);
         for (var l = 0; l < Layers; l++)
         {
@@ -87,6 +93,31 @@ public sealed class TinyHfFolder : IDisposable
         Norm(modelType == "phi" ? "model.final_layernorm" : "model.norm", Hidden);
         if ((bool?)Config["tie_word_embeddings"] != true) Linear("lm_head", Vocab, Hidden, modelType == "phi");
         writer.Write(Path.Combine(Folder, "model.safetensors"));
+    }
+
+    // Falcon's names and its fused query_key_value of (heads + 2·kv) head rows, as FalconAttention splits it: one key/value head
+    // unless the config has the new decoder architecture; ln_attn and ln_mlp there, else one input_layernorm.
+    private static void WriteFalcon(JsonObject c, Action<string, float, float, long[]> add, Action<string, long> norm, Action<string, long, long, bool> linear)
+    {
+        var newArchitecture = (bool?)c["new_decoder_architecture"] == true || (string?)c["model_type"] == "RefinedWeb";
+        var kvHeads = newArchitecture ? (int)(c["num_kv_heads"] ?? c["n_head_kv"])! : 1;
+        add("transformer.word_embeddings.weight", 0f, 1f, [Vocab, Hidden]);
+        for (var l = 0; l < Layers; l++)
+        {
+            var p = $"transformer.h.{l}.";
+            if (newArchitecture)
+            {
+                norm(p + "ln_attn", Hidden);
+                norm(p + "ln_mlp", Hidden);
+            }
+            else norm(p + "input_layernorm", Hidden);
+            linear(p + "self_attention.query_key_value", (Heads + 2 * kvHeads) * HeadDim, Hidden, false);
+            linear(p + "self_attention.dense", Hidden, Heads * HeadDim, false);
+            linear(p + "mlp.dense_h_to_4h", 4 * Hidden, Hidden, false);
+            linear(p + "mlp.dense_4h_to_h", Hidden, 4 * Hidden, false);
+        }
+        norm("transformer.ln_f", Hidden);
+        linear("lm_head", Vocab, Hidden, false);
     }
 
     // Each family's config with the keys its transformers configuration reads (and its published checkpoints set).
@@ -141,6 +172,18 @@ public sealed class TinyHfFolder : IDisposable
                 c["sliding_window"] = 5;
                 c["rope_theta"] = 999999.4420358813;
                 c["tie_word_embeddings"] = true;
+                break;
+            case "falcon":
+                // falcon-40b's config (new decoder architecture: grouped query_key_value, ln_attn/ln_mlp); the exact GELU.
+                c.Remove("num_key_value_heads");
+                c.Remove("intermediate_size");
+                c["num_kv_heads"] = KvHeads;
+                c["new_decoder_architecture"] = true;
+                c["parallel_attn"] = true;
+                c["bias"] = false;
+                c["alibi"] = false;
+                c["layer_norm_epsilon"] = 1e-5;
+                c["tie_word_embeddings"] = false;
                 break;
             default:
                 throw new ArgumentException($"no tiny checkpoint for '{modelType}'", nameof(modelType));
