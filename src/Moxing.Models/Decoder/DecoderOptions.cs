@@ -50,6 +50,8 @@ public sealed record DecoderOptions
     public RopeConfig? Rope { get; init; }
     /// <summary>Rotary embeddings of the layers with a sliding window when they differ from <see cref="Rope"/> (Gemma 3's local base); null: the same.</summary>
     public RopeConfig? SlidingRope { get; init; }
+    /// <summary>Layers whose queries and keys are not rotated (SmolLM3's NoPE layers); empty: every layer rotates by <see cref="Rope"/>.</summary>
+    public bool[] NoRopeLayers { get; init; } = [];
     /// <summary>Per-head RMSNorm of queries and keys before RoPE (Qwen3, Gemma 3).</summary>
     public bool QkNorm { get; init; }
     /// <summary>With <see cref="QkNorm"/>: one RMSNorm over the whole query and key projections instead of per head (OLMoE).</summary>
@@ -89,6 +91,9 @@ public sealed record DecoderOptions
 
     /// <summary>Whether layer <paramref name="layer"/> rotates by <see cref="SlidingRope"/> (it has a window and the option is set) rather than <see cref="Rope"/>.</summary>
     public bool UsesSlidingRope(int layer) => SlidingRope != null && WindowOf(layer) > 0;
+
+    /// <summary>Whether layer <paramref name="layer"/> is one of <see cref="NoRopeLayers"/>.</summary>
+    public bool SkipsRope(int layer) => layer < NoRopeLayers.Length && NoRopeLayers[layer];
 
     /// <summary>The widest feed-forward hidden layer of any kind (dense, expert or shared expert): what activation buffers hold.</summary>
     public int WidestFeedForward => Math.Max(IntermediateSize, Moe?.WidestFeedForward ?? 0);

@@ -58,11 +58,14 @@ public sealed record SynthShape(
     /// <summary>Granite 3.x's multipliers (embedding 12, residual 0.22, attention 1/64, logits ÷ 8), written for every granite shape.</summary>
     public bool Granite => Architecture == "granite";
 
-    /// <summary>Llama 3 RoPE scaling, stored as `rope_freqs.weight` factors (not Mixtral's).</summary>
-    public bool Llama3Rope => Architecture == "llama" && Experts == 0;
+    /// <summary>Llama 3 RoPE scaling, stored as `rope_freqs.weight` factors (not Mixtral's; EXAONE 3.5's too).</summary>
+    public bool Llama3Rope => Architecture is "llama" && Experts == 0 || Architecture == "exaone";
+
+    /// <summary>The llama3 scaling factor: Llama 3.2's 32, EXAONE 3.5's 8.</summary>
+    public double Llama3Factor => Architecture == "exaone" ? 8 : 32;
 
     /// <summary>The LM head is the token embedding (llama.cpp's olmoe, olmo2, phi2 and gpt-oss require an output matrix of their own; Falcon's checkpoints carry one).</summary>
-    public bool TiedEmbeddings => Architecture is not ("olmoe" or "olmo2" or "gpt-oss" or "phi2" or "falcon");
+    public bool TiedEmbeddings => Architecture is not ("olmoe" or "olmo2" or "gpt-oss" or "phi2" or "falcon" or "internlm2");
 
     /// <summary>The shapes `moxing synth --like` knows, by name; the `tiny-*` ones are sub-megabyte models for tests.</summary>
     public static IReadOnlyList<SynthShape> Known { get; } =
@@ -101,6 +104,13 @@ public sealed record SynthShape(
         new("falcon-7b", "falcon", 65024, 4544, 32, 18176, 71, 1, 64, 2048, 1e-5f, 10000f),
         new("falcon-40b", "falcon", 65024, 8192, 60, 32768, 128, 8, 64, 2048, 1e-5f, 10000f),
         new("tiny-falcon", "falcon", 1024, 256, 4, 1024, 4, 2, 64, 2048, 1e-5f, 10000f),
+        // EXAONE 3.5 (llama3 scaling, factor 8 over 8192), SmolLM3 (every 4th layer without RoPE), InternLM2.5.
+        new("exaone-3.5-2.4b", "exaone", 102400, 2560, 30, 7168, 32, 8, 80, 32768, 1e-5f, 1000000f),
+        new("tiny-exaone", "exaone", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-5f, 1000000f),
+        new("smollm3-3b", "smollm3", 128256, 2048, 36, 11008, 16, 4, 128, 65536, 1e-6f, 5000000f),
+        new("tiny-smollm3", "smollm3", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-6f, 5000000f),
+        new("internlm2.5-7b", "internlm2", 92544, 4096, 32, 14336, 32, 8, 128, 32768, 1e-5f, 1000000f),
+        new("tiny-internlm2", "internlm2", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-5f, 1000000f),
         new("tiny-gpt-oss", "gpt-oss", 1024, 256, 4, 256, 4, 2, 64, 4096, 1e-5f, 150000f, SlidingWindow: 8, Experts: 8, ExpertsUsed: 4, ExpertFeedForward: 256),
         // Ollama's embedding models as llama.cpp converts them: BERT (all-minilm = all-MiniLM-L6-v2, mxbai-embed-large), nomic-bert
         // (rotary base 1000, context cut to 2048 by the converter), XLM-RoBERTa written as bert (bge-m3: position offset removed, one token type).

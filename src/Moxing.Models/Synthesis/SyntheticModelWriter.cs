@@ -80,8 +80,10 @@ public static partial class SyntheticModelWriter
         if (shape.Llama3Rope)
         {
             w.Set($"{arch}.rope.dimension_count", (uint)shape.HeadDim);
-            w.AddF32("rope_freqs.weight", [shape.HeadDim / 2], Llama3RopeFactors(shape.HeadDim, shape.RopeBase));
+            w.AddF32("rope_freqs.weight", [shape.HeadDim / 2], Llama3RopeFactors(shape.HeadDim, shape.RopeBase, shape.Llama3Factor));
         }
+        // SmolLM3Model is LlamaModel: it writes the rotated dimensions (its NoPE layers are llama.cpp's fixed every 4th).
+        if (arch == "smollm3") w.Set($"{arch}.rope.dimension_count", (uint)shape.HeadDim);
 
         var q = shape.Heads * shape.HeadDim;
         var kv = shape.KvHeads * shape.HeadDim;
@@ -237,10 +239,10 @@ public static partial class SyntheticModelWriter
         return values;
     }
 
-    /// <summary>Llama 3 RoPE frequency factors as the converter computes them (factor 32, low 1, high 4, original 8192).</summary>
-    public static float[] Llama3RopeFactors(int headDim, float ropeBase)
+    /// <summary>Llama 3 RoPE frequency factors as the converter computes them (factor 32 unless given, low 1, high 4, original 8192).</summary>
+    public static float[] Llama3RopeFactors(int headDim, float ropeBase, double factor = 32)
     {
-        const double factor = 32, low = 1, high = 4, original = 8192;
+        const double low = 1, high = 4, original = 8192;
         var factors = new float[headDim / 2];
         for (var i = 0; i < factors.Length; i++)
         {

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Moxing.Core;
 using Moxing.Core.Kernels;
 using Moxing.Core.Tensors;
@@ -11,7 +12,7 @@ using Moxing.Tests;
 namespace Moxing.Models.Tests.Families;
 
 /// <summary>
-/// Granite, OLMo 2, Gemma, Phi-2, StarCoder2 and Falcon checkpoints (<see cref="TinyHfFolder"/>) give the logits of
+/// Granite, OLMo 2, Gemma, Phi-2, StarCoder2, Falcon, EXAONE, SmolLM3 and InternLM2 checkpoints (<see cref="TinyHfFolder"/>) give the logits of
 /// <see cref="DenseReference"/>, their converted GGUFs those of the folder, and each family switch moves the logits far
 /// beyond the tolerance, ten times it at least (so an engine that ignored it would fail).
 /// </summary>
@@ -39,6 +40,9 @@ public sealed class DenseFamilyTests : IDisposable
     [InlineData("phi")]
     [InlineData("starcoder2")]
     [InlineData("falcon")]
+    [InlineData("exaone")]
+    [InlineData("smollm3")]
+    [InlineData("internlm2")]
     public void TheFolderMatchesTheReference(string modelType)
     {
         using var folder = new TinyHfFolder(modelType);
@@ -59,6 +63,9 @@ public sealed class DenseFamilyTests : IDisposable
     [InlineData("starcoder2", "sliding_window")]
     [InlineData("falcon", "parallel")]
     [InlineData("falcon", "qkv_groups")]
+    [InlineData("exaone", "gate_up_order")]
+    [InlineData("smollm3", "nope")]
+    [InlineData("internlm2", "qkv_groups")]
     public void DroppingASwitchMovesTheLogitsFarBeyondTheTolerance(string modelType, string drop)
     {
         using var folder = new TinyHfFolder(modelType);
@@ -77,6 +84,9 @@ public sealed class DenseFamilyTests : IDisposable
     [InlineData("phi")]
     [InlineData("starcoder2")]
     [InlineData("falcon")]
+    [InlineData("exaone")]
+    [InlineData("smollm3")]
+    [InlineData("internlm2")]
     public void TheConvertedGgufMatchesTheFolder(string modelType)
     {
         using var folder = new TinyHfFolder(modelType);
@@ -128,6 +138,8 @@ public sealed class DenseFamilyTests : IDisposable
             Assert.Contains("'alibi' is true", Assert.Throws<InvalidModelFileException>(() => ModelLoader.Load(falcon.Folder)).Message);
         using (var falcon = new TinyHfFolder("falcon", edit: c => c["ffn_hidden_size"] = 96))
             Assert.Contains("writes 4 × hidden_size (256)", Assert.Throws<InvalidModelFileException>(() => new HfGgufInput(falcon.Folder)).Message);
+        using (var smol = new TinyHfFolder("smollm3", edit: c => c["no_rope_layers"] = new JsonArray(1, 0, 1, 1)))
+            Assert.Contains("other layers than every 4th", Assert.Throws<InvalidModelFileException>(() => new HfGgufInput(smol.Folder)).Message);
         var windowed = Path.Combine(_dir, "olmo3.gguf");
         SyntheticModelWriter.Build(SynthShape.Find("tiny-olmo2")!, SynthFileType.Find("F16")!, 1).Set("olmo2.attention.sliding_window", 4u).Write(windowed);
         Assert.Contains("sliding windows are not supported", Assert.Throws<InvalidModelFileException>(() => ModelLoader.Load(windowed)).Message);

@@ -32,6 +32,7 @@ internal sealed class DenseReference
     {
         _drop = drop;
         if (_type is "falcon" or "RefinedWeb" or "RefinedWebModel") FalconAsLlama(drop);
+        if (_type is "exaone" or "internlm2") RenamedAsLlama(drop);
         int h = I("hidden_size"), heads = I("num_attention_heads"), kvHeads = I("num_key_value_heads"), n = ids.Length;
         var hd = _c["head_dim"] is { } headDim ? (int)headDim : h / heads;
         var granite = _type == "granite";
@@ -58,7 +59,9 @@ internal sealed class DenseReference
                 _ => ("input_layernorm", "post_attention_layernorm"),
             };
             var attentionIn = x.Select(r => postNormsOnly ? r.ToArray() : Norm(r, p + attentionNorm)).ToArray();
-            var attended = Attention(p, attentionIn, heads, kvHeads, hd, rotary, scale, window, drop);
+            // SmolLM3DecoderLayer: use_rope = no_rope_layers[i], by default 0 on every no_rope_layer_interval-th layer.
+            var noRope = _type == "smollm3" && drop != "nope" && (l + 1) % (int)D("no_rope_layer_interval", 4) == 0;
+            var attended = Attention(p, attentionIn, heads, kvHeads, hd, noRope ? 0 : rotary, scale, window, drop);
             if (parallel)
             {
                 for (var t = 0; t < n; t++)
@@ -211,6 +214,37 @@ internal sealed class DenseReference
             }
             float[] Heads(int[] rows) => rows.SelectMany(r => fused.AsSpan(r * hd * h, hd * h).ToArray()).ToArray();
             (_w[p + "self_attn.q_proj.weight"], _w[p + "self_attn.k_proj.weight"], _w[p + "self_attn.v_proj.weight"]) = (Heads(qRows), Heads(kRows), Heads(vRows));
+        }
+    }
+
+    // EXAONE's and InternLM2's checkpoints under the Llama names, their config under Llama's keys. InternLM2Attention
+    // rearranges wqkv "b q (h gs d) -> b q h gs d" with gs = heads/kv + 2: per group its query heads, its key, its value
+    // (dropped, "qkv_groups": q, k, v one after the other); EXAONE's c_fc_0 is the gate, c_fc_1 the up projection (dropped,
+    // "gate_up_order": the other way round).
+    private void RenamedAsLlama(string? drop)
+    {
+        var renames = TinyHfFolder.Renames(_type);
+        foreach (var (name, values) in _w.ToArray())
+            _w[renames.Reverse().Aggregate(name, (n, r) => n.Replace(r.Family, r.Llama, StringComparison.Ordinal))] = values;
+        if (_type == "exaone")
+        {
+            (_c["num_hidden_layers"], _c["rms_norm_eps"]) = (I("num_layers"), D("layer_norm_epsilon", 1e-5));
+            if (drop == "gate_up_order")
+                for (var l = 0; l < I("num_hidden_layers"); l++)
+                    (_w[$"model.layers.{l}.mlp.gate_proj.weight"], _w[$"model.layers.{l}.mlp.up_proj.weight"]) = (_w[$"model.layers.{l}.mlp.up_proj.weight"], _w[$"model.layers.{l}.mlp.gate_proj.weight"]);
+            return;
+        }
+        int h = I("hidden_size"), heads = I("num_attention_heads"), kvHeads = I("num_key_value_heads"), hd = h / heads, gs = heads / kvHeads + 2;
+        for (var l = 0; l < I("num_hidden_layers"); l++)
+        {
+            var p = $"model.layers.{l}.";
+            var fused = _w[p + "attention.wqkv.weight"];
+            float[] Rows(Func<int, int> headRow, int count) =>
+                Enumerable.Range(0, count).SelectMany(i => fused.AsSpan(headRow(i) * hd * h, hd * h).ToArray()).ToArray();
+            var grouped = drop != "qkv_groups";
+            _w[p + "self_attn.q_proj.weight"] = Rows(i => grouped ? i / (gs - 2) * gs + i % (gs - 2) : i, heads);
+            _w[p + "self_attn.k_proj.weight"] = Rows(g => grouped ? g * gs + gs - 2 : heads + g, kvHeads);
+            _w[p + "self_attn.v_proj.weight"] = Rows(g => grouped ? g * gs + gs - 1 : heads + kvHeads + g, kvHeads);
         }
     }
 

@@ -10,7 +10,31 @@ namespace Moxing.Models.Tests.Families;
 /// </summary>
 public sealed class TinyHfFolder : IDisposable
 {
-    private const int Hidden = 64, Heads = 4, KvHeads = 2, HeadDim = 16, Layers = 2, Vocab = 96;
+    private const int Hidden = 64, Heads = 4, KvHeads = 2, HeadDim = 16, Vocab = 96;
+
+    // SmolLM3's default NoPE layer is every 4th: four layers hold one.
+    private static int LayerCount(string modelType) => modelType == "smollm3" ? 4 : 2;
+
+    /// <summary>
+    /// How a family renames the Llama checkpoint names this class writes (substring replacements, in order): EXAONE's GPT-2-style
+    /// names, InternLM2's own; none for the others.
+    /// </summary>
+    internal static (string Llama, string Family)[] Renames(string modelType) => modelType switch
+    {
+        "exaone" =>
+        [
+            ("model.embed_tokens", "transformer.wte"), ("model.norm", "transformer.ln_f"), ("model.layers.", "transformer.h."),
+            ("input_layernorm", "ln_1"), ("post_attention_layernorm", "ln_2"), ("self_attn.", "attn.attention."),
+            ("attention.o_proj", "attention.out_proj"), ("mlp.gate_proj", "mlp.c_fc_0"), ("mlp.up_proj", "mlp.c_fc_1"), ("mlp.down_proj", "mlp.c_proj"),
+        ],
+        "internlm2" =>
+        [
+            ("model.embed_tokens", "model.tok_embeddings"), ("input_layernorm", "attention_norm"), ("post_attention_layernorm", "ffn_norm"),
+            ("self_attn.o_proj", "attention.wo"), ("mlp.gate_proj", "feed_forward.w1"), ("mlp.up_proj", "feed_forward.w3"),
+            ("mlp.down_proj", "feed_forward.w2"), ("lm_head", "output"),
+        ],
+        _ => [],
+    };
 
     // Phi-2's converter writes 4 × hidden as the MLP width; the others read intermediate_size.
     private static int FeedForward(string modelType) => modelType == "phi" ? 4 * Hidden : 96;
@@ -21,7 +45,7 @@ public sealed class TinyHfFolder : IDisposable
     /// <summary>The config written.</summary>
     public JsonObject Config { get; }
 
-    /// <summary>Writes a <paramref name="modelType"/> checkpoint (granite, olmo2, gemma, phi, starcoder2, falcon), its config edited by <paramref name="edit"/>.</summary>
+    /// <summary>Writes a <paramref name="modelType"/> checkpoint (granite, olmo2, gemma, phi, starcoder2, falcon, exaone, smollm3, internlm2), its config edited by <paramref name="edit"/>.</summary>
     public TinyHfFolder(string modelType, int seed = 1, Action<JsonObject>? edit = null)
     {
         Config = BaseConfig(modelType);
@@ -29,8 +53,10 @@ public sealed class TinyHfFolder : IDisposable
         File.WriteAllText(Path.Combine(Folder, "config.json"), Config.ToJsonString());
         var random = new Random(seed);
         var writer = new SafetensorsWriter();
+        var renames = Renames(modelType);
         void Add(string name, float mean, float spread, params long[] shape)
         {
+            name = renames.Aggregate(name, (n, r) => n.Replace(r.Llama, r.Family, StringComparison.Ordinal));
             var values = new float[shape.Aggregate(1L, (a, d) => a * d)];
             for (var i = 0; i < values.Length; i++) values[i] = mean + (random.NextSingle() - 0.5f) * 2 * spread;
             writer.Add(name, shape, values);
@@ -58,13 +84,18 @@ public sealed class TinyHfFolder : IDisposable
             return;
         }
         Add("model.embed_tokens.weight", 0f, modelType == "gemma" ? 0.15f : 1f, Vocab, Hidden);
-        for (var l = 0; l < Layers; l++)
+        for (var l = 0; l < LayerCount(modelType); l++)
         {
             var p = $"model.layers.{l}.";
             if (modelType != "olmo2") Norm(p + "input_layernorm", Hidden);
-            Linear(p + "self_attn.q_proj", q, Hidden, biases);
-            Linear(p + "self_attn.k_proj", kv, Hidden, biases);
-            Linear(p + "self_attn.v_proj", kv, Hidden, biases);
+            // InternLM2's wqkv: per key/value group its query heads, then its key head and value head.
+            if (modelType == "internlm2") Linear(p + "attention.wqkv", q + 2 * kv, Hidden, false);
+            else
+            {
+                Linear(p + "self_attn.q_proj", q, Hidden, biases);
+                Linear(p + "self_attn.k_proj", kv, Hidden, biases);
+                Linear(p + "self_attn.v_proj", kv, Hidden, biases);
+            }
             Linear(p + (modelType == "phi" ? "self_attn.dense" : "self_attn.o_proj"), Hidden, q, biases);
             if (modelType == "olmo2")
             {
@@ -102,7 +133,7 @@ public sealed class TinyHfFolder : IDisposable
         var newArchitecture = (bool?)c["new_decoder_architecture"] == true || (string?)c["model_type"] == "RefinedWeb";
         var kvHeads = newArchitecture ? (int)(c["num_kv_heads"] ?? c["n_head_kv"])! : 1;
         add("transformer.word_embeddings.weight", 0f, 1f, [Vocab, Hidden]);
-        for (var l = 0; l < Layers; l++)
+        for (var l = 0; l < LayerCount("falcon"); l++)
         {
             var p = $"transformer.h.{l}.";
             if (newArchitecture)
@@ -129,7 +160,7 @@ public sealed class TinyHfFolder : IDisposable
             ["vocab_size"] = Vocab,
             ["hidden_size"] = Hidden,
             ["intermediate_size"] = FeedForward(modelType),
-            ["num_hidden_layers"] = Layers,
+            ["num_hidden_layers"] = LayerCount(modelType),
             ["num_attention_heads"] = Heads,
             ["num_key_value_heads"] = KvHeads,
             ["max_position_embeddings"] = 64,
@@ -172,6 +203,28 @@ public sealed class TinyHfFolder : IDisposable
                 c["sliding_window"] = 5;
                 c["rope_theta"] = 999999.4420358813;
                 c["tie_word_embeddings"] = true;
+                break;
+            case "exaone":
+                // EXAONE 3.5's config keys: num_layers, layer_norm_epsilon, activation_function.
+                c["num_layers"] = c["num_hidden_layers"]!.DeepClone();
+                c.Remove("num_hidden_layers");
+                c["layer_norm_epsilon"] = 1e-5;
+                c["activation_function"] = "silu";
+                c["rope_theta"] = 1000000.0;
+                c["tie_word_embeddings"] = true;
+                break;
+            case "smollm3":
+                c["rms_norm_eps"] = 1e-6;
+                c["rope_theta"] = 5000000.0;
+                c["no_rope_layer_interval"] = 4;
+                c["use_sliding_window"] = false;
+                c["tie_word_embeddings"] = true;
+                break;
+            case "internlm2":
+                c["rms_norm_eps"] = 1e-5;
+                c["rope_theta"] = 1000000.0;
+                c["bias"] = false;
+                c["tie_word_embeddings"] = false;
                 break;
             case "falcon":
                 // falcon-40b's config (new decoder architecture: grouped query_key_value, ln_attn/ln_mlp); the exact GELU.
