@@ -28,7 +28,7 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
     private readonly Dictionary<string, (StoredTensor Source, Transform Transform)> _byGgufName = new(StringComparer.Ordinal);
     private readonly Dictionary<string, float[]> _extra = new(StringComparer.Ordinal);
     private readonly Dictionary<string, StoredTensor?[]> _stacks = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, DerivedTensor> _derived = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (DerivedTensor Tensor, Transform Transform)> _derived = new(StringComparer.Ordinal);
     private readonly DecoderOptions _options;
 
     private enum Transform
@@ -77,8 +77,10 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
             foreach (var d in derived)
             {
                 var gguf = names.GetValueOrDefault(d.Name) ?? throw new InvalidModelFileException(folder, $"tensor '{d.Name}' has no GGUF name for {modelType}");
-                _derived[gguf] = d;
-                headers.Add(new TensorHeader(gguf, d.Type, d.Shape, KeepType: d.Type == DType.MXFP4));
+                // InternLM2's q and k split from its wqkv are permuted as any llama-converted projection.
+                var transform = d.Type == DType.MXFP4 ? Transform.None : TransformFor(gguf, d.Name, d.Type, d.Shape.Length, architecture, false);
+                _derived[gguf] = (d, transform);
+                headers.Add(new TensorHeader(gguf, transform is Transform.ToF32 or Transform.NormPlusOne ? DType.F32 : d.Type, d.Shape, KeepType: d.Type == DType.MXFP4));
             }
             foreach (var (name, values) in HfGgufMetadata.ExtraTensors(architecture, _options.Rope))
             {
@@ -101,7 +103,7 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
                     ?? throw new InvalidModelFileException(folder, $"tensor '{t.Name}' has no GGUF name for {modelType}");
                 if (t.Type is not (DType.F32 or DType.F16 or DType.BF16))
                     throw new InvalidModelFileException(folder, $"tensor '{t.Name}' is {t.Type}; quantize converts F32, F16 and BF16 folders");
-                var transform = TransformFor(gguf, t, architecture, family.HfNames.TransposedLinears);
+                var transform = TransformFor(gguf, t.Name, t.Type, t.Shape.Length, architecture, family.HfNames.TransposedLinears);
                 _byGgufName[gguf] = (t, transform);
                 // transformers' shared_expert_gate is Linear(hidden, 1); the converter writes its one row as a vector.
                 var shape = transform == Transform.Transpose ? [t.Shape[1], t.Shape[0]]
@@ -153,22 +155,23 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
         }
     }
 
-    private static Transform TransformFor(string gguf, StoredTensor t, string architecture, bool transposedLinears)
+    private static Transform TransformFor(string gguf, string name, DType type, int rank, string architecture, bool transposedLinears)
     {
         // Gemma's RMSNorm multiplies by 1 + w (Gemma 3's q/k norms too); llama.cpp's by w.
-        if (architecture is "gemma" or "gemma2" or "gemma3" && t.Name.EndsWith("norm.weight", StringComparison.Ordinal)) return Transform.NormPlusOne;
-        if (t.Shape.Length == 1)
+        if (architecture is "gemma" or "gemma2" or "gemma3" && name.EndsWith("norm.weight", StringComparison.Ordinal)) return Transform.NormPlusOne;
+        var permutes = HfGgufMetadata.PermutesQk(architecture);
+        if (rank == 1)
         {
-            var permuted = HfGgufMetadata.LlamaConverted(architecture) && gguf.EndsWith(".attn_q.bias", StringComparison.Ordinal) ? Transform.PermuteQ
-                : HfGgufMetadata.LlamaConverted(architecture) && gguf.EndsWith(".attn_k.bias", StringComparison.Ordinal) ? Transform.PermuteK : Transform.None;
-            return permuted != Transform.None ? permuted : t.Type == DType.F32 ? Transform.None : Transform.ToF32;
+            var permuted = permutes && gguf.EndsWith(".attn_q.bias", StringComparison.Ordinal) ? Transform.PermuteQ
+                : permutes && gguf.EndsWith(".attn_k.bias", StringComparison.Ordinal) ? Transform.PermuteK : Transform.None;
+            return permuted != Transform.None ? permuted : type == DType.F32 ? Transform.None : Transform.ToF32;
         }
         // The converter writes every bias and the routers (ffn_gate_inp, ffn_gate_inp_shexp) as F32.
         if (gguf.EndsWith(".bias", StringComparison.Ordinal) || gguf.EndsWith(".ffn_gate_inp.weight", StringComparison.Ordinal)
             || gguf.EndsWith(".ffn_gate_inp_shexp.weight", StringComparison.Ordinal))
-            return t.Type == DType.F32 ? Transform.None : Transform.ToF32;
-        if (HfGgufMetadata.LlamaConverted(architecture) && gguf.EndsWith(".attn_q.weight", StringComparison.Ordinal)) return Transform.PermuteQ;
-        if (HfGgufMetadata.LlamaConverted(architecture) && gguf.EndsWith(".attn_k.weight", StringComparison.Ordinal)) return Transform.PermuteK;
+            return type == DType.F32 ? Transform.None : Transform.ToF32;
+        if (permutes && gguf.EndsWith(".attn_q.weight", StringComparison.Ordinal)) return Transform.PermuteQ;
+        if (permutes && gguf.EndsWith(".attn_k.weight", StringComparison.Ordinal)) return Transform.PermuteK;
         // GPT-2's Conv1D weights are [in, out]; its LM head and embeddings are not.
         return transposedLinears && gguf.StartsWith("blk.", StringComparison.Ordinal) ? Transform.Transpose : Transform.None;
     }
@@ -194,11 +197,14 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
         }
         if (_derived.TryGetValue(name, out var derived))
         {
-            var computed = (byte*)NativeMemory.Alloc((nuint)derived.ByteLength);
+            var (tensor, derivedTransform) = derived;
+            var computed = (byte*)NativeMemory.Alloc((nuint)tensor.ByteLength);
             try
             {
-                derived.WriteTo(computed);
-                use(new StoredTensor(name, derived.Type, derived.Shape, computed, derived.ByteLength));
+                tensor.WriteTo(computed);
+                var computedTensor = new StoredTensor(tensor.Name, tensor.Type, tensor.Shape, computed, tensor.ByteLength);
+                if (derivedTransform == Transform.None) use(computedTensor);
+                else Transformed(computedTensor, name, header, derivedTransform, use);
             }
             finally
             {
@@ -222,11 +228,13 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
             return;
         }
         var (source, transform) = _byGgufName[name];
-        if (transform == Transform.None)
-        {
-            use(source);
-            return;
-        }
+        if (transform == Transform.None) use(source);
+        else Transformed(source, name, header, transform, use);
+    }
+
+    // source converted by transform into header's type, under its GGUF name.
+    private unsafe void Transformed(StoredTensor source, string name, TensorHeader header, Transform transform, Action<StoredTensor> use)
+    {
         var bytes = header.Type.ByteCount(source.ElementCount);
         var memory = (byte*)NativeMemory.Alloc((nuint)bytes);
         try

@@ -20,14 +20,19 @@ public static class HfGgufMetadata
         "gpt_oss" => "gpt-oss",
         "qwen2_moe" or "qwen3_moe" => modelType.Replace("_", "", StringComparison.Ordinal),
         "gemma3_text" or "gemma3" => "gemma3",
+        "falcon" or "RefinedWeb" or "RefinedWebModel" => "falcon",
+        "exaone" or "smollm3" or "internlm2" => modelType,
         _ => null,
     };
 
     /// <summary>The model types <see cref="Architecture"/> converts, for error messages.</summary>
-    public static string ConvertibleList => "llama, mistral, mixtral, granite, olmo2, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi, phi3, gemma, gemma2, gemma3_text, gemma3, starcoder2, gpt_oss";
+    public static string ConvertibleList => "llama, mistral, mixtral, granite, olmo2, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi, phi3, gemma, gemma2, gemma3_text, gemma3, starcoder2, gpt_oss, falcon, exaone, smollm3, internlm2";
 
     /// <summary>Architectures convert_hf_to_gguf.py writes through LlamaModel: Q/K rows permuted, vocab_size and rope.dimension_count written.</summary>
-    public static bool LlamaConverted(string architecture) => architecture is "llama" or "granite";
+    public static bool LlamaConverted(string architecture) => architecture is "llama" or "granite" or "smollm3";
+
+    /// <summary>Architectures whose Q/K rows the converter permutes for llama.cpp's interleaved rotation (LlamaModel's, and InternLM2Model's own split of wqkv).</summary>
+    public static bool PermutesQk(string architecture) => LlamaConverted(architecture) || architecture == "internlm2";
 
     /// <summary>The keys for <paramref name="folder"/>, whose config.json <paramref name="config"/> reads as <paramref name="options"/>.</summary>
     public static Dictionary<string, object> Build(string folder, HfConfig config, DecoderOptions options, string architecture)
@@ -65,6 +70,9 @@ public static class HfGgufMetadata
             case "gemma3":
                 AddGemma3(m, o, Gemma3Family.TextConfig(config));
                 break;
+            case "falcon":
+                AddFalcon(m, o, config);
+                break;
             default:
                 if (config.Has("head_dim") || o.HeadDim * o.HeadCount != o.HiddenSize)
                 {
@@ -75,6 +83,9 @@ public static class HfGgufMetadata
                 break;
         }
         if (o.Moe is { } moe) AddExperts(m, moe, architecture, config);
+        // llama.cpp's smollm3 leaves out RoPE on every 4th layer whatever the config says; other NoPE layers cannot be expressed.
+        if (architecture == "smollm3" && Enumerable.Range(0, o.LayerCount).Any(i => o.SkipsRope(i) != ((i + 1) % SmolLm3Family.LlamaCppNoRopeStep == 0)))
+            throw config.Error("no_rope_layers", "leaves out RoPE on other layers than every 4th, which llama.cpp's smollm3 cannot express");
         if (architecture == "granite") AddGranite(m, config);
         // GptOssModel.set_gguf_parameters: the window (every other layer, llama.cpp's default pattern).
         if (architecture == "gpt-oss") AddGptOssWindow(m, o, config);
@@ -132,6 +143,19 @@ public static class HfGgufMetadata
         m["phi2.rope.dimension_count"] = (uint)rope.RotaryDim;
         if (rope.Theta != 10000) m["phi2.rope.freq_base"] = (float)rope.Theta;
         m["tokenizer.ggml.add_bos_token"] = false;
+    }
+
+    // FalconModel.set_gguf_parameters: context 2048 ("not in config.json"), 4 × hidden as the MLP width (llama.cpp could not load
+    // another), the qkv layout marker, no RoPE keys (llama.cpp's default base 10000 is Falcon's; another one is written rather than lost).
+    private static void AddFalcon(Dictionary<string, object> m, DecoderOptions o, HfConfig config)
+    {
+        if (o.IntermediateSize != 4 * o.HiddenSize)
+            throw config.Error("ffn_hidden_size", $"is {o.IntermediateSize}; llama.cpp's falcon converter writes 4 × hidden_size ({4 * o.HiddenSize}) as the MLP width");
+        var rope = o.Rope ?? throw config.Error("model_type", "falcon needs RoPE");
+        if (rope.Scaling != RopeScaling.Default) throw config.Error("rope_scaling", $"is {rope.Scaling}; llama.cpp's falcon converter writes no RoPE scaling");
+        if (rope.Theta != 10000) m["falcon.rope.freq_base"] = (float)rope.Theta;
+        m["falcon.context_length"] = 2048u;
+        m["falcon.tensor_data_layout"] = "jploski";
     }
 
     // GemmaModel.set_gguf_parameters: the head size; no RoPE base (llama.cpp assumes 10000, Gemma's), another one is written
@@ -273,7 +297,8 @@ public static class HfGgufMetadata
     {
         void Arch(string key, object value) => m[$"{architecture}.{key}"] = value;
         Arch("rope.freq_base", (float)rope.Theta);
-        if (LlamaConverted(architecture)) Arch("rope.dimension_count", (uint)rope.RotaryDim);
+        // ExaoneModel writes the rotated dimensions too.
+        if (LlamaConverted(architecture) || architecture == "exaone") Arch("rope.dimension_count", (uint)rope.RotaryDim);
         switch (rope.Scaling)
         {
             case RopeScaling.Linear:
@@ -289,8 +314,8 @@ public static class HfGgufMetadata
                 if (RopeSets(config, "beta_slow")) Arch("rope.scaling.yarn_beta_slow", (float)rope.BetaSlow);
                 if (rope.AttentionFactor is { } f) Arch("rope.scaling.attn_factor", (float)f);
                 break;
-            case RopeScaling.Llama3 when architecture != "llama":
-                throw config.Error("rope_scaling", $"is llama3-style, which llama.cpp expresses only for the llama architecture, not {architecture}");
+            case RopeScaling.Llama3 when architecture is not ("llama" or "exaone"):
+                throw config.Error("rope_scaling", $"is llama3-style, which llama.cpp expresses only for the llama and exaone architectures, not {architecture}");
             case RopeScaling.LongRope:
                 throw config.Error("rope_scaling", $"is LongRoPE, whose factors llama.cpp's converter writes only for phi3, not {architecture}");
         }

@@ -57,16 +57,30 @@ public sealed partial class DecoderLoader(ITensorSource source, string sourcePat
                 Sinks = o.AttentionSinks ? Sinks(i) : null,
             };
         var sparse = o.Moe is { } moe && moe.IsSparse(i);
+        var (attentionNorm, mlpNorm) = o.ParallelBlock ? ParallelNorms(i) : (
+            o.PreNorms ? RequireNorm(names.AttentionNorm, i, o.HiddenSize) : null,
+            o.PreNorms ? RequireNorm(names.MlpNorm, i, o.HiddenSize) : null);
         return new DecoderLayerWeights
         {
-            AttentionNorm = o.PreNorms ? RequireNorm(names.AttentionNorm, i, o.HiddenSize) : null,
+            AttentionNorm = attentionNorm,
             Attention = attention,
             PostAttentionNorm = o.PostNorms ? RequireNorm(names.PostAttentionNorm, i, o.HiddenSize) : null,
-            MlpNorm = o.PreNorms && !o.ParallelBlock ? RequireNorm(names.MlpNorm, i, o.HiddenSize) : null,
+            MlpNorm = mlpNorm,
             Mlp = sparse ? null : LoadMlp(i),
             Moe = sparse ? LoadMoe(i, o.Moe!) : null,
             PostMlpNorm = o.PostNorms ? RequireNorm(names.PostMlpNorm, i, o.HiddenSize) : null,
         };
+    }
+
+    // A parallel block reads one norm (Phi-2, Falcon-7B: whichever of the two names the checkpoint has) or, when it has both,
+    // one for attention and one for the MLP (Falcon-40B's ln_attn/ln_mlp, GGUF attn_norm_2/attn_norm).
+    private (Norm Attention, Norm? Mlp) ParallelNorms(int layer)
+    {
+        var attention = Find(names.AttentionNorm, layer) != null ? RequireNorm(names.AttentionNorm, layer, options.HiddenSize) : null;
+        var mlp = Find(names.MlpNorm, layer) != null ? RequireNorm(names.MlpNorm, layer, options.HiddenSize) : null;
+        if (attention == null && mlp == null)
+            throw new InvalidModelFileException(sourcePath, $"tensor '{DecoderTensorNames.ForLayer(names.AttentionNorm ?? names.MlpNorm ?? "norm", layer)}' is missing");
+        return attention != null ? (attention, mlp) : (mlp!, null);
     }
 
     private float[] Sinks(int layer)

@@ -95,6 +95,8 @@ public sealed partial class DecoderModel : IDisposable
             var xn = Normed(layer.AttentionNorm, x, s.Normed.AsSpan(0, n * h));
             Span<float> q = s.Q.AsSpan(0, n * qDim), k = s.K.AsSpan(0, n * kvDim), v = s.V.AsSpan(0, n * kvDim);
             Project(layer.Attention, xn, n, q, k, v, s.Fused);
+            // A parallel block with a norm of its MLP's own (Falcon-40B) norms the stream before attention adds to it.
+            if (o.ParallelBlock && layer.MlpNorm != null) xn = Normed(layer.MlpNorm, x, s.Normed.AsSpan(0, n * h));
             var store = new KvStoreJob(o, layer.Attention, l, s);
             WorkerPool.Shared.ParallelFor(n, ref store);
             var attend = new PagedAttentionJob(o, l, s, layer.Attention.Sinks);

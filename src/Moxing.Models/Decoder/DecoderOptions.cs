@@ -13,7 +13,7 @@ public enum NormKind
 
 /// <summary>
 /// The switches that turn one decoder computation into Llama, Qwen2/3, Mistral, Phi-2/3, Gemma 1/2/3, Granite, OLMo 2,
-/// StarCoder2, GPT-2, the mixtures of experts or gpt-oss.
+/// StarCoder2, Falcon, EXAONE, SmolLM3, InternLM2, GPT-2, the mixtures of experts or gpt-oss.
 /// A family file reads its config into this record; the decoder never asks which family it runs.
 /// </summary>
 public sealed record DecoderOptions
@@ -50,6 +50,8 @@ public sealed record DecoderOptions
     public RopeConfig? Rope { get; init; }
     /// <summary>Rotary embeddings of the layers with a sliding window when they differ from <see cref="Rope"/> (Gemma 3's local base); null: the same.</summary>
     public RopeConfig? SlidingRope { get; init; }
+    /// <summary>Layers whose queries and keys are not rotated (SmolLM3's NoPE layers); empty: every layer rotates by <see cref="Rope"/>.</summary>
+    public bool[] NoRopeLayers { get; init; } = [];
     /// <summary>Per-head RMSNorm of queries and keys before RoPE (Qwen3, Gemma 3).</summary>
     public bool QkNorm { get; init; }
     /// <summary>With <see cref="QkNorm"/>: one RMSNorm over the whole query and key projections instead of per head (OLMoE).</summary>
@@ -72,7 +74,10 @@ public sealed record DecoderOptions
     public bool PostNorms { get; init; }
     /// <summary>Norms of the residual stream before attention and MLP; false: the blocks read the stream itself (OLMo 2).</summary>
     public bool PreNorms { get; init; } = true;
-    /// <summary>Attention and MLP both read the attention norm's output and add to the stream together (Phi-2); no MLP norm.</summary>
+    /// <summary>
+    /// Attention and MLP both read the stream before either adds to it, and add together: through one norm (Phi-2, Falcon-7B) or,
+    /// when the checkpoint has both, the attention norm and the MLP norm (Falcon-40B).
+    /// </summary>
     public bool ParallelBlock { get; init; }
     /// <summary>Multiplier of each attention and MLP output before the residual add (Granite's residual_multiplier), 1 for none.</summary>
     public float ResidualScale { get; init; } = 1f;
@@ -86,6 +91,9 @@ public sealed record DecoderOptions
 
     /// <summary>Whether layer <paramref name="layer"/> rotates by <see cref="SlidingRope"/> (it has a window and the option is set) rather than <see cref="Rope"/>.</summary>
     public bool UsesSlidingRope(int layer) => SlidingRope != null && WindowOf(layer) > 0;
+
+    /// <summary>Whether layer <paramref name="layer"/> is one of <see cref="NoRopeLayers"/>.</summary>
+    public bool SkipsRope(int layer) => layer < NoRopeLayers.Length && NoRopeLayers[layer];
 
     /// <summary>The widest feed-forward hidden layer of any kind (dense, expert or shared expert): what activation buffers hold.</summary>
     public int WidestFeedForward => Math.Max(IntermediateSize, Moe?.WidestFeedForward ?? 0);

@@ -103,7 +103,7 @@ public sealed class DecoderLayerWeights
     public required AttentionWeights Attention { get; init; }
     /// <summary>Norm of the attention output before the residual add (Gemma 2).</summary>
     public Norm? PostAttentionNorm { get; init; }
-    /// <summary>Norm before the MLP (null without pre-norms, or in a parallel block, whose MLP reads the attention norm's output).</summary>
+    /// <summary>Norm before the MLP (null without pre-norms, or in a parallel block of one norm, whose MLP reads the attention norm's output).</summary>
     public Norm? MlpNorm { get; init; }
     /// <summary>MLP projections (null in a sparse mixture-of-experts layer).</summary>
     public MlpWeights? Mlp { get; init; }

@@ -16,7 +16,7 @@ internal readonly struct KvStoreJob(DecoderOptions o, AttentionWeights a, int la
             var kt = s.K.AsSpan(t * kvDim, kvDim);
             var vt = s.V.AsSpan(t * kvDim, kvDim);
             var pos = s.Positions[t];
-            var rope = ropes[s.SliceOf[t]];
+            var rope = o.SkipsRope(layer) ? null : ropes[s.SliceOf[t]];
             a.QNorm?.Apply(qt, qt);
             a.KNorm?.Apply(kt, kt);
             rope?.Apply(qt, hd, pos);

@@ -30,11 +30,21 @@ public sealed record SynthShape(
     /// <summary>LayerNorms with biases, biases on every projection, an ungated MLP (phi2, starcoder2).</summary>
     public bool LayerNorm => Architecture is "phi2" or "starcoder2";
 
-    /// <summary>Attention and MLP side by side from one norm (phi2): no norm before the MLP.</summary>
-    public bool Parallel => Architecture == "phi2";
+    /// <summary>Attention and MLP side by side (phi2, falcon): no ffn_norm.</summary>
+    public bool Parallel => Architecture is "phi2" or "falcon";
+
+    /// <summary>Falcon: one fused attn_qkv, LayerNorms with bias but no biased projections, an ungated MLP; with several
+    /// key/value heads (40B, 180B) the attention's own attn_norm_2 beside attn_norm.</summary>
+    public bool Falcon => Architecture == "falcon";
+
+    /// <summary>LayerNorms with a bias (phi2, starcoder2, falcon) rather than RMSNorms.</summary>
+    public bool LayerNormBias => LayerNorm || Falcon;
+
+    /// <summary>A gated MLP (ffn_gate): all but the LayerNorm families.</summary>
+    public bool GatedMlp => !LayerNormBias;
 
     /// <summary>Rotated dimensions per head: Phi-2's converter writes int(0.4 · hidden) / heads, the others rotate whole heads.</summary>
-    public int RotaryDim => Parallel ? (int)(0.4 * Hidden) / Heads : HeadDim;
+    public int RotaryDim => Architecture == "phi2" ? (int)(0.4 * Hidden) / Heads : HeadDim;
 
     /// <summary>Norms before attention and MLP (all but olmo2).</summary>
     public bool PreNorms => Architecture != "olmo2";
@@ -48,11 +58,14 @@ public sealed record SynthShape(
     /// <summary>Granite 3.x's multipliers (embedding 12, residual 0.22, attention 1/64, logits ÷ 8), written for every granite shape.</summary>
     public bool Granite => Architecture == "granite";
 
-    /// <summary>Llama 3 RoPE scaling, stored as `rope_freqs.weight` factors (not Mixtral's).</summary>
-    public bool Llama3Rope => Architecture == "llama" && Experts == 0;
+    /// <summary>Llama 3 RoPE scaling, stored as `rope_freqs.weight` factors (not Mixtral's; EXAONE 3.5's too).</summary>
+    public bool Llama3Rope => Architecture is "llama" && Experts == 0 || Architecture == "exaone";
 
-    /// <summary>The LM head is the token embedding (llama.cpp's olmoe, olmo2, phi2 and gpt-oss require an output matrix of their own).</summary>
-    public bool TiedEmbeddings => Architecture is not ("olmoe" or "olmo2" or "gpt-oss" or "phi2");
+    /// <summary>The llama3 scaling factor: Llama 3.2's 32, EXAONE 3.5's 8.</summary>
+    public double Llama3Factor => Architecture == "exaone" ? 8 : 32;
+
+    /// <summary>The LM head is the token embedding (llama.cpp's olmoe, olmo2, phi2 and gpt-oss require an output matrix of their own; Falcon's checkpoints carry one).</summary>
+    public bool TiedEmbeddings => Architecture is not ("olmoe" or "olmo2" or "gpt-oss" or "phi2" or "falcon" or "internlm2");
 
     /// <summary>The shapes `moxing synth --like` knows, by name; the `tiny-*` ones are sub-megabyte models for tests.</summary>
     public static IReadOnlyList<SynthShape> Known { get; } =
@@ -87,6 +100,17 @@ public sealed record SynthShape(
         new("tiny-phi2", "phi2", 1024, 320, 4, 1280, 4, 4, 80, 256, 1e-5f, 10000f),
         new("starcoder2-3b", "starcoder2", 49152, 3072, 30, 12288, 24, 2, 128, 16384, 1e-5f, 999999.44f),
         new("tiny-starcoder2", "starcoder2", 1024, 256, 4, 1024, 4, 2, 64, 256, 1e-5f, 100000f),
+        // Falcon's converter writes context 2048 whatever the config; 40B and 180B group their query heads by 8 key/value heads.
+        new("falcon-7b", "falcon", 65024, 4544, 32, 18176, 71, 1, 64, 2048, 1e-5f, 10000f),
+        new("falcon-40b", "falcon", 65024, 8192, 60, 32768, 128, 8, 64, 2048, 1e-5f, 10000f),
+        new("tiny-falcon", "falcon", 1024, 256, 4, 1024, 4, 2, 64, 2048, 1e-5f, 10000f),
+        // EXAONE 3.5 (llama3 scaling, factor 8 over 8192), SmolLM3 (every 4th layer without RoPE), InternLM2.5.
+        new("exaone-3.5-2.4b", "exaone", 102400, 2560, 30, 7168, 32, 8, 80, 32768, 1e-5f, 1000000f),
+        new("tiny-exaone", "exaone", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-5f, 1000000f),
+        new("smollm3-3b", "smollm3", 128256, 2048, 36, 11008, 16, 4, 128, 65536, 1e-6f, 5000000f),
+        new("tiny-smollm3", "smollm3", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-6f, 5000000f),
+        new("internlm2.5-7b", "internlm2", 92544, 4096, 32, 14336, 32, 8, 128, 32768, 1e-5f, 1000000f),
+        new("tiny-internlm2", "internlm2", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-5f, 1000000f),
         new("tiny-gpt-oss", "gpt-oss", 1024, 256, 4, 256, 4, 2, 64, 4096, 1e-5f, 150000f, SlidingWindow: 8, Experts: 8, ExpertsUsed: 4, ExpertFeedForward: 256),
         // Ollama's embedding models as llama.cpp converts them: BERT (all-minilm = all-MiniLM-L6-v2, mxbai-embed-large), nomic-bert
         // (rotary base 1000, context cut to 2048 by the converter), XLM-RoBERTa written as bert (bge-m3: position offset removed, one token type).

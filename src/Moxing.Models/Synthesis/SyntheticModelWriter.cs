@@ -40,10 +40,11 @@ public static partial class SyntheticModelWriter
         w.Set($"{arch}.feed_forward_length", (uint)shape.FeedForward);
         w.Set($"{arch}.attention.head_count", (uint)shape.Heads);
         w.Set($"{arch}.attention.head_count_kv", (uint)shape.KvHeads);
-        w.Set($"{arch}.attention.{(shape.LayerNorm ? "layer_norm_epsilon" : "layer_norm_rms_epsilon")}", shape.NormEps);
-        // GemmaModel and Phi2Model write no RoPE base (llama.cpp's default 10000 is theirs); Phi2Model its rotated dimensions.
-        if (arch is not ("gemma" or "phi2")) w.Set($"{arch}.rope.freq_base", shape.RopeBase);
-        if (shape.Parallel) w.Set($"{arch}.rope.dimension_count", (uint)shape.RotaryDim);
+        w.Set($"{arch}.attention.{(shape.LayerNormBias ? "layer_norm_epsilon" : "layer_norm_rms_epsilon")}", shape.NormEps);
+        // GemmaModel, Phi2Model and FalconModel write no RoPE base (llama.cpp's default 10000 is theirs); Phi2Model its rotated dimensions.
+        if (arch is not ("gemma" or "phi2" or "falcon")) w.Set($"{arch}.rope.freq_base", shape.RopeBase);
+        if (arch == "phi2") w.Set($"{arch}.rope.dimension_count", (uint)shape.RotaryDim);
+        if (shape.Falcon) w.Set($"{arch}.tensor_data_layout", "jploski");
         if (shape.SlidingWindow > 0)
         {
             w.Set($"{arch}.attention.sliding_window", (uint)shape.SlidingWindow);
@@ -79,8 +80,10 @@ public static partial class SyntheticModelWriter
         if (shape.Llama3Rope)
         {
             w.Set($"{arch}.rope.dimension_count", (uint)shape.HeadDim);
-            w.AddF32("rope_freqs.weight", [shape.HeadDim / 2], Llama3RopeFactors(shape.HeadDim, shape.RopeBase));
+            w.AddF32("rope_freqs.weight", [shape.HeadDim / 2], Llama3RopeFactors(shape.HeadDim, shape.RopeBase, shape.Llama3Factor));
         }
+        // SmolLM3Model is LlamaModel: it writes the rotated dimensions (its NoPE layers are llama.cpp's fixed every 4th).
+        if (arch == "smollm3") w.Set($"{arch}.rope.dimension_count", (uint)shape.HeadDim);
 
         var q = shape.Heads * shape.HeadDim;
         var kv = shape.KvHeads * shape.HeadDim;
@@ -92,9 +95,14 @@ public static partial class SyntheticModelWriter
         {
             var p = $"blk.{i}.";
             if (shape.PreNorms) Norm(w, random, shape, p + "attn_norm.weight", shape.Hidden);
-            Weight(w, random, fileType, p + "attn_q.weight", "attn_q", i, shape.Layers, q, shape.Hidden);
-            Weight(w, random, fileType, p + "attn_k.weight", "attn_k", i, shape.Layers, kv, shape.Hidden);
-            Weight(w, random, fileType, p + "attn_v.weight", "attn_v", i, shape.Layers, kv, shape.Hidden);
+            if (shape.Falcon && shape.KvHeads > 1) Norm(w, random, shape, p + "attn_norm_2.weight", shape.Hidden);
+            if (shape.Falcon) Weight(w, random, fileType, p + "attn_qkv.weight", "attn_qkv", i, shape.Layers, q + 2 * kv, shape.Hidden);
+            else
+            {
+                Weight(w, random, fileType, p + "attn_q.weight", "attn_q", i, shape.Layers, q, shape.Hidden);
+                Weight(w, random, fileType, p + "attn_k.weight", "attn_k", i, shape.Layers, kv, shape.Hidden);
+                Weight(w, random, fileType, p + "attn_v.weight", "attn_v", i, shape.Layers, kv, shape.Hidden);
+            }
             if (shape.QkvBias || shape.LayerNorm)
             {
                 Bias(w, random, p + "attn_q.bias", q);
@@ -132,7 +140,7 @@ public static partial class SyntheticModelWriter
                 }
                 continue;
             }
-            if (!shape.LayerNorm) Weight(w, random, fileType, p + "ffn_gate.weight", "ffn_gate", i, shape.Layers, shape.FeedForward, shape.Hidden);
+            if (shape.GatedMlp) Weight(w, random, fileType, p + "ffn_gate.weight", "ffn_gate", i, shape.Layers, shape.FeedForward, shape.Hidden);
             Weight(w, random, fileType, p + "ffn_up.weight", "ffn_up", i, shape.Layers, shape.FeedForward, shape.Hidden);
             Weight(w, random, fileType, p + "ffn_down.weight", "ffn_down", i, shape.Layers, shape.Hidden, shape.FeedForward);
             if (shape.LayerNorm)
@@ -144,7 +152,7 @@ public static partial class SyntheticModelWriter
         }
         Norm(w, random, shape, "output_norm.weight", shape.Hidden);
         if (!shape.TiedEmbeddings) Weight(w, random, fileType, "output.weight", "output", 0, shape.Layers, shape.Vocab, shape.Hidden);
-        if (shape.Parallel) Bias(w, random, "output.bias", shape.Vocab);
+        if (arch == "phi2") Bias(w, random, "output.bias", shape.Vocab);
         return w;
     }
 
@@ -213,7 +221,7 @@ public static partial class SyntheticModelWriter
     private static void Norm(GgufWriter w, Random random, SynthShape shape, string name, int length)
     {
         Norm(w, random, name, length);
-        if (shape.LayerNorm) Bias(w, random, name.Replace(".weight", ".bias", StringComparison.Ordinal), length);
+        if (shape.LayerNormBias) Bias(w, random, name.Replace(".weight", ".bias", StringComparison.Ordinal), length);
     }
 
     private static void Bias(GgufWriter w, Random random, string name, int length) =>
@@ -231,10 +239,10 @@ public static partial class SyntheticModelWriter
         return values;
     }
 
-    /// <summary>Llama 3 RoPE frequency factors as the converter computes them (factor 32, low 1, high 4, original 8192).</summary>
-    public static float[] Llama3RopeFactors(int headDim, float ropeBase)
+    /// <summary>Llama 3 RoPE frequency factors as the converter computes them (factor 32 unless given, low 1, high 4, original 8192).</summary>
+    public static float[] Llama3RopeFactors(int headDim, float ropeBase, double factor = 32)
     {
-        const double factor = 32, low = 1, high = 4, original = 8192;
+        const double low = 1, high = 4, original = 8192;
         var factors = new float[headDim / 2];
         for (var i = 0; i < factors.Length; i++)
         {

@@ -17,6 +17,10 @@ public sealed class DenseFamilySynthTests
     [InlineData("tiny-gemma")]
     [InlineData("tiny-phi2")]
     [InlineData("tiny-starcoder2")]
+    [InlineData("tiny-falcon")]
+    [InlineData("tiny-exaone")]
+    [InlineData("tiny-smollm3")]
+    [InlineData("tiny-internlm2")]
     public void TheSynthesizedModelRunsBatchesAsEachSequenceAlone(string shape)
     {
         // F16: a quantized file's one-row and several-row products round activations apart (tiny-gemma Q4_K_M: 2e-3).

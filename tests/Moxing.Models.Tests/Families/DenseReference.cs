@@ -13,7 +13,7 @@ internal sealed class DenseReference
 {
     private readonly Dictionary<string, float[]> _w = [];
     private readonly JsonObject _c;
-    private readonly string _type;
+    private string _type;
     private string? _drop;
 
     public DenseReference(string folder)
@@ -31,9 +31,12 @@ internal sealed class DenseReference
     public double[][] Forward(int[] ids, string? drop = null)
     {
         _drop = drop;
+        if (_type is "falcon" or "RefinedWeb" or "RefinedWebModel") FalconAsLlama(drop);
+        if (_type is "exaone" or "internlm2") RenamedAsLlama(drop);
         int h = I("hidden_size"), heads = I("num_attention_heads"), kvHeads = I("num_key_value_heads"), n = ids.Length;
         var hd = _c["head_dim"] is { } headDim ? (int)headDim : h / heads;
         var granite = _type == "granite";
+        var parallel = _type is "phi" or "falcon" && drop != "parallel";
         // GraniteModel: inputs_embeds * embedding_multiplier; GemmaModel: * hidden_size ** 0.5.
         var embedScale = granite && drop != "embedding_multiplier" ? D("embedding_multiplier", 1) : _type == "gemma" && drop != "normalizer" ? Math.Sqrt(h) : 1;
         var residual = granite && drop != "residual_multiplier" ? D("residual_multiplier", 1) : 1;
@@ -52,15 +55,18 @@ internal sealed class DenseReference
             {
                 "olmo2" => ("post_attention_layernorm", "post_feedforward_layernorm"),
                 "phi" => ("input_layernorm", "input_layernorm"),
+                "falcon" => ("input_layernorm", _w.ContainsKey(p + "post_attention_layernorm.weight") ? "post_attention_layernorm" : "input_layernorm"),
                 _ => ("input_layernorm", "post_attention_layernorm"),
             };
             var attentionIn = x.Select(r => postNormsOnly ? r.ToArray() : Norm(r, p + attentionNorm)).ToArray();
-            var attended = Attention(p, attentionIn, heads, kvHeads, hd, rotary, scale, window, drop);
-            if (_type == "phi" && drop != "parallel")
+            // SmolLM3DecoderLayer: use_rope = no_rope_layers[i], by default 0 on every no_rope_layer_interval-th layer.
+            var noRope = _type == "smollm3" && drop != "nope" && (l + 1) % (int)D("no_rope_layer_interval", 4) == 0;
+            var attended = Attention(p, attentionIn, heads, kvHeads, hd, noRope ? 0 : rotary, scale, window, drop);
+            if (parallel)
             {
                 for (var t = 0; t < n; t++)
                 {
-                    var mlp = Mlp(p, attentionIn[t]);
+                    var mlp = Mlp(p, attentionNorm == mlpNorm ? attentionIn[t] : Norm(x[t], p + mlpNorm));
                     for (var d = 0; d < h; d++) x[t][d] += attended[t][d] + mlp[d];
                 }
                 continue;
@@ -133,6 +139,8 @@ internal sealed class DenseReference
     {
         "phi" => Affine(p + "mlp.fc2", Affine(p + "mlp.fc1", x).Select(GeluTanh).ToArray()),
         "starcoder2" => Affine(p + "mlp.c_proj", Affine(p + "mlp.c_fc", x).Select(GeluTanh).ToArray()),
+        // FalconMLP: dense_4h_to_h(gelu(dense_h_to_4h(x))), the exact GELU, no biases.
+        "falcon" => Affine(p + "mlp.down_proj", Affine(p + "mlp.up_proj", x).Select(v => 0.5 * v * (1 + Moxing.Core.Tests.Ops.ReferenceErf.Erf(v / Math.Sqrt(2)))).ToArray()),
         _ => Affine(p + "mlp.down_proj", Affine(p + "mlp.gate_proj", x)
             .Zip(Affine(p + "mlp.up_proj", x), (g, u) => (_type == "gemma" ? GeluTanh(g) : g / (1 + Math.Exp(-g))) * u).ToArray()),
     };
@@ -141,9 +149,9 @@ internal sealed class DenseReference
     private double[] Norm(double[] x, string name)
     {
         var w = _w[name + ".weight"];
-        if (_type is "phi" or "starcoder2")
+        if (_type is "phi" or "starcoder2" or "falcon")
         {
-            var eps = D(_type == "phi" ? "layer_norm_eps" : "norm_epsilon", 1e-5);
+            var eps = D(_type switch { "phi" => "layer_norm_eps", "falcon" => "layer_norm_epsilon", _ => "norm_epsilon" }, 1e-5);
             var b = _w[name + ".bias"];
             var mean = x.Average();
             var inv = 1 / Math.Sqrt(x.Average(v => (v - mean) * (v - mean)) + eps);
@@ -168,6 +176,82 @@ internal sealed class DenseReference
             y[r] = sum;
         }
         return y;
+    }
+
+    // Falcon's checkpoint under the Llama names the forward reads. FalconAttention._split_heads views query_key_value as
+    // [kv groups, heads/kv + 2, head_dim] rows with the new decoder architecture, [heads + 2, head_dim] with multi-query (one
+    // key/value head), else [heads, 3, head_dim]; dropped ("qkv_groups"), the rows are read as q, k, v one after the other.
+    private void FalconAsLlama(string? drop)
+    {
+        _type = "falcon";
+        int h = I(_c.ContainsKey("n_embed") ? "n_embed" : "hidden_size"), heads = I(_c.ContainsKey("n_head") ? "n_head" : "num_attention_heads");
+        var layers = I(_c.ContainsKey("n_layer") ? "n_layer" : "num_hidden_layers");
+        var newArchitecture = (bool?)_c["new_decoder_architecture"] == true || (string?)_c["model_type"] == "RefinedWeb";
+        var multiQuery = (bool?)_c["multi_query"] ?? true;
+        var kvHeads = newArchitecture ? I(_c.ContainsKey("n_head_kv") ? "n_head_kv" : "num_kv_heads") : multiQuery ? 1 : heads;
+        var hd = h / heads;
+        (_c["hidden_size"], _c["num_attention_heads"], _c["num_key_value_heads"], _c["num_hidden_layers"]) = (h, heads, kvHeads, layers);
+        _w["model.embed_tokens.weight"] = _w["transformer.word_embeddings.weight"];
+        Rename("transformer.ln_f", "model.norm");
+        for (var l = 0; l < layers; l++)
+        {
+            string f = $"transformer.h.{l}.", p = $"model.layers.{l}.";
+            Rename(f + (newArchitecture ? "ln_attn" : "input_layernorm"), p + "input_layernorm");
+            if (newArchitecture) Rename(f + "ln_mlp", p + "post_attention_layernorm");
+            Rename(f + "self_attention.dense", p + "self_attn.o_proj");
+            Rename(f + "mlp.dense_h_to_4h", p + "mlp.up_proj");
+            Rename(f + "mlp.dense_4h_to_h", p + "mlp.down_proj");
+            var fused = _w[f + "self_attention.query_key_value.weight"];
+            // The head-row index of every q, k and v head in the fused matrix.
+            int[] qRows = new int[heads], kRows = new int[kvHeads], vRows = new int[kvHeads];
+            var perGroup = heads / kvHeads;
+            for (var head = 0; head < heads; head++)
+                qRows[head] = drop == "qkv_groups" ? head : newArchitecture ? head / perGroup * (perGroup + 2) + head % perGroup : multiQuery ? head : head * 3;
+            for (var g = 0; g < kvHeads; g++)
+            {
+                kRows[g] = drop == "qkv_groups" ? heads + g : newArchitecture ? g * (perGroup + 2) + perGroup : multiQuery ? heads : g * 3 + 1;
+                vRows[g] = drop == "qkv_groups" ? heads + kvHeads + g : newArchitecture ? g * (perGroup + 2) + perGroup + 1 : multiQuery ? heads + 1 : g * 3 + 2;
+            }
+            float[] Heads(int[] rows) => rows.SelectMany(r => fused.AsSpan(r * hd * h, hd * h).ToArray()).ToArray();
+            (_w[p + "self_attn.q_proj.weight"], _w[p + "self_attn.k_proj.weight"], _w[p + "self_attn.v_proj.weight"]) = (Heads(qRows), Heads(kRows), Heads(vRows));
+        }
+    }
+
+    // EXAONE's and InternLM2's checkpoints under the Llama names, their config under Llama's keys. InternLM2Attention
+    // rearranges wqkv "b q (h gs d) -> b q h gs d" with gs = heads/kv + 2: per group its query heads, its key, its value
+    // (dropped, "qkv_groups": q, k, v one after the other); EXAONE's c_fc_0 is the gate, c_fc_1 the up projection (dropped,
+    // "gate_up_order": the other way round).
+    private void RenamedAsLlama(string? drop)
+    {
+        var renames = TinyHfFolder.Renames(_type);
+        foreach (var (name, values) in _w.ToArray())
+            _w[renames.Reverse().Aggregate(name, (n, r) => n.Replace(r.Family, r.Llama, StringComparison.Ordinal))] = values;
+        if (_type == "exaone")
+        {
+            (_c["num_hidden_layers"], _c["rms_norm_eps"]) = (I("num_layers"), D("layer_norm_epsilon", 1e-5));
+            if (drop == "gate_up_order")
+                for (var l = 0; l < I("num_hidden_layers"); l++)
+                    (_w[$"model.layers.{l}.mlp.gate_proj.weight"], _w[$"model.layers.{l}.mlp.up_proj.weight"]) = (_w[$"model.layers.{l}.mlp.up_proj.weight"], _w[$"model.layers.{l}.mlp.gate_proj.weight"]);
+            return;
+        }
+        int h = I("hidden_size"), heads = I("num_attention_heads"), kvHeads = I("num_key_value_heads"), hd = h / heads, gs = heads / kvHeads + 2;
+        for (var l = 0; l < I("num_hidden_layers"); l++)
+        {
+            var p = $"model.layers.{l}.";
+            var fused = _w[p + "attention.wqkv.weight"];
+            float[] Rows(Func<int, int> headRow, int count) =>
+                Enumerable.Range(0, count).SelectMany(i => fused.AsSpan(headRow(i) * hd * h, hd * h).ToArray()).ToArray();
+            var grouped = drop != "qkv_groups";
+            _w[p + "self_attn.q_proj.weight"] = Rows(i => grouped ? i / (gs - 2) * gs + i % (gs - 2) : i, heads);
+            _w[p + "self_attn.k_proj.weight"] = Rows(g => grouped ? g * gs + gs - 2 : heads + g, kvHeads);
+            _w[p + "self_attn.v_proj.weight"] = Rows(g => grouped ? g * gs + gs - 1 : heads + kvHeads + g, kvHeads);
+        }
+    }
+
+    private void Rename(string from, string to)
+    {
+        foreach (var part in new[] { ".weight", ".bias" })
+            if (_w.TryGetValue(from + part, out var values)) _w[to + part] = values;
     }
 
     private static double GeluTanh(double x) => 0.5 * x * (1 + Math.Tanh(Math.Sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));

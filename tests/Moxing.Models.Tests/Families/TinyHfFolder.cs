@@ -10,7 +10,31 @@ namespace Moxing.Models.Tests.Families;
 /// </summary>
 public sealed class TinyHfFolder : IDisposable
 {
-    private const int Hidden = 64, Heads = 4, KvHeads = 2, HeadDim = 16, Layers = 2, Vocab = 96;
+    private const int Hidden = 64, Heads = 4, KvHeads = 2, HeadDim = 16, Vocab = 96;
+
+    // SmolLM3's default NoPE layer is every 4th: four layers hold one.
+    private static int LayerCount(string modelType) => modelType == "smollm3" ? 4 : 2;
+
+    /// <summary>
+    /// How a family renames the Llama checkpoint names this class writes (substring replacements, in order): EXAONE's GPT-2-style
+    /// names, InternLM2's own; none for the others.
+    /// </summary>
+    internal static (string Llama, string Family)[] Renames(string modelType) => modelType switch
+    {
+        "exaone" =>
+        [
+            ("model.embed_tokens", "transformer.wte"), ("model.norm", "transformer.ln_f"), ("model.layers.", "transformer.h."),
+            ("input_layernorm", "ln_1"), ("post_attention_layernorm", "ln_2"), ("self_attn.", "attn.attention."),
+            ("attention.o_proj", "attention.out_proj"), ("mlp.gate_proj", "mlp.c_fc_0"), ("mlp.up_proj", "mlp.c_fc_1"), ("mlp.down_proj", "mlp.c_proj"),
+        ],
+        "internlm2" =>
+        [
+            ("model.embed_tokens", "model.tok_embeddings"), ("input_layernorm", "attention_norm"), ("post_attention_layernorm", "ffn_norm"),
+            ("self_attn.o_proj", "attention.wo"), ("mlp.gate_proj", "feed_forward.w1"), ("mlp.up_proj", "feed_forward.w3"),
+            ("mlp.down_proj", "feed_forward.w2"), ("lm_head", "output"),
+        ],
+        _ => [],
+    };
 
     // Phi-2's converter writes 4 × hidden as the MLP width; the others read intermediate_size.
     private static int FeedForward(string modelType) => modelType == "phi" ? 4 * Hidden : 96;
@@ -21,7 +45,7 @@ public sealed class TinyHfFolder : IDisposable
     /// <summary>The config written.</summary>
     public JsonObject Config { get; }
 
-    /// <summary>Writes a <paramref name="modelType"/> checkpoint (granite, olmo2, gemma, phi, starcoder2), its config edited by <paramref name="edit"/>.</summary>
+    /// <summary>Writes a <paramref name="modelType"/> checkpoint (granite, olmo2, gemma, phi, starcoder2, falcon, exaone, smollm3, internlm2), its config edited by <paramref name="edit"/>.</summary>
     public TinyHfFolder(string modelType, int seed = 1, Action<JsonObject>? edit = null)
     {
         Config = BaseConfig(modelType);
@@ -29,13 +53,15 @@ public sealed class TinyHfFolder : IDisposable
         File.WriteAllText(Path.Combine(Folder, "config.json"), Config.ToJsonString());
         var random = new Random(seed);
         var writer = new SafetensorsWriter();
+        var renames = Renames(modelType);
         void Add(string name, float mean, float spread, params long[] shape)
         {
+            name = renames.Aggregate(name, (n, r) => n.Replace(r.Llama, r.Family, StringComparison.Ordinal));
             var values = new float[shape.Aggregate(1L, (a, d) => a * d)];
             for (var i = 0; i < values.Length; i++) values[i] = mean + (random.NextSingle() - 0.5f) * 2 * spread;
             writer.Add(name, shape, values);
         }
-        var layerNorm = modelType is "phi" or "starcoder2";
+        var layerNorm = modelType is "phi" or "starcoder2" or "falcon";
         var biases = layerNorm || (bool?)Config["attention_bias"] == true;
         // Gemma's weights are offsets from 1 (its norm multiplies by 1 + w).
         var normMean = modelType == "gemma" ? 0f : 1f;
@@ -51,14 +77,25 @@ public sealed class TinyHfFolder : IDisposable
         }
         const int q = Heads * HeadDim, kv = KvHeads * HeadDim;
         var ff = FeedForward(modelType);
+        if (modelType == "falcon")
+        {
+            WriteFalcon(Config, Add, Norm, Linear);
+            writer.Write(Path.Combine(Folder, "model.safetensors"));
+            return;
+        }
         Add("model.embed_tokens.weight", 0f, modelType == "gemma" ? 0.15f : 1f, Vocab, Hidden);
-        for (var l = 0; l < Layers; l++)
+        for (var l = 0; l < LayerCount(modelType); l++)
         {
             var p = $"model.layers.{l}.";
             if (modelType != "olmo2") Norm(p + "input_layernorm", Hidden);
-            Linear(p + "self_attn.q_proj", q, Hidden, biases);
-            Linear(p + "self_attn.k_proj", kv, Hidden, biases);
-            Linear(p + "self_attn.v_proj", kv, Hidden, biases);
+            // InternLM2's wqkv: per key/value group its query heads, then its key head and value head.
+            if (modelType == "internlm2") Linear(p + "attention.wqkv", q + 2 * kv, Hidden, false);
+            else
+            {
+                Linear(p + "self_attn.q_proj", q, Hidden, biases);
+                Linear(p + "self_attn.k_proj", kv, Hidden, biases);
+                Linear(p + "self_attn.v_proj", kv, Hidden, biases);
+            }
             Linear(p + (modelType == "phi" ? "self_attn.dense" : "self_attn.o_proj"), Hidden, q, biases);
             if (modelType == "olmo2")
             {
@@ -89,6 +126,31 @@ public sealed class TinyHfFolder : IDisposable
         writer.Write(Path.Combine(Folder, "model.safetensors"));
     }
 
+    // Falcon's names and its fused query_key_value of (heads + 2·kv) head rows, as FalconAttention splits it: one key/value head
+    // unless the config has the new decoder architecture; ln_attn and ln_mlp there, else one input_layernorm.
+    private static void WriteFalcon(JsonObject c, Action<string, float, float, long[]> add, Action<string, long> norm, Action<string, long, long, bool> linear)
+    {
+        var newArchitecture = (bool?)c["new_decoder_architecture"] == true || (string?)c["model_type"] == "RefinedWeb";
+        var kvHeads = newArchitecture ? (int)(c["num_kv_heads"] ?? c["n_head_kv"])! : 1;
+        add("transformer.word_embeddings.weight", 0f, 1f, [Vocab, Hidden]);
+        for (var l = 0; l < LayerCount("falcon"); l++)
+        {
+            var p = $"transformer.h.{l}.";
+            if (newArchitecture)
+            {
+                norm(p + "ln_attn", Hidden);
+                norm(p + "ln_mlp", Hidden);
+            }
+            else norm(p + "input_layernorm", Hidden);
+            linear(p + "self_attention.query_key_value", (Heads + 2 * kvHeads) * HeadDim, Hidden, false);
+            linear(p + "self_attention.dense", Hidden, Heads * HeadDim, false);
+            linear(p + "mlp.dense_h_to_4h", 4 * Hidden, Hidden, false);
+            linear(p + "mlp.dense_4h_to_h", Hidden, 4 * Hidden, false);
+        }
+        norm("transformer.ln_f", Hidden);
+        linear("lm_head", Vocab, Hidden, false);
+    }
+
     // Each family's config with the keys its transformers configuration reads (and its published checkpoints set).
     private static JsonObject BaseConfig(string modelType)
     {
@@ -98,7 +160,7 @@ public sealed class TinyHfFolder : IDisposable
             ["vocab_size"] = Vocab,
             ["hidden_size"] = Hidden,
             ["intermediate_size"] = FeedForward(modelType),
-            ["num_hidden_layers"] = Layers,
+            ["num_hidden_layers"] = LayerCount(modelType),
             ["num_attention_heads"] = Heads,
             ["num_key_value_heads"] = KvHeads,
             ["max_position_embeddings"] = 64,
@@ -141,6 +203,40 @@ public sealed class TinyHfFolder : IDisposable
                 c["sliding_window"] = 5;
                 c["rope_theta"] = 999999.4420358813;
                 c["tie_word_embeddings"] = true;
+                break;
+            case "exaone":
+                // EXAONE 3.5's config keys: num_layers, layer_norm_epsilon, activation_function.
+                c["num_layers"] = c["num_hidden_layers"]!.DeepClone();
+                c.Remove("num_hidden_layers");
+                c["layer_norm_epsilon"] = 1e-5;
+                c["activation_function"] = "silu";
+                c["rope_theta"] = 1000000.0;
+                c["tie_word_embeddings"] = true;
+                break;
+            case "smollm3":
+                c["rms_norm_eps"] = 1e-6;
+                c["rope_theta"] = 5000000.0;
+                c["no_rope_layer_interval"] = 4;
+                c["use_sliding_window"] = false;
+                c["tie_word_embeddings"] = true;
+                break;
+            case "internlm2":
+                c["rms_norm_eps"] = 1e-5;
+                c["rope_theta"] = 1000000.0;
+                c["bias"] = false;
+                c["tie_word_embeddings"] = false;
+                break;
+            case "falcon":
+                // falcon-40b's config (new decoder architecture: grouped query_key_value, ln_attn/ln_mlp); the exact GELU.
+                c.Remove("num_key_value_heads");
+                c.Remove("intermediate_size");
+                c["num_kv_heads"] = KvHeads;
+                c["new_decoder_architecture"] = true;
+                c["parallel_attn"] = true;
+                c["bias"] = false;
+                c["alibi"] = false;
+                c["layer_norm_epsilon"] = 1e-5;
+                c["tie_word_embeddings"] = false;
                 break;
             default:
                 throw new ArgumentException($"no tiny checkpoint for '{modelType}'", nameof(modelType));

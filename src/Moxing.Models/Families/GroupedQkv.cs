@@ -1,0 +1,40 @@
+using Moxing.Core;
+using Moxing.Core.Tensors;
+using Moxing.Models.Layers;
+
+namespace Moxing.Models.Families;
+
+/// <summary>
+/// A fused query/key/value projection stored per key/value group — for each group its heads/kv-heads query heads, then its key
+/// head, then its value head (Falcon-40B's query_key_value, InternLM2's wqkv) — and the rows the decoder reads instead: all
+/// query heads, then all key heads, then all value heads, as convert_hf_to_gguf.py rearranges them.
+/// </summary>
+internal static class GroupedQkv
+{
+    /// <summary>The stored row of row <paramref name="row"/> of the [q; k; v] order.</summary>
+    public static int SourceRow(int row, int heads, int kvHeads, int headDim)
+    {
+        int perGroup = heads / kvHeads, groupRows = (perGroup + 2) * headDim, qRows = heads * headDim, kvRows = kvHeads * headDim;
+        if (row < qRows) return row / headDim / perGroup * groupRows + row % (perGroup * headDim);
+        var kv = row < qRows + kvRows ? row - qRows : row - qRows - kvRows;
+        var slot = row < qRows + kvRows ? perGroup : perGroup + 1;
+        return kv / headDim * groupRows + slot * headDim + kv % headDim;
+    }
+
+    /// <summary>
+    /// <paramref name="rowCount"/> rows from <paramref name="first"/> of the [q; k; v] order of <paramref name="fused"/> (each row
+    /// copied as stored) as a tensor called <paramref name="name"/>.
+    /// </summary>
+    public static unsafe DerivedTensor Rows(StoredTensor fused, string name, int first, int rowCount, int heads, int kvHeads, int headDim, string path)
+    {
+        var expected = (heads + 2L * kvHeads) * headDim;
+        if (fused.Shape.Length != 2 || fused.Shape[0] != expected)
+            throw new InvalidModelFileException(path, $"tensor '{fused.Name}' has shape [{string.Join(", ", fused.Shape)}], expected [{expected}, n] for {heads} query and {kvHeads} key/value heads of {headDim}");
+        var rowBytes = fused.ByteLength / fused.Shape[0];
+        return new DerivedTensor(name, fused.Type, [rowCount, fused.Shape[1]], [fused.Name], target =>
+        {
+            for (var r = 0; r < rowCount; r++)
+                Buffer.MemoryCopy(fused.Data + SourceRow(first + r, heads, kvHeads, headDim) * rowBytes, (byte*)target + r * rowBytes, rowBytes, rowBytes);
+        });
+    }
+}
