@@ -30,6 +30,12 @@ public sealed record SynthShape(
     /// <summary>LayerNorms with biases, biases on every projection, an ungated MLP (phi2, starcoder2).</summary>
     public bool LayerNorm => Architecture is "phi2" or "starcoder2";
 
+    /// <summary>Cohere (command-r, cohere2): LayerNorms without bias, attention and a gated MLP side by side, logits scaled.</summary>
+    public bool Cohere => Architecture is "command-r" or "cohere2";
+
+    /// <summary>The logit scale Cohere's converter writes: command-r's 0.0625, command-r7b's 0.25; 0 for other architectures.</summary>
+    public float LogitScale => Architecture switch { "command-r" => 0.0625f, "cohere2" => 0.25f, _ => 0f };
+
     /// <summary>Attention and MLP side by side from one norm (phi2): no norm before the MLP.</summary>
     public bool Parallel => Architecture == "phi2";
 
@@ -87,6 +93,11 @@ public sealed record SynthShape(
         new("tiny-phi2", "phi2", 1024, 320, 4, 1280, 4, 4, 80, 256, 1e-5f, 10000f),
         new("starcoder2-3b", "starcoder2", 49152, 3072, 30, 12288, 24, 2, 128, 16384, 1e-5f, 999999.44f),
         new("tiny-starcoder2", "starcoder2", 1024, 256, 4, 1024, 4, 2, 64, 256, 1e-5f, 100000f),
+        // Command-R v01 (35B; its converter writes model_max_length as the context) and command-r7b (cohere2: window 4096 on 3 of every 4 layers).
+        new("command-r-35b", "command-r", 256000, 8192, 40, 22528, 64, 64, 128, 131072, 1e-5f, 8000000f),
+        new("tiny-command-r", "command-r", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-5f, 8000000f),
+        new("command-r7b", "cohere2", 256000, 4096, 32, 14336, 32, 8, 128, 8192, 1e-5f, 50000f, SlidingWindow: 4096),
+        new("tiny-cohere2", "cohere2", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-5f, 50000f, SlidingWindow: 8),
         new("tiny-gpt-oss", "gpt-oss", 1024, 256, 4, 256, 4, 2, 64, 4096, 1e-5f, 150000f, SlidingWindow: 8, Experts: 8, ExpertsUsed: 4, ExpertFeedForward: 256),
         // Ollama's embedding models as llama.cpp converts them: BERT (all-minilm = all-MiniLM-L6-v2, mxbai-embed-large), nomic-bert
         // (rotary base 1000, context cut to 2048 by the converter), XLM-RoBERTa written as bert (bge-m3: position offset removed, one token type).

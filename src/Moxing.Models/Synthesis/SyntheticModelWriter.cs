@@ -40,15 +40,15 @@ public static partial class SyntheticModelWriter
         w.Set($"{arch}.feed_forward_length", (uint)shape.FeedForward);
         w.Set($"{arch}.attention.head_count", (uint)shape.Heads);
         w.Set($"{arch}.attention.head_count_kv", (uint)shape.KvHeads);
-        w.Set($"{arch}.attention.{(shape.LayerNorm ? "layer_norm_epsilon" : "layer_norm_rms_epsilon")}", shape.NormEps);
+        w.Set($"{arch}.attention.{(shape.LayerNorm || shape.Cohere ? "layer_norm_epsilon" : "layer_norm_rms_epsilon")}", shape.NormEps);
         // GemmaModel and Phi2Model write no RoPE base (llama.cpp's default 10000 is theirs); Phi2Model its rotated dimensions.
         if (arch is not ("gemma" or "phi2")) w.Set($"{arch}.rope.freq_base", shape.RopeBase);
         if (shape.Parallel) w.Set($"{arch}.rope.dimension_count", (uint)shape.RotaryDim);
         if (shape.SlidingWindow > 0)
         {
             w.Set($"{arch}.attention.sliding_window", (uint)shape.SlidingWindow);
-            // gpt-oss's windowed layers rotate as the others (the converter writes no local base)
-            if (!shape.GptOss) w.Set($"{arch}.rope.freq_base_swa", 10000f);
+            // gpt-oss's and cohere2's windowed layers rotate as the others (their converters write no local base)
+            if (!shape.GptOss && !shape.Cohere) w.Set($"{arch}.rope.freq_base_swa", 10000f);
         }
         if (shape.GptOss)
         {
@@ -75,6 +75,13 @@ public static partial class SyntheticModelWriter
             w.Set($"{arch}.residual_scale", 0.22f);
             w.Set($"{arch}.attention.scale", 0.015625f);
             w.Set($"{arch}.logit_scale", 8f);
+        }
+        if (shape.Cohere)
+        {
+            // CommandR2Model and Cohere2Model: the logit scale, no RoPE scaling; Cohere2Model its rotated dimensions.
+            w.Set($"{arch}.logit_scale", shape.LogitScale);
+            w.Set($"{arch}.rope.scaling.type", "none");
+            if (arch == "cohere2") w.Set($"{arch}.rope.dimension_count", (uint)shape.HeadDim);
         }
         if (shape.Llama3Rope)
         {
@@ -115,7 +122,7 @@ public static partial class SyntheticModelWriter
             }
             // gpt-oss's norm before the experts has Gemma's post-attention name (llama.cpp's attn_post_norm)
             if (shape.PostNorms || shape.GptOss) Norm(w, random, p + "post_attention_norm.weight", shape.Hidden);
-            if (shape.PreNorms && !shape.GptOss && !shape.Parallel) Norm(w, random, shape, p + "ffn_norm.weight", shape.Hidden);
+            if (shape.PreNorms && !shape.GptOss && !shape.Parallel && !shape.Cohere) Norm(w, random, shape, p + "ffn_norm.weight", shape.Hidden);
             if (shape.Experts > 0)
             {
                 // llama-quantize keeps the router in F32.

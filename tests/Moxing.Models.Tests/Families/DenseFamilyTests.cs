@@ -11,7 +11,7 @@ using Moxing.Tests;
 namespace Moxing.Models.Tests.Families;
 
 /// <summary>
-/// Granite, OLMo 2, Gemma, Phi-2 and StarCoder2 checkpoints (<see cref="TinyHfFolder"/>) give the logits of
+/// Granite, OLMo 2, Gemma, Phi-2, StarCoder2, Cohere, Cohere2 and StableLM checkpoints (<see cref="TinyHfFolder"/>) give the logits of
 /// <see cref="DenseReference"/>, their converted GGUFs those of the folder, and each family switch moves the logits far
 /// beyond the tolerance, ten times it at least (so an engine that ignored it would fail).
 /// </summary>
@@ -38,6 +38,8 @@ public sealed class DenseFamilyTests : IDisposable
     [InlineData("gemma")]
     [InlineData("phi")]
     [InlineData("starcoder2")]
+    [InlineData("cohere")]
+    [InlineData("cohere2")]
     public void TheFolderMatchesTheReference(string modelType)
     {
         using var folder = new TinyHfFolder(modelType);
@@ -56,6 +58,12 @@ public sealed class DenseFamilyTests : IDisposable
     [InlineData("phi", "parallel")]
     [InlineData("phi", "partial_rotary_factor")]
     [InlineData("starcoder2", "sliding_window")]
+    [InlineData("cohere", "parallel")]
+    [InlineData("cohere", "interleaved")]
+    [InlineData("cohere", "logit_scale")]
+    [InlineData("cohere2", "nope")]
+    [InlineData("cohere2", "sliding_window")]
+    [InlineData("cohere2", "interleaved")]
     public void DroppingASwitchMovesTheLogitsFarBeyondTheTolerance(string modelType, string drop)
     {
         using var folder = new TinyHfFolder(modelType);
@@ -69,6 +77,8 @@ public sealed class DenseFamilyTests : IDisposable
     [InlineData("gemma")]
     [InlineData("phi")]
     [InlineData("starcoder2")]
+    [InlineData("cohere")]
+    [InlineData("cohere2")]
     public void TheConvertedGgufMatchesTheFolder(string modelType)
     {
         using var folder = new TinyHfFolder(modelType);
@@ -81,6 +91,18 @@ public sealed class DenseFamilyTests : IDisposable
         else DecoderChecks.AssertClose(Logits(folder.Folder), Logits(path), 1e-5, modelType + " → F32 GGUF");
     }
 
+    // command-r-plus's use_qk_norm: a LayerNorm per head with a weight row of its own, before the rotation.
+    [Fact]
+    public void PerHeadQkNormsMatchTheReferenceAndCount()
+    {
+        using var folder = new TinyHfFolder("cohere", edit: c => c["use_qk_norm"] = true);
+        var reference = new DenseReference(folder.Folder);
+        var logits = Logits(folder.Folder);
+        DecoderChecks.AssertClose(Flatten(reference.Forward(Prompt)), logits, 1e-4, "cohere use_qk_norm");
+        var error = LogitErrors.RelativeMax(Flatten(reference.Forward(Prompt, "qk_norm")), logits);
+        Assert.True(error > 1e-3, $"cohere without its q/k norms: max|Δ|/max|ref| = {error:E2}");
+    }
+
     [Fact]
     public void VariantsTheEngineOrLlamaCppCannotRunAreClearErrors()
     {
@@ -88,6 +110,11 @@ public sealed class DenseFamilyTests : IDisposable
             Assert.Contains("'qk_layernorm' is true", Assert.Throws<InvalidModelFileException>(() => ModelLoader.Load(phi.Folder)).Message);
         using (var phi = new TinyHfFolder("phi", edit: c => c["intermediate_size"] = 96))
             Assert.Contains("writes 4 × hidden_size (256)", Assert.Throws<InvalidModelFileException>(() => new HfGgufInput(phi.Folder)).Message);
+        // llama.cpp's command-r reads q/k norms by layer count (64 and more), so a 2-layer checkpoint with them cannot be converted.
+        using (var cohere = new TinyHfFolder("cohere", edit: c => c["use_qk_norm"] = true))
+            Assert.Contains("'use_qk_norm' is true with 2 layers", Assert.Throws<InvalidModelFileException>(() => new HfGgufInput(cohere.Folder)).Message);
+        using (var cohere = new TinyHfFolder("cohere", edit: c => c["logit_scale"] = 0.0))
+            Assert.Contains("'logit_scale' is 0", Assert.Throws<InvalidModelFileException>(() => ModelLoader.Load(cohere.Folder)).Message);
         var windowed = Path.Combine(_dir, "olmo3.gguf");
         SyntheticModelWriter.Build(SynthShape.Find("tiny-olmo2")!, SynthFileType.Find("F16")!, 1).Set("olmo2.attention.sliding_window", 4u).Write(windowed);
         Assert.Contains("sliding windows are not supported", Assert.Throws<InvalidModelFileException>(() => ModelLoader.Load(windowed)).Message);
