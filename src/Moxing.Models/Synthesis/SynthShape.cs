@@ -15,7 +15,7 @@ public sealed record SynthShape(
     public bool Encoder => Architecture is "bert" or "nomic-bert";
 
     /// <summary>q/k/v projections carry biases (qwen2, gpt-oss).</summary>
-    public bool QkvBias => Architecture is "qwen2" or "gpt-oss";
+    public bool QkvBias => Architecture is "qwen2" or "gpt-oss" or "stablelm";
 
     /// <summary>gpt-oss: attention sinks, an output-projection bias, router and expert biases, MXFP4 experts, YaRN RoPE, and the
     /// norm before the experts named post_attention_norm.</summary>
@@ -36,11 +36,17 @@ public sealed record SynthShape(
     /// <summary>The logit scale Cohere's converter writes: command-r's 0.0625, command-r7b's 0.25; 0 for other architectures.</summary>
     public float LogitScale => Architecture switch { "command-r" => 0.0625f, "cohere2" => 0.25f, _ => 0f };
 
+    /// <summary>StableLM: LayerNorms with biases, q/k/v biases (stablelm-2's use_qkv_bias), a gated MLP, a quarter of each head rotated.</summary>
+    public bool StableLm => Architecture == "stablelm";
+
+    /// <summary>The norms carry biases (phi2, starcoder2, stablelm).</summary>
+    public bool NormBiases => LayerNorm || StableLm;
+
     /// <summary>Attention and MLP side by side from one norm (phi2): no norm before the MLP.</summary>
     public bool Parallel => Architecture == "phi2";
 
-    /// <summary>Rotated dimensions per head: Phi-2's converter writes int(0.4 · hidden) / heads, the others rotate whole heads.</summary>
-    public int RotaryDim => Parallel ? (int)(0.4 * Hidden) / Heads : HeadDim;
+    /// <summary>Rotated dimensions per head: Phi-2's converter writes int(0.4 · hidden) / heads, StableLM's int(0.25 · head_dim), the others rotate whole heads.</summary>
+    public int RotaryDim => Parallel ? (int)(0.4 * Hidden) / Heads : StableLm ? (int)(0.25 * HeadDim) : HeadDim;
 
     /// <summary>Norms before attention and MLP (all but olmo2).</summary>
     public bool PreNorms => Architecture != "olmo2";
@@ -57,8 +63,8 @@ public sealed record SynthShape(
     /// <summary>Llama 3 RoPE scaling, stored as `rope_freqs.weight` factors (not Mixtral's).</summary>
     public bool Llama3Rope => Architecture == "llama" && Experts == 0;
 
-    /// <summary>The LM head is the token embedding (llama.cpp's olmoe, olmo2, phi2 and gpt-oss require an output matrix of their own).</summary>
-    public bool TiedEmbeddings => Architecture is not ("olmoe" or "olmo2" or "gpt-oss" or "phi2");
+    /// <summary>The LM head is the token embedding (llama.cpp's olmoe, olmo2, phi2, stablelm and gpt-oss require an output matrix of their own).</summary>
+    public bool TiedEmbeddings => Architecture is not ("olmoe" or "olmo2" or "gpt-oss" or "phi2" or "stablelm");
 
     /// <summary>The shapes `moxing synth --like` knows, by name; the `tiny-*` ones are sub-megabyte models for tests.</summary>
     public static IReadOnlyList<SynthShape> Known { get; } =
@@ -94,6 +100,9 @@ public sealed record SynthShape(
         new("starcoder2-3b", "starcoder2", 49152, 3072, 30, 12288, 24, 2, 128, 16384, 1e-5f, 999999.44f),
         new("tiny-starcoder2", "starcoder2", 1024, 256, 4, 1024, 4, 2, 64, 256, 1e-5f, 100000f),
         // Command-R v01 (35B; its converter writes model_max_length as the context) and command-r7b (cohere2: window 4096 on 3 of every 4 layers).
+        // stablelm-2-1_6b: q/k/v biases, sequential residuals, partial rotary 0.25.
+        new("stablelm-2-1_6b", "stablelm", 100352, 2048, 24, 5632, 32, 32, 64, 4096, 1e-5f, 10000f),
+        new("tiny-stablelm", "stablelm", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-5f, 10000f),
         new("command-r-35b", "command-r", 256000, 8192, 40, 22528, 64, 64, 128, 131072, 1e-5f, 8000000f),
         new("tiny-command-r", "command-r", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-5f, 8000000f),
         new("command-r7b", "cohere2", 256000, 4096, 32, 14336, 32, 8, 128, 8192, 1e-5f, 50000f, SlidingWindow: 4096),

@@ -40,10 +40,12 @@ public static partial class SyntheticModelWriter
         w.Set($"{arch}.feed_forward_length", (uint)shape.FeedForward);
         w.Set($"{arch}.attention.head_count", (uint)shape.Heads);
         w.Set($"{arch}.attention.head_count_kv", (uint)shape.KvHeads);
-        w.Set($"{arch}.attention.{(shape.LayerNorm || shape.Cohere ? "layer_norm_epsilon" : "layer_norm_rms_epsilon")}", shape.NormEps);
-        // GemmaModel and Phi2Model write no RoPE base (llama.cpp's default 10000 is theirs); Phi2Model its rotated dimensions.
-        if (arch is not ("gemma" or "phi2")) w.Set($"{arch}.rope.freq_base", shape.RopeBase);
-        if (shape.Parallel) w.Set($"{arch}.rope.dimension_count", (uint)shape.RotaryDim);
+        w.Set($"{arch}.attention.{(shape.NormBiases || shape.Cohere ? "layer_norm_epsilon" : "layer_norm_rms_epsilon")}", shape.NormEps);
+        // GemmaModel, Phi2Model and StableLMModel write no RoPE base (llama.cpp's default 10000 is theirs); Phi2Model and
+        // StableLMModel their rotated dimensions, StableLMModel use_parallel_residual.
+        if (arch is not ("gemma" or "phi2" or "stablelm")) w.Set($"{arch}.rope.freq_base", shape.RopeBase);
+        if (shape.Parallel || shape.StableLm) w.Set($"{arch}.rope.dimension_count", (uint)shape.RotaryDim);
+        if (shape.StableLm) w.Set($"{arch}.use_parallel_residual", false);
         if (shape.SlidingWindow > 0)
         {
             w.Set($"{arch}.attention.sliding_window", (uint)shape.SlidingWindow);
@@ -220,7 +222,7 @@ public static partial class SyntheticModelWriter
     private static void Norm(GgufWriter w, Random random, SynthShape shape, string name, int length)
     {
         Norm(w, random, name, length);
-        if (shape.LayerNorm) Bias(w, random, name.Replace(".weight", ".bias", StringComparison.Ordinal), length);
+        if (shape.NormBiases) Bias(w, random, name.Replace(".weight", ".bias", StringComparison.Ordinal), length);
     }
 
     private static void Bias(GgufWriter w, Random random, string name, int length) =>

@@ -20,6 +20,7 @@ public sealed class DenseFamilySynthTests
     [InlineData("tiny-starcoder2")]
     [InlineData("tiny-command-r")]
     [InlineData("tiny-cohere2")]
+    [InlineData("tiny-stablelm")]
     public void TheSynthesizedModelRunsBatchesAsEachSequenceAlone(string shape)
     {
         // F16: a quantized file's one-row and several-row products round activations apart (tiny-gemma Q4_K_M: 2e-3).
