@@ -166,8 +166,8 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
                 : permutes && gguf.EndsWith(".attn_k.bias", StringComparison.Ordinal) ? Transform.PermuteK : Transform.None;
             return permuted != Transform.None ? permuted : type == DType.F32 ? Transform.None : Transform.ToF32;
         }
-        // The converter writes every bias and the routers (ffn_gate_inp, ffn_gate_inp_shexp) as F32.
-        if (gguf.EndsWith(".bias", StringComparison.Ordinal) || gguf.EndsWith(".ffn_gate_inp.weight", StringComparison.Ordinal)
+        // The converter writes every bias, norm (Cohere's [heads, head_dim] q/k norms too) and router (ffn_gate_inp, ffn_gate_inp_shexp) as F32.
+        if (gguf.EndsWith(".bias", StringComparison.Ordinal) || gguf.EndsWith("_norm.weight", StringComparison.Ordinal) || gguf.EndsWith(".ffn_gate_inp.weight", StringComparison.Ordinal)
             || gguf.EndsWith(".ffn_gate_inp_shexp.weight", StringComparison.Ordinal))
             return type == DType.F32 ? Transform.None : Transform.ToF32;
         if (permutes && gguf.EndsWith(".attn_q.weight", StringComparison.Ordinal)) return Transform.PermuteQ;

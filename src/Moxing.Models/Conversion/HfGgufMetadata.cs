@@ -17,6 +17,8 @@ public static class HfGgufMetadata
         "llama" or "mistral" or "mixtral" => "llama",
         "qwen2" or "qwen3" or "gpt2" or "phi3" or "gemma2" or "olmoe" or "granite" or "olmo2" or "gemma" or "starcoder2" => modelType,
         "phi" => "phi2",
+        "cohere" => "command-r",
+        "cohere2" or "stablelm" => modelType,
         "gpt_oss" => "gpt-oss",
         "qwen2_moe" or "qwen3_moe" => modelType.Replace("_", "", StringComparison.Ordinal),
         "gemma3_text" or "gemma3" => "gemma3",
@@ -26,7 +28,7 @@ public static class HfGgufMetadata
     };
 
     /// <summary>The model types <see cref="Architecture"/> converts, for error messages.</summary>
-    public static string ConvertibleList => "llama, mistral, mixtral, granite, olmo2, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi, phi3, gemma, gemma2, gemma3_text, gemma3, starcoder2, gpt_oss, falcon, exaone, smollm3, internlm2";
+    public static string ConvertibleList => "llama, mistral, mixtral, granite, olmo2, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi, phi3, gemma, gemma2, gemma3_text, gemma3, starcoder2, gpt_oss, falcon, exaone, smollm3, internlm2, cohere, cohere2, stablelm";
 
     /// <summary>Architectures convert_hf_to_gguf.py writes through LlamaModel: Q/K rows permuted, vocab_size and rope.dimension_count written.</summary>
     public static bool LlamaConverted(string architecture) => architecture is "llama" or "granite" or "smollm3";
@@ -73,6 +75,9 @@ public static class HfGgufMetadata
             case "falcon":
                 AddFalcon(m, o, config);
                 break;
+            case "stablelm":
+                AddStableLm(m, o, config);
+                break;
             default:
                 if (config.Has("head_dim") || o.HeadDim * o.HeadCount != o.HiddenSize)
                 {
@@ -84,9 +89,10 @@ public static class HfGgufMetadata
         }
         if (o.Moe is { } moe) AddExperts(m, moe, architecture, config);
         // llama.cpp's smollm3 leaves out RoPE on every 4th layer whatever the config says; other NoPE layers cannot be expressed.
-        if (architecture == "smollm3" && Enumerable.Range(0, o.LayerCount).Any(i => o.SkipsRope(i) != ((i + 1) % SmolLm3Family.LlamaCppNoRopeStep == 0)))
+        if (architecture == "smollm3" && Enumerable.Range(0, o.LayerCount).Any(i => !o.Rotates(i) != ((i + 1) % SmolLm3Family.LlamaCppNoRopeStep == 0)))
             throw config.Error("no_rope_layers", "leaves out RoPE on other layers than every 4th, which llama.cpp's smollm3 cannot express");
         if (architecture == "granite") AddGranite(m, config);
+        if (architecture is "command-r" or "cohere2") AddCohere(m, o, config, architecture);
         // GptOssModel.set_gguf_parameters: the window (every other layer, llama.cpp's default pattern).
         if (architecture == "gpt-oss") AddGptOssWindow(m, o, config);
         if (LlamaConverted(architecture)) Arch("vocab_size", (uint)o.VocabSize);
@@ -130,6 +136,38 @@ public static class HfGgufMetadata
         foreach (var (hf, gguf) in new[] { ("attention_multiplier", "attention.scale"), ("embedding_multiplier", "embedding_scale"),
                      ("residual_multiplier", "residual_scale"), ("logits_scaling", "logit_scale") })
             if (config.TryGetFloat(hf, out var value) && value != 0) m[$"granite.{gguf}"] = value;
+    }
+
+    // CommandR2Model / Cohere2Model.set_gguf_parameters: logit_scale, no RoPE scaling; Cohere2 its window, vocabulary size and
+    // rotated dimensions. llama.cpp reads command-r's q/k norms by layer count and slides cohere2 by a period (4 unless a pattern
+    // key says otherwise): what it cannot express is refused rather than written to compute differently.
+    private static void AddCohere(Dictionary<string, object> m, DecoderOptions o, HfConfig config, string architecture)
+    {
+        void Arch(string key, object value) => m[$"{architecture}.{key}"] = value;
+        if (o.Rope is not { Scaling: RopeScaling.Default } rope) throw config.Error("rope_scaling", $"is set; llama.cpp's {architecture} converter writes no RoPE scaling");
+        Arch("logit_scale", 1 / o.LogitDivisor);
+        Arch("rope.scaling.type", "none");
+        if (architecture == "command-r")
+        {
+            if (o.QkNorm != o.LayerCount >= CohereFamily.GgufQkNormLayers)
+                throw config.Error("use_qk_norm", $"is {(o.QkNorm ? "true" : "false")} with {o.LayerCount} layers; llama.cpp's command-r reads q/k norms exactly when there are {CohereFamily.GgufQkNormLayers} layers or more");
+            return;
+        }
+        Arch("attention.sliding_window", (uint)config.GetInt("sliding_window"));
+        Arch("vocab_size", (uint)o.VocabSize);
+        Arch("rope.dimension_count", (uint)rope.RotaryDim);
+        var period = SlidingPeriod(o, 4) ?? throw config.Error("layer_types", "slide in no repeating pattern (the last of every n layers full), which llama.cpp's cohere2 cannot express");
+        if (period != 4) Arch("attention.sliding_window_pattern", (uint)period);
+    }
+
+    // StableLMModel.set_gguf_parameters: the rotated dimensions, use_parallel_residual (llama.cpp goes by the ffn_norm tensors), no
+    // RoPE base (llama.cpp's default 10000 is StableLM's; another one is written rather than lost).
+    private static void AddStableLm(Dictionary<string, object> m, DecoderOptions o, HfConfig config)
+    {
+        if (o.Rope is not { Scaling: RopeScaling.Default } rope) throw config.Error("rope_scaling", "is set; llama.cpp's stablelm converter writes no RoPE scaling");
+        m["stablelm.rope.dimension_count"] = (uint)rope.RotaryDim;
+        m["stablelm.use_parallel_residual"] = o.ParallelBlock;
+        if (rope.Theta != 10000) m["stablelm.rope.freq_base"] = (float)rope.Theta;
     }
 
     // Phi2Model.set_gguf_parameters: 4 × hidden as the MLP width (llama.cpp could not load another), the rotated dimensions, no
@@ -202,7 +240,7 @@ public static class HfGgufMetadata
             if (sliding.Scaling != RopeScaling.Default)
                 throw text.Error("rope_parameters", $"scales the sliding layers' RoPE ({sliding.Scaling}); llama.cpp rotates them unscaled");
             m["gemma3.rope.freq_base_swa"] = (float)sliding.Theta;
-            var period = SlidingPeriod(o) ?? throw text.Error("layer_types", "slide in no repeating pattern (the last of every n layers full), which llama.cpp's gemma3 cannot express");
+            var period = SlidingPeriod(o, 6) ?? throw text.Error("layer_types", "slide in no repeating pattern (the last of every n layers full), which llama.cpp's gemma3 cannot express");
             if (period != 6) m["gemma3.attention.sliding_window_pattern"] = (uint)period;
         }
         var llamaCppScalar = Gemma3Family.GgufQueryScalar(o);
@@ -210,11 +248,11 @@ public static class HfGgufMetadata
             throw text.Error("query_pre_attn_scalar", $"is {text.GetDouble("query_pre_attn_scalar")}; llama.cpp scales Gemma 3 queries by 1/sqrt({llamaCppScalar}) for this shape, so the GGUF would compute differently");
     }
 
-    // The period n (6, llama.cpp's default, first) for which layer i slides exactly when i % n < n − 1, or null.
-    private static int? SlidingPeriod(DecoderOptions o)
+    // The period n (llama.cpp's default for the architecture first) for which layer i slides exactly when i % n < n − 1, or null.
+    private static int? SlidingPeriod(DecoderOptions o, int preferred)
     {
         bool Fits(int n) => Enumerable.Range(0, o.LayerCount).All(i => o.WindowOf(i) > 0 == (i % n < n - 1));
-        return new[] { 6 }.Concat(Enumerable.Range(1, o.LayerCount + 1)).Cast<int?>().FirstOrDefault(n => Fits(n!.Value));
+        return new[] { preferred }.Concat(Enumerable.Range(1, o.LayerCount + 1)).Cast<int?>().FirstOrDefault(n => Fits(n!.Value));
     }
 
     // llama.cpp slides gpt-oss's even layers (its default pattern of 2) by attention.sliding_window; other patterns are refused.

@@ -52,8 +52,8 @@ public sealed partial class DecoderLoader(ITensorSource source, string sourcePat
                 K = RequireLinear(names.K, i, kvDim, o.HiddenSize),
                 V = RequireLinear(names.V, i, kvDim, o.HiddenSize),
                 O = RequireLinear(names.O, i, o.HiddenSize, qDim),
-                QNorm = o.QkNorm ? RequireNorm(names.QNorm, i, o.QkNormAcrossHeads ? qDim : o.HeadDim) : null,
-                KNorm = o.QkNorm ? RequireNorm(names.KNorm, i, o.QkNormAcrossHeads ? kvDim : o.HeadDim) : null,
+                QNorm = o.QkNorm ? QkNorm(names.QNorm, i, o.HeadCount) : null,
+                KNorm = o.QkNorm ? QkNorm(names.KNorm, i, o.KvHeadCount) : null,
                 Sinks = o.AttentionSinks ? Sinks(i) : null,
             };
         var sparse = o.Moe is { } moe && moe.IsSparse(i);
@@ -149,6 +149,16 @@ public sealed partial class DecoderLoader(ITensorSource source, string sourcePat
         var t = Require(pattern, 0, size, layer);
         var bias = _tensors.Find(DecoderTensorNames.BiasOf(t.Name)) is { } b ? Vector(b, size) : null;
         return new Norm(options.Norm, Vector(t, size), bias, options.NormEps, options.NormWeightOffset);
+    }
+
+    // One weight per head dimension, per projection (across heads), or a [heads, head_dim] row per head.
+    private Norm QkNorm(string? pattern, int layer, int heads)
+    {
+        var o = options;
+        if (!o.QkNormPerHeadWeights) return RequireNorm(pattern, layer, o.QkNormAcrossHeads ? heads * o.HeadDim : o.HeadDim);
+        if (pattern == null) throw new InvalidModelFileException(sourcePath, "the architecture has no tensor for a required norm");
+        var t = Require(pattern, heads, o.HeadDim, layer);
+        return new Norm(o.Norm, Vector(t, heads * o.HeadDim), null, o.NormEps, o.NormWeightOffset, o.HeadDim);
     }
 
     private float[] Vector(StoredTensor t, int size) => t.ToFloats(size, sourcePath);

@@ -13,7 +13,7 @@ public enum NormKind
 
 /// <summary>
 /// The switches that turn one decoder computation into Llama, Qwen2/3, Mistral, Phi-2/3, Gemma 1/2/3, Granite, OLMo 2,
-/// StarCoder2, Falcon, EXAONE, SmolLM3, InternLM2, GPT-2, the mixtures of experts or gpt-oss.
+/// StarCoder2, Falcon, EXAONE, SmolLM3, InternLM2, Cohere, StableLM, GPT-2, the mixtures of experts or gpt-oss.
 /// A family file reads its config into this record; the decoder never asks which family it runs.
 /// </summary>
 public sealed record DecoderOptions
@@ -48,14 +48,17 @@ public sealed record DecoderOptions
     public bool GatedMlp { get; init; } = true;
     /// <summary>Rotary embeddings; null when positions are learned (GPT-2).</summary>
     public RopeConfig? Rope { get; init; }
+    /// <summary>Layers that rotate nothing (true at their index: Cohere2's full-attention layers, SmolLM3's NoPE layers); shorter than the
+    /// layer count: the rest rotate.</summary>
+    public bool[] NoRopeLayers { get; init; } = [];
     /// <summary>Rotary embeddings of the layers with a sliding window when they differ from <see cref="Rope"/> (Gemma 3's local base); null: the same.</summary>
     public RopeConfig? SlidingRope { get; init; }
-    /// <summary>Layers whose queries and keys are not rotated (SmolLM3's NoPE layers); empty: every layer rotates by <see cref="Rope"/>.</summary>
-    public bool[] NoRopeLayers { get; init; } = [];
     /// <summary>Per-head RMSNorm of queries and keys before RoPE (Qwen3, Gemma 3).</summary>
     public bool QkNorm { get; init; }
     /// <summary>With <see cref="QkNorm"/>: one RMSNorm over the whole query and key projections instead of per head (OLMoE).</summary>
     public bool QkNormAcrossHeads { get; init; }
+    /// <summary>With <see cref="QkNorm"/>: each head normalised by a weight row of its own ([heads, head_dim]: Cohere's use_qk_norm, StableLM 2's qk_layernorm).</summary>
+    public bool QkNormPerHeadWeights { get; init; }
     /// <summary>Sparse mixture-of-experts feed-forward layers; null when every layer has one dense MLP.</summary>
     public MoeOptions? Moe { get; init; }
     /// <summary>A learned logit per query head in every attention softmax's denominator (gpt-oss's sinks, `attn_sinks`).</summary>
@@ -89,11 +92,11 @@ public sealed record DecoderOptions
     /// <summary>The window of layer <paramref name="layer"/> (0 when it attends to everything).</summary>
     public int WindowOf(int layer) => layer < SlidingWindows.Length ? SlidingWindows[layer] : 0;
 
+    /// <summary>Whether layer <paramref name="layer"/> applies rotary embeddings at all (<see cref="Rope"/> set and the layer not in <see cref="NoRopeLayers"/>).</summary>
+    public bool Rotates(int layer) => Rope != null && !(layer < NoRopeLayers.Length && NoRopeLayers[layer]);
+
     /// <summary>Whether layer <paramref name="layer"/> rotates by <see cref="SlidingRope"/> (it has a window and the option is set) rather than <see cref="Rope"/>.</summary>
     public bool UsesSlidingRope(int layer) => SlidingRope != null && WindowOf(layer) > 0;
-
-    /// <summary>Whether layer <paramref name="layer"/> is one of <see cref="NoRopeLayers"/>.</summary>
-    public bool SkipsRope(int layer) => layer < NoRopeLayers.Length && NoRopeLayers[layer];
 
     /// <summary>The widest feed-forward hidden layer of any kind (dense, expert or shared expert): what activation buffers hold.</summary>
     public int WidestFeedForward => Math.Max(IntermediateSize, Moe?.WidestFeedForward ?? 0);

@@ -9,14 +9,14 @@ internal readonly struct KvStoreJob(DecoderOptions o, AttentionWeights a, int la
     public void Execute(int start, int end)
     {
         int hd = o.HeadDim, qDim = o.HeadCount * hd, kvDim = o.KvHeadCount * hd;
-        var ropes = o.UsesSlidingRope(layer) ? s.SliceSlidingRope : s.SliceRope;
+        var ropes = !o.Rotates(layer) ? null : o.UsesSlidingRope(layer) ? s.SliceSlidingRope : s.SliceRope;
         for (var t = start; t < end; t++)
         {
             var qt = s.Q.AsSpan(t * qDim, qDim);
             var kt = s.K.AsSpan(t * kvDim, kvDim);
             var vt = s.V.AsSpan(t * kvDim, kvDim);
             var pos = s.Positions[t];
-            var rope = o.SkipsRope(layer) ? null : ropes[s.SliceOf[t]];
+            var rope = ropes?[s.SliceOf[t]];
             a.QNorm?.Apply(qt, qt);
             a.KNorm?.Apply(kt, kt);
             rope?.Apply(qt, hd, pos);

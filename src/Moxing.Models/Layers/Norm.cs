@@ -3,8 +3,11 @@ using Moxing.Models.Decoder;
 
 namespace Moxing.Models.Layers;
 
-/// <summary>Weights of an RMSNorm or LayerNorm over rows of <see cref="Weight"/>.Length.</summary>
-public sealed class Norm(NormKind kind, float[] weight, float[]? bias, float eps, float weightOffset = 0f)
+/// <summary>
+/// Weights of an RMSNorm or LayerNorm over rows of <see cref="Weight"/>.Length, or, with a <paramref name="groupSize"/> that
+/// divides it, over each group of that many values with its own slice of the weights (per-head norms with a row per head).
+/// </summary>
+public sealed class Norm(NormKind kind, float[] weight, float[]? bias, float eps, float weightOffset = 0f, int groupSize = 0)
 {
     /// <summary>Scale per dimension.</summary>
     public float[] Weight { get; } = weight;
@@ -15,7 +18,20 @@ public sealed class Norm(NormKind kind, float[] weight, float[]? bias, float eps
     /// <summary>Normalises each row of <paramref name="x"/> into <paramref name="y"/> (may alias).</summary>
     public void Apply(ReadOnlySpan<float> x, Span<float> y)
     {
-        if (kind == NormKind.Rms) Norms.RmsNorm(x, Weight, eps, weightOffset, y);
-        else Norms.LayerNorm(x, Weight, Bias, eps, y);
+        if (groupSize == 0 || groupSize == Weight.Length)
+        {
+            Apply(x, y, Weight, Bias);
+            return;
+        }
+        for (var row = 0; row < x.Length; row += Weight.Length)
+            for (var g = 0; g < Weight.Length; g += groupSize)
+                Apply(x.Slice(row + g, groupSize), y.Slice(row + g, groupSize), Weight.AsSpan(g, groupSize),
+                    Bias == null ? default : Bias.AsSpan(g, groupSize));
+    }
+
+    private void Apply(ReadOnlySpan<float> x, Span<float> y, ReadOnlySpan<float> w, ReadOnlySpan<float> b)
+    {
+        if (kind == NormKind.Rms) Norms.RmsNorm(x, w, eps, weightOffset, y);
+        else Norms.LayerNorm(x, w, b, eps, y);
     }
 }

@@ -15,7 +15,7 @@ public sealed record SynthShape(
     public bool Encoder => Architecture is "bert" or "nomic-bert";
 
     /// <summary>q/k/v projections carry biases (qwen2, gpt-oss).</summary>
-    public bool QkvBias => Architecture is "qwen2" or "gpt-oss";
+    public bool QkvBias => Architecture is "qwen2" or "gpt-oss" or "stablelm";
 
     /// <summary>gpt-oss: attention sinks, an output-projection bias, router and expert biases, MXFP4 experts, YaRN RoPE, and the
     /// norm before the experts named post_attention_norm.</summary>
@@ -37,14 +37,24 @@ public sealed record SynthShape(
     /// key/value heads (40B, 180B) the attention's own attn_norm_2 beside attn_norm.</summary>
     public bool Falcon => Architecture == "falcon";
 
-    /// <summary>LayerNorms with a bias (phi2, starcoder2, falcon) rather than RMSNorms.</summary>
-    public bool LayerNormBias => LayerNorm || Falcon;
+    /// <summary>Cohere (command-r, cohere2): LayerNorms without bias, attention and a gated MLP side by side, logits scaled.</summary>
+    public bool Cohere => Architecture is "command-r" or "cohere2";
 
-    /// <summary>A gated MLP (ffn_gate): all but the LayerNorm families.</summary>
-    public bool GatedMlp => !LayerNormBias;
+    /// <summary>The logit scale Cohere's converter writes: command-r's 0.0625, command-r7b's 0.25; 0 for other architectures.</summary>
+    public float LogitScale => Architecture switch { "command-r" => 0.0625f, "cohere2" => 0.25f, _ => 0f };
 
-    /// <summary>Rotated dimensions per head: Phi-2's converter writes int(0.4 · hidden) / heads, the others rotate whole heads.</summary>
-    public int RotaryDim => Architecture == "phi2" ? (int)(0.4 * Hidden) / Heads : HeadDim;
+    /// <summary>StableLM: LayerNorms with biases, q/k/v biases (stablelm-2's use_qkv_bias), a gated MLP, a quarter of each head rotated.</summary>
+    public bool StableLm => Architecture == "stablelm";
+
+    /// <summary>The norms carry biases (phi2, starcoder2, falcon, stablelm).</summary>
+    public bool NormBiases => LayerNorm || Falcon || StableLm;
+
+    /// <summary>A gated MLP (ffn_gate): all but phi2, starcoder2 and falcon.</summary>
+    public bool GatedMlp => !(LayerNorm || Falcon);
+
+    /// <summary>Rotated dimensions per head: Phi-2's converter writes int(0.4 · hidden) / heads, StableLM's int(0.25 · head_dim), the others rotate whole heads.</summary>
+    public int RotaryDim => Architecture == "phi2" ? (int)(0.4 * Hidden) / Heads : StableLm ? (int)(0.25 * HeadDim) : HeadDim;
+
 
     /// <summary>Norms before attention and MLP (all but olmo2).</summary>
     public bool PreNorms => Architecture != "olmo2";
@@ -64,8 +74,9 @@ public sealed record SynthShape(
     /// <summary>The llama3 scaling factor: Llama 3.2's 32, EXAONE 3.5's 8.</summary>
     public double Llama3Factor => Architecture == "exaone" ? 8 : 32;
 
-    /// <summary>The LM head is the token embedding (llama.cpp's olmoe, olmo2, phi2 and gpt-oss require an output matrix of their own; Falcon's checkpoints carry one).</summary>
-    public bool TiedEmbeddings => Architecture is not ("olmoe" or "olmo2" or "gpt-oss" or "phi2" or "falcon" or "internlm2");
+    /// <summary>The LM head is the token embedding (llama.cpp's olmoe, olmo2, phi2, stablelm and gpt-oss require an output matrix of their own; Falcon's and InternLM2's checkpoints carry one).</summary>
+    public bool TiedEmbeddings => Architecture is not ("olmoe" or "olmo2" or "gpt-oss" or "phi2" or "falcon" or "internlm2" or "stablelm");
+
 
     /// <summary>The shapes `moxing synth --like` knows, by name; the `tiny-*` ones are sub-megabyte models for tests.</summary>
     public static IReadOnlyList<SynthShape> Known { get; } =
@@ -111,6 +122,14 @@ public sealed record SynthShape(
         new("tiny-smollm3", "smollm3", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-6f, 5000000f),
         new("internlm2.5-7b", "internlm2", 92544, 4096, 32, 14336, 32, 8, 128, 32768, 1e-5f, 1000000f),
         new("tiny-internlm2", "internlm2", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-5f, 1000000f),
+        // Command-R v01 (35B; its converter writes model_max_length as the context) and command-r7b (cohere2: window 4096 on 3 of every 4 layers).
+        // stablelm-2-1_6b: q/k/v biases, sequential residuals, partial rotary 0.25.
+        new("stablelm-2-1_6b", "stablelm", 100352, 2048, 24, 5632, 32, 32, 64, 4096, 1e-5f, 10000f),
+        new("tiny-stablelm", "stablelm", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-5f, 10000f),
+        new("command-r-35b", "command-r", 256000, 8192, 40, 22528, 64, 64, 128, 131072, 1e-5f, 8000000f),
+        new("tiny-command-r", "command-r", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-5f, 8000000f),
+        new("command-r7b", "cohere2", 256000, 4096, 32, 14336, 32, 8, 128, 8192, 1e-5f, 50000f, SlidingWindow: 4096),
+        new("tiny-cohere2", "cohere2", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-5f, 50000f, SlidingWindow: 8),
         new("tiny-gpt-oss", "gpt-oss", 1024, 256, 4, 256, 4, 2, 64, 4096, 1e-5f, 150000f, SlidingWindow: 8, Experts: 8, ExpertsUsed: 4, ExpertFeedForward: 256),
         // Ollama's embedding models as llama.cpp converts them: BERT (all-minilm = all-MiniLM-L6-v2, mxbai-embed-large), nomic-bert
         // (rotary base 1000, context cut to 2048 by the converter), XLM-RoBERTa written as bert (bge-m3: position offset removed, one token type).

@@ -40,16 +40,18 @@ public static partial class SyntheticModelWriter
         w.Set($"{arch}.feed_forward_length", (uint)shape.FeedForward);
         w.Set($"{arch}.attention.head_count", (uint)shape.Heads);
         w.Set($"{arch}.attention.head_count_kv", (uint)shape.KvHeads);
-        w.Set($"{arch}.attention.{(shape.LayerNormBias ? "layer_norm_epsilon" : "layer_norm_rms_epsilon")}", shape.NormEps);
-        // GemmaModel, Phi2Model and FalconModel write no RoPE base (llama.cpp's default 10000 is theirs); Phi2Model its rotated dimensions.
-        if (arch is not ("gemma" or "phi2" or "falcon")) w.Set($"{arch}.rope.freq_base", shape.RopeBase);
-        if (arch == "phi2") w.Set($"{arch}.rope.dimension_count", (uint)shape.RotaryDim);
+        w.Set($"{arch}.attention.{(shape.NormBiases || shape.Cohere ? "layer_norm_epsilon" : "layer_norm_rms_epsilon")}", shape.NormEps);
+        // GemmaModel, Phi2Model, FalconModel and StableLMModel write no RoPE base (llama.cpp's default 10000 is theirs); Phi2Model and
+        // StableLMModel their rotated dimensions, StableLMModel use_parallel_residual.
+        if (arch is not ("gemma" or "phi2" or "falcon" or "stablelm")) w.Set($"{arch}.rope.freq_base", shape.RopeBase);
+        if (arch == "phi2" || shape.StableLm) w.Set($"{arch}.rope.dimension_count", (uint)shape.RotaryDim);
+        if (shape.StableLm) w.Set($"{arch}.use_parallel_residual", false);
         if (shape.Falcon) w.Set($"{arch}.tensor_data_layout", "jploski");
         if (shape.SlidingWindow > 0)
         {
             w.Set($"{arch}.attention.sliding_window", (uint)shape.SlidingWindow);
-            // gpt-oss's windowed layers rotate as the others (the converter writes no local base)
-            if (!shape.GptOss) w.Set($"{arch}.rope.freq_base_swa", 10000f);
+            // gpt-oss's and cohere2's windowed layers rotate as the others (their converters write no local base)
+            if (!shape.GptOss && !shape.Cohere) w.Set($"{arch}.rope.freq_base_swa", 10000f);
         }
         if (shape.GptOss)
         {
@@ -76,6 +78,13 @@ public static partial class SyntheticModelWriter
             w.Set($"{arch}.residual_scale", 0.22f);
             w.Set($"{arch}.attention.scale", 0.015625f);
             w.Set($"{arch}.logit_scale", 8f);
+        }
+        if (shape.Cohere)
+        {
+            // CommandR2Model and Cohere2Model: the logit scale, no RoPE scaling; Cohere2Model its rotated dimensions.
+            w.Set($"{arch}.logit_scale", shape.LogitScale);
+            w.Set($"{arch}.rope.scaling.type", "none");
+            if (arch == "cohere2") w.Set($"{arch}.rope.dimension_count", (uint)shape.HeadDim);
         }
         if (shape.Llama3Rope)
         {
@@ -123,7 +132,7 @@ public static partial class SyntheticModelWriter
             }
             // gpt-oss's norm before the experts has Gemma's post-attention name (llama.cpp's attn_post_norm)
             if (shape.PostNorms || shape.GptOss) Norm(w, random, p + "post_attention_norm.weight", shape.Hidden);
-            if (shape.PreNorms && !shape.GptOss && !shape.Parallel) Norm(w, random, shape, p + "ffn_norm.weight", shape.Hidden);
+            if (shape.PreNorms && !shape.GptOss && !shape.Parallel && !shape.Cohere) Norm(w, random, shape, p + "ffn_norm.weight", shape.Hidden);
             if (shape.Experts > 0)
             {
                 // llama-quantize keeps the router in F32.
@@ -221,7 +230,7 @@ public static partial class SyntheticModelWriter
     private static void Norm(GgufWriter w, Random random, SynthShape shape, string name, int length)
     {
         Norm(w, random, name, length);
-        if (shape.LayerNormBias) Bias(w, random, name.Replace(".weight", ".bias", StringComparison.Ordinal), length);
+        if (shape.NormBiases) Bias(w, random, name.Replace(".weight", ".bias", StringComparison.Ordinal), length);
     }
 
     private static void Bias(GgufWriter w, Random random, string name, int length) =>

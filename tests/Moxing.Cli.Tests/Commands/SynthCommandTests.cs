@@ -43,6 +43,9 @@ public sealed class SynthCommandTests : IDisposable
     [InlineData("tiny-gemma", "Q6_K")]
     [InlineData("tiny-phi2", "Q4_0")]
     [InlineData("tiny-starcoder2", "Q8_0")]
+    [InlineData("tiny-command-r", "Q8_0")]
+    [InlineData("tiny-cohere2", "Q4_K_M")]
+    [InlineData("tiny-stablelm", "Q6_K")]
     public void SynthesizedModelLoadsAndGivesFiniteLogits(string like, string type)
     {
         var path = Synth(like, type);

@@ -1,5 +1,6 @@
 using Moxing.Core;
 using Moxing.Core.Formats.Gguf;
+using Moxing.Core.Ops;
 using Moxing.Core.Tensors;
 using Moxing.Models.Synthesis;
 
@@ -21,6 +22,9 @@ public sealed class DenseFamilySynthTests
     [InlineData("tiny-exaone")]
     [InlineData("tiny-smollm3")]
     [InlineData("tiny-internlm2")]
+    [InlineData("tiny-command-r")]
+    [InlineData("tiny-cohere2")]
+    [InlineData("tiny-stablelm")]
     public void TheSynthesizedModelRunsBatchesAsEachSequenceAlone(string shape)
     {
         // F16: a quantized file's one-row and several-row products round activations apart (tiny-gemma Q4_K_M: 2e-3).
@@ -64,6 +68,18 @@ public sealed class DenseFamilySynthTests
         using var synth = new SynthesizedModel("tiny-granite", "F16", 1);
         var o = synth.Model.Options;
         Assert.Equal((12f, 0.22f, 0.015625f, 8f), (o.EmbeddingScale, o.ResidualScale, o.EffectiveAttentionScale, o.LogitDivisor));
+    }
+
+    [Fact]
+    public void CohereReadsItsLogitScaleAndCohere2RotatesOnlyItsSlidingLayers()
+    {
+        using (var r = new SynthesizedModel("tiny-command-r", "F16", 1))
+            Assert.Equal((16f, RopeStyle.Interleaved, true, false), (r.Model.Options.LogitDivisor, r.Model.Options.Rope!.Style, r.Model.Options.ParallelBlock, r.Model.Options.QkNorm));
+        using var r7 = new SynthesizedModel("tiny-cohere2", "F16", 1);
+        var o = r7.Model.Options;
+        Assert.Equal(4f, o.LogitDivisor);
+        Assert.Equal([8, 8, 8, 0], o.SlidingWindows);
+        Assert.Equal([true, true, true, false], Enumerable.Range(0, 4).Select(o.Rotates));
     }
 
     [Fact]

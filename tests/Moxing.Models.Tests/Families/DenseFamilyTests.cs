@@ -12,7 +12,7 @@ using Moxing.Tests;
 namespace Moxing.Models.Tests.Families;
 
 /// <summary>
-/// Granite, OLMo 2, Gemma, Phi-2, StarCoder2, Falcon, EXAONE, SmolLM3 and InternLM2 checkpoints (<see cref="TinyHfFolder"/>) give the logits of
+/// Granite, OLMo 2, Gemma, Phi-2, StarCoder2, Falcon, EXAONE, SmolLM3, InternLM2, Cohere, Cohere2 and StableLM checkpoints (<see cref="TinyHfFolder"/>) give the logits of
 /// <see cref="DenseReference"/>, their converted GGUFs those of the folder, and each family switch moves the logits far
 /// beyond the tolerance, ten times it at least (so an engine that ignored it would fail).
 /// </summary>
@@ -43,6 +43,9 @@ public sealed class DenseFamilyTests : IDisposable
     [InlineData("exaone")]
     [InlineData("smollm3")]
     [InlineData("internlm2")]
+    [InlineData("cohere")]
+    [InlineData("cohere2")]
+    [InlineData("stablelm")]
     public void TheFolderMatchesTheReference(string modelType)
     {
         using var folder = new TinyHfFolder(modelType);
@@ -66,6 +69,13 @@ public sealed class DenseFamilyTests : IDisposable
     [InlineData("exaone", "gate_up_order")]
     [InlineData("smollm3", "nope")]
     [InlineData("internlm2", "qkv_groups")]
+    [InlineData("cohere", "parallel")]
+    [InlineData("cohere", "interleaved")]
+    [InlineData("cohere", "logit_scale")]
+    [InlineData("cohere2", "nope")]
+    [InlineData("cohere2", "sliding_window")]
+    [InlineData("cohere2", "interleaved")]
+    [InlineData("stablelm", "partial_rotary_factor")]
     public void DroppingASwitchMovesTheLogitsFarBeyondTheTolerance(string modelType, string drop)
     {
         using var folder = new TinyHfFolder(modelType);
@@ -87,6 +97,9 @@ public sealed class DenseFamilyTests : IDisposable
     [InlineData("exaone")]
     [InlineData("smollm3")]
     [InlineData("internlm2")]
+    [InlineData("cohere")]
+    [InlineData("cohere2")]
+    [InlineData("stablelm")]
     public void TheConvertedGgufMatchesTheFolder(string modelType)
     {
         using var folder = new TinyHfFolder(modelType);
@@ -127,6 +140,46 @@ public sealed class DenseFamilyTests : IDisposable
         Assert.Equal(modelType == "RefinedWeb" ? 2 : 1, model.RequireDecoder().Options.KvHeadCount);
     }
 
+    // command-r-plus's use_qk_norm: a LayerNorm per head with a weight row of its own, before the rotation.
+    [Fact]
+    public void PerHeadQkNormsMatchTheReferenceAndCount()
+    {
+        using var folder = new TinyHfFolder("cohere", edit: c => c["use_qk_norm"] = true);
+        var reference = new DenseReference(folder.Folder);
+        var logits = Logits(folder.Folder);
+        DecoderChecks.AssertClose(Flatten(reference.Forward(Prompt)), logits, 1e-4, "cohere use_qk_norm");
+        var error = LogitErrors.RelativeMax(Flatten(reference.Forward(Prompt, "qk_norm")), logits);
+        Assert.True(error > 1e-3, $"cohere without its q/k norms: max|Δ|/max|ref| = {error:E2}");
+    }
+
+    // stablelm-2-12b: parallel residual (no MLP norm) and one LayerNorm per head on q and k, stacked as llama.cpp's converter
+    // stacks them; its GGUF is read by the tensors present, as llama.cpp reads it.
+    [Fact]
+    public void StableLm2WithParallelResidualAndPerHeadNormsMatchesTheReferenceAndConverts()
+    {
+        using var folder = new TinyHfFolder("stablelm", edit: c =>
+        {
+            c["use_parallel_residual"] = true;
+            c["qk_layernorm"] = true;
+        });
+        var reference = new DenseReference(folder.Folder);
+        var logits = Logits(folder.Folder);
+        DecoderChecks.AssertClose(Flatten(reference.Forward(Prompt)), logits, 1e-4, "stablelm parallel + qk_layernorm");
+        foreach (var drop in new[] { "parallel", "qk_norm" })
+        {
+            var error = LogitErrors.RelativeMax(Flatten(reference.Forward(Prompt, drop)), logits);
+            Assert.True(error > 1e-3, $"stablelm without {drop}: max|Δ|/max|ref| = {error:E2}");
+        }
+        var path = Path.Combine(_dir, "stablelm2-12b-like.gguf");
+        using (var input = new HfGgufInput(folder.Folder))
+        {
+            Assert.Equal(new long[] { 4, 16 }, input.Tensors.Single(t => t.Name == "blk.0.attn_q_norm.weight").Shape);
+            Assert.DoesNotContain(input.Tensors, t => t.Name.Contains("ffn_norm", StringComparison.Ordinal));
+            GgufQuantizer.Quantize(input, path, QuantizationMix.Find("F32")!, null, WorkerPool.Shared);
+        }
+        DecoderChecks.AssertClose(logits, Logits(path), 1e-5, "stablelm-2-12b-like → F32 GGUF");
+    }
+
     [Fact]
     public void VariantsTheEngineOrLlamaCppCannotRunAreClearErrors()
     {
@@ -140,6 +193,18 @@ public sealed class DenseFamilyTests : IDisposable
             Assert.Contains("writes 4 × hidden_size (256)", Assert.Throws<InvalidModelFileException>(() => new HfGgufInput(falcon.Folder)).Message);
         using (var smol = new TinyHfFolder("smollm3", edit: c => c["no_rope_layers"] = new JsonArray(1, 0, 1, 1)))
             Assert.Contains("other layers than every 4th", Assert.Throws<InvalidModelFileException>(() => new HfGgufInput(smol.Folder)).Message);
+        // llama.cpp's command-r reads q/k norms by layer count (64 and more), so a 2-layer checkpoint with them cannot be converted.
+        using (var cohere = new TinyHfFolder("cohere", edit: c => c["use_qk_norm"] = true))
+            Assert.Contains("'use_qk_norm' is true with 2 layers", Assert.Throws<InvalidModelFileException>(() => new HfGgufInput(cohere.Folder)).Message);
+        using (var cohere = new TinyHfFolder("cohere", edit: c => c["logit_scale"] = 0.0))
+            Assert.Contains("'logit_scale' is 0", Assert.Throws<InvalidModelFileException>(() => ModelLoader.Load(cohere.Folder)).Message);
+        // A config that says qk_layernorm over a checkpoint without the per-head norms names the first one missing.
+        using (var stablelm = new TinyHfFolder("stablelm"))
+        {
+            stablelm.Config["qk_layernorm"] = true;
+            File.WriteAllText(Path.Combine(stablelm.Folder, "config.json"), stablelm.Config.ToJsonString());
+            Assert.Contains("'model.layers.0.self_attn.q_layernorm.norms.0.weight' is missing", Assert.Throws<InvalidModelFileException>(() => ModelLoader.Load(stablelm.Folder)).Message);
+        }
         var windowed = Path.Combine(_dir, "olmo3.gguf");
         SyntheticModelWriter.Build(SynthShape.Find("tiny-olmo2")!, SynthFileType.Find("F16")!, 1).Set("olmo2.attention.sliding_window", 4u).Write(windowed);
         Assert.Contains("sliding windows are not supported", Assert.Throws<InvalidModelFileException>(() => ModelLoader.Load(windowed)).Message);

@@ -5,7 +5,7 @@ using Moxing.Core.Formats.Safetensors;
 namespace Moxing.Models.Tests.Families;
 
 /// <summary>
-/// The forward pass of Granite, OLMo 2, Gemma, Phi-2 and StarCoder2 written out in double precision from transformers'
+/// The forward pass of Granite, OLMo 2, Gemma, Phi-2, StarCoder2, Cohere, Cohere2 and StableLM written out in double precision from transformers'
 /// modeling files, over a float32 checkpoint: the oracle of the family tests. Each family's delta from Llama is stated where
 /// transformers states it; <c>drop</c> leaves one of them out, so a test can show the comparison would catch an engine that did.
 /// </summary>
@@ -25,6 +25,8 @@ internal sealed class DenseReference
     }
 
     private double D(string key, double fallback) => _c[key] is { } v ? (double)v : fallback;
+    private bool B(string key) => _c[key] is { } v && (bool)v;
+    private bool Cohere => _type is "cohere" or "cohere2";
     private int I(string key) => (int)_c[key]!;
 
     /// <summary>The logits [n][vocab] of every token of <paramref name="ids"/>, without the part of the architecture named <paramref name="drop"/>.</summary>
@@ -36,7 +38,6 @@ internal sealed class DenseReference
         int h = I("hidden_size"), heads = I("num_attention_heads"), kvHeads = I("num_key_value_heads"), n = ids.Length;
         var hd = _c["head_dim"] is { } headDim ? (int)headDim : h / heads;
         var granite = _type == "granite";
-        var parallel = _type is "phi" or "falcon" && drop != "parallel";
         // GraniteModel: inputs_embeds * embedding_multiplier; GemmaModel: * hidden_size ** 0.5.
         var embedScale = granite && drop != "embedding_multiplier" ? D("embedding_multiplier", 1) : _type == "gemma" && drop != "normalizer" ? Math.Sqrt(h) : 1;
         var residual = granite && drop != "residual_multiplier" ? D("residual_multiplier", 1) : 1;
@@ -44,6 +45,8 @@ internal sealed class DenseReference
         // PhiAttention rotates the first int(head_dim · partial_rotary_factor) dimensions of each head.
         var rotary = drop == "partial_rotary_factor" ? hd : (int)(hd * D("partial_rotary_factor", 1));
         var window = drop == "sliding_window" ? 0 : _c["sliding_window"] is { } sw ? (int)sw : 0;
+        // Phi-2's, Falcon's, Cohere's and StableLM's (use_parallel_residual) MLP reads the attention's input and both add to the stream.
+        var parallel = (_type is "phi" or "falcon" || Cohere || _type == "stablelm" && B("use_parallel_residual")) && drop != "parallel";
         var x = ids.Select(id => _w["model.embed_tokens.weight"].AsSpan(id * h, h).ToArray().Select(v => v * embedScale).ToArray()).ToArray();
         for (var l = 0; l < I("num_hidden_layers"); l++)
         {
@@ -54,14 +57,17 @@ internal sealed class DenseReference
             var (attentionNorm, mlpNorm) = _type switch
             {
                 "olmo2" => ("post_attention_layernorm", "post_feedforward_layernorm"),
-                "phi" => ("input_layernorm", "input_layernorm"),
+                "phi" or "cohere" or "cohere2" => ("input_layernorm", "input_layernorm"),
+                "stablelm" when B("use_parallel_residual") => ("input_layernorm", "input_layernorm"),
                 "falcon" => ("input_layernorm", _w.ContainsKey(p + "post_attention_layernorm.weight") ? "post_attention_layernorm" : "input_layernorm"),
                 _ => ("input_layernorm", "post_attention_layernorm"),
             };
             var attentionIn = x.Select(r => postNormsOnly ? r.ToArray() : Norm(r, p + attentionNorm)).ToArray();
             // SmolLM3DecoderLayer: use_rope = no_rope_layers[i], by default 0 on every no_rope_layer_interval-th layer.
             var noRope = _type == "smollm3" && drop != "nope" && (l + 1) % (int)D("no_rope_layer_interval", 4) == 0;
-            var attended = Attention(p, attentionIn, heads, kvHeads, hd, noRope ? 0 : rotary, scale, window, drop);
+            // Cohere2: layer i slides when (i + 1) % sliding_window_pattern != 0, and only sliding layers rotate (dropped: all rotate).
+            var full = _type == "cohere2" && (l + 1) % (int)D("sliding_window_pattern", 4) == 0;
+            var attended = Attention(p, attentionIn, heads, kvHeads, hd, rotary, scale, full ? 0 : window, drop, rotate: !noRope && (!full || drop == "nope"));
             if (parallel)
             {
                 for (var t = 0; t < n; t++)
@@ -82,10 +88,12 @@ internal sealed class DenseReference
         var head = _w.ContainsKey("lm_head.weight") ? "lm_head" : "model.embed_tokens";
         // GraniteForCausalLM: logits / logits_scaling.
         var divisor = granite && drop != "logits_scaling" ? D("logits_scaling", 1) : 1;
+        // CohereForCausalLM: logits * logit_scale.
+        if (Cohere && drop != "logit_scale") divisor = 1 / D("logit_scale", 0.0625);
         return x.Select(r => Affine(head, Norm(r, _type == "phi" ? "model.final_layernorm" : "model.norm")).Select(z => z / divisor).ToArray()).ToArray();
     }
 
-    private double[][] Attention(string p, double[][] xs, int heads, int kvHeads, int hd, int rotary, double scale, int window, string? drop)
+    private double[][] Attention(string p, double[][] xs, int heads, int kvHeads, int hd, int rotary, double scale, int window, string? drop, bool rotate)
     {
         int n = xs.Length, group = heads / kvHeads;
         var q = xs.Select(r => Affine(p + "self_attn.q_proj", r)).ToArray();
@@ -94,10 +102,20 @@ internal sealed class DenseReference
         // Olmo2Attention: q_norm / k_norm over the whole projections, before the heads are split.
         if (_type == "olmo2" && drop != "qk_norm")
             for (var t = 0; t < n; t++) (q[t], k[t]) = (Norm(q[t], p + "self_attn.q_norm"), Norm(k[t], p + "self_attn.k_norm"));
-        for (var t = 0; t < n; t++)
+        // CohereAttention (use_qk_norm): a LayerNorm per head with its row of q_norm [heads, head_dim]; StableLmLayerNormPerHead
+        // (qk_layernorm): one nn.LayerNorm per head, without bias.
+        if (drop != "qk_norm" && (B("use_qk_norm") || B("qk_layernorm")))
+            for (var t = 0; t < n; t++)
+            {
+                HeadNorms(q[t], hd, h => B("use_qk_norm") ? (p + "self_attn.q_norm.weight", h * hd) : ($"{p}self_attn.q_layernorm.norms.{h}.weight", 0));
+                HeadNorms(k[t], hd, h => B("use_qk_norm") ? (p + "self_attn.k_norm.weight", h * hd) : ($"{p}self_attn.k_layernorm.norms.{h}.weight", 0));
+            }
+        // Cohere's rotate_half pairs (2i, 2i + 1) (dropped: the halves, as Llama's).
+        var interleaved = Cohere && drop != "interleaved";
+        for (var t = 0; t < n && rotate; t++)
         {
-            Rope(q[t], hd, rotary, t);
-            Rope(k[t], hd, rotary, t);
+            Rope(q[t], hd, rotary, t, interleaved);
+            Rope(k[t], hd, rotary, t, interleaved);
         }
         var output = new double[n][];
         for (var t = 0; t < n; t++)
@@ -120,8 +138,24 @@ internal sealed class DenseReference
         return output;
     }
 
-    // rotate_half over the first `rotary` dimensions of each head, inv_freq = base^(−2i/rotary); the rest pass through.
-    private void Rope(double[] v, int hd, int rotary, int position)
+    // Each head's values normalised (mean-subtracting, no bias) by the weights at (tensor, offset) of head h.
+    private void HeadNorms(double[] v, int hd, Func<int, (string Name, int Offset)> weights)
+    {
+        var eps = D("layer_norm_eps", 1e-5);
+        for (var h = 0; h < v.Length / hd; h++)
+        {
+            var (name, offset) = weights(h);
+            var w = _w[name];
+            var row = v.AsSpan(h * hd, hd);
+            var mean = row.ToArray().Average();
+            var inv = 1 / Math.Sqrt(row.ToArray().Average(x => (x - mean) * (x - mean)) + eps);
+            for (var d = 0; d < hd; d++) row[d] = (row[d] - mean) * inv * w[offset + d];
+        }
+    }
+
+    // rotate_half over the first `rotary` dimensions of each head, inv_freq = base^(−2i/rotary); the rest pass through. Pairs
+    // (i, i + rotary/2), or (2i, 2i + 1) when interleaved.
+    private void Rope(double[] v, int hd, int rotary, int position, bool interleaved)
     {
         var half = rotary / 2;
         var theta = D("rope_theta", 10000);
@@ -129,7 +163,7 @@ internal sealed class DenseReference
             for (var i = 0; i < half; i++)
             {
                 var angle = position / Math.Pow(theta, 2.0 * i / rotary);
-                int a = head * hd + i, b = a + half;
+                int a = head * hd + (interleaved ? 2 * i : i), b = interleaved ? a + 1 : a + half;
                 (v[a], v[b]) = (v[a] * Math.Cos(angle) - v[b] * Math.Sin(angle), v[b] * Math.Cos(angle) + v[a] * Math.Sin(angle));
             }
     }
@@ -145,17 +179,17 @@ internal sealed class DenseReference
             .Zip(Affine(p + "mlp.up_proj", x), (g, u) => (_type == "gemma" ? GeluTanh(g) : g / (1 + Math.Exp(-g))) * u).ToArray()),
     };
 
-    // RMSNorm (Gemma's times 1 + w), or LayerNorm with bias (Phi-2, StarCoder2).
+    // RMSNorm (Gemma's times 1 + w), or LayerNorm with bias (Phi-2, StarCoder2, Falcon, StableLM) or without (CohereLayerNorm).
     private double[] Norm(double[] x, string name)
     {
         var w = _w[name + ".weight"];
-        if (_type is "phi" or "starcoder2" or "falcon")
+        if (_type is "phi" or "starcoder2" or "falcon" or "stablelm" || Cohere)
         {
-            var eps = D(_type switch { "phi" => "layer_norm_eps", "falcon" => "layer_norm_epsilon", _ => "norm_epsilon" }, 1e-5);
-            var b = _w[name + ".bias"];
+            var eps = D(_type switch { "starcoder2" => "norm_epsilon", "falcon" => "layer_norm_epsilon", _ => "layer_norm_eps" }, 1e-5);
+            var b = _w.GetValueOrDefault(name + ".bias");
             var mean = x.Average();
             var inv = 1 / Math.Sqrt(x.Average(v => (v - mean) * (v - mean)) + eps);
-            return x.Select((v, i) => (v - mean) * inv * w[i] + b[i]).ToArray();
+            return x.Select((v, i) => (v - mean) * inv * w[i] + (b?[i] ?? 0)).ToArray();
         }
         var rms = 1 / Math.Sqrt(x.Average(v => v * v) + D("rms_norm_eps", 1e-6));
         // GemmaRMSNorm: x · (1 + w).

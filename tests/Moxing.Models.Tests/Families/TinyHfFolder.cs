@@ -45,7 +45,10 @@ public sealed class TinyHfFolder : IDisposable
     /// <summary>The config written.</summary>
     public JsonObject Config { get; }
 
-    /// <summary>Writes a <paramref name="modelType"/> checkpoint (granite, olmo2, gemma, phi, starcoder2, falcon, exaone, smollm3, internlm2), its config edited by <paramref name="edit"/>.</summary>
+    /// <summary>
+    /// Writes a <paramref name="modelType"/> checkpoint (granite, olmo2, gemma, phi, starcoder2, falcon, exaone, smollm3, internlm2, cohere,
+    /// cohere2, stablelm), its config edited by <paramref name="edit"/> (Cohere's use_qk_norm and StableLM's qk_layernorm add per-head q/k norms).
+    /// </summary>
     public TinyHfFolder(string modelType, int seed = 1, Action<JsonObject>? edit = null)
     {
         Config = BaseConfig(modelType);
@@ -61,8 +64,12 @@ public sealed class TinyHfFolder : IDisposable
             for (var i = 0; i < values.Length; i++) values[i] = mean + (random.NextSingle() - 0.5f) * 2 * spread;
             writer.Add(name, shape, values);
         }
-        var layerNorm = modelType is "phi" or "starcoder2" or "falcon";
-        var biases = layerNorm || (bool?)Config["attention_bias"] == true;
+        // Cohere's LayerNorms have no bias; StableLM's q/k/v biases follow use_qkv_bias, its output projection has none.
+        var cohere = modelType is "cohere" or "cohere2";
+        var layerNorm = modelType is "phi" or "starcoder2" or "falcon" or "stablelm";
+        var biases = modelType is "phi" or "starcoder2" || (bool?)Config["attention_bias"] == true;
+        var qkvBiases = biases || (bool?)Config["use_qkv_bias"] == true;
+        var parallel = modelType is "phi" || cohere || (bool?)Config["use_parallel_residual"] == true;
         // Gemma's weights are offsets from 1 (its norm multiplies by 1 + w).
         var normMean = modelType == "gemma" ? 0f : 1f;
         void Norm(string name, long size)
@@ -92,9 +99,9 @@ public sealed class TinyHfFolder : IDisposable
             if (modelType == "internlm2") Linear(p + "attention.wqkv", q + 2 * kv, Hidden, false);
             else
             {
-                Linear(p + "self_attn.q_proj", q, Hidden, biases);
-                Linear(p + "self_attn.k_proj", kv, Hidden, biases);
-                Linear(p + "self_attn.v_proj", kv, Hidden, biases);
+                Linear(p + "self_attn.q_proj", q, Hidden, qkvBiases);
+                Linear(p + "self_attn.k_proj", kv, Hidden, qkvBiases);
+                Linear(p + "self_attn.v_proj", kv, Hidden, qkvBiases);
             }
             Linear(p + (modelType == "phi" ? "self_attn.dense" : "self_attn.o_proj"), Hidden, q, biases);
             if (modelType == "olmo2")
@@ -103,7 +110,18 @@ public sealed class TinyHfFolder : IDisposable
                 Norm(p + "self_attn.k_norm", kv);
                 Norm(p + "post_feedforward_layernorm", Hidden);
             }
-            if (modelType != "phi") Norm(p + "post_attention_layernorm", Hidden);
+            // CohereLayerNorm((heads, head_dim)): one weight row per head; StableLmLayerNormPerHead: one LayerNorm per head.
+            if ((bool?)Config["use_qk_norm"] == true)
+            {
+                Add(p + "self_attn.q_norm.weight", 1f, 0.4f, Heads, HeadDim);
+                Add(p + "self_attn.k_norm.weight", 1f, 0.4f, KvHeads, HeadDim);
+            }
+            if ((bool?)Config["qk_layernorm"] == true)
+            {
+                for (var h = 0; h < Heads; h++) Add(p + $"self_attn.q_layernorm.norms.{h}.weight", 1f, 0.4f, HeadDim);
+                for (var h = 0; h < KvHeads; h++) Add(p + $"self_attn.k_layernorm.norms.{h}.weight", 1f, 0.4f, HeadDim);
+            }
+            if (!parallel) Norm(p + "post_attention_layernorm", Hidden);
             switch (modelType)
             {
                 case "phi":
@@ -194,6 +212,30 @@ public sealed class TinyHfFolder : IDisposable
                 c["layer_norm_eps"] = 1e-5;
                 c["hidden_act"] = "gelu_new";
                 c["partial_rotary_factor"] = 0.4;
+                c["tie_word_embeddings"] = false;
+                break;
+            case "cohere":
+                // command-r's logit scale, rope base and untouched defaults (no q/k norms, no attention biases).
+                c["layer_norm_eps"] = 1e-5;
+                c["logit_scale"] = 0.0625;
+                c["rope_theta"] = 8000000.0;
+                c["tie_word_embeddings"] = true;
+                break;
+            case "cohere2":
+                // command-r7b's logit scale and base; a pattern of 2 so the two layers are one sliding, one full (and unrotated).
+                c["layer_norm_eps"] = 1e-5;
+                c["logit_scale"] = 0.25;
+                c["rope_theta"] = 50000.0;
+                c["sliding_window"] = 5;
+                c["sliding_window_pattern"] = 2;
+                c["tie_word_embeddings"] = true;
+                break;
+            case "stablelm":
+                // stablelm-2-1_6b: a quarter of each head rotates, q/k/v biases, sequential residuals, an untied head.
+                c["layer_norm_eps"] = 1e-5;
+                c["partial_rotary_factor"] = 0.25;
+                c["use_qkv_bias"] = true;
+                c["use_parallel_residual"] = false;
                 c["tie_word_embeddings"] = false;
                 break;
             case "starcoder2":
