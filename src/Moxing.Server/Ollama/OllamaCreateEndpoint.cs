@@ -66,16 +66,18 @@ public sealed class OllamaCreateEndpoint(ModelManager models)
     }
 
     /// <summary>Handles HEAD /api/blobs/DIGEST: 200 when the store holds that content, else 404.</summary>
-    public Task ExistsAsync(HttpContext context, string digest)
+    public Task ExistsAsync(HttpContext context)
     {
+        var digest = Digest(context);
         var store = OllamaStoreEndpoint.StoreOf(models, "digest");
         context.Response.StatusCode = store.HasContent(digest) ? 200 : 404;
         return Task.CompletedTask;
     }
 
     /// <summary>Handles POST /api/blobs/DIGEST: stores the body (any size, streamed to disk) when its sha256 is DIGEST; 201 Created.</summary>
-    public async Task UploadAsync(HttpContext context, string digest)
+    public async Task UploadAsync(HttpContext context)
     {
+        var digest = Digest(context);
         var store = OllamaStoreEndpoint.StoreOf(models, "digest");
         if (!ContentDigest.IsValid(digest)) throw ApiException.BadParameter("digest", $"'{digest}' is not a digest: expected sha256: and 64 lower-case hex digits");
         // Model files are gigabytes: this body goes to disk as it arrives, so the server's --max-body does not apply to it.
@@ -83,6 +85,9 @@ public sealed class OllamaCreateEndpoint(ModelManager models)
         await store.AddUploadAsync(digest, context.Request.Body, context.RequestAborted);
         context.Response.StatusCode = 201;
     }
+
+    // The {digest} route value.
+    private static string Digest(HttpContext context) => context.Request.RouteValues["digest"] as string ?? "";
 
     /// <summary>What a create request asks for.</summary>
     private sealed record Plan(string? From, IReadOnlyDictionary<string, string>? Files, ModelDefaults? Defaults, string? License, QuantizationMix? Quantize);

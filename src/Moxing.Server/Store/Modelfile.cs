@@ -78,7 +78,7 @@ public sealed record Modelfile(string From, ModelDefaults Defaults, string? Lice
         if (name == "stop")
         {
             if (parameters["stop"] is not JsonArray stops) parameters["stop"] = stops = [];
-            stops.Add(value);
+            stops.Add((JsonNode?)JsonValue.Create(value));
             return;
         }
         if (parameters.ContainsKey(name)) throw new MoxingException($"{where}: PARAMETER {name} is given twice");

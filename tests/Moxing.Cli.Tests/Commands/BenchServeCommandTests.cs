@@ -125,6 +125,8 @@ public sealed class BenchServeCommandTests : IDisposable
     [Fact]
     public void ADurationRunsClientsBackToBackUntilItEnds()
     {
+        // the model loads on its first request: loaded first, so the second of measured time is all requests
+        Assert.Equal(0, CliRunner.Run("bench-serve", _url, "-c", "1", "--requests", "1", "-n", "1").Code);
         var (code, output, err) = CliRunner.Run("bench-serve", _url, "-c", "3", "--duration", "1s", "--requests", "100000", "-n", "5", "--json");
         Assert.True(code == 0, err);
         using var doc = JsonDocument.Parse(output);
