@@ -92,8 +92,15 @@ public sealed class ServeCommand : ICommand
     private static async Task<int> Serve(ServerOptions options, CommandContext context)
     {
         IModelCatalog? catalog = null;
-        if (options.Models.Count == 0 && options.ModelsDirectory == null && ModelStore.Open(options.Home).List().Count > 0)
-            catalog = new StoreModelCatalog(ModelStore.Open(options.Home));
+        if (options.Models.Count == 0 && options.ModelsDirectory == null)
+        {
+            var store = ModelStore.Open(options.Home);
+            // First start: the model the repository ships is registered in the empty store (hard links), so the store's
+            // endpoints (pull, create, copy, delete) work at once beside it.
+            if (store.List().Count == 0 && options.UseShippedModel && ShippedModel.Find() is { } shipped)
+                store.Import(shipped, Path.GetFileName(shipped), copy: false, context.Cancellation);
+            if (store.List().Count > 0) catalog = new StoreModelCatalog(store);
+        }
         await using var server = await MoxingServer.StartAsync(options, Engines.ContinuousBatching, catalog, context.Cancellation);
         var names = server.Models.Catalog.List().Select(e => e.Name).ToList();
         context.Out.WriteLine($"moxing serving {(names.Count == 0 ? "no models" : string.Join(", ", names))} on {server.Address}");
