@@ -55,7 +55,7 @@ public sealed class CreateCommand : ICommand
                 (i, n) => context.Error.Write($"\rquantizing to {mix.Name}: tensor {i + 1} of {n}"), context.Cancellation)
             : store.Copy(source, target.ToString(), modelfile.Defaults, modelfile.License);
         if (mix != null) context.Error.WriteLine();
-        context.Out.WriteLine($"created {entry.Name} ({StoreTable.Format(entry)}, {entry.Details.Architecture} {entry.Details.Quantization}, {HumanUnits.Bytes(entry.Size)}, {StoreTable.ShortId(entry)})");
+        context.Out.WriteLine($"created {entry.Name} ({StoreTable.Summary(entry)})");
         return 0;
     }
 }

@@ -46,7 +46,7 @@ public sealed class ImportCommand : ICommand
         var store = StoreArguments.Open(args);
         args.RejectUnknown();
         var entry = ModelStore.IsRunFolder(path) ? store.ImportRun(path, name, context.Cancellation) : store.Import(path, name, copy, context.Cancellation);
-        context.Out.WriteLine($"imported {entry.Name} ({StoreTable.Format(entry)}, {entry.Details.Architecture} {entry.Details.Quantization}, {HumanUnits.Bytes(entry.Size)}, {StoreTable.ShortId(entry)})");
+        context.Out.WriteLine($"imported {entry.Name} ({StoreTable.Summary(entry)})");
         return 0;
     }
 }

@@ -72,7 +72,7 @@ public sealed class PullCommand : ICommand
             throw;
         }
         foreach (var notice in notices) context.Error.WriteLine("note: " + notice);
-        context.Out.WriteLine($"pulled {entry.Name} ({StoreTable.Format(entry)}, {entry.Details.Architecture} {entry.Details.Quantization}, {HumanUnits.Bytes(entry.Size)}, {StoreTable.ShortId(entry)})");
+        context.Out.WriteLine($"pulled {entry.Name} ({StoreTable.Summary(entry)})");
         return 0;
     }
 

@@ -97,9 +97,13 @@ public sealed class ServeCommand : ICommand
             var store = ModelStore.Open(options.Home);
             // First start: the model the repository ships is registered in the empty store (hard links), so the store's
             // endpoints (pull, create, copy, delete) work at once beside it.
-            if (store.List().Count == 0 && options.UseShippedModel && ShippedModel.Find() is { } shipped)
+            var empty = store.List().Count == 0;
+            if (empty && options.UseShippedModel && ShippedModel.Find() is { } shipped)
+            {
                 store.Import(shipped, Path.GetFileName(shipped), copy: false, context.Cancellation);
-            if (store.List().Count > 0) catalog = new StoreModelCatalog(store);
+                empty = false;
+            }
+            if (!empty) catalog = new StoreModelCatalog(store);
         }
         await using var server = await MoxingServer.StartAsync(options, Engines.ContinuousBatching, catalog, context.Cancellation);
         var names = server.Models.Catalog.List().Select(e => e.Name).ToList();

@@ -10,6 +10,10 @@ public static class StoreTable
     /// <summary>The first 12 hex digits of the content digest (as Ollama shows ids).</summary>
     public static string ShortId(StoreEntry entry) => ContentDigest.Hex(entry.Digest)[..12];
 
+    /// <summary>What a store command reports about the entry it made: format, architecture and quantization, size, short id.</summary>
+    public static string Summary(StoreEntry entry) =>
+        $"{Format(entry)}, {entry.Details.Architecture} {entry.Details.Quantization}, {HumanUnits.Bytes(entry.Size)}, {ShortId(entry)}";
+
     /// <summary>"gguf" or "safetensors".</summary>
     public static string Format(StoreEntry entry) => entry.Format == ModelFormat.Gguf ? "gguf" : "safetensors";
 

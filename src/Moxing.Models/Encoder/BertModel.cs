@@ -162,6 +162,7 @@ public sealed class BertModel : IDisposable
             TensorPrimitives.Add(projected, x, x);
             layer.OutputNorm.Apply(x, x);
         }
+        if (inputs.Count == 1) return [x];
         var hidden = new float[inputs.Count][];
         for (var i = 0; i < inputs.Count; i++) hidden[i] = x[(starts[i] * h)..(starts[i + 1] * h)];
         return hidden;

@@ -30,39 +30,19 @@ public sealed class OllamaCreateEndpoint(ModelManager models)
         var store = OllamaStoreEndpoint.StoreOf(models, key);
         if (plan.From is { } from && models.Catalog.Find(from) is null) throw NotFound(from);
 
-        var statuses = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
-        var work = Task.Run(async () =>
+        await OllamaStoreEndpoint.RunReportingAsync<string>(context, stream, async statuses =>
         {
+            if (models.Catalog.Find(target.ToString()) is { } replaced) await models.UnloadAsync(replaced.Name);
             try
             {
-                if (models.Catalog.Find(target.ToString()) is { } replaced) await models.UnloadAsync(replaced.Name);
-                Create(store, plan, target.ToString(), statuses.Writer, cancellation);
+                Create(store, plan, target.ToString(), statuses, cancellation);
             }
-            finally
+            catch (ModelNotFoundException) when (plan.From is not null)
             {
-                statuses.Writer.TryComplete();
+                // the source vanished meanwhile
+                throw NotFound(plan.From);
             }
-        }, cancellation);
-        if (!stream)
-        {
-            await foreach (var _ in statuses.Reader.ReadAllAsync(cancellation)) { }
-            await Completed(work, plan);
-            await JsonStreamWriter.WriteObjectAsync(context, w => OllamaStoreEndpoint.WriteStatus(w, "success"));
-            return;
-        }
-        var lines = JsonStreamWriter.JsonLines(context.Response);
-        await foreach (var status in statuses.Reader.ReadAllAsync(cancellation)) await lines.WriteAsync(w => OllamaStoreEndpoint.WriteStatus(w, status), cancellation);
-        try
-        {
-            await Completed(work, plan);
-        }
-        catch (Exception e) when (!cancellation.IsCancellationRequested)
-        {
-            // Status lines are out: the failure travels as a line, as Ollama's own creates do.
-            await lines.WriteAsync(w => ApiError.Write(w, ApiError.From(e), ollama: true), cancellation);
-            return;
-        }
-        await lines.WriteAsync(w => OllamaStoreEndpoint.WriteStatus(w, "success"), cancellation);
+        }, OllamaStoreEndpoint.WriteStatus);
     }
 
     /// <summary>Handles HEAD /api/blobs/DIGEST: 200 when the store holds that content, else 404.</summary>
@@ -157,19 +137,6 @@ public sealed class OllamaCreateEndpoint(ModelManager models)
             store.Copy(plan.From!, name, plan.Defaults, plan.License);
         }
         status.TryWrite("writing manifest");
-    }
-
-    // Store errors as API errors: a source that vanished meanwhile is a 404.
-    private static async Task Completed(Task work, Plan plan)
-    {
-        try
-        {
-            await work;
-        }
-        catch (ModelNotFoundException) when (plan.From is not null)
-        {
-            throw NotFound(plan.From);
-        }
     }
 
     private static ApiException NotFound(string name) => new(404, $"model '{name}' not found", "not_found_error", "from", "model_not_found");

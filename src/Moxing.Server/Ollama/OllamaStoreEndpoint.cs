@@ -46,13 +46,24 @@ public sealed class OllamaStoreEndpoint(ModelManager models, string? hubEndpoint
             options = new PullOptions { Endpoint = ollamaRegistry };
         }
 
-        var reports = Channel.CreateUnbounded<PullProgress>(new UnboundedChannelOptions { SingleReader = true });
-        var progress = new ThrottledProgress(reports.Writer);
-        var pull = Task.Run(async () =>
+        await RunReportingAsync<PullProgress>(context, stream,
+            reports => store.PullAsync(reference, options, new ThrottledProgress(reports), cancellation), WriteReport);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> on the thread pool with a channel it reports to, and answers as Ollama's store changes do: with
+    /// <paramref name="stream"/>, each report as an NDJSON line, then "success" — or, the lines being out, the failure as a last
+    /// line; without, one success object once the work is done (a failure is the request's error).
+    /// </summary>
+    internal static async Task RunReportingAsync<T>(HttpContext context, bool stream, Func<ChannelWriter<T>, Task> work, Action<Utf8JsonWriter, T> write)
+    {
+        var cancellation = context.RequestAborted;
+        var reports = Channel.CreateUnbounded<T>(new UnboundedChannelOptions { SingleReader = true });
+        var task = Task.Run(async () =>
         {
             try
             {
-                return await store.PullAsync(reference, options, progress, cancellation);
+                await work(reports.Writer);
             }
             finally
             {
@@ -62,19 +73,18 @@ public sealed class OllamaStoreEndpoint(ModelManager models, string? hubEndpoint
         if (!stream)
         {
             await foreach (var _ in reports.Reader.ReadAllAsync(cancellation)) { }
-            await pull;
+            await task;
             await JsonStreamWriter.WriteObjectAsync(context, w => WriteStatus(w, "success"));
             return;
         }
         var lines = JsonStreamWriter.JsonLines(context.Response);
-        await foreach (var report in reports.Reader.ReadAllAsync(cancellation)) await lines.WriteAsync(w => WriteReport(w, report), cancellation);
+        await foreach (var report in reports.Reader.ReadAllAsync(cancellation)) await lines.WriteAsync(w => write(w, report), cancellation);
         try
         {
-            await pull;
+            await task;
         }
         catch (Exception e) when (!cancellation.IsCancellationRequested)
         {
-            // Progress lines are out: the failure travels as a line, as Ollama's own pulls do.
             await lines.WriteAsync(w => ApiError.Write(w, ApiError.From(e), ollama: true), cancellation);
             return;
         }

@@ -33,19 +33,12 @@ public sealed class DenseFamilyTests : IDisposable
         return DecoderChecks.Alone(model.RequireDecoder(), DType.F32, Prompt);
     }
 
+    /// <summary>Every model type TinyHfFolder writes.</summary>
+    public static TheoryData<string> ModelTypes() =>
+        ["granite", "olmo2", "gemma", "phi", "starcoder2", "falcon", "exaone", "smollm3", "internlm2", "cohere", "cohere2", "stablelm"];
+
     [Theory]
-    [InlineData("granite")]
-    [InlineData("olmo2")]
-    [InlineData("gemma")]
-    [InlineData("phi")]
-    [InlineData("starcoder2")]
-    [InlineData("falcon")]
-    [InlineData("exaone")]
-    [InlineData("smollm3")]
-    [InlineData("internlm2")]
-    [InlineData("cohere")]
-    [InlineData("cohere2")]
-    [InlineData("stablelm")]
+    [MemberData(nameof(ModelTypes))]
     public void TheFolderMatchesTheReference(string modelType)
     {
         using var folder = new TinyHfFolder(modelType);
@@ -88,18 +81,7 @@ public sealed class DenseFamilyTests : IDisposable
     private static double GgufTolerance(string modelType) => modelType == "falcon" ? 1e-3 : 1e-5;
 
     [Theory]
-    [InlineData("granite")]
-    [InlineData("olmo2")]
-    [InlineData("gemma")]
-    [InlineData("phi")]
-    [InlineData("starcoder2")]
-    [InlineData("falcon")]
-    [InlineData("exaone")]
-    [InlineData("smollm3")]
-    [InlineData("internlm2")]
-    [InlineData("cohere")]
-    [InlineData("cohere2")]
-    [InlineData("stablelm")]
+    [MemberData(nameof(ModelTypes))]
     public void TheConvertedGgufMatchesTheFolder(string modelType)
     {
         using var folder = new TinyHfFolder(modelType);
