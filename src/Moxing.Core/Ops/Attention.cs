@@ -46,9 +46,17 @@ public static unsafe class Attention
         // the last score written, checked once: the loops below index without bounds checks
         _ = scores[(heads - 1) * stride + rows - 1];
         fixed (float* q = queries, k = keys, s = scores)
-            for (var j = 0; j < rows; j++)
-                for (var h = 0; h < heads; h++)
-                    s[h * stride + j] = Dot(q + h * headDim, k + j * headDim, headDim) * scale;
+            for (var h = 0; h < heads; h++)
+            {
+                float* qh = q + h * headDim, sh = s + h * stride;
+                var j = 0;
+                // eight rows per pass: each query vector loaded once feeds eight rows, and one transposing reduction
+                // replaces eight horizontal sums
+                for (; j + 8 <= rows; j += 8)
+                    (EightDots(qh, k + j * headDim, headDim) * scale).Store(sh + j);
+                for (; j < rows; j++)
+                    sh[j] = Dot(qh, k + j * headDim, headDim) * scale;
+            }
     }
 
     /// <summary>
@@ -137,18 +145,39 @@ public static unsafe class Attention
     // TensorPrimitives picks the machine's vectors, a call per row.
     private static bool Fused(int headDim) => Fma.IsSupported && Vector256.IsHardwareAccelerated && headDim % Vector256<float>.Count == 0;
 
-    // a · b over n floats (a multiple of 8), two accumulators.
+    // The dot products of a with eight consecutive rows of b (rows of n floats, n a multiple of 8): one accumulator per
+    // row, summed lane by lane in the order Dot sums its one, so a row's score is the same bits in a pass or alone.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> EightDots(float* a, float* b, int n)
+    {
+        Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default;
+        for (var i = 0; i < n; i += Vector256<float>.Count)
+        {
+            var x = Vector256.Load(a + i);
+            var row = b + i;
+            s0 = Vector256.FusedMultiplyAdd(x, Vector256.Load(row), s0);
+            s1 = Vector256.FusedMultiplyAdd(x, Vector256.Load(row + n), s1);
+            s2 = Vector256.FusedMultiplyAdd(x, Vector256.Load(row + 2 * n), s2);
+            s3 = Vector256.FusedMultiplyAdd(x, Vector256.Load(row + 3 * n), s3);
+            s4 = Vector256.FusedMultiplyAdd(x, Vector256.Load(row + 4 * n), s4);
+            s5 = Vector256.FusedMultiplyAdd(x, Vector256.Load(row + 5 * n), s5);
+            s6 = Vector256.FusedMultiplyAdd(x, Vector256.Load(row + 6 * n), s6);
+            s7 = Vector256.FusedMultiplyAdd(x, Vector256.Load(row + 7 * n), s7);
+        }
+        // pairs, then quads within each 128-bit half, then the two halves: lane r holds row r's sum
+        Vector256<float> q0 = Avx.HorizontalAdd(Avx.HorizontalAdd(s0, s1), Avx.HorizontalAdd(s2, s3));
+        Vector256<float> q1 = Avx.HorizontalAdd(Avx.HorizontalAdd(s4, s5), Avx.HorizontalAdd(s6, s7));
+        return Avx.Permute2x128(q0, q1, 0x20) + Avx.Permute2x128(q0, q1, 0x31);
+    }
+
+    // a · b over n floats (a multiple of 8), one accumulator summed as EightDots sums each of its lanes.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float Dot(float* a, float* b, int n)
     {
-        Vector256<float> acc0 = Vector256<float>.Zero, acc1 = Vector256<float>.Zero;
-        var i = 0;
-        for (; i + 2 * Vector256<float>.Count <= n; i += 2 * Vector256<float>.Count)
-        {
-            acc0 = Vector256.FusedMultiplyAdd(Vector256.Load(a + i), Vector256.Load(b + i), acc0);
-            acc1 = Vector256.FusedMultiplyAdd(Vector256.Load(a + i + 8), Vector256.Load(b + i + 8), acc1);
-        }
-        if (i < n) acc0 = Vector256.FusedMultiplyAdd(Vector256.Load(a + i), Vector256.Load(b + i), acc0);
-        return Vector256.Sum(acc0 + acc1);
+        var acc = Vector256<float>.Zero;
+        for (var i = 0; i < n; i += Vector256<float>.Count)
+            acc = Vector256.FusedMultiplyAdd(Vector256.Load(a + i), Vector256.Load(b + i), acc);
+        var quads = Avx.HorizontalAdd(Avx.HorizontalAdd(acc, acc), Avx.HorizontalAdd(acc, acc));
+        return quads.GetElement(0) + quads.GetElement(4);
     }
 }

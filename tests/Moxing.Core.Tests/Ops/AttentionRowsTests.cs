@@ -75,4 +75,35 @@ public sealed class AttentionRowsTests
             for (var i = 0; i < hd; i++) Assert.Equal(single[i], output[h * hd + i], 5);
         }
     }
+    [Fact]
+    public void F16RowsDecodeEveryHalfExactlyIncludingInfinitiesAndNaNs()
+    {
+        // all 65536 bit patterns, in rows of 64: the vector route for finite rows, the converter for the rest
+        var halves = new byte[65536 * 2];
+        for (var i = 0; i < 65536; i++) BitConverter.TryWriteBytes(halves.AsSpan(2 * i), (ushort)i);
+        var decoded = AttentionRows.Decode(DType.F16, halves, new float[65536]);
+        for (var i = 0; i < 65536; i++)
+        {
+            var expected = (float)BitConverter.UInt16BitsToHalf((ushort)i);
+            if (float.IsNaN(expected)) Assert.True(float.IsNaN(decoded[i]), $"half 0x{i:X4}");
+            else Assert.Equal(BitConverter.SingleToInt32Bits(expected), BitConverter.SingleToInt32Bits(decoded[i]));
+        }
+    }
+
+    [Fact]
+    public void A_key_rows_score_is_the_same_bits_in_any_run()
+    {
+        // the score kernel takes rows eight at a time and the rest one by one: a row's score must not depend on which
+        const int hd = 64, rows = 19, heads = 2;
+        float[] queries = Random(heads * hd, 6), keys = Random(rows * hd, 7);
+        var whole = new float[heads * rows];
+        Attention.Scores(queries, keys, hd, 0.125f, whole, rows);
+        var split = new float[heads * rows];
+        foreach (var (first, n) in new[] { (0, 3), (3, 16) })
+            Attention.Scores(queries, keys.AsSpan(first * hd, n * hd), hd, 0.125f, split.AsSpan(first), rows);
+        var single = new float[heads * rows];
+        for (var j = 0; j < rows; j++) Attention.Scores(queries, keys.AsSpan(j * hd, hd), hd, 0.125f, single.AsSpan(j), rows);
+        Assert.Equal(whole, split);
+        Assert.Equal(whole, single);
+    }
 }
