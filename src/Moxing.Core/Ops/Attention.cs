@@ -116,6 +116,11 @@ public static unsafe class Attention
             {
                 var output = o + h * headDim;
                 var weight = w + h * stride;
+                if (headDim % 64 == 0)
+                {
+                    for (var i = 0; i < headDim; i += 64) Accumulate64(weight, v + i, headDim, rows, output + i);
+                    continue;
+                }
                 // four rows per pass over the output: it is loaded and stored once for all four
                 var j = 0;
                 for (; j + 4 <= rows; j += 4)
@@ -139,6 +144,35 @@ public static unsafe class Attention
                         Vector256.FusedMultiplyAdd(wj, Vector256.Load(vj + i), Vector256.Load(output + i)).Store(output + i);
                 }
             }
+    }
+
+    // out[0..64) += Σ_j weight[j] · rows[j · stride + 0..64), the 64 outputs held in eight registers across all rows: eight
+    // independent chains of FMAs, no store and reload of the output per row (rows add in order, as the loop above).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Accumulate64(float* weight, float* rows, int stride, int count, float* output)
+    {
+        Vector256<float> o0 = Vector256.Load(output), o1 = Vector256.Load(output + 8), o2 = Vector256.Load(output + 16), o3 = Vector256.Load(output + 24);
+        Vector256<float> o4 = Vector256.Load(output + 32), o5 = Vector256.Load(output + 40), o6 = Vector256.Load(output + 48), o7 = Vector256.Load(output + 56);
+        for (var j = 0; j < count; j++, rows += stride)
+        {
+            var x = Vector256.Create(weight[j]);
+            o0 = Vector256.FusedMultiplyAdd(x, Vector256.Load(rows), o0);
+            o1 = Vector256.FusedMultiplyAdd(x, Vector256.Load(rows + 8), o1);
+            o2 = Vector256.FusedMultiplyAdd(x, Vector256.Load(rows + 16), o2);
+            o3 = Vector256.FusedMultiplyAdd(x, Vector256.Load(rows + 24), o3);
+            o4 = Vector256.FusedMultiplyAdd(x, Vector256.Load(rows + 32), o4);
+            o5 = Vector256.FusedMultiplyAdd(x, Vector256.Load(rows + 40), o5);
+            o6 = Vector256.FusedMultiplyAdd(x, Vector256.Load(rows + 48), o6);
+            o7 = Vector256.FusedMultiplyAdd(x, Vector256.Load(rows + 56), o7);
+        }
+        o0.Store(output);
+        o1.Store(output + 8);
+        o2.Store(output + 16);
+        o3.Store(output + 24);
+        o4.Store(output + 32);
+        o5.Store(output + 40);
+        o6.Store(output + 48);
+        o7.Store(output + 56);
     }
 
     // The fused loops take rows of whole 256-bit vectors where such vectors run in hardware (x64 with AVX2 and FMA); elsewhere
