@@ -6,7 +6,7 @@ using System.Text.RegularExpressions;
 namespace Moxing.Cli.Tests.Edge;
 
 /// <summary>The NativeAOT binary runs `run`, `bench` and `serve` (OpenAI and Ollama chat) on a real GGUF model.</summary>
-public sealed class EdgeBinaryTests(EdgeBinary edge) : IClassFixture<EdgeBinary>
+public sealed class EdgeBinaryTests(EdgeBinary edge) : IClassFixture<EdgeBinary>, IDisposable
 {
     private static readonly string Model = Moxing.Tests.Fixtures.Path("gguf", "qwen3-tiny-realvocab.Q8_0.gguf");
     private static readonly TimeSpan Limit = TimeSpan.FromMinutes(1);
@@ -93,11 +93,10 @@ public sealed class EdgeBinaryTests(EdgeBinary edge) : IClassFixture<EdgeBinary>
         throw new UnreachableException();
     }
 
-    // A fresh store so the test never reads or writes the user's $MOXING_HOME.
-    private static Dictionary<string, string> Home()
-    {
-        var home = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "moxing-edge-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(home);
-        return new Dictionary<string, string> { ["MOXING_HOME"] = home };
-    }
+    // A fresh store so the test never reads or writes the user's $MOXING_HOME; removed with the test.
+    private readonly string _home = Directory.CreateTempSubdirectory("moxing-edge-").FullName;
+
+    private Dictionary<string, string> Home() => new() { ["MOXING_HOME"] = _home };
+
+    public void Dispose() => Directory.Delete(_home, recursive: true);
 }
