@@ -8,7 +8,7 @@ namespace Moxing.Core.Kernels;
 /// <summary>Products of a stored weight matrix [rows, k] with n activation vectors [n, k]: y[t, r] = w.row(r) · x[t, :].</summary>
 /// <remarks>Block-quantized weights multiply in integers with activations quantized once per product to 8 bits (as
 /// llama.cpp does, with the same small rounding of the activations); float weights multiply with the floats.</remarks>
-public static unsafe class MatMul
+public static unsafe partial class MatMul
 {
     // Elements decoded at once when several vectors share a row: four rows' chunks (16 KiB) stay in L1 while every vector reads them.
     private const int ChunkElements = 1024;

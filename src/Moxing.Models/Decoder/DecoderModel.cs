@@ -198,9 +198,10 @@ public sealed partial class DecoderModel : IDisposable
             }
             return;
         }
-        Multiply(a.Q!, xn, n, q);
-        Multiply(a.K!, xn, n, k);
-        Multiply(a.V!, xn, n, v);
+        Observe(a.Q!, xn, n);
+        Observe(a.K!, xn, n);
+        Observe(a.V!, xn, n);
+        Linear.Forward(xn, n, a.Q!, q, a.K!, k, a.V!, v);
     }
 
     private void Mlp(MlpWeights m, ReadOnlySpan<float> xn, int n, Span<float> output, BatchScratch s)
@@ -217,11 +218,13 @@ public sealed partial class DecoderModel : IDisposable
                 all.Slice(t * 2 * ff + ff, ff).CopyTo(up.Slice(t * ff, ff));
             }
         }
-        else
+        else if (m.Gate != null)
         {
-            Multiply(m.Up!, xn, n, up);
-            if (m.Gate != null) Multiply(m.Gate, xn, n, gate);
+            Observe(m.Gate, xn, n);
+            Observe(m.Up!, xn, n);
+            Linear.Forward(xn, n, m.Gate, gate, m.Up!, up);
         }
+        else Multiply(m.Up!, xn, n, up);
         if (Options.GatedMlp) Activations.Gated(Options.Activation, gate, up);
         else Activations.Apply(Options.Activation, up);
         Multiply(m.Down, Options.GatedMlp ? gate : up, n, output);
@@ -229,9 +232,11 @@ public sealed partial class DecoderModel : IDisposable
 
     private void Multiply(Linear w, ReadOnlySpan<float> x, int n, Span<float> y)
     {
-        MatMulObserver?.Observe(w.Weight.Name, x[..(n * w.InFeatures)], n);
+        Observe(w, x, n);
         w.Forward(x, n, y);
     }
+
+    private void Observe(Linear w, ReadOnlySpan<float> x, int n) => MatMulObserver?.Observe(w.Weight.Name, x[..(n * w.InFeatures)], n);
 
     /// <summary>
     /// The rotary table of schedule <paramref name="rope"/> (<see cref="DecoderOptions.Rope"/> or <see cref="DecoderOptions.SlidingRope"/>;

@@ -147,15 +147,15 @@ public sealed class BertModel : IDisposable
             layer.AttentionOutput.Forward(attention, n, projected);
             TensorPrimitives.Add(projected, x, x);
             layer.AttentionNorm.Apply(x, x);
-            layer.Up.Forward(x, n, inner);
             if (layer.Gate != null)
             {
-                layer.Gate.Forward(x, n, gate!);
+                Linear.Forward(x, n, layer.Gate, gate!, layer.Up, inner);
                 Activations.Gated(o.Activation, gate!, inner);
                 layer.Down.Forward(gate!, n, projected);
             }
             else
             {
+                layer.Up.Forward(x, n, inner);
                 Activations.Apply(o.Activation, inner);
                 layer.Down.Forward(inner, n, projected);
             }
@@ -179,9 +179,7 @@ public sealed class BertModel : IDisposable
     {
         if (layer.Qkv == null)
         {
-            layer.Query!.Forward(x, n, q);
-            layer.Key!.Forward(x, n, k);
-            layer.Value!.Forward(x, n, v);
+            Linear.Forward(x, n, layer.Query!, q, layer.Key!, k, layer.Value!, v);
             return;
         }
         layer.Qkv.Forward(x, n, fused);

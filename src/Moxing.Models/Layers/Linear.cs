@@ -62,10 +62,32 @@ public sealed class Linear
     /// <summary>y[t] = W·x[t] + b for the <paramref name="n"/> rows of x ([n, in]) into y ([n, out]).</summary>
     public void Forward(ReadOnlySpan<float> x, int n, Span<float> y)
     {
-        // repacked at the first one-token product (decoding), then read by every product
-        var repacked = _repacked ?? (n == 1 && Repack ? RepackNow() : null);
-        if (repacked != null) MatMul.Parallel(repacked, x[..(n * InFeatures)], n, y[..(n * OutFeatures)]);
+        var product = Product(n);
+        if (product.Repacked != null) MatMul.Parallel(product.Repacked, x[..(n * InFeatures)], n, y[..(n * OutFeatures)]);
         else MatMul.Parallel(Weight, x[..(n * InFeatures)], n, y[..(n * OutFeatures)]);
+        AddBias(n, y);
+    }
+
+    /// <summary>
+    /// <paramref name="a"/>, <paramref name="b"/> and optionally <paramref name="c"/> forward on the same n rows of x, as one
+    /// product where their kernels allow (<see cref="MatMul.Parallel(ReadOnlySpan{float}, int, SharedProduct, Span{float}, SharedProduct, Span{float}, SharedProduct, Span{float})"/>):
+    /// the activations quantized once and one loop over all their rows. Each output equals its own <see cref="Forward(ReadOnlySpan{float}, int, Span{float})"/>.
+    /// </summary>
+    public static void Forward(ReadOnlySpan<float> x, int n, Linear a, Span<float> ya, Linear b, Span<float> yb, Linear? c = null, Span<float> yc = default)
+    {
+        MatMul.Parallel(x[..(n * a.InFeatures)], n, a.Product(n), ya[..(n * a.OutFeatures)], b.Product(n), yb[..(n * b.OutFeatures)],
+            c?.Product(n) ?? default, c == null ? default : yc[..(n * c.OutFeatures)]);
+        a.AddBias(n, ya);
+        b.AddBias(n, yb);
+        c?.AddBias(n, yc);
+    }
+
+    // The stored weight and the copy that serves an n-row product: repacked at the first one-token product (decoding),
+    // then read by every product.
+    private SharedProduct Product(int n) => new(Weight, _repacked ?? (n == 1 && Repack ? RepackNow() : null));
+
+    private void AddBias(int n, Span<float> y)
+    {
         if (Bias == null) return;
         for (var t = 0; t < n; t++)
             System.Numerics.Tensors.TensorPrimitives.Add(y.Slice(t * OutFeatures, OutFeatures), Bias, y.Slice(t * OutFeatures, OutFeatures));
