@@ -24,14 +24,15 @@ public static class HfGgufMetadata
         "gemma3_text" or "gemma3" => "gemma3",
         "falcon" or "RefinedWeb" or "RefinedWebModel" => "falcon",
         "exaone" or "smollm3" or "internlm2" => modelType,
+        "granitemoe" or "granitemoeshared" => "granitemoe",
         _ => null,
     };
 
     /// <summary>The model types <see cref="Architecture"/> converts, for error messages.</summary>
-    public static string ConvertibleList => "llama, mistral, mixtral, granite, olmo2, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi, phi3, gemma, gemma2, gemma3_text, gemma3, starcoder2, gpt_oss, falcon, exaone, smollm3, internlm2, cohere, cohere2, stablelm";
+    public static string ConvertibleList => "llama, mistral, mixtral, granite, olmo2, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi, phi3, gemma, gemma2, gemma3_text, gemma3, starcoder2, gpt_oss, falcon, exaone, smollm3, internlm2, cohere, cohere2, stablelm, granitemoe, granitemoeshared";
 
     /// <summary>Architectures convert_hf_to_gguf.py writes through LlamaModel: Q/K rows permuted, vocab_size and rope.dimension_count written.</summary>
-    public static bool LlamaConverted(string architecture) => architecture is "llama" or "granite" or "smollm3";
+    public static bool LlamaConverted(string architecture) => architecture is "llama" or "granite" or "granitemoe" or "smollm3";
 
     /// <summary>Architectures whose Q/K rows the converter permutes for llama.cpp's interleaved rotation (LlamaModel's, and InternLM2Model's own split of wqkv).</summary>
     public static bool PermutesQk(string architecture) => LlamaConverted(architecture) || architecture == "internlm2";
@@ -91,7 +92,7 @@ public static class HfGgufMetadata
         // llama.cpp's smollm3 leaves out RoPE on every 4th layer whatever the config says; other NoPE layers cannot be expressed.
         if (architecture == "smollm3" && Enumerable.Range(0, o.LayerCount).Any(i => !o.Rotates(i) != ((i + 1) % SmolLm3Family.LlamaCppNoRopeStep == 0)))
             throw config.Error("no_rope_layers", "leaves out RoPE on other layers than every 4th, which llama.cpp's smollm3 cannot express");
-        if (architecture == "granite") AddGranite(m, config);
+        if (architecture is "granite" or "granitemoe") AddGranite(m, config, architecture);
         if (architecture is "command-r" or "cohere2") AddCohere(m, o, config, architecture);
         // GptOssModel.set_gguf_parameters: the window (every other layer, llama.cpp's default pattern).
         if (architecture == "gpt-oss") AddGptOssWindow(m, o, config);
@@ -131,11 +132,11 @@ public static class HfGgufMetadata
     }
 
     // GraniteModel.set_gguf_parameters: each multiplier the config sets (and is not zero) under its llama.cpp name.
-    private static void AddGranite(Dictionary<string, object> m, HfConfig config)
+    private static void AddGranite(Dictionary<string, object> m, HfConfig config, string architecture)
     {
         foreach (var (hf, gguf) in new[] { ("attention_multiplier", "attention.scale"), ("embedding_multiplier", "embedding_scale"),
                      ("residual_multiplier", "residual_scale"), ("logits_scaling", "logit_scale") })
-            if (config.TryGetFloat(hf, out var value) && value != 0) m[$"granite.{gguf}"] = value;
+            if (config.TryGetFloat(hf, out var value) && value != 0) m[$"{architecture}.{gguf}"] = value;
     }
 
     // CommandR2Model / Cohere2Model.set_gguf_parameters: logit_scale, no RoPE scaling; Cohere2 its window, vocabulary size and
@@ -269,7 +270,7 @@ public static class HfGgufMetadata
     {
         if (moe.DenseLayers.Length > 0)
             throw config.Error(config.Has("mlp_only_layers") ? "mlp_only_layers" : "decoder_sparse_step", $"makes some layers dense; llama.cpp's {architecture} has experts in every layer");
-        if (moe.NormalizeTopK != (architecture is "llama" or "qwen3moe" or "gpt-oss"))
+        if (moe.NormalizeTopK != (architecture is "llama" or "qwen3moe" or "gpt-oss" or "granitemoe"))
             throw config.Error("norm_topk_prob", $"is {(moe.NormalizeTopK ? "true" : "false")}; llama.cpp's {architecture} {(moe.NormalizeTopK ? "does not renormalise" : "renormalises")} the chosen experts' weights");
         m[$"{architecture}.expert_count"] = (uint)moe.ExpertCount;
         m[$"{architecture}.expert_used_count"] = (uint)moe.ExpertsUsed;

@@ -62,8 +62,13 @@ public sealed partial class DecoderModel
         if (m.Shared is not { } shared) return;
         var sharedOut = scratch.Output.AsSpan(0, n * h);
         Mlp(shared, xn, n, sharedOut, s);
+        if (m.SharedGate == null)
+        {
+            TensorPrimitives.Add(output[..(n * h)], sharedOut, output[..(n * h)]);
+            return;
+        }
         var gate = scratch.SharedGate.AsSpan(0, n);
-        Multiply(m.SharedGate!, xn, n, gate);
+        Multiply(m.SharedGate, xn, n, gate);
         for (var t = 0; t < n; t++)
         {
             var row = output.Slice(t * h, h);

@@ -14,7 +14,7 @@ public sealed record MoeOptions
     public required int ExpertFeedForward { get; init; }
     /// <summary>The k chosen probabilities are divided by their sum (Mixtral, Qwen3-MoE) rather than used as they are (OLMoE, Qwen2-MoE).</summary>
     public bool NormalizeTopK { get; init; }
-    /// <summary>Width of the shared expert every token runs, scaled by a sigmoid gate (Qwen2-MoE); 0 for none.</summary>
+    /// <summary>Width of the shared expert every token runs (scaled by a sigmoid gate where the architecture names one: Qwen2-MoE); 0 for none.</summary>
     public int SharedFeedForward { get; init; }
     /// <summary>Per layer, true where the layer keeps one dense MLP (Qwen-MoE's mlp_only_layers / decoder_sparse_step); empty: every layer is sparse.</summary>
     public bool[] DenseLayers { get; init; } = [];

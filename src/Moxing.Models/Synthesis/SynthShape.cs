@@ -4,12 +4,13 @@ namespace Moxing.Models.Synthesis;
 /// The architecture and dimensions of a real model, as llama.cpp's converter writes them into GGUF; windowed layers attend to
 /// the last <paramref name="SlidingWindow"/> positions (0: none); a mixture of experts has
 /// <paramref name="Experts"/> experts of <paramref name="ExpertFeedForward"/> channels per layer, <paramref name="ExpertsUsed"/> per token;
-/// an encoder pools as llama.cpp's <paramref name="Pooling"/> (1 mean, 2 cls) and has <paramref name="TokenTypes"/> token-type rows.
+/// an encoder pools as llama.cpp's <paramref name="Pooling"/> (1 mean, 2 cls) and has <paramref name="TokenTypes"/> token-type rows;
+/// a shared expert of <paramref name="SharedFeedForward"/> channels runs beside the routed ones (0: none).
 /// </summary>
 public sealed record SynthShape(
     string Name, string Architecture, int Vocab, int Hidden, int Layers, int FeedForward, int Heads, int KvHeads,
     int HeadDim, int Context, float NormEps, float RopeBase, int SlidingWindow = 0, int Experts = 0, int ExpertsUsed = 0, int ExpertFeedForward = 0,
-    int Pooling = 0, int TokenTypes = 0)
+    int Pooling = 0, int TokenTypes = 0, int SharedFeedForward = 0)
 {
     /// <summary>A bidirectional embedding model (bert, nomic-bert) rather than a decoder.</summary>
     public bool Encoder => Architecture is "bert" or "nomic-bert";
@@ -65,8 +66,11 @@ public sealed record SynthShape(
     /// <summary>Gemma's key/value head size written whatever the shape (gemma, gemma3).</summary>
     public bool Gemma => Architecture is "gemma" or "gemma3";
 
-    /// <summary>Granite 3.x's multipliers (embedding 12, residual 0.22, attention 1/64, logits ÷ 8), written for every granite shape.</summary>
-    public bool Granite => Architecture == "granite";
+    /// <summary>Granite 3.x's multipliers (embedding 12, residual 0.22, attention 1/64, logits ÷ <see cref="GraniteLogitScale"/>), written for every granite and granitemoe shape.</summary>
+    public bool Granite => Architecture is "granite" or "granitemoe";
+
+    /// <summary>Granite's logits_scaling: 8 for the dense 3.x models, 6 for the MoE ones (granite-3.0-1b-a400m, granite-3.1-3b-a800m).</summary>
+    public float GraniteLogitScale => Architecture == "granitemoe" ? 6f : 8f;
 
     /// <summary>Llama 3 RoPE scaling, stored as `rope_freqs.weight` factors (not Mixtral's; EXAONE 3.5's too).</summary>
     public bool Llama3Rope => Architecture is "llama" && Experts == 0 || Architecture == "exaone";
@@ -103,6 +107,10 @@ public sealed record SynthShape(
         new("gpt-oss-120b", "gpt-oss", 201088, 2880, 36, 2880, 64, 8, 64, 131072, 1e-5f, 150000f, SlidingWindow: 128, Experts: 128, ExpertsUsed: 4, ExpertFeedForward: 2880),
         new("granite-3.1-2b", "granite", 49155, 2048, 40, 8192, 32, 8, 64, 131072, 1e-5f, 5000000f),
         new("tiny-granite", "granite", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-5f, 10000f),
+        // Granite MoE: experts as wide as feed_forward_length (the converter writes no expert width), top-8 of 40.
+        new("granite-3.1-3b-a800m", "granitemoe", 49155, 1536, 32, 512, 24, 8, 64, 131072, 1e-6f, 10000000f, Experts: 40, ExpertsUsed: 8, ExpertFeedForward: 512),
+        // tiny-granitemoe has granitemoeshared's ungated shared expert.
+        new("tiny-granitemoe", "granitemoe", 1024, 256, 4, 128, 4, 2, 64, 256, 1e-6f, 10000f, Experts: 8, ExpertsUsed: 3, ExpertFeedForward: 128, SharedFeedForward: 192),
         new("olmo2-1b", "olmo2", 100352, 2048, 16, 8192, 16, 16, 128, 4096, 1e-6f, 500000f),
         new("tiny-olmo2", "olmo2", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-6f, 500000f),
         new("gemma-2b", "gemma", 256000, 2048, 18, 16384, 8, 1, 256, 8192, 1e-6f, 10000f),

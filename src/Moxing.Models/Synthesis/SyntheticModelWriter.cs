@@ -68,7 +68,8 @@ public static partial class SyntheticModelWriter
         {
             w.Set($"{arch}.expert_count", (uint)shape.Experts);
             w.Set($"{arch}.expert_used_count", (uint)shape.ExpertsUsed);
-            if (arch != "llama") w.Set($"{arch}.expert_feed_forward_length", (uint)shape.ExpertFeedForward);
+            if (arch is not ("llama" or "granitemoe")) w.Set($"{arch}.expert_feed_forward_length", (uint)shape.ExpertFeedForward);
+            if (shape.SharedFeedForward > 0) w.Set($"{arch}.expert_shared_feed_forward_length", (uint)shape.SharedFeedForward);
         }
         if (shape.Granite)
         {
@@ -77,7 +78,7 @@ public static partial class SyntheticModelWriter
             w.Set($"{arch}.embedding_scale", 12f);
             w.Set($"{arch}.residual_scale", 0.22f);
             w.Set($"{arch}.attention.scale", 0.015625f);
-            w.Set($"{arch}.logit_scale", 8f);
+            w.Set($"{arch}.logit_scale", shape.GraniteLogitScale);
         }
         if (shape.Cohere)
         {
@@ -140,6 +141,12 @@ public static partial class SyntheticModelWriter
                 Experts(w, seed * 7919 + i, fileType, p + "ffn_gate_exps.weight", "ffn_gate_exps", i, shape, shape.ExpertFeedForward, shape.Hidden);
                 Experts(w, seed * 7919 + i + 1, fileType, p + "ffn_up_exps.weight", "ffn_up_exps", i, shape, shape.ExpertFeedForward, shape.Hidden);
                 Experts(w, seed * 7919 + i + 2, fileType, p + "ffn_down_exps.weight", "ffn_down_exps", i, shape, shape.Hidden, shape.ExpertFeedForward);
+                if (shape.SharedFeedForward > 0)
+                {
+                    Weight(w, random, fileType, p + "ffn_gate_shexp.weight", "ffn_gate_shexp", i, shape.Layers, shape.SharedFeedForward, shape.Hidden);
+                    Weight(w, random, fileType, p + "ffn_up_shexp.weight", "ffn_up_shexp", i, shape.Layers, shape.SharedFeedForward, shape.Hidden);
+                    Weight(w, random, fileType, p + "ffn_down_shexp.weight", "ffn_down_shexp", i, shape.Layers, shape.Hidden, shape.SharedFeedForward);
+                }
                 if (shape.GptOss)
                 {
                     Bias(w, random, p + "ffn_gate_inp.bias", shape.Experts);

@@ -9,7 +9,7 @@ namespace Moxing.Models.Tests.Families;
 /// modeling files, over a float32 checkpoint: the oracle of the family tests. Each family's delta from Llama is stated where
 /// transformers states it; <c>drop</c> leaves one of them out, so a test can show the comparison would catch an engine that did.
 /// </summary>
-internal sealed class DenseReference
+internal sealed partial class DenseReference
 {
     private readonly Dictionary<string, float[]> _w = [];
     private readonly JsonObject _c;
@@ -37,7 +37,7 @@ internal sealed class DenseReference
         if (_type is "exaone" or "internlm2") RenamedAsLlama(drop);
         int h = I("hidden_size"), heads = I("num_attention_heads"), kvHeads = I("num_key_value_heads"), n = ids.Length;
         var hd = _c["head_dim"] is { } headDim ? (int)headDim : h / heads;
-        var granite = _type == "granite";
+        var granite = _type is "granite" or "granitemoe" or "granitemoeshared";
         // GraniteModel: inputs_embeds * embedding_multiplier; GemmaModel: * hidden_size ** 0.5.
         var embedScale = granite && drop != "embedding_multiplier" ? D("embedding_multiplier", 1) : _type == "gemma" && drop != "normalizer" ? Math.Sqrt(h) : 1;
         var residual = granite && drop != "residual_multiplier" ? D("residual_multiplier", 1) : 1;
@@ -173,6 +173,7 @@ internal sealed class DenseReference
     {
         "phi" => Affine(p + "mlp.fc2", Affine(p + "mlp.fc1", x).Select(GeluTanh).ToArray()),
         "starcoder2" => Affine(p + "mlp.c_proj", Affine(p + "mlp.c_fc", x).Select(GeluTanh).ToArray()),
+        "granitemoe" or "granitemoeshared" => GraniteMoe(p, x),
         // FalconMLP: dense_4h_to_h(gelu(dense_h_to_4h(x))), the exact GELU, no biases.
         "falcon" => Affine(p + "mlp.down_proj", Affine(p + "mlp.up_proj", x).Select(v => 0.5 * v * (1 + Moxing.Core.Tests.Ops.ReferenceErf.Erf(v / Math.Sqrt(2)))).ToArray()),
         _ => Affine(p + "mlp.down_proj", Affine(p + "mlp.gate_proj", x)

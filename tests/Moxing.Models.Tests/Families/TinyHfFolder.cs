@@ -8,7 +8,7 @@ namespace Moxing.Models.Tests.Families;
 /// transformers names and shapes them: what the family tests load, convert and state again in <see cref="DenseReference"/>.
 /// Norm weights are far from 1 and biases far from 0, so a norm or bias in the wrong slot changes the logits.
 /// </summary>
-public sealed class TinyHfFolder : IDisposable
+public sealed partial class TinyHfFolder : IDisposable
 {
     private const int Hidden = 64, Heads = 4, KvHeads = 2, HeadDim = 16, Vocab = 96;
 
@@ -131,6 +131,9 @@ public sealed class TinyHfFolder : IDisposable
                 case "starcoder2":
                     Linear(p + "mlp.c_fc", ff, Hidden, true);
                     Linear(p + "mlp.c_proj", Hidden, ff, true);
+                    break;
+                case "granitemoe" or "granitemoeshared":
+                    WriteGraniteMoe(Config, p, Add);
                     break;
                 default:
                     Linear(p + "mlp.gate_proj", ff, Hidden, false);
@@ -281,7 +284,8 @@ public sealed class TinyHfFolder : IDisposable
                 c["tie_word_embeddings"] = false;
                 break;
             default:
-                throw new ArgumentException($"no tiny checkpoint for '{modelType}'", nameof(modelType));
+                if (!SetMoeConfig(modelType, c)) throw new ArgumentException($"no tiny checkpoint for '{modelType}'", nameof(modelType));
+                break;
         }
         return c;
     }
