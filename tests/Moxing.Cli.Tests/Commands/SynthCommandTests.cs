@@ -47,6 +47,7 @@ public sealed class SynthCommandTests : IDisposable
     [InlineData("tiny-cohere2", "Q4_K_M")]
     [InlineData("tiny-stablelm", "Q6_K")]
     [InlineData("tiny-granitemoe", "Q4_K_M")]
+    [InlineData("tiny-phimoe", "Q8_0")]
     public void SynthesizedModelLoadsAndGivesFiniteLogits(string like, string type)
     {
         var path = Synth(like, type);

@@ -4,6 +4,53 @@ namespace Moxing.Models.Tests.Families;
 // test may drop ("top_k_normalisation": the chosen experts weighted by their softmax over all experts; "shared_expert": none).
 internal sealed partial class DenseReference
 {
+    private double[]? _ropeFactors;
+    private double _ropeScale = 1;
+
+    // PhimoeRotaryEmbedding's LongRoPE: inv_freq divided per pair by long_factor when the sequence outgrows
+    // original_max_position_embeddings (short_factor within it), cos and sin times long_mscale (short_mscale); dropped ("mscale"),
+    // the converter's sqrt(1 + ln(max/original) / ln original) instead.
+    private void LongRope(int n)
+    {
+        if (_c["rope_scaling"] is not System.Text.Json.Nodes.JsonObject r || (string?)r["type"] != "longrope") return;
+        var original = (double)r["original_max_position_embeddings"]!;
+        var longRope = n > original;
+        _ropeFactors = [.. r[longRope ? "long_factor" : "short_factor"]!.AsArray().Select(f => (double)f!)];
+        var factor = D("max_position_embeddings", 4096) / original;
+        _ropeScale = _drop == "mscale" ? Math.Sqrt(1 + Math.Log(factor) / Math.Log(original)) : (double)r[longRope ? "long_mscale" : "short_mscale"]!;
+    }
+
+    private double LongRopeFactor(int pair) => _ropeFactors?[pair] ?? 1;
+
+    // PhimoeSparseMoeBlock at inference: sparsemixer picks two experts in turn, each weighted by its softmax over the experts left
+    // within 2·router_jitter_noise (relative) of it (dropped, "sparsemixer": llama.cpp's softmax top-2 renormalised); Mixtral's
+    // w2(SiLU(w1 x)·w3 x) experts.
+    private double[] PhiMoe(string p, double[] x)
+    {
+        var logits = Affine(p + "block_sparse_moe.gate", x);
+        var y = new double[x.Length];
+        void Expert(int e, double weight, double[] sum)
+        {
+            var q = $"{p}block_sparse_moe.experts.{e}.";
+            var gate = Affine(q + "w1", x);
+            var act = Affine(q + "w3", x).Select((u, i) => gate[i] / (1 + Math.Exp(-gate[i])) * u).ToArray();
+            Accumulate(sum, weight, Affine(q + "w2", act));
+        }
+        if (_drop == "sparsemixer") return Routed(logits, 2, normalise: true, Expert);
+        var eps = D("router_jitter_noise", 0.01);
+        var taken = new bool[logits.Length];
+        for (var round = 0; round < 2; round++)
+        {
+            var best = Enumerable.Range(0, logits.Length).Where(e => !taken[e]).OrderByDescending(e => logits[e]).ThenBy(e => e).First();
+            var max = logits[best];
+            var sum = Enumerable.Range(0, logits.Length)
+                .Where(e => !taken[e] && !((max - logits[e]) / Math.Max(Math.Abs(logits[e]), max) > 2 * eps)).Sum(e => Math.Exp(logits[e] - max));
+            Expert(best, 1 / sum, y);
+            taken[best] = true;
+        }
+        return y;
+    }
+
     // GraniteMoeMoE: softmax over the top-k router logits; each expert act(x·gate)·(x·up) then down, from its slice of the stacked
     // input_linear (gate rows, then up rows) and output_linear; GraniteMoeSharedMoeDecoderLayer adds shared_mlp's output ungated.
     private double[] GraniteMoe(string p, double[] x)

@@ -2,6 +2,7 @@ using Moxing.Core.Kernels;
 using Moxing.Core.Quantization;
 using Moxing.Core.Quantization.Mixes;
 using Moxing.Models.Conversion;
+using Moxing.Models.Families;
 using Moxing.Models.Tests.Decoder;
 using Moxing.Tests;
 using static Moxing.Models.Tests.Families.DenseFamilyTests;
@@ -9,9 +10,9 @@ using static Moxing.Models.Tests.Families.DenseFamilyTests;
 namespace Moxing.Models.Tests.Families;
 
 /// <summary>
-/// Granite MoE (with and without its shared MLP) checkpoints (<see cref="TinyHfFolder"/>) give the logits of
+/// Granite MoE (with and without its shared MLP) and Phi-3.5-MoE checkpoints (<see cref="TinyHfFolder"/>) give the logits of
 /// <see cref="DenseReference"/>'s statement of transformers' code, their converted GGUFs those of the folder, and each switch
-/// of the sparse block (routing normalisation, shared expert) moves the logits far beyond the tolerance.
+/// of the sparse block (routing normalisation, shared expert, sparsemixer) or the family (norms, RoPE scale) moves the logits far beyond the tolerance.
 /// </summary>
 public sealed class MoeFamilyTests : IDisposable
 {
@@ -20,7 +21,7 @@ public sealed class MoeFamilyTests : IDisposable
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     /// <summary>Every mixture-of-experts model type TinyHfFolder writes.</summary>
-    public static TheoryData<string> ModelTypes() => ["granitemoe", "granitemoeshared"];
+    public static TheoryData<string> ModelTypes() => ["granitemoe", "granitemoeshared", "phimoe"];
 
     [Theory]
     [MemberData(nameof(ModelTypes))]
@@ -35,6 +36,9 @@ public sealed class MoeFamilyTests : IDisposable
     [InlineData("granitemoe", "residual_multiplier")]
     [InlineData("granitemoe", "logits_scaling")]
     [InlineData("granitemoeshared", "shared_expert")]
+    [InlineData("phimoe", "sparsemixer")]
+    [InlineData("phimoe", "layer_norm")]
+    [InlineData("phimoe", "mscale")]
     public void DroppingASwitchMovesTheLogitsFarBeyondTheTolerance(string modelType, string drop)
     {
         using var folder = new TinyHfFolder(modelType);
@@ -64,6 +68,7 @@ public sealed class MoeFamilyTests : IDisposable
 
     [Theory]
     [InlineData("tiny-granitemoe")]
+    [InlineData("tiny-phimoe")]
     public void TheSynthesizedModelRunsBatchesAsEachSequenceAlone(string shape)
     {
         using var synth = new SynthesizedModel(shape, "F16", 4);
@@ -88,10 +93,28 @@ public sealed class MoeFamilyTests : IDisposable
     {
         using (var nope = new TinyHfFolder("granitemoe", edit: c => c["position_embedding_type"] = "nope"))
             Assert.Contains("'position_embedding_type' is 'nope'", Assert.Throws<Core.InvalidModelFileException>(() => ModelLoader.Load(nope.Folder)).Message);
+        using (var phimoe = new TinyHfFolder("phimoe", edit: c => c["num_experts_per_tok"] = 3))
+            Assert.Contains("'num_experts_per_tok' is 3", Assert.Throws<Core.InvalidModelFileException>(() => ModelLoader.Load(phimoe.Folder)).Message);
+        using (var phimoe = new TinyHfFolder("phimoe", edit: c => c["rope_scaling"]!["long_mscale"] = 1.5))
+            Assert.Contains("'rope_scaling.long_mscale' is 1.5", Assert.Throws<Core.InvalidModelFileException>(() => ModelLoader.Load(phimoe.Folder)).Message);
         using var folder = new TinyHfFolder("granitemoe");
         folder.Config["intermediate_size"] = 64;
         File.WriteAllText(Path.Combine(folder.Folder, "config.json"), folder.Config.ToJsonString());
         Assert.Contains("'model.layers.0.block_sparse_moe.input_linear.weight' has shape [4, 192, 64], expected [4, 128, 64]",
             Assert.Throws<Core.InvalidModelFileException>(() => ModelLoader.Load(folder.Folder)).Message);
+    }
+
+    // A Phi-3.5-MoE GGUF as llama.cpp's converter writes it, read with transformers' math: LayerNorms, sparsemixer routing with
+    // PhimoeConfig's jitter (GGUFs do not store it), LongRoPE factors and the converter's cos/sin scale.
+    [Fact]
+    public void PhiMoeGgufReadsLayerNormsSparseMixerAndLongRope()
+    {
+        using var synth = new SynthesizedModel("tiny-phimoe", "F16", 1);
+        var o = synth.Model.Options;
+        Assert.Equal((Moxing.Models.Decoder.NormKind.Layer, PhiMoeFamily.DefaultJitter, false), (o.Norm, o.Moe!.SparseMixerJitter, o.Moe.NormalizeTopK));
+        Assert.Equal(Core.Ops.RopeScaling.LongRope, o.Rope!.Scaling);
+        Assert.Equal(Math.Sqrt(1 + Math.Log(2) / Math.Log(4096)), o.Rope.AttentionFactor!.Value, 1e-6);
+        Assert.NotNull(synth.Model.Weights.Layers[0].AttentionNorm!.Bias);
+        Assert.NotNull(synth.Model.Weights.Output.Bias);
     }
 }

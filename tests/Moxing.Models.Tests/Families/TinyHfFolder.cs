@@ -66,7 +66,7 @@ public sealed partial class TinyHfFolder : IDisposable
         }
         // Cohere's LayerNorms have no bias; StableLM's q/k/v biases follow use_qkv_bias, its output projection has none.
         var cohere = modelType is "cohere" or "cohere2";
-        var layerNorm = modelType is "phi" or "starcoder2" or "falcon" or "stablelm";
+        var layerNorm = modelType is "phi" or "starcoder2" or "falcon" or "stablelm" or "phimoe";
         var biases = modelType is "phi" or "starcoder2" || (bool?)Config["attention_bias"] == true;
         var qkvBiases = biases || (bool?)Config["use_qkv_bias"] == true;
         var parallel = modelType is "phi" || cohere || (bool?)Config["use_parallel_residual"] == true;
@@ -135,6 +135,9 @@ public sealed partial class TinyHfFolder : IDisposable
                 case "granitemoe" or "granitemoeshared":
                     WriteGraniteMoe(Config, p, Add);
                     break;
+                case "phimoe":
+                    WriteMixtralExperts(Config, p + "block_sparse_moe.", Add);
+                    break;
                 default:
                     Linear(p + "mlp.gate_proj", ff, Hidden, false);
                     Linear(p + "mlp.up_proj", ff, Hidden, false);
@@ -143,7 +146,7 @@ public sealed partial class TinyHfFolder : IDisposable
             }
         }
         Norm(modelType == "phi" ? "model.final_layernorm" : "model.norm", Hidden);
-        if ((bool?)Config["tie_word_embeddings"] != true) Linear("lm_head", Vocab, Hidden, modelType == "phi");
+        if ((bool?)Config["tie_word_embeddings"] != true) Linear("lm_head", Vocab, Hidden, modelType == "phi" || (bool?)Config["lm_head_bias"] == true);
         writer.Write(Path.Combine(Folder, "model.safetensors"));
     }
 
