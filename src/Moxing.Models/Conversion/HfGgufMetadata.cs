@@ -24,14 +24,16 @@ public static class HfGgufMetadata
         "gemma3_text" or "gemma3" => "gemma3",
         "falcon" or "RefinedWeb" or "RefinedWebModel" => "falcon",
         "exaone" or "smollm3" or "internlm2" => modelType,
+        "granitemoe" or "granitemoeshared" => "granitemoe",
+        "phimoe" => modelType,
         _ => null,
     };
 
     /// <summary>The model types <see cref="Architecture"/> converts, for error messages.</summary>
-    public static string ConvertibleList => "llama, mistral, mixtral, granite, olmo2, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi, phi3, gemma, gemma2, gemma3_text, gemma3, starcoder2, gpt_oss, falcon, exaone, smollm3, internlm2, cohere, cohere2, stablelm";
+    public static string ConvertibleList => "llama, mistral, mixtral, granite, olmo2, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi, phi3, gemma, gemma2, gemma3_text, gemma3, starcoder2, gpt_oss, falcon, exaone, smollm3, internlm2, cohere, cohere2, stablelm, granitemoe, granitemoeshared, phimoe";
 
     /// <summary>Architectures convert_hf_to_gguf.py writes through LlamaModel: Q/K rows permuted, vocab_size and rope.dimension_count written.</summary>
-    public static bool LlamaConverted(string architecture) => architecture is "llama" or "granite" or "smollm3";
+    public static bool LlamaConverted(string architecture) => architecture is "llama" or "granite" or "granitemoe" or "smollm3";
 
     /// <summary>Architectures whose Q/K rows the converter permutes for llama.cpp's interleaved rotation (LlamaModel's, and InternLM2Model's own split of wqkv).</summary>
     public static bool PermutesQk(string architecture) => LlamaConverted(architecture) || architecture == "internlm2";
@@ -54,11 +56,12 @@ public static class HfGgufMetadata
         Arch("attention.head_count", (uint)o.HeadCount);
         // GPT2Model writes no key/value head count; every other converter does.
         if (architecture != "gpt2") Arch("attention.head_count_kv", (uint)o.KvHeadCount);
-        Arch(o.Norm == NormKind.Layer ? "attention.layer_norm_epsilon" : "attention.layer_norm_rms_epsilon", o.NormEps);
+        // PhiMoeModel writes its LayerNorms' epsilon under the RMS key (Phi3MiniModel's), which llama.cpp's phimoe reads.
+        Arch(o.Norm == NormKind.Layer && architecture != "phimoe" ? "attention.layer_norm_epsilon" : "attention.layer_norm_rms_epsilon", o.NormEps);
         switch (architecture)
         {
-            case "phi3":
-                AddPhi3(m, o, config);
+            case "phi3" or "phimoe":
+                AddPhi3(m, o, config, architecture);
                 break;
             case "gemma":
                 AddGemma(m, o);
@@ -91,7 +94,7 @@ public static class HfGgufMetadata
         // llama.cpp's smollm3 leaves out RoPE on every 4th layer whatever the config says; other NoPE layers cannot be expressed.
         if (architecture == "smollm3" && Enumerable.Range(0, o.LayerCount).Any(i => !o.Rotates(i) != ((i + 1) % SmolLm3Family.LlamaCppNoRopeStep == 0)))
             throw config.Error("no_rope_layers", "leaves out RoPE on other layers than every 4th, which llama.cpp's smollm3 cannot express");
-        if (architecture == "granite") AddGranite(m, config);
+        if (architecture is "granite" or "granitemoe") AddGranite(m, config, architecture);
         if (architecture is "command-r" or "cohere2") AddCohere(m, o, config, architecture);
         // GptOssModel.set_gguf_parameters: the window (every other layer, llama.cpp's default pattern).
         if (architecture == "gpt-oss") AddGptOssWindow(m, o, config);
@@ -114,28 +117,29 @@ public static class HfGgufMetadata
         return m;
     }
 
-    // Phi3MiniModel.set_gguf_parameters: rotary dimensions, the pre-scaling context (transformers' Phi3Config default 4096 when
-    // config.json has none), the window (0 for none); no key_length.
-    private static void AddPhi3(Dictionary<string, object> m, DecoderOptions o, HfConfig config)
+    // Phi3MiniModel.set_gguf_parameters (PhiMoeModel's too): rotary dimensions, the pre-scaling context (transformers' Phi3Config
+    // default 4096 when config.json has none), the window (0 for none); no key_length.
+    private static void AddPhi3(Dictionary<string, object> m, DecoderOptions o, HfConfig config, string architecture)
     {
+        void Arch(string key, object value) => m[$"{architecture}.{key}"] = value;
         var rope = o.Rope ?? throw config.Error("model_type", "phi3 needs RoPE");
         if (rope.Scaling is not (RopeScaling.Default or RopeScaling.LongRope or RopeScaling.DynamicNtk))
             throw config.Error("rope_scaling", $"is {rope.Scaling}; llama.cpp's Phi-3 keeps only LongRoPE scaling, so the GGUF would compute differently");
-        m["phi3.rope.scaling.original_context_length"] = (uint)(config.GetRope(layerType: "full_attention").OriginalMaxPositionEmbeddings ?? 4096);
-        m["phi3.rope.dimension_count"] = (uint)rope.RotaryDim;
-        m["phi3.rope.freq_base"] = (float)rope.Theta;
-        m["phi3.attention.sliding_window"] = (uint)config.GetInt("sliding_window", 0);
+        Arch("rope.scaling.original_context_length", (uint)(config.GetRope(layerType: "full_attention").OriginalMaxPositionEmbeddings ?? 4096));
+        Arch("rope.dimension_count", (uint)rope.RotaryDim);
+        Arch("rope.freq_base", (float)rope.Theta);
+        Arch("attention.sliding_window", (uint)config.GetInt("sliding_window", 0));
         // Phi3MiniModel.generate_extra_tensors: sqrt(1 + ln(max/original)/ln(original)), the engine's default (a config's own
-        // factor or attention_factor, which the converter ignores, is written as transformers uses it).
-        if (rope.Scaling == RopeScaling.LongRope) m["phi3.rope.scaling.attn_factor"] = (float)rope.CosSinScale;
+        // factor, attention_factor or Phi-MoE's short_mscale, which the converter ignores, is written as transformers uses it).
+        if (rope.Scaling == RopeScaling.LongRope) Arch("rope.scaling.attn_factor", (float)rope.CosSinScale);
     }
 
     // GraniteModel.set_gguf_parameters: each multiplier the config sets (and is not zero) under its llama.cpp name.
-    private static void AddGranite(Dictionary<string, object> m, HfConfig config)
+    private static void AddGranite(Dictionary<string, object> m, HfConfig config, string architecture)
     {
         foreach (var (hf, gguf) in new[] { ("attention_multiplier", "attention.scale"), ("embedding_multiplier", "embedding_scale"),
                      ("residual_multiplier", "residual_scale"), ("logits_scaling", "logit_scale") })
-            if (config.TryGetFloat(hf, out var value) && value != 0) m[$"granite.{gguf}"] = value;
+            if (config.TryGetFloat(hf, out var value) && value != 0) m[$"{architecture}.{gguf}"] = value;
     }
 
     // CommandR2Model / Cohere2Model.set_gguf_parameters: logit_scale, no RoPE scaling; Cohere2 its window, vocabulary size and
@@ -269,7 +273,7 @@ public static class HfGgufMetadata
     {
         if (moe.DenseLayers.Length > 0)
             throw config.Error(config.Has("mlp_only_layers") ? "mlp_only_layers" : "decoder_sparse_step", $"makes some layers dense; llama.cpp's {architecture} has experts in every layer");
-        if (moe.NormalizeTopK != (architecture is "llama" or "qwen3moe" or "gpt-oss"))
+        if (moe.NormalizeTopK != (architecture is "llama" or "qwen3moe" or "gpt-oss" or "granitemoe"))
             throw config.Error("norm_topk_prob", $"is {(moe.NormalizeTopK ? "true" : "false")}; llama.cpp's {architecture} {(moe.NormalizeTopK ? "does not renormalise" : "renormalises")} the chosen experts' weights");
         m[$"{architecture}.expert_count"] = (uint)moe.ExpertCount;
         m[$"{architecture}.expert_used_count"] = (uint)moe.ExpertsUsed;
@@ -324,7 +328,7 @@ public static class HfGgufMetadata
                 var plain = (rope with { Scaling = RopeScaling.Default }).InverseFrequencies();
                 var scaled = rope.InverseFrequencies();
                 return [("rope_freqs.weight", plain.Select((f, i) => (float)(f / scaled[i])).ToArray())];
-            case RopeScaling.LongRope when architecture == "phi3":
+            case RopeScaling.LongRope when architecture is "phi3" or "phimoe":
                 return [("rope_factors_long.weight", rope.LongFactors!), ("rope_factors_short.weight", rope.ShortFactors!)];
             default:
                 return [];

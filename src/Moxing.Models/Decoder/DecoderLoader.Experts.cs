@@ -94,10 +94,11 @@ public sealed partial class DecoderLoader
         return Vector(t, count * rows);
     }
 
-    // transformers' Linear(hidden, 1) is [1, hidden]; llama.cpp's converter writes it as a vector [hidden].
-    private Linear SharedExpertGate(int layer, List<StoredTensor> stored, List<StoredTensor> views)
+    // transformers' Linear(hidden, 1) is [1, hidden]; llama.cpp's converter writes it as a vector [hidden]. Null where the
+    // architecture names no gate (Granite MoE, ERNIE 4.5): its shared expert's output is added as it is.
+    private Linear? SharedExpertGate(int layer, List<StoredTensor> stored, List<StoredTensor> views)
     {
-        if (names.SharedExpertGate == null) throw new InvalidModelFileException(sourcePath, "the architecture has no tensor for the shared expert's gate");
+        if (names.SharedExpertGate == null) return null;
         var name = DecoderTensorNames.ForLayer(names.SharedExpertGate, layer);
         var t = _tensors.Find(name) ?? throw new InvalidModelFileException(sourcePath, $"tensor '{name}' is missing");
         var h = options.HiddenSize;

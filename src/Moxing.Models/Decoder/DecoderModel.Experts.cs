@@ -28,7 +28,9 @@ public sealed partial class DecoderModel
         for (var t = 0; t < n; t++)
         {
             var chosen = scratch.Chosen.AsSpan(t * k, k);
-            Route(probabilities.Slice(t * experts, experts), chosen, scratch.ChosenWeight.AsSpan(t * k, k), moe.NormalizeTopK);
+            var weights = scratch.ChosenWeight.AsSpan(t * k, k);
+            if (moe.SparseMixerJitter > 0) SparseMixer(probabilities.Slice(t * experts, experts), chosen, weights, moe.SparseMixerJitter);
+            else Route(probabilities.Slice(t * experts, experts), chosen, weights, moe.NormalizeTopK);
             foreach (var e in chosen) start[e + 1]++;
         }
         for (var e = 0; e < experts; e++) start[e + 1] += start[e];
@@ -62,8 +64,13 @@ public sealed partial class DecoderModel
         if (m.Shared is not { } shared) return;
         var sharedOut = scratch.Output.AsSpan(0, n * h);
         Mlp(shared, xn, n, sharedOut, s);
+        if (m.SharedGate == null)
+        {
+            TensorPrimitives.Add(output[..(n * h)], sharedOut, output[..(n * h)]);
+            return;
+        }
         var gate = scratch.SharedGate.AsSpan(0, n);
-        Multiply(m.SharedGate!, xn, n, gate);
+        Multiply(m.SharedGate, xn, n, gate);
         for (var t = 0; t < n; t++)
         {
             var row = output.Slice(t * h, h);
@@ -85,14 +92,41 @@ public sealed partial class DecoderModel
         var sum = 0f;
         for (var j = 0; j < chosen.Length; j++)
         {
-            var best = -1;
-            for (var e = 0; e < logits.Length; e++)
-                if (logits[e] != Taken && (best < 0 || logits[e] > logits[best])) best = e;
+            var best = Best(logits);
             chosen[j] = best;
             weights[j] = logits[best];
             logits[best] = Taken;
             sum += weights[j];
         }
         if (normalize) TensorPrimitives.Divide(weights, MathF.Max(sum, MinWeightSum), weights);
+    }
+
+    /// <summary>
+    /// transformers' sparsemixer at inference (Phi-3.5-MoE) over one token's router <paramref name="logits"/>: in each round the
+    /// largest logit m left (a tie goes to the lower index) is chosen, weighted by exp(m) over the sum of exp(s) of the experts
+    /// left with (m − s) / max(|s|, m) ≤ 2·<paramref name="jitter"/>; the chosen logits are overwritten (marked taken).
+    /// </summary>
+    internal static void SparseMixer(Span<float> logits, Span<int> chosen, Span<float> weights, float jitter)
+    {
+        for (var j = 0; j < chosen.Length; j++)
+        {
+            var best = Best(logits);
+            var max = logits[best];
+            var sum = 0f;
+            foreach (var s in logits)
+                if (s != Taken && !((max - s) / MathF.Max(MathF.Abs(s), max) > 2 * jitter)) sum += MathF.Exp(s - max);
+            chosen[j] = best;
+            weights[j] = 1f / sum;
+            logits[best] = Taken;
+        }
+    }
+
+    // The index of the largest value not yet taken (a tie goes to the lower index).
+    private static int Best(ReadOnlySpan<float> values)
+    {
+        var best = -1;
+        for (var e = 0; e < values.Length; e++)
+            if (values[e] != Taken && (best < 0 || values[e] > values[best])) best = e;
+        return best;
     }
 }

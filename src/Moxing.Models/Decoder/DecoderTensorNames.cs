@@ -56,7 +56,7 @@ public sealed record DecoderTensorNames
     public string? SharedUp { get; init; }
     /// <summary>Shared expert's down projection.</summary>
     public string? SharedDown { get; init; }
-    /// <summary>The shared expert's sigmoid gate ([1, hidden] or [hidden]).</summary>
+    /// <summary>The shared expert's sigmoid gate ([1, hidden] or [hidden]); null where the shared expert is ungated.</summary>
     public string? SharedExpertGate { get; init; }
     /// <summary>Final norm.</summary>
     public required string FinalNorm { get; init; }

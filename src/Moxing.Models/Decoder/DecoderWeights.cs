@@ -59,7 +59,7 @@ public sealed class MoeWeights
     public required MlpWeights[] Experts { get; init; }
     /// <summary>The shared expert every token runs (null for none).</summary>
     public MlpWeights? Shared { get; init; }
-    /// <summary>Gate of the shared expert [1, hidden]: its output is scaled by sigmoid(gate · x).</summary>
+    /// <summary>Gate of the shared expert [1, hidden]: its output is scaled by sigmoid(gate · x); null: added as it is (Granite MoE, ERNIE 4.5).</summary>
     public Linear? SharedGate { get; init; }
     /// <summary>The file's tensors behind <see cref="Views"/> (3-D expert stacks, a 1-D shared gate).</summary>
     public IReadOnlyList<StoredTensor> Stored { get; init; } = [];

@@ -14,7 +14,13 @@ public sealed record MoeOptions
     public required int ExpertFeedForward { get; init; }
     /// <summary>The k chosen probabilities are divided by their sum (Mixtral, Qwen3-MoE) rather than used as they are (OLMoE, Qwen2-MoE).</summary>
     public bool NormalizeTopK { get; init; }
-    /// <summary>Width of the shared expert every token runs, scaled by a sigmoid gate (Qwen2-MoE); 0 for none.</summary>
+    /// <summary>
+    /// Phi-3.5-MoE's sparsemixer at inference when positive (its router_jitter_noise ε): each of the k rounds takes the most
+    /// probable expert left, weighted by its softmax over the experts left whose logit is within 2ε (relative) of it, so the
+    /// weights need not sum to 1; 0: the softmax routing above.
+    /// </summary>
+    public float SparseMixerJitter { get; init; }
+    /// <summary>Width of the shared expert every token runs (scaled by a sigmoid gate where the architecture names one: Qwen2-MoE); 0 for none.</summary>
     public int SharedFeedForward { get; init; }
     /// <summary>Per layer, true where the layer keeps one dense MLP (Qwen-MoE's mlp_only_layers / decoder_sparse_step); empty: every layer is sparse.</summary>
     public bool[] DenseLayers { get; init; } = [];

@@ -25,7 +25,10 @@ public sealed class GraniteFamily : IDecoderFamily
     public DecoderTensorNames GgufNames => DecoderTensorNames.Gguf;
 
     /// <inheritdoc />
-    public DecoderOptions FromHf(HfConfig c) => c.Common("granite") with
+    public DecoderOptions FromHf(HfConfig c) => Multipliers(c, c.Common("granite"));
+
+    /// <summary><paramref name="o"/> with the four multipliers of a Granite config (granite, granitemoe, granitemoeshared).</summary>
+    internal static DecoderOptions Multipliers(HfConfig c, DecoderOptions o) => o with
     {
         // GraniteConfig's defaults are all 1 (attention_multiplier too: it replaces the usual scale outright).
         EmbeddingScale = c.GetFloat("embedding_multiplier", 1f),
@@ -35,12 +38,15 @@ public sealed class GraniteFamily : IDecoderFamily
     };
 
     /// <inheritdoc />
-    public DecoderOptions FromGguf(GgufFile file)
+    public DecoderOptions FromGguf(GgufFile file) => FromGguf(new GgufHyperParameters(file), file);
+
+    /// <summary>The options of a granite or granitemoe GGUF (read through <paramref name="p"/>), its multipliers included.</summary>
+    internal static DecoderOptions FromGguf(GgufHyperParameters p, GgufFile file)
     {
-        var p = new GgufHyperParameters(file);
         // GraniteModel converts as LlamaModel does, Q/K rows permuted; llama.cpp reads an absent or zero scale as none.
         var o = p.Common(RopeStyle.Interleaved);
-        if (!p.Has("logit_scale")) throw new InvalidModelFileException(file.FilePath, "key 'granite.logit_scale' is missing; llama.cpp's granite requires it");
+        if (!p.Has("logit_scale"))
+            throw new InvalidModelFileException(file.FilePath, $"key '{p.Architecture}.logit_scale' is missing; llama.cpp's {p.Architecture} requires it");
         float? Scale(string key) => p.Float(key, 0f) is var v && v != 0f ? v : null;
         return o with
         {

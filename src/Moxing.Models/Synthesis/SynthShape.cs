@@ -4,18 +4,19 @@ namespace Moxing.Models.Synthesis;
 /// The architecture and dimensions of a real model, as llama.cpp's converter writes them into GGUF; windowed layers attend to
 /// the last <paramref name="SlidingWindow"/> positions (0: none); a mixture of experts has
 /// <paramref name="Experts"/> experts of <paramref name="ExpertFeedForward"/> channels per layer, <paramref name="ExpertsUsed"/> per token;
-/// an encoder pools as llama.cpp's <paramref name="Pooling"/> (1 mean, 2 cls) and has <paramref name="TokenTypes"/> token-type rows.
+/// an encoder pools as llama.cpp's <paramref name="Pooling"/> (1 mean, 2 cls) and has <paramref name="TokenTypes"/> token-type rows;
+/// a shared expert of <paramref name="SharedFeedForward"/> channels runs beside the routed ones (0: none).
 /// </summary>
 public sealed record SynthShape(
     string Name, string Architecture, int Vocab, int Hidden, int Layers, int FeedForward, int Heads, int KvHeads,
     int HeadDim, int Context, float NormEps, float RopeBase, int SlidingWindow = 0, int Experts = 0, int ExpertsUsed = 0, int ExpertFeedForward = 0,
-    int Pooling = 0, int TokenTypes = 0)
+    int Pooling = 0, int TokenTypes = 0, int SharedFeedForward = 0)
 {
     /// <summary>A bidirectional embedding model (bert, nomic-bert) rather than a decoder.</summary>
     public bool Encoder => Architecture is "bert" or "nomic-bert";
 
     /// <summary>q/k/v projections carry biases (qwen2, gpt-oss).</summary>
-    public bool QkvBias => Architecture is "qwen2" or "gpt-oss" or "stablelm";
+    public bool QkvBias => Architecture is "qwen2" or "gpt-oss" or "stablelm" or "phimoe";
 
     /// <summary>gpt-oss: attention sinks, an output-projection bias, router and expert biases, MXFP4 experts, YaRN RoPE, and the
     /// norm before the experts named post_attention_norm.</summary>
@@ -46,8 +47,11 @@ public sealed record SynthShape(
     /// <summary>StableLM: LayerNorms with biases, q/k/v biases (stablelm-2's use_qkv_bias), a gated MLP, a quarter of each head rotated.</summary>
     public bool StableLm => Architecture == "stablelm";
 
-    /// <summary>The norms carry biases (phi2, starcoder2, falcon, stablelm).</summary>
-    public bool NormBiases => LayerNorm || Falcon || StableLm;
+    /// <summary>Phi-3.5-MoE: LayerNorms with biases (epsilon under the RMS key), q/k/v/o biases, an output bias, LongRoPE factor tensors.</summary>
+    public bool PhiMoe => Architecture == "phimoe";
+
+    /// <summary>The norms carry biases (phi2, starcoder2, falcon, stablelm, phimoe).</summary>
+    public bool NormBiases => LayerNorm || Falcon || StableLm || PhiMoe;
 
     /// <summary>A gated MLP (ffn_gate): all but phi2, starcoder2 and falcon.</summary>
     public bool GatedMlp => !(LayerNorm || Falcon);
@@ -65,8 +69,11 @@ public sealed record SynthShape(
     /// <summary>Gemma's key/value head size written whatever the shape (gemma, gemma3).</summary>
     public bool Gemma => Architecture is "gemma" or "gemma3";
 
-    /// <summary>Granite 3.x's multipliers (embedding 12, residual 0.22, attention 1/64, logits ÷ 8), written for every granite shape.</summary>
-    public bool Granite => Architecture == "granite";
+    /// <summary>Granite 3.x's multipliers (embedding 12, residual 0.22, attention 1/64, logits ÷ <see cref="GraniteLogitScale"/>), written for every granite and granitemoe shape.</summary>
+    public bool Granite => Architecture is "granite" or "granitemoe";
+
+    /// <summary>Granite's logits_scaling: 8 for the dense 3.x models, 6 for the MoE ones (granite-3.0-1b-a400m, granite-3.1-3b-a800m).</summary>
+    public float GraniteLogitScale => Architecture == "granitemoe" ? 6f : 8f;
 
     /// <summary>Llama 3 RoPE scaling, stored as `rope_freqs.weight` factors (not Mixtral's; EXAONE 3.5's too).</summary>
     public bool Llama3Rope => Architecture is "llama" && Experts == 0 || Architecture == "exaone";
@@ -75,7 +82,7 @@ public sealed record SynthShape(
     public double Llama3Factor => Architecture == "exaone" ? 8 : 32;
 
     /// <summary>The LM head is the token embedding (llama.cpp's olmoe, olmo2, phi2, stablelm and gpt-oss require an output matrix of their own; Falcon's and InternLM2's checkpoints carry one).</summary>
-    public bool TiedEmbeddings => Architecture is not ("olmoe" or "olmo2" or "gpt-oss" or "phi2" or "falcon" or "internlm2" or "stablelm");
+    public bool TiedEmbeddings => Architecture is not ("olmoe" or "olmo2" or "gpt-oss" or "phi2" or "falcon" or "internlm2" or "stablelm" or "phimoe");
 
 
     /// <summary>The shapes `moxing synth --like` knows, by name; the `tiny-*` ones are sub-megabyte models for tests.</summary>
@@ -103,6 +110,13 @@ public sealed record SynthShape(
         new("gpt-oss-120b", "gpt-oss", 201088, 2880, 36, 2880, 64, 8, 64, 131072, 1e-5f, 150000f, SlidingWindow: 128, Experts: 128, ExpertsUsed: 4, ExpertFeedForward: 2880),
         new("granite-3.1-2b", "granite", 49155, 2048, 40, 8192, 32, 8, 64, 131072, 1e-5f, 5000000f),
         new("tiny-granite", "granite", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-5f, 10000f),
+        // Granite MoE: experts as wide as feed_forward_length (the converter writes no expert width), top-8 of 40.
+        new("granite-3.1-3b-a800m", "granitemoe", 49155, 1536, 32, 512, 24, 8, 64, 131072, 1e-6f, 10000000f, Experts: 40, ExpertsUsed: 8, ExpertFeedForward: 512),
+        // tiny-granitemoe has granitemoeshared's ungated shared expert.
+        // Phi-3.5-MoE: LongRoPE over 4096 original positions (synthetic factors), window = context, 16 experts top-2.
+        new("phi-3.5-moe", "phimoe", 32064, 4096, 32, 6400, 32, 8, 128, 131072, 1e-5f, 10000f, SlidingWindow: 131072, Experts: 16, ExpertsUsed: 2, ExpertFeedForward: 6400),
+        new("tiny-phimoe", "phimoe", 1024, 256, 4, 128, 4, 2, 64, 8192, 1e-5f, 10000f, SlidingWindow: 8192, Experts: 8, ExpertsUsed: 2, ExpertFeedForward: 128),
+        new("tiny-granitemoe", "granitemoe", 1024, 256, 4, 128, 4, 2, 64, 256, 1e-6f, 10000f, Experts: 8, ExpertsUsed: 3, ExpertFeedForward: 128, SharedFeedForward: 192),
         new("olmo2-1b", "olmo2", 100352, 2048, 16, 8192, 16, 16, 128, 4096, 1e-6f, 500000f),
         new("tiny-olmo2", "olmo2", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-6f, 500000f),
         new("gemma-2b", "gemma", 256000, 2048, 18, 16384, 8, 1, 256, 8192, 1e-6f, 10000f),

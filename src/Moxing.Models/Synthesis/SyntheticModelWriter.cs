@@ -40,7 +40,8 @@ public static partial class SyntheticModelWriter
         w.Set($"{arch}.feed_forward_length", (uint)shape.FeedForward);
         w.Set($"{arch}.attention.head_count", (uint)shape.Heads);
         w.Set($"{arch}.attention.head_count_kv", (uint)shape.KvHeads);
-        w.Set($"{arch}.attention.{(shape.NormBiases || shape.Cohere ? "layer_norm_epsilon" : "layer_norm_rms_epsilon")}", shape.NormEps);
+        // PhiMoeModel writes its LayerNorms' epsilon under the RMS key.
+        w.Set($"{arch}.attention.{((shape.NormBiases && !shape.PhiMoe) || shape.Cohere ? "layer_norm_epsilon" : "layer_norm_rms_epsilon")}", shape.NormEps);
         // GemmaModel, Phi2Model, FalconModel and StableLMModel write no RoPE base (llama.cpp's default 10000 is theirs); Phi2Model and
         // StableLMModel their rotated dimensions, StableLMModel use_parallel_residual.
         if (arch is not ("gemma" or "phi2" or "falcon" or "stablelm")) w.Set($"{arch}.rope.freq_base", shape.RopeBase);
@@ -51,7 +52,7 @@ public static partial class SyntheticModelWriter
         {
             w.Set($"{arch}.attention.sliding_window", (uint)shape.SlidingWindow);
             // gpt-oss's and cohere2's windowed layers rotate as the others (their converters write no local base)
-            if (!shape.GptOss && !shape.Cohere) w.Set($"{arch}.rope.freq_base_swa", 10000f);
+            if (!shape.GptOss && !shape.Cohere && !shape.PhiMoe) w.Set($"{arch}.rope.freq_base_swa", 10000f);
         }
         if (shape.GptOss)
         {
@@ -68,7 +69,8 @@ public static partial class SyntheticModelWriter
         {
             w.Set($"{arch}.expert_count", (uint)shape.Experts);
             w.Set($"{arch}.expert_used_count", (uint)shape.ExpertsUsed);
-            if (arch != "llama") w.Set($"{arch}.expert_feed_forward_length", (uint)shape.ExpertFeedForward);
+            if (arch is not ("llama" or "granitemoe")) w.Set($"{arch}.expert_feed_forward_length", (uint)shape.ExpertFeedForward);
+            if (shape.SharedFeedForward > 0) w.Set($"{arch}.expert_shared_feed_forward_length", (uint)shape.SharedFeedForward);
         }
         if (shape.Granite)
         {
@@ -77,7 +79,7 @@ public static partial class SyntheticModelWriter
             w.Set($"{arch}.embedding_scale", 12f);
             w.Set($"{arch}.residual_scale", 0.22f);
             w.Set($"{arch}.attention.scale", 0.015625f);
-            w.Set($"{arch}.logit_scale", 8f);
+            w.Set($"{arch}.logit_scale", shape.GraniteLogitScale);
         }
         if (shape.Cohere)
         {
@@ -91,6 +93,7 @@ public static partial class SyntheticModelWriter
             w.Set($"{arch}.rope.dimension_count", (uint)shape.HeadDim);
             w.AddF32("rope_freqs.weight", [shape.HeadDim / 2], Llama3RopeFactors(shape.HeadDim, shape.RopeBase, shape.Llama3Factor));
         }
+        if (shape.PhiMoe) AddLongRope(w, shape);
         // SmolLM3Model is LlamaModel: it writes the rotated dimensions (its NoPE layers are llama.cpp's fixed every 4th).
         if (arch == "smollm3") w.Set($"{arch}.rope.dimension_count", (uint)shape.HeadDim);
 
@@ -124,7 +127,7 @@ public static partial class SyntheticModelWriter
                 Norm(w, random, p + "attn_k_norm.weight", kNorm);
             }
             Weight(w, random, fileType, p + "attn_output.weight", "attn_output", i, shape.Layers, shape.Hidden, q);
-            if (shape.GptOss || shape.LayerNorm) Bias(w, random, p + "attn_output.bias", shape.Hidden);
+            if (shape.GptOss || shape.LayerNorm || shape.PhiMoe) Bias(w, random, p + "attn_output.bias", shape.Hidden);
             if (shape.GptOss)
             {
                 // sinks of trained models are logits of order one, large enough to take a visible share of attention
@@ -140,6 +143,12 @@ public static partial class SyntheticModelWriter
                 Experts(w, seed * 7919 + i, fileType, p + "ffn_gate_exps.weight", "ffn_gate_exps", i, shape, shape.ExpertFeedForward, shape.Hidden);
                 Experts(w, seed * 7919 + i + 1, fileType, p + "ffn_up_exps.weight", "ffn_up_exps", i, shape, shape.ExpertFeedForward, shape.Hidden);
                 Experts(w, seed * 7919 + i + 2, fileType, p + "ffn_down_exps.weight", "ffn_down_exps", i, shape, shape.Hidden, shape.ExpertFeedForward);
+                if (shape.SharedFeedForward > 0)
+                {
+                    Weight(w, random, fileType, p + "ffn_gate_shexp.weight", "ffn_gate_shexp", i, shape.Layers, shape.SharedFeedForward, shape.Hidden);
+                    Weight(w, random, fileType, p + "ffn_up_shexp.weight", "ffn_up_shexp", i, shape.Layers, shape.SharedFeedForward, shape.Hidden);
+                    Weight(w, random, fileType, p + "ffn_down_shexp.weight", "ffn_down_shexp", i, shape.Layers, shape.Hidden, shape.SharedFeedForward);
+                }
                 if (shape.GptOss)
                 {
                     Bias(w, random, p + "ffn_gate_inp.bias", shape.Experts);
@@ -161,7 +170,7 @@ public static partial class SyntheticModelWriter
         }
         Norm(w, random, shape, "output_norm.weight", shape.Hidden);
         if (!shape.TiedEmbeddings) Weight(w, random, fileType, "output.weight", "output", 0, shape.Layers, shape.Vocab, shape.Hidden);
-        if (arch == "phi2") Bias(w, random, "output.bias", shape.Vocab);
+        if (arch == "phi2" || shape.PhiMoe) Bias(w, random, "output.bias", shape.Vocab);
         return w;
     }
 
@@ -246,6 +255,20 @@ public static partial class SyntheticModelWriter
         var width = 2f * MathF.Sqrt(3f) * sd;
         for (var i = 0; i < values.Length; i++) values[i] = mean + (random.NextSingle() - 0.5f) * width;
         return values;
+    }
+
+    // Phi3MiniModel's LongRoPE keys and factor tensors over 4096 original positions: short factors 1, long ones rising to 32
+    // (synthetic: the shapes carry no checkpoint's factors), cos/sin scaled by sqrt(1 + ln(context/4096) / ln 4096).
+    private static void AddLongRope(GgufWriter w, SynthShape shape)
+    {
+        const int original = 4096;
+        var arch = shape.Architecture;
+        w.Set($"{arch}.rope.dimension_count", (uint)shape.HeadDim);
+        w.Set($"{arch}.rope.scaling.original_context_length", (uint)original);
+        w.Set($"{arch}.rope.scaling.attn_factor", (float)Math.Sqrt(1 + Math.Log((double)shape.Context / original) / Math.Log(original)));
+        var pairs = shape.HeadDim / 2;
+        w.AddF32("rope_factors_long.weight", [pairs], Enumerable.Range(0, pairs).Select(i => MathF.Pow(32f, (float)i / (pairs - 1))).ToArray());
+        w.AddF32("rope_factors_short.weight", [pairs], Enumerable.Repeat(1f, pairs).ToArray());
     }
 
     /// <summary>Llama 3 RoPE frequency factors as the converter computes them (factor 32 unless given, low 1, high 4, original 8192).</summary>

@@ -46,6 +46,8 @@ public sealed class SynthCommandTests : IDisposable
     [InlineData("tiny-command-r", "Q8_0")]
     [InlineData("tiny-cohere2", "Q4_K_M")]
     [InlineData("tiny-stablelm", "Q6_K")]
+    [InlineData("tiny-granitemoe", "Q4_K_M")]
+    [InlineData("tiny-phimoe", "Q8_0")]
     public void SynthesizedModelLoadsAndGivesFiniteLogits(string like, string type)
     {
         var path = Synth(like, type);

@@ -23,11 +23,11 @@ public sealed class DenseFamilyTests : IDisposable
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     // 13 tokens: past StarCoder2's window of 5, so windowed and full attention differ.
-    private static readonly int[] Prompt = DecoderChecks.Ids(13, 5, 96);
+    internal static readonly int[] Prompt = DecoderChecks.Ids(13, 5, 96);
 
-    private static float[] Flatten(double[][] rows) => rows.SelectMany(r => r.Select(v => (float)v)).ToArray();
+    internal static float[] Flatten(double[][] rows) => rows.SelectMany(r => r.Select(v => (float)v)).ToArray();
 
-    private static float[] Logits(string path)
+    internal static float[] Logits(string path)
     {
         using var model = ModelLoader.Load(path);
         return DecoderChecks.Alone(model.RequireDecoder(), DType.F32, Prompt);

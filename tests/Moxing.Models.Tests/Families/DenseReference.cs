@@ -9,7 +9,7 @@ namespace Moxing.Models.Tests.Families;
 /// modeling files, over a float32 checkpoint: the oracle of the family tests. Each family's delta from Llama is stated where
 /// transformers states it; <c>drop</c> leaves one of them out, so a test can show the comparison would catch an engine that did.
 /// </summary>
-internal sealed class DenseReference
+internal sealed partial class DenseReference
 {
     private readonly Dictionary<string, float[]> _w = [];
     private readonly JsonObject _c;
@@ -37,7 +37,7 @@ internal sealed class DenseReference
         if (_type is "exaone" or "internlm2") RenamedAsLlama(drop);
         int h = I("hidden_size"), heads = I("num_attention_heads"), kvHeads = I("num_key_value_heads"), n = ids.Length;
         var hd = _c["head_dim"] is { } headDim ? (int)headDim : h / heads;
-        var granite = _type == "granite";
+        var granite = _type is "granite" or "granitemoe" or "granitemoeshared";
         // GraniteModel: inputs_embeds * embedding_multiplier; GemmaModel: * hidden_size ** 0.5.
         var embedScale = granite && drop != "embedding_multiplier" ? D("embedding_multiplier", 1) : _type == "gemma" && drop != "normalizer" ? Math.Sqrt(h) : 1;
         var residual = granite && drop != "residual_multiplier" ? D("residual_multiplier", 1) : 1;
@@ -47,6 +47,7 @@ internal sealed class DenseReference
         var window = drop == "sliding_window" ? 0 : _c["sliding_window"] is { } sw ? (int)sw : 0;
         // Phi-2's, Falcon's, Cohere's and StableLM's (use_parallel_residual) MLP reads the attention's input and both add to the stream.
         var parallel = (_type is "phi" or "falcon" || Cohere || _type == "stablelm" && B("use_parallel_residual")) && drop != "parallel";
+        LongRope(n);
         var x = ids.Select(id => _w["model.embed_tokens.weight"].AsSpan(id * h, h).ToArray().Select(v => v * embedScale).ToArray()).ToArray();
         for (var l = 0; l < I("num_hidden_layers"); l++)
         {
@@ -162,9 +163,10 @@ internal sealed class DenseReference
         for (var head = 0; head < v.Length / hd; head++)
             for (var i = 0; i < half; i++)
             {
-                var angle = position / Math.Pow(theta, 2.0 * i / rotary);
+                var angle = position / (LongRopeFactor(i) * Math.Pow(theta, 2.0 * i / rotary));
+                var (cos, sin) = (Math.Cos(angle) * _ropeScale, Math.Sin(angle) * _ropeScale);
                 int a = head * hd + (interleaved ? 2 * i : i), b = interleaved ? a + 1 : a + half;
-                (v[a], v[b]) = (v[a] * Math.Cos(angle) - v[b] * Math.Sin(angle), v[b] * Math.Cos(angle) + v[a] * Math.Sin(angle));
+                (v[a], v[b]) = (v[a] * cos - v[b] * sin, v[b] * cos + v[a] * sin);
             }
     }
 
@@ -173,6 +175,8 @@ internal sealed class DenseReference
     {
         "phi" => Affine(p + "mlp.fc2", Affine(p + "mlp.fc1", x).Select(GeluTanh).ToArray()),
         "starcoder2" => Affine(p + "mlp.c_proj", Affine(p + "mlp.c_fc", x).Select(GeluTanh).ToArray()),
+        "granitemoe" or "granitemoeshared" => GraniteMoe(p, x),
+        "phimoe" => PhiMoe(p, x),
         // FalconMLP: dense_4h_to_h(gelu(dense_h_to_4h(x))), the exact GELU, no biases.
         "falcon" => Affine(p + "mlp.down_proj", Affine(p + "mlp.up_proj", x).Select(v => 0.5 * v * (1 + Moxing.Core.Tests.Ops.ReferenceErf.Erf(v / Math.Sqrt(2)))).ToArray()),
         _ => Affine(p + "mlp.down_proj", Affine(p + "mlp.gate_proj", x)
@@ -183,11 +187,12 @@ internal sealed class DenseReference
     private double[] Norm(double[] x, string name)
     {
         var w = _w[name + ".weight"];
-        if (_type is "phi" or "starcoder2" or "falcon" or "stablelm" || Cohere)
+        if (_type is "phi" or "starcoder2" or "falcon" or "stablelm" or "phimoe" || Cohere)
         {
-            var eps = D(_type switch { "starcoder2" => "norm_epsilon", "falcon" => "layer_norm_epsilon", _ => "layer_norm_eps" }, 1e-5);
+            var eps = D(_type switch { "starcoder2" => "norm_epsilon", "falcon" => "layer_norm_epsilon", "phimoe" => "rms_norm_eps", _ => "layer_norm_eps" }, 1e-5);
             var b = _w.GetValueOrDefault(name + ".bias");
-            var mean = x.Average();
+            // llama.cpp's phimoe graph (dropped "layer_norm"): an RMS norm, then the bias.
+            var mean = _drop == "layer_norm" ? 0 : x.Average();
             var inv = 1 / Math.Sqrt(x.Average(v => (v - mean) * (v - mean)) + eps);
             return x.Select((v, i) => (v - mean) * inv * w[i] + (b?[i] ?? 0)).ToArray();
         }

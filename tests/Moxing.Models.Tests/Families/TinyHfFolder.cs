@@ -8,7 +8,7 @@ namespace Moxing.Models.Tests.Families;
 /// transformers names and shapes them: what the family tests load, convert and state again in <see cref="DenseReference"/>.
 /// Norm weights are far from 1 and biases far from 0, so a norm or bias in the wrong slot changes the logits.
 /// </summary>
-public sealed class TinyHfFolder : IDisposable
+public sealed partial class TinyHfFolder : IDisposable
 {
     private const int Hidden = 64, Heads = 4, KvHeads = 2, HeadDim = 16, Vocab = 96;
 
@@ -66,7 +66,7 @@ public sealed class TinyHfFolder : IDisposable
         }
         // Cohere's LayerNorms have no bias; StableLM's q/k/v biases follow use_qkv_bias, its output projection has none.
         var cohere = modelType is "cohere" or "cohere2";
-        var layerNorm = modelType is "phi" or "starcoder2" or "falcon" or "stablelm";
+        var layerNorm = modelType is "phi" or "starcoder2" or "falcon" or "stablelm" or "phimoe";
         var biases = modelType is "phi" or "starcoder2" || (bool?)Config["attention_bias"] == true;
         var qkvBiases = biases || (bool?)Config["use_qkv_bias"] == true;
         var parallel = modelType is "phi" || cohere || (bool?)Config["use_parallel_residual"] == true;
@@ -132,6 +132,12 @@ public sealed class TinyHfFolder : IDisposable
                     Linear(p + "mlp.c_fc", ff, Hidden, true);
                     Linear(p + "mlp.c_proj", Hidden, ff, true);
                     break;
+                case "granitemoe" or "granitemoeshared":
+                    WriteGraniteMoe(Config, p, Add);
+                    break;
+                case "phimoe":
+                    WriteMixtralExperts(Config, p + "block_sparse_moe.", Add);
+                    break;
                 default:
                     Linear(p + "mlp.gate_proj", ff, Hidden, false);
                     Linear(p + "mlp.up_proj", ff, Hidden, false);
@@ -140,7 +146,7 @@ public sealed class TinyHfFolder : IDisposable
             }
         }
         Norm(modelType == "phi" ? "model.final_layernorm" : "model.norm", Hidden);
-        if ((bool?)Config["tie_word_embeddings"] != true) Linear("lm_head", Vocab, Hidden, modelType == "phi");
+        if ((bool?)Config["tie_word_embeddings"] != true) Linear("lm_head", Vocab, Hidden, modelType == "phi" || (bool?)Config["lm_head_bias"] == true);
         writer.Write(Path.Combine(Folder, "model.safetensors"));
     }
 
@@ -281,7 +287,8 @@ public sealed class TinyHfFolder : IDisposable
                 c["tie_word_embeddings"] = false;
                 break;
             default:
-                throw new ArgumentException($"no tiny checkpoint for '{modelType}'", nameof(modelType));
+                if (!SetMoeConfig(modelType, c)) throw new ArgumentException($"no tiny checkpoint for '{modelType}'", nameof(modelType));
+                break;
         }
         return c;
     }

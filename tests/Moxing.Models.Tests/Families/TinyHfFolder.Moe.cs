@@ -1,0 +1,76 @@
+using System.Text.Json.Nodes;
+
+namespace Moxing.Models.Tests.Families;
+
+// The mixtures of experts TinyHfFolder writes: their configs and their sparse blocks, as transformers names and shapes them.
+public sealed partial class TinyHfFolder
+{
+    private const int Experts = 4, ExpertsUsed = 2, SharedFeedForward = 80;
+
+    // Granite MoE: granite-3.x's multipliers, 4 experts top-2 as wide as intermediate_size; granitemoeshared's shared MLP. Phi-3.5-MoE.
+    private static bool SetMoeConfig(string modelType, JsonObject c)
+    {
+        switch (modelType)
+        {
+            case "granitemoe" or "granitemoeshared":
+                c["rms_norm_eps"] = 1e-6;
+                c["embedding_multiplier"] = 12.0;
+                c["residual_multiplier"] = 0.22;
+                c["attention_multiplier"] = 0.03;
+                c["logits_scaling"] = 6.0;
+                c["num_local_experts"] = Experts;
+                c["num_experts_per_tok"] = ExpertsUsed;
+                if (modelType == "granitemoeshared") c["shared_intermediate_size"] = SharedFeedForward;
+                c["tie_word_embeddings"] = true;
+                return true;
+            case "phimoe":
+                // Phi-3.5-MoE: LayerNorms (eps under rms_norm_eps), q/k/v/o and head biases, sparsemixer top-2, LongRoPE with
+                // mscale; an original context of 4 so the 13-token prompt takes the long factors in both engines.
+                c["rms_norm_eps"] = 1e-5;
+                c["attention_bias"] = true;
+                c["lm_head_bias"] = true;
+                c["num_local_experts"] = Experts;
+                c["num_experts_per_tok"] = ExpertsUsed;
+                c["router_jitter_noise"] = 0.01;
+                c["tie_word_embeddings"] = false;
+                c["rope_scaling"] = new JsonObject
+                {
+                    ["type"] = "longrope",
+                    ["short_factor"] = new JsonArray([.. Enumerable.Range(0, HeadDim / 2).Select(i => JsonValue.Create(1.0 + 0.05 * i))]),
+                    ["long_factor"] = new JsonArray([.. Enumerable.Range(0, HeadDim / 2).Select(i => JsonValue.Create(1.0 + 0.9 * i))]),
+                    ["short_mscale"] = 1.243163121016122,
+                    ["long_mscale"] = 1.243163121016122,
+                    ["original_max_position_embeddings"] = 4,
+                };
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    // GraniteMoeMoE: a router, input_linear [experts, 2·ff, hidden] (gate rows, then up rows), output_linear [experts, hidden, ff];
+    // GraniteMoeSharedMLP: input_linear [2·shared, hidden], output_linear [hidden, shared].
+    private static void WriteGraniteMoe(JsonObject c, string p, Action<string, float, float, long[]> add)
+    {
+        var ff = (int)c["intermediate_size"]!;
+        add(p + "block_sparse_moe.router.layer.weight", 0f, 1f, [Experts, Hidden]);
+        add(p + "block_sparse_moe.input_linear.weight", 0f, 1.7f / MathF.Sqrt(Hidden), [Experts, 2 * ff, Hidden]);
+        add(p + "block_sparse_moe.output_linear.weight", 0f, 1.7f / MathF.Sqrt(ff), [Experts, Hidden, ff]);
+        if (c["shared_intermediate_size"] is not { } shared) return;
+        add(p + "shared_mlp.input_linear.weight", 0f, 1.7f / MathF.Sqrt(Hidden), [2 * (int)shared, Hidden]);
+        add(p + "shared_mlp.output_linear.weight", 0f, 1.7f / MathF.Sqrt((int)shared), [Hidden, (int)shared]);
+    }
+
+    // Mixtral's sparse block (Phi-3.5-MoE's too): a router `gate` and per expert w1 (gate), w3 (up), w2 (down).
+    private static void WriteMixtralExperts(JsonObject c, string p, Action<string, float, float, long[]> add)
+    {
+        var ff = (int)c["intermediate_size"]!;
+        add(p + "gate.weight", 0f, 1f, [Experts, Hidden]);
+        for (var e = 0; e < Experts; e++)
+        {
+            add(p + $"experts.{e}.w1.weight", 0f, 1.7f / MathF.Sqrt(Hidden), [ff, Hidden]);
+            add(p + $"experts.{e}.w2.weight", 0f, 1.7f / MathF.Sqrt(ff), [Hidden, ff]);
+            add(p + $"experts.{e}.w3.weight", 0f, 1.7f / MathF.Sqrt(Hidden), [ff, Hidden]);
+        }
+    }
+}
