@@ -10,7 +10,8 @@ public static class ModelRegistry
         [new LlamaFamily(), new QwenFamily(), new Phi3Family(), new Gemma2Family(), new Gemma3Family(), new Gpt2Family(), new MixtralFamily(), new OlmoeFamily(), new GptOssFamily(),
          new GraniteFamily(), new Olmo2Family(), new GemmaFamily(), new Phi2Family(),
         new StarCoder2Family(),
-        new FalconFamily(), new ExaoneFamily(), new SmolLm3Family(), new InternLm2Family(), new CohereFamily(), new Cohere2Family(), new StableLmFamily()];
+        new FalconFamily(), new ExaoneFamily(), new SmolLm3Family(), new InternLm2Family(), new CohereFamily(), new Cohere2Family(), new StableLmFamily(),
+        new Glm4Family(), new NemotronFamily(), new OlmoFamily(), new MiniCpmFamily()];
 
     /// <summary>Encoder model types (HF model_type).</summary>
     public static IReadOnlyList<string> EncoderTypes => Encoder.EncoderConfigs.HfTypes;

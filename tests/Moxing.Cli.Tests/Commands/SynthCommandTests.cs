@@ -46,6 +46,10 @@ public sealed class SynthCommandTests : IDisposable
     [InlineData("tiny-command-r", "Q8_0")]
     [InlineData("tiny-cohere2", "Q4_K_M")]
     [InlineData("tiny-stablelm", "Q6_K")]
+    [InlineData("tiny-glm4", "Q4_K_M")]
+    [InlineData("tiny-nemotron", "Q8_0")]
+    [InlineData("tiny-olmo", "Q4_0")]
+    [InlineData("tiny-minicpm", "Q6_K")]
     public void SynthesizedModelLoadsAndGivesFiniteLogits(string like, string type)
     {
         var path = Synth(like, type);
