@@ -25,11 +25,12 @@ public static class HfGgufMetadata
         "falcon" or "RefinedWeb" or "RefinedWebModel" => "falcon",
         "exaone" or "smollm3" or "internlm2" => modelType,
         "glm4" or "nemotron" or "olmo" or "minicpm" => modelType,
+        "glm" => "chatglm",
         _ => null,
     };
 
     /// <summary>The model types <see cref="Architecture"/> converts, for error messages.</summary>
-    public static string ConvertibleList => "llama, mistral, mixtral, granite, olmo2, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi, phi3, gemma, gemma2, gemma3_text, gemma3, starcoder2, gpt_oss, falcon, exaone, smollm3, internlm2, cohere, cohere2, stablelm, glm4, nemotron, olmo, minicpm";
+    public static string ConvertibleList => "llama, mistral, mixtral, granite, olmo2, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi, phi3, gemma, gemma2, gemma3_text, gemma3, starcoder2, gpt_oss, falcon, exaone, smollm3, internlm2, cohere, cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm";
 
     /// <summary>Architectures convert_hf_to_gguf.py writes through LlamaModel: Q/K rows permuted, vocab_size and rope.dimension_count written.</summary>
     public static bool LlamaConverted(string architecture) => architecture is "llama" or "granite" or "smollm3";
@@ -84,6 +85,9 @@ public static class HfGgufMetadata
                 break;
             case "nemotron":
                 AddNemotron(m, o, config);
+                break;
+            case "chatglm":
+                AddChatGlm(m, o, config);
                 break;
             default:
                 if (config.Has("head_dim") || o.HeadDim * o.HeadCount != o.HiddenSize)
@@ -188,6 +192,24 @@ public static class HfGgufMetadata
             m["nemotron.attention.key_length"] = (uint)o.HeadDim;
             m["nemotron.attention.value_length"] = (uint)o.HeadDim;
         }
+    }
+
+    // ChatGLMModel.set_gguf_parameters, which reads ChatGLM's own keys before the HF ones: context seq_length (else hidden_size),
+    // MLP ffn_hidden_size, RMS epsilon layernorm_epsilon (else 1e-5, not rms_norm_eps), rotated dimensions half of hidden / heads,
+    // RoPE base 10000 × rope_ratio, no BOS; no head size. A base or head size it would not write is refused.
+    private static void AddChatGlm(Dictionary<string, object> m, DecoderOptions o, HfConfig config)
+    {
+        if (o.HeadDim * o.HeadCount != o.HiddenSize)
+            throw config.Error("head_dim", $"is {o.HeadDim}; llama.cpp's chatglm needs num_attention_heads × head_dim = hidden_size ({o.HiddenSize})");
+        var theta = 10000 * config.GetDouble("rope_ratio", 1);
+        if (o.Rope is not { Scaling: RopeScaling.Default } rope || rope.Theta != theta)
+            throw config.Error("rope_theta", $"is {o.Rope?.Theta}; llama.cpp's chatglm converter writes a plain RoPE of base 10000 × rope_ratio ({theta})");
+        m["chatglm.context_length"] = (uint)config.GetInt("seq_length", o.HiddenSize);
+        m["chatglm.feed_forward_length"] = (uint)config.GetInt("ffn_hidden_size", o.IntermediateSize);
+        m["chatglm.attention.layer_norm_rms_epsilon"] = config.GetFloat("layernorm_epsilon", 1e-5f);
+        m["chatglm.rope.dimension_count"] = (uint)rope.RotaryDim;
+        m["chatglm.rope.freq_base"] = (float)theta;
+        m["tokenizer.ggml.add_bos_token"] = false;
     }
 
     // MiniCPMModel.set_gguf_parameters: the three multipliers under llama.cpp's (Granite's) names.

@@ -31,15 +31,23 @@ public sealed class Glm4Family : IDecoderFamily
     };
 
     /// <inheritdoc />
-    public DecoderTensorNames GgufNames { get; } = DecoderTensorNames.Gguf with { GateUp = "blk.{i}.ffn_up.weight", Up = null };
+    public DecoderTensorNames GgufNames => FusedGateUpGguf;
+
+    /// <summary>llama.cpp's names with the gate and up projections fused into one ffn_up (GLM-4, ChatGLM).</summary>
+    internal static DecoderTensorNames FusedGateUpGguf { get; } = DecoderTensorNames.Gguf with { GateUp = "blk.{i}.ffn_up.weight", Up = null };
 
     /// <inheritdoc />
-    public DecoderOptions FromHf(HfConfig config)
+    public DecoderOptions FromHf(HfConfig config) => Glm(config, "glm4") with { PostNorms = true };
+
+    /// <summary>
+    /// The options GLM-4 and GLM (HF `glm`) share: Glm4Config's and GlmConfig's partial rotary default of 0.5 on interleaved pairs,
+    /// SiLU only (their MLP multiplies by ACT2FN[hidden_act]; llama.cpp's glm4 and chatglm by SiLU alone).
+    /// </summary>
+    internal static DecoderOptions Glm(HfConfig config, string architecture)
     {
         var c = config.WithDefaults(Defaults);
-        // Glm4MLP multiplies by ACT2FN[hidden_act]; llama.cpp's glm4 by SiLU alone.
-        if (c.GetString("hidden_act", "silu") is var act && act != "silu") throw c.Error("hidden_act", $"is '{act}'; GLM-4 runs silu");
-        return Glm4(c.Common("glm4"));
+        if (c.GetString("hidden_act", "silu") is var act && act != "silu") throw c.Error("hidden_act", $"is '{act}'; GLM runs silu");
+        return Interleaved(c.Common(architecture));
     }
 
     /// <inheritdoc />
@@ -49,7 +57,7 @@ public sealed class Glm4Family : IDecoderFamily
         // GLM-4V's text model rotates by sections (M-RoPE), which the engine does not.
         if (p.Has("rope.dimension_sections"))
             throw new InvalidModelFileException(file.FilePath, "key 'glm4.rope.dimension_sections' is set; GLM-4V's multi-section RoPE is not supported");
-        var o = Glm4(p.Common(RopeStyle.Interleaved));
+        var o = Interleaved(p.Common(RopeStyle.Interleaved)) with { PostNorms = true };
         // GLM-OCR's next-token-prediction layers come after the model's own and take no part in its forward pass (llama.cpp skips them).
         var nextn = p.Int("nextn_predict_layers", 0);
         if (nextn < 0 || nextn >= o.LayerCount)
@@ -57,5 +65,6 @@ public sealed class Glm4Family : IDecoderFamily
         return o with { LayerCount = o.LayerCount - nextn };
     }
 
-    private static DecoderOptions Glm4(DecoderOptions o) => o with { PostNorms = true, Rope = o.Rope! with { Style = RopeStyle.Interleaved } };
+    /// <summary>Rotation on interleaved pairs (2i, 2i + 1), as GLM's rotate_half and llama.cpp's normal mode.</summary>
+    internal static DecoderOptions Interleaved(DecoderOptions o) => o with { Rope = o.Rope! with { Style = RopeStyle.Interleaved } };
 }

@@ -15,7 +15,10 @@ public sealed record SynthShape(
     public bool Encoder => Architecture is "bert" or "nomic-bert";
 
     /// <summary>q/k/v projections carry biases (qwen2, gpt-oss).</summary>
-    public bool QkvBias => Architecture is "qwen2" or "gpt-oss" or "stablelm" or "glm4";
+    public bool QkvBias => Architecture is "qwen2" or "gpt-oss" or "stablelm" or "glm4" or "chatglm";
+
+    /// <summary>One fused attn_qkv (falcon, chatglm) rather than attn_q/k/v.</summary>
+    public bool FusedQkv => Falcon || Architecture == "chatglm";
 
     /// <summary>gpt-oss: attention sinks, an output-projection bias, router and expert biases, MXFP4 experts, YaRN RoPE, and the
     /// norm before the experts named post_attention_norm.</summary>
@@ -55,8 +58,8 @@ public sealed record SynthShape(
     /// <summary>A gated MLP (ffn_gate or GLM-4's fused ffn_up): all but phi2, starcoder2, falcon and nemotron (squared ReLU of ffn_up).</summary>
     public bool GatedMlp => !(LayerNorm || Falcon || Architecture == "nemotron");
 
-    /// <summary>GLM-4: gate and up projections fused into one ffn_up of twice the width, gate first.</summary>
-    public bool FusedGateUp => Architecture == "glm4";
+    /// <summary>GLM-4 and ChatGLM: gate and up projections fused into one ffn_up of twice the width, gate first.</summary>
+    public bool FusedGateUp => Architecture is "glm4" or "chatglm";
 
     /// <summary>OLMo (1): non-parametric LayerNorms, so no norm tensors at all.</summary>
     public bool Olmo => Architecture == "olmo";
@@ -76,7 +79,7 @@ public sealed record SynthShape(
         "phi2" => (int)(0.4 * Hidden) / Heads,
         "nemotron" => (int)(0.5 * Hidden) / Heads,
         "stablelm" => (int)(0.25 * HeadDim),
-        "glm4" => HeadDim / 2,
+        "glm4" or "chatglm" => HeadDim / 2,
         _ => HeadDim,
     };
 
@@ -106,7 +109,7 @@ public sealed record SynthShape(
     public double Llama3Factor => Architecture == "exaone" ? 8 : 32;
 
     /// <summary>The LM head is the token embedding (llama.cpp's olmoe, olmo2, phi2, stablelm and gpt-oss require an output matrix of their own; Falcon's and InternLM2's checkpoints carry one).</summary>
-    public bool TiedEmbeddings => Architecture is not ("olmoe" or "olmo2" or "gpt-oss" or "phi2" or "falcon" or "internlm2" or "stablelm" or "glm4" or "nemotron");
+    public bool TiedEmbeddings => Architecture is not ("olmoe" or "olmo2" or "gpt-oss" or "phi2" or "falcon" or "internlm2" or "stablelm" or "glm4" or "chatglm" or "nemotron");
 
 
     /// <summary>The shapes `moxing synth --like` knows, by name; the `tiny-*` ones are sub-megabyte models for tests.</summary>
@@ -165,6 +168,9 @@ public sealed record SynthShape(
         // rotated), OLMo-1B-hf (no norm weights; tiny-olmo's clamp bites), MiniCPM-2B (μP multipliers, tied head).
         new("glm-4-9b", "glm4", 151552, 4096, 40, 13696, 32, 2, 128, 32768, 1e-5f, 10000f),
         new("tiny-glm4", "glm4", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-5f, 10000f),
+        // glm-4-9b-chat as llama.cpp's chatglm (Ollama's glm4): fused attn_qkv with bias, RoPE base 10000 × rope_ratio 500.
+        new("glm-4-9b-chat", "chatglm", 151552, 4096, 40, 13696, 32, 2, 128, 131072, 1.5625e-7f, 5000000f),
+        new("tiny-chatglm", "chatglm", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-5f, 10000f),
         new("nemotron-mini-4b", "nemotron", 256000, 3072, 32, 9216, 24, 8, 128, 4096, 1e-5f, 10000f),
         new("tiny-nemotron", "nemotron", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-5f, 10000f),
         new("olmo-1b", "olmo", 50304, 2048, 16, 8192, 16, 16, 128, 2048, 1e-5f, 10000f),

@@ -47,7 +47,7 @@ public static partial class SyntheticModelWriter
         // GemmaModel, Phi2Model, FalconModel and StableLMModel write no RoPE base (llama.cpp's default 10000 is theirs); Phi2Model,
         // StableLMModel, Glm4Model and NemotronModel their rotated dimensions (Nemotron's scaling type none), StableLMModel use_parallel_residual.
         if (arch is not ("gemma" or "phi2" or "falcon" or "stablelm")) w.Set($"{arch}.rope.freq_base", shape.RopeBase);
-        if (arch is "phi2" or "stablelm" or "glm4" or "nemotron") w.Set($"{arch}.rope.dimension_count", (uint)shape.RotaryDim);
+        if (arch is "phi2" or "stablelm" or "glm4" or "chatglm" or "nemotron") w.Set($"{arch}.rope.dimension_count", (uint)shape.RotaryDim);
         if (arch == "nemotron") w.Set($"{arch}.rope.scaling.type", "none");
         if (shape.StableLm) w.Set($"{arch}.use_parallel_residual", false);
         if (shape.Falcon) w.Set($"{arch}.tensor_data_layout", "jploski");
@@ -115,14 +115,15 @@ public static partial class SyntheticModelWriter
             var p = $"blk.{i}.";
             if (shape.PreNorms) Norm(w, random, shape, p + "attn_norm.weight", shape.Hidden);
             if (shape.Falcon && shape.KvHeads > 1) Norm(w, random, shape, p + "attn_norm_2.weight", shape.Hidden);
-            if (shape.Falcon) Weight(w, random, fileType, p + "attn_qkv.weight", "attn_qkv", i, shape.Layers, q + 2 * kv, shape.Hidden);
+            if (shape.FusedQkv) Weight(w, random, fileType, p + "attn_qkv.weight", "attn_qkv", i, shape.Layers, q + 2 * kv, shape.Hidden);
             else
             {
                 Weight(w, random, fileType, p + "attn_q.weight", "attn_q", i, shape.Layers, q, shape.Hidden);
                 Weight(w, random, fileType, p + "attn_k.weight", "attn_k", i, shape.Layers, kv, shape.Hidden);
                 Weight(w, random, fileType, p + "attn_v.weight", "attn_v", i, shape.Layers, kv, shape.Hidden);
             }
-            if (shape.QkvBias || shape.LayerNorm)
+            if (shape.FusedQkv && shape.QkvBias) Bias(w, random, p + "attn_qkv.bias", q + 2 * kv);
+            else if (shape.QkvBias || shape.LayerNorm)
             {
                 Bias(w, random, p + "attn_q.bias", q);
                 Bias(w, random, p + "attn_k.bias", kv);

@@ -47,6 +47,7 @@ public sealed class SynthCommandTests : IDisposable
     [InlineData("tiny-cohere2", "Q4_K_M")]
     [InlineData("tiny-stablelm", "Q6_K")]
     [InlineData("tiny-glm4", "Q4_K_M")]
+    [InlineData("tiny-chatglm", "Q8_0")]
     [InlineData("tiny-nemotron", "Q8_0")]
     [InlineData("tiny-olmo", "Q4_0")]
     [InlineData("tiny-minicpm", "Q6_K")]

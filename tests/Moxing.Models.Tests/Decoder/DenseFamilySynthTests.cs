@@ -27,6 +27,7 @@ public sealed class DenseFamilySynthTests
     [InlineData("tiny-cohere2")]
     [InlineData("tiny-stablelm")]
     [InlineData("tiny-glm4")]
+    [InlineData("tiny-chatglm")]
     [InlineData("tiny-nemotron")]
     [InlineData("tiny-olmo")]
     [InlineData("tiny-minicpm")]

@@ -5,7 +5,7 @@ using Moxing.Core.Formats.Safetensors;
 namespace Moxing.Models.Tests.Families;
 
 /// <summary>
-/// The forward pass of Granite, OLMo 2, Gemma, Phi-2, StarCoder2, Cohere, Cohere2, StableLM, GLM-4, Nemotron, OLMo and MiniCPM written out in double precision from transformers'
+/// The forward pass of Granite, OLMo 2, Gemma, Phi-2, StarCoder2, Cohere, Cohere2, StableLM, GLM-4, GLM, Nemotron, OLMo and MiniCPM written out in double precision from transformers'
 /// modeling files, over a float32 checkpoint: the oracle of the family tests. Each family's delta from Llama is stated where
 /// transformers states it; <c>drop</c> leaves one of them out, so a test can show the comparison would catch an engine that did.
 /// </summary>
@@ -126,7 +126,7 @@ internal sealed class DenseReference
                 HeadNorms(k[t], hd, h => B("use_qk_norm") ? (p + "self_attn.k_norm.weight", h * hd) : ($"{p}self_attn.k_layernorm.norms.{h}.weight", 0));
             }
         // Cohere's and GLM-4's rotate_half pair (2i, 2i + 1) (dropped: the halves, as Llama's).
-        var interleaved = (Cohere || _type == "glm4") && drop != "interleaved";
+        var interleaved = (Cohere || _type is "glm4" or "glm") && drop != "interleaved";
         for (var t = 0; t < n && rotate; t++)
         {
             Rope(q[t], hd, rotary, t, interleaved);
@@ -188,8 +188,8 @@ internal sealed class DenseReference
     {
         "phi" => Affine(p + "mlp.fc2", Affine(p + "mlp.fc1", x).Select(GeluTanh).ToArray()),
         "starcoder2" => Affine(p + "mlp.c_proj", Affine(p + "mlp.c_fc", x).Select(GeluTanh).ToArray()),
-        // Glm4MLP: gate, up = gate_up_proj(x).chunk(2); down(up * silu(gate)).
-        "glm4" => Affine(p + "mlp.down_proj", Glm4GateUp(Affine(p + "mlp.gate_up_proj", x))),
+        // Glm4MLP and GlmMLP: gate, up = gate_up_proj(x).chunk(2); down(up * silu(gate)).
+        "glm4" or "glm" => Affine(p + "mlp.down_proj", Glm4GateUp(Affine(p + "mlp.gate_up_proj", x))),
         // NemotronMLP: down(relu2(up(x))), relu2 = relu(x)² (dropped: relu alone).
         "nemotron" => Affine(p + "mlp.down_proj", Affine(p + "mlp.up_proj", x).Select(u => Math.Pow(Math.Max(u, 0), _drop == "relu2" ? 1 : 2)).ToArray()),
         // FalconMLP: dense_4h_to_h(gelu(dense_h_to_4h(x))), the exact GELU, no biases.

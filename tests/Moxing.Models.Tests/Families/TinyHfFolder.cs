@@ -47,7 +47,7 @@ public sealed class TinyHfFolder : IDisposable
 
     /// <summary>
     /// Writes a <paramref name="modelType"/> checkpoint (granite, olmo2, gemma, phi, starcoder2, falcon, exaone, smollm3, internlm2, cohere,
-    /// cohere2, stablelm, glm4, nemotron, olmo, minicpm), its config edited by <paramref name="edit"/> (Cohere's use_qk_norm and StableLM's qk_layernorm add per-head q/k norms).
+    /// cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm), its config edited by <paramref name="edit"/> (Cohere's use_qk_norm and StableLM's qk_layernorm add per-head q/k norms).
     /// </summary>
     public TinyHfFolder(string modelType, int seed = 1, Action<JsonObject>? edit = null)
     {
@@ -68,8 +68,9 @@ public sealed class TinyHfFolder : IDisposable
         // an output-projection bias; OLMo's LayerNorms have no tensors at all.
         var cohere = modelType is "cohere" or "cohere2";
         var layerNorm = modelType is "phi" or "starcoder2" or "falcon" or "stablelm" or "nemotron";
-        var biases = modelType is "phi" or "starcoder2" || (bool?)Config["attention_bias"] == true && modelType != "glm4";
-        var qkvBiases = biases || (bool?)Config["use_qkv_bias"] == true || modelType == "glm4" && (bool?)Config["attention_bias"] == true;
+        var glm = modelType is "glm4" or "glm";
+        var biases = modelType is "phi" or "starcoder2" || (bool?)Config["attention_bias"] == true && !glm;
+        var qkvBiases = biases || (bool?)Config["use_qkv_bias"] == true || glm && (bool?)Config["attention_bias"] == true;
         var norms = modelType != "olmo";
         var parallel = modelType is "phi" || cohere || (bool?)Config["use_parallel_residual"] == true;
         // Gemma's and Nemotron's weights are offsets from 1 (their norms multiply by 1 + w).
@@ -135,12 +136,15 @@ public sealed class TinyHfFolder : IDisposable
                     Linear(p + "mlp.c_fc", ff, Hidden, true);
                     Linear(p + "mlp.c_proj", Hidden, ff, true);
                     break;
-                case "glm4":
-                    // Glm4MLP: one gate_up_proj, gate rows first; the attention and MLP outputs normed before their residual adds.
+                case "glm4" or "glm":
+                    // GlmMLP: one gate_up_proj, gate rows first; GLM-4 norms the attention and MLP outputs before their residual adds.
                     Linear(p + "mlp.gate_up_proj", 2 * ff, Hidden, false);
                     Linear(p + "mlp.down_proj", Hidden, ff, false);
-                    Norm(p + "post_self_attn_layernorm", Hidden);
-                    Norm(p + "post_mlp_layernorm", Hidden);
+                    if (modelType == "glm4")
+                    {
+                        Norm(p + "post_self_attn_layernorm", Hidden);
+                        Norm(p + "post_mlp_layernorm", Hidden);
+                    }
                     break;
                 case "nemotron":
                     Linear(p + "mlp.up_proj", ff, Hidden, false);
@@ -252,8 +256,8 @@ public sealed class TinyHfFolder : IDisposable
                 c["use_parallel_residual"] = false;
                 c["tie_word_embeddings"] = false;
                 break;
-            case "glm4":
-                // GLM-4-9B-0414: half of each head rotates (interleaved), q/k/v biases, an untied head.
+            case "glm4" or "glm":
+                // GLM-4-9B-0414 and glm-4-9b-chat-hf: half of each head rotates (interleaved), q/k/v biases, an untied head.
                 c["head_dim"] = HeadDim;
                 c["rms_norm_eps"] = 1e-5;
                 c["partial_rotary_factor"] = 0.5;

@@ -59,19 +59,20 @@ public static class HfTokenizerToGguf
             keys.Add(new("tokenizer.ggml.padding_token_id", 0u));
             keys.Add(new("tokenizer.ggml.unknown_token_id", 1u));
         }
-        if (architecture == "glm4") keys.AddRange(Glm4SpecialTokens(root));
+        if (architecture is "glm4" or "chatglm") keys.AddRange(GlmSpecialTokens(root, architecture == "glm4"));
         if (ChatTemplate(folder) is { } template) keys.Add(new("tokenizer.chat_template", template));
         return keys;
     }
 
     private const int GemmaEndOfTurn = 107;
 
-    // Glm4Model.set_vocab: <|endoftext|> as beginning, end and unknown token, <|user|> as end of turn (after the tokenizer's own).
-    private static IEnumerable<KeyValuePair<string, object>> Glm4SpecialTokens(JsonNode? root)
+    // Glm4Model.set_vocab and ChatGLMModel.set_vocab: <|endoftext|> as end and unknown token (GLM-4's as beginning token too),
+    // <|user|> as end of turn (after the tokenizer's own).
+    private static IEnumerable<KeyValuePair<string, object>> GlmSpecialTokens(JsonNode? root, bool bos)
     {
         var added = AddedTokens(root).GroupBy(t => t.Content).ToDictionary(g => g.Key, g => (uint)g.First().Id);
         if (added.TryGetValue("<|endoftext|>", out var end))
-            foreach (var kind in new[] { "eos", "unknown", "bos" }) yield return new($"tokenizer.ggml.{kind}_token_id", end);
+            foreach (var kind in bos ? new[] { "eos", "unknown", "bos" } : ["eos", "unknown"]) yield return new($"tokenizer.ggml.{kind}_token_id", end);
         if (added.TryGetValue("<|user|>", out var user)) yield return new("tokenizer.ggml.eot_token_id", user);
     }
 
