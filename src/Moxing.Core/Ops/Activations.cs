@@ -16,6 +16,8 @@ public enum Activation
     GeluErf,
     /// <summary>max(0, x).</summary>
     Relu,
+    /// <summary>max(0, x)² (Nemotron's relu2, llama.cpp's LLM_FFN_RELU_SQR).</summary>
+    ReluSquared,
     /// <summary>
     /// gpt-oss's clamped SwiGLU, gated only (llama.cpp's swiglu_oai): g = min(gate, 7), u = clamp(up, −7, 7),
     /// g · sigmoid(1.702 g) · (u + 1).
@@ -54,6 +56,10 @@ public static class Activations
                 break;
             case Activation.Relu:
                 TensorPrimitives.Max(x, 0f, x);
+                break;
+            case Activation.ReluSquared:
+                TensorPrimitives.Max(x, 0f, x);
+                TensorPrimitives.Multiply(x, x, x);
                 break;
             case Activation.SwigluOai:
                 throw new ArgumentException("the clamped SwiGLU of gpt-oss exists only in the gated form", nameof(kind));

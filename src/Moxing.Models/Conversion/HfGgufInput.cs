@@ -157,8 +157,8 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
 
     private static Transform TransformFor(string gguf, string name, DType type, int rank, string architecture, bool transposedLinears)
     {
-        // Gemma's RMSNorm multiplies by 1 + w (Gemma 3's q/k norms too); llama.cpp's by w.
-        if (architecture is "gemma" or "gemma2" or "gemma3" && name.EndsWith("norm.weight", StringComparison.Ordinal)) return Transform.NormPlusOne;
+        // Gemma's RMSNorm (Gemma 3's q/k norms too) and Nemotron's LayerNorm1P multiply by 1 + w; llama.cpp's by w.
+        if (architecture is "gemma" or "gemma2" or "gemma3" or "nemotron" && name.EndsWith("norm.weight", StringComparison.Ordinal)) return Transform.NormPlusOne;
         var permutes = HfGgufMetadata.PermutesQk(architecture);
         if (rank == 1)
         {

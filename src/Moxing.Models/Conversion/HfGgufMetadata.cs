@@ -26,17 +26,22 @@ public static class HfGgufMetadata
         "exaone" or "smollm3" or "internlm2" => modelType,
         "granitemoe" or "granitemoeshared" => "granitemoe",
         "phimoe" => modelType,
+        "glm4" or "nemotron" or "olmo" or "minicpm" => modelType,
+        "glm" => "chatglm",
         _ => null,
     };
 
     /// <summary>The model types <see cref="Architecture"/> converts, for error messages.</summary>
-    public static string ConvertibleList => "llama, mistral, mixtral, granite, olmo2, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi, phi3, gemma, gemma2, gemma3_text, gemma3, starcoder2, gpt_oss, falcon, exaone, smollm3, internlm2, cohere, cohere2, stablelm, granitemoe, granitemoeshared, phimoe";
+    public static string ConvertibleList => "llama, mistral, mixtral, granite, olmo2, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi, phi3, gemma, gemma2, gemma3_text, gemma3, starcoder2, gpt_oss, falcon, exaone, smollm3, internlm2, cohere, cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, granitemoe, granitemoeshared, phimoe";
 
     /// <summary>Architectures convert_hf_to_gguf.py writes through LlamaModel: Q/K rows permuted, vocab_size and rope.dimension_count written.</summary>
     public static bool LlamaConverted(string architecture) => architecture is "llama" or "granite" or "granitemoe" or "smollm3";
 
-    /// <summary>Architectures whose Q/K rows the converter permutes for llama.cpp's interleaved rotation (LlamaModel's, and InternLM2Model's own split of wqkv).</summary>
-    public static bool PermutesQk(string architecture) => LlamaConverted(architecture) || architecture == "internlm2";
+    /// <summary>
+    /// Architectures whose Q/K rows the converter permutes for llama.cpp's interleaved rotation (LlamaModel's, InternLM2Model's own
+    /// split of wqkv, OlmoModel's and MiniCPMModel's copies of LlamaModel.permute).
+    /// </summary>
+    public static bool PermutesQk(string architecture) => LlamaConverted(architecture) || architecture is "internlm2" or "olmo" or "minicpm";
 
     /// <summary>The keys for <paramref name="folder"/>, whose config.json <paramref name="config"/> reads as <paramref name="options"/>.</summary>
     public static Dictionary<string, object> Build(string folder, HfConfig config, DecoderOptions options, string architecture)
@@ -81,6 +86,12 @@ public static class HfGgufMetadata
             case "stablelm":
                 AddStableLm(m, o, config);
                 break;
+            case "nemotron":
+                AddNemotron(m, o, config);
+                break;
+            case "chatglm":
+                AddChatGlm(m, o, config);
+                break;
             default:
                 if (config.Has("head_dim") || o.HeadDim * o.HeadCount != o.HiddenSize)
                 {
@@ -95,6 +106,9 @@ public static class HfGgufMetadata
         if (architecture == "smollm3" && Enumerable.Range(0, o.LayerCount).Any(i => !o.Rotates(i) != ((i + 1) % SmolLm3Family.LlamaCppNoRopeStep == 0)))
             throw config.Error("no_rope_layers", "leaves out RoPE on other layers than every 4th, which llama.cpp's smollm3 cannot express");
         if (architecture is "granite" or "granitemoe") AddGranite(m, config, architecture);
+        if (architecture == "minicpm") AddMiniCpm(m, o);
+        // OlmoModel.set_gguf_parameters: clip_qkv as clamp_kqv when the config sets it.
+        if (architecture == "olmo" && o.QkvClip > 0) Arch("attention.clamp_kqv", o.QkvClip);
         if (architecture is "command-r" or "cohere2") AddCohere(m, o, config, architecture);
         // GptOssModel.set_gguf_parameters: the window (every other layer, llama.cpp's default pattern).
         if (architecture == "gpt-oss") AddGptOssWindow(m, o, config);
@@ -162,6 +176,52 @@ public static class HfGgufMetadata
         Arch("rope.dimension_count", (uint)rope.RotaryDim);
         var period = SlidingPeriod(o, 4) ?? throw config.Error("layer_types", "slide in no repeating pattern (the last of every n layers full), which llama.cpp's cohere2 cannot express");
         if (period != 4) Arch("attention.sliding_window_pattern", (uint)period);
+    }
+
+    // NemotronModel.set_gguf_parameters: TextModel's keys (norm_eps also as the RMS epsilon), the vocabulary size, the rotated
+    // dimensions as int(partial_rotary_factor · hidden) / heads and the scaling type. llama.cpp's nemotron shapes its projections
+    // by hidden_size, so another head size is refused rather than written to load differently.
+    private static void AddNemotron(Dictionary<string, object> m, DecoderOptions o, HfConfig config)
+    {
+        if (o.HeadDim * o.HeadCount != o.HiddenSize)
+            throw config.Error("head_dim", $"is {o.HeadDim}; llama.cpp's nemotron needs num_attention_heads × head_dim = hidden_size ({o.HiddenSize})");
+        if (o.Rope is not { Scaling: RopeScaling.Default or RopeScaling.Linear } rope) throw config.Error("rope_scaling", "is not linear; llama.cpp's nemotron converter writes linear scaling only");
+        AddRope(m, "nemotron", rope, config);
+        m["nemotron.attention.layer_norm_rms_epsilon"] = o.NormEps;
+        m["nemotron.vocab_size"] = (uint)o.VocabSize;
+        m["nemotron.rope.dimension_count"] = (uint)rope.RotaryDim;
+        if (rope.Scaling == RopeScaling.Default) m["nemotron.rope.scaling.type"] = "none";
+        if (config.Has("head_dim"))
+        {
+            m["nemotron.attention.key_length"] = (uint)o.HeadDim;
+            m["nemotron.attention.value_length"] = (uint)o.HeadDim;
+        }
+    }
+
+    // ChatGLMModel.set_gguf_parameters, which reads ChatGLM's own keys before the HF ones: context seq_length (else hidden_size),
+    // MLP ffn_hidden_size, RMS epsilon layernorm_epsilon (else 1e-5, not rms_norm_eps), rotated dimensions half of hidden / heads,
+    // RoPE base 10000 × rope_ratio, no BOS; no head size. A base or head size it would not write is refused.
+    private static void AddChatGlm(Dictionary<string, object> m, DecoderOptions o, HfConfig config)
+    {
+        if (o.HeadDim * o.HeadCount != o.HiddenSize)
+            throw config.Error("head_dim", $"is {o.HeadDim}; llama.cpp's chatglm needs num_attention_heads × head_dim = hidden_size ({o.HiddenSize})");
+        var theta = 10000 * config.GetDouble("rope_ratio", 1);
+        if (o.Rope is not { Scaling: RopeScaling.Default } rope || rope.Theta != theta)
+            throw config.Error("rope_theta", $"is {o.Rope?.Theta}; llama.cpp's chatglm converter writes a plain RoPE of base 10000 × rope_ratio ({theta})");
+        m["chatglm.context_length"] = (uint)config.GetInt("seq_length", o.HiddenSize);
+        m["chatglm.feed_forward_length"] = (uint)config.GetInt("ffn_hidden_size", o.IntermediateSize);
+        m["chatglm.attention.layer_norm_rms_epsilon"] = config.GetFloat("layernorm_epsilon", 1e-5f);
+        m["chatglm.rope.dimension_count"] = (uint)rope.RotaryDim;
+        m["chatglm.rope.freq_base"] = (float)theta;
+        m["tokenizer.ggml.add_bos_token"] = false;
+    }
+
+    // MiniCPMModel.set_gguf_parameters: the three multipliers under llama.cpp's (Granite's) names.
+    private static void AddMiniCpm(Dictionary<string, object> m, DecoderOptions o)
+    {
+        m["minicpm.embedding_scale"] = o.EmbeddingScale;
+        m["minicpm.residual_scale"] = o.ResidualScale;
+        m["minicpm.logit_scale"] = o.LogitDivisor;
     }
 
     // StableLMModel.set_gguf_parameters: the rotated dimensions, use_parallel_residual (llama.cpp goes by the ffn_norm tensors), no
@@ -339,8 +399,8 @@ public static class HfGgufMetadata
     {
         void Arch(string key, object value) => m[$"{architecture}.{key}"] = value;
         Arch("rope.freq_base", (float)rope.Theta);
-        // ExaoneModel writes the rotated dimensions too.
-        if (LlamaConverted(architecture) || architecture == "exaone") Arch("rope.dimension_count", (uint)rope.RotaryDim);
+        // ExaoneModel and Glm4Model write the rotated dimensions too.
+        if (LlamaConverted(architecture) || architecture is "exaone" or "glm4") Arch("rope.dimension_count", (uint)rope.RotaryDim);
         switch (rope.Scaling)
         {
             case RopeScaling.Linear:

@@ -145,6 +145,7 @@ public sealed partial class DecoderLoader(ITensorSource source, string sourcePat
 
     private Norm RequireNorm(string? pattern, int layer, int size)
     {
+        if (options.NormsWithoutWeights) return new Norm(options.Norm, [.. Enumerable.Repeat(1f, size)], null, options.NormEps);
         if (pattern == null) throw new InvalidModelFileException(sourcePath, "the architecture has no tensor for a required norm");
         var t = Require(pattern, 0, size, layer);
         var bias = _tensors.Find(DecoderTensorNames.BiasOf(t.Name)) is { } b ? Vector(b, size) : null;

@@ -95,6 +95,7 @@ public sealed partial class DecoderModel : IDisposable
             var xn = Normed(layer.AttentionNorm, x, s.Normed.AsSpan(0, n * h));
             Span<float> q = s.Q.AsSpan(0, n * qDim), k = s.K.AsSpan(0, n * kvDim), v = s.V.AsSpan(0, n * kvDim);
             Project(layer.Attention, xn, n, q, k, v, s.Fused);
+            if (o.QkvClip > 0) Clip(o.QkvClip, q, k, v);
             // A parallel block with a norm of its MLP's own (Falcon-40B) norms the stream before attention adds to it.
             if (o.ParallelBlock && layer.MlpNorm != null) xn = Normed(layer.MlpNorm, x, s.Normed.AsSpan(0, n * h));
             var store = new KvStoreJob(o, layer.Attention, l, s);
@@ -114,6 +115,14 @@ public sealed partial class DecoderModel : IDisposable
             AddResidual(x, projected);
         }
         Logits(s, slices, x, logits, hidden);
+    }
+
+    // OLMo's clip_qkv: every query, key and value clamped to ±clip before the rotation.
+    private static void Clip(float clip, Span<float> q, Span<float> k, Span<float> v)
+    {
+        TensorPrimitives.Clamp(q, -clip, clip, q);
+        TensorPrimitives.Clamp(k, -clip, clip, k);
+        TensorPrimitives.Clamp(v, -clip, clip, v);
     }
 
     // The norm's output in `into`, or the stream itself when the block has no norm before it.

@@ -13,7 +13,7 @@ public enum NormKind
 
 /// <summary>
 /// The switches that turn one decoder computation into Llama, Qwen2/3, Mistral, Phi-2/3, Gemma 1/2/3, Granite, OLMo 2,
-/// StarCoder2, Falcon, EXAONE, SmolLM3, InternLM2, Cohere, StableLM, GPT-2, the mixtures of experts or gpt-oss.
+/// StarCoder2, Falcon, EXAONE, SmolLM3, InternLM2, Cohere, StableLM, GLM-4, Nemotron, OLMo, MiniCPM, GPT-2, the mixtures of experts or gpt-oss.
 /// A family file reads its config into this record; the decoder never asks which family it runs.
 /// </summary>
 public sealed record DecoderOptions
@@ -40,8 +40,10 @@ public sealed record DecoderOptions
     public float NormEps { get; init; } = 1e-5f;
     /// <summary>RMSNorm or LayerNorm.</summary>
     public NormKind Norm { get; init; } = NormKind.Rms;
-    /// <summary>Added to RMSNorm weights before scaling (Gemma stores w and applies 1 + w).</summary>
+    /// <summary>Added to the norm weights before scaling (Gemma's RMSNorm and Nemotron's LayerNorm1P store w and apply 1 + w).</summary>
     public float NormWeightOffset { get; init; }
+    /// <summary>Norms without weights or biases (OLMo's non-parametric LayerNorm): the checkpoint has no norm tensors.</summary>
+    public bool NormsWithoutWeights { get; init; }
     /// <summary>MLP activation.</summary>
     public Activation Activation { get; init; } = Activation.Silu;
     /// <summary>Gated MLP act(gate)·up (SwiGLU/GeGLU) rather than act(up).</summary>
@@ -53,6 +55,8 @@ public sealed record DecoderOptions
     public bool[] NoRopeLayers { get; init; } = [];
     /// <summary>Rotary embeddings of the layers with a sliding window when they differ from <see cref="Rope"/> (Gemma 3's local base); null: the same.</summary>
     public RopeConfig? SlidingRope { get; init; }
+    /// <summary>Queries, keys and values clamped to ±this after their projections (OLMo's clip_qkv), 0 for none.</summary>
+    public float QkvClip { get; init; }
     /// <summary>Per-head RMSNorm of queries and keys before RoPE (Qwen3, Gemma 3).</summary>
     public bool QkNorm { get; init; }
     /// <summary>With <see cref="QkNorm"/>: one RMSNorm over the whole query and key projections instead of per head (OLMoE).</summary>

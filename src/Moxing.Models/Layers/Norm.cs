@@ -6,11 +6,12 @@ namespace Moxing.Models.Layers;
 /// <summary>
 /// Weights of an RMSNorm or LayerNorm over rows of <see cref="Weight"/>.Length, or, with a <paramref name="groupSize"/> that
 /// divides it, over each group of that many values with its own slice of the weights (per-head norms with a row per head).
+/// A LayerNorm's <paramref name="weightOffset"/> (Nemotron's LayerNorm1P) is added to its weights once, here.
 /// </summary>
 public sealed class Norm(NormKind kind, float[] weight, float[]? bias, float eps, float weightOffset = 0f, int groupSize = 0)
 {
-    /// <summary>Scale per dimension.</summary>
-    public float[] Weight { get; } = weight;
+    /// <summary>Scale per dimension (a LayerNorm's with its offset added).</summary>
+    public float[] Weight { get; } = kind == NormKind.Layer && weightOffset != 0 ? [.. weight.Select(w => w + weightOffset)] : weight;
 
     /// <summary>Shift per dimension (LayerNorm only; null for none).</summary>
     public float[]? Bias { get; } = bias;

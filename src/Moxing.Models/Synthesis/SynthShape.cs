@@ -16,7 +16,10 @@ public sealed record SynthShape(
     public bool Encoder => Architecture is "bert" or "nomic-bert";
 
     /// <summary>q/k/v projections carry biases (qwen2, gpt-oss).</summary>
-    public bool QkvBias => Architecture is "qwen2" or "gpt-oss" or "stablelm" or "phimoe";
+    public bool QkvBias => Architecture is "qwen2" or "gpt-oss" or "stablelm" or "phimoe" or "glm4" or "chatglm";
+
+    /// <summary>One fused attn_qkv (falcon, chatglm) rather than attn_q/k/v.</summary>
+    public bool FusedQkv => Falcon || Architecture == "chatglm";
 
     /// <summary>gpt-oss: attention sinks, an output-projection bias, router and expert biases, MXFP4 experts, YaRN RoPE, and the
     /// norm before the experts named post_attention_norm.</summary>
@@ -50,24 +53,55 @@ public sealed record SynthShape(
     /// <summary>Phi-3.5-MoE: LayerNorms with biases (epsilon under the RMS key), q/k/v/o biases, an output bias, LongRoPE factor tensors.</summary>
     public bool PhiMoe => Architecture == "phimoe";
 
-    /// <summary>The norms carry biases (phi2, starcoder2, falcon, stablelm, phimoe).</summary>
-    public bool NormBiases => LayerNorm || Falcon || StableLm || PhiMoe;
+    /// <summary>The norms carry biases (phi2, starcoder2, falcon, stablelm, phimoe, nemotron).</summary>
+    public bool NormBiases => LayerNorm || Falcon || StableLm || PhiMoe || Architecture == "nemotron";
 
-    /// <summary>A gated MLP (ffn_gate): all but phi2, starcoder2 and falcon.</summary>
-    public bool GatedMlp => !(LayerNorm || Falcon);
+    /// <summary>LayerNorms, whose epsilon is written as layer_norm_epsilon (those with biases, Cohere's, OLMo's without weights).</summary>
+    public bool LayerNorms => NormBiases || Cohere || Olmo;
 
-    /// <summary>Rotated dimensions per head: Phi-2's converter writes int(0.4 · hidden) / heads, StableLM's int(0.25 · head_dim), the others rotate whole heads.</summary>
-    public int RotaryDim => Architecture == "phi2" ? (int)(0.4 * Hidden) / Heads : StableLm ? (int)(0.25 * HeadDim) : HeadDim;
+    /// <summary>A gated MLP (ffn_gate or GLM-4's fused ffn_up): all but phi2, starcoder2, falcon and nemotron (squared ReLU of ffn_up).</summary>
+    public bool GatedMlp => !(LayerNorm || Falcon || Architecture == "nemotron");
+
+    /// <summary>GLM-4 and ChatGLM: gate and up projections fused into one ffn_up of twice the width, gate first.</summary>
+    public bool FusedGateUp => Architecture is "glm4" or "chatglm";
+
+    /// <summary>OLMo (1): non-parametric LayerNorms, so no norm tensors at all.</summary>
+    public bool Olmo => Architecture == "olmo";
+
+    /// <summary>
+    /// The clamp OLMo's converter writes from clip_qkv (0: none): none for olmo-1b; tiny-olmo's 0.5 bites on synthetic weights, so
+    /// a comparison with llama.cpp covers the clamp.
+    /// </summary>
+    public float QkvClip => Olmo && Name.StartsWith("tiny-", StringComparison.Ordinal) ? 0.5f : 0f;
+
+    /// <summary>
+    /// Rotated dimensions per head: Phi-2's converter writes int(0.4 · hidden) / heads, Nemotron's int(0.5 · hidden) / heads,
+    /// StableLM's int(0.25 · head_dim), GLM-4's half the head; the others rotate whole heads.
+    /// </summary>
+    public int RotaryDim => Architecture switch
+    {
+        "phi2" => (int)(0.4 * Hidden) / Heads,
+        "nemotron" => (int)(0.5 * Hidden) / Heads,
+        "stablelm" => (int)(0.25 * HeadDim),
+        "glm4" or "chatglm" => HeadDim / 2,
+        _ => HeadDim,
+    };
 
 
-    /// <summary>Norms before attention and MLP (all but olmo2).</summary>
-    public bool PreNorms => Architecture != "olmo2";
+    /// <summary>Norms before attention and MLP (all but olmo2, and olmo's have no tensors).</summary>
+    public bool PreNorms => Architecture != "olmo2" && !Olmo;
 
-    /// <summary>Norms after attention and MLP (gemma3, olmo2).</summary>
-    public bool PostNorms => Architecture is "gemma3" or "olmo2";
+    /// <summary>Norms after attention and MLP (gemma3, olmo2, glm4).</summary>
+    public bool PostNorms => Architecture is "gemma3" or "olmo2" or "glm4";
 
-    /// <summary>Gemma's key/value head size written whatever the shape (gemma, gemma3).</summary>
-    public bool Gemma => Architecture is "gemma" or "gemma3";
+    /// <summary>The key/value head size written whatever the shape (gemma, gemma3; glm4's and nemotron's configs give head_dim).</summary>
+    public bool WritesHeadSize => Architecture is "gemma" or "gemma3" or "glm4" or "nemotron";
+
+    /// <summary>MiniCPM's multipliers as its converter writes them (scale_emb 12, scale_depth 1.4 / sqrt(layers), hidden / dim_model_base).</summary>
+    public bool MiniCpm => Architecture == "minicpm";
+
+    /// <summary>MiniCPM-2B's dim_model_base 256; tiny-minicpm's 64, so its logits are divided (by 4) as a real model's are.</summary>
+    public int DimModelBase => Name.StartsWith("tiny-", StringComparison.Ordinal) ? 64 : 256;
 
     /// <summary>Granite 3.x's multipliers (embedding 12, residual 0.22, attention 1/64, logits ÷ <see cref="GraniteLogitScale"/>), written for every granite and granitemoe shape.</summary>
     public bool Granite => Architecture is "granite" or "granitemoe";
@@ -82,7 +116,7 @@ public sealed record SynthShape(
     public double Llama3Factor => Architecture == "exaone" ? 8 : 32;
 
     /// <summary>The LM head is the token embedding (llama.cpp's olmoe, olmo2, phi2, stablelm and gpt-oss require an output matrix of their own; Falcon's and InternLM2's checkpoints carry one).</summary>
-    public bool TiedEmbeddings => Architecture is not ("olmoe" or "olmo2" or "gpt-oss" or "phi2" or "falcon" or "internlm2" or "stablelm" or "phimoe");
+    public bool TiedEmbeddings => Architecture is not ("olmoe" or "olmo2" or "gpt-oss" or "phi2" or "falcon" or "internlm2" or "stablelm" or "phimoe" or "glm4" or "chatglm" or "nemotron");
 
 
     /// <summary>The shapes `moxing synth --like` knows, by name; the `tiny-*` ones are sub-megabyte models for tests.</summary>
@@ -144,6 +178,19 @@ public sealed record SynthShape(
         new("tiny-command-r", "command-r", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-5f, 8000000f),
         new("command-r7b", "cohere2", 256000, 4096, 32, 14336, 32, 8, 128, 8192, 1e-5f, 50000f, SlidingWindow: 4096),
         new("tiny-cohere2", "cohere2", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-5f, 50000f, SlidingWindow: 8),
+        // GLM-4-9B-0414 (half of each 128-wide head rotated, q/k/v biases, post norms), Nemotron-Mini-4B (LayerNorm1P, relu², half
+        // rotated), OLMo-1B-hf (no norm weights; tiny-olmo's clamp bites), MiniCPM-2B (μP multipliers, tied head).
+        new("glm-4-9b", "glm4", 151552, 4096, 40, 13696, 32, 2, 128, 32768, 1e-5f, 10000f),
+        new("tiny-glm4", "glm4", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-5f, 10000f),
+        // glm-4-9b-chat as llama.cpp's chatglm (Ollama's glm4): fused attn_qkv with bias, RoPE base 10000 × rope_ratio 500.
+        new("glm-4-9b-chat", "chatglm", 151552, 4096, 40, 13696, 32, 2, 128, 131072, 1.5625e-7f, 5000000f),
+        new("tiny-chatglm", "chatglm", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-5f, 10000f),
+        new("nemotron-mini-4b", "nemotron", 256000, 3072, 32, 9216, 24, 8, 128, 4096, 1e-5f, 10000f),
+        new("tiny-nemotron", "nemotron", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-5f, 10000f),
+        new("olmo-1b", "olmo", 50304, 2048, 16, 8192, 16, 16, 128, 2048, 1e-5f, 10000f),
+        new("tiny-olmo", "olmo", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-5f, 10000f),
+        new("minicpm-2b", "minicpm", 122753, 2304, 40, 5760, 36, 36, 64, 2048, 1e-5f, 10000f),
+        new("tiny-minicpm", "minicpm", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-5f, 10000f),
         new("tiny-gpt-oss", "gpt-oss", 1024, 256, 4, 256, 4, 2, 64, 4096, 1e-5f, 150000f, SlidingWindow: 8, Experts: 8, ExpertsUsed: 4, ExpertFeedForward: 256),
         // Ollama's embedding models as llama.cpp converts them: BERT (all-minilm = all-MiniLM-L6-v2, mxbai-embed-large), nomic-bert
         // (rotary base 1000, context cut to 2048 by the converter), XLM-RoBERTa written as bert (bge-m3: position offset removed, one token type).

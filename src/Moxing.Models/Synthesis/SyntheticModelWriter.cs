@@ -41,11 +41,15 @@ public static partial class SyntheticModelWriter
         w.Set($"{arch}.attention.head_count", (uint)shape.Heads);
         w.Set($"{arch}.attention.head_count_kv", (uint)shape.KvHeads);
         // PhiMoeModel writes its LayerNorms' epsilon under the RMS key.
-        w.Set($"{arch}.attention.{((shape.NormBiases && !shape.PhiMoe) || shape.Cohere ? "layer_norm_epsilon" : "layer_norm_rms_epsilon")}", shape.NormEps);
-        // GemmaModel, Phi2Model, FalconModel and StableLMModel write no RoPE base (llama.cpp's default 10000 is theirs); Phi2Model and
-        // StableLMModel their rotated dimensions, StableLMModel use_parallel_residual.
+        w.Set($"{arch}.attention.{(shape.LayerNorms && !shape.PhiMoe ? "layer_norm_epsilon" : "layer_norm_rms_epsilon")}", shape.NormEps);
+        // NemotronModel writes norm_eps as the RMS epsilon too (TextModel's key); OlmoModel its clip_qkv as clamp_kqv.
+        if (arch == "nemotron") w.Set($"{arch}.attention.layer_norm_rms_epsilon", shape.NormEps);
+        if (shape.QkvClip > 0) w.Set($"{arch}.attention.clamp_kqv", shape.QkvClip);
+        // GemmaModel, Phi2Model, FalconModel and StableLMModel write no RoPE base (llama.cpp's default 10000 is theirs); Phi2Model,
+        // StableLMModel, Glm4Model and NemotronModel their rotated dimensions (Nemotron's scaling type none), StableLMModel use_parallel_residual.
         if (arch is not ("gemma" or "phi2" or "falcon" or "stablelm")) w.Set($"{arch}.rope.freq_base", shape.RopeBase);
-        if (arch == "phi2" || shape.StableLm) w.Set($"{arch}.rope.dimension_count", (uint)shape.RotaryDim);
+        if (arch is "phi2" or "stablelm" or "glm4" or "chatglm" or "nemotron") w.Set($"{arch}.rope.dimension_count", (uint)shape.RotaryDim);
+        if (arch == "nemotron") w.Set($"{arch}.rope.scaling.type", "none");
         if (shape.StableLm) w.Set($"{arch}.use_parallel_residual", false);
         if (shape.Falcon) w.Set($"{arch}.tensor_data_layout", "jploski");
         if (shape.SlidingWindow > 0)
@@ -60,7 +64,7 @@ public static partial class SyntheticModelWriter
             w.Set($"{arch}.rope.scaling.factor", 32f);
             w.Set($"{arch}.rope.scaling.original_context_length", 4096u);
         }
-        if (shape.HeadDim * shape.Heads != shape.Hidden || shape.Gemma)
+        if (shape.HeadDim * shape.Heads != shape.Hidden || shape.WritesHeadSize)
         {
             w.Set($"{arch}.attention.key_length", (uint)shape.HeadDim);
             w.Set($"{arch}.attention.value_length", (uint)shape.HeadDim);
@@ -94,6 +98,12 @@ public static partial class SyntheticModelWriter
             w.AddF32("rope_freqs.weight", [shape.HeadDim / 2], Llama3RopeFactors(shape.HeadDim, shape.RopeBase, shape.Llama3Factor));
         }
         if (shape.PhiMoe) AddLongRope(w, shape);
+        if (shape.MiniCpm)
+        {
+            w.Set($"{arch}.embedding_scale", 12f);
+            w.Set($"{arch}.residual_scale", 1.4f / MathF.Sqrt(shape.Layers));
+            w.Set($"{arch}.logit_scale", (float)shape.Hidden / shape.DimModelBase);
+        }
         // SmolLM3Model is LlamaModel: it writes the rotated dimensions (its NoPE layers are llama.cpp's fixed every 4th).
         if (arch == "smollm3") w.Set($"{arch}.rope.dimension_count", (uint)shape.HeadDim);
 
@@ -108,14 +118,15 @@ public static partial class SyntheticModelWriter
             var p = $"blk.{i}.";
             if (shape.PreNorms) Norm(w, random, shape, p + "attn_norm.weight", shape.Hidden);
             if (shape.Falcon && shape.KvHeads > 1) Norm(w, random, shape, p + "attn_norm_2.weight", shape.Hidden);
-            if (shape.Falcon) Weight(w, random, fileType, p + "attn_qkv.weight", "attn_qkv", i, shape.Layers, q + 2 * kv, shape.Hidden);
+            if (shape.FusedQkv) Weight(w, random, fileType, p + "attn_qkv.weight", "attn_qkv", i, shape.Layers, q + 2 * kv, shape.Hidden);
             else
             {
                 Weight(w, random, fileType, p + "attn_q.weight", "attn_q", i, shape.Layers, q, shape.Hidden);
                 Weight(w, random, fileType, p + "attn_k.weight", "attn_k", i, shape.Layers, kv, shape.Hidden);
                 Weight(w, random, fileType, p + "attn_v.weight", "attn_v", i, shape.Layers, kv, shape.Hidden);
             }
-            if (shape.QkvBias || shape.LayerNorm)
+            if (shape.FusedQkv && shape.QkvBias) Bias(w, random, p + "attn_qkv.bias", q + 2 * kv);
+            else if (shape.QkvBias || shape.LayerNorm)
             {
                 Bias(w, random, p + "attn_q.bias", q);
                 Bias(w, random, p + "attn_k.bias", kv);
@@ -158,8 +169,8 @@ public static partial class SyntheticModelWriter
                 }
                 continue;
             }
-            if (shape.GatedMlp) Weight(w, random, fileType, p + "ffn_gate.weight", "ffn_gate", i, shape.Layers, shape.FeedForward, shape.Hidden);
-            Weight(w, random, fileType, p + "ffn_up.weight", "ffn_up", i, shape.Layers, shape.FeedForward, shape.Hidden);
+            if (shape.GatedMlp && !shape.FusedGateUp) Weight(w, random, fileType, p + "ffn_gate.weight", "ffn_gate", i, shape.Layers, shape.FeedForward, shape.Hidden);
+            Weight(w, random, fileType, p + "ffn_up.weight", "ffn_up", i, shape.Layers, (shape.FusedGateUp ? 2 : 1) * shape.FeedForward, shape.Hidden);
             Weight(w, random, fileType, p + "ffn_down.weight", "ffn_down", i, shape.Layers, shape.Hidden, shape.FeedForward);
             if (shape.LayerNorm)
             {
@@ -168,7 +179,7 @@ public static partial class SyntheticModelWriter
             }
             if (shape.PostNorms) Norm(w, random, p + "post_ffw_norm.weight", shape.Hidden);
         }
-        Norm(w, random, shape, "output_norm.weight", shape.Hidden);
+        if (!shape.Olmo) Norm(w, random, shape, "output_norm.weight", shape.Hidden);
         if (!shape.TiedEmbeddings) Weight(w, random, fileType, "output.weight", "output", 0, shape.Layers, shape.Vocab, shape.Hidden);
         if (arch == "phi2" || shape.PhiMoe) Bias(w, random, "output.bias", shape.Vocab);
         return w;

@@ -48,6 +48,11 @@ public sealed class SynthCommandTests : IDisposable
     [InlineData("tiny-stablelm", "Q6_K")]
     [InlineData("tiny-granitemoe", "Q4_K_M")]
     [InlineData("tiny-phimoe", "Q8_0")]
+    [InlineData("tiny-glm4", "Q4_K_M")]
+    [InlineData("tiny-chatglm", "Q8_0")]
+    [InlineData("tiny-nemotron", "Q8_0")]
+    [InlineData("tiny-olmo", "Q4_0")]
+    [InlineData("tiny-minicpm", "Q6_K")]
     public void SynthesizedModelLoadsAndGivesFiniteLogits(string like, string type)
     {
         var path = Synth(like, type);

@@ -2,12 +2,13 @@ using Moxing.Core;
 using Moxing.Core.Formats.Gguf;
 using Moxing.Core.Ops;
 using Moxing.Core.Tensors;
+using Moxing.Models.Decoder;
 using Moxing.Models.Synthesis;
 
 namespace Moxing.Models.Tests.Decoder;
 
 /// <summary>
-/// The tiny synthetic GGUFs of Granite, OLMo 2, Gemma, Phi-2 and StarCoder2 (llama.cpp's names, shapes and keys) load with
+/// The tiny synthetic GGUFs of the dense families (llama.cpp's names, shapes and keys) load with
 /// their family's switches and run batched steps as each sequence alone; a key llama.cpp requires is a clear error when missing.
 /// </summary>
 public sealed class DenseFamilySynthTests
@@ -25,6 +26,11 @@ public sealed class DenseFamilySynthTests
     [InlineData("tiny-command-r")]
     [InlineData("tiny-cohere2")]
     [InlineData("tiny-stablelm")]
+    [InlineData("tiny-glm4")]
+    [InlineData("tiny-chatglm")]
+    [InlineData("tiny-nemotron")]
+    [InlineData("tiny-olmo")]
+    [InlineData("tiny-minicpm")]
     public void TheSynthesizedModelRunsBatchesAsEachSequenceAlone(string shape)
     {
         // F16: a quantized file's one-row and several-row products round activations apart (tiny-gemma Q4_K_M: 2e-3).
@@ -80,6 +86,54 @@ public sealed class DenseFamilySynthTests
         Assert.Equal(4f, o.LogitDivisor);
         Assert.Equal([8, 8, 8, 0], o.SlidingWindows);
         Assert.Equal([true, true, true, false], Enumerable.Range(0, 4).Select(o.Rotates));
+    }
+
+    [Fact]
+    public void MiniCpmReadsItsMultipliersOrLlamaCppsDefaults()
+    {
+        using var synth = new SynthesizedModel("tiny-minicpm", "F16", 1);
+        var o = synth.Model.Options;
+        Assert.Equal((12f, 0.7f, 4f, RopeStyle.Interleaved), (o.EmbeddingScale, o.ResidualScale, o.LogitDivisor, o.Rope!.Style));
+        // GGUFs converted before the multipliers were written: llama.cpp's 12, 1.4 / sqrt(layers) and 256 / hidden.
+        var old = Path.Combine(synth.Folder, "old.gguf");
+        SyntheticModelWriter.Build(synth.Shape, SynthFileType.Find("F16")!, 1)
+            .Remove("minicpm.embedding_scale").Remove("minicpm.residual_scale").Remove("minicpm.logit_scale").Write(old);
+        using var loaded = ModelLoader.Load(old);
+        var d = loaded.RequireDecoder().Options;
+        Assert.Equal((12f, 0.7f, 1f), (d.EmbeddingScale, d.ResidualScale, d.LogitDivisor));
+    }
+
+    [Fact]
+    public void Glm4NemotronAndOlmoReadTheirSwitches()
+    {
+        using (var glm = new SynthesizedModel("tiny-glm4", "F16", 1))
+        {
+            var o = glm.Model.Options;
+            Assert.Equal((RopeStyle.Interleaved, 32, true, true), (o.Rope!.Style, o.Rope.RotaryDim, o.PreNorms, o.PostNorms));
+            Assert.NotNull(glm.Model.Weights.Layers[0].Mlp!.GateUp);
+        }
+        using (var nemotron = new SynthesizedModel("tiny-nemotron", "F16", 1))
+        {
+            var o = nemotron.Model.Options;
+            // The converter wrote 1 + w: the GGUF's weights are used as they are.
+            Assert.Equal((NormKind.Layer, 0f, Activation.ReluSquared, false, RopeStyle.Half, 32), (o.Norm, o.NormWeightOffset, o.Activation, o.GatedMlp, o.Rope!.Style, o.Rope.RotaryDim));
+        }
+        using var olmo = new SynthesizedModel("tiny-olmo", "F16", 1);
+        Assert.Equal((NormKind.Layer, true, 0.5f), (olmo.Model.Options.Norm, olmo.Model.Options.NormsWithoutWeights, olmo.Model.Options.QkvClip));
+    }
+
+    [Fact]
+    public void AGlm4VOrAGlmOcrGgufIsReadAsLlamaCppReadsIt()
+    {
+        using var synth = new SynthesizedModel("tiny-glm4", "F16", 1);
+        var sections = Path.Combine(synth.Folder, "glm4v.gguf");
+        SyntheticModelWriter.Build(synth.Shape, SynthFileType.Find("F16")!, 1).Set("glm4.rope.dimension_sections", new[] { 8, 12, 12, 0 }).Write(sections);
+        Assert.Contains("'glm4.rope.dimension_sections' is set", Assert.Throws<InvalidModelFileException>(() => ModelLoader.Load(sections)).Message);
+        // GLM-OCR's last block predicts the next token; llama.cpp's forward pass leaves it out.
+        var nextn = Path.Combine(synth.Folder, "glm-ocr.gguf");
+        SyntheticModelWriter.Build(synth.Shape, SynthFileType.Find("F16")!, 1).Set("glm4.nextn_predict_layers", 1u).Write(nextn);
+        using var loaded = ModelLoader.Load(nextn);
+        Assert.Equal(3, loaded.RequireDecoder().Options.LayerCount);
     }
 
     [Fact]

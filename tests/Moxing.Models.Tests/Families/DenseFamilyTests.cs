@@ -12,7 +12,7 @@ using Moxing.Tests;
 namespace Moxing.Models.Tests.Families;
 
 /// <summary>
-/// Granite, OLMo 2, Gemma, Phi-2, StarCoder2, Falcon, EXAONE, SmolLM3, InternLM2, Cohere, Cohere2 and StableLM checkpoints (<see cref="TinyHfFolder"/>) give the logits of
+/// Granite, OLMo 2, Gemma, Phi-2, StarCoder2, Falcon, EXAONE, SmolLM3, InternLM2, Cohere, Cohere2, StableLM, GLM-4, GLM, Nemotron, OLMo and MiniCPM checkpoints (<see cref="TinyHfFolder"/>) give the logits of
 /// <see cref="DenseReference"/>, their converted GGUFs those of the folder, and each family switch moves the logits far
 /// beyond the tolerance, ten times it at least (so an engine that ignored it would fail).
 /// </summary>
@@ -35,7 +35,8 @@ public sealed class DenseFamilyTests : IDisposable
 
     /// <summary>Every model type TinyHfFolder writes.</summary>
     public static TheoryData<string> ModelTypes() =>
-        ["granite", "olmo2", "gemma", "phi", "starcoder2", "falcon", "exaone", "smollm3", "internlm2", "cohere", "cohere2", "stablelm"];
+        ["granite", "olmo2", "gemma", "phi", "starcoder2", "falcon", "exaone", "smollm3", "internlm2", "cohere", "cohere2", "stablelm",
+         "glm4", "glm", "nemotron", "olmo", "minicpm"];
 
     [Theory]
     [MemberData(nameof(ModelTypes))]
@@ -69,6 +70,17 @@ public sealed class DenseFamilyTests : IDisposable
     [InlineData("cohere2", "sliding_window")]
     [InlineData("cohere2", "interleaved")]
     [InlineData("stablelm", "partial_rotary_factor")]
+    [InlineData("glm4", "post_norms")]
+    [InlineData("glm4", "interleaved")]
+    [InlineData("glm4", "partial_rotary_factor")]
+    [InlineData("glm", "interleaved")]
+    [InlineData("nemotron", "norm_offset")]
+    [InlineData("nemotron", "relu2")]
+    [InlineData("nemotron", "partial_rotary_factor")]
+    [InlineData("olmo", "clip_qkv")]
+    [InlineData("minicpm", "scale_emb")]
+    [InlineData("minicpm", "scale_depth")]
+    [InlineData("minicpm", "dim_model_base")]
     public void DroppingASwitchMovesTheLogitsFarBeyondTheTolerance(string modelType, string drop)
     {
         using var folder = new TinyHfFolder(modelType);
@@ -162,6 +174,32 @@ public sealed class DenseFamilyTests : IDisposable
         DecoderChecks.AssertClose(logits, Logits(path), 1e-5, "stablelm-2-12b-like → F32 GGUF");
     }
 
+    // Glm4Model.set_vocab and ChatGLMModel.set_vocab name <|endoftext|> the end and unknown token (GLM-4's the beginning one too)
+    // and <|user|> the end of turn, whatever tokenizer_config.json says.
+    [Theory]
+    [InlineData("glm4", "glm4")]
+    [InlineData("glm", "chatglm")]
+    public void GlmConversionsNameTheConvertersSpecialTokens(string modelType, string architecture)
+    {
+        using var folder = new TinyHfFolder(modelType);
+        var vocab = new JsonObject();
+        for (var i = 0; i < 94; i++) vocab[((char)('!' + i)).ToString()] = i;
+        var tokenizer = new JsonObject
+        {
+            ["model"] = new JsonObject { ["type"] = "BPE", ["vocab"] = vocab, ["merges"] = new JsonArray() },
+            ["pre_tokenizer"] = new JsonObject { ["type"] = "ByteLevel", ["add_prefix_space"] = false, ["use_regex"] = true },
+            ["added_tokens"] = new JsonArray(
+                new JsonObject { ["id"] = 94, ["content"] = "<|endoftext|>", ["special"] = true },
+                new JsonObject { ["id"] = 95, ["content"] = "<|user|>", ["special"] = true }),
+        };
+        File.WriteAllText(Path.Combine(folder.Folder, "tokenizer.json"), tokenizer.ToJsonString());
+        using var input = new HfGgufInput(folder.Folder);
+        var m = input.Metadata;
+        Assert.Equal(architecture, m.GetString("general.architecture"));
+        Assert.Equal((94, 94, 95), (m.GetInt32("tokenizer.ggml.eos_token_id"), m.GetInt32("tokenizer.ggml.unknown_token_id"), m.GetInt32("tokenizer.ggml.eot_token_id")));
+        Assert.Equal(modelType == "glm4", m.TryGetInt32("tokenizer.ggml.bos_token_id", out var bos) && bos == 94);
+    }
+
     [Fact]
     public void VariantsTheEngineOrLlamaCppCannotRunAreClearErrors()
     {
@@ -187,6 +225,20 @@ public sealed class DenseFamilyTests : IDisposable
             File.WriteAllText(Path.Combine(stablelm.Folder, "config.json"), stablelm.Config.ToJsonString());
             Assert.Contains("'model.layers.0.self_attn.q_layernorm.norms.0.weight' is missing", Assert.Throws<InvalidModelFileException>(() => ModelLoader.Load(stablelm.Folder)).Message);
         }
+        using (var minicpm3 = new TinyHfFolder("minicpm", edit: c => c["kv_lora_rank"] = 256))
+            Assert.Contains("'kv_lora_rank' is set", Assert.Throws<InvalidModelFileException>(() => ModelLoader.Load(minicpm3.Folder)).Message);
+        using (var minicpm = new TinyHfFolder("minicpm", edit: c => c.Remove("scale_depth")))
+            Assert.Contains("scale_depth", Assert.Throws<InvalidModelFileException>(() => ModelLoader.Load(minicpm.Folder)).Message);
+        using (var glm = new TinyHfFolder("glm4", edit: c => c["hidden_act"] = "gelu"))
+            Assert.Contains("'hidden_act' is 'gelu'", Assert.Throws<InvalidModelFileException>(() => ModelLoader.Load(glm.Folder)).Message);
+        // llama.cpp's chatglm converter writes the base as 10000 × rope_ratio whatever rope_theta says.
+        using (var glm = new TinyHfFolder("glm", edit: c => c["rope_theta"] = 500000.0))
+            Assert.Contains("'rope_theta' is 500000", Assert.Throws<InvalidModelFileException>(() => new HfGgufInput(glm.Folder)).Message);
+        using (var olmo = new TinyHfFolder("olmo", edit: c => c["clip_qkv"] = -1.0))
+            Assert.Contains("'clip_qkv' is -1", Assert.Throws<InvalidModelFileException>(() => ModelLoader.Load(olmo.Folder)).Message);
+        // Minitron-8B's 48 heads of 128 are wider than its hidden size; llama.cpp's nemotron shapes its projections by hidden_size.
+        using (var nemotron = new TinyHfFolder("nemotron", edit: c => c["head_dim"] = 8))
+            Assert.Contains("llama.cpp's nemotron needs num_attention_heads × head_dim", Assert.Throws<InvalidModelFileException>(() => new HfGgufInput(nemotron.Folder)).Message);
         var windowed = Path.Combine(_dir, "olmo3.gguf");
         SyntheticModelWriter.Build(SynthShape.Find("tiny-olmo2")!, SynthFileType.Find("F16")!, 1).Set("olmo2.attention.sliding_window", 4u).Write(windowed);
         Assert.Contains("sliding windows are not supported", Assert.Throws<InvalidModelFileException>(() => ModelLoader.Load(windowed)).Message);

@@ -5,7 +5,7 @@ using Moxing.Core.Formats.Safetensors;
 namespace Moxing.Models.Tests.Families;
 
 /// <summary>
-/// The forward pass of Granite, OLMo 2, Gemma, Phi-2, StarCoder2, Cohere, Cohere2 and StableLM written out in double precision from transformers'
+/// The forward pass of Granite, OLMo 2, Gemma, Phi-2, StarCoder2, Cohere, Cohere2, StableLM, GLM-4, GLM, Nemotron, OLMo and MiniCPM written out in double precision from transformers'
 /// modeling files, over a float32 checkpoint: the oracle of the family tests. Each family's delta from Llama is stated where
 /// transformers states it; <c>drop</c> leaves one of them out, so a test can show the comparison would catch an engine that did.
 /// </summary>
@@ -38,9 +38,15 @@ internal sealed partial class DenseReference
         int h = I("hidden_size"), heads = I("num_attention_heads"), kvHeads = I("num_key_value_heads"), n = ids.Length;
         var hd = _c["head_dim"] is { } headDim ? (int)headDim : h / heads;
         var granite = _type is "granite" or "granitemoe" or "granitemoeshared";
-        // GraniteModel: inputs_embeds * embedding_multiplier; GemmaModel: * hidden_size ** 0.5.
-        var embedScale = granite && drop != "embedding_multiplier" ? D("embedding_multiplier", 1) : _type == "gemma" && drop != "normalizer" ? Math.Sqrt(h) : 1;
-        var residual = granite && drop != "residual_multiplier" ? D("residual_multiplier", 1) : 1;
+        var minicpm = _type == "minicpm";
+        // GraniteModel: inputs_embeds * embedding_multiplier; GemmaModel: * hidden_size ** 0.5; MiniCPMModel: * scale_emb.
+        var embedScale = granite && drop != "embedding_multiplier" ? D("embedding_multiplier", 1) : _type == "gemma" && drop != "normalizer" ? Math.Sqrt(h)
+            : minicpm && drop != "scale_emb" ? D("scale_emb", 1) : 1;
+        // MiniCPMDecoderLayer: residual + branch * (scale_depth / sqrt(num_hidden_layers)).
+        var residual = granite && drop != "residual_multiplier" ? D("residual_multiplier", 1)
+            : minicpm && drop != "scale_depth" ? D("scale_depth", 1) / Math.Sqrt(I("num_hidden_layers")) : 1;
+        // Glm4DecoderLayer: post_self_attn_layernorm on the attention output, post_mlp_layernorm on the MLP's, before their adds.
+        var glmPostNorms = _type == "glm4" && drop != "post_norms";
         var scale = granite && drop != "attention_multiplier" ? D("attention_multiplier", 1) : 1 / Math.Sqrt(hd);
         // PhiAttention rotates the first int(head_dim · partial_rotary_factor) dimensions of each head.
         var rotary = drop == "partial_rotary_factor" ? hd : (int)(hd * D("partial_rotary_factor", 1));
@@ -80,17 +86,19 @@ internal sealed partial class DenseReference
             }
             for (var t = 0; t < n; t++)
             {
-                var a = postNormsOnly ? Norm(attended[t], p + attentionNorm) : attended[t];
+                var a = postNormsOnly ? Norm(attended[t], p + attentionNorm) : glmPostNorms ? Norm(attended[t], p + "post_self_attn_layernorm") : attended[t];
                 for (var d = 0; d < h; d++) x[t][d] += residual * a[d];
                 var m = postNormsOnly ? Norm(Mlp(p, x[t]), p + mlpNorm) : Mlp(p, Norm(x[t], p + mlpNorm));
+                if (glmPostNorms) m = Norm(m, p + "post_mlp_layernorm");
                 for (var d = 0; d < h; d++) x[t][d] += residual * m[d];
             }
         }
         var head = _w.ContainsKey("lm_head.weight") ? "lm_head" : "model.embed_tokens";
         // GraniteForCausalLM: logits / logits_scaling.
         var divisor = granite && drop != "logits_scaling" ? D("logits_scaling", 1) : 1;
-        // CohereForCausalLM: logits * logit_scale.
+        // CohereForCausalLM: logits * logit_scale; MiniCPMForCausalLM: lm_head(hidden / (hidden_size / dim_model_base)).
         if (Cohere && drop != "logit_scale") divisor = 1 / D("logit_scale", 0.0625);
+        if (minicpm && drop != "dim_model_base") divisor = h / D("dim_model_base", 1);
         return x.Select(r => Affine(head, Norm(r, _type == "phi" ? "model.final_layernorm" : "model.norm")).Select(z => z / divisor).ToArray()).ToArray();
     }
 
@@ -100,6 +108,13 @@ internal sealed partial class DenseReference
         var q = xs.Select(r => Affine(p + "self_attn.q_proj", r)).ToArray();
         var k = xs.Select(r => Affine(p + "self_attn.k_proj", r)).ToArray();
         var v = xs.Select(r => Affine(p + "self_attn.v_proj", r)).ToArray();
+        // OlmoAttention: q, k and v clamped to ±clip_qkv.
+        if (_type == "olmo" && drop != "clip_qkv" && _c["clip_qkv"] is { } clipNode)
+        {
+            var clip = (double)clipNode;
+            foreach (var row in q.Concat(k).Concat(v))
+                for (var d = 0; d < row.Length; d++) row[d] = Math.Clamp(row[d], -clip, clip);
+        }
         // Olmo2Attention: q_norm / k_norm over the whole projections, before the heads are split.
         if (_type == "olmo2" && drop != "qk_norm")
             for (var t = 0; t < n; t++) (q[t], k[t]) = (Norm(q[t], p + "self_attn.q_norm"), Norm(k[t], p + "self_attn.k_norm"));
@@ -111,8 +126,8 @@ internal sealed partial class DenseReference
                 HeadNorms(q[t], hd, h => B("use_qk_norm") ? (p + "self_attn.q_norm.weight", h * hd) : ($"{p}self_attn.q_layernorm.norms.{h}.weight", 0));
                 HeadNorms(k[t], hd, h => B("use_qk_norm") ? (p + "self_attn.k_norm.weight", h * hd) : ($"{p}self_attn.k_layernorm.norms.{h}.weight", 0));
             }
-        // Cohere's rotate_half pairs (2i, 2i + 1) (dropped: the halves, as Llama's).
-        var interleaved = Cohere && drop != "interleaved";
+        // Cohere's and GLM-4's rotate_half pair (2i, 2i + 1) (dropped: the halves, as Llama's).
+        var interleaved = (Cohere || _type is "glm4" or "glm") && drop != "interleaved";
         for (var t = 0; t < n && rotate; t++)
         {
             Rope(q[t], hd, rotary, t, interleaved);
@@ -177,29 +192,47 @@ internal sealed partial class DenseReference
         "starcoder2" => Affine(p + "mlp.c_proj", Affine(p + "mlp.c_fc", x).Select(GeluTanh).ToArray()),
         "granitemoe" or "granitemoeshared" => GraniteMoe(p, x),
         "phimoe" => PhiMoe(p, x),
+        // Glm4MLP and GlmMLP: gate, up = gate_up_proj(x).chunk(2); down(up * silu(gate)).
+        "glm4" or "glm" => Affine(p + "mlp.down_proj", Glm4GateUp(Affine(p + "mlp.gate_up_proj", x))),
+        // NemotronMLP: down(relu2(up(x))), relu2 = relu(x)² (dropped: relu alone).
+        "nemotron" => Affine(p + "mlp.down_proj", Affine(p + "mlp.up_proj", x).Select(u => Math.Pow(Math.Max(u, 0), _drop == "relu2" ? 1 : 2)).ToArray()),
         // FalconMLP: dense_4h_to_h(gelu(dense_h_to_4h(x))), the exact GELU, no biases.
         "falcon" => Affine(p + "mlp.down_proj", Affine(p + "mlp.up_proj", x).Select(v => 0.5 * v * (1 + Moxing.Core.Tests.Ops.ReferenceErf.Erf(v / Math.Sqrt(2)))).ToArray()),
         _ => Affine(p + "mlp.down_proj", Affine(p + "mlp.gate_proj", x)
             .Zip(Affine(p + "mlp.up_proj", x), (g, u) => (_type == "gemma" ? GeluTanh(g) : g / (1 + Math.Exp(-g))) * u).ToArray()),
     };
 
-    // RMSNorm (Gemma's times 1 + w), or LayerNorm with bias (Phi-2, StarCoder2, Falcon, StableLM) or without (CohereLayerNorm).
+    private static double[] Glm4GateUp(double[] gateUp)
+    {
+        var ff = gateUp.Length / 2;
+        return Enumerable.Range(0, ff).Select(i => gateUp[i] / (1 + Math.Exp(-gateUp[i])) * gateUp[ff + i]).ToArray();
+    }
+
+    // RMSNorm (Gemma's times 1 + w), or LayerNorm with bias (Phi-2, StarCoder2, Falcon, StableLM; Nemotron's LayerNorm1P times
+    // 1 + w), without (CohereLayerNorm), or without weights either (OlmoLayerNorm, epsilon 1e-5).
     private double[] Norm(double[] x, string name)
     {
+        if (_type == "olmo") return LayerNorm(x, 1e-5, _ => 1, _ => 0);
         var w = _w[name + ".weight"];
-        if (_type is "phi" or "starcoder2" or "falcon" or "stablelm" or "phimoe" || Cohere)
+        if (_type is "phi" or "starcoder2" or "falcon" or "stablelm" or "phimoe" or "nemotron" || Cohere)
         {
-            var eps = D(_type switch { "starcoder2" => "norm_epsilon", "falcon" => "layer_norm_epsilon", "phimoe" => "rms_norm_eps", _ => "layer_norm_eps" }, 1e-5);
+            var eps = D(_type switch { "starcoder2" => "norm_epsilon", "falcon" => "layer_norm_epsilon", "phimoe" => "rms_norm_eps", "nemotron" => "norm_eps", _ => "layer_norm_eps" }, 1e-5);
             var b = _w.GetValueOrDefault(name + ".bias");
+            var onePlus = _type == "nemotron" && _drop != "norm_offset" ? 1 : 0;
             // llama.cpp's phimoe graph (dropped "layer_norm"): an RMS norm, then the bias.
-            var mean = _drop == "layer_norm" ? 0 : x.Average();
-            var inv = 1 / Math.Sqrt(x.Average(v => (v - mean) * (v - mean)) + eps);
-            return x.Select((v, i) => (v - mean) * inv * w[i] + (b?[i] ?? 0)).ToArray();
+            return LayerNorm(x, eps, i => onePlus + w[i], i => b?[i] ?? 0, center: _drop != "layer_norm");
         }
         var rms = 1 / Math.Sqrt(x.Average(v => v * v) + D("rms_norm_eps", 1e-6));
         // GemmaRMSNorm: x · (1 + w).
         var offset = _type == "gemma" && _drop != "norm_offset" ? 1 : 0;
         return x.Select((v, i) => v * rms * (offset + w[i])).ToArray();
+    }
+
+    private static double[] LayerNorm(double[] x, double eps, Func<int, double> weight, Func<int, double> bias, bool center = true)
+    {
+        var mean = center ? x.Average() : 0;
+        var inv = 1 / Math.Sqrt(x.Average(v => (v - mean) * (v - mean)) + eps);
+        return x.Select((v, i) => (v - mean) * inv * weight(i) + bias(i)).ToArray();
     }
 
     // W x + b (the bias when the checkpoint has one).

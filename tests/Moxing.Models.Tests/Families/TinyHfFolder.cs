@@ -47,7 +47,7 @@ public sealed partial class TinyHfFolder : IDisposable
 
     /// <summary>
     /// Writes a <paramref name="modelType"/> checkpoint (granite, olmo2, gemma, phi, starcoder2, falcon, exaone, smollm3, internlm2, cohere,
-    /// cohere2, stablelm), its config edited by <paramref name="edit"/> (Cohere's use_qk_norm and StableLM's qk_layernorm add per-head q/k norms).
+    /// cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm), its config edited by <paramref name="edit"/> (Cohere's use_qk_norm and StableLM's qk_layernorm add per-head q/k norms).
     /// </summary>
     public TinyHfFolder(string modelType, int seed = 1, Action<JsonObject>? edit = null)
     {
@@ -64,16 +64,20 @@ public sealed partial class TinyHfFolder : IDisposable
             for (var i = 0; i < values.Length; i++) values[i] = mean + (random.NextSingle() - 0.5f) * 2 * spread;
             writer.Add(name, shape, values);
         }
-        // Cohere's LayerNorms have no bias; StableLM's q/k/v biases follow use_qkv_bias, its output projection has none.
+        // Cohere's LayerNorms have no bias; StableLM's q/k/v biases follow use_qkv_bias, GLM-4's attention_bias, and neither has
+        // an output-projection bias; OLMo's LayerNorms have no tensors at all.
         var cohere = modelType is "cohere" or "cohere2";
-        var layerNorm = modelType is "phi" or "starcoder2" or "falcon" or "stablelm" or "phimoe";
-        var biases = modelType is "phi" or "starcoder2" || (bool?)Config["attention_bias"] == true;
-        var qkvBiases = biases || (bool?)Config["use_qkv_bias"] == true;
+        var layerNorm = modelType is "phi" or "starcoder2" or "falcon" or "stablelm" or "phimoe" or "nemotron";
+        var glm = modelType is "glm4" or "glm";
+        var biases = modelType is "phi" or "starcoder2" || (bool?)Config["attention_bias"] == true && !glm;
+        var qkvBiases = biases || (bool?)Config["use_qkv_bias"] == true || glm && (bool?)Config["attention_bias"] == true;
+        var norms = modelType != "olmo";
         var parallel = modelType is "phi" || cohere || (bool?)Config["use_parallel_residual"] == true;
-        // Gemma's weights are offsets from 1 (its norm multiplies by 1 + w).
-        var normMean = modelType == "gemma" ? 0f : 1f;
+        // Gemma's and Nemotron's weights are offsets from 1 (their norms multiply by 1 + w).
+        var normMean = modelType is "gemma" or "nemotron" ? 0f : 1f;
         void Norm(string name, long size)
         {
+            if (!norms) return;
             Add(name + ".weight", normMean, 0.4f, size);
             if (layerNorm) Add(name + ".bias", 0f, 0.3f, size);
         }
@@ -137,6 +141,20 @@ public sealed partial class TinyHfFolder : IDisposable
                     break;
                 case "phimoe":
                     WriteMixtralExperts(Config, p + "block_sparse_moe.", Add);
+                    break;
+                case "glm4" or "glm":
+                    // GlmMLP: one gate_up_proj, gate rows first; GLM-4 norms the attention and MLP outputs before their residual adds.
+                    Linear(p + "mlp.gate_up_proj", 2 * ff, Hidden, false);
+                    Linear(p + "mlp.down_proj", Hidden, ff, false);
+                    if (modelType == "glm4")
+                    {
+                        Norm(p + "post_self_attn_layernorm", Hidden);
+                        Norm(p + "post_mlp_layernorm", Hidden);
+                    }
+                    break;
+                case "nemotron":
+                    Linear(p + "mlp.up_proj", ff, Hidden, false);
+                    Linear(p + "mlp.down_proj", Hidden, ff, false);
                     break;
                 default:
                     Linear(p + "mlp.gate_proj", ff, Hidden, false);
@@ -243,6 +261,40 @@ public sealed partial class TinyHfFolder : IDisposable
                 c["use_qkv_bias"] = true;
                 c["use_parallel_residual"] = false;
                 c["tie_word_embeddings"] = false;
+                break;
+            case "glm4" or "glm":
+                // GLM-4-9B-0414 and glm-4-9b-chat-hf: half of each head rotates (interleaved), q/k/v biases, an untied head.
+                c["head_dim"] = HeadDim;
+                c["rms_norm_eps"] = 1e-5;
+                c["partial_rotary_factor"] = 0.5;
+                c["attention_bias"] = true;
+                c["hidden_act"] = "silu";
+                c["tie_word_embeddings"] = false;
+                break;
+            case "nemotron":
+                // Nemotron-Mini-4B: LayerNorm1P, relu², half of each head rotated, no biases, an untied head.
+                c["head_dim"] = HeadDim;
+                c["norm_eps"] = 1e-5;
+                c["partial_rotary_factor"] = 0.5;
+                c["hidden_act"] = "relu2";
+                c["attention_bias"] = false;
+                c["mlp_bias"] = false;
+                c["tie_word_embeddings"] = false;
+                break;
+            case "olmo":
+                // OLMo-1B-hf's tied head; a clip_qkv (OLMo-7B-0424 has 8) that bites on these weights.
+                c["clip_qkv"] = 1.0;
+                c["attention_bias"] = false;
+                c["tie_word_embeddings"] = true;
+                break;
+            case "minicpm":
+                // MiniCPM-2B's scale_emb 12; scale_depth 0.3 scales these 2 layers' branches by 0.21, as 1.4 does MiniCPM-2B's 40
+                // (0.22); dim_model_base 16 divides the logits by 4 (MiniCPM-2B's 2304 / 256 by 9).
+                c["rms_norm_eps"] = 1e-5;
+                c["scale_emb"] = 12;
+                c["scale_depth"] = 0.3;
+                c["dim_model_base"] = 16;
+                c["tie_word_embeddings"] = true;
                 break;
             case "starcoder2":
                 c["norm_epsilon"] = 1e-5;

@@ -53,21 +53,39 @@ public static class HfTokenizerToGguf
             keys.AddRange(ByteLevelKeys(root ?? throw new TokenizerException($"{folder}: no tokenizer.json to convert"), config, vocabSize, path));
         }
         AddSpecialTokens(keys, root, config, configIds, vocabSize);
+        // NemotronModel.set_vocab sets padding 0 and unknown 1 after the tokenizer's own (the later key wins).
+        if (architecture == "nemotron")
+        {
+            keys.Add(new("tokenizer.ggml.padding_token_id", 0u));
+            keys.Add(new("tokenizer.ggml.unknown_token_id", 1u));
+        }
+        if (architecture is "glm4" or "chatglm") keys.AddRange(GlmSpecialTokens(root, architecture == "glm4"));
         if (ChatTemplate(folder) is { } template) keys.Add(new("tokenizer.chat_template", template));
         return keys;
     }
 
     private const int GemmaEndOfTurn = 107;
 
+    // Glm4Model.set_vocab and ChatGLMModel.set_vocab: <|endoftext|> as end and unknown token (GLM-4's as beginning token too),
+    // <|user|> as end of turn (after the tokenizer's own).
+    private static IEnumerable<KeyValuePair<string, object>> GlmSpecialTokens(JsonNode? root, bool bos)
+    {
+        var added = AddedTokens(root).GroupBy(t => t.Content).ToDictionary(g => g.Key, g => (uint)g.First().Id);
+        if (added.TryGetValue("<|endoftext|>", out var end))
+            foreach (var kind in bos ? new[] { "eos", "unknown", "bos" } : ["eos", "unknown"]) yield return new($"tokenizer.ggml.{kind}_token_id", end);
+        if (added.TryGetValue("<|user|>", out var user)) yield return new("tokenizer.ggml.eot_token_id", user);
+    }
+
     // As the converter picks the vocabulary: Llama/Mistral read tokenizer.model, else a SentencePiece tokenizer.json, else
     // byte-level BPE; Phi-3 is SentencePiece unless tokenizer_config.json names GPT2Tokenizer (Phi-4); Gemma 2 always is, Gemma 3
-    // when it ships tokenizer.model.
+    // when it ships tokenizer.model, Nemotron and MiniCPM when they do.
     private static bool UsesSentencePiece(string folder, JsonNode? root, TokenizerConfig? config, string architecture) => architecture switch
     {
         "llama" => File.Exists(Path.Combine(folder, "tokenizer.model")) || (root?.Optional("model") is { } model && SentencePieceToGguf.IsSentencePiece(model)),
         "phi3" => config?.TokenizerClass != "GPT2Tokenizer",
         "gemma" or "gemma2" => true,
-        "gemma3" => File.Exists(Path.Combine(folder, "tokenizer.model")),
+        // NemotronModel and MiniCPMModel call _set_vocab_sentencepiece, which reads tokenizer.model.
+        "gemma3" or "nemotron" or "minicpm" => File.Exists(Path.Combine(folder, "tokenizer.model")),
         _ => false,
     };
 
