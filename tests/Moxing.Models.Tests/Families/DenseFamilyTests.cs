@@ -36,7 +36,7 @@ public sealed class DenseFamilyTests : IDisposable
     /// <summary>Every model type TinyHfFolder writes.</summary>
     public static TheoryData<string> ModelTypes() =>
         ["granite", "olmo2", "gemma", "phi", "starcoder2", "falcon", "exaone", "smollm3", "internlm2", "cohere", "cohere2", "stablelm",
-         "glm4", "glm", "nemotron", "olmo", "minicpm"];
+         "glm4", "glm", "nemotron", "olmo", "minicpm", "granitemoe", "granitemoeshared", "phimoe"];
 
     [Theory]
     [MemberData(nameof(ModelTypes))]
@@ -81,6 +81,13 @@ public sealed class DenseFamilyTests : IDisposable
     [InlineData("minicpm", "scale_emb")]
     [InlineData("minicpm", "scale_depth")]
     [InlineData("minicpm", "dim_model_base")]
+    [InlineData("granitemoe", "top_k_normalisation")]
+    [InlineData("granitemoe", "residual_multiplier")]
+    [InlineData("granitemoe", "logits_scaling")]
+    [InlineData("granitemoeshared", "shared_expert")]
+    [InlineData("phimoe", "sparsemixer")]
+    [InlineData("phimoe", "layer_norm")]
+    [InlineData("phimoe", "mscale")]
     public void DroppingASwitchMovesTheLogitsFarBeyondTheTolerance(string modelType, string drop)
     {
         using var folder = new TinyHfFolder(modelType);

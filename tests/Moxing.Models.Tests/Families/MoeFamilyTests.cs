@@ -1,61 +1,18 @@
-using Moxing.Core.Kernels;
-using Moxing.Core.Quantization;
-using Moxing.Core.Quantization.Mixes;
-using Moxing.Models.Conversion;
 using Moxing.Models.Families;
 using Moxing.Models.Tests.Decoder;
 using Moxing.Tests;
-using static Moxing.Models.Tests.Families.DenseFamilyTests;
 
 namespace Moxing.Models.Tests.Families;
 
 /// <summary>
-/// Granite MoE (with and without its shared MLP) and Phi-3.5-MoE checkpoints (<see cref="TinyHfFolder"/>) give the logits of
-/// <see cref="DenseReference"/>'s statement of transformers' code, their converted GGUFs those of the folder, and each switch
-/// of the sparse block (routing normalisation, shared expert, sparsemixer) or the family (norms, RoPE scale) moves the logits far beyond the tolerance.
+/// Granite MoE (with and without its shared MLP) and Phi-3.5-MoE beyond <see cref="DenseFamilyTests"/> (reference, switches,
+/// conversion): batched steps equal each sequence alone, their GGUF metadata reads as llama.cpp writes it, and variants the
+/// engine cannot run are clear errors.
 /// </summary>
-public sealed class MoeFamilyTests : IDisposable
+public sealed class MoeFamilyTests
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("moxing-moe-").FullName;
-
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
-
     /// <summary>Every mixture-of-experts model type TinyHfFolder writes.</summary>
     public static TheoryData<string> ModelTypes() => ["granitemoe", "granitemoeshared", "phimoe"];
-
-    [Theory]
-    [MemberData(nameof(ModelTypes))]
-    public void TheFolderMatchesTheReference(string modelType)
-    {
-        using var folder = new TinyHfFolder(modelType);
-        DecoderChecks.AssertClose(Flatten(new DenseReference(folder.Folder).Forward(Prompt)), Logits(folder.Folder), 1e-4, modelType);
-    }
-
-    [Theory]
-    [InlineData("granitemoe", "top_k_normalisation")]
-    [InlineData("granitemoe", "residual_multiplier")]
-    [InlineData("granitemoe", "logits_scaling")]
-    [InlineData("granitemoeshared", "shared_expert")]
-    [InlineData("phimoe", "sparsemixer")]
-    [InlineData("phimoe", "layer_norm")]
-    [InlineData("phimoe", "mscale")]
-    public void DroppingASwitchMovesTheLogitsFarBeyondTheTolerance(string modelType, string drop)
-    {
-        using var folder = new TinyHfFolder(modelType);
-        var error = LogitErrors.RelativeMax(Flatten(new DenseReference(folder.Folder).Forward(Prompt, drop)), Logits(folder.Folder));
-        Assert.True(error > 1e-3, $"{modelType} without {drop}: max|Δ|/max|ref| = {error:E2}");
-    }
-
-    [Theory]
-    [MemberData(nameof(ModelTypes))]
-    public void TheConvertedGgufMatchesTheFolder(string modelType)
-    {
-        using var folder = new TinyHfFolder(modelType);
-        var path = Path.Combine(_dir, modelType + ".gguf");
-        using (var input = new HfGgufInput(folder.Folder))
-            GgufQuantizer.Quantize(input, path, QuantizationMix.Find("F32")!, null, WorkerPool.Shared);
-        DecoderChecks.AssertClose(Logits(folder.Folder), Logits(path), 1e-5, modelType + " → F32 GGUF");
-    }
 
     [Theory]
     [MemberData(nameof(ModelTypes))]
