@@ -28,11 +28,12 @@ public static class HfGgufMetadata
         "phimoe" => modelType,
         "glm4" or "nemotron" or "olmo" or "minicpm" => modelType,
         "glm" => "chatglm",
+        "ernie4_5" => modelType,
         _ => null,
     };
 
     /// <summary>The model types <see cref="Architecture"/> converts, for error messages.</summary>
-    public static string ConvertibleList => "llama, mistral, mixtral, granite, olmo2, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi, phi3, gemma, gemma2, gemma3_text, gemma3, starcoder2, gpt_oss, falcon, exaone, smollm3, internlm2, cohere, cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, granitemoe, granitemoeshared, phimoe";
+    public static string ConvertibleList => "llama, mistral, mixtral, granite, olmo2, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi, phi3, gemma, gemma2, gemma3_text, gemma3, starcoder2, gpt_oss, falcon, exaone, smollm3, internlm2, cohere, cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, granitemoe, granitemoeshared, phimoe, ernie4_5";
 
     /// <summary>Architectures convert_hf_to_gguf.py writes through LlamaModel: Q/K rows permuted, vocab_size and rope.dimension_count written.</summary>
     public static bool LlamaConverted(string architecture) => architecture is "llama" or "granite" or "granitemoe" or "smollm3";

@@ -94,8 +94,8 @@ public sealed record SynthShape(
     /// <summary>Norms after attention and MLP (gemma3, olmo2, glm4).</summary>
     public bool PostNorms => Architecture is "gemma3" or "olmo2" or "glm4";
 
-    /// <summary>The key/value head size written whatever the shape (gemma, gemma3; glm4's and nemotron's configs give head_dim).</summary>
-    public bool WritesHeadSize => Architecture is "gemma" or "gemma3" or "glm4" or "nemotron";
+    /// <summary>The key/value head size written whatever the shape (gemma, gemma3; glm4's, nemotron's and ernie4_5's configs give head_dim).</summary>
+    public bool WritesHeadSize => Architecture is "gemma" or "gemma3" or "glm4" or "nemotron" or "ernie4_5";
 
     /// <summary>MiniCPM's multipliers as its converter writes them (scale_emb 12, scale_depth 1.4 / sqrt(layers), hidden / dim_model_base).</summary>
     public bool MiniCpm => Architecture == "minicpm";
@@ -191,6 +191,10 @@ public sealed record SynthShape(
         new("tiny-olmo", "olmo", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-5f, 10000f),
         new("minicpm-2b", "minicpm", 122753, 2304, 40, 5760, 36, 36, 64, 2048, 1e-5f, 10000f),
         new("tiny-minicpm", "minicpm", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-5f, 10000f),
+        // ERNIE-4.5-0.3B: heads of 128 on a 1024-wide stream (q is twice the hidden size), interleaved RoPE, tied head; tiny-ernie4_5
+        // keeps the wide heads.
+        new("ernie-4.5-0.3b", "ernie4_5", 103424, 1024, 18, 3072, 16, 2, 128, 131072, 1e-5f, 500000f),
+        new("tiny-ernie4_5", "ernie4_5", 1024, 256, 4, 512, 4, 2, 128, 256, 1e-5f, 500000f),
         new("tiny-gpt-oss", "gpt-oss", 1024, 256, 4, 256, 4, 2, 64, 4096, 1e-5f, 150000f, SlidingWindow: 8, Experts: 8, ExpertsUsed: 4, ExpertFeedForward: 256),
         // Ollama's embedding models as llama.cpp converts them: BERT (all-minilm = all-MiniLM-L6-v2, mxbai-embed-large), nomic-bert
         // (rotary base 1000, context cut to 2048 by the converter), XLM-RoBERTa written as bert (bge-m3: position offset removed, one token type).

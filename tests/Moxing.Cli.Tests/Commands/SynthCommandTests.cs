@@ -53,6 +53,7 @@ public sealed class SynthCommandTests : IDisposable
     [InlineData("tiny-nemotron", "Q8_0")]
     [InlineData("tiny-olmo", "Q4_0")]
     [InlineData("tiny-minicpm", "Q6_K")]
+    [InlineData("tiny-ernie4_5", "Q8_0")]
     public void SynthesizedModelLoadsAndGivesFiniteLogits(string like, string type)
     {
         var path = Synth(like, type);

@@ -31,6 +31,7 @@ public sealed class DenseFamilySynthTests
     [InlineData("tiny-nemotron")]
     [InlineData("tiny-olmo")]
     [InlineData("tiny-minicpm")]
+    [InlineData("tiny-ernie4_5")]
     public void TheSynthesizedModelRunsBatchesAsEachSequenceAlone(string shape)
     {
         // F16: a quantized file's one-row and several-row products round activations apart (tiny-gemma Q4_K_M: 2e-3).

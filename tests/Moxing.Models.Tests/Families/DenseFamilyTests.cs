@@ -12,7 +12,7 @@ using Moxing.Tests;
 namespace Moxing.Models.Tests.Families;
 
 /// <summary>
-/// Granite, OLMo 2, Gemma, Phi-2, StarCoder2, Falcon, EXAONE, SmolLM3, InternLM2, Cohere, Cohere2, StableLM, GLM-4, GLM, Nemotron, OLMo and MiniCPM checkpoints (<see cref="TinyHfFolder"/>) give the logits of
+/// Granite, OLMo 2, Gemma, Phi-2, StarCoder2, Falcon, EXAONE, SmolLM3, InternLM2, Cohere, Cohere2, StableLM, GLM-4, GLM, Nemotron, OLMo, MiniCPM and ERNIE 4.5 checkpoints (<see cref="TinyHfFolder"/>) give the logits of
 /// <see cref="DenseReference"/>, their converted GGUFs those of the folder, and each family switch moves the logits far
 /// beyond the tolerance, ten times it at least (so an engine that ignored it would fail).
 /// </summary>
@@ -36,7 +36,7 @@ public sealed class DenseFamilyTests : IDisposable
     /// <summary>Every model type TinyHfFolder writes.</summary>
     public static TheoryData<string> ModelTypes() =>
         ["granite", "olmo2", "gemma", "phi", "starcoder2", "falcon", "exaone", "smollm3", "internlm2", "cohere", "cohere2", "stablelm",
-         "glm4", "glm", "nemotron", "olmo", "minicpm", "granitemoe", "granitemoeshared", "phimoe"];
+         "glm4", "glm", "nemotron", "olmo", "minicpm", "ernie4_5", "granitemoe", "granitemoeshared", "phimoe"];
 
     [Theory]
     [MemberData(nameof(ModelTypes))]
@@ -81,6 +81,7 @@ public sealed class DenseFamilyTests : IDisposable
     [InlineData("minicpm", "scale_emb")]
     [InlineData("minicpm", "scale_depth")]
     [InlineData("minicpm", "dim_model_base")]
+    [InlineData("ernie4_5", "interleaved")]
     [InlineData("granitemoe", "top_k_normalisation")]
     [InlineData("granitemoe", "residual_multiplier")]
     [InlineData("granitemoe", "logits_scaling")]
@@ -139,6 +140,16 @@ public sealed class DenseFamilyTests : IDisposable
         DecoderChecks.AssertClose(logits, Logits(path), GgufTolerance("falcon"), modelType + " → F32 GGUF");
         using var model = ModelLoader.Load(path);
         Assert.Equal(modelType == "RefinedWeb" ? 2 : 1, model.RequireDecoder().Options.KvHeadCount);
+    }
+
+    // Ernie4_5Config's use_bias: biases on q/k/v/o and on the MLP's gate, up and down projections, all read from the checkpoint.
+    [Fact]
+    public void ErnieWithUseBiasMatchesTheReference()
+    {
+        using var folder = new TinyHfFolder("ernie4_5", edit: c => c["use_bias"] = true);
+        using (var f = Moxing.Core.Formats.Safetensors.SafetensorsFile.Open(Path.Combine(folder.Folder, "model.safetensors")))
+            Assert.Contains(f.Tensors, t => t.Name == "model.layers.0.mlp.down_proj.bias");
+        DecoderChecks.AssertClose(Flatten(new DenseReference(folder.Folder).Forward(Prompt)), Logits(folder.Folder), 1e-4, "ernie4_5 use_bias");
     }
 
     // command-r-plus's use_qk_norm: a LayerNorm per head with a weight row of its own, before the rotation.

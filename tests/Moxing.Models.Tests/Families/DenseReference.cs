@@ -5,7 +5,7 @@ using Moxing.Core.Formats.Safetensors;
 namespace Moxing.Models.Tests.Families;
 
 /// <summary>
-/// The forward pass of Granite, OLMo 2, Gemma, Phi-2, StarCoder2, Cohere, Cohere2, StableLM, GLM-4, GLM, Nemotron, OLMo and MiniCPM written out in double precision from transformers'
+/// The forward pass of Granite, OLMo 2, Gemma, Phi-2, StarCoder2, Cohere, Cohere2, StableLM, GLM-4, GLM, Nemotron, OLMo, MiniCPM and ERNIE 4.5 written out in double precision from transformers'
 /// modeling files, over a float32 checkpoint: the oracle of the family tests. Each family's delta from Llama is stated where
 /// transformers states it; <c>drop</c> leaves one of them out, so a test can show the comparison would catch an engine that did.
 /// </summary>
@@ -126,8 +126,8 @@ internal sealed partial class DenseReference
                 HeadNorms(q[t], hd, h => B("use_qk_norm") ? (p + "self_attn.q_norm.weight", h * hd) : ($"{p}self_attn.q_layernorm.norms.{h}.weight", 0));
                 HeadNorms(k[t], hd, h => B("use_qk_norm") ? (p + "self_attn.k_norm.weight", h * hd) : ($"{p}self_attn.k_layernorm.norms.{h}.weight", 0));
             }
-        // Cohere's and GLM-4's rotate_half pair (2i, 2i + 1) (dropped: the halves, as Llama's).
-        var interleaved = (Cohere || _type is "glm4" or "glm") && drop != "interleaved";
+        // Cohere's, GLM-4's and ERNIE 4.5's rotate_half pair (2i, 2i + 1) (dropped: the halves, as Llama's).
+        var interleaved = (Cohere || _type is "glm4" or "glm" or "ernie4_5") && drop != "interleaved";
         for (var t = 0; t < n && rotate; t++)
         {
             Rope(q[t], hd, rotary, t, interleaved);

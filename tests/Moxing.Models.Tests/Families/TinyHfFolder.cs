@@ -47,7 +47,7 @@ public sealed partial class TinyHfFolder : IDisposable
 
     /// <summary>
     /// Writes a <paramref name="modelType"/> checkpoint (granite, olmo2, gemma, phi, starcoder2, falcon, exaone, smollm3, internlm2, cohere,
-    /// cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm), its config edited by <paramref name="edit"/> (Cohere's use_qk_norm and StableLM's qk_layernorm add per-head q/k norms).
+    /// cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, ernie4_5), its config edited by <paramref name="edit"/> (Cohere's use_qk_norm and StableLM's qk_layernorm add per-head q/k norms).
     /// </summary>
     public TinyHfFolder(string modelType, int seed = 1, Action<JsonObject>? edit = null)
     {
@@ -69,7 +69,9 @@ public sealed partial class TinyHfFolder : IDisposable
         var cohere = modelType is "cohere" or "cohere2";
         var layerNorm = modelType is "phi" or "starcoder2" or "falcon" or "stablelm" or "phimoe" or "nemotron";
         var glm = modelType is "glm4" or "glm";
-        var biases = modelType is "phi" or "starcoder2" || (bool?)Config["attention_bias"] == true && !glm;
+        // ERNIE 4.5's use_bias puts a bias on every projection, the MLP's included.
+        var ernieBiases = modelType == "ernie4_5" && (bool?)Config["use_bias"] == true;
+        var biases = modelType is "phi" or "starcoder2" || (bool?)Config["attention_bias"] == true && !glm || ernieBiases;
         var qkvBiases = biases || (bool?)Config["use_qkv_bias"] == true || glm && (bool?)Config["attention_bias"] == true;
         var norms = modelType != "olmo";
         var parallel = modelType is "phi" || cohere || (bool?)Config["use_parallel_residual"] == true;
@@ -157,9 +159,9 @@ public sealed partial class TinyHfFolder : IDisposable
                     Linear(p + "mlp.down_proj", Hidden, ff, false);
                     break;
                 default:
-                    Linear(p + "mlp.gate_proj", ff, Hidden, false);
-                    Linear(p + "mlp.up_proj", ff, Hidden, false);
-                    Linear(p + "mlp.down_proj", Hidden, ff, false);
+                    Linear(p + "mlp.gate_proj", ff, Hidden, ernieBiases);
+                    Linear(p + "mlp.up_proj", ff, Hidden, ernieBiases);
+                    Linear(p + "mlp.down_proj", Hidden, ff, ernieBiases);
                     break;
             }
         }
@@ -294,6 +296,15 @@ public sealed partial class TinyHfFolder : IDisposable
                 c["scale_emb"] = 12;
                 c["scale_depth"] = 0.3;
                 c["dim_model_base"] = 16;
+                c["tie_word_embeddings"] = true;
+                break;
+            case "ernie4_5":
+                // ERNIE-4.5-0.3B-PT: head_dim given, interleaved RoPE on whole heads, base 500000, no biases, a tied head.
+                c["head_dim"] = HeadDim;
+                c["rms_norm_eps"] = 1e-5;
+                c["rope_theta"] = 500000.0;
+                c["hidden_act"] = "silu";
+                c["use_bias"] = false;
                 c["tie_word_embeddings"] = true;
                 break;
             case "starcoder2":

@@ -32,8 +32,8 @@ public static class HfTokenizerToGguf
         using var document = File.Exists(path) ? TokenizerJsonReader.Parse(File.ReadAllBytes(path), path) : null;
         JsonNode? root = document is null ? null : new JsonNode(document.RootElement, "", path);
         var keys = new List<KeyValuePair<string, object>>();
-        // LlamaModel.set_vocab writes add_prefix_space whatever the tokenizer; Gemma 2's SentencePiece adds no space.
-        if (architecture == "llama" && config?.AddPrefixSpace is { } prefix) keys.Add(new("tokenizer.ggml.add_space_prefix", prefix));
+        // LlamaModel.set_vocab and Ernie4_5Model.set_vocab write add_prefix_space whatever the tokenizer; Gemma 2's SentencePiece adds no space.
+        if (architecture is "llama" or "ernie4_5" && config?.AddPrefixSpace is { } prefix) keys.Add(new("tokenizer.ggml.add_space_prefix", prefix));
         if (architecture is "gemma" or "gemma2") keys.Add(new("tokenizer.ggml.add_space_prefix", false));
         // GemmaModel.set_vocab marks CodeGemma's <end_of_turn> (id 107) as end of turn for every Gemma; its FIM ids have no key.
         if (architecture == "gemma" && vocabSize > GemmaEndOfTurn) keys.Add(new("tokenizer.ggml.eot_token_id", (uint)GemmaEndOfTurn));
@@ -78,14 +78,14 @@ public static class HfTokenizerToGguf
 
     // As the converter picks the vocabulary: Llama/Mistral read tokenizer.model, else a SentencePiece tokenizer.json, else
     // byte-level BPE; Phi-3 is SentencePiece unless tokenizer_config.json names GPT2Tokenizer (Phi-4); Gemma 2 always is, Gemma 3
-    // when it ships tokenizer.model, Nemotron and MiniCPM when they do.
+    // when it ships tokenizer.model, Nemotron, MiniCPM and ERNIE 4.5 when they do.
     private static bool UsesSentencePiece(string folder, JsonNode? root, TokenizerConfig? config, string architecture) => architecture switch
     {
         "llama" => File.Exists(Path.Combine(folder, "tokenizer.model")) || (root?.Optional("model") is { } model && SentencePieceToGguf.IsSentencePiece(model)),
         "phi3" => config?.TokenizerClass != "GPT2Tokenizer",
         "gemma" or "gemma2" => true,
-        // NemotronModel and MiniCPMModel call _set_vocab_sentencepiece, which reads tokenizer.model.
-        "gemma3" or "nemotron" or "minicpm" => File.Exists(Path.Combine(folder, "tokenizer.model")),
+        // NemotronModel, MiniCPMModel and Ernie4_5Model call _set_vocab_sentencepiece, which reads tokenizer.model.
+        "gemma3" or "nemotron" or "minicpm" or "ernie4_5" => File.Exists(Path.Combine(folder, "tokenizer.model")),
         _ => false,
     };
 
