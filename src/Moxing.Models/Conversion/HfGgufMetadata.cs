@@ -29,11 +29,12 @@ public static class HfGgufMetadata
         "glm4" or "nemotron" or "olmo" or "minicpm" => modelType,
         "glm" => "chatglm",
         "ernie4_5" => modelType,
+        "ernie4_5_moe" => "ernie4_5-moe",
         _ => null,
     };
 
     /// <summary>The model types <see cref="Architecture"/> converts, for error messages.</summary>
-    public static string ConvertibleList => "llama, mistral, mixtral, granite, olmo2, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi, phi3, gemma, gemma2, gemma3_text, gemma3, starcoder2, gpt_oss, falcon, exaone, smollm3, internlm2, cohere, cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, granitemoe, granitemoeshared, phimoe, ernie4_5";
+    public static string ConvertibleList => "llama, mistral, mixtral, granite, olmo2, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi, phi3, gemma, gemma2, gemma3_text, gemma3, starcoder2, gpt_oss, falcon, exaone, smollm3, internlm2, cohere, cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, granitemoe, granitemoeshared, phimoe, ernie4_5, ernie4_5_moe";
 
     /// <summary>Architectures convert_hf_to_gguf.py writes through LlamaModel: Q/K rows permuted, vocab_size and rope.dimension_count written.</summary>
     public static bool LlamaConverted(string architecture) => architecture is "llama" or "granite" or "granitemoe" or "smollm3";
@@ -332,14 +333,30 @@ public static class HfGgufMetadata
     // sparse and fixes renormalisation per architecture: a config that differs would compute differently from the GGUF.
     private static void AddExperts(Dictionary<string, object> m, MoeOptions moe, string architecture, HfConfig config)
     {
-        if (moe.DenseLayers.Length > 0)
+        if (architecture == "ernie4_5-moe") AddErnieMoeLayers(m, moe, config);
+        else if (moe.DenseLayers.Length > 0)
             throw config.Error(config.Has("mlp_only_layers") ? "mlp_only_layers" : "decoder_sparse_step", $"makes some layers dense; llama.cpp's {architecture} has experts in every layer");
-        if (moe.NormalizeTopK != (architecture is "llama" or "qwen3moe" or "gpt-oss" or "granitemoe"))
+        if (moe.NormalizeTopK != (architecture is "llama" or "qwen3moe" or "gpt-oss" or "granitemoe" or "ernie4_5-moe"))
             throw config.Error("norm_topk_prob", $"is {(moe.NormalizeTopK ? "true" : "false")}; llama.cpp's {architecture} {(moe.NormalizeTopK ? "does not renormalise" : "renormalises")} the chosen experts' weights");
         m[$"{architecture}.expert_count"] = (uint)moe.ExpertCount;
         m[$"{architecture}.expert_used_count"] = (uint)moe.ExpertsUsed;
-        if (architecture is "qwen2moe" or "qwen3moe" or "gpt-oss") m[$"{architecture}.expert_feed_forward_length"] = (uint)moe.ExpertFeedForward;
+        if (architecture is "qwen2moe" or "qwen3moe" or "gpt-oss" or "ernie4_5-moe") m[$"{architecture}.expert_feed_forward_length"] = (uint)moe.ExpertFeedForward;
         if (moe.SharedFeedForward > 0) m[$"{architecture}.expert_shared_feed_forward_length"] = (uint)moe.SharedFeedForward;
+    }
+
+    // Ernie4_5MoeModel.set_gguf_parameters: moe_layer_interval as the interleave step, moe_layer_start_index as the leading dense
+    // blocks, the shared experts' count (their width: moe_num_shared_experts × moe_intermediate_size, which the converter derives
+    // as intermediate_size / num_key_value_heads — the same for the published models). llama.cpp has no end index: a config whose
+    // moe_layer_end_index makes later layers dense is refused.
+    private static void AddErnieMoeLayers(Dictionary<string, object> m, MoeOptions moe, HfConfig config)
+    {
+        int step = config.GetInt("moe_layer_interval", 1), lead = config.GetInt("moe_layer_start_index", 1);
+        for (var i = 0; i < moe.DenseLayers.Length; i++)
+            if (moe.DenseLayers[i] != !(i >= lead && (i + 1) % step == 0))
+                throw config.Error("moe_layer_end_index", $"makes layer {i} dense; llama.cpp's ernie4_5-moe has experts in every interval-th layer after the first moe_layer_start_index");
+        m["ernie4_5-moe.interleave_moe_layer_step"] = (uint)step;
+        m["ernie4_5-moe.leading_dense_block_count"] = (uint)lead;
+        m["ernie4_5-moe.expert_shared_count"] = (uint)config.GetInt("moe_num_shared_experts", 2);
     }
 
     /// <summary>

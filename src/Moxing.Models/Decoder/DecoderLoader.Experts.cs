@@ -46,6 +46,7 @@ public sealed partial class DecoderLoader
             Experts = experts,
             Shared = shared,
             SharedGate = sharedGate,
+            SelectionBias = SelectionBias(layer, moe.ExpertCount),
             Stored = stored,
             Views = views,
         };
@@ -92,6 +93,16 @@ public sealed partial class DecoderLoader
         if (_tensors.Find(DecoderTensorNames.BiasOf(stackName)) is not { } t) return null;
         CheckShape(t, count, rows);
         return Vector(t, count * rows);
+    }
+
+    // The expert-selection bias, [experts] or transformers' [1, experts] (Ernie4_5_MoeStatics); null where the architecture names
+    // none or the file lacks it (llama.cpp's exp_probs_b is optional).
+    private float[]? SelectionBias(int layer, int experts)
+    {
+        if (names.ExpertSelectionBias == null || _tensors.Find(DecoderTensorNames.ForLayer(names.ExpertSelectionBias, layer)) is not { } t) return null;
+        if (t.Shape.Aggregate(1L, (a, d) => a * d) != experts || t.Shape.Length > 2)
+            throw new InvalidModelFileException(sourcePath, $"tensor '{t.Name}' has shape [{string.Join(", ", t.Shape)}], expected [{experts}] or [1, {experts}]");
+        return Vector(t, experts);
     }
 
     // transformers' Linear(hidden, 1) is [1, hidden]; llama.cpp's converter writes it as a vector [hidden]. Null where the

@@ -30,7 +30,7 @@ public sealed partial class DecoderModel
             var chosen = scratch.Chosen.AsSpan(t * k, k);
             var weights = scratch.ChosenWeight.AsSpan(t * k, k);
             if (moe.SparseMixerJitter > 0) SparseMixer(probabilities.Slice(t * experts, experts), chosen, weights, moe.SparseMixerJitter);
-            else Route(probabilities.Slice(t * experts, experts), chosen, weights, moe.NormalizeTopK);
+            else Route(probabilities.Slice(t * experts, experts), chosen, weights, moe.NormalizeTopK, m.SelectionBias);
             foreach (var e in chosen) start[e + 1]++;
         }
         for (var e = 0; e < experts; e++) start[e + 1] += start[e];
@@ -81,9 +81,11 @@ public sealed partial class DecoderModel
     /// <summary>
     /// Softmax of one token's router <paramref name="logits"/> (in place), then the <paramref name="chosen"/>.Length most probable
     /// experts, most probable first (a tie goes to the lower index), with their probabilities, divided by their sum when
-    /// <paramref name="normalize"/>. The probabilities of the chosen experts are overwritten (marked taken).
+    /// <paramref name="normalize"/>. A <paramref name="selectionBias"/> (ERNIE 4.5's e_score_correction_bias, llama.cpp's
+    /// exp_probs_b) is added to the probabilities for choosing only, not to the weights. The probabilities of the chosen experts
+    /// are overwritten (marked taken).
     /// </summary>
-    internal static void Route(Span<float> logits, Span<int> chosen, Span<float> weights, bool normalize)
+    internal static void Route(Span<float> logits, Span<int> chosen, Span<float> weights, bool normalize, ReadOnlySpan<float> selectionBias = default)
     {
         var max = TensorPrimitives.Max(logits);
         TensorPrimitives.Subtract(logits, max, logits);
@@ -92,7 +94,7 @@ public sealed partial class DecoderModel
         var sum = 0f;
         for (var j = 0; j < chosen.Length; j++)
         {
-            var best = Best(logits);
+            var best = Best(logits, selectionBias);
             chosen[j] = best;
             weights[j] = logits[best];
             logits[best] = Taken;
@@ -121,12 +123,17 @@ public sealed partial class DecoderModel
         }
     }
 
-    // The index of the largest value not yet taken (a tie goes to the lower index).
-    private static int Best(ReadOnlySpan<float> values)
+    // The index of the largest value not yet taken, plus its bias where one is given (a tie goes to the lower index).
+    private static int Best(ReadOnlySpan<float> values, ReadOnlySpan<float> bias = default)
     {
         var best = -1;
+        var bestScore = 0f;
         for (var e = 0; e < values.Length; e++)
-            if (values[e] != Taken && (best < 0 || values[e] > values[best])) best = e;
+        {
+            if (values[e] == Taken) continue;
+            var score = bias.IsEmpty ? values[e] : values[e] + bias[e];
+            if (best < 0 || score > bestScore) (best, bestScore) = (e, score);
+        }
         return best;
     }
 }

@@ -58,6 +58,8 @@ public sealed record DecoderTensorNames
     public string? SharedDown { get; init; }
     /// <summary>The shared expert's sigmoid gate ([1, hidden] or [hidden]); null where the shared expert is ungated.</summary>
     public string? SharedExpertGate { get; init; }
+    /// <summary>Per-expert bias added to the router's probabilities for choosing only (ERNIE 4.5's e_score_correction_bias, llama.cpp's exp_probs_b).</summary>
+    public string? ExpertSelectionBias { get; init; }
     /// <summary>Final norm.</summary>
     public required string FinalNorm { get; init; }
     /// <summary>LM head (the embedding is used when absent).</summary>
@@ -84,7 +86,7 @@ public sealed record DecoderTensorNames
         n => n.Embedding, n => n.PositionEmbedding, n => n.AttentionNorm, n => n.Q, n => n.K, n => n.V, n => n.Qkv, n => n.O,
         n => n.QNorm, n => n.KNorm, n => n.PostAttentionNorm, n => n.MlpNorm, n => n.Gate, n => n.Up, n => n.GateUp, n => n.Down,
         n => n.PostMlpNorm, n => n.FinalNorm, n => n.Output, n => n.Router, n => n.SharedGate, n => n.SharedUp, n => n.SharedDown,
-        n => n.SharedExpertGate, n => n.Sinks, n => n.ExpertGate, n => n.ExpertUp, n => n.ExpertDown,
+        n => n.SharedExpertGate, n => n.Sinks, n => n.ExpertGate, n => n.ExpertUp, n => n.ExpertDown, n => n.ExpertSelectionBias,
     ];
 
     /// <summary>

@@ -61,6 +61,8 @@ public sealed class MoeWeights
     public MlpWeights? Shared { get; init; }
     /// <summary>Gate of the shared expert [1, hidden]: its output is scaled by sigmoid(gate · x); null: added as it is (Granite MoE, ERNIE 4.5).</summary>
     public Linear? SharedGate { get; init; }
+    /// <summary>Added to the router's probabilities to choose the experts, not to weight them (ERNIE 4.5's e_score_correction_bias); null for none.</summary>
+    public float[]? SelectionBias { get; init; }
     /// <summary>The file's tensors behind <see cref="Views"/> (3-D expert stacks, a 1-D shared gate).</summary>
     public IReadOnlyList<StoredTensor> Stored { get; init; } = [];
     /// <summary>Matrices made over part of a file tensor of <see cref="Stored"/> (one expert of a stack), not file tensors themselves.</summary>

@@ -94,14 +94,20 @@ public sealed record SynthShape(
     /// <summary>Norms after attention and MLP (gemma3, olmo2, glm4).</summary>
     public bool PostNorms => Architecture is "gemma3" or "olmo2" or "glm4";
 
-    /// <summary>The key/value head size written whatever the shape (gemma, gemma3; glm4's, nemotron's and ernie4_5's configs give head_dim).</summary>
-    public bool WritesHeadSize => Architecture is "gemma" or "gemma3" or "glm4" or "nemotron" or "ernie4_5";
+    /// <summary>The key/value head size written whatever the shape (gemma, gemma3; glm4's, nemotron's and ERNIE 4.5's configs give head_dim).</summary>
+    public bool WritesHeadSize => Architecture is "gemma" or "gemma3" or "glm4" or "nemotron" or "ernie4_5" or "ernie4_5-moe";
 
     /// <summary>MiniCPM's multipliers as its converter writes them (scale_emb 12, scale_depth 1.4 / sqrt(layers), hidden / dim_model_base).</summary>
     public bool MiniCpm => Architecture == "minicpm";
 
     /// <summary>MiniCPM-2B's dim_model_base 256; tiny-minicpm's 64, so its logits are divided (by 4) as a real model's are.</summary>
     public int DimModelBase => Name.StartsWith("tiny-", StringComparison.Ordinal) ? 64 : 256;
+
+    /// <summary>ERNIE 4.5 MoE: the first layer dense (leading_dense_block_count 1), an expert-selection bias (exp_probs_b) per sparse layer.</summary>
+    public bool ErnieMoe => Architecture == "ernie4_5-moe";
+
+    /// <summary>Layers before the first sparse one, which keep a dense MLP (ERNIE 4.5 MoE's moe_layer_start_index 1; 0 for the others).</summary>
+    public int LeadingDenseLayers => ErnieMoe ? 1 : 0;
 
     /// <summary>Granite 3.x's multipliers (embedding 12, residual 0.22, attention 1/64, logits ÷ <see cref="GraniteLogitScale"/>), written for every granite and granitemoe shape.</summary>
     public bool Granite => Architecture is "granite" or "granitemoe";
@@ -150,6 +156,9 @@ public sealed record SynthShape(
         // Phi-3.5-MoE: LongRoPE over 4096 original positions (synthetic factors), window = context, 16 experts top-2.
         new("phi-3.5-moe", "phimoe", 32064, 4096, 32, 6400, 32, 8, 128, 131072, 1e-5f, 10000f, SlidingWindow: 131072, Experts: 16, ExpertsUsed: 2, ExpertFeedForward: 6400),
         new("tiny-phimoe", "phimoe", 1024, 256, 4, 128, 4, 2, 64, 8192, 1e-5f, 10000f, SlidingWindow: 8192, Experts: 8, ExpertsUsed: 2, ExpertFeedForward: 128),
+        // ERNIE-4.5-21B-A3B: 64 experts top-6 of 1536 and two shared (3072) after one dense layer; tiny-ernie4_5-moe likewise.
+        new("ernie-4.5-21b-a3b", "ernie4_5-moe", 103424, 2560, 28, 12288, 20, 4, 128, 131072, 1e-5f, 500000f, Experts: 64, ExpertsUsed: 6, ExpertFeedForward: 1536, SharedFeedForward: 3072),
+        new("tiny-ernie4_5-moe", "ernie4_5-moe", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-5f, 500000f, Experts: 8, ExpertsUsed: 2, ExpertFeedForward: 128, SharedFeedForward: 256),
         new("tiny-granitemoe", "granitemoe", 1024, 256, 4, 128, 4, 2, 64, 256, 1e-6f, 10000f, Experts: 8, ExpertsUsed: 3, ExpertFeedForward: 128, SharedFeedForward: 192),
         new("olmo2-1b", "olmo2", 100352, 2048, 16, 8192, 16, 16, 128, 4096, 1e-6f, 500000f),
         new("tiny-olmo2", "olmo2", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-6f, 500000f),

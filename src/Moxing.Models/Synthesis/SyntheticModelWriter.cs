@@ -75,6 +75,13 @@ public static partial class SyntheticModelWriter
             w.Set($"{arch}.expert_used_count", (uint)shape.ExpertsUsed);
             if (arch is not ("llama" or "granitemoe")) w.Set($"{arch}.expert_feed_forward_length", (uint)shape.ExpertFeedForward);
             if (shape.SharedFeedForward > 0) w.Set($"{arch}.expert_shared_feed_forward_length", (uint)shape.SharedFeedForward);
+            // Ernie4_5MoeModel: moe_layer_interval, moe_layer_start_index and moe_num_shared_experts.
+            if (shape.ErnieMoe)
+            {
+                w.Set($"{arch}.interleave_moe_layer_step", 1u);
+                w.Set($"{arch}.leading_dense_block_count", (uint)shape.LeadingDenseLayers);
+                w.Set($"{arch}.expert_shared_count", 2u);
+            }
         }
         if (shape.Granite)
         {
@@ -147,9 +154,10 @@ public static partial class SyntheticModelWriter
             // gpt-oss's norm before the experts has Gemma's post-attention name (llama.cpp's attn_post_norm)
             if (shape.PostNorms || shape.GptOss) Norm(w, random, p + "post_attention_norm.weight", shape.Hidden);
             if (shape.PreNorms && !shape.GptOss && !shape.Parallel && !shape.Cohere) Norm(w, random, shape, p + "ffn_norm.weight", shape.Hidden);
-            if (shape.Experts > 0)
+            if (shape.Experts > 0 && i >= shape.LeadingDenseLayers)
             {
-                // llama-quantize keeps the router in F32.
+                // llama-quantize keeps the router in F32 (and ERNIE 4.5's selection bias, of the order of the probabilities it shifts).
+                if (shape.ErnieMoe) w.AddF32(p + "exp_probs_b.bias", [shape.Experts], Uniform(random, shape.Experts, 0f, 1f / shape.Experts));
                 w.AddF32(p + "ffn_gate_inp.weight", [shape.Experts, shape.Hidden], Uniform(random, shape.Experts * shape.Hidden, 0f, WeightSpread));
                 Experts(w, seed * 7919 + i, fileType, p + "ffn_gate_exps.weight", "ffn_gate_exps", i, shape, shape.ExpertFeedForward, shape.Hidden);
                 Experts(w, seed * 7919 + i + 1, fileType, p + "ffn_up_exps.weight", "ffn_up_exps", i, shape, shape.ExpertFeedForward, shape.Hidden);

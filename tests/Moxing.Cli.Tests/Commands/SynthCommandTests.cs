@@ -54,6 +54,7 @@ public sealed class SynthCommandTests : IDisposable
     [InlineData("tiny-olmo", "Q4_0")]
     [InlineData("tiny-minicpm", "Q6_K")]
     [InlineData("tiny-ernie4_5", "Q8_0")]
+    [InlineData("tiny-ernie4_5-moe", "Q4_K_M")]
     public void SynthesizedModelLoadsAndGivesFiniteLogits(string like, string type)
     {
         var path = Synth(like, type);

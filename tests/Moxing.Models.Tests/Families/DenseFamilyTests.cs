@@ -36,7 +36,7 @@ public sealed class DenseFamilyTests : IDisposable
     /// <summary>Every model type TinyHfFolder writes.</summary>
     public static TheoryData<string> ModelTypes() =>
         ["granite", "olmo2", "gemma", "phi", "starcoder2", "falcon", "exaone", "smollm3", "internlm2", "cohere", "cohere2", "stablelm",
-         "glm4", "glm", "nemotron", "olmo", "minicpm", "ernie4_5", "granitemoe", "granitemoeshared", "phimoe"];
+         "glm4", "glm", "nemotron", "olmo", "minicpm", "ernie4_5", "ernie4_5_moe", "granitemoe", "granitemoeshared", "phimoe"];
 
     [Theory]
     [MemberData(nameof(ModelTypes))]
@@ -82,6 +82,9 @@ public sealed class DenseFamilyTests : IDisposable
     [InlineData("minicpm", "scale_depth")]
     [InlineData("minicpm", "dim_model_base")]
     [InlineData("ernie4_5", "interleaved")]
+    [InlineData("ernie4_5_moe", "interleaved")]
+    [InlineData("ernie4_5_moe", "selection_bias")]
+    [InlineData("ernie4_5_moe", "shared_expert")]
     [InlineData("granitemoe", "top_k_normalisation")]
     [InlineData("granitemoe", "residual_multiplier")]
     [InlineData("granitemoe", "logits_scaling")]

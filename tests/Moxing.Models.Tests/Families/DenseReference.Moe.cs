@@ -70,6 +70,32 @@ internal sealed partial class DenseReference
         return y;
     }
 
+    // Ernie4_5_MoeSparseMoeBlock: softmax of the router logits, the moe_k experts of the largest probability + e_score_correction_bias
+    // (dropped, "selection_bias": of the largest probability), weighted by their probabilities over their sum (clamped to
+    // moe_norm_min 1e-12); SiLU-gated experts; shared_experts' output added ungated (dropped, "shared_expert": none).
+    private double[] ErnieMoe(string p, double[] x)
+    {
+        var logits = Affine(p + "mlp.gate", x);
+        var bias = _w[p + "mlp.moe_statics.e_score_correction_bias"];
+        var max = logits.Max();
+        var exp = logits.Select(l => Math.Exp(l - max)).ToArray();
+        var probabilities = exp.Select(v => v / exp.Sum()).ToArray();
+        var useBias = _drop != "selection_bias";
+        var chosen = Enumerable.Range(0, logits.Length).OrderByDescending(e => probabilities[e] + (useBias ? bias[e] : 0)).ThenBy(e => e).Take(I("moe_k")).ToArray();
+        var divisor = Math.Max(chosen.Sum(e => probabilities[e]), 1e-12);
+        var y = new double[x.Length];
+        foreach (var e in chosen) Accumulate(y, probabilities[e] / divisor, GatedMlp($"{p}mlp.experts.{e}.", x));
+        if (I("moe_num_shared_experts") > 0 && _drop != "shared_expert") Accumulate(y, 1, GatedMlp(p + "mlp.shared_experts.", x));
+        return y;
+    }
+
+    // down(SiLU(gate x) · up x) of the projections under prefix q.
+    private double[] GatedMlp(string q, double[] x)
+    {
+        var gate = Affine(q + "gate_proj", x);
+        return Affine(q + "down_proj", Affine(q + "up_proj", x).Select((u, i) => gate[i] / (1 + Math.Exp(-gate[i])) * u).ToArray());
+    }
+
     // Softmax of the router logits, the k most probable experts (ties to the lower index) weighted by their probability divided by
     // the chosen ones' sum when normalise (unless dropped); expert(e, weight, sum) adds each one's weighted output to sum.
     private double[] Routed(double[] logits, int k, bool normalise, Action<int, double, double[]> expert)

@@ -127,7 +127,7 @@ internal sealed partial class DenseReference
                 HeadNorms(k[t], hd, h => B("use_qk_norm") ? (p + "self_attn.k_norm.weight", h * hd) : ($"{p}self_attn.k_layernorm.norms.{h}.weight", 0));
             }
         // Cohere's, GLM-4's and ERNIE 4.5's rotate_half pair (2i, 2i + 1) (dropped: the halves, as Llama's).
-        var interleaved = (Cohere || _type is "glm4" or "glm" or "ernie4_5") && drop != "interleaved";
+        var interleaved = (Cohere || _type is "glm4" or "glm" or "ernie4_5" or "ernie4_5_moe") && drop != "interleaved";
         for (var t = 0; t < n && rotate; t++)
         {
             Rope(q[t], hd, rotary, t, interleaved);
@@ -192,6 +192,7 @@ internal sealed partial class DenseReference
         "starcoder2" => Affine(p + "mlp.c_proj", Affine(p + "mlp.c_fc", x).Select(GeluTanh).ToArray()),
         "granitemoe" or "granitemoeshared" => GraniteMoe(p, x),
         "phimoe" => PhiMoe(p, x),
+        "ernie4_5_moe" when _w.ContainsKey(p + "mlp.gate.weight") => ErnieMoe(p, x),
         // Glm4MLP and GlmMLP: gate, up = gate_up_proj(x).chunk(2); down(up * silu(gate)).
         "glm4" or "glm" => Affine(p + "mlp.down_proj", Glm4GateUp(Affine(p + "mlp.gate_up_proj", x))),
         // NemotronMLP: down(relu2(up(x))), relu2 = relu(x)² (dropped: relu alone).

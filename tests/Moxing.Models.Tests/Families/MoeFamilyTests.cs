@@ -5,14 +5,14 @@ using Moxing.Tests;
 namespace Moxing.Models.Tests.Families;
 
 /// <summary>
-/// Granite MoE (with and without its shared MLP) and Phi-3.5-MoE beyond <see cref="DenseFamilyTests"/> (reference, switches,
+/// Granite MoE (with and without its shared MLP), Phi-3.5-MoE and ERNIE 4.5 MoE beyond <see cref="DenseFamilyTests"/> (reference, switches,
 /// conversion): batched steps equal each sequence alone, their GGUF metadata reads as llama.cpp writes it, and variants the
 /// engine cannot run are clear errors.
 /// </summary>
 public sealed class MoeFamilyTests
 {
     /// <summary>Every mixture-of-experts model type TinyHfFolder writes.</summary>
-    public static TheoryData<string> ModelTypes() => ["granitemoe", "granitemoeshared", "phimoe"];
+    public static TheoryData<string> ModelTypes() => ["granitemoe", "granitemoeshared", "phimoe", "ernie4_5_moe"];
 
     [Theory]
     [MemberData(nameof(ModelTypes))]
@@ -26,6 +26,7 @@ public sealed class MoeFamilyTests
     [Theory]
     [InlineData("tiny-granitemoe")]
     [InlineData("tiny-phimoe")]
+    [InlineData("tiny-ernie4_5-moe")]
     public void TheSynthesizedModelRunsBatchesAsEachSequenceAlone(string shape)
     {
         using var synth = new SynthesizedModel(shape, "F16", 4);
@@ -45,6 +46,27 @@ public sealed class MoeFamilyTests
         Assert.Null(moe.SharedGate);
     }
 
+    // llama.cpp's ernie4_5-moe: the leading dense layer, experts with the selection bias (exp_probs_b) and an ungated shared
+    // expert after it, renormalised top-k; the converter's keys for the same layout from a folder.
+    [Fact]
+    public void ErnieMoeReadsItsDenseLayerSelectionBiasAndSharedExperts()
+    {
+        using var synth = new SynthesizedModel("tiny-ernie4_5-moe", "F16", 1);
+        var o = synth.Model.Options;
+        Assert.Equal((8, 2, 128, 256, true), (o.Moe!.ExpertCount, o.Moe.ExpertsUsed, o.Moe.ExpertFeedForward, o.Moe.SharedFeedForward, o.Moe.NormalizeTopK));
+        Assert.Equal(Core.Ops.RopeStyle.Interleaved, o.Rope!.Style);
+        var layers = synth.Model.Weights.Layers;
+        Assert.Null(layers[0].Moe);
+        Assert.All(layers.Skip(1), l => Assert.Equal(8, l.Moe!.SelectionBias!.Length));
+        Assert.Null(layers[1].Moe!.SharedGate);
+        Assert.NotNull(layers[1].Moe!.Shared);
+        using var folder = new TinyHfFolder("ernie4_5_moe");
+        using var input = new Moxing.Models.Conversion.HfGgufInput(folder.Folder);
+        Assert.Equal((1, 1, 64), (input.Metadata.GetInt32("ernie4_5-moe.interleave_moe_layer_step"), input.Metadata.GetInt32("ernie4_5-moe.leading_dense_block_count"),
+            input.Metadata.GetInt32("ernie4_5-moe.expert_shared_feed_forward_length")));
+        Assert.Contains(input.Tensors, t => t.Name == "blk.1.exp_probs_b.bias");
+    }
+
     [Fact]
     public void VariantsTheEngineCannotRunAreClearErrors()
     {
@@ -54,6 +76,13 @@ public sealed class MoeFamilyTests
             Assert.Contains("'num_experts_per_tok' is 3", Assert.Throws<Core.InvalidModelFileException>(() => ModelLoader.Load(phimoe.Folder)).Message);
         using (var phimoe = new TinyHfFolder("phimoe", edit: c => c["rope_scaling"]!["long_mscale"] = 1.5))
             Assert.Contains("'rope_scaling.long_mscale' is 1.5", Assert.Throws<Core.InvalidModelFileException>(() => ModelLoader.Load(phimoe.Folder)).Message);
+        // llama.cpp's ernie4_5-moe has no end index: a layer made dense by it cannot be converted (the folder itself runs).
+        using (var ernie = new TinyHfFolder("ernie4_5_moe", edit: c => (c["moe_layer_start_index"], c["moe_layer_end_index"]) = (0, 0)))
+        {
+            using (var model = ModelLoader.Load(ernie.Folder))
+                Assert.Equal((false, true), (model.RequireDecoder().Weights.Layers[0].Moe == null, model.RequireDecoder().Weights.Layers[1].Moe == null));
+            Assert.Contains("'moe_layer_end_index' makes layer 1 dense", Assert.Throws<Core.InvalidModelFileException>(() => new Moxing.Models.Conversion.HfGgufInput(ernie.Folder)).Message);
+        }
         using var folder = new TinyHfFolder("granitemoe");
         folder.Config["intermediate_size"] = 64;
         File.WriteAllText(Path.Combine(folder.Folder, "config.json"), folder.Config.ToJsonString());

@@ -5,7 +5,7 @@ namespace Moxing.Models.Tests.Families;
 // The mixtures of experts TinyHfFolder writes: their configs and their sparse blocks, as transformers names and shapes them.
 public sealed partial class TinyHfFolder
 {
-    private const int Experts = 4, ExpertsUsed = 2, SharedFeedForward = 80;
+    private const int Experts = 4, ExpertsUsed = 2, SharedFeedForward = 80, ErnieExpertFeedForward = 32;
 
     // Granite MoE: granite-3.x's multipliers, 4 experts top-2 as wide as intermediate_size; granitemoeshared's shared MLP. Phi-3.5-MoE.
     private static bool SetMoeConfig(string modelType, JsonObject c)
@@ -43,6 +43,23 @@ public sealed partial class TinyHfFolder
                     ["original_max_position_embeddings"] = 4,
                 };
                 return true;
+            case "ernie4_5_moe":
+                // ERNIE-4.5-21B-A3B's layout on 2 layers: layer 0 dense (moe_layer_start_index 1), 4 experts top-2 of 32 channels,
+                // two shared experts (one MLP of 64), interleaved RoPE, a tied head.
+                c["head_dim"] = HeadDim;
+                c["rms_norm_eps"] = 1e-5;
+                c["rope_theta"] = 500000.0;
+                c["hidden_act"] = "silu";
+                c["use_bias"] = false;
+                c["moe_num_experts"] = Experts;
+                c["moe_k"] = ExpertsUsed;
+                c["moe_intermediate_size"] = ErnieExpertFeedForward;
+                c["moe_num_shared_experts"] = 2;
+                c["moe_layer_start_index"] = 1;
+                c["moe_layer_end_index"] = -1;
+                c["moe_layer_interval"] = 1;
+                c["tie_word_embeddings"] = true;
+                return true;
             default:
                 return false;
         }
@@ -59,6 +76,30 @@ public sealed partial class TinyHfFolder
         if (c["shared_intermediate_size"] is not { } shared) return;
         add(p + "shared_mlp.input_linear.weight", 0f, 1.7f / MathF.Sqrt(Hidden), [2 * (int)shared, Hidden]);
         add(p + "shared_mlp.output_linear.weight", 0f, 1.7f / MathF.Sqrt((int)shared), [Hidden, (int)shared]);
+    }
+
+    // Ernie4_5_MoeDecoderLayer: experts where (l + 1) % moe_layer_interval == 0 and start ≤ l ≤ end (−1: the last layer).
+    private static bool ErnieSparse(JsonObject c, int l)
+    {
+        var end = (int)c["moe_layer_end_index"]! is var e && e == -1 ? (int)c["num_hidden_layers"]! - 1 : e;
+        return (l + 1) % (int)c["moe_layer_interval"]! == 0 && l >= (int)c["moe_layer_start_index"]! && l <= end;
+    }
+
+    // Ernie4_5_MoeSparseMoeBlock: a router `gate`, moe_statics' e_score_correction_bias [1, experts] (spread so it changes which
+    // experts are chosen), per expert gate/up/down projections, and shared_experts as one MLP of moe_num_shared_experts × ff.
+    private static void WriteErnieMoe(JsonObject c, string p, Action<string, float, float, long[]> add)
+    {
+        var ff = (int)c["moe_intermediate_size"]!;
+        var shared = ff * (int)c["moe_num_shared_experts"]!;
+        add(p + "mlp.gate.weight", 0f, 1f, [Experts, Hidden]);
+        add(p + "mlp.moe_statics.e_score_correction_bias", 0f, 0.3f, [1, Experts]);
+        foreach (var (prefix, width) in Enumerable.Range(0, Experts).Select(e => ($"mlp.experts.{e}.", ff)).Append(("mlp.shared_experts.", shared)))
+        {
+            if (width == 0) continue;
+            add(p + prefix + "gate_proj.weight", 0f, 1.7f / MathF.Sqrt(Hidden), [width, Hidden]);
+            add(p + prefix + "up_proj.weight", 0f, 1.7f / MathF.Sqrt(Hidden), [width, Hidden]);
+            add(p + prefix + "down_proj.weight", 0f, 1.7f / MathF.Sqrt(width), [Hidden, width]);
+        }
     }
 
     // Mixtral's sparse block (Phi-3.5-MoE's too): a router `gate` and per expert w1 (gate), w3 (up), w2 (down).

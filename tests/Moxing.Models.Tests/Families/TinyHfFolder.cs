@@ -70,7 +70,7 @@ public sealed partial class TinyHfFolder : IDisposable
         var layerNorm = modelType is "phi" or "starcoder2" or "falcon" or "stablelm" or "phimoe" or "nemotron";
         var glm = modelType is "glm4" or "glm";
         // ERNIE 4.5's use_bias puts a bias on every projection, the MLP's included.
-        var ernieBiases = modelType == "ernie4_5" && (bool?)Config["use_bias"] == true;
+        var ernieBiases = modelType is "ernie4_5" or "ernie4_5_moe" && (bool?)Config["use_bias"] == true;
         var biases = modelType is "phi" or "starcoder2" || (bool?)Config["attention_bias"] == true && !glm || ernieBiases;
         var qkvBiases = biases || (bool?)Config["use_qkv_bias"] == true || glm && (bool?)Config["attention_bias"] == true;
         var norms = modelType != "olmo";
@@ -143,6 +143,9 @@ public sealed partial class TinyHfFolder : IDisposable
                     break;
                 case "phimoe":
                     WriteMixtralExperts(Config, p + "block_sparse_moe.", Add);
+                    break;
+                case "ernie4_5_moe" when ErnieSparse(Config, l):
+                    WriteErnieMoe(Config, p, Add);
                     break;
                 case "glm4" or "glm":
                     // GlmMLP: one gate_up_proj, gate rows first; GLM-4 norms the attention and MLP outputs before their residual adds.
