@@ -168,6 +168,8 @@ public sealed partial class TinyHfFolder : IDisposable
                     break;
             }
         }
+        // ERNIE-4.5-21B-A3B-PT ships a multi-token-prediction block that transformers and llama.cpp's converter leave out.
+        if (modelType == "ernie4_5_moe") Linear("model.mtp_linear_proj.0", Hidden, 2 * Hidden, false);
         Norm(modelType == "phi" ? "model.final_layernorm" : "model.norm", Hidden);
         if ((bool?)Config["tie_word_embeddings"] != true) Linear("lm_head", Vocab, Hidden, modelType == "phi" || (bool?)Config["lm_head_bias"] == true);
         writer.Write(Path.Combine(Folder, "model.safetensors"));
