@@ -34,6 +34,22 @@ public class ActivationsTests
         for (var i = 0; i < x.Length; i++) AssertNear(kind == Activation.Silu ? Silu(x[i]) : GeluTanh(x[i]), y[i], i);
     }
 
+    // Nemotron's relu²: max(x, 0)² rounded once (a float square of a float is exact in double), +inf past √float.MaxValue.
+    [Fact]
+    public void ReluSquaredIsTheSquareOfThePositivePart()
+    {
+        var x = Inputs();
+        var y = x.ToArray();
+        Activations.Apply(Activation.ReluSquared, y);
+        for (var i = 0; i < x.Length; i++)
+        {
+            var positive = (double)Math.Max(x[i], 0f);
+            Assert.Equal((float)(positive * positive), y[i]);
+        }
+        Assert.Equal(float.PositiveInfinity, y[3 + 4]); // 1e30 squared
+        Assert.Equal(0f, y[3 + 5]); // -1e30
+    }
+
     [Theory]
     [InlineData(Activation.Silu)]
     [InlineData(Activation.GeluTanh)]
