@@ -16,6 +16,9 @@ public sealed unsafe class WorkerPool : IDisposable
     // waiting at loop ends: half a range per loop.)
     private const int MinParts = 32;
 
+    // A wait longer than this yields the core between polls (shorter ones, most of a decode step's, only pause).
+    private const int YieldAfterMicroseconds = 20;
+
     private static readonly object SharedLock = new();
     private static WorkerPool? _shared;
     private static int _sharedThreadCount;
@@ -24,6 +27,7 @@ public sealed unsafe class WorkerPool : IDisposable
 
     private readonly Thread[] _workers;
     private readonly long _spinTicks;
+    private readonly long _yieldTicks = Stopwatch.Frequency * YieldAfterMicroseconds / 1_000_000;
     private readonly object _wakeGate = new();
     private readonly object _callerGate = new();
     private readonly object _doneGate = new();
@@ -189,10 +193,7 @@ public sealed unsafe class WorkerPool : IDisposable
     {
         var start = Stopwatch.GetTimestamp();
         while (Volatile.Read(ref value) == seen && !_disposed)
-        {
-            if (Stopwatch.GetTimestamp() - start > _spinTicks) return false;
-            Thread.SpinWait(8);
-        }
+            if (!Pause(start)) return false;
         return true;
     }
 
@@ -201,10 +202,18 @@ public sealed unsafe class WorkerPool : IDisposable
     {
         var start = Stopwatch.GetTimestamp();
         while (Volatile.Read(ref pending) != 0)
-        {
-            if (Stopwatch.GetTimestamp() - start > _spinTicks) return false;
-            Thread.SpinWait(8);
-        }
+            if (!Pause(start)) return false;
+        return true;
+    }
+
+    // One wait between polls: a pause while the wait is short, then a yield, so that a thread waiting for this core (a
+    // server's request thread, say) runs now instead of preempting a thread that works; false once the spin time is up.
+    private bool Pause(long start)
+    {
+        var waited = Stopwatch.GetTimestamp() - start;
+        if (waited > _spinTicks) return false;
+        if (waited > _yieldTicks) Thread.Yield();
+        else Thread.SpinWait(8);
         return true;
     }
 
