@@ -9,9 +9,9 @@ namespace Moxing.Core.Kernels;
 /// <summary>One product of a group that reads the same activations: a stored weight, and its repacked copy when one serves it.</summary>
 public readonly record struct SharedProduct(StoredTensor Weight, RepackedMatrix? Repacked = null);
 
-// Products that read the same activations (attention's q, k and v; an MLP's gate and up) as one loop: the activations are
-// quantized (or, for half-precision weights times one vector, prepared) once instead of once per product, and the rows of
-// all the products are split across the pool together, so the group waits at one barrier instead of one per product.
+// Products as one loop: the activations are quantized (or, for half-precision weights times one vector, prepared) once, and
+// the rows of all the products are split across the pool together. A single product runs this way too; products that read
+// the same activations (attention's q, k and v; an MLP's gate and up) then wait at one barrier instead of one per product.
 public static unsafe partial class MatMul
 {
     /// <summary>
@@ -36,20 +36,32 @@ public static unsafe partial class MatMul
         var k = Check(a.Weight, x, n, ya).K;
         if (Check(b.Weight, x, n, yb).K != k || c.Weight != null && Check(c.Weight, x, n, yc).K != k)
             throw new ArgumentException($"products sharing an input need one input width; {a.Weight.Name} reads {k}");
-        var group = new ProductGroup { Count = c.Weight == null ? 2 : 3 };
-        if (group.TryPlan(a, 0, n, path) && group.TryPlan(b, 1, n, path) && (c.Weight == null || group.TryPlan(c, 2, n, path)))
-            fixed (float* px = x)
-            fixed (float* pa = ya)
-            fixed (float* pb = yb)
-            fixed (float* pc = yc)
-                if (group.TryPrepare(pool, path, px, k, n, pa, pb, pc))
-                {
-                    pool.ParallelFor(group.Units, ref group);
-                    return;
-                }
+        if (TryOneLoop(pool, path, x, k, n, c.Weight == null ? 2 : 3, a, ya, b, yb, c, yc)) return;
         One(pool, path, a, x, n, ya);
         One(pool, path, b, x, n, yb);
         if (c.Weight != null) One(pool, path, c, x, n, yc);
+    }
+
+    /// <summary>y = w·x for one product (its repacked copy when it has one), on <see cref="WorkerPool.Shared"/>.</summary>
+    public static void Parallel(ReadOnlySpan<float> x, int n, SharedProduct p, Span<float> y) => One(WorkerPool.Shared, SimdPaths.Best, p, x, n, y);
+
+    // The first `count` products (inputs checked) as one loop over all their rows; false, nothing done, where one of them
+    // takes a float kernel, they read different activation formats, or half-precision weights cannot take this vector.
+    private static bool TryOneLoop(WorkerPool pool, SimdPath path, ReadOnlySpan<float> x, int k, int n, int count,
+        SharedProduct a, Span<float> ya, SharedProduct b, Span<float> yb, SharedProduct c, Span<float> yc)
+    {
+        var group = new ProductGroup { Count = count };
+        if (!group.TryPlan(a, 0, n, path) || count > 1 && !group.TryPlan(b, 1, n, path) || count > 2 && !group.TryPlan(c, 2, n, path))
+            return false;
+        fixed (float* px = x)
+        fixed (float* pa = ya)
+        fixed (float* pb = yb)
+        fixed (float* pc = yc)
+        {
+            if (!group.TryPrepare(pool, path, px, k, n, pa, pb, pc)) return false;
+            pool.ParallelFor(group.Units, ref group);
+        }
+        return true;
     }
 
     private static void One(WorkerPool pool, SimdPath path, SharedProduct p, ReadOnlySpan<float> x, int n, Span<float> y)

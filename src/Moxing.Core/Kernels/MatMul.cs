@@ -91,32 +91,8 @@ public static unsafe partial class MatMul
         var (k, rows) = Check(w, x, n, y);
         if (!SimdPaths.IsSupported(path))
             throw new PlatformNotSupportedException($"{path} kernels are not supported by this processor");
-        if (IntegerKernel.TryFor(w.Type, path, out var integer))
-        {
-            var units = Blocks(w, k);
-            fixed (float* px = x)
-            fixed (float* py = y)
-            {
-                // activations are quantized once, here, and read by every thread
-                var xq = Quantize(pool, px, k, n, integer.ActivationBlockSize, path, out var xStride);
-                // panel products split whole panels between threads
-                var granule = integer.Panels && n >= integer.PanelTokens ? Panel.Rows : 1;
-                var integerJob = new IntegerRowsJob(integer, w.Data, (nint)w.RowBytes, units, xq, xStride, n, py, rows, granule);
-                pool.ParallelFor((rows + granule - 1) / granule, ref integerJob);
-            }
-            return;
-        }
-        fixed (float* px = x)
-        fixed (float* py = y)
-        {
-            // the vector is prepared once, here, and read by every thread
-            if (n == 1 && HalfMatVec.TryPrepare(w.Type, px, k, path, out var prepared))
-            {
-                var halfJob = new HalfRowsJob(w.Data, (nint)w.RowBytes, k, prepared, px, py, path);
-                pool.ParallelFor(rows, ref halfJob);
-                return;
-            }
-        }
+        // block formats (activations quantized once, here, and read by every thread) and F16 times one vector
+        if (TryOneLoop(pool, path, x, k, n, 1, new SharedProduct(w), y, default, default, default, default)) return;
         var job = new RowsJob(w, x, n, y, path);
         pool.ParallelFor(rows, ref job);
     }
@@ -129,17 +105,11 @@ public static unsafe partial class MatMul
     /// the repacked kernel where <paramref name="path"/> has it; otherwise each group is unpacked to file rows for the integer kernels.</summary>
     public static void Parallel(WorkerPool pool, RepackedMatrix w, ReadOnlySpan<float> x, int n, Span<float> y, SimdPath path)
     {
-        var (k, rows) = Check(w.Source, x, n, y);
+        var k = Check(w.Source, x, n, y).K;
         if (!SimdPaths.IsSupported(path))
             throw new PlatformNotSupportedException($"{path} kernels are not supported by this processor");
-        IntegerKernel.TryFor(w.Source.Type, path, out var integer);
-        fixed (float* px = x)
-        fixed (float* py = y)
-        {
-            var xq = Quantize(pool, px, k, n, ActivationBlocks.Q8KSize, path, out var xStride);
-            var job = new RepackedRowsJob(w, integer, xq, xStride, n, py, rows, n == 1 && path >= SimdPath.Avx2);
-            pool.ParallelFor(rows / Q4KRows8.Rows, ref job);
-        }
+        // always one loop: a repacked matrix reads Q8_K activations, which any input can be quantized to
+        _ = TryOneLoop(pool, path, x, k, n, 1, new SharedProduct(w.Source, w), y, default, default, default, default);
     }
 
     private static (int K, int Rows) Check(StoredTensor w, ReadOnlySpan<float> x, int n, Span<float> y)

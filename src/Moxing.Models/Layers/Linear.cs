@@ -62,9 +62,7 @@ public sealed class Linear
     /// <summary>y[t] = W·x[t] + b for the <paramref name="n"/> rows of x ([n, in]) into y ([n, out]).</summary>
     public void Forward(ReadOnlySpan<float> x, int n, Span<float> y)
     {
-        var product = Product(n);
-        if (product.Repacked != null) MatMul.Parallel(product.Repacked, x[..(n * InFeatures)], n, y[..(n * OutFeatures)]);
-        else MatMul.Parallel(Weight, x[..(n * InFeatures)], n, y[..(n * OutFeatures)]);
+        MatMul.Parallel(x[..(n * InFeatures)], n, Product(n), y[..(n * OutFeatures)]);
         AddBias(n, y);
     }
 
