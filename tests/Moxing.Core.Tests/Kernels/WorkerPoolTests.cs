@@ -39,6 +39,37 @@ public class WorkerPoolTests
         }
     }
 
+    // Records which thread ran each index; the first range a worker runs stalls as a preempted thread would.
+    private struct StallingJob(int caller, int[] ranBy, int[] stalls) : IParallelJob
+    {
+        public readonly void Execute(int start, int end)
+        {
+            var self = Environment.CurrentManagedThreadId;
+            if (self != caller && Interlocked.Exchange(ref stalls[0], 1) == 0) Thread.Sleep(200);
+            for (var i = start; i < end; i++)
+            {
+                // ~20 µs an index, so the worker joins while the caller still has its share to run
+                var until = System.Diagnostics.Stopwatch.GetTimestamp() + System.Diagnostics.Stopwatch.Frequency / 50_000;
+                while (System.Diagnostics.Stopwatch.GetTimestamp() < until) Thread.SpinWait(10);
+                ranBy[i] = self;
+            }
+        }
+    }
+
+    [Fact]
+    public void AStalledThreadHoldsUpOnlyThePartItIsRunning()
+    {
+        using var pool = new WorkerPool(2);
+        var caller = Environment.CurrentManagedThreadId;
+        var ranBy = new int[64];
+        var job = new StallingJob(caller, ranBy, new int[1]);
+        pool.ParallelFor(ranBy.Length, ref job);
+        Assert.DoesNotContain(0, ranBy);
+        // 64 indices on two threads run in parts of one: the caller takes all but the stalled worker's part, its own share and
+        // the worker's alike
+        Assert.InRange(ranBy.Count(t => t != caller), 0, 1);
+    }
+
     [Theory]
     [InlineData(1, 1)]
     [InlineData(2, 0)]
