@@ -78,7 +78,7 @@ public class WorkerPoolTests
     public void EveryIndexRunsExactlyOnce(int threads, int spinMicroseconds)
     {
         using var pool = new WorkerPool(threads, spinMicroseconds);
-        foreach (var count in new[] { 0, 1, 2, 3, 7, 64, 1000 })
+        foreach (var count in new[] { 0, 1, 2, 3, 7, 64, 1000, 1001, 4099 })
         {
             for (var repeat = 0; repeat < 50; repeat++)
             {
