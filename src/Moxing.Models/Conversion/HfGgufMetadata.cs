@@ -30,20 +30,21 @@ public static class HfGgufMetadata
         "glm" => "chatglm",
         "ernie4_5" => modelType,
         "ernie4_5_moe" => "ernie4_5-moe",
+        "llama4" or "llama4_text" => "llama4",
         _ => null,
     };
 
     /// <summary>The model types <see cref="Architecture"/> converts, for error messages.</summary>
-    public static string ConvertibleList => "llama, mistral, mixtral, granite, olmo2, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi, phi3, gemma, gemma2, gemma3_text, gemma3, starcoder2, gpt_oss, falcon, exaone, smollm3, internlm2, cohere, cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, granitemoe, granitemoeshared, phimoe, ernie4_5, ernie4_5_moe";
+    public static string ConvertibleList => "llama, mistral, mixtral, granite, olmo2, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi, phi3, gemma, gemma2, gemma3_text, gemma3, starcoder2, gpt_oss, falcon, exaone, smollm3, internlm2, cohere, cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, granitemoe, granitemoeshared, phimoe, ernie4_5, ernie4_5_moe, llama4, llama4_text";
 
-    /// <summary>Architectures convert_hf_to_gguf.py writes through LlamaModel: Q/K rows permuted, vocab_size and rope.dimension_count written.</summary>
-    public static bool LlamaConverted(string architecture) => architecture is "llama" or "granite" or "granitemoe" or "smollm3";
+    /// <summary>Architectures convert_hf_to_gguf.py writes through LlamaModel: vocab_size and rope.dimension_count written, Q/K rows permuted (but Llama 4's).</summary>
+    public static bool LlamaConverted(string architecture) => architecture is "llama" or "granite" or "granitemoe" or "smollm3" or "llama4";
 
     /// <summary>
     /// Architectures whose Q/K rows the converter permutes for llama.cpp's interleaved rotation (LlamaModel's, InternLM2Model's own
     /// split of wqkv, OlmoModel's and MiniCPMModel's copies of LlamaModel.permute).
     /// </summary>
-    public static bool PermutesQk(string architecture) => LlamaConverted(architecture) || architecture is "internlm2" or "olmo" or "minicpm";
+    public static bool PermutesQk(string architecture) => LlamaConverted(architecture) && architecture != "llama4" || architecture is "internlm2" or "olmo" or "minicpm";
 
     /// <summary>The keys for <paramref name="folder"/>, whose config.json <paramref name="config"/> reads as <paramref name="options"/>.</summary>
     public static Dictionary<string, object> Build(string folder, HfConfig config, DecoderOptions options, string architecture)
@@ -93,6 +94,9 @@ public static class HfGgufMetadata
                 break;
             case "chatglm":
                 AddChatGlm(m, o, config);
+                break;
+            case "llama4":
+                AddLlama4(m, o, Llama4Family.TextConfig(config));
                 break;
             default:
                 if (config.Has("head_dim") || o.HeadDim * o.HeadCount != o.HiddenSize)
@@ -334,14 +338,43 @@ public static class HfGgufMetadata
     private static void AddExperts(Dictionary<string, object> m, MoeOptions moe, string architecture, HfConfig config)
     {
         if (architecture == "ernie4_5-moe") AddErnieMoeLayers(m, moe, config);
-        else if (moe.DenseLayers.Length > 0)
+        else if (moe.DenseLayers.Length > 0 && architecture != "llama4")
             throw config.Error(config.Has("mlp_only_layers") ? "mlp_only_layers" : "decoder_sparse_step", $"makes some layers dense; llama.cpp's {architecture} has experts in every layer");
         if (moe.NormalizeTopK != (architecture is "llama" or "qwen3moe" or "gpt-oss" or "granitemoe" or "ernie4_5-moe"))
             throw config.Error("norm_topk_prob", $"is {(moe.NormalizeTopK ? "true" : "false")}; llama.cpp's {architecture} {(moe.NormalizeTopK ? "does not renormalise" : "renormalises")} the chosen experts' weights");
         m[$"{architecture}.expert_count"] = (uint)moe.ExpertCount;
         m[$"{architecture}.expert_used_count"] = (uint)moe.ExpertsUsed;
-        if (architecture is "qwen2moe" or "qwen3moe" or "gpt-oss" or "ernie4_5-moe") m[$"{architecture}.expert_feed_forward_length"] = (uint)moe.ExpertFeedForward;
-        if (moe.SharedFeedForward > 0) m[$"{architecture}.expert_shared_feed_forward_length"] = (uint)moe.SharedFeedForward;
+        if (architecture is "qwen2moe" or "qwen3moe" or "gpt-oss" or "ernie4_5-moe" or "llama4") m[$"{architecture}.expert_feed_forward_length"] = (uint)moe.ExpertFeedForward;
+        // llama.cpp's llama4 sizes its shared expert as the routed ones, and its converter writes no width for it.
+        if (moe.SharedFeedForward > 0 && architecture != "llama4") m[$"{architecture}.expert_shared_feed_forward_length"] = (uint)moe.SharedFeedForward;
+    }
+
+    // Llama4Model.set_gguf_parameters (of its text_config): LlamaModel's keys, the head size, the interleave step. llama.cpp's llama4
+    // fixes what the converter does not write — experts where (i + 1) % step == 0 with a shared one as wide, NoPE on every 4th
+    // layer with full attention and the others chunked by 8192, temperature floor 8192 and scale 0.1, q/k norms unless there are 128
+    // experts (Maverick) — so a config that differs would compute differently from the GGUF and is refused.
+    private static void AddLlama4(Dictionary<string, object> m, DecoderOptions o, HfConfig text)
+    {
+        m["llama4.attention.key_length"] = (uint)o.HeadDim;
+        m["llama4.attention.value_length"] = (uint)o.HeadDim;
+        AddRope(m, "llama4", o.Rope!, text);
+        var moe = o.Moe ?? throw text.Error("num_local_experts", "gives no layer experts; llama.cpp's llama4 needs them");
+        var step = text.GetInt("interleave_moe_layer_step");
+        if (Enumerable.Range(0, o.LayerCount).Any(i => moe.IsSparse(i) != ((i + 1) % step == 0)))
+            throw text.Error("moe_layers", $"lists other layers than every interleave_moe_layer_step-th ({step}), which llama.cpp's llama4 cannot express");
+        m["llama4.interleave_moe_layer_step"] = (uint)step;
+        var nope = Llama4Family.LlamaCppNoRopeStep;
+        if (Enumerable.Range(0, o.LayerCount).Any(i => o.Rotates(i) == ((i + 1) % nope == 0)))
+            throw text.Error("no_rope_layers", $"leaves out RoPE on other layers than every {nope}th, which llama.cpp's llama4 cannot express");
+        if (Enumerable.Range(0, o.LayerCount).Any(i => (o.ChunkOf(i) > 0) != o.Rotates(i)))
+            throw text.Error("layer_types", "chunk other layers than those that rotate, which llama.cpp's llama4 cannot express");
+        if (o.AttentionChunks.FirstOrDefault(c => c > 0 && c != Llama4Family.LlamaCppChunk) is var chunk and > 0)
+            throw text.Error("attention_chunk_size", $"is {chunk}; llama.cpp's llama4 attends within chunks of {Llama4Family.LlamaCppChunk}");
+        if (o.TemperatureFloor != Llama4Family.LlamaCppTemperatureFloor || o.TemperatureScale != Llama4Family.LlamaCppTemperatureScale)
+            throw text.Error(o.TemperatureFloor == 0 ? "attn_temperature_tuning" : o.TemperatureFloor != Llama4Family.LlamaCppTemperatureFloor ? "floor_scale" : "attn_scale",
+                $"gives a temperature tuning (floor {o.TemperatureFloor}, scale {o.TemperatureScale}) unlike llama.cpp's llama4 (floor {Llama4Family.LlamaCppTemperatureFloor}, scale {Llama4Family.LlamaCppTemperatureScale})");
+        if (o.QkUnweightedNorm != (moe.ExpertCount != 128))
+            throw text.Error("use_qk_norm", $"is {(o.QkUnweightedNorm ? "true" : "false")} with {moe.ExpertCount} experts; llama.cpp's llama4 norms q and k exactly when there are not 128");
     }
 
     // Ernie4_5MoeModel.set_gguf_parameters: moe_layer_interval as the interleave step, moe_layer_start_index as the leading dense
@@ -434,8 +467,8 @@ public static class HfGgufMetadata
                 if (RopeSets(config, "beta_slow")) Arch("rope.scaling.yarn_beta_slow", (float)rope.BetaSlow);
                 if (rope.AttentionFactor is { } f) Arch("rope.scaling.attn_factor", (float)f);
                 break;
-            case RopeScaling.Llama3 when architecture is not ("llama" or "exaone"):
-                throw config.Error("rope_scaling", $"is llama3-style, which llama.cpp expresses only for the llama and exaone architectures, not {architecture}");
+            case RopeScaling.Llama3 when architecture is not ("llama" or "exaone" or "llama4"):
+                throw config.Error("rope_scaling", $"is llama3-style, which llama.cpp expresses only for the llama, exaone and llama4 architectures, not {architecture}");
             case RopeScaling.LongRope:
                 throw config.Error("rope_scaling", $"is LongRoPE, whose factors llama.cpp's converter writes only for phi3, not {architecture}");
         }

@@ -52,8 +52,8 @@ public sealed partial class DecoderLoader(ITensorSource source, string sourcePat
                 K = RequireLinear(names.K, i, kvDim, o.HiddenSize),
                 V = RequireLinear(names.V, i, kvDim, o.HiddenSize),
                 O = RequireLinear(names.O, i, o.HiddenSize, qDim),
-                QNorm = o.QkNorm ? QkNorm(names.QNorm, i, o.HeadCount) : null,
-                KNorm = o.QkNorm ? QkNorm(names.KNorm, i, o.KvHeadCount) : null,
+                QNorm = o.QkNorm ? QkNorm(names.QNorm, i, o.HeadCount) : UnweightedQkNorm(i),
+                KNorm = o.QkNorm ? QkNorm(names.KNorm, i, o.KvHeadCount) : UnweightedQkNorm(i),
                 Sinks = o.AttentionSinks ? Sinks(i) : null,
             };
         var sparse = o.Moe is { } moe && moe.IsSparse(i);
@@ -161,6 +161,10 @@ public sealed partial class DecoderLoader(ITensorSource source, string sourcePat
         var t = Require(pattern, heads, o.HeadDim, layer);
         return new Norm(o.Norm, Vector(t, heads * o.HeadDim), null, o.NormEps, o.NormWeightOffset, o.HeadDim);
     }
+
+    // Llama 4's L2 norm of each head, on rotating layers only: an RMS norm of unit weights (before the rotation, which keeps a head's norm).
+    private Norm? UnweightedQkNorm(int layer) =>
+        options.QkUnweightedNorm && options.Rotates(layer) ? new Norm(NormKind.Rms, [.. Enumerable.Repeat(1f, options.HeadDim)], null, options.NormEps) : null;
 
     private float[] Vector(StoredTensor t, int size) => t.ToFloats(size, sourcePath);
 

@@ -8,7 +8,7 @@ public sealed partial class DecoderModel
     // llama.cpp clamps the sum of the chosen weights to the smallest normal half before dividing by it.
     private const float MinWeightSum = 6.103515625e-5f;
 
-    // Marks an expert already chosen; probabilities are never negative.
+    // Marks an expert already chosen; probabilities are never negative, logits never −∞.
     private const float Taken = float.NegativeInfinity;
 
     /// <summary>
@@ -30,6 +30,7 @@ public sealed partial class DecoderModel
             var chosen = scratch.Chosen.AsSpan(t * k, k);
             var weights = scratch.ChosenWeight.AsSpan(t * k, k);
             if (moe.SparseMixerJitter > 0) SparseMixer(probabilities.Slice(t * experts, experts), chosen, weights, moe.SparseMixerJitter);
+            else if (moe.SigmoidOfChosenLogits) SigmoidOfChosen(probabilities.Slice(t * experts, experts), chosen, weights);
             else Route(probabilities.Slice(t * experts, experts), chosen, weights, moe.NormalizeTopK, m.SelectionBias);
             foreach (var e in chosen) start[e + 1]++;
         }
@@ -52,13 +53,18 @@ public sealed partial class DecoderModel
             int first = start[e], count = start[e + 1] - first;
             if (count == 0) continue;
             var input = scratch.Input.AsSpan(0, count * h);
-            for (var i = 0; i < count; i++) xn.Slice(scratch.ExpertToken[first + i] * h, h).CopyTo(input.Slice(i * h, h));
+            for (var i = 0; i < count; i++)
+            {
+                var row = input.Slice(i * h, h);
+                xn.Slice(scratch.ExpertToken[first + i] * h, h).CopyTo(row);
+                if (moe.WeightsExpertInput) TensorPrimitives.Multiply(row, scratch.ExpertWeight[first + i], row);
+            }
             var result = scratch.Output.AsSpan(0, count * h);
             Mlp(m.Experts[e], input, count, result, s);
             for (var i = 0; i < count; i++)
             {
                 var row = output.Slice(scratch.ExpertToken[first + i] * h, h);
-                TensorPrimitives.MultiplyAdd(result.Slice(i * h, h), scratch.ExpertWeight[first + i], row, row);
+                TensorPrimitives.MultiplyAdd(result.Slice(i * h, h), moe.WeightsExpertInput ? 1f : scratch.ExpertWeight[first + i], row, row);
             }
         }
         if (m.Shared is not { } shared) return;
@@ -101,6 +107,21 @@ public sealed partial class DecoderModel
             sum += weights[j];
         }
         if (normalize) TensorPrimitives.Divide(weights, MathF.Max(sum, MinWeightSum), weights);
+    }
+
+    /// <summary>
+    /// Llama 4's router over one token's <paramref name="logits"/>: the <paramref name="chosen"/>.Length largest (a tie goes to the
+    /// lower index), each weighted by the sigmoid of its logit; the chosen logits are overwritten (marked taken).
+    /// </summary>
+    internal static void SigmoidOfChosen(Span<float> logits, Span<int> chosen, Span<float> weights)
+    {
+        for (var j = 0; j < chosen.Length; j++)
+        {
+            var best = Best(logits);
+            chosen[j] = best;
+            weights[j] = 1f / (1f + MathF.Exp(-logits[best]));
+            logits[best] = Taken;
+        }
     }
 
     /// <summary>

@@ -13,7 +13,7 @@ public enum NormKind
 
 /// <summary>
 /// The switches that turn one decoder computation into Llama, Qwen2/3, Mistral, Phi-2/3, Gemma 1/2/3, Granite, OLMo 2,
-/// StarCoder2, Falcon, EXAONE, SmolLM3, InternLM2, Cohere, StableLM, GLM-4, Nemotron, OLMo, MiniCPM, GPT-2, the mixtures of experts or gpt-oss.
+/// StarCoder2, Falcon, EXAONE, SmolLM3, InternLM2, Cohere, StableLM, GLM-4, Nemotron, OLMo, MiniCPM, GPT-2, the mixtures of experts, Llama 4 or gpt-oss.
 /// A family file reads its config into this record; the decoder never asks which family it runs.
 /// </summary>
 public sealed record DecoderOptions
@@ -63,12 +63,23 @@ public sealed record DecoderOptions
     public bool QkNormAcrossHeads { get; init; }
     /// <summary>With <see cref="QkNorm"/>: each head normalised by a weight row of its own ([heads, head_dim]: Cohere's use_qk_norm, StableLM 2's qk_layernorm).</summary>
     public bool QkNormPerHeadWeights { get; init; }
+    /// <summary>Per-head RMS norm of queries and keys without weights (epsilon <see cref="NormEps"/>) on the layers that rotate (Llama 4's use_qk_norm, its L2 norm).</summary>
+    public bool QkUnweightedNorm { get; init; }
+    /// <summary>
+    /// Queries of the layers that do not rotate multiplied by log(floor((position + 1) / this) + 1) · <see cref="TemperatureScale"/> + 1
+    /// (Llama 4's attn_temperature_tuning with floor_scale); 0 for none.
+    /// </summary>
+    public int TemperatureFloor { get; init; }
+    /// <summary>The scale of <see cref="TemperatureFloor"/>'s tuning (Llama 4's attn_scale).</summary>
+    public float TemperatureScale { get; init; }
     /// <summary>Sparse mixture-of-experts feed-forward layers; null when every layer has one dense MLP.</summary>
     public MoeOptions? Moe { get; init; }
     /// <summary>A learned logit per query head in every attention softmax's denominator (gpt-oss's sinks, `attn_sinks`).</summary>
     public bool AttentionSinks { get; init; }
     /// <summary>Sliding attention window per layer (0: full attention).</summary>
     public int[] SlidingWindows { get; init; } = [];
+    /// <summary>Chunked attention per layer (Llama 4's attention_chunk_size): a token attends only to positions of its own chunk of this many, [c·n, c·n + n) (0: none).</summary>
+    public int[] AttentionChunks { get; init; } = [];
     /// <summary>Multiplier of q·k (default 1/sqrt(head_dim); Gemma 2 uses query_pre_attn_scalar^-0.5).</summary>
     public float? AttentionScale { get; init; }
     /// <summary>tanh soft-capping of attention scores (Gemma 2), 0 for none.</summary>
@@ -95,6 +106,9 @@ public sealed record DecoderOptions
 
     /// <summary>The window of layer <paramref name="layer"/> (0 when it attends to everything).</summary>
     public int WindowOf(int layer) => layer < SlidingWindows.Length ? SlidingWindows[layer] : 0;
+
+    /// <summary>The attention chunk of layer <paramref name="layer"/> (0 when it has none).</summary>
+    public int ChunkOf(int layer) => layer < AttentionChunks.Length ? AttentionChunks[layer] : 0;
 
     /// <summary>Whether layer <paramref name="layer"/> applies rotary embeddings at all (<see cref="Rope"/> set and the layer not in <see cref="NoRopeLayers"/>).</summary>
     public bool Rotates(int layer) => Rope != null && !(layer < NoRopeLayers.Length && NoRopeLayers[layer]);

@@ -1,9 +1,10 @@
+using System.Numerics.Tensors;
 using Moxing.Core.Kernels;
 using Moxing.Core.Ops;
 
 namespace Moxing.Models.Decoder;
 
-/// <summary>One item per token of a step: per-head norms and rotary embedding of q and k, then k and v stored (encoded) into the token's block.</summary>
+/// <summary>One item per token of a step: per-head norms and rotary embedding of q and k (or the temperature of unrotated queries), then k and v stored (encoded) into the token's block.</summary>
 internal readonly struct KvStoreJob(DecoderOptions o, AttentionWeights a, int layer, BatchScratch s) : IParallelJob
 {
     public void Execute(int start, int end)
@@ -21,6 +22,9 @@ internal readonly struct KvStoreJob(DecoderOptions o, AttentionWeights a, int la
             a.KNorm?.Apply(kt, kt);
             rope?.Apply(qt, hd, pos);
             rope?.Apply(kt, hd, pos);
+            // Llama 4's temperature tuning of the layers without RoPE: 1 until position floor − 1, then slowly growing.
+            if (ropes == null && o.TemperatureFloor > 0)
+                TensorPrimitives.Multiply(qt, MathF.Log(MathF.Floor((pos + 1f) / o.TemperatureFloor) + 1) * o.TemperatureScale + 1, qt);
             var sequence = s.Sequences[s.SliceOf[t]]!;
             var pool = sequence.Pool;
             var block = sequence.BlockOf(pos);

@@ -20,6 +20,10 @@ public sealed record MoeOptions
     /// weights need not sum to 1; 0: the softmax routing above.
     /// </summary>
     public float SparseMixerJitter { get; init; }
+    /// <summary>The chosen experts are those of the largest router logits, each weighted by the sigmoid of its logit (Llama 4) rather than by softmax probabilities.</summary>
+    public bool SigmoidOfChosenLogits { get; init; }
+    /// <summary>Each chosen expert's weight multiplies its input rather than its output (Llama 4).</summary>
+    public bool WeightsExpertInput { get; init; }
     /// <summary>Width of the shared expert every token runs (scaled by a sigmoid gate where the architecture names one: Qwen2-MoE); 0 for none.</summary>
     public int SharedFeedForward { get; init; }
     /// <summary>Per layer, true where the layer keeps one dense MLP (Qwen-MoE's mlp_only_layers / decoder_sparse_step); empty: every layer is sparse.</summary>

@@ -7,8 +7,8 @@ namespace Moxing.Models.Decoder;
 /// <summary>
 /// Attention of one step over paged KV: one item per (tile of consecutive tokens of one sequence, KV head). Each run of
 /// stored rows is decoded once per item and serves every query head of the KV head's group (GQA without copying heads)
-/// and every token of the tile (a prefill decodes a block once per tile, not once per token); causal masks and sliding
-/// windows limit each token to its own rows.
+/// and every token of the tile (a prefill decodes a block once per tile, not once per token); causal masks sliding
+/// windows and attention chunks limit each token to its own rows.
 /// </summary>
 internal readonly struct PagedAttentionJob(DecoderOptions o, int layer, BatchScratch s, float[]? sinks) : IParallelJob
 {
@@ -33,7 +33,7 @@ internal readonly struct PagedAttentionJob(DecoderOptions o, int layer, BatchScr
 
     public void Execute(int start, int end)
     {
-        int hd = o.HeadDim, groups = o.HeadCount / o.KvHeadCount, window = o.WindowOf(layer), qDim = o.HeadCount * hd;
+        int hd = o.HeadDim, groups = o.HeadCount / o.KvHeadCount, window = o.WindowOf(layer), chunk = o.ChunkOf(layer), qDim = o.HeadCount * hd;
         for (var item = start; item < end; item++)
         {
             int tile = item / o.KvHeadCount, g = item % o.KvHeadCount;
@@ -41,7 +41,7 @@ internal readonly struct PagedAttentionJob(DecoderOptions o, int layer, BatchScr
             var sequence = s.Sequences[s.SliceOf[t0]]!;
             var pool = sequence.Pool;
             int firstPos = s.Positions[t0], lastPos = firstPos + m - 1;
-            var from = First(firstPos, window);
+            var from = First(firstPos, window, chunk);
             var stride = lastPos - from + 1;
             var scores = Buffer(ref _scores, m * groups * stride);
             var rows = Buffer(ref _rows, pool.BlockSize * hd);
@@ -49,7 +49,7 @@ internal readonly struct PagedAttentionJob(DecoderOptions o, int layer, BatchScr
             for (var i = 0; i < m; i++)
             {
                 var pos = firstPos + i;
-                var first = First(pos, window);
+                var first = First(pos, window, chunk);
                 Attention.Normalize(scores.AsSpan(i * groups * stride + first - from), groups, stride, pos - first + 1, o.AttentionSoftCap,
                     sinks == null ? default : sinks.AsSpan(g * groups, groups));
                 s.AttentionOut.AsSpan((t0 + i) * qDim + g * groups * hd, groups * hd).Clear();
@@ -62,7 +62,7 @@ internal readonly struct PagedAttentionJob(DecoderOptions o, int layer, BatchScr
     // the keys give every tile token its scores, or the values are summed into its output with the softmaxed scores.
     private void Pass(bool values, SequenceKv sequence, int g, int t0, int m, int from, int stride, float[] scores, float[] rows)
     {
-        int hd = o.HeadDim, groups = o.HeadCount / o.KvHeadCount, window = o.WindowOf(layer), qDim = o.HeadCount * hd;
+        int hd = o.HeadDim, groups = o.HeadCount / o.KvHeadCount, window = o.WindowOf(layer), chunk = o.ChunkOf(layer), qDim = o.HeadCount * hd;
         var pool = sequence.Pool;
         int firstPos = s.Positions[t0], lastPos = firstPos + m - 1;
         for (var p = from; p <= lastPos;)
@@ -73,7 +73,7 @@ internal readonly struct PagedAttentionJob(DecoderOptions o, int layer, BatchScr
             var decoded = AttentionRows.Decode(pool.Type, stored, rows);
             for (var i = 0; i < m; i++)
             {
-                var (lo, hi) = Visible(firstPos + i, window, p, p + n - 1);
+                var (lo, hi) = Visible(firstPos + i, window, chunk, p, p + n - 1);
                 if (lo > hi) continue;
                 var run = decoded.Slice((lo - p) * hd, (hi - lo + 1) * hd);
                 var heads = (t0 + i) * qDim + g * groups * hd;
@@ -85,11 +85,13 @@ internal readonly struct PagedAttentionJob(DecoderOptions o, int layer, BatchScr
         }
     }
 
-    private static int First(int position, int window) => window > 0 ? Math.Max(0, position - window + 1) : 0;
+    // The first position a token at `position` sees: the last `window` positions, within its own chunk (non-decreasing in position).
+    private static int First(int position, int window, int chunk) =>
+        Math.Max(window > 0 ? Math.Max(0, position - window + 1) : 0, chunk > 0 ? position - position % chunk : 0);
 
     // The positions in [runFirst, runLast] that the token at `position` attends to (empty when lo > hi).
-    private static (int Lo, int Hi) Visible(int position, int window, int runFirst, int runLast) =>
-        (Math.Max(runFirst, First(position, window)), Math.Min(runLast, position));
+    private static (int Lo, int Hi) Visible(int position, int window, int chunk, int runFirst, int runLast) =>
+        (Math.Max(runFirst, First(position, window, chunk)), Math.Min(runLast, position));
 
     // Rows of position p's block from p up to the block's end or position last.
     private static int RunLength(KvBlockPool pool, int p, int last) => Math.Min(pool.BlockSize - p % pool.BlockSize, last - p + 1);

@@ -55,9 +55,9 @@ public static class GptOssHfExperts
                 var down = Require("down_proj");
                 CheckPlain(gateUp, hidden, 2 * ff);
                 CheckPlain(down, ff, hidden);
-                yield return Plain("gate_proj.weight", gateUp, ff, hidden, 0, 2);
-                yield return Plain("up_proj.weight", gateUp, ff, hidden, 1, 2);
-                yield return Plain("down_proj.weight", down, hidden, ff, 0, 1);
+                yield return TransposedExperts.Rows(prefix + "gate_proj.weight", gateUp, ff, 0, 2);
+                yield return TransposedExperts.Rows(prefix + "up_proj.weight", gateUp, ff, 1, 2);
+                yield return TransposedExperts.Rows(prefix + "down_proj.weight", down, hidden, 0, 1);
             }
             var gateUpBias = Bias("gate_up_proj_bias", 2 * ff);
             var downBias = Bias("down_proj_bias", hidden);
@@ -110,25 +110,6 @@ public static class GptOssHfExperts
                     var dst = output + row * perRow * (Block / 2 + 1);
                     for (var b = 0; b < perRow; b++)
                         Mxfp4Block(codes + (source * perRow + b) * (Block / 2), exponents[source * perRow + b], dst + b * (Block / 2 + 1));
-                });
-            });
-
-        // Each expert's [cols, rows·step] matrix (x·W layout): column first + step·r becomes row r, in the stored type.
-        private unsafe DerivedTensor Plain(string name, StoredTensor t, int rows, int cols, int first, int step) =>
-            new(prefix + name, t.Type, [experts, rows, cols], [t.Name], target =>
-            {
-                var size = (int)t.Type.ByteCount(1);
-                byte* source = t.Data, output = (byte*)target;
-                var width = (long)rows * step;
-                Parallel.For(0, (long)experts * rows, row =>
-                {
-                    long e = row / rows, r = row % rows;
-                    var from = source + (e * cols * width + r * step + first) * size;
-                    var to = output + row * cols * size;
-                    if (size == 2)
-                        for (long c = 0; c < cols; c++) ((ushort*)to)[c] = ((ushort*)from)[c * width];
-                    else
-                        for (long c = 0; c < cols; c++) ((uint*)to)[c] = ((uint*)from)[c * width];
                 });
             });
 

@@ -95,7 +95,7 @@ public sealed record SynthShape(
     public bool PostNorms => Architecture is "gemma3" or "olmo2" or "glm4";
 
     /// <summary>The key/value head size written whatever the shape (gemma, gemma3; glm4's, nemotron's and ERNIE 4.5's configs give head_dim).</summary>
-    public bool WritesHeadSize => Architecture is "gemma" or "gemma3" or "glm4" or "nemotron" or "ernie4_5" or "ernie4_5-moe";
+    public bool WritesHeadSize => Architecture is "gemma" or "gemma3" or "glm4" or "nemotron" or "ernie4_5" or "ernie4_5-moe" or "llama4";
 
     /// <summary>MiniCPM's multipliers as its converter writes them (scale_emb 12, scale_depth 1.4 / sqrt(layers), hidden / dim_model_base).</summary>
     public bool MiniCpm => Architecture == "minicpm";
@@ -115,14 +115,26 @@ public sealed record SynthShape(
     /// <summary>Granite's logits_scaling: 8 for the dense 3.x models, 6 for the MoE ones (granite-3.0-1b-a400m, granite-3.1-3b-a800m).</summary>
     public float GraniteLogitScale => Architecture == "granitemoe" ? 6f : 8f;
 
-    /// <summary>Llama 3 RoPE scaling, stored as `rope_freqs.weight` factors (not Mixtral's; EXAONE 3.5's too).</summary>
-    public bool Llama3Rope => Architecture is "llama" && Experts == 0 || Architecture == "exaone";
+    /// <summary>Llama 3 RoPE scaling, stored as `rope_freqs.weight` factors (not Mixtral's; EXAONE 3.5's and Llama 4's too).</summary>
+    public bool Llama3Rope => Architecture is "llama" && Experts == 0 || Architecture is "exaone" or "llama4";
 
-    /// <summary>The llama3 scaling factor: Llama 3.2's 32, EXAONE 3.5's 8.</summary>
-    public double Llama3Factor => Architecture == "exaone" ? 8 : 32;
+    /// <summary>The llama3 scaling factor: Llama 3.2's 32, EXAONE 3.5's 8, Llama 4 Scout's 16.</summary>
+    public double Llama3Factor => Architecture switch { "exaone" => 8, "llama4" => 16, _ => 32 };
+
+    /// <summary>The llama3 high_freq_factor: Llama 4 Scout's 1 (no interpolated band), the others' 4.</summary>
+    public double Llama3HighFrequencyFactor => Architecture == "llama4" ? 1 : 4;
+
+    /// <summary>Llama 4: experts in every <see cref="MoeStep"/>-th layer with a shared expert as wide, llama.cpp's fixed NoPE, chunk and temperature.</summary>
+    public bool Llama4 => Architecture == "llama4";
+
+    /// <summary>interleave_moe_layer_step: Maverick's 2 (and tiny-llama4-interleaved's), 1 for the others.</summary>
+    public int MoeStep => Name is "llama4-maverick" or "tiny-llama4-interleaved" ? 2 : 1;
+
+    /// <summary>True when layer <paramref name="layer"/> has experts rather than a dense MLP.</summary>
+    public bool IsSparse(int layer) => Experts > 0 && layer >= LeadingDenseLayers && (layer + 1) % MoeStep == 0;
 
     /// <summary>The LM head is the token embedding (llama.cpp's olmoe, olmo2, phi2, stablelm and gpt-oss require an output matrix of their own; Falcon's and InternLM2's checkpoints carry one).</summary>
-    public bool TiedEmbeddings => Architecture is not ("olmoe" or "olmo2" or "gpt-oss" or "phi2" or "falcon" or "internlm2" or "stablelm" or "phimoe" or "glm4" or "chatglm" or "nemotron");
+    public bool TiedEmbeddings => Architecture is not ("olmoe" or "olmo2" or "gpt-oss" or "phi2" or "falcon" or "internlm2" or "stablelm" or "phimoe" or "glm4" or "chatglm" or "nemotron" or "llama4");
 
 
     /// <summary>The shapes `moxing synth --like` knows, by name; the `tiny-*` ones are sub-megabyte models for tests.</summary>
@@ -159,6 +171,12 @@ public sealed record SynthShape(
         // ERNIE-4.5-21B-A3B: 64 experts top-6 of 1536 and two shared (3072) after one dense layer; tiny-ernie4_5-moe likewise.
         new("ernie-4.5-21b-a3b", "ernie4_5-moe", 103424, 2560, 28, 12288, 20, 4, 128, 131072, 1e-5f, 500000f, Experts: 64, ExpertsUsed: 6, ExpertFeedForward: 1536, SharedFeedForward: 3072),
         new("tiny-ernie4_5-moe", "ernie4_5-moe", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-5f, 500000f, Experts: 8, ExpertsUsed: 2, ExpertFeedForward: 128, SharedFeedForward: 256),
+        // Llama 4 Scout (16 experts top-1 and a shared one, 8192 wide, in every layer; llama3 RoPE factor 16) and Maverick (128 experts
+        // in every 2nd layer, dense MLPs of 16384 between, no q/k norms in llama.cpp); tiny ones likewise.
+        new("llama4-scout", "llama4", 202048, 5120, 48, 16384, 40, 8, 128, 10485760, 1e-5f, 500000f, Experts: 16, ExpertsUsed: 1, ExpertFeedForward: 8192, SharedFeedForward: 8192),
+        new("llama4-maverick", "llama4", 202048, 5120, 48, 16384, 40, 8, 128, 1048576, 1e-5f, 500000f, Experts: 128, ExpertsUsed: 1, ExpertFeedForward: 8192, SharedFeedForward: 8192),
+        new("tiny-llama4", "llama4", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-5f, 500000f, Experts: 4, ExpertsUsed: 1, ExpertFeedForward: 128, SharedFeedForward: 128),
+        new("tiny-llama4-interleaved", "llama4", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-5f, 500000f, Experts: 4, ExpertsUsed: 1, ExpertFeedForward: 128, SharedFeedForward: 128),
         new("tiny-granitemoe", "granitemoe", 1024, 256, 4, 128, 4, 2, 64, 256, 1e-6f, 10000f, Experts: 8, ExpertsUsed: 3, ExpertFeedForward: 128, SharedFeedForward: 192),
         new("olmo2-1b", "olmo2", 100352, 2048, 16, 8192, 16, 16, 128, 4096, 1e-6f, 500000f),
         new("tiny-olmo2", "olmo2", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-6f, 500000f),

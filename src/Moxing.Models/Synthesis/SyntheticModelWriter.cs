@@ -74,7 +74,9 @@ public static partial class SyntheticModelWriter
             w.Set($"{arch}.expert_count", (uint)shape.Experts);
             w.Set($"{arch}.expert_used_count", (uint)shape.ExpertsUsed);
             if (arch is not ("llama" or "granitemoe")) w.Set($"{arch}.expert_feed_forward_length", (uint)shape.ExpertFeedForward);
-            if (shape.SharedFeedForward > 0) w.Set($"{arch}.expert_shared_feed_forward_length", (uint)shape.SharedFeedForward);
+            // Llama4Model writes no shared width (llama.cpp's is the experts'), but the interleave step.
+            if (shape.SharedFeedForward > 0 && !shape.Llama4) w.Set($"{arch}.expert_shared_feed_forward_length", (uint)shape.SharedFeedForward);
+            if (shape.Llama4) w.Set($"{arch}.interleave_moe_layer_step", (uint)shape.MoeStep);
             // Ernie4_5MoeModel: moe_layer_interval, moe_layer_start_index and moe_num_shared_experts.
             if (shape.ErnieMoe)
             {
@@ -102,7 +104,7 @@ public static partial class SyntheticModelWriter
         if (shape.Llama3Rope)
         {
             w.Set($"{arch}.rope.dimension_count", (uint)shape.HeadDim);
-            w.AddF32("rope_freqs.weight", [shape.HeadDim / 2], Llama3RopeFactors(shape.HeadDim, shape.RopeBase, shape.Llama3Factor));
+            w.AddF32("rope_freqs.weight", [shape.HeadDim / 2], Llama3RopeFactors(shape.HeadDim, shape.RopeBase, shape.Llama3Factor, shape.Llama3HighFrequencyFactor));
         }
         if (shape.PhiMoe) AddLongRope(w, shape);
         if (shape.MiniCpm)
@@ -154,7 +156,7 @@ public static partial class SyntheticModelWriter
             // gpt-oss's norm before the experts has Gemma's post-attention name (llama.cpp's attn_post_norm)
             if (shape.PostNorms || shape.GptOss) Norm(w, random, p + "post_attention_norm.weight", shape.Hidden);
             if (shape.PreNorms && !shape.GptOss && !shape.Parallel && !shape.Cohere) Norm(w, random, shape, p + "ffn_norm.weight", shape.Hidden);
-            if (shape.Experts > 0 && i >= shape.LeadingDenseLayers)
+            if (shape.IsSparse(i))
             {
                 // llama-quantize keeps the router in F32 (and ERNIE 4.5's selection bias, of the order of the probabilities it shifts).
                 if (shape.ErnieMoe) w.AddF32(p + "exp_probs_b.bias", [shape.Experts], Uniform(random, shape.Experts, 0f, 1f / shape.Experts));
@@ -290,10 +292,10 @@ public static partial class SyntheticModelWriter
         w.AddF32("rope_factors_short.weight", [pairs], Enumerable.Repeat(1f, pairs).ToArray());
     }
 
-    /// <summary>Llama 3 RoPE frequency factors as the converter computes them (factor 32 unless given, low 1, high 4, original 8192).</summary>
-    public static float[] Llama3RopeFactors(int headDim, float ropeBase, double factor = 32)
+    /// <summary>Llama 3 RoPE frequency factors as the converter computes them (factor 32 and high frequency factor 4 unless given, low 1, original 8192).</summary>
+    public static float[] Llama3RopeFactors(int headDim, float ropeBase, double factor = 32, double high = 4)
     {
-        const double low = 1, high = 4, original = 8192;
+        const double low = 1, original = 8192;
         var factors = new float[headDim / 2];
         for (var i = 0; i < factors.Length; i++)
         {

@@ -207,6 +207,16 @@ public class HfConfigTests : IDisposable
         Assert.True(c.TryGetSection("text_config", out var section) && section.Prefix == "text_config.");
     }
 
+    // Llama 4 Scout's attn_temperature_tuning is written as a number in some configs: nonzero is on.
+    [Fact]
+    public void FlagsReadBooleansAndNumbers()
+    {
+        var c = Parse("""{"t": true, "f": false, "four": 4, "zero": 0, "s": "yes"}""");
+        Assert.Equal((true, false, true, false), (c.GetFlag("t"), c.GetFlag("f"), c.GetFlag("four"), c.GetFlag("zero")));
+        Assert.Equal("config.json: key 's' is \"yes\", expected true, false or a number", Assert.Throws<InvalidModelFileException>(() => c.GetFlag("s")).Message);
+        Assert.Contains("key 'missing' is missing", Assert.Throws<InvalidModelFileException>(() => c.GetFlag("missing")).Message);
+    }
+
     [Theory]
     [InlineData("f", "key 'f' is 1e-6, expected an integer")]
     [InlineData("s", "key 's' is \"silu\", expected an integer")]

@@ -5,23 +5,24 @@ using Moxing.Core.Formats.Safetensors;
 namespace Moxing.Models.Tests.Families;
 
 /// <summary>
-/// The forward pass of Granite, OLMo 2, Gemma, Phi-2, StarCoder2, Cohere, Cohere2, StableLM, GLM-4, GLM, Nemotron, OLMo, MiniCPM and ERNIE 4.5 written out in double precision from transformers'
+/// The forward pass of Granite, OLMo 2, Gemma, Phi-2, StarCoder2, Cohere, Cohere2, StableLM, GLM-4, GLM, Nemotron, OLMo, MiniCPM, ERNIE 4.5 and Llama 4 written out in double precision from transformers'
 /// modeling files, over a float32 checkpoint: the oracle of the family tests. Each family's delta from Llama is stated where
 /// transformers states it; <c>drop</c> leaves one of them out, so a test can show the comparison would catch an engine that did.
 /// </summary>
 internal sealed partial class DenseReference
 {
-    private readonly Dictionary<string, float[]> _w = [];
-    private readonly JsonObject _c;
+    private Dictionary<string, float[]> _w = [];
+    private JsonObject _c;
     private string _type;
     private string? _drop;
 
     public DenseReference(string folder)
     {
-        _c = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "config.json")))!.AsObject();
+        var config = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "config.json")))!.AsObject();
+        using (var f = SafetensorsFile.Open(Path.Combine(folder, "model.safetensors")))
+            foreach (var t in f.Tensors) _w[t.Name] = MemoryMarshal.Cast<byte, float>(t.Bytes).ToArray();
+        (_c, _w) = Llama4Text(config, _w);
         _type = (string)_c["model_type"]!;
-        using var f = SafetensorsFile.Open(Path.Combine(folder, "model.safetensors"));
-        foreach (var t in f.Tensors) _w[t.Name] = MemoryMarshal.Cast<byte, float>(t.Bytes).ToArray();
     }
 
     private double D(string key, double fallback) => _c[key] is { } v ? (double)v : fallback;
@@ -33,6 +34,7 @@ internal sealed partial class DenseReference
     public double[][] Forward(int[] ids, string? drop = null)
     {
         _drop = drop;
+        if (_type == "llama4_text") return Llama4Forward(ids);
         if (_type is "falcon" or "RefinedWeb" or "RefinedWebModel") FalconAsLlama(drop);
         if (_type is "exaone" or "internlm2") RenamedAsLlama(drop);
         int h = I("hidden_size"), heads = I("num_attention_heads"), kvHeads = I("num_key_value_heads"), n = ids.Length;

@@ -5,14 +5,14 @@ using Moxing.Tests;
 namespace Moxing.Models.Tests.Families;
 
 /// <summary>
-/// Granite MoE (with and without its shared MLP), Phi-3.5-MoE and ERNIE 4.5 MoE beyond <see cref="DenseFamilyTests"/> (reference, switches,
+/// Granite MoE (with and without its shared MLP), Phi-3.5-MoE, ERNIE 4.5 MoE and Llama 4 beyond <see cref="DenseFamilyTests"/> (reference, switches,
 /// conversion): batched steps equal each sequence alone, their GGUF metadata reads as llama.cpp writes it, and variants the
 /// engine cannot run are clear errors.
 /// </summary>
 public sealed class MoeFamilyTests
 {
     /// <summary>Every mixture-of-experts model type TinyHfFolder writes.</summary>
-    public static TheoryData<string> ModelTypes() => ["granitemoe", "granitemoeshared", "phimoe", "ernie4_5_moe"];
+    public static TheoryData<string> ModelTypes() => ["granitemoe", "granitemoeshared", "phimoe", "ernie4_5_moe", "llama4_text"];
 
     [Theory]
     [MemberData(nameof(ModelTypes))]
@@ -27,6 +27,8 @@ public sealed class MoeFamilyTests
     [InlineData("tiny-granitemoe")]
     [InlineData("tiny-phimoe")]
     [InlineData("tiny-ernie4_5-moe")]
+    [InlineData("tiny-llama4")]
+    [InlineData("tiny-llama4-interleaved")]
     public void TheSynthesizedModelRunsBatchesAsEachSequenceAlone(string shape)
     {
         using var synth = new SynthesizedModel(shape, "F16", 4);

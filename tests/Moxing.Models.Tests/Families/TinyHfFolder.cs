@@ -13,7 +13,7 @@ public sealed partial class TinyHfFolder : IDisposable
     private const int Hidden = 64, Heads = 4, KvHeads = 2, HeadDim = 16, Vocab = 96;
 
     // SmolLM3's default NoPE layer is every 4th: four layers hold one.
-    private static int LayerCount(string modelType) => modelType == "smollm3" ? 4 : 2;
+    private static int LayerCount(string modelType) => modelType is "smollm3" or "llama4" or "llama4_text" ? 4 : 2;
 
     /// <summary>
     /// How a family renames the Llama checkpoint names this class writes (substring replacements, in order): EXAONE's GPT-2-style
@@ -33,6 +33,7 @@ public sealed partial class TinyHfFolder : IDisposable
             ("self_attn.o_proj", "attention.wo"), ("mlp.gate_proj", "feed_forward.w1"), ("mlp.up_proj", "feed_forward.w3"),
             ("mlp.down_proj", "feed_forward.w2"), ("lm_head", "output"),
         ],
+        "llama4" => [("model.", "language_model.model."), ("lm_head", "language_model.lm_head")],
         _ => [],
     };
 
@@ -47,13 +48,13 @@ public sealed partial class TinyHfFolder : IDisposable
 
     /// <summary>
     /// Writes a <paramref name="modelType"/> checkpoint (granite, olmo2, gemma, phi, starcoder2, falcon, exaone, smollm3, internlm2, cohere,
-    /// cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, ernie4_5), its config edited by <paramref name="edit"/> (Cohere's use_qk_norm and StableLM's qk_layernorm add per-head q/k norms).
+    /// cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, ernie4_5, llama4_text, llama4: the text config), its config edited by <paramref name="edit"/> (Cohere's use_qk_norm and StableLM's qk_layernorm add per-head q/k norms).
     /// </summary>
     public TinyHfFolder(string modelType, int seed = 1, Action<JsonObject>? edit = null)
     {
         Config = BaseConfig(modelType);
         edit?.Invoke(Config);
-        File.WriteAllText(Path.Combine(Folder, "config.json"), Config.ToJsonString());
+        File.WriteAllText(Path.Combine(Folder, "config.json"), Llama4Wrapped(modelType, Config).ToJsonString());
         var random = new Random(seed);
         var writer = new SafetensorsWriter();
         var renames = Renames(modelType);
@@ -144,6 +145,9 @@ public sealed partial class TinyHfFolder : IDisposable
                 case "phimoe":
                     WriteMixtralExperts(Config, p + "block_sparse_moe.", Add);
                     break;
+                case "llama4" or "llama4_text":
+                    WriteLlama4FeedForward(Config, p, l, Add);
+                    break;
                 case "ernie4_5_moe" when ErnieSparse(Config, l):
                     WriteErnieMoe(Config, p, Add);
                     break;
@@ -170,6 +174,12 @@ public sealed partial class TinyHfFolder : IDisposable
         }
         // ERNIE-4.5-21B-A3B-PT ships a multi-token-prediction block that transformers and llama.cpp's converter leave out.
         if (modelType == "ernie4_5_moe") Linear("model.mtp_linear_proj.0", Hidden, 2 * Hidden, false);
+        // Llama4ForConditionalGeneration's vision model and projector, which the text model leaves out.
+        if (modelType == "llama4")
+        {
+            writer.Add("vision_model.patch_embedding.linear.weight", [8, 8], new float[64]);
+            writer.Add("multi_modal_projector.linear_1.weight", [Hidden, 8], new float[8 * Hidden]);
+        }
         Norm(modelType == "phi" ? "model.final_layernorm" : "model.norm", Hidden);
         if ((bool?)Config["tie_word_embeddings"] != true) Linear("lm_head", Vocab, Hidden, modelType == "phi" || (bool?)Config["lm_head_bias"] == true);
         writer.Write(Path.Combine(Folder, "model.safetensors"));
@@ -355,7 +365,7 @@ public sealed partial class TinyHfFolder : IDisposable
                 c["tie_word_embeddings"] = false;
                 break;
             default:
-                if (!SetMoeConfig(modelType, c)) throw new ArgumentException($"no tiny checkpoint for '{modelType}'", nameof(modelType));
+                if (!SetMoeConfig(modelType, c) && !SetLlama4Config(modelType, c)) throw new ArgumentException($"no tiny checkpoint for '{modelType}'", nameof(modelType));
                 break;
         }
         return c;

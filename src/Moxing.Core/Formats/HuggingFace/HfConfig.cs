@@ -107,6 +107,9 @@ public sealed class HfConfig
     /// <summary>A boolean value, if present.</summary>
     public bool TryGetBool(string key, out bool value) => TryGet(key, AsBool, "true or false", out value);
 
+    /// <summary>A switch written as true/false or as a number (nonzero: on; some configs write flags as integers); missing: an error.</summary>
+    public bool GetFlag(string key) => Get<bool>(key, AsFlag, "true, false or a number");
+
     /// <summary>Integers given either as one integer or as a list (like <c>eos_token_id</c>); empty when absent.</summary>
     public int[] GetIntList(string key) => TryGet(key, AsIntList, "an integer or a list of integers", out int[] v) ? v : [];
 
@@ -199,6 +202,12 @@ public sealed class HfConfig
     {
         value = e.ValueKind == JsonValueKind.True;
         return e.ValueKind is JsonValueKind.True or JsonValueKind.False;
+    }
+
+    private static bool AsFlag(JsonElement e, out bool value)
+    {
+        value = e.ValueKind == JsonValueKind.True || e.ValueKind == JsonValueKind.Number && e.TryGetDouble(out var d) && d != 0;
+        return e.ValueKind is JsonValueKind.True or JsonValueKind.False or JsonValueKind.Number;
     }
 
     private static bool AsIntList(JsonElement e, out int[] value) => AsList(e, AsInt, out value);
