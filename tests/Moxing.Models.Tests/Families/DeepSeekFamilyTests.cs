@@ -110,4 +110,72 @@ public sealed class DeepSeekFamilyTests
         using (var folder = new TinyHfFolder("deepseek_v2", edit: c => c["topk_method"] = "random"))
             Assert.Contains("'topk_method' is 'random'", Assert.Throws<InvalidModelFileException>(() => ModelLoader.Load(folder.Folder)).Message);
     }
+
+    [Theory]
+    [InlineData("tiny-deepseek-v2")]
+    [InlineData("tiny-deepseek-v3")]
+    public void TheSynthesizedModelRunsBatchesAsEachSequenceAlone(string shape)
+    {
+        using var synth = new SynthesizedModel(shape, "F16", 4);
+        DecoderChecks.MixedBatchMatchesEachSequenceAlone(synth.Model, 1e-5, Core.Tensors.DType.F32);
+    }
+
+    // llama.cpp's deepseek2 keys as its converter writes them: the _mla head sizes over MQA's latent ones, one key/value head written
+    // but every head its own, the dense lead, sigmoid gating with groups, the selection bias, and the yarn_log_multiplier's mscale².
+    [Fact]
+    public void TheGgufReadsLatentAttentionAndRoutingAsLlamaCppWritesThem()
+    {
+        using var synth = new SynthesizedModel("tiny-deepseek-v3", "F16", 1);
+        var o = synth.Model.Options;
+        Assert.Equal((96, 64, 4, 96, 128, 32), (o.HeadDim, o.ValueDim, o.KvHeadCount, o.Mla!.QLoraRank, o.Mla.KvLoraRank, o.Mla.RopeDim));
+        Assert.Equal((MoeGating.Sigmoid, 4, 2, 2.5f, true, 128, 16, 4), (o.Moe!.Gating, o.Moe.ExpertGroups, o.Moe.ExpertGroupsUsed, o.Moe.RoutedScale,
+            o.Moe.NormalizeTopK, o.Moe.SharedFeedForward, o.Moe.ExpertCount, o.Moe.ExpertsUsed));
+        Assert.Equal((Core.Ops.RopeStyle.Interleaved, Core.Ops.RopeScaling.Yarn, 1.0, 32), (o.Rope!.Style, o.Rope.Scaling, o.Rope.CosSinScale, o.Rope.RotaryDim));
+        var mscale = 0.1 * Math.Log(4) + 1;
+        Assert.Equal(mscale * mscale / Math.Sqrt(96), o.EffectiveAttentionScale, 1e-6);
+        var layers = synth.Model.Weights.Layers;
+        Assert.Null(layers[0].Moe);
+        Assert.All(layers.Skip(1), l => Assert.Equal(16, l.Moe!.SelectionBias!.Length));
+        Assert.All(layers, l => Assert.NotNull(l.Attention.Mla!.QA));
+    }
+
+    // Older converters wrote kv_b_proj whole (attn_kv_b); newer ones split it into attn_k_b (per head transposed) and attn_v_b.
+    [Fact]
+    public void AFileWithTheWholeKvBGivesTheLogitsOfTheSplitOne()
+    {
+        using var synth = new SynthesizedModel("tiny-deepseek-v2", "F16", 2);
+        var prompt = DecoderChecks.Ids(9, 3, synth.Shape.Vocab);
+        var split = DecoderChecks.Alone(synth.Model, Core.Tensors.DType.F32, prompt);
+        var whole = Path.Combine(synth.Folder, "whole.gguf");
+        using (var file = Core.Formats.Gguf.GgufFile.Open(synth.Path))
+        {
+            var writer = new Core.Formats.Gguf.GgufWriter();
+            foreach (var (key, value) in file.Metadata) writer.Set(key, value);
+            foreach (var t in file.Tensors.Where(t => !t.Name.EndsWith("attn_v_b.weight", StringComparison.Ordinal)))
+            {
+                if (!t.Name.EndsWith("attn_k_b.weight", StringComparison.Ordinal)) writer.AddTensor(t);
+                else writer.AddF32(t.Name.Replace("attn_k_b", "attn_kv_b", StringComparison.Ordinal), [4 * (64 + 64), 128],
+                    KvB(t, file.Find(t.Name.Replace("attn_k_b", "attn_v_b", StringComparison.Ordinal))!));
+            }
+            writer.Write(whole);
+        }
+        using var model = ModelLoader.Load(whole);
+        DecoderChecks.AssertClose(split, DecoderChecks.Alone(model.RequireDecoder(), Core.Tensors.DType.F32, prompt), 1e-6, "attn_kv_b vs attn_k_b + attn_v_b");
+    }
+
+    // kv_b_proj's rows from attn_k_b [heads, rank, nope] and attn_v_b [heads, value, rank]: per head the transposed k_b, then v_b.
+    private static float[] KvB(Core.Tensors.StoredTensor kB, Core.Tensors.StoredTensor vB)
+    {
+        int heads = (int)kB.Shape[0], rank = (int)kB.Shape[1], nope = (int)kB.Shape[2], vd = (int)vB.Shape[1];
+        float[] k = new float[kB.ElementCount], v = new float[vB.ElementCount], result = new float[heads * (nope + vd) * rank];
+        Core.Quantization.Dequantizer.Dequantize(kB.Type, kB.Bytes, k);
+        Core.Quantization.Dequantizer.Dequantize(vB.Type, vB.Bytes, v);
+        for (var h = 0; h < heads; h++)
+        {
+            for (var c = 0; c < nope; c++)
+                for (var r = 0; r < rank; r++) result[(h * (nope + vd) + c) * rank + r] = k[(h * rank + r) * nope + c];
+            Array.Copy(v, h * vd * rank, result, (h * (nope + vd) + nope) * rank, vd * rank);
+        }
+        return result;
+    }
 }
