@@ -1,4 +1,8 @@
 using Moxing.Core;
+using Moxing.Core.Kernels;
+using Moxing.Core.Quantization;
+using Moxing.Core.Quantization.Mixes;
+using Moxing.Models.Conversion;
 using Moxing.Models.Decoder;
 using Moxing.Models.Tests.Decoder;
 using Moxing.Tests;
@@ -177,5 +181,47 @@ public sealed class DeepSeekFamilyTests
             Array.Copy(v, h * vd * rank, result, (h * (nope + vd) + nope) * rank, vd * rank);
         }
         return result;
+    }
+
+    [Theory]
+    [MemberData(nameof(ModelTypes))]
+    public void TheConvertedGgufMatchesTheFolder(string modelType)
+    {
+        using var folder = new TinyHfFolder(modelType);
+        var path = Path.Combine(folder.Folder, modelType + ".gguf");
+        using (var input = new HfGgufInput(folder.Folder))
+            GgufQuantizer.Quantize(input, path, QuantizationMix.Find("F32")!, null, WorkerPool.Shared);
+        DecoderChecks.AssertClose(DenseFamilyTests.Logits(folder.Folder), DenseFamilyTests.Logits(path), 1e-5, modelType + " → F32 GGUF");
+    }
+
+    // DeepseekV2Model's keys for the V3 folder: MQA over the latent, the _mla head sizes, kv_b split, the routing keys, the log multiplier.
+    [Fact]
+    public void TheConversionWritesWhatLlamaCppsConverterWrites()
+    {
+        using var folder = new TinyHfFolder("deepseek_v3");
+        using var input = new HfGgufInput(folder.Folder);
+        var m = input.Metadata;
+        Assert.Equal((1, 24, 32, 40, 32, 24, 16, 8), (m.GetInt32("deepseek2.attention.head_count_kv"), m.GetInt32("deepseek2.attention.q_lora_rank"),
+            m.GetInt32("deepseek2.attention.kv_lora_rank"), m.GetInt32("deepseek2.attention.key_length"), m.GetInt32("deepseek2.attention.value_length"),
+            m.GetInt32("deepseek2.attention.key_length_mla"), m.GetInt32("deepseek2.attention.value_length_mla"), m.GetInt32("deepseek2.rope.dimension_count")));
+        Assert.Equal((1, 1, 4, 2, 2), (m.GetInt32("deepseek2.leading_dense_block_count"), m.GetInt32("deepseek2.expert_shared_count"),
+            m.GetInt32("deepseek2.expert_group_count"), m.GetInt32("deepseek2.expert_group_used_count"), m.GetInt32("deepseek2.expert_gating_func")));
+        Assert.True(m.GetBool("deepseek2.expert_weights_norm"));
+        Assert.True(m.TryGetSingle("deepseek2.expert_weights_scale", out var scale) && scale == 2.5f);
+        Assert.True(m.TryGetSingle("deepseek2.rope.scaling.yarn_log_multiplier", out var logMul) && Math.Abs(logMul - 0.1f) < 1e-7);
+        Assert.Contains(input.Tensors, t => t.Name == "blk.1.attn_k_b.weight" && t.Shape.SequenceEqual(new long[] { 4, 32, 16 }));
+        Assert.Contains(input.Tensors, t => t.Name == "blk.1.attn_v_b.weight" && t.Shape.SequenceEqual(new long[] { 4, 16, 32 }));
+        Assert.Contains(input.Tensors, t => t.Name == "blk.1.exp_probs_b.bias");
+        Assert.DoesNotContain(input.Tensors, t => t.Name.Contains("attn_kv_b", StringComparison.Ordinal));
+    }
+
+    // What llama.cpp's deepseek2 would compute differently: groups ranked by their best expert, a rotation of halves.
+    [Fact]
+    public void ConfigsLlamaCppWouldComputeDifferentlyAreNotConverted()
+    {
+        using (var folder = new TinyHfFolder("deepseek_v2", edit: GroupLimited))
+            Assert.Contains("'topk_method' is group_limited_greedy", Assert.Throws<InvalidModelFileException>(() => new HfGgufInput(folder.Folder)).Message);
+        using (var folder = new TinyHfFolder("deepseek_v3", edit: c => c["rope_interleave"] = false))
+            Assert.Contains("'rope_interleave' is false", Assert.Throws<InvalidModelFileException>(() => new HfGgufInput(folder.Folder)).Message);
     }
 }
