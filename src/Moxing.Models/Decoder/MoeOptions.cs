@@ -1,8 +1,8 @@
 namespace Moxing.Models.Decoder;
 
 /// <summary>
-/// A sparse mixture-of-experts feed-forward (Mixtral, Qwen2/3-MoE, OLMoE): a router scores every expert, softmax over all of
-/// them, the top <see cref="ExpertsUsed"/> run and their outputs are summed with those probabilities as weights.
+/// A sparse mixture-of-experts feed-forward (Mixtral, Qwen2/3-MoE, OLMoE, DeepSeek): a router scores every expert (softmax over all
+/// of them, or DeepSeek-V3's sigmoids), the top <see cref="ExpertsUsed"/> run and their outputs are summed with those scores as weights.
 /// </summary>
 public sealed record MoeOptions
 {

@@ -41,8 +41,13 @@ public sealed partial class TinyHfFolder
         var mscale = v3 ? 1.0 : 0.707;
         c["rope_scaling"] = new JsonObject
         {
-            ["type"] = "yarn", ["factor"] = 4.0, ["original_max_position_embeddings"] = 16, ["beta_fast"] = 32, ["beta_slow"] = 1,
-            ["mscale"] = mscale, ["mscale_all_dim"] = mscale,
+            ["type"] = "yarn",
+            ["factor"] = 4.0,
+            ["original_max_position_embeddings"] = 16,
+            ["beta_fast"] = 32,
+            ["beta_slow"] = 1,
+            ["mscale"] = mscale,
+            ["mscale_all_dim"] = mscale,
         };
         return true;
     }
