@@ -106,12 +106,16 @@ public sealed class KvBlockPool
     /// <summary>A pool of as many blocks as fit in <paramref name="byteBudget"/> bytes (at least one).</summary>
     public static KvBlockPool ForBudget(DecoderOptions o, DType type, long byteBudget, int blockSize = 16)
     {
-        var perBlock = (long)o.LayerCount * o.KvHeadCount * blockSize * (AttentionRows.RowBytes(type, o.HeadDim) + AttentionRows.RowBytes(type, o.ValueDim));
+        var perBlock = blockSize * BytesPerPosition(o, type);
         var blocks = byteBudget / perBlock;
         if (blocks < 1)
             throw new MoxingException($"a KV budget of {byteBudget} bytes holds no block; one block of {blockSize} positions takes {perBlock} bytes");
         return new KvBlockPool(o.LayerCount, o.KvHeadCount, o.HeadDim, type, checked((int)Math.Min(blocks, int.MaxValue)), blockSize, o.ValueDim);
     }
+
+    /// <summary>Bytes one position's keys and values take in every layer of a model shaped by <paramref name="o"/>, stored as <paramref name="type"/>.</summary>
+    public static long BytesPerPosition(DecoderOptions o, DType type) =>
+        (long)o.LayerCount * o.KvHeadCount * (AttentionRows.RowBytes(type, o.HeadDim) + AttentionRows.RowBytes(type, o.ValueDim));
 
     /// <summary>A pool just large enough for one sequence of <paramref name="positions"/> positions.</summary>
     public static KvBlockPool ForPositions(DecoderOptions o, DType type, int positions, int blockSize = 16) =>

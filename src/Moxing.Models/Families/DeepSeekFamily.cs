@@ -175,7 +175,7 @@ public sealed class DeepSeekFamily : IDecoderFamily
             HeadDim = headDim,
             ValueHeadDim = valueDim,
             Mla = new MlaOptions { QLoraRank = p.Int("attention.q_lora_rank", 0), KvLoraRank = p.Int("attention.kv_lora_rank"), RopeDim = rope },
-            Rope = yarn ? o.Rope with { RotaryDim = rope, AttentionFactor = cosSin } : o.Rope with { RotaryDim = rope },
+            Rope = yarn ? o.Rope with { AttentionFactor = cosSin } : o.Rope,
             AttentionScale = (float)(scale * scale / Math.Sqrt(headDim)),
             Moe = experts == 0 || lead >= o.LayerCount ? null : new MoeOptions
             {
