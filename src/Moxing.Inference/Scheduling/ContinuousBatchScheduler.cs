@@ -72,7 +72,7 @@ public sealed partial class ContinuousBatchScheduler : IGenerationEngine
         _context = _options.ContextSize > 0 ? _options.ContextSize : o.MaxContext;
         _vocab = o.VocabSize;
         var contextBlocks = BlocksOf(_context);
-        var blockBytes = 2L * o.LayerCount * o.KvHeadCount * _options.KvBlockTokens * Core.Ops.AttentionRows.RowBytes(_options.KvType, o.HeadDim);
+        var blockBytes = _options.KvBlockTokens * KvBlockPool.BytesPerPosition(o, _options.KvType);
         var budget = _options.KvMemoryBytes > 0
             ? _options.KvMemoryBytes
             : Math.Max(Math.Min(_options.MaxRunningSequences * (long)contextBlocks * blockBytes, 2L << 30), contextBlocks * blockBytes);

@@ -20,6 +20,7 @@ public static class KvCacheType
         _ => throw new MoxingException($"{setting} must be {Names}, got '{name}'"),
     };
 
-    /// <summary><paramref name="wanted"/>, or F16 for a model whose head dimension is not a whole number of its blocks (Q8_0: 32).</summary>
-    public static DType For(DecoderOptions model, DType wanted) => model.HeadDim % wanted.BlockSize() == 0 ? wanted : DType.F16;
+    /// <summary><paramref name="wanted"/>, or F16 for a model whose key or value head dimension is not a whole number of its blocks (Q8_0: 32).</summary>
+    public static DType For(DecoderOptions model, DType wanted) =>
+        model.HeadDim % wanted.BlockSize() == 0 && model.ValueDim % wanted.BlockSize() == 0 ? wanted : DType.F16;
 }

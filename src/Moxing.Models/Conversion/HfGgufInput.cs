@@ -39,6 +39,8 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
         PermuteQ,
         PermuteK,
         Transpose,
+        KeyHalfOfKvB,
+        ValueHalfOfKvB,
     }
 
     /// <inheritdoc />
@@ -103,6 +105,11 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
                     ?? throw new InvalidModelFileException(folder, $"tensor '{t.Name}' has no GGUF name for {modelType}");
                 if (t.Type is not (DType.F32 or DType.F16 or DType.BF16))
                     throw new InvalidModelFileException(folder, $"tensor '{t.Name}' is {t.Type}; quantize converts F32, F16 and BF16 folders");
+                if (architecture == "deepseek2" && gguf.EndsWith(".attn_kv_b.weight", StringComparison.Ordinal))
+                {
+                    headers.AddRange(SplitKvB(gguf, t));
+                    continue;
+                }
                 var transform = TransformFor(gguf, t.Name, t.Type, t.Shape.Length, architecture, family.HfNames.TransposedLinears);
                 _byGgufName[gguf] = (t, transform);
                 // transformers' shared_expert_gate is Linear(hidden, 1); the converter writes its one row as a vector.
@@ -137,6 +144,20 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
                 for (var e = 0; e < moe.ExpertCount; e++) result[DecoderTensorNames.ForExpert(slot(hf)!, layer, e)] = (stack, e);
             }
         return result;
+    }
+
+    // DeepseekV2Model.modify_tensors: kv_b_proj split per head into attn_k_b [heads, rank, nope] (each head's key rows transposed)
+    // and attn_v_b [heads, value dims, rank], in the checkpoint's type.
+    private IEnumerable<TensorHeader> SplitKvB(string gguf, StoredTensor t)
+    {
+        var o = _options;
+        int heads = o.HeadCount, nope = o.HeadDim - o.Mla!.RopeDim, rank = o.Mla.KvLoraRank;
+        if (t.Shape.Length != 2 || t.Shape[0] != heads * (nope + o.ValueDim) || t.Shape[1] != rank)
+            throw new InvalidModelFileException(SourcePath, $"tensor '{t.Name}' has shape [{string.Join(", ", t.Shape)}], expected [{heads * (nope + o.ValueDim)}, {rank}] from the model's configuration");
+        var (key, value) = (gguf.Replace("attn_kv_b", "attn_k_b", StringComparison.Ordinal), gguf.Replace("attn_kv_b", "attn_v_b", StringComparison.Ordinal));
+        _byGgufName[key] = (t, Transform.KeyHalfOfKvB);
+        _byGgufName[value] = (t, Transform.ValueHalfOfKvB);
+        return [new TensorHeader(key, t.Type, [heads, rank, nope]), new TensorHeader(value, t.Type, [heads, o.ValueDim, rank])];
     }
 
     // One [experts, rows, cols] header per stack, whose experts must all be present with one type and shape.
@@ -235,7 +256,7 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
     // source converted by transform into header's type, under its GGUF name.
     private unsafe void Transformed(StoredTensor source, string name, TensorHeader header, Transform transform, Action<StoredTensor> use)
     {
-        var bytes = header.Type.ByteCount(source.ElementCount);
+        var bytes = header.Type.ByteCount(header.Shape.Aggregate(1L, (a, d) => a * d));
         var memory = (byte*)NativeMemory.Alloc((nuint)bytes);
         try
         {
@@ -254,6 +275,11 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
         if (transform == Transform.NormPlusOne)
         {
             AddOne(source, target);
+            return;
+        }
+        if (transform is Transform.KeyHalfOfKvB or Transform.ValueHalfOfKvB)
+        {
+            SplitKvB(source, transform == Transform.KeyHalfOfKvB, target);
             return;
         }
         if (type != source.Type || transform == Transform.ToF32)
@@ -290,6 +316,25 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
             for (long i = 0; i < half; i++)
                 for (long j = 0; j < 2; j++)
                     Buffer.MemoryCopy(source.Data + (h * headDim + j * half + i) * rowBytes, target + (h * headDim + i * 2 + j) * rowBytes, rowBytes, rowBytes);
+    }
+
+    // Head h's rows of kv_b [heads · (nope + value), rank]: its nope key rows transposed into [rank, nope], or its value rows as they are.
+    private unsafe void SplitKvB(StoredTensor source, bool key, byte* target)
+    {
+        int heads = _options.HeadCount, nope = _options.HeadDim - _options.Mla!.RopeDim, vd = _options.ValueDim, rank = _options.Mla.KvLoraRank;
+        var size = source.ByteLength / source.ElementCount;
+        for (long h = 0; h < heads; h++)
+        {
+            var head = source.Data + h * (nope + vd) * rank * size;
+            if (!key)
+            {
+                Buffer.MemoryCopy(head + nope * rank * size, target + h * vd * rank * size, vd * rank * size, vd * rank * size);
+                continue;
+            }
+            for (long c = 0; c < nope; c++)
+                for (long r = 0; r < rank; r++)
+                    Buffer.MemoryCopy(head + (c * rank + r) * size, target + ((h * rank + r) * nope + c) * size, size, size);
+        }
     }
 
     private static unsafe void Transpose(StoredTensor source, byte* target)

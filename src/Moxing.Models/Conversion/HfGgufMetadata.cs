@@ -9,7 +9,7 @@ using Moxing.Text.Tokenization.Gguf;
 namespace Moxing.Models.Conversion;
 
 /// <summary>The GGUF metadata llama.cpp's convert_hf_to_gguf.py writes for a decoder folder: general.*, {arch}.* hyper-parameters and the tokenizer.</summary>
-public static class HfGgufMetadata
+public static partial class HfGgufMetadata
 {
     /// <summary>The GGUF architecture name of HF <paramref name="modelType"/> (Mistral and Mixtral are written as llama), or null when it cannot be converted.</summary>
     public static string? Architecture(string modelType) => modelType switch
@@ -31,11 +31,12 @@ public static class HfGgufMetadata
         "ernie4_5" => modelType,
         "ernie4_5_moe" => "ernie4_5-moe",
         "llama4" or "llama4_text" => "llama4",
+        "deepseek_v2" or "deepseek_v3" or "kimi_k2" => "deepseek2",
         _ => null,
     };
 
     /// <summary>The model types <see cref="Architecture"/> converts, for error messages.</summary>
-    public static string ConvertibleList => "llama, mistral, mixtral, granite, olmo2, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi, phi3, gemma, gemma2, gemma3_text, gemma3, starcoder2, gpt_oss, falcon, exaone, smollm3, internlm2, cohere, cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, granitemoe, granitemoeshared, phimoe, ernie4_5, ernie4_5_moe, llama4, llama4_text";
+    public static string ConvertibleList => "llama, mistral, mixtral, granite, olmo2, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi, phi3, gemma, gemma2, gemma3_text, gemma3, starcoder2, gpt_oss, falcon, exaone, smollm3, internlm2, cohere, cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, granitemoe, granitemoeshared, phimoe, ernie4_5, ernie4_5_moe, llama4, llama4_text, deepseek_v2, deepseek_v3, kimi_k2";
 
     /// <summary>Architectures convert_hf_to_gguf.py writes through LlamaModel: vocab_size and rope.dimension_count written, Q/K rows permuted (but Llama 4's).</summary>
     public static bool LlamaConverted(string architecture) => architecture is "llama" or "granite" or "granitemoe" or "smollm3" or "llama4";
@@ -98,6 +99,9 @@ public static class HfGgufMetadata
             case "llama4":
                 AddLlama4(m, o, Llama4Family.TextConfig(config));
                 break;
+            case "deepseek2":
+                AddDeepSeek(m, o, config);
+                break;
             default:
                 if (config.Has("head_dim") || o.HeadDim * o.HeadCount != o.HiddenSize)
                 {
@@ -107,7 +111,7 @@ public static class HfGgufMetadata
                 if (o.Rope is { } rope) AddRope(m, architecture, rope, config);
                 break;
         }
-        if (o.Moe is { } moe) AddExperts(m, moe, architecture, config);
+        if (o.Moe is { } moe && architecture != "deepseek2") AddExperts(m, moe, architecture, config);
         // llama.cpp's smollm3 leaves out RoPE on every 4th layer whatever the config says; other NoPE layers cannot be expressed.
         if (architecture == "smollm3" && Enumerable.Range(0, o.LayerCount).Any(i => !o.Rotates(i) != ((i + 1) % SmolLm3Family.LlamaCppNoRopeStep == 0)))
             throw config.Error("no_rope_layers", "leaves out RoPE on other layers than every 4th, which llama.cpp's smollm3 cannot express");

@@ -44,14 +44,14 @@ public sealed class BatchScratch
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(tokens, 1);
         Tokens = tokens;
-        int qDim = o.HeadCount * o.HeadDim, kvDim = o.KvHeadCount * o.HeadDim;
+        int qDim = o.HeadCount * o.HeadDim, kvDim = o.KvHeadCount * o.HeadDim, vDim = o.KvHeadCount * o.ValueDim;
         Hidden = new float[tokens * o.HiddenSize];
         Normed = new float[tokens * o.HiddenSize];
         Q = new float[tokens * qDim];
         K = new float[tokens * kvDim];
-        V = new float[tokens * kvDim];
-        Fused = new float[tokens * Math.Max(qDim + 2 * kvDim, 2 * o.WidestFeedForward)];
-        AttentionOut = new float[tokens * qDim];
+        V = new float[tokens * vDim];
+        Fused = new float[tokens * Math.Max(Math.Max(qDim + 2 * kvDim, 2 * o.WidestFeedForward), LatentWidth(o))];
+        AttentionOut = new float[tokens * o.HeadCount * o.ValueDim];
         Projected = new float[tokens * o.HiddenSize];
         Gate = new float[tokens * o.WidestFeedForward];
         Up = new float[tokens * o.WidestFeedForward];
@@ -66,4 +66,9 @@ public sealed class BatchScratch
         SliceLogits = new LogitsWanted[tokens];
         TileStart = new int[tokens + 1];
     }
+
+    // Per token, what multi-head latent attention holds in Fused: the query latent, kv_a's output, the normed key/value latent and
+    // kv_b's output.
+    private static int LatentWidth(DecoderOptions o) => o.Mla is not { } mla ? 0
+        : mla.QLoraRank + 2 * mla.KvLoraRank + mla.RopeDim + o.HeadCount * (o.HeadDim - mla.RopeDim + o.ValueDim);
 }

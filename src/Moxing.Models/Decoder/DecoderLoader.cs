@@ -44,14 +44,14 @@ public sealed partial class DecoderLoader(ITensorSource source, string sourcePat
     private DecoderLayerWeights LoadLayer(int i, int qDim, int kvDim)
     {
         var o = options;
-        var attention = Find(names.Qkv, i) is { } qkv
+        var attention = o.Mla != null ? LatentAttention(i) : Find(names.Qkv, i) is { } qkv
             ? new AttentionWeights { Qkv = Linear(qkv, qDim + 2 * kvDim, o.HiddenSize), O = RequireLinear(names.O, i, o.HiddenSize, qDim) }
             : new AttentionWeights
             {
                 Q = RequireLinear(names.Q, i, qDim, o.HiddenSize),
                 K = RequireLinear(names.K, i, kvDim, o.HiddenSize),
-                V = RequireLinear(names.V, i, kvDim, o.HiddenSize),
-                O = RequireLinear(names.O, i, o.HiddenSize, qDim),
+                V = RequireLinear(names.V, i, o.KvHeadCount * o.ValueDim, o.HiddenSize),
+                O = RequireLinear(names.O, i, o.HiddenSize, o.HeadCount * o.ValueDim),
                 QNorm = o.QkNorm ? QkNorm(names.QNorm, i, o.HeadCount) : UnweightedQkNorm(i),
                 KNorm = o.QkNorm ? QkNorm(names.KNorm, i, o.KvHeadCount) : UnweightedQkNorm(i),
                 Sinks = o.AttentionSinks ? Sinks(i) : null,

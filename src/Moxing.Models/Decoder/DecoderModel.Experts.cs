@@ -31,7 +31,7 @@ public sealed partial class DecoderModel
             var weights = scratch.ChosenWeight.AsSpan(t * k, k);
             if (moe.SparseMixerJitter > 0) SparseMixer(probabilities.Slice(t * experts, experts), chosen, weights, moe.SparseMixerJitter);
             else if (moe.SigmoidOfChosenLogits) SigmoidOfChosen(probabilities.Slice(t * experts, experts), chosen, weights);
-            else Route(probabilities.Slice(t * experts, experts), chosen, weights, moe.NormalizeTopK, m.SelectionBias);
+            else Route(probabilities.Slice(t * experts, experts), chosen, weights, moe, m.SelectionBias);
             foreach (var e in chosen) start[e + 1]++;
         }
         for (var e = 0; e < experts; e++) start[e + 1] += start[e];
@@ -85,18 +85,24 @@ public sealed partial class DecoderModel
     }
 
     /// <summary>
-    /// Softmax of one token's router <paramref name="logits"/> (in place), then the <paramref name="chosen"/>.Length most probable
-    /// experts, most probable first (a tie goes to the lower index), with their probabilities, divided by their sum when
-    /// <paramref name="normalize"/>. A <paramref name="selectionBias"/> (ERNIE 4.5's e_score_correction_bias, llama.cpp's
-    /// exp_probs_b) is added to the probabilities for choosing only, not to the weights. The probabilities of the chosen experts
-    /// are overwritten (marked taken).
+    /// Scores of one token's router <paramref name="logits"/> (in place: softmax, or sigmoids by <see cref="MoeOptions.Gating"/>),
+    /// then the <paramref name="chosen"/>.Length best experts, best first (a tie goes to the lower index) and only from the best
+    /// groups when the experts are grouped, with their scores as weights: divided by their sum when
+    /// <see cref="MoeOptions.NormalizeTopK"/>, then times <see cref="MoeOptions.RoutedScale"/>. A <paramref name="selectionBias"/>
+    /// (ERNIE 4.5's and DeepSeek-V3's e_score_correction_bias, llama.cpp's exp_probs_b) is added to the scores for choosing only,
+    /// not to the weights. The scores of the chosen experts and of those outside the best groups are overwritten (marked taken).
     /// </summary>
-    internal static void Route(Span<float> logits, Span<int> chosen, Span<float> weights, bool normalize, ReadOnlySpan<float> selectionBias = default)
+    internal static void Route(Span<float> logits, Span<int> chosen, Span<float> weights, MoeOptions moe, ReadOnlySpan<float> selectionBias = default)
     {
-        var max = TensorPrimitives.Max(logits);
-        TensorPrimitives.Subtract(logits, max, logits);
-        TensorPrimitives.Exp(logits, logits);
-        TensorPrimitives.Divide(logits, TensorPrimitives.Sum(logits), logits);
+        if (moe.Gating == MoeGating.Sigmoid) TensorPrimitives.Sigmoid(logits, logits);
+        else
+        {
+            var max = TensorPrimitives.Max(logits);
+            TensorPrimitives.Subtract(logits, max, logits);
+            TensorPrimitives.Exp(logits, logits);
+            TensorPrimitives.Divide(logits, TensorPrimitives.Sum(logits), logits);
+        }
+        if (moe.ExpertGroups > 1) KeepBestGroups(logits, moe, selectionBias);
         var sum = 0f;
         for (var j = 0; j < chosen.Length; j++)
         {
@@ -106,7 +112,37 @@ public sealed partial class DecoderModel
             logits[best] = Taken;
             sum += weights[j];
         }
-        if (normalize) TensorPrimitives.Divide(weights, MathF.Max(sum, MinWeightSum), weights);
+        if (moe.NormalizeTopK) TensorPrimitives.Divide(weights, MathF.Max(sum, MinWeightSum), weights);
+        if (moe.RoutedScale != 1f) TensorPrimitives.Multiply(weights, moe.RoutedScale, weights);
+    }
+
+    // Marks taken every expert outside the ExpertGroupsUsed best groups (ranked by GroupScore over score + bias; a tie goes to the
+    // lower group), as llama.cpp masks them (transformers zeroes them, which chooses the same while any kept score is positive).
+    private static void KeepBestGroups(Span<float> scores, MoeOptions moe, ReadOnlySpan<float> bias)
+    {
+        int groups = moe.ExpertGroups, size = scores.Length / groups;
+        Span<float> rank = stackalloc float[groups];
+        Span<bool> kept = stackalloc bool[groups];
+        for (var g = 0; g < groups; g++)
+        {
+            float first = float.NegativeInfinity, second = float.NegativeInfinity;
+            for (var e = g * size; e < (g + 1) * size; e++)
+            {
+                var score = bias.IsEmpty ? scores[e] : scores[e] + bias[e];
+                if (score > first) (first, second) = (score, first);
+                else if (score > second) second = score;
+            }
+            rank[g] = moe.GroupScore == MoeGroupScore.Max ? first : first + second;
+        }
+        for (var used = 0; used < moe.ExpertGroupsUsed; used++)
+        {
+            var best = -1;
+            for (var g = 0; g < groups; g++)
+                if (!kept[g] && (best < 0 || rank[g] > rank[best])) best = g;
+            kept[best] = true;
+        }
+        for (var g = 0; g < groups; g++)
+            if (!kept[g]) scores.Slice(g * size, size).Fill(Taken);
     }
 
     /// <summary>

@@ -85,7 +85,7 @@ public sealed partial class DecoderModel : IDisposable
     internal void Run(BatchScratch s, int slices, int n, Span<float> logits, bool hidden = false)
     {
         var o = Options;
-        int h = o.HiddenSize, qDim = o.HeadCount * o.HeadDim, kvDim = o.KvHeadCount * o.HeadDim;
+        int h = o.HiddenSize, qDim = o.HeadCount * o.HeadDim, kvDim = o.KvHeadCount * o.HeadDim, vDim = o.KvHeadCount * o.ValueDim;
         var x = s.Hidden.AsSpan(0, n * h);
         Embed(s, n, x, s.Projected);
         var tiles = PagedAttentionJob.Tile(s, slices, n * o.KvHeadCount);
@@ -93,8 +93,9 @@ public sealed partial class DecoderModel : IDisposable
         {
             var layer = Weights.Layers[l];
             var xn = Normed(layer.AttentionNorm, x, s.Normed.AsSpan(0, n * h));
-            Span<float> q = s.Q.AsSpan(0, n * qDim), k = s.K.AsSpan(0, n * kvDim), v = s.V.AsSpan(0, n * kvDim);
-            Project(layer.Attention, xn, n, q, k, v, s.Fused);
+            Span<float> q = s.Q.AsSpan(0, n * qDim), k = s.K.AsSpan(0, n * kvDim), v = s.V.AsSpan(0, n * vDim);
+            if (layer.Attention.Mla is { } latent) ProjectLatent(layer.Attention, latent, xn, n, q, k, v, s.Fused);
+            else Project(layer.Attention, xn, n, q, k, v, s.Fused);
             if (o.QkvClip > 0) Clip(o.QkvClip, q, k, v);
             // A parallel block with a norm of its MLP's own (Falcon-40B) norms the stream before attention adds to it.
             if (o.ParallelBlock && layer.MlpNorm != null) xn = Normed(layer.MlpNorm, x, s.Normed.AsSpan(0, n * h));

@@ -13,7 +13,8 @@ public enum NormKind
 
 /// <summary>
 /// The switches that turn one decoder computation into Llama, Qwen2/3, Mistral, Phi-2/3, Gemma 1/2/3, Granite, OLMo 2,
-/// StarCoder2, Falcon, EXAONE, SmolLM3, InternLM2, Cohere, StableLM, GLM-4, Nemotron, OLMo, MiniCPM, GPT-2, the mixtures of experts, Llama 4 or gpt-oss.
+/// StarCoder2, Falcon, EXAONE, SmolLM3, InternLM2, Cohere, StableLM, GLM-4, Nemotron, OLMo, MiniCPM, GPT-2, the mixtures of experts, Llama 4, gpt-oss or
+/// DeepSeek-V2/V3 (multi-head latent attention).
 /// A family file reads its config into this record; the decoder never asks which family it runs.
 /// </summary>
 public sealed record DecoderOptions
@@ -30,8 +31,12 @@ public sealed record DecoderOptions
     public required int HeadCount { get; init; }
     /// <summary>Key/value heads (GQA when fewer than query heads).</summary>
     public required int KvHeadCount { get; init; }
-    /// <summary>Dimensions per head (may differ from hidden/heads, e.g. Qwen3, Gemma 2).</summary>
+    /// <summary>Dimensions per query and key head (may differ from hidden/heads, e.g. Qwen3, Gemma 2).</summary>
     public required int HeadDim { get; init; }
+    /// <summary>Dimensions per value head when they differ from <see cref="HeadDim"/> (DeepSeek's MLA: keys 192, values 128); null: the same.</summary>
+    public int? ValueHeadDim { get; init; }
+    /// <summary>Multi-head latent attention (DeepSeek-V2/V3): how queries, keys and values come from their low-rank projections; null: q/k/v projections.</summary>
+    public MlaOptions? Mla { get; init; }
     /// <summary>Width of the MLP's hidden layer.</summary>
     public required int IntermediateSize { get; init; }
     /// <summary>Longest context the model was trained for.</summary>
@@ -118,6 +123,9 @@ public sealed record DecoderOptions
 
     /// <summary>The widest feed-forward hidden layer of any kind (dense, expert or shared expert): what activation buffers hold.</summary>
     public int WidestFeedForward => Math.Max(IntermediateSize, Moe?.WidestFeedForward ?? 0);
+
+    /// <summary>Dimensions per value head (<see cref="ValueHeadDim"/> or <see cref="HeadDim"/>).</summary>
+    public int ValueDim => ValueHeadDim ?? HeadDim;
 
     /// <summary>The effective q·k multiplier.</summary>
     public float EffectiveAttentionScale => AttentionScale ?? 1f / MathF.Sqrt(HeadDim);

@@ -28,6 +28,22 @@ public sealed record DecoderTensorNames
     public string? KNorm { get; init; }
     /// <summary>Attention-sink logits, one per query head (gpt-oss).</summary>
     public string? Sinks { get; init; }
+    /// <summary>MLA's query down-projection (q_a_proj).</summary>
+    public string? QA { get; init; }
+    /// <summary>MLA's norm of the query latent (q_a_layernorm).</summary>
+    public string? QANorm { get; init; }
+    /// <summary>MLA's query up-projection (q_b_proj).</summary>
+    public string? QB { get; init; }
+    /// <summary>MLA's key/value down-projection with the shared rotary key part (kv_a_proj_with_mqa).</summary>
+    public string? KvA { get; init; }
+    /// <summary>MLA's norm of the key/value latent (kv_a_layernorm).</summary>
+    public string? KvANorm { get; init; }
+    /// <summary>MLA's key/value up-projection (kv_b_proj), [heads · (unrotated key + value dims), kv rank].</summary>
+    public string? KvB { get; init; }
+    /// <summary>MLA's up-projection of the unrotated keys alone, [heads, kv rank, unrotated key dims] (llama.cpp's attn_k_b, read where <see cref="KvB"/> is absent).</summary>
+    public string? KB { get; init; }
+    /// <summary>MLA's up-projection of the values alone, [heads, value dims, kv rank] (llama.cpp's attn_v_b).</summary>
+    public string? VB { get; init; }
     /// <summary>Norm of the attention output (Gemma 2).</summary>
     public string? PostAttentionNorm { get; init; }
     /// <summary>Norm before the MLP (null where the architecture has none: OLMo 2, Phi-2).</summary>
@@ -87,6 +103,7 @@ public sealed record DecoderTensorNames
         n => n.QNorm, n => n.KNorm, n => n.PostAttentionNorm, n => n.MlpNorm, n => n.Gate, n => n.Up, n => n.GateUp, n => n.Down,
         n => n.PostMlpNorm, n => n.FinalNorm, n => n.Output, n => n.Router, n => n.SharedGate, n => n.SharedUp, n => n.SharedDown,
         n => n.SharedExpertGate, n => n.Sinks, n => n.ExpertGate, n => n.ExpertUp, n => n.ExpertDown, n => n.ExpertSelectionBias,
+        n => n.QA, n => n.QANorm, n => n.QB, n => n.KvA, n => n.KvANorm, n => n.KvB,
     ];
 
     /// <summary>

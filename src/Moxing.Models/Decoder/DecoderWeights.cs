@@ -22,6 +22,35 @@ public sealed class AttentionWeights
     public Norm? KNorm { get; init; }
     /// <summary>One attention-sink logit per query head (gpt-oss), null for none.</summary>
     public float[]? Sinks { get; init; }
+    /// <summary>The low-rank projections of multi-head latent attention (DeepSeek), null for none; its q projection without a query rank is <see cref="Q"/>.</summary>
+    public MlaWeights? Mla { get; init; }
+
+    /// <summary>The projections present: q, k, v, qkv, the latent ones, o.</summary>
+    public IEnumerable<Linear> Linears
+    {
+        get
+        {
+            foreach (var linear in new[] { Q, K, V, Qkv, Mla?.QA, Mla?.QB, Mla?.KvA, Mla?.KvB, O })
+                if (linear != null) yield return linear;
+        }
+    }
+}
+
+/// <summary>Multi-head latent attention's projections (<see cref="MlaOptions"/>).</summary>
+public sealed class MlaWeights
+{
+    /// <summary>q_a_proj [q rank, hidden] (null without a query rank).</summary>
+    public Linear? QA { get; init; }
+    /// <summary>RMSNorm of the query latent (null without a query rank).</summary>
+    public Norm? QANorm { get; init; }
+    /// <summary>q_b_proj [heads · head_dim, q rank] (null without a query rank).</summary>
+    public Linear? QB { get; init; }
+    /// <summary>kv_a_proj_with_mqa [kv rank + rope dim, hidden]: the key/value latent, then the shared rotary key part.</summary>
+    public required Linear KvA { get; init; }
+    /// <summary>RMSNorm of the key/value latent.</summary>
+    public required Norm KvANorm { get; init; }
+    /// <summary>kv_b_proj [heads · (unrotated key dims + value dims), kv rank]: per head its unrotated key part, then its value.</summary>
+    public required Linear KvB { get; init; }
 }
 
 /// <summary>The MLP of one block: gate/up/down, fused gate_up (Phi-3), or up/down without a gate (GPT-2).</summary>
@@ -159,9 +188,7 @@ public sealed class DecoderWeights
         {
             foreach (var layer in Layers)
             {
-                var a = layer.Attention;
-                foreach (var linear in new[] { a.Q, a.K, a.V, a.Qkv, a.O })
-                    if (linear != null) yield return linear;
+                foreach (var linear in layer.Attention.Linears) yield return linear;
                 if (layer.Mlp is { } m)
                     foreach (var linear in m.Linears) yield return linear;
                 if (layer.Moe is { } moe)

@@ -20,7 +20,8 @@ public sealed class KvBlockPool
     private readonly int[] _refCounts;
     private readonly int[] _free;
     private readonly object _gate = new();
-    private readonly int _headBytes;
+    private readonly int _keyHeadBytes;
+    private readonly int _valueHeadBytes;
     private int _freeCount;
 
     /// <summary>Transformer blocks whose keys/values a block holds.</summary>
@@ -29,8 +30,11 @@ public sealed class KvBlockPool
     /// <summary>Key/value heads per layer.</summary>
     public int KvHeadCount { get; }
 
-    /// <summary>Dimensions per head.</summary>
+    /// <summary>Dimensions per key head.</summary>
     public int HeadDim { get; }
+
+    /// <summary>Dimensions per value head (DeepSeek's MLA stores values narrower than keys).</summary>
+    public int ValueHeadDim { get; }
 
     /// <summary>Positions per block.</summary>
     public int BlockSize { get; }
@@ -38,8 +42,11 @@ public sealed class KvBlockPool
     /// <summary>How keys and values are stored: F16, Q8_0 or F32.</summary>
     public DType Type { get; }
 
-    /// <summary>Bytes of one stored row (one position of one head).</summary>
+    /// <summary>Bytes of one stored key row (one position of one head).</summary>
     public int RowBytes { get; }
+
+    /// <summary>Bytes of one stored value row (one position of one head).</summary>
+    public int ValueRowBytes { get; }
 
     /// <summary>Bytes of one block.</summary>
     public long BytesPerBlock { get; }
@@ -56,22 +63,29 @@ public sealed class KvBlockPool
     /// <summary>Bytes held by the pool.</summary>
     public long Bytes => BytesPerBlock * BlockCount;
 
-    /// <summary>Allocates <paramref name="blockCount"/> blocks of <paramref name="blockSize"/> positions for a model of the given shape.</summary>
-    public KvBlockPool(int layers, int kvHeads, int headDim, DType type, int blockCount, int blockSize = 16)
+    /// <summary>
+    /// Allocates <paramref name="blockCount"/> blocks of <paramref name="blockSize"/> positions for a model of the given shape (values
+    /// <paramref name="valueHeadDim"/> wide, 0: as wide as keys).
+    /// </summary>
+    public KvBlockPool(int layers, int kvHeads, int headDim, DType type, int blockCount, int blockSize = 16, int valueHeadDim = 0)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(layers, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(kvHeads, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(headDim, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(blockSize, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(valueHeadDim);
         if (blockCount < 1) throw new MoxingException($"a KV pool needs at least one block, got {blockCount}");
         LayerCount = layers;
         KvHeadCount = kvHeads;
         HeadDim = headDim;
+        ValueHeadDim = valueHeadDim == 0 ? headDim : valueHeadDim;
         BlockSize = blockSize;
         Type = type;
         RowBytes = AttentionRows.RowBytes(type, headDim);
-        _headBytes = checked(blockSize * RowBytes);
-        BytesPerBlock = 2L * layers * kvHeads * _headBytes;
+        ValueRowBytes = AttentionRows.RowBytes(type, ValueHeadDim);
+        _keyHeadBytes = checked(blockSize * RowBytes);
+        _valueHeadBytes = checked(blockSize * ValueRowBytes);
+        BytesPerBlock = (long)layers * kvHeads * (_keyHeadBytes + _valueHeadBytes);
         if (BytesPerBlock > SlabBytes)
             throw new MoxingException($"one KV block of {blockSize} positions takes {BytesPerBlock} bytes; use a smaller block size");
         BlockCount = blockCount;
@@ -92,16 +106,20 @@ public sealed class KvBlockPool
     /// <summary>A pool of as many blocks as fit in <paramref name="byteBudget"/> bytes (at least one).</summary>
     public static KvBlockPool ForBudget(DecoderOptions o, DType type, long byteBudget, int blockSize = 16)
     {
-        var perBlock = 2L * o.LayerCount * o.KvHeadCount * blockSize * AttentionRows.RowBytes(type, o.HeadDim);
+        var perBlock = blockSize * BytesPerPosition(o, type);
         var blocks = byteBudget / perBlock;
         if (blocks < 1)
             throw new MoxingException($"a KV budget of {byteBudget} bytes holds no block; one block of {blockSize} positions takes {perBlock} bytes");
-        return new KvBlockPool(o.LayerCount, o.KvHeadCount, o.HeadDim, type, checked((int)Math.Min(blocks, int.MaxValue)), blockSize);
+        return new KvBlockPool(o.LayerCount, o.KvHeadCount, o.HeadDim, type, checked((int)Math.Min(blocks, int.MaxValue)), blockSize, o.ValueDim);
     }
+
+    /// <summary>Bytes one position's keys and values take in every layer of a model shaped by <paramref name="o"/>, stored as <paramref name="type"/>.</summary>
+    public static long BytesPerPosition(DecoderOptions o, DType type) =>
+        (long)o.LayerCount * o.KvHeadCount * (AttentionRows.RowBytes(type, o.HeadDim) + AttentionRows.RowBytes(type, o.ValueDim));
 
     /// <summary>A pool just large enough for one sequence of <paramref name="positions"/> positions.</summary>
     public static KvBlockPool ForPositions(DecoderOptions o, DType type, int positions, int blockSize = 16) =>
-        new(o.LayerCount, o.KvHeadCount, o.HeadDim, type, Math.Max(1, (positions + blockSize - 1) / blockSize), blockSize);
+        new(o.LayerCount, o.KvHeadCount, o.HeadDim, type, Math.Max(1, (positions + blockSize - 1) / blockSize), blockSize, o.ValueDim);
 
     /// <summary>Takes a free block (reference count 1); throws <see cref="KvPoolExhaustedException"/> when none is left.</summary>
     public int Allocate()
@@ -141,14 +159,15 @@ public sealed class KvBlockPool
     public void Copy(int source, int target) => BlockBytes(source).CopyTo(BlockBytes(target));
 
     /// <summary>The stored keys of one head of one layer in <paramref name="block"/>: <see cref="BlockSize"/> rows of <see cref="RowBytes"/>.</summary>
-    public Span<byte> Keys(int block, int layer, int kvHead) => Head(block, layer, 0, kvHead);
+    public Span<byte> Keys(int block, int layer, int kvHead) =>
+        BlockBytes(block).Slice(LayerStart(layer) + kvHead * _keyHeadBytes, _keyHeadBytes);
 
-    /// <summary>The stored values of one head of one layer in <paramref name="block"/>: <see cref="BlockSize"/> rows of <see cref="RowBytes"/>.</summary>
-    public Span<byte> Values(int block, int layer, int kvHead) => Head(block, layer, 1, kvHead);
+    /// <summary>The stored values of one head of one layer in <paramref name="block"/>: <see cref="BlockSize"/> rows of <see cref="ValueRowBytes"/>.</summary>
+    public Span<byte> Values(int block, int layer, int kvHead) =>
+        BlockBytes(block).Slice(LayerStart(layer) + KvHeadCount * _keyHeadBytes + kvHead * _valueHeadBytes, _valueHeadBytes);
 
-    // Layout of a block: [layer][keys, values][kvHead][position][row bytes].
-    private Span<byte> Head(int block, int layer, int kind, int kvHead) =>
-        BlockBytes(block).Slice(((layer * 2 + kind) * KvHeadCount + kvHead) * _headBytes, _headBytes);
+    // Layout of a block: [layer][keys [kvHead][position][key row bytes], values [kvHead][position][value row bytes]].
+    private int LayerStart(int layer) => layer * KvHeadCount * (_keyHeadBytes + _valueHeadBytes);
 
     private Span<byte> BlockBytes(int block)
     {

@@ -9,30 +9,39 @@ internal readonly struct KvStoreJob(DecoderOptions o, AttentionWeights a, int la
 {
     public void Execute(int start, int end)
     {
-        int hd = o.HeadDim, qDim = o.HeadCount * hd, kvDim = o.KvHeadCount * hd;
+        int hd = o.HeadDim, vd = o.ValueDim, qDim = o.HeadCount * hd, kvDim = o.KvHeadCount * hd;
         var ropes = !o.Rotates(layer) ? null : o.UsesSlidingRope(layer) ? s.SliceSlidingRope : s.SliceRope;
         for (var t = start; t < end; t++)
         {
             var qt = s.Q.AsSpan(t * qDim, qDim);
             var kt = s.K.AsSpan(t * kvDim, kvDim);
-            var vt = s.V.AsSpan(t * kvDim, kvDim);
+            var vt = s.V.AsSpan(t * o.KvHeadCount * vd, o.KvHeadCount * vd);
             var pos = s.Positions[t];
             var rope = ropes?[s.SliceOf[t]];
             a.QNorm?.Apply(qt, qt);
             a.KNorm?.Apply(kt, kt);
-            rope?.Apply(qt, hd, pos);
-            rope?.Apply(kt, hd, pos);
+            if (rope != null && o.Mla is { } mla)
+            {
+                // MLA rotates the last RopeDim dimensions of every query and key head.
+                for (var h = 0; h < o.HeadCount; h++) rope.Apply(qt.Slice(h * hd + hd - mla.RopeDim, mla.RopeDim), mla.RopeDim, pos);
+                for (var h = 0; h < o.KvHeadCount; h++) rope.Apply(kt.Slice(h * hd + hd - mla.RopeDim, mla.RopeDim), mla.RopeDim, pos);
+            }
+            else
+            {
+                rope?.Apply(qt, hd, pos);
+                rope?.Apply(kt, hd, pos);
+            }
             // Llama 4's temperature tuning of the layers without RoPE: 1 until position floor − 1, then slowly growing.
             if (ropes == null && o.TemperatureFloor > 0)
                 TensorPrimitives.Multiply(qt, MathF.Log(MathF.Floor((pos + 1f) / o.TemperatureFloor) + 1) * o.TemperatureScale + 1, qt);
             var sequence = s.Sequences[s.SliceOf[t]]!;
             var pool = sequence.Pool;
             var block = sequence.BlockOf(pos);
-            var row = pos % pool.BlockSize * pool.RowBytes;
+            int keyRow = pos % pool.BlockSize * pool.RowBytes, valueRow = pos % pool.BlockSize * pool.ValueRowBytes;
             for (var g = 0; g < o.KvHeadCount; g++)
             {
-                AttentionRows.Encode(pool.Type, kt.Slice(g * hd, hd), pool.Keys(block, layer, g).Slice(row, pool.RowBytes));
-                AttentionRows.Encode(pool.Type, vt.Slice(g * hd, hd), pool.Values(block, layer, g).Slice(row, pool.RowBytes));
+                AttentionRows.Encode(pool.Type, kt.Slice(g * hd, hd), pool.Keys(block, layer, g).Slice(keyRow, pool.RowBytes));
+                AttentionRows.Encode(pool.Type, vt.Slice(g * vd, vd), pool.Values(block, layer, g).Slice(valueRow, pool.ValueRowBytes));
             }
         }
     }

@@ -1,8 +1,8 @@
 namespace Moxing.Models.Decoder;
 
 /// <summary>
-/// A sparse mixture-of-experts feed-forward (Mixtral, Qwen2/3-MoE, OLMoE): a router scores every expert, softmax over all of
-/// them, the top <see cref="ExpertsUsed"/> run and their outputs are summed with those probabilities as weights.
+/// A sparse mixture-of-experts feed-forward (Mixtral, Qwen2/3-MoE, OLMoE, DeepSeek): a router scores every expert (softmax over all
+/// of them, or DeepSeek-V3's sigmoids), the top <see cref="ExpertsUsed"/> run and their outputs are summed with those scores as weights.
 /// </summary>
 public sealed record MoeOptions
 {
@@ -29,9 +29,38 @@ public sealed record MoeOptions
     /// <summary>Per layer, true where the layer keeps one dense MLP (Qwen-MoE's mlp_only_layers / decoder_sparse_step); empty: every layer is sparse.</summary>
     public bool[] DenseLayers { get; init; } = [];
 
+    /// <summary>How the router's logits become expert scores (softmax over the experts, or a sigmoid each: DeepSeek-V3's scoring_func).</summary>
+    public MoeGating Gating { get; init; } = MoeGating.Softmax;
+    /// <summary>Groups the experts form, in order (DeepSeek's n_group): only those of the <see cref="ExpertGroupsUsed"/> best groups may be chosen; 1: no groups.</summary>
+    public int ExpertGroups { get; init; } = 1;
+    /// <summary>Groups whose experts may be chosen (DeepSeek's topk_group).</summary>
+    public int ExpertGroupsUsed { get; init; } = 1;
+    /// <summary>How a group is ranked by its experts' scores plus selection bias (DeepSeek-V2's group_limited_greedy: the best; V3's noaux_tc: the best two summed).</summary>
+    public MoeGroupScore GroupScore { get; init; } = MoeGroupScore.SumOfTopTwo;
+    /// <summary>Multiplier of the chosen experts' weights after any renormalisation (DeepSeek's routed_scaling_factor, llama.cpp's expert_weights_scale).</summary>
+    public float RoutedScale { get; init; } = 1f;
+
     /// <summary>True when layer <paramref name="layer"/> routes its tokens to experts.</summary>
     public bool IsSparse(int layer) => !(layer < DenseLayers.Length && DenseLayers[layer]);
 
     /// <summary>The widest expert hidden layer (routed or shared).</summary>
     public int WidestFeedForward => Math.Max(ExpertFeedForward, SharedFeedForward);
+}
+
+/// <summary>How a router's logits become expert scores.</summary>
+public enum MoeGating
+{
+    /// <summary>Softmax over all experts.</summary>
+    Softmax,
+    /// <summary>A sigmoid of each logit (DeepSeek-V3).</summary>
+    Sigmoid,
+}
+
+/// <summary>How a group of experts is ranked for group-limited routing.</summary>
+public enum MoeGroupScore
+{
+    /// <summary>By its best expert's score (DeepSeek-V2's group_limited_greedy).</summary>
+    Max,
+    /// <summary>By its two best experts' scores summed (DeepSeek-V3's noaux_tc, llama.cpp's group selection).</summary>
+    SumOfTopTwo,
 }

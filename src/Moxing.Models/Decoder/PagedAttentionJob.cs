@@ -33,7 +33,7 @@ internal readonly struct PagedAttentionJob(DecoderOptions o, int layer, BatchScr
 
     public void Execute(int start, int end)
     {
-        int hd = o.HeadDim, groups = o.HeadCount / o.KvHeadCount, window = o.WindowOf(layer), chunk = o.ChunkOf(layer), qDim = o.HeadCount * hd;
+        int groups = o.HeadCount / o.KvHeadCount, window = o.WindowOf(layer), chunk = o.ChunkOf(layer), vd = o.ValueDim, outDim = o.HeadCount * vd;
         for (var item = start; item < end; item++)
         {
             int tile = item / o.KvHeadCount, g = item % o.KvHeadCount;
@@ -44,7 +44,7 @@ internal readonly struct PagedAttentionJob(DecoderOptions o, int layer, BatchScr
             var from = First(firstPos, window, chunk);
             var stride = lastPos - from + 1;
             var scores = Buffer(ref _scores, m * groups * stride);
-            var rows = Buffer(ref _rows, pool.BlockSize * hd);
+            var rows = Buffer(ref _rows, pool.BlockSize * Math.Max(o.HeadDim, vd));
             Pass(values: false, sequence, g, t0, m, from, stride, scores, rows);
             for (var i = 0; i < m; i++)
             {
@@ -52,7 +52,7 @@ internal readonly struct PagedAttentionJob(DecoderOptions o, int layer, BatchScr
                 var first = First(pos, window, chunk);
                 Attention.Normalize(scores.AsSpan(i * groups * stride + first - from), groups, stride, pos - first + 1, o.AttentionSoftCap,
                     sinks == null ? default : sinks.AsSpan(g * groups, groups));
-                s.AttentionOut.AsSpan((t0 + i) * qDim + g * groups * hd, groups * hd).Clear();
+                s.AttentionOut.AsSpan((t0 + i) * outDim + g * groups * vd, groups * vd).Clear();
             }
             Pass(values: true, sequence, g, t0, m, from, stride, scores, rows);
         }
@@ -63,23 +63,25 @@ internal readonly struct PagedAttentionJob(DecoderOptions o, int layer, BatchScr
     private void Pass(bool values, SequenceKv sequence, int g, int t0, int m, int from, int stride, float[] scores, float[] rows)
     {
         int hd = o.HeadDim, groups = o.HeadCount / o.KvHeadCount, window = o.WindowOf(layer), chunk = o.ChunkOf(layer), qDim = o.HeadCount * hd;
+        // Values may be narrower than keys (MLA): their rows, and each head's output, are vd wide.
+        var vd = values ? o.ValueDim : hd;
+        var rowBytes = values ? sequence.Pool.ValueRowBytes : sequence.Pool.RowBytes;
         var pool = sequence.Pool;
         int firstPos = s.Positions[t0], lastPos = firstPos + m - 1;
         for (var p = from; p <= lastPos;)
         {
             var n = RunLength(pool, p, lastPos);
             var block = sequence.BlockOf(p);
-            var stored = (values ? pool.Values(block, layer, g) : pool.Keys(block, layer, g)).Slice(p % pool.BlockSize * pool.RowBytes, n * pool.RowBytes);
+            var stored = (values ? pool.Values(block, layer, g) : pool.Keys(block, layer, g)).Slice(p % pool.BlockSize * rowBytes, n * rowBytes);
             var decoded = AttentionRows.Decode(pool.Type, stored, rows);
             for (var i = 0; i < m; i++)
             {
                 var (lo, hi) = Visible(firstPos + i, window, chunk, p, p + n - 1);
                 if (lo > hi) continue;
-                var run = decoded.Slice((lo - p) * hd, (hi - lo + 1) * hd);
-                var heads = (t0 + i) * qDim + g * groups * hd;
+                var run = decoded.Slice((lo - p) * vd, (hi - lo + 1) * vd);
                 var weights = scores.AsSpan(i * groups * stride + lo - from);
-                if (values) Attention.AccumulateValues(weights, stride, run, hd, s.AttentionOut.AsSpan(heads, groups * hd));
-                else Attention.Scores(s.Q.AsSpan(heads, groups * hd), run, hd, o.EffectiveAttentionScale, weights, stride);
+                if (values) Attention.AccumulateValues(weights, stride, run, vd, s.AttentionOut.AsSpan((t0 + i) * o.HeadCount * vd + g * groups * vd, groups * vd));
+                else Attention.Scores(s.Q.AsSpan((t0 + i) * qDim + g * groups * hd, groups * hd), run, hd, o.EffectiveAttentionScale, weights, stride);
             }
             p += n;
         }

@@ -5,12 +5,13 @@ namespace Moxing.Models.Synthesis;
 /// the last <paramref name="SlidingWindow"/> positions (0: none); a mixture of experts has
 /// <paramref name="Experts"/> experts of <paramref name="ExpertFeedForward"/> channels per layer, <paramref name="ExpertsUsed"/> per token;
 /// an encoder pools as llama.cpp's <paramref name="Pooling"/> (1 mean, 2 cls) and has <paramref name="TokenTypes"/> token-type rows;
-/// a shared expert of <paramref name="SharedFeedForward"/> channels runs beside the routed ones (0: none).
+/// a shared expert of <paramref name="SharedFeedForward"/> channels runs beside the routed ones (0: none); DeepSeek's latent
+/// attention and routing are <paramref name="DeepSeek"/> (null for other architectures).
 /// </summary>
 public sealed record SynthShape(
     string Name, string Architecture, int Vocab, int Hidden, int Layers, int FeedForward, int Heads, int KvHeads,
     int HeadDim, int Context, float NormEps, float RopeBase, int SlidingWindow = 0, int Experts = 0, int ExpertsUsed = 0, int ExpertFeedForward = 0,
-    int Pooling = 0, int TokenTypes = 0, int SharedFeedForward = 0)
+    int Pooling = 0, int TokenTypes = 0, int SharedFeedForward = 0, SynthDeepSeek? DeepSeek = null)
 {
     /// <summary>A bidirectional embedding model (bert, nomic-bert) rather than a decoder.</summary>
     public bool Encoder => Architecture is "bert" or "nomic-bert";
@@ -106,8 +107,8 @@ public sealed record SynthShape(
     /// <summary>ERNIE 4.5 MoE: the first layer dense (leading_dense_block_count 1), an expert-selection bias (exp_probs_b) per sparse layer.</summary>
     public bool ErnieMoe => Architecture == "ernie4_5-moe";
 
-    /// <summary>Layers before the first sparse one, which keep a dense MLP (ERNIE 4.5 MoE's moe_layer_start_index 1; 0 for the others).</summary>
-    public int LeadingDenseLayers => ErnieMoe ? 1 : 0;
+    /// <summary>Layers before the first sparse one, which keep a dense MLP (ERNIE 4.5 MoE's moe_layer_start_index 1, DeepSeek's first_k_dense_replace; 0 for the others).</summary>
+    public int LeadingDenseLayers => DeepSeek?.LeadingDense ?? (ErnieMoe ? 1 : 0);
 
     /// <summary>Granite 3.x's multipliers (embedding 12, residual 0.22, attention 1/64, logits ÷ <see cref="GraniteLogitScale"/>), written for every granite and granitemoe shape.</summary>
     public bool Granite => Architecture is "granite" or "granitemoe";
@@ -222,6 +223,17 @@ public sealed record SynthShape(
         // keeps the wide heads.
         new("ernie-4.5-0.3b", "ernie4_5", 103424, 1024, 18, 3072, 16, 2, 128, 131072, 1e-5f, 500000f),
         new("tiny-ernie4_5", "ernie4_5", 1024, 256, 4, 512, 4, 2, 128, 256, 1e-5f, 500000f),
+        // DeepSeek-V2-Lite (no query rank, 64 experts top-6 of 1408 and two shared after one dense layer, softmax) and DeepSeek-V3
+        // (query rank 1536, 256 experts top-8 in 4 of 8 groups, sigmoid with selection bias, × 2.5, three dense layers): keys 192
+        // wide, values 128, yarn factor 40 over 4096 positions; as the current converter writes them (MQA over the latent, k_b/v_b).
+        new("deepseek-v2-lite", "deepseek2", 102400, 2048, 27, 10944, 16, 1, 192, 163840, 1e-6f, 10000f, Experts: 64, ExpertsUsed: 6, ExpertFeedForward: 1408,
+            SharedFeedForward: 2816, DeepSeek: new(0, 512, 64, 128, 1, 1, 1, false, 1f, 0.707f, 40, 4096)),
+        new("deepseek-v3", "deepseek2", 129280, 7168, 61, 18432, 128, 1, 192, 163840, 1e-6f, 10000f, Experts: 256, ExpertsUsed: 8, ExpertFeedForward: 2048,
+            SharedFeedForward: 2048, DeepSeek: new(1536, 512, 64, 128, 3, 8, 4, true, 2.5f, 1f, 40, 4096)),
+        new("tiny-deepseek-v2", "deepseek2", 1024, 256, 4, 512, 4, 1, 96, 256, 1e-6f, 10000f, Experts: 8, ExpertsUsed: 2, ExpertFeedForward: 128,
+            SharedFeedForward: 256, DeepSeek: new(0, 128, 32, 64, 1, 1, 1, false, 1f, 0.707f, 4, 64)),
+        new("tiny-deepseek-v3", "deepseek2", 1024, 256, 4, 512, 4, 1, 96, 256, 1e-6f, 10000f, Experts: 16, ExpertsUsed: 4, ExpertFeedForward: 128,
+            SharedFeedForward: 128, DeepSeek: new(96, 128, 32, 64, 1, 4, 2, true, 2.5f, 1f, 4, 64)),
         new("tiny-gpt-oss", "gpt-oss", 1024, 256, 4, 256, 4, 2, 64, 4096, 1e-5f, 150000f, SlidingWindow: 8, Experts: 8, ExpertsUsed: 4, ExpertFeedForward: 256),
         // Ollama's embedding models as llama.cpp converts them: BERT (all-minilm = all-MiniLM-L6-v2, mxbai-embed-large), nomic-bert
         // (rotary base 1000, context cut to 2048 by the converter), XLM-RoBERTa written as bert (bge-m3: position offset removed, one token type).
@@ -242,3 +254,12 @@ public sealed record SynthShape(
         return null;
     }
 }
+
+/// <summary>
+/// DeepSeek's multi-head latent attention and routing in a <see cref="SynthShape"/> (whose HeadDim is the key head, KvHeads the 1
+/// the converter writes): query rank (0: none), key/value rank, rotated dimensions, value head, dense leading layers, expert groups
+/// and groups searched, sigmoid rather than softmax scores (with a selection bias), routed scaling, yarn's mscale_all_dim, factor
+/// and original context.
+/// </summary>
+public sealed record SynthDeepSeek(int QLoraRank, int KvLoraRank, int RopeDim, int ValueDim, int LeadingDense, int Groups, int GroupsUsed,
+    bool Sigmoid, float RoutedScale, float MscaleAllDim, float YarnFactor, int YarnOriginalContext);

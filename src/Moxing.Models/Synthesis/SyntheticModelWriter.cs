@@ -48,6 +48,7 @@ public static partial class SyntheticModelWriter
         // GemmaModel, Phi2Model, FalconModel and StableLMModel write no RoPE base (llama.cpp's default 10000 is theirs); Phi2Model,
         // StableLMModel, Glm4Model and NemotronModel their rotated dimensions (Nemotron's scaling type none), StableLMModel use_parallel_residual.
         if (arch is not ("gemma" or "phi2" or "falcon" or "stablelm")) w.Set($"{arch}.rope.freq_base", shape.RopeBase);
+        if (shape.DeepSeek is { } deepSeek) return AddDeepSeek(w, random, seed, shape, deepSeek, fileType);
         if (arch is "phi2" or "stablelm" or "glm4" or "chatglm" or "nemotron") w.Set($"{arch}.rope.dimension_count", (uint)shape.RotaryDim);
         if (arch == "nemotron") w.Set($"{arch}.rope.scaling.type", "none");
         if (shape.StableLm) w.Set($"{arch}.use_parallel_residual", false);
@@ -234,17 +235,21 @@ public static partial class SyntheticModelWriter
     {
         // gpt-oss ships its experts in MXFP4, which the converter copies whatever the other tensors' type
         var type = shape.GptOss ? DType.MXFP4 : fileType.TypeFor(role, layer, shape.Layers, columns);
-        w.AddTensor(name, type, [shape.Experts, rows, columns], stream =>
+        Stack(w, seed, type, name, shape.Experts, rows, columns);
+    }
+
+    // A [count, rows, columns] tensor of type, generated matrix by matrix from a random stream of its own.
+    private static void Stack(GgufWriter w, int seed, DType type, string name, int count, int rows, int columns) =>
+        w.AddTensor(name, type, [count, rows, columns], stream =>
         {
             var random = new Random(seed);
             var bytes = new byte[type.ByteCount((long)rows * columns)];
-            for (var e = 0; e < shape.Experts; e++)
+            for (var e = 0; e < count; e++)
             {
                 Fill(type, bytes, random, rows * columns);
                 stream.Write(bytes);
             }
         });
-    }
 
     private static void Fill(DType type, byte[] bytes, Random random, int count)
     {

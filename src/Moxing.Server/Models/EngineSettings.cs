@@ -1,6 +1,6 @@
-using Moxing.Core.Ops;
 using Moxing.Core.Tensors;
 using Moxing.Models;
+using Moxing.Models.Decoder;
 
 namespace Moxing.Server.Models;
 
@@ -29,7 +29,7 @@ public sealed record EngineSettings(int Context, int MaxSequences, long KvBudget
     public static long KvBytesPerToken(LoadedModel model, DType kvType)
     {
         var o = model.RequireDecoder().Options;
-        return 2L * o.LayerCount * o.KvHeadCount * AttentionRows.RowBytes(kvType, o.HeadDim);
+        return KvBlockPool.BytesPerPosition(o, kvType);
     }
 }
 

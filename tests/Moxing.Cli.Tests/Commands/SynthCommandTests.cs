@@ -57,6 +57,8 @@ public sealed class SynthCommandTests : IDisposable
     [InlineData("tiny-ernie4_5-moe", "Q4_K_M")]
     [InlineData("tiny-llama4", "Q8_0")]
     [InlineData("tiny-llama4-interleaved", "Q4_K_M")]
+    [InlineData("tiny-deepseek-v2", "Q8_0")]
+    [InlineData("tiny-deepseek-v3", "Q4_K_M")]
     public void SynthesizedModelLoadsAndGivesFiniteLogits(string like, string type)
     {
         var path = Synth(like, type);

@@ -32,6 +32,33 @@ public sealed class KvBlockPoolTests
         Assert.Equal(16 * 128, f16.Keys(1, 2, 1).Length);
     }
 
+    // DeepSeek's MLA: keys 96 wide, values 64; every head's rows of both kinds are distinct bytes of the block, none shared.
+    [Fact]
+    public void ValuesNarrowerThanKeysHaveRowsOfTheirOwnWidth()
+    {
+        var pool = KvBlockPool.ForPositions(Shape with { HeadDim = 96, ValueHeadDim = 64 }, DType.F32, 16);
+        Assert.Equal((96 * 4, 64 * 4), (pool.RowBytes, pool.ValueRowBytes));
+        Assert.Equal(3L * 2 * 16 * (96 + 64) * 4, pool.BytesPerBlock);
+        var block = pool.Allocate();
+        byte mark = 0;
+        for (var layer = 0; layer < 3; layer++)
+            for (var head = 0; head < 2; head++)
+            {
+                pool.Keys(block, layer, head).Fill(++mark);
+                pool.Values(block, layer, head).Fill(++mark);
+            }
+        mark = 0;
+        for (var layer = 0; layer < 3; layer++)
+            for (var head = 0; head < 2; head++)
+            {
+                var (key, value) = (++mark, ++mark);
+                Assert.Equal(16 * 96 * 4, pool.Keys(block, layer, head).Length);
+                Assert.All(pool.Keys(block, layer, head).ToArray(), b => Assert.Equal(key, b));
+                Assert.Equal(16 * 64 * 4, pool.Values(block, layer, head).Length);
+                Assert.All(pool.Values(block, layer, head).ToArray(), b => Assert.Equal(value, b));
+            }
+    }
+
     [Fact]
     public void BudgetAllocationAndReferenceCounts()
     {

@@ -106,6 +106,7 @@ internal sealed partial class DenseReference
 
     private double[][] Attention(string p, double[][] xs, int heads, int kvHeads, int hd, int rotary, double scale, int window, string? drop, bool rotate)
     {
+        if (DeepSeek) return LatentAttention(p, xs, drop);
         int n = xs.Length, group = heads / kvHeads;
         var q = xs.Select(r => Affine(p + "self_attn.q_proj", r)).ToArray();
         var k = xs.Select(r => Affine(p + "self_attn.k_proj", r)).ToArray();
@@ -195,6 +196,7 @@ internal sealed partial class DenseReference
         "granitemoe" or "granitemoeshared" => GraniteMoe(p, x),
         "phimoe" => PhiMoe(p, x),
         "ernie4_5_moe" when _w.ContainsKey(p + "mlp.gate.weight") => ErnieMoe(p, x),
+        "deepseek_v2" or "deepseek_v3" when _w.ContainsKey(p + "mlp.gate.weight") => DeepSeekMoe(p, x),
         // Glm4MLP and GlmMLP: gate, up = gate_up_proj(x).chunk(2); down(up * silu(gate)).
         "glm4" or "glm" => Affine(p + "mlp.down_proj", Glm4GateUp(Affine(p + "mlp.gate_up_proj", x))),
         // NemotronMLP: down(relu2(up(x))), relu2 = relu(x)² (dropped: relu alone).

@@ -104,13 +104,14 @@ public sealed partial class TinyHfFolder : IDisposable
             if (modelType != "olmo2") Norm(p + "input_layernorm", Hidden);
             // InternLM2's wqkv: per key/value group its query heads, then its key head and value head.
             if (modelType == "internlm2") Linear(p + "attention.wqkv", q + 2 * kv, Hidden, false);
+            else if (IsDeepSeek(modelType)) WriteLatentAttention(Config, p, Add);
             else
             {
                 Linear(p + "self_attn.q_proj", q, Hidden, qkvBiases);
                 Linear(p + "self_attn.k_proj", kv, Hidden, qkvBiases);
                 Linear(p + "self_attn.v_proj", kv, Hidden, qkvBiases);
             }
-            Linear(p + (modelType == "phi" ? "self_attn.dense" : "self_attn.o_proj"), Hidden, q, biases);
+            if (!IsDeepSeek(modelType)) Linear(p + (modelType == "phi" ? "self_attn.dense" : "self_attn.o_proj"), Hidden, q, biases);
             if (modelType == "olmo2")
             {
                 Norm(p + "self_attn.q_norm", q);
@@ -150,6 +151,9 @@ public sealed partial class TinyHfFolder : IDisposable
                     break;
                 case "ernie4_5_moe" when ErnieSparse(Config, l):
                     WriteErnieMoe(Config, p, Add);
+                    break;
+                case "deepseek_v2" or "deepseek_v3" when l >= (int)Config["first_k_dense_replace"]!:
+                    WriteDeepSeekMoe(Config, p, Add);
                     break;
                 case "glm4" or "glm":
                     // GlmMLP: one gate_up_proj, gate rows first; GLM-4 norms the attention and MLP outputs before their residual adds.
@@ -365,7 +369,7 @@ public sealed partial class TinyHfFolder : IDisposable
                 c["tie_word_embeddings"] = false;
                 break;
             default:
-                if (!SetMoeConfig(modelType, c) && !SetLlama4Config(modelType, c)) throw new ArgumentException($"no tiny checkpoint for '{modelType}'", nameof(modelType));
+                if (!SetMoeConfig(modelType, c) && !SetLlama4Config(modelType, c) && !SetDeepSeekConfig(modelType, c)) throw new ArgumentException($"no tiny checkpoint for '{modelType}'", nameof(modelType));
                 break;
         }
         return c;
