@@ -216,17 +216,17 @@ public static unsafe partial class MatMul
         {
             if (vector)
             {
-                w.Rows(xq, y, start, end);
+                Q4KRows8Kernel.Rows(w.Data, w.Blocks, xq, y, start, end);
                 return;
             }
             var rowBytes = (nint)w.Source.RowBytes;
-            var scratch = (_rows ??= new AlignedScratch()).Get(Rows8.Rows * rowBytes);
+            var scratch = (_rows ??= new AlignedScratch()).Get(Q4KRows8.Rows * rowBytes);
             for (var g = start; g < end; g++)
             {
-                w.Unpack(g, scratch, rowBytes);
+                Q4KRows8.Unpack(w.Data, w.Blocks, g, scratch, rowBytes);
                 // the kernel reads row r at base + r · rowBytes: a base set back by the group's first row finds its rows in the scratch
-                var first = g * Rows8.Rows;
-                kernel.Rows(scratch - first * rowBytes, rowBytes, w.Blocks, xq, xStride, n, y, rows, first, first + Rows8.Rows);
+                var first = g * Q4KRows8.Rows;
+                kernel.Rows(scratch - first * rowBytes, rowBytes, w.Blocks, xq, xStride, n, y, rows, first, first + Q4KRows8.Rows);
             }
         }
     }

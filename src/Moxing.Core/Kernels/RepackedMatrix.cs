@@ -5,9 +5,8 @@ using Moxing.Core.Tensors;
 namespace Moxing.Core.Kernels;
 
 /// <summary>
-/// A weight matrix copied once into a layout its products read faster than the file's: Q4_K or Q6_K rows interleaved eight at
-/// a time (<see cref="Q4KRows8"/>, as llama.cpp repacks Q4_K, and <see cref="Q6KRows8"/>), the same size as the file's bytes,
-/// which it replaces: one-token
+/// A weight matrix copied once into a layout its products read faster than the file's: Q4_K rows interleaved eight at a
+/// time (<see cref="Q4KRows8"/>, as llama.cpp repacks them), the same size as the file's bytes, which it replaces: one-token
 /// products (decoding) run the eight-row kernel on it, and products of several tokens (prefill, batches) unpack eight rows at a
 /// time from it for the file-layout kernels (exactly the file's bytes; a few percent of a product of many tokens).
 /// </summary>
@@ -29,10 +28,9 @@ public sealed unsafe class RepackedMatrix
     /// <summary>Super-blocks per row.</summary>
     internal int Blocks { get; }
 
-    /// <summary>True when <paramref name="w"/> has a faster layout on this processor: a Q4_K or Q6_K matrix of whole groups of eight rows.</summary>
+    /// <summary>True when <paramref name="w"/> has a faster layout on this processor: a Q4_K matrix of whole groups of eight rows.</summary>
     public static bool CanRepack(StoredTensor w) =>
-        Q4KRows8Kernel.IsSupported && Q6KRows8Kernel.IsSupported && (w.Type is DType.Q4_K or DType.Q6_K) && w.Shape.Length == 2
-        && w.RowCount % Rows8.Rows == 0 && w.RowLength % 256 == 0;
+        Q4KRows8Kernel.IsSupported && w.Type == DType.Q4_K && w.Shape.Length == 2 && w.RowCount % Q4KRows8.Rows == 0 && w.RowLength % 256 == 0;
 
     /// <summary>
     /// Repacks <paramref name="w"/> into memory of <paramref name="arena"/> on the shared worker pool, or returns null when it
@@ -45,38 +43,19 @@ public sealed unsafe class RepackedMatrix
         var rows = checked((int)w.RowCount);
         var blocks = checked((int)(w.RowLength / 256));
         var rowBytes = (nint)w.RowBytes;
-        var q4 = w.Type == DType.Q4_K;
-        if (!(q4 ? Q4KRows8.Finite(w.Data, rowBytes, rows, blocks) : Q6KRows8.Finite(w.Data, rowBytes, rows, blocks))) return null;
-        var data = arena.Allocate(q4 ? Q4KRows8.Bytes(rows, blocks) : Q6KRows8.Bytes(rows, blocks));
-        var job = new PackJob(w.Data, rowBytes, blocks, data, q4);
-        WorkerPool.Shared.ParallelFor(rows / Rows8.Rows, ref job);
+        if (!Q4KRows8.Finite(w.Data, rowBytes, rows, blocks)) return null;
+        var data = arena.Allocate(Q4KRows8.Bytes(rows, blocks));
+        var job = new PackJob(w.Data, rowBytes, blocks, data);
+        WorkerPool.Shared.ParallelFor(rows / Q4KRows8.Rows, ref job);
         if (releaseFilePages) MappedPages.Release(w.Data, w.ByteLength);
         return new RepackedMatrix(w, data, blocks);
     }
 
-    /// <summary>y[8g .. 8g + 8) for groups g in [groupStart, groupEnd), x one row of Q8_K blocks (the eight-row kernel; AVX2).</summary>
-    internal void Rows(byte* x, float* y, int groupStart, int groupEnd)
-    {
-        if (Source.Type == DType.Q4_K) Q4KRows8Kernel.Rows(Data, Blocks, x, y, groupStart, groupEnd);
-        else Q6KRows8Kernel.Rows(Data, Blocks, x, y, groupStart, groupEnd);
-    }
-
-    /// <summary>Writes group <paramref name="g"/> back as the eight rows of the file's layout, at <paramref name="rows"/>, <paramref name="rowBytes"/> apart.</summary>
-    internal void Unpack(int g, byte* rows, nint rowBytes)
-    {
-        if (Source.Type == DType.Q4_K) Q4KRows8.Unpack(Data, Blocks, g, rows, rowBytes);
-        else Q6KRows8.Unpack(Data, Blocks, g, rows, rowBytes);
-    }
-
-    private readonly struct PackJob(byte* w, nint rowBytes, int blocks, byte* dst, bool q4) : IParallelJob
+    private readonly struct PackJob(byte* w, nint rowBytes, int blocks, byte* dst) : IParallelJob
     {
         public void Execute(int start, int end)
         {
-            for (var g = start; g < end; g++)
-            {
-                if (q4) Q4KRows8.Pack(w, rowBytes, blocks, g, dst);
-                else Q6KRows8.Pack(w, rowBytes, blocks, g, dst);
-            }
+            for (var g = start; g < end; g++) Q4KRows8.Pack(w, rowBytes, blocks, g, dst);
         }
     }
 }

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Moxing.Core.Kernels.Half;
 using Moxing.Core.Quantization.Blocks;
 using Moxing.Core.Quantization.Encoders;
 
@@ -19,7 +20,7 @@ namespace Moxing.Core.Kernels.Repack;
 internal static unsafe class Q4KRows8
 {
     /// <summary>Rows per group.</summary>
-    public const int Rows = Rows8.Rows;
+    public const int Rows = 8;
 
     /// <summary>Bytes per group block (eight 144-byte Q4_K super-blocks).</summary>
     public const int BlockBytes = Rows * 144;
@@ -44,11 +45,22 @@ internal static unsafe class Q4KRows8
     public static int Slot(int s, int r) => 32 * (s >> 2) + 16 * (r >> 2) + 4 * (s & 3) + (r & 3);
 
     /// <summary>Offset, within the codes, of row r's eight code bytes of quarter q of column j.</summary>
-    private static int CodeOffset(int j, int q, int r) => (j * 4 + q) * 64 + Rows8.Lane(r);
+    private static int CodeOffset(int j, int q, int r) => ((j * 4 + q) * 2 + ((r >> 1) & 1)) * 32 + ((r >> 2) * 2 + (r & 1)) * 8;
 
-    /// <summary>True when every d and dmin of the rows is finite (<see cref="Rows8.Finite"/>).</summary>
-    public static bool Finite(byte* w, nint rowBytes, int rows, int blocks) =>
-        Rows8.Finite(w, rowBytes, rows, blocks, Q4KBlock.BlockBytes, [0, 2]);
+    /// <summary>True when every d and dmin of the rows is finite (the kernel widens halves with integer operations that
+    /// have no infinities); a tensor with any other is left in its file layout.</summary>
+    public static bool Finite(byte* w, nint rowBytes, int rows, int blocks)
+    {
+        for (var r = 0; r < rows; r++)
+            for (var i = 0; i < blocks; i++)
+            {
+                var block = w + r * rowBytes + i * Q4KBlock.BlockBytes;
+                if (!FiniteHalf(block) || !FiniteHalf(block + 2)) return false;
+            }
+        return true;
+    }
+
+    private static bool FiniteHalf(byte* p) => (Unsafe.ReadUnaligned<ushort>(p) & HalfBits.InfinityBits) != HalfBits.InfinityBits;
 
     /// <summary>Packs rows 8g .. 8g + 7 of the Q4_K matrix at <paramref name="w"/> into group <paramref name="g"/> at <paramref name="dst"/>.</summary>
     public static void Pack(byte* w, nint rowBytes, int blocks, int g, byte* dst)
