@@ -112,7 +112,7 @@ public static unsafe partial class MatMul
                 part.Kind = PartKind.Repacked;
                 IntegerKernel.TryFor(p.Weight.Type, path, out part.Kernel);
                 part.Granule = Q4KRows8.Rows;
-                block = ActivationBlocks.Q8KSize;
+                block = p.Repacked.ActivationBlockSize;
             }
             else if (n == 1 && p.Weight.Type == DType.F16)
             {
@@ -160,7 +160,7 @@ public static unsafe partial class MatMul
                         part.Integer = new IntegerRowsJob(part.Kernel, w.Data, (nint)w.RowBytes, Blocks(w, k), xq, xStride, n, y, rows, part.Granule);
                         break;
                     case PartKind.Repacked:
-                        part.Repacked = new RepackedRowsJob(part.Product.Repacked!, part.Kernel, xq, xStride, n, y, rows, n == 1 && path >= SimdPath.Avx2);
+                        part.Repacked = new RepackedRowsJob(part.Product.Repacked!, part.Kernel, xq, xStride, n, y, rows, path >= SimdPath.Avx2);
                         break;
                     default:
                         part.Half = new HalfRowsJob(w.Data, (nint)w.RowBytes, k, prepared, x, y, path);

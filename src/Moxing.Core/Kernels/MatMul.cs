@@ -108,7 +108,7 @@ public static unsafe partial class MatMul
         var k = Check(w.Source, x, n, y).K;
         if (!SimdPaths.IsSupported(path))
             throw new PlatformNotSupportedException($"{path} kernels are not supported by this processor");
-        // always one loop: a repacked matrix reads Q8_K activations, which any input can be quantized to
+        // always one loop: a repacked matrix reads Q8 or Q8_K activations, which any input can be quantized to
         _ = TryOneLoop(pool, path, x, k, n, 1, new SharedProduct(w.Source, w), y, default, default, default, default);
     }
 
@@ -214,16 +214,21 @@ public static unsafe partial class MatMul
 
         public void Execute(int start, int end)
         {
-            if (vector)
+            if (vector && n == 1)
             {
-                Q4KRows8Kernel.Rows(w.Data, w.Blocks, xq, y, start, end);
+                w.Rows(xq, y, start, end);
+                return;
+            }
+            if (vector && w.HasPanels)
+            {
+                w.Panels(xq, xStride, n, y, start, end);
                 return;
             }
             var rowBytes = (nint)w.Source.RowBytes;
             var scratch = (_rows ??= new AlignedScratch()).Get(Q4KRows8.Rows * rowBytes);
             for (var g = start; g < end; g++)
             {
-                Q4KRows8.Unpack(w.Data, w.Blocks, g, scratch, rowBytes);
+                w.Unpack(g, scratch, rowBytes);
                 // the kernel reads row r at base + r · rowBytes: a base set back by the group's first row finds its rows in the scratch
                 var first = g * Q4KRows8.Rows;
                 kernel.Rows(scratch - first * rowBytes, rowBytes, w.Blocks, xq, xStride, n, y, rows, first, first + Q4KRows8.Rows);

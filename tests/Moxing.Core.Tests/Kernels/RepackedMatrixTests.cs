@@ -4,7 +4,7 @@ using Moxing.Core.Tests.Quantization;
 
 namespace Moxing.Core.Tests.Kernels;
 
-/// <summary>Q4_K matrices repacked eight rows at a time (<see cref="RepackedMatrix"/>) against the file-layout kernels.</summary>
+/// <summary>Q4_K and Q5_0 matrices repacked eight rows at a time (<see cref="RepackedMatrix"/>) against the file-layout kernels.</summary>
 public class RepackedMatrixTests
 {
     private static readonly SimdPath[] VectorPaths = SimdPaths.Supported.Where(p => p >= SimdPath.Avx2).ToArray();
@@ -13,13 +13,13 @@ public class RepackedMatrixTests
     private static bool Supported()
     {
         if (VectorPaths.Length > 0) return true;
-        using var w = RandomQ4K(8, 256, new Random(1));
+        using var w = RandomMatrix(DType.Q4_K, 8, 256, new Random(1));
         using var arena = new TensorArena();
         Assert.Null(RepackedMatrix.TryCreate(w.Tensor, arena, releaseFilePages: false));
         return false;
     }
 
-    private static NativeTensor RandomQ4K(int rows, int cols, Random rng) => new(DType.Q4_K, rows, cols, RandomWeights.Bytes(DType.Q4_K, rows * cols, rng));
+    private static NativeTensor RandomMatrix(DType type, int rows, int cols, Random rng) => new(type, rows, cols, RandomWeights.Bytes(type, rows * cols, rng));
 
     // the file-layout integer product on the scalar path: the same exact integer sums, summed in another order
     private static float[] FileLayout(StoredTensor w, float[] x, int n)
@@ -40,14 +40,17 @@ public class RepackedMatrixTests
     }
 
     [Theory]
-    [InlineData(8, 256, 1)]
-    [InlineData(24, 768, 2)]
-    [InlineData(64, 2048, 3)]
-    public void OneVectorAgreesWithTheFileLayout(int rows, int cols, int seed)
+    [InlineData(DType.Q4_K, 8, 256, 1)]
+    [InlineData(DType.Q4_K, 24, 768, 2)]
+    [InlineData(DType.Q4_K, 64, 2048, 3)]
+    [InlineData(DType.Q5_0, 8, 32, 1)]
+    [InlineData(DType.Q5_0, 24, 896, 2)]
+    [InlineData(DType.Q5_0, 64, 2048, 3)]
+    public void OneVectorAgreesWithTheFileLayout(DType type, int rows, int cols, int seed)
     {
         if (!Supported()) return;
         var rng = new Random(seed);
-        using var w = RandomQ4K(rows, cols, rng);
+        using var w = RandomMatrix(type, rows, cols, rng);
         using var arena = new TensorArena();
         var repacked = RepackedMatrix.TryCreate(w.Tensor, arena, releaseFilePages: false);
         Assert.NotNull(repacked);
@@ -65,12 +68,15 @@ public class RepackedMatrixTests
         }
     }
 
-    [Fact]
-    public void LargestCodesScalesAndActivationsDoNotOverflow()
+    [Theory]
+    [InlineData(DType.Q4_K)]
+    [InlineData(DType.Q5_0)]
+    public void LargestCodesScalesAndActivationsDoNotOverflow(DType type)
     {
         if (!Supported()) return;
-        // every code 15, every scale and minimum 63, d = dmin = 1: the 16-bit sums reach 4 · 2 · 15 · 127
-        using var w = new NativeTensor(DType.Q4_K, 16, 512, RandomWeights.Filled(DType.Q4_K, 16 * 512, 0xFF));
+        // every code at its largest (Q4_K 15, Q5_0 31), Q4_K's scales and minimums 63, d = dmin = 1: the 16-bit sums reach
+        // 4 · 2 · 15 · 127 (Q4_K) and 4 · 2 · 31 · 127 (Q5_0)
+        using var w = new NativeTensor(type, 16, 512, RandomWeights.Filled(type, 16 * 512, 0xFF));
         using var arena = new TensorArena();
         var repacked = RepackedMatrix.TryCreate(w.Tensor, arena, releaseFilePages: false)!;
         foreach (var sign in new[] { 1f, -1f })
@@ -83,42 +89,50 @@ public class RepackedMatrixTests
         }
     }
 
-    [Fact]
-    public void SeveralVectorsReadTheUnpackedRowsExactly()
+    [Theory]
+    [InlineData(DType.Q4_K)]
+    [InlineData(DType.Q5_0)]
+    public void SeveralVectorsReadTheFilesBytesExactly(DType type)
     {
         if (!Supported()) return;
         var rng = new Random(7);
-        using var w = RandomQ4K(16, 512, rng);
+        using var w = RandomMatrix(type, 16, 512, rng);
         using var arena = new TensorArena();
         var repacked = RepackedMatrix.TryCreate(w.Tensor, arena, releaseFilePages: false)!;
-        // three tokens take the row kernels, sixteen the panels: both read the unpacked rows, exactly the file's bytes;
-        // one token on a path without the eight-row kernel unpacks too
-        foreach (var (n, path) in new[] { (3, SimdPaths.Best), (16, SimdPaths.Best), (1, SimdPath.Scalar) })
+        // sixteen tokens take the panels (Q4_K from unpacked rows, Q5_0 from panels built off its groups: the same panels);
+        // three tokens take Q4_K's row kernels on unpacked rows; one token on a path without the eight-row kernel unpacks too
+        foreach (var (n, path) in new[] { (16, SimdPaths.Best), (3, SimdPaths.Best), (1, SimdPath.Scalar) })
         {
             var x = RandomWeights.Floats(n * 512, rng);
             var expected = new float[n * 16];
             var y = new float[n * 16];
             MatMul.Parallel(WorkerPool.Shared, w.Tensor, x, n, expected, path);
             MatMul.Parallel(WorkerPool.Shared, repacked, x, n, y, path);
-            Assert.Equal(expected, y);
+            if (type == DType.Q5_0 && n == 3)
+            {
+                // Q5_0 panels at three tokens, the file's row kernels: the same integer sums in another float order
+                for (var t = 0; t < n; t++)
+                    AssertAgrees(w.Tensor, x.AsSpan(t * 512, 512).ToArray(), expected.AsSpan(t * 16, 16).ToArray(), y.AsSpan(t * 16, 16).ToArray(), $"token {t}");
+            }
+            else Assert.Equal(expected, y);
         }
     }
 
     [Fact]
-    public void OnlyWholeGroupsOfFiniteQ4KRowsRepack()
+    public void OnlyWholeGroupsOfFiniteQ4KOrQ5_0RowsRepack()
     {
         if (!Supported()) return;
         var rng = new Random(9);
         using var arena = new TensorArena();
-        using var sevenRows = RandomQ4K(7, 256, rng);
-        using var q6 = new NativeTensor(DType.Q6_K, 8, 256, RandomWeights.Bytes(DType.Q6_K, 8 * 256, rng));
+        using var sevenRows = RandomMatrix(DType.Q5_0, 7, 256, rng);
+        using var q6 = RandomMatrix(DType.Q6_K, 8, 256, rng);
         Assert.Null(RepackedMatrix.TryCreate(sevenRows.Tensor, arena, releaseFilePages: false));
         Assert.Null(RepackedMatrix.TryCreate(q6.Tensor, arena, releaseFilePages: false));
-        foreach (var field in new[] { 0, 2 })
+        foreach (var (type, blockBytes, field) in new[] { (DType.Q4_K, 144, 0), (DType.Q4_K, 144, 2), (DType.Q5_0, 22, 0) })
         {
-            var bytes = RandomWeights.Bytes(DType.Q4_K, 8 * 512, rng);
-            BitConverter.TryWriteBytes(bytes.AsSpan(5 * 144 + field), Half.PositiveInfinity);
-            using var infinite = new NativeTensor(DType.Q4_K, 8, 512, bytes);
+            var bytes = RandomWeights.Bytes(type, 8 * 512, rng);
+            BitConverter.TryWriteBytes(bytes.AsSpan(5 * blockBytes + field), Half.PositiveInfinity);
+            using var infinite = new NativeTensor(type, 8, 512, bytes);
             Assert.Null(RepackedMatrix.TryCreate(infinite.Tensor, arena, releaseFilePages: false));
         }
     }
@@ -128,7 +142,7 @@ public class RepackedMatrixTests
     {
         if (!Supported()) return;
         var rng = new Random(10);
-        using var w = RandomQ4K(64, 512, rng);
+        using var w = RandomMatrix(DType.Q5_0, 64, 512, rng);
         using var arena = new TensorArena();
         var repacked = RepackedMatrix.TryCreate(w.Tensor, arena, releaseFilePages: false)!;
         var x = RandomWeights.Floats(512, rng);

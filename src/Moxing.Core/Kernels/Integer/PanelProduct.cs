@@ -37,6 +37,12 @@ internal static unsafe class PanelProduct<P, L, TB, TS, TF>
             Bands(&PanelPacker.PackSuper<F, L, TB, TS, TF>, &P.Super<F>, (long)blocks * Panel.SuperBytes, w, rowBytes, blocks, x, xStride, n, y, rows, rowStart, rowEnd);
     }
 
+    /// <summary>As <see cref="RowsSmall{F}"/> for a matrix held as groups of eight rows whose panels <paramref name="pack"/> builds
+    /// (with the arguments of <see cref="PanelPacker.PackSmall"/>); panels at every count of activation rows.</summary>
+    public static void RowsFromGroups<F>(delegate*<byte*, nint, int, int, int, byte*, void> pack, byte* w, nint rowBytes, int blocks,
+        byte* x, nint xStride, int n, float* y, int rows, int rowStart, int rowEnd) where F : struct, IQ8Dot =>
+        Bands(pack, &P.Small<F>, (long)blocks * Panel.SmallBytes, w, rowBytes, blocks, x, xStride, n, y, rows, rowStart, rowEnd);
+
     // Packs a band of panels, then multiplies every tile of four activation rows into each panel of the band.
     private static void Bands(delegate*<byte*, nint, int, int, int, byte*, void> pack, delegate*<byte*, int, byte*, nint, int, float*, nint, int, void> tile,
         long panelBytes, byte* w, nint rowBytes, int blocks, byte* x, nint xStride, int n, float* y, int rows, int rowStart, int rowEnd)

@@ -1,0 +1,111 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using Moxing.Core.Kernels.Half;
+using Moxing.Core.Kernels.Integer;
+
+namespace Moxing.Core.Kernels.Repack;
+
+/// <summary>
+/// Products of <see cref="Q5Rows8"/> groups (AVX2 + FMA). Code vector v of a group block (codes 4v .. 4v + 3 of rows 0..7,
+/// one row per 32-bit lane — a panel's layout) is a nibble vector's low or high nibbles or-ed with the rows' fifth bits,
+/// spread by one multiply: bits 4v .. 4v + 3 of a row's word times 0x02040810 land on bit 4 of the lane's four bytes.
+/// One activation vector: the codes (below 32) times four broadcast activation codes each, four pmaddubsw results added
+/// in 16 bits (4 · 2 · 31 · 128 &lt; 2^15) before one pmaddwd, and one float step per block for all eight rows. Several:
+/// the code vectors become panels (<see cref="PanelProduct{P, L, TB, TS, TF}"/>) with no transpose.
+/// </summary>
+internal static unsafe class Q5Rows8Kernel
+{
+    /// <summary>True where the kernels run (AVX2 and FMA).</summary>
+    public static bool IsSupported => Avx2.IsSupported && Fma.IsSupported;
+
+    /// <summary>y[8g .. 8g + 8) for groups g in [groupStart, groupEnd) of the packed matrix, x one row of Q8 blocks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Rows(byte* packed, int blocks, byte* x, float* y, int groupStart, int groupEnd)
+    {
+        var groupBytes = (nint)blocks * Q5Rows8.BlockBytes;
+        for (var g = groupStart; g < groupEnd; g++)
+            Group(packed + g * groupBytes, blocks, x).Store(y + Q5Rows8.Rows * g);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static Vector256<float> Group(byte* a, int blocks, byte* x)
+    {
+        var acc = Vector256<float>.Zero;
+        for (var i = 0; i < blocks; i++, a += Q5Rows8.BlockBytes, x += ActivationBlocks.Q8Bytes)
+        {
+            Prefetch.Lines(a + Prefetch.Distance, Q5Rows8.BlockBytes);
+            var q = x + ActivationBlocks.Q8Codes;
+            var words = Avx.LoadVector256((uint*)(a + Q5Rows8.High));
+            var low = Products(a, words, q, 0, 1, 2, 3);
+            var high = Products(a, words, q, 4, 5, 6, 7);
+            var sums = Avx2.MultiplyAddAdjacent(low, Vector256.Create((short)1)) + Avx2.MultiplyAddAdjacent(high, Vector256.Create((short)1));
+            // Σ d · (code − 16) · dx · x = d · (dx · Σ code · x − 16 · dx · Σ x); the activation block holds dx and dx · Σ x
+            var scaled = Fma.MultiplyAdd(Avx.ConvertToVector256Single(sums), Vector256.Create(*(float*)x), Vector256.Create(-16f * *(float*)(x + 4)));
+            acc = Fma.MultiplyAdd(Scales(a), scaled, acc);
+        }
+        return acc;
+    }
+
+    /// <summary>Code vectors v0..v3 times their activation quads, added in 16 bits.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<short> Products(byte* a, Vector256<uint> words, byte* q, int v0, int v1, int v2, int v3) =>
+        Avx2.MultiplyAddAdjacent(Codes(a, words, v0), Vector256.Create(*(int*)(q + 4 * v0)).AsSByte())
+        + Avx2.MultiplyAddAdjacent(Codes(a, words, v1), Vector256.Create(*(int*)(q + 4 * v1)).AsSByte())
+        + Avx2.MultiplyAddAdjacent(Codes(a, words, v2), Vector256.Create(*(int*)(q + 4 * v2)).AsSByte())
+        + Avx2.MultiplyAddAdjacent(Codes(a, words, v3), Vector256.Create(*(int*)(q + 4 * v3)).AsSByte());
+
+    /// <summary>Code vector v (0..7, a constant) of the group block at <paramref name="a"/>, whose fifth-bit words are
+    /// <paramref name="words"/>: codes 4v .. 4v + 3 of rows 0..7, unsigned five-bit.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<byte> Codes(byte* a, Vector256<uint> words, int v)
+    {
+        var nibbles = Avx.LoadVector256(a + Q5Rows8.Nibbles + 32 * (v & 3));
+        if (v >= 4) nibbles = Avx2.ShiftRightLogical(nibbles.AsUInt16(), 4).AsByte();
+        // immediate shifts (a shift by a variable count is a slower instruction); v is a constant after inlining
+        var bits = v switch
+        {
+            0 => words,
+            1 => Avx2.ShiftRightLogical(words, 4),
+            2 => Avx2.ShiftRightLogical(words, 8),
+            3 => Avx2.ShiftRightLogical(words, 12),
+            4 => Avx2.ShiftRightLogical(words, 16),
+            5 => Avx2.ShiftRightLogical(words, 20),
+            6 => Avx2.ShiftRightLogical(words, 24),
+            _ => Avx2.ShiftRightLogical(words, 28),
+        };
+        var fifth = Avx2.MultiplyLow(bits & Vector256.Create(15u), Vector256.Create(0x02040810u));
+        return (nibbles & Vector256.Create((byte)15)) | (fifth.AsByte() & Vector256.Create((byte)0x10));
+    }
+
+    /// <summary>The eight rows' d (finite halves) as floats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Scales(byte* a) =>
+        HalfBits.Place(Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32((ushort*)(a + Q5Rows8.D)), 16)) * Vector256.Create(HalfBits.Rebias);
+
+    /// <summary>Writes the panel of group rows [first, first + 8) — <paramref name="w"/> the packed matrix, <paramref name="rowBytes"/>
+    /// a file row's bytes, so the group starts at w + first · rowBytes — as <see cref="PanelPacker.PackSmall"/> would from the
+    /// file rows: each block's eight code vectors, then its d and offset −16 · d per row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void PackPanel(byte* w, nint rowBytes, int first, int count, int blocks, byte* panel)
+    {
+        var a = w + first * rowBytes;
+        for (var i = 0; i < blocks; i++, a += Q5Rows8.BlockBytes, panel += Panel.SmallBytes)
+        {
+            Prefetch.Lines(a + Prefetch.Distance, Q5Rows8.BlockBytes);
+            // unrolled: constant vector indices fold the shifts
+            var words = Avx.LoadVector256((uint*)(a + Q5Rows8.High));
+            Avx.Store(panel, Codes(a, words, 0));
+            Avx.Store(panel + 32, Codes(a, words, 1));
+            Avx.Store(panel + 64, Codes(a, words, 2));
+            Avx.Store(panel + 96, Codes(a, words, 3));
+            Avx.Store(panel + 128, Codes(a, words, 4));
+            Avx.Store(panel + 160, Codes(a, words, 5));
+            Avx.Store(panel + 192, Codes(a, words, 6));
+            Avx.Store(panel + 224, Codes(a, words, 7));
+            var d = Scales(a);
+            Avx.Store((float*)(panel + Panel.SmallScale), d);
+            Avx.Store((float*)(panel + Panel.SmallOffset), d * Vector256.Create(-16f));
+        }
+    }
+}
