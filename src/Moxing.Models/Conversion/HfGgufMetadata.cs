@@ -30,11 +30,12 @@ public static class HfGgufMetadata
         "glm" => "chatglm",
         "ernie4_5" => modelType,
         "ernie4_5_moe" => "ernie4_5-moe",
+        "seed_oss" => modelType,
         _ => null,
     };
 
     /// <summary>The model types <see cref="Architecture"/> converts, for error messages.</summary>
-    public static string ConvertibleList => "llama, mistral, mixtral, granite, olmo2, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi, phi3, gemma, gemma2, gemma3_text, gemma3, starcoder2, gpt_oss, falcon, exaone, smollm3, internlm2, cohere, cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, granitemoe, granitemoeshared, phimoe, ernie4_5, ernie4_5_moe";
+    public static string ConvertibleList => "llama, mistral, mixtral, granite, olmo2, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi, phi3, gemma, gemma2, gemma3_text, gemma3, starcoder2, gpt_oss, falcon, exaone, smollm3, internlm2, cohere, cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, granitemoe, granitemoeshared, phimoe, ernie4_5, ernie4_5_moe, seed_oss";
 
     /// <summary>Architectures convert_hf_to_gguf.py writes through LlamaModel: Q/K rows permuted, vocab_size and rope.dimension_count written.</summary>
     public static bool LlamaConverted(string architecture) => architecture is "llama" or "granite" or "granitemoe" or "smollm3";
@@ -104,6 +105,7 @@ public static class HfGgufMetadata
                 break;
         }
         if (o.Moe is { } moe) AddExperts(m, moe, architecture, config);
+        if (architecture == "seed_oss") RefuseSeedOssBiases(config);
         // llama.cpp's smollm3 leaves out RoPE on every 4th layer whatever the config says; other NoPE layers cannot be expressed.
         if (architecture == "smollm3" && Enumerable.Range(0, o.LayerCount).Any(i => !o.Rotates(i) != ((i + 1) % SmolLm3Family.LlamaCppNoRopeStep == 0)))
             throw config.Error("no_rope_layers", "leaves out RoPE on other layers than every 4th, which llama.cpp's smollm3 cannot express");
@@ -216,6 +218,13 @@ public static class HfGgufMetadata
         m["chatglm.rope.dimension_count"] = (uint)rope.RotaryDim;
         m["chatglm.rope.freq_base"] = (float)theta;
         m["tokenizer.ggml.add_bos_token"] = false;
+    }
+
+    // llama.cpp's seed_oss loads q/k/v biases only: a file with an output-projection or MLP bias would not load there.
+    private static void RefuseSeedOssBiases(HfConfig config)
+    {
+        foreach (var key in new[] { "attention_out_bias", "mlp_bias" })
+            if (config.GetBool(key, false)) throw config.Error(key, "is true; llama.cpp's seed_oss has no tensor for that bias, so it could not load the GGUF");
     }
 
     // MiniCPMModel.set_gguf_parameters: the three multipliers under llama.cpp's (Granite's) names.

@@ -16,7 +16,7 @@ public sealed record SynthShape(
     public bool Encoder => Architecture is "bert" or "nomic-bert";
 
     /// <summary>q/k/v projections carry biases (qwen2, gpt-oss).</summary>
-    public bool QkvBias => Architecture is "qwen2" or "gpt-oss" or "stablelm" or "phimoe" or "glm4" or "chatglm";
+    public bool QkvBias => Architecture is "qwen2" or "gpt-oss" or "stablelm" or "phimoe" or "glm4" or "chatglm" or "seed_oss";
 
     /// <summary>One fused attn_qkv (falcon, chatglm) rather than attn_q/k/v.</summary>
     public bool FusedQkv => Falcon || Architecture == "chatglm";
@@ -24,6 +24,9 @@ public sealed record SynthShape(
     /// <summary>gpt-oss: attention sinks, an output-projection bias, router and expert biases, MXFP4 experts, YaRN RoPE, and the
     /// norm before the experts named post_attention_norm.</summary>
     public bool GptOss => Architecture == "gpt-oss";
+
+    /// <summary>The norm before the MLP stored under the post-attention name, post_attention_norm (gpt-oss, seed_oss).</summary>
+    public bool MlpNormNamedPostAttention => GptOss || Architecture == "seed_oss";
 
     /// <summary>RMS norms on q and k: per head (qwen3, qwen3moe, gemma3) or over the whole projections (olmoe).</summary>
     public bool QkNorm => Architecture is "qwen3" or "qwen3moe" or "olmoe" or "olmo2" or "gemma3";
@@ -95,7 +98,7 @@ public sealed record SynthShape(
     public bool PostNorms => Architecture is "gemma3" or "olmo2" or "glm4";
 
     /// <summary>The key/value head size written whatever the shape (gemma, gemma3; glm4's, nemotron's and ERNIE 4.5's configs give head_dim).</summary>
-    public bool WritesHeadSize => Architecture is "gemma" or "gemma3" or "glm4" or "nemotron" or "ernie4_5" or "ernie4_5-moe";
+    public bool WritesHeadSize => Architecture is "gemma" or "gemma3" or "glm4" or "nemotron" or "ernie4_5" or "ernie4_5-moe" or "seed_oss";
 
     /// <summary>MiniCPM's multipliers as its converter writes them (scale_emb 12, scale_depth 1.4 / sqrt(layers), hidden / dim_model_base).</summary>
     public bool MiniCpm => Architecture == "minicpm";
@@ -122,7 +125,7 @@ public sealed record SynthShape(
     public double Llama3Factor => Architecture == "exaone" ? 8 : 32;
 
     /// <summary>The LM head is the token embedding (llama.cpp's olmoe, olmo2, phi2, stablelm and gpt-oss require an output matrix of their own; Falcon's and InternLM2's checkpoints carry one).</summary>
-    public bool TiedEmbeddings => Architecture is not ("olmoe" or "olmo2" or "gpt-oss" or "phi2" or "falcon" or "internlm2" or "stablelm" or "phimoe" or "glm4" or "chatglm" or "nemotron");
+    public bool TiedEmbeddings => Architecture is not ("olmoe" or "olmo2" or "gpt-oss" or "phi2" or "falcon" or "internlm2" or "stablelm" or "phimoe" or "glm4" or "chatglm" or "nemotron" or "seed_oss");
 
 
     /// <summary>The shapes `moxing synth --like` knows, by name; the `tiny-*` ones are sub-megabyte models for tests.</summary>
@@ -204,6 +207,10 @@ public sealed record SynthShape(
         // keeps the wide heads.
         new("ernie-4.5-0.3b", "ernie4_5", 103424, 1024, 18, 3072, 16, 2, 128, 131072, 1e-5f, 500000f),
         new("tiny-ernie4_5", "ernie4_5", 1024, 256, 4, 512, 4, 2, 128, 256, 1e-5f, 500000f),
+        // Seed-OSS-36B: heads of 128 on a 5120-wide stream (80 query heads: q is twice the hidden size), q/k/v biases, base 1e7,
+        // an untied head; tiny-seed_oss keeps the wide heads.
+        new("seed-oss-36b", "seed_oss", 155136, 5120, 64, 27648, 80, 8, 128, 524288, 1e-6f, 10000000f),
+        new("tiny-seed_oss", "seed_oss", 1024, 256, 4, 512, 4, 2, 128, 256, 1e-6f, 10000000f),
         new("tiny-gpt-oss", "gpt-oss", 1024, 256, 4, 256, 4, 2, 64, 4096, 1e-5f, 150000f, SlidingWindow: 8, Experts: 8, ExpertsUsed: 4, ExpertFeedForward: 256),
         // Ollama's embedding models as llama.cpp converts them: BERT (all-minilm = all-MiniLM-L6-v2, mxbai-embed-large), nomic-bert
         // (rotary base 1000, context cut to 2048 by the converter), XLM-RoBERTa written as bert (bge-m3: position offset removed, one token type).

@@ -151,9 +151,9 @@ public static partial class SyntheticModelWriter
                 // sinks of trained models are logits of order one, large enough to take a visible share of attention
                 w.AddF32(p + "attn_sinks.weight", [shape.Heads], Uniform(random, shape.Heads, 0f, 1f));
             }
-            // gpt-oss's norm before the experts has Gemma's post-attention name (llama.cpp's attn_post_norm)
-            if (shape.PostNorms || shape.GptOss) Norm(w, random, p + "post_attention_norm.weight", shape.Hidden);
-            if (shape.PreNorms && !shape.GptOss && !shape.Parallel && !shape.Cohere) Norm(w, random, shape, p + "ffn_norm.weight", shape.Hidden);
+            // gpt-oss's norm before the experts and Seed-OSS's before the MLP have Gemma's post-attention name (llama.cpp's attn_post_norm)
+            if (shape.PostNorms || shape.MlpNormNamedPostAttention) Norm(w, random, p + "post_attention_norm.weight", shape.Hidden);
+            if (shape.PreNorms && !shape.MlpNormNamedPostAttention && !shape.Parallel && !shape.Cohere) Norm(w, random, shape, p + "ffn_norm.weight", shape.Hidden);
             if (shape.Experts > 0 && i >= shape.LeadingDenseLayers)
             {
                 // llama-quantize keeps the router in F32 (and ERNIE 4.5's selection bias, of the order of the probabilities it shifts).

@@ -32,6 +32,7 @@ public sealed class DenseFamilySynthTests
     [InlineData("tiny-olmo")]
     [InlineData("tiny-minicpm")]
     [InlineData("tiny-ernie4_5")]
+    [InlineData("tiny-seed_oss")]
     public void TheSynthesizedModelRunsBatchesAsEachSequenceAlone(string shape)
     {
         // F16: a quantized file's one-row and several-row products round activations apart (tiny-gemma Q4_K_M: 2e-3).

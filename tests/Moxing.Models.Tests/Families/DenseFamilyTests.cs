@@ -12,7 +12,7 @@ using Moxing.Tests;
 namespace Moxing.Models.Tests.Families;
 
 /// <summary>
-/// Granite, OLMo 2, Gemma, Phi-2, StarCoder2, Falcon, EXAONE, SmolLM3, InternLM2, Cohere, Cohere2, StableLM, GLM-4, GLM, Nemotron, OLMo, MiniCPM and ERNIE 4.5 checkpoints (<see cref="TinyHfFolder"/>) give the logits of
+/// Granite, OLMo 2, Gemma, Phi-2, StarCoder2, Falcon, EXAONE, SmolLM3, InternLM2, Cohere, Cohere2, StableLM, GLM-4, GLM, Nemotron, OLMo, MiniCPM, ERNIE 4.5 and Seed-OSS checkpoints (<see cref="TinyHfFolder"/>) give the logits of
 /// <see cref="DenseReference"/>, their converted GGUFs those of the folder, and each family switch moves the logits far
 /// beyond the tolerance, ten times it at least (so an engine that ignored it would fail).
 /// </summary>
@@ -36,7 +36,7 @@ public sealed class DenseFamilyTests : IDisposable
     /// <summary>Every model type TinyHfFolder writes.</summary>
     public static TheoryData<string> ModelTypes() =>
         ["granite", "olmo2", "gemma", "phi", "starcoder2", "falcon", "exaone", "smollm3", "internlm2", "cohere", "cohere2", "stablelm",
-         "glm4", "glm", "nemotron", "olmo", "minicpm", "ernie4_5", "ernie4_5_moe", "granitemoe", "granitemoeshared", "phimoe"];
+         "glm4", "glm", "nemotron", "olmo", "minicpm", "ernie4_5", "ernie4_5_moe", "granitemoe", "granitemoeshared", "phimoe", "seed_oss"];
 
     [Theory]
     [MemberData(nameof(ModelTypes))]
@@ -92,6 +92,7 @@ public sealed class DenseFamilyTests : IDisposable
     [InlineData("phimoe", "sparsemixer")]
     [InlineData("phimoe", "layer_norm")]
     [InlineData("phimoe", "mscale")]
+    [InlineData("seed_oss", "qkv_bias")]
     public void DroppingASwitchMovesTheLogitsFarBeyondTheTolerance(string modelType, string drop)
     {
         using var folder = new TinyHfFolder(modelType);
@@ -153,6 +154,18 @@ public sealed class DenseFamilyTests : IDisposable
         using (var f = Moxing.Core.Formats.Safetensors.SafetensorsFile.Open(Path.Combine(folder.Folder, "model.safetensors")))
             Assert.Contains(f.Tensors, t => t.Name == "model.layers.0.mlp.down_proj.bias");
         DecoderChecks.AssertClose(Flatten(new DenseReference(folder.Folder).Forward(Prompt)), Logits(folder.Folder), 1e-4, "ernie4_5 use_bias");
+    }
+
+    // SeedOssConfig's attention_out_bias and mlp_bias (false in Seed-OSS-36B): biases on o_proj and the MLP, read from the
+    // checkpoint; llama.cpp's seed_oss has no tensor for them, so the conversion refuses them by name.
+    [Fact]
+    public void SeedOssWithOutputAndMlpBiasesMatchesTheReferenceAndIsNotConverted()
+    {
+        using var folder = new TinyHfFolder("seed_oss", edit: c => (c["attention_out_bias"], c["mlp_bias"]) = (true, true));
+        using (var f = Moxing.Core.Formats.Safetensors.SafetensorsFile.Open(Path.Combine(folder.Folder, "model.safetensors")))
+            Assert.Contains(f.Tensors, t => t.Name == "model.layers.0.self_attn.o_proj.bias");
+        DecoderChecks.AssertClose(Flatten(new DenseReference(folder.Folder).Forward(Prompt)), Logits(folder.Folder), 1e-4, "seed_oss with all biases");
+        Assert.Contains("'attention_out_bias' is true", Assert.Throws<InvalidModelFileException>(() => new HfGgufInput(folder.Folder)).Message);
     }
 
     // command-r-plus's use_qk_norm: a LayerNorm per head with a weight row of its own, before the rotation.

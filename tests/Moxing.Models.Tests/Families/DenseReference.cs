@@ -5,7 +5,7 @@ using Moxing.Core.Formats.Safetensors;
 namespace Moxing.Models.Tests.Families;
 
 /// <summary>
-/// The forward pass of Granite, OLMo 2, Gemma, Phi-2, StarCoder2, Cohere, Cohere2, StableLM, GLM-4, GLM, Nemotron, OLMo, MiniCPM and ERNIE 4.5 written out in double precision from transformers'
+/// The forward pass of Granite, OLMo 2, Gemma, Phi-2, StarCoder2, Cohere, Cohere2, StableLM, GLM-4, GLM, Nemotron, OLMo, MiniCPM, ERNIE 4.5 and Seed-OSS written out in double precision from transformers'
 /// modeling files, over a float32 checkpoint: the oracle of the family tests. Each family's delta from Llama is stated where
 /// transformers states it; <c>drop</c> leaves one of them out, so a test can show the comparison would catch an engine that did.
 /// </summary>
@@ -105,9 +105,11 @@ internal sealed partial class DenseReference
     private double[][] Attention(string p, double[][] xs, int heads, int kvHeads, int hd, int rotary, double scale, int window, string? drop, bool rotate)
     {
         int n = xs.Length, group = heads / kvHeads;
-        var q = xs.Select(r => Affine(p + "self_attn.q_proj", r)).ToArray();
-        var k = xs.Select(r => Affine(p + "self_attn.k_proj", r)).ToArray();
-        var v = xs.Select(r => Affine(p + "self_attn.v_proj", r)).ToArray();
+        // Seed-OSS's attention_bias: q/k/v biases (dropped, "qkv_bias": left out).
+        var qkvBias = drop != "qkv_bias";
+        var q = xs.Select(r => Affine(p + "self_attn.q_proj", r, qkvBias)).ToArray();
+        var k = xs.Select(r => Affine(p + "self_attn.k_proj", r, qkvBias)).ToArray();
+        var v = xs.Select(r => Affine(p + "self_attn.v_proj", r, qkvBias)).ToArray();
         // OlmoAttention: q, k and v clamped to ±clip_qkv.
         if (_type == "olmo" && drop != "clip_qkv" && _c["clip_qkv"] is { } clipNode)
         {
@@ -236,11 +238,11 @@ internal sealed partial class DenseReference
         return x.Select((v, i) => (v - mean) * inv * weight(i) + bias(i)).ToArray();
     }
 
-    // W x + b (the bias when the checkpoint has one).
-    private double[] Affine(string name, double[] x)
+    // W x + b (the bias when the checkpoint has one and it is not left out).
+    private double[] Affine(string name, double[] x, bool bias = true)
     {
         var w = _w[name + ".weight"];
-        var b = _w.GetValueOrDefault(name + ".bias");
+        var b = bias ? _w.GetValueOrDefault(name + ".bias") : null;
         var y = new double[w.Length / x.Length];
         for (var r = 0; r < y.Length; r++)
         {

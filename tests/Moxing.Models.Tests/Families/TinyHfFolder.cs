@@ -47,7 +47,7 @@ public sealed partial class TinyHfFolder : IDisposable
 
     /// <summary>
     /// Writes a <paramref name="modelType"/> checkpoint (granite, olmo2, gemma, phi, starcoder2, falcon, exaone, smollm3, internlm2, cohere,
-    /// cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, ernie4_5), its config edited by <paramref name="edit"/> (Cohere's use_qk_norm and StableLM's qk_layernorm add per-head q/k norms).
+    /// cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, ernie4_5, seed_oss), its config edited by <paramref name="edit"/> (Cohere's use_qk_norm and StableLM's qk_layernorm add per-head q/k norms).
     /// </summary>
     public TinyHfFolder(string modelType, int seed = 1, Action<JsonObject>? edit = null)
     {
@@ -71,8 +71,12 @@ public sealed partial class TinyHfFolder : IDisposable
         var glm = modelType is "glm4" or "glm";
         // ERNIE 4.5's use_bias puts a bias on every projection, the MLP's included.
         var ernieBiases = modelType is "ernie4_5" or "ernie4_5_moe" && (bool?)Config["use_bias"] == true;
-        var biases = modelType is "phi" or "starcoder2" || (bool?)Config["attention_bias"] == true && !glm || ernieBiases;
-        var qkvBiases = biases || (bool?)Config["use_qkv_bias"] == true || glm && (bool?)Config["attention_bias"] == true;
+        // Seed-OSS's attention_bias is q/k/v's alone; attention_out_bias and mlp_bias add the others.
+        var seedOss = modelType == "seed_oss";
+        var biases = modelType is "phi" or "starcoder2" || (bool?)Config["attention_bias"] == true && !glm && !seedOss || ernieBiases;
+        var qkvBiases = biases || (bool?)Config["use_qkv_bias"] == true || (glm || seedOss) && (bool?)Config["attention_bias"] == true;
+        var outputBias = biases || seedOss && (bool?)Config["attention_out_bias"] == true;
+        var mlpBiases = ernieBiases || seedOss && (bool?)Config["mlp_bias"] == true;
         var norms = modelType != "olmo";
         var parallel = modelType is "phi" || cohere || (bool?)Config["use_parallel_residual"] == true;
         // Gemma's and Nemotron's weights are offsets from 1 (their norms multiply by 1 + w).
@@ -109,7 +113,7 @@ public sealed partial class TinyHfFolder : IDisposable
                 Linear(p + "self_attn.k_proj", kv, Hidden, qkvBiases);
                 Linear(p + "self_attn.v_proj", kv, Hidden, qkvBiases);
             }
-            Linear(p + (modelType == "phi" ? "self_attn.dense" : "self_attn.o_proj"), Hidden, q, biases);
+            Linear(p + (modelType == "phi" ? "self_attn.dense" : "self_attn.o_proj"), Hidden, q, outputBias);
             if (modelType == "olmo2")
             {
                 Norm(p + "self_attn.q_norm", q);
@@ -162,9 +166,9 @@ public sealed partial class TinyHfFolder : IDisposable
                     Linear(p + "mlp.down_proj", Hidden, ff, false);
                     break;
                 default:
-                    Linear(p + "mlp.gate_proj", ff, Hidden, ernieBiases);
-                    Linear(p + "mlp.up_proj", ff, Hidden, ernieBiases);
-                    Linear(p + "mlp.down_proj", Hidden, ff, ernieBiases);
+                    Linear(p + "mlp.gate_proj", ff, Hidden, mlpBiases);
+                    Linear(p + "mlp.up_proj", ff, Hidden, mlpBiases);
+                    Linear(p + "mlp.down_proj", Hidden, ff, mlpBiases);
                     break;
             }
         }
@@ -311,6 +315,17 @@ public sealed partial class TinyHfFolder : IDisposable
                 c["hidden_act"] = "silu";
                 c["use_bias"] = false;
                 c["tie_word_embeddings"] = true;
+                break;
+            case "seed_oss":
+                // Seed-OSS-36B: head_dim given, q/k/v biases without an output-projection or MLP bias, base 1e7, an untied head.
+                c["head_dim"] = HeadDim;
+                c["rms_norm_eps"] = 1e-6;
+                c["rope_theta"] = 10000000.0;
+                c["hidden_act"] = "silu";
+                c["attention_bias"] = true;
+                c["attention_out_bias"] = false;
+                c["mlp_bias"] = false;
+                c["tie_word_embeddings"] = false;
                 break;
             case "starcoder2":
                 c["norm_epsilon"] = 1e-5;
