@@ -30,12 +30,12 @@ public static class HfGgufMetadata
         "glm" => "chatglm",
         "ernie4_5" => modelType,
         "ernie4_5_moe" => "ernie4_5-moe",
-        "seed_oss" => modelType,
+        "seed_oss" or "exaone4" => modelType,
         _ => null,
     };
 
     /// <summary>The model types <see cref="Architecture"/> converts, for error messages.</summary>
-    public static string ConvertibleList => "llama, mistral, mixtral, granite, olmo2, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi, phi3, gemma, gemma2, gemma3_text, gemma3, starcoder2, gpt_oss, falcon, exaone, smollm3, internlm2, cohere, cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, granitemoe, granitemoeshared, phimoe, ernie4_5, ernie4_5_moe, seed_oss";
+    public static string ConvertibleList => "llama, mistral, mixtral, granite, olmo2, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi, phi3, gemma, gemma2, gemma3_text, gemma3, starcoder2, gpt_oss, falcon, exaone, smollm3, internlm2, cohere, cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, granitemoe, granitemoeshared, phimoe, ernie4_5, ernie4_5_moe, seed_oss, exaone4";
 
     /// <summary>Architectures convert_hf_to_gguf.py writes through LlamaModel: Q/K rows permuted, vocab_size and rope.dimension_count written.</summary>
     public static bool LlamaConverted(string architecture) => architecture is "llama" or "granite" or "granitemoe" or "smollm3";
@@ -106,6 +106,7 @@ public static class HfGgufMetadata
         }
         if (o.Moe is { } moe) AddExperts(m, moe, architecture, config);
         if (architecture == "seed_oss") RefuseSeedOssBiases(config);
+        if (architecture == "exaone4") AddExaone4(m, o, config);
         // llama.cpp's smollm3 leaves out RoPE on every 4th layer whatever the config says; other NoPE layers cannot be expressed.
         if (architecture == "smollm3" && Enumerable.Range(0, o.LayerCount).Any(i => !o.Rotates(i) != ((i + 1) % SmolLm3Family.LlamaCppNoRopeStep == 0)))
             throw config.Error("no_rope_layers", "leaves out RoPE on other layers than every 4th, which llama.cpp's smollm3 cannot express");
@@ -225,6 +226,26 @@ public static class HfGgufMetadata
     {
         foreach (var key in new[] { "attention_out_bias", "mlp_bias" })
             if (config.GetBool(key, false)) throw config.Error(key, "is true; llama.cpp's seed_oss has no tensor for that bias, so it could not load the GGUF");
+    }
+
+    // Exaone4Model.set_gguf_parameters: the vocabulary size, the window and which layers slide. llama.cpp slides only 64-layer
+    // models (by the pattern, else every 4th layer full) and then rotates the windowed layers alone, and attends in full and
+    // rotates every layer of other shapes: a config it would run otherwise is refused.
+    private static void AddExaone4(Dictionary<string, object> m, DecoderOptions o, HfConfig config)
+    {
+        const int layers = Exaone4Family.LlamaCppSlidingLayers;
+        m["exaone4.vocab_size"] = (uint)o.VocabSize;
+        var windows = o.SlidingWindows.Where(w => w > 0).Distinct().ToArray();
+        var hybrid = windows.Length > 0 || o.NoRopeLayers.Any(n => n);
+        if (o.LayerCount != layers)
+        {
+            if (hybrid) throw config.Error("sliding_window", $"is set with {o.LayerCount} layers; llama.cpp's exaone4 slides, and leaves RoPE out of the full layers, only with {layers}");
+            return;
+        }
+        if (windows.Length != 1 || Enumerable.Range(0, o.LayerCount).Any(i => o.Rotates(i) != o.WindowOf(i) > 0))
+            throw config.Error("sliding_window", $"is {(hybrid ? "set" : "not set")}; llama.cpp's exaone4 gives every {layers}-layer model one window and rotates the windowed layers alone");
+        m["exaone4.attention.sliding_window"] = (uint)windows[0];
+        m["exaone4.attention.sliding_window_pattern"] = Enumerable.Range(0, o.LayerCount).Select(i => o.WindowOf(i) > 0).ToArray();
     }
 
     // MiniCPMModel.set_gguf_parameters: the three multipliers under llama.cpp's (Granite's) names.
@@ -443,8 +464,8 @@ public static class HfGgufMetadata
                 if (RopeSets(config, "beta_slow")) Arch("rope.scaling.yarn_beta_slow", (float)rope.BetaSlow);
                 if (rope.AttentionFactor is { } f) Arch("rope.scaling.attn_factor", (float)f);
                 break;
-            case RopeScaling.Llama3 when architecture is not ("llama" or "exaone"):
-                throw config.Error("rope_scaling", $"is llama3-style, which llama.cpp expresses only for the llama and exaone architectures, not {architecture}");
+            case RopeScaling.Llama3 when architecture is not ("llama" or "exaone" or "exaone4"):
+                throw config.Error("rope_scaling", $"is llama3-style, which llama.cpp expresses only for the llama, exaone and exaone4 architectures, not {architecture}");
             case RopeScaling.LongRope:
                 throw config.Error("rope_scaling", $"is LongRoPE, whose factors llama.cpp's converter writes only for phi3, not {architecture}");
         }

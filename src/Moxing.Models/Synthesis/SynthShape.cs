@@ -29,7 +29,7 @@ public sealed record SynthShape(
     public bool MlpNormNamedPostAttention => GptOss || Architecture == "seed_oss";
 
     /// <summary>RMS norms on q and k: per head (qwen3, qwen3moe, gemma3) or over the whole projections (olmoe).</summary>
-    public bool QkNorm => Architecture is "qwen3" or "qwen3moe" or "olmoe" or "olmo2" or "gemma3";
+    public bool QkNorm => Architecture is "qwen3" or "qwen3moe" or "olmoe" or "olmo2" or "gemma3" or "exaone4";
 
     /// <summary>q/k norms over the whole projections rather than per head (olmoe, olmo2).</summary>
     public bool QkNormAcrossHeads => Architecture is "olmoe" or "olmo2";
@@ -92,10 +92,10 @@ public sealed record SynthShape(
 
 
     /// <summary>Norms before attention and MLP (all but olmo2, and olmo's have no tensors).</summary>
-    public bool PreNorms => Architecture != "olmo2" && !Olmo;
+    public bool PreNorms => Architecture is not ("olmo2" or "exaone4") && !Olmo;
 
     /// <summary>Norms after attention and MLP (gemma3, olmo2, glm4).</summary>
-    public bool PostNorms => Architecture is "gemma3" or "olmo2" or "glm4";
+    public bool PostNorms => Architecture is "gemma3" or "olmo2" or "glm4" or "exaone4";
 
     /// <summary>The key/value head size written whatever the shape (gemma, gemma3; glm4's, nemotron's and ERNIE 4.5's configs give head_dim).</summary>
     public bool WritesHeadSize => Architecture is "gemma" or "gemma3" or "glm4" or "nemotron" or "ernie4_5" or "ernie4_5-moe" or "seed_oss";
@@ -119,13 +119,13 @@ public sealed record SynthShape(
     public float GraniteLogitScale => Architecture == "granitemoe" ? 6f : 8f;
 
     /// <summary>Llama 3 RoPE scaling, stored as `rope_freqs.weight` factors (not Mixtral's; EXAONE 3.5's too).</summary>
-    public bool Llama3Rope => Architecture is "llama" && Experts == 0 || Architecture == "exaone";
+    public bool Llama3Rope => Architecture is "llama" && Experts == 0 || Architecture is "exaone" or "exaone4";
 
-    /// <summary>The llama3 scaling factor: Llama 3.2's 32, EXAONE 3.5's 8.</summary>
-    public double Llama3Factor => Architecture == "exaone" ? 8 : 32;
+    /// <summary>The llama3 scaling factor: Llama 3.2's 32, EXAONE 3.5's 8, EXAONE 4.0's 16.</summary>
+    public double Llama3Factor => Architecture switch { "exaone" => 8, "exaone4" => 16, _ => 32 };
 
     /// <summary>The LM head is the token embedding (llama.cpp's olmoe, olmo2, phi2, stablelm and gpt-oss require an output matrix of their own; Falcon's and InternLM2's checkpoints carry one).</summary>
-    public bool TiedEmbeddings => Architecture is not ("olmoe" or "olmo2" or "gpt-oss" or "phi2" or "falcon" or "internlm2" or "stablelm" or "phimoe" or "glm4" or "chatglm" or "nemotron" or "seed_oss");
+    public bool TiedEmbeddings => Architecture is not ("olmoe" or "olmo2" or "gpt-oss" or "phi2" or "falcon" or "internlm2" or "stablelm" or "phimoe" or "glm4" or "chatglm" or "nemotron" or "seed_oss" or "exaone4");
 
 
     /// <summary>The shapes `moxing synth --like` knows, by name; the `tiny-*` ones are sub-megabyte models for tests.</summary>
@@ -211,6 +211,11 @@ public sealed record SynthShape(
         // an untied head; tiny-seed_oss keeps the wide heads.
         new("seed-oss-36b", "seed_oss", 155136, 5120, 64, 27648, 80, 8, 128, 524288, 1e-6f, 10000000f),
         new("tiny-seed_oss", "seed_oss", 1024, 256, 4, 512, 4, 2, 128, 256, 1e-6f, 10000000f),
+        // EXAONE-4.0-32B: 64 layers, three of every four sliding over 4096 positions and rotated, the fourth full and unrotated,
+        // llama3 RoPE (factor 16), an untied head. tiny-exaone4 keeps the 64 layers (llama.cpp slides no other count) on a narrow
+        // stream with a window of 8.
+        new("exaone-4.0-32b", "exaone4", 102400, 5120, 64, 27392, 40, 8, 128, 131072, 1e-5f, 1000000f, SlidingWindow: 4096),
+        new("tiny-exaone4", "exaone4", 1024, 64, 64, 128, 2, 1, 32, 256, 1e-5f, 1000000f, SlidingWindow: 8),
         new("tiny-gpt-oss", "gpt-oss", 1024, 256, 4, 256, 4, 2, 64, 4096, 1e-5f, 150000f, SlidingWindow: 8, Experts: 8, ExpertsUsed: 4, ExpertFeedForward: 256),
         // Ollama's embedding models as llama.cpp converts them: BERT (all-minilm = all-MiniLM-L6-v2, mxbai-embed-large), nomic-bert
         // (rotary base 1000, context cut to 2048 by the converter), XLM-RoBERTa written as bert (bge-m3: position offset removed, one token type).

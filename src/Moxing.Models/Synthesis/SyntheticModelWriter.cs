@@ -55,8 +55,8 @@ public static partial class SyntheticModelWriter
         if (shape.SlidingWindow > 0)
         {
             w.Set($"{arch}.attention.sliding_window", (uint)shape.SlidingWindow);
-            // gpt-oss's and cohere2's windowed layers rotate as the others (their converters write no local base)
-            if (!shape.GptOss && !shape.Cohere && !shape.PhiMoe) w.Set($"{arch}.rope.freq_base_swa", 10000f);
+            // gpt-oss's, cohere2's and exaone4's windowed layers rotate as the others (their converters write no local base)
+            if (!shape.GptOss && !shape.Cohere && !shape.PhiMoe && arch != "exaone4") w.Set($"{arch}.rope.freq_base_swa", 10000f);
         }
         if (shape.GptOss)
         {

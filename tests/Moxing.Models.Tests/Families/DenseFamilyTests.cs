@@ -12,7 +12,7 @@ using Moxing.Tests;
 namespace Moxing.Models.Tests.Families;
 
 /// <summary>
-/// Granite, OLMo 2, Gemma, Phi-2, StarCoder2, Falcon, EXAONE, SmolLM3, InternLM2, Cohere, Cohere2, StableLM, GLM-4, GLM, Nemotron, OLMo, MiniCPM, ERNIE 4.5 and Seed-OSS checkpoints (<see cref="TinyHfFolder"/>) give the logits of
+/// Granite, OLMo 2, Gemma, Phi-2, StarCoder2, Falcon, EXAONE, SmolLM3, InternLM2, Cohere, Cohere2, StableLM, GLM-4, GLM, Nemotron, OLMo, MiniCPM, ERNIE 4.5, Seed-OSS and EXAONE 4 checkpoints (<see cref="TinyHfFolder"/>) give the logits of
 /// <see cref="DenseReference"/>, their converted GGUFs those of the folder, and each family switch moves the logits far
 /// beyond the tolerance, ten times it at least (so an engine that ignored it would fail).
 /// </summary>
@@ -36,7 +36,7 @@ public sealed class DenseFamilyTests : IDisposable
     /// <summary>Every model type TinyHfFolder writes.</summary>
     public static TheoryData<string> ModelTypes() =>
         ["granite", "olmo2", "gemma", "phi", "starcoder2", "falcon", "exaone", "smollm3", "internlm2", "cohere", "cohere2", "stablelm",
-         "glm4", "glm", "nemotron", "olmo", "minicpm", "ernie4_5", "ernie4_5_moe", "granitemoe", "granitemoeshared", "phimoe", "seed_oss"];
+         "glm4", "glm", "nemotron", "olmo", "minicpm", "ernie4_5", "ernie4_5_moe", "granitemoe", "granitemoeshared", "phimoe", "seed_oss", "exaone4"];
 
     [Theory]
     [MemberData(nameof(ModelTypes))]
@@ -93,6 +93,11 @@ public sealed class DenseFamilyTests : IDisposable
     [InlineData("phimoe", "layer_norm")]
     [InlineData("phimoe", "mscale")]
     [InlineData("seed_oss", "qkv_bias")]
+    [InlineData("exaone4", "post_norms_only")]
+    [InlineData("exaone4", "qk_norm")]
+    [InlineData("exaone4", "nope")]
+    [InlineData("exaone4", "sliding_window")]
+    [InlineData("exaone4", "llama3")]
     public void DroppingASwitchMovesTheLogitsFarBeyondTheTolerance(string modelType, string drop)
     {
         using var folder = new TinyHfFolder(modelType);
@@ -104,11 +109,17 @@ public sealed class DenseFamilyTests : IDisposable
     // fused query_key_value read ungrouped moves them far more (DroppingASwitchMovesTheLogitsFarBeyondTheTolerance).
     private static double GgufTolerance(string modelType) => modelType == "falcon" ? 1e-3 : 1e-5;
 
+    // llama.cpp's exaone4 slides only 64-layer models: the two-layer checkpoint converts without its window, as EXAONE-4.0-1.2B's
+    // config has none (the hybrid one is refused, VariantsTheEngineOrLlamaCppCannotRunAreClearErrors).
+    private static Action<JsonObject>? Convertible(string modelType) => modelType == "exaone4"
+        ? c => (c["sliding_window"], c["layer_types"]) = (null, new JsonArray("full_attention", "full_attention"))
+        : null;
+
     [Theory]
     [MemberData(nameof(ModelTypes))]
     public void TheConvertedGgufMatchesTheFolder(string modelType)
     {
-        using var folder = new TinyHfFolder(modelType);
+        using var folder = new TinyHfFolder(modelType, edit: Convertible(modelType));
         var path = Path.Combine(_dir, modelType + ".gguf");
         using (var input = new HfGgufInput(folder.Folder))
             GgufQuantizer.Quantize(input, path, QuantizationMix.Find("F32")!, null, WorkerPool.Shared);
@@ -273,6 +284,14 @@ public sealed class DenseFamilyTests : IDisposable
         // Minitron-8B's 48 heads of 128 are wider than its hidden size; llama.cpp's nemotron shapes its projections by hidden_size.
         using (var nemotron = new TinyHfFolder("nemotron", edit: c => c["head_dim"] = 8))
             Assert.Contains("llama.cpp's nemotron needs num_attention_heads × head_dim", Assert.Throws<InvalidModelFileException>(() => new HfGgufInput(nemotron.Folder)).Message);
+        using (var exaone4 = new TinyHfFolder("exaone4"))
+            Assert.Contains("'sliding_window' is set with 2 layers", Assert.Throws<InvalidModelFileException>(() => new HfGgufInput(exaone4.Folder)).Message);
+        using (var exaone4 = new TinyHfFolder("exaone4", edit: c =>
+               {
+                   c["sliding_window_pattern"] = "LX";
+                   c.Remove("layer_types");
+               }))
+            Assert.Contains("'sliding_window_pattern' is 'LX'", Assert.Throws<InvalidModelFileException>(() => ModelLoader.Load(exaone4.Folder)).Message);
         var windowed = Path.Combine(_dir, "olmo3.gguf");
         SyntheticModelWriter.Build(SynthShape.Find("tiny-olmo2")!, SynthFileType.Find("F16")!, 1).Set("olmo2.attention.sliding_window", 4u).Write(windowed);
         Assert.Contains("sliding windows are not supported", Assert.Throws<InvalidModelFileException>(() => ModelLoader.Load(windowed)).Message);

@@ -5,7 +5,7 @@ using Moxing.Core.Formats.Safetensors;
 namespace Moxing.Models.Tests.Families;
 
 /// <summary>
-/// The forward pass of Granite, OLMo 2, Gemma, Phi-2, StarCoder2, Cohere, Cohere2, StableLM, GLM-4, GLM, Nemotron, OLMo, MiniCPM, ERNIE 4.5 and Seed-OSS written out in double precision from transformers'
+/// The forward pass of Granite, OLMo 2, Gemma, Phi-2, StarCoder2, Cohere, Cohere2, StableLM, GLM-4, GLM, Nemotron, OLMo, MiniCPM, ERNIE 4.5, Seed-OSS and EXAONE 4 written out in double precision from transformers'
 /// modeling files, over a float32 checkpoint: the oracle of the family tests. Each family's delta from Llama is stated where
 /// transformers states it; <c>drop</c> leaves one of them out, so a test can show the comparison would catch an engine that did.
 /// </summary>
@@ -60,10 +60,10 @@ internal sealed partial class DenseReference
             var p = $"model.layers.{l}.";
             // OLMo 2 normalises the attention and MLP outputs, not their inputs (dropped: the same norms before the blocks, as
             // Llama places them); Phi-2's MLP reads the attention's input.
-            var postNormsOnly = _type == "olmo2" && drop != "post_norms_only";
+            var postNormsOnly = _type is "olmo2" or "exaone4" && drop != "post_norms_only";
             var (attentionNorm, mlpNorm) = _type switch
             {
-                "olmo2" => ("post_attention_layernorm", "post_feedforward_layernorm"),
+                "olmo2" or "exaone4" => ("post_attention_layernorm", "post_feedforward_layernorm"),
                 "phi" or "cohere" or "cohere2" => ("input_layernorm", "input_layernorm"),
                 "stablelm" when B("use_parallel_residual") => ("input_layernorm", "input_layernorm"),
                 "falcon" => ("input_layernorm", _w.ContainsKey(p + "post_attention_layernorm.weight") ? "post_attention_layernorm" : "input_layernorm"),
@@ -72,8 +72,10 @@ internal sealed partial class DenseReference
             var attentionIn = x.Select(r => postNormsOnly ? r.ToArray() : Norm(r, p + attentionNorm)).ToArray();
             // SmolLM3DecoderLayer: use_rope = no_rope_layers[i], by default 0 on every no_rope_layer_interval-th layer.
             var noRope = _type == "smollm3" && drop != "nope" && (l + 1) % (int)D("no_rope_layer_interval", 4) == 0;
-            // Cohere2: layer i slides when (i + 1) % sliding_window_pattern != 0, and only sliding layers rotate (dropped: all rotate).
-            var full = _type == "cohere2" && (l + 1) % (int)D("sliding_window_pattern", 4) == 0;
+            // Cohere2: layer i slides when (i + 1) % sliding_window_pattern != 0, and only sliding layers rotate (dropped: all rotate);
+            // EXAONE 4: the layers layer_types calls full_attention neither slide nor rotate.
+            var full = _type == "cohere2" && (l + 1) % (int)D("sliding_window_pattern", 4) == 0
+                || _type == "exaone4" && (string?)_c["layer_types"]![l] == "full_attention";
             var attended = Attention(p, attentionIn, heads, kvHeads, hd, rotary, scale, full ? 0 : window, drop, rotate: !noRope && (!full || drop == "nope"));
             if (parallel)
             {
@@ -117,6 +119,9 @@ internal sealed partial class DenseReference
             foreach (var row in q.Concat(k).Concat(v))
                 for (var d = 0; d < row.Length; d++) row[d] = Math.Clamp(row[d], -clip, clip);
         }
+        // Exaone4Attention: q_norm / k_norm, RMSNorms of head_dim, on each head before the rotation.
+        if (_type == "exaone4" && drop != "qk_norm")
+            for (var t = 0; t < n; t++) (q[t], k[t]) = (RmsHeads(q[t], hd, p + "self_attn.q_norm"), RmsHeads(k[t], hd, p + "self_attn.k_norm"));
         // Olmo2Attention: q_norm / k_norm over the whole projections, before the heads are split.
         if (_type == "olmo2" && drop != "qk_norm")
             for (var t = 0; t < n; t++) (q[t], k[t]) = (Norm(q[t], p + "self_attn.q_norm"), Norm(k[t], p + "self_attn.k_norm"));
@@ -156,6 +161,10 @@ internal sealed partial class DenseReference
         return output;
     }
 
+    // Each head of v through the RMSNorm `name` of head_dim weights.
+    private double[] RmsHeads(double[] v, int hd, string name) =>
+        Enumerable.Range(0, v.Length / hd).SelectMany(h => Norm(v[(h * hd)..((h + 1) * hd)], name)).ToArray();
+
     // Each head's values normalised (mean-subtracting, no bias) by the weights at (tensor, offset) of head h.
     private void HeadNorms(double[] v, int hd, Func<int, (string Name, int Offset)> weights)
     {
@@ -180,11 +189,25 @@ internal sealed partial class DenseReference
         for (var head = 0; head < v.Length / hd; head++)
             for (var i = 0; i < half; i++)
             {
-                var angle = position / (LongRopeFactor(i) * Math.Pow(theta, 2.0 * i / rotary));
+                var angle = position / (LongRopeFactor(i) * Llama3Divisor(i, rotary) * Math.Pow(theta, 2.0 * i / rotary));
                 var (cos, sin) = (Math.Cos(angle) * _ropeScale, Math.Sin(angle) * _ropeScale);
                 int a = head * hd + (interleaved ? 2 * i : i), b = interleaved ? a + 1 : a + half;
                 (v[a], v[b]) = (v[a] * cos - v[b] * sin, v[b] * cos + v[a] * sin);
             }
+    }
+
+    // transformers' _compute_llama3_parameters: pairs slower than original/low_freq_factor turn factor times slower, those faster
+    // than original/high_freq_factor keep their speed, and the band between is interpolated (dropped, "llama3": unscaled).
+    private double Llama3Divisor(int pair, int rotary)
+    {
+        if (_drop == "llama3" || _c["rope_scaling"] is not JsonObject r || (string?)r["rope_type"] != "llama3") return 1;
+        double factor = (double)r["factor"]!, low = (double)r["low_freq_factor"]!, high = (double)r["high_freq_factor"]!;
+        var original = (double)r["original_max_position_embeddings"]!;
+        var wavelength = 2 * Math.PI * Math.Pow(D("rope_theta", 10000), 2.0 * pair / rotary);
+        if (wavelength < original / high) return 1;
+        if (wavelength > original / low) return factor;
+        var smooth = (original / wavelength - low) / (high - low);
+        return 1 / ((1 - smooth) / factor + smooth);
     }
 
     // Gated SiLU (Granite, OLMo 2) or GELU-tanh (Gemma); Phi-2's fc1/fc2 and StarCoder2's c_fc/c_proj with biases and GELU-tanh.

@@ -47,7 +47,7 @@ public sealed partial class TinyHfFolder : IDisposable
 
     /// <summary>
     /// Writes a <paramref name="modelType"/> checkpoint (granite, olmo2, gemma, phi, starcoder2, falcon, exaone, smollm3, internlm2, cohere,
-    /// cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, ernie4_5, seed_oss), its config edited by <paramref name="edit"/> (Cohere's use_qk_norm and StableLM's qk_layernorm add per-head q/k norms).
+    /// cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, ernie4_5, seed_oss, exaone4), its config edited by <paramref name="edit"/> (Cohere's use_qk_norm and StableLM's qk_layernorm add per-head q/k norms).
     /// </summary>
     public TinyHfFolder(string modelType, int seed = 1, Action<JsonObject>? edit = null)
     {
@@ -104,7 +104,7 @@ public sealed partial class TinyHfFolder : IDisposable
         for (var l = 0; l < LayerCount(modelType); l++)
         {
             var p = $"model.layers.{l}.";
-            if (modelType != "olmo2") Norm(p + "input_layernorm", Hidden);
+            if (modelType is not ("olmo2" or "exaone4")) Norm(p + "input_layernorm", Hidden);
             // InternLM2's wqkv: per key/value group its query heads, then its key head and value head.
             if (modelType == "internlm2") Linear(p + "attention.wqkv", q + 2 * kv, Hidden, false);
             else
@@ -114,6 +114,13 @@ public sealed partial class TinyHfFolder : IDisposable
                 Linear(p + "self_attn.v_proj", kv, Hidden, qkvBiases);
             }
             Linear(p + (modelType == "phi" ? "self_attn.dense" : "self_attn.o_proj"), Hidden, q, outputBias);
+            // Exaone4Attention: an RMSNorm of head_dim on each query and key head; Olmo2DecoderLayer's norm after the MLP.
+            if (modelType == "exaone4")
+            {
+                Norm(p + "self_attn.q_norm", HeadDim);
+                Norm(p + "self_attn.k_norm", HeadDim);
+                Norm(p + "post_feedforward_layernorm", Hidden);
+            }
             if (modelType == "olmo2")
             {
                 Norm(p + "self_attn.q_norm", q);
@@ -315,6 +322,27 @@ public sealed partial class TinyHfFolder : IDisposable
                 c["hidden_act"] = "silu";
                 c["use_bias"] = false;
                 c["tie_word_embeddings"] = true;
+                break;
+            case "exaone4":
+                // EXAONE-4.0-32B's hybrid attention on two layers ("LG"): the first slides over 5 positions and rotates, the second
+                // attends in full without RoPE; llama3 RoPE scaling (factor 16; an original context of 64 rather than 8192, so that
+                // pairs turning within 13 positions are scaled), head_dim given, an untied head.
+                c["head_dim"] = HeadDim;
+                c["rms_norm_eps"] = 1e-5;
+                c["rope_theta"] = 1000000.0;
+                c["rope_scaling"] = new JsonObject
+                {
+                    ["rope_type"] = "llama3",
+                    ["factor"] = 16.0,
+                    ["low_freq_factor"] = 1.0,
+                    ["high_freq_factor"] = 4.0,
+                    ["original_max_position_embeddings"] = 64,
+                };
+                c["sliding_window"] = 5;
+                c["sliding_window_pattern"] = "LG";
+                c["layer_types"] = new JsonArray("sliding_attention", "full_attention");
+                c["hidden_act"] = "silu";
+                c["tie_word_embeddings"] = false;
                 break;
             case "seed_oss":
                 // Seed-OSS-36B: head_dim given, q/k/v biases without an output-projection or MLP bias, base 1e7, an untied head.
