@@ -31,11 +31,12 @@ public static class HfGgufMetadata
         "ernie4_5" => modelType,
         "ernie4_5_moe" => "ernie4_5-moe",
         "seed_oss" or "exaone4" => modelType,
+        "hunyuan_v1_dense" => "hunyuan-dense",
         _ => null,
     };
 
     /// <summary>The model types <see cref="Architecture"/> converts, for error messages.</summary>
-    public static string ConvertibleList => "llama, mistral, mixtral, granite, olmo2, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi, phi3, gemma, gemma2, gemma3_text, gemma3, starcoder2, gpt_oss, falcon, exaone, smollm3, internlm2, cohere, cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, granitemoe, granitemoeshared, phimoe, ernie4_5, ernie4_5_moe, seed_oss, exaone4";
+    public static string ConvertibleList => "llama, mistral, mixtral, granite, olmo2, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi, phi3, gemma, gemma2, gemma3_text, gemma3, starcoder2, gpt_oss, falcon, exaone, smollm3, internlm2, cohere, cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, granitemoe, granitemoeshared, phimoe, ernie4_5, ernie4_5_moe, seed_oss, exaone4, hunyuan_v1_dense";
 
     /// <summary>Architectures convert_hf_to_gguf.py writes through LlamaModel: Q/K rows permuted, vocab_size and rope.dimension_count written.</summary>
     public static bool LlamaConverted(string architecture) => architecture is "llama" or "granite" or "granitemoe" or "smollm3";
@@ -107,6 +108,7 @@ public static class HfGgufMetadata
         if (o.Moe is { } moe) AddExperts(m, moe, architecture, config);
         if (architecture == "seed_oss") RefuseSeedOssBiases(config);
         if (architecture == "exaone4") AddExaone4(m, o, config);
+        if (architecture == "hunyuan-dense") AddHunyuan(m, o, config);
         // llama.cpp's smollm3 leaves out RoPE on every 4th layer whatever the config says; other NoPE layers cannot be expressed.
         if (architecture == "smollm3" && Enumerable.Range(0, o.LayerCount).Any(i => !o.Rotates(i) != ((i + 1) % SmolLm3Family.LlamaCppNoRopeStep == 0)))
             throw config.Error("no_rope_layers", "leaves out RoPE on other layers than every 4th, which llama.cpp's smollm3 cannot express");
@@ -246,6 +248,21 @@ public static class HfGgufMetadata
             throw config.Error("sliding_window", $"is {(hybrid ? "set" : "not set")}; llama.cpp's exaone4 gives every {layers}-layer model one window and rotates the windowed layers alone");
         m["exaone4.attention.sliding_window"] = (uint)windows[0];
         m["exaone4.attention.sliding_window_pattern"] = Enumerable.Range(0, o.LayerCount).Select(i => o.WindowOf(i) > 0).ToArray();
+    }
+
+    // HunYuanModel.set_gguf_parameters: NTK-alpha RoPE as its scaled base (the options hold it), scaling none with factor 1 and,
+    // for the dynamic type, the 256K context the models were trained for; a dynamic scaling without alpha, which the converter
+    // would drop, is refused.
+    private static void AddHunyuan(Dictionary<string, object> m, DecoderOptions o, HfConfig config)
+    {
+        if (o.Rope is not { Scaling: RopeScaling.Default or RopeScaling.Linear })
+            throw config.Error("rope_scaling", $"is {o.Rope?.Scaling} without an alpha; llama.cpp's hunyuan-dense converter writes NTK-alpha or linear RoPE only");
+        if (config.GetRope(layerType: "full_attention").Type != RopeType.Dynamic) return;
+        const uint trained = 256 * 1024;
+        m["hunyuan-dense.rope.scaling.type"] = "none";
+        m["hunyuan-dense.rope.scaling.factor"] = 1f;
+        m["hunyuan-dense.rope.scaling.original_context_length"] = trained;
+        m["hunyuan-dense.context_length"] = trained;
     }
 
     // MiniCPMModel.set_gguf_parameters: the three multipliers under llama.cpp's (Granite's) names.

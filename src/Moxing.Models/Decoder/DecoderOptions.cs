@@ -13,7 +13,7 @@ public enum NormKind
 
 /// <summary>
 /// The switches that turn one decoder computation into Llama, Qwen2/3, Mistral, Phi-2/3, Gemma 1/2/3, Granite, OLMo 2,
-/// StarCoder2, Falcon, EXAONE, SmolLM3, InternLM2, Cohere, StableLM, GLM-4, Nemotron, OLMo, MiniCPM, GPT-2, the mixtures of experts or gpt-oss.
+/// StarCoder2, Falcon, EXAONE, SmolLM3, InternLM2, Cohere, StableLM, GLM-4, Nemotron, OLMo, MiniCPM, Hunyuan, GPT-2, the mixtures of experts or gpt-oss.
 /// A family file reads its config into this record; the decoder never asks which family it runs.
 /// </summary>
 public sealed record DecoderOptions
@@ -59,6 +59,8 @@ public sealed record DecoderOptions
     public float QkvClip { get; init; }
     /// <summary>Per-head RMSNorm of queries and keys before RoPE (Qwen3, Gemma 3).</summary>
     public bool QkNorm { get; init; }
+    /// <summary>With <see cref="QkNorm"/>: the norms applied after the rotation rather than before (Hunyuan's query_layernorm / key_layernorm).</summary>
+    public bool QkNormAfterRope { get; init; }
     /// <summary>With <see cref="QkNorm"/>: one RMSNorm over the whole query and key projections instead of per head (OLMoE).</summary>
     public bool QkNormAcrossHeads { get; init; }
     /// <summary>With <see cref="QkNorm"/>: each head normalised by a weight row of its own ([heads, head_dim]: Cohere's use_qk_norm, StableLM 2's qk_layernorm).</summary>

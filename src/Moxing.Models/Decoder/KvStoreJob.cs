@@ -3,7 +3,7 @@ using Moxing.Core.Ops;
 
 namespace Moxing.Models.Decoder;
 
-/// <summary>One item per token of a step: per-head norms and rotary embedding of q and k, then k and v stored (encoded) into the token's block.</summary>
+/// <summary>One item per token of a step: per-head norms and rotary embedding of q and k (in the order DecoderOptions.QkNormAfterRope says), then k and v stored (encoded) into the token's block.</summary>
 internal readonly struct KvStoreJob(DecoderOptions o, AttentionWeights a, int layer, BatchScratch s) : IParallelJob
 {
     public void Execute(int start, int end)
@@ -17,10 +17,10 @@ internal readonly struct KvStoreJob(DecoderOptions o, AttentionWeights a, int la
             var vt = s.V.AsSpan(t * kvDim, kvDim);
             var pos = s.Positions[t];
             var rope = ropes?[s.SliceOf[t]];
-            a.QNorm?.Apply(qt, qt);
-            a.KNorm?.Apply(kt, kt);
+            if (!o.QkNormAfterRope) Norms(a, qt, kt);
             rope?.Apply(qt, hd, pos);
             rope?.Apply(kt, hd, pos);
+            if (o.QkNormAfterRope) Norms(a, qt, kt);
             var sequence = s.Sequences[s.SliceOf[t]]!;
             var pool = sequence.Pool;
             var block = sequence.BlockOf(pos);
@@ -31,5 +31,11 @@ internal readonly struct KvStoreJob(DecoderOptions o, AttentionWeights a, int la
                 AttentionRows.Encode(pool.Type, vt.Slice(g * hd, hd), pool.Values(block, layer, g).Slice(row, pool.RowBytes));
             }
         }
+    }
+
+    private static void Norms(AttentionWeights a, Span<float> q, Span<float> k)
+    {
+        a.QNorm?.Apply(q, q);
+        a.KNorm?.Apply(k, k);
     }
 }

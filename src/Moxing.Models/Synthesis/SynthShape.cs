@@ -29,7 +29,7 @@ public sealed record SynthShape(
     public bool MlpNormNamedPostAttention => GptOss || Architecture == "seed_oss";
 
     /// <summary>RMS norms on q and k: per head (qwen3, qwen3moe, gemma3) or over the whole projections (olmoe).</summary>
-    public bool QkNorm => Architecture is "qwen3" or "qwen3moe" or "olmoe" or "olmo2" or "gemma3" or "exaone4";
+    public bool QkNorm => Architecture is "qwen3" or "qwen3moe" or "olmoe" or "olmo2" or "gemma3" or "exaone4" or "hunyuan-dense";
 
     /// <summary>q/k norms over the whole projections rather than per head (olmoe, olmo2).</summary>
     public bool QkNormAcrossHeads => Architecture is "olmoe" or "olmo2";
@@ -98,7 +98,7 @@ public sealed record SynthShape(
     public bool PostNorms => Architecture is "gemma3" or "olmo2" or "glm4" or "exaone4";
 
     /// <summary>The key/value head size written whatever the shape (gemma, gemma3; glm4's, nemotron's and ERNIE 4.5's configs give head_dim).</summary>
-    public bool WritesHeadSize => Architecture is "gemma" or "gemma3" or "glm4" or "nemotron" or "ernie4_5" or "ernie4_5-moe" or "seed_oss";
+    public bool WritesHeadSize => Architecture is "gemma" or "gemma3" or "glm4" or "nemotron" or "ernie4_5" or "ernie4_5-moe" or "seed_oss" or "hunyuan-dense";
 
     /// <summary>MiniCPM's multipliers as its converter writes them (scale_emb 12, scale_depth 1.4 / sqrt(layers), hidden / dim_model_base).</summary>
     public bool MiniCpm => Architecture == "minicpm";
@@ -216,6 +216,10 @@ public sealed record SynthShape(
         // stream with a window of 8.
         new("exaone-4.0-32b", "exaone4", 102400, 5120, 64, 27392, 40, 8, 128, 131072, 1e-5f, 1000000f, SlidingWindow: 4096),
         new("tiny-exaone4", "exaone4", 1024, 64, 64, 128, 2, 1, 32, 256, 1e-5f, 1000000f, SlidingWindow: 8),
+        // Hunyuan-0.5B-Instruct: heads of 128 (q twice the hidden size), q/k norms after RoPE, NTK-alpha RoPE written as its base
+        // 10000 · 1000^(128/126), the 256K context the converter writes, a tied head.
+        new("hunyuan-0.5b", "hunyuan-dense", 120818, 1024, 24, 3584, 16, 8, 128, 262144, 1e-5f, 11158840f),
+        new("tiny-hunyuan-dense", "hunyuan-dense", 1024, 256, 4, 512, 4, 2, 128, 256, 1e-5f, 11158840f),
         new("tiny-gpt-oss", "gpt-oss", 1024, 256, 4, 256, 4, 2, 64, 4096, 1e-5f, 150000f, SlidingWindow: 8, Experts: 8, ExpertsUsed: 4, ExpertFeedForward: 256),
         // Ollama's embedding models as llama.cpp converts them: BERT (all-minilm = all-MiniLM-L6-v2, mxbai-embed-large), nomic-bert
         // (rotary base 1000, context cut to 2048 by the converter), XLM-RoBERTa written as bert (bge-m3: position offset removed, one token type).

@@ -57,6 +57,7 @@ public sealed class SynthCommandTests : IDisposable
     [InlineData("tiny-ernie4_5-moe", "Q4_K_M")]
     [InlineData("tiny-seed_oss", "Q8_0")]
     [InlineData("tiny-exaone4", "Q4_0")]
+    [InlineData("tiny-hunyuan-dense", "Q6_K")]
     public void SynthesizedModelLoadsAndGivesFiniteLogits(string like, string type)
     {
         var path = Synth(like, type);

@@ -34,6 +34,7 @@ public sealed class DenseFamilySynthTests
     [InlineData("tiny-ernie4_5")]
     [InlineData("tiny-seed_oss")]
     [InlineData("tiny-exaone4")]
+    [InlineData("tiny-hunyuan-dense")]
     public void TheSynthesizedModelRunsBatchesAsEachSequenceAlone(string shape)
     {
         // F16: a quantized file's one-row and several-row products round activations apart (tiny-gemma Q4_K_M: 2e-3).

@@ -12,7 +12,7 @@ using Moxing.Tests;
 namespace Moxing.Models.Tests.Families;
 
 /// <summary>
-/// Granite, OLMo 2, Gemma, Phi-2, StarCoder2, Falcon, EXAONE, SmolLM3, InternLM2, Cohere, Cohere2, StableLM, GLM-4, GLM, Nemotron, OLMo, MiniCPM, ERNIE 4.5, Seed-OSS and EXAONE 4 checkpoints (<see cref="TinyHfFolder"/>) give the logits of
+/// Granite, OLMo 2, Gemma, Phi-2, StarCoder2, Falcon, EXAONE, SmolLM3, InternLM2, Cohere, Cohere2, StableLM, GLM-4, GLM, Nemotron, OLMo, MiniCPM, ERNIE 4.5, Seed-OSS, EXAONE 4 and Hunyuan dense checkpoints (<see cref="TinyHfFolder"/>) give the logits of
 /// <see cref="DenseReference"/>, their converted GGUFs those of the folder, and each family switch moves the logits far
 /// beyond the tolerance, ten times it at least (so an engine that ignored it would fail).
 /// </summary>
@@ -36,7 +36,7 @@ public sealed class DenseFamilyTests : IDisposable
     /// <summary>Every model type TinyHfFolder writes.</summary>
     public static TheoryData<string> ModelTypes() =>
         ["granite", "olmo2", "gemma", "phi", "starcoder2", "falcon", "exaone", "smollm3", "internlm2", "cohere", "cohere2", "stablelm",
-         "glm4", "glm", "nemotron", "olmo", "minicpm", "ernie4_5", "ernie4_5_moe", "granitemoe", "granitemoeshared", "phimoe", "seed_oss", "exaone4"];
+         "glm4", "glm", "nemotron", "olmo", "minicpm", "ernie4_5", "ernie4_5_moe", "granitemoe", "granitemoeshared", "phimoe", "seed_oss", "exaone4", "hunyuan_v1_dense"];
 
     [Theory]
     [MemberData(nameof(ModelTypes))]
@@ -98,6 +98,8 @@ public sealed class DenseFamilyTests : IDisposable
     [InlineData("exaone4", "nope")]
     [InlineData("exaone4", "sliding_window")]
     [InlineData("exaone4", "llama3")]
+    [InlineData("hunyuan_v1_dense", "qk_norm_order")]
+    [InlineData("hunyuan_v1_dense", "alpha")]
     public void DroppingASwitchMovesTheLogitsFarBeyondTheTolerance(string modelType, string drop)
     {
         using var folder = new TinyHfFolder(modelType);
@@ -245,6 +247,19 @@ public sealed class DenseFamilyTests : IDisposable
         Assert.Equal(modelType == "glm4", m.TryGetInt32("tokenizer.ggml.bos_token_id", out var bos) && bos == 94);
     }
 
+    // llama.cpp scales a hunyuan-dense base by rope.scaling.alpha when the key is set (its converter writes the scaled base instead).
+    [Fact]
+    public void HunyuanGgufReadsAnAlphaKeyAsTheScaledBase()
+    {
+        var path = Path.Combine(_dir, "hunyuan-alpha.gguf");
+        SyntheticModelWriter.Build(SynthShape.Find("tiny-hunyuan-dense")!, SynthFileType.Find("F16")!, 1)
+            .Set("hunyuan-dense.rope.freq_base", 10000f).Set("hunyuan-dense.rope.scaling.alpha", 1000f).Write(path);
+        using var model = ModelLoader.Load(path);
+        var theta = model.RequireDecoder().Options.Rope!.Theta;
+        Assert.Equal(1, theta / Moxing.Models.Families.HunyuanDenseFamily.AlphaBase(10000, 1000, 128), 6);
+        Assert.True(theta > 1.1e7, $"base {theta}");
+    }
+
     [Fact]
     public void VariantsTheEngineOrLlamaCppCannotRunAreClearErrors()
     {
@@ -292,6 +307,9 @@ public sealed class DenseFamilyTests : IDisposable
                    c.Remove("layer_types");
                }))
             Assert.Contains("'sliding_window_pattern' is 'LX'", Assert.Throws<InvalidModelFileException>(() => ModelLoader.Load(exaone4.Folder)).Message);
+        // A dynamic NTK scaling without alpha: transformers grows the base past max_position_embeddings, which llama.cpp's converter drops.
+        using (var hunyuan = new TinyHfFolder("hunyuan_v1_dense", edit: c => c["rope_scaling"] = new JsonObject { ["type"] = "dynamic", ["factor"] = 2.0 }))
+            Assert.Contains("'rope_scaling' is DynamicNtk without an alpha", Assert.Throws<InvalidModelFileException>(() => new HfGgufInput(hunyuan.Folder)).Message);
         var windowed = Path.Combine(_dir, "olmo3.gguf");
         SyntheticModelWriter.Build(SynthShape.Find("tiny-olmo2")!, SynthFileType.Find("F16")!, 1).Set("olmo2.attention.sliding_window", 4u).Write(windowed);
         Assert.Contains("sliding windows are not supported", Assert.Throws<InvalidModelFileException>(() => ModelLoader.Load(windowed)).Message);

@@ -5,7 +5,7 @@ using Moxing.Core.Formats.Safetensors;
 namespace Moxing.Models.Tests.Families;
 
 /// <summary>
-/// The forward pass of Granite, OLMo 2, Gemma, Phi-2, StarCoder2, Cohere, Cohere2, StableLM, GLM-4, GLM, Nemotron, OLMo, MiniCPM, ERNIE 4.5, Seed-OSS and EXAONE 4 written out in double precision from transformers'
+/// The forward pass of Granite, OLMo 2, Gemma, Phi-2, StarCoder2, Cohere, Cohere2, StableLM, GLM-4, GLM, Nemotron, OLMo, MiniCPM, ERNIE 4.5, Seed-OSS, EXAONE 4 and Hunyuan dense written out in double precision from transformers'
 /// modeling files, over a float32 checkpoint: the oracle of the family tests. Each family's delta from Llama is stated where
 /// transformers states it; <c>drop</c> leaves one of them out, so a test can show the comparison would catch an engine that did.
 /// </summary>
@@ -127,12 +127,19 @@ internal sealed partial class DenseReference
             for (var t = 0; t < n; t++) (q[t], k[t]) = (Norm(q[t], p + "self_attn.q_norm"), Norm(k[t], p + "self_attn.k_norm"));
         // CohereAttention (use_qk_norm): a LayerNorm per head with its row of q_norm [heads, head_dim]; StableLmLayerNormPerHead
         // (qk_layernorm): one nn.LayerNorm per head, without bias.
-        if (drop != "qk_norm" && (B("use_qk_norm") || B("qk_layernorm")))
+        if (drop != "qk_norm" && (Cohere && B("use_qk_norm") || B("qk_layernorm")))
             for (var t = 0; t < n; t++)
             {
                 HeadNorms(q[t], hd, h => B("use_qk_norm") ? (p + "self_attn.q_norm.weight", h * hd) : ($"{p}self_attn.q_layernorm.norms.{h}.weight", 0));
                 HeadNorms(k[t], hd, h => B("use_qk_norm") ? (p + "self_attn.k_norm.weight", h * hd) : ($"{p}self_attn.k_layernorm.norms.{h}.weight", 0));
             }
+        // HunYuanDenseV1Attention: query_layernorm / key_layernorm on each head after the rotation (dropped, "qk_norm_order": before it).
+        var hunyuan = _type == "hunyuan_v1_dense";
+        void HunyuanNorms()
+        {
+            for (var t = 0; t < n; t++) (q[t], k[t]) = (RmsHeads(q[t], hd, p + "self_attn.query_layernorm"), RmsHeads(k[t], hd, p + "self_attn.key_layernorm"));
+        }
+        if (hunyuan && drop == "qk_norm_order") HunyuanNorms();
         // Cohere's, GLM-4's and ERNIE 4.5's rotate_half pair (2i, 2i + 1) (dropped: the halves, as Llama's).
         var interleaved = (Cohere || _type is "glm4" or "glm" or "ernie4_5" or "ernie4_5_moe") && drop != "interleaved";
         for (var t = 0; t < n && rotate; t++)
@@ -140,6 +147,7 @@ internal sealed partial class DenseReference
             Rope(q[t], hd, rotary, t, interleaved);
             Rope(k[t], hd, rotary, t, interleaved);
         }
+        if (hunyuan && drop != "qk_norm_order") HunyuanNorms();
         var output = new double[n][];
         for (var t = 0; t < n; t++)
         {
@@ -185,7 +193,7 @@ internal sealed partial class DenseReference
     private void Rope(double[] v, int hd, int rotary, int position, bool interleaved)
     {
         var half = rotary / 2;
-        var theta = D("rope_theta", 10000);
+        var theta = RopeBase(hd);
         for (var head = 0; head < v.Length / hd; head++)
             for (var i = 0; i < half; i++)
             {
@@ -195,6 +203,10 @@ internal sealed partial class DenseReference
                 (v[a], v[b]) = (v[a] * cos - v[b] * sin, v[b] * cos + v[a] * sin);
             }
     }
+
+    // HunYuanDenseV1RotaryEmbedding: a dynamic rope_scaling with an alpha rotates by base · alpha^(d / (d − 2)) (dropped, "alpha": the base).
+    private double RopeBase(int hd) =>
+        D("rope_theta", 10000) * (_type == "hunyuan_v1_dense" && _drop != "alpha" && _c["rope_scaling"]?["alpha"] is { } alpha ? Math.Pow((double)alpha, hd / (hd - 2.0)) : 1);
 
     // transformers' _compute_llama3_parameters: pairs slower than original/low_freq_factor turn factor times slower, those faster
     // than original/high_freq_factor keep their speed, and the band between is interpolated (dropped, "llama3": unscaled).

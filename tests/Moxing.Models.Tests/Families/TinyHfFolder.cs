@@ -47,7 +47,7 @@ public sealed partial class TinyHfFolder : IDisposable
 
     /// <summary>
     /// Writes a <paramref name="modelType"/> checkpoint (granite, olmo2, gemma, phi, starcoder2, falcon, exaone, smollm3, internlm2, cohere,
-    /// cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, ernie4_5, seed_oss, exaone4), its config edited by <paramref name="edit"/> (Cohere's use_qk_norm and StableLM's qk_layernorm add per-head q/k norms).
+    /// cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, ernie4_5, seed_oss, exaone4, hunyuan_v1_dense), its config edited by <paramref name="edit"/> (Cohere's use_qk_norm and StableLM's qk_layernorm add per-head q/k norms).
     /// </summary>
     public TinyHfFolder(string modelType, int seed = 1, Action<JsonObject>? edit = null)
     {
@@ -114,6 +114,12 @@ public sealed partial class TinyHfFolder : IDisposable
                 Linear(p + "self_attn.v_proj", kv, Hidden, qkvBiases);
             }
             Linear(p + (modelType == "phi" ? "self_attn.dense" : "self_attn.o_proj"), Hidden, q, outputBias);
+            // HunYuanDenseV1Attention: an RMSNorm of head_dim on each query and key head, after the rotation.
+            if (modelType == "hunyuan_v1_dense")
+            {
+                Norm(p + "self_attn.query_layernorm", HeadDim);
+                Norm(p + "self_attn.key_layernorm", HeadDim);
+            }
             // Exaone4Attention: an RMSNorm of head_dim on each query and key head; Olmo2DecoderLayer's norm after the MLP.
             if (modelType == "exaone4")
             {
@@ -128,7 +134,7 @@ public sealed partial class TinyHfFolder : IDisposable
                 Norm(p + "post_feedforward_layernorm", Hidden);
             }
             // CohereLayerNorm((heads, head_dim)): one weight row per head; StableLmLayerNormPerHead: one LayerNorm per head.
-            if ((bool?)Config["use_qk_norm"] == true)
+            if (cohere && (bool?)Config["use_qk_norm"] == true)
             {
                 Add(p + "self_attn.q_norm.weight", 1f, 0.4f, Heads, HeadDim);
                 Add(p + "self_attn.k_norm.weight", 1f, 0.4f, KvHeads, HeadDim);
@@ -343,6 +349,18 @@ public sealed partial class TinyHfFolder : IDisposable
                 c["layer_types"] = new JsonArray("sliding_attention", "full_attention");
                 c["hidden_act"] = "silu";
                 c["tie_word_embeddings"] = false;
+                break;
+            case "hunyuan_v1_dense":
+                // Hunyuan-0.5B-Instruct: head_dim given, NTK-alpha RoPE (dynamic, alpha 1000: base 10000 · 1000^(16/14) for these
+                // heads), q/k norms, no biases, a tied head.
+                c["head_dim"] = HeadDim;
+                c["rms_norm_eps"] = 1e-5;
+                c["rope_theta"] = 10000.0;
+                c["rope_scaling"] = new JsonObject { ["type"] = "dynamic", ["alpha"] = 1000.0, ["factor"] = 1.0, ["beta_fast"] = 32, ["beta_slow"] = 1 };
+                c["use_qk_norm"] = true;
+                c["attention_bias"] = false;
+                c["hidden_act"] = "silu";
+                c["tie_word_embeddings"] = true;
                 break;
             case "seed_oss":
                 // Seed-OSS-36B: head_dim given, q/k/v biases without an output-projection or MLP bias, base 1e7, an untied head.
