@@ -32,14 +32,15 @@ public static class HfGgufMetadata
         "ernie4_5_moe" => "ernie4_5-moe",
         "seed_oss" or "exaone4" => modelType,
         "hunyuan_v1_dense" => "hunyuan-dense",
+        "arcee" => modelType,
         _ => null,
     };
 
     /// <summary>The model types <see cref="Architecture"/> converts, for error messages.</summary>
-    public static string ConvertibleList => "llama, mistral, mixtral, granite, olmo2, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi, phi3, gemma, gemma2, gemma3_text, gemma3, starcoder2, gpt_oss, falcon, exaone, smollm3, internlm2, cohere, cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, granitemoe, granitemoeshared, phimoe, ernie4_5, ernie4_5_moe, seed_oss, exaone4, hunyuan_v1_dense";
+    public static string ConvertibleList => "llama, mistral, mixtral, granite, olmo2, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi, phi3, gemma, gemma2, gemma3_text, gemma3, starcoder2, gpt_oss, falcon, exaone, smollm3, internlm2, cohere, cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, granitemoe, granitemoeshared, phimoe, ernie4_5, ernie4_5_moe, seed_oss, exaone4, hunyuan_v1_dense, arcee";
 
     /// <summary>Architectures convert_hf_to_gguf.py writes through LlamaModel: Q/K rows permuted, vocab_size and rope.dimension_count written.</summary>
-    public static bool LlamaConverted(string architecture) => architecture is "llama" or "granite" or "granitemoe" or "smollm3";
+    public static bool LlamaConverted(string architecture) => architecture is "llama" or "granite" or "granitemoe" or "smollm3" or "arcee";
 
     /// <summary>
     /// Architectures whose Q/K rows the converter permutes for llama.cpp's interleaved rotation (LlamaModel's, InternLM2Model's own
@@ -481,8 +482,8 @@ public static class HfGgufMetadata
                 if (RopeSets(config, "beta_slow")) Arch("rope.scaling.yarn_beta_slow", (float)rope.BetaSlow);
                 if (rope.AttentionFactor is { } f) Arch("rope.scaling.attn_factor", (float)f);
                 break;
-            case RopeScaling.Llama3 when architecture is not ("llama" or "exaone" or "exaone4"):
-                throw config.Error("rope_scaling", $"is llama3-style, which llama.cpp expresses only for the llama, exaone and exaone4 architectures, not {architecture}");
+            case RopeScaling.Llama3 when architecture is not ("llama" or "arcee" or "exaone" or "exaone4"):
+                throw config.Error("rope_scaling", $"is llama3-style, which llama.cpp expresses only for the llama, arcee, exaone and exaone4 architectures, not {architecture}");
             case RopeScaling.LongRope:
                 throw config.Error("rope_scaling", $"is LongRoPE, whose factors llama.cpp's converter writes only for phi3, not {architecture}");
         }

@@ -25,6 +25,9 @@ public sealed record SynthShape(
     /// norm before the experts named post_attention_norm.</summary>
     public bool GptOss => Architecture == "gpt-oss";
 
+    /// <summary>YaRN RoPE as the converter writes it (gpt-oss: factor 32, AFM-4.5B: 20; over 4096 original positions).</summary>
+    public double YarnFactor => GptOss ? 32 : Architecture == "arcee" ? 20 : 0;
+
     /// <summary>The norm before the MLP stored under the post-attention name, post_attention_norm (gpt-oss, seed_oss).</summary>
     public bool MlpNormNamedPostAttention => GptOss || Architecture == "seed_oss";
 
@@ -63,7 +66,7 @@ public sealed record SynthShape(
     public bool LayerNorms => NormBiases || Cohere || Olmo;
 
     /// <summary>A gated MLP (ffn_gate or GLM-4's fused ffn_up): all but phi2, starcoder2, falcon and nemotron (squared ReLU of ffn_up).</summary>
-    public bool GatedMlp => !(LayerNorm || Falcon || Architecture == "nemotron");
+    public bool GatedMlp => !(LayerNorm || Falcon || Architecture is "nemotron" or "arcee");
 
     /// <summary>GLM-4 and ChatGLM: gate and up projections fused into one ffn_up of twice the width, gate first.</summary>
     public bool FusedGateUp => Architecture is "glm4" or "chatglm";
@@ -125,7 +128,7 @@ public sealed record SynthShape(
     public double Llama3Factor => Architecture switch { "exaone" => 8, "exaone4" => 16, _ => 32 };
 
     /// <summary>The LM head is the token embedding (llama.cpp's olmoe, olmo2, phi2, stablelm and gpt-oss require an output matrix of their own; Falcon's and InternLM2's checkpoints carry one).</summary>
-    public bool TiedEmbeddings => Architecture is not ("olmoe" or "olmo2" or "gpt-oss" or "phi2" or "falcon" or "internlm2" or "stablelm" or "phimoe" or "glm4" or "chatglm" or "nemotron" or "seed_oss" or "exaone4");
+    public bool TiedEmbeddings => Architecture is not ("olmoe" or "olmo2" or "gpt-oss" or "phi2" or "falcon" or "internlm2" or "stablelm" or "phimoe" or "glm4" or "chatglm" or "nemotron" or "seed_oss" or "exaone4" or "arcee");
 
 
     /// <summary>The shapes `moxing synth --like` knows, by name; the `tiny-*` ones are sub-megabyte models for tests.</summary>
@@ -220,6 +223,9 @@ public sealed record SynthShape(
         // 10000 · 1000^(128/126), the 256K context the converter writes, a tied head.
         new("hunyuan-0.5b", "hunyuan-dense", 120818, 1024, 24, 3584, 16, 8, 128, 262144, 1e-5f, 11158840f),
         new("tiny-hunyuan-dense", "hunyuan-dense", 1024, 256, 4, 512, 4, 2, 128, 256, 1e-5f, 11158840f),
+        // AFM-4.5B: an ungated relu² MLP, YaRN RoPE (factor 20 over 4096 positions), an untied head; tiny-arcee keeps the YaRN.
+        new("afm-4.5b", "arcee", 128004, 2560, 36, 18432, 20, 4, 128, 65536, 1e-5f, 10000f),
+        new("tiny-arcee", "arcee", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-5f, 10000f),
         new("tiny-gpt-oss", "gpt-oss", 1024, 256, 4, 256, 4, 2, 64, 4096, 1e-5f, 150000f, SlidingWindow: 8, Experts: 8, ExpertsUsed: 4, ExpertFeedForward: 256),
         // Ollama's embedding models as llama.cpp converts them: BERT (all-minilm = all-MiniLM-L6-v2, mxbai-embed-large), nomic-bert
         // (rotary base 1000, context cut to 2048 by the converter), XLM-RoBERTa written as bert (bge-m3: position offset removed, one token type).

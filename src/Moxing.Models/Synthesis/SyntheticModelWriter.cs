@@ -58,10 +58,10 @@ public static partial class SyntheticModelWriter
             // gpt-oss's, cohere2's and exaone4's windowed layers rotate as the others (their converters write no local base)
             if (!shape.GptOss && !shape.Cohere && !shape.PhiMoe && arch != "exaone4") w.Set($"{arch}.rope.freq_base_swa", 10000f);
         }
-        if (shape.GptOss)
+        if (shape.YarnFactor > 0)
         {
             w.Set($"{arch}.rope.scaling.type", "yarn");
-            w.Set($"{arch}.rope.scaling.factor", 32f);
+            w.Set($"{arch}.rope.scaling.factor", (float)shape.YarnFactor);
             w.Set($"{arch}.rope.scaling.original_context_length", 4096u);
         }
         if (shape.HeadDim * shape.Heads != shape.Hidden || shape.WritesHeadSize)
@@ -111,8 +111,8 @@ public static partial class SyntheticModelWriter
             w.Set($"{arch}.residual_scale", 1.4f / MathF.Sqrt(shape.Layers));
             w.Set($"{arch}.logit_scale", (float)shape.Hidden / shape.DimModelBase);
         }
-        // SmolLM3Model is LlamaModel: it writes the rotated dimensions (its NoPE layers are llama.cpp's fixed every 4th).
-        if (arch == "smollm3") w.Set($"{arch}.rope.dimension_count", (uint)shape.HeadDim);
+        // SmolLM3Model and ArceeModel are LlamaModel: they write the rotated dimensions (SmolLM3's NoPE layers are llama.cpp's fixed every 4th).
+        if (arch is "smollm3" or "arcee") w.Set($"{arch}.rope.dimension_count", (uint)shape.HeadDim);
 
         var q = shape.Heads * shape.HeadDim;
         var kv = shape.KvHeads * shape.HeadDim;

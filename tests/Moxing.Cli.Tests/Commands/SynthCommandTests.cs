@@ -58,6 +58,7 @@ public sealed class SynthCommandTests : IDisposable
     [InlineData("tiny-seed_oss", "Q8_0")]
     [InlineData("tiny-exaone4", "Q4_0")]
     [InlineData("tiny-hunyuan-dense", "Q6_K")]
+    [InlineData("tiny-arcee", "Q4_K_M")]
     public void SynthesizedModelLoadsAndGivesFiniteLogits(string like, string type)
     {
         var path = Synth(like, type);

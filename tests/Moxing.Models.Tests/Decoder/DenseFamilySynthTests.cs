@@ -35,6 +35,7 @@ public sealed class DenseFamilySynthTests
     [InlineData("tiny-seed_oss")]
     [InlineData("tiny-exaone4")]
     [InlineData("tiny-hunyuan-dense")]
+    [InlineData("tiny-arcee")]
     public void TheSynthesizedModelRunsBatchesAsEachSequenceAlone(string shape)
     {
         // F16: a quantized file's one-row and several-row products round activations apart (tiny-gemma Q4_K_M: 2e-3).

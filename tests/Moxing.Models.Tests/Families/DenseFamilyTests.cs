@@ -12,7 +12,7 @@ using Moxing.Tests;
 namespace Moxing.Models.Tests.Families;
 
 /// <summary>
-/// Granite, OLMo 2, Gemma, Phi-2, StarCoder2, Falcon, EXAONE, SmolLM3, InternLM2, Cohere, Cohere2, StableLM, GLM-4, GLM, Nemotron, OLMo, MiniCPM, ERNIE 4.5, Seed-OSS, EXAONE 4 and Hunyuan dense checkpoints (<see cref="TinyHfFolder"/>) give the logits of
+/// Granite, OLMo 2, Gemma, Phi-2, StarCoder2, Falcon, EXAONE, SmolLM3, InternLM2, Cohere, Cohere2, StableLM, GLM-4, GLM, Nemotron, OLMo, MiniCPM, ERNIE 4.5, Seed-OSS, EXAONE 4, Hunyuan dense and Arcee checkpoints (<see cref="TinyHfFolder"/>) give the logits of
 /// <see cref="DenseReference"/>, their converted GGUFs those of the folder, and each family switch moves the logits far
 /// beyond the tolerance, ten times it at least (so an engine that ignored it would fail).
 /// </summary>
@@ -36,7 +36,7 @@ public sealed class DenseFamilyTests : IDisposable
     /// <summary>Every model type TinyHfFolder writes.</summary>
     public static TheoryData<string> ModelTypes() =>
         ["granite", "olmo2", "gemma", "phi", "starcoder2", "falcon", "exaone", "smollm3", "internlm2", "cohere", "cohere2", "stablelm",
-         "glm4", "glm", "nemotron", "olmo", "minicpm", "ernie4_5", "ernie4_5_moe", "granitemoe", "granitemoeshared", "phimoe", "seed_oss", "exaone4", "hunyuan_v1_dense"];
+         "glm4", "glm", "nemotron", "olmo", "minicpm", "ernie4_5", "ernie4_5_moe", "granitemoe", "granitemoeshared", "phimoe", "seed_oss", "exaone4", "hunyuan_v1_dense", "arcee"];
 
     [Theory]
     [MemberData(nameof(ModelTypes))]
@@ -100,6 +100,7 @@ public sealed class DenseFamilyTests : IDisposable
     [InlineData("exaone4", "llama3")]
     [InlineData("hunyuan_v1_dense", "qk_norm_order")]
     [InlineData("hunyuan_v1_dense", "alpha")]
+    [InlineData("arcee", "relu2")]
     public void DroppingASwitchMovesTheLogitsFarBeyondTheTolerance(string modelType, string drop)
     {
         using var folder = new TinyHfFolder(modelType);
@@ -245,6 +246,30 @@ public sealed class DenseFamilyTests : IDisposable
         Assert.Equal(architecture, m.GetString("general.architecture"));
         Assert.Equal((94, 94, 95), (m.GetInt32("tokenizer.ggml.eos_token_id"), m.GetInt32("tokenizer.ggml.unknown_token_id"), m.GetInt32("tokenizer.ggml.eot_token_id")));
         Assert.Equal(modelType == "glm4", m.TryGetInt32("tokenizer.ggml.bos_token_id", out var bos) && bos == 94);
+    }
+
+    // AFM-4.5B's YaRN (factor 20; here over 16 original positions, so it bites within the prompt) converts as LlamaModel writes it
+    // and reads back to the folder's logits, which it moves.
+    [Fact]
+    public void ArceeWithYarnConvertsToTheFoldersLogits()
+    {
+        using var folder = new TinyHfFolder("arcee", edit: c => c["rope_scaling"] = new JsonObject
+        {
+            ["rope_type"] = "yarn",
+            ["factor"] = 20.0,
+            ["original_max_position_embeddings"] = 16,
+            ["beta_fast"] = 32.0,
+            ["beta_slow"] = 1.0,
+        });
+        var path = Path.Combine(_dir, "arcee-yarn.gguf");
+        using (var input = new HfGgufInput(folder.Folder))
+        {
+            Assert.Equal("yarn", input.Metadata.GetString("arcee.rope.scaling.type"));
+            GgufQuantizer.Quantize(input, path, QuantizationMix.Find("F32")!, null, WorkerPool.Shared);
+        }
+        var logits = Logits(folder.Folder);
+        DecoderChecks.AssertClose(logits, Logits(path), 1e-5, "arcee yarn → F32 GGUF");
+        Assert.True(LogitErrors.RelativeMax(Flatten(new DenseReference(folder.Folder).Forward(Prompt)), logits) > 1e-3, "YaRN moves nothing");
     }
 
     // llama.cpp scales a hunyuan-dense base by rope.scaling.alpha when the key is set (its converter writes the scaled base instead).

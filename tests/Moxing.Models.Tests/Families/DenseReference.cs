@@ -5,7 +5,7 @@ using Moxing.Core.Formats.Safetensors;
 namespace Moxing.Models.Tests.Families;
 
 /// <summary>
-/// The forward pass of Granite, OLMo 2, Gemma, Phi-2, StarCoder2, Cohere, Cohere2, StableLM, GLM-4, GLM, Nemotron, OLMo, MiniCPM, ERNIE 4.5, Seed-OSS, EXAONE 4 and Hunyuan dense written out in double precision from transformers'
+/// The forward pass of Granite, OLMo 2, Gemma, Phi-2, StarCoder2, Cohere, Cohere2, StableLM, GLM-4, GLM, Nemotron, OLMo, MiniCPM, ERNIE 4.5, Seed-OSS, EXAONE 4, Hunyuan dense and Arcee written out in double precision from transformers'
 /// modeling files, over a float32 checkpoint: the oracle of the family tests. Each family's delta from Llama is stated where
 /// transformers states it; <c>drop</c> leaves one of them out, so a test can show the comparison would catch an engine that did.
 /// </summary>
@@ -232,8 +232,8 @@ internal sealed partial class DenseReference
         "ernie4_5_moe" when _w.ContainsKey(p + "mlp.gate.weight") => ErnieMoe(p, x),
         // Glm4MLP and GlmMLP: gate, up = gate_up_proj(x).chunk(2); down(up * silu(gate)).
         "glm4" or "glm" => Affine(p + "mlp.down_proj", Glm4GateUp(Affine(p + "mlp.gate_up_proj", x))),
-        // NemotronMLP: down(relu2(up(x))), relu2 = relu(x)² (dropped: relu alone).
-        "nemotron" => Affine(p + "mlp.down_proj", Affine(p + "mlp.up_proj", x).Select(u => Math.Pow(Math.Max(u, 0), _drop == "relu2" ? 1 : 2)).ToArray()),
+        // NemotronMLP and ArceeMLP: down(relu2(up(x))), relu2 = relu(x)² (dropped: relu alone).
+        "nemotron" or "arcee" => Affine(p + "mlp.down_proj", Affine(p + "mlp.up_proj", x).Select(u => Math.Pow(Math.Max(u, 0), _drop == "relu2" ? 1 : 2)).ToArray()),
         // FalconMLP: dense_4h_to_h(gelu(dense_h_to_4h(x))), the exact GELU, no biases.
         "falcon" => Affine(p + "mlp.down_proj", Affine(p + "mlp.up_proj", x).Select(v => 0.5 * v * (1 + Moxing.Core.Tests.Ops.ReferenceErf.Erf(v / Math.Sqrt(2)))).ToArray()),
         _ => Affine(p + "mlp.down_proj", Affine(p + "mlp.gate_proj", x)

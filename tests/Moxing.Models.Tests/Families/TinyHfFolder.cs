@@ -47,7 +47,7 @@ public sealed partial class TinyHfFolder : IDisposable
 
     /// <summary>
     /// Writes a <paramref name="modelType"/> checkpoint (granite, olmo2, gemma, phi, starcoder2, falcon, exaone, smollm3, internlm2, cohere,
-    /// cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, ernie4_5, seed_oss, exaone4, hunyuan_v1_dense), its config edited by <paramref name="edit"/> (Cohere's use_qk_norm and StableLM's qk_layernorm add per-head q/k norms).
+    /// cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, ernie4_5, seed_oss, exaone4, hunyuan_v1_dense, arcee), its config edited by <paramref name="edit"/> (Cohere's use_qk_norm and StableLM's qk_layernorm add per-head q/k norms).
     /// </summary>
     public TinyHfFolder(string modelType, int seed = 1, Action<JsonObject>? edit = null)
     {
@@ -174,7 +174,7 @@ public sealed partial class TinyHfFolder : IDisposable
                         Norm(p + "post_mlp_layernorm", Hidden);
                     }
                     break;
-                case "nemotron":
+                case "nemotron" or "arcee":
                     Linear(p + "mlp.up_proj", ff, Hidden, false);
                     Linear(p + "mlp.down_proj", Hidden, ff, false);
                     break;
@@ -361,6 +361,14 @@ public sealed partial class TinyHfFolder : IDisposable
                 c["attention_bias"] = false;
                 c["hidden_act"] = "silu";
                 c["tie_word_embeddings"] = true;
+                break;
+            case "arcee":
+                // AFM-4.5B: an ungated relu² MLP, no biases, an untied head (its YaRN RoPE is left to the synthetic files).
+                c["rms_norm_eps"] = 1e-5;
+                c["hidden_act"] = "relu2";
+                c["attention_bias"] = false;
+                c["mlp_bias"] = false;
+                c["tie_word_embeddings"] = false;
                 break;
             case "seed_oss":
                 // Seed-OSS-36B: head_dim given, q/k/v biases without an output-projection or MLP bias, base 1e7, an untied head.
