@@ -32,15 +32,15 @@ public static class HfGgufMetadata
         "ernie4_5_moe" => "ernie4_5-moe",
         "seed_oss" or "exaone4" => modelType,
         "hunyuan_v1_dense" => "hunyuan-dense",
-        "arcee" => modelType,
+        "arcee" or "mistral3" => modelType,
         _ => null,
     };
 
     /// <summary>The model types <see cref="Architecture"/> converts, for error messages.</summary>
-    public static string ConvertibleList => "llama, mistral, mixtral, granite, olmo2, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi, phi3, gemma, gemma2, gemma3_text, gemma3, starcoder2, gpt_oss, falcon, exaone, smollm3, internlm2, cohere, cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, granitemoe, granitemoeshared, phimoe, ernie4_5, ernie4_5_moe, seed_oss, exaone4, hunyuan_v1_dense, arcee";
+    public static string ConvertibleList => "llama, mistral, mixtral, granite, olmo2, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi, phi3, gemma, gemma2, gemma3_text, gemma3, starcoder2, gpt_oss, falcon, exaone, smollm3, internlm2, cohere, cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, granitemoe, granitemoeshared, phimoe, ernie4_5, ernie4_5_moe, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3";
 
     /// <summary>Architectures convert_hf_to_gguf.py writes through LlamaModel: Q/K rows permuted, vocab_size and rope.dimension_count written.</summary>
-    public static bool LlamaConverted(string architecture) => architecture is "llama" or "granite" or "granitemoe" or "smollm3" or "arcee";
+    public static bool LlamaConverted(string architecture) => architecture is "llama" or "granite" or "granitemoe" or "smollm3" or "arcee" or "mistral3";
 
     /// <summary>
     /// Architectures whose Q/K rows the converter permutes for llama.cpp's interleaved rotation (LlamaModel's, InternLM2Model's own
@@ -52,6 +52,8 @@ public static class HfGgufMetadata
     public static Dictionary<string, object> Build(string folder, HfConfig config, DecoderOptions options, string architecture)
     {
         var o = options;
+        // Mistral3Model converts the language model of its text_config (as Ministral3Model, a LlamaModel).
+        if (architecture == "mistral3") config = Mistral3Family.TextConfig(config);
         var m = new Dictionary<string, object>(StringComparer.Ordinal)
         {
             ["general.architecture"] = architecture,

@@ -128,7 +128,7 @@ public sealed record SynthShape(
     public double Llama3Factor => Architecture switch { "exaone" => 8, "exaone4" => 16, _ => 32 };
 
     /// <summary>The LM head is the token embedding (llama.cpp's olmoe, olmo2, phi2, stablelm and gpt-oss require an output matrix of their own; Falcon's and InternLM2's checkpoints carry one).</summary>
-    public bool TiedEmbeddings => Architecture is not ("olmoe" or "olmo2" or "gpt-oss" or "phi2" or "falcon" or "internlm2" or "stablelm" or "phimoe" or "glm4" or "chatglm" or "nemotron" or "seed_oss" or "exaone4" or "arcee");
+    public bool TiedEmbeddings => Architecture is not ("olmoe" or "olmo2" or "gpt-oss" or "phi2" or "falcon" or "internlm2" or "stablelm" or "phimoe" or "glm4" or "chatglm" or "nemotron" or "seed_oss" or "exaone4" or "arcee" or "mistral3");
 
 
     /// <summary>The shapes `moxing synth --like` knows, by name; the `tiny-*` ones are sub-megabyte models for tests.</summary>
@@ -226,6 +226,10 @@ public sealed record SynthShape(
         // AFM-4.5B: an ungated relu² MLP, YaRN RoPE (factor 20 over 4096 positions), an untied head; tiny-arcee keeps the YaRN.
         new("afm-4.5b", "arcee", 128004, 2560, 36, 18432, 20, 4, 128, 65536, 1e-5f, 10000f),
         new("tiny-arcee", "arcee", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-5f, 10000f),
+        // Mistral-Small-3.1-24B's language model as llama.cpp's converter now writes it (mistral3: Llama's graph, Q/K permuted),
+        // RoPE base 1e9, heads of 128 (q narrower than the 5120 stream), an untied head.
+        new("mistral-small-3.1-24b", "mistral3", 131072, 5120, 40, 32768, 32, 8, 128, 131072, 1e-5f, 1000000000f),
+        new("tiny-mistral3", "mistral3", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-5f, 1000000000f),
         new("tiny-gpt-oss", "gpt-oss", 1024, 256, 4, 256, 4, 2, 64, 4096, 1e-5f, 150000f, SlidingWindow: 8, Experts: 8, ExpertsUsed: 4, ExpertFeedForward: 256),
         // Ollama's embedding models as llama.cpp converts them: BERT (all-minilm = all-MiniLM-L6-v2, mxbai-embed-large), nomic-bert
         // (rotary base 1000, context cut to 2048 by the converter), XLM-RoBERTa written as bert (bge-m3: position offset removed, one token type).

@@ -111,8 +111,9 @@ public static partial class SyntheticModelWriter
             w.Set($"{arch}.residual_scale", 1.4f / MathF.Sqrt(shape.Layers));
             w.Set($"{arch}.logit_scale", (float)shape.Hidden / shape.DimModelBase);
         }
-        // SmolLM3Model and ArceeModel are LlamaModel: they write the rotated dimensions (SmolLM3's NoPE layers are llama.cpp's fixed every 4th).
-        if (arch is "smollm3" or "arcee") w.Set($"{arch}.rope.dimension_count", (uint)shape.HeadDim);
+        // SmolLM3Model, ArceeModel and Ministral3Model are LlamaModel: they write the rotated dimensions (SmolLM3's NoPE layers are
+        // llama.cpp's fixed every 4th).
+        if (arch is "smollm3" or "arcee" or "mistral3") w.Set($"{arch}.rope.dimension_count", (uint)shape.HeadDim);
 
         var q = shape.Heads * shape.HeadDim;
         var kv = shape.KvHeads * shape.HeadDim;

@@ -22,6 +22,13 @@ internal sealed partial class DenseReference
         _type = (string)_c["model_type"]!;
         using var f = SafetensorsFile.Open(Path.Combine(folder, "model.safetensors"));
         foreach (var t in f.Tensors) _w[t.Name] = MemoryMarshal.Cast<byte, float>(t.Bytes).ToArray();
+        // Mistral3ForConditionalGeneration runs its text_config's MistralForCausalLM over the model.language_model.* tensors.
+        if (_type == "mistral3")
+        {
+            _c = _c["text_config"]!.AsObject();
+            _type = (string)_c["model_type"]!;
+            foreach (var (name, values) in _w.ToArray()) _w[name.Replace("model.language_model.", "model.", StringComparison.Ordinal)] = values;
+        }
     }
 
     private double D(string key, double fallback) => _c[key] is { } v ? (double)v : fallback;

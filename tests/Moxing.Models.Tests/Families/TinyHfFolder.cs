@@ -33,6 +33,8 @@ public sealed partial class TinyHfFolder : IDisposable
             ("self_attn.o_proj", "attention.wo"), ("mlp.gate_proj", "feed_forward.w1"), ("mlp.up_proj", "feed_forward.w3"),
             ("mlp.down_proj", "feed_forward.w2"), ("lm_head", "output"),
         ],
+        // Mistral3ForConditionalGeneration (transformers ≥ 4.52): the language model under model.language_model.
+        "mistral3" => [("model.embed_tokens", "model.language_model.embed_tokens"), ("model.layers.", "model.language_model.layers."), ("model.norm", "model.language_model.norm")],
         _ => [],
     };
 
@@ -47,7 +49,7 @@ public sealed partial class TinyHfFolder : IDisposable
 
     /// <summary>
     /// Writes a <paramref name="modelType"/> checkpoint (granite, olmo2, gemma, phi, starcoder2, falcon, exaone, smollm3, internlm2, cohere,
-    /// cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, ernie4_5, seed_oss, exaone4, hunyuan_v1_dense, arcee), its config edited by <paramref name="edit"/> (Cohere's use_qk_norm and StableLM's qk_layernorm add per-head q/k norms).
+    /// cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, ernie4_5, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3), its config edited by <paramref name="edit"/> (Cohere's use_qk_norm and StableLM's qk_layernorm add per-head q/k norms).
     /// </summary>
     public TinyHfFolder(string modelType, int seed = 1, Action<JsonObject>? edit = null)
     {
@@ -184,6 +186,12 @@ public sealed partial class TinyHfFolder : IDisposable
                     Linear(p + "mlp.down_proj", Hidden, ff, mlpBiases);
                     break;
             }
+        }
+        // Mistral 3's vision tower and projector, which the language model leaves out.
+        if (modelType == "mistral3")
+        {
+            Linear("model.vision_tower.transformer.layers.0.attention.q_proj", 8, 8, false);
+            Linear("model.multi_modal_projector.linear_1", 8, 8, true);
         }
         // ERNIE-4.5-21B-A3B-PT ships a multi-token-prediction block that transformers and llama.cpp's converter leave out.
         if (modelType == "ernie4_5_moe") Linear("model.mtp_linear_proj.0", Hidden, 2 * Hidden, false);
@@ -369,6 +377,23 @@ public sealed partial class TinyHfFolder : IDisposable
                 c["attention_bias"] = false;
                 c["mlp_bias"] = false;
                 c["tie_word_embeddings"] = false;
+                break;
+            case "mistral3":
+                // Mistral-Small-3.1's layout: the language model's config (mistral: base 1e9, no window, head_dim given) under
+                // text_config, a vision config beside it, an untied head.
+                var text = new JsonObject();
+                foreach (var (key, value) in c.ToArray()) text[key] = value?.DeepClone();
+                text["model_type"] = "mistral";
+                text["head_dim"] = HeadDim;
+                text["rms_norm_eps"] = 1e-5;
+                text["rope_theta"] = 1000000000.0;
+                text["sliding_window"] = null;
+                text["tie_word_embeddings"] = false;
+                c.Clear();
+                c["model_type"] = "mistral3";
+                c["text_config"] = text;
+                c["vision_config"] = new JsonObject { ["model_type"] = "pixtral", ["hidden_size"] = 8 };
+                c["image_token_index"] = 10;
                 break;
             case "seed_oss":
                 // Seed-OSS-36B: head_dim given, q/k/v biases without an output-projection or MLP bias, base 1e7, an untied head.
