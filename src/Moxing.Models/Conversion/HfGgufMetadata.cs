@@ -32,12 +32,12 @@ public static class HfGgufMetadata
         "ernie4_5_moe" => "ernie4_5-moe",
         "seed_oss" or "exaone4" => modelType,
         "hunyuan_v1_dense" => "hunyuan-dense",
-        "arcee" or "mistral3" => modelType,
+        "arcee" or "mistral3" or "apertus" => modelType,
         _ => null,
     };
 
     /// <summary>The model types <see cref="Architecture"/> converts, for error messages.</summary>
-    public static string ConvertibleList => "llama, mistral, mixtral, granite, olmo2, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi, phi3, gemma, gemma2, gemma3_text, gemma3, starcoder2, gpt_oss, falcon, exaone, smollm3, internlm2, cohere, cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, granitemoe, granitemoeshared, phimoe, ernie4_5, ernie4_5_moe, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3";
+    public static string ConvertibleList => "llama, mistral, mixtral, granite, olmo2, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi, phi3, gemma, gemma2, gemma3_text, gemma3, starcoder2, gpt_oss, falcon, exaone, smollm3, internlm2, cohere, cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, granitemoe, granitemoeshared, phimoe, ernie4_5, ernie4_5_moe, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3, apertus";
 
     /// <summary>Architectures convert_hf_to_gguf.py writes through LlamaModel: Q/K rows permuted, vocab_size and rope.dimension_count written.</summary>
     public static bool LlamaConverted(string architecture) => architecture is "llama" or "granite" or "granitemoe" or "smollm3" or "arcee" or "mistral3";
@@ -112,6 +112,7 @@ public static class HfGgufMetadata
         if (architecture == "seed_oss") RefuseSeedOssBiases(config);
         if (architecture == "exaone4") AddExaone4(m, o, config);
         if (architecture == "hunyuan-dense") AddHunyuan(m, o, config);
+        if (architecture == "apertus") AddApertus(m, o, config);
         // llama.cpp's smollm3 leaves out RoPE on every 4th layer whatever the config says; other NoPE layers cannot be expressed.
         if (architecture == "smollm3" && Enumerable.Range(0, o.LayerCount).Any(i => !o.Rotates(i) != ((i + 1) % SmolLm3Family.LlamaCppNoRopeStep == 0)))
             throw config.Error("no_rope_layers", "leaves out RoPE on other layers than every 4th, which llama.cpp's smollm3 cannot express");
@@ -266,6 +267,18 @@ public static class HfGgufMetadata
         m["hunyuan-dense.rope.scaling.factor"] = 1f;
         m["hunyuan-dense.rope.scaling.original_context_length"] = trained;
         m["hunyuan-dense.context_length"] = trained;
+    }
+
+    // ApertusModel: LlamaModel's vocabulary size, and each layer's xIELU scalars (as stored, before their softplus) as per-layer
+    // arrays in place of the act_fn tensors. A model with another activation has no GGUF llama.cpp could run.
+    private static void AddApertus(Dictionary<string, object> m, DecoderOptions o, HfConfig config)
+    {
+        if (o.XieluLayers.Length != o.LayerCount) throw config.Error("hidden_act", $"is '{config.GetString("hidden_act")}'; llama.cpp's apertus runs xIELU only");
+        m["apertus.vocab_size"] = (uint)o.VocabSize;
+        m["xielu.alpha_p"] = o.XieluLayers.Select(x => x.AlphaP).ToArray();
+        m["xielu.alpha_n"] = o.XieluLayers.Select(x => x.AlphaN).ToArray();
+        m["xielu.beta"] = o.XieluLayers.Select(x => x.Beta).ToArray();
+        m["xielu.eps"] = o.XieluLayers.Select(x => x.Eps).ToArray();
     }
 
     // MiniCPMModel.set_gguf_parameters: the three multipliers under llama.cpp's (Granite's) names.
@@ -467,8 +480,8 @@ public static class HfGgufMetadata
     {
         void Arch(string key, object value) => m[$"{architecture}.{key}"] = value;
         Arch("rope.freq_base", (float)rope.Theta);
-        // ExaoneModel and Glm4Model write the rotated dimensions too.
-        if (LlamaConverted(architecture) || architecture is "exaone" or "glm4") Arch("rope.dimension_count", (uint)rope.RotaryDim);
+        // ExaoneModel, Glm4Model and ApertusModel (a LlamaModel that leaves Q/K unpermuted) write the rotated dimensions too.
+        if (LlamaConverted(architecture) || architecture is "exaone" or "glm4" or "apertus") Arch("rope.dimension_count", (uint)rope.RotaryDim);
         switch (rope.Scaling)
         {
             case RopeScaling.Linear:
@@ -484,8 +497,8 @@ public static class HfGgufMetadata
                 if (RopeSets(config, "beta_slow")) Arch("rope.scaling.yarn_beta_slow", (float)rope.BetaSlow);
                 if (rope.AttentionFactor is { } f) Arch("rope.scaling.attn_factor", (float)f);
                 break;
-            case RopeScaling.Llama3 when architecture is not ("llama" or "arcee" or "exaone" or "exaone4"):
-                throw config.Error("rope_scaling", $"is llama3-style, which llama.cpp expresses only for the llama, arcee, exaone and exaone4 architectures, not {architecture}");
+            case RopeScaling.Llama3 when architecture is not ("llama" or "arcee" or "apertus" or "exaone" or "exaone4"):
+                throw config.Error("rope_scaling", $"is llama3-style, which llama.cpp expresses only for the llama, arcee, apertus, exaone and exaone4 architectures, not {architecture}");
             case RopeScaling.LongRope:
                 throw config.Error("rope_scaling", $"is LongRoPE, whose factors llama.cpp's converter writes only for phi3, not {architecture}");
         }

@@ -13,7 +13,7 @@ public enum NormKind
 
 /// <summary>
 /// The switches that turn one decoder computation into Llama, Qwen2/3, Mistral, Phi-2/3, Gemma 1/2/3, Granite, OLMo 2,
-/// StarCoder2, Falcon, EXAONE, SmolLM3, InternLM2, Cohere, StableLM, GLM-4, Nemotron, OLMo, MiniCPM, Hunyuan, Arcee, GPT-2, the mixtures of experts or gpt-oss.
+/// StarCoder2, Falcon, EXAONE, SmolLM3, InternLM2, Cohere, StableLM, GLM-4, Nemotron, OLMo, MiniCPM, Hunyuan, Arcee, Apertus, GPT-2, the mixtures of experts or gpt-oss.
 /// A family file reads its config into this record; the decoder never asks which family it runs.
 /// </summary>
 public sealed record DecoderOptions
@@ -46,6 +46,8 @@ public sealed record DecoderOptions
     public bool NormsWithoutWeights { get; init; }
     /// <summary>MLP activation.</summary>
     public Activation Activation { get; init; } = Activation.Silu;
+    /// <summary>Per layer, an xIELU activation of the ungated MLP in place of <see cref="Activation"/> (Apertus); empty: none.</summary>
+    public XieluParameters[] XieluLayers { get; init; } = [];
     /// <summary>Gated MLP act(gate)·up (SwiGLU/GeGLU) rather than act(up).</summary>
     public bool GatedMlp { get; init; } = true;
     /// <summary>Rotary embeddings; null when positions are learned (GPT-2).</summary>

@@ -32,7 +32,7 @@ public sealed record SynthShape(
     public bool MlpNormNamedPostAttention => GptOss || Architecture == "seed_oss";
 
     /// <summary>RMS norms on q and k: per head (qwen3, qwen3moe, gemma3) or over the whole projections (olmoe).</summary>
-    public bool QkNorm => Architecture is "qwen3" or "qwen3moe" or "olmoe" or "olmo2" or "gemma3" or "exaone4" or "hunyuan-dense";
+    public bool QkNorm => Architecture is "qwen3" or "qwen3moe" or "olmoe" or "olmo2" or "gemma3" or "exaone4" or "hunyuan-dense" or "apertus";
 
     /// <summary>q/k norms over the whole projections rather than per head (olmoe, olmo2).</summary>
     public bool QkNormAcrossHeads => Architecture is "olmoe" or "olmo2";
@@ -66,7 +66,7 @@ public sealed record SynthShape(
     public bool LayerNorms => NormBiases || Cohere || Olmo;
 
     /// <summary>A gated MLP (ffn_gate or GLM-4's fused ffn_up): all but phi2, starcoder2, falcon and nemotron (squared ReLU of ffn_up).</summary>
-    public bool GatedMlp => !(LayerNorm || Falcon || Architecture is "nemotron" or "arcee");
+    public bool GatedMlp => !(LayerNorm || Falcon || Architecture is "nemotron" or "arcee" or "apertus");
 
     /// <summary>GLM-4 and ChatGLM: gate and up projections fused into one ffn_up of twice the width, gate first.</summary>
     public bool FusedGateUp => Architecture is "glm4" or "chatglm";
@@ -122,13 +122,13 @@ public sealed record SynthShape(
     public float GraniteLogitScale => Architecture == "granitemoe" ? 6f : 8f;
 
     /// <summary>Llama 3 RoPE scaling, stored as `rope_freqs.weight` factors (not Mixtral's; EXAONE 3.5's too).</summary>
-    public bool Llama3Rope => Architecture is "llama" && Experts == 0 || Architecture is "exaone" or "exaone4";
+    public bool Llama3Rope => Architecture is "llama" && Experts == 0 || Architecture is "exaone" or "exaone4" or "apertus";
 
-    /// <summary>The llama3 scaling factor: Llama 3.2's 32, EXAONE 3.5's 8, EXAONE 4.0's 16.</summary>
-    public double Llama3Factor => Architecture switch { "exaone" => 8, "exaone4" => 16, _ => 32 };
+    /// <summary>The llama3 scaling factor: Llama 3.2's 32, EXAONE 3.5's and Apertus's 8, EXAONE 4.0's 16.</summary>
+    public double Llama3Factor => Architecture switch { "exaone" or "apertus" => 8, "exaone4" => 16, _ => 32 };
 
     /// <summary>The LM head is the token embedding (llama.cpp's olmoe, olmo2, phi2, stablelm and gpt-oss require an output matrix of their own; Falcon's and InternLM2's checkpoints carry one).</summary>
-    public bool TiedEmbeddings => Architecture is not ("olmoe" or "olmo2" or "gpt-oss" or "phi2" or "falcon" or "internlm2" or "stablelm" or "phimoe" or "glm4" or "chatglm" or "nemotron" or "seed_oss" or "exaone4" or "arcee" or "mistral3");
+    public bool TiedEmbeddings => Architecture is not ("olmoe" or "olmo2" or "gpt-oss" or "phi2" or "falcon" or "internlm2" or "stablelm" or "phimoe" or "glm4" or "chatglm" or "nemotron" or "seed_oss" or "exaone4" or "arcee" or "mistral3" or "apertus");
 
 
     /// <summary>The shapes `moxing synth --like` knows, by name; the `tiny-*` ones are sub-megabyte models for tests.</summary>
@@ -230,6 +230,10 @@ public sealed record SynthShape(
         // RoPE base 1e9, heads of 128 (q narrower than the 5120 stream), an untied head.
         new("mistral-small-3.1-24b", "mistral3", 131072, 5120, 40, 32768, 32, 8, 128, 131072, 1e-5f, 1000000000f),
         new("tiny-mistral3", "mistral3", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-5f, 1000000000f),
+        // Apertus-8B: an ungated xIELU MLP (per-layer scalars as xielu.* arrays), per-head q/k norms, llama3 RoPE (factor
+        // 8, base 12e6), an untied head.
+        new("apertus-8b", "apertus", 131072, 4096, 32, 21504, 32, 8, 128, 65536, 1e-5f, 12000000f),
+        new("tiny-apertus", "apertus", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-5f, 12000000f),
         new("tiny-gpt-oss", "gpt-oss", 1024, 256, 4, 256, 4, 2, 64, 4096, 1e-5f, 150000f, SlidingWindow: 8, Experts: 8, ExpertsUsed: 4, ExpertFeedForward: 256),
         // Ollama's embedding models as llama.cpp converts them: BERT (all-minilm = all-MiniLM-L6-v2, mxbai-embed-large), nomic-bert
         // (rotary base 1000, context cut to 2048 by the converter), XLM-RoBERTa written as bert (bge-m3: position offset removed, one token type).

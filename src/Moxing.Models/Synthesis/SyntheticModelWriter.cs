@@ -105,6 +105,7 @@ public static partial class SyntheticModelWriter
             w.AddF32("rope_freqs.weight", [shape.HeadDim / 2], Llama3RopeFactors(shape.HeadDim, shape.RopeBase, shape.Llama3Factor));
         }
         if (shape.PhiMoe) AddLongRope(w, shape);
+        if (arch == "apertus") AddXielu(w, random, shape);
         if (shape.MiniCpm)
         {
             w.Set($"{arch}.embedding_scale", 12f);
@@ -289,6 +290,17 @@ public static partial class SyntheticModelWriter
         var pairs = shape.HeadDim / 2;
         w.AddF32("rope_factors_long.weight", [pairs], Enumerable.Range(0, pairs).Select(i => MathF.Pow(32f, (float)i / (pairs - 1))).ToArray());
         w.AddF32("rope_factors_short.weight", [pairs], Enumerable.Repeat(1f, pairs).ToArray());
+    }
+
+    // Apertus's xIELU scalars per layer, stored before their softplus as its converter writes them: alpha_p near
+    // softplus⁻¹(0.8), alpha_n near softplus⁻¹(0.3) (trained values vary by layer), beta 0.5, eps −1e-6.
+    private static void AddXielu(GgufWriter w, Random random, SynthShape shape)
+    {
+        float[] Around(float mean) => Uniform(random, shape.Layers, mean, 0.1f);
+        w.Set("xielu.alpha_p", Around(MathF.Log(MathF.Exp(0.8f) - 1)));
+        w.Set("xielu.alpha_n", Around(MathF.Log(MathF.Exp(0.3f) - 1)));
+        w.Set("xielu.beta", Enumerable.Repeat(0.5f, shape.Layers).ToArray());
+        w.Set("xielu.eps", Enumerable.Repeat(-1e-6f, shape.Layers).ToArray());
     }
 
     /// <summary>Llama 3 RoPE frequency factors as the converter computes them (factor 32 unless given, low 1, high 4, original 8192).</summary>

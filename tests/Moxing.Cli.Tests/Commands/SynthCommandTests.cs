@@ -60,6 +60,7 @@ public sealed class SynthCommandTests : IDisposable
     [InlineData("tiny-hunyuan-dense", "Q6_K")]
     [InlineData("tiny-arcee", "Q4_K_M")]
     [InlineData("tiny-mistral3", "Q8_0")]
+    [InlineData("tiny-apertus", "Q8_0")]
     public void SynthesizedModelLoadsAndGivesFiniteLogits(string like, string type)
     {
         var path = Synth(like, type);

@@ -37,6 +37,7 @@ public sealed class DenseFamilySynthTests
     [InlineData("tiny-hunyuan-dense")]
     [InlineData("tiny-arcee")]
     [InlineData("tiny-mistral3")]
+    [InlineData("tiny-apertus")]
     public void TheSynthesizedModelRunsBatchesAsEachSequenceAlone(string shape)
     {
         // F16: a quantized file's one-row and several-row products round activations apart (tiny-gemma Q4_K_M: 2e-3).

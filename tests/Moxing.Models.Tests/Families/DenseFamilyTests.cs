@@ -12,7 +12,7 @@ using Moxing.Tests;
 namespace Moxing.Models.Tests.Families;
 
 /// <summary>
-/// Granite, OLMo 2, Gemma, Phi-2, StarCoder2, Falcon, EXAONE, SmolLM3, InternLM2, Cohere, Cohere2, StableLM, GLM-4, GLM, Nemotron, OLMo, MiniCPM, ERNIE 4.5, Seed-OSS, EXAONE 4, Hunyuan dense, Arcee and Mistral 3 checkpoints (<see cref="TinyHfFolder"/>) give the logits of
+/// Granite, OLMo 2, Gemma, Phi-2, StarCoder2, Falcon, EXAONE, SmolLM3, InternLM2, Cohere, Cohere2, StableLM, GLM-4, GLM, Nemotron, OLMo, MiniCPM, ERNIE 4.5, Seed-OSS, EXAONE 4, Hunyuan dense, Arcee, Mistral 3 and Apertus checkpoints (<see cref="TinyHfFolder"/>) give the logits of
 /// <see cref="DenseReference"/>, their converted GGUFs those of the folder, and each family switch moves the logits far
 /// beyond the tolerance, ten times it at least (so an engine that ignored it would fail).
 /// </summary>
@@ -36,7 +36,7 @@ public sealed class DenseFamilyTests : IDisposable
     /// <summary>Every model type TinyHfFolder writes.</summary>
     public static TheoryData<string> ModelTypes() =>
         ["granite", "olmo2", "gemma", "phi", "starcoder2", "falcon", "exaone", "smollm3", "internlm2", "cohere", "cohere2", "stablelm",
-         "glm4", "glm", "nemotron", "olmo", "minicpm", "ernie4_5", "ernie4_5_moe", "granitemoe", "granitemoeshared", "phimoe", "seed_oss", "exaone4", "hunyuan_v1_dense", "arcee", "mistral3"];
+         "glm4", "glm", "nemotron", "olmo", "minicpm", "ernie4_5", "ernie4_5_moe", "granitemoe", "granitemoeshared", "phimoe", "seed_oss", "exaone4", "hunyuan_v1_dense", "arcee", "mistral3", "apertus"];
 
     [Theory]
     [MemberData(nameof(ModelTypes))]
@@ -101,6 +101,9 @@ public sealed class DenseFamilyTests : IDisposable
     [InlineData("hunyuan_v1_dense", "qk_norm_order")]
     [InlineData("hunyuan_v1_dense", "alpha")]
     [InlineData("arcee", "relu2")]
+    [InlineData("apertus", "qk_norm")]
+    [InlineData("apertus", "xielu_softplus")]
+    [InlineData("apertus", "llama3")]
     public void DroppingASwitchMovesTheLogitsFarBeyondTheTolerance(string modelType, string drop)
     {
         using var folder = new TinyHfFolder(modelType);
@@ -337,6 +340,8 @@ public sealed class DenseFamilyTests : IDisposable
             Assert.Contains("'rope_scaling' is DynamicNtk without an alpha", Assert.Throws<InvalidModelFileException>(() => new HfGgufInput(hunyuan.Folder)).Message);
         using (var ministral3 = new TinyHfFolder("mistral3", edit: c => c["text_config"]!["model_type"] = "ministral3"))
             Assert.Contains("'text_config.model_type' is 'ministral3'", Assert.Throws<InvalidModelFileException>(() => ModelLoader.Load(ministral3.Folder)).Message);
+        using (var apertus = new TinyHfFolder("apertus", edit: c => c["hidden_act"] = "relu2"))
+            Assert.Contains("'hidden_act' is 'relu2'; llama.cpp's apertus runs xIELU only", Assert.Throws<InvalidModelFileException>(() => new HfGgufInput(apertus.Folder)).Message);
         var tempered = Path.Combine(_dir, "ministral3.gguf");
         SyntheticModelWriter.Build(SynthShape.Find("tiny-mistral3")!, SynthFileType.Find("F16")!, 1).Set("mistral3.attention.temperature_scale", 0.1f).Write(tempered);
         Assert.Contains("'mistral3.attention.temperature_scale' is set", Assert.Throws<InvalidModelFileException>(() => ModelLoader.Load(tempered)).Message);

@@ -5,7 +5,7 @@ using Moxing.Core.Formats.Safetensors;
 namespace Moxing.Models.Tests.Families;
 
 /// <summary>
-/// The forward pass of Granite, OLMo 2, Gemma, Phi-2, StarCoder2, Cohere, Cohere2, StableLM, GLM-4, GLM, Nemotron, OLMo, MiniCPM, ERNIE 4.5, Seed-OSS, EXAONE 4, Hunyuan dense and Arcee written out in double precision from transformers'
+/// The forward pass of Granite, OLMo 2, Gemma, Phi-2, StarCoder2, Cohere, Cohere2, StableLM, GLM-4, GLM, Nemotron, OLMo, MiniCPM, ERNIE 4.5, Seed-OSS, EXAONE 4, Hunyuan dense, Arcee, Mistral 3 and Apertus written out in double precision from transformers'
 /// modeling files, over a float32 checkpoint: the oracle of the family tests. Each family's delta from Llama is stated where
 /// transformers states it; <c>drop</c> leaves one of them out, so a test can show the comparison would catch an engine that did.
 /// </summary>
@@ -41,7 +41,7 @@ internal sealed partial class DenseReference
     {
         _drop = drop;
         if (_type is "falcon" or "RefinedWeb" or "RefinedWebModel") FalconAsLlama(drop);
-        if (_type is "exaone" or "internlm2") RenamedAsLlama(drop);
+        if (_type is "exaone" or "internlm2" or "apertus") RenamedAsLlama(drop);
         int h = I("hidden_size"), heads = I("num_attention_heads"), kvHeads = I("num_key_value_heads"), n = ids.Length;
         var hd = _c["head_dim"] is { } headDim ? (int)headDim : h / heads;
         var granite = _type is "granite" or "granitemoe" or "granitemoeshared";
@@ -126,8 +126,8 @@ internal sealed partial class DenseReference
             foreach (var row in q.Concat(k).Concat(v))
                 for (var d = 0; d < row.Length; d++) row[d] = Math.Clamp(row[d], -clip, clip);
         }
-        // Exaone4Attention: q_norm / k_norm, RMSNorms of head_dim, on each head before the rotation.
-        if (_type == "exaone4" && drop != "qk_norm")
+        // Exaone4Attention and ApertusAttention: q_norm / k_norm, RMSNorms of head_dim, on each head before the rotation.
+        if (_type is "exaone4" or "apertus" && drop != "qk_norm")
             for (var t = 0; t < n; t++) (q[t], k[t]) = (RmsHeads(q[t], hd, p + "self_attn.q_norm"), RmsHeads(k[t], hd, p + "self_attn.k_norm"));
         // Olmo2Attention: q_norm / k_norm over the whole projections, before the heads are split.
         if (_type == "olmo2" && drop != "qk_norm")
@@ -240,12 +240,23 @@ internal sealed partial class DenseReference
         // Glm4MLP and GlmMLP: gate, up = gate_up_proj(x).chunk(2); down(up * silu(gate)).
         "glm4" or "glm" => Affine(p + "mlp.down_proj", Glm4GateUp(Affine(p + "mlp.gate_up_proj", x))),
         // NemotronMLP and ArceeMLP: down(relu2(up(x))), relu2 = relu(x)² (dropped: relu alone).
+        "apertus" => Affine(p + "mlp.down_proj", Xielu(p, Affine(p + "mlp.up_proj", x))),
         "nemotron" or "arcee" => Affine(p + "mlp.down_proj", Affine(p + "mlp.up_proj", x).Select(u => Math.Pow(Math.Max(u, 0), _drop == "relu2" ? 1 : 2)).ToArray()),
         // FalconMLP: dense_4h_to_h(gelu(dense_h_to_4h(x))), the exact GELU, no biases.
         "falcon" => Affine(p + "mlp.down_proj", Affine(p + "mlp.up_proj", x).Select(v => 0.5 * v * (1 + Moxing.Core.Tests.Ops.ReferenceErf.Erf(v / Math.Sqrt(2)))).ToArray()),
         _ => Affine(p + "mlp.down_proj", Affine(p + "mlp.gate_proj", x)
             .Zip(Affine(p + "mlp.up_proj", x), (g, u) => (_type == "gemma" ? GeluTanh(g) : g / (1 + Math.Exp(-g))) * u).ToArray()),
     };
+
+    // XIELUActivation: x > 0: softplus(alpha_p)·x² + beta·x, else (expm1(min(x, eps)) − x)·(beta + softplus(alpha_n)) + beta·x,
+    // with the layer's scalars (dropped, "xielu_softplus": the stored alphas used as they are).
+    private double[] Xielu(string p, double[] u)
+    {
+        double S(string name) => _w[p + "mlp.act_fn." + name][0];
+        double Softplus(double v) => _drop == "xielu_softplus" ? v : Math.Log(1 + Math.Exp(v));
+        double beta = S("beta"), eps = S("eps"), alphaP = Softplus(S("alpha_p")), alphaN = beta + Softplus(S("alpha_n"));
+        return u.Select(v => v > 0 ? alphaP * v * v + beta * v : (Math.Exp(Math.Min(v, eps)) - 1 - v) * alphaN + beta * v).ToArray();
+    }
 
     private static double[] Glm4GateUp(double[] gateUp)
     {
@@ -343,6 +354,7 @@ internal sealed partial class DenseReference
         var renames = TinyHfFolder.Renames(_type);
         foreach (var (name, values) in _w.ToArray())
             _w[renames.Reverse().Aggregate(name, (n, r) => n.Replace(r.Family, r.Llama, StringComparison.Ordinal))] = values;
+        if (_type == "apertus") return;
         if (_type == "exaone")
         {
             (_c["num_hidden_layers"], _c["rms_norm_eps"]) = (I("num_layers"), D("layer_norm_epsilon", 1e-5));

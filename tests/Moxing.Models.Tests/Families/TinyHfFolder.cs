@@ -34,6 +34,8 @@ public sealed partial class TinyHfFolder : IDisposable
             ("mlp.down_proj", "feed_forward.w2"), ("lm_head", "output"),
         ],
         // Mistral3ForConditionalGeneration (transformers ≥ 4.52): the language model under model.language_model.
+        // Apertus's attention_layernorm / feedforward_layernorm (the longer name first: "attention_layernorm" is inside it).
+        "apertus" => [("post_attention_layernorm", "feedforward_layernorm"), ("input_layernorm", "attention_layernorm")],
         "mistral3" => [("model.embed_tokens", "model.language_model.embed_tokens"), ("model.layers.", "model.language_model.layers."), ("model.norm", "model.language_model.norm")],
         _ => [],
     };
@@ -49,7 +51,7 @@ public sealed partial class TinyHfFolder : IDisposable
 
     /// <summary>
     /// Writes a <paramref name="modelType"/> checkpoint (granite, olmo2, gemma, phi, starcoder2, falcon, exaone, smollm3, internlm2, cohere,
-    /// cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, ernie4_5, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3), its config edited by <paramref name="edit"/> (Cohere's use_qk_norm and StableLM's qk_layernorm add per-head q/k norms).
+    /// cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, ernie4_5, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3, apertus), its config edited by <paramref name="edit"/> (Cohere's use_qk_norm and StableLM's qk_layernorm add per-head q/k norms).
     /// </summary>
     public TinyHfFolder(string modelType, int seed = 1, Action<JsonObject>? edit = null)
     {
@@ -122,13 +124,13 @@ public sealed partial class TinyHfFolder : IDisposable
                 Norm(p + "self_attn.query_layernorm", HeadDim);
                 Norm(p + "self_attn.key_layernorm", HeadDim);
             }
-            // Exaone4Attention: an RMSNorm of head_dim on each query and key head; Olmo2DecoderLayer's norm after the MLP.
-            if (modelType == "exaone4")
+            // Exaone4Attention and ApertusAttention: an RMSNorm of head_dim on each query and key head; Olmo2DecoderLayer's norm after the MLP.
+            if (modelType is "exaone4" or "apertus")
             {
                 Norm(p + "self_attn.q_norm", HeadDim);
                 Norm(p + "self_attn.k_norm", HeadDim);
-                Norm(p + "post_feedforward_layernorm", Hidden);
             }
+            if (modelType == "exaone4") Norm(p + "post_feedforward_layernorm", Hidden);
             if (modelType == "olmo2")
             {
                 Norm(p + "self_attn.q_norm", q);
@@ -179,6 +181,16 @@ public sealed partial class TinyHfFolder : IDisposable
                 case "nemotron" or "arcee":
                     Linear(p + "mlp.up_proj", ff, Hidden, false);
                     Linear(p + "mlp.down_proj", Hidden, ff, false);
+                    break;
+                case "apertus":
+                    // ApertusMLP: down(xIELU(up x)); XIELUActivation's alpha_p and alpha_n (before their softplus: about 0.8 and
+                    // 0.3 after it), beta and eps, differing by layer.
+                    Linear(p + "mlp.up_proj", ff, Hidden, false);
+                    Linear(p + "mlp.down_proj", Hidden, ff, false);
+                    Add(p + "mlp.act_fn.alpha_p", 0.2f, 0.3f, 1);
+                    Add(p + "mlp.act_fn.alpha_n", -1f, 0.3f, 1);
+                    Add(p + "mlp.act_fn.beta", 0.5f, 0.1f, 1);
+                    Add(p + "mlp.act_fn.eps", -1e-6f, 0f, 1);
                     break;
                 default:
                     Linear(p + "mlp.gate_proj", ff, Hidden, mlpBiases);
@@ -394,6 +406,23 @@ public sealed partial class TinyHfFolder : IDisposable
                 c["text_config"] = text;
                 c["vision_config"] = new JsonObject { ["model_type"] = "pixtral", ["hidden_size"] = 8 };
                 c["image_token_index"] = 10;
+                break;
+            case "apertus":
+                // Apertus-8B: xIELU, q/k norms, llama3 RoPE of base 12e6 (an original context of 64 so that it bites within the
+                // prompt), an untied head.
+                c["rms_norm_eps"] = 1e-5;
+                c["hidden_act"] = "xielu";
+                c["rope_theta"] = 12000000.0;
+                c["rope_scaling"] = new JsonObject
+                {
+                    ["rope_type"] = "llama3",
+                    ["factor"] = 8.0,
+                    ["low_freq_factor"] = 1.0,
+                    ["high_freq_factor"] = 4.0,
+                    ["original_max_position_embeddings"] = 64,
+                };
+                c["attention_bias"] = false;
+                c["tie_word_embeddings"] = false;
                 break;
             case "seed_oss":
                 // Seed-OSS-36B: head_dim given, q/k/v biases without an output-projection or MLP bias, base 1e7, an untied head.
