@@ -52,7 +52,7 @@ public sealed record DecoderOptions
     public bool GatedMlp { get; init; } = true;
     /// <summary>Rotary embeddings; null when positions are learned (GPT-2).</summary>
     public RopeConfig? Rope { get; init; }
-    /// <summary>Layers that rotate nothing (true at their index: Cohere2's full-attention layers, SmolLM3's NoPE layers); shorter than the
+    /// <summary>Layers that rotate nothing (true at their index: Cohere2's and EXAONE 4's full-attention layers, SmolLM3's NoPE layers); shorter than the
     /// layer count: the rest rotate.</summary>
     public bool[] NoRopeLayers { get; init; } = [];
     /// <summary>Rotary embeddings of the layers with a sliding window when they differ from <see cref="Rope"/> (Gemma 3's local base); null: the same.</summary>

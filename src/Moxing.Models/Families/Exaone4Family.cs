@@ -45,7 +45,7 @@ public sealed class Exaone4Family : IDecoderFamily
         var o = Exaone4(c.Common("exaone4")) with { NormEps = c.GetFloat("rms_norm_eps", 1e-5f), Activation = HfActivation.Read(c, "hidden_act", "silu") };
         // null (Has is false for it) means no window; an absent key is the config class's 4096.
         var window = c.Keys.Contains("sliding_window") ? c.GetInt("sliding_window", 0) : DefaultWindow;
-        if (window < 0) throw c.Error("sliding_window", $"is {window}; it must be positive");
+        if (window < 0) throw c.Error("sliding_window", $"is {window}; it must not be negative");
         var types = c.GetStringList("layer_types");
         if (types.Length != 0 && types.Length != o.LayerCount) throw c.Error("layer_types", $"has {types.Length} entries for {o.LayerCount} layers");
         if (window == 0) return o;

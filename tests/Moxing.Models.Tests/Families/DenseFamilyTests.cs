@@ -275,6 +275,23 @@ public sealed class DenseFamilyTests : IDisposable
         Assert.True(LogitErrors.RelativeMax(Flatten(new DenseReference(folder.Folder).Forward(Prompt)), logits) > 1e-3, "YaRN moves nothing");
     }
 
+    // Exaone4Config without layer_types: sliding_window_pattern as a string of L and G ("LLLG" in EXAONE-4.0-32B) or a period.
+    [Theory]
+    [InlineData("\"LG\"")]
+    [InlineData("2")]
+    public void Exaone4ReadsItsPatternWithoutLayerTypes(string pattern)
+    {
+        using var folder = new TinyHfFolder("exaone4", edit: c =>
+        {
+            c["sliding_window_pattern"] = JsonNode.Parse(pattern);
+            c.Remove("layer_types");
+        });
+        using var model = ModelLoader.Load(folder.Folder);
+        var o = model.RequireDecoder().Options;
+        Assert.Equal([5, 0], o.SlidingWindows);
+        Assert.Equal([true, false], new[] { o.Rotates(0), o.Rotates(1) });
+    }
+
     // llama.cpp scales a hunyuan-dense base by rope.scaling.alpha when the key is set (its converter writes the scaled base instead).
     [Fact]
     public void HunyuanGgufReadsAnAlphaKeyAsTheScaledBase()
