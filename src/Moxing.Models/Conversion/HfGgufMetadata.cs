@@ -32,14 +32,17 @@ public static partial class HfGgufMetadata
         "ernie4_5_moe" => "ernie4_5-moe",
         "llama4" or "llama4_text" => "llama4",
         "deepseek_v2" or "deepseek_v3" or "kimi_k2" => "deepseek2",
+        "seed_oss" or "exaone4" => modelType,
+        "hunyuan_v1_dense" => "hunyuan-dense",
+        "arcee" or "mistral3" or "apertus" => modelType,
         _ => null,
     };
 
     /// <summary>The model types <see cref="Architecture"/> converts, for error messages.</summary>
-    public static string ConvertibleList => "llama, mistral, mixtral, granite, olmo2, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi, phi3, gemma, gemma2, gemma3_text, gemma3, starcoder2, gpt_oss, falcon, exaone, smollm3, internlm2, cohere, cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, granitemoe, granitemoeshared, phimoe, ernie4_5, ernie4_5_moe, llama4, llama4_text, deepseek_v2, deepseek_v3, kimi_k2";
+    public static string ConvertibleList => "llama, mistral, mixtral, granite, olmo2, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi, phi3, gemma, gemma2, gemma3_text, gemma3, starcoder2, gpt_oss, falcon, exaone, smollm3, internlm2, cohere, cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, granitemoe, granitemoeshared, phimoe, ernie4_5, ernie4_5_moe, llama4, llama4_text, deepseek_v2, deepseek_v3, kimi_k2, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3, apertus";
 
     /// <summary>Architectures convert_hf_to_gguf.py writes through LlamaModel: vocab_size and rope.dimension_count written, Q/K rows permuted (but Llama 4's).</summary>
-    public static bool LlamaConverted(string architecture) => architecture is "llama" or "granite" or "granitemoe" or "smollm3" or "llama4";
+    public static bool LlamaConverted(string architecture) => architecture is "llama" or "granite" or "granitemoe" or "smollm3" or "llama4" or "arcee" or "mistral3";
 
     /// <summary>
     /// Architectures whose Q/K rows the converter permutes for llama.cpp's interleaved rotation (LlamaModel's, InternLM2Model's own
@@ -51,6 +54,8 @@ public static partial class HfGgufMetadata
     public static Dictionary<string, object> Build(string folder, HfConfig config, DecoderOptions options, string architecture)
     {
         var o = options;
+        // Mistral3Model converts the language model of its text_config (as Ministral3Model, a LlamaModel).
+        if (architecture == "mistral3") config = Mistral3Family.TextConfig(config);
         var m = new Dictionary<string, object>(StringComparer.Ordinal)
         {
             ["general.architecture"] = architecture,
@@ -112,6 +117,10 @@ public static partial class HfGgufMetadata
                 break;
         }
         if (o.Moe is { } moe && architecture != "deepseek2") AddExperts(m, moe, architecture, config);
+        if (architecture == "seed_oss") RefuseSeedOssBiases(config);
+        if (architecture == "exaone4") AddExaone4(m, o, config);
+        if (architecture == "hunyuan-dense") AddHunyuan(m, o, config);
+        if (architecture == "apertus") AddApertus(m, o, config);
         // llama.cpp's smollm3 leaves out RoPE on every 4th layer whatever the config says; other NoPE layers cannot be expressed.
         if (architecture == "smollm3" && Enumerable.Range(0, o.LayerCount).Any(i => !o.Rotates(i) != ((i + 1) % SmolLm3Family.LlamaCppNoRopeStep == 0)))
             throw config.Error("no_rope_layers", "leaves out RoPE on other layers than every 4th, which llama.cpp's smollm3 cannot express");
@@ -224,6 +233,60 @@ public static partial class HfGgufMetadata
         m["chatglm.rope.dimension_count"] = (uint)rope.RotaryDim;
         m["chatglm.rope.freq_base"] = (float)theta;
         m["tokenizer.ggml.add_bos_token"] = false;
+    }
+
+    // llama.cpp's seed_oss loads q/k/v biases only: a file with an output-projection or MLP bias would not load there.
+    private static void RefuseSeedOssBiases(HfConfig config)
+    {
+        foreach (var key in new[] { "attention_out_bias", "mlp_bias" })
+            if (config.GetBool(key, false)) throw config.Error(key, "is true; llama.cpp's seed_oss has no tensor for that bias, so it could not load the GGUF");
+    }
+
+    // Exaone4Model.set_gguf_parameters: the vocabulary size, the window and which layers slide. llama.cpp slides only 64-layer
+    // models (by the pattern, else every 4th layer full) and then rotates the windowed layers alone, and attends in full and
+    // rotates every layer of other shapes: a config it would run otherwise is refused.
+    private static void AddExaone4(Dictionary<string, object> m, DecoderOptions o, HfConfig config)
+    {
+        const int layers = Exaone4Family.LlamaCppSlidingLayers;
+        m["exaone4.vocab_size"] = (uint)o.VocabSize;
+        var windows = o.SlidingWindows.Where(w => w > 0).Distinct().ToArray();
+        var hybrid = windows.Length > 0 || o.NoRopeLayers.Any(n => n);
+        if (o.LayerCount != layers)
+        {
+            if (hybrid) throw config.Error("sliding_window", $"is set with {o.LayerCount} layers; llama.cpp's exaone4 slides, and leaves RoPE out of the full layers, only with {layers}");
+            return;
+        }
+        if (windows.Length != 1 || Enumerable.Range(0, o.LayerCount).Any(i => o.Rotates(i) != o.WindowOf(i) > 0))
+            throw config.Error("sliding_window", $"is {(hybrid ? "set" : "not set")}; llama.cpp's exaone4 gives every {layers}-layer model one window and rotates the windowed layers alone");
+        m["exaone4.attention.sliding_window"] = (uint)windows[0];
+        m["exaone4.attention.sliding_window_pattern"] = Enumerable.Range(0, o.LayerCount).Select(i => o.WindowOf(i) > 0).ToArray();
+    }
+
+    // HunYuanModel.set_gguf_parameters: NTK-alpha RoPE as its scaled base (the options hold it), scaling none with factor 1 and,
+    // for the dynamic type, the 256K context the models were trained for; a dynamic scaling without alpha, which the converter
+    // would drop, is refused.
+    private static void AddHunyuan(Dictionary<string, object> m, DecoderOptions o, HfConfig config)
+    {
+        if (o.Rope is not { Scaling: RopeScaling.Default or RopeScaling.Linear })
+            throw config.Error("rope_scaling", $"is {o.Rope?.Scaling} without an alpha; llama.cpp's hunyuan-dense converter writes NTK-alpha or linear RoPE only");
+        if (config.GetRope(layerType: "full_attention").Type != RopeType.Dynamic) return;
+        const uint trained = 256 * 1024;
+        m["hunyuan-dense.rope.scaling.type"] = "none";
+        m["hunyuan-dense.rope.scaling.factor"] = 1f;
+        m["hunyuan-dense.rope.scaling.original_context_length"] = trained;
+        m["hunyuan-dense.context_length"] = trained;
+    }
+
+    // ApertusModel: LlamaModel's vocabulary size, and each layer's xIELU scalars (as stored, before their softplus) as per-layer
+    // arrays in place of the act_fn tensors. A model with another activation has no GGUF llama.cpp could run.
+    private static void AddApertus(Dictionary<string, object> m, DecoderOptions o, HfConfig config)
+    {
+        if (o.XieluLayers.Length != o.LayerCount) throw config.Error("hidden_act", $"is '{config.GetString("hidden_act")}'; llama.cpp's apertus runs xIELU only");
+        m["apertus.vocab_size"] = (uint)o.VocabSize;
+        m["xielu.alpha_p"] = o.XieluLayers.Select(x => x.AlphaP).ToArray();
+        m["xielu.alpha_n"] = o.XieluLayers.Select(x => x.AlphaN).ToArray();
+        m["xielu.beta"] = o.XieluLayers.Select(x => x.Beta).ToArray();
+        m["xielu.eps"] = o.XieluLayers.Select(x => x.Eps).ToArray();
     }
 
     // MiniCPMModel.set_gguf_parameters: the three multipliers under llama.cpp's (Granite's) names.
@@ -454,8 +517,8 @@ public static partial class HfGgufMetadata
     {
         void Arch(string key, object value) => m[$"{architecture}.{key}"] = value;
         Arch("rope.freq_base", (float)rope.Theta);
-        // ExaoneModel and Glm4Model write the rotated dimensions too.
-        if (LlamaConverted(architecture) || architecture is "exaone" or "glm4") Arch("rope.dimension_count", (uint)rope.RotaryDim);
+        // ExaoneModel, Glm4Model and ApertusModel (a LlamaModel that leaves Q/K unpermuted) write the rotated dimensions too.
+        if (LlamaConverted(architecture) || architecture is "exaone" or "glm4" or "apertus") Arch("rope.dimension_count", (uint)rope.RotaryDim);
         switch (rope.Scaling)
         {
             case RopeScaling.Linear:
@@ -471,8 +534,8 @@ public static partial class HfGgufMetadata
                 if (RopeSets(config, "beta_slow")) Arch("rope.scaling.yarn_beta_slow", (float)rope.BetaSlow);
                 if (rope.AttentionFactor is { } f) Arch("rope.scaling.attn_factor", (float)f);
                 break;
-            case RopeScaling.Llama3 when architecture is not ("llama" or "exaone" or "llama4"):
-                throw config.Error("rope_scaling", $"is llama3-style, which llama.cpp expresses only for the llama, exaone and llama4 architectures, not {architecture}");
+            case RopeScaling.Llama3 when architecture is not ("llama" or "arcee" or "apertus" or "exaone" or "exaone4" or "llama4"):
+                throw config.Error("rope_scaling", $"is llama3-style, which llama.cpp expresses only for the llama, arcee, apertus, exaone, exaone4 and llama4 architectures, not {architecture}");
             case RopeScaling.LongRope:
                 throw config.Error("rope_scaling", $"is LongRoPE, whose factors llama.cpp's converter writes only for phi3, not {architecture}");
         }

@@ -111,7 +111,7 @@ public sealed partial class DecoderModel : IDisposable
             // A parallel block's MLP reads the same normed input as its attention (xn still holds it).
             if (!o.ParallelBlock) xn = Normed(layer.MlpNorm, x, s.Normed.AsSpan(0, n * h));
             if (layer.Moe is { } moe) Experts(moe, xn, n, projected, s);
-            else Mlp(layer.Mlp!, xn, n, projected, s);
+            else Mlp(layer.Mlp!, xn, n, projected, s, o.XieluLayers.Length > 0 ? o.XieluLayers[l] : null);
             layer.PostMlpNorm?.Apply(projected, projected);
             AddResidual(x, projected);
         }
@@ -214,7 +214,8 @@ public sealed partial class DecoderModel : IDisposable
         Linear.Forward(xn, n, a.Q!, q, a.K!, k, a.V!, v);
     }
 
-    private void Mlp(MlpWeights m, ReadOnlySpan<float> xn, int n, Span<float> output, BatchScratch s)
+    // The MLP's activation is the layer's xIELU when it has one (Apertus), else Options.Activation.
+    private void Mlp(MlpWeights m, ReadOnlySpan<float> xn, int n, Span<float> output, BatchScratch s, XieluParameters? xielu = null)
     {
         var ff = m.Down.InFeatures;
         Span<float> gate = s.Gate.AsSpan(0, n * ff), up = s.Up.AsSpan(0, n * ff);
@@ -236,6 +237,7 @@ public sealed partial class DecoderModel : IDisposable
         }
         else Multiply(m.Up!, xn, n, up);
         if (Options.GatedMlp) Activations.Gated(Options.Activation, gate, up);
+        else if (xielu != null) xielu.Apply(up);
         else Activations.Apply(Options.Activation, up);
         Multiply(m.Down, Options.GatedMlp ? gate : up, n, output);
     }

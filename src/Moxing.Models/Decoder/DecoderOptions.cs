@@ -13,7 +13,7 @@ public enum NormKind
 
 /// <summary>
 /// The switches that turn one decoder computation into Llama, Qwen2/3, Mistral, Phi-2/3, Gemma 1/2/3, Granite, OLMo 2,
-/// StarCoder2, Falcon, EXAONE, SmolLM3, InternLM2, Cohere, StableLM, GLM-4, Nemotron, OLMo, MiniCPM, GPT-2, the mixtures of experts, Llama 4, gpt-oss or
+/// StarCoder2, Falcon, EXAONE, SmolLM3, InternLM2, Cohere, StableLM, GLM-4, Nemotron, OLMo, MiniCPM, Hunyuan, Arcee, Apertus, GPT-2, the mixtures of experts, Llama 4, gpt-oss or
 /// DeepSeek-V2/V3 (multi-head latent attention).
 /// A family file reads its config into this record; the decoder never asks which family it runs.
 /// </summary>
@@ -51,11 +51,13 @@ public sealed record DecoderOptions
     public bool NormsWithoutWeights { get; init; }
     /// <summary>MLP activation.</summary>
     public Activation Activation { get; init; } = Activation.Silu;
+    /// <summary>Per layer, an xIELU activation of the ungated MLP in place of <see cref="Activation"/> (Apertus); empty: none.</summary>
+    public XieluParameters[] XieluLayers { get; init; } = [];
     /// <summary>Gated MLP act(gate)·up (SwiGLU/GeGLU) rather than act(up).</summary>
     public bool GatedMlp { get; init; } = true;
     /// <summary>Rotary embeddings; null when positions are learned (GPT-2).</summary>
     public RopeConfig? Rope { get; init; }
-    /// <summary>Layers that rotate nothing (true at their index: Cohere2's full-attention layers, SmolLM3's NoPE layers); shorter than the
+    /// <summary>Layers that rotate nothing (true at their index: Cohere2's and EXAONE 4's full-attention layers, SmolLM3's NoPE layers); shorter than the
     /// layer count: the rest rotate.</summary>
     public bool[] NoRopeLayers { get; init; } = [];
     /// <summary>Rotary embeddings of the layers with a sliding window when they differ from <see cref="Rope"/> (Gemma 3's local base); null: the same.</summary>
@@ -64,6 +66,8 @@ public sealed record DecoderOptions
     public float QkvClip { get; init; }
     /// <summary>Per-head RMSNorm of queries and keys before RoPE (Qwen3, Gemma 3).</summary>
     public bool QkNorm { get; init; }
+    /// <summary>With <see cref="QkNorm"/>: the norms applied after the rotation rather than before (Hunyuan's query_layernorm / key_layernorm).</summary>
+    public bool QkNormAfterRope { get; init; }
     /// <summary>With <see cref="QkNorm"/>: one RMSNorm over the whole query and key projections instead of per head (OLMoE).</summary>
     public bool QkNormAcrossHeads { get; init; }
     /// <summary>With <see cref="QkNorm"/>: each head normalised by a weight row of its own ([heads, head_dim]: Cohere's use_qk_norm, StableLM 2's qk_layernorm).</summary>

@@ -4,7 +4,7 @@ using Moxing.Core.Ops;
 
 namespace Moxing.Models.Decoder;
 
-/// <summary>One item per token of a step: per-head norms and rotary embedding of q and k (or the temperature of unrotated queries), then k and v stored (encoded) into the token's block.</summary>
+/// <summary>One item per token of a step: per-head norms and rotary embedding of q and k (in the order DecoderOptions.QkNormAfterRope says; or the temperature of unrotated queries), then k and v stored (encoded) into the token's block.</summary>
 internal readonly struct KvStoreJob(DecoderOptions o, AttentionWeights a, int layer, BatchScratch s) : IParallelJob
 {
     public void Execute(int start, int end)
@@ -18,8 +18,7 @@ internal readonly struct KvStoreJob(DecoderOptions o, AttentionWeights a, int la
             var vt = s.V.AsSpan(t * o.KvHeadCount * vd, o.KvHeadCount * vd);
             var pos = s.Positions[t];
             var rope = ropes?[s.SliceOf[t]];
-            a.QNorm?.Apply(qt, qt);
-            a.KNorm?.Apply(kt, kt);
+            if (!o.QkNormAfterRope) Norms(a, qt, kt);
             if (rope != null && o.Mla is { } mla)
             {
                 // MLA rotates the last RopeDim dimensions of every query and key head.
@@ -31,6 +30,7 @@ internal readonly struct KvStoreJob(DecoderOptions o, AttentionWeights a, int la
                 rope?.Apply(qt, hd, pos);
                 rope?.Apply(kt, hd, pos);
             }
+            if (o.QkNormAfterRope) Norms(a, qt, kt);
             // Llama 4's temperature tuning of the layers without RoPE: 1 until position floor − 1, then slowly growing.
             if (ropes == null && o.TemperatureFloor > 0)
                 TensorPrimitives.Multiply(qt, MathF.Log(MathF.Floor((pos + 1f) / o.TemperatureFloor) + 1) * o.TemperatureScale + 1, qt);
@@ -44,5 +44,11 @@ internal readonly struct KvStoreJob(DecoderOptions o, AttentionWeights a, int la
                 AttentionRows.Encode(pool.Type, vt.Slice(g * vd, vd), pool.Values(block, layer, g).Slice(valueRow, pool.ValueRowBytes));
             }
         }
+    }
+
+    private static void Norms(AttentionWeights a, Span<float> q, Span<float> k)
+    {
+        a.QNorm?.Apply(q, q);
+        a.KNorm?.Apply(k, k);
     }
 }

@@ -27,12 +27,18 @@ public sealed class Gemma3Family : IDecoderFamily
     public IReadOnlyList<string> GgufArchitectures { get; } = ["gemma3"];
 
     /// <inheritdoc />
-    public DecoderTensorNames HfNames { get; } = Gemma2Family.Names with
-    {
-        // transformers < 4.52 nests the text model as language_model.model.*, later versions as model.language_model.*.
-        NestedPrefixes = [("model.language_model.", "model."), ("language_model.model.", "model."), ("language_model.lm_head.", "lm_head.")],
-        IgnoredPrefixes = ["vision_tower.", "multi_modal_projector.", "model.vision_tower.", "model.multi_modal_projector."],
-    };
+    public DecoderTensorNames HfNames { get; } = Gemma2Family.Names with { NestedPrefixes = LanguageModelPrefixes, IgnoredPrefixes = VisionPrefixes };
+
+    /// <summary>
+    /// Where a transformers ...ForConditionalGeneration checkpoint nests its text model: as language_model.model.* before
+    /// transformers 4.52, as model.language_model.* from it on (Gemma 3, Mistral 3).
+    /// </summary>
+    internal static IReadOnlyList<(string From, string To)> LanguageModelPrefixes { get; } =
+        [("model.language_model.", "model."), ("language_model.model.", "model."), ("language_model.lm_head.", "lm_head.")];
+
+    /// <summary>The vision tower and projector of such a checkpoint, in either nesting: left out.</summary>
+    internal static IReadOnlyList<string> VisionPrefixes { get; } =
+        ["vision_tower.", "multi_modal_projector.", "model.vision_tower.", "model.multi_modal_projector."];
 
     /// <inheritdoc />
     public DecoderTensorNames GgufNames => DecoderTensorNames.Gguf;

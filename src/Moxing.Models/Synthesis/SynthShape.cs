@@ -17,7 +17,7 @@ public sealed record SynthShape(
     public bool Encoder => Architecture is "bert" or "nomic-bert";
 
     /// <summary>q/k/v projections carry biases (qwen2, gpt-oss).</summary>
-    public bool QkvBias => Architecture is "qwen2" or "gpt-oss" or "stablelm" or "phimoe" or "glm4" or "chatglm";
+    public bool QkvBias => Architecture is "qwen2" or "gpt-oss" or "stablelm" or "phimoe" or "glm4" or "chatglm" or "seed_oss";
 
     /// <summary>One fused attn_qkv (falcon, chatglm) rather than attn_q/k/v.</summary>
     public bool FusedQkv => Falcon || Architecture == "chatglm";
@@ -26,8 +26,14 @@ public sealed record SynthShape(
     /// norm before the experts named post_attention_norm.</summary>
     public bool GptOss => Architecture == "gpt-oss";
 
+    /// <summary>YaRN RoPE as the converter writes it (gpt-oss: factor 32, AFM-4.5B: 20; over 4096 original positions).</summary>
+    public double YarnFactor => GptOss ? 32 : Architecture == "arcee" ? 20 : 0;
+
+    /// <summary>The norm before the MLP stored under the post-attention name, post_attention_norm (gpt-oss, seed_oss).</summary>
+    public bool MlpNormNamedPostAttention => GptOss || Architecture == "seed_oss";
+
     /// <summary>RMS norms on q and k: per head (qwen3, qwen3moe, gemma3) or over the whole projections (olmoe).</summary>
-    public bool QkNorm => Architecture is "qwen3" or "qwen3moe" or "olmoe" or "olmo2" or "gemma3";
+    public bool QkNorm => Architecture is "qwen3" or "qwen3moe" or "olmoe" or "olmo2" or "gemma3" or "exaone4" or "hunyuan-dense" or "apertus";
 
     /// <summary>q/k norms over the whole projections rather than per head (olmoe, olmo2).</summary>
     public bool QkNormAcrossHeads => Architecture is "olmoe" or "olmo2";
@@ -61,7 +67,7 @@ public sealed record SynthShape(
     public bool LayerNorms => NormBiases || Cohere || Olmo;
 
     /// <summary>A gated MLP (ffn_gate or GLM-4's fused ffn_up): all but phi2, starcoder2, falcon and nemotron (squared ReLU of ffn_up).</summary>
-    public bool GatedMlp => !(LayerNorm || Falcon || Architecture == "nemotron");
+    public bool GatedMlp => !(LayerNorm || Falcon || Architecture is "nemotron" or "arcee" or "apertus");
 
     /// <summary>GLM-4 and ChatGLM: gate and up projections fused into one ffn_up of twice the width, gate first.</summary>
     public bool FusedGateUp => Architecture is "glm4" or "chatglm";
@@ -90,13 +96,13 @@ public sealed record SynthShape(
 
 
     /// <summary>Norms before attention and MLP (all but olmo2, and olmo's have no tensors).</summary>
-    public bool PreNorms => Architecture != "olmo2" && !Olmo;
+    public bool PreNorms => Architecture is not ("olmo2" or "exaone4") && !Olmo;
 
     /// <summary>Norms after attention and MLP (gemma3, olmo2, glm4).</summary>
-    public bool PostNorms => Architecture is "gemma3" or "olmo2" or "glm4";
+    public bool PostNorms => Architecture is "gemma3" or "olmo2" or "glm4" or "exaone4";
 
     /// <summary>The key/value head size written whatever the shape (gemma, gemma3; glm4's, nemotron's and ERNIE 4.5's configs give head_dim).</summary>
-    public bool WritesHeadSize => Architecture is "gemma" or "gemma3" or "glm4" or "nemotron" or "ernie4_5" or "ernie4_5-moe" or "llama4";
+    public bool WritesHeadSize => Architecture is "gemma" or "gemma3" or "glm4" or "nemotron" or "ernie4_5" or "ernie4_5-moe" or "llama4" or "seed_oss" or "hunyuan-dense";
 
     /// <summary>MiniCPM's multipliers as its converter writes them (scale_emb 12, scale_depth 1.4 / sqrt(layers), hidden / dim_model_base).</summary>
     public bool MiniCpm => Architecture == "minicpm";
@@ -116,11 +122,11 @@ public sealed record SynthShape(
     /// <summary>Granite's logits_scaling: 8 for the dense 3.x models, 6 for the MoE ones (granite-3.0-1b-a400m, granite-3.1-3b-a800m).</summary>
     public float GraniteLogitScale => Architecture == "granitemoe" ? 6f : 8f;
 
-    /// <summary>Llama 3 RoPE scaling, stored as `rope_freqs.weight` factors (not Mixtral's; EXAONE 3.5's and Llama 4's too).</summary>
-    public bool Llama3Rope => Architecture is "llama" && Experts == 0 || Architecture is "exaone" or "llama4";
+    /// <summary>Llama 3 RoPE scaling, stored as `rope_freqs.weight` factors (not Mixtral's; EXAONE 3.5/4.0's, Apertus's and Llama 4's too).</summary>
+    public bool Llama3Rope => Architecture is "llama" && Experts == 0 || Architecture is "exaone" or "exaone4" or "apertus" or "llama4";
 
-    /// <summary>The llama3 scaling factor: Llama 3.2's 32, EXAONE 3.5's 8, Llama 4 Scout's 16.</summary>
-    public double Llama3Factor => Architecture switch { "exaone" => 8, "llama4" => 16, _ => 32 };
+    /// <summary>The llama3 scaling factor: Llama 3.2's 32, EXAONE 3.5's and Apertus's 8, EXAONE 4.0's and Llama 4 Scout's 16.</summary>
+    public double Llama3Factor => Architecture switch { "exaone" or "apertus" => 8, "exaone4" or "llama4" => 16, _ => 32 };
 
     /// <summary>The llama3 high_freq_factor: Llama 4 Scout's 1 (no interpolated band), the others' 4.</summary>
     public double Llama3HighFrequencyFactor => Architecture == "llama4" ? 1 : 4;
@@ -135,7 +141,7 @@ public sealed record SynthShape(
     public bool IsSparse(int layer) => Experts > 0 && layer >= LeadingDenseLayers && (layer + 1) % MoeStep == 0;
 
     /// <summary>The LM head is the token embedding (llama.cpp's olmoe, olmo2, phi2, stablelm and gpt-oss require an output matrix of their own; Falcon's and InternLM2's checkpoints carry one).</summary>
-    public bool TiedEmbeddings => Architecture is not ("olmoe" or "olmo2" or "gpt-oss" or "phi2" or "falcon" or "internlm2" or "stablelm" or "phimoe" or "glm4" or "chatglm" or "nemotron" or "llama4");
+    public bool TiedEmbeddings => Architecture is not ("olmoe" or "olmo2" or "gpt-oss" or "phi2" or "falcon" or "internlm2" or "stablelm" or "phimoe" or "glm4" or "chatglm" or "nemotron" or "llama4" or "seed_oss" or "exaone4" or "arcee" or "mistral3" or "apertus");
 
 
     /// <summary>The shapes `moxing synth --like` knows, by name; the `tiny-*` ones are sub-megabyte models for tests.</summary>
@@ -234,6 +240,30 @@ public sealed record SynthShape(
             SharedFeedForward: 256, DeepSeek: new(0, 128, 32, 64, 1, 1, 1, false, 1f, 0.707f, 4, 64)),
         new("tiny-deepseek-v3", "deepseek2", 1024, 256, 4, 512, 4, 1, 96, 256, 1e-6f, 10000f, Experts: 16, ExpertsUsed: 4, ExpertFeedForward: 128,
             SharedFeedForward: 128, DeepSeek: new(96, 128, 32, 64, 1, 4, 2, true, 2.5f, 1f, 4, 64)),
+        // Seed-OSS-36B: heads of 128 on a 5120-wide stream (80 query heads: q is twice the hidden size), q/k/v biases, base 1e7,
+        // an untied head; tiny-seed_oss keeps the wide heads.
+        new("seed-oss-36b", "seed_oss", 155136, 5120, 64, 27648, 80, 8, 128, 524288, 1e-6f, 10000000f),
+        new("tiny-seed_oss", "seed_oss", 1024, 256, 4, 512, 4, 2, 128, 256, 1e-6f, 10000000f),
+        // EXAONE-4.0-32B: 64 layers, three of every four sliding over 4096 positions and rotated, the fourth full and unrotated,
+        // llama3 RoPE (factor 16), an untied head. tiny-exaone4 keeps the 64 layers (llama.cpp slides no other count) on a narrow
+        // stream with a window of 8.
+        new("exaone-4.0-32b", "exaone4", 102400, 5120, 64, 27392, 40, 8, 128, 131072, 1e-5f, 1000000f, SlidingWindow: 4096),
+        new("tiny-exaone4", "exaone4", 1024, 64, 64, 128, 2, 1, 32, 256, 1e-5f, 1000000f, SlidingWindow: 8),
+        // Hunyuan-0.5B-Instruct: heads of 128 (q twice the hidden size), q/k norms after RoPE, NTK-alpha RoPE written as its base
+        // 10000 · 1000^(128/126), the 256K context the converter writes, a tied head.
+        new("hunyuan-0.5b", "hunyuan-dense", 120818, 1024, 24, 3584, 16, 8, 128, 262144, 1e-5f, 11158840f),
+        new("tiny-hunyuan-dense", "hunyuan-dense", 1024, 256, 4, 512, 4, 2, 128, 256, 1e-5f, 11158840f),
+        // AFM-4.5B: an ungated relu² MLP, YaRN RoPE (factor 20 over 4096 positions), an untied head; tiny-arcee keeps the YaRN.
+        new("afm-4.5b", "arcee", 128004, 2560, 36, 18432, 20, 4, 128, 65536, 1e-5f, 10000f),
+        new("tiny-arcee", "arcee", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-5f, 10000f),
+        // Mistral-Small-3.1-24B's language model as llama.cpp's converter now writes it (mistral3: Llama's graph, Q/K permuted),
+        // RoPE base 1e9, heads of 128 (q narrower than the 5120 stream), an untied head.
+        new("mistral-small-3.1-24b", "mistral3", 131072, 5120, 40, 32768, 32, 8, 128, 131072, 1e-5f, 1000000000f),
+        new("tiny-mistral3", "mistral3", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-5f, 1000000000f),
+        // Apertus-8B: an ungated xIELU MLP (per-layer scalars as xielu.* arrays), per-head q/k norms, llama3 RoPE (factor
+        // 8, base 12e6), an untied head.
+        new("apertus-8b", "apertus", 131072, 4096, 32, 21504, 32, 8, 128, 65536, 1e-5f, 12000000f),
+        new("tiny-apertus", "apertus", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-5f, 12000000f),
         new("tiny-gpt-oss", "gpt-oss", 1024, 256, 4, 256, 4, 2, 64, 4096, 1e-5f, 150000f, SlidingWindow: 8, Experts: 8, ExpertsUsed: 4, ExpertFeedForward: 256),
         // Ollama's embedding models as llama.cpp converts them: BERT (all-minilm = all-MiniLM-L6-v2, mxbai-embed-large), nomic-bert
         // (rotary base 1000, context cut to 2048 by the converter), XLM-RoBERTa written as bert (bge-m3: position offset removed, one token type).

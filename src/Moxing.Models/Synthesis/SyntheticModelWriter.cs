@@ -56,13 +56,13 @@ public static partial class SyntheticModelWriter
         if (shape.SlidingWindow > 0)
         {
             w.Set($"{arch}.attention.sliding_window", (uint)shape.SlidingWindow);
-            // gpt-oss's and cohere2's windowed layers rotate as the others (their converters write no local base)
-            if (!shape.GptOss && !shape.Cohere && !shape.PhiMoe) w.Set($"{arch}.rope.freq_base_swa", 10000f);
+            // gpt-oss's, cohere2's and exaone4's windowed layers rotate as the others (their converters write no local base)
+            if (!shape.GptOss && !shape.Cohere && !shape.PhiMoe && arch != "exaone4") w.Set($"{arch}.rope.freq_base_swa", 10000f);
         }
-        if (shape.GptOss)
+        if (shape.YarnFactor > 0)
         {
             w.Set($"{arch}.rope.scaling.type", "yarn");
-            w.Set($"{arch}.rope.scaling.factor", 32f);
+            w.Set($"{arch}.rope.scaling.factor", (float)shape.YarnFactor);
             w.Set($"{arch}.rope.scaling.original_context_length", 4096u);
         }
         if (shape.HeadDim * shape.Heads != shape.Hidden || shape.WritesHeadSize)
@@ -108,14 +108,16 @@ public static partial class SyntheticModelWriter
             w.AddF32("rope_freqs.weight", [shape.HeadDim / 2], Llama3RopeFactors(shape.HeadDim, shape.RopeBase, shape.Llama3Factor, shape.Llama3HighFrequencyFactor));
         }
         if (shape.PhiMoe) AddLongRope(w, shape);
+        if (arch == "apertus") AddXielu(w, random, shape);
         if (shape.MiniCpm)
         {
             w.Set($"{arch}.embedding_scale", 12f);
             w.Set($"{arch}.residual_scale", 1.4f / MathF.Sqrt(shape.Layers));
             w.Set($"{arch}.logit_scale", (float)shape.Hidden / shape.DimModelBase);
         }
-        // SmolLM3Model is LlamaModel: it writes the rotated dimensions (its NoPE layers are llama.cpp's fixed every 4th).
-        if (arch == "smollm3") w.Set($"{arch}.rope.dimension_count", (uint)shape.HeadDim);
+        // SmolLM3Model, ArceeModel and Ministral3Model are LlamaModel: they write the rotated dimensions (SmolLM3's NoPE layers are
+        // llama.cpp's fixed every 4th).
+        if (arch is "smollm3" or "arcee" or "mistral3") w.Set($"{arch}.rope.dimension_count", (uint)shape.HeadDim);
 
         var q = shape.Heads * shape.HeadDim;
         var kv = shape.KvHeads * shape.HeadDim;
@@ -154,9 +156,9 @@ public static partial class SyntheticModelWriter
                 // sinks of trained models are logits of order one, large enough to take a visible share of attention
                 w.AddF32(p + "attn_sinks.weight", [shape.Heads], Uniform(random, shape.Heads, 0f, 1f));
             }
-            // gpt-oss's norm before the experts has Gemma's post-attention name (llama.cpp's attn_post_norm)
-            if (shape.PostNorms || shape.GptOss) Norm(w, random, p + "post_attention_norm.weight", shape.Hidden);
-            if (shape.PreNorms && !shape.GptOss && !shape.Parallel && !shape.Cohere) Norm(w, random, shape, p + "ffn_norm.weight", shape.Hidden);
+            // gpt-oss's norm before the experts and Seed-OSS's before the MLP have Gemma's post-attention name (llama.cpp's attn_post_norm)
+            if (shape.PostNorms || shape.MlpNormNamedPostAttention) Norm(w, random, p + "post_attention_norm.weight", shape.Hidden);
+            if (shape.PreNorms && !shape.MlpNormNamedPostAttention && !shape.Parallel && !shape.Cohere) Norm(w, random, shape, p + "ffn_norm.weight", shape.Hidden);
             if (shape.IsSparse(i))
             {
                 // llama-quantize keeps the router in F32 (and ERNIE 4.5's selection bias, of the order of the probabilities it shifts).
@@ -295,6 +297,17 @@ public static partial class SyntheticModelWriter
         var pairs = shape.HeadDim / 2;
         w.AddF32("rope_factors_long.weight", [pairs], Enumerable.Range(0, pairs).Select(i => MathF.Pow(32f, (float)i / (pairs - 1))).ToArray());
         w.AddF32("rope_factors_short.weight", [pairs], Enumerable.Repeat(1f, pairs).ToArray());
+    }
+
+    // Apertus's xIELU scalars per layer, stored before their softplus as its converter writes them: alpha_p near
+    // softplus⁻¹(0.8), alpha_n near softplus⁻¹(0.3) (trained values vary by layer), beta 0.5, eps −1e-6.
+    private static void AddXielu(GgufWriter w, Random random, SynthShape shape)
+    {
+        float[] Around(float mean) => Uniform(random, shape.Layers, mean, 0.1f);
+        w.Set("xielu.alpha_p", Around(MathF.Log(MathF.Exp(0.8f) - 1)));
+        w.Set("xielu.alpha_n", Around(MathF.Log(MathF.Exp(0.3f) - 1)));
+        w.Set("xielu.beta", Enumerable.Repeat(0.5f, shape.Layers).ToArray());
+        w.Set("xielu.eps", Enumerable.Repeat(-1e-6f, shape.Layers).ToArray());
     }
 
     /// <summary>Llama 3 RoPE frequency factors as the converter computes them (factor 32 and high frequency factor 4 unless given, low 1, original 8192).</summary>

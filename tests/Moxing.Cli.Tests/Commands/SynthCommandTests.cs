@@ -59,6 +59,12 @@ public sealed class SynthCommandTests : IDisposable
     [InlineData("tiny-llama4-interleaved", "Q4_K_M")]
     [InlineData("tiny-deepseek-v2", "Q8_0")]
     [InlineData("tiny-deepseek-v3", "Q4_K_M")]
+    [InlineData("tiny-seed_oss", "Q8_0")]
+    [InlineData("tiny-exaone4", "Q4_0")]
+    [InlineData("tiny-hunyuan-dense", "Q6_K")]
+    [InlineData("tiny-arcee", "Q4_K_M")]
+    [InlineData("tiny-mistral3", "Q8_0")]
+    [InlineData("tiny-apertus", "Q8_0")]
     public void SynthesizedModelLoadsAndGivesFiniteLogits(string like, string type)
     {
         var path = Synth(like, type);

@@ -32,6 +32,12 @@ public sealed class DenseFamilySynthTests
     [InlineData("tiny-olmo")]
     [InlineData("tiny-minicpm")]
     [InlineData("tiny-ernie4_5")]
+    [InlineData("tiny-seed_oss")]
+    [InlineData("tiny-exaone4")]
+    [InlineData("tiny-hunyuan-dense")]
+    [InlineData("tiny-arcee")]
+    [InlineData("tiny-mistral3")]
+    [InlineData("tiny-apertus")]
     public void TheSynthesizedModelRunsBatchesAsEachSequenceAlone(string shape)
     {
         // F16: a quantized file's one-row and several-row products round activations apart (tiny-gemma Q4_K_M: 2e-3).
@@ -67,6 +73,16 @@ public sealed class DenseFamilySynthTests
         using var loaded = ModelLoader.Load(fused);
         Assert.NotNull(loaded.RequireDecoder().Weights.Layers[0].Attention.Qkv);
         DecoderChecks.AssertClose(DecoderChecks.Alone(synth.Model, prompt), DecoderChecks.Alone(loaded.RequireDecoder(), prompt), 1e-6, "fused qkv");
+    }
+
+    // llama.cpp's exaone4 on 64 layers: every 4th layer full and unrotated, the others windowed (attention.sliding_window) and rotated.
+    [Fact]
+    public void Exaone4SlidesAndRotatesThreeLayersOfFour()
+    {
+        using var synth = new SynthesizedModel("tiny-exaone4", "F16", 1);
+        var o = synth.Model.Options;
+        Assert.Equal(Enumerable.Range(0, 64).Select(i => i % 4 < 3 ? 8 : 0), o.SlidingWindows);
+        Assert.Equal(Enumerable.Range(0, 64).Select(i => i % 4 < 3), Enumerable.Range(0, 64).Select(o.Rotates));
     }
 
     [Fact]

@@ -12,7 +12,7 @@ using Moxing.Tests;
 namespace Moxing.Models.Tests.Families;
 
 /// <summary>
-/// Granite, OLMo 2, Gemma, Phi-2, StarCoder2, Falcon, EXAONE, SmolLM3, InternLM2, Cohere, Cohere2, StableLM, GLM-4, GLM, Nemotron, OLMo, MiniCPM and ERNIE 4.5 checkpoints (<see cref="TinyHfFolder"/>) give the logits of
+/// Granite, OLMo 2, Gemma, Phi-2, StarCoder2, Falcon, EXAONE, SmolLM3, InternLM2, Cohere, Cohere2, StableLM, GLM-4, GLM, Nemotron, OLMo, MiniCPM, ERNIE 4.5, Seed-OSS, EXAONE 4, Hunyuan dense, Arcee, Mistral 3 and Apertus checkpoints (<see cref="TinyHfFolder"/>) give the logits of
 /// <see cref="DenseReference"/>, their converted GGUFs those of the folder, and each family switch moves the logits far
 /// beyond the tolerance, ten times it at least (so an engine that ignored it would fail).
 /// </summary>
@@ -36,7 +36,7 @@ public sealed class DenseFamilyTests : IDisposable
     /// <summary>Every model type TinyHfFolder writes.</summary>
     public static TheoryData<string> ModelTypes() =>
         ["granite", "olmo2", "gemma", "phi", "starcoder2", "falcon", "exaone", "smollm3", "internlm2", "cohere", "cohere2", "stablelm",
-         "glm4", "glm", "nemotron", "olmo", "minicpm", "ernie4_5", "ernie4_5_moe", "granitemoe", "granitemoeshared", "phimoe"];
+         "glm4", "glm", "nemotron", "olmo", "minicpm", "ernie4_5", "ernie4_5_moe", "granitemoe", "granitemoeshared", "phimoe", "seed_oss", "exaone4", "hunyuan_v1_dense", "arcee", "mistral3", "apertus"];
 
     [Theory]
     [MemberData(nameof(ModelTypes))]
@@ -92,6 +92,18 @@ public sealed class DenseFamilyTests : IDisposable
     [InlineData("phimoe", "sparsemixer")]
     [InlineData("phimoe", "layer_norm")]
     [InlineData("phimoe", "mscale")]
+    [InlineData("seed_oss", "qkv_bias")]
+    [InlineData("exaone4", "post_norms_only")]
+    [InlineData("exaone4", "qk_norm")]
+    [InlineData("exaone4", "nope")]
+    [InlineData("exaone4", "sliding_window")]
+    [InlineData("exaone4", "llama3")]
+    [InlineData("hunyuan_v1_dense", "qk_norm_order")]
+    [InlineData("hunyuan_v1_dense", "alpha")]
+    [InlineData("arcee", "relu2")]
+    [InlineData("apertus", "qk_norm")]
+    [InlineData("apertus", "xielu_softplus")]
+    [InlineData("apertus", "llama3")]
     public void DroppingASwitchMovesTheLogitsFarBeyondTheTolerance(string modelType, string drop)
     {
         using var folder = new TinyHfFolder(modelType);
@@ -103,11 +115,17 @@ public sealed class DenseFamilyTests : IDisposable
     // fused query_key_value read ungrouped moves them far more (DroppingASwitchMovesTheLogitsFarBeyondTheTolerance).
     private static double GgufTolerance(string modelType) => modelType == "falcon" ? 1e-3 : 1e-5;
 
+    // llama.cpp's exaone4 slides only 64-layer models: the two-layer checkpoint converts without its window, as EXAONE-4.0-1.2B's
+    // config has none (the hybrid one is refused, VariantsTheEngineOrLlamaCppCannotRunAreClearErrors).
+    private static Action<JsonObject>? Convertible(string modelType) => modelType == "exaone4"
+        ? c => (c["sliding_window"], c["layer_types"]) = (null, new JsonArray("full_attention", "full_attention"))
+        : null;
+
     [Theory]
     [MemberData(nameof(ModelTypes))]
     public void TheConvertedGgufMatchesTheFolder(string modelType)
     {
-        using var folder = new TinyHfFolder(modelType);
+        using var folder = new TinyHfFolder(modelType, edit: Convertible(modelType));
         var path = Path.Combine(_dir, modelType + ".gguf");
         using (var input = new HfGgufInput(folder.Folder))
             GgufQuantizer.Quantize(input, path, QuantizationMix.Find("F32")!, null, WorkerPool.Shared);
@@ -153,6 +171,18 @@ public sealed class DenseFamilyTests : IDisposable
         using (var f = Moxing.Core.Formats.Safetensors.SafetensorsFile.Open(Path.Combine(folder.Folder, "model.safetensors")))
             Assert.Contains(f.Tensors, t => t.Name == "model.layers.0.mlp.down_proj.bias");
         DecoderChecks.AssertClose(Flatten(new DenseReference(folder.Folder).Forward(Prompt)), Logits(folder.Folder), 1e-4, "ernie4_5 use_bias");
+    }
+
+    // SeedOssConfig's attention_out_bias and mlp_bias (false in Seed-OSS-36B): biases on o_proj and the MLP, read from the
+    // checkpoint; llama.cpp's seed_oss has no tensor for them, so the conversion refuses them by name.
+    [Fact]
+    public void SeedOssWithOutputAndMlpBiasesMatchesTheReferenceAndIsNotConverted()
+    {
+        using var folder = new TinyHfFolder("seed_oss", edit: c => (c["attention_out_bias"], c["mlp_bias"]) = (true, true));
+        using (var f = Moxing.Core.Formats.Safetensors.SafetensorsFile.Open(Path.Combine(folder.Folder, "model.safetensors")))
+            Assert.Contains(f.Tensors, t => t.Name == "model.layers.0.self_attn.o_proj.bias");
+        DecoderChecks.AssertClose(Flatten(new DenseReference(folder.Folder).Forward(Prompt)), Logits(folder.Folder), 1e-4, "seed_oss with all biases");
+        Assert.Contains("'attention_out_bias' is true", Assert.Throws<InvalidModelFileException>(() => new HfGgufInput(folder.Folder)).Message);
     }
 
     // command-r-plus's use_qk_norm: a LayerNorm per head with a weight row of its own, before the rotation.
@@ -221,6 +251,60 @@ public sealed class DenseFamilyTests : IDisposable
         Assert.Equal(modelType == "glm4", m.TryGetInt32("tokenizer.ggml.bos_token_id", out var bos) && bos == 94);
     }
 
+    // AFM-4.5B's YaRN (factor 20; here over 16 original positions, so it bites within the prompt) converts as LlamaModel writes it
+    // and reads back to the folder's logits, which it moves.
+    [Fact]
+    public void ArceeWithYarnConvertsToTheFoldersLogits()
+    {
+        using var folder = new TinyHfFolder("arcee", edit: c => c["rope_scaling"] = new JsonObject
+        {
+            ["rope_type"] = "yarn",
+            ["factor"] = 20.0,
+            ["original_max_position_embeddings"] = 16,
+            ["beta_fast"] = 32.0,
+            ["beta_slow"] = 1.0,
+        });
+        var path = Path.Combine(_dir, "arcee-yarn.gguf");
+        using (var input = new HfGgufInput(folder.Folder))
+        {
+            Assert.Equal("yarn", input.Metadata.GetString("arcee.rope.scaling.type"));
+            GgufQuantizer.Quantize(input, path, QuantizationMix.Find("F32")!, null, WorkerPool.Shared);
+        }
+        var logits = Logits(folder.Folder);
+        DecoderChecks.AssertClose(logits, Logits(path), 1e-5, "arcee yarn → F32 GGUF");
+        Assert.True(LogitErrors.RelativeMax(Flatten(new DenseReference(folder.Folder).Forward(Prompt)), logits) > 1e-3, "YaRN moves nothing");
+    }
+
+    // Exaone4Config without layer_types: sliding_window_pattern as a string of L and G ("LLLG" in EXAONE-4.0-32B) or a period.
+    [Theory]
+    [InlineData("\"LG\"")]
+    [InlineData("2")]
+    public void Exaone4ReadsItsPatternWithoutLayerTypes(string pattern)
+    {
+        using var folder = new TinyHfFolder("exaone4", edit: c =>
+        {
+            c["sliding_window_pattern"] = JsonNode.Parse(pattern);
+            c.Remove("layer_types");
+        });
+        using var model = ModelLoader.Load(folder.Folder);
+        var o = model.RequireDecoder().Options;
+        Assert.Equal([5, 0], o.SlidingWindows);
+        Assert.Equal([true, false], new[] { o.Rotates(0), o.Rotates(1) });
+    }
+
+    // llama.cpp scales a hunyuan-dense base by rope.scaling.alpha when the key is set (its converter writes the scaled base instead).
+    [Fact]
+    public void HunyuanGgufReadsAnAlphaKeyAsTheScaledBase()
+    {
+        var path = Path.Combine(_dir, "hunyuan-alpha.gguf");
+        SyntheticModelWriter.Build(SynthShape.Find("tiny-hunyuan-dense")!, SynthFileType.Find("F16")!, 1)
+            .Set("hunyuan-dense.rope.freq_base", 10000f).Set("hunyuan-dense.rope.scaling.alpha", 1000f).Write(path);
+        using var model = ModelLoader.Load(path);
+        var theta = model.RequireDecoder().Options.Rope!.Theta;
+        Assert.Equal(1, theta / Moxing.Models.Families.HunyuanDenseFamily.AlphaBase(10000, 1000, 128), 6);
+        Assert.True(theta > 1.1e7, $"base {theta}");
+    }
+
     [Fact]
     public void VariantsTheEngineOrLlamaCppCannotRunAreClearErrors()
     {
@@ -260,6 +344,24 @@ public sealed class DenseFamilyTests : IDisposable
         // Minitron-8B's 48 heads of 128 are wider than its hidden size; llama.cpp's nemotron shapes its projections by hidden_size.
         using (var nemotron = new TinyHfFolder("nemotron", edit: c => c["head_dim"] = 8))
             Assert.Contains("llama.cpp's nemotron needs num_attention_heads × head_dim", Assert.Throws<InvalidModelFileException>(() => new HfGgufInput(nemotron.Folder)).Message);
+        using (var exaone4 = new TinyHfFolder("exaone4"))
+            Assert.Contains("'sliding_window' is set with 2 layers", Assert.Throws<InvalidModelFileException>(() => new HfGgufInput(exaone4.Folder)).Message);
+        using (var exaone4 = new TinyHfFolder("exaone4", edit: c =>
+               {
+                   c["sliding_window_pattern"] = "LX";
+                   c.Remove("layer_types");
+               }))
+            Assert.Contains("'sliding_window_pattern' is 'LX'", Assert.Throws<InvalidModelFileException>(() => ModelLoader.Load(exaone4.Folder)).Message);
+        // A dynamic NTK scaling without alpha: transformers grows the base past max_position_embeddings, which llama.cpp's converter drops.
+        using (var hunyuan = new TinyHfFolder("hunyuan_v1_dense", edit: c => c["rope_scaling"] = new JsonObject { ["type"] = "dynamic", ["factor"] = 2.0 }))
+            Assert.Contains("'rope_scaling' is DynamicNtk without an alpha", Assert.Throws<InvalidModelFileException>(() => new HfGgufInput(hunyuan.Folder)).Message);
+        using (var ministral3 = new TinyHfFolder("mistral3", edit: c => c["text_config"]!["model_type"] = "ministral3"))
+            Assert.Contains("'text_config.model_type' is 'ministral3'", Assert.Throws<InvalidModelFileException>(() => ModelLoader.Load(ministral3.Folder)).Message);
+        using (var apertus = new TinyHfFolder("apertus", edit: c => c["hidden_act"] = "relu2"))
+            Assert.Contains("'hidden_act' is 'relu2'; llama.cpp's apertus runs xIELU only", Assert.Throws<InvalidModelFileException>(() => new HfGgufInput(apertus.Folder)).Message);
+        var tempered = Path.Combine(_dir, "ministral3.gguf");
+        SyntheticModelWriter.Build(SynthShape.Find("tiny-mistral3")!, SynthFileType.Find("F16")!, 1).Set("mistral3.attention.temperature_scale", 0.1f).Write(tempered);
+        Assert.Contains("'mistral3.attention.temperature_scale' is set", Assert.Throws<InvalidModelFileException>(() => ModelLoader.Load(tempered)).Message);
         var windowed = Path.Combine(_dir, "olmo3.gguf");
         SyntheticModelWriter.Build(SynthShape.Find("tiny-olmo2")!, SynthFileType.Find("F16")!, 1).Set("olmo2.attention.sliding_window", 4u).Write(windowed);
         Assert.Contains("sliding windows are not supported", Assert.Throws<InvalidModelFileException>(() => ModelLoader.Load(windowed)).Message);

@@ -5,7 +5,7 @@ using Moxing.Core.Formats.Safetensors;
 namespace Moxing.Models.Tests.Families;
 
 /// <summary>
-/// The forward pass of Granite, OLMo 2, Gemma, Phi-2, StarCoder2, Cohere, Cohere2, StableLM, GLM-4, GLM, Nemotron, OLMo, MiniCPM, ERNIE 4.5 and Llama 4 written out in double precision from transformers'
+/// The forward pass of Granite, OLMo 2, Gemma, Phi-2, StarCoder2, Cohere, Cohere2, StableLM, GLM-4, GLM, Nemotron, OLMo, MiniCPM, ERNIE 4.5, Llama 4, Seed-OSS, EXAONE 4, Hunyuan dense, Arcee, Mistral 3 and Apertus written out in double precision from transformers'
 /// modeling files, over a float32 checkpoint: the oracle of the family tests. Each family's delta from Llama is stated where
 /// transformers states it; <c>drop</c> leaves one of them out, so a test can show the comparison would catch an engine that did.
 /// </summary>
@@ -23,6 +23,13 @@ internal sealed partial class DenseReference
             foreach (var t in f.Tensors) _w[t.Name] = MemoryMarshal.Cast<byte, float>(t.Bytes).ToArray();
         (_c, _w) = Llama4Text(config, _w);
         _type = (string)_c["model_type"]!;
+        // Mistral3ForConditionalGeneration runs its text_config's MistralForCausalLM over the model.language_model.* tensors.
+        if (_type == "mistral3")
+        {
+            _c = _c["text_config"]!.AsObject();
+            _type = (string)_c["model_type"]!;
+            foreach (var (name, values) in _w.ToArray()) _w[name.Replace("model.language_model.", "model.", StringComparison.Ordinal)] = values;
+        }
     }
 
     private double D(string key, double fallback) => _c[key] is { } v ? (double)v : fallback;
@@ -36,7 +43,7 @@ internal sealed partial class DenseReference
         _drop = drop;
         if (_type == "llama4_text") return Llama4Forward(ids);
         if (_type is "falcon" or "RefinedWeb" or "RefinedWebModel") FalconAsLlama(drop);
-        if (_type is "exaone" or "internlm2") RenamedAsLlama(drop);
+        if (_type is "exaone" or "internlm2" or "apertus") RenamedAsLlama(drop);
         int h = I("hidden_size"), heads = I("num_attention_heads"), kvHeads = I("num_key_value_heads"), n = ids.Length;
         var hd = _c["head_dim"] is { } headDim ? (int)headDim : h / heads;
         var granite = _type is "granite" or "granitemoe" or "granitemoeshared";
@@ -62,10 +69,10 @@ internal sealed partial class DenseReference
             var p = $"model.layers.{l}.";
             // OLMo 2 normalises the attention and MLP outputs, not their inputs (dropped: the same norms before the blocks, as
             // Llama places them); Phi-2's MLP reads the attention's input.
-            var postNormsOnly = _type == "olmo2" && drop != "post_norms_only";
+            var postNormsOnly = _type is "olmo2" or "exaone4" && drop != "post_norms_only";
             var (attentionNorm, mlpNorm) = _type switch
             {
-                "olmo2" => ("post_attention_layernorm", "post_feedforward_layernorm"),
+                "olmo2" or "exaone4" => ("post_attention_layernorm", "post_feedforward_layernorm"),
                 "phi" or "cohere" or "cohere2" => ("input_layernorm", "input_layernorm"),
                 "stablelm" when B("use_parallel_residual") => ("input_layernorm", "input_layernorm"),
                 "falcon" => ("input_layernorm", _w.ContainsKey(p + "post_attention_layernorm.weight") ? "post_attention_layernorm" : "input_layernorm"),
@@ -74,8 +81,10 @@ internal sealed partial class DenseReference
             var attentionIn = x.Select(r => postNormsOnly ? r.ToArray() : Norm(r, p + attentionNorm)).ToArray();
             // SmolLM3DecoderLayer: use_rope = no_rope_layers[i], by default 0 on every no_rope_layer_interval-th layer.
             var noRope = _type == "smollm3" && drop != "nope" && (l + 1) % (int)D("no_rope_layer_interval", 4) == 0;
-            // Cohere2: layer i slides when (i + 1) % sliding_window_pattern != 0, and only sliding layers rotate (dropped: all rotate).
-            var full = _type == "cohere2" && (l + 1) % (int)D("sliding_window_pattern", 4) == 0;
+            // Cohere2: layer i slides when (i + 1) % sliding_window_pattern != 0, and only sliding layers rotate (dropped: all rotate);
+            // EXAONE 4: the layers layer_types calls full_attention neither slide nor rotate.
+            var full = _type == "cohere2" && (l + 1) % (int)D("sliding_window_pattern", 4) == 0
+                || _type == "exaone4" && (string?)_c["layer_types"]![l] == "full_attention";
             var attended = Attention(p, attentionIn, heads, kvHeads, hd, rotary, scale, full ? 0 : window, drop, rotate: !noRope && (!full || drop == "nope"));
             if (parallel)
             {
@@ -108,9 +117,11 @@ internal sealed partial class DenseReference
     {
         if (DeepSeek) return LatentAttention(p, xs, drop);
         int n = xs.Length, group = heads / kvHeads;
-        var q = xs.Select(r => Affine(p + "self_attn.q_proj", r)).ToArray();
-        var k = xs.Select(r => Affine(p + "self_attn.k_proj", r)).ToArray();
-        var v = xs.Select(r => Affine(p + "self_attn.v_proj", r)).ToArray();
+        // Seed-OSS's attention_bias: q/k/v biases (dropped, "qkv_bias": left out).
+        var qkvBias = drop != "qkv_bias";
+        var q = xs.Select(r => Affine(p + "self_attn.q_proj", r, qkvBias)).ToArray();
+        var k = xs.Select(r => Affine(p + "self_attn.k_proj", r, qkvBias)).ToArray();
+        var v = xs.Select(r => Affine(p + "self_attn.v_proj", r, qkvBias)).ToArray();
         // OlmoAttention: q, k and v clamped to ±clip_qkv.
         if (_type == "olmo" && drop != "clip_qkv" && _c["clip_qkv"] is { } clipNode)
         {
@@ -118,17 +129,27 @@ internal sealed partial class DenseReference
             foreach (var row in q.Concat(k).Concat(v))
                 for (var d = 0; d < row.Length; d++) row[d] = Math.Clamp(row[d], -clip, clip);
         }
+        // Exaone4Attention and ApertusAttention: q_norm / k_norm, RMSNorms of head_dim, on each head before the rotation.
+        if (_type is "exaone4" or "apertus" && drop != "qk_norm")
+            for (var t = 0; t < n; t++) (q[t], k[t]) = (RmsHeads(q[t], hd, p + "self_attn.q_norm"), RmsHeads(k[t], hd, p + "self_attn.k_norm"));
         // Olmo2Attention: q_norm / k_norm over the whole projections, before the heads are split.
         if (_type == "olmo2" && drop != "qk_norm")
             for (var t = 0; t < n; t++) (q[t], k[t]) = (Norm(q[t], p + "self_attn.q_norm"), Norm(k[t], p + "self_attn.k_norm"));
         // CohereAttention (use_qk_norm): a LayerNorm per head with its row of q_norm [heads, head_dim]; StableLmLayerNormPerHead
         // (qk_layernorm): one nn.LayerNorm per head, without bias.
-        if (drop != "qk_norm" && (B("use_qk_norm") || B("qk_layernorm")))
+        if (drop != "qk_norm" && (Cohere && B("use_qk_norm") || B("qk_layernorm")))
             for (var t = 0; t < n; t++)
             {
                 HeadNorms(q[t], hd, h => B("use_qk_norm") ? (p + "self_attn.q_norm.weight", h * hd) : ($"{p}self_attn.q_layernorm.norms.{h}.weight", 0));
                 HeadNorms(k[t], hd, h => B("use_qk_norm") ? (p + "self_attn.k_norm.weight", h * hd) : ($"{p}self_attn.k_layernorm.norms.{h}.weight", 0));
             }
+        // HunYuanDenseV1Attention: query_layernorm / key_layernorm on each head after the rotation (dropped, "qk_norm_order": before it).
+        var hunyuan = _type == "hunyuan_v1_dense";
+        void HunyuanNorms()
+        {
+            for (var t = 0; t < n; t++) (q[t], k[t]) = (RmsHeads(q[t], hd, p + "self_attn.query_layernorm"), RmsHeads(k[t], hd, p + "self_attn.key_layernorm"));
+        }
+        if (hunyuan && drop == "qk_norm_order") HunyuanNorms();
         // Cohere's, GLM-4's and ERNIE 4.5's rotate_half pair (2i, 2i + 1) (dropped: the halves, as Llama's).
         var interleaved = (Cohere || _type is "glm4" or "glm" or "ernie4_5" or "ernie4_5_moe") && drop != "interleaved";
         for (var t = 0; t < n && rotate; t++)
@@ -136,6 +157,7 @@ internal sealed partial class DenseReference
             Rope(q[t], hd, rotary, t, interleaved);
             Rope(k[t], hd, rotary, t, interleaved);
         }
+        if (hunyuan && drop != "qk_norm_order") HunyuanNorms();
         var output = new double[n][];
         for (var t = 0; t < n; t++)
         {
@@ -157,6 +179,10 @@ internal sealed partial class DenseReference
         return output;
     }
 
+    // Each head of v through the RMSNorm `name` of head_dim weights.
+    private double[] RmsHeads(double[] v, int hd, string name) =>
+        Enumerable.Range(0, v.Length / hd).SelectMany(h => Norm(v[(h * hd)..((h + 1) * hd)], name)).ToArray();
+
     // Each head's values normalised (mean-subtracting, no bias) by the weights at (tensor, offset) of head h.
     private void HeadNorms(double[] v, int hd, Func<int, (string Name, int Offset)> weights)
     {
@@ -177,15 +203,33 @@ internal sealed partial class DenseReference
     private void Rope(double[] v, int hd, int rotary, int position, bool interleaved)
     {
         var half = rotary / 2;
-        var theta = D("rope_theta", 10000);
+        var theta = RopeBase(hd);
         for (var head = 0; head < v.Length / hd; head++)
             for (var i = 0; i < half; i++)
             {
-                var angle = position / (LongRopeFactor(i) * Math.Pow(theta, 2.0 * i / rotary));
+                var angle = position / (LongRopeFactor(i) * Llama3Divisor(i, rotary) * Math.Pow(theta, 2.0 * i / rotary));
                 var (cos, sin) = (Math.Cos(angle) * _ropeScale, Math.Sin(angle) * _ropeScale);
                 int a = head * hd + (interleaved ? 2 * i : i), b = interleaved ? a + 1 : a + half;
                 (v[a], v[b]) = (v[a] * cos - v[b] * sin, v[b] * cos + v[a] * sin);
             }
+    }
+
+    // HunYuanDenseV1RotaryEmbedding: a dynamic rope_scaling with an alpha rotates by base · alpha^(d / (d − 2)) (dropped, "alpha": the base).
+    private double RopeBase(int hd) =>
+        D("rope_theta", 10000) * (_type == "hunyuan_v1_dense" && _drop != "alpha" && _c["rope_scaling"]?["alpha"] is { } alpha ? Math.Pow((double)alpha, hd / (hd - 2.0)) : 1);
+
+    // transformers' _compute_llama3_parameters: pairs slower than original/low_freq_factor turn factor times slower, those faster
+    // than original/high_freq_factor keep their speed, and the band between is interpolated (dropped, "llama3": unscaled).
+    private double Llama3Divisor(int pair, int rotary)
+    {
+        if (_drop == "llama3" || _c["rope_scaling"] is not JsonObject r || (string?)r["rope_type"] != "llama3") return 1;
+        double factor = (double)r["factor"]!, low = (double)r["low_freq_factor"]!, high = (double)r["high_freq_factor"]!;
+        var original = (double)r["original_max_position_embeddings"]!;
+        var wavelength = 2 * Math.PI * Math.Pow(D("rope_theta", 10000), 2.0 * pair / rotary);
+        if (wavelength < original / high) return 1;
+        if (wavelength > original / low) return factor;
+        var smooth = (original / wavelength - low) / (high - low);
+        return 1 / ((1 - smooth) / factor + smooth);
     }
 
     // Gated SiLU (Granite, OLMo 2) or GELU-tanh (Gemma); Phi-2's fc1/fc2 and StarCoder2's c_fc/c_proj with biases and GELU-tanh.
@@ -199,13 +243,24 @@ internal sealed partial class DenseReference
         "deepseek_v2" or "deepseek_v3" when _w.ContainsKey(p + "mlp.gate.weight") => DeepSeekMoe(p, x),
         // Glm4MLP and GlmMLP: gate, up = gate_up_proj(x).chunk(2); down(up * silu(gate)).
         "glm4" or "glm" => Affine(p + "mlp.down_proj", Glm4GateUp(Affine(p + "mlp.gate_up_proj", x))),
-        // NemotronMLP: down(relu2(up(x))), relu2 = relu(x)² (dropped: relu alone).
-        "nemotron" => Affine(p + "mlp.down_proj", Affine(p + "mlp.up_proj", x).Select(u => Math.Pow(Math.Max(u, 0), _drop == "relu2" ? 1 : 2)).ToArray()),
+        // NemotronMLP and ArceeMLP: down(relu2(up(x))), relu2 = relu(x)² (dropped: relu alone).
+        "apertus" => Affine(p + "mlp.down_proj", Xielu(p, Affine(p + "mlp.up_proj", x))),
+        "nemotron" or "arcee" => Affine(p + "mlp.down_proj", Affine(p + "mlp.up_proj", x).Select(u => Math.Pow(Math.Max(u, 0), _drop == "relu2" ? 1 : 2)).ToArray()),
         // FalconMLP: dense_4h_to_h(gelu(dense_h_to_4h(x))), the exact GELU, no biases.
         "falcon" => Affine(p + "mlp.down_proj", Affine(p + "mlp.up_proj", x).Select(v => 0.5 * v * (1 + Moxing.Core.Tests.Ops.ReferenceErf.Erf(v / Math.Sqrt(2)))).ToArray()),
         _ => Affine(p + "mlp.down_proj", Affine(p + "mlp.gate_proj", x)
             .Zip(Affine(p + "mlp.up_proj", x), (g, u) => (_type == "gemma" ? GeluTanh(g) : g / (1 + Math.Exp(-g))) * u).ToArray()),
     };
+
+    // XIELUActivation: x > 0: softplus(alpha_p)·x² + beta·x, else (expm1(min(x, eps)) − x)·(beta + softplus(alpha_n)) + beta·x,
+    // with the layer's scalars (dropped, "xielu_softplus": the stored alphas used as they are).
+    private double[] Xielu(string p, double[] u)
+    {
+        double S(string name) => _w[p + "mlp.act_fn." + name][0];
+        double Softplus(double v) => _drop == "xielu_softplus" ? v : Math.Log(1 + Math.Exp(v));
+        double beta = S("beta"), eps = S("eps"), alphaP = Softplus(S("alpha_p")), alphaN = beta + Softplus(S("alpha_n"));
+        return u.Select(v => v > 0 ? alphaP * v * v + beta * v : (Math.Exp(Math.Min(v, eps)) - 1 - v) * alphaN + beta * v).ToArray();
+    }
 
     private static double[] Glm4GateUp(double[] gateUp)
     {
@@ -240,11 +295,11 @@ internal sealed partial class DenseReference
         return x.Select((v, i) => (v - mean) * inv * weight(i) + bias(i)).ToArray();
     }
 
-    // W x + b (the bias when the checkpoint has one).
-    private double[] Affine(string name, double[] x)
+    // W x + b (the bias when the checkpoint has one and it is not left out).
+    private double[] Affine(string name, double[] x, bool bias = true)
     {
         var w = _w[name + ".weight"];
-        var b = _w.GetValueOrDefault(name + ".bias");
+        var b = bias ? _w.GetValueOrDefault(name + ".bias") : null;
         var y = new double[w.Length / x.Length];
         for (var r = 0; r < y.Length; r++)
         {
@@ -303,6 +358,7 @@ internal sealed partial class DenseReference
         var renames = TinyHfFolder.Renames(_type);
         foreach (var (name, values) in _w.ToArray())
             _w[renames.Reverse().Aggregate(name, (n, r) => n.Replace(r.Family, r.Llama, StringComparison.Ordinal))] = values;
+        if (_type == "apertus") return;
         if (_type == "exaone")
         {
             (_c["num_hidden_layers"], _c["rms_norm_eps"]) = (I("num_layers"), D("layer_norm_epsilon", 1e-5));

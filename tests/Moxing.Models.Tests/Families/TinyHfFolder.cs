@@ -34,6 +34,10 @@ public sealed partial class TinyHfFolder : IDisposable
             ("mlp.down_proj", "feed_forward.w2"), ("lm_head", "output"),
         ],
         "llama4" => [("model.", "language_model.model."), ("lm_head", "language_model.lm_head")],
+        // Mistral3ForConditionalGeneration (transformers ≥ 4.52): the language model under model.language_model.
+        // Apertus's attention_layernorm / feedforward_layernorm (the longer name first: "attention_layernorm" is inside it).
+        "apertus" => [("post_attention_layernorm", "feedforward_layernorm"), ("input_layernorm", "attention_layernorm")],
+        "mistral3" => [("model.embed_tokens", "model.language_model.embed_tokens"), ("model.layers.", "model.language_model.layers."), ("model.norm", "model.language_model.norm")],
         _ => [],
     };
 
@@ -48,7 +52,7 @@ public sealed partial class TinyHfFolder : IDisposable
 
     /// <summary>
     /// Writes a <paramref name="modelType"/> checkpoint (granite, olmo2, gemma, phi, starcoder2, falcon, exaone, smollm3, internlm2, cohere,
-    /// cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, ernie4_5, llama4_text, llama4: the text config), its config edited by <paramref name="edit"/> (Cohere's use_qk_norm and StableLM's qk_layernorm add per-head q/k norms).
+    /// cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, ernie4_5, llama4_text, llama4: the text config, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3, apertus), its config edited by <paramref name="edit"/> (Cohere's use_qk_norm and StableLM's qk_layernorm add per-head q/k norms).
     /// </summary>
     public TinyHfFolder(string modelType, int seed = 1, Action<JsonObject>? edit = null)
     {
@@ -72,8 +76,12 @@ public sealed partial class TinyHfFolder : IDisposable
         var glm = modelType is "glm4" or "glm";
         // ERNIE 4.5's use_bias puts a bias on every projection, the MLP's included.
         var ernieBiases = modelType is "ernie4_5" or "ernie4_5_moe" && (bool?)Config["use_bias"] == true;
-        var biases = modelType is "phi" or "starcoder2" || (bool?)Config["attention_bias"] == true && !glm || ernieBiases;
-        var qkvBiases = biases || (bool?)Config["use_qkv_bias"] == true || glm && (bool?)Config["attention_bias"] == true;
+        // Seed-OSS's attention_bias is q/k/v's alone; attention_out_bias and mlp_bias add the others.
+        var seedOss = modelType == "seed_oss";
+        var biases = modelType is "phi" or "starcoder2" || (bool?)Config["attention_bias"] == true && !glm && !seedOss || ernieBiases;
+        var qkvBiases = biases || (bool?)Config["use_qkv_bias"] == true || (glm || seedOss) && (bool?)Config["attention_bias"] == true;
+        var outputBias = biases || seedOss && (bool?)Config["attention_out_bias"] == true;
+        var mlpBiases = ernieBiases || seedOss && (bool?)Config["mlp_bias"] == true;
         var norms = modelType != "olmo";
         var parallel = modelType is "phi" || cohere || (bool?)Config["use_parallel_residual"] == true;
         // Gemma's and Nemotron's weights are offsets from 1 (their norms multiply by 1 + w).
@@ -101,7 +109,7 @@ public sealed partial class TinyHfFolder : IDisposable
         for (var l = 0; l < LayerCount(modelType); l++)
         {
             var p = $"model.layers.{l}.";
-            if (modelType != "olmo2") Norm(p + "input_layernorm", Hidden);
+            if (modelType is not ("olmo2" or "exaone4")) Norm(p + "input_layernorm", Hidden);
             // InternLM2's wqkv: per key/value group its query heads, then its key head and value head.
             if (modelType == "internlm2") Linear(p + "attention.wqkv", q + 2 * kv, Hidden, false);
             else if (IsDeepSeek(modelType)) WriteLatentAttention(Config, p, Add);
@@ -111,7 +119,20 @@ public sealed partial class TinyHfFolder : IDisposable
                 Linear(p + "self_attn.k_proj", kv, Hidden, qkvBiases);
                 Linear(p + "self_attn.v_proj", kv, Hidden, qkvBiases);
             }
-            if (!IsDeepSeek(modelType)) Linear(p + (modelType == "phi" ? "self_attn.dense" : "self_attn.o_proj"), Hidden, q, biases);
+            if (!IsDeepSeek(modelType)) Linear(p + (modelType == "phi" ? "self_attn.dense" : "self_attn.o_proj"), Hidden, q, outputBias);
+            // HunYuanDenseV1Attention: an RMSNorm of head_dim on each query and key head, after the rotation.
+            if (modelType == "hunyuan_v1_dense")
+            {
+                Norm(p + "self_attn.query_layernorm", HeadDim);
+                Norm(p + "self_attn.key_layernorm", HeadDim);
+            }
+            // Exaone4Attention and ApertusAttention: an RMSNorm of head_dim on each query and key head; Olmo2DecoderLayer's norm after the MLP.
+            if (modelType is "exaone4" or "apertus")
+            {
+                Norm(p + "self_attn.q_norm", HeadDim);
+                Norm(p + "self_attn.k_norm", HeadDim);
+            }
+            if (modelType == "exaone4") Norm(p + "post_feedforward_layernorm", Hidden);
             if (modelType == "olmo2")
             {
                 Norm(p + "self_attn.q_norm", q);
@@ -119,7 +140,7 @@ public sealed partial class TinyHfFolder : IDisposable
                 Norm(p + "post_feedforward_layernorm", Hidden);
             }
             // CohereLayerNorm((heads, head_dim)): one weight row per head; StableLmLayerNormPerHead: one LayerNorm per head.
-            if ((bool?)Config["use_qk_norm"] == true)
+            if (cohere && (bool?)Config["use_qk_norm"] == true)
             {
                 Add(p + "self_attn.q_norm.weight", 1f, 0.4f, Heads, HeadDim);
                 Add(p + "self_attn.k_norm.weight", 1f, 0.4f, KvHeads, HeadDim);
@@ -165,16 +186,32 @@ public sealed partial class TinyHfFolder : IDisposable
                         Norm(p + "post_mlp_layernorm", Hidden);
                     }
                     break;
-                case "nemotron":
+                case "nemotron" or "arcee":
                     Linear(p + "mlp.up_proj", ff, Hidden, false);
                     Linear(p + "mlp.down_proj", Hidden, ff, false);
                     break;
+                case "apertus":
+                    // ApertusMLP: down(xIELU(up x)); XIELUActivation's alpha_p and alpha_n (before their softplus: about 0.8 and
+                    // 0.3 after it), beta and eps, differing by layer.
+                    Linear(p + "mlp.up_proj", ff, Hidden, false);
+                    Linear(p + "mlp.down_proj", Hidden, ff, false);
+                    Add(p + "mlp.act_fn.alpha_p", 0.2f, 0.3f, 1);
+                    Add(p + "mlp.act_fn.alpha_n", -1f, 0.3f, 1);
+                    Add(p + "mlp.act_fn.beta", 0.5f, 0.1f, 1);
+                    Add(p + "mlp.act_fn.eps", -1e-6f, 0f, 1);
+                    break;
                 default:
-                    Linear(p + "mlp.gate_proj", ff, Hidden, ernieBiases);
-                    Linear(p + "mlp.up_proj", ff, Hidden, ernieBiases);
-                    Linear(p + "mlp.down_proj", Hidden, ff, ernieBiases);
+                    Linear(p + "mlp.gate_proj", ff, Hidden, mlpBiases);
+                    Linear(p + "mlp.up_proj", ff, Hidden, mlpBiases);
+                    Linear(p + "mlp.down_proj", Hidden, ff, mlpBiases);
                     break;
             }
+        }
+        // Mistral 3's vision tower and projector, which the language model leaves out.
+        if (modelType == "mistral3")
+        {
+            Linear("model.vision_tower.transformer.layers.0.attention.q_proj", 8, 8, false);
+            Linear("model.multi_modal_projector.linear_1", 8, 8, true);
         }
         // ERNIE-4.5-21B-A3B-PT ships a multi-token-prediction block that transformers and llama.cpp's converter leave out.
         if (modelType == "ernie4_5_moe") Linear("model.mtp_linear_proj.0", Hidden, 2 * Hidden, false);
@@ -325,6 +362,92 @@ public sealed partial class TinyHfFolder : IDisposable
                 c["hidden_act"] = "silu";
                 c["use_bias"] = false;
                 c["tie_word_embeddings"] = true;
+                break;
+            case "exaone4":
+                // EXAONE-4.0-32B's hybrid attention on two layers ("LG"): the first slides over 5 positions and rotates, the second
+                // attends in full without RoPE; llama3 RoPE scaling (factor 16; an original context of 64 rather than 8192, so that
+                // pairs turning within 13 positions are scaled), head_dim given, an untied head.
+                c["head_dim"] = HeadDim;
+                c["rms_norm_eps"] = 1e-5;
+                c["rope_theta"] = 1000000.0;
+                c["rope_scaling"] = new JsonObject
+                {
+                    ["rope_type"] = "llama3",
+                    ["factor"] = 16.0,
+                    ["low_freq_factor"] = 1.0,
+                    ["high_freq_factor"] = 4.0,
+                    ["original_max_position_embeddings"] = 64,
+                };
+                c["sliding_window"] = 5;
+                c["sliding_window_pattern"] = "LG";
+                c["layer_types"] = new JsonArray("sliding_attention", "full_attention");
+                c["hidden_act"] = "silu";
+                c["tie_word_embeddings"] = false;
+                break;
+            case "hunyuan_v1_dense":
+                // Hunyuan-0.5B-Instruct: head_dim given, NTK-alpha RoPE (dynamic, alpha 1000: base 10000 · 1000^(16/14) for these
+                // heads), q/k norms, no biases, a tied head.
+                c["head_dim"] = HeadDim;
+                c["rms_norm_eps"] = 1e-5;
+                c["rope_theta"] = 10000.0;
+                c["rope_scaling"] = new JsonObject { ["type"] = "dynamic", ["alpha"] = 1000.0, ["factor"] = 1.0, ["beta_fast"] = 32, ["beta_slow"] = 1 };
+                c["use_qk_norm"] = true;
+                c["attention_bias"] = false;
+                c["hidden_act"] = "silu";
+                c["tie_word_embeddings"] = true;
+                break;
+            case "arcee":
+                // AFM-4.5B: an ungated relu² MLP, no biases, an untied head (its YaRN RoPE is left to the synthetic files).
+                c["rms_norm_eps"] = 1e-5;
+                c["hidden_act"] = "relu2";
+                c["attention_bias"] = false;
+                c["mlp_bias"] = false;
+                c["tie_word_embeddings"] = false;
+                break;
+            case "mistral3":
+                // Mistral-Small-3.1's layout: the language model's config (mistral: base 1e9, no window, head_dim given) under
+                // text_config, a vision config beside it, an untied head.
+                var text = new JsonObject();
+                foreach (var (key, value) in c.ToArray()) text[key] = value?.DeepClone();
+                text["model_type"] = "mistral";
+                text["head_dim"] = HeadDim;
+                text["rms_norm_eps"] = 1e-5;
+                text["rope_theta"] = 1000000000.0;
+                text["sliding_window"] = null;
+                text["tie_word_embeddings"] = false;
+                c.Clear();
+                c["model_type"] = "mistral3";
+                c["text_config"] = text;
+                c["vision_config"] = new JsonObject { ["model_type"] = "pixtral", ["hidden_size"] = 8 };
+                c["image_token_index"] = 10;
+                break;
+            case "apertus":
+                // Apertus-8B: xIELU, q/k norms, llama3 RoPE of base 12e6 (an original context of 64 so that it bites within the
+                // prompt), an untied head.
+                c["rms_norm_eps"] = 1e-5;
+                c["hidden_act"] = "xielu";
+                c["rope_theta"] = 12000000.0;
+                c["rope_scaling"] = new JsonObject
+                {
+                    ["rope_type"] = "llama3",
+                    ["factor"] = 8.0,
+                    ["low_freq_factor"] = 1.0,
+                    ["high_freq_factor"] = 4.0,
+                    ["original_max_position_embeddings"] = 64,
+                };
+                c["attention_bias"] = false;
+                c["tie_word_embeddings"] = false;
+                break;
+            case "seed_oss":
+                // Seed-OSS-36B: head_dim given, q/k/v biases without an output-projection or MLP bias, base 1e7, an untied head.
+                c["head_dim"] = HeadDim;
+                c["rms_norm_eps"] = 1e-6;
+                c["rope_theta"] = 10000000.0;
+                c["hidden_act"] = "silu";
+                c["attention_bias"] = true;
+                c["attention_out_bias"] = false;
+                c["mlp_bias"] = false;
+                c["tie_word_embeddings"] = false;
                 break;
             case "starcoder2":
                 c["norm_epsilon"] = 1e-5;

@@ -57,6 +57,9 @@ public sealed class HfConfig
     /// <summary>True when <paramref name="key"/> holds a JSON object (a section).</summary>
     public bool IsSection(string key) => _root.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.Object;
 
+    /// <summary>True when <paramref name="key"/> holds a JSON string.</summary>
+    public bool IsString(string key) => _root.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.String;
+
     /// <summary>An integer value (a whole JSON number that fits in int).</summary>
     public int GetInt(string key) => Get<int>(key, AsInt, "an integer");
 

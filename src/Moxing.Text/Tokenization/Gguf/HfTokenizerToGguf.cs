@@ -33,7 +33,7 @@ public static class HfTokenizerToGguf
         JsonNode? root = document is null ? null : new JsonNode(document.RootElement, "", path);
         var keys = new List<KeyValuePair<string, object>>();
         // LlamaModel.set_vocab and Ernie4_5Model.set_vocab write add_prefix_space whatever the tokenizer; Gemma 2's SentencePiece adds no space.
-        if (architecture is "llama" or "ernie4_5" or "ernie4_5-moe" && config?.AddPrefixSpace is { } prefix) keys.Add(new("tokenizer.ggml.add_space_prefix", prefix));
+        if (architecture is "llama" or "arcee" or "mistral3" or "apertus" or "ernie4_5" or "ernie4_5-moe" && config?.AddPrefixSpace is { } prefix) keys.Add(new("tokenizer.ggml.add_space_prefix", prefix));
         if (architecture is "gemma" or "gemma2") keys.Add(new("tokenizer.ggml.add_space_prefix", false));
         // GemmaModel.set_vocab marks CodeGemma's <end_of_turn> (id 107) as end of turn for every Gemma; its FIM ids have no key.
         if (architecture == "gemma" && vocabSize > GemmaEndOfTurn) keys.Add(new("tokenizer.ggml.eot_token_id", (uint)GemmaEndOfTurn));
@@ -81,7 +81,7 @@ public static class HfTokenizerToGguf
     // when it ships tokenizer.model, Nemotron, MiniCPM and ERNIE 4.5 when they do.
     private static bool UsesSentencePiece(string folder, JsonNode? root, TokenizerConfig? config, string architecture) => architecture switch
     {
-        "llama" => File.Exists(Path.Combine(folder, "tokenizer.model")) || (root?.Optional("model") is { } model && SentencePieceToGguf.IsSentencePiece(model)),
+        "llama" or "arcee" or "mistral3" or "apertus" => File.Exists(Path.Combine(folder, "tokenizer.model")) || (root?.Optional("model") is { } model && SentencePieceToGguf.IsSentencePiece(model)),
         "phi3" => config?.TokenizerClass != "GPT2Tokenizer",
         "gemma" or "gemma2" => true,
         // NemotronModel, MiniCPMModel and Ernie4_5Model call _set_vocab_sentencepiece, which reads tokenizer.model.
