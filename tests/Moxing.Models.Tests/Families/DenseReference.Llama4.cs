@@ -15,7 +15,6 @@ internal sealed partial class DenseReference
     private double[][] Llama4Forward(int[] ids)
     {
         int h = I("hidden_size"), n = ids.Length, layers = I("num_hidden_layers");
-        Llama3Rope();
         var x = ids.Select(id => _w["model.embed_tokens.weight"].AsSpan(id * h, h).ToArray().Select(v => (double)v).ToArray()).ToArray();
         for (var l = 0; l < layers; l++)
         {
@@ -119,24 +118,5 @@ internal sealed partial class DenseReference
             return gate / (1 + Math.Exp(-gate)) * up;
         }).ToArray();
         return Enumerable.Range(0, h).Select(c => Column(down, ff, h, c, act)).ToArray();
-    }
-
-    // transformers' _compute_llama3_parameters: each pair's inverse frequency divided by factor beyond the low-frequency
-    // wavelength, kept below the high one, interpolated between; stated as the divisor Rope applies.
-    private void Llama3Rope()
-    {
-        if (_c["rope_scaling"] is not JsonObject r || (string?)r["rope_type"] != "llama3") return;
-        double factor = (double)r["factor"]!, low = (double)r["low_freq_factor"]!, high = (double)r["high_freq_factor"]!;
-        var original = (double)r["original_max_position_embeddings"]!;
-        int hd = I("head_dim");
-        _ropeFactors = [.. Enumerable.Range(0, hd / 2).Select(i =>
-        {
-            var inv = 1 / Math.Pow(D("rope_theta", 10000), 2.0 * i / hd);
-            var wavelen = 2 * Math.PI / inv;
-            var scaled = wavelen > original / low ? inv / factor : inv;
-            var smooth = (original / wavelen - low) / (high - low);
-            if (!(wavelen < original / high) && !(wavelen > original / low)) scaled = (1 - smooth) * scaled / factor + smooth * scaled;
-            return inv / scaled;
-        })];
     }
 }
