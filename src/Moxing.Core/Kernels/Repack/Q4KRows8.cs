@@ -47,20 +47,8 @@ internal static unsafe class Q4KRows8
     /// <summary>Offset, within the codes, of row r's eight code bytes of quarter q of column j.</summary>
     private static int CodeOffset(int j, int q, int r) => ((j * 4 + q) * 2 + ((r >> 1) & 1)) * 32 + ((r >> 2) * 2 + (r & 1)) * 8;
 
-    /// <summary>True when every d and dmin of the rows is finite (the kernel widens halves with integer operations that
-    /// have no infinities); a tensor with any other is left in its file layout.</summary>
-    public static bool Finite(byte* w, nint rowBytes, int rows, int blocks)
-    {
-        for (var r = 0; r < rows; r++)
-            for (var i = 0; i < blocks; i++)
-            {
-                var block = w + r * rowBytes + i * Q4KBlock.BlockBytes;
-                if (!FiniteHalf(block) || !FiniteHalf(block + 2)) return false;
-            }
-        return true;
-    }
-
-    private static bool FiniteHalf(byte* p) => (Unsafe.ReadUnaligned<ushort>(p) & HalfBits.InfinityBits) != HalfBits.InfinityBits;
+    /// <summary>True when every d and dmin of the rows is finite (<see cref="HalfBits.AllFinite"/>).</summary>
+    public static bool Finite(byte* w, nint rowBytes, int rows, int blocks) => HalfBits.AllFinite(w, rowBytes, rows, blocks, Q4KBlock.BlockBytes, [0, 2]);
 
     /// <summary>Packs rows 8g .. 8g + 7 of the Q4_K matrix at <paramref name="w"/> into group <paramref name="g"/> at <paramref name="dst"/>.</summary>
     public static void Pack(byte* w, nint rowBytes, int blocks, int g, byte* dst)

@@ -54,8 +54,8 @@ internal static unsafe class Q4KRows8Kernel
         // lanes 0..3 of the horizontal add are rows 0..3, lanes 4..7 rows 4..7
         var sums = Avx2.HorizontalAdd(left, right);
         var dx = Vector256.Create(*(float*)x);
-        acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(sums), Halves(a + Q4KRows8.D) * dx, acc);
-        return Fma.MultiplyAddNegated(Avx.ConvertToVector256Single(MinimumTerms(a, x)), Halves(a + Q4KRows8.DMin) * dx, acc);
+        acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(sums), HalfBits.Eight(a + Q4KRows8.D) * dx, acc);
+        return Fma.MultiplyAddNegated(Avx.ConvertToVector256Single(MinimumTerms(a, x)), HalfBits.Eight(a + Q4KRows8.DMin) * dx, acc);
     }
 
     /// <summary>Column j (sub-blocks 2j and 2j + 1, from the low and high nibbles) of the eight rows into the 32-bit sums of
@@ -156,9 +156,4 @@ internal static unsafe class Q4KRows8Kernel
             | (Avx2.ShiftRightLogicalVariable(bits, Vector256.Create(0u, 0, 0, 0, 2, 2, 2, 2)).AsByte() & pair);
         return (lows & nibble) | (Avx2.ShiftLeftLogicalVariable(bits, Vector256.Create(4u, 4, 4, 4, 2, 2, 2, 2)).AsByte() & pair);
     }
-
-    /// <summary>Eight finite halves as floats (<see cref="HalfBits"/>).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Halves(byte* p) =>
-        HalfBits.Place(Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32((ushort*)p), 16)) * Vector256.Create(HalfBits.Rebias);
 }

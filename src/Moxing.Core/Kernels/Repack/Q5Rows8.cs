@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Moxing.Core.Kernels.Half;
 using Moxing.Core.Quantization.Blocks;
 
@@ -30,16 +29,8 @@ internal static unsafe class Q5Rows8
     /// <summary>Offset of the four nibble vectors.</summary>
     public const int Nibbles = 48;
 
-    /// <summary>True when every d of the rows is finite (the kernels widen halves with integer operations that have no
-    /// infinities); a tensor with any other stays in its file layout.</summary>
-    public static bool Finite(byte* w, nint rowBytes, int rows, int blocks)
-    {
-        for (var r = 0; r < rows; r++)
-            for (var i = 0; i < blocks; i++)
-                if ((Unsafe.ReadUnaligned<ushort>(w + r * rowBytes + i * Q5_0Block.BlockBytes) & HalfBits.InfinityBits) == HalfBits.InfinityBits)
-                    return false;
-        return true;
-    }
+    /// <summary>True when every d of the rows is finite (<see cref="HalfBits.AllFinite"/>).</summary>
+    public static bool Finite(byte* w, nint rowBytes, int rows, int blocks) => HalfBits.AllFinite(w, rowBytes, rows, blocks, Q5_0Block.BlockBytes, [0]);
 
     /// <summary>Packs rows 8g .. 8g + 7 of the Q5_0 matrix at <paramref name="w"/> into group <paramref name="g"/> at <paramref name="dst"/>.</summary>
     public static void Pack(byte* w, nint rowBytes, int blocks, int g, byte* dst) => Move(w + (nint)g * Rows * rowBytes, rowBytes, blocks, dst + (nint)g * blocks * BlockBytes, pack: true);

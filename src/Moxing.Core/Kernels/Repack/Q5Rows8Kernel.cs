@@ -42,7 +42,7 @@ internal static unsafe class Q5Rows8Kernel
             var sums = Avx2.MultiplyAddAdjacent(low, Vector256.Create((short)1)) + Avx2.MultiplyAddAdjacent(high, Vector256.Create((short)1));
             // Σ d · (code − 16) · dx · x = d · (dx · Σ code · x − 16 · dx · Σ x); the activation block holds dx and dx · Σ x
             var scaled = Fma.MultiplyAdd(Avx.ConvertToVector256Single(sums), Vector256.Create(*(float*)x), Vector256.Create(-16f * *(float*)(x + 4)));
-            acc = Fma.MultiplyAdd(Scales(a), scaled, acc);
+            acc = Fma.MultiplyAdd(HalfBits.Eight(a + Q5Rows8.D), scaled, acc);
         }
         return acc;
     }
@@ -78,11 +78,6 @@ internal static unsafe class Q5Rows8Kernel
         return (nibbles & Vector256.Create((byte)15)) | (fifth.AsByte() & Vector256.Create((byte)0x10));
     }
 
-    /// <summary>The eight rows' d (finite halves) as floats.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Scales(byte* a) =>
-        HalfBits.Place(Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32((ushort*)(a + Q5Rows8.D)), 16)) * Vector256.Create(HalfBits.Rebias);
-
     /// <summary>Writes the panel of group rows [first, first + 8) — <paramref name="w"/> the packed matrix, <paramref name="rowBytes"/>
     /// a file row's bytes, so the group starts at w + first · rowBytes — as <see cref="PanelPacker.PackSmall"/> would from the
     /// file rows: each block's eight code vectors, then its d and offset −16 · d per row.</summary>
@@ -103,7 +98,7 @@ internal static unsafe class Q5Rows8Kernel
             Avx.Store(panel + 160, Codes(a, words, 5));
             Avx.Store(panel + 192, Codes(a, words, 6));
             Avx.Store(panel + 224, Codes(a, words, 7));
-            var d = Scales(a);
+            var d = HalfBits.Eight(a + Q5Rows8.D);
             Avx.Store((float*)(panel + Panel.SmallScale), d);
             Avx.Store((float*)(panel + Panel.SmallOffset), d * Vector256.Create(-16f));
         }
