@@ -29,6 +29,8 @@ public sealed class MoeFamilyTests
     [InlineData("tiny-ernie4_5-moe")]
     [InlineData("tiny-llama4")]
     [InlineData("tiny-llama4-interleaved")]
+    [InlineData("tiny-deepseek-v2")]
+    [InlineData("tiny-deepseek-v3")]
     public void TheSynthesizedModelRunsBatchesAsEachSequenceAlone(string shape)
     {
         using var synth = new SynthesizedModel(shape, "F16", 4);
