@@ -28,16 +28,10 @@ public sealed class Exaone4Family : IDecoderFamily
     public IReadOnlyList<string> GgufArchitectures { get; } = ["exaone4"];
 
     /// <inheritdoc />
-    public DecoderTensorNames HfNames { get; } = DecoderTensorNames.HuggingFace with
-    {
-        AttentionNorm = null,
-        MlpNorm = null,
-        PostAttentionNorm = "model.layers.{i}.post_attention_layernorm.weight",
-        PostMlpNorm = "model.layers.{i}.post_feedforward_layernorm.weight",
-    };
+    public DecoderTensorNames HfNames => Olmo2Family.PostNormHfNames;
 
     /// <inheritdoc />
-    public DecoderTensorNames GgufNames { get; } = DecoderTensorNames.Gguf with { AttentionNorm = null, MlpNorm = null };
+    public DecoderTensorNames GgufNames => Olmo2Family.PostNormGgufNames;
 
     /// <inheritdoc />
     public DecoderOptions FromHf(HfConfig c)

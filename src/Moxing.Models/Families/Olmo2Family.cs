@@ -18,8 +18,8 @@ public sealed class Olmo2Family : IDecoderFamily
     /// <inheritdoc />
     public IReadOnlyList<string> GgufArchitectures { get; } = ["olmo2"];
 
-    /// <inheritdoc />
-    public DecoderTensorNames HfNames { get; } = DecoderTensorNames.HuggingFace with
+    /// <summary>Hugging Face names of a block normed only after attention and MLP (OLMo 2, EXAONE 4).</summary>
+    internal static readonly DecoderTensorNames PostNormHfNames = DecoderTensorNames.HuggingFace with
     {
         AttentionNorm = null,
         MlpNorm = null,
@@ -27,8 +27,14 @@ public sealed class Olmo2Family : IDecoderFamily
         PostMlpNorm = "model.layers.{i}.post_feedforward_layernorm.weight",
     };
 
+    /// <summary>llama.cpp's names of such a block (its post norms under their usual names, no pre-norms).</summary>
+    internal static readonly DecoderTensorNames PostNormGgufNames = DecoderTensorNames.Gguf with { AttentionNorm = null, MlpNorm = null };
+
     /// <inheritdoc />
-    public DecoderTensorNames GgufNames { get; } = DecoderTensorNames.Gguf with { AttentionNorm = null, MlpNorm = null };
+    public DecoderTensorNames HfNames => PostNormHfNames;
+
+    /// <inheritdoc />
+    public DecoderTensorNames GgufNames => PostNormGgufNames;
 
     /// <inheritdoc />
     public DecoderOptions FromHf(HfConfig c) => Olmo2(c.Common("olmo2"));
