@@ -110,6 +110,4 @@ internal static unsafe class Q4KRows8
             dst[32 + i] = (byte)((v[i] >> 4) | ((v[i + 16] >> 4) << 2) | ((v[i + 32] >> 4) << 4) | ((v[i + 48] >> 4) << 6));
     }
 
-    /// <summary>Bytes of a packed matrix of <paramref name="rows"/> rows of <paramref name="blocks"/> super-blocks.</summary>
-    public static long Bytes(int rows, int blocks) => (long)rows / Rows * blocks * BlockBytes;
 }

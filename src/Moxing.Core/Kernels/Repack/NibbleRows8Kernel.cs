@@ -7,14 +7,14 @@ using Moxing.Core.Kernels.Integer;
 namespace Moxing.Core.Kernels.Repack;
 
 /// <summary>
-/// Products of <see cref="Q5Rows8"/> groups (AVX2 + FMA). Code vector v of a group block (codes 4v .. 4v + 3 of rows 0..7,
-/// one row per 32-bit lane — a panel's layout) is a nibble vector's low or high nibbles or-ed with the rows' fifth bits,
-/// spread by one multiply: bits 4v .. 4v + 3 of a row's word times 0x02040810 land on bit 4 of the lane's four bytes.
-/// One activation vector: the codes (below 32) times four broadcast activation codes each, four pmaddubsw results added
+/// Products of <see cref="NibbleRows8{F}"/> groups (AVX2 + FMA). Code vector v of a group block (codes 4v .. 4v + 3 of rows
+/// 0..7, one row per 32-bit lane — a panel's layout) is a nibble vector's low or high nibbles, for Q5_0 or-ed with the rows'
+/// fifth bits spread by one multiply: bits 4v .. 4v + 3 of a row's word times 0x02040810 land on bit 4 of the lane's four
+/// bytes. One activation vector: the codes (below 32) times four broadcast activation codes each, four pmaddubsw results added
 /// in 16 bits (4 · 2 · 31 · 128 &lt; 2^15) before one pmaddwd, and one float step per block for all eight rows. Several:
 /// the code vectors become panels (<see cref="PanelProduct{P, L, TB, TS, TF}"/>) with no transpose.
 /// </summary>
-internal static unsafe class Q5Rows8Kernel
+internal static unsafe class NibbleRows8Kernel<F> where F : struct, INibbleFormat
 {
     /// <summary>True where the kernels run (AVX2 and FMA).</summary>
     public static bool IsSupported => Avx2.IsSupported && Fma.IsSupported;
@@ -23,26 +23,26 @@ internal static unsafe class Q5Rows8Kernel
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Rows(byte* packed, int blocks, byte* x, float* y, int groupStart, int groupEnd)
     {
-        var groupBytes = (nint)blocks * Q5Rows8.BlockBytes;
+        var groupBytes = (nint)blocks * NibbleRows8<F>.BlockBytes;
         for (var g = groupStart; g < groupEnd; g++)
-            Group(packed + g * groupBytes, blocks, x).Store(y + Q5Rows8.Rows * g);
+            Group(packed + g * groupBytes, blocks, x).Store(y + NibbleRows8<F>.Rows * g);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static Vector256<float> Group(byte* a, int blocks, byte* x)
     {
         var acc = Vector256<float>.Zero;
-        for (var i = 0; i < blocks; i++, a += Q5Rows8.BlockBytes, x += ActivationBlocks.Q8Bytes)
+        for (var i = 0; i < blocks; i++, a += NibbleRows8<F>.BlockBytes, x += ActivationBlocks.Q8Bytes)
         {
-            Prefetch.Lines(a + Prefetch.Distance, Q5Rows8.BlockBytes);
+            Prefetch.Lines(a + Prefetch.Distance, NibbleRows8<F>.BlockBytes);
             var q = x + ActivationBlocks.Q8Codes;
-            var words = Avx.LoadVector256((uint*)(a + Q5Rows8.High));
+            var words = F.FifthBits ? Avx.LoadVector256((uint*)(a + NibbleRows8<F>.High)) : default;
             var low = Products(a, words, q, 0, 1, 2, 3);
             var high = Products(a, words, q, 4, 5, 6, 7);
             var sums = Avx2.MultiplyAddAdjacent(low, Vector256.Create((short)1)) + Avx2.MultiplyAddAdjacent(high, Vector256.Create((short)1));
-            // Σ d · (code − 16) · dx · x = d · (dx · Σ code · x − 16 · dx · Σ x); the activation block holds dx and dx · Σ x
-            var scaled = Fma.MultiplyAdd(Avx.ConvertToVector256Single(sums), Vector256.Create(*(float*)x), Vector256.Create(-16f * *(float*)(x + 4)));
-            acc = Fma.MultiplyAdd(HalfBits.Eight(a + Q5Rows8.D), scaled, acc);
+            // Σ d · (code − offset) · dx · x = d · (dx · Σ code · x − offset · dx · Σ x); the activation block holds dx and dx · Σ x
+            var scaled = Fma.MultiplyAdd(Avx.ConvertToVector256Single(sums), Vector256.Create(*(float*)x), Vector256.Create(-F.Offset * *(float*)(x + 4)));
+            acc = Fma.MultiplyAdd(HalfBits.Eight(a + NibbleRows8<F>.D), scaled, acc);
         }
         return acc;
     }
@@ -55,13 +55,14 @@ internal static unsafe class Q5Rows8Kernel
         + Avx2.MultiplyAddAdjacent(Codes(a, words, v2), Vector256.Create(*(int*)(q + 4 * v2)).AsSByte())
         + Avx2.MultiplyAddAdjacent(Codes(a, words, v3), Vector256.Create(*(int*)(q + 4 * v3)).AsSByte());
 
-    /// <summary>Code vector v (0..7, a constant) of the group block at <paramref name="a"/>, whose fifth-bit words are
-    /// <paramref name="words"/>: codes 4v .. 4v + 3 of rows 0..7, unsigned five-bit.</summary>
+    /// <summary>Code vector v (0..7, a constant) of the group block at <paramref name="a"/>, whose fifth-bit words (Q5_0) are
+    /// <paramref name="words"/>: codes 4v .. 4v + 3 of rows 0..7, unsigned.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<byte> Codes(byte* a, Vector256<uint> words, int v)
     {
-        var nibbles = Avx.LoadVector256(a + Q5Rows8.Nibbles + 32 * (v & 3));
+        var nibbles = Avx.LoadVector256(a + NibbleRows8<F>.Nibbles + 32 * (v & 3));
         if (v >= 4) nibbles = Avx2.ShiftRightLogical(nibbles.AsUInt16(), 4).AsByte();
+        if (!F.FifthBits) return nibbles & Vector256.Create((byte)15);
         // immediate shifts (a shift by a variable count is a slower instruction); v is a constant after inlining
         var bits = v switch
         {
@@ -80,16 +81,16 @@ internal static unsafe class Q5Rows8Kernel
 
     /// <summary>Writes the panel of group rows [first, first + 8) — <paramref name="w"/> the packed matrix, <paramref name="rowBytes"/>
     /// a file row's bytes, so the group starts at w + first · rowBytes — as <see cref="PanelPacker.PackSmall"/> would from the
-    /// file rows: each block's eight code vectors, then its d and offset −16 · d per row.</summary>
+    /// file rows: each block's eight code vectors, then its d and offset −offset · d per row.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackPanel(byte* w, nint rowBytes, int first, int count, int blocks, byte* panel)
     {
         var a = w + first * rowBytes;
-        for (var i = 0; i < blocks; i++, a += Q5Rows8.BlockBytes, panel += Panel.SmallBytes)
+        for (var i = 0; i < blocks; i++, a += NibbleRows8<F>.BlockBytes, panel += Panel.SmallBytes)
         {
-            Prefetch.Lines(a + Prefetch.Distance, Q5Rows8.BlockBytes);
+            Prefetch.Lines(a + Prefetch.Distance, NibbleRows8<F>.BlockBytes);
             // unrolled: constant vector indices fold the shifts
-            var words = Avx.LoadVector256((uint*)(a + Q5Rows8.High));
+            var words = F.FifthBits ? Avx.LoadVector256((uint*)(a + NibbleRows8<F>.High)) : default;
             Avx.Store(panel, Codes(a, words, 0));
             Avx.Store(panel + 32, Codes(a, words, 1));
             Avx.Store(panel + 64, Codes(a, words, 2));
@@ -98,9 +99,9 @@ internal static unsafe class Q5Rows8Kernel
             Avx.Store(panel + 160, Codes(a, words, 5));
             Avx.Store(panel + 192, Codes(a, words, 6));
             Avx.Store(panel + 224, Codes(a, words, 7));
-            var d = HalfBits.Eight(a + Q5Rows8.D);
+            var d = HalfBits.Eight(a + NibbleRows8<F>.D);
             Avx.Store((float*)(panel + Panel.SmallScale), d);
-            Avx.Store((float*)(panel + Panel.SmallOffset), d * Vector256.Create(-16f));
+            Avx.Store((float*)(panel + Panel.SmallOffset), d * Vector256.Create((float)-F.Offset));
         }
     }
 }
