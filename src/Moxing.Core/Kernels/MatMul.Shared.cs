@@ -111,7 +111,7 @@ public static unsafe partial class MatMul
             {
                 part.Kind = PartKind.Repacked;
                 IntegerKernel.TryFor(p.Weight.Type, path, out part.Kernel);
-                part.Granule = Q4KRows8.Rows;
+                part.Granule = RepackedMatrix.GroupRows;
                 block = p.Repacked.ActivationBlockSize;
             }
             else if (n == 1 && p.Weight.Type == DType.F16)

@@ -225,13 +225,13 @@ public static unsafe partial class MatMul
                 return;
             }
             var rowBytes = (nint)w.Source.RowBytes;
-            var scratch = (_rows ??= new AlignedScratch()).Get(Q4KRows8.Rows * rowBytes);
+            var scratch = (_rows ??= new AlignedScratch()).Get(RepackedMatrix.GroupRows * rowBytes);
             for (var g = start; g < end; g++)
             {
                 w.Unpack(g, scratch, rowBytes);
                 // the kernel reads row r at base + r · rowBytes: a base set back by the group's first row finds its rows in the scratch
-                var first = g * Q4KRows8.Rows;
-                kernel.Rows(scratch - first * rowBytes, rowBytes, w.Blocks, xq, xStride, n, y, rows, first, first + Q4KRows8.Rows);
+                var first = g * RepackedMatrix.GroupRows;
+                kernel.Rows(scratch - first * rowBytes, rowBytes, w.Blocks, xq, xStride, n, y, rows, first, first + RepackedMatrix.GroupRows);
             }
         }
     }

@@ -32,6 +32,9 @@ public sealed unsafe class RepackedMatrix
     /// <summary>The repacked bytes (owned by the arena given to <see cref="TryCreate"/>).</summary>
     internal byte* Data { get; }
 
+    /// <summary>Rows per interleaved group, in every layout (the unit its products split between threads).</summary>
+    internal const int GroupRows = 8;
+
     /// <summary>Blocks (Q4_K super-blocks, Q4_0/Q5_0 blocks) per row.</summary>
     internal int Blocks { get; }
 
@@ -40,7 +43,7 @@ public sealed unsafe class RepackedMatrix
 
     /// <summary>True when <paramref name="w"/> has a faster layout on this processor: a Q4_K, Q4_0 or Q5_0 matrix of whole groups of eight rows.</summary>
     public static bool CanRepack(StoredTensor w) =>
-        Q4KRows8Kernel.IsSupported && w.Shape.Length == 2 && w.RowCount % Q4KRows8.Rows == 0
+        Q4KRows8Kernel.IsSupported && w.Shape.Length == 2 && w.RowCount % GroupRows == 0
         && (w.Type == DType.Q4_K && w.RowLength % 256 == 0 || w.Type is DType.Q4_0 or DType.Q5_0);
 
     /// <summary>
@@ -65,7 +68,7 @@ public sealed unsafe class RepackedMatrix
         // every layout is the file's size
         var data = arena.Allocate(w.ByteLength);
         var job = new PackJob(w.Data, rowBytes, blocks, data, type);
-        WorkerPool.Shared.ParallelFor(rows / Q4KRows8.Rows, ref job);
+        WorkerPool.Shared.ParallelFor(rows / GroupRows, ref job);
         if (releaseFilePages) MappedPages.Release(w.Data, w.ByteLength);
         return new RepackedMatrix(w, data, blocks);
     }
@@ -93,7 +96,7 @@ public sealed unsafe class RepackedMatrix
     /// <summary>y[t, r] for n activation rows and the rows of groups [groupStart, groupEnd), through panels built from the groups (AVX2).</summary>
     internal void Panels(byte* x, nint xStride, int n, float* y, int groupStart, int groupEnd)
     {
-        int rows = checked((int)Source.RowCount), first = groupStart * Q4KRows8.Rows, last = groupEnd * Q4KRows8.Rows;
+        int rows = checked((int)Source.RowCount), first = groupStart * GroupRows, last = groupEnd * GroupRows;
         var rowBytes = (nint)Source.RowBytes;
         if (Source.Type == DType.Q4_0)
             Groups.RowsFromGroups<Q4_0Block>(&NibbleRows8Kernel<Q4_0Nibbles>.PackPanel, Data, rowBytes, Blocks, x, xStride, n, y, rows, first, last);

@@ -45,7 +45,7 @@ internal readonly struct Q5_0Nibbles : INibbleFormat
 internal static unsafe class NibbleRows8<F> where F : struct, INibbleFormat
 {
     /// <summary>Rows per group.</summary>
-    public const int Rows = 8;
+    public const int Rows = RepackedMatrix.GroupRows;
 
     /// <summary>Bytes of one file block: d, the fifth-bit word (Q5_0), 16 nibble bytes.</summary>
     public static int FileBlockBytes

@@ -20,7 +20,7 @@ namespace Moxing.Core.Kernels.Repack;
 internal static unsafe class Q4KRows8
 {
     /// <summary>Rows per group.</summary>
-    public const int Rows = 8;
+    public const int Rows = RepackedMatrix.GroupRows;
 
     /// <summary>Bytes per group block (eight 144-byte Q4_K super-blocks).</summary>
     public const int BlockBytes = Rows * 144;
