@@ -97,8 +97,10 @@ public static unsafe partial class MatMul
         public int Count;
         public int Units;
         private Parts _parts;
-        // the activation block size every part reads (0: half-precision vectors)
+        // the activation block size every part reads (F16Vectors, BF16Vectors: prepared float vectors)
         private int _activationBlock;
+
+        private const int F16Vectors = 0, BF16Vectors = -1;
 
         // Decides how product i runs; false when it cannot join the others' loop.
         public bool TryPlan(SharedProduct p, int i, int n, SimdPath path)
@@ -114,11 +116,11 @@ public static unsafe partial class MatMul
                 part.Granule = RepackedMatrix.GroupRows;
                 block = p.Repacked.ActivationBlockSize;
             }
-            else if (n == 1 && p.Weight.Type == DType.F16)
+            else if (n == 1 && p.Weight.Type is DType.F16 or DType.BF16)
             {
                 part.Kind = PartKind.Half;
                 part.Granule = 1;
-                block = 0;
+                block = p.Weight.Type == DType.F16 ? F16Vectors : BF16Vectors;
             }
             else if (IntegerKernel.TryFor(p.Weight.Type, path, out part.Kernel))
             {
@@ -143,9 +145,9 @@ public static unsafe partial class MatMul
             float* prepared = null;
             byte* xq = null;
             nint xStride = 0;
-            if (_activationBlock == 0)
+            if (_activationBlock <= 0)
             {
-                if (!HalfMatVec.TryPrepare(DType.F16, x, k, path, out prepared)) return false;
+                if (!HalfMatVec.TryPrepare(_activationBlock == F16Vectors ? DType.F16 : DType.BF16, x, k, path, out prepared)) return false;
             }
             else xq = Quantize(pool, x, k, n, _activationBlock, path, out xStride);
             for (var i = 0; i < Count; i++)
@@ -163,7 +165,7 @@ public static unsafe partial class MatMul
                         part.Repacked = new RepackedRowsJob(part.Product.Repacked!, part.Kernel, xq, xStride, n, y, rows, path >= SimdPath.Avx2);
                         break;
                     default:
-                        part.Half = new HalfRowsJob(w.Data, (nint)w.RowBytes, k, prepared, x, y, path);
+                        part.Half = new HalfRowsJob(w.Type, w.Data, (nint)w.RowBytes, k, prepared, x, y, path);
                         break;
                 }
             }

@@ -35,7 +35,7 @@ public static unsafe partial class MatMul
         {
             if (quantizeActivations && n == 1 && HalfMatVec.TryPrepare(w.Type, px, k, path, out var prepared))
             {
-                HalfMatVec.Rows(w.Data, (nint)w.RowBytes, k, prepared, px, py, rowStart, rowEnd, path);
+                HalfMatVec.Rows(w.Type, w.Data, (nint)w.RowBytes, k, prepared, px, py, rowStart, rowEnd, path);
                 return;
             }
             if (quantizeActivations && IntegerKernel.TryFor(w.Type, path, out var integer))
@@ -91,7 +91,7 @@ public static unsafe partial class MatMul
         var (k, rows) = Check(w, x, n, y);
         if (!SimdPaths.IsSupported(path))
             throw new PlatformNotSupportedException($"{path} kernels are not supported by this processor");
-        // block formats (activations quantized once, here, and read by every thread) and F16 times one vector
+        // block formats (activations quantized once, here, and read by every thread) and F16/BF16 times one vector
         if (TryOneLoop(pool, path, x, k, n, 1, new SharedProduct(w), y, default, default, default, default)) return;
         var job = new RowsJob(w, x, n, y, path);
         pool.ParallelFor(rows, ref job);
@@ -195,9 +195,9 @@ public static unsafe partial class MatMul
         public void Execute(int start, int end) => ActivationQuantizer.Quantize(x + (nint)start * k, k, end - start, blockSize, dst + start * stride, path);
     }
 
-    private readonly struct HalfRowsJob(byte* w, nint rowBytes, int k, float* prepared, float* x, float* y, SimdPath path) : IParallelJob
+    private readonly struct HalfRowsJob(DType type, byte* w, nint rowBytes, int k, float* prepared, float* x, float* y, SimdPath path) : IParallelJob
     {
-        public void Execute(int start, int end) => HalfMatVec.Rows(w, rowBytes, k, prepared, x, y, start, end, path);
+        public void Execute(int start, int end) => HalfMatVec.Rows(type, w, rowBytes, k, prepared, x, y, start, end, path);
     }
 
     private readonly struct IntegerRowsJob(IntegerKernel kernel, byte* w, nint rowBytes, int units, byte* xq, nint xStride, int n, float* y, int rows, int granule)

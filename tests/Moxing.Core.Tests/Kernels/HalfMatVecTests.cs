@@ -4,7 +4,7 @@ using Moxing.Core.Tests.Quantization;
 
 namespace Moxing.Core.Tests.Kernels;
 
-/// <summary>The F16 matrix-vector kernel that scales the vector by 2^112 instead of widening each weight.</summary>
+/// <summary>The F16 and BF16 matrix-vector kernel that places each weight's bits instead of widening it (F16: the vector scaled by 2^112).</summary>
 public class HalfMatVecTests
 {
     // 64 columns fill whole loads on AVX2 (16 halves) and AVX-512 (32); the 5 after them take the scalar tail
@@ -37,13 +37,37 @@ public class HalfMatVecTests
     }
 
     [Fact]
-    public void RandomRowsMatchTheReference()
+    public void EveryBF16MultipliesExactlyAtEveryPosition()
+    {
+        var rng = new Random(4);
+        var x = RandomWeights.Floats(Columns, rng);
+        foreach (var path in SimdPaths.Supported)
+            for (var start = 0; start < 65536; start += Columns)
+            {
+                var count = Math.Min(Columns, 65536 - start);
+                var bits = new ushort[Columns * Columns];
+                for (var r = 0; r < count; r++) bits[r * Columns + r] = (ushort)(start + r);
+                using var w = new NativeTensor(DType.BF16, Columns, Columns, Halves(bits));
+                var y = new float[Columns];
+                MatMul.Rows(w.Tensor, x, 1, y, 0, Columns, path);
+                for (var r = 0; r < count; r++)
+                {
+                    var expected = BitConverter.Int32BitsToSingle((start + r) << 16) * x[r];
+                    Assert.True(expected.Equals(y[r]), $"bf16 0x{start + r:X4} at column {r} on {path}: {y[r]} != {expected}");
+                }
+            }
+    }
+
+    [Theory]
+    [InlineData(DType.F16)]
+    [InlineData(DType.BF16)]
+    public void RandomRowsMatchTheReference(DType type)
     {
         var rng = new Random(5);
         foreach (var cols in new[] { 64, Columns, 896 + 13 })
         {
             const int rows = 7;
-            using var w = new NativeTensor(DType.F16, rows, cols, RandomWeights.Bytes(DType.F16, rows * cols, rng));
+            using var w = new NativeTensor(type, rows, cols, RandomWeights.Bytes(type, rows * cols, rng));
             var x = RandomWeights.Floats(cols, rng);
             foreach (var path in SimdPaths.Supported)
             {
@@ -51,8 +75,8 @@ public class HalfMatVecTests
                 MatMul.Rows(w.Tensor, x, 1, y, 0, rows, path);
                 for (var r = 0; r < rows; r++)
                 {
-                    var (expected, magnitude) = Reference.Dot(Reference.Weights(DType.F16, w.Tensor.Row(r), cols), x);
-                    Reference.AssertClose(expected, magnitude, y[r], $"F16 {cols} columns row {r} on {path}");
+                    var (expected, magnitude) = Reference.Dot(Reference.Weights(type, w.Tensor.Row(r), cols), x);
+                    Reference.AssertClose(expected, magnitude, y[r], $"{type} {cols} columns row {r} on {path}");
                 }
             }
         }
@@ -93,13 +117,15 @@ public class HalfMatVecTests
         }
     }
 
-    [Fact]
-    public void ARowGivesTheSameBitsInAGroupOfFourAsAlone()
+    [Theory]
+    [InlineData(DType.F16)]
+    [InlineData(DType.BF16)]
+    public void ARowGivesTheSameBitsInAGroupOfFourAsAlone(DType type)
     {
         // which rows share a pass depends on how a product is split between threads; the result must not
         var rng = new Random(9);
         const int rows = 8, cols = 896 + 13;
-        using var w = new NativeTensor(DType.F16, rows, cols, RandomWeights.Bytes(DType.F16, rows * cols, rng));
+        using var w = new NativeTensor(type, rows, cols, RandomWeights.Bytes(type, rows * cols, rng));
         var x = RandomWeights.Floats(cols, rng);
         foreach (var path in SimdPaths.Supported)
         {

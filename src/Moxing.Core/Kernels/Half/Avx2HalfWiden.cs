@@ -11,12 +11,12 @@ internal readonly unsafe struct Avx2HalfWiden : IHalfWiden<Vector256<float>, Vec
     public static Vector256<ushort> NoMagnitudes => Vector256<ushort>.Zero;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Widen(byte* p, ref Vector256<ushort> magnitudes, out Vector256<float> low, out Vector256<float> high)
+    public static void Widen<W>(byte* p, ref Vector256<ushort> magnitudes, out Vector256<float> low, out Vector256<float> high) where W : struct, IWideFormat
     {
         var halves = Avx.LoadVector256((ushort*)p);
-        magnitudes = Avx2.Max(magnitudes, halves & Vector256.Create((ushort)HalfBits.Magnitude));
-        low = HalfBits.Place(Avx2.UnpackLow(Vector256<ushort>.Zero, halves).AsInt32());
-        high = HalfBits.Place(Avx2.UnpackHigh(Vector256<ushort>.Zero, halves).AsInt32());
+        if (W.Checked) magnitudes = Avx2.Max(magnitudes, halves & Vector256.Create((ushort)HalfBits.Magnitude));
+        low = W.Place(Avx2.UnpackLow(Vector256<ushort>.Zero, halves).AsInt32());
+        high = W.Place(Avx2.UnpackHigh(Vector256<ushort>.Zero, halves).AsInt32());
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -11,13 +11,13 @@ internal readonly unsafe struct Avx512HalfWiden : IHalfWiden<Vector512<float>, V
     public static Vector512<ushort> NoMagnitudes => Vector512<ushort>.Zero;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Widen(byte* p, ref Vector512<ushort> magnitudes, out Vector512<float> low, out Vector512<float> high)
+    public static void Widen<W>(byte* p, ref Vector512<ushort> magnitudes, out Vector512<float> low, out Vector512<float> high) where W : struct, IWideFormat
     {
         var halves = Avx512BW.LoadVector512((ushort*)p);
-        magnitudes = Avx512BW.Max(magnitudes, halves & Vector512.Create((ushort)HalfBits.Magnitude));
+        if (W.Checked) magnitudes = Avx512BW.Max(magnitudes, halves & Vector512.Create((ushort)HalfBits.Magnitude));
         // a zero word below each half puts it in the top of a 32-bit lane: one instruction widens and shifts
-        low = HalfBits.Place(Avx512BW.UnpackLow(Vector512<ushort>.Zero, halves).AsInt32());
-        high = HalfBits.Place(Avx512BW.UnpackHigh(Vector512<ushort>.Zero, halves).AsInt32());
+        low = W.Place(Avx512BW.UnpackLow(Vector512<ushort>.Zero, halves).AsInt32());
+        high = W.Place(Avx512BW.UnpackHigh(Vector512<ushort>.Zero, halves).AsInt32());
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
