@@ -32,5 +32,16 @@ public sealed class LowMemoryServingTests
         var scheduler = served.Engine;
         Assert.Equal((DType.Q8_0, false, LowMemory.PrefillChunk), (scheduler.Options.KvType, scheduler.Options.PrefixCaching, scheduler.Options.PrefillChunkTokens));
         Assert.Equal(4, (await served.GenerateAsync(ServedEngine.FourTokens())).Length);
+        Assert.DoesNotContain(served.Resident.Model.RequireDecoder().Weights.Linears, l => l.Repacked);
+    }
+
+    [Fact]
+    public async Task Without_it_the_weights_are_repacked_while_the_model_loads()
+    {
+        // before any request: the first decode step does not stall on the copies, and batches never run the file's layout
+        await using var served = await ServedEngine.LoadAsync(new ModelManagerOptions());
+        var linears = served.Resident.Model.RequireDecoder().Weights.Linears.ToList();
+        Assert.Contains(linears, l => l.Repacked);
+        Assert.All(linears, l => Assert.Equal(Moxing.Core.Kernels.RepackedMatrix.CanRepack(l.Weight), l.Repacked));
     }
 }

@@ -181,6 +181,22 @@ public sealed class DecoderWeights
         }
     }
 
+    /// <summary>
+    /// Copies every weight that has a faster layout into it now, as its first one-token product would; returns the bytes
+    /// repacked. A server does this while the model loads, so neither its first decode step stalls on it nor a model that
+    /// only ever runs batches of several sequences stays on the file's layout.
+    /// </summary>
+    public long Repack()
+    {
+        var bytes = 0L;
+        foreach (var linear in Linears.Distinct())
+        {
+            linear.EnsureRepacked();
+            if (linear.Repacked) bytes += linear.Weight.ByteLength;
+        }
+        return bytes;
+    }
+
     /// <summary>Every projection of every layer, then the LM head.</summary>
     public IEnumerable<Linear> Linears
     {

@@ -175,8 +175,16 @@ public sealed class ModelManager : IAsyncDisposable
         if (Options.KvType is { } wanted && wanted != kvType)
             _log.LogWarning("{Model}: its heads ({HeadDim} wide) are not whole {Type} blocks; its KV cache stays {Kept}", entry.Name, decoder.HeadDim, wanted, kvType);
         if (low) LowMemory.KeepWeightsMapped(model.RequireDecoder());
-        // a board with little memory reads the weights as it needs them; elsewhere they are read ahead while the engine starts
-        else model.PrefetchWeights();
+        else
+        {
+            // a board with little memory reads the weights as it needs them; elsewhere they are read ahead while the engine
+            // starts, and copied into the kernels' faster layouts before the first request rather than during its first step
+            model.PrefetchWeights();
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var repacked = model.RequireDecoder().Weights.Repack();
+            if (repacked > 0)
+                _log.LogInformation("{Model}: {Bytes} of weights repacked for this processor's kernels in {Ms} ms", entry.Name, Mib(repacked), clock.ElapsedMilliseconds);
+        }
         // The scheduler holds KV memory in whole blocks.
         var perSequence = EngineSettings.KvBytesPerToken(model, kvType) * ((context + Engines.KvBlockTokens - 1) / Engines.KvBlockTokens * Engines.KvBlockTokens);
         var free = await MakeRoomAsync(entry, weights + perSequence);

@@ -64,4 +64,30 @@ public sealed class MappedWeightsTests
         Assert.All(linears, l => Assert.Equal(RepackedMatrix.CanRepack(l.Weight), l.Repacked));
         Assert.Equal(0, repacked.CopiedWeightBytes);
     }
+
+    [Fact]
+    public void Repack_copies_every_weight_with_a_faster_layout_before_any_step_and_changes_no_logit()
+    {
+        using var eager = ModelLoader.Load(Fixtures.Path("gguf", "llama-k256.Q4_K_M.gguf"));
+        using var lazy = ModelLoader.Load(Fixtures.Path("gguf", "llama-k256.Q4_K_M.gguf"));
+        var weights = eager.RequireDecoder().Weights;
+        var bytes = weights.Repack();
+        var repackable = weights.Linears.Distinct().Where(l => RepackedMatrix.CanRepack(l.Weight)).ToList();
+        Assert.NotEmpty(repackable);
+        Assert.All(repackable, l => Assert.True(l.Repacked, l.Weight.Name));
+        Assert.Equal(repackable.Sum(l => l.Weight.ByteLength), bytes);
+        Assert.Equal(bytes, weights.Repack()); // already repacked: nothing copied again, the same bytes counted
+        // the eager copies serve the first decode step exactly as the lazy ones made at it
+        var vocab = eager.RequireDecoder().Options.VocabSize;
+        var first = new float[vocab];
+        var second = new float[vocab];
+        foreach (var (model, logits) in new[] { (eager, first), (lazy, second) })
+        {
+            var decoder = model.RequireDecoder();
+            var pool = KvBlockPool.ForPositions(decoder.Options, DType.F16, 16);
+            using var sequence = new SequenceKv(pool, 16);
+            decoder.Forward([42], sequence, decoder.CreateScratch(1), logits, allLogits: true);
+        }
+        Assert.Equal(second, first);
+    }
 }
