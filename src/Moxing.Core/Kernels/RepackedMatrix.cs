@@ -12,18 +12,21 @@ namespace Moxing.Core.Kernels;
 
 /// <summary>
 /// A weight matrix copied once into a layout its products read faster than the file's, the same size as the file's bytes,
-/// which it replaces: Q4_K rows interleaved eight at a time (<see cref="Q4KRows8"/>, as llama.cpp repacks them) or Q4_0 and
-/// Q5_0 rows (<see cref="NibbleRows8{F}"/>). One-token products (decoding) run the eight-row kernels on it; products of several
-/// tokens (prefill, batches) unpack eight Q4_K rows at a time from it for the file-layout kernels (exactly the file's bytes; a
-/// few percent of a product of many tokens), or build Q4_0/Q5_0 panels from it directly.
+/// which it replaces: Q4_K rows interleaved eight at a time (<see cref="Q4KRows8"/>, as llama.cpp repacks them) or Q4_0, Q5_0,
+/// Q4_1 and Q5_1 rows (<see cref="NibbleRows8{F}"/>). One-token products (decoding) run the eight-row kernels on it; products
+/// of several tokens (prefill, batches) unpack eight Q4_K rows at a time from it for the file-layout kernels (exactly the file's
+/// bytes; a few percent of a product of many tokens), or build the nibble formats' panels from it directly.
 /// </summary>
 public sealed unsafe class RepackedMatrix
 {
-    private RepackedMatrix(StoredTensor source, byte* data, int blocks)
+    private readonly Layout _layout;
+
+    private RepackedMatrix(StoredTensor source, byte* data, int blocks, Layout layout)
     {
         Source = source;
         Data = data;
         Blocks = blocks;
+        _layout = layout;
     }
 
     /// <summary>The matrix as stored in its file (shape, type and name; its bytes are not read any more).</summary>
@@ -35,16 +38,17 @@ public sealed unsafe class RepackedMatrix
     /// <summary>Rows per interleaved group, in every layout (the unit its products split between threads).</summary>
     internal const int GroupRows = 8;
 
-    /// <summary>Blocks (Q4_K super-blocks, Q4_0/Q5_0 blocks) per row.</summary>
+    /// <summary>Blocks (Q4_K super-blocks, 32-weight blocks of the nibble formats) per row.</summary>
     internal int Blocks { get; }
 
-    /// <summary>Values per activation block its kernels read: Q8_K blocks for Q4_K, Q8 blocks for Q4_0/Q5_0.</summary>
+    /// <summary>Values per activation block its kernels read: Q8_K blocks for Q4_K, Q8 blocks for the nibble formats.</summary>
     internal int ActivationBlockSize => Source.Type == DType.Q4_K ? ActivationBlocks.Q8KSize : ActivationBlocks.Q8Size;
 
-    /// <summary>True when <paramref name="w"/> has a faster layout on this processor: a Q4_K, Q4_0 or Q5_0 matrix of whole groups of eight rows.</summary>
+    /// <summary>True when <paramref name="w"/> has a faster layout on this processor: a Q4_K, Q4_0, Q5_0, Q4_1 or Q5_1 matrix of
+    /// whole groups of eight rows.</summary>
     public static bool CanRepack(StoredTensor w) =>
-        Q4KRows8Kernel.IsSupported && w.Shape.Length == 2 && w.RowCount % GroupRows == 0
-        && (w.Type == DType.Q4_K && w.RowLength % 256 == 0 || w.Type is DType.Q4_0 or DType.Q5_0);
+        Q4KRows8Kernel.IsSupported && w.Shape.Length == 2 && w.RowCount % GroupRows == 0 && Layout.For(w.Type) is { } layout
+        && w.RowLength % layout.BlockValues == 0;
 
     /// <summary>
     /// Repacks <paramref name="w"/> into memory of <paramref name="arena"/> on the shared worker pool, or returns null when it
@@ -54,83 +58,81 @@ public sealed unsafe class RepackedMatrix
     public static RepackedMatrix? TryCreate(StoredTensor w, TensorArena arena, bool releaseFilePages)
     {
         if (!CanRepack(w)) return null;
+        var layout = Layout.For(w.Type)!;
         var rows = checked((int)w.RowCount);
-        var type = w.Type;
-        var blocks = checked((int)(w.RowLength / (type == DType.Q4_K ? 256 : 32)));
+        var blocks = checked((int)(w.RowLength / layout.BlockValues));
         var rowBytes = (nint)w.RowBytes;
-        var finite = type switch
-        {
-            DType.Q4_K => Q4KRows8.Finite(w.Data, rowBytes, rows, blocks),
-            DType.Q4_0 => NibbleRows8<Q4_0Nibbles>.Finite(w.Data, rowBytes, rows, blocks),
-            _ => NibbleRows8<Q5_0Nibbles>.Finite(w.Data, rowBytes, rows, blocks),
-        };
-        if (!finite) return null;
+        if (!layout.Finite(w.Data, rowBytes, rows, blocks)) return null;
         // every layout is the file's size
         var data = arena.Allocate(w.ByteLength);
-        var job = new PackJob(w.Data, rowBytes, blocks, data, type);
+        var job = new PackJob(w.Data, rowBytes, blocks, data, layout.Pack);
         WorkerPool.Shared.ParallelFor(rows / GroupRows, ref job);
         if (releaseFilePages) MappedPages.Release(w.Data, w.ByteLength);
-        return new RepackedMatrix(w, data, blocks);
+        return new RepackedMatrix(w, data, blocks, layout);
     }
 
     /// <summary>y[8g .. 8g + 8) for groups g in [groupStart, groupEnd), x one row of activation blocks (the eight-row kernel; AVX2).</summary>
-    internal void Rows(byte* x, float* y, int groupStart, int groupEnd)
-    {
-        switch (Source.Type)
-        {
-            case DType.Q4_K:
-                Q4KRows8Kernel.Rows(Data, Blocks, x, y, groupStart, groupEnd);
-                break;
-            case DType.Q4_0:
-                NibbleRows8Kernel<Q4_0Nibbles>.Rows(Data, Blocks, x, y, groupStart, groupEnd);
-                break;
-            default:
-                NibbleRows8Kernel<Q5_0Nibbles>.Rows(Data, Blocks, x, y, groupStart, groupEnd);
-                break;
-        }
-    }
+    internal void Rows(byte* x, float* y, int groupStart, int groupEnd) => _layout.Rows(Data, Blocks, x, y, groupStart, groupEnd);
 
     /// <summary>True when products of several activation rows read this layout directly (as panels) rather than unpacked rows.</summary>
-    internal bool HasPanels => Source.Type != DType.Q4_K;
+    internal bool HasPanels => _layout.Panels != null;
 
     /// <summary>y[t, r] for n activation rows and the rows of groups [groupStart, groupEnd), through panels built from the groups (AVX2).</summary>
-    internal void Panels(byte* x, nint xStride, int n, float* y, int groupStart, int groupEnd)
-    {
-        int rows = checked((int)Source.RowCount), first = groupStart * GroupRows, last = groupEnd * GroupRows;
-        var rowBytes = (nint)Source.RowBytes;
-        if (Source.Type == DType.Q4_0)
-            Groups.RowsFromGroups<Q4_0Block>(&NibbleRows8Kernel<Q4_0Nibbles>.PackPanel, Data, rowBytes, Blocks, x, xStride, n, y, rows, first, last);
-        else
-            Groups.RowsFromGroups<Q5_0Block>(&NibbleRows8Kernel<Q5_0Nibbles>.PackPanel, Data, rowBytes, Blocks, x, xStride, n, y, rows, first, last);
-    }
+    internal void Panels(byte* x, nint xStride, int n, float* y, int groupStart, int groupEnd) =>
+        _layout.Panels(_layout.PackPanel, Data, (nint)Source.RowBytes, Blocks, x, xStride, n, y, checked((int)Source.RowCount),
+            groupStart * GroupRows, groupEnd * GroupRows);
 
     /// <summary>Writes group <paramref name="g"/> back as the eight rows of the file's layout, at <paramref name="rows"/>, <paramref name="rowBytes"/> apart.</summary>
-    internal void Unpack(int g, byte* rows, nint rowBytes)
+    internal void Unpack(int g, byte* rows, nint rowBytes) => _layout.Unpack(Data, Blocks, g, rows, rowBytes);
+
+    // A layout's operations, chosen once per matrix by its type.
+    private sealed class Layout
     {
-        switch (Source.Type)
+        public required int BlockValues { get; init; }
+        public required delegate*<byte*, nint, int, int, bool> Finite { get; init; }
+        public required delegate*<byte*, nint, int, int, byte*, void> Pack { get; init; }
+        public required delegate*<byte*, int, int, byte*, nint, void> Unpack { get; init; }
+        public required delegate*<byte*, int, byte*, float*, int, int, void> Rows { get; init; }
+        // a nibble format's panel builder and the panel product that takes it; null for Q4_K (unpacked rows instead)
+        public delegate*<byte*, nint, int, int, int, byte*, void> PackPanel { get; init; }
+        public delegate*<delegate*<byte*, nint, int, int, int, byte*, void>, byte*, nint, int, byte*, nint, int, float*, int, int, int, void> Panels { get; init; }
+
+        private static readonly Layout Q4K = new()
         {
-            case DType.Q4_K:
-                Q4KRows8.Unpack(Data, Blocks, g, rows, rowBytes);
-                break;
-            case DType.Q4_0:
-                NibbleRows8<Q4_0Nibbles>.Unpack(Data, Blocks, g, rows, rowBytes);
-                break;
-            default:
-                NibbleRows8<Q5_0Nibbles>.Unpack(Data, Blocks, g, rows, rowBytes);
-                break;
-        }
+            BlockValues = 256, Finite = &Q4KRows8.Finite, Pack = &Q4KRows8.Pack, Unpack = &Q4KRows8.Unpack, Rows = &Q4KRows8Kernel.Rows,
+        };
+        private static readonly Layout Q4_0 = Nibbles<Q4_0Nibbles, Q4_0Block>();
+        private static readonly Layout Q5_0 = Nibbles<Q5_0Nibbles, Q5_0Block>();
+        private static readonly Layout Q4_1 = Nibbles<Q4_1Nibbles, Q4_1Block>();
+        private static readonly Layout Q5_1 = Nibbles<Q5_1Nibbles, Q5_1Block>();
+
+        public static Layout? For(DType type) => type switch
+        {
+            DType.Q4_K => Q4K,
+            DType.Q4_0 => Q4_0,
+            DType.Q5_0 => Q5_0,
+            DType.Q4_1 => Q4_1,
+            DType.Q5_1 => Q5_1,
+            _ => null,
+        };
+
+        private static Layout Nibbles<F, B>() where F : struct, INibbleFormat where B : struct, IQ8Dot => new()
+        {
+            BlockValues = 32,
+            Finite = &NibbleRows8<F>.Finite,
+            Pack = &NibbleRows8<F>.Pack,
+            Unpack = &NibbleRows8<F>.Unpack,
+            Rows = &NibbleRows8Kernel<F>.Rows,
+            PackPanel = &NibbleRows8Kernel<F>.PackPanel,
+            Panels = &Groups.RowsFromGroups<B>,
+        };
     }
 
-    private readonly struct PackJob(byte* w, nint rowBytes, int blocks, byte* dst, DType type) : IParallelJob
+    private readonly struct PackJob(byte* w, nint rowBytes, int blocks, byte* dst, delegate*<byte*, nint, int, int, byte*, void> pack) : IParallelJob
     {
         public void Execute(int start, int end)
         {
-            for (var g = start; g < end; g++)
-            {
-                if (type == DType.Q4_K) Q4KRows8.Pack(w, rowBytes, blocks, g, dst);
-                else if (type == DType.Q4_0) NibbleRows8<Q4_0Nibbles>.Pack(w, rowBytes, blocks, g, dst);
-                else NibbleRows8<Q5_0Nibbles>.Pack(w, rowBytes, blocks, g, dst);
-            }
+            for (var g = start; g < end; g++) pack(w, rowBytes, blocks, g, dst);
         }
     }
 }

@@ -4,7 +4,7 @@ using Moxing.Core.Tests.Quantization;
 
 namespace Moxing.Core.Tests.Kernels;
 
-/// <summary>Q4_K, Q4_0 and Q5_0 matrices repacked eight rows at a time (<see cref="RepackedMatrix"/>) against the file-layout kernels.</summary>
+/// <summary>Q4_K, Q4_0, Q5_0, Q4_1 and Q5_1 matrices repacked eight rows at a time (<see cref="RepackedMatrix"/>) against the file-layout kernels.</summary>
 public class RepackedMatrixTests
 {
     private static readonly SimdPath[] VectorPaths = SimdPaths.Supported.Where(p => p >= SimdPath.Avx2).ToArray();
@@ -48,6 +48,11 @@ public class RepackedMatrixTests
     [InlineData(DType.Q5_0, 8, 32, 1)]
     [InlineData(DType.Q5_0, 24, 896, 2)]
     [InlineData(DType.Q5_0, 64, 2048, 3)]
+    [InlineData(DType.Q4_1, 8, 32, 1)]
+    [InlineData(DType.Q4_1, 24, 896, 2)]
+    [InlineData(DType.Q5_1, 8, 32, 1)]
+    [InlineData(DType.Q5_1, 24, 896, 2)]
+    [InlineData(DType.Q5_1, 64, 2048, 3)]
     public void OneVectorAgreesWithTheFileLayout(DType type, int rows, int cols, int seed)
     {
         if (!Supported()) return;
@@ -74,11 +79,13 @@ public class RepackedMatrixTests
     [InlineData(DType.Q4_K)]
     [InlineData(DType.Q4_0)]
     [InlineData(DType.Q5_0)]
+    [InlineData(DType.Q4_1)]
+    [InlineData(DType.Q5_1)]
     public void LargestCodesScalesAndActivationsDoNotOverflow(DType type)
     {
         if (!Supported()) return;
-        // every code at its largest (Q4_K and Q4_0 15, Q5_0 31), Q4_K's scales and minimums 63, d = dmin = 1: the 16-bit sums
-        // reach 4 · 2 · 15 · 127 (Q4_K, Q4_0) and 4 · 2 · 31 · 127 (Q5_0)
+        // every code at its largest (Q4_K, Q4_0 and Q4_1 15, Q5_0 and Q5_1 31), Q4_K's scales and minimums 63, d = dmin = m = 1:
+        // the 16-bit sums reach 4 · 2 · 15 · 127 (Q4_K, Q4_0, Q4_1) and 4 · 2 · 31 · 127 (Q5_0, Q5_1)
         using var w = new NativeTensor(type, 16, 512, RandomWeights.Filled(type, 16 * 512, 0xFF));
         using var arena = new TensorArena();
         var repacked = RepackedMatrix.TryCreate(w.Tensor, arena, releaseFilePages: false)!;
@@ -96,6 +103,8 @@ public class RepackedMatrixTests
     [InlineData(DType.Q4_K)]
     [InlineData(DType.Q4_0)]
     [InlineData(DType.Q5_0)]
+    [InlineData(DType.Q4_1)]
+    [InlineData(DType.Q5_1)]
     public void SeveralVectorsReadTheFilesBytesExactly(DType type)
     {
         if (!Supported()) return;
@@ -103,7 +112,7 @@ public class RepackedMatrixTests
         using var w = RandomMatrix(type, 16, 512, rng);
         using var arena = new TensorArena();
         var repacked = RepackedMatrix.TryCreate(w.Tensor, arena, releaseFilePages: false)!;
-        // sixteen tokens take the panels (Q4_K from unpacked rows, Q4_0/Q5_0 from panels built off their groups: the same panels);
+        // sixteen tokens take the panels (Q4_K from unpacked rows, the nibble formats from panels built off their groups: the same panels);
         // three tokens take Q4_K's row kernels on unpacked rows; one token on a path without the eight-row kernel unpacks too
         foreach (var (n, path) in new[] { (16, SimdPaths.Best), (3, SimdPaths.Best), (1, SimdPath.Scalar) })
         {
@@ -114,7 +123,7 @@ public class RepackedMatrixTests
             MatMul.Parallel(WorkerPool.Shared, repacked, x, n, y, path);
             if (type != DType.Q4_K && n == 3)
             {
-                // Q4_0/Q5_0 panels at three tokens, the file's row kernels: the same integer sums in another float order
+                // nibble formats' panels at three tokens, the file's row kernels: the same integer sums in another float order
                 for (var t = 0; t < n; t++)
                     AssertAgrees(w.Tensor, x.AsSpan(t * 512, 512).ToArray(), expected.AsSpan(t * 16, 16).ToArray(), y.AsSpan(t * 16, 16).ToArray(), $"token {t}");
             }
@@ -123,7 +132,7 @@ public class RepackedMatrixTests
     }
 
     [Fact]
-    public void OnlyWholeGroupsOfFiniteQ4KQ4_0OrQ5_0RowsRepack()
+    public void OnlyWholeGroupsOfFiniteRowsOfTheRepackedFormatsRepack()
     {
         if (!Supported()) return;
         var rng = new Random(9);
@@ -132,7 +141,8 @@ public class RepackedMatrixTests
         using var q6 = RandomMatrix(DType.Q6_K, 8, 256, rng);
         Assert.Null(RepackedMatrix.TryCreate(sevenRows.Tensor, arena, releaseFilePages: false));
         Assert.Null(RepackedMatrix.TryCreate(q6.Tensor, arena, releaseFilePages: false));
-        foreach (var (type, blockBytes, field) in new[] { (DType.Q4_K, 144, 0), (DType.Q4_K, 144, 2), (DType.Q4_0, 18, 0), (DType.Q5_0, 22, 0) })
+        foreach (var (type, blockBytes, field) in new[] { (DType.Q4_K, 144, 0), (DType.Q4_K, 144, 2), (DType.Q4_0, 18, 0), (DType.Q5_0, 22, 0), (DType.Q4_1, 20, 0), (DType.Q4_1, 20, 2),
+                     (DType.Q5_1, 24, 0), (DType.Q5_1, 24, 2) })
         {
             var bytes = RandomWeights.Bytes(type, 8 * 512, rng);
             BitConverter.TryWriteBytes(bytes.AsSpan(5 * blockBytes + field), Half.PositiveInfinity);

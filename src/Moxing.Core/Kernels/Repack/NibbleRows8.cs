@@ -4,16 +4,20 @@ using Moxing.Core.Tensors;
 
 namespace Moxing.Core.Kernels.Repack;
 
-/// <summary>A 32-weight format of nibble codes, with or without a fifth bit, and a constant code offset: Q4_0, Q5_0.</summary>
+/// <summary>A 32-weight format of nibble codes, with or without a fifth bit, and a constant code offset (Q4_0, Q5_0) or a
+/// per-block minimum (Q4_1, Q5_1).</summary>
 internal interface INibbleFormat
 {
     /// <summary>The stored type.</summary>
     static abstract DType Type { get; }
 
-    /// <summary>True when each code has a fifth bit (a 32-bit word per block, after d).</summary>
+    /// <summary>True when each code has a fifth bit (a 32-bit word per block, after d and m).</summary>
     static abstract bool FifthBits { get; }
 
-    /// <summary>The offset subtracted from every code (8 for Q4_0, 16 for Q5_0).</summary>
+    /// <summary>True when a block's values are d · code + m (a half m after d) rather than d · (code − <see cref="Offset"/>).</summary>
+    static abstract bool HasMin { get; }
+
+    /// <summary>The offset subtracted from every code (8 for Q4_0, 16 for Q5_0; 0 with a minimum).</summary>
     static abstract int Offset { get; }
 }
 
@@ -22,6 +26,7 @@ internal readonly struct Q4_0Nibbles : INibbleFormat
 {
     public static DType Type => DType.Q4_0;
     public static bool FifthBits => false;
+    public static bool HasMin => false;
     public static int Offset => 8;
 }
 
@@ -30,29 +35,48 @@ internal readonly struct Q5_0Nibbles : INibbleFormat
 {
     public static DType Type => DType.Q5_0;
     public static bool FifthBits => true;
+    public static bool HasMin => false;
     public static int Offset => 16;
 }
 
+/// <summary>Q4_1: d, m, 16 nibble bytes.</summary>
+internal readonly struct Q4_1Nibbles : INibbleFormat
+{
+    public static DType Type => DType.Q4_1;
+    public static bool FifthBits => false;
+    public static bool HasMin => true;
+    public static int Offset => 0;
+}
+
+/// <summary>Q5_1: d, m, the fifth-bit word, 16 nibble bytes.</summary>
+internal readonly struct Q5_1Nibbles : INibbleFormat
+{
+    public static DType Type => DType.Q5_1;
+    public static bool FifthBits => true;
+    public static bool HasMin => true;
+    public static int Offset => 0;
+}
+
 /// <summary>
-/// Q4_0 or Q5_0 rows interleaved eight at a time (<see cref="NibbleRows8Kernel{F}"/>): a 32-byte load holds four code nibbles
+/// Q4_0, Q5_0, Q4_1 or Q5_1 rows interleaved eight at a time (<see cref="NibbleRows8Kernel{F}"/>): a 32-byte load holds four code nibbles
 /// of each of eight rows, so a matrix-vector kernel treats rows as vector lanes and shares each activation broadcast, fifth-bit
 /// spread and float step among eight rows; the same vectors are a <see cref="Integer.Panel"/>'s codes without a transpose.
 /// Same size as the eight rows' blocks; lossless (<see cref="Unpack"/> gives the rows' bytes back).
 /// </summary>
-/// <remarks>A group block (block i of rows 8g .. 8g + 7): the eight d halves; for Q5_0 the eight 32-bit fifth-bit words (row r
-/// at 16 + 4r); then four 32-byte nibble vectors: vector u holds bytes 4u .. 4u + 3 of each row's 16 nibble bytes (row r at
+/// <remarks>A group block (block i of rows 8g .. 8g + 7): the eight d halves; for Q4_1/Q5_1 the eight m halves; for Q5_0/Q5_1
+/// the eight 32-bit fifth-bit words (row r at <see cref="High"/> + 4r); then four 32-byte nibble vectors: vector u holds bytes 4u .. 4u + 3 of each row's 16 nibble bytes (row r at
 /// 4r), whose low nibbles are codes 4u .. 4u + 3 and high nibbles codes 16 + 4u ...</remarks>
 internal static unsafe class NibbleRows8<F> where F : struct, INibbleFormat
 {
     /// <summary>Rows per group.</summary>
     public const int Rows = RepackedMatrix.GroupRows;
 
-    /// <summary>Bytes of one file block: d, the fifth-bit word (Q5_0), 16 nibble bytes.</summary>
+    /// <summary>Bytes of one file block: d, m (Q4_1/Q5_1), the fifth-bit word (Q5_0/Q5_1), 16 nibble bytes.</summary>
     public static int FileBlockBytes
     {
         // inlined into the kernels' large methods, where the JIT's budget would leave a call
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => F.FifthBits ? 22 : 18;
+        get => 18 + (F.HasMin ? 2 : 0) + (F.FifthBits ? 4 : 0);
     }
 
     /// <summary>Bytes per group block (eight file blocks).</summary>
@@ -65,18 +89,26 @@ internal static unsafe class NibbleRows8<F> where F : struct, INibbleFormat
     /// <summary>Offset of the eight d halves.</summary>
     public const int D = 0;
 
-    /// <summary>Offset of the eight fifth-bit words (Q5_0).</summary>
-    public const int High = 16;
+    /// <summary>Offset of the eight m halves (Q4_1/Q5_1).</summary>
+    public const int M = 16;
+
+    /// <summary>Offset of the eight fifth-bit words (Q5_0/Q5_1).</summary>
+    public static int High
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => F.HasMin ? 32 : 16;
+    }
 
     /// <summary>Offset of the four nibble vectors.</summary>
     public static int Nibbles
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => F.FifthBits ? 48 : 16;
+        get => High + (F.FifthBits ? 32 : 0);
     }
 
-    /// <summary>True when every d of the rows is finite (<see cref="HalfBits.AllFinite"/>).</summary>
-    public static bool Finite(byte* w, nint rowBytes, int rows, int blocks) => HalfBits.AllFinite(w, rowBytes, rows, blocks, FileBlockBytes, [0]);
+    /// <summary>True when every d (and m) of the rows is finite (<see cref="HalfBits.AllFinite"/>).</summary>
+    public static bool Finite(byte* w, nint rowBytes, int rows, int blocks) =>
+        HalfBits.AllFinite(w, rowBytes, rows, blocks, FileBlockBytes, F.HasMin ? [0, 2] : [0]);
 
     /// <summary>Packs rows 8g .. 8g + 7 of the matrix at <paramref name="w"/> into group <paramref name="g"/> at <paramref name="dst"/>.</summary>
     public static void Pack(byte* w, nint rowBytes, int blocks, int g, byte* dst) => Move(w + (nint)g * Rows * rowBytes, rowBytes, blocks, dst + (nint)g * blocks * BlockBytes, pack: true);
@@ -89,13 +121,15 @@ internal static unsafe class NibbleRows8<F> where F : struct, INibbleFormat
     // Copies each field between eight file rows (at `rows`) and their group blocks, in the direction `pack` says.
     private static void Move(byte* rows, nint rowBytes, int blocks, byte* group, bool pack)
     {
-        var nibbles = F.FifthBits ? 6 : 2;
+        // the file block: d, m, the fifth-bit word, the nibbles
+        int high = F.HasMin ? 4 : 2, nibbles = FileBlockBytes - 16;
         for (var i = 0; i < blocks; i++, group += BlockBytes)
             for (var r = 0; r < Rows; r++)
             {
                 var block = rows + r * rowBytes + i * FileBlockBytes;
                 Copy(block, group + D + 2 * r, 2, pack);
-                if (F.FifthBits) Copy(block + 2, group + High + 4 * r, 4, pack);
+                if (F.HasMin) Copy(block + 2, group + M + 2 * r, 2, pack);
+                if (F.FifthBits) Copy(block + high, group + High + 4 * r, 4, pack);
                 for (var u = 0; u < 4; u++) Copy(block + nibbles + 4 * u, group + Nibbles + 32 * u + 4 * r, 4, pack);
             }
     }

@@ -8,7 +8,7 @@ namespace Moxing.Core.Kernels.Repack;
 
 /// <summary>
 /// Products of <see cref="NibbleRows8{F}"/> groups (AVX2 + FMA). Code vector v of a group block (codes 4v .. 4v + 3 of rows
-/// 0..7, one row per 32-bit lane — a panel's layout) is a nibble vector's low or high nibbles, for Q5_0 or-ed with the rows'
+/// 0..7, one row per 32-bit lane — a panel's layout) is a nibble vector's low or high nibbles, for Q5_0/Q5_1 or-ed with the rows'
 /// fifth bits spread by one multiply: bits 4v .. 4v + 3 of a row's word times 0x02040810 land on bit 4 of the lane's four
 /// bytes. One activation vector: the codes (below 32) times four broadcast activation codes each, four pmaddubsw results added
 /// in 16 bits (4 · 2 · 31 · 128 &lt; 2^15) before one pmaddwd, and one float step per block for all eight rows. Several:
@@ -40,7 +40,15 @@ internal static unsafe class NibbleRows8Kernel<F> where F : struct, INibbleForma
             var low = Products(a, words, q, 0, 1, 2, 3);
             var high = Products(a, words, q, 4, 5, 6, 7);
             var sums = Avx2.MultiplyAddAdjacent(low, Vector256.Create((short)1)) + Avx2.MultiplyAddAdjacent(high, Vector256.Create((short)1));
-            // Σ d · (code − offset) · dx · x = d · (dx · Σ code · x − offset · dx · Σ x); the activation block holds dx and dx · Σ x
+            // the activation block holds dx and dx · Σ x
+            if (F.HasMin)
+            {
+                // Σ (d · code + m) · dx · x = d · (dx · Σ code · x) + m · (dx · Σ x)
+                acc = Fma.MultiplyAdd(HalfBits.Eight(a + NibbleRows8<F>.D), Avx.ConvertToVector256Single(sums) * Vector256.Create(*(float*)x), acc);
+                acc = Fma.MultiplyAdd(HalfBits.Eight(a + NibbleRows8<F>.M), Vector256.Create(*(float*)(x + 4)), acc);
+                continue;
+            }
+            // Σ d · (code − offset) · dx · x = d · (dx · Σ code · x − offset · dx · Σ x)
             var scaled = Fma.MultiplyAdd(Avx.ConvertToVector256Single(sums), Vector256.Create(*(float*)x), Vector256.Create(-F.Offset * *(float*)(x + 4)));
             acc = Fma.MultiplyAdd(HalfBits.Eight(a + NibbleRows8<F>.D), scaled, acc);
         }
@@ -55,7 +63,7 @@ internal static unsafe class NibbleRows8Kernel<F> where F : struct, INibbleForma
         + Avx2.MultiplyAddAdjacent(Codes(a, words, v2), Vector256.Create(*(int*)(q + 4 * v2)).AsSByte())
         + Avx2.MultiplyAddAdjacent(Codes(a, words, v3), Vector256.Create(*(int*)(q + 4 * v3)).AsSByte());
 
-    /// <summary>Code vector v (0..7, a constant) of the group block at <paramref name="a"/>, whose fifth-bit words (Q5_0) are
+    /// <summary>Code vector v (0..7, a constant) of the group block at <paramref name="a"/>, whose fifth-bit words (Q5_0/Q5_1) are
     /// <paramref name="words"/>: codes 4v .. 4v + 3 of rows 0..7, unsigned.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<byte> Codes(byte* a, Vector256<uint> words, int v)
@@ -81,7 +89,7 @@ internal static unsafe class NibbleRows8Kernel<F> where F : struct, INibbleForma
 
     /// <summary>Writes the panel of group rows [first, first + 8) — <paramref name="w"/> the packed matrix, <paramref name="rowBytes"/>
     /// a file row's bytes, so the group starts at w + first · rowBytes — as <see cref="PanelPacker.PackSmall"/> would from the
-    /// file rows: each block's eight code vectors, then its d and offset −offset · d per row.</summary>
+    /// file rows: each block's eight code vectors, then its d and offset (−offset · d, or m) per row.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackPanel(byte* w, nint rowBytes, int first, int count, int blocks, byte* panel)
     {
@@ -101,7 +109,7 @@ internal static unsafe class NibbleRows8Kernel<F> where F : struct, INibbleForma
             Avx.Store(panel + 224, Codes(a, words, 7));
             var d = HalfBits.Eight(a + NibbleRows8<F>.D);
             Avx.Store((float*)(panel + Panel.SmallScale), d);
-            Avx.Store((float*)(panel + Panel.SmallOffset), d * Vector256.Create((float)-F.Offset));
+            Avx.Store((float*)(panel + Panel.SmallOffset), F.HasMin ? HalfBits.Eight(a + NibbleRows8<F>.M) : d * Vector256.Create((float)-F.Offset));
         }
     }
 }
