@@ -12,10 +12,10 @@ namespace Moxing.Core.Kernels;
 
 /// <summary>
 /// A weight matrix copied once into a layout its products read faster than the file's, the same size as the file's bytes,
-/// which it replaces: Q4_K rows interleaved eight at a time (<see cref="Q4KRows8"/>, as llama.cpp repacks them) or Q4_0, Q5_0,
-/// Q4_1 and Q5_1 rows (<see cref="NibbleRows8{F}"/>). One-token products (decoding) run the eight-row kernels on it; products
-/// of several tokens (prefill, batches) unpack eight Q4_K rows at a time from it for the file-layout kernels (exactly the file's
-/// bytes; a few percent of a product of many tokens), or build the nibble formats' panels from it directly.
+/// which it replaces: Q4_K and Q5_K rows interleaved eight at a time (<see cref="KRows8{F}"/>, as llama.cpp repacks Q4_K) or
+/// Q4_0, Q5_0, Q4_1 and Q5_1 rows (<see cref="NibbleRows8{F}"/>). One-token products (decoding) run the eight-row kernels on
+/// it; products of several tokens (prefill, batches) unpack eight K rows at a time from it for the file-layout kernels
+/// (exactly the file's bytes; a few percent of a product of many tokens), or build the nibble formats' panels from it directly.
 /// </summary>
 public sealed unsafe class RepackedMatrix
 {
@@ -38,16 +38,16 @@ public sealed unsafe class RepackedMatrix
     /// <summary>Rows per interleaved group, in every layout (the unit its products split between threads).</summary>
     internal const int GroupRows = 8;
 
-    /// <summary>Blocks (Q4_K super-blocks, 32-weight blocks of the nibble formats) per row.</summary>
+    /// <summary>Blocks (K super-blocks, 32-weight blocks of the nibble formats) per row.</summary>
     internal int Blocks { get; }
 
-    /// <summary>Values per activation block its kernels read: Q8_K blocks for Q4_K, Q8 blocks for the nibble formats.</summary>
-    internal int ActivationBlockSize => Source.Type == DType.Q4_K ? ActivationBlocks.Q8KSize : ActivationBlocks.Q8Size;
+    /// <summary>Values per activation block its kernels read: Q8_K blocks for the K formats, Q8 blocks for the nibble formats.</summary>
+    internal int ActivationBlockSize => _layout.BlockValues == 256 ? ActivationBlocks.Q8KSize : ActivationBlocks.Q8Size;
 
-    /// <summary>True when <paramref name="w"/> has a faster layout on this processor: a Q4_K, Q4_0, Q5_0, Q4_1 or Q5_1 matrix of
-    /// whole groups of eight rows.</summary>
+    /// <summary>True when <paramref name="w"/> has a faster layout on this processor: a Q4_K, Q5_K, Q4_0, Q5_0, Q4_1 or Q5_1
+    /// matrix of whole groups of eight rows.</summary>
     public static bool CanRepack(StoredTensor w) =>
-        Q4KRows8Kernel.IsSupported && w.Shape.Length == 2 && w.RowCount % GroupRows == 0 && Layout.For(w.Type) is { } layout
+        KRows8Kernel<Q4KNibbles>.IsSupported && w.Shape.Length == 2 && w.RowCount % GroupRows == 0 && Layout.For(w.Type) is { } layout
         && w.RowLength % layout.BlockValues == 0;
 
     /// <summary>
@@ -93,14 +93,12 @@ public sealed unsafe class RepackedMatrix
         public required delegate*<byte*, nint, int, int, byte*, void> Pack { get; init; }
         public required delegate*<byte*, int, int, byte*, nint, void> Unpack { get; init; }
         public required delegate*<byte*, int, byte*, float*, int, int, void> Rows { get; init; }
-        // a nibble format's panel builder and the panel product that takes it; null for Q4_K (unpacked rows instead)
+        // a nibble format's panel builder and the panel product that takes it; null for the K formats (unpacked rows instead)
         public delegate*<byte*, nint, int, int, int, byte*, void> PackPanel { get; init; }
         public delegate*<delegate*<byte*, nint, int, int, int, byte*, void>, byte*, nint, int, byte*, nint, int, float*, int, int, int, void> Panels { get; init; }
 
-        private static readonly Layout Q4K = new()
-        {
-            BlockValues = 256, Finite = &Q4KRows8.Finite, Pack = &Q4KRows8.Pack, Unpack = &Q4KRows8.Unpack, Rows = &Q4KRows8Kernel.Rows,
-        };
+        private static readonly Layout Q4K = KNibbles<Q4KNibbles>();
+        private static readonly Layout Q5K = KNibbles<Q5KNibbles>();
         private static readonly Layout Q4_0 = Nibbles<Q4_0Nibbles, Q4_0Block>();
         private static readonly Layout Q5_0 = Nibbles<Q5_0Nibbles, Q5_0Block>();
         private static readonly Layout Q4_1 = Nibbles<Q4_1Nibbles, Q4_1Block>();
@@ -109,11 +107,21 @@ public sealed unsafe class RepackedMatrix
         public static Layout? For(DType type) => type switch
         {
             DType.Q4_K => Q4K,
+            DType.Q5_K => Q5K,
             DType.Q4_0 => Q4_0,
             DType.Q5_0 => Q5_0,
             DType.Q4_1 => Q4_1,
             DType.Q5_1 => Q5_1,
             _ => null,
+        };
+
+        private static Layout KNibbles<F>() where F : struct, IKNibbleFormat => new()
+        {
+            BlockValues = 256,
+            Finite = &KRows8<F>.Finite,
+            Pack = &KRows8<F>.Pack,
+            Unpack = &KRows8<F>.Unpack,
+            Rows = &KRows8Kernel<F>.Rows,
         };
 
         private static Layout Nibbles<F, B>() where F : struct, INibbleFormat where B : struct, IQ8Dot => new()

@@ -4,7 +4,7 @@ using Moxing.Core.Tests.Quantization;
 
 namespace Moxing.Core.Tests.Kernels;
 
-/// <summary>Q4_K, Q4_0, Q5_0, Q4_1 and Q5_1 matrices repacked eight rows at a time (<see cref="RepackedMatrix"/>) against the file-layout kernels.</summary>
+/// <summary>Q4_K, Q5_K, Q4_0, Q5_0, Q4_1 and Q5_1 matrices repacked eight rows at a time (<see cref="RepackedMatrix"/>) against the file-layout kernels.</summary>
 public class RepackedMatrixTests
 {
     private static readonly SimdPath[] VectorPaths = SimdPaths.Supported.Where(p => p >= SimdPath.Avx2).ToArray();
@@ -43,6 +43,9 @@ public class RepackedMatrixTests
     [InlineData(DType.Q4_K, 8, 256, 1)]
     [InlineData(DType.Q4_K, 24, 768, 2)]
     [InlineData(DType.Q4_K, 64, 2048, 3)]
+    [InlineData(DType.Q5_K, 8, 256, 1)]
+    [InlineData(DType.Q5_K, 24, 768, 2)]
+    [InlineData(DType.Q5_K, 64, 2048, 3)]
     [InlineData(DType.Q4_0, 8, 32, 1)]
     [InlineData(DType.Q4_0, 24, 896, 2)]
     [InlineData(DType.Q5_0, 8, 32, 1)]
@@ -77,6 +80,7 @@ public class RepackedMatrixTests
 
     [Theory]
     [InlineData(DType.Q4_K)]
+    [InlineData(DType.Q5_K)]
     [InlineData(DType.Q4_0)]
     [InlineData(DType.Q5_0)]
     [InlineData(DType.Q4_1)]
@@ -84,8 +88,8 @@ public class RepackedMatrixTests
     public void LargestCodesScalesAndActivationsDoNotOverflow(DType type)
     {
         if (!Supported()) return;
-        // every code at its largest (Q4_K, Q4_0 and Q4_1 15, Q5_0 and Q5_1 31), Q4_K's scales and minimums 63, d = dmin = m = 1:
-        // the 16-bit sums reach 4 · 2 · 15 · 127 (Q4_K, Q4_0, Q4_1) and 4 · 2 · 31 · 127 (Q5_0, Q5_1)
+        // every code at its largest (Q4_K, Q4_0 and Q4_1 15, Q5_K, Q5_0 and Q5_1 31), the K scales and minimums 63,
+        // d = dmin = m = 1: the 16-bit sums reach 4 · 2 · 15 · 127 (Q4_K, Q4_0, Q4_1) and 4 · 2 · 31 · 127 (the others)
         using var w = new NativeTensor(type, 16, 512, RandomWeights.Filled(type, 16 * 512, 0xFF));
         using var arena = new TensorArena();
         var repacked = RepackedMatrix.TryCreate(w.Tensor, arena, releaseFilePages: false)!;
@@ -101,6 +105,7 @@ public class RepackedMatrixTests
 
     [Theory]
     [InlineData(DType.Q4_K)]
+    [InlineData(DType.Q5_K)]
     [InlineData(DType.Q4_0)]
     [InlineData(DType.Q5_0)]
     [InlineData(DType.Q4_1)]
@@ -112,8 +117,8 @@ public class RepackedMatrixTests
         using var w = RandomMatrix(type, 16, 512, rng);
         using var arena = new TensorArena();
         var repacked = RepackedMatrix.TryCreate(w.Tensor, arena, releaseFilePages: false)!;
-        // sixteen tokens take the panels (Q4_K from unpacked rows, the nibble formats from panels built off their groups: the same panels);
-        // three tokens take Q4_K's row kernels on unpacked rows; one token on a path without the eight-row kernel unpacks too
+        // sixteen tokens take the panels (the K formats from unpacked rows, the nibble formats from panels built off their groups: the
+        // same panels); three tokens take the K formats' row kernels on unpacked rows; one token on a path without the eight-row kernel unpacks too
         foreach (var (n, path) in new[] { (16, SimdPaths.Best), (3, SimdPaths.Best), (1, SimdPath.Scalar) })
         {
             var x = RandomWeights.Floats(n * 512, rng);
@@ -121,7 +126,7 @@ public class RepackedMatrixTests
             var y = new float[n * 16];
             MatMul.Parallel(WorkerPool.Shared, w.Tensor, x, n, expected, path);
             MatMul.Parallel(WorkerPool.Shared, repacked, x, n, y, path);
-            if (type != DType.Q4_K && n == 3)
+            if (type is not (DType.Q4_K or DType.Q5_K) && n == 3)
             {
                 // nibble formats' panels at three tokens, the file's row kernels: the same integer sums in another float order
                 for (var t = 0; t < n; t++)
@@ -141,7 +146,7 @@ public class RepackedMatrixTests
         using var q6 = RandomMatrix(DType.Q6_K, 8, 256, rng);
         Assert.Null(RepackedMatrix.TryCreate(sevenRows.Tensor, arena, releaseFilePages: false));
         Assert.Null(RepackedMatrix.TryCreate(q6.Tensor, arena, releaseFilePages: false));
-        foreach (var (type, blockBytes, field) in new[] { (DType.Q4_K, 144, 0), (DType.Q4_K, 144, 2), (DType.Q4_0, 18, 0), (DType.Q5_0, 22, 0), (DType.Q4_1, 20, 0), (DType.Q4_1, 20, 2),
+        foreach (var (type, blockBytes, field) in new[] { (DType.Q4_K, 144, 0), (DType.Q4_K, 144, 2), (DType.Q5_K, 176, 0), (DType.Q5_K, 176, 2), (DType.Q4_0, 18, 0), (DType.Q5_0, 22, 0), (DType.Q4_1, 20, 0), (DType.Q4_1, 20, 2),
                      (DType.Q5_1, 24, 0), (DType.Q5_1, 24, 2) })
         {
             var bytes = RandomWeights.Bytes(type, 8 * 512, rng);

@@ -8,12 +8,13 @@ using Moxing.Core.Kernels.Integer;
 namespace Moxing.Core.Kernels.Repack;
 
 /// <summary>
-/// Matrix-vector product of <see cref="Q4KRows8"/> groups with one row of Q8_K activation blocks (AVX2 + FMA): eight rows per
-/// pass, one row per 32-bit lane. Each 32-byte load holds eight codes of four rows; pmaddubsw products of a sub-block add in
-/// 16 bits (four of them stay under 2^15) before one pmaddwd applies the four rows' scales; the scales and minimums of eight
-/// rows unpack in about ten operations each, and every super-block ends in one float step for all eight rows.
+/// Matrix-vector product of <see cref="KRows8{F}"/> groups with one row of Q8_K activation blocks (AVX2 + FMA): eight rows per
+/// pass, one row per 32-bit lane. Each 32-byte load holds eight codes of four rows (for Q5_K or-ed with their fifth bits,
+/// shifted to bit 4 from the matching qh register); pmaddubsw products of a sub-block add in 16 bits (four of them stay under
+/// 2^15 for codes below 32: 4 · 2 · 31 · 128) before one pmaddwd applies the four rows' scales; the scales and minimums of
+/// eight rows unpack in about ten operations each, and every super-block ends in one float step for all eight rows.
 /// </summary>
-internal static unsafe class Q4KRows8Kernel
+internal static unsafe class KRows8Kernel<F> where F : struct, IKNibbleFormat
 {
     /// <summary>True where the kernel runs (AVX2 and FMA).</summary>
     public static bool IsSupported => Avx2.IsSupported && Fma.IsSupported;
@@ -22,18 +23,18 @@ internal static unsafe class Q4KRows8Kernel
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Rows(byte* packed, int blocks, byte* x, float* y, int groupStart, int groupEnd)
     {
-        var groupBytes = (nint)blocks * Q4KRows8.BlockBytes;
+        var groupBytes = (nint)blocks * KRows8<F>.BlockBytes;
         for (var g = groupStart; g < groupEnd; g++)
-            Group(packed + g * groupBytes, blocks, x).Store(y + Q4KRows8.Rows * g);
+            Group(packed + g * groupBytes, blocks, x).Store(y + KRows8<F>.Rows * g);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static Vector256<float> Group(byte* a, int blocks, byte* x)
     {
         var acc = Vector256<float>.Zero;
-        for (var i = 0; i < blocks; i++, a += Q4KRows8.BlockBytes, x += ActivationBlocks.Q8KBytes)
+        for (var i = 0; i < blocks; i++, a += KRows8<F>.BlockBytes, x += ActivationBlocks.Q8KBytes)
         {
-            Prefetch.Lines(a + Prefetch.Distance, Q4KRows8.BlockBytes);
+            Prefetch.Lines(a + Prefetch.Distance, KRows8<F>.BlockBytes);
             acc = SuperBlock(a, x, acc);
         }
         return acc;
@@ -42,9 +43,9 @@ internal static unsafe class Q4KRows8Kernel
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> SuperBlock(byte* a, byte* x, Vector256<float> acc)
     {
-        var scales = SixBits(a + Q4KRows8.Scales, out var scalesHigh);
+        var scales = SixBits(a + KRows8<F>.Scales, out var scalesHigh);
         var q = x + ActivationBlocks.Q8KCodes;
-        var codes = a + Q4KRows8.Codes;
+        var codes = a + KRows8<F>.Codes;
         // unrolled: each column's scale masks and offsets are constants
         Vector256<int> left = Vector256<int>.Zero, right = Vector256<int>.Zero;
         Column(codes, q, 0, scales, ref left, ref right);
@@ -54,8 +55,8 @@ internal static unsafe class Q4KRows8Kernel
         // lanes 0..3 of the horizontal add are rows 0..3, lanes 4..7 rows 4..7
         var sums = Avx2.HorizontalAdd(left, right);
         var dx = Vector256.Create(*(float*)x);
-        acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(sums), HalfBits.Eight(a + Q4KRows8.D) * dx, acc);
-        return Fma.MultiplyAddNegated(Avx.ConvertToVector256Single(MinimumTerms(a, x)), HalfBits.Eight(a + Q4KRows8.DMin) * dx, acc);
+        acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(sums), HalfBits.Eight(a + KRows8<F>.D) * dx, acc);
+        return Fma.MultiplyAddNegated(Avx.ConvertToVector256Single(MinimumTerms(a, x)), HalfBits.Eight(a + KRows8<F>.DMin) * dx, acc);
     }
 
     /// <summary>Column j (sub-blocks 2j and 2j + 1, from the low and high nibbles) of the eight rows into the 32-bit sums of
@@ -65,11 +66,12 @@ internal static unsafe class Q4KRows8Kernel
     {
         // the four quarters written out: a loop is not unrolled by the JIT, and its first-quarter test stays a branch
         var at = codes + 256 * j;
+        var fifth = codes + (KRows8<F>.High - KRows8<F>.Codes);
         var x = q + 64 * j;
-        Quarter(at, x, out var lowL, out var highL, out var lowR, out var highR);
-        Quarter(at + 64, x + 8, out var lowL1, out var highL1, out var lowR1, out var highR1);
-        Quarter(at + 128, x + 16, out var lowL2, out var highL2, out var lowR2, out var highR2);
-        Quarter(at + 192, x + 24, out var lowL3, out var highL3, out var lowR3, out var highR3);
+        Quarter(at, fifth, j, x, out var lowL, out var highL, out var lowR, out var highR);
+        Quarter(at + 64, fifth + 64, j, x + 8, out var lowL1, out var highL1, out var lowR1, out var highR1);
+        Quarter(at + 128, fifth + 128, j, x + 16, out var lowL2, out var highL2, out var lowR2, out var highR2);
+        Quarter(at + 192, fifth + 192, j, x + 24, out var lowL3, out var highL3, out var lowR3, out var highR3);
         lowL += lowL1 + (lowL2 + lowL3);
         highL += highL1 + (highL2 + highL3);
         lowR += lowR1 + (lowR2 + lowR3);
@@ -79,19 +81,52 @@ internal static unsafe class Q4KRows8Kernel
         right += Avx2.MultiplyAddAdjacent(lowR, ScaleWords(scales, c, 1)) + Avx2.MultiplyAddAdjacent(highR, ScaleWords(scales, c + 1, 1));
     }
 
-    /// <summary>The byte products of one quarter (eight codes per row) of a column: low and high nibbles of both row halves.</summary>
+    /// <summary>The byte products of one quarter (eight codes per row) of column j: low and high nibbles of both row halves,
+    /// with Q5_K's fifth bits from the quarter's qh registers at <paramref name="fifth"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Quarter(byte* at, byte* x, out Vector256<short> lowL, out Vector256<short> highL, out Vector256<short> lowR, out Vector256<short> highR)
+    private static void Quarter(byte* at, byte* fifth, int j, byte* x,
+        out Vector256<short> lowL, out Vector256<short> highL, out Vector256<short> lowR, out Vector256<short> highR)
     {
         var nibble = Vector256.Create((byte)0x0F);
         var xl = Avx2.BroadcastScalarToVector256((long*)x).AsSByte();
         var xh = Avx2.BroadcastScalarToVector256((long*)(x + 32)).AsSByte();
         var l = Avx.LoadVector256(at);
         var r = Avx.LoadVector256(at + 32);
-        lowL = Avx2.MultiplyAddAdjacent(l & nibble, xl);
-        highL = Avx2.MultiplyAddAdjacent(Avx2.ShiftRightLogical(l.AsUInt16(), 4).AsByte() & nibble, xh);
-        lowR = Avx2.MultiplyAddAdjacent(r & nibble, xl);
-        highR = Avx2.MultiplyAddAdjacent(Avx2.ShiftRightLogical(r.AsUInt16(), 4).AsByte() & nibble, xh);
+        Vector256<byte> cl = l & nibble, ch = Avx2.ShiftRightLogical(l.AsUInt16(), 4).AsByte() & nibble;
+        Vector256<byte> cr = r & nibble, chr = Avx2.ShiftRightLogical(r.AsUInt16(), 4).AsByte() & nibble;
+        if (F.FifthBits)
+        {
+            var bl = Avx.LoadVector256(fifth);
+            var br = Avx.LoadVector256(fifth + 32);
+            cl |= FifthBit(bl, 2 * j);
+            ch |= FifthBit(bl, 2 * j + 1);
+            cr |= FifthBit(br, 2 * j);
+            chr |= FifthBit(br, 2 * j + 1);
+        }
+        lowL = Avx2.MultiplyAddAdjacent(cl, xl);
+        highL = Avx2.MultiplyAddAdjacent(ch, xh);
+        lowR = Avx2.MultiplyAddAdjacent(cr, xl);
+        highR = Avx2.MultiplyAddAdjacent(chr, xh);
+    }
+
+    /// <summary>Bit <paramref name="b"/> (0..7, a constant) of each byte moved to bit 4, the other bits cleared: 16-bit shifts
+    /// by immediates, whose bits crossing into a neighbouring byte land outside bit 4.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<byte> FifthBit(Vector256<byte> bits, int b)
+    {
+        var v = bits.AsUInt16();
+        var moved = b switch
+        {
+            0 => Avx2.ShiftLeftLogical(v, 4),
+            1 => Avx2.ShiftLeftLogical(v, 3),
+            2 => Avx2.ShiftLeftLogical(v, 2),
+            3 => Avx2.ShiftLeftLogical(v, 1),
+            4 => v,
+            5 => Avx2.ShiftRightLogical(v, 1),
+            6 => Avx2.ShiftRightLogical(v, 2),
+            _ => Avx2.ShiftRightLogical(v, 3),
+        };
+        return moved.AsByte() & Vector256.Create((byte)0x10);
     }
 
     /// <summary>Sub-block (c mod 4)'s scales of the four rows of half h as words, four per row: each 128-bit lane picks its
@@ -104,7 +139,7 @@ internal static unsafe class Q4KRows8Kernel
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> MinimumTerms(byte* a, byte* x)
     {
-        var mins = SixBits(a + Q4KRows8.Mins, out var minsHigh);
+        var mins = SixBits(a + KRows8<F>.Mins, out var minsHigh);
         // per-32 sums of the activation codes: lanes 0, 1 of the low half hold pairs (0, 1), (2, 3); of the high half (4, 5), (6, 7)
         var sums16 = Avx.LoadVector256((short*)(x + ActivationBlocks.Q8KSums));
         var pairs = Avx2.HorizontalAdd(sums16, sums16).AsInt32();
@@ -137,7 +172,7 @@ internal static unsafe class Q4KRows8Kernel
         return masks;
     }
 
-    /// <summary>Stores the 64 six-bit values packed at <paramref name="p"/> as bytes at <paramref name="values"/> (in <see cref="Q4KRows8.Slot"/> order).</summary>
+    /// <summary>Stores the 64 six-bit values packed at <paramref name="p"/> as bytes at <paramref name="values"/> (in <see cref="KRows8{F}.Slot"/> order).</summary>
     public static void SixBits(byte* p, byte* values)
     {
         SixBits(p, out var high).Store(values);
