@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Moxing.Core.IO;
 using Moxing.Core.Kernels.Integer;
 using Moxing.Core.Kernels.Repack;
@@ -44,10 +46,10 @@ public sealed unsafe class RepackedMatrix
     /// <summary>Values per activation block its kernels read: Q8_K blocks for the K formats, Q8 blocks for the nibble formats.</summary>
     internal int ActivationBlockSize => _layout.BlockValues == 256 ? ActivationBlocks.Q8KSize : ActivationBlocks.Q8Size;
 
-    /// <summary>True when <paramref name="w"/> has a faster layout on this processor: a Q4_K, Q5_K, Q4_0, Q5_0, Q4_1 or Q5_1
-    /// matrix of whole groups of eight rows.</summary>
+    /// <summary>True when <paramref name="w"/> has a faster layout on this processor (the eight-row kernels need AVX2 and FMA):
+    /// a Q4_K, Q5_K, Q4_0, Q5_0, Q4_1 or Q5_1 matrix of whole groups of eight rows.</summary>
     public static bool CanRepack(StoredTensor w) =>
-        KRows8Kernel<Q4KNibbles>.IsSupported && w.Shape.Length == 2 && w.RowCount % GroupRows == 0 && Layout.For(w.Type) is { } layout
+        Avx2.IsSupported && Fma.IsSupported && w.Shape.Length == 2 && w.RowCount % GroupRows == 0 && Layout.For(w.Type) is { } layout
         && w.RowLength % layout.BlockValues == 0;
 
     /// <summary>
@@ -72,7 +74,12 @@ public sealed unsafe class RepackedMatrix
     }
 
     /// <summary>y[8g .. 8g + 8) for groups g in [groupStart, groupEnd), x one row of activation blocks (the eight-row kernel; AVX2).</summary>
-    internal void Rows(byte* x, float* y, int groupStart, int groupEnd) => _layout.Rows(Data, Blocks, x, y, groupStart, groupEnd);
+    internal void Rows(byte* x, float* y, int groupStart, int groupEnd)
+    {
+        var groupBytes = (nint)Blocks * _layout.GroupBlockBytes;
+        for (var g = groupStart; g < groupEnd; g++)
+            _layout.Group(Data + g * groupBytes, Blocks, x).Store(y + GroupRows * g);
+    }
 
     /// <summary>True when products of several activation rows read this layout directly (as panels) rather than unpacked rows.</summary>
     internal bool HasPanels => _layout.Panels != null;
@@ -92,7 +99,8 @@ public sealed unsafe class RepackedMatrix
         public required delegate*<byte*, nint, int, int, bool> Finite { get; init; }
         public required delegate*<byte*, nint, int, int, byte*, void> Pack { get; init; }
         public required delegate*<byte*, int, int, byte*, nint, void> Unpack { get; init; }
-        public required delegate*<byte*, int, byte*, float*, int, int, void> Rows { get; init; }
+        public required int GroupBlockBytes { get; init; }
+        public required delegate*<byte*, int, byte*, Vector256<float>> Group { get; init; }
         // a nibble format's panel builder and the panel product that takes it; null for the K formats (unpacked rows instead)
         public delegate*<byte*, nint, int, int, int, byte*, void> PackPanel { get; init; }
         public delegate*<delegate*<byte*, nint, int, int, int, byte*, void>, byte*, nint, int, byte*, nint, int, float*, int, int, int, void> Panels { get; init; }
@@ -121,7 +129,8 @@ public sealed unsafe class RepackedMatrix
             Finite = &KRows8<F>.Finite,
             Pack = &KRows8<F>.Pack,
             Unpack = &KRows8<F>.Unpack,
-            Rows = &KRows8Kernel<F>.Rows,
+            GroupBlockBytes = KRows8<F>.BlockBytes,
+            Group = &KRows8Kernel<F>.Group,
         };
 
         private static Layout Nibbles<F, B>() where F : struct, INibbleFormat where B : struct, IQ8Dot => new()
@@ -130,7 +139,8 @@ public sealed unsafe class RepackedMatrix
             Finite = &NibbleRows8<F>.Finite,
             Pack = &NibbleRows8<F>.Pack,
             Unpack = &NibbleRows8<F>.Unpack,
-            Rows = &NibbleRows8Kernel<F>.Rows,
+            GroupBlockBytes = NibbleRows8<F>.BlockBytes,
+            Group = &NibbleRows8Kernel<F>.Group,
             PackPanel = &NibbleRows8Kernel<F>.PackPanel,
             Panels = &Groups.RowsFromGroups<B>,
         };

@@ -16,20 +16,9 @@ namespace Moxing.Core.Kernels.Repack;
 /// </summary>
 internal static unsafe class NibbleRows8Kernel<F> where F : struct, INibbleFormat
 {
-    /// <summary>True where the kernels run (AVX2 and FMA).</summary>
-    public static bool IsSupported => Avx2.IsSupported && Fma.IsSupported;
-
-    /// <summary>y[8g .. 8g + 8) for groups g in [groupStart, groupEnd) of the packed matrix, x one row of Q8 blocks.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Rows(byte* packed, int blocks, byte* x, float* y, int groupStart, int groupEnd)
-    {
-        var groupBytes = (nint)blocks * NibbleRows8<F>.BlockBytes;
-        for (var g = groupStart; g < groupEnd; g++)
-            Group(packed + g * groupBytes, blocks, x).Store(y + NibbleRows8<F>.Rows * g);
-    }
-
+    /// <summary>The products of the eight rows of the group at <paramref name="a"/> with one row of Q8 activation blocks.</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static Vector256<float> Group(byte* a, int blocks, byte* x)
+    public static Vector256<float> Group(byte* a, int blocks, byte* x)
     {
         var acc = Vector256<float>.Zero;
         for (var i = 0; i < blocks; i++, a += NibbleRows8<F>.BlockBytes, x += ActivationBlocks.Q8Bytes)
