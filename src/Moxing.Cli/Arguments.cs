@@ -91,15 +91,15 @@ public sealed class Arguments
     }
 
     /// <summary>A comma-separated list of integers (e.g. --ids 1,2,3), or null when absent.</summary>
-    public int[]? IntList(string name)
+    public int[]? IntList(params string[] names)
     {
-        var s = Option(name);
+        var s = Option(names);
         if (s == null) return null;
         var parts = s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var result = new int[parts.Length];
         for (var i = 0; i < parts.Length; i++)
             if (!int.TryParse(parts[i], NumberStyles.Integer, CultureInfo.InvariantCulture, out result[i]))
-                throw new UsageException($"--{name} expects comma-separated integers, got '{parts[i]}'");
+                throw new UsageException($"--{names[0]} expects comma-separated integers, got '{parts[i]}'");
         return result;
     }
 

@@ -3,8 +3,8 @@ using System.Text.Json;
 
 namespace Moxing.Cli.Benchmarks;
 
-/// <summary>One measured test: tokens/s over <paramref name="Batch"/> sequences, each with <paramref name="Prompt"/> prompt tokens (prefilled, or already in context when <paramref name="Generated"/> &gt; 0) and <paramref name="Generated"/> decoded ones.</summary>
-internal sealed record BenchTest(string Name, Samples Rate, int Prompt, int Generated, int Batch);
+/// <summary>One measured test: tokens/s over <paramref name="Batch"/> sequences, each with <paramref name="Prompt"/> prompt tokens (prefilled, or already in context when <paramref name="Generated"/> &gt; 0) and <paramref name="Generated"/> decoded ones, after <paramref name="Depth"/> tokens already in context.</summary>
+internal sealed record BenchTest(string Name, Samples Rate, int Prompt, int Generated, int Batch, int Depth = 0);
 
 /// <summary>The results of one `moxing bench` run, written as a llama-bench-like table or as JSON.</summary>
 internal sealed class BenchReport(int threads, Samples? bandwidth)
@@ -78,6 +78,7 @@ internal sealed class BenchReport(int threads, Samples? bandwidth)
                 w.WriteNumber("n_prompt", test.Prompt);
                 w.WriteNumber("n_gen", test.Generated);
                 w.WriteNumber("batch", test.Batch);
+                w.WriteNumber("n_depth", test.Depth);
                 test.Rate.WriteJson(w, "tokens_per_second");
                 if (BandwidthFraction(test) is { } fraction) w.WriteNumber("bandwidth_fraction", fraction);
                 w.WriteEndObject();

@@ -6,8 +6,8 @@ using Moxing.Models.Decoder;
 namespace Moxing.Cli.Benchmarks;
 
 /// <summary>
-/// llama-bench's two tests on a decoder, pp (prefill of random ids) and tg (decoding tokens one by one from an empty
-/// context), and llama-batched-bench's: many sequences, each with its own prompt, prefilled and then decoded together.
+/// llama-bench's two tests on a decoder, pp (prefill of random ids) and tg (decoding tokens one by one), from an empty context
+/// or at a depth of tokens already in it, and llama-batched-bench's: many sequences, each with its own prompt, prefilled and then decoded together.
 /// </summary>
 public sealed class ModelBenchmark(DecoderModel model, DType kvType, int prefillChunk = ModelBenchmark.DefaultPrefillChunk, int seed = 42)
 {
@@ -19,31 +19,41 @@ public sealed class ModelBenchmark(DecoderModel model, DType kvType, int prefill
 
     private readonly Random _random = new(seed);
 
-    /// <summary>Prefill of <paramref name="tokens"/> random ids: tokens/s for each repetition, after one warm-up.</summary>
-    public Samples Prefill(int tokens, int repetitions)
+    /// <summary>Prefill of <paramref name="tokens"/> random ids after <paramref name="depth"/> tokens already in context (llama-bench's
+    /// -d; those prefilled once, untimed): tokens/s for each repetition, after one warm-up.</summary>
+    public Samples Prefill(int tokens, int repetitions, int depth = 0)
     {
-        var session = new InferenceSession(model, tokens, prefillChunk, kvType);
+        var session = AtDepth(tokens, depth);
         var ids = RandomIds(tokens);
         return Repeat(repetitions, () =>
         {
-            session.Rewind(0);
+            session.Rewind(depth);
             return Timed(tokens, () => session.Prefill(ids));
         });
     }
 
-    /// <summary>Decoding of <paramref name="tokens"/> tokens one at a time: tokens/s for each repetition, after one warm-up.</summary>
-    public Samples Generate(int tokens, int repetitions)
+    /// <summary>Decoding of <paramref name="tokens"/> tokens one at a time after <paramref name="depth"/> tokens already in context:
+    /// tokens/s for each repetition, after one warm-up.</summary>
+    public Samples Generate(int tokens, int repetitions, int depth = 0)
     {
-        var session = new InferenceSession(model, tokens, prefillChunk, kvType);
+        var session = AtDepth(tokens, depth);
         var ids = RandomIds(tokens);
         return Repeat(repetitions, () =>
         {
-            session.Rewind(0);
+            session.Rewind(depth);
             return Timed(tokens, () =>
             {
                 foreach (var id in ids) session.Decode(id);
             });
         });
+    }
+
+    // A session with room for `depth` + `tokens` positions whose first `depth` hold a prefilled random prompt.
+    private InferenceSession AtDepth(int tokens, int depth)
+    {
+        var session = new InferenceSession(model, depth + tokens, prefillChunk, kvType);
+        if (depth > 0) session.Prefill(RandomIds(depth));
+        return session;
     }
 
     /// <summary>

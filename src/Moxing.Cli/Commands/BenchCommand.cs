@@ -20,10 +20,12 @@ public sealed class BenchCommand : ICommand
     public string Usage => """
         usage: moxing bench train [--steps 20] [-r 5] [--warmup 2] [-t THREADS] [--against PEER.json] [--json]
                moxing bench --plot OUT.png FILE.json...
-               moxing bench [MODEL] [-p 512] [-n 128] [-b 1,4,16] [--kv f16] [-t THREADS] [-r 5] [--memory] [--memory-mib 1024] [--low-memory] [--json]
+               moxing bench [MODEL] [-p 512] [-n 128] [-d 0,4096] [-b 1,4,16] [--kv f16] [-t THREADS] [-r 5] [--memory] [--memory-mib 1024] [--low-memory] [--json]
           MODEL         a Hugging Face model folder or a GGUF file (omit with --memory to measure bandwidth only)
           -p            prompt tokens for the prefill test ppP (0 skips it)
           -n            tokens for the generation test tgN, decoded one at a time (0 skips it)
+          -d            context depths, like llama-bench: each test also runs after D random tokens already in the KV cache
+                        (prefilled untimed; named "ppP @ dD", "tgN @ dD"), for speed at long contexts; default 0
           -b            sequence counts, like llama-batched-bench: B sequences, each with its own prompt of -p tokens, are
                         prefilled (ppP bB) and then decode -n tokens together (tgN bB); rates are aggregate tokens/s
           --kv          KV cache type: f16 (default; q8_0 with --low-memory), q8_0 or f32
@@ -57,6 +59,7 @@ public sealed class BenchCommand : ICommand
         var memoryMib = args.Int(1024, "memory-mib");
         var json = args.Flag("json");
         var batches = args.IntList("b");
+        var depths = args.IntList("d", "n-depth") ?? [0];
         var lowMemory = args.Flag(LowMemoryOption.Name);
         DType? kvOption = args.Option("kv") is { } kv ? KvCacheType.Parse(kv, "--kv") : null;
         var plot = args.Option("plot");
@@ -80,6 +83,10 @@ public sealed class BenchCommand : ICommand
         if (memoryMib < 1) throw new UsageException("--memory-mib must be at least 1");
         if (batches != null && (batches.Length == 0 || Array.Exists(batches, b => b < 1)))
             throw new UsageException("-b expects sequence counts of at least 1, e.g. -b 1,4,16");
+        if (depths.Length == 0 || Array.Exists(depths, d => d < 0))
+            throw new UsageException("-d expects context depths of at least 0, e.g. -d 0,4096");
+        if (batches != null && Array.Exists(depths, d => d > 0))
+            throw new UsageException("-d applies to the single-sequence tests; it cannot be combined with -b");
         if (threads == 0) LowMemoryOption.ConfigurePool(lowMemory, 0);
         var pool = ThreadOption.SharedPool(threads);
 
@@ -98,8 +105,13 @@ public sealed class BenchCommand : ICommand
             var bench = new ModelBenchmark(decoder, kvType, lowMemory ? LowMemory.PrefillChunk : ModelBenchmark.DefaultPrefillChunk);
             if (batches == null)
             {
-                if (prompt > 0) report.Tests.Add(new BenchTest($"pp{prompt}", bench.Prefill(prompt, repetitions), prompt, 0, 1));
-                if (generate > 0) report.Tests.Add(new BenchTest($"tg{generate}", bench.Generate(generate, repetitions), 0, generate, 1));
+                foreach (var depth in depths)
+                {
+                    var at = depth > 0 ? $" @ d{depth}" : "";
+                    CheckContext(decoder, depth + Math.Max(prompt, generate));
+                    if (prompt > 0) report.Tests.Add(new BenchTest($"pp{prompt}{at}", bench.Prefill(prompt, repetitions, depth), prompt, 0, 1, depth));
+                    if (generate > 0) report.Tests.Add(new BenchTest($"tg{generate}{at}", bench.Generate(generate, repetitions, depth), 0, generate, 1, depth));
+                }
             }
             else
                 foreach (var b in batches)
@@ -113,6 +125,14 @@ public sealed class BenchCommand : ICommand
         if (json) JsonOutput.Write(context.Out, report.WriteJson, indented: true);
         else report.WriteTable(context.Out);
         return 0;
+    }
+
+    // A test past the model's trained context would measure positions it was never meant to run.
+    private static void CheckContext(Models.Decoder.DecoderModel decoder, int positions)
+    {
+        var trained = decoder.Options.MaxContext;
+        if (trained > 0 && positions > trained)
+            throw new UsageException($"-d plus -p/-n needs {positions} positions; the model's context is {trained}");
     }
 
     private static int Plot(string output, IReadOnlyList<string> files, CommandContext context)

@@ -56,6 +56,27 @@ public sealed class BenchCommandTests : IDisposable
     }
 
     [Fact]
+    public void DepthsRepeatTheTestsAfterTokensAlreadyInContextAsLlamaBenchNamesThem()
+    {
+        var model = TinyModel();
+        var (code, output, err) = Run("bench", model, "-p", "8", "-n", "4", "-d", "0,24", "-r", "1", "--json");
+        Assert.True(code == 0, err);
+        using var doc = JsonDocument.Parse(output);
+        var tests = doc.RootElement.GetProperty("tests");
+        Assert.Equal(["pp8", "tg4", "pp8 @ d24", "tg4 @ d24"], tests.EnumerateArray().Select(t => t.GetProperty("test").GetString()!).ToArray());
+        Assert.Equal([0, 0, 24, 24], tests.EnumerateArray().Select(t => t.GetProperty("n_depth").GetInt32()).ToArray());
+        foreach (var t in tests.EnumerateArray()) Assert.True(t.GetProperty("tokens_per_second").GetProperty("mean").GetDouble() > 0);
+        // the tiny model's context is 256 positions: a depth that leaves no room for the test is refused, as is -d with -b
+        (code, _, err) = Run("bench", model, "-p", "8", "-n", "4", "-d", "250", "-r", "1");
+        Assert.NotEqual(0, code);
+        Assert.Contains("258 positions", err);
+        (code, _, err) = Run("bench", model, "-p", "8", "-n", "4", "-d", "16", "-b", "2", "-r", "1");
+        Assert.NotEqual(0, code);
+        Assert.Contains("-b", err);
+        Assert.NotEqual(0, Run("bench", model, "-d", "-1", "-r", "1").Code);
+    }
+
+    [Fact]
     public void BatchedRowsReportAggregateRatesPerSequenceCountAndTheKvType()
     {
         var (code, output, err) = Run("bench", TinyModel(), "-p", "8", "-n", "4", "-b", "1,3", "-r", "1", "--kv", "q8_0", "--json");
