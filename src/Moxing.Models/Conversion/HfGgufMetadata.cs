@@ -35,11 +35,13 @@ public static partial class HfGgufMetadata
         "seed_oss" or "exaone4" => modelType,
         "hunyuan_v1_dense" => "hunyuan-dense",
         "arcee" or "mistral3" or "apertus" => modelType,
+        "glm4_moe" => "glm4moe",
+        "dots1" => modelType,
         _ => null,
     };
 
     /// <summary>The model types <see cref="Architecture"/> converts, for error messages.</summary>
-    public static string ConvertibleList => "llama, mistral, mixtral, granite, olmo2, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi, phi3, gemma, gemma2, gemma3_text, gemma3, starcoder2, gpt_oss, falcon, exaone, smollm3, internlm2, cohere, cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, granitemoe, granitemoeshared, phimoe, ernie4_5, ernie4_5_moe, llama4, llama4_text, deepseek_v2, deepseek_v3, kimi_k2, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3, apertus";
+    public static string ConvertibleList => "llama, mistral, mixtral, granite, olmo2, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi, phi3, gemma, gemma2, gemma3_text, gemma3, starcoder2, gpt_oss, falcon, exaone, smollm3, internlm2, cohere, cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, granitemoe, granitemoeshared, phimoe, ernie4_5, ernie4_5_moe, llama4, llama4_text, deepseek_v2, deepseek_v3, kimi_k2, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3, apertus, glm4_moe, dots1";
 
     /// <summary>Architectures convert_hf_to_gguf.py writes through LlamaModel: vocab_size and rope.dimension_count written, Q/K rows permuted (but Llama 4's).</summary>
     public static bool LlamaConverted(string architecture) => architecture is "llama" or "granite" or "granitemoe" or "smollm3" or "llama4" or "arcee" or "mistral3";
@@ -116,8 +118,13 @@ public static partial class HfGgufMetadata
                 if (o.Rope is { } rope) AddRope(m, architecture, rope, config);
                 break;
         }
-        if (o.Moe is { } moe && architecture != "deepseek2") AddExperts(m, moe, architecture, config);
+        if (architecture is "glm4moe" or "dots1") AddRoutedExperts(m, o, architecture, config);
+        else if (o.Moe is { } moe && architecture != "deepseek2") AddExperts(m, moe, architecture, config);
         if (architecture == "seed_oss") RefuseSeedOssBiases(config);
+        if (architecture == "dots1" && o.KvHeadCount != o.HeadCount)
+            throw config.Error("num_key_value_heads", $"is {o.KvHeadCount}; llama.cpp's dots1 gives every one of the {o.HeadCount} heads its keys and values");
+        if (architecture == "dots1" && o.SlidingWindows.Any(w => w > 0))
+            throw config.Error("max_window_layers", $"is {config.GetInt("max_window_layers")} with a sliding_window; llama.cpp's dots1 attends in full on every layer");
         if (architecture == "exaone4") AddExaone4(m, o, config);
         if (architecture == "hunyuan-dense") AddHunyuan(m, o, config);
         if (architecture == "apertus") AddApertus(m, o, config);
@@ -518,7 +525,7 @@ public static partial class HfGgufMetadata
         void Arch(string key, object value) => m[$"{architecture}.{key}"] = value;
         Arch("rope.freq_base", (float)rope.Theta);
         // ExaoneModel, Glm4Model and ApertusModel (a LlamaModel that leaves Q/K unpermuted) write the rotated dimensions too.
-        if (LlamaConverted(architecture) || architecture is "exaone" or "glm4" or "apertus") Arch("rope.dimension_count", (uint)rope.RotaryDim);
+        if (LlamaConverted(architecture) || architecture is "exaone" or "glm4" or "apertus" or "glm4moe") Arch("rope.dimension_count", (uint)rope.RotaryDim);
         switch (rope.Scaling)
         {
             case RopeScaling.Linear:

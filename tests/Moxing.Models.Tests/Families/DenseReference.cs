@@ -130,7 +130,8 @@ internal sealed partial class DenseReference
                 for (var d = 0; d < row.Length; d++) row[d] = Math.Clamp(row[d], -clip, clip);
         }
         // Exaone4Attention and ApertusAttention: q_norm / k_norm, RMSNorms of head_dim, on each head before the rotation.
-        if (_type is "exaone4" or "apertus" && drop != "qk_norm")
+        // Glm4MoeAttention (use_qk_norm) and Dots1Attention (Qwen 3's) likewise.
+        if ((_type is "exaone4" or "apertus" or "dots1" || _type == "glm4_moe" && B("use_qk_norm")) && drop != "qk_norm")
             for (var t = 0; t < n; t++) (q[t], k[t]) = (RmsHeads(q[t], hd, p + "self_attn.q_norm"), RmsHeads(k[t], hd, p + "self_attn.k_norm"));
         // Olmo2Attention: q_norm / k_norm over the whole projections, before the heads are split.
         if (_type == "olmo2" && drop != "qk_norm")
@@ -240,7 +241,7 @@ internal sealed partial class DenseReference
         "granitemoe" or "granitemoeshared" => GraniteMoe(p, x),
         "phimoe" => PhiMoe(p, x),
         "ernie4_5_moe" when _w.ContainsKey(p + "mlp.gate.weight") => ErnieMoe(p, x),
-        "deepseek_v2" or "deepseek_v3" when _w.ContainsKey(p + "mlp.gate.weight") => DeepSeekMoe(p, x),
+        "deepseek_v2" or "deepseek_v3" or "glm4_moe" or "dots1" when _w.ContainsKey(p + "mlp.gate.weight") => DeepSeekMoe(p, x),
         // Glm4MLP and GlmMLP: gate, up = gate_up_proj(x).chunk(2); down(up * silu(gate)).
         "glm4" or "glm" => Affine(p + "mlp.down_proj", Glm4GateUp(Affine(p + "mlp.gate_up_proj", x))),
         // NemotronMLP and ArceeMLP: down(relu2(up(x))), relu2 = relu(x)² (dropped: relu alone).

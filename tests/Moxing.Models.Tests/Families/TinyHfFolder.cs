@@ -52,7 +52,7 @@ public sealed partial class TinyHfFolder : IDisposable
 
     /// <summary>
     /// Writes a <paramref name="modelType"/> checkpoint (granite, olmo2, gemma, phi, starcoder2, falcon, exaone, smollm3, internlm2, cohere,
-    /// cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, ernie4_5, llama4_text, llama4: the text config, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3, apertus), its config edited by <paramref name="edit"/> (Cohere's use_qk_norm and StableLM's qk_layernorm add per-head q/k norms).
+    /// cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, ernie4_5, llama4_text, llama4: the text config, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3, apertus; deepseek_v2, deepseek_v3, glm4_moe, dots1), its config edited by <paramref name="edit"/> (Cohere's use_qk_norm and StableLM's qk_layernorm add per-head q/k norms).
     /// </summary>
     public TinyHfFolder(string modelType, int seed = 1, Action<JsonObject>? edit = null)
     {
@@ -73,7 +73,7 @@ public sealed partial class TinyHfFolder : IDisposable
         // an output-projection bias; OLMo's LayerNorms have no tensors at all.
         var cohere = modelType is "cohere" or "cohere2";
         var layerNorm = modelType is "phi" or "starcoder2" or "falcon" or "stablelm" or "phimoe" or "nemotron";
-        var glm = modelType is "glm4" or "glm";
+        var glm = modelType is "glm4" or "glm" or "glm4_moe";
         // ERNIE 4.5's use_bias puts a bias on every projection, the MLP's included.
         var ernieBiases = modelType is "ernie4_5" or "ernie4_5_moe" && (bool?)Config["use_bias"] == true;
         // Seed-OSS's attention_bias is q/k/v's alone; attention_out_bias and mlp_bias add the others.
@@ -97,7 +97,8 @@ public sealed partial class TinyHfFolder : IDisposable
             Add(name + ".weight", 0f, 1.7f / MathF.Sqrt(cols), rows, cols);
             if (bias) Add(name + ".bias", 0f, 0.2f, rows);
         }
-        const int q = Heads * HeadDim, kv = KvHeads * HeadDim;
+        const int q = Heads * HeadDim;
+        var kv = ((int?)Config["num_key_value_heads"] ?? KvHeads) * HeadDim;
         var ff = FeedForward(modelType);
         if (modelType == "falcon")
         {
@@ -127,7 +128,7 @@ public sealed partial class TinyHfFolder : IDisposable
                 Norm(p + "self_attn.key_layernorm", HeadDim);
             }
             // Exaone4Attention and ApertusAttention: an RMSNorm of head_dim on each query and key head; Olmo2DecoderLayer's norm after the MLP.
-            if (modelType is "exaone4" or "apertus")
+            if (modelType is "exaone4" or "apertus" or "dots1" || (bool?)Config["use_qk_norm"] == true && modelType == "glm4_moe")
             {
                 Norm(p + "self_attn.q_norm", HeadDim);
                 Norm(p + "self_attn.k_norm", HeadDim);
@@ -173,7 +174,7 @@ public sealed partial class TinyHfFolder : IDisposable
                 case "ernie4_5_moe" when ErnieSparse(Config, l):
                     WriteErnieMoe(Config, p, Add);
                     break;
-                case "deepseek_v2" or "deepseek_v3" when l >= (int)Config["first_k_dense_replace"]!:
+                case "deepseek_v2" or "deepseek_v3" or "glm4_moe" or "dots1" when l >= (int)Config["first_k_dense_replace"]!:
                     WriteDeepSeekMoe(Config, p, Add);
                     break;
                 case "glm4" or "glm":
@@ -215,6 +216,7 @@ public sealed partial class TinyHfFolder : IDisposable
         }
         // ERNIE-4.5-21B-A3B-PT ships a multi-token-prediction block that transformers and llama.cpp's converter leave out.
         if (modelType == "ernie4_5_moe") Linear("model.mtp_linear_proj.0", Hidden, 2 * Hidden, false);
+        if ((int?)Config["num_nextn_predict_layers"] > 0) WriteNextNLayer(Config, Add);
         // Llama4ForConditionalGeneration's vision model and projector, which the text model leaves out.
         if (modelType == "llama4")
         {
@@ -492,7 +494,7 @@ public sealed partial class TinyHfFolder : IDisposable
                 c["tie_word_embeddings"] = false;
                 break;
             default:
-                if (!SetMoeConfig(modelType, c) && !SetLlama4Config(modelType, c) && !SetDeepSeekConfig(modelType, c)) throw new ArgumentException($"no tiny checkpoint for '{modelType}'", nameof(modelType));
+                if (!SetMoeConfig(modelType, c) && !SetLlama4Config(modelType, c) && !SetDeepSeekConfig(modelType, c) && !SetRoutedConfig(modelType, c)) throw new ArgumentException($"no tiny checkpoint for '{modelType}'", nameof(modelType));
                 break;
         }
         return c;
