@@ -36,7 +36,7 @@ public sealed record SynthShape(
 
     /// <summary>RMS norms on q and k: per head (qwen3, qwen3moe, gemma3) or over the whole projections (olmoe).</summary>
     public bool QkNorm => Architecture is "qwen3" or "qwen3moe" or "olmoe" or "olmo2" or "gemma3" or "exaone4" or "hunyuan-dense" or "apertus"
-        || Routing is { QkNorm: true };
+        or "hunyuan-moe" || Routing is { QkNorm: true };
 
     /// <summary>q/k norms over the whole projections rather than per head (olmoe, olmo2).</summary>
     public bool QkNormAcrossHeads => Architecture is "olmoe" or "olmo2";
@@ -106,7 +106,7 @@ public sealed record SynthShape(
 
     /// <summary>The key/value head size written whatever the shape (gemma, gemma3; glm4's, nemotron's and ERNIE 4.5's configs give head_dim).</summary>
     public bool WritesHeadSize => Architecture is "gemma" or "gemma3" or "glm4" or "nemotron" or "ernie4_5" or "ernie4_5-moe" or "llama4" or "seed_oss" or "hunyuan-dense"
-        or "glm4moe" or "dots1";
+        or "glm4moe" or "dots1" or "hunyuan-moe";
 
     /// <summary>MiniCPM's multipliers as its converter writes them (scale_emb 12, scale_depth 1.4 / sqrt(layers), hidden / dim_model_base).</summary>
     public bool MiniCpm => Architecture == "minicpm";
@@ -257,6 +257,12 @@ public sealed record SynthShape(
         // 10000 · 1000^(128/126), the 256K context the converter writes, a tied head.
         new("hunyuan-0.5b", "hunyuan-dense", 120818, 1024, 24, 3584, 16, 8, 128, 262144, 1e-5f, 11158840f),
         new("tiny-hunyuan-dense", "hunyuan-dense", 1024, 256, 4, 512, 4, 2, 128, 256, 1e-5f, 11158840f),
+        // Hunyuan-A13B: Hunyuan dense's attention over 64 experts top-8 and a shared MLP, all as wide as feed_forward_length (llama.cpp's
+        // hunyuan-moe sizes the experts by it); tiny-hunyuan-moe likewise.
+        new("hunyuan-a13b", "hunyuan-moe", 128167, 4096, 32, 3072, 32, 8, 128, 262144, 1e-5f, 11158840f, Experts: 64, ExpertsUsed: 8, ExpertFeedForward: 3072,
+            SharedFeedForward: 3072),
+        new("tiny-hunyuan-moe", "hunyuan-moe", 1024, 256, 4, 128, 4, 2, 64, 256, 1e-5f, 11158840f, Experts: 8, ExpertsUsed: 2, ExpertFeedForward: 128,
+            SharedFeedForward: 128),
         // AFM-4.5B: an ungated relu² MLP, YaRN RoPE (factor 20 over 4096 positions), an untied head; tiny-arcee keeps the YaRN.
         new("afm-4.5b", "arcee", 128004, 2560, 36, 18432, 20, 4, 128, 65536, 1e-5f, 10000f),
         new("tiny-arcee", "arcee", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-5f, 10000f),

@@ -79,6 +79,8 @@ public static partial class SyntheticModelWriter
             // Llama4Model writes no shared width (llama.cpp's is the experts'), but the interleave step.
             if (shape.SharedFeedForward > 0 && !shape.Llama4 && shape.Routing == null) w.Set($"{arch}.expert_shared_feed_forward_length", (uint)shape.SharedFeedForward);
             if (shape.Llama4) w.Set($"{arch}.interleave_moe_layer_step", (uint)shape.MoeStep);
+            // HunYuanMoEModel writes num_shared_expert (llama.cpp's hunyuan-moe runs one shared MLP whatever it says).
+            if (arch == "hunyuan-moe") w.Set($"{arch}.expert_shared_count", 1u);
             // Ernie4_5MoeModel: moe_layer_interval, moe_layer_start_index and moe_num_shared_experts.
             if (shape.ErnieMoe)
             {

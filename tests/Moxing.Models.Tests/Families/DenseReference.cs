@@ -145,7 +145,7 @@ internal sealed partial class DenseReference
                 HeadNorms(k[t], hd, h => B("use_qk_norm") ? (p + "self_attn.k_norm.weight", h * hd) : ($"{p}self_attn.k_layernorm.norms.{h}.weight", 0));
             }
         // HunYuanDenseV1Attention: query_layernorm / key_layernorm on each head after the rotation (dropped, "qk_norm_order": before it).
-        var hunyuan = _type == "hunyuan_v1_dense";
+        var hunyuan = _type is "hunyuan_v1_dense" or "hunyuan_v1_moe";
         void HunyuanNorms()
         {
             for (var t = 0; t < n; t++) (q[t], k[t]) = (RmsHeads(q[t], hd, p + "self_attn.query_layernorm"), RmsHeads(k[t], hd, p + "self_attn.key_layernorm"));
@@ -217,7 +217,7 @@ internal sealed partial class DenseReference
 
     // HunYuanDenseV1RotaryEmbedding: a dynamic rope_scaling with an alpha rotates by base · alpha^(d / (d − 2)) (dropped, "alpha": the base).
     private double RopeBase(int hd) =>
-        D("rope_theta", 10000) * (_type == "hunyuan_v1_dense" && _drop != "alpha" && _c["rope_scaling"]?["alpha"] is { } alpha ? Math.Pow((double)alpha, hd / (hd - 2.0)) : 1);
+        D("rope_theta", 10000) * (_type is "hunyuan_v1_dense" or "hunyuan_v1_moe" && _drop != "alpha" && _c["rope_scaling"]?["alpha"] is { } alpha ? Math.Pow((double)alpha, hd / (hd - 2.0)) : 1);
 
     // transformers' _compute_llama3_parameters: pairs slower than original/low_freq_factor turn factor times slower, those faster
     // than original/high_freq_factor keep their speed, and the band between is interpolated (dropped, "llama3": unscaled).
@@ -240,6 +240,7 @@ internal sealed partial class DenseReference
         "starcoder2" => Affine(p + "mlp.c_proj", Affine(p + "mlp.c_fc", x).Select(GeluTanh).ToArray()),
         "granitemoe" or "granitemoeshared" => GraniteMoe(p, x),
         "phimoe" => PhiMoe(p, x),
+        "hunyuan_v1_moe" => HunyuanMoe(p, x),
         "ernie4_5_moe" when _w.ContainsKey(p + "mlp.gate.weight") => ErnieMoe(p, x),
         "deepseek_v2" or "deepseek_v3" or "glm4_moe" or "dots1" when _w.ContainsKey(p + "mlp.gate.weight") => DeepSeekMoe(p, x),
         // Glm4MLP and GlmMLP: gate, up = gate_up_proj(x).chunk(2); down(up * silu(gate)).

@@ -52,7 +52,7 @@ public sealed partial class TinyHfFolder : IDisposable
 
     /// <summary>
     /// Writes a <paramref name="modelType"/> checkpoint (granite, olmo2, gemma, phi, starcoder2, falcon, exaone, smollm3, internlm2, cohere,
-    /// cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, ernie4_5, llama4_text, llama4: the text config, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3, apertus; deepseek_v2, deepseek_v3, glm4_moe, dots1), its config edited by <paramref name="edit"/> (Cohere's use_qk_norm and StableLM's qk_layernorm add per-head q/k norms).
+    /// cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, ernie4_5, llama4_text, llama4: the text config, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3, apertus; granitemoe, granitemoeshared, phimoe, ernie4_5_moe, hunyuan_v1_moe; deepseek_v2, deepseek_v3, glm4_moe, dots1), its config edited by <paramref name="edit"/> (Cohere's use_qk_norm and StableLM's qk_layernorm add per-head q/k norms).
     /// </summary>
     public TinyHfFolder(string modelType, int seed = 1, Action<JsonObject>? edit = null)
     {
@@ -122,7 +122,7 @@ public sealed partial class TinyHfFolder : IDisposable
             }
             if (!IsDeepSeek(modelType)) Linear(p + (modelType == "phi" ? "self_attn.dense" : "self_attn.o_proj"), Hidden, q, outputBias);
             // HunYuanDenseV1Attention: an RMSNorm of head_dim on each query and key head, after the rotation.
-            if (modelType == "hunyuan_v1_dense")
+            if (modelType is "hunyuan_v1_dense" or "hunyuan_v1_moe")
             {
                 Norm(p + "self_attn.query_layernorm", HeadDim);
                 Norm(p + "self_attn.key_layernorm", HeadDim);
@@ -170,6 +170,9 @@ public sealed partial class TinyHfFolder : IDisposable
                     break;
                 case "llama4" or "llama4_text":
                     WriteLlama4FeedForward(Config, p, l, Add);
+                    break;
+                case "hunyuan_v1_moe":
+                    WriteHunyuanMoe(Config, p, Add);
                     break;
                 case "ernie4_5_moe" when ErnieSparse(Config, l):
                     WriteErnieMoe(Config, p, Add);
