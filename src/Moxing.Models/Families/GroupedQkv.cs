@@ -23,9 +23,11 @@ internal static class GroupedQkv
 
     /// <summary>
     /// <paramref name="rowCount"/> rows from <paramref name="first"/> of the [q; k; v] order of <paramref name="fused"/> (each row
-    /// copied as stored) as a tensor called <paramref name="name"/>.
+    /// copied as stored) as a tensor called <paramref name="name"/>; stored per group, or with <paramref name="grouped"/> false
+    /// already in that order (Ling's query_key_value).
     /// </summary>
-    public static unsafe DerivedTensor Rows(StoredTensor fused, string name, int first, int rowCount, int heads, int kvHeads, int headDim, string path)
+    public static unsafe DerivedTensor Rows(StoredTensor fused, string name, int first, int rowCount, int heads, int kvHeads, int headDim, string path,
+        bool grouped = true)
     {
         var expected = (heads + 2L * kvHeads) * headDim;
         if (fused.Shape.Length != 2 || fused.Shape[0] != expected)
@@ -34,7 +36,7 @@ internal static class GroupedQkv
         return new DerivedTensor(name, fused.Type, [rowCount, fused.Shape[1]], [fused.Name], target =>
         {
             for (var r = 0; r < rowCount; r++)
-                Buffer.MemoryCopy(fused.Data + SourceRow(first + r, heads, kvHeads, headDim) * rowBytes, (byte*)target + r * rowBytes, rowBytes, rowBytes);
+                Buffer.MemoryCopy(fused.Data + (grouped ? SourceRow(first + r, heads, kvHeads, headDim) : first + r) * rowBytes, (byte*)target + r * rowBytes, rowBytes, rowBytes);
         });
     }
 }

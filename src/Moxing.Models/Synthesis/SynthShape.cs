@@ -106,7 +106,7 @@ public sealed record SynthShape(
 
     /// <summary>The key/value head size written whatever the shape (gemma, gemma3; glm4's, nemotron's and ERNIE 4.5's configs give head_dim).</summary>
     public bool WritesHeadSize => Architecture is "gemma" or "gemma3" or "glm4" or "nemotron" or "ernie4_5" or "ernie4_5-moe" or "llama4" or "seed_oss" or "hunyuan-dense"
-        or "glm4moe" or "dots1" or "hunyuan-moe";
+        or "glm4moe" or "dots1" or "hunyuan-moe" or "bailingmoe";
 
     /// <summary>MiniCPM's multipliers as its converter writes them (scale_emb 12, scale_depth 1.4 / sqrt(layers), hidden / dim_model_base).</summary>
     public bool MiniCpm => Architecture == "minicpm";
@@ -145,7 +145,7 @@ public sealed record SynthShape(
     public bool IsSparse(int layer) => Experts > 0 && layer >= LeadingDenseLayers && (layer + 1) % MoeStep == 0;
 
     /// <summary>The LM head is the token embedding (llama.cpp's olmoe, olmo2, phi2, stablelm and gpt-oss require an output matrix of their own; Falcon's and InternLM2's checkpoints carry one).</summary>
-    public bool TiedEmbeddings => Architecture is not ("olmoe" or "olmo2" or "gpt-oss" or "phi2" or "falcon" or "internlm2" or "stablelm" or "phimoe" or "glm4" or "chatglm" or "nemotron" or "llama4" or "seed_oss" or "exaone4" or "arcee" or "mistral3" or "apertus" or "glm4moe" or "dots1");
+    public bool TiedEmbeddings => Architecture is not ("olmoe" or "olmo2" or "gpt-oss" or "phi2" or "falcon" or "internlm2" or "stablelm" or "phimoe" or "glm4" or "chatglm" or "nemotron" or "llama4" or "seed_oss" or "exaone4" or "arcee" or "mistral3" or "apertus" or "glm4moe" or "dots1" or "bailingmoe");
 
 
     /// <summary>The shapes `moxing synth --like` knows, by name; the `tiny-*` ones are sub-megabyte models for tests.</summary>
@@ -290,6 +290,12 @@ public sealed record SynthShape(
             SharedFeedForward: 2816, Routing: new(1, 1, 1, 2.5f, true, 0)),
         new("tiny-dots1", "dots1", 1024, 256, 4, 512, 4, 4, 64, 256, 1e-5f, 10000000f, Experts: 8, ExpertsUsed: 2, ExpertFeedForward: 128,
             SharedFeedForward: 256, Routing: new(1, 1, 1, 2.5f, true, 0)),
+        // Ling-lite (bailingmoe): Llama attention (the converter splits query_key_value and permutes q/k), 64 experts top-6 of
+        // 1408 and two shared in every layer, renormalised; an untied head. tiny-bailingmoe likewise.
+        new("ling-lite", "bailingmoe", 126464, 2048, 28, 5632, 16, 4, 128, 16384, 1e-6f, 600000f, Experts: 64, ExpertsUsed: 6, ExpertFeedForward: 1408,
+            SharedFeedForward: 2816),
+        new("tiny-bailingmoe", "bailingmoe", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-6f, 600000f, Experts: 8, ExpertsUsed: 2, ExpertFeedForward: 128,
+            SharedFeedForward: 256),
         new("tiny-gpt-oss", "gpt-oss", 1024, 256, 4, 256, 4, 2, 64, 4096, 1e-5f, 150000f, SlidingWindow: 8, Experts: 8, ExpertsUsed: 4, ExpertFeedForward: 256),
         // Ollama's embedding models as llama.cpp converts them: BERT (all-minilm = all-MiniLM-L6-v2, mxbai-embed-large), nomic-bert
         // (rotary base 1000, context cut to 2048 by the converter), XLM-RoBERTa written as bert (bge-m3: position offset removed, one token type).

@@ -77,10 +77,19 @@ public static partial class SyntheticModelWriter
             w.Set($"{arch}.expert_used_count", (uint)shape.ExpertsUsed);
             if (arch is not ("llama" or "granitemoe")) w.Set($"{arch}.expert_feed_forward_length", (uint)shape.ExpertFeedForward);
             // Llama4Model writes no shared width (llama.cpp's is the experts'), but the interleave step.
-            if (shape.SharedFeedForward > 0 && !shape.Llama4 && shape.Routing == null) w.Set($"{arch}.expert_shared_feed_forward_length", (uint)shape.SharedFeedForward);
+            if (shape.SharedFeedForward > 0 && !shape.Llama4 && shape.Routing == null && arch != "bailingmoe") w.Set($"{arch}.expert_shared_feed_forward_length", (uint)shape.SharedFeedForward);
             if (shape.Llama4) w.Set($"{arch}.interleave_moe_layer_step", (uint)shape.MoeStep);
             // HunYuanMoEModel writes num_shared_expert (llama.cpp's hunyuan-moe runs one shared MLP whatever it says).
             if (arch == "hunyuan-moe") w.Set($"{arch}.expert_shared_count", 1u);
+            // BailingMoeModel: the shared experts' count, a weights scale of 1, renormalisation, no dense lead, the rotated dimensions.
+            if (arch == "bailingmoe")
+            {
+                w.Set($"{arch}.expert_shared_count", (uint)(shape.SharedFeedForward / shape.ExpertFeedForward));
+                w.Set($"{arch}.expert_weights_scale", 1f);
+                w.Set($"{arch}.expert_weights_norm", true);
+                w.Set($"{arch}.leading_dense_block_count", 0u);
+                w.Set($"{arch}.rope.dimension_count", (uint)shape.HeadDim);
+            }
             // Ernie4_5MoeModel: moe_layer_interval, moe_layer_start_index and moe_num_shared_experts.
             if (shape.ErnieMoe)
             {

@@ -68,6 +68,7 @@ public sealed class SynthCommandTests : IDisposable
     [InlineData("tiny-glm4moe", "Q4_K_M")]
     [InlineData("tiny-dots1", "Q8_0")]
     [InlineData("tiny-hunyuan-moe", "Q4_K_M")]
+    [InlineData("tiny-bailingmoe", "Q8_0")]
     public void SynthesizedModelLoadsAndGivesFiniteLogits(string like, string type)
     {
         var path = Synth(like, type);

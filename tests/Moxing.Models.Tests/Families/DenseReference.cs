@@ -44,6 +44,7 @@ internal sealed partial class DenseReference
         if (_type == "llama4_text") return Llama4Forward(ids);
         if (_type is "falcon" or "RefinedWeb" or "RefinedWebModel") FalconAsLlama(drop);
         if (_type is "exaone" or "internlm2" or "apertus") RenamedAsLlama(drop);
+        if (_type == "bailing_moe") BailingAsLlama(drop);
         int h = I("hidden_size"), heads = I("num_attention_heads"), kvHeads = I("num_key_value_heads"), n = ids.Length;
         var hd = _c["head_dim"] is { } headDim ? (int)headDim : h / heads;
         var granite = _type is "granite" or "granitemoe" or "granitemoeshared";
@@ -241,6 +242,7 @@ internal sealed partial class DenseReference
         "granitemoe" or "granitemoeshared" => GraniteMoe(p, x),
         "phimoe" => PhiMoe(p, x),
         "hunyuan_v1_moe" => HunyuanMoe(p, x),
+        "bailing_moe" when _w.ContainsKey(p + "mlp.gate.weight") => BailingMoe(p, x),
         "ernie4_5_moe" when _w.ContainsKey(p + "mlp.gate.weight") => ErnieMoe(p, x),
         "deepseek_v2" or "deepseek_v3" or "glm4_moe" or "dots1" when _w.ContainsKey(p + "mlp.gate.weight") => DeepSeekMoe(p, x),
         // Glm4MLP and GlmMLP: gate, up = gate_up_proj(x).chunk(2); down(up * silu(gate)).
@@ -360,7 +362,7 @@ internal sealed partial class DenseReference
         var renames = TinyHfFolder.Renames(_type);
         foreach (var (name, values) in _w.ToArray())
             _w[renames.Reverse().Aggregate(name, (n, r) => n.Replace(r.Family, r.Llama, StringComparison.Ordinal))] = values;
-        if (_type == "apertus") return;
+        if (_type is "apertus" or "bailing_moe") return;
         if (_type == "exaone")
         {
             (_c["num_hidden_layers"], _c["rms_norm_eps"]) = (I("num_layers"), D("layer_norm_epsilon", 1e-5));

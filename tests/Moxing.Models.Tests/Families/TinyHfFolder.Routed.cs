@@ -8,6 +8,28 @@ public sealed partial class TinyHfFolder
 {
     private static bool IsRouted(string modelType) => modelType is "glm4_moe" or "dots1";
 
+    // Ling-lite's layout on 2 layers: fused query_key_value, 8 experts top-2 of 32 channels renormalised and two shared experts in
+    // every layer (first_k_dense_replace 0), a normalised untied head (norm_head).
+    private static bool SetBailingConfig(string modelType, JsonObject c)
+    {
+        if (modelType != "bailing_moe") return false;
+        c["head_dim"] = HeadDim;
+        c["rms_norm_eps"] = 1e-6;
+        c["rope_theta"] = 600000.0;
+        c["hidden_act"] = "silu";
+        c["num_experts"] = DeepSeekExperts;
+        c["num_experts_per_tok"] = 2;
+        c["moe_intermediate_size"] = DeepSeekExpertWidth;
+        c["num_shared_experts"] = 2;
+        c["first_k_dense_replace"] = 0;
+        c["norm_topk_prob"] = true;
+        c["use_qkv_bias"] = false;
+        c["use_bias"] = false;
+        c["norm_head"] = true;
+        c["tie_word_embeddings"] = false;
+        return true;
+    }
+
     // GLM-4.5's layout on 2 layers (layer 0 dense): 8 experts top-2 of 32 channels in 4 groups of which 2 are searched, sigmoid with a
     // selection bias, renormalised × 2.5, one shared expert; half of each head rotated, q/k/v biases, q/k norms (GLM-4.5's use_qk_norm),
     // one nextn layer. dots.llm1's: Qwen 3's attention with a key/value head per query head, no groups, two shared experts, 62 full layers' max_window_layers.

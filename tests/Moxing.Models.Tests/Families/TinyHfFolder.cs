@@ -37,6 +37,8 @@ public sealed partial class TinyHfFolder : IDisposable
         // Mistral3ForConditionalGeneration (transformers ≥ 4.52): the language model under model.language_model.
         // Apertus's attention_layernorm / feedforward_layernorm (the longer name first: "attention_layernorm" is inside it).
         "apertus" => [("post_attention_layernorm", "feedforward_layernorm"), ("input_layernorm", "attention_layernorm")],
+        // Ling's word_embeddings and attention.dense (its query_key_value is written fused).
+        "bailing_moe" => [("model.embed_tokens", "model.word_embeddings"), ("self_attn.o_proj", "attention.dense")],
         "mistral3" => [("model.embed_tokens", "model.language_model.embed_tokens"), ("model.layers.", "model.language_model.layers."), ("model.norm", "model.language_model.norm")],
         _ => [],
     };
@@ -52,7 +54,7 @@ public sealed partial class TinyHfFolder : IDisposable
 
     /// <summary>
     /// Writes a <paramref name="modelType"/> checkpoint (granite, olmo2, gemma, phi, starcoder2, falcon, exaone, smollm3, internlm2, cohere,
-    /// cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, ernie4_5, llama4_text, llama4: the text config, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3, apertus; granitemoe, granitemoeshared, phimoe, ernie4_5_moe, hunyuan_v1_moe; deepseek_v2, deepseek_v3, glm4_moe, dots1), its config edited by <paramref name="edit"/> (Cohere's use_qk_norm and StableLM's qk_layernorm add per-head q/k norms).
+    /// cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, ernie4_5, llama4_text, llama4: the text config, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3, apertus; granitemoe, granitemoeshared, phimoe, ernie4_5_moe, hunyuan_v1_moe; deepseek_v2, deepseek_v3, glm4_moe, dots1, bailing_moe), its config edited by <paramref name="edit"/> (Cohere's use_qk_norm and StableLM's qk_layernorm add per-head q/k norms).
     /// </summary>
     public TinyHfFolder(string modelType, int seed = 1, Action<JsonObject>? edit = null)
     {
@@ -114,6 +116,8 @@ public sealed partial class TinyHfFolder : IDisposable
             // InternLM2's wqkv: per key/value group its query heads, then its key head and value head.
             if (modelType == "internlm2") Linear(p + "attention.wqkv", q + 2 * kv, Hidden, false);
             else if (IsDeepSeek(modelType)) WriteLatentAttention(Config, p, Add);
+            // BailingMoeAttention's query_key_value: all query heads, then the key heads, then the value heads.
+            else if (modelType == "bailing_moe") Linear(p + "attention.query_key_value", q + 2 * kv, Hidden, false);
             else
             {
                 Linear(p + "self_attn.q_proj", q, Hidden, qkvBiases);
@@ -177,7 +181,7 @@ public sealed partial class TinyHfFolder : IDisposable
                 case "ernie4_5_moe" when ErnieSparse(Config, l):
                     WriteErnieMoe(Config, p, Add);
                     break;
-                case "deepseek_v2" or "deepseek_v3" or "glm4_moe" or "dots1" when l >= (int)Config["first_k_dense_replace"]!:
+                case "deepseek_v2" or "deepseek_v3" or "glm4_moe" or "dots1" or "bailing_moe" when l >= (int)Config["first_k_dense_replace"]!:
                     WriteDeepSeekMoe(Config, p, Add);
                     break;
                 case "glm4" or "glm":
@@ -497,7 +501,7 @@ public sealed partial class TinyHfFolder : IDisposable
                 c["tie_word_embeddings"] = false;
                 break;
             default:
-                if (!SetMoeConfig(modelType, c) && !SetLlama4Config(modelType, c) && !SetDeepSeekConfig(modelType, c) && !SetRoutedConfig(modelType, c)) throw new ArgumentException($"no tiny checkpoint for '{modelType}'", nameof(modelType));
+                if (!SetMoeConfig(modelType, c) && !SetLlama4Config(modelType, c) && !SetDeepSeekConfig(modelType, c) && !SetRoutedConfig(modelType, c) && !SetBailingConfig(modelType, c)) throw new ArgumentException($"no tiny checkpoint for '{modelType}'", nameof(modelType));
                 break;
         }
         return c;
