@@ -35,7 +35,7 @@ public static partial class HfGgufMetadata
         AddRoutedExperts(m, o, "deepseek2", config);
     }
 
-    // The routing keys DeepseekV2Model, Glm4MoeModel and Dots1Model write (TextModel's expert and group counts, the dense lead, the
+    // The routing keys DeepseekV2Model, Glm4MoeModel, Dots1Model and BailingMoeV2Model write (TextModel's expert and group counts, the dense lead, the
     // shared experts' count, sigmoid or softmax, the scale and renormalisation) for llama.cpp's build_moe_ffn, which ranks groups by
     // their best two. The gating function is written whatever the config says (llama.cpp's default differs by architecture); a
     // group count whose groups are all searched is left out (llama.cpp asserts fewer, and searching all is no limit).
@@ -47,7 +47,7 @@ public static partial class HfGgufMetadata
         Arch("leading_dense_block_count", (uint)lead);
         var ff = o.Moe?.ExpertFeedForward ?? config.GetInt("moe_intermediate_size", o.IntermediateSize);
         Arch("expert_feed_forward_length", (uint)ff);
-        Arch("expert_shared_count", (uint)config.GetInt("n_shared_experts", 0));
+        Arch("expert_shared_count", (uint)(o.Moe is { } sparse ? sparse.SharedFeedForward / sparse.ExpertFeedForward : config.GetInt("n_shared_experts", 0)));
         if (o.Moe is not { } moe) return;
         Arch("expert_count", (uint)moe.ExpertCount);
         Arch("expert_used_count", (uint)moe.ExpertsUsed);

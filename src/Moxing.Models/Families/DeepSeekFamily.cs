@@ -131,14 +131,16 @@ public sealed class DeepSeekFamily : IDecoderFamily
     /// DeepSeek's routed experts from an HF config (GLM-4.5's and dots.llm1's too, whose code is DeepseekV3's noaux_tc): n_routed_experts
     /// of moe_intermediate_size after first_k_dense_replace dense layers, num_experts_per_tok chosen by <paramref name="method"/>
     /// (greedy, group_limited_greedy or noaux_tc over n_group groups, topk_group searched) from softmax or <paramref name="sigmoid"/>
-    /// scores, norm_topk_prob, routed_scaling_factor, n_shared_experts as one MLP.
+    /// scores, norm_topk_prob, routed_scaling_factor, n_shared_experts as one MLP. Ling 2.0 names the counts
+    /// <paramref name="expertsKey"/> and <paramref name="sharedKey"/> (num_experts, num_shared_experts).
     /// </summary>
-    internal static MoeOptions RoutedExperts(HfConfig c, int layers, string method, bool sigmoid)
+    internal static MoeOptions RoutedExperts(HfConfig c, int layers, string method, bool sigmoid, string expertsKey = "n_routed_experts",
+        string sharedKey = "n_shared_experts")
     {
         var lead = c.GetInt("first_k_dense_replace", 0);
         if (c.GetInt("moe_layer_freq", 1) != 1) throw c.Error("moe_layer_freq", $"is {c.GetInt("moe_layer_freq")}; only experts in every layer after first_k_dense_replace are supported");
         if (lead < 0 || lead >= layers) throw c.Error("first_k_dense_replace", $"is {lead}; it must leave some of the {layers} layers sparse");
-        var experts = c.GetInt("n_routed_experts");
+        var experts = c.GetInt(expertsKey);
         var (groups, used, score) = method switch
         {
             "greedy" => (1, 1, MoeGroupScore.Max),
@@ -146,7 +148,7 @@ public sealed class DeepSeekFamily : IDecoderFamily
             "noaux_tc" => (c.GetInt("n_group", 1), c.GetInt("topk_group", 1), MoeGroupScore.SumOfTopTwo),
             _ => throw c.Error("topk_method", $"is '{method}'; expected greedy, group_limited_greedy or noaux_tc"),
         };
-        if (groups < 1 || experts % groups != 0) throw c.Error("n_group", $"is {groups}; it must divide n_routed_experts ({experts})");
+        if (groups < 1 || experts % groups != 0) throw c.Error("n_group", $"is {groups}; it must divide {expertsKey} ({experts})");
         if (used < 1 || used > groups) throw c.Error("topk_group", $"is {used}; it must be between 1 and n_group ({groups})");
         var ff = c.GetInt("moe_intermediate_size");
         return new MoeOptions
@@ -155,7 +157,7 @@ public sealed class DeepSeekFamily : IDecoderFamily
             ExpertsUsed = c.GetInt("num_experts_per_tok"),
             ExpertFeedForward = ff,
             NormalizeTopK = c.GetBool("norm_topk_prob", false),
-            SharedFeedForward = c.GetInt("n_shared_experts", 0) * ff,
+            SharedFeedForward = c.GetInt(sharedKey, 0) * ff,
             DenseLayers = lead > 0 ? [.. Enumerable.Range(0, layers).Select(i => i < lead)] : [],
             Gating = sigmoid ? MoeGating.Sigmoid : MoeGating.Softmax,
             ExpertGroups = groups,

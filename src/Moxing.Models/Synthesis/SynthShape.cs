@@ -22,7 +22,7 @@ public sealed record SynthShape(
     public bool QkvBias => Architecture is "qwen2" or "gpt-oss" or "stablelm" or "phimoe" or "glm4" or "chatglm" or "seed_oss" or "glm4moe";
 
     /// <summary>One fused attn_qkv (falcon, chatglm) rather than attn_q/k/v.</summary>
-    public bool FusedQkv => Falcon || Architecture == "chatglm";
+    public bool FusedQkv => Falcon || Architecture is "chatglm" or "bailingmoe2";
 
     /// <summary>gpt-oss: attention sinks, an output-projection bias, router and expert biases, MXFP4 experts, YaRN RoPE, and the
     /// norm before the experts named post_attention_norm.</summary>
@@ -93,7 +93,7 @@ public sealed record SynthShape(
         "phi2" => (int)(0.4 * Hidden) / Heads,
         "nemotron" => (int)(0.5 * Hidden) / Heads,
         "stablelm" => (int)(0.25 * HeadDim),
-        "glm4" or "chatglm" or "glm4moe" => HeadDim / 2,
+        "glm4" or "chatglm" or "glm4moe" or "bailingmoe2" => HeadDim / 2,
         _ => HeadDim,
     };
 
@@ -106,7 +106,7 @@ public sealed record SynthShape(
 
     /// <summary>The key/value head size written whatever the shape (gemma, gemma3; glm4's, nemotron's and ERNIE 4.5's configs give head_dim).</summary>
     public bool WritesHeadSize => Architecture is "gemma" or "gemma3" or "glm4" or "nemotron" or "ernie4_5" or "ernie4_5-moe" or "llama4" or "seed_oss" or "hunyuan-dense"
-        or "glm4moe" or "dots1" or "hunyuan-moe" or "bailingmoe";
+        or "glm4moe" or "dots1" or "hunyuan-moe" or "bailingmoe" or "bailingmoe2";
 
     /// <summary>MiniCPM's multipliers as its converter writes them (scale_emb 12, scale_depth 1.4 / sqrt(layers), hidden / dim_model_base).</summary>
     public bool MiniCpm => Architecture == "minicpm";
@@ -145,7 +145,7 @@ public sealed record SynthShape(
     public bool IsSparse(int layer) => Experts > 0 && layer >= LeadingDenseLayers && (layer + 1) % MoeStep == 0;
 
     /// <summary>The LM head is the token embedding (llama.cpp's olmoe, olmo2, phi2, stablelm and gpt-oss require an output matrix of their own; Falcon's and InternLM2's checkpoints carry one).</summary>
-    public bool TiedEmbeddings => Architecture is not ("olmoe" or "olmo2" or "gpt-oss" or "phi2" or "falcon" or "internlm2" or "stablelm" or "phimoe" or "glm4" or "chatglm" or "nemotron" or "llama4" or "seed_oss" or "exaone4" or "arcee" or "mistral3" or "apertus" or "glm4moe" or "dots1" or "bailingmoe");
+    public bool TiedEmbeddings => Architecture is not ("olmoe" or "olmo2" or "gpt-oss" or "phi2" or "falcon" or "internlm2" or "stablelm" or "phimoe" or "glm4" or "chatglm" or "nemotron" or "llama4" or "seed_oss" or "exaone4" or "arcee" or "mistral3" or "apertus" or "glm4moe" or "dots1" or "bailingmoe" or "bailingmoe2");
 
 
     /// <summary>The shapes `moxing synth --like` knows, by name; the `tiny-*` ones are sub-megabyte models for tests.</summary>
@@ -296,6 +296,13 @@ public sealed record SynthShape(
             SharedFeedForward: 2816),
         new("tiny-bailingmoe", "bailingmoe", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-6f, 600000f, Experts: 8, ExpertsUsed: 2, ExpertFeedForward: 128,
             SharedFeedForward: 256),
+        // Ling-mini-2.0 (bailingmoe2): fused attn_qkv, q/k norms, half of each head rotated; one dense layer, then 256 experts top-8
+        // of 512 in 4 of 8 groups, sigmoid with selection bias, renormalised × 2.5, one shared expert. tiny-bailingmoe2 likewise
+        // with a next-token-prediction block.
+        new("ling-mini-2.0", "bailingmoe2", 157184, 2048, 20, 5120, 16, 4, 128, 32768, 1e-6f, 600000f, Experts: 256, ExpertsUsed: 8, ExpertFeedForward: 512,
+            SharedFeedForward: 512, Routing: new(1, 8, 4, 2.5f, true, 0)),
+        new("tiny-bailingmoe2", "bailingmoe2", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-6f, 600000f, Experts: 16, ExpertsUsed: 4, ExpertFeedForward: 128,
+            SharedFeedForward: 128, Routing: new(1, 4, 2, 2.5f, true, 1)),
         new("tiny-gpt-oss", "gpt-oss", 1024, 256, 4, 256, 4, 2, 64, 4096, 1e-5f, 150000f, SlidingWindow: 8, Experts: 8, ExpertsUsed: 4, ExpertFeedForward: 256),
         // Ollama's embedding models as llama.cpp converts them: BERT (all-minilm = all-MiniLM-L6-v2, mxbai-embed-large), nomic-bert
         // (rotary base 1000, context cut to 2048 by the converter), XLM-RoBERTa written as bert (bge-m3: position offset removed, one token type).
@@ -327,7 +334,7 @@ public sealed record SynthDeepSeek(int QLoraRank, int KvLoraRank, int RopeDim, i
     bool Sigmoid, float RoutedScale, float MscaleAllDim, float YarnFactor, int YarnOriginalContext);
 
 /// <summary>
-/// DeepSeek-style routing over ordinary attention (glm4moe, dots1) in a <see cref="SynthShape"/>: dense leading layers, expert
+/// DeepSeek-style routing over ordinary attention (glm4moe, dots1, bailingmoe2) in a <see cref="SynthShape"/>: dense leading layers, expert
 /// groups and groups searched, routed scaling, sigmoid scores with a selection bias always; per-head q/k norms where optional
 /// (GLM-4.5 has them, 4.5-Air not; dots1 always); next-token-prediction blocks after the model's own (written, skipped when run).
 /// </summary>

@@ -2,7 +2,7 @@ using Moxing.Core.Formats.Gguf;
 
 namespace Moxing.Models.Synthesis;
 
-// glm4moe and dots1 as Glm4MoeModel and Dots1Model write them: DeepSeek's routing keys over the ordinary attention and experts of
+// glm4moe, dots1 and bailingmoe2 as Glm4MoeModel, Dots1Model and BailingMoeV2Model write them: DeepSeek's routing keys over the ordinary attention and experts of
 // the shared writer, and GLM-4.5's next-token-prediction blocks after the model's own.
 public static partial class SyntheticModelWriter
 {
@@ -17,6 +17,8 @@ public static partial class SyntheticModelWriter
         w.Set($"{arch}.expert_weights_scale", r.RoutedScale);
         w.Set($"{arch}.expert_weights_norm", true);
         if (r.NextN > 0) w.Set($"{arch}.nextn_predict_layers", (uint)r.NextN);
+        // BailingMoeV2Model writes the shared width too (llama.cpp's bailingmoe2 takes it per shared expert).
+        if (arch == "bailingmoe2") w.Set($"{arch}.expert_shared_feed_forward_length", (uint)shape.ExpertFeedForward);
     }
 
     // A next-token-prediction block's own tensors (llama.cpp's nextn.*), besides the layer tensors the caller writes for it.
@@ -27,5 +29,7 @@ public static partial class SyntheticModelWriter
         Norm(w, random, p + "enorm.weight", shape.Hidden);
         Norm(w, random, p + "hnorm.weight", shape.Hidden);
         Norm(w, random, p + "shared_head_norm.weight", shape.Hidden);
+        // llama.cpp's bailingmoe2 loads the block's output norm too.
+        if (shape.Architecture == "bailingmoe2") Norm(w, random, $"blk.{layer}.layer_output_norm.weight", shape.Hidden);
     }
 }

@@ -10,10 +10,11 @@ using Moxing.Tests;
 namespace Moxing.Models.Tests.Families;
 
 /// <summary>
-/// Ling / Bailing MoE checkpoints (<see cref="TinyHfFolder"/>: fused query_key_value, a normalised head) give the logits of
-/// <see cref="DenseReference"/>'s statement of the remote modeling code, their F32 GGUFs (q/k/v split and permuted) those of the
-/// folder; each switch moves the logits far beyond the tolerance; batched steps equal each sequence alone; the GGUF reads as
-/// llama.cpp writes it; what llama.cpp's bailingmoe cannot express is refused naming the key.
+/// Ling / Bailing MoE checkpoints (<see cref="TinyHfFolder"/>: fused query_key_value, a normalised head) and Ling 2.0's (q/k norms,
+/// partial rotation, DeepSeek-style routing, a nextn layer) give the logits of <see cref="DenseReference"/>'s statement of the remote
+/// modeling code, their F32 GGUFs (v1: q/k/v split and permuted; v2: attn_qkv kept) those of the folder; each switch moves the
+/// logits far beyond the tolerance; batched steps equal each sequence alone; the GGUFs read as llama.cpp writes them; what
+/// llama.cpp's bailingmoe/bailingmoe2 cannot express is refused naming the key.
 /// </summary>
 public sealed class BailingMoeFamilyTests
 {
@@ -102,5 +103,76 @@ public sealed class BailingMoeFamilyTests
             Assert.Contains("'norm_head' is true with tie_word_embeddings", Assert.Throws<InvalidModelFileException>(() => ModelLoader.Load(folder.Folder)).Message);
         using (var folder = new TinyHfFolder("bailing_moe", edit: Edit("dense-lead")))
             Assert.Contains("'first_k_dense_replace' is 1", Assert.Throws<InvalidModelFileException>(() => new HfGgufInput(folder.Folder)).Message);
+    }
+
+    [Fact]
+    public void TheV2FolderMatchesTheReferenceAndItsGguf()
+    {
+        using var folder = new TinyHfFolder("bailing_moe_v2");
+        DecoderChecks.AssertClose(Reference(folder), DenseFamilyTests.Logits(folder.Folder), 1e-4, "bailing_moe_v2");
+        var path = Path.Combine(folder.Folder, "bailing2.gguf");
+        using (var input = new HfGgufInput(folder.Folder))
+        {
+            var m = input.Metadata;
+            Assert.Equal((2, 8, 1, 1, 32, 4, 2, 2, 32), (m.GetInt32("bailingmoe2.block_count"), m.GetInt32("bailingmoe2.rope.dimension_count"),
+                m.GetInt32("bailingmoe2.leading_dense_block_count"), m.GetInt32("bailingmoe2.expert_shared_count"),
+                m.GetInt32("bailingmoe2.expert_shared_feed_forward_length"), m.GetInt32("bailingmoe2.expert_group_count"),
+                m.GetInt32("bailingmoe2.expert_group_used_count"), m.GetInt32("bailingmoe2.expert_gating_func"), m.GetInt32("bailingmoe2.expert_feed_forward_length")));
+            Assert.True(m.TryGetSingle("bailingmoe2.expert_weights_scale", out var scale) && scale == 2.5f);
+            Assert.Contains(input.Tensors, t => t.Name == "blk.0.attn_qkv.weight" && t.Shape.SequenceEqual(new long[] { 128, 64 }));
+            Assert.Contains(input.Tensors, t => t.Name == "blk.1.exp_probs_b.bias");
+            Assert.Contains(input.Tensors, t => t.Name == "blk.1.attn_q_norm.weight");
+            Assert.DoesNotContain(input.Tensors, t => t.Name.StartsWith("blk.2.", StringComparison.Ordinal));
+            GgufQuantizer.Quantize(input, path, QuantizationMix.Find("F32")!, null, WorkerPool.Shared);
+        }
+        DecoderChecks.AssertClose(DenseFamilyTests.Logits(folder.Folder), DenseFamilyTests.Logits(path), 1e-5, "bailing_moe_v2 → F32 GGUF");
+    }
+
+    [Theory]
+    [InlineData("partial_rotary_factor")]
+    [InlineData("qk_norm")]
+    [InlineData("groups")]
+    [InlineData("selection_bias")]
+    [InlineData("sigmoid")]
+    [InlineData("routed_scaling")]
+    [InlineData("shared_expert")]
+    public void DroppingAV2SwitchMovesTheLogitsFarBeyondTheTolerance(string drop)
+    {
+        using var folder = new TinyHfFolder("bailing_moe_v2");
+        var error = LogitErrors.RelativeMax(Reference(folder, drop), DenseFamilyTests.Logits(folder.Folder));
+        Assert.True(error > 1e-3, $"bailing_moe_v2 without {drop}: max|Δ|/max|ref| = {error:E2}");
+    }
+
+    // llama.cpp's bailingmoe2: the nextn block skipped, q/k norms on the fused projection's rows, half of each head rotated as
+    // halves, sigmoid routing in groups with the selection bias, the shared expert; batched steps as each sequence alone.
+    [Fact]
+    public void TheV2GgufSkipsItsNextNBlockAndRunsBatches()
+    {
+        using var synth = new SynthesizedModel("tiny-bailingmoe2", "F16", 1);
+        var o = synth.Model.Options;
+        Assert.Equal((4, 32, Core.Ops.RopeStyle.Half, true), (o.LayerCount, o.Rope!.RotaryDim, o.Rope.Style, o.QkNorm));
+        Assert.Equal((Moxing.Models.Decoder.MoeGating.Sigmoid, 4, 2, 2.5f, 128), (o.Moe!.Gating, o.Moe.ExpertGroups, o.Moe.ExpertGroupsUsed, o.Moe.RoutedScale, o.Moe.SharedFeedForward));
+        var layers = synth.Model.Weights.Layers;
+        Assert.Null(layers[0].Moe);
+        Assert.All(layers, l => Assert.NotNull(l.Attention.Qkv));
+        Assert.All(layers, l => Assert.NotNull(l.Attention.QNorm));
+        DecoderChecks.MixedBatchMatchesEachSequenceAlone(synth.Model, 1e-4);
+        using var folder = new TinyHfFolder("bailing_moe_v2");
+        using var model = ModelLoader.Load(folder.Folder);
+        DecoderChecks.MixedBatchMatchesEachSequenceAlone(model.RequireDecoder(), 1e-5, Core.Tensors.DType.F32);
+    }
+
+    [Fact]
+    public void WhatLlamaCppsBailingMoe2CannotExpressIsNotConverted()
+    {
+        using (var folder = new TinyHfFolder("bailing_moe_v2", edit: c => c["num_shared_experts"] = 2))
+        {
+            DecoderChecks.AssertClose(Reference(folder), DenseFamilyTests.Logits(folder.Folder), 1e-4, "bailing_moe_v2 with two shared experts");
+            Assert.Contains("'num_shared_experts' is 2", Assert.Throws<InvalidModelFileException>(() => new HfGgufInput(folder.Folder)).Message);
+        }
+        using (var folder = new TinyHfFolder("bailing_moe_v2", edit: c => c["use_qk_norm"] = false))
+            Assert.Contains("'use_qk_norm' is false", Assert.Throws<InvalidModelFileException>(() => new HfGgufInput(folder.Folder)).Message);
+        using (var folder = new TinyHfFolder("bailing_moe_v2", edit: c => c["n_group"] = 3))
+            Assert.Contains("'n_group' is 3", Assert.Throws<InvalidModelFileException>(() => ModelLoader.Load(folder.Folder)).Message);
     }
 }

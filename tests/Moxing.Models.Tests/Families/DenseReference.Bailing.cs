@@ -1,6 +1,6 @@
 namespace Moxing.Models.Tests.Families;
 
-// Ling / Bailing MoE as its remote modeling code states it: Llama's block under its own names with q, k and v split from
+// Ling / Bailing MoE (v1, and Ling 2.0's v2 whose routing is DeepSeekMoe's) as its remote modeling code states it: Llama's block under its own names with q, k and v split from
 // query_key_value as stored ([q; k; v]), BailingMoeSparseMoeBlock's experts, and norm_head's normalised LM head. Switches a test may
 // drop: "norm_head" (the head as stored), "top_k_normalisation", "shared_expert".
 internal sealed partial class DenseReference
@@ -16,6 +16,10 @@ internal sealed partial class DenseReference
             _w[p + "self_attn.q_proj.weight"] = fused[..(heads * hd * h)];
             _w[p + "self_attn.k_proj.weight"] = fused[(heads * hd * h)..((heads + kvHeads) * hd * h)];
             _w[p + "self_attn.v_proj.weight"] = fused[((heads + kvHeads) * hd * h)..];
+            // Ling 2.0's q/k norms and the gate's expert_bias under the names the shared statements read.
+            Rename(p + "attention.query_layernorm", p + "self_attn.q_norm");
+            Rename(p + "attention.key_layernorm", p + "self_attn.k_norm");
+            if (_w.TryGetValue(p + "mlp.gate.expert_bias", out var bias)) _w[p + "mlp.gate.e_score_correction_bias"] = bias;
         }
         if (!B("norm_head") || drop == "norm_head") return;
         // BailingMoeForCausalLM.compute_logit: lm_head / (‖lm_head‖₂ over dim 0, the vocabulary + 1e-7).

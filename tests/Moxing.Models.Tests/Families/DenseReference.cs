@@ -44,7 +44,7 @@ internal sealed partial class DenseReference
         if (_type == "llama4_text") return Llama4Forward(ids);
         if (_type is "falcon" or "RefinedWeb" or "RefinedWebModel") FalconAsLlama(drop);
         if (_type is "exaone" or "internlm2" or "apertus") RenamedAsLlama(drop);
-        if (_type == "bailing_moe") BailingAsLlama(drop);
+        if (_type is "bailing_moe" or "bailing_moe_v2") BailingAsLlama(drop);
         int h = I("hidden_size"), heads = I("num_attention_heads"), kvHeads = I("num_key_value_heads"), n = ids.Length;
         var hd = _c["head_dim"] is { } headDim ? (int)headDim : h / heads;
         var granite = _type is "granite" or "granitemoe" or "granitemoeshared";
@@ -132,7 +132,7 @@ internal sealed partial class DenseReference
         }
         // Exaone4Attention and ApertusAttention: q_norm / k_norm, RMSNorms of head_dim, on each head before the rotation.
         // Glm4MoeAttention (use_qk_norm) and Dots1Attention (Qwen 3's) likewise.
-        if ((_type is "exaone4" or "apertus" or "dots1" || _type == "glm4_moe" && B("use_qk_norm")) && drop != "qk_norm")
+        if ((_type is "exaone4" or "apertus" or "dots1" or "bailing_moe_v2" || _type == "glm4_moe" && B("use_qk_norm")) && drop != "qk_norm")
             for (var t = 0; t < n; t++) (q[t], k[t]) = (RmsHeads(q[t], hd, p + "self_attn.q_norm"), RmsHeads(k[t], hd, p + "self_attn.k_norm"));
         // Olmo2Attention: q_norm / k_norm over the whole projections, before the heads are split.
         if (_type == "olmo2" && drop != "qk_norm")
@@ -244,7 +244,7 @@ internal sealed partial class DenseReference
         "hunyuan_v1_moe" => HunyuanMoe(p, x),
         "bailing_moe" when _w.ContainsKey(p + "mlp.gate.weight") => BailingMoe(p, x),
         "ernie4_5_moe" when _w.ContainsKey(p + "mlp.gate.weight") => ErnieMoe(p, x),
-        "deepseek_v2" or "deepseek_v3" or "glm4_moe" or "dots1" when _w.ContainsKey(p + "mlp.gate.weight") => DeepSeekMoe(p, x),
+        "deepseek_v2" or "deepseek_v3" or "glm4_moe" or "dots1" or "bailing_moe_v2" when _w.ContainsKey(p + "mlp.gate.weight") => DeepSeekMoe(p, x),
         // Glm4MLP and GlmMLP: gate, up = gate_up_proj(x).chunk(2); down(up * silu(gate)).
         "glm4" or "glm" => Affine(p + "mlp.down_proj", Glm4GateUp(Affine(p + "mlp.gate_up_proj", x))),
         // NemotronMLP and ArceeMLP: down(relu2(up(x))), relu2 = relu(x)² (dropped: relu alone).
@@ -362,7 +362,7 @@ internal sealed partial class DenseReference
         var renames = TinyHfFolder.Renames(_type);
         foreach (var (name, values) in _w.ToArray())
             _w[renames.Reverse().Aggregate(name, (n, r) => n.Replace(r.Family, r.Llama, StringComparison.Ordinal))] = values;
-        if (_type is "apertus" or "bailing_moe") return;
+        if (_type is "apertus" or "bailing_moe" or "bailing_moe_v2") return;
         if (_type == "exaone")
         {
             (_c["num_hidden_layers"], _c["rms_norm_eps"]) = (I("num_layers"), D("layer_norm_epsilon", 1e-5));

@@ -77,7 +77,9 @@ public sealed partial class TinyHfFolder
     private static void WriteDeepSeekMoe(JsonObject c, string p, Action<string, float, float, long[]> add)
     {
         add(p + "mlp.gate.weight", 0f, 1f, [DeepSeekExperts, Hidden]);
-        if ((string?)c["topk_method"] == "noaux_tc" || IsRouted((string)c["model_type"]!)) add(p + "mlp.gate.e_score_correction_bias", 0.1f, 0.1f, [DeepSeekExperts]);
+        // Ling 2.0 calls the selection bias the gate's expert_bias.
+        if ((string?)c["topk_method"] == "noaux_tc" || IsRouted((string)c["model_type"]!))
+            add(p + ((string?)c["model_type"] == "bailing_moe_v2" ? "mlp.gate.expert_bias" : "mlp.gate.e_score_correction_bias"), 0.1f, 0.1f, [DeepSeekExperts]);
         var shared = DeepSeekExpertWidth * (int)(c["n_shared_experts"] ?? c["num_shared_experts"])!;
         foreach (var (prefix, width) in Enumerable.Range(0, DeepSeekExperts).Select(e => ($"mlp.experts.{e}.", DeepSeekExpertWidth)).Append(("mlp.shared_experts.", shared)))
         {

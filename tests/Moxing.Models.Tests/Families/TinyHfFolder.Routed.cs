@@ -6,13 +6,18 @@ namespace Moxing.Models.Tests.Families;
 // dots' Qwen 3 q/k norms) over DeepseekV3's experts (WriteDeepSeekMoe), GLM-4.5's next-token-prediction layer after its own.
 public sealed partial class TinyHfFolder
 {
-    private static bool IsRouted(string modelType) => modelType is "glm4_moe" or "dots1";
+    // The DeepSeek-style experts with a selection bias over ordinary attention.
+    private static bool IsRouted(string modelType) => modelType is "glm4_moe" or "dots1" or "bailing_moe_v2";
 
     // Ling-lite's layout on 2 layers: fused query_key_value, 8 experts top-2 of 32 channels renormalised and two shared experts in
     // every layer (first_k_dense_replace 0), a normalised untied head (norm_head).
+    // Ling-mini-2.0's on 2 layers: the same attention with q/k norms and half of each head rotated, layer 0 dense, then 8 experts
+    // top-2 in 4 groups of which 2 are searched, sigmoid with the gate's expert_bias, renormalised × 2.5, one shared expert; a nextn
+    // layer; no normalised head.
     private static bool SetBailingConfig(string modelType, JsonObject c)
     {
-        if (modelType != "bailing_moe") return false;
+        if (modelType is not ("bailing_moe" or "bailing_moe_v2")) return false;
+        var v2 = modelType == "bailing_moe_v2";
         c["head_dim"] = HeadDim;
         c["rms_norm_eps"] = 1e-6;
         c["rope_theta"] = 600000.0;
@@ -20,13 +25,21 @@ public sealed partial class TinyHfFolder
         c["num_experts"] = DeepSeekExperts;
         c["num_experts_per_tok"] = 2;
         c["moe_intermediate_size"] = DeepSeekExpertWidth;
-        c["num_shared_experts"] = 2;
-        c["first_k_dense_replace"] = 0;
+        c["num_shared_experts"] = v2 ? 1 : 2;
+        c["first_k_dense_replace"] = v2 ? 1 : 0;
         c["norm_topk_prob"] = true;
         c["use_qkv_bias"] = false;
         c["use_bias"] = false;
-        c["norm_head"] = true;
+        c["norm_head"] = !v2;
         c["tie_word_embeddings"] = false;
+        if (!v2) return true;
+        c["partial_rotary_factor"] = 0.5;
+        c["use_qk_norm"] = true;
+        c["n_group"] = 4;
+        c["topk_group"] = 2;
+        c["routed_scaling_factor"] = 2.5;
+        c["score_function"] = "sigmoid";
+        c["num_nextn_predict_layers"] = 1;
         return true;
     }
 
@@ -35,7 +48,7 @@ public sealed partial class TinyHfFolder
     // one nextn layer. dots.llm1's: Qwen 3's attention with a key/value head per query head, no groups, two shared experts, 62 full layers' max_window_layers.
     private static bool SetRoutedConfig(string modelType, JsonObject c)
     {
-        if (!IsRouted(modelType)) return false;
+        if (modelType is not ("glm4_moe" or "dots1")) return false;
         var glm = modelType == "glm4_moe";
         c["head_dim"] = HeadDim;
         c["rms_norm_eps"] = 1e-5;

@@ -38,7 +38,7 @@ public sealed partial class TinyHfFolder : IDisposable
         // Apertus's attention_layernorm / feedforward_layernorm (the longer name first: "attention_layernorm" is inside it).
         "apertus" => [("post_attention_layernorm", "feedforward_layernorm"), ("input_layernorm", "attention_layernorm")],
         // Ling's word_embeddings and attention.dense (its query_key_value is written fused).
-        "bailing_moe" => [("model.embed_tokens", "model.word_embeddings"), ("self_attn.o_proj", "attention.dense")],
+        "bailing_moe" or "bailing_moe_v2" => [("model.embed_tokens", "model.word_embeddings"), ("self_attn.o_proj", "attention.dense")],
         "mistral3" => [("model.embed_tokens", "model.language_model.embed_tokens"), ("model.layers.", "model.language_model.layers."), ("model.norm", "model.language_model.norm")],
         _ => [],
     };
@@ -54,7 +54,7 @@ public sealed partial class TinyHfFolder : IDisposable
 
     /// <summary>
     /// Writes a <paramref name="modelType"/> checkpoint (granite, olmo2, gemma, phi, starcoder2, falcon, exaone, smollm3, internlm2, cohere,
-    /// cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, ernie4_5, llama4_text, llama4: the text config, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3, apertus; granitemoe, granitemoeshared, phimoe, ernie4_5_moe, hunyuan_v1_moe; deepseek_v2, deepseek_v3, glm4_moe, dots1, bailing_moe), its config edited by <paramref name="edit"/> (Cohere's use_qk_norm and StableLM's qk_layernorm add per-head q/k norms).
+    /// cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, ernie4_5, llama4_text, llama4: the text config, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3, apertus; granitemoe, granitemoeshared, phimoe, ernie4_5_moe, hunyuan_v1_moe; deepseek_v2, deepseek_v3, glm4_moe, dots1, bailing_moe, bailing_moe_v2), its config edited by <paramref name="edit"/> (Cohere's use_qk_norm and StableLM's qk_layernorm add per-head q/k norms).
     /// </summary>
     public TinyHfFolder(string modelType, int seed = 1, Action<JsonObject>? edit = null)
     {
@@ -117,7 +117,7 @@ public sealed partial class TinyHfFolder : IDisposable
             if (modelType == "internlm2") Linear(p + "attention.wqkv", q + 2 * kv, Hidden, false);
             else if (IsDeepSeek(modelType)) WriteLatentAttention(Config, p, Add);
             // BailingMoeAttention's query_key_value: all query heads, then the key heads, then the value heads.
-            else if (modelType == "bailing_moe") Linear(p + "attention.query_key_value", q + 2 * kv, Hidden, false);
+            else if (modelType is "bailing_moe" or "bailing_moe_v2") Linear(p + "attention.query_key_value", q + 2 * kv, Hidden, false);
             else
             {
                 Linear(p + "self_attn.q_proj", q, Hidden, qkvBiases);
@@ -125,6 +125,12 @@ public sealed partial class TinyHfFolder : IDisposable
                 Linear(p + "self_attn.v_proj", kv, Hidden, qkvBiases);
             }
             if (!IsDeepSeek(modelType)) Linear(p + (modelType == "phi" ? "self_attn.dense" : "self_attn.o_proj"), Hidden, q, outputBias);
+            // BailingMoeV2Attention's query_layernorm / key_layernorm, RMSNorms of head_dim before the rotation.
+            if (modelType == "bailing_moe_v2")
+            {
+                Norm(p + "attention.query_layernorm", HeadDim);
+                Norm(p + "attention.key_layernorm", HeadDim);
+            }
             // HunYuanDenseV1Attention: an RMSNorm of head_dim on each query and key head, after the rotation.
             if (modelType is "hunyuan_v1_dense" or "hunyuan_v1_moe")
             {
@@ -181,7 +187,7 @@ public sealed partial class TinyHfFolder : IDisposable
                 case "ernie4_5_moe" when ErnieSparse(Config, l):
                     WriteErnieMoe(Config, p, Add);
                     break;
-                case "deepseek_v2" or "deepseek_v3" or "glm4_moe" or "dots1" or "bailing_moe" when l >= (int)Config["first_k_dense_replace"]!:
+                case "deepseek_v2" or "deepseek_v3" or "glm4_moe" or "dots1" or "bailing_moe" or "bailing_moe_v2" when l >= (int)Config["first_k_dense_replace"]!:
                     WriteDeepSeekMoe(Config, p, Add);
                     break;
                 case "glm4" or "glm":
