@@ -88,15 +88,7 @@ public sealed class BailingMoeFamily : IDecoderFamily
     public IReadOnlyList<DerivedTensor> DerivedHfTensors(ITensorSource tensors, DecoderOptions options, string path)
     {
         var found = new PrefixedTensors(tensors, HfNames.BasePrefix);
-        var derived = new List<DerivedTensor>();
-        int heads = options.HeadCount, kv = options.KvHeadCount, hd = options.HeadDim;
-        for (var i = 0; i < options.LayerCount; i++)
-        {
-            if (found.Find(DecoderTensorNames.ForLayer(QueryKeyValue, i)) is not { } qkv) continue;
-            derived.Add(GroupedQkv.Rows(qkv, DecoderTensorNames.ForLayer(HfNames.Q!, i), 0, heads * hd, heads, kv, hd, path, grouped: false));
-            derived.Add(GroupedQkv.Rows(qkv, DecoderTensorNames.ForLayer(HfNames.K!, i), heads * hd, kv * hd, heads, kv, hd, path, grouped: false));
-            derived.Add(GroupedQkv.Rows(qkv, DecoderTensorNames.ForLayer(HfNames.V!, i), (heads + kv) * hd, kv * hd, heads, kv, hd, path, grouped: false));
-        }
+        var derived = GroupedQkv.Split(found, QueryKeyValue, HfNames, options, path, grouped: false).ToList();
         // norm_head is the config's (the options do not carry it); the folder is the one the options were read from.
         var config = HfConfig.Load(Path.Combine(path, "config.json")).WithDefaults(Defaults);
         if (config.GetBool("norm_head") && found.Find(HfNames.Output) is { } head) derived.Add(NormalizedHead(head, path));

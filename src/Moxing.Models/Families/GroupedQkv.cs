@@ -1,5 +1,6 @@
 using Moxing.Core;
 using Moxing.Core.Tensors;
+using Moxing.Models.Decoder;
 using Moxing.Models.Layers;
 
 namespace Moxing.Models.Families;
@@ -38,5 +39,22 @@ internal static class GroupedQkv
             for (var r = 0; r < rowCount; r++)
                 Buffer.MemoryCopy(fused.Data + (grouped ? SourceRow(first + r, heads, kvHeads, headDim) : first + r) * rowBytes, (byte*)target + r * rowBytes, rowBytes, rowBytes);
         });
+    }
+
+    /// <summary>
+    /// For every layer whose fused projection (<paramref name="fusedPattern"/>, found in <paramref name="tensors"/>) is stored, its q, k
+    /// and v rows as the tensors <paramref name="names"/>' Q, K and V name; grouped per key/value group or already [q; k; v].
+    /// </summary>
+    public static IEnumerable<DerivedTensor> Split(PrefixedTensors tensors, string fusedPattern, DecoderTensorNames names, DecoderOptions options,
+        string path, bool grouped)
+    {
+        int heads = options.HeadCount, kv = options.KvHeadCount, hd = options.HeadDim;
+        for (var i = 0; i < options.LayerCount; i++)
+        {
+            if (tensors.Find(DecoderTensorNames.ForLayer(fusedPattern, i)) is not { } fused) continue;
+            yield return Rows(fused, DecoderTensorNames.ForLayer(names.Q!, i), 0, heads * hd, heads, kv, hd, path, grouped);
+            yield return Rows(fused, DecoderTensorNames.ForLayer(names.K!, i), heads * hd, kv * hd, heads, kv, hd, path, grouped);
+            yield return Rows(fused, DecoderTensorNames.ForLayer(names.V!, i), (heads + kv) * hd, kv * hd, heads, kv, hd, path, grouped);
+        }
     }
 }
