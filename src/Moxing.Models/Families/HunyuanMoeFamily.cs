@@ -39,6 +39,8 @@ public sealed class HunyuanMoeFamily : IDecoderFamily
     public DecoderOptions FromHf(HfConfig config)
     {
         var c = config.WithDefaults(Defaults);
+        // Tencent's remote code leaves the shared MLP out without use_mixed_mlp_moe; transformers and llama.cpp always run it.
+        if (!c.GetBool("use_mixed_mlp_moe", true)) throw c.Error("use_mixed_mlp_moe", "is false; Hunyuan MoE without its shared MLP is not supported (transformers and llama.cpp always run it)");
         var o = HunyuanDenseFamily.Hunyuan(c, "hunyuan_v1_moe");
         return o with
         {

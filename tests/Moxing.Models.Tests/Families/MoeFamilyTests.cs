@@ -91,6 +91,8 @@ public sealed class MoeFamilyTests
         // HunYuanMoEV1Moe takes each layer's count from a list; the engine runs one in every layer.
         using (var hunyuan = new TinyHfFolder("hunyuan_v1_moe", edit: c => c["moe_topk"] = new System.Text.Json.Nodes.JsonArray(2, 1)))
             Assert.Contains("'moe_topk' differs by layer (2, 1)", Assert.Throws<Core.InvalidModelFileException>(() => ModelLoader.Load(hunyuan.Folder)).Message);
+        using (var hunyuan = new TinyHfFolder("hunyuan_v1_moe", edit: c => c["use_mixed_mlp_moe"] = false))
+            Assert.Contains("'use_mixed_mlp_moe' is false", Assert.Throws<Core.InvalidModelFileException>(() => ModelLoader.Load(hunyuan.Folder)).Message);
         using (var hunyuan = new TinyHfFolder("hunyuan_v1_moe", edit: c => c["num_experts"] = 0))
             Assert.Contains("'num_experts' is 0", Assert.Throws<Core.InvalidModelFileException>(() => ModelLoader.Load(hunyuan.Folder)).Message);
         using var folder = new TinyHfFolder("granitemoe");
