@@ -131,6 +131,29 @@ public sealed class RoutedMoeFamilyTests
         Assert.NotNull(file.Find("blk.4.nextn.eh_proj.weight"));
     }
 
+    // GLM-4.5-Air's files have no q/k norms: llama.cpp's glm4moe goes by the tensors, and so does the engine.
+    [Fact]
+    public void AGlmGgufWithoutQkNormTensorsRunsWithoutThem()
+    {
+        using var synth = new SynthesizedModel("tiny-glm4moe", "F16", 1);
+        var path = Path.Combine(synth.Folder, "air.gguf");
+        using (var file = Core.Formats.Gguf.GgufFile.Open(synth.Path))
+        {
+            var writer = new Core.Formats.Gguf.GgufWriter();
+            foreach (var (key, value) in file.Metadata) writer.Set(key, value);
+            foreach (var t in file.Tensors.Where(t => !t.Name.Contains("attn_q_norm", StringComparison.Ordinal) && !t.Name.Contains("attn_k_norm", StringComparison.Ordinal)))
+                writer.AddTensor(t);
+            writer.Write(path);
+        }
+        using var model = ModelLoader.Load(path);
+        var decoder = model.RequireDecoder();
+        Assert.False(decoder.Options.QkNorm);
+        Assert.All(decoder.Weights.Layers, l => Assert.Null(l.Attention.QNorm));
+        var prompt = DecoderChecks.Ids(9, 3, synth.Shape.Vocab);
+        var error = LogitErrors.RelativeMax(DecoderChecks.Alone(synth.Model, Core.Tensors.DType.F32, prompt), DecoderChecks.Alone(decoder, Core.Tensors.DType.F32, prompt));
+        Assert.True(error > 1e-3, $"without q/k norms: max|Δ|/max|ref| = {error:E2}");
+    }
+
     // A GGUF without the gating key is read as sigmoid (llama.cpp's glm4moe default); a dots1 file likewise (dots.llm1's code).
     [Theory]
     [InlineData("tiny-glm4moe", "glm4moe.expert_gating_func")]
