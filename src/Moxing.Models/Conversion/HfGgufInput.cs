@@ -91,9 +91,11 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
                 _extra[name] = values;
                 headers.Add(new TensorHeader(name, DType.F32, [values.Length]));
             }
+            var nextN = NextNPrefixes(config, family.HfNames.BasePrefix, _options.LayerCount);
             foreach (var t in _tensors.Tensors)
             {
                 if (IgnoredSuffixes.Any(s => t.Name.EndsWith(s, StringComparison.Ordinal)) || consumed.Contains(t.Name)) continue;
+                if (nextN.Any(p => (t.Name.StartsWith(family.HfNames.BasePrefix, StringComparison.Ordinal) ? t.Name : family.HfNames.BasePrefix + t.Name).StartsWith(p, StringComparison.Ordinal))) continue;
                 // Gemma and Gemma 2 tie their head to the embeddings; the converter drops an lm_head (autoawq writes one).
                 if (architecture is "gemma" or "gemma2" && t.Name == family.HfNames.Output) continue;
                 if (experts.TryGetValue(t.Name, out var expert) || experts.TryGetValue(family.HfNames.BasePrefix + t.Name, out expert))
@@ -131,6 +133,11 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
             throw;
         }
     }
+
+    // The layers num_nextn_predict_layers stores after the model's own (GLM-4.5's, DeepSeek-V3's multi-token prediction), which the
+    // decoder does not run: left out (llama.cpp's converter keeps GLM-4.5's, and llama.cpp loads and skips them).
+    private static string[] NextNPrefixes(HfConfig config, string basePrefix, int layers) =>
+        [.. Enumerable.Range(layers, Math.Max(0, config.GetInt("num_nextn_predict_layers", 0))).Select(i => $"{basePrefix}layers.{i}.")];
 
     // Every expert matrix of the folder's sparse layers stored one per expert: HF name → (the GGUF stack it goes into, its index there).
     private Dictionary<string, (string Stack, int Index)> ExpertStacks(DecoderTensorNames hf, DecoderTensorNames gguf)

@@ -21,27 +21,41 @@ public static partial class HfGgufMetadata
             throw config.Error("rope_scaling", "needs mscale_all_dim, and mscale equal to it (or 1): llama.cpp's deepseek2 scales cos/sin by neither and the softmax by mscale_all_dim's mscale²");
         Arch("attention.head_count_kv", 1u);
         Arch("vocab_size", (uint)o.VocabSize);
-        Arch("leading_dense_block_count", (uint)(o.Moe == null ? o.LayerCount : config.GetInt("first_k_dense_replace", 0)));
         if (mla.QLoraRank > 0) Arch("attention.q_lora_rank", (uint)mla.QLoraRank);
         Arch("attention.kv_lora_rank", (uint)mla.KvLoraRank);
         Arch("attention.key_length", (uint)(mla.KvLoraRank + mla.RopeDim));
         Arch("attention.value_length", (uint)mla.KvLoraRank);
         Arch("attention.key_length_mla", (uint)o.HeadDim);
         Arch("attention.value_length_mla", (uint)o.ValueDim);
-        Arch("expert_feed_forward_length", (uint)config.GetInt("moe_intermediate_size", o.IntermediateSize));
-        Arch("expert_shared_count", (uint)config.GetInt("n_shared_experts", 0));
         Arch("rope.dimension_count", (uint)mla.RopeDim);
         AddRope(m, "deepseek2", rope with { AttentionFactor = null }, config);
         if (r.MscaleAllDim is { } mscaleAll) Arch("rope.scaling.yarn_log_multiplier", (float)(0.1 * mscaleAll));
-        if (o.Moe is not { } moe) return;
-        // llama.cpp ranks expert groups by their best two scores whatever topk_method says.
-        if (moe.ExpertGroups > 1 && moe.GroupScore != MoeGroupScore.SumOfTopTwo)
+        if (o.Moe is { } moe && moe.ExpertGroups > 1 && moe.GroupScore != MoeGroupScore.SumOfTopTwo)
             throw config.Error("topk_method", "is group_limited_greedy with several groups; llama.cpp's deepseek2 ranks groups by their best two experts, not their best one");
+        AddRoutedExperts(m, o, "deepseek2", config);
+    }
+
+    // The routing keys DeepseekV2Model, Glm4MoeModel, Dots1Model and BailingMoeV2Model write (TextModel's expert and group counts, the dense lead, the
+    // shared experts' count, sigmoid or softmax, the scale and renormalisation) for llama.cpp's build_moe_ffn, which ranks groups by
+    // their best two. The gating function is written whatever the config says (llama.cpp's default differs by architecture); a
+    // group count whose groups are all searched is left out (llama.cpp asserts fewer, and searching all is no limit).
+    private static void AddRoutedExperts(Dictionary<string, object> m, DecoderOptions o, string architecture, HfConfig config)
+    {
+        void Arch(string key, object value) => m[$"{architecture}.{key}"] = value;
+        var lead = o.Moe?.DenseLayers.Count(d => d) ?? o.LayerCount;
+        if (o.Moe == null && architecture != "deepseek2") throw config.Error("first_k_dense_replace", $"leaves no sparse layer; llama.cpp's {architecture} needs experts");
+        Arch("leading_dense_block_count", (uint)lead);
+        var ff = o.Moe?.ExpertFeedForward ?? config.GetInt("moe_intermediate_size", o.IntermediateSize);
+        Arch("expert_feed_forward_length", (uint)ff);
+        Arch("expert_shared_count", (uint)(o.Moe is { } sparse ? sparse.SharedFeedForward / sparse.ExpertFeedForward : config.GetInt("n_shared_experts", 0)));
+        if (o.Moe is not { } moe) return;
         Arch("expert_count", (uint)moe.ExpertCount);
         Arch("expert_used_count", (uint)moe.ExpertsUsed);
-        if (config.Has("n_group")) Arch("expert_group_count", (uint)moe.ExpertGroups);
-        if (config.Has("topk_group")) Arch("expert_group_used_count", (uint)moe.ExpertGroupsUsed);
-        // Written whatever the config says (the converter only when scoring_func is given): llama.cpp would take softmax for V3 otherwise.
+        if (moe.ExpertGroupsUsed < moe.ExpertGroups)
+        {
+            Arch("expert_group_count", (uint)moe.ExpertGroups);
+            Arch("expert_group_used_count", (uint)moe.ExpertGroupsUsed);
+        }
         Arch("expert_gating_func", moe.Gating == MoeGating.Sigmoid ? 2u : 1u);
         if (config.Has("routed_scaling_factor")) Arch("expert_weights_scale", moe.RoutedScale);
         if (moe.NormalizeTopK) Arch("expert_weights_norm", true);

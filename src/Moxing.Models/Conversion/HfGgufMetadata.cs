@@ -34,21 +34,26 @@ public static partial class HfGgufMetadata
         "deepseek_v2" or "deepseek_v3" or "kimi_k2" => "deepseek2",
         "seed_oss" or "exaone4" => modelType,
         "hunyuan_v1_dense" => "hunyuan-dense",
+        "hunyuan_v1_moe" => "hunyuan-moe",
+        "bailing_moe" => "bailingmoe",
+        "bailing_moe_v2" => "bailingmoe2",
         "arcee" or "mistral3" or "apertus" => modelType,
+        "glm4_moe" => "glm4moe",
+        "dots1" => modelType,
         _ => null,
     };
 
     /// <summary>The model types <see cref="Architecture"/> converts, for error messages.</summary>
-    public static string ConvertibleList => "llama, mistral, mixtral, granite, olmo2, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi, phi3, gemma, gemma2, gemma3_text, gemma3, starcoder2, gpt_oss, falcon, exaone, smollm3, internlm2, cohere, cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, granitemoe, granitemoeshared, phimoe, ernie4_5, ernie4_5_moe, llama4, llama4_text, deepseek_v2, deepseek_v3, kimi_k2, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3, apertus";
+    public static string ConvertibleList => "llama, mistral, mixtral, granite, olmo2, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi, phi3, gemma, gemma2, gemma3_text, gemma3, starcoder2, gpt_oss, falcon, exaone, smollm3, internlm2, cohere, cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, granitemoe, granitemoeshared, phimoe, ernie4_5, ernie4_5_moe, llama4, llama4_text, deepseek_v2, deepseek_v3, kimi_k2, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3, apertus, glm4_moe, dots1, hunyuan_v1_moe, bailing_moe, bailing_moe_v2";
 
     /// <summary>Architectures convert_hf_to_gguf.py writes through LlamaModel: vocab_size and rope.dimension_count written, Q/K rows permuted (but Llama 4's).</summary>
     public static bool LlamaConverted(string architecture) => architecture is "llama" or "granite" or "granitemoe" or "smollm3" or "llama4" or "arcee" or "mistral3";
 
     /// <summary>
     /// Architectures whose Q/K rows the converter permutes for llama.cpp's interleaved rotation (LlamaModel's, InternLM2Model's own
-    /// split of wqkv, OlmoModel's and MiniCPMModel's copies of LlamaModel.permute).
+    /// split of wqkv, OlmoModel's, MiniCPMModel's and BailingMoeModel's copies of LlamaModel.permute).
     /// </summary>
-    public static bool PermutesQk(string architecture) => LlamaConverted(architecture) && architecture != "llama4" || architecture is "internlm2" or "olmo" or "minicpm";
+    public static bool PermutesQk(string architecture) => LlamaConverted(architecture) && architecture != "llama4" || architecture is "internlm2" or "olmo" or "minicpm" or "bailingmoe";
 
     /// <summary>The keys for <paramref name="folder"/>, whose config.json <paramref name="config"/> reads as <paramref name="options"/>.</summary>
     public static Dictionary<string, object> Build(string folder, HfConfig config, DecoderOptions options, string architecture)
@@ -116,10 +121,19 @@ public static partial class HfGgufMetadata
                 if (o.Rope is { } rope) AddRope(m, architecture, rope, config);
                 break;
         }
-        if (o.Moe is { } moe && architecture != "deepseek2") AddExperts(m, moe, architecture, config);
+        if (architecture is "glm4moe" or "dots1" or "bailingmoe2") AddRoutedExperts(m, o, architecture, config);
+        else if (architecture == "bailingmoe") AddBailing(m, o, config);
+        else if (o.Moe is { } moe && architecture != "deepseek2") AddExperts(m, moe, architecture, config);
+        if (architecture == "bailingmoe2") AddBailingV2(m, o, config);
         if (architecture == "seed_oss") RefuseSeedOssBiases(config);
+        if (architecture == "dots1" && o.KvHeadCount != o.HeadCount)
+            throw config.Error("num_key_value_heads", $"is {o.KvHeadCount}; llama.cpp's dots1 gives every one of the {o.HeadCount} heads its keys and values");
+        if (architecture == "dots1" && o.SlidingWindows.Any(w => w > 0))
+            throw config.Error("max_window_layers", $"is {config.GetInt("max_window_layers")} with a sliding_window; llama.cpp's dots1 attends in full on every layer");
         if (architecture == "exaone4") AddExaone4(m, o, config);
-        if (architecture == "hunyuan-dense") AddHunyuan(m, o, config);
+        if (architecture is "hunyuan-dense" or "hunyuan-moe") AddHunyuan(m, o, config, architecture);
+        // HunYuanMoEModel: the shared MLPs' count (transformers and llama.cpp run one of intermediate_size whatever it says).
+        if (architecture == "hunyuan-moe") m["hunyuan-moe.expert_shared_count"] = (uint)(config.GetIntList("num_shared_expert") is [var shared, ..] ? shared : 1);
         if (architecture == "apertus") AddApertus(m, o, config);
         // llama.cpp's smollm3 leaves out RoPE on every 4th layer whatever the config says; other NoPE layers cannot be expressed.
         if (architecture == "smollm3" && Enumerable.Range(0, o.LayerCount).Any(i => !o.Rotates(i) != ((i + 1) % SmolLm3Family.LlamaCppNoRopeStep == 0)))
@@ -262,19 +276,19 @@ public static partial class HfGgufMetadata
         m["exaone4.attention.sliding_window_pattern"] = Enumerable.Range(0, o.LayerCount).Select(i => o.WindowOf(i) > 0).ToArray();
     }
 
-    // HunYuanModel.set_gguf_parameters: NTK-alpha RoPE as its scaled base (the options hold it), scaling none with factor 1 and,
-    // for the dynamic type, the 256K context the models were trained for; a dynamic scaling without alpha, which the converter
-    // would drop, is refused.
-    private static void AddHunyuan(Dictionary<string, object> m, DecoderOptions o, HfConfig config)
+    // HunYuanModel.set_gguf_parameters (HunYuanMoEModel's too): NTK-alpha RoPE as its scaled base (the options hold it), scaling
+    // none with factor 1 and, for the dynamic type, the 256K context the models were trained for; a dynamic scaling without alpha,
+    // which the converter would drop, is refused.
+    private static void AddHunyuan(Dictionary<string, object> m, DecoderOptions o, HfConfig config, string architecture)
     {
         if (o.Rope is not { Scaling: RopeScaling.Default or RopeScaling.Linear })
-            throw config.Error("rope_scaling", $"is {o.Rope?.Scaling} without an alpha; llama.cpp's hunyuan-dense converter writes NTK-alpha or linear RoPE only");
+            throw config.Error("rope_scaling", $"is {o.Rope?.Scaling} without an alpha; llama.cpp's {architecture} converter writes NTK-alpha or linear RoPE only");
         if (config.GetRope(layerType: "full_attention").Type != RopeType.Dynamic) return;
         const uint trained = 256 * 1024;
-        m["hunyuan-dense.rope.scaling.type"] = "none";
-        m["hunyuan-dense.rope.scaling.factor"] = 1f;
-        m["hunyuan-dense.rope.scaling.original_context_length"] = trained;
-        m["hunyuan-dense.context_length"] = trained;
+        m[$"{architecture}.rope.scaling.type"] = "none";
+        m[$"{architecture}.rope.scaling.factor"] = 1f;
+        m[$"{architecture}.rope.scaling.original_context_length"] = trained;
+        m[$"{architecture}.context_length"] = trained;
     }
 
     // ApertusModel: LlamaModel's vocabulary size, and each layer's xIELU scalars (as stored, before their softplus) as per-layer
@@ -407,11 +421,11 @@ public static partial class HfGgufMetadata
         if (architecture == "ernie4_5-moe") AddErnieMoeLayers(m, moe, config);
         else if (moe.DenseLayers.Length > 0 && architecture != "llama4")
             throw config.Error(config.Has("mlp_only_layers") ? "mlp_only_layers" : "decoder_sparse_step", $"makes some layers dense; llama.cpp's {architecture} has experts in every layer");
-        if (moe.NormalizeTopK != (architecture is "llama" or "qwen3moe" or "gpt-oss" or "granitemoe" or "ernie4_5-moe"))
+        if (moe.NormalizeTopK != (architecture is "llama" or "qwen3moe" or "gpt-oss" or "granitemoe" or "ernie4_5-moe" or "hunyuan-moe"))
             throw config.Error("norm_topk_prob", $"is {(moe.NormalizeTopK ? "true" : "false")}; llama.cpp's {architecture} {(moe.NormalizeTopK ? "does not renormalise" : "renormalises")} the chosen experts' weights");
         m[$"{architecture}.expert_count"] = (uint)moe.ExpertCount;
         m[$"{architecture}.expert_used_count"] = (uint)moe.ExpertsUsed;
-        if (architecture is "qwen2moe" or "qwen3moe" or "gpt-oss" or "ernie4_5-moe" or "llama4") m[$"{architecture}.expert_feed_forward_length"] = (uint)moe.ExpertFeedForward;
+        if (architecture is "qwen2moe" or "qwen3moe" or "gpt-oss" or "ernie4_5-moe" or "llama4" or "hunyuan-moe") m[$"{architecture}.expert_feed_forward_length"] = (uint)moe.ExpertFeedForward;
         // llama.cpp's llama4 sizes its shared expert as the routed ones, and its converter writes no width for it.
         if (moe.SharedFeedForward > 0 && architecture != "llama4") m[$"{architecture}.expert_shared_feed_forward_length"] = (uint)moe.SharedFeedForward;
     }
@@ -518,7 +532,7 @@ public static partial class HfGgufMetadata
         void Arch(string key, object value) => m[$"{architecture}.{key}"] = value;
         Arch("rope.freq_base", (float)rope.Theta);
         // ExaoneModel, Glm4Model and ApertusModel (a LlamaModel that leaves Q/K unpermuted) write the rotated dimensions too.
-        if (LlamaConverted(architecture) || architecture is "exaone" or "glm4" or "apertus") Arch("rope.dimension_count", (uint)rope.RotaryDim);
+        if (LlamaConverted(architecture) || architecture is "exaone" or "glm4" or "apertus" or "glm4moe" or "bailingmoe" or "bailingmoe2") Arch("rope.dimension_count", (uint)rope.RotaryDim);
         switch (rope.Scaling)
         {
             case RopeScaling.Linear:

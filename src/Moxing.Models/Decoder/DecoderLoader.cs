@@ -44,16 +44,19 @@ public sealed partial class DecoderLoader(ITensorSource source, string sourcePat
     private DecoderLayerWeights LoadLayer(int i, int qDim, int kvDim)
     {
         var o = options;
+        // q/k norms apply to the split rows whether q, k and v are stored apart or fused (Ling 2.0's query_key_value).
+        (Norm? qNorm, Norm? kNorm) = o.Mla != null ? (null, null) : o.QkNorm ? (QkNorm(names.QNorm, i, o.HeadCount), QkNorm(names.KNorm, i, o.KvHeadCount))
+            : (UnweightedQkNorm(i), UnweightedQkNorm(i));
         var attention = o.Mla != null ? LatentAttention(i) : Find(names.Qkv, i) is { } qkv
-            ? new AttentionWeights { Qkv = Linear(qkv, qDim + 2 * kvDim, o.HiddenSize), O = RequireLinear(names.O, i, o.HiddenSize, qDim) }
+            ? new AttentionWeights { Qkv = Linear(qkv, qDim + 2 * kvDim, o.HiddenSize), O = RequireLinear(names.O, i, o.HiddenSize, qDim), QNorm = qNorm, KNorm = kNorm }
             : new AttentionWeights
             {
                 Q = RequireLinear(names.Q, i, qDim, o.HiddenSize),
                 K = RequireLinear(names.K, i, kvDim, o.HiddenSize),
                 V = RequireLinear(names.V, i, o.KvHeadCount * o.ValueDim, o.HiddenSize),
                 O = RequireLinear(names.O, i, o.HiddenSize, o.HeadCount * o.ValueDim),
-                QNorm = o.QkNorm ? QkNorm(names.QNorm, i, o.HeadCount) : UnweightedQkNorm(i),
-                KNorm = o.QkNorm ? QkNorm(names.KNorm, i, o.KvHeadCount) : UnweightedQkNorm(i),
+                QNorm = qNorm,
+                KNorm = kNorm,
                 Sinks = o.AttentionSinks ? Sinks(i) : null,
             };
         var sparse = o.Moe is { } moe && moe.IsSparse(i);

@@ -29,7 +29,7 @@ public sealed class DeepSeekFamily : IDecoderFamily
     public IReadOnlyList<string> GgufArchitectures { get; } = ["deepseek2"];
 
     /// <inheritdoc />
-    public DecoderTensorNames HfNames { get; } = DecoderTensorNames.HuggingFace with
+    public DecoderTensorNames HfNames { get; } = RoutedHfNames with
     {
         QA = "model.layers.{i}.self_attn.q_a_proj.weight",
         QANorm = "model.layers.{i}.self_attn.q_a_layernorm.weight",
@@ -37,6 +37,11 @@ public sealed class DeepSeekFamily : IDecoderFamily
         KvA = "model.layers.{i}.self_attn.kv_a_proj_with_mqa.weight",
         KvANorm = "model.layers.{i}.self_attn.kv_a_layernorm.weight",
         KvB = "model.layers.{i}.self_attn.kv_b_proj.weight",
+    };
+
+    /// <summary>HF names of DeepseekV3MoE's experts (GLM-4.5's, dots.llm1's): ungated shared_experts, the router's e_score_correction_bias.</summary>
+    internal static DecoderTensorNames RoutedHfNames { get; } = DecoderTensorNames.HuggingFace with
+    {
         SharedGate = "model.layers.{i}.mlp.shared_experts.gate_proj.weight",
         SharedUp = "model.layers.{i}.mlp.shared_experts.up_proj.weight",
         SharedDown = "model.layers.{i}.mlp.shared_experts.down_proj.weight",
@@ -45,7 +50,7 @@ public sealed class DeepSeekFamily : IDecoderFamily
     };
 
     /// <inheritdoc />
-    public DecoderTensorNames GgufNames { get; } = DecoderTensorNames.Gguf with
+    public DecoderTensorNames GgufNames { get; } = RoutedGgufNames with
     {
         QA = "blk.{i}.attn_q_a.weight",
         QANorm = "blk.{i}.attn_q_a_norm.weight",
@@ -55,6 +60,11 @@ public sealed class DeepSeekFamily : IDecoderFamily
         KvB = "blk.{i}.attn_kv_b.weight",
         KB = "blk.{i}.attn_k_b.weight",
         VB = "blk.{i}.attn_v_b.weight",
+    };
+
+    /// <summary>llama.cpp's names with ungated shared experts and the expert-selection bias exp_probs_b (deepseek2, glm4moe, dots1, ernie4_5-moe).</summary>
+    internal static DecoderTensorNames RoutedGgufNames { get; } = DecoderTensorNames.Gguf with
+    {
         SharedExpertGate = null,
         ExpertSelectionBias = "blk.{i}.exp_probs_b.bias",
     };
@@ -105,44 +115,55 @@ public sealed class DeepSeekFamily : IDecoderFamily
     private static MoeOptions? Experts(HfConfig c, bool v3, int layers)
     {
         if (!c.Has("n_routed_experts")) return null;
-        var lead = c.GetInt("first_k_dense_replace", 0);
-        if (c.GetInt("moe_layer_freq", 1) != 1) throw c.Error("moe_layer_freq", $"is {c.GetInt("moe_layer_freq")}; only experts in every layer after first_k_dense_replace are supported");
-        var experts = c.GetInt("n_routed_experts");
-        var method = c.GetString("topk_method", "greedy");
         var sigmoid = c.GetString("scoring_func", v3 ? "sigmoid" : "softmax") switch
         {
             "softmax" => false,
             "sigmoid" => true,
             var other => throw c.Error("scoring_func", $"is '{other}'; expected softmax or sigmoid"),
         };
+        // DeepSeek's V2 code either renormalises or scales; V3's (and llama.cpp) do both.
+        if (!v3 && c.GetBool("norm_topk_prob", false) && c.GetFloat("routed_scaling_factor", 1f) is var scale && scale != 1f)
+            throw c.Error("routed_scaling_factor", $"is {scale} with norm_topk_prob; DeepSeek-V2's code would not scale renormalised weights, V3's and llama.cpp would");
+        return RoutedExperts(c, layers, c.GetString("topk_method", "greedy"), sigmoid);
+    }
+
+    /// <summary>
+    /// DeepSeek's routed experts from an HF config (GLM-4.5's and dots.llm1's too, whose code is DeepseekV3's noaux_tc): n_routed_experts
+    /// of moe_intermediate_size after first_k_dense_replace dense layers, num_experts_per_tok chosen by <paramref name="method"/>
+    /// (greedy, group_limited_greedy or noaux_tc over n_group groups, topk_group searched) from softmax or <paramref name="sigmoid"/>
+    /// scores, norm_topk_prob, routed_scaling_factor, n_shared_experts as one MLP. Ling 2.0 names the counts
+    /// <paramref name="expertsKey"/> and <paramref name="sharedKey"/> (num_experts, num_shared_experts).
+    /// </summary>
+    internal static MoeOptions RoutedExperts(HfConfig c, int layers, string method, bool sigmoid, string expertsKey = "n_routed_experts",
+        string sharedKey = "n_shared_experts")
+    {
+        var lead = c.GetInt("first_k_dense_replace", 0);
+        if (c.GetInt("moe_layer_freq", 1) != 1) throw c.Error("moe_layer_freq", $"is {c.GetInt("moe_layer_freq")}; only experts in every layer after first_k_dense_replace are supported");
+        if (lead < 0 || lead >= layers) throw c.Error("first_k_dense_replace", $"is {lead}; it must leave some of the {layers} layers sparse");
+        var experts = c.GetInt(expertsKey);
         var (groups, used, score) = method switch
         {
             "greedy" => (1, 1, MoeGroupScore.Max),
             "group_limited_greedy" => (c.GetInt("n_group"), c.GetInt("topk_group"), MoeGroupScore.Max),
-            "noaux_tc" => (c.GetInt("n_group"), c.GetInt("topk_group"), MoeGroupScore.SumOfTopTwo),
+            "noaux_tc" => (c.GetInt("n_group", 1), c.GetInt("topk_group", 1), MoeGroupScore.SumOfTopTwo),
             _ => throw c.Error("topk_method", $"is '{method}'; expected greedy, group_limited_greedy or noaux_tc"),
         };
-        if (groups < 1 || experts % groups != 0) throw c.Error("n_group", $"is {groups}; it must divide n_routed_experts ({experts})");
+        if (groups < 1 || experts % groups != 0) throw c.Error("n_group", $"is {groups}; it must divide {expertsKey} ({experts})");
         if (used < 1 || used > groups) throw c.Error("topk_group", $"is {used}; it must be between 1 and n_group ({groups})");
-        var normalize = c.GetBool("norm_topk_prob", false);
-        var scale = c.GetFloat("routed_scaling_factor", 1f);
-        // DeepSeek's V2 code either renormalises or scales; V3's (and llama.cpp) do both.
-        if (!v3 && normalize && scale != 1f)
-            throw c.Error("routed_scaling_factor", $"is {scale} with norm_topk_prob; DeepSeek-V2's code would not scale renormalised weights, V3's and llama.cpp would");
         var ff = c.GetInt("moe_intermediate_size");
         return new MoeOptions
         {
             ExpertCount = experts,
             ExpertsUsed = c.GetInt("num_experts_per_tok"),
             ExpertFeedForward = ff,
-            NormalizeTopK = normalize,
-            SharedFeedForward = c.GetInt("n_shared_experts", 0) * ff,
+            NormalizeTopK = c.GetBool("norm_topk_prob", false),
+            SharedFeedForward = c.GetInt(sharedKey, 0) * ff,
             DenseLayers = lead > 0 ? [.. Enumerable.Range(0, layers).Select(i => i < lead)] : [],
             Gating = sigmoid ? MoeGating.Sigmoid : MoeGating.Softmax,
             ExpertGroups = groups,
             ExpertGroupsUsed = used,
             GroupScore = score,
-            RoutedScale = scale,
+            RoutedScale = c.GetFloat("routed_scaling_factor", 1f),
         };
     }
 
@@ -163,12 +184,6 @@ public sealed class DeepSeekFamily : IDecoderFamily
         var mscaleAll = p.Float("rope.scaling.yarn_log_multiplier", 0f) / 0.1;
         var cosSin = !yarn ? 1 : p.Float("rope.scaling.attn_factor", 1f) * (mscaleAll != 0 ? 1 : Mscale(o.Rope.Factor, 1));
         var scale = !yarn ? 1 : cosSin * Mscale(o.Rope.Factor, mscaleAll);
-        var lead = p.Int("leading_dense_block_count", 0);
-        var experts = p.Int("expert_count", 0);
-        var ff = p.Int("expert_feed_forward_length");
-        var gating = p.Int("expert_gating_func", 1);
-        if (gating is not (0 or 1 or 2))
-            throw new InvalidModelFileException(file.FilePath, $"key 'deepseek2.expert_gating_func' is {gating}; supported: 1 (softmax) and 2 (sigmoid)");
         return o with
         {
             KvHeadCount = o.HeadCount,
@@ -177,21 +192,7 @@ public sealed class DeepSeekFamily : IDecoderFamily
             Mla = new MlaOptions { QLoraRank = p.Int("attention.q_lora_rank", 0), KvLoraRank = p.Int("attention.kv_lora_rank"), RopeDim = rope },
             Rope = yarn ? o.Rope with { AttentionFactor = cosSin } : o.Rope,
             AttentionScale = (float)(scale * scale / Math.Sqrt(headDim)),
-            Moe = experts == 0 || lead >= o.LayerCount ? null : new MoeOptions
-            {
-                ExpertCount = experts,
-                ExpertsUsed = p.Int("expert_used_count"),
-                ExpertFeedForward = ff,
-                NormalizeTopK = file.Metadata.TryGetBool("deepseek2.expert_weights_norm", out var norm) && norm,
-                SharedFeedForward = p.Int("expert_shared_count", 0) * ff,
-                DenseLayers = lead > 0 ? [.. Enumerable.Range(0, o.LayerCount).Select(i => i < lead)] : [],
-                // llama.cpp's expert_gating_func: 1 softmax (and absent), 2 sigmoid.
-                Gating = gating == 2 ? MoeGating.Sigmoid : MoeGating.Softmax,
-                ExpertGroups = Math.Max(1, p.Int("expert_group_count", 1)),
-                ExpertGroupsUsed = Math.Max(1, p.Int("expert_group_used_count", 1)),
-                GroupScore = MoeGroupScore.SumOfTopTwo,
-                RoutedScale = p.Float("expert_weights_scale", 0f) is var s && s != 0 ? s : 1f,
-            },
+            Moe = p.RoutedExperts(o.LayerCount, MoeGating.Softmax),
         };
     }
 }

@@ -39,11 +39,7 @@ public sealed class Ernie45MoeFamily : IDecoderFamily
     };
 
     /// <inheritdoc />
-    public DecoderTensorNames GgufNames { get; } = DecoderTensorNames.Gguf with
-    {
-        SharedExpertGate = null,
-        ExpertSelectionBias = "blk.{i}.exp_probs_b.bias",
-    };
+    public DecoderTensorNames GgufNames => DeepSeekFamily.RoutedGgufNames;
 
     /// <inheritdoc />
     public DecoderOptions FromHf(HfConfig config)

@@ -69,11 +69,8 @@ public sealed class Exaone4Family : IDecoderFamily
     {
         var p = new GgufHyperParameters(file);
         var o = Exaone4(p.Common(RopeStyle.Half));
-        // EXAONE 4.5's next-token-prediction layers come after the model's own and take no part in its forward pass (llama.cpp skips them).
-        var nextn = p.Int("nextn_predict_layers", 0);
-        if (nextn < 0 || nextn >= o.LayerCount)
-            throw new InvalidModelFileException(file.FilePath, $"key 'exaone4.nextn_predict_layers' is {nextn}; it must be below the block count ({o.LayerCount})");
-        o = o with { LayerCount = o.LayerCount - nextn };
+        // EXAONE 4.5's next-token-prediction layers come after the model's own.
+        o = o with { LayerCount = p.WithoutNextN(o.LayerCount) };
         if (o.LayerCount != LlamaCppSlidingLayers) return o;
         // llama.cpp: window 4096 unless the key says otherwise; windowed layers rotate (by rope.freq_base_swa when given), the others not.
         var window = p.Int("attention.sliding_window", DefaultWindow);

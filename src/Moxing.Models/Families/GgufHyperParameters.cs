@@ -97,6 +97,50 @@ internal sealed class GgufHyperParameters(GgufFile file)
     }
 
     /// <summary>
+    /// <paramref name="blockCount"/> less the next-token-prediction blocks `nextn_predict_layers` stores after the model's own
+    /// (GLM-4.5, GLM-OCR, EXAONE 4): they take no part in its forward pass, and llama.cpp loads and skips them.
+    /// </summary>
+    public int WithoutNextN(int blockCount)
+    {
+        var nextn = Int("nextn_predict_layers", 0);
+        if (nextn < 0 || nextn >= blockCount)
+            throw new InvalidModelFileException(file.FilePath, $"key '{Key("nextn_predict_layers")}' is {nextn}; it must be below the block count ({blockCount})");
+        return blockCount - nextn;
+    }
+
+    /// <summary>
+    /// DeepSeek-style routed experts (deepseek2, glm4moe, dots1) from llama.cpp's keys, null without experts or a sparse layer:
+    /// `leading_dense_block_count` dense layers first, experts of `expert_feed_forward_length` and `expert_shared_count` shared ones
+    /// as one MLP, `expert_gating_func` (1 softmax, 2 sigmoid; <paramref name="absentGating"/> when absent or 0), groups of
+    /// `expert_group_count` ranked by their best two of which `expert_group_used_count` are searched, `expert_weights_norm`
+    /// renormalising and `expert_weights_scale` scaling the chosen weights.
+    /// </summary>
+    public MoeOptions? RoutedExperts(int layers, MoeGating absentGating)
+    {
+        var lead = Int("leading_dense_block_count", 0);
+        var experts = Int("expert_count", 0);
+        if (experts == 0 || lead >= layers) return null;
+        var ff = Int("expert_feed_forward_length");
+        var gating = Int("expert_gating_func", 0);
+        if (gating is not (0 or 1 or 2))
+            throw new InvalidModelFileException(file.FilePath, $"key '{Key("expert_gating_func")}' is {gating}; supported: 1 (softmax) and 2 (sigmoid)");
+        return new MoeOptions
+        {
+            ExpertCount = experts,
+            ExpertsUsed = Int("expert_used_count"),
+            ExpertFeedForward = ff,
+            NormalizeTopK = file.Metadata.TryGetBool(Key("expert_weights_norm"), out var norm) && norm,
+            SharedFeedForward = Int("expert_shared_count", 0) * ff,
+            DenseLayers = lead > 0 ? [.. Enumerable.Range(0, layers).Select(i => i < lead)] : [],
+            Gating = gating switch { 1 => MoeGating.Softmax, 2 => MoeGating.Sigmoid, _ => absentGating },
+            ExpertGroups = Math.Max(1, Int("expert_group_count", 1)),
+            ExpertGroupsUsed = Math.Max(1, Int("expert_group_used_count", 1)),
+            GroupScore = MoeGroupScore.SumOfTopTwo,
+            RoutedScale = Float("expert_weights_scale", 0f) is var s && s != 0 ? s : 1f,
+        };
+    }
+
+    /// <summary>
     /// RoPE from `rope.*` keys, with llama3-style `rope_freqs.weight` factors, or LongRoPE's `rope_factors_long/short.weight`
     /// (Phi-3: the converter writes the two tensors and `rope.scaling.attn_factor`, no scaling type).
     /// </summary>

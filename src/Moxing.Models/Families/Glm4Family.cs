@@ -58,11 +58,8 @@ public sealed class Glm4Family : IDecoderFamily
         if (p.Has("rope.dimension_sections"))
             throw new InvalidModelFileException(file.FilePath, "key 'glm4.rope.dimension_sections' is set; GLM-4V's multi-section RoPE is not supported");
         var o = Interleaved(p.Common(RopeStyle.Interleaved)) with { PostNorms = true };
-        // GLM-OCR's next-token-prediction layers come after the model's own and take no part in its forward pass (llama.cpp skips them).
-        var nextn = p.Int("nextn_predict_layers", 0);
-        if (nextn < 0 || nextn >= o.LayerCount)
-            throw new InvalidModelFileException(file.FilePath, $"key 'glm4.nextn_predict_layers' is {nextn}; it must be below the block count ({o.LayerCount})");
-        return o with { LayerCount = o.LayerCount - nextn };
+        // GLM-OCR's next-token-prediction layers come after the model's own.
+        return o with { LayerCount = p.WithoutNextN(o.LayerCount) };
     }
 
     /// <summary>Rotation on interleaved pairs (2i, 2i + 1), as GLM's rotate_half and llama.cpp's normal mode.</summary>

@@ -23,7 +23,10 @@ public sealed class HunyuanDenseFamily : IDecoderFamily
     public IReadOnlyList<string> GgufArchitectures { get; } = ["hunyuan-dense"];
 
     /// <inheritdoc />
-    public DecoderTensorNames HfNames { get; } = DecoderTensorNames.HuggingFace with
+    public DecoderTensorNames HfNames => QkNormHfNames;
+
+    /// <summary>HF names with Hunyuan's q/k norms (query_layernorm, key_layernorm), which Hunyuan MoE shares.</summary>
+    internal static DecoderTensorNames QkNormHfNames { get; } = DecoderTensorNames.HuggingFace with
     {
         QNorm = "model.layers.{i}.self_attn.query_layernorm.weight",
         KNorm = "model.layers.{i}.self_attn.key_layernorm.weight",
@@ -33,10 +36,15 @@ public sealed class HunyuanDenseFamily : IDecoderFamily
     public DecoderTensorNames GgufNames => DecoderTensorNames.Gguf;
 
     /// <inheritdoc />
-    public DecoderOptions FromHf(HfConfig config)
+    public DecoderOptions FromHf(HfConfig config) => Hunyuan(config.WithDefaults(Defaults), "hunyuan_v1_dense");
+
+    /// <summary>
+    /// The options Hunyuan dense and Hunyuan MoE share from <paramref name="c"/>: q/k norms after RoPE, the activation, and a dynamic
+    /// rope_scaling with an alpha as its NTK-alpha base.
+    /// </summary>
+    internal static DecoderOptions Hunyuan(HfConfig c, string architecture)
     {
-        var c = config.WithDefaults(Defaults);
-        var o = Hunyuan(c.Common("hunyuan_v1_dense")) with { Activation = HfActivation.Read(c, "hidden_act", "silu") };
+        var o = Hunyuan(c.Common(architecture)) with { Activation = HfActivation.Read(c, "hidden_act", "silu") };
         var section = c.TryGetSection("rope_parameters", out var parameters) ? parameters : c.TryGetSection("rope_scaling", out var scaling) ? scaling : null;
         if (o.Rope is not { Scaling: RopeScaling.DynamicNtk } rope || section == null || !section.TryGetDouble("alpha", out var alpha)) return o;
         if (!(alpha > 0)) throw section.Error("alpha", $"is {alpha}; it must be positive");
@@ -44,9 +52,11 @@ public sealed class HunyuanDenseFamily : IDecoderFamily
     }
 
     /// <inheritdoc />
-    public DecoderOptions FromGguf(GgufFile file)
+    public DecoderOptions FromGguf(GgufFile file) => Hunyuan(new GgufHyperParameters(file));
+
+    /// <summary>The options hunyuan-dense and hunyuan-moe GGUFs share: q/k norms after RoPE, a base scaled by `rope.scaling.alpha` when set.</summary>
+    internal static DecoderOptions Hunyuan(GgufHyperParameters p)
     {
-        var p = new GgufHyperParameters(file);
         var o = Hunyuan(p.Common(RopeStyle.Half));
         var alpha = p.Float("rope.scaling.alpha", 0);
         return alpha > 0 ? o with { Rope = o.Rope! with { Theta = AlphaBase(o.Rope.Theta, alpha, o.HeadDim) } } : o;

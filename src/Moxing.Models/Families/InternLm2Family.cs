@@ -56,18 +56,6 @@ public sealed class InternLm2Family : IDecoderFamily
     public DecoderOptions FromGguf(GgufFile file) => new GgufHyperParameters(file).Common(RopeStyle.Interleaved);
 
     /// <inheritdoc />
-    public IReadOnlyList<DerivedTensor> DerivedHfTensors(ITensorSource tensors, DecoderOptions options, string path)
-    {
-        var found = new PrefixedTensors(tensors, HfNames.BasePrefix);
-        var derived = new List<DerivedTensor>();
-        int heads = options.HeadCount, kv = options.KvHeadCount, hd = options.HeadDim;
-        for (var i = 0; i < options.LayerCount; i++)
-        {
-            if (found.Find(DecoderTensorNames.ForLayer(Wqkv, i)) is not { } wqkv) continue;
-            derived.Add(GroupedQkv.Rows(wqkv, DecoderTensorNames.ForLayer(HfNames.Q!, i), 0, heads * hd, heads, kv, hd, path));
-            derived.Add(GroupedQkv.Rows(wqkv, DecoderTensorNames.ForLayer(HfNames.K!, i), heads * hd, kv * hd, heads, kv, hd, path));
-            derived.Add(GroupedQkv.Rows(wqkv, DecoderTensorNames.ForLayer(HfNames.V!, i), (heads + kv) * hd, kv * hd, heads, kv, hd, path));
-        }
-        return derived;
-    }
+    public IReadOnlyList<DerivedTensor> DerivedHfTensors(ITensorSource tensors, DecoderOptions options, string path) =>
+        [.. GroupedQkv.Split(new PrefixedTensors(tensors, HfNames.BasePrefix), Wqkv, HfNames, options, path, grouped: true)];
 }

@@ -6,21 +6,23 @@ namespace Moxing.Models.Synthesis;
 /// <paramref name="Experts"/> experts of <paramref name="ExpertFeedForward"/> channels per layer, <paramref name="ExpertsUsed"/> per token;
 /// an encoder pools as llama.cpp's <paramref name="Pooling"/> (1 mean, 2 cls) and has <paramref name="TokenTypes"/> token-type rows;
 /// a shared expert of <paramref name="SharedFeedForward"/> channels runs beside the routed ones (0: none); DeepSeek's latent
-/// attention and routing are <paramref name="DeepSeek"/> (null for other architectures).
+/// attention and routing are <paramref name="DeepSeek"/> (null for other architectures); GLM-4.5's and dots.llm1's DeepSeek-style
+/// routing over ordinary attention is <paramref name="Routing"/>.
 /// </summary>
 public sealed record SynthShape(
     string Name, string Architecture, int Vocab, int Hidden, int Layers, int FeedForward, int Heads, int KvHeads,
     int HeadDim, int Context, float NormEps, float RopeBase, int SlidingWindow = 0, int Experts = 0, int ExpertsUsed = 0, int ExpertFeedForward = 0,
-    int Pooling = 0, int TokenTypes = 0, int SharedFeedForward = 0, SynthDeepSeek? DeepSeek = null)
+    int Pooling = 0, int TokenTypes = 0, int SharedFeedForward = 0, SynthDeepSeek? DeepSeek = null,
+    SynthRouting? Routing = null)
 {
     /// <summary>A bidirectional embedding model (bert, nomic-bert) rather than a decoder.</summary>
     public bool Encoder => Architecture is "bert" or "nomic-bert";
 
     /// <summary>q/k/v projections carry biases (qwen2, gpt-oss).</summary>
-    public bool QkvBias => Architecture is "qwen2" or "gpt-oss" or "stablelm" or "phimoe" or "glm4" or "chatglm" or "seed_oss";
+    public bool QkvBias => Architecture is "qwen2" or "gpt-oss" or "stablelm" or "phimoe" or "glm4" or "chatglm" or "seed_oss" or "glm4moe";
 
     /// <summary>One fused attn_qkv (falcon, chatglm) rather than attn_q/k/v.</summary>
-    public bool FusedQkv => Falcon || Architecture == "chatglm";
+    public bool FusedQkv => Falcon || Architecture is "chatglm" or "bailingmoe2";
 
     /// <summary>gpt-oss: attention sinks, an output-projection bias, router and expert biases, MXFP4 experts, YaRN RoPE, and the
     /// norm before the experts named post_attention_norm.</summary>
@@ -30,10 +32,11 @@ public sealed record SynthShape(
     public double YarnFactor => GptOss ? 32 : Architecture == "arcee" ? 20 : 0;
 
     /// <summary>The norm before the MLP stored under the post-attention name, post_attention_norm (gpt-oss, seed_oss).</summary>
-    public bool MlpNormNamedPostAttention => GptOss || Architecture == "seed_oss";
+    public bool MlpNormNamedPostAttention => GptOss || Architecture is "seed_oss" or "glm4moe";
 
     /// <summary>RMS norms on q and k: per head (qwen3, qwen3moe, gemma3) or over the whole projections (olmoe).</summary>
-    public bool QkNorm => Architecture is "qwen3" or "qwen3moe" or "olmoe" or "olmo2" or "gemma3" or "exaone4" or "hunyuan-dense" or "apertus";
+    public bool QkNorm => Architecture is "qwen3" or "qwen3moe" or "olmoe" or "olmo2" or "gemma3" or "exaone4" or "hunyuan-dense" or "apertus"
+        or "hunyuan-moe" || Routing is { QkNorm: true };
 
     /// <summary>q/k norms over the whole projections rather than per head (olmoe, olmo2).</summary>
     public bool QkNormAcrossHeads => Architecture is "olmoe" or "olmo2";
@@ -90,7 +93,7 @@ public sealed record SynthShape(
         "phi2" => (int)(0.4 * Hidden) / Heads,
         "nemotron" => (int)(0.5 * Hidden) / Heads,
         "stablelm" => (int)(0.25 * HeadDim),
-        "glm4" or "chatglm" => HeadDim / 2,
+        "glm4" or "chatglm" or "glm4moe" or "bailingmoe2" => HeadDim / 2,
         _ => HeadDim,
     };
 
@@ -102,7 +105,8 @@ public sealed record SynthShape(
     public bool PostNorms => Architecture is "gemma3" or "olmo2" or "glm4" or "exaone4";
 
     /// <summary>The key/value head size written whatever the shape (gemma, gemma3; glm4's, nemotron's and ERNIE 4.5's configs give head_dim).</summary>
-    public bool WritesHeadSize => Architecture is "gemma" or "gemma3" or "glm4" or "nemotron" or "ernie4_5" or "ernie4_5-moe" or "llama4" or "seed_oss" or "hunyuan-dense";
+    public bool WritesHeadSize => Architecture is "gemma" or "gemma3" or "glm4" or "nemotron" or "ernie4_5" or "ernie4_5-moe" or "llama4" or "seed_oss" or "hunyuan-dense"
+        or "glm4moe" or "dots1" or "hunyuan-moe" or "bailingmoe" or "bailingmoe2";
 
     /// <summary>MiniCPM's multipliers as its converter writes them (scale_emb 12, scale_depth 1.4 / sqrt(layers), hidden / dim_model_base).</summary>
     public bool MiniCpm => Architecture == "minicpm";
@@ -114,7 +118,7 @@ public sealed record SynthShape(
     public bool ErnieMoe => Architecture == "ernie4_5-moe";
 
     /// <summary>Layers before the first sparse one, which keep a dense MLP (ERNIE 4.5 MoE's moe_layer_start_index 1, DeepSeek's first_k_dense_replace; 0 for the others).</summary>
-    public int LeadingDenseLayers => DeepSeek?.LeadingDense ?? (ErnieMoe ? 1 : 0);
+    public int LeadingDenseLayers => DeepSeek?.LeadingDense ?? Routing?.LeadingDense ?? (ErnieMoe ? 1 : 0);
 
     /// <summary>Granite 3.x's multipliers (embedding 12, residual 0.22, attention 1/64, logits ÷ <see cref="GraniteLogitScale"/>), written for every granite and granitemoe shape.</summary>
     public bool Granite => Architecture is "granite" or "granitemoe";
@@ -141,7 +145,7 @@ public sealed record SynthShape(
     public bool IsSparse(int layer) => Experts > 0 && layer >= LeadingDenseLayers && (layer + 1) % MoeStep == 0;
 
     /// <summary>The LM head is the token embedding (llama.cpp's olmoe, olmo2, phi2, stablelm and gpt-oss require an output matrix of their own; Falcon's and InternLM2's checkpoints carry one).</summary>
-    public bool TiedEmbeddings => Architecture is not ("olmoe" or "olmo2" or "gpt-oss" or "phi2" or "falcon" or "internlm2" or "stablelm" or "phimoe" or "glm4" or "chatglm" or "nemotron" or "llama4" or "seed_oss" or "exaone4" or "arcee" or "mistral3" or "apertus");
+    public bool TiedEmbeddings => Architecture is not ("olmoe" or "olmo2" or "gpt-oss" or "phi2" or "falcon" or "internlm2" or "stablelm" or "phimoe" or "glm4" or "chatglm" or "nemotron" or "llama4" or "seed_oss" or "exaone4" or "arcee" or "mistral3" or "apertus" or "glm4moe" or "dots1" or "bailingmoe" or "bailingmoe2");
 
 
     /// <summary>The shapes `moxing synth --like` knows, by name; the `tiny-*` ones are sub-megabyte models for tests.</summary>
@@ -253,6 +257,12 @@ public sealed record SynthShape(
         // 10000 · 1000^(128/126), the 256K context the converter writes, a tied head.
         new("hunyuan-0.5b", "hunyuan-dense", 120818, 1024, 24, 3584, 16, 8, 128, 262144, 1e-5f, 11158840f),
         new("tiny-hunyuan-dense", "hunyuan-dense", 1024, 256, 4, 512, 4, 2, 128, 256, 1e-5f, 11158840f),
+        // Hunyuan-A13B: Hunyuan dense's attention over 64 experts top-8 and a shared MLP, all as wide as feed_forward_length (llama.cpp's
+        // hunyuan-moe sizes the experts by it); tiny-hunyuan-moe likewise.
+        new("hunyuan-a13b", "hunyuan-moe", 128167, 4096, 32, 3072, 32, 8, 128, 262144, 1e-5f, 11158840f, Experts: 64, ExpertsUsed: 8, ExpertFeedForward: 3072,
+            SharedFeedForward: 3072),
+        new("tiny-hunyuan-moe", "hunyuan-moe", 1024, 256, 4, 128, 4, 2, 64, 256, 1e-5f, 11158840f, Experts: 8, ExpertsUsed: 2, ExpertFeedForward: 128,
+            SharedFeedForward: 128),
         // AFM-4.5B: an ungated relu² MLP, YaRN RoPE (factor 20 over 4096 positions), an untied head; tiny-arcee keeps the YaRN.
         new("afm-4.5b", "arcee", 128004, 2560, 36, 18432, 20, 4, 128, 65536, 1e-5f, 10000f),
         new("tiny-arcee", "arcee", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-5f, 10000f),
@@ -264,6 +274,35 @@ public sealed record SynthShape(
         // 8, base 12e6), an untied head.
         new("apertus-8b", "apertus", 131072, 4096, 32, 21504, 32, 8, 128, 65536, 1e-5f, 12000000f),
         new("tiny-apertus", "apertus", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-5f, 12000000f),
+        // GLM-4.5-Air (46 layers and a next-token-prediction block, the first dense; 128 experts top-8 of 1408 and one shared, sigmoid
+        // with selection bias, renormalised, × 1; no q/k norms) and GLM-4.5 (92 + 1, 160 experts × 2.5, q/k norms): heads of 128 of
+        // which half rotate, q/k/v biases. tiny-glm4moe has GLM-4.5's norms and scale, two of four groups searched, a nextn block.
+        new("glm-4.5-air", "glm4moe", 151552, 4096, 46, 10944, 96, 8, 128, 131072, 1e-5f, 1000000f, Experts: 128, ExpertsUsed: 8, ExpertFeedForward: 1408,
+            SharedFeedForward: 1408, Routing: new(1, 1, 1, 1f, false, 1)),
+        new("glm-4.5", "glm4moe", 151552, 5120, 92, 12288, 96, 8, 128, 131072, 1e-5f, 1000000f, Experts: 160, ExpertsUsed: 8, ExpertFeedForward: 1536,
+            SharedFeedForward: 1536, Routing: new(3, 1, 1, 2.5f, true, 1)),
+        new("tiny-glm4moe", "glm4moe", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-5f, 1000000f, Experts: 16, ExpertsUsed: 4, ExpertFeedForward: 128,
+            SharedFeedForward: 128, Routing: new(1, 4, 2, 2.5f, true, 1)),
+        // dots.llm1 (62 layers, the first dense; 128 experts top-6 of 1408 and two shared, sigmoid with selection bias, renormalised,
+        // × 2.5; Qwen 3's q/k norms, heads of 128 with a key/value head each — llama.cpp's dots1 has no grouped query attention —
+        // base 1e7); tiny-dots1 likewise.
+        new("dots.llm1", "dots1", 152064, 4096, 62, 10944, 32, 32, 128, 32768, 1e-5f, 10000000f, Experts: 128, ExpertsUsed: 6, ExpertFeedForward: 1408,
+            SharedFeedForward: 2816, Routing: new(1, 1, 1, 2.5f, true, 0)),
+        new("tiny-dots1", "dots1", 1024, 256, 4, 512, 4, 4, 64, 256, 1e-5f, 10000000f, Experts: 8, ExpertsUsed: 2, ExpertFeedForward: 128,
+            SharedFeedForward: 256, Routing: new(1, 1, 1, 2.5f, true, 0)),
+        // Ling-lite (bailingmoe): Llama attention (the converter splits query_key_value and permutes q/k), 64 experts top-6 of
+        // 1408 and two shared in every layer, renormalised; an untied head. tiny-bailingmoe likewise.
+        new("ling-lite", "bailingmoe", 126464, 2048, 28, 5632, 16, 4, 128, 16384, 1e-6f, 600000f, Experts: 64, ExpertsUsed: 6, ExpertFeedForward: 1408,
+            SharedFeedForward: 2816),
+        new("tiny-bailingmoe", "bailingmoe", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-6f, 600000f, Experts: 8, ExpertsUsed: 2, ExpertFeedForward: 128,
+            SharedFeedForward: 256),
+        // Ling-mini-2.0 (bailingmoe2): fused attn_qkv, q/k norms, half of each head rotated; one dense layer, then 256 experts top-8
+        // of 512 in 4 of 8 groups, sigmoid with selection bias, renormalised × 2.5, one shared expert. tiny-bailingmoe2 likewise
+        // with a next-token-prediction block.
+        new("ling-mini-2.0", "bailingmoe2", 157184, 2048, 20, 5120, 16, 4, 128, 32768, 1e-6f, 600000f, Experts: 256, ExpertsUsed: 8, ExpertFeedForward: 512,
+            SharedFeedForward: 512, Routing: new(1, 8, 4, 2.5f, true, 0)),
+        new("tiny-bailingmoe2", "bailingmoe2", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-6f, 600000f, Experts: 16, ExpertsUsed: 4, ExpertFeedForward: 128,
+            SharedFeedForward: 128, Routing: new(1, 4, 2, 2.5f, true, 1)),
         new("tiny-gpt-oss", "gpt-oss", 1024, 256, 4, 256, 4, 2, 64, 4096, 1e-5f, 150000f, SlidingWindow: 8, Experts: 8, ExpertsUsed: 4, ExpertFeedForward: 256),
         // Ollama's embedding models as llama.cpp converts them: BERT (all-minilm = all-MiniLM-L6-v2, mxbai-embed-large), nomic-bert
         // (rotary base 1000, context cut to 2048 by the converter), XLM-RoBERTa written as bert (bge-m3: position offset removed, one token type).
@@ -293,3 +332,10 @@ public sealed record SynthShape(
 /// </summary>
 public sealed record SynthDeepSeek(int QLoraRank, int KvLoraRank, int RopeDim, int ValueDim, int LeadingDense, int Groups, int GroupsUsed,
     bool Sigmoid, float RoutedScale, float MscaleAllDim, float YarnFactor, int YarnOriginalContext);
+
+/// <summary>
+/// DeepSeek-style routing over ordinary attention (glm4moe, dots1, bailingmoe2) in a <see cref="SynthShape"/>: dense leading layers, expert
+/// groups and groups searched, routed scaling, sigmoid scores with a selection bias always; per-head q/k norms where optional
+/// (GLM-4.5 has them, 4.5-Air not; dots1 always); next-token-prediction blocks after the model's own (written, skipped when run).
+/// </summary>
+public sealed record SynthRouting(int LeadingDense, int Groups, int GroupsUsed, float RoutedScale, bool QkNorm, int NextN);

@@ -36,7 +36,8 @@ public static partial class SyntheticModelWriter
         if (shape.Encoder) return AddEncoder(w, random, shape, fileType);
         w.Set($"{arch}.context_length", (uint)shape.Context);
         w.Set($"{arch}.embedding_length", (uint)shape.Hidden);
-        w.Set($"{arch}.block_count", (uint)shape.Layers);
+        var nextN = shape.Routing?.NextN ?? 0;
+        w.Set($"{arch}.block_count", (uint)(shape.Layers + nextN));
         w.Set($"{arch}.feed_forward_length", (uint)shape.FeedForward);
         w.Set($"{arch}.attention.head_count", (uint)shape.Heads);
         w.Set($"{arch}.attention.head_count_kv", (uint)shape.KvHeads);
@@ -49,7 +50,7 @@ public static partial class SyntheticModelWriter
         // StableLMModel, Glm4Model and NemotronModel their rotated dimensions (Nemotron's scaling type none), StableLMModel use_parallel_residual.
         if (arch is not ("gemma" or "phi2" or "falcon" or "stablelm")) w.Set($"{arch}.rope.freq_base", shape.RopeBase);
         if (shape.DeepSeek is { } deepSeek) return AddDeepSeek(w, random, seed, shape, deepSeek, fileType);
-        if (arch is "phi2" or "stablelm" or "glm4" or "chatglm" or "nemotron") w.Set($"{arch}.rope.dimension_count", (uint)shape.RotaryDim);
+        if (arch is "phi2" or "stablelm" or "glm4" or "chatglm" or "nemotron" or "glm4moe" or "bailingmoe2") w.Set($"{arch}.rope.dimension_count", (uint)shape.RotaryDim);
         if (arch == "nemotron") w.Set($"{arch}.rope.scaling.type", "none");
         if (shape.StableLm) w.Set($"{arch}.use_parallel_residual", false);
         if (shape.Falcon) w.Set($"{arch}.tensor_data_layout", "jploski");
@@ -76,8 +77,19 @@ public static partial class SyntheticModelWriter
             w.Set($"{arch}.expert_used_count", (uint)shape.ExpertsUsed);
             if (arch is not ("llama" or "granitemoe")) w.Set($"{arch}.expert_feed_forward_length", (uint)shape.ExpertFeedForward);
             // Llama4Model writes no shared width (llama.cpp's is the experts'), but the interleave step.
-            if (shape.SharedFeedForward > 0 && !shape.Llama4) w.Set($"{arch}.expert_shared_feed_forward_length", (uint)shape.SharedFeedForward);
+            if (shape.SharedFeedForward > 0 && !shape.Llama4 && shape.Routing == null && arch != "bailingmoe") w.Set($"{arch}.expert_shared_feed_forward_length", (uint)shape.SharedFeedForward);
             if (shape.Llama4) w.Set($"{arch}.interleave_moe_layer_step", (uint)shape.MoeStep);
+            // HunYuanMoEModel writes num_shared_expert (llama.cpp's hunyuan-moe runs one shared MLP whatever it says).
+            if (arch == "hunyuan-moe") w.Set($"{arch}.expert_shared_count", 1u);
+            // BailingMoeModel: the shared experts' count, a weights scale of 1, renormalisation, no dense lead, the rotated dimensions.
+            if (arch == "bailingmoe")
+            {
+                w.Set($"{arch}.expert_shared_count", (uint)(shape.SharedFeedForward / shape.ExpertFeedForward));
+                w.Set($"{arch}.expert_weights_scale", 1f);
+                w.Set($"{arch}.expert_weights_norm", true);
+                w.Set($"{arch}.leading_dense_block_count", 0u);
+                w.Set($"{arch}.rope.dimension_count", (uint)shape.HeadDim);
+            }
             // Ernie4_5MoeModel: moe_layer_interval, moe_layer_start_index and moe_num_shared_experts.
             if (shape.ErnieMoe)
             {
@@ -86,6 +98,7 @@ public static partial class SyntheticModelWriter
                 w.Set($"{arch}.expert_shared_count", 2u);
             }
         }
+        if (shape.Routing is { } routing) AddRouting(w, shape, routing);
         if (shape.Granite)
         {
             // GraniteModel writes LlamaModel's rope.dimension_count and the four multipliers of granite-3.x's configs.
@@ -125,9 +138,10 @@ public static partial class SyntheticModelWriter
         Weight(w, random, fileType, "token_embd.weight", shape.TiedEmbeddings ? "output" : "token_embd", 0, shape.Layers, shape.Vocab, shape.Hidden);
         // olmoe and olmo2 normalise the whole q and k projections, qwen3/qwen3moe/gemma3 each head.
         var (qNorm, kNorm) = shape.QkNormAcrossHeads ? (q, kv) : (shape.HeadDim, shape.HeadDim);
-        for (var i = 0; i < shape.Layers; i++)
+        for (var i = 0; i < shape.Layers + nextN; i++)
         {
             var p = $"blk.{i}.";
+            if (i >= shape.Layers) AddNextN(w, random, fileType, shape, i);
             if (shape.PreNorms) Norm(w, random, shape, p + "attn_norm.weight", shape.Hidden);
             if (shape.Falcon && shape.KvHeads > 1) Norm(w, random, shape, p + "attn_norm_2.weight", shape.Hidden);
             if (shape.FusedQkv) Weight(w, random, fileType, p + "attn_qkv.weight", "attn_qkv", i, shape.Layers, q + 2 * kv, shape.Hidden);
@@ -163,6 +177,8 @@ public static partial class SyntheticModelWriter
             {
                 // llama-quantize keeps the router in F32 (and ERNIE 4.5's selection bias, of the order of the probabilities it shifts).
                 if (shape.ErnieMoe) w.AddF32(p + "exp_probs_b.bias", [shape.Experts], Uniform(random, shape.Experts, 0f, 1f / shape.Experts));
+                // GLM-4.5's and dots.llm1's, as DeepSeek-V3's, of the order of the sigmoid scores' spread.
+                if (shape.Routing != null) w.AddF32(p + "exp_probs_b.bias", [shape.Experts], Uniform(random, shape.Experts, 0.05f, 0.02f));
                 w.AddF32(p + "ffn_gate_inp.weight", [shape.Experts, shape.Hidden], Uniform(random, shape.Experts * shape.Hidden, 0f, WeightSpread));
                 Experts(w, seed * 7919 + i, fileType, p + "ffn_gate_exps.weight", "ffn_gate_exps", i, shape, shape.ExpertFeedForward, shape.Hidden);
                 Experts(w, seed * 7919 + i + 1, fileType, p + "ffn_up_exps.weight", "ffn_up_exps", i, shape, shape.ExpertFeedForward, shape.Hidden);

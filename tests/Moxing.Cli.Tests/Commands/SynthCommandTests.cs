@@ -65,6 +65,11 @@ public sealed class SynthCommandTests : IDisposable
     [InlineData("tiny-arcee", "Q4_K_M")]
     [InlineData("tiny-mistral3", "Q8_0")]
     [InlineData("tiny-apertus", "Q8_0")]
+    [InlineData("tiny-glm4moe", "Q4_K_M")]
+    [InlineData("tiny-dots1", "Q8_0")]
+    [InlineData("tiny-hunyuan-moe", "Q4_K_M")]
+    [InlineData("tiny-bailingmoe", "Q8_0")]
+    [InlineData("tiny-bailingmoe2", "Q4_K_M")]
     public void SynthesizedModelLoadsAndGivesFiniteLogits(string like, string type)
     {
         var path = Synth(like, type);

@@ -36,7 +36,7 @@ public sealed class DenseFamilyTests : IDisposable
     /// <summary>Every model type TinyHfFolder writes.</summary>
     public static TheoryData<string> ModelTypes() =>
         ["granite", "olmo2", "gemma", "phi", "starcoder2", "falcon", "exaone", "smollm3", "internlm2", "cohere", "cohere2", "stablelm",
-         "glm4", "glm", "nemotron", "olmo", "minicpm", "ernie4_5", "ernie4_5_moe", "granitemoe", "granitemoeshared", "phimoe", "seed_oss", "exaone4", "hunyuan_v1_dense", "arcee", "mistral3", "apertus"];
+         "glm4", "glm", "nemotron", "olmo", "minicpm", "ernie4_5", "ernie4_5_moe", "granitemoe", "granitemoeshared", "phimoe", "seed_oss", "exaone4", "hunyuan_v1_dense", "arcee", "mistral3", "apertus", "hunyuan_v1_moe"];
 
     [Theory]
     [MemberData(nameof(ModelTypes))]
@@ -100,6 +100,10 @@ public sealed class DenseFamilyTests : IDisposable
     [InlineData("exaone4", "llama3")]
     [InlineData("hunyuan_v1_dense", "qk_norm_order")]
     [InlineData("hunyuan_v1_dense", "alpha")]
+    [InlineData("hunyuan_v1_moe", "qk_norm_order")]
+    [InlineData("hunyuan_v1_moe", "alpha")]
+    [InlineData("hunyuan_v1_moe", "shared_expert")]
+    [InlineData("hunyuan_v1_moe", "top_k_normalisation")]
     [InlineData("arcee", "relu2")]
     [InlineData("apertus", "qk_norm")]
     [InlineData("apertus", "xielu_softplus")]

@@ -89,7 +89,8 @@ internal sealed partial class DenseReference
     private double[] DeepSeekMoe(string p, double[] x)
     {
         var logits = Affine(p + "mlp.gate", x);
-        var sigmoid = (string?)_c["scoring_func"] == "sigmoid" && _drop != "sigmoid";
+        // Glm4MoeMoE and Dots1MoE (DeepseekV3MoE) have neither key: sigmoid scores, noaux_tc.
+        var sigmoid = (DeepSeek ? (string?)_c["scoring_func"] == "sigmoid" : true) && _drop != "sigmoid";
         double[] scores;
         if (sigmoid) scores = logits.Select(l => 1 / (1 + Math.Exp(-l))).ToArray();
         else
@@ -100,7 +101,7 @@ internal sealed partial class DenseReference
         }
         var bias = _drop == "selection_bias" ? null : _w.GetValueOrDefault(p + "mlp.gate.e_score_correction_bias");
         var choice = scores.Select((s, e) => s + (bias?[e] ?? 0)).ToArray();
-        var method = (string)_c["topk_method"]!;
+        var method = DeepSeek ? (string)_c["topk_method"]! : "noaux_tc";
         if (method != "greedy" && _drop != "groups")
         {
             int groups = I("n_group"), size = choice.Length / groups;

@@ -89,6 +89,15 @@ internal sealed partial class DenseReference
         return y;
     }
 
+    // HunYuanMoEV1Moe: softmax of gate.wg's logits, the moe_topk (this layer's) most probable renormalised, SiLU-gated experts,
+    // plus shared_mlp's output (dropped, "shared_expert": none).
+    private double[] HunyuanMoe(string p, double[] x)
+    {
+        var k = _c["moe_topk"] is System.Text.Json.Nodes.JsonArray perLayer ? (int)perLayer[int.Parse(p.Split('.')[2], System.Globalization.CultureInfo.InvariantCulture)]! : I("moe_topk");
+        var y = Routed(Affine(p + "mlp.gate.wg", x), k, normalise: true, (e, weight, sum) => Accumulate(sum, weight, GatedMlp($"{p}mlp.experts.{e}.", x)));
+        return _drop == "shared_expert" ? y : Accumulate(y, 1, GatedMlp(p + "mlp.shared_mlp.", x));
+    }
+
     // down(SiLU(gate x) · up x) of the projections under prefix q.
     private double[] GatedMlp(string q, double[] x)
     {

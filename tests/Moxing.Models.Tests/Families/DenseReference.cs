@@ -44,6 +44,7 @@ internal sealed partial class DenseReference
         if (_type == "llama4_text") return Llama4Forward(ids);
         if (_type is "falcon" or "RefinedWeb" or "RefinedWebModel") FalconAsLlama(drop);
         if (_type is "exaone" or "internlm2" or "apertus") RenamedAsLlama(drop);
+        if (_type is "bailing_moe" or "bailing_moe_v2") BailingAsLlama(drop);
         int h = I("hidden_size"), heads = I("num_attention_heads"), kvHeads = I("num_key_value_heads"), n = ids.Length;
         var hd = _c["head_dim"] is { } headDim ? (int)headDim : h / heads;
         var granite = _type is "granite" or "granitemoe" or "granitemoeshared";
@@ -130,7 +131,8 @@ internal sealed partial class DenseReference
                 for (var d = 0; d < row.Length; d++) row[d] = Math.Clamp(row[d], -clip, clip);
         }
         // Exaone4Attention and ApertusAttention: q_norm / k_norm, RMSNorms of head_dim, on each head before the rotation.
-        if (_type is "exaone4" or "apertus" && drop != "qk_norm")
+        // Glm4MoeAttention (use_qk_norm) and Dots1Attention (Qwen 3's) likewise.
+        if ((_type is "exaone4" or "apertus" or "dots1" or "bailing_moe_v2" || _type == "glm4_moe" && B("use_qk_norm")) && drop != "qk_norm")
             for (var t = 0; t < n; t++) (q[t], k[t]) = (RmsHeads(q[t], hd, p + "self_attn.q_norm"), RmsHeads(k[t], hd, p + "self_attn.k_norm"));
         // Olmo2Attention: q_norm / k_norm over the whole projections, before the heads are split.
         if (_type == "olmo2" && drop != "qk_norm")
@@ -144,7 +146,7 @@ internal sealed partial class DenseReference
                 HeadNorms(k[t], hd, h => B("use_qk_norm") ? (p + "self_attn.k_norm.weight", h * hd) : ($"{p}self_attn.k_layernorm.norms.{h}.weight", 0));
             }
         // HunYuanDenseV1Attention: query_layernorm / key_layernorm on each head after the rotation (dropped, "qk_norm_order": before it).
-        var hunyuan = _type == "hunyuan_v1_dense";
+        var hunyuan = _type is "hunyuan_v1_dense" or "hunyuan_v1_moe";
         void HunyuanNorms()
         {
             for (var t = 0; t < n; t++) (q[t], k[t]) = (RmsHeads(q[t], hd, p + "self_attn.query_layernorm"), RmsHeads(k[t], hd, p + "self_attn.key_layernorm"));
@@ -216,7 +218,7 @@ internal sealed partial class DenseReference
 
     // HunYuanDenseV1RotaryEmbedding: a dynamic rope_scaling with an alpha rotates by base · alpha^(d / (d − 2)) (dropped, "alpha": the base).
     private double RopeBase(int hd) =>
-        D("rope_theta", 10000) * (_type == "hunyuan_v1_dense" && _drop != "alpha" && _c["rope_scaling"]?["alpha"] is { } alpha ? Math.Pow((double)alpha, hd / (hd - 2.0)) : 1);
+        D("rope_theta", 10000) * (_type is "hunyuan_v1_dense" or "hunyuan_v1_moe" && _drop != "alpha" && _c["rope_scaling"]?["alpha"] is { } alpha ? Math.Pow((double)alpha, hd / (hd - 2.0)) : 1);
 
     // transformers' _compute_llama3_parameters: pairs slower than original/low_freq_factor turn factor times slower, those faster
     // than original/high_freq_factor keep their speed, and the band between is interpolated (dropped, "llama3": unscaled).
@@ -239,8 +241,10 @@ internal sealed partial class DenseReference
         "starcoder2" => Affine(p + "mlp.c_proj", Affine(p + "mlp.c_fc", x).Select(GeluTanh).ToArray()),
         "granitemoe" or "granitemoeshared" => GraniteMoe(p, x),
         "phimoe" => PhiMoe(p, x),
+        "hunyuan_v1_moe" => HunyuanMoe(p, x),
+        "bailing_moe" when _w.ContainsKey(p + "mlp.gate.weight") => BailingMoe(p, x),
         "ernie4_5_moe" when _w.ContainsKey(p + "mlp.gate.weight") => ErnieMoe(p, x),
-        "deepseek_v2" or "deepseek_v3" when _w.ContainsKey(p + "mlp.gate.weight") => DeepSeekMoe(p, x),
+        "deepseek_v2" or "deepseek_v3" or "glm4_moe" or "dots1" or "bailing_moe_v2" when _w.ContainsKey(p + "mlp.gate.weight") => DeepSeekMoe(p, x),
         // Glm4MLP and GlmMLP: gate, up = gate_up_proj(x).chunk(2); down(up * silu(gate)).
         "glm4" or "glm" => Affine(p + "mlp.down_proj", Glm4GateUp(Affine(p + "mlp.gate_up_proj", x))),
         // NemotronMLP and ArceeMLP: down(relu2(up(x))), relu2 = relu(x)² (dropped: relu alone).
@@ -358,7 +362,7 @@ internal sealed partial class DenseReference
         var renames = TinyHfFolder.Renames(_type);
         foreach (var (name, values) in _w.ToArray())
             _w[renames.Reverse().Aggregate(name, (n, r) => n.Replace(r.Family, r.Llama, StringComparison.Ordinal))] = values;
-        if (_type == "apertus") return;
+        if (_type is "apertus" or "bailing_moe" or "bailing_moe_v2") return;
         if (_type == "exaone")
         {
             (_c["num_hidden_layers"], _c["rms_norm_eps"]) = (I("num_layers"), D("layer_norm_epsilon", 1e-5));

@@ -5,14 +5,14 @@ using Moxing.Tests;
 namespace Moxing.Models.Tests.Families;
 
 /// <summary>
-/// Granite MoE (with and without its shared MLP), Phi-3.5-MoE, ERNIE 4.5 MoE and Llama 4 beyond <see cref="DenseFamilyTests"/> (reference, switches,
+/// Granite MoE (with and without its shared MLP), Phi-3.5-MoE, ERNIE 4.5 MoE, Llama 4 and Hunyuan MoE beyond <see cref="DenseFamilyTests"/> (reference, switches,
 /// conversion): batched steps equal each sequence alone, their GGUF metadata reads as llama.cpp writes it, and variants the
 /// engine cannot run are clear errors.
 /// </summary>
 public sealed class MoeFamilyTests
 {
     /// <summary>Every mixture-of-experts model type TinyHfFolder writes.</summary>
-    public static TheoryData<string> ModelTypes() => ["granitemoe", "granitemoeshared", "phimoe", "ernie4_5_moe", "llama4_text"];
+    public static TheoryData<string> ModelTypes() => ["granitemoe", "granitemoeshared", "phimoe", "ernie4_5_moe", "llama4_text", "hunyuan_v1_moe"];
 
     [Theory]
     [MemberData(nameof(ModelTypes))]
@@ -27,6 +27,7 @@ public sealed class MoeFamilyTests
     [InlineData("tiny-granitemoe")]
     [InlineData("tiny-phimoe")]
     [InlineData("tiny-ernie4_5-moe")]
+    [InlineData("tiny-hunyuan-moe")]
     [InlineData("tiny-llama4")]
     [InlineData("tiny-llama4-interleaved")]
     [InlineData("tiny-deepseek-v2")]
@@ -87,11 +88,39 @@ public sealed class MoeFamilyTests
                 Assert.Equal((false, true), (model.RequireDecoder().Weights.Layers[0].Moe == null, model.RequireDecoder().Weights.Layers[1].Moe == null));
             Assert.Contains("'moe_layer_end_index' makes layer 1 dense", Assert.Throws<Core.InvalidModelFileException>(() => new Moxing.Models.Conversion.HfGgufInput(ernie.Folder)).Message);
         }
+        // HunYuanMoEV1Moe takes each layer's count from a list; the engine runs one in every layer.
+        using (var hunyuan = new TinyHfFolder("hunyuan_v1_moe", edit: c => c["moe_topk"] = new System.Text.Json.Nodes.JsonArray(2, 1)))
+            Assert.Contains("'moe_topk' differs by layer (2, 1)", Assert.Throws<Core.InvalidModelFileException>(() => ModelLoader.Load(hunyuan.Folder)).Message);
+        using (var hunyuan = new TinyHfFolder("hunyuan_v1_moe", edit: c => c["use_mixed_mlp_moe"] = false))
+            Assert.Contains("'use_mixed_mlp_moe' is false", Assert.Throws<Core.InvalidModelFileException>(() => ModelLoader.Load(hunyuan.Folder)).Message);
+        using (var hunyuan = new TinyHfFolder("hunyuan_v1_moe", edit: c => c["num_experts"] = 0))
+            Assert.Contains("'num_experts' is 0", Assert.Throws<Core.InvalidModelFileException>(() => ModelLoader.Load(hunyuan.Folder)).Message);
         using var folder = new TinyHfFolder("granitemoe");
         folder.Config["intermediate_size"] = 64;
         File.WriteAllText(Path.Combine(folder.Folder, "config.json"), folder.Config.ToJsonString());
         Assert.Contains("'model.layers.0.block_sparse_moe.input_linear.weight' has shape [4, 192, 64], expected [4, 128, 64]",
             Assert.Throws<Core.InvalidModelFileException>(() => ModelLoader.Load(folder.Folder)).Message);
+    }
+
+    // llama.cpp's hunyuan-moe: q/k norms after RoPE, renormalised softmax top-k, an ungated shared MLP of
+    // expert_shared_feed_forward_length; HunYuanMoEModel's keys for a folder (the per-layer lists' one value, the alpha base).
+    [Fact]
+    public void HunyuanMoeReadsItsSharedMlpAndNormsAfterRope()
+    {
+        using var synth = new SynthesizedModel("tiny-hunyuan-moe", "F16", 1);
+        var o = synth.Model.Options;
+        Assert.Equal((8, 2, 128, 128, true, true, true), (o.Moe!.ExpertCount, o.Moe.ExpertsUsed, o.Moe.ExpertFeedForward, o.Moe.SharedFeedForward,
+            o.Moe.NormalizeTopK, o.QkNorm, o.QkNormAfterRope));
+        Assert.All(synth.Model.Weights.Layers, l => Assert.Null(l.Moe!.SharedGate));
+        using var folder = new TinyHfFolder("hunyuan_v1_moe");
+        using var input = new Moxing.Models.Conversion.HfGgufInput(folder.Folder);
+        var m = input.Metadata;
+        Assert.Equal((4, 2, 96, 96, 1, 262144), (m.GetInt32("hunyuan-moe.expert_count"), m.GetInt32("hunyuan-moe.expert_used_count"),
+            m.GetInt32("hunyuan-moe.expert_feed_forward_length"), m.GetInt32("hunyuan-moe.expert_shared_feed_forward_length"),
+            m.GetInt32("hunyuan-moe.expert_shared_count"), m.GetInt32("hunyuan-moe.context_length")));
+        Assert.True(m.TryGetSingle("hunyuan-moe.rope.freq_base", out var theta) && Math.Abs(theta - HunyuanDenseFamily.AlphaBase(10000, 1000, 16)) < 1);
+        Assert.Contains(input.Tensors, t => t.Name == "blk.0.ffn_gate_inp.weight" && t.Type == Core.Tensors.DType.F32);
+        Assert.Contains(input.Tensors, t => t.Name == "blk.1.ffn_down_shexp.weight");
     }
 
     // A Phi-3.5-MoE GGUF as llama.cpp's converter writes it, read with transformers' math: LayerNorms, sparsemixer routing with

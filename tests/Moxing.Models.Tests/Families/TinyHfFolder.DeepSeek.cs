@@ -71,13 +71,16 @@ public sealed partial class TinyHfFolder
         Linear("self_attn.o_proj", Hidden, Heads * ValueHeadDim);
     }
 
-    // DeepseekV2Moe / DeepseekV3MoE: the router `gate` (V3's with its e_score_correction_bias, kept positive as trained ones are),
-    // per expert gate/up/down projections, and shared_experts as one MLP of n_shared_experts × moe_intermediate_size.
+    // DeepseekV2Moe / DeepseekV3MoE (GLM-4.5's and dots.llm1's noaux_tc, Ling's BailingMoeSparseMoeBlock): the router `gate` (noaux_tc's
+    // with its e_score_correction_bias, kept positive as trained ones are),
+    // per expert gate/up/down projections, and shared_experts as one MLP of n_shared_experts (Ling's num_shared_experts) × moe_intermediate_size.
     private static void WriteDeepSeekMoe(JsonObject c, string p, Action<string, float, float, long[]> add)
     {
         add(p + "mlp.gate.weight", 0f, 1f, [DeepSeekExperts, Hidden]);
-        if ((string?)c["topk_method"] == "noaux_tc") add(p + "mlp.gate.e_score_correction_bias", 0.1f, 0.1f, [DeepSeekExperts]);
-        var shared = DeepSeekExpertWidth * (int)c["n_shared_experts"]!;
+        // Ling 2.0 calls the selection bias the gate's expert_bias.
+        if ((string?)c["topk_method"] == "noaux_tc" || IsRouted((string)c["model_type"]!))
+            add(p + ((string?)c["model_type"] == "bailing_moe_v2" ? "mlp.gate.expert_bias" : "mlp.gate.e_score_correction_bias"), 0.1f, 0.1f, [DeepSeekExperts]);
+        var shared = DeepSeekExpertWidth * (int)(c["n_shared_experts"] ?? c["num_shared_experts"])!;
         foreach (var (prefix, width) in Enumerable.Range(0, DeepSeekExperts).Select(e => ($"mlp.experts.{e}.", DeepSeekExpertWidth)).Append(("mlp.shared_experts.", shared)))
         {
             add(p + prefix + "gate_proj.weight", 0f, 1.7f / MathF.Sqrt(Hidden), [width, Hidden]);

@@ -60,6 +60,21 @@ public sealed partial class TinyHfFolder
                 c["moe_layer_interval"] = 1;
                 c["tie_word_embeddings"] = true;
                 return true;
+            case "hunyuan_v1_moe":
+                // Hunyuan-A13B's layout: Hunyuan dense's attention (q/k norms after RoPE, NTK-alpha RoPE), 4 experts top-2 and a
+                // shared MLP, all intermediate_size wide, counts given per layer as its config gives them; a tied head.
+                c["head_dim"] = HeadDim;
+                c["rms_norm_eps"] = 1e-5;
+                c["rope_scaling"] = new JsonObject { ["type"] = "dynamic", ["alpha"] = 1000.0, ["factor"] = 1.0 };
+                c["attention_bias"] = false;
+                c["hidden_act"] = "silu";
+                c["num_experts"] = Experts;
+                c["moe_topk"] = new JsonArray(ExpertsUsed, ExpertsUsed);
+                c["num_shared_expert"] = new JsonArray(1, 1);
+                c["moe_intermediate_size"] = new JsonArray(96, 96);
+                c["use_mixed_mlp_moe"] = true;
+                c["tie_word_embeddings"] = true;
+                return true;
             default:
                 return false;
         }
@@ -99,6 +114,19 @@ public sealed partial class TinyHfFolder
             add(p + prefix + "gate_proj.weight", 0f, 1.7f / MathF.Sqrt(Hidden), [width, Hidden]);
             add(p + prefix + "up_proj.weight", 0f, 1.7f / MathF.Sqrt(Hidden), [width, Hidden]);
             add(p + prefix + "down_proj.weight", 0f, 1.7f / MathF.Sqrt(width), [Hidden, width]);
+        }
+    }
+
+    // HunYuanMoEV1Moe: a router gate.wg, per expert and for shared_mlp gate/up/down projections of intermediate_size.
+    private static void WriteHunyuanMoe(JsonObject c, string p, Action<string, float, float, long[]> add)
+    {
+        var ff = (int)c["intermediate_size"]!;
+        add(p + "mlp.gate.wg.weight", 0f, 1f, [Experts, Hidden]);
+        foreach (var prefix in Enumerable.Range(0, Experts).Select(e => $"mlp.experts.{e}.").Append("mlp.shared_mlp."))
+        {
+            add(p + prefix + "gate_proj.weight", 0f, 1.7f / MathF.Sqrt(Hidden), [ff, Hidden]);
+            add(p + prefix + "up_proj.weight", 0f, 1.7f / MathF.Sqrt(Hidden), [ff, Hidden]);
+            add(p + prefix + "down_proj.weight", 0f, 1.7f / MathF.Sqrt(ff), [Hidden, ff]);
         }
     }
 

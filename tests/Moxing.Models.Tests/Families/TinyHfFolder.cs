@@ -37,6 +37,8 @@ public sealed partial class TinyHfFolder : IDisposable
         // Mistral3ForConditionalGeneration (transformers ≥ 4.52): the language model under model.language_model.
         // Apertus's attention_layernorm / feedforward_layernorm (the longer name first: "attention_layernorm" is inside it).
         "apertus" => [("post_attention_layernorm", "feedforward_layernorm"), ("input_layernorm", "attention_layernorm")],
+        // Ling's word_embeddings and attention.dense (its query_key_value is written fused).
+        "bailing_moe" or "bailing_moe_v2" => [("model.embed_tokens", "model.word_embeddings"), ("self_attn.o_proj", "attention.dense")],
         "mistral3" => [("model.embed_tokens", "model.language_model.embed_tokens"), ("model.layers.", "model.language_model.layers."), ("model.norm", "model.language_model.norm")],
         _ => [],
     };
@@ -52,7 +54,7 @@ public sealed partial class TinyHfFolder : IDisposable
 
     /// <summary>
     /// Writes a <paramref name="modelType"/> checkpoint (granite, olmo2, gemma, phi, starcoder2, falcon, exaone, smollm3, internlm2, cohere,
-    /// cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, ernie4_5, llama4_text, llama4: the text config, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3, apertus), its config edited by <paramref name="edit"/> (Cohere's use_qk_norm and StableLM's qk_layernorm add per-head q/k norms).
+    /// cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, ernie4_5, llama4_text, llama4: the text config, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3, apertus; granitemoe, granitemoeshared, phimoe, ernie4_5_moe, hunyuan_v1_moe; deepseek_v2, deepseek_v3, glm4_moe, dots1, bailing_moe, bailing_moe_v2), its config edited by <paramref name="edit"/> (Cohere's use_qk_norm and StableLM's qk_layernorm add per-head q/k norms).
     /// </summary>
     public TinyHfFolder(string modelType, int seed = 1, Action<JsonObject>? edit = null)
     {
@@ -73,7 +75,7 @@ public sealed partial class TinyHfFolder : IDisposable
         // an output-projection bias; OLMo's LayerNorms have no tensors at all.
         var cohere = modelType is "cohere" or "cohere2";
         var layerNorm = modelType is "phi" or "starcoder2" or "falcon" or "stablelm" or "phimoe" or "nemotron";
-        var glm = modelType is "glm4" or "glm";
+        var glm = modelType is "glm4" or "glm" or "glm4_moe";
         // ERNIE 4.5's use_bias puts a bias on every projection, the MLP's included.
         var ernieBiases = modelType is "ernie4_5" or "ernie4_5_moe" && (bool?)Config["use_bias"] == true;
         // Seed-OSS's attention_bias is q/k/v's alone; attention_out_bias and mlp_bias add the others.
@@ -97,7 +99,8 @@ public sealed partial class TinyHfFolder : IDisposable
             Add(name + ".weight", 0f, 1.7f / MathF.Sqrt(cols), rows, cols);
             if (bias) Add(name + ".bias", 0f, 0.2f, rows);
         }
-        const int q = Heads * HeadDim, kv = KvHeads * HeadDim;
+        const int q = Heads * HeadDim;
+        var kv = ((int?)Config["num_key_value_heads"] ?? KvHeads) * HeadDim;
         var ff = FeedForward(modelType);
         if (modelType == "falcon")
         {
@@ -113,6 +116,8 @@ public sealed partial class TinyHfFolder : IDisposable
             // InternLM2's wqkv: per key/value group its query heads, then its key head and value head.
             if (modelType == "internlm2") Linear(p + "attention.wqkv", q + 2 * kv, Hidden, false);
             else if (IsDeepSeek(modelType)) WriteLatentAttention(Config, p, Add);
+            // BailingMoeAttention's query_key_value: all query heads, then the key heads, then the value heads.
+            else if (modelType is "bailing_moe" or "bailing_moe_v2") Linear(p + "attention.query_key_value", q + 2 * kv, Hidden, false);
             else
             {
                 Linear(p + "self_attn.q_proj", q, Hidden, qkvBiases);
@@ -120,14 +125,20 @@ public sealed partial class TinyHfFolder : IDisposable
                 Linear(p + "self_attn.v_proj", kv, Hidden, qkvBiases);
             }
             if (!IsDeepSeek(modelType)) Linear(p + (modelType == "phi" ? "self_attn.dense" : "self_attn.o_proj"), Hidden, q, outputBias);
+            // BailingMoeV2Attention's query_layernorm / key_layernorm, RMSNorms of head_dim before the rotation.
+            if (modelType == "bailing_moe_v2")
+            {
+                Norm(p + "attention.query_layernorm", HeadDim);
+                Norm(p + "attention.key_layernorm", HeadDim);
+            }
             // HunYuanDenseV1Attention: an RMSNorm of head_dim on each query and key head, after the rotation.
-            if (modelType == "hunyuan_v1_dense")
+            if (modelType is "hunyuan_v1_dense" or "hunyuan_v1_moe")
             {
                 Norm(p + "self_attn.query_layernorm", HeadDim);
                 Norm(p + "self_attn.key_layernorm", HeadDim);
             }
             // Exaone4Attention and ApertusAttention: an RMSNorm of head_dim on each query and key head; Olmo2DecoderLayer's norm after the MLP.
-            if (modelType is "exaone4" or "apertus")
+            if (modelType is "exaone4" or "apertus" or "dots1" || (bool?)Config["use_qk_norm"] == true && modelType == "glm4_moe")
             {
                 Norm(p + "self_attn.q_norm", HeadDim);
                 Norm(p + "self_attn.k_norm", HeadDim);
@@ -170,10 +181,13 @@ public sealed partial class TinyHfFolder : IDisposable
                 case "llama4" or "llama4_text":
                     WriteLlama4FeedForward(Config, p, l, Add);
                     break;
+                case "hunyuan_v1_moe":
+                    WriteHunyuanMoe(Config, p, Add);
+                    break;
                 case "ernie4_5_moe" when ErnieSparse(Config, l):
                     WriteErnieMoe(Config, p, Add);
                     break;
-                case "deepseek_v2" or "deepseek_v3" when l >= (int)Config["first_k_dense_replace"]!:
+                case "deepseek_v2" or "deepseek_v3" or "glm4_moe" or "dots1" or "bailing_moe" or "bailing_moe_v2" when l >= (int)Config["first_k_dense_replace"]!:
                     WriteDeepSeekMoe(Config, p, Add);
                     break;
                 case "glm4" or "glm":
@@ -215,6 +229,7 @@ public sealed partial class TinyHfFolder : IDisposable
         }
         // ERNIE-4.5-21B-A3B-PT ships a multi-token-prediction block that transformers and llama.cpp's converter leave out.
         if (modelType == "ernie4_5_moe") Linear("model.mtp_linear_proj.0", Hidden, 2 * Hidden, false);
+        if ((int?)Config["num_nextn_predict_layers"] > 0) WriteNextNLayer(Config, Add);
         // Llama4ForConditionalGeneration's vision model and projector, which the text model leaves out.
         if (modelType == "llama4")
         {
@@ -492,7 +507,7 @@ public sealed partial class TinyHfFolder : IDisposable
                 c["tie_word_embeddings"] = false;
                 break;
             default:
-                if (!SetMoeConfig(modelType, c) && !SetLlama4Config(modelType, c) && !SetDeepSeekConfig(modelType, c)) throw new ArgumentException($"no tiny checkpoint for '{modelType}'", nameof(modelType));
+                if (!SetMoeConfig(modelType, c) && !SetLlama4Config(modelType, c) && !SetDeepSeekConfig(modelType, c) && !SetRoutedConfig(modelType, c) && !SetBailingConfig(modelType, c)) throw new ArgumentException($"no tiny checkpoint for '{modelType}'", nameof(modelType));
                 break;
         }
         return c;
