@@ -57,14 +57,14 @@ internal static unsafe class KRows8Kernel<F> where F : struct, IKNibbleFormat
         var at = codes + 256 * j;
         var fifth = codes + (KRows8<F>.High - KRows8<F>.Codes);
         var x = q + 64 * j;
+        // each quarter's products added before the next's are made: four quarters' held at once spilled registers
         Quarter(at, fifth, j, x, out var lowL, out var highL, out var lowR, out var highR);
-        Quarter(at + 64, fifth + 64, j, x + 8, out var lowL1, out var highL1, out var lowR1, out var highR1);
-        Quarter(at + 128, fifth + 128, j, x + 16, out var lowL2, out var highL2, out var lowR2, out var highR2);
-        Quarter(at + 192, fifth + 192, j, x + 24, out var lowL3, out var highL3, out var lowR3, out var highR3);
-        lowL += lowL1 + (lowL2 + lowL3);
-        highL += highL1 + (highL2 + highL3);
-        lowR += lowR1 + (lowR2 + lowR3);
-        highR += highR1 + (highR2 + highR3);
+        Quarter(at + 64, fifth + 64, j, x + 8, out var l, out var h, out var lr, out var hr);
+        (lowL, highL, lowR, highR) = (lowL + l, highL + h, lowR + lr, highR + hr);
+        Quarter(at + 128, fifth + 128, j, x + 16, out l, out h, out lr, out hr);
+        (lowL, highL, lowR, highR) = (lowL + l, highL + h, lowR + lr, highR + hr);
+        Quarter(at + 192, fifth + 192, j, x + 24, out l, out h, out lr, out hr);
+        (lowL, highL, lowR, highR) = (lowL + l, highL + h, lowR + lr, highR + hr);
         var c = 2 * j & 3;
         left += Avx2.MultiplyAddAdjacent(lowL, ScaleWords(scales, c, 0)) + Avx2.MultiplyAddAdjacent(highL, ScaleWords(scales, c + 1, 0));
         right += Avx2.MultiplyAddAdjacent(lowR, ScaleWords(scales, c, 1)) + Avx2.MultiplyAddAdjacent(highR, ScaleWords(scales, c + 1, 1));
