@@ -45,22 +45,28 @@ public sealed class MappedWeightsTests
         return logits;
     }
 
-    [Fact]
-    public void Q4_K_projections_are_repacked_at_the_first_decode_step_unless_kept_in_the_files_layout()
+    [Theory]
+    [InlineData("llama-k256.Q4_K_M.gguf", DType.Q4_K)]
+    [InlineData("llama-k256.Q5_K_M.gguf", DType.Q5_K)]
+    [InlineData("llama-k256.Q4_0.gguf", DType.Q4_0)]
+    [InlineData("llama-k256.Q4_1.gguf", DType.Q4_1)]
+    public void Projections_are_repacked_at_the_first_decode_step_unless_kept_in_the_files_layout(string file, DType type)
     {
-        using var repacked = ModelLoader.Load(Fixtures.Path("gguf", "llama-k256.Q4_K_M.gguf"));
-        using var kept = ModelLoader.Load(Fixtures.Path("gguf", "llama-k256.Q4_K_M.gguf"));
+        using var repacked = ModelLoader.Load(Fixtures.Path("gguf", file));
+        using var kept = ModelLoader.Load(Fixtures.Path("gguf", file));
         foreach (var linear in kept.RequireDecoder().Weights.Linears) linear.Repack = false;
         var expected = PrefillDecodePrefill(kept.RequireDecoder());
         var actual = PrefillDecodePrefill(repacked.RequireDecoder());
         var vocab = kept.RequireDecoder().Options.VocabSize;
-        // several tokens read the unpacked rows: the file's bytes exactly
-        Assert.True(expected.AsSpan(4 * vocab).SequenceEqual(actual.AsSpan(4 * vocab)), "tokens after the repack");
+        // several tokens of a K format read the unpacked rows: the file's bytes exactly (the nibble formats' panels sum the same
+        // integer products in another float order than the file's row kernels, so only the tolerance below holds for them)
+        if (type is DType.Q4_K or DType.Q5_K)
+            Assert.True(expected.AsSpan(4 * vocab).SequenceEqual(actual.AsSpan(4 * vocab)), "tokens after the repack");
         var error = LogitErrors.RelativeMax(expected, actual);
         Assert.True(error <= 1e-5, $"max|Δ|/max|ref| = {error:E2}");
         Assert.DoesNotContain(kept.RequireDecoder().Weights.Linears, l => l.Repacked);
         var linears = repacked.RequireDecoder().Weights.Linears;
-        Assert.Contains(linears, l => l.Weight.Type == DType.Q4_K && l.Repacked);
+        Assert.Contains(linears, l => l.Weight.Type == type && l.Repacked);
         Assert.All(linears, l => Assert.Equal(RepackedMatrix.CanRepack(l.Weight), l.Repacked));
         Assert.Equal(0, repacked.CopiedWeightBytes);
     }
