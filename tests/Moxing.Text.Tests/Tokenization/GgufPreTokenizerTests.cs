@@ -25,6 +25,8 @@ public class GgufPreTokenizerTests
         Assert.Equal(["価格", "1", "234", "567", "円", " and", " ", "12", ",", "345", " ", "123", "456", " ", "١", "٢٣٤"],
             Split("afmoe", "価格1234567円 and 12,345 123456 ١٢٣٤"));
         Assert.Equal(["x", "12", "345", "678", "y"], Split("afmoe", "x12345678y"));
+        // Astral symbols stay out of the CJK class (whose 8C48–FAFF range holds the BMP stand-ins astral text is matched by).
+        Assert.Equal(["this", " is", " 🦙.", "cpp", " 😀"], Split("afmoe", "this is 🦙.cpp 😀"));
     }
 
     [Fact]
@@ -41,6 +43,8 @@ public class GgufPreTokenizerTests
     public void KimiK2SplitsHanFromOtherLetters()
     {
         Assert.Equal(["你好", "World's", " ", "123", "456", " café", "東京", "タワー"], Split("kimi-k2", "你好World's 123456 café東京タワー"));
+        // CJK compatibility ideographs (U+F900 here) are Han too; Hangul is not.
+        Assert.Equal(["a", "\uF900\u4E00", "한국"], Split("kimi-k2", "a\uF900\u4E00한국"));
         // Without the Han exclusion gpt-4o keeps letters of both scripts together.
         Assert.Equal(["你好World's"], Split("gpt-4o", "你好World's"));
     }

@@ -1,3 +1,5 @@
+using Moxing.Text.Tokenization.Patterns;
+
 namespace Moxing.Text.Tokenization.Gguf;
 
 /// <summary>
@@ -35,10 +37,18 @@ internal sealed record GgufPreTokenizer(string[] Patterns, bool IgnoreMerges = f
     private const string Youtu = @"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+";
     // llama.cpp's \p{AFMoE_digits} code: a digit run split into a leading 1–2 (its length mod 3) and then threes.
     private const string AfmoeDigits = @"\p{N}{1,3}(?=(?:\p{N}{3})*(?!\p{N}))";
-    private const string AfmoeCjk = "[一-鿿㐀-䶿豈-﫿぀-ゟ゠-ヿ･-ﾟ⼀-⿟เ-๿຀-໿ក-៿က-႟ꩠ-ꩿꧠ-꧿가-힯ᄀ-ᇿ]+";
+    // llama.cpp's class as its source spells it: 豈 there is U+8C48, so one range runs 8C48–FAFF. Astral text reaches the
+    // regex as BMP category stand-ins (OnigRegex), most of which lie in that range; they are excluded so that astral
+    // symbols stay outside the class as in llama.cpp (the few BMP characters used as stand-ins fall outside with them).
+    private static readonly string AfmoeCjk =
+        $"(?:(?![{OnigRegex.StandIns}])[\u4E00-\u9FFF\u3400-\u4DBF\u8C48-\uFAFF\u3040-\u309F\u30A0-\u30FF\uFF65-\uFF9F\u2F00-\u2FDF\u0E40-\u0E7F\u0E80-\u0EFF\u1780-\u17FF\u1000-\u109F\uAA60-\uAA7F\uA9E0-\uA9FF\uAC00-\uD7AF\u1100-\u11FF])+";
     // Kimi-K2's \p{Han} and [... && [^\p{Han}]] over llama.cpp's unicode_cpt_is_han ranges (BMP part: astral text is
     // matched by category stand-ins, so astral Han extensions count as letters).
-    private const string KimiK2 = @"[㐀-䶿一-鿿豈-﫿]+|[^\r\n\p{L}\p{N}]?(?:(?![㐀-䶿一-鿿豈-﫿])[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}])*(?:(?![㐀-䶿一-鿿豈-﫿])[\p{Ll}\p{Lm}\p{Lo}\p{M}])+(?i:'s|'t|'re|'ve|'m|'ll|'d)?|[^\r\n\p{L}\p{N}]?(?:(?![㐀-䶿一-鿿豈-﫿])[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}])+(?:(?![㐀-䶿一-鿿豈-﫿])[\p{Ll}\p{Lm}\p{Lo}\p{M}])*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
+    private const string Han = @"[\x{3400}-\x{4DBF}\x{4E00}-\x{9FFF}\x{F900}-\x{FAFF}]";
+    private const string KimiK2 = Han + @"+|[^\r\n\p{L}\p{N}]?(?:(?!" + Han + @")[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}])*(?:(?!" + Han
+        + @")[\p{Ll}\p{Lm}\p{Lo}\p{M}])+(?i:'s|'t|'re|'ve|'m|'ll|'d)?|[^\r\n\p{L}\p{N}]?(?:(?!" + Han
+        + @")[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}])+(?:(?!" + Han
+        + @")[\p{Ll}\p{Lm}\p{Lo}\p{M}])*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
     private const string Lines = @"[^\n]+|[\n]+";
 
     private static readonly Dictionary<string, GgufPreTokenizer> ByName = Build();
