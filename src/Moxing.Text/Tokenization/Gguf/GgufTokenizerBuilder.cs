@@ -10,8 +10,8 @@ using Moxing.Text.Tokenization.PreTokenizers;
 namespace Moxing.Text.Tokenization.Gguf;
 
 /// <summary>
-/// Builds a tokenizer from GGUF tokenizer.ggml.* metadata: "gpt2" (byte-level BPE, split regexes chosen by
-/// tokenizer.ggml.pre as llama.cpp does), "llama" (SentencePiece merged by score, as llama.cpp does),
+/// Builds a tokenizer from GGUF tokenizer.ggml.* metadata: "gpt2" (BPE, split regexes and byte handling chosen by
+/// tokenizer.ggml.pre as llama.cpp does), "gemma4" (BPE with tokenizer.ggml.pre "gemma4" whatever it says), "llama" (SentencePiece merged by score, as llama.cpp does),
 /// "bert" (WordPiece) and "t5" (Unigram). Control, user-defined and unknown tokens are matched in text as
 /// added tokens; control and unknown ones are special.
 /// </summary>
@@ -33,21 +33,22 @@ internal static class GgufTokenizerBuilder
         }
         return model switch
         {
-            "gpt2" => BuildBytePairEncoding(meta, tokens, types),
+            "gpt2" => BuildBytePairEncoding(meta, tokens, types, meta.OptionalString("tokenizer.ggml.pre") ?? "default"),
+            "gemma4" => BuildBytePairEncoding(meta, tokens, types, GgufPreTokenizer.Gemma4Name),
             "llama" => BuildSentencePiece(meta, tokens, types),
             "bert" => BuildWordPiece(meta, tokens, types),
             "t5" => BuildUnigram(meta, tokens, types),
-            _ => throw meta.Error(ModelKey, $"tokenizer model '{model}' is not supported (expected gpt2, llama, bert or t5)"),
+            _ => throw meta.Error(ModelKey, $"tokenizer model '{model}' is not supported (expected gpt2, gemma4, llama, bert or t5)"),
         };
     }
 
-    private static Tokenizer BuildBytePairEncoding(GgufMetadataReader meta, string[] tokens, int[] types)
+    private static Tokenizer BuildBytePairEncoding(GgufMetadataReader meta, string[] tokens, int[] types, string preName)
     {
-        string preName = meta.OptionalString("tokenizer.ggml.pre") ?? "default";
         GgufPreTokenizer pre = GgufPreTokenizer.For(preName)
             ?? throw meta.Error("tokenizer.ggml.pre", $"pre-tokenizer '{preName}' is not supported");
         Vocabulary vocabulary = BuildVocabulary(tokens);
-        string[] mergeLines = meta.Strings("tokenizer.ggml.merges");
+        // As llama.cpp: Kimi-K2 may come without merges (its ranks are then unused and words fall apart into byte tokens).
+        string[] mergeLines = preName == "kimi-k2" ? meta.OptionalStrings("tokenizer.ggml.merges") ?? [] : meta.Strings("tokenizer.ggml.merges");
         var merges = new MergeTableBuilder(vocabulary, null, mergeLines.Length);
         for (int i = 0; i < mergeLines.Length; i++)
         {
@@ -58,7 +59,8 @@ internal static class GgufTokenizerBuilder
             if (problem is not null) throw meta.Error("tokenizer.ggml.merges", $"entry {i}: {problem}");
         }
         var mergeMap = merges.Build();
-        var bpe = new BpeModel(vocabulary, mergeMap, new BpeOptions(IgnoreMerges: pre.IgnoreMerges));
+        var bpe = new BpeModel(vocabulary, mergeMap, new BpeOptions(ByteFallback: !pre.ByteLevel, IgnoreMerges: pre.IgnoreMerges,
+            WholeNewlineRuns: pre.Gemma4));
 
         var splits = new List<IPreTokenizer>();
         for (int i = 0; i < pre.Patterns.Length; i++)
@@ -74,10 +76,14 @@ internal static class GgufTokenizerBuilder
             }
             splits.Add(new PatternSplitPreTokenizer(regex, SplitDelimiterBehavior.Isolated));
         }
-        splits.Add(new ByteLevelPreTokenizer(addPrefixSpace: false, useRegex: false));
-        INormalizer? normalizer = pre.Nfc ? new UnicodeFormNormalizer(NormalizationForm.FormC) : null;
-        return Assemble(meta, tokens, types, bpe, normalizer, new SequencePreTokenizer(splits), new ByteLevelDecoder(),
-            defaults: new SpecialTokenIds(), addBosDefault: pre.AddBos, addEosDefault: false, cleanUp: pre.CleanSpaces);
+        if (pre.ByteLevel) splits.Add(new ByteLevelPreTokenizer(addPrefixSpace: false, useRegex: false));
+        INormalizer? normalizer = pre.Nfc ? new UnicodeFormNormalizer(NormalizationForm.FormC)
+            : pre.EscapeSpaces ? new ReplaceNormalizer(new LiteralPattern(" "), "\u2581") : null;
+        ITokenDecoder decoder = pre.ByteLevel ? new ByteLevelDecoder()
+            : new SequenceDecoder(pre.EscapeSpaces ? [new ReplaceDecoder(new LiteralPattern("\u2581"), " "), new ByteFallbackDecoder(), new FuseDecoder()]
+                : [new ByteFallbackDecoder(), new FuseDecoder()]);
+        return Assemble(meta, tokens, types, bpe, normalizer, new SequencePreTokenizer(splits), decoder,
+            defaults: new SpecialTokenIds(), addBosDefault: pre.AddBos, addEosDefault: false, cleanUp: pre.CleanSpaces, forceBos: pre.Gemma4);
     }
 
     private static Tokenizer BuildSentencePiece(GgufMetadataReader meta, string[] tokens, int[] types)
@@ -158,7 +164,7 @@ internal static class GgufTokenizerBuilder
 
     private static Tokenizer Assemble(GgufMetadataReader meta, string[] tokens, int[] types, ITokenModel model, INormalizer? normalizer,
         IPreTokenizer? preTokenizer, ITokenDecoder decoder, SpecialTokenIds defaults, bool addBosDefault, bool addEosDefault,
-        bool cleanUp, int? extraSuffix = null)
+        bool cleanUp, int? extraSuffix = null, bool forceBos = false)
     {
         int n = tokens.Length;
         var ids = new SpecialTokenIds(
@@ -166,7 +172,8 @@ internal static class GgufTokenizerBuilder
             meta.OptionalTokenId("tokenizer.ggml.eos_token_id", n) ?? Valid(defaults.Eos, n),
             meta.OptionalTokenId("tokenizer.ggml.unknown_token_id", n) ?? Valid(defaults.Unk, n),
             meta.OptionalTokenId("tokenizer.ggml.padding_token_id", n) ?? Valid(defaults.Pad, n));
-        bool addBos = meta.OptionalBool("tokenizer.ggml.add_bos_token") ?? addBosDefault;
+        // llama.cpp overrides a Gemma 4 GGUF's add_bos_token false.
+        bool addBos = forceBos || (meta.OptionalBool("tokenizer.ggml.add_bos_token") ?? addBosDefault);
         bool addEos = meta.OptionalBool("tokenizer.ggml.add_eos_token") ?? addEosDefault;
         var prefix = new List<int>();
         var suffix = new List<int>();

@@ -48,7 +48,7 @@ internal sealed class BpeModel : ITokenModel
     public void Tokenize(ReadOnlySpan<char> piece, List<int> ids)
     {
         if (piece.IsEmpty) return;
-        if (Options.IgnoreMerges && Vocabulary.TryGetId(piece, out int whole))
+        if ((Options.IgnoreMerges || Options.WholeNewlineRuns && !piece.ContainsAnyExcept('\n')) && Vocabulary.TryGetId(piece, out int whole))
         {
             ids.Add(whole);
             return;

@@ -7,5 +7,7 @@ namespace Moxing.Text.Tokenization.Models;
 /// <param name="FuseUnk">Consecutive unknown characters become one unk token.</param>
 /// <param name="ByteFallback">Unknown characters become &lt;0xXX&gt; byte tokens.</param>
 /// <param name="IgnoreMerges">A word that is itself a token is emitted whole (Llama 3).</param>
+/// <param name="WholeNewlineRuns">A word of newlines only that is itself a token is emitted whole (llama.cpp's Gemma 4).</param>
 internal sealed record BpeOptions(string? UnkToken = null, string? ContinuingSubwordPrefix = null,
-    string? EndOfWordSuffix = null, bool FuseUnk = false, bool ByteFallback = false, bool IgnoreMerges = false);
+    string? EndOfWordSuffix = null, bool FuseUnk = false, bool ByteFallback = false, bool IgnoreMerges = false,
+    bool WholeNewlineRuns = false);

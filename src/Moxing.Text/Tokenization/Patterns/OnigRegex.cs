@@ -40,6 +40,10 @@ internal sealed class OnigRegex : ITextPattern
         }
     }
 
+    /// <summary>The stand-ins as class members (\x{…} escapes), for a class that must not take astral text in.</summary>
+    internal static string StandIns { get; } =
+        string.Concat(CategoryStandIns.Where(c => !char.IsSurrogate(c)).Select(c => $"\\x{{{(int)c:X4}}}"));
+
     /// <summary>The BMP char standing in for an astral code point's category.</summary>
     internal static char StandIn(UnicodeCategory category) => CategoryStandIns[(int)category];
 
