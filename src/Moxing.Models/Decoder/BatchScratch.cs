@@ -50,7 +50,7 @@ public sealed class BatchScratch
         Q = new float[tokens * qDim];
         K = new float[tokens * kvDim];
         V = new float[tokens * vDim];
-        Fused = new float[tokens * Math.Max(Math.Max(qDim + 2 * kvDim, 2 * o.WidestFeedForward), LatentWidth(o))];
+        Fused = new float[tokens * Math.Max(Math.Max(qDim + 2 * kvDim, 2 * o.WidestFeedForward), Math.Max(LatentWidth(o), o.ShortConv != null ? 3 * o.HiddenSize : 0))];
         AttentionOut = new float[tokens * o.HeadCount * o.ValueDim];
         Projected = new float[tokens * o.HiddenSize];
         Gate = new float[tokens * o.WidestFeedForward];
@@ -67,6 +67,7 @@ public sealed class BatchScratch
         TileStart = new int[tokens + 1];
     }
 
+    // Fused also holds a short convolution's in_proj output (B, C, x: three times the hidden width).
     // Per token, what multi-head latent attention holds in Fused: the query latent, kv_a's output, the normed key/value latent and
     // kv_b's output.
     private static int LatentWidth(DecoderOptions o) => o.Mla is not { } mla ? 0

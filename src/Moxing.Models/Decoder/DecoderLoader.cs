@@ -44,6 +44,7 @@ public sealed partial class DecoderLoader(ITensorSource source, string sourcePat
     private DecoderLayerWeights LoadLayer(int i, int qDim, int kvDim)
     {
         var o = options;
+        if (!o.Attends(i)) return LoadShortConvLayer(i);
         var attention = o.Mla != null ? LatentAttention(i) : Find(names.Qkv, i) is { } qkv
             ? new AttentionWeights { Qkv = Linear(qkv, qDim + 2 * kvDim, o.HiddenSize), O = RequireLinear(names.O, i, o.HiddenSize, qDim) }
             : new AttentionWeights

@@ -13,8 +13,8 @@ public enum NormKind
 
 /// <summary>
 /// The switches that turn one decoder computation into Llama, Qwen2/3, Mistral, Phi-2/3, Gemma 1/2/3, Granite, OLMo 2,
-/// StarCoder2, Falcon, EXAONE, SmolLM3, InternLM2, Cohere, StableLM, GLM-4, Nemotron, OLMo, MiniCPM, Hunyuan, Arcee, Apertus, GPT-2, the mixtures of experts, Llama 4, gpt-oss or
-/// DeepSeek-V2/V3 (multi-head latent attention).
+/// StarCoder2, Falcon, EXAONE, SmolLM3, InternLM2, Cohere, StableLM, GLM-4, Nemotron, OLMo, MiniCPM, Hunyuan, Arcee, Apertus, GPT-2, the mixtures of experts, Llama 4, gpt-oss,
+/// DeepSeek-V2/V3 (multi-head latent attention) or LFM2 (short convolutions beside attention).
 /// A family file reads its config into this record; the decoder never asks which family it runs.
 /// </summary>
 public sealed record DecoderOptions
@@ -112,6 +112,29 @@ public sealed record DecoderOptions
     public float LogitDivisor { get; init; } = 1f;
     /// <summary>Learned absolute position embeddings (GPT-2).</summary>
     public bool LearnedPositions { get; init; }
+    /// <summary>Gated short-convolution layers in place of attention on some layers (LFM2); null: every layer attends.</summary>
+    public ShortConvOptions? ShortConv { get; init; }
+
+    /// <summary>Whether layer <paramref name="layer"/> attends (and so stores keys and values) rather than running a recurrent mixer.</summary>
+    public bool Attends(int layer) => ShortConv?.IsConv(layer) != true;
+
+    /// <summary>Layers that store keys and values: the KV pool's layers, in model order.</summary>
+    public int KvLayerCount => LayerCount - ConvLayerCount;
+
+    /// <summary>Floats of recurrent state (convolution inputs) one sequence keeps over every layer; 0 for a model that only attends.</summary>
+    public int RecurrentStateFloats => ShortConv is { } conv ? ConvLayerCount * conv.StateFloats(HiddenSize) : 0;
+
+    // Counted without allocating: a step asks for every slice.
+    private int ConvLayerCount
+    {
+        get
+        {
+            var count = 0;
+            for (var l = 0; l < LayerCount; l++)
+                if (!Attends(l)) count++;
+            return count;
+        }
+    }
 
     /// <summary>The window of layer <paramref name="layer"/> (0 when it attends to everything).</summary>
     public int WindowOf(int layer) => layer < SlidingWindows.Length ? SlidingWindows[layer] : 0;

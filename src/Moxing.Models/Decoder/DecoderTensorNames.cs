@@ -44,6 +44,12 @@ public sealed record DecoderTensorNames
     public string? KB { get; init; }
     /// <summary>MLA's up-projection of the values alone, [heads, value dims, kv rank] (llama.cpp's attn_v_b).</summary>
     public string? VB { get; init; }
+    /// <summary>A short convolution's in_proj (LFM2).</summary>
+    public string? ConvInProj { get; init; }
+    /// <summary>A short convolution's depthwise kernel, [hidden, 1, taps] (HF) or [hidden, taps] (GGUF).</summary>
+    public string? ConvKernel { get; init; }
+    /// <summary>A short convolution's out_proj.</summary>
+    public string? ConvOutProj { get; init; }
     /// <summary>Norm of the attention output (Gemma 2).</summary>
     public string? PostAttentionNorm { get; init; }
     /// <summary>Norm before the MLP (null where the architecture has none: OLMo 2, Phi-2).</summary>
@@ -104,6 +110,7 @@ public sealed record DecoderTensorNames
         n => n.PostMlpNorm, n => n.FinalNorm, n => n.Output, n => n.Router, n => n.SharedGate, n => n.SharedUp, n => n.SharedDown,
         n => n.SharedExpertGate, n => n.Sinks, n => n.ExpertGate, n => n.ExpertUp, n => n.ExpertDown, n => n.ExpertSelectionBias,
         n => n.QA, n => n.QANorm, n => n.QB, n => n.KvA, n => n.KvANorm, n => n.KvB,
+        n => n.ConvInProj, n => n.ConvKernel, n => n.ConvOutProj,
     ];
 
     /// <summary>

@@ -125,13 +125,28 @@ public sealed class MoeWeights
     }
 }
 
+/// <summary>A gated short convolution in place of attention (LFM2, <see cref="ShortConvOptions"/>).</summary>
+public sealed class ShortConvWeights
+{
+    /// <summary>in_proj [3 · hidden, hidden]: B, C and x.</summary>
+    public required Linear InProj { get; init; }
+    /// <summary>The depthwise kernel, [hidden, taps] row-major: tap taps − 1 reads the current input.</summary>
+    public required float[] Kernel { get; init; }
+    /// <summary>Bias of the convolution per channel (conv_bias), null for none.</summary>
+    public float[]? KernelBias { get; init; }
+    /// <summary>out_proj [hidden, hidden].</summary>
+    public required Linear OutProj { get; init; }
+}
+
 /// <summary>Weights of one transformer block.</summary>
 public sealed class DecoderLayerWeights
 {
-    /// <summary>Norm before attention (null without pre-norms: OLMo 2).</summary>
+    /// <summary>Norm before attention or the short convolution (null without pre-norms: OLMo 2).</summary>
     public Norm? AttentionNorm { get; init; }
-    /// <summary>Attention projections.</summary>
-    public required AttentionWeights Attention { get; init; }
+    /// <summary>Attention projections (null in a short-convolution layer).</summary>
+    public AttentionWeights? Attention { get; init; }
+    /// <summary>The short convolution of a layer that does not attend (LFM2), null in an attention layer.</summary>
+    public ShortConvWeights? ShortConv { get; init; }
     /// <summary>Norm of the attention output before the residual add (Gemma 2).</summary>
     public Norm? PostAttentionNorm { get; init; }
     /// <summary>Norm before the MLP (null without pre-norms, or in a parallel block of one norm, whose MLP reads the attention norm's output).</summary>
@@ -188,7 +203,13 @@ public sealed class DecoderWeights
         {
             foreach (var layer in Layers)
             {
-                foreach (var linear in layer.Attention.Linears) yield return linear;
+                if (layer.Attention is { } a)
+                    foreach (var linear in a.Linears) yield return linear;
+                if (layer.ShortConv is { } conv)
+                {
+                    yield return conv.InProj;
+                    yield return conv.OutProj;
+                }
                 if (layer.Mlp is { } m)
                     foreach (var linear in m.Linears) yield return linear;
                 if (layer.Moe is { } moe)

@@ -13,7 +13,12 @@ public sealed partial class TinyHfFolder : IDisposable
     private const int Hidden = 64, Heads = 4, KvHeads = 2, HeadDim = 16, Vocab = 96;
 
     // SmolLM3's default NoPE layer is every 4th: four layers hold one.
-    private static int LayerCount(string modelType) => modelType is "smollm3" or "llama4" or "llama4_text" ? 4 : 2;
+    private static int LayerCount(string modelType) => modelType switch
+    {
+        "smollm3" or "llama4" or "llama4_text" => 4,
+        "lfm2" => Lfm2Layers.Length,
+        _ => 2,
+    };
 
     /// <summary>
     /// How a family renames the Llama checkpoint names this class writes (substring replacements, in order): EXAONE's GPT-2-style
@@ -52,7 +57,7 @@ public sealed partial class TinyHfFolder : IDisposable
 
     /// <summary>
     /// Writes a <paramref name="modelType"/> checkpoint (granite, olmo2, gemma, phi, starcoder2, falcon, exaone, smollm3, internlm2, cohere,
-    /// cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, ernie4_5, llama4_text, llama4: the text config, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3, apertus), its config edited by <paramref name="edit"/> (Cohere's use_qk_norm and StableLM's qk_layernorm add per-head q/k norms).
+    /// cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, ernie4_5, llama4_text, llama4: the text config, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3, apertus, lfm2), its config edited by <paramref name="edit"/> (Cohere's use_qk_norm and StableLM's qk_layernorm add per-head q/k norms).
     /// </summary>
     public TinyHfFolder(string modelType, int seed = 1, Action<JsonObject>? edit = null)
     {
@@ -99,6 +104,12 @@ public sealed partial class TinyHfFolder : IDisposable
         }
         const int q = Heads * HeadDim, kv = KvHeads * HeadDim;
         var ff = FeedForward(modelType);
+        if (modelType == "lfm2")
+        {
+            WriteLfm2(Config, Add, Norm, Linear);
+            writer.Write(Path.Combine(Folder, "model.safetensors"));
+            return;
+        }
         if (modelType == "falcon")
         {
             WriteFalcon(Config, Add, Norm, Linear);
@@ -268,6 +279,9 @@ public sealed partial class TinyHfFolder : IDisposable
         };
         switch (modelType)
         {
+            case "lfm2":
+                Lfm2Config(c);
+                break;
             case "granite":
                 // granite-3.x's multipliers, the attention one on this head size's 1/16 scale.
                 c["rms_norm_eps"] = 1e-5;
