@@ -115,8 +115,10 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
                 var transform = TransformFor(gguf, t.Name, t.Type, t.Shape.Length, architecture, family.HfNames.TransposedLinears);
                 _byGgufName[gguf] = (t, transform);
                 // transformers' shared_expert_gate is Linear(hidden, 1); the converter writes its one row as a vector.
+                // LFM2Model squeezes a short convolution's [hidden, 1, taps] kernel to [hidden, taps].
                 var shape = transform == Transform.Transpose ? [t.Shape[1], t.Shape[0]]
-                    : gguf.EndsWith(".ffn_gate_inp_shexp.weight", StringComparison.Ordinal) ? [t.ElementCount] : t.Shape;
+                    : gguf.EndsWith(".ffn_gate_inp_shexp.weight", StringComparison.Ordinal) ? [t.ElementCount]
+                    : gguf.EndsWith(".shortconv.conv.weight", StringComparison.Ordinal) && t.Shape.Length == 3 ? [t.Shape[0], t.Shape[2]] : t.Shape;
                 headers.Add(new TensorHeader(gguf, transform is Transform.ToF32 or Transform.NormPlusOne || t.Shape.Length == 1 ? DType.F32 : t.Type, shape));
             }
             headers.AddRange(StackHeaders(folder));
