@@ -116,6 +116,13 @@ public sealed record SynthShape(
     /// <summary>Layers before the first sparse one, which keep a dense MLP (ERNIE 4.5 MoE's moe_layer_start_index 1, DeepSeek's first_k_dense_replace; 0 for the others).</summary>
     public int LeadingDenseLayers => DeepSeek?.LeadingDense ?? (ErnieMoe ? 1 : 0);
 
+    /// <summary>
+    /// Per layer, whether it is a short convolution (lfm2): the published 16-layer models attend on layers 2, 5, 8, 10, 12 and 14,
+    /// other depths on every third layer from 2 (tiny-lfm2: 2 and 5); empty for other architectures.
+    /// </summary>
+    public bool[] ShortConvLayers => Architecture != "lfm2" ? []
+        : Enumerable.Range(0, Layers).Select(i => Layers == 16 ? i is not (2 or 5 or 8 or 10 or 12 or 14) : i % 3 != 2).ToArray();
+
     /// <summary>Granite 3.x's multipliers (embedding 12, residual 0.22, attention 1/64, logits ÷ <see cref="GraniteLogitScale"/>), written for every granite and granitemoe shape.</summary>
     public bool Granite => Architecture is "granite" or "granitemoe";
 
@@ -264,6 +271,11 @@ public sealed record SynthShape(
         // 8, base 12e6), an untied head.
         new("apertus-8b", "apertus", 131072, 4096, 32, 21504, 32, 8, 128, 65536, 1e-5f, 12000000f),
         new("tiny-apertus", "apertus", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-5f, 12000000f),
+        // LFM2's published shapes: 16 layers, attention on layers 2, 5, 8, 10, 12 and 14, the rest short convolutions of 3 taps.
+        new("lfm2-350m", "lfm2", 65536, 1024, 16, 4608, 16, 8, 64, 128000, 1e-5f, 1000000f),
+        new("lfm2-700m", "lfm2", 65536, 1536, 16, 6912, 24, 8, 64, 128000, 1e-5f, 1000000f),
+        new("lfm2-1.2b", "lfm2", 65536, 2048, 16, 8192, 32, 8, 64, 128000, 1e-5f, 1000000f),
+        new("tiny-lfm2", "lfm2", 1024, 256, 6, 512, 4, 2, 64, 256, 1e-5f, 1000000f),
         new("tiny-gpt-oss", "gpt-oss", 1024, 256, 4, 256, 4, 2, 64, 4096, 1e-5f, 150000f, SlidingWindow: 8, Experts: 8, ExpertsUsed: 4, ExpertFeedForward: 256),
         // Ollama's embedding models as llama.cpp converts them: BERT (all-minilm = all-MiniLM-L6-v2, mxbai-embed-large), nomic-bert
         // (rotary base 1000, context cut to 2048 by the converter), XLM-RoBERTa written as bert (bge-m3: position offset removed, one token type).

@@ -158,6 +158,21 @@ public sealed class Lfm2FamilyTests : IDisposable
         Assert.Equal(first, again);
     }
 
+    // llama.cpp's lfm2 keys and names: the conv layers from head_count_kv's zeros, the taps, the final norm as token_embd_norm.
+    [Theory]
+    [InlineData("F16")]
+    [InlineData("Q8_0")]
+    public void TheSynthesizedGgufReadsItsLayersAndRunsBatchesAsAlone(string type)
+    {
+        using var synth = new SynthesizedModel("tiny-lfm2", type, 3);
+        var o = synth.Model.Options;
+        Assert.Equal([true, true, false, true, true, false], o.ShortConv!.Layers);
+        Assert.Equal((3, 2, 2, 512, true), (o.ShortConv.Kernel, o.KvHeadCount, o.KvLayerCount, o.IntermediateSize, o.QkNorm));
+        Assert.Equal(Core.Ops.RopeStyle.Half, o.Rope!.Style);
+        Assert.Equal(Core.Tensors.DType.F32, synth.Loaded.Tensors.Single(t => t.Name == "blk.0.shortconv.conv.weight").Type);
+        DecoderChecks.MixedBatchMatchesEachSequenceAlone(synth.Model, 1e-5, DType.F32);
+    }
+
     // Lfm2MLP's widths for the published configs: LFM2-350M, 700M and 1.2B (auto-adjusted), 2.6B (not).
     [Theory]
     [InlineData(6656, true, 4608)]
