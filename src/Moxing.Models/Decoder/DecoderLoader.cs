@@ -44,8 +44,9 @@ public sealed partial class DecoderLoader(ITensorSource source, string sourcePat
     private DecoderLayerWeights LoadLayer(int i, int qDim, int kvDim)
     {
         var o = options;
-        if (!o.Attends(i)) return LoadShortConvLayer(i);
-        var attention = o.Mla != null ? LatentAttention(i) : Find(names.Qkv, i) is { } qkv
+        if (o.ShortConv?.IsConv(i) == true) return LoadShortConvLayer(i);
+        var mamba = o.Mamba?.IsMamba(i) == true ? LoadMamba(i) : null;
+        var attention = mamba != null ? null : o.Mla != null ? LatentAttention(i) : Find(names.Qkv, i) is { } qkv
             ? new AttentionWeights { Qkv = Linear(qkv, qDim + 2 * kvDim, o.HiddenSize), O = RequireLinear(names.O, i, o.HiddenSize, qDim) }
             : new AttentionWeights
             {
@@ -65,6 +66,7 @@ public sealed partial class DecoderLoader(ITensorSource source, string sourcePat
         {
             AttentionNorm = attentionNorm,
             Attention = attention,
+            Mamba = mamba,
             PostAttentionNorm = o.PostNorms ? RequireNorm(names.PostAttentionNorm, i, o.HiddenSize) : null,
             MlpNorm = mlpNorm,
             Mlp = sparse ? null : LoadMlp(i),

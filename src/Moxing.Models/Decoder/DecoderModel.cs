@@ -92,14 +92,16 @@ public sealed partial class DecoderModel : IDisposable
         var x = s.Hidden.AsSpan(0, n * h);
         Embed(s, n, x, s.Projected);
         var tiles = PagedAttentionJob.Tile(s, slices, n * o.KvHeadCount);
-        // Attention layers store keys and values in the pool's layers in model order; convolution layers their state in slot order.
-        int kvLayer = 0, convLayer = 0;
+        // Attention layers store keys and values in the pool's layers in model order; recurrent layers their state one after
+        // another in each sequence's slot.
+        int kvLayer = 0, stateOffset = 0;
         for (var l = 0; l < o.LayerCount; l++)
         {
             var layer = Weights.Layers[l];
             var xn = Normed(layer.AttentionNorm, x, s.Normed.AsSpan(0, n * h));
             var projected = s.Projected.AsSpan(0, n * h);
-            if (layer.ShortConv is { } conv) ShortConv(conv, convLayer++, xn, n, slices, projected, s);
+            if (layer.ShortConv is { } conv) ShortConv(conv, stateOffset, xn, n, slices, projected, s);
+            else if (layer.Mamba is { } mamba) Mamba(mamba, stateOffset, xn, n, slices, projected, s);
             else
             {
                 var attention = layer.Attention!;
@@ -116,6 +118,7 @@ public sealed partial class DecoderModel : IDisposable
                 kvLayer++;
                 Multiply(attention.O, s.AttentionOut, n, projected);
             }
+            stateOffset += o.StateFloatsOf(l);
             layer.PostAttentionNorm?.Apply(projected, projected);
             AddResidual(x, projected);
 

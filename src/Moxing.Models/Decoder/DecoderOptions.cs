@@ -14,7 +14,7 @@ public enum NormKind
 /// <summary>
 /// The switches that turn one decoder computation into Llama, Qwen2/3, Mistral, Phi-2/3, Gemma 1/2/3, Granite, OLMo 2,
 /// StarCoder2, Falcon, EXAONE, SmolLM3, InternLM2, Cohere, StableLM, GLM-4, Nemotron, OLMo, MiniCPM, Hunyuan, Arcee, Apertus, GPT-2, the mixtures of experts, Llama 4, gpt-oss,
-/// DeepSeek-V2/V3 (multi-head latent attention) or LFM2 (short convolutions beside attention).
+/// DeepSeek-V2/V3 (multi-head latent attention), LFM2 (short convolutions beside attention) or Granite 4.0 hybrid (Mamba2 beside attention).
 /// A family file reads its config into this record; the decoder never asks which family it runs.
 /// </summary>
 public sealed record DecoderOptions
@@ -115,24 +115,37 @@ public sealed record DecoderOptions
     /// <summary>Gated short-convolution layers in place of attention on some layers (LFM2); null: every layer attends.</summary>
     public ShortConvOptions? ShortConv { get; init; }
 
+    /// <summary>Mamba2 mixers in place of attention on some layers (Granite 4.0 hybrid); null: no Mamba2 layer.</summary>
+    public MambaOptions? Mamba { get; init; }
+
     /// <summary>Whether layer <paramref name="layer"/> attends (and so stores keys and values) rather than running a recurrent mixer.</summary>
-    public bool Attends(int layer) => ShortConv?.IsConv(layer) != true;
+    public bool Attends(int layer) => ShortConv?.IsConv(layer) != true && Mamba?.IsMamba(layer) != true;
+
+    /// <summary>Floats of recurrent state layer <paramref name="layer"/> keeps per sequence (0 for an attention layer).</summary>
+    public int StateFloatsOf(int layer) =>
+        ShortConv is { } conv && conv.IsConv(layer) ? conv.StateFloats(HiddenSize) : Mamba is { } mamba && mamba.IsMamba(layer) ? mamba.StateFloats : 0;
 
     /// <summary>Layers that store keys and values: the KV pool's layers, in model order.</summary>
-    public int KvLayerCount => LayerCount - ConvLayerCount;
-
-    /// <summary>Floats of recurrent state (convolution inputs) one sequence keeps over every layer; 0 for a model that only attends.</summary>
-    public int RecurrentStateFloats => ShortConv is { } conv ? ConvLayerCount * conv.StateFloats(HiddenSize) : 0;
-
-    // Counted without allocating: a step asks for every slice.
-    private int ConvLayerCount
+    public int KvLayerCount
     {
+        // Counted without allocating: a step asks for every slice.
         get
         {
             var count = 0;
             for (var l = 0; l < LayerCount; l++)
-                if (!Attends(l)) count++;
+                if (Attends(l)) count++;
             return count;
+        }
+    }
+
+    /// <summary>Floats of recurrent state one sequence keeps over every layer, in layer order; 0 for a model that only attends.</summary>
+    public int RecurrentStateFloats
+    {
+        get
+        {
+            var floats = 0;
+            for (var l = 0; l < LayerCount; l++) floats += StateFloatsOf(l);
+            return floats;
         }
     }
 

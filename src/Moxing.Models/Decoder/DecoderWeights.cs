@@ -138,6 +138,27 @@ public sealed class ShortConvWeights
     public required Linear OutProj { get; init; }
 }
 
+/// <summary>A Mamba2 mixer in place of attention (Granite 4.0 hybrid, <see cref="MambaOptions"/>).</summary>
+public sealed class MambaWeights
+{
+    /// <summary>in_proj [z + x·B·C + heads, hidden].</summary>
+    public required Linear InProj { get; init; }
+    /// <summary>The depthwise kernel over x·B·C, [channels, taps] row-major.</summary>
+    public required float[] ConvKernel { get; init; }
+    /// <summary>Bias of the convolution per channel, null for none.</summary>
+    public float[]? ConvBias { get; init; }
+    /// <summary>Added to each head's time step before its softplus (dt_bias).</summary>
+    public required float[] DtBias { get; init; }
+    /// <summary>Each head's decay rate A = −exp(A_log) (negative).</summary>
+    public required float[] A { get; init; }
+    /// <summary>Each head's skip connection D.</summary>
+    public required float[] D { get; init; }
+    /// <summary>The gated RMSNorm over the inner width, in its groups.</summary>
+    public required Norm Norm { get; init; }
+    /// <summary>out_proj [hidden, inner].</summary>
+    public required Linear OutProj { get; init; }
+}
+
 /// <summary>Weights of one transformer block.</summary>
 public sealed class DecoderLayerWeights
 {
@@ -147,6 +168,8 @@ public sealed class DecoderLayerWeights
     public AttentionWeights? Attention { get; init; }
     /// <summary>The short convolution of a layer that does not attend (LFM2), null in an attention layer.</summary>
     public ShortConvWeights? ShortConv { get; init; }
+    /// <summary>The Mamba2 mixer of a layer that does not attend (Granite 4.0 hybrid), null elsewhere.</summary>
+    public MambaWeights? Mamba { get; init; }
     /// <summary>Norm of the attention output before the residual add (Gemma 2).</summary>
     public Norm? PostAttentionNorm { get; init; }
     /// <summary>Norm before the MLP (null without pre-norms, or in a parallel block of one norm, whose MLP reads the attention norm's output).</summary>
@@ -209,6 +232,11 @@ public sealed class DecoderWeights
                 {
                     yield return conv.InProj;
                     yield return conv.OutProj;
+                }
+                if (layer.Mamba is { } mamba)
+                {
+                    yield return mamba.InProj;
+                    yield return mamba.OutProj;
                 }
                 if (layer.Mlp is { } m)
                     foreach (var linear in m.Linears) yield return linear;

@@ -122,5 +122,6 @@ public sealed class Lfm2Family : IDecoderFamily
         return Enumerable.Range(0, layers).Select(i => !attention.Contains(i)).ToArray();
     }
 
-    private static int Taps(int taps, Func<Exception> error) => taps >= 2 ? taps : throw error();
+    /// <summary>A convolution's taps (LFM2's conv_L_cache, Mamba2's d_conv): at least 2, else <paramref name="error"/>.</summary>
+    internal static int Taps(int taps, Func<Exception> error) => taps >= 2 ? taps : throw error();
 }

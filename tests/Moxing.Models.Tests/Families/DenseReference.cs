@@ -5,7 +5,7 @@ using Moxing.Core.Formats.Safetensors;
 namespace Moxing.Models.Tests.Families;
 
 /// <summary>
-/// The forward pass of LFM2, Granite, OLMo 2, Gemma, Phi-2, StarCoder2, Cohere, Cohere2, StableLM, GLM-4, GLM, Nemotron, OLMo, MiniCPM, ERNIE 4.5, Llama 4, Seed-OSS, EXAONE 4, Hunyuan dense, Arcee, Mistral 3 and Apertus written out in double precision from transformers'
+/// The forward pass of LFM2, Granite 4.0 hybrid, Granite, OLMo 2, Gemma, Phi-2, StarCoder2, Cohere, Cohere2, StableLM, GLM-4, GLM, Nemotron, OLMo, MiniCPM, ERNIE 4.5, Llama 4, Seed-OSS, EXAONE 4, Hunyuan dense, Arcee, Mistral 3 and Apertus written out in double precision from transformers'
 /// modeling files, over a float32 checkpoint: the oracle of the family tests. Each family's delta from Llama is stated where
 /// transformers states it; <c>drop</c> leaves one of them out, so a test can show the comparison would catch an engine that did.
 /// </summary>
@@ -43,6 +43,7 @@ internal sealed partial class DenseReference
         _drop = drop;
         if (_type == "llama4_text") return Llama4Forward(ids);
         if (_type == "lfm2") return Lfm2Forward(ids);
+        if (_type == "granitemoehybrid") return GraniteHybridForward(ids);
         if (_type is "falcon" or "RefinedWeb" or "RefinedWebModel") FalconAsLlama(drop);
         if (_type is "exaone" or "internlm2" or "apertus") RenamedAsLlama(drop);
         int h = I("hidden_size"), heads = I("num_attention_heads"), kvHeads = I("num_key_value_heads"), n = ids.Length;

@@ -17,6 +17,7 @@ public sealed partial class TinyHfFolder : IDisposable
     {
         "smollm3" or "llama4" or "llama4_text" => 4,
         "lfm2" => Lfm2Layers.Length,
+        "granitemoehybrid" => GraniteHybridLayers.Length,
         _ => 2,
     };
 
@@ -57,7 +58,7 @@ public sealed partial class TinyHfFolder : IDisposable
 
     /// <summary>
     /// Writes a <paramref name="modelType"/> checkpoint (granite, olmo2, gemma, phi, starcoder2, falcon, exaone, smollm3, internlm2, cohere,
-    /// cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, ernie4_5, llama4_text, llama4: the text config, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3, apertus, lfm2), its config edited by <paramref name="edit"/> (Cohere's use_qk_norm and StableLM's qk_layernorm add per-head q/k norms).
+    /// cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, ernie4_5, llama4_text, llama4: the text config, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3, apertus, lfm2, granitemoehybrid), its config edited by <paramref name="edit"/> (Cohere's use_qk_norm and StableLM's qk_layernorm add per-head q/k norms).
     /// </summary>
     public TinyHfFolder(string modelType, int seed = 1, Action<JsonObject>? edit = null)
     {
@@ -104,6 +105,12 @@ public sealed partial class TinyHfFolder : IDisposable
         }
         const int q = Heads * HeadDim, kv = KvHeads * HeadDim;
         var ff = FeedForward(modelType);
+        if (modelType == "granitemoehybrid")
+        {
+            WriteGraniteHybrid(Config, Add, Norm, Linear);
+            writer.Write(Path.Combine(Folder, "model.safetensors"));
+            return;
+        }
         if (modelType == "lfm2")
         {
             WriteLfm2(Config, Add, Norm, Linear);
@@ -281,6 +288,9 @@ public sealed partial class TinyHfFolder : IDisposable
         {
             case "lfm2":
                 Lfm2Config(c);
+                break;
+            case "granitemoehybrid":
+                GraniteHybridConfig(c);
                 break;
             case "granite":
                 // granite-3.x's multipliers, the attention one on this head size's 1/16 scale.
