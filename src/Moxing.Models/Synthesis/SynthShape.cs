@@ -123,11 +123,21 @@ public sealed record SynthShape(
     public bool[] ShortConvLayers => Architecture != "lfm2" ? []
         : Enumerable.Range(0, Layers).Select(i => Layers == 16 ? i is not (2 or 5 or 8 or 10 or 12 or 14) : i % 3 != 2).ToArray();
 
-    /// <summary>Granite 3.x's multipliers (embedding 12, residual 0.22, attention 1/64, logits ÷ <see cref="GraniteLogitScale"/>), written for every granite and granitemoe shape.</summary>
-    public bool Granite => Architecture is "granite" or "granitemoe";
+    /// <summary>
+    /// The Mamba2 mixers of a granitehybrid shape (null for other architectures): heads, head size, state size, B/C groups, taps,
+    /// and which layers they are (granite-4.0-h-tiny: all but 5, 15, 25, 35; tiny-granitehybrid: all but every third from 2,
+    /// with two groups so the grouping is exercised).
+    /// </summary>
+    public (int Heads, int HeadDim, int State, int Groups, int Taps, bool[] Layers)? Mamba2 => Architecture != "granitehybrid" ? null
+        : Name.StartsWith("tiny-", StringComparison.Ordinal)
+            ? (8, 2 * Hidden / 8, 32, 2, 4, [.. Enumerable.Range(0, Layers).Select(i => i % 3 != 2)])
+            : (48, 2 * Hidden / 48, 128, 1, 4, [.. Enumerable.Range(0, Layers).Select(i => i % 10 != 5)]);
+
+    /// <summary>Granite 3.x's multipliers (embedding 12, residual 0.22, attention 1/64, logits ÷ <see cref="GraniteLogitScale"/>), written for every granite, granitemoe and granitehybrid shape.</summary>
+    public bool Granite => Architecture is "granite" or "granitemoe" or "granitehybrid";
 
     /// <summary>Granite's logits_scaling: 8 for the dense 3.x models, 6 for the MoE ones (granite-3.0-1b-a400m, granite-3.1-3b-a800m).</summary>
-    public float GraniteLogitScale => Architecture == "granitemoe" ? 6f : 8f;
+    public float GraniteLogitScale => Architecture is "granitemoe" or "granitehybrid" ? 6f : 8f;
 
     /// <summary>Llama 3 RoPE scaling, stored as `rope_freqs.weight` factors (not Mixtral's; EXAONE 3.5/4.0's, Apertus's and Llama 4's too).</summary>
     public bool Llama3Rope => Architecture is "llama" && Experts == 0 || Architecture is "exaone" or "exaone4" or "apertus" or "llama4";
@@ -276,6 +286,10 @@ public sealed record SynthShape(
         new("lfm2-700m", "lfm2", 65536, 1536, 16, 6912, 24, 8, 64, 128000, 1e-5f, 1000000f),
         new("lfm2-1.2b", "lfm2", 65536, 2048, 16, 8192, 32, 8, 64, 128000, 1e-5f, 1000000f),
         new("tiny-lfm2", "lfm2", 1024, 256, 6, 512, 4, 2, 64, 256, 1e-5f, 1000000f),
+        // Granite 4.0 hybrid: Mamba2 layers (48 heads of 64 over 2 × hidden, state 128, one B/C group, 4 taps) with attention on
+        // layers 5, 15, 25 and 35, 64 experts top-6 of 512 and a shared MLP of 1024 in every layer, no positions.
+        new("granite-4.0-h-tiny", "granitehybrid", 100352, 1536, 40, 512, 12, 4, 128, 131072, 1e-5f, 10000f, Experts: 64, ExpertsUsed: 6, ExpertFeedForward: 512, SharedFeedForward: 1024),
+        new("tiny-granitehybrid", "granitehybrid", 1024, 256, 6, 128, 4, 2, 64, 256, 1e-5f, 10000f, Experts: 8, ExpertsUsed: 2, ExpertFeedForward: 128, SharedFeedForward: 192),
         new("tiny-gpt-oss", "gpt-oss", 1024, 256, 4, 256, 4, 2, 64, 4096, 1e-5f, 150000f, SlidingWindow: 8, Experts: 8, ExpertsUsed: 4, ExpertFeedForward: 256),
         // Ollama's embedding models as llama.cpp converts them: BERT (all-minilm = all-MiniLM-L6-v2, mxbai-embed-large), nomic-bert
         // (rotary base 1000, context cut to 2048 by the converter), XLM-RoBERTa written as bert (bge-m3: position offset removed, one token type).

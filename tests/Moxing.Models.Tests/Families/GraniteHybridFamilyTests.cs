@@ -73,6 +73,24 @@ public sealed class GraniteHybridFamilyTests
         Assert.Equal((0, pool.BlockCount), (pool.States.HeldSlotCount, pool.FreeBlockCount));
     }
 
+    // llama.cpp's granitehybrid keys: Mamba2 layers from head_count_kv's zeros, the ssm.* sizes, the norm per B/C group, no
+    // positions (rope.scaling.finetuned false), Granite's multipliers, experts with a shared expert.
+    [Theory]
+    [InlineData("F16")]
+    [InlineData("Q8_0")]
+    public void TheSynthesizedGgufReadsItsLayersAndRunsBatchesAsAlone(string type)
+    {
+        using var synth = new SynthesizedModel("tiny-granitehybrid", type, 3);
+        var o = synth.Model.Options;
+        var m = o.Mamba!;
+        Assert.Equal([true, true, false, true, true, false], m.Layers);
+        Assert.Equal((8, 64, 32, 2, 4, 2), (m.Heads, m.HeadDim, m.StateSize, m.Groups, m.ConvKernel, m.NormGroups));
+        Assert.Null(o.Rope);
+        Assert.Equal((12f, 0.22f, 6f, 8, 192), (o.EmbeddingScale, o.ResidualScale, o.LogitDivisor, o.Moe!.ExpertCount, o.Moe.SharedFeedForward));
+        Assert.True(synth.Model.Weights.Layers[0].Mamba!.A.All(a => a < 0));
+        DecoderChecks.MixedBatchMatchesEachSequenceAlone(synth.Model, 1e-5, DType.F32);
+    }
+
     [Theory]
     [InlineData("layer_types", "'layer_types' has 'ssm'")]
     [InlineData("all_mamba", "'layer_types' has no attention layer")]
