@@ -128,6 +128,8 @@ public sealed record DecoderTensorNames
         n => n.QA, n => n.QANorm, n => n.QB, n => n.KvA, n => n.KvANorm, n => n.KvB,
         n => n.ConvInProj, n => n.ConvKernel, n => n.ConvOutProj,
         n => n.SsmIn, n => n.SsmConv, n => n.SsmDtBias, n => n.SsmD, n => n.SsmNorm, n => n.SsmOut,
+        // HF's A_log and llama.cpp's A = −exp(A_log) are one slot (the converter applies the function).
+        n => n.SsmALog ?? n.SsmA,
     ];
 
     /// <summary>

@@ -34,9 +34,10 @@ public sealed class GraniteHybridFamily : IDecoderFamily
     /// <inheritdoc />
     public DecoderTensorNames HfNames { get; } = Moe.HfNames with
     {
-        // A dense layer's feed-forward is the shared MLP, its gate and up fused (gate rows first).
-        GateUp = "model.layers.{i}.shared_mlp.input_linear.weight",
-        Down = "model.layers.{i}.shared_mlp.output_linear.weight",
+        // A dense layer's feed-forward is the shared MLP, its fused gate and up split as the shared expert's are.
+        Gate = Moe.HfNames.SharedGate,
+        Up = Moe.HfNames.SharedUp,
+        Down = Moe.HfNames.SharedDown!,
         SsmIn = Mamba + "in_proj.weight",
         SsmConv = Mamba + "conv1d.weight",
         SsmDtBias = Mamba + "dt_bias",
@@ -119,8 +120,13 @@ public sealed class GraniteHybridFamily : IDecoderFamily
     }
 
     /// <inheritdoc />
-    public IReadOnlyList<DerivedTensor> DerivedHfTensors(ITensorSource tensors, DecoderOptions options, string path) =>
-        options.Moe == null ? [] : Moe.DerivedHfTensors(tensors, options, path);
+    public IReadOnlyList<DerivedTensor> DerivedHfTensors(ITensorSource tensors, DecoderOptions options, string path)
+    {
+        if (options.Moe != null) return Moe.DerivedHfTensors(tensors, options, path);
+        var find = new PrefixedTensors(tensors, "model.");
+        return [.. Enumerable.Range(0, options.LayerCount).SelectMany(layer =>
+            GraniteMoeFamily.Halves(find, path, HfNames.Gate!, HfNames.Up!, layer, [2L * options.IntermediateSize, options.HiddenSize]))];
+    }
 
     // GraniteMoeHybridConfig.layers_block_type: layer_types ("mamba" or "attention"), every layer Mamba2 when absent.
     private static bool[] MambaLayers(HfConfig c, int layers)

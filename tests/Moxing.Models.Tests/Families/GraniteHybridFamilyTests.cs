@@ -26,6 +26,41 @@ public sealed class GraniteHybridFamilyTests
             DenseFamilyTests.Logits(folder.Folder), 1e-4, dense ? "granitemoehybrid, dense" : "granitemoehybrid");
     }
 
+    // One B/C group, so transformers' whole-width gated norm and llama.cpp's per-group one agree.
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void TheConvertedGgufMatchesTheFolder(bool dense)
+    {
+        using var folder = new TinyHfFolder("granitemoehybrid", edit: c =>
+        {
+            c["mamba_n_groups"] = 1;
+            if (dense) Dense(c);
+        });
+        var dir = Directory.CreateTempSubdirectory("moxing-granitehybrid-").FullName;
+        try
+        {
+            var path = Path.Combine(dir, "granitehybrid.gguf");
+            using (var input = new Moxing.Models.Conversion.HfGgufInput(folder.Folder))
+                Core.Quantization.GgufQuantizer.Quantize(input, path, Core.Quantization.Mixes.QuantizationMix.Find("F32")!, null, Core.Kernels.WorkerPool.Shared);
+            using (var file = Core.Formats.Gguf.GgufFile.Open(path))
+            {
+                Assert.Equal(new uint[] { 0, 2, 0 }, file.Metadata.GetArray<uint>("granitehybrid.attention.head_count_kv"));
+                Assert.Equal((8, 128, 1, 16, 4), (file.Metadata.GetInt32("granitehybrid.ssm.time_step_rank"), file.Metadata.GetInt32("granitehybrid.ssm.inner_size"),
+                    file.Metadata.GetInt32("granitehybrid.ssm.group_count"), file.Metadata.GetInt32("granitehybrid.ssm.state_size"), file.Metadata.GetInt32("granitehybrid.ssm.conv_kernel")));
+                Assert.Equal([8L, 1L], file.Find("blk.0.ssm_a")!.Shape);
+                Assert.Equal([1L, 128L], file.Find("blk.0.ssm_norm.weight")!.Shape);
+                Assert.Equal([160L, 4L], file.Find("blk.0.ssm_conv1d.weight")!.Shape);
+                Assert.NotNull(file.Find(dense ? "blk.0.ffn_gate.weight" : "blk.0.ffn_gate_shexp.weight"));
+            }
+            DecoderChecks.AssertClose(DenseFamilyTests.Logits(folder.Folder), DenseFamilyTests.Logits(path), 1e-5, "granitemoehybrid → F32 GGUF");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData("ssm_decay")]
     [InlineData("ssm_skip")]
