@@ -82,7 +82,10 @@ public sealed class GraniteHybridFamily : IDecoderFamily
             Moe = experts == null ? null : experts with { SharedFeedForward = shared },
             Mamba = new MambaOptions
             {
-                Heads = heads, HeadDim = headDim, StateSize = c.GetInt("mamba_d_state"), Groups = groups,
+                Heads = heads,
+                HeadDim = headDim,
+                StateSize = c.GetInt("mamba_d_state"),
+                Groups = groups,
                 ConvKernel = Lfm2Family.Taps(c.GetInt("mamba_d_conv"), () => c.Error("mamba_d_conv", "must be at least 2")),
                 // transformers' Bamba-style gated norm spans the whole inner width.
                 NormGroups = 1,
@@ -110,7 +113,10 @@ public sealed class GraniteHybridFamily : IDecoderFamily
             Moe = p.Experts(o.IntermediateSize, normalizeTopK: true, sharedExpert: p.Has("expert_shared_feed_forward_length")),
             Mamba = new MambaOptions
             {
-                Heads = heads, HeadDim = inner / heads, StateSize = p.Int("ssm.state_size"), Groups = groups,
+                Heads = heads,
+                HeadDim = inner / heads,
+                StateSize = p.Int("ssm.state_size"),
+                Groups = groups,
                 ConvKernel = Lfm2Family.Taps(p.Int("ssm.conv_kernel"), () => new InvalidModelFileException(file.FilePath, "key 'granitehybrid.ssm.conv_kernel' must be at least 2")),
                 // llama.cpp normalises y per B/C group.
                 NormGroups = groups,
