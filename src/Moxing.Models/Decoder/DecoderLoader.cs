@@ -61,7 +61,7 @@ public sealed partial class DecoderLoader(ITensorSource source, string sourcePat
         var sparse = o.Moe is { } moe && moe.IsSparse(i);
         var (attentionNorm, mlpNorm) = o.ParallelBlock ? ParallelNorms(i) : (
             o.PreNorms ? RequireNorm(names.AttentionNorm, i, o.HiddenSize) : null,
-            o.PreNorms ? RequireNorm(names.MlpNorm, i, o.HiddenSize) : null);
+            o.PreNorms && o.HasFeedForward ? RequireNorm(names.MlpNorm, i, o.HiddenSize) : null);
         return new DecoderLayerWeights
         {
             AttentionNorm = attentionNorm,
@@ -69,7 +69,7 @@ public sealed partial class DecoderLoader(ITensorSource source, string sourcePat
             Mamba = mamba,
             PostAttentionNorm = o.PostNorms ? RequireNorm(names.PostAttentionNorm, i, o.HiddenSize) : null,
             MlpNorm = mlpNorm,
-            Mlp = sparse ? null : LoadMlp(i),
+            Mlp = sparse || !o.HasFeedForward ? null : LoadMlp(i),
             Moe = sparse ? LoadMoe(i, o.Moe!) : null,
             PostMlpNorm = o.PostNorms ? RequireNorm(names.PostMlpNorm, i, o.HiddenSize) : null,
         };

@@ -161,6 +161,9 @@ public sealed record DecoderOptions
     /// <summary>Whether layer <paramref name="layer"/> rotates by <see cref="SlidingRope"/> (it has a window and the option is set) rather than <see cref="Rope"/>.</summary>
     public bool UsesSlidingRope(int layer) => SlidingRope != null && WindowOf(layer) > 0;
 
+    /// <summary>Whether blocks have a feed-forward after their mixer: all but plain Mamba2's (feed_forward_length 0, no experts).</summary>
+    public bool HasFeedForward => IntermediateSize > 0 || Moe != null;
+
     /// <summary>The widest feed-forward hidden layer of any kind (dense, expert or shared expert): what activation buffers hold.</summary>
     public int WidestFeedForward => Math.Max(IntermediateSize, Moe?.WidestFeedForward ?? 0);
 

@@ -72,9 +72,10 @@ public sealed class KvBlockPool
     /// </summary>
     public KvBlockPool(int layers, int kvHeads, int headDim, DType type, int blockCount, int blockSize = 16, int valueHeadDim = 0, RecurrentStatePool? states = null)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(layers, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(kvHeads, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(headDim, 1);
+        // A model without attention layers (plain Mamba2) keeps no keys or values: its blocks only count positions.
+        ArgumentOutOfRangeException.ThrowIfNegative(layers);
+        ArgumentOutOfRangeException.ThrowIfLessThan(kvHeads, layers == 0 ? 0 : 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(headDim, layers == 0 ? 0 : 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(blockSize, 1);
         ArgumentOutOfRangeException.ThrowIfNegative(valueHeadDim);
         if (blockCount < 1) throw new MoxingException($"a KV pool needs at least one block, got {blockCount}");
@@ -93,7 +94,7 @@ public sealed class KvBlockPool
         if (BytesPerBlock > SlabBytes)
             throw new MoxingException($"one KV block of {blockSize} positions takes {BytesPerBlock} bytes; use a smaller block size");
         BlockCount = blockCount;
-        _blocksPerSlab = (int)Math.Min(blockCount, SlabBytes / BytesPerBlock);
+        _blocksPerSlab = BytesPerBlock == 0 ? blockCount : (int)Math.Min(blockCount, SlabBytes / BytesPerBlock);
         _slabs = new byte[(blockCount + _blocksPerSlab - 1) / _blocksPerSlab][];
         for (var i = 0; i < _slabs.Length; i++)
         {
@@ -122,9 +123,13 @@ public sealed class KvBlockPool
         return new KvBlockPool(o.KvLayerCount, o.KvHeadCount, o.HeadDim, type, checked((int)Math.Min(blocks, int.MaxValue)), blockSize, o.ValueDim, states);
     }
 
-    /// <summary>Bytes one position's keys and values take in every attention layer of a model shaped by <paramref name="o"/>, stored as <paramref name="type"/>.</summary>
-    public static long BytesPerPosition(DecoderOptions o, DType type) =>
-        (long)o.KvLayerCount * o.KvHeadCount * (AttentionRows.RowBytes(type, o.HeadDim) + AttentionRows.RowBytes(type, o.ValueDim));
+    /// <summary>
+    /// Bytes one position's keys and values take in every attention layer of a model shaped by <paramref name="o"/>, stored as
+    /// <paramref name="type"/>; a model without attention layers is counted 1 byte (its blocks' bookkeeping), so budgets in
+    /// positions stay finite.
+    /// </summary>
+    public static long BytesPerPosition(DecoderOptions o, DType type) => Math.Max(1,
+        (long)o.KvLayerCount * o.KvHeadCount * (AttentionRows.RowBytes(type, o.HeadDim) + AttentionRows.RowBytes(type, o.ValueDim)));
 
     /// <summary>Bytes of one sequence's recurrent state for a model shaped by <paramref name="o"/> (0 when it only attends).</summary>
     public static long StateBytesPerSequence(DecoderOptions o) => o.RecurrentStateFloats * (long)sizeof(float);

@@ -124,14 +124,18 @@ public sealed record SynthShape(
         : Enumerable.Range(0, Layers).Select(i => Layers == 16 ? i is not (2 or 5 or 8 or 10 or 12 or 14) : i % 3 != 2).ToArray();
 
     /// <summary>
-    /// The Mamba2 mixers of a granitehybrid shape (null for other architectures): heads, head size, state size, B/C groups, taps,
-    /// and which layers they are (granite-4.0-h-tiny: all but 5, 15, 25, 35; tiny-granitehybrid: all but every third from 2,
-    /// with two groups so the grouping is exercised).
+    /// The Mamba2 mixers of a granitehybrid or mamba2 shape (null for other architectures): heads, head size, state size, B/C
+    /// groups, taps, and which layers they are (granite-4.0-h-tiny: all but 5, 15, 25, 35; tiny-granitehybrid: all but every
+    /// third from 2; mamba2: all). Inner widths are 2 × hidden; the tiny shapes have two groups so the grouping is exercised.
     /// </summary>
-    public (int Heads, int HeadDim, int State, int Groups, int Taps, bool[] Layers)? Mamba2 => Architecture != "granitehybrid" ? null
-        : Name.StartsWith("tiny-", StringComparison.Ordinal)
-            ? (8, 2 * Hidden / 8, 32, 2, 4, [.. Enumerable.Range(0, Layers).Select(i => i % 3 != 2)])
-            : (48, 2 * Hidden / 48, 128, 1, 4, [.. Enumerable.Range(0, Layers).Select(i => i % 10 != 5)]);
+    public (int Heads, int HeadDim, int State, int Groups, int Taps, bool[] Layers)? Mamba2 => Architecture switch
+    {
+        "granitehybrid" when Name.StartsWith("tiny-", StringComparison.Ordinal) => (8, 2 * Hidden / 8, 32, 2, 4, [.. Enumerable.Range(0, Layers).Select(i => i % 3 != 2)]),
+        "granitehybrid" => (48, 2 * Hidden / 48, 128, 1, 4, [.. Enumerable.Range(0, Layers).Select(i => i % 10 != 5)]),
+        "mamba2" when Name.StartsWith("tiny-", StringComparison.Ordinal) => (8, 2 * Hidden / 8, 32, 2, 4, [.. Enumerable.Repeat(true, Layers)]),
+        "mamba2" => (2 * Hidden / 64, 64, 128, 1, 4, [.. Enumerable.Repeat(true, Layers)]),
+        _ => null,
+    };
 
     /// <summary>Granite 3.x's multipliers (embedding 12, residual 0.22, attention 1/64, logits ÷ <see cref="GraniteLogitScale"/>), written for every granite, granitemoe and granitehybrid shape.</summary>
     public bool Granite => Architecture is "granite" or "granitemoe" or "granitehybrid";
@@ -290,6 +294,9 @@ public sealed record SynthShape(
         // layers 5, 15, 25 and 35, 64 experts top-6 of 512 and a shared MLP of 1024 in every layer, no positions.
         new("granite-4.0-h-tiny", "granitehybrid", 100352, 1536, 40, 512, 12, 4, 128, 131072, 1e-5f, 10000f, Experts: 64, ExpertsUsed: 6, ExpertFeedForward: 512, SharedFeedForward: 1024),
         new("tiny-granitehybrid", "granitehybrid", 1024, 256, 6, 128, 4, 2, 64, 256, 1e-5f, 10000f, Experts: 8, ExpertsUsed: 2, ExpertFeedForward: 128, SharedFeedForward: 192),
+        // Plain Mamba2 (state-spaces/mamba2-130m as llama.cpp converts it: vocabulary padded to 16, no heads, no feed-forward).
+        new("mamba2-130m", "mamba2", 50288, 768, 24, 0, 0, 0, 0, 1048576, 1e-5f, 0f),
+        new("tiny-mamba2", "mamba2", 1024, 256, 4, 0, 0, 0, 0, 256, 1e-5f, 0f),
         new("tiny-gpt-oss", "gpt-oss", 1024, 256, 4, 256, 4, 2, 64, 4096, 1e-5f, 150000f, SlidingWindow: 8, Experts: 8, ExpertsUsed: 4, ExpertFeedForward: 256),
         // Ollama's embedding models as llama.cpp converts them: BERT (all-minilm = all-MiniLM-L6-v2, mxbai-embed-large), nomic-bert
         // (rotary base 1000, context cut to 2048 by the converter), XLM-RoBERTa written as bert (bge-m3: position offset removed, one token type).

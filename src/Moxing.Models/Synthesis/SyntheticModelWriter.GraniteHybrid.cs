@@ -4,9 +4,8 @@ namespace Moxing.Models.Synthesis;
 
 // granitehybrid as llama.cpp's GraniteHybridModel writes it: Granite's multipliers (written with the other granite shapes),
 // head_count_kv per layer (0 on the Mamba2 layers), the ssm.* keys, rope.scaling.finetuned false (no positions; the converter
-// also writes a context of 2^20 for such models, synth keeps the shape's); per Mamba2 layer ssm_in, ssm_conv1d (+ bias, F32 as
-// llama-quantize keeps them), ssm_dt.bias, ssm_a = −exp(A_log) and ssm_d as [heads, 1], ssm_norm as [groups, inner / groups],
-// ssm_out; attention layers q/k/v/o; every layer's experts and shared expert.
+// also writes a context of 2^20 for such models, synth keeps the shape's); Mamba2 layers as MambaTensors writes them,
+// attention layers q/k/v/o; every layer's experts and shared expert.
 public static partial class SyntheticModelWriter
 {
     private static GgufWriter AddGraniteHybrid(GgufWriter w, Random random, int seed, SynthShape shape,
@@ -14,31 +13,15 @@ public static partial class SyntheticModelWriter
     {
         const string arch = "granitehybrid";
         int hidden = shape.Hidden, layers = shape.Layers, q = shape.Heads * shape.HeadDim, kv = shape.KvHeads * shape.HeadDim;
-        int inner = m.Heads * m.HeadDim, channels = inner + 2 * m.Groups * m.State;
         w.Set($"{arch}.attention.head_count_kv", m.Layers.Select(mamba => mamba ? 0u : (uint)shape.KvHeads).ToArray());
-        w.Set($"{arch}.ssm.conv_kernel", (uint)m.Taps);
-        w.Set($"{arch}.ssm.inner_size", (uint)inner);
-        w.Set($"{arch}.ssm.state_size", (uint)m.State);
-        w.Set($"{arch}.ssm.time_step_rank", (uint)m.Heads);
-        w.Set($"{arch}.ssm.group_count", (uint)m.Groups);
+        SsmKeys(w, arch, m);
         w.Set($"{arch}.rope.scaling.finetuned", false);
         Weight(w, random, fileType, "token_embd.weight", "output", 0, layers, shape.Vocab, hidden);
         for (var i = 0; i < layers; i++)
         {
             var p = $"blk.{i}.";
             Norm(w, random, p + "attn_norm.weight", hidden);
-            if (m.Layers[i])
-            {
-                Weight(w, random, fileType, p + "ssm_in.weight", "ssm_in", i, layers, inner + channels + m.Heads, hidden);
-                w.AddF32(p + "ssm_conv1d.weight", [channels, m.Taps], Uniform(random, channels * m.Taps, 0f, 0.3f));
-                w.AddF32(p + "ssm_conv1d.bias", [channels], Uniform(random, channels, 0f, 0.1f));
-                // Time steps around softplus(−1) ≈ 0.3 and decays exp(dt·A) around 0.7: the state remembers a few tokens back.
-                w.AddF32(p + "ssm_dt.bias", [m.Heads], Uniform(random, m.Heads, -1f, 0.3f));
-                w.AddF32(p + "ssm_a", [m.Heads, 1], Uniform(random, m.Heads, 0f, 0.3f).Select(v => -MathF.Exp(v)).ToArray());
-                w.AddF32(p + "ssm_d", [m.Heads, 1], Uniform(random, m.Heads, 1f, 0.3f));
-                w.AddF32(p + "ssm_norm.weight", [m.Groups, inner / m.Groups], Uniform(random, inner, 1f, 0.1f));
-                Weight(w, random, fileType, p + "ssm_out.weight", "ssm_out", i, layers, hidden, inner);
-            }
+            if (m.Layers[i]) MambaTensors(w, random, fileType, p, i, shape, m);
             else
             {
                 Weight(w, random, fileType, p + "attn_q.weight", "attn_q", i, layers, q, hidden);

@@ -9,25 +9,29 @@ using static Moxing.Inference.Tests.Scheduling.SchedulerTestModel;
 namespace Moxing.Inference.Tests.Scheduling;
 
 /// <summary>
-/// A model with recurrent layers (synth tiny-lfm2) under the scheduler: requests sharing a prompt prefix give the tokens each
-/// gives alone (no prefix reuse, no speculation), and a finished or cancelled sequence gives its state slot back.
+/// Models with recurrent layers (synth tiny-lfm2, tiny-granitehybrid, tiny-mamba2) under the scheduler: requests sharing a
+/// prompt prefix give the tokens each gives alone (no prefix reuse, no speculation), and a finished or cancelled sequence
+/// gives its state slot back.
 /// </summary>
 public sealed class HybridSchedulingTests : IDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
     private readonly string _dir = Directory.CreateTempSubdirectory("moxing-hybrid-").FullName;
-    private readonly LoadedModel _model;
+    private LoadedModel _model = null!;
 
-    public HybridSchedulingTests()
+    /// <summary>The synthetic shapes with recurrent state.</summary>
+    public static TheoryData<string> Shapes() => ["tiny-lfm2", "tiny-granitehybrid", "tiny-mamba2"];
+
+    private void Load(string shape)
     {
-        var path = Path.Combine(_dir, "tiny-lfm2.gguf");
-        SyntheticModelWriter.Write(SynthShape.Find("tiny-lfm2")!, SynthFileType.Find("F16")!, 5, path);
+        var path = Path.Combine(_dir, shape + ".gguf");
+        SyntheticModelWriter.Write(SynthShape.Find(shape)!, SynthFileType.Find("F16")!, 5, path);
         _model = ModelLoader.Load(path);
     }
 
     public void Dispose()
     {
-        _model.Dispose();
+        _model?.Dispose();
         Directory.Delete(_dir, recursive: true);
     }
 
@@ -48,9 +52,11 @@ public sealed class HybridSchedulingTests : IDisposable
         return [.. ids];
     }
 
-    [Fact]
-    public async Task RequestsSharingAPrefixGiveTheTokensOfEachAlone()
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public async Task RequestsSharingAPrefixGiveTheTokensOfEachAlone(string shape)
     {
+        Load(shape);
         // Prefix caching and speculation asked for: a model with recurrent state runs without both.
         await using var scheduler = new ContinuousBatchScheduler(_model.RequireDecoder(), new SchedulerOptions
         {
@@ -76,9 +82,11 @@ public sealed class HybridSchedulingTests : IDisposable
         Assert.Equal(0, scheduler.Counters.RecurrentStatesUsed);
     }
 
-    [Fact]
-    public async Task ACancelledSequenceGivesItsStateBack()
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public async Task ACancelledSequenceGivesItsStateBack(string shape)
     {
+        Load(shape);
         await using var scheduler = new ContinuousBatchScheduler(_model.RequireDecoder(), new SchedulerOptions { ContextSize = 256, TokenBufferCapacity = 4 });
         using var cancel = new CancellationTokenSource();
         var stream = scheduler.Submit(Request(Prompt(4, 8), 200), cancel.Token);
