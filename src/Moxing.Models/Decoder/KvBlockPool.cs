@@ -134,9 +134,10 @@ public sealed class KvBlockPool
     /// <summary>Bytes of one sequence's recurrent state for a model shaped by <paramref name="o"/> (0 when it only attends).</summary>
     public static long StateBytesPerSequence(DecoderOptions o) => o.RecurrentStateFloats * (long)sizeof(float);
 
-    /// <summary>A pool just large enough for one sequence of <paramref name="positions"/> positions.</summary>
-    public static KvBlockPool ForPositions(DecoderOptions o, DType type, int positions, int blockSize = 16) =>
-        new(o.KvLayerCount, o.KvHeadCount, o.HeadDim, type, Math.Max(1, (positions + blockSize - 1) / blockSize), blockSize, o.ValueDim, StatesFor(o, 1));
+    /// <summary>A pool just large enough for <paramref name="sequences"/> sequences of <paramref name="positions"/> positions each.</summary>
+    public static KvBlockPool ForPositions(DecoderOptions o, DType type, int positions, int blockSize = 16, int sequences = 1) =>
+        new(o.KvLayerCount, o.KvHeadCount, o.HeadDim, type, checked(sequences * Math.Max(1, (positions + blockSize - 1) / blockSize)), blockSize, o.ValueDim,
+            StatesFor(o, sequences));
 
     private static RecurrentStatePool? StatesFor(DecoderOptions o, int sequences) =>
         o.RecurrentStateFloats > 0 ? new RecurrentStatePool(o.RecurrentStateFloats, sequences) : null;
