@@ -46,21 +46,18 @@ public sealed class Lfm2FamilyTests : IDisposable
                 c["full_attn_idxs"] = new JsonArray(1, 4);
             }
         });
-        var reference = new DenseReference(folder.Folder);
-        if (variant == "full_attn_idxs") RestoreLayerTypes(folder.Folder);
+        var logits = DenseFamilyTests.Logits(folder.Folder);
+        if (variant == "full_attn_idxs") WriteLayerTypes(folder.Folder);
         DecoderChecks.AssertClose(DenseFamilyTests.Flatten(new DenseReference(folder.Folder).Forward(DenseFamilyTests.Prompt)),
-            DenseFamilyTests.Logits(folder.Folder), 1e-4, "lfm2 " + variant);
-        Assert.NotNull(reference);
+            logits, 1e-4, "lfm2 " + variant);
     }
 
-    // The reference reads layer_types; the engine is given full_attn_idxs alone, which transformers turns into the same types.
-    private static void RestoreLayerTypes(string folder)
+    // The reference reads layer_types: the ones transformers derives from full_attn_idxs (1 and 4 attend), written for it once
+    // the engine has run on full_attn_idxs alone.
+    private static void WriteLayerTypes(string folder)
     {
         var path = Path.Combine(folder, "config.json");
         var c = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
-        var engine = ModelLoader.Load(folder);
-        Assert.Equal(TinyHfFolder.Lfm2Layers.Select(t => t == "conv"), engine.RequireDecoder().Options.ShortConv!.Layers);
-        engine.Dispose();
         c["layer_types"] = new JsonArray([.. TinyHfFolder.Lfm2Layers.Select(t => JsonValue.Create(t))]);
         File.WriteAllText(path, c.ToJsonString());
     }
