@@ -69,7 +69,7 @@ public sealed partial class ContinuousBatchScheduler : IGenerationEngine
         _options.Validate();
         _model = model;
         var o = model.Options;
-        // A model with recurrent layers (LFM2) sums every position it has seen into each sequence's state: a prefix's KV blocks
+        // A model with recurrent layers (LFM2, Mamba2) sums every position it has seen into each sequence's state: a prefix's KV blocks
         // are no use without the state at the prefix's end, and drafts cannot be taken back once they have entered it. Such
         // models run without prefix reuse (cached_tokens 0, never a wrong answer from a shared prefix) and without speculation.
         if (o.RecurrentStateFloats > 0) _options = _options with { PrefixCaching = false, SpeculativeTokens = 0 };

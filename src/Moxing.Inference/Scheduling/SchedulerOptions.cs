@@ -22,7 +22,7 @@ public sealed record SchedulerOptions
 
     /// <summary>
     /// Reuse the keys/values of prompt prefixes seen before (whole blocks); the reused count is reported as cached tokens. Off
-    /// for models with recurrent layers (LFM2), whatever is set: their blocks are no use without the prefix's state.
+    /// for models with recurrent layers (LFM2, Mamba2), whatever is set: their blocks are no use without the prefix's state.
     /// </summary>
     public bool PrefixCaching { get; init; } = true;
 

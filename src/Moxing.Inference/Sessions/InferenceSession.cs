@@ -76,7 +76,7 @@ public sealed class InferenceSession
 
     /// <summary>
     /// The longest prefix of the first <paramref name="position"/> positions a <see cref="Rewind"/> can keep: all of them, but for
-    /// a model with recurrent layers (LFM2), whose state cannot go back, none unless nothing would be forgotten.
+    /// a model with recurrent layers (LFM2, Mamba2), whose state cannot go back, none unless nothing would be forgotten.
     /// </summary>
     public int RewindPoint(int position) =>
         _cache.Pool.States == null || position == Position ? position : 0;

@@ -14,7 +14,8 @@ public enum NormKind
 /// <summary>
 /// The switches that turn one decoder computation into Llama, Qwen2/3, Mistral, Phi-2/3, Gemma 1/2/3, Granite, OLMo 2,
 /// StarCoder2, Falcon, EXAONE, SmolLM3, InternLM2, Cohere, StableLM, GLM-4, Nemotron, OLMo, MiniCPM, Hunyuan, Arcee, Apertus, GPT-2, the mixtures of experts, Llama 4, gpt-oss,
-/// DeepSeek-V2/V3 (multi-head latent attention), LFM2 (short convolutions beside attention) or Granite 4.0 hybrid (Mamba2 beside attention).
+/// DeepSeek-V2/V3 (multi-head latent attention), LFM2 (short convolutions beside attention), Granite 4.0 hybrid (Mamba2 beside
+/// attention) or plain Mamba2.
 /// A family file reads its config into this record; the decoder never asks which family it runs.
 /// </summary>
 public sealed record DecoderOptions
@@ -112,10 +113,10 @@ public sealed record DecoderOptions
     public float LogitDivisor { get; init; } = 1f;
     /// <summary>Learned absolute position embeddings (GPT-2).</summary>
     public bool LearnedPositions { get; init; }
-    /// <summary>Gated short-convolution layers in place of attention on some layers (LFM2); null: every layer attends.</summary>
+    /// <summary>Gated short-convolution layers in place of attention on some layers (LFM2); null: none.</summary>
     public ShortConvOptions? ShortConv { get; init; }
 
-    /// <summary>Mamba2 mixers in place of attention on some layers (Granite 4.0 hybrid); null: no Mamba2 layer.</summary>
+    /// <summary>Mamba2 mixers in place of attention on some or all layers (Granite 4.0 hybrid, plain Mamba2); null: none.</summary>
     public MambaOptions? Mamba { get; init; }
 
     /// <summary>Whether layer <paramref name="layer"/> attends (and so stores keys and values) rather than running a recurrent mixer.</summary>

@@ -63,7 +63,7 @@ public sealed class KvBlockPool
     /// <summary>Bytes held by the pool: its blocks and the recurrent states.</summary>
     public long Bytes => BytesPerBlock * BlockCount + (States?.Bytes ?? 0);
 
-    /// <summary>Recurrent state of the sequences for a model with recurrent layers (LFM2), null for one that only attends.</summary>
+    /// <summary>Recurrent state of the sequences for a model with recurrent layers (LFM2, Mamba2), null for one that only attends.</summary>
     public RecurrentStatePool? States { get; }
 
     /// <summary>

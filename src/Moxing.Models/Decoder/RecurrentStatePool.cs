@@ -3,7 +3,7 @@ using Moxing.Core;
 namespace Moxing.Models.Decoder;
 
 /// <summary>
-/// Fixed-size recurrent state (LFM2's convolution inputs) for a bounded number of sequences: one slot of
+/// Fixed-size recurrent state (LFM2's convolution inputs, Mamba2's convolution inputs and SSM state) for a bounded number of sequences: one slot of
 /// <see cref="FloatsPerSlot"/> floats per sequence, taken zeroed when the sequence first writes and given back when it ends.
 /// Thread-safe for taking and giving back; a slot's floats belong to the sequence holding it.
 /// </summary>

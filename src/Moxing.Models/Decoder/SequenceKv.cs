@@ -5,7 +5,7 @@ namespace Moxing.Models.Decoder;
 /// <summary>
 /// The keys and values of one sequence: a table of <see cref="KvBlockPool"/> blocks covering positions [0, Length).
 /// Full blocks may be shared with other sequences (<see cref="AttachPrefix"/>); a shared block is copied before it is
-/// written. A model with recurrent layers (LFM2) also keeps a slot of the pool's <see cref="KvBlockPool.States"/>, taken zeroed
+/// written. A model with recurrent layers (LFM2, Mamba2) also keeps a slot of the pool's <see cref="KvBlockPool.States"/>, taken zeroed
 /// when the empty sequence first writes and given back when it is emptied: such a sequence cannot share a prefix or be
 /// rewound, as its state sums every position it has seen. Not thread-safe: one sequence belongs to one scheduler step at a time.
 /// </summary>

@@ -179,7 +179,7 @@ public sealed class ModelManager : IAsyncDisposable
         // a board with little memory reads the weights as it needs them; elsewhere they are read ahead while the engine starts
         else model.PrefetchWeights();
         // The scheduler holds KV memory in whole blocks.
-        // A model with recurrent layers (LFM2) also keeps a fixed state per sequence.
+        // A model with recurrent layers (LFM2, Mamba2) also keeps a fixed state per sequence.
         var perSequence = EngineSettings.KvBytesPerToken(model, kvType) * ((context + Engines.KvBlockTokens - 1) / Engines.KvBlockTokens * Engines.KvBlockTokens)
             + KvBlockPool.StateBytesPerSequence(decoder);
         var free = await MakeRoomAsync(entry, weights + perSequence);
