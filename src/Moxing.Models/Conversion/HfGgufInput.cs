@@ -17,7 +17,8 @@ namespace Moxing.Models.Conversion;
 /// rope_factors_long/short.weight, mixture-of-experts matrices stacked into one [experts, rows, cols] tensor per projection and
 /// layer (Qwen2-MoE's shared-expert gate as a vector), gpt-oss's fused experts split into gate/up/down stacks (MXFP4 blocks
 /// repacked into ggml's layout and kept MXFP4 whatever the mix; <see cref="Families.GptOssHfExperts"/>), routers and biases
-/// as F32. Tensors are converted one at a time, when read.
+/// as F32, convolution kernels of LFM2 and Mamba2 squeezed to [channels, taps], Mamba2's A_log written as A = −exp(A_log).
+/// Tensors are converted one at a time, when read.
 /// </summary>
 public sealed class HfGgufInput : IQuantizationInput, IDisposable
 {
