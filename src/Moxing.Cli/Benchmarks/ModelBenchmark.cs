@@ -65,7 +65,7 @@ public sealed class ModelBenchmark(DecoderModel model, DType kvType, int prefill
     {
         var o = model.Options;
         var blockSize = 16;
-        var pool = new KvBlockPool(o.LayerCount, o.KvHeadCount, o.HeadDim, kvType, sequences * ((prompt + tokens + blockSize - 1) / blockSize), blockSize);
+        var pool = KvBlockPool.ForPositions(o, kvType, prompt + tokens, blockSize, sequences);
         var scratch = model.CreateScratch(Math.Max(sequences, Math.Min(PrefillStepTokens, sequences * prompt)));
         var kv = new SequenceKv[sequences];
         var prompts = new int[sequences][];

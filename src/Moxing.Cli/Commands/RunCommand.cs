@@ -88,6 +88,7 @@ public sealed class RunCommand : ICommand
             // Reuse the KV cache for the part of the conversation already fed.
             var common = 0;
             while (common < history.Count && common < ids.Length - 1 && history[common] == ids[common]) common++;
+            common = session.RewindPoint(common);
             session.Rewind(common);
             var limits = new GenerationLimits(Math.Min(maxTokens, session.Context - ids.Length), model.EosTokenIds);
             if (limits.MaxTokens < 1) throw new ContextOverflowException(ids.Length + 1, session.Context);

@@ -76,6 +76,12 @@ public sealed class ShowCommand : ICommand
                     w.WriteNumber("heads", o.HeadCount);
                     w.WriteNumber("kv_heads", o.KvHeadCount);
                     w.WriteNumber("vocab_size", o.VocabSize);
+                    if (o.RecurrentStateFloats > 0)
+                    {
+                        w.WriteString("recurrent_mixer", o.Mamba != null ? "mamba2" : "short_conv");
+                        w.WriteNumber("recurrent_layers", o.LayerCount - o.KvLayerCount);
+                        w.WriteNumber("recurrent_state_bytes", KvBlockPool.StateBytesPerSequence(o));
+                    }
                     if (o.Moe is { } moe)
                     {
                         w.WriteNumber("experts", moe.ExpertCount);
@@ -131,6 +137,10 @@ public sealed class ShowCommand : ICommand
             output.WriteLine($"  encoder         {e.LayerCount} layers, hidden {e.HiddenSize}, {e.HeadCount} heads, vocab {e.VocabSize}, {positions} positions, {(e.GatedFeedForward ? "gated " : "")}{e.Activation}, {pooling} pooling");
         if (o?.Moe is { } experts)
             output.WriteLine($"  experts         {experts.ExpertCount} per layer, {experts.ExpertsUsed} used per token, {experts.ExpertFeedForward} wide{(experts.SharedFeedForward > 0 ? $", shared expert {experts.SharedFeedForward} wide" : "")}");
+        if (o?.ShortConv is { } conv)
+            output.WriteLine($"  recurrent       {o.LayerCount - o.KvLayerCount} short-convolution layers of {conv.Kernel} taps, {o.KvLayerCount} attention layers; {HumanUnits.Bytes(KvBlockPool.StateBytesPerSequence(o))} of state per sequence");
+        if (o?.Mamba is { } mamba)
+            output.WriteLine($"  recurrent       {o.LayerCount - o.KvLayerCount} Mamba2 layers ({mamba.Heads} heads of {mamba.HeadDim}, state {mamba.StateSize}, {mamba.Groups} groups, {mamba.ConvKernel} taps), {o.KvLayerCount} attention layers; {HumanUnits.Bytes(KvBlockPool.StateBytesPerSequence(o))} of state per sequence");
         if (o != null && Multiplied(o))
             output.WriteLine(string.Create(inv, $"  multipliers     embedding ×{o.EmbeddingScale}, residual ×{o.ResidualScale}, attention ×{o.EffectiveAttentionScale}, logits ÷{o.LogitDivisor}"));
         output.WriteLine($"  tensor types    {string.Join(", ", types.Select(t => $"{t.Type} ×{t.Count}"))}");

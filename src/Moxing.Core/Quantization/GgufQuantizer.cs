@@ -125,7 +125,10 @@ public static class GgufQuantizer
         var arch = m.TryGetString("general.architecture", out var a) ? a : "";
         var layers = m.TryGetInt32($"{arch}.block_count", out var l) ? l : 0;
         var heads = m.TryGetInt32($"{arch}.attention.head_count", out var h) ? h : 0;
-        var kvHeads = m.TryGetInt32($"{arch}.attention.head_count_kv", out var kv) ? kv : heads;
+        // A hybrid model (LFM2) gives head_count_kv per layer, 0 on its recurrent layers: its attention layers' count is the one.
+        var kvHeads = m.TryGetValue($"{arch}.attention.head_count_kv", out var kvValue) && kvValue is Array perLayer
+            ? perLayer.Cast<object>().Select(Convert.ToInt32).DefaultIfEmpty(heads).Max()
+            : m.TryGetInt32($"{arch}.attention.head_count_kv", out var kv) ? kv : heads;
         var experts = m.TryGetInt32($"{arch}.expert_count", out var e) ? e : 0;
         return new ModelFacts(arch, layers, heads, kvHeads, experts);
     }

@@ -69,16 +69,23 @@ public sealed partial class ContinuousBatchScheduler : IGenerationEngine
         _options.Validate();
         _model = model;
         var o = model.Options;
+        // A model with recurrent layers (LFM2, Mamba2) sums every position it has seen into each sequence's state: a prefix's KV blocks
+        // are no use without the state at the prefix's end, and drafts cannot be taken back once they have entered it. Such
+        // models run without prefix reuse (cached_tokens 0, never a wrong answer from a shared prefix) and without speculation.
+        if (o.RecurrentStateFloats > 0) _options = _options with { PrefixCaching = false, SpeculativeTokens = 0 };
+        var states = _options.MaxRunningSequences * KvBlockPool.StateBytesPerSequence(o);
         _context = _options.ContextSize > 0 ? _options.ContextSize : o.MaxContext;
         _vocab = o.VocabSize;
         var contextBlocks = BlocksOf(_context);
         var blockBytes = _options.KvBlockTokens * KvBlockPool.BytesPerPosition(o, _options.KvType);
+        // The budget holds the running sequences' recurrent states beside the blocks.
         var budget = _options.KvMemoryBytes > 0
             ? _options.KvMemoryBytes
-            : Math.Max(Math.Min(_options.MaxRunningSequences * (long)contextBlocks * blockBytes, 2L << 30), contextBlocks * blockBytes);
-        if (budget / blockBytes < contextBlocks)
-            throw new ArgumentException($"a KV memory budget of {budget} bytes holds {budget / blockBytes * _options.KvBlockTokens} positions, less than one context of {_context}");
-        _pool = model.CreateBlockPool(budget, _options.KvType, _options.KvBlockTokens);
+            : Math.Max(Math.Min(_options.MaxRunningSequences * (long)contextBlocks * blockBytes, 2L << 30), contextBlocks * blockBytes) + states;
+        if ((budget - states) / blockBytes < contextBlocks)
+            throw new ArgumentException($"a KV memory budget of {budget} bytes holds {Math.Max(0, budget - states) / blockBytes * _options.KvBlockTokens} positions" +
+                (states > 0 ? $" beside {states} bytes of recurrent state" : "") + $", less than one context of {_context}");
+        _pool = model.CreateBlockPool(budget, _options.KvType, _options.KvBlockTokens, _options.MaxRunningSequences);
         _prefixes = _options.PrefixCaching ? new PrefixCache(_pool, contextBlocks) : null;
         _prefixBlocks = new int[contextBlocks];
 
@@ -126,7 +133,10 @@ public sealed partial class ContinuousBatchScheduler : IGenerationEngine
             return new SchedulerCounters(Volatile.Read(ref _runningCount), waiting, Volatile.Read(ref _usedBlocks), Volatile.Read(ref _cachedBlocks), _pool.BlockCount,
                 Interlocked.Read(ref _steps), Volatile.Read(ref _lastBatch), Volatile.Read(ref _lastTokens),
                 Interlocked.Read(ref _promptComputed), Interlocked.Read(ref _promptCached), Interlocked.Read(ref _generated),
-                Interlocked.Read(ref _completed), Interlocked.Read(ref _cancelled), Interlocked.Read(ref _failed), Interlocked.Read(ref _rejected));
+                Interlocked.Read(ref _completed), Interlocked.Read(ref _cancelled), Interlocked.Read(ref _failed), Interlocked.Read(ref _rejected))
+            {
+                RecurrentStatesUsed = _pool.States?.HeldSlotCount ?? 0,
+            };
         }
     }
 

@@ -18,4 +18,8 @@ namespace Moxing.Inference.Scheduling;
 /// <param name="Rejected">Submissions refused because the queue was full.</param>
 public readonly record struct SchedulerCounters(
     int Running, int Waiting, int KvBlocksUsed, int KvBlocksCached, int KvBlocksTotal, long Steps, int LastBatchSize, int LastStepTokens,
-    long PromptTokensComputed, long PromptTokensCached, long TokensGenerated, long Completed, long Cancelled, long Failed, long Rejected);
+    long PromptTokensComputed, long PromptTokensCached, long TokensGenerated, long Completed, long Cancelled, long Failed, long Rejected)
+{
+    /// <summary>Recurrent state slots held by sequences (models with recurrent layers, LFM2; 0 otherwise).</summary>
+    public int RecurrentStatesUsed { get; init; }
+}

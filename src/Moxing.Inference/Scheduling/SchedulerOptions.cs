@@ -20,13 +20,19 @@ public sealed record SchedulerOptions
     /// <summary>How keys and values are stored: F16 (default), Q8_0 or F32.</summary>
     public DType KvType { get; init; } = DType.F16;
 
-    /// <summary>Reuse the keys/values of prompt prefixes seen before (whole blocks); the reused count is reported as cached tokens.</summary>
+    /// <summary>
+    /// Reuse the keys/values of prompt prefixes seen before (whole blocks); the reused count is reported as cached tokens. Off
+    /// for models with recurrent layers (LFM2, Mamba2), whatever is set: their blocks are no use without the prefix's state.
+    /// </summary>
     public bool PrefixCaching { get; init; } = true;
 
     /// <summary>Positions per KV block: the unit of KV memory and of prefix caching.</summary>
     public int KvBlockTokens { get; init; } = 16;
 
-    /// <summary>Bytes of keys/values all sequences together may hold; 0: room for every running sequence at full context, at most 2 GiB (never less than one context).</summary>
+    /// <summary>
+    /// Bytes of keys/values all sequences together may hold, the recurrent state of <see cref="MaxRunningSequences"/> sequences
+    /// included (models with recurrent layers); 0: room for every running sequence at full context, at most 2 GiB (never less than one context).
+    /// </summary>
     public long KvMemoryBytes { get; init; }
 
     /// <summary>Generated tokens buffered per request before its sequence pauses for the reader.</summary>
@@ -41,7 +47,8 @@ public sealed record SchedulerOptions
     /// <summary>
     /// Draft tokens a decoding sequence may feed beside its last token when its history predicts them (<see cref="PromptLookup"/>):
     /// a step's logits confirm each draft the sampler would have drawn anyway, so the output is the same and repetitive
-    /// replies take fewer steps. 0: off. Drafts only use logit rows no running sequence needs.
+    /// replies take fewer steps. 0: off. Drafts only use logit rows no running sequence needs. Off for models with recurrent
+    /// layers (LFM2), whose state cannot take a rejected draft back.
     /// </summary>
     public int SpeculativeTokens { get; init; }
 

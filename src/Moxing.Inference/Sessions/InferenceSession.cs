@@ -74,7 +74,14 @@ public sealed class InferenceSession
         return Prefill(_single);
     }
 
-    /// <summary>Forgets every position from <paramref name="position"/> on (0 resets the session).</summary>
+    /// <summary>
+    /// The longest prefix of the first <paramref name="position"/> positions a <see cref="Rewind"/> can keep: all of them, but for
+    /// a model with recurrent layers (LFM2, Mamba2), whose state cannot go back, none unless nothing would be forgotten.
+    /// </summary>
+    public int RewindPoint(int position) =>
+        _cache.Pool.States == null || position == Position ? position : 0;
+
+    /// <summary>Forgets every position from <paramref name="position"/> on (0 resets the session; see <see cref="RewindPoint"/>).</summary>
     public void Rewind(int position)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(position);

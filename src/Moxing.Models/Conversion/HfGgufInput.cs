@@ -17,7 +17,8 @@ namespace Moxing.Models.Conversion;
 /// rope_factors_long/short.weight, mixture-of-experts matrices stacked into one [experts, rows, cols] tensor per projection and
 /// layer (Qwen2-MoE's shared-expert gate as a vector), gpt-oss's fused experts split into gate/up/down stacks (MXFP4 blocks
 /// repacked into ggml's layout and kept MXFP4 whatever the mix; <see cref="Families.GptOssHfExperts"/>), routers and biases
-/// as F32. Tensors are converted one at a time, when read.
+/// as F32, convolution kernels of LFM2 and Mamba2 squeezed to [channels, taps], Mamba2's A_log written as A = −exp(A_log).
+/// Tensors are converted one at a time, when read.
 /// </summary>
 public sealed class HfGgufInput : IQuantizationInput, IDisposable
 {
@@ -43,6 +44,7 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
         Transpose,
         KeyHalfOfKvB,
         ValueHalfOfKvB,
+        NegativeExp,
     }
 
     /// <inheritdoc />
@@ -73,6 +75,9 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
         try
         {
             var names = family.HfNames.MapTo(family.GgufNames, _options.LayerCount);
+            // GraniteMoeModel.modify_tensors: without experts the shared MLP is written as the plain feed-forward.
+            if (architecture == "granitehybrid" && _options.Moe == null)
+                names = names.ToDictionary(e => e.Key, e => e.Value.Replace("_shexp.", ".", StringComparison.Ordinal), StringComparer.Ordinal);
             var experts = ExpertStacks(family.HfNames, family.GgufNames);
             var headers = new List<TensorHeader>();
             // Tensors stored in a layout of the checkpoint's own (gpt-oss's experts) are computed when read; MXFP4 stays MXFP4.
@@ -118,8 +123,8 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
                 _byGgufName[gguf] = (t, transform);
                 // transformers' shared_expert_gate is Linear(hidden, 1); the converter writes its one row as a vector.
                 var shape = transform == Transform.Transpose ? [t.Shape[1], t.Shape[0]]
-                    : gguf.EndsWith(".ffn_gate_inp_shexp.weight", StringComparison.Ordinal) ? [t.ElementCount] : t.Shape;
-                headers.Add(new TensorHeader(gguf, transform is Transform.ToF32 or Transform.NormPlusOne || t.Shape.Length == 1 ? DType.F32 : t.Type, shape));
+                    : gguf.EndsWith(".ffn_gate_inp_shexp.weight", StringComparison.Ordinal) ? [t.ElementCount] : RecurrentShape(gguf, t.Shape);
+                headers.Add(new TensorHeader(gguf, transform is Transform.ToF32 or Transform.NormPlusOne or Transform.NegativeExp || t.Shape.Length == 1 ? DType.F32 : t.Type, shape));
             }
             headers.AddRange(StackHeaders(folder));
             metadata["general.size_label"] = HfGgufMetadata.SizeLabel(headers);
@@ -185,8 +190,21 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
         }
     }
 
+    // LFM2Model and Mamba2Model squeeze a convolution's [channels, 1, taps] kernel to [channels, taps]; Mamba2Model writes A and D
+    // per head as [heads, 1] and the gated norm as [groups, inner / groups].
+    private long[] RecurrentShape(string gguf, long[] shape)
+    {
+        if (gguf.EndsWith(".shortconv.conv.weight", StringComparison.Ordinal) || gguf.EndsWith(".ssm_conv1d.weight", StringComparison.Ordinal))
+            return shape.Length == 3 ? [shape[0], shape[2]] : shape;
+        if (gguf.EndsWith(".ssm_a", StringComparison.Ordinal) || gguf.EndsWith(".ssm_d", StringComparison.Ordinal)) return [shape[0], 1];
+        if (gguf.EndsWith(".ssm_norm.weight", StringComparison.Ordinal) && _options.Mamba is { } m) return [m.Groups, m.Inner / m.Groups];
+        return shape;
+    }
+
     private static Transform TransformFor(string gguf, string name, DType type, int rank, string architecture, bool transposedLinears)
     {
+        // Mamba2Model: A = −exp(A_log).
+        if (gguf.EndsWith(".ssm_a", StringComparison.Ordinal)) return Transform.NegativeExp;
         // Gemma's RMSNorm (Gemma 3's q/k norms too) and Nemotron's LayerNorm1P multiply by 1 + w; llama.cpp's by w.
         if (architecture is "gemma" or "gemma2" or "gemma3" or "nemotron" && name.EndsWith("norm.weight", StringComparison.Ordinal)) return Transform.NormPlusOne;
         var permutes = HfGgufMetadata.PermutesQk(architecture);
@@ -281,6 +299,13 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
 
     private unsafe void ConvertInto(StoredTensor source, Transform transform, DType type, byte* target)
     {
+        if (transform == Transform.NegativeExp)
+        {
+            var values = new Span<float>(target, checked((int)source.ElementCount));
+            Dequantizer.Dequantize(source.Type, source.Bytes, values);
+            foreach (ref var v in values) v = -MathF.Exp(v);
+            return;
+        }
         if (transform == Transform.NormPlusOne)
         {
             AddOne(source, target);

@@ -37,17 +37,18 @@ public static partial class HfGgufMetadata
         "hunyuan_v1_moe" => "hunyuan-moe",
         "bailing_moe" => "bailingmoe",
         "bailing_moe_v2" => "bailingmoe2",
-        "arcee" or "mistral3" or "apertus" => modelType,
+        "arcee" or "mistral3" or "apertus" or "lfm2" => modelType,
+        "granitemoehybrid" => "granitehybrid",
         "glm4_moe" => "glm4moe",
         "dots1" => modelType,
         _ => null,
     };
 
     /// <summary>The model types <see cref="Architecture"/> converts, for error messages.</summary>
-    public static string ConvertibleList => "llama, mistral, mixtral, granite, olmo2, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi, phi3, gemma, gemma2, gemma3_text, gemma3, starcoder2, gpt_oss, falcon, exaone, smollm3, internlm2, cohere, cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, granitemoe, granitemoeshared, phimoe, ernie4_5, ernie4_5_moe, llama4, llama4_text, deepseek_v2, deepseek_v3, kimi_k2, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3, apertus, glm4_moe, dots1, hunyuan_v1_moe, bailing_moe, bailing_moe_v2";
+    public static string ConvertibleList => "llama, mistral, mixtral, granite, olmo2, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi, phi3, gemma, gemma2, gemma3_text, gemma3, starcoder2, gpt_oss, falcon, exaone, smollm3, internlm2, cohere, cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, granitemoe, granitemoeshared, phimoe, ernie4_5, ernie4_5_moe, llama4, llama4_text, deepseek_v2, deepseek_v3, kimi_k2, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3, apertus, glm4_moe, dots1, hunyuan_v1_moe, bailing_moe, bailing_moe_v2, lfm2, granitemoehybrid";
 
     /// <summary>Architectures convert_hf_to_gguf.py writes through LlamaModel: vocab_size and rope.dimension_count written, Q/K rows permuted (but Llama 4's).</summary>
-    public static bool LlamaConverted(string architecture) => architecture is "llama" or "granite" or "granitemoe" or "smollm3" or "llama4" or "arcee" or "mistral3";
+    public static bool LlamaConverted(string architecture) => architecture is "llama" or "granite" or "granitemoe" or "granitehybrid" or "smollm3" or "llama4" or "arcee" or "mistral3";
 
     /// <summary>
     /// Architectures whose Q/K rows the converter permutes for llama.cpp's interleaved rotation (LlamaModel's, InternLM2Model's own
@@ -135,10 +136,12 @@ public static partial class HfGgufMetadata
         // HunYuanMoEModel: the shared MLPs' count (transformers and llama.cpp run one of intermediate_size whatever it says).
         if (architecture == "hunyuan-moe") m["hunyuan-moe.expert_shared_count"] = (uint)(config.GetIntList("num_shared_expert") is [var shared, ..] ? shared : 1);
         if (architecture == "apertus") AddApertus(m, o, config);
+        if (architecture == "lfm2") AddLfm2(m, o, config);
         // llama.cpp's smollm3 leaves out RoPE on every 4th layer whatever the config says; other NoPE layers cannot be expressed.
         if (architecture == "smollm3" && Enumerable.Range(0, o.LayerCount).Any(i => !o.Rotates(i) != ((i + 1) % SmolLm3Family.LlamaCppNoRopeStep == 0)))
             throw config.Error("no_rope_layers", "leaves out RoPE on other layers than every 4th, which llama.cpp's smollm3 cannot express");
-        if (architecture is "granite" or "granitemoe") AddGranite(m, config, architecture);
+        if (architecture is "granite" or "granitemoe" or "granitehybrid") AddGranite(m, config, architecture);
+        if (architecture == "granitehybrid") AddGraniteHybrid(m, o, config);
         if (architecture == "minicpm") AddMiniCpm(m, o);
         // OlmoModel.set_gguf_parameters: clip_qkv as clamp_kqv when the config sets it.
         if (architecture == "olmo" && o.QkvClip > 0) Arch("attention.clamp_kqv", o.QkvClip);
@@ -421,7 +424,7 @@ public static partial class HfGgufMetadata
         if (architecture == "ernie4_5-moe") AddErnieMoeLayers(m, moe, config);
         else if (moe.DenseLayers.Length > 0 && architecture != "llama4")
             throw config.Error(config.Has("mlp_only_layers") ? "mlp_only_layers" : "decoder_sparse_step", $"makes some layers dense; llama.cpp's {architecture} has experts in every layer");
-        if (moe.NormalizeTopK != (architecture is "llama" or "qwen3moe" or "gpt-oss" or "granitemoe" or "ernie4_5-moe" or "hunyuan-moe"))
+        if (moe.NormalizeTopK != (architecture is "llama" or "qwen3moe" or "gpt-oss" or "granitemoe" or "granitehybrid" or "ernie4_5-moe" or "hunyuan-moe"))
             throw config.Error("norm_topk_prob", $"is {(moe.NormalizeTopK ? "true" : "false")}; llama.cpp's {architecture} {(moe.NormalizeTopK ? "does not renormalise" : "renormalises")} the chosen experts' weights");
         m[$"{architecture}.expert_count"] = (uint)moe.ExpertCount;
         m[$"{architecture}.expert_used_count"] = (uint)moe.ExpertsUsed;

@@ -22,6 +22,8 @@ public sealed class BatchScratch
     internal float[] Gate { get; }
     internal float[] Up { get; }
     internal MoeScratch? Moe { get; }
+    // A Mamba2 mixer's gated output per token ([tokens, inner]), what its norm and out_proj read.
+    internal float[] MambaInner { get; }
 
     // Per token of the step: its id, position and slice.
     internal int[] Ids { get; }
@@ -50,12 +52,13 @@ public sealed class BatchScratch
         Q = new float[tokens * qDim];
         K = new float[tokens * kvDim];
         V = new float[tokens * vDim];
-        Fused = new float[tokens * Math.Max(Math.Max(qDim + 2 * kvDim, 2 * o.WidestFeedForward), LatentWidth(o))];
+        Fused = new float[tokens * Math.Max(Math.Max(qDim + 2 * kvDim, 2 * o.WidestFeedForward), Math.Max(LatentWidth(o), RecurrentWidth(o)))];
         AttentionOut = new float[tokens * o.HeadCount * o.ValueDim];
         Projected = new float[tokens * o.HiddenSize];
         Gate = new float[tokens * o.WidestFeedForward];
         Up = new float[tokens * o.WidestFeedForward];
         Moe = o.Moe is { } moe ? new MoeScratch(moe, o.HiddenSize, tokens) : null;
+        MambaInner = new float[tokens * (o.Mamba?.Inner ?? 0)];
         Ids = new int[tokens];
         Positions = new int[tokens];
         SliceOf = new int[tokens];
@@ -66,6 +69,9 @@ public sealed class BatchScratch
         SliceLogits = new LogitsWanted[tokens];
         TileStart = new int[tokens + 1];
     }
+
+    // Per token, what a recurrent mixer's in_proj writes into Fused: LFM2's B, C, x (three times the hidden width), Mamba2's z, x·B·C, dt.
+    private static int RecurrentWidth(DecoderOptions o) => Math.Max(o.ShortConv != null ? 3 * o.HiddenSize : 0, o.Mamba?.InProjWidth ?? 0);
 
     // Per token, what multi-head latent attention holds in Fused: the query latent, kv_a's output, the normed key/value latent and
     // kv_b's output.

@@ -44,10 +44,12 @@ public sealed partial class DecoderLoader(ITensorSource source, string sourcePat
     private DecoderLayerWeights LoadLayer(int i, int qDim, int kvDim)
     {
         var o = options;
+        if (o.ShortConv?.IsConv(i) == true) return LoadShortConvLayer(i);
+        var mamba = o.Mamba?.IsMamba(i) == true ? LoadMamba(i) : null;
         // q/k norms apply to the split rows whether q, k and v are stored apart or fused (Ling 2.0's query_key_value).
-        (Norm? qNorm, Norm? kNorm) = o.Mla != null ? (null, null) : o.QkNorm ? (QkNorm(names.QNorm, i, o.HeadCount), QkNorm(names.KNorm, i, o.KvHeadCount))
-            : (UnweightedQkNorm(i), UnweightedQkNorm(i));
-        var attention = o.Mla != null ? LatentAttention(i) : Find(names.Qkv, i) is { } qkv
+        (Norm? qNorm, Norm? kNorm) = mamba != null || o.Mla != null ? (null, null)
+            : o.QkNorm ? (QkNorm(names.QNorm, i, o.HeadCount), QkNorm(names.KNorm, i, o.KvHeadCount)) : (UnweightedQkNorm(i), UnweightedQkNorm(i));
+        var attention = mamba != null ? null : o.Mla != null ? LatentAttention(i) : Find(names.Qkv, i) is { } qkv
             ? new AttentionWeights { Qkv = Linear(qkv, qDim + 2 * kvDim, o.HiddenSize), O = RequireLinear(names.O, i, o.HiddenSize, qDim), QNorm = qNorm, KNorm = kNorm }
             : new AttentionWeights
             {
@@ -62,14 +64,15 @@ public sealed partial class DecoderLoader(ITensorSource source, string sourcePat
         var sparse = o.Moe is { } moe && moe.IsSparse(i);
         var (attentionNorm, mlpNorm) = o.ParallelBlock ? ParallelNorms(i) : (
             o.PreNorms ? RequireNorm(names.AttentionNorm, i, o.HiddenSize) : null,
-            o.PreNorms ? RequireNorm(names.MlpNorm, i, o.HiddenSize) : null);
+            o.PreNorms && o.HasFeedForward ? RequireNorm(names.MlpNorm, i, o.HiddenSize) : null);
         return new DecoderLayerWeights
         {
             AttentionNorm = attentionNorm,
             Attention = attention,
+            Mamba = mamba,
             PostAttentionNorm = o.PostNorms ? RequireNorm(names.PostAttentionNorm, i, o.HiddenSize) : null,
             MlpNorm = mlpNorm,
-            Mlp = sparse ? null : LoadMlp(i),
+            Mlp = sparse || !o.HasFeedForward ? null : LoadMlp(i),
             Moe = sparse ? LoadMoe(i, o.Moe!) : null,
             PostMlpNorm = o.PostNorms ? RequireNorm(names.PostMlpNorm, i, o.HiddenSize) : null,
         };

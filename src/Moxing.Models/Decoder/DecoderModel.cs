@@ -35,9 +35,12 @@ public sealed partial class DecoderModel : IDisposable
     /// <summary>A single-sequence KV cache for <paramref name="context"/> positions, stored as <paramref name="type"/> (F16, Q8_0 or F32).</summary>
     public KvCache CreateCache(int context, DType type = DType.F16) => new(Options, context, type);
 
-    /// <summary>A pool of KV blocks for many sequences, as many as fit in <paramref name="byteBudget"/> bytes.</summary>
-    public KvBlockPool CreateBlockPool(long byteBudget, DType type = DType.F16, int blockSize = 16) =>
-        KvBlockPool.ForBudget(Options, type, byteBudget, blockSize);
+    /// <summary>
+    /// A pool of KV blocks for many sequences, as many as fit in <paramref name="byteBudget"/> bytes beside the recurrent state of
+    /// <paramref name="sequences"/> sequences at once (models with recurrent layers).
+    /// </summary>
+    public KvBlockPool CreateBlockPool(long byteBudget, DType type = DType.F16, int blockSize = 16, int sequences = 16) =>
+        KvBlockPool.ForBudget(Options, type, byteBudget, blockSize, sequences);
 
     /// <summary>Activation buffers for steps of up to <paramref name="tokens"/> tokens in all.</summary>
     public BatchScratch CreateScratch(int tokens) => new(Options, tokens);
@@ -89,25 +92,38 @@ public sealed partial class DecoderModel : IDisposable
         var x = s.Hidden.AsSpan(0, n * h);
         Embed(s, n, x, s.Projected);
         var tiles = PagedAttentionJob.Tile(s, slices, n * o.KvHeadCount);
+        // Attention layers store keys and values in the pool's layers in model order; recurrent layers their state one after
+        // another in each sequence's slot.
+        int kvLayer = 0, stateOffset = 0;
         for (var l = 0; l < o.LayerCount; l++)
         {
             var layer = Weights.Layers[l];
             var xn = Normed(layer.AttentionNorm, x, s.Normed.AsSpan(0, n * h));
-            Span<float> q = s.Q.AsSpan(0, n * qDim), k = s.K.AsSpan(0, n * kvDim), v = s.V.AsSpan(0, n * vDim);
-            if (layer.Attention.Mla is { } latent) ProjectLatent(layer.Attention, latent, xn, n, q, k, v, s.Fused);
-            else Project(layer.Attention, xn, n, q, k, v, s.Fused);
-            if (o.QkvClip > 0) Clip(o.QkvClip, q, k, v);
-            // A parallel block with a norm of its MLP's own (Falcon-40B) norms the stream before attention adds to it.
-            if (o.ParallelBlock && layer.MlpNorm != null) xn = Normed(layer.MlpNorm, x, s.Normed.AsSpan(0, n * h));
-            var store = new KvStoreJob(o, layer.Attention, l, s);
-            WorkerPool.Shared.ParallelFor(n, ref store);
-            var attend = new PagedAttentionJob(o, l, s, layer.Attention.Sinks);
-            WorkerPool.Shared.ParallelFor(tiles * o.KvHeadCount, ref attend);
             var projected = s.Projected.AsSpan(0, n * h);
-            Multiply(layer.Attention.O, s.AttentionOut, n, projected);
+            if (layer.ShortConv is { } conv) ShortConv(conv, stateOffset, xn, n, slices, projected, s);
+            else if (layer.Mamba is { } mamba) Mamba(mamba, stateOffset, xn, n, slices, projected, s);
+            else
+            {
+                var attention = layer.Attention!;
+                Span<float> q = s.Q.AsSpan(0, n * qDim), k = s.K.AsSpan(0, n * kvDim), v = s.V.AsSpan(0, n * vDim);
+                if (attention.Mla is { } latent) ProjectLatent(attention, latent, xn, n, q, k, v, s.Fused);
+                else Project(attention, xn, n, q, k, v, s.Fused);
+                if (o.QkvClip > 0) Clip(o.QkvClip, q, k, v);
+                // A parallel block with a norm of its MLP's own (Falcon-40B) norms the stream before attention adds to it.
+                if (o.ParallelBlock && layer.MlpNorm != null) xn = Normed(layer.MlpNorm, x, s.Normed.AsSpan(0, n * h));
+                var store = new KvStoreJob(o, attention, l, kvLayer, s);
+                WorkerPool.Shared.ParallelFor(n, ref store);
+                var attend = new PagedAttentionJob(o, l, kvLayer, s, attention.Sinks);
+                WorkerPool.Shared.ParallelFor(tiles * o.KvHeadCount, ref attend);
+                kvLayer++;
+                Multiply(attention.O, s.AttentionOut, n, projected);
+            }
+            stateOffset += o.StateFloatsOf(l);
             layer.PostAttentionNorm?.Apply(projected, projected);
             AddResidual(x, projected);
 
+            // A plain Mamba2 block is its mixer alone.
+            if (!o.HasFeedForward) continue;
             // A parallel block's MLP reads the same normed input as its attention (xn still holds it).
             if (!o.ParallelBlock) xn = Normed(layer.MlpNorm, x, s.Normed.AsSpan(0, n * h));
             if (layer.Moe is { } moe) Experts(moe, xn, n, projected, s);

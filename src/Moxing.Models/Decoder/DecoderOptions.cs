@@ -13,8 +13,9 @@ public enum NormKind
 
 /// <summary>
 /// The switches that turn one decoder computation into Llama, Qwen2/3, Mistral, Phi-2/3, Gemma 1/2/3, Granite, OLMo 2,
-/// StarCoder2, Falcon, EXAONE, SmolLM3, InternLM2, Cohere, StableLM, GLM-4, Nemotron, OLMo, MiniCPM, Hunyuan, Arcee, Apertus, GPT-2, the mixtures of experts, Llama 4, gpt-oss or
-/// DeepSeek-V2/V3 (multi-head latent attention).
+/// StarCoder2, Falcon, EXAONE, SmolLM3, InternLM2, Cohere, StableLM, GLM-4, Nemotron, OLMo, MiniCPM, Hunyuan, Arcee, Apertus, GPT-2, the mixtures of experts, Llama 4, gpt-oss,
+/// DeepSeek-V2/V3 (multi-head latent attention), LFM2 (short convolutions beside attention), Granite 4.0 hybrid (Mamba2 beside
+/// attention) or plain Mamba2.
 /// A family file reads its config into this record; the decoder never asks which family it runs.
 /// </summary>
 public sealed record DecoderOptions
@@ -112,6 +113,42 @@ public sealed record DecoderOptions
     public float LogitDivisor { get; init; } = 1f;
     /// <summary>Learned absolute position embeddings (GPT-2).</summary>
     public bool LearnedPositions { get; init; }
+    /// <summary>Gated short-convolution layers in place of attention on some layers (LFM2); null: none.</summary>
+    public ShortConvOptions? ShortConv { get; init; }
+
+    /// <summary>Mamba2 mixers in place of attention on some or all layers (Granite 4.0 hybrid, plain Mamba2); null: none.</summary>
+    public MambaOptions? Mamba { get; init; }
+
+    /// <summary>Whether layer <paramref name="layer"/> attends (and so stores keys and values) rather than running a recurrent mixer.</summary>
+    public bool Attends(int layer) => ShortConv?.IsConv(layer) != true && Mamba?.IsMamba(layer) != true;
+
+    /// <summary>Floats of recurrent state layer <paramref name="layer"/> keeps per sequence (0 for an attention layer).</summary>
+    public int StateFloatsOf(int layer) =>
+        ShortConv is { } conv && conv.IsConv(layer) ? conv.StateFloats(HiddenSize) : Mamba is { } mamba && mamba.IsMamba(layer) ? mamba.StateFloats : 0;
+
+    /// <summary>Layers that store keys and values: the KV pool's layers, in model order.</summary>
+    public int KvLayerCount
+    {
+        // Counted without allocating: a step asks for every slice.
+        get
+        {
+            var count = 0;
+            for (var l = 0; l < LayerCount; l++)
+                if (Attends(l)) count++;
+            return count;
+        }
+    }
+
+    /// <summary>Floats of recurrent state one sequence keeps over every layer, in layer order; 0 for a model that only attends.</summary>
+    public int RecurrentStateFloats
+    {
+        get
+        {
+            var floats = 0;
+            for (var l = 0; l < LayerCount; l++) floats += StateFloatsOf(l);
+            return floats;
+        }
+    }
 
     /// <summary>The window of layer <paramref name="layer"/> (0 when it attends to everything).</summary>
     public int WindowOf(int layer) => layer < SlidingWindows.Length ? SlidingWindows[layer] : 0;
@@ -124,6 +161,9 @@ public sealed record DecoderOptions
 
     /// <summary>Whether layer <paramref name="layer"/> rotates by <see cref="SlidingRope"/> (it has a window and the option is set) rather than <see cref="Rope"/>.</summary>
     public bool UsesSlidingRope(int layer) => SlidingRope != null && WindowOf(layer) > 0;
+
+    /// <summary>Whether blocks have a feed-forward after their mixer: all but plain Mamba2's (feed_forward_length 0, no experts).</summary>
+    public bool HasFeedForward => IntermediateSize > 0 || Moe != null;
 
     /// <summary>The widest feed-forward hidden layer of any kind (dense, expert or shared expert): what activation buffers hold.</summary>
     public int WidestFeedForward => Math.Max(IntermediateSize, Moe?.WidestFeedForward ?? 0);

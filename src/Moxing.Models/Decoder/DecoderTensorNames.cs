@@ -44,6 +44,28 @@ public sealed record DecoderTensorNames
     public string? KB { get; init; }
     /// <summary>MLA's up-projection of the values alone, [heads, value dims, kv rank] (llama.cpp's attn_v_b).</summary>
     public string? VB { get; init; }
+    /// <summary>A short convolution's in_proj (LFM2).</summary>
+    public string? ConvInProj { get; init; }
+    /// <summary>A short convolution's depthwise kernel, [hidden, 1, taps] (HF) or [hidden, taps] (GGUF).</summary>
+    public string? ConvKernel { get; init; }
+    /// <summary>A short convolution's out_proj.</summary>
+    public string? ConvOutProj { get; init; }
+    /// <summary>A Mamba2 mixer's in_proj.</summary>
+    public string? SsmIn { get; init; }
+    /// <summary>A Mamba2 mixer's depthwise convolution kernel, [channels, 1, taps] (HF) or [channels, taps] (GGUF).</summary>
+    public string? SsmConv { get; init; }
+    /// <summary>A Mamba2 mixer's time-step bias per head.</summary>
+    public string? SsmDtBias { get; init; }
+    /// <summary>A Mamba2 mixer's log decay per head, A_log (HF), from which A = −exp(A_log).</summary>
+    public string? SsmALog { get; init; }
+    /// <summary>A Mamba2 mixer's decay per head A = −exp(A_log), as llama.cpp's converter stores it (ssm_a).</summary>
+    public string? SsmA { get; init; }
+    /// <summary>A Mamba2 mixer's skip connection per head.</summary>
+    public string? SsmD { get; init; }
+    /// <summary>A Mamba2 mixer's gated RMSNorm weights.</summary>
+    public string? SsmNorm { get; init; }
+    /// <summary>A Mamba2 mixer's out_proj.</summary>
+    public string? SsmOut { get; init; }
     /// <summary>Norm of the attention output (Gemma 2).</summary>
     public string? PostAttentionNorm { get; init; }
     /// <summary>Norm before the MLP (null where the architecture has none: OLMo 2, Phi-2).</summary>
@@ -104,6 +126,10 @@ public sealed record DecoderTensorNames
         n => n.PostMlpNorm, n => n.FinalNorm, n => n.Output, n => n.Router, n => n.SharedGate, n => n.SharedUp, n => n.SharedDown,
         n => n.SharedExpertGate, n => n.Sinks, n => n.ExpertGate, n => n.ExpertUp, n => n.ExpertDown, n => n.ExpertSelectionBias,
         n => n.QA, n => n.QANorm, n => n.QB, n => n.KvA, n => n.KvANorm, n => n.KvB,
+        n => n.ConvInProj, n => n.ConvKernel, n => n.ConvOutProj,
+        n => n.SsmIn, n => n.SsmConv, n => n.SsmDtBias, n => n.SsmD, n => n.SsmNorm, n => n.SsmOut,
+        // HF's A_log and llama.cpp's A = −exp(A_log) are one slot (the converter applies the function).
+        n => n.SsmALog ?? n.SsmA,
     ];
 
     /// <summary>

@@ -125,13 +125,51 @@ public sealed class MoeWeights
     }
 }
 
+/// <summary>A gated short convolution in place of attention (LFM2, <see cref="ShortConvOptions"/>).</summary>
+public sealed class ShortConvWeights
+{
+    /// <summary>in_proj [3 · hidden, hidden]: B, C and x.</summary>
+    public required Linear InProj { get; init; }
+    /// <summary>The depthwise kernel, [hidden, taps] row-major: tap taps − 1 reads the current input.</summary>
+    public required float[] Kernel { get; init; }
+    /// <summary>Bias of the convolution per channel (conv_bias), null for none.</summary>
+    public float[]? KernelBias { get; init; }
+    /// <summary>out_proj [hidden, hidden].</summary>
+    public required Linear OutProj { get; init; }
+}
+
+/// <summary>A Mamba2 mixer in place of attention (Granite 4.0 hybrid, <see cref="MambaOptions"/>).</summary>
+public sealed class MambaWeights
+{
+    /// <summary>in_proj [z + x·B·C + heads, hidden].</summary>
+    public required Linear InProj { get; init; }
+    /// <summary>The depthwise kernel over x·B·C, [channels, taps] row-major.</summary>
+    public required float[] ConvKernel { get; init; }
+    /// <summary>Bias of the convolution per channel, null for none.</summary>
+    public float[]? ConvBias { get; init; }
+    /// <summary>Added to each head's time step before its softplus (dt_bias).</summary>
+    public required float[] DtBias { get; init; }
+    /// <summary>Each head's decay rate A = −exp(A_log) (negative).</summary>
+    public required float[] A { get; init; }
+    /// <summary>Each head's skip connection D.</summary>
+    public required float[] D { get; init; }
+    /// <summary>The gated RMSNorm over the inner width, in its groups.</summary>
+    public required Norm Norm { get; init; }
+    /// <summary>out_proj [hidden, inner].</summary>
+    public required Linear OutProj { get; init; }
+}
+
 /// <summary>Weights of one transformer block.</summary>
 public sealed class DecoderLayerWeights
 {
-    /// <summary>Norm before attention (null without pre-norms: OLMo 2).</summary>
+    /// <summary>Norm before attention or the short convolution (null without pre-norms: OLMo 2).</summary>
     public Norm? AttentionNorm { get; init; }
-    /// <summary>Attention projections.</summary>
-    public required AttentionWeights Attention { get; init; }
+    /// <summary>Attention projections (null in a short-convolution layer).</summary>
+    public AttentionWeights? Attention { get; init; }
+    /// <summary>The short convolution of a layer that does not attend (LFM2), null in an attention layer.</summary>
+    public ShortConvWeights? ShortConv { get; init; }
+    /// <summary>The Mamba2 mixer of a layer that does not attend (Granite 4.0 hybrid), null elsewhere.</summary>
+    public MambaWeights? Mamba { get; init; }
     /// <summary>Norm of the attention output before the residual add (Gemma 2).</summary>
     public Norm? PostAttentionNorm { get; init; }
     /// <summary>Norm before the MLP (null without pre-norms, or in a parallel block of one norm, whose MLP reads the attention norm's output).</summary>
@@ -204,7 +242,18 @@ public sealed class DecoderWeights
         {
             foreach (var layer in Layers)
             {
-                foreach (var linear in layer.Attention.Linears) yield return linear;
+                if (layer.Attention is { } a)
+                    foreach (var linear in a.Linears) yield return linear;
+                if (layer.ShortConv is { } conv)
+                {
+                    yield return conv.InProj;
+                    yield return conv.OutProj;
+                }
+                if (layer.Mamba is { } mamba)
+                {
+                    yield return mamba.InProj;
+                    yield return mamba.OutProj;
+                }
                 if (layer.Mlp is { } m)
                     foreach (var linear in m.Linears) yield return linear;
                 if (layer.Moe is { } moe)

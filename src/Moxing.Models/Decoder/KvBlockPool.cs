@@ -60,22 +60,27 @@ public sealed class KvBlockPool
         get { lock (_gate) return _freeCount; }
     }
 
-    /// <summary>Bytes held by the pool.</summary>
-    public long Bytes => BytesPerBlock * BlockCount;
+    /// <summary>Bytes held by the pool: its blocks and the recurrent states.</summary>
+    public long Bytes => BytesPerBlock * BlockCount + (States?.Bytes ?? 0);
+
+    /// <summary>Recurrent state of the sequences for a model with recurrent layers (LFM2, Mamba2), null for one that only attends.</summary>
+    public RecurrentStatePool? States { get; }
 
     /// <summary>
     /// Allocates <paramref name="blockCount"/> blocks of <paramref name="blockSize"/> positions for a model of the given shape (values
-    /// <paramref name="valueHeadDim"/> wide, 0: as wide as keys).
+    /// <paramref name="valueHeadDim"/> wide, 0: as wide as keys), beside the recurrent <paramref name="states"/> of its sequences if it has any.
     /// </summary>
-    public KvBlockPool(int layers, int kvHeads, int headDim, DType type, int blockCount, int blockSize = 16, int valueHeadDim = 0)
+    public KvBlockPool(int layers, int kvHeads, int headDim, DType type, int blockCount, int blockSize = 16, int valueHeadDim = 0, RecurrentStatePool? states = null)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(layers, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(kvHeads, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(headDim, 1);
+        // A model without attention layers (plain Mamba2) keeps no keys or values: its blocks only count positions.
+        ArgumentOutOfRangeException.ThrowIfNegative(layers);
+        ArgumentOutOfRangeException.ThrowIfLessThan(kvHeads, layers == 0 ? 0 : 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(headDim, layers == 0 ? 0 : 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(blockSize, 1);
         ArgumentOutOfRangeException.ThrowIfNegative(valueHeadDim);
         if (blockCount < 1) throw new MoxingException($"a KV pool needs at least one block, got {blockCount}");
         LayerCount = layers;
+        States = states;
         KvHeadCount = kvHeads;
         HeadDim = headDim;
         ValueHeadDim = valueHeadDim == 0 ? headDim : valueHeadDim;
@@ -89,7 +94,7 @@ public sealed class KvBlockPool
         if (BytesPerBlock > SlabBytes)
             throw new MoxingException($"one KV block of {blockSize} positions takes {BytesPerBlock} bytes; use a smaller block size");
         BlockCount = blockCount;
-        _blocksPerSlab = (int)Math.Min(blockCount, SlabBytes / BytesPerBlock);
+        _blocksPerSlab = BytesPerBlock == 0 ? blockCount : (int)Math.Min(blockCount, SlabBytes / BytesPerBlock);
         _slabs = new byte[(blockCount + _blocksPerSlab - 1) / _blocksPerSlab][];
         for (var i = 0; i < _slabs.Length; i++)
         {
@@ -103,23 +108,39 @@ public sealed class KvBlockPool
         _freeCount = blockCount;
     }
 
-    /// <summary>A pool of as many blocks as fit in <paramref name="byteBudget"/> bytes (at least one).</summary>
-    public static KvBlockPool ForBudget(DecoderOptions o, DType type, long byteBudget, int blockSize = 16)
+    /// <summary>
+    /// A pool of as many blocks as fit in <paramref name="byteBudget"/> bytes (at least one); for a model with recurrent layers the
+    /// state of <paramref name="sequences"/> sequences at once comes out of the budget first.
+    /// </summary>
+    public static KvBlockPool ForBudget(DecoderOptions o, DType type, long byteBudget, int blockSize = 16, int sequences = 16)
     {
+        var states = StatesFor(o, sequences);
         var perBlock = blockSize * BytesPerPosition(o, type);
-        var blocks = byteBudget / perBlock;
+        var blocks = (byteBudget - (states?.Bytes ?? 0)) / perBlock;
         if (blocks < 1)
-            throw new MoxingException($"a KV budget of {byteBudget} bytes holds no block; one block of {blockSize} positions takes {perBlock} bytes");
-        return new KvBlockPool(o.LayerCount, o.KvHeadCount, o.HeadDim, type, checked((int)Math.Min(blocks, int.MaxValue)), blockSize, o.ValueDim);
+            throw new MoxingException($"a KV budget of {byteBudget} bytes holds no block; one block of {blockSize} positions takes {perBlock} bytes" +
+                (states == null ? "" : $" beside {states.Bytes} bytes of recurrent state for {sequences} sequences"));
+        return new KvBlockPool(o.KvLayerCount, o.KvHeadCount, o.HeadDim, type, checked((int)Math.Min(blocks, int.MaxValue)), blockSize, o.ValueDim, states);
     }
 
-    /// <summary>Bytes one position's keys and values take in every layer of a model shaped by <paramref name="o"/>, stored as <paramref name="type"/>.</summary>
-    public static long BytesPerPosition(DecoderOptions o, DType type) =>
-        (long)o.LayerCount * o.KvHeadCount * (AttentionRows.RowBytes(type, o.HeadDim) + AttentionRows.RowBytes(type, o.ValueDim));
+    /// <summary>
+    /// Bytes one position's keys and values take in every attention layer of a model shaped by <paramref name="o"/>, stored as
+    /// <paramref name="type"/>; a model without attention layers is counted 1 byte (its blocks' bookkeeping), so budgets in
+    /// positions stay finite.
+    /// </summary>
+    public static long BytesPerPosition(DecoderOptions o, DType type) => Math.Max(1,
+        (long)o.KvLayerCount * o.KvHeadCount * (AttentionRows.RowBytes(type, o.HeadDim) + AttentionRows.RowBytes(type, o.ValueDim)));
 
-    /// <summary>A pool just large enough for one sequence of <paramref name="positions"/> positions.</summary>
-    public static KvBlockPool ForPositions(DecoderOptions o, DType type, int positions, int blockSize = 16) =>
-        new(o.LayerCount, o.KvHeadCount, o.HeadDim, type, Math.Max(1, (positions + blockSize - 1) / blockSize), blockSize, o.ValueDim);
+    /// <summary>Bytes of one sequence's recurrent state for a model shaped by <paramref name="o"/> (0 when it only attends).</summary>
+    public static long StateBytesPerSequence(DecoderOptions o) => o.RecurrentStateFloats * (long)sizeof(float);
+
+    /// <summary>A pool just large enough for <paramref name="sequences"/> sequences of <paramref name="positions"/> positions each.</summary>
+    public static KvBlockPool ForPositions(DecoderOptions o, DType type, int positions, int blockSize = 16, int sequences = 1) =>
+        new(o.KvLayerCount, o.KvHeadCount, o.HeadDim, type, checked(sequences * Math.Max(1, (positions + blockSize - 1) / blockSize)), blockSize, o.ValueDim,
+            StatesFor(o, sequences));
+
+    private static RecurrentStatePool? StatesFor(DecoderOptions o, int sequences) =>
+        o.RecurrentStateFloats > 0 ? new RecurrentStatePool(o.RecurrentStateFloats, sequences) : null;
 
     /// <summary>Takes a free block (reference count 1); throws <see cref="KvPoolExhaustedException"/> when none is left.</summary>
     public int Allocate()

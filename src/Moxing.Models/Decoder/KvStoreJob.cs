@@ -4,8 +4,8 @@ using Moxing.Core.Ops;
 
 namespace Moxing.Models.Decoder;
 
-/// <summary>One item per token of a step: per-head norms and rotary embedding of q and k (in the order DecoderOptions.QkNormAfterRope says; or the temperature of unrotated queries), then k and v stored (encoded) into the token's block.</summary>
-internal readonly struct KvStoreJob(DecoderOptions o, AttentionWeights a, int layer, BatchScratch s) : IParallelJob
+/// <summary>One item per token of a step: per-head norms and rotary embedding of q and k (in the order DecoderOptions.QkNormAfterRope says; or the temperature of unrotated queries), then k and v stored (encoded) into the token's block, in the pool's layer <c>kvLayer</c> (the model's attention layers counted alone).</summary>
+internal readonly struct KvStoreJob(DecoderOptions o, AttentionWeights a, int layer, int kvLayer, BatchScratch s) : IParallelJob
 {
     public void Execute(int start, int end)
     {
@@ -40,8 +40,8 @@ internal readonly struct KvStoreJob(DecoderOptions o, AttentionWeights a, int la
             int keyRow = pos % pool.BlockSize * pool.RowBytes, valueRow = pos % pool.BlockSize * pool.ValueRowBytes;
             for (var g = 0; g < o.KvHeadCount; g++)
             {
-                AttentionRows.Encode(pool.Type, kt.Slice(g * hd, hd), pool.Keys(block, layer, g).Slice(keyRow, pool.RowBytes));
-                AttentionRows.Encode(pool.Type, vt.Slice(g * vd, vd), pool.Values(block, layer, g).Slice(valueRow, pool.ValueRowBytes));
+                AttentionRows.Encode(pool.Type, kt.Slice(g * hd, hd), pool.Keys(block, kvLayer, g).Slice(keyRow, pool.RowBytes));
+                AttentionRows.Encode(pool.Type, vt.Slice(g * vd, vd), pool.Values(block, kvLayer, g).Slice(valueRow, pool.ValueRowBytes));
             }
         }
     }

@@ -10,7 +10,7 @@ namespace Moxing.Models.Decoder;
 /// and every token of the tile (a prefill decodes a block once per tile, not once per token); causal masks sliding
 /// windows and attention chunks limit each token to its own rows.
 /// </summary>
-internal readonly struct PagedAttentionJob(DecoderOptions o, int layer, BatchScratch s, float[]? sinks) : IParallelJob
+internal readonly struct PagedAttentionJob(DecoderOptions o, int layer, int kvLayer, BatchScratch s, float[]? sinks) : IParallelJob
 {
     // Most tokens per tile: larger tiles decode stored rows less often, smaller ones give the workers more items.
     private const int MaxTileTokens = 16;
@@ -72,7 +72,7 @@ internal readonly struct PagedAttentionJob(DecoderOptions o, int layer, BatchScr
         {
             var n = RunLength(pool, p, lastPos);
             var block = sequence.BlockOf(p);
-            var stored = (values ? pool.Values(block, layer, g) : pool.Keys(block, layer, g)).Slice(p % pool.BlockSize * rowBytes, n * rowBytes);
+            var stored = (values ? pool.Values(block, kvLayer, g) : pool.Keys(block, kvLayer, g)).Slice(p % pool.BlockSize * rowBytes, n * rowBytes);
             var decoded = AttentionRows.Decode(pool.Type, stored, rows);
             for (var i = 0; i < m; i++)
             {

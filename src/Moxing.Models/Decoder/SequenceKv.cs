@@ -5,12 +5,15 @@ namespace Moxing.Models.Decoder;
 /// <summary>
 /// The keys and values of one sequence: a table of <see cref="KvBlockPool"/> blocks covering positions [0, Length).
 /// Full blocks may be shared with other sequences (<see cref="AttachPrefix"/>); a shared block is copied before it is
-/// written. Not thread-safe: one sequence belongs to one scheduler step at a time.
+/// written. A model with recurrent layers (LFM2, Mamba2) also keeps a slot of the pool's <see cref="KvBlockPool.States"/>, taken zeroed
+/// when the empty sequence first writes and given back when it is emptied: such a sequence cannot share a prefix or be
+/// rewound, as its state sums every position it has seen. Not thread-safe: one sequence belongs to one scheduler step at a time.
 /// </summary>
 public sealed class SequenceKv : IDisposable
 {
     private readonly int[] _blocks;
     private int _blockCount;
+    private int _stateSlot = -1;
 
     /// <summary>The pool the blocks come from.</summary>
     public KvBlockPool Pool { get; }
@@ -43,6 +46,8 @@ public sealed class SequenceKv : IDisposable
     /// </summary>
     public void AttachPrefix(ReadOnlySpan<int> blocks)
     {
+        if (Pool.States != null && !blocks.IsEmpty)
+            throw new InvalidOperationException("a sequence with recurrent state cannot take a prefix's blocks without that prefix's state");
         var size = Pool.BlockSize;
         if (Length % size != 0)
             throw new InvalidOperationException($"prefix blocks attach at a block boundary; the sequence holds {Length} positions (block size {size})");
@@ -72,8 +77,15 @@ public sealed class SequenceKv : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(length, Length);
+        if (_stateSlot >= 0 && length != Length && length != 0)
+            throw new InvalidOperationException($"a sequence with recurrent state cannot be rewound from {Length} to {length} positions, only emptied");
         Length = length;
         ReleaseFrom((length + Pool.BlockSize - 1) / Pool.BlockSize);
+        if (length == 0 && _stateSlot >= 0)
+        {
+            Pool.States!.Give(_stateSlot);
+            _stateSlot = -1;
+        }
     }
 
     /// <summary>Releases every block; the sequence is empty and may be reused.</summary>
@@ -88,6 +100,8 @@ public sealed class SequenceKv : IDisposable
     /// </summary>
     internal void Reserve(int count)
     {
+        if (Pool.States is { } states && _stateSlot < 0 && !states.TryTake(out _stateSlot))
+            throw new RecurrentStateExhaustedException(states.SlotCount);
         var needed = BlocksNeeded(count);
         if (needed == 0) return;
         var size = Pool.BlockSize;
@@ -116,6 +130,9 @@ public sealed class SequenceKv : IDisposable
 
     /// <summary>Counts <paramref name="count"/> positions written after <see cref="Reserve"/>.</summary>
     internal void Advance(int count) => Length += count;
+
+    /// <summary>The recurrent state of the sequence (taken by <see cref="Reserve"/>); empty for a model that only attends.</summary>
+    internal Span<float> RecurrentState => _stateSlot < 0 ? default : Pool.States!.State(_stateSlot);
 
     /// <summary>The pool block holding position <paramref name="position"/>.</summary>
     internal int BlockOf(int position) => _blocks[position / Pool.BlockSize];

@@ -22,13 +22,16 @@ internal sealed class GgufHyperParameters(GgufFile file)
 
     public bool Has(string suffix) => file.Metadata.ContainsKey(Key(suffix));
 
-    /// <summary>head_count_kv may be one number or one per layer; the decoder needs one.</summary>
-    public int KvHeads(int heads)
+    /// <summary>
+    /// head_count_kv may be one number or one per layer; the decoder needs one. With <paramref name="recurrentLayers"/> a layer's 0
+    /// marks a layer without attention (LFM2's convolutions) and the others' count is the one.
+    /// </summary>
+    public int KvHeads(int heads, bool recurrentLayers = false)
     {
         if (!file.Metadata.TryGetValue(Key("attention.head_count_kv"), out var v)) return heads;
         if (v is Array a)
         {
-            var values = a.Cast<object>().Select(Convert.ToInt32).Distinct().ToArray();
+            var values = a.Cast<object>().Select(Convert.ToInt32).Where(c => !recurrentLayers || c != 0).Distinct().ToArray();
             if (values.Length != 1) throw new InvalidModelFileException(file.FilePath, "per-layer key/value head counts differ; not supported");
             return values[0];
         }
@@ -54,8 +57,21 @@ internal sealed class GgufHyperParameters(GgufFile file)
         return Enumerable.Range(0, layers).Select(i => period == 0 || i % period < period - 1).ToArray();
     }
 
-    /// <summary>The options every llama-like architecture shares, from the standard keys and the embedding's shape.</summary>
-    public DecoderOptions Common(RopeStyle ropeStyle)
+    /// <summary>Per layer, whether head_count_kv gives it no key/value heads (a recurrent layer); all false when the key is one number.</summary>
+    public bool[] LayersWithoutKv(int layers)
+    {
+        var key = Key("attention.head_count_kv");
+        if (!file.Metadata.TryGetValue(key, out var v) || v is not Array a) return new bool[layers];
+        var counts = a.Cast<object>().Select(Convert.ToInt32).ToArray();
+        if (counts.Length != layers) throw new InvalidModelFileException(file.FilePath, $"key '{key}' has {counts.Length} entries for {layers} layers");
+        return counts.Select(c => c == 0).ToArray();
+    }
+
+    /// <summary>
+    /// The options every llama-like architecture shares, from the standard keys and the embedding's shape; with
+    /// <paramref name="recurrentLayers"/>, layers whose head_count_kv is 0 do not count towards the key/value heads.
+    /// </summary>
+    public DecoderOptions Common(RopeStyle ropeStyle, bool recurrentLayers = false)
     {
         var hidden = Int("embedding_length");
         var heads = Int("attention.head_count");
@@ -68,7 +84,7 @@ internal sealed class GgufHyperParameters(GgufFile file)
             HiddenSize = hidden,
             LayerCount = Int("block_count"),
             HeadCount = heads,
-            KvHeadCount = KvHeads(heads),
+            KvHeadCount = KvHeads(heads, recurrentLayers),
             HeadDim = headDim,
             IntermediateSize = Int("feed_forward_length"),
             MaxContext = Int("context_length", 2048),

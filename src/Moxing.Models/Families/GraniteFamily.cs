@@ -40,11 +40,14 @@ public sealed class GraniteFamily : IDecoderFamily
     /// <inheritdoc />
     public DecoderOptions FromGguf(GgufFile file) => FromGguf(new GgufHyperParameters(file), file);
 
-    /// <summary>The options of a granite or granitemoe GGUF (read through <paramref name="p"/>), its multipliers included.</summary>
-    internal static DecoderOptions FromGguf(GgufHyperParameters p, GgufFile file)
+    /// <summary>
+    /// The options of a granite, granitemoe or granitehybrid GGUF (read through <paramref name="p"/>), its multipliers included;
+    /// <paramref name="recurrentLayers"/>: layers whose head_count_kv is 0 do not attend (granitehybrid's Mamba2 layers).
+    /// </summary>
+    internal static DecoderOptions FromGguf(GgufHyperParameters p, GgufFile file, bool recurrentLayers = false)
     {
         // GraniteModel converts as LlamaModel does, Q/K rows permuted; llama.cpp reads an absent or zero scale as none.
-        var o = p.Common(RopeStyle.Interleaved);
+        var o = p.Common(RopeStyle.Interleaved, recurrentLayers);
         if (!p.Has("logit_scale"))
             throw new InvalidModelFileException(file.FilePath, $"key '{p.Architecture}.logit_scale' is missing; llama.cpp's {p.Architecture} requires it");
         float? Scale(string key) => p.Float(key, 0f) is var v && v != 0f ? v : null;

@@ -79,8 +79,8 @@ public sealed class GraniteMoeFamily : IDecoderFamily
         return result;
     }
 
-    // The fused `input_linear.weight` of layer `layer` split into its gate rows (the first half of each matrix) and up rows.
-    private static IEnumerable<DerivedTensor> Halves(PrefixedTensors find, string path, string gate, string up, int layer, long[] shape)
+    /// <summary>The fused `input_linear.weight` of layer <paramref name="layer"/> split into its gate rows (the first half of each matrix) and up rows.</summary>
+    internal static IEnumerable<DerivedTensor> Halves(PrefixedTensors find, string path, string gate, string up, int layer, long[] shape)
     {
         string gateName = DecoderTensorNames.ForLayer(gate, layer), upName = DecoderTensorNames.ForLayer(up, layer);
         var fusedName = gateName.Replace("input_linear.gate.weight", "input_linear.weight", StringComparison.Ordinal);

@@ -120,11 +120,32 @@ public sealed record SynthShape(
     /// <summary>Layers before the first sparse one, which keep a dense MLP (ERNIE 4.5 MoE's moe_layer_start_index 1, DeepSeek's first_k_dense_replace; 0 for the others).</summary>
     public int LeadingDenseLayers => DeepSeek?.LeadingDense ?? Routing?.LeadingDense ?? (ErnieMoe ? 1 : 0);
 
-    /// <summary>Granite 3.x's multipliers (embedding 12, residual 0.22, attention 1/64, logits ÷ <see cref="GraniteLogitScale"/>), written for every granite and granitemoe shape.</summary>
-    public bool Granite => Architecture is "granite" or "granitemoe";
+    /// <summary>
+    /// Per layer, whether it is a short convolution (lfm2): the published 16-layer models attend on layers 2, 5, 8, 10, 12 and 14,
+    /// other depths on every third layer from 2 (tiny-lfm2: 2 and 5); empty for other architectures.
+    /// </summary>
+    public bool[] ShortConvLayers => Architecture != "lfm2" ? []
+        : Enumerable.Range(0, Layers).Select(i => Layers == 16 ? i is not (2 or 5 or 8 or 10 or 12 or 14) : i % 3 != 2).ToArray();
+
+    /// <summary>
+    /// The Mamba2 mixers of a granitehybrid or mamba2 shape (null for other architectures): heads, head size, state size, B/C
+    /// groups, taps, and which layers they are (granite-4.0-h-tiny: all but 5, 15, 25, 35; tiny-granitehybrid: all but every
+    /// third from 2; mamba2: all). Inner widths are 2 × hidden; the tiny shapes have two groups so the grouping is exercised.
+    /// </summary>
+    public (int Heads, int HeadDim, int State, int Groups, int Taps, bool[] Layers)? Mamba2 => Architecture switch
+    {
+        "granitehybrid" when Name.StartsWith("tiny-", StringComparison.Ordinal) => (8, 2 * Hidden / 8, 32, 2, 4, [.. Enumerable.Range(0, Layers).Select(i => i % 3 != 2)]),
+        "granitehybrid" => (48, 2 * Hidden / 48, 128, 1, 4, [.. Enumerable.Range(0, Layers).Select(i => i % 10 != 5)]),
+        "mamba2" when Name.StartsWith("tiny-", StringComparison.Ordinal) => (8, 2 * Hidden / 8, 32, 2, 4, [.. Enumerable.Repeat(true, Layers)]),
+        "mamba2" => (2 * Hidden / 64, 64, 128, 1, 4, [.. Enumerable.Repeat(true, Layers)]),
+        _ => null,
+    };
+
+    /// <summary>Granite 3.x's multipliers (embedding 12, residual 0.22, attention 1/64, logits ÷ <see cref="GraniteLogitScale"/>), written for every granite, granitemoe and granitehybrid shape.</summary>
+    public bool Granite => Architecture is "granite" or "granitemoe" or "granitehybrid";
 
     /// <summary>Granite's logits_scaling: 8 for the dense 3.x models, 6 for the MoE ones (granite-3.0-1b-a400m, granite-3.1-3b-a800m).</summary>
-    public float GraniteLogitScale => Architecture == "granitemoe" ? 6f : 8f;
+    public float GraniteLogitScale => Architecture is "granitemoe" or "granitehybrid" ? 6f : 8f;
 
     /// <summary>Llama 3 RoPE scaling, stored as `rope_freqs.weight` factors (not Mixtral's; EXAONE 3.5/4.0's, Apertus's and Llama 4's too).</summary>
     public bool Llama3Rope => Architecture is "llama" && Experts == 0 || Architecture is "exaone" or "exaone4" or "apertus" or "llama4";
@@ -303,6 +324,18 @@ public sealed record SynthShape(
             SharedFeedForward: 512, Routing: new(1, 8, 4, 2.5f, true, 0)),
         new("tiny-bailingmoe2", "bailingmoe2", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-6f, 600000f, Experts: 16, ExpertsUsed: 4, ExpertFeedForward: 128,
             SharedFeedForward: 128, Routing: new(1, 4, 2, 2.5f, true, 1)),
+        // LFM2's published shapes: 16 layers, attention on layers 2, 5, 8, 10, 12 and 14, the rest short convolutions of 3 taps.
+        new("lfm2-350m", "lfm2", 65536, 1024, 16, 4608, 16, 8, 64, 128000, 1e-5f, 1000000f),
+        new("lfm2-700m", "lfm2", 65536, 1536, 16, 6912, 24, 8, 64, 128000, 1e-5f, 1000000f),
+        new("lfm2-1.2b", "lfm2", 65536, 2048, 16, 8192, 32, 8, 64, 128000, 1e-5f, 1000000f),
+        new("tiny-lfm2", "lfm2", 1024, 256, 6, 512, 4, 2, 64, 256, 1e-5f, 1000000f),
+        // Granite 4.0 hybrid: Mamba2 layers (48 heads of 64 over 2 × hidden, state 128, one B/C group, 4 taps) with attention on
+        // layers 5, 15, 25 and 35, 64 experts top-6 of 512 and a shared MLP of 1024 in every layer, no positions.
+        new("granite-4.0-h-tiny", "granitehybrid", 100352, 1536, 40, 512, 12, 4, 128, 131072, 1e-5f, 10000f, Experts: 64, ExpertsUsed: 6, ExpertFeedForward: 512, SharedFeedForward: 1024),
+        new("tiny-granitehybrid", "granitehybrid", 1024, 256, 6, 128, 4, 2, 64, 256, 1e-5f, 10000f, Experts: 8, ExpertsUsed: 2, ExpertFeedForward: 128, SharedFeedForward: 192),
+        // Plain Mamba2 (state-spaces/mamba2-130m as llama.cpp converts it: vocabulary padded to 16, no heads, no feed-forward).
+        new("mamba2-130m", "mamba2", 50288, 768, 24, 0, 0, 0, 0, 1048576, 1e-5f, 0f),
+        new("tiny-mamba2", "mamba2", 1024, 256, 4, 0, 0, 0, 0, 256, 1e-5f, 0f),
         new("tiny-gpt-oss", "gpt-oss", 1024, 256, 4, 256, 4, 2, 64, 4096, 1e-5f, 150000f, SlidingWindow: 8, Experts: 8, ExpertsUsed: 4, ExpertFeedForward: 256),
         // Ollama's embedding models as llama.cpp converts them: BERT (all-minilm = all-MiniLM-L6-v2, mxbai-embed-large), nomic-bert
         // (rotary base 1000, context cut to 2048 by the converter), XLM-RoBERTa written as bert (bge-m3: position offset removed, one token type).

@@ -5,6 +5,7 @@ using Moxing.Core.Tensors;
 using Moxing.Inference.Scheduling;
 using Moxing.Inference.Sessions;
 using Moxing.Models;
+using Moxing.Models.Decoder;
 using Moxing.Server.Http;
 using Moxing.Server.Observability;
 using Moxing.Server.Store;
@@ -186,7 +187,9 @@ public sealed class ModelManager : IAsyncDisposable
                 _log.LogInformation("{Model}: {Bytes} of weights repacked for this processor's kernels in {Ms} ms", entry.Name, Mib(repacked), clock.ElapsedMilliseconds);
         }
         // The scheduler holds KV memory in whole blocks.
-        var perSequence = EngineSettings.KvBytesPerToken(model, kvType) * ((context + Engines.KvBlockTokens - 1) / Engines.KvBlockTokens * Engines.KvBlockTokens);
+        // A model with recurrent layers (LFM2, Mamba2) also keeps a fixed state per sequence.
+        var perSequence = EngineSettings.KvBytesPerToken(model, kvType) * ((context + Engines.KvBlockTokens - 1) / Engines.KvBlockTokens * Engines.KvBlockTokens)
+            + KvBlockPool.StateBytesPerSequence(decoder);
         var free = await MakeRoomAsync(entry, weights + perSequence);
         var sequences = (int)Math.Clamp((free - weights) / perSequence, 1, Options.Parallel);
         if (low && model.CopiedWeightBytes > 0)
@@ -196,7 +199,8 @@ public sealed class ModelManager : IAsyncDisposable
         {
             StepObserver = _stepObservers?.Invoke(entry.Name),
             KvType = kvType,
-            PrefixCaching = !low,
+            // the scheduler keeps no prefixes of a model with recurrent state (their blocks are no use without the prefix's state)
+            PrefixCaching = !low && decoder.RecurrentStateFloats == 0,
             PrefillChunkTokens = low ? LowMemory.PrefillChunk : 0,
             SpeculativeTokens = Options.SpeculativeTokens,
         };
@@ -248,10 +252,11 @@ public sealed class ModelManager : IAsyncDisposable
             return;
         }
         var perToken = EngineSettings.KvBytesPerToken(r.Model, s.KvType);
+        var state = KvBlockPool.StateBytesPerSequence(r.Model.RequireDecoder().Options);
         _log.LogInformation(
-            "loaded {Model} ({Architecture}) in {Ms} ms: weights {Weights}; KV cache {KvType}, {PerToken} bytes/token x context {Context} = {PerSequence} per sequence; " +
+            "loaded {Model} ({Architecture}) in {Ms} ms: weights {Weights}; KV cache {KvType}, {PerToken} bytes/token x context {Context} + {State} bytes of recurrent state = {PerSequence} per sequence; " +
             "KV budget {Budget} → at most {Sequences} concurrent sequences at full context; prefix cache {PrefixCache}",
-            r.Name, r.Model.Architecture, (long)r.LoadDuration.TotalMilliseconds, Mib(weights), s.KvType, perToken, s.Context, Mib(perToken * s.Context),
+            r.Name, r.Model.Architecture, (long)r.LoadDuration.TotalMilliseconds, Mib(weights), s.KvType, perToken, s.Context, state, Mib(perToken * s.Context + state),
             Mib(s.KvBudgetBytes), s.MaxSequences, s.PrefixCaching ? "on" : "off");
     }
 

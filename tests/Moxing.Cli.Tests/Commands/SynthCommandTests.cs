@@ -134,6 +134,19 @@ public sealed class SynthCommandTests : IDisposable
         Assert.Contains("\"logit_divisor\": 8", output);
     }
 
+    [Theory]
+    [InlineData("tiny-lfm2", "recurrent       4 short-convolution layers of 3 taps, 2 attention layers", "short_conv", 4, 4 * 2 * 256 * 4)]
+    [InlineData("tiny-granitehybrid", "recurrent       4 Mamba2 layers (8 heads of 64, state 32, 2 groups, 4 taps), 2 attention layers", "mamba2", 4, 4 * (3 * 640 + 512 * 32) * 4)]
+    public void ShowReportsTheRecurrentLayersAndTheirState(string like, string line, string mixer, int layers, int bytes)
+    {
+        var path = Synth(like, "Q8_0");
+        var (code, output, err) = Run("show", path);
+        Assert.True(code == 0, err);
+        Assert.Contains(line, output);
+        var json = CliRunner.Json("show", path, "--json");
+        Assert.Equal((mixer, layers, bytes), ((string)json["recurrent_mixer"]!, (int)json["recurrent_layers"]!, (int)json["recurrent_state_bytes"]!));
+    }
+
     [Fact]
     public void VocabFromCopiesTheTokenizerSoTheFileServesText()
     {

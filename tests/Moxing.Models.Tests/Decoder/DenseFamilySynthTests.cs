@@ -71,7 +71,7 @@ public sealed class DenseFamilySynthTests
         }
         var prompt = DecoderChecks.Ids(11, 3, synth.Shape.Vocab);
         using var loaded = ModelLoader.Load(fused);
-        Assert.NotNull(loaded.RequireDecoder().Weights.Layers[0].Attention.Qkv);
+        Assert.NotNull(loaded.RequireDecoder().Weights.Layers[0].Attention!.Qkv);
         DecoderChecks.AssertClose(DecoderChecks.Alone(synth.Model, prompt), DecoderChecks.Alone(loaded.RequireDecoder(), prompt), 1e-6, "fused qkv");
     }
 

@@ -27,8 +27,8 @@ public sealed class GptOssForwardTests() : SynthesizedModelTests("tiny-gpt-oss",
         Assert.Equal((8, 4, 256, true), (o.Moe!.ExpertCount, o.Moe.ExpertsUsed, o.Moe.ExpertFeedForward, o.Moe.NormalizeTopK));
         Assert.Equal((RopeScaling.Yarn, 32.0, 4096, RopeStyle.Half), (o.Rope!.Scaling, o.Rope.Factor, o.Rope.OriginalContext, o.Rope.Style));
         var layer = Model.Weights.Layers[1];
-        Assert.All(new[] { layer.Attention.Q!, layer.Attention.K!, layer.Attention.V!, layer.Attention.O, layer.Moe!.Router }, l => Assert.NotNull(l.Bias));
-        Assert.Equal(Shape.Heads, layer.Attention.Sinks!.Length);
+        Assert.All(new[] { layer.Attention!.Q!, layer.Attention!.K!, layer.Attention!.V!, layer.Attention!.O, layer.Moe!.Router }, l => Assert.NotNull(l.Bias));
+        Assert.Equal(Shape.Heads, layer.Attention!.Sinks!.Length);
         Assert.All(layer.Moe.Experts, e => Assert.All(e.Linears, l => Assert.NotNull(l.Bias)));
         Assert.Equal(DType.MXFP4, layer.Moe.Experts[0].Gate!.Weight.Type);
     }

@@ -154,8 +154,8 @@ public sealed class BailingMoeFamilyTests
         Assert.Equal((Moxing.Models.Decoder.MoeGating.Sigmoid, 4, 2, 2.5f, 128), (o.Moe!.Gating, o.Moe.ExpertGroups, o.Moe.ExpertGroupsUsed, o.Moe.RoutedScale, o.Moe.SharedFeedForward));
         var layers = synth.Model.Weights.Layers;
         Assert.Null(layers[0].Moe);
-        Assert.All(layers, l => Assert.NotNull(l.Attention.Qkv));
-        Assert.All(layers, l => Assert.NotNull(l.Attention.QNorm));
+        Assert.All(layers, l => Assert.NotNull(l.Attention!.Qkv));
+        Assert.All(layers, l => Assert.NotNull(l.Attention!.QNorm));
         DecoderChecks.MixedBatchMatchesEachSequenceAlone(synth.Model, 1e-4);
         using var folder = new TinyHfFolder("bailing_moe_v2");
         using var model = ModelLoader.Load(folder.Folder);

@@ -131,7 +131,7 @@ public sealed class DeepSeekFamilyTests
         var layers = synth.Model.Weights.Layers;
         Assert.Null(layers[0].Moe);
         Assert.All(layers.Skip(1), l => Assert.Equal(16, l.Moe!.SelectionBias!.Length));
-        Assert.All(layers, l => Assert.NotNull(l.Attention.Mla!.QA));
+        Assert.All(layers, l => Assert.NotNull(l.Attention!.Mla!.QA));
     }
 
     // Older converters wrote kv_b_proj whole (attn_kv_b); newer ones split it into attn_k_b (per head transposed) and attn_v_b.

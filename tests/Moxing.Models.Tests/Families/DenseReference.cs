@@ -5,7 +5,7 @@ using Moxing.Core.Formats.Safetensors;
 namespace Moxing.Models.Tests.Families;
 
 /// <summary>
-/// The forward pass of Granite, OLMo 2, Gemma, Phi-2, StarCoder2, Cohere, Cohere2, StableLM, GLM-4, GLM, Nemotron, OLMo, MiniCPM, ERNIE 4.5, Llama 4, Seed-OSS, EXAONE 4, Hunyuan dense, Arcee, Mistral 3 and Apertus written out in double precision from transformers'
+/// The forward pass of LFM2, Granite 4.0 hybrid, Granite, OLMo 2, Gemma, Phi-2, StarCoder2, Cohere, Cohere2, StableLM, GLM-4, GLM, Nemotron, OLMo, MiniCPM, ERNIE 4.5, Llama 4, Seed-OSS, EXAONE 4, Hunyuan dense, Arcee, Mistral 3 and Apertus written out in double precision from transformers'
 /// modeling files, over a float32 checkpoint: the oracle of the family tests. Each family's delta from Llama is stated where
 /// transformers states it; <c>drop</c> leaves one of them out, so a test can show the comparison would catch an engine that did.
 /// </summary>
@@ -42,6 +42,8 @@ internal sealed partial class DenseReference
     {
         _drop = drop;
         if (_type == "llama4_text") return Llama4Forward(ids);
+        if (_type == "lfm2") return Lfm2Forward(ids);
+        if (_type == "granitemoehybrid") return GraniteHybridForward(ids);
         if (_type is "falcon" or "RefinedWeb" or "RefinedWebModel") FalconAsLlama(drop);
         if (_type is "exaone" or "internlm2" or "apertus") RenamedAsLlama(drop);
         if (_type is "bailing_moe" or "bailing_moe_v2") BailingAsLlama(drop);
@@ -130,9 +132,9 @@ internal sealed partial class DenseReference
             foreach (var row in q.Concat(k).Concat(v))
                 for (var d = 0; d < row.Length; d++) row[d] = Math.Clamp(row[d], -clip, clip);
         }
-        // Exaone4Attention and ApertusAttention: q_norm / k_norm, RMSNorms of head_dim, on each head before the rotation.
-        // Glm4MoeAttention (use_qk_norm) and Dots1Attention (Qwen 3's) likewise.
-        if ((_type is "exaone4" or "apertus" or "dots1" or "bailing_moe_v2" || _type == "glm4_moe" && B("use_qk_norm")) && drop != "qk_norm")
+        // Exaone4Attention, ApertusAttention and Lfm2Attention: q_norm / k_norm (LFM2's q_layernorm / k_layernorm), RMSNorms of
+        // head_dim, on each head before the rotation. Glm4MoeAttention (use_qk_norm) and Dots1Attention (Qwen 3's) likewise.
+        if ((_type is "exaone4" or "apertus" or "lfm2" or "dots1" or "bailing_moe_v2" || _type == "glm4_moe" && B("use_qk_norm")) && drop != "qk_norm")
             for (var t = 0; t < n; t++) (q[t], k[t]) = (RmsHeads(q[t], hd, p + "self_attn.q_norm"), RmsHeads(k[t], hd, p + "self_attn.k_norm"));
         // Olmo2Attention: q_norm / k_norm over the whole projections, before the heads are split.
         if (_type == "olmo2" && drop != "qk_norm")

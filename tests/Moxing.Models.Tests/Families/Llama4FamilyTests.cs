@@ -102,8 +102,8 @@ public sealed class Llama4FamilyTests : IDisposable
         var layers = synth.Model.Weights.Layers;
         Assert.Equal(Enumerable.Range(0, 4).Select(i => (i + 1) % step == 0), layers.Select(l => l.Moe != null));
         Assert.All(layers.Where(l => l.Moe != null), l => Assert.Equal((o.Moe.ExpertFeedForward, false), (l.Moe!.Shared!.Down.InFeatures, l.Moe.SharedGate != null)));
-        Assert.NotNull(layers[0].Attention.QNorm);
-        Assert.Null(layers[3].Attention.QNorm);
+        Assert.NotNull(layers[0].Attention!.QNorm);
+        Assert.Null(layers[3].Attention!.QNorm);
     }
 
     [Fact]

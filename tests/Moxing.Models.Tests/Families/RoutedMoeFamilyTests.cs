@@ -148,7 +148,7 @@ public sealed class RoutedMoeFamilyTests
         using var model = ModelLoader.Load(path);
         var decoder = model.RequireDecoder();
         Assert.False(decoder.Options.QkNorm);
-        Assert.All(decoder.Weights.Layers, l => Assert.Null(l.Attention.QNorm));
+        Assert.All(decoder.Weights.Layers, l => Assert.Null(l.Attention!.QNorm));
         var prompt = DecoderChecks.Ids(9, 3, synth.Shape.Vocab);
         var error = LogitErrors.RelativeMax(DecoderChecks.Alone(synth.Model, Core.Tensors.DType.F32, prompt), DecoderChecks.Alone(decoder, Core.Tensors.DType.F32, prompt));
         Assert.True(error > 1e-3, $"without q/k norms: max|Δ|/max|ref| = {error:E2}");

@@ -13,7 +13,13 @@ public sealed partial class TinyHfFolder : IDisposable
     private const int Hidden = 64, Heads = 4, KvHeads = 2, HeadDim = 16, Vocab = 96;
 
     // SmolLM3's default NoPE layer is every 4th: four layers hold one.
-    private static int LayerCount(string modelType) => modelType is "smollm3" or "llama4" or "llama4_text" ? 4 : 2;
+    private static int LayerCount(string modelType) => modelType switch
+    {
+        "smollm3" or "llama4" or "llama4_text" => 4,
+        "lfm2" => Lfm2Layers.Length,
+        "granitemoehybrid" => GraniteHybridLayers.Length,
+        _ => 2,
+    };
 
     /// <summary>
     /// How a family renames the Llama checkpoint names this class writes (substring replacements, in order): EXAONE's GPT-2-style
@@ -54,7 +60,7 @@ public sealed partial class TinyHfFolder : IDisposable
 
     /// <summary>
     /// Writes a <paramref name="modelType"/> checkpoint (granite, olmo2, gemma, phi, starcoder2, falcon, exaone, smollm3, internlm2, cohere,
-    /// cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, ernie4_5, llama4_text, llama4: the text config, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3, apertus; granitemoe, granitemoeshared, phimoe, ernie4_5_moe, hunyuan_v1_moe; deepseek_v2, deepseek_v3, glm4_moe, dots1, bailing_moe, bailing_moe_v2), its config edited by <paramref name="edit"/> (Cohere's use_qk_norm and StableLM's qk_layernorm add per-head q/k norms).
+    /// cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, ernie4_5, llama4_text, llama4: the text config, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3, apertus, lfm2; granitemoe, granitemoeshared, granitemoehybrid, phimoe, ernie4_5_moe, hunyuan_v1_moe; deepseek_v2, deepseek_v3, glm4_moe, dots1, bailing_moe, bailing_moe_v2), its config edited by <paramref name="edit"/> (Cohere's use_qk_norm and StableLM's qk_layernorm add per-head q/k norms).
     /// </summary>
     public TinyHfFolder(string modelType, int seed = 1, Action<JsonObject>? edit = null)
     {
@@ -102,6 +108,18 @@ public sealed partial class TinyHfFolder : IDisposable
         const int q = Heads * HeadDim;
         var kv = ((int?)Config["num_key_value_heads"] ?? KvHeads) * HeadDim;
         var ff = FeedForward(modelType);
+        if (modelType == "granitemoehybrid")
+        {
+            WriteGraniteHybrid(Config, Add, Norm, Linear);
+            writer.Write(Path.Combine(Folder, "model.safetensors"));
+            return;
+        }
+        if (modelType == "lfm2")
+        {
+            WriteLfm2(Config, Add, Norm, Linear);
+            writer.Write(Path.Combine(Folder, "model.safetensors"));
+            return;
+        }
         if (modelType == "falcon")
         {
             WriteFalcon(Config, Add, Norm, Linear);
@@ -283,6 +301,12 @@ public sealed partial class TinyHfFolder : IDisposable
         };
         switch (modelType)
         {
+            case "lfm2":
+                Lfm2Config(c);
+                break;
+            case "granitemoehybrid":
+                GraniteHybridConfig(c);
+                break;
             case "granite":
                 // granite-3.x's multipliers, the attention one on this head size's 1/16 scale.
                 c["rms_norm_eps"] = 1e-5;

@@ -1,0 +1,56 @@
+using Moxing.Core;
+using Moxing.Core.Formats.Gguf;
+using Moxing.Core.Formats.HuggingFace;
+using Moxing.Core.Ops;
+using Moxing.Models.Decoder;
+
+namespace Moxing.Models.Families;
+
+/// <summary>
+/// Plain Mamba2 GGUFs (`mamba2`; Mamba-Codestral-7B, mamba2-130m..2.7b as llama.cpp's Mamba2Model converts them): every block
+/// an RMSNorm and a Mamba2 mixer (<see cref="MambaOptions"/>, its gated norm per B/C group as llama.cpp computes it), no
+/// attention and no feed-forward; the sequence's whole memory is its recurrent state.
+/// </summary>
+public sealed class Mamba2Family : IDecoderFamily
+{
+    /// <inheritdoc />
+    public IReadOnlyList<string> ModelTypes { get; } = [];
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> GgufArchitectures { get; } = ["mamba2"];
+
+    /// <inheritdoc />
+    public DecoderTensorNames HfNames => GgufNames;
+
+    /// <inheritdoc />
+    public DecoderTensorNames GgufNames { get; } = new GraniteHybridFamily().GgufNames;
+
+    /// <inheritdoc />
+    public DecoderOptions FromHf(HfConfig config) => throw config.Error("model_type", "is mamba2, which Moxing reads from GGUF files only (convert with llama.cpp)");
+
+    /// <inheritdoc />
+    public DecoderOptions FromGguf(GgufFile file)
+    {
+        var p = new GgufHyperParameters(file);
+        var o = p.Common(RopeStyle.Half);
+        int heads = p.Int("ssm.time_step_rank"), inner = p.Int("ssm.inner_size"), groups = p.Int("ssm.group_count", 1);
+        if (heads < 1 || inner % heads != 0) throw new InvalidModelFileException(file.FilePath, $"key 'mamba2.ssm.time_step_rank' is {heads}; it must divide ssm.inner_size ({inner})");
+        if (groups < 1 || heads % groups != 0) throw new InvalidModelFileException(file.FilePath, $"key 'mamba2.ssm.group_count' is {groups}; it must divide the {heads} heads");
+        if (o.IntermediateSize != 0 || o.HeadCount != 0)
+            throw new InvalidModelFileException(file.FilePath, "keys 'mamba2.feed_forward_length' and 'mamba2.attention.head_count' must be 0: a Mamba2 block has neither");
+        return o with
+        {
+            Rope = null,
+            Mamba = new MambaOptions
+            {
+                Heads = heads,
+                HeadDim = inner / heads,
+                StateSize = p.Int("ssm.state_size"),
+                Groups = groups,
+                ConvKernel = Lfm2Family.Taps(p.Int("ssm.conv_kernel"), () => new InvalidModelFileException(file.FilePath, "key 'mamba2.ssm.conv_kernel' must be at least 2")),
+                NormGroups = groups,
+                Layers = Enumerable.Repeat(true, o.LayerCount).ToArray(),
+            },
+        };
+    }
+}

@@ -1,0 +1,105 @@
+using Moxing.Inference.Generation;
+using Moxing.Inference.Sampling;
+using Moxing.Inference.Scheduling;
+using Moxing.Inference.Sessions;
+using Moxing.Models;
+using Moxing.Models.Synthesis;
+using static Moxing.Inference.Tests.Scheduling.SchedulerTestModel;
+
+namespace Moxing.Inference.Tests.Scheduling;
+
+/// <summary>
+/// Models with recurrent layers (synth tiny-lfm2, tiny-granitehybrid, tiny-mamba2) under the scheduler: requests sharing a
+/// prompt prefix give the tokens each gives alone (no prefix reuse, no speculation), and a finished or cancelled sequence
+/// gives its state slot back.
+/// </summary>
+public sealed class HybridSchedulingTests : IDisposable
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+    private readonly string _dir = Directory.CreateTempSubdirectory("moxing-hybrid-").FullName;
+    private LoadedModel _model = null!;
+
+    /// <summary>The synthetic shapes with recurrent state.</summary>
+    public static TheoryData<string> Shapes() => ["tiny-lfm2", "tiny-granitehybrid", "tiny-mamba2"];
+
+    private void Load(string shape)
+    {
+        var path = Path.Combine(_dir, shape + ".gguf");
+        SyntheticModelWriter.Write(SynthShape.Find(shape)!, SynthFileType.Find("F16")!, 5, path);
+        _model = ModelLoader.Load(path);
+    }
+
+    public void Dispose()
+    {
+        _model?.Dispose();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    private static GenerationRequest Request(int[] prompt, int maxTokens) => new()
+    {
+        PromptIds = prompt,
+        Limits = new GenerationLimits(maxTokens, []),
+        Sampling = SamplingOptions.Greedy,
+    };
+
+    private int[] Solo(GenerationRequest request)
+    {
+        var decoder = _model.RequireDecoder();
+        var session = new InferenceSession(decoder, 128);
+        var ids = new List<int>();
+        new TokenGenerator(session, new Sampler(request.Sampling, decoder.Options.VocabSize))
+            .Generate(request.PromptIds, request.Limits, id => { ids.Add(id); return true; });
+        return [.. ids];
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public async Task RequestsSharingAPrefixGiveTheTokensOfEachAlone(string shape)
+    {
+        Load(shape);
+        // Prefix caching and speculation asked for: a model with recurrent state runs without both.
+        await using var scheduler = new ContinuousBatchScheduler(_model.RequireDecoder(), new SchedulerOptions
+        {
+            ContextSize = 128,
+            KvBlockTokens = 16,
+            PrefillChunkTokens = 13,
+            PrefixCaching = true,
+            SpeculativeTokens = 4,
+        });
+        Assert.False(scheduler.Options.PrefixCaching);
+        Assert.Equal(0, scheduler.Options.SpeculativeTokens);
+        var system = Prompt(40, 21);
+        GenerationRequest Turn(int seed) => Request([.. system, .. Prompt(7, seed)], 12);
+        var first = await Collect(scheduler.Submit(Turn(1))).WaitAsync(Patience);
+        Assert.Equal(Solo(Turn(1)), Ids(first.Tokens));
+        var together = await Task.WhenAll(new[] { 2, 3, 1 }.Select(seed => Collect(scheduler.Submit(Turn(seed))))).WaitAsync(Patience);
+        foreach (var (seed, (tokens, outcome)) in new[] { 2, 3, 1 }.Zip(together))
+        {
+            Assert.Equal(0, outcome.CachedPromptTokens);
+            Assert.Equal(Solo(Turn(seed)), Ids(tokens));
+        }
+        Assert.Equal(0, scheduler.Counters.PromptTokensCached);
+        Assert.Equal(0, scheduler.Counters.RecurrentStatesUsed);
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public async Task ACancelledSequenceGivesItsStateBack(string shape)
+    {
+        Load(shape);
+        await using var scheduler = new ContinuousBatchScheduler(_model.RequireDecoder(), new SchedulerOptions { ContextSize = 256, TokenBufferCapacity = 4 });
+        using var cancel = new CancellationTokenSource();
+        var stream = scheduler.Submit(Request(Prompt(4, 8), 200), cancel.Token);
+        await stream.Tokens.ReadAsync().AsTask().WaitAsync(Patience);
+        Assert.Equal(1, scheduler.Counters.RecurrentStatesUsed);
+        cancel.Cancel();
+        Assert.Equal(FinishReason.Cancelled, (await stream.Completion.WaitAsync(Patience)).Finish);
+        var counters = scheduler.Counters;
+        for (var i = 0; i < 100 && (counters.Running | counters.KvBlocksUsed | counters.RecurrentStatesUsed) != 0; i++)
+        {
+            await Task.Delay(10);
+            counters = scheduler.Counters;
+        }
+        Assert.Equal((0, 0, 0), (counters.Running, counters.KvBlocksUsed, counters.RecurrentStatesUsed));
+    }
+}
