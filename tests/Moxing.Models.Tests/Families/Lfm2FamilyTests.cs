@@ -105,14 +105,7 @@ public sealed class Lfm2FamilyTests : IDisposable
     {
         using var folder = new TinyHfFolder("lfm2");
         using var model = ModelLoader.Load(folder.Folder);
-        var decoder = model.RequireDecoder();
-        var prompt = DenseFamilyTests.Prompt;
-        var vocab = decoder.Options.VocabSize;
-        var whole = DecoderChecks.Alone(decoder, DType.F32, prompt);
-        var chunked = DecoderChecks.Alone(decoder, DType.F32, prompt[..5], prompt[5..6], prompt[6..]);
-        DecoderChecks.AssertClose(whole.AsSpan(6 * vocab), chunked, 1e-5, "chunks of 5, 1, 7");
-        var single = DecoderChecks.Alone(decoder, DType.F32, [.. prompt.Select(id => new[] { id })]);
-        DecoderChecks.AssertClose(whole.AsSpan((prompt.Length - 1) * vocab), single, 1e-5, "token by token");
+        DecoderChecks.ChunksEqualOneCallEqualTokenByToken(model.RequireDecoder(), DenseFamilyTests.Prompt);
     }
 
     [Fact]

@@ -32,9 +32,7 @@ public sealed class Mamba2FamilyTests
         var decoder = synth.Model;
         var vocab = decoder.Options.VocabSize;
         var prompt = DecoderChecks.Ids(13, 5, vocab);
-        var whole = DecoderChecks.Alone(decoder, DType.F32, prompt);
-        DecoderChecks.AssertClose(whole.AsSpan(6 * vocab), DecoderChecks.Alone(decoder, DType.F32, prompt[..5], prompt[5..6], prompt[6..]), 1e-5, "chunks of 5, 1, 7");
-        DecoderChecks.AssertClose(whole.AsSpan(12 * vocab), DecoderChecks.Alone(decoder, DType.F32, [.. prompt.Select(id => new[] { id })]), 1e-5, "token by token");
+        DecoderChecks.ChunksEqualOneCallEqualTokenByToken(decoder, prompt);
         // The blocks of a model without attention hold no bytes: the pool is the states' and the blocks' bookkeeping.
         var pool = decoder.CreateBlockPool(1L << 20, DType.F16, sequences: 2);
         Assert.Equal((0L, 2 * KvBlockPool.StateBytesPerSequence(decoder.Options)), (pool.BytesPerBlock, pool.States!.Bytes));
