@@ -24,6 +24,10 @@ public sealed class BatchScratch
     internal MoeScratch? Moe { get; }
     // A Mamba2 mixer's gated output per token ([tokens, inner]), what its norm and out_proj read.
     internal float[] MambaInner { get; }
+    // Gemma 3n's and 4's per-layer inputs of every token, [tokens, layers, per-layer width].
+    internal float[] PerLayerInputs { get; }
+    // One token's row of the per-layer token table.
+    internal float[] PerLayerRow { get; }
 
     // Per token of the step: its id, position and slice.
     internal int[] Ids { get; }
@@ -46,19 +50,22 @@ public sealed class BatchScratch
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(tokens, 1);
         Tokens = tokens;
-        int qDim = o.HeadCount * o.HeadDim, kvDim = o.KvHeadCount * o.HeadDim, vDim = o.KvHeadCount * o.ValueDim;
+        int qDim = o.WidestQuery, kvDim = o.WidestKeys, vDim = o.WidestValues;
         Hidden = new float[tokens * o.HiddenSize];
         Normed = new float[tokens * o.HiddenSize];
         Q = new float[tokens * qDim];
         K = new float[tokens * kvDim];
         V = new float[tokens * vDim];
         Fused = new float[tokens * Math.Max(Math.Max(qDim + 2 * kvDim, 2 * o.WidestFeedForward), Math.Max(LatentWidth(o), RecurrentWidth(o)))];
-        AttentionOut = new float[tokens * o.HeadCount * o.ValueDim];
+        AttentionOut = new float[tokens * o.WidestAttentionOut];
         Projected = new float[tokens * o.HiddenSize];
-        Gate = new float[tokens * o.WidestFeedForward];
-        Up = new float[tokens * o.WidestFeedForward];
+        // The per-layer inputs' gate and slice pass through them too.
+        Gate = new float[tokens * Math.Max(o.WidestFeedForward, o.PerLayerInputSize)];
+        Up = new float[tokens * Math.Max(o.WidestFeedForward, o.PerLayerInputSize)];
         Moe = o.Moe is { } moe ? new MoeScratch(moe, o.HiddenSize, tokens) : null;
         MambaInner = new float[tokens * (o.Mamba?.Inner ?? 0)];
+        PerLayerInputs = new float[tokens * o.LayerCount * o.PerLayerInputSize];
+        PerLayerRow = new float[o.LayerCount * o.PerLayerInputSize];
         Ids = new int[tokens];
         Positions = new int[tokens];
         SliceOf = new int[tokens];

@@ -14,7 +14,7 @@ internal ref struct BatchStep(DecoderModel model, BatchScratch s)
         ArgumentNullException.ThrowIfNull(sequence);
         var o = model.Options;
         var pool = sequence.Pool;
-        if (pool.LayerCount != o.KvLayerCount || pool.KvHeadCount != o.KvHeadCount || pool.HeadDim != o.HeadDim || pool.ValueHeadDim != o.ValueDim)
+        if (!pool.Fits(o))
             throw new ArgumentException($"the KV pool holds {pool.LayerCount} layers × {pool.KvHeadCount} heads × {pool.HeadDim} (values {pool.ValueHeadDim}), the model needs {o.KvLayerCount} × {o.KvHeadCount} × {o.HeadDim} (values {o.ValueDim})");
         if ((pool.States?.FloatsPerSlot ?? 0) != o.RecurrentStateFloats)
             throw new ArgumentException($"the KV pool keeps {pool.States?.FloatsPerSlot ?? 0} floats of recurrent state per sequence, the model needs {o.RecurrentStateFloats}");

@@ -88,13 +88,14 @@ public sealed partial class DecoderModel : IDisposable
     internal void Run(BatchScratch s, int slices, int n, Span<float> logits, bool hidden = false)
     {
         var o = Options;
-        int h = o.HiddenSize, qDim = o.HeadCount * o.HeadDim, kvDim = o.KvHeadCount * o.HeadDim, vDim = o.KvHeadCount * o.ValueDim;
+        var h = o.HiddenSize;
         var x = s.Hidden.AsSpan(0, n * h);
         Embed(s, n, x, s.Projected);
-        var tiles = PagedAttentionJob.Tile(s, slices, n * o.KvHeadCount);
-        // Attention layers store keys and values in the pool's layers in model order; recurrent layers their state one after
-        // another in each sequence's slot.
-        int kvLayer = 0, stateOffset = 0;
+        if (Weights.PerLayerEmbeddings is { } perLayer) PerLayerInputs(perLayer, s, n, x);
+        var tiles = PagedAttentionJob.Tile(s, slices, n * o.MostKvHeads);
+        // Attention layers store keys and values in the pool's layers in model order (a layer sharing another's reads its source's);
+        // recurrent layers their state one after another in each sequence's slot.
+        var stateOffset = 0;
         for (var l = 0; l < o.LayerCount; l++)
         {
             var layer = Weights.Layers[l];
@@ -105,17 +106,18 @@ public sealed partial class DecoderModel : IDisposable
             else
             {
                 var attention = layer.Attention!;
-                Span<float> q = s.Q.AsSpan(0, n * qDim), k = s.K.AsSpan(0, n * kvDim), v = s.V.AsSpan(0, n * vDim);
+                int hd = o.HeadDimOf(l), kvHeads = o.KvHeadsOf(l);
+                Span<float> q = s.Q.AsSpan(0, n * o.HeadCount * hd), k = s.K.AsSpan(0, n * kvHeads * hd), v = s.V.AsSpan(0, n * kvHeads * o.ValueDimOf(l));
                 if (attention.Mla is { } latent) ProjectLatent(attention, latent, xn, n, q, k, v, s.Fused);
                 else Project(attention, xn, n, q, k, v, s.Fused);
                 if (o.QkvClip > 0) Clip(o.QkvClip, q, k, v);
                 // A parallel block with a norm of its MLP's own (Falcon-40B) norms the stream before attention adds to it.
                 if (o.ParallelBlock && layer.MlpNorm != null) xn = Normed(layer.MlpNorm, x, s.Normed.AsSpan(0, n * h));
+                var kvLayer = o.PoolLayerOf(l);
                 var store = new KvStoreJob(o, attention, l, kvLayer, s);
                 WorkerPool.Shared.ParallelFor(n, ref store);
                 var attend = new PagedAttentionJob(o, l, kvLayer, s, attention.Sinks);
-                WorkerPool.Shared.ParallelFor(tiles * o.KvHeadCount, ref attend);
-                kvLayer++;
+                WorkerPool.Shared.ParallelFor(tiles * kvHeads, ref attend);
                 Multiply(attention.O, s.AttentionOut, n, projected);
             }
             stateOffset += o.StateFloatsOf(l);
@@ -123,13 +125,17 @@ public sealed partial class DecoderModel : IDisposable
             AddResidual(x, projected);
 
             // A plain Mamba2 block is its mixer alone.
-            if (!o.HasFeedForward) continue;
-            // A parallel block's MLP reads the same normed input as its attention (xn still holds it).
-            if (!o.ParallelBlock) xn = Normed(layer.MlpNorm, x, s.Normed.AsSpan(0, n * h));
-            if (layer.Moe is { } moe) Experts(moe, xn, n, projected, s);
-            else Mlp(layer.Mlp!, xn, n, projected, s, o.XieluLayers.Length > 0 ? o.XieluLayers[l] : null);
-            layer.PostMlpNorm?.Apply(projected, projected);
-            AddResidual(x, projected);
+            if (o.HasFeedForward)
+            {
+                // A parallel block's MLP reads the same normed input as its attention (xn still holds it).
+                if (!o.ParallelBlock) xn = Normed(layer.MlpNorm, x, s.Normed.AsSpan(0, n * h));
+                if (layer.Moe is { } moe) Experts(moe, xn, n, projected, s);
+                else Mlp(layer.Mlp!, xn, n, projected, s, o.XieluLayers.Length > 0 ? o.XieluLayers[l] : null);
+                layer.PostMlpNorm?.Apply(projected, projected);
+                AddResidual(x, projected);
+            }
+            if (layer.PerLayerInput is { } input) AddPerLayerInput(input, l, s, n, x);
+            if (layer.OutputScale != 1f) TensorPrimitives.Multiply(x, layer.OutputScale, x);
         }
         Logits(s, slices, x, logits, hidden);
     }
@@ -224,10 +230,23 @@ public sealed partial class DecoderModel : IDisposable
             }
             return;
         }
+        // A layer sharing another's keys and values projects its queries alone.
+        if (a.K == null)
+        {
+            Multiply(a.Q!, xn, n, q);
+            return;
+        }
         Observe(a.Q!, xn, n);
-        Observe(a.K!, xn, n);
-        Observe(a.V!, xn, n);
-        Linear.Forward(xn, n, a.Q!, q, a.K!, k, a.V!, v);
+        Observe(a.K, xn, n);
+        if (a.V == null)
+        {
+            // Keys serve as values (Gemma 4's attention_k_eq_v): the raw projection, before the key norm and rotation.
+            Linear.Forward(xn, n, a.Q!, q, a.K, k);
+            k.CopyTo(v);
+            return;
+        }
+        Observe(a.V, xn, n);
+        Linear.Forward(xn, n, a.Q!, q, a.K, k, a.V, v);
     }
 
     // The MLP's activation is the layer's xIELU when it has one (Apertus), else Options.Activation.

@@ -18,7 +18,7 @@ public enum NormKind
 /// attention) or plain Mamba2.
 /// A family file reads its config into this record; the decoder never asks which family it runs.
 /// </summary>
-public sealed record DecoderOptions
+public sealed partial record DecoderOptions
 {
     /// <summary>Architecture name as the user knows it (e.g. "llama", "qwen2").</summary>
     public required string Architecture { get; init; }
@@ -126,7 +126,7 @@ public sealed record DecoderOptions
     public int StateFloatsOf(int layer) =>
         ShortConv is { } conv && conv.IsConv(layer) ? conv.StateFloats(HiddenSize) : Mamba is { } mamba && mamba.IsMamba(layer) ? mamba.StateFloats : 0;
 
-    /// <summary>Layers that store keys and values: the KV pool's layers, in model order.</summary>
+    /// <summary>Layers that store keys and values (attending, not reading another layer's): the KV pool's layers, in model order.</summary>
     public int KvLayerCount
     {
         // Counted without allocating: a step asks for every slice.
@@ -134,7 +134,7 @@ public sealed record DecoderOptions
         {
             var count = 0;
             for (var l = 0; l < LayerCount; l++)
-                if (Attends(l)) count++;
+                if (StoresKv(l)) count++;
             return count;
         }
     }
@@ -166,7 +166,7 @@ public sealed record DecoderOptions
     public bool HasFeedForward => IntermediateSize > 0 || Moe != null;
 
     /// <summary>The widest feed-forward hidden layer of any kind (dense, expert or shared expert): what activation buffers hold.</summary>
-    public int WidestFeedForward => Math.Max(IntermediateSize, Moe?.WidestFeedForward ?? 0);
+    public int WidestFeedForward => Math.Max(Math.Max(IntermediateSize, FeedForwardLengths.DefaultIfEmpty().Max()), Moe?.WidestFeedForward ?? 0);
 
     /// <summary>Dimensions per value head (<see cref="ValueHeadDim"/> or <see cref="HeadDim"/>).</summary>
     public int ValueDim => ValueHeadDim ?? HeadDim;

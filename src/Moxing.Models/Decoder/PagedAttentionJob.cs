@@ -33,10 +33,10 @@ internal readonly struct PagedAttentionJob(DecoderOptions o, int layer, int kvLa
 
     public void Execute(int start, int end)
     {
-        int groups = o.HeadCount / o.KvHeadCount, window = o.WindowOf(layer), chunk = o.ChunkOf(layer), vd = o.ValueDim, outDim = o.HeadCount * vd;
+        int kvHeads = o.KvHeadsOf(layer), groups = o.HeadCount / kvHeads, window = o.WindowOf(layer), chunk = o.ChunkOf(layer), vd = o.ValueDimOf(layer), outDim = o.HeadCount * vd;
         for (var item = start; item < end; item++)
         {
-            int tile = item / o.KvHeadCount, g = item % o.KvHeadCount;
+            int tile = item / kvHeads, g = item % kvHeads;
             int t0 = s.TileStart[tile], m = s.TileStart[tile + 1] - t0;
             var sequence = s.Sequences[s.SliceOf[t0]]!;
             var pool = sequence.Pool;
@@ -44,7 +44,7 @@ internal readonly struct PagedAttentionJob(DecoderOptions o, int layer, int kvLa
             var from = First(firstPos, window, chunk);
             var stride = lastPos - from + 1;
             var scores = Buffer(ref _scores, m * groups * stride);
-            var rows = Buffer(ref _rows, pool.BlockSize * Math.Max(o.HeadDim, vd));
+            var rows = Buffer(ref _rows, pool.BlockSize * Math.Max(o.HeadDimOf(layer), vd));
             Pass(values: false, sequence, g, t0, m, from, stride, scores, rows);
             for (var i = 0; i < m; i++)
             {
@@ -62,10 +62,10 @@ internal readonly struct PagedAttentionJob(DecoderOptions o, int layer, int kvLa
     // the keys give every tile token its scores, or the values are summed into its output with the softmaxed scores.
     private void Pass(bool values, SequenceKv sequence, int g, int t0, int m, int from, int stride, float[] scores, float[] rows)
     {
-        int hd = o.HeadDim, groups = o.HeadCount / o.KvHeadCount, window = o.WindowOf(layer), chunk = o.ChunkOf(layer), qDim = o.HeadCount * hd;
+        int hd = o.HeadDimOf(layer), groups = o.HeadCount / o.KvHeadsOf(layer), window = o.WindowOf(layer), chunk = o.ChunkOf(layer), qDim = o.HeadCount * hd;
         // Values may be narrower than keys (MLA): their rows, and each head's output, are vd wide.
-        var vd = values ? o.ValueDim : hd;
-        var rowBytes = values ? sequence.Pool.ValueRowBytes : sequence.Pool.RowBytes;
+        var vd = values ? o.ValueDimOf(layer) : hd;
+        var rowBytes = values ? sequence.Pool.ValueRowBytesOf(kvLayer) : sequence.Pool.RowBytesOf(kvLayer);
         var pool = sequence.Pool;
         int firstPos = s.Positions[t0], lastPos = firstPos + m - 1;
         for (var p = from; p <= lastPos;)

@@ -57,6 +57,23 @@ internal sealed class GgufHyperParameters(GgufFile file)
         return Enumerable.Range(0, layers).Select(i => period == 0 || i % period < period - 1).ToArray();
     }
 
+    /// <summary>Per layer, its key/value heads: head_count_kv's entry, or the one number for every layer (<paramref name="heads"/> when absent).</summary>
+    public int[] KvHeadsByLayer(int layers, int heads)
+    {
+        var key = Key("attention.head_count_kv");
+        if (!file.Metadata.TryGetValue(key, out var v)) return [.. Enumerable.Repeat(heads, layers)];
+        if (v is not Array a) return [.. Enumerable.Repeat(file.Metadata.GetInt32(key), layers)];
+        var counts = a.Cast<object>().Select(Convert.ToInt32).ToArray();
+        if (counts.Length != layers) throw new InvalidModelFileException(file.FilePath, $"key '{key}' has {counts.Length} entries for {layers} layers");
+        if (counts.Any(c => c < 1 || heads % c != 0))
+            throw new InvalidModelFileException(file.FilePath, $"key '{key}' has an entry that does not divide the {heads} heads");
+        return counts;
+    }
+
+    /// <summary>Per layer, the MLP width when feed_forward_length is a per-layer array (Gemma 4's double-wide MLPs); empty when it is one number.</summary>
+    public int[] FeedForwardByLayer() =>
+        file.Metadata.TryGetValue(Key("feed_forward_length"), out var v) && v is Array a ? [.. a.Cast<object>().Select(Convert.ToInt32)] : [];
+
     /// <summary>Per layer, whether head_count_kv gives it no key/value heads (a recurrent layer); all false when the key is one number.</summary>
     public bool[] LayersWithoutKv(int layers)
     {
@@ -71,7 +88,7 @@ internal sealed class GgufHyperParameters(GgufFile file)
     /// The options every llama-like architecture shares, from the standard keys and the embedding's shape; with
     /// <paramref name="recurrentLayers"/>, layers whose head_count_kv is 0 do not count towards the key/value heads.
     /// </summary>
-    public DecoderOptions Common(RopeStyle ropeStyle, bool recurrentLayers = false)
+    public DecoderOptions Common(RopeStyle ropeStyle, bool recurrentLayers = false, int? kvHeads = null)
     {
         var hidden = Int("embedding_length");
         var heads = Int("attention.head_count");
@@ -84,9 +101,9 @@ internal sealed class GgufHyperParameters(GgufFile file)
             HiddenSize = hidden,
             LayerCount = Int("block_count"),
             HeadCount = heads,
-            KvHeadCount = KvHeads(heads, recurrentLayers),
+            KvHeadCount = kvHeads ?? KvHeads(heads, recurrentLayers),
             HeadDim = headDim,
-            IntermediateSize = Int("feed_forward_length"),
+            IntermediateSize = FeedForwardByLayer() is [var first, ..] ? first : Int("feed_forward_length"),
             MaxContext = Int("context_length", 2048),
             NormEps = Float("attention.layer_norm_rms_epsilon", Float("attention.layer_norm_epsilon", 1e-5f)),
             Rope = Rope(headDim, ropeStyle),

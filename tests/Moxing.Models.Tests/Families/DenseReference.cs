@@ -43,6 +43,7 @@ internal sealed partial class DenseReference
         _drop = drop;
         if (_type == "llama4_text") return Llama4Forward(ids);
         if (_type == "lfm2") return Lfm2Forward(ids);
+        if (_type is "gemma4" or "gemma4_text") return Gemma4Forward(ids);
         if (_type == "granitemoehybrid") return GraniteHybridForward(ids);
         if (_type is "falcon" or "RefinedWeb" or "RefinedWebModel") FalconAsLlama(drop);
         if (_type is "exaone" or "internlm2" or "apertus") RenamedAsLlama(drop);
@@ -255,7 +256,7 @@ internal sealed partial class DenseReference
         // FalconMLP: dense_4h_to_h(gelu(dense_h_to_4h(x))), the exact GELU, no biases.
         "falcon" => Affine(p + "mlp.down_proj", Affine(p + "mlp.up_proj", x).Select(v => 0.5 * v * (1 + Moxing.Core.Tests.Ops.ReferenceErf.Erf(v / Math.Sqrt(2)))).ToArray()),
         _ => Affine(p + "mlp.down_proj", Affine(p + "mlp.gate_proj", x)
-            .Zip(Affine(p + "mlp.up_proj", x), (g, u) => (_type == "gemma" ? GeluTanh(g) : g / (1 + Math.Exp(-g))) * u).ToArray()),
+            .Zip(Affine(p + "mlp.up_proj", x), (g, u) => (_type is "gemma" or "gemma4_text" ? GeluTanh(g) : g / (1 + Math.Exp(-g))) * u).ToArray()),
     };
 
     // XIELUActivation: x > 0: softplus(alpha_p)·x² + beta·x, else (expm1(min(x, eps)) − x)·(beta + softplus(alpha_n)) + beta·x,
@@ -289,7 +290,7 @@ internal sealed partial class DenseReference
             return LayerNorm(x, eps, i => onePlus + w[i], i => b?[i] ?? 0, center: _drop != "layer_norm");
         }
         var rms = 1 / Math.Sqrt(x.Average(v => v * v) + D("rms_norm_eps", 1e-6));
-        // GemmaRMSNorm: x · (1 + w).
+        // GemmaRMSNorm: x · (1 + w) (Gemma 4's by w).
         var offset = _type == "gemma" && _drop != "norm_offset" ? 1 : 0;
         return x.Select((v, i) => v * rms * (offset + w[i])).ToArray();
     }

@@ -17,6 +17,7 @@ public sealed partial class TinyHfFolder : IDisposable
     {
         "smollm3" or "llama4" or "llama4_text" => 4,
         "lfm2" => Lfm2Layers.Length,
+        "gemma4" or "gemma4_text" => Gemma4Layers.Length,
         "granitemoehybrid" => GraniteHybridLayers.Length,
         _ => 2,
     };
@@ -46,6 +47,8 @@ public sealed partial class TinyHfFolder : IDisposable
         // Ling's word_embeddings and attention.dense (its query_key_value is written fused).
         "bailing_moe" or "bailing_moe_v2" => [("model.embed_tokens", "model.word_embeddings"), ("self_attn.o_proj", "attention.dense")],
         "mistral3" => [("model.embed_tokens", "model.language_model.embed_tokens"), ("model.layers.", "model.language_model.layers."), ("model.norm", "model.language_model.norm")],
+        // Gemma4ForConditionalGeneration (transformers ≥ 4.52 nesting): the text model under model.language_model.
+        "gemma4" => [("model.", "model.language_model.")],
         _ => [],
     };
 
@@ -66,7 +69,7 @@ public sealed partial class TinyHfFolder : IDisposable
     {
         Config = BaseConfig(modelType);
         edit?.Invoke(Config);
-        File.WriteAllText(Path.Combine(Folder, "config.json"), Llama4Wrapped(modelType, Config).ToJsonString());
+        File.WriteAllText(Path.Combine(Folder, "config.json"), (modelType == "gemma4" ? Gemma4Wrapped(Config) : Llama4Wrapped(modelType, Config)).ToJsonString());
         var random = new Random(seed);
         var writer = new SafetensorsWriter();
         var renames = Renames(modelType);
@@ -111,6 +114,14 @@ public sealed partial class TinyHfFolder : IDisposable
         if (modelType == "granitemoehybrid")
         {
             WriteGraniteHybrid(Config, Add, Norm, Linear);
+            writer.Write(Path.Combine(Folder, "model.safetensors"));
+            return;
+        }
+        if (modelType is "gemma4" or "gemma4_text")
+        {
+            WriteGemma4(Config, Add, Norm, Linear);
+            // The vision tower, which the language model leaves out.
+            if (modelType == "gemma4") writer.Add("model.vision_tower.encoder.layers.0.self_attn.q_proj.linear.weight", [8, 8], new float[64]);
             writer.Write(Path.Combine(Folder, "model.safetensors"));
             return;
         }
@@ -303,6 +314,9 @@ public sealed partial class TinyHfFolder : IDisposable
         {
             case "lfm2":
                 Lfm2Config(c);
+                break;
+            case "gemma4" or "gemma4_text":
+                Gemma4Config(c);
                 break;
             case "granitemoehybrid":
                 GraniteHybridConfig(c);
