@@ -107,4 +107,22 @@ public sealed class Gemma4FamilyTests : IDisposable
         Assert.Equal(4, decoder.Options.KvLayerCount);
         DecoderChecks.MixedBatchMatchesEachSequenceAlone(decoder, 1e-5, DType.F32);
     }
+
+    // llama.cpp's gemma4 keys and names: head sizes and key/value heads per kind of layer, sharing, per-layer inputs and widths.
+    [Theory]
+    [InlineData("F16")]
+    [InlineData("Q8_0")]
+    public void TheSynthesizedGgufReadsItsShapeAndRunsBatchesAsAlone(string type)
+    {
+        using var synth = new SynthesizedModel("tiny-gemma4", type, 3);
+        var o = synth.Model.Options;
+        Assert.Equal((64, 128, 2, 1, 32), (o.HeadDim, o.FullHeadDim, o.KvHeadCount, o.FullKvHeadCount, o.PerLayerInputSize));
+        Assert.Equal([-1, -1, -1, -1, 3, 2], o.KvSources);
+        Assert.Equal([512, 512, 512, 512, 1024, 1024], o.FeedForwardLengths);
+        Assert.Equal([8, 8, 0, 8, 8, 0], o.SlidingWindows);
+        Assert.True(o.KeysAsValues && o.ValueNorm && o.LayerOutputScales);
+        Assert.Equal((16, 128, 10000.0), (o.Rope!.FrequencyFactors!.Count(f => f == 1), o.Rope.RotaryDim, o.SlidingRope!.Theta));
+        // Half-precision weights sum in an order that follows the step's row count; the F32 folder holds batches to 1e-5.
+        DecoderChecks.MixedBatchMatchesEachSequenceAlone(synth.Model, 1e-4, DType.F32);
+    }
 }
