@@ -14,6 +14,8 @@ public sealed partial class DecoderModel : IDisposable
     private readonly IDisposable? _owner;
     private readonly object _ropeGate = new();
     private (RopeConfig Source, RopeTable Table)[] _ropes = [];
+    // Counted once: a step must not allocate.
+    private readonly int _mostKvHeads;
 
     /// <summary>The switches of this model.</summary>
     public DecoderOptions Options { get; }
@@ -30,6 +32,7 @@ public sealed partial class DecoderModel : IDisposable
         Options = options;
         Weights = weights;
         _owner = owner;
+        _mostKvHeads = options.MostKvHeads;
     }
 
     /// <summary>A single-sequence KV cache for <paramref name="context"/> positions, stored as <paramref name="type"/> (F16, Q8_0 or F32).</summary>
@@ -92,7 +95,7 @@ public sealed partial class DecoderModel : IDisposable
         var x = s.Hidden.AsSpan(0, n * h);
         Embed(s, n, x, s.Projected);
         if (Weights.PerLayerEmbeddings is { } perLayer) PerLayerInputs(perLayer, s, n, x);
-        var tiles = PagedAttentionJob.Tile(s, slices, n * o.MostKvHeads);
+        var tiles = PagedAttentionJob.Tile(s, slices, n * _mostKvHeads);
         // Attention layers store keys and values in the pool's layers in model order (a layer sharing another's reads its source's);
         // recurrent layers their state one after another in each sequence's slot.
         var stateOffset = 0;
