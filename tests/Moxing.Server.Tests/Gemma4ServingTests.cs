@@ -1,9 +1,5 @@
 using System.Text;
 using System.Text.Json.Nodes;
-using Moxing.Models.Synthesis;
-using Moxing.Server.Hosting;
-using Moxing.Server.Models;
-using Moxing.Text.Tokenization.Gguf;
 
 namespace Moxing.Server.Tests;
 
@@ -14,39 +10,20 @@ namespace Moxing.Server.Tests;
 public sealed class Gemma4ServingTests : IAsyncLifetime
 {
     private const string Model = "tiny-gemma4";
-    private readonly string _folder = Directory.CreateTempSubdirectory("moxing-gemma4-serve-").FullName;
-    private MoxingServer _server = null!;
-    private readonly HttpClient _http = new();
+    private readonly SynthServedModel _served = new(Model);
 
-    public async Task InitializeAsync()
-    {
-        var shape = SynthShape.Find(Model)!;
-        var path = Path.Combine(_folder, Model + ".gguf");
-        SyntheticModelWriter.Write(shape, SynthFileType.Find("Q8_0")!, 2, path, WordVocabulary.Metadata(shape.Vocab));
-        _server = await MoxingServer.StartAsync(new ServerOptions
-        {
-            Host = "127.0.0.1",
-            Port = 0,
-            Models = [path],
-            ConsoleLogging = false,
-            Manager = new ModelManagerOptions { Parallel = 4, Context = 256 },
-        }, Engines.ContinuousBatching);
-        _http.BaseAddress = _server.Address;
-    }
+    public Task InitializeAsync() => _served.StartAsync();
 
-    public async Task DisposeAsync()
-    {
-        _http.Dispose();
-        await _server.DisposeAsync();
-        Directory.Delete(_folder, recursive: true);
-    }
+    public async Task DisposeAsync() => await _served.DisposeAsync();
+
+    private HttpClient Http => _served.Http;
 
     private static string Chat(string user) =>
         $$"""{"model":"{{Model}}","messages":[{"role":"system","content":"you are a short model that answers in a few words"},{"role":"user","content":"{{user}}"}],"max_tokens":12,"temperature":0,"ignore_eos":true}""";
 
     private async Task<string> Reply(string user)
     {
-        using var response = await _http.PostAsync("/v1/chat/completions", new StringContent(Chat(user), Encoding.UTF8, "application/json"));
+        using var response = await Http.PostAsync("/v1/chat/completions", new StringContent(Chat(user), Encoding.UTF8, "application/json"));
         var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
         Assert.Equal(200, (int)response.StatusCode);
         Assert.Equal(12, (int)body["usage"]!["completion_tokens"]!);

@@ -99,25 +99,7 @@ internal sealed partial class DenseReference
         var (k, vs) = stored[source];
         var window = full ? 0 : I("sliding_window");
         var scale = _drop == "attention_scale" ? 1 / Math.Sqrt(hd) : 1;
-        var group = heads / kvHeads;
-        var output = new double[n][];
-        for (var t = 0; t < n; t++)
-        {
-            var attended = new double[heads * hd];
-            var first = window > 0 ? Math.Max(0, t - window + 1) : 0;
-            for (var head = 0; head < heads; head++)
-            {
-                var g = head / group;
-                var scores = Enumerable.Range(first, t - first + 1)
-                    .Select(j => Enumerable.Range(0, hd).Sum(d => q[t][head * hd + d] * k[j][g * hd + d]) * scale).ToArray();
-                var max = scores.Max();
-                var sum = scores.Sum(s => Math.Exp(s - max));
-                for (var j = first; j <= t; j++)
-                    for (var d = 0; d < hd; d++) attended[head * hd + d] += Math.Exp(scores[j - first] - max) / sum * vs[j][g * hd + d];
-            }
-            output[t] = Affine(p + "self_attn.o_proj", attended);
-        }
-        return output;
+        return Enumerable.Range(0, n).Select(t => Affine(p + "self_attn.o_proj", Attended(q, k, vs, t, heads, heads / kvHeads, hd, scale, window))).ToArray();
     }
 
     // Gemma4RMSNorm(with_scale=False) on each head.

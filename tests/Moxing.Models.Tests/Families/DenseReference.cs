@@ -163,25 +163,26 @@ internal sealed partial class DenseReference
             Rope(k[t], hd, rotary, t, interleaved);
         }
         if (hunyuan && drop != "qk_norm_order") HunyuanNorms();
-        var output = new double[n][];
-        for (var t = 0; t < n; t++)
+        return Enumerable.Range(0, n).Select(t => Affine(p + (_type == "phi" ? "self_attn.dense" : "self_attn.o_proj"), Attended(q, k, v, t, heads, group, hd, scale, window))).ToArray();
+    }
+
+    // Token t's softmax(q·k · scale)·v per query head (head h reads key/value head h / group), over the last `window` positions
+    // (this one included, as transformers' sliding mask keeps them) or all before it.
+    private static double[] Attended(double[][] q, double[][] k, double[][] v, int t, int heads, int group, int hd, double scale, int window)
+    {
+        var attended = new double[heads * hd];
+        var first = window > 0 ? Math.Max(0, t - window + 1) : 0;
+        for (var head = 0; head < heads; head++)
         {
-            var attended = new double[heads * hd];
-            // transformers' sliding mask keeps the last `window` positions, this one included.
-            var first = window > 0 ? Math.Max(0, t - window + 1) : 0;
-            for (var head = 0; head < heads; head++)
-            {
-                var g = head / group;
-                var scores = Enumerable.Range(first, t - first + 1)
-                    .Select(j => Enumerable.Range(0, hd).Sum(d => q[t][head * hd + d] * k[j][g * hd + d]) * scale).ToArray();
-                var max = scores.Max();
-                var sum = scores.Sum(s => Math.Exp(s - max));
-                for (var j = first; j <= t; j++)
-                    for (var d = 0; d < hd; d++) attended[head * hd + d] += Math.Exp(scores[j - first] - max) / sum * v[j][g * hd + d];
-            }
-            output[t] = Affine(p + (_type == "phi" ? "self_attn.dense" : "self_attn.o_proj"), attended);
+            var g = head / group;
+            var scores = Enumerable.Range(first, t - first + 1)
+                .Select(j => Enumerable.Range(0, hd).Sum(d => q[t][head * hd + d] * k[j][g * hd + d]) * scale).ToArray();
+            var max = scores.Max();
+            var sum = scores.Sum(s => Math.Exp(s - max));
+            for (var j = first; j <= t; j++)
+                for (var d = 0; d < hd; d++) attended[head * hd + d] += Math.Exp(scores[j - first] - max) / sum * v[j][g * hd + d];
         }
-        return output;
+        return attended;
     }
 
     // Each head of v through the RMSNorm `name` of head_dim weights.
