@@ -14,6 +14,8 @@ public static partial class HfGgufMetadata
         void Arch(string key, object value) => m[$"gemma4.{key}"] = value;
         var full = Enumerable.Range(0, o.LayerCount).First(l => o.WindowOf(l) == 0);
         var rope = o.Rope!;
+        // llama.cpp's gemma4 requires rope_freqs.weight, which the converter writes for proportional RoPE alone.
+        if (rope.FrequencyFactors == null) throw text.Error("rope_parameters", "rotates the full layers by default RoPE; llama.cpp's gemma4 converter takes proportional RoPE only");
         if (rope.Scaling != RopeScaling.Default)
             throw text.Error("rope_parameters", "scales the full layers' RoPE by a factor, which llama.cpp's gemma4 converter does not write");
         Arch("attention.key_length", (uint)o.HeadDimOf(full));

@@ -89,6 +89,14 @@ public sealed class Gemma4FamilyTests : IDisposable
         DecoderChecks.AssertClose(DenseFamilyTests.Logits(folder.Folder), DenseFamilyTests.Logits(path), 1e-5, modelType + " → F32 GGUF");
     }
 
+    // What llama.cpp's gemma4 cannot express is refused by key rather than converted to compute differently.
+    [Fact]
+    public void FullLayersWithoutProportionalRopeAreNotConverted()
+    {
+        using var folder = new TinyHfFolder("gemma4_text", edit: c => c["rope_parameters"]!["full_attention"]!["rope_type"] = "default");
+        Assert.Contains("'rope_parameters' rotates the full layers by default RoPE", Assert.Throws<Core.InvalidModelFileException>(() => new HfGgufInput(folder.Folder)).Message);
+    }
+
     [Fact]
     public void PrefillInChunksEqualsOneCallEqualsTokenByToken()
     {
