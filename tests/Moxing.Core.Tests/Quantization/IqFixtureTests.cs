@@ -8,8 +8,8 @@ namespace Moxing.Core.Tests.Quantization;
 
 /// <summary>
 /// The grid i-quants (IQ1_S, IQ1_M, IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS, IQ3_S) and the ternary TQ1_0/TQ2_0 decode bit for bit as
-/// ggml's to_float (tests/fixtures/ggml-iquants: ggml's own quantized rows and random blocks), and their dot products and
-/// matrix products equal the decoded weights' products.
+/// ggml's to_float (tests/fixtures/ggml-iquants: ggml's own quantized rows and random blocks); their float dot products equal
+/// the decoded weights' products, and their matrix products do within the rounding of 8-bit activations.
 /// </summary>
 public class IqFixtureTests
 {
@@ -70,7 +70,8 @@ public class IqFixtureTests
                                 expected += (double)weights[r * columns + c] * x[t * columns + c];
                                 magnitude += Math.Abs((double)weights[r * columns + c] * x[t * columns + c]);
                             }
-                            Assert.True(Math.Abs(y[t * rows + r] - expected) <= 1e-5 * magnitude + 1e-6,
+                            // products go through 8-bit activations (as ggml's vec_dot with q8_K): within their rounding
+                            Assert.True(Math.Abs(y[t * rows + r] - expected) <= 4e-3 * magnitude,
                                 $"{type}{set} on {path}: row {r} of vector {t} is {y[t * rows + r]}, expected {expected}");
                             if (t == 0)
                             {

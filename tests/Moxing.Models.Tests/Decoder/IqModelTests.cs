@@ -8,7 +8,8 @@ namespace Moxing.Models.Tests.Decoder;
 
 /// <summary>
 /// A model whose weights are stored as grid i-quants and ternary types (embedding, projections, head; round robin) gives the
-/// logits of the same model with those weights decoded to F32: prefill, decode steps and a mixed batch read them alike.
+/// logits of the same model with those weights decoded to F32, within the rounding of the 8-bit activations its products
+/// take (as ggml's vec_dot with q8_K); prefill, decode steps and a mixed batch read them alike.
 /// </summary>
 public class IqModelTests
 {
@@ -55,9 +56,10 @@ public class IqModelTests
         DecoderModel model = iq.RequireDecoder(), expected = reference.RequireDecoder();
         Assert.Contains(model.Weights.Linears, l => l.Weight.Type == DType.IQ1_M);
         var prompt = DecoderChecks.Ids(9, 3, model.Options.VocabSize);
-        DecoderChecks.AssertClose(DecoderChecks.Alone(expected, DType.F32, prompt), DecoderChecks.Alone(model, DType.F32, prompt), 1e-4, "prefill");
-        DecoderChecks.AssertClose(DecoderChecks.Alone(expected, DType.F32, prompt, [5], [6]), DecoderChecks.Alone(model, DType.F32, prompt, [5], [6]), 1e-4, "decode");
-        DecoderChecks.MixedBatchMatchesEachSequenceAlone(model, 1e-4);
+        DecoderChecks.AssertClose(DecoderChecks.Alone(expected, DType.F32, prompt), DecoderChecks.Alone(model, DType.F32, prompt), 5e-2, "prefill");
+        DecoderChecks.AssertClose(DecoderChecks.Alone(expected, DType.F32, prompt, [5], [6]), DecoderChecks.Alone(model, DType.F32, prompt, [5], [6]), 5e-2, "decode");
+        DecoderChecks.ChunksEqualOneCallEqualTokenByToken(model, prompt);
+        DecoderChecks.MixedBatchMatchesEachSequenceAlone(model, 1e-3);
     }
 
     // Random blocks of the type whose fp16 scale makes the largest weight about 0.05 (a trained model's magnitudes).

@@ -28,8 +28,11 @@ internal static unsafe class IqGrids
     /// <summary>IQ3_S's 512 entries of four levels in {1, 3, …, 15} (in the low four bytes).</summary>
     public static readonly ulong* Iq3S = Expand(IqGridData.Iq3SHex, 4, 3, [1, 3, 5, 7, 9, 11, 13, 15]);
 
-    /// <summary>IQ1_S's and IQ1_M's 2048 entries of eight levels in {−1, 0, 1}, stored as 8·level + 16 (so 8, 16, 24).</summary>
-    public static readonly ulong* Iq1S = Expand(IqGridData.Iq1SHex, 8, 2, [8, 16, 24]);
+    /// <summary>IQ1_S's and IQ1_M's 2048 entries of eight levels in {−1, 0, 1} shifted up by 1/8, as 8·level + 1 (signed bytes).</summary>
+    public static readonly ulong* Iq1Up = Expand(IqGridData.Iq1SHex, 8, 2, [unchecked((byte)-7), 1, 9]);
+
+    /// <summary>The IQ1 entries shifted down by 1/8, as 8·level − 1 (signed bytes).</summary>
+    public static readonly ulong* Iq1Down = Expand(IqGridData.Iq1SHex, 8, 2, [unchecked((byte)-9), unchecked((byte)-1), 7]);
 
     /// <summary>Eight levels with the signs of ggml's ksigns_iq2xs[<paramref name="seven"/>]: seven sign bits, the eighth their parity.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -44,9 +47,9 @@ internal static unsafe class IqGrids
         return (levels ^ negative) + (negative & 0x0101010101010101UL);
     }
 
-    /// <summary>Eight IQ1 levels (stored as 8·level + 16) shifted by −0.125 (<paramref name="down"/>) or +0.125 each.</summary>
+    /// <summary>IQ1 entry <paramref name="index"/> shifted by −1/8 (<paramref name="down"/>) or +1/8, in eighths.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ulong Shifted(ulong levels, bool down) => down ? levels - 0x0101010101010101UL : levels + 0x0101010101010101UL;
+    public static ulong Iq1(int index, bool down) => down ? Iq1Down[index] : Iq1Up[index];
 
     /// <summary>Byte j of the result is bit j of <paramref name="bits"/> (0 or 1).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -60,8 +63,8 @@ internal static unsafe class IqGrids
 
     /// <summary>
     /// Hands the 32 signed levels at <paramref name="levels"/> to <paramref name="sink"/> as weights [index, index + 32):
-    /// level · <paramref name="first"/> for the first 16, level · <paramref name="second"/> for the rest; levels stored as
-    /// 8·level + 16 (IQ1's, <paramref name="eighths"/>) become level exactly first.
+    /// level · <paramref name="first"/> for the first 16, level · <paramref name="second"/> for the rest; levels stored in
+    /// eighths (IQ1's, <paramref name="eighths"/>) become level exactly first.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Emit<S, TF, TI, TSink>(byte* levels, nint index, TF first, TF second, bool eighths, ref TSink sink)
@@ -73,7 +76,7 @@ internal static unsafe class IqGrids
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TF Level<S, TF, TI>(byte* p, bool eighths) where S : struct, ILanes<TF, TI> where TF : struct where TI : struct =>
-        eighths ? S.Multiply(S.ToFloat(S.Subtract(S.SBytes(p), 16)), S.Broadcast(0.125f)) : S.ToFloat(S.SBytes(p));
+        eighths ? S.Multiply(S.ToFloat(S.SBytes(p)), S.Broadcast(0.125f)) : S.ToFloat(S.SBytes(p));
 
     // Entry i's levels from its hex digits: level j is levels[(code >> bits·j) & mask], byte j of the entry.
     private static ulong* Expand(string hex, int width, int bits, ReadOnlySpan<byte> levels)
