@@ -1,0 +1,73 @@
+using Moxing.Core;
+using Moxing.Core.Kernels;
+using Moxing.Core.Quantization;
+using Moxing.Core.Quantization.Mixes;
+using Moxing.Core.Tensors;
+using Moxing.Models.Conversion;
+using Moxing.Models.Tests.Decoder;
+using Moxing.Tests;
+
+namespace Moxing.Models.Tests.Families;
+
+/// <summary>
+/// Qwen3-Next, Qwen3.5 and Qwen3.5-MoE (<see cref="TinyHfFolder"/>'s qwen3_next, qwen3_5 and qwen3_5_moe: Gated DeltaNet layers around
+/// a gated attention layer) give <see cref="DenseReference"/>'s logits, their F32 GGUFs the folders'; the DeltaNet's state carries
+/// across chunks, steps and batches.
+/// </summary>
+public sealed class Qwen35FamilyTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("moxing-qwen35-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Theory]
+    [InlineData("qwen3_next")]
+    [InlineData("qwen3_5")]
+    [InlineData("qwen3_5_moe")]
+    public void TheFolderMatchesTheReference(string type)
+    {
+        using var folder = new TinyHfFolder(type);
+        DecoderChecks.AssertClose(DenseFamilyTests.Flatten(new DenseReference(folder.Folder).Forward(DenseFamilyTests.Prompt)),
+            DenseFamilyTests.Logits(folder.Folder), 1e-4, type);
+    }
+
+    [Theory]
+    [InlineData("qwen3_next", "norm_offset")]
+    [InlineData("qwen3_next", "output_gate")]
+    [InlineData("qwen3_next", "conv")]
+    [InlineData("qwen3_next", "l2_norm")]
+    [InlineData("qwen3_next", "decay")]
+    [InlineData("qwen3_next", "beta")]
+    [InlineData("qwen3_next", "z_gate")]
+    [InlineData("qwen3_next", "shared_expert_gate")]
+    [InlineData("qwen3_5", "decay")]
+    [InlineData("qwen3_5_moe", "top_k_normalisation")]
+    public void DroppingASwitchMovesTheLogitsFarBeyondTheTolerance(string type, string drop)
+    {
+        using var folder = new TinyHfFolder(type);
+        var error = LogitErrors.RelativeMax(DenseFamilyTests.Flatten(new DenseReference(folder.Folder).Forward(DenseFamilyTests.Prompt, drop)),
+            DenseFamilyTests.Logits(folder.Folder));
+        Assert.True(error > 1e-3, $"{type} without {drop}: max|Δ|/max|ref| = {error:E2}");
+    }
+
+    // The DeltaNet's convolution and state carry across calls: chunks of 5, 1 and 7 tokens and 13 single tokens give one call's logits.
+    [Theory]
+    [InlineData("qwen3_next")]
+    [InlineData("qwen3_5")]
+    public void PrefillInChunksEqualsOneCallEqualsTokenByToken(string type)
+    {
+        using var folder = new TinyHfFolder(type);
+        using var model = ModelLoader.Load(folder.Folder);
+        DecoderChecks.ChunksEqualOneCallEqualTokenByToken(model.RequireDecoder(), DenseFamilyTests.Prompt);
+    }
+
+    [Theory]
+    [InlineData("qwen3_next")]
+    [InlineData("qwen3_5_moe")]
+    public void BatchesEqualEachSequenceAlone(string type)
+    {
+        using var folder = new TinyHfFolder(type);
+        using var model = ModelLoader.Load(folder.Folder);
+        DecoderChecks.MixedBatchMatchesEachSequenceAlone(model.RequireDecoder(), 1e-5, DType.F32);
+    }
+}
