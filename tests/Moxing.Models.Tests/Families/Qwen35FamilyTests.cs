@@ -50,6 +50,38 @@ public sealed class Qwen35FamilyTests : IDisposable
         Assert.True(error > 1e-3, $"{type} without {drop}: max|Δ|/max|ref| = {error:E2}");
     }
 
+    // llama.cpp's keys and names; Qwen3.5's value heads reordered for its tiled key heads (the engine reads them so); norms as 1 + w.
+    [Theory]
+    [InlineData("qwen3_next", "qwen3next")]
+    [InlineData("qwen3_5", "qwen35")]
+    [InlineData("qwen3_5_moe", "qwen35moe")]
+    public void TheConvertedGgufMatchesTheFolder(string type, string architecture)
+    {
+        using var folder = new TinyHfFolder(type);
+        var path = Path.Combine(_dir, type + ".gguf");
+        using (var input = new HfGgufInput(folder.Folder))
+            GgufQuantizer.Quantize(input, path, QuantizationMix.Find("F32")!, null, WorkerPool.Shared);
+        using (var file = Core.Formats.Gguf.GgufFile.Open(path))
+        {
+            Assert.Equal(architecture, file.Metadata.GetString("general.architecture"));
+            Assert.Equal((2, 4, 16, 32, 4), (file.Metadata.GetInt32(architecture + ".ssm.group_count"), file.Metadata.GetInt32(architecture + ".ssm.time_step_rank"),
+                file.Metadata.GetInt32(architecture + ".ssm.state_size"), file.Metadata.GetInt32(architecture + ".ssm.inner_size"), file.Metadata.GetInt32(architecture + ".ssm.conv_kernel")));
+            Assert.Equal(2, file.Metadata.GetInt32(architecture + ".full_attention_interval"));
+            Assert.Equal(8, file.Metadata.GetInt32(architecture + ".rope.dimension_count"));
+            Assert.Equal([96L, 4L], file.Find("blk.0.ssm_conv1d.weight")!.Shape);
+            Assert.Equal([4L], file.Find("blk.0.ssm_a")!.Shape);
+            Assert.NotNull(file.Find(type == "qwen3_next" ? "blk.0.ssm_ba.weight" : "blk.0.ssm_beta.weight"));
+            Assert.NotNull(file.Find("blk.0.attn_gate.weight"));
+            Assert.NotNull(file.Find("blk.1.post_attention_norm.weight"));
+            Assert.Null(file.Find("blk.3.attn_norm.weight"));
+            if (architecture == "qwen35") Assert.Equal([11, 11, 10, 0], file.Metadata.GetArray<int>("qwen35.rope.dimension_sections"));
+            if (architecture == "qwen35moe") Assert.Equal([4L, 32L, 64L], file.Find("blk.0.ffn_gate_exps.weight")!.Shape);
+        }
+        using (var model = ModelLoader.Load(path))
+            Assert.Equal(architecture != "qwen3next", model.RequireDecoder().Options.DeltaNet!.TiledKeyHeads);
+        DecoderChecks.AssertClose(DenseFamilyTests.Logits(folder.Folder), DenseFamilyTests.Logits(path), 1e-5, type + " → F32 GGUF");
+    }
+
     // The DeltaNet's convolution and state carry across calls: chunks of 5, 1 and 7 tokens and 13 single tokens give one call's logits.
     [Theory]
     [InlineData("qwen3_next")]
