@@ -102,4 +102,58 @@ public sealed class Qwen35FamilyTests : IDisposable
         using var model = ModelLoader.Load(folder.Folder);
         DecoderChecks.MixedBatchMatchesEachSequenceAlone(model.RequireDecoder(), 1e-5, DType.F32);
     }
+
+    // llama.cpp's keys and names as synth writes them: the DeltaNet layers from full_attention_interval, the sizes, tiled value heads
+    // for qwen35*, grouped for qwen3next; batches of the F16 and Q8_0 files equal each sequence alone.
+    [Theory]
+    [InlineData("tiny-qwen3next", "F16")]
+    [InlineData("tiny-qwen35", "Q8_0")]
+    [InlineData("tiny-qwen35moe", "Q8_0")]
+    public void TheSynthesizedGgufReadsItsLayersAndRunsBatchesAsAlone(string shape, string type)
+    {
+        using var synth = new SynthesizedModel(shape, type, 3);
+        var o = synth.Model.Options;
+        var d = o.DeltaNet!;
+        Assert.Equal([true, true, true, false, true, true, true, false], d.Layers);
+        Assert.Equal((2, 4, 32, 32, 4, 16), (d.KeyHeads, d.ValueHeads, d.KeyHeadDim, d.ValueHeadDim, d.ConvKernel, o.Rope!.RotaryDim));
+        Assert.Equal((shape != "tiny-qwen3next", 2, true, true), (d.TiledKeyHeads, o.KvLayerCount, o.QkNorm, o.AttentionOutputGate));
+        Assert.Equal(shape != "tiny-qwen35", o.Moe?.SharedFeedForward == 192);
+        DecoderChecks.MixedBatchMatchesEachSequenceAlone(synth.Model, 1e-5, DType.F32);
+    }
+
+    // Value heads reading their key heads tiled rather than grouped (the switch the qwen35 GGUF's reordered heads need) moves the logits.
+    [Fact]
+    public void ReadingTheKeyHeadsInTheOtherOrderMovesTheLogits()
+    {
+        using var synth = new SynthesizedModel("tiny-qwen35", "F16", 3);
+        var decoder = synth.Model;
+        var tiled = DenseFamilyTests.Logits(synth.Path);
+        var grouped = decoder.Options with { DeltaNet = decoder.Options.DeltaNet! with { TiledKeyHeads = false } };
+        using var other = new Models.Decoder.DecoderModel(grouped, decoder.Weights, null);
+        var logits = new float[DenseFamilyTests.Prompt.Length * grouped.VocabSize];
+        using (var sequence = new Models.Decoder.SequenceKv(other.CreateBlockPool(1L << 22, DType.F32, sequences: 1), 64))
+            other.Forward(DenseFamilyTests.Prompt, sequence, other.CreateScratch(32), logits, allLogits: true);
+        Assert.True(LogitErrors.RelativeMax(tiled, logits) > 1e-3);
+    }
+
+    [Theory]
+    [InlineData("layer_types", "'layer_types' has 'mamba'")]
+    [InlineData("linear_num_value_heads", "'linear_num_value_heads' is 3; it must be a multiple of linear_num_key_heads (2)")]
+    [InlineData("linear_conv_kernel_dim", "'linear_conv_kernel_dim' must be at least 2")]
+    [InlineData("in_proj_qkvz", "tensor 'model.layers.0.linear_attn.in_proj_qkvz.weight' has shape [128, 64], expected [144, 64]")]
+    public void BadConfigsAndTensorsAreErrorsNamingThem(string broken, string message)
+    {
+        using var folder = new TinyHfFolder("qwen3_next", edit: c =>
+        {
+            if (broken == "layer_types") c["layer_types"]![0] = "mamba";
+            if (broken == "linear_num_value_heads") c["linear_num_value_heads"] = 3;
+            if (broken == "linear_conv_kernel_dim") c["linear_conv_kernel_dim"] = 1;
+        });
+        if (broken == "in_proj_qkvz")
+        {
+            var path = Path.Combine(folder.Folder, "config.json");
+            File.WriteAllText(path, File.ReadAllText(path).Replace("\"linear_value_head_dim\":8", "\"linear_value_head_dim\":10", StringComparison.Ordinal));
+        }
+        Assert.Contains(message, Assert.Throws<InvalidModelFileException>(() => ModelLoader.Load(folder.Folder)).Message);
+    }
 }
