@@ -24,6 +24,10 @@ public sealed class BatchScratch
     internal MoeScratch? Moe { get; }
     // A Mamba2 mixer's gated output per token ([tokens, inner]), what its norm and out_proj read.
     internal float[] MambaInner { get; }
+    // A Gated DeltaNet's output per token ([tokens, value dim]), what its gated norm and out_proj read; first Qwen3-Next's fused β/a.
+    internal float[] DeltaOut { get; }
+    // A gated attention's gate logits per token ([tokens, heads · head dim]).
+    internal float[] AttentionGate { get; }
 
     // Per token of the step: its id, position and slice.
     internal int[] Ids { get; }
@@ -59,6 +63,8 @@ public sealed class BatchScratch
         Up = new float[tokens * o.WidestFeedForward];
         Moe = o.Moe is { } moe ? new MoeScratch(moe, o.HiddenSize, tokens) : null;
         MambaInner = new float[tokens * (o.Mamba?.Inner ?? 0)];
+        DeltaOut = new float[tokens * (o.DeltaNet is { } delta ? Math.Max(delta.ValueDim, 2 * delta.ValueHeads) : 0)];
+        AttentionGate = new float[o.AttentionOutputGate ? tokens * qDim : 0];
         Ids = new int[tokens];
         Positions = new int[tokens];
         SliceOf = new int[tokens];
@@ -70,8 +76,10 @@ public sealed class BatchScratch
         TileStart = new int[tokens + 1];
     }
 
-    // Per token, what a recurrent mixer's in_proj writes into Fused: LFM2's B, C, x (three times the hidden width), Mamba2's z, x·B·C, dt.
-    private static int RecurrentWidth(DecoderOptions o) => Math.Max(o.ShortConv != null ? 3 * o.HiddenSize : 0, o.Mamba?.InProjWidth ?? 0);
+    // Per token, what a recurrent mixer's in_proj writes into Fused: LFM2's B, C, x (three times the hidden width), Mamba2's z, x·B·C, dt,
+    // a Gated DeltaNet's q·k·v, z, β and decay; a gated attention's queries with their gates.
+    private static int RecurrentWidth(DecoderOptions o) => Math.Max(Math.Max(o.ShortConv != null ? 3 * o.HiddenSize : 0, o.Mamba?.InProjWidth ?? 0),
+        Math.Max(o.DeltaNet is { } d ? d.ConvChannels + d.ValueDim + 2 * d.ValueHeads : 0, o.AttentionOutputGate ? 2 * o.HeadCount * o.HeadDim : 0));
 
     // Per token, what multi-head latent attention holds in Fused: the query latent, kv_a's output, the normed key/value latent and
     // kv_b's output.

@@ -46,14 +46,17 @@ public sealed partial class DecoderLoader(ITensorSource source, string sourcePat
         var o = options;
         if (o.ShortConv?.IsConv(i) == true) return LoadShortConvLayer(i);
         var mamba = o.Mamba?.IsMamba(i) == true ? LoadMamba(i) : null;
+        var delta = o.DeltaNet?.IsDeltaNet(i) == true ? LoadDeltaNet(i) : null;
+        var recurrent = mamba != null || delta != null;
         // q/k norms apply to the split rows whether q, k and v are stored apart or fused (Ling 2.0's query_key_value).
-        (Norm? qNorm, Norm? kNorm) = mamba != null || o.Mla != null ? (null, null)
+        (Norm? qNorm, Norm? kNorm) = recurrent || o.Mla != null ? (null, null)
             : o.QkNorm ? (QkNorm(names.QNorm, i, o.HeadCount), QkNorm(names.KNorm, i, o.KvHeadCount)) : (UnweightedQkNorm(i), UnweightedQkNorm(i));
-        var attention = mamba != null ? null : o.Mla != null ? LatentAttention(i) : Find(names.Qkv, i) is { } qkv
+        var attention = recurrent ? null : o.Mla != null ? LatentAttention(i) : Find(names.Qkv, i) is { } qkv
             ? new AttentionWeights { Qkv = Linear(qkv, qDim + 2 * kvDim, o.HiddenSize), O = RequireLinear(names.O, i, o.HiddenSize, qDim), QNorm = qNorm, KNorm = kNorm }
             : new AttentionWeights
             {
-                Q = RequireLinear(names.Q, i, qDim, o.HiddenSize),
+                // A gated attention's q_proj gives each head its queries, then its gate logits.
+                Q = RequireLinear(names.Q, i, o.AttentionOutputGate ? 2 * qDim : qDim, o.HiddenSize),
                 K = RequireLinear(names.K, i, kvDim, o.HiddenSize),
                 V = RequireLinear(names.V, i, o.KvHeadCount * o.ValueDim, o.HiddenSize),
                 O = RequireLinear(names.O, i, o.HiddenSize, o.HeadCount * o.ValueDim),
@@ -70,6 +73,7 @@ public sealed partial class DecoderLoader(ITensorSource source, string sourcePat
             AttentionNorm = attentionNorm,
             Attention = attention,
             Mamba = mamba,
+            DeltaNet = delta,
             PostAttentionNorm = o.PostNorms ? RequireNorm(names.PostAttentionNorm, i, o.HiddenSize) : null,
             MlpNorm = mlpNorm,
             Mlp = sparse || !o.HasFeedForward ? null : LoadMlp(i),

@@ -102,11 +102,13 @@ public sealed partial class DecoderModel : IDisposable
             var projected = s.Projected.AsSpan(0, n * h);
             if (layer.ShortConv is { } conv) ShortConv(conv, stateOffset, xn, n, slices, projected, s);
             else if (layer.Mamba is { } mamba) Mamba(mamba, stateOffset, xn, n, slices, projected, s);
+            else if (layer.DeltaNet is { } delta) DeltaNet(delta, stateOffset, xn, n, slices, projected, s);
             else
             {
                 var attention = layer.Attention!;
                 Span<float> q = s.Q.AsSpan(0, n * qDim), k = s.K.AsSpan(0, n * kvDim), v = s.V.AsSpan(0, n * vDim);
                 if (attention.Mla is { } latent) ProjectLatent(attention, latent, xn, n, q, k, v, s.Fused);
+                else if (o.AttentionOutputGate) ProjectGated(attention, xn, n, q, k, v, s);
                 else Project(attention, xn, n, q, k, v, s.Fused);
                 if (o.QkvClip > 0) Clip(o.QkvClip, q, k, v);
                 // A parallel block with a norm of its MLP's own (Falcon-40B) norms the stream before attention adds to it.
@@ -116,6 +118,7 @@ public sealed partial class DecoderModel : IDisposable
                 var attend = new PagedAttentionJob(o, l, kvLayer, s, attention.Sinks);
                 WorkerPool.Shared.ParallelFor(tiles * o.KvHeadCount, ref attend);
                 kvLayer++;
+                if (o.AttentionOutputGate) GateAttention(s.AttentionOut.AsSpan(0, n * qDim), s.AttentionGate.AsSpan(0, n * qDim));
                 Multiply(attention.O, s.AttentionOut, n, projected);
             }
             stateOffset += o.StateFloatsOf(l);
