@@ -88,10 +88,10 @@ public sealed partial class DecoderModel : IDisposable
     internal void Run(BatchScratch s, int slices, int n, Span<float> logits, bool hidden = false)
     {
         var o = Options;
-        int h = o.HiddenSize, qDim = o.HeadCount * o.HeadDim, kvDim = o.KvHeadCount * o.HeadDim, vDim = o.KvHeadCount * o.ValueDim;
+        int h = o.HiddenSize, qDim = o.HeadCount * o.CacheKeyDim, kvDim = o.CacheHeadCount * o.CacheKeyDim, vDim = o.KvHeadCount * o.ValueDim;
         var x = s.Hidden.AsSpan(0, n * h);
         Embed(s, n, x, s.Projected);
-        var tiles = PagedAttentionJob.Tile(s, slices, n * o.KvHeadCount);
+        var tiles = PagedAttentionJob.Tile(s, slices, n * o.CacheHeadCount);
         // Attention layers store keys and values in the pool's layers in model order; recurrent layers their state one after
         // another in each sequence's slot.
         int kvLayer = 0, stateOffset = 0;
@@ -106,7 +106,7 @@ public sealed partial class DecoderModel : IDisposable
             {
                 var attention = layer.Attention!;
                 Span<float> q = s.Q.AsSpan(0, n * qDim), k = s.K.AsSpan(0, n * kvDim), v = s.V.AsSpan(0, n * vDim);
-                if (attention.Mla is { } latent) ProjectLatent(attention, latent, xn, n, q, k, v, s.Fused);
+                if (attention.Mla is { } latent) ProjectLatent(attention, latent, xn, n, s);
                 else Project(attention, xn, n, q, k, v, s.Fused);
                 if (o.QkvClip > 0) Clip(o.QkvClip, q, k, v);
                 // A parallel block with a norm of its MLP's own (Falcon-40B) norms the stream before attention adds to it.
@@ -114,9 +114,9 @@ public sealed partial class DecoderModel : IDisposable
                 var store = new KvStoreJob(o, attention, l, kvLayer, s);
                 WorkerPool.Shared.ParallelFor(n, ref store);
                 var attend = new PagedAttentionJob(o, l, kvLayer, s, attention.Sinks);
-                WorkerPool.Shared.ParallelFor(tiles * o.KvHeadCount, ref attend);
+                WorkerPool.Shared.ParallelFor(tiles * o.CacheHeadCount, ref attend);
                 kvLayer++;
-                Multiply(attention.O, s.AttentionOut, n, projected);
+                Multiply(attention.O, attention.Mla is { } mla ? LatentValues(mla, n, s) : s.AttentionOut, n, projected);
             }
             stateOffset += o.StateFloatsOf(l);
             layer.PostAttentionNorm?.Apply(projected, projected);

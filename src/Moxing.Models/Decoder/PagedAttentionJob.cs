@@ -8,7 +8,8 @@ namespace Moxing.Models.Decoder;
 /// Attention of one step over paged KV: one item per (tile of consecutive tokens of one sequence, KV head). Each run of
 /// stored rows is decoded once per item and serves every query head of the KV head's group (GQA without copying heads)
 /// and every token of the tile (a prefill decodes a block once per tile, not once per token); causal masks sliding
-/// windows and attention chunks limit each token to its own rows.
+/// windows and attention chunks limit each token to its own rows. Heads and widths are the cache's (<see cref="DecoderOptions.CacheKeyDim"/>):
+/// MLA's absorbed queries attend as MQA to one latent row per position, which serves as key and (its front) as value.
 /// </summary>
 internal readonly struct PagedAttentionJob(DecoderOptions o, int layer, int kvLayer, BatchScratch s, float[]? sinks) : IParallelJob
 {
@@ -33,10 +34,10 @@ internal readonly struct PagedAttentionJob(DecoderOptions o, int layer, int kvLa
 
     public void Execute(int start, int end)
     {
-        int groups = o.HeadCount / o.KvHeadCount, window = o.WindowOf(layer), chunk = o.ChunkOf(layer), vd = o.ValueDim, outDim = o.HeadCount * vd;
+        int kvHeads = o.CacheHeadCount, groups = o.HeadCount / kvHeads, window = o.WindowOf(layer), chunk = o.ChunkOf(layer), vd = o.CacheValueDim, outDim = o.HeadCount * vd;
         for (var item = start; item < end; item++)
         {
-            int tile = item / o.KvHeadCount, g = item % o.KvHeadCount;
+            int tile = item / kvHeads, g = item % kvHeads;
             int t0 = s.TileStart[tile], m = s.TileStart[tile + 1] - t0;
             var sequence = s.Sequences[s.SliceOf[t0]]!;
             var pool = sequence.Pool;
@@ -44,7 +45,7 @@ internal readonly struct PagedAttentionJob(DecoderOptions o, int layer, int kvLa
             var from = First(firstPos, window, chunk);
             var stride = lastPos - from + 1;
             var scores = Buffer(ref _scores, m * groups * stride);
-            var rows = Buffer(ref _rows, pool.BlockSize * Math.Max(o.HeadDim, vd));
+            var rows = Buffer(ref _rows, pool.BlockSize * Math.Max(o.CacheKeyDim, vd));
             Pass(values: false, sequence, g, t0, m, from, stride, scores, rows);
             for (var i = 0; i < m; i++)
             {
@@ -62,11 +63,13 @@ internal readonly struct PagedAttentionJob(DecoderOptions o, int layer, int kvLa
     // the keys give every tile token its scores, or the values are summed into its output with the softmaxed scores.
     private void Pass(bool values, SequenceKv sequence, int g, int t0, int m, int from, int stride, float[] scores, float[] rows)
     {
-        int hd = o.HeadDim, groups = o.HeadCount / o.KvHeadCount, window = o.WindowOf(layer), chunk = o.ChunkOf(layer), qDim = o.HeadCount * hd;
-        // Values may be narrower than keys (MLA): their rows, and each head's output, are vd wide.
-        var vd = values ? o.ValueDim : hd;
-        var rowBytes = values ? sequence.Pool.ValueRowBytes : sequence.Pool.RowBytes;
+        int hd = o.CacheKeyDim, groups = o.HeadCount / o.CacheHeadCount, window = o.WindowOf(layer), chunk = o.ChunkOf(layer), qDim = o.HeadCount * hd;
         var pool = sequence.Pool;
+        // Values may be narrower than keys (MLA): each head's output is vd wide, and each value the front of a key row when the pool
+        // stores none of its own.
+        var vd = values ? o.CacheValueDim : hd;
+        var rowWidth = values && !pool.ValuesInKeys ? vd : hd;
+        var rowBytes = values ? pool.ValueRowBytes : pool.RowBytes;
         int firstPos = s.Positions[t0], lastPos = firstPos + m - 1;
         for (var p = from; p <= lastPos;)
         {
@@ -78,9 +81,9 @@ internal readonly struct PagedAttentionJob(DecoderOptions o, int layer, int kvLa
             {
                 var (lo, hi) = Visible(firstPos + i, window, chunk, p, p + n - 1);
                 if (lo > hi) continue;
-                var run = decoded.Slice((lo - p) * vd, (hi - lo + 1) * vd);
+                var run = decoded.Slice((lo - p) * rowWidth, (hi - lo + 1) * rowWidth);
                 var weights = scores.AsSpan(i * groups * stride + lo - from);
-                if (values) Attention.AccumulateValues(weights, stride, run, vd, s.AttentionOut.AsSpan((t0 + i) * o.HeadCount * vd + g * groups * vd, groups * vd));
+                if (values) Attention.AccumulateValues(weights, stride, run, vd, s.AttentionOut.AsSpan((t0 + i) * o.HeadCount * vd + g * groups * vd, groups * vd), rowWidth);
                 else Attention.Scores(s.Q.AsSpan((t0 + i) * qDim + g * groups * hd, groups * hd), run, hd, o.EffectiveAttentionScale, weights, stride);
             }
             p += n;
