@@ -38,8 +38,13 @@ public sealed class BatchScratch
     internal int[] SliceStart { get; }
     internal LogitsWanted[] SliceLogits { get; }
 
-    // Attention tiles of the step: tile k is tokens [TileStart[k], TileStart[k + 1]), all of one slice.
+    // Attention tiles of the step: tile k is tokens [TileStart[k], TileEnd[k]), all of one slice.
     internal int[] TileStart { get; }
+    internal int[] TileEnd { get; }
+
+    // Per slice, whether MLA attends it decompressed (DecompressedAttentionJob.Chosen); those slices in order.
+    internal bool[] SliceDecompressed { get; }
+    internal int[] DecompressedSlices { get; }
 
     /// <summary>Allocates buffers for <paramref name="tokens"/> tokens of <paramref name="o"/>.</summary>
     public BatchScratch(DecoderOptions o, int tokens)
@@ -68,7 +73,10 @@ public sealed class BatchScratch
         SliceSlidingRope = new RopeTable?[tokens];
         SliceStart = new int[tokens + 1];
         SliceLogits = new LogitsWanted[tokens];
-        TileStart = new int[tokens + 1];
+        TileStart = new int[tokens];
+        TileEnd = new int[tokens];
+        SliceDecompressed = new bool[tokens];
+        DecompressedSlices = new int[tokens];
     }
 
     // Per token, what a recurrent mixer's in_proj writes into Fused: LFM2's B, C, x (three times the hidden width), Mamba2's z, x·B·C, dt.

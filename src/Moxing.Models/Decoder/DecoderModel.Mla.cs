@@ -28,7 +28,7 @@ public sealed partial class DecoderModel
         var k = s.K.AsSpan(0, n * row);
         Multiply(w.KvA, xn, n, k);
         for (var t = 0; t < n; t++) w.KvANorm.Apply(k.Slice(t * row, rank), k.Slice(t * row, rank));
-        var absorb = new HeadProductJob(w.KeyHeads, !w.KeysByLatent, new(s.Fused, queries, heads * hd, hd, nope), new(s.Q, 0, heads * row, row, rank), n);
+        var absorb = new HeadProductJob(w.KeyHeads, !w.KeysByLatent, new(s.Fused, queries, heads * hd, hd, nope), new(s.Q, 0, heads * row, row, rank), n, s);
         WorkerPool.Shared.ParallelFor(heads, ref absorb);
         for (var t = 0; t < n; t++)
             for (var h = 0; h < heads; h++)
@@ -39,7 +39,7 @@ public sealed partial class DecoderModel
     private Span<float> LatentValues(MlaWeights w, int n, BatchScratch s)
     {
         int heads = Options.HeadCount, rank = Options.Mla!.KvLoraRank, vd = Options.ValueDim;
-        var expand = new HeadProductJob(w.ValueHeads, false, new(s.AttentionOut, 0, heads * rank, rank, rank), new(s.V, 0, heads * vd, vd, vd), n);
+        var expand = new HeadProductJob(w.ValueHeads, false, new(s.AttentionOut, 0, heads * rank, rank, rank), new(s.V, 0, heads * vd, vd, vd), n, s);
         WorkerPool.Shared.ParallelFor(heads, ref expand);
         return s.V.AsSpan(0, n * heads * vd);
     }

@@ -92,6 +92,9 @@ public sealed partial class DecoderModel : IDisposable
         var x = s.Hidden.AsSpan(0, n * h);
         Embed(s, n, x, s.Projected);
         var tiles = PagedAttentionJob.Tile(s, slices, n * o.CacheHeadCount);
+        var decompressed = 0;
+        for (var i = 0; i < slices; i++)
+            if (s.SliceDecompressed[i]) s.DecompressedSlices[decompressed++] = i;
         // Attention layers store keys and values in the pool's layers in model order; recurrent layers their state one after
         // another in each sequence's slot.
         int kvLayer = 0, stateOffset = 0;
@@ -115,6 +118,11 @@ public sealed partial class DecoderModel : IDisposable
                 WorkerPool.Shared.ParallelFor(n, ref store);
                 var attend = new PagedAttentionJob(o, l, kvLayer, s, attention.Sinks);
                 WorkerPool.Shared.ParallelFor(tiles * o.CacheHeadCount, ref attend);
+                if (decompressed > 0)
+                {
+                    var prefill = new DecompressedAttentionJob(o, attention.Mla!, l, kvLayer, s, n);
+                    WorkerPool.Shared.ParallelFor(decompressed * o.HeadCount, ref prefill);
+                }
                 kvLayer++;
                 Multiply(attention.O, attention.Mla is { } mla ? LatentValues(mla, n, s) : s.AttentionOut, n, projected);
             }

@@ -85,4 +85,21 @@ public sealed class DeepSeekLatentCacheTests
         model.Forward(prompt.AsSpan(32), reuser, scratch, logits, allLogits: false);
         DecoderChecks.AssertClose(DecoderChecks.Alone(model, DType.F32, prompt).AsSpan(39 * vocab), logits, 1e-5, "reused latent prefix");
     }
+
+    // DeepSeek-V2-Lite's heads (192 keys, 128 values, rank 512, rope 64): decoding and short chunks after a long prefix attend to the
+    // latent rows (absorbed); a fresh prefill, and a chunk longer than 171 tokens, decompress kv_b per head.
+    [Theory]
+    [InlineData(0, 1, true)]
+    [InlineData(4000, 1, false)]
+    [InlineData(0, 512, true)]
+    [InlineData(4000, 16, false)]
+    [InlineData(4000, 160, false)]
+    [InlineData(4000, 200, true)]
+    public void PrefillDecompressesWhereThatTakesFewerMultiplyAdds(int cached, int tokens, bool decompressed)
+    {
+        using var synth = new SynthesizedModel("tiny-deepseek-v2", "F16", 1);
+        var lite = synth.Model.Options with { HeadDim = 192, ValueHeadDim = 128, Mla = new MlaOptions { KvLoraRank = 512, RopeDim = 64 } };
+        Assert.Equal(decompressed, DecompressedAttentionJob.Chosen(lite, cached, tokens));
+        Assert.False(DecompressedAttentionJob.Chosen(lite with { Mla = null }, 0, 512));
+    }
 }
