@@ -92,6 +92,7 @@ public sealed partial class DecoderModel : IDisposable
         var x = s.Hidden.AsSpan(0, n * h);
         Embed(s, n, x, s.Projected);
         var tiles = PagedAttentionJob.Tile(s, slices, n * o.CacheHeadCount);
+        var parts = PagedAttentionJob.Parts(o, tiles);
         var decompressed = 0;
         for (var i = 0; i < slices; i++)
             if (s.SliceDecompressed[i]) s.DecompressedSlices[decompressed++] = i;
@@ -116,8 +117,8 @@ public sealed partial class DecoderModel : IDisposable
                 if (o.ParallelBlock && layer.MlpNorm != null) xn = Normed(layer.MlpNorm, x, s.Normed.AsSpan(0, n * h));
                 var store = new KvStoreJob(o, attention, l, kvLayer, s);
                 WorkerPool.Shared.ParallelFor(n, ref store);
-                var attend = new PagedAttentionJob(o, l, kvLayer, s, attention.Sinks);
-                WorkerPool.Shared.ParallelFor(tiles * o.CacheHeadCount, ref attend);
+                var attend = new PagedAttentionJob(o, l, kvLayer, s, attention.Sinks, parts);
+                WorkerPool.Shared.ParallelFor(tiles * o.CacheHeadCount * parts, ref attend);
                 if (decompressed > 0)
                 {
                     var prefill = new DecompressedAttentionJob(o, attention.Mla!, l, kvLayer, s, n);
