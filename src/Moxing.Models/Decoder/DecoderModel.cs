@@ -88,10 +88,14 @@ public sealed partial class DecoderModel : IDisposable
     internal void Run(BatchScratch s, int slices, int n, Span<float> logits, bool hidden = false)
     {
         var o = Options;
-        int h = o.HiddenSize, qDim = o.HeadCount * o.HeadDim, kvDim = o.KvHeadCount * o.HeadDim, vDim = o.KvHeadCount * o.ValueDim;
+        int h = o.HiddenSize, qDim = o.HeadCount * o.CacheKeyDim, kvDim = o.CacheHeadCount * o.CacheKeyDim, vDim = o.KvHeadCount * o.ValueDim;
         var x = s.Hidden.AsSpan(0, n * h);
         Embed(s, n, x, s.Projected);
-        var tiles = PagedAttentionJob.Tile(s, slices, n * o.KvHeadCount);
+        var tiles = PagedAttentionJob.Tile(s, slices, n * o.CacheHeadCount);
+        var parts = PagedAttentionJob.Parts(o, tiles);
+        var decompressed = 0;
+        for (var i = 0; i < slices; i++)
+            if (s.SliceDecompressed[i]) s.DecompressedSlices[decompressed++] = i;
         // Attention layers store keys and values in the pool's layers in model order; recurrent layers their state one after
         // another in each sequence's slot.
         int kvLayer = 0, stateOffset = 0;
@@ -107,7 +111,7 @@ public sealed partial class DecoderModel : IDisposable
             {
                 var attention = layer.Attention!;
                 Span<float> q = s.Q.AsSpan(0, n * qDim), k = s.K.AsSpan(0, n * kvDim), v = s.V.AsSpan(0, n * vDim);
-                if (attention.Mla is { } latent) ProjectLatent(attention, latent, xn, n, q, k, v, s.Fused);
+                if (attention.Mla is { } latent) ProjectLatent(attention, latent, xn, n, s);
                 else if (o.AttentionOutputGate) ProjectGated(attention, xn, n, q, k, v, s);
                 else Project(attention, xn, n, q, k, v, s.Fused);
                 if (o.QkvClip > 0) Clip(o.QkvClip, q, k, v);
@@ -115,11 +119,16 @@ public sealed partial class DecoderModel : IDisposable
                 if (o.ParallelBlock && layer.MlpNorm != null) xn = Normed(layer.MlpNorm, x, s.Normed.AsSpan(0, n * h));
                 var store = new KvStoreJob(o, attention, l, kvLayer, s);
                 WorkerPool.Shared.ParallelFor(n, ref store);
-                var attend = new PagedAttentionJob(o, l, kvLayer, s, attention.Sinks);
-                WorkerPool.Shared.ParallelFor(tiles * o.KvHeadCount, ref attend);
+                var attend = new PagedAttentionJob(o, l, kvLayer, s, attention.Sinks, parts);
+                WorkerPool.Shared.ParallelFor(tiles * o.CacheHeadCount * parts, ref attend);
+                if (decompressed > 0)
+                {
+                    var prefill = new DecompressedAttentionJob(o, attention.Mla!, l, kvLayer, s, n);
+                    WorkerPool.Shared.ParallelFor(decompressed * o.HeadCount, ref prefill);
+                }
                 kvLayer++;
                 if (o.AttentionOutputGate) GateAttention(s.AttentionOut.AsSpan(0, n * qDim), s.AttentionGate.AsSpan(0, n * qDim));
-                Multiply(attention.O, s.AttentionOut, n, projected);
+                Multiply(attention.O, attention.Mla is { } mla ? LatentValues(mla, n, s) : s.AttentionOut, n, projected);
             }
             stateOffset += o.StateFloatsOf(l);
             layer.PostAttentionNorm?.Apply(projected, projected);

@@ -181,6 +181,20 @@ public sealed record DecoderOptions
     /// <summary>Dimensions per value head (<see cref="ValueHeadDim"/> or <see cref="HeadDim"/>).</summary>
     public int ValueDim => ValueHeadDim ?? HeadDim;
 
+    /// <summary>Heads of the KV cache: <see cref="KvHeadCount"/>, or one for MLA, whose heads all attend to one latent row per position.</summary>
+    public int CacheHeadCount => Mla == null ? KvHeadCount : 1;
+
+    /// <summary>Width of a cached key row and of the queries that score it: <see cref="HeadDim"/>, or MLA's normed latent and rotated
+    /// shared key part (kv_lora_rank + qk_rope_head_dim), which absorbed queries score.</summary>
+    public int CacheKeyDim => Mla is { } mla ? mla.KvLoraRank + mla.RopeDim : HeadDim;
+
+    /// <summary>Width of the values attention sums per head: <see cref="ValueDim"/>, or MLA's latent (kv_lora_rank), read from the
+    /// front of each key row (<see cref="CacheValuesInKeys"/>).</summary>
+    public int CacheValueDim => Mla?.KvLoraRank ?? ValueDim;
+
+    /// <summary>Whether the values are the first <see cref="CacheValueDim"/> dimensions of each cached key row rather than rows of their own (MLA).</summary>
+    public bool CacheValuesInKeys => Mla != null;
+
     /// <summary>The effective q·k multiplier.</summary>
     public float EffectiveAttentionScale => AttentionScale ?? 1f / MathF.Sqrt(HeadDim);
 }

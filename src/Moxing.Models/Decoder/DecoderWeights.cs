@@ -30,7 +30,7 @@ public sealed class AttentionWeights
     {
         get
         {
-            foreach (var linear in new[] { Q, K, V, Qkv, Mla?.QA, Mla?.QB, Mla?.KvA, Mla?.KvB, O })
+            foreach (var linear in new[] { Q, K, V, Qkv, Mla?.QA, Mla?.QB, Mla?.KvA, O })
                 if (linear != null) yield return linear;
         }
     }
@@ -49,8 +49,15 @@ public sealed class MlaWeights
     public required Linear KvA { get; init; }
     /// <summary>RMSNorm of the key/value latent.</summary>
     public required Norm KvANorm { get; init; }
-    /// <summary>kv_b_proj [heads · (unrotated key dims + value dims), kv rank]: per head its unrotated key part, then its value.</summary>
-    public required Linear KvB { get; init; }
+    /// <summary>
+    /// Per head, the block of kv_b_proj that gives its unrotated key part from the latent: [unrotated key dims, kv rank] as kv_b stores
+    /// it, or [kv rank, unrotated key dims] as llama.cpp's attn_k_b does (<see cref="KeysByLatent"/>); views of the stored tensor.
+    /// </summary>
+    public required StoredTensor[] KeyHeads { get; init; }
+    /// <summary>Whether <see cref="KeyHeads"/> are [kv rank, unrotated key dims] (attn_k_b): what absorbs a query by a plain product.</summary>
+    public bool KeysByLatent { get; init; }
+    /// <summary>Per head, the block of kv_b_proj that gives its value from the latent, [value dims, kv rank] (kv_b's rows or attn_v_b).</summary>
+    public required StoredTensor[] ValueHeads { get; init; }
 }
 
 /// <summary>The MLP of one block: gate/up/down, fused gate_up (Phi-3), or up/down without a gate (GPT-2).</summary>
