@@ -28,6 +28,10 @@ public sealed class BatchScratch
     internal float[] PerLayerInputs { get; }
     // One token's row of the per-layer token table.
     internal float[] PerLayerRow { get; }
+    // A Gated DeltaNet's output per token ([tokens, value dim]), what its gated norm and out_proj read; first Qwen3-Next's fused β/a.
+    internal float[] DeltaOut { get; }
+    // A gated attention's gate logits per token ([tokens, heads · head dim]).
+    internal float[] AttentionGate { get; }
 
     // Per token of the step: its id, position and slice.
     internal int[] Ids { get; }
@@ -42,8 +46,13 @@ public sealed class BatchScratch
     internal int[] SliceStart { get; }
     internal LogitsWanted[] SliceLogits { get; }
 
-    // Attention tiles of the step: tile k is tokens [TileStart[k], TileStart[k + 1]), all of one slice.
+    // Attention tiles of the step: tile k is tokens [TileStart[k], TileEnd[k]), all of one slice.
     internal int[] TileStart { get; }
+    internal int[] TileEnd { get; }
+
+    // Per slice, whether MLA attends it decompressed (DecompressedAttentionJob.Chosen); those slices in order.
+    internal bool[] SliceDecompressed { get; }
+    internal int[] DecompressedSlices { get; }
 
     /// <summary>Allocates buffers for <paramref name="tokens"/> tokens of <paramref name="o"/>.</summary>
     public BatchScratch(DecoderOptions o, int tokens)
@@ -53,6 +62,7 @@ public sealed class BatchScratch
         int qDim = o.WidestQuery, kvDim = o.WidestKeys, vDim = o.WidestValues;
         Hidden = new float[tokens * o.HiddenSize];
         Normed = new float[tokens * o.HiddenSize];
+        // MLA's absorbed queries and its one cached row per token are as wide as its cache rows (DecoderOptions.CacheShapeOf).
         Q = new float[tokens * qDim];
         K = new float[tokens * kvDim];
         V = new float[tokens * vDim];
@@ -66,6 +76,8 @@ public sealed class BatchScratch
         MambaInner = new float[tokens * (o.Mamba?.Inner ?? 0)];
         PerLayerInputs = new float[tokens * o.LayerCount * o.PerLayerInputSize];
         PerLayerRow = new float[o.LayerCount * o.PerLayerInputSize];
+        DeltaOut = new float[tokens * (o.DeltaNet is { } delta ? Math.Max(delta.ValueDim, 2 * delta.ValueHeads) : 0)];
+        AttentionGate = new float[o.AttentionOutputGate ? tokens * qDim : 0];
         Ids = new int[tokens];
         Positions = new int[tokens];
         SliceOf = new int[tokens];
@@ -74,14 +86,17 @@ public sealed class BatchScratch
         SliceSlidingRope = new RopeTable?[tokens];
         SliceStart = new int[tokens + 1];
         SliceLogits = new LogitsWanted[tokens];
-        TileStart = new int[tokens + 1];
+        TileStart = new int[tokens];
+        TileEnd = new int[tokens];
+        SliceDecompressed = new bool[tokens];
+        DecompressedSlices = new int[tokens];
     }
 
-    // Per token, what a recurrent mixer's in_proj writes into Fused: LFM2's B, C, x (three times the hidden width), Mamba2's z, x·B·C, dt.
-    private static int RecurrentWidth(DecoderOptions o) => Math.Max(o.ShortConv != null ? 3 * o.HiddenSize : 0, o.Mamba?.InProjWidth ?? 0);
+    // Per token, what a recurrent mixer's in_proj writes into Fused: LFM2's B, C, x (three times the hidden width), Mamba2's z, x·B·C, dt,
+    // a Gated DeltaNet's q·k·v, z, β and decay; a gated attention's queries with their gates.
+    private static int RecurrentWidth(DecoderOptions o) => Math.Max(Math.Max(o.ShortConv != null ? 3 * o.HiddenSize : 0, o.Mamba?.InProjWidth ?? 0),
+        Math.Max(o.DeltaNet is { } d ? d.ConvChannels + d.ValueDim + 2 * d.ValueHeads : 0, o.AttentionOutputGate ? 2 * o.HeadCount * o.HeadDim : 0));
 
-    // Per token, what multi-head latent attention holds in Fused: the query latent, kv_a's output, the normed key/value latent and
-    // kv_b's output.
-    private static int LatentWidth(DecoderOptions o) => o.Mla is not { } mla ? 0
-        : mla.QLoraRank + 2 * mla.KvLoraRank + mla.RopeDim + o.HeadCount * (o.HeadDim - mla.RopeDim + o.ValueDim);
+    // Per token, what multi-head latent attention holds in Fused: the query latent, the queries as q_b/q_proj gives them, and kv_a's output.
+    private static int LatentWidth(DecoderOptions o) => o.Mla is not { } mla ? 0 : mla.QLoraRank + o.HeadCount * o.HeadDim + mla.KvLoraRank + mla.RopeDim;
 }

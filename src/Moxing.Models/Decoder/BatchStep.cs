@@ -15,7 +15,7 @@ internal ref struct BatchStep(DecoderModel model, BatchScratch s)
         var o = model.Options;
         var pool = sequence.Pool;
         if (!pool.Fits(o))
-            throw new ArgumentException($"the KV pool holds {pool.LayerCount} layers × {pool.KvHeadCount} heads × {pool.HeadDim} (values {pool.ValueHeadDim}), the model needs {o.KvLayerCount} × {o.KvHeadCount} × {o.HeadDim} (values {o.ValueDim})");
+            throw new ArgumentException($"the KV pool holds {pool.LayerCount} layers of {Describe(pool.Shapes)}, the model needs {o.KvLayerCount} of {Describe(o.KvLayerShapes())}");
         if ((pool.States?.FloatsPerSlot ?? 0) != o.RecurrentStateFloats)
             throw new ArgumentException($"the KV pool keeps {pool.States?.FloatsPerSlot ?? 0} floats of recurrent state per sequence, the model needs {o.RecurrentStateFloats}");
         if (tokens.IsEmpty) throw new ArgumentException($"slice {_slices} has no tokens");
@@ -42,6 +42,7 @@ internal ref struct BatchStep(DecoderModel model, BatchScratch s)
         s.SliceSlidingRope[_slices] = model.RopeFor(o.SlidingRope, sequence.Capacity);
         s.SliceStart[_slices] = _tokens;
         s.SliceLogits[_slices] = wanted;
+        s.SliceDecompressed[_slices] = DecompressedAttentionJob.Chosen(o, start, tokens.Length);
         _slices++;
         _tokens += tokens.Length;
         s.SliceStart[_slices] = _tokens;
@@ -84,4 +85,8 @@ internal ref struct BatchStep(DecoderModel model, BatchScratch s)
             }
         }
     }
+
+    // The distinct layer shapes of a pool or model, as heads × key width (values width, in the keys for MLA).
+    private static string Describe(IEnumerable<KvLayerShape> shapes) => string.Join(" / ", shapes.Distinct().Select(k =>
+        $"{k.KvHeads} heads × {k.HeadDim} (values {k.ValueDim}{(k.ValuesInKeys ? " in the keys" : "")})"));
 }

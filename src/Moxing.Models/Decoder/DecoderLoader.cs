@@ -46,7 +46,8 @@ public sealed partial class DecoderLoader(ITensorSource source, string sourcePat
         var o = options;
         if (o.ShortConv?.IsConv(i) == true) return LoadShortConvLayer(i);
         var mamba = o.Mamba?.IsMamba(i) == true ? LoadMamba(i) : null;
-        var attention = mamba != null ? null : o.Mla != null ? LatentAttention(i) : LoadAttention(i);
+        var delta = o.DeltaNet?.IsDeltaNet(i) == true ? LoadDeltaNet(i) : null;
+        var attention = mamba != null || delta != null ? null : o.Mla != null ? LatentAttention(i) : LoadAttention(i);
         var sparse = o.Moe is { } moe && moe.IsSparse(i);
         var (attentionNorm, mlpNorm) = o.ParallelBlock ? ParallelNorms(i) : (
             o.PreNorms ? RequireNorm(names.AttentionNorm, i, o.HiddenSize) : null,
@@ -56,6 +57,7 @@ public sealed partial class DecoderLoader(ITensorSource source, string sourcePat
             AttentionNorm = attentionNorm,
             Attention = attention,
             Mamba = mamba,
+            DeltaNet = delta,
             PostAttentionNorm = o.PostNorms ? RequireNorm(names.PostAttentionNorm, i, o.HiddenSize) : null,
             MlpNorm = mlpNorm,
             Mlp = sparse || !o.HasFeedForward ? null : LoadMlp(i),
@@ -81,7 +83,8 @@ public sealed partial class DecoderLoader(ITensorSource source, string sourcePat
         var keysAsValues = o.KeysAsValues && Find(names.V, i) == null;
         return new AttentionWeights
         {
-            Q = RequireLinear(names.Q, i, qDim, o.HiddenSize),
+            // A gated attention's q_proj gives each head its queries, then its gate logits.
+            Q = RequireLinear(names.Q, i, o.AttentionOutputGate ? 2 * qDim : qDim, o.HiddenSize),
             K = stores ? RequireLinear(names.K, i, kvDim, o.HiddenSize) : null,
             V = stores && !keysAsValues ? RequireLinear(names.V, i, kvHeads * o.ValueDimOf(i), o.HiddenSize) : null,
             O = RequireLinear(names.O, i, o.HiddenSize, o.HeadCount * o.ValueDimOf(i)),

@@ -15,7 +15,7 @@ public sealed partial class DecoderModel : IDisposable
     private readonly object _ropeGate = new();
     private (RopeConfig Source, RopeTable Table)[] _ropes = [];
     // Counted once: a step must not allocate.
-    private readonly int _mostKvHeads;
+    private readonly int _mostCacheHeads;
 
     /// <summary>The switches of this model.</summary>
     public DecoderOptions Options { get; }
@@ -32,7 +32,7 @@ public sealed partial class DecoderModel : IDisposable
         Options = options;
         Weights = weights;
         _owner = owner;
-        _mostKvHeads = options.MostKvHeads;
+        _mostCacheHeads = options.MostCacheHeads;
     }
 
     /// <summary>A single-sequence KV cache for <paramref name="context"/> positions, stored as <paramref name="type"/> (F16, Q8_0 or F32).</summary>
@@ -95,7 +95,10 @@ public sealed partial class DecoderModel : IDisposable
         var x = s.Hidden.AsSpan(0, n * h);
         Embed(s, n, x, s.Projected);
         if (Weights.PerLayerEmbeddings is { } perLayer) PerLayerInputs(perLayer, s, n, x);
-        var tiles = PagedAttentionJob.Tile(s, slices, n * _mostKvHeads);
+        var tiles = PagedAttentionJob.Tile(s, slices, n * _mostCacheHeads);
+        var decompressed = 0;
+        for (var i = 0; i < slices; i++)
+            if (s.SliceDecompressed[i]) s.DecompressedSlices[decompressed++] = i;
         // Attention layers store keys and values in the pool's layers in model order (a layer sharing another's reads its source's);
         // recurrent layers their state one after another in each sequence's slot.
         var stateOffset = 0;
@@ -106,12 +109,16 @@ public sealed partial class DecoderModel : IDisposable
             var projected = s.Projected.AsSpan(0, n * h);
             if (layer.ShortConv is { } conv) ShortConv(conv, stateOffset, xn, n, slices, projected, s);
             else if (layer.Mamba is { } mamba) Mamba(mamba, stateOffset, xn, n, slices, projected, s);
+            else if (layer.DeltaNet is { } delta) DeltaNet(delta, stateOffset, xn, n, slices, projected, s);
             else
             {
                 var attention = layer.Attention!;
-                int hd = o.HeadDimOf(l), kvHeads = o.KvHeadsOf(l);
-                Span<float> q = s.Q.AsSpan(0, n * o.HeadCount * hd), k = s.K.AsSpan(0, n * kvHeads * hd), v = s.V.AsSpan(0, n * kvHeads * o.ValueDimOf(l));
-                if (attention.Mla is { } latent) ProjectLatent(attention, latent, xn, n, q, k, v, s.Fused);
+                // Widths are the layer's cache's: MLA's absorbed queries and latent rows (DecoderOptions.CacheShapeOf).
+                var cache = o.CacheShapeOf(l);
+                var qDim = o.HeadCount * cache.HeadDim;
+                Span<float> q = s.Q.AsSpan(0, n * qDim), k = s.K.AsSpan(0, n * cache.KvHeads * cache.HeadDim), v = s.V.AsSpan(0, n * o.KvHeadsOf(l) * o.ValueDimOf(l));
+                if (attention.Mla is { } latent) ProjectLatent(attention, latent, xn, n, s);
+                else if (o.AttentionOutputGate) ProjectGated(attention, xn, n, q, k, v, s);
                 else Project(attention, xn, n, q, k, v, s.Fused);
                 if (o.QkvClip > 0) Clip(o.QkvClip, q, k, v);
                 // A parallel block with a norm of its MLP's own (Falcon-40B) norms the stream before attention adds to it.
@@ -119,9 +126,16 @@ public sealed partial class DecoderModel : IDisposable
                 var kvLayer = o.PoolLayerOf(l);
                 var store = new KvStoreJob(o, attention, l, kvLayer, s);
                 WorkerPool.Shared.ParallelFor(n, ref store);
-                var attend = new PagedAttentionJob(o, l, kvLayer, s, attention.Sinks);
-                WorkerPool.Shared.ParallelFor(tiles * kvHeads, ref attend);
-                Multiply(attention.O, s.AttentionOut, n, projected);
+                var parts = PagedAttentionJob.Parts(o, l, tiles);
+                var attend = new PagedAttentionJob(o, l, kvLayer, s, attention.Sinks, parts);
+                WorkerPool.Shared.ParallelFor(tiles * cache.KvHeads * parts, ref attend);
+                if (decompressed > 0)
+                {
+                    var prefill = new DecompressedAttentionJob(o, attention.Mla!, l, kvLayer, s, n);
+                    WorkerPool.Shared.ParallelFor(decompressed * o.HeadCount, ref prefill);
+                }
+                if (o.AttentionOutputGate) GateAttention(s.AttentionOut.AsSpan(0, n * qDim), s.AttentionGate.AsSpan(0, n * qDim));
+                Multiply(attention.O, attention.Mla is { } mla ? LatentValues(mla, n, s) : s.AttentionOut, n, projected);
             }
             stateOffset += o.StateFloatsOf(l);
             layer.PostAttentionNorm?.Apply(projected, projected);

@@ -1,7 +1,7 @@
 namespace Moxing.Models.Decoder;
 
-/// <summary>The shape of one KV pool layer: key/value heads, key and value head sizes.</summary>
-public readonly record struct KvLayerShape(int KvHeads, int HeadDim, int ValueDim);
+/// <summary>The shape of one KV pool layer: key/value heads, key and value head sizes, and whether the values are the front of the key rows (MLA's latent) rather than rows of their own.</summary>
+public readonly record struct KvLayerShape(int KvHeads, int HeadDim, int ValueDim, bool ValuesInKeys = false);
 
 // Switches that vary by layer beyond the window: Gemma 3n's and Gemma 4's head sizes, shared keys and values, per-layer inputs.
 public sealed partial record DecoderOptions
@@ -39,6 +39,14 @@ public sealed partial record DecoderOptions
     /// <summary>The value head size of layer <paramref name="layer"/> (<see cref="ValueHeadDim"/> or its head size).</summary>
     public int ValueDimOf(int layer) => ValueHeadDim ?? HeadDimOf(layer);
 
+    /// <summary>
+    /// The cache rows layer <paramref name="layer"/> stores and attends to: its key/value heads and head sizes, or for MLA one head of
+    /// the normed latent and rotated shared key part (kv_lora_rank + qk_rope_head_dim, what absorbed queries score) whose front
+    /// kv_lora_rank dimensions serve as its values.
+    /// </summary>
+    public KvLayerShape CacheShapeOf(int layer) => Mla is { } mla ? new(1, mla.KvLoraRank + mla.RopeDim, mla.KvLoraRank, ValuesInKeys: true)
+        : new(KvHeadsOf(layer), HeadDimOf(layer), ValueDimOf(layer));
+
     /// <summary>The MLP width of layer <paramref name="layer"/>.</summary>
     public int FeedForwardOf(int layer) => layer < FeedForwardLengths.Length ? FeedForwardLengths[layer] : IntermediateSize;
 
@@ -59,23 +67,22 @@ public sealed partial record DecoderOptions
     }
 
     /// <summary>The shapes of the KV pool's layers, in model order.</summary>
-    public KvLayerShape[] KvLayerShapes() =>
-        [.. Enumerable.Range(0, LayerCount).Where(StoresKv).Select(l => new KvLayerShape(KvHeadsOf(l), HeadDimOf(l), ValueDimOf(l)))];
+    public KvLayerShape[] KvLayerShapes() => [.. Enumerable.Range(0, LayerCount).Where(StoresKv).Select(CacheShapeOf)];
 
-    /// <summary>The widest query projection of any layer (heads × head size), what activation buffers hold.</summary>
-    public int WidestQuery => Widest(l => HeadCount * HeadDimOf(l));
+    /// <summary>The widest queries of any layer (heads × head size, or MLA's absorbed queries where wider), what activation buffers hold.</summary>
+    public int WidestQuery => Widest(l => HeadCount * Math.Max(HeadDimOf(l), CacheShapeOf(l).HeadDim));
 
-    /// <summary>The widest key projection of any layer.</summary>
-    public int WidestKeys => Widest(l => KvHeadsOf(l) * HeadDimOf(l));
+    /// <summary>The widest key projection or cached key row of any layer.</summary>
+    public int WidestKeys => Widest(l => Math.Max(KvHeadsOf(l) * HeadDimOf(l), CacheShapeOf(l).KvHeads * CacheShapeOf(l).HeadDim));
 
     /// <summary>The widest value projection of any layer.</summary>
     public int WidestValues => Widest(l => KvHeadsOf(l) * ValueDimOf(l));
 
-    /// <summary>The widest attention output (heads × value head size) of any layer.</summary>
-    public int WidestAttentionOut => Widest(l => HeadCount * ValueDimOf(l));
+    /// <summary>The widest attention output (heads × value head size, or MLA's attended latent where wider) of any layer.</summary>
+    public int WidestAttentionOut => Widest(l => HeadCount * Math.Max(ValueDimOf(l), CacheShapeOf(l).ValueDim));
 
-    /// <summary>Most key/value heads of any layer.</summary>
-    public int MostKvHeads => Widest(KvHeadsOf);
+    /// <summary>Most cache heads of any layer (MLA: one).</summary>
+    public int MostCacheHeads => Widest(l => CacheShapeOf(l).KvHeads);
 
     private int Widest(Func<int, int> width) => Enumerable.Range(0, Math.Max(1, LayerCount)).Max(width);
 }

@@ -15,7 +15,7 @@ public enum NormKind
 /// The switches that turn one decoder computation into Llama, Qwen2/3, Mistral, Phi-2/3, Gemma 1/2/3, Granite, OLMo 2,
 /// StarCoder2, Falcon, EXAONE, SmolLM3, InternLM2, Cohere, StableLM, GLM-4, Nemotron, OLMo, MiniCPM, Hunyuan, Arcee, Apertus, GPT-2, the mixtures of experts, Llama 4, gpt-oss,
 /// DeepSeek-V2/V3 (multi-head latent attention), LFM2 (short convolutions beside attention), Granite 4.0 hybrid (Mamba2 beside
-/// attention) or plain Mamba2.
+/// attention), plain Mamba2, or Qwen3-Next / Qwen3.5 (Gated DeltaNet beside gated attention).
 /// A family file reads its config into this record; the decoder never asks which family it runs.
 /// </summary>
 public sealed partial record DecoderOptions
@@ -119,12 +119,22 @@ public sealed partial record DecoderOptions
     /// <summary>Mamba2 mixers in place of attention on some or all layers (Granite 4.0 hybrid, plain Mamba2); null: none.</summary>
     public MambaOptions? Mamba { get; init; }
 
+    /// <summary>Gated DeltaNet linear attention in place of attention on some layers (Qwen3-Next, Qwen3.5); null: none.</summary>
+    public DeltaNetOptions? DeltaNet { get; init; }
+
+    /// <summary>
+    /// The query projection gives each head its queries and as many gate logits after them; the attention output is multiplied by
+    /// their sigmoid before o_proj (Qwen3-Next's and Qwen3.5's gated attention).
+    /// </summary>
+    public bool AttentionOutputGate { get; init; }
+
     /// <summary>Whether layer <paramref name="layer"/> attends (and so stores keys and values) rather than running a recurrent mixer.</summary>
-    public bool Attends(int layer) => ShortConv?.IsConv(layer) != true && Mamba?.IsMamba(layer) != true;
+    public bool Attends(int layer) => ShortConv?.IsConv(layer) != true && Mamba?.IsMamba(layer) != true && DeltaNet?.IsDeltaNet(layer) != true;
 
     /// <summary>Floats of recurrent state layer <paramref name="layer"/> keeps per sequence (0 for an attention layer).</summary>
     public int StateFloatsOf(int layer) =>
-        ShortConv is { } conv && conv.IsConv(layer) ? conv.StateFloats(HiddenSize) : Mamba is { } mamba && mamba.IsMamba(layer) ? mamba.StateFloats : 0;
+        ShortConv is { } conv && conv.IsConv(layer) ? conv.StateFloats(HiddenSize) : Mamba is { } mamba && mamba.IsMamba(layer) ? mamba.StateFloats
+        : DeltaNet is { } delta && delta.IsDeltaNet(layer) ? delta.StateFloats : 0;
 
     /// <summary>Layers that store keys and values (attending, not reading another layer's): the KV pool's layers, in model order.</summary>
     public int KvLayerCount

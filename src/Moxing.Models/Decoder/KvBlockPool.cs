@@ -36,8 +36,11 @@ public sealed class KvBlockPool
     /// <summary>Dimensions per key head of the first layer.</summary>
     public int HeadDim => _shapes.Length == 0 ? 0 : _shapes[0].HeadDim;
 
-    /// <summary>Dimensions per value head of the first layer (DeepSeek's MLA stores values narrower than keys).</summary>
+    /// <summary>Dimensions per value head of the first layer (DeepSeek's MLA: its latent, narrower than the key row).</summary>
     public int ValueHeadDim => _shapes.Length == 0 ? 0 : _shapes[0].ValueDim;
+
+    /// <summary>Whether the first layer's values are the first <see cref="ValueHeadDim"/> dimensions of each key row, stored once (MLA's latent), rather than rows of their own.</summary>
+    public bool ValuesInKeys => _shapes.Length > 0 && _shapes[0].ValuesInKeys;
 
     /// <summary>Positions per block.</summary>
     public int BlockSize { get; }
@@ -48,14 +51,18 @@ public sealed class KvBlockPool
     /// <summary>Bytes of one stored key row (one position of one head) of the first layer.</summary>
     public int RowBytes => RowBytesOf(0);
 
-    /// <summary>Bytes of one stored value row (one position of one head) of the first layer.</summary>
+    /// <summary>Bytes of one stored value row (one position of one head) of the first layer; with <see cref="ValuesInKeys"/> the key row's, which holds the value.</summary>
     public int ValueRowBytes => ValueRowBytesOf(0);
 
     /// <summary>Bytes of one stored key row of pool layer <paramref name="layer"/>.</summary>
     public int RowBytesOf(int layer) => _shapes.Length == 0 ? 0 : AttentionRows.RowBytes(Type, _shapes[layer].HeadDim);
 
-    /// <summary>Bytes of one stored value row of pool layer <paramref name="layer"/>.</summary>
-    public int ValueRowBytesOf(int layer) => _shapes.Length == 0 ? 0 : AttentionRows.RowBytes(Type, _shapes[layer].ValueDim);
+    /// <summary>Bytes of one stored value row of pool layer <paramref name="layer"/>; with its values in its keys the key row's.</summary>
+    public int ValueRowBytesOf(int layer) => _shapes.Length == 0 ? 0
+        : _shapes[layer].ValuesInKeys ? RowBytesOf(layer) : AttentionRows.RowBytes(Type, _shapes[layer].ValueDim);
+
+    /// <summary>The shapes of the pool's layers.</summary>
+    public IReadOnlyList<KvLayerShape> Shapes => _shapes;
 
     /// <summary>Bytes of one block.</summary>
     public long BytesPerBlock { get; }
@@ -77,10 +84,12 @@ public sealed class KvBlockPool
 
     /// <summary>
     /// Allocates <paramref name="blockCount"/> blocks of <paramref name="blockSize"/> positions for a model of the given shape (values
-    /// <paramref name="valueHeadDim"/> wide, 0: as wide as keys), beside the recurrent <paramref name="states"/> of its sequences if it has any.
+    /// <paramref name="valueHeadDim"/> wide, 0: as wide as keys; with <paramref name="valuesInKeys"/> the front of each key row, not stored
+    /// again), beside the recurrent <paramref name="states"/> of its sequences if it has any.
     /// </summary>
-    public KvBlockPool(int layers, int kvHeads, int headDim, DType type, int blockCount, int blockSize = 16, int valueHeadDim = 0, RecurrentStatePool? states = null)
-        : this(Uniform(layers, kvHeads, headDim, valueHeadDim), type, blockCount, blockSize, states)
+    public KvBlockPool(int layers, int kvHeads, int headDim, DType type, int blockCount, int blockSize = 16, int valueHeadDim = 0, RecurrentStatePool? states = null,
+        bool valuesInKeys = false)
+        : this(Uniform(layers, kvHeads, headDim, valueHeadDim, valuesInKeys), type, blockCount, blockSize, states)
     {
     }
 
@@ -96,6 +105,7 @@ public sealed class KvBlockPool
             ArgumentOutOfRangeException.ThrowIfLessThan(shape.KvHeads, 1, nameof(shapes));
             ArgumentOutOfRangeException.ThrowIfLessThan(shape.HeadDim, 1, nameof(shapes));
             ArgumentOutOfRangeException.ThrowIfLessThan(shape.ValueDim, 1, nameof(shapes));
+            if (shape.ValuesInKeys) ArgumentOutOfRangeException.ThrowIfGreaterThan(shape.ValueDim, shape.HeadDim, nameof(shapes));
         }
         ArgumentOutOfRangeException.ThrowIfLessThan(blockSize, 1);
         if (blockCount < 1) throw new MoxingException($"a KV pool needs at least one block, got {blockCount}");
@@ -111,7 +121,7 @@ public sealed class KvBlockPool
         for (var l = 0; l < LayerCount; l++)
         {
             _keyHeadBytes[l] = checked(blockSize * RowBytesOf(l));
-            _valueHeadBytes[l] = checked(blockSize * ValueRowBytesOf(l));
+            _valueHeadBytes[l] = _shapes[l].ValuesInKeys ? 0 : checked(blockSize * ValueRowBytesOf(l));
             _layerStart[l] = offset;
             offset += (long)_shapes[l].KvHeads * (_keyHeadBytes[l] + _valueHeadBytes[l]);
         }
@@ -150,11 +160,11 @@ public sealed class KvBlockPool
 
     /// <summary>
     /// Bytes one position's keys and values take in every attention layer of a model shaped by <paramref name="o"/>, stored as
-    /// <paramref name="type"/>; a model without attention layers is counted 1 byte (its blocks' bookkeeping), so budgets in
-    /// positions stay finite.
+    /// <paramref name="type"/> (MLA: one latent row per layer); a model without attention layers is counted 1 byte (its blocks'
+    /// bookkeeping), so budgets in positions stay finite.
     /// </summary>
-    public static long BytesPerPosition(DecoderOptions o, DType type) => Math.Max(1,
-        o.KvLayerShapes().Sum(s => (long)s.KvHeads * (AttentionRows.RowBytes(type, s.HeadDim) + AttentionRows.RowBytes(type, s.ValueDim))));
+    public static long BytesPerPosition(DecoderOptions o, DType type) => Math.Max(1, o.KvLayerShapes().Sum(s =>
+        (long)s.KvHeads * (AttentionRows.RowBytes(type, s.HeadDim) + (s.ValuesInKeys ? 0 : AttentionRows.RowBytes(type, s.ValueDim)))));
 
     /// <summary>Bytes of one sequence's recurrent state for a model shaped by <paramref name="o"/> (0 when it only attends).</summary>
     public static long StateBytesPerSequence(DecoderOptions o) => o.RecurrentStateFloats * (long)sizeof(float);
@@ -164,11 +174,11 @@ public sealed class KvBlockPool
         new(o.KvLayerShapes(), type, checked(sequences * Math.Max(1, (positions + blockSize - 1) / blockSize)), blockSize, StatesFor(o, sequences));
 
     // Every layer of one shape; a model without attention layers (plain Mamba2) keeps no keys or values: its blocks only count positions.
-    private static KvLayerShape[] Uniform(int layers, int kvHeads, int headDim, int valueHeadDim)
+    private static KvLayerShape[] Uniform(int layers, int kvHeads, int headDim, int valueHeadDim, bool valuesInKeys)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(layers);
         ArgumentOutOfRangeException.ThrowIfNegative(valueHeadDim);
-        return [.. Enumerable.Repeat(new KvLayerShape(kvHeads, headDim, valueHeadDim == 0 ? headDim : valueHeadDim), layers)];
+        return [.. Enumerable.Repeat(new KvLayerShape(kvHeads, headDim, valueHeadDim == 0 ? headDim : valueHeadDim, valuesInKeys), layers)];
     }
 
     private static RecurrentStatePool? StatesFor(DecoderOptions o, int sequences) =>
@@ -181,7 +191,7 @@ public sealed class KvBlockPool
         for (var l = 0; l < o.LayerCount; l++)
         {
             if (!o.StoresKv(l)) continue;
-            if (rank >= LayerCount || _shapes[rank++] != new KvLayerShape(o.KvHeadsOf(l), o.HeadDimOf(l), o.ValueDimOf(l))) return false;
+            if (rank >= LayerCount || _shapes[rank++] != o.CacheShapeOf(l)) return false;
         }
         return rank == LayerCount;
     }
@@ -227,10 +237,12 @@ public sealed class KvBlockPool
     public Span<byte> Keys(int block, int layer, int kvHead) =>
         BlockBytes(block).Slice(checked((int)_layerStart[layer]) + kvHead * _keyHeadBytes[layer], _keyHeadBytes[layer]);
 
-    /// <summary>The stored values of one head of pool layer <paramref name="layer"/> in <paramref name="block"/>: <see cref="BlockSize"/> rows of <see cref="ValueRowBytesOf"/>.</summary>
-    public Span<byte> Values(int block, int layer, int kvHead) =>
-        BlockBytes(block).Slice(checked((int)_layerStart[layer]) + _shapes[layer].KvHeads * _keyHeadBytes[layer] + kvHead * _valueHeadBytes[layer], _valueHeadBytes[layer]);
-    // Layout of a block: [layer][keys [kvHead][position][key row bytes], values [kvHead][position][value row bytes]].
+    /// <summary>The stored values of one head of pool layer <paramref name="layer"/> in <paramref name="block"/>: <see cref="BlockSize"/> rows of
+    /// <see cref="ValueRowBytesOf"/> (with its values in its keys, the key rows).</summary>
+    public Span<byte> Values(int block, int layer, int kvHead) => _shapes[layer].ValuesInKeys ? Keys(block, layer, kvHead)
+        : BlockBytes(block).Slice(checked((int)_layerStart[layer]) + _shapes[layer].KvHeads * _keyHeadBytes[layer] + kvHead * _valueHeadBytes[layer], _valueHeadBytes[layer]);
+
+    // Layout of a block: [layer][keys [kvHead][position][key row bytes], values [kvHead][position][value row bytes] (none when in the keys)].
 
     private Span<byte> BlockBytes(int block)
     {

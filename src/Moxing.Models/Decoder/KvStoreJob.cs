@@ -4,12 +4,14 @@ using Moxing.Core.Ops;
 
 namespace Moxing.Models.Decoder;
 
-/// <summary>One item per token of a step: per-head norms and rotary embedding of q and k (in the order DecoderOptions.QkNormAfterRope says; or the temperature of unrotated queries), then k and v (normed where DecoderOptions.ValueNorm says) stored (encoded) into the token's block, in the pool's layer <c>kvLayer</c> (the model's storing layers counted alone); a layer sharing another's keys and values prepares its queries alone.</summary>
+/// <summary>One item per token of a step: per-head norms and rotary embedding of q and k (in the order DecoderOptions.QkNormAfterRope says; or the temperature of unrotated queries), then k and v (normed where DecoderOptions.ValueNorm says) stored (encoded) into the token's block, in the pool's layer <c>kvLayer</c> (the model's storing layers counted alone); a layer sharing another's keys and values prepares its queries alone; MLA stores its one latent row, keys and values at once.</summary>
 internal readonly struct KvStoreJob(DecoderOptions o, AttentionWeights a, int layer, int kvLayer, BatchScratch s) : IParallelJob
 {
     public void Execute(int start, int end)
     {
-        int hd = o.HeadDimOf(layer), vd = o.ValueDimOf(layer), kvHeads = o.KvHeadsOf(layer), qDim = o.HeadCount * hd, kvDim = kvHeads * hd;
+        // Widths are the cache's (DecoderOptions.CacheShapeOf): MLA's absorbed queries and its one latent key row per token are wider than its heads.
+        var cache = o.CacheShapeOf(layer);
+        int hd = cache.HeadDim, vd = o.ValueDimOf(layer), kvHeads = cache.KvHeads, qDim = o.HeadCount * hd, kvDim = kvHeads * hd;
         var stores = o.StoresKv(layer);
         var ropes = !o.Rotates(layer) ? null : o.UsesSlidingRope(layer) ? s.SliceSlidingRope : s.SliceRope;
         for (var t = start; t < end; t++)
@@ -49,7 +51,8 @@ internal readonly struct KvStoreJob(DecoderOptions o, AttentionWeights a, int la
             for (var g = 0; g < kvHeads; g++)
             {
                 AttentionRows.Encode(pool.Type, kt.Slice(g * hd, hd), pool.Keys(block, kvLayer, g).Slice(keyRow, keyBytes));
-                AttentionRows.Encode(pool.Type, vt.Slice(g * vd, vd), pool.Values(block, kvLayer, g).Slice(valueRow, valueBytes));
+                if (!cache.ValuesInKeys)
+                    AttentionRows.Encode(pool.Type, vt.Slice(g * vd, vd), pool.Values(block, kvLayer, g).Slice(valueRow, valueBytes));
             }
         }
     }

@@ -19,6 +19,7 @@ public sealed partial class TinyHfFolder : IDisposable
         "lfm2" => Lfm2Layers.Length,
         "gemma4" or "gemma4_text" => Gemma4Layers.Length,
         "granitemoehybrid" => GraniteHybridLayers.Length,
+        "qwen3_next" or "qwen3_5" or "qwen3_5_moe" => Qwen35Layers.Length,
         _ => 2,
     };
 
@@ -63,7 +64,7 @@ public sealed partial class TinyHfFolder : IDisposable
 
     /// <summary>
     /// Writes a <paramref name="modelType"/> checkpoint (granite, olmo2, gemma, phi, starcoder2, falcon, exaone, smollm3, internlm2, cohere,
-    /// cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, ernie4_5, llama4_text, llama4: the text config, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3, apertus, lfm2; granitemoe, granitemoeshared, granitemoehybrid, phimoe, ernie4_5_moe, hunyuan_v1_moe; deepseek_v2, deepseek_v3, glm4_moe, dots1, bailing_moe, bailing_moe_v2), its config edited by <paramref name="edit"/> (Cohere's use_qk_norm and StableLM's qk_layernorm add per-head q/k norms).
+    /// cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, ernie4_5, llama4_text, llama4: the text config, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3, apertus, lfm2, qwen3_5; granitemoe, granitemoeshared, granitemoehybrid, qwen3_next, qwen3_5_moe, phimoe, ernie4_5_moe, hunyuan_v1_moe; deepseek_v2, deepseek_v3, glm4_moe, dots1, bailing_moe, bailing_moe_v2), its config edited by <paramref name="edit"/> (Cohere's use_qk_norm and StableLM's qk_layernorm add per-head q/k norms).
     /// </summary>
     public TinyHfFolder(string modelType, int seed = 1, Action<JsonObject>? edit = null)
     {
@@ -122,6 +123,13 @@ public sealed partial class TinyHfFolder : IDisposable
             WriteGemma4(Config, Add, Norm, Linear);
             // The vision tower, which the language model leaves out.
             if (modelType == "gemma4") writer.Add("model.vision_tower.encoder.layers.0.self_attn.q_proj.linear.weight", [8, 8], new float[64]);
+            writer.Write(Path.Combine(Folder, "model.safetensors"));
+            return;
+        }
+        if (IsQwen35(modelType))
+        {
+            File.WriteAllText(Path.Combine(Folder, "config.json"), Qwen35Wrapped(modelType, Config).ToJsonString());
+            WriteQwen35(Config, Add, Linear);
             writer.Write(Path.Combine(Folder, "model.safetensors"));
             return;
         }
@@ -320,6 +328,9 @@ public sealed partial class TinyHfFolder : IDisposable
                 break;
             case "granitemoehybrid":
                 GraniteHybridConfig(c);
+                break;
+            case "qwen3_next" or "qwen3_5" or "qwen3_5_moe":
+                Qwen35Config(c);
                 break;
             case "granite":
                 // granite-3.x's multipliers, the attention one on this head size's 1/16 scale.
