@@ -349,7 +349,7 @@ public sealed record SynthShape(
         new("gemma-4-e2b", "gemma4", 262144, 1536, 35, 6144, 8, 1, 256, 131072, 1e-6f, 1000000f, SlidingWindow: 512,
             Gemma4: new SynthGemma4(FullHeadDim: 512, FullKvHeads: 1, SharedKvLayers: 20, PerLayerInput: 256, Period: 5, DoubleWide: true, KeysAsValues: false)),
         new("tiny-gemma4", "gemma4", 1024, 256, 6, 512, 4, 2, 64, 256, 1e-6f, 1000000f, SlidingWindow: 8,
-            Gemma4: new SynthGemma4(FullHeadDim: 128, FullKvHeads: 1, SharedKvLayers: 2, PerLayerInput: 32, Period: 3, DoubleWide: true, KeysAsValues: true)),
+            Gemma4: new SynthGemma4(FullHeadDim: 128, FullKvHeads: 1, SharedKvLayers: 3, PerLayerInput: 32, Period: 3, DoubleWide: true, KeysAsValues: true)),
         // Granite 4.0 hybrid: Mamba2 layers (48 heads of 64 over 2 × hidden, state 128, one B/C group, 4 taps) with attention on
         // layers 5, 15, 25 and 35, 64 experts top-6 of 512 and a shared MLP of 1024 in every layer, no positions.
         new("granite-4.0-h-tiny", "granitehybrid", 100352, 1536, 40, 512, 12, 4, 128, 131072, 1e-5f, 10000f, Experts: 64, ExpertsUsed: 6, ExpertFeedForward: 512, SharedFeedForward: 1024),

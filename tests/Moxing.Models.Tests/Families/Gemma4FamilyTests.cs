@@ -125,8 +125,8 @@ public sealed class Gemma4FamilyTests : IDisposable
         using var synth = new SynthesizedModel("tiny-gemma4", type, 3);
         var o = synth.Model.Options;
         Assert.Equal((64, 128, 2, 1, 32), (o.HeadDim, o.FullHeadDim, o.KvHeadCount, o.FullKvHeadCount, o.PerLayerInputSize));
-        Assert.Equal([-1, -1, -1, -1, 3, 2], o.KvSources);
-        Assert.Equal([512, 512, 512, 512, 1024, 1024], o.FeedForwardLengths);
+        Assert.Equal([-1, -1, -1, 1, 1, 2], o.KvSources);
+        Assert.Equal([512, 512, 512, 1024, 1024, 1024], o.FeedForwardLengths);
         Assert.Equal([8, 8, 0, 8, 8, 0], o.SlidingWindows);
         Assert.True(o.KeysAsValues && o.ValueNorm && o.LayerOutputScales);
         Assert.Equal((16, 128, 10000.0), (o.Rope!.FrequencyFactors!.Count(f => f == 1), o.Rope.RotaryDim, o.SlidingRope!.Theta));
