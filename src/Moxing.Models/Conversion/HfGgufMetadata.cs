@@ -40,12 +40,13 @@ public static partial class HfGgufMetadata
         "arcee" or "mistral3" or "apertus" or "lfm2" => modelType,
         "granitemoehybrid" => "granitehybrid",
         "glm4_moe" => "glm4moe",
+        "lfm2_moe" => "lfm2moe",
         "dots1" => modelType,
         _ => null,
     };
 
     /// <summary>The model types <see cref="Architecture"/> converts, for error messages.</summary>
-    public static string ConvertibleList => "llama, mistral, mixtral, granite, olmo2, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi, phi3, gemma, gemma2, gemma3_text, gemma3, starcoder2, gpt_oss, falcon, exaone, smollm3, internlm2, cohere, cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, granitemoe, granitemoeshared, phimoe, ernie4_5, ernie4_5_moe, llama4, llama4_text, deepseek_v2, deepseek_v3, kimi_k2, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3, apertus, glm4_moe, dots1, hunyuan_v1_moe, bailing_moe, bailing_moe_v2, lfm2, granitemoehybrid";
+    public static string ConvertibleList => "llama, mistral, mixtral, granite, olmo2, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi, phi3, gemma, gemma2, gemma3_text, gemma3, starcoder2, gpt_oss, falcon, exaone, smollm3, internlm2, cohere, cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, granitemoe, granitemoeshared, phimoe, ernie4_5, ernie4_5_moe, llama4, llama4_text, deepseek_v2, deepseek_v3, kimi_k2, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3, apertus, glm4_moe, dots1, hunyuan_v1_moe, bailing_moe, bailing_moe_v2, lfm2, granitemoehybrid, lfm2_moe";
 
     /// <summary>Architectures convert_hf_to_gguf.py writes through LlamaModel: vocab_size and rope.dimension_count written, Q/K rows permuted (but Llama 4's).</summary>
     public static bool LlamaConverted(string architecture) => architecture is "llama" or "granite" or "granitemoe" or "granitehybrid" or "smollm3" or "llama4" or "arcee" or "mistral3";
@@ -124,7 +125,7 @@ public static partial class HfGgufMetadata
         }
         if (architecture is "glm4moe" or "dots1" or "bailingmoe2") AddRoutedExperts(m, o, architecture, config);
         else if (architecture == "bailingmoe") AddBailing(m, o, config);
-        else if (o.Moe is { } moe && architecture != "deepseek2") AddExperts(m, moe, architecture, config);
+        else if (o.Moe is { } moe && architecture is not ("deepseek2" or "lfm2moe")) AddExperts(m, moe, architecture, config);
         if (architecture == "bailingmoe2") AddBailingV2(m, o, config);
         if (architecture == "seed_oss") RefuseSeedOssBiases(config);
         if (architecture == "dots1" && o.KvHeadCount != o.HeadCount)
@@ -136,7 +137,7 @@ public static partial class HfGgufMetadata
         // HunYuanMoEModel: the shared MLPs' count (transformers and llama.cpp run one of intermediate_size whatever it says).
         if (architecture == "hunyuan-moe") m["hunyuan-moe.expert_shared_count"] = (uint)(config.GetIntList("num_shared_expert") is [var shared, ..] ? shared : 1);
         if (architecture == "apertus") AddApertus(m, o, config);
-        if (architecture == "lfm2") AddLfm2(m, o, config);
+        if (architecture is "lfm2" or "lfm2moe") AddLfm2(m, o, config, architecture);
         // llama.cpp's smollm3 leaves out RoPE on every 4th layer whatever the config says; other NoPE layers cannot be expressed.
         if (architecture == "smollm3" && Enumerable.Range(0, o.LayerCount).Any(i => !o.Rotates(i) != ((i + 1) % SmolLm3Family.LlamaCppNoRopeStep == 0)))
             throw config.Error("no_rope_layers", "leaves out RoPE on other layers than every 4th, which llama.cpp's smollm3 cannot express");

@@ -118,14 +118,20 @@ public sealed record SynthShape(
     public bool ErnieMoe => Architecture == "ernie4_5-moe";
 
     /// <summary>Layers before the first sparse one, which keep a dense MLP (ERNIE 4.5 MoE's moe_layer_start_index 1, DeepSeek's first_k_dense_replace; 0 for the others).</summary>
-    public int LeadingDenseLayers => DeepSeek?.LeadingDense ?? Routing?.LeadingDense ?? (ErnieMoe ? 1 : 0);
+    public int LeadingDenseLayers => DeepSeek?.LeadingDense ?? Routing?.LeadingDense ?? (ErnieMoe ? 1 : Architecture != "lfm2moe" ? 0 : Name.StartsWith("tiny-", StringComparison.Ordinal) ? 1 : 2);
 
     /// <summary>
-    /// Per layer, whether it is a short convolution (lfm2): the published 16-layer models attend on layers 2, 5, 8, 10, 12 and 14,
-    /// other depths on every third layer from 2 (tiny-lfm2: 2 and 5); empty for other architectures.
+    /// Per layer, whether it is a short convolution (lfm2, lfm2moe): the published 16-layer models attend on layers 2, 5, 8, 10, 12
+    /// and 14, LFM2-8B-A1B's 24 on 2, 6, 10, 14, 18 and 21 (recalled), other depths on every third layer from 2 (tiny-lfm2: 2 and
+    /// 5); empty for other architectures.
     /// </summary>
-    public bool[] ShortConvLayers => Architecture != "lfm2" ? []
-        : Enumerable.Range(0, Layers).Select(i => Layers == 16 ? i is not (2 or 5 or 8 or 10 or 12 or 14) : i % 3 != 2).ToArray();
+    public bool[] ShortConvLayers => Architecture is not ("lfm2" or "lfm2moe") ? []
+        : Enumerable.Range(0, Layers).Select(i => Layers switch
+        {
+            16 => i is not (2 or 5 or 8 or 10 or 12 or 14),
+            24 => i is not (2 or 6 or 10 or 14 or 18 or 21),
+            _ => i % 3 != 2,
+        }).ToArray();
 
     /// <summary>
     /// The Mamba2 mixers of a granitehybrid or mamba2 shape (null for other architectures): heads, head size, state size, B/C
@@ -329,6 +335,10 @@ public sealed record SynthShape(
         new("lfm2-700m", "lfm2", 65536, 1536, 16, 6912, 24, 8, 64, 128000, 1e-5f, 1000000f),
         new("lfm2-1.2b", "lfm2", 65536, 2048, 16, 8192, 32, 8, 64, 128000, 1e-5f, 1000000f),
         new("tiny-lfm2", "lfm2", 1024, 256, 6, 512, 4, 2, 64, 256, 1e-5f, 1000000f),
+        // LFM2-8B-A1B (lfm2moe; config recalled, unverified): LFM2's layers, two dense ones of 7168, then 32 experts top-4 of 1792
+        // chosen by sigmoid plus selection bias, renormalised. tiny-lfm2-moe: one dense layer, 8 experts top-2.
+        new("lfm2-8b-a1b", "lfm2moe", 65536, 2048, 24, 7168, 32, 8, 64, 128000, 1e-5f, 1000000f, Experts: 32, ExpertsUsed: 4, ExpertFeedForward: 1792),
+        new("tiny-lfm2-moe", "lfm2moe", 1024, 256, 6, 512, 4, 2, 64, 256, 1e-5f, 1000000f, Experts: 8, ExpertsUsed: 2, ExpertFeedForward: 128),
         // Granite 4.0 hybrid: Mamba2 layers (48 heads of 64 over 2 × hidden, state 128, one B/C group, 4 taps) with attention on
         // layers 5, 15, 25 and 35, 64 experts top-6 of 512 and a shared MLP of 1024 in every layer, no positions.
         new("granite-4.0-h-tiny", "granitehybrid", 100352, 1536, 40, 512, 12, 4, 128, 131072, 1e-5f, 10000f, Experts: 64, ExpertsUsed: 6, ExpertFeedForward: 512, SharedFeedForward: 1024),

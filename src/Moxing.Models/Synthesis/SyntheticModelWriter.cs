@@ -50,7 +50,7 @@ public static partial class SyntheticModelWriter
         // StableLMModel, Glm4Model and NemotronModel their rotated dimensions (Nemotron's scaling type none), StableLMModel use_parallel_residual.
         if (arch is not ("gemma" or "phi2" or "falcon" or "stablelm")) w.Set($"{arch}.rope.freq_base", shape.RopeBase);
         if (shape.DeepSeek is { } deepSeek) return AddDeepSeek(w, random, seed, shape, deepSeek, fileType);
-        if (arch == "lfm2") return AddLfm2(w, random, shape, fileType);
+        if (arch is "lfm2" or "lfm2moe") return AddLfm2(w, random, seed, shape, fileType);
         if (arch is "phi2" or "stablelm" or "glm4" or "chatglm" or "nemotron" or "glm4moe" or "bailingmoe2") w.Set($"{arch}.rope.dimension_count", (uint)shape.RotaryDim);
         if (arch == "nemotron") w.Set($"{arch}.rope.scaling.type", "none");
         if (shape.StableLm) w.Set($"{arch}.use_parallel_residual", false);

@@ -16,7 +16,7 @@ public sealed partial class TinyHfFolder : IDisposable
     private static int LayerCount(string modelType) => modelType switch
     {
         "smollm3" or "llama4" or "llama4_text" => 4,
-        "lfm2" => Lfm2Layers.Length,
+        "lfm2" or "lfm2_moe" => Lfm2Layers.Length,
         "granitemoehybrid" => GraniteHybridLayers.Length,
         _ => 2,
     };
@@ -60,7 +60,7 @@ public sealed partial class TinyHfFolder : IDisposable
 
     /// <summary>
     /// Writes a <paramref name="modelType"/> checkpoint (granite, olmo2, gemma, phi, starcoder2, falcon, exaone, smollm3, internlm2, cohere,
-    /// cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, ernie4_5, llama4_text, llama4: the text config, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3, apertus, lfm2; granitemoe, granitemoeshared, granitemoehybrid, phimoe, ernie4_5_moe, hunyuan_v1_moe; deepseek_v2, deepseek_v3, glm4_moe, dots1, bailing_moe, bailing_moe_v2), its config edited by <paramref name="edit"/> (Cohere's use_qk_norm and StableLM's qk_layernorm add per-head q/k norms).
+    /// cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, ernie4_5, llama4_text, llama4: the text config, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3, apertus, lfm2; granitemoe, lfm2_moe, granitemoeshared, granitemoehybrid, phimoe, ernie4_5_moe, hunyuan_v1_moe; deepseek_v2, deepseek_v3, glm4_moe, dots1, bailing_moe, bailing_moe_v2), its config edited by <paramref name="edit"/> (Cohere's use_qk_norm and StableLM's qk_layernorm add per-head q/k norms).
     /// </summary>
     public TinyHfFolder(string modelType, int seed = 1, Action<JsonObject>? edit = null)
     {
@@ -114,7 +114,7 @@ public sealed partial class TinyHfFolder : IDisposable
             writer.Write(Path.Combine(Folder, "model.safetensors"));
             return;
         }
-        if (modelType == "lfm2")
+        if (modelType is "lfm2" or "lfm2_moe")
         {
             WriteLfm2(Config, Add, Norm, Linear);
             writer.Write(Path.Combine(Folder, "model.safetensors"));
@@ -303,6 +303,9 @@ public sealed partial class TinyHfFolder : IDisposable
         {
             case "lfm2":
                 Lfm2Config(c);
+                break;
+            case "lfm2_moe":
+                Lfm2MoeConfig(c);
                 break;
             case "granitemoehybrid":
                 GraniteHybridConfig(c);
