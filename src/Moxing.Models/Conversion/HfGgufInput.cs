@@ -69,6 +69,8 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
         if (family == null || architecture == null)
             throw new InvalidModelFileException(configPath, $"model_type '{modelType}' cannot be converted to GGUF yet (supported: {HfGgufMetadata.ConvertibleList})");
         _options = family.FromHf(config);
+        // NemotronHModel writes a Nemotron-H with experts as nemotron_h_moe.
+        if (architecture == "nemotron_h" && _options.Moe != null) architecture = "nemotron_h_moe";
         var metadata = HfGgufMetadata.Build(folder, config, _options, architecture);
         // A multimodal checkpoint's text model under its text names; the vision tower and projector are not converted.
         _tensors = family.HfNames.View(ModelTensors.OpenFolder(folder), folder);
@@ -150,9 +152,10 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
         var result = new Dictionary<string, (string, int)>(StringComparer.Ordinal);
         if (_options.Moe is not { } moe) return result;
         foreach (var slot in new Func<DecoderTensorNames, string?>[] { n => n.ExpertGate, n => n.ExpertUp, n => n.ExpertDown })
-            for (var layer = 0; layer < _options.LayerCount && DecoderTensorNames.PerExpert(slot(hf)!); layer++)
+            for (var layer = 0; layer < _options.LayerCount && slot(hf) is { } pattern && DecoderTensorNames.PerExpert(pattern); layer++)
             {
-                if (!moe.IsSparse(layer)) continue;
+                // Ungated experts (Nemotron-H's) name no gate; a block without a feed-forward has no experts.
+                if (!moe.IsSparse(layer) || !_options.HasFeedForwardAt(layer)) continue;
                 var stack = DecoderTensorNames.ForLayer(slot(gguf)!, layer);
                 _stacks[stack] = new StoredTensor?[moe.ExpertCount];
                 for (var e = 0; e < moe.ExpertCount; e++) result[DecoderTensorNames.ForExpert(slot(hf)!, layer, e)] = (stack, e);

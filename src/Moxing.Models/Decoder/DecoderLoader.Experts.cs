@@ -22,11 +22,12 @@ public sealed partial class DecoderLoader
         int h = options.HiddenSize, ff = moe.ExpertFeedForward;
         var stored = new List<StoredTensor>();
         var views = new List<StoredTensor>();
-        var gates = Experts(names.ExpertGate, layer, moe.ExpertCount, ff, h, stored, views);
+        // Ungated experts (Nemotron-H's relu² MLPs) have no gate projections.
+        var gates = options.GatedMlp ? Experts(names.ExpertGate, layer, moe.ExpertCount, ff, h, stored, views) : null;
         var ups = Experts(names.ExpertUp, layer, moe.ExpertCount, ff, h, stored, views);
         var downs = Experts(names.ExpertDown, layer, moe.ExpertCount, h, ff, stored, views);
         var experts = new MlpWeights[moe.ExpertCount];
-        for (var e = 0; e < experts.Length; e++) experts[e] = new MlpWeights { Gate = gates[e], Up = ups[e], Down = downs[e] };
+        for (var e = 0; e < experts.Length; e++) experts[e] = new MlpWeights { Gate = gates?[e], Up = ups[e], Down = downs[e] };
         MlpWeights? shared = null;
         Linear? sharedGate = null;
         if (moe.SharedFeedForward > 0)
@@ -34,7 +35,7 @@ public sealed partial class DecoderLoader
             var sff = moe.SharedFeedForward;
             shared = new MlpWeights
             {
-                Gate = RequireLinear(names.SharedGate, layer, sff, h),
+                Gate = options.GatedMlp ? RequireLinear(names.SharedGate, layer, sff, h) : null,
                 Up = RequireLinear(names.SharedUp, layer, sff, h),
                 Down = RequireLinear(names.SharedDown, layer, h, sff),
             };

@@ -45,6 +45,7 @@ public sealed partial class DecoderLoader(ITensorSource source, string sourcePat
     {
         var o = options;
         if (o.ShortConv?.IsConv(i) == true) return LoadShortConvLayer(i);
+        if (o.IsFeedForwardBlock(i)) return LoadFeedForwardBlock(i);
         var mamba = o.Mamba?.IsMamba(i) == true ? LoadMamba(i) : null;
         // q/k norms apply to the split rows whether q, k and v are stored apart or fused (Ling 2.0's query_key_value).
         (Norm? qNorm, Norm? kNorm) = mamba != null || o.Mla != null ? (null, null)
@@ -61,10 +62,10 @@ public sealed partial class DecoderLoader(ITensorSource source, string sourcePat
                 KNorm = kNorm,
                 Sinks = o.AttentionSinks ? Sinks(i) : null,
             };
-        var sparse = o.Moe is { } moe && moe.IsSparse(i);
+        var sparse = o.Moe is { } moe && moe.IsSparse(i) && o.HasFeedForwardAt(i);
         var (attentionNorm, mlpNorm) = o.ParallelBlock ? ParallelNorms(i) : (
             o.PreNorms ? RequireNorm(names.AttentionNorm, i, o.HiddenSize) : null,
-            o.PreNorms && o.HasFeedForward ? RequireNorm(names.MlpNorm, i, o.HiddenSize) : null);
+            o.PreNorms && o.HasFeedForwardAt(i) ? RequireNorm(names.MlpNorm, i, o.HiddenSize) : null);
         return new DecoderLayerWeights
         {
             AttentionNorm = attentionNorm,
@@ -72,9 +73,21 @@ public sealed partial class DecoderLoader(ITensorSource source, string sourcePat
             Mamba = mamba,
             PostAttentionNorm = o.PostNorms ? RequireNorm(names.PostAttentionNorm, i, o.HiddenSize) : null,
             MlpNorm = mlpNorm,
-            Mlp = sparse || !o.HasFeedForward ? null : LoadMlp(i),
+            Mlp = sparse || !o.HasFeedForwardAt(i) ? null : LoadMlp(i),
             Moe = sparse ? LoadMoe(i, o.Moe!) : null,
             PostMlpNorm = o.PostNorms ? RequireNorm(names.PostMlpNorm, i, o.HiddenSize) : null,
+        };
+    }
+
+    // A Nemotron-H block of a feed-forward alone: its norm (under the MLP norm's name), then its MLP or experts.
+    private DecoderLayerWeights LoadFeedForwardBlock(int i)
+    {
+        var sparse = options.Moe is { } moe && moe.IsSparse(i);
+        return new DecoderLayerWeights
+        {
+            MlpNorm = RequireNorm(names.MlpNorm, i, options.HiddenSize),
+            Mlp = sparse ? null : LoadMlp(i),
+            Moe = sparse ? LoadMoe(i, options.Moe!) : null,
         };
     }
 

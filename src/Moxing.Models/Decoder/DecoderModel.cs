@@ -88,7 +88,7 @@ public sealed partial class DecoderModel : IDisposable
     internal void Run(BatchScratch s, int slices, int n, Span<float> logits, bool hidden = false)
     {
         var o = Options;
-        int h = o.HiddenSize, qDim = o.HeadCount * o.HeadDim, kvDim = o.KvHeadCount * o.HeadDim, vDim = o.KvHeadCount * o.ValueDim;
+        var h = o.HiddenSize;
         var x = s.Hidden.AsSpan(0, n * h);
         Embed(s, n, x, s.Projected);
         var tiles = PagedAttentionJob.Tile(s, slices, n * o.KvHeadCount);
@@ -98,32 +98,19 @@ public sealed partial class DecoderModel : IDisposable
         for (var l = 0; l < o.LayerCount; l++)
         {
             var layer = Weights.Layers[l];
-            var xn = Normed(layer.AttentionNorm, x, s.Normed.AsSpan(0, n * h));
             var projected = s.Projected.AsSpan(0, n * h);
-            if (layer.ShortConv is { } conv) ShortConv(conv, stateOffset, xn, n, slices, projected, s);
-            else if (layer.Mamba is { } mamba) Mamba(mamba, stateOffset, xn, n, slices, projected, s);
-            else
+            ReadOnlySpan<float> xn = x;
+            // A Nemotron-H feed-forward block has no mixer.
+            if (!o.IsFeedForwardBlock(l))
             {
-                var attention = layer.Attention!;
-                Span<float> q = s.Q.AsSpan(0, n * qDim), k = s.K.AsSpan(0, n * kvDim), v = s.V.AsSpan(0, n * vDim);
-                if (attention.Mla is { } latent) ProjectLatent(attention, latent, xn, n, q, k, v, s.Fused);
-                else Project(attention, xn, n, q, k, v, s.Fused);
-                if (o.QkvClip > 0) Clip(o.QkvClip, q, k, v);
-                // A parallel block with a norm of its MLP's own (Falcon-40B) norms the stream before attention adds to it.
-                if (o.ParallelBlock && layer.MlpNorm != null) xn = Normed(layer.MlpNorm, x, s.Normed.AsSpan(0, n * h));
-                var store = new KvStoreJob(o, attention, l, kvLayer, s);
-                WorkerPool.Shared.ParallelFor(n, ref store);
-                var attend = new PagedAttentionJob(o, l, kvLayer, s, attention.Sinks);
-                WorkerPool.Shared.ParallelFor(tiles * o.KvHeadCount, ref attend);
-                kvLayer++;
-                Multiply(attention.O, s.AttentionOut, n, projected);
+                xn = Mix(layer, l, ref kvLayer, stateOffset, x, n, slices, tiles, projected, s);
+                layer.PostAttentionNorm?.Apply(projected, projected);
+                AddResidual(x, projected);
             }
             stateOffset += o.StateFloatsOf(l);
-            layer.PostAttentionNorm?.Apply(projected, projected);
-            AddResidual(x, projected);
 
-            // A plain Mamba2 block is its mixer alone.
-            if (!o.HasFeedForward) continue;
+            // A plain Mamba2 block, and a Nemotron-H mixer block, is its mixer alone.
+            if (!o.HasFeedForwardAt(l)) continue;
             // A parallel block's MLP reads the same normed input as its attention (xn still holds it).
             if (!o.ParallelBlock) xn = Normed(layer.MlpNorm, x, s.Normed.AsSpan(0, n * h));
             if (layer.Moe is { } moe) Experts(moe, xn, n, projected, s);
@@ -132,6 +119,35 @@ public sealed partial class DecoderModel : IDisposable
             AddResidual(x, projected);
         }
         Logits(s, slices, x, logits, hidden);
+    }
+
+    // The layer's norm and mixer (short convolution, Mamba2 or attention) over the stream x, its output in `projected`; returns
+    // the normed input a parallel block's MLP reads.
+    private ReadOnlySpan<float> Mix(DecoderLayerWeights layer, int l, scoped ref int kvLayer, int stateOffset, ReadOnlySpan<float> x, int n, int slices, int tiles,
+        Span<float> projected, BatchScratch s)
+    {
+        var o = Options;
+        int h = o.HiddenSize, qDim = o.HeadCount * o.HeadDim, kvDim = o.KvHeadCount * o.HeadDim, vDim = o.KvHeadCount * o.ValueDim;
+        var xn = Normed(layer.AttentionNorm, x, s.Normed.AsSpan(0, n * h));
+        if (layer.ShortConv is { } conv) ShortConv(conv, stateOffset, xn, n, slices, projected, s);
+        else if (layer.Mamba is { } mamba) Mamba(mamba, stateOffset, xn, n, slices, projected, s);
+        else
+        {
+            var attention = layer.Attention!;
+            Span<float> q = s.Q.AsSpan(0, n * qDim), k = s.K.AsSpan(0, n * kvDim), v = s.V.AsSpan(0, n * vDim);
+            if (attention.Mla is { } latent) ProjectLatent(attention, latent, xn, n, q, k, v, s.Fused);
+            else Project(attention, xn, n, q, k, v, s.Fused);
+            if (o.QkvClip > 0) Clip(o.QkvClip, q, k, v);
+            // A parallel block with a norm of its MLP's own (Falcon-40B) norms the stream before attention adds to it.
+            if (o.ParallelBlock && layer.MlpNorm != null) xn = Normed(layer.MlpNorm, x, s.Normed.AsSpan(0, n * h));
+            var store = new KvStoreJob(o, attention, l, kvLayer, s);
+            WorkerPool.Shared.ParallelFor(n, ref store);
+            var attend = new PagedAttentionJob(o, l, kvLayer, s, attention.Sinks);
+            WorkerPool.Shared.ParallelFor(tiles * o.KvHeadCount, ref attend);
+            kvLayer++;
+            Multiply(attention.O, s.AttentionOut, n, projected);
+        }
+        return xn;
     }
 
     // OLMo's clip_qkv: every query, key and value clamped to ±clip before the rotation.

@@ -15,7 +15,7 @@ public enum NormKind
 /// The switches that turn one decoder computation into Llama, Qwen2/3, Mistral, Phi-2/3, Gemma 1/2/3, Granite, OLMo 2,
 /// StarCoder2, Falcon, EXAONE, SmolLM3, InternLM2, Cohere, StableLM, GLM-4, Nemotron, OLMo, MiniCPM, Hunyuan, Arcee, Apertus, GPT-2, the mixtures of experts, Llama 4, gpt-oss,
 /// DeepSeek-V2/V3 (multi-head latent attention), LFM2 (short convolutions beside attention), Granite 4.0 hybrid (Mamba2 beside
-/// attention) or plain Mamba2.
+/// attention), plain Mamba2, LFM2-MoE or Nemotron-H (blocks of one mixer or one feed-forward each).
 /// A family file reads its config into this record; the decoder never asks which family it runs.
 /// </summary>
 public sealed record DecoderOptions
@@ -119,8 +119,21 @@ public sealed record DecoderOptions
     /// <summary>Mamba2 mixers in place of attention on some or all layers (Granite 4.0 hybrid, plain Mamba2); null: none.</summary>
     public MambaOptions? Mamba { get; init; }
 
-    /// <summary>Whether layer <paramref name="layer"/> attends (and so stores keys and values) rather than running a recurrent mixer.</summary>
-    public bool Attends(int layer) => ShortConv?.IsConv(layer) != true && Mamba?.IsMamba(layer) != true;
+    /// <summary>
+    /// Blocks of one part each (Nemotron-H): per layer, true where the block is a feed-forward alone (its one norm, then an MLP or
+    /// experts), false where it is a mixer alone (attention or Mamba2, no feed-forward after it); empty: every block has a mixer,
+    /// then a feed-forward.
+    /// </summary>
+    public bool[] FeedForwardBlocks { get; init; } = [];
+
+    /// <summary>Whether layer <paramref name="layer"/> is a feed-forward alone, without a mixer (<see cref="FeedForwardBlocks"/>).</summary>
+    public bool IsFeedForwardBlock(int layer) => layer < FeedForwardBlocks.Length && FeedForwardBlocks[layer];
+
+    /// <summary>Whether layer <paramref name="layer"/> has a feed-forward (<see cref="HasFeedForward"/>, and not a mixer alone).</summary>
+    public bool HasFeedForwardAt(int layer) => HasFeedForward && (FeedForwardBlocks.Length == 0 || IsFeedForwardBlock(layer));
+
+    /// <summary>Whether layer <paramref name="layer"/> attends (and so stores keys and values) rather than running a recurrent mixer or no mixer.</summary>
+    public bool Attends(int layer) => ShortConv?.IsConv(layer) != true && Mamba?.IsMamba(layer) != true && !IsFeedForwardBlock(layer);
 
     /// <summary>Floats of recurrent state layer <paramref name="layer"/> keeps per sequence (0 for an attention layer).</summary>
     public int StateFloatsOf(int layer) =>

@@ -57,6 +57,16 @@ internal sealed class GgufHyperParameters(GgufFile file)
         return Enumerable.Range(0, layers).Select(i => period == 0 || i % period < period - 1).ToArray();
     }
 
+    /// <summary>
+    /// A required key that is one number or one per layer (Nemotron-H's feed_forward_length, 0 on its mixer blocks), as one per layer.
+    /// </summary>
+    public int[] PerLayer(string suffix, int layers)
+    {
+        if (!file.Metadata.TryGetValue(Key(suffix), out var v) || v is not Array a) return [.. Enumerable.Repeat(Int(suffix), layers)];
+        var values = a.Cast<object>().Select(Convert.ToInt32).ToArray();
+        return values.Length == layers ? values : throw new InvalidModelFileException(file.FilePath, $"key '{Key(suffix)}' has {values.Length} entries for {layers} layers");
+    }
+
     /// <summary>Per layer, whether head_count_kv gives it no key/value heads (a recurrent layer); all false when the key is one number.</summary>
     public bool[] LayersWithoutKv(int layers)
     {
@@ -77,16 +87,18 @@ internal sealed class GgufHyperParameters(GgufFile file)
         var heads = Int("attention.head_count");
         var headDim = Int("attention.key_length", heads == 0 ? 0 : hidden / heads);
         var embedding = file.Find("token_embd.weight") ?? throw new InvalidModelFileException(file.FilePath, "tensor 'token_embd.weight' is missing");
+        var layers = Int("block_count");
         return new DecoderOptions
         {
             Architecture = Architecture,
             VocabSize = checked((int)embedding.Shape[0]),
             HiddenSize = hidden,
-            LayerCount = Int("block_count"),
+            LayerCount = layers,
             HeadCount = heads,
             KvHeadCount = KvHeads(heads, recurrentLayers),
             HeadDim = headDim,
-            IntermediateSize = Int("feed_forward_length"),
+            // The widest where it is given per layer.
+            IntermediateSize = PerLayer("feed_forward_length", layers).Max(),
             MaxContext = Int("context_length", 2048),
             NormEps = Float("attention.layer_norm_rms_epsilon", Float("attention.layer_norm_epsilon", 1e-5f)),
             Rope = Rope(headDim, ropeStyle),

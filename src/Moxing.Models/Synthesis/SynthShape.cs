@@ -143,8 +143,22 @@ public sealed record SynthShape(
         "granitehybrid" when Name.StartsWith("tiny-", StringComparison.Ordinal) => (8, 2 * Hidden / 8, 32, 2, 4, [.. Enumerable.Range(0, Layers).Select(i => i % 3 != 2)]),
         "granitehybrid" => (48, 2 * Hidden / 48, 128, 1, 4, [.. Enumerable.Range(0, Layers).Select(i => i % 10 != 5)]),
         "mamba2" when Name.StartsWith("tiny-", StringComparison.Ordinal) => (8, 2 * Hidden / 8, 32, 2, 4, [.. Enumerable.Repeat(true, Layers)]),
+        "nemotron_h" or "nemotron_h_moe" when Name.StartsWith("tiny-", StringComparison.Ordinal) => (8, 2 * Hidden / 8, 32, 2, 4, [.. NemotronHBlocks.Select(b => b == 'M')]),
+        "nemotron_h" or "nemotron_h_moe" => (128, 2 * Hidden / 128, 128, 8, 4, [.. NemotronHBlocks.Select(b => b == 'M')]),
         "mamba2" => (2 * Hidden / 64, 64, 128, 1, 4, [.. Enumerable.Repeat(true, Layers)]),
         _ => null,
+    };
+
+    /// <summary>
+    /// Nemotron-H's blocks, one character each (M Mamba2, * attention, - MLP, E experts): nemotron-h-8b's "M-M-M-M*-" repeated over its
+    /// 52 layers (recalled, unverified), the tiny shapes' "M-*-M-" and "ME*EME"; empty for other architectures.
+    /// </summary>
+    public string NemotronHBlocks => Architecture switch
+    {
+        "nemotron_h" when Name.StartsWith("tiny-", StringComparison.Ordinal) => "M-*-M-",
+        "nemotron_h_moe" => "ME*EME",
+        "nemotron_h" => string.Concat(Enumerable.Repeat("M-M-M-M*-", 6))[..Layers],
+        _ => "",
     };
 
     /// <summary>Granite 3.x's multipliers (embedding 12, residual 0.22, attention 1/64, logits ÷ <see cref="GraniteLogitScale"/>), written for every granite, granitemoe and granitehybrid shape.</summary>
@@ -343,6 +357,13 @@ public sealed record SynthShape(
         // layers 5, 15, 25 and 35, 64 experts top-6 of 512 and a shared MLP of 1024 in every layer, no positions.
         new("granite-4.0-h-tiny", "granitehybrid", 100352, 1536, 40, 512, 12, 4, 128, 131072, 1e-5f, 10000f, Experts: 64, ExpertsUsed: 6, ExpertFeedForward: 512, SharedFeedForward: 1024),
         new("tiny-granitehybrid", "granitehybrid", 1024, 256, 6, 128, 4, 2, 64, 256, 1e-5f, 10000f, Experts: 8, ExpertsUsed: 2, ExpertFeedForward: 128, SharedFeedForward: 192),
+        // Nemotron-H-8B (recalled, unverified): Mamba2 blocks of 128 heads of 64 over 2 × hidden, 8 groups, state 128; attention heads
+        // of 128 without positions; relu² MLPs of 21504. tiny-nemotron-h, and tiny-nemotron-h-moe's experts (8 top-2 of 128 with a
+        // shared expert of 192, sigmoid with selection bias, renormalised × 2.5).
+        new("nemotron-h-8b", "nemotron_h", 131072, 4096, 52, 21504, 32, 8, 128, 8192, 1e-5f, 10000f),
+        new("tiny-nemotron-h", "nemotron_h", 1024, 256, 6, 512, 4, 2, 64, 256, 1e-5f, 10000f),
+        new("tiny-nemotron-h-moe", "nemotron_h_moe", 1024, 256, 6, 0, 4, 2, 64, 256, 1e-5f, 10000f, Experts: 8, ExpertsUsed: 2, ExpertFeedForward: 128,
+            SharedFeedForward: 192),
         // Plain Mamba2 (state-spaces/mamba2-130m as llama.cpp converts it: vocabulary padded to 16, no heads, no feed-forward).
         new("mamba2-130m", "mamba2", 50288, 768, 24, 0, 0, 0, 0, 1048576, 1e-5f, 0f),
         new("tiny-mamba2", "mamba2", 1024, 256, 4, 0, 0, 0, 0, 256, 1e-5f, 0f),

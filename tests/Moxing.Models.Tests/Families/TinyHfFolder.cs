@@ -18,6 +18,7 @@ public sealed partial class TinyHfFolder : IDisposable
         "smollm3" or "llama4" or "llama4_text" => 4,
         "lfm2" or "lfm2_moe" => Lfm2Layers.Length,
         "granitemoehybrid" => GraniteHybridLayers.Length,
+        "nemotron_h" => NemotronHPattern.Length,
         _ => 2,
     };
 
@@ -60,7 +61,7 @@ public sealed partial class TinyHfFolder : IDisposable
 
     /// <summary>
     /// Writes a <paramref name="modelType"/> checkpoint (granite, olmo2, gemma, phi, starcoder2, falcon, exaone, smollm3, internlm2, cohere,
-    /// cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, ernie4_5, llama4_text, llama4: the text config, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3, apertus, lfm2; granitemoe, lfm2_moe, granitemoeshared, granitemoehybrid, phimoe, ernie4_5_moe, hunyuan_v1_moe; deepseek_v2, deepseek_v3, glm4_moe, dots1, bailing_moe, bailing_moe_v2), its config edited by <paramref name="edit"/> (Cohere's use_qk_norm and StableLM's qk_layernorm add per-head q/k norms).
+    /// cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, ernie4_5, llama4_text, llama4: the text config, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3, apertus, lfm2; granitemoe, lfm2_moe, nemotron_h, granitemoeshared, granitemoehybrid, phimoe, ernie4_5_moe, hunyuan_v1_moe; deepseek_v2, deepseek_v3, glm4_moe, dots1, bailing_moe, bailing_moe_v2), its config edited by <paramref name="edit"/> (Cohere's use_qk_norm and StableLM's qk_layernorm add per-head q/k norms).
     /// </summary>
     public TinyHfFolder(string modelType, int seed = 1, Action<JsonObject>? edit = null)
     {
@@ -111,6 +112,12 @@ public sealed partial class TinyHfFolder : IDisposable
         if (modelType == "granitemoehybrid")
         {
             WriteGraniteHybrid(Config, Add, Norm, Linear);
+            writer.Write(Path.Combine(Folder, "model.safetensors"));
+            return;
+        }
+        if (modelType == "nemotron_h")
+        {
+            WriteNemotronH(Config, Add, Norm, Linear);
             writer.Write(Path.Combine(Folder, "model.safetensors"));
             return;
         }
@@ -306,6 +313,9 @@ public sealed partial class TinyHfFolder : IDisposable
                 break;
             case "lfm2_moe":
                 Lfm2MoeConfig(c);
+                break;
+            case "nemotron_h":
+                NemotronHConfig(c);
                 break;
             case "granitemoehybrid":
                 GraniteHybridConfig(c);
