@@ -42,12 +42,13 @@ public static partial class HfGgufMetadata
         "glm4_moe" => "glm4moe",
         "lfm2_moe" => "lfm2moe",
         "nemotron_h" => modelType,
+        "falcon_h1" => "falcon-h1",
         "dots1" => modelType,
         _ => null,
     };
 
     /// <summary>The model types <see cref="Architecture"/> converts, for error messages.</summary>
-    public static string ConvertibleList => "llama, mistral, mixtral, granite, olmo2, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi, phi3, gemma, gemma2, gemma3_text, gemma3, starcoder2, gpt_oss, falcon, exaone, smollm3, internlm2, cohere, cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, granitemoe, granitemoeshared, phimoe, ernie4_5, ernie4_5_moe, llama4, llama4_text, deepseek_v2, deepseek_v3, kimi_k2, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3, apertus, glm4_moe, dots1, hunyuan_v1_moe, bailing_moe, bailing_moe_v2, lfm2, granitemoehybrid, lfm2_moe, nemotron_h";
+    public static string ConvertibleList => "llama, mistral, mixtral, granite, olmo2, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi, phi3, gemma, gemma2, gemma3_text, gemma3, starcoder2, gpt_oss, falcon, exaone, smollm3, internlm2, cohere, cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, granitemoe, granitemoeshared, phimoe, ernie4_5, ernie4_5_moe, llama4, llama4_text, deepseek_v2, deepseek_v3, kimi_k2, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3, apertus, glm4_moe, dots1, hunyuan_v1_moe, bailing_moe, bailing_moe_v2, lfm2, granitemoehybrid, lfm2_moe, nemotron_h, falcon_h1";
 
     /// <summary>Architectures convert_hf_to_gguf.py writes through LlamaModel: vocab_size and rope.dimension_count written, Q/K rows permuted (but Llama 4's).</summary>
     public static bool LlamaConverted(string architecture) => architecture is "llama" or "granite" or "granitemoe" or "granitehybrid" or "smollm3" or "llama4" or "arcee" or "mistral3"
@@ -146,6 +147,7 @@ public static partial class HfGgufMetadata
         if (architecture is "granite" or "granitemoe" or "granitehybrid") AddGranite(m, config, architecture);
         if (architecture == "granitehybrid") AddGraniteHybrid(m, o, config);
         if (architecture is "nemotron_h" or "nemotron_h_moe") AddNemotronH(m, o, config, architecture);
+        if (architecture == "falcon-h1") AddFalconH1(m, o);
         if (architecture == "minicpm") AddMiniCpm(m, o);
         // OlmoModel.set_gguf_parameters: clip_qkv as clamp_kqv when the config sets it.
         if (architecture == "olmo" && o.QkvClip > 0) Arch("attention.clamp_kqv", o.QkvClip);

@@ -24,6 +24,8 @@ public sealed class BatchScratch
     internal MoeScratch? Moe { get; }
     // A Mamba2 mixer's gated output per token ([tokens, inner]), what its norm and out_proj read.
     internal float[] MambaInner { get; }
+    // A Mamba2 mixer's output beside the attention's ([tokens, hidden]; Falcon-H1), empty otherwise.
+    internal float[] Beside { get; }
 
     // Per token of the step: its id, position and slice.
     internal int[] Ids { get; }
@@ -59,6 +61,7 @@ public sealed class BatchScratch
         Up = new float[tokens * o.WidestFeedForward];
         Moe = o.Moe is { } moe ? new MoeScratch(moe, o.HiddenSize, tokens) : null;
         MambaInner = new float[tokens * (o.Mamba?.Inner ?? 0)];
+        Beside = new float[o.Mamba?.BesideAttention == true ? tokens * o.HiddenSize : 0];
         Ids = new int[tokens];
         Positions = new int[tokens];
         SliceOf = new int[tokens];

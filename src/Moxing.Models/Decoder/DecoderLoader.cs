@@ -47,10 +47,12 @@ public sealed partial class DecoderLoader(ITensorSource source, string sourcePat
         if (o.ShortConv?.IsConv(i) == true) return LoadShortConvLayer(i);
         if (o.IsFeedForwardBlock(i)) return LoadFeedForwardBlock(i);
         var mamba = o.Mamba?.IsMamba(i) == true ? LoadMamba(i) : null;
+        // Falcon-H1's mixers run beside attention; other Mamba2 layers replace it.
+        var attends = o.Attends(i);
         // q/k norms apply to the split rows whether q, k and v are stored apart or fused (Ling 2.0's query_key_value).
-        (Norm? qNorm, Norm? kNorm) = mamba != null || o.Mla != null ? (null, null)
+        (Norm? qNorm, Norm? kNorm) = !attends || o.Mla != null ? (null, null)
             : o.QkNorm ? (QkNorm(names.QNorm, i, o.HeadCount), QkNorm(names.KNorm, i, o.KvHeadCount)) : (UnweightedQkNorm(i), UnweightedQkNorm(i));
-        var attention = mamba != null ? null : o.Mla != null ? LatentAttention(i) : Find(names.Qkv, i) is { } qkv
+        var attention = !attends ? null : o.Mla != null ? LatentAttention(i) : Find(names.Qkv, i) is { } qkv
             ? new AttentionWeights { Qkv = Linear(qkv, qDim + 2 * kvDim, o.HiddenSize), O = RequireLinear(names.O, i, o.HiddenSize, qDim), QNorm = qNorm, KNorm = kNorm }
             : new AttentionWeights
             {

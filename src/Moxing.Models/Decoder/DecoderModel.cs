@@ -130,7 +130,7 @@ public sealed partial class DecoderModel : IDisposable
         int h = o.HiddenSize, qDim = o.HeadCount * o.HeadDim, kvDim = o.KvHeadCount * o.HeadDim, vDim = o.KvHeadCount * o.ValueDim;
         var xn = Normed(layer.AttentionNorm, x, s.Normed.AsSpan(0, n * h));
         if (layer.ShortConv is { } conv) ShortConv(conv, stateOffset, xn, n, slices, projected, s);
-        else if (layer.Mamba is { } mamba) Mamba(mamba, stateOffset, xn, n, slices, projected, s);
+        else if (layer.Mamba is { } mamba && layer.Attention == null) Mamba(mamba, stateOffset, xn, n, slices, projected, s);
         else
         {
             var attention = layer.Attention!;
@@ -146,6 +146,14 @@ public sealed partial class DecoderModel : IDisposable
             WorkerPool.Shared.ParallelFor(tiles * o.KvHeadCount, ref attend);
             kvLayer++;
             Multiply(attention.O, s.AttentionOut, n, projected);
+            if (o.AttentionOutputScale != 1f) TensorPrimitives.Multiply(projected, o.AttentionOutputScale, projected);
+            // Falcon-H1: the Mamba2 mixer beside the attention, on the same normed input.
+            if (layer.Mamba is { } beside)
+            {
+                var mixed = s.Beside.AsSpan(0, n * h);
+                Mamba(beside, stateOffset, xn, n, slices, mixed, s);
+                TensorPrimitives.Add(projected, mixed, projected);
+            }
         }
         return xn;
     }
@@ -268,10 +276,12 @@ public sealed partial class DecoderModel : IDisposable
             Linear.Forward(xn, n, m.Gate, gate, m.Up!, up);
         }
         else Multiply(m.Up!, xn, n, up);
+        if (Options.MlpGateScale != 1f) TensorPrimitives.Multiply(gate, Options.MlpGateScale, gate);
         if (Options.GatedMlp) Activations.Gated(Options.Activation, gate, up);
         else if (xielu != null) xielu.Apply(up);
         else Activations.Apply(Options.Activation, up);
         Multiply(m.Down, Options.GatedMlp ? gate : up, n, output);
+        if (Options.MlpOutputScale != 1f) TensorPrimitives.Multiply(output[..(n * Options.HiddenSize)], Options.MlpOutputScale, output[..(n * Options.HiddenSize)]);
     }
 
     private void Multiply(Linear w, ReadOnlySpan<float> x, int n, Span<float> y)

@@ -153,8 +153,8 @@ public sealed class MambaWeights
     public required float[] A { get; init; }
     /// <summary>Each head's skip connection D.</summary>
     public required float[] D { get; init; }
-    /// <summary>The gated RMSNorm over the inner width, in its groups.</summary>
-    public required Norm Norm { get; init; }
+    /// <summary>The gated RMSNorm over the inner width, in its groups; null where the mixer has none (Falcon-H1's mamba_rms_norm false).</summary>
+    public Norm? Norm { get; init; }
     /// <summary>out_proj [hidden, inner].</summary>
     public required Linear OutProj { get; init; }
 }

@@ -134,7 +134,7 @@ public sealed record SynthShape(
         }).ToArray();
 
     /// <summary>
-    /// The Mamba2 mixers of a granitehybrid or mamba2 shape (null for other architectures): heads, head size, state size, B/C
+    /// The Mamba2 mixers of a granitehybrid, mamba2, nemotron_h or falcon-h1 shape (null for other architectures): heads, head size, state size, B/C
     /// groups, taps, and which layers they are (granite-4.0-h-tiny: all but 5, 15, 25, 35; tiny-granitehybrid: all but every
     /// third from 2; mamba2: all). Inner widths are 2 × hidden; the tiny shapes have two groups so the grouping is exercised.
     /// </summary>
@@ -143,6 +143,8 @@ public sealed record SynthShape(
         "granitehybrid" when Name.StartsWith("tiny-", StringComparison.Ordinal) => (8, 2 * Hidden / 8, 32, 2, 4, [.. Enumerable.Range(0, Layers).Select(i => i % 3 != 2)]),
         "granitehybrid" => (48, 2 * Hidden / 48, 128, 1, 4, [.. Enumerable.Range(0, Layers).Select(i => i % 10 != 5)]),
         "mamba2" when Name.StartsWith("tiny-", StringComparison.Ordinal) => (8, 2 * Hidden / 8, 32, 2, 4, [.. Enumerable.Repeat(true, Layers)]),
+        "falcon-h1" when Name.StartsWith("tiny-", StringComparison.Ordinal) => (8, 2 * Hidden / 8, 32, 2, 4, [.. Enumerable.Repeat(true, Layers)]),
+        "falcon-h1" => (24, 64, 128, 1, 4, [.. Enumerable.Repeat(true, Layers)]),
         "nemotron_h" or "nemotron_h_moe" when Name.StartsWith("tiny-", StringComparison.Ordinal) => (8, 2 * Hidden / 8, 32, 2, 4, [.. NemotronHBlocks.Select(b => b == 'M')]),
         "nemotron_h" or "nemotron_h_moe" => (128, 2 * Hidden / 128, 128, 8, 4, [.. NemotronHBlocks.Select(b => b == 'M')]),
         "mamba2" => (2 * Hidden / 64, 64, 128, 1, 4, [.. Enumerable.Repeat(true, Layers)]),
@@ -364,6 +366,10 @@ public sealed record SynthShape(
         new("tiny-nemotron-h", "nemotron_h", 1024, 256, 6, 512, 4, 2, 64, 256, 1e-5f, 10000f),
         new("tiny-nemotron-h-moe", "nemotron_h_moe", 1024, 256, 6, 0, 4, 2, 64, 256, 1e-5f, 10000f, Experts: 8, ExpertsUsed: 2, ExpertFeedForward: 128,
             SharedFeedForward: 192),
+        // Falcon-H1-0.5B (recalled, unverified): a Mamba2 mixer (24 heads of 64, one group, state 128, no norm) beside attention
+        // in each of 36 layers, its multipliers folded into the weights as the converter does. tiny-falcon-h1 likewise.
+        new("falcon-h1-0.5b", "falcon-h1", 32784, 1024, 36, 2048, 8, 2, 64, 16384, 1e-5f, 100000000000f),
+        new("tiny-falcon-h1", "falcon-h1", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-5f, 100000f),
         // Plain Mamba2 (state-spaces/mamba2-130m as llama.cpp converts it: vocabulary padded to 16, no heads, no feed-forward).
         new("mamba2-130m", "mamba2", 50288, 768, 24, 0, 0, 0, 0, 1048576, 1e-5f, 0f),
         new("tiny-mamba2", "mamba2", 1024, 256, 4, 0, 0, 0, 0, 256, 1e-5f, 0f),

@@ -110,6 +110,7 @@ public static partial class SyntheticModelWriter
             w.Set($"{arch}.logit_scale", shape.GraniteLogitScale);
         }
         if (shape.NemotronHBlocks.Length > 0) return AddNemotronH(w, random, seed, shape, shape.Mamba2!.Value, fileType);
+        if (arch == "falcon-h1") return AddFalconH1(w, random, shape, shape.Mamba2!.Value, fileType);
         if (shape.Mamba2 is { } mamba2) return arch == "mamba2" ? AddMamba2(w, random, shape, mamba2, fileType) : AddGraniteHybrid(w, random, seed, shape, mamba2, fileType);
         if (shape.Cohere)
         {

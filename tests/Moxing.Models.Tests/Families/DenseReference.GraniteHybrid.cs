@@ -41,13 +41,14 @@ internal sealed partial class DenseReference
     // BambaMixer.torch_forward (NemotronHMamba2Mixer's, Zamba2's) without a cache, the mixer's tensors under prefix p: in_proj → gate
     // z, x·B·C, dt; Conv1d(groups = channels, padding taps − 1) of x·B·C, its first n outputs, SiLU; per head h (group h / (heads /
     // groups)): dt = softplus(dt + dt_bias), state ← state·exp(dt·A) + dt·x·Bᵀ with A = −exp(A_log), y = state·C + D·x; the gated
-    // norm RMSNorm(y·SiLU(z)) in normGroups groups (Bamba's over the whole inner width, Zamba2RMSNormGated's per B/C group); out_proj.
+    // norm RMSNorm(y·SiLU(z)) in normGroups groups (Bamba's over the whole inner width, Zamba2RMSNormGated's per B/C group; Falcon-H1
+    // without mamba_rms_norm: none); out_proj. Falcon-H1 multiplies in_proj's outputs by its mup vector.
     // Dropped: "ssm_decay" keeps the state undecayed (exp(dt·A) = 1), "ssm_skip" leaves D·x out, "conv_silu" the SiLU,
     // "ssm_norm_groups" norms the whole width.
-    private double[][] Mamba2(string p, double[][] xs, int heads, int inner, int state, int groups, int taps, int normGroups)
+    private double[][] Mamba2(string p, double[][] xs, int heads, int inner, int state, int groups, int taps, int normGroups, double[]? mup = null, bool normed = true)
     {
         int n = xs.Length, headDim = inner / heads, channels = inner + 2 * groups * state;
-        var projected = xs.Select(r => Affine(p + "in_proj", r)).ToArray();
+        var projected = xs.Select(r => Affine(p + "in_proj", r).Select((v, i) => v * (mup?[i] ?? 1)).ToArray()).ToArray();
         var kernel = _w[p + "conv1d.weight"];
         var bias = _w.GetValueOrDefault(p + "conv1d.bias");
         var conv = new double[n][];
@@ -86,7 +87,7 @@ internal sealed partial class DenseReference
                     y[head * headDim + q] = (sum + (_drop == "ssm_skip" ? 0 : _w[p + "D"][head] * xv)) * (z / (1 + Math.Exp(-z)));
                 }
             }
-            output[t] = Affine(p + "out_proj", GroupedRms(y, p + "norm.weight", _drop == "ssm_norm_groups" ? 1 : normGroups));
+            output[t] = Affine(p + "out_proj", normed ? GroupedRms(y, p + "norm.weight", _drop == "ssm_norm_groups" ? 1 : normGroups) : y);
         }
         return output;
     }

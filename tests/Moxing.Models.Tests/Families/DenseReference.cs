@@ -45,6 +45,7 @@ internal sealed partial class DenseReference
         if (_type is "lfm2" or "lfm2_moe") return Lfm2Forward(ids);
         if (_type == "granitemoehybrid") return GraniteHybridForward(ids);
         if (_type == "nemotron_h") return NemotronHForward(ids);
+        if (_type == "falcon_h1") return FalconH1Forward(ids);
         if (_type is "falcon" or "RefinedWeb" or "RefinedWebModel") FalconAsLlama(drop);
         if (_type is "exaone" or "internlm2" or "apertus") RenamedAsLlama(drop);
         if (_type is "bailing_moe" or "bailing_moe_v2") BailingAsLlama(drop);

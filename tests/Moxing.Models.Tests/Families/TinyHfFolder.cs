@@ -19,6 +19,7 @@ public sealed partial class TinyHfFolder : IDisposable
         "lfm2" or "lfm2_moe" => Lfm2Layers.Length,
         "granitemoehybrid" => GraniteHybridLayers.Length,
         "nemotron_h" => NemotronHPattern.Length,
+        "falcon_h1" => 3,
         _ => 2,
     };
 
@@ -61,7 +62,7 @@ public sealed partial class TinyHfFolder : IDisposable
 
     /// <summary>
     /// Writes a <paramref name="modelType"/> checkpoint (granite, olmo2, gemma, phi, starcoder2, falcon, exaone, smollm3, internlm2, cohere,
-    /// cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, ernie4_5, llama4_text, llama4: the text config, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3, apertus, lfm2; granitemoe, lfm2_moe, nemotron_h, granitemoeshared, granitemoehybrid, phimoe, ernie4_5_moe, hunyuan_v1_moe; deepseek_v2, deepseek_v3, glm4_moe, dots1, bailing_moe, bailing_moe_v2), its config edited by <paramref name="edit"/> (Cohere's use_qk_norm and StableLM's qk_layernorm add per-head q/k norms).
+    /// cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, ernie4_5, llama4_text, llama4: the text config, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3, apertus, lfm2; granitemoe, lfm2_moe, nemotron_h, falcon_h1, granitemoeshared, granitemoehybrid, phimoe, ernie4_5_moe, hunyuan_v1_moe; deepseek_v2, deepseek_v3, glm4_moe, dots1, bailing_moe, bailing_moe_v2), its config edited by <paramref name="edit"/> (Cohere's use_qk_norm and StableLM's qk_layernorm add per-head q/k norms).
     /// </summary>
     public TinyHfFolder(string modelType, int seed = 1, Action<JsonObject>? edit = null)
     {
@@ -112,6 +113,12 @@ public sealed partial class TinyHfFolder : IDisposable
         if (modelType == "granitemoehybrid")
         {
             WriteGraniteHybrid(Config, Add, Norm, Linear);
+            writer.Write(Path.Combine(Folder, "model.safetensors"));
+            return;
+        }
+        if (modelType == "falcon_h1")
+        {
+            WriteFalconH1(Config, Add, Norm, Linear);
             writer.Write(Path.Combine(Folder, "model.safetensors"));
             return;
         }
@@ -316,6 +323,9 @@ public sealed partial class TinyHfFolder : IDisposable
                 break;
             case "nemotron_h":
                 NemotronHConfig(c);
+                break;
+            case "falcon_h1":
+                FalconH1Config(c);
                 break;
             case "granitemoehybrid":
                 GraniteHybridConfig(c);
