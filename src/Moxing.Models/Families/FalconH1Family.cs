@@ -31,19 +31,12 @@ public sealed class FalconH1Family : IDecoderFamily
     public IReadOnlyList<string> GgufArchitectures { get; } = ["falcon-h1"];
 
     /// <inheritdoc />
-    public DecoderTensorNames HfNames { get; } = DecoderTensorNames.HuggingFace with
+    public DecoderTensorNames HfNames { get; } = MambaMixers.WithHfMixer(DecoderTensorNames.HuggingFace, Mamba) with
     {
         MlpNorm = "model.layers.{i}.pre_ff_layernorm.weight",
         Gate = "model.layers.{i}.feed_forward.gate_proj.weight",
         Up = "model.layers.{i}.feed_forward.up_proj.weight",
         Down = "model.layers.{i}.feed_forward.down_proj.weight",
-        SsmIn = Mamba + "in_proj.weight",
-        SsmConv = Mamba + "conv1d.weight",
-        SsmDtBias = Mamba + "dt_bias",
-        SsmALog = Mamba + "A_log",
-        SsmD = Mamba + "D",
-        SsmNorm = Mamba + "norm.weight",
-        SsmOut = Mamba + "out_proj.weight",
         FinalNorm = "model.final_layernorm.weight",
     };
 
@@ -62,13 +55,6 @@ public sealed class FalconH1Family : IDecoderFamily
         var normed = c.GetBool("mamba_rms_norm");
         if (normed && c.GetBool("mamba_norm_before_gate"))
             throw c.Error("mamba_norm_before_gate", "is true; Moxing (as llama.cpp) gates y by SiLU(z) before the norm");
-        int hidden = o.HiddenSize, heads = c.GetInt("mamba_n_heads");
-        var inner = c.GetInt("mamba_d_ssm", c.GetInt("mamba_expand") * hidden);
-        if (heads < 1 || inner % heads != 0) throw c.Error("mamba_n_heads", $"is {heads}; it must divide the inner width ({inner})");
-        var headDim = c.IsString("mamba_d_head") ? inner / heads : c.GetInt("mamba_d_head");
-        if (headDim * heads != inner) throw c.Error("mamba_d_head", $"is {headDim}; × mamba_n_heads ({heads}) it must be the inner width ({inner})");
-        var groups = c.GetInt("mamba_n_groups");
-        if (groups < 1 || heads % groups != 0) throw c.Error("mamba_n_groups", $"is {groups}; it must divide mamba_n_heads ({heads})");
         float attentionIn = c.GetFloat("attention_in_multiplier"), ssmIn = c.GetFloat("ssm_in_multiplier");
         var mlp = Multipliers(c, "mlp_multipliers", 2);
         var mup = Multipliers(c, "ssm_multipliers", 5).Select(m => m * ssmIn).ToArray();
@@ -82,17 +68,10 @@ public sealed class FalconH1Family : IDecoderFamily
             AttentionOutputScale = attentionIn * c.GetFloat("attention_out_multiplier"),
             MlpGateScale = mlp[0],
             MlpOutputScale = mlp[1],
-            Mamba = new MambaOptions
+            // FalconH1RMSNormGated normalises per B/C group.
+            Mamba = MambaMixers.FromHf(c, c.GetInt("mamba_d_ssm", c.GetInt("mamba_expand") * o.HiddenSize), [.. Enumerable.Repeat(true, o.LayerCount)], normPerGroup: true) with
             {
-                Heads = heads,
-                HeadDim = headDim,
-                StateSize = c.GetInt("mamba_d_state"),
-                Groups = groups,
-                ConvKernel = Lfm2Family.Taps(c.GetInt("mamba_d_conv"), () => c.Error("mamba_d_conv", "must be at least 2")),
-                // FalconH1RMSNormGated normalises per B/C group.
-                NormGroups = groups,
                 Normed = normed,
-                Layers = [.. Enumerable.Repeat(true, o.LayerCount)],
                 BesideAttention = true,
                 InProjScales = mup.All(m => m == 1f) ? [] : mup,
                 OutputScale = c.GetFloat("ssm_out_multiplier"),
@@ -105,22 +84,12 @@ public sealed class FalconH1Family : IDecoderFamily
     {
         var p = new GgufHyperParameters(file);
         var o = p.Common(RopeStyle.Half);
-        int heads = p.Int("ssm.time_step_rank"), inner = p.Int("ssm.inner_size"), groups = p.Int("ssm.group_count");
-        if (heads < 1 || inner % heads != 0) throw new InvalidModelFileException(file.FilePath, $"key 'falcon-h1.ssm.time_step_rank' is {heads}; it must divide ssm.inner_size ({inner})");
-        if (groups < 1 || heads % groups != 0) throw new InvalidModelFileException(file.FilePath, $"key 'falcon-h1.ssm.group_count' is {groups}; it must divide the {heads} heads");
         return o with
         {
-            Mamba = new MambaOptions
+            Mamba = MambaMixers.FromGguf(p, file.FilePath, [.. Enumerable.Repeat(true, o.LayerCount)]) with
             {
-                Heads = heads,
-                HeadDim = inner / heads,
-                StateSize = p.Int("ssm.state_size"),
-                Groups = groups,
-                ConvKernel = Lfm2Family.Taps(p.Int("ssm.conv_kernel"), () => new InvalidModelFileException(file.FilePath, "key 'falcon-h1.ssm.conv_kernel' must be at least 2")),
-                NormGroups = groups,
                 // llama.cpp norms where the file has the weights (mamba_rms_norm).
                 Normed = file.Find("blk.0.ssm_norm.weight") != null,
-                Layers = [.. Enumerable.Repeat(true, o.LayerCount)],
                 BesideAttention = true,
             },
         };

@@ -35,7 +35,7 @@ public sealed class NemotronHFamily : IDecoderFamily
     public IReadOnlyList<string> GgufArchitectures { get; } = ["nemotron_h", "nemotron_h_moe"];
 
     /// <inheritdoc />
-    public DecoderTensorNames HfNames { get; } = DecoderTensorNames.HuggingFace with
+    public DecoderTensorNames HfNames { get; } = MambaMixers.WithHfMixer(DecoderTensorNames.HuggingFace, Mixer) with
     {
         BasePrefix = "backbone.",
         Embedding = "backbone.embeddings.weight",
@@ -47,13 +47,6 @@ public sealed class NemotronHFamily : IDecoderFamily
         O = Mixer + "o_proj.weight",
         QNorm = null,
         KNorm = null,
-        SsmIn = Mixer + "in_proj.weight",
-        SsmConv = Mixer + "conv1d.weight",
-        SsmDtBias = Mixer + "dt_bias",
-        SsmALog = Mixer + "A_log",
-        SsmD = Mixer + "D",
-        SsmNorm = Mixer + "norm.weight",
-        SsmOut = Mixer + "out_proj.weight",
         // A feed-forward block's one norm.
         MlpNorm = Norm,
         Gate = null,
@@ -99,18 +92,18 @@ public sealed class NemotronHFamily : IDecoderFamily
             SharedFeedForward = c.GetInt("n_shared_experts") > 0 ? c.GetInt("moe_shared_expert_intermediate_size") : 0,
             DenseLayers = [.. blocks.Select(b => b != 'E')],
         } : null;
-        return o with
+        // Zamba2RMSNormGated normalises y per B/C group, as llama.cpp does.
+        var mamba = new MambaOptions
         {
-            NormEps = c.GetFloat("layer_norm_epsilon"),
-            Rope = null,
-            Activation = Activation.ReluSquared,
-            GatedMlp = false,
-            IntermediateSize = blocks.Contains('-') ? o.IntermediateSize : 0,
-            Moe = moe,
-            FeedForwardBlocks = [.. blocks.Select(b => b is '-' or 'E')],
-            Mamba = Mamba(heads, headDim, c.GetInt("ssm_state_size"), groups,
-                Lfm2Family.Taps(c.GetInt("conv_kernel"), () => c.Error("conv_kernel", "must be at least 2")), blocks),
+            Heads = heads,
+            HeadDim = headDim,
+            StateSize = c.GetInt("ssm_state_size"),
+            Groups = groups,
+            ConvKernel = Lfm2Family.Taps(c.GetInt("conv_kernel"), () => c.Error("conv_kernel", "must be at least 2")),
+            NormGroups = groups,
+            Layers = [.. blocks.Select(b => b == 'M')],
         };
+        return WithBlocks(o with { NormEps = c.GetFloat("layer_norm_epsilon") }, blocks, blocks.Contains('-') ? o.IntermediateSize : 0, moe, mamba);
     }
 
     /// <inheritdoc />
@@ -124,9 +117,6 @@ public sealed class NemotronHFamily : IDecoderFamily
         if (!blocks.Contains('*'))
             throw new InvalidModelFileException(file.FilePath, $"keys '{p.Architecture}.attention.head_count_kv' and '{p.Architecture}.feed_forward_length' give no attention block; Moxing needs one");
         if (p.Has("moe_latent_size")) throw new InvalidModelFileException(file.FilePath, $"key '{p.Architecture}.moe_latent_size' is set; the experts' latent projection is not supported");
-        int heads = p.Int("ssm.time_step_rank"), inner = p.Int("ssm.inner_size"), groups = p.Int("ssm.group_count");
-        if (heads < 1 || inner % heads != 0) throw new InvalidModelFileException(file.FilePath, $"key '{p.Architecture}.ssm.time_step_rank' is {heads}; it must divide ssm.inner_size ({inner})");
-        if (groups < 1 || heads % groups != 0) throw new InvalidModelFileException(file.FilePath, $"key '{p.Architecture}.ssm.group_count' is {groups}; it must divide the {heads} heads");
         // llama.cpp's nemotron_h_moe: every feed-forward block sparse, sigmoid scores whatever the keys say, the shared expert's own width.
         var moe = p.RoutedExperts(o.LayerCount, MoeGating.Sigmoid) is { } routed ? routed with
         {
@@ -134,29 +124,19 @@ public sealed class NemotronHFamily : IDecoderFamily
             SharedFeedForward = p.Int("expert_shared_count", 1) > 0 ? p.Int("expert_shared_feed_forward_length") : 0,
             DenseLayers = [.. blocks.Select(b => b != 'E')],
         } : null;
-        return o with
-        {
-            Rope = null,
-            Activation = Activation.ReluSquared,
-            GatedMlp = false,
-            IntermediateSize = moe == null ? o.IntermediateSize : 0,
-            Moe = moe,
-            FeedForwardBlocks = [.. blocks.Select(b => b is '-' or 'E')],
-            Mamba = Mamba(heads, inner / heads, p.Int("ssm.state_size"), groups,
-                Lfm2Family.Taps(p.Int("ssm.conv_kernel"), () => new InvalidModelFileException(file.FilePath, $"key '{p.Architecture}.ssm.conv_kernel' must be at least 2")), blocks),
-        };
+        return WithBlocks(o, blocks, moe == null ? o.IntermediateSize : 0, moe, MambaMixers.FromGguf(p, file.FilePath, [.. blocks.Select(b => b == 'M')]));
     }
 
-    // Zamba2RMSNormGated (HF) and llama.cpp both normalise y per B/C group.
-    private static MambaOptions Mamba(int heads, int headDim, int state, int groups, int taps, char[] blocks) => new()
+    // What both readers set: blocks of one part each, attention without positions, ungated relu² MLPs of feedForward (0: none) or experts.
+    private static DecoderOptions WithBlocks(DecoderOptions o, char[] blocks, int feedForward, MoeOptions? moe, MambaOptions mamba) => o with
     {
-        Heads = heads,
-        HeadDim = headDim,
-        StateSize = state,
-        Groups = groups,
-        ConvKernel = taps,
-        NormGroups = groups,
-        Layers = [.. blocks.Select(b => b == 'M')],
+        Rope = null,
+        Activation = Activation.ReluSquared,
+        GatedMlp = false,
+        IntermediateSize = feedForward,
+        Moe = moe,
+        FeedForwardBlocks = [.. blocks.Select(b => b is '-' or 'E')],
+        Mamba = mamba,
     };
 
     /// <summary>

@@ -1,8 +1,5 @@
 using System.Text.Json.Nodes;
 using Moxing.Core;
-using Moxing.Core.Kernels;
-using Moxing.Core.Quantization;
-using Moxing.Core.Quantization.Mixes;
 using Moxing.Core.Tensors;
 using Moxing.Models.Conversion;
 using Moxing.Models.Decoder;
@@ -77,39 +74,29 @@ public sealed class NemotronHFamilyTests
     public void TheConvertedGgufMatchesTheFolder(bool moe)
     {
         using var folder = new TinyHfFolder("nemotron_h", edit: moe ? Moe : null);
-        var dir = Directory.CreateTempSubdirectory("moxing-nemotronh-").FullName;
-        try
+        using var gguf = new ConvertedGguf(folder.Folder);
+        var arch = moe ? "nemotron_h_moe" : "nemotron_h";
+        using (var file = Core.Formats.Gguf.GgufFile.Open(gguf.Path))
         {
-            var path = Path.Combine(dir, "nemotronh.gguf");
-            using (var input = new HfGgufInput(folder.Folder))
-                GgufQuantizer.Quantize(input, path, QuantizationMix.Find("F32")!, null, WorkerPool.Shared);
-            var arch = moe ? "nemotron_h_moe" : "nemotron_h";
-            using (var file = Core.Formats.Gguf.GgufFile.Open(path))
+            Assert.Equal(arch, file.Metadata.GetString("general.architecture"));
+            Assert.Equal(new uint[] { 0, 0, 2, 0, 0, 0 }, file.Metadata.GetArray<uint>(arch + ".attention.head_count_kv"));
+            var ff = moe ? 32u : 96u;
+            Assert.Equal(new[] { 0u, ff, 0u, ff, 0u, ff }, file.Metadata.GetArray<uint>(arch + ".feed_forward_length"));
+            Assert.Equal((8, 128, 2, 16, 4), (file.Metadata.GetInt32(arch + ".ssm.time_step_rank"), file.Metadata.GetInt32(arch + ".ssm.inner_size"),
+                file.Metadata.GetInt32(arch + ".ssm.group_count"), file.Metadata.GetInt32(arch + ".ssm.state_size"), file.Metadata.GetInt32(arch + ".ssm.conv_kernel")));
+            Assert.Equal([2L, 64L], file.Find("blk.0.ssm_norm.weight")!.Shape);
+            Assert.Equal([8L, 1L], file.Find("blk.0.ssm_a")!.Shape);
+            Assert.NotNull(file.Find("blk.1.attn_norm.weight"));
+            if (moe)
             {
-                Assert.Equal(arch, file.Metadata.GetString("general.architecture"));
-                Assert.Equal(new uint[] { 0, 0, 2, 0, 0, 0 }, file.Metadata.GetArray<uint>(arch + ".attention.head_count_kv"));
-                var ff = moe ? 32u : 96u;
-                Assert.Equal(new[] { 0u, ff, 0u, ff, 0u, ff }, file.Metadata.GetArray<uint>(arch + ".feed_forward_length"));
-                Assert.Equal((8, 128, 2, 16, 4), (file.Metadata.GetInt32(arch + ".ssm.time_step_rank"), file.Metadata.GetInt32(arch + ".ssm.inner_size"),
-                    file.Metadata.GetInt32(arch + ".ssm.group_count"), file.Metadata.GetInt32(arch + ".ssm.state_size"), file.Metadata.GetInt32(arch + ".ssm.conv_kernel")));
-                Assert.Equal([2L, 64L], file.Find("blk.0.ssm_norm.weight")!.Shape);
-                Assert.Equal([8L, 1L], file.Find("blk.0.ssm_a")!.Shape);
-                Assert.NotNull(file.Find("blk.1.attn_norm.weight"));
-                if (moe)
-                {
-                    Assert.Equal([8L, 32L, 64L], file.Find("blk.1.ffn_up_exps.weight")!.Shape);
-                    Assert.Null(file.Find("blk.1.ffn_gate_exps.weight"));
-                    Assert.Equal([8L], file.Find("blk.1.exp_probs_b.bias")!.Shape);
-                    Assert.Equal(48, file.Metadata.GetInt32(arch + ".expert_shared_feed_forward_length"));
-                }
-                else Assert.Equal([96L, 64L], file.Find("blk.1.ffn_up.weight")!.Shape);
+                Assert.Equal([8L, 32L, 64L], file.Find("blk.1.ffn_up_exps.weight")!.Shape);
+                Assert.Null(file.Find("blk.1.ffn_gate_exps.weight"));
+                Assert.Equal([8L], file.Find("blk.1.exp_probs_b.bias")!.Shape);
+                Assert.Equal(48, file.Metadata.GetInt32(arch + ".expert_shared_feed_forward_length"));
             }
-            DecoderChecks.AssertClose(DenseFamilyTests.Logits(folder.Folder), DenseFamilyTests.Logits(path), 1e-5, "nemotron_h → F32 GGUF");
+            else Assert.Equal([96L, 64L], file.Find("blk.1.ffn_up.weight")!.Shape);
         }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        DecoderChecks.AssertClose(DenseFamilyTests.Logits(folder.Folder), DenseFamilyTests.Logits(gguf.Path), 1e-5, "nemotron_h → F32 GGUF");
     }
 
     [Fact]

@@ -110,33 +110,19 @@ public sealed partial class TinyHfFolder : IDisposable
         const int q = Heads * HeadDim;
         var kv = ((int?)Config["num_key_value_heads"] ?? KvHeads) * HeadDim;
         var ff = FeedForward(modelType);
-        if (modelType == "granitemoehybrid")
+        // Families whose layout is their own: a writer each.
+        Action<JsonObject, Action<string, float, float, long[]>, Action<string, long>, Action<string, long, long, bool>>? own = modelType switch
         {
-            WriteGraniteHybrid(Config, Add, Norm, Linear);
-            writer.Write(Path.Combine(Folder, "model.safetensors"));
-            return;
-        }
-        if (modelType == "falcon_h1")
+            "granitemoehybrid" => WriteGraniteHybrid,
+            "lfm2" or "lfm2_moe" => WriteLfm2,
+            "falcon" => WriteFalcon,
+            "nemotron_h" => WriteNemotronH,
+            "falcon_h1" => WriteFalconH1,
+            _ => null,
+        };
+        if (own != null)
         {
-            WriteFalconH1(Config, Add, Norm, Linear);
-            writer.Write(Path.Combine(Folder, "model.safetensors"));
-            return;
-        }
-        if (modelType == "nemotron_h")
-        {
-            WriteNemotronH(Config, Add, Norm, Linear);
-            writer.Write(Path.Combine(Folder, "model.safetensors"));
-            return;
-        }
-        if (modelType is "lfm2" or "lfm2_moe")
-        {
-            WriteLfm2(Config, Add, Norm, Linear);
-            writer.Write(Path.Combine(Folder, "model.safetensors"));
-            return;
-        }
-        if (modelType == "falcon")
-        {
-            WriteFalcon(Config, Add, Norm, Linear);
+            own(Config, Add, Norm, Linear);
             writer.Write(Path.Combine(Folder, "model.safetensors"));
             return;
         }
