@@ -8,12 +8,20 @@ using Moxing.Text.Tokenization.Gguf;
 namespace Moxing.Server.Tests;
 
 /// <summary>A model with recurrent layers (synth tiny-lfm2 with a word vocabulary) served over HTTP to concurrent streaming clients.</summary>
-public sealed class HybridServingTests : IAsyncLifetime
+public class HybridServingTests : IAsyncLifetime
 {
-    private const string Model = "tiny-lfm2";
+    private readonly string Model;
     private readonly string _folder = Directory.CreateTempSubdirectory("moxing-hybrid-serve-").FullName;
     private MoxingServer _server = null!;
     private readonly HttpClient _http = new();
+
+    /// <summary>Serves tiny-lfm2.</summary>
+    public HybridServingTests() : this("tiny-lfm2")
+    {
+    }
+
+    /// <summary>Serves synth shape <paramref name="model"/>.</summary>
+    protected HybridServingTests(string model) => Model = model;
 
     public async Task InitializeAsync()
     {
@@ -38,7 +46,7 @@ public sealed class HybridServingTests : IAsyncLifetime
         Directory.Delete(_folder, recursive: true);
     }
 
-    private static string Chat(string user, bool stream) =>
+    private string Chat(string user, bool stream) =>
         $$"""{"model":"{{Model}}","messages":[{"role":"system","content":"you are a short model"},{"role":"user","content":"{{user}}"}],"max_tokens":12,"temperature":0,"ignore_eos":true{{(stream ? ",\"stream\":true,\"stream_options\":{\"include_usage\":true}" : "")}}}""";
 
     // Four clients at once, sharing the system prompt: each stream's text is the reply the same request gets alone, and no

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Moxing.Cli.Store;
+using Moxing.Core.Tensors;
 using Moxing.Models;
 using Moxing.Models.Decoder;
 
@@ -76,6 +77,7 @@ public sealed class ShowCommand : ICommand
                     w.WriteNumber("heads", o.HeadCount);
                     w.WriteNumber("kv_heads", o.KvHeadCount);
                     w.WriteNumber("vocab_size", o.VocabSize);
+                    w.WriteNumber("kv_bytes_per_token", KvBlockPool.BytesPerPosition(o, DType.F16));
                     if (o.RecurrentStateFloats > 0)
                     {
                         w.WriteString("recurrent_mixer", o.Mamba != null ? "mamba2" : "short_conv");
@@ -133,6 +135,8 @@ public sealed class ShowCommand : ICommand
         output.WriteLine($"  context length  {model.MaxContext.ToString(inv)}");
         if (o != null)
             output.WriteLine($"  shape           {o.LayerCount} layers, hidden {o.HiddenSize}, {o.HeadCount} heads ({o.KvHeadCount} kv), vocab {o.VocabSize}");
+        if (o != null && o.KvLayerCount > 0)
+            output.WriteLine($"  kv cache        {KvBlockPool.BytesPerPosition(o, DType.F16).ToString("N0", inv)} bytes per token as F16{(o.Mla is { } mla ? $" (latent: {mla.KvLoraRank} + {mla.RopeDim} values per layer)" : "")}");
         if (e != null)
             output.WriteLine($"  encoder         {e.LayerCount} layers, hidden {e.HiddenSize}, {e.HeadCount} heads, vocab {e.VocabSize}, {positions} positions, {(e.GatedFeedForward ? "gated " : "")}{e.Activation}, {pooling} pooling");
         if (o?.Moe is { } experts)

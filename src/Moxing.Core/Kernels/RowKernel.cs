@@ -49,13 +49,17 @@ internal readonly unsafe struct RowKernel(
         var table = SimdPaths.Pick(path, ScalarTable, Vector128Table, Avx2Table, Avx512Table);
         var index = (int)type;
         if ((uint)index >= (uint)table.Length || table[index].Dot == null)
-            throw new MoxingException($"tensor type {type} has no float kernels; supported: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS, MXFP4");
+            throw new MoxingException($"tensor type {type} has no float kernels; supported: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K..Q6_K, IQ1_S, IQ1_M, IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS, IQ3_S, IQ4_NL, IQ4_XS, TQ1_0, TQ2_0, MXFP4");
         return table[index];
     }
 
-    // The decoders read fp16 scales through Fp16's table: initialising it first lets the JIT compile the kernels
-    // (on their first call, after this) with the table's address as a constant and no initialisation check.
-    static RowKernel() => RuntimeHelpers.RunClassConstructor(typeof(Fp16).TypeHandle);
+    // The decoders read fp16 scales through Fp16's table and IQ levels through IqGrids': initialising them first lets the
+    // JIT compile the kernels (on their first call, after this) with the tables' addresses as constants and no checks.
+    static RowKernel()
+    {
+        RuntimeHelpers.RunClassConstructor(typeof(Fp16).TypeHandle);
+        RuntimeHelpers.RunClassConstructor(typeof(IqGrids).TypeHandle);
+    }
 
     private static readonly RowKernel[] ScalarTable = Table<ScalarLanes, float, int>();
     private static readonly RowKernel[] Vector128Table = Table<Vector128Lanes, Vector128<float>, Vector128<int>>();
@@ -81,6 +85,15 @@ internal readonly unsafe struct RowKernel(
         table[(int)DType.IQ4_NL] = Blocks<Iq4NlBlock, S, TF, TI>();
         table[(int)DType.IQ4_XS] = Blocks<Iq4XsBlock, S, TF, TI>();
         table[(int)DType.MXFP4] = Blocks<Mxfp4Block, S, TF, TI>();
+        table[(int)DType.IQ2_XXS] = Blocks<Iq2XxsBlock, S, TF, TI>();
+        table[(int)DType.IQ2_XS] = Blocks<Iq2XsBlock, S, TF, TI>();
+        table[(int)DType.IQ2_S] = Blocks<Iq2SBlock, S, TF, TI>();
+        table[(int)DType.IQ3_XXS] = Blocks<Iq3XxsBlock, S, TF, TI>();
+        table[(int)DType.IQ3_S] = Blocks<Iq3SBlock, S, TF, TI>();
+        table[(int)DType.IQ1_S] = Blocks<Iq1SBlock, S, TF, TI>();
+        table[(int)DType.IQ1_M] = Blocks<Iq1MBlock, S, TF, TI>();
+        table[(int)DType.TQ1_0] = Blocks<Tq1_0Block, S, TF, TI>();
+        table[(int)DType.TQ2_0] = Blocks<Tq2_0Block, S, TF, TI>();
         return table;
     }
 

@@ -91,17 +91,19 @@ public static unsafe class Attention
 
     /// <summary>
     /// outputs_h += Σ_j weights[h·stride + j] · v_j for every head h of <paramref name="outputs"/> ([heads, headDim]) and
-    /// every row j of <paramref name="values"/> ([rows, headDim]).
+    /// every row j of <paramref name="values"/> ([rows, rowStride], v_j its first headDim floats; rowStride 0: headDim).
     /// </summary>
-    public static void AccumulateValues(ReadOnlySpan<float> weights, int stride, ReadOnlySpan<float> values, int headDim, Span<float> outputs)
+    public static void AccumulateValues(ReadOnlySpan<float> weights, int stride, ReadOnlySpan<float> values, int headDim, Span<float> outputs, int rowStride = 0)
     {
-        int heads = outputs.Length / headDim, rows = values.Length / headDim;
+        if (rowStride == 0) rowStride = headDim;
+        ArgumentOutOfRangeException.ThrowIfLessThan(rowStride, headDim);
+        int heads = outputs.Length / headDim, rows = values.Length / rowStride;
         if (rows == 0 || heads == 0) return;
-        if (!Fused(headDim))
+        if (!Fused(headDim) || rowStride % Vector256<float>.Count != 0)
         {
             for (var j = 0; j < rows; j++)
             {
-                var v = values.Slice(j * headDim, headDim);
+                var v = values.Slice(j * rowStride, headDim);
                 for (var h = 0; h < heads; h++)
                 {
                     var o = outputs.Slice(h * headDim, headDim);
@@ -118,7 +120,7 @@ public static unsafe class Attention
                 var weight = w + h * stride;
                 if (headDim % 64 == 0)
                 {
-                    for (var i = 0; i < headDim; i += 64) Accumulate64(weight, v + i, headDim, rows, output + i);
+                    for (var i = 0; i < headDim; i += 64) Accumulate64(weight, v + i, rowStride, rows, output + i);
                     continue;
                 }
                 // four rows per pass over the output: it is loaded and stored once for all four
@@ -127,7 +129,7 @@ public static unsafe class Attention
                 {
                     Vector256<float> w0 = Vector256.Create(weight[j]), w1 = Vector256.Create(weight[j + 1]);
                     Vector256<float> w2 = Vector256.Create(weight[j + 2]), w3 = Vector256.Create(weight[j + 3]);
-                    float* v0 = v + j * headDim, v1 = v0 + headDim, v2 = v1 + headDim, v3 = v2 + headDim;
+                    float* v0 = v + j * rowStride, v1 = v0 + rowStride, v2 = v1 + rowStride, v3 = v2 + rowStride;
                     for (var i = 0; i < headDim; i += Vector256<float>.Count)
                     {
                         var acc = Vector256.FusedMultiplyAdd(w0, Vector256.Load(v0 + i), Vector256.Load(output + i));
@@ -139,7 +141,7 @@ public static unsafe class Attention
                 for (; j < rows; j++)
                 {
                     var wj = Vector256.Create(weight[j]);
-                    var vj = v + j * headDim;
+                    var vj = v + j * rowStride;
                     for (var i = 0; i < headDim; i += Vector256<float>.Count)
                         Vector256.FusedMultiplyAdd(wj, Vector256.Load(vj + i), Vector256.Load(output + i)).Store(output + i);
                 }

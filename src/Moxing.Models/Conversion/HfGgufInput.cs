@@ -36,6 +36,8 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
     private readonly Dictionary<string, (DerivedTensor Tensor, Transform Transform)> _derived = new(StringComparer.Ordinal);
     private readonly DecoderOptions _options;
     private readonly Dictionary<string, float[]> _rowScales = new(StringComparer.Ordinal);
+    // Qwen3.5's Gated DeltaNet tensors whose value heads the converter reorders (GGUF names).
+    private readonly HashSet<string> _tiled = new(StringComparer.Ordinal);
 
     private enum Transform
     {
@@ -135,6 +137,7 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
                     transform = Transform.ScaleRows;
                 }
                 _byGgufName[gguf] = (t, transform);
+                if (architecture is "qwen35" or "qwen35moe" && QwenValueHeads.Tiles(gguf, _options)) _tiled.Add(gguf);
                 // transformers' shared_expert_gate is Linear(hidden, 1); the converter writes its one row as a vector.
                 var shape = transform == Transform.Transpose ? [t.Shape[1], t.Shape[0]]
                     : gguf.EndsWith(".ffn_gate_inp_shexp.weight", StringComparison.Ordinal) ? [t.ElementCount] : RecurrentShape(gguf, t.Shape);
@@ -211,7 +214,7 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
     {
         if (gguf.EndsWith(".shortconv.conv.weight", StringComparison.Ordinal) || gguf.EndsWith(".ssm_conv1d.weight", StringComparison.Ordinal))
             return shape.Length == 3 ? [shape[0], shape[2]] : shape;
-        if (gguf.EndsWith(".ssm_a", StringComparison.Ordinal) || gguf.EndsWith(".ssm_d", StringComparison.Ordinal)) return [shape[0], 1];
+        if (_options.Mamba != null && (gguf.EndsWith(".ssm_a", StringComparison.Ordinal) || gguf.EndsWith(".ssm_d", StringComparison.Ordinal))) return [shape[0], 1];
         if (gguf.EndsWith(".ssm_norm.weight", StringComparison.Ordinal) && _options.Mamba is { } m) return [m.Groups, m.Inner / m.Groups];
         return shape;
     }
@@ -222,6 +225,9 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
         if (gguf.EndsWith(".ssm_a", StringComparison.Ordinal)) return Transform.NegativeExp;
         // Gemma's RMSNorm (Gemma 3's q/k norms too) and Nemotron's LayerNorm1P multiply by 1 + w; llama.cpp's by w.
         if (architecture is "gemma" or "gemma2" or "gemma3" or "nemotron" && name.EndsWith("norm.weight", StringComparison.Ordinal)) return Transform.NormPlusOne;
+        // Qwen3NextModel.modify_tensors: every RMSNorm's 1 + w but the Gated DeltaNet's gated norm.
+        if (architecture is "qwen3next" or "qwen35" or "qwen35moe" && name.EndsWith("norm.weight", StringComparison.Ordinal) && !name.EndsWith("linear_attn.norm.weight", StringComparison.Ordinal))
+            return Transform.NormPlusOne;
         var permutes = HfGgufMetadata.PermutesQk(architecture);
         if (rank == 1)
         {
@@ -291,7 +297,7 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
             return;
         }
         var (source, transform) = _byGgufName[name];
-        if (transform == Transform.None) use(source);
+        if (transform == Transform.None && !_tiled.Contains(name)) use(source);
         else Transformed(source, name, header, transform, use);
     }
 
@@ -304,6 +310,7 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
         {
             var converted = new StoredTensor(name, header.Type, header.Shape, memory, bytes);
             ConvertInto(source, name, transform, header.Type, memory);
+            if (_tiled.Contains(name)) QwenValueHeads.Tile(name, header, _options.DeltaNet!, memory);
             use(converted);
         }
         finally
@@ -333,6 +340,11 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
             var scales = _rowScales[name];
             var width = values.Length / scales.Length;
             for (var r = 0; r < scales.Length; r++) TensorPrimitives.Multiply(values.Slice(r * width, width), scales[r], values.Slice(r * width, width));
+            return;
+        }
+        if (transform == Transform.None && type == source.Type)
+        {
+            Buffer.MemoryCopy(source.Data, target, source.ByteLength, source.ByteLength);
             return;
         }
         if (transform is Transform.KeyHalfOfKvB or Transform.ValueHalfOfKvB)

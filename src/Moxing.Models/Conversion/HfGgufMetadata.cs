@@ -44,11 +44,14 @@ public static partial class HfGgufMetadata
         "nemotron_h" => modelType,
         "falcon_h1" => "falcon-h1",
         "dots1" => modelType,
+        "qwen3_next" => "qwen3next",
+        "qwen3_5" or "qwen3_5_text" => "qwen35",
+        "qwen3_5_moe" or "qwen3_5_moe_text" => "qwen35moe",
         _ => null,
     };
 
     /// <summary>The model types <see cref="Architecture"/> converts, for error messages.</summary>
-    public static string ConvertibleList => "llama, mistral, mixtral, granite, olmo2, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi, phi3, gemma, gemma2, gemma3_text, gemma3, starcoder2, gpt_oss, falcon, exaone, smollm3, internlm2, cohere, cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, granitemoe, granitemoeshared, phimoe, ernie4_5, ernie4_5_moe, llama4, llama4_text, deepseek_v2, deepseek_v3, kimi_k2, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3, apertus, glm4_moe, dots1, hunyuan_v1_moe, bailing_moe, bailing_moe_v2, lfm2, granitemoehybrid, lfm2_moe, nemotron_h, falcon_h1";
+    public static string ConvertibleList => "llama, mistral, mixtral, granite, olmo2, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi, phi3, gemma, gemma2, gemma3_text, gemma3, starcoder2, gpt_oss, falcon, exaone, smollm3, internlm2, cohere, cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, granitemoe, granitemoeshared, phimoe, ernie4_5, ernie4_5_moe, llama4, llama4_text, deepseek_v2, deepseek_v3, kimi_k2, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3, apertus, glm4_moe, dots1, hunyuan_v1_moe, bailing_moe, bailing_moe_v2, lfm2, granitemoehybrid, lfm2_moe, nemotron_h, falcon_h1, qwen3_next, qwen3_5, qwen3_5_text, qwen3_5_moe, qwen3_5_moe_text";
 
     /// <summary>Architectures convert_hf_to_gguf.py writes through LlamaModel: vocab_size and rope.dimension_count written, Q/K rows permuted (but Llama 4's).</summary>
     public static bool LlamaConverted(string architecture) => architecture is "llama" or "granite" or "granitemoe" or "granitehybrid" or "smollm3" or "llama4" or "arcee" or "mistral3"
@@ -66,6 +69,8 @@ public static partial class HfGgufMetadata
         var o = options;
         // Mistral3Model converts the language model of its text_config (as Ministral3Model, a LlamaModel).
         if (architecture == "mistral3") config = Mistral3Family.TextConfig(config);
+        // Qwen3_5TextModel converts the text model of a Qwen3_5ForConditionalGeneration's text_config.
+        if (architecture is "qwen35" or "qwen35moe") config = Qwen35Family.TextConfig(config);
         var m = new Dictionary<string, object>(StringComparer.Ordinal)
         {
             ["general.architecture"] = architecture,
@@ -116,6 +121,10 @@ public static partial class HfGgufMetadata
                 break;
             case "deepseek2":
                 AddDeepSeek(m, o, config);
+                break;
+            case "qwen3next" or "qwen35" or "qwen35moe":
+                AddRope(m, architecture, o.Rope!, config);
+                AddQwen35(m, o, config, architecture);
                 break;
             default:
                 if (config.Has("head_dim") || o.HeadDim * o.HeadCount != o.HiddenSize)
@@ -430,11 +439,11 @@ public static partial class HfGgufMetadata
         if (architecture == "ernie4_5-moe") AddErnieMoeLayers(m, moe, config);
         else if (moe.DenseLayers.Length > 0 && architecture != "llama4")
             throw config.Error(config.Has("mlp_only_layers") ? "mlp_only_layers" : "decoder_sparse_step", $"makes some layers dense; llama.cpp's {architecture} has experts in every layer");
-        if (moe.NormalizeTopK != (architecture is "llama" or "qwen3moe" or "gpt-oss" or "granitemoe" or "granitehybrid" or "ernie4_5-moe" or "hunyuan-moe"))
+        if (moe.NormalizeTopK != (architecture is "llama" or "qwen3moe" or "gpt-oss" or "granitemoe" or "granitehybrid" or "ernie4_5-moe" or "hunyuan-moe" or "qwen3next" or "qwen35moe"))
             throw config.Error("norm_topk_prob", $"is {(moe.NormalizeTopK ? "true" : "false")}; llama.cpp's {architecture} {(moe.NormalizeTopK ? "does not renormalise" : "renormalises")} the chosen experts' weights");
         m[$"{architecture}.expert_count"] = (uint)moe.ExpertCount;
         m[$"{architecture}.expert_used_count"] = (uint)moe.ExpertsUsed;
-        if (architecture is "qwen2moe" or "qwen3moe" or "gpt-oss" or "ernie4_5-moe" or "llama4" or "hunyuan-moe") m[$"{architecture}.expert_feed_forward_length"] = (uint)moe.ExpertFeedForward;
+        if (architecture is "qwen2moe" or "qwen3moe" or "gpt-oss" or "ernie4_5-moe" or "llama4" or "hunyuan-moe" or "qwen3next" or "qwen35moe") m[$"{architecture}.expert_feed_forward_length"] = (uint)moe.ExpertFeedForward;
         // llama.cpp's llama4 sizes its shared expert as the routed ones, and its converter writes no width for it.
         if (moe.SharedFeedForward > 0 && architecture != "llama4") m[$"{architecture}.expert_shared_feed_forward_length"] = (uint)moe.SharedFeedForward;
     }

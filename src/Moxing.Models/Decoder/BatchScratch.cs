@@ -26,6 +26,10 @@ public sealed class BatchScratch
     internal float[] MambaInner { get; }
     // A Mamba2 mixer's output beside the attention's ([tokens, hidden]; Falcon-H1), empty otherwise.
     internal float[] Beside { get; }
+    // A Gated DeltaNet's output per token ([tokens, value dim]), what its gated norm and out_proj read; first Qwen3-Next's fused β/a.
+    internal float[] DeltaOut { get; }
+    // A gated attention's gate logits per token ([tokens, heads · head dim]).
+    internal float[] AttentionGate { get; }
 
     // Per token of the step: its id, position and slice.
     internal int[] Ids { get; }
@@ -40,8 +44,13 @@ public sealed class BatchScratch
     internal int[] SliceStart { get; }
     internal LogitsWanted[] SliceLogits { get; }
 
-    // Attention tiles of the step: tile k is tokens [TileStart[k], TileStart[k + 1]), all of one slice.
+    // Attention tiles of the step: tile k is tokens [TileStart[k], TileEnd[k]), all of one slice.
     internal int[] TileStart { get; }
+    internal int[] TileEnd { get; }
+
+    // Per slice, whether MLA attends it decompressed (DecompressedAttentionJob.Chosen); those slices in order.
+    internal bool[] SliceDecompressed { get; }
+    internal int[] DecompressedSlices { get; }
 
     /// <summary>Allocates buffers for <paramref name="tokens"/> tokens of <paramref name="o"/>.</summary>
     public BatchScratch(DecoderOptions o, int tokens)
@@ -51,17 +60,20 @@ public sealed class BatchScratch
         int qDim = o.HeadCount * o.HeadDim, kvDim = o.KvHeadCount * o.HeadDim, vDim = o.KvHeadCount * o.ValueDim;
         Hidden = new float[tokens * o.HiddenSize];
         Normed = new float[tokens * o.HiddenSize];
-        Q = new float[tokens * qDim];
-        K = new float[tokens * kvDim];
+        // MLA's absorbed queries are CacheKeyDim wide per head, its one cached row per token CacheKeyDim in all.
+        Q = new float[tokens * o.HeadCount * o.CacheKeyDim];
+        K = new float[tokens * o.CacheHeadCount * o.CacheKeyDim];
         V = new float[tokens * vDim];
         Fused = new float[tokens * Math.Max(Math.Max(qDim + 2 * kvDim, 2 * o.WidestFeedForward), Math.Max(LatentWidth(o), RecurrentWidth(o)))];
-        AttentionOut = new float[tokens * o.HeadCount * o.ValueDim];
+        AttentionOut = new float[tokens * o.HeadCount * Math.Max(o.ValueDim, o.CacheValueDim)];
         Projected = new float[tokens * o.HiddenSize];
         Gate = new float[tokens * o.WidestFeedForward];
         Up = new float[tokens * o.WidestFeedForward];
         Moe = o.Moe is { } moe ? new MoeScratch(moe, o.HiddenSize, tokens) : null;
         MambaInner = new float[tokens * (o.Mamba?.Inner ?? 0)];
         Beside = new float[o.Mamba?.BesideAttention == true ? tokens * o.HiddenSize : 0];
+        DeltaOut = new float[tokens * (o.DeltaNet is { } delta ? Math.Max(delta.ValueDim, 2 * delta.ValueHeads) : 0)];
+        AttentionGate = new float[o.AttentionOutputGate ? tokens * qDim : 0];
         Ids = new int[tokens];
         Positions = new int[tokens];
         SliceOf = new int[tokens];
@@ -70,14 +82,17 @@ public sealed class BatchScratch
         SliceSlidingRope = new RopeTable?[tokens];
         SliceStart = new int[tokens + 1];
         SliceLogits = new LogitsWanted[tokens];
-        TileStart = new int[tokens + 1];
+        TileStart = new int[tokens];
+        TileEnd = new int[tokens];
+        SliceDecompressed = new bool[tokens];
+        DecompressedSlices = new int[tokens];
     }
 
-    // Per token, what a recurrent mixer's in_proj writes into Fused: LFM2's B, C, x (three times the hidden width), Mamba2's z, x·B·C, dt.
-    private static int RecurrentWidth(DecoderOptions o) => Math.Max(o.ShortConv != null ? 3 * o.HiddenSize : 0, o.Mamba?.InProjWidth ?? 0);
+    // Per token, what a recurrent mixer's in_proj writes into Fused: LFM2's B, C, x (three times the hidden width), Mamba2's z, x·B·C, dt,
+    // a Gated DeltaNet's q·k·v, z, β and decay; a gated attention's queries with their gates.
+    private static int RecurrentWidth(DecoderOptions o) => Math.Max(Math.Max(o.ShortConv != null ? 3 * o.HiddenSize : 0, o.Mamba?.InProjWidth ?? 0),
+        Math.Max(o.DeltaNet is { } d ? d.ConvChannels + d.ValueDim + 2 * d.ValueHeads : 0, o.AttentionOutputGate ? 2 * o.HeadCount * o.HeadDim : 0));
 
-    // Per token, what multi-head latent attention holds in Fused: the query latent, kv_a's output, the normed key/value latent and
-    // kv_b's output.
-    private static int LatentWidth(DecoderOptions o) => o.Mla is not { } mla ? 0
-        : mla.QLoraRank + 2 * mla.KvLoraRank + mla.RopeDim + o.HeadCount * (o.HeadDim - mla.RopeDim + o.ValueDim);
+    // Per token, what multi-head latent attention holds in Fused: the query latent, the queries as q_b/q_proj gives them, and kv_a's output.
+    private static int LatentWidth(DecoderOptions o) => o.Mla is not { } mla ? 0 : mla.QLoraRank + o.HeadCount * o.HeadDim + mla.KvLoraRank + mla.RopeDim;
 }

@@ -14,8 +14,10 @@ internal ref struct BatchStep(DecoderModel model, BatchScratch s)
         ArgumentNullException.ThrowIfNull(sequence);
         var o = model.Options;
         var pool = sequence.Pool;
-        if (pool.LayerCount != o.KvLayerCount || pool.KvHeadCount != o.KvHeadCount || pool.HeadDim != o.HeadDim || pool.ValueHeadDim != o.ValueDim)
-            throw new ArgumentException($"the KV pool holds {pool.LayerCount} layers × {pool.KvHeadCount} heads × {pool.HeadDim} (values {pool.ValueHeadDim}), the model needs {o.KvLayerCount} × {o.KvHeadCount} × {o.HeadDim} (values {o.ValueDim})");
+        if (pool.LayerCount != o.KvLayerCount || pool.KvHeadCount != o.CacheHeadCount || pool.HeadDim != o.CacheKeyDim || pool.ValueHeadDim != o.CacheValueDim
+            || pool.ValuesInKeys != o.CacheValuesInKeys)
+            throw new ArgumentException($"the KV pool holds {pool.LayerCount} layers × {pool.KvHeadCount} heads × {pool.HeadDim} (values {pool.ValueHeadDim}{(pool.ValuesInKeys ? " in the keys" : "")}), " +
+                $"the model needs {o.KvLayerCount} × {o.CacheHeadCount} × {o.CacheKeyDim} (values {o.CacheValueDim}{(o.CacheValuesInKeys ? " in the keys" : "")})");
         if ((pool.States?.FloatsPerSlot ?? 0) != o.RecurrentStateFloats)
             throw new ArgumentException($"the KV pool keeps {pool.States?.FloatsPerSlot ?? 0} floats of recurrent state per sequence, the model needs {o.RecurrentStateFloats}");
         if (tokens.IsEmpty) throw new ArgumentException($"slice {_slices} has no tokens");
@@ -42,6 +44,7 @@ internal ref struct BatchStep(DecoderModel model, BatchScratch s)
         s.SliceSlidingRope[_slices] = model.RopeFor(o.SlidingRope, sequence.Capacity);
         s.SliceStart[_slices] = _tokens;
         s.SliceLogits[_slices] = wanted;
+        s.SliceDecompressed[_slices] = DecompressedAttentionJob.Chosen(o, start, tokens.Length);
         _slices++;
         _tokens += tokens.Length;
         s.SliceStart[_slices] = _tokens;

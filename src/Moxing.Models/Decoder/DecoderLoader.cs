@@ -47,7 +47,8 @@ public sealed partial class DecoderLoader(ITensorSource source, string sourcePat
         if (o.ShortConv?.IsConv(i) == true) return LoadShortConvLayer(i);
         if (o.IsFeedForwardBlock(i)) return LoadFeedForwardBlock(i);
         var mamba = o.Mamba?.IsMamba(i) == true ? LoadMamba(i) : null;
-        // Falcon-H1's mixers run beside attention; other Mamba2 layers replace it.
+        var delta = o.DeltaNet?.IsDeltaNet(i) == true ? LoadDeltaNet(i) : null;
+        // Falcon-H1's Mamba2 mixers run beside attention; other recurrent layers replace it.
         var attends = o.Attends(i);
         // q/k norms apply to the split rows whether q, k and v are stored apart or fused (Ling 2.0's query_key_value).
         (Norm? qNorm, Norm? kNorm) = !attends || o.Mla != null ? (null, null)
@@ -56,7 +57,8 @@ public sealed partial class DecoderLoader(ITensorSource source, string sourcePat
             ? new AttentionWeights { Qkv = Linear(qkv, qDim + 2 * kvDim, o.HiddenSize), O = RequireLinear(names.O, i, o.HiddenSize, qDim), QNorm = qNorm, KNorm = kNorm }
             : new AttentionWeights
             {
-                Q = RequireLinear(names.Q, i, qDim, o.HiddenSize),
+                // A gated attention's q_proj gives each head its queries, then its gate logits.
+                Q = RequireLinear(names.Q, i, o.AttentionOutputGate ? 2 * qDim : qDim, o.HiddenSize),
                 K = RequireLinear(names.K, i, kvDim, o.HiddenSize),
                 V = RequireLinear(names.V, i, o.KvHeadCount * o.ValueDim, o.HiddenSize),
                 O = RequireLinear(names.O, i, o.HiddenSize, o.HeadCount * o.ValueDim),
@@ -73,6 +75,7 @@ public sealed partial class DecoderLoader(ITensorSource source, string sourcePat
             AttentionNorm = attentionNorm,
             Attention = attention,
             Mamba = mamba,
+            DeltaNet = delta,
             PostAttentionNorm = o.PostNorms ? RequireNorm(names.PostAttentionNorm, i, o.HiddenSize) : null,
             MlpNorm = mlpNorm,
             Mlp = sparse || !o.HasFeedForwardAt(i) ? null : LoadMlp(i),

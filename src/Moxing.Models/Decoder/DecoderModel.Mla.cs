@@ -1,46 +1,46 @@
+using Moxing.Core.Kernels;
+
 namespace Moxing.Models.Decoder;
 
-// Multi-head latent attention (DeepSeek-V2/V3): queries, keys and values from their low-rank projections, keys and values
-// decompressed per head (what the KV cache stores; caching the latent itself is an optimisation not made here).
+// Multi-head latent attention (DeepSeek-V2/V3) in llama.cpp's absorbed form: the KV cache holds one row per token, the normed latent
+// and the shared rotary key part; each head's query is taken into latent space (q_nope · W_UK), attends to the rows as MQA, and its
+// attended latent becomes its value through W_UV.
 public sealed partial class DecoderModel
 {
     /// <summary>
-    /// q [n, heads · head_dim], k [n, heads · head_dim] (per head its kv_b key part, then the shared rotary part, both unrotated)
-    /// and v [n, heads · value_dim] of <paramref name="n"/> tokens; <paramref name="fused"/> holds the latents.
+    /// Queries into Q ([n, heads, rank + rope]: per head q_nope · W_UK, then q_pe) and the rows to cache into K ([n, rank + rope]: the
+    /// normed latent, then the shared rotary key part), the rotary parts not yet rotated.
     /// </summary>
-    private void ProjectLatent(AttentionWeights a, MlaWeights w, ReadOnlySpan<float> xn, int n, Span<float> q, Span<float> k, Span<float> v, float[] fused)
+    private void ProjectLatent(AttentionWeights a, MlaWeights w, ReadOnlySpan<float> xn, int n, BatchScratch s)
     {
-        var o = Options;
-        var mla = o.Mla!;
-        int heads = o.HeadCount, hd = o.HeadDim, vd = o.ValueDim, rank = mla.KvLoraRank, rope = mla.RopeDim, nope = hd - rope;
-        var buffer = fused.AsSpan();
-        var qRank = mla.QLoraRank;
+        var mla = Options.Mla!;
+        int heads = Options.HeadCount, hd = Options.HeadDim, rank = mla.KvLoraRank, rope = mla.RopeDim, row = rank + rope, nope = hd - rope;
+        int qRank = mla.QLoraRank, queries = n * qRank;
+        var raw = s.Fused.AsSpan(queries, n * heads * hd);
         if (w.QA != null)
         {
-            var latent = buffer[..(n * qRank)];
+            var latent = s.Fused.AsSpan(0, queries);
             Multiply(w.QA, xn, n, latent);
             w.QANorm!.Apply(latent, latent);
-            Multiply(w.QB!, latent, n, q);
+            Multiply(w.QB!, latent, n, raw);
         }
-        else Multiply(a.Q!, xn, n, q);
-        var compressed = buffer.Slice(n * qRank, n * (rank + rope));
-        Multiply(w.KvA, xn, n, compressed);
-        var normed = buffer.Slice(n * (qRank + rank + rope), n * rank);
-        for (var t = 0; t < n; t++) compressed.Slice(t * (rank + rope), rank).CopyTo(normed.Slice(t * rank, rank));
-        w.KvANorm.Apply(normed, normed);
-        var kv = buffer.Slice(n * (qRank + 2 * rank + rope), n * heads * (nope + vd));
-        Multiply(w.KvB, normed, n, kv);
+        else Multiply(a.Q!, xn, n, raw);
+        var k = s.K.AsSpan(0, n * row);
+        Multiply(w.KvA, xn, n, k);
+        for (var t = 0; t < n; t++) w.KvANorm.Apply(k.Slice(t * row, rank), k.Slice(t * row, rank));
+        var absorb = new HeadProductJob(w.KeyHeads, !w.KeysByLatent, new(s.Fused, queries, heads * hd, hd, nope), new(s.Q, 0, heads * row, row, rank), n, s);
+        WorkerPool.Shared.ParallelFor(heads, ref absorb);
         for (var t = 0; t < n; t++)
-        {
-            var shared = compressed.Slice(t * (rank + rope) + rank, rope);
-            for (var head = 0; head < heads; head++)
-            {
-                var row = kv.Slice((t * heads + head) * (nope + vd), nope + vd);
-                var key = k.Slice((t * heads + head) * hd, hd);
-                row[..nope].CopyTo(key);
-                shared.CopyTo(key[nope..]);
-                row[nope..].CopyTo(v.Slice((t * heads + head) * vd, vd));
-            }
-        }
+            for (var h = 0; h < heads; h++)
+                raw.Slice((t * heads + h) * hd + nope, rope).CopyTo(s.Q.AsSpan((t * heads + h) * row + rank, rope));
+    }
+
+    /// <summary>Each head's value, W_UV times its attended latent (AttentionOut, [n, heads, rank]), into V ([n, heads, value dims]).</summary>
+    private Span<float> LatentValues(MlaWeights w, int n, BatchScratch s)
+    {
+        int heads = Options.HeadCount, rank = Options.Mla!.KvLoraRank, vd = Options.ValueDim;
+        var expand = new HeadProductJob(w.ValueHeads, false, new(s.AttentionOut, 0, heads * rank, rank, rank), new(s.V, 0, heads * vd, vd, vd), n, s);
+        WorkerPool.Shared.ParallelFor(heads, ref expand);
+        return s.V.AsSpan(0, n * heads * vd);
     }
 }

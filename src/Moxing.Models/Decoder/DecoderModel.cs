@@ -91,7 +91,11 @@ public sealed partial class DecoderModel : IDisposable
         var h = o.HiddenSize;
         var x = s.Hidden.AsSpan(0, n * h);
         Embed(s, n, x, s.Projected);
-        var tiles = PagedAttentionJob.Tile(s, slices, n * o.KvHeadCount);
+        var tiles = PagedAttentionJob.Tile(s, slices, n * o.CacheHeadCount);
+        var parts = PagedAttentionJob.Parts(o, tiles);
+        var decompressed = 0;
+        for (var i = 0; i < slices; i++)
+            if (s.SliceDecompressed[i]) s.DecompressedSlices[decompressed++] = i;
         // Attention layers store keys and values in the pool's layers in model order; recurrent layers their state one after
         // another in each sequence's slot.
         int kvLayer = 0, stateOffset = 0;
@@ -103,7 +107,7 @@ public sealed partial class DecoderModel : IDisposable
             // A Nemotron-H feed-forward block has no mixer.
             if (!o.IsFeedForwardBlock(l))
             {
-                xn = Mix(layer, l, ref kvLayer, stateOffset, x, n, slices, tiles, projected, s);
+                xn = Mix(layer, l, ref kvLayer, stateOffset, x, n, slices, (tiles, parts, decompressed), projected, s);
                 layer.PostAttentionNorm?.Apply(projected, projected);
                 AddResidual(x, projected);
             }
@@ -121,31 +125,40 @@ public sealed partial class DecoderModel : IDisposable
         Logits(s, slices, x, logits, hidden);
     }
 
-    // The layer's norm and mixer (short convolution, Mamba2 or attention) over the stream x, its output in `projected`; returns
-    // the normed input a parallel block's MLP reads.
-    private ReadOnlySpan<float> Mix(DecoderLayerWeights layer, int l, scoped ref int kvLayer, int stateOffset, ReadOnlySpan<float> x, int n, int slices, int tiles,
-        Span<float> projected, BatchScratch s)
+    // The layer's norm and mixer (short convolution, Mamba2, gated DeltaNet or attention) over the stream x, its output in
+    // `projected`; returns the normed input a parallel block's MLP reads. `attend` is how the batch's attention is split: key
+    // tiles, parts per KV head, and how many slices also take the decompressed MLA prefill.
+    private ReadOnlySpan<float> Mix(DecoderLayerWeights layer, int l, scoped ref int kvLayer, int stateOffset, ReadOnlySpan<float> x, int n, int slices,
+        (int Tiles, int Parts, int Decompressed) attend, Span<float> projected, BatchScratch s)
     {
         var o = Options;
-        int h = o.HiddenSize, qDim = o.HeadCount * o.HeadDim, kvDim = o.KvHeadCount * o.HeadDim, vDim = o.KvHeadCount * o.ValueDim;
+        int h = o.HiddenSize, qDim = o.HeadCount * o.CacheKeyDim, kvDim = o.CacheHeadCount * o.CacheKeyDim, vDim = o.KvHeadCount * o.ValueDim;
         var xn = Normed(layer.AttentionNorm, x, s.Normed.AsSpan(0, n * h));
         if (layer.ShortConv is { } conv) ShortConv(conv, stateOffset, xn, n, slices, projected, s);
         else if (layer.Mamba is { } mamba && layer.Attention == null) Mamba(mamba, stateOffset, xn, n, slices, projected, s);
+        else if (layer.DeltaNet is { } delta) DeltaNet(delta, stateOffset, xn, n, slices, projected, s);
         else
         {
             var attention = layer.Attention!;
             Span<float> q = s.Q.AsSpan(0, n * qDim), k = s.K.AsSpan(0, n * kvDim), v = s.V.AsSpan(0, n * vDim);
-            if (attention.Mla is { } latent) ProjectLatent(attention, latent, xn, n, q, k, v, s.Fused);
+            if (attention.Mla is { } latent) ProjectLatent(attention, latent, xn, n, s);
+            else if (o.AttentionOutputGate) ProjectGated(attention, xn, n, q, k, v, s);
             else Project(attention, xn, n, q, k, v, s.Fused);
             if (o.QkvClip > 0) Clip(o.QkvClip, q, k, v);
             // A parallel block with a norm of its MLP's own (Falcon-40B) norms the stream before attention adds to it.
             if (o.ParallelBlock && layer.MlpNorm != null) xn = Normed(layer.MlpNorm, x, s.Normed.AsSpan(0, n * h));
             var store = new KvStoreJob(o, attention, l, kvLayer, s);
             WorkerPool.Shared.ParallelFor(n, ref store);
-            var attend = new PagedAttentionJob(o, l, kvLayer, s, attention.Sinks);
-            WorkerPool.Shared.ParallelFor(tiles * o.KvHeadCount, ref attend);
+            var paged = new PagedAttentionJob(o, l, kvLayer, s, attention.Sinks, attend.Parts);
+            WorkerPool.Shared.ParallelFor(attend.Tiles * o.CacheHeadCount * attend.Parts, ref paged);
+            if (attend.Decompressed > 0)
+            {
+                var prefill = new DecompressedAttentionJob(o, attention.Mla!, l, kvLayer, s, n);
+                WorkerPool.Shared.ParallelFor(attend.Decompressed * o.HeadCount, ref prefill);
+            }
             kvLayer++;
-            Multiply(attention.O, s.AttentionOut, n, projected);
+            if (o.AttentionOutputGate) GateAttention(s.AttentionOut.AsSpan(0, n * qDim), s.AttentionGate.AsSpan(0, n * qDim));
+            Multiply(attention.O, attention.Mla is { } mla ? LatentValues(mla, n, s) : s.AttentionOut, n, projected);
             if (o.AttentionOutputScale != 1f) TensorPrimitives.Multiply(projected, o.AttentionOutputScale, projected);
             // Falcon-H1: the Mamba2 mixer beside the attention, on the same normed input.
             if (layer.Mamba is { } beside)

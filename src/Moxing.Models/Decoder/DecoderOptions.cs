@@ -15,7 +15,8 @@ public enum NormKind
 /// The switches that turn one decoder computation into Llama, Qwen2/3, Mistral, Phi-2/3, Gemma 1/2/3, Granite, OLMo 2,
 /// StarCoder2, Falcon, EXAONE, SmolLM3, InternLM2, Cohere, StableLM, GLM-4, Nemotron, OLMo, MiniCPM, Hunyuan, Arcee, Apertus, GPT-2, the mixtures of experts, Llama 4, gpt-oss,
 /// DeepSeek-V2/V3 (multi-head latent attention), LFM2 (short convolutions beside attention), Granite 4.0 hybrid (Mamba2 beside
-/// attention), plain Mamba2, LFM2-MoE, Nemotron-H (blocks of one mixer or one feed-forward each) or Falcon-H1 (Mamba2 beside attention in every layer).
+/// attention), plain Mamba2, LFM2-MoE, Nemotron-H (blocks of one mixer or one feed-forward each), Falcon-H1 (Mamba2 beside attention
+/// in every layer) or Qwen3-Next / Qwen3.5 (Gated DeltaNet beside gated attention).
 /// A family file reads its config into this record; the decoder never asks which family it runs.
 /// </summary>
 public sealed record DecoderOptions
@@ -134,7 +135,8 @@ public sealed record DecoderOptions
 
     /// <summary>Whether layer <paramref name="layer"/> attends (and so stores keys and values) rather than running only a recurrent mixer or no mixer.</summary>
     public bool Attends(int layer) =>
-        ShortConv?.IsConv(layer) != true && (Mamba?.IsMamba(layer) != true || Mamba.BesideAttention) && !IsFeedForwardBlock(layer);
+        ShortConv?.IsConv(layer) != true && (Mamba?.IsMamba(layer) != true || Mamba.BesideAttention) && DeltaNet?.IsDeltaNet(layer) != true
+        && !IsFeedForwardBlock(layer);
 
     /// <summary>Multiplier of the attention output (Falcon-H1's attention_in_multiplier × attention_out_multiplier, its values read scaled), 1 for none.</summary>
     public float AttentionOutputScale { get; init; } = 1f;
@@ -145,9 +147,19 @@ public sealed record DecoderOptions
     /// <summary>Multiplier of the MLP's output (Falcon-H1's mlp_multipliers[1]), 1 for none.</summary>
     public float MlpOutputScale { get; init; } = 1f;
 
+    /// <summary>Gated DeltaNet linear attention in place of attention on some layers (Qwen3-Next, Qwen3.5); null: none.</summary>
+    public DeltaNetOptions? DeltaNet { get; init; }
+
+    /// <summary>
+    /// The query projection gives each head its queries and as many gate logits after them; the attention output is multiplied by
+    /// their sigmoid before o_proj (Qwen3-Next's and Qwen3.5's gated attention).
+    /// </summary>
+    public bool AttentionOutputGate { get; init; }
+
     /// <summary>Floats of recurrent state layer <paramref name="layer"/> keeps per sequence (0 for an attention layer).</summary>
     public int StateFloatsOf(int layer) =>
-        ShortConv is { } conv && conv.IsConv(layer) ? conv.StateFloats(HiddenSize) : Mamba is { } mamba && mamba.IsMamba(layer) ? mamba.StateFloats : 0;
+        ShortConv is { } conv && conv.IsConv(layer) ? conv.StateFloats(HiddenSize) : Mamba is { } mamba && mamba.IsMamba(layer) ? mamba.StateFloats
+        : DeltaNet is { } delta && delta.IsDeltaNet(layer) ? delta.StateFloats : 0;
 
     /// <summary>Layers that store keys and values: the KV pool's layers, in model order.</summary>
     public int KvLayerCount
@@ -193,6 +205,20 @@ public sealed record DecoderOptions
 
     /// <summary>Dimensions per value head (<see cref="ValueHeadDim"/> or <see cref="HeadDim"/>).</summary>
     public int ValueDim => ValueHeadDim ?? HeadDim;
+
+    /// <summary>Heads of the KV cache: <see cref="KvHeadCount"/>, or one for MLA, whose heads all attend to one latent row per position.</summary>
+    public int CacheHeadCount => Mla == null ? KvHeadCount : 1;
+
+    /// <summary>Width of a cached key row and of the queries that score it: <see cref="HeadDim"/>, or MLA's normed latent and rotated
+    /// shared key part (kv_lora_rank + qk_rope_head_dim), which absorbed queries score.</summary>
+    public int CacheKeyDim => Mla is { } mla ? mla.KvLoraRank + mla.RopeDim : HeadDim;
+
+    /// <summary>Width of the values attention sums per head: <see cref="ValueDim"/>, or MLA's latent (kv_lora_rank), read from the
+    /// front of each key row (<see cref="CacheValuesInKeys"/>).</summary>
+    public int CacheValueDim => Mla?.KvLoraRank ?? ValueDim;
+
+    /// <summary>Whether the values are the first <see cref="CacheValueDim"/> dimensions of each cached key row rather than rows of their own (MLA).</summary>
+    public bool CacheValuesInKeys => Mla != null;
 
     /// <summary>The effective q·k multiplier.</summary>
     public float EffectiveAttentionScale => AttentionScale ?? 1f / MathF.Sqrt(HeadDim);

@@ -66,6 +66,16 @@ public sealed record DecoderTensorNames
     public string? SsmNorm { get; init; }
     /// <summary>A Mamba2 mixer's out_proj.</summary>
     public string? SsmOut { get; init; }
+    /// <summary>A Gated DeltaNet's q·k·v projection (in_proj_qkv; its conv, dt bias, A, norm and out_proj are the Ssm* slots).</summary>
+    public string? DeltaQkv { get; init; }
+    /// <summary>A Gated DeltaNet's output gate projection (in_proj_z).</summary>
+    public string? DeltaGate { get; init; }
+    /// <summary>A Gated DeltaNet's β projection (in_proj_b).</summary>
+    public string? DeltaBeta { get; init; }
+    /// <summary>A Gated DeltaNet's decay projection (in_proj_a).</summary>
+    public string? DeltaAlpha { get; init; }
+    /// <summary>Qwen3-Next's fused β and decay projection (in_proj_ba: per key head its value heads' b, then their a).</summary>
+    public string? DeltaBetaAlpha { get; init; }
     /// <summary>Norm of the attention output (Gemma 2).</summary>
     public string? PostAttentionNorm { get; init; }
     /// <summary>Norm before the MLP (null where the architecture has none: OLMo 2, Phi-2).</summary>
@@ -128,6 +138,7 @@ public sealed record DecoderTensorNames
         n => n.QA, n => n.QANorm, n => n.QB, n => n.KvA, n => n.KvANorm, n => n.KvB,
         n => n.ConvInProj, n => n.ConvKernel, n => n.ConvOutProj,
         n => n.SsmIn, n => n.SsmConv, n => n.SsmDtBias, n => n.SsmD, n => n.SsmNorm, n => n.SsmOut,
+        n => n.DeltaQkv, n => n.DeltaGate, n => n.DeltaBeta, n => n.DeltaAlpha, n => n.DeltaBetaAlpha,
         // HF's A_log and llama.cpp's A = −exp(A_log) are one slot (the converter applies the function).
         n => n.SsmALog ?? n.SsmA,
     ];

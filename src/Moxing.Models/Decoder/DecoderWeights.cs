@@ -30,7 +30,7 @@ public sealed class AttentionWeights
     {
         get
         {
-            foreach (var linear in new[] { Q, K, V, Qkv, Mla?.QA, Mla?.QB, Mla?.KvA, Mla?.KvB, O })
+            foreach (var linear in new[] { Q, K, V, Qkv, Mla?.QA, Mla?.QB, Mla?.KvA, O })
                 if (linear != null) yield return linear;
         }
     }
@@ -49,8 +49,15 @@ public sealed class MlaWeights
     public required Linear KvA { get; init; }
     /// <summary>RMSNorm of the key/value latent.</summary>
     public required Norm KvANorm { get; init; }
-    /// <summary>kv_b_proj [heads · (unrotated key dims + value dims), kv rank]: per head its unrotated key part, then its value.</summary>
-    public required Linear KvB { get; init; }
+    /// <summary>
+    /// Per head, the block of kv_b_proj that gives its unrotated key part from the latent: [unrotated key dims, kv rank] as kv_b stores
+    /// it, or [kv rank, unrotated key dims] as llama.cpp's attn_k_b does (<see cref="KeysByLatent"/>); views of the stored tensor.
+    /// </summary>
+    public required StoredTensor[] KeyHeads { get; init; }
+    /// <summary>Whether <see cref="KeyHeads"/> are [kv rank, unrotated key dims] (attn_k_b): what absorbs a query by a plain product.</summary>
+    public bool KeysByLatent { get; init; }
+    /// <summary>Per head, the block of kv_b_proj that gives its value from the latent, [value dims, kv rank] (kv_b's rows or attn_v_b).</summary>
+    public required StoredTensor[] ValueHeads { get; init; }
 }
 
 /// <summary>The MLP of one block: gate/up/down, fused gate_up (Phi-3), or up/down without a gate (GPT-2).</summary>
@@ -159,6 +166,41 @@ public sealed class MambaWeights
     public required Linear OutProj { get; init; }
 }
 
+/// <summary>A Gated DeltaNet in place of attention (Qwen3-Next, Qwen3.5, <see cref="DeltaNetOptions"/>).</summary>
+public sealed class DeltaNetWeights
+{
+    /// <summary>in_proj_qkv [2 · key dim + value dim, hidden]: every query head, every key head, every value head.</summary>
+    public required Linear Qkv { get; init; }
+    /// <summary>in_proj_z [value dim, hidden]: the output gate.</summary>
+    public required Linear Z { get; init; }
+    /// <summary>in_proj_b [value heads, hidden] (null when fused in <see cref="BetaAlpha"/>).</summary>
+    public Linear? Beta { get; init; }
+    /// <summary>in_proj_a [value heads, hidden] (null when fused in <see cref="BetaAlpha"/>).</summary>
+    public Linear? Alpha { get; init; }
+    /// <summary>Qwen3-Next's in_proj_ba [2 · value heads, hidden]: per key head its value heads' b, then their a.</summary>
+    public Linear? BetaAlpha { get; init; }
+    /// <summary>The depthwise kernel over q·k·v, [channels, taps] row-major.</summary>
+    public required float[] ConvKernel { get; init; }
+    /// <summary>Added to each value head's a before its softplus (dt_bias).</summary>
+    public required float[] DtBias { get; init; }
+    /// <summary>Each value head's decay rate −exp(A_log) (negative).</summary>
+    public required float[] A { get; init; }
+    /// <summary>The RMSNorm of each value head's output (its value-dim weights repeated per head).</summary>
+    public required Norm Norm { get; init; }
+    /// <summary>out_proj [hidden, value dim].</summary>
+    public required Linear OutProj { get; init; }
+
+    /// <summary>The projections present.</summary>
+    public IEnumerable<Linear> Linears
+    {
+        get
+        {
+            foreach (var linear in new[] { Qkv, Z, Beta, Alpha, BetaAlpha, OutProj })
+                if (linear != null) yield return linear;
+        }
+    }
+}
+
 /// <summary>Weights of one transformer block.</summary>
 public sealed class DecoderLayerWeights
 {
@@ -168,8 +210,10 @@ public sealed class DecoderLayerWeights
     public AttentionWeights? Attention { get; init; }
     /// <summary>The short convolution of a layer that does not attend (LFM2), null in an attention layer.</summary>
     public ShortConvWeights? ShortConv { get; init; }
-    /// <summary>The Mamba2 mixer of a layer that does not attend (Granite 4.0 hybrid), null elsewhere.</summary>
+    /// <summary>The Mamba2 mixer of a layer that does not attend (Granite 4.0 hybrid) or that runs beside its attention (Falcon-H1), null elsewhere.</summary>
     public MambaWeights? Mamba { get; init; }
+    /// <summary>The Gated DeltaNet of a layer that does not attend (Qwen3-Next, Qwen3.5), null elsewhere.</summary>
+    public DeltaNetWeights? DeltaNet { get; init; }
     /// <summary>Norm of the attention output before the residual add (Gemma 2).</summary>
     public Norm? PostAttentionNorm { get; init; }
     /// <summary>Norm before the MLP (null without pre-norms, or in a parallel block of one norm, whose MLP reads the attention norm's output).</summary>
@@ -254,6 +298,8 @@ public sealed class DecoderWeights
                     yield return mamba.InProj;
                     yield return mamba.OutProj;
                 }
+                if (layer.DeltaNet is { } delta)
+                    foreach (var linear in delta.Linears) yield return linear;
                 if (layer.Mlp is { } m)
                     foreach (var linear in m.Linears) yield return linear;
                 if (layer.Moe is { } moe)

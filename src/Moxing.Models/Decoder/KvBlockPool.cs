@@ -33,8 +33,11 @@ public sealed class KvBlockPool
     /// <summary>Dimensions per key head.</summary>
     public int HeadDim { get; }
 
-    /// <summary>Dimensions per value head (DeepSeek's MLA stores values narrower than keys).</summary>
+    /// <summary>Dimensions per value head (DeepSeek's MLA: its latent, narrower than the key row).</summary>
     public int ValueHeadDim { get; }
+
+    /// <summary>Whether values are the first <see cref="ValueHeadDim"/> dimensions of each key row, stored once (MLA's latent), rather than rows of their own.</summary>
+    public bool ValuesInKeys { get; }
 
     /// <summary>Positions per block.</summary>
     public int BlockSize { get; }
@@ -45,7 +48,7 @@ public sealed class KvBlockPool
     /// <summary>Bytes of one stored key row (one position of one head).</summary>
     public int RowBytes { get; }
 
-    /// <summary>Bytes of one stored value row (one position of one head).</summary>
+    /// <summary>Bytes of one stored value row (one position of one head); with <see cref="ValuesInKeys"/> the key row's, which holds the value.</summary>
     public int ValueRowBytes { get; }
 
     /// <summary>Bytes of one block.</summary>
@@ -68,9 +71,11 @@ public sealed class KvBlockPool
 
     /// <summary>
     /// Allocates <paramref name="blockCount"/> blocks of <paramref name="blockSize"/> positions for a model of the given shape (values
-    /// <paramref name="valueHeadDim"/> wide, 0: as wide as keys), beside the recurrent <paramref name="states"/> of its sequences if it has any.
+    /// <paramref name="valueHeadDim"/> wide, 0: as wide as keys; with <paramref name="valuesInKeys"/> the front of each key row, not stored
+    /// again), beside the recurrent <paramref name="states"/> of its sequences if it has any.
     /// </summary>
-    public KvBlockPool(int layers, int kvHeads, int headDim, DType type, int blockCount, int blockSize = 16, int valueHeadDim = 0, RecurrentStatePool? states = null)
+    public KvBlockPool(int layers, int kvHeads, int headDim, DType type, int blockCount, int blockSize = 16, int valueHeadDim = 0, RecurrentStatePool? states = null,
+        bool valuesInKeys = false)
     {
         // A model without attention layers (plain Mamba2) keeps no keys or values: its blocks only count positions.
         ArgumentOutOfRangeException.ThrowIfNegative(layers);
@@ -78,18 +83,20 @@ public sealed class KvBlockPool
         ArgumentOutOfRangeException.ThrowIfLessThan(headDim, layers == 0 ? 0 : 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(blockSize, 1);
         ArgumentOutOfRangeException.ThrowIfNegative(valueHeadDim);
+        if (valuesInKeys) ArgumentOutOfRangeException.ThrowIfGreaterThan(valueHeadDim, headDim);
         if (blockCount < 1) throw new MoxingException($"a KV pool needs at least one block, got {blockCount}");
         LayerCount = layers;
         States = states;
         KvHeadCount = kvHeads;
         HeadDim = headDim;
         ValueHeadDim = valueHeadDim == 0 ? headDim : valueHeadDim;
+        ValuesInKeys = valuesInKeys;
         BlockSize = blockSize;
         Type = type;
         RowBytes = AttentionRows.RowBytes(type, headDim);
-        ValueRowBytes = AttentionRows.RowBytes(type, ValueHeadDim);
+        ValueRowBytes = valuesInKeys ? RowBytes : AttentionRows.RowBytes(type, ValueHeadDim);
         _keyHeadBytes = checked(blockSize * RowBytes);
-        _valueHeadBytes = checked(blockSize * ValueRowBytes);
+        _valueHeadBytes = valuesInKeys ? 0 : checked(blockSize * ValueRowBytes);
         BytesPerBlock = (long)layers * kvHeads * (_keyHeadBytes + _valueHeadBytes);
         if (BytesPerBlock > SlabBytes)
             throw new MoxingException($"one KV block of {blockSize} positions takes {BytesPerBlock} bytes; use a smaller block size");
@@ -120,24 +127,25 @@ public sealed class KvBlockPool
         if (blocks < 1)
             throw new MoxingException($"a KV budget of {byteBudget} bytes holds no block; one block of {blockSize} positions takes {perBlock} bytes" +
                 (states == null ? "" : $" beside {states.Bytes} bytes of recurrent state for {sequences} sequences"));
-        return new KvBlockPool(o.KvLayerCount, o.KvHeadCount, o.HeadDim, type, checked((int)Math.Min(blocks, int.MaxValue)), blockSize, o.ValueDim, states);
+        return new KvBlockPool(o.KvLayerCount, o.CacheHeadCount, o.CacheKeyDim, type, checked((int)Math.Min(blocks, int.MaxValue)), blockSize, o.CacheValueDim, states,
+            o.CacheValuesInKeys);
     }
 
     /// <summary>
     /// Bytes one position's keys and values take in every attention layer of a model shaped by <paramref name="o"/>, stored as
-    /// <paramref name="type"/>; a model without attention layers is counted 1 byte (its blocks' bookkeeping), so budgets in
-    /// positions stay finite.
+    /// <paramref name="type"/> (MLA: one latent row per layer); a model without attention layers is counted 1 byte (its blocks'
+    /// bookkeeping), so budgets in positions stay finite.
     /// </summary>
-    public static long BytesPerPosition(DecoderOptions o, DType type) => Math.Max(1,
-        (long)o.KvLayerCount * o.KvHeadCount * (AttentionRows.RowBytes(type, o.HeadDim) + AttentionRows.RowBytes(type, o.ValueDim)));
+    public static long BytesPerPosition(DecoderOptions o, DType type) => Math.Max(1, (long)o.KvLayerCount * o.CacheHeadCount *
+        (AttentionRows.RowBytes(type, o.CacheKeyDim) + (o.CacheValuesInKeys ? 0 : AttentionRows.RowBytes(type, o.CacheValueDim))));
 
     /// <summary>Bytes of one sequence's recurrent state for a model shaped by <paramref name="o"/> (0 when it only attends).</summary>
     public static long StateBytesPerSequence(DecoderOptions o) => o.RecurrentStateFloats * (long)sizeof(float);
 
     /// <summary>A pool just large enough for <paramref name="sequences"/> sequences of <paramref name="positions"/> positions each.</summary>
     public static KvBlockPool ForPositions(DecoderOptions o, DType type, int positions, int blockSize = 16, int sequences = 1) =>
-        new(o.KvLayerCount, o.KvHeadCount, o.HeadDim, type, checked(sequences * Math.Max(1, (positions + blockSize - 1) / blockSize)), blockSize, o.ValueDim,
-            StatesFor(o, sequences));
+        new(o.KvLayerCount, o.CacheHeadCount, o.CacheKeyDim, type, checked(sequences * Math.Max(1, (positions + blockSize - 1) / blockSize)), blockSize,
+            o.CacheValueDim, StatesFor(o, sequences), o.CacheValuesInKeys);
 
     private static RecurrentStatePool? StatesFor(DecoderOptions o, int sequences) =>
         o.RecurrentStateFloats > 0 ? new RecurrentStatePool(o.RecurrentStateFloats, sequences) : null;
@@ -183,9 +191,10 @@ public sealed class KvBlockPool
     public Span<byte> Keys(int block, int layer, int kvHead) =>
         BlockBytes(block).Slice(LayerStart(layer) + kvHead * _keyHeadBytes, _keyHeadBytes);
 
-    /// <summary>The stored values of one head of one layer in <paramref name="block"/>: <see cref="BlockSize"/> rows of <see cref="ValueRowBytes"/>.</summary>
-    public Span<byte> Values(int block, int layer, int kvHead) =>
-        BlockBytes(block).Slice(LayerStart(layer) + KvHeadCount * _keyHeadBytes + kvHead * _valueHeadBytes, _valueHeadBytes);
+    /// <summary>The stored values of one head of one layer in <paramref name="block"/>: <see cref="BlockSize"/> rows of <see cref="ValueRowBytes"/>
+    /// (with <see cref="ValuesInKeys"/>, the key rows).</summary>
+    public Span<byte> Values(int block, int layer, int kvHead) => ValuesInKeys ? Keys(block, layer, kvHead)
+        : BlockBytes(block).Slice(LayerStart(layer) + KvHeadCount * _keyHeadBytes + kvHead * _valueHeadBytes, _valueHeadBytes);
 
     // Layout of a block: [layer][keys [kvHead][position][key row bytes], values [kvHead][position][value row bytes]].
     private int LayerStart(int layer) => layer * KvHeadCount * (_keyHeadBytes + _valueHeadBytes);

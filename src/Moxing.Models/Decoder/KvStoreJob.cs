@@ -4,18 +4,18 @@ using Moxing.Core.Ops;
 
 namespace Moxing.Models.Decoder;
 
-/// <summary>One item per token of a step: per-head norms and rotary embedding of q and k (in the order DecoderOptions.QkNormAfterRope says; or the temperature of unrotated queries), then k and v stored (encoded) into the token's block, in the pool's layer <c>kvLayer</c> (the model's attention layers counted alone).</summary>
+/// <summary>One item per token of a step: per-head norms and rotary embedding of q and k (in the order DecoderOptions.QkNormAfterRope says; or the temperature of unrotated queries), then k and v stored (encoded) into the token's block, in the pool's layer <c>kvLayer</c> (the model's attention layers counted alone); MLA stores its one latent row, keys and values at once.</summary>
 internal readonly struct KvStoreJob(DecoderOptions o, AttentionWeights a, int layer, int kvLayer, BatchScratch s) : IParallelJob
 {
     public void Execute(int start, int end)
     {
-        int hd = o.HeadDim, vd = o.ValueDim, qDim = o.HeadCount * hd, kvDim = o.KvHeadCount * hd;
+        // MLA's absorbed queries and its one latent key row per token are CacheKeyDim wide.
+        int hd = o.CacheKeyDim, vd = o.ValueDim, heads = o.CacheHeadCount, qDim = o.HeadCount * hd, kvDim = heads * hd;
         var ropes = !o.Rotates(layer) ? null : o.UsesSlidingRope(layer) ? s.SliceSlidingRope : s.SliceRope;
         for (var t = start; t < end; t++)
         {
             var qt = s.Q.AsSpan(t * qDim, qDim);
             var kt = s.K.AsSpan(t * kvDim, kvDim);
-            var vt = s.V.AsSpan(t * o.KvHeadCount * vd, o.KvHeadCount * vd);
             var pos = s.Positions[t];
             var rope = ropes?[s.SliceOf[t]];
             if (!o.QkNormAfterRope) Norms(a, qt, kt);
@@ -23,7 +23,7 @@ internal readonly struct KvStoreJob(DecoderOptions o, AttentionWeights a, int la
             {
                 // MLA rotates the last RopeDim dimensions of every query and key head.
                 for (var h = 0; h < o.HeadCount; h++) rope.Apply(qt.Slice(h * hd + hd - mla.RopeDim, mla.RopeDim), mla.RopeDim, pos);
-                for (var h = 0; h < o.KvHeadCount; h++) rope.Apply(kt.Slice(h * hd + hd - mla.RopeDim, mla.RopeDim), mla.RopeDim, pos);
+                for (var h = 0; h < heads; h++) rope.Apply(kt.Slice(h * hd + hd - mla.RopeDim, mla.RopeDim), mla.RopeDim, pos);
             }
             else
             {
@@ -38,10 +38,11 @@ internal readonly struct KvStoreJob(DecoderOptions o, AttentionWeights a, int la
             var pool = sequence.Pool;
             var block = sequence.BlockOf(pos);
             int keyRow = pos % pool.BlockSize * pool.RowBytes, valueRow = pos % pool.BlockSize * pool.ValueRowBytes;
-            for (var g = 0; g < o.KvHeadCount; g++)
+            for (var g = 0; g < heads; g++)
             {
                 AttentionRows.Encode(pool.Type, kt.Slice(g * hd, hd), pool.Keys(block, kvLayer, g).Slice(keyRow, pool.RowBytes));
-                AttentionRows.Encode(pool.Type, vt.Slice(g * vd, vd), pool.Values(block, kvLayer, g).Slice(valueRow, pool.ValueRowBytes));
+                if (!pool.ValuesInKeys)
+                    AttentionRows.Encode(pool.Type, s.V.AsSpan((t * heads + g) * vd, vd), pool.Values(block, kvLayer, g).Slice(valueRow, pool.ValueRowBytes));
             }
         }
     }

@@ -4,7 +4,7 @@ namespace Moxing.Models.Decoder;
 /// DeepSeek's multi-head latent attention: q = q_proj(x), or q_b(rmsnorm(q_a(x))) with a query rank; kv_a(x) gives a latent c
 /// (<see cref="KvLoraRank"/> wide) and one rotary key part shared by every head (<see cref="RopeDim"/>); kv_b(rmsnorm(c)) gives each
 /// head its unrotated key part and its value. Each query and key head is [unrotated, rotated]: only its last <see cref="RopeDim"/>
-/// dimensions rotate. The decoder caches the decompressed per-head keys and values.
+/// dimensions rotate. The decoder caches the latent: per token one row of the normed latent and the rotated shared key part.
 /// </summary>
 public sealed record MlaOptions
 {

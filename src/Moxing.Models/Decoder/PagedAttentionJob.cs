@@ -5,12 +5,13 @@ using Moxing.Core.Ops;
 namespace Moxing.Models.Decoder;
 
 /// <summary>
-/// Attention of one step over paged KV: one item per (tile of consecutive tokens of one sequence, KV head). Each run of
-/// stored rows is decoded once per item and serves every query head of the KV head's group (GQA without copying heads)
+/// Attention of one step over paged KV: one item per (tile of consecutive tokens of one sequence, KV head, part of its query heads). Each run of
+/// stored rows is decoded once per item and serves every query head of its part of the KV head's group (GQA without copying heads)
 /// and every token of the tile (a prefill decodes a block once per tile, not once per token); causal masks sliding
-/// windows and attention chunks limit each token to its own rows.
+/// windows and attention chunks limit each token to its own rows. Heads and widths are the cache's (<see cref="DecoderOptions.CacheKeyDim"/>):
+/// MLA's absorbed queries attend as MQA to one latent row per position, which serves as key and (its front) as value.
 /// </summary>
-internal readonly struct PagedAttentionJob(DecoderOptions o, int layer, int kvLayer, BatchScratch s, float[]? sinks) : IParallelJob
+internal readonly struct PagedAttentionJob(DecoderOptions o, int layer, int kvLayer, BatchScratch s, float[]? sinks, int parts) : IParallelJob
 {
     // Most tokens per tile: larger tiles decode stored rows less often, smaller ones give the workers more items.
     private const int MaxTileTokens = 16;
@@ -18,55 +19,74 @@ internal readonly struct PagedAttentionJob(DecoderOptions o, int layer, int kvLa
     [ThreadStatic] private static float[]? _scores;
     [ThreadStatic] private static float[]? _rows;
 
-    /// <summary>Splits each slice's tokens into tiles (s.TileStart); returns the tile count.</summary>
+    /// <summary>Splits the tokens of each slice not attended decompressed (MLA) into tiles (s.TileStart, s.TileEnd); returns the tile count.</summary>
     public static int Tile(BatchScratch s, int slices, int items)
     {
         // Aim for a few items per thread before growing tiles: decoding less is worth nothing to an idle core.
         var size = Math.Clamp(items / (4 * WorkerPool.Shared.ThreadCount), 1, MaxTileTokens);
         var tiles = 0;
         for (var i = 0; i < slices; i++)
-            for (var t = s.SliceStart[i]; t < s.SliceStart[i + 1]; t += size)
-                s.TileStart[tiles++] = t;
-        s.TileStart[tiles] = s.SliceStart[slices];
+            if (!s.SliceDecompressed[i])
+                for (var t = s.SliceStart[i]; t < s.SliceStart[i + 1]; t += size)
+                {
+                    s.TileStart[tiles] = t;
+                    s.TileEnd[tiles++] = Math.Min(t + size, s.SliceStart[i + 1]);
+                }
         return tiles;
+    }
+
+    /// <summary>
+    /// Parts each KV head's group of query heads is split into (items = tiles × KV heads × parts): one while the tiles and KV heads
+    /// keep every thread busy, more when they do not — MLA's one latent head serving every query head, a single sequence decoding.
+    /// </summary>
+    public static int Parts(DecoderOptions o, int tiles)
+    {
+        // A model without attention (plain Mamba2) has no KV heads to split.
+        if (o.CacheHeadCount == 0) return 1;
+        var items = Math.Max(1, tiles * o.CacheHeadCount);
+        return Math.Clamp((WorkerPool.Shared.ThreadCount + items - 1) / items, 1, o.HeadCount / o.CacheHeadCount);
     }
 
     public void Execute(int start, int end)
     {
-        int groups = o.HeadCount / o.KvHeadCount, window = o.WindowOf(layer), chunk = o.ChunkOf(layer), vd = o.ValueDim, outDim = o.HeadCount * vd;
+        int kvHeads = o.CacheHeadCount, groups = o.HeadCount / kvHeads, window = o.WindowOf(layer), chunk = o.ChunkOf(layer), vd = o.CacheValueDim, outDim = o.HeadCount * vd;
         for (var item = start; item < end; item++)
         {
-            int tile = item / o.KvHeadCount, g = item % o.KvHeadCount;
-            int t0 = s.TileStart[tile], m = s.TileStart[tile + 1] - t0;
+            // This item's query heads [h0, h0 + heads): its part of KV head g's group.
+            int tile = item / (kvHeads * parts), g = item / parts % kvHeads, part = item % parts;
+            int h0 = g * groups + part * groups / parts, heads = g * groups + (part + 1) * groups / parts - h0;
+            int t0 = s.TileStart[tile], m = s.TileEnd[tile] - t0;
             var sequence = s.Sequences[s.SliceOf[t0]]!;
             var pool = sequence.Pool;
             int firstPos = s.Positions[t0], lastPos = firstPos + m - 1;
             var from = First(firstPos, window, chunk);
             var stride = lastPos - from + 1;
-            var scores = Buffer(ref _scores, m * groups * stride);
-            var rows = Buffer(ref _rows, pool.BlockSize * Math.Max(o.HeadDim, vd));
-            Pass(values: false, sequence, g, t0, m, from, stride, scores, rows);
+            var scores = Buffer(ref _scores, m * heads * stride);
+            var rows = Buffer(ref _rows, pool.BlockSize * Math.Max(o.CacheKeyDim, vd));
+            Pass(values: false, sequence, g, h0, heads, t0, m, from, stride, scores, rows);
             for (var i = 0; i < m; i++)
             {
                 var pos = firstPos + i;
                 var first = First(pos, window, chunk);
-                Attention.Normalize(scores.AsSpan(i * groups * stride + first - from), groups, stride, pos - first + 1, o.AttentionSoftCap,
-                    sinks == null ? default : sinks.AsSpan(g * groups, groups));
-                s.AttentionOut.AsSpan((t0 + i) * outDim + g * groups * vd, groups * vd).Clear();
+                Attention.Normalize(scores.AsSpan(i * heads * stride + first - from), heads, stride, pos - first + 1, o.AttentionSoftCap,
+                    sinks == null ? default : sinks.AsSpan(h0, heads));
+                s.AttentionOut.AsSpan((t0 + i) * outDim + h0 * vd, heads * vd).Clear();
             }
-            Pass(values: true, sequence, g, t0, m, from, stride, scores, rows);
+            Pass(values: true, sequence, g, h0, heads, t0, m, from, stride, scores, rows);
         }
     }
 
     // One sweep over the stored rows [from, last position of the tile], a block run at a time, each run decoded once:
     // the keys give every tile token its scores, or the values are summed into its output with the softmaxed scores.
-    private void Pass(bool values, SequenceKv sequence, int g, int t0, int m, int from, int stride, float[] scores, float[] rows)
+    private void Pass(bool values, SequenceKv sequence, int g, int h0, int heads, int t0, int m, int from, int stride, float[] scores, float[] rows)
     {
-        int hd = o.HeadDim, groups = o.HeadCount / o.KvHeadCount, window = o.WindowOf(layer), chunk = o.ChunkOf(layer), qDim = o.HeadCount * hd;
-        // Values may be narrower than keys (MLA): their rows, and each head's output, are vd wide.
-        var vd = values ? o.ValueDim : hd;
-        var rowBytes = values ? sequence.Pool.ValueRowBytes : sequence.Pool.RowBytes;
+        int hd = o.CacheKeyDim, window = o.WindowOf(layer), chunk = o.ChunkOf(layer), qDim = o.HeadCount * hd;
         var pool = sequence.Pool;
+        // Values may be narrower than keys (MLA): each head's output is vd wide, and each value the front of a key row when the pool
+        // stores none of its own.
+        var vd = values ? o.CacheValueDim : hd;
+        var rowWidth = values && !pool.ValuesInKeys ? vd : hd;
+        var rowBytes = values ? pool.ValueRowBytes : pool.RowBytes;
         int firstPos = s.Positions[t0], lastPos = firstPos + m - 1;
         for (var p = from; p <= lastPos;)
         {
@@ -78,17 +98,17 @@ internal readonly struct PagedAttentionJob(DecoderOptions o, int layer, int kvLa
             {
                 var (lo, hi) = Visible(firstPos + i, window, chunk, p, p + n - 1);
                 if (lo > hi) continue;
-                var run = decoded.Slice((lo - p) * vd, (hi - lo + 1) * vd);
-                var weights = scores.AsSpan(i * groups * stride + lo - from);
-                if (values) Attention.AccumulateValues(weights, stride, run, vd, s.AttentionOut.AsSpan((t0 + i) * o.HeadCount * vd + g * groups * vd, groups * vd));
-                else Attention.Scores(s.Q.AsSpan((t0 + i) * qDim + g * groups * hd, groups * hd), run, hd, o.EffectiveAttentionScale, weights, stride);
+                var run = decoded.Slice((lo - p) * rowWidth, (hi - lo + 1) * rowWidth);
+                var weights = scores.AsSpan(i * heads * stride + lo - from);
+                if (values) Attention.AccumulateValues(weights, stride, run, vd, s.AttentionOut.AsSpan((t0 + i) * o.HeadCount * vd + h0 * vd, heads * vd), rowWidth);
+                else Attention.Scores(s.Q.AsSpan((t0 + i) * qDim + h0 * hd, heads * hd), run, hd, o.EffectiveAttentionScale, weights, stride);
             }
             p += n;
         }
     }
 
     // The first position a token at `position` sees: the last `window` positions, within its own chunk (non-decreasing in position).
-    private static int First(int position, int window, int chunk) =>
+    internal static int First(int position, int window, int chunk) =>
         Math.Max(window > 0 ? Math.Max(0, position - window + 1) : 0, chunk > 0 ? position - position % chunk : 0);
 
     // The positions in [runFirst, runLast] that the token at `position` attends to (empty when lo > hi).

@@ -79,17 +79,20 @@ public sealed class GraniteMoeFamily : IDecoderFamily
         return result;
     }
 
-    /// <summary>The fused `input_linear.weight` of layer <paramref name="layer"/> split into its gate rows (the first half of each matrix) and up rows.</summary>
-    internal static IEnumerable<DerivedTensor> Halves(PrefixedTensors find, string path, string gate, string up, int layer, long[] shape)
+    /// <summary>
+    /// The fused `input_linear.weight` (or the tensor <paramref name="fused"/> names) of layer <paramref name="layer"/> split into its
+    /// gate rows (the first half of each matrix) and up rows.
+    /// </summary>
+    internal static IEnumerable<DerivedTensor> Halves(PrefixedTensors find, string path, string gate, string up, int layer, long[] shape, string? fused = null)
     {
         string gateName = DecoderTensorNames.ForLayer(gate, layer), upName = DecoderTensorNames.ForLayer(up, layer);
-        var fusedName = gateName.Replace("input_linear.gate.weight", "input_linear.weight", StringComparison.Ordinal);
-        var fused = find.Find(fusedName) ?? throw new InvalidModelFileException(path, $"tensor '{fusedName}' is missing");
-        if (!fused.Shape.SequenceEqual(shape))
-            throw new InvalidModelFileException(path, $"tensor '{fusedName}' has shape [{string.Join(", ", fused.Shape)}], expected [{string.Join(", ", shape)}] from the model's configuration");
+        var fusedName = fused != null ? DecoderTensorNames.ForLayer(fused, layer) : gateName.Replace("input_linear.gate.weight", "input_linear.weight", StringComparison.Ordinal);
+        var stored = find.Find(fusedName) ?? throw new InvalidModelFileException(path, $"tensor '{fusedName}' is missing");
+        if (!stored.Shape.SequenceEqual(shape))
+            throw new InvalidModelFileException(path, $"tensor '{fusedName}' has shape [{string.Join(", ", stored.Shape)}], expected [{string.Join(", ", shape)}] from the model's configuration");
         long[] half = [.. shape[..^2], shape[^2] / 2, shape[^1]];
-        yield return Half(gateName, fused, half, 0);
-        yield return Half(upName, fused, half, 1);
+        yield return Half(gateName, stored, half, 0);
+        yield return Half(upName, stored, half, 1);
     }
 
     // Half `part` of every [2·rows, cols] matrix of the fused tensor: whole rows, so any row-major type copies as bytes.

@@ -94,6 +94,8 @@ public sealed record SynthShape(
         "nemotron" => (int)(0.5 * Hidden) / Heads,
         "stablelm" => (int)(0.25 * HeadDim),
         "glm4" or "chatglm" or "glm4moe" or "bailingmoe2" => HeadDim / 2,
+        // Qwen3-Next's and Qwen3.5's partial_rotary_factor 0.25.
+        "qwen3next" or "qwen35" or "qwen35moe" => HeadDim / 4,
         _ => HeadDim,
     };
 
@@ -161,6 +163,19 @@ public sealed record SynthShape(
         "nemotron_h_moe" => "ME*EME",
         "nemotron_h" => string.Concat(Enumerable.Repeat("M-M-M-M*-", 6))[..Layers],
         _ => "",
+    };
+
+    /// <summary>
+    /// The Gated DeltaNet of a qwen3next, qwen35 or qwen35moe shape (null for other architectures): key heads, value heads, their
+    /// size (llama.cpp's ssm.state_size, equal for keys and values), taps; every 4th layer attends (full_attention_interval 4).
+    /// The tiny shapes have two value heads per key head, so the sharing (grouped or tiled) is exercised.
+    /// </summary>
+    public (int KeyHeads, int ValueHeads, int HeadDim, int Taps)? DeltaNet => Architecture switch
+    {
+        "qwen3next" or "qwen35" or "qwen35moe" when Name.StartsWith("tiny-", StringComparison.Ordinal) => (2, 4, 32, 4),
+        "qwen3next" or "qwen35moe" => (16, 32, 128, 4),
+        "qwen35" => (16, 16, 128, 4),
+        _ => null,
     };
 
     /// <summary>Granite 3.x's multipliers (embedding 12, residual 0.22, attention 1/64, logits ÷ <see cref="GraniteLogitScale"/>), written for every granite, granitemoe and granitehybrid shape.</summary>
@@ -373,6 +388,15 @@ public sealed record SynthShape(
         // Plain Mamba2 (state-spaces/mamba2-130m as llama.cpp converts it: vocabulary padded to 16, no heads, no feed-forward).
         new("mamba2-130m", "mamba2", 50288, 768, 24, 0, 0, 0, 0, 1048576, 1e-5f, 0f),
         new("tiny-mamba2", "mamba2", 1024, 256, 4, 0, 0, 0, 0, 256, 1e-5f, 0f),
+        // Qwen3-Next and Qwen3.5: Gated DeltaNet layers with gated attention on every 4th (head_dim 256, a quarter rotated). Sizes as
+        // recalled from the published configs, not checked against a download: Qwen3-Next-80B-A3B (512 experts, 10 used, a shared
+        // one), Qwen3.5-0.8B (16 key and value heads of 128 in its DeltaNet), Qwen3.5-35B-A3B (256 experts, 8 used).
+        new("qwen3-next-80b-a3b", "qwen3next", 151936, 2048, 48, 5120, 16, 2, 256, 262144, 1e-6f, 10000000f, Experts: 512, ExpertsUsed: 10, ExpertFeedForward: 512, SharedFeedForward: 512),
+        new("qwen3.5-0.8b", "qwen35", 248320, 1024, 24, 3584, 8, 2, 256, 262144, 1e-6f, 10000000f),
+        new("qwen3.5-35b-a3b", "qwen35moe", 248320, 2048, 40, 512, 16, 2, 256, 262144, 1e-6f, 10000000f, Experts: 256, ExpertsUsed: 8, ExpertFeedForward: 512, SharedFeedForward: 512),
+        new("tiny-qwen3next", "qwen3next", 1024, 256, 8, 128, 4, 2, 64, 256, 1e-6f, 10000000f, Experts: 8, ExpertsUsed: 2, ExpertFeedForward: 128, SharedFeedForward: 192),
+        new("tiny-qwen35", "qwen35", 1024, 256, 8, 512, 4, 2, 64, 256, 1e-6f, 10000000f),
+        new("tiny-qwen35moe", "qwen35moe", 1024, 256, 8, 128, 4, 2, 64, 256, 1e-6f, 10000000f, Experts: 8, ExpertsUsed: 2, ExpertFeedForward: 128, SharedFeedForward: 192),
         new("tiny-gpt-oss", "gpt-oss", 1024, 256, 4, 256, 4, 2, 64, 4096, 1e-5f, 150000f, SlidingWindow: 8, Experts: 8, ExpertsUsed: 4, ExpertFeedForward: 256),
         // Ollama's embedding models as llama.cpp converts them: BERT (all-minilm = all-MiniLM-L6-v2, mxbai-embed-large), nomic-bert
         // (rotary base 1000, context cut to 2048 by the converter), XLM-RoBERTa written as bert (bge-m3: position offset removed, one token type).

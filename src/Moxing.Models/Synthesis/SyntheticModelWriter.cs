@@ -112,6 +112,7 @@ public static partial class SyntheticModelWriter
         if (shape.NemotronHBlocks.Length > 0) return AddNemotronH(w, random, seed, shape, shape.Mamba2!.Value, fileType);
         if (arch == "falcon-h1") return AddFalconH1(w, random, shape, shape.Mamba2!.Value, fileType);
         if (shape.Mamba2 is { } mamba2) return arch == "mamba2" ? AddMamba2(w, random, shape, mamba2, fileType) : AddGraniteHybrid(w, random, seed, shape, mamba2, fileType);
+        if (shape.DeltaNet is { } delta) return AddQwen35(w, random, seed, shape, delta, fileType);
         if (shape.Cohere)
         {
             // CommandR2Model and Cohere2Model: the logit scale, no RoPE scaling; Cohere2Model its rotated dimensions.

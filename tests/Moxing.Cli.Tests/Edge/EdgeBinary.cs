@@ -21,7 +21,7 @@ public sealed class EdgeBinary
         var repo = Directory.GetParent(Moxing.Tests.Fixtures.Root)!.Parent!.FullName;
         var project = System.IO.Path.Combine(repo, "src", "Moxing.Cli", "Moxing.Cli.csproj");
         var watch = Stopwatch.StartNew();
-        var (code, output) = Run("dotnet", ["publish", project, "-p:PublishProfile=edge-linux-x64", "-o", outDir], TimeSpan.FromMinutes(10));
+        var (code, output) = Run("dotnet", ["publish", project, "-p:PublishProfile=edge-linux-x64", "-o", outDir], TimeSpan.FromMinutes(25));
         PublishSeconds = watch.Elapsed.TotalSeconds;
         Assert.True(code == 0 && File.Exists(Path), "dotnet publish of the edge binary failed:\n" + Tail(output));
     }

@@ -7,7 +7,8 @@ namespace Moxing.Core.Tests.Kernels;
 
 public unsafe class IntegerKernelTests
 {
-    public static TheoryData<DType> IntegerTypes() => new(RandomWeights.Types.Where(t => IntegerKernel.TryFor(t, SimdPath.Scalar, out _)));
+    public static TheoryData<DType> IntegerTypes() =>
+        new(RandomWeights.Types.Concat(RandomWeights.GridTypes).Where(t => IntegerKernel.TryFor(t, SimdPath.Scalar, out _)));
 
     private static byte[] QuantizeActivations(float[] x, int k, int n, int blockSize, SimdPath path)
     {

@@ -37,6 +37,34 @@ public class MatMulTests
         }
     }
 
+    // y = Wᵀ·x (MLA's queries absorbed through kv_b's key rows): every row decoded once and added, scaled, into each output.
+    [Theory]
+    [MemberData(nameof(RandomWeights.TypeData), MemberType = typeof(RandomWeights))]
+    public void TransposedRowsMatchDequantizeThenSum(DType type)
+    {
+        var rng = new Random(17 + (int)type);
+        int rows = 6, cols = type.BlockSize() == 1 ? 40 : 2 * type.BlockSize();
+        using var w = RandomMatrix(type, rows, cols, rng);
+        foreach (var n in new[] { 1, 3 })
+        {
+            var x = RandomWeights.Floats(n * rows, rng);
+            var y = new float[n * cols];
+            MatMul.TransposedRows(w.Tensor, x, n, y);
+            var weights = Enumerable.Range(0, rows).Select(r => Reference.Weights(type, w.Tensor.Row(r), cols)).ToArray();
+            for (var t = 0; t < n; t++)
+                for (var c = 0; c < cols; c++)
+                {
+                    double expected = 0, magnitude = 0;
+                    for (var r = 0; r < rows; r++)
+                    {
+                        expected += (double)weights[r][c] * x[t * rows + r];
+                        magnitude += Math.Abs((double)weights[r][c] * x[t * rows + r]);
+                    }
+                    Reference.AssertClose(expected, magnitude, y[t * cols + c], $"{type} n={n} column {c} token {t}");
+                }
+        }
+    }
+
     [Fact]
     public void OneVectorIsExactlyRowDot()
     {

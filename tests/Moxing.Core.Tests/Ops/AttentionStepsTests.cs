@@ -48,6 +48,28 @@ public sealed class AttentionStepsTests
             }
     }
 
+    // MLA's values are the front of each latent row: rows of rowStride floats, the first headDim of each summed.
+    [Theory]
+    [InlineData(512, 576, 3, 21)]
+    [InlineData(128, 160, 2, 9)]
+    [InlineData(32, 40, 4, 5)]
+    [InlineData(16, 20, 1, 3)]
+    public void Weighted_values_read_the_front_of_longer_rows(int headDim, int rowStride, int heads, int rows)
+    {
+        var random = new Random(headDim + rowStride + rows);
+        float[] Random(int n) => Enumerable.Range(0, n).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+        float[] values = Random(rows * rowStride), weights = Random(heads * rows), outputs = Random(heads * headDim);
+        var start = (float[])outputs.Clone();
+        Attention.AccumulateValues(weights, rows, values, headDim, outputs, rowStride);
+        for (var h = 0; h < heads; h++)
+            for (var d = 0; d < headDim; d++)
+            {
+                double expected = start[h * headDim + d];
+                for (var j = 0; j < rows; j++) expected += (double)weights[h * rows + j] * values[j * rowStride + d];
+                Assert.Equal(expected, outputs[h * headDim + d], 1e-5);
+            }
+    }
+
     [Fact]
     public void A_score_row_too_short_for_the_heads_is_refused_before_anything_is_written()
     {

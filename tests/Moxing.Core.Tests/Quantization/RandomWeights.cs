@@ -13,10 +13,18 @@ internal static class RandomWeights
 
     public static TheoryData<DType> TypeData() => new(Types);
 
+    /// <summary>The lattice and ternary types, checked against ggml's own output (tests/fixtures/ggml-iquants) rather than
+    /// <see cref="GgmlReference"/>.</summary>
+    public static readonly DType[] GridTypes =
+        [DType.IQ1_S, DType.IQ1_M, DType.IQ2_XXS, DType.IQ2_XS, DType.IQ2_S, DType.IQ3_XXS, DType.IQ3_S, DType.TQ1_0, DType.TQ2_0];
+
     /// <summary>Byte offsets of each block's fp16 fields.</summary>
     private static int[] HalfFields(DType type) => type switch
     {
         DType.Q4_0 or DType.Q5_0 or DType.Q8_0 or DType.IQ4_NL or DType.IQ4_XS => [0],
+        DType.IQ1_S or DType.IQ2_XXS or DType.IQ2_XS or DType.IQ2_S or DType.IQ3_XXS or DType.IQ3_S => [0],
+        DType.TQ1_0 => [52],
+        DType.TQ2_0 => [64],
         DType.Q4_1 or DType.Q5_1 or DType.Q4_K or DType.Q5_K => [0, 2],
         DType.Q2_K => [80, 82],
         DType.Q3_K => [108],
@@ -35,6 +43,7 @@ internal static class RandomWeights
             foreach (var field in HalfFields(type))
                 BitConverter.TryWriteBytes(data.AsSpan(at + field), Scale(rng));
             if (type == DType.MXFP4) data[at] = Exponent(rng);
+            if (type == DType.IQ1_M) SetIq1MScale(data.AsSpan(at), Scale(rng));
             var value = (rng.NextSingle() * 2 - 1) * MathF.Pow(2, rng.Next(-20, 20));
             if (type == DType.F32) BitConverter.TryWriteBytes(data.AsSpan(at), value);
             if (type == DType.BF16) BitConverter.TryWriteBytes(data.AsSpan(at), (ushort)(BitConverter.SingleToUInt32Bits(value) >> 16));
@@ -53,8 +62,20 @@ internal static class RandomWeights
             foreach (var field in HalfFields(type))
                 BitConverter.TryWriteBytes(data.AsSpan(at + field), (Half)1f);
             if (type == DType.MXFP4) data[at] = 128;
+            if (type == DType.IQ1_M) SetIq1MScale(data.AsSpan(at), (Half)1f);
         }
         return data;
+    }
+
+    // IQ1_M keeps its fp16 scale in the top nibbles of its four scale words (bytes 48..55).
+    private static void SetIq1MScale(Span<byte> block, Half scale)
+    {
+        var bits = BitConverter.HalfToUInt16Bits(scale);
+        for (var k = 0; k < 4; k++)
+        {
+            var word = BitConverter.ToUInt16(block[(48 + 2 * k)..]);
+            BitConverter.TryWriteBytes(block[(48 + 2 * k)..], (ushort)((word & 0x0FFF) | (((bits >> (4 * k)) & 0xF) << 12)));
+        }
     }
 
     public static float[] Floats(int count, Random rng)

@@ -125,7 +125,8 @@ public sealed class ContinuousBatchSchedulerTests(SchedulerTestModel fixture) : 
     [Fact]
     public async Task ConcurrentDrawsWithLogprobsGiveEachRequestItsOwnScores()
     {
-        // a step's draws run together on the worker pool, each thread with its own scorer: batched equals one at a time
+        // a step's draws run together on the worker pool, each thread with its own scorer: batched equals one at a time (to 1e-3:
+        // how the requests happen to share steps changes the products' rounding, ~1e-4 on these logprobs; crossed scores differ by far more)
         var requests = Enumerable.Range(0, 6).Select(i => Request(Prompt(6 + 5 * i, 40 + i), 10,
             new SamplingOptions { Temperature = 1.2f, Seed = (ulong)(7 + i) }) with
         { Logprobs = true, TopLogprobs = 3 }).ToList();
@@ -138,7 +139,7 @@ public sealed class ContinuousBatchSchedulerTests(SchedulerTestModel fixture) : 
             Assert.Equal(Ids(alone.Tokens), Ids(together[i].Tokens));
             for (var j = 0; j < alone.Tokens.Count; j++)
             {
-                Assert.Equal(alone.Tokens[j].Logprob, together[i].Tokens[j].Logprob, 1e-4);
+                Assert.Equal(alone.Tokens[j].Logprob, together[i].Tokens[j].Logprob, 1e-3);
                 Assert.Equal(alone.Tokens[j].TopLogprobs!.Select(t => t.Id), together[i].Tokens[j].TopLogprobs!.Select(t => t.Id));
             }
         }

@@ -23,6 +23,13 @@ internal sealed partial class DenseReference
             foreach (var t in f.Tensors) _w[t.Name] = MemoryMarshal.Cast<byte, float>(t.Bytes).ToArray();
         (_c, _w) = Llama4Text(config, _w);
         _type = (string)_c["model_type"]!;
+        // Qwen3_5(Moe)ForConditionalGeneration runs its text_config's model over the model.language_model.* tensors.
+        if (_type is "qwen3_5" or "qwen3_5_moe")
+        {
+            _c = _c["text_config"]!.AsObject();
+            _type = (string)_c["model_type"]!;
+            foreach (var (name, values) in _w.ToArray()) _w[name.Replace("model.language_model.", "model.", StringComparison.Ordinal)] = values;
+        }
         // Mistral3ForConditionalGeneration runs its text_config's MistralForCausalLM over the model.language_model.* tensors.
         if (_type == "mistral3")
         {
@@ -46,6 +53,7 @@ internal sealed partial class DenseReference
         if (_type == "granitemoehybrid") return GraniteHybridForward(ids);
         if (_type == "nemotron_h") return NemotronHForward(ids);
         if (_type == "falcon_h1") return FalconH1Forward(ids);
+        if (_type is "qwen3_next" or "qwen3_5_text" or "qwen3_5_moe_text") return Qwen35Forward(ids);
         if (_type is "falcon" or "RefinedWeb" or "RefinedWebModel") FalconAsLlama(drop);
         if (_type is "exaone" or "internlm2" or "apertus") RenamedAsLlama(drop);
         if (_type is "bailing_moe" or "bailing_moe_v2") BailingAsLlama(drop);

@@ -20,6 +20,7 @@ public sealed partial class TinyHfFolder : IDisposable
         "granitemoehybrid" => GraniteHybridLayers.Length,
         "nemotron_h" => NemotronHPattern.Length,
         "falcon_h1" => 3,
+        "qwen3_next" or "qwen3_5" or "qwen3_5_moe" => Qwen35Layers.Length,
         _ => 2,
     };
 
@@ -62,7 +63,7 @@ public sealed partial class TinyHfFolder : IDisposable
 
     /// <summary>
     /// Writes a <paramref name="modelType"/> checkpoint (granite, olmo2, gemma, phi, starcoder2, falcon, exaone, smollm3, internlm2, cohere,
-    /// cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, ernie4_5, llama4_text, llama4: the text config, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3, apertus, lfm2; granitemoe, lfm2_moe, nemotron_h, falcon_h1, granitemoeshared, granitemoehybrid, phimoe, ernie4_5_moe, hunyuan_v1_moe; deepseek_v2, deepseek_v3, glm4_moe, dots1, bailing_moe, bailing_moe_v2), its config edited by <paramref name="edit"/> (Cohere's use_qk_norm and StableLM's qk_layernorm add per-head q/k norms).
+    /// cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, ernie4_5, llama4_text, llama4: the text config, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3, apertus, lfm2, qwen3_5; granitemoe, lfm2_moe, nemotron_h, falcon_h1, granitemoeshared, granitemoehybrid, qwen3_next, qwen3_5_moe, phimoe, ernie4_5_moe, hunyuan_v1_moe; deepseek_v2, deepseek_v3, glm4_moe, dots1, bailing_moe, bailing_moe_v2), its config edited by <paramref name="edit"/> (Cohere's use_qk_norm and StableLM's qk_layernorm add per-head q/k norms).
     /// </summary>
     public TinyHfFolder(string modelType, int seed = 1, Action<JsonObject>? edit = null)
     {
@@ -110,6 +111,13 @@ public sealed partial class TinyHfFolder : IDisposable
         const int q = Heads * HeadDim;
         var kv = ((int?)Config["num_key_value_heads"] ?? KvHeads) * HeadDim;
         var ff = FeedForward(modelType);
+        if (IsQwen35(modelType))
+        {
+            File.WriteAllText(Path.Combine(Folder, "config.json"), Qwen35Wrapped(modelType, Config).ToJsonString());
+            WriteQwen35(Config, Add, Linear);
+            writer.Write(Path.Combine(Folder, "model.safetensors"));
+            return;
+        }
         // Families whose layout is their own: a writer each.
         Action<JsonObject, Action<string, float, float, long[]>, Action<string, long>, Action<string, long, long, bool>>? own = modelType switch
         {
@@ -315,6 +323,9 @@ public sealed partial class TinyHfFolder : IDisposable
                 break;
             case "granitemoehybrid":
                 GraniteHybridConfig(c);
+                break;
+            case "qwen3_next" or "qwen3_5" or "qwen3_5_moe":
+                Qwen35Config(c);
                 break;
             case "granite":
                 // granite-3.x's multipliers, the attention one on this head size's 1/16 scale.

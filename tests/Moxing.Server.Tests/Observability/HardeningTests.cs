@@ -128,7 +128,8 @@ public sealed class HardeningTests
     [Fact]
     public async Task The_request_deadline_answers_504_or_ends_a_stream_with_an_error_event()
     {
-        await using var server = await MoxingServer.StartAsync(Options(new ServerOptions { RequestTimeout = TimeSpan.FromMilliseconds(400) }),
+        // 50 tokens at 100 ms each outlast the deadline; the deadline leaves a loaded machine time to stream the first ones
+        await using var server = await MoxingServer.StartAsync(Options(new ServerOptions { RequestTimeout = TimeSpan.FromMilliseconds(1500) }),
             SlowEngine.Factory(TimeSpan.FromMilliseconds(100)));
         using var http = new HttpClient { BaseAddress = server.Address };
         var whole = await http.PostAsync("/v1/chat/completions", Json(Chat(50, false)));

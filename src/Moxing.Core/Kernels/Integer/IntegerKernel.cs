@@ -63,6 +63,14 @@ internal readonly unsafe struct IntegerKernel(
         table[(int)DType.Q5_K] = Super<Q5KBlock, P, L, TB, TS, TF>(panels);
         table[(int)DType.Q6_K] = Super<Q6KBlock, P, L, TB, TS, TF>(panels);
         table[(int)DType.IQ4_XS] = Super<Iq4XsBlock, P, L, TB, TS, TF>(panels);
+        table[(int)DType.IQ2_XXS] = Super<Iq2XxsBlock, P, L, TB, TS, TF>(panels);
+        table[(int)DType.IQ2_XS] = Super<Iq2XsBlock, P, L, TB, TS, TF>(panels);
+        table[(int)DType.IQ2_S] = Super<Iq2SBlock, P, L, TB, TS, TF>(panels);
+        table[(int)DType.IQ3_XXS] = Super<Iq3XxsBlock, P, L, TB, TS, TF>(panels);
+        table[(int)DType.IQ3_S] = Super<Iq3SBlock, P, L, TB, TS, TF>(panels);
+        table[(int)DType.IQ1_S] = Super<Iq1SBlock, P, L, TB, TS, TF>(panels);
+        table[(int)DType.IQ1_M] = Super<Iq1MBlock, P, L, TB, TS, TF>(panels);
+        table[(int)DType.TQ2_0] = Super<Tq2_0Block, P, L, TB, TS, TF>(panels);
         return table;
     }
 

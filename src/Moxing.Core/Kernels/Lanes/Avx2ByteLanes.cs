@@ -17,6 +17,9 @@ internal readonly unsafe struct Avx2ByteLanes : IByteLanes<Vector256<byte>, Vect
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<byte> Load(byte* p) => Avx.LoadVector256(p);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<byte> FromLongs(ulong a, ulong b, ulong c, ulong d) => Vector256.Create(a, b, c, d).AsByte();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<byte> Nibbles(byte* p)
     {
         var v = Vector128.Load(p);

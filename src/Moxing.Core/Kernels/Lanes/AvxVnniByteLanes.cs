@@ -15,6 +15,7 @@ internal readonly unsafe struct AvxVnniByteLanes : IByteLanes<Vector256<byte>, V
     public static Vector256<float> ZeroF => Vector256<float>.Zero;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<byte> Load(byte* p) => Avx2ByteLanes.Load(p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<byte> FromLongs(ulong a, ulong b, ulong c, ulong d) => Avx2ByteLanes.FromLongs(a, b, c, d);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<byte> Nibbles(byte* p) => Avx2ByteLanes.Nibbles(p);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<byte> And(Vector256<byte> v, byte mask) => Avx2ByteLanes.And(v, mask);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<byte> Or(Vector256<byte> a, Vector256<byte> b) => Avx2ByteLanes.Or(a, b);

@@ -19,6 +19,9 @@ internal unsafe interface IByteLanes<TB, TS, TF>
     /// <summary>Loads 32 bytes.</summary>
     static abstract TB Load(byte* p);
 
+    /// <summary>The 32 bytes of four words, <paramref name="a"/>'s first (little-endian).</summary>
+    static abstract TB FromLongs(ulong a, ulong b, ulong c, ulong d);
+
     /// <summary>The 16 bytes at <paramref name="p"/> as 32 codes: their low nibbles, then their high nibbles.</summary>
     static abstract TB Nibbles(byte* p);
 

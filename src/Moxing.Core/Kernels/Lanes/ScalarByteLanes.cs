@@ -19,6 +19,14 @@ internal readonly unsafe struct ScalarByteLanes : IByteLanes<Bytes32, int, float
 
     public static Bytes32 Load(byte* p) => *(Bytes32*)p;
 
+    public static Bytes32 FromLongs(ulong a, ulong b, ulong c, ulong d)
+    {
+        var v = new Bytes32();
+        var words = (ulong*)&v;
+        (words[0], words[1], words[2], words[3]) = (a, b, c, d);
+        return v;
+    }
+
     public static Bytes32 Nibbles(byte* p)
     {
         var v = new Bytes32();

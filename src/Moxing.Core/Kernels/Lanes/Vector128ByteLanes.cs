@@ -27,6 +27,9 @@ internal readonly unsafe struct Vector128ByteLanes : IByteLanes<BytePair, Vector
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static BytePair Load(byte* p) => new(Vector128.Load(p), Vector128.Load(p + 16));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static BytePair FromLongs(ulong a, ulong b, ulong c, ulong d) => new(Vector128.Create(a, b).AsByte(), Vector128.Create(c, d).AsByte());
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static BytePair Nibbles(byte* p)
     {
         var v = Vector128.Load(p);

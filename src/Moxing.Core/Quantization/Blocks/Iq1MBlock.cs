@@ -1,0 +1,92 @@
+using System.Runtime.CompilerServices;
+using Moxing.Core.Kernels.Lanes;
+
+namespace Moxing.Core.Quantization.Blocks;
+
+/// <summary>
+/// IQ1_M (1.75 bits): 256 weights as 8 groups of 32; 32 low index bytes, per eight weights a nibble of 3 index high bits
+/// (11-bit indices into <see cref="IqGrids.Iq1Up"/>) and a shift sign, then four 16-bit words holding per half group a
+/// 3-bit scale s and, in their top nibbles, the fp16 d: w = d·(2s + 1) · (level ± 0.125).
+/// </summary>
+internal readonly unsafe struct Iq1MBlock : IGridBlock
+{
+    public static int BlockSize => 256;
+    public static int BlockBytes => 56;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Decode<S, TF, TI, TSink>(byte* block, ref TSink sink)
+        where S : struct, ILanes<TF, TI> where TF : struct where TI : struct where TSink : struct, IWeightSink<TF>
+    {
+        var d = Iq1MScale(block);
+        Levels32 levels;
+        var p = (ulong*)&levels;
+        for (var ib = 0; ib < 8; ib++)
+        {
+            Group(block, ib, out p[0], out p[1], out p[2], out p[3]);
+            int scales = Unsafe.ReadUnaligned<ushort>(block + 48 + 2 * (ib / 2)) >> (6 * (ib % 2));
+            IqGrids.Emit<S, TF, TI, TSink>((byte*)p, 32 * ib, S.Broadcast(d * (2 * (scales & 7) + 1)),
+                S.Broadcast(d * (2 * ((scales >> 3) & 7) + 1)), true, ref sink);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Group(byte* block, int ib, out ulong a, out ulong b, out ulong c, out ulong d)
+    {
+        var q = block + 4 * ib;
+        int h0 = block[32 + 2 * ib], h1 = block[33 + 2 * ib];
+        a = IqGrids.Iq1(q[0] | ((h0 & 7) << 8), (h0 & 0x08) != 0);
+        b = IqGrids.Iq1(q[1] | ((h0 & 0x70) << 4), (h0 & 0x80) != 0);
+        c = IqGrids.Iq1(q[2] | ((h1 & 7) << 8), (h1 & 0x08) != 0);
+        d = IqGrids.Iq1(q[3] | ((h1 & 0x70) << 4), (h1 & 0x80) != 0);
+    }
+
+    /// <summary>The fp16 d assembled from the top nibbles of the four scale words.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Iq1MScale(byte* block)
+    {
+        uint s0 = Unsafe.ReadUnaligned<ushort>(block + 48), s1 = Unsafe.ReadUnaligned<ushort>(block + 50);
+        uint s2 = Unsafe.ReadUnaligned<ushort>(block + 52), s3 = Unsafe.ReadUnaligned<ushort>(block + 54);
+        var bits = (ushort)((s0 >> 12) | ((s1 >> 8) & 0x00f0) | ((s2 >> 4) & 0x0f00) | (s3 & 0xf000));
+        return Fp16.Read((byte*)&bits);
+    }
+
+    public static bool SignedCodes => true;
+    public static int LargestCode => 9;
+    public static KMins Mins => KMins.None;
+    public static float MinScale(byte* block) => 0;
+
+    /// <summary>The block's factor of scale · code: d/8 (codes are 8·level ± 1).</summary>
+    public static float Scale(byte* block) => Iq1MScale(block) * 0.125f;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TB Chunk<L, TB, TS, TF>(byte* block, int c)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
+        GridChunks.Chunk<Iq1MBlock, L, TB, TS, TF>(block, c);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Quad<L, TB, TS, TF>(byte* block, int h, out TB c0, out TB c1, out TB c2, out TB c3)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
+        ChunkQuads.Separate<Iq1MBlock, L, TB, TS, TF>(block, h, out c0, out c1, out c2, out c3);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TB Scales<L, TB, TS, TF>(byte* block, out TB minimums)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
+        GridChunks.Scales<Iq1MBlock, L, TB, TS, TF>(block, out minimums);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TB PairScales<L, TB, TS, TF>(byte* a, byte* b, out TB minimumsA, out TB scalesB, out TB minimumsB)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
+        ChunkQuads.SeparateScales<Iq1MBlock, L, TB, TS, TF>(a, b, out minimumsA, out scalesB, out minimumsB);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void GroupScales(byte* block, out ulong first, out ulong second)
+    {
+        first = second = 0;
+        for (var ib = 0; ib < 8; ib++)
+        {
+            var s = Unsafe.ReadUnaligned<ushort>(block + 48 + 2 * (ib / 2)) >> (6 * (ib % 2));
+            first |= (ulong)(2 * (s & 7) + 1) << (8 * ib);
+            second |= (ulong)(2 * ((s >> 3) & 7) + 1) << (8 * ib);
+        }
+    }
+}

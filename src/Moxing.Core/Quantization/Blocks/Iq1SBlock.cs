@@ -1,0 +1,82 @@
+using System.Runtime.CompilerServices;
+using Moxing.Core.Kernels.Lanes;
+
+namespace Moxing.Core.Quantization.Blocks;
+
+/// <summary>
+/// IQ1_S (1.56 bits): 256 weights as 8 groups of 32; fp16 d, 32 low index bytes, then per group a 16-bit word of four
+/// 3-bit index highs (11-bit indices into <see cref="IqGrids.Iq1Up"/>, levels −1, 0, 1), a 3-bit scale s and a shift sign:
+/// w = d·(2s + 1) · (level ± 0.125).
+/// </summary>
+internal readonly unsafe struct Iq1SBlock : IGridBlock
+{
+    public static int BlockSize => 256;
+    public static int BlockBytes => 50;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Decode<S, TF, TI, TSink>(byte* block, ref TSink sink)
+        where S : struct, ILanes<TF, TI> where TF : struct where TI : struct where TSink : struct, IWeightSink<TF>
+    {
+        var d = Fp16.Read(block);
+        Levels32 levels;
+        var p = (ulong*)&levels;
+        for (var ib = 0; ib < 8; ib++)
+        {
+            Group(block, ib, out p[0], out p[1], out p[2], out p[3]);
+            var dl = S.Broadcast(d * (2 * ((Unsafe.ReadUnaligned<ushort>(block + 34 + 2 * ib) >> 12) & 7) + 1));
+            IqGrids.Emit<S, TF, TI, TSink>((byte*)p, 32 * ib, dl, dl, true, ref sink);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Group(byte* block, int ib, out ulong a, out ulong b, out ulong c, out ulong d)
+    {
+        int high = Unsafe.ReadUnaligned<ushort>(block + 34 + 2 * ib);
+        var down = (high & 0x8000) != 0;
+        var q = block + 2 + 4 * ib;
+        a = IqGrids.Iq1(q[0] | ((high & 7) << 8), down);
+        b = IqGrids.Iq1(q[1] | (((high >> 3) & 7) << 8), down);
+        c = IqGrids.Iq1(q[2] | (((high >> 6) & 7) << 8), down);
+        d = IqGrids.Iq1(q[3] | (((high >> 9) & 7) << 8), down);
+    }
+
+    public static bool SignedCodes => true;
+    public static int LargestCode => 9;
+    public static KMins Mins => KMins.None;
+    public static float MinScale(byte* block) => 0;
+
+    /// <summary>The block's factor of scale · code: d/8 (codes are 8·level ± 1).</summary>
+    public static float Scale(byte* block) => Fp16.Read(block) * 0.125f;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TB Chunk<L, TB, TS, TF>(byte* block, int c)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
+        GridChunks.Chunk<Iq1SBlock, L, TB, TS, TF>(block, c);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Quad<L, TB, TS, TF>(byte* block, int h, out TB c0, out TB c1, out TB c2, out TB c3)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
+        ChunkQuads.Separate<Iq1SBlock, L, TB, TS, TF>(block, h, out c0, out c1, out c2, out c3);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TB Scales<L, TB, TS, TF>(byte* block, out TB minimums)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
+        GridChunks.Scales<Iq1SBlock, L, TB, TS, TF>(block, out minimums);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TB PairScales<L, TB, TS, TF>(byte* a, byte* b, out TB minimumsA, out TB scalesB, out TB minimumsB)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
+        ChunkQuads.SeparateScales<Iq1SBlock, L, TB, TS, TF>(a, b, out minimumsA, out scalesB, out minimumsB);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void GroupScales(byte* block, out ulong first, out ulong second)
+    {
+        first = second = 0;
+        for (var ib = 0; ib < 8; ib++)
+        {
+            var s = 2 * ((Unsafe.ReadUnaligned<ushort>(block + 34 + 2 * ib) >> 12) & 7) + 1;
+            first |= (ulong)s << (8 * ib);
+            second |= (ulong)s << (8 * ib);
+        }
+    }
+}

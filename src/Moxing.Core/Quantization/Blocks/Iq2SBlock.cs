@@ -1,0 +1,82 @@
+using System.Runtime.CompilerServices;
+using Moxing.Core.Kernels.Lanes;
+
+namespace Moxing.Core.Quantization.Blocks;
+
+/// <summary>
+/// IQ2_S (2.56 bits): 256 weights as 8 groups of 32; fp16 d, 32 low index bytes, 32 sign bytes, per group a byte of
+/// four 2-bit index highs (10-bit indices into <see cref="IqGrids.Iq2S"/>), then per group two 4-bit scales s:
+/// w = d·(0.5 + s)·0.25 · ±level.
+/// </summary>
+internal readonly unsafe struct Iq2SBlock : IGridBlock
+{
+    public static int BlockSize => 256;
+    public static int BlockBytes => 82;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Decode<S, TF, TI, TSink>(byte* block, ref TSink sink)
+        where S : struct, ILanes<TF, TI> where TF : struct where TI : struct where TSink : struct, IWeightSink<TF>
+    {
+        var d = Fp16.Read(block);
+        Levels32 levels;
+        var p = (ulong*)&levels;
+        for (var ib = 0; ib < 8; ib++)
+        {
+            Group(block, ib, out p[0], out p[1], out p[2], out p[3]);
+            int scales = block[74 + ib];
+            IqGrids.Emit<S, TF, TI, TSink>((byte*)p, 32 * ib, S.Broadcast(d * (0.5f + (scales & 15)) * 0.25f),
+                S.Broadcast(d * (0.5f + (scales >> 4)) * 0.25f), false, ref sink);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Group(byte* block, int ib, out ulong a, out ulong b, out ulong c, out ulong d)
+    {
+        int high = block[66 + ib];
+        byte* q = block + 2 + 4 * ib, signs = block + 34 + 4 * ib;
+        a = IqGrids.Signed(IqGrids.Iq2S[q[0] | ((high << 8) & 0x300)], signs[0]);
+        b = IqGrids.Signed(IqGrids.Iq2S[q[1] | ((high << 6) & 0x300)], signs[1]);
+        c = IqGrids.Signed(IqGrids.Iq2S[q[2] | ((high << 4) & 0x300)], signs[2]);
+        d = IqGrids.Signed(IqGrids.Iq2S[q[3] | ((high << 2) & 0x300)], signs[3]);
+    }
+
+    public static bool SignedCodes => true;
+    public static int LargestCode => 43;
+    public static KMins Mins => KMins.None;
+    public static float MinScale(byte* block) => 0;
+
+    /// <summary>The block's factor of scale · code: d/8.</summary>
+    public static float Scale(byte* block) => Fp16.Read(block) * 0.125f;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TB Chunk<L, TB, TS, TF>(byte* block, int c)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
+        GridChunks.Chunk<Iq2SBlock, L, TB, TS, TF>(block, c);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Quad<L, TB, TS, TF>(byte* block, int h, out TB c0, out TB c1, out TB c2, out TB c3)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
+        ChunkQuads.Separate<Iq2SBlock, L, TB, TS, TF>(block, h, out c0, out c1, out c2, out c3);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TB Scales<L, TB, TS, TF>(byte* block, out TB minimums)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
+        GridChunks.Scales<Iq2SBlock, L, TB, TS, TF>(block, out minimums);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TB PairScales<L, TB, TS, TF>(byte* a, byte* b, out TB minimumsA, out TB scalesB, out TB minimumsB)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
+        ChunkQuads.SeparateScales<Iq2SBlock, L, TB, TS, TF>(a, b, out minimumsA, out scalesB, out minimumsB);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void GroupScales(byte* block, out ulong first, out ulong second)
+    {
+        first = second = 0;
+        for (var ib = 0; ib < 8; ib++)
+        {
+            int s = block[74 + ib];
+            first |= (ulong)(2 * (s & 15) + 1) << (8 * ib);
+            second |= (ulong)(2 * (s >> 4) + 1) << (8 * ib);
+        }
+    }
+}

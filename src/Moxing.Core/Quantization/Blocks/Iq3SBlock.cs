@@ -1,0 +1,81 @@
+using System.Runtime.CompilerServices;
+using Moxing.Core.Kernels.Lanes;
+
+namespace Moxing.Core.Quantization.Blocks;
+
+/// <summary>
+/// IQ3_S (3.44 bits): 256 weights as 8 groups of 32; fp16 d, 64 low index bytes, per group a byte of eight index high
+/// bits (9-bit indices into <see cref="IqGrids.Iq3S"/>), 32 sign bytes, a 4-bit scale s per group: w = d·(1 + 2s) · ±level.
+/// </summary>
+internal readonly unsafe struct Iq3SBlock : IGridBlock
+{
+    public static int BlockSize => 256;
+    public static int BlockBytes => 110;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Decode<S, TF, TI, TSink>(byte* block, ref TSink sink)
+        where S : struct, ILanes<TF, TI> where TF : struct where TI : struct where TSink : struct, IWeightSink<TF>
+    {
+        var d = Fp16.Read(block);
+        Levels32 levels;
+        var p = (ulong*)&levels;
+        for (var ib = 0; ib < 8; ib++)
+        {
+            Group(block, ib, out p[0], out p[1], out p[2], out p[3]);
+            var db = S.Broadcast(d * (1 + 2 * ((block[106 + ib / 2] >> (4 * (ib & 1))) & 15)));
+            IqGrids.Emit<S, TF, TI, TSink>((byte*)p, 32 * ib, db, db, false, ref sink);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Group(byte* block, int ib, out ulong a, out ulong b, out ulong c, out ulong d)
+    {
+        var q = block + 2 + 8 * ib;
+        int high = block[66 + ib];
+        var signs = block + 74 + 4 * ib;
+        a = IqGrids.Signed(IqGrids.Iq3S[q[0] | ((high << 8) & 256)] | IqGrids.Iq3S[q[1] | ((high << 7) & 256)] << 32, signs[0]);
+        b = IqGrids.Signed(IqGrids.Iq3S[q[2] | ((high << 6) & 256)] | IqGrids.Iq3S[q[3] | ((high << 5) & 256)] << 32, signs[1]);
+        c = IqGrids.Signed(IqGrids.Iq3S[q[4] | ((high << 4) & 256)] | IqGrids.Iq3S[q[5] | ((high << 3) & 256)] << 32, signs[2]);
+        d = IqGrids.Signed(IqGrids.Iq3S[q[6] | ((high << 2) & 256)] | IqGrids.Iq3S[q[7] | ((high << 1) & 256)] << 32, signs[3]);
+    }
+
+    public static bool SignedCodes => true;
+    public static int LargestCode => 15;
+    public static KMins Mins => KMins.None;
+    public static float MinScale(byte* block) => 0;
+
+    /// <summary>The block's factor of scale · code: d.</summary>
+    public static float Scale(byte* block) => Fp16.Read(block);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TB Chunk<L, TB, TS, TF>(byte* block, int c)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
+        GridChunks.Chunk<Iq3SBlock, L, TB, TS, TF>(block, c);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Quad<L, TB, TS, TF>(byte* block, int h, out TB c0, out TB c1, out TB c2, out TB c3)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
+        ChunkQuads.Separate<Iq3SBlock, L, TB, TS, TF>(block, h, out c0, out c1, out c2, out c3);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TB Scales<L, TB, TS, TF>(byte* block, out TB minimums)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
+        GridChunks.Scales<Iq3SBlock, L, TB, TS, TF>(block, out minimums);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TB PairScales<L, TB, TS, TF>(byte* a, byte* b, out TB minimumsA, out TB scalesB, out TB minimumsB)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
+        ChunkQuads.SeparateScales<Iq3SBlock, L, TB, TS, TF>(a, b, out minimumsA, out scalesB, out minimumsB);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void GroupScales(byte* block, out ulong first, out ulong second)
+    {
+        first = second = 0;
+        for (var ib = 0; ib < 8; ib++)
+        {
+            var s = 1 + 2 * ((block[106 + ib / 2] >> (4 * (ib & 1))) & 15);
+            first |= (ulong)s << (8 * ib);
+            second |= (ulong)s << (8 * ib);
+        }
+    }
+}

@@ -1,0 +1,80 @@
+using System.Runtime.CompilerServices;
+using Moxing.Core.Kernels.Lanes;
+
+namespace Moxing.Core.Quantization.Blocks;
+
+/// <summary>
+/// IQ3_XXS (3.06 bits): 256 weights as 8 groups of 32; fp16 d, 64 bytes indexing <see cref="IqGrids.Iq3Xxs"/> (four
+/// levels each), then per group a word of four 7-bit sign patterns and a 4-bit scale s: w = d·(0.5 + s)·0.5 · ±level.
+/// </summary>
+internal readonly unsafe struct Iq3XxsBlock : IGridBlock
+{
+    public static int BlockSize => 256;
+    public static int BlockBytes => 98;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Decode<S, TF, TI, TSink>(byte* block, ref TSink sink)
+        where S : struct, ILanes<TF, TI> where TF : struct where TI : struct where TSink : struct, IWeightSink<TF>
+    {
+        var d = Fp16.Read(block);
+        Levels32 levels;
+        var p = (ulong*)&levels;
+        for (var ib = 0; ib < 8; ib++)
+        {
+            Group(block, ib, out p[0], out p[1], out p[2], out p[3]);
+            var db = S.Broadcast(d * (0.5f + (Unsafe.ReadUnaligned<uint>(block + 66 + 4 * ib) >> 28)) * 0.5f);
+            IqGrids.Emit<S, TF, TI, TSink>((byte*)p, 32 * ib, db, db, false, ref sink);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Group(byte* block, int ib, out ulong a, out ulong b, out ulong c, out ulong d)
+    {
+        var q = block + 2 + 8 * ib;
+        var aux = Unsafe.ReadUnaligned<uint>(block + 66 + 4 * ib);
+        a = IqGrids.SignedBySeven(IqGrids.Iq3Xxs[q[0]] | IqGrids.Iq3Xxs[q[1]] << 32, aux & 127);
+        b = IqGrids.SignedBySeven(IqGrids.Iq3Xxs[q[2]] | IqGrids.Iq3Xxs[q[3]] << 32, (aux >> 7) & 127);
+        c = IqGrids.SignedBySeven(IqGrids.Iq3Xxs[q[4]] | IqGrids.Iq3Xxs[q[5]] << 32, (aux >> 14) & 127);
+        d = IqGrids.SignedBySeven(IqGrids.Iq3Xxs[q[6]] | IqGrids.Iq3Xxs[q[7]] << 32, (aux >> 21) & 127);
+    }
+
+    public static bool SignedCodes => true;
+    public static int LargestCode => 62;
+    public static KMins Mins => KMins.None;
+    public static float MinScale(byte* block) => 0;
+
+    /// <summary>The block's factor of scale · code: d/4 (d·(0.5 + s)·0.5 = d/4·(2s + 1)).</summary>
+    public static float Scale(byte* block) => Fp16.Read(block) * 0.25f;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TB Chunk<L, TB, TS, TF>(byte* block, int c)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
+        GridChunks.Chunk<Iq3XxsBlock, L, TB, TS, TF>(block, c);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Quad<L, TB, TS, TF>(byte* block, int h, out TB c0, out TB c1, out TB c2, out TB c3)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
+        ChunkQuads.Separate<Iq3XxsBlock, L, TB, TS, TF>(block, h, out c0, out c1, out c2, out c3);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TB Scales<L, TB, TS, TF>(byte* block, out TB minimums)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
+        GridChunks.Scales<Iq3XxsBlock, L, TB, TS, TF>(block, out minimums);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TB PairScales<L, TB, TS, TF>(byte* a, byte* b, out TB minimumsA, out TB scalesB, out TB minimumsB)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
+        ChunkQuads.SeparateScales<Iq3XxsBlock, L, TB, TS, TF>(a, b, out minimumsA, out scalesB, out minimumsB);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void GroupScales(byte* block, out ulong first, out ulong second)
+    {
+        first = second = 0;
+        for (var ib = 0; ib < 8; ib++)
+        {
+            var s = 2 * (Unsafe.ReadUnaligned<uint>(block + 66 + 4 * ib) >> 28) + 1;
+            first |= (ulong)s << (8 * ib);
+            second |= (ulong)s << (8 * ib);
+        }
+    }
+}
