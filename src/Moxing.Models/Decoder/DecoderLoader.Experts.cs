@@ -47,7 +47,7 @@ public sealed partial class DecoderLoader
             Experts = experts,
             Shared = shared,
             SharedGate = sharedGate,
-            SelectionBias = SelectionBias(layer, moe.ExpertCount),
+            SelectionBias = SelectionBias(layer, moe),
             Stored = stored,
             Views = views,
         };
@@ -97,10 +97,14 @@ public sealed partial class DecoderLoader
     }
 
     // The expert-selection bias, [experts] or transformers' [1, experts] (Ernie4_5_MoeStatics); null where the architecture names
-    // none or the file lacks it (llama.cpp's exp_probs_b is optional).
-    private float[]? SelectionBias(int layer, int experts)
+    // none, the configuration says there is none, or the file lacks it where that is allowed (llama.cpp's exp_probs_b is optional).
+    private float[]? SelectionBias(int layer, MoeOptions moe)
     {
-        if (names.ExpertSelectionBias == null || _tensors.Find(DecoderTensorNames.ForLayer(names.ExpertSelectionBias, layer)) is not { } t) return null;
+        if (names.ExpertSelectionBias == null || moe.SelectionBias == MoeSelectionBias.Absent) return null;
+        var name = DecoderTensorNames.ForLayer(names.ExpertSelectionBias, layer);
+        if (_tensors.Find(name) is not { } t)
+            return moe.SelectionBias == MoeSelectionBias.Required ? throw new InvalidModelFileException(sourcePath, $"tensor '{name}' is missing") : null;
+        var experts = moe.ExpertCount;
         if (t.Shape.Aggregate(1L, (a, d) => a * d) != experts || t.Shape.Length > 2)
             throw new InvalidModelFileException(sourcePath, $"tensor '{t.Name}' has shape [{string.Join(", ", t.Shape)}], expected [{experts}] or [1, {experts}]");
         return Vector(t, experts);

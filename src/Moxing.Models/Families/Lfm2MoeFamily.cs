@@ -19,7 +19,8 @@ public sealed class Lfm2MoeFamily : IDecoderFamily
     private const string Defaults = """
         {"vocab_size": 65536, "hidden_size": 2048, "intermediate_size": 7168, "moe_intermediate_size": 1792, "num_hidden_layers": 32,
          "num_attention_heads": 32, "num_key_value_heads": 8, "max_position_embeddings": 128000, "norm_eps": 1e-5, "rope_theta": 1000000.0,
-         "conv_L_cache": 3, "num_dense_layers": 2, "num_experts_per_tok": 4, "num_experts": 32, "routed_scaling_factor": 1.0, "norm_topk_prob": true}
+         "conv_L_cache": 3, "num_dense_layers": 2, "num_experts_per_tok": 4, "num_experts": 32, "routed_scaling_factor": 1.0, "norm_topk_prob": true,
+         "use_expert_bias": true}
         """;
 
     private static readonly Lfm2Family Lfm2 = new();
@@ -60,6 +61,8 @@ public sealed class Lfm2MoeFamily : IDecoderFamily
                 NormalizeTopK = c.GetBool("norm_topk_prob"),
                 Gating = MoeGating.Sigmoid,
                 RoutedScale = c.GetFloat("routed_scaling_factor"),
+                // Lfm2MoeSparseMoeBlock registers its expert_bias buffer only where use_expert_bias.
+                SelectionBias = c.GetBool("use_expert_bias") ? MoeSelectionBias.Required : MoeSelectionBias.Absent,
                 DenseLayers = [.. Enumerable.Range(0, o.LayerCount).Select(i => i < lead)],
             },
         };
@@ -69,9 +72,10 @@ public sealed class Lfm2MoeFamily : IDecoderFamily
     public DecoderOptions FromGguf(GgufFile file)
     {
         var o = Lfm2.FromGguf(file);
-        // llama.cpp's lfm2moe renormalises the chosen weights and never scales them, whatever the keys say.
+        // llama.cpp's lfm2moe renormalises the chosen weights and never scales them, whatever the keys say, and requires every sparse
+        // layer's exp_probs_b.
         var moe = new GgufHyperParameters(file).RoutedExperts(o.LayerCount, MoeGating.Sigmoid)
             ?? throw new InvalidModelFileException(file.FilePath, "key 'lfm2moe.expert_count' or 'lfm2moe.leading_dense_block_count' leaves no sparse layer; llama.cpp's lfm2moe needs experts");
-        return o with { Moe = moe with { NormalizeTopK = true, RoutedScale = 1f } };
+        return o with { Moe = moe with { NormalizeTopK = true, RoutedScale = 1f, SelectionBias = MoeSelectionBias.Required } };
     }
 }

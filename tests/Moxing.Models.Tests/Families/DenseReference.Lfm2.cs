@@ -62,7 +62,8 @@ internal sealed partial class DenseReference
         return output;
     }
 
-    // Lfm2MoeSparseMoeBlock.route_tokens_to_experts: scores = sigmoid(gate x); the top num_experts_per_tok of scores + expert_bias;
+    // Lfm2MoeSparseMoeBlock.route_tokens_to_experts: scores = sigmoid(gate x); the top num_experts_per_tok of scores + expert_bias
+    // (the buffer exists only where use_expert_bias, default true);
     // their scores divided by their sum + 1e-6 where norm_topk_prob, times routed_scaling_factor; each expert w2(silu(w1 x) · w3 x).
     // Dropped: "sigmoid" scores by softmax, "selection_bias" chooses by the scores alone, "top_k_normalisation" keeps them as they are.
     private double[] Lfm2Experts(string p, double[] x)
@@ -70,7 +71,7 @@ internal sealed partial class DenseReference
         var logits = Affine(p + "gate", x);
         var exp = logits.Select(l => Math.Exp(l - logits.Max())).ToArray();
         var scores = _drop == "sigmoid" ? exp.Select(v => v / exp.Sum()).ToArray() : logits.Select(l => 1 / (1 + Math.Exp(-l))).ToArray();
-        var bias = _drop == "selection_bias" ? null : _w.GetValueOrDefault(p + "expert_bias");
+        var bias = _drop == "selection_bias" || _c["use_expert_bias"] is { } use && !(bool)use ? null : _w[p + "expert_bias"];
         var chosen = Enumerable.Range(0, scores.Length).OrderByDescending(e => scores[e] + (bias?[e] ?? 0)).ThenBy(e => e).Take(I("num_experts_per_tok")).ToArray();
         var divisor = B("norm_topk_prob") && _drop != "top_k_normalisation" ? chosen.Sum(e => scores[e]) + 1e-6 : 1;
         var y = new double[x.Length];

@@ -109,6 +109,37 @@ public sealed class Lfm2MoeFamilyTests
         DecoderChecks.MixedBatchMatchesEachSequenceAlone(synth.Model, 1e-5, DType.F32);
     }
 
+    // Lfm2MoeSparseMoeBlock registers expert_bias where use_expert_bias (default true): a folder that lacks it is refused, naming
+    // the first sparse layer's, and so is the GGUF converted from it; where use_expert_bias is false a stored one is not read.
+    [Theory]
+    [InlineData(true)]
+    [InlineData(null)]
+    public void AMissingExpertBiasIsAnErrorNamingIt(bool? useExpertBias)
+    {
+        using var folder = new TinyHfFolder("lfm2_moe", edit: c => c["use_expert_bias"] = false);
+        if (useExpertBias is { } use) folder.Config["use_expert_bias"] = use;
+        else folder.Config.Remove("use_expert_bias");
+        File.WriteAllText(Path.Combine(folder.Folder, "config.json"), folder.Config.ToJsonString());
+        Assert.Contains("tensor 'model.layers.1.feed_forward.expert_bias' is missing",
+            Assert.Throws<InvalidModelFileException>(() => ModelLoader.Load(folder.Folder)).Message);
+        // llama.cpp's lfm2moe requires exp_probs_b whatever the GGUF's keys.
+        using var gguf = new ConvertedGguf(folder.Folder);
+        Assert.Contains("tensor 'blk.1.exp_probs_b.bias' is missing", Assert.Throws<InvalidModelFileException>(() => ModelLoader.Load(gguf.Path)).Message);
+    }
+
+    [Fact]
+    public void AStoredExpertBiasIsNotReadWhereTheConfigSaysNone()
+    {
+        using var folder = new TinyHfFolder("lfm2_moe");
+        var withBias = DenseFamilyTests.Logits(folder.Folder);
+        folder.Config["use_expert_bias"] = false;
+        File.WriteAllText(Path.Combine(folder.Folder, "config.json"), folder.Config.ToJsonString());
+        var withoutBias = DenseFamilyTests.Logits(folder.Folder);
+        DecoderChecks.AssertClose(DenseFamilyTests.Flatten(new DenseReference(folder.Folder).Forward(DenseFamilyTests.Prompt)),
+            withoutBias, 1e-4, "lfm2_moe with use_expert_bias false over a stored expert_bias");
+        Assert.True(LogitErrors.RelativeMax(withoutBias, withBias) > 1e-3, "the stored expert_bias moves the routing");
+    }
+
     [Fact]
     public void ANumDenseLayersLeavingNoSparseLayerIsAnErrorNamingIt()
     {
