@@ -97,6 +97,14 @@ public unsafe class PanelPackerTests
             DType.Q5_K => Super<Q5KBlock, L, TB, TS, TF>(w, first, count),
             DType.Q6_K => Super<Q6KBlock, L, TB, TS, TF>(w, first, count),
             DType.IQ4_XS => Super<Iq4XsBlock, L, TB, TS, TF>(w, first, count),
+            DType.IQ2_XXS => Super<Iq2XxsBlock, L, TB, TS, TF>(w, first, count),
+            DType.IQ2_XS => Super<Iq2XsBlock, L, TB, TS, TF>(w, first, count),
+            DType.IQ2_S => Super<Iq2SBlock, L, TB, TS, TF>(w, first, count),
+            DType.IQ3_XXS => Super<Iq3XxsBlock, L, TB, TS, TF>(w, first, count),
+            DType.IQ3_S => Super<Iq3SBlock, L, TB, TS, TF>(w, first, count),
+            DType.IQ1_S => Super<Iq1SBlock, L, TB, TS, TF>(w, first, count),
+            DType.IQ1_M => Super<Iq1MBlock, L, TB, TS, TF>(w, first, count),
+            DType.TQ2_0 => Super<Tq2_0Block, L, TB, TS, TF>(w, first, count),
             _ => throw new ArgumentException($"{w.Type} has no panel packing", nameof(w)),
         };
 

@@ -51,7 +51,7 @@ internal readonly unsafe struct Iq1MBlock : IGridBlock
     }
 
     public static bool SignedCodes => true;
-    public static int LargestCode => 9;
+    public static int LargestCode => 127;
     public static KMins Mins => KMins.None;
     public static float MinScale(byte* block) => 0;
 

@@ -41,7 +41,7 @@ internal readonly unsafe struct Iq1SBlock : IGridBlock
     }
 
     public static bool SignedCodes => true;
-    public static int LargestCode => 9;
+    public static int LargestCode => 127;
     public static KMins Mins => KMins.None;
     public static float MinScale(byte* block) => 0;
 

@@ -40,7 +40,7 @@ internal readonly unsafe struct Iq3SBlock : IGridBlock
     }
 
     public static bool SignedCodes => true;
-    public static int LargestCode => 15;
+    public static int LargestCode => 127;
     public static KMins Mins => KMins.None;
     public static float MinScale(byte* block) => 0;
 

@@ -39,7 +39,7 @@ internal readonly unsafe struct Iq3XxsBlock : IGridBlock
     }
 
     public static bool SignedCodes => true;
-    public static int LargestCode => 62;
+    public static int LargestCode => 127;
     public static KMins Mins => KMins.None;
     public static float MinScale(byte* block) => 0;
 
