@@ -1,9 +1,5 @@
 using System.Text;
 using System.Text.Json.Nodes;
-using Moxing.Models.Synthesis;
-using Moxing.Server.Hosting;
-using Moxing.Server.Models;
-using Moxing.Text.Tokenization.Gguf;
 
 namespace Moxing.Server.Tests;
 
@@ -11,9 +7,7 @@ namespace Moxing.Server.Tests;
 public class HybridServingTests : IAsyncLifetime
 {
     private readonly string Model;
-    private readonly string _folder = Directory.CreateTempSubdirectory("moxing-hybrid-serve-").FullName;
-    private MoxingServer _server = null!;
-    private readonly HttpClient _http = new();
+    private readonly SynthServedModel _served;
 
     /// <summary>Serves tiny-lfm2.</summary>
     public HybridServingTests() : this("tiny-lfm2")
@@ -21,30 +15,13 @@ public class HybridServingTests : IAsyncLifetime
     }
 
     /// <summary>Serves synth shape <paramref name="model"/>.</summary>
-    protected HybridServingTests(string model) => Model = model;
+    protected HybridServingTests(string model) => (Model, _served) = (model, new SynthServedModel(model));
 
-    public async Task InitializeAsync()
-    {
-        var shape = SynthShape.Find(Model)!;
-        var path = Path.Combine(_folder, Model + ".gguf");
-        SyntheticModelWriter.Write(shape, SynthFileType.Find("Q8_0")!, 2, path, WordVocabulary.Metadata(shape.Vocab));
-        _server = await MoxingServer.StartAsync(new ServerOptions
-        {
-            Host = "127.0.0.1",
-            Port = 0,
-            Models = [path],
-            ConsoleLogging = false,
-            Manager = new ModelManagerOptions { Parallel = 4, Context = 256 },
-        }, Engines.ContinuousBatching);
-        _http.BaseAddress = _server.Address;
-    }
+    public Task InitializeAsync() => _served.StartAsync();
 
-    public async Task DisposeAsync()
-    {
-        _http.Dispose();
-        await _server.DisposeAsync();
-        Directory.Delete(_folder, recursive: true);
-    }
+    public async Task DisposeAsync() => await _served.DisposeAsync();
+
+    private HttpClient Http => _served.Http;
 
     private string Chat(string user, bool stream) =>
         $$"""{"model":"{{Model}}","messages":[{"role":"system","content":"you are a short model"},{"role":"user","content":"{{user}}"}],"max_tokens":12,"temperature":0,"ignore_eos":true{{(stream ? ",\"stream\":true,\"stream_options\":{\"include_usage\":true}" : "")}}}""";
@@ -57,7 +34,7 @@ public class HybridServingTests : IAsyncLifetime
         var users = new[] { "the house near the river", "a new model for the year", "the quick brown fox", "once upon a time" };
         var streamed = await Task.WhenAll(users.Select(async user =>
         {
-            using var response = await _http.PostAsync("/v1/chat/completions", new StringContent(Chat(user, stream: true), Encoding.UTF8, "application/json"));
+            using var response = await Http.PostAsync("/v1/chat/completions", new StringContent(Chat(user, stream: true), Encoding.UTF8, "application/json"));
             Assert.Equal("text/event-stream", response.Content.Headers.ContentType!.MediaType);
             var lines = (await response.Content.ReadAsStringAsync()).Split("\n\n", StringSplitOptions.RemoveEmptyEntries);
             Assert.Equal("data: [DONE]", lines[^1]);
@@ -71,7 +48,7 @@ public class HybridServingTests : IAsyncLifetime
         }));
         foreach (var (user, text) in users.Zip(streamed))
         {
-            using var response = await _http.PostAsync("/v1/chat/completions", new StringContent(Chat(user, stream: false), Encoding.UTF8, "application/json"));
+            using var response = await Http.PostAsync("/v1/chat/completions", new StringContent(Chat(user, stream: false), Encoding.UTF8, "application/json"));
             var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
             Assert.Equal(200, (int)response.StatusCode);
             Assert.False(string.IsNullOrEmpty(text));

@@ -26,6 +26,10 @@ public sealed class BatchScratch
     internal float[] MambaInner { get; }
     // A Mamba2 mixer's output beside the attention's ([tokens, hidden]; Falcon-H1), empty otherwise.
     internal float[] Beside { get; }
+    // Gemma 3n's and 4's per-layer inputs of every token, [tokens, layers, per-layer width].
+    internal float[] PerLayerInputs { get; }
+    // One token's row of the per-layer token table.
+    internal float[] PerLayerRow { get; }
     // A Gated DeltaNet's output per token ([tokens, value dim]), what its gated norm and out_proj read; first Qwen3-Next's fused β/a.
     internal float[] DeltaOut { get; }
     // A gated attention's gate logits per token ([tokens, heads · head dim]).
@@ -57,21 +61,24 @@ public sealed class BatchScratch
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(tokens, 1);
         Tokens = tokens;
-        int qDim = o.HeadCount * o.HeadDim, kvDim = o.KvHeadCount * o.HeadDim, vDim = o.KvHeadCount * o.ValueDim;
+        int qDim = o.WidestQuery, kvDim = o.WidestKeys, vDim = o.WidestValues;
         Hidden = new float[tokens * o.HiddenSize];
         Normed = new float[tokens * o.HiddenSize];
-        // MLA's absorbed queries are CacheKeyDim wide per head, its one cached row per token CacheKeyDim in all.
-        Q = new float[tokens * o.HeadCount * o.CacheKeyDim];
-        K = new float[tokens * o.CacheHeadCount * o.CacheKeyDim];
+        // MLA's absorbed queries and its one cached row per token are as wide as its cache rows (DecoderOptions.CacheShapeOf).
+        Q = new float[tokens * qDim];
+        K = new float[tokens * kvDim];
         V = new float[tokens * vDim];
         Fused = new float[tokens * Math.Max(Math.Max(qDim + 2 * kvDim, 2 * o.WidestFeedForward), Math.Max(LatentWidth(o), RecurrentWidth(o)))];
-        AttentionOut = new float[tokens * o.HeadCount * Math.Max(o.ValueDim, o.CacheValueDim)];
+        AttentionOut = new float[tokens * o.WidestAttentionOut];
         Projected = new float[tokens * o.HiddenSize];
-        Gate = new float[tokens * o.WidestFeedForward];
-        Up = new float[tokens * o.WidestFeedForward];
+        // The per-layer inputs' gate and slice pass through them too.
+        Gate = new float[tokens * Math.Max(o.WidestFeedForward, o.PerLayerInputSize)];
+        Up = new float[tokens * Math.Max(o.WidestFeedForward, o.PerLayerInputSize)];
         Moe = o.Moe is { } moe ? new MoeScratch(moe, o.HiddenSize, tokens) : null;
         MambaInner = new float[tokens * (o.Mamba?.Inner ?? 0)];
         Beside = new float[o.Mamba?.BesideAttention == true ? tokens * o.HiddenSize : 0];
+        PerLayerInputs = new float[tokens * o.LayerCount * o.PerLayerInputSize];
+        PerLayerRow = new float[o.LayerCount * o.PerLayerInputSize];
         DeltaOut = new float[tokens * (o.DeltaNet is { } delta ? Math.Max(delta.ValueDim, 2 * delta.ValueHeads) : 0)];
         AttentionGate = new float[o.AttentionOutputGate ? tokens * qDim : 0];
         Ids = new int[tokens];

@@ -14,10 +14,8 @@ internal ref struct BatchStep(DecoderModel model, BatchScratch s)
         ArgumentNullException.ThrowIfNull(sequence);
         var o = model.Options;
         var pool = sequence.Pool;
-        if (pool.LayerCount != o.KvLayerCount || pool.KvHeadCount != o.CacheHeadCount || pool.HeadDim != o.CacheKeyDim || pool.ValueHeadDim != o.CacheValueDim
-            || pool.ValuesInKeys != o.CacheValuesInKeys)
-            throw new ArgumentException($"the KV pool holds {pool.LayerCount} layers × {pool.KvHeadCount} heads × {pool.HeadDim} (values {pool.ValueHeadDim}{(pool.ValuesInKeys ? " in the keys" : "")}), " +
-                $"the model needs {o.KvLayerCount} × {o.CacheHeadCount} × {o.CacheKeyDim} (values {o.CacheValueDim}{(o.CacheValuesInKeys ? " in the keys" : "")})");
+        if (!pool.Fits(o))
+            throw new ArgumentException($"the KV pool holds {pool.LayerCount} layers of {Describe(pool.Shapes)}, the model needs {o.KvLayerCount} of {Describe(o.KvLayerShapes())}");
         if ((pool.States?.FloatsPerSlot ?? 0) != o.RecurrentStateFloats)
             throw new ArgumentException($"the KV pool keeps {pool.States?.FloatsPerSlot ?? 0} floats of recurrent state per sequence, the model needs {o.RecurrentStateFloats}");
         if (tokens.IsEmpty) throw new ArgumentException($"slice {_slices} has no tokens");
@@ -87,4 +85,8 @@ internal ref struct BatchStep(DecoderModel model, BatchScratch s)
             }
         }
     }
+
+    // The distinct layer shapes of a pool or model, as heads × key width (values width, in the keys for MLA).
+    private static string Describe(IEnumerable<KvLayerShape> shapes) => string.Join(" / ", shapes.Distinct().Select(k =>
+        $"{k.KvHeads} heads × {k.HeadDim} (values {k.ValueDim}{(k.ValuesInKeys ? " in the keys" : "")})"));
 }

@@ -17,11 +17,10 @@ public sealed partial class DecoderLoader(ITensorSource source, string sourcePat
         try
         {
             var o = options;
-            int qDim = o.HeadCount * o.HeadDim, kvDim = o.KvHeadCount * o.HeadDim;
             if (o.Moe is { } moe) CheckExperts(moe);
             var embedding = Require(names.Embedding, o.VocabSize, o.HiddenSize);
             var layers = new DecoderLayerWeights[o.LayerCount];
-            for (var i = 0; i < o.LayerCount; i++) layers[i] = LoadLayer(i, qDim, kvDim);
+            for (var i = 0; i < o.LayerCount; i++) layers[i] = LoadLayer(i);
             // The LM head is an nn.Linear ([vocab, hidden]) even in GPT-2, whose other projections are Conv1D.
             var output = Find(names.Output) is { } head ? Linear(head, o.VocabSize, o.HiddenSize, transposed: false) : new Linear(embedding, null, _arena);
             var weights = new DecoderWeights
@@ -29,6 +28,7 @@ public sealed partial class DecoderLoader(ITensorSource source, string sourcePat
                 TokenEmbedding = embedding,
                 PositionEmbedding = o.LearnedPositions ? Require(names.PositionEmbedding!, -1, o.HiddenSize) : null,
                 Layers = layers,
+                PerLayerEmbeddings = o.PerLayerInputSize > 0 ? PerLayerEmbeddings() : null,
                 FinalNorm = RequireNorm(names.FinalNorm, -1, o.HiddenSize),
                 Output = output,
             };
@@ -41,7 +41,7 @@ public sealed partial class DecoderLoader(ITensorSource source, string sourcePat
         }
     }
 
-    private DecoderLayerWeights LoadLayer(int i, int qDim, int kvDim)
+    private DecoderLayerWeights LoadLayer(int i)
     {
         var o = options;
         if (o.ShortConv?.IsConv(i) == true) return LoadShortConvLayer(i);
@@ -49,23 +49,7 @@ public sealed partial class DecoderLoader(ITensorSource source, string sourcePat
         var mamba = o.Mamba?.IsMamba(i) == true ? LoadMamba(i) : null;
         var delta = o.DeltaNet?.IsDeltaNet(i) == true ? LoadDeltaNet(i) : null;
         // Falcon-H1's Mamba2 mixers run beside attention; other recurrent layers replace it.
-        var attends = o.Attends(i);
-        // q/k norms apply to the split rows whether q, k and v are stored apart or fused (Ling 2.0's query_key_value).
-        (Norm? qNorm, Norm? kNorm) = !attends || o.Mla != null ? (null, null)
-            : o.QkNorm ? (QkNorm(names.QNorm, i, o.HeadCount), QkNorm(names.KNorm, i, o.KvHeadCount)) : (UnweightedQkNorm(i), UnweightedQkNorm(i));
-        var attention = !attends ? null : o.Mla != null ? LatentAttention(i) : Find(names.Qkv, i) is { } qkv
-            ? new AttentionWeights { Qkv = Linear(qkv, qDim + 2 * kvDim, o.HiddenSize), O = RequireLinear(names.O, i, o.HiddenSize, qDim), QNorm = qNorm, KNorm = kNorm }
-            : new AttentionWeights
-            {
-                // A gated attention's q_proj gives each head its queries, then its gate logits.
-                Q = RequireLinear(names.Q, i, o.AttentionOutputGate ? 2 * qDim : qDim, o.HiddenSize),
-                K = RequireLinear(names.K, i, kvDim, o.HiddenSize),
-                V = RequireLinear(names.V, i, o.KvHeadCount * o.ValueDim, o.HiddenSize),
-                O = RequireLinear(names.O, i, o.HiddenSize, o.HeadCount * o.ValueDim),
-                QNorm = qNorm,
-                KNorm = kNorm,
-                Sinks = o.AttentionSinks ? Sinks(i) : null,
-            };
+        var attention = !o.Attends(i) ? null : o.Mla != null ? LatentAttention(i) : LoadAttention(i);
         var sparse = o.Moe is { } moe && moe.IsSparse(i) && o.HasFeedForwardAt(i);
         var (attentionNorm, mlpNorm) = o.ParallelBlock ? ParallelNorms(i) : (
             o.PreNorms ? RequireNorm(names.AttentionNorm, i, o.HiddenSize) : null,
@@ -81,6 +65,65 @@ public sealed partial class DecoderLoader(ITensorSource source, string sourcePat
             Mlp = sparse || !o.HasFeedForwardAt(i) ? null : LoadMlp(i),
             Moe = sparse ? LoadMoe(i, o.Moe!) : null,
             PostMlpNorm = o.PostNorms ? RequireNorm(names.PostMlpNorm, i, o.HiddenSize) : null,
+            PerLayerInput = o.PerLayerInputSize > 0 ? PerLayerInput(i) : null,
+            OutputScale = o.LayerOutputScales ? OutputScale(i) : 1f,
+        };
+    }
+
+    // q, k and v apart or fused; a layer that shares another's keys and values (Gemma 3n, 4) projects queries alone, and one
+    // without v_proj where keys may serve as values (Gemma 4's attention_k_eq_v) takes its keys.
+    private AttentionWeights LoadAttention(int i)
+    {
+        var o = options;
+        int hd = o.HeadDimOf(i), kvHeads = o.KvHeadsOf(i), qDim = o.HeadCount * hd, kvDim = kvHeads * hd;
+        var stores = o.StoresKv(i);
+        // q/k norms apply to the split rows whether q, k and v are stored apart or fused (Ling 2.0's query_key_value).
+        var (qNorm, kNorm) = o.QkNorm ? (QkNorm(names.QNorm, i, o.HeadCount), stores ? QkNorm(names.KNorm, i, kvHeads) : null) : (UnweightedQkNorm(i), UnweightedQkNorm(i));
+        var vNorm = o.ValueNorm && stores ? new Norm(NormKind.Rms, [.. Enumerable.Repeat(1f, o.ValueDimOf(i))], null, o.NormEps) : null;
+        if (Find(names.Qkv, i) is { } qkv)
+            return new AttentionWeights { Qkv = Linear(qkv, qDim + 2 * kvDim, o.HiddenSize), O = RequireLinear(names.O, i, o.HiddenSize, qDim), QNorm = qNorm, KNorm = kNorm };
+        var keysAsValues = o.KeysAsValues && Find(names.V, i) == null;
+        return new AttentionWeights
+        {
+            // A gated attention's q_proj gives each head its queries, then its gate logits.
+            Q = RequireLinear(names.Q, i, o.AttentionOutputGate ? 2 * qDim : qDim, o.HiddenSize),
+            K = stores ? RequireLinear(names.K, i, kvDim, o.HiddenSize) : null,
+            V = stores && !keysAsValues ? RequireLinear(names.V, i, kvHeads * o.ValueDimOf(i), o.HiddenSize) : null,
+            O = RequireLinear(names.O, i, o.HiddenSize, o.HeadCount * o.ValueDimOf(i)),
+            QNorm = qNorm,
+            KNorm = kNorm,
+            VNorm = vNorm,
+            Sinks = o.AttentionSinks ? Sinks(i) : null,
+        };
+    }
+
+    private float OutputScale(int layer)
+    {
+        if (names.LayerOutputScale == null) throw new InvalidModelFileException(sourcePath, "the architecture has no tensor for layer output scales");
+        return Vector(Require(names.LayerOutputScale, 0, 1, layer), 1)[0];
+    }
+
+    private PerLayerInputWeights PerLayerInput(int i)
+    {
+        var (h, width) = (options.HiddenSize, options.PerLayerInputSize);
+        return new PerLayerInputWeights
+        {
+            Gate = RequireLinear(names.PerLayerGate, i, width, h),
+            Projection = RequireLinear(names.PerLayerProjection, i, h, width),
+            PostNorm = RequireNorm(names.PerLayerPostNorm, i, h),
+        };
+    }
+
+    private PerLayerEmbeddingWeights PerLayerEmbeddings()
+    {
+        var o = options;
+        var all = o.LayerCount * o.PerLayerInputSize;
+        if (names.PerLayerTokenTable == null) throw new InvalidModelFileException(sourcePath, "the architecture has no per-layer input tensors");
+        return new PerLayerEmbeddingWeights
+        {
+            TokenTable = Require(names.PerLayerTokenTable, o.VocabSize, all),
+            ModelProjection = RequireLinear(names.PerLayerModelProjection, 0, all, o.HiddenSize),
+            ProjectionNorm = RequireNorm(names.PerLayerProjectionNorm, 0, o.PerLayerInputSize),
         };
     }
 
@@ -116,7 +159,7 @@ public sealed partial class DecoderLoader(ITensorSource source, string sourcePat
     private MlpWeights LoadMlp(int i)
     {
         var o = options;
-        var ff = o.IntermediateSize;
+        var ff = o.FeedForwardOf(i);
         return Find(names.GateUp, i) is { } gateUp
             ? new MlpWeights { GateUp = Linear(gateUp, 2 * ff, o.HiddenSize), Down = RequireLinear(names.Down, i, o.HiddenSize, ff) }
             : new MlpWeights
@@ -180,7 +223,7 @@ public sealed partial class DecoderLoader(ITensorSource source, string sourcePat
     private Norm QkNorm(string? pattern, int layer, int heads)
     {
         var o = options;
-        if (!o.QkNormPerHeadWeights) return RequireNorm(pattern, layer, o.QkNormAcrossHeads ? heads * o.HeadDim : o.HeadDim);
+        if (!o.QkNormPerHeadWeights) return RequireNorm(pattern, layer, o.QkNormAcrossHeads ? heads * o.HeadDimOf(layer) : o.HeadDimOf(layer));
         if (pattern == null) throw new InvalidModelFileException(sourcePath, "the architecture has no tensor for a required norm");
         var t = Require(pattern, heads, o.HeadDim, layer);
         return new Norm(o.Norm, Vector(t, heads * o.HeadDim), null, o.NormEps, o.NormWeightOffset, o.HeadDim);
@@ -188,7 +231,7 @@ public sealed partial class DecoderLoader(ITensorSource source, string sourcePat
 
     // Llama 4's L2 norm of each head, on rotating layers only: an RMS norm of unit weights (before the rotation, which keeps a head's norm).
     private Norm? UnweightedQkNorm(int layer) =>
-        options.QkUnweightedNorm && options.Rotates(layer) ? new Norm(NormKind.Rms, [.. Enumerable.Repeat(1f, options.HeadDim)], null, options.NormEps) : null;
+        options.QkUnweightedNorm && options.Rotates(layer) ? new Norm(NormKind.Rms, [.. Enumerable.Repeat(1f, options.HeadDimOf(layer))], null, options.NormEps) : null;
 
     private float[] Vector(StoredTensor t, int size) => t.ToFloats(size, sourcePath);
 

@@ -14,6 +14,8 @@ public sealed partial class DecoderModel : IDisposable
     private readonly IDisposable? _owner;
     private readonly object _ropeGate = new();
     private (RopeConfig Source, RopeTable Table)[] _ropes = [];
+    // Counted once: a step must not allocate.
+    private readonly int _mostCacheHeads;
 
     /// <summary>The switches of this model.</summary>
     public DecoderOptions Options { get; }
@@ -30,6 +32,7 @@ public sealed partial class DecoderModel : IDisposable
         Options = options;
         Weights = weights;
         _owner = owner;
+        _mostCacheHeads = options.MostCacheHeads;
     }
 
     /// <summary>A single-sequence KV cache for <paramref name="context"/> positions, stored as <paramref name="type"/> (F16, Q8_0 or F32).</summary>
@@ -91,14 +94,14 @@ public sealed partial class DecoderModel : IDisposable
         var h = o.HiddenSize;
         var x = s.Hidden.AsSpan(0, n * h);
         Embed(s, n, x, s.Projected);
-        var tiles = PagedAttentionJob.Tile(s, slices, n * o.CacheHeadCount);
-        var parts = PagedAttentionJob.Parts(o, tiles);
+        if (Weights.PerLayerEmbeddings is { } perLayer) PerLayerInputs(perLayer, s, n, x);
+        var tiles = PagedAttentionJob.Tile(s, slices, n * _mostCacheHeads);
         var decompressed = 0;
         for (var i = 0; i < slices; i++)
             if (s.SliceDecompressed[i]) s.DecompressedSlices[decompressed++] = i;
-        // Attention layers store keys and values in the pool's layers in model order; recurrent layers their state one after
-        // another in each sequence's slot.
-        int kvLayer = 0, stateOffset = 0;
+        // Attention layers store keys and values in the pool's layers in model order (a layer sharing another's reads its source's);
+        // recurrent layers their state one after another in each sequence's slot.
+        var stateOffset = 0;
         for (var l = 0; l < o.LayerCount; l++)
         {
             var layer = Weights.Layers[l];
@@ -107,32 +110,36 @@ public sealed partial class DecoderModel : IDisposable
             // A Nemotron-H feed-forward block has no mixer.
             if (!o.IsFeedForwardBlock(l))
             {
-                xn = Mix(layer, l, ref kvLayer, stateOffset, x, n, slices, (tiles, parts, decompressed), projected, s);
+                xn = Mix(layer, l, stateOffset, x, n, slices, (tiles, decompressed), projected, s);
                 layer.PostAttentionNorm?.Apply(projected, projected);
                 AddResidual(x, projected);
             }
             stateOffset += o.StateFloatsOf(l);
 
             // A plain Mamba2 block, and a Nemotron-H mixer block, is its mixer alone.
-            if (!o.HasFeedForwardAt(l)) continue;
-            // A parallel block's MLP reads the same normed input as its attention (xn still holds it).
-            if (!o.ParallelBlock) xn = Normed(layer.MlpNorm, x, s.Normed.AsSpan(0, n * h));
-            if (layer.Moe is { } moe) Experts(moe, xn, n, projected, s);
-            else Mlp(layer.Mlp!, xn, n, projected, s, o.XieluLayers.Length > 0 ? o.XieluLayers[l] : null);
-            layer.PostMlpNorm?.Apply(projected, projected);
-            AddResidual(x, projected);
+            if (o.HasFeedForwardAt(l))
+            {
+                // A parallel block's MLP reads the same normed input as its attention (xn still holds it).
+                if (!o.ParallelBlock) xn = Normed(layer.MlpNorm, x, s.Normed.AsSpan(0, n * h));
+                if (layer.Moe is { } moe) Experts(moe, xn, n, projected, s);
+                else Mlp(layer.Mlp!, xn, n, projected, s, o.XieluLayers.Length > 0 ? o.XieluLayers[l] : null);
+                layer.PostMlpNorm?.Apply(projected, projected);
+                AddResidual(x, projected);
+            }
+            if (layer.PerLayerInput is { } input) AddPerLayerInput(input, l, s, n, x);
+            if (layer.OutputScale != 1f) TensorPrimitives.Multiply(x, layer.OutputScale, x);
         }
         Logits(s, slices, x, logits, hidden);
     }
 
     // The layer's norm and mixer (short convolution, Mamba2, gated DeltaNet or attention) over the stream x, its output in
     // `projected`; returns the normed input a parallel block's MLP reads. `attend` is how the batch's attention is split: key
-    // tiles, parts per KV head, and how many slices also take the decompressed MLA prefill.
-    private ReadOnlySpan<float> Mix(DecoderLayerWeights layer, int l, scoped ref int kvLayer, int stateOffset, ReadOnlySpan<float> x, int n, int slices,
-        (int Tiles, int Parts, int Decompressed) attend, Span<float> projected, BatchScratch s)
+    // tiles, and how many slices also take the decompressed MLA prefill.
+    private ReadOnlySpan<float> Mix(DecoderLayerWeights layer, int l, int stateOffset, ReadOnlySpan<float> x, int n, int slices,
+        (int Tiles, int Decompressed) attend, Span<float> projected, BatchScratch s)
     {
         var o = Options;
-        int h = o.HiddenSize, qDim = o.HeadCount * o.CacheKeyDim, kvDim = o.CacheHeadCount * o.CacheKeyDim, vDim = o.KvHeadCount * o.ValueDim;
+        var h = o.HiddenSize;
         var xn = Normed(layer.AttentionNorm, x, s.Normed.AsSpan(0, n * h));
         if (layer.ShortConv is { } conv) ShortConv(conv, stateOffset, xn, n, slices, projected, s);
         else if (layer.Mamba is { } mamba && layer.Attention == null) Mamba(mamba, stateOffset, xn, n, slices, projected, s);
@@ -140,23 +147,28 @@ public sealed partial class DecoderModel : IDisposable
         else
         {
             var attention = layer.Attention!;
-            Span<float> q = s.Q.AsSpan(0, n * qDim), k = s.K.AsSpan(0, n * kvDim), v = s.V.AsSpan(0, n * vDim);
+            // Widths are the layer's cache's: MLA's absorbed queries and latent rows (DecoderOptions.CacheShapeOf).
+            var cache = o.CacheShapeOf(l);
+            var qDim = o.HeadCount * cache.HeadDim;
+            Span<float> q = s.Q.AsSpan(0, n * qDim), k = s.K.AsSpan(0, n * cache.KvHeads * cache.HeadDim), v = s.V.AsSpan(0, n * o.KvHeadsOf(l) * o.ValueDimOf(l));
             if (attention.Mla is { } latent) ProjectLatent(attention, latent, xn, n, s);
             else if (o.AttentionOutputGate) ProjectGated(attention, xn, n, q, k, v, s);
             else Project(attention, xn, n, q, k, v, s.Fused);
             if (o.QkvClip > 0) Clip(o.QkvClip, q, k, v);
             // A parallel block with a norm of its MLP's own (Falcon-40B) norms the stream before attention adds to it.
             if (o.ParallelBlock && layer.MlpNorm != null) xn = Normed(layer.MlpNorm, x, s.Normed.AsSpan(0, n * h));
+            // A layer sharing another's keys and values reads its source's pool layer.
+            var kvLayer = o.PoolLayerOf(l);
             var store = new KvStoreJob(o, attention, l, kvLayer, s);
             WorkerPool.Shared.ParallelFor(n, ref store);
-            var paged = new PagedAttentionJob(o, l, kvLayer, s, attention.Sinks, attend.Parts);
-            WorkerPool.Shared.ParallelFor(attend.Tiles * o.CacheHeadCount * attend.Parts, ref paged);
+            var parts = PagedAttentionJob.Parts(o, l, attend.Tiles);
+            var paged = new PagedAttentionJob(o, l, kvLayer, s, attention.Sinks, parts);
+            WorkerPool.Shared.ParallelFor(attend.Tiles * cache.KvHeads * parts, ref paged);
             if (attend.Decompressed > 0)
             {
                 var prefill = new DecompressedAttentionJob(o, attention.Mla!, l, kvLayer, s, n);
                 WorkerPool.Shared.ParallelFor(attend.Decompressed * o.HeadCount, ref prefill);
             }
-            kvLayer++;
             if (o.AttentionOutputGate) GateAttention(s.AttentionOut.AsSpan(0, n * qDim), s.AttentionGate.AsSpan(0, n * qDim));
             Multiply(attention.O, attention.Mla is { } mla ? LatentValues(mla, n, s) : s.AttentionOut, n, projected);
             if (o.AttentionOutputScale != 1f) TensorPrimitives.Multiply(projected, o.AttentionOutputScale, projected);
@@ -261,10 +273,23 @@ public sealed partial class DecoderModel : IDisposable
             }
             return;
         }
+        // A layer sharing another's keys and values projects its queries alone.
+        if (a.K == null)
+        {
+            Multiply(a.Q!, xn, n, q);
+            return;
+        }
         Observe(a.Q!, xn, n);
-        Observe(a.K!, xn, n);
-        Observe(a.V!, xn, n);
-        Linear.Forward(xn, n, a.Q!, q, a.K!, k, a.V!, v);
+        Observe(a.K, xn, n);
+        if (a.V == null)
+        {
+            // Keys serve as values (Gemma 4's attention_k_eq_v): the raw projection, before the key norm and rotation.
+            Linear.Forward(xn, n, a.Q!, q, a.K, k);
+            k.CopyTo(v);
+            return;
+        }
+        Observe(a.V, xn, n);
+        Linear.Forward(xn, n, a.Q!, q, a.K, k, a.V, v);
     }
 
     // The MLP's activation is the layer's xIELU when it has one (Apertus), else Options.Activation.

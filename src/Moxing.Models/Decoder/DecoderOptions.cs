@@ -19,7 +19,7 @@ public enum NormKind
 /// in every layer) or Qwen3-Next / Qwen3.5 (Gated DeltaNet beside gated attention).
 /// A family file reads its config into this record; the decoder never asks which family it runs.
 /// </summary>
-public sealed record DecoderOptions
+public sealed partial record DecoderOptions
 {
     /// <summary>Architecture name as the user knows it (e.g. "llama", "qwen2").</summary>
     public required string Architecture { get; init; }
@@ -161,7 +161,7 @@ public sealed record DecoderOptions
         ShortConv is { } conv && conv.IsConv(layer) ? conv.StateFloats(HiddenSize) : Mamba is { } mamba && mamba.IsMamba(layer) ? mamba.StateFloats
         : DeltaNet is { } delta && delta.IsDeltaNet(layer) ? delta.StateFloats : 0;
 
-    /// <summary>Layers that store keys and values: the KV pool's layers, in model order.</summary>
+    /// <summary>Layers that store keys and values (attending, not reading another layer's): the KV pool's layers, in model order.</summary>
     public int KvLayerCount
     {
         // Counted without allocating: a step asks for every slice.
@@ -169,7 +169,7 @@ public sealed record DecoderOptions
         {
             var count = 0;
             for (var l = 0; l < LayerCount; l++)
-                if (Attends(l)) count++;
+                if (StoresKv(l)) count++;
             return count;
         }
     }
@@ -201,24 +201,10 @@ public sealed record DecoderOptions
     public bool HasFeedForward => IntermediateSize > 0 || Moe != null;
 
     /// <summary>The widest feed-forward hidden layer of any kind (dense, expert or shared expert): what activation buffers hold.</summary>
-    public int WidestFeedForward => Math.Max(IntermediateSize, Moe?.WidestFeedForward ?? 0);
+    public int WidestFeedForward => Math.Max(Math.Max(IntermediateSize, FeedForwardLengths.DefaultIfEmpty().Max()), Moe?.WidestFeedForward ?? 0);
 
     /// <summary>Dimensions per value head (<see cref="ValueHeadDim"/> or <see cref="HeadDim"/>).</summary>
     public int ValueDim => ValueHeadDim ?? HeadDim;
-
-    /// <summary>Heads of the KV cache: <see cref="KvHeadCount"/>, or one for MLA, whose heads all attend to one latent row per position.</summary>
-    public int CacheHeadCount => Mla == null ? KvHeadCount : 1;
-
-    /// <summary>Width of a cached key row and of the queries that score it: <see cref="HeadDim"/>, or MLA's normed latent and rotated
-    /// shared key part (kv_lora_rank + qk_rope_head_dim), which absorbed queries score.</summary>
-    public int CacheKeyDim => Mla is { } mla ? mla.KvLoraRank + mla.RopeDim : HeadDim;
-
-    /// <summary>Width of the values attention sums per head: <see cref="ValueDim"/>, or MLA's latent (kv_lora_rank), read from the
-    /// front of each key row (<see cref="CacheValuesInKeys"/>).</summary>
-    public int CacheValueDim => Mla?.KvLoraRank ?? ValueDim;
-
-    /// <summary>Whether the values are the first <see cref="CacheValueDim"/> dimensions of each cached key row rather than rows of their own (MLA).</summary>
-    public bool CacheValuesInKeys => Mla != null;
 
     /// <summary>The effective q·k multiplier.</summary>
     public float EffectiveAttentionScale => AttentionScale ?? 1f / MathF.Sqrt(HeadDim);

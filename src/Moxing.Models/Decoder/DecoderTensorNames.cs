@@ -108,6 +108,20 @@ public sealed record DecoderTensorNames
     public string? SharedExpertGate { get; init; }
     /// <summary>Per-expert bias added to the router's probabilities for choosing only (ERNIE 4.5's e_score_correction_bias, llama.cpp's exp_probs_b).</summary>
     public string? ExpertSelectionBias { get; init; }
+    /// <summary>The per-layer inputs' token table [vocab, layers · width] (Gemma 3n, Gemma 4).</summary>
+    public string? PerLayerTokenTable { get; init; }
+    /// <summary>The projection of the embeddings into every layer's input [layers · width, hidden].</summary>
+    public string? PerLayerModelProjection { get; init; }
+    /// <summary>The norm of each layer's slice of that projection.</summary>
+    public string? PerLayerProjectionNorm { get; init; }
+    /// <summary>A layer's gate of its per-layer input [width, hidden].</summary>
+    public string? PerLayerGate { get; init; }
+    /// <summary>A layer's projection of its gated per-layer input [hidden, width].</summary>
+    public string? PerLayerProjection { get; init; }
+    /// <summary>A layer's norm of that projection.</summary>
+    public string? PerLayerPostNorm { get; init; }
+    /// <summary>A layer's output scalar [1] (Gemma 4's layer_scalar).</summary>
+    public string? LayerOutputScale { get; init; }
     /// <summary>Final norm.</summary>
     public required string FinalNorm { get; init; }
     /// <summary>LM head (the embedding is used when absent).</summary>
@@ -139,6 +153,8 @@ public sealed record DecoderTensorNames
         n => n.ConvInProj, n => n.ConvKernel, n => n.ConvOutProj,
         n => n.SsmIn, n => n.SsmConv, n => n.SsmDtBias, n => n.SsmD, n => n.SsmNorm, n => n.SsmOut,
         n => n.DeltaQkv, n => n.DeltaGate, n => n.DeltaBeta, n => n.DeltaAlpha, n => n.DeltaBetaAlpha,
+        n => n.PerLayerTokenTable, n => n.PerLayerModelProjection, n => n.PerLayerProjectionNorm, n => n.PerLayerGate, n => n.PerLayerProjection,
+        n => n.PerLayerPostNorm, n => n.LayerOutputScale,
         // HF's A_log and llama.cpp's A = −exp(A_log) are one slot (the converter applies the function).
         n => n.SsmALog ?? n.SsmA,
     ];
@@ -232,6 +248,13 @@ public sealed record DecoderTensorNames
         SharedUp = "blk.{i}.ffn_up_shexp.weight",
         SharedDown = "blk.{i}.ffn_down_shexp.weight",
         SharedExpertGate = "blk.{i}.ffn_gate_inp_shexp.weight",
+        PerLayerTokenTable = "per_layer_token_embd.weight",
+        PerLayerModelProjection = "per_layer_model_proj.weight",
+        PerLayerProjectionNorm = "per_layer_proj_norm.weight",
+        PerLayerGate = "blk.{i}.inp_gate.weight",
+        PerLayerProjection = "blk.{i}.proj.weight",
+        PerLayerPostNorm = "blk.{i}.post_norm.weight",
+        LayerOutputScale = "blk.{i}.layer_output_scale.weight",
         FinalNorm = "output_norm.weight",
         Output = "output.weight",
     };

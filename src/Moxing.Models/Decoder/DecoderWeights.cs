@@ -20,6 +20,8 @@ public sealed class AttentionWeights
     public Norm? QNorm { get; init; }
     /// <summary>Per-head key norm (Qwen3).</summary>
     public Norm? KNorm { get; init; }
+    /// <summary>Per-head value norm without weights (Gemma 4's v_norm), null for none.</summary>
+    public Norm? VNorm { get; init; }
     /// <summary>One attention-sink logit per query head (gpt-oss), null for none.</summary>
     public float[]? Sinks { get; init; }
     /// <summary>The low-rank projections of multi-head latent attention (DeepSeek), null for none; its q projection without a query rank is <see cref="Q"/>.</summary>
@@ -224,6 +226,32 @@ public sealed class DecoderLayerWeights
     public MoeWeights? Moe { get; init; }
     /// <summary>Norm of the MLP output before the residual add (Gemma 2).</summary>
     public Norm? PostMlpNorm { get; init; }
+    /// <summary>The layer's share of the per-layer inputs (Gemma 3n, Gemma 4), null for none.</summary>
+    public PerLayerInputWeights? PerLayerInput { get; init; }
+    /// <summary>Multiplier of the layer's output (Gemma 4's layer_scalar), 1 for none.</summary>
+    public float OutputScale { get; init; } = 1f;
+}
+
+/// <summary>What one layer adds from its per-layer input: proj(act(gate(x)) · input), normed (Gemma 3n, Gemma 4).</summary>
+public sealed class PerLayerInputWeights
+{
+    /// <summary>per_layer_input_gate [per-layer width, hidden].</summary>
+    public required Linear Gate { get; init; }
+    /// <summary>per_layer_projection [hidden, per-layer width].</summary>
+    public required Linear Projection { get; init; }
+    /// <summary>post_per_layer_input_norm over the hidden width.</summary>
+    public required Norm PostNorm { get; init; }
+}
+
+/// <summary>Where the per-layer inputs come from: a token table of every layer's slices plus a projection of the embeddings (Gemma 3n, Gemma 4).</summary>
+public sealed class PerLayerEmbeddingWeights
+{
+    /// <summary>embed_tokens_per_layer [vocab, layers · per-layer width].</summary>
+    public required StoredTensor TokenTable { get; init; }
+    /// <summary>per_layer_model_projection [layers · per-layer width, hidden].</summary>
+    public required Linear ModelProjection { get; init; }
+    /// <summary>per_layer_projection_norm over one layer's slice.</summary>
+    public required Norm ProjectionNorm { get; init; }
 }
 
 /// <summary>All weights of a decoder, in their stored types.</summary>
@@ -235,6 +263,8 @@ public sealed class DecoderWeights
     public StoredTensor? PositionEmbedding { get; init; }
     /// <summary>The blocks.</summary>
     public required DecoderLayerWeights[] Layers { get; init; }
+    /// <summary>The per-layer inputs' table and projection (Gemma 3n, Gemma 4), null for none.</summary>
+    public PerLayerEmbeddingWeights? PerLayerEmbeddings { get; init; }
     /// <summary>Final norm.</summary>
     public required Norm FinalNorm { get; init; }
     /// <summary>LM head [vocab, hidden] (the token embedding when tied).</summary>
@@ -250,6 +280,7 @@ public sealed class DecoderWeights
         {
             var seen = new HashSet<StoredTensor>(ReferenceEqualityComparer.Instance) { TokenEmbedding };
             if (PositionEmbedding != null) seen.Add(PositionEmbedding);
+            if (PerLayerEmbeddings != null) seen.Add(PerLayerEmbeddings.TokenTable);
             var views = new HashSet<StoredTensor>(ReferenceEqualityComparer.Instance);
             foreach (var layer in Layers)
                 if (layer.Moe is { } moe)
@@ -284,6 +315,7 @@ public sealed class DecoderWeights
     {
         get
         {
+            if (PerLayerEmbeddings != null) yield return PerLayerEmbeddings.ModelProjection;
             foreach (var layer in Layers)
             {
                 if (layer.Attention is { } a)
@@ -304,6 +336,11 @@ public sealed class DecoderWeights
                     foreach (var linear in m.Linears) yield return linear;
                 if (layer.Moe is { } moe)
                     foreach (var linear in moe.Linears) yield return linear;
+                if (layer.PerLayerInput is { } input)
+                {
+                    yield return input.Gate;
+                    yield return input.Projection;
+                }
             }
             yield return Output;
         }

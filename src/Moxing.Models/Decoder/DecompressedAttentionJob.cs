@@ -112,12 +112,12 @@ internal readonly struct DecompressedAttentionJob(DecoderOptions o, MlaWeights w
     // The latent rows of positions [p, p + count) into `rows` ([count, rank + rope]), a block run at a time; returns count.
     private int Decode(SequenceKv sequence, KvBlockPool pool, int p, int count, Span<float> rows)
     {
-        var width = pool.HeadDim;
+        int width = pool.Shapes[kvLayer].HeadDim, rowBytes = pool.RowBytesOf(kvLayer);
         for (var done = 0; done < count;)
         {
             var position = p + done;
             var run = Math.Min(pool.BlockSize - position % pool.BlockSize, count - done);
-            var stored = pool.Keys(sequence.BlockOf(position), kvLayer, 0).Slice(position % pool.BlockSize * pool.RowBytes, run * pool.RowBytes);
+            var stored = pool.Keys(sequence.BlockOf(position), kvLayer, 0).Slice(position % pool.BlockSize * rowBytes, run * rowBytes);
             var target = rows.Slice(done * width, run * width);
             var floats = AttentionRows.Decode(pool.Type, stored, target);
             if (floats != target) floats.CopyTo(target);

@@ -4,26 +4,34 @@ using Moxing.Core.Ops;
 
 namespace Moxing.Models.Decoder;
 
-/// <summary>One item per token of a step: per-head norms and rotary embedding of q and k (in the order DecoderOptions.QkNormAfterRope says; or the temperature of unrotated queries), then k and v stored (encoded) into the token's block, in the pool's layer <c>kvLayer</c> (the model's attention layers counted alone); MLA stores its one latent row, keys and values at once.</summary>
+/// <summary>One item per token of a step: per-head norms and rotary embedding of q and k (in the order DecoderOptions.QkNormAfterRope says; or the temperature of unrotated queries), then k and v (normed where DecoderOptions.ValueNorm says) stored (encoded) into the token's block, in the pool's layer <c>kvLayer</c> (the model's storing layers counted alone); a layer sharing another's keys and values prepares its queries alone; MLA stores its one latent row, keys and values at once.</summary>
 internal readonly struct KvStoreJob(DecoderOptions o, AttentionWeights a, int layer, int kvLayer, BatchScratch s) : IParallelJob
 {
     public void Execute(int start, int end)
     {
-        // MLA's absorbed queries and its one latent key row per token are CacheKeyDim wide.
-        int hd = o.CacheKeyDim, vd = o.ValueDim, heads = o.CacheHeadCount, qDim = o.HeadCount * hd, kvDim = heads * hd;
+        // Widths are the cache's (DecoderOptions.CacheShapeOf): MLA's absorbed queries and its one latent key row per token are wider than its heads.
+        var cache = o.CacheShapeOf(layer);
+        int hd = cache.HeadDim, vd = o.ValueDimOf(layer), kvHeads = cache.KvHeads, qDim = o.HeadCount * hd, kvDim = kvHeads * hd;
+        var stores = o.StoresKv(layer);
         var ropes = !o.Rotates(layer) ? null : o.UsesSlidingRope(layer) ? s.SliceSlidingRope : s.SliceRope;
         for (var t = start; t < end; t++)
         {
             var qt = s.Q.AsSpan(t * qDim, qDim);
             var kt = s.K.AsSpan(t * kvDim, kvDim);
+            var vt = s.V.AsSpan(t * kvHeads * vd, kvHeads * vd);
             var pos = s.Positions[t];
             var rope = ropes?[s.SliceOf[t]];
             if (!o.QkNormAfterRope) Norms(a, qt, kt);
+            if (!stores)
+            {
+                rope?.Apply(qt, hd, pos);
+                continue;
+            }
             if (rope != null && o.Mla is { } mla)
             {
                 // MLA rotates the last RopeDim dimensions of every query and key head.
                 for (var h = 0; h < o.HeadCount; h++) rope.Apply(qt.Slice(h * hd + hd - mla.RopeDim, mla.RopeDim), mla.RopeDim, pos);
-                for (var h = 0; h < heads; h++) rope.Apply(kt.Slice(h * hd + hd - mla.RopeDim, mla.RopeDim), mla.RopeDim, pos);
+                for (var h = 0; h < kvHeads; h++) rope.Apply(kt.Slice(h * hd + hd - mla.RopeDim, mla.RopeDim), mla.RopeDim, pos);
             }
             else
             {
@@ -34,15 +42,17 @@ internal readonly struct KvStoreJob(DecoderOptions o, AttentionWeights a, int la
             // Llama 4's temperature tuning of the layers without RoPE: 1 until position floor − 1, then slowly growing.
             if (ropes == null && o.TemperatureFloor > 0)
                 TensorPrimitives.Multiply(qt, MathF.Log(MathF.Floor((pos + 1f) / o.TemperatureFloor) + 1) * o.TemperatureScale + 1, qt);
+            a.VNorm?.Apply(vt, vt);
             var sequence = s.Sequences[s.SliceOf[t]]!;
             var pool = sequence.Pool;
             var block = sequence.BlockOf(pos);
-            int keyRow = pos % pool.BlockSize * pool.RowBytes, valueRow = pos % pool.BlockSize * pool.ValueRowBytes;
-            for (var g = 0; g < heads; g++)
+            int keyBytes = pool.RowBytesOf(kvLayer), valueBytes = pool.ValueRowBytesOf(kvLayer);
+            int keyRow = pos % pool.BlockSize * keyBytes, valueRow = pos % pool.BlockSize * valueBytes;
+            for (var g = 0; g < kvHeads; g++)
             {
-                AttentionRows.Encode(pool.Type, kt.Slice(g * hd, hd), pool.Keys(block, kvLayer, g).Slice(keyRow, pool.RowBytes));
-                if (!pool.ValuesInKeys)
-                    AttentionRows.Encode(pool.Type, s.V.AsSpan((t * heads + g) * vd, vd), pool.Values(block, kvLayer, g).Slice(valueRow, pool.ValueRowBytes));
+                AttentionRows.Encode(pool.Type, kt.Slice(g * hd, hd), pool.Keys(block, kvLayer, g).Slice(keyRow, keyBytes));
+                if (!cache.ValuesInKeys)
+                    AttentionRows.Encode(pool.Type, vt.Slice(g * vd, vd), pool.Values(block, kvLayer, g).Slice(valueRow, valueBytes));
             }
         }
     }

@@ -8,7 +8,7 @@ namespace Moxing.Models.Decoder;
 /// Attention of one step over paged KV: one item per (tile of consecutive tokens of one sequence, KV head, part of its query heads). Each run of
 /// stored rows is decoded once per item and serves every query head of its part of the KV head's group (GQA without copying heads)
 /// and every token of the tile (a prefill decodes a block once per tile, not once per token); causal masks sliding
-/// windows and attention chunks limit each token to its own rows. Heads and widths are the cache's (<see cref="DecoderOptions.CacheKeyDim"/>):
+/// windows and attention chunks limit each token to its own rows. Heads and widths are the layer's cache's (<see cref="DecoderOptions.CacheShapeOf"/>):
 /// MLA's absorbed queries attend as MQA to one latent row per position, which serves as key and (its front) as value.
 /// </summary>
 internal readonly struct PagedAttentionJob(DecoderOptions o, int layer, int kvLayer, BatchScratch s, float[]? sinks, int parts) : IParallelJob
@@ -36,20 +36,20 @@ internal readonly struct PagedAttentionJob(DecoderOptions o, int layer, int kvLa
     }
 
     /// <summary>
-    /// Parts each KV head's group of query heads is split into (items = tiles × KV heads × parts): one while the tiles and KV heads
+    /// Parts each KV head's group of query heads is split into (items = tiles × the layer's KV heads × parts): one while the tiles and KV heads
     /// keep every thread busy, more when they do not — MLA's one latent head serving every query head, a single sequence decoding.
     /// </summary>
-    public static int Parts(DecoderOptions o, int tiles)
+    public static int Parts(DecoderOptions o, int layer, int tiles)
     {
-        // A model without attention (plain Mamba2) has no KV heads to split.
-        if (o.CacheHeadCount == 0) return 1;
-        var items = Math.Max(1, tiles * o.CacheHeadCount);
-        return Math.Clamp((WorkerPool.Shared.ThreadCount + items - 1) / items, 1, o.HeadCount / o.CacheHeadCount);
+        var kvHeads = o.CacheShapeOf(layer).KvHeads;
+        var items = Math.Max(1, tiles * kvHeads);
+        return Math.Clamp((WorkerPool.Shared.ThreadCount + items - 1) / items, 1, o.HeadCount / kvHeads);
     }
 
     public void Execute(int start, int end)
     {
-        int kvHeads = o.CacheHeadCount, groups = o.HeadCount / kvHeads, window = o.WindowOf(layer), chunk = o.ChunkOf(layer), vd = o.CacheValueDim, outDim = o.HeadCount * vd;
+        var cache = o.CacheShapeOf(layer);
+        int kvHeads = cache.KvHeads, groups = o.HeadCount / kvHeads, window = o.WindowOf(layer), chunk = o.ChunkOf(layer), vd = cache.ValueDim, outDim = o.HeadCount * vd;
         for (var item = start; item < end; item++)
         {
             // This item's query heads [h0, h0 + heads): its part of KV head g's group.
@@ -62,7 +62,7 @@ internal readonly struct PagedAttentionJob(DecoderOptions o, int layer, int kvLa
             var from = First(firstPos, window, chunk);
             var stride = lastPos - from + 1;
             var scores = Buffer(ref _scores, m * heads * stride);
-            var rows = Buffer(ref _rows, pool.BlockSize * Math.Max(o.CacheKeyDim, vd));
+            var rows = Buffer(ref _rows, pool.BlockSize * Math.Max(cache.HeadDim, vd));
             Pass(values: false, sequence, g, h0, heads, t0, m, from, stride, scores, rows);
             for (var i = 0; i < m; i++)
             {
@@ -80,13 +80,14 @@ internal readonly struct PagedAttentionJob(DecoderOptions o, int layer, int kvLa
     // the keys give every tile token its scores, or the values are summed into its output with the softmaxed scores.
     private void Pass(bool values, SequenceKv sequence, int g, int h0, int heads, int t0, int m, int from, int stride, float[] scores, float[] rows)
     {
-        int hd = o.CacheKeyDim, window = o.WindowOf(layer), chunk = o.ChunkOf(layer), qDim = o.HeadCount * hd;
+        var cache = o.CacheShapeOf(layer);
+        int hd = cache.HeadDim, window = o.WindowOf(layer), chunk = o.ChunkOf(layer), qDim = o.HeadCount * hd;
         var pool = sequence.Pool;
         // Values may be narrower than keys (MLA): each head's output is vd wide, and each value the front of a key row when the pool
         // stores none of its own.
-        var vd = values ? o.CacheValueDim : hd;
-        var rowWidth = values && !pool.ValuesInKeys ? vd : hd;
-        var rowBytes = values ? pool.ValueRowBytes : pool.RowBytes;
+        var vd = values ? cache.ValueDim : hd;
+        var rowWidth = values && !cache.ValuesInKeys ? vd : hd;
+        var rowBytes = values ? pool.ValueRowBytesOf(kvLayer) : pool.RowBytesOf(kvLayer);
         int firstPos = s.Positions[t0], lastPos = firstPos + m - 1;
         for (var p = from; p <= lastPos;)
         {

@@ -67,6 +67,23 @@ internal sealed class GgufHyperParameters(GgufFile file)
         return values.Length == layers ? values : throw new InvalidModelFileException(file.FilePath, $"key '{Key(suffix)}' has {values.Length} entries for {layers} layers");
     }
 
+    /// <summary>Per layer, its key/value heads: head_count_kv's entry, or the one number for every layer (<paramref name="heads"/> when absent).</summary>
+    public int[] KvHeadsByLayer(int layers, int heads)
+    {
+        var key = Key("attention.head_count_kv");
+        if (!file.Metadata.TryGetValue(key, out var v)) return [.. Enumerable.Repeat(heads, layers)];
+        if (v is not Array a) return [.. Enumerable.Repeat(file.Metadata.GetInt32(key), layers)];
+        var counts = a.Cast<object>().Select(Convert.ToInt32).ToArray();
+        if (counts.Length != layers) throw new InvalidModelFileException(file.FilePath, $"key '{key}' has {counts.Length} entries for {layers} layers");
+        if (counts.Any(c => c < 1 || heads % c != 0))
+            throw new InvalidModelFileException(file.FilePath, $"key '{key}' has an entry that does not divide the {heads} heads");
+        return counts;
+    }
+
+    /// <summary>Per layer, the MLP width when feed_forward_length is a per-layer array (Gemma 4's double-wide MLPs); empty when it is one number.</summary>
+    public int[] FeedForwardByLayer() =>
+        file.Metadata.TryGetValue(Key("feed_forward_length"), out var v) && v is Array a ? [.. a.Cast<object>().Select(Convert.ToInt32)] : [];
+
     /// <summary>Per layer, whether head_count_kv gives it no key/value heads (a recurrent layer); all false when the key is one number.</summary>
     public bool[] LayersWithoutKv(int layers)
     {
@@ -81,7 +98,7 @@ internal sealed class GgufHyperParameters(GgufFile file)
     /// The options every llama-like architecture shares, from the standard keys and the embedding's shape; with
     /// <paramref name="recurrentLayers"/>, layers whose head_count_kv is 0 do not count towards the key/value heads.
     /// </summary>
-    public DecoderOptions Common(RopeStyle ropeStyle, bool recurrentLayers = false)
+    public DecoderOptions Common(RopeStyle ropeStyle, bool recurrentLayers = false, int? kvHeads = null)
     {
         var hidden = Int("embedding_length");
         var heads = Int("attention.head_count");
@@ -95,10 +112,10 @@ internal sealed class GgufHyperParameters(GgufFile file)
             HiddenSize = hidden,
             LayerCount = layers,
             HeadCount = heads,
-            KvHeadCount = KvHeads(heads, recurrentLayers),
+            KvHeadCount = kvHeads ?? KvHeads(heads, recurrentLayers),
             HeadDim = headDim,
-            // The widest where it is given per layer.
-            IntermediateSize = PerLayer("feed_forward_length", layers).Max(),
+            // Given per layer, the first layer's that has one: Gemma 4's double-wide MLPs come later (FeedForwardByLayer), Nemotron-H's mixer blocks give 0.
+            IntermediateSize = PerLayer("feed_forward_length", layers).FirstOrDefault(w => w > 0),
             MaxContext = Int("context_length", 2048),
             NormEps = Float("attention.layer_norm_rms_epsilon", Float("attention.layer_norm_epsilon", 1e-5f)),
             Rope = Rope(headDim, ropeStyle),

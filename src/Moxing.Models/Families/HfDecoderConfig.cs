@@ -7,8 +7,8 @@ namespace Moxing.Models.Families;
 /// <summary>Reads the HF config keys shared by llama-like decoders into <see cref="DecoderOptions"/>.</summary>
 public static class HfDecoderConfig
 {
-    /// <summary>The options every llama-like architecture shares, from the standard HF keys.</summary>
-    public static DecoderOptions Common(this HfConfig c, string architecture)
+    /// <summary>The options every llama-like architecture shares, from the standard HF keys; RoPE left to the family without <paramref name="rope"/> (Gemma 4's own types).</summary>
+    public static DecoderOptions Common(this HfConfig c, string architecture, bool rope = true)
     {
         var hidden = c.GetInt("hidden_size");
         var heads = c.GetInt("num_attention_heads");
@@ -29,7 +29,7 @@ public static class HfDecoderConfig
             IntermediateSize = c.GetInt("intermediate_size"),
             MaxContext = c.GetInt("max_position_embeddings", 2048),
             NormEps = c.GetFloat("rms_norm_eps", 1e-6f),
-            Rope = c.Rope(headDim, c.GetInt("max_position_embeddings", 2048)),
+            Rope = rope ? c.Rope(headDim, c.GetInt("max_position_embeddings", 2048)) : null,
         };
     }
 

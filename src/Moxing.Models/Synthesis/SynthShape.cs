@@ -7,13 +7,13 @@ namespace Moxing.Models.Synthesis;
 /// an encoder pools as llama.cpp's <paramref name="Pooling"/> (1 mean, 2 cls) and has <paramref name="TokenTypes"/> token-type rows;
 /// a shared expert of <paramref name="SharedFeedForward"/> channels runs beside the routed ones (0: none); DeepSeek's latent
 /// attention and routing are <paramref name="DeepSeek"/> (null for other architectures); GLM-4.5's and dots.llm1's DeepSeek-style
-/// routing over ordinary attention is <paramref name="Routing"/>.
+/// routing over ordinary attention is <paramref name="Routing"/>; Gemma 4's full layers, sharing and per-layer inputs are <paramref name="Gemma4"/>.
 /// </summary>
 public sealed record SynthShape(
     string Name, string Architecture, int Vocab, int Hidden, int Layers, int FeedForward, int Heads, int KvHeads,
     int HeadDim, int Context, float NormEps, float RopeBase, int SlidingWindow = 0, int Experts = 0, int ExpertsUsed = 0, int ExpertFeedForward = 0,
     int Pooling = 0, int TokenTypes = 0, int SharedFeedForward = 0, SynthDeepSeek? DeepSeek = null,
-    SynthRouting? Routing = null)
+    SynthRouting? Routing = null, SynthGemma4? Gemma4 = null)
 {
     /// <summary>A bidirectional embedding model (bert, nomic-bert) rather than a decoder.</summary>
     public bool Encoder => Architecture is "bert" or "nomic-bert";
@@ -370,6 +370,12 @@ public sealed record SynthShape(
         // chosen by sigmoid plus selection bias, renormalised. tiny-lfm2-moe: one dense layer, 8 experts top-2.
         new("lfm2-8b-a1b", "lfm2moe", 65536, 2048, 24, 7168, 32, 8, 64, 128000, 1e-5f, 1000000f, Experts: 32, ExpertsUsed: 4, ExpertFeedForward: 1792),
         new("tiny-lfm2-moe", "lfm2moe", 1024, 256, 6, 512, 4, 2, 64, 256, 1e-5f, 1000000f, Experts: 8, ExpertsUsed: 2, ExpertFeedForward: 128),
+        // gemma-4-E2B's text model as recalled from its published config (not verified here): 35 layers of 1536, 4 sliding to 1 full,
+        // 20 sharing, per-layer inputs of 256, double-wide MLPs.
+        new("gemma-4-e2b", "gemma4", 262144, 1536, 35, 6144, 8, 1, 256, 131072, 1e-6f, 1000000f, SlidingWindow: 512,
+            Gemma4: new SynthGemma4(FullHeadDim: 512, FullKvHeads: 1, SharedKvLayers: 20, PerLayerInput: 256, Period: 5, DoubleWide: true, KeysAsValues: false)),
+        new("tiny-gemma4", "gemma4", 1024, 256, 6, 512, 4, 2, 64, 256, 1e-6f, 1000000f, SlidingWindow: 8,
+            Gemma4: new SynthGemma4(FullHeadDim: 128, FullKvHeads: 1, SharedKvLayers: 2, PerLayerInput: 32, Period: 3, DoubleWide: true, KeysAsValues: true)),
         // Granite 4.0 hybrid: Mamba2 layers (48 heads of 64 over 2 × hidden, state 128, one B/C group, 4 taps) with attention on
         // layers 5, 15, 25 and 35, 64 experts top-6 of 512 and a shared MLP of 1024 in every layer, no positions.
         new("granite-4.0-h-tiny", "granitehybrid", 100352, 1536, 40, 512, 12, 4, 128, 131072, 1e-5f, 10000f, Experts: 64, ExpertsUsed: 6, ExpertFeedForward: 512, SharedFeedForward: 1024),
@@ -433,3 +439,10 @@ public sealed record SynthDeepSeek(int QLoraRank, int KvLoraRank, int RopeDim, i
 /// (GLM-4.5 has them, 4.5-Air not; dots1 always); next-token-prediction blocks after the model's own (written, skipped when run).
 /// </summary>
 public sealed record SynthRouting(int LeadingDense, int Groups, int GroupsUsed, float RoutedScale, bool QkNorm, int NextN);
+
+/// <summary>
+/// Gemma 4's shape beyond a <see cref="SynthShape"/>: the full layers' head size and key/value heads (every <paramref name="Period"/>-th
+/// layer attends in full, and the last), the last <paramref name="SharedKvLayers"/> layers sharing keys and values (with double-wide
+/// MLPs), per-layer inputs of <paramref name="PerLayerInput"/> (0: none), keys as values on the full layers.
+/// </summary>
+public sealed record SynthGemma4(int FullHeadDim, int FullKvHeads, int SharedKvLayers, int PerLayerInput, int Period, bool DoubleWide, bool KeysAsValues);

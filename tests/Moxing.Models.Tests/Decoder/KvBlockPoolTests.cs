@@ -59,6 +59,29 @@ public sealed class KvBlockPoolTests
             }
     }
 
+    // Per-layer shapes compose with MLA's latent: a layer whose values are the front of its key rows stores no value rows, beside
+    // layers of other head counts and widths whose rows are all distinct bytes of the block.
+    [Fact]
+    public void ALatentLayerIsOneMoreLayerShape()
+    {
+        KvLayerShape[] shapes = [new(2, 8, 8), new(1, 12, 8, ValuesInKeys: true), new(1, 16, 16)];
+        var pool = new KvBlockPool(shapes, DType.F32, 1);
+        Assert.Equal(16L * 4 * (2 * (8 + 8) + 12 + (16 + 16)), pool.BytesPerBlock);
+        Assert.Equal((12 * 4, 12 * 4), (pool.RowBytesOf(1), pool.ValueRowBytesOf(1)));
+        var block = pool.Allocate();
+        byte mark = 0;
+        foreach (var (layer, heads) in new[] { (0, 2), (1, 1), (2, 1) })
+            for (var head = 0; head < heads; head++)
+            {
+                pool.Keys(block, layer, head).Fill(++mark);
+                if (layer != 1) pool.Values(block, layer, head).Fill(++mark);
+            }
+        Assert.All(pool.Values(block, 1, 0).ToArray(), b => Assert.Equal(5, b));
+        Assert.All(pool.Keys(block, 2, 0).ToArray(), b => Assert.Equal(6, b));
+        Assert.All(pool.Values(block, 2, 0).ToArray(), b => Assert.Equal(7, b));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new KvBlockPool([new KvLayerShape(1, 8, 12, ValuesInKeys: true)], DType.F32, 1));
+    }
+
     [Fact]
     public void BudgetAllocationAndReferenceCounts()
     {

@@ -50,6 +50,7 @@ internal sealed partial class DenseReference
         _drop = drop;
         if (_type == "llama4_text") return Llama4Forward(ids);
         if (_type is "lfm2" or "lfm2_moe") return Lfm2Forward(ids);
+        if (_type is "gemma4" or "gemma4_text") return Gemma4Forward(ids);
         if (_type == "granitemoehybrid") return GraniteHybridForward(ids);
         if (_type == "nemotron_h") return NemotronHForward(ids);
         if (_type == "falcon_h1") return FalconH1Forward(ids);
@@ -172,25 +173,26 @@ internal sealed partial class DenseReference
             Rope(k[t], hd, rotary, t, interleaved);
         }
         if (hunyuan && drop != "qk_norm_order") HunyuanNorms();
-        var output = new double[n][];
-        for (var t = 0; t < n; t++)
+        return Enumerable.Range(0, n).Select(t => Affine(p + (_type == "phi" ? "self_attn.dense" : "self_attn.o_proj"), Attended(q, k, v, t, heads, group, hd, scale, window))).ToArray();
+    }
+
+    // Token t's softmax(q·k · scale)·v per query head (head h reads key/value head h / group), over the last `window` positions
+    // (this one included, as transformers' sliding mask keeps them) or all before it.
+    private static double[] Attended(double[][] q, double[][] k, double[][] v, int t, int heads, int group, int hd, double scale, int window)
+    {
+        var attended = new double[heads * hd];
+        var first = window > 0 ? Math.Max(0, t - window + 1) : 0;
+        for (var head = 0; head < heads; head++)
         {
-            var attended = new double[heads * hd];
-            // transformers' sliding mask keeps the last `window` positions, this one included.
-            var first = window > 0 ? Math.Max(0, t - window + 1) : 0;
-            for (var head = 0; head < heads; head++)
-            {
-                var g = head / group;
-                var scores = Enumerable.Range(first, t - first + 1)
-                    .Select(j => Enumerable.Range(0, hd).Sum(d => q[t][head * hd + d] * k[j][g * hd + d]) * scale).ToArray();
-                var max = scores.Max();
-                var sum = scores.Sum(s => Math.Exp(s - max));
-                for (var j = first; j <= t; j++)
-                    for (var d = 0; d < hd; d++) attended[head * hd + d] += Math.Exp(scores[j - first] - max) / sum * v[j][g * hd + d];
-            }
-            output[t] = Affine(p + (_type == "phi" ? "self_attn.dense" : "self_attn.o_proj"), attended);
+            var g = head / group;
+            var scores = Enumerable.Range(first, t - first + 1)
+                .Select(j => Enumerable.Range(0, hd).Sum(d => q[t][head * hd + d] * k[j][g * hd + d]) * scale).ToArray();
+            var max = scores.Max();
+            var sum = scores.Sum(s => Math.Exp(s - max));
+            for (var j = first; j <= t; j++)
+                for (var d = 0; d < hd; d++) attended[head * hd + d] += Math.Exp(scores[j - first] - max) / sum * v[j][g * hd + d];
         }
-        return output;
+        return attended;
     }
 
     // Each head of v through the RMSNorm `name` of head_dim weights.
@@ -265,7 +267,7 @@ internal sealed partial class DenseReference
         // FalconMLP: dense_4h_to_h(gelu(dense_h_to_4h(x))), the exact GELU, no biases.
         "falcon" => Affine(p + "mlp.down_proj", Affine(p + "mlp.up_proj", x).Select(v => 0.5 * v * (1 + Moxing.Core.Tests.Ops.ReferenceErf.Erf(v / Math.Sqrt(2)))).ToArray()),
         _ => Affine(p + "mlp.down_proj", Affine(p + "mlp.gate_proj", x)
-            .Zip(Affine(p + "mlp.up_proj", x), (g, u) => (_type == "gemma" ? GeluTanh(g) : g / (1 + Math.Exp(-g))) * u).ToArray()),
+            .Zip(Affine(p + "mlp.up_proj", x), (g, u) => (_type is "gemma" or "gemma4_text" ? GeluTanh(g) : g / (1 + Math.Exp(-g))) * u).ToArray()),
     };
 
     // XIELUActivation: x > 0: softplus(alpha_p)·x² + beta·x, else (expm1(min(x, eps)) − x)·(beta + softplus(alpha_n)) + beta·x,
@@ -299,7 +301,7 @@ internal sealed partial class DenseReference
             return LayerNorm(x, eps, i => onePlus + w[i], i => b?[i] ?? 0, center: _drop != "layer_norm");
         }
         var rms = 1 / Math.Sqrt(x.Average(v => v * v) + D("rms_norm_eps", 1e-6));
-        // GemmaRMSNorm: x · (1 + w).
+        // GemmaRMSNorm: x · (1 + w) (Gemma 4's by w).
         var offset = _type == "gemma" && _drop != "norm_offset" ? 1 : 0;
         return x.Select((v, i) => v * rms * (offset + w[i])).ToArray();
     }

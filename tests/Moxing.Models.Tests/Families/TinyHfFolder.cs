@@ -17,6 +17,7 @@ public sealed partial class TinyHfFolder : IDisposable
     {
         "smollm3" or "llama4" or "llama4_text" => 4,
         "lfm2" or "lfm2_moe" => Lfm2Layers.Length,
+        "gemma4" or "gemma4_text" => Gemma4Layers.Length,
         "granitemoehybrid" => GraniteHybridLayers.Length,
         "nemotron_h" => NemotronHPattern.Length,
         "falcon_h1" => 3,
@@ -49,6 +50,8 @@ public sealed partial class TinyHfFolder : IDisposable
         // Ling's word_embeddings and attention.dense (its query_key_value is written fused).
         "bailing_moe" or "bailing_moe_v2" => [("model.embed_tokens", "model.word_embeddings"), ("self_attn.o_proj", "attention.dense")],
         "mistral3" => [("model.embed_tokens", "model.language_model.embed_tokens"), ("model.layers.", "model.language_model.layers."), ("model.norm", "model.language_model.norm")],
+        // Gemma4ForConditionalGeneration (transformers ≥ 4.52 nesting): the text model under model.language_model.
+        "gemma4" => [("model.", "model.language_model.")],
         _ => [],
     };
 
@@ -69,7 +72,7 @@ public sealed partial class TinyHfFolder : IDisposable
     {
         Config = BaseConfig(modelType);
         edit?.Invoke(Config);
-        File.WriteAllText(Path.Combine(Folder, "config.json"), Llama4Wrapped(modelType, Config).ToJsonString());
+        File.WriteAllText(Path.Combine(Folder, "config.json"), (modelType == "gemma4" ? Gemma4Wrapped(Config) : Llama4Wrapped(modelType, Config)).ToJsonString());
         var random = new Random(seed);
         var writer = new SafetensorsWriter();
         var renames = Renames(modelType);
@@ -126,11 +129,14 @@ public sealed partial class TinyHfFolder : IDisposable
             "falcon" => WriteFalcon,
             "nemotron_h" => WriteNemotronH,
             "falcon_h1" => WriteFalconH1,
+            "gemma4" or "gemma4_text" => WriteGemma4,
             _ => null,
         };
         if (own != null)
         {
             own(Config, Add, Norm, Linear);
+            // Gemma 4's vision tower, which the language model leaves out.
+            if (modelType == "gemma4") writer.Add("model.vision_tower.encoder.layers.0.self_attn.q_proj.linear.weight", [8, 8], new float[64]);
             writer.Write(Path.Combine(Folder, "model.safetensors"));
             return;
         }
@@ -320,6 +326,9 @@ public sealed partial class TinyHfFolder : IDisposable
                 break;
             case "falcon_h1":
                 FalconH1Config(c);
+                break;
+            case "gemma4" or "gemma4_text":
+                Gemma4Config(c);
                 break;
             case "granitemoehybrid":
                 GraniteHybridConfig(c);
