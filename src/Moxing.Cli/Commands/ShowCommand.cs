@@ -81,7 +81,7 @@ public sealed class ShowCommand : ICommand
                     if (o.RecurrentStateFloats > 0)
                     {
                         w.WriteString("recurrent_mixer", o.Mamba != null ? "mamba2" : "short_conv");
-                        w.WriteNumber("recurrent_layers", o.LayerCount - o.KvLayerCount);
+                        w.WriteNumber("recurrent_layers", RecurrentLayers(o));
                         w.WriteNumber("recurrent_state_bytes", KvBlockPool.StateBytesPerSequence(o));
                     }
                     if (o.Moe is { } moe)
@@ -142,9 +142,9 @@ public sealed class ShowCommand : ICommand
         if (o?.Moe is { } experts)
             output.WriteLine($"  experts         {experts.ExpertCount} per layer, {experts.ExpertsUsed} used per token, {experts.ExpertFeedForward} wide{(experts.SharedFeedForward > 0 ? $", shared expert {experts.SharedFeedForward} wide" : "")}");
         if (o?.ShortConv is { } conv)
-            output.WriteLine($"  recurrent       {o.LayerCount - o.KvLayerCount} short-convolution layers of {conv.Kernel} taps, {o.KvLayerCount} attention layers; {HumanUnits.Bytes(KvBlockPool.StateBytesPerSequence(o))} of state per sequence");
+            output.WriteLine($"  recurrent       {RecurrentLayers(o)} short-convolution layers of {conv.Kernel} taps, {o.KvLayerCount} attention layers; {HumanUnits.Bytes(KvBlockPool.StateBytesPerSequence(o))} of state per sequence");
         if (o?.Mamba is { } mamba)
-            output.WriteLine($"  recurrent       {o.LayerCount - o.KvLayerCount} Mamba2 layers ({mamba.Heads} heads of {mamba.HeadDim}, state {mamba.StateSize}, {mamba.Groups} groups, {mamba.ConvKernel} taps), {o.KvLayerCount} attention layers; {HumanUnits.Bytes(KvBlockPool.StateBytesPerSequence(o))} of state per sequence");
+            output.WriteLine($"  recurrent       {RecurrentLayers(o)} Mamba2 layers ({mamba.Heads} heads of {mamba.HeadDim}, state {mamba.StateSize}, {mamba.Groups} groups, {mamba.ConvKernel} taps), {o.KvLayerCount} attention layers; {HumanUnits.Bytes(KvBlockPool.StateBytesPerSequence(o))} of state per sequence");
         if (o != null && Multiplied(o))
             output.WriteLine(string.Create(inv, $"  multipliers     embedding ×{o.EmbeddingScale}, residual ×{o.ResidualScale}, attention ×{o.EffectiveAttentionScale}, logits ÷{o.LogitDivisor}"));
         output.WriteLine($"  tensor types    {string.Join(", ", types.Select(t => $"{t.Type} ×{t.Count}"))}");
@@ -158,6 +158,9 @@ public sealed class ShowCommand : ICommand
         }
         return 0;
     }
+
+    // Layers with recurrent state (Nemotron-H's feed-forward blocks neither attend nor keep state).
+    private static int RecurrentLayers(DecoderOptions o) => Enumerable.Range(0, o.LayerCount).Count(l => o.StateFloatsOf(l) > 0);
 
     // Granite's multipliers (residual and logit scaling are its own; other families' scales follow from their shape).
     private static bool Multiplied(DecoderOptions o) => o.ResidualScale != 1f || o.LogitDivisor != 1f;

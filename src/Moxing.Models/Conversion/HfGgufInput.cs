@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using Moxing.Core;
 using Moxing.Core.Formats;
@@ -17,7 +18,8 @@ namespace Moxing.Models.Conversion;
 /// rope_factors_long/short.weight, mixture-of-experts matrices stacked into one [experts, rows, cols] tensor per projection and
 /// layer (Qwen2-MoE's shared-expert gate as a vector), gpt-oss's fused experts split into gate/up/down stacks (MXFP4 blocks
 /// repacked into ggml's layout and kept MXFP4 whatever the mix; <see cref="Families.GptOssHfExperts"/>), routers and biases
-/// as F32, convolution kernels of LFM2 and Mamba2 squeezed to [channels, taps], Mamba2's A_log written as A = −exp(A_log).
+/// as F32, convolution kernels of LFM2 and Mamba2 squeezed to [channels, taps], Mamba2's A_log written as A = −exp(A_log),
+/// Falcon-H1's muP multipliers folded into the rows of the matrices they follow.
 /// Tensors are converted one at a time, when read.
 /// </summary>
 public sealed class HfGgufInput : IQuantizationInput, IDisposable
@@ -33,6 +35,7 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
     private readonly Dictionary<string, StoredTensor?[]> _stacks = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (DerivedTensor Tensor, Transform Transform)> _derived = new(StringComparer.Ordinal);
     private readonly DecoderOptions _options;
+    private readonly Dictionary<string, float[]> _rowScales = new(StringComparer.Ordinal);
     // Qwen3.5's Gated DeltaNet tensors whose value heads the converter reorders (GGUF names).
     private readonly HashSet<string> _tiled = new(StringComparer.Ordinal);
 
@@ -47,6 +50,7 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
         KeyHalfOfKvB,
         ValueHalfOfKvB,
         NegativeExp,
+        ScaleRows,
     }
 
     /// <inheritdoc />
@@ -71,6 +75,8 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
         if (family == null || architecture == null)
             throw new InvalidModelFileException(configPath, $"model_type '{modelType}' cannot be converted to GGUF yet (supported: {HfGgufMetadata.ConvertibleList})");
         _options = family.FromHf(config);
+        // NemotronHModel writes a Nemotron-H with experts as nemotron_h_moe.
+        if (architecture == "nemotron_h" && _options.Moe != null) architecture = "nemotron_h_moe";
         var metadata = HfGgufMetadata.Build(folder, config, _options, architecture);
         // A multimodal checkpoint's text model under its text names; the vision tower and projector are not converted.
         _tensors = family.HfNames.View(ModelTensors.OpenFolder(folder), folder);
@@ -99,6 +105,7 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
                 headers.Add(new TensorHeader(name, DType.F32, [values.Length]));
             }
             var nextN = NextNPrefixes(config, family.HfNames.BasePrefix, _options.LayerCount);
+            var folded = architecture == "falcon-h1" ? Families.FalconH1Family.FoldedMultipliers(config, _options) : [];
             foreach (var t in _tensors.Tensors)
             {
                 if (IgnoredSuffixes.Any(s => t.Name.EndsWith(s, StringComparison.Ordinal)) || consumed.Contains(t.Name)) continue;
@@ -122,12 +129,19 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
                     continue;
                 }
                 var transform = TransformFor(gguf, t.Name, t.Type, t.Shape.Length, architecture, family.HfNames.TransposedLinears);
+                // FalconH1Model folds the muP multipliers into the matrices they follow (written as F32 here).
+                if (folded.TryGetValue(t.Name, out var rowScales) || folded.TryGetValue(family.HfNames.BasePrefix + t.Name, out rowScales))
+                {
+                    if (rowScales.Length != t.Shape[0]) throw new InvalidModelFileException(folder, $"tensor '{t.Name}' has {t.Shape[0]} rows; its multipliers are for {rowScales.Length}");
+                    _rowScales[gguf] = rowScales;
+                    transform = Transform.ScaleRows;
+                }
                 _byGgufName[gguf] = (t, transform);
                 if (architecture is "qwen35" or "qwen35moe" && QwenValueHeads.Tiles(gguf, _options)) _tiled.Add(gguf);
                 // transformers' shared_expert_gate is Linear(hidden, 1); the converter writes its one row as a vector.
                 var shape = transform == Transform.Transpose ? [t.Shape[1], t.Shape[0]]
                     : gguf.EndsWith(".ffn_gate_inp_shexp.weight", StringComparison.Ordinal) ? [t.ElementCount] : RecurrentShape(gguf, t.Shape);
-                headers.Add(new TensorHeader(gguf, transform is Transform.ToF32 or Transform.NormPlusOne or Transform.NegativeExp || t.Shape.Length == 1 ? DType.F32 : t.Type, shape));
+                headers.Add(new TensorHeader(gguf, transform is Transform.ToF32 or Transform.NormPlusOne or Transform.NegativeExp or Transform.ScaleRows || t.Shape.Length == 1 ? DType.F32 : t.Type, shape));
             }
             headers.AddRange(StackHeaders(folder));
             metadata["general.size_label"] = HfGgufMetadata.SizeLabel(headers);
@@ -153,9 +167,10 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
         var result = new Dictionary<string, (string, int)>(StringComparer.Ordinal);
         if (_options.Moe is not { } moe) return result;
         foreach (var slot in new Func<DecoderTensorNames, string?>[] { n => n.ExpertGate, n => n.ExpertUp, n => n.ExpertDown })
-            for (var layer = 0; layer < _options.LayerCount && DecoderTensorNames.PerExpert(slot(hf)!); layer++)
+            for (var layer = 0; layer < _options.LayerCount && slot(hf) is { } pattern && DecoderTensorNames.PerExpert(pattern); layer++)
             {
-                if (!moe.IsSparse(layer)) continue;
+                // Ungated experts (Nemotron-H's) name no gate; a block without a feed-forward has no experts.
+                if (!moe.IsSparse(layer) || !_options.HasFeedForwardAt(layer)) continue;
                 var stack = DecoderTensorNames.ForLayer(slot(gguf)!, layer);
                 _stacks[stack] = new StoredTensor?[moe.ExpertCount];
                 for (var e = 0; e < moe.ExpertCount; e++) result[DecoderTensorNames.ForExpert(slot(hf)!, layer, e)] = (stack, e);
@@ -294,7 +309,7 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
         try
         {
             var converted = new StoredTensor(name, header.Type, header.Shape, memory, bytes);
-            ConvertInto(source, transform, header.Type, memory);
+            ConvertInto(source, name, transform, header.Type, memory);
             if (_tiled.Contains(name)) QwenValueHeads.Tile(name, header, _options.DeltaNet!, memory);
             use(converted);
         }
@@ -304,7 +319,7 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
         }
     }
 
-    private unsafe void ConvertInto(StoredTensor source, Transform transform, DType type, byte* target)
+    private unsafe void ConvertInto(StoredTensor source, string name, Transform transform, DType type, byte* target)
     {
         if (transform == Transform.NegativeExp)
         {
@@ -316,6 +331,15 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
         if (transform == Transform.NormPlusOne)
         {
             AddOne(source, target);
+            return;
+        }
+        if (transform == Transform.ScaleRows)
+        {
+            var values = new Span<float>(target, checked((int)source.ElementCount));
+            Dequantizer.Dequantize(source.Type, source.Bytes, values);
+            var scales = _rowScales[name];
+            var width = values.Length / scales.Length;
+            for (var r = 0; r < scales.Length; r++) TensorPrimitives.Multiply(values.Slice(r * width, width), scales[r], values.Slice(r * width, width));
             return;
         }
         if (transform == Transform.None && type == source.Type)

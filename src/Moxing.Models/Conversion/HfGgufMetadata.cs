@@ -41,6 +41,9 @@ public static partial class HfGgufMetadata
         "arcee" or "mistral3" or "apertus" or "lfm2" => modelType,
         "granitemoehybrid" => "granitehybrid",
         "glm4_moe" => "glm4moe",
+        "lfm2_moe" => "lfm2moe",
+        "nemotron_h" => modelType,
+        "falcon_h1" => "falcon-h1",
         "dots1" => modelType,
         "qwen3_next" => "qwen3next",
         "qwen3_5" or "qwen3_5_text" => "qwen35",
@@ -49,10 +52,11 @@ public static partial class HfGgufMetadata
     };
 
     /// <summary>The model types <see cref="Architecture"/> converts, for error messages.</summary>
-    public static string ConvertibleList => "llama, mistral, mixtral, granite, olmo2, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi, phi3, gemma, gemma2, gemma3_text, gemma3, gemma4_text, gemma4, starcoder2, gpt_oss, falcon, exaone, smollm3, internlm2, cohere, cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, granitemoe, granitemoeshared, phimoe, ernie4_5, ernie4_5_moe, llama4, llama4_text, deepseek_v2, deepseek_v3, kimi_k2, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3, apertus, glm4_moe, dots1, hunyuan_v1_moe, bailing_moe, bailing_moe_v2, lfm2, granitemoehybrid, qwen3_next, qwen3_5, qwen3_5_text, qwen3_5_moe, qwen3_5_moe_text";
+    public static string ConvertibleList => "llama, mistral, mixtral, granite, olmo2, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi, phi3, gemma, gemma2, gemma3_text, gemma3, gemma4_text, gemma4, starcoder2, gpt_oss, falcon, exaone, smollm3, internlm2, cohere, cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, granitemoe, granitemoeshared, phimoe, ernie4_5, ernie4_5_moe, llama4, llama4_text, deepseek_v2, deepseek_v3, kimi_k2, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3, apertus, glm4_moe, dots1, hunyuan_v1_moe, bailing_moe, bailing_moe_v2, lfm2, granitemoehybrid, lfm2_moe, nemotron_h, falcon_h1, qwen3_next, qwen3_5, qwen3_5_text, qwen3_5_moe, qwen3_5_moe_text";
 
     /// <summary>Architectures convert_hf_to_gguf.py writes through LlamaModel: vocab_size and rope.dimension_count written, Q/K rows permuted (but Llama 4's).</summary>
-    public static bool LlamaConverted(string architecture) => architecture is "llama" or "granite" or "granitemoe" or "granitehybrid" or "smollm3" or "llama4" or "arcee" or "mistral3";
+    public static bool LlamaConverted(string architecture) => architecture is "llama" or "granite" or "granitemoe" or "granitehybrid" or "smollm3" or "llama4" or "arcee" or "mistral3"
+        or "nemotron_h" or "nemotron_h_moe";
 
     /// <summary>
     /// Architectures whose Q/K rows the converter permutes for llama.cpp's interleaved rotation (LlamaModel's, InternLM2Model's own
@@ -137,7 +141,7 @@ public static partial class HfGgufMetadata
         }
         if (architecture is "glm4moe" or "dots1" or "bailingmoe2") AddRoutedExperts(m, o, architecture, config);
         else if (architecture == "bailingmoe") AddBailing(m, o, config);
-        else if (o.Moe is { } moe && architecture != "deepseek2") AddExperts(m, moe, architecture, config);
+        else if (o.Moe is { } moe && architecture is not ("deepseek2" or "lfm2moe" or "nemotron_h_moe")) AddExperts(m, moe, architecture, config);
         if (architecture == "bailingmoe2") AddBailingV2(m, o, config);
         if (architecture == "seed_oss") RefuseSeedOssBiases(config);
         if (architecture == "dots1" && o.KvHeadCount != o.HeadCount)
@@ -149,12 +153,14 @@ public static partial class HfGgufMetadata
         // HunYuanMoEModel: the shared MLPs' count (transformers and llama.cpp run one of intermediate_size whatever it says).
         if (architecture == "hunyuan-moe") m["hunyuan-moe.expert_shared_count"] = (uint)(config.GetIntList("num_shared_expert") is [var shared, ..] ? shared : 1);
         if (architecture == "apertus") AddApertus(m, o, config);
-        if (architecture == "lfm2") AddLfm2(m, o, config);
+        if (architecture is "lfm2" or "lfm2moe") AddLfm2(m, o, config, architecture);
         // llama.cpp's smollm3 leaves out RoPE on every 4th layer whatever the config says; other NoPE layers cannot be expressed.
         if (architecture == "smollm3" && Enumerable.Range(0, o.LayerCount).Any(i => !o.Rotates(i) != ((i + 1) % SmolLm3Family.LlamaCppNoRopeStep == 0)))
             throw config.Error("no_rope_layers", "leaves out RoPE on other layers than every 4th, which llama.cpp's smollm3 cannot express");
         if (architecture is "granite" or "granitemoe" or "granitehybrid") AddGranite(m, config, architecture);
         if (architecture == "granitehybrid") AddGraniteHybrid(m, o, config);
+        if (architecture is "nemotron_h" or "nemotron_h_moe") AddNemotronH(m, o, config, architecture);
+        if (architecture == "falcon-h1") AddFalconH1(m, o);
         if (architecture == "minicpm") AddMiniCpm(m, o);
         // OlmoModel.set_gguf_parameters: clip_qkv as clamp_kqv when the config sets it.
         if (architecture == "olmo" && o.QkvClip > 0) Arch("attention.clamp_kqv", o.QkvClip);

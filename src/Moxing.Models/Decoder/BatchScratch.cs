@@ -24,6 +24,8 @@ public sealed class BatchScratch
     internal MoeScratch? Moe { get; }
     // A Mamba2 mixer's gated output per token ([tokens, inner]), what its norm and out_proj read.
     internal float[] MambaInner { get; }
+    // A Mamba2 mixer's output beside the attention's ([tokens, hidden]; Falcon-H1), empty otherwise.
+    internal float[] Beside { get; }
     // Gemma 3n's and 4's per-layer inputs of every token, [tokens, layers, per-layer width].
     internal float[] PerLayerInputs { get; }
     // One token's row of the per-layer token table.
@@ -74,6 +76,7 @@ public sealed class BatchScratch
         Up = new float[tokens * Math.Max(o.WidestFeedForward, o.PerLayerInputSize)];
         Moe = o.Moe is { } moe ? new MoeScratch(moe, o.HiddenSize, tokens) : null;
         MambaInner = new float[tokens * (o.Mamba?.Inner ?? 0)];
+        Beside = new float[o.Mamba?.BesideAttention == true ? tokens * o.HiddenSize : 0];
         PerLayerInputs = new float[tokens * o.LayerCount * o.PerLayerInputSize];
         PerLayerRow = new float[o.LayerCount * o.PerLayerInputSize];
         DeltaOut = new float[tokens * (o.DeltaNet is { } delta ? Math.Max(delta.ValueDim, 2 * delta.ValueHeads) : 0)];

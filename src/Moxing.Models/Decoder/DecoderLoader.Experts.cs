@@ -22,11 +22,12 @@ public sealed partial class DecoderLoader
         int h = options.HiddenSize, ff = moe.ExpertFeedForward;
         var stored = new List<StoredTensor>();
         var views = new List<StoredTensor>();
-        var gates = Experts(names.ExpertGate, layer, moe.ExpertCount, ff, h, stored, views);
+        // Ungated experts (Nemotron-H's relu² MLPs) have no gate projections.
+        var gates = options.GatedMlp ? Experts(names.ExpertGate, layer, moe.ExpertCount, ff, h, stored, views) : null;
         var ups = Experts(names.ExpertUp, layer, moe.ExpertCount, ff, h, stored, views);
         var downs = Experts(names.ExpertDown, layer, moe.ExpertCount, h, ff, stored, views);
         var experts = new MlpWeights[moe.ExpertCount];
-        for (var e = 0; e < experts.Length; e++) experts[e] = new MlpWeights { Gate = gates[e], Up = ups[e], Down = downs[e] };
+        for (var e = 0; e < experts.Length; e++) experts[e] = new MlpWeights { Gate = gates?[e], Up = ups[e], Down = downs[e] };
         MlpWeights? shared = null;
         Linear? sharedGate = null;
         if (moe.SharedFeedForward > 0)
@@ -34,7 +35,7 @@ public sealed partial class DecoderLoader
             var sff = moe.SharedFeedForward;
             shared = new MlpWeights
             {
-                Gate = RequireLinear(names.SharedGate, layer, sff, h),
+                Gate = options.GatedMlp ? RequireLinear(names.SharedGate, layer, sff, h) : null,
                 Up = RequireLinear(names.SharedUp, layer, sff, h),
                 Down = RequireLinear(names.SharedDown, layer, h, sff),
             };
@@ -46,7 +47,7 @@ public sealed partial class DecoderLoader
             Experts = experts,
             Shared = shared,
             SharedGate = sharedGate,
-            SelectionBias = SelectionBias(layer, moe.ExpertCount),
+            SelectionBias = SelectionBias(layer, moe),
             Stored = stored,
             Views = views,
         };
@@ -96,10 +97,14 @@ public sealed partial class DecoderLoader
     }
 
     // The expert-selection bias, [experts] or transformers' [1, experts] (Ernie4_5_MoeStatics); null where the architecture names
-    // none or the file lacks it (llama.cpp's exp_probs_b is optional).
-    private float[]? SelectionBias(int layer, int experts)
+    // none, the configuration says there is none, or the file lacks it where that is allowed (llama.cpp's exp_probs_b is optional).
+    private float[]? SelectionBias(int layer, MoeOptions moe)
     {
-        if (names.ExpertSelectionBias == null || _tensors.Find(DecoderTensorNames.ForLayer(names.ExpertSelectionBias, layer)) is not { } t) return null;
+        if (names.ExpertSelectionBias == null || moe.SelectionBias == MoeSelectionBias.Absent) return null;
+        var name = DecoderTensorNames.ForLayer(names.ExpertSelectionBias, layer);
+        if (_tensors.Find(name) is not { } t)
+            return moe.SelectionBias == MoeSelectionBias.Required ? throw new InvalidModelFileException(sourcePath, $"tensor '{name}' is missing") : null;
+        var experts = moe.ExpertCount;
         if (t.Shape.Aggregate(1L, (a, d) => a * d) != experts || t.Shape.Length > 2)
             throw new InvalidModelFileException(sourcePath, $"tensor '{t.Name}' has shape [{string.Join(", ", t.Shape)}], expected [{experts}] or [1, {experts}]");
         return Vector(t, experts);

@@ -29,14 +29,17 @@ public sealed partial class DecoderLoader
             DtBias = PerHead(names.SsmDtBias, "time-step bias"),
             A = a,
             D = PerHead(names.SsmD, "D"),
-            Norm = new Norm(NormKind.Rms, SsmNormWeights(i, m.Inner), null, o.NormEps, 0, m.Inner / m.NormGroups),
+            // Falcon-H1 without mamba_rms_norm has no norm weights: y·SiLU(z) goes to out_proj as it is.
+            Norm = SsmNormWeights(i, m.Inner) is { } norm ? new Norm(NormKind.Rms, norm, null, o.NormEps, 0, m.Inner / m.NormGroups) : null,
             OutProj = RequireLinear(names.SsmOut, i, h, m.Inner),
         };
     }
 
-    // [inner] in transformers, [groups, inner / groups] as llama.cpp's converter reshapes it: the same values either way.
-    private float[] SsmNormWeights(int layer, int inner)
+    // [inner] in transformers, [groups, inner / groups] as llama.cpp's converter reshapes it: the same values either way. Null where the
+    // options say the mixers have no norm (Falcon-H1's mamba_rms_norm false).
+    private float[]? SsmNormWeights(int layer, int inner)
     {
+        if (!options.Mamba!.Normed) return null;
         if (names.SsmNorm == null) throw new InvalidModelFileException(sourcePath, "the architecture has no tensor for a Mamba2 mixer's norm");
         var name = DecoderTensorNames.ForLayer(names.SsmNorm, layer);
         var t = _tensors.Find(name) ?? throw new InvalidModelFileException(sourcePath, $"tensor '{name}' is missing");

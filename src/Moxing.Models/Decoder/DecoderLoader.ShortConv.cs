@@ -2,7 +2,7 @@ using Moxing.Core;
 
 namespace Moxing.Models.Decoder;
 
-// LFM2's short-convolution layers: the operator norm, in_proj / conv / out_proj, then the layer's MLP as in any block.
+// LFM2's short-convolution layers: the operator norm, in_proj / conv / out_proj, then the layer's MLP or experts as in any block.
 // The convolution kernels of these and of Mamba2 layers are read by RequireKernel.
 public sealed partial class DecoderLoader
 {
@@ -22,7 +22,9 @@ public sealed partial class DecoderLoader
                 OutProj = RequireLinear(names.ConvOutProj, i, h, h),
             },
             MlpNorm = RequireNorm(names.MlpNorm, i, h),
-            Mlp = LoadMlp(i),
+            // LFM2-MoE's convolution layers route to experts as its attention layers do.
+            Mlp = o.Moe?.IsSparse(i) == true ? null : LoadMlp(i),
+            Moe = o.Moe is { } moe && moe.IsSparse(i) ? LoadMoe(i, moe) : null,
         };
     }
 

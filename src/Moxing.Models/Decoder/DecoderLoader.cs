@@ -45,13 +45,15 @@ public sealed partial class DecoderLoader(ITensorSource source, string sourcePat
     {
         var o = options;
         if (o.ShortConv?.IsConv(i) == true) return LoadShortConvLayer(i);
+        if (o.IsFeedForwardBlock(i)) return LoadFeedForwardBlock(i);
         var mamba = o.Mamba?.IsMamba(i) == true ? LoadMamba(i) : null;
         var delta = o.DeltaNet?.IsDeltaNet(i) == true ? LoadDeltaNet(i) : null;
-        var attention = mamba != null || delta != null ? null : o.Mla != null ? LatentAttention(i) : LoadAttention(i);
-        var sparse = o.Moe is { } moe && moe.IsSparse(i);
+        // Falcon-H1's Mamba2 mixers run beside attention; other recurrent layers replace it.
+        var attention = !o.Attends(i) ? null : o.Mla != null ? LatentAttention(i) : LoadAttention(i);
+        var sparse = o.Moe is { } moe && moe.IsSparse(i) && o.HasFeedForwardAt(i);
         var (attentionNorm, mlpNorm) = o.ParallelBlock ? ParallelNorms(i) : (
             o.PreNorms ? RequireNorm(names.AttentionNorm, i, o.HiddenSize) : null,
-            o.PreNorms && o.HasFeedForward ? RequireNorm(names.MlpNorm, i, o.HiddenSize) : null);
+            o.PreNorms && o.HasFeedForwardAt(i) ? RequireNorm(names.MlpNorm, i, o.HiddenSize) : null);
         return new DecoderLayerWeights
         {
             AttentionNorm = attentionNorm,
@@ -60,7 +62,7 @@ public sealed partial class DecoderLoader(ITensorSource source, string sourcePat
             DeltaNet = delta,
             PostAttentionNorm = o.PostNorms ? RequireNorm(names.PostAttentionNorm, i, o.HiddenSize) : null,
             MlpNorm = mlpNorm,
-            Mlp = sparse || !o.HasFeedForward ? null : LoadMlp(i),
+            Mlp = sparse || !o.HasFeedForwardAt(i) ? null : LoadMlp(i),
             Moe = sparse ? LoadMoe(i, o.Moe!) : null,
             PostMlpNorm = o.PostNorms ? RequireNorm(names.PostMlpNorm, i, o.HiddenSize) : null,
             PerLayerInput = o.PerLayerInputSize > 0 ? PerLayerInput(i) : null,
@@ -122,6 +124,18 @@ public sealed partial class DecoderLoader(ITensorSource source, string sourcePat
             TokenTable = Require(names.PerLayerTokenTable, o.VocabSize, all),
             ModelProjection = RequireLinear(names.PerLayerModelProjection, 0, all, o.HiddenSize),
             ProjectionNorm = RequireNorm(names.PerLayerProjectionNorm, 0, o.PerLayerInputSize),
+        };
+    }
+
+    // A Nemotron-H block of a feed-forward alone: its norm (under the MLP norm's name), then its MLP or experts.
+    private DecoderLayerWeights LoadFeedForwardBlock(int i)
+    {
+        var sparse = options.Moe is { } moe && moe.IsSparse(i);
+        return new DecoderLayerWeights
+        {
+            MlpNorm = RequireNorm(names.MlpNorm, i, options.HiddenSize),
+            Mlp = sparse ? null : LoadMlp(i),
+            Moe = sparse ? LoadMoe(i, options.Moe!) : null,
         };
     }
 

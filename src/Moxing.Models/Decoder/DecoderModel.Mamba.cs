@@ -5,7 +5,8 @@ namespace Moxing.Models.Decoder;
 
 // Granite 4.0 hybrid's Mamba2 mixer, token by token per sequence (the recurrence transformers' torch_forward and llama.cpp's
 // ssm_scan compute): in_proj → z, x·B·C, dt; x·B·C through the causal convolution and SiLU; per head the state decays by
-// exp(softplus(dt + dt_bias)·A) and takes dt·x·Bᵀ, y = state·C + D·x; y·SiLU(z) through the grouped RMSNorm; out_proj.
+// exp(softplus(dt + dt_bias)·A) and takes dt·x·Bᵀ, y = state·C + D·x; y·SiLU(z) through the grouped RMSNorm (where the mixer has
+// one); out_proj. Falcon-H1 multiplies in_proj's parts and the output.
 // A sequence's state at stateOffset holds the convolution's kept inputs [channels][taps − 1], then the SSM state [inner][state].
 public sealed partial class DecoderModel
 {
@@ -13,13 +14,28 @@ public sealed partial class DecoderModel
     {
         var m = Options.Mamba!;
         Multiply(w.InProj, xn, n, s.Fused.AsSpan(0, n * m.InProjWidth));
+        if (m.InProjScales.Length > 0) ScaleInProj(m, s.Fused.AsSpan(0, n * m.InProjWidth), n);
         var conv = new MambaConvJob(w, m, stateOffset, slices, s);
         WorkerPool.Shared.ParallelFor(m.ConvChannels, ref conv);
         var scan = new MambaScanJob(w, m, stateOffset + (m.ConvKernel - 1) * m.ConvChannels, slices, s);
         WorkerPool.Shared.ParallelFor(m.Heads, ref scan);
         var inner = s.MambaInner.AsSpan(0, n * m.Inner);
-        w.Norm.Apply(inner, inner);
+        w.Norm?.Apply(inner, inner);
         Multiply(w.OutProj, inner, n, output);
+        if (m.OutputScale != 1f) TensorPrimitives.Multiply(output[..(n * Options.HiddenSize)], m.OutputScale, output[..(n * Options.HiddenSize)]);
+    }
+
+    // Falcon-H1's mup vector: each of in_proj's parts (z, x, B, C, dt) of every token times its multiplier.
+    private static void ScaleInProj(MambaOptions m, Span<float> projected, int n)
+    {
+        int groupStates = m.Groups * m.StateSize;
+        Span<int> ends = [m.Inner, 2 * m.Inner, 2 * m.Inner + groupStates, 2 * m.Inner + 2 * groupStates, m.InProjWidth];
+        for (var t = 0; t < n; t++)
+        {
+            var row = projected.Slice(t * m.InProjWidth, m.InProjWidth);
+            for (int part = 0, start = 0; part < ends.Length; start = ends[part++])
+                TensorPrimitives.Multiply(row[start..ends[part]], m.InProjScales[part], row[start..ends[part]]);
+        }
     }
 }
 

@@ -105,44 +105,19 @@ public sealed partial class DecoderModel : IDisposable
         for (var l = 0; l < o.LayerCount; l++)
         {
             var layer = Weights.Layers[l];
-            var xn = Normed(layer.AttentionNorm, x, s.Normed.AsSpan(0, n * h));
             var projected = s.Projected.AsSpan(0, n * h);
-            if (layer.ShortConv is { } conv) ShortConv(conv, stateOffset, xn, n, slices, projected, s);
-            else if (layer.Mamba is { } mamba) Mamba(mamba, stateOffset, xn, n, slices, projected, s);
-            else if (layer.DeltaNet is { } delta) DeltaNet(delta, stateOffset, xn, n, slices, projected, s);
-            else
+            ReadOnlySpan<float> xn = x;
+            // A Nemotron-H feed-forward block has no mixer.
+            if (!o.IsFeedForwardBlock(l))
             {
-                var attention = layer.Attention!;
-                // Widths are the layer's cache's: MLA's absorbed queries and latent rows (DecoderOptions.CacheShapeOf).
-                var cache = o.CacheShapeOf(l);
-                var qDim = o.HeadCount * cache.HeadDim;
-                Span<float> q = s.Q.AsSpan(0, n * qDim), k = s.K.AsSpan(0, n * cache.KvHeads * cache.HeadDim), v = s.V.AsSpan(0, n * o.KvHeadsOf(l) * o.ValueDimOf(l));
-                if (attention.Mla is { } latent) ProjectLatent(attention, latent, xn, n, s);
-                else if (o.AttentionOutputGate) ProjectGated(attention, xn, n, q, k, v, s);
-                else Project(attention, xn, n, q, k, v, s.Fused);
-                if (o.QkvClip > 0) Clip(o.QkvClip, q, k, v);
-                // A parallel block with a norm of its MLP's own (Falcon-40B) norms the stream before attention adds to it.
-                if (o.ParallelBlock && layer.MlpNorm != null) xn = Normed(layer.MlpNorm, x, s.Normed.AsSpan(0, n * h));
-                var kvLayer = o.PoolLayerOf(l);
-                var store = new KvStoreJob(o, attention, l, kvLayer, s);
-                WorkerPool.Shared.ParallelFor(n, ref store);
-                var parts = PagedAttentionJob.Parts(o, l, tiles);
-                var attend = new PagedAttentionJob(o, l, kvLayer, s, attention.Sinks, parts);
-                WorkerPool.Shared.ParallelFor(tiles * cache.KvHeads * parts, ref attend);
-                if (decompressed > 0)
-                {
-                    var prefill = new DecompressedAttentionJob(o, attention.Mla!, l, kvLayer, s, n);
-                    WorkerPool.Shared.ParallelFor(decompressed * o.HeadCount, ref prefill);
-                }
-                if (o.AttentionOutputGate) GateAttention(s.AttentionOut.AsSpan(0, n * qDim), s.AttentionGate.AsSpan(0, n * qDim));
-                Multiply(attention.O, attention.Mla is { } mla ? LatentValues(mla, n, s) : s.AttentionOut, n, projected);
+                xn = Mix(layer, l, stateOffset, x, n, slices, (tiles, decompressed), projected, s);
+                layer.PostAttentionNorm?.Apply(projected, projected);
+                AddResidual(x, projected);
             }
             stateOffset += o.StateFloatsOf(l);
-            layer.PostAttentionNorm?.Apply(projected, projected);
-            AddResidual(x, projected);
 
-            // A plain Mamba2 block is its mixer alone.
-            if (o.HasFeedForward)
+            // A plain Mamba2 block, and a Nemotron-H mixer block, is its mixer alone.
+            if (o.HasFeedForwardAt(l))
             {
                 // A parallel block's MLP reads the same normed input as its attention (xn still holds it).
                 if (!o.ParallelBlock) xn = Normed(layer.MlpNorm, x, s.Normed.AsSpan(0, n * h));
@@ -155,6 +130,57 @@ public sealed partial class DecoderModel : IDisposable
             if (layer.OutputScale != 1f) TensorPrimitives.Multiply(x, layer.OutputScale, x);
         }
         Logits(s, slices, x, logits, hidden);
+    }
+
+    // The layer's norm and mixer (short convolution, Mamba2, gated DeltaNet or attention) over the stream x, its output in
+    // `projected`; returns the normed input a parallel block's MLP reads. `attend` is how the batch's attention is split: key
+    // tiles, and how many slices also take the decompressed MLA prefill.
+    private ReadOnlySpan<float> Mix(DecoderLayerWeights layer, int l, int stateOffset, ReadOnlySpan<float> x, int n, int slices,
+        (int Tiles, int Decompressed) attend, Span<float> projected, BatchScratch s)
+    {
+        var o = Options;
+        var h = o.HiddenSize;
+        var xn = Normed(layer.AttentionNorm, x, s.Normed.AsSpan(0, n * h));
+        if (layer.ShortConv is { } conv) ShortConv(conv, stateOffset, xn, n, slices, projected, s);
+        else if (layer.Mamba is { } mamba && layer.Attention == null) Mamba(mamba, stateOffset, xn, n, slices, projected, s);
+        else if (layer.DeltaNet is { } delta) DeltaNet(delta, stateOffset, xn, n, slices, projected, s);
+        else
+        {
+            var attention = layer.Attention!;
+            // Widths are the layer's cache's: MLA's absorbed queries and latent rows (DecoderOptions.CacheShapeOf).
+            var cache = o.CacheShapeOf(l);
+            var qDim = o.HeadCount * cache.HeadDim;
+            Span<float> q = s.Q.AsSpan(0, n * qDim), k = s.K.AsSpan(0, n * cache.KvHeads * cache.HeadDim), v = s.V.AsSpan(0, n * o.KvHeadsOf(l) * o.ValueDimOf(l));
+            if (attention.Mla is { } latent) ProjectLatent(attention, latent, xn, n, s);
+            else if (o.AttentionOutputGate) ProjectGated(attention, xn, n, q, k, v, s);
+            else Project(attention, xn, n, q, k, v, s.Fused);
+            if (o.QkvClip > 0) Clip(o.QkvClip, q, k, v);
+            // A parallel block with a norm of its MLP's own (Falcon-40B) norms the stream before attention adds to it.
+            if (o.ParallelBlock && layer.MlpNorm != null) xn = Normed(layer.MlpNorm, x, s.Normed.AsSpan(0, n * h));
+            // A layer sharing another's keys and values reads its source's pool layer.
+            var kvLayer = o.PoolLayerOf(l);
+            var store = new KvStoreJob(o, attention, l, kvLayer, s);
+            WorkerPool.Shared.ParallelFor(n, ref store);
+            var parts = PagedAttentionJob.Parts(o, l, attend.Tiles);
+            var paged = new PagedAttentionJob(o, l, kvLayer, s, attention.Sinks, parts);
+            WorkerPool.Shared.ParallelFor(attend.Tiles * cache.KvHeads * parts, ref paged);
+            if (attend.Decompressed > 0)
+            {
+                var prefill = new DecompressedAttentionJob(o, attention.Mla!, l, kvLayer, s, n);
+                WorkerPool.Shared.ParallelFor(attend.Decompressed * o.HeadCount, ref prefill);
+            }
+            if (o.AttentionOutputGate) GateAttention(s.AttentionOut.AsSpan(0, n * qDim), s.AttentionGate.AsSpan(0, n * qDim));
+            Multiply(attention.O, attention.Mla is { } mla ? LatentValues(mla, n, s) : s.AttentionOut, n, projected);
+            if (o.AttentionOutputScale != 1f) TensorPrimitives.Multiply(projected, o.AttentionOutputScale, projected);
+            // Falcon-H1: the Mamba2 mixer beside the attention, on the same normed input.
+            if (layer.Mamba is { } beside)
+            {
+                var mixed = s.Beside.AsSpan(0, n * h);
+                Mamba(beside, stateOffset, xn, n, slices, mixed, s);
+                TensorPrimitives.Add(projected, mixed, projected);
+            }
+        }
+        return xn;
     }
 
     // OLMo's clip_qkv: every query, key and value clamped to ±clip before the rotation.
@@ -288,10 +314,12 @@ public sealed partial class DecoderModel : IDisposable
             Linear.Forward(xn, n, m.Gate, gate, m.Up!, up);
         }
         else Multiply(m.Up!, xn, n, up);
+        if (Options.MlpGateScale != 1f) TensorPrimitives.Multiply(gate, Options.MlpGateScale, gate);
         if (Options.GatedMlp) Activations.Gated(Options.Activation, gate, up);
         else if (xielu != null) xielu.Apply(up);
         else Activations.Apply(Options.Activation, up);
         Multiply(m.Down, Options.GatedMlp ? gate : up, n, output);
+        if (Options.MlpOutputScale != 1f) TensorPrimitives.Multiply(output[..(n * Options.HiddenSize)], Options.MlpOutputScale, output[..(n * Options.HiddenSize)]);
     }
 
     private void Multiply(Linear w, ReadOnlySpan<float> x, int n, Span<float> y)

@@ -15,7 +15,8 @@ public enum NormKind
 /// The switches that turn one decoder computation into Llama, Qwen2/3, Mistral, Phi-2/3, Gemma 1/2/3, Granite, OLMo 2,
 /// StarCoder2, Falcon, EXAONE, SmolLM3, InternLM2, Cohere, StableLM, GLM-4, Nemotron, OLMo, MiniCPM, Hunyuan, Arcee, Apertus, GPT-2, the mixtures of experts, Llama 4, gpt-oss,
 /// DeepSeek-V2/V3 (multi-head latent attention), LFM2 (short convolutions beside attention), Granite 4.0 hybrid (Mamba2 beside
-/// attention), plain Mamba2, or Qwen3-Next / Qwen3.5 (Gated DeltaNet beside gated attention).
+/// attention), plain Mamba2, LFM2-MoE, Nemotron-H (blocks of one mixer or one feed-forward each), Falcon-H1 (Mamba2 beside attention
+/// in every layer) or Qwen3-Next / Qwen3.5 (Gated DeltaNet beside gated attention).
 /// A family file reads its config into this record; the decoder never asks which family it runs.
 /// </summary>
 public sealed partial record DecoderOptions
@@ -119,6 +120,33 @@ public sealed partial record DecoderOptions
     /// <summary>Mamba2 mixers in place of attention on some or all layers (Granite 4.0 hybrid, plain Mamba2); null: none.</summary>
     public MambaOptions? Mamba { get; init; }
 
+    /// <summary>
+    /// Blocks of one part each (Nemotron-H): per layer, true where the block is a feed-forward alone (its one norm, then an MLP or
+    /// experts), false where it is a mixer alone (attention or Mamba2, no feed-forward after it); empty: every block has a mixer,
+    /// then a feed-forward.
+    /// </summary>
+    public bool[] FeedForwardBlocks { get; init; } = [];
+
+    /// <summary>Whether layer <paramref name="layer"/> is a feed-forward alone, without a mixer (<see cref="FeedForwardBlocks"/>).</summary>
+    public bool IsFeedForwardBlock(int layer) => layer < FeedForwardBlocks.Length && FeedForwardBlocks[layer];
+
+    /// <summary>Whether layer <paramref name="layer"/> has a feed-forward (<see cref="HasFeedForward"/>, and not a mixer alone).</summary>
+    public bool HasFeedForwardAt(int layer) => HasFeedForward && (FeedForwardBlocks.Length == 0 || IsFeedForwardBlock(layer));
+
+    /// <summary>Whether layer <paramref name="layer"/> attends (and so stores keys and values) rather than running only a recurrent mixer or no mixer.</summary>
+    public bool Attends(int layer) =>
+        ShortConv?.IsConv(layer) != true && (Mamba?.IsMamba(layer) != true || Mamba.BesideAttention) && DeltaNet?.IsDeltaNet(layer) != true
+        && !IsFeedForwardBlock(layer);
+
+    /// <summary>Multiplier of the attention output (Falcon-H1's attention_in_multiplier × attention_out_multiplier, its values read scaled), 1 for none.</summary>
+    public float AttentionOutputScale { get; init; } = 1f;
+
+    /// <summary>Multiplier of the MLP's gate projection before its activation (Falcon-H1's mlp_multipliers[0]), 1 for none.</summary>
+    public float MlpGateScale { get; init; } = 1f;
+
+    /// <summary>Multiplier of the MLP's output (Falcon-H1's mlp_multipliers[1]), 1 for none.</summary>
+    public float MlpOutputScale { get; init; } = 1f;
+
     /// <summary>Gated DeltaNet linear attention in place of attention on some layers (Qwen3-Next, Qwen3.5); null: none.</summary>
     public DeltaNetOptions? DeltaNet { get; init; }
 
@@ -127,9 +155,6 @@ public sealed partial record DecoderOptions
     /// their sigmoid before o_proj (Qwen3-Next's and Qwen3.5's gated attention).
     /// </summary>
     public bool AttentionOutputGate { get; init; }
-
-    /// <summary>Whether layer <paramref name="layer"/> attends (and so stores keys and values) rather than running a recurrent mixer.</summary>
-    public bool Attends(int layer) => ShortConv?.IsConv(layer) != true && Mamba?.IsMamba(layer) != true && DeltaNet?.IsDeltaNet(layer) != true;
 
     /// <summary>Floats of recurrent state layer <paramref name="layer"/> keeps per sequence (0 for an attention layer).</summary>
     public int StateFloatsOf(int layer) =>

@@ -162,8 +162,8 @@ public sealed class MambaWeights
     public required float[] A { get; init; }
     /// <summary>Each head's skip connection D.</summary>
     public required float[] D { get; init; }
-    /// <summary>The gated RMSNorm over the inner width, in its groups.</summary>
-    public required Norm Norm { get; init; }
+    /// <summary>The gated RMSNorm over the inner width, in its groups; null where the mixer has none (Falcon-H1's mamba_rms_norm false).</summary>
+    public Norm? Norm { get; init; }
     /// <summary>out_proj [hidden, inner].</summary>
     public required Linear OutProj { get; init; }
 }
@@ -212,7 +212,7 @@ public sealed class DecoderLayerWeights
     public AttentionWeights? Attention { get; init; }
     /// <summary>The short convolution of a layer that does not attend (LFM2), null in an attention layer.</summary>
     public ShortConvWeights? ShortConv { get; init; }
-    /// <summary>The Mamba2 mixer of a layer that does not attend (Granite 4.0 hybrid), null elsewhere.</summary>
+    /// <summary>The Mamba2 mixer of a layer that does not attend (Granite 4.0 hybrid) or that runs beside its attention (Falcon-H1), null elsewhere.</summary>
     public MambaWeights? Mamba { get; init; }
     /// <summary>The Gated DeltaNet of a layer that does not attend (Qwen3-Next, Qwen3.5), null elsewhere.</summary>
     public DeltaNetWeights? DeltaNet { get; init; }

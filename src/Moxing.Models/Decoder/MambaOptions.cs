@@ -18,10 +18,25 @@ public sealed record MambaOptions
     public required int Groups { get; init; }
     /// <summary>Taps of the convolution (mamba_d_conv).</summary>
     public required int ConvKernel { get; init; }
-    /// <summary>Groups of the gated RMSNorm: llama.cpp normalises per B/C group, transformers' Bamba-style norm the whole width (1).</summary>
+    /// <summary>Groups of the gated RMSNorm: llama.cpp normalises per B/C group, transformers' Bamba-style norm the whole width (1). A mixer without norm weights (Falcon-H1's mamba_rms_norm false) is gated only.</summary>
     public required int NormGroups { get; init; }
     /// <summary>Per layer, true where it is a Mamba2 mixer rather than attention.</summary>
     public required bool[] Layers { get; init; }
+
+    /// <summary>Whether y·SiLU(z) goes through the gated RMSNorm (false: Falcon-H1's mamba_rms_norm false, or its GGUF without ssm_norm).</summary>
+    public bool Normed { get; init; } = true;
+
+    /// <summary>Each Mamba2 mixer runs beside the layer's attention on the same normed input, their outputs added (Falcon-H1).</summary>
+    public bool BesideAttention { get; init; }
+
+    /// <summary>
+    /// Multipliers of in_proj's five parts (z, x, B, C, dt: Falcon-H1's ssm_in_multiplier times its ssm_multipliers, the mup vector);
+    /// empty: none (llama.cpp's converter folds them into ssm_in).
+    /// </summary>
+    public float[] InProjScales { get; init; } = [];
+
+    /// <summary>Multiplier of the mixer's output (Falcon-H1's ssm_out_multiplier), 1 for none.</summary>
+    public float OutputScale { get; init; } = 1f;
 
     /// <summary>Whether layer <paramref name="layer"/> is a Mamba2 mixer.</summary>
     public bool IsMamba(int layer) => layer < Layers.Length && Layers[layer];

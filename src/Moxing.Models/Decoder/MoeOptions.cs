@@ -39,6 +39,8 @@ public sealed record MoeOptions
     public MoeGroupScore GroupScore { get; init; } = MoeGroupScore.SumOfTopTwo;
     /// <summary>Multiplier of the chosen experts' weights after any renormalisation (DeepSeek's routed_scaling_factor, llama.cpp's expert_weights_scale).</summary>
     public float RoutedScale { get; init; } = 1f;
+    /// <summary>Whether the sparse layers' expert-selection bias is read where stored, required (a missing one an error naming it), or absent.</summary>
+    public MoeSelectionBias SelectionBias { get; init; } = MoeSelectionBias.WhereStored;
 
     /// <summary>True when layer <paramref name="layer"/> routes its tokens to experts.</summary>
     public bool IsSparse(int layer) => !(layer < DenseLayers.Length && DenseLayers[layer]);
@@ -63,4 +65,15 @@ public enum MoeGroupScore
     Max,
     /// <summary>By its two best experts' scores summed (DeepSeek-V3's noaux_tc, llama.cpp's group selection).</summary>
     SumOfTopTwo,
+}
+
+/// <summary>Whether a sparse layer's expert-selection bias is read.</summary>
+public enum MoeSelectionBias
+{
+    /// <summary>Read where the file stores it (llama.cpp's exp_probs_b is optional for most architectures).</summary>
+    WhereStored,
+    /// <summary>Every sparse layer stores it (LFM2-MoE's use_expert_bias, llama.cpp's lfm2moe): a missing one is an error.</summary>
+    Required,
+    /// <summary>The configuration says there is none (LFM2-MoE's use_expert_bias false): any stored is not read.</summary>
+    Absent,
 }

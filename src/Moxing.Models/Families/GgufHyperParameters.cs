@@ -57,6 +57,16 @@ internal sealed class GgufHyperParameters(GgufFile file)
         return Enumerable.Range(0, layers).Select(i => period == 0 || i % period < period - 1).ToArray();
     }
 
+    /// <summary>
+    /// A required key that is one number or one per layer (Nemotron-H's feed_forward_length, 0 on its mixer blocks), as one per layer.
+    /// </summary>
+    public int[] PerLayer(string suffix, int layers)
+    {
+        if (!file.Metadata.TryGetValue(Key(suffix), out var v) || v is not Array a) return [.. Enumerable.Repeat(Int(suffix), layers)];
+        var values = a.Cast<object>().Select(Convert.ToInt32).ToArray();
+        return values.Length == layers ? values : throw new InvalidModelFileException(file.FilePath, $"key '{Key(suffix)}' has {values.Length} entries for {layers} layers");
+    }
+
     /// <summary>Per layer, its key/value heads: head_count_kv's entry, or the one number for every layer (<paramref name="heads"/> when absent).</summary>
     public int[] KvHeadsByLayer(int layers, int heads)
     {
@@ -94,16 +104,18 @@ internal sealed class GgufHyperParameters(GgufFile file)
         var heads = Int("attention.head_count");
         var headDim = Int("attention.key_length", heads == 0 ? 0 : hidden / heads);
         var embedding = file.Find("token_embd.weight") ?? throw new InvalidModelFileException(file.FilePath, "tensor 'token_embd.weight' is missing");
+        var layers = Int("block_count");
         return new DecoderOptions
         {
             Architecture = Architecture,
             VocabSize = checked((int)embedding.Shape[0]),
             HiddenSize = hidden,
-            LayerCount = Int("block_count"),
+            LayerCount = layers,
             HeadCount = heads,
             KvHeadCount = kvHeads ?? KvHeads(heads, recurrentLayers),
             HeadDim = headDim,
-            IntermediateSize = FeedForwardByLayer() is [var first, ..] ? first : Int("feed_forward_length"),
+            // Given per layer, the first layer's that has one: Gemma 4's double-wide MLPs come later (FeedForwardByLayer), Nemotron-H's mixer blocks give 0.
+            IntermediateSize = PerLayer("feed_forward_length", layers).FirstOrDefault(w => w > 0),
             MaxContext = Int("context_length", 2048),
             NormEps = Float("attention.layer_norm_rms_epsilon", Float("attention.layer_norm_epsilon", 1e-5f)),
             Rope = Rope(headDim, ropeStyle),

@@ -32,19 +32,12 @@ public sealed class GraniteHybridFamily : IDecoderFamily
     public IReadOnlyList<string> GgufArchitectures { get; } = ["granitehybrid"];
 
     /// <inheritdoc />
-    public DecoderTensorNames HfNames { get; } = Moe.HfNames with
+    public DecoderTensorNames HfNames { get; } = MambaMixers.WithHfMixer(Moe.HfNames, Mamba) with
     {
         // A dense layer's feed-forward is the shared MLP, its fused gate and up split as the shared expert's are.
         Gate = Moe.HfNames.SharedGate,
         Up = Moe.HfNames.SharedUp,
         Down = Moe.HfNames.SharedDown!,
-        SsmIn = Mamba + "in_proj.weight",
-        SsmConv = Mamba + "conv1d.weight",
-        SsmDtBias = Mamba + "dt_bias",
-        SsmALog = Mamba + "A_log",
-        SsmD = Mamba + "D",
-        SsmNorm = Mamba + "norm.weight",
-        SsmOut = Mamba + "out_proj.weight",
     };
 
     /// <inheritdoc />
@@ -65,12 +58,6 @@ public sealed class GraniteHybridFamily : IDecoderFamily
         var c = config.WithDefaults(Defaults);
         var o = GraniteFamily.Multipliers(c, c.Common("granitemoehybrid"));
         var mamba = MambaLayers(c, o.LayerCount);
-        int hidden = o.HiddenSize, heads = c.GetInt("mamba_n_heads"), inner = c.GetInt("mamba_expand") * hidden;
-        if (heads < 1 || inner % heads != 0) throw c.Error("mamba_n_heads", $"is {heads}; it must divide mamba_expand × hidden_size ({inner})");
-        var headDim = c.IsString("mamba_d_head") ? inner / heads : c.GetInt("mamba_d_head");
-        if (headDim * heads != inner) throw c.Error("mamba_d_head", $"is {headDim}; × mamba_n_heads ({heads}) it must be mamba_expand × hidden_size ({inner})");
-        var groups = c.GetInt("mamba_n_groups");
-        if (groups < 1 || heads % groups != 0) throw c.Error("mamba_n_groups", $"is {groups}; it must divide mamba_n_heads ({heads})");
         var rope = c.GetString("position_embedding_type", "none") == "rope";
         var shared = c.GetInt("shared_intermediate_size");
         var experts = c.GetInt("num_local_experts") > 0 ? c.Experts("num_local_experts", "intermediate_size", normalizeTopK: true) : null;
@@ -80,17 +67,8 @@ public sealed class GraniteHybridFamily : IDecoderFamily
             // Without experts the shared MLP is the feed-forward.
             IntermediateSize = experts == null ? shared : o.IntermediateSize,
             Moe = experts == null ? null : experts with { SharedFeedForward = shared },
-            Mamba = new MambaOptions
-            {
-                Heads = heads,
-                HeadDim = headDim,
-                StateSize = c.GetInt("mamba_d_state"),
-                Groups = groups,
-                ConvKernel = Lfm2Family.Taps(c.GetInt("mamba_d_conv"), () => c.Error("mamba_d_conv", "must be at least 2")),
-                // transformers' Bamba-style gated norm spans the whole inner width.
-                NormGroups = 1,
-                Layers = mamba,
-            },
+            // transformers' Bamba-style gated norm spans the whole inner width.
+            Mamba = MambaMixers.FromHf(c, c.GetInt("mamba_expand") * o.HiddenSize, mamba, normPerGroup: false),
         };
     }
 
@@ -102,26 +80,13 @@ public sealed class GraniteHybridFamily : IDecoderFamily
         var mamba = p.LayersWithoutKv(o.LayerCount);
         if (mamba.All(m => m))
             throw new InvalidModelFileException(file.FilePath, "key 'granitehybrid.attention.head_count_kv' gives every layer 0 key/value heads; Moxing needs an attention layer");
-        int heads = p.Int("ssm.time_step_rank"), inner = p.Int("ssm.inner_size"), groups = p.Int("ssm.group_count");
-        if (heads < 1 || inner % heads != 0) throw new InvalidModelFileException(file.FilePath, $"key 'granitehybrid.ssm.time_step_rank' is {heads}; it must divide ssm.inner_size ({inner})");
-        if (groups < 1 || heads % groups != 0) throw new InvalidModelFileException(file.FilePath, $"key 'granitehybrid.ssm.group_count' is {groups}; it must divide the {heads} heads");
         // llama.cpp rotates only when rope.scaling.finetuned says so (the converter writes false for hybrid Granite 4.0).
         var rope = file.Metadata.TryGetValue("granitehybrid.rope.scaling.finetuned", out var finetuned) ? finetuned is true : true;
         return o with
         {
             Rope = rope ? o.Rope : null,
             Moe = p.Experts(o.IntermediateSize, normalizeTopK: true, sharedExpert: p.Has("expert_shared_feed_forward_length")),
-            Mamba = new MambaOptions
-            {
-                Heads = heads,
-                HeadDim = inner / heads,
-                StateSize = p.Int("ssm.state_size"),
-                Groups = groups,
-                ConvKernel = Lfm2Family.Taps(p.Int("ssm.conv_kernel"), () => new InvalidModelFileException(file.FilePath, "key 'granitehybrid.ssm.conv_kernel' must be at least 2")),
-                // llama.cpp normalises y per B/C group.
-                NormGroups = groups,
-                Layers = mamba,
-            },
+            Mamba = MambaMixers.FromGguf(p, file.FilePath, mamba),
         };
     }
 

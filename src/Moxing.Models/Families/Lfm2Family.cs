@@ -57,14 +57,18 @@ public sealed class Lfm2Family : IDecoderFamily
     public DecoderOptions FromHf(HfConfig config)
     {
         var c = config.WithDefaults(Defaults);
-        var o = c.Common("lfm2");
-        var layers = ConvLayers(c, o.LayerCount);
+        return Hybrid(c, "lfm2") with { IntermediateSize = FeedForward(c) };
+    }
+
+    /// <summary>What LFM2 and LFM2-MoE configs share: the common keys, norm_eps, q/k norms, and the convolution layers and taps.</summary>
+    internal static DecoderOptions Hybrid(HfConfig c, string architecture)
+    {
+        var o = c.Common(architecture);
         return o with
         {
-            IntermediateSize = FeedForward(c),
             NormEps = c.GetFloat("norm_eps"),
             QkNorm = true,
-            ShortConv = new ShortConvOptions { Kernel = Taps(c.GetInt("conv_L_cache"), () => c.Error("conv_L_cache", "must be at least 2")), Layers = layers },
+            ShortConv = new ShortConvOptions { Kernel = Taps(c.GetInt("conv_L_cache"), () => c.Error("conv_L_cache", "must be at least 2")), Layers = ConvLayers(c, o.LayerCount) },
         };
     }
 
@@ -75,7 +79,7 @@ public sealed class Lfm2Family : IDecoderFamily
         var o = p.Common(RopeStyle.Half, recurrentLayers: true);
         var conv = p.LayersWithoutKv(o.LayerCount);
         if (conv.All(c => c))
-            throw new InvalidModelFileException(file.FilePath, "key 'lfm2.attention.head_count_kv' gives every layer 0 key/value heads; LFM2 needs attention layers");
+            throw new InvalidModelFileException(file.FilePath, $"key '{p.Architecture}.attention.head_count_kv' gives every layer 0 key/value heads; LFM2 needs attention layers");
         var window = p.Int("attention.sliding_window", 0);
         return o with
         {
@@ -84,7 +88,7 @@ public sealed class Lfm2Family : IDecoderFamily
             SlidingWindows = conv.Select(isConv => isConv ? 0 : window).ToArray(),
             ShortConv = new ShortConvOptions
             {
-                Kernel = Taps(p.Int("shortconv.l_cache"), () => new InvalidModelFileException(file.FilePath, "key 'lfm2.shortconv.l_cache' must be at least 2")),
+                Kernel = Taps(p.Int("shortconv.l_cache"), () => new InvalidModelFileException(file.FilePath, $"key '{p.Architecture}.shortconv.l_cache' must be at least 2")),
                 Layers = conv,
             },
         };

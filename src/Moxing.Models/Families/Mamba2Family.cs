@@ -33,24 +33,12 @@ public sealed class Mamba2Family : IDecoderFamily
     {
         var p = new GgufHyperParameters(file);
         var o = p.Common(RopeStyle.Half);
-        int heads = p.Int("ssm.time_step_rank"), inner = p.Int("ssm.inner_size"), groups = p.Int("ssm.group_count", 1);
-        if (heads < 1 || inner % heads != 0) throw new InvalidModelFileException(file.FilePath, $"key 'mamba2.ssm.time_step_rank' is {heads}; it must divide ssm.inner_size ({inner})");
-        if (groups < 1 || heads % groups != 0) throw new InvalidModelFileException(file.FilePath, $"key 'mamba2.ssm.group_count' is {groups}; it must divide the {heads} heads");
         if (o.IntermediateSize != 0 || o.HeadCount != 0)
             throw new InvalidModelFileException(file.FilePath, "keys 'mamba2.feed_forward_length' and 'mamba2.attention.head_count' must be 0: a Mamba2 block has neither");
         return o with
         {
             Rope = null,
-            Mamba = new MambaOptions
-            {
-                Heads = heads,
-                HeadDim = inner / heads,
-                StateSize = p.Int("ssm.state_size"),
-                Groups = groups,
-                ConvKernel = Lfm2Family.Taps(p.Int("ssm.conv_kernel"), () => new InvalidModelFileException(file.FilePath, "key 'mamba2.ssm.conv_kernel' must be at least 2")),
-                NormGroups = groups,
-                Layers = Enumerable.Repeat(true, o.LayerCount).ToArray(),
-            },
+            Mamba = MambaMixers.FromGguf(p, file.FilePath, [.. Enumerable.Repeat(true, o.LayerCount)]),
         };
     }
 }

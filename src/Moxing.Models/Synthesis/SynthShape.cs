@@ -120,17 +120,23 @@ public sealed record SynthShape(
     public bool ErnieMoe => Architecture == "ernie4_5-moe";
 
     /// <summary>Layers before the first sparse one, which keep a dense MLP (ERNIE 4.5 MoE's moe_layer_start_index 1, DeepSeek's first_k_dense_replace; 0 for the others).</summary>
-    public int LeadingDenseLayers => DeepSeek?.LeadingDense ?? Routing?.LeadingDense ?? (ErnieMoe ? 1 : 0);
+    public int LeadingDenseLayers => DeepSeek?.LeadingDense ?? Routing?.LeadingDense ?? (ErnieMoe ? 1 : Architecture != "lfm2moe" ? 0 : Name.StartsWith("tiny-", StringComparison.Ordinal) ? 1 : 2);
 
     /// <summary>
-    /// Per layer, whether it is a short convolution (lfm2): the published 16-layer models attend on layers 2, 5, 8, 10, 12 and 14,
-    /// other depths on every third layer from 2 (tiny-lfm2: 2 and 5); empty for other architectures.
+    /// Per layer, whether it is a short convolution (lfm2, lfm2moe): the published 16-layer models attend on layers 2, 5, 8, 10, 12
+    /// and 14, LFM2-8B-A1B's 24 on 2, 6, 10, 14, 18 and 21 (recalled), other depths on every third layer from 2 (tiny-lfm2: 2 and
+    /// 5); empty for other architectures.
     /// </summary>
-    public bool[] ShortConvLayers => Architecture != "lfm2" ? []
-        : Enumerable.Range(0, Layers).Select(i => Layers == 16 ? i is not (2 or 5 or 8 or 10 or 12 or 14) : i % 3 != 2).ToArray();
+    public bool[] ShortConvLayers => Architecture is not ("lfm2" or "lfm2moe") ? []
+        : Enumerable.Range(0, Layers).Select(i => Layers switch
+        {
+            16 => i is not (2 or 5 or 8 or 10 or 12 or 14),
+            24 => i is not (2 or 6 or 10 or 14 or 18 or 21),
+            _ => i % 3 != 2,
+        }).ToArray();
 
     /// <summary>
-    /// The Mamba2 mixers of a granitehybrid or mamba2 shape (null for other architectures): heads, head size, state size, B/C
+    /// The Mamba2 mixers of a granitehybrid, mamba2, nemotron_h or falcon-h1 shape (null for other architectures): heads, head size, state size, B/C
     /// groups, taps, and which layers they are (granite-4.0-h-tiny: all but 5, 15, 25, 35; tiny-granitehybrid: all but every
     /// third from 2; mamba2: all). Inner widths are 2 × hidden; the tiny shapes have two groups so the grouping is exercised.
     /// </summary>
@@ -139,8 +145,24 @@ public sealed record SynthShape(
         "granitehybrid" when Name.StartsWith("tiny-", StringComparison.Ordinal) => (8, 2 * Hidden / 8, 32, 2, 4, [.. Enumerable.Range(0, Layers).Select(i => i % 3 != 2)]),
         "granitehybrid" => (48, 2 * Hidden / 48, 128, 1, 4, [.. Enumerable.Range(0, Layers).Select(i => i % 10 != 5)]),
         "mamba2" when Name.StartsWith("tiny-", StringComparison.Ordinal) => (8, 2 * Hidden / 8, 32, 2, 4, [.. Enumerable.Repeat(true, Layers)]),
+        "falcon-h1" when Name.StartsWith("tiny-", StringComparison.Ordinal) => (8, 2 * Hidden / 8, 32, 2, 4, [.. Enumerable.Repeat(true, Layers)]),
+        "falcon-h1" => (24, 64, 128, 1, 4, [.. Enumerable.Repeat(true, Layers)]),
+        "nemotron_h" or "nemotron_h_moe" when Name.StartsWith("tiny-", StringComparison.Ordinal) => (8, 2 * Hidden / 8, 32, 2, 4, [.. NemotronHBlocks.Select(b => b == 'M')]),
+        "nemotron_h" or "nemotron_h_moe" => (128, 2 * Hidden / 128, 128, 8, 4, [.. NemotronHBlocks.Select(b => b == 'M')]),
         "mamba2" => (2 * Hidden / 64, 64, 128, 1, 4, [.. Enumerable.Repeat(true, Layers)]),
         _ => null,
+    };
+
+    /// <summary>
+    /// Nemotron-H's blocks, one character each (M Mamba2, * attention, - MLP, E experts): nemotron-h-8b's "M-M-M-M*-" repeated over its
+    /// 52 layers (recalled, unverified), the tiny shapes' "M-*-M-" and "ME*EME"; empty for other architectures.
+    /// </summary>
+    public string NemotronHBlocks => Architecture switch
+    {
+        "nemotron_h" when Name.StartsWith("tiny-", StringComparison.Ordinal) => "M-*-M-",
+        "nemotron_h_moe" => "ME*EME",
+        "nemotron_h" => string.Concat(Enumerable.Repeat("M-M-M-M*-", 6))[..Layers],
+        _ => "",
     };
 
     /// <summary>
@@ -344,6 +366,10 @@ public sealed record SynthShape(
         new("lfm2-700m", "lfm2", 65536, 1536, 16, 6912, 24, 8, 64, 128000, 1e-5f, 1000000f),
         new("lfm2-1.2b", "lfm2", 65536, 2048, 16, 8192, 32, 8, 64, 128000, 1e-5f, 1000000f),
         new("tiny-lfm2", "lfm2", 1024, 256, 6, 512, 4, 2, 64, 256, 1e-5f, 1000000f),
+        // LFM2-8B-A1B (lfm2moe; config recalled, unverified): LFM2's layers, two dense ones of 7168, then 32 experts top-4 of 1792
+        // chosen by sigmoid plus selection bias, renormalised. tiny-lfm2-moe: one dense layer, 8 experts top-2.
+        new("lfm2-8b-a1b", "lfm2moe", 65536, 2048, 24, 7168, 32, 8, 64, 128000, 1e-5f, 1000000f, Experts: 32, ExpertsUsed: 4, ExpertFeedForward: 1792),
+        new("tiny-lfm2-moe", "lfm2moe", 1024, 256, 6, 512, 4, 2, 64, 256, 1e-5f, 1000000f, Experts: 8, ExpertsUsed: 2, ExpertFeedForward: 128),
         // gemma-4-E2B's text model as recalled from its published config (not verified here): 35 layers of 1536, 4 sliding to 1 full,
         // 20 sharing, per-layer inputs of 256, double-wide MLPs.
         new("gemma-4-e2b", "gemma4", 262144, 1536, 35, 6144, 8, 1, 256, 131072, 1e-6f, 1000000f, SlidingWindow: 512,
@@ -354,6 +380,17 @@ public sealed record SynthShape(
         // layers 5, 15, 25 and 35, 64 experts top-6 of 512 and a shared MLP of 1024 in every layer, no positions.
         new("granite-4.0-h-tiny", "granitehybrid", 100352, 1536, 40, 512, 12, 4, 128, 131072, 1e-5f, 10000f, Experts: 64, ExpertsUsed: 6, ExpertFeedForward: 512, SharedFeedForward: 1024),
         new("tiny-granitehybrid", "granitehybrid", 1024, 256, 6, 128, 4, 2, 64, 256, 1e-5f, 10000f, Experts: 8, ExpertsUsed: 2, ExpertFeedForward: 128, SharedFeedForward: 192),
+        // Nemotron-H-8B (recalled, unverified): Mamba2 blocks of 128 heads of 64 over 2 × hidden, 8 groups, state 128; attention heads
+        // of 128 without positions; relu² MLPs of 21504. tiny-nemotron-h, and tiny-nemotron-h-moe's experts (8 top-2 of 128 with a
+        // shared expert of 192, sigmoid with selection bias, renormalised × 2.5).
+        new("nemotron-h-8b", "nemotron_h", 131072, 4096, 52, 21504, 32, 8, 128, 8192, 1e-5f, 10000f),
+        new("tiny-nemotron-h", "nemotron_h", 1024, 256, 6, 512, 4, 2, 64, 256, 1e-5f, 10000f),
+        new("tiny-nemotron-h-moe", "nemotron_h_moe", 1024, 256, 6, 0, 4, 2, 64, 256, 1e-5f, 10000f, Experts: 8, ExpertsUsed: 2, ExpertFeedForward: 128,
+            SharedFeedForward: 192),
+        // Falcon-H1-0.5B (recalled, unverified): a Mamba2 mixer (24 heads of 64, one group, state 128, no norm) beside attention
+        // in each of 36 layers, its multipliers folded into the weights as the converter does. tiny-falcon-h1 likewise.
+        new("falcon-h1-0.5b", "falcon-h1", 32784, 1024, 36, 2048, 8, 2, 64, 16384, 1e-5f, 100000000000f),
+        new("tiny-falcon-h1", "falcon-h1", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-5f, 100000f),
         // Plain Mamba2 (state-spaces/mamba2-130m as llama.cpp converts it: vocabulary padded to 16, no heads, no feed-forward).
         new("mamba2-130m", "mamba2", 50288, 768, 24, 0, 0, 0, 0, 1048576, 1e-5f, 0f),
         new("tiny-mamba2", "mamba2", 1024, 256, 4, 0, 0, 0, 0, 256, 1e-5f, 0f),

@@ -35,8 +35,9 @@ public static partial class SyntheticModelWriter
         w.Set($"{arch}.ssm.group_count", (uint)m.Groups);
     }
 
+    // Falcon-H1's published mixers have no norm (mamba_rms_norm false): `norm` false leaves ssm_norm out.
     private static void MambaTensors(GgufWriter w, Random random, SynthFileType fileType, string p, int layer, SynthShape shape,
-        (int Heads, int HeadDim, int State, int Groups, int Taps, bool[] Layers) m)
+        (int Heads, int HeadDim, int State, int Groups, int Taps, bool[] Layers) m, bool norm = true)
     {
         int hidden = shape.Hidden, inner = m.Heads * m.HeadDim, channels = inner + 2 * m.Groups * m.State;
         Weight(w, random, fileType, p + "ssm_in.weight", "ssm_in", layer, shape.Layers, inner + channels + m.Heads, hidden);
@@ -46,7 +47,7 @@ public static partial class SyntheticModelWriter
         w.AddF32(p + "ssm_dt.bias", [m.Heads], Uniform(random, m.Heads, -1f, 0.3f));
         w.AddF32(p + "ssm_a", [m.Heads, 1], Uniform(random, m.Heads, 0f, 0.3f).Select(v => -MathF.Exp(v)).ToArray());
         w.AddF32(p + "ssm_d", [m.Heads, 1], Uniform(random, m.Heads, 1f, 0.3f));
-        w.AddF32(p + "ssm_norm.weight", [m.Groups, inner / m.Groups], Uniform(random, inner, 1f, 0.1f));
+        if (norm) w.AddF32(p + "ssm_norm.weight", [m.Groups, inner / m.Groups], Uniform(random, inner, 1f, 0.1f));
         Weight(w, random, fileType, p + "ssm_out.weight", "ssm_out", layer, shape.Layers, hidden, inner);
     }
 }

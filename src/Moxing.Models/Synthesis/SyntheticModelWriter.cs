@@ -50,7 +50,7 @@ public static partial class SyntheticModelWriter
         // StableLMModel, Glm4Model and NemotronModel their rotated dimensions (Nemotron's scaling type none), StableLMModel use_parallel_residual.
         if (arch is not ("gemma" or "phi2" or "falcon" or "stablelm")) w.Set($"{arch}.rope.freq_base", shape.RopeBase);
         if (shape.DeepSeek is { } deepSeek) return AddDeepSeek(w, random, seed, shape, deepSeek, fileType);
-        if (arch == "lfm2") return AddLfm2(w, random, shape, fileType);
+        if (arch is "lfm2" or "lfm2moe") return AddLfm2(w, random, seed, shape, fileType);
         if (shape.Gemma4 is { } gemma4) return AddGemma4(w, random, shape, gemma4, fileType);
         if (arch is "phi2" or "stablelm" or "glm4" or "chatglm" or "nemotron" or "glm4moe" or "bailingmoe2") w.Set($"{arch}.rope.dimension_count", (uint)shape.RotaryDim);
         if (arch == "nemotron") w.Set($"{arch}.rope.scaling.type", "none");
@@ -110,6 +110,8 @@ public static partial class SyntheticModelWriter
             w.Set($"{arch}.attention.scale", 0.015625f);
             w.Set($"{arch}.logit_scale", shape.GraniteLogitScale);
         }
+        if (shape.NemotronHBlocks.Length > 0) return AddNemotronH(w, random, seed, shape, shape.Mamba2!.Value, fileType);
+        if (arch == "falcon-h1") return AddFalconH1(w, random, shape, shape.Mamba2!.Value, fileType);
         if (shape.Mamba2 is { } mamba2) return arch == "mamba2" ? AddMamba2(w, random, shape, mamba2, fileType) : AddGraniteHybrid(w, random, seed, shape, mamba2, fileType);
         if (shape.DeltaNet is { } delta) return AddQwen35(w, random, seed, shape, delta, fileType);
         if (shape.Cohere)

@@ -9,7 +9,8 @@ using static Moxing.Inference.Tests.Scheduling.SchedulerTestModel;
 namespace Moxing.Inference.Tests.Scheduling;
 
 /// <summary>
-/// Models with recurrent layers (synth tiny-lfm2, tiny-granitehybrid, tiny-mamba2, tiny-qwen35, tiny-qwen3next) under the scheduler: requests sharing a
+/// Models with recurrent layers (synth tiny-lfm2, tiny-granitehybrid, tiny-mamba2, tiny-lfm2-moe, tiny-nemotron-h, tiny-nemotron-h-moe, tiny-falcon-h1,
+/// tiny-qwen35, tiny-qwen3next) under the scheduler: requests sharing a
 /// prompt prefix give the tokens each gives alone (no prefix reuse, no speculation), and a finished or cancelled sequence
 /// gives its state slot back.
 /// </summary>
@@ -20,7 +21,8 @@ public sealed class HybridSchedulingTests : IDisposable
     private LoadedModel _model = null!;
 
     /// <summary>The synthetic shapes with recurrent state.</summary>
-    public static TheoryData<string> Shapes() => ["tiny-lfm2", "tiny-granitehybrid", "tiny-mamba2", "tiny-qwen35", "tiny-qwen3next"];
+    public static TheoryData<string> Shapes() => ["tiny-lfm2", "tiny-granitehybrid", "tiny-mamba2", "tiny-lfm2-moe", "tiny-nemotron-h", "tiny-nemotron-h-moe", "tiny-falcon-h1",
+        "tiny-qwen35", "tiny-qwen3next"];
 
     private void Load(string shape)
     {

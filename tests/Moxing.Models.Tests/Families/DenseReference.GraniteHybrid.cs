@@ -16,7 +16,8 @@ internal sealed partial class DenseReference
         {
             var p = $"model.layers.{l}.";
             var normed = x.Select(r => Norm(r, p + "input_layernorm")).ToArray();
-            var mixed = (string?)_c["layer_types"]![l] == "mamba" ? Mamba2(p, normed)
+            var mixed = (string?)_c["layer_types"]![l] == "mamba"
+                ? Mamba2(p + "mamba.", normed, I("mamba_n_heads"), I("mamba_expand") * h, I("mamba_d_state"), I("mamba_n_groups"), I("mamba_d_conv"), normGroups: 1)
                 : Attention(p, normed, heads, kvHeads, hd, hd, D("attention_multiplier", 1), 0, _drop, rotate: (string?)_c["position_embedding_type"] == "rope");
             for (var t = 0; t < n; t++)
             {
@@ -37,17 +38,19 @@ internal sealed partial class DenseReference
         return GatedHalves(sharedIn, sharedOut, 0, I("shared_intermediate_size"), x);
     }
 
-    // BambaMixer.torch_forward without a cache: in_proj → gate z, x·B·C, dt; Conv1d(groups = channels, padding taps − 1) of x·B·C,
-    // its first n outputs, SiLU; per head h (group h / (heads / groups)): dt = softplus(dt + dt_bias), state ← state·exp(dt·A) +
-    // dt·x·Bᵀ with A = −exp(A_log), y = state·C + D·x; BambaRMSNormGated(y, z) = RMSNorm(y·SiLU(z)) over the whole inner width;
-    // out_proj. Dropped: "ssm_decay" keeps the state undecayed (exp(dt·A) = 1), "ssm_skip" leaves D·x out, "conv_silu" the SiLU.
-    private double[][] Mamba2(string p, double[][] xs)
+    // BambaMixer.torch_forward (NemotronHMamba2Mixer's, Zamba2's) without a cache, the mixer's tensors under prefix p: in_proj → gate
+    // z, x·B·C, dt; Conv1d(groups = channels, padding taps − 1) of x·B·C, its first n outputs, SiLU; per head h (group h / (heads /
+    // groups)): dt = softplus(dt + dt_bias), state ← state·exp(dt·A) + dt·x·Bᵀ with A = −exp(A_log), y = state·C + D·x; the gated
+    // norm RMSNorm(y·SiLU(z)) in normGroups groups (Bamba's over the whole inner width, Zamba2RMSNormGated's per B/C group; Falcon-H1
+    // without mamba_rms_norm: none); out_proj. Falcon-H1 multiplies in_proj's outputs by its mup vector.
+    // Dropped: "ssm_decay" keeps the state undecayed (exp(dt·A) = 1), "ssm_skip" leaves D·x out, "conv_silu" the SiLU,
+    // "ssm_norm_groups" norms the whole width.
+    private double[][] Mamba2(string p, double[][] xs, int heads, int inner, int state, int groups, int taps, int normGroups, double[]? mup = null, bool normed = true)
     {
-        int n = xs.Length, heads = I("mamba_n_heads"), inner = I("mamba_expand") * I("hidden_size"), headDim = inner / heads;
-        int state = I("mamba_d_state"), groups = I("mamba_n_groups"), taps = I("mamba_d_conv"), channels = inner + 2 * groups * state;
-        var projected = xs.Select(r => Affine(p + "mamba.in_proj", r)).ToArray();
-        var kernel = _w[p + "mamba.conv1d.weight"];
-        var bias = _w.GetValueOrDefault(p + "mamba.conv1d.bias");
+        int n = xs.Length, headDim = inner / heads, channels = inner + 2 * groups * state;
+        var projected = xs.Select(r => Affine(p + "in_proj", r).Select((v, i) => v * (mup?[i] ?? 1)).ToArray()).ToArray();
+        var kernel = _w[p + "conv1d.weight"];
+        var bias = _w.GetValueOrDefault(p + "conv1d.bias");
         var conv = new double[n][];
         for (var t = 0; t < n; t++)
         {
@@ -68,9 +71,9 @@ internal sealed partial class DenseReference
             for (var head = 0; head < heads; head++)
             {
                 var g = head / (heads / groups);
-                var raw = projected[t][inner + channels + head] + _w[p + "mamba.dt_bias"][head];
+                var raw = projected[t][inner + channels + head] + _w[p + "dt_bias"][head];
                 var dt = Math.Log(1 + Math.Exp(raw));
-                var decay = _drop == "ssm_decay" ? 1 : Math.Exp(dt * -Math.Exp(_w[p + "mamba.A_log"][head]));
+                var decay = _drop == "ssm_decay" ? 1 : Math.Exp(dt * -Math.Exp(_w[p + "A_log"][head]));
                 for (var q = 0; q < headDim; q++)
                 {
                     var xv = conv[t][head * headDim + q];
@@ -81,11 +84,25 @@ internal sealed partial class DenseReference
                         sum += ssm[head, q, s] * conv[t][inner + (groups + g) * state + s];
                     }
                     var z = projected[t][head * headDim + q];
-                    y[head * headDim + q] = (sum + (_drop == "ssm_skip" ? 0 : _w[p + "mamba.D"][head] * xv)) * (z / (1 + Math.Exp(-z)));
+                    y[head * headDim + q] = (sum + (_drop == "ssm_skip" ? 0 : _w[p + "D"][head] * xv)) * (z / (1 + Math.Exp(-z)));
                 }
             }
-            output[t] = Affine(p + "mamba.out_proj", Norm(y, p + "mamba.norm"));
+            output[t] = Affine(p + "out_proj", normed ? GroupedRms(y, p + "norm.weight", _drop == "ssm_norm_groups" ? 1 : normGroups) : y);
         }
         return output;
+    }
+
+    // RMSNorm of each of `groups` equal slices of v, times the weights `name`.
+    private double[] GroupedRms(double[] v, string name, int groups)
+    {
+        var w = _w[name];
+        var size = v.Length / groups;
+        var y = new double[v.Length];
+        for (var g = 0; g < groups; g++)
+        {
+            var rms = 1 / Math.Sqrt(v.Skip(g * size).Take(size).Average(e => e * e) + D("rms_norm_eps", 1e-6));
+            for (var i = g * size; i < (g + 1) * size; i++) y[i] = v[i] * rms * w[i];
+        }
+        return y;
     }
 }

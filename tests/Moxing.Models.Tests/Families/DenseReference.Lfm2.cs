@@ -1,7 +1,8 @@
 namespace Moxing.Models.Tests.Families;
 
 // Lfm2Model: per layer operator_norm, then Lfm2ShortConv or Lfm2Attention (q/k layernorms per head, rotate_half RoPE), the
-// residual, ffn_norm and the SwiGLU feed_forward (w2(silu(w1 x) · w3 x)), the residual; embedding_norm last, the tied head.
+// residual, ffn_norm and the SwiGLU feed_forward (w2(silu(w1 x) · w3 x)) or, past Lfm2MoeModel's num_dense_layers, its
+// Lfm2MoeSparseMoeBlock; the residual; embedding_norm last, the tied head.
 internal sealed partial class DenseReference
 {
     private double[][] Lfm2Forward(int[] ids)
@@ -23,7 +24,8 @@ internal sealed partial class DenseReference
             for (var t = 0; t < n; t++)
             {
                 for (var d = 0; d < h; d++) x[t][d] += mixed[t][d];
-                var m = Mlp(p, Norm(x[t], p + "ffn_norm"));
+                var ffnIn = Norm(x[t], p + "ffn_norm");
+                var m = _w.ContainsKey(p + "feed_forward.gate.weight") ? Lfm2Experts(p + "feed_forward.", ffnIn) : Mlp(p, ffnIn);
                 for (var d = 0; d < h; d++) x[t][d] += m[d];
             }
         }
@@ -58,5 +60,28 @@ internal sealed partial class DenseReference
             output[t] = Affine(p + "conv.out_proj", y);
         }
         return output;
+    }
+
+    // Lfm2MoeSparseMoeBlock.route_tokens_to_experts: scores = sigmoid(gate x); the top num_experts_per_tok of scores + expert_bias
+    // (the buffer exists only where use_expert_bias, default true);
+    // their scores divided by their sum + 1e-6 where norm_topk_prob, times routed_scaling_factor; each expert w2(silu(w1 x) · w3 x).
+    // Dropped: "sigmoid" scores by softmax, "selection_bias" chooses by the scores alone, "top_k_normalisation" keeps them as they are.
+    private double[] Lfm2Experts(string p, double[] x)
+    {
+        var logits = Affine(p + "gate", x);
+        var exp = logits.Select(l => Math.Exp(l - logits.Max())).ToArray();
+        var scores = _drop == "sigmoid" ? exp.Select(v => v / exp.Sum()).ToArray() : logits.Select(l => 1 / (1 + Math.Exp(-l))).ToArray();
+        var bias = _drop == "selection_bias" || _c["use_expert_bias"] is { } use && !(bool)use ? null : _w[p + "expert_bias"];
+        var chosen = Enumerable.Range(0, scores.Length).OrderByDescending(e => scores[e] + (bias?[e] ?? 0)).ThenBy(e => e).Take(I("num_experts_per_tok")).ToArray();
+        var divisor = B("norm_topk_prob") && _drop != "top_k_normalisation" ? chosen.Sum(e => scores[e]) + 1e-6 : 1;
+        var y = new double[x.Length];
+        foreach (var e in chosen)
+        {
+            var q = $"{p}experts.{e}.";
+            var gate = Affine(q + "w1", x);
+            var hidden = Affine(q + "w3", x).Select((u, i) => gate[i] / (1 + Math.Exp(-gate[i])) * u).ToArray();
+            Accumulate(y, scores[e] / divisor * D("routed_scaling_factor", 1), Affine(q + "w2", hidden));
+        }
+        return y;
     }
 }

@@ -49,9 +49,11 @@ internal sealed partial class DenseReference
     {
         _drop = drop;
         if (_type == "llama4_text") return Llama4Forward(ids);
-        if (_type == "lfm2") return Lfm2Forward(ids);
+        if (_type is "lfm2" or "lfm2_moe") return Lfm2Forward(ids);
         if (_type is "gemma4" or "gemma4_text") return Gemma4Forward(ids);
         if (_type == "granitemoehybrid") return GraniteHybridForward(ids);
+        if (_type == "nemotron_h") return NemotronHForward(ids);
+        if (_type == "falcon_h1") return FalconH1Forward(ids);
         if (_type is "qwen3_next" or "qwen3_5_text" or "qwen3_5_moe_text") return Qwen35Forward(ids);
         if (_type is "falcon" or "RefinedWeb" or "RefinedWebModel") FalconAsLlama(drop);
         if (_type is "exaone" or "internlm2" or "apertus") RenamedAsLlama(drop);
@@ -143,7 +145,7 @@ internal sealed partial class DenseReference
         }
         // Exaone4Attention, ApertusAttention and Lfm2Attention: q_norm / k_norm (LFM2's q_layernorm / k_layernorm), RMSNorms of
         // head_dim, on each head before the rotation. Glm4MoeAttention (use_qk_norm) and Dots1Attention (Qwen 3's) likewise.
-        if ((_type is "exaone4" or "apertus" or "lfm2" or "dots1" or "bailing_moe_v2" || _type == "glm4_moe" && B("use_qk_norm")) && drop != "qk_norm")
+        if ((_type is "exaone4" or "apertus" or "lfm2" or "lfm2_moe" or "dots1" or "bailing_moe_v2" || _type == "glm4_moe" && B("use_qk_norm")) && drop != "qk_norm")
             for (var t = 0; t < n; t++) (q[t], k[t]) = (RmsHeads(q[t], hd, p + "self_attn.q_norm"), RmsHeads(k[t], hd, p + "self_attn.k_norm"));
         // Olmo2Attention: q_norm / k_norm over the whole projections, before the heads are split.
         if (_type == "olmo2" && drop != "qk_norm")

@@ -26,10 +26,26 @@ public sealed partial class TinyHfFolder
         c["layer_types"] = new JsonArray([.. Lfm2Layers.Select(t => JsonValue.Create(t))]);
     }
 
+    // LFM2-8B-A1B's layout on LFM2's layers: the first layer dense (num_dense_layers 1) with an MLP of intermediate_size, then 8
+    // experts of 32 channels, 2 chosen by sigmoid scores plus the expert_bias, renormalised, unscaled.
+    private static void Lfm2MoeConfig(JsonObject c)
+    {
+        Lfm2Config(c);
+        foreach (var key in new[] { "block_ff_dim", "block_auto_adjust_ff_dim", "block_ffn_dim_multiplier", "block_multiple_of" }) c.Remove(key);
+        c["moe_intermediate_size"] = DeepSeekExpertWidth;
+        c["num_experts"] = DeepSeekExperts;
+        c["num_experts_per_tok"] = 2;
+        c["num_dense_layers"] = 1;
+        c["use_expert_bias"] = true;
+        c["norm_topk_prob"] = true;
+        c["routed_scaling_factor"] = 1.0;
+    }
+
     private static void WriteLfm2(JsonObject c, Action<string, float, float, long[]> add, Action<string, long> norm, Action<string, long, long, bool> linear)
     {
         var bias = (bool?)c["conv_bias"] == true;
-        int taps = (int)c["conv_L_cache"]!, ff = Lfm2FeedForward;
+        var moe = (string?)c["model_type"] == "lfm2_moe";
+        int taps = (int)c["conv_L_cache"]!, ff = moe ? (int)c["intermediate_size"]! : Lfm2FeedForward;
         add("model.embed_tokens.weight", 0f, 1f, [Vocab, Hidden]);
         for (var l = 0; l < Lfm2Layers.Length; l++)
         {
@@ -53,10 +69,30 @@ public sealed partial class TinyHfFolder
                 norm(p + "self_attn.k_layernorm", HeadDim);
             }
             norm(p + "ffn_norm", Hidden);
+            if (moe && l >= (int)c["num_dense_layers"]!)
+            {
+                WriteLfm2Experts(c, p + "feed_forward.", add, linear);
+                continue;
+            }
             linear(p + "feed_forward.w1", ff, Hidden, false);
             linear(p + "feed_forward.w3", ff, Hidden, false);
             linear(p + "feed_forward.w2", Hidden, ff, false);
         }
         norm("model.embedding_norm", Hidden);
+    }
+
+    // Lfm2MoeSparseMoeBlock: the router (gate), the expert_bias buffer when use_expert_bias (of the order of the sigmoid scores'
+    // spread, so it changes the choice), and each expert's w1/w3/w2.
+    private static void WriteLfm2Experts(JsonObject c, string p, Action<string, float, float, long[]> add, Action<string, long, long, bool> linear)
+    {
+        int experts = (int)c["num_experts"]!, width = (int)c["moe_intermediate_size"]!;
+        add(p + "gate.weight", 0f, 0.6f, [experts, Hidden]);
+        if ((bool?)c["use_expert_bias"] == true) add(p + "expert_bias", 0f, 0.3f, [experts]);
+        for (var e = 0; e < experts; e++)
+        {
+            linear($"{p}experts.{e}.w1", width, Hidden, false);
+            linear($"{p}experts.{e}.w3", width, Hidden, false);
+            linear($"{p}experts.{e}.w2", Hidden, width, false);
+        }
     }
 }

@@ -16,9 +16,11 @@ public sealed partial class TinyHfFolder : IDisposable
     private static int LayerCount(string modelType) => modelType switch
     {
         "smollm3" or "llama4" or "llama4_text" => 4,
-        "lfm2" => Lfm2Layers.Length,
+        "lfm2" or "lfm2_moe" => Lfm2Layers.Length,
         "gemma4" or "gemma4_text" => Gemma4Layers.Length,
         "granitemoehybrid" => GraniteHybridLayers.Length,
+        "nemotron_h" => NemotronHPattern.Length,
+        "falcon_h1" => 3,
         "qwen3_next" or "qwen3_5" or "qwen3_5_moe" => Qwen35Layers.Length,
         _ => 2,
     };
@@ -64,7 +66,7 @@ public sealed partial class TinyHfFolder : IDisposable
 
     /// <summary>
     /// Writes a <paramref name="modelType"/> checkpoint (granite, olmo2, gemma, phi, starcoder2, falcon, exaone, smollm3, internlm2, cohere,
-    /// cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, ernie4_5, llama4_text, llama4: the text config, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3, apertus, lfm2, qwen3_5; granitemoe, granitemoeshared, granitemoehybrid, qwen3_next, qwen3_5_moe, phimoe, ernie4_5_moe, hunyuan_v1_moe; deepseek_v2, deepseek_v3, glm4_moe, dots1, bailing_moe, bailing_moe_v2), its config edited by <paramref name="edit"/> (Cohere's use_qk_norm and StableLM's qk_layernorm add per-head q/k norms).
+    /// cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, ernie4_5, llama4_text, llama4: the text config, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3, apertus, lfm2, qwen3_5; granitemoe, lfm2_moe, nemotron_h, falcon_h1, granitemoeshared, granitemoehybrid, qwen3_next, qwen3_5_moe, phimoe, ernie4_5_moe, hunyuan_v1_moe; deepseek_v2, deepseek_v3, glm4_moe, dots1, bailing_moe, bailing_moe_v2), its config edited by <paramref name="edit"/> (Cohere's use_qk_norm and StableLM's qk_layernorm add per-head q/k norms).
     /// </summary>
     public TinyHfFolder(string modelType, int seed = 1, Action<JsonObject>? edit = null)
     {
@@ -112,20 +114,6 @@ public sealed partial class TinyHfFolder : IDisposable
         const int q = Heads * HeadDim;
         var kv = ((int?)Config["num_key_value_heads"] ?? KvHeads) * HeadDim;
         var ff = FeedForward(modelType);
-        if (modelType == "granitemoehybrid")
-        {
-            WriteGraniteHybrid(Config, Add, Norm, Linear);
-            writer.Write(Path.Combine(Folder, "model.safetensors"));
-            return;
-        }
-        if (modelType is "gemma4" or "gemma4_text")
-        {
-            WriteGemma4(Config, Add, Norm, Linear);
-            // The vision tower, which the language model leaves out.
-            if (modelType == "gemma4") writer.Add("model.vision_tower.encoder.layers.0.self_attn.q_proj.linear.weight", [8, 8], new float[64]);
-            writer.Write(Path.Combine(Folder, "model.safetensors"));
-            return;
-        }
         if (IsQwen35(modelType))
         {
             File.WriteAllText(Path.Combine(Folder, "config.json"), Qwen35Wrapped(modelType, Config).ToJsonString());
@@ -133,15 +121,22 @@ public sealed partial class TinyHfFolder : IDisposable
             writer.Write(Path.Combine(Folder, "model.safetensors"));
             return;
         }
-        if (modelType == "lfm2")
+        // Families whose layout is their own: a writer each.
+        Action<JsonObject, Action<string, float, float, long[]>, Action<string, long>, Action<string, long, long, bool>>? own = modelType switch
         {
-            WriteLfm2(Config, Add, Norm, Linear);
-            writer.Write(Path.Combine(Folder, "model.safetensors"));
-            return;
-        }
-        if (modelType == "falcon")
+            "granitemoehybrid" => WriteGraniteHybrid,
+            "lfm2" or "lfm2_moe" => WriteLfm2,
+            "falcon" => WriteFalcon,
+            "nemotron_h" => WriteNemotronH,
+            "falcon_h1" => WriteFalconH1,
+            "gemma4" or "gemma4_text" => WriteGemma4,
+            _ => null,
+        };
+        if (own != null)
         {
-            WriteFalcon(Config, Add, Norm, Linear);
+            own(Config, Add, Norm, Linear);
+            // Gemma 4's vision tower, which the language model leaves out.
+            if (modelType == "gemma4") writer.Add("model.vision_tower.encoder.layers.0.self_attn.q_proj.linear.weight", [8, 8], new float[64]);
             writer.Write(Path.Combine(Folder, "model.safetensors"));
             return;
         }
@@ -322,6 +317,15 @@ public sealed partial class TinyHfFolder : IDisposable
         {
             case "lfm2":
                 Lfm2Config(c);
+                break;
+            case "lfm2_moe":
+                Lfm2MoeConfig(c);
+                break;
+            case "nemotron_h":
+                NemotronHConfig(c);
+                break;
+            case "falcon_h1":
+                FalconH1Config(c);
                 break;
             case "gemma4" or "gemma4_text":
                 Gemma4Config(c);
