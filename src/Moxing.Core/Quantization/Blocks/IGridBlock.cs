@@ -7,36 +7,52 @@ namespace Moxing.Core.Quantization.Blocks;
 /// <summary>
 /// A 256-weight lattice format (IQ1, IQ2, IQ3): 8 groups of 32 signed integer codes, an integer scale per half group and one
 /// factor per block, w = <see cref="IQ8KDot.Scale"/> · scale · code — the integer form ggml's vec_dot multiplies with q8_K
-/// activations.
+/// activations. The <see cref="IQ8KDot"/> members all such formats build alike are implemented here from
+/// <see cref="Group"/> and <see cref="GroupScale"/>.
 /// </summary>
-internal unsafe interface IGridBlock : IQ8KDot
+internal unsafe interface IGridBlock<TSelf> : IQ8KDot where TSelf : struct, IGridBlock<TSelf>
 {
     /// <summary>Group <paramref name="ib"/>'s 32 codes as four words of eight signed bytes.</summary>
     static abstract void Group(byte* block, int ib, out ulong a, out ulong b, out ulong c, out ulong d);
 
-    /// <summary>The integer scales of the eight groups' first halves (byte ib of <paramref name="first"/>) and second halves.</summary>
-    static abstract void GroupScales(byte* block, out ulong first, out ulong second);
-}
+    /// <summary>The integer scales of group <paramref name="ib"/>'s two halves.</summary>
+    static abstract (int First, int Second) GroupScale(byte* block, int ib);
 
-/// <summary>The <see cref="IQ8KDot"/> members every <see cref="IGridBlock"/> builds the same way.</summary>
-internal static unsafe class GridChunks
-{
-    /// <summary>Chunk <paramref name="c"/>: group c's codes.</summary>
+    static bool IQ8KDot.SignedCodes => true;
+
+    // as every signed format: the panel tiles never assume a narrower range than a signed byte's
+    static int IQ8KDot.LargestCode => 127;
+
+    static KMins IQ8KDot.Mins => KMins.None;
+
+    static float IQ8KDot.MinScale(byte* block) => 0;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TB Chunk<F, L, TB, TS, TF>(byte* block, int c)
-        where F : struct, IGridBlock where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
+    static TB IQ8KDot.Chunk<L, TB, TS, TF>(byte* block, int c)
     {
-        F.Group(block, c, out var a, out var b, out var e, out var f);
+        TSelf.Group(block, c, out var a, out var b, out var e, out var f);
         return L.FromLongs(a, b, e, f);
     }
 
-    /// <summary>The half-group scales as <see cref="IQ8KDot.Scales"/> orders them; no minimums.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TB Scales<F, L, TB, TS, TF>(byte* block, out TB minimums)
-        where F : struct, IGridBlock where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
+    static void IQ8KDot.Quad<L, TB, TS, TF>(byte* block, int h, out TB c0, out TB c1, out TB c2, out TB c3) =>
+        ChunkQuads.Separate<TSelf, L, TB, TS, TF>(block, h, out c0, out c1, out c2, out c3);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static TB IQ8KDot.Scales<L, TB, TS, TF>(byte* block, out TB minimums)
     {
         minimums = default;
-        F.GroupScales(block, out var first, out var second);
+        ulong first = 0, second = 0;
+        for (var ib = 0; ib < 8; ib++)
+        {
+            var (a, b) = TSelf.GroupScale(block, ib);
+            first |= (ulong)a << (8 * ib);
+            second |= (ulong)b << (8 * ib);
+        }
         return L.Widen(Vector128.Create(first, second).AsSByte(), 1);
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static TB IQ8KDot.PairScales<L, TB, TS, TF>(byte* a, byte* b, out TB minimumsA, out TB scalesB, out TB minimumsB) =>
+        ChunkQuads.SeparateScales<TSelf, L, TB, TS, TF>(a, b, out minimumsA, out scalesB, out minimumsB);
 }

@@ -8,7 +8,7 @@ namespace Moxing.Core.Quantization.Blocks;
 /// 3-bit index highs (11-bit indices into <see cref="IqGrids.Iq1Up"/>, levels −1, 0, 1), a 3-bit scale s and a shift sign:
 /// w = d·(2s + 1) · (level ± 0.125).
 /// </summary>
-internal readonly unsafe struct Iq1SBlock : IGridBlock
+internal readonly unsafe struct Iq1SBlock : IGridBlock<Iq1SBlock>
 {
     public static int BlockSize => 256;
     public static int BlockBytes => 50;
@@ -40,43 +40,13 @@ internal readonly unsafe struct Iq1SBlock : IGridBlock
         d = IqGrids.Iq1(q[3] | (((high >> 9) & 7) << 8), down);
     }
 
-    public static bool SignedCodes => true;
-    public static int LargestCode => 127;
-    public static KMins Mins => KMins.None;
-    public static float MinScale(byte* block) => 0;
-
     /// <summary>The block's factor of scale · code: d/8 (codes are 8·level ± 1).</summary>
     public static float Scale(byte* block) => Fp16.Read(block) * 0.125f;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TB Chunk<L, TB, TS, TF>(byte* block, int c)
-        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
-        GridChunks.Chunk<Iq1SBlock, L, TB, TS, TF>(block, c);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Quad<L, TB, TS, TF>(byte* block, int h, out TB c0, out TB c1, out TB c2, out TB c3)
-        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
-        ChunkQuads.Separate<Iq1SBlock, L, TB, TS, TF>(block, h, out c0, out c1, out c2, out c3);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TB Scales<L, TB, TS, TF>(byte* block, out TB minimums)
-        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
-        GridChunks.Scales<Iq1SBlock, L, TB, TS, TF>(block, out minimums);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TB PairScales<L, TB, TS, TF>(byte* a, byte* b, out TB minimumsA, out TB scalesB, out TB minimumsB)
-        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
-        ChunkQuads.SeparateScales<Iq1SBlock, L, TB, TS, TF>(a, b, out minimumsA, out scalesB, out minimumsB);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void GroupScales(byte* block, out ulong first, out ulong second)
+    public static (int First, int Second) GroupScale(byte* block, int ib)
     {
-        first = second = 0;
-        for (var ib = 0; ib < 8; ib++)
-        {
-            var s = 2 * ((Unsafe.ReadUnaligned<ushort>(block + 34 + 2 * ib) >> 12) & 7) + 1;
-            first |= (ulong)s << (8 * ib);
-            second |= (ulong)s << (8 * ib);
-        }
+        var s = 2 * ((Unsafe.ReadUnaligned<ushort>(block + 34 + 2 * ib) >> 12) & 7) + 1;
+        return (s, s);
     }
 }

@@ -8,7 +8,7 @@ namespace Moxing.Core.Quantization.Blocks;
 /// four 2-bit index highs (10-bit indices into <see cref="IqGrids.Iq2S"/>), then per group two 4-bit scales s:
 /// w = d·(0.5 + s)·0.25 · ±level.
 /// </summary>
-internal readonly unsafe struct Iq2SBlock : IGridBlock
+internal readonly unsafe struct Iq2SBlock : IGridBlock<Iq2SBlock>
 {
     public static int BlockSize => 256;
     public static int BlockBytes => 82;
@@ -40,43 +40,13 @@ internal readonly unsafe struct Iq2SBlock : IGridBlock
         d = IqGrids.Signed(IqGrids.Iq2S[q[3] | ((high << 2) & 0x300)], signs[3]);
     }
 
-    public static bool SignedCodes => true;
-    public static int LargestCode => 127;
-    public static KMins Mins => KMins.None;
-    public static float MinScale(byte* block) => 0;
-
     /// <summary>The block's factor of scale · code: d/8.</summary>
     public static float Scale(byte* block) => Fp16.Read(block) * 0.125f;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TB Chunk<L, TB, TS, TF>(byte* block, int c)
-        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
-        GridChunks.Chunk<Iq2SBlock, L, TB, TS, TF>(block, c);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Quad<L, TB, TS, TF>(byte* block, int h, out TB c0, out TB c1, out TB c2, out TB c3)
-        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
-        ChunkQuads.Separate<Iq2SBlock, L, TB, TS, TF>(block, h, out c0, out c1, out c2, out c3);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TB Scales<L, TB, TS, TF>(byte* block, out TB minimums)
-        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
-        GridChunks.Scales<Iq2SBlock, L, TB, TS, TF>(block, out minimums);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TB PairScales<L, TB, TS, TF>(byte* a, byte* b, out TB minimumsA, out TB scalesB, out TB minimumsB)
-        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
-        ChunkQuads.SeparateScales<Iq2SBlock, L, TB, TS, TF>(a, b, out minimumsA, out scalesB, out minimumsB);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void GroupScales(byte* block, out ulong first, out ulong second)
+    public static (int First, int Second) GroupScale(byte* block, int ib)
     {
-        first = second = 0;
-        for (var ib = 0; ib < 8; ib++)
-        {
-            int s = block[74 + ib];
-            first |= (ulong)(2 * (s & 15) + 1) << (8 * ib);
-            second |= (ulong)(2 * (s >> 4) + 1) << (8 * ib);
-        }
+        int s = block[74 + ib];
+        return (2 * (s & 15) + 1, 2 * (s >> 4) + 1);
     }
 }

@@ -8,7 +8,7 @@ namespace Moxing.Core.Quantization.Blocks;
 /// <see cref="IqGrids.Iq2Xs"/>, 7-bit sign pattern), then per group two 4-bit scales s for its halves:
 /// w = d·(0.5 + s)·0.25 · ±level.
 /// </summary>
-internal readonly unsafe struct Iq2XsBlock : IGridBlock
+internal readonly unsafe struct Iq2XsBlock : IGridBlock<Iq2XsBlock>
 {
     public static int BlockSize => 256;
     public static int BlockBytes => 74;
@@ -47,43 +47,13 @@ internal readonly unsafe struct Iq2XsBlock : IGridBlock
         return IqGrids.SignedBySeven(IqGrids.Iq2Xs[q & 511], q >> 9);
     }
 
-    public static bool SignedCodes => true;
-    public static int LargestCode => 127;
-    public static KMins Mins => KMins.None;
-    public static float MinScale(byte* block) => 0;
-
     /// <summary>The block's factor of scale · code: d/8.</summary>
     public static float Scale(byte* block) => Fp16.Read(block) * 0.125f;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TB Chunk<L, TB, TS, TF>(byte* block, int c)
-        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
-        GridChunks.Chunk<Iq2XsBlock, L, TB, TS, TF>(block, c);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Quad<L, TB, TS, TF>(byte* block, int h, out TB c0, out TB c1, out TB c2, out TB c3)
-        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
-        ChunkQuads.Separate<Iq2XsBlock, L, TB, TS, TF>(block, h, out c0, out c1, out c2, out c3);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TB Scales<L, TB, TS, TF>(byte* block, out TB minimums)
-        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
-        GridChunks.Scales<Iq2XsBlock, L, TB, TS, TF>(block, out minimums);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TB PairScales<L, TB, TS, TF>(byte* a, byte* b, out TB minimumsA, out TB scalesB, out TB minimumsB)
-        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
-        ChunkQuads.SeparateScales<Iq2XsBlock, L, TB, TS, TF>(a, b, out minimumsA, out scalesB, out minimumsB);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void GroupScales(byte* block, out ulong first, out ulong second)
+    public static (int First, int Second) GroupScale(byte* block, int ib)
     {
-        first = second = 0;
-        for (var ib = 0; ib < 8; ib++)
-        {
-            int s = block[66 + ib];
-            first |= (ulong)(2 * (s & 15) + 1) << (8 * ib);
-            second |= (ulong)(2 * (s >> 4) + 1) << (8 * ib);
-        }
+        int s = block[66 + ib];
+        return (2 * (s & 15) + 1, 2 * (s >> 4) + 1);
     }
 }

@@ -8,7 +8,7 @@ namespace Moxing.Core.Quantization.Blocks;
 /// <see cref="IqGrids.Iq2Xxs"/> (eight levels each) and a word of four 7-bit sign patterns and a 4-bit scale s:
 /// w = d·(0.5 + s)·0.25 · ±level.
 /// </summary>
-internal readonly unsafe struct Iq2XxsBlock : IGridBlock
+internal readonly unsafe struct Iq2XxsBlock : IGridBlock<Iq2XxsBlock>
 {
     public static int BlockSize => 256;
     public static int BlockBytes => 66;
@@ -39,43 +39,13 @@ internal readonly unsafe struct Iq2XxsBlock : IGridBlock
         d = IqGrids.SignedBySeven(IqGrids.Iq2Xxs[q[3]], (aux >> 21) & 127);
     }
 
-    public static bool SignedCodes => true;
-    public static int LargestCode => 127;
-    public static KMins Mins => KMins.None;
-    public static float MinScale(byte* block) => 0;
-
     /// <summary>The block's factor of scale · code: d/8 (d·(0.5 + s)·0.25 = d/8·(2s + 1)).</summary>
     public static float Scale(byte* block) => Fp16.Read(block) * 0.125f;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TB Chunk<L, TB, TS, TF>(byte* block, int c)
-        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
-        GridChunks.Chunk<Iq2XxsBlock, L, TB, TS, TF>(block, c);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Quad<L, TB, TS, TF>(byte* block, int h, out TB c0, out TB c1, out TB c2, out TB c3)
-        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
-        ChunkQuads.Separate<Iq2XxsBlock, L, TB, TS, TF>(block, h, out c0, out c1, out c2, out c3);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TB Scales<L, TB, TS, TF>(byte* block, out TB minimums)
-        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
-        GridChunks.Scales<Iq2XxsBlock, L, TB, TS, TF>(block, out minimums);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TB PairScales<L, TB, TS, TF>(byte* a, byte* b, out TB minimumsA, out TB scalesB, out TB minimumsB)
-        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
-        ChunkQuads.SeparateScales<Iq2XxsBlock, L, TB, TS, TF>(a, b, out minimumsA, out scalesB, out minimumsB);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void GroupScales(byte* block, out ulong first, out ulong second)
+    public static (int First, int Second) GroupScale(byte* block, int ib)
     {
-        first = second = 0;
-        for (var ib = 0; ib < 8; ib++)
-        {
-            var s = 2 * (Unsafe.ReadUnaligned<uint>(block + 6 + 8 * ib) >> 28) + 1;
-            first |= (ulong)s << (8 * ib);
-            second |= (ulong)s << (8 * ib);
-        }
+        var s = (int)(2 * (Unsafe.ReadUnaligned<uint>(block + 6 + 8 * ib) >> 28) + 1);
+        return (s, s);
     }
 }

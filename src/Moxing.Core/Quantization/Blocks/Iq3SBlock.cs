@@ -7,7 +7,7 @@ namespace Moxing.Core.Quantization.Blocks;
 /// IQ3_S (3.44 bits): 256 weights as 8 groups of 32; fp16 d, 64 low index bytes, per group a byte of eight index high
 /// bits (9-bit indices into <see cref="IqGrids.Iq3S"/>), 32 sign bytes, a 4-bit scale s per group: w = d·(1 + 2s) · ±level.
 /// </summary>
-internal readonly unsafe struct Iq3SBlock : IGridBlock
+internal readonly unsafe struct Iq3SBlock : IGridBlock<Iq3SBlock>
 {
     public static int BlockSize => 256;
     public static int BlockBytes => 110;
@@ -39,43 +39,13 @@ internal readonly unsafe struct Iq3SBlock : IGridBlock
         d = IqGrids.Signed(IqGrids.Iq3S[q[6] | ((high << 2) & 256)] | IqGrids.Iq3S[q[7] | ((high << 1) & 256)] << 32, signs[3]);
     }
 
-    public static bool SignedCodes => true;
-    public static int LargestCode => 127;
-    public static KMins Mins => KMins.None;
-    public static float MinScale(byte* block) => 0;
-
     /// <summary>The block's factor of scale · code: d.</summary>
     public static float Scale(byte* block) => Fp16.Read(block);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TB Chunk<L, TB, TS, TF>(byte* block, int c)
-        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
-        GridChunks.Chunk<Iq3SBlock, L, TB, TS, TF>(block, c);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Quad<L, TB, TS, TF>(byte* block, int h, out TB c0, out TB c1, out TB c2, out TB c3)
-        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
-        ChunkQuads.Separate<Iq3SBlock, L, TB, TS, TF>(block, h, out c0, out c1, out c2, out c3);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TB Scales<L, TB, TS, TF>(byte* block, out TB minimums)
-        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
-        GridChunks.Scales<Iq3SBlock, L, TB, TS, TF>(block, out minimums);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TB PairScales<L, TB, TS, TF>(byte* a, byte* b, out TB minimumsA, out TB scalesB, out TB minimumsB)
-        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
-        ChunkQuads.SeparateScales<Iq3SBlock, L, TB, TS, TF>(a, b, out minimumsA, out scalesB, out minimumsB);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void GroupScales(byte* block, out ulong first, out ulong second)
+    public static (int First, int Second) GroupScale(byte* block, int ib)
     {
-        first = second = 0;
-        for (var ib = 0; ib < 8; ib++)
-        {
-            var s = 1 + 2 * ((block[106 + ib / 2] >> (4 * (ib & 1))) & 15);
-            first |= (ulong)s << (8 * ib);
-            second |= (ulong)s << (8 * ib);
-        }
+        var s = 1 + 2 * ((block[106 + ib / 2] >> (4 * (ib & 1))) & 15);
+        return (s, s);
     }
 }

@@ -7,7 +7,7 @@ namespace Moxing.Core.Quantization.Blocks;
 /// IQ3_XXS (3.06 bits): 256 weights as 8 groups of 32; fp16 d, 64 bytes indexing <see cref="IqGrids.Iq3Xxs"/> (four
 /// levels each), then per group a word of four 7-bit sign patterns and a 4-bit scale s: w = d·(0.5 + s)·0.5 · ±level.
 /// </summary>
-internal readonly unsafe struct Iq3XxsBlock : IGridBlock
+internal readonly unsafe struct Iq3XxsBlock : IGridBlock<Iq3XxsBlock>
 {
     public static int BlockSize => 256;
     public static int BlockBytes => 98;
@@ -38,43 +38,13 @@ internal readonly unsafe struct Iq3XxsBlock : IGridBlock
         d = IqGrids.SignedBySeven(IqGrids.Iq3Xxs[q[6]] | IqGrids.Iq3Xxs[q[7]] << 32, (aux >> 21) & 127);
     }
 
-    public static bool SignedCodes => true;
-    public static int LargestCode => 127;
-    public static KMins Mins => KMins.None;
-    public static float MinScale(byte* block) => 0;
-
     /// <summary>The block's factor of scale · code: d/4 (d·(0.5 + s)·0.5 = d/4·(2s + 1)).</summary>
     public static float Scale(byte* block) => Fp16.Read(block) * 0.25f;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TB Chunk<L, TB, TS, TF>(byte* block, int c)
-        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
-        GridChunks.Chunk<Iq3XxsBlock, L, TB, TS, TF>(block, c);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Quad<L, TB, TS, TF>(byte* block, int h, out TB c0, out TB c1, out TB c2, out TB c3)
-        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
-        ChunkQuads.Separate<Iq3XxsBlock, L, TB, TS, TF>(block, h, out c0, out c1, out c2, out c3);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TB Scales<L, TB, TS, TF>(byte* block, out TB minimums)
-        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
-        GridChunks.Scales<Iq3XxsBlock, L, TB, TS, TF>(block, out minimums);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TB PairScales<L, TB, TS, TF>(byte* a, byte* b, out TB minimumsA, out TB scalesB, out TB minimumsB)
-        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
-        ChunkQuads.SeparateScales<Iq3XxsBlock, L, TB, TS, TF>(a, b, out minimumsA, out scalesB, out minimumsB);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void GroupScales(byte* block, out ulong first, out ulong second)
+    public static (int First, int Second) GroupScale(byte* block, int ib)
     {
-        first = second = 0;
-        for (var ib = 0; ib < 8; ib++)
-        {
-            var s = 2 * (Unsafe.ReadUnaligned<uint>(block + 66 + 4 * ib) >> 28) + 1;
-            first |= (ulong)s << (8 * ib);
-            second |= (ulong)s << (8 * ib);
-        }
+        var s = (int)(2 * (Unsafe.ReadUnaligned<uint>(block + 66 + 4 * ib) >> 28) + 1);
+        return (s, s);
     }
 }
