@@ -80,7 +80,7 @@ public sealed class ShowCommand : ICommand
                     w.WriteNumber("kv_bytes_per_token", KvBlockPool.BytesPerPosition(o, DType.F16));
                     if (o.RecurrentStateFloats > 0)
                     {
-                        w.WriteString("recurrent_mixer", o.Mamba != null ? "mamba2" : "short_conv");
+                        w.WriteString("recurrent_mixer", o.Mamba != null ? "mamba2" : o.DeltaNet != null ? "gated_deltanet" : "short_conv");
                         w.WriteNumber("recurrent_layers", RecurrentLayers(o));
                         w.WriteNumber("recurrent_state_bytes", KvBlockPool.StateBytesPerSequence(o));
                     }
@@ -143,6 +143,8 @@ public sealed class ShowCommand : ICommand
             output.WriteLine($"  experts         {experts.ExpertCount} per layer, {experts.ExpertsUsed} used per token, {experts.ExpertFeedForward} wide{(experts.SharedFeedForward > 0 ? $", shared expert {experts.SharedFeedForward} wide" : "")}");
         if (o?.ShortConv is { } conv)
             output.WriteLine($"  recurrent       {RecurrentLayers(o)} short-convolution layers of {conv.Kernel} taps, {o.KvLayerCount} attention layers; {HumanUnits.Bytes(KvBlockPool.StateBytesPerSequence(o))} of state per sequence");
+        if (o?.DeltaNet is { } delta)
+            output.WriteLine($"  recurrent       {RecurrentLayers(o)} Gated DeltaNet layers ({delta.KeyHeads} key heads of {delta.KeyHeadDim}, {delta.ValueHeads} value heads of {delta.ValueHeadDim}, {delta.ConvKernel} taps), {o.KvLayerCount} attention layers; {HumanUnits.Bytes(KvBlockPool.StateBytesPerSequence(o))} of state per sequence");
         if (o?.Mamba is { } mamba)
             output.WriteLine($"  recurrent       {RecurrentLayers(o)} Mamba2 layers ({mamba.Heads} heads of {mamba.HeadDim}, state {mamba.StateSize}, {mamba.Groups} groups, {mamba.ConvKernel} taps), {o.KvLayerCount} attention layers; {HumanUnits.Bytes(KvBlockPool.StateBytesPerSequence(o))} of state per sequence");
         if (o != null && Multiplied(o))
