@@ -18,6 +18,25 @@ internal unsafe interface IGridBlock<TSelf> : IQ8KDot where TSelf : struct, IGri
     /// <summary>The integer scales of group <paramref name="ib"/>'s two halves.</summary>
     static abstract (int First, int Second) GroupScale(byte* block, int ib);
 
+    /// <summary>Group <paramref name="ib"/>'s two half scales as floats, in ggml's dequantize order of operations.</summary>
+    static abstract (float First, float Second) DecodeScale(byte* block, int ib);
+
+    /// <summary>True when the codes are eighths of the levels (IQ1's 8·level ± 1).</summary>
+    static virtual bool Eighths => false;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void IBlockFormat.Decode<S, TF, TI, TSink>(byte* block, ref TSink sink)
+    {
+        Levels32 levels;
+        var p = (ulong*)&levels;
+        for (var ib = 0; ib < 8; ib++)
+        {
+            TSelf.Group(block, ib, out p[0], out p[1], out p[2], out p[3]);
+            var (first, second) = TSelf.DecodeScale(block, ib);
+            IqGrids.Emit<S, TF, TI, TSink>((byte*)p, 32 * ib, S.Broadcast(first), S.Broadcast(second), TSelf.Eighths, ref sink);
+        }
+    }
+
     static bool IQ8KDot.SignedCodes => true;
 
     // as every signed format: the panel tiles never assume a narrower range than a signed byte's

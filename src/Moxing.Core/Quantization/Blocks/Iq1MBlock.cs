@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using Moxing.Core.Kernels.Lanes;
 
 namespace Moxing.Core.Quantization.Blocks;
 
@@ -14,20 +13,14 @@ internal readonly unsafe struct Iq1MBlock : IGridBlock<Iq1MBlock>
     public static int BlockBytes => 56;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Decode<S, TF, TI, TSink>(byte* block, ref TSink sink)
-        where S : struct, ILanes<TF, TI> where TF : struct where TI : struct where TSink : struct, IWeightSink<TF>
+    public static (float First, float Second) DecodeScale(byte* block, int ib)
     {
         var d = Iq1MScale(block);
-        Levels32 levels;
-        var p = (ulong*)&levels;
-        for (var ib = 0; ib < 8; ib++)
-        {
-            Group(block, ib, out p[0], out p[1], out p[2], out p[3]);
-            int scales = Unsafe.ReadUnaligned<ushort>(block + 48 + 2 * (ib / 2)) >> (6 * (ib % 2));
-            IqGrids.Emit<S, TF, TI, TSink>((byte*)p, 32 * ib, S.Broadcast(d * (2 * (scales & 7) + 1)),
-                S.Broadcast(d * (2 * ((scales >> 3) & 7) + 1)), true, ref sink);
-        }
+        int s = Unsafe.ReadUnaligned<ushort>(block + 48 + 2 * (ib / 2)) >> (6 * (ib % 2));
+        return (d * (2 * (s & 7) + 1), d * (2 * ((s >> 3) & 7) + 1));
     }
+
+    public static bool Eighths => true;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Group(byte* block, int ib, out ulong a, out ulong b, out ulong c, out ulong d)

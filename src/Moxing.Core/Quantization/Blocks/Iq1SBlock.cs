@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using Moxing.Core.Kernels.Lanes;
 
 namespace Moxing.Core.Quantization.Blocks;
 
@@ -14,19 +13,13 @@ internal readonly unsafe struct Iq1SBlock : IGridBlock<Iq1SBlock>
     public static int BlockBytes => 50;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Decode<S, TF, TI, TSink>(byte* block, ref TSink sink)
-        where S : struct, ILanes<TF, TI> where TF : struct where TI : struct where TSink : struct, IWeightSink<TF>
+    public static (float First, float Second) DecodeScale(byte* block, int ib)
     {
-        var d = Fp16.Read(block);
-        Levels32 levels;
-        var p = (ulong*)&levels;
-        for (var ib = 0; ib < 8; ib++)
-        {
-            Group(block, ib, out p[0], out p[1], out p[2], out p[3]);
-            var dl = S.Broadcast(d * (2 * ((Unsafe.ReadUnaligned<ushort>(block + 34 + 2 * ib) >> 12) & 7) + 1));
-            IqGrids.Emit<S, TF, TI, TSink>((byte*)p, 32 * ib, dl, dl, true, ref sink);
-        }
+        var s = Fp16.Read(block) * (2 * ((Unsafe.ReadUnaligned<ushort>(block + 34 + 2 * ib) >> 12) & 7) + 1);
+        return (s, s);
     }
+
+    public static bool Eighths => true;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Group(byte* block, int ib, out ulong a, out ulong b, out ulong c, out ulong d)

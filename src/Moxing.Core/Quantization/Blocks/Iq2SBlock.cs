@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using Moxing.Core.Kernels.Lanes;
 
 namespace Moxing.Core.Quantization.Blocks;
 
@@ -14,19 +13,11 @@ internal readonly unsafe struct Iq2SBlock : IGridBlock<Iq2SBlock>
     public static int BlockBytes => 82;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Decode<S, TF, TI, TSink>(byte* block, ref TSink sink)
-        where S : struct, ILanes<TF, TI> where TF : struct where TI : struct where TSink : struct, IWeightSink<TF>
+    public static (float First, float Second) DecodeScale(byte* block, int ib)
     {
         var d = Fp16.Read(block);
-        Levels32 levels;
-        var p = (ulong*)&levels;
-        for (var ib = 0; ib < 8; ib++)
-        {
-            Group(block, ib, out p[0], out p[1], out p[2], out p[3]);
-            int scales = block[74 + ib];
-            IqGrids.Emit<S, TF, TI, TSink>((byte*)p, 32 * ib, S.Broadcast(d * (0.5f + (scales & 15)) * 0.25f),
-                S.Broadcast(d * (0.5f + (scales >> 4)) * 0.25f), false, ref sink);
-        }
+        int s = block[74 + ib];
+        return (d * (0.5f + (s & 15)) * 0.25f, d * (0.5f + (s >> 4)) * 0.25f);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

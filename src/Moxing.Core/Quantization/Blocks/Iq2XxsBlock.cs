@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using Moxing.Core.Kernels.Lanes;
 
 namespace Moxing.Core.Quantization.Blocks;
 
@@ -14,18 +13,11 @@ internal readonly unsafe struct Iq2XxsBlock : IGridBlock<Iq2XxsBlock>
     public static int BlockBytes => 66;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Decode<S, TF, TI, TSink>(byte* block, ref TSink sink)
-        where S : struct, ILanes<TF, TI> where TF : struct where TI : struct where TSink : struct, IWeightSink<TF>
+    public static (float First, float Second) DecodeScale(byte* block, int ib)
     {
         var d = Fp16.Read(block);
-        Levels32 levels;
-        var p = (ulong*)&levels;
-        for (var ib = 0; ib < 8; ib++)
-        {
-            Group(block, ib, out p[0], out p[1], out p[2], out p[3]);
-            var db = S.Broadcast(d * (0.5f + (Unsafe.ReadUnaligned<uint>(block + 6 + 8 * ib) >> 28)) * 0.25f);
-            IqGrids.Emit<S, TF, TI, TSink>((byte*)p, 32 * ib, db, db, false, ref sink);
-        }
+        var s = d * (0.5f + (Unsafe.ReadUnaligned<uint>(block + 6 + 8 * ib) >> 28)) * 0.25f;
+        return (s, s);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using Moxing.Core.Kernels.Lanes;
 
 namespace Moxing.Core.Quantization.Blocks;
 
@@ -13,18 +12,10 @@ internal readonly unsafe struct Iq3SBlock : IGridBlock<Iq3SBlock>
     public static int BlockBytes => 110;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Decode<S, TF, TI, TSink>(byte* block, ref TSink sink)
-        where S : struct, ILanes<TF, TI> where TF : struct where TI : struct where TSink : struct, IWeightSink<TF>
+    public static (float First, float Second) DecodeScale(byte* block, int ib)
     {
-        var d = Fp16.Read(block);
-        Levels32 levels;
-        var p = (ulong*)&levels;
-        for (var ib = 0; ib < 8; ib++)
-        {
-            Group(block, ib, out p[0], out p[1], out p[2], out p[3]);
-            var db = S.Broadcast(d * (1 + 2 * ((block[106 + ib / 2] >> (4 * (ib & 1))) & 15)));
-            IqGrids.Emit<S, TF, TI, TSink>((byte*)p, 32 * ib, db, db, false, ref sink);
-        }
+        var s = Fp16.Read(block) * (1 + 2 * ((block[106 + ib / 2] >> (4 * (ib & 1))) & 15));
+        return (s, s);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
