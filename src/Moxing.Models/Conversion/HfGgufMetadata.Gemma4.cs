@@ -8,7 +8,8 @@ public static partial class HfGgufMetadata
 {
     // Gemma4Model.set_gguf_parameters: the full layers' head size as key_length (the sliding ones' as key_length_swa) and rotated
     // dimensions, both RoPE bases, the window and which layers slide, the sharing layers, the per-layer inputs' width, MLP widths and
-    // key/value heads per layer where they differ. The proportional RoPE's unrotated pairs go out as rope_freqs.weight.
+    // key/value heads per layer where they differ; with experts TextModel's expert_count and expert_used_count and the experts' width
+    // (no shared width: llama.cpp's gemma4 runs the MLP as it is). The proportional RoPE's unrotated pairs go out as rope_freqs.weight.
     private static void AddGemma4(Dictionary<string, object> m, DecoderOptions o, HfConfig text)
     {
         void Arch(string key, object value) => m[$"gemma4.{key}"] = value;
@@ -35,6 +36,12 @@ public static partial class HfGgufMetadata
         Arch("embedding_length_per_layer_input", (uint)o.PerLayerInputSize);
         if (o.FinalLogitSoftCap > 0) Arch("final_logit_softcapping", o.FinalLogitSoftCap);
         if (o.FeedForwardLengths.Length > 0) Arch("feed_forward_length", o.FeedForwardLengths.Select(f => (uint)f).ToArray());
+        if (o.Moe is { } moe)
+        {
+            Arch("expert_count", (uint)moe.ExpertCount);
+            Arch("expert_used_count", (uint)moe.ExpertsUsed);
+            Arch("expert_feed_forward_length", (uint)moe.ExpertFeedForward);
+        }
         if (o.FullKvHeadCount > 0) Arch("attention.head_count_kv", Enumerable.Range(0, o.LayerCount).Select(l => (uint)o.KvHeadsOf(l)).ToArray());
     }
 }

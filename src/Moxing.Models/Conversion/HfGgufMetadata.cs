@@ -141,7 +141,7 @@ public static partial class HfGgufMetadata
         }
         if (architecture is "glm4moe" or "dots1" or "bailingmoe2") AddRoutedExperts(m, o, architecture, config);
         else if (architecture == "bailingmoe") AddBailing(m, o, config);
-        else if (o.Moe is { } moe && architecture is not ("deepseek2" or "lfm2moe" or "nemotron_h_moe")) AddExperts(m, moe, architecture, config);
+        else if (o.Moe is { } moe && architecture is not ("deepseek2" or "lfm2moe" or "nemotron_h_moe" or "gemma4")) AddExperts(m, moe, architecture, config);
         if (architecture == "bailingmoe2") AddBailingV2(m, o, config);
         if (architecture == "seed_oss") RefuseSeedOssBiases(config);
         if (architecture == "dots1" && o.KvHeadCount != o.HeadCount)

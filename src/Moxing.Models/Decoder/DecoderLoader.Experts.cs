@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using Moxing.Core;
 using Moxing.Core.Tensors;
 using Moxing.Models.Layers;
@@ -22,12 +23,15 @@ public sealed partial class DecoderLoader
         int h = options.HiddenSize, ff = moe.ExpertFeedForward;
         var stored = new List<StoredTensor>();
         var views = new List<StoredTensor>();
-        // Ungated experts (Nemotron-H's relu² MLPs) have no gate projections.
-        var gates = options.GatedMlp ? Experts(names.ExpertGate, layer, moe.ExpertCount, ff, h, stored, views) : null;
-        var ups = Experts(names.ExpertUp, layer, moe.ExpertCount, ff, h, stored, views);
+        // A fused gate_up stack where the file has one (or the architecture names no other); ungated experts (Nemotron-H's relu²
+        // MLPs) have no gate projections.
+        var fused = names.ExpertGateUp != null && (names.ExpertGate == null || Find(names.ExpertGateUp, layer) != null);
+        var gateUps = fused ? Experts(names.ExpertGateUp, layer, moe.ExpertCount, 2 * ff, h, stored, views) : null;
+        var gates = !fused && options.GatedMlp ? Experts(names.ExpertGate, layer, moe.ExpertCount, ff, h, stored, views) : null;
+        var ups = fused ? null : Experts(names.ExpertUp, layer, moe.ExpertCount, ff, h, stored, views);
         var downs = Experts(names.ExpertDown, layer, moe.ExpertCount, h, ff, stored, views);
         var experts = new MlpWeights[moe.ExpertCount];
-        for (var e = 0; e < experts.Length; e++) experts[e] = new MlpWeights { Gate = gates?[e], Up = ups[e], Down = downs[e] };
+        for (var e = 0; e < experts.Length; e++) experts[e] = new MlpWeights { Gate = gates?[e], Up = ups?[e], GateUp = gateUps?[e], Down = downs[e] };
         MlpWeights? shared = null;
         Linear? sharedGate = null;
         if (moe.SharedFeedForward > 0)
@@ -48,9 +52,30 @@ public sealed partial class DecoderLoader
             Shared = shared,
             SharedGate = sharedGate,
             SelectionBias = SelectionBias(layer, moe),
+            RouterNorm = moe.RouterScaledNorm ? RouterNorm(layer) : null,
+            ExpertScales = moe.ExpertScales ? MoeVector(names.ExpertScale, layer, moe.ExpertCount) : null,
+            ExpertNorm = moe.BranchNorms ? RequireNorm(names.ExpertNorm, layer, h) : null,
+            ExpertPostNorm = moe.BranchNorms ? RequireNorm(names.ExpertPostNorm, layer, h) : null,
+            SharedPostNorm = moe.BranchNorms && shared != null ? RequireNorm(names.SharedPostNorm, layer, h) : null,
             Stored = stored,
             Views = views,
         };
+    }
+
+    // Gemma4TextRouter's input: the stream RMS-normed without weights, times router.scale and 1/√hidden (one weight vector).
+    private Norm RouterNorm(int layer)
+    {
+        var h = options.HiddenSize;
+        var scale = MoeVector(names.RouterScale, layer, h);
+        TensorPrimitives.Multiply(scale, 1f / MathF.Sqrt(h), scale);
+        return new Norm(NormKind.Rms, scale, null, options.NormEps);
+    }
+
+    // A vector of a sparse layer (router scale, expert scales), of the size the options give.
+    private float[] MoeVector(string? pattern, int layer, int size)
+    {
+        if (pattern == null) throw new InvalidModelFileException(sourcePath, "the architecture has no tensor for a mixture-of-experts scale");
+        return Vector(Require(pattern, 0, size, layer), size);
     }
 
     // One [rows, cols] matrix per expert: the checkpoint's own (a name with "{e}") or a view of expert e of a [experts, rows, cols] stack.

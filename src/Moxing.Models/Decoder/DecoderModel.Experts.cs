@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using Moxing.Models.Layers;
 
 namespace Moxing.Models.Decoder;
 
@@ -13,16 +14,20 @@ public sealed partial class DecoderModel
 
     /// <summary>
     /// Routes each of the <paramref name="n"/> tokens to its top-k experts, then runs every expert once on the tokens routed to
-    /// it (one product per projection), adding its output times the token's weight; plus the gated shared expert if any.
+    /// it (one product per projection), adding its output times the token's weight; plus the gated shared expert if any. The
+    /// experts and router read <paramref name="xn"/>, the feed-forward's normed input, unless they norm the
+    /// <paramref name="stream"/> their own way (Gemma 4).
     /// </summary>
-    private void Experts(MoeWeights m, ReadOnlySpan<float> xn, int n, Span<float> output, BatchScratch s)
+    private void Experts(MoeWeights m, ReadOnlySpan<float> stream, ReadOnlySpan<float> xn, int n, Span<float> output, BatchScratch s)
     {
         var moe = Options.Moe!;
         var scratch = s.Moe!;
         int h = Options.HiddenSize, experts = moe.ExpertCount, k = moe.ExpertsUsed;
         if (n == 1) m.RepackAll();
         var probabilities = scratch.Probabilities.AsSpan(0, n * experts);
-        Multiply(m.Router, xn, n, probabilities);
+        // The router's normed stream passes through Input, which the experts only fill later.
+        Multiply(m.Router, Normed(m.RouterNorm, stream, xn, scratch.Input.AsSpan(0, n * h)), n, probabilities);
+        var expertInput = Normed(m.ExpertNorm, stream, xn, scratch.Normed.AsSpan(0, m.ExpertNorm == null ? 0 : n * h));
         var start = scratch.ExpertStart.AsSpan();
         start.Clear();
         for (var t = 0; t < n; t++)
@@ -32,6 +37,8 @@ public sealed partial class DecoderModel
             if (moe.SparseMixerJitter > 0) SparseMixer(probabilities.Slice(t * experts, experts), chosen, weights, moe.SparseMixerJitter);
             else if (moe.SigmoidOfChosenLogits) SigmoidOfChosen(probabilities.Slice(t * experts, experts), chosen, weights);
             else Route(probabilities.Slice(t * experts, experts), chosen, weights, moe, m.SelectionBias);
+            if (m.ExpertScales is { } scales)
+                for (var j = 0; j < k; j++) weights[j] *= scales[chosen[j]];
             foreach (var e in chosen) start[e + 1]++;
         }
         for (var e = 0; e < experts; e++) start[e + 1] += start[e];
@@ -56,7 +63,7 @@ public sealed partial class DecoderModel
             for (var i = 0; i < count; i++)
             {
                 var row = input.Slice(i * h, h);
-                xn.Slice(scratch.ExpertToken[first + i] * h, h).CopyTo(row);
+                expertInput.Slice(scratch.ExpertToken[first + i] * h, h).CopyTo(row);
                 if (moe.WeightsExpertInput) TensorPrimitives.Multiply(row, scratch.ExpertWeight[first + i], row);
             }
             var result = scratch.Output.AsSpan(0, count * h);
@@ -67,9 +74,11 @@ public sealed partial class DecoderModel
                 TensorPrimitives.MultiplyAdd(result.Slice(i * h, h), moe.WeightsExpertInput ? 1f : scratch.ExpertWeight[first + i], row, row);
             }
         }
+        m.ExpertPostNorm?.Apply(output[..(n * h)], output[..(n * h)]);
         if (m.Shared is not { } shared) return;
         var sharedOut = scratch.Output.AsSpan(0, n * h);
         Mlp(shared, xn, n, sharedOut, s);
+        m.SharedPostNorm?.Apply(sharedOut, sharedOut);
         if (m.SharedGate == null)
         {
             TensorPrimitives.Add(output[..(n * h)], sharedOut, output[..(n * h)]);
@@ -82,6 +91,14 @@ public sealed partial class DecoderModel
             var row = output.Slice(t * h, h);
             TensorPrimitives.MultiplyAdd(sharedOut.Slice(t * h, h), 1f / (1f + MathF.Exp(-gate[t])), row, row);
         }
+    }
+
+    // The stream through a sparse layer's own norm into `into`, or the feed-forward's normed input where it has none.
+    private static ReadOnlySpan<float> Normed(Norm? norm, ReadOnlySpan<float> stream, ReadOnlySpan<float> xn, Span<float> into)
+    {
+        if (norm == null) return xn;
+        norm.Apply(stream[..into.Length], into);
+        return into;
     }
 
     /// <summary>

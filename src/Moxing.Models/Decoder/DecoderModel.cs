@@ -121,7 +121,7 @@ public sealed partial class DecoderModel : IDisposable
             {
                 // A parallel block's MLP reads the same normed input as its attention (xn still holds it).
                 if (!o.ParallelBlock) xn = Normed(layer.MlpNorm, x, s.Normed.AsSpan(0, n * h));
-                if (layer.Moe is { } moe) Experts(moe, xn, n, projected, s);
+                if (layer.Moe is { } moe) Experts(moe, x, xn, n, projected, s);
                 else Mlp(layer.Mlp!, xn, n, projected, s, o.XieluLayers.Length > 0 ? o.XieluLayers[l] : null);
                 layer.PostMlpNorm?.Apply(projected, projected);
                 AddResidual(x, projected);

@@ -96,6 +96,8 @@ public sealed record DecoderTensorNames
     public string? ExpertGate { get; init; }
     /// <summary>Experts' up projections, as <see cref="ExpertGate"/>.</summary>
     public string? ExpertUp { get; init; }
+    /// <summary>Experts' fused gate and up projections, one [experts, 2 · ff, hidden] stack (gate rows first), read where present in place of <see cref="ExpertGate"/> and <see cref="ExpertUp"/>.</summary>
+    public string? ExpertGateUp { get; init; }
     /// <summary>Experts' down projections ([experts, hidden, ff] when stacked), as <see cref="ExpertGate"/>.</summary>
     public string? ExpertDown { get; init; }
     /// <summary>Shared expert's gate projection (Qwen2-MoE).</summary>
@@ -108,6 +110,16 @@ public sealed record DecoderTensorNames
     public string? SharedExpertGate { get; init; }
     /// <summary>Per-expert bias added to the router's probabilities for choosing only (ERNIE 4.5's e_score_correction_bias, llama.cpp's exp_probs_b).</summary>
     public string? ExpertSelectionBias { get; init; }
+    /// <summary>The router's input scale per channel [hidden] (<see cref="MoeOptions.RouterScaledNorm"/>).</summary>
+    public string? RouterScale { get; init; }
+    /// <summary>Each expert's output scale [experts] (<see cref="MoeOptions.ExpertScales"/>).</summary>
+    public string? ExpertScale { get; init; }
+    /// <summary>The routed experts' norm of the stream (<see cref="MoeOptions.BranchNorms"/>).</summary>
+    public string? ExpertNorm { get; init; }
+    /// <summary>The norm of the routed experts' summed output (<see cref="MoeOptions.BranchNorms"/>).</summary>
+    public string? ExpertPostNorm { get; init; }
+    /// <summary>The norm of the shared expert's output (<see cref="MoeOptions.BranchNorms"/>).</summary>
+    public string? SharedPostNorm { get; init; }
     /// <summary>The per-layer inputs' token table [vocab, layers · width] (Gemma 3n, Gemma 4).</summary>
     public string? PerLayerTokenTable { get; init; }
     /// <summary>The projection of the embeddings into every layer's input [layers · width, hidden].</summary>
@@ -148,7 +160,8 @@ public sealed record DecoderTensorNames
         n => n.Embedding, n => n.PositionEmbedding, n => n.AttentionNorm, n => n.Q, n => n.K, n => n.V, n => n.Qkv, n => n.O,
         n => n.QNorm, n => n.KNorm, n => n.PostAttentionNorm, n => n.MlpNorm, n => n.Gate, n => n.Up, n => n.GateUp, n => n.Down,
         n => n.PostMlpNorm, n => n.FinalNorm, n => n.Output, n => n.Router, n => n.SharedGate, n => n.SharedUp, n => n.SharedDown,
-        n => n.SharedExpertGate, n => n.Sinks, n => n.ExpertGate, n => n.ExpertUp, n => n.ExpertDown, n => n.ExpertSelectionBias,
+        n => n.SharedExpertGate, n => n.Sinks, n => n.ExpertGate, n => n.ExpertUp, n => n.ExpertGateUp, n => n.ExpertDown, n => n.ExpertSelectionBias,
+        n => n.RouterScale, n => n.ExpertScale, n => n.ExpertNorm, n => n.ExpertPostNorm, n => n.SharedPostNorm,
         n => n.QA, n => n.QANorm, n => n.QB, n => n.KvA, n => n.KvANorm, n => n.KvB,
         n => n.ConvInProj, n => n.ConvKernel, n => n.ConvOutProj,
         n => n.SsmIn, n => n.SsmConv, n => n.SsmDtBias, n => n.SsmD, n => n.SsmNorm, n => n.SsmOut,
@@ -243,7 +256,13 @@ public sealed record DecoderTensorNames
         Router = "blk.{i}.ffn_gate_inp.weight",
         ExpertGate = "blk.{i}.ffn_gate_exps.weight",
         ExpertUp = "blk.{i}.ffn_up_exps.weight",
+        ExpertGateUp = "blk.{i}.ffn_gate_up_exps.weight",
         ExpertDown = "blk.{i}.ffn_down_exps.weight",
+        RouterScale = "blk.{i}.ffn_gate_inp.scale",
+        ExpertScale = "blk.{i}.ffn_down_exps.scale",
+        ExpertNorm = "blk.{i}.pre_ffw_norm_2.weight",
+        ExpertPostNorm = "blk.{i}.post_ffw_norm_2.weight",
+        SharedPostNorm = "blk.{i}.post_ffw_norm_1.weight",
         SharedGate = "blk.{i}.ffn_gate_shexp.weight",
         SharedUp = "blk.{i}.ffn_up_shexp.weight",
         SharedDown = "blk.{i}.ffn_down_shexp.weight",

@@ -101,6 +101,16 @@ public sealed class MoeWeights
     public Linear? SharedGate { get; init; }
     /// <summary>Added to the router's probabilities to choose the experts, not to weight them (ERNIE 4.5's e_score_correction_bias); null for none.</summary>
     public float[]? SelectionBias { get; init; }
+    /// <summary>The router's own norm of the stream, its weights router.scale / √hidden (<see cref="MoeOptions.RouterScaledNorm"/>); null: the router reads the expert input.</summary>
+    public Norm? RouterNorm { get; init; }
+    /// <summary>Each expert's scale of its weight (<see cref="MoeOptions.ExpertScales"/>); null for none.</summary>
+    public float[]? ExpertScales { get; init; }
+    /// <summary>The routed experts' norm of the stream (<see cref="MoeOptions.BranchNorms"/>); null: they read the feed-forward's normed input.</summary>
+    public Norm? ExpertNorm { get; init; }
+    /// <summary>The norm of the routed experts' summed output; null for none.</summary>
+    public Norm? ExpertPostNorm { get; init; }
+    /// <summary>The norm of the shared expert's output; null for none.</summary>
+    public Norm? SharedPostNorm { get; init; }
     /// <summary>The file's tensors behind <see cref="Views"/> (3-D expert stacks, a 1-D shared gate).</summary>
     public IReadOnlyList<StoredTensor> Stored { get; init; } = [];
     /// <summary>Matrices made over part of a file tensor of <see cref="Stored"/> (one expert of a stack), not file tensors themselves.</summary>

@@ -41,6 +41,18 @@ public sealed record MoeOptions
     public float RoutedScale { get; init; } = 1f;
     /// <summary>Whether the sparse layers' expert-selection bias is read where stored, required (a missing one an error naming it), or absent.</summary>
     public MoeSelectionBias SelectionBias { get; init; } = MoeSelectionBias.WhereStored;
+    /// <summary>
+    /// The router reads the residual stream RMS-normed without weights, times a learned scale per channel and 1/√hidden (Gemma 4's
+    /// router.scale, llama.cpp's ffn_gate_inp.scale), rather than the feed-forward's normed input.
+    /// </summary>
+    public bool RouterScaledNorm { get; init; }
+    /// <summary>Each chosen expert's weight times a learned scale of that expert's (Gemma 4's per_expert_scale, llama.cpp's ffn_down_exps.scale).</summary>
+    public bool ExpertScales { get; init; }
+    /// <summary>
+    /// The routed experts read a norm of their own of the residual stream, and the routed and shared outputs are each normed before
+    /// they are summed (Gemma 4's pre_feedforward_layernorm_2, post_feedforward_layernorm_2 and post_feedforward_layernorm_1).
+    /// </summary>
+    public bool BranchNorms { get; init; }
 
     /// <summary>True when layer <paramref name="layer"/> routes its tokens to experts.</summary>
     public bool IsSparse(int layer) => !(layer < DenseLayers.Length && DenseLayers[layer]);

@@ -17,6 +17,8 @@ internal sealed class MoeScratch
     public float[] Output { get; }
     /// <summary>The shared expert's gate logit per token.</summary>
     public float[] SharedGate { get; }
+    /// <summary>The routed experts' own norm of the stream [tokens, hidden] (<see cref="MoeOptions.BranchNorms"/>; empty without).</summary>
+    public float[] Normed { get; }
 
     public MoeScratch(MoeOptions moe, int hidden, int tokens)
     {
@@ -29,5 +31,6 @@ internal sealed class MoeScratch
         Input = new float[tokens * hidden];
         Output = new float[tokens * hidden];
         SharedGate = new float[tokens];
+        Normed = new float[moe.BranchNorms ? tokens * hidden : 0];
     }
 }

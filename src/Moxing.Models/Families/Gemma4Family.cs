@@ -10,7 +10,8 @@ namespace Moxing.Models.Families;
 /// Gemma 4 text: Gemma 3's layout with plain-w RMSNorms, q/k norms and unweighted v norms in place of query scaling (scale 1),
 /// full layers with heads of their own size (global_head_dim) rotated by proportional RoPE, keys reused as values where
 /// attention_k_eq_v says, the last num_kv_shared_layers layers attending to the keys and values of the last earlier layer of
-/// their type, per-layer inputs (E2B/E4B), double-wide MLPs on the sharing layers, a scalar on each layer's output.
+/// their type, per-layer inputs (E2B/E4B), double-wide MLPs on the sharing layers, a scalar on each layer's output. With
+/// enable_moe_block (26B-A4B) every layer runs routed GeGLU experts beside its MLP (<see cref="Experts"/>).
 /// Gemma4ForConditionalGeneration checkpoints ("gemma4") run their text model; vision and audio towers are left out.
 /// </summary>
 public sealed class Gemma4Family : IDecoderFamily
@@ -39,12 +40,34 @@ public sealed class Gemma4Family : IDecoderFamily
         PerLayerProjection = "model.layers.{i}.per_layer_projection.weight",
         PerLayerPostNorm = "model.layers.{i}.post_per_layer_input_norm.weight",
         LayerOutputScale = "model.layers.{i}.layer_scalar",
+        // Gemma4TextDecoderLayer with enable_moe_block: the MLP as the shared expert, Gemma4TextRouter, Gemma4TextExperts' stacks.
+        SharedGate = "model.layers.{i}.mlp.gate_proj.weight",
+        SharedUp = "model.layers.{i}.mlp.up_proj.weight",
+        SharedDown = "model.layers.{i}.mlp.down_proj.weight",
+        SharedExpertGate = null,
+        Router = "model.layers.{i}.router.proj.weight",
+        RouterScale = "model.layers.{i}.router.scale",
+        ExpertScale = "model.layers.{i}.router.per_expert_scale",
+        ExpertGate = null,
+        ExpertUp = null,
+        ExpertGateUp = "model.layers.{i}.experts.gate_up_proj",
+        ExpertDown = "model.layers.{i}.experts.down_proj",
+        ExpertNorm = "model.layers.{i}.pre_feedforward_layernorm_2.weight",
+        ExpertPostNorm = "model.layers.{i}.post_feedforward_layernorm_2.weight",
+        SharedPostNorm = "model.layers.{i}.post_feedforward_layernorm_1.weight",
         NestedPrefixes = Gemma3Family.LanguageModelPrefixes,
         IgnoredPrefixes = [.. Gemma3Family.VisionPrefixes, "audio_tower.", "embed_vision.", "embed_audio.", "model.audio_tower.", "model.embed_vision.", "model.embed_audio."],
     };
 
     /// <inheritdoc />
-    public DecoderTensorNames GgufNames => DecoderTensorNames.Gguf;
+    public DecoderTensorNames GgufNames { get; } = DecoderTensorNames.Gguf with
+    {
+        // llama.cpp's gemma4: a sparse layer's MLP keeps the dense names and runs as the shared expert.
+        SharedGate = "blk.{i}.ffn_gate.weight",
+        SharedUp = "blk.{i}.ffn_up.weight",
+        SharedDown = "blk.{i}.ffn_down.weight",
+        SharedExpertGate = null,
+    };
 
     /// <summary>The text model's config: config.json itself (gemma4_text) or its text_config (gemma4), with Gemma4TextConfig's defaults.</summary>
     public static HfConfig TextConfig(HfConfig c) =>
@@ -54,7 +77,6 @@ public sealed class Gemma4Family : IDecoderFamily
     public DecoderOptions FromHf(HfConfig config)
     {
         var c = TextConfig(config);
-        if (c.GetBool("enable_moe_block", false)) throw c.Error("enable_moe_block", "is true: Gemma 4's mixture-of-experts layers are not supported yet");
         if (c.TryGetString("use_bidirectional_attention", out var bidirectional))
             throw c.Error("use_bidirectional_attention", $"is '{bidirectional}'; only causal Gemma 4 text models are supported");
         var o = c.Common("gemma4", rope: false);
@@ -70,6 +92,10 @@ public sealed class Gemma4Family : IDecoderFamily
         var shared = c.GetInt("num_kv_shared_layers");
         if (shared < 0 || shared >= layers) throw c.Error("num_kv_shared_layers", $"is {shared}; it must be below num_hidden_layers ({layers})");
         var doubleWide = c.GetBool("use_double_wide_mlp", false) && shared > 0;
+        var moe = c.GetBool("enable_moe_block", false)
+            ? Experts(c.GetInt("num_experts"), c.GetInt("top_k_experts"), c.GetInt("moe_intermediate_size"), o.IntermediateSize)
+            : null;
+        if (moe != null && doubleWide) throw c.Error("use_double_wide_mlp", "widens the MLPs of the sharing layers of a model with experts, whose MLPs are one width; not supported");
         return Gemma2Family.Gemma(o) with
         {
             Activation = HfActivation.Read(c, "hidden_activation", "gelu_pytorch_tanh"),
@@ -87,8 +113,27 @@ public sealed class Gemma4Family : IDecoderFamily
             PerLayerInputSize = c.GetInt("hidden_size_per_layer_input"),
             LayerOutputScales = true,
             FinalLogitSoftCap = c.GetFloat("final_logit_softcapping", 0),
+            Moe = moe,
         };
     }
+
+    /// <summary>
+    /// Gemma4TextDecoderLayer's enable_moe_block: the MLP (as a shared expert of <paramref name="mlpWidth"/>, normed after) beside
+    /// <paramref name="count"/> GeGLU experts of <paramref name="width"/> on their own norm of the stream (normed after), the top
+    /// <paramref name="used"/> of Gemma4TextRouter's softmax renormalised and times per_expert_scale; the router reads the stream
+    /// normed without weights, times router.scale and 1/√hidden.
+    /// </summary>
+    public static MoeOptions Experts(int count, int used, int width, int mlpWidth) => new()
+    {
+        ExpertCount = count,
+        ExpertsUsed = used,
+        ExpertFeedForward = width,
+        NormalizeTopK = true,
+        SharedFeedForward = mlpWidth,
+        RouterScaledNorm = true,
+        ExpertScales = true,
+        BranchNorms = true,
+    };
 
     /// <inheritdoc />
     public DecoderOptions FromGguf(GgufFile file)
@@ -108,6 +153,10 @@ public sealed class Gemma4Family : IDecoderFamily
         var shared = p.Int("attention.shared_kv_layers", 0);
         var window = p.Int("attention.sliding_window");
         var firstFull = Array.IndexOf(full, true);
+        var widths = FeedForwardByLayer(p, layers, file.FilePath);
+        var experts = p.Int("expert_count", 0);
+        if (experts > 0 && widths.Distinct().Count() > 1)
+            throw new InvalidModelFileException(file.FilePath, "key 'gemma4.feed_forward_length' differs between the layers of a model with experts, whose MLPs are one width; not supported");
         return Gemma2Family.Gemma(o) with
         {
             HeadDim = headDim,
@@ -121,10 +170,11 @@ public sealed class Gemma4Family : IDecoderFamily
             SlidingWindows = [.. sliding.Select(s => s ? window : 0)],
             SlidingRope = new RopeConfig(p.Float("rope.freq_base_swa", 10000f), p.Int("rope.dimension_count_swa", headDim), RopeStyle.Half),
             KvSources = SharedKvSources(full, shared),
-            FeedForwardLengths = FeedForwardByLayer(p, layers, file.FilePath),
+            FeedForwardLengths = widths,
             PerLayerInputSize = p.Int("embedding_length_per_layer_input", 0),
             LayerOutputScales = file.Find("blk.0.layer_output_scale.weight") != null,
             FinalLogitSoftCap = p.Float("final_logit_softcapping", 0),
+            Moe = experts > 0 ? Experts(experts, p.Int("expert_used_count"), p.Int("expert_feed_forward_length"), o.IntermediateSize) : null,
         };
     }
 

@@ -376,6 +376,14 @@ public sealed record SynthShape(
             Gemma4: new SynthGemma4(FullHeadDim: 512, FullKvHeads: 1, SharedKvLayers: 20, PerLayerInput: 256, Period: 5, DoubleWide: true, KeysAsValues: false)),
         new("tiny-gemma4", "gemma4", 1024, 256, 6, 512, 4, 2, 64, 256, 1e-6f, 1000000f, SlidingWindow: 8,
             Gemma4: new SynthGemma4(FullHeadDim: 128, FullKvHeads: 1, SharedKvLayers: 3, PerLayerInput: 32, Period: 3, DoubleWide: true, KeysAsValues: true)),
+        // gemma-4-26B-A4B's text model as recalled from its published config (not verified here): 30 layers of 2816, 5 sliding (1024)
+        // to 1 full, heads of 256 (full 512 with 2 key heads, keys as values), no sharing or per-layer inputs, an MLP of 2112 beside
+        // 8 of 128 experts of 704.
+        new("gemma-4-26b-a4b", "gemma4", 262144, 2816, 30, 2112, 16, 8, 256, 262144, 1e-6f, 1000000f, SlidingWindow: 1024,
+            Experts: 128, ExpertsUsed: 8, ExpertFeedForward: 704,
+            Gemma4: new SynthGemma4(FullHeadDim: 512, FullKvHeads: 2, SharedKvLayers: 0, PerLayerInput: 0, Period: 6, DoubleWide: false, KeysAsValues: true)),
+        new("tiny-gemma4-moe", "gemma4", 1024, 256, 6, 256, 4, 2, 64, 256, 1e-6f, 1000000f, SlidingWindow: 8, Experts: 8, ExpertsUsed: 2, ExpertFeedForward: 128,
+            Gemma4: new SynthGemma4(FullHeadDim: 128, FullKvHeads: 1, SharedKvLayers: 0, PerLayerInput: 0, Period: 3, DoubleWide: false, KeysAsValues: true)),
         // Granite 4.0 hybrid: Mamba2 layers (48 heads of 64 over 2 × hidden, state 128, one B/C group, 4 taps) with attention on
         // layers 5, 15, 25 and 35, 64 experts top-6 of 512 and a shared MLP of 1024 in every layer, no positions.
         new("granite-4.0-h-tiny", "granitehybrid", 100352, 1536, 40, 512, 12, 4, 128, 131072, 1e-5f, 10000f, Experts: 64, ExpertsUsed: 6, ExpertFeedForward: 512, SharedFeedForward: 1024),

@@ -7,10 +7,12 @@ namespace Moxing.Models.Synthesis;
 // dimensions and RoPE bases of both, which layers slide, the sharing layers, per-layer widths and key/value heads, rope_freqs for the
 // proportional RoPE (a quarter of the full heads' pairs rotate); per layer q (and, unless sharing, k and v but on full layers with
 // keys as values) with their norms, the Gemma norms around attention and MLP, the per-layer input's gate, projection and norm,
-// the output scale; per_layer_token_embd, per_layer_model_proj and per_layer_proj_norm; the head tied.
+// the output scale; per_layer_token_embd, per_layer_model_proj and per_layer_proj_norm; the head tied. With experts (26B-A4B) every
+// layer adds the router and its input scale, the experts' fused gate_up and down stacks with their output scales, and the norms
+// around the two branches (pre_ffw_norm_2, post_ffw_norm_1, post_ffw_norm_2).
 public static partial class SyntheticModelWriter
 {
-    private static GgufWriter AddGemma4(GgufWriter w, Random random, SynthShape shape, SynthGemma4 g, SynthFileType fileType)
+    private static GgufWriter AddGemma4(GgufWriter w, Random random, int seed, SynthShape shape, SynthGemma4 g, SynthFileType fileType)
     {
         const string arch = "gemma4";
         int hidden = shape.Hidden, layers = shape.Layers, perLayer = g.PerLayerInput;
@@ -33,6 +35,12 @@ public static partial class SyntheticModelWriter
         w.Set($"{arch}.final_logit_softcapping", 30f);
         w.Set($"{arch}.attention.head_count_kv", Enumerable.Range(0, layers).Select(i => (uint)KvHeads(i)).ToArray());
         w.Set($"{arch}.feed_forward_length", Enumerable.Range(0, layers).Select(i => (uint)FeedForward(i)).ToArray());
+        if (shape.Experts > 0)
+        {
+            w.Set($"{arch}.expert_count", (uint)shape.Experts);
+            w.Set($"{arch}.expert_used_count", (uint)shape.ExpertsUsed);
+            w.Set($"{arch}.expert_feed_forward_length", (uint)shape.ExpertFeedForward);
+        }
         Weight(w, random, fileType, "token_embd.weight", "output", 0, layers, shape.Vocab, hidden);
         if (perLayer > 0)
         {
@@ -62,6 +70,7 @@ public static partial class SyntheticModelWriter
             Weight(w, random, fileType, p + "ffn_up.weight", "ffn_up", i, layers, ff, hidden);
             Weight(w, random, fileType, p + "ffn_down.weight", "ffn_down", i, layers, hidden, ff);
             Norm(w, random, p + "post_ffw_norm.weight", hidden);
+            if (shape.Experts > 0) AddGemma4Experts(w, random, seed * 7919 + 3 * i, shape, fileType, i);
             if (perLayer > 0)
             {
                 Weight(w, random, fileType, p + "inp_gate.weight", "inp_gate", i, layers, perLayer, hidden);
@@ -72,5 +81,19 @@ public static partial class SyntheticModelWriter
         }
         Norm(w, random, "output_norm.weight", hidden);
         return w;
+    }
+
+    // A sparse layer's router (its input scale near 1), the branch norms, the fused gate_up and down stacks and the experts' scales.
+    private static void AddGemma4Experts(GgufWriter w, Random random, int seed, SynthShape shape, SynthFileType fileType, int layer)
+    {
+        var (p, hidden, ff) = ($"blk.{layer}.", shape.Hidden, shape.ExpertFeedForward);
+        w.AddF32(p + "ffn_gate_inp.weight", [shape.Experts, hidden], Uniform(random, shape.Experts * hidden, 0f, WeightSpread));
+        Norm(w, random, p + "ffn_gate_inp.scale", hidden);
+        Norm(w, random, p + "pre_ffw_norm_2.weight", hidden);
+        Norm(w, random, p + "post_ffw_norm_1.weight", hidden);
+        Norm(w, random, p + "post_ffw_norm_2.weight", hidden);
+        Experts(w, seed, fileType, p + "ffn_gate_up_exps.weight", "ffn_gate_up_exps", layer, shape, 2 * ff, hidden);
+        Experts(w, seed + 1, fileType, p + "ffn_down_exps.weight", "ffn_down_exps", layer, shape, hidden, ff);
+        Norm(w, random, p + "ffn_down_exps.scale", shape.Experts);
     }
 }

@@ -4,8 +4,8 @@ namespace Moxing.Models.Tests.Families;
 // per layer input_layernorm, Gemma4TextAttention (q/k RMSNorms of their head size, v normed without weights, scale 1, full layers
 // of global_head_dim with proportional RoPE and keys as values, the last num_kv_shared_layers reading the keys and values of
 // the last earlier layer of their type), post_attention_layernorm, the residual, pre/post_feedforward_layernorm around the
-// GeGLU (double-wide on the sharing layers), the residual, the per-layer input's gated projection, the layer_scalar; final
-// norm, tied head, soft-capping.
+// GeGLU (double-wide on the sharing layers) and with enable_moe_block the experts beside it, the residual, the per-layer input's
+// gated projection, the layer_scalar; final norm, tied head, soft-capping.
 internal sealed partial class DenseReference
 {
     private double[][] Gemma4Forward(int[] ids)
@@ -33,7 +33,9 @@ internal sealed partial class DenseReference
             {
                 var a = Norm(attended[t], p + "post_attention_layernorm");
                 for (var d = 0; d < h; d++) x[t][d] += a[d];
-                var m = Norm(Mlp(p, Norm(x[t], p + "pre_feedforward_layernorm")), p + "post_feedforward_layernorm");
+                var m = Mlp(p, Norm(x[t], p + "pre_feedforward_layernorm"));
+                if (B("enable_moe_block")) m = Gemma4Experts(p, x[t], m);
+                m = Norm(m, p + "post_feedforward_layernorm");
                 for (var d = 0; d < h; d++) x[t][d] += m[d];
                 if (inputs != null)
                 {
@@ -100,6 +102,29 @@ internal sealed partial class DenseReference
         var window = full ? 0 : I("sliding_window");
         var scale = _drop == "attention_scale" ? 1 / Math.Sqrt(hd) : 1;
         return Enumerable.Range(0, n).Select(t => Affine(p + "self_attn.o_proj", Attended(q, k, vs, t, heads, heads / kvHeads, hd, scale, window))).ToArray();
+    }
+
+    // Gemma4TextDecoderLayer's enable_moe_block: post_feedforward_layernorm_1 of the MLP's output plus post_feedforward_layernorm_2
+    // of the experts on pre_feedforward_layernorm_2 of the stream x; Gemma4TextRouter: x normed without weights, times router.scale
+    // and 1/√hidden, projected; the top_k_experts of the softmax over their sum, times per_expert_scale. Dropped: "router_norm"
+    // (the router reads the MLP's normed input), "expert_scale" (no per-expert scale), "branch_norms" (the experts read the MLP's
+    // normed input, no norm after either branch).
+    private double[] Gemma4Experts(string p, double[] x, double[] mlp)
+    {
+        int h = x.Length, ff = I("moe_intermediate_size");
+        var routerInput = _drop == "router_norm" ? Norm(x, p + "pre_feedforward_layernorm")
+            : UnweightedHeads(x, h).Select((v, i) => v * _w[p + "router.scale"][i] / Math.Sqrt(h)).ToArray();
+        var input = Norm(x, p + (_drop == "branch_norms" ? "pre_feedforward_layernorm" : "pre_feedforward_layernorm_2"));
+        double[] gateUp = [.. _w[p + "experts.gate_up_proj"].Select(v => (double)v)], down = [.. _w[p + "experts.down_proj"].Select(v => (double)v)];
+        var routed = Routed(Affine(p + "router.proj", routerInput), I("top_k_experts"), normalise: true, (e, weight, sum) =>
+        {
+            var gate = Product(gateUp, (long)e * 2 * ff * h, ff, input);
+            var up = Product(gateUp, ((long)e * 2 * ff + ff) * h, ff, input);
+            var scale = _drop == "expert_scale" ? 1 : _w[p + "router.per_expert_scale"][e];
+            Accumulate(sum, weight * scale, Product(down, (long)e * h * ff, h, gate.Select((g, i) => GeluTanh(g) * up[i]).ToArray()));
+        });
+        if (_drop == "branch_norms") return Accumulate(routed, 1, mlp);
+        return Accumulate(Norm(routed, p + "post_feedforward_layernorm_2"), 1, Norm(mlp, p + "post_feedforward_layernorm_1"));
     }
 
     // Gemma4RMSNorm(with_scale=False) on each head.

@@ -106,7 +106,8 @@ public sealed class GptOssHfFolderTests() : SynthesizedModelTests("tiny-gpt-oss"
     }
 
     // Rewrites the folder's safetensors keeping the tensors `keep` selects.
-    private static void Rewrite(string folder, Func<IEnumerable<string>, IEnumerable<string>> keep)
+    /// <summary>Rewrites the folder's model.safetensors with the tensors <paramref name="keep"/> keeps of its names.</summary>
+    internal static void Rewrite(string folder, Func<IEnumerable<string>, IEnumerable<string>> keep)
     {
         var path = Path.Combine(folder, "model.safetensors");
         var copy = path + ".old";

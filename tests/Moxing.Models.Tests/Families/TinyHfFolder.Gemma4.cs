@@ -34,6 +34,19 @@ public sealed partial class TinyHfFolder
         c.Remove("rope_theta");
     }
 
+    /// <summary>
+    /// Makes a tiny Gemma 4 config the 26B-A4B's kind (enable_moe_block): 4 GeGLU experts of 32, 2 per token, beside every layer's
+    /// MLP (one width: no double-wide MLPs).
+    /// </summary>
+    internal static void Gemma4Experts(JsonObject c)
+    {
+        c["enable_moe_block"] = true;
+        c["num_experts"] = 4;
+        c["top_k_experts"] = 2;
+        c["moe_intermediate_size"] = 32;
+        c["use_double_wide_mlp"] = false;
+    }
+
     // Gemma4ForConditionalGeneration's config: the text model's under text_config.
     private static JsonObject Gemma4Wrapped(JsonObject text)
     {
@@ -83,6 +96,7 @@ public sealed partial class TinyHfFolder
             linear(p + "mlp.up_proj", width, Hidden, false);
             linear(p + "mlp.down_proj", Hidden, width, false);
             norm(p + "post_feedforward_layernorm", Hidden);
+            if ((bool?)c["enable_moe_block"] == true) WriteGemma4Experts(c, p, add, norm);
             if (perLayer > 0)
             {
                 linear(p + "per_layer_input_gate", perLayer, Hidden, false);
@@ -92,5 +106,21 @@ public sealed partial class TinyHfFolder
             add(p + "layer_scalar", 1f, 0.5f, [1]);
         }
         norm("model.norm", Hidden);
+    }
+
+    // Gemma4TextRouter (proj, a scale per channel and per expert, far from 1), Gemma4TextExperts' gate_up_proj [E, 2·ff, hidden] and
+    // down_proj [E, hidden, ff], the norms before the experts and after each branch. The router's weights are wide enough that
+    // its logits, read through 1/√hidden, choose clearly.
+    private static void WriteGemma4Experts(JsonObject c, string p, Action<string, float, float, long[]> add, Action<string, long> norm)
+    {
+        int experts = (int)c["num_experts"]!, ff = (int)c["moe_intermediate_size"]!;
+        add(p + "router.proj.weight", 0f, 3f, [experts, Hidden]);
+        add(p + "router.scale", 1f, 0.4f, [Hidden]);
+        add(p + "router.per_expert_scale", 1f, 0.4f, [experts]);
+        add(p + "experts.gate_up_proj", 0f, 1.7f / MathF.Sqrt(Hidden), [experts, 2 * ff, Hidden]);
+        add(p + "experts.down_proj", 0f, 1.7f / MathF.Sqrt(ff), [experts, Hidden, ff]);
+        norm(p + "pre_feedforward_layernorm_2", Hidden);
+        norm(p + "post_feedforward_layernorm_1", Hidden);
+        norm(p + "post_feedforward_layernorm_2", Hidden);
     }
 }
