@@ -56,11 +56,11 @@ public static partial class SyntheticModelWriter
             int hd = HeadDim(i), q = shape.Heads * hd, kv = KvHeads(i) * hd, ff = FeedForward(i);
             Norm(w, random, p + "attn_norm.weight", hidden);
             Weight(w, random, fileType, p + "attn_q.weight", "attn_q", i, layers, q, hidden);
-            Norm(w, random, p + "attn_q_norm.weight", hd);
+            QkNorm(w, random, p + "attn_q_norm.weight", hd);
             if (shared.Length == 0 || shared[i] < 0)
             {
                 Weight(w, random, fileType, p + "attn_k.weight", "attn_k", i, layers, kv, hidden);
-                Norm(w, random, p + "attn_k_norm.weight", hd);
+                QkNorm(w, random, p + "attn_k_norm.weight", hd);
                 if (!(full[i] && g.KeysAsValues)) Weight(w, random, fileType, p + "attn_v.weight", "attn_v", i, layers, kv, hidden);
             }
             Weight(w, random, fileType, p + "attn_output.weight", "attn_output", i, layers, hidden, q);
@@ -83,12 +83,22 @@ public static partial class SyntheticModelWriter
         return w;
     }
 
-    // A sparse layer's router (its input scale near 1), the branch norms, the fused gate_up and down stacks and the experts' scales.
+    // Gemma 4 attends at scale 1, so its q/k norms carry the temperature: near head_dim^-1/4 the scores spread as 1/√head_dim
+    // would scale them. Near 1 the random model's attention is nearly an argmax, whose rounding (llama.cpp's F16 activations and
+    // flash attention) moves its logprobs from llama-server's by up to 0.009 where other families stay within 0.002.
+    private static void QkNorm(GgufWriter w, Random random, string name, int headDim)
+    {
+        var scale = MathF.Pow(headDim, -0.25f);
+        w.AddF32(name, [headDim], Uniform(random, headDim, scale, 0.1f * scale));
+    }
+
+    // A sparse layer's router, the branch norms, the fused gate_up and down stacks and the experts' scales. The router's input scale
+    // is near √hidden, undoing its 1/√hidden as a trained one must: near 1 the logits would be ties that rounding decides.
     private static void AddGemma4Experts(GgufWriter w, Random random, int seed, SynthShape shape, SynthFileType fileType, int layer)
     {
         var (p, hidden, ff) = ($"blk.{layer}.", shape.Hidden, shape.ExpertFeedForward);
         w.AddF32(p + "ffn_gate_inp.weight", [shape.Experts, hidden], Uniform(random, shape.Experts * hidden, 0f, WeightSpread));
-        Norm(w, random, p + "ffn_gate_inp.scale", hidden);
+        w.AddF32(p + "ffn_gate_inp.scale", [hidden], Uniform(random, hidden, MathF.Sqrt(hidden), 0.1f * MathF.Sqrt(hidden)));
         Norm(w, random, p + "pre_ffw_norm_2.weight", hidden);
         Norm(w, random, p + "post_ffw_norm_1.weight", hidden);
         Norm(w, random, p + "post_ffw_norm_2.weight", hidden);
