@@ -13,7 +13,7 @@ namespace Moxing.Models.Tests.Families;
 /// logits, its F32 GGUF the folder's; each of its switches moves the logits far beyond the tolerance; shared keys and values
 /// and heads of two sizes work in chunks and batches over the paged KV cache.
 /// </summary>
-public sealed class Gemma4FamilyTests : IDisposable
+public sealed partial class Gemma4FamilyTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("moxing-gemma4-").FullName;
 

@@ -9,19 +9,11 @@ using Moxing.Tests;
 
 namespace Moxing.Models.Tests.Families;
 
-/// <summary>
-/// Gemma 4 with enable_moe_block (the 26B-A4B's kind; <see cref="TinyHfFolder.Gemma4Experts"/>) gives <see cref="DenseReference"/>'s
-/// logits, its F32 GGUF (llama.cpp's gemma4 names: fused ffn_gate_up_exps, ffn_gate_inp.scale, ffn_down_exps.scale, the branch
-/// norms) the folder's; each of its switches moves the logits far beyond the tolerance; chunks and batches compute as one call.
-/// </summary>
-public sealed class Gemma4MoeFamilyTests : IDisposable
+// Gemma 4 with enable_moe_block (the 26B-A4B's kind; TinyHfFolder.Gemma4Experts) gives DenseReference's logits, its F32 GGUF
+// (llama.cpp's gemma4 names: fused ffn_gate_up_exps, ffn_gate_inp.scale, ffn_down_exps.scale, the branch norms) the folder's;
+// each of its switches moves the logits far beyond the tolerance; chunks and batches compute as one call.
+public sealed partial class Gemma4FamilyTests
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("moxing-gemma4-moe-").FullName;
-
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
-
-    private static float[] Reference(string folder, string? drop = null) => DenseFamilyTests.Flatten(new DenseReference(folder).Forward(DenseFamilyTests.Prompt, drop));
-
     // The 26B-A4B's other settings: no per-layer inputs and no sharing.
     private static void Like26B(JsonObject c)
     {
@@ -33,14 +25,14 @@ public sealed class Gemma4MoeFamilyTests : IDisposable
     [Theory]
     [InlineData("gemma4_text")]
     [InlineData("gemma4")]
-    public void TheFolderMatchesTheReference(string modelType)
+    public void WithExpertsTheFolderMatchesTheReference(string modelType)
     {
         using var folder = new TinyHfFolder(modelType, edit: TinyHfFolder.Gemma4Experts);
         DecoderChecks.AssertClose(Reference(folder.Folder), DenseFamilyTests.Logits(folder.Folder), 1e-4, modelType + " with experts");
     }
 
     [Fact]
-    public void The26BShapeMatchesTheReference()
+    public void WithExpertsThe26BShapeMatchesTheReference()
     {
         using var folder = new TinyHfFolder("gemma4_text", edit: Like26B);
         DecoderChecks.AssertClose(Reference(folder.Folder), DenseFamilyTests.Logits(folder.Folder), 1e-4, "gemma4 like 26B-A4B");
@@ -51,7 +43,7 @@ public sealed class Gemma4MoeFamilyTests : IDisposable
     [InlineData("router_norm")]
     [InlineData("expert_scale")]
     [InlineData("branch_norms")]
-    public void DroppingASwitchMovesTheLogitsFarBeyondTheTolerance(string drop)
+    public void DroppingAnExpertSwitchMovesTheLogitsFarBeyondTheTolerance(string drop)
     {
         using var folder = new TinyHfFolder("gemma4_text", edit: TinyHfFolder.Gemma4Experts);
         var error = LogitErrors.RelativeMax(Reference(folder.Folder, drop), DenseFamilyTests.Logits(folder.Folder));
@@ -61,10 +53,10 @@ public sealed class Gemma4MoeFamilyTests : IDisposable
     [Theory]
     [InlineData("gemma4_text")]
     [InlineData("gemma4")]
-    public void TheConvertedGgufMatchesTheFolder(string modelType)
+    public void WithExpertsTheConvertedGgufMatchesTheFolder(string modelType)
     {
         using var folder = new TinyHfFolder(modelType, edit: Like26B);
-        var path = Path.Combine(_dir, modelType + ".gguf");
+        var path = Path.Combine(_dir, modelType + "-moe.gguf");
         using (var input = new HfGgufInput(folder.Folder))
             GgufQuantizer.Quantize(input, path, QuantizationMix.Find("F32")!, null, WorkerPool.Shared);
         using (var file = Core.Formats.Gguf.GgufFile.Open(path))
@@ -86,7 +78,7 @@ public sealed class Gemma4MoeFamilyTests : IDisposable
     }
 
     [Fact]
-    public void PrefillInChunksEqualsOneCallEqualsTokenByToken()
+    public void WithExpertsPrefillInChunksEqualsOneCallEqualsTokenByToken()
     {
         using var folder = new TinyHfFolder("gemma4_text", edit: TinyHfFolder.Gemma4Experts);
         using var model = ModelLoader.Load(folder.Folder);
@@ -94,7 +86,7 @@ public sealed class Gemma4MoeFamilyTests : IDisposable
     }
 
     [Fact]
-    public void BatchesEqualEachSequenceAlone()
+    public void WithExpertsBatchesEqualEachSequenceAlone()
     {
         using var folder = new TinyHfFolder("gemma4_text", edit: TinyHfFolder.Gemma4Experts);
         using var model = ModelLoader.Load(folder.Folder);
@@ -124,7 +116,7 @@ public sealed class Gemma4MoeFamilyTests : IDisposable
     // llama.cpp's gemma4 keys and names with experts: every layer sparse, the MLP beside them as the shared expert. (Quantized
     // experts' products round by the rows of the step, which may flip a near tie of the router, as for every mixture here.)
     [Fact]
-    public void TheSynthesizedGgufReadsItsShapeAndRunsBatchesAsAlone()
+    public void TheSynthesizedMoeGgufReadsItsShapeAndRunsBatchesAsAlone()
     {
         using var synth = new SynthesizedModel("tiny-gemma4-moe", "F16", 3);
         var moe = synth.Model.Options.Moe!;
