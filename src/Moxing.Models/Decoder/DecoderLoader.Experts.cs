@@ -23,9 +23,9 @@ public sealed partial class DecoderLoader
         int h = options.HiddenSize, ff = moe.ExpertFeedForward;
         var stored = new List<StoredTensor>();
         var views = new List<StoredTensor>();
-        // A fused gate_up stack where the file has one (or the architecture names no other); ungated experts (Nemotron-H's relu²
-        // MLPs) have no gate projections.
-        var fused = names.ExpertGateUp != null && (names.ExpertGate == null || Find(names.ExpertGateUp, layer) != null);
+        // Gated experts read a fused gate_up stack where the file has one (or the architecture names no other); ungated experts
+        // (Nemotron-H's relu² MLPs) have no gate projections.
+        var fused = options.GatedMlp && names.ExpertGateUp != null && (names.ExpertGate == null || Find(names.ExpertGateUp, layer) != null);
         var gateUps = fused ? Experts(names.ExpertGateUp, layer, moe.ExpertCount, 2 * ff, h, stored, views) : null;
         var gates = !fused && options.GatedMlp ? Experts(names.ExpertGate, layer, moe.ExpertCount, ff, h, stored, views) : null;
         var ups = fused ? null : Experts(names.ExpertUp, layer, moe.ExpertCount, ff, h, stored, views);
