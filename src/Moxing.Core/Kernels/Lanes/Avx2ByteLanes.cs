@@ -68,6 +68,9 @@ internal readonly unsafe struct Avx2ByteLanes : IByteLanes<Vector256<byte>, Vect
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<byte> ShortPair(short first, short second) => Vector256.Create(Vector128.Create(first), Vector128.Create(second)).AsByte();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<int> Dot(Vector256<byte> u, Vector256<byte> s, Vector256<int> acc) =>
         Avx2.Add(acc, Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u, s.AsSByte()), Vector256<short>.One));
 
@@ -82,6 +85,14 @@ internal readonly unsafe struct Avx2ByteLanes : IByteLanes<Vector256<byte>, Vect
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<int> DotScaledSigned(Vector256<byte> a, Vector256<byte> s, Vector256<byte> multipliers, Vector256<int> acc) =>
         DotScaled(Avx2.Abs(a.AsSByte()), Avx2.Sign(s.AsSByte(), a.AsSByte()).AsByte(), multipliers, acc);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> DotScaledNegated(Vector256<byte> u, Vector256<byte> s, Vector256<byte> negative, Vector256<byte> multipliers, Vector256<int> acc) =>
+        DotScaled(u, Negated(s, negative), multipliers, acc);
+
+    /// <summary>s with the bytes where <paramref name="negative"/> is 0xFF negated: (s ^ n) − n.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<byte> Negated(Vector256<byte> s, Vector256<byte> negative) => Avx2.Subtract(Avx2.Xor(s, negative), negative);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<int> DotShorts(Vector256<byte> a, Vector256<byte> b, Vector256<int> acc) =>

@@ -26,6 +26,7 @@ internal readonly unsafe struct AvxVnniByteLanes : IByteLanes<Vector256<byte>, V
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<byte> LoadShorts(short* p) => Avx2ByteLanes.LoadShorts(p);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<byte> Widen(Vector128<sbyte> values, short factor) => Avx2ByteLanes.Widen(values, factor);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<byte> ScalePair(Vector256<byte> scales, int chunk) => Avx2ByteLanes.ScalePair(scales, chunk);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<byte> ShortPair(short first, short second) => Avx2ByteLanes.ShortPair(first, second);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<int> Dot(Vector256<byte> u, Vector256<byte> s, Vector256<int> acc) => AvxVnni.MultiplyWideningAndAdd(acc, u, s.AsSByte());
@@ -41,6 +42,10 @@ internal readonly unsafe struct AvxVnniByteLanes : IByteLanes<Vector256<byte>, V
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<int> DotScaledSigned(Vector256<byte> a, Vector256<byte> s, Vector256<byte> multipliers, Vector256<int> acc) =>
         DotScaled(Avx2.Abs(a.AsSByte()), Avx2.Sign(s.AsSByte(), a.AsSByte()).AsByte(), multipliers, acc);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> DotScaledNegated(Vector256<byte> u, Vector256<byte> s, Vector256<byte> negative, Vector256<byte> multipliers, Vector256<int> acc) =>
+        DotScaled(u, Avx2ByteLanes.Negated(s, negative), multipliers, acc);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<int> DotShorts(Vector256<byte> a, Vector256<byte> b, Vector256<int> acc) => Avx2ByteLanes.DotShorts(a, b, acc);

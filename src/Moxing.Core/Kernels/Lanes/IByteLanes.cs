@@ -52,6 +52,9 @@ internal unsafe interface IByteLanes<TB, TS, TF>
     /// <summary>Multipliers for one 32-code chunk: shorts <c>chunk</c> (codes 0..15) and <c>8 + chunk</c> (codes 16..31) of <paramref name="scales"/>.</summary>
     static abstract TB ScalePair(TB scales, int chunk);
 
+    /// <summary>Multipliers for one 32-code chunk in <see cref="ScalePair"/>'s layout: <paramref name="first"/> for codes 0..15, <paramref name="second"/> for 16..31.</summary>
+    static abstract TB ShortPair(short first, short second);
+
     /// <summary>No partial sums.</summary>
     static abstract TS Zero { get; }
 
@@ -66,6 +69,9 @@ internal unsafe interface IByteLanes<TB, TS, TF>
 
     /// <summary>As <see cref="DotScaled"/> with a signed (-128..127).</summary>
     static abstract TS DotScaledSigned(TB a, TB s, TB multipliers, TS acc);
+
+    /// <summary>As <see cref="DotScaled"/> with s[i] negated where <paramref name="negative"/>[i] is 0xFF (else 0).</summary>
+    static abstract TS DotScaledNegated(TB u, TB s, TB negative, TB multipliers, TS acc);
 
     /// <summary>acc + Σ a[j]·b[j] over the 16 shorts of each.</summary>
     static abstract TS DotShorts(TB a, TB b, TS acc);

@@ -76,11 +76,22 @@ internal readonly unsafe struct ScalarByteLanes : IByteLanes<Bytes32, int, float
         return v;
     }
 
+    public static Bytes32 ShortPair(short first, short second)
+    {
+        var v = new Bytes32();
+        var pair = (short*)&v;
+        (pair[0], pair[1]) = (first, second);
+        return v;
+    }
+
     public static int Dot(Bytes32 u, Bytes32 s, int acc) => DotSigned(u, s, acc, signedA: false);
     public static int DotSigned(Bytes32 a, Bytes32 b, int acc) => DotSigned(a, b, acc, signedA: true);
 
     public static int DotScaled(Bytes32 u, Bytes32 s, Bytes32 multipliers, int acc) => DotScaled(u, s, multipliers, acc, signedA: false);
     public static int DotScaledSigned(Bytes32 a, Bytes32 s, Bytes32 multipliers, int acc) => DotScaled(a, s, multipliers, acc, signedA: true);
+
+    public static int DotScaledNegated(Bytes32 u, Bytes32 s, Bytes32 negative, Bytes32 multipliers, int acc) =>
+        DotScaled(u, Zip(s, negative, (x, n) => n == 0 ? x : -(sbyte)x), multipliers, acc, signedA: false);
 
     public static int DotShorts(Bytes32 a, Bytes32 b, int acc)
     {

@@ -75,6 +75,9 @@ internal readonly unsafe struct Vector128ByteLanes : IByteLanes<BytePair, Vector
         new(Vector128.Create(scales.Lo.AsInt16().GetElement(chunk)).AsByte(), Vector128.Create(scales.Hi.AsInt16().GetElement(chunk)).AsByte());
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static BytePair ShortPair(short first, short second) => new(Vector128.Create(first).AsByte(), Vector128.Create(second).AsByte());
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<int> Dot(BytePair u, BytePair s, Vector128<int> acc) =>
         acc + Products(u.Lo.AsSByte(), s.Lo.AsSByte()) + Products(u.Hi.AsSByte(), s.Hi.AsSByte());
 
@@ -91,6 +94,10 @@ internal readonly unsafe struct Vector128ByteLanes : IByteLanes<BytePair, Vector
     public static Vector128<int> DotScaledSigned(BytePair a, BytePair s, BytePair multipliers, Vector128<int> acc) =>
         acc + Products(a.Lo.AsSByte(), s.Lo.AsSByte()) * Multiplier(multipliers.Lo)
             + Products(a.Hi.AsSByte(), s.Hi.AsSByte()) * Multiplier(multipliers.Hi);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<int> DotScaledNegated(BytePair u, BytePair s, BytePair negative, BytePair multipliers, Vector128<int> acc) =>
+        DotScaled(u, new((s.Lo ^ negative.Lo) - negative.Lo, (s.Hi ^ negative.Hi) - negative.Hi), multipliers, acc);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<int> DotShorts(BytePair a, BytePair b, Vector128<int> acc) =>

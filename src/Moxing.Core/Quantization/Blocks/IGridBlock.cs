@@ -12,8 +12,9 @@ namespace Moxing.Core.Quantization.Blocks;
 /// </summary>
 internal unsafe interface IGridBlock<TSelf> : IQ8KDot where TSelf : struct, IGridBlock<TSelf>
 {
-    /// <summary>Group <paramref name="ib"/>'s 32 codes as four words of eight signed bytes.</summary>
-    static abstract void Group(byte* block, int ib, out ulong a, out ulong b, out ulong c, out ulong d);
+    /// <summary>Group <paramref name="ib"/>'s 32 code magnitudes, and which codes are negative (0xFF bytes, see
+    /// <see cref="IqGrids.SignMasks"/>); with <see cref="Eighths"/> the codes themselves, signed, and no negative bytes.</summary>
+    static abstract void Group(byte* block, int ib, out GridWords levels, out GridWords negative);
 
     /// <summary>The integer scales of group <paramref name="ib"/>'s two halves.</summary>
     static abstract (int First, int Second) GroupScale(byte* block, int ib);
@@ -21,19 +22,25 @@ internal unsafe interface IGridBlock<TSelf> : IQ8KDot where TSelf : struct, IGri
     /// <summary>Group <paramref name="ib"/>'s two half scales as floats, in ggml's dequantize order of operations.</summary>
     static abstract (float First, float Second) DecodeScale(byte* block, int ib);
 
-    /// <summary>True when the codes are eighths of the levels (IQ1's 8·level ± 1).</summary>
+    /// <summary>True when the codes are eighths of the levels (IQ1's 8·level ± 1), signed in <see cref="Group"/>'s levels.</summary>
     static virtual bool Eighths => false;
+
+    /// <summary>Group <paramref name="ib"/>'s 32 signed codes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static GridWords Codes(byte* block, int ib)
+    {
+        TSelf.Group(block, ib, out var levels, out var negative);
+        return TSelf.Eighths ? levels : IqGrids.Signed(levels, negative);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void IBlockFormat.Decode<S, TF, TI, TSink>(byte* block, ref TSink sink)
     {
-        Levels32 levels;
-        var p = (ulong*)&levels;
         for (var ib = 0; ib < 8; ib++)
         {
-            TSelf.Group(block, ib, out p[0], out p[1], out p[2], out p[3]);
+            var codes = Codes(block, ib);
             var (first, second) = TSelf.DecodeScale(block, ib);
-            IqGrids.Emit<S, TF, TI, TSink>((byte*)p, 32 * ib, S.Broadcast(first), S.Broadcast(second), TSelf.Eighths, ref sink);
+            IqGrids.Emit<S, TF, TI, TSink>((byte*)&codes, 32 * ib, S.Broadcast(first), S.Broadcast(second), TSelf.Eighths, ref sink);
         }
     }
 
@@ -49,8 +56,8 @@ internal unsafe interface IGridBlock<TSelf> : IQ8KDot where TSelf : struct, IGri
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static TB IQ8KDot.Chunk<L, TB, TS, TF>(byte* block, int c)
     {
-        TSelf.Group(block, c, out var a, out var b, out var e, out var f);
-        return L.FromLongs(a, b, e, f);
+        var codes = Codes(block, c);
+        return L.FromLongs(codes.A, codes.B, codes.C, codes.D);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

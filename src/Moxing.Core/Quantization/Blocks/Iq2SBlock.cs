@@ -21,14 +21,13 @@ internal readonly unsafe struct Iq2SBlock : IGridBlock<Iq2SBlock>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Group(byte* block, int ib, out ulong a, out ulong b, out ulong c, out ulong d)
+    public static void Group(byte* block, int ib, out GridWords levels, out GridWords negative)
     {
         int high = block[66 + ib];
         byte* q = block + 2 + 4 * ib, signs = block + 34 + 4 * ib;
-        a = IqGrids.Signed(IqGrids.Iq2S[q[0] | ((high << 8) & 0x300)], signs[0]);
-        b = IqGrids.Signed(IqGrids.Iq2S[q[1] | ((high << 6) & 0x300)], signs[1]);
-        c = IqGrids.Signed(IqGrids.Iq2S[q[2] | ((high << 4) & 0x300)], signs[2]);
-        d = IqGrids.Signed(IqGrids.Iq2S[q[3] | ((high << 2) & 0x300)], signs[3]);
+        levels = new(IqGrids.Iq2S[q[0] | ((high << 8) & 0x300)], IqGrids.Iq2S[q[1] | ((high << 6) & 0x300)],
+            IqGrids.Iq2S[q[2] | ((high << 4) & 0x300)], IqGrids.Iq2S[q[3] | ((high << 2) & 0x300)]);
+        negative = new(IqGrids.SignMasks[signs[0]], IqGrids.SignMasks[signs[1]], IqGrids.SignMasks[signs[2]], IqGrids.SignMasks[signs[3]]);
     }
 
     /// <summary>The block's factor of scale · code: d/8.</summary>

@@ -21,21 +21,13 @@ internal readonly unsafe struct Iq2XsBlock : IGridBlock<Iq2XsBlock>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Group(byte* block, int ib, out ulong a, out ulong b, out ulong c, out ulong d)
+    public static void Group(byte* block, int ib, out GridWords levels, out GridWords negative)
     {
-        var q = block + 2 + 8 * ib;
-        a = Level(q);
-        b = Level(q + 2);
-        c = Level(q + 4);
-        d = Level(q + 6);
-    }
-
-    // Eight signed levels from a 16-bit word: 9-bit grid index, 7-bit sign pattern.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong Level(byte* word)
-    {
-        uint q = Unsafe.ReadUnaligned<ushort>(word);
-        return IqGrids.SignedBySeven(IqGrids.Iq2Xs[q & 511], q >> 9);
+        // four 16-bit words: a 9-bit grid index and a 7-bit sign pattern each
+        var q = Unsafe.ReadUnaligned<ulong>(block + 2 + 8 * ib);
+        levels = new(IqGrids.Iq2Xs[q & 511], IqGrids.Iq2Xs[(q >> 16) & 511], IqGrids.Iq2Xs[(q >> 32) & 511], IqGrids.Iq2Xs[(q >> 48) & 511]);
+        negative = new(IqGrids.SevenSignMasks[(q >> 9) & 127], IqGrids.SevenSignMasks[(q >> 25) & 127],
+            IqGrids.SevenSignMasks[(q >> 41) & 127], IqGrids.SevenSignMasks[q >> 57]);
     }
 
     /// <summary>The block's factor of scale · code: d/8.</summary>

@@ -21,14 +21,13 @@ internal readonly unsafe struct Iq2XxsBlock : IGridBlock<Iq2XxsBlock>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Group(byte* block, int ib, out ulong a, out ulong b, out ulong c, out ulong d)
+    public static void Group(byte* block, int ib, out GridWords levels, out GridWords negative)
     {
         var q = block + 2 + 8 * ib;
         var aux = Unsafe.ReadUnaligned<uint>(q + 4);
-        a = IqGrids.SignedBySeven(IqGrids.Iq2Xxs[q[0]], aux & 127);
-        b = IqGrids.SignedBySeven(IqGrids.Iq2Xxs[q[1]], (aux >> 7) & 127);
-        c = IqGrids.SignedBySeven(IqGrids.Iq2Xxs[q[2]], (aux >> 14) & 127);
-        d = IqGrids.SignedBySeven(IqGrids.Iq2Xxs[q[3]], (aux >> 21) & 127);
+        levels = new(IqGrids.Iq2Xxs[q[0]], IqGrids.Iq2Xxs[q[1]], IqGrids.Iq2Xxs[q[2]], IqGrids.Iq2Xxs[q[3]]);
+        negative = new(IqGrids.SevenSignMasks[aux & 127], IqGrids.SevenSignMasks[(aux >> 7) & 127],
+            IqGrids.SevenSignMasks[(aux >> 14) & 127], IqGrids.SevenSignMasks[(aux >> 21) & 127]);
     }
 
     /// <summary>The block's factor of scale · code: d/8 (d·(0.5 + s)·0.25 = d/8·(2s + 1)).</summary>

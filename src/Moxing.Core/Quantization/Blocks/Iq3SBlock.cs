@@ -19,15 +19,16 @@ internal readonly unsafe struct Iq3SBlock : IGridBlock<Iq3SBlock>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Group(byte* block, int ib, out ulong a, out ulong b, out ulong c, out ulong d)
+    public static void Group(byte* block, int ib, out GridWords levels, out GridWords negative)
     {
         var q = block + 2 + 8 * ib;
         int high = block[66 + ib];
         var signs = block + 74 + 4 * ib;
-        a = IqGrids.Signed(IqGrids.Iq3S[q[0] | ((high << 8) & 256)] | IqGrids.Iq3S[q[1] | ((high << 7) & 256)] << 32, signs[0]);
-        b = IqGrids.Signed(IqGrids.Iq3S[q[2] | ((high << 6) & 256)] | IqGrids.Iq3S[q[3] | ((high << 5) & 256)] << 32, signs[1]);
-        c = IqGrids.Signed(IqGrids.Iq3S[q[4] | ((high << 4) & 256)] | IqGrids.Iq3S[q[5] | ((high << 3) & 256)] << 32, signs[2]);
-        d = IqGrids.Signed(IqGrids.Iq3S[q[6] | ((high << 2) & 256)] | IqGrids.Iq3S[q[7] | ((high << 1) & 256)] << 32, signs[3]);
+        levels = new(IqGrids.Iq3S[q[0] | ((high << 8) & 256)] | IqGrids.Iq3S[q[1] | ((high << 7) & 256)] << 32,
+            IqGrids.Iq3S[q[2] | ((high << 6) & 256)] | IqGrids.Iq3S[q[3] | ((high << 5) & 256)] << 32,
+            IqGrids.Iq3S[q[4] | ((high << 4) & 256)] | IqGrids.Iq3S[q[5] | ((high << 3) & 256)] << 32,
+            IqGrids.Iq3S[q[6] | ((high << 2) & 256)] | IqGrids.Iq3S[q[7] | ((high << 1) & 256)] << 32);
+        negative = new(IqGrids.SignMasks[signs[0]], IqGrids.SignMasks[signs[1]], IqGrids.SignMasks[signs[2]], IqGrids.SignMasks[signs[3]]);
     }
 
     /// <summary>The block's factor of scale · code: d.</summary>

@@ -19,14 +19,14 @@ internal readonly unsafe struct Iq3XxsBlock : IGridBlock<Iq3XxsBlock>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Group(byte* block, int ib, out ulong a, out ulong b, out ulong c, out ulong d)
+    public static void Group(byte* block, int ib, out GridWords levels, out GridWords negative)
     {
         var q = block + 2 + 8 * ib;
         var aux = Unsafe.ReadUnaligned<uint>(block + 66 + 4 * ib);
-        a = IqGrids.SignedBySeven(IqGrids.Iq3Xxs[q[0]] | IqGrids.Iq3Xxs[q[1]] << 32, aux & 127);
-        b = IqGrids.SignedBySeven(IqGrids.Iq3Xxs[q[2]] | IqGrids.Iq3Xxs[q[3]] << 32, (aux >> 7) & 127);
-        c = IqGrids.SignedBySeven(IqGrids.Iq3Xxs[q[4]] | IqGrids.Iq3Xxs[q[5]] << 32, (aux >> 14) & 127);
-        d = IqGrids.SignedBySeven(IqGrids.Iq3Xxs[q[6]] | IqGrids.Iq3Xxs[q[7]] << 32, (aux >> 21) & 127);
+        levels = new(IqGrids.Iq3Xxs[q[0]] | IqGrids.Iq3Xxs[q[1]] << 32, IqGrids.Iq3Xxs[q[2]] | IqGrids.Iq3Xxs[q[3]] << 32,
+            IqGrids.Iq3Xxs[q[4]] | IqGrids.Iq3Xxs[q[5]] << 32, IqGrids.Iq3Xxs[q[6]] | IqGrids.Iq3Xxs[q[7]] << 32);
+        negative = new(IqGrids.SevenSignMasks[aux & 127], IqGrids.SevenSignMasks[(aux >> 7) & 127],
+            IqGrids.SevenSignMasks[(aux >> 14) & 127], IqGrids.SevenSignMasks[(aux >> 21) & 127]);
     }
 
     /// <summary>The block's factor of scale · code: d/4 (d·(0.5 + s)·0.5 = d/4·(2s + 1)).</summary>
