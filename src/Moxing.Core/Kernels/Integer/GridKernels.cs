@@ -110,15 +110,14 @@ internal static unsafe class GridKernels
     private static void Codes<F, L, TB, TS, TF>(byte* block, int ib, out TB magnitudes, out TB negative, out TB multipliers)
         where F : struct, IGridBlock<F> where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
     {
-        F.Group(block, ib, out var levels, out var signs);
         var (first, second) = F.GroupScale(block, ib);
         multipliers = L.ShortPair((short)first, (short)second);
-        magnitudes = L.FromLongs(levels.A, levels.B, levels.C, levels.D);
-        negative = F.Eighths ? default : L.FromLongs(signs.A, signs.B, signs.C, signs.D);
+        magnitudes = F.Levels<L, TB, TS, TF>(block, ib);
+        negative = F.Negative<L, TB, TS, TF>(block, ib);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TS Dot<F, L, TB, TS, TF>(TB magnitudes, TB negative, TB multipliers, TB xs, TS acc)
         where F : struct, IGridBlock<F> where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
-        F.Eighths ? L.DotScaledSigned(magnitudes, xs, multipliers, acc) : L.DotScaledNegated(magnitudes, xs, negative, multipliers, acc);
+        F.Eighths ? L.DotScaledSigned(magnitudes, xs, multipliers, acc) : L.DotScaled(magnitudes, L.Negated(xs, negative), multipliers, acc);
 }

@@ -17,7 +17,21 @@ internal readonly unsafe struct Avx2ByteLanes : IByteLanes<Vector256<byte>, Vect
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<byte> Load(byte* p) => Avx.LoadVector256(p);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<byte> FromLongs(ulong a, ulong b, ulong c, ulong d) => Vector256.Create(a, b, c, d).AsByte();
+    public static Vector256<byte> Words(ulong* a, ulong* b, ulong* c, ulong* d)
+    {
+        // vmovq + vmovhpd from memory: the words never pass through general registers
+        var lo = Sse2.LoadHigh(Sse2.LoadScalarVector128((double*)a), (double*)b);
+        var hi = Sse2.LoadHigh(Sse2.LoadScalarVector128((double*)c), (double*)d);
+        return Vector256.Create(lo, hi).AsByte();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<byte> HalfWords(uint* a, uint* b, uint* c, uint* d, uint* e, uint* f, uint* g, uint* h)
+    {
+        var lo = Sse41.Insert(Sse41.Insert(Sse41.Insert(Sse2.LoadScalarVector128(a), *b, 1), *c, 2), *d, 3);
+        var hi = Sse41.Insert(Sse41.Insert(Sse41.Insert(Sse2.LoadScalarVector128(e), *f, 1), *g, 2), *h, 3);
+        return Vector256.Create(lo, hi).AsByte();
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<byte> Nibbles(byte* p)
@@ -87,12 +101,7 @@ internal readonly unsafe struct Avx2ByteLanes : IByteLanes<Vector256<byte>, Vect
         DotScaled(Avx2.Abs(a.AsSByte()), Avx2.Sign(s.AsSByte(), a.AsSByte()).AsByte(), multipliers, acc);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<int> DotScaledNegated(Vector256<byte> u, Vector256<byte> s, Vector256<byte> negative, Vector256<byte> multipliers, Vector256<int> acc) =>
-        DotScaled(u, Negated(s, negative), multipliers, acc);
-
-    /// <summary>s with the bytes where <paramref name="negative"/> is 0xFF negated: (s ^ n) − n.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<byte> Negated(Vector256<byte> s, Vector256<byte> negative) => Avx2.Subtract(Avx2.Xor(s, negative), negative);
+    public static Vector256<byte> Negated(Vector256<byte> v, Vector256<byte> negative) => Avx2.Subtract(Avx2.Xor(v, negative), negative);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<int> DotShorts(Vector256<byte> a, Vector256<byte> b, Vector256<int> acc) =>

@@ -15,7 +15,11 @@ internal readonly unsafe struct AvxVnniByteLanes : IByteLanes<Vector256<byte>, V
     public static Vector256<float> ZeroF => Vector256<float>.Zero;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<byte> Load(byte* p) => Avx2ByteLanes.Load(p);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<byte> FromLongs(ulong a, ulong b, ulong c, ulong d) => Avx2ByteLanes.FromLongs(a, b, c, d);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<byte> Words(ulong* a, ulong* b, ulong* c, ulong* d) => Avx2ByteLanes.Words(a, b, c, d);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<byte> Negated(Vector256<byte> v, Vector256<byte> negative) => Avx2ByteLanes.Negated(v, negative);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<byte> HalfWords(uint* a, uint* b, uint* c, uint* d, uint* e, uint* f, uint* g, uint* h) => Avx2ByteLanes.HalfWords(a, b, c, d, e, f, g, h);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<byte> Nibbles(byte* p) => Avx2ByteLanes.Nibbles(p);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<byte> And(Vector256<byte> v, byte mask) => Avx2ByteLanes.And(v, mask);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<byte> Or(Vector256<byte> a, Vector256<byte> b) => Avx2ByteLanes.Or(a, b);
@@ -42,10 +46,6 @@ internal readonly unsafe struct AvxVnniByteLanes : IByteLanes<Vector256<byte>, V
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<int> DotScaledSigned(Vector256<byte> a, Vector256<byte> s, Vector256<byte> multipliers, Vector256<int> acc) =>
         DotScaled(Avx2.Abs(a.AsSByte()), Avx2.Sign(s.AsSByte(), a.AsSByte()).AsByte(), multipliers, acc);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<int> DotScaledNegated(Vector256<byte> u, Vector256<byte> s, Vector256<byte> negative, Vector256<byte> multipliers, Vector256<int> acc) =>
-        DotScaled(u, Avx2ByteLanes.Negated(s, negative), multipliers, acc);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<int> DotShorts(Vector256<byte> a, Vector256<byte> b, Vector256<int> acc) => Avx2ByteLanes.DotShorts(a, b, acc);

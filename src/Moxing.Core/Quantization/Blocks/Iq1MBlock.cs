@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Moxing.Core.Kernels.Lanes;
 
 namespace Moxing.Core.Quantization.Blocks;
 
@@ -23,14 +24,15 @@ internal readonly unsafe struct Iq1MBlock : IGridBlock<Iq1MBlock>
     public static bool Eighths => true;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Group(byte* block, int ib, out GridWords levels, out GridWords negative)
+    public static TB Levels<L, TB, TS, TF>(byte* block, int ib)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
     {
         var q = block + 4 * ib;
         int h0 = block[32 + 2 * ib], h1 = block[33 + 2 * ib];
+        var grid = IqGrids.Iq1;
         // each nibble of h0, h1: three index bits, then the shift-down bit — bit 11 of an index into IqGrids.Iq1
-        levels = new(IqGrids.Iq1[q[0] | ((h0 & 15) << 8)], IqGrids.Iq1[q[1] | ((h0 & 0xF0) << 4)],
-            IqGrids.Iq1[q[2] | ((h1 & 15) << 8)], IqGrids.Iq1[q[3] | ((h1 & 0xF0) << 4)]);
-        negative = default;
+        return L.Words(grid + (q[0] | ((h0 & 15) << 8)), grid + (q[1] | ((h0 & 0xF0) << 4)),
+            grid + (q[2] | ((h1 & 15) << 8)), grid + (q[3] | ((h1 & 0xF0) << 4)));
     }
 
     /// <summary>The fp16 d assembled from the top nibbles of the four scale words.</summary>

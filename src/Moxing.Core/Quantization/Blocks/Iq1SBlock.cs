@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Moxing.Core.Kernels.Lanes;
 
 namespace Moxing.Core.Quantization.Blocks;
 
@@ -22,14 +23,14 @@ internal readonly unsafe struct Iq1SBlock : IGridBlock<Iq1SBlock>
     public static bool Eighths => true;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Group(byte* block, int ib, out GridWords levels, out GridWords negative)
+    public static TB Levels<L, TB, TS, TF>(byte* block, int ib)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
     {
         int high = Unsafe.ReadUnaligned<ushort>(block + 34 + 2 * ib);
         var grid = IqGrids.Iq1 + (high >> 15) * IqGrids.Iq1Down;
         var q = block + 2 + 4 * ib;
-        levels = new(grid[q[0] | ((high & 7) << 8)], grid[q[1] | (((high >> 3) & 7) << 8)],
-            grid[q[2] | (((high >> 6) & 7) << 8)], grid[q[3] | (((high >> 9) & 7) << 8)]);
-        negative = default;
+        return L.Words(grid + (q[0] | ((high & 7) << 8)), grid + (q[1] | (((high >> 3) & 7) << 8)),
+            grid + (q[2] | (((high >> 6) & 7) << 8)), grid + (q[3] | (((high >> 9) & 7) << 8)));
     }
 
     /// <summary>The block's factor of scale · code: d/8 (codes are 8·level ± 1).</summary>

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Moxing.Core.Kernels.Lanes;
 
 namespace Moxing.Core.Quantization.Blocks;
 
@@ -21,13 +22,23 @@ internal readonly unsafe struct Iq2SBlock : IGridBlock<Iq2SBlock>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Group(byte* block, int ib, out GridWords levels, out GridWords negative)
+    public static TB Levels<L, TB, TS, TF>(byte* block, int ib)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
     {
         int high = block[66 + ib];
-        byte* q = block + 2 + 4 * ib, signs = block + 34 + 4 * ib;
-        levels = new(IqGrids.Iq2S[q[0] | ((high << 8) & 0x300)], IqGrids.Iq2S[q[1] | ((high << 6) & 0x300)],
-            IqGrids.Iq2S[q[2] | ((high << 4) & 0x300)], IqGrids.Iq2S[q[3] | ((high << 2) & 0x300)]);
-        negative = new(IqGrids.SignMasks[signs[0]], IqGrids.SignMasks[signs[1]], IqGrids.SignMasks[signs[2]], IqGrids.SignMasks[signs[3]]);
+        var q = block + 2 + 4 * ib;
+        var grid = IqGrids.Iq2S;
+        return L.Words(grid + (q[0] | ((high << 8) & 0x300)), grid + (q[1] | ((high << 6) & 0x300)),
+            grid + (q[2] | ((high << 4) & 0x300)), grid + (q[3] | ((high << 2) & 0x300)));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TB Negative<L, TB, TS, TF>(byte* block, int ib)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
+    {
+        var signs = block + 34 + 4 * ib;
+        var masks = IqGrids.SignMasks;
+        return L.Words(masks + signs[0], masks + signs[1], masks + signs[2], masks + signs[3]);
     }
 
     /// <summary>The block's factor of scale · code: d/8.</summary>

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Moxing.Core.Kernels.Lanes;
 
 namespace Moxing.Core.Quantization.Blocks;
 
@@ -21,13 +22,22 @@ internal readonly unsafe struct Iq2XsBlock : IGridBlock<Iq2XsBlock>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Group(byte* block, int ib, out GridWords levels, out GridWords negative)
+    public static TB Levels<L, TB, TS, TF>(byte* block, int ib)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
     {
         // four 16-bit words: a 9-bit grid index and a 7-bit sign pattern each
         var q = Unsafe.ReadUnaligned<ulong>(block + 2 + 8 * ib);
-        levels = new(IqGrids.Iq2Xs[q & 511], IqGrids.Iq2Xs[(q >> 16) & 511], IqGrids.Iq2Xs[(q >> 32) & 511], IqGrids.Iq2Xs[(q >> 48) & 511]);
-        negative = new(IqGrids.SevenSignMasks[(q >> 9) & 127], IqGrids.SevenSignMasks[(q >> 25) & 127],
-            IqGrids.SevenSignMasks[(q >> 41) & 127], IqGrids.SevenSignMasks[q >> 57]);
+        var grid = IqGrids.Iq2Xs;
+        return L.Words(grid + (q & 511), grid + ((q >> 16) & 511), grid + ((q >> 32) & 511), grid + ((q >> 48) & 511));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TB Negative<L, TB, TS, TF>(byte* block, int ib)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
+    {
+        var q = Unsafe.ReadUnaligned<ulong>(block + 2 + 8 * ib);
+        var masks = IqGrids.SevenSignMasks;
+        return L.Words(masks + ((q >> 9) & 127), masks + ((q >> 25) & 127), masks + ((q >> 41) & 127), masks + (q >> 57));
     }
 
     /// <summary>The block's factor of scale · code: d/8.</summary>

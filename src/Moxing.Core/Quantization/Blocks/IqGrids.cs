@@ -13,24 +13,25 @@ namespace Moxing.Core.Quantization.Blocks;
 internal static unsafe class IqGrids
 {
     /// <summary>IQ2_XXS's 256 entries of eight levels in {8, 25, 43}.</summary>
-    public static readonly ulong* Iq2Xxs = Expand(IqGridData.Iq2XxsHex, 8, 2, [0x08, 0x19, 0x2b]);
+    public static readonly ulong* Iq2Xxs = (ulong*)Expand(IqGridData.Iq2XxsHex, 8, 2, [0x08, 0x19, 0x2b]);
 
     /// <summary>IQ2_XS's 512 entries of eight levels in {8, 25, 43}.</summary>
-    public static readonly ulong* Iq2Xs = Expand(IqGridData.Iq2XsHex, 8, 2, [0x08, 0x19, 0x2b]);
+    public static readonly ulong* Iq2Xs = (ulong*)Expand(IqGridData.Iq2XsHex, 8, 2, [0x08, 0x19, 0x2b]);
 
     /// <summary>IQ2_S's 1024 entries of eight levels in {8, 25, 43}.</summary>
-    public static readonly ulong* Iq2S = Expand(IqGridData.Iq2SHex, 8, 2, [0x08, 0x19, 0x2b]);
+    public static readonly ulong* Iq2S = (ulong*)Expand(IqGridData.Iq2SHex, 8, 2, [0x08, 0x19, 0x2b]);
 
-    /// <summary>IQ3_XXS's 256 entries of four levels in {4, 12, …, 52, 62} (in the low four bytes).</summary>
-    public static readonly ulong* Iq3Xxs = Expand(IqGridData.Iq3XxsHex, 4, 3, [0x04, 0x0c, 0x14, 0x1c, 0x24, 0x2c, 0x34, 0x3e]);
+    /// <summary>IQ3_XXS's 256 entries of four levels in {4, 12, …, 52, 62}.</summary>
+    public static readonly uint* Iq3Xxs = (uint*)Expand(IqGridData.Iq3XxsHex, 4, 3, [0x04, 0x0c, 0x14, 0x1c, 0x24, 0x2c, 0x34, 0x3e]);
 
-    /// <summary>IQ3_S's 512 entries of four levels in {1, 3, …, 15} (in the low four bytes).</summary>
-    public static readonly ulong* Iq3S = Expand(IqGridData.Iq3SHex, 4, 3, [1, 3, 5, 7, 9, 11, 13, 15]);
+    /// <summary>IQ3_S's 512 entries of four levels in {1, 3, …, 15}.</summary>
+    public static readonly uint* Iq3S = (uint*)Expand(IqGridData.Iq3SHex, 4, 3, [1, 3, 5, 7, 9, 11, 13, 15]);
 
     /// <summary>IQ1_S's and IQ1_M's 2048 entries of eight levels in {−1, 0, 1}, in eighths (signed bytes): entry i shifted up
     /// by 1/8 (8·level + 1), entry <see cref="Iq1Down"/> + i shifted down (8·level − 1).</summary>
     public static readonly ulong* Iq1 = Join(
-        Expand(IqGridData.Iq1SHex, 8, 2, [unchecked((byte)-7), 1, 9]), Expand(IqGridData.Iq1SHex, 8, 2, [unchecked((byte)-9), unchecked((byte)-1), 7]), Iq1Down);
+        (ulong*)Expand(IqGridData.Iq1SHex, 8, 2, [unchecked((byte)-7), 1, 9]),
+        (ulong*)Expand(IqGridData.Iq1SHex, 8, 2, [unchecked((byte)-9), unchecked((byte)-1), 7]), Iq1Down);
 
     /// <summary>Where <see cref="Iq1"/>'s entries shifted down start.</summary>
     public const int Iq1Down = 2048;
@@ -40,16 +41,6 @@ internal static unsafe class IqGrids
 
     /// <summary>Entry i: <see cref="SignMasks"/> of ggml's ksigns_iq2xs[i] — seven sign bits, the eighth their parity.</summary>
     public static readonly ulong* SevenSignMasks = Masks(128, seven => seven | (BitOperations.PopCount((uint)seven) & 1) << 7);
-
-    /// <summary>Eight positive levels (bytes below 128) with the bytes where <paramref name="negative"/> is 0xFF negated.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    // two's complement per byte: ~level + 1 never carries into the next byte, as no level is 0
-    public static ulong Signed(ulong levels, ulong negative) => (levels ^ negative) + (negative & 0x0101010101010101UL);
-
-    /// <summary>The four words of <paramref name="levels"/> signed by <paramref name="negative"/>'s, each as <see cref="Signed(ulong, ulong)"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static GridWords Signed(GridWords levels, GridWords negative) => new(
-        Signed(levels.A, negative.A), Signed(levels.B, negative.B), Signed(levels.C, negative.C), Signed(levels.D, negative.D));
 
     /// <summary>
     /// Hands the 32 signed levels at <paramref name="levels"/> to <paramref name="sink"/> as weights [index, index + 32):
@@ -92,35 +83,17 @@ internal static unsafe class IqGrids
         return table;
     }
 
-    // Entry i's levels from its hex digits: level j is levels[(code >> bits·j) & mask], byte j of the entry.
-    private static ulong* Expand(string hex, int width, int bits, ReadOnlySpan<byte> levels)
+    // Entries of width bytes from their hex digits: byte j of entry i is levels[(code >> bits·j) & mask].
+    private static byte* Expand(string hex, int width, int bits, ReadOnlySpan<byte> levels)
     {
         var digits = (width * bits + 3) / 4;
         var count = hex.Length / digits;
-        var table = (ulong*)NativeMemory.AlignedAlloc((nuint)count * sizeof(ulong), 64);
+        var table = (byte*)NativeMemory.AlignedAlloc((nuint)(count * width), 64);
         for (var i = 0; i < count; i++)
         {
             var code = uint.Parse(hex.AsSpan(i * digits, digits), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
-            ulong entry = 0;
-            for (var j = 0; j < width; j++) entry |= (ulong)levels[(int)(code >> (bits * j)) & ((1 << bits) - 1)] << (8 * j);
-            table[i] = entry;
+            for (var j = 0; j < width; j++) table[i * width + j] = levels[(int)(code >> (bits * j)) & ((1 << bits) - 1)];
         }
         return table;
     }
-}
-
-/// <summary>A group's 32 bytes as four words of eight, <see cref="A"/> first.</summary>
-internal readonly struct GridWords(ulong a, ulong b, ulong c, ulong d)
-{
-    /// <summary>Bytes 0..7.</summary>
-    public readonly ulong A = a;
-
-    /// <summary>Bytes 8..15.</summary>
-    public readonly ulong B = b;
-
-    /// <summary>Bytes 16..23.</summary>
-    public readonly ulong C = c;
-
-    /// <summary>Bytes 24..31.</summary>
-    public readonly ulong D = d;
 }
