@@ -48,6 +48,7 @@ internal sealed partial class DenseReference
     public double[][] Forward(int[] ids, string? drop = null)
     {
         _drop = drop;
+        if (Classic) return ClassicForward(ids);
         if (_type == "llama4_text") return Llama4Forward(ids);
         if (_type is "lfm2" or "lfm2_moe") return Lfm2Forward(ids);
         if (_type is "gemma4" or "gemma4_text") return Gemma4Forward(ids);
