@@ -98,6 +98,39 @@ public sealed class ClassicFamilyTests
         DecoderChecks.AssertClose(DenseFamilyTests.Logits(folder.Folder), DenseFamilyTests.Logits(gguf.Path), tolerance, $"{modelType} → F32 GGUF");
     }
 
+    // BLOOM's tokenizer.json splits by a class nested in a class (Oniguruma's union), which llama.cpp's bloom pre-tokenizer spells flat:
+    // the folder's tokenizer runs it, the conversion names it, and both keep "world" and "!" apart (the merge "d !" never applies).
+    [Fact]
+    public void BloomsTokenizerSplitsAsTheFolderSaysAndConvertsToLlamaCppsBloom()
+    {
+        using var folder = new TinyHfFolder("bloom");
+        var vocab = new JsonObject();
+        for (var i = 0; i < 94; i++) vocab[((char)('!' + i)).ToString()] = i;
+        (vocab["Ġ"], vocab["d!"]) = (94, 95);
+        var tokenizer = new JsonObject
+        {
+            ["model"] = new JsonObject { ["type"] = "BPE", ["vocab"] = vocab, ["merges"] = new JsonArray("d !") },
+            ["pre_tokenizer"] = new JsonObject
+            {
+                ["type"] = "Sequence",
+                ["pretokenizers"] = new JsonArray(
+                    new JsonObject { ["type"] = "Split", ["pattern"] = new JsonObject { ["Regex"] = " ?[^(\\s|[.,!?…。，、।۔،])]+" }, ["behavior"] = "Isolated", ["invert"] = false },
+                    new JsonObject { ["type"] = "ByteLevel", ["add_prefix_space"] = false, ["trim_offsets"] = true, ["use_regex"] = false }),
+            },
+            ["decoder"] = new JsonObject { ["type"] = "ByteLevel" },
+        };
+        File.WriteAllText(Path.Combine(folder.Folder, "tokenizer.json"), tokenizer.ToJsonString());
+        // BloomTokenizerFast of its release cleans up spaces when decoding, as llama.cpp's bloom (poro-chat has the same split and does not).
+        File.WriteAllText(Path.Combine(folder.Folder, "tokenizer_config.json"), """{"clean_up_tokenization_spaces": true}""");
+        using var gguf = new ConvertedGguf(folder.Folder);
+        using (var file = GgufFile.Open(gguf.Path)) Assert.Equal("bloom", file.Metadata.GetString("tokenizer.ggml.pre"));
+        const string text = "Hello world! (d!)";
+        using LoadedModel hf = ModelLoader.Load(folder.Folder), converted = ModelLoader.Load(gguf.Path);
+        var ids = hf.RequireTokenizer().Encode(text, addSpecialTokens: false);
+        Assert.DoesNotContain(95, ids);
+        Assert.Equal(ids, converted.RequireTokenizer().Encode(text, addSpecialTokens: false));
+    }
+
     [Theory]
     [InlineData("gpt_neox")]
     [InlineData("bloom")]
