@@ -16,12 +16,13 @@ namespace Moxing.Models.Tests.Families;
 public sealed class ClassicFamilyTests
 {
     // The variants: GPT-NeoX one block after the other, BLOOM with 6 heads (ALiBi's slopes for a head count that is no power of two),
-    // GPT-BigCode with a key/value head per query head (its c_attn per head).
+    // MPT with alibi_bias_max 4, GPT-BigCode with a key/value head per query head (its c_attn per head).
     private static Action<JsonObject>? Variant(string variant) => variant switch
     {
         "sequential" => c => c["use_parallel_residual"] = false,
         "six_heads" => c => (c["hidden_size"], c["n_head"]) = (48, 6),
         "multi_head" => c => c["multi_query"] = false,
+        "bias_max_4" => c => c["attn_config"]!["alibi_bias_max"] = 4,
         "" => null,
         _ => throw new ArgumentException($"no variant '{variant}'", nameof(variant)),
     };
@@ -32,6 +33,7 @@ public sealed class ClassicFamilyTests
     [InlineData("bloom", "")]
     [InlineData("bloom", "six_heads")]
     [InlineData("mpt", "")]
+    [InlineData("mpt", "bias_max_4")]
     [InlineData("gpt_bigcode", "")]
     [InlineData("gpt_bigcode", "multi_head")]
     public void TheFolderMatchesTheReference(string modelType, string variant)
@@ -51,6 +53,7 @@ public sealed class ClassicFamilyTests
     [InlineData("bloom", "six_heads", "alibi_slopes")]
     [InlineData("mpt", "", "alibi")]
     [InlineData("mpt", "", "clip_qkv")]
+    [InlineData("mpt", "bias_max_4", "alibi_bias_max")]
     [InlineData("gpt_bigcode", "", "positions")]
     [InlineData("gpt_bigcode", "multi_head", "qkv_heads")]
     public void DroppingASwitchMovesTheLogitsFarBeyondTheTolerance(string modelType, string variant, string drop)

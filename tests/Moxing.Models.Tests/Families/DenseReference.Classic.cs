@@ -6,10 +6,11 @@ namespace Moxing.Models.Tests.Families;
 // "partial_rotary": all), x + attn(ln1 x) + mlp(ln2 x) with use_parallel_residual (dropped, "parallel": one after the other); BLOOM:
 // word_embeddings_layernorm (dropped, "embedding_norm"), query_key_value per head, build_alibi_tensor's slopes times each key's position
 // added to q·k / sqrt(head_dim) (dropped, "alibi"; "alibi_slopes": every head's slope 2^(−8(h+1)/heads), right only for a power of
-// two), bloom_gelu; MPT: Wqkv chunked [q; k; v], clamped to ±clip_qkv (dropped, "clip_qkv"), gen_slopes of alibi_bias_max times
-// (key position − last position), no biases, exact GELU; GPT-BigCode: wte + wpe (dropped, "positions"), c_attn [q; k; v] with one
-// key/value head under multi_query, else per head. transformers' MptModel passes alibi_bias_max 8 whatever the config says; every
-// published MPT has 8, and this reads the key as MosaicML's own code and llama.cpp do.
+// two), bloom_gelu; MPT: Wqkv chunked [q; k; v], clamped to ±clip_qkv (dropped, "clip_qkv"), gen_slopes of alibi_bias_max (dropped,
+// "alibi_bias_max": 8; MPT's bias is slope · (key position − last position), the same softmax as slope · key position), no biases,
+// exact GELU; GPT-BigCode: wte + wpe (dropped, "positions"), c_attn [q; k; v] with one key/value head under multi_query, else per
+// head. transformers' MptModel passes alibi_bias_max 8 whatever the config says (mpt-7b's and mpt-30b's value, as recalled); this
+// reads the key as MosaicML's own modeling code and llama.cpp do.
 internal sealed partial class DenseReference
 {
     private bool Classic => _type is "gpt_neox" or "bloom" or "mpt" or "gpt_bigcode";
@@ -34,7 +35,7 @@ internal sealed partial class DenseReference
         var x = ids.Select((id, t) => Enumerable.Range(0, h).Select(d => (double)embedding[id * h + d]
             + (_type == "gpt_bigcode" && _drop != "positions" ? _w["transformer.wpe.weight"][t * h + d] : 0)).ToArray()).ToArray();
         if (_type == "bloom" && _drop != "embedding_norm") x = [.. x.Select(r => Ln(r, "word_embeddings_layernorm"))];
-        var slopes = _type is "bloom" or "mpt" && _drop != "alibi" ? AlibiSlopes(heads) : new double[heads];
+        var slopes = _type is "bloom" or "mpt" && _drop != "alibi" ? AlibiSlopes(heads) : null;
         for (var l = 0; l < Key("num_hidden_layers", "n_layer", "n_layers"); l++)
         {
             var p = string.Format(System.Globalization.CultureInfo.InvariantCulture, layer, l);
@@ -64,7 +65,7 @@ internal sealed partial class DenseReference
                 NeoXRope(k[t], hd, rotary, t);
             }
             var scale = _type == "gpt_bigcode" && !(bool)_c["scale_attn_weights"]! ? 1 : 1 / Math.Sqrt(hd);
-            var attended = Enumerable.Range(0, n).Select(t => Affine(p + outName, AlibiAttended(q, k, v, t, heads / kvHeads, hd, scale, slopes))).ToArray();
+            var attended = Enumerable.Range(0, n).Select(t => Affine(p + outName, Attended(q, k, v, t, heads, heads / kvHeads, hd, scale, 0, slopes))).ToArray();
             var parallel = _type == "gpt_neox" && (bool)_c["use_parallel_residual"]! && _drop != "parallel";
             for (var t = 0; t < n; t++)
             {
@@ -92,24 +93,6 @@ internal sealed partial class DenseReference
         return Affine(p + down, [.. Affine(p + up, x).Select(u => activation == "gelu" ? 0.5 * u * (1 + Moxing.Core.Tests.Ops.ReferenceErf.Erf(u / Math.Sqrt(2))) : GeluTanh(u))]);
     }
 
-    // Token t's softmax(q·k · scale + slope · key position)·v per head (a shift of every score of a row leaves the softmax as it is:
-    // BLOOM's key positions and MPT's distances from the last give the same weights).
-    private static double[] AlibiAttended(double[][] q, double[][] k, double[][] v, int t, int group, int hd, double scale, double[] slopes)
-    {
-        var heads = slopes.Length;
-        var attended = new double[heads * hd];
-        for (var head = 0; head < heads; head++)
-        {
-            var g = head / group;
-            var scores = Enumerable.Range(0, t + 1).Select(j => Enumerable.Range(0, hd).Sum(d => q[t][head * hd + d] * k[j][g * hd + d]) * scale + slopes[head] * j).ToArray();
-            var max = scores.Max();
-            var sum = scores.Sum(s => Math.Exp(s - max));
-            for (var j = 0; j <= t; j++)
-                for (var d = 0; d < hd; d++) attended[head * hd + d] += Math.Exp(scores[j] - max) / sum * v[j][g * hd + d];
-        }
-        return attended;
-    }
-
     // BLOOM's build_alibi_tensor: base 2^(−8/n) over the largest power of two n ≤ heads, its powers 1…n, then the odd powers of
     // 2^(−4/n) for the rest; MPT's gen_slopes: 2^(−max·i/m) for i = 1…m over the smallest power of two m ≥ heads, the odd ones first.
     private double[] AlibiSlopes(int heads)
@@ -118,7 +101,7 @@ internal sealed partial class DenseReference
         if (_type == "mpt")
         {
             var m = 1 << (int)Math.Ceiling(Math.Log2(heads));
-            var max = (double)_c["attn_config"]!["alibi_bias_max"]!;
+            var max = _drop == "alibi_bias_max" ? 8 : (double)_c["attn_config"]!["alibi_bias_max"]!;
             var all = Enumerable.Range(1, m).Select(i => 1 / Math.Pow(2, i * max / m)).ToArray();
             return m == heads ? all : [.. all.Where((_, i) => i % 2 == 1).Concat(all.Where((_, i) => i % 2 == 0)).Take(heads)];
         }
