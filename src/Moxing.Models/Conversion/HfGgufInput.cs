@@ -25,9 +25,9 @@ namespace Moxing.Models.Conversion;
 public sealed class HfGgufInput : IQuantizationInput, IDisposable
 {
     // Tensors transformers keeps as buffers, which the converter drops.
-    // Causal masks, rotary caches, and Apertus's xIELU scalars (written as xielu.* keys instead).
+    // Causal masks (GPT-2's, older GPT-NeoX checkpoints'), rotary caches, and Apertus's xIELU scalars (written as xielu.* keys instead).
     private static readonly string[] IgnoredSuffixes =
-        [".attn.bias", ".attn.masked_bias", ".rotary_emb.inv_freq", ".act_fn.alpha_p", ".act_fn.alpha_n", ".act_fn.beta", ".act_fn.eps"];
+        [".attn.bias", ".attn.masked_bias", ".attention.bias", ".attention.masked_bias", ".rotary_emb.inv_freq", ".act_fn.alpha_p", ".act_fn.alpha_n", ".act_fn.beta", ".act_fn.eps"];
 
     private readonly ITensorSource _tensors;
     private readonly Dictionary<string, (StoredTensor Source, Transform Transform)> _byGgufName = new(StringComparer.Ordinal);

@@ -27,6 +27,7 @@ public sealed partial class DecoderLoader(ITensorSource source, string sourcePat
             {
                 TokenEmbedding = embedding,
                 PositionEmbedding = o.LearnedPositions ? Require(names.PositionEmbedding!, -1, o.HiddenSize) : null,
+                EmbeddingNorm = o.EmbeddingNorm ? RequireNorm(names.EmbeddingNorm, 0, o.HiddenSize) : null,
                 Layers = layers,
                 PerLayerEmbeddings = o.PerLayerInputSize > 0 ? PerLayerEmbeddings() : null,
                 FinalNorm = RequireNorm(names.FinalNorm, -1, o.HiddenSize),

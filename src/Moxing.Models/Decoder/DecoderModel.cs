@@ -16,6 +16,8 @@ public sealed partial class DecoderModel : IDisposable
     private (RopeConfig Source, RopeTable Table)[] _ropes = [];
     // Counted once: a step must not allocate.
     private readonly int _mostCacheHeads;
+    // ALiBi's slope per query head, null without it.
+    private readonly float[]? _alibiSlopes;
 
     /// <summary>The switches of this model.</summary>
     public DecoderOptions Options { get; }
@@ -33,6 +35,7 @@ public sealed partial class DecoderModel : IDisposable
         Weights = weights;
         _owner = owner;
         _mostCacheHeads = options.MostCacheHeads;
+        _alibiSlopes = options.AlibiMaxBias > 0 ? options.AlibiSlopes() : null;
     }
 
     /// <summary>A single-sequence KV cache for <paramref name="context"/> positions, stored as <paramref name="type"/> (F16, Q8_0 or F32).</summary>
@@ -94,6 +97,7 @@ public sealed partial class DecoderModel : IDisposable
         var h = o.HiddenSize;
         var x = s.Hidden.AsSpan(0, n * h);
         Embed(s, n, x, s.Projected);
+        Weights.EmbeddingNorm?.Apply(x, x);
         if (Weights.PerLayerEmbeddings is { } perLayer) PerLayerInputs(perLayer, s, n, x);
         var tiles = PagedAttentionJob.Tile(s, slices, n * _mostCacheHeads);
         var decompressed = 0;
@@ -162,7 +166,7 @@ public sealed partial class DecoderModel : IDisposable
             var store = new KvStoreJob(o, attention, l, kvLayer, s);
             WorkerPool.Shared.ParallelFor(n, ref store);
             var parts = PagedAttentionJob.Parts(o, l, attend.Tiles);
-            var paged = new PagedAttentionJob(o, l, kvLayer, s, attention.Sinks, parts);
+            var paged = new PagedAttentionJob(o, l, kvLayer, s, attention.Sinks, parts, _alibiSlopes);
             WorkerPool.Shared.ParallelFor(attend.Tiles * cache.KvHeads * parts, ref paged);
             if (attend.Decompressed > 0)
             {

@@ -10,6 +10,8 @@ public sealed record DecoderTensorNames
     public required string Embedding { get; init; }
     /// <summary>Learned position embedding.</summary>
     public string? PositionEmbedding { get; init; }
+    /// <summary>Norm of the token embeddings (BLOOM's word_embeddings_layernorm).</summary>
+    public string? EmbeddingNorm { get; init; }
     /// <summary>Norm before attention (null where the architecture has none: OLMo 2).</summary>
     public string? AttentionNorm { get; init; }
     /// <summary>Query projection.</summary>
@@ -145,7 +147,7 @@ public sealed record DecoderTensorNames
     // Every tensor slot, so two naming schemes can be lined up slot by slot.
     private static readonly Func<DecoderTensorNames, string?>[] Slots =
     [
-        n => n.Embedding, n => n.PositionEmbedding, n => n.AttentionNorm, n => n.Q, n => n.K, n => n.V, n => n.Qkv, n => n.O,
+        n => n.Embedding, n => n.PositionEmbedding, n => n.EmbeddingNorm, n => n.AttentionNorm, n => n.Q, n => n.K, n => n.V, n => n.Qkv, n => n.O,
         n => n.QNorm, n => n.KNorm, n => n.PostAttentionNorm, n => n.MlpNorm, n => n.Gate, n => n.Up, n => n.GateUp, n => n.Down,
         n => n.PostMlpNorm, n => n.FinalNorm, n => n.Output, n => n.Router, n => n.SharedGate, n => n.SharedUp, n => n.SharedDown,
         n => n.SharedExpertGate, n => n.Sinks, n => n.ExpertGate, n => n.ExpertUp, n => n.ExpertDown, n => n.ExpertSelectionBias,
@@ -225,6 +227,7 @@ public sealed record DecoderTensorNames
     {
         Embedding = "token_embd.weight",
         PositionEmbedding = "position_embd.weight",
+        EmbeddingNorm = "token_embd_norm.weight",
         AttentionNorm = "blk.{i}.attn_norm.weight",
         Q = "blk.{i}.attn_q.weight",
         K = "blk.{i}.attn_k.weight",

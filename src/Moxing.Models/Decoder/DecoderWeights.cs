@@ -261,6 +261,8 @@ public sealed class DecoderWeights
     public required StoredTensor TokenEmbedding { get; init; }
     /// <summary>Learned position embedding [positions, hidden] (GPT-2).</summary>
     public StoredTensor? PositionEmbedding { get; init; }
+    /// <summary>Norm of the token embeddings before the first block (BLOOM), null for none.</summary>
+    public Norm? EmbeddingNorm { get; init; }
     /// <summary>The blocks.</summary>
     public required DecoderLayerWeights[] Layers { get; init; }
     /// <summary>The per-layer inputs' table and projection (Gemma 3n, Gemma 4), null for none.</summary>

@@ -63,11 +63,14 @@ public sealed record SynthShape(
     /// <summary>Phi-3.5-MoE: LayerNorms with biases (epsilon under the RMS key), q/k/v/o biases, an output bias, LongRoPE factor tensors.</summary>
     public bool PhiMoe => Architecture == "phimoe";
 
-    /// <summary>The norms carry biases (phi2, starcoder2, falcon, stablelm, phimoe, nemotron).</summary>
-    public bool NormBiases => LayerNorm || Falcon || StableLm || PhiMoe || Architecture == "nemotron";
+    /// <summary>The norms carry biases (phi2, starcoder2, falcon, stablelm, phimoe, nemotron, and the classic families but mpt).</summary>
+    public bool NormBiases => LayerNorm || Falcon || StableLm || PhiMoe || Architecture == "nemotron" || Classic && Architecture != "mpt";
 
-    /// <summary>LayerNorms, whose epsilon is written as layer_norm_epsilon (those with biases, Cohere's, OLMo's without weights).</summary>
-    public bool LayerNorms => NormBiases || Cohere || Olmo;
+    /// <summary>LayerNorms, whose epsilon is written as layer_norm_epsilon (those with biases, Cohere's, OLMo's without weights, MPT's without biases).</summary>
+    public bool LayerNorms => NormBiases || Cohere || Olmo || Classic;
+
+    /// <summary>GPT-NeoX, BLOOM, MPT and StarCoder 1: LayerNorms, one fused attn_qkv, an ungated MLP, their own positions (rotary, ALiBi or learned).</summary>
+    public bool Classic => Architecture is "gptneox" or "bloom" or "mpt" or "starcoder";
 
     /// <summary>A gated MLP (ffn_gate or GLM-4's fused ffn_up): all but phi2, starcoder2, falcon and nemotron (squared ReLU of ffn_up).</summary>
     public bool GatedMlp => !(LayerNorm || Falcon || Architecture is "nemotron" or "arcee" or "apertus");
@@ -79,10 +82,10 @@ public sealed record SynthShape(
     public bool Olmo => Architecture == "olmo";
 
     /// <summary>
-    /// The clamp OLMo's converter writes from clip_qkv (0: none): none for olmo-1b; tiny-olmo's 0.5 bites on synthetic weights, so
-    /// a comparison with llama.cpp covers the clamp.
+    /// The clamp OLMo's and MPT's converters write from clip_qkv (0: none): none for olmo-1b and mpt-7b; tiny-olmo's and tiny-mpt's 0.5
+    /// bites on synthetic weights, so a comparison with llama.cpp covers the clamp.
     /// </summary>
-    public float QkvClip => Olmo && Name.StartsWith("tiny-", StringComparison.Ordinal) ? 0.5f : 0f;
+    public float QkvClip => (Olmo || Architecture == "mpt") && Name.StartsWith("tiny-", StringComparison.Ordinal) ? 0.5f : 0f;
 
     /// <summary>
     /// Rotated dimensions per head: Phi-2's converter writes int(0.4 · hidden) / heads, Nemotron's int(0.5 · hidden) / heads,
@@ -92,7 +95,7 @@ public sealed record SynthShape(
     {
         "phi2" => (int)(0.4 * Hidden) / Heads,
         "nemotron" => (int)(0.5 * Hidden) / Heads,
-        "stablelm" => (int)(0.25 * HeadDim),
+        "stablelm" or "gptneox" => (int)(0.25 * HeadDim),
         "glm4" or "chatglm" or "glm4moe" or "bailingmoe2" => HeadDim / 2,
         // Qwen3-Next's and Qwen3.5's partial_rotary_factor 0.25.
         "qwen3next" or "qwen35" or "qwen35moe" => HeadDim / 4,
@@ -203,7 +206,7 @@ public sealed record SynthShape(
     public bool IsSparse(int layer) => Experts > 0 && layer >= LeadingDenseLayers && (layer + 1) % MoeStep == 0;
 
     /// <summary>The LM head is the token embedding (llama.cpp's olmoe, olmo2, phi2, stablelm and gpt-oss require an output matrix of their own; Falcon's and InternLM2's checkpoints carry one).</summary>
-    public bool TiedEmbeddings => Architecture is not ("olmoe" or "olmo2" or "gpt-oss" or "phi2" or "falcon" or "internlm2" or "stablelm" or "phimoe" or "glm4" or "chatglm" or "nemotron" or "llama4" or "seed_oss" or "exaone4" or "arcee" or "mistral3" or "apertus" or "glm4moe" or "dots1" or "bailingmoe" or "bailingmoe2");
+    public bool TiedEmbeddings => Architecture is not ("gptneox" or "olmoe" or "olmo2" or "gpt-oss" or "phi2" or "falcon" or "internlm2" or "stablelm" or "phimoe" or "glm4" or "chatglm" or "nemotron" or "llama4" or "seed_oss" or "exaone4" or "arcee" or "mistral3" or "apertus" or "glm4moe" or "dots1" or "bailingmoe" or "bailingmoe2");
 
 
     /// <summary>The shapes `moxing synth --like` knows, by name; the `tiny-*` ones are sub-megabyte models for tests.</summary>
@@ -259,6 +262,17 @@ public sealed record SynthShape(
         new("falcon-7b", "falcon", 65024, 4544, 32, 18176, 71, 1, 64, 2048, 1e-5f, 10000f),
         new("falcon-40b", "falcon", 65024, 8192, 60, 32768, 128, 8, 64, 2048, 1e-5f, 10000f),
         new("tiny-falcon", "falcon", 1024, 256, 4, 1024, 4, 2, 64, 2048, 1e-5f, 10000f),
+        // Pythia-1B (rotary_pct 0.25), bloom-560m (ALiBi), mpt-7b (ALiBi, no biases) and starcoderbase-1b (multi-query, learned
+        // positions), dimensions as recalled from their configs, not verified here; tiny-bloom's 6 heads take ALiBi's slopes for a head
+        // count that is no power of two.
+        new("pythia-1b", "gptneox", 50304, 2048, 16, 8192, 8, 8, 256, 2048, 1e-5f, 10000f),
+        new("tiny-gptneox", "gptneox", 1024, 256, 4, 1024, 4, 4, 64, 256, 1e-5f, 10000f),
+        new("bloom-560m", "bloom", 250880, 1024, 24, 4096, 16, 16, 64, 2048, 1e-5f, 10000f),
+        new("tiny-bloom", "bloom", 1024, 192, 4, 768, 6, 6, 32, 256, 1e-5f, 10000f),
+        new("mpt-7b", "mpt", 50432, 4096, 32, 16384, 32, 32, 128, 2048, 1e-5f, 10000f),
+        new("tiny-mpt", "mpt", 1024, 256, 4, 1024, 4, 4, 64, 256, 1e-5f, 10000f),
+        new("starcoderbase-1b", "starcoder", 49152, 2048, 24, 8192, 16, 1, 128, 8192, 1e-5f, 10000f),
+        new("tiny-starcoder", "starcoder", 1024, 256, 4, 1024, 4, 1, 64, 256, 1e-5f, 10000f),
         // EXAONE 3.5 (llama3 scaling, factor 8 over 8192), SmolLM3 (every 4th layer without RoPE), InternLM2.5.
         new("exaone-3.5-2.4b", "exaone", 102400, 2560, 30, 7168, 32, 8, 80, 32768, 1e-5f, 1000000f),
         new("tiny-exaone", "exaone", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-5f, 1000000f),

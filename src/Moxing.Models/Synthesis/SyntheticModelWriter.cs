@@ -46,6 +46,7 @@ public static partial class SyntheticModelWriter
         // NemotronModel writes norm_eps as the RMS epsilon too (TextModel's key); OlmoModel its clip_qkv as clamp_kqv.
         if (arch == "nemotron") w.Set($"{arch}.attention.layer_norm_rms_epsilon", shape.NormEps);
         if (shape.QkvClip > 0) w.Set($"{arch}.attention.clamp_kqv", shape.QkvClip);
+        if (shape.Classic) return AddClassic(w, random, shape, fileType);
         // GemmaModel, Phi2Model, FalconModel and StableLMModel write no RoPE base (llama.cpp's default 10000 is theirs); Phi2Model,
         // StableLMModel, Glm4Model and NemotronModel their rotated dimensions (Nemotron's scaling type none), StableLMModel use_parallel_residual.
         if (arch is not ("gemma" or "phi2" or "falcon" or "stablelm")) w.Set($"{arch}.rope.freq_base", shape.RopeBase);

@@ -66,7 +66,7 @@ public sealed partial class TinyHfFolder : IDisposable
 
     /// <summary>
     /// Writes a <paramref name="modelType"/> checkpoint (granite, olmo2, gemma, phi, starcoder2, falcon, exaone, smollm3, internlm2, cohere,
-    /// cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, ernie4_5, llama4_text, llama4: the text config, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3, apertus, lfm2, qwen3_5; granitemoe, lfm2_moe, nemotron_h, falcon_h1, granitemoeshared, granitemoehybrid, qwen3_next, qwen3_5_moe, phimoe, ernie4_5_moe, hunyuan_v1_moe; deepseek_v2, deepseek_v3, glm4_moe, dots1, bailing_moe, bailing_moe_v2), its config edited by <paramref name="edit"/> (Cohere's use_qk_norm and StableLM's qk_layernorm add per-head q/k norms).
+    /// cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, ernie4_5, llama4_text, llama4: the text config, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3, apertus, lfm2, qwen3_5; granitemoe, lfm2_moe, nemotron_h, falcon_h1, granitemoeshared, granitemoehybrid, qwen3_next, qwen3_5_moe, phimoe, ernie4_5_moe, hunyuan_v1_moe; deepseek_v2, deepseek_v3, glm4_moe, dots1, bailing_moe, bailing_moe_v2; gpt_neox, bloom, mpt, gpt_bigcode), its config edited by <paramref name="edit"/> (Cohere's use_qk_norm and StableLM's qk_layernorm add per-head q/k norms).
     /// </summary>
     public TinyHfFolder(string modelType, int seed = 1, Action<JsonObject>? edit = null)
     {
@@ -130,6 +130,7 @@ public sealed partial class TinyHfFolder : IDisposable
             "nemotron_h" => WriteNemotronH,
             "falcon_h1" => WriteFalconH1,
             "gemma4" or "gemma4_text" => WriteGemma4,
+            _ when IsClassic(modelType) => WriteClassic,
             _ => null,
         };
         if (own != null)
@@ -301,6 +302,7 @@ public sealed partial class TinyHfFolder : IDisposable
     // Each family's config with the keys its transformers configuration reads (and its published checkpoints set).
     private static JsonObject BaseConfig(string modelType)
     {
+        if (IsClassic(modelType)) return ClassicConfig(modelType);
         var c = new JsonObject
         {
             ["model_type"] = modelType,
