@@ -119,7 +119,8 @@ public sealed class Gemma3nFamilyTests : IDisposable
             Assert.Equal([96L, 48L], file.Find("per_layer_token_embd.weight")!.Shape);
             Assert.Equal([4L, 4L], file.Find("blk.0.altup_correct_coef.weight")!.Shape);
             Assert.Equal([64L], file.Find("blk.0.altup_correct_scale.weight")!.Shape);
-            Assert.Null(file.Find("blk.4.attn_k.weight"));
+            // The sharing layers' unused k and v go out as the checkpoint has them: llama.cpp's gemma3n loads them.
+            Assert.NotNull(file.Find("blk.4.attn_k.weight"));
         }
         // Ids past the folder's table read its row 0 but the GGUF's zero rows, as llama.cpp's: compared on the ids both hold.
         int[] prompt = [.. DenseFamilyTests.Prompt.Select(id => id % 80)];
@@ -143,5 +144,30 @@ public sealed class Gemma3nFamilyTests : IDisposable
         // Only the layers that do not share store keys and values: four of six.
         Assert.Equal(4, decoder.Options.KvLayerCount);
         DecoderChecks.MixedBatchMatchesEachSequenceAlone(decoder, 1e-5, DType.F32);
+    }
+
+    // llama.cpp's gemma3n keys and names: sliding pattern, sharing (layers 20 and 21 read sliding layer 18, as llama.cpp's
+    // n_layer_kv_from_start of 20 has them), per-layer inputs, AltUp stacks and coefficients, Laurel, sparsity on the first 10 layers.
+    [Theory]
+    [InlineData("F16")]
+    [InlineData("Q8_0")]
+    public void TheSynthesizedGgufReadsItsShapeAndRunsBatchesAsAlone(string type)
+    {
+        using var synth = new SynthesizedModel("tiny-gemma3n", type, 3);
+        var o = synth.Model.Options;
+        Assert.Equal((4, 0, 64, 256), (o.AltUp!.Streams, o.AltUp.ActiveStream, o.LaurelRank, o.PerLayerInputSize));
+        Assert.Equal((20, 18, 18), (o.KvLayerCount, o.KvSources[20], o.KvSources[21]));
+        Assert.Equal((8, 0, 10000.0), (o.WindowOf(18), o.WindowOf(19), o.SlidingRope!.Theta));
+        Assert.True(o.GateSparsityOf(9) is > 1.64f and < 1.65f);
+        Assert.Null(o.GateSparsityOf(10));
+        // Half-precision weights sum in an order that follows the step's row count; the F32 folder holds batches to 1e-5.
+        DecoderChecks.MixedBatchMatchesEachSequenceAlone(synth.Model, 1e-4, DType.F32);
+    }
+
+    [Fact]
+    public void TheRecalledE2bShapeIsKnown()
+    {
+        var shape = Models.Synthesis.SynthShape.Find("gemma-3n-e2b")!;
+        Assert.Equal((2048, 30, 8192, 10, 256), (shape.Hidden, shape.Layers, shape.FeedForward, shape.Gemma3n!.SharedKvLayers, shape.Gemma3n.PerLayerInput));
     }
 }

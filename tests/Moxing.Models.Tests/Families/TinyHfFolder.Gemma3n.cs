@@ -55,7 +55,6 @@ public sealed partial class TinyHfFolder
     private static void WriteGemma3n(JsonObject c, Action<string, float, float, long[]> add, Action<string, long> norm, Action<string, long, long, bool> linear)
     {
         var layers = Gemma3nLayers.Length;
-        var shared = (int)c["num_kv_shared_layers"]!;
         int perLayer = (int)c["hidden_size_per_layer_input"]!, streams = (int)c["altup_num_inputs"]!, rank = (int)c["laurel_rank"]!;
         var widths = c["intermediate_size"]!.AsArray().Select(w => (int)w!).ToArray();
         add("model.embed_tokens.weight", 0f, 0.15f, [Vocab, Hidden]);
@@ -73,12 +72,10 @@ public sealed partial class TinyHfFolder
             norm(p + "input_layernorm", Hidden);
             linear(p + "self_attn.q_proj", Heads * HeadDim, Hidden, false);
             norm(p + "self_attn.q_norm", HeadDim);
-            if (l < layers - shared)
-            {
-                linear(p + "self_attn.k_proj", KvHeads * HeadDim, Hidden, false);
-                norm(p + "self_attn.k_norm", HeadDim);
-                linear(p + "self_attn.v_proj", KvHeads * HeadDim, Hidden, false);
-            }
+            // Gemma3nTextAttention makes k and v on the sharing layers too, which never read them (llama.cpp requires them).
+            linear(p + "self_attn.k_proj", KvHeads * HeadDim, Hidden, false);
+            norm(p + "self_attn.k_norm", HeadDim);
+            linear(p + "self_attn.v_proj", KvHeads * HeadDim, Hidden, false);
             linear(p + "self_attn.o_proj", Hidden, Heads * HeadDim, false);
             norm(p + "post_attention_layernorm", Hidden);
             norm(p + "pre_feedforward_layernorm", Hidden);
