@@ -7,7 +7,7 @@ public static class ModelRegistry
 {
     /// <summary>The decoder families.</summary>
     public static IReadOnlyList<IDecoderFamily> DecoderFamilies { get; } =
-        [new LlamaFamily(), new QwenFamily(), new Phi3Family(), new Gemma2Family(), new Gemma3Family(), new Gemma4Family(), new Gpt2Family(), new MixtralFamily(), new OlmoeFamily(), new GptOssFamily(),
+        [new LlamaFamily(), new QwenFamily(), new Phi3Family(), new Gemma2Family(), new Gemma3Family(), new Gemma4Family(), new Gemma3nFamily(), new Gpt2Family(), new MixtralFamily(), new OlmoeFamily(), new GptOssFamily(),
          new GraniteFamily(), new Olmo2Family(), new GemmaFamily(), new Phi2Family(),
         new StarCoder2Family(),
         new FalconFamily(), new ExaoneFamily(), new SmolLm3Family(), new InternLm2Family(), new CohereFamily(), new Cohere2Family(), new StableLmFamily(),

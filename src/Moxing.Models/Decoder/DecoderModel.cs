@@ -99,6 +99,7 @@ public sealed partial class DecoderModel : IDisposable
         Embed(s, n, x, s.Projected);
         Weights.EmbeddingNorm?.Apply(x, x);
         if (Weights.PerLayerEmbeddings is { } perLayer) PerLayerInputs(perLayer, s, n, x);
+        if (Weights.AltUpStreams is { } streams) SpreadStreams(streams, s, n, x);
         var tiles = PagedAttentionJob.Tile(s, slices, n * _mostCacheHeads);
         var decompressed = 0;
         for (var i = 0; i < slices; i++)
@@ -110,13 +111,17 @@ public sealed partial class DecoderModel : IDisposable
         {
             var layer = Weights.Layers[l];
             var projected = s.Projected.AsSpan(0, n * h);
+            // AltUp: the layer runs on its prediction of the active stream.
+            if (layer.AltUp is { } altUp) Predict(altUp, s, n, x);
             ReadOnlySpan<float> xn = x;
             // A Nemotron-H feed-forward block has no mixer.
             if (!o.IsFeedForwardBlock(l))
             {
                 xn = Mix(layer, l, stateOffset, x, n, slices, (tiles, decompressed), projected, s);
+                if (layer.Laurel is { } laurel) Laurel(laurel, xn, n, s);
                 layer.PostAttentionNorm?.Apply(projected, projected);
                 AddResidual(x, projected);
+                if (layer.Laurel != null) AddLaurel(x, s);
             }
             stateOffset += o.StateFloatsOf(l);
 
@@ -126,13 +131,15 @@ public sealed partial class DecoderModel : IDisposable
                 // A parallel block's MLP reads the same normed input as its attention (xn still holds it).
                 if (!o.ParallelBlock) xn = Normed(layer.MlpNorm, x, s.Normed.AsSpan(0, n * h));
                 if (layer.Moe is { } moe) Experts(moe, xn, n, projected, s);
-                else Mlp(layer.Mlp!, xn, n, projected, s, o.XieluLayers.Length > 0 ? o.XieluLayers[l] : null);
+                else Mlp(layer.Mlp!, xn, n, projected, s, o.XieluLayers.Length > 0 ? o.XieluLayers[l] : null, o.GateSparsityOf(l));
                 layer.PostMlpNorm?.Apply(projected, projected);
                 AddResidual(x, projected);
             }
-            if (layer.PerLayerInput is { } input) AddPerLayerInput(input, l, s, n, x);
+            if (layer.AltUp is { } corrected) Correct(corrected, s, n, x);
+            if (layer.PerLayerInput is { } input) AddPerLayerInput(input, layer.AltUp, l, s, n, x);
             if (layer.OutputScale != 1f) TensorPrimitives.Multiply(x, layer.OutputScale, x);
         }
+        if (Weights.AltUpStreams is { } merged) MergeStreams(merged, s, n, x);
         Logits(s, slices, x, logits, hidden);
     }
 
@@ -296,8 +303,9 @@ public sealed partial class DecoderModel : IDisposable
         Linear.Forward(xn, n, a.Q!, q, a.K, k, a.V, v);
     }
 
-    // The MLP's activation is the layer's xIELU when it has one (Apertus), else Options.Activation.
-    private void Mlp(MlpWeights m, ReadOnlySpan<float> xn, int n, Span<float> output, BatchScratch s, XieluParameters? xielu = null)
+    // The MLP's activation is the layer's xIELU when it has one (Apertus), else Options.Activation; a gate with a sparsity
+    // multiplier (Gemma 3n) keeps only its gaussian top-k.
+    private void Mlp(MlpWeights m, ReadOnlySpan<float> xn, int n, Span<float> output, BatchScratch s, XieluParameters? xielu = null, float? sparsity = null)
     {
         var ff = m.Down.InFeatures;
         Span<float> gate = s.Gate.AsSpan(0, n * ff), up = s.Up.AsSpan(0, n * ff);
@@ -319,6 +327,7 @@ public sealed partial class DecoderModel : IDisposable
         }
         else Multiply(m.Up!, xn, n, up);
         if (Options.MlpGateScale != 1f) TensorPrimitives.Multiply(gate, Options.MlpGateScale, gate);
+        if (sparsity is { } multiplier) GaussianTopK(gate, n, ff, multiplier);
         if (Options.GatedMlp) Activations.Gated(Options.Activation, gate, up);
         else if (xielu != null) xielu.Apply(up);
         else Activations.Apply(Options.Activation, up);

@@ -124,6 +124,26 @@ public sealed record DecoderTensorNames
     public string? PerLayerPostNorm { get; init; }
     /// <summary>A layer's output scalar [1] (Gemma 4's layer_scalar).</summary>
     public string? LayerOutputScale { get; init; }
+    /// <summary>AltUp's projections of the embeddings into the extra streams: one matrix per stream ("{e}") or one [streams − 1, hidden, hidden] stack (Gemma 3n).</summary>
+    public string? AltUpProjections { get; init; }
+    /// <summary>AltUp's projections of the extra streams back before the final norm, as <see cref="AltUpProjections"/>.</summary>
+    public string? AltUpUnembedProjections { get; init; }
+    /// <summary>A layer's AltUp router [streams, hidden].</summary>
+    public string? AltUpRouter { get; init; }
+    /// <summary>A layer's norm of the router's input.</summary>
+    public string? AltUpRouterNorm { get; init; }
+    /// <summary>A layer's AltUp prediction coefficients [streams², streams].</summary>
+    public string? AltUpPredictionCoefficients { get; init; }
+    /// <summary>A layer's AltUp correction coefficients [streams, streams].</summary>
+    public string? AltUpCorrectionCoefficients { get; init; }
+    /// <summary>A layer's scale of the corrected active stream [hidden].</summary>
+    public string? AltUpCorrectOutputScale { get; init; }
+    /// <summary>A layer's Laurel left projection [rank, hidden].</summary>
+    public string? LaurelLeft { get; init; }
+    /// <summary>A layer's Laurel right projection [hidden, rank].</summary>
+    public string? LaurelRight { get; init; }
+    /// <summary>A layer's Laurel norm.</summary>
+    public string? LaurelPostNorm { get; init; }
     /// <summary>Final norm.</summary>
     public required string FinalNorm { get; init; }
     /// <summary>LM head (the embedding is used when absent).</summary>
@@ -157,6 +177,8 @@ public sealed record DecoderTensorNames
         n => n.DeltaQkv, n => n.DeltaGate, n => n.DeltaBeta, n => n.DeltaAlpha, n => n.DeltaBetaAlpha,
         n => n.PerLayerTokenTable, n => n.PerLayerModelProjection, n => n.PerLayerProjectionNorm, n => n.PerLayerGate, n => n.PerLayerProjection,
         n => n.PerLayerPostNorm, n => n.LayerOutputScale,
+        n => n.AltUpRouter, n => n.AltUpRouterNorm, n => n.AltUpPredictionCoefficients, n => n.AltUpCorrectionCoefficients,
+        n => n.AltUpCorrectOutputScale, n => n.LaurelLeft, n => n.LaurelRight, n => n.LaurelPostNorm,
         // HF's A_log and llama.cpp's A = −exp(A_log) are one slot (the converter applies the function).
         n => n.SsmALog ?? n.SsmA,
     ];
@@ -258,6 +280,16 @@ public sealed record DecoderTensorNames
         PerLayerProjection = "blk.{i}.proj.weight",
         PerLayerPostNorm = "blk.{i}.post_norm.weight",
         LayerOutputScale = "blk.{i}.layer_output_scale.weight",
+        AltUpProjections = "altup_proj.weight",
+        AltUpUnembedProjections = "altup_unembd_proj.weight",
+        AltUpRouter = "blk.{i}.altup_router.weight",
+        AltUpRouterNorm = "blk.{i}.altup_router_norm.weight",
+        AltUpPredictionCoefficients = "blk.{i}.altup_predict_coef.weight",
+        AltUpCorrectionCoefficients = "blk.{i}.altup_correct_coef.weight",
+        AltUpCorrectOutputScale = "blk.{i}.altup_correct_scale.weight",
+        LaurelLeft = "blk.{i}.laurel_l.weight",
+        LaurelRight = "blk.{i}.laurel_r.weight",
+        LaurelPostNorm = "blk.{i}.laurel_post_norm.weight",
         FinalNorm = "output_norm.weight",
         Output = "output.weight",
     };

@@ -7,13 +7,14 @@ namespace Moxing.Models.Synthesis;
 /// an encoder pools as llama.cpp's <paramref name="Pooling"/> (1 mean, 2 cls) and has <paramref name="TokenTypes"/> token-type rows;
 /// a shared expert of <paramref name="SharedFeedForward"/> channels runs beside the routed ones (0: none); DeepSeek's latent
 /// attention and routing are <paramref name="DeepSeek"/> (null for other architectures); GLM-4.5's and dots.llm1's DeepSeek-style
-/// routing over ordinary attention is <paramref name="Routing"/>; Gemma 4's full layers, sharing and per-layer inputs are <paramref name="Gemma4"/>.
+/// routing over ordinary attention is <paramref name="Routing"/>; Gemma 4's full layers, sharing and per-layer inputs are <paramref name="Gemma4"/>;
+/// Gemma 3n's sharing, per-layer inputs, Laurel and sparse gates are <paramref name="Gemma3n"/>.
 /// </summary>
 public sealed record SynthShape(
     string Name, string Architecture, int Vocab, int Hidden, int Layers, int FeedForward, int Heads, int KvHeads,
     int HeadDim, int Context, float NormEps, float RopeBase, int SlidingWindow = 0, int Experts = 0, int ExpertsUsed = 0, int ExpertFeedForward = 0,
     int Pooling = 0, int TokenTypes = 0, int SharedFeedForward = 0, SynthDeepSeek? DeepSeek = null,
-    SynthRouting? Routing = null, SynthGemma4? Gemma4 = null)
+    SynthRouting? Routing = null, SynthGemma4? Gemma4 = null, SynthGemma3n? Gemma3n = null)
 {
     /// <summary>A bidirectional embedding model (bert, nomic-bert) rather than a decoder.</summary>
     public bool Encoder => Architecture is "bert" or "nomic-bert";
@@ -390,6 +391,15 @@ public sealed record SynthShape(
             Gemma4: new SynthGemma4(FullHeadDim: 512, FullKvHeads: 1, SharedKvLayers: 20, PerLayerInput: 256, Period: 5, DoubleWide: true, KeysAsValues: false)),
         new("tiny-gemma4", "gemma4", 1024, 256, 6, 512, 4, 2, 64, 256, 1e-6f, 1000000f, SlidingWindow: 8,
             Gemma4: new SynthGemma4(FullHeadDim: 128, FullKvHeads: 1, SharedKvLayers: 3, PerLayerInput: 32, Period: 3, DoubleWide: true, KeysAsValues: true)),
+        // gemma-3n-E2B's and E4B's text models as recalled from their published configs (not verified here): 4 sliding layers of 512 to
+        // 1 full, the last 10 (15) sharing, per-layer inputs of 256, Laurel of rank 64, the first 10 gates sparse. tiny-gemma3n keeps
+        // what llama.cpp's gemma3n hard-codes (per-layer width 256, Laurel rank 64, four streams, 10 sparse layers, KV from the first 20).
+        new("gemma-3n-e2b", "gemma3n", 262400, 2048, 30, 8192, 8, 2, 256, 32768, 1e-6f, 1000000f, SlidingWindow: 512,
+            Gemma3n: new SynthGemma3n(SharedKvLayers: 10, PerLayerInput: 256, LaurelRank: 64, SparseLayers: 10)),
+        new("gemma-3n-e4b", "gemma3n", 262400, 2048, 35, 16384, 8, 2, 256, 32768, 1e-6f, 1000000f, SlidingWindow: 512,
+            Gemma3n: new SynthGemma3n(SharedKvLayers: 15, PerLayerInput: 256, LaurelRank: 64, SparseLayers: 10)),
+        new("tiny-gemma3n", "gemma3n", 1024, 256, 22, 512, 4, 2, 64, 256, 1e-6f, 1000000f, SlidingWindow: 8,
+            Gemma3n: new SynthGemma3n(SharedKvLayers: 2, PerLayerInput: 256, LaurelRank: 64, SparseLayers: 10)),
         // Granite 4.0 hybrid: Mamba2 layers (48 heads of 64 over 2 × hidden, state 128, one B/C group, 4 taps) with attention on
         // layers 5, 15, 25 and 35, 64 experts top-6 of 512 and a shared MLP of 1024 in every layer, no positions.
         new("granite-4.0-h-tiny", "granitehybrid", 100352, 1536, 40, 512, 12, 4, 128, 131072, 1e-5f, 10000f, Experts: 64, ExpertsUsed: 6, ExpertFeedForward: 512, SharedFeedForward: 1024),
@@ -460,3 +470,10 @@ public sealed record SynthRouting(int LeadingDense, int Groups, int GroupsUsed, 
 /// MLPs), per-layer inputs of <paramref name="PerLayerInput"/> (0: none), keys as values on the full layers.
 /// </summary>
 public sealed record SynthGemma4(int FullHeadDim, int FullKvHeads, int SharedKvLayers, int PerLayerInput, int Period, bool DoubleWide, bool KeysAsValues);
+
+/// <summary>
+/// Gemma 3n's shape beyond a <see cref="SynthShape"/> (every fifth layer full, four AltUp streams): the last <paramref name="SharedKvLayers"/>
+/// layers sharing keys and values, per-layer inputs of <paramref name="PerLayerInput"/>, Laurel of <paramref name="LaurelRank"/>, the
+/// first <paramref name="SparseLayers"/> layers' gates keeping their top 5 %.
+/// </summary>
+public sealed record SynthGemma3n(int SharedKvLayers, int PerLayerInput, int LaurelRank, int SparseLayers);

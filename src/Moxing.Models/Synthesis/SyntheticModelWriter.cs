@@ -53,6 +53,7 @@ public static partial class SyntheticModelWriter
         if (shape.DeepSeek is { } deepSeek) return AddDeepSeek(w, random, seed, shape, deepSeek, fileType);
         if (arch is "lfm2" or "lfm2moe") return AddLfm2(w, random, seed, shape, fileType);
         if (shape.Gemma4 is { } gemma4) return AddGemma4(w, random, shape, gemma4, fileType);
+        if (shape.Gemma3n is { } gemma3n) return AddGemma3n(w, random, shape, gemma3n, fileType);
         if (arch is "phi2" or "stablelm" or "glm4" or "chatglm" or "nemotron" or "glm4moe" or "bailingmoe2") w.Set($"{arch}.rope.dimension_count", (uint)shape.RotaryDim);
         if (arch == "nemotron") w.Set($"{arch}.rope.scaling.type", "none");
         if (shape.StableLm) w.Set($"{arch}.use_parallel_residual", false);

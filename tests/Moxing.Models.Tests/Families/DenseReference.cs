@@ -52,6 +52,7 @@ internal sealed partial class DenseReference
         if (_type == "llama4_text") return Llama4Forward(ids);
         if (_type is "lfm2" or "lfm2_moe") return Lfm2Forward(ids);
         if (_type is "gemma4" or "gemma4_text") return Gemma4Forward(ids);
+        if (_type is "gemma3n" or "gemma3n_text") return Gemma3nForward(ids);
         if (_type == "granitemoehybrid") return GraniteHybridForward(ids);
         if (_type == "nemotron_h") return NemotronHForward(ids);
         if (_type == "falcon_h1") return FalconH1Forward(ids);

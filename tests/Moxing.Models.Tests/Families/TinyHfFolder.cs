@@ -18,6 +18,7 @@ public sealed partial class TinyHfFolder : IDisposable
         "smollm3" or "llama4" or "llama4_text" => 4,
         "lfm2" or "lfm2_moe" => Lfm2Layers.Length,
         "gemma4" or "gemma4_text" => Gemma4Layers.Length,
+        "gemma3n" or "gemma3n_text" => Gemma3nLayers.Length,
         "granitemoehybrid" => GraniteHybridLayers.Length,
         "nemotron_h" => NemotronHPattern.Length,
         "falcon_h1" => 3,
@@ -51,7 +52,7 @@ public sealed partial class TinyHfFolder : IDisposable
         "bailing_moe" or "bailing_moe_v2" => [("model.embed_tokens", "model.word_embeddings"), ("self_attn.o_proj", "attention.dense")],
         "mistral3" => [("model.embed_tokens", "model.language_model.embed_tokens"), ("model.layers.", "model.language_model.layers."), ("model.norm", "model.language_model.norm")],
         // Gemma4ForConditionalGeneration (transformers ≥ 4.52 nesting): the text model under model.language_model.
-        "gemma4" => [("model.", "model.language_model.")],
+        "gemma4" or "gemma3n" => [("model.", "model.language_model.")],
         _ => [],
     };
 
@@ -72,7 +73,7 @@ public sealed partial class TinyHfFolder : IDisposable
     {
         Config = BaseConfig(modelType);
         edit?.Invoke(Config);
-        File.WriteAllText(Path.Combine(Folder, "config.json"), (modelType == "gemma4" ? Gemma4Wrapped(Config) : Llama4Wrapped(modelType, Config)).ToJsonString());
+        File.WriteAllText(Path.Combine(Folder, "config.json"), (modelType switch { "gemma4" => Gemma4Wrapped(Config), "gemma3n" => Gemma3nWrapped(Config), _ => Llama4Wrapped(modelType, Config) }).ToJsonString());
         var random = new Random(seed);
         var writer = new SafetensorsWriter();
         var renames = Renames(modelType);
@@ -130,6 +131,7 @@ public sealed partial class TinyHfFolder : IDisposable
             "nemotron_h" => WriteNemotronH,
             "falcon_h1" => WriteFalconH1,
             "gemma4" or "gemma4_text" => WriteGemma4,
+            "gemma3n" or "gemma3n_text" => WriteGemma3n,
             _ when IsClassic(modelType) => WriteClassic,
             _ => null,
         };
@@ -137,7 +139,11 @@ public sealed partial class TinyHfFolder : IDisposable
         {
             own(Config, Add, Norm, Linear);
             // Gemma 4's vision tower, which the language model leaves out.
-            if (modelType == "gemma4") writer.Add("model.vision_tower.encoder.layers.0.self_attn.q_proj.linear.weight", [8, 8], new float[64]);
+            if (modelType is "gemma4" or "gemma3n") writer.Add("model.vision_tower.encoder.layers.0.self_attn.q_proj.linear.weight", [8, 8], new float[64]);
+            // Gemma 3n's audio tower and its embedders of the other modalities, left out too.
+            if (modelType == "gemma3n")
+                foreach (var tower in new[] { "model.audio_tower.conformer.0.ffw_layer_start.pre_layer_norm.weight", "model.embed_audio.embedding.weight", "model.embed_vision.embedding.weight" })
+                    writer.Add(tower, [8], new float[8]);
             writer.Write(Path.Combine(Folder, "model.safetensors"));
             return;
         }
@@ -331,6 +337,9 @@ public sealed partial class TinyHfFolder : IDisposable
                 break;
             case "gemma4" or "gemma4_text":
                 Gemma4Config(c);
+                break;
+            case "gemma3n" or "gemma3n_text":
+                Gemma3nConfig(c);
                 break;
             case "granitemoehybrid":
                 GraniteHybridConfig(c);
