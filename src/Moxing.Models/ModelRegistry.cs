@@ -7,7 +7,7 @@ public static class ModelRegistry
 {
     /// <summary>The decoder families.</summary>
     public static IReadOnlyList<IDecoderFamily> DecoderFamilies { get; } =
-        [new LlamaFamily(), new QwenFamily(), new Phi3Family(), new Gemma2Family(), new Gemma3Family(), new Gemma4Family(), new Gpt2Family(), new MixtralFamily(), new OlmoeFamily(), new GptOssFamily(),
+        [new LlamaFamily(), new QwenFamily(), new Phi3Family(), new Gemma2Family(), new Gemma3Family(), new Gemma4Family(), new Gemma3nFamily(), new Gpt2Family(), new MixtralFamily(), new OlmoeFamily(), new GptOssFamily(),
          new GraniteFamily(), new Olmo2Family(), new GemmaFamily(), new Phi2Family(),
         new StarCoder2Family(),
         new FalconFamily(), new ExaoneFamily(), new SmolLm3Family(), new InternLm2Family(), new CohereFamily(), new Cohere2Family(), new StableLmFamily(),
@@ -17,7 +17,8 @@ public static class ModelRegistry
          new SeedOssFamily(), new Exaone4Family(), new HunyuanDenseFamily(), new ArceeFamily(), new Mistral3Family(), new ApertusFamily(),
          new Glm4MoeFamily(), new Dots1Family(), new HunyuanMoeFamily(), new BailingMoeFamily(), new BailingMoeV2Family(),
          new Lfm2Family(), new GraniteHybridFamily(), new Mamba2Family(), new Lfm2MoeFamily(), new NemotronHFamily(), new FalconH1Family(),
-         new Qwen3NextFamily(), new Qwen35Family()];
+         new Qwen3NextFamily(), new Qwen35Family(),
+         new GptNeoXFamily(), new BloomFamily(), new MptFamily(), new GptBigCodeFamily()];
 
     /// <summary>Encoder model types (HF model_type).</summary>
     public static IReadOnlyList<string> EncoderTypes => Encoder.EncoderConfigs.HfTypes;

@@ -17,8 +17,9 @@ public sealed class SynthCommand : ICommand
     public string Usage => """
         usage: moxing synth --like MODEL --type TYPE -o FILE.gguf [--seed N] [--vocab-from FILE.gguf | --words]
           --like     qwen2.5-0.5b | qwen2.5-1.5b | llama3.2-1b | qwen3-0.6b | gemma3-270m | gemma3-1b | gemma-2b | gemma-4-e2b
+                     | gemma-3n-e2b | gemma-3n-e4b (AltUp streams, Laurel, sparse gates, per-layer inputs)
                      | granite-3.1-2b | olmo2-1b | phi-2 | starcoder2-3b | falcon-7b | falcon-40b | exaone-3.5-2.4b
-                     | smollm3-3b | internlm2.5-7b | command-r-35b | command-r7b | stablelm-2-1_6b | glm-4-9b
+                     | smollm3-3b | internlm2.5-7b | pythia-1b | bloom-560m | mpt-7b | starcoderbase-1b | command-r-35b | command-r7b | stablelm-2-1_6b | glm-4-9b
                      | glm-4-9b-chat (chatglm, Ollama's glm4) | nemotron-mini-4b | olmo-1b | minicpm-2b | ernie-4.5-0.3b
                      | seed-oss-36b | exaone-4.0-32b | hunyuan-0.5b | afm-4.5b | mistral-small-3.1-24b | apertus-8b
                      | lfm2-350m | lfm2-700m | lfm2-1.2b (short convolutions beside attention) | granite-4.0-h-tiny (Mamba2) | mamba2-130m
@@ -29,7 +30,7 @@ public sealed class SynthCommand : ICommand
                      | gemma-4-26b-a4b | mixtral-8x7b | granite-3.1-3b-a800m | phi-3.5-moe | ernie-4.5-21b-a3b | llama4-scout | llama4-maverick | deepseek-v2-lite
                      | deepseek-v3 | glm-4.5-air | glm-4.5 | dots.llm1 | hunyuan-a13b | ling-lite | ling-mini-2.0 | gpt-oss-20b | gpt-oss-120b (mixtures of experts; gpt-oss's experts are MXFP4
                      whatever --type, as its converter writes them); tiny-NAME for small ones for tests (qwen2, llama,
-                     qwen3, gemma, gemma3, gemma4, gemma4-moe, granite, olmo2, phi2, starcoder2, falcon, exaone, smollm3, internlm2,
+                     qwen3, gemma, gemma3, gemma4, gemma4-moe, gemma3n, granite, olmo2, phi2, starcoder2, falcon, exaone, smollm3, internlm2, gptneox, bloom, mpt, starcoder,
                      command-r, cohere2, stablelm, glm4, chatglm, nemotron, olmo, minicpm, ernie4_5, seed_oss, exaone4, hunyuan-dense, arcee, mistral3, apertus, lfm2, granitehybrid, mamba2, lfm2-moe, nemotron-h, nemotron-h-moe, falcon-h1, qwen35, qwen35moe, qwen3next, qwen3moe, olmoe, mixtral, granitemoe, phimoe, ernie4_5-moe, llama4,
                      llama4-interleaved, deepseek-v2, deepseek-v3, glm4moe, dots1, hunyuan-moe, bailingmoe, bailingmoe2, gpt-oss)
                      embedding models all-minilm | mxbai-embed-large | nomic-embed-text | bge-m3 (tiny-bert,

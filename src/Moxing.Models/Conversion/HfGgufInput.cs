@@ -25,9 +25,9 @@ namespace Moxing.Models.Conversion;
 public sealed class HfGgufInput : IQuantizationInput, IDisposable
 {
     // Tensors transformers keeps as buffers, which the converter drops.
-    // Causal masks, rotary caches, and Apertus's xIELU scalars (written as xielu.* keys instead).
+    // Causal masks (GPT-2's, older GPT-NeoX checkpoints'), rotary caches, and Apertus's xIELU scalars (written as xielu.* keys instead).
     private static readonly string[] IgnoredSuffixes =
-        [".attn.bias", ".attn.masked_bias", ".rotary_emb.inv_freq", ".act_fn.alpha_p", ".act_fn.alpha_n", ".act_fn.beta", ".act_fn.eps"];
+        [".attn.bias", ".attn.masked_bias", ".attention.bias", ".attention.masked_bias", ".rotary_emb.inv_freq", ".act_fn.alpha_p", ".act_fn.alpha_n", ".act_fn.beta", ".act_fn.eps"];
 
     private readonly ITensorSource _tensors;
     private readonly Dictionary<string, (StoredTensor Source, Transform Transform)> _byGgufName = new(StringComparer.Ordinal);
@@ -51,6 +51,7 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
         ValueHalfOfKvB,
         NegativeExp,
         ScaleRows,
+        PadRows,
     }
 
     /// <inheritdoc />
@@ -136,10 +137,13 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
                     _rowScales[gguf] = rowScales;
                     transform = Transform.ScaleRows;
                 }
+                // Gemma3NModel pads the per-layer table with zero rows up to the vocabulary (vocab_size_per_layer_input is shorter).
+                var padded = architecture == "gemma3n" && gguf == family.GgufNames.PerLayerTokenTable && t.Shape[0] < _options.VocabSize;
+                if (padded) transform = Transform.PadRows;
                 _byGgufName[gguf] = (t, transform);
                 if (architecture is "qwen35" or "qwen35moe" && QwenValueHeads.Tiles(gguf, _options)) _tiled.Add(gguf);
                 // transformers' shared_expert_gate is Linear(hidden, 1); the converter writes its one row as a vector.
-                var shape = transform == Transform.Transpose ? [t.Shape[1], t.Shape[0]]
+                var shape = transform == Transform.Transpose ? [t.Shape[1], t.Shape[0]] : padded ? [_options.VocabSize, t.Shape[1]]
                     : gguf.EndsWith(".ffn_gate_inp_shexp.weight", StringComparison.Ordinal) ? [t.ElementCount] : RecurrentShape(gguf, t.Shape);
                 headers.Add(new TensorHeader(gguf, transform is Transform.ToF32 or Transform.NormPlusOne or Transform.NegativeExp or Transform.ScaleRows || t.Shape.Length == 1 ? DType.F32 : t.Type, shape));
             }
@@ -165,6 +169,14 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
     private Dictionary<string, (string Stack, int Index)> ExpertStacks(DecoderTensorNames hf, DecoderTensorNames gguf)
     {
         var result = new Dictionary<string, (string, int)>(StringComparer.Ordinal);
+        // Gemma3NModel stacks the extra AltUp streams' projections into altup_proj and altup_unembd_proj.
+        if (_options.AltUp is { } altUp)
+            foreach (var slot in new Func<DecoderTensorNames, string?>[] { n => n.AltUpProjections, n => n.AltUpUnembedProjections })
+            {
+                var stack = slot(gguf)!;
+                _stacks[stack] = new StoredTensor?[altUp.Streams - 1];
+                for (var e = 0; e < altUp.Streams - 1; e++) result[DecoderTensorNames.ForExpert(slot(hf)!, 0, e)] = (stack, e);
+            }
         if (_options.Moe is not { } moe) return result;
         foreach (var slot in new Func<DecoderTensorNames, string?>[] { n => n.ExpertGate, n => n.ExpertUp, n => n.ExpertDown })
             for (var layer = 0; layer < _options.LayerCount && slot(hf) is { } pattern && DecoderTensorNames.PerExpert(pattern); layer++)
@@ -235,9 +247,11 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
                 : permutes && gguf.EndsWith(".attn_k.bias", StringComparison.Ordinal) ? Transform.PermuteK : Transform.None;
             return permuted != Transform.None ? permuted : type == DType.F32 ? Transform.None : Transform.ToF32;
         }
-        // The converter writes every bias, norm (Cohere's [heads, head_dim] q/k norms too) and router (ffn_gate_inp, ffn_gate_inp_shexp) as F32.
+        // The converter writes every bias, norm (Cohere's [heads, head_dim] q/k norms too), router (ffn_gate_inp, ffn_gate_inp_shexp)
+        // and AltUp coefficient matrix as F32.
         if (gguf.EndsWith(".bias", StringComparison.Ordinal) || gguf.EndsWith("_norm.weight", StringComparison.Ordinal) || gguf.EndsWith(".ffn_gate_inp.weight", StringComparison.Ordinal)
-            || gguf.EndsWith(".ffn_gate_inp_shexp.weight", StringComparison.Ordinal))
+            || gguf.EndsWith(".ffn_gate_inp_shexp.weight", StringComparison.Ordinal) || gguf.EndsWith(".altup_correct_coef.weight", StringComparison.Ordinal)
+            || gguf.EndsWith(".altup_predict_coef.weight", StringComparison.Ordinal))
             return type == DType.F32 ? Transform.None : Transform.ToF32;
         if (permutes && gguf.EndsWith(".attn_q.weight", StringComparison.Ordinal)) return Transform.PermuteQ;
         if (permutes && gguf.EndsWith(".attn_k.weight", StringComparison.Ordinal)) return Transform.PermuteK;
@@ -340,6 +354,13 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
             var scales = _rowScales[name];
             var width = values.Length / scales.Length;
             for (var r = 0; r < scales.Length; r++) TensorPrimitives.Multiply(values.Slice(r * width, width), scales[r], values.Slice(r * width, width));
+            return;
+        }
+        if (transform == Transform.PadRows)
+        {
+            Buffer.MemoryCopy(source.Data, target, source.ByteLength, source.ByteLength);
+            var total = type.ByteCount(_options.VocabSize * source.Shape[1]);
+            new Span<byte>(target + source.ByteLength, checked((int)(total - source.ByteLength))).Clear();
             return;
         }
         if (transform == Transform.None && type == source.Type)

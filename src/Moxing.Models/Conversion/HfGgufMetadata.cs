@@ -23,6 +23,7 @@ public static partial class HfGgufMetadata
         "qwen2_moe" or "qwen3_moe" => modelType.Replace("_", "", StringComparison.Ordinal),
         "gemma3_text" or "gemma3" => "gemma3",
         "gemma4_text" or "gemma4" => "gemma4",
+        "gemma3n_text" or "gemma3n" => "gemma3n",
         "falcon" or "RefinedWeb" or "RefinedWebModel" => "falcon",
         "exaone" or "smollm3" or "internlm2" => modelType,
         "granitemoe" or "granitemoeshared" => "granitemoe",
@@ -48,11 +49,14 @@ public static partial class HfGgufMetadata
         "qwen3_next" => "qwen3next",
         "qwen3_5" or "qwen3_5_text" => "qwen35",
         "qwen3_5_moe" or "qwen3_5_moe_text" => "qwen35moe",
+        "gpt_neox" => "gptneox",
+        "bloom" or "mpt" => modelType,
+        "gpt_bigcode" => "starcoder",
         _ => null,
     };
 
     /// <summary>The model types <see cref="Architecture"/> converts, for error messages.</summary>
-    public static string ConvertibleList => "llama, mistral, mixtral, granite, olmo2, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi, phi3, gemma, gemma2, gemma3_text, gemma3, gemma4_text, gemma4, starcoder2, gpt_oss, falcon, exaone, smollm3, internlm2, cohere, cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, granitemoe, granitemoeshared, phimoe, ernie4_5, ernie4_5_moe, llama4, llama4_text, deepseek_v2, deepseek_v3, kimi_k2, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3, apertus, glm4_moe, dots1, hunyuan_v1_moe, bailing_moe, bailing_moe_v2, lfm2, granitemoehybrid, lfm2_moe, nemotron_h, falcon_h1, qwen3_next, qwen3_5, qwen3_5_text, qwen3_5_moe, qwen3_5_moe_text";
+    public static string ConvertibleList => "llama, mistral, mixtral, granite, olmo2, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi, phi3, gemma, gemma2, gemma3_text, gemma3, gemma4_text, gemma4, gemma3n_text, gemma3n, starcoder2, gpt_oss, falcon, exaone, smollm3, internlm2, cohere, cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, granitemoe, granitemoeshared, phimoe, ernie4_5, ernie4_5_moe, llama4, llama4_text, deepseek_v2, deepseek_v3, kimi_k2, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3, apertus, glm4_moe, dots1, hunyuan_v1_moe, bailing_moe, bailing_moe_v2, lfm2, granitemoehybrid, lfm2_moe, nemotron_h, falcon_h1, qwen3_next, qwen3_5, qwen3_5_text, qwen3_5_moe, qwen3_5_moe_text, gpt_neox, bloom, mpt, gpt_bigcode";
 
     /// <summary>Architectures convert_hf_to_gguf.py writes through LlamaModel: vocab_size and rope.dimension_count written, Q/K rows permuted (but Llama 4's).</summary>
     public static bool LlamaConverted(string architecture) => architecture is "llama" or "granite" or "granitemoe" or "granitehybrid" or "smollm3" or "llama4" or "arcee" or "mistral3"
@@ -84,8 +88,8 @@ public static partial class HfGgufMetadata
         Arch("embedding_length", (uint)o.HiddenSize);
         Arch("feed_forward_length", (uint)o.IntermediateSize);
         Arch("attention.head_count", (uint)o.HeadCount);
-        // GPT2Model writes no key/value head count; every other converter does.
-        if (architecture != "gpt2") Arch("attention.head_count_kv", (uint)o.KvHeadCount);
+        // GPT2Model, GPTNeoXModel and MPTModel (without kv_n_heads) write no key/value head count; every other converter does.
+        if (architecture is not ("gpt2" or "gptneox" or "mpt")) Arch("attention.head_count_kv", (uint)o.KvHeadCount);
         // PhiMoeModel writes its LayerNorms' epsilon under the RMS key (Phi3MiniModel's), which llama.cpp's phimoe reads.
         Arch(o.Norm == NormKind.Layer && architecture != "phimoe" ? "attention.layer_norm_epsilon" : "attention.layer_norm_rms_epsilon", o.NormEps);
         switch (architecture)
@@ -108,8 +112,14 @@ public static partial class HfGgufMetadata
             case "gemma4":
                 AddGemma4(m, o, Gemma4Family.TextConfig(config));
                 break;
+            case "gemma3n":
+                AddGemma3n(m, o, Gemma3nFamily.TextConfig(config));
+                break;
             case "falcon":
                 AddFalcon(m, o, config);
+                break;
+            case "gptneox" or "bloom" or "mpt" or "starcoder":
+                AddClassic(m, o, config, architecture);
                 break;
             case "stablelm":
                 AddStableLm(m, o, config);

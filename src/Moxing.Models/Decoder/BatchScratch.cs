@@ -34,6 +34,14 @@ public sealed class BatchScratch
     internal float[] DeltaOut { get; }
     // A gated attention's gate logits per token ([tokens, heads · head dim]).
     internal float[] AttentionGate { get; }
+    // Gemma 3n's AltUp streams between layers and one layer's predictions of them, [streams, tokens, hidden] each.
+    internal float[] AltUpStreams { get; }
+    internal float[] AltUpPredictions { get; }
+    // Per token, the router's weights of the streams ([tokens, streams]) and the coefficients made from them ([tokens, streams²]).
+    internal float[] AltUpRouted { get; }
+    internal float[] AltUpCoefficients { get; }
+    // Gemma 3n's Laurel output beside the attention ([tokens, hidden]).
+    internal float[] Laurel { get; }
 
     // Per token of the step: its id, position and slice.
     internal int[] Ids { get; }
@@ -72,7 +80,8 @@ public sealed class BatchScratch
         AttentionOut = new float[tokens * o.WidestAttentionOut];
         Projected = new float[tokens * o.HiddenSize];
         // The per-layer inputs' gate and slice pass through them too.
-        Gate = new float[tokens * Math.Max(o.WidestFeedForward, o.PerLayerInputSize)];
+        // Laurel's rank-wide middle passes through Gate too.
+        Gate = new float[tokens * Math.Max(Math.Max(o.WidestFeedForward, o.PerLayerInputSize), o.LaurelRank)];
         Up = new float[tokens * Math.Max(o.WidestFeedForward, o.PerLayerInputSize)];
         Moe = o.Moe is { } moe ? new MoeScratch(moe, o.HiddenSize, tokens) : null;
         MambaInner = new float[tokens * (o.Mamba?.Inner ?? 0)];
@@ -81,6 +90,12 @@ public sealed class BatchScratch
         PerLayerRow = new float[o.LayerCount * o.PerLayerInputSize];
         DeltaOut = new float[tokens * (o.DeltaNet is { } delta ? Math.Max(delta.ValueDim, 2 * delta.ValueHeads) : 0)];
         AttentionGate = new float[o.AttentionOutputGate ? tokens * qDim : 0];
+        var streams = o.AltUp?.Streams ?? 0;
+        AltUpStreams = new float[streams * tokens * o.HiddenSize];
+        AltUpPredictions = new float[streams * tokens * o.HiddenSize];
+        AltUpRouted = new float[streams * tokens];
+        AltUpCoefficients = new float[streams * streams * tokens];
+        Laurel = new float[o.LaurelRank > 0 ? tokens * o.HiddenSize : 0];
         Ids = new int[tokens];
         Positions = new int[tokens];
         SliceOf = new int[tokens];

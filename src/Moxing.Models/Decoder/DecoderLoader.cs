@@ -27,8 +27,10 @@ public sealed partial class DecoderLoader(ITensorSource source, string sourcePat
             {
                 TokenEmbedding = embedding,
                 PositionEmbedding = o.LearnedPositions ? Require(names.PositionEmbedding!, -1, o.HiddenSize) : null,
+                EmbeddingNorm = o.EmbeddingNorm ? RequireNorm(names.EmbeddingNorm, 0, o.HiddenSize) : null,
                 Layers = layers,
                 PerLayerEmbeddings = o.PerLayerInputSize > 0 ? PerLayerEmbeddings() : null,
+                AltUpStreams = o.AltUp is { } altUp ? LoadAltUpStreams(altUp) : null,
                 FinalNorm = RequireNorm(names.FinalNorm, -1, o.HiddenSize),
                 Output = output,
             };
@@ -67,6 +69,8 @@ public sealed partial class DecoderLoader(ITensorSource source, string sourcePat
             PostMlpNorm = o.PostNorms ? RequireNorm(names.PostMlpNorm, i, o.HiddenSize) : null,
             PerLayerInput = o.PerLayerInputSize > 0 ? PerLayerInput(i) : null,
             OutputScale = o.LayerOutputScales ? OutputScale(i) : 1f,
+            AltUp = o.AltUp is { } altUp ? LoadAltUp(i, altUp) : null,
+            Laurel = o.LaurelRank > 0 ? LoadLaurel(i) : null,
         };
     }
 
@@ -121,10 +125,19 @@ public sealed partial class DecoderLoader(ITensorSource source, string sourcePat
         if (names.PerLayerTokenTable == null) throw new InvalidModelFileException(sourcePath, "the architecture has no per-layer input tensors");
         return new PerLayerEmbeddingWeights
         {
-            TokenTable = Require(names.PerLayerTokenTable, o.VocabSize, all),
+            TokenTable = PerLayerTokenTable(all),
             ModelProjection = RequireLinear(names.PerLayerModelProjection, 0, all, o.HiddenSize),
             ProjectionNorm = RequireNorm(names.PerLayerProjectionNorm, 0, o.PerLayerInputSize),
         };
+    }
+
+    // Gemma 3n's table may have fewer rows than the vocabulary (vocab_size_per_layer_input): the rest read row 0.
+    private StoredTensor PerLayerTokenTable(int all)
+    {
+        var table = Require(names.PerLayerTokenTable!, -1, all);
+        if (table.Shape[0] < 1 || table.Shape[0] > options.VocabSize)
+            throw new InvalidModelFileException(sourcePath, $"tensor '{table.Name}' has {table.Shape[0]} rows; expected 1 to the vocabulary's {options.VocabSize}");
+        return table;
     }
 
     // A Nemotron-H block of a feed-forward alone: its norm (under the MLP norm's name), then its MLP or experts.

@@ -21,25 +21,37 @@ public sealed partial class DecoderModel
         var tableScale = MathF.Sqrt(o.PerLayerInputSize);
         for (var t = 0; t < n; t++)
         {
-            Dequantizer.Dequantize(w.TokenTable.Type, w.TokenTable.Row(s.Ids[t]), row);
+            // Gemma 3n's table may stop short of the vocabulary: the ids past it read row 0 (Gemma3nModel.get_per_layer_inputs).
+            var id = s.Ids[t] < w.TokenTable.Shape[0] ? s.Ids[t] : 0;
+            Dequantizer.Dequantize(w.TokenTable.Type, w.TokenTable.Row(id), row);
             var input = inputs.Slice(t * all, all);
             TensorPrimitives.MultiplyAdd(row, tableScale, input, input);
         }
         TensorPrimitives.Multiply(inputs, 1 / MathF.Sqrt(2), inputs);
     }
 
-    // x += norm(proj(act(gate(x)) · inputs[·, layer])).
-    private void AddPerLayerInput(PerLayerInputWeights w, int layer, BatchScratch s, int n, Span<float> x)
+    // x += norm(proj(act(gate(x)) · inputs[·, layer])); under AltUp (Gemma 3n) the gate reads the corrected active stream and
+    // every stream but the first gets the sum.
+    private void AddPerLayerInput(PerLayerInputWeights w, AltUpWeights? altUp, int layer, BatchScratch s, int n, Span<float> x)
     {
         var o = Options;
         int width = o.PerLayerInputSize, all = o.LayerCount * width;
         Span<float> gate = s.Gate.AsSpan(0, n * width), input = s.Up.AsSpan(0, n * width);
-        Multiply(w.Gate, x, n, gate);
+        Multiply(w.Gate, altUp != null ? CorrectedActive(altUp, s, n) : x, n, gate);
         for (var t = 0; t < n; t++) s.PerLayerInputs.AsSpan(t * all + layer * width, width).CopyTo(input.Slice(t * width, width));
         Activations.Gated(o.Activation, gate, input);
         var projected = s.Projected.AsSpan(0, n * o.HiddenSize);
         Multiply(w.Projection, gate, n, projected);
         w.PostNorm.Apply(projected, projected);
-        TensorPrimitives.Add(x, projected, x);
+        if (altUp == null)
+        {
+            TensorPrimitives.Add(x, projected, x);
+            return;
+        }
+        for (var k = 1; k < o.AltUp!.Streams; k++)
+        {
+            var stream = s.AltUpStreams.AsSpan(k * projected.Length, projected.Length);
+            TensorPrimitives.Add(stream, projected, stream);
+        }
     }
 }

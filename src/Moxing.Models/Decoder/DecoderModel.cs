@@ -16,6 +16,8 @@ public sealed partial class DecoderModel : IDisposable
     private (RopeConfig Source, RopeTable Table)[] _ropes = [];
     // Counted once: a step must not allocate.
     private readonly int _mostCacheHeads;
+    // ALiBi's slope per query head, null without it.
+    private readonly float[]? _alibiSlopes;
 
     /// <summary>The switches of this model.</summary>
     public DecoderOptions Options { get; }
@@ -33,6 +35,7 @@ public sealed partial class DecoderModel : IDisposable
         Weights = weights;
         _owner = owner;
         _mostCacheHeads = options.MostCacheHeads;
+        _alibiSlopes = options.AlibiMaxBias > 0 ? options.AlibiSlopes() : null;
     }
 
     /// <summary>A single-sequence KV cache for <paramref name="context"/> positions, stored as <paramref name="type"/> (F16, Q8_0 or F32).</summary>
@@ -94,7 +97,9 @@ public sealed partial class DecoderModel : IDisposable
         var h = o.HiddenSize;
         var x = s.Hidden.AsSpan(0, n * h);
         Embed(s, n, x, s.Projected);
+        Weights.EmbeddingNorm?.Apply(x, x);
         if (Weights.PerLayerEmbeddings is { } perLayer) PerLayerInputs(perLayer, s, n, x);
+        if (Weights.AltUpStreams is { } streams) SpreadStreams(streams, s, n, x);
         var tiles = PagedAttentionJob.Tile(s, slices, n * _mostCacheHeads);
         var decompressed = 0;
         for (var i = 0; i < slices; i++)
@@ -106,13 +111,17 @@ public sealed partial class DecoderModel : IDisposable
         {
             var layer = Weights.Layers[l];
             var projected = s.Projected.AsSpan(0, n * h);
+            // AltUp: the layer runs on its prediction of the active stream.
+            if (layer.AltUp is { } altUp) Predict(altUp, s, n, x);
             ReadOnlySpan<float> xn = x;
             // A Nemotron-H feed-forward block has no mixer.
             if (!o.IsFeedForwardBlock(l))
             {
                 xn = Mix(layer, l, stateOffset, x, n, slices, (tiles, decompressed), projected, s);
+                if (layer.Laurel is { } laurel) Laurel(laurel, xn, n, s);
                 layer.PostAttentionNorm?.Apply(projected, projected);
                 AddResidual(x, projected);
+                if (layer.Laurel != null) AddLaurel(x, s);
             }
             stateOffset += o.StateFloatsOf(l);
 
@@ -122,13 +131,15 @@ public sealed partial class DecoderModel : IDisposable
                 // A parallel block's MLP reads the same normed input as its attention (xn still holds it).
                 if (!o.ParallelBlock) xn = Normed(layer.MlpNorm, x, s.Normed.AsSpan(0, n * h));
                 if (layer.Moe is { } moe) Experts(moe, x, xn, n, projected, s);
-                else Mlp(layer.Mlp!, xn, n, projected, s, o.XieluLayers.Length > 0 ? o.XieluLayers[l] : null);
+                else Mlp(layer.Mlp!, xn, n, projected, s, o.XieluLayers.Length > 0 ? o.XieluLayers[l] : null, o.GateSparsityOf(l));
                 layer.PostMlpNorm?.Apply(projected, projected);
                 AddResidual(x, projected);
             }
-            if (layer.PerLayerInput is { } input) AddPerLayerInput(input, l, s, n, x);
+            if (layer.AltUp is { } corrected) Correct(corrected, s, n, x);
+            if (layer.PerLayerInput is { } input) AddPerLayerInput(input, layer.AltUp, l, s, n, x);
             if (layer.OutputScale != 1f) TensorPrimitives.Multiply(x, layer.OutputScale, x);
         }
+        if (Weights.AltUpStreams is { } merged) MergeStreams(merged, s, n, x);
         Logits(s, slices, x, logits, hidden);
     }
 
@@ -162,7 +173,7 @@ public sealed partial class DecoderModel : IDisposable
             var store = new KvStoreJob(o, attention, l, kvLayer, s);
             WorkerPool.Shared.ParallelFor(n, ref store);
             var parts = PagedAttentionJob.Parts(o, l, attend.Tiles);
-            var paged = new PagedAttentionJob(o, l, kvLayer, s, attention.Sinks, parts);
+            var paged = new PagedAttentionJob(o, l, kvLayer, s, attention.Sinks, parts, _alibiSlopes);
             WorkerPool.Shared.ParallelFor(attend.Tiles * cache.KvHeads * parts, ref paged);
             if (attend.Decompressed > 0)
             {
@@ -292,8 +303,9 @@ public sealed partial class DecoderModel : IDisposable
         Linear.Forward(xn, n, a.Q!, q, a.K, k, a.V, v);
     }
 
-    // The MLP's activation is the layer's xIELU when it has one (Apertus), else Options.Activation.
-    private void Mlp(MlpWeights m, ReadOnlySpan<float> xn, int n, Span<float> output, BatchScratch s, XieluParameters? xielu = null)
+    // The MLP's activation is the layer's xIELU when it has one (Apertus), else Options.Activation; a gate with a sparsity
+    // multiplier (Gemma 3n) keeps only its gaussian top-k.
+    private void Mlp(MlpWeights m, ReadOnlySpan<float> xn, int n, Span<float> output, BatchScratch s, XieluParameters? xielu = null, float? sparsity = null)
     {
         var ff = m.Down.InFeatures;
         Span<float> gate = s.Gate.AsSpan(0, n * ff), up = s.Up.AsSpan(0, n * ff);
@@ -315,6 +327,7 @@ public sealed partial class DecoderModel : IDisposable
         }
         else Multiply(m.Up!, xn, n, up);
         if (Options.MlpGateScale != 1f) TensorPrimitives.Multiply(gate, Options.MlpGateScale, gate);
+        if (sparsity is { } multiplier) GaussianTopK(gate, n, ff, multiplier);
         if (Options.GatedMlp) Activations.Gated(Options.Activation, gate, up);
         else if (xielu != null) xielu.Apply(up);
         else Activations.Apply(Options.Activation, up);

@@ -10,6 +10,8 @@ public sealed record DecoderTensorNames
     public required string Embedding { get; init; }
     /// <summary>Learned position embedding.</summary>
     public string? PositionEmbedding { get; init; }
+    /// <summary>Norm of the token embeddings (BLOOM's word_embeddings_layernorm).</summary>
+    public string? EmbeddingNorm { get; init; }
     /// <summary>Norm before attention (null where the architecture has none: OLMo 2).</summary>
     public string? AttentionNorm { get; init; }
     /// <summary>Query projection.</summary>
@@ -134,6 +136,26 @@ public sealed record DecoderTensorNames
     public string? PerLayerPostNorm { get; init; }
     /// <summary>A layer's output scalar [1] (Gemma 4's layer_scalar).</summary>
     public string? LayerOutputScale { get; init; }
+    /// <summary>AltUp's projections of the embeddings into the extra streams: one matrix per stream ("{e}") or one [streams − 1, hidden, hidden] stack (Gemma 3n).</summary>
+    public string? AltUpProjections { get; init; }
+    /// <summary>AltUp's projections of the extra streams back before the final norm, as <see cref="AltUpProjections"/>.</summary>
+    public string? AltUpUnembedProjections { get; init; }
+    /// <summary>A layer's AltUp router [streams, hidden].</summary>
+    public string? AltUpRouter { get; init; }
+    /// <summary>A layer's norm of the router's input.</summary>
+    public string? AltUpRouterNorm { get; init; }
+    /// <summary>A layer's AltUp prediction coefficients [streams², streams].</summary>
+    public string? AltUpPredictionCoefficients { get; init; }
+    /// <summary>A layer's AltUp correction coefficients [streams, streams].</summary>
+    public string? AltUpCorrectionCoefficients { get; init; }
+    /// <summary>A layer's scale of the corrected active stream [hidden].</summary>
+    public string? AltUpCorrectOutputScale { get; init; }
+    /// <summary>A layer's Laurel left projection [rank, hidden].</summary>
+    public string? LaurelLeft { get; init; }
+    /// <summary>A layer's Laurel right projection [hidden, rank].</summary>
+    public string? LaurelRight { get; init; }
+    /// <summary>A layer's Laurel norm.</summary>
+    public string? LaurelPostNorm { get; init; }
     /// <summary>Final norm.</summary>
     public required string FinalNorm { get; init; }
     /// <summary>LM head (the embedding is used when absent).</summary>
@@ -157,7 +179,7 @@ public sealed record DecoderTensorNames
     // Every tensor slot, so two naming schemes can be lined up slot by slot.
     private static readonly Func<DecoderTensorNames, string?>[] Slots =
     [
-        n => n.Embedding, n => n.PositionEmbedding, n => n.AttentionNorm, n => n.Q, n => n.K, n => n.V, n => n.Qkv, n => n.O,
+        n => n.Embedding, n => n.PositionEmbedding, n => n.EmbeddingNorm, n => n.AttentionNorm, n => n.Q, n => n.K, n => n.V, n => n.Qkv, n => n.O,
         n => n.QNorm, n => n.KNorm, n => n.PostAttentionNorm, n => n.MlpNorm, n => n.Gate, n => n.Up, n => n.GateUp, n => n.Down,
         n => n.PostMlpNorm, n => n.FinalNorm, n => n.Output, n => n.Router, n => n.SharedGate, n => n.SharedUp, n => n.SharedDown,
         n => n.SharedExpertGate, n => n.Sinks, n => n.ExpertGate, n => n.ExpertUp, n => n.ExpertGateUp, n => n.ExpertDown, n => n.ExpertSelectionBias,
@@ -168,6 +190,8 @@ public sealed record DecoderTensorNames
         n => n.DeltaQkv, n => n.DeltaGate, n => n.DeltaBeta, n => n.DeltaAlpha, n => n.DeltaBetaAlpha,
         n => n.PerLayerTokenTable, n => n.PerLayerModelProjection, n => n.PerLayerProjectionNorm, n => n.PerLayerGate, n => n.PerLayerProjection,
         n => n.PerLayerPostNorm, n => n.LayerOutputScale,
+        n => n.AltUpRouter, n => n.AltUpRouterNorm, n => n.AltUpPredictionCoefficients, n => n.AltUpCorrectionCoefficients,
+        n => n.AltUpCorrectOutputScale, n => n.LaurelLeft, n => n.LaurelRight, n => n.LaurelPostNorm,
         // HF's A_log and llama.cpp's A = −exp(A_log) are one slot (the converter applies the function).
         n => n.SsmALog ?? n.SsmA,
     ];
@@ -238,6 +262,7 @@ public sealed record DecoderTensorNames
     {
         Embedding = "token_embd.weight",
         PositionEmbedding = "position_embd.weight",
+        EmbeddingNorm = "token_embd_norm.weight",
         AttentionNorm = "blk.{i}.attn_norm.weight",
         Q = "blk.{i}.attn_q.weight",
         K = "blk.{i}.attn_k.weight",
@@ -274,6 +299,16 @@ public sealed record DecoderTensorNames
         PerLayerProjection = "blk.{i}.proj.weight",
         PerLayerPostNorm = "blk.{i}.post_norm.weight",
         LayerOutputScale = "blk.{i}.layer_output_scale.weight",
+        AltUpProjections = "altup_proj.weight",
+        AltUpUnembedProjections = "altup_unembd_proj.weight",
+        AltUpRouter = "blk.{i}.altup_router.weight",
+        AltUpRouterNorm = "blk.{i}.altup_router_norm.weight",
+        AltUpPredictionCoefficients = "blk.{i}.altup_predict_coef.weight",
+        AltUpCorrectionCoefficients = "blk.{i}.altup_correct_coef.weight",
+        AltUpCorrectOutputScale = "blk.{i}.altup_correct_scale.weight",
+        LaurelLeft = "blk.{i}.laurel_l.weight",
+        LaurelRight = "blk.{i}.laurel_r.weight",
+        LaurelPostNorm = "blk.{i}.laurel_post_norm.weight",
         FinalNorm = "output_norm.weight",
         Output = "output.weight",
     };

@@ -240,6 +240,10 @@ public sealed class DecoderLayerWeights
     public PerLayerInputWeights? PerLayerInput { get; init; }
     /// <summary>Multiplier of the layer's output (Gemma 4's layer_scalar), 1 for none.</summary>
     public float OutputScale { get; init; } = 1f;
+    /// <summary>The layer's AltUp router and coefficients (Gemma 3n), null for none.</summary>
+    public AltUpWeights? AltUp { get; init; }
+    /// <summary>The layer's Laurel block (Gemma 3n), null for none.</summary>
+    public LaurelWeights? Laurel { get; init; }
 }
 
 /// <summary>What one layer adds from its per-layer input: proj(act(gate(x)) · input), normed (Gemma 3n, Gemma 4).</summary>
@@ -271,10 +275,14 @@ public sealed class DecoderWeights
     public required StoredTensor TokenEmbedding { get; init; }
     /// <summary>Learned position embedding [positions, hidden] (GPT-2).</summary>
     public StoredTensor? PositionEmbedding { get; init; }
+    /// <summary>Norm of the token embeddings before the first block (BLOOM), null for none.</summary>
+    public Norm? EmbeddingNorm { get; init; }
     /// <summary>The blocks.</summary>
     public required DecoderLayerWeights[] Layers { get; init; }
     /// <summary>The per-layer inputs' table and projection (Gemma 3n, Gemma 4), null for none.</summary>
     public PerLayerEmbeddingWeights? PerLayerEmbeddings { get; init; }
+    /// <summary>The projections into and out of the extra AltUp streams (Gemma 3n), null for none.</summary>
+    public AltUpStreamWeights? AltUpStreams { get; init; }
     /// <summary>Final norm.</summary>
     public required Norm FinalNorm { get; init; }
     /// <summary>LM head [vocab, hidden] (the token embedding when tied).</summary>
@@ -292,6 +300,11 @@ public sealed class DecoderWeights
             if (PositionEmbedding != null) seen.Add(PositionEmbedding);
             if (PerLayerEmbeddings != null) seen.Add(PerLayerEmbeddings.TokenTable);
             var views = new HashSet<StoredTensor>(ReferenceEqualityComparer.Instance);
+            if (AltUpStreams != null)
+            {
+                views.UnionWith(AltUpStreams.Views);
+                seen.UnionWith(AltUpStreams.Stored);
+            }
             foreach (var layer in Layers)
                 if (layer.Moe is { } moe)
                 {
@@ -326,6 +339,8 @@ public sealed class DecoderWeights
         get
         {
             if (PerLayerEmbeddings != null) yield return PerLayerEmbeddings.ModelProjection;
+            if (AltUpStreams != null)
+                foreach (var linear in AltUpStreams.Projections.Concat(AltUpStreams.Unembeddings)) yield return linear;
             foreach (var layer in Layers)
             {
                 if (layer.Attention is { } a)
@@ -350,6 +365,12 @@ public sealed class DecoderWeights
                 {
                     yield return input.Gate;
                     yield return input.Projection;
+                }
+                if (layer.AltUp is { } altUp) yield return altUp.Router;
+                if (layer.Laurel is { } laurel)
+                {
+                    yield return laurel.Left;
+                    yield return laurel.Right;
                 }
             }
             yield return Output;

@@ -9,9 +9,10 @@ namespace Moxing.Models.Decoder;
 /// stored rows is decoded once per item and serves every query head of its part of the KV head's group (GQA without copying heads)
 /// and every token of the tile (a prefill decodes a block once per tile, not once per token); causal masks sliding
 /// windows and attention chunks limit each token to its own rows. Heads and widths are the layer's cache's (<see cref="DecoderOptions.CacheShapeOf"/>):
-/// MLA's absorbed queries attend as MQA to one latent row per position, which serves as key and (its front) as value.
+/// MLA's absorbed queries attend as MQA to one latent row per position, which serves as key and (its front) as value. With ALiBi
+/// <paramref name="alibi"/> holds each query head's slope, and a score of key position p for a token at position t gains slope · (p − t).
 /// </summary>
-internal readonly struct PagedAttentionJob(DecoderOptions o, int layer, int kvLayer, BatchScratch s, float[]? sinks, int parts) : IParallelJob
+internal readonly struct PagedAttentionJob(DecoderOptions o, int layer, int kvLayer, BatchScratch s, float[]? sinks, int parts, float[]? alibi = null) : IParallelJob
 {
     // Most tokens per tile: larger tiles decode stored rows less often, smaller ones give the workers more items.
     private const int MaxTileTokens = 16;
@@ -102,9 +103,23 @@ internal readonly struct PagedAttentionJob(DecoderOptions o, int layer, int kvLa
                 var run = decoded.Slice((lo - p) * rowWidth, (hi - lo + 1) * rowWidth);
                 var weights = scores.AsSpan(i * heads * stride + lo - from);
                 if (values) Attention.AccumulateValues(weights, stride, run, vd, s.AttentionOut.AsSpan((t0 + i) * o.HeadCount * vd + h0 * vd, heads * vd), rowWidth);
-                else Attention.Scores(s.Q.AsSpan((t0 + i) * qDim + h0 * hd, heads * hd), run, hd, o.EffectiveAttentionScale, weights, stride);
+                else
+                {
+                    Attention.Scores(s.Q.AsSpan((t0 + i) * qDim + h0 * hd, heads * hd), run, hd, o.EffectiveAttentionScale, weights, stride);
+                    if (alibi != null) AddAlibi(weights, stride, alibi.AsSpan(h0, heads), lo - (firstPos + i), hi - lo + 1);
+                }
             }
             p += n;
+        }
+    }
+
+    // Each head's `count` scores (rows `stride` apart) gain its slope times the key's distance from the query, from `distance` (≤ 0) on.
+    private static void AddAlibi(Span<float> scores, int stride, ReadOnlySpan<float> slopes, int distance, int count)
+    {
+        for (var h = 0; h < slopes.Length; h++)
+        {
+            var row = scores.Slice(h * stride, count);
+            for (var j = 0; j < count; j++) row[j] += slopes[h] * (distance + j);
         }
     }
 

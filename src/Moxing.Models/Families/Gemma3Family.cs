@@ -53,20 +53,28 @@ public sealed class Gemma3Family : IDecoderFamily
         var c = TextConfig(config);
         var o = c.Common("gemma3");
         var period = c.GetInt("sliding_window_pattern");
-        var full = o.Rope!;
-        // transformers 5 keeps both schedules in rope_parameters; earlier configs give the local base alone, never scaled.
-        var sliding = c.TryGetSection("rope_parameters", out var parameters) && parameters.IsSection("sliding_attention")
-            ? c.Rope(o.HeadDim, o.MaxContext, "sliding_attention")
-            : new RopeConfig(c.GetDouble("rope_local_base_freq"), full.RotaryDim, RopeStyle.Half);
         return Gemma2Family.Gemma(o) with
         {
             NormWeightOffset = 1f,
             QkNorm = true,
             SlidingWindows = c.SlidingWindows(o.LayerCount, i => period > 0 && (i + 1) % period != 0),
-            SlidingRope = sliding == full ? null : sliding,
+            SlidingRope = SlidingRope(c, o),
             AttentionScale = (float)(1 / Math.Sqrt(c.GetDouble("query_pre_attn_scalar"))),
             FinalLogitSoftCap = c.GetFloat("final_logit_softcapping", 0),
         };
+    }
+
+    /// <summary>
+    /// The sliding layers' RoPE (Gemma 3, Gemma 3n), null when it is the full layers' (<paramref name="o"/>.Rope): transformers 5 keeps
+    /// both schedules in rope_parameters; earlier configs give the local base alone (rope_local_base_freq), never scaled.
+    /// </summary>
+    internal static RopeConfig? SlidingRope(HfConfig c, DecoderOptions o)
+    {
+        var full = o.Rope!;
+        var sliding = c.TryGetSection("rope_parameters", out var parameters) && parameters.IsSection("sliding_attention")
+            ? c.Rope(o.HeadDim, o.MaxContext, "sliding_attention")
+            : new RopeConfig(c.GetDouble("rope_local_base_freq"), full.RotaryDim, RopeStyle.Half);
+        return sliding == full ? null : sliding;
     }
 
     /// <inheritdoc />

@@ -26,7 +26,8 @@ public static class HfDecoderConfig
             HeadCount = heads,
             KvHeadCount = kvHeads,
             HeadDim = headDim,
-            IntermediateSize = c.GetInt("intermediate_size"),
+            // MatFormer configs (Gemma 3n) give one width per layer: the first here, the family reads the rest.
+            IntermediateSize = c.GetIntList("intermediate_size") is [var first, ..] ? first : c.GetInt("intermediate_size"),
             MaxContext = c.GetInt("max_position_embeddings", 2048),
             NormEps = c.GetFloat("rms_norm_eps", 1e-6f),
             Rope = rope ? c.Rope(headDim, c.GetInt("max_position_embeddings", 2048)) : null,

@@ -11,7 +11,7 @@ namespace Moxing.Models.Families;
 /// with a bias, LongRoPE whose cos/sin are scaled by the config's short_mscale/long_mscale, and 16 experts routed top-2 by
 /// transformers' sparsemixer at inference (<see cref="MoeOptions.SparseMixerJitter"/>). GGUFs are read with the same math,
 /// so a converted file computes as its folder does; llama.cpp's phimoe graph differs (RMS norms plus bias, softmax top-2
-/// renormalised), see docs/STATUS.md.
+/// renormalised), see docs/MODELS.md.
 /// </summary>
 public sealed class PhiMoeFamily : IDecoderFamily
 {

@@ -7,13 +7,14 @@ namespace Moxing.Models.Synthesis;
 /// an encoder pools as llama.cpp's <paramref name="Pooling"/> (1 mean, 2 cls) and has <paramref name="TokenTypes"/> token-type rows;
 /// a shared expert of <paramref name="SharedFeedForward"/> channels runs beside the routed ones (0: none); DeepSeek's latent
 /// attention and routing are <paramref name="DeepSeek"/> (null for other architectures); GLM-4.5's and dots.llm1's DeepSeek-style
-/// routing over ordinary attention is <paramref name="Routing"/>; Gemma 4's full layers, sharing and per-layer inputs are <paramref name="Gemma4"/>.
+/// routing over ordinary attention is <paramref name="Routing"/>; Gemma 4's full layers, sharing and per-layer inputs are <paramref name="Gemma4"/>;
+/// Gemma 3n's sharing, per-layer inputs, Laurel and sparse gates are <paramref name="Gemma3n"/>.
 /// </summary>
 public sealed record SynthShape(
     string Name, string Architecture, int Vocab, int Hidden, int Layers, int FeedForward, int Heads, int KvHeads,
     int HeadDim, int Context, float NormEps, float RopeBase, int SlidingWindow = 0, int Experts = 0, int ExpertsUsed = 0, int ExpertFeedForward = 0,
     int Pooling = 0, int TokenTypes = 0, int SharedFeedForward = 0, SynthDeepSeek? DeepSeek = null,
-    SynthRouting? Routing = null, SynthGemma4? Gemma4 = null)
+    SynthRouting? Routing = null, SynthGemma4? Gemma4 = null, SynthGemma3n? Gemma3n = null)
 {
     /// <summary>A bidirectional embedding model (bert, nomic-bert) rather than a decoder.</summary>
     public bool Encoder => Architecture is "bert" or "nomic-bert";
@@ -63,11 +64,14 @@ public sealed record SynthShape(
     /// <summary>Phi-3.5-MoE: LayerNorms with biases (epsilon under the RMS key), q/k/v/o biases, an output bias, LongRoPE factor tensors.</summary>
     public bool PhiMoe => Architecture == "phimoe";
 
-    /// <summary>The norms carry biases (phi2, starcoder2, falcon, stablelm, phimoe, nemotron).</summary>
-    public bool NormBiases => LayerNorm || Falcon || StableLm || PhiMoe || Architecture == "nemotron";
+    /// <summary>The norms carry biases (phi2, starcoder2, falcon, stablelm, phimoe, nemotron, and the classic families but mpt).</summary>
+    public bool NormBiases => LayerNorm || Falcon || StableLm || PhiMoe || Architecture == "nemotron" || Classic && Architecture != "mpt";
 
-    /// <summary>LayerNorms, whose epsilon is written as layer_norm_epsilon (those with biases, Cohere's, OLMo's without weights).</summary>
-    public bool LayerNorms => NormBiases || Cohere || Olmo;
+    /// <summary>LayerNorms, whose epsilon is written as layer_norm_epsilon (those with biases, Cohere's, OLMo's without weights, MPT's without biases).</summary>
+    public bool LayerNorms => NormBiases || Cohere || Olmo || Classic;
+
+    /// <summary>GPT-NeoX, BLOOM, MPT and StarCoder 1: LayerNorms, one fused attn_qkv, an ungated MLP, their own positions (rotary, ALiBi or learned).</summary>
+    public bool Classic => Architecture is "gptneox" or "bloom" or "mpt" or "starcoder";
 
     /// <summary>A gated MLP (ffn_gate or GLM-4's fused ffn_up): all but phi2, starcoder2, falcon and nemotron (squared ReLU of ffn_up).</summary>
     public bool GatedMlp => !(LayerNorm || Falcon || Architecture is "nemotron" or "arcee" or "apertus");
@@ -79,10 +83,10 @@ public sealed record SynthShape(
     public bool Olmo => Architecture == "olmo";
 
     /// <summary>
-    /// The clamp OLMo's converter writes from clip_qkv (0: none): none for olmo-1b; tiny-olmo's 0.5 bites on synthetic weights, so
-    /// a comparison with llama.cpp covers the clamp.
+    /// The clamp OLMo's and MPT's converters write from clip_qkv (0: none): none for olmo-1b and mpt-7b; tiny-olmo's and tiny-mpt's 0.5
+    /// bites on synthetic weights, so a comparison with llama.cpp covers the clamp.
     /// </summary>
-    public float QkvClip => Olmo && Name.StartsWith("tiny-", StringComparison.Ordinal) ? 0.5f : 0f;
+    public float QkvClip => (Olmo || Architecture == "mpt") && Name.StartsWith("tiny-", StringComparison.Ordinal) ? 0.5f : 0f;
 
     /// <summary>
     /// Rotated dimensions per head: Phi-2's converter writes int(0.4 · hidden) / heads, Nemotron's int(0.5 · hidden) / heads,
@@ -92,7 +96,7 @@ public sealed record SynthShape(
     {
         "phi2" => (int)(0.4 * Hidden) / Heads,
         "nemotron" => (int)(0.5 * Hidden) / Heads,
-        "stablelm" => (int)(0.25 * HeadDim),
+        "stablelm" or "gptneox" => (int)(0.25 * HeadDim),
         "glm4" or "chatglm" or "glm4moe" or "bailingmoe2" => HeadDim / 2,
         // Qwen3-Next's and Qwen3.5's partial_rotary_factor 0.25.
         "qwen3next" or "qwen35" or "qwen35moe" => HeadDim / 4,
@@ -203,7 +207,7 @@ public sealed record SynthShape(
     public bool IsSparse(int layer) => Experts > 0 && layer >= LeadingDenseLayers && (layer + 1) % MoeStep == 0;
 
     /// <summary>The LM head is the token embedding (llama.cpp's olmoe, olmo2, phi2, stablelm and gpt-oss require an output matrix of their own; Falcon's and InternLM2's checkpoints carry one).</summary>
-    public bool TiedEmbeddings => Architecture is not ("olmoe" or "olmo2" or "gpt-oss" or "phi2" or "falcon" or "internlm2" or "stablelm" or "phimoe" or "glm4" or "chatglm" or "nemotron" or "llama4" or "seed_oss" or "exaone4" or "arcee" or "mistral3" or "apertus" or "glm4moe" or "dots1" or "bailingmoe" or "bailingmoe2");
+    public bool TiedEmbeddings => Architecture is not ("gptneox" or "olmoe" or "olmo2" or "gpt-oss" or "phi2" or "falcon" or "internlm2" or "stablelm" or "phimoe" or "glm4" or "chatglm" or "nemotron" or "llama4" or "seed_oss" or "exaone4" or "arcee" or "mistral3" or "apertus" or "glm4moe" or "dots1" or "bailingmoe" or "bailingmoe2");
 
 
     /// <summary>The shapes `moxing synth --like` knows, by name; the `tiny-*` ones are sub-megabyte models for tests.</summary>
@@ -259,6 +263,17 @@ public sealed record SynthShape(
         new("falcon-7b", "falcon", 65024, 4544, 32, 18176, 71, 1, 64, 2048, 1e-5f, 10000f),
         new("falcon-40b", "falcon", 65024, 8192, 60, 32768, 128, 8, 64, 2048, 1e-5f, 10000f),
         new("tiny-falcon", "falcon", 1024, 256, 4, 1024, 4, 2, 64, 2048, 1e-5f, 10000f),
+        // Pythia-1B (rotary_pct 0.25), bloom-560m (ALiBi), mpt-7b (ALiBi, no biases) and starcoderbase-1b (multi-query, learned
+        // positions), dimensions as recalled from their configs, not verified here; tiny-bloom's 6 heads take ALiBi's slopes for a head
+        // count that is no power of two.
+        new("pythia-1b", "gptneox", 50304, 2048, 16, 8192, 8, 8, 256, 2048, 1e-5f, 10000f),
+        new("tiny-gptneox", "gptneox", 1024, 256, 4, 1024, 4, 4, 64, 256, 1e-5f, 10000f),
+        new("bloom-560m", "bloom", 250880, 1024, 24, 4096, 16, 16, 64, 2048, 1e-5f, 10000f),
+        new("tiny-bloom", "bloom", 1024, 192, 4, 768, 6, 6, 32, 256, 1e-5f, 10000f),
+        new("mpt-7b", "mpt", 50432, 4096, 32, 16384, 32, 32, 128, 2048, 1e-5f, 10000f),
+        new("tiny-mpt", "mpt", 1024, 256, 4, 1024, 4, 4, 64, 256, 1e-5f, 10000f),
+        new("starcoderbase-1b", "starcoder", 49152, 2048, 24, 8192, 16, 1, 128, 8192, 1e-5f, 10000f),
+        new("tiny-starcoder", "starcoder", 1024, 256, 4, 1024, 4, 1, 64, 256, 1e-5f, 10000f),
         // EXAONE 3.5 (llama3 scaling, factor 8 over 8192), SmolLM3 (every 4th layer without RoPE), InternLM2.5.
         new("exaone-3.5-2.4b", "exaone", 102400, 2560, 30, 7168, 32, 8, 80, 32768, 1e-5f, 1000000f),
         new("tiny-exaone", "exaone", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-5f, 1000000f),
@@ -384,6 +399,15 @@ public sealed record SynthShape(
             Gemma4: new SynthGemma4(FullHeadDim: 512, FullKvHeads: 2, SharedKvLayers: 0, PerLayerInput: 0, Period: 6, DoubleWide: false, KeysAsValues: true)),
         new("tiny-gemma4-moe", "gemma4", 1024, 256, 6, 256, 4, 2, 64, 256, 1e-6f, 1000000f, SlidingWindow: 8, Experts: 8, ExpertsUsed: 2, ExpertFeedForward: 128,
             Gemma4: new SynthGemma4(FullHeadDim: 128, FullKvHeads: 1, SharedKvLayers: 0, PerLayerInput: 0, Period: 3, DoubleWide: false, KeysAsValues: true)),
+        // gemma-3n-E2B's and E4B's text models as recalled from their published configs (not verified here): 4 sliding layers of 512 to
+        // 1 full, the last 10 (15) sharing, per-layer inputs of 256, Laurel of rank 64, the first 10 gates sparse. tiny-gemma3n keeps
+        // what llama.cpp's gemma3n hard-codes (per-layer width 256, Laurel rank 64, four streams, 10 sparse layers, KV from the first 20).
+        new("gemma-3n-e2b", "gemma3n", 262400, 2048, 30, 8192, 8, 2, 256, 32768, 1e-6f, 1000000f, SlidingWindow: 512,
+            Gemma3n: new SynthGemma3n(SharedKvLayers: 10, PerLayerInput: 256, LaurelRank: 64, SparseLayers: 10)),
+        new("gemma-3n-e4b", "gemma3n", 262400, 2048, 35, 16384, 8, 2, 256, 32768, 1e-6f, 1000000f, SlidingWindow: 512,
+            Gemma3n: new SynthGemma3n(SharedKvLayers: 15, PerLayerInput: 256, LaurelRank: 64, SparseLayers: 10)),
+        new("tiny-gemma3n", "gemma3n", 1024, 256, 22, 512, 4, 2, 64, 256, 1e-6f, 1000000f, SlidingWindow: 8,
+            Gemma3n: new SynthGemma3n(SharedKvLayers: 2, PerLayerInput: 256, LaurelRank: 64, SparseLayers: 10)),
         // Granite 4.0 hybrid: Mamba2 layers (48 heads of 64 over 2 × hidden, state 128, one B/C group, 4 taps) with attention on
         // layers 5, 15, 25 and 35, 64 experts top-6 of 512 and a shared MLP of 1024 in every layer, no positions.
         new("granite-4.0-h-tiny", "granitehybrid", 100352, 1536, 40, 512, 12, 4, 128, 131072, 1e-5f, 10000f, Experts: 64, ExpertsUsed: 6, ExpertFeedForward: 512, SharedFeedForward: 1024),
@@ -454,3 +478,10 @@ public sealed record SynthRouting(int LeadingDense, int Groups, int GroupsUsed, 
 /// MLPs), per-layer inputs of <paramref name="PerLayerInput"/> (0: none), keys as values on the full layers.
 /// </summary>
 public sealed record SynthGemma4(int FullHeadDim, int FullKvHeads, int SharedKvLayers, int PerLayerInput, int Period, bool DoubleWide, bool KeysAsValues);
+
+/// <summary>
+/// Gemma 3n's shape beyond a <see cref="SynthShape"/> (every fifth layer full, four AltUp streams): the last <paramref name="SharedKvLayers"/>
+/// layers sharing keys and values, per-layer inputs of <paramref name="PerLayerInput"/>, Laurel of <paramref name="LaurelRank"/>, the
+/// first <paramref name="SparseLayers"/> layers' gates keeping their top 5 %.
+/// </summary>
+public sealed record SynthGemma3n(int SharedKvLayers, int PerLayerInput, int LaurelRank, int SparseLayers);

@@ -46,12 +46,14 @@ public static partial class SyntheticModelWriter
         // NemotronModel writes norm_eps as the RMS epsilon too (TextModel's key); OlmoModel its clip_qkv as clamp_kqv.
         if (arch == "nemotron") w.Set($"{arch}.attention.layer_norm_rms_epsilon", shape.NormEps);
         if (shape.QkvClip > 0) w.Set($"{arch}.attention.clamp_kqv", shape.QkvClip);
+        if (shape.Classic) return AddClassic(w, random, shape, fileType);
         // GemmaModel, Phi2Model, FalconModel and StableLMModel write no RoPE base (llama.cpp's default 10000 is theirs); Phi2Model,
         // StableLMModel, Glm4Model and NemotronModel their rotated dimensions (Nemotron's scaling type none), StableLMModel use_parallel_residual.
         if (arch is not ("gemma" or "phi2" or "falcon" or "stablelm")) w.Set($"{arch}.rope.freq_base", shape.RopeBase);
         if (shape.DeepSeek is { } deepSeek) return AddDeepSeek(w, random, seed, shape, deepSeek, fileType);
         if (arch is "lfm2" or "lfm2moe") return AddLfm2(w, random, seed, shape, fileType);
         if (shape.Gemma4 is { } gemma4) return AddGemma4(w, random, seed, shape, gemma4, fileType);
+        if (shape.Gemma3n is { } gemma3n) return AddGemma3n(w, random, shape, gemma3n, fileType);
         if (arch is "phi2" or "stablelm" or "glm4" or "chatglm" or "nemotron" or "glm4moe" or "bailingmoe2") w.Set($"{arch}.rope.dimension_count", (uint)shape.RotaryDim);
         if (arch == "nemotron") w.Set($"{arch}.rope.scaling.type", "none");
         if (shape.StableLm) w.Set($"{arch}.use_parallel_residual", false);

@@ -60,7 +60,7 @@ public class GgufDequantFixtureTests
                     seen.Add((DType)MemoryMarshal.Read<int>(t.Bytes));
         }
         // llama-quantize writes MXFP4 only into expert tensors, which llama-k256 has none of: MXFP4 is checked against a
-        // port of ggml's decoder (GgmlReference) and against llama.cpp through a whole gpt-oss model (docs/STATUS.md)
+        // port of ggml's decoder (GgmlReference) and against llama.cpp through a whole gpt-oss model (docs/MODELS.md)
         var wanted = RandomWeights.Types.Where(t => t is not DType.F32 and not DType.MXFP4);
         Assert.Empty(wanted.Except(seen));
     }

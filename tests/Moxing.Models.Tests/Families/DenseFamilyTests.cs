@@ -27,10 +27,10 @@ public sealed class DenseFamilyTests : IDisposable
 
     internal static float[] Flatten(double[][] rows) => rows.SelectMany(r => r.Select(v => (float)v)).ToArray();
 
-    internal static float[] Logits(string path)
+    internal static float[] Logits(string path, int[]? prompt = null)
     {
         using var model = ModelLoader.Load(path);
-        return DecoderChecks.Alone(model.RequireDecoder(), DType.F32, Prompt);
+        return DecoderChecks.Alone(model.RequireDecoder(), DType.F32, prompt ?? Prompt);
     }
 
     /// <summary>Every model type TinyHfFolder writes.</summary>

@@ -66,7 +66,7 @@ internal sealed partial class DenseReference
 
     private double[][] Gemma4Attention(string p, double[][] xs, bool full, (double[][] K, double[][] V)[] stored, int layer, int source)
     {
-        int n = xs.Length, heads = I("num_attention_heads"), hd = full ? I("global_head_dim") : I("head_dim");
+        int n = xs.Length, heads = I("num_attention_heads"), hd = full && _c.ContainsKey("global_head_dim") ? I("global_head_dim") : I("head_dim");
         var keysAsValues = full && B("attention_k_eq_v");
         var kvHeads = keysAsValues ? I("num_global_key_value_heads") : I("num_key_value_heads");
         var rope = (_c["rope_parameters"]![full ? "full_attention" : "sliding_attention"])!.AsObject();

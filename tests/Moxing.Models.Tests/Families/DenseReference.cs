@@ -48,9 +48,11 @@ internal sealed partial class DenseReference
     public double[][] Forward(int[] ids, string? drop = null)
     {
         _drop = drop;
+        if (Classic) return ClassicForward(ids);
         if (_type == "llama4_text") return Llama4Forward(ids);
         if (_type is "lfm2" or "lfm2_moe") return Lfm2Forward(ids);
         if (_type is "gemma4" or "gemma4_text") return Gemma4Forward(ids);
+        if (_type is "gemma3n" or "gemma3n_text") return Gemma3nForward(ids);
         if (_type == "granitemoehybrid") return GraniteHybridForward(ids);
         if (_type == "nemotron_h") return NemotronHForward(ids);
         if (_type == "falcon_h1") return FalconH1Forward(ids);
@@ -177,8 +179,11 @@ internal sealed partial class DenseReference
     }
 
     // Token t's softmax(q·k · scale)·v per query head (head h reads key/value head h / group), over the last `window` positions
-    // (this one included, as transformers' sliding mask keeps them) or all before it.
-    private static double[] Attended(double[][] q, double[][] k, double[][] v, int t, int heads, int group, int hd, double scale, int window)
+    // (this one included, as transformers' sliding mask keeps them) or all before it; with ALiBi `slopes`, each score of key position
+    // j gains slope · j (a shift of a row's scores leaves its softmax as it is: BLOOM's key positions and MPT's distances from the
+    // last give the same weights).
+    private static double[] Attended(double[][] q, double[][] k, double[][] v, int t, int heads, int group, int hd, double scale, int window,
+        double[]? slopes = null)
     {
         var attended = new double[heads * hd];
         var first = window > 0 ? Math.Max(0, t - window + 1) : 0;
@@ -186,7 +191,7 @@ internal sealed partial class DenseReference
         {
             var g = head / group;
             var scores = Enumerable.Range(first, t - first + 1)
-                .Select(j => Enumerable.Range(0, hd).Sum(d => q[t][head * hd + d] * k[j][g * hd + d]) * scale).ToArray();
+                .Select(j => Enumerable.Range(0, hd).Sum(d => q[t][head * hd + d] * k[j][g * hd + d]) * scale + (slopes?[head] ?? 0) * j).ToArray();
             var max = scores.Max();
             var sum = scores.Sum(s => Math.Exp(s - max));
             for (var j = first; j <= t; j++)

@@ -18,6 +18,7 @@ public sealed partial class TinyHfFolder : IDisposable
         "smollm3" or "llama4" or "llama4_text" => 4,
         "lfm2" or "lfm2_moe" => Lfm2Layers.Length,
         "gemma4" or "gemma4_text" => Gemma4Layers.Length,
+        "gemma3n" or "gemma3n_text" => Gemma3nLayers.Length,
         "granitemoehybrid" => GraniteHybridLayers.Length,
         "nemotron_h" => NemotronHPattern.Length,
         "falcon_h1" => 3,
@@ -51,7 +52,7 @@ public sealed partial class TinyHfFolder : IDisposable
         "bailing_moe" or "bailing_moe_v2" => [("model.embed_tokens", "model.word_embeddings"), ("self_attn.o_proj", "attention.dense")],
         "mistral3" => [("model.embed_tokens", "model.language_model.embed_tokens"), ("model.layers.", "model.language_model.layers."), ("model.norm", "model.language_model.norm")],
         // Gemma4ForConditionalGeneration (transformers ≥ 4.52 nesting): the text model under model.language_model.
-        "gemma4" => [("model.", "model.language_model.")],
+        "gemma4" or "gemma3n" => [("model.", "model.language_model.")],
         _ => [],
     };
 
@@ -66,13 +67,13 @@ public sealed partial class TinyHfFolder : IDisposable
 
     /// <summary>
     /// Writes a <paramref name="modelType"/> checkpoint (granite, olmo2, gemma, phi, starcoder2, falcon, exaone, smollm3, internlm2, cohere,
-    /// cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, ernie4_5, llama4_text, llama4: the text config, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3, apertus, lfm2, qwen3_5; granitemoe, lfm2_moe, nemotron_h, falcon_h1, granitemoeshared, granitemoehybrid, qwen3_next, qwen3_5_moe, phimoe, ernie4_5_moe, hunyuan_v1_moe; deepseek_v2, deepseek_v3, glm4_moe, dots1, bailing_moe, bailing_moe_v2), its config edited by <paramref name="edit"/> (Cohere's use_qk_norm and StableLM's qk_layernorm add per-head q/k norms).
+    /// cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, ernie4_5, llama4_text, llama4: the text config, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3, apertus, lfm2, qwen3_5; granitemoe, lfm2_moe, nemotron_h, falcon_h1, granitemoeshared, granitemoehybrid, qwen3_next, qwen3_5_moe, phimoe, ernie4_5_moe, hunyuan_v1_moe; deepseek_v2, deepseek_v3, glm4_moe, dots1, bailing_moe, bailing_moe_v2; gpt_neox, bloom, mpt, gpt_bigcode), its config edited by <paramref name="edit"/> (Cohere's use_qk_norm and StableLM's qk_layernorm add per-head q/k norms).
     /// </summary>
     public TinyHfFolder(string modelType, int seed = 1, Action<JsonObject>? edit = null)
     {
         Config = BaseConfig(modelType);
         edit?.Invoke(Config);
-        File.WriteAllText(Path.Combine(Folder, "config.json"), (modelType == "gemma4" ? Gemma4Wrapped(Config) : Llama4Wrapped(modelType, Config)).ToJsonString());
+        File.WriteAllText(Path.Combine(Folder, "config.json"), (modelType switch { "gemma4" => Gemma4Wrapped(Config), "gemma3n" => Gemma3nWrapped(Config), _ => Llama4Wrapped(modelType, Config) }).ToJsonString());
         var random = new Random(seed);
         var writer = new SafetensorsWriter();
         var renames = Renames(modelType);
@@ -130,13 +131,19 @@ public sealed partial class TinyHfFolder : IDisposable
             "nemotron_h" => WriteNemotronH,
             "falcon_h1" => WriteFalconH1,
             "gemma4" or "gemma4_text" => WriteGemma4,
+            "gemma3n" or "gemma3n_text" => WriteGemma3n,
+            _ when IsClassic(modelType) => WriteClassic,
             _ => null,
         };
         if (own != null)
         {
             own(Config, Add, Norm, Linear);
             // Gemma 4's vision tower, which the language model leaves out.
-            if (modelType == "gemma4") writer.Add("model.vision_tower.encoder.layers.0.self_attn.q_proj.linear.weight", [8, 8], new float[64]);
+            if (modelType is "gemma4" or "gemma3n") writer.Add("model.vision_tower.encoder.layers.0.self_attn.q_proj.linear.weight", [8, 8], new float[64]);
+            // Gemma 3n's audio tower and its embedders of the other modalities, left out too.
+            if (modelType == "gemma3n")
+                foreach (var tower in new[] { "model.audio_tower.conformer.0.ffw_layer_start.pre_layer_norm.weight", "model.embed_audio.embedding.weight", "model.embed_vision.embedding.weight" })
+                    writer.Add(tower, [8], new float[8]);
             writer.Write(Path.Combine(Folder, "model.safetensors"));
             return;
         }
@@ -301,6 +308,7 @@ public sealed partial class TinyHfFolder : IDisposable
     // Each family's config with the keys its transformers configuration reads (and its published checkpoints set).
     private static JsonObject BaseConfig(string modelType)
     {
+        if (IsClassic(modelType)) return ClassicConfig(modelType);
         var c = new JsonObject
         {
             ["model_type"] = modelType,
@@ -329,6 +337,9 @@ public sealed partial class TinyHfFolder : IDisposable
                 break;
             case "gemma4" or "gemma4_text":
                 Gemma4Config(c);
+                break;
+            case "gemma3n" or "gemma3n_text":
+                Gemma3nConfig(c);
                 break;
             case "granitemoehybrid":
                 GraniteHybridConfig(c);

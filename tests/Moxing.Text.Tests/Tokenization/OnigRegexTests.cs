@@ -23,6 +23,8 @@ public class OnigRegexTests
     [InlineData(@"a{,2}b", "aaab", new[] { "aab" })]
     [InlineData(@"\d{2}+", "12345", new[] { "1234" })]
     [InlineData(@"x{", "x{", new[] { "x{" })]
+    [InlineData(@" ?[^(\s|[.,!?…。，、।۔،])]+", "Hello, world! (Ok)", new[] { "Hello", " world", "Ok" })]
+    [InlineData(@"[a[b-d]]+", "xabdey", new[] { "abd" })]
     public void OnigurumaSyntaxRunsOnDotNet(string pattern, string text, string[] expected) =>
         Assert.Equal(expected, Matches(pattern, text));
 
@@ -55,6 +57,7 @@ public class OnigRegexTests
     [InlineData("\\")]
     [InlineData("[[:bogus:]]")]
     [InlineData("[a&&b]")]
+    [InlineData("[a[^b]]")]
     [InlineData(@"\p{Greek}")]
     [InlineData(@"\X")]
     [InlineData("+a")]

@@ -63,13 +63,13 @@ internal readonly unsafe struct IntegerKernel(
         table[(int)DType.Q5_K] = Super<Q5KBlock, P, L, TB, TS, TF>(panels);
         table[(int)DType.Q6_K] = Super<Q6KBlock, P, L, TB, TS, TF>(panels);
         table[(int)DType.IQ4_XS] = Super<Iq4XsBlock, P, L, TB, TS, TF>(panels);
-        table[(int)DType.IQ2_XXS] = Super<Iq2XxsBlock, P, L, TB, TS, TF>(panels);
-        table[(int)DType.IQ2_XS] = Super<Iq2XsBlock, P, L, TB, TS, TF>(panels);
-        table[(int)DType.IQ2_S] = Super<Iq2SBlock, P, L, TB, TS, TF>(panels);
-        table[(int)DType.IQ3_XXS] = Super<Iq3XxsBlock, P, L, TB, TS, TF>(panels);
-        table[(int)DType.IQ3_S] = Super<Iq3SBlock, P, L, TB, TS, TF>(panels);
-        table[(int)DType.IQ1_S] = Super<Iq1SBlock, P, L, TB, TS, TF>(panels);
-        table[(int)DType.IQ1_M] = Super<Iq1MBlock, P, L, TB, TS, TF>(panels);
+        table[(int)DType.IQ2_XXS] = Grid<Iq2XxsBlock, P, L, TB, TS, TF>(panels);
+        table[(int)DType.IQ2_XS] = Grid<Iq2XsBlock, P, L, TB, TS, TF>(panels);
+        table[(int)DType.IQ2_S] = Grid<Iq2SBlock, P, L, TB, TS, TF>(panels);
+        table[(int)DType.IQ3_XXS] = Grid<Iq3XxsBlock, P, L, TB, TS, TF>(panels);
+        table[(int)DType.IQ3_S] = Grid<Iq3SBlock, P, L, TB, TS, TF>(panels);
+        table[(int)DType.IQ1_S] = Grid<Iq1SBlock, P, L, TB, TS, TF>(panels);
+        table[(int)DType.IQ1_M] = Grid<Iq1MBlock, P, L, TB, TS, TF>(panels);
         table[(int)DType.TQ2_0] = Super<Tq2_0Block, P, L, TB, TS, TF>(panels);
         return table;
     }
@@ -83,6 +83,13 @@ internal readonly unsafe struct IntegerKernel(
     private static IntegerKernel Super<F, P, L, TB, TS, TF>(bool panels)
         where F : struct, IQ8KDot where P : struct, IPanelTile where L : struct, IByteLanes<TB, TS, TF>
         where TB : unmanaged where TS : struct where TF : struct =>
-        new(panels ? &PanelProduct<P, L, TB, TS, TF>.RowsSuper<F> : &IntegerKernels.RowsQ8K<F, L, TB, TS, TF>, F.BlockSize, ActivationBlocks.Q8KSize,
-            panels ? Panel.SuperTokens : 0);
+        Super<F>(panels ? &PanelProduct<P, L, TB, TS, TF>.RowsSuper<F> : &IntegerKernels.RowsQ8K<F, L, TB, TS, TF>, panels);
+
+    private static IntegerKernel Grid<F, P, L, TB, TS, TF>(bool panels)
+        where F : struct, IGridBlock<F> where P : struct, IPanelTile where L : struct, IByteLanes<TB, TS, TF>
+        where TB : unmanaged where TS : struct where TF : struct =>
+        Super<F>(panels ? &PanelProduct<P, L, TB, TS, TF>.RowsGrid<F> : &GridKernels.Rows<F, L, TB, TS, TF>, panels);
+
+    private static IntegerKernel Super<F>(delegate*<byte*, nint, int, byte*, nint, int, float*, int, int, int, void> rows, bool panels)
+        where F : struct, IQ8KDot => new(rows, F.BlockSize, ActivationBlocks.Q8KSize, panels ? Panel.SuperTokens : 0);
 }

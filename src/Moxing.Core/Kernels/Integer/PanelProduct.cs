@@ -29,10 +29,21 @@ internal static unsafe class PanelProduct<P, L, TB, TS, TF>
 
     /// <summary>As <see cref="IntegerKernels.RowsQ8K{F, L, TB, TS, TF}"/>, through panels when there are enough activation rows.</summary>
     public static void RowsSuper<F>(byte* w, nint rowBytes, int blocks, byte* x, nint xStride, int n, float* y, int rows, int rowStart, int rowEnd)
+        where F : struct, IQ8KDot =>
+        Super<F>(&IntegerKernels.RowsQ8K<F, L, TB, TS, TF>, w, rowBytes, blocks, x, xStride, n, y, rows, rowStart, rowEnd);
+
+    /// <summary>As <see cref="GridKernels.Rows{F, L, TB, TS, TF}"/>, through panels when there are enough activation rows.</summary>
+    public static void RowsGrid<F>(byte* w, nint rowBytes, int blocks, byte* x, nint xStride, int n, float* y, int rows, int rowStart, int rowEnd)
+        where F : struct, IGridBlock<F> =>
+        Super<F>(&GridKernels.Rows<F, L, TB, TS, TF>, w, rowBytes, blocks, x, xStride, n, y, rows, rowStart, rowEnd);
+
+    // A K format's product: the row kernel `few` below Panel.SuperTokens activation rows, else panels.
+    private static void Super<F>(delegate*<byte*, nint, int, byte*, nint, int, float*, int, int, int, void> few,
+        byte* w, nint rowBytes, int blocks, byte* x, nint xStride, int n, float* y, int rows, int rowStart, int rowEnd)
         where F : struct, IQ8KDot
     {
         if (n < Panel.SuperTokens)
-            IntegerKernels.RowsQ8K<F, L, TB, TS, TF>(w, rowBytes, blocks, x, xStride, n, y, rows, rowStart, rowEnd);
+            few(w, rowBytes, blocks, x, xStride, n, y, rows, rowStart, rowEnd);
         else
             Bands(&PanelPacker.PackSuper<F, L, TB, TS, TF>, &P.Super<F>, (long)blocks * Panel.SuperBytes, w, rowBytes, blocks, x, xStride, n, y, rows, rowStart, rowEnd);
     }

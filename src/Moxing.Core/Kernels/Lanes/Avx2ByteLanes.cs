@@ -17,7 +17,21 @@ internal readonly unsafe struct Avx2ByteLanes : IByteLanes<Vector256<byte>, Vect
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<byte> Load(byte* p) => Avx.LoadVector256(p);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<byte> FromLongs(ulong a, ulong b, ulong c, ulong d) => Vector256.Create(a, b, c, d).AsByte();
+    public static Vector256<byte> Words(ulong* a, ulong* b, ulong* c, ulong* d)
+    {
+        // vmovq + vmovhpd from memory: the words never pass through general registers
+        var lo = Sse2.LoadHigh(Sse2.LoadScalarVector128((double*)a), (double*)b);
+        var hi = Sse2.LoadHigh(Sse2.LoadScalarVector128((double*)c), (double*)d);
+        return Vector256.Create(lo, hi).AsByte();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<byte> HalfWords(uint* a, uint* b, uint* c, uint* d, uint* e, uint* f, uint* g, uint* h)
+    {
+        var lo = Sse41.Insert(Sse41.Insert(Sse41.Insert(Sse2.LoadScalarVector128(a), *b, 1), *c, 2), *d, 3);
+        var hi = Sse41.Insert(Sse41.Insert(Sse41.Insert(Sse2.LoadScalarVector128(e), *f, 1), *g, 2), *h, 3);
+        return Vector256.Create(lo, hi).AsByte();
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<byte> Nibbles(byte* p)
@@ -68,6 +82,9 @@ internal readonly unsafe struct Avx2ByteLanes : IByteLanes<Vector256<byte>, Vect
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<byte> ShortPair(short first, short second) => Vector256.Create(Vector128.Create(first), Vector128.Create(second)).AsByte();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<int> Dot(Vector256<byte> u, Vector256<byte> s, Vector256<int> acc) =>
         Avx2.Add(acc, Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u, s.AsSByte()), Vector256<short>.One));
 
@@ -82,6 +99,9 @@ internal readonly unsafe struct Avx2ByteLanes : IByteLanes<Vector256<byte>, Vect
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<int> DotScaledSigned(Vector256<byte> a, Vector256<byte> s, Vector256<byte> multipliers, Vector256<int> acc) =>
         DotScaled(Avx2.Abs(a.AsSByte()), Avx2.Sign(s.AsSByte(), a.AsSByte()).AsByte(), multipliers, acc);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<byte> Negated(Vector256<byte> v, Vector256<byte> negative) => Avx2.Subtract(Avx2.Xor(v, negative), negative);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<int> DotShorts(Vector256<byte> a, Vector256<byte> b, Vector256<int> acc) =>

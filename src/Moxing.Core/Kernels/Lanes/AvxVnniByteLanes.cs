@@ -15,7 +15,11 @@ internal readonly unsafe struct AvxVnniByteLanes : IByteLanes<Vector256<byte>, V
     public static Vector256<float> ZeroF => Vector256<float>.Zero;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<byte> Load(byte* p) => Avx2ByteLanes.Load(p);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<byte> FromLongs(ulong a, ulong b, ulong c, ulong d) => Avx2ByteLanes.FromLongs(a, b, c, d);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<byte> Words(ulong* a, ulong* b, ulong* c, ulong* d) => Avx2ByteLanes.Words(a, b, c, d);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<byte> Negated(Vector256<byte> v, Vector256<byte> negative) => Avx2ByteLanes.Negated(v, negative);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<byte> HalfWords(uint* a, uint* b, uint* c, uint* d, uint* e, uint* f, uint* g, uint* h) => Avx2ByteLanes.HalfWords(a, b, c, d, e, f, g, h);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<byte> Nibbles(byte* p) => Avx2ByteLanes.Nibbles(p);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<byte> And(Vector256<byte> v, byte mask) => Avx2ByteLanes.And(v, mask);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<byte> Or(Vector256<byte> a, Vector256<byte> b) => Avx2ByteLanes.Or(a, b);
@@ -26,6 +30,7 @@ internal readonly unsafe struct AvxVnniByteLanes : IByteLanes<Vector256<byte>, V
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<byte> LoadShorts(short* p) => Avx2ByteLanes.LoadShorts(p);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<byte> Widen(Vector128<sbyte> values, short factor) => Avx2ByteLanes.Widen(values, factor);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<byte> ScalePair(Vector256<byte> scales, int chunk) => Avx2ByteLanes.ScalePair(scales, chunk);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<byte> ShortPair(short first, short second) => Avx2ByteLanes.ShortPair(first, second);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<int> Dot(Vector256<byte> u, Vector256<byte> s, Vector256<int> acc) => AvxVnni.MultiplyWideningAndAdd(acc, u, s.AsSByte());

@@ -19,8 +19,12 @@ internal unsafe interface IByteLanes<TB, TS, TF>
     /// <summary>Loads 32 bytes.</summary>
     static abstract TB Load(byte* p);
 
-    /// <summary>The 32 bytes of four words, <paramref name="a"/>'s first (little-endian).</summary>
-    static abstract TB FromLongs(ulong a, ulong b, ulong c, ulong d);
+    /// <summary>The 32 bytes of the four 8-byte words at <paramref name="a"/> .. <paramref name="d"/>, in that order (table entries
+    /// gathered straight into a vector, as ggml's grid kernels build them).</summary>
+    static abstract TB Words(ulong* a, ulong* b, ulong* c, ulong* d);
+
+    /// <summary>As <see cref="Words"/> for eight 4-byte words.</summary>
+    static abstract TB HalfWords(uint* a, uint* b, uint* c, uint* d, uint* e, uint* f, uint* g, uint* h);
 
     /// <summary>The 16 bytes at <paramref name="p"/> as 32 codes: their low nibbles, then their high nibbles.</summary>
     static abstract TB Nibbles(byte* p);
@@ -52,6 +56,9 @@ internal unsafe interface IByteLanes<TB, TS, TF>
     /// <summary>Multipliers for one 32-code chunk: shorts <c>chunk</c> (codes 0..15) and <c>8 + chunk</c> (codes 16..31) of <paramref name="scales"/>.</summary>
     static abstract TB ScalePair(TB scales, int chunk);
 
+    /// <summary>Multipliers for one 32-code chunk in <see cref="ScalePair"/>'s layout: <paramref name="first"/> for codes 0..15, <paramref name="second"/> for 16..31.</summary>
+    static abstract TB ShortPair(short first, short second);
+
     /// <summary>No partial sums.</summary>
     static abstract TS Zero { get; }
 
@@ -66,6 +73,9 @@ internal unsafe interface IByteLanes<TB, TS, TF>
 
     /// <summary>As <see cref="DotScaled"/> with a signed (-128..127).</summary>
     static abstract TS DotScaledSigned(TB a, TB s, TB multipliers, TS acc);
+
+    /// <summary>v with the bytes where <paramref name="negative"/> is 0xFF (else 0) negated: (v ^ n) − n.</summary>
+    static abstract TB Negated(TB v, TB negative);
 
     /// <summary>acc + Σ a[j]·b[j] over the 16 shorts of each.</summary>
     static abstract TS DotShorts(TB a, TB b, TS acc);

@@ -19,11 +19,19 @@ internal readonly unsafe struct ScalarByteLanes : IByteLanes<Bytes32, int, float
 
     public static Bytes32 Load(byte* p) => *(Bytes32*)p;
 
-    public static Bytes32 FromLongs(ulong a, ulong b, ulong c, ulong d)
+    public static Bytes32 Words(ulong* a, ulong* b, ulong* c, ulong* d)
     {
         var v = new Bytes32();
         var words = (ulong*)&v;
-        (words[0], words[1], words[2], words[3]) = (a, b, c, d);
+        (words[0], words[1], words[2], words[3]) = (*a, *b, *c, *d);
+        return v;
+    }
+
+    public static Bytes32 HalfWords(uint* a, uint* b, uint* c, uint* d, uint* e, uint* f, uint* g, uint* h)
+    {
+        var v = new Bytes32();
+        var words = (uint*)&v;
+        (words[0], words[1], words[2], words[3], words[4], words[5], words[6], words[7]) = (*a, *b, *c, *d, *e, *f, *g, *h);
         return v;
     }
 
@@ -76,11 +84,21 @@ internal readonly unsafe struct ScalarByteLanes : IByteLanes<Bytes32, int, float
         return v;
     }
 
+    public static Bytes32 ShortPair(short first, short second)
+    {
+        var v = new Bytes32();
+        var pair = (short*)&v;
+        (pair[0], pair[1]) = (first, second);
+        return v;
+    }
+
     public static int Dot(Bytes32 u, Bytes32 s, int acc) => DotSigned(u, s, acc, signedA: false);
     public static int DotSigned(Bytes32 a, Bytes32 b, int acc) => DotSigned(a, b, acc, signedA: true);
 
     public static int DotScaled(Bytes32 u, Bytes32 s, Bytes32 multipliers, int acc) => DotScaled(u, s, multipliers, acc, signedA: false);
     public static int DotScaledSigned(Bytes32 a, Bytes32 s, Bytes32 multipliers, int acc) => DotScaled(a, s, multipliers, acc, signedA: true);
+
+    public static Bytes32 Negated(Bytes32 v, Bytes32 negative) => Zip(v, negative, (x, n) => (x ^ n) - n);
 
     public static int DotShorts(Bytes32 a, Bytes32 b, int acc)
     {

@@ -27,7 +27,11 @@ internal readonly unsafe struct Vector128ByteLanes : IByteLanes<BytePair, Vector
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static BytePair Load(byte* p) => new(Vector128.Load(p), Vector128.Load(p + 16));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static BytePair FromLongs(ulong a, ulong b, ulong c, ulong d) => new(Vector128.Create(a, b).AsByte(), Vector128.Create(c, d).AsByte());
+    public static BytePair Words(ulong* a, ulong* b, ulong* c, ulong* d) => new(Vector128.Create(*a, *b).AsByte(), Vector128.Create(*c, *d).AsByte());
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static BytePair HalfWords(uint* a, uint* b, uint* c, uint* d, uint* e, uint* f, uint* g, uint* h) =>
+        new(Vector128.Create(*a, *b, *c, *d).AsByte(), Vector128.Create(*e, *f, *g, *h).AsByte());
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static BytePair Nibbles(byte* p)
@@ -75,6 +79,9 @@ internal readonly unsafe struct Vector128ByteLanes : IByteLanes<BytePair, Vector
         new(Vector128.Create(scales.Lo.AsInt16().GetElement(chunk)).AsByte(), Vector128.Create(scales.Hi.AsInt16().GetElement(chunk)).AsByte());
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static BytePair ShortPair(short first, short second) => new(Vector128.Create(first).AsByte(), Vector128.Create(second).AsByte());
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<int> Dot(BytePair u, BytePair s, Vector128<int> acc) =>
         acc + Products(u.Lo.AsSByte(), s.Lo.AsSByte()) + Products(u.Hi.AsSByte(), s.Hi.AsSByte());
 
@@ -91,6 +98,9 @@ internal readonly unsafe struct Vector128ByteLanes : IByteLanes<BytePair, Vector
     public static Vector128<int> DotScaledSigned(BytePair a, BytePair s, BytePair multipliers, Vector128<int> acc) =>
         acc + Products(a.Lo.AsSByte(), s.Lo.AsSByte()) * Multiplier(multipliers.Lo)
             + Products(a.Hi.AsSByte(), s.Hi.AsSByte()) * Multiplier(multipliers.Hi);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static BytePair Negated(BytePair v, BytePair negative) => new((v.Lo ^ negative.Lo) - negative.Lo, (v.Hi ^ negative.Hi) - negative.Hi);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<int> DotShorts(BytePair a, BytePair b, Vector128<int> acc) =>

@@ -1,10 +1,11 @@
 using System.Runtime.CompilerServices;
+using Moxing.Core.Kernels.Lanes;
 
 namespace Moxing.Core.Quantization.Blocks;
 
 /// <summary>
 /// IQ1_M (1.75 bits): 256 weights as 8 groups of 32; 32 low index bytes, per eight weights a nibble of 3 index high bits
-/// (11-bit indices into <see cref="IqGrids.Iq1Up"/>) and a shift sign, then four 16-bit words holding per half group a
+/// (11-bit indices into <see cref="IqGrids.Iq1"/>) and a shift sign, then four 16-bit words holding per half group a
 /// 3-bit scale s and, in their top nibbles, the fp16 d: w = d·(2s + 1) · (level ± 0.125).
 /// </summary>
 internal readonly unsafe struct Iq1MBlock : IGridBlock<Iq1MBlock>
@@ -23,14 +24,15 @@ internal readonly unsafe struct Iq1MBlock : IGridBlock<Iq1MBlock>
     public static bool Eighths => true;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Group(byte* block, int ib, out ulong a, out ulong b, out ulong c, out ulong d)
+    public static TB Levels<L, TB, TS, TF>(byte* block, int ib)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
     {
         var q = block + 4 * ib;
         int h0 = block[32 + 2 * ib], h1 = block[33 + 2 * ib];
-        a = IqGrids.Iq1(q[0] | ((h0 & 7) << 8), (h0 & 0x08) != 0);
-        b = IqGrids.Iq1(q[1] | ((h0 & 0x70) << 4), (h0 & 0x80) != 0);
-        c = IqGrids.Iq1(q[2] | ((h1 & 7) << 8), (h1 & 0x08) != 0);
-        d = IqGrids.Iq1(q[3] | ((h1 & 0x70) << 4), (h1 & 0x80) != 0);
+        var grid = IqGrids.Iq1;
+        // each nibble of h0, h1: three index bits, then the shift-down bit — bit 11 of an index into IqGrids.Iq1
+        return L.Words(grid + (q[0] | ((h0 & 15) << 8)), grid + (q[1] | ((h0 & 0xF0) << 4)),
+            grid + (q[2] | ((h1 & 15) << 8)), grid + (q[3] | ((h1 & 0xF0) << 4)));
     }
 
     /// <summary>The fp16 d assembled from the top nibbles of the four scale words.</summary>

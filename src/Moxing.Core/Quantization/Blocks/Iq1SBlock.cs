@@ -1,10 +1,11 @@
 using System.Runtime.CompilerServices;
+using Moxing.Core.Kernels.Lanes;
 
 namespace Moxing.Core.Quantization.Blocks;
 
 /// <summary>
 /// IQ1_S (1.56 bits): 256 weights as 8 groups of 32; fp16 d, 32 low index bytes, then per group a 16-bit word of four
-/// 3-bit index highs (11-bit indices into <see cref="IqGrids.Iq1Up"/>, levels −1, 0, 1), a 3-bit scale s and a shift sign:
+/// 3-bit index highs (11-bit indices into <see cref="IqGrids.Iq1"/>, levels −1, 0, 1), a 3-bit scale s and a shift sign:
 /// w = d·(2s + 1) · (level ± 0.125).
 /// </summary>
 internal readonly unsafe struct Iq1SBlock : IGridBlock<Iq1SBlock>
@@ -22,15 +23,14 @@ internal readonly unsafe struct Iq1SBlock : IGridBlock<Iq1SBlock>
     public static bool Eighths => true;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Group(byte* block, int ib, out ulong a, out ulong b, out ulong c, out ulong d)
+    public static TB Levels<L, TB, TS, TF>(byte* block, int ib)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
     {
         int high = Unsafe.ReadUnaligned<ushort>(block + 34 + 2 * ib);
-        var down = (high & 0x8000) != 0;
+        var grid = IqGrids.Iq1 + (high >> 15) * IqGrids.Iq1Down;
         var q = block + 2 + 4 * ib;
-        a = IqGrids.Iq1(q[0] | ((high & 7) << 8), down);
-        b = IqGrids.Iq1(q[1] | (((high >> 3) & 7) << 8), down);
-        c = IqGrids.Iq1(q[2] | (((high >> 6) & 7) << 8), down);
-        d = IqGrids.Iq1(q[3] | (((high >> 9) & 7) << 8), down);
+        return L.Words(grid + (q[0] | ((high & 7) << 8)), grid + (q[1] | (((high >> 3) & 7) << 8)),
+            grid + (q[2] | (((high >> 6) & 7) << 8)), grid + (q[3] | (((high >> 9) & 7) << 8)));
     }
 
     /// <summary>The block's factor of scale · code: d/8 (codes are 8·level ± 1).</summary>

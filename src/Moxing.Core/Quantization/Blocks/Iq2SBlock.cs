@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Moxing.Core.Kernels.Lanes;
 
 namespace Moxing.Core.Quantization.Blocks;
 
@@ -21,14 +22,23 @@ internal readonly unsafe struct Iq2SBlock : IGridBlock<Iq2SBlock>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Group(byte* block, int ib, out ulong a, out ulong b, out ulong c, out ulong d)
+    public static TB Levels<L, TB, TS, TF>(byte* block, int ib)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
     {
         int high = block[66 + ib];
-        byte* q = block + 2 + 4 * ib, signs = block + 34 + 4 * ib;
-        a = IqGrids.Signed(IqGrids.Iq2S[q[0] | ((high << 8) & 0x300)], signs[0]);
-        b = IqGrids.Signed(IqGrids.Iq2S[q[1] | ((high << 6) & 0x300)], signs[1]);
-        c = IqGrids.Signed(IqGrids.Iq2S[q[2] | ((high << 4) & 0x300)], signs[2]);
-        d = IqGrids.Signed(IqGrids.Iq2S[q[3] | ((high << 2) & 0x300)], signs[3]);
+        var q = block + 2 + 4 * ib;
+        var grid = IqGrids.Iq2S;
+        return L.Words(grid + (q[0] | ((high << 8) & 0x300)), grid + (q[1] | ((high << 6) & 0x300)),
+            grid + (q[2] | ((high << 4) & 0x300)), grid + (q[3] | ((high << 2) & 0x300)));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TB Negative<L, TB, TS, TF>(byte* block, int ib)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
+    {
+        var signs = block + 34 + 4 * ib;
+        var masks = IqGrids.SignMasks;
+        return L.Words(masks + signs[0], masks + signs[1], masks + signs[2], masks + signs[3]);
     }
 
     /// <summary>The block's factor of scale · code: d/8.</summary>

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Moxing.Core.Kernels.Lanes;
 
 namespace Moxing.Core.Quantization.Blocks;
 
@@ -21,21 +22,22 @@ internal readonly unsafe struct Iq2XsBlock : IGridBlock<Iq2XsBlock>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Group(byte* block, int ib, out ulong a, out ulong b, out ulong c, out ulong d)
+    public static TB Levels<L, TB, TS, TF>(byte* block, int ib)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
     {
-        var q = block + 2 + 8 * ib;
-        a = Level(q);
-        b = Level(q + 2);
-        c = Level(q + 4);
-        d = Level(q + 6);
+        // four 16-bit words: a 9-bit grid index and a 7-bit sign pattern each
+        var q = Unsafe.ReadUnaligned<ulong>(block + 2 + 8 * ib);
+        var grid = IqGrids.Iq2Xs;
+        return L.Words(grid + (q & 511), grid + ((q >> 16) & 511), grid + ((q >> 32) & 511), grid + ((q >> 48) & 511));
     }
 
-    // Eight signed levels from a 16-bit word: 9-bit grid index, 7-bit sign pattern.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong Level(byte* word)
+    public static TB Negative<L, TB, TS, TF>(byte* block, int ib)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
     {
-        uint q = Unsafe.ReadUnaligned<ushort>(word);
-        return IqGrids.SignedBySeven(IqGrids.Iq2Xs[q & 511], q >> 9);
+        var q = Unsafe.ReadUnaligned<ulong>(block + 2 + 8 * ib);
+        var masks = IqGrids.SevenSignMasks;
+        return L.Words(masks + ((q >> 9) & 127), masks + ((q >> 25) & 127), masks + ((q >> 41) & 127), masks + (q >> 57));
     }
 
     /// <summary>The block's factor of scale · code: d/8.</summary>

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Moxing.Core.Kernels.Lanes;
 
 namespace Moxing.Core.Quantization.Blocks;
 
@@ -21,14 +22,21 @@ internal readonly unsafe struct Iq2XxsBlock : IGridBlock<Iq2XxsBlock>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Group(byte* block, int ib, out ulong a, out ulong b, out ulong c, out ulong d)
+    public static TB Levels<L, TB, TS, TF>(byte* block, int ib)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
     {
-        var q = block + 2 + 8 * ib;
-        var aux = Unsafe.ReadUnaligned<uint>(q + 4);
-        a = IqGrids.SignedBySeven(IqGrids.Iq2Xxs[q[0]], aux & 127);
-        b = IqGrids.SignedBySeven(IqGrids.Iq2Xxs[q[1]], (aux >> 7) & 127);
-        c = IqGrids.SignedBySeven(IqGrids.Iq2Xxs[q[2]], (aux >> 14) & 127);
-        d = IqGrids.SignedBySeven(IqGrids.Iq2Xxs[q[3]], (aux >> 21) & 127);
+        byte* q = block + 2 + 8 * ib;
+        var grid = IqGrids.Iq2Xxs;
+        return L.Words(grid + q[0], grid + q[1], grid + q[2], grid + q[3]);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TB Negative<L, TB, TS, TF>(byte* block, int ib)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
+    {
+        var aux = Unsafe.ReadUnaligned<uint>(block + 6 + 8 * ib);
+        var masks = IqGrids.SevenSignMasks;
+        return L.Words(masks + (aux & 127), masks + ((aux >> 7) & 127), masks + ((aux >> 14) & 127), masks + ((aux >> 21) & 127));
     }
 
     /// <summary>The block's factor of scale · code: d/8 (d·(0.5 + s)·0.25 = d/8·(2s + 1)).</summary>

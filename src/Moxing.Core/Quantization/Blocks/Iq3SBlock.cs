@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Moxing.Core.Kernels.Lanes;
 
 namespace Moxing.Core.Quantization.Blocks;
 
@@ -19,15 +20,25 @@ internal readonly unsafe struct Iq3SBlock : IGridBlock<Iq3SBlock>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Group(byte* block, int ib, out ulong a, out ulong b, out ulong c, out ulong d)
+    public static TB Levels<L, TB, TS, TF>(byte* block, int ib)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
     {
         var q = block + 2 + 8 * ib;
         int high = block[66 + ib];
+        var grid = IqGrids.Iq3S;
+        return L.HalfWords(grid + (q[0] | ((high << 8) & 256)), grid + (q[1] | ((high << 7) & 256)),
+            grid + (q[2] | ((high << 6) & 256)), grid + (q[3] | ((high << 5) & 256)),
+            grid + (q[4] | ((high << 4) & 256)), grid + (q[5] | ((high << 3) & 256)),
+            grid + (q[6] | ((high << 2) & 256)), grid + (q[7] | ((high << 1) & 256)));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TB Negative<L, TB, TS, TF>(byte* block, int ib)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
+    {
         var signs = block + 74 + 4 * ib;
-        a = IqGrids.Signed(IqGrids.Iq3S[q[0] | ((high << 8) & 256)] | IqGrids.Iq3S[q[1] | ((high << 7) & 256)] << 32, signs[0]);
-        b = IqGrids.Signed(IqGrids.Iq3S[q[2] | ((high << 6) & 256)] | IqGrids.Iq3S[q[3] | ((high << 5) & 256)] << 32, signs[1]);
-        c = IqGrids.Signed(IqGrids.Iq3S[q[4] | ((high << 4) & 256)] | IqGrids.Iq3S[q[5] | ((high << 3) & 256)] << 32, signs[2]);
-        d = IqGrids.Signed(IqGrids.Iq3S[q[6] | ((high << 2) & 256)] | IqGrids.Iq3S[q[7] | ((high << 1) & 256)] << 32, signs[3]);
+        var masks = IqGrids.SignMasks;
+        return L.Words(masks + signs[0], masks + signs[1], masks + signs[2], masks + signs[3]);
     }
 
     /// <summary>The block's factor of scale · code: d.</summary>

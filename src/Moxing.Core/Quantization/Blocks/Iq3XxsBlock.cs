@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Moxing.Core.Kernels.Lanes;
 
 namespace Moxing.Core.Quantization.Blocks;
 
@@ -19,14 +20,21 @@ internal readonly unsafe struct Iq3XxsBlock : IGridBlock<Iq3XxsBlock>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Group(byte* block, int ib, out ulong a, out ulong b, out ulong c, out ulong d)
+    public static TB Levels<L, TB, TS, TF>(byte* block, int ib)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
     {
         var q = block + 2 + 8 * ib;
+        var grid = IqGrids.Iq3Xxs;
+        return L.HalfWords(grid + q[0], grid + q[1], grid + q[2], grid + q[3], grid + q[4], grid + q[5], grid + q[6], grid + q[7]);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TB Negative<L, TB, TS, TF>(byte* block, int ib)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
+    {
         var aux = Unsafe.ReadUnaligned<uint>(block + 66 + 4 * ib);
-        a = IqGrids.SignedBySeven(IqGrids.Iq3Xxs[q[0]] | IqGrids.Iq3Xxs[q[1]] << 32, aux & 127);
-        b = IqGrids.SignedBySeven(IqGrids.Iq3Xxs[q[2]] | IqGrids.Iq3Xxs[q[3]] << 32, (aux >> 7) & 127);
-        c = IqGrids.SignedBySeven(IqGrids.Iq3Xxs[q[4]] | IqGrids.Iq3Xxs[q[5]] << 32, (aux >> 14) & 127);
-        d = IqGrids.SignedBySeven(IqGrids.Iq3Xxs[q[6]] | IqGrids.Iq3Xxs[q[7]] << 32, (aux >> 21) & 127);
+        var masks = IqGrids.SevenSignMasks;
+        return L.Words(masks + (aux & 127), masks + ((aux >> 7) & 127), masks + ((aux >> 14) & 127), masks + ((aux >> 21) & 127));
     }
 
     /// <summary>The block's factor of scale · code: d/4 (d·(0.5 + s)·0.5 = d/4·(2s + 1)).</summary>

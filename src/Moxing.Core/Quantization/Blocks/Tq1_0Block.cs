@@ -18,7 +18,7 @@ internal readonly unsafe struct Tq1_0Block : IBlockFormat
         where S : struct, ILanes<TF, TI> where TF : struct where TI : struct where TSink : struct, IWeightSink<TF>
     {
         var d = S.Broadcast(Fp16.Read(block + 52));
-        Levels32 levels;
+        var levels = new Bytes32();
         var p = (byte*)&levels;
         for (var group = 0; group < 8; group++)
         {

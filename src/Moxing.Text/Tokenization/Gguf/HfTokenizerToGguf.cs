@@ -16,6 +16,9 @@ public static class HfTokenizerToGguf
     private const string Gpt2Regex = @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
 
     // The names convert_hf_to_gguf.py writes for the common tokenizers, tried before the other aliases of the same splits.
+    // BLOOM's tokenizer.json split, a class nested in its class, which llama.cpp's bloom spells as one flat class of the same members.
+    private const string BloomSplit = @" ?[^(\s|[.,!?…。，、।۔،])]+";
+
     private static readonly string[] PreferredNames = ["gpt-2", "llama-bpe", "qwen2", "qwen35", "tekken", "gpt-4o", "smollm", "starcoder", "deepseek-v3"];
 
     /// <summary>
@@ -172,7 +175,8 @@ public static class HfTokenizerToGguf
                 break;
             case "Split":
                 var pattern = node.Required("pattern");
-                patterns.Add(pattern.Optional("Regex")?.AsString() ?? System.Text.RegularExpressions.Regex.Escape(pattern.String("String")));
+                var split = pattern.Optional("Regex")?.AsString() ?? System.Text.RegularExpressions.Regex.Escape(pattern.String("String"));
+                patterns.Add(split == BloomSplit ? GgufPreTokenizer.For("bloom")!.Patterns[0] : split);
                 break;
             case "ByteLevel":
                 byteLevelRegex |= node.Bool("use_regex", true);

@@ -177,7 +177,11 @@ internal static class OnigurumaTranslator
             }
             else if (c == '[')
             {
-                throw new FormatException($"nested character class at {j}");
+                // A class inside a class adds its members (BLOOM's " ?[^(\s|[.,!?…])]+"); a negated one cannot be inlined.
+                if (j + 1 < pattern.Length && pattern[j + 1] == '^') throw new FormatException($"negated nested character class at {j}");
+                var nested = new StringBuilder();
+                j = TranslateClass(pattern, j, nested);
+                if (nested[0] == '[') output.Append(nested.ToString(1, nested.Length - 2));
             }
             else if (c == '&' && j + 1 < pattern.Length && pattern[j + 1] == '&')
             {
