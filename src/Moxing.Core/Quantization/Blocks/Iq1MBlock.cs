@@ -17,7 +17,7 @@ internal readonly unsafe struct Iq1MBlock : IGridBlock<Iq1MBlock>
     public static (float First, float Second) DecodeScale(byte* block, int ib)
     {
         var d = Iq1MScale(block);
-        int s = Unsafe.ReadUnaligned<ushort>(block + 48 + 2 * (ib / 2)) >> (6 * (ib % 2));
+        int s = Unsafe.ReadUnaligned<ushort>(block + 48 + 2 * (ib >> 1)) >> (6 * (ib & 1));
         return (d * (2 * (s & 7) + 1), d * (2 * ((s >> 3) & 7) + 1));
     }
 
@@ -28,7 +28,7 @@ internal readonly unsafe struct Iq1MBlock : IGridBlock<Iq1MBlock>
         where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
     {
         var q = block + 4 * ib;
-        int h0 = block[32 + 2 * ib], h1 = block[33 + 2 * ib];
+        uint h0 = block[32 + 2 * ib], h1 = block[33 + 2 * ib];
         var grid = IqGrids.Iq1;
         // each nibble of h0, h1: three index bits, then the shift-down bit — bit 11 of an index into IqGrids.Iq1
         return L.Words(grid + (q[0] | ((h0 & 15) << 8)), grid + (q[1] | ((h0 & 0xF0) << 4)),
@@ -51,7 +51,7 @@ internal readonly unsafe struct Iq1MBlock : IGridBlock<Iq1MBlock>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static (int First, int Second) GroupScale(byte* block, int ib)
     {
-        var s = Unsafe.ReadUnaligned<ushort>(block + 48 + 2 * (ib / 2)) >> (6 * (ib % 2));
+        var s = Unsafe.ReadUnaligned<ushort>(block + 48 + 2 * (ib >> 1)) >> (6 * (ib & 1));
         return (2 * (s & 7) + 1, 2 * ((s >> 3) & 7) + 1);
     }
 }

@@ -26,7 +26,7 @@ internal readonly unsafe struct Iq1SBlock : IGridBlock<Iq1SBlock>
     public static TB Levels<L, TB, TS, TF>(byte* block, int ib)
         where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
     {
-        int high = Unsafe.ReadUnaligned<ushort>(block + 34 + 2 * ib);
+        uint high = Unsafe.ReadUnaligned<ushort>(block + 34 + 2 * ib);
         var grid = IqGrids.Iq1 + (high >> 15) * IqGrids.Iq1Down;
         var q = block + 2 + 4 * ib;
         return L.Words(grid + (q[0] | ((high & 7) << 8)), grid + (q[1] | (((high >> 3) & 7) << 8)),

@@ -25,7 +25,7 @@ internal readonly unsafe struct Iq2SBlock : IGridBlock<Iq2SBlock>
     public static TB Levels<L, TB, TS, TF>(byte* block, int ib)
         where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
     {
-        int high = block[66 + ib];
+        uint high = block[66 + ib];
         var q = block + 2 + 4 * ib;
         var grid = IqGrids.Iq2S;
         return L.Words(grid + (q[0] | ((high << 8) & 0x300)), grid + (q[1] | ((high << 6) & 0x300)),

@@ -15,7 +15,7 @@ internal readonly unsafe struct Iq3SBlock : IGridBlock<Iq3SBlock>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static (float First, float Second) DecodeScale(byte* block, int ib)
     {
-        var s = Fp16.Read(block) * (1 + 2 * ((block[106 + ib / 2] >> (4 * (ib & 1))) & 15));
+        var s = Fp16.Read(block) * (1 + 2 * ((block[106 + (ib >> 1)] >> (4 * (ib & 1))) & 15));
         return (s, s);
     }
 
@@ -24,7 +24,7 @@ internal readonly unsafe struct Iq3SBlock : IGridBlock<Iq3SBlock>
         where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
     {
         var q = block + 2 + 8 * ib;
-        int high = block[66 + ib];
+        uint high = block[66 + ib];
         var grid = IqGrids.Iq3S;
         return L.HalfWords(grid + (q[0] | ((high << 8) & 256)), grid + (q[1] | ((high << 7) & 256)),
             grid + (q[2] | ((high << 6) & 256)), grid + (q[3] | ((high << 5) & 256)),
@@ -47,7 +47,7 @@ internal readonly unsafe struct Iq3SBlock : IGridBlock<Iq3SBlock>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static (int First, int Second) GroupScale(byte* block, int ib)
     {
-        var s = 1 + 2 * ((block[106 + ib / 2] >> (4 * (ib & 1))) & 15);
+        var s = 1 + 2 * ((block[106 + (ib >> 1)] >> (4 * (ib & 1))) & 15);
         return (s, s);
     }
 }
