@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Moxing.Core.Kernels;
 using Moxing.Core.Quantization;
+using Moxing.Core.Quantization.Blocks;
 using Moxing.Core.Tensors;
 using Moxing.Tests;
 
@@ -91,5 +92,28 @@ public class IqFixtureTests
         var weights = MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(Fixtures.Path("ggml-iquants", $"{type}{set}.f32"))).ToArray();
         Assert.Equal(type.ByteCount(weights.Length), bytes.Length);
         return (bytes, weights);
+    }
+
+    [Theory]
+    [InlineData(0x0100010001000100UL, 1)] // IQ3_S: one high bit per index
+    [InlineData(0x0300030003000300UL, 2)] // IQ2_S
+    [InlineData(0x0700070007000700UL, 3)] // IQ1_S
+    [InlineData(0x0F000F000F000F00UL, 4)] // IQ1_M
+    public void TableIndicesTakeEachLowByteAndItsHighBitsWithAndWithoutBmi2(ulong highMask, int width)
+    {
+        var rng = new Random(width);
+        for (var n = 0; n < 200; n++)
+        {
+            var lows = (uint)rng.NextInt64(0, 1L << 32);
+            var highs = (uint)rng.Next(1 << 16);
+            var bmi = IqGrids.Indices(lows, highs, highMask);
+            var portable = IqGrids.PortableIndices(lows, highs, highMask);
+            for (var i = 0; i < 4; i++)
+            {
+                var expected = ((lows >> (8 * i)) & 0xFF) | (((highs >> (width * i)) & ((1u << width) - 1)) << 8);
+                Assert.Equal(expected, (uint)((bmi >> (16 * i)) & 0xFFFF));
+                Assert.Equal(expected, (uint)((portable >> (16 * i)) & 0xFFFF));
+            }
+        }
     }
 }

@@ -27,12 +27,10 @@ internal readonly unsafe struct Iq1MBlock : IGridBlock<Iq1MBlock>
     public static TB Levels<L, TB, TS, TF>(byte* block, int ib)
         where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
     {
-        var q = block + 4 * ib;
-        uint h0 = block[32 + 2 * ib], h1 = block[33 + 2 * ib];
+        // each nibble of the two bytes after the indices: three index bits, then the shift-down bit — bit 11 of an index into IqGrids.Iq1
+        var index = IqGrids.Indices(Unsafe.ReadUnaligned<uint>(block + 4 * ib), Unsafe.ReadUnaligned<ushort>(block + 32 + 2 * ib), 0x0F000F000F000F00UL);
         var grid = IqGrids.Iq1;
-        // each nibble of h0, h1: three index bits, then the shift-down bit — bit 11 of an index into IqGrids.Iq1
-        return L.Words(grid + (q[0] | ((h0 & 15) << 8)), grid + (q[1] | ((h0 & 0xF0) << 4)),
-            grid + (q[2] | ((h1 & 15) << 8)), grid + (q[3] | ((h1 & 0xF0) << 4)));
+        return L.Words(grid + (ushort)index, grid + (ushort)(index >> 16), grid + (ushort)(index >> 32), grid + (index >> 48));
     }
 
     /// <summary>The fp16 d assembled from the top nibbles of the four scale words.</summary>

@@ -28,9 +28,9 @@ internal readonly unsafe struct Iq1SBlock : IGridBlock<Iq1SBlock>
     {
         uint high = Unsafe.ReadUnaligned<ushort>(block + 34 + 2 * ib);
         var grid = IqGrids.Iq1 + (high >> 15) * IqGrids.Iq1Down;
-        var q = block + 2 + 4 * ib;
-        return L.Words(grid + (q[0] | ((high & 7) << 8)), grid + (q[1] | (((high >> 3) & 7) << 8)),
-            grid + (q[2] | (((high >> 6) & 7) << 8)), grid + (q[3] | (((high >> 9) & 7) << 8)));
+        // eleven-bit indices: bits 3i .. 3i + 2 of high are bits 8..10 of index i
+        var index = IqGrids.Indices(Unsafe.ReadUnaligned<uint>(block + 2 + 4 * ib), high, 0x0700070007000700UL);
+        return L.Words(grid + (ushort)index, grid + (ushort)(index >> 16), grid + (ushort)(index >> 32), grid + (index >> 48));
     }
 
     /// <summary>The block's factor of scale · code: d/8 (codes are 8·level ± 1).</summary>

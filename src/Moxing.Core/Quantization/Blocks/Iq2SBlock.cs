@@ -25,11 +25,10 @@ internal readonly unsafe struct Iq2SBlock : IGridBlock<Iq2SBlock>
     public static TB Levels<L, TB, TS, TF>(byte* block, int ib)
         where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
     {
-        uint high = block[66 + ib];
-        var q = block + 2 + 4 * ib;
+        // ten-bit indices: bits 2i, 2i + 1 of high are bits 8, 9 of index i
+        var index = IqGrids.Indices(Unsafe.ReadUnaligned<uint>(block + 2 + 4 * ib), block[66 + ib], 0x0300030003000300UL);
         var grid = IqGrids.Iq2S;
-        return L.Words(grid + (q[0] | ((high << 8) & 0x300)), grid + (q[1] | ((high << 6) & 0x300)),
-            grid + (q[2] | ((high << 4) & 0x300)), grid + (q[3] | ((high << 2) & 0x300)));
+        return L.Words(grid + (ushort)index, grid + (ushort)(index >> 16), grid + (ushort)(index >> 32), grid + (index >> 48));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

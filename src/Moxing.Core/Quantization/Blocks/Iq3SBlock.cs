@@ -25,11 +25,12 @@ internal readonly unsafe struct Iq3SBlock : IGridBlock<Iq3SBlock>
     {
         var q = block + 2 + 8 * ib;
         uint high = block[66 + ib];
+        // nine-bit indices: bit i of high is bit 8 of index i
+        var first = IqGrids.Indices(Unsafe.ReadUnaligned<uint>(q), high, 0x0100010001000100UL);
+        var second = IqGrids.Indices(Unsafe.ReadUnaligned<uint>(q + 4), high >> 4, 0x0100010001000100UL);
         var grid = IqGrids.Iq3S;
-        return L.HalfWords(grid + (q[0] | ((high << 8) & 256)), grid + (q[1] | ((high << 7) & 256)),
-            grid + (q[2] | ((high << 6) & 256)), grid + (q[3] | ((high << 5) & 256)),
-            grid + (q[4] | ((high << 4) & 256)), grid + (q[5] | ((high << 3) & 256)),
-            grid + (q[6] | ((high << 2) & 256)), grid + (q[7] | ((high << 1) & 256)));
+        return L.HalfWords(grid + (ushort)first, grid + (ushort)(first >> 16), grid + (ushort)(first >> 32), grid + (first >> 48),
+            grid + (ushort)second, grid + (ushort)(second >> 16), grid + (ushort)(second >> 32), grid + (second >> 48));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

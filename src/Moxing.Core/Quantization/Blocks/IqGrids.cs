@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 using Moxing.Core.Kernels.Lanes;
 
 namespace Moxing.Core.Quantization.Blocks;
@@ -41,6 +42,26 @@ internal static unsafe class IqGrids
 
     /// <summary>Entry i: <see cref="SignMasks"/> of ggml's ksigns_iq2xs[i] — seven sign bits, the eighth their parity.</summary>
     public static readonly ulong* SevenSignMasks = Masks(128, seven => seven | (BitOperations.PopCount((uint)seven) & 1) << 7);
+
+    /// <summary>Four table indices as 16-bit lanes: lane i is byte i of <paramref name="lows"/> | the bits of <paramref name="highs"/>
+    /// that <paramref name="highMask"/>'s lane i deposits (one bit per lane at bit 8 for IQ3_S, two at bits 8–9 for IQ2_S).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong Indices(uint lows, uint highs, ulong highMask)
+    {
+        if (Bmi2.X64.IsSupported)
+            return Bmi2.X64.ParallelBitDeposit(lows, 0x00FF00FF00FF00FFUL) | Bmi2.X64.ParallelBitDeposit(highs, highMask);
+        return PortableIndices(lows, highs, highMask);
+    }
+
+    /// <summary><see cref="Indices"/> without BMI2.</summary>
+    internal static ulong PortableIndices(uint lows, uint highs, ulong highMask)
+    {
+        ulong lanes = 0;
+        var width = BitOperations.PopCount(highMask) / 4;
+        for (var i = 0; i < 4; i++)
+            lanes |= (ulong)(((lows >> (8 * i)) & 0xFF) | (((highs >> (width * i)) & ((1u << width) - 1)) << 8)) << (16 * i);
+        return lanes;
+    }
 
     /// <summary>
     /// Hands the 32 signed levels at <paramref name="levels"/> to <paramref name="sink"/> as weights [index, index + 32):
