@@ -111,6 +111,7 @@ public sealed unsafe class RepackedMatrix
         private static readonly Layout Q5_0 = Nibbles<Q5_0Nibbles, Q5_0Block>();
         private static readonly Layout Q4_1 = Nibbles<Q4_1Nibbles, Q4_1Block>();
         private static readonly Layout Q5_1 = Nibbles<Q5_1Nibbles, Q5_1Block>();
+        private static readonly Layout Iq4Nl = Nibbles<Iq4NlNibbles, Iq4NlBlock>();
 
         public static Layout? For(DType type) => type switch
         {
@@ -120,6 +121,7 @@ public sealed unsafe class RepackedMatrix
             DType.Q5_0 => Q5_0,
             DType.Q4_1 => Q4_1,
             DType.Q5_1 => Q5_1,
+            DType.IQ4_NL => Iq4Nl,
             _ => null,
         };
 

@@ -56,6 +56,9 @@ public class RepackedMatrixTests
     [InlineData(DType.Q5_1, 8, 32, 1)]
     [InlineData(DType.Q5_1, 24, 896, 2)]
     [InlineData(DType.Q5_1, 64, 2048, 3)]
+    [InlineData(DType.IQ4_NL, 8, 32, 1)]
+    [InlineData(DType.IQ4_NL, 24, 896, 2)]
+    [InlineData(DType.IQ4_NL, 64, 2048, 3)]
     public void OneVectorAgreesWithTheFileLayout(DType type, int rows, int cols, int seed)
     {
         if (!Supported()) return;
@@ -85,10 +88,11 @@ public class RepackedMatrixTests
     [InlineData(DType.Q5_0)]
     [InlineData(DType.Q4_1)]
     [InlineData(DType.Q5_1)]
+    [InlineData(DType.IQ4_NL)]
     public void LargestCodesScalesAndActivationsDoNotOverflow(DType type)
     {
         if (!Supported()) return;
-        // every code at its largest (Q4_K, Q4_0 and Q4_1 15, Q5_K, Q5_0 and Q5_1 31), the K scales and minimums 63,
+        // every code at its largest (Q4_K, Q4_0 and Q4_1 15, Q5_K, Q5_0 and Q5_1 31, IQ4_NL's level 113), the K scales and minimums 63,
         // d = dmin = m = 1: the 16-bit sums reach 4 · 2 · 15 · 127 (Q4_K, Q4_0, Q4_1) and 4 · 2 · 31 · 127 (the others)
         using var w = new NativeTensor(type, 16, 512, RandomWeights.Filled(type, 16 * 512, 0xFF));
         using var arena = new TensorArena();
@@ -110,6 +114,7 @@ public class RepackedMatrixTests
     [InlineData(DType.Q5_0)]
     [InlineData(DType.Q4_1)]
     [InlineData(DType.Q5_1)]
+    [InlineData(DType.IQ4_NL)]
     public void SeveralVectorsReadTheFilesBytesExactly(DType type)
     {
         if (!Supported()) return;

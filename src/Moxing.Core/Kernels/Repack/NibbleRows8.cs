@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Moxing.Core.Kernels.Half;
+using Moxing.Core.Quantization.Blocks;
 using Moxing.Core.Tensors;
 
 namespace Moxing.Core.Kernels.Repack;
@@ -19,6 +20,19 @@ internal interface INibbleFormat
 
     /// <summary>The offset subtracted from every code (8 for Q4_0, 16 for Q5_0; 0 with a minimum).</summary>
     static abstract int Offset { get; }
+
+    /// <summary>True when a code indexes <see cref="Iq4Codebook"/>'s signed levels (IQ4_NL) instead of being the level.</summary>
+    static virtual bool Codebook => false;
+}
+
+/// <summary>IQ4_NL: d, 16 nibble bytes indexing the codebook (Q4_0's layout).</summary>
+internal readonly struct Iq4NlNibbles : INibbleFormat
+{
+    public static DType Type => DType.IQ4_NL;
+    public static bool FifthBits => false;
+    public static bool HasMin => false;
+    public static int Offset => 0;
+    public static bool Codebook => true;
 }
 
 /// <summary>Q4_0: d, 16 nibble bytes.</summary>
@@ -58,7 +72,7 @@ internal readonly struct Q5_1Nibbles : INibbleFormat
 }
 
 /// <summary>
-/// Q4_0, Q5_0, Q4_1 or Q5_1 rows interleaved eight at a time (<see cref="NibbleRows8Kernel{F}"/>): a 32-byte load holds four code nibbles
+/// Q4_0, Q5_0, Q4_1, Q5_1 or IQ4_NL rows interleaved eight at a time (<see cref="NibbleRows8Kernel{F}"/>): a 32-byte load holds four code nibbles
 /// of each of eight rows, so a matrix-vector kernel treats rows as vector lanes and shares each activation broadcast, fifth-bit
 /// spread and float step among eight rows; the same vectors are a <see cref="Integer.Panel"/>'s codes without a transpose.
 /// Same size as the eight rows' blocks; lossless (<see cref="Unpack"/> gives the rows' bytes back).

@@ -3,12 +3,13 @@ using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using Moxing.Core.Kernels.Half;
 using Moxing.Core.Kernels.Integer;
+using Moxing.Core.Quantization.Blocks;
 
 namespace Moxing.Core.Kernels.Repack;
 
 /// <summary>
 /// Products of <see cref="NibbleRows8{F}"/> groups (AVX2 + FMA). Code vector v of a group block (codes 4v .. 4v + 3 of rows
-/// 0..7, one row per 32-bit lane — a panel's layout) is a nibble vector's low or high nibbles, for Q5_0/Q5_1 or-ed with the rows'
+/// 0..7, one row per 32-bit lane — a panel's layout) is a nibble vector's low or high nibbles (IQ4_NL: their codebook levels), for Q5_0/Q5_1 or-ed with the rows'
 /// fifth bits spread by one multiply: bits 4v .. 4v + 3 of a row's word times 0x02040810 land on bit 4 of the lane's four
 /// bytes. One activation vector: the codes (below 32) times four broadcast activation codes each, four pmaddubsw results added
 /// in 16 bits (4 · 2 · 31 · 128 &lt; 2^15) before one pmaddwd, and one float step per block for all eight rows. Several:
@@ -26,9 +27,16 @@ internal static unsafe class NibbleRows8Kernel<F> where F : struct, INibbleForma
             Prefetch.Lines(a + Prefetch.Distance, NibbleRows8<F>.BlockBytes);
             var q = x + ActivationBlocks.Q8Codes;
             var words = F.FifthBits ? Avx.LoadVector256((uint*)(a + NibbleRows8<F>.High)) : default;
-            var low = Products(a, words, q, 0, 1, 2, 3);
-            var high = Products(a, words, q, 4, 5, 6, 7);
-            var sums = Avx2.MultiplyAddAdjacent(low, Vector256.Create((short)1)) + Avx2.MultiplyAddAdjacent(high, Vector256.Create((short)1));
+            Vector256<int> sums;
+            if (F.Codebook)
+                sums = SignedProducts(a, q, 0) + SignedProducts(a, q, 1) + SignedProducts(a, q, 2) + SignedProducts(a, q, 3)
+                    + SignedProducts(a, q, 4) + SignedProducts(a, q, 5) + SignedProducts(a, q, 6) + SignedProducts(a, q, 7);
+            else
+            {
+                var low = Products(a, words, q, 0, 1, 2, 3);
+                var high = Products(a, words, q, 4, 5, 6, 7);
+                sums = Avx2.MultiplyAddAdjacent(low, Vector256.Create((short)1)) + Avx2.MultiplyAddAdjacent(high, Vector256.Create((short)1));
+            }
             // the activation block holds dx and dx · Σ x
             if (F.HasMin)
             {
@@ -52,6 +60,16 @@ internal static unsafe class NibbleRows8Kernel<F> where F : struct, INibbleForma
         + Avx2.MultiplyAddAdjacent(Codes(a, words, v2), Vector256.Create(*(int*)(q + 4 * v2)).AsSByte())
         + Avx2.MultiplyAddAdjacent(Codes(a, words, v3), Vector256.Create(*(int*)(q + 4 * v3)).AsSByte());
 
+    /// <summary>Signed code vector v (IQ4_NL's levels, up to 127 in magnitude) times its activation quad, in 32 bits: the abs/sign
+    /// trick, and no 16-bit sums across vectors (one pmaddubsw pair already reaches 2 · 127 · 127).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> SignedProducts(byte* a, byte* q, int v)
+    {
+        var codes = Codes(a, default, v).AsSByte();
+        var x = Vector256.Create(*(int*)(q + 4 * v)).AsSByte();
+        return Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(Avx2.Abs(codes), Avx2.Sign(x, codes)), Vector256.Create((short)1));
+    }
+
     /// <summary>Code vector v (0..7, a constant) of the group block at <paramref name="a"/>, whose fifth-bit words (Q5_0/Q5_1) are
     /// <paramref name="words"/>: codes 4v .. 4v + 3 of rows 0..7, unsigned.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -59,6 +77,7 @@ internal static unsafe class NibbleRows8Kernel<F> where F : struct, INibbleForma
     {
         var nibbles = Avx.LoadVector256(a + NibbleRows8<F>.Nibbles + 32 * (v & 3));
         if (v >= 4) nibbles = Avx2.ShiftRightLogical(nibbles.AsUInt16(), 4).AsByte();
+        if (F.Codebook) return Avx2.Shuffle(Vector256.Create(Iq4Codebook.Table).AsByte(), nibbles & Vector256.Create((byte)15));
         if (!F.FifthBits) return nibbles & Vector256.Create((byte)15);
         // immediate shifts (a shift by a variable count is a slower instruction); v is a constant after inlining
         var bits = v switch
