@@ -15,7 +15,10 @@ public sealed class Gpt2Family : IDecoderFamily
     public IReadOnlyList<string> GgufArchitectures { get; } = ["gpt2"];
 
     /// <inheritdoc />
-    public DecoderTensorNames HfNames { get; } = new()
+    public DecoderTensorNames HfNames { get; } = TransformerNames with { TransposedLinears = true };
+
+    /// <summary>The `transformer.h.{i}` names of GPT-2's checkpoints, which GPT-BigCode's share (with nn.Linear weights).</summary>
+    internal static DecoderTensorNames TransformerNames { get; } = new()
     {
         BasePrefix = "transformer.",
         Embedding = "transformer.wte.weight",
@@ -28,7 +31,6 @@ public sealed class Gpt2Family : IDecoderFamily
         Down = "transformer.h.{i}.mlp.c_proj.weight",
         FinalNorm = "transformer.ln_f.weight",
         Output = "lm_head.weight",
-        TransposedLinears = true,
     };
 
     /// <inheritdoc />

@@ -22,20 +22,7 @@ public sealed class GptBigCodeFamily : IDecoderFamily
     public IReadOnlyList<string> GgufArchitectures { get; } = ["starcoder"];
 
     /// <inheritdoc />
-    public DecoderTensorNames HfNames { get; } = new()
-    {
-        BasePrefix = "transformer.",
-        Embedding = "transformer.wte.weight",
-        PositionEmbedding = "transformer.wpe.weight",
-        AttentionNorm = "transformer.h.{i}.ln_1.weight",
-        Qkv = "transformer.h.{i}.attn.c_attn.weight",
-        O = "transformer.h.{i}.attn.c_proj.weight",
-        MlpNorm = "transformer.h.{i}.ln_2.weight",
-        Up = "transformer.h.{i}.mlp.c_fc.weight",
-        Down = "transformer.h.{i}.mlp.c_proj.weight",
-        FinalNorm = "transformer.ln_f.weight",
-        Output = "lm_head.weight",
-    };
+    public DecoderTensorNames HfNames { get; } = Gpt2Family.TransformerNames;
 
     /// <inheritdoc />
     public DecoderTensorNames GgufNames { get; } = DecoderTensorNames.Gguf with { Q = null, K = null, V = null, Gate = null };
