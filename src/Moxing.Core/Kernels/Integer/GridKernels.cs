@@ -13,29 +13,10 @@ namespace Moxing.Core.Kernels.Integer;
 /// </summary>
 internal static unsafe class GridKernels
 {
-    // Weight rows per band when several activation rows read them: the band's codes stay in L1/L2 between tokens.
-    private const int BandRows = 16;
-
     /// <summary>y[t, r] for t &lt; n, r in [rowStart, rowEnd); x holds n rows of Q8_K blocks, xStride bytes apart.</summary>
     public static void Rows<F, L, TB, TS, TF>(byte* w, nint rowBytes, int blocks, byte* x, nint xStride, int n, float* y, int rows, int rowStart, int rowEnd)
-        where F : struct, IGridBlock<F> where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
-    {
-        if (n == 1)
-        {
-            Decode<F, L, TB, TS, TF>(w, rowBytes, blocks, x, y, rowStart, rowEnd);
-            return;
-        }
-        for (var band = rowStart; band < rowEnd; band += BandRows)
-        {
-            var bandEnd = Math.Min(band + BandRows, rowEnd);
-            var t = 0;
-            for (; t + 4 <= n; t += 4)
-                for (var r = band; r < bandEnd; r++)
-                    Tokens4<F, L, TB, TS, TF>(w + r * rowBytes, blocks, x + t * xStride, xStride, y + (nint)t * rows + r, rows);
-            for (; t < n; t++)
-                Decode<F, L, TB, TS, TF>(w, rowBytes, blocks, x + t * xStride, y + (nint)t * rows, band, bandEnd);
-        }
-    }
+        where F : struct, IGridBlock<F> where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
+        IntegerKernels.Bands(&Decode<F, L, TB, TS, TF>, &Tokens4<F, L, TB, TS, TF>, w, rowBytes, blocks, x, xStride, n, y, rows, rowStart, rowEnd);
 
     // One activation row: weight rows in pairs that share every activation load (an odd last row pairs with itself).
     private static void Decode<F, L, TB, TS, TF>(byte* w, nint rowBytes, int blocks, byte* x, float* y, int rowStart, int rowEnd)

@@ -16,36 +16,27 @@ internal static unsafe class IntegerKernels
 
     /// <summary>y[t, r] for t &lt; n, r in [rowStart, rowEnd) of a 32-weight format; x holds n rows of Q8 blocks, xStride bytes apart.
     /// One activation row takes the matrix-vector path (<see cref="DecodeQ8"/>).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RowsQ8<F, L, TB, TS, TF>(byte* w, nint rowBytes, int blocks, byte* x, nint xStride, int n, float* y, int rows, int rowStart, int rowEnd)
-        where F : struct, IQ8Dot where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
-    {
-        if (n == 1)
-        {
-            DecodeQ8<F, L, TB, TS, TF>(w, rowBytes, blocks, x, y, rowStart, rowEnd);
-            return;
-        }
-        for (var band = rowStart; band < rowEnd; band += BandRows)
-        {
-            var bandEnd = Math.Min(band + BandRows, rowEnd);
-            var t = 0;
-            for (; t + 4 <= n; t += 4)
-                for (var r = band; r < bandEnd; r++)
-                    DotQ8<F, L, TB, TS, TF>(w + r * rowBytes, blocks, x + t * xStride, xStride, y + (nint)t * rows + r, rows);
-            for (; t < n; t++)
-                DecodeQ8<F, L, TB, TS, TF>(w, rowBytes, blocks, x + t * xStride, y + (nint)t * rows, band, bandEnd);
-        }
-    }
+        where F : struct, IQ8Dot where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
+        Bands(&DecodeQ8<F, L, TB, TS, TF>, &DotQ8<F, L, TB, TS, TF>, w, rowBytes, blocks, x, xStride, n, y, rows, rowStart, rowEnd);
 
     /// <summary>As <see cref="RowsQ8"/> for a 256-weight K format and Q8_K activation blocks; one activation row takes the
     /// matrix-vector path (<see cref="DecodeQ8K"/>).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RowsQ8K<F, L, TB, TS, TF>(byte* w, nint rowBytes, int blocks, byte* x, nint xStride, int n, float* y, int rows, int rowStart, int rowEnd)
-        where F : struct, IQ8KDot where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
+        where F : struct, IQ8KDot where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
+        Bands(&DecodeQ8K<F, L, TB, TS, TF>, &DotQ8K<F, L, TB, TS, TF>, w, rowBytes, blocks, x, xStride, n, y, rows, rowStart, rowEnd);
+
+    /// <summary>y[t, r] for t &lt; n, r in [rowStart, rowEnd) from a format's two row kernels: <paramref name="decode"/> (one
+    /// activation row times weight rows [rowStart, rowEnd)) and <paramref name="tokens4"/> (one weight row times four activation
+    /// rows). Several activation rows go through bands of weight rows that stay in cache while every token reads them: tiles of
+    /// four tokens, then the rest one token at a time.</summary>
+    public static void Bands(delegate*<byte*, nint, int, byte*, float*, int, int, void> decode,
+        delegate*<byte*, int, byte*, nint, float*, nint, void> tokens4,
+        byte* w, nint rowBytes, int blocks, byte* x, nint xStride, int n, float* y, int rows, int rowStart, int rowEnd)
     {
         if (n == 1)
         {
-            DecodeQ8K<F, L, TB, TS, TF>(w, rowBytes, blocks, x, y, rowStart, rowEnd);
+            decode(w, rowBytes, blocks, x, y, rowStart, rowEnd);
             return;
         }
         for (var band = rowStart; band < rowEnd; band += BandRows)
@@ -54,9 +45,9 @@ internal static unsafe class IntegerKernels
             var t = 0;
             for (; t + 4 <= n; t += 4)
                 for (var r = band; r < bandEnd; r++)
-                    DotQ8K<F, L, TB, TS, TF>(w + r * rowBytes, blocks, x + t * xStride, xStride, y + (nint)t * rows + r, rows);
+                    tokens4(w + r * rowBytes, blocks, x + t * xStride, xStride, y + (nint)t * rows + r, rows);
             for (; t < n; t++)
-                DecodeQ8K<F, L, TB, TS, TF>(w, rowBytes, blocks, x + t * xStride, y + (nint)t * rows, band, bandEnd);
+                decode(w, rowBytes, blocks, x + t * xStride, y + (nint)t * rows, band, bandEnd);
         }
     }
 
@@ -221,7 +212,7 @@ internal static unsafe class IntegerKernels
     }
 
     /// <summary>One weight row times four activation rows of Q8 blocks; y[t · yStride] receives row t's product.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void DotQ8<F, L, TB, TS, TF>(byte* row, int blocks, byte* x, nint xStride, float* y, nint yStride)
         where F : struct, IQ8Dot where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
     {
