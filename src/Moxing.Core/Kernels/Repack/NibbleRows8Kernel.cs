@@ -3,6 +3,7 @@ using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using Moxing.Core.Kernels.Half;
 using Moxing.Core.Kernels.Integer;
+using Moxing.Core.Kernels.Lanes;
 using Moxing.Core.Quantization.Blocks;
 
 namespace Moxing.Core.Kernels.Repack;
@@ -63,12 +64,8 @@ internal static unsafe class NibbleRows8Kernel<F> where F : struct, INibbleForma
     /// <summary>Signed code vector v (IQ4_NL's levels, up to 127 in magnitude) times its activation quad, in 32 bits: the abs/sign
     /// trick, and no 16-bit sums across vectors (one pmaddubsw pair already reaches 2 · 127 · 127).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> SignedProducts(byte* a, byte* q, int v)
-    {
-        var codes = Codes(a, default, v).AsSByte();
-        var x = Vector256.Create(*(int*)(q + 4 * v)).AsSByte();
-        return Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(Avx2.Abs(codes), Avx2.Sign(x, codes)), Vector256.Create((short)1));
-    }
+    private static Vector256<int> SignedProducts(byte* a, byte* q, int v) =>
+        Avx2ByteLanes.DotSigned(Codes(a, default, v), Vector256.Create(*(int*)(q + 4 * v)).AsByte(), Vector256<int>.Zero);
 
     /// <summary>Code vector v (0..7, a constant) of the group block at <paramref name="a"/>, whose fifth-bit words (Q5_0/Q5_1) are
     /// <paramref name="words"/>: codes 4v .. 4v + 3 of rows 0..7, unsigned.</summary>
