@@ -32,12 +32,8 @@ internal readonly unsafe struct Iq2XxsBlock : IGridBlock<Iq2XxsBlock>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TB Negative<L, TB, TS, TF>(byte* block, int ib)
-        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
-    {
-        var aux = Unsafe.ReadUnaligned<uint>(block + 6 + 8 * ib);
-        var masks = IqGrids.SevenSignMasks;
-        return L.Words(masks + (aux & 127), masks + ((aux >> 7) & 127), masks + ((aux >> 14) & 127), masks + ((aux >> 21) & 127));
-    }
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
+        IqGrids.SevenBitSigns<L, TB, TS, TF>(Unsafe.ReadUnaligned<uint>(block + 6 + 8 * ib));
 
     /// <summary>The block's factor of scale · code: d/8 (d·(0.5 + s)·0.25 = d/8·(2s + 1)).</summary>
     public static float Scale(byte* block) => Fp16.Read(block) * 0.125f;

@@ -35,12 +35,8 @@ internal readonly unsafe struct Iq3SBlock : IGridBlock<Iq3SBlock>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TB Negative<L, TB, TS, TF>(byte* block, int ib)
-        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
-    {
-        var signs = block + 74 + 4 * ib;
-        var masks = IqGrids.SignMasks;
-        return L.Words(masks + signs[0], masks + signs[1], masks + signs[2], masks + signs[3]);
-    }
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
+        IqGrids.ByteSigns<L, TB, TS, TF>(block + 74 + 4 * ib);
 
     /// <summary>The block's factor of scale · code: d.</summary>
     public static float Scale(byte* block) => Fp16.Read(block);

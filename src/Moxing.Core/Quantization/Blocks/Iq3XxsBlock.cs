@@ -30,12 +30,8 @@ internal readonly unsafe struct Iq3XxsBlock : IGridBlock<Iq3XxsBlock>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TB Negative<L, TB, TS, TF>(byte* block, int ib)
-        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
-    {
-        var aux = Unsafe.ReadUnaligned<uint>(block + 66 + 4 * ib);
-        var masks = IqGrids.SevenSignMasks;
-        return L.Words(masks + (aux & 127), masks + ((aux >> 7) & 127), masks + ((aux >> 14) & 127), masks + ((aux >> 21) & 127));
-    }
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
+        IqGrids.SevenBitSigns<L, TB, TS, TF>(Unsafe.ReadUnaligned<uint>(block + 66 + 4 * ib));
 
     /// <summary>The block's factor of scale · code: d/4 (d·(0.5 + s)·0.5 = d/4·(2s + 1)).</summary>
     public static float Scale(byte* block) => Fp16.Read(block) * 0.25f;

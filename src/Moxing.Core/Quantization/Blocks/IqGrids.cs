@@ -43,6 +43,19 @@ internal static unsafe class IqGrids
     /// <summary>Entry i: <see cref="SignMasks"/> of ggml's ksigns_iq2xs[i] — seven sign bits, the eighth their parity.</summary>
     public static readonly ulong* SevenSignMasks = Masks(128, seven => seven | (BitOperations.PopCount((uint)seven) & 1) << 7);
 
+    /// <summary>The negative-code masks of a group whose signs are four 7-bit patterns (and their parities) in the low 28 bits of <paramref name="signs"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TB SevenBitSigns<L, TB, TS, TF>(uint signs)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
+        L.Words(SevenSignMasks + (signs & 127), SevenSignMasks + ((signs >> 7) & 127), SevenSignMasks + ((signs >> 14) & 127),
+            SevenSignMasks + ((signs >> 21) & 127));
+
+    /// <summary>The negative-code masks of a group whose signs are the four bytes at <paramref name="signs"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TB ByteSigns<L, TB, TS, TF>(byte* signs)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
+        L.Words(SignMasks + signs[0], SignMasks + signs[1], SignMasks + signs[2], SignMasks + signs[3]);
+
     /// <summary>Four table indices as 16-bit lanes: lane i is byte i of <paramref name="lows"/> | the bits of <paramref name="highs"/>
     /// that <paramref name="highMask"/>'s lane i deposits (one bit per lane at bit 8 for IQ3_S, two at bits 8–9 for IQ2_S).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
