@@ -29,8 +29,7 @@ internal readonly unsafe struct Iq1MBlock : IGridBlock<Iq1MBlock>
     {
         // each nibble of the two bytes after the indices: three index bits, then the shift-down bit — bit 11 of an index into IqGrids.Iq1
         var index = IqGrids.Indices(Unsafe.ReadUnaligned<uint>(block + 4 * ib), Unsafe.ReadUnaligned<ushort>(block + 32 + 2 * ib), 0x0F000F000F000F00UL);
-        var grid = IqGrids.Iq1;
-        return L.Words(grid + (ushort)index, grid + (ushort)(index >> 16), grid + (ushort)(index >> 32), grid + (index >> 48));
+        return IqGrids.Entries<L, TB, TS, TF>(IqGrids.Iq1, index);
     }
 
     /// <summary>The fp16 d assembled from the top nibbles of the four scale words.</summary>

@@ -30,7 +30,7 @@ internal readonly unsafe struct Iq1SBlock : IGridBlock<Iq1SBlock>
         var grid = IqGrids.Iq1 + (high >> 15) * IqGrids.Iq1Down;
         // eleven-bit indices: bits 3i .. 3i + 2 of high are bits 8..10 of index i
         var index = IqGrids.Indices(Unsafe.ReadUnaligned<uint>(block + 2 + 4 * ib), high, 0x0700070007000700UL);
-        return L.Words(grid + (ushort)index, grid + (ushort)(index >> 16), grid + (ushort)(index >> 32), grid + (index >> 48));
+        return IqGrids.Entries<L, TB, TS, TF>(grid, index);
     }
 
     /// <summary>The block's factor of scale · code: d/8 (codes are 8·level ± 1).</summary>

@@ -27,8 +27,7 @@ internal readonly unsafe struct Iq2SBlock : IGridBlock<Iq2SBlock>
     {
         // ten-bit indices: bits 2i, 2i + 1 of high are bits 8, 9 of index i
         var index = IqGrids.Indices(Unsafe.ReadUnaligned<uint>(block + 2 + 4 * ib), block[66 + ib], 0x0300030003000300UL);
-        var grid = IqGrids.Iq2S;
-        return L.Words(grid + (ushort)index, grid + (ushort)(index >> 16), grid + (ushort)(index >> 32), grid + (index >> 48));
+        return IqGrids.Entries<L, TB, TS, TF>(IqGrids.Iq2S, index);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -28,9 +28,7 @@ internal readonly unsafe struct Iq3SBlock : IGridBlock<Iq3SBlock>
         // nine-bit indices: bit i of high is bit 8 of index i
         var first = IqGrids.Indices(Unsafe.ReadUnaligned<uint>(q), high, 0x0100010001000100UL);
         var second = IqGrids.Indices(Unsafe.ReadUnaligned<uint>(q + 4), high >> 4, 0x0100010001000100UL);
-        var grid = IqGrids.Iq3S;
-        return L.HalfWords(grid + (ushort)first, grid + (ushort)(first >> 16), grid + (ushort)(first >> 32), grid + (first >> 48),
-            grid + (ushort)second, grid + (ushort)(second >> 16), grid + (ushort)(second >> 32), grid + (second >> 48));
+        return IqGrids.HalfEntries<L, TB, TS, TF>(IqGrids.Iq3S, first, second);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

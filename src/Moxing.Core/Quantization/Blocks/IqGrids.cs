@@ -66,6 +66,19 @@ internal static unsafe class IqGrids
         return PortableIndices(lows, highs, highMask);
     }
 
+    /// <summary>The four 8-byte entries of <paramref name="grid"/> at the 16-bit lanes of <paramref name="indices"/> (<see cref="Indices"/>), as one group's levels.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TB Entries<L, TB, TS, TF>(ulong* grid, ulong indices)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
+        L.Words(grid + (ushort)indices, grid + (ushort)(indices >> 16), grid + (ushort)(indices >> 32), grid + (indices >> 48));
+
+    /// <summary>As <see cref="Entries"/> for eight 4-byte entries, their indices in the lanes of <paramref name="first"/>, then <paramref name="second"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TB HalfEntries<L, TB, TS, TF>(uint* grid, ulong first, ulong second)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
+        L.HalfWords(grid + (ushort)first, grid + (ushort)(first >> 16), grid + (ushort)(first >> 32), grid + (first >> 48),
+            grid + (ushort)second, grid + (ushort)(second >> 16), grid + (ushort)(second >> 32), grid + (second >> 48));
+
     /// <summary><see cref="Indices"/> without BMI2.</summary>
     internal static ulong PortableIndices(uint lows, uint highs, ulong highMask)
     {
