@@ -29,7 +29,6 @@ public sealed partial class ContinuousBatchScheduler : IGenerationEngine
     private readonly ManualResetEventSlim _wake = new(false, spinCount: 0);
     private readonly Action _wakeAction;
     private readonly Action<ScheduledSequence> _onStopRequested;
-    private readonly Thread _thread;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _stopping;
     private Exception? _fatal;
@@ -110,8 +109,7 @@ public sealed partial class ContinuousBatchScheduler : IGenerationEngine
             _stopRequests.Enqueue(sequence);
             _wake.Set();
         };
-        _thread = new Thread(Loop) { IsBackground = true, Name = "Moxing scheduler" };
-        _thread.Start();
+        new Thread(Loop) { IsBackground = true, Name = "Moxing scheduler" }.Start();
     }
 
     /// <summary>Positions one sequence may hold.</summary>
@@ -120,8 +118,9 @@ public sealed partial class ContinuousBatchScheduler : IGenerationEngine
     /// <summary>The options the scheduler runs with.</summary>
     public SchedulerOptions Options => _options;
 
-    /// <summary>True while the scheduler's thread runs (false after disposal).</summary>
-    public bool IsRunning => _thread.IsAlive;
+    /// <summary>True while the scheduler's loop runs (false once it has shut down: after disposal or a fatal error).</summary>
+    // the loop's end, not the thread's: the thread outlives the completion that DisposeAsync awaits by a few instructions
+    public bool IsRunning => !_stopped.Task.IsCompleted;
 
     /// <summary>Current state and totals.</summary>
     public SchedulerCounters Counters
