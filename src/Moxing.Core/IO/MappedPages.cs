@@ -2,11 +2,12 @@ using System.Runtime.InteropServices;
 
 namespace Moxing.Core.IO;
 
-/// <summary>Advice to the operating system about pages of a read-only file mapping: read them ahead, or hand them back.</summary>
+/// <summary>Advice to the operating system about mapped pages: read a file's ahead, hand them back, or back memory with huge pages.</summary>
 public static unsafe partial class MappedPages
 {
     private const int WillNeed = 3; // MADV_WILLNEED
     private const int DontNeed = 4; // MADV_DONTNEED
+    private const int HugePage = 14; // MADV_HUGEPAGE
 
     /// <summary>
     /// Asks the kernel to start reading the pages of [<paramref name="p"/>, <paramref name="p"/> + <paramref name="bytes"/>) into
@@ -32,6 +33,23 @@ public static unsafe partial class MappedPages
         var end = ((nint)p + (nint)bytes) & ~(page - 1);
         if (bytes > 0 && end > start) _ = Madvise(start, (nuint)(end - start), DontNeed);
     }
+
+    /// <summary>
+    /// Asks the kernel to back the whole 2 MiB pages within [<paramref name="p"/>, <paramref name="p"/> + <paramref name="bytes"/>)
+    /// of anonymous memory with transparent huge pages (Linux; elsewhere nothing) — streaming reads of weights then miss the
+    /// TLB 512 times less often. A part of the range outside whole huge pages keeps small pages, so nothing is committed
+    /// beyond it; the advice is ignored where huge pages are off.
+    /// </summary>
+    public static void PreferHugePages(byte* p, long bytes)
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        var start = ((nint)p + HugePageBytes - 1) & ~(HugePageBytes - 1);
+        var end = ((nint)p + (nint)bytes) & ~(HugePageBytes - 1);
+        if (bytes > 0 && end > start) _ = Madvise(start, (nuint)(end - start), HugePage);
+    }
+
+    /// <summary>The size of a transparent huge page on x64 and most ARM64 kernels.</summary>
+    public const int HugePageBytes = 2 << 20;
 
     // Every page the range touches (madvise wants a page-aligned start).
     private static void Advise(byte* p, long bytes, int advice)

@@ -1,11 +1,19 @@
 using System.Runtime.InteropServices;
+using Moxing.Core.IO;
 
 namespace Moxing.Core.Tensors;
 
-/// <summary>Native memory for tensors a loader has to build (e.g. a transposed copy); freed all at once on dispose.</summary>
+/// <summary>
+/// Native memory for tensors a loader has to build (a repacked layout, a transposed copy); freed all at once on dispose.
+/// Blocks are aligned to huge pages and advised to use them (<see cref="MappedPages.PreferHugePages"/>); tensors smaller than
+/// a huge page share slabs, so that they too sit in huge pages.
+/// </summary>
 public sealed unsafe class TensorArena : IDisposable
 {
+    private const long SlabBytes = 8L * MappedPages.HugePageBytes;
     private readonly List<nint> _blocks = [];
+    private byte* _slab;
+    private long _slabUsed;
 
     /// <summary>A new zeroed float32 tensor of <paramref name="shape"/> (outermost first) owned by this arena.</summary>
     public StoredTensor AllocateF32(string name, params long[] shape)
@@ -21,9 +29,28 @@ public sealed unsafe class TensorArena : IDisposable
     /// <summary>Uninitialized native memory of <paramref name="bytes"/> bytes (64-byte aligned) owned by this arena.</summary>
     public byte* Allocate(long bytes)
     {
-        var p = NativeMemory.AlignedAlloc((nuint)Math.Max(bytes, 1), 64);
-        lock (_blocks) _blocks.Add((nint)p);
-        return (byte*)p;
+        bytes = Math.Max(bytes, 1);
+        lock (_blocks)
+        {
+            if (bytes >= MappedPages.HugePageBytes) return Block(bytes);
+            var offset = (_slabUsed + 63) & ~63L;
+            if (_slab == null || offset + bytes > SlabBytes)
+            {
+                _slab = Block(SlabBytes);
+                offset = 0;
+            }
+            _slabUsed = offset + bytes;
+            return _slab + offset;
+        }
+    }
+
+    // A block of its own, huge-page aligned and advised (callers hold the lock).
+    private byte* Block(long bytes)
+    {
+        var p = (byte*)NativeMemory.AlignedAlloc((nuint)bytes, MappedPages.HugePageBytes);
+        _blocks.Add((nint)p);
+        MappedPages.PreferHugePages(p, bytes);
+        return p;
     }
 
     /// <summary>Frees every tensor of the arena.</summary>
@@ -33,6 +60,7 @@ public sealed unsafe class TensorArena : IDisposable
         {
             foreach (var p in _blocks) NativeMemory.AlignedFree((void*)p);
             _blocks.Clear();
+            _slab = null;
         }
     }
 }
