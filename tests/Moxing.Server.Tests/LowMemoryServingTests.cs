@@ -42,6 +42,6 @@ public sealed class LowMemoryServingTests
         await using var served = await ServedEngine.LoadAsync(new ModelManagerOptions());
         var linears = served.Resident.Model.RequireDecoder().Weights.Linears.ToList();
         Assert.Contains(linears, l => l.Repacked);
-        Assert.All(linears, l => Assert.Equal(Moxing.Core.Kernels.RepackedMatrix.CanRepack(l.Weight), l.Repacked));
+        Assert.All(linears, l => Assert.Equal(Moxing.Models.Layers.Linear.Copies(l.Weight), l.Repacked));
     }
 }

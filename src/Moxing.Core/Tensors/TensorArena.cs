@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Moxing.Core.IO;
+using Moxing.Core.Kernels;
 
 namespace Moxing.Core.Tensors;
 
@@ -24,6 +25,18 @@ public sealed unsafe class TensorArena : IDisposable
         var p = Allocate(bytes);
         NativeMemory.Clear(p, (nuint)bytes);
         return new StoredTensor(name, DType.F32, shape, p, bytes);
+    }
+
+    /// <summary>A copy of <paramref name="t"/>'s bytes (same name, type and shape) in this arena, copied on the shared worker pool;
+    /// with <paramref name="releaseFilePages"/> — only for a tensor of a read-only file mapping — the file's pages then leave
+    /// the process's resident set.</summary>
+    public StoredTensor Copy(StoredTensor t, bool releaseFilePages)
+    {
+        var p = Allocate(t.ByteLength);
+        var job = new CopyJob(t.Data, p, t.ByteLength);
+        WorkerPool.Shared.ParallelFor(checked((int)((t.ByteLength + CopyJob.ChunkBytes - 1) / CopyJob.ChunkBytes)), ref job);
+        if (releaseFilePages) MappedPages.Release(t.Data, t.ByteLength);
+        return new StoredTensor(t.Name, t.Type, t.Shape, p, t.ByteLength);
     }
 
     /// <summary>Uninitialized native memory of <paramref name="bytes"/> bytes (64-byte aligned) owned by this arena.</summary>
@@ -61,6 +74,18 @@ public sealed unsafe class TensorArena : IDisposable
             foreach (var p in _blocks) NativeMemory.AlignedFree((void*)p);
             _blocks.Clear();
             _slab = null;
+        }
+    }
+
+    private readonly struct CopyJob(byte* from, byte* to, long bytes) : IParallelJob
+    {
+        public const long ChunkBytes = 1 << 20;
+
+        public void Execute(int start, int end)
+        {
+            var first = start * ChunkBytes;
+            var last = Math.Min(end * ChunkBytes, bytes);
+            Buffer.MemoryCopy(from + first, to + first, last - first, last - first);
         }
     }
 }

@@ -21,12 +21,14 @@ public sealed class Linear
     private readonly TensorArena? _repackArena;
     private readonly Lock _repackGate = new();
     private RepackedMatrix? _repacked;
+    private StoredTensor? _copy;
     private bool _repack;
 
     /// <summary>
     /// Wraps a stored [out, in] weight and an optional bias. Given <paramref name="repackArena"/> — only for a weight read from a
     /// file mapping — a weight that has a faster layout (<see cref="RepackedMatrix"/>) is copied into it at its first one-token
-    /// product; the copy then serves every product, and the file's pages of the weight leave the resident set.
+    /// product, and a weight whose products are bound by memory (<see cref="CopiedAsStored"/>) is copied as stored, into the
+    /// arena's huge pages; the copy then serves every product, and the file's pages of the weight leave the resident set.
     /// </summary>
     public Linear(StoredTensor weight, float[]? bias, TensorArena? repackArena = null)
     {
@@ -42,21 +44,34 @@ public sealed class Linear
         Repack = true;
     }
 
-    /// <summary>True while the weight is to be repacked at its first one-token product; set false before it to keep only the
-    /// file's layout (low-memory mode: no copies). Stays false for a weight that cannot be repacked.</summary>
+    /// <summary>True while the weight is to be copied (repacked or as stored) at its first one-token product; set false before
+    /// it to keep only the file's layout (low-memory mode: no copies). Stays false for a weight that is not copied.</summary>
     public bool Repack
     {
         get => _repack;
-        set => _repack = value && _repackArena != null && RepackedMatrix.CanRepack(Weight);
+        set => _repack = value && _repackArena != null && Copies(Weight);
     }
 
-    /// <summary>True once a repacked copy serves the weight's products.</summary>
-    public bool Repacked => _repacked != null;
+    /// <summary>True when a weight read from a file mapping is copied at its first one-token product: repacked into a faster
+    /// layout (<see cref="RepackedMatrix.CanRepack"/>) or as stored (<see cref="CopiedAsStored"/>).</summary>
+    public static bool Copies(StoredTensor w) => RepackedMatrix.CanRepack(w) || CopiedAsStored(w.Type);
+
+    /// <summary>The weight as its products read it: the copy as stored once made, else <see cref="Weight"/> (also behind a repacked copy).</summary>
+    public StoredTensor Served => _copy ?? Weight;
+
+    /// <summary>True once a copy (repacked or as stored) serves the weight's products.</summary>
+    public bool Repacked => _repacked != null || _copy != null;
+
+    /// <summary>
+    /// Types whose one-token products stream the weight at the memory's pace (floats, Q8_0, Q6_K) and so gain from reading
+    /// it from huge pages rather than from the file mapping's small pages; the others are bound by their arithmetic.
+    /// </summary>
+    public static bool CopiedAsStored(DType type) => type is DType.F32 or DType.F16 or DType.BF16 or DType.Q8_0 or DType.Q6_K;
 
     /// <summary>Makes the repacked copy now if the weight is to be repacked, as its first one-token product would.</summary>
     public void EnsureRepacked()
     {
-        if (_repacked == null && Repack) RepackNow();
+        if (!Repacked && Repack) RepackNow();
     }
 
     /// <summary>y[t] = W·x[t] + b for the <paramref name="n"/> rows of x ([n, in]) into y ([n, out]).</summary>
@@ -80,9 +95,13 @@ public sealed class Linear
         c?.AddBias(n, yc);
     }
 
-    // The stored weight and the copy that serves an n-row product: repacked at the first one-token product (decoding),
-    // then read by every product.
-    private SharedProduct Product(int n) => new(Weight, _repacked ?? (n == 1 && Repack ? RepackNow() : null));
+    // The weight and the repacked copy that serve an n-row product: copied at the first one-token product (decoding), then
+    // read by every product.
+    private SharedProduct Product(int n)
+    {
+        if (n == 1 && Repack && !Repacked) RepackNow();
+        return new(Served, _repacked);
+    }
 
     private void AddBias(int n, Span<float> y)
     {
@@ -91,17 +110,19 @@ public sealed class Linear
             System.Numerics.Tensors.TensorPrimitives.Add(y.Slice(t * OutFeatures, OutFeatures), Bias, y.Slice(t * OutFeatures, OutFeatures));
     }
 
-    private RepackedMatrix? RepackNow()
+    private void RepackNow()
     {
         lock (_repackGate)
         {
-            if (_repacked == null && Repack)
+            if (Repacked || !Repack) return;
+            if (RepackedMatrix.CanRepack(Weight))
             {
                 _repacked = RepackedMatrix.TryCreate(Weight, _repackArena!, releaseFilePages: true);
                 // null when a scale is infinite or NaN: then the file's layout stays
                 Repack = _repacked != null;
+                return;
             }
-            return _repacked;
+            _copy = _repackArena!.Copy(Weight, releaseFilePages: true);
         }
     }
 }

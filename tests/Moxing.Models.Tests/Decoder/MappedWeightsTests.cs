@@ -1,6 +1,7 @@
 using Moxing.Core.Kernels;
 using Moxing.Core.Tensors;
 using Moxing.Models.Decoder;
+using Moxing.Models.Layers;
 using Moxing.Tests;
 
 namespace Moxing.Models.Tests.Decoder;
@@ -67,7 +68,7 @@ public sealed class MappedWeightsTests
         Assert.DoesNotContain(kept.RequireDecoder().Weights.Linears, l => l.Repacked);
         var linears = repacked.RequireDecoder().Weights.Linears;
         Assert.Contains(linears, l => l.Weight.Type == type && l.Repacked);
-        Assert.All(linears, l => Assert.Equal(RepackedMatrix.CanRepack(l.Weight), l.Repacked));
+        Assert.All(linears, l => Assert.Equal(Linear.Copies(l.Weight), l.Repacked));
         Assert.Equal(0, repacked.CopiedWeightBytes);
     }
 
@@ -78,7 +79,8 @@ public sealed class MappedWeightsTests
         using var lazy = ModelLoader.Load(Fixtures.Path("gguf", "llama-k256.Q4_K_M.gguf"));
         var weights = eager.RequireDecoder().Weights;
         var bytes = weights.Repack();
-        var repackable = weights.Linears.Distinct().Where(l => RepackedMatrix.CanRepack(l.Weight)).ToList();
+        var repackable = weights.Linears.Distinct().Where(l => Linear.Copies(l.Weight)).ToList();
+        Assert.Contains(repackable, l => !RepackedMatrix.CanRepack(l.Weight)); // Q6_K: copied as stored
         Assert.NotEmpty(repackable);
         Assert.All(repackable, l => Assert.True(l.Repacked, l.Weight.Name));
         Assert.Equal(repackable.Sum(l => l.Weight.ByteLength), bytes);
@@ -95,5 +97,27 @@ public sealed class MappedWeightsTests
             decoder.Forward([42], sequence, decoder.CreateScratch(1), logits, allLogits: true);
         }
         Assert.Equal(second, first);
+    }
+
+    [Theory]
+    [InlineData("qwen2-tiny.F16.gguf")]
+    [InlineData("gpt2-tiny.Q8_0.gguf")]
+    public void Memory_bound_weights_are_copied_as_stored_at_the_first_decode_step_and_change_no_logit(string file)
+    {
+        using var copied = ModelLoader.Load(Fixtures.Path("gguf", file));
+        using var kept = ModelLoader.Load(Fixtures.Path("gguf", file));
+        foreach (var linear in kept.RequireDecoder().Weights.Linears) linear.Repack = false;
+        var expected = PrefillDecodePrefill(kept.RequireDecoder());
+        var actual = PrefillDecodePrefill(copied.RequireDecoder());
+        // the same kernels on the same bytes: the same bits
+        Assert.Equal(expected, actual);
+        var linears = copied.RequireDecoder().Weights.Linears.ToList();
+        Assert.Contains(linears, l => Linear.CopiedAsStored(l.Weight.Type) && l.Repacked);
+        foreach (var l in linears.Where(l => l.Repacked))
+        {
+            Assert.False(l.Served.Bytes.Overlaps(l.Weight.Bytes), l.Weight.Name);
+            Assert.True(l.Served.Bytes.SequenceEqual(l.Weight.Bytes), l.Weight.Name);
+        }
+        Assert.All(kept.RequireDecoder().Weights.Linears, l => Assert.Same(l.Weight, l.Served));
     }
 }
