@@ -143,8 +143,7 @@ public sealed unsafe class RepackedMatrix
         private static Layout Nibbles<F, B>() where F : struct, INibbleFormat where B : struct, IQ8Dot => Nibbles<F>(&Groups.RowsFromGroups<B>);
 
         // a nibble format's layout, with the panel product of its small blocks (null for IQ4_XS's super-blocks)
-        private static Layout Nibbles<F>(GroupPanels panels)
-            where F : struct, INibbleFormat => new()
+        private static Layout Nibbles<F>(GroupPanels panels) where F : struct, INibbleFormat => new()
         {
             BlockValues = 32 * F.SubBlocks,
             Finite = &NibbleRows8<F>.Finite,

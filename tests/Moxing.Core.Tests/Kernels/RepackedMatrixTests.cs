@@ -19,6 +19,9 @@ public class RepackedMatrixTests
         return false;
     }
 
+    /// <summary>Every type with an eight-row layout.</summary>
+    public static TheoryData<DType> Types => new(DType.Q4_K, DType.Q5_K, DType.Q4_0, DType.Q5_0, DType.Q4_1, DType.Q5_1, DType.IQ4_NL, DType.IQ4_XS);
+
     private static NativeTensor RandomMatrix(DType type, int rows, int cols, Random rng) => new(type, rows, cols, RandomWeights.Bytes(type, rows * cols, rng));
 
     // the file-layout integer product on the scalar path: the same exact integer sums, summed in another order
@@ -115,14 +118,7 @@ public class RepackedMatrixTests
     }
 
     [Theory]
-    [InlineData(DType.Q4_K)]
-    [InlineData(DType.Q5_K)]
-    [InlineData(DType.Q4_0)]
-    [InlineData(DType.Q5_0)]
-    [InlineData(DType.Q4_1)]
-    [InlineData(DType.Q5_1)]
-    [InlineData(DType.IQ4_NL)]
-    [InlineData(DType.IQ4_XS)]
+    [MemberData(nameof(Types))]
     public void SeveralVectorsReadTheFilesBytesExactly(DType type)
     {
         if (!Supported()) return;
@@ -152,14 +148,7 @@ public class RepackedMatrixTests
     }
 
     [Theory]
-    [InlineData(DType.Q4_K)]
-    [InlineData(DType.Q5_K)]
-    [InlineData(DType.Q4_0)]
-    [InlineData(DType.Q5_0)]
-    [InlineData(DType.Q4_1)]
-    [InlineData(DType.Q5_1)]
-    [InlineData(DType.IQ4_NL)]
-    [InlineData(DType.IQ4_XS)]
+    [MemberData(nameof(Types))]
     public unsafe void EveryGroupUnpacksToTheFilesBytes(DType type)
     {
         if (!Supported()) return;
