@@ -69,10 +69,7 @@ public sealed class ClassifyEndpoint(ClassifierModels classifiers, ModelManager 
                 w.WriteEndObject();
             }
             w.WriteEndArray();
-            w.WriteStartObject("usage");
-            w.WriteNumber("prompt_tokens", tokens);
-            w.WriteNumber("total_tokens", tokens);
-            w.WriteEndObject();
+            UsageJson.WritePromptOnly(w, tokens);
             w.WriteEndObject();
         });
 

@@ -63,10 +63,7 @@ public sealed class RerankEndpoint(ModelManager models)
                 w.WriteEndObject();
             }
             w.WriteEndArray();
-            w.WriteStartObject("usage");
-            w.WriteNumber("prompt_tokens", tokens);
-            w.WriteNumber("total_tokens", tokens);
-            w.WriteEndObject();
+            UsageJson.WritePromptOnly(w, tokens);
             w.WriteEndObject();
         });
     }
