@@ -19,6 +19,8 @@ public class RepackedMatrixTests
         return false;
     }
 
+    public static TheoryData<DType> RepackedTypes() => new(DType.Q4_K, DType.Q5_K, DType.Q4_0, DType.Q5_0, DType.Q4_1, DType.Q5_1, DType.IQ4_NL);
+
     private static NativeTensor RandomMatrix(DType type, int rows, int cols, Random rng) => new(type, rows, cols, RandomWeights.Bytes(type, rows * cols, rng));
 
     // the file-layout integer product on the scalar path: the same exact integer sums and float steps
@@ -79,13 +81,7 @@ public class RepackedMatrixTests
     }
 
     [Theory]
-    [InlineData(DType.Q4_K)]
-    [InlineData(DType.Q5_K)]
-    [InlineData(DType.Q4_0)]
-    [InlineData(DType.Q5_0)]
-    [InlineData(DType.Q4_1)]
-    [InlineData(DType.Q5_1)]
-    [InlineData(DType.IQ4_NL)]
+    [MemberData(nameof(RepackedTypes))]
     public void LargestCodesScalesAndActivationsDoNotOverflow(DType type)
     {
         if (!Supported()) return;
@@ -105,13 +101,7 @@ public class RepackedMatrixTests
     }
 
     [Theory]
-    [InlineData(DType.Q4_K)]
-    [InlineData(DType.Q5_K)]
-    [InlineData(DType.Q4_0)]
-    [InlineData(DType.Q5_0)]
-    [InlineData(DType.Q4_1)]
-    [InlineData(DType.Q5_1)]
-    [InlineData(DType.IQ4_NL)]
+    [MemberData(nameof(RepackedTypes))]
     public void SeveralVectorsReadTheFilesBytesExactly(DType type)
     {
         if (!Supported()) return;
