@@ -156,11 +156,14 @@ internal static unsafe class IntegerKernels
     internal static void DecodeQ8K<F, L, TB, TS, TF>(byte* w, nint rowBytes, int blocks, byte* x, float* y, int rowStart, int rowEnd)
         where F : struct, IQ8KDot where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
     {
-        var r = rowStart;
-        for (; r + 2 <= rowEnd; r += 2)
-            Store<Two>(RowPairQ8K<F, L, TB, TS, TF>(w + r * rowBytes, rowBytes, blocks, x), y + r, 1);
-        if (r < rowEnd)
-            y[r] = RowPairQ8K<F, L, TB, TS, TF>(w + r * rowBytes, 0, blocks, x).ToScalar();
+        for (var r = rowStart; r < rowEnd; r += 2)
+        {
+            // one call site, so the pair kernel is inlined once
+            var pair = r + 2 <= rowEnd;
+            var sums = RowPairQ8K<F, L, TB, TS, TF>(w + r * rowBytes, pair ? rowBytes : 0, blocks, x);
+            if (pair) Store<Two>(sums, y + r, 1);
+            else y[r] = sums.ToScalar();
+        }
     }
 
     /// <summary>Rows a and a + rowBytes times one activation row of Q8_K blocks, in lanes 0 and 1.</summary>
