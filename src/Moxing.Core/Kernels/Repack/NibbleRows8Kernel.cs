@@ -38,17 +38,12 @@ internal static unsafe class NibbleRows8Kernel<F> where F : struct, INibbleForma
                 var high = Products(a + NibbleRows8<F>.Nibbles, words, q, 4, 5, 6, 7);
                 sums = Avx2.MultiplyAddAdjacent(low, Vector256.Create((short)1)) + Avx2.MultiplyAddAdjacent(high, Vector256.Create((short)1));
             }
-            // the activation block holds dx and dx · Σ x
-            if (F.HasMin)
-            {
-                // Σ (d · code + m) · dx · x = d · (dx · Σ code · x) + m · (dx · Σ x)
-                acc = Fma.MultiplyAdd(HalfBits.Eight(a + NibbleRows8<F>.D), Avx.ConvertToVector256Single(sums) * Vector256.Create(*(float*)x), acc);
-                acc = Fma.MultiplyAdd(HalfBits.Eight(a + NibbleRows8<F>.M), Vector256.Create(*(float*)(x + 4)), acc);
-                continue;
-            }
-            // Σ d · (code − offset) · dx · x = d · (dx · Σ code · x − offset · dx · Σ x)
-            var scaled = Fma.MultiplyAdd(Avx.ConvertToVector256Single(sums), Vector256.Create(*(float*)x), Vector256.Create(-F.Offset * *(float*)(x + 4)));
-            acc = Fma.MultiplyAdd(HalfBits.Eight(a + NibbleRows8<F>.D), scaled, acc);
+            // the panel's float steps (the activation block holds dx and dx · Σ x): Σ (d · code + offset) · dx · x =
+            // (Σ code · x) · (d · dx) + offset · (dx · Σ x), the offset being m or −offset · d
+            var d = HalfBits.Eight(a + NibbleRows8<F>.D);
+            acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(sums), d * Vector256.Create(*(float*)x), acc);
+            if (F.HasMin || F.Offset != 0)
+                acc = Fma.MultiplyAdd(Offsets(a, d), Vector256.Create(*(float*)(x + 4)), acc);
         }
         return acc;
     }
@@ -176,7 +171,12 @@ internal static unsafe class NibbleRows8Kernel<F> where F : struct, INibbleForma
             Avx.Store(panel + 224, Codes(nibbles, words, 7));
             var d = HalfBits.Eight(a + NibbleRows8<F>.D);
             Avx.Store((float*)(panel + Panel.SmallScale), d);
-            Avx.Store((float*)(panel + Panel.SmallOffset), F.HasMin ? HalfBits.Eight(a + NibbleRows8<F>.M) : d * Vector256.Create((float)-F.Offset));
+            Avx.Store((float*)(panel + Panel.SmallOffset), Offsets(a, d));
         }
     }
+
+    /// <summary>The eight rows' offsets of the group block at <paramref name="a"/> with scales <paramref name="d"/>: m, or −offset · d.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Offsets(byte* a, Vector256<float> d) =>
+        F.HasMin ? HalfBits.Eight(a + NibbleRows8<F>.M) : d * Vector256.Create((float)-F.Offset);
 }
