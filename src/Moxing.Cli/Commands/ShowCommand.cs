@@ -107,6 +107,12 @@ public sealed class ShowCommand : ICommand
                     w.WriteNumber("vocab_size", e.VocabSize);
                     w.WriteString("pooling", pooling.ToString()!.ToLowerInvariant());
                     w.WriteString("positions", positions);
+                    if (model.Classifier is { } head)
+                    {
+                        w.WriteStartArray("labels");
+                        foreach (var label in head.Labels) w.WriteStringValue(label);
+                        w.WriteEndArray();
+                    }
                 }
                 w.WriteStartObject("tensor_types");
                 foreach (var t in types) w.WriteNumber(t.Type, t.Count);
@@ -139,6 +145,8 @@ public sealed class ShowCommand : ICommand
             output.WriteLine($"  kv cache        {KvBlockPool.BytesPerPosition(o, DType.F16).ToString("N0", inv)} bytes per token as F16{(o.Mla is { } mla ? $" (latent: {mla.KvLoraRank} + {mla.RopeDim} values per layer)" : "")}");
         if (e != null)
             output.WriteLine($"  encoder         {e.LayerCount} layers, hidden {e.HiddenSize}, {e.HeadCount} heads, vocab {e.VocabSize}, {positions} positions, {(e.GatedFeedForward ? "gated " : "")}{e.Activation}, {pooling} pooling");
+        if (model.Classifier is { } classifier)
+            output.WriteLine($"  classifier      {(classifier.Labels.Count == 1 ? "reranker (one relevance score)" : $"{classifier.Labels.Count} labels")}: {string.Join(", ", classifier.Labels)}{(classifier.HasDense ? "" : ", no pooler")}");
         if (o?.Moe is { } experts)
             output.WriteLine($"  experts         {experts.ExpertCount} per layer, {experts.ExpertsUsed} used per token, {experts.ExpertFeedForward} wide{(experts.SharedFeedForward > 0 ? $", shared expert {experts.SharedFeedForward} wide" : "")}");
         if (o?.ShortConv is { } conv)
