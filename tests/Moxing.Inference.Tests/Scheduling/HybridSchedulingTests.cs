@@ -10,7 +10,7 @@ namespace Moxing.Inference.Tests.Scheduling;
 
 /// <summary>
 /// Models with recurrent layers (synth tiny-lfm2, tiny-granitehybrid, tiny-mamba2, tiny-lfm2-moe, tiny-nemotron-h, tiny-nemotron-h-moe, tiny-falcon-h1,
-/// tiny-qwen35, tiny-qwen3next) under the scheduler: requests sharing a
+/// tiny-qwen35, tiny-qwen3next, tiny-mamba, tiny-jamba) under the scheduler: requests sharing a
 /// prompt prefix give the tokens each gives alone (no prefix reuse, no speculation), and a finished or cancelled sequence
 /// gives its state slot back.
 /// </summary>
@@ -22,7 +22,7 @@ public sealed class HybridSchedulingTests : IDisposable
 
     /// <summary>The synthetic shapes with recurrent state.</summary>
     public static TheoryData<string> Shapes() => ["tiny-lfm2", "tiny-granitehybrid", "tiny-mamba2", "tiny-lfm2-moe", "tiny-nemotron-h", "tiny-nemotron-h-moe", "tiny-falcon-h1",
-        "tiny-qwen35", "tiny-qwen3next"];
+        "tiny-qwen35", "tiny-qwen3next", "tiny-mamba", "tiny-jamba"];
 
     private void Load(string shape)
     {
