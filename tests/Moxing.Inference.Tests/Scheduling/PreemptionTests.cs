@@ -218,28 +218,29 @@ public sealed class PreemptionTests(SchedulerTestModel fixture) : IClassFixture<
     [Fact]
     public async Task APreemptedRequestResumesAheadOfTheQueue()
     {
-        // one context of blocks and two slots: the third request waits from the start, yet the second, preempted later, goes first
+        // one context of blocks and two slots: the third request waits from the start, yet the second, preempted later, resumes
+        // first; the third's 3-block prompt then fits only once the second has finished
         await using var scheduler = Scheduler(blocks: 4, prefixCaching: false, sequences: 2);
-        var requests = new[] { Request(Prompt(4, 91), 56), Request(Prompt(4, 92), 40), Request(Prompt(4, 93), 8) };
-        var finished = new System.Collections.Concurrent.ConcurrentQueue<int>();
-        var runs = requests.Select((r, i) => Collect(scheduler.Submit(r)).ContinueWith(t =>
-        {
-            finished.Enqueue(i);
-            return t.Result;
-        }, TaskContinuationOptions.ExecuteSynchronously)).ToList();
-        var results = await Task.WhenAll(runs).WaitAsync(Patience);
+        var requests = new[] { Request(Prompt(4, 91), 56), Request(Prompt(4, 92), 40), Request(Prompt(40, 93), 4) };
+        var submitting = System.Diagnostics.Stopwatch.StartNew();
+        var streams = requests.Select(r => scheduler.Submit(r)).ToList();
+        var spread = submitting.Elapsed;
+        var results = await Task.WhenAll(streams.Select(Collect)).WaitAsync(Patience);
         for (var i = 0; i < requests.Length; i++) Assert.Equal(fixture.Solo(requests[i], Context).Ids, Ids(results[i].Tokens));
         Assert.Equal(1, scheduler.Counters.Preemptions);
-        Assert.Equal([0, 1, 2], finished);
+        // the third was first admitted after the second had ended (their submissions lie `spread` apart at most)
+        Assert.True(results[2].Outcome.QueueTime > results[1].Outcome.TotalTime - spread,
+            $"queued {results[2].Outcome.QueueTime.TotalMilliseconds} ms, the second ended after {results[1].Outcome.TotalTime.TotalMilliseconds} ms");
         await AssertDrained(scheduler);
     }
 
     [Fact]
     public async Task PromptsAdmittedTogetherDoNotOvercommitThePool()
     {
-        // three prompts of 3 blocks each in a pool of 4: admitted one after another, none is preempted
-        var requests = Enumerable.Range(0, 3).Select(i => Request(Prompt(40, 95 + i), 4)).ToList();
-        await using var scheduler = Scheduler(blocks: 4);
+        // prompts of 3 blocks growing into a fourth, in a pool of 6: a second one admitted before the first has taken its prompt's
+        // blocks would be preempted when the first grows; counting those blocks admits them one after another
+        var requests = Enumerable.Range(0, 3).Select(i => Request(Prompt(40, 95 + i), 12)).ToList();
+        await using var scheduler = Scheduler(blocks: 6);
         var results = await Task.WhenAll(requests.Select(r => Collect(scheduler.Submit(r)))).WaitAsync(Patience);
         for (var i = 0; i < requests.Count; i++) Assert.Equal(fixture.Solo(requests[i], Context).Ids, Ids(results[i].Tokens));
         Assert.Equal(0, scheduler.Counters.Preemptions);
