@@ -30,10 +30,13 @@ public sealed partial class ContinuousBatchScheduler
 
     private int PrefillBlocksLeft(ScheduledSequence s) => Math.Max(0, BlocksOf(s.PrefillEnd) - BlocksOf(s.Position));
 
-    // Frees the blocks the `count` planned slices need: blocks only the prefix cache holds first, then the latest admitted
-    // running sequences, planning again (without drafts) after each; returns the slices planned then, and their tokens.
-    private int MakeRoom(int count, ref int tokens)
+    // Plans the step within the pool: when its slices need more blocks than are free, blocks only the prefix cache holds are
+    // evicted first, then drafts are dropped (they never cost a preemption), then the latest admitted running sequences are
+    // preempted, planning again after each; returns the slices planned, and their tokens.
+    private int PlanWithinPool(out int tokens)
     {
+        var speculate = _options.SpeculativeTokens > 0;
+        var count = Plan(speculate, out tokens);
         while (count > 0)
         {
             var needed = 0;
@@ -46,12 +49,13 @@ public sealed partial class ContinuousBatchScheduler
                 if (needed <= _pool.FreeBlockCount) return count;
             }
             // a sequence alone fits (the pool holds a context and every block only the cache holds can be evicted)
-            if (_running.Count < 2) return count;
+            if (!speculate && _running.Count < 2) return count;
             _batch.AsSpan(0, count).Clear();
             _slices.AsSpan(0, count).Clear();
             _drafts.AsSpan(0, count).Clear();
-            Preempt(_running[^1]);
-            count = Plan(speculate: false, out tokens);
+            if (speculate) speculate = false;
+            else Preempt(_running[^1]);
+            count = Plan(speculate, out tokens);
         }
         return count;
     }

@@ -356,7 +356,7 @@ public sealed partial class ContinuousBatchScheduler : IGenerationEngine
     // false when nothing could run.
     private bool Step()
     {
-        var count = MakeRoom(Plan(_options.SpeculativeTokens > 0, out var tokens), ref tokens);
+        var count = PlanWithinPool(out var tokens);
         if (count == 0) return false;
 
         Forward(count);
@@ -531,6 +531,7 @@ public sealed partial class ContinuousBatchScheduler : IGenerationEngine
                 s.PublishStopped = true;
                 return;
             }
+            // (blocks are charged under KvAdmission.Reserve only)
             if (result == PublishResult.Inserted && s.Charge > 0)
             {
                 s.Charge--;

@@ -28,8 +28,9 @@ public sealed class PreemptionTests(SchedulerTestModel fixture) : IClassFixture<
 
     // A context of 64 positions is 4 blocks of 16.
     private ContinuousBatchScheduler Scheduler(int blocks, bool prefixCaching = true, int sequences = 4, KvAdmission admission = KvAdmission.OnDemand,
-        int buffer = 64, IStepObserver? observer = null) => new(fixture.Decoder, new SchedulerOptions
+        int buffer = 64, IStepObserver? observer = null, int speculative = 0) => new(fixture.Decoder, new SchedulerOptions
         {
+            SpeculativeTokens = speculative,
             ContextSize = Context,
             KvBlockTokens = BlockTokens,
             MaxRunningSequences = sequences,
@@ -111,6 +112,23 @@ public sealed class PreemptionTests(SchedulerTestModel fixture) : IClassFixture<
                 Assert.Equal(alone[i].Tokens[j].Logprob, results[i].Tokens[j].Logprob, 1e-3);
                 Assert.Equal(alone[i].Tokens[j].TopLogprobs!.Select(t => t.Id), results[i].Tokens[j].TopLogprobs!.Select(t => t.Id));
             }
+        }
+        Assert.True(scheduler.Counters.Preemptions > 0, "no sequence was preempted");
+        await AssertDrained(scheduler);
+    }
+
+    [Fact]
+    public async Task SpeculatingSequencesArePreemptedWithoutChangingTheirReplies()
+    {
+        // a repetition "penalty" below 1 makes the tiny model loop, so it drafts, and drafts take blocks of their own
+        var requests = Load(_ => new SamplingOptions { Temperature = 0, RepetitionPenalty = 0.3f });
+        await using var scheduler = Scheduler(blocks: 6, speculative: 6);
+        var results = await Task.WhenAll(requests.Select(r => Collect(scheduler.Submit(r)))).WaitAsync(Patience);
+        for (var i = 0; i < requests.Count; i++)
+        {
+            var (expected, finish) = fixture.Solo(requests[i], Context);
+            Assert.Equal(expected, Ids(results[i].Tokens));
+            Assert.Equal(finish, results[i].Outcome.Finish);
         }
         Assert.True(scheduler.Counters.Preemptions > 0, "no sequence was preempted");
         await AssertDrained(scheduler);
