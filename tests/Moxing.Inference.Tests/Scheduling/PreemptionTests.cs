@@ -57,6 +57,22 @@ public sealed class PreemptionTests(SchedulerTestModel fixture) : IClassFixture<
         Assert.Equal((0, 0, 0, 0), (counters.Running, counters.Waiting, counters.KvBlocksUsed, counters.RecurrentStatesUsed));
     }
 
+    // Runs the requests together and checks that each gives the tokens and finish TokenGenerator gives it alone; returns the
+    // outcomes once the pool has drained.
+    private async Task<GenerationOutcome[]> AssertEachAsAlone(ContinuousBatchScheduler scheduler, IReadOnlyList<GenerationRequest> requests)
+    {
+        var results = await Task.WhenAll(requests.Select(r => Collect(scheduler.Submit(r)))).WaitAsync(Patience);
+        for (var i = 0; i < requests.Count; i++)
+        {
+            var (expected, finish) = fixture.Solo(requests[i], Context);
+            Assert.Equal(expected, Ids(results[i].Tokens));
+            Assert.Equal(finish, results[i].Outcome.Finish);
+            Assert.Equal(expected.Length, results[i].Outcome.CompletionTokens);
+        }
+        await AssertDrained(scheduler);
+        return [.. results.Select(r => r.Outcome)];
+    }
+
     // What each request gives on a scheduler with room for every sequence at full context, one request at a time.
     private async Task<(List<GeneratedToken> Tokens, GenerationOutcome Outcome)[]> Alone(IEnumerable<GenerationRequest> requests)
     {
@@ -75,22 +91,14 @@ public sealed class PreemptionTests(SchedulerTestModel fixture) : IClassFixture<
         var requests = Load(_ => SamplingOptions.Greedy);
         // six blocks: two sequences run at once and grow into each other's room
         await using var scheduler = Scheduler(blocks: 6, prefixCaching);
-        var results = await Task.WhenAll(requests.Select(r => Collect(scheduler.Submit(r)))).WaitAsync(Patience);
-        for (var i = 0; i < requests.Count; i++)
-        {
-            var (expected, finish) = fixture.Solo(requests[i], Context);
-            Assert.Equal(expected, Ids(results[i].Tokens));
-            Assert.Equal(finish, results[i].Outcome.Finish);
-            Assert.Equal((requests[i].PromptIds.Length, 0, expected.Length),
-                (results[i].Outcome.PromptTokens, results[i].Outcome.CachedPromptTokens, results[i].Outcome.CompletionTokens));
-        }
+        var outcomes = await AssertEachAsAlone(scheduler, requests);
+        Assert.Equal(requests.Select(r => (r.PromptIds.Length, 0)), outcomes.Select(o => (o.PromptTokens, o.CachedPromptTokens)));
         var counters = scheduler.Counters;
         Assert.True(counters.Preemptions > 0, "no sequence was preempted");
         Assert.True(counters.RecomputedTokens > 0);
         // recomputed positions are not prompt tokens, and blocks a resumed sequence found in the cache are not cached prompt tokens
         Assert.Equal(requests.Sum(r => r.PromptIds.Length), counters.PromptTokensComputed);
         Assert.Equal(0, counters.PromptTokensCached);
-        await AssertDrained(scheduler);
     }
 
     [Fact]
@@ -98,7 +106,12 @@ public sealed class PreemptionTests(SchedulerTestModel fixture) : IClassFixture<
     {
         var requests = Load(i => new SamplingOptions
         {
-            Temperature = 0.9f, TopK = 50, TopP = 0.95f, RepetitionPenalty = 1.1f, FrequencyPenalty = 0.2f, Seed = (ulong)(30 + i),
+            Temperature = 0.9f,
+            TopK = 50,
+            TopP = 0.95f,
+            RepetitionPenalty = 1.1f,
+            FrequencyPenalty = 0.2f,
+            Seed = (ulong)(30 + i),
         }).Select(r => r with { Logprobs = true, TopLogprobs = 2 }).ToList();
         await using var scheduler = Scheduler(blocks: 6);
         var results = await Task.WhenAll(requests.Select(r => Collect(scheduler.Submit(r)))).WaitAsync(Patience);
@@ -123,15 +136,8 @@ public sealed class PreemptionTests(SchedulerTestModel fixture) : IClassFixture<
         // a repetition "penalty" below 1 makes the tiny model loop, so it drafts, and drafts take blocks of their own
         var requests = Load(_ => new SamplingOptions { Temperature = 0, RepetitionPenalty = 0.3f });
         await using var scheduler = Scheduler(blocks: 6, speculative: 6);
-        var results = await Task.WhenAll(requests.Select(r => Collect(scheduler.Submit(r)))).WaitAsync(Patience);
-        for (var i = 0; i < requests.Count; i++)
-        {
-            var (expected, finish) = fixture.Solo(requests[i], Context);
-            Assert.Equal(expected, Ids(results[i].Tokens));
-            Assert.Equal(finish, results[i].Outcome.Finish);
-        }
+        await AssertEachAsAlone(scheduler, requests);
         Assert.True(scheduler.Counters.Preemptions > 0, "no sequence was preempted");
-        await AssertDrained(scheduler);
     }
 
     [Fact]
@@ -221,16 +227,8 @@ public sealed class PreemptionTests(SchedulerTestModel fixture) : IClassFixture<
             .Select(i => Request(i % 2 == 0 ? [.. shared, .. Prompt(2, 81 + i)] : Prompt(5, 81 + i), Context))
             .ToList();
         await using var scheduler = Scheduler(blocks: 4, prefixCaching);
-        var results = await Task.WhenAll(requests.Select(r => Collect(scheduler.Submit(r)))).WaitAsync(Patience);
-        for (var i = 0; i < requests.Count; i++)
-        {
-            var (expected, finish) = fixture.Solo(requests[i], Context);
-            Assert.Equal(FinishReason.ContextFull, finish);
-            Assert.Equal(expected, Ids(results[i].Tokens));
-            Assert.Equal(finish, results[i].Outcome.Finish);
-        }
+        Assert.All(await AssertEachAsAlone(scheduler, requests), o => Assert.Equal(FinishReason.ContextFull, o.Finish));
         Assert.True(scheduler.Counters.Preemptions > 0, "no sequence was preempted");
-        await AssertDrained(scheduler);
     }
 
     [Fact]
@@ -259,10 +257,8 @@ public sealed class PreemptionTests(SchedulerTestModel fixture) : IClassFixture<
         // blocks would be preempted when the first grows; counting those blocks admits them one after another
         var requests = Enumerable.Range(0, 3).Select(i => Request(Prompt(40, 95 + i), 12)).ToList();
         await using var scheduler = Scheduler(blocks: 6);
-        var results = await Task.WhenAll(requests.Select(r => Collect(scheduler.Submit(r)))).WaitAsync(Patience);
-        for (var i = 0; i < requests.Count; i++) Assert.Equal(fixture.Solo(requests[i], Context).Ids, Ids(results[i].Tokens));
+        await AssertEachAsAlone(scheduler, requests);
         Assert.Equal(0, scheduler.Counters.Preemptions);
-        await AssertDrained(scheduler);
     }
 
     [Theory]
@@ -295,10 +291,8 @@ public sealed class PreemptionTests(SchedulerTestModel fixture) : IClassFixture<
     {
         var requests = Load(_ => SamplingOptions.Greedy);
         await using var scheduler = Scheduler(blocks: 6, admission: KvAdmission.Reserve);
-        var results = await Task.WhenAll(requests.Select(r => Collect(scheduler.Submit(r)))).WaitAsync(Patience);
-        for (var i = 0; i < requests.Count; i++) Assert.Equal(fixture.Solo(requests[i], Context).Ids, Ids(results[i].Tokens));
+        await AssertEachAsAlone(scheduler, requests);
         Assert.Equal(0, scheduler.Counters.Preemptions);
-        await AssertDrained(scheduler);
         Assert.Throws<ArgumentException>(() => new SchedulerOptions { KvWatermark = 1.5 }.Validate());
         Assert.Throws<ArgumentException>(() => new SchedulerOptions { Admission = (KvAdmission)7 }.Validate());
     }
