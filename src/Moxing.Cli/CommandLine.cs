@@ -31,7 +31,7 @@ public static class CommandLine
     /// <summary>Every command, in the order `--help` lists them.</summary>
     public static IReadOnlyList<ICommand> Commands { get; } =
     [
-        new RunCommand(), new ShowCommand(), new LogitsCommand(), new GenerateCommand(), new EmbedCommand(),
+        new RunCommand(), new ShowCommand(), new LogitsCommand(), new GenerateCommand(), new EmbedCommand(), new RerankCommand(),
         new TokenizeCommand(), new DetokenizeCommand(), new TemplateCommand(), new SynthCommand(), new QuantizeCommand(), new ImatrixCommand(), new BenchCommand(),
         new BenchServeCommand(), new ServeCommand(), new PsCommand(), new PullCommand(), new ImportCommand(), new CreateCommand(), new ListCommand(), new RemoveCommand(),
         new TrainCommand(), new PruneCommand(), new DistillCommand(),

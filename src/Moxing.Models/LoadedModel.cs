@@ -35,6 +35,9 @@ public sealed class LoadedModel : IDisposable
     /// <summary>The encoder, for embedding models.</summary>
     public BertModel? Encoder { get; init; }
 
+    /// <summary>The encoder's sequence-classification head (rerankers, text classifiers); null for an embedding model.</summary>
+    public ClassifierHead? Classifier { get; init; }
+
     /// <summary>Every stored tensor (for `show`: counts and types).</summary>
     public required IReadOnlyList<StoredTensor> Tensors { get; init; }
 

@@ -61,15 +61,19 @@ public static class ModelLoader
         var generation = Generation(folder, config);
         if (ModelRegistry.EncoderTypes.Contains(modelType))
         {
+            var head = EncoderConfigs.HeadFromHf(config, modelType, configPath);
             var (options, names) = EncoderConfigs.FromHf(config, modelType, configPath);
             var tensors = ModelTensors.OpenFolder(folder);
+            var (encoder, classifier) = Guard(tensors, () => (BertModel.Load(options, tensors, names, folder),
+                head == null ? null : ClassifierHead.Load(tensors, names.BasePrefix, head, options.HiddenSize, folder)));
             return new LoadedModel
             {
                 Path = folder,
                 Format = ModelFormat.HuggingFace,
                 Architecture = modelType,
                 Tensors = tensors.Tensors,
-                Encoder = Guard(tensors, () => BertModel.Load(options, tensors, names, folder)),
+                Encoder = encoder,
+                Classifier = classifier,
                 MaxContext = options.MaxPositions,
                 Tokenizer = HfTokenizer(folder),
             };
@@ -137,6 +141,7 @@ public static class ModelLoader
     private static LoadedModel LoadGgufEncoder(GgufFile file, string path, string architecture)
     {
         var (options, names) = EncoderConfigs.FromGguf(file);
+        var head = EncoderConfigs.HeadFromGguf(file);
         return new LoadedModel
         {
             Path = path,
@@ -144,6 +149,7 @@ public static class ModelLoader
             Architecture = architecture,
             Tensors = file.Tensors,
             Encoder = BertModel.Load(options, file, names, path),
+            Classifier = head == null ? null : ClassifierHead.Load(file, "", head, options.HiddenSize, path),
             MaxContext = options.MaxPositions,
             Tokenizer = GgufTokenizer(file, path),
         };

@@ -16,7 +16,7 @@ public static class ModelRegistry
          new Ernie45Family(), new Ernie45MoeFamily(), new Llama4Family(), new DeepSeekFamily(),
          new SeedOssFamily(), new Exaone4Family(), new HunyuanDenseFamily(), new ArceeFamily(), new Mistral3Family(), new ApertusFamily(),
          new Glm4MoeFamily(), new Dots1Family(), new HunyuanMoeFamily(), new BailingMoeFamily(), new BailingMoeV2Family(),
-         new Lfm2Family(), new GraniteHybridFamily(), new Mamba2Family(), new Lfm2MoeFamily(), new NemotronHFamily(), new FalconH1Family(),
+         new Lfm2Family(), new GraniteHybridFamily(), new Mamba2Family(), new MambaFamily(), new JambaFamily(), new Lfm2MoeFamily(), new NemotronHFamily(), new FalconH1Family(),
          new Qwen3NextFamily(), new Qwen35Family(),
          new GptNeoXFamily(), new BloomFamily(), new MptFamily(), new GptBigCodeFamily()];
 

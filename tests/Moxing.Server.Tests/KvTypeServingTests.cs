@@ -6,7 +6,7 @@ using Moxing.Server.Models;
 
 namespace Moxing.Server.Tests;
 
-/// <summary>serve --kv-type (kv_type setting): the KV cache's storage type, and the sequences a memory budget then holds.</summary>
+/// <summary>serve --kv-type (kv_type setting): the KV cache's storage type, and the full-context sequences a memory budget then holds.</summary>
 public sealed class KvTypeServingTests
 {
     [Fact]
@@ -28,14 +28,16 @@ public sealed class KvTypeServingTests
         await using (var unlimited = await ServedEngine.LoadAsync(new ModelManagerOptions { Parallel = 64, Context = 256 }))
         {
             var f16 = unlimited.Settings;
-            budget = unlimited.Resident.MemoryBytes - f16.KvBudgetBytes + 4 * f16.KvBudgetBytes / f16.MaxSequences + 4096;
+            budget = unlimited.Resident.MemoryBytes - f16.KvBudgetBytes + 4 * f16.KvBudgetBytes / f16.FullContextSequences + 4096;
         }
         await using var halves = await ServedEngine.LoadAsync(new ModelManagerOptions { Parallel = 64, Context = 256, MaxMemoryBytes = budget });
         await using var q8 = await ServedEngine.LoadAsync(new ModelManagerOptions { Parallel = 64, Context = 256, MaxMemoryBytes = budget, KvType = DType.Q8_0 });
-        Assert.Equal((DType.F16, 4), (halves.Settings.KvType, halves.Settings.MaxSequences));
+        Assert.Equal((DType.F16, 4), (halves.Settings.KvType, halves.Settings.FullContextSequences));
         Assert.Equal(DType.Q8_0, q8.Settings.KvType);
         Assert.Equal(DType.Q8_0, q8.Engine.Options.KvType);
-        Assert.InRange(q8.Settings.MaxSequences, 7, 8);
+        Assert.InRange(q8.Settings.FullContextSequences, 7, 8);
+        // all 64 run at once either way, admitted by the blocks they use
+        Assert.Equal((64, 64), (halves.Settings.MaxSequences, q8.Engine.Options.MaxRunningSequences));
         Assert.Equal(4, (await q8.GenerateAsync(ServedEngine.FourTokens())).Length);
     }
 }

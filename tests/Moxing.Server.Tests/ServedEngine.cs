@@ -6,8 +6,8 @@ using Moxing.Tests;
 
 namespace Moxing.Server.Tests;
 
-/// <summary>The llama-k256 Q4_K_M fixture loaded by a model manager with given options: the engine settings the manager chose
-/// and the scheduler it built, for tests of the serving options.</summary>
+/// <summary>The llama-k256 Q4_K_M fixture (or another model file) loaded by a model manager with given options: the engine
+/// settings the manager chose and the scheduler it built, for tests of the serving options.</summary>
 internal sealed class ServedEngine : IAsyncDisposable
 {
     private readonly ModelManager _manager;
@@ -28,10 +28,10 @@ internal sealed class ServedEngine : IAsyncDisposable
     /// <summary>The engine.</summary>
     public ContinuousBatchScheduler Engine => Assert.IsType<ContinuousBatchScheduler>(Resident.Engine);
 
-    /// <summary>Loads the fixture under <paramref name="options"/>.</summary>
-    public static async Task<ServedEngine> LoadAsync(ModelManagerOptions options)
+    /// <summary>Loads the fixture (or the model at <paramref name="path"/>) under <paramref name="options"/>.</summary>
+    public static async Task<ServedEngine> LoadAsync(ModelManagerOptions options, string? path = null)
     {
-        var manager = new ModelManager(new PathModelCatalog([Fixtures.Path("gguf", "llama-k256.Q4_K_M.gguf")]), options,
+        var manager = new ModelManager(new PathModelCatalog([path ?? Fixtures.Path("gguf", "llama-k256.Q4_K_M.gguf")]), options,
             Engines.ContinuousBatching, NullLogger<ModelManager>.Instance);
         var lease = await manager.AcquireAsync(Assert.Single(manager.Catalog.List()).Name, null, CancellationToken.None);
         return new ServedEngine(manager, lease);

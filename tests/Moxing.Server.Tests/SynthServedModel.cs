@@ -32,10 +32,11 @@ public sealed class SynthServedModel(string shape, string type = "Q8_0", DType? 
         return (string)body["choices"]![0]!["message"]!["content"]!;
     }
 
-    /// <summary>Four chat clients at once each get the reply they get alone (batched over the paged KV cache with a common prompt prefix).</summary>
-    public async Task AssertConcurrentRepliesEqualSolo()
+    /// <summary>Chat clients at once (four, or one per message of <paramref name="users"/>) each get the reply they get alone
+    /// (batched over the paged KV cache with a common prompt prefix).</summary>
+    public async Task AssertConcurrentRepliesEqualSolo(params string[] users)
     {
-        var users = new[] { "the house near the river", "a new model for the year", "the quick brown fox", "once upon a time" };
+        if (users.Length == 0) users = ["the house near the river", "a new model for the year", "the quick brown fox", "once upon a time"];
         var together = await Task.WhenAll(users.Select(ReplyAsync));
         foreach (var (user, text) in users.Zip(together))
         {

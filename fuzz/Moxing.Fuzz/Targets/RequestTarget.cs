@@ -6,6 +6,7 @@ using Moxing.Server.Http;
 using Moxing.Server.Models;
 using Moxing.Server.Ollama;
 using Moxing.Server.OpenAi;
+using Moxing.Server.Rerank;
 
 namespace Moxing.Fuzz.Targets;
 
@@ -23,12 +24,13 @@ public sealed class RequestTarget : FuzzTarget
         ("/v1/chat/completions", new ChatCompletionsEndpoint(Models).HandleAsync),
         ("/v1/completions", new CompletionsEndpoint(Models).HandleAsync),
         ("/v1/embeddings", new EmbeddingsEndpoint(Models).HandleAsync),
-        ("/v1/classify", new ClassifyEndpoint(new ClassifierModels(Models.Catalog)).HandleAsync),
+        ("/v1/classify", new ClassifyEndpoint(new ClassifierModels(Models.Catalog), Models).HandleAsync),
         ("/api/chat", new OllamaChatEndpoint(Models).ChatAsync),
         ("/api/generate", new OllamaChatEndpoint(Models).GenerateAsync),
         ("/api/embed", new OllamaEmbedEndpoint(Models).EmbedAsync),
         ("/api/embeddings", new OllamaEmbedEndpoint(Models).EmbeddingsAsync),
         ("/api/show", new OllamaModelsEndpoint(Models).ShowAsync),
+        ("/v1/rerank", new RerankEndpoint(Models).HandleAsync),
     ];
 
     // One rich request per endpoint (by index in Endpoints): every parameter family each reader knows.
@@ -43,6 +45,7 @@ public sealed class RequestTarget : FuzzTarget
         """{"model":"m","input":["a","b"],"truncate":false,"dimensions":4,"keep_alive":-1,"options":{}}""",
         """{"model":"m","prompt":"hi","keep_alive":"1h30m"}""",
         """{"model":"m","verbose":true}""",
+        """{"model":"m","query":"q","documents":["a",{"text":"b"}],"top_n":1,"return_documents":false,"raw_scores":true,"user":"u"}""",
     ];
 
     public override string Name => "request";

@@ -24,7 +24,7 @@ public sealed class QuantizeCommand : ICommand
           IN         a GGUF (F32, F16, BF16, or quantized: its weights are decoded first), or a Hugging Face folder of F32/F16/BF16
                      safetensors (llama, mistral, mixtral, granite, olmo2, qwen2/3, qwen2/3_moe, olmoe, gpt2, phi, phi3, gemma,
                      gemma2, gemma3, starcoder2, falcon, exaone, smollm3, internlm2, cohere, cohere2, stablelm, glm4, glm, nemotron,
-                     olmo, minicpm, granitemoe(shared), phimoe, ernie4_5(_moe), llama4(_text), deepseek_v2/v3, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3 (its language model), apertus, glm4_moe, dots1, hunyuan_v1_moe, bailing_moe(_v2); gpt_oss, its MXFP4 experts kept MXFP4) converted as
+                     olmo, minicpm, granitemoe(shared), phimoe, ernie4_5(_moe), llama4(_text), deepseek_v2/v3, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3 (its language model), apertus, glm4_moe, dots1, hunyuan_v1_moe, bailing_moe(_v2), mamba, falcon_mamba, jamba; gpt_oss, its MXFP4 experts kept MXFP4) converted as
                      convert_hf_to_gguf.py does (--type F32/F16/BF16: just convert)
           --type     {string.Join(" | ", QuantizationMix.Known.Select(m => m.Name))}
                      (Q3_K, Q4_K, Q5_K mean the _M mixes; per-tensor types as llama-quantize picks them)

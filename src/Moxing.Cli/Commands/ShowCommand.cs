@@ -80,7 +80,7 @@ public sealed class ShowCommand : ICommand
                     w.WriteNumber("kv_bytes_per_token", KvBlockPool.BytesPerPosition(o, DType.F16));
                     if (o.RecurrentStateFloats > 0)
                     {
-                        w.WriteString("recurrent_mixer", o.Mamba != null ? "mamba2" : o.DeltaNet != null ? "gated_deltanet" : "short_conv");
+                        w.WriteString("recurrent_mixer", o.Mamba is { } m ? m.Selective ? "mamba" : "mamba2" : o.DeltaNet != null ? "gated_deltanet" : "short_conv");
                         w.WriteNumber("recurrent_layers", RecurrentLayers(o));
                         w.WriteNumber("recurrent_state_bytes", KvBlockPool.StateBytesPerSequence(o));
                     }
@@ -107,6 +107,12 @@ public sealed class ShowCommand : ICommand
                     w.WriteNumber("vocab_size", e.VocabSize);
                     w.WriteString("pooling", pooling.ToString()!.ToLowerInvariant());
                     w.WriteString("positions", positions);
+                    if (model.Classifier is { } head)
+                    {
+                        w.WriteStartArray("labels");
+                        foreach (var label in head.Labels) w.WriteStringValue(label);
+                        w.WriteEndArray();
+                    }
                 }
                 w.WriteStartObject("tensor_types");
                 foreach (var t in types) w.WriteNumber(t.Type, t.Count);
@@ -139,13 +145,17 @@ public sealed class ShowCommand : ICommand
             output.WriteLine($"  kv cache        {KvBlockPool.BytesPerPosition(o, DType.F16).ToString("N0", inv)} bytes per token as F16{(o.Mla is { } mla ? $" (latent: {mla.KvLoraRank} + {mla.RopeDim} values per layer)" : "")}");
         if (e != null)
             output.WriteLine($"  encoder         {e.LayerCount} layers, hidden {e.HiddenSize}, {e.HeadCount} heads, vocab {e.VocabSize}, {positions} positions, {(e.GatedFeedForward ? "gated " : "")}{e.Activation}, {pooling} pooling");
+        if (model.Classifier is { } classifier)
+            output.WriteLine($"  classifier      {(classifier.Labels.Count == 1 ? "reranker (one relevance score)" : $"{classifier.Labels.Count} labels")}: {string.Join(", ", classifier.Labels)}{(classifier.HasDense ? "" : ", no pooler")}");
         if (o?.Moe is { } experts)
             output.WriteLine($"  experts         {experts.ExpertCount} per layer, {experts.ExpertsUsed} used per token, {experts.ExpertFeedForward} wide{(experts.SharedFeedForward > 0 ? $", shared expert {experts.SharedFeedForward} wide" : "")}");
         if (o?.ShortConv is { } conv)
             output.WriteLine($"  recurrent       {RecurrentLayers(o)} short-convolution layers of {conv.Kernel} taps, {o.KvLayerCount} attention layers; {HumanUnits.Bytes(KvBlockPool.StateBytesPerSequence(o))} of state per sequence");
         if (o?.DeltaNet is { } delta)
             output.WriteLine($"  recurrent       {RecurrentLayers(o)} Gated DeltaNet layers ({delta.KeyHeads} key heads of {delta.KeyHeadDim}, {delta.ValueHeads} value heads of {delta.ValueHeadDim}, {delta.ConvKernel} taps), {o.KvLayerCount} attention layers; {HumanUnits.Bytes(KvBlockPool.StateBytesPerSequence(o))} of state per sequence");
-        if (o?.Mamba is { } mamba)
+        if (o?.Mamba is { Selective: true } selective)
+            output.WriteLine($"  recurrent       {RecurrentLayers(o)} Mamba 1 layers ({selective.Inner} channels, state {selective.StateSize}, time-step rank {selective.TimeStepRank}, {selective.ConvKernel} taps), {o.KvLayerCount} attention layers; {HumanUnits.Bytes(KvBlockPool.StateBytesPerSequence(o))} of state per sequence");
+        else if (o?.Mamba is { } mamba)
             output.WriteLine($"  recurrent       {RecurrentLayers(o)} Mamba2 layers ({mamba.Heads} heads of {mamba.HeadDim}, state {mamba.StateSize}, {mamba.Groups} groups, {mamba.ConvKernel} taps), {o.KvLayerCount} attention layers; {HumanUnits.Bytes(KvBlockPool.StateBytesPerSequence(o))} of state per sequence");
         if (o != null && Multiplied(o))
             output.WriteLine(string.Create(inv, $"  multipliers     embedding ×{o.EmbeddingScale}, residual ×{o.ResidualScale}, attention ×{o.EffectiveAttentionScale}, logits ÷{o.LogitDivisor}"));

@@ -24,14 +24,15 @@ public sealed class SynthCommand : ICommand
                      | seed-oss-36b | exaone-4.0-32b | hunyuan-0.5b | afm-4.5b | mistral-small-3.1-24b | apertus-8b
                      | lfm2-350m | lfm2-700m | lfm2-1.2b (short convolutions beside attention) | granite-4.0-h-tiny (Mamba2) | mamba2-130m
                      | lfm2-8b-a1b (short convolutions and experts) | nemotron-h-8b (Mamba2, attention and MLP blocks)
-                     | falcon-h1-0.5b (Mamba2 beside attention)
+                     | falcon-h1-0.5b (Mamba2 beside attention) | mamba-130m | falcon-mamba-7b (Mamba 1)
+                     | jamba-v0.1 (Mamba 1 and attention, experts)
                      | qwen3.5-0.8b | qwen3.5-35b-a3b | qwen3-next-80b-a3b (Gated DeltaNet beside gated attention)
                      | olmoe-1b-7b | qwen3-30b-a3b
                      | gemma-4-26b-a4b | mixtral-8x7b | granite-3.1-3b-a800m | phi-3.5-moe | ernie-4.5-21b-a3b | llama4-scout | llama4-maverick | deepseek-v2-lite
                      | deepseek-v3 | glm-4.5-air | glm-4.5 | dots.llm1 | hunyuan-a13b | ling-lite | ling-mini-2.0 | gpt-oss-20b | gpt-oss-120b (mixtures of experts; gpt-oss's experts are MXFP4
                      whatever --type, as its converter writes them); tiny-NAME for small ones for tests (qwen2, llama,
                      qwen3, gemma, gemma3, gemma4, gemma4-moe, gemma3n, granite, olmo2, phi2, starcoder2, falcon, exaone, smollm3, internlm2, gptneox, bloom, mpt, starcoder,
-                     command-r, cohere2, stablelm, glm4, chatglm, nemotron, olmo, minicpm, ernie4_5, seed_oss, exaone4, hunyuan-dense, arcee, mistral3, apertus, lfm2, granitehybrid, mamba2, lfm2-moe, nemotron-h, nemotron-h-moe, falcon-h1, qwen35, qwen35moe, qwen3next, qwen3moe, olmoe, mixtral, granitemoe, phimoe, ernie4_5-moe, llama4,
+                     command-r, cohere2, stablelm, glm4, chatglm, nemotron, olmo, minicpm, ernie4_5, seed_oss, exaone4, hunyuan-dense, arcee, mistral3, apertus, lfm2, granitehybrid, mamba2, mamba, falcon-mamba, jamba, lfm2-moe, nemotron-h, nemotron-h-moe, falcon-h1, qwen35, qwen35moe, qwen3next, qwen3moe, olmoe, mixtral, granitemoe, phimoe, ernie4_5-moe, llama4,
                      llama4-interleaved, deepseek-v2, deepseek-v3, glm4moe, dots1, hunyuan-moe, bailingmoe, bailingmoe2, gpt-oss)
                      embedding models all-minilm | mxbai-embed-large | nomic-embed-text | bge-m3 (tiny-bert,
                      tiny-nomic-bert, tiny-xlm-roberta for tests)

@@ -54,10 +54,7 @@ public static unsafe partial class MatMul
         var kernel = RowKernel.For(w.Type, path);
         var rowBytes = w.RowBytes;
         var units = kernel.Units(k, checked((int)rowBytes), w.Type);
-        if (n == 1)
-            EachVector(kernel, w.Data, rowBytes, units, px, k, n, py, rows, rowStart, rowEnd);
-        else
-            SharedDecode(kernel, w.Type == DType.F32, RowKernel.For(DType.F32, path), path, w.Data, rowBytes, units, px, k, n, py, rows, rowStart, rowEnd);
+        SharedDecode(kernel, w.Type == DType.F32, path, w.Data, rowBytes, units, px, k, n, py, rows, rowStart, rowEnd);
     }
 
     // Blocks per row of a block format, checking that the row's bytes hold exactly them.
@@ -126,20 +123,11 @@ public static unsafe partial class MatMul
         return (k, rows);
     }
 
-    private static void EachVector(in RowKernel kernel, byte* w, long rowBytes, int units,
-        float* x, int k, int n, float* y, int rows, int rowStart, int rowEnd)
-    {
-        for (var r = rowStart; r < rowEnd; r++)
-        {
-            var row = w + r * rowBytes;
-            for (var t = 0; t < n; t++)
-                y[(long)t * rows + r] = kernel.Dot(row, x + (long)t * k, units);
-        }
-    }
-
     // Decodes each chunk of four rows once and multiplies it into every vector, so the weights are read once for all n;
-    // vectors go four at a time, so each loaded weight serves four vectors and each loaded activation four rows.
-    private static void SharedDecode(in RowKernel kernel, bool floats, in RowKernel f32, SimdPath path,
+    // vectors go four at a time, so each loaded weight serves four vectors and each loaded activation four rows. Every
+    // (row, vector) pair is summed in DotFloats4x4's order, whichever kernel takes it: a vector's products are the same bits
+    // alone or among others, and whichever rows share its range.
+    private static void SharedDecode(in RowKernel kernel, bool floats, SimdPath path,
         byte* w, long rowBytes, int units, float* x, int k, int n, float* y, int rows, int rowStart, int rowEnd)
     {
         var dot4 = RowKernel.DotFloats4(path);
@@ -147,6 +135,7 @@ public static unsafe partial class MatMul
         var chunkUnits = Math.Max(1, ChunkElements / kernel.UnitSize);
         var chunk = chunkUnits * kernel.UnitSize;
         var scratch = stackalloc float[4 * chunk];
+        var single = stackalloc float[4];
         var r = rowStart;
         for (; r < rowEnd; r += r + 4 <= rowEnd ? 4 : 1)
         {
@@ -173,8 +162,18 @@ public static unsafe partial class MatMul
                     else dot4(decoded, xt, k, elements, yt, rows, first);
                 }
                 for (; t < n; t++)
-                    for (var g = 0; g < group; g++)
-                        Accumulate(ref y[(long)t * rows + r + g], f32.Dot((byte*)(decoded + g * stride), x + (long)t * k + offset, elements), first);
+                {
+                    var xt = x + (long)t * k + offset;
+                    var yt = y + (long)t * rows + r;
+                    // the vector in DotFloats4's place of the row, the group's rows in the vectors' places
+                    if (group == 4) dot4(xt, decoded, stride, elements, yt, 1, first);
+                    else
+                    {
+                        // the row times the vector four times over, one kept
+                        dot4(decoded, xt, 0, elements, single, 1, true);
+                        Accumulate(ref *yt, single[0], first);
+                    }
+                }
             }
         }
     }

@@ -9,15 +9,18 @@ using Moxing.Core.Tensors;
 using Groups = Moxing.Core.Kernels.Integer.PanelProduct<Moxing.Core.Kernels.Integer.PanelTile<Moxing.Core.Kernels.Integer.Avx2PanelDot>,
     Moxing.Core.Kernels.Lanes.Avx2ByteLanes, System.Runtime.Intrinsics.Vector256<byte>, System.Runtime.Intrinsics.Vector256<int>,
     System.Runtime.Intrinsics.Vector256<float>>;
+// a panel product over groups: (panel builder, groups, file row bytes, blocks, x, x row bytes, n, y, rows, row start, row end)
+using unsafe GroupPanels = delegate*<delegate*<byte*, nint, int, int, int, byte*, void>, byte*, nint, int, byte*, nint, int, float*, int, int, int, void>;
 
 namespace Moxing.Core.Kernels;
 
 /// <summary>
 /// A weight matrix copied once into a layout its products read faster than the file's, the same size as the file's bytes,
 /// which it replaces: Q4_K and Q5_K rows interleaved eight at a time (<see cref="KRows8{F}"/>, as llama.cpp repacks Q4_K) or
-/// Q4_0, Q5_0, Q4_1 and Q5_1 rows (<see cref="NibbleRows8{F}"/>). One-token products (decoding) run the eight-row kernels on
-/// it; products of several tokens (prefill, batches) unpack eight K rows at a time from it for the file-layout kernels
-/// (exactly the file's bytes; a few percent of a product of many tokens), or build the nibble formats' panels from it directly.
+/// Q4_0, Q5_0, Q4_1, Q5_1, IQ4_NL and IQ4_XS rows (<see cref="NibbleRows8{F}"/>). One-token products (decoding) run the eight-row
+/// kernels on it; products of several tokens (prefill, batches) unpack eight rows of a 256-weight format at a time from it for
+/// the file-layout kernels (exactly the file's bytes; a few percent of a product of many tokens), or build the 32-weight
+/// formats' panels from it directly.
 /// </summary>
 public sealed unsafe class RepackedMatrix
 {
@@ -40,14 +43,14 @@ public sealed unsafe class RepackedMatrix
     /// <summary>Rows per interleaved group, in every layout (the unit its products split between threads).</summary>
     internal const int GroupRows = 8;
 
-    /// <summary>Blocks (K super-blocks, 32-weight blocks of the nibble formats) per row.</summary>
+    /// <summary>Blocks (256-weight super-blocks, or 32-weight blocks) per row.</summary>
     internal int Blocks { get; }
 
-    /// <summary>Values per activation block its kernels read: Q8_K blocks for the K formats, Q8 blocks for the nibble formats.</summary>
+    /// <summary>Values per activation block its kernels read: Q8_K blocks for the 256-weight formats, Q8 blocks for the others.</summary>
     internal int ActivationBlockSize => _layout.BlockValues == 256 ? ActivationBlocks.Q8KSize : ActivationBlocks.Q8Size;
 
     /// <summary>True when <paramref name="w"/> has a faster layout on this processor (the eight-row kernels need AVX2 and FMA):
-    /// a Q4_K, Q5_K, Q4_0, Q5_0, Q4_1 or Q5_1 matrix of whole groups of eight rows.</summary>
+    /// a Q4_K, Q5_K, Q4_0, Q5_0, Q4_1, Q5_1, IQ4_NL or IQ4_XS matrix of whole groups of eight rows.</summary>
     public static bool CanRepack(StoredTensor w) =>
         Avx2.IsSupported && Fma.IsSupported && w.Shape.Length == 2 && w.RowCount % GroupRows == 0 && Layout.For(w.Type) is { } layout
         && w.RowLength % layout.BlockValues == 0;
@@ -101,9 +104,9 @@ public sealed unsafe class RepackedMatrix
         public required delegate*<byte*, int, int, byte*, nint, void> Unpack { get; init; }
         public required int GroupBlockBytes { get; init; }
         public required delegate*<byte*, int, byte*, Vector256<float>> Group { get; init; }
-        // a nibble format's panel builder and the panel product that takes it; null for the K formats (unpacked rows instead)
+        // a 32-weight format's panel builder and the panel product that takes it; null for the 256-weight formats (unpacked rows instead)
         public delegate*<byte*, nint, int, int, int, byte*, void> PackPanel { get; init; }
-        public delegate*<delegate*<byte*, nint, int, int, int, byte*, void>, byte*, nint, int, byte*, nint, int, float*, int, int, int, void> Panels { get; init; }
+        public GroupPanels Panels { get; init; }
 
         private static readonly Layout Q4K = KNibbles<Q4KNibbles>();
         private static readonly Layout Q5K = KNibbles<Q5KNibbles>();
@@ -112,6 +115,7 @@ public sealed unsafe class RepackedMatrix
         private static readonly Layout Q4_1 = Nibbles<Q4_1Nibbles, Q4_1Block>();
         private static readonly Layout Q5_1 = Nibbles<Q5_1Nibbles, Q5_1Block>();
         private static readonly Layout Iq4Nl = Nibbles<Iq4NlNibbles, Iq4NlBlock>();
+        private static readonly Layout Iq4Xs = Nibbles<Iq4XsNibbles>(null);
 
         public static Layout? For(DType type) => type switch
         {
@@ -122,6 +126,7 @@ public sealed unsafe class RepackedMatrix
             DType.Q4_1 => Q4_1,
             DType.Q5_1 => Q5_1,
             DType.IQ4_NL => Iq4Nl,
+            DType.IQ4_XS => Iq4Xs,
             _ => null,
         };
 
@@ -135,16 +140,19 @@ public sealed unsafe class RepackedMatrix
             Group = &KRows8Kernel<F>.Group,
         };
 
-        private static Layout Nibbles<F, B>() where F : struct, INibbleFormat where B : struct, IQ8Dot => new()
+        private static Layout Nibbles<F, B>() where F : struct, INibbleFormat where B : struct, IQ8Dot => Nibbles<F>(&Groups.RowsFromGroups<B>);
+
+        // a nibble format's layout, with the panel product of its small blocks (null for IQ4_XS's super-blocks)
+        private static Layout Nibbles<F>(GroupPanels panels) where F : struct, INibbleFormat => new()
         {
-            BlockValues = 32,
+            BlockValues = 32 * F.SubBlocks,
             Finite = &NibbleRows8<F>.Finite,
             Pack = &NibbleRows8<F>.Pack,
             Unpack = &NibbleRows8<F>.Unpack,
             GroupBlockBytes = NibbleRows8<F>.BlockBytes,
-            Group = &NibbleRows8Kernel<F>.Group,
-            PackPanel = &NibbleRows8Kernel<F>.PackPanel,
-            Panels = &Groups.RowsFromGroups<B>,
+            Group = F.SubBlocks > 1 ? &NibbleRows8Kernel<F>.SuperGroup : &NibbleRows8Kernel<F>.Group,
+            PackPanel = panels != null ? &NibbleRows8Kernel<F>.PackPanel : null,
+            Panels = panels,
         };
     }
 

@@ -9,7 +9,8 @@ namespace Moxing.Inference.Scheduling;
 
 /// <summary>
 /// Continuous batching for one decoder model: a dedicated thread runs steps, each advancing every running sequence by
-/// one token (or one prompt chunk); new requests join between steps, finished and cancelled ones leave at once.
+/// one token (or one prompt chunk); new requests join between steps, finished and cancelled ones leave at once. Requests
+/// are admitted by the KV memory they need now and preempted when a step finds none left (<see cref="KvAdmission"/>).
 /// </summary>
 public sealed partial class ContinuousBatchScheduler : IGenerationEngine
 {
@@ -42,8 +43,8 @@ public sealed partial class ContinuousBatchScheduler : IGenerationEngine
     private readonly LogprobScorer _scorer;
     private readonly int[] _prefixBlocks;
 
-    // KV accounting: blocks charged to running sequences; with the prefix cache's blocks they never exceed the pool,
-    // so a step never runs out of blocks.
+    // KV accounting under KvAdmission.Reserve: blocks charged to running sequences; with the prefix cache's blocks they never
+    // exceed the pool, so a step never runs out of blocks.
     private int _charged;
     private bool _kvChanged;
     private int _runningCount;
@@ -87,6 +88,7 @@ public sealed partial class ContinuousBatchScheduler : IGenerationEngine
         _pool = model.CreateBlockPool(budget, _options.KvType, _options.KvBlockTokens, _options.MaxRunningSequences);
         _prefixes = _options.PrefixCaching ? new PrefixCache(_pool, contextBlocks) : null;
         _prefixBlocks = new int[contextBlocks];
+        _watermark = (int)Math.Ceiling(_pool.BlockCount * _options.KvWatermark);
 
         var max = _options.MaxRunningSequences;
         _running = new List<ScheduledSequence>(max);
@@ -135,6 +137,8 @@ public sealed partial class ContinuousBatchScheduler : IGenerationEngine
                 Interlocked.Read(ref _completed), Interlocked.Read(ref _cancelled), Interlocked.Read(ref _failed), Interlocked.Read(ref _rejected))
             {
                 RecurrentStatesUsed = _pool.States?.HeldSlotCount ?? 0,
+                Preemptions = Interlocked.Read(ref _preemptions),
+                RecomputedTokens = Interlocked.Read(ref _recomputed),
             };
         }
     }
@@ -262,7 +266,7 @@ public sealed partial class ContinuousBatchScheduler : IGenerationEngine
                     EndStopped(s);
                     continue;
                 }
-                if (!TryReserve(s)) break; // the head waits for memory rather than being overtaken forever
+                if (!TryReserve(s, count)) break; // the head waits for memory rather than being overtaken forever
                 _waiting.TryDequeue(out _);
                 s.State = SequenceState.Running;
                 _admitted[count++] = s;
@@ -276,6 +280,14 @@ public sealed partial class ContinuousBatchScheduler : IGenerationEngine
         {
             var s = _admitted[i];
             _admitted[i] = null!;
+            if (s.AdmissionOrder > 0)
+            {
+                // a preempted sequence resumes with its history and sampler, in its first admission's place
+                var at = _running.FindIndex(r => r.AdmissionOrder > s.AdmissionOrder);
+                _running.Insert(at < 0 ? _running.Count : at, s);
+                continue;
+            }
+            s.AdmissionOrder = ++_admissions;
             s.StartedAt = System.Diagnostics.Stopwatch.GetTimestamp();
             s.History = new int[CapacityFor(s) + 1];
             s.Prompt.CopyTo(s.History, 0);
@@ -287,49 +299,83 @@ public sealed partial class ContinuousBatchScheduler : IGenerationEngine
         Volatile.Write(ref _runningCount, _running.Count);
     }
 
-    // Takes the request's cached prefix and charges the blocks it may still need, evicting cached blocks no sequence
-    // uses when the pool would otherwise be over-committed; false (nothing changed) when it does not fit yet.
-    private bool TryReserve(ScheduledSequence s)
+    // Takes the request's cached prefix and admits it when the KV memory allows (what it needs now, or its worst case
+    // under KvAdmission.Reserve); false (nothing changed but cache evictions) when it does not fit yet. `admitted`: the
+    // sequences admitted before it in this pass (_admitted).
+    private bool TryReserve(ScheduledSequence s, int admitted)
     {
         var size = _options.KvBlockTokens;
-        var capacity = CapacityFor(s);
+        var tokens = s.PrefillTokens;
         var hits = 0;
         var key = PrefixCache.Root;
-        // At least one prompt token is always computed: its logits choose the first generated token. A scored prompt is
-        // computed whole: every position's logits are needed.
-        if (_prefixes != null && !s.Request.ScorePrompt) hits = _prefixes.Match(s.Prompt, (s.Prompt.Length - 1) / size, _prefixBlocks, out key);
+        // At least one token is always computed: its logits choose the next generated token. A scored prompt is computed
+        // whole: every position's logits are needed.
+        if (_prefixes != null && !s.Request.ScorePrompt) hits = _prefixes.Match(tokens, (tokens.Length - 1) / size, _prefixBlocks, out key);
         var matched = _prefixBlocks.AsSpan(0, hits);
-        var charge = BlocksOf(capacity) - hits;
-        var over = (_prefixes?.Count ?? 0) + _charged + charge - _pool.BlockCount;
-        if (over > 0)
+        // The matched blocks are held meanwhile so that eviction cannot pick them nor count them free.
+        foreach (var block in matched) _pool.Retain(block);
+        var reserve = _options.Admission == KvAdmission.Reserve;
+        var charge = reserve ? BlocksOf(CapacityFor(s)) - hits : 0;
+        var fits = reserve ? TryCharge(charge) : FitsNow(BlocksOf(tokens.Length) - hits, admitted);
+        if (fits)
         {
-            if (_prefixes == null) return false;
-            // The matched blocks are held meanwhile so that eviction cannot pick them.
-            foreach (var block in matched) _pool.Retain(block);
-            // Evict nothing when eviction cannot make enough room: the cache stays useful while the request waits.
-            var evicted = _prefixes.CacheOnlyCount() >= over ? _prefixes.Evict(over) : 0;
-            foreach (var block in matched) _pool.Release(block);
-            _kvChanged = true;
-            if (evicted < over) return false;
+            s.Kv = new SequenceKv(_pool, CapacityFor(s));
+            s.Kv.AttachPrefix(matched);
         }
-        var kv = new SequenceKv(_pool, capacity);
-        kv.AttachPrefix(matched);
-        s.Kv = kv;
+        foreach (var block in matched) _pool.Release(block);
+        if (!fits) return false;
         s.Charge = charge;
         _charged += charge;
-        s.Position = s.CachedPromptTokens = hits * size;
+        s.Position = hits * size;
         s.Published = hits;
         s.PublishedKey = key;
+        s.PublishStopped = false;
         _kvChanged = true;
+        // a resumed sequence keeps its first admission's usage and emits nothing twice
+        if (s.AdmissionOrder > 0) return true;
+        s.CachedPromptTokens = s.Position;
         // a scored prompt's first token has nothing before it to be scored by (the reader's buffer is empty now)
         if (s.Request.ScorePrompt) s.Emit(new GeneratedToken(s.Prompt[0], float.NaN, null, InPrompt: true));
         return true;
     }
 
-    // One step: plan which sequences feed what, run them through the model together, sample; false when nothing could run.
+    // Charges `charge` blocks under KvAdmission.Reserve, evicting cached blocks no sequence uses when the pool would
+    // otherwise be over-committed; false when they do not fit.
+    private bool TryCharge(int charge)
+    {
+        var over = (_prefixes?.Count ?? 0) + _charged + charge - _pool.BlockCount;
+        if (over <= 0) return true;
+        if (_prefixes == null) return false;
+        // Evict nothing when eviction cannot make enough room: the cache stays useful while the request waits.
+        var evicted = _prefixes.CacheOnlyCount() >= over ? _prefixes.Evict(over) : 0;
+        _kvChanged = true;
+        return evicted >= over;
+    }
+
+    // One step: plan which sequences feed what, make room for their blocks, run them through the model together, sample;
+    // false when nothing could run.
     private bool Step()
     {
-        int count = 0, tokens = 0, rows = 0, prefillBudget = _options.PrefillChunkTokens;
+        var count = PlanWithinPool(out var tokens);
+        if (count == 0) return false;
+
+        Forward(count);
+        // Counted before sampling, so a client that sees its request end also sees the step that ended it.
+        Interlocked.Increment(ref _steps);
+        Volatile.Write(ref _lastBatch, count);
+        Volatile.Write(ref _lastTokens, tokens);
+        _options.StepObserver?.StepCompleted(count, tokens);
+        Sample(count);
+        RemoveFinished();
+        return true;
+    }
+
+    // Which sequences feed what this step (drafts only when `speculate`), in _batch, _slices, _rows and _drafts; returns
+    // how many, and the tokens fed in all.
+    private int Plan(bool speculate, out int tokens)
+    {
+        int count = 0, rows = 0, prefillBudget = _options.PrefillChunkTokens;
+        tokens = 0;
         // Every running sequence may take one row of logits; rows no sequence can claim go to prompts being scored.
         var spareRows = _rows.Length - _running.Count;
         foreach (var s in _running)
@@ -341,11 +387,13 @@ public sealed partial class ContinuousBatchScheduler : IGenerationEngine
                 continue;
             }
             var n = 1;
-            var scoring = s.Prefilling && s.Request.ScorePrompt;
+            var scoring = s.Scoring;
             if (s.Prefilling)
             {
                 if (prefillBudget == 0) continue;
-                n = Math.Min(prefillBudget, s.Prompt.Length - s.Position);
+                // a recompute stops where the prompt's scoring resumes
+                var end = s.Request.ScorePrompt && s.Position < s.Recompute ? Math.Min(s.Recompute, s.PrefillEnd) : s.PrefillEnd;
+                n = Math.Min(prefillBudget, end - s.Position);
                 // a scored chunk gives a token per position: as many as the reader has room for and logit rows allow
                 if (scoring)
                 {
@@ -354,13 +402,13 @@ public sealed partial class ContinuousBatchScheduler : IGenerationEngine
                 }
                 prefillBudget -= n;
             }
-            else if (spareRows > 0 && _options.SpeculativeTokens > 0)
+            else if (spareRows > 0 && speculate)
             {
                 n += _drafts[count] = Draft(s, Math.Min(spareRows, _options.SpeculativeTokens));
                 spareRows -= n - 1;
             }
             // A prompt chunk that does not finish the prompt needs no logits, unless the prompt is scored.
-            var wantsLogits = s.Position + n >= s.Prompt.Length;
+            var wantsLogits = s.Position + n >= s.PrefillEnd;
             var everyRow = scoring || _drafts[count] > 0;
             _batch[count] = s;
             _slices[count] = new BatchSlice(s.Kv!, s.History.AsMemory(s.Position, n),
@@ -369,14 +417,12 @@ public sealed partial class ContinuousBatchScheduler : IGenerationEngine
             rows += everyRow ? n : wantsLogits ? 1 : 0;
             tokens += n;
         }
-        if (count == 0) return false;
+        return count;
+    }
 
-        Forward(count);
-        // Counted before sampling, so a client that sees its request end also sees the step that ended it.
-        Interlocked.Increment(ref _steps);
-        Volatile.Write(ref _lastBatch, count);
-        Volatile.Write(ref _lastTokens, tokens);
-        _options.StepObserver?.StepCompleted(count, tokens);
+    // Chooses each sequence's next token (or scores its prompt) from the step's logits.
+    private void Sample(int count)
+    {
         var draws = 0;
         for (var i = 0; i < count; i++)
         {
@@ -425,8 +471,6 @@ public sealed partial class ContinuousBatchScheduler : IGenerationEngine
                 Fail(s, e);
             }
         }
-        RemoveFinished();
-        return true;
     }
 
     // One batched forward pass; if it fails, each slice runs alone so that only the sequence at fault fails.
@@ -459,7 +503,12 @@ public sealed partial class ContinuousBatchScheduler : IGenerationEngine
             var s = _batch[i];
             if (s.State != SequenceState.Running) continue;
             var n = _slices[i].Tokens.Length;
-            if (s.Prefilling) Interlocked.Add(ref _promptComputed, n);
+            if (s.Prefilling)
+            {
+                // positions recomputed after a preemption are counted apart from the prompt's
+                Interlocked.Add(ref _recomputed, Math.Max(0, Math.Min(s.Position + n, s.Recompute) - s.Position));
+                Interlocked.Add(ref _promptComputed, Math.Max(0, Math.Min(s.Position + n, s.Prompt.Length) - Math.Max(s.Position, s.Recompute)));
+            }
             // Crossing into a new block took one from the pool.
             if (BlocksOf(s.Position) != BlocksOf(s.Position + n)) _kvChanged = true;
             s.Position += n;
@@ -482,7 +531,8 @@ public sealed partial class ContinuousBatchScheduler : IGenerationEngine
                 s.PublishStopped = true;
                 return;
             }
-            if (result == PublishResult.Inserted)
+            // (blocks are charged under KvAdmission.Reserve only)
+            if (result == PublishResult.Inserted && s.Charge > 0)
             {
                 s.Charge--;
                 _charged--;

@@ -17,7 +17,9 @@ internal enum PublishResult
 /// Automatic prefix caching: full KV blocks of earlier sequences, keyed by a hash chained over every token up to the
 /// block's end, so a new prompt that starts with the same tokens (a system prompt, an earlier chat turn) reuses their
 /// keys/values. The cache holds one pool reference per block; blocks only it holds are evicted least recently used,
-/// tails before the prefixes they extend. Used by the engine thread only.
+/// tails before the prefixes they extend. A prefix whose only tails are held by running sequences is evicted last, its tails
+/// detached (never matched again; evicted once only the cache holds them), so every block only the cache holds can be freed.
+/// Used by the engine thread only.
 /// </summary>
 internal sealed class PrefixCache(KvBlockPool pool, int maxBlocksPerSequence)
 {
@@ -29,6 +31,9 @@ internal sealed class PrefixCache(KvBlockPool pool, int maxBlocksPerSequence)
         public int Block { get; } = block;
         public long LastUsed { get; set; }
         public int Children { get; set; }
+
+        /// <summary>Set when its parent was evicted: no prompt can reach it any more.</summary>
+        public bool Detached { get; set; }
     }
 
     /// <summary>The key of the empty prefix.</summary>
@@ -66,7 +71,7 @@ internal sealed class PrefixCache(KvBlockPool pool, int maxBlocksPerSequence)
         {
             var run = tokens.Slice(n * size, size);
             var next = Chain(key, run);
-            if (!_entries.TryGetValue(next, out var entry) || entry.Parent != key || !run.SequenceEqual(entry.Tokens)) break;
+            if (!_entries.TryGetValue(next, out var entry) || entry.Detached || entry.Parent != key || !run.SequenceEqual(entry.Tokens)) break;
             _matched[n] = entry;
             blocks[n] = entry.Block;
             key = next;
@@ -83,19 +88,22 @@ internal sealed class PrefixCache(KvBlockPool pool, int maxBlocksPerSequence)
         key = Chain(parent, tokens);
         if (_entries.TryGetValue(key, out var existing))
         {
-            if (existing.Parent != parent || !tokens.SequenceEqual(existing.Tokens)) return PublishResult.Rejected;
+            if (existing.Detached || existing.Parent != parent || !tokens.SequenceEqual(existing.Tokens)) return PublishResult.Rejected;
             existing.LastUsed = ++_clock;
             return PublishResult.Present;
         }
         Entry? parentEntry = null;
-        if (parent != Root && !_entries.TryGetValue(parent, out parentEntry)) return PublishResult.Rejected;
+        if (parent != Root && (!_entries.TryGetValue(parent, out parentEntry) || parentEntry.Detached)) return PublishResult.Rejected;
         pool.Retain(block);
         _entries[key] = new Entry(key, parent, tokens.ToArray(), block) { LastUsed = ++_clock };
         if (parentEntry != null) parentEntry.Children++;
         return PublishResult.Inserted;
     }
 
-    /// <summary>Frees up to <paramref name="count"/> blocks that only the cache holds, least recently used tails first; returns how many.</summary>
+    /// <summary>
+    /// Frees up to <paramref name="count"/> blocks that only the cache holds, least recently used tails first, then prefixes
+    /// whose tails sequences hold; returns how many (fewer only when fewer blocks are held by the cache alone).
+    /// </summary>
     public int Evict(int count)
     {
         var evicted = 0;
@@ -104,6 +112,9 @@ internal sealed class PrefixCache(KvBlockPool pool, int maxBlocksPerSequence)
             _candidates.Clear();
             foreach (var entry in _entries.Values)
                 if (entry.Children == 0 && pool.RefCount(entry.Block) == 1) _candidates.Add(entry);
+            if (_candidates.Count == 0)
+                foreach (var entry in _entries.Values)
+                    if (pool.RefCount(entry.Block) == 1) _candidates.Add(entry);
             if (_candidates.Count == 0) break;
             _candidates.Sort(static (a, b) => a.LastUsed.CompareTo(b.LastUsed));
             // Evicting a tail may turn its parent into a candidate; the next pass picks those up.
@@ -132,7 +143,10 @@ internal sealed class PrefixCache(KvBlockPool pool, int maxBlocksPerSequence)
     private void Remove(Entry entry)
     {
         _entries.Remove(entry.Hash);
-        if (_entries.TryGetValue(entry.Parent, out var parent)) parent.Children--;
+        if (!entry.Detached && _entries.TryGetValue(entry.Parent, out var parent)) parent.Children--;
+        if (entry.Children > 0)
+            foreach (var child in _entries.Values)
+                if (child.Parent == entry.Hash && !child.Detached) child.Detached = true;
         pool.Release(entry.Block);
     }
 }

@@ -31,6 +31,7 @@ internal sealed class ScheduledSequence
         Tenant = request.Tenant ?? "";
         Timeout = timeout;
         StopIds = [.. request.Limits.StopTokenIds];
+        PrefillEnd = Prompt.Length;
         _bufferCapacity = bufferCapacity;
         _onStopRequested = onStopRequested;
         _channel = Channel.CreateBounded<GeneratedToken>(new BoundedChannelOptions(bufferCapacity)
@@ -65,6 +66,15 @@ internal sealed class ScheduledSequence
     /// <summary>Positions already in the KV cache.</summary>
     public int Position { get; set; }
 
+    /// <summary>Positions fed in chunks before decoding goes token by token: the prompt, or after a preemption every token known then.</summary>
+    public int PrefillEnd { get; set; }
+
+    /// <summary>Positions the KV cache held when the sequence was last preempted: recomputed when it resumes, scoring and emitting nothing.</summary>
+    public int Recompute { get; set; }
+
+    /// <summary>When it was first admitted (0: never): the latest admitted running sequence is preempted first.</summary>
+    public long AdmissionOrder { get; set; }
+
     /// <summary>Prompt positions taken from the prefix cache.</summary>
     public int CachedPromptTokens { get; set; }
 
@@ -80,7 +90,13 @@ internal sealed class ScheduledSequence
     /// <summary>Set when a block could not be cached: the blocks after it cannot be either.</summary>
     public bool PublishStopped { get; set; }
 
-    public bool Prefilling => Position < Prompt.Length;
+    public bool Prefilling => Position < PrefillEnd;
+
+    /// <summary>True while the prompt is scored: each position fed gives a token (none while positions are recomputed after a preemption).</summary>
+    public bool Scoring => Request.ScorePrompt && Position >= Recompute && Position < Prompt.Length;
+
+    /// <summary>The tokens fed before decoding goes token by token (the prompt until it has run).</summary>
+    public ReadOnlySpan<int> PrefillTokens => History.Length > 0 ? History.AsSpan(0, PrefillEnd) : Prompt;
 
     /// <summary>Most draft tokens the next speculative step may feed: shrinks after drafts that did not come true, grows after ones that did.</summary>
     public int DraftLimit { get; set; } = SchedulerOptions.MaxSpeculativeTokens;

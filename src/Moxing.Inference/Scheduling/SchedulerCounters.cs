@@ -9,7 +9,7 @@ namespace Moxing.Inference.Scheduling;
 /// <param name="Steps">Steps run since start.</param>
 /// <param name="LastBatchSize">Sequences advanced in the latest step.</param>
 /// <param name="LastStepTokens">Tokens (prompt chunks + decoded) fed in the latest step.</param>
-/// <param name="PromptTokensComputed">Prompt tokens run through the model since start.</param>
+/// <param name="PromptTokensComputed">Prompt tokens run through the model since start (recomputed ones not included).</param>
 /// <param name="PromptTokensCached">Prompt tokens served from the prefix cache since start.</param>
 /// <param name="TokensGenerated">Tokens emitted since start.</param>
 /// <param name="Completed">Requests that ended normally (stop, length, context full).</param>
@@ -22,4 +22,10 @@ public readonly record struct SchedulerCounters(
 {
     /// <summary>Recurrent state slots held by sequences (models with recurrent layers, LFM2; 0 otherwise).</summary>
     public int RecurrentStatesUsed { get; init; }
+
+    /// <summary>Times a running sequence gave its KV blocks back for others to go on (vLLM's num_preemptions), since start.</summary>
+    public long Preemptions { get; init; }
+
+    /// <summary>Positions computed again by preempted sequences when they resumed (their prefix-cache hits excluded), since start.</summary>
+    public long RecomputedTokens { get; init; }
 }

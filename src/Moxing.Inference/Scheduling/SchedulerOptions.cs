@@ -55,6 +55,15 @@ public sealed record SchedulerOptions
     /// <summary>Most draft tokens per sequence and step.</summary>
     public const int MaxSpeculativeTokens = 16;
 
+    /// <summary>How a request is admitted against the KV memory: by what it needs now (default) or by its worst case.</summary>
+    public KvAdmission Admission { get; init; } = KvAdmission.OnDemand;
+
+    /// <summary>
+    /// Fraction of the KV blocks (rounded up) an on-demand admission leaves free beside the running sequences, so that a new
+    /// sequence does not take the blocks they are about to grow into (vLLM's watermark); 0 to 1.
+    /// </summary>
+    public double KvWatermark { get; init; } = 0.01;
+
     /// <summary>Throws ArgumentException naming the first out-of-range value.</summary>
     public void Validate()
     {
@@ -68,5 +77,7 @@ public sealed record SchedulerOptions
         if (SpeculativeTokens is < 0 or > MaxSpeculativeTokens)
             throw new ArgumentException($"speculative tokens must be 0 to {MaxSpeculativeTokens}, got {SpeculativeTokens}");
         if (RequestTimeout is { } t && t <= TimeSpan.Zero) throw new ArgumentException($"request timeout must be positive, got {t}");
+        if (!(KvWatermark is >= 0 and <= 1)) throw new ArgumentException($"KV watermark must be 0 to 1, got {KvWatermark}");
+        if (!Enum.IsDefined(Admission)) throw new ArgumentException($"KV admission must be OnDemand or Reserve, got {Admission}");
     }
 }

@@ -4,7 +4,8 @@ namespace Moxing.Inference.Scheduling;
 /// Waiting requests under weighted fair queuing by tenant: each backlogged tenant carries a virtual finish time that grows
 /// by 1/weight per admission, and the tenant with the smallest one goes next, so under saturation a tenant of weight 2 is
 /// admitted twice as often as one of weight 1 and a tenant that floods the queue cannot starve another. Within a tenant,
-/// higher priority goes first, then arrival. Not thread-safe.
+/// higher priority goes first, then arrival. Items put back at the front (preempted requests) go before every tenant's turn.
+/// Not thread-safe.
 /// </summary>
 internal sealed class TenantQueue<T> where T : class
 {
@@ -19,6 +20,8 @@ internal sealed class TenantQueue<T> where T : class
     private readonly Dictionary<string, Tenant> _byTenant = new(StringComparer.Ordinal);
     // Backlogged tenants by virtual finish time, ties by when they became backlogged.
     private readonly PriorityQueue<Tenant, (double Finish, long Order)> _turns = new();
+    // Items put back ahead of every turn, by the order their owner gave.
+    private readonly PriorityQueue<T, long> _front = new();
     private double _virtualTime;
     private long _order;
 
@@ -44,9 +47,20 @@ internal sealed class TenantQueue<T> where T : class
         Count++;
     }
 
+    /// <summary>
+    /// Puts <paramref name="item"/> back ahead of every tenant's turn (a preempted request resuming); such items go first, lowest
+    /// <paramref name="order"/> first, and taking them charges no tenant a share.
+    /// </summary>
+    public void EnqueueFront(T item, long order)
+    {
+        _front.Enqueue(item, order);
+        Count++;
+    }
+
     /// <summary>The item whose turn it is, without taking it.</summary>
     public bool TryPeek(out T item)
     {
+        if (_front.TryPeek(out item!, out _)) return true;
         if (!_turns.TryPeek(out var t, out _))
         {
             item = null!;
@@ -56,9 +70,14 @@ internal sealed class TenantQueue<T> where T : class
         return true;
     }
 
-    /// <summary>Takes the item whose turn it is and advances its tenant's virtual finish time by 1/weight.</summary>
+    /// <summary>Takes the item whose turn it is and advances its tenant's virtual finish time by 1/weight (an item put back at the front advances none).</summary>
     public bool TryDequeue(out T item)
     {
+        if (_front.TryDequeue(out item!, out _))
+        {
+            Count--;
+            return true;
+        }
         if (!_turns.TryDequeue(out var t, out var key))
         {
             item = null!;
@@ -79,6 +98,11 @@ internal sealed class TenantQueue<T> where T : class
     /// <summary>Removes <paramref name="item"/> of <paramref name="tenant"/> (a cancelled request); false if it is not queued.</summary>
     public bool Remove(string tenant, T item)
     {
+        if (_front.Remove(item, out _, out _, ReferenceEqualityComparer.Instance))
+        {
+            Count--;
+            return true;
+        }
         if (!_byTenant.TryGetValue(tenant, out var t) || !t.Items.Remove(item, out _, out _, ReferenceEqualityComparer.Instance))
             return false;
         Count--;

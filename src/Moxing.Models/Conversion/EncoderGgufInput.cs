@@ -16,7 +16,9 @@ namespace Moxing.Models.Conversion;
 /// `nomic-bert` (rotary base, context 2048 for nomic-embed-text's 8192); tensors under llama.cpp's names (the pooler and
 /// masked-LM heads dropped), vectors and the position and token-type tables as F32, `{arch}.attention.causal` false, the
 /// sentence-transformers pooling as `{arch}.pooling_type`, the WordPiece or Unigram tokenizer (<see cref="EncoderTokenizerToGguf"/>)
-/// or RoBERTa's byte-level BPE (<see cref="HfTokenizerToGguf"/>).
+/// or RoBERTa's byte-level BPE (<see cref="HfTokenizerToGguf"/>). A sequence classifier (a cross-encoder reranker) keeps its head
+/// as llama.cpp's rank pooling reads it: `cls` (BERT's pooler, which llama.cpp's converter drops, so that the file scores as the
+/// folder does; RoBERTa's classifier.dense) and `cls.output`, its labels as `{arch}.classifier.output_labels`, pooling_type RANK.
 /// </summary>
 public sealed class EncoderGgufInput : IQuantizationInput, IDisposable
 {
@@ -64,27 +66,35 @@ public sealed class EncoderGgufInput : IQuantizationInput, IDisposable
         var modelType = config.GetString("model_type");
         var architecture = Architecture(modelType)
             ?? throw new InvalidModelFileException(configPath, $"model_type '{modelType}' is not an encoder this converter writes (bert, roberta, xlm-roberta, nomic_bert)");
+        var head = EncoderConfigs.HeadFromHf(config, modelType, configPath);
         var (options, names) = EncoderConfigs.FromHf(config, modelType, configPath);
         _positionOffset = options.PositionOffset;
         _tensors = ModelTensors.OpenFolder(folder);
         try
         {
             var map = names.MapTo(architecture == "bert" ? EncoderTensorNames.GgufBert : EncoderTensorNames.GgufNomicBert, options.LayerCount);
+            if (head != null)
+            {
+                map[head.Dense!] = "cls";
+                map[head.Output] = "cls.output";
+            }
             var headers = new List<TensorHeader>();
             foreach (var t in _tensors.Tensors)
             {
                 var name = t.Name.StartsWith(names.BasePrefix, StringComparison.Ordinal) ? t.Name[names.BasePrefix.Length..] : t.Name;
-                if (DroppedPrefixes.Any(p => name.StartsWith(p, StringComparison.Ordinal))) continue;
                 var dot = name.LastIndexOf('.');
-                var gguf = (dot > 0 && map.TryGetValue(name[..dot], out var prefix) ? prefix + name[dot..] : null)
-                    ?? throw new InvalidModelFileException(folder, $"tensor '{t.Name}' has no GGUF name for {modelType}");
+                var mapped = dot > 0 && map.TryGetValue(name[..dot], out var prefix) ? prefix + name[dot..] : null;
+                if (mapped == null && DroppedPrefixes.Any(p => name.StartsWith(p, StringComparison.Ordinal))) continue;
+                var gguf = mapped ?? throw new InvalidModelFileException(folder, $"tensor '{t.Name}' has no GGUF name for {modelType}");
                 if (t.Type is not (DType.F32 or DType.F16 or DType.BF16))
                     throw new InvalidModelFileException(folder, $"tensor '{t.Name}' is {t.Type}; quantize converts F32, F16 and BF16 folders");
                 _byGgufName[gguf] = t;
                 var shape = gguf == "position_embd.weight" ? [t.Shape[0] - _positionOffset, t.Shape[1]] : t.Shape;
                 headers.Add(new TensorHeader(gguf, t.Shape.Length == 1 || AlwaysF32.Contains(gguf) ? DType.F32 : t.Type, shape));
             }
-            Metadata = new GgufMetadata(folder, BuildMetadata(folder, config, options, architecture, headers));
+            var metadata = BuildMetadata(folder, config, options, architecture, headers);
+            if (head != null) AddClassifier(metadata, architecture, head, headers, folder);
+            Metadata = new GgufMetadata(folder, metadata);
             Tensors = headers;
         }
         catch
@@ -134,6 +144,18 @@ public sealed class EncoderGgufInput : IQuantizationInput, IDisposable
         else
             m["tokenizer.ggml.model"] = "no_vocab";
         return m;
+    }
+
+    // The head's keys: its labels (as many as cls.output has rows) and rank pooling, which runs it on the first token.
+    private static void AddClassifier(Dictionary<string, object> m, string architecture, ClassifierHeadLayout head, List<TensorHeader> headers, string folder)
+    {
+        var output = headers.FirstOrDefault(h => h.Name == "cls.output.weight") ?? throw new InvalidModelFileException(folder, $"tensor '{head.Output}.weight' is missing");
+        if (headers.All(h => h.Name != "cls.weight")) throw new InvalidModelFileException(folder, $"tensor '{head.Dense}.weight' is missing");
+        var count = (int)output.Shape[0];
+        var labels = head.Labels ?? [.. Enumerable.Range(0, count).Select(i => $"LABEL_{i}")];
+        if (labels.Count != count) throw new InvalidModelFileException(folder, $"tensor '{head.Output}.weight' scores {count} labels but config.json names {labels.Count}");
+        m[$"{architecture}.classifier.output_labels"] = labels.ToArray();
+        m[$"{architecture}.pooling_type"] = EncoderConfigs.RankPooling;
     }
 
     /// <inheritdoc />

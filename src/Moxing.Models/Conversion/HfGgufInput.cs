@@ -18,7 +18,7 @@ namespace Moxing.Models.Conversion;
 /// rope_factors_long/short.weight, mixture-of-experts matrices stacked into one [experts, rows, cols] tensor per projection and
 /// layer (Qwen2-MoE's shared-expert gate as a vector), gpt-oss's fused experts split into gate/up/down stacks (MXFP4 blocks
 /// repacked into ggml's layout and kept MXFP4 whatever the mix; <see cref="Families.GptOssHfExperts"/>), routers and biases
-/// as F32, convolution kernels of LFM2 and Mamba2 squeezed to [channels, taps], Mamba2's A_log written as A = −exp(A_log),
+/// as F32, convolution kernels of LFM2 and Mamba squeezed to [channels, taps], Mamba's A_log written as A = −exp(A_log),
 /// Falcon-H1's muP multipliers folded into the rows of the matrices they follow.
 /// Tensors are converted one at a time, when read.
 /// </summary>
@@ -220,13 +220,13 @@ public sealed class HfGgufInput : IQuantizationInput, IDisposable
         }
     }
 
-    // LFM2Model and Mamba2Model squeeze a convolution's [channels, 1, taps] kernel to [channels, taps]; Mamba2Model writes A and D
-    // per head as [heads, 1] and the gated norm as [groups, inner / groups].
+    // LFM2Model, MambaModel and Mamba2Model squeeze a convolution's [channels, 1, taps] kernel to [channels, taps]; Mamba2Model writes A
+    // and D per head as [heads, 1] and the gated norm as [groups, inner / groups] (Mamba 1's A [inner, state] and D [inner] stay).
     private long[] RecurrentShape(string gguf, long[] shape)
     {
         if (gguf.EndsWith(".shortconv.conv.weight", StringComparison.Ordinal) || gguf.EndsWith(".ssm_conv1d.weight", StringComparison.Ordinal))
             return shape.Length == 3 ? [shape[0], shape[2]] : shape;
-        if (_options.Mamba != null && (gguf.EndsWith(".ssm_a", StringComparison.Ordinal) || gguf.EndsWith(".ssm_d", StringComparison.Ordinal))) return [shape[0], 1];
+        if (_options.Mamba is { Selective: false } && (gguf.EndsWith(".ssm_a", StringComparison.Ordinal) || gguf.EndsWith(".ssm_d", StringComparison.Ordinal))) return [shape[0], 1];
         if (gguf.EndsWith(".ssm_norm.weight", StringComparison.Ordinal) && _options.Mamba is { } m) return [m.Groups, m.Inner / m.Groups];
         return shape;
     }

@@ -45,6 +45,8 @@ public static partial class HfGgufMetadata
         "lfm2_moe" => "lfm2moe",
         "nemotron_h" => modelType,
         "falcon_h1" => "falcon-h1",
+        "mamba" or "falcon_mamba" => "mamba",
+        "jamba" => modelType,
         "dots1" => modelType,
         "qwen3_next" => "qwen3next",
         "qwen3_5" or "qwen3_5_text" => "qwen35",
@@ -56,7 +58,7 @@ public static partial class HfGgufMetadata
     };
 
     /// <summary>The model types <see cref="Architecture"/> converts, for error messages.</summary>
-    public static string ConvertibleList => "llama, mistral, mixtral, granite, olmo2, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi, phi3, gemma, gemma2, gemma3_text, gemma3, gemma4_text, gemma4, gemma3n_text, gemma3n, starcoder2, gpt_oss, falcon, exaone, smollm3, internlm2, cohere, cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, granitemoe, granitemoeshared, phimoe, ernie4_5, ernie4_5_moe, llama4, llama4_text, deepseek_v2, deepseek_v3, kimi_k2, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3, apertus, glm4_moe, dots1, hunyuan_v1_moe, bailing_moe, bailing_moe_v2, lfm2, granitemoehybrid, lfm2_moe, nemotron_h, falcon_h1, qwen3_next, qwen3_5, qwen3_5_text, qwen3_5_moe, qwen3_5_moe_text, gpt_neox, bloom, mpt, gpt_bigcode";
+    public static string ConvertibleList => "llama, mistral, mixtral, granite, olmo2, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi, phi3, gemma, gemma2, gemma3_text, gemma3, gemma4_text, gemma4, gemma3n_text, gemma3n, starcoder2, gpt_oss, falcon, exaone, smollm3, internlm2, cohere, cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, granitemoe, granitemoeshared, phimoe, ernie4_5, ernie4_5_moe, llama4, llama4_text, deepseek_v2, deepseek_v3, kimi_k2, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3, apertus, glm4_moe, dots1, hunyuan_v1_moe, bailing_moe, bailing_moe_v2, lfm2, granitemoehybrid, lfm2_moe, nemotron_h, falcon_h1, mamba, falcon_mamba, jamba, qwen3_next, qwen3_5, qwen3_5_text, qwen3_5_moe, qwen3_5_moe_text, gpt_neox, bloom, mpt, gpt_bigcode";
 
     /// <summary>Architectures convert_hf_to_gguf.py writes through LlamaModel: vocab_size and rope.dimension_count written, Q/K rows permuted (but Llama 4's).</summary>
     public static bool LlamaConverted(string architecture) => architecture is "llama" or "granite" or "granitemoe" or "granitehybrid" or "smollm3" or "llama4" or "arcee" or "mistral3"
@@ -88,8 +90,8 @@ public static partial class HfGgufMetadata
         Arch("embedding_length", (uint)o.HiddenSize);
         Arch("feed_forward_length", (uint)o.IntermediateSize);
         Arch("attention.head_count", (uint)o.HeadCount);
-        // GPT2Model, GPTNeoXModel and MPTModel (without kv_n_heads) write no key/value head count; every other converter does.
-        if (architecture is not ("gpt2" or "gptneox" or "mpt")) Arch("attention.head_count_kv", (uint)o.KvHeadCount);
+        // GPT2Model, GPTNeoXModel, MPTModel (without kv_n_heads) and MambaModel write no key/value head count; every other converter does.
+        if (architecture is not ("gpt2" or "gptneox" or "mpt" or "mamba")) Arch("attention.head_count_kv", (uint)o.KvHeadCount);
         // PhiMoeModel writes its LayerNorms' epsilon under the RMS key (Phi3MiniModel's), which llama.cpp's phimoe reads.
         Arch(o.Norm == NormKind.Layer && architecture != "phimoe" ? "attention.layer_norm_epsilon" : "attention.layer_norm_rms_epsilon", o.NormEps);
         switch (architecture)
@@ -136,6 +138,9 @@ public static partial class HfGgufMetadata
             case "deepseek2":
                 AddDeepSeek(m, o, config);
                 break;
+            case "mamba" or "jamba":
+                AddMamba(m, o, config, architecture);
+                break;
             case "qwen3next" or "qwen35" or "qwen35moe":
                 AddRope(m, architecture, o.Rope!, config);
                 AddQwen35(m, o, config, architecture);
@@ -151,7 +156,7 @@ public static partial class HfGgufMetadata
         }
         if (architecture is "glm4moe" or "dots1" or "bailingmoe2") AddRoutedExperts(m, o, architecture, config);
         else if (architecture == "bailingmoe") AddBailing(m, o, config);
-        else if (o.Moe is { } moe && architecture is not ("deepseek2" or "lfm2moe" or "nemotron_h_moe" or "gemma4")) AddExperts(m, moe, architecture, config);
+        else if (o.Moe is { } moe && architecture is not ("deepseek2" or "lfm2moe" or "nemotron_h_moe" or "gemma4" or "jamba")) AddExperts(m, moe, architecture, config);
         if (architecture == "bailingmoe2") AddBailingV2(m, o, config);
         if (architecture == "seed_oss") RefuseSeedOssBiases(config);
         if (architecture == "dots1" && o.KvHeadCount != o.HeadCount)

@@ -22,8 +22,13 @@ public sealed class BatchScratch
     internal float[] Gate { get; }
     internal float[] Up { get; }
     internal MoeScratch? Moe { get; }
-    // A Mamba2 mixer's gated output per token ([tokens, inner]), what its norm and out_proj read.
+    // A Mamba2 mixer's gated output per token ([tokens, inner]), what its norm and out_proj read (Mamba 1: first x_proj's input).
     internal float[] MambaInner { get; }
+    // Mamba 1's x_proj output ([tokens, time-step rank + 2 · state]), its time-step inputs apart ([tokens, rank]) and dt_proj's
+    // output ([tokens, inner]); empty for other models.
+    internal float[] MambaSelection { get; }
+    internal float[] MambaLowRank { get; }
+    internal float[] MambaSteps { get; }
     // A Mamba2 mixer's output beside the attention's ([tokens, hidden]; Falcon-H1), empty otherwise.
     internal float[] Beside { get; }
     // Gemma 3n's and 4's per-layer inputs of every token, [tokens, layers, per-layer width].
@@ -85,6 +90,10 @@ public sealed class BatchScratch
         Up = new float[tokens * Math.Max(o.WidestFeedForward, o.PerLayerInputSize)];
         Moe = o.Moe is { } moe ? new MoeScratch(moe, o.HiddenSize, tokens) : null;
         MambaInner = new float[tokens * (o.Mamba?.Inner ?? 0)];
+        var selective = o.Mamba is { Selective: true } mamba ? mamba : null;
+        MambaSelection = new float[tokens * (selective?.SelectionWidth ?? 0)];
+        MambaLowRank = new float[tokens * (selective?.TimeStepRank ?? 0)];
+        MambaSteps = new float[tokens * (selective?.Inner ?? 0)];
         Beside = new float[o.Mamba?.BesideAttention == true ? tokens * o.HiddenSize : 0];
         PerLayerInputs = new float[tokens * o.LayerCount * o.PerLayerInputSize];
         PerLayerRow = new float[o.LayerCount * o.PerLayerInputSize];

@@ -17,6 +17,11 @@ public sealed partial class DecoderModel
         if (m.InProjScales.Length > 0) ScaleInProj(m, s.Fused.AsSpan(0, n * m.InProjWidth), n);
         var conv = new MambaConvJob(w, m, stateOffset, slices, s);
         WorkerPool.Shared.ParallelFor(m.ConvChannels, ref conv);
+        if (m.Selective)
+        {
+            SelectiveScan(w, m, stateOffset + (m.ConvKernel - 1) * m.ConvChannels, n, slices, output, s);
+            return;
+        }
         var scan = new MambaScanJob(w, m, stateOffset + (m.ConvKernel - 1) * m.ConvChannels, slices, s);
         WorkerPool.Shared.ParallelFor(m.Heads, ref scan);
         var inner = s.MambaInner.AsSpan(0, n * m.Inner);
@@ -39,7 +44,7 @@ public sealed partial class DecoderModel
     }
 }
 
-/// <summary>One item per channel of x·B·C: every slice's tokens in order through the convolution (state at stateOffset), then SiLU, in place in s.Fused.</summary>
+/// <summary>One item per channel of x·B·C (Mamba 1: x): every slice's tokens in order through the convolution (state at stateOffset), then SiLU, in place in s.Fused.</summary>
 internal readonly struct MambaConvJob(MambaWeights w, MambaOptions m, int stateOffset, int slices, BatchScratch s) : IParallelJob
 {
     public void Execute(int start, int end)
@@ -50,7 +55,7 @@ internal readonly struct MambaConvJob(MambaWeights w, MambaOptions m, int stateO
             var state = s.Sequences[i]!.RecurrentState.Slice(stateOffset, channels * kept);
             for (var t = s.SliceStart[i]; t < s.SliceStart[i + 1]; t++)
             {
-                var xbc = s.Fused.AsSpan(t * width + m.Inner, channels);
+                var xbc = s.Fused.AsSpan(t * width + m.ConvOffset, channels);
                 for (var c = start; c < end; c++)
                 {
                     var v = CausalConv.Step(state.Slice(c * kept, kept), w.ConvKernel.AsSpan(c * m.ConvKernel, m.ConvKernel), xbc[c], w.ConvBias?[c] ?? 0f);
@@ -67,6 +72,7 @@ internal readonly struct MambaScanJob(MambaWeights w, MambaOptions m, int stateO
     public void Execute(int start, int end)
     {
         int p = m.HeadDim, n = m.StateSize, inner = m.Inner, width = m.InProjWidth, perGroup = m.Heads / m.Groups;
+        var dtBias = w.DtBias!;
         for (var i = 0; i < slices; i++)
         {
             var state = s.Sequences[i]!.RecurrentState.Slice(stateOffset, inner * n);
@@ -79,9 +85,8 @@ internal readonly struct MambaScanJob(MambaWeights w, MambaOptions m, int stateO
                 {
                     var g = h / perGroup;
                     ReadOnlySpan<float> b = xbc.Slice(inner + g * n, n), c = xbc.Slice(inner + (m.Groups + g) * n, n);
-                    var raw = row[inner + m.ConvChannels + h] + w.DtBias[h];
-                    // softplus, as torch computes it (linear above 20)
-                    var dt = raw > 20 ? raw : MathF.Log(1 + MathF.Exp(raw));
+                    var raw = row[inner + m.ConvChannels + h] + dtBias[h];
+                    var dt = DecoderModel.Softplus(raw);
                     var decay = MathF.Exp(dt * w.A[h]);
                     for (var q = h * p; q < (h + 1) * p; q++)
                     {

@@ -16,7 +16,8 @@ public enum NormKind
 /// StarCoder2, Falcon, EXAONE, SmolLM3, InternLM2, Cohere, StableLM, GLM-4, Nemotron, OLMo, MiniCPM, Hunyuan, Arcee, Apertus, GPT-2, the mixtures of experts, Llama 4, gpt-oss,
 /// DeepSeek-V2/V3 (multi-head latent attention), LFM2 (short convolutions beside attention), Granite 4.0 hybrid (Mamba2 beside
 /// attention), plain Mamba2, LFM2-MoE, Nemotron-H (blocks of one mixer or one feed-forward each), Falcon-H1 (Mamba2 beside attention
-/// in every layer) or Qwen3-Next / Qwen3.5 (Gated DeltaNet beside gated attention).
+/// in every layer), Mamba 1 / Falcon-Mamba and Jamba (Mamba 1's selective scan, alone or with attention layers) or Qwen3-Next /
+/// Qwen3.5 (Gated DeltaNet beside gated attention).
 /// A family file reads its config into this record; the decoder never asks which family it runs.
 /// </summary>
 public sealed partial record DecoderOptions
@@ -117,7 +118,7 @@ public sealed partial record DecoderOptions
     /// <summary>Gated short-convolution layers in place of attention on some layers (LFM2); null: none.</summary>
     public ShortConvOptions? ShortConv { get; init; }
 
-    /// <summary>Mamba2 mixers in place of attention on some or all layers (Granite 4.0 hybrid, plain Mamba2); null: none.</summary>
+    /// <summary>Mamba2 mixers in place of attention on some or all layers (Granite 4.0 hybrid, plain Mamba2), or Mamba 1's (Mamba, Jamba); null: none.</summary>
     public MambaOptions? Mamba { get; init; }
 
     /// <summary>

@@ -58,16 +58,26 @@ public sealed record DecoderTensorNames
     public string? SsmConv { get; init; }
     /// <summary>A Mamba2 mixer's time-step bias per head.</summary>
     public string? SsmDtBias { get; init; }
-    /// <summary>A Mamba2 mixer's log decay per head, A_log (HF), from which A = −exp(A_log).</summary>
+    /// <summary>A Mamba2 mixer's log decay per head (Mamba 1's per channel and state), A_log (HF), from which A = −exp(A_log).</summary>
     public string? SsmALog { get; init; }
-    /// <summary>A Mamba2 mixer's decay per head A = −exp(A_log), as llama.cpp's converter stores it (ssm_a).</summary>
+    /// <summary>A Mamba2 mixer's decay per head (Mamba 1's per channel and state) A = −exp(A_log), as llama.cpp's converter stores it (ssm_a).</summary>
     public string? SsmA { get; init; }
-    /// <summary>A Mamba2 mixer's skip connection per head.</summary>
+    /// <summary>A Mamba2 mixer's skip connection per head (Mamba 1's per channel).</summary>
     public string? SsmD { get; init; }
     /// <summary>A Mamba2 mixer's gated RMSNorm weights.</summary>
     public string? SsmNorm { get; init; }
     /// <summary>A Mamba2 mixer's out_proj.</summary>
     public string? SsmOut { get; init; }
+    /// <summary>A Mamba 1 mixer's x_proj: the time-step inputs, B and C from the convolved x.</summary>
+    public string? SsmX { get; init; }
+    /// <summary>A Mamba 1 mixer's dt_proj (its bias the time steps' bias).</summary>
+    public string? SsmDt { get; init; }
+    /// <summary>A Mamba 1 mixer's norm of its time-step inputs (Jamba's dt_layernorm).</summary>
+    public string? SsmDtNorm { get; init; }
+    /// <summary>A Mamba 1 mixer's norm of B (Jamba's b_layernorm).</summary>
+    public string? SsmBNorm { get; init; }
+    /// <summary>A Mamba 1 mixer's norm of C (Jamba's c_layernorm).</summary>
+    public string? SsmCNorm { get; init; }
     /// <summary>A Gated DeltaNet's q·k·v projection (in_proj_qkv; its conv, dt bias, A, norm and out_proj are the Ssm* slots).</summary>
     public string? DeltaQkv { get; init; }
     /// <summary>A Gated DeltaNet's output gate projection (in_proj_z).</summary>
@@ -187,6 +197,7 @@ public sealed record DecoderTensorNames
         n => n.QA, n => n.QANorm, n => n.QB, n => n.KvA, n => n.KvANorm, n => n.KvB,
         n => n.ConvInProj, n => n.ConvKernel, n => n.ConvOutProj,
         n => n.SsmIn, n => n.SsmConv, n => n.SsmDtBias, n => n.SsmD, n => n.SsmNorm, n => n.SsmOut,
+        n => n.SsmX, n => n.SsmDt, n => n.SsmDtNorm, n => n.SsmBNorm, n => n.SsmCNorm,
         n => n.DeltaQkv, n => n.DeltaGate, n => n.DeltaBeta, n => n.DeltaAlpha, n => n.DeltaBetaAlpha,
         n => n.PerLayerTokenTable, n => n.PerLayerModelProjection, n => n.PerLayerProjectionNorm, n => n.PerLayerGate, n => n.PerLayerProjection,
         n => n.PerLayerPostNorm, n => n.LayerOutputScale,

@@ -157,21 +157,27 @@ public sealed class ShortConvWeights
     public required Linear OutProj { get; init; }
 }
 
-/// <summary>A Mamba2 mixer in place of attention (Granite 4.0 hybrid, <see cref="MambaOptions"/>).</summary>
+/// <summary>A Mamba2 mixer in place of attention (Granite 4.0 hybrid, <see cref="MambaOptions"/>), or Mamba 1's (<see cref="MambaOptions.Selective"/>).</summary>
 public sealed class MambaWeights
 {
-    /// <summary>in_proj [z + x·B·C + heads, hidden].</summary>
+    /// <summary>in_proj [z + x·B·C + heads, hidden] (Mamba 1: [x + z, hidden]).</summary>
     public required Linear InProj { get; init; }
-    /// <summary>The depthwise kernel over x·B·C, [channels, taps] row-major.</summary>
+    /// <summary>The depthwise kernel over x·B·C (Mamba 1: x), [channels, taps] row-major.</summary>
     public required float[] ConvKernel { get; init; }
     /// <summary>Bias of the convolution per channel, null for none.</summary>
     public float[]? ConvBias { get; init; }
-    /// <summary>Added to each head's time step before its softplus (dt_bias).</summary>
-    public required float[] DtBias { get; init; }
-    /// <summary>Each head's decay rate A = −exp(A_log) (negative).</summary>
+    /// <summary>Added to each head's time step before its softplus (dt_bias); null in Mamba 1, whose <see cref="DtProj"/> carries it.</summary>
+    public float[]? DtBias { get; init; }
+    /// <summary>Each head's decay rate A = −exp(A_log) (negative); Mamba 1's per channel and state, [inner, state] row-major.</summary>
     public required float[] A { get; init; }
-    /// <summary>Each head's skip connection D.</summary>
+    /// <summary>Each head's skip connection D (Mamba 1: each channel's).</summary>
     public required float[] D { get; init; }
+    /// <summary>Mamba 1's x_proj [time-step rank + 2 · state, inner]: the time-step inputs, B and C from the convolved x; null in Mamba2.</summary>
+    public Linear? XProj { get; init; }
+    /// <summary>Mamba 1's dt_proj [inner, time-step rank] with its bias: each channel's time step before its softplus; null in Mamba2.</summary>
+    public Linear? DtProj { get; init; }
+    /// <summary>Mamba 1's norms of the time-step inputs, B and C (<see cref="MambaOptions.SelectionNorms"/>); null for none.</summary>
+    public (Norm TimeStep, Norm B, Norm C)? SelectionNorms { get; init; }
     /// <summary>The gated RMSNorm over the inner width, in its groups; null where the mixer has none (Falcon-H1's mamba_rms_norm false).</summary>
     public Norm? Norm { get; init; }
     /// <summary>out_proj [hidden, inner].</summary>
@@ -351,10 +357,8 @@ public sealed class DecoderWeights
                     yield return conv.OutProj;
                 }
                 if (layer.Mamba is { } mamba)
-                {
-                    yield return mamba.InProj;
-                    yield return mamba.OutProj;
-                }
+                    foreach (var linear in new[] { mamba.InProj, mamba.XProj, mamba.DtProj, mamba.OutProj })
+                        if (linear != null) yield return linear;
                 if (layer.DeltaNet is { } delta)
                     foreach (var linear in delta.Linears) yield return linear;
                 if (layer.Mlp is { } m)

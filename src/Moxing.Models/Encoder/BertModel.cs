@@ -28,6 +28,9 @@ public sealed class BertModel : IDisposable
     /// <summary>The hyper-parameters.</summary>
     public BertOptions Options { get; }
 
+    /// <summary>Rows of the token-type (segment) embedding: 2 for BERT, 1 for RoBERTa, 0 for a model without one.</summary>
+    public int TokenTypeCount => _tokenTypes == null ? 0 : (int)_tokenTypes.Shape[0];
+
     private BertModel(BertOptions options, StoredTensor words, StoredTensor? positions, StoredTensor? tokenTypes,
         Norm embeddingNorm, BertLayer[] layers, IDisposable owner)
     {
@@ -101,17 +104,22 @@ public sealed class BertModel : IDisposable
     /// The last hidden states of several inputs ([n_i, hidden] each) in one pass: every projection multiplies all their tokens at
     /// once (the weights are read once for the batch), attention runs per input and head on the worker pool. No padding: each input
     /// attends to its own tokens only, with its own positions, so each result equals <see cref="Encode"/> of that input alone.
+    /// <paramref name="tokenTypes"/> gives each token's type (segment) id, as a tokenizer's pair template sets them; null: all 0.
     /// </summary>
-    public float[][] EncodeMany(IReadOnlyList<int[]> inputs)
+    public float[][] EncodeMany(IReadOnlyList<int[]> inputs, IReadOnlyList<int[]>? tokenTypes = null)
     {
         var o = Options;
         int h = o.HiddenSize, heads = o.HeadCount, hd = h / heads;
         var starts = new int[inputs.Count + 1];
+        if (tokenTypes != null && tokenTypes.Count != inputs.Count)
+            throw new ArgumentException($"{tokenTypes.Count} token-type lists for {inputs.Count} inputs", nameof(tokenTypes));
         for (var i = 0; i < inputs.Count; i++)
         {
             var length = inputs[i].Length;
             if (length == 0) throw new MoxingException(inputs.Count == 1 ? "nothing to encode: the input is empty" : $"nothing to encode: input {i} is empty");
             if (length > o.MaxPositions) throw new MoxingException($"the input has {length} tokens but the model takes at most {o.MaxPositions}");
+            if (tokenTypes?[i] is { } types && types.Length != length)
+                throw new MoxingException($"input {i} has {length} tokens but {types.Length} token types");
             starts[i + 1] = starts[i] + length;
         }
         var n = starts[^1];
@@ -125,7 +133,10 @@ public sealed class BertModel : IDisposable
                 var xt = x.AsSpan((starts[i] + t) * h, h);
                 Dequantizer.Dequantize(_words.Type, _words.Row(id), xt);
                 if (_positions != null) AddRow(_positions, o.PositionOffset + t, xt, row);
-                if (_tokenTypes != null) AddRow(_tokenTypes, 0, xt, row);
+                var type = tokenTypes?[i][t] ?? 0;
+                if ((uint)type >= (uint)Math.Max(TokenTypeCount, 1))
+                    throw new MoxingException($"token type {type} is out of range: the model has {TokenTypeCount} token types");
+                if (_tokenTypes != null) AddRow(_tokenTypes, type, xt, row);
             }
         _embeddingNorm.Apply(x, x);
         float[] q = new float[n * h], k = new float[n * h], v = new float[n * h], attention = new float[n * h];

@@ -59,6 +59,61 @@ internal static class EncoderConfigs
         };
     }
 
+    /// <summary>
+    /// The sequence-classification head <paramref name="config"/> declares (architectures *ForSequenceClassification): BERT's pooler
+    /// and classifier, RoBERTa's classifier.dense and out_proj; labels from id2label, meaning from problem_type. Null for none.
+    /// </summary>
+    public static ClassifierHeadLayout? HeadFromHf(HfConfig config, string modelType, string path)
+    {
+        var architecture = config.GetStringList("architectures").FirstOrDefault(a => a.EndsWith("ForSequenceClassification", StringComparison.Ordinal));
+        if (architecture == null) return null;
+        var (dense, output) = modelType switch
+        {
+            "bert" => ("pooler.dense", "classifier"),
+            "roberta" or "xlm-roberta" => ("classifier.dense", "classifier.out_proj"),
+            _ => throw new InvalidModelFileException(path, $"'{architecture}' is not supported: sequence-classification heads are read for bert, roberta and xlm-roberta"),
+        };
+        var problem = config.GetString("problem_type", "single_label_classification") switch
+        {
+            "single_label_classification" => ClassificationProblem.SingleLabel,
+            "multi_label_classification" => ClassificationProblem.MultiLabel,
+            "regression" => ClassificationProblem.Regression,
+            var other => throw config.Error("problem_type", $"is '{other}', expected single_label_classification, multi_label_classification or regression"),
+        };
+        return new ClassifierHeadLayout(dense, DenseRequired: true, output, Labels(config), problem);
+    }
+
+    // id2label {"0": "negative", "1": "positive"} as a list in id order; null without one.
+    private static string[]? Labels(HfConfig config)
+    {
+        if (!config.TryGetSection("id2label", out var section)) return null;
+        var labels = new string?[section.Keys.Count()];
+        foreach (var key in section.Keys)
+        {
+            if (!int.TryParse(key, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id) || id >= labels.Length || labels[id] != null)
+                throw config.Error("id2label", $"has the key '{key}', expected the ids 0 to {labels.Length - 1}");
+            labels[id] = section.GetString(key);
+        }
+        return labels!;
+    }
+
+    /// <summary>
+    /// The classifier head of an encoder GGUF as llama.cpp reads it for pooling type RANK: `cls` (optional: llama.cpp's converter drops
+    /// BERT's pooler) + tanh, then `cls.output`, labels from `{arch}.classifier.output_labels`. Null when the file has no `cls.output`
+    /// and does not declare rank pooling.
+    /// </summary>
+    public static ClassifierHeadLayout? HeadFromGguf(GgufFile file)
+    {
+        var arch = file.Metadata.GetString("general.architecture");
+        var rank = file.Metadata.TryGetInt64($"{arch}.pooling_type", out var pooling) && pooling == RankPooling;
+        if (!rank && file.Find("cls.output.weight") == null) return null;
+        var labels = file.Metadata.TryGetArray<string>($"{arch}.classifier.output_labels", out var names) ? names : null;
+        return new ClassifierHeadLayout("cls", DenseRequired: false, "cls.output", labels, ClassificationProblem.SingleLabel);
+    }
+
+    /// <summary>llama.cpp's pooling_type of a reranker (LLAMA_POOLING_TYPE_RANK): the classifier head on the first token.</summary>
+    public const uint RankPooling = 4;
+
     /// <summary>The options and names of the encoder in <paramref name="file"/> (architecture bert or nomic-bert).</summary>
     public static (BertOptions Options, EncoderTensorNames Names) FromGguf(GgufFile file)
     {

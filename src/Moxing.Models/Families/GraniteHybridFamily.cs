@@ -41,16 +41,7 @@ public sealed class GraniteHybridFamily : IDecoderFamily
     };
 
     /// <inheritdoc />
-    public DecoderTensorNames GgufNames { get; } = Moe.GgufNames with
-    {
-        SsmIn = "blk.{i}.ssm_in.weight",
-        SsmConv = "blk.{i}.ssm_conv1d.weight",
-        SsmDtBias = "blk.{i}.ssm_dt.bias",
-        SsmA = "blk.{i}.ssm_a",
-        SsmD = "blk.{i}.ssm_d",
-        SsmNorm = "blk.{i}.ssm_norm.weight",
-        SsmOut = "blk.{i}.ssm_out.weight",
-    };
+    public DecoderTensorNames GgufNames { get; } = MambaMixers.WithGgufMixer(Moe.GgufNames);
 
     /// <inheritdoc />
     public DecoderOptions FromHf(HfConfig config)

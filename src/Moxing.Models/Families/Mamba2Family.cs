@@ -1,7 +1,5 @@
-using Moxing.Core;
 using Moxing.Core.Formats.Gguf;
 using Moxing.Core.Formats.HuggingFace;
-using Moxing.Core.Ops;
 using Moxing.Models.Decoder;
 
 namespace Moxing.Models.Families;
@@ -32,13 +30,7 @@ public sealed class Mamba2Family : IDecoderFamily
     public DecoderOptions FromGguf(GgufFile file)
     {
         var p = new GgufHyperParameters(file);
-        var o = p.Common(RopeStyle.Half);
-        if (o.IntermediateSize != 0 || o.HeadCount != 0)
-            throw new InvalidModelFileException(file.FilePath, "keys 'mamba2.feed_forward_length' and 'mamba2.attention.head_count' must be 0: a Mamba2 block has neither");
-        return o with
-        {
-            Rope = null,
-            Mamba = MambaMixers.FromGguf(p, file.FilePath, [.. Enumerable.Repeat(true, o.LayerCount)]),
-        };
+        var o = MambaMixers.RecurrentOnly(p, file);
+        return o with { Mamba = MambaMixers.FromGguf(p, file.FilePath, [.. Enumerable.Repeat(true, o.LayerCount)]) };
     }
 }

@@ -158,6 +158,17 @@ public sealed record SynthShape(
     };
 
     /// <summary>
+    /// Mamba 1's mixers of a mamba or jamba shape (null for other architectures): inner width 2 × hidden, a state of 16, 4 taps, the
+    /// time-step rank (ceil(hidden / 16); the tiny shapes' 32, so that Q8_0 rows fit it), whether dt, B and C are RMS-normed without
+    /// weights (the falcon-mamba shapes' dt_b_c_rms), and which layers they are (mamba: all; jamba: all but every 8th from 4,
+    /// Jamba-v0.1's attn_layer_period 8 and attn_layer_offset 4).
+    /// </summary>
+    public (int Inner, int State, int Taps, int Rank, bool Rms, bool[] Layers)? Mamba1 => Architecture is "mamba" or "jamba"
+        ? (2 * Hidden, 16, 4, Name.StartsWith("tiny-", StringComparison.Ordinal) ? 32 : (Hidden + 15) / 16, Name.Contains("falcon-mamba", StringComparison.Ordinal),
+            [.. Enumerable.Range(0, Layers).Select(i => Architecture == "mamba" || i % 8 != 4)])
+        : null;
+
+    /// <summary>
     /// Nemotron-H's blocks, one character each (M Mamba2, * attention, - MLP, E experts): nemotron-h-8b's "M-M-M-M*-" repeated over its
     /// 52 layers (recalled, unverified), the tiny shapes' "M-*-M-" and "ME*EME"; empty for other architectures.
     /// </summary>
@@ -200,14 +211,14 @@ public sealed record SynthShape(
     /// <summary>Llama 4: experts in every <see cref="MoeStep"/>-th layer with a shared expert as wide, llama.cpp's fixed NoPE, chunk and temperature.</summary>
     public bool Llama4 => Architecture == "llama4";
 
-    /// <summary>interleave_moe_layer_step: Maverick's 2 (and tiny-llama4-interleaved's), 1 for the others.</summary>
-    public int MoeStep => Name is "llama4-maverick" or "tiny-llama4-interleaved" ? 2 : 1;
+    /// <summary>interleave_moe_layer_step: Maverick's 2 (and tiny-llama4-interleaved's), Jamba's expert_layer_period 2 (offset 1), 1 for the others.</summary>
+    public int MoeStep => Name is "llama4-maverick" or "tiny-llama4-interleaved" || Architecture == "jamba" ? 2 : 1;
 
     /// <summary>True when layer <paramref name="layer"/> has experts rather than a dense MLP.</summary>
     public bool IsSparse(int layer) => Experts > 0 && layer >= LeadingDenseLayers && (layer + 1) % MoeStep == 0;
 
     /// <summary>The LM head is the token embedding (llama.cpp's olmoe, olmo2, phi2, stablelm and gpt-oss require an output matrix of their own; Falcon's and InternLM2's checkpoints carry one).</summary>
-    public bool TiedEmbeddings => Architecture is not ("gptneox" or "olmoe" or "olmo2" or "gpt-oss" or "phi2" or "falcon" or "internlm2" or "stablelm" or "phimoe" or "glm4" or "chatglm" or "nemotron" or "llama4" or "seed_oss" or "exaone4" or "arcee" or "mistral3" or "apertus" or "glm4moe" or "dots1" or "bailingmoe" or "bailingmoe2");
+    public bool TiedEmbeddings => Architecture is not ("gptneox" or "olmoe" or "olmo2" or "gpt-oss" or "phi2" or "falcon" or "internlm2" or "stablelm" or "phimoe" or "glm4" or "chatglm" or "nemotron" or "llama4" or "seed_oss" or "exaone4" or "arcee" or "mistral3" or "apertus" or "glm4moe" or "dots1" or "bailingmoe" or "bailingmoe2" or "jamba");
 
 
     /// <summary>The shapes `moxing synth --like` knows, by name; the `tiny-*` ones are sub-megabyte models for tests.</summary>
@@ -426,6 +437,15 @@ public sealed record SynthShape(
         // Plain Mamba2 (state-spaces/mamba2-130m as llama.cpp converts it: vocabulary padded to 16, no heads, no feed-forward).
         new("mamba2-130m", "mamba2", 50288, 768, 24, 0, 0, 0, 0, 1048576, 1e-5f, 0f),
         new("tiny-mamba2", "mamba2", 1024, 256, 4, 0, 0, 0, 0, 256, 1e-5f, 0f),
+        // Mamba 1: state-spaces/mamba-130m-hf as llama.cpp's MambaModel converts it (no heads, no feed-forward, a tied head) and
+        // Falcon-Mamba-7B (recalled, unverified: 64 layers of 4096, dt/B/C RMS-normed); Jamba-v0.1 (recalled, unverified): attention on
+        // every 8th layer from 4, 16 experts top-2 on every other layer from 1, an untied head.
+        new("mamba-130m", "mamba", 50280, 768, 24, 0, 0, 0, 0, 1048576, 1e-5f, 0f),
+        new("tiny-mamba", "mamba", 1024, 256, 4, 0, 0, 0, 0, 256, 1e-5f, 0f),
+        new("falcon-mamba-7b", "mamba", 65024, 4096, 64, 0, 0, 0, 0, 1048576, 1e-5f, 0f),
+        new("tiny-falcon-mamba", "mamba", 1024, 256, 4, 0, 0, 0, 0, 256, 1e-5f, 0f),
+        new("jamba-v0.1", "jamba", 65536, 4096, 32, 14336, 32, 8, 128, 262144, 1e-6f, 0f, Experts: 16, ExpertsUsed: 2, ExpertFeedForward: 14336),
+        new("tiny-jamba", "jamba", 1024, 256, 8, 512, 4, 2, 64, 256, 1e-6f, 0f, Experts: 4, ExpertsUsed: 2, ExpertFeedForward: 512),
         // Qwen3-Next and Qwen3.5: Gated DeltaNet layers with gated attention on every 4th (head_dim 256, a quarter rotated). Sizes as
         // recalled from the published configs, not checked against a download: Qwen3-Next-80B-A3B (512 experts, 10 used, a shared
         // one), Qwen3.5-0.8B (16 key and value heads of 128 in its DeltaNet), Qwen3.5-35B-A3B (256 experts, 8 used).

@@ -12,7 +12,7 @@ public static partial class SyntheticModelWriter
         (int Heads, int HeadDim, int State, int Groups, int Taps, bool[] Layers) m, SynthFileType fileType)
     {
         const string arch = "granitehybrid";
-        int hidden = shape.Hidden, layers = shape.Layers, q = shape.Heads * shape.HeadDim, kv = shape.KvHeads * shape.HeadDim;
+        int hidden = shape.Hidden, layers = shape.Layers;
         w.Set($"{arch}.attention.head_count_kv", m.Layers.Select(mamba => mamba ? 0u : (uint)shape.KvHeads).ToArray());
         SsmKeys(w, arch, m);
         w.Set($"{arch}.rope.scaling.finetuned", false);
@@ -22,18 +22,9 @@ public static partial class SyntheticModelWriter
             var p = $"blk.{i}.";
             Norm(w, random, p + "attn_norm.weight", hidden);
             if (m.Layers[i]) MambaTensors(w, random, fileType, p, i, shape, m);
-            else
-            {
-                Weight(w, random, fileType, p + "attn_q.weight", "attn_q", i, layers, q, hidden);
-                Weight(w, random, fileType, p + "attn_k.weight", "attn_k", i, layers, kv, hidden);
-                Weight(w, random, fileType, p + "attn_v.weight", "attn_v", i, layers, kv, hidden);
-                Weight(w, random, fileType, p + "attn_output.weight", "attn_output", i, layers, hidden, q);
-            }
+            else AttentionTensors(w, random, fileType, p, i, shape);
             Norm(w, random, p + "ffn_norm.weight", hidden);
-            w.AddF32(p + "ffn_gate_inp.weight", [shape.Experts, hidden], Uniform(random, shape.Experts * hidden, 0f, WeightSpread));
-            Experts(w, seed * 7919 + 16 * i, fileType, p + "ffn_gate_exps.weight", "ffn_gate_exps", i, shape, shape.ExpertFeedForward, hidden);
-            Experts(w, seed * 7919 + 16 * i + 1, fileType, p + "ffn_up_exps.weight", "ffn_up_exps", i, shape, shape.ExpertFeedForward, hidden);
-            Experts(w, seed * 7919 + 16 * i + 2, fileType, p + "ffn_down_exps.weight", "ffn_down_exps", i, shape, hidden, shape.ExpertFeedForward);
+            RoutedExperts(w, random, seed * 7919 + 16 * i, fileType, p, i, shape);
             Weight(w, random, fileType, p + "ffn_gate_shexp.weight", "ffn_gate_shexp", i, layers, shape.SharedFeedForward, hidden);
             Weight(w, random, fileType, p + "ffn_up_shexp.weight", "ffn_up_shexp", i, layers, shape.SharedFeedForward, hidden);
             Weight(w, random, fileType, p + "ffn_down_shexp.weight", "ffn_down_shexp", i, layers, hidden, shape.SharedFeedForward);

@@ -79,7 +79,8 @@ public static partial class SyntheticModelWriter
         {
             w.Set($"{arch}.expert_count", (uint)shape.Experts);
             w.Set($"{arch}.expert_used_count", (uint)shape.ExpertsUsed);
-            if (arch is not ("llama" or "granitemoe")) w.Set($"{arch}.expert_feed_forward_length", (uint)shape.ExpertFeedForward);
+            // LlamaModel, GraniteMoeModel and JambaModel write no expert width (llama.cpp's is feed_forward_length).
+            if (arch is not ("llama" or "granitemoe" or "jamba")) w.Set($"{arch}.expert_feed_forward_length", (uint)shape.ExpertFeedForward);
             // Llama4Model writes no shared width (llama.cpp's is the experts'), but the interleave step.
             if (shape.SharedFeedForward > 0 && !shape.Llama4 && shape.Routing == null && arch != "bailingmoe") w.Set($"{arch}.expert_shared_feed_forward_length", (uint)shape.SharedFeedForward);
             if (shape.Llama4) w.Set($"{arch}.interleave_moe_layer_step", (uint)shape.MoeStep);
@@ -114,6 +115,7 @@ public static partial class SyntheticModelWriter
         }
         if (shape.NemotronHBlocks.Length > 0) return AddNemotronH(w, random, seed, shape, shape.Mamba2!.Value, fileType);
         if (arch == "falcon-h1") return AddFalconH1(w, random, shape, shape.Mamba2!.Value, fileType);
+        if (shape.Mamba1 is { } mamba1) return AddMamba1(w, random, seed, shape, mamba1, fileType);
         if (shape.Mamba2 is { } mamba2) return arch == "mamba2" ? AddMamba2(w, random, shape, mamba2, fileType) : AddGraniteHybrid(w, random, seed, shape, mamba2, fileType);
         if (shape.DeltaNet is { } delta) return AddQwen35(w, random, seed, shape, delta, fileType);
         if (shape.Cohere)

@@ -1,14 +1,19 @@
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using Moxing.Server.Http;
+using Moxing.Server.Metering;
+using Moxing.Server.Models;
+using Moxing.Text.Tokenization;
 
 namespace Moxing.Server.Classify;
 
 /// <summary>
 /// <c>POST /v1/classify</c> <c>{"model", "input": "text" | ["text", …]}</c> → <c>{"data": [{"index", "label", "probabilities": {label: p}}], "usage"}</c>
-/// for text classifiers trained by `moxing train`.
+/// for text classifiers trained by `moxing train` and for encoders with a sequence-classification head (Hugging Face
+/// *ForSequenceClassification folders, GGUFs with `cls.output`), whose scores become probabilities as transformers' text-classification
+/// pipeline makes them (softmax; a sigmoid for one label or multi-label heads; regression values as they are).
 /// </summary>
-public sealed class ClassifyEndpoint(ClassifierModels classifiers)
+public sealed class ClassifyEndpoint(ClassifierModels classifiers, ModelManager models)
 {
     /// <summary>Most texts per request.</summary>
     public const int MaxInputs = 2048;
@@ -21,18 +26,37 @@ public sealed class ClassifyEndpoint(ClassifierModels classifiers)
         var texts = Texts(r.Node("input") ?? throw new ApiException(400, "'input' is required", param: "input", code: "missing_required_parameter"));
         r.String("user");
         r.RejectUnknown();
-        var classifier = classifiers.Get(modelName);
+        if (classifiers.Find(modelName) is not { } classifier)
+        {
+            await ClassifyWithHeadAsync(context, modelName, texts);
+            return;
+        }
         if (!classifier.Manifest.IsText)
             throw ApiException.BadParameter("model", $"'{modelName}' classifies {classifier.Manifest.Input} tensors, not text: use POST /v2/models/{modelName}/infer");
         var (probabilities, tokens) = classifier.ClassifyTexts(texts);
-        var labels = classifier.Manifest.Labels;
-        await JsonStreamWriter.WriteObjectAsync(context, w =>
+        await WriteAsync(context, modelName, classifier.Manifest.Labels, probabilities, texts.Count, tokens);
+    }
+
+    // An encoder's head on each text tokenized as one sequence ([CLS] text [SEP]).
+    private async Task ClassifyWithHeadAsync(HttpContext context, string modelName, List<string> texts)
+    {
+        using var lease = await models.AcquireAsync(modelName, null, context.RequestAborted);
+        var head = SequenceScores.RequireHead(lease.Resident, "classify text");
+        var tokenizer = lease.Resident.Model.RequireTokenizer();
+        var inputs = texts.Select(t => tokenizer.Encode(t, addSpecialTokens: true)).Select(ids => new EncodedPair(ids, new int[ids.Length])).ToList();
+        var (scores, tokens) = await SequenceScores.ScoreAsync(lease.Resident, head, inputs, "input", MeteredRequest.Of(context), context.RequestAborted);
+        head.ToProbabilities(scores);
+        await WriteAsync(context, modelName, [.. head.Labels], scores, texts.Count, tokens);
+    }
+
+    private static Task WriteAsync(HttpContext context, string modelName, string[] labels, float[] probabilities, int count, int tokens) =>
+        JsonStreamWriter.WriteObjectAsync(context, w =>
         {
             w.WriteStartObject();
             w.WriteString("object", "list");
             w.WriteString("model", modelName);
             w.WriteStartArray("data");
-            for (var i = 0; i < texts.Count; i++)
+            for (var i = 0; i < count; i++)
             {
                 var row = probabilities.AsSpan(i * labels.Length, labels.Length);
                 w.WriteStartObject();
@@ -45,13 +69,9 @@ public sealed class ClassifyEndpoint(ClassifierModels classifiers)
                 w.WriteEndObject();
             }
             w.WriteEndArray();
-            w.WriteStartObject("usage");
-            w.WriteNumber("prompt_tokens", tokens);
-            w.WriteNumber("total_tokens", tokens);
-            w.WriteEndObject();
+            UsageJson.WritePromptOnly(w, tokens);
             w.WriteEndObject();
         });
-    }
 
     private static List<string> Texts(JsonNode input)
     {

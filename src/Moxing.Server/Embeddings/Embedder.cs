@@ -16,16 +16,13 @@ public static class Embedder
     /// <summary>Tokens a decoder runs per forward step while embedding (bounds the activation memory of long inputs).</summary>
     public const int DecoderChunk = 256;
 
-    /// <summary>Tokens an encoder runs in one pass while embedding several inputs (bounds the activation memory of a batch).</summary>
-    public const int EncoderBatchTokens = 2048;
-
     /// <summary>Most inputs per request (OpenAI's limit).</summary>
     public const int MaxInputs = 2048;
 
-    /// <summary>A 400 naming 'input' when a request holds more than <see cref="MaxInputs"/> inputs.</summary>
-    public static void CheckInputCount(int count)
+    /// <summary>A 400 naming <paramref name="param"/> when a request holds more than <see cref="MaxInputs"/> inputs.</summary>
+    public static void CheckInputCount(int count, string param = "input")
     {
-        if (count > MaxInputs) throw ApiException.BadParameter("input", $"'input' takes at most {MaxInputs} items, got {count}");
+        if (count > MaxInputs) throw ApiException.BadParameter(param, $"'{param}' takes at most {MaxInputs} items, got {count}");
     }
 
     /// <summary>
@@ -49,17 +46,8 @@ public static class Embedder
         for (var i = 0; i < inputs.Count; i++)
         {
             var ids = inputs[i].Ids ?? tokenizer.Encode(inputs[i].Text!, addSpecialTokens: true);
-            if (ids.Length == 0) throw ApiException.BadParameter("input", $"input {i} is empty");
-            if (ids.Length > maxTokens)
-            {
-                if (!truncate)
-                    throw new ApiException(400, $"input {i} has {ids.Length} tokens but '{model.Name}' takes at most {maxTokens}",
-                        param: "input", code: "context_length_exceeded");
-                ids = ids[..maxTokens];
-            }
-            foreach (var id in ids)
-                if ((uint)id >= (uint)vocab)
-                    throw ApiException.BadParameter("input", $"input {i} holds token {id}; the vocabulary has {vocab} tokens");
+            if (truncate && ids.Length > maxTokens) ids = ids[..maxTokens];
+            EncoderPasses.Check(ids, i, "input", model.Name, maxTokens, vocab);
             batches[i] = ids;
             tokens += ids.Length;
         }
@@ -68,42 +56,21 @@ public static class Embedder
         var decoderEmbed = loaded.Decoder is { } decoder ? DecoderEmbedding(decoder, pooling) : null;
         float[] Finish(float[] pooled) => Shorten(normalize ? Normalized(pooled) : pooled, dimensions);
         var vectors = new float[inputs.Count][];
-        await model.EncoderGate.WaitAsync(cancellation);
-        try
+        await EncoderPasses.RunAsync(model, () =>
         {
-            await Task.Run(() =>
-            {
-                if (loaded.Encoder is { } encoder)
-                    foreach (var (first, count) in EncoderBatches(batches))
-                    {
-                        cancellation.ThrowIfCancellationRequested();
-                        var states = encoder.EncodeMany(new ArraySegment<int[]>(batches, first, count));
-                        for (var i = 0; i < count; i++) vectors[first + i] = Finish(EmbeddingPoolings.Pool(states[i], hidden, pooling));
-                    }
-                else
-                    for (var i = 0; i < batches.Length; i++)
-                    {
-                        cancellation.ThrowIfCancellationRequested();
-                        vectors[i] = Finish(decoderEmbed!(batches[i]));
-                    }
-            }, cancellation);
-        }
-        finally
-        {
-            model.EncoderGate.Release();
-        }
+            if (loaded.Encoder is { } encoder)
+                EncoderPasses.Encode(encoder, batches, null, (first, states) =>
+                {
+                    for (var i = 0; i < states.Length; i++) vectors[first + i] = Finish(EmbeddingPoolings.Pool(states[i], hidden, pooling));
+                }, cancellation);
+            else
+                for (var i = 0; i < batches.Length; i++)
+                {
+                    cancellation.ThrowIfCancellationRequested();
+                    vectors[i] = Finish(decoderEmbed!(batches[i]));
+                }
+        }, cancellation);
         return new EmbeddingBatch(vectors, tokens);
-    }
-
-    // Consecutive inputs of at most EncoderBatchTokens tokens in all (an input longer than that alone): one encoder pass each.
-    private static IEnumerable<(int First, int Count)> EncoderBatches(int[][] inputs)
-    {
-        for (int first = 0, end; first < inputs.Length; first = end)
-        {
-            var tokens = inputs[first].Length;
-            for (end = first + 1; end < inputs.Length && tokens + inputs[end].Length <= EncoderBatchTokens; end++) tokens += inputs[end].Length;
-            yield return (first, end - first);
-        }
     }
 
     // Runs the input through the decoder in chunks on a private KV cache and pools the normed final hidden states (not normalised).

@@ -86,7 +86,8 @@ public static class EmbeddingPoolings
         var metadata = file.Metadata;
         if (!metadata.TryGetString("general.architecture", out var arch) || !metadata.TryGetInt64($"{arch}.pooling_type", out var type))
             return EmbeddingPooling.Mean;
-        return type switch { 2 => EmbeddingPooling.FirstToken, 3 => EmbeddingPooling.LastToken, _ => EmbeddingPooling.Mean };
+        // rank pooling reads its classifier head at the first token
+        return type switch { 2 or 4 => EmbeddingPooling.FirstToken, 3 => EmbeddingPooling.LastToken, _ => EmbeddingPooling.Mean };
     }
 
     // sentence-transformers: modules.json (or the usual 1_Pooling folder) names the Pooling module; a missing or unreadable

@@ -18,6 +18,7 @@ using Moxing.Server.Observability;
 using Moxing.Server.Ollama;
 using Moxing.Server.OpenAi;
 using Moxing.Server.OpenAi.Responses;
+using Moxing.Server.Rerank;
 using Moxing.Server.Tenants;
 
 namespace Moxing.Server.Hosting;
@@ -166,6 +167,9 @@ public sealed class MoxingServer : IAsyncDisposable
         app.MapPost("/v1/completions", completions.HandleAsync);
         app.MapPost("/v1/responses", new ResponsesEndpoint(models).HandleAsync);
         app.MapPost("/v1/embeddings", embeddings.HandleAsync);
+        var rerank = new RerankEndpoint(models);
+        app.MapPost("/v1/rerank", rerank.HandleAsync);
+        app.MapPost("/rerank", rerank.HandleAsync);
         app.MapGet("/v1/models", list.ListAsync);
         app.MapGet("/v1/models/{**id}", list.GetAsync);
 
@@ -182,7 +186,7 @@ public sealed class MoxingServer : IAsyncDisposable
         app.MapGet("/api/version", OllamaModelsEndpoint.VersionAsync);
 
         var classifiers = new ClassifierModels(models.Catalog);
-        app.MapPost("/v1/classify", new ClassifyEndpoint(classifiers).HandleAsync);
+        app.MapPost("/v1/classify", new ClassifyEndpoint(classifiers, models).HandleAsync);
         new OpenInferenceEndpoints(classifiers).Map(app);
     }
 

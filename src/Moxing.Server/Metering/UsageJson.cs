@@ -2,9 +2,18 @@ using System.Text.Json;
 
 namespace Moxing.Server.Metering;
 
-/// <summary>The JSON shape of a usage row in <c>GET /admin/usage</c> (no prompt or completion text).</summary>
+/// <summary>The JSON shape of a usage row in <c>GET /admin/usage</c> (no prompt or completion text), and of a response's usage.</summary>
 public static class UsageJson
 {
+    /// <summary>A response's <c>"usage": {"prompt_tokens", "total_tokens"}</c> for a request that generates nothing (embeddings, rerank, classify).</summary>
+    public static void WritePromptOnly(Utf8JsonWriter w, int promptTokens)
+    {
+        w.WriteStartObject("usage");
+        w.WriteNumber("prompt_tokens", promptTokens);
+        w.WriteNumber("total_tokens", promptTokens);
+        w.WriteEndObject();
+    }
+
     /// <summary>Writes one row as an object with the CSV's columns.</summary>
     public static void Write(Utf8JsonWriter w, UsageRecord r)
     {

@@ -6,10 +6,13 @@ namespace Moxing.Server.Models;
 
 /// <summary>What an engine for one model may use: its context per sequence, how many sequences at once, and its KV memory.</summary>
 /// <param name="Context">Positions per sequence (prompt + completion).</param>
-/// <param name="MaxSequences">Sequences that run at once.</param>
+/// <param name="MaxSequences">Sequences that run at once (admitted by the KV memory they use, not their worst case).</param>
 /// <param name="KvBudgetBytes">Bytes of KV cache the engine may hold in all.</param>
 public sealed record EngineSettings(int Context, int MaxSequences, long KvBudgetBytes)
 {
+    /// <summary>Sequences the KV budget holds at full context: the most that run without ever being preempted.</summary>
+    public int FullContextSequences { get; init; } = 1;
+
     /// <summary>Told the size of every step the engine runs (metrics); null: nobody.</summary>
     public Inference.Scheduling.IStepObserver? StepObserver { get; init; }
 

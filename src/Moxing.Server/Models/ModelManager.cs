@@ -163,7 +163,8 @@ public sealed class ModelManager : IAsyncDisposable
         }
     }
 
-    // The capacity math: the KV cache gets what the memory limit leaves after the weights, up to Parallel full-context sequences.
+    // The capacity math: the KV cache gets what the memory limit leaves after the weights, up to Parallel full-context sequences;
+    // Parallel sequences run in it, admitted by the blocks they use (preempted and recomputed when it runs out).
     private async Task<EngineSettings> SettleEngineAsync(CatalogEntry entry, LoadedModel model, long weights)
     {
         var low = Options.LowMemory;
@@ -188,15 +189,19 @@ public sealed class ModelManager : IAsyncDisposable
         }
         // The scheduler holds KV memory in whole blocks.
         // A model with recurrent layers (LFM2, Mamba2) also keeps a fixed state per sequence.
-        var perSequence = EngineSettings.KvBytesPerToken(model, kvType) * ((context + Engines.KvBlockTokens - 1) / Engines.KvBlockTokens * Engines.KvBlockTokens)
-            + KvBlockPool.StateBytesPerSequence(decoder);
+        var contextBytes = EngineSettings.KvBytesPerToken(model, kvType) * ((context + Engines.KvBlockTokens - 1) / Engines.KvBlockTokens * Engines.KvBlockTokens);
+        var state = KvBlockPool.StateBytesPerSequence(decoder);
+        var perSequence = contextBytes + state;
         var free = await MakeRoomAsync(entry, weights + perSequence);
         var sequences = (int)Math.Clamp((free - weights) / perSequence, 1, Options.Parallel);
+        // every running sequence's recurrent state comes out of the budget, beside one context
+        var running = state == 0 ? Options.Parallel : (int)Math.Min(Options.Parallel, (sequences * perSequence - contextBytes) / state);
         if (low && model.CopiedWeightBytes > 0)
             _log.LogWarning("--low-memory: {Copied} of {Model}'s weights are decoded copies, not memory-mapped (a GGUF of it keeps every weight mapped)",
                 Mib(model.CopiedWeightBytes), entry.Name);
-        return new EngineSettings(context, sequences, sequences * perSequence)
+        return new EngineSettings(context, running, sequences * perSequence)
         {
+            FullContextSequences = sequences,
             StepObserver = _stepObservers?.Invoke(entry.Name),
             KvType = kvType,
             // the scheduler keeps no prefixes of a model with recurrent state (their blocks are no use without the prefix's state)
@@ -255,9 +260,10 @@ public sealed class ModelManager : IAsyncDisposable
         var state = KvBlockPool.StateBytesPerSequence(r.Model.RequireDecoder().Options);
         _log.LogInformation(
             "loaded {Model} ({Architecture}) in {Ms} ms: weights {Weights}; KV cache {KvType}, {PerToken} bytes/token x context {Context} + {State} bytes of recurrent state = {PerSequence} per sequence; " +
-            "KV budget {Budget} → at most {Sequences} concurrent sequences at full context; prefix cache {PrefixCache}",
+            "KV budget {Budget} holds {Full} sequences at full context; up to {Sequences} run at once, admitted by the memory they use " +
+            "(the latest admitted is preempted and recomputed when it runs out); prefix cache {PrefixCache}",
             r.Name, r.Model.Architecture, (long)r.LoadDuration.TotalMilliseconds, Mib(weights), s.KvType, perToken, s.Context, state, Mib(perToken * s.Context + state),
-            Mib(s.KvBudgetBytes), s.MaxSequences, s.PrefixCaching ? "on" : "off");
+            Mib(s.KvBudgetBytes), s.FullContextSequences, s.MaxSequences, s.PrefixCaching ? "on" : "off");
     }
 
     private static string Mib(long bytes) => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1048576.0:F1} MiB");

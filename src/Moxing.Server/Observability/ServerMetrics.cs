@@ -61,7 +61,8 @@ public sealed class ServerMetrics : IDisposable
         GenerationTokens = Counter("moxing_generation_tokens_total", "moxing.generation_tokens", Tokens, "Number of generation tokens processed.", Model);
         PrefixCacheQueries = Counter("moxing_prefix_cache_queries_total", "moxing.prefix_cache.queries", Tokens, "Prefix cache queries, in prompt tokens.", Model);
         PrefixCacheHits = Counter("moxing_prefix_cache_hits_total", "moxing.prefix_cache.hits", Tokens, "Prefix cache hits, in prompt tokens.", Model);
-        _counters = [RequestSuccess, HttpRequests, PromptTokens, GenerationTokens, PrefixCacheQueries, PrefixCacheHits];
+        Preemptions = Counter("moxing_num_preemptions_total", "moxing.preemptions", Requests, "Cumulative number of preemption from the engine.", Model);
+        _counters = [RequestSuccess, HttpRequests, PromptTokens, GenerationTokens, PrefixCacheQueries, PrefixCacheHits, Preemptions];
 
         E2eLatency = Histogram("moxing_e2e_request_latency_seconds", "gen_ai.server.request.duration", Seconds, "Histogram of e2e request latency in seconds.", RequestLatencyBuckets);
         TimeToFirstToken = Histogram("moxing_time_to_first_token_seconds", "gen_ai.server.time_to_first_token", Seconds, "Histogram of time to first token in seconds.", TimeToFirstTokenBuckets);
@@ -123,6 +124,9 @@ public sealed class ServerMetrics : IDisposable
     /// <summary>Prompt tokens found in the prefix cache.</summary>
     public CounterFamily PrefixCacheHits { get; }
 
+    /// <summary>Running sequences that gave their KV blocks back to be recomputed later.</summary>
+    public CounterFamily Preemptions { get; }
+
     /// <summary>Request arrival to end of generation.</summary>
     public HistogramFamily E2eLatency { get; }
 
@@ -156,8 +160,8 @@ public sealed class ServerMetrics : IDisposable
     /// <summary>Sequences per scheduler step.</summary>
     public HistogramFamily BatchSize { get; }
 
-    /// <summary>An observer for the scheduler of <paramref name="model"/> that fills the per-step histograms.</summary>
-    public IStepObserver StepObserver(string model) => new StepHistograms(IterationTokens.Series(model), BatchSize.Series(model));
+    /// <summary>An observer for the scheduler of <paramref name="model"/> that fills the per-step histograms and counts its preemptions.</summary>
+    public IStepObserver StepObserver(string model) => new StepHistograms(IterationTokens.Series(model), BatchSize.Series(model), () => Preemptions.Add(1, model));
 
     internal void GenerationEnded(string model, string reason, int prompt, int cached, int completion, TimeSpan e2e, TimeSpan? queue, TimeSpan? prefill,
         TimeSpan? decode)
@@ -213,12 +217,14 @@ public sealed class ServerMetrics : IDisposable
         return [.. buckets];
     }
 
-    private sealed class StepHistograms(HistogramSeries tokenSeries, HistogramSeries sequenceSeries) : IStepObserver
+    private sealed class StepHistograms(HistogramSeries tokenSeries, HistogramSeries sequenceSeries, Action preempted) : IStepObserver
     {
         public void StepCompleted(int sequences, int tokens)
         {
             tokenSeries.Observe(tokens);
             sequenceSeries.Observe(sequences);
         }
+
+        public void Preempted() => preempted();
     }
 }

@@ -48,10 +48,7 @@ public sealed class EmbeddingsEndpoint(ModelManager models)
             }
             w.WriteEndArray();
             w.WriteString("model", modelName);
-            w.WriteStartObject("usage");
-            w.WriteNumber("prompt_tokens", batch.PromptTokens);
-            w.WriteNumber("total_tokens", batch.PromptTokens);
-            w.WriteEndObject();
+            UsageJson.WritePromptOnly(w, batch.PromptTokens);
             w.WriteEndObject();
         });
     }

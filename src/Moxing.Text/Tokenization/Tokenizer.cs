@@ -102,6 +102,14 @@ public sealed class Tokenizer
         return addSpecialTokens ? [.. _parts.PostProcessor.AddSpecialTokens(ids)] : [.. ids];
     }
 
+    /// <summary>
+    /// Tokenizes two texts (a query and a document, a question and a passage) joined as the post-processor's pair template says
+    /// ([CLS] A [SEP] B [SEP] for BERT, &lt;s&gt; A &lt;/s&gt;&lt;/s&gt; B &lt;/s&gt; for RoBERTa), with each token's type id.
+    /// </summary>
+    public EncodedPair EncodePair(string first, string second) =>
+        _parts.PostProcessor.Join(Encode(first, addSpecialTokens: false), Encode(second, addSpecialTokens: false))
+        ?? throw new TokenizerException("the tokenizer's post-processor defines no pair template, so it cannot join two texts");
+
     /// <summary>Turns ids back into text; unknown ids are skipped, special tokens too when asked.</summary>
     public string Decode(ReadOnlySpan<int> ids, bool skipSpecialTokens)
     {

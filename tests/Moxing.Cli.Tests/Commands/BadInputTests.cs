@@ -29,9 +29,9 @@ public sealed class BadInputTests : IDisposable
         foreach (var file in Directory.GetFiles(Fixtures.Path("hf", "models", "llama-tiny")))
             File.Copy(file, Path.Combine(_dir, Path.GetFileName(file)));
         var config = JsonNode.Parse(File.ReadAllText(Path.Combine(_dir, "config.json")))!;
-        config["model_type"] = "mamba";
+        config["model_type"] = "rwkv";
         File.WriteAllText(Path.Combine(_dir, "config.json"), config.ToJsonString());
-        AssertCleanError(CliRunner.Run("show", _dir), "mamba", "llama", "qwen3", "gemma2", "phi3", "gpt2", "bert");
+        AssertCleanError(CliRunner.Run("show", _dir), "rwkv", "llama", "qwen3", "gemma2", "phi3", "gpt2", "bert");
     }
 
     [Fact]

@@ -137,6 +137,8 @@ public sealed class SynthCommandTests : IDisposable
     [Theory]
     [InlineData("tiny-lfm2", "recurrent       4 short-convolution layers of 3 taps, 2 attention layers", "short_conv", 4, 4 * 2 * 256 * 4)]
     [InlineData("tiny-granitehybrid", "recurrent       4 Mamba2 layers (8 heads of 64, state 32, 2 groups, 4 taps), 2 attention layers", "mamba2", 4, 4 * (3 * 640 + 512 * 32) * 4)]
+    // per Mamba 1 layer: 3 conv taps over 512 channels and a 512 × 16 state
+    [InlineData("tiny-jamba", "recurrent       7 Mamba 1 layers (512 channels, state 16, time-step rank 32, 4 taps), 1 attention layers", "mamba", 7, 7 * (3 * 512 + 512 * 16) * 4)]
     // per DeltaNet layer: 3 conv taps over q, k, v (2 · 64 + 128) and 4 value heads' 32 × 32 states
     [InlineData("tiny-qwen35", "recurrent       6 Gated DeltaNet layers (2 key heads of 32, 4 value heads of 32, 4 taps), 2 attention layers", "gated_deltanet", 6, 6 * (3 * (2 * 64 + 128) + 4 * 32 * 32) * 4)]
     public void ShowReportsTheRecurrentLayersAndTheirState(string like, string line, string mixer, int layers, int bytes)

@@ -144,6 +144,30 @@ public unsafe class IntegerKernelTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(IntegerTypes))]
+    public void EveryTokenGetsItsLoneBitsAmongAnyNumberOfTokensOnEveryPath(DType type)
+    {
+        // a batched step equals each sequence's lone step only if a token's product does not depend on how many tokens share
+        // the product (one: the matrix-vector kernels; two to eleven: four-token tiles; more: panels) nor, here, on the path
+        var rng = new Random(57 + (int)type);
+        const int rows = 19, n = 17; // four-row and pair groups with a last single row; 17 tokens pass every panel threshold
+        var cols = 3 * 256;
+        using var w = new NativeTensor(type, rows, cols, RandomWeights.Bytes(type, rows * cols, rng));
+        var x = RandomWeights.Floats(n * cols, rng);
+        var alone = new float[n * rows];
+        for (var t = 0; t < n; t++)
+            MatMul.Rows(w.Tensor, x.AsSpan(t * cols, cols), 1, alone.AsSpan(t * rows, rows), 0, rows, SimdPath.Scalar);
+        foreach (var path in SimdPaths.Supported)
+            for (var count = 1; count <= n; count++)
+            {
+                var y = new float[count * rows];
+                MatMul.Rows(w.Tensor, x.AsSpan(0, count * cols), count, y, 0, rows, path);
+                for (var i = 0; i < y.Length; i++)
+                    AssertSameBits(alone[i], y[i], $"{type} among {count} tokens, token {i / rows} row {i % rows} on {path}");
+            }
+    }
+
     private static void AssertSameBits(float expected, float actual, string what) =>
         Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(actual), $"{what}: {actual:R} vs {expected:R} one row at a time");
 

@@ -65,15 +65,35 @@ public class MatMulTests
         }
     }
 
-    [Fact]
-    public void OneVectorIsExactlyRowDot()
+    [Theory]
+    [InlineData(DType.F32)]
+    [InlineData(DType.F16)]
+    [InlineData(DType.BF16)]
+    [InlineData(DType.Q6_K)]
+    public void FloatProductsGiveAVectorTheSameBitsAloneOrAmongOthers(DType type)
     {
-        var rng = new Random(2);
-        using var w = RandomMatrix(DType.Q6_K, 4, 512, rng);
-        var x = RandomWeights.Floats(512, rng);
-        var y = new float[4];
-        MatMul.Rows(w.Tensor, x, 1, y, 0, 4, SimdPaths.Best, quantizeActivations: false);
-        for (var r = 0; r < 4; r++) Assert.Equal(RowDot.Dot(DType.Q6_K, w.Tensor.Row(r), x), y[r]);
+        // an MoE router (F32 in quantized files) sends a token to the same experts alone and in a batch only if the token's
+        // products do not depend on the other vectors of the product, nor on which rows share the token's row range
+        var rng = new Random(23 + (int)type);
+        const int rows = 7, n = 9; // a group of four rows and three single ones; two tiles of four vectors and one more
+        var cols = type.BlockSize() == 1 ? 2100 : 9 * type.BlockSize(); // three decode chunks, and a tail past the last whole vector
+        using var w = RandomMatrix(type, rows, cols, rng);
+        var x = RandomWeights.Floats(n * cols, rng);
+        foreach (var path in SimdPaths.Supported)
+        {
+            var alone = new float[n * rows];
+            for (var t = 0; t < n; t++)
+                for (var r = 0; r < rows; r++)
+                    MatMul.Rows(w.Tensor, x.AsSpan(t * cols, cols), 1, alone.AsSpan(t * rows, rows), r, r + 1, path, quantizeActivations: false);
+            for (var count = 1; count <= n; count++)
+            {
+                var y = new float[count * rows];
+                MatMul.Rows(w.Tensor, x.AsSpan(0, count * cols), count, y, 0, rows, path, quantizeActivations: false);
+                for (var i = 0; i < y.Length; i++)
+                    Assert.True(BitConverter.SingleToInt32Bits(alone[i]) == BitConverter.SingleToInt32Bits(y[i]),
+                        $"{type} among {count} vectors, vector {i / rows} row {i % rows} on {path}: {y[i]:R} vs {alone[i]:R} alone");
+            }
+        }
     }
 
     [Fact]

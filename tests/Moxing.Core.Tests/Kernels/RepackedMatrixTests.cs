@@ -4,7 +4,7 @@ using Moxing.Core.Tests.Quantization;
 
 namespace Moxing.Core.Tests.Kernels;
 
-/// <summary>Q4_K, Q5_K, Q4_0, Q5_0, Q4_1 and Q5_1 matrices repacked eight rows at a time (<see cref="RepackedMatrix"/>) against the file-layout kernels.</summary>
+/// <summary>Q4_K, Q5_K, Q4_0, Q5_0, Q4_1, Q5_1, IQ4_NL and IQ4_XS matrices repacked eight rows at a time (<see cref="RepackedMatrix"/>) against the file-layout kernels.</summary>
 public class RepackedMatrixTests
 {
     private static readonly SimdPath[] VectorPaths = SimdPaths.Supported.Where(p => p >= SimdPath.Avx2).ToArray();
@@ -19,9 +19,11 @@ public class RepackedMatrixTests
         return false;
     }
 
+    public static TheoryData<DType> RepackedTypes() => new(DType.Q4_K, DType.Q5_K, DType.Q4_0, DType.Q5_0, DType.Q4_1, DType.Q5_1, DType.IQ4_NL, DType.IQ4_XS);
+
     private static NativeTensor RandomMatrix(DType type, int rows, int cols, Random rng) => new(type, rows, cols, RandomWeights.Bytes(type, rows * cols, rng));
 
-    // the file-layout integer product on the scalar path: the same exact integer sums, summed in another order
+    // the file-layout integer product on the scalar path: the same exact integer sums and float steps
     private static float[] FileLayout(StoredTensor w, float[] x, int n)
     {
         var y = new float[n * w.RowCount];
@@ -29,14 +31,11 @@ public class RepackedMatrixTests
         return y;
     }
 
-    private static void AssertAgrees(StoredTensor w, float[] x, float[] expected, float[] actual, string what)
+    private static void AssertSameBits(float[] expected, float[] actual, string what)
     {
-        var cols = (int)w.RowLength;
         for (var r = 0; r < expected.Length; r++)
-        {
-            var (_, magnitude) = Reference.Dot(Reference.Weights(w.Type, w.Row(r), cols), x);
-            Assert.True(Math.Abs(expected[r] - actual[r]) <= 1e-5 * magnitude + 1e-30, $"{what} row {r}: {actual[r]} vs {expected[r]} (magnitude {magnitude})");
-        }
+            Assert.True(BitConverter.SingleToInt32Bits(expected[r]) == BitConverter.SingleToInt32Bits(actual[r]),
+                $"{what} output {r}: {actual[r]:R} vs the file layout's {expected[r]:R}");
     }
 
     [Theory]
@@ -59,7 +58,10 @@ public class RepackedMatrixTests
     [InlineData(DType.IQ4_NL, 8, 32, 1)]
     [InlineData(DType.IQ4_NL, 24, 896, 2)]
     [InlineData(DType.IQ4_NL, 64, 2048, 3)]
-    public void OneVectorAgreesWithTheFileLayout(DType type, int rows, int cols, int seed)
+    [InlineData(DType.IQ4_XS, 8, 256, 1)]
+    [InlineData(DType.IQ4_XS, 24, 768, 2)]
+    [InlineData(DType.IQ4_XS, 64, 2048, 3)]
+    public void OneVectorGivesTheFileLayoutsBits(DType type, int rows, int cols, int seed)
     {
         if (!Supported()) return;
         var rng = new Random(seed);
@@ -76,25 +78,29 @@ public class RepackedMatrixTests
             {
                 var y = new float[rows];
                 MatMul.Parallel(pool, repacked, x, 1, y, path);
-                AssertAgrees(w.Tensor, x, expected, y, $"{rows}x{cols} trial {trial} on {path}");
+                AssertSameBits(expected, y, $"{rows}x{cols} trial {trial} on {path}");
             }
         }
     }
 
     [Theory]
-    [InlineData(DType.Q4_K)]
-    [InlineData(DType.Q5_K)]
-    [InlineData(DType.Q4_0)]
-    [InlineData(DType.Q5_0)]
-    [InlineData(DType.Q4_1)]
-    [InlineData(DType.Q5_1)]
-    [InlineData(DType.IQ4_NL)]
-    public void LargestCodesScalesAndActivationsDoNotOverflow(DType type)
+    [InlineData(DType.Q4_K, 0xFF)]
+    [InlineData(DType.Q5_K, 0xFF)]
+    [InlineData(DType.Q4_0, 0xFF)]
+    [InlineData(DType.Q5_0, 0xFF)]
+    [InlineData(DType.Q4_1, 0xFF)]
+    [InlineData(DType.Q5_1, 0xFF)]
+    [InlineData(DType.IQ4_NL, 0xFF)]
+    [InlineData(DType.IQ4_NL, 0x00)]
+    [InlineData(DType.IQ4_XS, 0xFF)]
+    [InlineData(DType.IQ4_XS, 0x00)]
+    public void LargestCodesScalesAndActivationsDoNotOverflow(DType type, byte fill)
     {
         if (!Supported()) return;
-        // every code at its largest (Q4_K, Q4_0 and Q4_1 15, Q5_K, Q5_0 and Q5_1 31, IQ4_NL's level 113), the K scales and minimums 63,
-        // d = dmin = m = 1: the 16-bit sums reach 4 · 2 · 15 · 127 (Q4_K, Q4_0, Q4_1) and 4 · 2 · 31 · 127 (the others)
-        using var w = new NativeTensor(type, 16, 512, RandomWeights.Filled(type, 16 * 512, 0xFF));
+        // every code at its largest (Q4_K, Q4_0 and Q4_1 15, Q5_K, Q5_0 and Q5_1 31, IQ4_NL's and IQ4_XS's level 113, or with 0x00
+        // their level −127), the K scales and minimums 63 (IQ4_XS's block scale 31, or −32), d = dmin = m = 1: the 16-bit sums
+        // reach 4 · 2 · 15 · 127 (Q4_K, Q4_0, Q4_1), 4 · 2 · 31 · 127 (Q5_K, Q5_0, Q5_1) and 2 · 127 · 127 (IQ4_NL, IQ4_XS)
+        using var w = new NativeTensor(type, 16, 512, RandomWeights.Filled(type, 16 * 512, fill));
         using var arena = new TensorArena();
         var repacked = RepackedMatrix.TryCreate(w.Tensor, arena, releaseFilePages: false)!;
         foreach (var sign in new[] { 1f, -1f })
@@ -103,18 +109,12 @@ public class RepackedMatrixTests
             var expected = FileLayout(w.Tensor, x, 1);
             var y = new float[16];
             MatMul.Parallel(WorkerPool.Shared, repacked, x, 1, y, VectorPaths[^1]);
-            AssertAgrees(w.Tensor, x, expected, y, $"sign {sign}");
+            AssertSameBits(expected, y, $"sign {sign}");
         }
     }
 
     [Theory]
-    [InlineData(DType.Q4_K)]
-    [InlineData(DType.Q5_K)]
-    [InlineData(DType.Q4_0)]
-    [InlineData(DType.Q5_0)]
-    [InlineData(DType.Q4_1)]
-    [InlineData(DType.Q5_1)]
-    [InlineData(DType.IQ4_NL)]
+    [MemberData(nameof(RepackedTypes))]
     public void SeveralVectorsReadTheFilesBytesExactly(DType type)
     {
         if (!Supported()) return;
@@ -123,22 +123,34 @@ public class RepackedMatrixTests
         using var arena = new TensorArena();
         var repacked = RepackedMatrix.TryCreate(w.Tensor, arena, releaseFilePages: false)!;
         // sixteen tokens take the panels (the K formats from unpacked rows, the nibble formats from panels built off their groups: the
-        // same panels); three tokens take the K formats' row kernels on unpacked rows; one token on a path without the eight-row kernel unpacks too
-        foreach (var (n, path) in new[] { (16, SimdPaths.Best), (3, SimdPaths.Best), (1, SimdPath.Scalar) })
+        // same panels); three tokens take the K formats' row kernels on unpacked rows and the nibble formats' panels (the file's row
+        // kernels: the same float steps); one token on a path without the eight-row kernel unpacks too
+        foreach (var (n, path) in new[] { (16, SimdPaths.Best), (3, SimdPaths.Best), (1, SimdPath.Scalar), (1, SimdPath.Vector128) })
         {
+            if (!SimdPaths.IsSupported(path)) continue;
             var x = RandomWeights.Floats(n * 512, rng);
             var expected = new float[n * 16];
             var y = new float[n * 16];
             MatMul.Parallel(WorkerPool.Shared, w.Tensor, x, n, expected, path);
             MatMul.Parallel(WorkerPool.Shared, repacked, x, n, y, path);
-            if (type is not (DType.Q4_K or DType.Q5_K) && n == 3)
-            {
-                // nibble formats' panels at three tokens, the file's row kernels: the same integer sums in another float order
-                for (var t = 0; t < n; t++)
-                    AssertAgrees(w.Tensor, x.AsSpan(t * 512, 512).ToArray(), expected.AsSpan(t * 16, 16).ToArray(), y.AsSpan(t * 16, 16).ToArray(), $"token {t}");
-            }
-            else Assert.Equal(expected, y);
+            AssertSameBits(expected, y, $"{n} tokens on {path}");
         }
+    }
+
+    [Theory]
+    [MemberData(nameof(RepackedTypes))]
+    public unsafe void EveryGroupUnpacksToTheFilesBytes(DType type)
+    {
+        if (!Supported()) return;
+        var bytes = RandomWeights.Bytes(type, 24 * 768, new Random(8));
+        using var w = new NativeTensor(type, 24, 768, bytes);
+        using var arena = new TensorArena();
+        var repacked = RepackedMatrix.TryCreate(w.Tensor, arena, releaseFilePages: false)!;
+        var rowBytes = (nint)w.Tensor.RowBytes;
+        var back = new byte[bytes.Length];
+        fixed (byte* rows = back)
+            for (var g = 0; g < 3; g++) repacked.Unpack(g, rows + g * RepackedMatrix.GroupRows * rowBytes, rowBytes);
+        Assert.Equal(bytes, back);
     }
 
     [Fact]
@@ -148,11 +160,13 @@ public class RepackedMatrixTests
         var rng = new Random(9);
         using var arena = new TensorArena();
         using var sevenRows = RandomMatrix(DType.Q5_0, 7, 256, rng);
+        using var twelveRows = RandomMatrix(DType.IQ4_XS, 12, 256, rng);
         using var q6 = RandomMatrix(DType.Q6_K, 8, 256, rng);
         Assert.Null(RepackedMatrix.TryCreate(sevenRows.Tensor, arena, releaseFilePages: false));
+        Assert.Null(RepackedMatrix.TryCreate(twelveRows.Tensor, arena, releaseFilePages: false));
         Assert.Null(RepackedMatrix.TryCreate(q6.Tensor, arena, releaseFilePages: false));
         foreach (var (type, blockBytes, field) in new[] { (DType.Q4_K, 144, 0), (DType.Q4_K, 144, 2), (DType.Q5_K, 176, 0), (DType.Q5_K, 176, 2), (DType.Q4_0, 18, 0), (DType.Q5_0, 22, 0), (DType.Q4_1, 20, 0), (DType.Q4_1, 20, 2),
-                     (DType.Q5_1, 24, 0), (DType.Q5_1, 24, 2) })
+                     (DType.Q5_1, 24, 0), (DType.Q5_1, 24, 2), (DType.IQ4_NL, 18, 0), (DType.IQ4_XS, 136, 0) })
         {
             var bytes = RandomWeights.Bytes(type, 8 * 512, rng);
             BitConverter.TryWriteBytes(bytes.AsSpan(5 * blockBytes + field), Half.PositiveInfinity);

@@ -3,6 +3,7 @@ using Moxing.Inference.Sampling;
 using Moxing.Inference.Scheduling;
 using Moxing.Inference.Sessions;
 using Moxing.Models;
+using Moxing.Models.Decoder;
 using Moxing.Models.Synthesis;
 using static Moxing.Inference.Tests.Scheduling.SchedulerTestModel;
 
@@ -10,9 +11,9 @@ namespace Moxing.Inference.Tests.Scheduling;
 
 /// <summary>
 /// Models with recurrent layers (synth tiny-lfm2, tiny-granitehybrid, tiny-mamba2, tiny-lfm2-moe, tiny-nemotron-h, tiny-nemotron-h-moe, tiny-falcon-h1,
-/// tiny-qwen35, tiny-qwen3next) under the scheduler: requests sharing a
-/// prompt prefix give the tokens each gives alone (no prefix reuse, no speculation), and a finished or cancelled sequence
-/// gives its state slot back.
+/// tiny-qwen35, tiny-qwen3next, tiny-mamba, tiny-jamba) under the scheduler: requests sharing a
+/// prompt prefix give the tokens each gives alone (no prefix reuse, no speculation), a preempted sequence recomputes its
+/// state from scratch, and a finished or cancelled sequence gives its state slot back.
 /// </summary>
 public sealed class HybridSchedulingTests : IDisposable
 {
@@ -22,7 +23,7 @@ public sealed class HybridSchedulingTests : IDisposable
 
     /// <summary>The synthetic shapes with recurrent state.</summary>
     public static TheoryData<string> Shapes() => ["tiny-lfm2", "tiny-granitehybrid", "tiny-mamba2", "tiny-lfm2-moe", "tiny-nemotron-h", "tiny-nemotron-h-moe", "tiny-falcon-h1",
-        "tiny-qwen35", "tiny-qwen3next"];
+        "tiny-qwen35", "tiny-qwen3next", "tiny-mamba", "tiny-jamba"];
 
     private void Load(string shape)
     {
@@ -82,6 +83,36 @@ public sealed class HybridSchedulingTests : IDisposable
         }
         Assert.Equal(0, scheduler.Counters.PromptTokensCached);
         Assert.Equal(0, scheduler.Counters.RecurrentStatesUsed);
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public async Task PreemptedSequencesRecomputeTheirStateFromScratch(string shape)
+    {
+        Load(shape);
+        var decoder = _model.RequireDecoder();
+        // four sequences' states and six blocks of 16 positions: two contexts of 64 would need eight
+        const int sequences = 4;
+        var blockBytes = 16 * KvBlockPool.BytesPerPosition(decoder.Options, Core.Tensors.DType.F16);
+        await using var scheduler = new ContinuousBatchScheduler(decoder, new SchedulerOptions
+        {
+            ContextSize = 64,
+            KvBlockTokens = 16,
+            MaxRunningSequences = sequences,
+            KvMemoryBytes = sequences * KvBlockPool.StateBytesPerSequence(decoder.Options) + 6 * blockBytes,
+        });
+        var requests = Enumerable.Range(0, 6).Select(i => Request(Prompt(6 + 3 * i, 40 + i), 40)).ToList();
+        var results = await Task.WhenAll(requests.Select(r => Collect(scheduler.Submit(r)))).WaitAsync(Patience);
+        for (var i = 0; i < requests.Count; i++) Assert.Equal(Solo(requests[i]), Ids(results[i].Tokens));
+        var counters = scheduler.Counters;
+        Assert.True(counters.Preemptions > 0, "no sequence was preempted");
+        Assert.True(counters.RecomputedTokens > 0);
+        for (var i = 0; i < 100 && (counters.Running | counters.KvBlocksUsed | counters.RecurrentStatesUsed) != 0; i++)
+        {
+            await Task.Delay(10);
+            counters = scheduler.Counters;
+        }
+        Assert.Equal((0, 0, 0), (counters.Running, counters.KvBlocksUsed, counters.RecurrentStatesUsed));
     }
 
     [Theory]

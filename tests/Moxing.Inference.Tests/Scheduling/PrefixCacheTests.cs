@@ -75,6 +75,34 @@ public sealed class PrefixCacheTests
     }
 
     [Fact]
+    public void APrefixWhoseTailASequenceHoldsIsEvictedLastAndItsTailDetached()
+    {
+        var cache = new PrefixCache(_pool, 8);
+        int[] tokens = [1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3];
+        var blocks = Publish(cache, tokens);
+        var other = Publish(cache, [5, 5, 5, 5]);
+        // a running sequence holds the tail: its prefix is held by the cache alone, yet has a tail
+        _pool.Retain(blocks[2]);
+        Assert.Equal(3, cache.CacheOnlyCount());
+        Assert.Equal(1, cache.Evict(1));
+        Assert.Equal(0, _pool.RefCount(other[0])); // a plain tail first
+        Assert.Equal(2, cache.Evict(5));
+        Assert.Equal(0, _pool.RefCount(blocks[0]));
+        Assert.Equal(0, _pool.RefCount(blocks[1]));
+        Assert.Equal(2, _pool.RefCount(blocks[2])); // still cached, but no prompt reaches it
+        Assert.Equal(0, cache.Match(tokens, 3, new int[3], out _));
+        var parent = PrefixCache.Chain(PrefixCache.Chain(PrefixCache.Root, [1, 1, 1, 1]), [2, 2, 2, 2]);
+        var block = _pool.Allocate();
+        Assert.Equal(PublishResult.Rejected, cache.Publish(parent, [3, 3, 3, 3], block, out _));
+        // once the sequence lets go, the detached tail is evicted like any other
+        _pool.Release(blocks[2]);
+        Assert.Equal(1, cache.Evict(1));
+        Assert.Equal(0, cache.Count);
+        _pool.Release(block);
+        Assert.Equal(8, _pool.FreeBlockCount);
+    }
+
+    [Fact]
     public void ABlockWhosePrefixIsGoneIsNotCached()
     {
         var cache = new PrefixCache(_pool, 8);

@@ -16,6 +16,9 @@ public sealed class SchedulerTestModel : IDisposable
     /// <summary>llama-tiny (1024-token vocabulary, 512 positions).</summary>
     public DecoderModel Decoder => _loaded.RequireDecoder();
 
+    /// <summary>llama-tiny's byte-level BPE tokenizer (end of turn: id 2).</summary>
+    public Moxing.Text.Tokenization.Tokenizer Tokenizer => _loaded.RequireTokenizer();
+
     /// <summary>What <see cref="TokenGenerator"/> produces alone for the same request.</summary>
     public (int[] Ids, FinishReason Finish) Solo(GenerationRequest request, int context)
     {

@@ -45,6 +45,24 @@ public sealed class TenantQueueTests
     }
 
     [Fact]
+    public void ItemsPutBackAtTheFrontGoFirstInTheirOrderAndChargeNoTenant()
+    {
+        var queue = new TenantQueue<string>();
+        queue.Enqueue("a", "a1", 0);
+        queue.Enqueue("b", "b1", 0);
+        queue.Enqueue("a", "a2", 0);
+        queue.EnqueueFront("p7", 7);
+        queue.EnqueueFront("p3", 3);
+        queue.EnqueueFront("gone", 1);
+        Assert.Equal(6, queue.Count);
+        Assert.True(queue.Remove("any", "gone"));
+        Assert.True(queue.TryPeek(out var head));
+        Assert.Equal("p3", head);
+        // the tenants' turns are where they were: a, then b, then a
+        Assert.Equal(["p3", "p7", "a1", "b1", "a2"], Drain(queue));
+    }
+
+    [Fact]
     public void UnderSaturationAdmissionsFollowTenantWeights()
     {
         var queue = new TenantQueue<string>();

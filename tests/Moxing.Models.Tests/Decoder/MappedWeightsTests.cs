@@ -51,6 +51,8 @@ public sealed class MappedWeightsTests
     [InlineData("llama-k256.Q5_K_M.gguf", DType.Q5_K)]
     [InlineData("llama-k256.Q4_0.gguf", DType.Q4_0)]
     [InlineData("llama-k256.Q4_1.gguf", DType.Q4_1)]
+    [InlineData("llama-k256.IQ4_NL.gguf", DType.IQ4_NL)]
+    [InlineData("llama-k256.IQ4_XS.gguf", DType.IQ4_XS)]
     public void Projections_are_repacked_at_the_first_decode_step_unless_kept_in_the_files_layout(string file, DType type)
     {
         using var repacked = ModelLoader.Load(Fixtures.Path("gguf", file));
@@ -59,9 +61,9 @@ public sealed class MappedWeightsTests
         var expected = PrefillDecodePrefill(kept.RequireDecoder());
         var actual = PrefillDecodePrefill(repacked.RequireDecoder());
         var vocab = kept.RequireDecoder().Options.VocabSize;
-        // several tokens of a K format read the unpacked rows: the file's bytes exactly (the nibble formats' panels sum the same
-        // integer products in another float order than the file's row kernels, so only the tolerance below holds for them)
-        if (type is DType.Q4_K or DType.Q5_K)
+        // several tokens of a 256-weight format read the unpacked rows: the file's bytes exactly (the 32-weight formats' panels sum
+        // the same integer products in another float order than the file's row kernels, so only the tolerance below holds for them)
+        if (type is DType.Q4_K or DType.Q5_K or DType.IQ4_XS)
             Assert.True(expected.AsSpan(4 * vocab).SequenceEqual(actual.AsSpan(4 * vocab)), "tokens after the repack");
         var error = LogitErrors.RelativeMax(expected, actual);
         Assert.True(error <= 1e-5, $"max|Δ|/max|ref| = {error:E2}");

@@ -15,18 +15,22 @@ internal sealed record EncoderLayout(string Words, string? Positions, string Tok
     public static EncoderLayout GgufNomicBert(double ropeBase) => new("token_embd", null, "token_types", "token_embd_norm", "blk.{i}.attn_qkv", null,
         "blk.{i}.attn_output", "blk.{i}.attn_output_norm", "blk.{i}.ffn_gate", "blk.{i}.ffn_up", "blk.{i}.ffn_down", "blk.{i}.layer_output_norm", RopeBase: ropeBase);
 
+    /// <summary>transformers' BertModel with its tensors under <paramref name="prefix"/>, positions read from row <paramref name="positionOffset"/>.</summary>
+    public static EncoderLayout HfBert(string prefix = "bert.", int positionOffset = 0) => new(prefix + "embeddings.word_embeddings",
+        prefix + "embeddings.position_embeddings", prefix + "embeddings.token_type_embeddings", prefix + "embeddings.LayerNorm", null,
+        [prefix + "encoder.layer.{i}.attention.self.query", prefix + "encoder.layer.{i}.attention.self.key", prefix + "encoder.layer.{i}.attention.self.value"],
+        prefix + "encoder.layer.{i}.attention.output.dense", prefix + "encoder.layer.{i}.attention.output.LayerNorm", null,
+        prefix + "encoder.layer.{i}.intermediate.dense", prefix + "encoder.layer.{i}.output.dense", prefix + "encoder.layer.{i}.output.LayerNorm",
+        PositionOffset: positionOffset);
+
     /// <summary>transformers' RobertaModel with padding_idx <paramref name="padding"/>.</summary>
-    public static EncoderLayout HfRoberta(int padding) => new("roberta.embeddings.word_embeddings", "roberta.embeddings.position_embeddings",
-        "roberta.embeddings.token_type_embeddings", "roberta.embeddings.LayerNorm", null,
-        ["roberta.encoder.layer.{i}.attention.self.query", "roberta.encoder.layer.{i}.attention.self.key", "roberta.encoder.layer.{i}.attention.self.value"],
-        "roberta.encoder.layer.{i}.attention.output.dense", "roberta.encoder.layer.{i}.attention.output.LayerNorm", null,
-        "roberta.encoder.layer.{i}.intermediate.dense", "roberta.encoder.layer.{i}.output.dense", "roberta.encoder.layer.{i}.output.LayerNorm",
-        PositionOffset: padding + 1);
+    public static EncoderLayout HfRoberta(int padding) => HfBert("roberta.", padding + 1);
 }
 
 /// <summary>
 /// A post-norm BERT-style encoder written out in double precision from the reference code (transformers' BertModel/RobertaModel,
-/// nomic-ai's NomicBertModel with rotary_emb_fraction 1, non-interleaved rotary and SwiGLU fc11 · silu(fc12)), token type 0.
+/// nomic-ai's NomicBertModel with rotary_emb_fraction 1, non-interleaved rotary and SwiGLU fc11 · silu(fc12)), token types as given
+/// (0 by default).
 /// </summary>
 internal sealed class EncoderReference(ITensorSource source, EncoderLayout layout, int heads, double eps)
 {
@@ -42,8 +46,8 @@ internal sealed class EncoderReference(ITensorSource source, EncoderLayout layou
 
     private static string L(string pattern, int layer) => pattern.Replace("{i}", layer.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
-    /// <summary>The last hidden state [n, hidden] of <paramref name="ids"/>.</summary>
-    public double[][] Encode(int[] ids)
+    /// <summary>The last hidden state [n, hidden] of <paramref name="ids"/> of token types <paramref name="typeIds"/> (null: all 0).</summary>
+    public double[][] Encode(int[] ids, int[]? typeIds = null)
     {
         var words = T(layout.Words + ".weight");
         var types = T(layout.TokenTypes + ".weight");
@@ -54,7 +58,7 @@ internal sealed class EncoderReference(ITensorSource source, EncoderLayout layou
         {
             x[t] = new double[h];
             for (var c = 0; c < h; c++)
-                x[t][c] = words[(long)ids[t] * h + c] + types[c] + (positions == null ? 0 : positions[(long)(layout.PositionOffset + t) * h + c]);
+                x[t][c] = words[(long)ids[t] * h + c] + types[(typeIds?[t] ?? 0) * h + c] + (positions == null ? 0 : positions[(long)(layout.PositionOffset + t) * h + c]);
             x[t] = LayerNorm(x[t], layout.EmbeddingNorm);
         }
         for (var i = 0; ; i++)
@@ -134,6 +138,17 @@ internal sealed class EncoderReference(ITensorSource source, EncoderLayout layou
                 x[head * hd + d] = a * Math.Cos(angle) - b * Math.Sin(angle);
                 x[head * hd + d + hd / 2] = b * Math.Cos(angle) + a * Math.Sin(angle);
             }
+    }
+
+    /// <summary>
+    /// A sequence-classification head on the first token of <paramref name="hidden"/>: <paramref name="dense"/> and tanh when given
+    /// (BertPooler, RobertaClassificationHead.dense), then <paramref name="output"/> — transformers' *ForSequenceClassification logits.
+    /// </summary>
+    public double[] Classify(double[][] hidden, string? dense, string output, bool tanh = true)
+    {
+        var x = hidden[0];
+        if (dense != null) x = Affine(dense, x).Select(v => tanh ? Math.Tanh(v) : v).ToArray();
+        return Affine(output, x);
     }
 
     private double[] Affine(string prefix, double[] x)

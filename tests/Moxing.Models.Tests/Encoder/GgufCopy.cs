@@ -4,12 +4,12 @@ using Moxing.Core.Tensors;
 
 namespace Moxing.Models.Tests.Encoder;
 
-/// <summary>Copies of a GGUF with one tensor dropped, one key replaced, or some tensors rescaled (written as F32): broken and sharpened test files.</summary>
+/// <summary>Copies of a GGUF with one tensor dropped, one key replaced, some tensors rescaled (written as F32) or given another shape of the same size: broken and sharpened test files.</summary>
 internal static class GgufCopy
 {
     /// <summary>Writes the copy of <paramref name="source"/> to <paramref name="destination"/>.</summary>
     public static string Write(string source, string destination, string? drop = null, (string Key, object Value)? set = null,
-        Func<string, float?>? scale = null)
+        Func<string, float?>? scale = null, Func<string, long[]?>? reshape = null)
     {
         var w = new GgufWriter();
         using (var file = GgufFile.Open(source))
@@ -18,8 +18,9 @@ internal static class GgufCopy
             foreach (var t in file.Tensors)
             {
                 if (t.Name == drop) continue;
-                if (scale?.Invoke(t.Name) is { } factor) w.AddF32(t.Name, t.Shape, Scaled(t, factor));
-                else w.AddTensor(t.Name, t.Type, t.Shape, t.Bytes.ToArray());
+                var shape = reshape?.Invoke(t.Name) ?? t.Shape;
+                if (scale?.Invoke(t.Name) is { } factor) w.AddF32(t.Name, shape, Scaled(t, factor));
+                else w.AddTensor(t.Name, t.Type, shape, t.Bytes.ToArray());
             }
         }
         w.Write(destination);

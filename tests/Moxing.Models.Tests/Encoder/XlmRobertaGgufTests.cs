@@ -20,7 +20,7 @@ public sealed class XlmRobertaGgufTests : IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("moxing-xlmr-").FullName;
 
     // <s> <pad> </s> <unk> as XLM-RoBERTa numbers them, whole words and their pieces, letters, then filler up to bert-tiny's 1024 rows and <mask> last.
-    private static void WriteTokenizer(string folder)
+    internal static void WriteTokenizer(string folder)
     {
         var words = new[] { "▁hello", "▁world", "▁the", "▁there", "▁low", "er", "▁", "hell", "o", "wor", "ld", "42", "4", "2" };
         var pieces = new List<(string, double)> { ("<s>", 0), ("<pad>", 0), ("</s>", 0), ("<unk>", 0) };

@@ -49,20 +49,7 @@ internal sealed partial class DenseReference
     {
         int n = xs.Length, headDim = inner / heads, channels = inner + 2 * groups * state;
         var projected = xs.Select(r => Affine(p + "in_proj", r).Select((v, i) => v * (mup?[i] ?? 1)).ToArray()).ToArray();
-        var kernel = _w[p + "conv1d.weight"];
-        var bias = _w.GetValueOrDefault(p + "conv1d.bias");
-        var conv = new double[n][];
-        for (var t = 0; t < n; t++)
-        {
-            conv[t] = new double[channels];
-            for (var c = 0; c < channels; c++)
-            {
-                double sum = bias?[c] ?? 0;
-                for (var k = 0; k < taps; k++)
-                    if (t - (taps - 1) + k is var j && j >= 0) sum += kernel[c * taps + k] * projected[j][inner + c];
-                conv[t][c] = _drop == "conv_silu" ? sum : sum / (1 + Math.Exp(-sum));
-            }
-        }
+        var conv = CausalConv(p, projected, inner, channels, taps);
         var ssm = new double[heads, headDim, state];
         var output = new double[n][];
         for (var t = 0; t < n; t++)
@@ -90,6 +77,27 @@ internal sealed partial class DenseReference
             output[t] = Affine(p + "out_proj", normed ? GroupedRms(y, p + "norm.weight", _drop == "ssm_norm_groups" ? 1 : normGroups) : y);
         }
         return output;
+    }
+
+    // Conv1d(groups = channels, padding taps − 1) of the `channels` values of each token's `projected` row from `offset`, with the mixer's
+    // conv1d.bias under p where it has one (dropped, "conv_bias": without), its first n outputs through SiLU (dropped, "conv_silu": as they are).
+    private double[][] CausalConv(string p, double[][] projected, int offset, int channels, int taps)
+    {
+        var kernel = _w[p + "conv1d.weight"];
+        var bias = _drop == "conv_bias" ? null : _w.GetValueOrDefault(p + "conv1d.bias");
+        var conv = new double[projected.Length][];
+        for (var t = 0; t < projected.Length; t++)
+        {
+            conv[t] = new double[channels];
+            for (var c = 0; c < channels; c++)
+            {
+                double sum = bias?[c] ?? 0;
+                for (var k = 0; k < taps; k++)
+                    if (t - (taps - 1) + k is var j && j >= 0) sum += kernel[c * taps + k] * projected[j][offset + c];
+                conv[t][c] = _drop == "conv_silu" ? sum : sum / (1 + Math.Exp(-sum));
+            }
+        }
+        return conv;
     }
 
     // RMSNorm of each of `groups` equal slices of v, times the weights `name`.

@@ -56,6 +56,8 @@ internal sealed partial class DenseReference
         if (_type == "granitemoehybrid") return GraniteHybridForward(ids);
         if (_type == "nemotron_h") return NemotronHForward(ids);
         if (_type == "falcon_h1") return FalconH1Forward(ids);
+        if (_type is "mamba" or "falcon_mamba") return MambaForward(ids);
+        if (_type == "jamba") return JambaForward(ids);
         if (_type is "qwen3_next" or "qwen3_5_text" or "qwen3_5_moe_text") return Qwen35Forward(ids);
         if (_type is "falcon" or "RefinedWeb" or "RefinedWebModel") FalconAsLlama(drop);
         if (_type is "exaone" or "internlm2" or "apertus") RenamedAsLlama(drop);

@@ -22,6 +22,8 @@ public sealed partial class TinyHfFolder : IDisposable
         "granitemoehybrid" => GraniteHybridLayers.Length,
         "nemotron_h" => NemotronHPattern.Length,
         "falcon_h1" => 3,
+        "mamba" or "falcon_mamba" => MambaLayers,
+        "jamba" => JambaLayers,
         "qwen3_next" or "qwen3_5" or "qwen3_5_moe" => Qwen35Layers.Length,
         _ => 2,
     };
@@ -67,7 +69,7 @@ public sealed partial class TinyHfFolder : IDisposable
 
     /// <summary>
     /// Writes a <paramref name="modelType"/> checkpoint (granite, olmo2, gemma, phi, starcoder2, falcon, exaone, smollm3, internlm2, cohere,
-    /// cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, ernie4_5, llama4_text, llama4: the text config, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3, apertus, lfm2, qwen3_5; granitemoe, lfm2_moe, nemotron_h, falcon_h1, granitemoeshared, granitemoehybrid, qwen3_next, qwen3_5_moe, phimoe, ernie4_5_moe, hunyuan_v1_moe; deepseek_v2, deepseek_v3, glm4_moe, dots1, bailing_moe, bailing_moe_v2; gpt_neox, bloom, mpt, gpt_bigcode), its config edited by <paramref name="edit"/> (Cohere's use_qk_norm and StableLM's qk_layernorm add per-head q/k norms).
+    /// cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, ernie4_5, llama4_text, llama4: the text config, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3, apertus, lfm2, qwen3_5; granitemoe, lfm2_moe, nemotron_h, falcon_h1, mamba, falcon_mamba, jamba, granitemoeshared, granitemoehybrid, qwen3_next, qwen3_5_moe, phimoe, ernie4_5_moe, hunyuan_v1_moe; deepseek_v2, deepseek_v3, glm4_moe, dots1, bailing_moe, bailing_moe_v2; gpt_neox, bloom, mpt, gpt_bigcode), its config edited by <paramref name="edit"/> (Cohere's use_qk_norm and StableLM's qk_layernorm add per-head q/k norms).
     /// </summary>
     public TinyHfFolder(string modelType, int seed = 1, Action<JsonObject>? edit = null)
     {
@@ -130,6 +132,8 @@ public sealed partial class TinyHfFolder : IDisposable
             "falcon" => WriteFalcon,
             "nemotron_h" => WriteNemotronH,
             "falcon_h1" => WriteFalconH1,
+            "mamba" or "falcon_mamba" => WriteMamba,
+            "jamba" => WriteJamba,
             "gemma4" or "gemma4_text" => WriteGemma4,
             "gemma3n" or "gemma3n_text" => WriteGemma3n,
             _ when IsClassic(modelType) => WriteClassic,
@@ -334,6 +338,12 @@ public sealed partial class TinyHfFolder : IDisposable
                 break;
             case "falcon_h1":
                 FalconH1Config(c);
+                break;
+            case "mamba" or "falcon_mamba":
+                MambaConfig(c);
+                break;
+            case "jamba":
+                JambaConfig(c);
                 break;
             case "gemma4" or "gemma4_text":
                 Gemma4Config(c);

@@ -57,6 +57,21 @@ public sealed class PrometheusTextWriterTests
     }
 
     [Fact]
+    public void A_schedulers_preemptions_are_counted_under_its_model()
+    {
+        using var metrics = new ServerMetrics(() => []);
+        var observer = metrics.StepObserver("m");
+        observer.Preempted();
+        observer.Preempted();
+        metrics.StepObserver("other").StepCompleted(1, 1);
+        var text = new StringWriter();
+        metrics.Write(text);
+        Assert.Contains("# TYPE moxing_num_preemptions_total counter\n", text.ToString());
+        Assert.Equal(2, MetricsText.Sample(text.ToString(), "moxing_num_preemptions_total", """{model_name="m"}"""));
+        Assert.Equal(0, metrics.Preemptions.Value("other"));
+    }
+
+    [Fact]
     public void Instruments_see_what_the_families_count_with_labels_as_semantic_convention_attributes()
     {
         using var meter = new Meter("test.instruments");

@@ -31,6 +31,8 @@ public sealed class FairnessHttpTests(ITestOutputHelper output)
             Thread.Sleep(StepPause);
             inner?.StepCompleted(sequences, tokens);
         }
+
+        public void Preempted() => inner?.Preempted();
     }
 
     [Fact]

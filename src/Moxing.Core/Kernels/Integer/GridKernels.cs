@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using Moxing.Core.Kernels.Lanes;
 using Moxing.Core.Quantization.Blocks;
 
@@ -8,7 +9,7 @@ namespace Moxing.Core.Kernels.Integer;
 /// Products of the lattice i-quants (<see cref="IGridBlock{TSelf}"/>) with rows of Q8_K activations, for fewer activation rows
 /// than pay for panels. As ggml's AVX2 kernels: each group's code magnitudes come from the grid table and its signs from a
 /// table of byte masks that negate the activations (no sign arithmetic on the codes), one multiply-add by the group's two
-/// half scales, and one float scaling per super-block. The loops over groups stay loops: each kernel is its own compilation,
+/// half scales, and one float step per super-block (<see cref="IntegerKernels.Step"/>). The loops over groups stay loops: each kernel is its own compilation,
 /// small enough that the JIT inlines every table read (unrolled, the grid decoding exhausted its inlining budget).
 /// </summary>
 internal static unsafe class GridKernels
@@ -24,16 +25,17 @@ internal static unsafe class GridKernels
     {
         var r = rowStart;
         for (; r + 2 <= rowEnd; r += 2)
-            Pair<F, L, TB, TS, TF>(w + r * rowBytes, w + (r + 1) * rowBytes, blocks, x, out y[r], out y[r + 1]);
+            IntegerKernels.Store<Two>(Pair<F, L, TB, TS, TF>(w + r * rowBytes, w + (r + 1) * rowBytes, blocks, x), y + r, 1);
         if (r < rowEnd)
-            Pair<F, L, TB, TS, TF>(w + r * rowBytes, w + r * rowBytes, blocks, x, out y[r], out _);
+            y[r] = Pair<F, L, TB, TS, TF>(w + r * rowBytes, w + r * rowBytes, blocks, x).ToScalar();
     }
 
+    // Rows a and b into lanes 0 and 1.
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Pair<F, L, TB, TS, TF>(byte* a, byte* b, int blocks, byte* x, out float ya, out float yb)
+    private static Vector128<float> Pair<F, L, TB, TS, TF>(byte* a, byte* b, int blocks, byte* x)
         where F : struct, IGridBlock<F> where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
     {
-        TF fa = L.ZeroF, fb = L.ZeroF;
+        var acc = Vector128<float>.Zero;
         for (var i = 0; i < blocks; i++, a += F.BlockBytes, b += F.BlockBytes, x += ActivationBlocks.Q8KBytes)
         {
             Prefetch.Lines(a + Prefetch.Distance, F.BlockBytes);
@@ -48,12 +50,9 @@ internal static unsafe class GridKernels
                 sa = Dot<F, L, TB, TS, TF>(ua, na, ma, xs, sa);
                 sb = Dot<F, L, TB, TS, TF>(ub, nb, mb, xs, sb);
             }
-            var dx = *(float*)x;
-            fa = L.Accumulate(sa, F.Scale(a) * dx, fa);
-            fb = L.Accumulate(sb, F.Scale(b) * dx, fb);
+            acc = IntegerKernels.Step(L.Sum4(sa, sb, L.Zero, L.Zero), Vector128.Create(F.Scale(a), F.Scale(b), 0, 0) * *(float*)x, acc);
         }
-        ya = L.Sum(fa);
-        yb = L.Sum(fb);
+        return acc;
     }
 
     // One weight row times four activation rows: each group is decoded once for all four.
@@ -61,7 +60,7 @@ internal static unsafe class GridKernels
     private static void Tokens4<F, L, TB, TS, TF>(byte* row, int blocks, byte* x, nint xStride, float* y, nint yStride)
         where F : struct, IGridBlock<F> where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
     {
-        TF f0 = L.ZeroF, f1 = L.ZeroF, f2 = L.ZeroF, f3 = L.ZeroF;
+        var acc = Vector128<float>.Zero;
         for (var i = 0; i < blocks; i++, row += F.BlockBytes, x += ActivationBlocks.Q8KBytes)
         {
             byte* q0 = x + ActivationBlocks.Q8KCodes, q1 = q0 + xStride, q2 = q1 + xStride, q3 = q2 + xStride;
@@ -74,16 +73,10 @@ internal static unsafe class GridKernels
                 s2 = Dot<F, L, TB, TS, TF>(u, negative, m, L.Load(q2 + at), s2);
                 s3 = Dot<F, L, TB, TS, TF>(u, negative, m, L.Load(q3 + at), s3);
             }
-            var d = F.Scale(row);
-            f0 = L.Accumulate(s0, d * *(float*)x, f0);
-            f1 = L.Accumulate(s1, d * *(float*)(x + xStride), f1);
-            f2 = L.Accumulate(s2, d * *(float*)(x + 2 * xStride), f2);
-            f3 = L.Accumulate(s3, d * *(float*)(x + 3 * xStride), f3);
+            var dx = IntegerKernels.TokenFloats(x, x + xStride, x + 2 * xStride, x + 3 * xStride);
+            acc = IntegerKernels.Step(L.Sum4(s0, s1, s2, s3), F.Scale(row) * dx, acc);
         }
-        y[0] = L.Sum(f0);
-        y[yStride] = L.Sum(f1);
-        y[2 * yStride] = L.Sum(f2);
-        y[3 * yStride] = L.Sum(f3);
+        IntegerKernels.Store<Four>(acc, y, yStride);
     }
 
     /// <summary>Group <paramref name="ib"/>'s code magnitudes (IQ1: signed codes), negative-code masks and half-group multipliers.</summary>

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using Moxing.Core.Kernels.Lanes;
 using Moxing.Core.Quantization.Blocks;
 
@@ -8,6 +9,8 @@ namespace Moxing.Core.Kernels.Integer;
 /// Products of stored weight rows with quantized activations (<see cref="ActivationBlocks"/>) in integer arithmetic, as
 /// ggml's vec_dot kernels: each block's codes multiply into exact 32-bit sums, scaled into floats once per block.
 /// Weight rows are decoded once per tile of four activation rows; rows go in bands that stay in cache while every tile reads them.
+/// Every output takes the float steps of <see cref="ScalarPanelTile"/> (<see cref="Step"/>): a row's product is the same
+/// bits whichever kernel computes it and however many activation rows share the product (a batched step equals the lone one).
 /// </summary>
 internal static unsafe class IntegerKernels
 {
@@ -52,7 +55,7 @@ internal static unsafe class IntegerKernels
     }
 
     /// <summary>y[r] for r in [rowStart, rowEnd) of a 32-weight format with one activation row: weight rows go in groups of
-    /// four (then two, then one) that share every activation load, and each row ends in one horizontal sum.</summary>
+    /// four (then two, then one) that share every activation load, and each block ends in one float step for the group.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void DecodeQ8<F, L, TB, TS, TF>(byte* w, nint rowBytes, int blocks, byte* x, float* y, int rowStart, int rowEnd)
         where F : struct, IQ8Dot where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
@@ -76,35 +79,56 @@ internal static unsafe class IntegerKernels
         where F : struct, IQ8Dot where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
         where G : struct, ICount
     {
-        TF f0 = L.ZeroF, f1 = L.ZeroF, f2 = L.ZeroF, f3 = L.ZeroF;
-        float o0 = 0, o1 = 0, o2 = 0, o3 = 0;
+        var acc = Vector128<float>.Zero;
         var skip = (G.Count - 1) * rowBytes;
-        for (var i = 0; i < blocks; i++, a += F.BlockBytes, x += ActivationBlocks.Q8Bytes)
+        byte* b = a + rowBytes, c = a + 2 * rowBytes, e = a + 3 * rowBytes;
+        for (nint i = 0; i < blocks; i++, x += ActivationBlocks.Q8Bytes)
         {
-            var ahead = Ahead(i * F.BlockBytes, rowBytes, skip);
-            Prefetch.Lines(a + ahead, F.BlockBytes);
-            if (G.Count > 1) Prefetch.Lines(a + rowBytes + ahead, F.BlockBytes);
+            var at = i * F.BlockBytes;
+            var ahead = Ahead(at, rowBytes, skip);
+            Prefetch.Lines(a + at + ahead, F.BlockBytes);
+            if (G.Count > 1) Prefetch.Lines(b + at + ahead, F.BlockBytes);
             if (G.Count > 2)
             {
-                Prefetch.Lines(a + 2 * rowBytes + ahead, F.BlockBytes);
-                Prefetch.Lines(a + 3 * rowBytes + ahead, F.BlockBytes);
+                Prefetch.Lines(c + at + ahead, F.BlockBytes);
+                Prefetch.Lines(e + at + ahead, F.BlockBytes);
             }
             var xs = L.Load(x + ActivationBlocks.Q8Codes);
-            float dx = *(float*)x, sx = *(float*)(x + 4);
-            f0 = BlockQ8<F, L, TB, TS, TF>(a, xs, dx, sx, f0, ref o0);
-            if (G.Count > 1) f1 = BlockQ8<F, L, TB, TS, TF>(a + rowBytes, xs, dx, sx, f1, ref o1);
-            if (G.Count > 2)
+            float d0 = F.Scale(a + at), d1 = G.Count > 1 ? F.Scale(b + at) : 0, d2 = G.Count > 2 ? F.Scale(c + at) : 0, d3 = G.Count > 2 ? F.Scale(e + at) : 0;
+            var sums = L.Sum4(BlockQ8<F, L, TB, TS, TF>(a + at, xs), G.Count > 1 ? BlockQ8<F, L, TB, TS, TF>(b + at, xs) : L.Zero,
+                G.Count > 2 ? BlockQ8<F, L, TB, TS, TF>(c + at, xs) : L.Zero, G.Count > 2 ? BlockQ8<F, L, TB, TS, TF>(e + at, xs) : L.Zero);
+            acc = Step(sums, Vector128.Create(d0, d1, d2, d3) * *(float*)x, acc);
+            if (F.HasOffset)
             {
-                f2 = BlockQ8<F, L, TB, TS, TF>(a + 2 * rowBytes, xs, dx, sx, f2, ref o2);
-                f3 = BlockQ8<F, L, TB, TS, TF>(a + 3 * rowBytes, xs, dx, sx, f3, ref o3);
+                var offsets = Vector128.Create(F.Offset(a + at, d0), G.Count > 1 ? F.Offset(b + at, d1) : 0,
+                    G.Count > 2 ? F.Offset(c + at, d2) : 0, G.Count > 2 ? F.Offset(e + at, d3) : 0);
+                acc = Vector128.FusedMultiplyAdd(offsets, Vector128.Create(*(float*)(x + 4)), acc);
             }
         }
-        y[0] = L.Sum(f0) + o0;
-        if (G.Count > 1) y[1] = L.Sum(f1) + o1;
+        Store<G>(acc, y, 1);
+    }
+
+    /// <summary>acc + float(sums) · scales with one rounding per lane: the float step of every block of every integer product
+    /// (<see cref="ScalarPanelTile"/>'s, so the row kernels and the panels give the same bits).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector128<float> Step(Vector128<int> sums, Vector128<float> scales, Vector128<float> acc) =>
+        Vector128.FusedMultiplyAdd(Vector128.ConvertToSingle(sums), scales, acc);
+
+    /// <summary>Lanes 0 .. G − 1 of <paramref name="acc"/> to y[0], y[stride], ….</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Store<G>(Vector128<float> acc, float* y, nint stride) where G : struct, ICount
+    {
+        if (G.Count == 4 && stride == 1)
+        {
+            acc.Store(y);
+            return;
+        }
+        y[0] = acc.ToScalar();
+        if (G.Count > 1) y[stride] = acc.GetElement(1);
         if (G.Count > 2)
         {
-            y[2] = L.Sum(f2) + o2;
-            y[3] = L.Sum(f3) + o3;
+            y[2 * stride] = acc.GetElement(2);
+            y[3 * stride] = acc.GetElement(3);
         }
     }
 
@@ -113,21 +137,18 @@ internal static unsafe class IntegerKernels
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static nint Ahead(nint at, nint rowBytes, nint skip) => Prefetch.Distance + (skip & ~((at + Prefetch.Distance - rowBytes) >> 63));
 
-    /// <summary>One block of one weight row times the activation block with codes <paramref name="xs"/>, scale dx and
-    /// scaled code sum sx: the scaled integer dot product into <paramref name="acc"/>, the offset term into <paramref name="offsets"/>.</summary>
+    /// <summary>The integer dot product of one block of one weight row with the activation block codes <paramref name="xs"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TF BlockQ8<F, L, TB, TS, TF>(byte* block, TB xs, float dx, float sx, TF acc, ref float offsets)
+    private static TS BlockQ8<F, L, TB, TS, TF>(byte* block, TB xs)
         where F : struct, IQ8Dot where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
     {
-        var d = F.Scale(block);
         var codes = F.Codes<L, TB, TS, TF>(block);
-        if (F.HasOffset) offsets += F.Offset(block, d) * sx;
-        var sum = F.SignedCodes ? L.DotSigned(codes, xs, L.Zero) : L.Dot(codes, xs, L.Zero);
-        return L.Accumulate(sum, d * dx, acc);
+        return F.SignedCodes ? L.DotSigned(codes, xs, L.Zero) : L.Dot(codes, xs, L.Zero);
     }
 
     /// <summary>y[r] for r in [rowStart, rowEnd) of a K format with one activation row: weight rows go in pairs that share
-    /// every activation load, each super-block's codes and scales stay in registers, and each row ends in one horizontal sum.</summary>
+    /// every activation load (an odd last row pairs with itself), each super-block's codes and scales stay in registers,
+    /// and each super-block ends in one float step for the pair.</summary>
     /// <remarks>Groups of four rows, written as a kernel generic in the group size like <see cref="GroupQ8"/>, measured
     /// 10–25 % slower on Q4_K and Q6_K, and still 12–20 % slower over the spans below (each span compiled on its own, since
     /// both inlined exhaust the JIT's inlining budget): the JIT then takes the nibble masks from memory at every use.</remarks>
@@ -135,32 +156,36 @@ internal static unsafe class IntegerKernels
     internal static void DecodeQ8K<F, L, TB, TS, TF>(byte* w, nint rowBytes, int blocks, byte* x, float* y, int rowStart, int rowEnd)
         where F : struct, IQ8KDot where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
     {
-        var r = rowStart;
-        for (; r + 2 <= rowEnd; r += 2)
-            RowPairQ8K<F, L, TB, TS, TF>(w + r * rowBytes, rowBytes, blocks, x, y + r);
-        if (r < rowEnd)
-            y[r] = RowQ8K<F, L, TB, TS, TF>(w + r * rowBytes, blocks, x);
+        for (var r = rowStart; r < rowEnd; r += 2)
+        {
+            // one call site, so the pair kernel is inlined once
+            var pair = r + 2 <= rowEnd;
+            var sums = RowPairQ8K<F, L, TB, TS, TF>(w + r * rowBytes, pair ? rowBytes : 0, blocks, x);
+            if (pair) Store<Two>(sums, y + r, 1);
+            else y[r] = sums.ToScalar();
+        }
     }
 
+    /// <summary>Rows a and a + rowBytes times one activation row of Q8_K blocks, in lanes 0 and 1.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void RowPairQ8K<F, L, TB, TS, TF>(byte* a, nint rowBytes, int blocks, byte* x, float* y)
+    private static Vector128<float> RowPairQ8K<F, L, TB, TS, TF>(byte* a, nint rowBytes, int blocks, byte* x)
         where F : struct, IQ8KDot where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
     {
-        TF fa = L.ZeroF, fb = L.ZeroF;
+        var acc = Vector128<float>.Zero;
         // the blocks whose prefetch stays in the row (as Ahead), then the rest, whose prefetch skips the pair's second row:
         // two spans with a fixed distance each, so no block computes its own
         var near = (int)Math.Clamp((rowBytes - Prefetch.Distance + F.BlockBytes - 1) / F.BlockBytes, 0, blocks);
-        PairSpanQ8K<F, L, TB, TS, TF>(a, rowBytes, near, x, Prefetch.Distance, ref fa, ref fb);
+        PairSpanQ8K<F, L, TB, TS, TF>(a, rowBytes, near, x, Prefetch.Distance, ref acc);
         var far = blocks - near;
         PairSpanQ8K<F, L, TB, TS, TF>(a + near * F.BlockBytes, rowBytes, far, x + near * ActivationBlocks.Q8KBytes,
-            Prefetch.Distance + rowBytes, ref fa, ref fb);
-        y[0] = L.Sum(fa);
-        y[1] = L.Sum(fb);
+            Prefetch.Distance + rowBytes, ref acc);
+        return acc;
     }
 
-    /// <summary><paramref name="count"/> super-blocks of rows a and a + rowBytes into fa and fb, prefetching <paramref name="ahead"/> bytes on.</summary>
+    /// <summary><paramref name="count"/> super-blocks of rows a and a + rowBytes into lanes 0 and 1 of <paramref name="acc"/>,
+    /// prefetching <paramref name="ahead"/> bytes on.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void PairSpanQ8K<F, L, TB, TS, TF>(byte* a, nint rowBytes, int count, byte* x, nint ahead, ref TF fa, ref TF fb)
+    private static void PairSpanQ8K<F, L, TB, TS, TF>(byte* a, nint rowBytes, int count, byte* x, nint ahead, ref Vector128<float> acc)
         where F : struct, IQ8KDot where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
     {
         var b = a + rowBytes;
@@ -172,24 +197,27 @@ internal static unsafe class IntegerKernels
             var scalesA = F.PairScales<L, TB, TS, TF>(a, b, out var ma, out var scalesB, out var mb);
             var sa = SuperBlockQ8K<F, L, TB, TS, TF>(a, q, scalesA);
             var sb = SuperBlockQ8K<F, L, TB, TS, TF>(b, q, scalesB);
-            fa = BlockEndQ8K<F, L, TB, TS, TF>(sa, ma, a, x, fa);
-            fb = BlockEndQ8K<F, L, TB, TS, TF>(sb, mb, b, x, fb);
+            var sums = Sums<L, TB, TS, TF>(x);
+            var dx = *(float*)x;
+            var all = L.Sum4(WithMins<F, L, TB, TS, TF>(sa, ma, sums), WithMins<F, L, TB, TS, TF>(sb, mb, sums),
+                OwnMins<F, L, TB, TS, TF>(ma, sums), OwnMins<F, L, TB, TS, TF>(mb, sums));
+            acc = Step(all, Vector128.Create(F.Scale(a), F.Scale(b), 0, 0) * dx, acc);
+            if (F.Mins == KMins.OwnScale)
+                acc = Step(Vector128.Shuffle(all, Vector128.Create(2, 3, 2, 3)), Vector128.Create(F.MinScale(a), F.MinScale(b), 0, 0) * dx, acc);
         }
     }
 
+    /// <summary>A super-block's integer sum with its minimum terms added where they share d (from the activation's per-16 code <paramref name="sums"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float RowQ8K<F, L, TB, TS, TF>(byte* a, int blocks, byte* x)
-        where F : struct, IQ8KDot where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
-    {
-        var f = L.ZeroF;
-        for (var i = 0; i < blocks; i++, a += F.BlockBytes, x += ActivationBlocks.Q8KBytes)
-        {
-            var scales = F.Scales<L, TB, TS, TF>(a, out var mins);
-            var sum = SuperBlockQ8K<F, L, TB, TS, TF>(a, x + ActivationBlocks.Q8KCodes, scales);
-            f = BlockEndQ8K<F, L, TB, TS, TF>(sum, mins, a, x, f);
-        }
-        return L.Sum(f);
-    }
+    private static TS WithMins<F, L, TB, TS, TF>(TS sum, TB mins, TB sums)
+        where F : struct, IQ8KDot where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
+        F.Mins == KMins.SameScale ? L.DotShorts(mins, sums, sum) : sum;
+
+    /// <summary>A super-block's minimum terms with their own factor (<see cref="KMins.OwnScale"/>), else none.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TS OwnMins<F, L, TB, TS, TF>(TB mins, TB sums)
+        where F : struct, IQ8KDot where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
+        F.Mins == KMins.OwnScale ? L.DotShorts(mins, sums, L.Zero) : L.Zero;
 
     /// <summary>The integer sum of one super-block with the activation codes at <paramref name="q"/>, scaled by its group
     /// <paramref name="scales"/>; even and odd chunks in separate sums, so two multiply-add chains run at once.</summary>
@@ -216,40 +244,32 @@ internal static unsafe class IntegerKernels
     private static void DotQ8<F, L, TB, TS, TF>(byte* row, int blocks, byte* x, nint xStride, float* y, nint yStride)
         where F : struct, IQ8Dot where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
     {
-        TF f0 = L.ZeroF, f1 = L.ZeroF, f2 = L.ZeroF, f3 = L.ZeroF;
-        float o0 = 0, o1 = 0, o2 = 0, o3 = 0;
+        var acc = Vector128<float>.Zero;
         byte* x0 = x, x1 = x + xStride, x2 = x + 2 * xStride, x3 = x + 3 * xStride;
         for (var b = 0; b < blocks; b++, row += F.BlockBytes)
         {
             var codes = F.Codes<L, TB, TS, TF>(row);
             var d = F.Scale(row);
-            var offset = F.HasOffset ? F.Offset(row, d) : 0;
             nint at = b * ActivationBlocks.Q8Bytes;
-            f0 = TokenBlockQ8<F, L, TB, TS, TF>(codes, d, x0 + at, f0);
-            f1 = TokenBlockQ8<F, L, TB, TS, TF>(codes, d, x1 + at, f1);
-            f2 = TokenBlockQ8<F, L, TB, TS, TF>(codes, d, x2 + at, f2);
-            f3 = TokenBlockQ8<F, L, TB, TS, TF>(codes, d, x3 + at, f3);
+            var sums = L.Sum4(TokenBlockQ8<F, L, TB, TS, TF>(codes, x0 + at), TokenBlockQ8<F, L, TB, TS, TF>(codes, x1 + at),
+                TokenBlockQ8<F, L, TB, TS, TF>(codes, x2 + at), TokenBlockQ8<F, L, TB, TS, TF>(codes, x3 + at));
+            acc = Step(sums, d * TokenFloats(x0 + at, x1 + at, x2 + at, x3 + at), acc);
             if (F.HasOffset)
-            {
-                o0 += offset * *(float*)(x0 + at + 4);
-                o1 += offset * *(float*)(x1 + at + 4);
-                o2 += offset * *(float*)(x2 + at + 4);
-                o3 += offset * *(float*)(x3 + at + 4);
-            }
+                acc = Vector128.FusedMultiplyAdd(Vector128.Create(F.Offset(row, d)), TokenFloats(x0 + at + 4, x1 + at + 4, x2 + at + 4, x3 + at + 4), acc);
         }
-        y[0] = L.Sum(f0) + o0;
-        y[yStride] = L.Sum(f1) + o1;
-        y[2 * yStride] = L.Sum(f2) + o2;
-        y[3 * yStride] = L.Sum(f3) + o3;
+        Store<Four>(acc, y, yStride);
     }
 
+    /// <summary>The floats at four addresses, one per lane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TF TokenBlockQ8<F, L, TB, TS, TF>(TB codes, float d, byte* xb, TF acc)
+    internal static Vector128<float> TokenFloats(byte* a, byte* b, byte* c, byte* d) => Vector128.Create(*(float*)a, *(float*)b, *(float*)c, *(float*)d);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TS TokenBlockQ8<F, L, TB, TS, TF>(TB codes, byte* xb)
         where F : struct, IQ8Dot where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
     {
         var xs = L.Load(xb + ActivationBlocks.Q8Codes);
-        var sum = F.SignedCodes ? L.DotSigned(codes, xs, L.Zero) : L.Dot(codes, xs, L.Zero);
-        return L.Accumulate(sum, d * *(float*)xb, acc);
+        return F.SignedCodes ? L.DotSigned(codes, xs, L.Zero) : L.Dot(codes, xs, L.Zero);
     }
 
     /// <summary>One weight row times four activation rows of Q8_K blocks; y[t · yStride] receives row t's product.</summary>
@@ -259,7 +279,7 @@ internal static unsafe class IntegerKernels
     private static void DotQ8K<F, L, TB, TS, TF>(byte* row, int blocks, byte* x, nint xStride, float* y, nint yStride)
         where F : struct, IQ8KDot where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
     {
-        TF f0 = L.ZeroF, f1 = L.ZeroF, f2 = L.ZeroF, f3 = L.ZeroF;
+        var acc = Vector128<float>.Zero;
         byte* x0 = x, x1 = x + xStride, x2 = x + 2 * xStride, x3 = x + 3 * xStride;
         for (var b = 0; b < blocks; b++, row += F.BlockBytes)
         {
@@ -277,16 +297,26 @@ internal static unsafe class IntegerKernels
             Chunk<F, L, TB, TS, TF>(row, groupScales, 5, q0, q1, q2, q3, ref s0, ref s1, ref s2, ref s3);
             Chunk<F, L, TB, TS, TF>(row, groupScales, 6, q0, q1, q2, q3, ref s0, ref s1, ref s2, ref s3);
             Chunk<F, L, TB, TS, TF>(row, groupScales, 7, q0, q1, q2, q3, ref s0, ref s1, ref s2, ref s3);
-            f0 = BlockEndQ8K<F, L, TB, TS, TF>(s0, groupMins, row, x0 + at, f0);
-            f1 = BlockEndQ8K<F, L, TB, TS, TF>(s1, groupMins, row, x1 + at, f1);
-            f2 = BlockEndQ8K<F, L, TB, TS, TF>(s2, groupMins, row, x2 + at, f2);
-            f3 = BlockEndQ8K<F, L, TB, TS, TF>(s3, groupMins, row, x3 + at, f3);
+            TB m0 = Sums<L, TB, TS, TF>(x0 + at), m1 = Sums<L, TB, TS, TF>(x1 + at), m2 = Sums<L, TB, TS, TF>(x2 + at), m3 = Sums<L, TB, TS, TF>(x3 + at);
+            var dx = TokenFloats(x0 + at, x1 + at, x2 + at, x3 + at);
+            var main = L.Sum4(WithMins<F, L, TB, TS, TF>(s0, groupMins, m0), WithMins<F, L, TB, TS, TF>(s1, groupMins, m1),
+                WithMins<F, L, TB, TS, TF>(s2, groupMins, m2), WithMins<F, L, TB, TS, TF>(s3, groupMins, m3));
+            acc = Step(main, F.Scale(row) * dx, acc);
+            if (F.Mins == KMins.OwnScale)
+            {
+                var own = L.Sum4(OwnMins<F, L, TB, TS, TF>(groupMins, m0), OwnMins<F, L, TB, TS, TF>(groupMins, m1),
+                    OwnMins<F, L, TB, TS, TF>(groupMins, m2), OwnMins<F, L, TB, TS, TF>(groupMins, m3));
+                acc = Step(own, F.MinScale(row) * dx, acc);
+            }
         }
-        y[0] = L.Sum(f0);
-        y[yStride] = L.Sum(f1);
-        y[2 * yStride] = L.Sum(f2);
-        y[3 * yStride] = L.Sum(f3);
+        Store<Four>(acc, y, yStride);
     }
+
+    /// <summary>The per-16 code sums of the Q8_K activation block at <paramref name="xb"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TB Sums<L, TB, TS, TF>(byte* xb)
+        where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
+        L.LoadShorts((short*)(xb + ActivationBlocks.Q8KSums));
 
     /// <summary>Chunk <paramref name="c"/> (codes 32c..32c+31) of a super-block times four activation rows.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -307,18 +337,4 @@ internal static unsafe class IntegerKernels
         where F : struct, IQ8KDot where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct =>
         // base and constant offset apart: the JIT folds q + at into the multiply's memory operand (an argument q + at costs an lea per chunk)
         F.SignedCodes ? L.DotScaledSigned(codes, L.Load(q + at), multipliers, acc) : L.DotScaled(codes, L.Load(q + at), multipliers, acc);
-
-    /// <summary>Adds a super-block's minimum terms (from the activation's per-16 sums) and scales it into <paramref name="acc"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TF BlockEndQ8K<F, L, TB, TS, TF>(TS sum, TB mins, byte* block, byte* xb, TF acc)
-        where F : struct, IQ8KDot where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
-    {
-        var dx = *(float*)xb;
-        if (F.Mins == KMins.SameScale)
-            sum = L.DotShorts(mins, L.LoadShorts((short*)(xb + ActivationBlocks.Q8KSums)), sum);
-        acc = L.Accumulate(sum, F.Scale(block) * dx, acc);
-        if (F.Mins == KMins.OwnScale)
-            acc = L.Accumulate(L.DotShorts(mins, L.LoadShorts((short*)(xb + ActivationBlocks.Q8KSums)), L.Zero), F.MinScale(block) * dx, acc);
-        return acc;
-    }
 }

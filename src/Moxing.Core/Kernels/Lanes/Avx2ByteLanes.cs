@@ -12,7 +12,6 @@ internal readonly unsafe struct Avx2ByteLanes : IByteLanes<Vector256<byte>, Vect
 {
     public static bool IsSupported => Avx2.IsSupported && Fma.IsSupported;
     public static Vector256<int> Zero => Vector256<int>.Zero;
-    public static Vector256<float> ZeroF => Vector256<float>.Zero;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<byte> Load(byte* p) => Avx.LoadVector256(p);
 
@@ -110,8 +109,9 @@ internal readonly unsafe struct Avx2ByteLanes : IByteLanes<Vector256<byte>, Vect
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<int> Add(Vector256<int> a, Vector256<int> b) => Avx2.Add(a, b);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Accumulate(Vector256<int> sum, float scale, Vector256<float> acc) =>
-        Fma.MultiplyAdd(Avx.ConvertToVector256Single(sum), Vector256.Create(scale), acc);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vector256<float> v) => Vector128.Sum(v.GetLower() + v.GetUpper());
+    public static Vector128<int> Sum4(Vector256<int> a, Vector256<int> b, Vector256<int> c, Vector256<int> d)
+    {
+        var all = Avx2.HorizontalAdd(Avx2.HorizontalAdd(a, b), Avx2.HorizontalAdd(c, d));
+        return all.GetLower() + all.GetUpper();
+    }
 }

@@ -12,7 +12,6 @@ internal readonly unsafe struct AvxVnniByteLanes : IByteLanes<Vector256<byte>, V
 {
     public static bool IsSupported => Avx2ByteLanes.IsSupported && AvxVnni.IsSupported;
     public static Vector256<int> Zero => Vector256<int>.Zero;
-    public static Vector256<float> ZeroF => Vector256<float>.Zero;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<byte> Load(byte* p) => Avx2ByteLanes.Load(p);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<byte> Words(ulong* a, ulong* b, ulong* c, ulong* d) => Avx2ByteLanes.Words(a, b, c, d);
@@ -53,7 +52,5 @@ internal readonly unsafe struct AvxVnniByteLanes : IByteLanes<Vector256<byte>, V
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<int> Add(Vector256<int> a, Vector256<int> b) => Avx2.Add(a, b);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Accumulate(Vector256<int> sum, float scale, Vector256<float> acc) => Avx2ByteLanes.Accumulate(sum, scale, acc);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vector256<float> v) => Avx2ByteLanes.Sum(v);
+    public static Vector128<int> Sum4(Vector256<int> a, Vector256<int> b, Vector256<int> c, Vector256<int> d) => Avx2ByteLanes.Sum4(a, b, c, d);
 }

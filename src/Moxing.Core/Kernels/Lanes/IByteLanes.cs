@@ -4,9 +4,10 @@ namespace Moxing.Core.Kernels.Lanes;
 
 /// <summary>
 /// The byte operations the integer kernels are written against, one implementation per instruction set: 32 8-bit codes
-/// at a time (<typeparamref name="TB"/>), multiplied into 32-bit integer partial sums (<typeparamref name="TS"/>) that are
-/// scaled into float accumulators (<typeparamref name="TF"/>). Products are exact: every code pair fits the 16-bit
-/// intermediates of <c>pmaddubsw</c> (one factor in 0..128, the other in -127..127).
+/// at a time (<typeparamref name="TB"/>), multiplied into 32-bit integer partial sums (<typeparamref name="TS"/>) whose
+/// exact totals (<see cref="Sum4"/>) are scaled into floats once per block; <typeparamref name="TF"/> is the set's float
+/// vector. Products are exact: every code pair fits the 16-bit intermediates of <c>pmaddubsw</c> (one factor in 0..128,
+/// the other in -127..127).
 /// </summary>
 internal unsafe interface IByteLanes<TB, TS, TF>
     where TB : unmanaged
@@ -83,12 +84,6 @@ internal unsafe interface IByteLanes<TB, TS, TF>
     /// <summary>a + b, lane-wise.</summary>
     static abstract TS Add(TS a, TS b);
 
-    /// <summary>No float sums.</summary>
-    static abstract TF ZeroF { get; }
-
-    /// <summary>acc + float(sum) · scale, lane-wise.</summary>
-    static abstract TF Accumulate(TS sum, float scale, TF acc);
-
-    /// <summary>Sum of the float lanes.</summary>
-    static abstract float Sum(TF v);
+    /// <summary>The totals of four partial sums' lanes, in that order (exact: 32-bit integers).</summary>
+    static abstract Vector128<int> Sum4(TS a, TS b, TS c, TS d);
 }

@@ -15,7 +15,6 @@ internal readonly unsafe struct ScalarByteLanes : IByteLanes<Bytes32, int, float
 {
     public static bool IsSupported => true;
     public static int Zero => 0;
-    public static float ZeroF => 0f;
 
     public static Bytes32 Load(byte* p) => *(Bytes32*)p;
 
@@ -109,8 +108,7 @@ internal readonly unsafe struct ScalarByteLanes : IByteLanes<Bytes32, int, float
 
     public static int Add(int a, int b) => a + b;
 
-    public static float Accumulate(int sum, float scale, float acc) => acc + sum * scale;
-    public static float Sum(float v) => v;
+    public static Vector128<int> Sum4(int a, int b, int c, int d) => Vector128.Create(a, b, c, d);
 
     private static int DotSigned(Bytes32 a, Bytes32 b, int acc, bool signedA)
     {

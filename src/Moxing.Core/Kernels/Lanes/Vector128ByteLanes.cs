@@ -22,7 +22,6 @@ internal readonly unsafe struct Vector128ByteLanes : IByteLanes<BytePair, Vector
 {
     public static bool IsSupported => Vector128.IsHardwareAccelerated;
     public static Vector128<int> Zero => Vector128<int>.Zero;
-    public static Vector128<float> ZeroF => Vector128<float>.Zero;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static BytePair Load(byte* p) => new(Vector128.Load(p), Vector128.Load(p + 16));
 
@@ -109,10 +108,8 @@ internal readonly unsafe struct Vector128ByteLanes : IByteLanes<BytePair, Vector
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<int> Add(Vector128<int> a, Vector128<int> b) => a + b;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> Accumulate(Vector128<int> sum, float scale, Vector128<float> acc) =>
-        Vector128.MultiplyAddEstimate(Vector128.ConvertToSingle(sum), Vector128.Create(scale), acc);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vector128<float> v) => Vector128.Sum(v);
+    public static Vector128<int> Sum4(Vector128<int> a, Vector128<int> b, Vector128<int> c, Vector128<int> d) =>
+        Vector128.Create(Vector128.Sum(a), Vector128.Sum(b), Vector128.Sum(c), Vector128.Sum(d));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector128<int> Multiplier(Vector128<byte> m) => Vector128.WidenLower(m.AsInt16());

@@ -37,8 +37,7 @@ internal readonly struct Q5KNibbles : IKNibbleFormat
 /// </summary>
 /// <remarks>
 /// A group block (super-block i of rows 8g .. 8g + 7): the eight d halves, the eight dmin halves, the 64 six-bit scales and
-/// the 64 six-bit minimums (each as 32 bytes of low nibbles and 16 bytes of high bit pairs, value (s, r) at <see cref="Slot"/>,
-/// an order whose 128-bit halves hold rows 0..3 and 4..7), then the codes: for each 32-byte column j of a row's codes and each
+/// the 64 six-bit minimums (each as <see cref="SixBits"/>, an order whose 128-bit halves hold rows 0..3 and 4..7), then the codes: for each 32-byte column j of a row's codes and each
 /// quarter q of it, two 32-byte registers — rows 0, 1, 4, 5 and rows 2, 3, 6, 7 — of eight code bytes per row. Q5_K then has
 /// its fifth bits in the codes' order of column 0: quarter q's two registers hold each row's qh bytes 8q .. 8q + 7, whose bit
 /// 2j is the fifth bit of column j's low nibble and bit 2j + 1 of its high nibble.
@@ -71,21 +70,17 @@ internal static unsafe class KRows8<F> where F : struct, IKNibbleFormat
     /// <summary>Offset of the eight dmin halves.</summary>
     public const int DMin = 16;
 
-    /// <summary>Offset of the scales' 32 low-nibble bytes; their 16 high-bit bytes follow.</summary>
+    /// <summary>Offset of the 64 six-bit scales (<see cref="SixBits"/>).</summary>
     public const int Scales = 32;
 
-    /// <summary>Offset of the minimums' 32 low-nibble bytes; their 16 high-bit bytes follow.</summary>
-    public const int Mins = 80;
+    /// <summary>Offset of the 64 six-bit minimums (<see cref="SixBits"/>).</summary>
+    public const int Mins = Scales + SixBits.Bytes;
 
     /// <summary>Offset of the interleaved codes (1024 bytes).</summary>
     public const int Codes = 128;
 
     /// <summary>Offset of Q5_K's interleaved fifth bits (256 bytes).</summary>
     public const int High = Codes + 1024;
-
-    /// <summary>Where the six-bit value of sub-block s of row r sits among the 64 decoded values.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int Slot(int s, int r) => 32 * (s >> 2) + 16 * (r >> 2) + 4 * (s & 3) + (r & 3);
 
     /// <summary>Offset, within the codes, of row r's eight code bytes of quarter q of column j (with j = 0, within the fifth
     /// bits, of its eight qh bytes of quarter q).</summary>
@@ -110,8 +105,8 @@ internal static unsafe class KRows8<F> where F : struct, IKNibbleFormat
                 for (var s = 0; s < 8; s++)
                 {
                     AffineSuperBlock.ScaleMin(s, src + 4, out var sc, out var m);
-                    scales[Slot(s, r)] = (byte)sc;
-                    mins[Slot(s, r)] = (byte)m;
+                    scales[SixBits.Slot(s, r)] = (byte)sc;
+                    mins[SixBits.Slot(s, r)] = (byte)m;
                 }
                 for (var j = 0; j < 4; j++)
                     for (var q = 0; q < 4; q++)
@@ -120,8 +115,8 @@ internal static unsafe class KRows8<F> where F : struct, IKNibbleFormat
                     for (var q = 0; q < 4; q++)
                         Unsafe.WriteUnaligned(dst + High + CodeOffset(0, q, r), Unsafe.ReadUnaligned<ulong>(src + 16 + 8 * q));
             }
-            PackSixBits(scales, dst + Scales);
-            PackSixBits(mins, dst + Mins);
+            SixBits.Pack(scales, dst + Scales);
+            SixBits.Pack(mins, dst + Mins);
         }
     }
 
@@ -134,14 +129,14 @@ internal static unsafe class KRows8<F> where F : struct, IKNibbleFormat
         packed += (nint)g * blocks * BlockBytes;
         for (var i = 0; i < blocks; i++, packed += BlockBytes)
         {
-            KRows8Kernel<F>.SixBits(packed + Scales, scales);
-            KRows8Kernel<F>.SixBits(packed + Mins, mins);
+            SixBits.Unpack(packed + Scales, scales);
+            SixBits.Unpack(packed + Mins, mins);
             for (var r = 0; r < Rows; r++)
             {
                 var dst = rows + r * rowBytes + i * FileBlockBytes;
                 Unsafe.WriteUnaligned(dst, Unsafe.ReadUnaligned<ushort>(packed + D + 2 * r));
                 Unsafe.WriteUnaligned(dst + 2, Unsafe.ReadUnaligned<ushort>(packed + DMin + 2 * r));
-                for (var s = 0; s < 8; s++) AffineSuperBlock.PackScale(dst + 4, s, scales[Slot(s, r)], mins[Slot(s, r)]);
+                for (var s = 0; s < 8; s++) AffineSuperBlock.PackScale(dst + 4, s, scales[SixBits.Slot(s, r)], mins[SixBits.Slot(s, r)]);
                 for (var j = 0; j < 4; j++)
                     for (var q = 0; q < 4; q++)
                         Unsafe.WriteUnaligned(dst + FileCodes + 32 * j + 8 * q, Unsafe.ReadUnaligned<ulong>(packed + Codes + CodeOffset(j, q, r)));
@@ -151,13 +146,4 @@ internal static unsafe class KRows8<F> where F : struct, IKNibbleFormat
             }
         }
     }
-
-    // low nibbles of values i and i + 32 in byte i (32 bytes), then the high bit pairs of values i, i + 16, i + 32, i + 48 in byte i (16 bytes)
-    private static void PackSixBits(byte* v, byte* dst)
-    {
-        for (var i = 0; i < 32; i++) dst[i] = (byte)((v[i] & 15) | ((v[i + 32] & 15) << 4));
-        for (var i = 0; i < 16; i++)
-            dst[32 + i] = (byte)((v[i] >> 4) | ((v[i + 16] >> 4) << 2) | ((v[i + 32] >> 4) << 4) | ((v[i + 48] >> 4) << 6));
-    }
-
 }

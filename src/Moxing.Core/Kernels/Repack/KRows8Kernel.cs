@@ -32,7 +32,7 @@ internal static unsafe class KRows8Kernel<F> where F : struct, IKNibbleFormat
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> SuperBlock(byte* a, byte* x, Vector256<float> acc)
     {
-        var scales = SixBits(a + KRows8<F>.Scales, out var scalesHigh);
+        var scales = SixBits.Load(a + KRows8<F>.Scales, out var scalesHigh);
         var q = x + ActivationBlocks.Q8KCodes;
         var codes = a + KRows8<F>.Codes;
         // unrolled: each column's scale masks and offsets are constants
@@ -128,7 +128,7 @@ internal static unsafe class KRows8Kernel<F> where F : struct, IKNibbleFormat
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> MinimumTerms(byte* a, byte* x)
     {
-        var mins = SixBits(a + KRows8<F>.Mins, out var minsHigh);
+        var mins = SixBits.Load(a + KRows8<F>.Mins, out var minsHigh);
         // per-32 sums of the activation codes: lanes 0, 1 of the low half hold pairs (0, 1), (2, 3); of the high half (4, 5), (6, 7)
         var sums16 = Avx.LoadVector256((short*)(x + ActivationBlocks.Q8KSums));
         var pairs = Avx2.HorizontalAdd(sums16, sums16).AsInt32();
@@ -159,25 +159,5 @@ internal static unsafe class KRows8Kernel<F> where F : struct, IKNibbleFormat
                 masks[32 * m + i] = (i & 1) == 0 ? (byte)source : (byte)0x80;
             }
         return masks;
-    }
-
-    /// <summary>Stores the 64 six-bit values packed at <paramref name="p"/> as bytes at <paramref name="values"/> (in <see cref="KRows8{F}.Slot"/> order).</summary>
-    public static void SixBits(byte* p, byte* values)
-    {
-        SixBits(p, out var high).Store(values);
-        high.Store(values + 32);
-    }
-
-    /// <summary>The 64 six-bit values packed at <paramref name="p"/>: values 0..31 returned, 32..63 in <paramref name="high"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<byte> SixBits(byte* p, out Vector256<byte> high)
-    {
-        var lows = Avx.LoadVector256(p);
-        var bits = Avx2.BroadcastVector128ToVector256(p + 32).AsUInt32();
-        var nibble = Vector256.Create((byte)0x0F);
-        var pair = Vector256.Create((byte)0x30);
-        high = (Avx2.ShiftRightLogical(lows.AsUInt16(), 4).AsByte() & nibble)
-            | (Avx2.ShiftRightLogicalVariable(bits, Vector256.Create(0u, 0, 0, 0, 2, 2, 2, 2)).AsByte() & pair);
-        return (lows & nibble) | (Avx2.ShiftLeftLogicalVariable(bits, Vector256.Create(4u, 4, 4, 4, 2, 2, 2, 2)).AsByte() & pair);
     }
 }

@@ -5,8 +5,9 @@ using Moxing.Core.Tensors;
 
 namespace Moxing.Core.Kernels.Repack;
 
-/// <summary>A 32-weight format of nibble codes, with or without a fifth bit, and a constant code offset (Q4_0, Q5_0) or a
-/// per-block minimum (Q4_1, Q5_1).</summary>
+/// <summary>A 32-weight format of nibble codes, with or without a fifth bit, and a constant code offset (Q4_0, Q5_0), a
+/// per-block minimum (Q4_1, Q5_1) or a codebook (IQ4_NL); or a super-block of eight such blocks under one d with six-bit
+/// block scales (IQ4_XS).</summary>
 internal interface INibbleFormat
 {
     /// <summary>The stored type.</summary>
@@ -23,6 +24,10 @@ internal interface INibbleFormat
 
     /// <summary>True when a code indexes <see cref="Iq4Codebook"/>'s signed levels (IQ4_NL) instead of being the level.</summary>
     static virtual bool Codebook => false;
+
+    /// <summary>32-weight blocks per stored block: 1, or 8 for a super-block whose blocks have six-bit scales less 32, stored
+    /// as IQ4_XS stores them after d (<see cref="Iq4XsBlock.SubBlockScales"/>).</summary>
+    static virtual int SubBlocks => 1;
 }
 
 /// <summary>IQ4_NL: d, 16 nibble bytes indexing the codebook (Q4_0's layout).</summary>
@@ -33,6 +38,17 @@ internal readonly struct Iq4NlNibbles : INibbleFormat
     public static bool HasMin => false;
     public static int Offset => 0;
     public static bool Codebook => true;
+}
+
+/// <summary>IQ4_XS: d, the 2 + 4 bytes of six-bit block scales, eight blocks of 16 nibble bytes indexing the codebook.</summary>
+internal readonly struct Iq4XsNibbles : INibbleFormat
+{
+    public static DType Type => DType.IQ4_XS;
+    public static bool FifthBits => false;
+    public static bool HasMin => false;
+    public static int Offset => 0;
+    public static bool Codebook => true;
+    public static int SubBlocks => 8;
 }
 
 /// <summary>Q4_0: d, 16 nibble bytes.</summary>
@@ -72,25 +88,27 @@ internal readonly struct Q5_1Nibbles : INibbleFormat
 }
 
 /// <summary>
-/// Q4_0, Q5_0, Q4_1, Q5_1 or IQ4_NL rows interleaved eight at a time (<see cref="NibbleRows8Kernel{F}"/>): a 32-byte load holds four code nibbles
+/// Q4_0, Q5_0, Q4_1, Q5_1, IQ4_NL or IQ4_XS rows interleaved eight at a time (<see cref="NibbleRows8Kernel{F}"/>): a 32-byte load holds four code nibbles
 /// of each of eight rows, so a matrix-vector kernel treats rows as vector lanes and shares each activation broadcast, fifth-bit
-/// spread and float step among eight rows; the same vectors are a <see cref="Integer.Panel"/>'s codes without a transpose.
+/// spread, scale and float step among eight rows; the same vectors are a <see cref="Integer.Panel"/>'s codes without a transpose.
 /// Same size as the eight rows' blocks; lossless (<see cref="Unpack"/> gives the rows' bytes back).
 /// </summary>
 /// <remarks>A group block (block i of rows 8g .. 8g + 7): the eight d halves; for Q4_1/Q5_1 the eight m halves; for Q5_0/Q5_1
-/// the eight 32-bit fifth-bit words (row r at <see cref="High"/> + 4r); then four 32-byte nibble vectors: vector u holds bytes 4u .. 4u + 3 of each row's 16 nibble bytes (row r at
-/// 4r), whose low nibbles are codes 4u .. 4u + 3 and high nibbles codes 16 + 4u ...</remarks>
+/// the eight 32-bit fifth-bit words (row r at <see cref="High"/> + 4r); for IQ4_XS the 64 block scales as <see cref="SixBits"/>
+/// (block s of row r at slot (s, r)); then for each 32-weight block four 32-byte nibble vectors: vector u holds bytes 4u .. 4u + 3
+/// of each row's 16 nibble bytes (row r at 4r), whose low nibbles are codes 4u .. 4u + 3 and high nibbles codes 16 + 4u ...</remarks>
 internal static unsafe class NibbleRows8<F> where F : struct, INibbleFormat
 {
     /// <summary>Rows per group.</summary>
     public const int Rows = RepackedMatrix.GroupRows;
 
-    /// <summary>Bytes of one file block: d, m (Q4_1/Q5_1), the fifth-bit word (Q5_0/Q5_1), 16 nibble bytes.</summary>
+    /// <summary>Bytes of one file block: d, m (Q4_1/Q5_1), the fifth-bit word (Q5_0/Q5_1), the block scales (IQ4_XS), 16 nibble
+    /// bytes per 32-weight block.</summary>
     public static int FileBlockBytes
     {
         // inlined into the kernels' large methods, where the JIT's budget would leave a call
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => 18 + (F.HasMin ? 2 : 0) + (F.FifthBits ? 4 : 0);
+        get => 2 + (F.HasMin ? 2 : 0) + (F.FifthBits ? 4 : 0) + (F.SubBlocks > 1 ? 6 : 0) + 16 * F.SubBlocks;
     }
 
     /// <summary>Bytes per group block (eight file blocks).</summary>
@@ -113,11 +131,18 @@ internal static unsafe class NibbleRows8<F> where F : struct, INibbleFormat
         get => F.HasMin ? 32 : 16;
     }
 
-    /// <summary>Offset of the four nibble vectors.</summary>
-    public static int Nibbles
+    /// <summary>Offset of IQ4_XS's block scales (<see cref="SixBits"/>).</summary>
+    public static int Scales
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         get => High + (F.FifthBits ? 32 : 0);
+    }
+
+    /// <summary>Offset of the nibble vectors, four per 32-weight block.</summary>
+    public static int Nibbles
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Scales + (F.SubBlocks > 1 ? SixBits.Bytes : 0);
     }
 
     /// <summary>True when every d (and m) of the rows is finite (<see cref="HalfBits.AllFinite"/>).</summary>
@@ -135,17 +160,44 @@ internal static unsafe class NibbleRows8<F> where F : struct, INibbleFormat
     // Copies each field between eight file rows (at `rows`) and their group blocks, in the direction `pack` says.
     private static void Move(byte* rows, nint rowBytes, int blocks, byte* group, bool pack)
     {
-        // the file block: d, m, the fifth-bit word, the nibbles
-        int high = F.HasMin ? 4 : 2, nibbles = FileBlockBytes - 16;
+        // the file block: d, m, the fifth-bit word, the block scales, the nibbles
+        int high = F.HasMin ? 4 : 2, nibbles = FileBlockBytes - 16 * F.SubBlocks;
         for (var i = 0; i < blocks; i++, group += BlockBytes)
+        {
             for (var r = 0; r < Rows; r++)
             {
                 var block = rows + r * rowBytes + i * FileBlockBytes;
                 Copy(block, group + D + 2 * r, 2, pack);
                 if (F.HasMin) Copy(block + 2, group + M + 2 * r, 2, pack);
                 if (F.FifthBits) Copy(block + high, group + High + 4 * r, 4, pack);
-                for (var u = 0; u < 4; u++) Copy(block + nibbles + 4 * u, group + Nibbles + 32 * u + 4 * r, 4, pack);
+                for (var s = 0; s < F.SubBlocks; s++)
+                    for (var u = 0; u < 4; u++) Copy(block + nibbles + 16 * s + 4 * u, group + Nibbles + 128 * s + 32 * u + 4 * r, 4, pack);
             }
+            if (F.SubBlocks > 1) MoveScales(rows + i * FileBlockBytes, rowBytes, group + Scales, pack);
+        }
+    }
+
+    // Moves the block scales of one super-block of eight rows (at `blocks`, rowBytes apart) between the file's fields and SixBits.
+    private static void MoveScales(byte* blocks, nint rowBytes, byte* packed, bool pack)
+    {
+        var values = stackalloc byte[64];
+        if (pack)
+        {
+            for (var r = 0; r < Rows; r++)
+            {
+                var ls = Iq4XsBlock.SubBlockScales(blocks + r * rowBytes);
+                for (var s = 0; s < 8; s++) values[SixBits.Slot(s, r)] = (byte)(ls >> (8 * s));
+            }
+            SixBits.Pack(values, packed);
+            return;
+        }
+        SixBits.Unpack(packed, values);
+        for (var r = 0; r < Rows; r++)
+        {
+            ulong ls = 0;
+            for (var s = 0; s < 8; s++) ls |= (ulong)values[SixBits.Slot(s, r)] << (8 * s);
+            Iq4XsBlock.WriteSubBlockScales(blocks + r * rowBytes, ls);
+        }
     }
 
     private static void Copy(byte* file, byte* packed, int bytes, bool pack)

@@ -64,20 +64,37 @@ internal readonly unsafe struct Iq4XsBlock : IQ8KDot, IBlockEncoder
         where L : struct, IByteLanes<TB, TS, TF> where TB : unmanaged where TS : struct where TF : struct
     {
         minimums = default;
-        var ls = SubBlockScales(Unsafe.ReadUnaligned<uint>(block + 4), Unsafe.ReadUnaligned<ushort>(block + 2));
+        var ls = SubBlockScales(block);
         return L.Widen(Vector128.Create(ls, ls).AsSByte() - Vector128.Create((sbyte)32), 1);
     }
 
-    /// <summary>Byte ib = nibble ib of <paramref name="low"/> | bits 2ib..2ib+1 of <paramref name="high"/> &lt;&lt; 4.</summary>
+    /// <summary>The block's eight six-bit sub-block scales, before the bias of 32: byte ib = nibble ib of scales_l | bits
+    /// 2ib..2ib+1 of scales_h &lt;&lt; 4.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong SubBlockScales(uint low, uint high)
+    internal static ulong SubBlockScales(byte* block)
     {
+        uint low = Unsafe.ReadUnaligned<uint>(block + 4), high = Unsafe.ReadUnaligned<ushort>(block + 2);
         if (Bmi2.X64.IsSupported)
             return Bmi2.X64.ParallelBitDeposit(low, 0x0F0F0F0F0F0F0F0FUL) | Bmi2.X64.ParallelBitDeposit(high, 0x3030303030303030UL);
         ulong ls = 0;
         for (var ib = 0; ib < 8; ib++)
             ls |= (ulong)(((low >> (4 * ib)) & 15) | (((high >> (2 * ib)) & 3) << 4)) << (8 * ib);
         return ls;
+    }
+
+    /// <summary>Writes eight six-bit sub-block scales (byte ib for sub-block ib) as the block's scales_h and scales_l: the
+    /// inverse of <see cref="SubBlockScales"/>.</summary>
+    internal static void WriteSubBlockScales(byte* block, ulong ls)
+    {
+        uint low = 0, high = 0;
+        for (var ib = 0; ib < 8; ib++)
+        {
+            var v = (uint)(ls >> (8 * ib)) & 63;
+            low |= (v & 15) << (4 * ib);
+            high |= (v >> 4) << (2 * ib);
+        }
+        Unsafe.WriteUnaligned(block + 2, (ushort)high);
+        Unsafe.WriteUnaligned(block + 4, low);
     }
 
     /// <summary>ggml's quantize_iq4_xs without importance.</summary>

@@ -34,6 +34,14 @@ internal sealed class GgufMetadataReader(IReadOnlyDictionary<string, object> met
         object other => throw Error(key, $"expected a bool, found {other.GetType().Name}"),
     };
 
+    /// <summary>An optional integer.</summary>
+    public long? OptionalInteger(string key) => Get(key) switch
+    {
+        null => null,
+        object value when IsInteger(value) => ToLong(value),
+        object other => throw Error(key, $"expected an integer, found {other.GetType().Name}"),
+    };
+
     /// <summary>An optional token id, which must lie inside the vocabulary.</summary>
     public int? OptionalTokenId(string key, int vocabularySize)
     {

@@ -83,7 +83,8 @@ internal static class GgufTokenizerBuilder
             : new SequenceDecoder(pre.EscapeSpaces ? [new ReplaceDecoder(new LiteralPattern("\u2581"), " "), new ByteFallbackDecoder(), new FuseDecoder()]
                 : [new ByteFallbackDecoder(), new FuseDecoder()]);
         return Assemble(meta, tokens, types, bpe, normalizer, new SequencePreTokenizer(splits), decoder,
-            defaults: new SpecialTokenIds(), addBosDefault: pre.AddBos, addEosDefault: false, cleanUp: pre.CleanSpaces, forceBos: pre.Gemma4);
+            defaults: new SpecialTokenIds(), addBosDefault: pre.AddBos, addEosDefault: false, cleanUp: pre.CleanSpaces, forceBos: pre.Gemma4,
+            separator: new Separator(null, AddDefault: preName is "roberta-bpe" or "jina-v1-en" or "jina-v2-code", EndsSequence: false));
     }
 
     private static Tokenizer BuildSentencePiece(GgufMetadataReader meta, string[] tokens, int[] types)
@@ -123,11 +124,9 @@ internal static class GgufTokenizerBuilder
         var normalizer = new BertNormalizer(cleanText: true, handleChineseChars: true, stripAccents, lowercase);
         var preTokenizer = new SequencePreTokenizer([PatternSplitPreTokenizer.WhitespaceSplit(),
             PatternSplitPreTokenizer.Punctuation(SplitDelimiterBehavior.Isolated)]);
-        int sep = meta.OptionalTokenId("tokenizer.ggml.seperator_token_id", tokens.Length) ?? Math.Min(102, tokens.Length - 1);
-        bool addSep = meta.OptionalBool("tokenizer.ggml.add_sep_token") ?? true;
         return Assemble(meta, restored, types, model, normalizer, preTokenizer, new WordPieceDecoder("##", true),
             defaults: new SpecialTokenIds(Bos: Math.Min(101, tokens.Length - 1), Unk: unk, Pad: 0), addBosDefault: true,
-            addEosDefault: false, cleanUp: true, extraSuffix: addSep ? sep : null);
+            addEosDefault: false, cleanUp: true, separator: new Separator(Math.Min(102, tokens.Length - 1), AddDefault: true, EndsSequence: true));
     }
 
     private static Tokenizer BuildUnigram(GgufMetadataReader meta, string[] tokens, int[] types)
@@ -162,9 +161,12 @@ internal static class GgufTokenizerBuilder
         return new Vocabulary(ids);
     }
 
+    // The separator token llama.cpp puts between the two texts of a pair (and WordPiece after every text) when add_sep_token says so.
+    private readonly record struct Separator(int? DefaultId, bool AddDefault, bool EndsSequence);
+
     private static Tokenizer Assemble(GgufMetadataReader meta, string[] tokens, int[] types, ITokenModel model, INormalizer? normalizer,
         IPreTokenizer? preTokenizer, ITokenDecoder decoder, SpecialTokenIds defaults, bool addBosDefault, bool addEosDefault,
-        bool cleanUp, int? extraSuffix = null, bool forceBos = false)
+        bool cleanUp, Separator separator = default, bool forceBos = false)
     {
         int n = tokens.Length;
         var ids = new SpecialTokenIds(
@@ -179,7 +181,9 @@ internal static class GgufTokenizerBuilder
         var suffix = new List<int>();
         if (addBos && ids.Bos is int bos) prefix.Add(bos);
         if (addEos && ids.Eos is int eos) suffix.Add(eos);
-        if (extraSuffix is int sep) suffix.Add(sep);
+        bool addSep = meta.OptionalBool("tokenizer.ggml.add_sep_token") ?? separator.AddDefault;
+        int? sep = addSep || separator.DefaultId != null ? meta.OptionalTokenId("tokenizer.ggml.seperator_token_id", n) ?? Valid(separator.DefaultId, n) : null;
+        if (separator.EndsSequence && addSep && sep is { } end) suffix.Add(end);
 
         var added = new List<AddedToken>();
         for (int i = 0; i < n; i++)
@@ -187,8 +191,18 @@ internal static class GgufTokenizerBuilder
             if (types[i] is not (GgufTokenType.Control or GgufTokenType.UserDefined or GgufTokenType.Unknown) || tokens[i].Length == 0) continue;
             added.Add(new AddedToken(i, tokens[i], Special: types[i] != GgufTokenType.UserDefined));
         }
-        return new Tokenizer(new TokenizerParts(model, normalizer, preTokenizer, new WrappingPostProcessor(prefix, suffix), decoder,
-            added, ids, cleanUp));
+        return new Tokenizer(new TokenizerParts(model, normalizer, preTokenizer, new WrappingPostProcessor(prefix, suffix, Pair(meta, ids, addBos, addEos, sep, addSep)),
+            decoder, added, ids, cleanUp));
+    }
+
+    // llama-server's rerank input: [bos] A [eos] [sep] B [eos], each where the vocabulary adds it (eos falling back to sep). The
+    // second text is of token type 1 where the model has two token types, as BERT's pair template makes it (llama.cpp types it 0).
+    private static TemplatePiece[] Pair(GgufMetadataReader meta, SpecialTokenIds ids, bool addBos, bool addEos, int? sep, bool addSep)
+    {
+        var second = meta.OptionalInteger("tokenizer.ggml.token_type_count") >= 2 ? 1 : 0;
+        int[] bos = addBos && ids.Bos is { } b ? [b] : [], eos = addEos && (ids.Eos ?? sep) is { } e ? [e] : [];
+        int[] between = addSep && sep is { } s ? [.. eos, s] : eos;
+        return [TemplatePiece.Special(bos, 0), TemplatePiece.Text(0, 0), TemplatePiece.Special(between, 0), TemplatePiece.Text(1, second), TemplatePiece.Special(eos, second)];
     }
 
     private static int? Valid(int? id, int vocabularySize) => id is int value && value >= 0 && value < vocabularySize ? value : null;

@@ -42,7 +42,9 @@ internal static class TransformersTokenizerClass
             Normalizer = null,
             PreTokenizer = new MetaspacePreTokenizer('\u2581', scheme, split: false),
             Decoder = new SequenceDecoder(decoders),
-            PostProcessor = new WrappingPostProcessor(prefix, suffix),
+            // LlamaTokenizerFast.update_post_processor: the pair is both sequences wrapped alike, the second of type 1
+            PostProcessor = new WrappingPostProcessor(prefix, suffix, [TemplatePiece.Special(prefix, 0), TemplatePiece.Text(0, 0), TemplatePiece.Special(suffix, 0),
+                TemplatePiece.Special(prefix, 1), TemplatePiece.Text(1, 1), TemplatePiece.Special(suffix, 1)]),
         };
     }
 }
