@@ -26,12 +26,8 @@ public static unsafe partial class MappedPages
     /// </summary>
     public static void Release(byte* p, long bytes)
     {
-        if (!OperatingSystem.IsLinux()) return;
         // only the whole pages inside the range: a neighbour's bytes on a shared page stay resident
-        nint page = Environment.SystemPageSize;
-        var start = ((nint)p + page - 1) & ~(page - 1);
-        var end = ((nint)p + (nint)bytes) & ~(page - 1);
-        if (bytes > 0 && end > start) _ = Madvise(start, (nuint)(end - start), DontNeed);
+        if (OperatingSystem.IsLinux()) AdviseWhole(p, bytes, Environment.SystemPageSize, DontNeed);
     }
 
     /// <summary>
@@ -42,14 +38,19 @@ public static unsafe partial class MappedPages
     /// </summary>
     public static void PreferHugePages(byte* p, long bytes)
     {
-        if (!OperatingSystem.IsLinux()) return;
-        var start = ((nint)p + HugePageBytes - 1) & ~(HugePageBytes - 1);
-        var end = ((nint)p + (nint)bytes) & ~(HugePageBytes - 1);
-        if (bytes > 0 && end > start) _ = Madvise(start, (nuint)(end - start), HugePage);
+        if (OperatingSystem.IsLinux()) AdviseWhole(p, bytes, HugePageBytes, HugePage);
     }
 
     /// <summary>The size of a transparent huge page on x64 and most ARM64 kernels.</summary>
     public const int HugePageBytes = 2 << 20;
+
+    // Only the whole units (a power of two) of the range: none when it holds no whole one.
+    private static void AdviseWhole(byte* p, long bytes, nint unit, int advice)
+    {
+        var start = ((nint)p + unit - 1) & ~(unit - 1);
+        var end = ((nint)p + (nint)bytes) & ~(unit - 1);
+        if (bytes > 0 && end > start) _ = Madvise(start, (nuint)(end - start), advice);
+    }
 
     // Every page the range touches (madvise wants a page-aligned start).
     private static void Advise(byte* p, long bytes, int advice)

@@ -324,8 +324,8 @@ public sealed class DecoderWeights
     }
 
     /// <summary>
-    /// Copies every weight that has a faster layout into it now, as its first one-token product would; returns the bytes
-    /// repacked. A server does this while the model loads, so neither its first decode step stalls on it nor a model that
+    /// Copies every weight that is copied at its first one-token product (a faster layout, or as stored into huge pages) now;
+    /// returns the bytes copied. A server does this while the model loads, so neither its first decode step stalls on it nor a model that
     /// only ever runs batches of several sequences stays on the file's layout.
     /// </summary>
     public long Repack()

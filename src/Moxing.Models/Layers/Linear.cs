@@ -68,7 +68,7 @@ public sealed class Linear
     /// </summary>
     public static bool CopiedAsStored(DType type) => type is DType.F32 or DType.F16 or DType.BF16 or DType.Q8_0 or DType.Q6_K;
 
-    /// <summary>Makes the repacked copy now if the weight is to be repacked, as its first one-token product would.</summary>
+    /// <summary>Makes the copy (repacked or as stored) now if the weight is to be copied, as its first one-token product would.</summary>
     public void EnsureRepacked()
     {
         if (!Repacked && Repack) RepackNow();
@@ -99,7 +99,7 @@ public sealed class Linear
     // read by every product.
     private SharedProduct Product(int n)
     {
-        if (n == 1 && Repack && !Repacked) RepackNow();
+        if (n == 1) EnsureRepacked();
         return new(Served, _repacked);
     }
 

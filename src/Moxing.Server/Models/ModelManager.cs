@@ -185,7 +185,7 @@ public sealed class ModelManager : IAsyncDisposable
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var repacked = model.RequireDecoder().Weights.Repack();
             if (repacked > 0)
-                _log.LogInformation("{Model}: {Bytes} of weights repacked for this processor's kernels in {Ms} ms", entry.Name, Mib(repacked), clock.ElapsedMilliseconds);
+                _log.LogInformation("{Model}: {Bytes} of weights copied into the kernels' layouts (huge pages) in {Ms} ms", entry.Name, Mib(repacked), clock.ElapsedMilliseconds);
         }
         // The scheduler holds KV memory in whole blocks.
         // A model with recurrent layers (LFM2, Mamba2) also keeps a fixed state per sequence.
