@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime;
 using Moxing.Core.Tensors;
 using Moxing.Inference.Sessions;
 using Moxing.Models.Decoder;
@@ -9,10 +10,10 @@ namespace Moxing.Cli.Benchmarks;
 /// llama-bench's two tests on a decoder, pp (prefill of random ids) and tg (decoding tokens one by one), from an empty context
 /// or at a depth of tokens already in it, and llama-batched-bench's: many sequences, each with its own prompt, prefilled and then decoded together.
 /// </summary>
-public sealed class ModelBenchmark(DecoderModel model, DType kvType, int prefillChunk = ModelBenchmark.DefaultPrefillChunk, int seed = 42)
+public sealed class ModelBenchmark(DecoderModel model, DType kvType, int prefillChunk = InferenceSession.DefaultPrefillChunk, int seed = 42)
 {
-    /// <summary>Tokens per prefill chunk of the single-sequence tests, as in <see cref="InferenceSession"/>.</summary>
-    public const int DefaultPrefillChunk = 64;
+    // Warm-up runs at most before the timed repetitions.
+    private const int MaxWarmUps = 4;
 
     // Most tokens one batched prefill step carries, summed over the sequences.
     private const int PrefillStepTokens = 512;
@@ -20,7 +21,7 @@ public sealed class ModelBenchmark(DecoderModel model, DType kvType, int prefill
     private readonly Random _random = new(seed);
 
     /// <summary>Prefill of <paramref name="tokens"/> random ids after <paramref name="depth"/> tokens already in context (llama-bench's
-    /// -d; those prefilled once, untimed): tokens/s for each repetition, after one warm-up.</summary>
+    /// -d; those prefilled once, untimed): tokens/s for each repetition, after warm-ups (<see cref="Repeat"/>).</summary>
     public Samples Prefill(int tokens, int repetitions, int depth = 0)
     {
         var session = AtDepth(tokens, depth);
@@ -33,7 +34,7 @@ public sealed class ModelBenchmark(DecoderModel model, DType kvType, int prefill
     }
 
     /// <summary>Decoding of <paramref name="tokens"/> tokens one at a time after <paramref name="depth"/> tokens already in context:
-    /// tokens/s for each repetition, after one warm-up.</summary>
+    /// tokens/s for each repetition, after warm-ups (<see cref="Repeat"/>).</summary>
     public Samples Generate(int tokens, int repetitions, int depth = 0)
     {
         var session = AtDepth(tokens, depth);
@@ -59,7 +60,7 @@ public sealed class ModelBenchmark(DecoderModel model, DType kvType, int prefill
     /// <summary>
     /// <paramref name="sequences"/> sequences with prompts of <paramref name="prompt"/> random ids each, prefilled in
     /// batched steps, then <paramref name="tokens"/> steps decoding one token of every sequence: aggregate prefill and
-    /// generation tokens/s (over all sequences) for each repetition, after one warm-up.
+    /// generation tokens/s (over all sequences) for each repetition, after warm-ups (<see cref="Repeat"/>).
     /// </summary>
     public (Samples Prefill, Samples Generate) Batched(int sequences, int prompt, int tokens, int repetitions)
     {
@@ -129,10 +130,16 @@ public sealed class ModelBenchmark(DecoderModel model, DType kvType, int prefill
         return tokens / Stopwatch.GetElapsedTime(start).TotalSeconds;
     }
 
-    // One warm-up run, then the rates of the repetitions.
+    // Warm-up runs until one compiles no method (at most MaxWarmUps), then the rates of the repetitions: the JIT compiles hot
+    // methods again, optimized, once they have run a while, and a rate is the steady state's only after that.
     private static Samples Repeat(int repetitions, Func<double> run)
     {
-        run();
+        for (var warmUp = 0; warmUp < MaxWarmUps; warmUp++)
+        {
+            var compiled = JitInfo.GetCompiledMethodCount();
+            run();
+            if (JitInfo.GetCompiledMethodCount() == compiled) break;
+        }
         var rates = new double[repetitions];
         for (var r = 0; r < repetitions; r++) rates[r] = run();
         return new Samples(rates);

@@ -33,7 +33,7 @@ public sealed class BenchCommand : ICommand
           --plot OUT    chart saved results instead: moxing bench --plot OUT.png A.json [B.json ...] draws a PNG bar chart
                         of tokens/s per test from moxing bench --json, llama-bench -o json and llama-batched-bench jsonl files
           -t            worker threads (default: one per physical core)
-          -r            repetitions after one warm-up; the mean ± sample standard deviation is reported
+          -r            repetitions after warm-up runs (until one compiles no method, at most 4); the mean ± sample standard deviation is reported
           --memory      also measure read bandwidth (vector sum over a buffer) and tg's fraction of the bandwidth bound
           --memory-mib  bandwidth buffer size in MiB
           --json        JSON output
@@ -102,7 +102,7 @@ public sealed class BenchCommand : ICommand
             var kvType = kvOption ?? (lowMemory ? LowMemory.KvTypeFor(decoder.Options) : DType.F16);
             report.KvType = kvType.ToString();
             LowMemoryOption.Apply(model, lowMemory, context.Error);
-            var bench = new ModelBenchmark(decoder, kvType, lowMemory ? LowMemory.PrefillChunk : ModelBenchmark.DefaultPrefillChunk);
+            var bench = new ModelBenchmark(decoder, kvType, lowMemory ? LowMemory.PrefillChunk : InferenceSession.DefaultPrefillChunk);
             if (batches == null)
             {
                 foreach (var depth in depths)

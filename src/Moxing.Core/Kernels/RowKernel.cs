@@ -24,8 +24,8 @@ internal readonly unsafe struct RowKernel(
     public static delegate*<float*, nint, float*, nint, int, float*, nint, bool, void> DotFloats4x4(SimdPath path) => path switch
     {
         SimdPath.Avx512 => &FormatKernels.DotFloats4x4<Avx512Lanes, Vector512<float>, Vector512<int>>,
-        SimdPath.Avx2 => &FormatKernels.DotFloats4x4<Avx2Lanes, Vector256<float>, Vector256<int>>,
-        SimdPath.Vector128 => &FormatKernels.DotFloats4x4<Vector128Lanes, Vector128<float>, Vector128<int>>,
+        SimdPath.Avx2 => &FormatKernels.DotFloats4x4InPairs<Avx2Lanes, Vector256<float>, Vector256<int>>,
+        SimdPath.Vector128 => &FormatKernels.DotFloats4x4InPairs<Vector128Lanes, Vector128<float>, Vector128<int>>,
         _ => &FormatKernels.DotFloats4x4<ScalarLanes, float, int>,
     };
 

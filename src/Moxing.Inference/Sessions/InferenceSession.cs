@@ -28,6 +28,10 @@ public sealed class InferenceSession
     /// <summary>How the KV cache stores keys and values (F16, Q8_0 or F32).</summary>
     public DType KvType => _cache.Pool.Type;
 
+    /// <summary>Tokens per prefill chunk unless a session is given another: the scheduler's default step budget
+    /// (<c>SchedulerOptions.PrefillChunkTokens</c>), so a prompt prefills at the same width in `moxing run` as in the server.</summary>
+    public const int DefaultPrefillChunk = 256;
+
     /// <summary>Bytes held by the KV cache.</summary>
     public long KvBytes => _cache.Bytes;
 
@@ -35,7 +39,7 @@ public sealed class InferenceSession
     /// Creates a session for <paramref name="context"/> positions, prefilling in chunks of <paramref name="chunk"/> tokens,
     /// with keys and values stored as <paramref name="kvType"/> (F16 halves the memory of F32; Q8_0 quarters it).
     /// </summary>
-    public InferenceSession(DecoderModel model, int context, int chunk = 64, DType kvType = DType.F16)
+    public InferenceSession(DecoderModel model, int context, int chunk = DefaultPrefillChunk, DType kvType = DType.F16)
     {
         if (context < 1) throw new ArgumentOutOfRangeException(nameof(context), "context must be at least 1");
         _model = model;
