@@ -25,13 +25,17 @@ internal sealed class StateSnapshot(ulong anchor, int blocks, int[] tail, int ta
     public int Slot { get; } = slot;
 
     public long LastUsed { get; set; }
+
+    /// <summary>Sequences that started from it.</summary>
+    public int Hits { get; set; }
 }
 
 // Recurrent-state snapshots (models with recurrent layers): a prefix's KV blocks are of use only together with the state at the
 // prefix's end, so a sequence restores the deepest snapshot its tokens reach and computes the rest. Snapshots are anchored on
 // the entry of their last full block (counted among its children, so its chain outlives plainer tails) and dropped with it; they
-// live in a fixed store of slots, the least recently used (one no prompt can reach first) making room for a new one, and a
-// snapshot's partial block is evicted with the cache's other blocks.
+// live in a fixed store of slots, and a snapshot's partial block is evicted with the cache's other blocks. A new snapshot takes
+// the slot of one no prompt can reach, else of the least recently used among those never restored (segmented LRU: a burst of
+// one-off prompts does not flush the state of a shared system prompt), unless those restored hold more than half of the slots.
 internal sealed partial class PrefixCache
 {
     private readonly RecurrentStatePool? _stateSlots;
@@ -62,6 +66,7 @@ internal sealed partial class PrefixCache
                     best = state;
             if (best == null) continue;
             best.LastUsed = ++_clock;
+            best.Hits++;
             return best;
         }
         return null;
@@ -95,7 +100,8 @@ internal sealed partial class PrefixCache
             _tailBlocks++;
         }
         kv.CopyStateTo(_stateSlots.State(slot));
-        if (list == null) _states[anchor] = list = [];
+        // (making room may have dropped the anchor's last snapshot, and its list)
+        if (!_states.TryGetValue(anchor, out list)) _states[anchor] = list = [];
         list.Add(new StateSnapshot(anchor, blocks, tail.ToArray(), tailBlock, slot) { LastUsed = ++_clock });
         _stateCount++;
         if (entry != null) entry.Children++;
@@ -121,17 +127,25 @@ internal sealed partial class PrefixCache
 
     private bool IsHeld(StateSnapshot state) => _states.TryGetValue(state.Anchor, out var list) && list.Contains(state);
 
-    // The snapshot to give up for a new one: one no prompt can reach any more, else the least recently used.
+    // The snapshot to give up for a new one: one no prompt can reach any more, else the least recently used of those never
+    // restored, or of those restored when they hold more than half of the slots (or all).
     private StateSnapshot LeastUseful()
     {
-        StateSnapshot? pick = null;
+        StateSnapshot? restored = null, unused = null;
+        var restoredCount = 0;
         foreach (var list in _states.Values)
             foreach (var state in list)
             {
                 if (!Reachable(state.Anchor)) return state;
-                if (pick == null || state.LastUsed < pick.LastUsed) pick = state;
+                if (state.Hits == 0)
+                {
+                    if (unused == null || state.LastUsed < unused.LastUsed) unused = state;
+                    continue;
+                }
+                restoredCount++;
+                if (restored == null || state.LastUsed < restored.LastUsed) restored = state;
             }
-        return pick!;
+        return unused == null || restoredCount > _stateSlots!.SlotCount / 2 ? restored! : unused;
     }
 
     // Whether Match can still reach the entry keyed `key`: no entry on its way back to the root is gone or detached.
