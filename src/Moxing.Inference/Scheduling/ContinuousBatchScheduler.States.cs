@@ -55,6 +55,7 @@ public sealed partial class ContinuousBatchScheduler
         if (s.Position < size || s.PublishStopped || s.Published != blocks) return;
         var tail = s.History.AsSpan(blocks * size, s.Position - blocks * size);
         if (!leaving && !tail.IsEmpty && _options.Admission == KvAdmission.Reserve && !TryCharge(1)) return;
-        if (_prefixes.AddState(s.PublishedKey, blocks, tail, kv)) _kvChanged = true;
+        // the junction's state is shared by the prompts that left its blocks: it counts as restored already
+        if (_prefixes.AddState(s.PublishedKey, blocks, tail, kv, shared: s.Prefilling && s.Position == s.Junction)) _kvChanged = true;
     }
 }

@@ -78,9 +78,10 @@ internal sealed partial class PrefixCache
 
     /// <summary>
     /// Keeps the state of <paramref name="kv"/> after its first <paramref name="blocks"/> full blocks (cached under
-    /// <paramref name="anchor"/>) and the <paramref name="tail"/> tokens after them; false when their blocks are no longer cached.
+    /// <paramref name="anchor"/>) and the <paramref name="tail"/> tokens after them, counted as restored once when other prompts
+    /// are known to share it (<paramref name="shared"/>); false when their blocks are no longer cached.
     /// </summary>
-    public bool AddState(ulong anchor, int blocks, ReadOnlySpan<int> tail, SequenceKv kv)
+    public bool AddState(ulong anchor, int blocks, ReadOnlySpan<int> tail, SequenceKv kv, bool shared)
     {
         Entry? entry = null;
         if (_stateSlots == null || (anchor != Root && (!_entries.TryGetValue(anchor, out entry) || entry.Detached))) return false;
@@ -102,7 +103,7 @@ internal sealed partial class PrefixCache
         kv.CopyStateTo(_stateSlots.State(slot));
         // (making room may have dropped the anchor's last snapshot, and its list)
         if (!_states.TryGetValue(anchor, out list)) _states[anchor] = list = [];
-        list.Add(new StateSnapshot(anchor, blocks, tail.ToArray(), tailBlock, slot) { LastUsed = ++_clock });
+        list.Add(new StateSnapshot(anchor, blocks, tail.ToArray(), tailBlock, slot) { LastUsed = ++_clock, Hits = shared ? 1 : 0 });
         _stateCount++;
         if (entry != null) entry.Children++;
         return true;

@@ -157,7 +157,8 @@ public sealed class HybridPrefixCachingTests : IDisposable
     {
         var decoder = Load(shape);
         await using var cold = Scheduler(decoder, caching: false);
-        // one snapshot and a pool of 5 blocks (a context of 128 is 8): snapshots and their partial blocks make room for each other
+        // two snapshots and a pool of 5 blocks (a context of 64 is 4): snapshots make room for each other, and their partial
+        // blocks are evicted with the cache's other blocks
         var stateBytes = KvBlockPool.StateBytesPerSequence(decoder.Options);
         var blockBytes = Block * KvBlockPool.BytesPerPosition(decoder.Options, DType.F16);
         var warm = new ContinuousBatchScheduler(decoder, new SchedulerOptions
@@ -165,19 +166,26 @@ public sealed class HybridPrefixCachingTests : IDisposable
             ContextSize = 64,
             KvBlockTokens = Block,
             MaxRunningSequences = 2,
-            StateSnapshots = 1,
-            KvMemoryBytes = 3 * stateBytes + 5 * blockBytes,
+            StateSnapshots = 2,
+            KvMemoryBytes = 4 * stateBytes + 5 * blockBytes,
         });
         Assert.Equal(5, warm.Counters.KvBlocksTotal);
         var requests = Enumerable.Range(0, 8).Select(i => Request([.. System[..(20 + i)], .. Prompt(5, i)], 20 - i)).ToList();
-        for (var round = 0; round < 2; round++)
+        foreach (var order in new[] { requests, Enumerable.Reverse(requests).ToList() })
         {
-            var results = await Task.WhenAll(requests.Select(r => Collect(warm.Submit(r)))).WaitAsync(Patience);
-            for (var i = 0; i < requests.Count; i++)
-                AssertSame((await Collect(cold.Submit(requests[i])).WaitAsync(Patience)).Tokens, results[i].Tokens);
+            var outcomes = new List<GenerationOutcome>();
+            foreach (var request in order)
+            {
+                var (tokens, outcome) = await Collect(warm.Submit(request)).WaitAsync(Patience);
+                AssertSame((await Collect(cold.Submit(request)).WaitAsync(Patience)).Tokens, tokens);
+                outcomes.Add(outcome);
+            }
             var counters = await Drained(warm);
-            Assert.Equal(1, counters.StateSnapshots);
+            Assert.Equal(2, counters.StateSnapshots);
             Assert.InRange(counters.KvBlocksCached, 1, 5);
+            if (order == requests) continue;
+            // the state at the shared block's end (the junction two prompts revealed) outlives the one-off snapshots
+            Assert.All(outcomes, o => Assert.Equal(16, o.CachedPromptTokens));
         }
         await AssertAllReturned(warm);
     }
