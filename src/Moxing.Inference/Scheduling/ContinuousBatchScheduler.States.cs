@@ -46,7 +46,8 @@ public sealed partial class ContinuousBatchScheduler
         s.Position >= _options.KvBlockTokens && (s.Position == s.Junction || s.Position == s.Prompt.Length - 1);
 
     // Keeps the sequence's recurrent state at its position in the prefix cache when every full block before it is cached. One that
-    // goes on (not `leaving`) copies its partial block when it next writes; under KvAdmission.Reserve that block must fit beside the charges.
+    // goes on (not `leaving`) copies its partial block when it next writes: that block must be free now (a lone sequence could not
+    // preempt anyone for it), and under KvAdmission.Reserve fit beside the charges.
     private void TakeState(ScheduledSequence s, bool leaving)
     {
         if (_prefixes is not { KeepsStates: true } || s.Kv is not { } kv) return;
@@ -54,8 +55,16 @@ public sealed partial class ContinuousBatchScheduler
         var blocks = s.Position / size;
         if (s.Position < size || s.PublishStopped || s.Published != blocks) return;
         var tail = s.History.AsSpan(blocks * size, s.Position - blocks * size);
-        if (!leaving && !tail.IsEmpty && _options.Admission == KvAdmission.Reserve && !TryCharge(1)) return;
+        if (!leaving && !tail.IsEmpty && !RoomForCopy()) return;
         // the junction's state is shared by the prompts that left its blocks: it counts as restored already
         if (_prefixes.AddState(s.PublishedKey, blocks, tail, kv, shared: s.Prefilling && s.Position == s.Junction)) _kvChanged = true;
+    }
+
+    private bool RoomForCopy()
+    {
+        if (_options.Admission == KvAdmission.Reserve) return TryCharge(1);
+        if (_pool.FreeBlockCount > 0) return true;
+        _kvChanged = true;
+        return _prefixes!.Evict(1) > 0;
     }
 }

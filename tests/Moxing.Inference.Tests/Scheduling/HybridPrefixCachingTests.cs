@@ -192,6 +192,36 @@ public sealed class HybridPrefixCachingTests : IDisposable
 
     [Theory]
     [InlineData("tiny-qwen35")]
+    [InlineData("tiny-jamba")]
+    public async Task ALoneSequenceFillsAPoolOfOneContext(string shape)
+    {
+        var decoder = Load(shape);
+        // one sequence, one snapshot and the 4 blocks of a context of 64: the snapshot one token before the prompt's end shares
+        // the sequence's partial block, which it must copy to go on
+        var stateBytes = KvBlockPool.StateBytesPerSequence(decoder.Options);
+        var blockBytes = Block * KvBlockPool.BytesPerPosition(decoder.Options, DType.F16);
+        var warm = new ContinuousBatchScheduler(decoder, new SchedulerOptions
+        {
+            ContextSize = 64,
+            KvBlockTokens = Block,
+            MaxRunningSequences = 1,
+            StateSnapshots = 1,
+            KvMemoryBytes = 2 * stateBytes + 4 * blockBytes,
+        });
+        await using var cold = Scheduler(decoder, caching: false);
+        foreach (var length in new[] { 56, 60 })
+        {
+            var request = Request([.. System, .. Prompt(length - System.Length, length)], 10);
+            var (tokens, outcome) = await Collect(warm.Submit(request)).WaitAsync(Patience);
+            Assert.Equal(FinishReason.ContextFull, outcome.Finish);
+            AssertSame((await Collect(cold.Submit(request)).WaitAsync(Patience)).Tokens[..tokens.Count], tokens);
+        }
+        await Drained(warm);
+        await AssertAllReturned(warm);
+    }
+
+    [Theory]
+    [InlineData("tiny-qwen35")]
     [InlineData("tiny-lfm2")]
     public async Task ACancelledRequestLeavesNoBlockOrSnapshotBehind(string shape)
     {
