@@ -63,6 +63,17 @@ public sealed class HybridPrefixCachingTests : IDisposable
         KvMemoryBytes = kvBytes,
     });
 
+    // A scheduler of `sequences` running and `snapshots` state snapshots (caching off without) in a budget of their states and `blocks` blocks.
+    private static ContinuousBatchScheduler Sized(DecoderModel decoder, int context, int sequences, int snapshots, int blocks) => new(decoder, new SchedulerOptions
+    {
+        ContextSize = context,
+        KvBlockTokens = Block,
+        MaxRunningSequences = sequences,
+        StateSnapshots = snapshots,
+        PrefixCaching = snapshots > 0,
+        KvMemoryBytes = (sequences + snapshots) * KvBlockPool.StateBytesPerSequence(decoder.Options) + blocks * Block * KvBlockPool.BytesPerPosition(decoder.Options, DType.F16),
+    });
+
     // Same ids and log-probabilities (to 1e-4: a chunk's row count changes the products' rounding, ~1e-6 here).
     private static void AssertSame(List<GeneratedToken> expected, List<GeneratedToken> actual)
     {
@@ -159,16 +170,7 @@ public sealed class HybridPrefixCachingTests : IDisposable
         await using var cold = Scheduler(decoder, caching: false);
         // two snapshots and a pool of 5 blocks (a context of 64 is 4): snapshots make room for each other, and their partial
         // blocks are evicted with the cache's other blocks
-        var stateBytes = KvBlockPool.StateBytesPerSequence(decoder.Options);
-        var blockBytes = Block * KvBlockPool.BytesPerPosition(decoder.Options, DType.F16);
-        var warm = new ContinuousBatchScheduler(decoder, new SchedulerOptions
-        {
-            ContextSize = 64,
-            KvBlockTokens = Block,
-            MaxRunningSequences = 2,
-            StateSnapshots = 2,
-            KvMemoryBytes = 4 * stateBytes + 5 * blockBytes,
-        });
+        var warm = Sized(decoder, context: 64, sequences: 2, snapshots: 2, blocks: 5);
         Assert.Equal(5, warm.Counters.KvBlocksTotal);
         var requests = Enumerable.Range(0, 8).Select(i => Request([.. System[..(20 + i)], .. Prompt(5, i)], 20 - i)).ToList();
         foreach (var order in new[] { requests, Enumerable.Reverse(requests).ToList() })
@@ -198,16 +200,7 @@ public sealed class HybridPrefixCachingTests : IDisposable
         var decoder = Load(shape);
         // one sequence, one snapshot and the 4 blocks of a context of 64: the snapshot one token before the prompt's end shares
         // the sequence's partial block, which it must copy to go on
-        var stateBytes = KvBlockPool.StateBytesPerSequence(decoder.Options);
-        var blockBytes = Block * KvBlockPool.BytesPerPosition(decoder.Options, DType.F16);
-        var warm = new ContinuousBatchScheduler(decoder, new SchedulerOptions
-        {
-            ContextSize = 64,
-            KvBlockTokens = Block,
-            MaxRunningSequences = 1,
-            StateSnapshots = 1,
-            KvMemoryBytes = 2 * stateBytes + 4 * blockBytes,
-        });
+        var warm = Sized(decoder, context: 64, sequences: 1, snapshots: 1, blocks: 4);
         await using var cold = Scheduler(decoder, caching: false);
         foreach (var length in new[] { 56, 60 })
         {
@@ -250,22 +243,11 @@ public sealed class HybridPrefixCachingTests : IDisposable
         var decoder = Load(shape);
         // four sequences' states, four snapshots and six blocks of 16 positions: two contexts of 64 would need eight
         const int sequences = 4;
-        var stateBytes = KvBlockPool.StateBytesPerSequence(decoder.Options);
-        var blockBytes = Block * KvBlockPool.BytesPerPosition(decoder.Options, DType.F16);
-        ContinuousBatchScheduler Tight(int snapshots) => new(decoder, new SchedulerOptions
-        {
-            ContextSize = 64,
-            KvBlockTokens = Block,
-            MaxRunningSequences = sequences,
-            StateSnapshots = snapshots,
-            PrefixCaching = snapshots > 0,
-            KvMemoryBytes = (sequences + snapshots) * stateBytes + 6 * blockBytes,
-        });
         var requests = Enumerable.Range(0, 6).Select(i => Request(Prompt(6 + 3 * i, 40 + i), 40)).ToList();
         var recomputed = new long[2];
         foreach (var snapshots in new[] { 0, sequences })
         {
-            await using var scheduler = Tight(snapshots);
+            await using var scheduler = Sized(decoder, context: 64, sequences, snapshots, blocks: 6);
             var results = await Task.WhenAll(requests.Select(r => Collect(scheduler.Submit(r)))).WaitAsync(Patience);
             await using var cold = Scheduler(decoder, caching: false);
             for (var i = 0; i < requests.Count; i++) AssertSame((await Collect(cold.Submit(requests[i])).WaitAsync(Patience)).Tokens, results[i].Tokens);
