@@ -54,7 +54,7 @@ public sealed class AdmissionServingTests : IDisposable
     }
 
     [Fact]
-    public async Task A_model_with_recurrent_state_runs_as_many_sequences_as_their_states_leave_room_for_beside_one_context()
+    public async Task A_model_with_recurrent_state_runs_as_many_sequences_as_their_states_and_snapshots_leave_room_for_beside_one_context()
     {
         var shape = SynthShape.Find("tiny-lfm2")!;
         var path = Path.Combine(_folder, "tiny-lfm2.gguf");
@@ -65,8 +65,11 @@ public sealed class AdmissionServingTests : IDisposable
         var state = KvBlockPool.StateBytesPerSequence(decoder);
         var context = KvBlockPool.BytesPerPosition(decoder, served.Settings.KvType) * Context;
         Assert.Equal(2, served.Settings.FullContextSequences);
-        Assert.Equal(Math.Min(Parallel, (served.Settings.KvBudgetBytes - context) / state), o.MaxRunningSequences);
+        // each running sequence's state and a prefix-cache snapshot of one
+        Assert.Equal(Math.Min(Parallel, (served.Settings.KvBudgetBytes - context) / (2 * state)), o.MaxRunningSequences);
         Assert.True(o.MaxRunningSequences > 2);
+        Assert.True(o.PrefixCaching);
+        Assert.Equal(o.MaxRunningSequences, o.StateSnapshots);
         Assert.Equal(4, (await served.GenerateAsync(ServedEngine.FourTokens())).Length);
     }
 }

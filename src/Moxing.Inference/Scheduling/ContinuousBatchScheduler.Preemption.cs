@@ -74,6 +74,8 @@ public sealed partial class ContinuousBatchScheduler
         s.Recompute = Math.Max(s.Recompute, s.Position);
         // a decoding sequence has drawn the token at its position: it is fed at the end of the recompute, whose logits draw the next
         if (!s.Prefilling) s.PrefillEnd = s.Position + 1;
+        // resumed, it restores this state rather than recompute what it has seen (unless the snapshot is evicted meanwhile)
+        TakeState(s, leaving: true);
         ReleaseKv(s);
         s.Position = 0;
         s.State = SequenceState.Waiting;

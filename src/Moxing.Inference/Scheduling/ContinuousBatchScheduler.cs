@@ -42,6 +42,7 @@ public sealed partial class ContinuousBatchScheduler : IGenerationEngine
     private readonly BatchScratch _scratch;
     private readonly LogprobScorer _scorer;
     private readonly int[] _prefixBlocks;
+    private readonly ulong[] _prefixKeys;
 
     // KV accounting under KvAdmission.Reserve: blocks charged to running sequences; with the prefix cache's blocks they never
     // exceed the pool, so a step never runs out of blocks.
@@ -69,25 +70,30 @@ public sealed partial class ContinuousBatchScheduler : IGenerationEngine
         _options.Validate();
         _model = model;
         var o = model.Options;
-        // A model with recurrent layers (LFM2, Mamba2) sums every position it has seen into each sequence's state: a prefix's KV blocks
-        // are no use without the state at the prefix's end, and drafts cannot be taken back once they have entered it. Such
-        // models run without prefix reuse (cached_tokens 0, never a wrong answer from a shared prefix) and without speculation.
-        if (o.RecurrentStateFloats > 0) _options = _options with { PrefixCaching = false, SpeculativeTokens = 0 };
-        var states = _options.MaxRunningSequences * KvBlockPool.StateBytesPerSequence(o);
+        // A model with recurrent layers (LFM2, Mamba2) sums every position it has seen into each sequence's state: drafts cannot be
+        // taken back once they have entered it, so it runs without speculation; its prefixes are reused through state snapshots.
+        if (o.RecurrentStateFloats > 0) _options = _options with { SpeculativeTokens = 0 };
         _context = _options.ContextSize > 0 ? _options.ContextSize : o.MaxContext;
         _vocab = o.VocabSize;
         var contextBlocks = BlocksOf(_context);
         var blockBytes = _options.KvBlockTokens * KvBlockPool.BytesPerPosition(o, _options.KvType);
-        // The budget holds the running sequences' recurrent states beside the blocks.
+        var stateBytes = KvBlockPool.StateBytesPerSequence(o);
+        var states = _options.MaxRunningSequences * stateBytes;
+        var snapshots = StateSnapshotsFor(stateBytes, states, contextBlocks * blockBytes);
+        // without a snapshot the blocks of a recurrent model's prefixes are of no use
+        _options = _options with { StateSnapshots = snapshots, PrefixCaching = _options.PrefixCaching && (stateBytes == 0 || snapshots > 0) };
+        var stored = states + snapshots * stateBytes;
+        // The budget holds the running sequences' recurrent states and the prefix cache's state snapshots beside the blocks.
         var budget = _options.KvMemoryBytes > 0
             ? _options.KvMemoryBytes
-            : Math.Max(Math.Min(_options.MaxRunningSequences * (long)contextBlocks * blockBytes, 2L << 30), contextBlocks * blockBytes) + states;
-        if ((budget - states) / blockBytes < contextBlocks)
-            throw new ArgumentException($"a KV memory budget of {budget} bytes holds {Math.Max(0, budget - states) / blockBytes * _options.KvBlockTokens} positions" +
-                (states > 0 ? $" beside {states} bytes of recurrent state" : "") + $", less than one context of {_context}");
-        _pool = model.CreateBlockPool(budget, _options.KvType, _options.KvBlockTokens, _options.MaxRunningSequences);
-        _prefixes = _options.PrefixCaching ? new PrefixCache(_pool, contextBlocks) : null;
+            : Math.Max(Math.Min(_options.MaxRunningSequences * (long)contextBlocks * blockBytes, 2L << 30), contextBlocks * blockBytes) + stored;
+        if ((budget - stored) / blockBytes < contextBlocks)
+            throw new ArgumentException($"a KV memory budget of {budget} bytes holds {Math.Max(0, budget - stored) / blockBytes * _options.KvBlockTokens} positions" +
+                (stored > 0 ? $" beside {stored} bytes of recurrent state ({snapshots} of them prefix-cache snapshots)" : "") + $", less than one context of {_context}");
+        _pool = model.CreateBlockPool(budget - snapshots * stateBytes, _options.KvType, _options.KvBlockTokens, _options.MaxRunningSequences);
+        _prefixes = _options.PrefixCaching ? new PrefixCache(_pool, contextBlocks, snapshots) : null;
         _prefixBlocks = new int[contextBlocks];
+        _prefixKeys = new ulong[contextBlocks];
         _watermark = (int)Math.Ceiling(_pool.BlockCount * _options.KvWatermark);
 
         var max = _options.MaxRunningSequences;
@@ -139,6 +145,7 @@ public sealed partial class ContinuousBatchScheduler : IGenerationEngine
                 RecurrentStatesUsed = _pool.States?.HeldSlotCount ?? 0,
                 Preemptions = Interlocked.Read(ref _preemptions),
                 RecomputedTokens = Interlocked.Read(ref _recomputed),
+                StateSnapshots = Volatile.Read(ref _stateSnapshots),
             };
         }
     }
@@ -308,25 +315,34 @@ public sealed partial class ContinuousBatchScheduler : IGenerationEngine
         var tokens = s.PrefillTokens;
         var hits = 0;
         var key = PrefixCache.Root;
+        StateSnapshot? state = null;
         // At least one token is always computed: its logits choose the next generated token. A scored prompt is computed
         // whole: every position's logits are needed.
-        if (_prefixes != null && !s.Request.ScorePrompt) hits = _prefixes.Match(tokens, (tokens.Length - 1) / size, _prefixBlocks, out key);
+        if (_prefixes != null && !s.Request.ScorePrompt)
+        {
+            hits = _prefixes.Match(tokens, (tokens.Length - 1) / size, _prefixBlocks, out key, _prefixKeys);
+            if (_prefixes.KeepsStates) (hits, key, state) = FindState(s, tokens, hits);
+        }
         var matched = _prefixBlocks.AsSpan(0, hits);
-        // The matched blocks are held meanwhile so that eviction cannot pick them nor count them free.
+        // The matched blocks (and a snapshot's partial block, copied when written) are held meanwhile so that eviction cannot
+        // pick them nor count them free.
         foreach (var block in matched) _pool.Retain(block);
+        if (state is { TailBlock: >= 0 and var tail }) _pool.Retain(tail);
         var reserve = _options.Admission == KvAdmission.Reserve;
         var charge = reserve ? BlocksOf(CapacityFor(s)) - hits : 0;
         var fits = reserve ? TryCharge(charge) : FitsNow(BlocksOf(tokens.Length) - hits, admitted);
         if (fits)
         {
             s.Kv = new SequenceKv(_pool, CapacityFor(s));
-            s.Kv.AttachPrefix(matched);
+            if (state != null) _prefixes!.Restore(state, matched, s.Kv);
+            else s.Kv.AttachPrefix(matched);
         }
         foreach (var block in matched) _pool.Release(block);
+        if (state is { TailBlock: >= 0 and var held }) _pool.Release(held);
         if (!fits) return false;
         s.Charge = charge;
         _charged += charge;
-        s.Position = hits * size;
+        s.Position = hits * size + (state?.Tail.Length ?? 0);
         s.Published = hits;
         s.PublishedKey = key;
         s.PublishStopped = false;
@@ -394,6 +410,8 @@ public sealed partial class ContinuousBatchScheduler : IGenerationEngine
                 // a recompute stops where the prompt's scoring resumes
                 var end = s.Request.ScorePrompt && s.Position < s.Recompute ? Math.Min(s.Recompute, s.PrefillEnd) : s.PrefillEnd;
                 n = Math.Min(prefillBudget, end - s.Position);
+                // a chunk ends where the sequence leaves a state snapshot
+                if (StatePoint(s) is > 0 and var point) n = Math.Min(n, point - s.Position);
                 // a scored chunk gives a token per position: as many as the reader has room for and logit rows allow
                 if (scoring)
                 {
@@ -430,6 +448,7 @@ public sealed partial class ContinuousBatchScheduler : IGenerationEngine
             // a speculating sequence publishes its blocks once its drafts are checked
             if (s.State != SequenceState.Running || _drafts[i] > 0) continue;
             Publish(s);
+            if (AtStatePoint(s)) TakeState(s, leaving: false);
             if (_rows[i] >= 0 && _slices[i].Logits != LogitsWanted.All && s.Request.Limits.MaxTokens > 0) _drawAt[draws++] = i;
         }
         // every reply token of the step is drawn at once on the worker pool; tokens are emitted here, in batch order
@@ -554,6 +573,8 @@ public sealed partial class ContinuousBatchScheduler : IGenerationEngine
 
     private void End(ScheduledSequence s, FinishReason reason)
     {
+        // the next turn's prompt starts with everything this sequence has seen
+        if (reason != FinishReason.Cancelled) TakeState(s, leaving: true);
         ReleaseKv(s);
         if (!s.Finish(reason)) return;
         if (reason == FinishReason.Cancelled) Interlocked.Increment(ref _cancelled);
@@ -589,6 +610,7 @@ public sealed partial class ContinuousBatchScheduler : IGenerationEngine
         _kvChanged = false;
         var cacheOnly = _prefixes?.CacheOnlyCount() ?? 0;
         Volatile.Write(ref _cachedBlocks, cacheOnly);
+        Volatile.Write(ref _stateSnapshots, _prefixes?.StateCount ?? 0);
         Volatile.Write(ref _usedBlocks, _pool.BlockCount - _pool.FreeBlockCount - cacheOnly);
     }
 

@@ -19,9 +19,10 @@ internal enum PublishResult
 /// keys/values. The cache holds one pool reference per block; blocks only it holds are evicted least recently used,
 /// tails before the prefixes they extend. A prefix whose only tails are held by running sequences is evicted last, its tails
 /// detached (never matched again; evicted once only the cache holds them), so every block only the cache holds can be freed.
+/// For a model with recurrent layers the cache also keeps snapshots of the recurrent state (PrefixCache.States.cs).
 /// Used by the engine thread only.
 /// </summary>
-internal sealed class PrefixCache(KvBlockPool pool, int maxBlocksPerSequence)
+internal sealed partial class PrefixCache
 {
     private sealed class Entry(ulong hash, ulong parent, int[] tokens, int block)
     {
@@ -30,6 +31,8 @@ internal sealed class PrefixCache(KvBlockPool pool, int maxBlocksPerSequence)
         public int[] Tokens { get; } = tokens;
         public int Block { get; } = block;
         public long LastUsed { get; set; }
+
+        /// <summary>Entries that extend it, and state snapshots taken at its end or inside the block after it.</summary>
         public int Children { get; set; }
 
         /// <summary>Set when its parent was evicted: no prompt can reach it any more.</summary>
@@ -39,13 +42,26 @@ internal sealed class PrefixCache(KvBlockPool pool, int maxBlocksPerSequence)
     /// <summary>The key of the empty prefix.</summary>
     public const ulong Root = 0x9E3779B97F4A7C15;
 
+    private readonly KvBlockPool _pool;
     private readonly Dictionary<ulong, Entry> _entries = [];
-    private readonly Entry[] _matched = new Entry[maxBlocksPerSequence];
-    private readonly List<Entry> _candidates = [];
+    private readonly Entry[] _matched;
+    private readonly List<(long LastUsed, Entry? Entry, StateSnapshot? State)> _candidates = [];
     private long _clock;
 
-    /// <summary>Blocks the cache holds a reference to.</summary>
-    public int Count => _entries.Count;
+    /// <summary>
+    /// A cache of the blocks of <paramref name="pool"/>, for sequences of up to <paramref name="maxBlocksPerSequence"/> blocks, with room
+    /// for <paramref name="stateSnapshots"/> recurrent-state snapshots (a pool with recurrent state only).
+    /// </summary>
+    public PrefixCache(KvBlockPool pool, int maxBlocksPerSequence, int stateSnapshots = 0)
+    {
+        _pool = pool;
+        _matched = new Entry[maxBlocksPerSequence];
+        if (stateSnapshots > 0)
+            _stateSlots = new RecurrentStatePool(pool.States?.FloatsPerSlot ?? throw new ArgumentException("state snapshots need a pool with recurrent state"), stateSnapshots);
+    }
+
+    /// <summary>Blocks the cache holds a reference to (state snapshots' partial blocks included).</summary>
+    public int Count => _entries.Count + _tailBlocks;
 
     /// <summary>The key of a block of <paramref name="tokens"/> following the prefix keyed <paramref name="parent"/>.</summary>
     public static ulong Chain(ulong parent, ReadOnlySpan<int> tokens)
@@ -60,11 +76,12 @@ internal sealed class PrefixCache(KvBlockPool pool, int maxBlocksPerSequence)
 
     /// <summary>
     /// Finds the longest run (at most <paramref name="maxBlocks"/>) of cached blocks at the start of <paramref name="tokens"/>,
-    /// writes their pool blocks to <paramref name="blocks"/> and returns how many; <paramref name="key"/> is the key of the last.
+    /// writes their pool blocks to <paramref name="blocks"/> (and, when given, the key after each to <paramref name="keys"/>) and
+    /// returns how many; <paramref name="key"/> is the key of the last.
     /// </summary>
-    public int Match(ReadOnlySpan<int> tokens, int maxBlocks, Span<int> blocks, out ulong key)
+    public int Match(ReadOnlySpan<int> tokens, int maxBlocks, Span<int> blocks, out ulong key, Span<ulong> keys = default)
     {
-        var size = pool.BlockSize;
+        var size = _pool.BlockSize;
         key = Root;
         var n = 0;
         for (; n < maxBlocks; n++)
@@ -74,6 +91,7 @@ internal sealed class PrefixCache(KvBlockPool pool, int maxBlocksPerSequence)
             if (!_entries.TryGetValue(next, out var entry) || entry.Detached || entry.Parent != key || !run.SequenceEqual(entry.Tokens)) break;
             _matched[n] = entry;
             blocks[n] = entry.Block;
+            if (!keys.IsEmpty) keys[n] = next;
             key = next;
         }
         // Deepest first, so that of one chain the tail counts as least recently used.
@@ -94,15 +112,16 @@ internal sealed class PrefixCache(KvBlockPool pool, int maxBlocksPerSequence)
         }
         Entry? parentEntry = null;
         if (parent != Root && (!_entries.TryGetValue(parent, out parentEntry) || parentEntry.Detached)) return PublishResult.Rejected;
-        pool.Retain(block);
+        _pool.Retain(block);
         _entries[key] = new Entry(key, parent, tokens.ToArray(), block) { LastUsed = ++_clock };
         if (parentEntry != null) parentEntry.Children++;
         return PublishResult.Inserted;
     }
 
     /// <summary>
-    /// Frees up to <paramref name="count"/> blocks that only the cache holds, least recently used tails first, then prefixes
-    /// whose tails sequences hold; returns how many (fewer only when fewer blocks are held by the cache alone).
+    /// Frees up to <paramref name="count"/> blocks that only the cache holds, least recently used tails (and state snapshots'
+    /// partial blocks) first, then prefixes whose tails sequences hold; returns how many (fewer only when fewer blocks are held by
+    /// the cache alone; more when a prefix's snapshots held blocks too).
     /// </summary>
     public int Evict(int count)
     {
@@ -111,14 +130,20 @@ internal sealed class PrefixCache(KvBlockPool pool, int maxBlocksPerSequence)
         {
             _candidates.Clear();
             foreach (var entry in _entries.Values)
-                if (entry.Children == 0 && pool.RefCount(entry.Block) == 1) _candidates.Add(entry);
+                if (entry.Children == 0 && _pool.RefCount(entry.Block) == 1) _candidates.Add((entry.LastUsed, entry, null));
+            AddStateCandidates();
             if (_candidates.Count == 0)
                 foreach (var entry in _entries.Values)
-                    if (pool.RefCount(entry.Block) == 1) _candidates.Add(entry);
+                    if (_pool.RefCount(entry.Block) == 1) _candidates.Add((entry.LastUsed, entry, null));
             if (_candidates.Count == 0) break;
             _candidates.Sort(static (a, b) => a.LastUsed.CompareTo(b.LastUsed));
             // Evicting a tail may turn its parent into a candidate; the next pass picks those up.
-            for (var i = 0; i < _candidates.Count && evicted < count; i++, evicted++) Remove(_candidates[i]);
+            for (var i = 0; i < _candidates.Count && evicted < count; i++)
+            {
+                var (_, entry, state) = _candidates[i];
+                // an entry's snapshots go with it, so a later candidate may be gone already
+                if (entry != null ? _entries.GetValueOrDefault(entry.Hash) == entry : IsHeld(state!)) evicted += entry != null ? Remove(entry) : Drop(state!);
+            }
         }
         _candidates.Clear();
         return evicted;
@@ -127,26 +152,30 @@ internal sealed class PrefixCache(KvBlockPool pool, int maxBlocksPerSequence)
     /// <summary>Blocks only the cache holds (reusable at once).</summary>
     public int CacheOnlyCount()
     {
-        var n = 0;
+        var n = CacheOnlyTailBlocks();
         foreach (var entry in _entries.Values)
-            if (pool.RefCount(entry.Block) == 1) n++;
+            if (_pool.RefCount(entry.Block) == 1) n++;
         return n;
     }
 
-    /// <summary>Drops every entry and its block reference.</summary>
+    /// <summary>Drops every entry and snapshot and their block references.</summary>
     public void Clear()
     {
-        foreach (var entry in _entries.Values) pool.Release(entry.Block);
-        _entries.Clear();
+        foreach (var entry in _entries.Values.ToList()) Remove(entry);
+        DropStatesOf(Root);
     }
 
-    private void Remove(Entry entry)
+    // Removes an entry and the snapshots taken on it; returns the blocks that went back to the pool.
+    private int Remove(Entry entry)
     {
         _entries.Remove(entry.Hash);
         if (!entry.Detached && _entries.TryGetValue(entry.Parent, out var parent)) parent.Children--;
+        var freed = DropStatesOf(entry.Hash);
         if (entry.Children > 0)
             foreach (var child in _entries.Values)
                 if (child.Parent == entry.Hash && !child.Detached) child.Detached = true;
-        pool.Release(entry.Block);
+        if (_pool.RefCount(entry.Block) == 1) freed++;
+        _pool.Release(entry.Block);
+        return freed;
     }
 }

@@ -90,6 +90,9 @@ internal sealed class ScheduledSequence
     /// <summary>Set when a block could not be cached: the blocks after it cannot be either.</summary>
     public bool PublishStopped { get; set; }
 
+    /// <summary>Where the blocks the prefix cache held for its prompt ended beyond any state snapshot (0: nowhere): it leaves one there.</summary>
+    public int Junction { get; set; }
+
     public bool Prefilling => Position < PrefillEnd;
 
     /// <summary>True while the prompt is scored: each position fed gives a token (none while positions are recomputed after a preemption).</summary>

@@ -28,4 +28,7 @@ public readonly record struct SchedulerCounters(
 
     /// <summary>Positions computed again by preempted sequences when they resumed (their prefix-cache hits excluded), since start.</summary>
     public long RecomputedTokens { get; init; }
+
+    /// <summary>Recurrent-state snapshots the prefix cache holds (models with recurrent layers; 0 otherwise).</summary>
+    public int StateSnapshots { get; init; }
 }

@@ -21,17 +21,25 @@ public sealed record SchedulerOptions
     public DType KvType { get; init; } = DType.F16;
 
     /// <summary>
-    /// Reuse the keys/values of prompt prefixes seen before (whole blocks); the reused count is reported as cached tokens. Off
-    /// for models with recurrent layers (LFM2, Mamba2), whatever is set: their blocks are no use without the prefix's state.
+    /// Reuse the keys/values of prompt prefixes seen before (whole blocks); the reused count is reported as cached tokens. A model
+    /// with recurrent layers (Qwen3.5, LFM2, Mamba2) reuses a prefix only together with a snapshot of its state there
+    /// (<see cref="StateSnapshots"/>); without room for one, caching is off.
     /// </summary>
     public bool PrefixCaching { get; init; } = true;
+
+    /// <summary>
+    /// Recurrent-state snapshots the prefix cache keeps for a model with recurrent layers, their bytes out of the KV memory;
+    /// -1: one per running sequence (with <see cref="KvMemoryBytes"/> given, at most half of what it holds beyond the running
+    /// sequences' states and one context). The scheduler's <see cref="ContinuousBatchScheduler.Options"/> hold the number chosen.
+    /// </summary>
+    public int StateSnapshots { get; init; } = -1;
 
     /// <summary>Positions per KV block: the unit of KV memory and of prefix caching.</summary>
     public int KvBlockTokens { get; init; } = 16;
 
     /// <summary>
     /// Bytes of keys/values all sequences together may hold, the recurrent state of <see cref="MaxRunningSequences"/> sequences
-    /// included (models with recurrent layers); 0: room for every running sequence at full context, at most 2 GiB (never less than one context).
+    /// and the <see cref="StateSnapshots"/> included (models with recurrent layers); 0: room for every running sequence at full context, at most 2 GiB (never less than one context).
     /// </summary>
     public long KvMemoryBytes { get; init; }
 
@@ -69,6 +77,7 @@ public sealed record SchedulerOptions
     {
         if (ContextSize < 0) throw new ArgumentException($"context size must be ≥ 0, got {ContextSize}");
         if (MaxRunningSequences < 1) throw new ArgumentException($"max running sequences must be ≥ 1, got {MaxRunningSequences}");
+        if (StateSnapshots < -1) throw new ArgumentException($"state snapshots must be ≥ 0 (or -1: automatic), got {StateSnapshots}");
         if (MaxWaitingRequests < 0) throw new ArgumentException($"max waiting requests must be ≥ 0, got {MaxWaitingRequests}");
         if (PrefillChunkTokens < 1) throw new ArgumentException($"prefill chunk must be ≥ 1 token, got {PrefillChunkTokens}");
         if (KvBlockTokens < 1) throw new ArgumentException($"KV block must be ≥ 1 token, got {KvBlockTokens}");

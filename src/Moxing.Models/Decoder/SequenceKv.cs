@@ -4,10 +4,10 @@ namespace Moxing.Models.Decoder;
 
 /// <summary>
 /// The keys and values of one sequence: a table of <see cref="KvBlockPool"/> blocks covering positions [0, Length).
-/// Full blocks may be shared with other sequences (<see cref="AttachPrefix"/>); a shared block is copied before it is
+/// Full blocks may be shared with other sequences (<see cref="AttachPrefix(ReadOnlySpan{int})"/>); a shared block is copied before it is
 /// written. A model with recurrent layers (LFM2, Mamba2) also keeps a slot of the pool's <see cref="KvBlockPool.States"/>, taken zeroed
-/// when the empty sequence first writes and given back when it is emptied: such a sequence cannot share a prefix or be
-/// rewound, as its state sums every position it has seen. Not thread-safe: one sequence belongs to one scheduler step at a time.
+/// when the empty sequence first writes (or holding a cached prefix's state) and given back when it is emptied: such a sequence
+/// shares a prefix only together with the state at the prefix's end, and cannot be rewound, as its state sums every position it has seen. Not thread-safe: one sequence belongs to one scheduler step at a time.
 /// </summary>
 public sealed class SequenceKv : IDisposable
 {
@@ -60,6 +60,41 @@ public sealed class SequenceKv : IDisposable
             _blocks[_blockCount++] = block;
             Length += size;
         }
+    }
+
+    /// <summary>
+    /// Starts an empty sequence of a model with recurrent layers from a cached prefix: the full <paramref name="blocks"/> of
+    /// its keys/values, then <paramref name="tailLength"/> positions of the shared <paramref name="tailBlock"/> (copied before
+    /// it is written), and <paramref name="state"/>, the recurrent state at the prefix's end, copied into a slot of its own.
+    /// </summary>
+    public void AttachPrefix(ReadOnlySpan<int> blocks, int tailBlock, int tailLength, ReadOnlySpan<float> state)
+    {
+        if (Pool.States is not { } states) throw new InvalidOperationException("a sequence without recurrent state takes a prefix's blocks alone");
+        if (Length != 0) throw new InvalidOperationException($"a prefix with its recurrent state starts an empty sequence; this one holds {Length} positions");
+        if (state.Length != states.FloatsPerSlot)
+            throw new ArgumentException($"a recurrent state of {state.Length} floats does not fit slots of {states.FloatsPerSlot}", nameof(state));
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)tailLength, (uint)Pool.BlockSize, nameof(tailLength));
+        if ((long)blocks.Length * Pool.BlockSize + tailLength > Capacity)
+            throw new MoxingException($"context full: {(long)blocks.Length * Pool.BlockSize + tailLength} positions exceed the context of {Capacity}");
+        if (_stateSlot < 0 && !states.TryTake(out _stateSlot)) throw new RecurrentStateExhaustedException(states.SlotCount);
+        state.CopyTo(states.State(_stateSlot));
+        foreach (var block in blocks)
+        {
+            Pool.Retain(block);
+            _blocks[_blockCount++] = block;
+        }
+        Length = blocks.Length * Pool.BlockSize;
+        if (tailLength == 0) return;
+        Pool.Retain(tailBlock);
+        _blocks[_blockCount++] = tailBlock;
+        Length += tailLength;
+    }
+
+    /// <summary>Copies the recurrent state of the sequence (its positions [0, Length) summed up) into <paramref name="destination"/>.</summary>
+    public void CopyStateTo(Span<float> destination)
+    {
+        if (_stateSlot < 0) throw new InvalidOperationException("the sequence holds no recurrent state: it has not been written, or its model only attends");
+        Pool.States!.State(_stateSlot).CopyTo(destination);
     }
 
     /// <summary>Blocks the pool must supply before <paramref name="count"/> more positions can be appended (new ones plus a shared tail to copy).</summary>

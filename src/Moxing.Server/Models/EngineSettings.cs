@@ -22,6 +22,9 @@ public sealed record EngineSettings(int Context, int MaxSequences, long KvBudget
     /// <summary>Reuse the KV blocks of prompt prefixes seen before.</summary>
     public bool PrefixCaching { get; init; } = true;
 
+    /// <summary>Recurrent-state snapshots the prefix cache keeps in the KV budget (a model with recurrent layers); -1: the scheduler's choice.</summary>
+    public int StateSnapshots { get; init; } = -1;
+
     /// <summary>Most prompt tokens fed per step; 0: the scheduler's default.</summary>
     public int PrefillChunkTokens { get; init; }
 

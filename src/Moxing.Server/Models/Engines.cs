@@ -18,6 +18,7 @@ public static class Engines
             KvMemoryBytes = settings.KvBudgetBytes,
             KvType = settings.KvType,
             PrefixCaching = settings.PrefixCaching,
+            StateSnapshots = settings.StateSnapshots,
             PrefillChunkTokens = settings.PrefillChunkTokens > 0 ? settings.PrefillChunkTokens : new SchedulerOptions().PrefillChunkTokens,
             StepObserver = settings.StepObserver,
             SpeculativeTokens = settings.SpeculativeTokens,

@@ -188,14 +188,16 @@ public sealed class ModelManager : IAsyncDisposable
                 _log.LogInformation("{Model}: {Bytes} of weights copied into the kernels' layouts (huge pages) in {Ms} ms", entry.Name, Mib(repacked), clock.ElapsedMilliseconds);
         }
         // The scheduler holds KV memory in whole blocks.
-        // A model with recurrent layers (LFM2, Mamba2) also keeps a fixed state per sequence.
+        // A model with recurrent layers (LFM2, Mamba2) also keeps a fixed state per sequence, and with prefix caching the cache keeps
+        // a snapshot of such a state per running sequence.
         var contextBytes = EngineSettings.KvBytesPerToken(model, kvType) * ((context + Engines.KvBlockTokens - 1) / Engines.KvBlockTokens * Engines.KvBlockTokens);
         var state = KvBlockPool.StateBytesPerSequence(decoder);
-        var perSequence = contextBytes + state;
+        var states = low ? state : 2 * state;
+        var perSequence = contextBytes + states;
         var free = await MakeRoomAsync(entry, weights + perSequence);
         var sequences = (int)Math.Clamp((free - weights) / perSequence, 1, Options.Parallel);
         // every running sequence's recurrent state comes out of the budget, beside one context
-        var running = state == 0 ? Options.Parallel : (int)Math.Min(Options.Parallel, (sequences * perSequence - contextBytes) / state);
+        var running = state == 0 ? Options.Parallel : (int)Math.Min(Options.Parallel, (sequences * perSequence - contextBytes) / states);
         if (low && model.CopiedWeightBytes > 0)
             _log.LogWarning("--low-memory: {Copied} of {Model}'s weights are decoded copies, not memory-mapped (a GGUF of it keeps every weight mapped)",
                 Mib(model.CopiedWeightBytes), entry.Name);
@@ -204,8 +206,8 @@ public sealed class ModelManager : IAsyncDisposable
             FullContextSequences = sequences,
             StepObserver = _stepObservers?.Invoke(entry.Name),
             KvType = kvType,
-            // the scheduler keeps no prefixes of a model with recurrent state (their blocks are no use without the prefix's state)
-            PrefixCaching = !low && decoder.RecurrentStateFloats == 0,
+            PrefixCaching = !low,
+            StateSnapshots = low || state == 0 ? 0 : running,
             PrefillChunkTokens = low ? LowMemory.PrefillChunk : 0,
             SpeculativeTokens = Options.SpeculativeTokens,
         };
@@ -258,12 +260,13 @@ public sealed class ModelManager : IAsyncDisposable
         }
         var perToken = EngineSettings.KvBytesPerToken(r.Model, s.KvType);
         var state = KvBlockPool.StateBytesPerSequence(r.Model.RequireDecoder().Options);
+        var prefixCache = !s.PrefixCaching ? "off" : s.StateSnapshots > 0 ? $"on, with {s.StateSnapshots} recurrent-state snapshots ({Mib(s.StateSnapshots * state)}) in the KV budget" : "on";
         _log.LogInformation(
             "loaded {Model} ({Architecture}) in {Ms} ms: weights {Weights}; KV cache {KvType}, {PerToken} bytes/token x context {Context} + {State} bytes of recurrent state = {PerSequence} per sequence; " +
             "KV budget {Budget} holds {Full} sequences at full context; up to {Sequences} run at once, admitted by the memory they use " +
             "(the latest admitted is preempted and recomputed when it runs out); prefix cache {PrefixCache}",
             r.Name, r.Model.Architecture, (long)r.LoadDuration.TotalMilliseconds, Mib(weights), s.KvType, perToken, s.Context, state, Mib(perToken * s.Context + state),
-            Mib(s.KvBudgetBytes), s.FullContextSequences, s.MaxSequences, s.PrefixCaching ? "on" : "off");
+            Mib(s.KvBudgetBytes), s.FullContextSequences, s.MaxSequences, prefixCache);
     }
 
     private static string Mib(long bytes) => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1048576.0:F1} MiB");

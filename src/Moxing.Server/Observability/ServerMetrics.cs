@@ -95,6 +95,9 @@ public sealed class ServerMetrics : IDisposable
                 [
                     new([s.Model, "used"], s.Counters.KvBlocksUsed), new([s.Model, "cached"], s.Counters.KvBlocksCached), new([s.Model, "total"], s.Counters.KvBlocksTotal),
                 ])),
+            Gauge("moxing_prefix_cache_state_snapshots", "moxing.prefix_cache.state_snapshots", "{snapshot}",
+                "Recurrent-state snapshots the prefix cache holds (models with recurrent layers).", [Model],
+                () => Schedulers().Select(s => new GaugeSample([s.Model], s.Counters.StateSnapshots))),
             Gauge("moxing_models_resident", "moxing.models.resident", "{model}", "Models loaded in memory.", [], () => [new([], _resident().Count)]),
             Gauge("moxing_model_memory_bytes", "moxing.model.memory", Bytes, "Bytes a resident model holds: weights plus KV-cache budget.", [Model],
                 () => _resident().Select(r => new GaugeSample([r.Name], r.MemoryBytes))),
