@@ -10,8 +10,9 @@ namespace Moxing.Core.Kernels;
 /// llama.cpp does, with the same small rounding of the activations); float weights multiply with the floats.</remarks>
 public static unsafe partial class MatMul
 {
-    // Elements decoded at once when several vectors share a row: four rows' chunks (16 KiB) stay in L1 while every vector reads them.
-    private const int ChunkElements = 1024;
+    /// <summary>Elements decoded at once when several vectors share a row (four rows' chunks, 16 KiB, stay in L1 while every
+    /// vector reads them): every float product sums each chunk apart, then the chunks' sums in turn.</summary>
+    internal const int ChunkElements = 1024;
 
     /// <summary>Computes y[t, r] for t &lt; <paramref name="n"/> and r in [<paramref name="rowStart"/>, <paramref name="rowEnd"/>); y is [n, rows].</summary>
     public static void Rows(StoredTensor w, ReadOnlySpan<float> x, int n, Span<float> y, int rowStart, int rowEnd) =>
@@ -48,6 +49,11 @@ public static unsafe partial class MatMul
             FloatRows(w, px, k, n, py, rows, rowStart, rowEnd, path);
         }
     }
+
+    /// <summary>y[r] = row r · x for one vector and r in [rowStart, rowEnd), each weight widened to a float: the order of
+    /// every float product (<see cref="SharedDecode"/>), for the rows <see cref="HalfMatVec"/> cannot place.</summary>
+    internal static void WidenedRows(DType type, byte* w, nint rowBytes, int k, float* x, float* y, int rowStart, int rowEnd, SimdPath path) =>
+        SharedDecode(RowKernel.For(type, path), false, path, w, rowBytes, k, x, k, 1, y, rowEnd, rowStart, rowEnd);
 
     private static void FloatRows(StoredTensor w, float* px, int k, int n, float* py, int rows, int rowStart, int rowEnd, SimdPath path)
     {

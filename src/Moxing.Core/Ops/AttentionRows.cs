@@ -80,10 +80,10 @@ public static unsafe class AttentionRows
         fixed (float* f = floats)
             for (var i = 0; i < halves.Length; i += Vector256<float>.Count)
             {
-                // the half's sign in bits 31..16, its bits in 15..0: shifted by 13 they sit where HalfBits.Place puts them
+                // the half's sign in bits 31..16, its bits in 15..0: what HalfBits.Place reads
                 var wide = Avx2.ConvertToVector256Int32((short*)h + i);
                 magnitudes = Avx2.Max(magnitudes, wide & Vector256.Create(HalfBits.Magnitude));
-                (HalfBits.Place(Avx2.ShiftLeftLogical(wide, 16)) * HalfBits.Rebias).Store(f + i);
+                (HalfBits.Place(wide) * HalfBits.Rebias).Store(f + i);
             }
         return Vector256.LessThanAll(magnitudes, Vector256.Create(HalfBits.InfinityBits));
     }

@@ -65,10 +65,6 @@ public sealed class BatchScratch
     internal int[] TileStart { get; }
     internal int[] TileEnd { get; }
 
-    // Per slice, whether MLA attends it decompressed (DecompressedAttentionJob.Chosen); those slices in order.
-    internal bool[] SliceDecompressed { get; }
-    internal int[] DecompressedSlices { get; }
-
     /// <summary>Allocates buffers for <paramref name="tokens"/> tokens of <paramref name="o"/>.</summary>
     public BatchScratch(DecoderOptions o, int tokens)
     {
@@ -115,8 +111,6 @@ public sealed class BatchScratch
         SliceLogits = new LogitsWanted[tokens];
         TileStart = new int[tokens];
         TileEnd = new int[tokens];
-        SliceDecompressed = new bool[tokens];
-        DecompressedSlices = new int[tokens];
     }
 
     // Per token, what a recurrent mixer's in_proj writes into Fused: LFM2's B, C, x (three times the hidden width), Mamba2's z, x·B·C, dt,

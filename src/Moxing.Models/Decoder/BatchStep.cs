@@ -42,7 +42,6 @@ internal ref struct BatchStep(DecoderModel model, BatchScratch s)
         s.SliceSlidingRope[_slices] = model.RopeFor(o.SlidingRope, sequence.Capacity);
         s.SliceStart[_slices] = _tokens;
         s.SliceLogits[_slices] = wanted;
-        s.SliceDecompressed[_slices] = DecompressedAttentionJob.Chosen(o, start, tokens.Length);
         _slices++;
         _tokens += tokens.Length;
         s.SliceStart[_slices] = _tokens;

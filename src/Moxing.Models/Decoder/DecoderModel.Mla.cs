@@ -4,7 +4,10 @@ namespace Moxing.Models.Decoder;
 
 // Multi-head latent attention (DeepSeek-V2/V3) in llama.cpp's absorbed form: the KV cache holds one row per token, the normed latent
 // and the shared rotary key part; each head's query is taken into latent space (q_nope · W_UK), attends to the rows as MQA, and its
-// attended latent becomes its value through W_UV.
+// attended latent becomes its value through W_UV. Every step takes this form, decode and prefill chunks of any length (as llama.cpp's
+// does): a decompressed prefill (kv_b through every visible latent row, then attention at the heads' own widths) does fewer
+// multiply-adds for long chunks, but rounds, and with a quantized kv_b quantizes activations, otherwise — a prompt split
+// differently (a shared prefill budget, prefix reuse, recompute after preemption) would change its logits.
 public sealed partial class DecoderModel
 {
     /// <summary>
@@ -28,7 +31,7 @@ public sealed partial class DecoderModel
         var k = s.K.AsSpan(0, n * row);
         Multiply(w.KvA, xn, n, k);
         for (var t = 0; t < n; t++) w.KvANorm.Apply(k.Slice(t * row, rank), k.Slice(t * row, rank));
-        var absorb = new HeadProductJob(w.KeyHeads, !w.KeysByLatent, new(s.Fused, queries, heads * hd, hd, nope), new(s.Q, 0, heads * row, row, rank), n, s);
+        var absorb = new HeadProductJob(w.KeyHeads, !w.KeysByLatent, new(s.Fused, queries, heads * hd, hd, nope), new(s.Q, 0, heads * row, row, rank), n);
         WorkerPool.Shared.ParallelFor(heads, ref absorb);
         for (var t = 0; t < n; t++)
             for (var h = 0; h < heads; h++)
@@ -39,7 +42,7 @@ public sealed partial class DecoderModel
     private Span<float> LatentValues(MlaWeights w, int n, BatchScratch s)
     {
         int heads = Options.HeadCount, rank = Options.Mla!.KvLoraRank, vd = Options.ValueDim;
-        var expand = new HeadProductJob(w.ValueHeads, false, new(s.AttentionOut, 0, heads * rank, rank, rank), new(s.V, 0, heads * vd, vd, vd), n, s);
+        var expand = new HeadProductJob(w.ValueHeads, false, new(s.AttentionOut, 0, heads * rank, rank, rank), new(s.V, 0, heads * vd, vd, vd), n);
         WorkerPool.Shared.ParallelFor(heads, ref expand);
         return s.V.AsSpan(0, n * heads * vd);
     }

@@ -101,9 +101,6 @@ public sealed partial class DecoderModel : IDisposable
         if (Weights.PerLayerEmbeddings is { } perLayer) PerLayerInputs(perLayer, s, n, x);
         if (Weights.AltUpStreams is { } streams) SpreadStreams(streams, s, n, x);
         var tiles = PagedAttentionJob.Tile(s, slices, n * _mostCacheHeads);
-        var decompressed = 0;
-        for (var i = 0; i < slices; i++)
-            if (s.SliceDecompressed[i]) s.DecompressedSlices[decompressed++] = i;
         // Attention layers store keys and values in the pool's layers in model order (a layer sharing another's reads its source's);
         // recurrent layers their state one after another in each sequence's slot.
         var stateOffset = 0;
@@ -117,7 +114,7 @@ public sealed partial class DecoderModel : IDisposable
             // A Nemotron-H feed-forward block has no mixer.
             if (!o.IsFeedForwardBlock(l))
             {
-                xn = Mix(layer, l, stateOffset, x, n, slices, (tiles, decompressed), projected, s);
+                xn = Mix(layer, l, stateOffset, x, n, slices, tiles, projected, s);
                 if (layer.Laurel is { } laurel) Laurel(laurel, xn, n, s);
                 layer.PostAttentionNorm?.Apply(projected, projected);
                 AddResidual(x, projected);
@@ -144,10 +141,10 @@ public sealed partial class DecoderModel : IDisposable
     }
 
     // The layer's norm and mixer (short convolution, Mamba2, gated DeltaNet or attention) over the stream x, its output in
-    // `projected`; returns the normed input a parallel block's MLP reads. `attend` is how the batch's attention is split: key
-    // tiles, and how many slices also take the decompressed MLA prefill.
+    // `projected`; returns the normed input a parallel block's MLP reads. `tiles` is how many key tiles the batch's attention
+    // is split into.
     private ReadOnlySpan<float> Mix(DecoderLayerWeights layer, int l, int stateOffset, ReadOnlySpan<float> x, int n, int slices,
-        (int Tiles, int Decompressed) attend, Span<float> projected, BatchScratch s)
+        int tiles, Span<float> projected, BatchScratch s)
     {
         var o = Options;
         var h = o.HiddenSize;
@@ -172,14 +169,9 @@ public sealed partial class DecoderModel : IDisposable
             var kvLayer = o.PoolLayerOf(l);
             var store = new KvStoreJob(o, attention, l, kvLayer, s);
             WorkerPool.Shared.ParallelFor(n, ref store);
-            var parts = PagedAttentionJob.Parts(o, l, attend.Tiles);
+            var parts = PagedAttentionJob.Parts(o, l, tiles);
             var paged = new PagedAttentionJob(o, l, kvLayer, s, attention.Sinks, parts, _alibiSlopes);
-            WorkerPool.Shared.ParallelFor(attend.Tiles * cache.KvHeads * parts, ref paged);
-            if (attend.Decompressed > 0)
-            {
-                var prefill = new DecompressedAttentionJob(o, attention.Mla!, l, kvLayer, s, n);
-                WorkerPool.Shared.ParallelFor(attend.Decompressed * o.HeadCount, ref prefill);
-            }
+            WorkerPool.Shared.ParallelFor(tiles * cache.KvHeads * parts, ref paged);
             if (o.AttentionOutputGate) GateAttention(s.AttentionOut.AsSpan(0, n * qDim), s.AttentionGate.AsSpan(0, n * qDim));
             Multiply(attention.O, attention.Mla is { } mla ? LatentValues(mla, n, s) : s.AttentionOut, n, projected);
             if (o.AttentionOutputScale != 1f) TensorPrimitives.Multiply(projected, o.AttentionOutputScale, projected);

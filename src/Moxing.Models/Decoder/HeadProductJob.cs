@@ -10,11 +10,10 @@ internal readonly record struct HeadSlices(float[] Buffer, int Start, int TokenS
 }
 
 /// <summary>
-/// One item per head: y = W_h · x (or W_hᵀ · x when <paramref name="transposed"/>) for each of the step's n tokens whose slice is not
-/// skipped (<see cref="BatchScratch.SliceDecompressed"/>), x and y the head's slices of the token rows, gathered into and scattered
-/// from per-thread buffers (MLA's per-head blocks of kv_b).
+/// One item per head: y = W_h · x (or W_hᵀ · x when <paramref name="transposed"/>) for each of n tokens, x and y the head's slices of
+/// the token rows, gathered into and scattered from per-thread buffers (MLA's per-head blocks of kv_b).
 /// </summary>
-internal readonly struct HeadProductJob(StoredTensor[] weights, bool transposed, HeadSlices x, HeadSlices y, int n, BatchScratch s) : IParallelJob
+internal readonly struct HeadProductJob(StoredTensor[] weights, bool transposed, HeadSlices x, HeadSlices y, int n) : IParallelJob
 {
     [ThreadStatic] private static float[]? _in;
     [ThreadStatic] private static float[]? _out;
@@ -25,15 +24,10 @@ internal readonly struct HeadProductJob(StoredTensor[] weights, bool transposed,
         var output = Buffer(ref _out, n * y.Width);
         for (var h = start; h < end; h++)
         {
-            var rows = 0;
-            for (var t = 0; t < n; t++)
-                if (!s.SliceDecompressed[s.SliceOf[t]]) x.Of(t, h).CopyTo(input.AsSpan(rows++ * x.Width));
-            if (rows == 0) continue;
-            if (transposed) MatMul.TransposedRows(weights[h], input, rows, output);
-            else MatMul.Rows(weights[h], input, rows, output, 0, y.Width);
-            rows = 0;
-            for (var t = 0; t < n; t++)
-                if (!s.SliceDecompressed[s.SliceOf[t]]) output.AsSpan(rows++ * y.Width, y.Width).CopyTo(y.Of(t, h));
+            for (var t = 0; t < n; t++) x.Of(t, h).CopyTo(input.AsSpan(t * x.Width));
+            if (transposed) MatMul.TransposedRows(weights[h], input, n, output);
+            else MatMul.Rows(weights[h], input, n, output, 0, y.Width);
+            for (var t = 0; t < n; t++) output.AsSpan(t * y.Width, y.Width).CopyTo(y.Of(t, h));
         }
     }
 

@@ -20,19 +20,18 @@ internal readonly struct PagedAttentionJob(DecoderOptions o, int layer, int kvLa
     [ThreadStatic] private static float[]? _scores;
     [ThreadStatic] private static float[]? _rows;
 
-    /// <summary>Splits the tokens of each slice not attended decompressed (MLA) into tiles (s.TileStart, s.TileEnd); returns the tile count.</summary>
+    /// <summary>Splits each slice's tokens into tiles (s.TileStart, s.TileEnd); returns the tile count.</summary>
     public static int Tile(BatchScratch s, int slices, int items)
     {
         // Aim for a few items per thread before growing tiles: decoding less is worth nothing to an idle core.
         var size = Math.Clamp(items / (4 * WorkerPool.Shared.ThreadCount), 1, MaxTileTokens);
         var tiles = 0;
         for (var i = 0; i < slices; i++)
-            if (!s.SliceDecompressed[i])
-                for (var t = s.SliceStart[i]; t < s.SliceStart[i + 1]; t += size)
-                {
-                    s.TileStart[tiles] = t;
-                    s.TileEnd[tiles++] = Math.Min(t + size, s.SliceStart[i + 1]);
-                }
+            for (var t = s.SliceStart[i]; t < s.SliceStart[i + 1]; t += size)
+            {
+                s.TileStart[tiles] = t;
+                s.TileEnd[tiles++] = Math.Min(t + size, s.SliceStart[i + 1]);
+            }
         return tiles;
     }
 
@@ -124,7 +123,7 @@ internal readonly struct PagedAttentionJob(DecoderOptions o, int layer, int kvLa
     }
 
     // The first position a token at `position` sees: the last `window` positions, within its own chunk (non-decreasing in position).
-    internal static int First(int position, int window, int chunk) =>
+    private static int First(int position, int window, int chunk) =>
         Math.Max(window > 0 ? Math.Max(0, position - window + 1) : 0, chunk > 0 ? position - position % chunk : 0);
 
     // The positions in [runFirst, runLast] that the token at `position` attends to (empty when lo > hi).

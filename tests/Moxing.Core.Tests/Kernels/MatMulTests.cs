@@ -73,10 +73,12 @@ public class MatMulTests
     public void FloatProductsGiveAVectorTheSameBitsAloneOrAmongOthers(DType type)
     {
         // an MoE router (F32 in quantized files) sends a token to the same experts alone and in a batch only if the token's
-        // products do not depend on the other vectors of the product, nor on which rows share the token's row range
+        // products do not depend on the other vectors of the product, nor on which rows share the token's row range; a plain
+        // type's one-vector product takes its own kernel (F16 and BF16: HalfMatVec), a block type's the float reference
         var rng = new Random(23 + (int)type);
         const int rows = 7, n = 9; // a group of four rows and three single ones; two tiles of four vectors and one more
-        var cols = type.BlockSize() == 1 ? 2100 : 9 * type.BlockSize(); // three decode chunks, and a tail past the last whole vector
+        var plain = type.BlockSize() == 1;
+        var cols = plain ? 2100 : 9 * type.BlockSize(); // three decode chunks, and a tail past the last whole vector
         using var w = RandomMatrix(type, rows, cols, rng);
         var x = RandomWeights.Floats(n * cols, rng);
         foreach (var path in SimdPaths.Supported)
@@ -84,16 +86,46 @@ public class MatMulTests
             var alone = new float[n * rows];
             for (var t = 0; t < n; t++)
                 for (var r = 0; r < rows; r++)
-                    MatMul.Rows(w.Tensor, x.AsSpan(t * cols, cols), 1, alone.AsSpan(t * rows, rows), r, r + 1, path, quantizeActivations: false);
+                    MatMul.Rows(w.Tensor, x.AsSpan(t * cols, cols), 1, alone.AsSpan(t * rows, rows), r, r + 1, path, quantizeActivations: plain);
             for (var count = 1; count <= n; count++)
             {
                 var y = new float[count * rows];
-                MatMul.Rows(w.Tensor, x.AsSpan(0, count * cols), count, y, 0, rows, path, quantizeActivations: false);
-                for (var i = 0; i < y.Length; i++)
-                    Assert.True(BitConverter.SingleToInt32Bits(alone[i]) == BitConverter.SingleToInt32Bits(y[i]),
-                        $"{type} among {count} vectors, vector {i / rows} row {i % rows} on {path}: {y[i]:R} vs {alone[i]:R} alone");
+                MatMul.Rows(w.Tensor, x.AsSpan(0, count * cols), count, y, 0, rows, path, quantizeActivations: plain);
+                AssertSameBits(alone, y, rows, $"{type} among {count} vectors on {path}");
             }
         }
+    }
+
+    [Theory]
+    [InlineData(DType.F16)]
+    [InlineData(DType.BF16)]
+    [InlineData(DType.F32)]
+    public void HalfAndFloatProductsGiveEachVectorItsBitsInBatchesOfAnySize(DType type)
+    {
+        // the batch sizes a server steps with (1, 2, 3, 5, 16) and the four-vector tiles' edges, split between threads as
+        // MatMul.Parallel splits them, against each vector alone through its one-vector kernel
+        var rng = new Random(31 + (int)type);
+        const int rows = 37, cols = 1024 + 256 + 24 + 5; // a whole decode chunk, whole cache lines, whole lane vectors, a tail
+        using var w = RandomMatrix(type, rows, cols, rng);
+        int[] sizes = [1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17];
+        var x = RandomWeights.Floats(sizes[^1] * cols, rng);
+        var alone = new float[sizes[^1] * rows];
+        for (var t = 0; t < sizes[^1]; t++) MatMul.Parallel(w.Tensor, x.AsSpan(t * cols, cols), 1, alone.AsSpan(t * rows, rows));
+        using var pool = new WorkerPool(3);
+        foreach (var n in sizes)
+        {
+            var y = new float[n * rows];
+            MatMul.Parallel(pool, w.Tensor, x.AsSpan(0, n * cols), n, y, SimdPaths.Best);
+            AssertSameBits(alone, y, rows, $"{type} in a batch of {n}");
+        }
+    }
+
+    // y (vectors of `rows` outputs) holds the bits of the first vectors of `alone`.
+    private static void AssertSameBits(float[] alone, float[] y, int rows, string what)
+    {
+        for (var i = 0; i < y.Length; i++)
+            Assert.True(BitConverter.SingleToInt32Bits(alone[i]) == BitConverter.SingleToInt32Bits(y[i]),
+                $"{what}, vector {i / rows} row {i % rows}: {y[i]:R} vs {alone[i]:R} alone");
     }
 
     [Fact]

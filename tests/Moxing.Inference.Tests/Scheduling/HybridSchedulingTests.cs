@@ -1,10 +1,6 @@
 using Moxing.Inference.Generation;
-using Moxing.Inference.Sampling;
 using Moxing.Inference.Scheduling;
-using Moxing.Inference.Sessions;
-using Moxing.Models;
 using Moxing.Models.Decoder;
-using Moxing.Models.Synthesis;
 using static Moxing.Inference.Tests.Scheduling.SchedulerTestModel;
 
 namespace Moxing.Inference.Tests.Scheduling;
@@ -18,42 +14,19 @@ namespace Moxing.Inference.Tests.Scheduling;
 public sealed class HybridSchedulingTests : IDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
-    private readonly string _dir = Directory.CreateTempSubdirectory("moxing-hybrid-").FullName;
-    private LoadedModel _model = null!;
+    private SynthSchedulingModel _model = null!;
 
     /// <summary>The synthetic shapes with recurrent state.</summary>
     public static TheoryData<string> Shapes() => ["tiny-lfm2", "tiny-granitehybrid", "tiny-mamba2", "tiny-lfm2-moe", "tiny-nemotron-h", "tiny-nemotron-h-moe", "tiny-falcon-h1",
         "tiny-qwen35", "tiny-qwen3next", "tiny-mamba", "tiny-jamba"];
 
-    private void Load(string shape)
-    {
-        var path = Path.Combine(_dir, shape + ".gguf");
-        SyntheticModelWriter.Write(SynthShape.Find(shape)!, SynthFileType.Find("F16")!, 5, path);
-        _model = ModelLoader.Load(path);
-    }
+    private void Load(string shape) => _model = new SynthSchedulingModel(shape, "F16");
 
-    public void Dispose()
-    {
-        _model?.Dispose();
-        Directory.Delete(_dir, recursive: true);
-    }
+    public void Dispose() => _model?.Dispose();
 
-    private static GenerationRequest Request(int[] prompt, int maxTokens) => new()
-    {
-        PromptIds = prompt,
-        Limits = new GenerationLimits(maxTokens, []),
-        Sampling = SamplingOptions.Greedy,
-    };
+    private static GenerationRequest Request(int[] prompt, int maxTokens) => SynthSchedulingModel.Greedy(prompt, maxTokens);
 
-    private int[] Solo(GenerationRequest request)
-    {
-        var decoder = _model.RequireDecoder();
-        var session = new InferenceSession(decoder, 128);
-        var ids = new List<int>();
-        new TokenGenerator(session, new Sampler(request.Sampling, decoder.Options.VocabSize))
-            .Generate(request.PromptIds, request.Limits, id => { ids.Add(id); return true; });
-        return [.. ids];
-    }
+    private int[] Solo(GenerationRequest request) => _model.Solo(request);
 
     [Theory]
     [MemberData(nameof(Shapes))]
@@ -61,7 +34,7 @@ public sealed class HybridSchedulingTests : IDisposable
     {
         Load(shape);
         // Prefix caching and speculation asked for: a model with recurrent state runs without speculation.
-        await using var scheduler = new ContinuousBatchScheduler(_model.RequireDecoder(), new SchedulerOptions
+        await using var scheduler = new ContinuousBatchScheduler(_model.Decoder, new SchedulerOptions
         {
             ContextSize = 128,
             KvBlockTokens = 16,
@@ -87,7 +60,7 @@ public sealed class HybridSchedulingTests : IDisposable
     public async Task PreemptedSequencesRecomputeTheirStateFromScratch(string shape)
     {
         Load(shape);
-        var decoder = _model.RequireDecoder();
+        var decoder = _model.Decoder;
         // four sequences' states and six blocks of 16 positions: two contexts of 64 would need eight
         const int sequences = 4;
         var blockBytes = 16 * KvBlockPool.BytesPerPosition(decoder.Options, Core.Tensors.DType.F16);
@@ -117,7 +90,7 @@ public sealed class HybridSchedulingTests : IDisposable
     public async Task ACancelledSequenceGivesItsStateBack(string shape)
     {
         Load(shape);
-        await using var scheduler = new ContinuousBatchScheduler(_model.RequireDecoder(), new SchedulerOptions { ContextSize = 256, TokenBufferCapacity = 4 });
+        await using var scheduler = new ContinuousBatchScheduler(_model.Decoder, new SchedulerOptions { ContextSize = 256, TokenBufferCapacity = 4 });
         using var cancel = new CancellationTokenSource();
         var stream = scheduler.Submit(Request(Prompt(4, 8), 200), cancel.Token);
         await stream.Tokens.ReadAsync().AsTask().WaitAsync(Patience);

@@ -3,11 +3,11 @@ using Moxing.Core.Tensors;
 namespace Moxing.Models.Tests.Decoder;
 
 /// <summary>
-/// Quantized files of models with routed experts and recurrent state run a mixed batch (decoding, prefilling, every row's
-/// logits) with each sequence's lone logits bit for bit, with every KV cache type: a request's reply does not depend on who
+/// Quantized, F16 and BF16 files of models with routed experts and recurrent state run a mixed batch (decoding, prefilling, every
+/// row's logits) with each sequence's lone logits bit for bit, with every KV cache type: a request's reply does not depend on who
 /// else is served. Before every product was batch-invariant these moved by up to 2e-2 (a top-k choice or an activation code
-/// flipped). A prompt in chunks or token by token gives one call's bits too (what prefix reuse and chunked prefill rely on),
-/// except with MLA.
+/// flipped; F16 weights by up to 3e-5, their one-vector kernel summing in another order). A prompt in chunks or token by token
+/// gives one call's bits too (what prefix reuse and chunked prefill rely on), MLA's included.
 /// </summary>
 public sealed class BatchInvarianceTests
 {
@@ -27,8 +27,24 @@ public sealed class BatchInvarianceTests
         using var synth = new SynthesizedModel(shape, type, 4);
         foreach (var kv in new[] { DType.F32, DType.F16, DType.Q8_0 })
             DecoderChecks.MixedBatchMatchesEachSequenceAlone(synth.Model, 0, kv);
-        // MLA prefills a long chunk in its decompressed form and a short one absorbed: the two quantize different activations
-        if (synth.Model.Options.Mla == null)
-            DecoderChecks.ChunksEqualOneCallEqualTokenByToken(synth.Model, DecoderChecks.Ids(23, 5, synth.Shape.Vocab), 0);
+        DecoderChecks.ChunksEqualOneCallEqualTokenByToken(synth.Model, DecoderChecks.Ids(23, 5, synth.Shape.Vocab), 0);
+    }
+
+    [Theory]
+    [InlineData("tiny-gemma3n", "F16")] // 3e-5 before: F16 times one vector summed in another order than times several
+    [InlineData("tiny-gemma3n", "BF16")]
+    [InlineData("tiny-qwen35moe", "F16")]
+    [InlineData("tiny-deepseek-v3", "F16")]
+    [InlineData("tiny-deepseek-v3", "BF16")]
+    [InlineData("tiny-lfm2-moe", "BF16")]
+    [InlineData("tiny-falcon-h1", "F16")]
+    public void AHalfPrecisionFileRunsBatchesOfAnySizeBitForBitAsEachSequenceAlone(string shape, string type)
+    {
+        using var synth = new SynthesizedModel(shape, type, 4);
+        foreach (var kv in new[] { DType.F32, DType.F16, DType.Q8_0 })
+            DecoderChecks.MixedBatchMatchesEachSequenceAlone(synth.Model, 0, kv);
+        // the batch sizes a server steps with, and the edges of the four-vector tiles of float products
+        DecoderChecks.DecodeBatchesGiveEachSequenceItsBits(synth.Model, DType.F16, 1, 2, 3, 4, 5, 16, 17);
+        DecoderChecks.ChunksEqualOneCallEqualTokenByToken(synth.Model, DecoderChecks.Ids(23, 5, synth.Shape.Vocab), 0);
     }
 }

@@ -25,6 +25,45 @@ internal static class DecoderChecks
         AssertClose(whole.AsSpan((prompt.Length - 1) * vocab), Alone(model, DType.F32, [.. prompt.Select(id => new[] { id })]), tolerance, "token by token");
     }
 
+    /// <summary>A prompt (more than 7 ids) prefilled after its first token, after its first seven, and token by token gives the
+    /// bits of the same rows of one call, with a KV cache stored as <paramref name="kv"/>: what prefix reuse, a shared prefill
+    /// budget and recompute after preemption rely on.</summary>
+    public static void SplitsGiveTheBitsOfOneCall(DecoderModel model, int[] prompt, DType kv)
+    {
+        var vocab = model.Options.VocabSize;
+        var whole = Alone(model, kv, prompt);
+        foreach (var first in new[] { 1, 7 })
+            AssertClose(whole.AsSpan(first * vocab), Alone(model, kv, prompt[..first], prompt[first..]), 0, $"{kv} cache, {first} + {prompt.Length - first} tokens");
+        AssertClose(whole.AsSpan((prompt.Length - 1) * vocab), Alone(model, kv, [.. prompt.Select(id => new[] { id })]), 0, $"{kv} cache, token by token");
+    }
+
+    /// <summary>For each batch size: that many sequences, each prefilled alone with a prompt of its own, decode one token each in one
+    /// step; every sequence's logits are the bits it gives decoding alone (KV cache stored as <paramref name="kv"/>).</summary>
+    public static void DecodeBatchesGiveEachSequenceItsBits(DecoderModel model, DType kv, params int[] sizes)
+    {
+        var vocab = model.Options.VocabSize;
+        var pool = model.CreateBlockPool(64L << 20, kv, sequences: sizes.Max());
+        var scratch = model.CreateScratch(64);
+        foreach (var size in sizes)
+        {
+            var prompts = Enumerable.Range(0, size).Select(i => Ids(3 + i % 5, 100 + i, vocab)).ToArray();
+            var next = Enumerable.Range(0, size).Select(i => new[] { (7 * i + 1) % vocab }).ToArray();
+            var sequences = prompts.Select(_ => new SequenceKv(pool, 16)).ToArray();
+            try
+            {
+                for (var i = 0; i < size; i++) model.Forward(prompts[i], sequences[i], scratch, new float[vocab], allLogits: false);
+                var logits = new float[size * vocab];
+                Assert.Equal(size, model.ForwardBatch([.. sequences.Select((q, i) => new BatchSlice(q, next[i]))], scratch, logits));
+                for (var i = 0; i < size; i++)
+                    AssertClose(Alone(model, kv, prompts[i], next[i]), logits.AsSpan(i * vocab, vocab), 0, $"sequence {i} of a batch of {size}, {kv} cache");
+            }
+            finally
+            {
+                foreach (var sequence in sequences) sequence.Dispose();
+            }
+        }
+    }
+
     /// <summary>The logits of every token of the last chunk, the chunks run one after another in a sequence of their own.</summary>
     public static float[] Alone(DecoderModel model, params int[][] chunks) => Alone(model, DType.F16, chunks);
 

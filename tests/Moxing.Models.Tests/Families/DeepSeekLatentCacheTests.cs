@@ -7,8 +7,8 @@ namespace Moxing.Models.Tests.Families;
 
 /// <summary>
 /// DeepSeek's multi-head latent attention caches the latent (llama.cpp's absorbed MLA): one row of kv_lora_rank + qk_rope_head_dim
-/// per token and layer, keys and values at once; prefills in chunks, token by token, over a shared prefix and in F16 or Q8_0 caches
-/// give the logits of one call.
+/// per token and layer, keys and values at once; every step attends absorbed, so prefills in chunks, token by token, over a shared
+/// prefix and in F16 or Q8_0 caches give the bits of one call.
 /// </summary>
 public sealed class DeepSeekLatentCacheTests
 {
@@ -37,7 +37,7 @@ public sealed class DeepSeekLatentCacheTests
         using var model = ModelLoader.Load(folder.Folder);
         var decoder = model.RequireDecoder();
         Assert.Equal(decoder.Options.LayerCount * (32 + 8) * 4L, KvBlockPool.BytesPerPosition(decoder.Options, DType.F32));
-        DecoderChecks.ChunksEqualOneCallEqualTokenByToken(decoder, DenseFamilyTests.Prompt);
+        DecoderChecks.ChunksEqualOneCallEqualTokenByToken(decoder, DenseFamilyTests.Prompt, 0);
     }
 
     /// <summary>The DeepSeek model types TinyHfFolder writes.</summary>
@@ -48,11 +48,11 @@ public sealed class DeepSeekLatentCacheTests
     public void ChunksAndTokenByTokenEqualOneCall(string shape)
     {
         using var synth = new SynthesizedModel(shape, "F16", 3);
-        DecoderChecks.ChunksEqualOneCallEqualTokenByToken(synth.Model, DecoderChecks.Ids(23, 5, synth.Shape.Vocab));
+        DecoderChecks.ChunksEqualOneCallEqualTokenByToken(synth.Model, DecoderChecks.Ids(23, 5, synth.Shape.Vocab), 0);
     }
 
-    // F16 and Q8_0 latent rows: batched steps equal each sequence alone in the same cache type (within 5e-5: a one-token and a many-token
-    // product of the F16 weights round apart, and a stored row's rounding can follow), and the logits stay near an F32 cache's.
+    // F16 and Q8_0 latent rows: batched steps give each sequence's bits alone in the same cache type (5e-5 apart before a one-token and
+    // a many-token product of F16 weights summed in one order), and the logits stay near an F32 cache's.
     [Theory]
     [InlineData("tiny-deepseek-v2", DType.F16, 2e-3)]
     [InlineData("tiny-deepseek-v2", DType.Q8_0, 2e-2)]
@@ -61,7 +61,7 @@ public sealed class DeepSeekLatentCacheTests
     public void F16AndQ8LatentCachesRunBatchesAndStayNearF32(string shape, DType kv, double nearF32)
     {
         using var synth = new SynthesizedModel(shape, "F16", 4);
-        DecoderChecks.MixedBatchMatchesEachSequenceAlone(synth.Model, 5e-5, kv);
+        DecoderChecks.MixedBatchMatchesEachSequenceAlone(synth.Model, 0, kv);
         int[] prompt = DecoderChecks.Ids(19, 6, synth.Shape.Vocab), next = [5], last = [9];
         DecoderChecks.AssertClose(DecoderChecks.Alone(synth.Model, DType.F32, prompt, next, last), DecoderChecks.Alone(synth.Model, kv, prompt, next, last),
             nearF32, $"{shape}, {kv} cache vs F32");
@@ -83,23 +83,20 @@ public sealed class DeepSeekLatentCacheTests
         using var reuser = new SequenceKv(pool, 100);
         reuser.AttachPrefix(owner.Blocks[..2]);
         model.Forward(prompt.AsSpan(32), reuser, scratch, logits, allLogits: false);
-        DecoderChecks.AssertClose(DecoderChecks.Alone(model, DType.F32, prompt).AsSpan(39 * vocab), logits, 1e-5, "reused latent prefix");
+        DecoderChecks.AssertClose(DecoderChecks.Alone(model, DType.F32, prompt).AsSpan(39 * vocab), logits, 0, "reused latent prefix");
     }
 
-    // DeepSeek-V2-Lite's heads (192 keys, 128 values, rank 512, rope 64): decoding and short chunks after a long prefix attend to the
-    // latent rows (absorbed); a fresh prefill, and a chunk longer than 171 tokens, decompress kv_b per head.
+    // A prompt split after one token, after seven, or token by token gives the bits of one call (which prefilled decompressed, where
+    // that took fewer multiply-adds, 1.5e-2 away on a Q8_0 file: the two forms quantize different activations; F16 4e-7).
     [Theory]
-    [InlineData(0, 1, true)]
-    [InlineData(4000, 1, false)]
-    [InlineData(0, 512, true)]
-    [InlineData(4000, 16, false)]
-    [InlineData(4000, 160, false)]
-    [InlineData(4000, 200, true)]
-    public void PrefillDecompressesWhereThatTakesFewerMultiplyAdds(int cached, int tokens, bool decompressed)
+    [InlineData("tiny-deepseek-v3", "Q8_0")]
+    [InlineData("tiny-deepseek-v3", "F16")]
+    [InlineData("tiny-deepseek-v2", "Q8_0")]
+    public void APromptGivesTheBitsOfOneCallHoweverItIsSplit(string shape, string type)
     {
-        using var synth = new SynthesizedModel("tiny-deepseek-v2", "F16", 1);
-        var lite = synth.Model.Options with { HeadDim = 192, ValueHeadDim = 128, Mla = new MlaOptions { KvLoraRank = 512, RopeDim = 64 } };
-        Assert.Equal(decompressed, DecompressedAttentionJob.Chosen(lite, cached, tokens));
-        Assert.False(DecompressedAttentionJob.Chosen(lite with { Mla = null }, 0, 512));
+        using var synth = new SynthesizedModel(shape, type, 6);
+        var prompt = DecoderChecks.Ids(29, 8, synth.Shape.Vocab);
+        foreach (var kv in new[] { DType.F32, DType.F16, DType.Q8_0 })
+            DecoderChecks.SplitsGiveTheBitsOfOneCall(synth.Model, prompt, kv);
     }
 }

@@ -4,22 +4,19 @@ using System.Runtime.Intrinsics.X86;
 
 namespace Moxing.Core.Kernels.Half;
 
-/// <summary><see cref="IHalfWiden{TF, TH}"/> on 16 halves with AVX2.</summary>
-internal readonly unsafe struct Avx2HalfWiden : IHalfWiden<Vector256<float>, Vector256<ushort>>
+/// <summary><see cref="IHalfWiden{TF, TI}"/> on eight halves with AVX2.</summary>
+internal readonly unsafe struct Avx2HalfWiden : IHalfWiden<Vector256<float>, Vector256<int>>
 {
-    public static int Halves => 16;
-    public static Vector256<ushort> NoMagnitudes => Vector256<ushort>.Zero;
+    public static Vector256<int> NoMagnitudes => Vector256<int>.Zero;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Widen<W>(byte* p, ref Vector256<ushort> magnitudes, out Vector256<float> low, out Vector256<float> high) where W : struct, IWideFormat
+    public static Vector256<float> Widen<W>(byte* p, ref Vector256<int> magnitudes) where W : struct, IWideFormat
     {
-        var halves = Avx.LoadVector256((ushort*)p);
-        if (W.Checked) magnitudes = Avx2.Max(magnitudes, halves & Vector256.Create((ushort)HalfBits.Magnitude));
-        low = W.Place(Avx2.UnpackLow(Vector256<ushort>.Zero, halves).AsInt32());
-        high = W.Place(Avx2.UnpackHigh(Vector256<ushort>.Zero, halves).AsInt32());
+        var wide = Avx2.ConvertToVector256Int32((short*)p);
+        if (W.Checked) magnitudes = Avx2.Max(magnitudes, wide & Vector256.Create(HalfBits.Magnitude));
+        return W.Place(wide);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool Finite(Vector256<ushort> magnitudes) =>
-        Vector256.LessThanAll(magnitudes, Vector256.Create((ushort)HalfBits.InfinityBits));
+    public static bool Finite(Vector256<int> magnitudes) => Vector256.LessThanAll(magnitudes, Vector256.Create(HalfBits.InfinityBits));
 }

@@ -4,23 +4,19 @@ using System.Runtime.Intrinsics.X86;
 
 namespace Moxing.Core.Kernels.Half;
 
-/// <summary><see cref="IHalfWiden{TF, TH}"/> on 32 halves with AVX-512 (F and BW).</summary>
-internal readonly unsafe struct Avx512HalfWiden : IHalfWiden<Vector512<float>, Vector512<ushort>>
+/// <summary><see cref="IHalfWiden{TF, TI}"/> on sixteen halves with AVX-512 (F and BW).</summary>
+internal readonly unsafe struct Avx512HalfWiden : IHalfWiden<Vector512<float>, Vector512<int>>
 {
-    public static int Halves => 32;
-    public static Vector512<ushort> NoMagnitudes => Vector512<ushort>.Zero;
+    public static Vector512<int> NoMagnitudes => Vector512<int>.Zero;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Widen<W>(byte* p, ref Vector512<ushort> magnitudes, out Vector512<float> low, out Vector512<float> high) where W : struct, IWideFormat
+    public static Vector512<float> Widen<W>(byte* p, ref Vector512<int> magnitudes) where W : struct, IWideFormat
     {
-        var halves = Avx512BW.LoadVector512((ushort*)p);
-        if (W.Checked) magnitudes = Avx512BW.Max(magnitudes, halves & Vector512.Create((ushort)HalfBits.Magnitude));
-        // a zero word below each half puts it in the top of a 32-bit lane: one instruction widens and shifts
-        low = W.Place(Avx512BW.UnpackLow(Vector512<ushort>.Zero, halves).AsInt32());
-        high = W.Place(Avx512BW.UnpackHigh(Vector512<ushort>.Zero, halves).AsInt32());
+        var wide = Avx512F.ConvertToVector512Int32(Avx.LoadVector256((short*)p));
+        if (W.Checked) magnitudes = Avx512F.Max(magnitudes, wide & Vector512.Create(HalfBits.Magnitude));
+        return W.Place(wide);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool Finite(Vector512<ushort> magnitudes) =>
-        Vector512.LessThanAll(magnitudes, Vector512.Create((ushort)HalfBits.InfinityBits));
+    public static bool Finite(Vector512<int> magnitudes) => Vector512.LessThanAll(magnitudes, Vector512.Create(HalfBits.InfinityBits));
 }

@@ -17,22 +17,22 @@ internal static unsafe class HalfBits
     /// <summary>2^112: a float the Place methods give times this is the half's value.</summary>
     public const float Rebias = 5.192296858534828e33f;
 
-    // a half's exponent and mantissa shifted right by 3 from the top of a 32-bit lane land in a float's (bits 27..13); the
-    // arithmetic shift copies the sign into bits 31..28, and the mask keeps bit 31 of them
+    // a sign-extended half shifted left by 13 has its exponent and mantissa in a float's places (bits 27..13) and copies of its
+    // sign in bits 31..28; the mask keeps bit 31 of them
     private const int Kept = unchecked((int)0x8FFFFFFF);
 
-    /// <summary>Halves in the top 16 bits of each lane, as floats of value half · 2^-112.</summary>
+    /// <summary>Sign-extended halves in each 32-bit lane as floats of value half · 2^-112.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Place(Vector512<int> top) => (Vector512.ShiftRightArithmetic(top, 3) & Vector512.Create(Kept)).AsSingle();
+    public static Vector512<float> Place(Vector512<int> wide) => (Vector512.ShiftLeft(wide, 13) & Vector512.Create(Kept)).AsSingle();
 
     /// <inheritdoc cref="Place(Vector512{int})"/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Place(Vector256<int> top) => (Vector256.ShiftRightArithmetic(top, 3) & Vector256.Create(Kept)).AsSingle();
+    public static Vector256<float> Place(Vector256<int> wide) => (Vector256.ShiftLeft(wide, 13) & Vector256.Create(Kept)).AsSingle();
 
     /// <summary>Eight finite halves at <paramref name="p"/> as floats (exact; the eight-row weight layouts' scales).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Eight(byte* p) =>
-        Place(Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32((ushort*)p), 16)) * Vector256.Create(Rebias);
+        Place(Avx2.ConvertToVector256Int32((short*)p)) * Vector256.Create(Rebias);
 
     /// <summary>True when the halves at <paramref name="offsets"/> of every block of the rows are finite — the condition of
     /// <see cref="Eight"/>, whose integer operations have no infinities (a tensor with any other keeps its file layout).</summary>
@@ -47,5 +47,5 @@ internal static unsafe class HalfBits
 
     /// <summary>One half's bits as a float of value half · 2^-112.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Place(ushort half) => BitConverter.Int32BitsToSingle(((half << 16) >> 3) & Kept);
+    public static float Place(ushort half) => BitConverter.Int32BitsToSingle(((short)half << 13) & Kept);
 }
