@@ -36,7 +36,7 @@ public sealed class SynthCommand : ICommand
                      llama4-interleaved, deepseek-v2, deepseek-v3, glm4moe, dots1, hunyuan-moe, bailingmoe, bailingmoe2, gpt-oss)
                      embedding models all-minilm | mxbai-embed-large | nomic-embed-text | bge-m3 (tiny-bert,
                      tiny-nomic-bert, tiny-xlm-roberta for tests)
-          --type     F16 | BF16 | Q8_0 | Q4_0 | Q4_K_M | Q6_K (per-tensor types as llama-quantize picks them)
+          --type     F32 | F16 | BF16 | Q8_0 | Q4_0 | Q4_K_M | Q6_K (per-tensor types as llama-quantize picks them)
           -o         the file to write
           --seed     random seed (default 1)
           --vocab-from  copy the tokenizer (and chat template) of this GGUF, whose vocabulary must have the model's

@@ -9,7 +9,8 @@ public sealed record SynthFileType(string Name, uint FileTypeId, DType Base)
     /// <summary>The file types `moxing synth --type` writes.</summary>
     public static IReadOnlyList<SynthFileType> Known { get; } =
     [
-        new("F16", 1, DType.F16), new("BF16", 32, DType.BF16), new("Q8_0", 7, DType.Q8_0), new("Q4_0", 2, DType.Q4_0),
+        new("F32", 0, DType.F32), new("F16", 1, DType.F16), new("BF16", 32, DType.BF16), new("Q8_0", 7, DType.Q8_0),
+        new("Q4_0", 2, DType.Q4_0),
         new("Q4_K_M", 15, DType.Q4_K), new("Q6_K", 18, DType.Q6_K),
     ];
 
@@ -27,7 +28,7 @@ public sealed record SynthFileType(string Name, uint FileTypeId, DType Base)
     /// <summary>The type of a 2-D weight per llama-quant.cpp; role is the name without blk.N. and .weight ("output" also for a tied token_embd).</summary>
     public DType TypeFor(string role, int layer, int layers, long columns)
     {
-        if (Base is DType.F16 or DType.BF16) return Base;
+        if (Base is DType.F32 or DType.F16 or DType.BF16) return Base;
         var type = Base;
         if (role == "output")
         {

@@ -410,8 +410,8 @@ public sealed record SynthShape(
             Gemma4: new SynthGemma4(FullHeadDim: 512, FullKvHeads: 2, SharedKvLayers: 0, PerLayerInput: 0, Period: 6, DoubleWide: false, KeysAsValues: true)),
         new("tiny-gemma4-moe", "gemma4", 1024, 256, 6, 256, 4, 2, 64, 256, 1e-6f, 1000000f, SlidingWindow: 8, Experts: 8, ExpertsUsed: 2, ExpertFeedForward: 128,
             Gemma4: new SynthGemma4(FullHeadDim: 128, FullKvHeads: 1, SharedKvLayers: 0, PerLayerInput: 0, Period: 3, DoubleWide: false, KeysAsValues: true)),
-        // gemma-3n-E2B's and E4B's text models as recalled from their published configs (not verified here): 4 sliding layers of 512 to
-        // 1 full, the last 10 (15) sharing, per-layer inputs of 256, Laurel of rank 64, the first 10 gates sparse. tiny-gemma3n keeps
+        // gemma-3n-E2B's and E4B's text models, checked against transcriptions of their published configs (2026-11-25): 4 sliding
+        // layers of 512 to 1 full, the last 10 (15) sharing, per-layer inputs of 256, Laurel of rank 64, the first 10 gates sparse. tiny-gemma3n keeps
         // what llama.cpp's gemma3n hard-codes (per-layer width 256, Laurel rank 64, four streams, 10 sparse layers, KV from the first 20).
         new("gemma-3n-e2b", "gemma3n", 262400, 2048, 30, 8192, 8, 2, 256, 32768, 1e-6f, 1000000f, SlidingWindow: 512,
             Gemma3n: new SynthGemma3n(SharedKvLayers: 10, PerLayerInput: 256, LaurelRank: 64, SparseLayers: 10)),

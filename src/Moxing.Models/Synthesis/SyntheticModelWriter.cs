@@ -28,7 +28,7 @@ public static partial class SyntheticModelWriter
         w.Set("general.architecture", arch);
         w.Set("general.name", $"synthetic {shape.Name} {fileType.Name}");
         w.Set("general.file_type", fileType.FileTypeId);
-        if (fileType.Base is not (DType.F16 or DType.BF16)) w.Set("general.quantization_version", 2u);
+        if (fileType.Base is not (DType.F32 or DType.F16 or DType.BF16)) w.Set("general.quantization_version", 2u);
         if (tokenizer != null) SetTokenizer(tokenizer, shape, w);
         // llama.cpp's marker for a model without a tokenizer; it then sizes the vocabulary from {arch}.vocab_size.
         else w.Set("tokenizer.ggml.model", "no_vocab");

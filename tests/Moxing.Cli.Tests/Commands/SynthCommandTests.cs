@@ -211,6 +211,28 @@ public sealed class SynthCommandTests : IDisposable
     }
 
     [Fact]
+    public void F32KeepsEveryMatrixInFloat32AndTheF16FilesWeightsUnrounded()
+    {
+        var f32 = Synth("tiny-gemma3n", "F32");
+        using (var file = GgufFile.Open(f32))
+        {
+            Assert.Equal(0, file.Metadata.GetInt32("general.file_type"));
+            Assert.False(file.Metadata.TryGetInt32("general.quantization_version", out _));
+            foreach (var name in new[] { "token_embd.weight", "per_layer_token_embd.weight", "altup_proj.weight", "blk.0.attn_q.weight", "blk.21.laurel_r.weight" })
+                Assert.Equal(DType.F32, file.Find(name)!.Type);
+        }
+        // Same seed, same random stream: the F16 file holds these weights rounded, so the two models' logits stay close.
+        float[] Logits(string path)
+        {
+            using var model = ModelLoader.Load(path);
+            return new InferenceSession(model.RequireDecoder(), 8).Prefill([1, 2, 3, 4]).ToArray();
+        }
+        var (full, half) = (Logits(f32), Logits(Synth("tiny-gemma3n", "F16")));
+        var gap = full.Zip(half, (a, b) => Math.Abs(a - b)).Max();
+        Assert.True(gap is > 0 and < 0.1f, $"F32 and F16 logits differ by {gap}");
+    }
+
+    [Fact]
     public void QuantizedMixFollowsLlamaQuantize()
     {
         using var file = GgufFile.Open(Synth("tiny-qwen2", "Q4_K_M"));
