@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using Moxing.Core.Kernels.Integer;
 using Moxing.Core.Kernels.Lanes;
 using Moxing.Core.Quantization.Blocks;
 
@@ -119,7 +120,25 @@ internal static unsafe class FormatKernels
     /// Each loaded weight serves four vectors and each loaded activation four rows.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void DotFloats4x4<S, TF, TI>(float* w, nint wStride, float* x, nint xStride, int count, float* y, nint yStride, bool first)
+        where S : struct, ILanes<TF, TI> where TF : struct where TI : struct =>
+        DotFloatsTile<S, TF, TI, Four>(w, wStride, x, xStride, count, y, yStride, first);
+
+    /// <summary><see cref="DotFloats4x4"/> as two passes of four rows times two vectors, the same sums in the same order: sixteen
+    /// accumulators, four rows and a vector need 21 registers, and where an instruction set has 16 (AVX2, SSE) the spilled
+    /// accumulators' stores and reloads chain every step (F16 prefill ran at half the FMA rate on Zen 3).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void DotFloats4x4InPairs<S, TF, TI>(float* w, nint wStride, float* x, nint xStride, int count, float* y, nint yStride, bool first)
         where S : struct, ILanes<TF, TI> where TF : struct where TI : struct
+    {
+        DotFloatsTile<S, TF, TI, Two>(w, wStride, x, xStride, count, y, yStride, first);
+        DotFloatsTile<S, TF, TI, Two>(w, wStride, x + 2 * xStride, xStride, count, y + 2 * yStride, yStride, first);
+    }
+
+    // Four rows times G (2 or 4) vectors, each (row, vector) summed in one order whatever G: with G = 2 the other
+    // accumulators are never read, so eight accumulators, four rows and a vector fit 16 registers.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void DotFloatsTile<S, TF, TI, G>(float* w, nint wStride, float* x, nint xStride, int count, float* y, nint yStride, bool first)
+        where S : struct, ILanes<TF, TI> where TF : struct where TI : struct where G : struct, ICount
     {
         float* w0 = w, w1 = w + wStride, w2 = w + 2 * wStride, w3 = w + 3 * wStride;
         float* x0 = x, x1 = x + xStride, x2 = x + 2 * xStride, x3 = x + 3 * xStride;
@@ -133,49 +152,20 @@ internal static unsafe class FormatKernels
             a00 = S.MultiplyAdd(v0, u, a00); a10 = S.MultiplyAdd(v1, u, a10); a20 = S.MultiplyAdd(v2, u, a20); a30 = S.MultiplyAdd(v3, u, a30);
             u = S.Load(x1 + i);
             a01 = S.MultiplyAdd(v0, u, a01); a11 = S.MultiplyAdd(v1, u, a11); a21 = S.MultiplyAdd(v2, u, a21); a31 = S.MultiplyAdd(v3, u, a31);
-            u = S.Load(x2 + i);
-            a02 = S.MultiplyAdd(v0, u, a02); a12 = S.MultiplyAdd(v1, u, a12); a22 = S.MultiplyAdd(v2, u, a22); a32 = S.MultiplyAdd(v3, u, a32);
-            u = S.Load(x3 + i);
-            a03 = S.MultiplyAdd(v0, u, a03); a13 = S.MultiplyAdd(v1, u, a13); a23 = S.MultiplyAdd(v2, u, a23); a33 = S.MultiplyAdd(v3, u, a33);
+            if (G.Count > 2)
+            {
+                u = S.Load(x2 + i);
+                a02 = S.MultiplyAdd(v0, u, a02); a12 = S.MultiplyAdd(v1, u, a12); a22 = S.MultiplyAdd(v2, u, a22); a32 = S.MultiplyAdd(v3, u, a32);
+                u = S.Load(x3 + i);
+                a03 = S.MultiplyAdd(v0, u, a03); a13 = S.MultiplyAdd(v1, u, a13); a23 = S.MultiplyAdd(v2, u, a23); a33 = S.MultiplyAdd(v3, u, a33);
+            }
         }
         var tail = i < count;
         Store(S.Sum4(a00, a10, a20, a30), w, wStride, x0, i, count, tail, y, first);
         Store(S.Sum4(a01, a11, a21, a31), w, wStride, x1, i, count, tail, y + yStride, first);
+        if (G.Count <= 2) return;
         Store(S.Sum4(a02, a12, a22, a32), w, wStride, x2, i, count, tail, y + 2 * yStride, first);
         Store(S.Sum4(a03, a13, a23, a33), w, wStride, x3, i, count, tail, y + 3 * yStride, first);
-    }
-
-    /// <summary><see cref="DotFloats4x4"/> as two passes of four rows times two vectors, the same sums in the same order: sixteen
-    /// accumulators, four rows and a vector need 21 registers, and where an instruction set has 16 (AVX2, SSE) the spilled
-    /// accumulators' stores and reloads chain every step (F16 prefill ran at half the FMA rate on Zen 3).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void DotFloats4x4InPairs<S, TF, TI>(float* w, nint wStride, float* x, nint xStride, int count, float* y, nint yStride, bool first)
-        where S : struct, ILanes<TF, TI> where TF : struct where TI : struct
-    {
-        DotFloats4x2<S, TF, TI>(w, wStride, x, xStride, count, y, yStride, first);
-        DotFloats4x2<S, TF, TI>(w, wStride, x + 2 * xStride, xStride, count, y + 2 * yStride, yStride, first);
-    }
-
-    // Four rows times two vectors in DotFloats4x4's order: eight accumulators, four rows and a vector fit 16 registers.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void DotFloats4x2<S, TF, TI>(float* w, nint wStride, float* x, nint xStride, int count, float* y, nint yStride, bool first)
-        where S : struct, ILanes<TF, TI> where TF : struct where TI : struct
-    {
-        float* w0 = w, w1 = w + wStride, w2 = w + 2 * wStride, w3 = w + 3 * wStride;
-        float* x0 = x, x1 = x + xStride;
-        TF a00 = S.Zero, a01 = S.Zero, a10 = S.Zero, a11 = S.Zero, a20 = S.Zero, a21 = S.Zero, a30 = S.Zero, a31 = S.Zero;
-        nint i = 0;
-        for (; i <= count - S.Count; i += S.Count)
-        {
-            TF v0 = S.Load(w0 + i), v1 = S.Load(w1 + i), v2 = S.Load(w2 + i), v3 = S.Load(w3 + i);
-            var u = S.Load(x0 + i);
-            a00 = S.MultiplyAdd(v0, u, a00); a10 = S.MultiplyAdd(v1, u, a10); a20 = S.MultiplyAdd(v2, u, a20); a30 = S.MultiplyAdd(v3, u, a30);
-            u = S.Load(x1 + i);
-            a01 = S.MultiplyAdd(v0, u, a01); a11 = S.MultiplyAdd(v1, u, a11); a21 = S.MultiplyAdd(v2, u, a21); a31 = S.MultiplyAdd(v3, u, a31);
-        }
-        var tail = i < count;
-        Store(S.Sum4(a00, a10, a20, a30), w, wStride, x0, i, count, tail, y, first);
-        Store(S.Sum4(a01, a11, a21, a31), w, wStride, x1, i, count, tail, y + yStride, first);
     }
 
     // One vector's sums with four rows, plus the elements past the last whole lane vector, into y[0..3].
