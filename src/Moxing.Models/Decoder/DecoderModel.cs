@@ -72,7 +72,7 @@ public sealed partial class DecoderModel : IDisposable
     {
         if (slices.IsEmpty) throw new ArgumentException("a batch needs at least one slice", nameof(slices));
         var step = new BatchStep(this, s);
-        foreach (var slice in slices) step.Add(slice.Sequence, slice.Tokens.Span, slice.Logits);
+        foreach (var slice in slices) step.Add(slice.Sequence, slice.Tokens.Span, slice.Logits, slice.Spans);
         return step.Run(logits);
     }
 
@@ -257,8 +257,12 @@ public sealed partial class DecoderModel : IDisposable
         for (var t = 0; t < n; t++)
         {
             var row = x.Slice(t * h, h);
-            Dequantizer.Dequantize(table.Type, table.Row(s.Ids[t]), row);
-            if (Options.EmbeddingScale != 1f) TensorPrimitives.Multiply(row, Options.EmbeddingScale, row);
+            if (s.Embedded[t] is { } span) span.Rows.AsSpan((s.Positions[t] - span.Position) * h, h).CopyTo(row);
+            else
+            {
+                Dequantizer.Dequantize(table.Type, table.Row(s.Ids[t]), row);
+                if (Options.EmbeddingScale != 1f) TensorPrimitives.Multiply(row, Options.EmbeddingScale, row);
+            }
             if (Weights.PositionEmbedding is { } positions)
             {
                 var positionRow = temp[..h];
