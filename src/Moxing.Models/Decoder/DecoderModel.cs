@@ -54,11 +54,12 @@ public sealed partial class DecoderModel : IDisposable
     /// <summary>
     /// Runs <paramref name="tokens"/> through the model at positions sequence.Length onwards, appending their keys/values
     /// to <paramref name="sequence"/>. Writes the logits of every token ([n, vocab]) when <paramref name="allLogits"/>, else of the last.
+    /// <paramref name="spans"/> replace the embeddings of the positions they cover (see <see cref="BatchSlice.Spans"/>).
     /// </summary>
-    public void Forward(ReadOnlySpan<int> tokens, SequenceKv sequence, BatchScratch s, Span<float> logits, bool allLogits)
+    public void Forward(ReadOnlySpan<int> tokens, SequenceKv sequence, BatchScratch s, Span<float> logits, bool allLogits, IReadOnlyList<EmbeddedSpan>? spans = null)
     {
         var step = new BatchStep(this, s);
-        step.Add(sequence, tokens, allLogits ? LogitsWanted.All : LogitsWanted.Last);
+        step.Add(sequence, tokens, allLogits ? LogitsWanted.All : LogitsWanted.Last, spans);
         step.Run(logits);
     }
 

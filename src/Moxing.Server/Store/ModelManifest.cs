@@ -40,6 +40,9 @@ public sealed record ModelManifest
     /// <summary>The model's own generation defaults (an Ollama model's params and system prompt); null: none.</summary>
     public ModelDefaults? Defaults { get; init; }
 
+    /// <summary>The vision projector (an mmproj GGUF beside a GGUF model), as the path of one of <see cref="Files"/>; null: none.</summary>
+    public string? Projector { get; init; }
+
     /// <summary>The model's license text, when its source gave one.</summary>
     public string? License { get; init; }
 
