@@ -9,8 +9,17 @@ public static class SyntheticProjector
     /// <summary>The tower's shape: 224² images in 14² patches (16 × 16), pooled by 4 to 16 tokens; two blocks 64 wide.</summary>
     public static VisionOptions Options(int textHidden) => new()
     {
-        ImageSize = 224, PatchSize = 14, HiddenSize = 64, FeedForwardSize = 128, LayerCount = 2, HeadCount = 4, NormEps = 1e-6f,
-        Mean = [0.5f, 0.5f, 0.5f], Std = [0.5f, 0.5f, 0.5f], TextHiddenSize = textHidden, PoolKernel = 4,
+        ImageSize = 224,
+        PatchSize = 14,
+        HiddenSize = 64,
+        FeedForwardSize = 128,
+        LayerCount = 2,
+        HeadCount = 4,
+        NormEps = 1e-6f,
+        Mean = [0.5f, 0.5f, 0.5f],
+        Std = [0.5f, 0.5f, 0.5f],
+        TextHiddenSize = textHidden,
+        PoolKernel = 4,
     };
 
     /// <summary>The writer of a projector feeding a text model <paramref name="textHidden"/> wide; norms near 1, biases and weights small.</summary>

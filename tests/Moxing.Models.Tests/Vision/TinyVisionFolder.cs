@@ -28,8 +28,14 @@ public sealed class TinyVisionFolder : IDisposable
             ["text_config"] = new JsonObject { ["model_type"] = "gemma3_text", ["hidden_size"] = TextHidden },
             ["vision_config"] = new JsonObject
             {
-                ["model_type"] = "siglip_vision_model", ["hidden_size"] = Hidden, ["intermediate_size"] = FeedForward, ["num_hidden_layers"] = Layers,
-                ["num_attention_heads"] = Heads, ["image_size"] = ImageSize, ["patch_size"] = PatchSize, ["layer_norm_eps"] = 1e-6,
+                ["model_type"] = "siglip_vision_model",
+                ["hidden_size"] = Hidden,
+                ["intermediate_size"] = FeedForward,
+                ["num_hidden_layers"] = Layers,
+                ["num_attention_heads"] = Heads,
+                ["image_size"] = ImageSize,
+                ["patch_size"] = PatchSize,
+                ["layer_norm_eps"] = 1e-6,
             },
         };
         File.WriteAllText(Path.Combine(Folder, "config.json"), config.ToJsonString());

@@ -94,8 +94,17 @@ public class VisionTowerTests
         Assert.Equal(new byte[] { 0, 50, 100, 0, 75, 150, 0, 100, 201 }, VisionPreprocessor.Resize(image, 3, 3).Where((_, i) => i % 3 == 0).ToArray());
         var o = new VisionOptions
         {
-            ImageSize = 2, PatchSize = 1, HiddenSize = 4, FeedForwardSize = 4, LayerCount = 1, HeadCount = 1, NormEps = 1e-6f,
-            Mean = [0.5f, 0.5f, 0.5f], Std = [0.5f, 0.5f, 0.5f], TextHiddenSize = 4, PoolKernel = 1,
+            ImageSize = 2,
+            PatchSize = 1,
+            HiddenSize = 4,
+            FeedForwardSize = 4,
+            LayerCount = 1,
+            HeadCount = 1,
+            NormEps = 1e-6f,
+            Mean = [0.5f, 0.5f, 0.5f],
+            Std = [0.5f, 0.5f, 0.5f],
+            TextHiddenSize = 4,
+            PoolKernel = 1,
         };
         var pixels = VisionPreprocessor.Pixels(image, o);
         Assert.Equal(-1f, pixels[0]);
