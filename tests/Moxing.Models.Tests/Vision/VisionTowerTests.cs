@@ -20,6 +20,10 @@ public class VisionTowerTests
         return Enumerable.Range(0, 3 * TinyVisionFolder.ImageSize * TinyVisionFolder.ImageSize).Select(_ => random.NextSingle() * 2 - 1).ToArray();
     }
 
+    // The folder's weights as llama.cpp's converter writes an mmproj.
+    private static Core.Formats.Gguf.GgufWriter Projector(TinyVisionFolder folder, VisionOptions o) =>
+        ProjectorWriter.Gemma3(o, (name, _) => folder.Weights[(name.StartsWith("mm_", StringComparison.Ordinal) ? "projector." : "tower.") + name]);
+
     private static VisionTower LoadHf(TinyVisionFolder folder) =>
         VisionLoader.LoadHf(folder.Folder, HfConfig.Load(Path.Combine(folder.Folder, "config.json")), TinyVisionFolder.TextHidden)!;
 
@@ -55,7 +59,7 @@ public class VisionTowerTests
         using var folder = new TinyVisionFolder();
         using var hf = LoadHf(folder);
         var path = Path.Combine(folder.Folder, "mmproj.gguf");
-        ProjectorWriter.Gemma3(hf.Options, (name, _) => folder.Weights[(name.StartsWith("mm_", StringComparison.Ordinal) ? "projector." : "tower.") + name]).Write(path);
+        Projector(folder, hf.Options).Write(path);
         Assert.True(VisionLoader.IsProjectorFile(path));
         using var gguf = VisionLoader.LoadGguf(path, TinyVisionFolder.TextHidden);
         Assert.Equal(hf.Options with { Mean = [], Std = [] }, gguf.Options with { Mean = [], Std = [] });
@@ -70,7 +74,7 @@ public class VisionTowerTests
         using var folder = new TinyVisionFolder();
         using var hf = LoadHf(folder);
         var path = Path.Combine(folder.Folder, "mmproj.gguf");
-        ProjectorWriter.Gemma3(hf.Options, (name, _) => folder.Weights[(name.StartsWith("mm_", StringComparison.Ordinal) ? "projector." : "tower.") + name]).Write(path);
+        Projector(folder, hf.Options).Write(path);
         var e = Assert.Throws<InvalidModelFileException>(() => VisionLoader.LoadGguf(path, 128));
         Assert.Contains("64 wide but the text model is 128 wide", e.Message);
     }
@@ -81,7 +85,7 @@ public class VisionTowerTests
         using var folder = new TinyVisionFolder();
         using var hf = LoadHf(folder);
         var path = Path.Combine(folder.Folder, "mmproj.gguf");
-        var w = ProjectorWriter.Gemma3(hf.Options, (name, _) => folder.Weights[(name.StartsWith("mm_", StringComparison.Ordinal) ? "projector." : "tower.") + name]);
+        var w = Projector(folder, hf.Options);
         w.Remove("clip.projector_type").Set("clip.projector_type", "llava").Write(path);
         Assert.Contains("projector type 'llava' is not supported", Assert.Throws<InvalidModelFileException>(() => VisionLoader.LoadGguf(path, 64)).Message);
     }
