@@ -1,6 +1,7 @@
 using Moxing.Core.Tensors;
 using Moxing.Models.Decoder;
 using Moxing.Models.Encoder;
+using Moxing.Models.Vision;
 using Moxing.Text.Templates;
 using Moxing.Text.Tokenization;
 
@@ -34,6 +35,13 @@ public sealed class LoadedModel : IDisposable
 
     /// <summary>The encoder, for embedding models.</summary>
     public BertModel? Encoder { get; init; }
+
+    /// <summary>The vision tower and projector (an mmproj GGUF beside a GGUF, or a Gemma 3 folder's own); null for a text-only model.</summary>
+    public VisionTower? Vision { get; internal set; }
+
+    /// <summary>The vision tower, or an error saying the model takes no images.</summary>
+    public VisionTower RequireVision() => Vision ?? throw new Core.MoxingException(
+        $"{System.IO.Path.GetFileName(Path.TrimEnd('/'))}: the model has no vision tower, so it takes no images (import it with its mmproj projector: --mmproj FILE)");
 
     /// <summary>The encoder's sequence-classification head (rerankers, text classifiers); null for an embedding model.</summary>
     public ClassifierHead? Classifier { get; init; }
@@ -122,5 +130,6 @@ public sealed class LoadedModel : IDisposable
     {
         Decoder?.Dispose();
         Encoder?.Dispose();
+        Vision?.Dispose();
     }
 }

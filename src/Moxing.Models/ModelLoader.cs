@@ -16,12 +16,29 @@ namespace Moxing.Models;
 /// <summary>Opens a Hugging Face model folder or a GGUF file as a <see cref="LoadedModel"/>.</summary>
 public static class ModelLoader
 {
-    /// <summary>Loads the model at <paramref name="path"/> (a folder with config.json, or a .gguf file).</summary>
-    public static LoadedModel Load(string path)
+    /// <summary>
+    /// Loads the model at <paramref name="path"/> (a folder with config.json, or a .gguf file) with the vision projector
+    /// <paramref name="projector"/> (an mmproj GGUF) when given; a Gemma 3 folder's own vision tower loads with it.
+    /// </summary>
+    public static LoadedModel Load(string path, string? projector = null)
     {
-        if (Directory.Exists(path)) return LoadHf(path);
-        if (File.Exists(path)) return LoadGguf(path);
+        if (projector != null && !File.Exists(projector)) throw new MoxingException($"{projector}: no such projector (mmproj GGUF) file");
+        if (Directory.Exists(path)) return WithProjector(LoadHf(path), projector);
+        if (File.Exists(path)) return WithProjector(LoadGguf(path), projector);
         throw new MoxingException($"{path}: no such model folder or GGUF file");
+    }
+
+    // The model with the mmproj's tower in place of any it has.
+    private static LoadedModel WithProjector(LoadedModel model, string? projector)
+    {
+        if (projector == null) return model;
+        return Guard(model, () =>
+        {
+            var vision = Vision.VisionLoader.LoadGguf(projector, model.RequireDecoder().Options.HiddenSize);
+            model.Vision?.Dispose();
+            model.Vision = vision;
+            return model;
+        });
     }
 
     /// <summary>Only the tokenizer of a model folder, a GGUF file, or a tokenizer.json file (no weights are bound).</summary>
@@ -96,6 +113,7 @@ public static class ModelLoader
                 Computed = source is DerivedTensors derived ? derived.Computed : [],
                 MaxContext = decoderOptions.MaxContext,
                 Tokenizer = tokenizer,
+                Vision = Vision.VisionLoader.LoadHf(folder, config, decoderOptions.HiddenSize),
                 EosTokenIds = generation.EosTokenIds.Length > 0 || tokenizer?.EosTokenId is not { } eos ? generation.EosTokenIds : [eos],
                 ChatTemplates = HasChatTemplate(folder) ? ChatTemplateSource.FromDirectory(folder) : null,
             };

@@ -14,11 +14,13 @@ public sealed class ImportCommand : ICommand
 
     /// <inheritdoc />
     public string Usage => $"""
-        usage: moxing import PATH [--name NAME[:TAG]] [--copy] [--home DIR]
+        usage: moxing import PATH [--name NAME[:TAG]] [--copy] [--mmproj FILE] [--home DIR]
                moxing import RUN_FOLDER --export DIR
           PATH          a .gguf file, a folder with config.json and safetensors weights, or a run folder of
                         `moxing train` (its best weights: a GPT as a GPT-2 folder, a classifier as a classifier folder)
           --name        the store name (default: the file or folder name, lower-cased; tag latest)
+          --mmproj FILE the vision projector (llama.cpp's mmproj GGUF) of a GGUF model: stored with it, so the model
+                        takes images (a Gemma 3 folder's own vision tower needs none)
           --export DIR  write the model of a run folder to DIR (a GPT-2 or classifier folder) instead of registering it
           --copy        copy the files instead of hard-linking them (hard links take no space, but the store
                         then shares the bytes with PATH: do not edit PATH in place afterwards)
@@ -35,6 +37,7 @@ public sealed class ImportCommand : ICommand
         var path = args.Required(0, "PATH");
         var name = args.Option("name");
         var copy = args.Flag("copy");
+        var projector = args.Option("mmproj");
         if (args.Option("export") is { } export)
         {
             args.RejectUnknown();
@@ -45,7 +48,7 @@ public sealed class ImportCommand : ICommand
         }
         var store = StoreArguments.Open(args);
         args.RejectUnknown();
-        var entry = ModelStore.IsRunFolder(path) ? store.ImportRun(path, name, context.Cancellation) : store.Import(path, name, copy, context.Cancellation);
+        var entry = ModelStore.IsRunFolder(path) ? store.ImportRun(path, name, context.Cancellation) : store.Import(path, name, copy, context.Cancellation, projector);
         context.Out.WriteLine($"imported {entry.Name} ({StoreTable.Summary(entry)})");
         return 0;
     }

@@ -6,6 +6,7 @@ using Moxing.Inference.Generation;
 using Moxing.Inference.Sampling;
 using Moxing.Inference.Sessions;
 using Moxing.Models;
+using Moxing.Models.Vision;
 
 namespace Moxing.Cli.Commands;
 
@@ -30,6 +31,9 @@ public sealed class RunCommand : ICommand
           --stop TEXT            stop when TEXT is generated
           --threads N            worker threads (default: one per physical core)
           --var KEY=JSON         extra chat-template variable, e.g. --var enable_thinking=false
+          --image FILE           a PNG or JPEG image placed before the first message (a vision model: a Gemma 3 folder,
+                                 or a GGUF with --mmproj)
+          --mmproj FILE          the vision projector (llama.cpp's mmproj GGUF) of a GGUF model
           --verbose              print the settings, token counts and speed to stderr
         """ + LowMemoryOption.Help + SamplingArguments.Help;
 
@@ -50,6 +54,8 @@ public sealed class RunCommand : ICommand
         var verbose = args.Flag("verbose");
         var lowMemory = args.Flag(LowMemoryOption.Name);
         var variables = TemplateVariables.Parse(args.Option("var"));
+        var imagePath = args.Option("image");
+        var projector = args.Option("mmproj");
         var sampling = SamplingArguments.Read(args);
         args.RejectUnknown();
         if (maxTokens < 1) throw new UsageException("--max-tokens must be at least 1");
@@ -57,8 +63,11 @@ public sealed class RunCommand : ICommand
         if (threads < 0) throw new UsageException("--threads must be positive");
         LowMemoryOption.ConfigurePool(lowMemory, threads);
 
-        using var model = ModelLoader.Load(path);
+        using var model = ModelLoader.Load(path, projector);
         var decoder = model.RequireDecoder();
+        var image = imagePath == null ? null : ReadImage(imagePath);
+        var vision = image == null ? null : model.RequireVision();
+        if (image != null && raw) throw new UsageException("--image needs the chat template; it cannot be used with --raw");
         var tokenizer = model.RequireTokenizer();
         var useTemplate = !raw && model.ChatTemplates != null;
         if (!raw && model.ChatTemplates == null && verbose)
@@ -66,7 +75,7 @@ public sealed class RunCommand : ICommand
         LowMemoryOption.Apply(model, lowMemory, context.Error);
         var session = lowMemory
             ? new InferenceSession(decoder, LowMemory.Context(contextSize, model.MaxContext), LowMemory.PrefillChunk, LowMemory.KvTypeFor(decoder.Options))
-            : new InferenceSession(decoder, contextSize > 0 ? contextSize : Math.Min(model.MaxContext, 4096));
+            : new InferenceSession(decoder, contextSize > 0 ? contextSize : Math.Min(model.MaxContext, 4096), Math.Max(64, vision?.Options.TokensPerImage ?? 0));
         if (verbose)
             context.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"[context {session.Context}, KV cache {session.KvType} ({HumanUnits.Bytes(session.KvBytes)}), {WorkerPool.Shared.ThreadCount} threads, weights {HumanUnits.Bytes(model.Tensors.Sum(t => t.ByteLength))} mapped, {HumanUnits.Bytes(model.CopiedWeightBytes)} copied{(lowMemory ? ", low memory" : "")}]"));
@@ -81,8 +90,13 @@ public sealed class RunCommand : ICommand
             int[] ids;
             if (useTemplate)
             {
-                messages.Add(Message("user", user));
-                ids = tokenizer.Encode(model.ChatTemplates!.Render(messages, null, true, variables), addSpecialTokens: false);
+                // the image goes before the first user message's text
+                var first = image != null && !messages.Any(m => (string?)m!["role"] == "user");
+                messages.Add(Message("user", first ? ImagePrompt.Marker + user : user));
+                var text = model.ChatTemplates!.Render(messages, null, true, variables);
+                if (vision != null) text = ImagePrompt.Expand(text, vision, 1);
+                ids = tokenizer.Encode(text, addSpecialTokens: false);
+                if (vision != null) session.Spans = ImagePrompt.Spans(ids, [image!], vision, tokenizer);
             }
             else ids = tokenizer.Encode(user, addSpecialTokens: true);
             // Reuse the KV cache for the part of the conversation already fed.
@@ -130,4 +144,17 @@ public sealed class RunCommand : ICommand
     }
 
     private static JsonNode Message(string role, string content) => new JsonObject { ["role"] = role, ["content"] = content };
+
+    private static PromptImage ReadImage(string path)
+    {
+        if (!File.Exists(path)) throw new UsageException($"--image: no such file {path}");
+        try
+        {
+            return PromptImage.Decode(File.ReadAllBytes(path));
+        }
+        catch (Core.Formats.Images.InvalidImageException e)
+        {
+            throw new Core.MoxingException($"{path}: {e.Message}");
+        }
+    }
 }

@@ -21,6 +21,7 @@ public sealed class ServeCommand : ICommand
           MODEL, --model PATH    Hugging Face model folders or GGUF files, served under their folder/file name
                                  (--model takes several paths separated by ':'); none: the model the repository ships
           --models-dir DIR       serve every model folder and GGUF file directly inside DIR
+          --mmproj FILE          the vision projector (llama.cpp's mmproj GGUF) of the one MODEL, so it takes images
           --host ADDR            address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)
           --port N               port (default 8080; 0 picks a free one)
           --max-memory SIZE      memory all resident models may use, weights + KV cache (e.g. 8G; default 3/4 of RAM)

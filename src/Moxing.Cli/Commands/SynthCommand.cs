@@ -1,5 +1,6 @@
 using Moxing.Core.Formats.Gguf;
 using Moxing.Models.Synthesis;
+using Moxing.Models.Vision;
 using Moxing.Text.Tokenization.Gguf;
 
 namespace Moxing.Cli.Commands;
@@ -15,7 +16,7 @@ public sealed class SynthCommand : ICommand
 
     /// <inheritdoc />
     public string Usage => """
-        usage: moxing synth --like MODEL --type TYPE -o FILE.gguf [--seed N] [--vocab-from FILE.gguf | --words]
+        usage: moxing synth --like MODEL --type TYPE -o FILE.gguf [--seed N] [--vocab-from FILE.gguf | --words] [--mmproj FILE.gguf]
           --like     qwen2.5-0.5b | qwen2.5-1.5b | llama3.2-1b | qwen3-0.6b | gemma3-270m | gemma3-1b | gemma-2b | gemma-4-e2b
                      | gemma-3n-e2b | gemma-3n-e4b (AltUp streams, Laurel, sparse gates, per-layer inputs)
                      | granite-3.1-2b | olmo2-1b | phi-2 | starcoder2-3b | falcon-7b | falcon-40b | exaone-3.5-2.4b
@@ -43,6 +44,8 @@ public sealed class SynthCommand : ICommand
                      size, so the file can serve text (default: no tokenizer, token ids only)
           --words    a synthetic vocabulary of ASCII words with a ChatML template instead: every token the random
                      model samples is valid text, so any server (llama-server's output parser too) serves it
+          --mmproj   also write a small Gemma 3 vision projector (SigLIP tower, 224² images, 16 image tokens) for a gemma3
+                     shape, as llama.cpp's converter writes an mmproj; with --words the vocabulary holds Gemma 3's image tokens
         """;
 
     /// <inheritdoc />
@@ -57,12 +60,18 @@ public sealed class SynthCommand : ICommand
         var seed = args.Int(1, "seed");
         var vocabFrom = args.Option("vocab-from");
         var words = args.Flag("words");
+        var projector = args.Option("mmproj");
         args.RejectUnknown();
         if (words && vocabFrom != null) throw new UsageException("--words and --vocab-from exclude each other");
         var shape = SynthShape.Find(like) ?? throw new UsageException($"--like: unknown model '{like}'");
         var fileType = SynthFileType.Find(typeName) ?? throw new UsageException($"--type: unknown type '{typeName}'");
-        SyntheticModelWriter.Write(shape, fileType, seed, output, words ? WordVocabulary.Metadata(shape.Vocab) : Tokenizer(vocabFrom));
+        if (projector != null && shape.Architecture != "gemma3") throw new UsageException($"--mmproj writes a Gemma 3 projector; '{like}' is {shape.Architecture}");
+        IReadOnlyList<string>? imageTokens = projector != null ? [ImagePrompt.Start, ImagePrompt.End, ImagePrompt.Placeholder] : null;
+        SyntheticModelWriter.Write(shape, fileType, seed, output, words ? WordVocabulary.Metadata(shape.Vocab, imageTokens) : Tokenizer(vocabFrom));
         context.Out.WriteLine($"wrote {output}: {shape.Name} ({shape.Architecture}, {shape.Layers} layers) {fileType.Name}, {new FileInfo(output).Length / 1e6:F1} MB");
+        if (projector == null) return 0;
+        SyntheticProjector.Gemma3(shape.Hidden, seed).Write(projector);
+        context.Out.WriteLine($"wrote {projector}: Gemma 3 vision projector, {new FileInfo(projector).Length / 1e6:F1} MB");
         return 0;
     }
 

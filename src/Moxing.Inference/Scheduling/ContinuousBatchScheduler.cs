@@ -192,6 +192,17 @@ public sealed partial class ContinuousBatchScheduler : IGenerationEngine
             throw new MoxingException($"top_logprobs must be in 0..{LogprobScorer.MaxTopLogprobs}, got {request.TopLogprobs}");
         if (!(request.Weight > 0 && double.IsFinite(request.Weight))) throw new MoxingException($"the tenant weight must be a positive number, got {request.Weight}");
         if (request.Timeout is { } t && t <= TimeSpan.Zero) throw new MoxingException($"the request timeout must be positive, got {t}");
+        if (request.ScorePrompt && request.Spans.Count > 0) throw new MoxingException("a prompt with images cannot be scored (prompt log-probabilities)");
+        var previous = 0;
+        foreach (var span in request.Spans)
+        {
+            if (span.Position < previous || span.End > prompt.Length || span.Length < 1)
+                throw new MoxingException($"embedded span [{span.Position}, {span.End}) is not in order within the prompt of {prompt.Length} tokens");
+            // a bidirectional span is computed in one step
+            if (span.Bidirectional && span.Length > _options.PrefillChunkTokens)
+                throw new MoxingException($"an image of {span.Length} tokens needs a prefill chunk of at least as many tokens; the engine's is {_options.PrefillChunkTokens}");
+            previous = span.End;
+        }
     }
 
     // Mean request time × how many rounds of running slots the queue holds, clamped to [1 s, 60 s].
@@ -312,7 +323,7 @@ public sealed partial class ContinuousBatchScheduler : IGenerationEngine
     private bool TryReserve(ScheduledSequence s, int admitted)
     {
         var size = _options.KvBlockTokens;
-        var tokens = s.PrefillTokens;
+        var tokens = s.CacheKeys(s.PrefillTokens, 0);
         var hits = 0;
         var key = PrefixCache.Root;
         StateSnapshot? state = null;
@@ -410,8 +421,10 @@ public sealed partial class ContinuousBatchScheduler : IGenerationEngine
                 // a recompute stops where the prompt's scoring resumes
                 var end = s.Request.ScorePrompt && s.Position < s.Recompute ? Math.Min(s.Recompute, s.PrefillEnd) : s.PrefillEnd;
                 n = Math.Min(prefillBudget, end - s.Position);
-                // a chunk ends where the sequence leaves a state snapshot
+                // a chunk ends where the sequence leaves a state snapshot, and never inside an image's span
                 if (StatePoint(s) is > 0 and var point) n = Math.Min(n, point - s.Position);
+                n = s.WholeSpans(n, prefillBudget);
+                if (n == 0) continue;
                 // a scored chunk gives a token per position: as many as the reader has room for and logit rows allow
                 if (scoring)
                 {
@@ -430,7 +443,7 @@ public sealed partial class ContinuousBatchScheduler : IGenerationEngine
             var everyRow = scoring || _drafts[count] > 0;
             _batch[count] = s;
             _slices[count] = new BatchSlice(s.Kv!, s.History.AsMemory(s.Position, n),
-                everyRow ? LogitsWanted.All : wantsLogits ? LogitsWanted.Last : LogitsWanted.None);
+                everyRow ? LogitsWanted.All : wantsLogits ? LogitsWanted.Last : LogitsWanted.None, s.Request.Spans.Count > 0 ? s.Request.Spans : null);
             _rows[count++] = everyRow || wantsLogits ? rows : -1;
             rows += everyRow ? n : wantsLogits ? 1 : 0;
             tokens += n;
@@ -544,7 +557,7 @@ public sealed partial class ContinuousBatchScheduler : IGenerationEngine
         var full = s.Position / size;
         while (s.Published < full && !s.PublishStopped)
         {
-            var result = _prefixes.Publish(s.PublishedKey, s.History.AsSpan(s.Published * size, size), s.Kv!.Blocks[s.Published], out var key);
+            var result = _prefixes.Publish(s.PublishedKey, s.CacheKeys(s.History.AsSpan(s.Published * size, size), s.Published * size), s.Kv!.Blocks[s.Published], out var key);
             if (result == PublishResult.Rejected)
             {
                 s.PublishStopped = true;

@@ -10,6 +10,12 @@ public sealed record GenerationRequest
     /// <summary>The prompt, already templated and tokenized.</summary>
     public required int[] PromptIds { get; init; }
 
+    /// <summary>
+    /// Embeddings that replace prompt positions (images' soft tokens, whose placeholder ids are in <see cref="PromptIds"/>), sorted by
+    /// position and within the prompt; cached prefixes are keyed by each span's content hash. Empty: a text prompt.
+    /// </summary>
+    public IReadOnlyList<Models.Decoder.EmbeddedSpan> Spans { get; init; } = [];
+
     /// <summary>How each token is chosen.</summary>
     public SamplingOptions Sampling { get; init; } = new();
 

@@ -101,6 +101,38 @@ internal sealed class ScheduledSequence
     /// <summary>The tokens fed before decoding goes token by token (the prompt until it has run).</summary>
     public ReadOnlySpan<int> PrefillTokens => History.Length > 0 ? History.AsSpan(0, PrefillEnd) : Prompt;
 
+    /// <summary>
+    /// How many of the next <paramref name="n"/> prefill positions to feed so that no bidirectional span is split across steps: up to
+    /// a span that would be cut, or a whole span starting here when <paramref name="budget"/> holds it (0: wait for a fuller step).
+    /// </summary>
+    public int WholeSpans(int n, int budget)
+    {
+        foreach (var span in Request.Spans)
+        {
+            if (!span.Bidirectional || span.End <= Position || span.Position >= Position + n || span.End <= Position + n) continue;
+            if (span.Position > Position) return span.Position - Position;
+            return span.End - Position <= budget ? span.End - Position : 0;
+        }
+        return n;
+    }
+
+    /// <summary>
+    /// What the prefix cache keys <paramref name="tokens"/> (positions from <paramref name="start"/>) by: the ids, except that positions
+    /// an embedded span fills take ids made from its content hash, so that two different images never share cached keys and values.
+    /// </summary>
+    public ReadOnlySpan<int> CacheKeys(ReadOnlySpan<int> tokens, int start)
+    {
+        int[]? keyed = null;
+        foreach (var span in Request.Spans)
+        {
+            int from = Math.Max(span.Position, start), to = Math.Min(span.End, start + tokens.Length);
+            if (from >= to) continue;
+            keyed ??= tokens.ToArray();
+            for (var p = from; p < to; p++) keyed[p - start] = unchecked((int)((span.ContentHash + (ulong)(p - span.Position)) * 0x9E3779B97F4A7C15UL >> 32));
+        }
+        return keyed ?? tokens;
+    }
+
     /// <summary>Most draft tokens the next speculative step may feed: shrinks after drafts that did not come true, grows after ones that did.</summary>
     public int DraftLimit { get; set; } = SchedulerOptions.MaxSpeculativeTokens;
 

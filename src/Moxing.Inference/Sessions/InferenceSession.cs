@@ -48,6 +48,12 @@ public sealed class InferenceSession
         _logits = new float[model.Options.VocabSize];
     }
 
+    /// <summary>
+    /// Image embeddings in place of placeholder tokens, by absolute position (sorted), for the positions fed from now on; a
+    /// bidirectional span is fed in one chunk, so the session's chunk must hold it. Empty: text only.
+    /// </summary>
+    public IReadOnlyList<EmbeddedSpan> Spans { get; set; } = [];
+
     /// <summary>Feeds <paramref name="ids"/> and returns the logits after the last one (valid until the next call).</summary>
     public Span<float> Prefill(ReadOnlySpan<int> ids)
     {
@@ -63,12 +69,25 @@ public sealed class InferenceSession
     {
         EnsureRoom(ids.Length);
         var vocab = _model.Options.VocabSize;
-        for (var start = 0; start < ids.Length; start += _scratch.Tokens)
+        for (var start = 0; start < ids.Length;)
         {
-            var chunk = ids.Slice(start, Math.Min(_scratch.Tokens, ids.Length - start));
+            var chunk = ids.Slice(start, ChunkLength(Position, Math.Min(_scratch.Tokens, ids.Length - start)));
             var target = allLogits ? logits.Slice(start * vocab, chunk.Length * vocab) : logits;
-            _model.Forward(chunk, _cache.Sequence, _scratch, target, allLogits);
+            _model.Forward(chunk, _cache.Sequence, _scratch, target, allLogits, Spans.Count > 0 ? Spans : null);
+            start += chunk.Length;
         }
+    }
+
+    // A chunk of up to n positions from `position` that ends before a bidirectional span it would cut, or holds a span starting in it whole.
+    private int ChunkLength(int position, int n)
+    {
+        foreach (var span in Spans)
+        {
+            if (!span.Bidirectional || span.End <= position + n || span.Position >= position + n || span.End <= position) continue;
+            if (span.Position > position) return span.Position - position;
+            throw new MoxingException($"an image of {span.Length} tokens does not fit the session's prefill chunk of {_scratch.Tokens} tokens");
+        }
+        return n;
     }
 
     /// <summary>Feeds one generated token and returns the next logits.</summary>

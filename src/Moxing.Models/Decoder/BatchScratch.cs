@@ -50,6 +50,10 @@ public sealed class BatchScratch
 
     // Per token of the step: its id, position and slice.
     internal int[] Ids { get; }
+    // Per token: the last position it attends to (its own, or the end of a bidirectional span it is in), and the span row
+    // that replaces its embedding (null: its id's).
+    internal int[] VisibleTo { get; }
+    internal EmbeddedSpan?[] Embedded { get; }
     internal int[] Positions { get; }
     internal int[] SliceOf { get; }
 
@@ -103,6 +107,8 @@ public sealed class BatchScratch
         Laurel = new float[o.LaurelRank > 0 ? tokens * o.HiddenSize : 0];
         Ids = new int[tokens];
         Positions = new int[tokens];
+        VisibleTo = new int[tokens];
+        Embedded = new EmbeddedSpan?[tokens];
         SliceOf = new int[tokens];
         Sequences = new SequenceKv?[tokens];
         SliceRope = new RopeTable?[tokens];

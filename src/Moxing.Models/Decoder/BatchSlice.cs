@@ -18,7 +18,9 @@ public enum LogitsWanted
 /// <param name="Sequence">The sequence the tokens extend; at most one slice per sequence in a batch.</param>
 /// <param name="Tokens">The new token ids (at least one).</param>
 /// <param name="Logits">Which logits to return.</param>
-public readonly record struct BatchSlice(SequenceKv Sequence, ReadOnlyMemory<int> Tokens, LogitsWanted Logits = LogitsWanted.Last)
+/// <param name="Spans">Embeddings that replace the sequence's placeholder tokens at their positions (images), sorted by position; null: none.</param>
+public readonly record struct BatchSlice(SequenceKv Sequence, ReadOnlyMemory<int> Tokens, LogitsWanted Logits = LogitsWanted.Last,
+    IReadOnlyList<EmbeddedSpan>? Spans = null)
 {
     /// <summary>Rows of logits this slice produces.</summary>
     public int LogitRows => Logits switch

@@ -9,7 +9,7 @@ internal ref struct BatchStep(DecoderModel model, BatchScratch s)
     private int _tokens;
     private int _rows;
 
-    public void Add(SequenceKv sequence, ReadOnlySpan<int> tokens, LogitsWanted wanted)
+    public void Add(SequenceKv sequence, ReadOnlySpan<int> tokens, LogitsWanted wanted, IReadOnlyList<EmbeddedSpan>? spans = null)
     {
         ArgumentNullException.ThrowIfNull(sequence);
         var o = model.Options;
@@ -35,8 +35,10 @@ internal ref struct BatchStep(DecoderModel model, BatchScratch s)
                 throw new MoxingException($"token id {id} is out of range: the vocabulary has {o.VocabSize} tokens");
             s.Ids[_tokens + t] = id;
             s.Positions[_tokens + t] = start + t;
+            s.VisibleTo[_tokens + t] = start + t;
             s.SliceOf[_tokens + t] = _slices;
         }
+        if (spans != null) Embed(spans, start, tokens.Length);
         s.Sequences[_slices] = sequence;
         s.SliceRope[_slices] = model.RopeFor(o.Rope, sequence.Capacity);
         s.SliceSlidingRope[_slices] = model.RopeFor(o.SlidingRope, sequence.Capacity);
@@ -46,6 +48,26 @@ internal ref struct BatchStep(DecoderModel model, BatchScratch s)
         _tokens += tokens.Length;
         s.SliceStart[_slices] = _tokens;
         _rows += wanted switch { LogitsWanted.None => 0, LogitsWanted.Last => 1, _ => tokens.Length };
+    }
+
+    // Marks the step's tokens that spans replace; a bidirectional span must lie whole in the step (its tokens see each other).
+    private readonly void Embed(IReadOnlyList<EmbeddedSpan> spans, int start, int count)
+    {
+        var h = model.Options.HiddenSize;
+        foreach (var span in spans)
+        {
+            int from = Math.Max(span.Position, start), to = Math.Min(span.End, start + count);
+            if (from >= to) continue;
+            if (span.Rows.Length != span.Length * h)
+                throw new ArgumentException($"the span at position {span.Position} holds {span.Rows.Length} values, not {span.Length} rows of {h}");
+            if (span.Bidirectional && span.End > start + count)
+                throw new ArgumentException($"the bidirectional span [{span.Position}, {span.End}) ends after the step's last position {start + count - 1}");
+            for (var p = from; p < to; p++)
+            {
+                s.Embedded[_tokens + p - start] = span;
+                if (span.Bidirectional) s.VisibleTo[_tokens + p - start] = span.End - 1;
+            }
+        }
     }
 
     public readonly int Run(Span<float> logits, bool hidden = false)
@@ -65,6 +87,7 @@ internal ref struct BatchStep(DecoderModel model, BatchScratch s)
             s.Sequences.AsSpan(0, _slices).Clear();
             s.SliceRope.AsSpan(0, _slices).Clear();
             s.SliceSlidingRope.AsSpan(0, _slices).Clear();
+            s.Embedded.AsSpan(0, _tokens).Clear();
         }
     }
 

@@ -54,11 +54,12 @@ public sealed partial class DecoderModel : IDisposable
     /// <summary>
     /// Runs <paramref name="tokens"/> through the model at positions sequence.Length onwards, appending their keys/values
     /// to <paramref name="sequence"/>. Writes the logits of every token ([n, vocab]) when <paramref name="allLogits"/>, else of the last.
+    /// <paramref name="spans"/> replace the embeddings of the positions they cover (see <see cref="BatchSlice.Spans"/>).
     /// </summary>
-    public void Forward(ReadOnlySpan<int> tokens, SequenceKv sequence, BatchScratch s, Span<float> logits, bool allLogits)
+    public void Forward(ReadOnlySpan<int> tokens, SequenceKv sequence, BatchScratch s, Span<float> logits, bool allLogits, IReadOnlyList<EmbeddedSpan>? spans = null)
     {
         var step = new BatchStep(this, s);
-        step.Add(sequence, tokens, allLogits ? LogitsWanted.All : LogitsWanted.Last);
+        step.Add(sequence, tokens, allLogits ? LogitsWanted.All : LogitsWanted.Last, spans);
         step.Run(logits);
     }
 
@@ -72,7 +73,7 @@ public sealed partial class DecoderModel : IDisposable
     {
         if (slices.IsEmpty) throw new ArgumentException("a batch needs at least one slice", nameof(slices));
         var step = new BatchStep(this, s);
-        foreach (var slice in slices) step.Add(slice.Sequence, slice.Tokens.Span, slice.Logits);
+        foreach (var slice in slices) step.Add(slice.Sequence, slice.Tokens.Span, slice.Logits, slice.Spans);
         return step.Run(logits);
     }
 
@@ -249,8 +250,12 @@ public sealed partial class DecoderModel : IDisposable
         for (var t = 0; t < n; t++)
         {
             var row = x.Slice(t * h, h);
-            Dequantizer.Dequantize(table.Type, table.Row(s.Ids[t]), row);
-            if (Options.EmbeddingScale != 1f) TensorPrimitives.Multiply(row, Options.EmbeddingScale, row);
+            if (s.Embedded[t] is { } span) span.Rows.AsSpan((s.Positions[t] - span.Position) * h, h).CopyTo(row);
+            else
+            {
+                Dequantizer.Dequantize(table.Type, table.Row(s.Ids[t]), row);
+                if (Options.EmbeddingScale != 1f) TensorPrimitives.Multiply(row, Options.EmbeddingScale, row);
+            }
             if (Weights.PositionEmbedding is { } positions)
             {
                 var positionRow = temp[..h];

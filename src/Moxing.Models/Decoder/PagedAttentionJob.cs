@@ -58,7 +58,7 @@ internal readonly struct PagedAttentionJob(DecoderOptions o, int layer, int kvLa
             int t0 = s.TileStart[tile], m = s.TileEnd[tile] - t0;
             var sequence = s.Sequences[s.SliceOf[t0]]!;
             var pool = sequence.Pool;
-            int firstPos = s.Positions[t0], lastPos = firstPos + m - 1;
+            int firstPos = s.Positions[t0], lastPos = LastVisible(t0, m);
             var from = First(firstPos, window, chunk);
             var stride = lastPos - from + 1;
             var scores = Buffer(ref _scores, m * heads * stride);
@@ -68,7 +68,7 @@ internal readonly struct PagedAttentionJob(DecoderOptions o, int layer, int kvLa
             {
                 var pos = firstPos + i;
                 var first = First(pos, window, chunk);
-                Attention.Normalize(scores.AsSpan(i * heads * stride + first - from), heads, stride, pos - first + 1, o.AttentionSoftCap,
+                Attention.Normalize(scores.AsSpan(i * heads * stride + first - from), heads, stride, s.VisibleTo[t0 + i] - first + 1, o.AttentionSoftCap,
                     sinks == null ? default : sinks.AsSpan(h0, heads));
                 s.AttentionOut.AsSpan((t0 + i) * outDim + h0 * vd, heads * vd).Clear();
             }
@@ -88,7 +88,7 @@ internal readonly struct PagedAttentionJob(DecoderOptions o, int layer, int kvLa
         var vd = values ? cache.ValueDim : hd;
         var rowWidth = values && !cache.ValuesInKeys ? vd : hd;
         var rowBytes = values ? pool.ValueRowBytesOf(kvLayer) : pool.RowBytesOf(kvLayer);
-        int firstPos = s.Positions[t0], lastPos = firstPos + m - 1;
+        int firstPos = s.Positions[t0], lastPos = LastVisible(t0, m);
         for (var p = from; p <= lastPos;)
         {
             var n = RunLength(pool, p, lastPos);
@@ -97,7 +97,7 @@ internal readonly struct PagedAttentionJob(DecoderOptions o, int layer, int kvLa
             var decoded = AttentionRows.Decode(pool.Type, stored, rows);
             for (var i = 0; i < m; i++)
             {
-                var (lo, hi) = Visible(firstPos + i, window, chunk, p, p + n - 1);
+                var (lo, hi) = Visible(firstPos + i, s.VisibleTo[t0 + i], window, chunk, p, p + n - 1);
                 if (lo > hi) continue;
                 var run = decoded.Slice((lo - p) * rowWidth, (hi - lo + 1) * rowWidth);
                 var weights = scores.AsSpan(i * heads * stride + lo - from);
@@ -126,9 +126,17 @@ internal readonly struct PagedAttentionJob(DecoderOptions o, int layer, int kvLa
     private static int First(int position, int window, int chunk) =>
         Math.Max(window > 0 ? Math.Max(0, position - window + 1) : 0, chunk > 0 ? position - position % chunk : 0);
 
-    // The positions in [runFirst, runLast] that the token at `position` attends to (empty when lo > hi).
-    private static (int Lo, int Hi) Visible(int position, int window, int chunk, int runFirst, int runLast) =>
-        (Math.Max(runFirst, First(position, window, chunk)), Math.Min(runLast, position));
+    // The positions in [runFirst, runLast] that the token at `position` attends to, up to `last` (empty when lo > hi).
+    private static (int Lo, int Hi) Visible(int position, int last, int window, int chunk, int runFirst, int runLast) =>
+        (Math.Max(runFirst, First(position, window, chunk)), Math.Min(runLast, last));
+
+    // The last position any of the tile's m tokens from t0 attends to: the last token's, or further for a bidirectional span.
+    private int LastVisible(int t0, int m)
+    {
+        var last = s.Positions[t0] + m - 1;
+        for (var i = 0; i < m; i++) last = Math.Max(last, s.VisibleTo[t0 + i]);
+        return last;
+    }
 
     // Rows of position p's block from p up to the block's end or position last.
     private static int RunLength(KvBlockPool pool, int p, int last) => Math.Min(pool.BlockSize - p % pool.BlockSize, last - p + 1);

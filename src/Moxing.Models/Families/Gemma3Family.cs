@@ -8,7 +8,7 @@ namespace Moxing.Models.Families;
 /// <summary>
 /// Gemma 3 text: Gemma 2 without attention soft-capping, plus per-head (1 + w) q/k norms, a sliding window on five of every
 /// six layers whose RoPE has its own base (rope_local_base_freq, unscaled). Gemma3ForConditionalGeneration checkpoints
-/// ("gemma3") run their text model; the vision tower and projector are left out.
+/// ("gemma3") run their text model here; their vision tower and projector load beside it (<see cref="Vision.VisionLoader.LoadHf"/>).
 /// </summary>
 public sealed class Gemma3Family : IDecoderFamily
 {
@@ -36,7 +36,7 @@ public sealed class Gemma3Family : IDecoderFamily
     internal static IReadOnlyList<(string From, string To)> LanguageModelPrefixes { get; } =
         [("model.language_model.", "model."), ("language_model.model.", "model."), ("language_model.lm_head.", "lm_head.")];
 
-    /// <summary>The vision tower and projector of such a checkpoint, in either nesting: left out.</summary>
+    /// <summary>The vision tower and projector of such a checkpoint, in either nesting: not the decoder's.</summary>
     internal static IReadOnlyList<string> VisionPrefixes { get; } =
         ["vision_tower.", "multi_modal_projector.", "model.vision_tower.", "model.multi_modal_projector."];
 

@@ -18,14 +18,17 @@ public static class ChatPrompt
     /// <paramref name="reasoning"/>: how the reply's think blocks split off, null when the template writes none.
     /// </summary>
     public static int[] Encode(ResidentModel model, JsonArray messages, JsonArray? tools, IReadOnlyDictionary<string, object?>? variables,
-        out ReasoningParsing? reasoning)
+        out ReasoningParsing? reasoning, PromptImages? images = null)
     {
         var templates = model.Model.ChatTemplates ?? throw new ApiException(400,
             $"the model '{model.Name}' has no chat template; send a plain prompt to the completions endpoint instead", param: "model",
             code: "no_chat_template");
         var text = templates.Render(DeveloperAsSystem(templates, messages), tools is { Count: > 0 } ? tools : null, addGenerationPrompt: true, variables);
         reasoning = ReasoningParsing.For(templates.Templates.Values, text);
-        return model.Model.RequireTokenizer().Encode(text, addSpecialTokens: false);
+        if (images != null) text = images.Expand(model, text, "messages");
+        var ids = model.Model.RequireTokenizer().Encode(text, addSpecialTokens: false);
+        images?.Embed(model, ids);
+        return ids;
     }
 
     /// <summary>
@@ -50,10 +53,12 @@ public static class ChatPrompt
         return messages;
     }
 
-    /// <summary>A plain prompt tokenized as the model's tokenizer does by default (BOS and the like added).</summary>
-    public static int[] EncodeRaw(ResidentModel model, string prompt, string param)
+    /// <summary>A plain prompt tokenized as the model's tokenizer does by default (BOS and the like added), its images' text first.</summary>
+    public static int[] EncodeRaw(ResidentModel model, string prompt, string param, PromptImages? images = null)
     {
+        if (images != null) prompt = images.Expand(model, string.Concat(Enumerable.Repeat(Moxing.Models.Vision.ImagePrompt.Marker, images.Count)) + prompt, param);
         var ids = model.Model.RequireTokenizer().Encode(prompt, addSpecialTokens: true);
+        images?.Embed(model, ids);
         return ids.Length > 0 ? ids : throw ApiException.BadParameter(param, $"'{param}' must not be empty");
     }
 
@@ -87,13 +92,23 @@ public static class ChatPrompt
     /// Content parts joined into one string: each must be an object whose type is one of <paramref name="types"/> with a string
     /// text (images, audio and files are 400s naming the part).
     /// </summary>
-    public static string JoinText(JsonArray parts, string path, params string[] types)
+    public static string JoinText(JsonArray parts, string path, params string[] types) => JoinText(parts, path, null, types);
+
+    /// <summary>As <see cref="JoinText(JsonArray, string, string[])"/>, reading OpenAI image_url parts into <paramref name="images"/> when given.</summary>
+    public static string JoinText(JsonArray parts, string path, PromptImages? images, params string[] types)
     {
         var text = new System.Text.StringBuilder();
         for (var j = 0; j < parts.Count; j++)
         {
             var part = parts[j] as JsonObject ?? throw ApiException.BadParameter($"{path}[{j}]", $"'{path}[{j}]' must be a content part object");
             var type = JsonValues.IsString(part["type"]) ? part["type"]!.GetValue<string>() : null;
+            if (images != null && type == "image_url")
+            {
+                var url = part["image_url"] is JsonObject o ? o["url"] : part["image_url"];
+                if (!JsonValues.IsString(url)) throw ApiException.BadParameter($"{path}[{j}].image_url", $"'{path}[{j}].image_url.url' must be a string");
+                text.Append(images.AddUrl(url!.GetValue<string>(), $"{path}[{j}].image_url"));
+                continue;
+            }
             if (!types.Contains(type))
                 throw ApiException.Unsupported($"{path}[{j}].type", $"content parts of type '{type}' (understood: {string.Join(", ", types)})");
             if (!JsonValues.IsString(part["text"])) throw ApiException.BadParameter($"{path}[{j}].text", $"'{path}[{j}].text' must be a string");

@@ -37,6 +37,9 @@ public sealed record GenerationParameters
     /// <summary>Builds the per-request constraint (JSON schema, grammar); null: none. Called once per choice, as constraints are stateful.</summary>
     public Func<Moxing.Models.LoadedModel, ITokenConstraint>? Constraint { get; init; }
 
+    /// <summary>Image embeddings in place of the prompt's placeholder tokens (<see cref="PromptImages"/>); empty: a text prompt.</summary>
+    public IReadOnlyList<Moxing.Models.Decoder.EmbeddedSpan> Spans { get; init; } = [];
+
     /// <summary>The tenant asking, for fair scheduling; null: the anonymous tenant.</summary>
     public string? Tenant { get; init; }
 

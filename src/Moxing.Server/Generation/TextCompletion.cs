@@ -55,6 +55,7 @@ public sealed class TextCompletion(ResidentModel model, int[] promptIds, Generat
         var request = new GenerationRequest
         {
             PromptIds = promptIds,
+            Spans = parameters.Spans,
             Sampling = parameters.Sampling,
             Limits = new GenerationLimits(Budget(model, promptIds.Length, parameters.MaxTokens), parameters.IgnoreEos ? [] : model.Model.EosTokenIds),
             Constraint = constraint,

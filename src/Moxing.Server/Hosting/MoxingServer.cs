@@ -125,7 +125,7 @@ public sealed class MoxingServer : IAsyncDisposable
     {
         var paths = options.Models;
         if (paths.Count == 0 && options.ModelsDirectory is null && options.UseShippedModel && ShippedModel.Find() is { } shipped) paths = [shipped];
-        return new PathModelCatalog(paths, options.ModelsDirectory);
+        return new PathModelCatalog(paths, options.ModelsDirectory, options.Projector);
     }
 
     private static bool IsLoopback(string host) => host == "localhost" || (IPAddress.TryParse(host, out var ip) && IPAddress.IsLoopback(ip));

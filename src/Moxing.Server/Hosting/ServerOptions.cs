@@ -20,6 +20,9 @@ public sealed record ServerOptions
     /// <summary>Model folders or GGUF files served under their file or folder name.</summary>
     public IReadOnlyList<string> Models { get; init; } = [];
 
+    /// <summary>The vision projector (mmproj GGUF) of the one model in <see cref="Models"/>; null: none.</summary>
+    public string? Projector { get; init; }
+
     /// <summary>A folder whose model folders and GGUF files are all served.</summary>
     public string? ModelsDirectory { get; init; }
 

@@ -19,7 +19,7 @@ public static class ServerSettings
     [
         "host", "port", "models", "models_dir", "max_memory", "keep_alive", "context", "parallel",
         "database", "request_timeout", "shutdown_grace", "max_body", "max_header", "tls_cert", "tls_key", "cors_origin", "log_format", "otlp",
-        "low_memory", "kv_type", "speculative_tokens",
+        "low_memory", "kv_type", "speculative_tokens", "mmproj",
     ];
 
     // Keys that hold lists, with the separator of their one-string form.
@@ -100,6 +100,7 @@ public static class ServerSettings
             Port = Get("port") is { } port ? ParseInt(port, "port", 0, 65535) : ServerOptions.DefaultPort,
             Models = lists["models"],
             ModelsDirectory = Get("models_dir"),
+            Projector = Get("mmproj"),
             Database = Get("database"),
             Manager = manager,
             RequestTimeout = Get("request_timeout") is { } timeout ? PositiveDuration(timeout, "request_timeout", allowNone: true) : null,

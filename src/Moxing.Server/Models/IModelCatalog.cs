@@ -11,6 +11,9 @@ public sealed record CatalogEntry(string Name, string Path, long SizeBytes, Date
     /// <summary>The model's own generation defaults (stop strings, sampling, context cap, system prompt); null: none.</summary>
     public Store.ModelDefaults? Defaults { get; init; }
 
+    /// <summary>The vision projector (mmproj GGUF) loaded with the model, or null.</summary>
+    public string? Projector { get; init; }
+
     /// <summary>The model's license text, when known.</summary>
     public string? License { get; init; }
 }

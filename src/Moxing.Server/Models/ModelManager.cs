@@ -135,7 +135,7 @@ public sealed class ModelManager : IAsyncDisposable
         {
             await MakeRoomAsync(entry, entry.SizeBytes);
             var clock = Stopwatch.StartNew();
-            var model = ModelLoader.Load(entry.Path);
+            var model = ModelLoader.Load(entry.Path, entry.Projector);
             try
             {
                 var weights = model.Tensors.Sum(t => t.ByteLength);

@@ -12,13 +12,20 @@ public sealed class PathModelCatalog : IModelCatalog
 {
     private readonly IReadOnlyList<string> _paths;
     private readonly string? _directory;
+    private readonly string? _projector;
 
-    /// <summary>A catalog over explicit <paramref name="paths"/> and the contents of <paramref name="directory"/>.</summary>
-    public PathModelCatalog(IEnumerable<string> paths, string? directory = null)
+    /// <summary>
+    /// A catalog over explicit <paramref name="paths"/> and the contents of <paramref name="directory"/>; <paramref name="projector"/>
+    /// (an mmproj GGUF) is loaded with the one model of <paramref name="paths"/>.
+    /// </summary>
+    public PathModelCatalog(IEnumerable<string> paths, string? directory = null, string? projector = null)
     {
         _paths = paths.Select(System.IO.Path.GetFullPath).ToList();
         foreach (var path in _paths)
             if (!IsModel(path)) throw new Core.MoxingException($"{path}: not a model (expected a folder with config.json or classifier.json, or a .gguf file)");
+        if (projector != null && _paths.Count != 1) throw new Core.MoxingException($"--mmproj {projector}: a projector goes with exactly one MODEL path, {_paths.Count} are given");
+        if (projector != null && !File.Exists(projector)) throw new Core.MoxingException($"{projector}: no such projector (mmproj GGUF) file");
+        _projector = projector is null ? null : System.IO.Path.GetFullPath(projector);
         if (directory is not null && !Directory.Exists(directory)) throw new Core.MoxingException($"{directory}: no such models folder");
         _directory = directory;
     }
@@ -32,6 +39,7 @@ public sealed class PathModelCatalog : IModelCatalog
         foreach (var path in _paths.Concat(found))
         {
             var entry = Describe(path);
+            if (_projector != null && path == _paths[0]) entry = entry with { Projector = _projector };
             if (names.Add(entry.Name)) entries.Add(entry);
         }
         return entries;
@@ -42,7 +50,9 @@ public sealed class PathModelCatalog : IModelCatalog
 
     private static bool IsModel(string path) =>
         Directory.Exists(path) ? File.Exists(System.IO.Path.Combine(path, "config.json")) || Training.Export.ClassifierManifest.IsIn(path)
-        : File.Exists(path) && path.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase);
+        : File.Exists(path) && path.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase)
+          // llama.cpp's vision projectors sit beside their models as mmproj*.gguf: not models of their own
+          && !System.IO.Path.GetFileName(path).StartsWith("mmproj", StringComparison.OrdinalIgnoreCase);
 
     private static CatalogEntry Describe(string path)
     {

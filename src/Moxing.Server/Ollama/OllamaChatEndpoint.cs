@@ -31,13 +31,14 @@ public sealed class OllamaChatEndpoint(ModelManager models)
         parameters = parameters with { Constraint = ReadFormat(r) };
         var (think, variables) = Think(r);
         JsonArray? messages = null;
+        var images = new PromptImages();
         string? prompt = null, system = null;
         int[]? previous = null;
         var raw = false;
         ToolUse? tools = null;
         if (chat)
         {
-            messages = Messages(r);
+            messages = Messages(r, images);
             tools = ToolUse.Read(r, withChoice: false);
         }
         else
@@ -47,7 +48,9 @@ public sealed class OllamaChatEndpoint(ModelManager models)
             raw = r.Bool("raw") ?? false;
             if (r.String("template") is { Length: > 0 }) throw r.Unsupported("template", "Go templates; the model's own chat template is used");
             if (r.String("suffix") is { Length: > 0 }) throw r.Unsupported("suffix", "fill-in-the-middle is not available");
-            if (r.Array("images") is { Count: > 0 }) throw r.Unsupported("images", "this server runs text models only");
+            if (r.Array("images") is { } sent)
+                for (var i = 0; i < sent.Count; i++)
+                    images.AddBase64(JsonValues.IsString(sent[i]) ? sent[i]!.GetValue<string>() : throw ApiException.BadParameter($"images[{i}]", $"'images[{i}]' must be a base64 string"), $"images[{i}]");
             previous = r.Array("context") is { } earlier ? JsonValues.TokenIds(earlier, "context") : null;
         }
         r.RejectUnknown();
@@ -63,9 +66,12 @@ public sealed class OllamaChatEndpoint(ModelManager models)
         int[] ids;
         var parsing = tools is null ? null : new ToolCallParsing(tools.FormatFor(model), tools.Parallel);
         ReasoningParsing? reasoning = null;
-        if (chat) ids = ChatPrompt.Encode(model, ChatPrompt.WithDefaultSystem(messages!, defaults?.System), tools?.TemplateTools, variables, out reasoning);
-        else if (raw || model.Model.ChatTemplates is null) ids = [.. previous ?? [], .. ChatPrompt.EncodeRaw(model, prompt ?? "", "prompt")];
-        else ids = [.. previous ?? [], .. ChatPrompt.Encode(model, Conversation(string.IsNullOrEmpty(system) ? defaults?.System : system, prompt ?? ""), null, variables, out reasoning)];
+        if (images.Count > 0 && previous is not null) throw ApiException.BadParameter("context", "'context' cannot be continued with new images; send the conversation to /api/chat");
+        if (chat) ids = ChatPrompt.Encode(model, ChatPrompt.WithDefaultSystem(messages!, defaults?.System), tools?.TemplateTools, variables, out reasoning, images);
+        else if (raw || model.Model.ChatTemplates is null) ids = [.. previous ?? [], .. ChatPrompt.EncodeRaw(model, prompt ?? "", "prompt", images)];
+        else ids = [.. previous ?? [], .. ChatPrompt.Encode(model, Conversation(string.IsNullOrEmpty(system) ? defaults?.System : system,
+            string.Concat(Enumerable.Repeat(Moxing.Models.Vision.ImagePrompt.Marker, images.Count)) + (prompt ?? "")), null, variables, out reasoning, images)];
+        parameters = parameters with { Spans = images.Spans };
         if (think && reasoning is null) throw ApiException.BadParameter("think", $"'think' is set but '{modelName}' does not support thinking: its chat template writes no think blocks");
         parameters = parameters.DecodingFor(reasoning) with { MaxTokens = OllamaOptions.CapByContext(parameters.MaxTokens, numCtx, ids.Length) };
         var response = new OllamaResponse(chat, modelName, lease.LoadDuration, started)
@@ -95,7 +101,8 @@ public sealed class OllamaChatEndpoint(ModelManager models)
         return messages;
     }
 
-    private static JsonArray Messages(JsonRequest r)
+    // Ollama's messages; a message's images (base64) go before its text, as Ollama places them.
+    private static JsonArray Messages(JsonRequest r, PromptImages images)
     {
         var list = r.Array("messages") ?? [];
         var result = new JsonArray();
@@ -103,9 +110,16 @@ public sealed class OllamaChatEndpoint(ModelManager models)
         {
             var path = $"messages[{i}]";
             var message = ChatPrompt.Normalize(list[i], path);
-            if (message["images"] is JsonArray { Count: > 0 }) throw ApiException.Unsupported(path + ".images", "this server runs text models only");
-            message.Remove("images");
             if (!JsonValues.IsString(message["content"])) throw ApiException.BadParameter(path + ".content", $"'{path}.content' must be a string");
+            if (message["images"] is JsonArray sent)
+            {
+                var markers = new System.Text.StringBuilder();
+                for (var j = 0; j < sent.Count; j++)
+                    markers.Append(images.AddBase64(JsonValues.IsString(sent[j]) ? sent[j]!.GetValue<string>()
+                        : throw ApiException.BadParameter($"{path}.images[{j}]", $"'{path}.images[{j}]' must be a base64 string"), $"{path}.images[{j}]"));
+                message["content"] = markers + message["content"]!.GetValue<string>();
+            }
+            message.Remove("images");
             result.Add((JsonNode)message);
         }
         return result;

@@ -75,7 +75,7 @@ public sealed class OllamaModelsEndpoint(ModelManager models)
         var entry = models.Catalog.Find(name) ?? throw ApiException.ModelNotFound(name);
         var resident = models.Resident().FirstOrDefault(m => m.Entry == entry);
         // Reading a model that is not resident maps its files without building an engine.
-        using var opened = resident is null ? ModelLoader.Load(entry.Path) : null;
+        using var opened = resident is null ? ModelLoader.Load(entry.Path, entry.Projector) : null;
         var model = resident?.Model ?? opened!;
         await JsonStreamWriter.WriteObjectAsync(context, w => WriteShow(w, entry, model));
     }
@@ -127,7 +127,7 @@ public sealed class OllamaModelsEndpoint(ModelManager models)
     }
 
     /// <summary>What a model can do, as Ollama names it: completion or embedding; tools when its template renders tools in a
-    /// call format we parse; thinking when it writes think blocks.</summary>
+    /// call format we parse; thinking when it writes think blocks; vision when it has a vision tower.</summary>
     public static IEnumerable<string> Capabilities(LoadedModel model)
     {
         if (model.Decoder is null)
@@ -139,6 +139,7 @@ public sealed class OllamaModelsEndpoint(ModelManager models)
         var templates = model.ChatTemplates?.Templates.Values ?? [];
         if (templates.Any(t => t.Contains("tools", StringComparison.Ordinal) && ToolCallFormats.FromChatTemplate(t) is not null)) yield return "tools";
         if (ReasoningParsing.For(templates) is not null) yield return "thinking";
+        if (model.Vision is not null) yield return "vision";
     }
 
     /// <summary>GET /api/version.</summary>

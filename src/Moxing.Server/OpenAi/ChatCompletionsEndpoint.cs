@@ -19,7 +19,8 @@ public sealed class ChatCompletionsEndpoint(ModelManager models)
         var cancellation = context.RequestAborted;
         var r = await JsonRequest.ReadAsync(context.Request, cancellation);
         var modelName = r.RequiredString("model");
-        var messages = Messages(r);
+        var images = new PromptImages();
+        var messages = Messages(r, images);
         var stream = r.Bool("stream") ?? false;
         var includeUsage = StreamOptions(r, stream);
         var n = r.Int("n", 1, 16) ?? 1;
@@ -42,7 +43,8 @@ public sealed class ChatCompletionsEndpoint(ModelManager models)
         var model = lease.Resident;
         var calls = ToolUse.CallsFor(tools, model, ref parameters, "response_format");
         OpenAiParameters.CheckModel(parameters, model, r.Has("max_completion_tokens") ? "max_completion_tokens" : "max_tokens");
-        var ids = ChatPrompt.Encode(model, ChatPrompt.WithDefaultSystem(messages, defaults?.System), tools?.TemplateTools, variables, out var reasoning);
+        var ids = ChatPrompt.Encode(model, ChatPrompt.WithDefaultSystem(messages, defaults?.System), tools?.TemplateTools, variables, out var reasoning, images);
+        parameters = parameters with { Spans = images.Spans };
         ReasoningEffort.RequireReasoning(effort, reasoning, modelName, "reasoning_effort");
         parameters = parameters.DecodingFor(reasoning);
         var response = new CompletionResponse(chat: true, modelName, model.Model.RequireTokenizer(), logprobs, n)
@@ -66,8 +68,8 @@ public sealed class ChatCompletionsEndpoint(ModelManager models)
         return include;
     }
 
-    // OpenAI messages → the template's shape: content parts joined into one string (only text parts are understood).
-    private static JsonArray Messages(JsonRequest r)
+    // OpenAI messages → the template's shape: content parts joined into one string (text parts, and image_url parts as markers).
+    private static JsonArray Messages(JsonRequest r, PromptImages images)
     {
         var list = r.Array("messages") ?? throw new ApiException(400, "'messages' is required", param: "messages", code: "missing_required_parameter");
         if (list.Count == 0) throw ApiException.BadParameter("messages", "'messages' must hold at least one message");
@@ -76,7 +78,7 @@ public sealed class ChatCompletionsEndpoint(ModelManager models)
         {
             var path = $"messages[{i}]";
             var message = ChatPrompt.Normalize(list[i], path);
-            if (message["content"] is JsonArray parts) message["content"] = ChatPrompt.JoinText(parts, path + ".content", "text");
+            if (message["content"] is JsonArray parts) message["content"] = ChatPrompt.JoinText(parts, path + ".content", images, "text");
             else if (message["content"] is not JsonValue v || v.GetValueKind() != JsonValueKind.String)
                 throw ApiException.BadParameter(path + ".content", $"'{path}.content' must be a string or an array of content parts");
             result.Add((JsonNode)message);

@@ -10,11 +10,11 @@ public static class HfModelFiles
     /// <summary>The file every model folder has.</summary>
     public const string ConfigFileName = "config.json";
 
-    // Tokenizer, template and generation files transformers reads next to config.json.
+    // Tokenizer, template, generation and image-processor files transformers reads next to config.json.
     private static readonly string[] Companions =
     [
         "generation_config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json",
-        "chat_template.jinja", "chat_template.json", "tokenizer.model", "vocab.json", "merges.txt", "vocab.txt",
+        "chat_template.jinja", "chat_template.json", "tokenizer.model", "vocab.json", "merges.txt", "vocab.txt", "preprocessor_config.json",
     ];
 
     private const string TemplateFolder = "additional_chat_templates/";

@@ -40,6 +40,9 @@ public sealed record ModelManifest
     /// <summary>The model's own generation defaults (an Ollama model's params and system prompt); null: none.</summary>
     public ModelDefaults? Defaults { get; init; }
 
+    /// <summary>The vision projector (an mmproj GGUF beside a GGUF model), as the path of one of <see cref="Files"/>; null: none.</summary>
+    public string? Projector { get; init; }
+
     /// <summary>The model's license text, when its source gave one.</summary>
     public string? License { get; init; }
 
@@ -112,7 +115,11 @@ public sealed record ModelManifest
         if (!ModelName.TryParse($"{Name}:{Tag}", out var parsed) || parsed.Name != Name || parsed.Tag != Tag)
             return $"name '{Name}:{Tag}' is not a valid lower-case model name";
         if (Files == null || Files.Count == 0) return "it lists no files";
-        if (Format == ModelFormat.Gguf && Files.Count != 1) return $"a GGUF model must have exactly one file, it lists {Files.Count}";
+        // a GGUF model's file comes first, its vision projector (when it has one) after it
+        var expected = Projector == null ? 1 : 2;
+        if (Format == ModelFormat.Gguf && Files.Count != expected)
+            return $"a GGUF model {(Projector == null ? "without" : "with")} a projector must have exactly {expected} file{(expected == 1 ? "" : "s")}, it lists {Files.Count}";
+        if (Projector != null && !Files.Skip(1).Any(f => f?.Path == Projector)) return $"its projector '{Projector}' is not one of its files after the model's";
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var f in Files)
         {

@@ -29,6 +29,20 @@ internal sealed class ModelStaging : IDisposable
     /// <summary>What a loader opens: the single GGUF file or the folder.</summary>
     public string ModelPath => Format == ModelFormat.Gguf ? ModelFilePath.Under(Folder, _files[0].Path) : Folder;
 
+    /// <summary>The staged vision projector (mmproj GGUF), once <see cref="AddProjector"/> added one; null: none.</summary>
+    public string? Projector { get; private set; }
+
+    /// <summary>The staged projector's path, or null.</summary>
+    public string? ProjectorPath => Projector is { } p ? PathOf(p) : null;
+
+    /// <summary>Adds <paramref name="source"/> as the model's vision projector, after the model's own files.</summary>
+    public void AddProjector(string relative, string source, string? digest = null, bool link = true)
+    {
+        if (_files.Count == 0) throw new InvalidOperationException("the projector is staged after the model");
+        Add(relative, source, digest, link);
+        Projector = relative;
+    }
+
     /// <summary>The staged copy of <paramref name="relative"/>.</summary>
     public string PathOf(string relative) => ModelFilePath.Under(Folder, relative);
 

@@ -47,7 +47,7 @@ public sealed partial class ModelStore
     /// Registers the GGUF file or Hugging Face folder at <paramref name="path"/> under <paramref name="name"/> (default: the file or folder
     /// name), after checking it loads. Files are hard-linked into the store (copied when <paramref name="copy"/> or across volumes).
     /// </summary>
-    public StoreEntry Import(string path, string? name = null, bool copy = false, CancellationToken cancellation = default)
+    public StoreEntry Import(string path, string? name = null, bool copy = false, CancellationToken cancellation = default, string? projector = null)
     {
         var source = Path.GetFullPath(path);
         var isFolder = Directory.Exists(source);
@@ -63,6 +63,7 @@ public sealed partial class ModelStore
             cancellation.ThrowIfCancellationRequested();
             staging.Add(relative, isFolder ? ModelFilePath.Under(source, relative) : source, link: !copy);
         }
+        if (projector != null) StageProjector(staging, projector, !copy);
         var details = Check(staging, source);
         return Commit(staging, modelName, source, details, cancellation);
     }
@@ -195,7 +196,21 @@ public sealed partial class ModelStore
     {
         var snapshot = SnapshotPath(manifest);
         var modelPath = manifest.Format == ModelFormat.Gguf ? ModelFilePath.Under(snapshot, manifest.Files[0].Path) : snapshot;
-        return new StoreEntry(manifest.ModelName, manifest, modelPath);
+        return new StoreEntry(manifest.ModelName, manifest, modelPath)
+        {
+            ProjectorPath = manifest.Projector is { } projector ? ModelFilePath.Under(snapshot, projector) : null,
+        };
+    }
+
+    // The mmproj GGUF a model is imported with, staged under its own name (one that no model file has).
+    private static void StageProjector(ModelStaging staging, string projector, bool link)
+    {
+        var path = Path.GetFullPath(projector);
+        if (!File.Exists(path)) throw new MoxingException($"{projector}: no such projector (mmproj GGUF) file");
+        if (!Moxing.Models.Vision.VisionLoader.IsProjectorFile(path))
+            throw new InvalidModelFileException(path, "not a vision projector: an mmproj GGUF (general.architecture clip) is expected");
+        var name = Path.GetFileName(path);
+        staging.AddProjector(staging.Files.Any(f => f.Path == name) ? "mmproj-" + name : name, path, link: link);
     }
 
     private static ModelName DefaultImportName(string source, bool isFolder)
@@ -229,7 +244,7 @@ public sealed partial class ModelStore
         try
         {
             if (ClassifierManifest.IsIn(staging.ModelPath)) return ModelDetails.From(TrainedClassifier.Load(staging.ModelPath));
-            using var model = ModelLoader.Load(staging.ModelPath);
+            using var model = ModelLoader.Load(staging.ModelPath, staging.ProjectorPath);
             return ModelDetails.From(model);
         }
         catch (MoxingException e)
@@ -252,6 +267,7 @@ public sealed partial class ModelStore
             Source = source,
             Created = DateTimeOffset.UtcNow,
             Details = details,
+            Projector = staging.Projector,
             Defaults = defaults is { IsEmpty: false } ? defaults : null,
             License = license,
         };

@@ -23,6 +23,9 @@ public sealed record StoreEntry(ModelName Name, ModelManifest Manifest, string M
     /// <summary>Architecture, parameters, context, quantization, kind.</summary>
     public ModelDetails Details => Manifest.Details;
 
+    /// <summary>The vision projector file in the snapshot, or null.</summary>
+    public string? ProjectorPath { get; init; }
+
     /// <summary>The model's own generation defaults, or null.</summary>
     public ModelDefaults? Defaults => Manifest.Defaults;
 }

@@ -17,5 +17,5 @@ public sealed class StoreModelCatalog(ModelStore store) : IModelCatalog
 
     /// <summary>The catalog's view of a store entry.</summary>
     public static CatalogEntry ToCatalog(StoreEntry entry) =>
-        new(entry.Name.ToString(), entry.ModelPath, entry.Size, entry.Modified, entry.Digest) { Defaults = entry.Defaults, License = entry.Manifest.License };
+        new(entry.Name.ToString(), entry.ModelPath, entry.Size, entry.Modified, entry.Digest) { Defaults = entry.Defaults, License = entry.Manifest.License, Projector = entry.ProjectorPath };
 }

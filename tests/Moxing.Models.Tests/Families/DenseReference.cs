@@ -44,6 +44,28 @@ internal sealed partial class DenseReference
     private bool Cohere => _type is "cohere" or "cohere2";
     private int I(string key) => (int)_c[key]!;
 
+    // Embeddings in place of the placeholder tokens at their positions (an image's), as transformers' masked_scatter of the
+    // projected image features into inputs_embeds; bidirectional ones see each other (token_type_ids).
+    private (int Position, double[][] Rows, bool Bidirectional)[] _spans = [];
+
+    // The last position token t attends to: its own, or its bidirectional span's last.
+    private int LastSeen(int t) => _spans.Where(sp => sp.Bidirectional && t >= sp.Position && t < sp.Position + sp.Rows.Length)
+        .Select(sp => sp.Position + sp.Rows.Length - 1).DefaultIfEmpty(t).Max();
+
+    /// <summary>The logits like <see cref="Forward(int[], string?)"/> with <paramref name="spans"/> replacing the embeddings of their positions.</summary>
+    public double[][] Forward(int[] ids, (int Position, double[][] Rows, bool Bidirectional)[] spans)
+    {
+        _spans = spans;
+        try
+        {
+            return Forward(ids);
+        }
+        finally
+        {
+            _spans = [];
+        }
+    }
+
     /// <summary>The logits [n][vocab] of every token of <paramref name="ids"/>, without the part of the architecture named <paramref name="drop"/>.</summary>
     public double[][] Forward(int[] ids, string? drop = null)
     {
@@ -82,6 +104,8 @@ internal sealed partial class DenseReference
         var parallel = (_type is "phi" or "falcon" || Cohere || _type == "stablelm" && B("use_parallel_residual")) && drop != "parallel";
         LongRope(n);
         var x = ids.Select(id => _w["model.embed_tokens.weight"].AsSpan(id * h, h).ToArray().Select(v => v * embedScale).ToArray()).ToArray();
+        foreach (var (position, rows, _) in _spans)
+            for (var r = 0; r < rows.Length; r++) x[position + r] = rows[r].ToArray();
         for (var l = 0; l < I("num_hidden_layers"); l++)
         {
             var p = $"model.layers.{l}.";
@@ -177,7 +201,7 @@ internal sealed partial class DenseReference
             Rope(k[t], hd, rotary, t, interleaved);
         }
         if (hunyuan && drop != "qk_norm_order") HunyuanNorms();
-        return Enumerable.Range(0, n).Select(t => Affine(p + (_type == "phi" ? "self_attn.dense" : "self_attn.o_proj"), Attended(q, k, v, t, heads, group, hd, scale, window))).ToArray();
+        return Enumerable.Range(0, n).Select(t => Affine(p + (_type == "phi" ? "self_attn.dense" : "self_attn.o_proj"), Attended(q, k, v, t, heads, group, hd, scale, window, last: LastSeen(t)))).ToArray();
     }
 
     // Token t's softmax(q·k · scale)·v per query head (head h reads key/value head h / group), over the last `window` positions
@@ -185,18 +209,20 @@ internal sealed partial class DenseReference
     // j gains slope · j (a shift of a row's scores leaves its softmax as it is: BLOOM's key positions and MPT's distances from the
     // last give the same weights).
     private static double[] Attended(double[][] q, double[][] k, double[][] v, int t, int heads, int group, int hd, double scale, int window,
-        double[]? slopes = null)
+        double[]? slopes = null, int last = -1)
     {
         var attended = new double[heads * hd];
         var first = window > 0 ? Math.Max(0, t - window + 1) : 0;
+        // A token of a bidirectional span (Gemma 3's token_type_ids mask) also sees the span's later tokens.
+        last = Math.Max(last, t);
         for (var head = 0; head < heads; head++)
         {
             var g = head / group;
-            var scores = Enumerable.Range(first, t - first + 1)
+            var scores = Enumerable.Range(first, last - first + 1)
                 .Select(j => Enumerable.Range(0, hd).Sum(d => q[t][head * hd + d] * k[j][g * hd + d]) * scale + (slopes?[head] ?? 0) * j).ToArray();
             var max = scores.Max();
             var sum = scores.Sum(s => Math.Exp(s - max));
-            for (var j = first; j <= t; j++)
+            for (var j = first; j <= last; j++)
                 for (var d = 0; d < hd; d++) attended[head * hd + d] += Math.Exp(scores[j - first] - max) / sum * v[j][g * hd + d];
         }
         return attended;

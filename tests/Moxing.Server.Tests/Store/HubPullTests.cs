@@ -56,6 +56,23 @@ public sealed class HubPullTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task PullsTheF16ProjectorBesideTheGguf()
+    {
+        int hidden;
+        using (var text = ModelLoader.Load(Fixtures.Path("gguf", "llama-tiny.Q8_0.gguf"))) hidden = text.RequireDecoder().Options.HiddenSize;
+        var projector = new MemoryStream();
+        Moxing.Models.Synthesis.SyntheticProjector.Gemma3(hidden, 1).Write(projector);
+        _hub.Add("o/vision", "llama-tiny.Q8_0.gguf", File.ReadAllBytes(Fixtures.Path("gguf", "llama-tiny.Q8_0.gguf")));
+        _hub.Add("o/vision", "mmproj-model-f16.gguf", projector.ToArray());
+        _hub.Add("o/vision", "mmproj-model-Q8_0.gguf", new byte[64]);
+        var entry = await Store.PullAsync("hf:o/vision", Options());
+        Assert.Equal(["llama-tiny.Q8_0.gguf", "mmproj-model-f16.gguf"], entry.Manifest.Files.Select(f => f.Path));
+        Assert.Equal("mmproj-model-f16.gguf", entry.Manifest.Projector);
+        using var model = ModelLoader.Load(entry.ModelPath, entry.ProjectorPath);
+        Assert.NotNull(model.Vision);
+    }
+
+    [Fact]
     public async Task PullsAFileByNameUnderAGivenName()
     {
         var entry = await Store.PullAsync($"hf:{GgufRepo}:llama-tiny.F16.gguf", Options() with { Name = "tiny:f16" });

@@ -117,18 +117,35 @@ public sealed class OllamaRegistryPullTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ProjectorsAndAdaptersAreRefusedBeforeAnyDownload()
+    public async Task AProjectorLayerIsStoredAndLoadedWithTheModel()
+    {
+        var gguf = File.ReadAllBytes(Fixtures.Path("gguf", "llama-tiny.Q8_0.gguf"));
+        int hidden;
+        using (var model = Moxing.Models.ModelLoader.Load(Fixtures.Path("gguf", "llama-tiny.Q8_0.gguf"))) hidden = model.RequireDecoder().Options.HiddenSize;
+        var projector = new MemoryStream();
+        Moxing.Models.Synthesis.SyntheticProjector.Gemma3(hidden, 1).Write(projector);
+        _registry.Add("library/llava:7b", (FakeOllamaRegistry.Model, gguf), (FakeOllamaRegistry.Projector, projector.ToArray()));
+        var entry = await Store.PullAsync("llava:7b", Options());
+        Assert.NotNull(entry.ProjectorPath);
+        Assert.True(File.Exists(entry.ProjectorPath));
+        using var loaded = Moxing.Models.ModelLoader.Load(entry.ModelPath, entry.ProjectorPath);
+        Assert.NotNull(loaded.Vision);
+        // A reopened store finds the projector in the manifest.
+        Assert.Equal(entry.ProjectorPath, Store.Resolve("llava:7b").ProjectorPath);
+    }
+
+    [Fact]
+    public async Task AdaptersAreRefusedBeforeAnyDownloadAndABadProjectorIsNotRegistered()
     {
         _registry.Add("library/llava:7b", (FakeOllamaRegistry.Model, File.ReadAllBytes(Fixtures.Path("gguf", "llama-tiny.Q8_0.gguf"))),
             (FakeOllamaRegistry.Projector, new byte[64]));
         _registry.Add("library/lora:1b", (FakeOllamaRegistry.Model, File.ReadAllBytes(Fixtures.Path("gguf", "llama-tiny.Q8_0.gguf"))),
             ("application/vnd.ollama.image.adapter", new byte[64]));
-        var e = await Assert.ThrowsAsync<MoxingException>(() => Store.PullAsync("llava:7b", Options()));
-        Assert.Contains("ollama:library/llava:7b: the model has a vision projector layer", e.Message);
-        Assert.Contains("not supported", e.Message);
-        e = await Assert.ThrowsAsync<MoxingException>(() => Store.PullAsync("lora:1b", Options()));
+        var e = await Assert.ThrowsAsync<MoxingException>(() => Store.PullAsync("lora:1b", Options()));
         Assert.Contains("LoRA adapter layer", e.Message);
         Assert.Equal(0, _registry.CountRequests("GET /cdn/"));
+        e = await Assert.ThrowsAsync<MoxingException>(() => Store.PullAsync("llava:7b", Options()));
+        Assert.Contains("does not load", e.Message);
         Assert.Empty(Store.List());
     }
 

@@ -44,6 +44,19 @@ public static partial class HubFileSelection
         return (ModelFormat.HuggingFace, HfModelFiles.Select(paths, reference.ToString()).Select(p => repository.Find(p)!).ToList());
     }
 
+    /// <summary>
+    /// The repository's vision projector (llama.cpp's mmproj*.gguf) to pull beside a GGUF model: the F16 one when there are several
+    /// (as llama.cpp's -hf does), else BF16, F32, then the first by name; null when it has none.
+    /// </summary>
+    public static HubFile? Projector(HubRepository repository)
+    {
+        var projectors = repository.Files.Where(f => IsGguf(f.Path) && FileName(f.Path).StartsWith("mmproj", StringComparison.OrdinalIgnoreCase))
+            .OrderBy(f => f.Path, StringComparer.Ordinal).ToList();
+        foreach (var type in new[] { "f16", "bf16", "f32" })
+            if (projectors.FirstOrDefault(f => IsWholeWord(FileName(f.Path)[..^5], type)) is { } preferred) return preferred;
+        return projectors.FirstOrDefault();
+    }
+
     private static bool IsGguf(string path) => path.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase);
 
     private static string FileName(string path) => path[(path.LastIndexOf('/') + 1)..];

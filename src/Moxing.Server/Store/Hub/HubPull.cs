@@ -25,6 +25,10 @@ internal sealed class HubPull(ModelStore store, HubReference reference, PullOpti
                            ?? throw new HubException($"{reference}: shard '{shard}' named in {ModelTensors.IndexFileName} is not in the repository");
                 await FetchAsync(client, revision, file, pull, cancellation);
             }
+        // llama.cpp's vision projector beside the GGUF, when the repository has one
+        if (format == ModelFormat.Gguf && HubFileSelection.Projector(repository) is { } projector)
+            await pull.AddAsync(projector.Path, projector.Digest, projector.Size,
+                (folder, report) => client.DownloadAsync(reference.Repository, revision, projector, folder, report, cancellation), cancellation, projector: true);
         return pull.Register(name, $"hf:{reference.Repository}@{revision} ({client.Endpoint})", reference.ToString(), cancellation);
     }
 

@@ -15,23 +15,30 @@ internal sealed class PullStaging(ModelStore store, ModelFormat format, IProgres
 
     /// <summary>
     /// Stages <paramref name="path"/>: a link to the store's blob when <paramref name="digest"/> is known and held, else what <paramref name="download"/>
-    /// (given a progress callback) fetches into <see cref="ModelStore.DownloadsFolder"/>.
+    /// (given a progress callback) fetches into <see cref="ModelStore.DownloadsFolder"/>; a <paramref name="projector"/> is staged as the
+    /// model's vision projector (after the model's files).
     /// </summary>
     public async Task AddAsync(string path, string? digest, long? size, Func<string, Action<long, long?>, Task<(string Path, string Digest)>> download,
-        CancellationToken cancellation)
+        CancellationToken cancellation, bool projector = false)
     {
         cancellation.ThrowIfCancellationRequested();
         // A blob the store already holds is linked, not downloaded; the link keeps it alive even if a removal collects it meanwhile.
         if (digest != null && File.Exists(store.BlobPath(digest)))
         {
-            Staging.Add(path, store.BlobPath(digest), digest);
+            Stage(path, store.BlobPath(digest), digest, projector);
             progress?.Report(new PullProgress(PullStage.Downloading, path, digest, size ?? 0, size));
             return;
         }
         var (file, actual) = await download(store.DownloadsFolder,
             (done, total) => progress?.Report(new PullProgress(PullStage.Downloading, path, digest, done, total)));
-        Staging.Add(path, file, actual);
+        Stage(path, file, actual, projector);
         _downloads.Add(file);
+    }
+
+    private void Stage(string path, string file, string digest, bool projector)
+    {
+        if (projector) Staging.AddProjector(path, file, digest);
+        else Staging.Add(path, file, digest);
     }
 
     /// <summary>

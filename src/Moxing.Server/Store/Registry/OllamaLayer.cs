@@ -23,7 +23,7 @@ public sealed record OllamaLayer(string MediaType, string Digest, long Size)
     /// <summary>A license text.</summary>
     public const string LicenseType = Image + "license";
 
-    /// <summary>A vision projector (not supported).</summary>
+    /// <summary>A vision projector (llama.cpp mmproj GGUF), stored beside the model.</summary>
     public const string ProjectorType = Image + "projector";
 
     /// <summary>A LoRA adapter (not supported).</summary>

@@ -10,8 +10,8 @@ using Moxing.Server.Store.Hub;
 namespace Moxing.Server.Store.Registry;
 
 /// <summary>
-/// One pull from an Ollama registry: read the manifest, refuse what cannot run here (vision projectors, LoRA adapters), read the params,
-/// system and license layers, download (or reuse) the GGUF layer, check it loads, and register it with those defaults.
+/// One pull from an Ollama registry: read the manifest, refuse what cannot run here (LoRA adapters), read the params,
+/// system and license layers, download (or reuse) the GGUF layer and its vision projector, check they load, and register them with those defaults.
 /// </summary>
 internal sealed class OllamaPull(ModelStore store, OllamaReference reference, PullOptions options, IProgress<PullProgress>? progress)
 {
@@ -43,6 +43,9 @@ internal sealed class OllamaPull(ModelStore store, OllamaReference reference, Pu
         using var pull = new PullStaging(store, ModelFormat.Gguf, progress);
         await pull.AddAsync($"{reference.Model}-{reference.Tag}.gguf", model.Digest, model.Size,
             (folder, report) => client.DownloadAsync(reference, model, folder, report, cancellation), cancellation);
+        if (layers.FirstOrDefault(l => l.MediaType == OllamaLayer.ProjectorType) is { } projector)
+            await pull.AddAsync($"mmproj-{reference.Model}-{reference.Tag}.gguf", projector.Digest, projector.Size,
+                (folder, report) => client.DownloadAsync(reference, projector, folder, report, cancellation), cancellation, projector: true);
         return pull.Register(name, $"{reference} ({client.Endpoint})", reference.ToString(), cancellation, defaults, license, TemplateNotice);
     }
 
@@ -51,8 +54,6 @@ internal sealed class OllamaPull(ModelStore store, OllamaReference reference, Pu
     {
         foreach (var layer in layers)
         {
-            if (layer.MediaType == OllamaLayer.ProjectorType)
-                throw new MoxingException($"{reference}: the model has a vision projector layer ({layer.MediaType}, {layer.Digest}); vision projectors are not supported, only text models");
             if (layer.MediaType == OllamaLayer.AdapterType)
                 throw new MoxingException($"{reference}: the model has a LoRA adapter layer ({layer.MediaType}, {layer.Digest}); adapters are not supported: pull the base model or a merged one");
         }

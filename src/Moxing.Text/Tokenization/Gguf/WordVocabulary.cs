@@ -21,10 +21,13 @@ public static class WordVocabulary
     /// <summary>The smallest vocabulary that holds the special, byte and character pieces.</summary>
     public static int MinimumSize { get; } = Special.Length + 128 + 2 * ('~' - ' ' + 1);
 
-    /// <summary>The tokenizer.ggml.* keys (and the chat template) of a vocabulary of exactly <paramref name="size"/> tokens.</summary>
-    public static IReadOnlyList<KeyValuePair<string, object>> Metadata(int size)
+    /// <summary>
+    /// The tokenizer.ggml.* keys (and the chat template) of a vocabulary of exactly <paramref name="size"/> tokens, with
+    /// <paramref name="control"/> control tokens after the ChatML ones (a vision model's image tokens).
+    /// </summary>
+    public static IReadOnlyList<KeyValuePair<string, object>> Metadata(int size, IReadOnlyList<string>? control = null)
     {
-        if (size < MinimumSize)
+        if (size < MinimumSize + (control?.Count ?? 0))
             throw new TokenizerException($"a word vocabulary needs at least {MinimumSize} tokens; the model has {size}");
         var tokens = new List<string>(size);
         var types = new List<int>(size);
@@ -37,6 +40,7 @@ public static class WordVocabulary
             }
         }
         foreach (var s in Special) Add(s, s == "<unk>" ? GgufTokenType.Unknown : GgufTokenType.Control);
+        foreach (var s in control ?? []) Add(s, GgufTokenType.Control);
         for (var b = 0; b < 128; b++) Add($"<0x{b:X2}>", GgufTokenType.Byte);
         for (var c = ' '; c <= '~'; c++)
         {
