@@ -59,8 +59,7 @@ public sealed class ClassicFamilyTests
     public void DroppingASwitchMovesTheLogitsFarBeyondTheTolerance(string modelType, string variant, string drop)
     {
         using var folder = new TinyHfFolder(modelType, edit: Variant(variant));
-        var error = LogitErrors.RelativeMax(DenseFamilyTests.Flatten(new DenseReference(folder.Folder).Forward(DenseFamilyTests.Prompt, drop)),
-            DenseFamilyTests.Logits(folder.Folder));
+        var error = DenseFamilyTests.DroppedSwitchError(folder.Folder, drop);
         Assert.True(error > 1e-3, $"{modelType} {variant} without {drop}: max|Δ|/max|ref| = {error:E2}");
     }
 

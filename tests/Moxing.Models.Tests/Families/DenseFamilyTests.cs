@@ -25,6 +25,11 @@ public sealed class DenseFamilyTests : IDisposable
     // 13 tokens: past StarCoder2's window of 5, so windowed and full attention differ.
     internal static readonly int[] Prompt = DecoderChecks.Ids(13, 5, 96);
 
+    /// <summary>max|Δ|/max|ref| between the folder's logits and the double-precision reference's with <paramref name="drop"/>
+    /// switched off: a mutation check expects it far beyond the tolerance.</summary>
+    internal static double DroppedSwitchError(string folder, string drop) =>
+        LogitErrors.RelativeMax(Flatten(new DenseReference(folder).Forward(Prompt, drop)), Logits(folder));
+
     internal static float[] Flatten(double[][] rows) => rows.SelectMany(r => r.Select(v => (float)v)).ToArray();
 
     internal static float[] Logits(string path, int[]? prompt = null)
@@ -111,7 +116,7 @@ public sealed class DenseFamilyTests : IDisposable
     public void DroppingASwitchMovesTheLogitsFarBeyondTheTolerance(string modelType, string drop)
     {
         using var folder = new TinyHfFolder(modelType);
-        var error = LogitErrors.RelativeMax(Flatten(new DenseReference(folder.Folder).Forward(Prompt, drop)), Logits(folder.Folder));
+        var error = DroppedSwitchError(folder.Folder, drop);
         Assert.True(error > 1e-3, $"{modelType} without {drop}: max|Δ|/max|ref| = {error:E2}");
     }
 

@@ -19,7 +19,7 @@ public sealed partial class Gemma4FamilyTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static float[] Reference(string folder, string? drop = null) => DenseFamilyTests.Flatten(new DenseReference(folder).Forward(DenseFamilyTests.Prompt, drop));
+    private static float[] Reference(string folder) => DenseFamilyTests.Flatten(new DenseReference(folder).Forward(DenseFamilyTests.Prompt));
 
     [Theory]
     [InlineData("gemma4_text")]
@@ -57,7 +57,7 @@ public sealed partial class Gemma4FamilyTests : IDisposable
     public void DroppingASwitchMovesTheLogitsFarBeyondTheTolerance(string drop)
     {
         using var folder = new TinyHfFolder("gemma4_text");
-        var error = LogitErrors.RelativeMax(Reference(folder.Folder, drop), DenseFamilyTests.Logits(folder.Folder));
+        var error = DenseFamilyTests.DroppedSwitchError(folder.Folder, drop);
         Assert.True(error > 1e-3, $"gemma4 without {drop}: max|Δ|/max|ref| = {error:E2}");
     }
 

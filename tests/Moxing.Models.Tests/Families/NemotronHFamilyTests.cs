@@ -63,8 +63,7 @@ public sealed class NemotronHFamilyTests
     public void DroppingASwitchMovesTheLogitsFarBeyondTheTolerance(string drop, bool moe)
     {
         using var folder = new TinyHfFolder("nemotron_h", edit: moe ? Moe : null);
-        var error = LogitErrors.RelativeMax(DenseFamilyTests.Flatten(new DenseReference(folder.Folder).Forward(DenseFamilyTests.Prompt, drop)),
-            DenseFamilyTests.Logits(folder.Folder));
+        var error = DenseFamilyTests.DroppedSwitchError(folder.Folder, drop);
         Assert.True(error > 1e-3, $"nemotron_h without {drop}: max|Δ|/max|ref| = {error:E2}");
     }
 
