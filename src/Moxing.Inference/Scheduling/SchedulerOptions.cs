@@ -1,4 +1,5 @@
 using Moxing.Core.Tensors;
+using Moxing.Inference.Sessions;
 
 namespace Moxing.Inference.Scheduling;
 
@@ -15,7 +16,7 @@ public sealed record SchedulerOptions
     public int MaxWaitingRequests { get; init; } = 256;
 
     /// <summary>Most prompt tokens fed per step (across all prefilling sequences), so a long prompt stalls decoding for at most one chunk.</summary>
-    public int PrefillChunkTokens { get; init; } = 256;
+    public int PrefillChunkTokens { get; init; } = InferenceSession.DefaultPrefillChunk;
 
     /// <summary>How keys and values are stored: F16 (default), Q8_0 or F32.</summary>
     public DType KvType { get; init; } = DType.F16;

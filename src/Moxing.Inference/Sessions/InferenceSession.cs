@@ -28,8 +28,8 @@ public sealed class InferenceSession
     /// <summary>How the KV cache stores keys and values (F16, Q8_0 or F32).</summary>
     public DType KvType => _cache.Pool.Type;
 
-    /// <summary>Tokens per prefill chunk unless a session is given another: the scheduler's default step budget
-    /// (<c>SchedulerOptions.PrefillChunkTokens</c>), so a prompt prefills at the same width in `moxing run` as in the server.</summary>
+    /// <summary>Tokens per prefill chunk unless a session is given another, and the scheduler's default step budget
+    /// (<c>SchedulerOptions.PrefillChunkTokens</c>): a prompt prefills at the same width in `moxing run` as in the server.</summary>
     public const int DefaultPrefillChunk = 256;
 
     /// <summary>Bytes held by the KV cache.</summary>
