@@ -116,10 +116,11 @@ public static unsafe partial class MatMul
                 part.Granule = RepackedMatrix.GroupRows;
                 block = p.Repacked.ActivationBlockSize;
             }
-            else if (n == 1 && p.Weight.Type is DType.F16 or DType.BF16)
+            else if (p.Weight.Type is DType.F16 or DType.BF16)
             {
                 part.Kind = PartKind.Half;
-                part.Granule = 1;
+                // several vectors: whole groups of four rows to each range (the shared decode's groups)
+                part.Granule = n == 1 ? 1 : 4;
                 block = p.Weight.Type == DType.F16 ? F16Vectors : BF16Vectors;
             }
             else if (IntegerKernel.TryFor(p.Weight.Type, path, out part.Kernel))
@@ -147,7 +148,7 @@ public static unsafe partial class MatMul
             nint xStride = 0;
             if (_activationBlock <= 0)
             {
-                if (!HalfMatVec.TryPrepare(_activationBlock == F16Vectors ? DType.F16 : DType.BF16, x, k, path, out prepared)) return false;
+                if (!HalfMatVec.TryPrepare(_activationBlock == F16Vectors ? DType.F16 : DType.BF16, x, (long)k * n, path, out prepared)) return false;
             }
             else xq = Quantize(pool, x, k, n, _activationBlock, path, out xStride);
             for (var i = 0; i < Count; i++)
@@ -165,7 +166,7 @@ public static unsafe partial class MatMul
                         part.Repacked = new RepackedRowsJob(part.Product.Repacked!, part.Kernel, xq, xStride, n, y, rows, path >= SimdPath.Avx2);
                         break;
                     default:
-                        part.Half = new HalfRowsJob(w.Type, w.Data, (nint)w.RowBytes, k, prepared, x, y, path);
+                        part.Half = new HalfRowsJob(w.Type, w.Data, (nint)w.RowBytes, k, prepared, x, n, y, rows, part.Granule, path);
                         break;
                 }
             }

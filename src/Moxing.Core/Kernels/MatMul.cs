@@ -14,6 +14,10 @@ public static unsafe partial class MatMul
     /// vector reads them): every float product sums each chunk apart, then the chunks' sums in turn.</summary>
     internal const int ChunkElements = 1024;
 
+    /// <summary>Activation floats of one chunk read by all the rows of a range before the next vectors' (256 KiB: they stay in L2
+    /// between the rows; the rows' chunks are decoded again for each block of vectors).</summary>
+    private const int BlockFloats = 65536;
+
     /// <summary>Computes y[t, r] for t &lt; <paramref name="n"/> and r in [<paramref name="rowStart"/>, <paramref name="rowEnd"/>); y is [n, rows].</summary>
     public static void Rows(StoredTensor w, ReadOnlySpan<float> x, int n, Span<float> y, int rowStart, int rowEnd) =>
         Rows(w, x, n, y, rowStart, rowEnd, SimdPaths.Best);
@@ -129,55 +133,62 @@ public static unsafe partial class MatMul
         return (k, rows);
     }
 
-    // Decodes each chunk of four rows once and multiplies it into every vector, so the weights are read once for all n;
-    // vectors go four at a time, so each loaded weight serves four vectors and each loaded activation four rows. Every
-    // (row, vector) pair is summed in DotFloats4x4's order, whichever kernel takes it: a vector's products are the same bits
-    // alone or among others, and whichever rows share its range.
-    private static void SharedDecode(in RowKernel kernel, bool floats, SimdPath path,
+    /// <summary>y[t, r] for t &lt; <paramref name="n"/> and r in [<paramref name="rowStart"/>, <paramref name="rowEnd"/>): each chunk
+    /// of four rows decoded once per block of vectors (<see cref="BlockFloats"/>) and multiplied into each of them, four vectors at
+    /// a time, so each loaded weight serves four vectors and each loaded activation four rows. Every (row, vector) pair is summed
+    /// in DotFloats4x4's order, whichever kernel takes it: a vector's products are the same bits alone or among others, and
+    /// whichever rows share its range.</summary>
+    internal static void SharedDecode(in RowKernel kernel, bool floats, SimdPath path,
         byte* w, long rowBytes, int units, float* x, int k, int n, float* y, int rows, int rowStart, int rowEnd)
     {
         var dot4 = RowKernel.DotFloats4(path);
         var dot4x4 = RowKernel.DotFloats4x4(path);
         var chunkUnits = Math.Max(1, ChunkElements / kernel.UnitSize);
         var chunk = chunkUnits * kernel.UnitSize;
-        var scratch = stackalloc float[4 * chunk];
+        // the decoded chunks on a cache line's boundary (lane vectors split across lines cost two loads)
+        var unaligned = stackalloc float[4 * chunk + 16];
+        var scratch = (float*)(((nint)unaligned + 63) & ~(nint)63);
         var single = stackalloc float[4];
-        var r = rowStart;
-        for (; r < rowEnd; r += r + 4 <= rowEnd ? 4 : 1)
+        var block = Math.Max(4, BlockFloats / chunk / 4 * 4);
+        for (var u = 0; u < units; u += chunkUnits)
         {
-            var group = r + 4 <= rowEnd ? 4 : 1;
-            var row = w + r * rowBytes;
-            for (var u = 0; u < units; u += chunkUnits)
+            var count = Math.Min(chunkUnits, units - u);
+            var elements = count * kernel.UnitSize;
+            var offset = u * kernel.UnitSize;
+            var first = u == 0;
+            for (var tb = 0; tb < n; tb += block)
             {
-                var count = Math.Min(chunkUnits, units - u);
-                var elements = count * kernel.UnitSize;
-                var offset = u * kernel.UnitSize;
-                // float32 rows are used in place; other types are decoded into the scratch chunks
-                var decoded = floats ? (float*)row + offset : scratch;
-                var stride = floats ? (nint)(rowBytes / sizeof(float)) : chunk;
-                if (!floats)
-                    for (var g = 0; g < group; g++)
-                        kernel.Dequantize(row + g * rowBytes + (long)u * kernel.UnitBytes, scratch + g * chunk, count);
-                var first = u == 0;
-                var t = 0;
-                for (; t + 4 <= n; t += 4)
+                var te = Math.Min(n, tb + block);
+                for (var r = rowStart; r < rowEnd; r += r + 4 <= rowEnd ? 4 : 1)
                 {
-                    var xt = x + (long)t * k + offset;
-                    var yt = y + (long)t * rows + r;
-                    if (group == 4) dot4x4(decoded, stride, xt, k, elements, yt, rows, first);
-                    else dot4(decoded, xt, k, elements, yt, rows, first);
-                }
-                for (; t < n; t++)
-                {
-                    var xt = x + (long)t * k + offset;
-                    var yt = y + (long)t * rows + r;
-                    // the vector in DotFloats4's place of the row, the group's rows in the vectors' places
-                    if (group == 4) dot4(xt, decoded, stride, elements, yt, 1, first);
-                    else
+                    var group = r + 4 <= rowEnd ? 4 : 1;
+                    var row = w + r * rowBytes;
+                    // float32 rows are used in place; other types are decoded into the scratch chunks
+                    var decoded = floats ? (float*)row + offset : scratch;
+                    var stride = floats ? (nint)(rowBytes / sizeof(float)) : chunk;
+                    if (!floats)
+                        for (var g = 0; g < group; g++)
+                            kernel.Dequantize(row + g * rowBytes + (long)u * kernel.UnitBytes, scratch + g * chunk, count);
+                    var t = tb;
+                    for (; t + 4 <= te; t += 4)
                     {
-                        // the row times the vector four times over, one kept
-                        dot4(decoded, xt, 0, elements, single, 1, true);
-                        Accumulate(ref *yt, single[0], first);
+                        var xt = x + (long)t * k + offset;
+                        var yt = y + (long)t * rows + r;
+                        if (group == 4) dot4x4(decoded, stride, xt, k, elements, yt, rows, first);
+                        else dot4(decoded, xt, k, elements, yt, rows, first);
+                    }
+                    for (; t < te; t++)
+                    {
+                        var xt = x + (long)t * k + offset;
+                        var yt = y + (long)t * rows + r;
+                        // the vector in DotFloats4's place of the row, the group's rows in the vectors' places
+                        if (group == 4) dot4(xt, decoded, stride, elements, yt, 1, first);
+                        else
+                        {
+                            // the row times the vector four times over, one kept
+                            dot4(decoded, xt, 0, elements, single, 1, true);
+                            Accumulate(ref *yt, single[0], first);
+                        }
                     }
                 }
             }
@@ -200,9 +211,15 @@ public static unsafe partial class MatMul
         public void Execute(int start, int end) => ActivationQuantizer.Quantize(x + (nint)start * k, k, end - start, blockSize, dst + start * stride, path);
     }
 
-    private readonly struct HalfRowsJob(DType type, byte* w, nint rowBytes, int k, float* prepared, float* x, float* y, SimdPath path) : IParallelJob
+    private readonly struct HalfRowsJob(DType type, byte* w, nint rowBytes, int k, float* prepared, float* x, int n, float* y, int rows, int granule, SimdPath path)
+        : IParallelJob
     {
-        public void Execute(int start, int end) => HalfMatVec.Rows(type, w, rowBytes, k, prepared, x, y, start, end, path);
+        public void Execute(int start, int end)
+        {
+            int rowStart = start * granule, rowEnd = Math.Min(end * granule, rows);
+            if (n == 1) HalfMatVec.Rows(type, w, rowBytes, k, prepared, x, y, rowStart, rowEnd, path);
+            else HalfMatMul.Rows(type, w, rowBytes, k, prepared, n, y, rows, rowStart, rowEnd, path);
+        }
     }
 
     private readonly struct IntegerRowsJob(IntegerKernel kernel, byte* w, nint rowBytes, int units, byte* xq, nint xStride, int n, float* y, int rows, int granule)

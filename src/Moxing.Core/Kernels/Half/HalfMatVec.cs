@@ -20,10 +20,11 @@ namespace Moxing.Core.Kernels.Half;
 /// </summary>
 internal static unsafe class HalfMatVec
 {
-    /// <summary>Prepares <paramref name="x"/> (k values) for <see cref="Rows"/>: an F16 product's vector scaled into this
-    /// thread's activation buffer, a BF16 product's as it is; false when this product cannot take this kernel (not F16 or
-    /// BF16, no AVX2, or an F16 product with a value the scaling would overflow).</summary>
-    public static bool TryPrepare(DType type, float* x, int k, SimdPath path, out float* prepared)
+    /// <summary>Prepares <paramref name="x"/> (<paramref name="count"/> values: one vector or several in a row) for <see cref="Rows"/> and
+    /// <see cref="HalfMatMul.Rows"/>: an F16 product's vectors scaled into this thread's activation buffer, a BF16 product's as they
+    /// are; false when this product cannot take these kernels (not F16 or BF16, no AVX2, or an F16 product with a value the
+    /// scaling would overflow).</summary>
+    public static bool TryPrepare(DType type, float* x, long count, SimdPath path, out float* prepared)
     {
         prepared = null;
         if (path < SimdPath.Avx2 || type is not (DType.F16 or DType.BF16)) return false;
@@ -32,10 +33,10 @@ internal static unsafe class HalfMatVec
             prepared = x;
             return true;
         }
-        var values = new ReadOnlySpan<float>(x, k);
-        if (!(k == 0 || MathF.Abs(TensorPrimitives.MaxMagnitude(values)) < 65536f)) return false;
-        prepared = (float*)ActivationBuffer.Get((long)k * sizeof(float));
-        TensorPrimitives.Multiply(values, HalfBits.Rebias, new Span<float>(prepared, k));
+        var values = new ReadOnlySpan<float>(x, checked((int)count));
+        if (!(count == 0 || MathF.Abs(TensorPrimitives.MaxMagnitude(values)) < 65536f)) return false;
+        prepared = (float*)ActivationBuffer.Get(count * sizeof(float));
+        TensorPrimitives.Multiply(values, HalfBits.Rebias, new Span<float>(prepared, values.Length));
         return true;
     }
 
