@@ -55,7 +55,11 @@ internal static unsafe class KRows8<F> where F : struct, IKNibbleFormat
     }
 
     /// <summary>Offset of the codes in a file super-block (after Q5_K's qh bytes).</summary>
-    private static int FileCodes => F.FifthBits ? 48 : 16;
+    private static int FileCodes
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => F.FifthBits ? 48 : 16;
+    }
 
     /// <summary>Bytes per group block (eight file super-blocks).</summary>
     public static int BlockBytes
@@ -122,6 +126,7 @@ internal static unsafe class KRows8<F> where F : struct, IKNibbleFormat
 
     /// <summary>Writes group <paramref name="g"/> of <paramref name="packed"/> back as the eight rows it was packed from, at
     /// <paramref name="rows"/>, <paramref name="rowBytes"/> apart (AVX2, as the kernel).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Unpack(byte* packed, int blocks, int g, byte* rows, nint rowBytes)
     {
         var scales = stackalloc byte[64];
