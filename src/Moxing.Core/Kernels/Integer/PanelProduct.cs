@@ -65,10 +65,24 @@ internal static unsafe class PanelProduct<P, L, TB, TS, TF>
             var bandEnd = Math.Min(rowEnd, band + bandPanels * Panel.Rows);
             for (var first = band; first < bandEnd; first += Panel.Rows)
                 pack(w, rowBytes, first, Math.Min(Panel.Rows, bandEnd - first), blocks, panels + (first - band) / Panel.Rows * panelBytes);
+            // the next band's stored rows asked for a slice per tile, so they arrive while this band's tiles compute
+            var next = w + (nint)bandEnd * rowBytes;
+            var nextBytes = (nint)(Math.Min(rowEnd, bandEnd + bandPanels * Panel.Rows) - bandEnd) * rowBytes;
+            var tiles = (n + 3) / 4 * ((bandEnd - band + Panel.Rows - 1) / Panel.Rows);
+            var slice = (int)((nextBytes / tiles + 63) & ~63);
             for (var t = 0; t < n; t += 4)
                 for (var first = band; first < bandEnd; first += Panel.Rows)
+                {
+                    if (nextBytes > 0)
+                    {
+                        var bytes = (int)Math.Min(slice, nextBytes);
+                        Prefetch.Lines(next, bytes);
+                        next += bytes;
+                        nextBytes -= bytes;
+                    }
                     tile(panels + (first - band) / Panel.Rows * panelBytes, blocks, x + t * xStride, xStride, Math.Min(4, n - t),
                         y + (nint)t * rows + first, rows, Math.Min(Panel.Rows, bandEnd - first));
+                }
         }
     }
 }
