@@ -37,7 +37,7 @@ internal static class JsonListCalls
                 if (arguments.ValueKind is not (JsonValueKind.Object or JsonValueKind.Undefined)) return null;
                 calls.Add(new ParsedCall(function, arguments.ValueKind == JsonValueKind.Object ? arguments.GetRawText() : "{}"));
             }
-            return calls;
+            return calls.Count > 0 ? calls : null;
         }
         catch (JsonException)
         {

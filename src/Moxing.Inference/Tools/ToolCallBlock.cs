@@ -7,11 +7,12 @@ namespace Moxing.Inference.Tools;
 internal readonly record struct ParsedCall(string Name, string Arguments);
 
 /// <summary>
-/// A format whose calls come as whole blocks of markup (DeepSeek, Kimi-K2, Qwen3-Coder, GLM-4.5, Granite, Command-R7B):
-/// the marker that opens a block, what closes it (a marker, or for Granite the end of the JSON list after the opener), and
-/// how the text between reads as calls. A block that does not read as calls is left as content.
+/// A format whose calls come as whole blocks of markup (DeepSeek, Kimi-K2, Qwen3-Coder, GLM-4.5, Granite, Command-R7B,
+/// Functionary): the marker that opens a block, what closes it (a marker, else <paramref name="extent"/> or the end of the
+/// JSON value after the opener), and how the text between reads as calls. A block that does not read is left as content.
 /// </summary>
-internal sealed class ToolCallBlock(string start, string? end, Func<string, IReadOnlyList<ToolDefinition>?, List<ParsedCall>?> read)
+internal sealed class ToolCallBlock(string start, string? end, Func<string, IReadOnlyList<ToolDefinition>?, List<ParsedCall>?> read,
+    Func<string, int, int>? extent = null)
 {
     /// <summary>The marker that opens a block.</summary>
     public string Start => start;
@@ -19,20 +20,19 @@ internal sealed class ToolCallBlock(string start, string? end, Func<string, IRea
     /// <summary>The index just past the block whose opener is at <paramref name="at"/>, or -1 while it is not complete.</summary>
     public int End(string text, int at)
     {
-        var from = at + start.Length;
-        if (end is null) return JsonValueScanner.End(text, from);
+        var from = at + Opener(text, at);
+        if (end is null) return extent?.Invoke(text, from) ?? JsonValueScanner.End(text, from);
         var i = text.IndexOf(end, from, StringComparison.Ordinal);
         return i < 0 ? -1 : i + end.Length;
     }
 
     /// <summary>The calls of <paramref name="block"/> (opener included; its closer too when <paramref name="closed"/>), or null
     /// when it is malformed. <paramref name="tools"/> types the values of formats that write them as plain text.</summary>
-    public List<ParsedCall>? Read(string block, bool closed, IReadOnlyList<ToolDefinition>? tools)
-    {
-        var body = block[start.Length..(closed && end is not null ? block.Length - end.Length : block.Length)];
-        var calls = read(body, tools);
-        return calls is { Count: > 0 } ? calls : null;
-    }
+    public List<ParsedCall>? Read(string block, bool closed, IReadOnlyList<ToolDefinition>? tools) =>
+        read(block[Opener(block, 0)..(closed && end is not null ? block.Length - end.Length : block.Length)], tools);
+
+    // The opener's length at `at`: 0 for a block the generation prompt opened (Functionary's reply starts inside one).
+    private int Opener(string text, int at) => string.CompareOrdinal(text, at, start, 0, start.Length) == 0 ? start.Length : 0;
 
     /// <summary>The block syntax of <paramref name="format"/>, or null for the formats read as a stream of JSON.</summary>
     public static ToolCallBlock? For(ToolCallFormat format) => format switch
@@ -43,6 +43,7 @@ internal sealed class ToolCallBlock(string start, string? end, Func<string, IRea
         ToolCallFormat.Glm45 => new("<tool_call>", "</tool_call>", XmlCalls.ReadGlm),
         ToolCallFormat.Granite => new(JsonListCalls.GraniteStart, null, JsonListCalls.ReadGranite),
         ToolCallFormat.CommandR7B => new(JsonListCalls.ActionStart, JsonListCalls.ActionEnd, JsonListCalls.ReadCommandR),
+        ToolCallFormat.FunctionaryV32 => new(FunctionaryCalls.Start, null, FunctionaryCalls.Read, FunctionaryCalls.Extent),
         _ => null,
     };
 }
@@ -51,7 +52,7 @@ internal sealed class ToolCallBlock(string start, string? end, Func<string, IRea
 internal static class CallText
 {
     /// <summary>The texts between each <paramref name="begin"/> and <paramref name="end"/> marker of <paramref name="body"/> (the
-    /// last may lack its end); null when anything but whitespace lies outside them.</summary>
+    /// last may lack its end); null when there are none or anything but whitespace lies outside them.</summary>
     public static List<string>? Segments(string body, string begin, string end)
     {
         var segments = new List<string>();
@@ -59,7 +60,7 @@ internal static class CallText
         while (true)
         {
             var at = body.IndexOf(begin, pos, StringComparison.Ordinal);
-            if (at < 0) return string.IsNullOrWhiteSpace(body[pos..]) ? segments : null;
+            if (at < 0) return segments.Count > 0 && string.IsNullOrWhiteSpace(body[pos..]) ? segments : null;
             if (!string.IsNullOrWhiteSpace(body[pos..at])) return null;
             var from = at + begin.Length;
             var close = body.IndexOf(end, from, StringComparison.Ordinal);

@@ -53,6 +53,7 @@ public static class ToolCallConstraint
                     Markup(DeepSeekCalls.CallEnd)),
                 ToolCallFormat.KimiK2 => b.Sequence(Markup(KimiCalls.CallBegin), Text($"functions.{tool.Name}:"), index, Markup(KimiCalls.ArgumentBegin),
                     args, Markup(KimiCalls.CallEnd)),
+                ToolCallFormat.FunctionaryV32 => b.Sequence(Text(tool.Name + "\n"), args),
                 ToolCallFormat.CommandR7B => b.Sequence(Text("{\"tool_call_id\": \""), index, Text($"\", \"tool_name\": {name}, \"parameters\": "), args,
                     Text("}")),
                 _ => b.Sequence(Text($"{{\"name\": {name}, \"arguments\": "), args, Text("}")),
@@ -69,6 +70,8 @@ public static class ToolCallConstraint
             ToolCallFormat.KimiK2 => (Markup(KimiCalls.SectionBegin), b.Empty, Markup(KimiCalls.SectionEnd)),
             ToolCallFormat.Granite => (b.Sequence(Markup(JsonListCalls.GraniteStart), Text("[")), Text(", "), Text("]")),
             ToolCallFormat.CommandR7B => (b.Sequence(Markup(JsonListCalls.ActionStart), Text("[")), Text(", "), b.Sequence(Text("]"), Markup(JsonListCalls.ActionEnd))),
+            // the generation prompt wrote the first >>>
+            ToolCallFormat.FunctionaryV32 => (b.Empty, Text(">>>"), b.Empty),
             _ => (b.Empty, Text("; "), b.Empty),
         };
         var more = parallel ? b.Repeat(b.Sequence(separator, call), 0, -1) : b.Empty;

@@ -30,6 +30,9 @@ public enum ToolCallFormat
     Granite,
     /// <summary>Command-R7B: &lt;|START_ACTION|&gt;[{"tool_call_id":"0","tool_name":…,"parameters":{…}}, …]&lt;|END_ACTION|&gt;.</summary>
     CommandR7B,
+    /// <summary>Functionary v3.2: messages addressed by a recipient line after &gt;&gt;&gt; — <c>all</c> for the answer, a
+    /// function's name for a call whose body is the JSON arguments; the generation prompt writes the first &gt;&gt;&gt;.</summary>
+    FunctionaryV32,
 }
 
 /// <summary>Picks the tool-call format from a chat template's text.</summary>
@@ -49,6 +52,7 @@ public static class ToolCallFormats
         if (Has("<tool_call>")) return ToolCallFormat.Hermes;
         if (Has("[TOOL_CALLS]")) return ToolCallFormat.Mistral;
         if (Has("<|START_ACTION|>")) return ToolCallFormat.CommandR7B;
+        if (Has(">>>all")) return ToolCallFormat.FunctionaryV32;
         if (Has("<|tool_call|>")) return ToolCallFormat.Granite;
         if (Has("<|python_tag|>") || Has("ipython")) return ToolCallFormat.Llama3Json;
         return null;

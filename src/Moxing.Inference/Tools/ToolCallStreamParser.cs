@@ -135,6 +135,8 @@ public sealed partial class ToolCallStreamParser(ToolCallFormat format, IReadOnl
     private (int At, int Length) FindStart()
     {
         if (StartMarker is not { } marker) return (-1, 0);
+        // Functionary's generation prompt ends with the opener: the reply starts inside a block.
+        if (format == ToolCallFormat.FunctionaryV32 && _pos == 0 && !_emittedAnything) return (0, 0);
         var at = _buffer.IndexOf(marker, _pos, StringComparison.Ordinal);
         if (at >= 0) return (at, marker.Length);
         if (format == ToolCallFormat.Llama3Json && !_emittedAnything)

@@ -91,7 +91,7 @@ public sealed partial record ToolUse(JsonArray Tools, IReadOnlyList<ToolDefiniti
         var source = templates?.GetTemplate(hasTools: true).Source;
         return (source is null ? null : ToolCallFormats.FromChatTemplate(source)) ?? throw new ApiException(400,
             $"the chat template of '{model.Name}' has no tool-call syntax this server knows (Hermes/Qwen <tool_call>, Llama 3.1 JSON, Mistral [TOOL_CALLS], "
-            + "gpt-oss harmony, DeepSeek R1/V3.1, Kimi-K2, Qwen3-Coder XML, GLM-4.5, Granite <|tool_call|>, Command-R7B actions); send the request without 'tools'",
+            + "gpt-oss harmony, DeepSeek R1/V3.1, Kimi-K2, Qwen3-Coder XML, GLM-4.5, Granite <|tool_call|>, Command-R7B actions, Functionary v3.2 >>>); send the request without 'tools'",
             param: "tools", code: "tools_not_supported");
     }
 

@@ -25,6 +25,8 @@ public class ToolCallConstraintTests
     [InlineData(ToolCallFormat.Granite, true)]
     [InlineData(ToolCallFormat.CommandR7B, false)]
     [InlineData(ToolCallFormat.CommandR7B, true)]
+    [InlineData(ToolCallFormat.FunctionaryV32, false)]
+    [InlineData(ToolCallFormat.FunctionaryV32, true)]
     public void RandomWalksAreCallsThatTheParserReadsAndThatValidate(ToolCallFormat format, bool parallel)
     {
         var tokenizer = SharedTokenizers.Qwen3;

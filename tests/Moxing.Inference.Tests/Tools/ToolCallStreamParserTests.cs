@@ -137,6 +137,25 @@ public class ToolCallStreamParserTests
             "",
             ["get_weather|{\"city\":\"Toronto\"}", "search|{\"query\":\"[1]\"}"]
         },
+        {
+            ToolCallFormat.FunctionaryV32,
+            "all\nLet me check >>> both.>>>get_weather\n{\"city\": \"Paris\"}>>>add\n{\"a\": 2, \"b\": 3}",
+            "Let me check >>> both.",
+            ["get_weather|{\"city\":\"Paris\"}", "add|{\"a\":2,\"b\":3}"]
+        },
+        {
+            ToolCallFormat.FunctionaryV32,
+            "get_time\n{}",
+            "",
+            ["get_time|{}"]
+        },
+        {
+            // cut off inside the recipient: no call, and no markup the model did not write
+            ToolCallFormat.FunctionaryV32,
+            "get_ti",
+            "get_ti",
+            []
+        },
     };
 
     [Theory]
@@ -215,6 +234,7 @@ public class ToolCallStreamParserTests
     [InlineData("meta-llama-Llama-3.3-70B-Instruct", ToolCallFormat.Llama3Json)]
     [InlineData("mistralai-Mistral-Nemo-Instruct-2407", ToolCallFormat.Mistral)]
     [InlineData("openai-gpt-oss-120b", ToolCallFormat.Harmony)]
+    [InlineData("meetkai-functionary-medium-v3.2", ToolCallFormat.FunctionaryV32)]
     [InlineData("google-gemma-2-2b-it", null)]
     public void RealTemplatesTeachTheirFormat(string name, ToolCallFormat? expected) =>
         Assert.Equal(expected, ToolCallFormats.FromChatTemplate(File.ReadAllText(Moxing.Tests.Fixtures.Path("..", "Moxing.Text.Tests", "Templates", "Data", name + ".jinja"))));
