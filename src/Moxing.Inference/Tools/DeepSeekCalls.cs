@@ -19,33 +19,28 @@ internal static class DeepSeekCalls
     public const string Separator = "<｜tool▁sep｜>";
 
     /// <summary>The calls of a block's body, or null when it is malformed.</summary>
-    public static List<ParsedCall>? Read(string body, IReadOnlyList<ToolDefinition>? tools)
+    public static List<ParsedCall>? Read(string body, IReadOnlyList<ToolDefinition>? tools) => CallText.Calls(body, CallBegin, CallEnd, One);
+
+    private static ParsedCall? One(string segment)
     {
-        if (CallText.Segments(body, CallBegin, CallEnd) is not { } segments) return null;
-        var calls = new List<ParsedCall>(segments.Count);
-        foreach (var segment in segments)
+        var sep = segment.IndexOf(Separator, StringComparison.Ordinal);
+        if (sep < 0) return null;
+        var head = segment[..sep].Trim();
+        var tail = segment[(sep + Separator.Length)..];
+        string? name, arguments;
+        if (head == "function")
         {
-            var sep = segment.IndexOf(Separator, StringComparison.Ordinal);
-            if (sep < 0) return null;
-            var head = segment[..sep].Trim();
-            var tail = segment[(sep + Separator.Length)..];
-            string? name, arguments;
-            if (head == "function")
-            {
-                var newline = tail.IndexOf('\n');
-                if (newline < 0) return null;
-                name = CallText.Name(tail[..newline]);
-                arguments = CallText.JsonObject(Unfence(tail[(newline + 1)..]));
-            }
-            else
-            {
-                name = CallText.Name(head);
-                arguments = CallText.JsonObject(tail);
-            }
-            if (name is null || arguments is null) return null;
-            calls.Add(new ParsedCall(name, arguments));
+            var newline = tail.IndexOf('\n');
+            if (newline < 0) return null;
+            name = CallText.Name(tail[..newline]);
+            arguments = CallText.JsonObject(Unfence(tail[(newline + 1)..]));
         }
-        return calls;
+        else
+        {
+            name = CallText.Name(head);
+            arguments = CallText.JsonObject(tail);
+        }
+        return name is null || arguments is null ? null : new ParsedCall(name, arguments);
     }
 
     // The text inside a ```json … ``` fence (the fence is optional).

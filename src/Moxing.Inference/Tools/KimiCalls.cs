@@ -21,24 +21,19 @@ internal static class KimiCalls
     private const string Namespace = "functions.";
 
     /// <summary>The calls of a block's body, or null when it is malformed.</summary>
-    public static List<ParsedCall>? Read(string body, IReadOnlyList<ToolDefinition>? tools)
+    public static List<ParsedCall>? Read(string body, IReadOnlyList<ToolDefinition>? tools) => CallText.Calls(body, CallBegin, CallEnd, One);
+
+    private static ParsedCall? One(string segment)
     {
-        if (CallText.Segments(body, CallBegin, CallEnd) is not { } segments) return null;
-        var calls = new List<ParsedCall>(segments.Count);
-        foreach (var segment in segments)
-        {
-            var sep = segment.IndexOf(ArgumentBegin, StringComparison.Ordinal);
-            if (sep < 0) return null;
-            // The id is functions.NAME:INDEX; the index counts the calls and is not part of the name.
-            var id = segment[..sep].Trim();
-            var colon = id.LastIndexOf(':');
-            if (colon >= 0 && id.AsSpan(colon + 1).Length > 0 && int.TryParse(id.AsSpan(colon + 1), out _)) id = id[..colon];
-            if (id.StartsWith(Namespace, StringComparison.Ordinal)) id = id[Namespace.Length..];
-            var name = CallText.Name(id);
-            var arguments = CallText.JsonObject(segment[(sep + ArgumentBegin.Length)..]);
-            if (name is null || arguments is null) return null;
-            calls.Add(new ParsedCall(name, arguments));
-        }
-        return calls;
+        var sep = segment.IndexOf(ArgumentBegin, StringComparison.Ordinal);
+        if (sep < 0) return null;
+        // The id is functions.NAME:INDEX; the index counts the calls and is not part of the name.
+        var id = segment[..sep].Trim();
+        var colon = id.LastIndexOf(':');
+        if (colon >= 0 && int.TryParse(id.AsSpan(colon + 1), out _)) id = id[..colon];
+        if (id.StartsWith(Namespace, StringComparison.Ordinal)) id = id[Namespace.Length..];
+        var name = CallText.Name(id);
+        var arguments = CallText.JsonObject(segment[(sep + ArgumentBegin.Length)..]);
+        return name is null || arguments is null ? null : new ParsedCall(name, arguments);
     }
 }

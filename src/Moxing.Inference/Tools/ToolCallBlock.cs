@@ -51,6 +51,20 @@ internal sealed class ToolCallBlock(string start, string? end, Func<string, IRea
 /// <summary>Helpers shared by the block readers.</summary>
 internal static class CallText
 {
+    /// <summary>The calls of the segments between <paramref name="begin"/> and <paramref name="end"/> markers (see
+    /// <see cref="Segments"/>), each read by <paramref name="read"/>; null when any is malformed.</summary>
+    public static List<ParsedCall>? Calls(string body, string begin, string end, Func<string, ParsedCall?> read)
+    {
+        if (Segments(body, begin, end) is not { } segments) return null;
+        var calls = new List<ParsedCall>(segments.Count);
+        foreach (var segment in segments)
+        {
+            if (read(segment) is not { } call) return null;
+            calls.Add(call);
+        }
+        return calls;
+    }
+
     /// <summary>The texts between each <paramref name="begin"/> and <paramref name="end"/> marker of <paramref name="body"/> (the
     /// last may lack its end); null when there are none or anything but whitespace lies outside them.</summary>
     public static List<string>? Segments(string body, string begin, string end)
