@@ -10,37 +10,8 @@ differ. A template that raises in jinja2 must fail in Moxing too.
 TEMPLATES_DIR holds *.jinja files (for instance llama.cpp's models/templates, copies of models' published templates).
 Needs python3-jinja2. Exit status 1 when any render differs.
 """
-import argparse, datetime, glob, json, os, shlex, subprocess, sys, tempfile
-import jinja2
-from jinja2.ext import Extension
-from jinja2.sandbox import ImmutableSandboxedEnvironment
-
-
-class AssistantTracker(Extension):
-    """transformers' {% generation %} block: renders its body unchanged."""
-    tags = {"generation"}
-
-    def parse(self, parser):
-        lineno = next(parser.stream).lineno
-        body = parser.parse_statements(["name:endgeneration"], drop_needle=True)
-        return jinja2.nodes.CallBlock(self.call_method("_render"), [], [], body).set_lineno(lineno)
-
-    def _render(self, caller):
-        return caller()
-
-
-def environment():
-    def raise_exception(message):
-        raise jinja2.exceptions.TemplateError(message)
-
-    def tojson(x, ensure_ascii=False, indent=None, separators=None, sort_keys=False):
-        return json.dumps(x, ensure_ascii=ensure_ascii, indent=indent, separators=separators, sort_keys=sort_keys)
-
-    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, extensions=[AssistantTracker, jinja2.ext.loopcontrols])
-    env.filters["tojson"] = tojson
-    env.globals["raise_exception"] = raise_exception
-    env.globals["strftime_now"] = lambda f: datetime.datetime.now().strftime(f)
-    return env
+import argparse, glob, json, os, shlex, subprocess, sys, tempfile
+from transformers_jinja import environment
 
 
 TOOLS = [{"type": "function", "function": {"name": "get_weather", "description": "Get the weather in a city", "parameters": {

@@ -319,7 +319,7 @@ public sealed class OpenAiHttpTests(ServerFixture server)
     public async Task Models_health_and_ready()
     {
         var models = JsonNode.Parse(await server.Http.GetStringAsync("/v1/models"))!;
-        Assert.Equal([ServerFixture.Llama, ServerFixture.Qwen, ServerFixture.Bert, ServerFixture.Qwen3, ServerFixture.Harmony], models["data"]!.AsArray().Select(m => (string?)m!["id"]));
+        Assert.Equal([ServerFixture.Llama, ServerFixture.Qwen, ServerFixture.Bert, ServerFixture.Qwen3, ServerFixture.Harmony, ServerFixture.Kimi], models["data"]!.AsArray().Select(m => (string?)m!["id"]));
         Assert.Equal("ok", (string?)JsonNode.Parse(await server.Http.GetStringAsync("/health"))!["status"]);
         var ready = await server.Http.GetAsync("/ready");
         Assert.True(ready.IsSuccessStatusCode);

@@ -22,6 +22,9 @@ public sealed class ServerFixture : IAsyncLifetime
     /// The Qwen3 model speaking harmony with harmony's markup as control tokens, as gpt-oss's vocabulary has it.
     public const string Harmony = "qwen3-harmony-control";
 
+    /// The Qwen3 model with Kimi-K2's real chat template and Kimi-K2's tool-call markup as control tokens.
+    public const string Kimi = "qwen3-kimi-control";
+
     private readonly string _folder = Directory.CreateTempSubdirectory("moxing-server-").FullName;
 
     public MoxingServer Server { get; private set; } = null!;
@@ -33,14 +36,19 @@ public sealed class ServerFixture : IAsyncLifetime
     /// Where the harmony model is written.
     public string HarmonyPath => Path.Combine(_folder, Harmony + ".gguf");
 
+    /// Where the Kimi-K2 model is written.
+    public string KimiPath => Path.Combine(_folder, Kimi + ".gguf");
+
     public async Task InitializeAsync()
     {
         Tools.HarmonyModel.Write(Qwen3, HarmonyPath, "<|end|>", controlTokens: true);
+        Tools.TemplatedModel.Write(Qwen3, KimiPath, Tools.TemplatedModel.RealTemplate("moonshotai-Kimi-K2"),
+            Inference.Tools.ToolCallFormats.Markers(Inference.Tools.ToolCallFormat.KimiK2));
         var options = new ServerOptions
         {
             Host = "127.0.0.1",
             Port = 0,
-            Models = [ModelPath(Llama), ModelPath(Qwen), ModelPath(Bert), Fixtures.Path("gguf", Qwen3 + ".gguf"), HarmonyPath],
+            Models = [ModelPath(Llama), ModelPath(Qwen), ModelPath(Bert), Fixtures.Path("gguf", Qwen3 + ".gguf"), HarmonyPath, KimiPath],
             ConsoleLogging = false,
             Manager = new ModelManagerOptions { Parallel = 4 },
         };

@@ -17,34 +17,65 @@ public sealed record ToolDefinition(string Name, JsonElement Parameters);
 /// </summary>
 public static class ToolCallConstraint
 {
+    /// <summary>Whether calls in <paramref name="format"/> can be enforced: not for the formats whose arguments are tagged
+    /// plain text (Qwen3-Coder, GLM-4.5), which a JSON schema does not describe.</summary>
+    public static bool CanEnforce(ToolCallFormat format) => format is not (ToolCallFormat.Qwen3CoderXml or ToolCallFormat.Glm45);
+
     /// <summary>
     /// A constraint allowing only calls of <paramref name="tools"/> (one, or several when <paramref name="parallel"/>)
-    /// written as <paramref name="format"/> expects. Throws <see cref="UnsupportedSchemaException"/> for a parameters
-    /// schema that cannot be enforced.
+    /// written as <paramref name="format"/> expects; markup the vocabulary holds as control tokens is written as those tokens.
+    /// Throws <see cref="UnsupportedSchemaException"/> for a parameters schema that cannot be enforced, and
+    /// <see cref="ArgumentException"/> for a format that <see cref="CanEnforce"/> refuses.
     /// </summary>
     public static GrammarConstraint Create(IReadOnlyList<ToolDefinition> tools, ToolCallFormat format, Tokenizer tokenizer,
         bool parallel = false, IReadOnlyCollection<int>? endTokenIds = null)
     {
         if (tools.Count == 0) throw new ArgumentException("at least one tool is needed", nameof(tools));
+        if (!CanEnforce(format)) throw new ArgumentException($"calls in the {format} format cannot be enforced", nameof(format));
         var compiler = new JsonSchemaCompiler(JsonWhitespace.Compact);
         var b = compiler.Builder;
         if (format == ToolCallFormat.Harmony) return Harmony(tools, compiler, tokenizer, endTokenIds);
-        var argsKey = format == ToolCallFormat.Llama3Json ? "parameters" : "arguments";
+        Symbol Markup(string text) => Control(tokenizer, text) is { } id ? b.SpecialToken(id) : b.Literal(text);
+        Symbol Text(string text) => b.Literal(text);
+        // an index the model numbers its calls with (Kimi-K2's functions.NAME:0, Command-R7B's "tool_call_id": "0")
+        var index = b.Repeat(b.Bytes(ByteClass.Range('0', '9')), 1, 3);
         var calls = new List<Symbol>();
         foreach (var tool in tools)
         {
-            var arguments = compiler.Document(tool.Parameters);
-            calls.Add(b.Sequence(b.Literal($"{{\"name\": {JsonLiteral.String(tool.Name)}, \"{argsKey}\": "), arguments, b.Literal("}")));
+            var args = compiler.Document(tool.Parameters);
+            var name = JsonLiteral.String(tool.Name);
+            calls.Add(format switch
+            {
+                ToolCallFormat.Llama3Json => b.Sequence(Text($"{{\"name\": {name}, \"parameters\": "), args, Text("}")),
+                ToolCallFormat.DeepSeekR1 => b.Sequence(Markup(DeepSeekCalls.CallBegin), Text("function"), Markup(DeepSeekCalls.Separator),
+                    Text($"{tool.Name}\n```json\n"), args, Text("\n```"), Markup(DeepSeekCalls.CallEnd)),
+                ToolCallFormat.DeepSeekV31 => b.Sequence(Markup(DeepSeekCalls.CallBegin), Text(tool.Name), Markup(DeepSeekCalls.Separator), args,
+                    Markup(DeepSeekCalls.CallEnd)),
+                ToolCallFormat.KimiK2 => b.Sequence(Markup(KimiCalls.CallBegin), Text($"functions.{tool.Name}:"), index, Markup(KimiCalls.ArgumentBegin),
+                    args, Markup(KimiCalls.CallEnd)),
+                ToolCallFormat.FunctionaryV32 => b.Sequence(Text(tool.Name + "\n"), args),
+                ToolCallFormat.CommandR7B => b.Sequence(Text("{\"tool_call_id\": \""), index, Text($"\", \"tool_name\": {name}, \"parameters\": "), args,
+                    Text("}")),
+                _ => b.Sequence(Text($"{{\"name\": {name}, \"arguments\": "), args, Text("}")),
+            });
         }
         var call = calls.Count == 1 ? calls[0] : b.Choice(calls);
         var (open, separator, close) = format switch
         {
-            ToolCallFormat.Hermes => ("<tool_call>\n", "\n</tool_call>\n<tool_call>\n", "\n</tool_call>"),
-            ToolCallFormat.Mistral => ("[TOOL_CALLS][", ", ", "]"),
-            _ => ("", "; ", ""),
+            ToolCallFormat.Hermes => (b.Sequence(Markup("<tool_call>"), Text("\n")),
+                b.Sequence(Text("\n"), Markup("</tool_call>"), Text("\n"), Markup("<tool_call>"), Text("\n")), b.Sequence(Text("\n"), Markup("</tool_call>"))),
+            ToolCallFormat.Mistral => (b.Sequence(Markup("[TOOL_CALLS]"), Text("[")), Text(", "), Text("]")),
+            ToolCallFormat.DeepSeekR1 => (Markup(DeepSeekCalls.SectionBegin), Text("\n"), Markup(DeepSeekCalls.SectionEnd)),
+            ToolCallFormat.DeepSeekV31 => (Markup(DeepSeekCalls.SectionBegin), b.Empty, Markup(DeepSeekCalls.SectionEnd)),
+            ToolCallFormat.KimiK2 => (Markup(KimiCalls.SectionBegin), b.Empty, Markup(KimiCalls.SectionEnd)),
+            ToolCallFormat.Granite => (b.Sequence(Markup(JsonListCalls.GraniteStart), Text("[")), Text(", "), Text("]")),
+            ToolCallFormat.CommandR7B => (b.Sequence(Markup(JsonListCalls.ActionStart), Text("[")), Text(", "), b.Sequence(Text("]"), Markup(JsonListCalls.ActionEnd))),
+            // the generation prompt wrote the first >>>
+            ToolCallFormat.FunctionaryV32 => (b.Empty, Text(">>>"), b.Empty),
+            _ => (b.Empty, Text("; "), b.Empty),
         };
-        var more = parallel ? b.Repeat(b.Sequence(b.Literal(separator), call), 0, -1) : b.Empty;
-        var root = b.Sequence(b.Literal(open), call, more, b.Literal(close));
+        var more = parallel ? b.Repeat(b.Sequence(separator, call), 0, -1) : b.Empty;
+        var root = b.Sequence(open, call, more, close);
         return new GrammarConstraint(b.Build(root), tokenizer, endTokenIds);
     }
 

@@ -12,6 +12,27 @@ public enum ToolCallFormat
     /// <summary>gpt-oss harmony: a message to <c>functions.NAME</c> whose body is the arguments, ended by &lt;|call|&gt;. The
     /// reply's message structure delimits the calls (<see cref="Reasoning.HarmonySplitter"/>), so its text holds none.</summary>
     Harmony,
+    /// <summary>DeepSeek-V3 / R1: &lt;｜tool▁calls▁begin｜&gt;&lt;｜tool▁call▁begin｜&gt;function&lt;｜tool▁sep｜&gt;NAME, then the
+    /// arguments in a ```json fence, &lt;｜tool▁call▁end｜&gt; … &lt;｜tool▁calls▁end｜&gt;.</summary>
+    DeepSeekR1,
+    /// <summary>DeepSeek-V3.1: &lt;｜tool▁calls▁begin｜&gt;&lt;｜tool▁call▁begin｜&gt;NAME&lt;｜tool▁sep｜&gt;{…}&lt;｜tool▁call▁end｜&gt;
+    /// … &lt;｜tool▁calls▁end｜&gt;.</summary>
+    DeepSeekV31,
+    /// <summary>Kimi-K2: &lt;|tool_calls_section_begin|&gt;&lt;|tool_call_begin|&gt;functions.NAME:INDEX&lt;|tool_call_argument_begin|&gt;{…}
+    /// &lt;|tool_call_end|&gt; … &lt;|tool_calls_section_end|&gt;.</summary>
+    KimiK2,
+    /// <summary>Qwen3-Coder (also Qwen3.5, Nemotron Nano 3): &lt;tool_call&gt;&lt;function=NAME&gt;&lt;parameter=P&gt;VALUE&lt;/parameter&gt;…
+    /// &lt;/function&gt;&lt;/tool_call&gt;, values as plain text.</summary>
+    Qwen3CoderXml,
+    /// <summary>GLM-4.5 / 4.6: &lt;tool_call&gt;NAME&lt;arg_key&gt;P&lt;/arg_key&gt;&lt;arg_value&gt;VALUE&lt;/arg_value&gt;…&lt;/tool_call&gt;.</summary>
+    Glm45,
+    /// <summary>Granite 3.x: &lt;|tool_call|&gt; followed by a JSON list of {"name":…,"arguments":{…}}.</summary>
+    Granite,
+    /// <summary>Command-R7B: &lt;|START_ACTION|&gt;[{"tool_call_id":"0","tool_name":…,"parameters":{…}}, …]&lt;|END_ACTION|&gt;.</summary>
+    CommandR7B,
+    /// <summary>Functionary v3.2: messages addressed by a recipient line after &gt;&gt;&gt; — <c>all</c> for the answer, a
+    /// function's name for a call whose body is the JSON arguments; the generation prompt writes the first &gt;&gt;&gt;.</summary>
+    FunctionaryV32,
 }
 
 /// <summary>Picks the tool-call format from a chat template's text.</summary>
@@ -21,10 +42,35 @@ public static class ToolCallFormats
     public static ToolCallFormat? FromChatTemplate(string template)
     {
         ArgumentNullException.ThrowIfNull(template);
-        if (Reasoning.HarmonySplitter.Speaks(template) && template.Contains("<|call|>", StringComparison.Ordinal)) return ToolCallFormat.Harmony;
-        if (template.Contains("<tool_call>", StringComparison.Ordinal)) return ToolCallFormat.Hermes;
-        if (template.Contains("[TOOL_CALLS]", StringComparison.Ordinal)) return ToolCallFormat.Mistral;
-        if (template.Contains("<|python_tag|>", StringComparison.Ordinal) || template.Contains("ipython", StringComparison.Ordinal)) return ToolCallFormat.Llama3Json;
+        bool Has(string marker) => template.Contains(marker, StringComparison.Ordinal);
+        if (Reasoning.HarmonySplitter.Speaks(template) && Has("<|call|>")) return ToolCallFormat.Harmony;
+        if (Has("<|tool_calls_section_begin|>")) return ToolCallFormat.KimiK2;
+        // R1 names the call's type before the separator and fences the arguments; V3.1 names the function there.
+        if (Has("tool▁calls▁begin")) return Has("```json") ? ToolCallFormat.DeepSeekR1 : ToolCallFormat.DeepSeekV31;
+        if (Has("<tool_call>") && Has("<function=") && Has("<parameter=")) return ToolCallFormat.Qwen3CoderXml;
+        if (Has("<tool_call>") && Has("<arg_key>")) return ToolCallFormat.Glm45;
+        if (Has("<tool_call>")) return ToolCallFormat.Hermes;
+        if (Has("[TOOL_CALLS]")) return ToolCallFormat.Mistral;
+        if (Has("<|START_ACTION|>")) return ToolCallFormat.CommandR7B;
+        if (Has(">>>all")) return ToolCallFormat.FunctionaryV32;
+        if (Has("<|tool_call|>")) return ToolCallFormat.Granite;
+        if (Has("<|python_tag|>") || Has("ipython")) return ToolCallFormat.Llama3Json;
         return null;
     }
+
+    /// <summary>The markup the format writes its calls with: vocabularies often hold it as special tokens, which decoding
+    /// must keep as text for the calls to be found.</summary>
+    public static IReadOnlyList<string> Markers(ToolCallFormat format) => format switch
+    {
+        ToolCallFormat.Hermes or ToolCallFormat.Qwen3CoderXml => ["<tool_call>", "</tool_call>"],
+        ToolCallFormat.Glm45 => ["<tool_call>", "</tool_call>", "<arg_key>", "</arg_key>", "<arg_value>", "</arg_value>"],
+        ToolCallFormat.Llama3Json => ["<|python_tag|>"],
+        ToolCallFormat.Mistral => ["[TOOL_CALLS]", "[ARGS]"],
+        ToolCallFormat.DeepSeekR1 or ToolCallFormat.DeepSeekV31 => [DeepSeekCalls.SectionBegin, DeepSeekCalls.SectionEnd, DeepSeekCalls.CallBegin,
+            DeepSeekCalls.CallEnd, DeepSeekCalls.Separator],
+        ToolCallFormat.KimiK2 => [KimiCalls.SectionBegin, KimiCalls.SectionEnd, KimiCalls.CallBegin, KimiCalls.ArgumentBegin, KimiCalls.CallEnd],
+        ToolCallFormat.Granite => [JsonListCalls.GraniteStart],
+        ToolCallFormat.CommandR7B => [JsonListCalls.ActionStart, JsonListCalls.ActionEnd],
+        _ => [],
+    };
 }

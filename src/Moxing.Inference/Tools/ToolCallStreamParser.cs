@@ -8,9 +8,11 @@ namespace Moxing.Inference.Tools;
 /// <summary>
 /// Splits a model's streamed output into content and tool calls in OpenAI's streaming shape: content deltas, and per
 /// call a first delta with id and name followed by fragments of the arguments' JSON as they arrive. Text that may be
-/// the start of tool-call markup is held back until it is known, so markup never leaks into content.
+/// the start of tool-call markup is held back until it is known, so markup never leaks into content. Formats that write
+/// their calls as blocks of markup (<see cref="ToolCallBlock"/>) give each call whole once its block is complete;
+/// <paramref name="tools"/>, when given, types the values of the formats that write arguments as plain text.
 /// </summary>
-public sealed partial class ToolCallStreamParser(ToolCallFormat format)
+public sealed partial class ToolCallStreamParser(ToolCallFormat format, IReadOnlyList<ToolDefinition>? tools = null)
 {
     private const string HermesStart = "<tool_call>";
     private const string HermesEnd = "</tool_call>";
@@ -20,6 +22,7 @@ public sealed partial class ToolCallStreamParser(ToolCallFormat format)
 
     private readonly StringBuilder _text = new();
     private readonly List<ToolCallDelta> _out = [];
+    private readonly ToolCallBlock? _block = ToolCallBlock.For(format);
     private string _buffer = "";
     private int _pos;
     private bool _inCall;
@@ -70,16 +73,17 @@ public sealed partial class ToolCallStreamParser(ToolCallFormat format)
         _out.Clear();
         CloseStructuredCall();
         Advance(final: true);
-        if (_inCall && _argsStart >= 0 && _argsEmitted < _buffer.Length) EmitArguments(_buffer.Length);
+        if (_inCall && _block is not null) ReadBlock(_buffer.Length, closed: false);
+        else if (_inCall && _argsStart >= 0 && _argsEmitted < _buffer.Length) EmitArguments(_buffer.Length);
         else if (_pos < _buffer.Length && (Calls.Count == 0 || !string.IsNullOrWhiteSpace(_buffer[_pos..]))) EmitContent(_buffer[_pos..]);
         _pos = _buffer.Length;
         return [.. _out];
     }
 
     /// <summary>Parses a whole output at once: the content around the calls, and the calls.</summary>
-    public static (string Content, List<ToolCall> Calls) Parse(ToolCallFormat format, string text)
+    public static (string Content, List<ToolCall> Calls) Parse(ToolCallFormat format, string text, IReadOnlyList<ToolDefinition>? tools = null)
     {
-        var parser = new ToolCallStreamParser(format);
+        var parser = new ToolCallStreamParser(format, tools);
         var content = new StringBuilder();
         foreach (var d in parser.Push(text).Concat(parser.Finish()))
             if (d.IsContent) content.Append(d.Content);
@@ -105,7 +109,8 @@ public sealed partial class ToolCallStreamParser(ToolCallFormat format)
         {
             var between = _buffer[_pos..at];
             if (Calls.Count == 0 || !string.IsNullOrWhiteSpace(between)) EmitContent(between);
-            _pos = at + length;
+            // a block is read whole, opener included, so that a malformed one goes out as the text it was
+            _pos = _block is null ? at + length : at;
             _inCall = true;
             _inArray = false;
             return;
@@ -118,7 +123,7 @@ public sealed partial class ToolCallStreamParser(ToolCallFormat format)
     }
 
     // The text that opens a call in the model's output; null when its calls are not in the text (harmony).
-    private string? StartMarker => format switch
+    private string? StartMarker => _block?.Start ?? format switch
     {
         ToolCallFormat.Hermes => HermesStart,
         ToolCallFormat.Mistral => MistralStart,
@@ -130,6 +135,8 @@ public sealed partial class ToolCallStreamParser(ToolCallFormat format)
     private (int At, int Length) FindStart()
     {
         if (StartMarker is not { } marker) return (-1, 0);
+        // Functionary's generation prompt ends with the opener: the reply starts inside a block.
+        if (format == ToolCallFormat.FunctionaryV32 && _pos == 0 && !_emittedAnything) return (0, 0);
         var at = _buffer.IndexOf(marker, _pos, StringComparison.Ordinal);
         if (at >= 0) return (at, marker.Length);
         if (format == ToolCallFormat.Llama3Json && !_emittedAnything)
@@ -153,6 +160,11 @@ public sealed partial class ToolCallStreamParser(ToolCallFormat format)
 
     private void AdvanceCall()
     {
+        if (_block is not null)
+        {
+            if (_block.End(_buffer, _pos) is var end and >= 0) ReadBlock(end, closed: true);
+            return;
+        }
         if (_argsStart >= 0)
         {
             StreamArguments();
@@ -272,6 +284,24 @@ public sealed partial class ToolCallStreamParser(ToolCallFormat format)
         if (close >= _buffer.Length) return;
         FinishCall();
         _pos = _buffer[close] == '}' ? close + 1 : close;
+    }
+
+    // The block from _pos to end: its calls, or the text itself when it does not read as calls.
+    private void ReadBlock(int end, bool closed)
+    {
+        var text = _buffer[_pos..end];
+        if (_block!.Read(text, closed, tools) is { } calls)
+        {
+            foreach (var call in calls)
+            {
+                BeginCall(call.Name);
+                EmitArgumentsText(call.Arguments);
+                FinishCall();
+            }
+        }
+        else EmitContent(text);
+        _pos = end;
+        _inCall = false;
     }
 
     private void CloseStructuredCall()

@@ -21,6 +21,9 @@ public sealed record GenerationParameters
     /// <summary>Decode special tokens into the text (harmony replies, whose channels they mark) instead of leaving them out.</summary>
     public bool SpecialTokensInText { get; init; }
 
+    /// <summary>Special tokens decoded into the text even when the others are left out: the markup of the tool-call format in play.</summary>
+    public IReadOnlyCollection<string>? KeptSpecialTokens { get; init; }
+
     /// <summary>Report each token's log-probability.</summary>
     public bool Logprobs { get; init; }
 
@@ -49,9 +52,13 @@ public sealed record GenerationParameters
     /// <summary>The tenant's share of a saturated model under weighted fair queuing.</summary>
     public double Weight { get; init; } = 1;
 
-    /// <summary>These parameters decoding the reply as <paramref name="reasoning"/> needs it (a harmony reply with its special tokens).</summary>
-    public GenerationParameters DecodingFor(ReasoningParsing? reasoning) =>
-        reasoning is { Harmony: true } ? this with { SpecialTokensInText = true } : this;
+    /// <summary>These parameters decoding the reply as <paramref name="reasoning"/> needs it (a harmony reply with its special tokens)
+    /// and, with <paramref name="tools"/> in play, with the markup of their format kept where the vocabulary holds it as special tokens.</summary>
+    public GenerationParameters DecodingFor(ReasoningParsing? reasoning, ToolCallParsing? tools = null) => this with
+    {
+        SpecialTokensInText = SpecialTokensInText || reasoning is { Harmony: true },
+        KeptSpecialTokens = tools is null ? KeptSpecialTokens : Moxing.Inference.Tools.ToolCallFormats.Markers(tools.Format),
+    };
 
     /// <summary>The same parameters for choice <paramref name="index"/> of n: a seeded request gets seed + index, so choices differ yet repeat.</summary>
     public GenerationParameters ForChoice(int index) =>

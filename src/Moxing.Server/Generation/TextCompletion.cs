@@ -71,7 +71,7 @@ public sealed class TextCompletion(ResidentModel model, int[] promptIds, Generat
         var clock = Stopwatch.StartNew();
         var stream = engine.Submit(request, stop.Token);
         var trace = RequestTelemetry.Current?.StartGeneration(model.Name, promptIds.Length);
-        var decoder = tokenizer.CreateIncrementalDecoder(skipSpecialTokens: !parameters.SpecialTokensInText);
+        var decoder = tokenizer.CreateIncrementalDecoder(skipSpecialTokens: !parameters.SpecialTokensInText, parameters.KeptSpecialTokens);
         var filter = new StopStringFilter(parameters.Stops);
         var pending = new List<GeneratedToken>();
         var prompt = new List<GeneratedToken>();

@@ -40,7 +40,8 @@ public sealed record ReasoningParsing(bool StartsInside, bool Harmony = false)
 /// <summary>How replies are searched for tool calls: the model's format, and whether several calls may be kept.</summary>
 /// <param name="Format">The model's tool-call format.</param>
 /// <param name="Parallel">parallel_tool_calls: keep every call, else only the first.</param>
-public sealed record ToolCallParsing(ToolCallFormat Format, bool Parallel);
+/// <param name="Tools">The request's tools, whose schemas type the values of formats that write arguments as plain text.</param>
+public sealed record ToolCallParsing(ToolCallFormat Format, bool Parallel, IReadOnlyList<ToolDefinition>? Tools = null);
 
 /// <summary>
 /// One choice's generated text split into content and tool calls in the model's own format; with parallel_tool_calls off,
@@ -48,7 +49,7 @@ public sealed record ToolCallParsing(ToolCallFormat Format, bool Parallel);
 /// </summary>
 public sealed class ToolCallOutput(ToolCallParsing parsing)
 {
-    private readonly ToolCallStreamParser _parser = new(parsing.Format);
+    private readonly ToolCallStreamParser _parser = new(parsing.Format, parsing.Tools);
     private readonly bool _parallel = parsing.Parallel;
 
     /// <summary>The calls completed so far (at most one without parallel calls).</summary>

@@ -64,7 +64,7 @@ public sealed class OllamaChatEndpoint(ModelManager models)
             return;
         }
         int[] ids;
-        var parsing = tools is null ? null : new ToolCallParsing(tools.FormatFor(model), tools.Parallel);
+        var parsing = tools is null ? null : new ToolCallParsing(tools.FormatFor(model), tools.Parallel, tools.Definitions);
         ReasoningParsing? reasoning = null;
         if (images.Count > 0 && previous is not null) throw ApiException.BadParameter("context", "'context' cannot be continued with new images; send the conversation to /api/chat");
         if (chat) ids = ChatPrompt.Encode(model, ChatPrompt.WithDefaultSystem(messages!, defaults?.System), tools?.TemplateTools, variables, out reasoning, images);
@@ -73,7 +73,7 @@ public sealed class OllamaChatEndpoint(ModelManager models)
             string.Concat(Enumerable.Repeat(Moxing.Models.Vision.ImagePrompt.Marker, images.Count)) + (prompt ?? "")), null, variables, out reasoning, images)];
         parameters = parameters with { Spans = images.Spans };
         if (think && reasoning is null) throw ApiException.BadParameter("think", $"'think' is set but '{modelName}' does not support thinking: its chat template writes no think blocks");
-        parameters = parameters.DecodingFor(reasoning) with { MaxTokens = OllamaOptions.CapByContext(parameters.MaxTokens, numCtx, ids.Length) };
+        parameters = parameters.DecodingFor(reasoning, parsing) with { MaxTokens = OllamaOptions.CapByContext(parameters.MaxTokens, numCtx, ids.Length) };
         var response = new OllamaResponse(chat, modelName, lease.LoadDuration, started)
         {
             ContextPrefix = chat ? null : ids,

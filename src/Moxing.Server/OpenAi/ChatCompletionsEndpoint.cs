@@ -46,7 +46,7 @@ public sealed class ChatCompletionsEndpoint(ModelManager models)
         var ids = ChatPrompt.Encode(model, ChatPrompt.WithDefaultSystem(messages, defaults?.System), tools?.TemplateTools, variables, out var reasoning, images);
         parameters = parameters with { Spans = images.Spans };
         ReasoningEffort.RequireReasoning(effort, reasoning, modelName, "reasoning_effort");
-        parameters = parameters.DecodingFor(reasoning);
+        parameters = parameters.DecodingFor(reasoning, calls);
         var response = new CompletionResponse(chat: true, modelName, model.Model.RequireTokenizer(), logprobs, n)
         {
             Tools = calls,

@@ -18,21 +18,23 @@ public sealed class IncrementalDecoder
 
     private readonly Tokenizer _tokenizer;
     private readonly bool _skipSpecialTokens;
+    private readonly IReadOnlyCollection<string>? _keptSpecialTokens;
     private readonly List<int> _window = [];
     private int _contextCount;
     private string _emitted = "";
 
-    internal IncrementalDecoder(Tokenizer tokenizer, bool skipSpecialTokens)
+    internal IncrementalDecoder(Tokenizer tokenizer, bool skipSpecialTokens, IReadOnlyCollection<string>? keptSpecialTokens)
     {
         _tokenizer = tokenizer;
         _skipSpecialTokens = skipSpecialTokens;
+        _keptSpecialTokens = keptSpecialTokens;
     }
 
     /// <summary>Adds one id and returns the text it completes (often empty).</summary>
     public string Add(int id)
     {
         _window.Add(id);
-        string text = _tokenizer.Decode(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_window), _skipSpecialTokens);
+        string text = _tokenizer.Decode(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_window), _skipSpecialTokens, _keptSpecialTokens);
         if (!text.StartsWith(_emitted, StringComparison.Ordinal)) return "";
         int stable = _window.Count > MaxWindow ? text.Length : StableLength(text);
         if (stable <= _emitted.Length) return "";
@@ -42,7 +44,7 @@ public sealed class IncrementalDecoder
             // Everything is out: keep the ids since the last such point as context for the next step.
             _window.RemoveRange(0, _contextCount);
             _contextCount = _window.Count;
-            _emitted = _tokenizer.Decode(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_window), _skipSpecialTokens);
+            _emitted = _tokenizer.Decode(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_window), _skipSpecialTokens, _keptSpecialTokens);
         }
         else
         {
@@ -54,7 +56,7 @@ public sealed class IncrementalDecoder
     /// <summary>Returns whatever is still held back (an incomplete character decodes as U+FFFD) and starts over.</summary>
     public string Flush()
     {
-        string text = _tokenizer.Decode(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_window), _skipSpecialTokens);
+        string text = _tokenizer.Decode(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_window), _skipSpecialTokens, _keptSpecialTokens);
         string rest = text.StartsWith(_emitted, StringComparison.Ordinal) ? text[_emitted.Length..] : "";
         Reset();
         return rest;

@@ -110,14 +110,15 @@ public sealed class Tokenizer
         _parts.PostProcessor.Join(Encode(first, addSpecialTokens: false), Encode(second, addSpecialTokens: false))
         ?? throw new TokenizerException("the tokenizer's post-processor defines no pair template, so it cannot join two texts");
 
-    /// <summary>Turns ids back into text; unknown ids are skipped, special tokens too when asked.</summary>
-    public string Decode(ReadOnlySpan<int> ids, bool skipSpecialTokens)
+    /// <summary>Turns ids back into text; unknown ids are skipped, special tokens too when asked (but those in
+    /// <paramref name="keptSpecialTokens"/>, such as a tool-call format's markup).</summary>
+    public string Decode(ReadOnlySpan<int> ids, bool skipSpecialTokens, IReadOnlyCollection<string>? keptSpecialTokens = null)
     {
         var tokens = new List<string>(ids.Length);
         foreach (int id in ids)
         {
             string? token = IdToToken(id);
-            if (token is null || (skipSpecialTokens && _added.IsSpecialContent(token))) continue;
+            if (token is null || (skipSpecialTokens && _added.IsSpecialContent(token) && keptSpecialTokens?.Contains(token) != true)) continue;
             tokens.Add(token);
         }
         string text;
@@ -133,8 +134,9 @@ public sealed class Tokenizer
         return _parts.CleanUpTokenizationSpaces ? CleanUpTokenization(text) : text;
     }
 
-    /// <summary>A streaming decoder that returns only text that later ids cannot change.</summary>
-    public IncrementalDecoder CreateIncrementalDecoder(bool skipSpecialTokens) => new(this, skipSpecialTokens);
+    /// <summary>A streaming decoder that returns only text that later ids cannot change (special tokens as <see cref="Decode"/> treats them).</summary>
+    public IncrementalDecoder CreateIncrementalDecoder(bool skipSpecialTokens, IReadOnlyCollection<string>? keptSpecialTokens = null) =>
+        new(this, skipSpecialTokens, keptSpecialTokens);
 
     /// <summary>The id of a token string (added tokens first, then the model vocabulary).</summary>
     public int? TokenToId(string token) => _added.IdOf(token) ?? (_parts.Model.Vocabulary.TryGetId(token, out int id) ? id : null);

@@ -18,6 +18,15 @@ public class ToolCallConstraintTests
     [InlineData(ToolCallFormat.Hermes, true)]
     [InlineData(ToolCallFormat.Llama3Json, true)]
     [InlineData(ToolCallFormat.Mistral, true)]
+    [InlineData(ToolCallFormat.DeepSeekR1, false)]
+    [InlineData(ToolCallFormat.DeepSeekR1, true)]
+    [InlineData(ToolCallFormat.DeepSeekV31, true)]
+    [InlineData(ToolCallFormat.KimiK2, true)]
+    [InlineData(ToolCallFormat.Granite, true)]
+    [InlineData(ToolCallFormat.CommandR7B, false)]
+    [InlineData(ToolCallFormat.CommandR7B, true)]
+    [InlineData(ToolCallFormat.FunctionaryV32, false)]
+    [InlineData(ToolCallFormat.FunctionaryV32, true)]
     public void RandomWalksAreCallsThatTheParserReadsAndThatValidate(ToolCallFormat format, bool parallel)
     {
         var tokenizer = SharedTokenizers.Qwen3;
@@ -35,6 +44,16 @@ public class ToolCallConstraintTests
                 Assert.Null(new SchemaValidator(tool.Parameters).Validate(args.RootElement));
             }
         }
+    }
+
+    [Theory]
+    [InlineData(ToolCallFormat.Qwen3CoderXml)]
+    [InlineData(ToolCallFormat.Glm45)]
+    public void FormatsWithPlainTextArgumentsAreNotEnforced(ToolCallFormat format)
+    {
+        Assert.False(ToolCallConstraint.CanEnforce(format));
+        var error = Assert.Throws<ArgumentException>(() => ToolCallConstraint.Create(Tools, format, SharedTokenizers.Qwen3));
+        Assert.Contains(format.ToString(), error.Message);
     }
 
     [Fact]

@@ -56,6 +56,106 @@ public class ToolCallStreamParserTests
             "Sure.",
             ["get_weather|{\"city\":\"Nice\"}", "get_time|{}"]
         },
+        {
+            ToolCallFormat.DeepSeekR1,
+            "I'll check both.<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>function<｜tool▁sep｜>get_weather\n```json\n{\"city\": \"Paris\"}\n```<｜tool▁call▁end｜>\n" +
+            "<｜tool▁call▁begin｜>function<｜tool▁sep｜>get_time\n```json\n{\"tz\": \"Europe/Paris\", \"fmt\": \"```\"}\n```<｜tool▁call▁end｜><｜tool▁calls▁end｜>",
+            "I'll check both.",
+            ["get_weather|{\"city\":\"Paris\"}", "get_time|{\"tz\":\"Europe/Paris\",\"fmt\":\"\\u0060\\u0060\\u0060\"}"]
+        },
+        {
+            ToolCallFormat.DeepSeekV31,
+            "<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>get_weather<｜tool▁sep｜>{\"city\": \"Zürich\"}<｜tool▁call▁end｜>" +
+            "<｜tool▁call▁begin｜>search<｜tool▁sep｜>{\"query\": \"news\", \"limit\": 3}<｜tool▁call▁end｜><｜tool▁calls▁end｜>",
+            "",
+            ["get_weather|{\"city\":\"Z\\u00FCrich\"}", "search|{\"query\":\"news\",\"limit\":3}"]
+        },
+        {
+            // a call cut off mid-arguments stays text
+            ToolCallFormat.DeepSeekV31,
+            "Hm.<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>get_weather<｜tool▁sep｜>{\"city\": <｜tool▁call▁end｜><｜tool▁calls▁end｜>",
+            "Hm.<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>get_weather<｜tool▁sep｜>{\"city\": <｜tool▁call▁end｜><｜tool▁calls▁end｜>",
+            []
+        },
+        {
+            ToolCallFormat.KimiK2,
+            "Checking.<|tool_calls_section_begin|><|tool_call_begin|>functions.get_weather:0<|tool_call_argument_begin|>{\"city\": \"Paris\"}<|tool_call_end|>" +
+            "<|tool_call_begin|>functions.search:1<|tool_call_argument_begin|>{\"query\": \"a:b\"}<|tool_call_end|><|tool_calls_section_end|>",
+            "Checking.",
+            ["get_weather|{\"city\":\"Paris\"}", "search|{\"query\":\"a:b\"}"]
+        },
+        {
+            // the model stopped before closing the section: the finished calls count
+            ToolCallFormat.KimiK2,
+            "<|tool_calls_section_begin|><|tool_call_begin|>functions.get_time:0<|tool_call_argument_begin|>{}<|tool_call_end|>",
+            "",
+            ["get_time|{}"]
+        },
+        {
+            ToolCallFormat.Qwen3CoderXml,
+            "Let me look.\n<tool_call>\n<function=get_weather>\n<parameter=city>\nSan Francisco\n</parameter>\n<parameter=days>\n3\n</parameter>\n</function>\n</tool_call>\n" +
+            "<tool_call>\n<function=run>\n<parameter=code>\nif a < b:\n    print(\"x\")\n</parameter>\n<parameter=opts>\n{\"lang\": \"py\", \"n\": [1, 2]}\n</parameter>\n</function>\n</tool_call>",
+            "Let me look.\n",
+            ["get_weather|{\"city\":\"San Francisco\",\"days\":3}", "run|{\"code\":\"if a \\u003C b:\\n    print(\\u0022x\\u0022)\",\"opts\":{\"lang\":\"py\",\"n\":[1,2]}}"]
+        },
+        {
+            // a Hermes-style JSON body is not this format's call: it stays text
+            ToolCallFormat.Qwen3CoderXml,
+            "<tool_call>\n{\"name\": \"f\", \"arguments\": {}}\n</tool_call>",
+            "<tool_call>\n{\"name\": \"f\", \"arguments\": {}}\n</tool_call>",
+            []
+        },
+        {
+            ToolCallFormat.Glm45,
+            "\n<tool_call>get_weather\n<arg_key>city</arg_key>\n<arg_value>北京</arg_value>\n<arg_key>days</arg_key>\n<arg_value>2</arg_value>\n</tool_call>" +
+            "\n<tool_call>get_time\n</tool_call>",
+            "\n",
+            ["get_weather|{\"city\":\"\\u5317\\u4EAC\",\"days\":2}", "get_time|{}"]
+        },
+        {
+            ToolCallFormat.Glm45,
+            "Use <tool_call>get weather now</tool_call> like this.",
+            "Use <tool_call>get weather now</tool_call> like this.",
+            []
+        },
+        {
+            ToolCallFormat.Granite,
+            "<|tool_call|>[{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Boston\"}}, {\"name\": \"get_time\", \"arguments\": {}}]",
+            "",
+            ["get_weather|{\"city\":\"Boston\"}", "get_time|{}"]
+        },
+        {
+            ToolCallFormat.Granite,
+            "<|tool_call|>[{\"name\": 5}] is not a call",
+            "<|tool_call|>[{\"name\": 5}] is not a call",
+            []
+        },
+        {
+            ToolCallFormat.CommandR7B,
+            "<|START_ACTION|>[\n    {\"tool_call_id\": \"0\", \"tool_name\": \"get_weather\", \"parameters\": {\"city\": \"Toronto\"}},\n" +
+            "    {\"tool_call_id\": \"1\", \"tool_name\": \"search\", \"parameters\": {\"query\": \"[1]\"}}\n]<|END_ACTION|>",
+            "",
+            ["get_weather|{\"city\":\"Toronto\"}", "search|{\"query\":\"[1]\"}"]
+        },
+        {
+            ToolCallFormat.FunctionaryV32,
+            "all\nLet me check >>> both.>>>get_weather\n{\"city\": \"Paris\"}>>>add\n{\"a\": 2, \"b\": 3}",
+            "Let me check >>> both.",
+            ["get_weather|{\"city\":\"Paris\"}", "add|{\"a\":2,\"b\":3}"]
+        },
+        {
+            ToolCallFormat.FunctionaryV32,
+            "get_time\n{}",
+            "",
+            ["get_time|{}"]
+        },
+        {
+            // cut off inside the recipient: no call, and no markup the model did not write
+            ToolCallFormat.FunctionaryV32,
+            "get_ti",
+            "get_ti",
+            []
+        },
     };
 
     [Theory]
@@ -80,7 +180,9 @@ public class ToolCallStreamParserTests
     private static void Check(ToolCallFormat format, string[] pieces, string content, string[] calls)
     {
         var parser = new ToolCallStreamParser(format);
-        var deltas = pieces.SelectMany(p => parser.Push(p)).Concat(parser.Finish()).ToList();
+        // every push before Finish (Concat would evaluate Finish's argument first)
+        var deltas = pieces.SelectMany(p => parser.Push(p)).ToList();
+        deltas.AddRange(parser.Finish());
         var text = new StringBuilder();
         var names = new List<string>();
         var args = new List<StringBuilder>();
@@ -114,6 +216,43 @@ public class ToolCallStreamParserTests
     [InlineData("{{- '<|start_header_id|>ipython<|end_header_id|>' }}", ToolCallFormat.Llama3Json)]
     public void FormatComesFromTheChatTemplate(string template, ToolCallFormat expected) =>
         Assert.Equal(expected, ToolCallFormats.FromChatTemplate(template));
+
+    [Theory]
+    [InlineData("Qwen-Qwen3-0.6B", ToolCallFormat.Hermes)]
+    [InlineData("Qwen-QwQ-32B", ToolCallFormat.Hermes)]
+    [InlineData("NousResearch-Hermes-2-Pro-Llama-3-8B-tool_use", ToolCallFormat.Hermes)]
+    [InlineData("ibm-granite-granite-4.0", ToolCallFormat.Hermes)]
+    [InlineData("Qwen3-Coder", ToolCallFormat.Qwen3CoderXml)]
+    [InlineData("deepseek-ai-DeepSeek-R1-Distill-Qwen-32B", ToolCallFormat.DeepSeekR1)]
+    [InlineData("deepseek-ai-DeepSeek-R1-Distill-Llama-8B", ToolCallFormat.DeepSeekR1)]
+    [InlineData("deepseek-ai-DeepSeek-V3.1", ToolCallFormat.DeepSeekV31)]
+    [InlineData("GLM-4.6", ToolCallFormat.Glm45)]
+    [InlineData("ibm-granite-granite-3.3-2B-Instruct", ToolCallFormat.Granite)]
+    [InlineData("CohereForAI-c4ai-command-r7b-12-2024-tool_use", ToolCallFormat.CommandR7B)]
+    [InlineData("moonshotai-Kimi-K2", ToolCallFormat.KimiK2)]
+    [InlineData("Kimi-K2-Instruct", ToolCallFormat.KimiK2)]
+    [InlineData("meta-llama-Llama-3.3-70B-Instruct", ToolCallFormat.Llama3Json)]
+    [InlineData("mistralai-Mistral-Nemo-Instruct-2407", ToolCallFormat.Mistral)]
+    [InlineData("openai-gpt-oss-120b", ToolCallFormat.Harmony)]
+    [InlineData("meetkai-functionary-medium-v3.2", ToolCallFormat.FunctionaryV32)]
+    [InlineData("google-gemma-2-2b-it", null)]
+    public void RealTemplatesTeachTheirFormat(string name, ToolCallFormat? expected) =>
+        Assert.Equal(expected, ToolCallFormats.FromChatTemplate(File.ReadAllText(Moxing.Tests.Fixtures.Path("..", "Moxing.Text.Tests", "Templates", "Data", name + ".jinja"))));
+
+    [Theory]
+    [InlineData(ToolCallFormat.Qwen3CoderXml, "<tool_call>\n<function=lookup>\n<parameter=zip>\n02134\n</parameter>\n<parameter=count>\n2\n</parameter>\n</function>\n</tool_call>")]
+    [InlineData(ToolCallFormat.Glm45, "<tool_call>lookup\n<arg_key>zip</arg_key>\n<arg_value>02134</arg_value>\n<arg_key>count</arg_key>\n<arg_value>2</arg_value>\n</tool_call>")]
+    public void PlainTextValuesAreTypedByTheToolSchema(ToolCallFormat format, string output)
+    {
+        var tools = new[] { new ToolDefinition("lookup", JsonDocument.Parse("""{"type":"object","properties":{"zip":{"type":"string"},"count":{"type":"integer"}}}""").RootElement) };
+        // declared a string, the zip code keeps its leading zero; the count is a number
+        Assert.Equal("""{"zip":"02134","count":2}""", Assert.Single(ToolCallStreamParser.Parse(format, output, tools).Calls).Arguments);
+        // without the schema a value that reads as JSON is JSON (02134 does not: a leading zero)
+        Assert.Equal("""{"zip":"02134","count":2}""", Assert.Single(ToolCallStreamParser.Parse(format, output).Calls).Arguments);
+        var numeric = output.Replace("02134", "2134", StringComparison.Ordinal);
+        Assert.Equal("""{"zip":"2134","count":2}""", Assert.Single(ToolCallStreamParser.Parse(format, numeric, tools).Calls).Arguments);
+        Assert.Equal("""{"zip":2134,"count":2}""", Assert.Single(ToolCallStreamParser.Parse(format, numeric).Calls).Arguments);
+    }
 
     [Fact]
     public void RealQwen3TemplateIsHermes() =>

@@ -1,6 +1,3 @@
-using Moxing.Core.Formats.Gguf;
-using Moxing.Tests;
-
 namespace Moxing.Server.Tests.Tools;
 
 // Copies of the Qwen3 fixture that speak harmony (gpt-oss's message format) through a small gpt-oss-shaped chat template:
@@ -23,26 +20,6 @@ public static class HarmonyModel
 
     // Writes the copy of <paramref name="model"/> to <paramref name="path"/>; with <paramref name="controlTokens"/> seven of
     // Qwen3's unused control tokens become harmony's markup, as gpt-oss's tokenizer has it (else the markup is plain text).
-    public static void Write(string model, string path, string end, bool controlTokens)
-    {
-        using var file = GgufFile.Open(Fixtures.Path("gguf", model + ".gguf"));
-        var writer = new GgufWriter();
-        foreach (var (key, value) in file.Metadata)
-            writer.Set(key, key switch
-            {
-                "tokenizer.chat_template" => Template(end),
-                "tokenizer.ggml.tokens" when controlTokens => Renamed((string[])value),
-                _ => value,
-            });
-        foreach (var t in file.Tensors) writer.AddTensor(t);
-        writer.Write(path);
-    }
-
-    // Qwen3's <|object_ref_start|> … <|vision_pad|> (151646–151654) are control tokens no prompt uses.
-    private static string[] Renamed(string[] tokens)
-    {
-        var copy = (string[])tokens.Clone();
-        for (var i = 0; i < Markup.Length; i++) copy[151646 + i] = Markup[i];
-        return copy;
-    }
+    public static void Write(string model, string path, string end, bool controlTokens) =>
+        TemplatedModel.Write(model, path, Template(end), controlTokens ? Markup : []);
 }

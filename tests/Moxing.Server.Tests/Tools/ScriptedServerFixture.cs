@@ -16,6 +16,9 @@ public sealed class ScriptedServerFixture : IAsyncLifetime
     // The Qwen3 fixture with a harmony template (HarmonyModel.Template).
     public const string Harmony = "qwen3-harmony";
 
+    // The Qwen3 fixture with Qwen3-Coder's real template (XML tool calls).
+    public const string Coder = "qwen3-coder-xml";
+
     private readonly string _folder = Directory.CreateTempSubdirectory("moxing-harmony-").FullName;
 
     public MoxingServer Server { get; private set; } = null!;
@@ -28,7 +31,7 @@ public sealed class ScriptedServerFixture : IAsyncLifetime
         {
             Host = "127.0.0.1",
             Port = 0,
-            Models = [Fixtures.Path("gguf", Model + ".gguf"), WriteHarmonyCopy()],
+            Models = [Fixtures.Path("gguf", Model + ".gguf"), WriteHarmonyCopy(), WriteCoderCopy()],
             ConsoleLogging = false,
         };
         Server = await MoxingServer.StartAsync(options, ScriptedEngine.For("<|im_end|>"));
@@ -39,6 +42,13 @@ public sealed class ScriptedServerFixture : IAsyncLifetime
     {
         var path = Path.Combine(_folder, Harmony + ".gguf");
         HarmonyModel.Write(Model, path, "<|im_end|>", controlTokens: false);
+        return path;
+    }
+
+    private string WriteCoderCopy()
+    {
+        var path = Path.Combine(_folder, Coder + ".gguf");
+        TemplatedModel.Write(Model, path, TemplatedModel.RealTemplate("Qwen3-Coder"), []);
         return path;
     }
 

@@ -16,13 +16,7 @@ public sealed class ToolClientTests(ServerFixture server)
     private ChatClient Chat() =>
         new(ServerFixture.Qwen3, new ApiKeyCredential("unused"), new OpenAIClientOptions { Endpoint = new Uri(server.Address, "v1") });
 
-    private static ChatCompletionOptions Options(ChatToolChoice choice)
-    {
-        var options = new ChatCompletionOptions { MaxOutputTokenCount = 160, ToolChoice = choice, AllowParallelToolCalls = false };
-        options.Tools.Add(ChatTool.CreateFunctionTool("get_weather", "The weather in a city", BinaryData.FromString(WeatherTools.WeatherSchema)));
-        options.Tools.Add(ChatTool.CreateFunctionTool("add", "Adds two numbers", BinaryData.FromString(WeatherTools.AddSchema)));
-        return options;
-    }
+    private static ChatCompletionOptions Options(ChatToolChoice choice) => WeatherTools.ChatOptions(choice, parallel: false);
 
     [Fact]
     public async Task Sdk_required_choice_returns_a_tool_call()

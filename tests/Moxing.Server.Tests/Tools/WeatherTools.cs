@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using OpenAI.Chat;
 
 namespace Moxing.Server.Tests.Tools;
 
@@ -10,6 +11,15 @@ public static class WeatherTools
 
     public const string AddSchema =
         """{"type":"object","properties":{"a":{"type":"integer","minimum":0,"maximum":99},"b":{"type":"integer","minimum":0,"maximum":99}},"required":["a","b"],"additionalProperties":false}""";
+
+    /// OpenAI SDK options offering both tools with <paramref name="choice"/> (parallel calls as the server defaults when null).
+    public static ChatCompletionOptions ChatOptions(ChatToolChoice choice, bool? parallel = null, int maxTokens = 160)
+    {
+        var options = new ChatCompletionOptions { MaxOutputTokenCount = maxTokens, ToolChoice = choice, AllowParallelToolCalls = parallel };
+        options.Tools.Add(ChatTool.CreateFunctionTool("get_weather", "The weather in a city", BinaryData.FromString(WeatherSchema)));
+        options.Tools.Add(ChatTool.CreateFunctionTool("add", "Adds two numbers", BinaryData.FromString(AddSchema)));
+        return options;
+    }
 
     public static JsonArray Both() =>
     [

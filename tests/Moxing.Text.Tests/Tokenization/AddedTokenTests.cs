@@ -67,4 +67,19 @@ public class AddedTokenTests
         Assert.Null(tokenizer.TokenToId("zzz"));
         Assert.Equal(4, tokenizer.VocabSize);
     }
+
+    [Fact]
+    public void KeptSpecialTokensStayInTheDecodedText()
+    {
+        string added = """
+            [{"id": 2, "content": "<s>", "special": true, "normalized": false},
+             {"id": 3, "content": "<|call|>", "special": true, "normalized": false}]
+            """;
+        var tokenizer = Components.Tokenizer(Components.WordLevel("a", "b"), decoder: null, addedTokens: added);
+        int[] ids = [2, 0, 3, 1];
+        Assert.Equal("a b", tokenizer.Decode(ids, skipSpecialTokens: true));
+        Assert.Equal("a <|call|> b", tokenizer.Decode(ids, skipSpecialTokens: true, ["<|call|>"]));
+        var decoder = tokenizer.CreateIncrementalDecoder(skipSpecialTokens: true, ["<|call|>"]);
+        Assert.Equal("a <|call|> b", string.Concat(ids.Select(decoder.Add)) + decoder.Flush());
+    }
 }

@@ -24,7 +24,7 @@ public sealed class ResponsesEndpoint(ModelManager models)
         OpenAiParameters.CheckModel(parameters, model, "max_output_tokens");
         var ids = ChatPrompt.Encode(model, request.Messages, request.Tools?.TemplateTools, request.Variables, out var reasoning);
         ReasoningEffort.RequireReasoning(request.Effort, reasoning, request.Model, "reasoning.effort");
-        parameters = parameters.DecodingFor(reasoning);
+        parameters = parameters.DecodingFor(reasoning, calls);
         var writer = new ResponseWriter(request, calls, reasoning?.Splitting(split: true, calls));
         var events = ChoiceRunner.RunAsync(model, ids, parameters, 1, MeteredRequest.Of(context), "input", cancellation);
         if (request.Stream) await writer.WriteStreamAsync(context, events);
