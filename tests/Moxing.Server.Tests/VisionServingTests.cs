@@ -36,7 +36,7 @@ public sealed class VisionServingTests : IAsyncLifetime
         var path = Path.Combine(_folder, Model + ".gguf");
         SyntheticModelWriter.Write(shape, SynthFileType.Find("F16")!, 2, path, WordVocabulary.Metadata(shape.Vocab, [ImagePrompt.Start, ImagePrompt.End, ImagePrompt.Placeholder]));
         var projector = Path.Combine(_folder, "mmproj-" + Model + ".gguf");
-        SyntheticProjector.Gemma3(shape.Hidden, 2).Write(projector);
+        SyntheticProjector.Write(Moxing.Models.Vision.VisionProjector.Gemma3, shape.Hidden, 2).Write(projector);
         _server = await MoxingServer.StartAsync(new ServerOptions
         {
             Host = "127.0.0.1",

@@ -25,10 +25,7 @@ public static class ChatPrompt
             code: "no_chat_template");
         var text = templates.Render(DeveloperAsSystem(templates, messages), tools is { Count: > 0 } ? tools : null, addGenerationPrompt: true, variables);
         reasoning = ReasoningParsing.For(templates.Templates.Values, text);
-        if (images != null) text = images.Expand(model, text, "messages");
-        var ids = model.Model.RequireTokenizer().Encode(text, addSpecialTokens: false);
-        images?.Embed(model, ids);
-        return ids;
+        return images != null ? images.Encode(model, text, addSpecialTokens: false, "messages") : model.Model.RequireTokenizer().Encode(text, addSpecialTokens: false);
     }
 
     /// <summary>
@@ -56,9 +53,9 @@ public static class ChatPrompt
     /// <summary>A plain prompt tokenized as the model's tokenizer does by default (BOS and the like added), its images' text first.</summary>
     public static int[] EncodeRaw(ResidentModel model, string prompt, string param, PromptImages? images = null)
     {
-        if (images != null) prompt = images.Expand(model, string.Concat(Enumerable.Repeat(Moxing.Models.Vision.ImagePrompt.Marker, images.Count)) + prompt, param);
-        var ids = model.Model.RequireTokenizer().Encode(prompt, addSpecialTokens: true);
-        images?.Embed(model, ids);
+        var ids = images != null
+            ? images.Encode(model, string.Concat(Enumerable.Repeat(Moxing.Models.Vision.ImagePrompt.Marker, images.Count)) + prompt, addSpecialTokens: true, param)
+            : model.Model.RequireTokenizer().Encode(prompt, addSpecialTokens: true);
         return ids.Length > 0 ? ids : throw ApiException.BadParameter(param, $"'{param}' must not be empty");
     }
 

@@ -22,7 +22,7 @@ public class VisionTowerTests
 
     // The folder's weights as llama.cpp's converter writes an mmproj.
     private static Core.Formats.Gguf.GgufWriter Projector(TinyVisionFolder folder, VisionOptions o) =>
-        ProjectorWriter.Gemma3(o, (name, _) => folder.Weights[(name.StartsWith("mm_", StringComparison.Ordinal) ? "projector." : "tower.") + name]);
+        ProjectorWriter.Write(o, (name, _) => folder.Weights[(name.StartsWith("mm_", StringComparison.Ordinal) ? "projector." : "tower.") + name], "tiny gemma3 mmproj");
 
     private static VisionTower LoadHf(TinyVisionFolder folder) =>
         VisionLoader.LoadHf(folder.Folder, HfConfig.Load(Path.Combine(folder.Folder, "config.json")), TinyVisionFolder.TextHidden)!;
@@ -108,7 +108,7 @@ public class VisionTowerTests
             Mean = [0.5f, 0.5f, 0.5f],
             Std = [0.5f, 0.5f, 0.5f],
             TextHiddenSize = 4,
-            PoolKernel = 1,
+            MergeFactor = 1,
         };
         var pixels = VisionPreprocessor.Pixels(image, o);
         Assert.Equal(-1f, pixels[0]);
