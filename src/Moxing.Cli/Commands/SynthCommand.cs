@@ -75,7 +75,7 @@ public sealed class SynthCommand : ICommand
         context.Out.WriteLine($"wrote {output}: {shape.Name} ({shape.Architecture}, {shape.Layers} layers) {fileType.Name}, {new FileInfo(output).Length / 1e6:F1} MB");
         if (projector == null) return 0;
         SyntheticProjector.Write(kind, shape.Hidden, seed).Write(projector);
-        context.Out.WriteLine($"wrote {projector}: {kind} vision projector, {new FileInfo(projector).Length / 1e6:F1} MB");
+        context.Out.WriteLine($"wrote {projector}: {VisionConfigs.GgufProjectors.Single(p => p.Value == kind).Key} vision projector, {new FileInfo(projector).Length / 1e6:F1} MB");
         return 0;
     }
 

@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
+using System.Collections.Concurrent;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using Moxing.Core;
@@ -51,8 +53,9 @@ public static class ImagePrompt
     /// <summary>Idefics3's boundary tokens.</summary>
     public const string AroundImage = "<fake_token_around_image>", GlobalImage = "<global-img>";
 
-    // Where a run of embeddings goes in the expanded text.
-    private const string Run = "<__moxing_image_run__>";
+    // Where a run of embeddings goes in the expanded text, and where a token goes that llama.cpp looks up by its text (not tokenized
+    // with its neighbours: an SPM vocabulary would put a word-start mark before a "\n" that begins a piece of text).
+    private const string Run = "<__moxing_image_run__>", RowBreak = "<__moxing_image_newline__>", GlobalBreak = "<__moxing_image_newlines__>";
 
     /// <summary>
     /// The tokens a vocabulary needs for the images of a <paramref name="projector"/> (Idefics3: tiles up to <paramref name="maxGrid"/>
@@ -87,7 +90,7 @@ public static class ImagePrompt
         int image = 0, view = 0;
         for (var s = 0; s < segments.Length; s++)
         {
-            ids.AddRange(tokenizer.Encode(segments[s], addSpecialTokens: false));
+            EncodeText(segments[s], tokenizer, ids);
             if (s == segments.Length - 1) break;
             var source = images[image];
             // each view of an image is its own content: the hash of the image and the view's index
@@ -107,11 +110,36 @@ public static class ImagePrompt
         var text = new StringBuilder();
         for (var r = 0; r < views.Rows; r++)
         {
-            if (r > 0) text.Append('\n');
+            if (r > 0) text.Append(RowBreak);
             for (var c = 0; c < views.Columns; c++) text.Append(AroundImage).Append(Tile(r + 1, c + 1)).Append(Run);
         }
-        return text.Append("\n\n").Append(AroundImage).Append(GlobalImage).Append(Run).Append(AroundImage).ToString();
+        return text.Append(GlobalBreak).Append(AroundImage).Append(GlobalImage).Append(Run).Append(AroundImage).ToString();
     }
+
+    // Text between runs, its breaks as their tokens.
+    private static void EncodeText(string text, Tokenizer tokenizer, List<int> ids)
+    {
+        var rows = text.Split(RowBreak);
+        for (var r = 0; r < rows.Length; r++)
+        {
+            if (r > 0) ids.Add(PieceId(tokenizer, "\n"));
+            var parts = rows[r].Split(GlobalBreak);
+            for (var g = 0; g < parts.Length; g++)
+            {
+                if (g > 0) ids.Add(PieceId(tokenizer, "\n\n"));
+                ids.AddRange(tokenizer.Encode(parts[g], addSpecialTokens: false));
+            }
+        }
+    }
+
+    // The first token whose text is the piece (mtmd's lookup_token: an SPM vocabulary's byte token <0x0A> comes before a "\n" piece).
+    private static int PieceId(Tokenizer tokenizer, string piece) => PieceIds.GetOrCreateValue(tokenizer).GetOrAdd(piece, p =>
+        Enumerable.Range(0, tokenizer.VocabSize).Cast<int?>().FirstOrDefault(id => tokenizer.Decode([id!.Value], skipSpecialTokens: false) == p)
+        ?? throw new MoxingException($"the model's vocabulary has no token for {JsonEscaped(p)}, which its images' text needs"));
+
+    private static readonly ConditionalWeakTable<Tokenizer, ConcurrentDictionary<string, int>> PieceIds = new();
+
+    private static string JsonEscaped(string text) => System.Text.Json.JsonSerializer.Serialize(text);
 
     private static string Tile(int row, int column) => string.Create(CultureInfo.InvariantCulture, $"<row_{row}_col_{column}>");
 }

@@ -81,6 +81,20 @@ public sealed class ImagePromptTests : IDisposable
     }
 
     [Fact]
+    public void Idefics3RowBreaksAreTheNewlineTokenItself()
+    {
+        var (tower, tokenizer) = Load(VisionProjector.Idefics3);
+        using var _ = tower;
+        // 224²: 2 × 2 tiles; "\n" after a tile is the first token whose text it is, as llama.cpp looks it up — the byte token <0x0A>,
+        // not the "\n" piece, nor a piece of text of its own (which would start with the word-start mark)
+        var encoded = ImagePrompt.Encode(ImagePrompt.Marker, [Image(224, 224)], tower, tokenizer, false);
+        Assert.Equal(5, encoded.Spans.Count);
+        var newline = tokenizer.TokenToId("<0x0A>")!.Value;
+        Assert.Equal([newline, .. tokenizer.Encode("<fake_token_around_image><row_2_col_1>", false)], encoded.Ids.AsSpan(encoded.Spans[1].End, 3).ToArray());
+        Assert.Equal(tokenizer.TokenToId("\n\n"), encoded.Ids[encoded.Spans[3].End]);
+    }
+
+    [Fact]
     public void AMarkerTheTemplateDroppedIsNamed()
     {
         var (tower, tokenizer) = Load(VisionProjector.Mlp);
