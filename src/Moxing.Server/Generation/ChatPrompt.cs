@@ -91,7 +91,10 @@ public static class ChatPrompt
     /// </summary>
     public static string JoinText(JsonArray parts, string path, params string[] types) => JoinText(parts, path, null, types);
 
-    /// <summary>As <see cref="JoinText(JsonArray, string, string[])"/>, reading OpenAI image_url parts into <paramref name="images"/> when given.</summary>
+    /// <summary>
+    /// As <see cref="JoinText(JsonArray, string, string[])"/>, reading image parts into <paramref name="images"/> when given: Chat Completions'
+    /// image_url ({url} or the URL itself) and the Responses API's input_image (image_url a URL string; file_id is refused).
+    /// </summary>
     public static string JoinText(JsonArray parts, string path, PromptImages? images, params string[] types)
     {
         var text = new System.Text.StringBuilder();
@@ -99,8 +102,10 @@ public static class ChatPrompt
         {
             var part = parts[j] as JsonObject ?? throw ApiException.BadParameter($"{path}[{j}]", $"'{path}[{j}]' must be a content part object");
             var type = JsonValues.IsString(part["type"]) ? part["type"]!.GetValue<string>() : null;
-            if (images != null && type == "image_url")
+            if (images != null && type is "image_url" or "input_image")
             {
+                if (type == "input_image" && part["file_id"] is not null && part["image_url"] is null)
+                    throw ApiException.Unsupported($"{path}[{j}].file_id", "images by file_id (no files are stored here; send image_url as a data: URL)");
                 var url = part["image_url"] is JsonObject o ? o["url"] : part["image_url"];
                 if (!JsonValues.IsString(url)) throw ApiException.BadParameter($"{path}[{j}].image_url", $"'{path}[{j}].image_url.url' must be a string");
                 text.Append(images.AddUrl(url!.GetValue<string>(), $"{path}[{j}].image_url"));
