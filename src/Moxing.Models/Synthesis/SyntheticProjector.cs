@@ -33,8 +33,14 @@ public static class SyntheticProjector
         {
             VisionProjector.Mlp => o with
             {
-                ImageSize = 112, LayerCount = 3, FeatureLayer = 2, MergeFactor = 1, NormEps = 1e-5f, Activation = Activation.GeluQuick,
-                Mean = [0.48145466f, 0.4578275f, 0.40821073f], Std = [0.26862954f, 0.26130258f, 0.27577711f],
+                ImageSize = 112,
+                LayerCount = 3,
+                FeatureLayer = 2,
+                MergeFactor = 1,
+                NormEps = 1e-5f,
+                Activation = Activation.GeluQuick,
+                Mean = [0.48145466f, 0.4578275f, 0.40821073f],
+                Std = [0.26862954f, 0.26130258f, 0.27577711f],
             },
             VisionProjector.Idefics3 => o with { ImageSize = 112, MergeFactor = 2, LongestEdge = 224 },
             _ => o,

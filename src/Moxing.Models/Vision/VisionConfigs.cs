@@ -12,7 +12,9 @@ public static class VisionConfigs
     /// <summary>The projector types read, by llama.cpp's name.</summary>
     public static IReadOnlyDictionary<string, VisionProjector> GgufProjectors { get; } = new Dictionary<string, VisionProjector>
     {
-        ["gemma3"] = VisionProjector.Gemma3, ["mlp"] = VisionProjector.Mlp, ["idefics3"] = VisionProjector.Idefics3,
+        ["gemma3"] = VisionProjector.Gemma3,
+        ["mlp"] = VisionProjector.Mlp,
+        ["idefics3"] = VisionProjector.Idefics3,
     };
 
     /// <summary>
