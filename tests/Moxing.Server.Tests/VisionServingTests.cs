@@ -1,3 +1,4 @@
+#pragma warning disable OPENAI001 // the SDK marks its Responses client as evaluation-only
 using System.ClientModel;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -12,13 +13,14 @@ using OllamaSharp;
 using OllamaSharp.Models.Chat;
 using OpenAI;
 using OpenAI.Chat;
+using OpenAI.Responses;
 
 namespace Moxing.Server.Tests;
 
 /// <summary>
-/// A synth tiny-gemma3 with its synth mmproj served over HTTP: images through the OpenAI SDK (image content parts) and OllamaSharp
-/// (message images) count as their image tokens in the usage, change the reply's log-probabilities, and never share cached keys
-/// and values with a different image; /api/show reports vision; bad images and remote URLs are 400s naming the problem.
+/// A synth tiny-gemma3 with its synth mmproj served over HTTP: images through the OpenAI SDK (chat image parts, Responses input_image
+/// parts) and OllamaSharp (message images) count as their image tokens in the usage, change the reply's log-probabilities, and never
+/// share cached keys and values with a different image; /api/show reports vision; bad images and remote URLs are 400s naming the problem.
 /// </summary>
 public sealed class VisionServingTests : IAsyncLifetime
 {
@@ -36,7 +38,7 @@ public sealed class VisionServingTests : IAsyncLifetime
         var path = Path.Combine(_folder, Model + ".gguf");
         SyntheticModelWriter.Write(shape, SynthFileType.Find("F16")!, 2, path, WordVocabulary.Metadata(shape.Vocab, [ImagePrompt.Start, ImagePrompt.End, ImagePrompt.Placeholder]));
         var projector = Path.Combine(_folder, "mmproj-" + Model + ".gguf");
-        SyntheticProjector.Gemma3(shape.Hidden, 2).Write(projector);
+        SyntheticProjector.Write(Moxing.Models.Vision.VisionProjector.Gemma3, shape.Hidden, 2).Write(projector);
         _server = await MoxingServer.StartAsync(new ServerOptions
         {
             Host = "127.0.0.1",
@@ -80,6 +82,37 @@ public sealed class VisionServingTests : IAsyncLifetime
         Assert.NotEqual(First(a), First(b));
         Assert.Equal(First(a), First(again), 4);
         Assert.Equal(a.Content[0].Text, again.Content[0].Text);
+    }
+
+    [Fact]
+    public async Task Responses_input_image_parts_are_read_as_chat_image_parts()
+    {
+        var client = new ResponsesClient(new ApiKeyCredential("unused"), new ResponsesClientOptions { Endpoint = new Uri(_server!.Address, "v1") });
+        var parts = new List<ResponseContentPart>
+        {
+            ResponseContentPart.CreateInputTextPart("what is in the picture"),
+            ResponseContentPart.CreateInputImagePart(BinaryData.FromBytes(ImageA, "image/png"), "image/png"),
+        };
+        ResponseResult response = await client.CreateResponseAsync(new CreateResponseOptions(Model, [ResponseItem.CreateUserMessageItem(parts)])
+        {
+            MaxOutputTokenCount = 4,
+            Temperature = 0,
+        });
+        var chat = await AskAsync(ImageA);
+        // the same prompt (image tokens included) and the same greedy reply as the chat endpoint's image_url part
+        Assert.Equal(chat.Usage.InputTokenCount, response.Usage.InputTokenCount);
+        Assert.Equal(chat.Content[0].Text, response.GetOutputText());
+        var text = await AskAsync(null);
+        Assert.True(response.Usage.InputTokenCount >= text.Usage.InputTokenCount + 18, $"{response.Usage.InputTokenCount} vs {text.Usage.InputTokenCount} without the image");
+    }
+
+    [Fact]
+    public async Task Responses_images_by_file_id_are_a_400_naming_it()
+    {
+        var body = $$"""{"model":"{{Model}}","input":[{"role":"user","content":[{"type":"input_image","file_id":"file-1"}]}]}""";
+        using var response = await _http.PostAsync("/v1/responses", new StringContent(body, Encoding.UTF8, "application/json"));
+        Assert.Equal(400, (int)response.StatusCode);
+        Assert.Contains("input[0].content[0].file_id", await response.Content.ReadAsStringAsync());
     }
 
     [Fact]

@@ -94,9 +94,12 @@ public sealed class RunCommand : ICommand
                 var first = image != null && !messages.Any(m => (string?)m!["role"] == "user");
                 messages.Add(Message("user", first ? ImagePrompt.Marker + user : user));
                 var text = model.ChatTemplates!.Render(messages, null, true, variables);
-                if (vision != null) text = ImagePrompt.Expand(text, vision, 1);
-                ids = tokenizer.Encode(text, addSpecialTokens: false);
-                if (vision != null) session.Spans = ImagePrompt.Spans(ids, [image!], vision, tokenizer);
+                if (vision != null)
+                {
+                    var encoded = ImagePrompt.Encode(text, [image!], vision, tokenizer, addSpecialTokens: false);
+                    (ids, session.Spans) = (encoded.Ids, encoded.Spans);
+                }
+                else ids = tokenizer.Encode(text, addSpecialTokens: false);
             }
             else ids = tokenizer.Encode(user, addSpecialTokens: true);
             // Reuse the KV cache for the part of the conversation already fed.

@@ -16,7 +16,8 @@ public sealed class SynthCommand : ICommand
 
     /// <inheritdoc />
     public string Usage => """
-        usage: moxing synth --like MODEL --type TYPE -o FILE.gguf [--seed N] [--vocab-from FILE.gguf | --words] [--mmproj FILE.gguf]
+        usage: moxing synth --like MODEL --type TYPE -o FILE.gguf [--seed N] [--vocab-from FILE.gguf | --words]
+               [--mmproj FILE.gguf [--projector gemma3|mlp|idefics3]]
           --like     qwen2.5-0.5b | qwen2.5-1.5b | llama3.2-1b | qwen3-0.6b | gemma3-270m | gemma3-1b | gemma-2b | gemma-4-e2b
                      | gemma-3n-e2b | gemma-3n-e4b (AltUp streams, Laurel, sparse gates, per-layer inputs)
                      | granite-3.1-2b | olmo2-1b | phi-2 | starcoder2-3b | falcon-7b | falcon-40b | exaone-3.5-2.4b
@@ -44,8 +45,10 @@ public sealed class SynthCommand : ICommand
                      size, so the file can serve text (default: no tokenizer, token ids only)
           --words    a synthetic vocabulary of ASCII words with a ChatML template instead: every token the random
                      model samples is valid text, so any server (llama-server's output parser too) serves it
-          --mmproj   also write a small Gemma 3 vision projector (SigLIP tower, 224² images, 16 image tokens) for a gemma3
-                     shape, as llama.cpp's converter writes an mmproj; with --words the vocabulary holds Gemma 3's image tokens
+          --mmproj   also write a small vision projector, as llama.cpp's converters write an mmproj: --projector gemma3 (the
+                     default for a gemma3 shape: SigLIP, 224² images, 16 tokens), mlp (LLaVA: CLIP with a class token, 112² images,
+                     64 tokens) or idefics3 (SmolVLM: SigLIP, 112² tiles shuffled to 16 tokens, up to 2 × 2 tiles and a global
+                     view); with --words the vocabulary holds the projector's image tokens
         """;
 
     /// <inheritdoc />
@@ -61,18 +64,29 @@ public sealed class SynthCommand : ICommand
         var vocabFrom = args.Option("vocab-from");
         var words = args.Flag("words");
         var projector = args.Option("mmproj");
+        var projectorType = args.Option("projector");
         args.RejectUnknown();
         if (words && vocabFrom != null) throw new UsageException("--words and --vocab-from exclude each other");
         var shape = SynthShape.Find(like) ?? throw new UsageException($"--like: unknown model '{like}'");
         var fileType = SynthFileType.Find(typeName) ?? throw new UsageException($"--type: unknown type '{typeName}'");
-        if (projector != null && shape.Architecture != "gemma3") throw new UsageException($"--mmproj writes a Gemma 3 projector; '{like}' is {shape.Architecture}");
-        IReadOnlyList<string>? imageTokens = projector != null ? [ImagePrompt.Start, ImagePrompt.End, ImagePrompt.Placeholder] : null;
+        var kind = ProjectorKind(projector, projectorType, shape.Architecture);
+        IReadOnlyList<string>? imageTokens = projector != null ? ImagePrompt.VocabularyTokens(kind) : null;
         SyntheticModelWriter.Write(shape, fileType, seed, output, words ? WordVocabulary.Metadata(shape.Vocab, imageTokens) : Tokenizer(vocabFrom));
         context.Out.WriteLine($"wrote {output}: {shape.Name} ({shape.Architecture}, {shape.Layers} layers) {fileType.Name}, {new FileInfo(output).Length / 1e6:F1} MB");
         if (projector == null) return 0;
-        SyntheticProjector.Gemma3(shape.Hidden, seed).Write(projector);
-        context.Out.WriteLine($"wrote {projector}: Gemma 3 vision projector, {new FileInfo(projector).Length / 1e6:F1} MB");
+        SyntheticProjector.Write(kind, shape.Hidden, seed).Write(projector);
+        context.Out.WriteLine($"wrote {projector}: {VisionConfigs.GgufProjectors.Single(p => p.Value == kind).Key} vision projector, {new FileInfo(projector).Length / 1e6:F1} MB");
         return 0;
+    }
+
+    // --projector by llama.cpp's name; gemma3 by default for a gemma3 shape, required for any other.
+    private static VisionProjector ProjectorKind(string? projector, string? type, string architecture)
+    {
+        if (projector == null)
+            return type == null ? VisionProjector.Gemma3 : throw new UsageException("--projector needs --mmproj FILE");
+        type ??= architecture == "gemma3" ? "gemma3" : throw new UsageException($"--mmproj on a {architecture} shape needs --projector mlp|idefics3|gemma3");
+        return VisionConfigs.GgufProjectors.TryGetValue(type, out var kind) ? kind
+            : throw new UsageException($"--projector: unknown type '{type}' (gemma3, mlp, idefics3)");
     }
 
     private static IReadOnlyList<KeyValuePair<string, object>>? Tokenizer(string? vocabFrom)

@@ -16,6 +16,8 @@ public enum Activation
     GeluErf,
     /// <summary>max(0, x).</summary>
     Relu,
+    /// <summary>x · sigmoid(1.702 x) (quick_gelu: OpenAI CLIP's vision towers, LLaVA's).</summary>
+    GeluQuick,
     /// <summary>max(0, x)² (Nemotron's relu2, llama.cpp's LLM_FFN_RELU_SQR).</summary>
     ReluSquared,
     /// <summary>
@@ -56,6 +58,9 @@ public static class Activations
                 break;
             case Activation.Relu:
                 TensorPrimitives.Max(x, 0f, x);
+                break;
+            case Activation.GeluQuick:
+                Map<GeluQuick>(x, default);
                 break;
             case Activation.ReluSquared:
                 TensorPrimitives.Max(x, 0f, x);
@@ -135,6 +140,16 @@ public static class Activations
             x / (Vector256<float>.One + Vector256.Exp(Scale * (x + Cubic * x * x * x))) * up;
         public static Vector512<float> Invoke(Vector512<float> x, Vector512<float> up) =>
             x / (Vector512<float>.One + Vector512.Exp(Scale * (x + Cubic * x * x * x))) * up;
+    }
+
+    // x · sigmoid(1.702 x)
+    private readonly struct GeluQuick : IElementwise
+    {
+        private const float Scale = -1.702f;
+
+        public static float Invoke(float x, float up) => x / (1f + MathF.Exp(Scale * x)) * up;
+        public static Vector256<float> Invoke(Vector256<float> x, Vector256<float> up) => x / (Vector256<float>.One + Vector256.Exp(Scale * x)) * up;
+        public static Vector512<float> Invoke(Vector512<float> x, Vector512<float> up) => x / (Vector512<float>.One + Vector512.Exp(Scale * x)) * up;
     }
 
     // gpt-oss's constants (transformers' GptOssExperts alpha and limit; llama.cpp hard-codes the same).

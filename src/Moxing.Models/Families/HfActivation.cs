@@ -16,8 +16,9 @@ internal static class HfActivation
             "gelu_new" or "gelu_pytorch_tanh" or "gelu_fast" => Activation.GeluTanh,
             "silu" or "swish" => Activation.Silu,
             "relu" => Activation.Relu,
+            "quick_gelu" => Activation.GeluQuick,
             "relu2" => Activation.ReluSquared,
-            _ => throw config.Error(key, $"names activation '{name}' (supported: gelu, gelu_new, gelu_pytorch_tanh, gelu_fast, silu, relu, relu2)"),
+            _ => throw config.Error(key, $"names activation '{name}' (supported: gelu, gelu_new, gelu_pytorch_tanh, gelu_fast, silu, relu, quick_gelu, relu2)"),
         };
     }
 }

@@ -1,39 +1,67 @@
 using Moxing.Core.Formats.Gguf;
+using Moxing.Core.Ops;
 using Moxing.Models.Vision;
 
 namespace Moxing.Models.Synthesis;
 
-/// <summary>A small Gemma 3 vision projector (mmproj GGUF) with random weights, for tests and agreement runs against llama.cpp.</summary>
+/// <summary>Small vision projectors (mmproj GGUFs) with random weights, for tests and agreement runs against llama.cpp.</summary>
 public static class SyntheticProjector
 {
-    /// <summary>The tower's shape: 224² images in 14² patches (16 × 16), pooled by 4 to 16 tokens; two blocks 64 wide.</summary>
-    public static VisionOptions Options(int textHidden) => new()
+    /// <summary>
+    /// The tower's shape for <paramref name="projector"/>: two blocks 64 wide (LLaVA: three, the projector reading the second's output),
+    /// 14² patches; Gemma 3: 224² images pooled by 4 to 16 tokens; LLaVA: a CLIP tower (class token, pre norm, quick GELU) on 112²
+    /// images, 64 tokens; Idefics3: 112² tiles shuffled by 2 to 16 tokens, images scaled to a longest edge of 224 (up to 2 × 2 tiles).
+    /// </summary>
+    public static VisionOptions Options(VisionProjector projector, int textHidden)
     {
-        ImageSize = 224,
-        PatchSize = 14,
-        HiddenSize = 64,
-        FeedForwardSize = 128,
-        LayerCount = 2,
-        HeadCount = 4,
-        NormEps = 1e-6f,
-        Mean = [0.5f, 0.5f, 0.5f],
-        Std = [0.5f, 0.5f, 0.5f],
-        TextHiddenSize = textHidden,
-        PoolKernel = 4,
-    };
+        var o = new VisionOptions
+        {
+            ImageSize = 224,
+            PatchSize = 14,
+            HiddenSize = 64,
+            FeedForwardSize = 128,
+            LayerCount = 2,
+            HeadCount = 4,
+            NormEps = 1e-6f,
+            Mean = [0.5f, 0.5f, 0.5f],
+            Std = [0.5f, 0.5f, 0.5f],
+            TextHiddenSize = textHidden,
+            Projector = projector,
+            MergeFactor = 4,
+        };
+        return projector switch
+        {
+            VisionProjector.Mlp => o with
+            {
+                ImageSize = 112,
+                LayerCount = 3,
+                FeatureLayer = 2,
+                MergeFactor = 1,
+                NormEps = 1e-5f,
+                Activation = Activation.GeluQuick,
+                Mean = [0.48145466f, 0.4578275f, 0.40821073f],
+                Std = [0.26862954f, 0.26130258f, 0.27577711f],
+            },
+            VisionProjector.Idefics3 => o with { ImageSize = 112, MergeFactor = 2, LongestEdge = 224 },
+            _ => o,
+        };
+    }
 
-    /// <summary>The writer of a projector feeding a text model <paramref name="textHidden"/> wide; norms near 1, biases and weights small.</summary>
-    public static GgufWriter Gemma3(int textHidden, int seed)
+    /// <summary>
+    /// The writer of a <paramref name="projector"/> feeding a text model <paramref name="textHidden"/> wide; LayerNorm weights near 1,
+    /// biases and the class embedding small, matrices spread by fan-in.
+    /// </summary>
+    public static GgufWriter Write(VisionProjector projector, int textHidden, int seed)
     {
         var random = new Random(seed);
-        return ProjectorWriter.Gemma3(Options(textHidden), (name, shape) =>
+        return ProjectorWriter.Write(Options(projector, textHidden), (name, shape) =>
         {
             var count = shape.Aggregate(1L, (a, d) => a * d);
-            // LayerNorm weights near 1 (the soft norm's w is an offset from 1), the rest spread by fan-in.
+            // LayerNorm weights near 1 (Gemma 3's soft norm w is an offset from 1), the rest spread by fan-in.
             var mean = name.EndsWith("norm1.weight", StringComparison.Ordinal) || name.EndsWith("norm2.weight", StringComparison.Ordinal)
-                || name == "post_layernorm.weight" ? 1f : 0f;
+                || name is "post_layernorm.weight" or "pre_layrnorm.weight" ? 1f : 0f;
             var spread = shape.Length == 1 ? 0.1f : 1f / MathF.Sqrt(shape.Skip(1).Aggregate(1L, (a, d) => a * d));
             return [.. Enumerable.Range(0, (int)count).Select(_ => mean + (random.NextSingle() - 0.5f) * 2 * spread)];
-        }, "synthetic gemma3 mmproj");
+        }, $"synthetic {projector.ToString().ToLowerInvariant()} mmproj");
     }
 }

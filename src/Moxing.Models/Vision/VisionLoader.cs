@@ -2,10 +2,11 @@ using Moxing.Core;
 using Moxing.Core.Formats;
 using Moxing.Core.Formats.Gguf;
 using Moxing.Core.Formats.HuggingFace;
+using Moxing.Core.Tensors;
 
 namespace Moxing.Models.Vision;
 
-/// <summary>Opens a vision tower: llama.cpp's mmproj GGUF, or the vision weights of a Hugging Face Gemma 3 folder.</summary>
+/// <summary>Opens a vision tower: llama.cpp's mmproj GGUF, or the vision weights of a Hugging Face Gemma 3, LLaVA or Idefics3/SmolVLM folder.</summary>
 public static class VisionLoader
 {
     /// <summary>True when <paramref name="path"/> is a GGUF file of llama.cpp's clip kind (an mmproj).</summary>
@@ -24,9 +25,9 @@ public static class VisionLoader
         {
             if (!file.Metadata.TryGetString("general.architecture", out var a) || a != "clip")
                 throw new InvalidModelFileException(path, $"not a vision projector: general.architecture is '{a ?? "(none)"}', expected 'clip' (an mmproj GGUF)");
-            var o = VisionOptions.FromGguf(file, path);
+            var o = VisionConfigs.FromGguf(file, path);
             CheckWidth(o, textHidden, path);
-            return VisionTower.Load(o, file, VisionTensorNames.Gguf, softNormOffset: 0, path);
+            return VisionTower.Load(o, file, VisionTensorNames.Gguf(o.Projector), softNormOffset: 0, path);
         }
         catch
         {
@@ -36,28 +37,37 @@ public static class VisionLoader
     }
 
     /// <summary>
-    /// The tower of a Hugging Face Gemma3ForConditionalGeneration folder (vision_tower.* and multi_modal_projector.*, in either
-    /// transformers nesting), or null when its config has no vision_config.
+    /// The tower of a Hugging Face Gemma3 / Llava / Idefics3 / SmolVLM ForConditionalGeneration folder (the vision tower and projector in
+    /// either transformers nesting), or null when its config has no vision_config of those.
     /// </summary>
     public static VisionTower? LoadHf(string folder, HfConfig config, int textHidden)
     {
-        if (config.GetString("model_type") != "gemma3" || !config.IsSection("vision_config")) return null;
         var preprocessorPath = Path.Combine(folder, "preprocessor_config.json");
-        var o = VisionOptions.FromHf(config, File.Exists(preprocessorPath) ? HfConfig.Load(preprocessorPath) : null, textHidden);
+        var o = VisionConfigs.FromHf(config, File.Exists(preprocessorPath) ? HfConfig.Load(preprocessorPath) : null, textHidden);
+        if (o == null) return null;
         var source = ModelTensors.OpenFolder(folder);
         try
         {
-            var nested = source.Find("model.vision_tower.vision_model.embeddings.patch_embedding.weight") != null;
-            var names = nested ? VisionTensorNames.Hf("model.vision_tower.vision_model.", "model.multi_modal_projector.")
-                : VisionTensorNames.Hf("vision_tower.vision_model.", "multi_modal_projector.");
             // Gemma3RMSNorm multiplies by 1 + w.
-            return VisionTower.Load(o, source, names, softNormOffset: 1, folder);
+            return VisionTower.Load(o, source, HfNames(o.Projector, source), softNormOffset: 1, folder);
         }
         catch
         {
             source.Dispose();
             throw;
         }
+    }
+
+    // transformers' names, in the current nesting (under model.) or the one before 4.52; Idefics3 has always nested its parts under model.
+    private static VisionTensorNames HfNames(VisionProjector projector, ITensorSource source)
+    {
+        if (projector == VisionProjector.Idefics3)
+            return VisionTensorNames.Hf("model.vision_model.", clip: false, ["model.connector.modality_projection.proj.weight"]);
+        var nested = source.Find("model.vision_tower.vision_model.embeddings.patch_embedding.weight") != null ? "model." : "";
+        string tower = nested + "vision_tower.vision_model.", mm = nested + "multi_modal_projector.";
+        return projector == VisionProjector.Mlp
+            ? VisionTensorNames.Hf(tower, clip: true, [mm + "linear_1", mm + "linear_2"])
+            : VisionTensorNames.Hf(tower, clip: false, [mm + "mm_soft_emb_norm.weight", mm + "mm_input_projection_weight"]);
     }
 
     private static void CheckWidth(VisionOptions o, int textHidden, string path)

@@ -3,6 +3,12 @@ using Moxing.Core.Formats.Images;
 namespace Moxing.Models.Vision;
 
 /// <summary>
+/// The views of an image the tower encodes, in prompt order: Idefics3's <paramref name="Rows"/> × <paramref name="Columns"/> tiles row by
+/// row, then the global view (the whole image); for other projectors the image alone (no tiles).
+/// </summary>
+public sealed record ImageViews(int Rows, int Columns, IReadOnlyList<RgbImage> Views);
+
+/// <summary>
 /// An image as the tower takes it: resized to the tower's square (bilinear over corner-aligned samples, truncated to 8 bits, as llama.cpp's
 /// clip preprocessing does), scaled to [0, 1], then normalized per channel by the tower's mean and std, laid out [3, size, size].
 /// </summary>
@@ -20,6 +26,40 @@ public static class VisionPreprocessor
             for (var i = 0; i < size * size; i++) pixels[c * size * size + i] = (resized[i * 3 + c] / 255f - mean) / std;
         }
         return pixels;
+    }
+
+    /// <summary>
+    /// The views of <paramref name="image"/> for a tower of <paramref name="o"/>: for Idefics3, as llama.cpp's preprocessor cuts them, the
+    /// image resized so its longer side is <see cref="VisionOptions.LongestEdge"/> with each side rounded up to whole tiles of
+    /// <see cref="VisionOptions.ImageSize"/> (stretched to that size), its tiles, then the whole image as the global view.
+    /// </summary>
+    public static ImageViews Views(RgbImage image, VisionOptions o)
+    {
+        if (o.Projector != VisionProjector.Idefics3) return new ImageViews(0, 0, [image]);
+        var (width, height) = TiledSize(image.Width, image.Height, o);
+        int s = o.ImageSize, rows = height / s, columns = width / s;
+        var refined = Resize(image, width, height);
+        var views = new List<RgbImage>(rows * columns + 1);
+        for (var r = 0; r < rows; r++)
+            for (var c = 0; c < columns; c++)
+            {
+                var tile = new byte[s * s * 3];
+                for (var y = 0; y < s; y++) refined.AsSpan(((r * s + y) * width + c * s) * 3, s * 3).CopyTo(tile.AsSpan(y * s * 3));
+                views.Add(new RgbImage(s, s, tile));
+            }
+        views.Add(image);
+        return new ImageViews(rows, columns, views);
+    }
+
+    // llama.cpp's calc_size_preserved_ratio aligned to the tile: scaled to the longest edge and rounded up, or rounded to whole tiles.
+    private static (int Width, int Height) TiledSize(int width, int height, VisionOptions o)
+    {
+        var s = o.ImageSize;
+        if (o.LongestEdge <= 0)
+            return (Math.Max(s, (int)MathF.Round(width / (float)s, MidpointRounding.AwayFromZero) * s),
+                Math.Max(s, (int)MathF.Round(height / (float)s, MidpointRounding.AwayFromZero) * s));
+        var scale = MathF.Min(o.LongestEdge / (float)width, o.LongestEdge / (float)height);
+        return ((int)MathF.Ceiling(width * scale / s) * s, (int)MathF.Ceiling(height * scale / s) * s);
     }
 
     /// <summary>RGB bytes of <paramref name="image"/> resized to <paramref name="width"/> × <paramref name="height"/>.</summary>

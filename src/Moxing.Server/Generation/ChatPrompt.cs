@@ -25,10 +25,7 @@ public static class ChatPrompt
             code: "no_chat_template");
         var text = templates.Render(DeveloperAsSystem(templates, messages), tools is { Count: > 0 } ? tools : null, addGenerationPrompt: true, variables);
         reasoning = ReasoningParsing.For(templates.Templates.Values, text);
-        if (images != null) text = images.Expand(model, text, "messages");
-        var ids = model.Model.RequireTokenizer().Encode(text, addSpecialTokens: false);
-        images?.Embed(model, ids);
-        return ids;
+        return images != null ? images.Encode(model, text, addSpecialTokens: false, "messages") : model.Model.RequireTokenizer().Encode(text, addSpecialTokens: false);
     }
 
     /// <summary>
@@ -56,9 +53,9 @@ public static class ChatPrompt
     /// <summary>A plain prompt tokenized as the model's tokenizer does by default (BOS and the like added), its images' text first.</summary>
     public static int[] EncodeRaw(ResidentModel model, string prompt, string param, PromptImages? images = null)
     {
-        if (images != null) prompt = images.Expand(model, string.Concat(Enumerable.Repeat(Moxing.Models.Vision.ImagePrompt.Marker, images.Count)) + prompt, param);
-        var ids = model.Model.RequireTokenizer().Encode(prompt, addSpecialTokens: true);
-        images?.Embed(model, ids);
+        var ids = images != null
+            ? images.Encode(model, string.Concat(Enumerable.Repeat(Moxing.Models.Vision.ImagePrompt.Marker, images.Count)) + prompt, addSpecialTokens: true, param)
+            : model.Model.RequireTokenizer().Encode(prompt, addSpecialTokens: true);
         return ids.Length > 0 ? ids : throw ApiException.BadParameter(param, $"'{param}' must not be empty");
     }
 
@@ -94,7 +91,10 @@ public static class ChatPrompt
     /// </summary>
     public static string JoinText(JsonArray parts, string path, params string[] types) => JoinText(parts, path, null, types);
 
-    /// <summary>As <see cref="JoinText(JsonArray, string, string[])"/>, reading OpenAI image_url parts into <paramref name="images"/> when given.</summary>
+    /// <summary>
+    /// As <see cref="JoinText(JsonArray, string, string[])"/>, reading image parts into <paramref name="images"/> when given: Chat Completions'
+    /// image_url ({url} or the URL itself) and the Responses API's input_image (image_url a URL string; file_id is refused).
+    /// </summary>
     public static string JoinText(JsonArray parts, string path, PromptImages? images, params string[] types)
     {
         var text = new System.Text.StringBuilder();
@@ -102,8 +102,10 @@ public static class ChatPrompt
         {
             var part = parts[j] as JsonObject ?? throw ApiException.BadParameter($"{path}[{j}]", $"'{path}[{j}]' must be a content part object");
             var type = JsonValues.IsString(part["type"]) ? part["type"]!.GetValue<string>() : null;
-            if (images != null && type == "image_url")
+            if (images != null && type is "image_url" or "input_image")
             {
+                if (type == "input_image" && part["file_id"] is not null && part["image_url"] is null)
+                    throw ApiException.Unsupported($"{path}[{j}].file_id", "images by file_id (no files are stored here; send image_url as a data: URL)");
                 var url = part["image_url"] is JsonObject o ? o["url"] : part["image_url"];
                 if (!JsonValues.IsString(url)) throw ApiException.BadParameter($"{path}[{j}].image_url", $"'{path}[{j}].image_url.url' must be a string");
                 text.Append(images.AddUrl(url!.GetValue<string>(), $"{path}[{j}].image_url"));

@@ -18,7 +18,7 @@ public sealed class PromptImages
     /// <summary>Images read so far.</summary>
     public int Count => _images.Count;
 
-    /// <summary>The spans <see cref="Embed"/> made (empty before it, or without images).</summary>
+    /// <summary>The spans <see cref="Encode"/> made (empty before it, or without images).</summary>
     public IReadOnlyList<EmbeddedSpan> Spans { get; private set; } = [];
 
     /// <summary>Reads an OpenAI image_url (a data: URL with base64 PNG or JPEG); returns the marker standing for it.</summary>
@@ -55,19 +55,19 @@ public sealed class PromptImages
         return ImagePrompt.Marker;
     }
 
-    /// <summary>The rendered prompt with its images' text in place; a 400 when the model has no vision tower.</summary>
-    public string Expand(ResidentModel model, string text, string param)
+    /// <summary>
+    /// The token ids of the rendered prompt <paramref name="text"/> with its images' text and runs in place (their spans in <see cref="Spans"/>);
+    /// a plain tokenization without images, a 400 when there are images and the model has no vision tower.
+    /// </summary>
+    public int[] Encode(ResidentModel model, string text, bool addSpecialTokens, string param)
     {
-        if (_images.Count == 0) return text;
+        var tokenizer = model.Model.RequireTokenizer();
+        if (_images.Count == 0) return tokenizer.Encode(text, addSpecialTokens);
         var vision = model.Model.Vision ?? throw new ApiException(400,
             $"the model '{model.Name}' has no vision tower, so it takes no images; import it with its projector (moxing import MODEL --mmproj FILE)",
             param: param, code: "model_without_vision");
-        return ImagePrompt.Expand(text, vision, _images.Count);
-    }
-
-    /// <summary>Encodes the images into the spans of the tokenized prompt <paramref name="ids"/>.</summary>
-    public void Embed(ResidentModel model, int[] ids)
-    {
-        if (_images.Count > 0) Spans = ImagePrompt.Spans(ids, _images, model.Model.Vision!, model.Model.RequireTokenizer());
+        var encoded = ImagePrompt.Encode(text, _images, vision, tokenizer, addSpecialTokens);
+        Spans = encoded.Spans;
+        return encoded.Ids;
     }
 }

@@ -61,7 +61,7 @@ public sealed class HubPullTests : IAsyncLifetime
         int hidden;
         using (var text = ModelLoader.Load(Fixtures.Path("gguf", "llama-tiny.Q8_0.gguf"))) hidden = text.RequireDecoder().Options.HiddenSize;
         var projector = new MemoryStream();
-        Moxing.Models.Synthesis.SyntheticProjector.Gemma3(hidden, 1).Write(projector);
+        Moxing.Models.Synthesis.SyntheticProjector.Write(Moxing.Models.Vision.VisionProjector.Gemma3, hidden, 1).Write(projector);
         _hub.Add("o/vision", "llama-tiny.Q8_0.gguf", File.ReadAllBytes(Fixtures.Path("gguf", "llama-tiny.Q8_0.gguf")));
         _hub.Add("o/vision", "mmproj-model-f16.gguf", projector.ToArray());
         _hub.Add("o/vision", "mmproj-model-Q8_0.gguf", new byte[64]);

@@ -123,7 +123,7 @@ public sealed class OllamaRegistryPullTests : IAsyncLifetime
         int hidden;
         using (var model = Moxing.Models.ModelLoader.Load(Fixtures.Path("gguf", "llama-tiny.Q8_0.gguf"))) hidden = model.RequireDecoder().Options.HiddenSize;
         var projector = new MemoryStream();
-        Moxing.Models.Synthesis.SyntheticProjector.Gemma3(hidden, 1).Write(projector);
+        Moxing.Models.Synthesis.SyntheticProjector.Write(Moxing.Models.Vision.VisionProjector.Gemma3, hidden, 1).Write(projector);
         _registry.Add("library/llava:7b", (FakeOllamaRegistry.Model, gguf), (FakeOllamaRegistry.Projector, projector.ToArray()));
         var entry = await Store.PullAsync("llava:7b", Options());
         Assert.NotNull(entry.ProjectorPath);

@@ -311,7 +311,7 @@ public sealed class ScriptedResponsesTests(ScriptedServerFixture server) : IClas
     [Theory]
     [InlineData("""[{"role":"tool","content":"x"}]""", "input[0].role")]
     [InlineData("""[{"role":"user"}]""", "input[0].content")]
-    [InlineData("""[{"role":"user","content":[{"type":"input_image","image_url":"http://x"}]}]""", "input[0].content[0].type")]
+    [InlineData("""[{"role":"user","content":[{"type":"input_image","image_url":"http://x"}]}]""", "input[0].content[0].image_url")]
     [InlineData("""[{"type":"item_reference","id":"msg_1"}]""", "input[0].type")]
     [InlineData("""[{"type":"computer_call_output","call_id":"c"}]""", "input[0].type")]
     [InlineData("""[{"type":"function_call","name":"f","arguments":"{}"}]""", "input[0].call_id")]

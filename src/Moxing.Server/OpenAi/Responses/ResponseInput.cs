@@ -13,21 +13,24 @@ public static class ResponseInput
 {
     private static readonly string[] Roles = ["user", "system", "developer", "assistant"];
 
-    /// <summary>Reads both fields; anything else, or an item this server cannot render, is a 400 naming it.</summary>
-    public static JsonArray Messages(JsonRequest r)
+    /// <summary>
+    /// Reads both fields, the messages' input_image parts (data: URLs) into <paramref name="images"/>; anything else, or an item this server
+    /// cannot render, is a 400 naming it.
+    /// </summary>
+    public static JsonArray Messages(JsonRequest r, PromptImages images)
     {
         var messages = new List<(JsonObject Message, string Path)>();
         if (r.String("instructions") is { } instructions) messages.Add((new JsonObject { ["role"] = "system", ["content"] = instructions }, "instructions"));
         var input = r.Node("input") ?? throw new ApiException(400, "'input' is required", param: "input", code: "missing_required_parameter");
         if (JsonValues.IsString(input)) messages.Add((new JsonObject { ["role"] = "user", ["content"] = input.GetValue<string>() }, "input"));
-        else if (input is JsonArray { Count: > 0 } items) AddItems(items, messages);
+        else if (input is JsonArray { Count: > 0 } items) AddItems(items, messages, images);
         else throw ApiException.BadParameter("input", "'input' must be a string or a non-empty array of input items");
         var result = new JsonArray();
         foreach (var (message, path) in messages) result.Add((JsonNode)ChatPrompt.Normalize(message, path));
         return result;
     }
 
-    private static void AddItems(JsonArray items, List<(JsonObject Message, string Path)> messages)
+    private static void AddItems(JsonArray items, List<(JsonObject Message, string Path)> messages, PromptImages images)
     {
         string? reasoning = null;
         var callNames = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -43,7 +46,7 @@ public static class ResponseInput
             switch (type)
             {
                 case "message":
-                    var message = Message(item);
+                    var message = Message(item, images);
                     if (message["role"]!.GetValue<string>() == "assistant") TakeReasoning(message, ref reasoning);
                     messages.Add((message, path));
                     break;
@@ -83,15 +86,15 @@ public static class ResponseInput
         }
     }
 
-    // {role, content: string | [input_text/output_text parts]}
-    private static JsonObject Message(JsonRequest item)
+    // {role, content: string | [input_text/output_text/input_image parts]}
+    private static JsonObject Message(JsonRequest item, PromptImages images)
     {
         var role = item.RequiredString("role");
         if (!Roles.Contains(role)) throw ApiException.BadParameter(item.Name("role"), $"'{item.Name("role")}' is '{role}'; expected one of {string.Join(", ", Roles)}");
         var content = item.Node("content") switch
         {
             null => throw new ApiException(400, $"'{item.Name("content")}' is required", param: item.Name("content"), code: "missing_required_parameter"),
-            JsonArray parts => ChatPrompt.JoinText(parts, item.Name("content"), "input_text", "output_text"),
+            JsonArray parts => ChatPrompt.JoinText(parts, item.Name("content"), images, "input_text", "output_text"),
             var node when JsonValues.IsString(node) => node.GetValue<string>(),
             _ => throw item.Wrong("content", "a string or an array of content parts"),
         };

@@ -17,11 +17,12 @@ public sealed class ResponseRequest
 
     private readonly JsonObject _body;
 
-    private ResponseRequest(JsonObject body, string model, JsonArray messages)
+    private ResponseRequest(JsonObject body, string model, JsonArray messages, PromptImages images)
     {
         _body = body;
         Model = model;
         Messages = messages;
+        Images = images;
     }
 
     /// <summary>The model asked for.</summary>
@@ -29,6 +30,9 @@ public sealed class ResponseRequest
 
     /// <summary>The conversation in the template's shape.</summary>
     public JsonArray Messages { get; }
+
+    /// <summary>The input's images (input_image parts), each a marker in its message's text.</summary>
+    public PromptImages Images { get; }
 
     /// <summary>Stream events rather than one object.</summary>
     public bool Stream { get; private init; }
@@ -56,7 +60,8 @@ public sealed class ResponseRequest
     {
         var model = r.RequiredString("model");
         var defaults = defaultsOf(model);
-        var messages = ChatPrompt.WithDefaultSystem(ResponseInput.Messages(r), defaults?.System);
+        var images = new PromptImages();
+        var messages = ChatPrompt.WithDefaultSystem(ResponseInput.Messages(r, images), defaults?.System);
         var maxTokens = r.Int("max_output_tokens", 1);
         var parameters = OpenAiParameters.Read(r, maxTokens, defaults);
         if (r.Nested("text") is { } text)
@@ -70,7 +75,7 @@ public sealed class ResponseRequest
         if (r.Bool("store") == true)
             throw r.Unsupported("store", "responses are not stored here; send 'store': false (or leave it out) and the whole conversation in 'input'");
         if (r.Has("previous_response_id")) throw r.Unsupported("previous_response_id", "responses are not stored here; send the whole conversation in 'input'");
-        var request = new ResponseRequest(r.Body, model, messages)
+        var request = new ResponseRequest(r.Body, model, messages, images)
         {
             Stream = r.Bool("stream") ?? false,
             Parameters = parameters,

@@ -22,7 +22,8 @@ public sealed class ResponsesEndpoint(ModelManager models)
         var parameters = request.Parameters;
         var calls = ToolUse.CallsFor(request.Tools, model, ref parameters, "text.format");
         OpenAiParameters.CheckModel(parameters, model, "max_output_tokens");
-        var ids = ChatPrompt.Encode(model, request.Messages, request.Tools?.TemplateTools, request.Variables, out var reasoning);
+        var ids = ChatPrompt.Encode(model, request.Messages, request.Tools?.TemplateTools, request.Variables, out var reasoning, request.Images);
+        parameters = parameters with { Spans = request.Images.Spans };
         ReasoningEffort.RequireReasoning(request.Effort, reasoning, request.Model, "reasoning.effort");
         parameters = parameters.DecodingFor(reasoning, calls);
         var writer = new ResponseWriter(request, calls, reasoning?.Splitting(split: true, calls));
