@@ -139,7 +139,8 @@ public static class ImagePrompt
 
     private static readonly ConditionalWeakTable<Tokenizer, ConcurrentDictionary<string, int>> PieceIds = new();
 
-    private static string JsonEscaped(string text) => System.Text.Json.JsonSerializer.Serialize(text);
+    // the piece as a JSON string (escaped without the serializer, which trimming and NativeAOT refuse)
+    private static string JsonEscaped(string text) => $"\"{System.Text.Json.JsonEncodedText.Encode(text)}\"";
 
     private static string Tile(int row, int column) => string.Create(CultureInfo.InvariantCulture, $"<row_{row}_col_{column}>");
 }

@@ -15,9 +15,12 @@ public sealed class EdgeBinary
     {
         var outDir = System.IO.Path.Combine(AppContext.BaseDirectory, "edge-aot");
         Path = System.IO.Path.Combine(outDir, "moxing");
-        // The test build's moxing.dll changes whenever the CLI's code (or anything under it) does: older binaries are stale.
-        var managed = System.IO.Path.Combine(AppContext.BaseDirectory, "moxing.dll");
-        if (File.Exists(Path) && File.GetLastWriteTimeUtc(Path) > File.GetLastWriteTimeUtc(managed)) return;
+        // A binary older than any of the product's assemblies in the test build (moxing.dll and the libraries under it, which
+        // change without it) is stale.
+        var newest = Directory.GetFiles(AppContext.BaseDirectory, "*.dll")
+            .Where(f => System.IO.Path.GetFileName(f).StartsWith("moxing", StringComparison.OrdinalIgnoreCase) && !f.EndsWith(".Tests.dll", StringComparison.Ordinal))
+            .Max(File.GetLastWriteTimeUtc);
+        if (File.Exists(Path) && File.GetLastWriteTimeUtc(Path) > newest) return;
         var repo = Directory.GetParent(Moxing.Tests.Fixtures.Root)!.Parent!.FullName;
         var project = System.IO.Path.Combine(repo, "src", "Moxing.Cli", "Moxing.Cli.csproj");
         var watch = Stopwatch.StartNew();
