@@ -24,6 +24,7 @@ internal static unsafe class HalfMatMul
         MatMul.SharedDecode(kernel, false, path, w, rowBytes, k, prepared, k, n, y, rows, rowStart, rowEnd);
     }
 
+    // the shared decode reads only a kernel's decoder and unit sizes; the dot product is the plain F16 one for completeness
     private static readonly RowKernel Avx2Placed = new(RowKernel.For(DType.F16, SimdPath.Scalar).Dot,
         &Place<Avx2Lanes, Vector256<float>, Vector256<int>, Avx2HalfWiden>, 1, sizeof(ushort));
 
