@@ -127,15 +127,16 @@ public sealed class BenchServeCommandTests : IDisposable
     {
         // the model loads on its first request: loaded first, so the second of measured time is all requests
         Assert.Equal(0, CliRunner.Run("bench-serve", _url, "-c", "1", "--requests", "1", "-n", "1").Code);
-        var (code, output, err) = CliRunner.Run("bench-serve", _url, "-c", "3", "--duration", "1s", "--requests", "100000", "-n", "5", "--json");
+        // three seconds: on a loaded CI host one cold client's first request alone has taken most of a second
+        var (code, output, err) = CliRunner.Run("bench-serve", _url, "-c", "3", "--duration", "3s", "--requests", "100000", "-n", "5", "--json");
         Assert.True(code == 0, err);
         using var doc = JsonDocument.Parse(output);
-        Assert.Equal(1, doc.RootElement.GetProperty("duration_s").GetDouble());
+        Assert.Equal(3, doc.RootElement.GetProperty("duration_s").GetDouble());
         var level = doc.RootElement.GetProperty("levels")[0];
         var requests = level.GetProperty("requests").GetInt32();
         Assert.InRange(requests, 4, 99_999);
         Assert.Equal(requests, level.GetProperty("statuses").GetProperty("200").GetInt32());
-        Assert.InRange(level.GetProperty("wall_s").GetDouble(), 1, 30);
+        Assert.InRange(level.GetProperty("wall_s").GetDouble(), 3, 30);
         Assert.True(level.GetProperty("latency_ms").GetProperty("p95").GetDouble() > 0);
     }
 
