@@ -4,6 +4,7 @@ using Moxing.Inference.Sampling;
 using Moxing.Inference.Scheduling;
 using Moxing.Inference.Sessions;
 using static Moxing.Inference.Tests.Scheduling.SchedulerTestModel;
+using static Moxing.Inference.Tests.Scheduling.SchedulerDrain;
 
 namespace Moxing.Inference.Tests.Scheduling;
 
@@ -19,19 +20,6 @@ public sealed class ContinuousBatchSchedulerTests(SchedulerTestModel fixture) : 
     };
 
     private ContinuousBatchScheduler Scheduler(SchedulerOptions? options = null) => new(fixture.Decoder, options ?? new SchedulerOptions { ContextSize = 256 });
-
-    private static async Task AssertDrained(ContinuousBatchScheduler scheduler)
-    {
-        var counters = scheduler.Counters;
-        for (var i = 0; i < 100 && (counters.Running | counters.Waiting | counters.KvBlocksUsed) != 0; i++)
-        {
-            await Task.Delay(10);
-            counters = scheduler.Counters;
-        }
-        Assert.Equal(0, counters.Running);
-        Assert.Equal(0, counters.Waiting);
-        Assert.Equal(0, counters.KvBlocksUsed);
-    }
 
     [Fact]
     public async Task GreedyGenerationEqualsTokenGenerator()

@@ -77,12 +77,7 @@ public sealed class HybridSchedulingTests : IDisposable
         var counters = scheduler.Counters;
         Assert.True(counters.Preemptions > 0, "no sequence was preempted");
         Assert.True(counters.RecomputedTokens > 0);
-        for (var i = 0; i < 100 && (counters.Running | counters.KvBlocksUsed | counters.RecurrentStatesUsed) != 0; i++)
-        {
-            await Task.Delay(10);
-            counters = scheduler.Counters;
-        }
-        Assert.Equal((0, 0, 0), (counters.Running, counters.KvBlocksUsed, counters.RecurrentStatesUsed));
+        await SchedulerDrain.AssertDrained(scheduler);
     }
 
     [Theory]
@@ -97,12 +92,6 @@ public sealed class HybridSchedulingTests : IDisposable
         Assert.Equal(1, scheduler.Counters.RecurrentStatesUsed);
         cancel.Cancel();
         Assert.Equal(FinishReason.Cancelled, (await stream.Completion.WaitAsync(Patience)).Finish);
-        var counters = scheduler.Counters;
-        for (var i = 0; i < 100 && (counters.Running | counters.KvBlocksUsed | counters.RecurrentStatesUsed) != 0; i++)
-        {
-            await Task.Delay(10);
-            counters = scheduler.Counters;
-        }
-        Assert.Equal((0, 0, 0), (counters.Running, counters.KvBlocksUsed, counters.RecurrentStatesUsed));
+        await SchedulerDrain.AssertDrained(scheduler);
     }
 }

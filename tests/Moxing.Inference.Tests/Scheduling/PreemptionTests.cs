@@ -6,6 +6,7 @@ using Moxing.Inference.Sampling;
 using Moxing.Inference.Scheduling;
 using Moxing.Models.Decoder;
 using static Moxing.Inference.Tests.Scheduling.SchedulerTestModel;
+using static Moxing.Inference.Tests.Scheduling.SchedulerDrain;
 
 namespace Moxing.Inference.Tests.Scheduling;
 
@@ -45,17 +46,6 @@ public sealed class PreemptionTests(SchedulerTestModel fixture) : IClassFixture<
     // Prompts of 6 to 27 tokens asking for up to 40 more: each may fill the 4 blocks of its context.
     private static List<GenerationRequest> Load(Func<int, SamplingOptions> sampling) =>
         [.. Enumerable.Range(0, 8).Select(i => Request(Prompt(6 + 3 * i, 500 + i), 40, sampling(i)))];
-
-    private static async Task AssertDrained(ContinuousBatchScheduler scheduler)
-    {
-        var counters = scheduler.Counters;
-        for (var i = 0; i < 200 && (counters.Running | counters.Waiting | counters.KvBlocksUsed | counters.RecurrentStatesUsed) != 0; i++)
-        {
-            await Task.Delay(10);
-            counters = scheduler.Counters;
-        }
-        Assert.Equal((0, 0, 0, 0), (counters.Running, counters.Waiting, counters.KvBlocksUsed, counters.RecurrentStatesUsed));
-    }
 
     // Runs the requests together and checks that each gives the tokens and finish TokenGenerator gives it alone; returns the
     // outcomes once the pool has drained.
