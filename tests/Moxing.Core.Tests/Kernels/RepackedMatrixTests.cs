@@ -1,4 +1,5 @@
 using Moxing.Core.Kernels;
+using Moxing.Core.Kernels.Repack;
 using Moxing.Core.Tensors;
 using Moxing.Core.Tests.Quantization;
 
@@ -151,6 +152,21 @@ public class RepackedMatrixTests
         fixed (byte* rows = back)
             for (var g = 0; g < 3; g++) repacked.Unpack(g, rows + g * RepackedMatrix.GroupRows * rowBytes, rowBytes);
         Assert.Equal(bytes, back);
+    }
+
+    [Fact]
+    public void FifthBitsMoveToTheirCodeVectorsLanesAndBack()
+    {
+        // code k of code vector v (file bit 4v + k) is stored at bit 8k + v
+        for (var c = 0; c < 32; c++)
+            Assert.Equal(1u << (8 * (c % 4) + c / 4), NibbleRows8<Q5_0Nibbles>.LaneBits(1u << c));
+        var rng = new Random(4);
+        for (var i = 0; i < 1000; i++)
+        {
+            var word = (uint)rng.NextInt64(1L << 32);
+            Assert.Equal(word, NibbleRows8<Q5_1Nibbles>.FileBits(
+                NibbleRows8<Q5_1Nibbles>.LaneBits(word)));
+        }
     }
 
     [Fact]

@@ -94,7 +94,7 @@ internal readonly struct Q5_1Nibbles : INibbleFormat
 /// Same size as the eight rows' blocks; lossless (<see cref="Unpack"/> gives the rows' bytes back).
 /// </summary>
 /// <remarks>A group block (block i of rows 8g .. 8g + 7): the eight d halves; for Q4_1/Q5_1 the eight m halves; for Q5_0/Q5_1
-/// the eight 32-bit fifth-bit words (row r at <see cref="High"/> + 4r); for IQ4_XS the 64 block scales as <see cref="SixBits"/>
+/// the eight 32-bit fifth-bit words (row r at <see cref="High"/> + 4r, its bits transposed by <see cref="LaneBits"/>); for IQ4_XS the 64 block scales as <see cref="SixBits"/>
 /// (block s of row r at slot (s, r)); then for each 32-weight block four 32-byte nibble vectors: vector u holds bytes 4u .. 4u + 3
 /// of each row's 16 nibble bytes (row r at 4r), whose low nibbles are codes 4u .. 4u + 3 and high nibbles codes 16 + 4u ...</remarks>
 internal static unsafe class NibbleRows8<F> where F : struct, INibbleFormat
@@ -169,13 +169,40 @@ internal static unsafe class NibbleRows8<F> where F : struct, INibbleFormat
                 var block = rows + r * rowBytes + i * FileBlockBytes;
                 Copy(block, group + D + 2 * r, 2, pack);
                 if (F.HasMin) Copy(block + 2, group + M + 2 * r, 2, pack);
-                if (F.FifthBits) Copy(block + high, group + High + 4 * r, 4, pack);
+                if (F.FifthBits)
+                {
+                    byte* file = block + high, packed = group + High + 4 * r;
+                    if (pack) Unsafe.WriteUnaligned(packed, LaneBits(Unsafe.ReadUnaligned<uint>(file)));
+                    else Unsafe.WriteUnaligned(file, FileBits(Unsafe.ReadUnaligned<uint>(packed)));
+                }
                 for (var s = 0; s < F.SubBlocks; s++)
                     for (var u = 0; u < 4; u++) Copy(block + nibbles + 16 * s + 4 * u, group + Nibbles + 128 * s + 32 * u + 4 * r, 4, pack);
             }
             if (F.SubBlocks > 1) MoveScales(rows + i * FileBlockBytes, rowBytes, group + Scales, pack);
         }
     }
+
+    /// <summary>A block's fifth-bit word with bit 4v + k (code k of code vector v) moved to bit 8k + v: byte k of the word then
+    /// holds code k's bits of all eight code vectors, and vector v's bits reach bit 4 of their bytes by one shift.</summary>
+    public static uint LaneBits(uint word)
+    {
+        uint lanes = 0;
+        for (var v = 0; v < 8; v++) lanes |= Spread((word >> (4 * v)) & 15) << v;
+        return lanes;
+    }
+
+    /// <summary>The inverse of <see cref="LaneBits"/>: the file's fifth-bit word.</summary>
+    public static uint FileBits(uint lanes)
+    {
+        uint word = 0;
+        for (var v = 0; v < 8; v++) word |= Gather(lanes >> v) << (4 * v);
+        return word;
+    }
+
+    // Bit k of a nibble to bit 8k, and back.
+    private static uint Spread(uint nibble) => (nibble & 1) | (nibble & 2) << 7 | (nibble & 4) << 14 | (nibble & 8) << 21;
+
+    private static uint Gather(uint bits) => (bits & 1) | (bits >> 7 & 2) | (bits >> 14 & 4) | (bits >> 21 & 8);
 
     // Moves the block scales of one super-block of eight rows (at `blocks`, rowBytes apart) between the file's fields and SixBits.
     private static void MoveScales(byte* blocks, nint rowBytes, byte* packed, bool pack)

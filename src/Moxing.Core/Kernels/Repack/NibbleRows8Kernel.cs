@@ -12,8 +12,8 @@ namespace Moxing.Core.Kernels.Repack;
 /// <summary>
 /// Products of <see cref="NibbleRows8{F}"/> groups (AVX2 + FMA). Code vector v of a group block (codes 4v .. 4v + 3 of rows
 /// 0..7, one row per 32-bit lane — a panel's layout) is a nibble vector's low or high nibbles (IQ4_NL, IQ4_XS: their codebook levels), for Q5_0/Q5_1 or-ed with the rows'
-/// fifth bits spread by one multiply: bits 4v .. 4v + 3 of a row's word times 0x02040810 land on bit 4 of the lane's four
-/// bytes. One activation vector: the codes (below 32) times four broadcast activation codes each, four pmaddubsw results added
+/// fifth bits, stored transposed (<see cref="NibbleRows8{F}.LaneBits"/>), moved onto bit 4 of the lane's four bytes by one shift
+/// and a mask. One activation vector: the codes (below 32) times four broadcast activation codes each, four pmaddubsw results added
 /// in 16 bits (4 · 2 · 31 · 128 &lt; 2^15) before one pmaddwd, and one float step per block for all eight rows; IQ4_XS's
 /// pmaddwd multiplies by the rows' block scales, and its float step comes once per super-block. Several (the 32-weight
 /// formats): the code vectors become panels (<see cref="PanelProduct{P, L, TB, TS, TF}"/>) with no transpose.
@@ -132,20 +132,20 @@ internal static unsafe class NibbleRows8Kernel<F> where F : struct, INibbleForma
         if (v >= 4) nibbles = Avx2.ShiftRightLogical(nibbles.AsUInt16(), 4).AsByte();
         if (F.Codebook) return Avx2.Shuffle(Vector256.Create(Iq4Codebook.Table).AsByte(), nibbles & Vector256.Create((byte)15));
         if (!F.FifthBits) return nibbles & Vector256.Create((byte)15);
-        // immediate shifts (a shift by a variable count is a slower instruction); v is a constant after inlining
+        // vector v's fifth bits sit at bit 8k + v of each lane: onto bit 4 of byte k by an immediate shift (a shift by a
+        // variable count is a slower instruction; v is a constant after inlining)
         var bits = v switch
         {
-            0 => words,
-            1 => Avx2.ShiftRightLogical(words, 4),
-            2 => Avx2.ShiftRightLogical(words, 8),
-            3 => Avx2.ShiftRightLogical(words, 12),
-            4 => Avx2.ShiftRightLogical(words, 16),
-            5 => Avx2.ShiftRightLogical(words, 20),
-            6 => Avx2.ShiftRightLogical(words, 24),
-            _ => Avx2.ShiftRightLogical(words, 28),
+            0 => Avx2.ShiftLeftLogical(words, 4),
+            1 => Avx2.ShiftLeftLogical(words, 3),
+            2 => Avx2.ShiftLeftLogical(words, 2),
+            3 => Avx2.ShiftLeftLogical(words, 1),
+            4 => words,
+            5 => Avx2.ShiftRightLogical(words, 1),
+            6 => Avx2.ShiftRightLogical(words, 2),
+            _ => Avx2.ShiftRightLogical(words, 3),
         };
-        var fifth = Avx2.MultiplyLow(bits & Vector256.Create(15u), Vector256.Create(0x02040810u));
-        return (nibbles & Vector256.Create((byte)15)) | (fifth.AsByte() & Vector256.Create((byte)0x10));
+        return (nibbles & Vector256.Create((byte)15)) | (bits.AsByte() & Vector256.Create((byte)0x10));
     }
 
     /// <summary>Writes the panel of group rows [first, first + 8) — <paramref name="w"/> the packed matrix, <paramref name="rowBytes"/>
