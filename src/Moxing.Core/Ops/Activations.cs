@@ -37,9 +37,38 @@ public static class Activations
     public static void Softmax(Span<float> x)
     {
         if (x.IsEmpty) return;
-        TensorPrimitives.Subtract(x, TensorPrimitives.Max(x), x);
-        TensorPrimitives.Exp(x, x);
-        TensorPrimitives.Divide(x, TensorPrimitives.Sum(x), x);
+        var max = TensorPrimitives.Max(x);
+        TensorPrimitives.Divide(x, Vector256.IsHardwareAccelerated && x.Length >= Vector256<float>.Count ? ExpSum(x, max) : ExpSumScalar(x, max), x);
+    }
+
+    // x = exp(x − max), returning Σ x: one pass of 256-bit vectors (attention rows are short, so passes and calls, not the
+    // exponentials, were most of a softmax in five library calls); the last vector overlaps the one before it and adds only
+    // its new lanes.
+    private static float ExpSum(Span<float> x, float max)
+    {
+        ref var at = ref MemoryMarshal.GetReference(x);
+        int width = Vector256<float>.Count, last = x.Length - width;
+        var shift = Vector256.Create(max);
+        var tail = Vector256.LoadUnsafe(ref at, (nuint)last);
+        var sum = Vector256<float>.Zero;
+        for (var i = 0; i < last; i += width)
+        {
+            var e = Vector256.Exp(Vector256.LoadUnsafe(ref at, (nuint)i) - shift);
+            e.StoreUnsafe(ref at, (nuint)i);
+            sum += e;
+        }
+        var done = last % width == 0 ? last : last - last % width + width;
+        var fresh = Vector256.GreaterThanOrEqual(Vector256.Create(0f, 1, 2, 3, 4, 5, 6, 7), Vector256.Create((float)(done - last)));
+        tail = Vector256.Exp(tail - shift);
+        tail.StoreUnsafe(ref at, (nuint)last);
+        return Vector256.Sum(sum + (tail & fresh));
+    }
+
+    private static float ExpSumScalar(Span<float> x, float max)
+    {
+        var sum = 0f;
+        for (var i = 0; i < x.Length; i++) sum += x[i] = MathF.Exp(x[i] - max);
+        return sum;
     }
 
     /// <summary>Applies <paramref name="kind"/> to every element of <paramref name="x"/> in place.</summary>
