@@ -84,6 +84,8 @@ internal ref struct BatchStep(DecoderModel model, BatchScratch s)
             // Grids that end at or before p shift it back by what they saved.
             while (spans != null && next < spans.Count && spans[next].End <= p)
             {
+                if (next > 0 && spans[next].Position < spans[next - 1].End)
+                    throw new ArgumentException($"the spans at positions {spans[next - 1].Position} and {spans[next].Position} are out of order or overlap; M-RoPE positions need them sorted");
                 if (spans[next].GridWidth > 0) saved += spans[next].Length - spans[next].RotaryExtent;
                 next++;
             }

@@ -1,6 +1,10 @@
 using Moxing.Core;
 using Moxing.Core.Formats.Gguf;
+using Moxing.Core.Kernels;
+using Moxing.Core.Quantization;
+using Moxing.Core.Quantization.Mixes;
 using Moxing.Core.Tensors;
+using Moxing.Models.Conversion;
 using Moxing.Models.Decoder;
 using Moxing.Models.Synthesis;
 using Moxing.Models.Tests.Decoder;
@@ -99,6 +103,27 @@ public sealed class Qwen2VlFamilyTests : IDisposable
         var decoder = model.RequireDecoder();
         var whole = Run(decoder, Prompt, Images);
         DecoderChecks.AssertClose(whole, Run(decoder, Prompt, Images, 4, 9, 11, 13, 14, 15), 1e-5, "chunks 4, 5, 2, 2, 1, 1, 1");
+    }
+
+    // llama.cpp's qwen2vl keys as Qwen2VLModel writes them (sections padded to four), the tower left out; the F32 file runs as the folder.
+    [Theory]
+    [InlineData("qwen2_vl")]
+    [InlineData("qwen2_5_vl")]
+    public void TheConvertedGgufMatchesTheFolder(string type)
+    {
+        using var folder = new TinyHfFolder(type);
+        var path = Path.Combine(_dir, type + ".gguf");
+        using (var input = new HfGgufInput(folder.Folder))
+            GgufQuantizer.Quantize(input, path, QuantizationMix.Find("F32")!, null, WorkerPool.Shared);
+        using (var file = GgufFile.Open(path))
+        {
+            Assert.Equal("qwen2vl", file.Metadata.GetString("general.architecture"));
+            Assert.Equal([2, 3, 3, 0], file.Metadata.GetArray<int>("qwen2vl.rope.dimension_sections"));
+            Assert.DoesNotContain(file.Tensors, t => t.Name.Contains("visual", StringComparison.Ordinal));
+        }
+        using var converted = ModelLoader.Load(path);
+        using var original = ModelLoader.Load(folder.Folder);
+        DecoderChecks.AssertClose(Run(original.RequireDecoder(), Prompt, Images), Run(converted.RequireDecoder(), Prompt, Images), 1e-5, type + " → F32 GGUF");
     }
 
     // One step over a sequence with images and one without gives each its logits alone.
