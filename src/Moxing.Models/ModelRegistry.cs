@@ -17,7 +17,7 @@ public static class ModelRegistry
          new SeedOssFamily(), new Exaone4Family(), new HunyuanDenseFamily(), new ArceeFamily(), new Mistral3Family(), new ApertusFamily(),
          new Glm4MoeFamily(), new Dots1Family(), new HunyuanMoeFamily(), new BailingMoeFamily(), new BailingMoeV2Family(),
          new Lfm2Family(), new GraniteHybridFamily(), new Mamba2Family(), new MambaFamily(), new JambaFamily(), new Lfm2MoeFamily(), new NemotronHFamily(), new FalconH1Family(),
-         new Qwen3NextFamily(), new Qwen35Family(),
+         new Qwen3NextFamily(), new Qwen35Family(), new Qwen2VlFamily(),
          new GptNeoXFamily(), new BloomFamily(), new MptFamily(), new GptBigCodeFamily()];
 
     /// <summary>Encoder model types (HF model_type).</summary>

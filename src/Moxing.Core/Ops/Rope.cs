@@ -43,11 +43,12 @@ public enum RopeScaling
 /// <param name="ShortFactors">longrope: per-pair divisors within the original context (`short_factor`, GGUF `rope_factors_short.weight`).</param>
 /// <param name="LongFactors">longrope: per-pair divisors beyond it (`long_factor`, GGUF `rope_factors_long.weight`).</param>
 /// <param name="SequenceLength">transformers' `seq_len` for the context-dependent schedules (longrope, dynamic NTK); set by <see cref="ForContext"/>, 0 within the original context.</param>
+/// <param name="Sections">M-RoPE (Qwen2-VL's mrope_section, llama.cpp's rope.dimension_sections without its unused fourth): how many rotated pairs, in turn, take the temporal, height and width position; null: one position for all.</param>
 public sealed record RopeConfig(
     double Theta, int RotaryDim, RopeStyle Style, RopeScaling Scaling = RopeScaling.Default, double Factor = 1,
     int OriginalContext = 0, double LowFreqFactor = 1, double HighFreqFactor = 4, double BetaFast = 32,
     double BetaSlow = 1, double? AttentionFactor = null, bool YarnTruncate = true, float[]? FrequencyFactors = null,
-    float[]? ShortFactors = null, float[]? LongFactors = null, int SequenceLength = 0)
+    float[]? ShortFactors = null, float[]? LongFactors = null, int SequenceLength = 0, int[]? Sections = null)
 {
     /// <summary>
     /// The schedule of a sequence whose context holds <paramref name="context"/> positions. LongRoPE takes its long factors
@@ -151,6 +152,8 @@ public sealed class RopeTable
     private readonly float[] _cos;
     private readonly float[] _sin;
     private readonly int _half;
+    // M-RoPE: which of the (t, h, w) positions each pair takes, as llama.cpp's rope_multi picks it (pair index modulo the sections' sum).
+    private readonly byte[]? _sectionOfPair;
 
     /// <summary>The configuration the table was built from.</summary>
     public RopeConfig Config { get; }
@@ -162,6 +165,7 @@ public sealed class RopeTable
         _half = config.RotaryDim / 2;
         var inv = config.InverseFrequencies();
         var scale = config.CosSinScale;
+        if (config.Sections is { } sections) _sectionOfPair = SectionOfPair(sections, _half);
         _cos = new float[(long)maxPositions * _half];
         _sin = new float[(long)maxPositions * _half];
         for (var p = 0; p < maxPositions; p++)
@@ -176,6 +180,50 @@ public sealed class RopeTable
 
     /// <summary>Number of positions the table covers.</summary>
     public int MaxPositions => _cos.Length / Math.Max(_half, 1);
+
+    private static byte[] SectionOfPair(int[] sections, int half)
+    {
+        var total = sections.Sum();
+        if (total <= 0 || sections.Any(n => n < 0) || sections.Length > 3)
+            throw new ArgumentException($"M-RoPE sections [{string.Join(", ", sections)}] must be at most three counts of pairs, not negative, some positive");
+        var of = new byte[half];
+        for (var i = 0; i < half; i++)
+        {
+            int sector = i % total, section = 0, end = sections[0];
+            while (sector >= end) end += sections[++section];
+            of[i] = (byte)section;
+        }
+        return of;
+    }
+
+    /// <summary>
+    /// Rotates every head for M-RoPE positions (<paramref name="t"/>, <paramref name="h"/>, <paramref name="w"/>): each pair by the
+    /// position of its section (<see cref="RopeConfig.Sections"/>). Equal positions rotate as <see cref="Apply(Span{float}, int, int)"/>.
+    /// </summary>
+    public void Apply(Span<float> heads, int headDim, int t, int h, int w)
+    {
+        var sections = _sectionOfPair ?? throw new InvalidOperationException("the rotary schedule has no M-RoPE sections");
+        if (t == h && h == w)
+        {
+            Apply(heads, headDim, t);
+            return;
+        }
+        Span<int> rows = stackalloc int[3];
+        (rows[0], rows[1], rows[2]) = (t * _half, h * _half, w * _half);
+        for (var head = 0; head < heads.Length / headDim; head++)
+        {
+            var v = heads.Slice(head * headDim, headDim);
+            for (var i = 0; i < _half; i++)
+            {
+                var at = rows[sections[i]] + i;
+                float cos = _cos[at], sin = _sin[at];
+                int a = Config.Style == RopeStyle.Half ? i : 2 * i, b = Config.Style == RopeStyle.Half ? i + _half : 2 * i + 1;
+                float x = v[a], y = v[b];
+                v[a] = x * cos - y * sin;
+                v[b] = y * cos + x * sin;
+            }
+        }
+    }
 
     /// <summary>Rotates every head of <paramref name="heads"/> (heads × headDim floats) for position <paramref name="position"/>.</summary>
     public void Apply(Span<float> heads, int headDim, int position)

@@ -51,6 +51,7 @@ public static partial class HfGgufMetadata
         "qwen3_next" => "qwen3next",
         "qwen3_5" or "qwen3_5_text" => "qwen35",
         "qwen3_5_moe" or "qwen3_5_moe_text" => "qwen35moe",
+        "qwen2_vl" or "qwen2_5_vl" => "qwen2vl",
         "gpt_neox" => "gptneox",
         "bloom" or "mpt" => modelType,
         "gpt_bigcode" => "starcoder",
@@ -58,7 +59,7 @@ public static partial class HfGgufMetadata
     };
 
     /// <summary>The model types <see cref="Architecture"/> converts, for error messages.</summary>
-    public static string ConvertibleList => "llama, mistral, mixtral, granite, olmo2, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi, phi3, gemma, gemma2, gemma3_text, gemma3, gemma4_text, gemma4, gemma3n_text, gemma3n, starcoder2, gpt_oss, falcon, exaone, smollm3, internlm2, cohere, cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, granitemoe, granitemoeshared, phimoe, ernie4_5, ernie4_5_moe, llama4, llama4_text, deepseek_v2, deepseek_v3, kimi_k2, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3, apertus, glm4_moe, dots1, hunyuan_v1_moe, bailing_moe, bailing_moe_v2, lfm2, granitemoehybrid, lfm2_moe, nemotron_h, falcon_h1, mamba, falcon_mamba, jamba, qwen3_next, qwen3_5, qwen3_5_text, qwen3_5_moe, qwen3_5_moe_text, gpt_neox, bloom, mpt, gpt_bigcode";
+    public static string ConvertibleList => "llama, mistral, mixtral, granite, olmo2, qwen2, qwen3, qwen2_moe, qwen3_moe, olmoe, gpt2, phi, phi3, gemma, gemma2, gemma3_text, gemma3, gemma4_text, gemma4, gemma3n_text, gemma3n, starcoder2, gpt_oss, falcon, exaone, smollm3, internlm2, cohere, cohere2, stablelm, glm4, glm, nemotron, olmo, minicpm, granitemoe, granitemoeshared, phimoe, ernie4_5, ernie4_5_moe, llama4, llama4_text, deepseek_v2, deepseek_v3, kimi_k2, seed_oss, exaone4, hunyuan_v1_dense, arcee, mistral3, apertus, glm4_moe, dots1, hunyuan_v1_moe, bailing_moe, bailing_moe_v2, lfm2, granitemoehybrid, lfm2_moe, nemotron_h, falcon_h1, mamba, falcon_mamba, jamba, qwen3_next, qwen3_5, qwen3_5_text, qwen3_5_moe, qwen3_5_moe_text, qwen2_vl, qwen2_5_vl, gpt_neox, bloom, mpt, gpt_bigcode";
 
     /// <summary>Architectures convert_hf_to_gguf.py writes through LlamaModel: vocab_size and rope.dimension_count written, Q/K rows permuted (but Llama 4's).</summary>
     public static bool LlamaConverted(string architecture) => architecture is "llama" or "granite" or "granitemoe" or "granitehybrid" or "smollm3" or "llama4" or "arcee" or "mistral3"
@@ -78,6 +79,8 @@ public static partial class HfGgufMetadata
         if (architecture == "mistral3") config = Mistral3Family.TextConfig(config);
         // Qwen3_5TextModel converts the text model of a Qwen3_5ForConditionalGeneration's text_config.
         if (architecture is "qwen35" or "qwen35moe") config = Qwen35Family.TextConfig(config);
+        // Qwen2VLModel converts the language model (of the text_config when the config nests one).
+        if (architecture == "qwen2vl") config = Qwen2VlFamily.TextConfig(config);
         var m = new Dictionary<string, object>(StringComparer.Ordinal)
         {
             ["general.architecture"] = architecture,
@@ -177,6 +180,8 @@ public static partial class HfGgufMetadata
         if (architecture is "nemotron_h" or "nemotron_h_moe") AddNemotronH(m, o, config, architecture);
         if (architecture == "falcon-h1") AddFalconH1(m, o);
         if (architecture == "minicpm") AddMiniCpm(m, o);
+        // Qwen2VLModel.set_gguf_parameters: mrope_section padded to four.
+        if (architecture == "qwen2vl") Arch("rope.dimension_sections", o.Rope!.Sections!.Concat(Enumerable.Repeat(0, 4 - o.Rope.Sections!.Length)).ToArray());
         // OlmoModel.set_gguf_parameters: clip_qkv as clamp_kqv when the config sets it.
         if (architecture == "olmo" && o.QkvClip > 0) Arch("attention.clamp_kqv", o.QkvClip);
         if (architecture is "command-r" or "cohere2") AddCohere(m, o, config, architecture);

@@ -55,6 +55,8 @@ public sealed class BatchScratch
     internal int[] VisibleTo { get; }
     internal EmbeddedSpan?[] Embedded { get; }
     internal int[] Positions { get; }
+    // M-RoPE's (t, h, w) rotary positions of each token, three apiece (DecoderOptions.Rope.Sections); empty without it.
+    internal int[] RotaryPositions { get; }
     internal int[] SliceOf { get; }
 
     // Per slice of the step (a step has at most one slice per token); rotary tables are chosen by each sequence's context,
@@ -107,6 +109,7 @@ public sealed class BatchScratch
         Laurel = new float[o.LaurelRank > 0 ? tokens * o.HiddenSize : 0];
         Ids = new int[tokens];
         Positions = new int[tokens];
+        RotaryPositions = new int[o.Rope?.Sections != null ? 3 * tokens : 0];
         VisibleTo = new int[tokens];
         Embedded = new EmbeddedSpan?[tokens];
         SliceOf = new int[tokens];

@@ -39,6 +39,7 @@ internal ref struct BatchStep(DecoderModel model, BatchScratch s)
             s.SliceOf[_tokens + t] = _slices;
         }
         if (spans != null) Embed(spans, start, tokens.Length);
+        if (o.Rope?.Sections != null) MropePositions(spans, start, tokens.Length);
         s.Sequences[_slices] = sequence;
         s.SliceRope[_slices] = model.RopeFor(o.Rope, sequence.Capacity);
         s.SliceSlidingRope[_slices] = model.RopeFor(o.SlidingRope, sequence.Capacity);
@@ -67,6 +68,35 @@ internal ref struct BatchStep(DecoderModel model, BatchScratch s)
                 s.Embedded[_tokens + p - start] = span;
                 if (span.Bidirectional) s.VisibleTo[_tokens + p - start] = span.End - 1;
             }
+        }
+    }
+
+    // transformers' get_rope_index: a text token's three positions are its index less what the grids before it saved (each takes
+    // max(rows, columns) positions for its rows · columns tokens); a grid token's are the grid's first position plus (0, row, column).
+    // Stateless, from every span of the sequence (callers pass them on every step), so truncation and shared prefixes stay right.
+    private readonly void MropePositions(IReadOnlyList<EmbeddedSpan>? spans, int start, int count)
+    {
+        var rotary = s.RotaryPositions.AsSpan(3 * _tokens, 3 * count);
+        int saved = 0, next = 0;
+        for (var t = 0; t < count; t++)
+        {
+            var p = start + t;
+            // Grids that end at or before p shift it back by what they saved.
+            while (spans != null && next < spans.Count && spans[next].End <= p)
+            {
+                if (next > 0 && spans[next].Position < spans[next - 1].End)
+                    throw new ArgumentException($"the spans at positions {spans[next - 1].Position} and {spans[next].Position} are out of order or overlap; M-RoPE positions need them sorted");
+                if (spans[next].GridWidth > 0) saved += spans[next].Length - spans[next].RotaryExtent;
+                next++;
+            }
+            var at = p - saved;
+            if (spans != null && next < spans.Count && spans[next] is { GridWidth: > 0 } grid && p >= grid.Position)
+            {
+                var first = grid.Position - saved;
+                var i = p - grid.Position;
+                (rotary[3 * t], rotary[3 * t + 1], rotary[3 * t + 2]) = (first, first + i / grid.GridWidth, first + i % grid.GridWidth);
+            }
+            else (rotary[3 * t], rotary[3 * t + 1], rotary[3 * t + 2]) = (at, at, at);
         }
     }
 

@@ -24,7 +24,7 @@ internal readonly struct KvStoreJob(DecoderOptions o, AttentionWeights a, int la
             if (!o.QkNormAfterRope) Norms(a, qt, kt);
             if (!stores)
             {
-                rope?.Apply(qt, hd, pos);
+                if (rope != null) Rotate(rope, qt, hd, t, pos);
                 continue;
             }
             if (rope != null && o.Mla is { } mla)
@@ -33,10 +33,10 @@ internal readonly struct KvStoreJob(DecoderOptions o, AttentionWeights a, int la
                 for (var h = 0; h < o.HeadCount; h++) rope.Apply(qt.Slice(h * hd + hd - mla.RopeDim, mla.RopeDim), mla.RopeDim, pos);
                 for (var h = 0; h < kvHeads; h++) rope.Apply(kt.Slice(h * hd + hd - mla.RopeDim, mla.RopeDim), mla.RopeDim, pos);
             }
-            else
+            else if (rope != null)
             {
-                rope?.Apply(qt, hd, pos);
-                rope?.Apply(kt, hd, pos);
+                Rotate(rope, qt, hd, t, pos);
+                Rotate(rope, kt, hd, t, pos);
             }
             if (o.QkNormAfterRope) Norms(a, qt, kt);
             // Llama 4's temperature tuning of the layers without RoPE: 1 until position floor − 1, then slowly growing.
@@ -55,6 +55,14 @@ internal readonly struct KvStoreJob(DecoderOptions o, AttentionWeights a, int la
                     AttentionRows.Encode(pool.Type, vt.Slice(g * vd, vd), pool.Values(block, kvLayer, g).Slice(valueRow, valueBytes));
             }
         }
+    }
+
+    // M-RoPE rotates by the step's (t, h, w) positions, which differ from the cache slot after an image; others by the slot.
+    private void Rotate(RopeTable rope, Span<float> heads, int hd, int t, int pos)
+    {
+        var rotary = s.RotaryPositions;
+        if (rotary.Length > 0 && rope.Config.Sections != null) rope.Apply(heads, hd, rotary[3 * t], rotary[3 * t + 1], rotary[3 * t + 2]);
+        else rope.Apply(heads, hd, pos);
     }
 
     private static void Norms(AttentionWeights a, Span<float> q, Span<float> k)

@@ -20,7 +20,7 @@ public sealed record SynthShape(
     public bool Encoder => Architecture is "bert" or "nomic-bert";
 
     /// <summary>q/k/v projections carry biases (qwen2, gpt-oss).</summary>
-    public bool QkvBias => Architecture is "qwen2" or "gpt-oss" or "stablelm" or "phimoe" or "glm4" or "chatglm" or "seed_oss" or "glm4moe";
+    public bool QkvBias => Architecture is "qwen2" or "qwen2vl" or "gpt-oss" or "stablelm" or "phimoe" or "glm4" or "chatglm" or "seed_oss" or "glm4moe";
 
     /// <summary>One fused attn_qkv (falcon, chatglm) rather than attn_q/k/v.</summary>
     public bool FusedQkv => Falcon || Architecture is "chatglm" or "bailingmoe2";
@@ -229,6 +229,9 @@ public sealed record SynthShape(
         new("llama3.2-1b", "llama", 128256, 2048, 16, 8192, 32, 8, 64, 131072, 1e-5f, 500000f),
         new("qwen3-0.6b", "qwen3", 151936, 1024, 28, 3072, 16, 8, 128, 40960, 1e-6f, 1000000f),
         new("tiny-qwen2", "qwen2", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-6f, 1000000f),
+        // Qwen2.5-VL-3B's language model (qwen2vl: Qwen2's graph with M-RoPE sections [16, 24, 24]) and a tiny one of sections [8, 12, 12].
+        new("qwen2.5-vl-3b", "qwen2vl", 151936, 2048, 36, 11008, 16, 2, 128, 128000, 1e-6f, 1000000f),
+        new("tiny-qwen2vl", "qwen2vl", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-6f, 1000000f),
         new("tiny-llama", "llama", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-5f, 500000f),
         new("tiny-qwen3", "qwen3", 1024, 256, 4, 512, 4, 2, 128, 256, 1e-6f, 1000000f),
         // Gemma 3's converted configs: window on 5 of every 6 layers, local RoPE base 10000 (written as freq_base_swa).

@@ -141,6 +141,8 @@ public static partial class SyntheticModelWriter
         // SmolLM3Model, ArceeModel and Ministral3Model are LlamaModel: they write the rotated dimensions (SmolLM3's NoPE layers are
         // llama.cpp's fixed every 4th).
         if (arch is "smollm3" or "arcee" or "mistral3") w.Set($"{arch}.rope.dimension_count", (uint)shape.HeadDim);
+        // Qwen2VLModel writes mrope_section padded to four; Qwen2-VL's [16, 24, 24] of 64 pairs, in proportion.
+        if (arch == "qwen2vl") w.Set($"{arch}.rope.dimension_sections", MropeSections(shape.HeadDim / 2));
 
         var q = shape.Heads * shape.HeadDim;
         var kv = shape.KvHeads * shape.HeadDim;
@@ -335,6 +337,9 @@ public static partial class SyntheticModelWriter
         w.Set("xielu.beta", Enumerable.Repeat(0.5f, shape.Layers).ToArray());
         w.Set("xielu.eps", Enumerable.Repeat(-1e-6f, shape.Layers).ToArray());
     }
+
+    /// <summary>M-RoPE sections of <paramref name="pairs"/> rotated pairs as Qwen2-VL's [16, 24, 24] of 64, with the unused fourth 0.</summary>
+    public static int[] MropeSections(int pairs) => [pairs / 4, 3 * pairs / 8, pairs - pairs / 4 - 3 * pairs / 8, 0];
 
     /// <summary>Llama 3 RoPE frequency factors as the converter computes them (factor 32 and high frequency factor 4 unless given, low 1, original 8192).</summary>
     public static float[] Llama3RopeFactors(int headDim, float ropeBase, double factor = 32, double high = 4)

@@ -30,6 +30,7 @@ internal sealed partial class DenseReference
             _type = (string)_c["model_type"]!;
             foreach (var (name, values) in _w.ToArray()) _w[name.Replace("model.language_model.", "model.", StringComparison.Ordinal)] = values;
         }
+        if (_type is "qwen2_vl" or "qwen2_5_vl") Qwen2VlText();
         // Mistral3ForConditionalGeneration runs its text_config's MistralForCausalLM over the model.language_model.* tensors.
         if (_type == "mistral3")
         {
@@ -256,7 +257,7 @@ internal sealed partial class DenseReference
         for (var head = 0; head < v.Length / hd; head++)
             for (var i = 0; i < half; i++)
             {
-                var angle = position / (LongRopeFactor(i) * Llama3Divisor(i, rotary) * Math.Pow(theta, 2.0 * i / rotary));
+                var angle = PairPosition(position, i) / (LongRopeFactor(i) * Llama3Divisor(i, rotary) * Math.Pow(theta, 2.0 * i / rotary));
                 var (cos, sin) = (Math.Cos(angle) * _ropeScale, Math.Sin(angle) * _ropeScale);
                 int a = head * hd + (interleaved ? 2 * i : i), b = interleaved ? a + 1 : a + half;
                 (v[a], v[b]) = (v[a] * cos - v[b] * sin, v[b] * cos + v[a] * sin);

@@ -54,7 +54,7 @@ public sealed partial class TinyHfFolder : IDisposable
         "bailing_moe" or "bailing_moe_v2" => [("model.embed_tokens", "model.word_embeddings"), ("self_attn.o_proj", "attention.dense")],
         "mistral3" => [("model.embed_tokens", "model.language_model.embed_tokens"), ("model.layers.", "model.language_model.layers."), ("model.norm", "model.language_model.norm")],
         // Gemma4ForConditionalGeneration (transformers ≥ 4.52 nesting): the text model under model.language_model.
-        "gemma4" or "gemma3n" => [("model.", "model.language_model.")],
+        "gemma4" or "gemma3n" or "qwen2_5_vl" => [("model.", "model.language_model.")],
         _ => [],
     };
 
@@ -75,7 +75,7 @@ public sealed partial class TinyHfFolder : IDisposable
     {
         Config = BaseConfig(modelType);
         edit?.Invoke(Config);
-        File.WriteAllText(Path.Combine(Folder, "config.json"), (modelType switch { "gemma4" => Gemma4Wrapped(Config), "gemma3n" => Gemma3nWrapped(Config), _ => Llama4Wrapped(modelType, Config) }).ToJsonString());
+        File.WriteAllText(Path.Combine(Folder, "config.json"), (modelType switch { "gemma4" => Gemma4Wrapped(Config), "gemma3n" => Gemma3nWrapped(Config), "qwen2_5_vl" => Qwen2VlWrapped(Config), _ => Llama4Wrapped(modelType, Config) }).ToJsonString());
         var random = new Random(seed);
         var writer = new SafetensorsWriter();
         var renames = Renames(modelType);
@@ -96,7 +96,7 @@ public sealed partial class TinyHfFolder : IDisposable
         // Seed-OSS's attention_bias is q/k/v's alone; attention_out_bias and mlp_bias add the others.
         var seedOss = modelType == "seed_oss";
         var biases = modelType is "phi" or "starcoder2" || (bool?)Config["attention_bias"] == true && !glm && !seedOss || ernieBiases;
-        var qkvBiases = biases || (bool?)Config["use_qkv_bias"] == true || (glm || seedOss) && (bool?)Config["attention_bias"] == true;
+        var qkvBiases = biases || (bool?)Config["use_qkv_bias"] == true || (glm || seedOss) && (bool?)Config["attention_bias"] == true || IsQwen2Vl(modelType);
         var outputBias = biases || seedOss && (bool?)Config["attention_out_bias"] == true;
         var mlpBiases = ernieBiases || seedOss && (bool?)Config["mlp_bias"] == true;
         var norms = modelType != "olmo";
@@ -280,6 +280,7 @@ public sealed partial class TinyHfFolder : IDisposable
             writer.Add("multi_modal_projector.linear_1.weight", [Hidden, 8], new float[8 * Hidden]);
         }
         Norm(modelType == "phi" ? "model.final_layernorm" : "model.norm", Hidden);
+        if (IsQwen2Vl(modelType)) WriteQwen2VlTower(modelType, writer);
         if ((bool?)Config["tie_word_embeddings"] != true) Linear("lm_head", Vocab, Hidden, modelType == "phi" || (bool?)Config["lm_head_bias"] == true);
         writer.Write(Path.Combine(Folder, "model.safetensors"));
     }
@@ -356,6 +357,9 @@ public sealed partial class TinyHfFolder : IDisposable
                 break;
             case "qwen3_next" or "qwen3_5" or "qwen3_5_moe":
                 Qwen35Config(c);
+                break;
+            case "qwen2_vl" or "qwen2_5_vl":
+                Qwen2VlConfig(c);
                 break;
             case "granite":
                 // granite-3.x's multipliers, the attention one on this head size's 1/16 scale.
