@@ -1,5 +1,4 @@
 using System.ClientModel;
-using System.Text;
 using System.Text.Json.Nodes;
 using OpenAI;
 using OpenAI.Chat;
@@ -46,27 +45,13 @@ public sealed class ScriptedTemplateToolCallTests(ScriptedServerFixture server) 
     [MemberData(nameof(Models))]
     public async Task Sdk_stream_assembles_the_same_calls_and_no_markup(string model, string reply)
     {
-        var content = new StringBuilder();
-        var names = new Dictionary<int, string>();
-        var arguments = new Dictionary<int, StringBuilder>();
-        ChatFinishReason? finish = null;
-        await foreach (var update in Chat(model).CompleteChatStreamingAsync([new UserChatMessage(ScriptedEngine.Marker + reply)],
-            WeatherTools.ChatOptions(ChatToolChoice.CreateAutoChoice())))
-        {
-            foreach (var part in update.ContentUpdate) content.Append(part.Text);
-            foreach (var part in update.ToolCallUpdates)
-            {
-                if (part.FunctionName is { } name) names[part.Index] = name;
-                if (!arguments.TryGetValue(part.Index, out var text)) arguments[part.Index] = text = new StringBuilder();
-                text.Append(part.FunctionArgumentsUpdate?.ToString());
-            }
-            finish ??= update.FinishReason;
-        }
-        Assert.Equal("Checking both.", content.ToString());
-        Assert.Equal(["get_weather", "add"], names.OrderBy(p => p.Key).Select(p => p.Value));
-        Assert.Equal("""{"city":"0042","unit":"c"}""", arguments[0].ToString());
-        Assert.Equal("""{"a":2,"b":3}""", arguments[1].ToString());
-        Assert.Equal(ChatFinishReason.ToolCalls, finish);
+        var streamed = await StreamedChat.Collect(Chat(model).CompleteChatStreamingAsync([new UserChatMessage(ScriptedEngine.Marker + reply)],
+            WeatherTools.ChatOptions(ChatToolChoice.CreateAutoChoice())));
+        Assert.Equal("Checking both.", streamed.Content);
+        Assert.Equal(["get_weather", "add"], streamed.Names.Values);
+        Assert.Equal("""{"city":"0042","unit":"c"}""", streamed.Arguments[0]);
+        Assert.Equal("""{"a":2,"b":3}""", streamed.Arguments[1]);
+        Assert.Equal(ChatFinishReason.ToolCalls, streamed.Finish);
     }
 
     [Theory]
