@@ -36,7 +36,7 @@ public enum ToolCallFormat
     /// <summary>LFM2 / LFM2.5: &lt;|tool_call_start|&gt;[name(arg=value, …), …]&lt;|tool_call_end|&gt;, Python-call syntax with
     /// Python literals as values.</summary>
     Lfm2,
-    /// <summary>The pythonic Llama 3.2 / Llama 4 templates: a Python list of calls [name(arg=value, …), …] as the whole reply.</summary>
+    /// <summary>The pythonic Llama 3.2 / Llama 4 templates: a Python list of calls [name(arg=value, …), …] that opens the reply.</summary>
     Pythonic,
     /// <summary>MiniMax-M2: &lt;minimax:tool_call&gt;&lt;invoke name="NAME"&gt;&lt;parameter name="P"&gt;VALUE&lt;/parameter&gt;…&lt;/invoke&gt;…
     /// &lt;/minimax:tool_call&gt;, values as plain text.</summary>

@@ -308,6 +308,9 @@ public class ToolCallStreamParserTests
     [InlineData("{% for t in tools %}<tool_call>{{ t }}</tool_call>{% endfor %}", ToolCallFormat.Hermes)]
     [InlineData("{{ '[TOOL_CALLS]' }}", ToolCallFormat.Mistral)]
     [InlineData("{{- '<|start_header_id|>ipython<|end_header_id|>' }}", ToolCallFormat.Llama3Json)]
+    // vLLM's pythonic Llama 4 template: its instruction, then Llama 4's ipython header for results
+    [InlineData("- Use exact format: [func_name1(param1=value1, param2=value2), func_name2(...)]\n{{- \"<|header_start|>ipython<|header_end|>\" }}",
+        ToolCallFormat.Pythonic)]
     public void FormatComesFromTheChatTemplate(string template, ToolCallFormat expected) =>
         Assert.Equal(expected, ToolCallFormats.FromChatTemplate(template));
 
