@@ -62,6 +62,10 @@ CONVERSATIONS = {
         {"role": "tool", "tool_call_id": "callB0002", "name": "search", "content": "[\"Tram line opens\"]"},
         {"role": "assistant", "content": "Paris is sunny; in Zürich a tram line opens."},
         {"role": "user", "content": "Thanks!"}], tools=TOOLS, agp=True),
+    # Phi-4-mini's template lists the tools a system message carries as JSON text
+    "tools-in-system": dict(messages=[{"role": "system", "content": "You are a helpful assistant with some tools.",
+                                       "tools": json.dumps([WEATHER["function"]])},
+                                      {"role": "user", "content": "Weather in Paris?"}], agp=True),
     # OpenAI clients send arguments as JSON text rather than an object
     "string-arguments": dict(messages=[{"role": "user", "content": "Weather in Rome?"},
                                        {"role": "assistant", "content": None, "tool_calls": [call("call00003", "get_weather", "{\"city\": \"Rome\"}")]},

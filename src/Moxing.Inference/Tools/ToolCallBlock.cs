@@ -7,15 +7,19 @@ namespace Moxing.Inference.Tools;
 internal readonly record struct ParsedCall(string Name, string Arguments);
 
 /// <summary>
-/// A format whose calls come as whole blocks of markup (DeepSeek, Kimi-K2, Qwen3-Coder, GLM-4.5, Granite, Command-R7B,
-/// Functionary): the marker that opens a block, what closes it (a marker, else <paramref name="extent"/> or the end of the
-/// JSON value after the opener), and how the text between reads as calls. A block that does not read is left as content.
+/// A format whose calls come as whole blocks of markup (all but Hermes, Llama 3 JSON, Mistral and harmony): the marker that
+/// opens a block, what closes it (a marker, else <paramref name="extent"/> or the end of the JSON value after the opener),
+/// and how the text between reads as calls. A block that does not read is left as content. An <paramref name="anchored"/>
+/// block counts only as the start of the reply (the pythonic list); elsewhere its opener is plain text.
 /// </summary>
 internal sealed class ToolCallBlock(string start, string? end, Func<string, IReadOnlyList<ToolDefinition>?, List<ParsedCall>?> read,
-    Func<string, int, int>? extent = null)
+    Func<string, int, int>? extent = null, bool anchored = false)
 {
     /// <summary>The marker that opens a block.</summary>
     public string Start => start;
+
+    /// <summary>Whether a block may only open the reply.</summary>
+    public bool Anchored => anchored;
 
     /// <summary>The index just past the block whose opener is at <paramref name="at"/>, or -1 while it is not complete.</summary>
     public int End(string text, int at)
@@ -41,7 +45,13 @@ internal sealed class ToolCallBlock(string start, string? end, Func<string, IRea
         ToolCallFormat.KimiK2 => new(KimiCalls.SectionBegin, KimiCalls.SectionEnd, KimiCalls.Read),
         ToolCallFormat.Qwen3CoderXml => new("<tool_call>", "</tool_call>", XmlCalls.ReadQwen3Coder),
         ToolCallFormat.Glm45 => new("<tool_call>", "</tool_call>", XmlCalls.ReadGlm),
-        ToolCallFormat.Granite => new(JsonListCalls.GraniteStart, null, JsonListCalls.ReadGranite),
+        ToolCallFormat.Granite or ToolCallFormat.Phi4Mini => new(JsonListCalls.GraniteStart, null, JsonListCalls.ReadGranite, JsonListCalls.GraniteExtent),
+        ToolCallFormat.NemotronV2 => new(JsonListCalls.NemotronStart, JsonListCalls.NemotronEnd, JsonListCalls.ReadNamed),
+        ToolCallFormat.Apertus => new(JsonListCalls.ApertusStart, JsonListCalls.ApertusEnd, JsonListCalls.ReadApertus),
+        ToolCallFormat.Lfm2 => new(PythonCalls.Lfm2Start, PythonCalls.Lfm2End, PythonCalls.ReadList),
+        ToolCallFormat.Pythonic => new(PythonCalls.ListStart, null, PythonCalls.ReadOpened, PythonCalls.Extent, anchored: true),
+        ToolCallFormat.MiniMaxM2 => new(XmlCalls.MiniMaxStart, XmlCalls.MiniMaxEnd, XmlCalls.ReadMiniMax),
+        ToolCallFormat.SeedOss => new(XmlCalls.SeedStart, XmlCalls.SeedEnd, XmlCalls.ReadQwen3Coder),
         ToolCallFormat.CommandR7B => new(JsonListCalls.ActionStart, JsonListCalls.ActionEnd, JsonListCalls.ReadCommandR),
         ToolCallFormat.FunctionaryV32 => new(FunctionaryCalls.Start, null, FunctionaryCalls.Read, FunctionaryCalls.Extent),
         _ => null,

@@ -18,8 +18,10 @@ public sealed record ToolDefinition(string Name, JsonElement Parameters);
 public static class ToolCallConstraint
 {
     /// <summary>Whether calls in <paramref name="format"/> can be enforced: not for the formats whose arguments are tagged
-    /// plain text (Qwen3-Coder, GLM-4.5), which a JSON schema does not describe.</summary>
-    public static bool CanEnforce(ToolCallFormat format) => format is not (ToolCallFormat.Qwen3CoderXml or ToolCallFormat.Glm45);
+    /// plain text (Qwen3-Coder, GLM-4.5, MiniMax-M2, Seed-OSS) or Python literals (LFM2, pythonic), which a JSON schema does not
+    /// describe.</summary>
+    public static bool CanEnforce(ToolCallFormat format) => format is not (ToolCallFormat.Qwen3CoderXml or ToolCallFormat.Glm45
+        or ToolCallFormat.MiniMaxM2 or ToolCallFormat.SeedOss or ToolCallFormat.Lfm2 or ToolCallFormat.Pythonic);
 
     /// <summary>
     /// A constraint allowing only calls of <paramref name="tools"/> (one, or several when <paramref name="parallel"/>)
@@ -56,6 +58,7 @@ public static class ToolCallConstraint
                 ToolCallFormat.FunctionaryV32 => b.Sequence(Text(tool.Name + "\n"), args),
                 ToolCallFormat.CommandR7B => b.Sequence(Text("{\"tool_call_id\": \""), index, Text($"\", \"tool_name\": {name}, \"parameters\": "), args,
                     Text("}")),
+                ToolCallFormat.Apertus => b.Sequence(Text($"{{{name}: "), args, Text("}")),
                 _ => b.Sequence(Text($"{{\"name\": {name}, \"arguments\": "), args, Text("}")),
             });
         }
@@ -69,6 +72,9 @@ public static class ToolCallConstraint
             ToolCallFormat.DeepSeekV31 => (Markup(DeepSeekCalls.SectionBegin), b.Empty, Markup(DeepSeekCalls.SectionEnd)),
             ToolCallFormat.KimiK2 => (Markup(KimiCalls.SectionBegin), b.Empty, Markup(KimiCalls.SectionEnd)),
             ToolCallFormat.Granite => (b.Sequence(Markup(JsonListCalls.GraniteStart), Text("[")), Text(", "), Text("]")),
+            ToolCallFormat.Phi4Mini => (b.Sequence(Markup(JsonListCalls.GraniteStart), Text("[")), Text(", "), b.Sequence(Text("]"), Markup(JsonListCalls.Phi4End))),
+            ToolCallFormat.NemotronV2 => (b.Sequence(Markup(JsonListCalls.NemotronStart), Text("[")), Text(", "), b.Sequence(Text("]"), Markup(JsonListCalls.NemotronEnd))),
+            ToolCallFormat.Apertus => (b.Sequence(Markup(JsonListCalls.ApertusStart), Text("[")), Text(", "), b.Sequence(Text("]"), Markup(JsonListCalls.ApertusEnd))),
             ToolCallFormat.CommandR7B => (b.Sequence(Markup(JsonListCalls.ActionStart), Text("[")), Text(", "), b.Sequence(Text("]"), Markup(JsonListCalls.ActionEnd))),
             // the generation prompt wrote the first >>>
             ToolCallFormat.FunctionaryV32 => (b.Empty, Text(">>>"), b.Empty),

@@ -137,6 +137,11 @@ public sealed partial class ToolCallStreamParser(ToolCallFormat format, IReadOnl
         if (StartMarker is not { } marker) return (-1, 0);
         // Functionary's generation prompt ends with the opener: the reply starts inside a block.
         if (format == ToolCallFormat.FunctionaryV32 && _pos == 0 && !_emittedAnything) return (0, 0);
+        if (_block is { Anchored: true })
+        {
+            var first = JsonValueScanner.SkipWhitespace(_buffer, _pos);
+            return !_emittedAnything && string.CompareOrdinal(_buffer, first, marker, 0, marker.Length) == 0 ? (first, marker.Length) : (-1, 0);
+        }
         var at = _buffer.IndexOf(marker, _pos, StringComparison.Ordinal);
         if (at >= 0) return (at, marker.Length);
         if (format == ToolCallFormat.Llama3Json && !_emittedAnything)
@@ -152,7 +157,12 @@ public sealed partial class ToolCallStreamParser(ToolCallFormat format, IReadOnl
     private int HeldBack()
     {
         if (StartMarker is not { } marker) return 0;
-        if (format == ToolCallFormat.Llama3Json && !_emittedAnything && string.IsNullOrWhiteSpace(_buffer[_pos..])) return _buffer.Length - _pos;
+        if (format == ToolCallFormat.Llama3Json || _block is { Anchored: true })
+        {
+            // a reply that has only begun (whitespace so far) may still open with a call; elsewhere an anchored opener is text
+            if (!_emittedAnything && string.IsNullOrWhiteSpace(_buffer[_pos..])) return _buffer.Length - _pos;
+            if (_block is { Anchored: true }) return 0;
+        }
         for (var n = Math.Min(marker.Length - 1, _buffer.Length - _pos); n > 0; n--)
             if (marker.AsSpan(0, n).SequenceEqual(_buffer.AsSpan(_buffer.Length - n))) return n;
         return 0;

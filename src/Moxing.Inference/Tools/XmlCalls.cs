@@ -4,14 +4,25 @@ using System.Text.Json.Nodes;
 namespace Moxing.Inference.Tools;
 
 /// <summary>
-/// The formats that write arguments as tagged plain text rather than JSON: Qwen3-Coder
-/// (<c>&lt;function=NAME&gt;&lt;parameter=P&gt;\nVALUE\n&lt;/parameter&gt;…&lt;/function&gt;</c>) and GLM-4.5
-/// (<c>NAME&lt;arg_key&gt;P&lt;/arg_key&gt;&lt;arg_value&gt;VALUE&lt;/arg_value&gt;…</c>). A value stays a string when the tool's
-/// schema declares the parameter a string; otherwise it is read as JSON (numbers, booleans, objects, lists) when it is JSON,
-/// else kept as a string, as the templates write non-string values with tojson.
+/// The formats that write arguments as tagged plain text rather than JSON: Qwen3-Coder and Seed-OSS
+/// (<c>&lt;function=NAME&gt;&lt;parameter=P&gt;\nVALUE\n&lt;/parameter&gt;…&lt;/function&gt;</c>), GLM-4.5
+/// (<c>NAME&lt;arg_key&gt;P&lt;/arg_key&gt;&lt;arg_value&gt;VALUE&lt;/arg_value&gt;…</c>) and MiniMax-M2
+/// (<c>&lt;invoke name="NAME"&gt;&lt;parameter name="P"&gt;VALUE&lt;/parameter&gt;…&lt;/invoke&gt;</c>, several per block). A value
+/// stays a string when the tool's schema declares the parameter a string; otherwise it is read as JSON (numbers, booleans,
+/// objects, lists) when it is JSON, else as the Python literal it spells (templates that write values with Jinja's string
+/// filter write True, None, {'a': 1}), else kept as a string.
 /// </summary>
 internal static class XmlCalls
 {
+    /// <summary>MiniMax-M2's opener.</summary>
+    public const string MiniMaxStart = "<minimax:tool_call>";
+    /// <summary>MiniMax-M2's closer.</summary>
+    public const string MiniMaxEnd = "</minimax:tool_call>";
+    /// <summary>Seed-OSS' opener.</summary>
+    public const string SeedStart = "<seed:tool_call>";
+    /// <summary>Seed-OSS' closer.</summary>
+    public const string SeedEnd = "</seed:tool_call>";
+
     /// <summary>The call of a Qwen3-Coder block's body, or null when it is malformed.</summary>
     public static List<ParsedCall>? ReadQwen3Coder(string body, IReadOnlyList<ToolDefinition>? tools)
     {
@@ -24,6 +35,25 @@ internal static class XmlCalls
             arguments[key.Trim()] = Value(Unwrap(value), name, key.Trim(), tools);
         }
         return r.AtEnd ? [new ParsedCall(name, CallText.Json(arguments))] : null;
+    }
+
+    /// <summary>The calls of a MiniMax-M2 block's body, or null when it is malformed.</summary>
+    public static List<ParsedCall>? ReadMiniMax(string body, IReadOnlyList<ToolDefinition>? tools)
+    {
+        var r = new Reader(body);
+        var calls = new List<ParsedCall>();
+        while (!r.AtEnd)
+        {
+            if (!r.Expect("<invoke name=\"") || r.Until("\">") is not { } rawName || CallText.Name(rawName) is not { } name) return null;
+            var arguments = new JsonObject();
+            while (!r.Expect("</invoke>"))
+            {
+                if (!r.Expect("<parameter name=\"") || r.Until("\">") is not { } key || r.Until("</parameter>") is not { } value) return null;
+                arguments[key.Trim()] = Value(Unwrap(value), name, key.Trim(), tools);
+            }
+            calls.Add(new ParsedCall(name, CallText.Json(arguments)));
+        }
+        return calls.Count > 0 ? calls : null;
     }
 
     /// <summary>The call of a GLM-4.5 block's body, or null when it is malformed.</summary>
@@ -42,7 +72,7 @@ internal static class XmlCalls
         return [new ParsedCall(name, CallText.Json(arguments))];
     }
 
-    // Qwen3-Coder writes a newline after the opening tag and before the closing one.
+    // Qwen3-Coder writes a newline after the opening tag and before the closing one (MiniMax-M2 may).
     private static string Unwrap(string value)
     {
         if (value.StartsWith('\n')) value = value[1..];
@@ -59,7 +89,7 @@ internal static class XmlCalls
         }
         catch (JsonException)
         {
-            return JsonValue.Create(text);
+            return PythonCalls.TryLiteral(text, out var literal) ? literal : JsonValue.Create(text);
         }
     }
 

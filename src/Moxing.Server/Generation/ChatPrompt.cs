@@ -23,7 +23,8 @@ public static class ChatPrompt
         var templates = model.Model.ChatTemplates ?? throw new ApiException(400,
             $"the model '{model.Name}' has no chat template; send a plain prompt to the completions endpoint instead", param: "model",
             code: "no_chat_template");
-        var text = templates.Render(DeveloperAsSystem(templates, messages), tools is { Count: > 0 } ? tools : null, addGenerationPrompt: true, variables);
+        tools = tools is { Count: > 0 } ? tools : null;
+        var text = templates.Render(ToolsOnSystem(templates, DeveloperAsSystem(templates, messages), tools), tools, addGenerationPrompt: true, variables);
         reasoning = ReasoningParsing.For(templates.Templates.Values, text);
         return images != null ? images.Encode(model, text, addSpecialTokens: false, "messages") : model.Model.RequireTokenizer().Encode(text, addSpecialTokens: false);
     }
@@ -47,6 +48,18 @@ public static class ChatPrompt
         if (templates.Templates.Values.Any(t => t.Contains("developer", StringComparison.Ordinal))) return messages;
         foreach (var message in messages)
             if (message is JsonObject m && JsonValues.IsString(m["role"]) && m["role"]!.GetValue<string>() == "developer") m["role"] = "system";
+        return messages;
+    }
+
+    // Phi-4-mini's template lists the tools its system message carries (message['tools'], the functions as JSON text) and reads
+    // no tools variable: the request's tools go there, on a system message of its own when the conversation has none.
+    private static JsonArray ToolsOnSystem(ChatTemplateSource templates, JsonArray messages, JsonArray? tools)
+    {
+        if (tools is null || !templates.Templates.Values.Any(t => t.Contains("message['tools']", StringComparison.Ordinal))) return messages;
+        var functions = new JsonArray([.. tools.Select(t => t?["function"]?.DeepClone())]);
+        var system = messages.OfType<JsonObject>().FirstOrDefault(m => JsonValues.IsString(m["role"]) && m["role"]!.GetValue<string>() == "system");
+        if (system is null) messages.Insert(0, system = new JsonObject { ["role"] = "system", ["content"] = "" });
+        system["tools"] = functions.ToJsonString();
         return messages;
     }
 

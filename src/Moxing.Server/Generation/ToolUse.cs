@@ -74,7 +74,7 @@ public sealed partial record ToolUse(JsonArray Tools, IReadOnlyList<ToolDefiniti
         var format = tools.FormatFor(model);
         if (tools.Choice is (ToolChoice.Required or ToolChoice.Named) && !ToolCallConstraint.CanEnforce(format))
             throw ApiException.Unsupported("tool_choice", $"a call cannot be forced for '{model.Name}', whose template writes {format} tool calls "
-                + "(arguments as tagged text, which a JSON schema constraint does not describe); use \"auto\"");
+                + "(arguments as tagged text or Python literals, which a JSON schema constraint does not describe); use \"auto\"");
         if (tools.Constraint(format) is { } constraint)
         {
             if (parameters.Constraint is not null)
@@ -91,7 +91,8 @@ public sealed partial record ToolUse(JsonArray Tools, IReadOnlyList<ToolDefiniti
         var source = templates?.GetTemplate(hasTools: true).Source;
         return (source is null ? null : ToolCallFormats.FromChatTemplate(source)) ?? throw new ApiException(400,
             $"the chat template of '{model.Name}' has no tool-call syntax this server knows (Hermes/Qwen <tool_call>, Llama 3.1 JSON, Mistral [TOOL_CALLS], "
-            + "gpt-oss harmony, DeepSeek R1/V3.1, Kimi-K2, Qwen3-Coder XML, GLM-4.5, Granite <|tool_call|>, Command-R7B actions, Functionary v3.2 >>>); send the request without 'tools'",
+            + "gpt-oss harmony, DeepSeek R1/V3.1, Kimi-K2, Qwen3-Coder XML, GLM-4.5, Granite <|tool_call|>, Command-R7B actions, Functionary v3.2 >>>, "
+            + "LFM2, pythonic Llama, MiniMax-M2, Seed-OSS, Nemotron Nano v2 <TOOLCALL>, Apertus, Phi-4-mini); send the request without 'tools'",
             param: "tools", code: "tools_not_supported");
     }
 

@@ -27,6 +27,10 @@ public class ToolCallConstraintTests
     [InlineData(ToolCallFormat.CommandR7B, true)]
     [InlineData(ToolCallFormat.FunctionaryV32, false)]
     [InlineData(ToolCallFormat.FunctionaryV32, true)]
+    [InlineData(ToolCallFormat.NemotronV2, false)]
+    [InlineData(ToolCallFormat.NemotronV2, true)]
+    [InlineData(ToolCallFormat.Apertus, true)]
+    [InlineData(ToolCallFormat.Phi4Mini, true)]
     public void RandomWalksAreCallsThatTheParserReadsAndThatValidate(ToolCallFormat format, bool parallel)
     {
         var tokenizer = SharedTokenizers.Qwen3;
@@ -49,6 +53,10 @@ public class ToolCallConstraintTests
     [Theory]
     [InlineData(ToolCallFormat.Qwen3CoderXml)]
     [InlineData(ToolCallFormat.Glm45)]
+    [InlineData(ToolCallFormat.MiniMaxM2)]
+    [InlineData(ToolCallFormat.SeedOss)]
+    [InlineData(ToolCallFormat.Lfm2)]
+    [InlineData(ToolCallFormat.Pythonic)]
     public void FormatsWithPlainTextArgumentsAreNotEnforced(ToolCallFormat format)
     {
         Assert.False(ToolCallConstraint.CanEnforce(format));

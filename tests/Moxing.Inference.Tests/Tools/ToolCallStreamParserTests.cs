@@ -156,6 +156,100 @@ public class ToolCallStreamParserTests
             "get_ti",
             []
         },
+        {
+            ToolCallFormat.Lfm2,
+            "Checking.<|tool_call_start|>[get_weather(city='Paris', unit=\"c\"), search(query='it\\'s [1] (x)', limit=3, ok=True, none=None, " +
+            "tags=['a', \"b\"], opts={'k': 1.5, 'n': null}, neg=-2e3, j=true)]<|tool_call_end|> Done.",
+            "Checking. Done.",
+            ["get_weather|{\"city\":\"Paris\",\"unit\":\"c\"}",
+                "search|{\"query\":\"it\\u0027s [1] (x)\",\"limit\":3,\"ok\":true,\"none\":null,\"tags\":[\"a\",\"b\"],\"opts\":{\"k\":1.5,\"n\":null},\"neg\":-2000,\"j\":true}"]
+        },
+        {
+            // a positional argument is not a call LFM2 writes: the block stays text
+            ToolCallFormat.Lfm2,
+            "<|tool_call_start|>[get_weather('Paris')]<|tool_call_end|>",
+            "<|tool_call_start|>[get_weather('Paris')]<|tool_call_end|>",
+            []
+        },
+        {
+            // the model stopped before the end marker: the finished list counts
+            ToolCallFormat.Lfm2,
+            "<|tool_call_start|>[get_time()]",
+            "",
+            ["get_time|{}"]
+        },
+        {
+            ToolCallFormat.Pythonic,
+            " [get_weather(city=\"San Francisco, CA\"), add(a=2, b=3,)]",
+            " ",
+            ["get_weather|{\"city\":\"San Francisco, CA\"}", "add|{\"a\":2,\"b\":3}"]
+        },
+        {
+            // only the reply's start opens calls: a list later in the text is text
+            ToolCallFormat.Pythonic,
+            "Call it as [get_weather(city='Oslo')].",
+            "Call it as [get_weather(city='Oslo')].",
+            []
+        },
+        {
+            // a list that holds no calls is an answer
+            ToolCallFormat.Pythonic,
+            "[1, 2, 3] are the first three.",
+            "[1, 2, 3] are the first three.",
+            []
+        },
+        {
+            ToolCallFormat.MiniMaxM2,
+            "Let me see.\n<minimax:tool_call>\n<invoke name=\"get_weather\">\n<parameter name=\"city\">New York</parameter>\n" +
+            "<parameter name=\"days\">3</parameter>\n</invoke>\n<invoke name=\"search\">\n<parameter name=\"query\">a < b</parameter>\n" +
+            "<parameter name=\"exact\">True</parameter>\n</invoke>\n</minimax:tool_call>",
+            "Let me see.\n",
+            ["get_weather|{\"city\":\"New York\",\"days\":3}", "search|{\"query\":\"a \\u003C b\",\"exact\":true}"]
+        },
+        {
+            ToolCallFormat.MiniMaxM2,
+            "<minimax:tool_call>\n<invoke name=\"get_weather\">\n<parameter name=\"city\">Rome</parameter>\n</minimax:tool_call>",
+            "<minimax:tool_call>\n<invoke name=\"get_weather\">\n<parameter name=\"city\">Rome</parameter>\n</minimax:tool_call>",
+            []
+        },
+        {
+            ToolCallFormat.SeedOss,
+            "<seed:tool_call>\n<function=get_weather>\n<parameter=city>Paris</parameter>\n<parameter=opts>{'unit': 'c', 'days': [1, 2]}</parameter>\n" +
+            "</function>\n</seed:tool_call>\n<seed:tool_call>\n<function=get_time>\n</function>\n</seed:tool_call>",
+            "",
+            ["get_weather|{\"city\":\"Paris\",\"opts\":{\"unit\":\"c\",\"days\":[1,2]}}", "get_time|{}"]
+        },
+        {
+            ToolCallFormat.NemotronV2,
+            "Sure.\n<TOOLCALL>[{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}, {\"name\": \"add\", \"arguments\": \"{\\\"a\\\": 1}\"}]</TOOLCALL>",
+            "Sure.\n",
+            ["get_weather|{\"city\":\"Paris\"}", "add|{\"a\":1}"]
+        },
+        {
+            ToolCallFormat.NemotronV2,
+            "<TOOLCALL>[{\"name\": \"get_weather\", \"arguments\": [1]}]</TOOLCALL>",
+            "<TOOLCALL>[{\"name\": \"get_weather\", \"arguments\": [1]}]</TOOLCALL>",
+            []
+        },
+        {
+            ToolCallFormat.Apertus,
+            "<|tools_prefix|>[{\"get_weather\": {\"city\": \"Bern\"}}, {\"get_time\": {}}]<|tools_suffix|>",
+            "",
+            ["get_weather|{\"city\":\"Bern\"}", "get_time|{}"]
+        },
+        {
+            // two keys: not a call
+            ToolCallFormat.Apertus,
+            "<|tools_prefix|>[{\"get_weather\": {}, \"x\": {}}]<|tools_suffix|>",
+            "<|tools_prefix|>[{\"get_weather\": {}, \"x\": {}}]<|tools_suffix|>",
+            []
+        },
+        {
+            ToolCallFormat.Phi4Mini,
+            "<|tool_call|>[{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Seattle\"}}]<|/tool_call|> and <|/tool_call text",
+            " and <|/tool_call text",
+            ["get_weather|{\"city\":\"Seattle\"}"]
+        },
     };
 
     [Theory]
@@ -214,6 +308,9 @@ public class ToolCallStreamParserTests
     [InlineData("{% for t in tools %}<tool_call>{{ t }}</tool_call>{% endfor %}", ToolCallFormat.Hermes)]
     [InlineData("{{ '[TOOL_CALLS]' }}", ToolCallFormat.Mistral)]
     [InlineData("{{- '<|start_header_id|>ipython<|end_header_id|>' }}", ToolCallFormat.Llama3Json)]
+    // vLLM's pythonic Llama 4 template: its instruction, then Llama 4's ipython header for results
+    [InlineData("- Use exact format: [func_name1(param1=value1, param2=value2), func_name2(...)]\n{{- \"<|header_start|>ipython<|header_end|>\" }}",
+        ToolCallFormat.Pythonic)]
     public void FormatComesFromTheChatTemplate(string template, ToolCallFormat expected) =>
         Assert.Equal(expected, ToolCallFormats.FromChatTemplate(template));
 
@@ -236,8 +333,75 @@ public class ToolCallStreamParserTests
     [InlineData("openai-gpt-oss-120b", ToolCallFormat.Harmony)]
     [InlineData("meetkai-functionary-medium-v3.2", ToolCallFormat.FunctionaryV32)]
     [InlineData("google-gemma-2-2b-it", null)]
+    [InlineData("LFM2-8B-A1B", ToolCallFormat.Lfm2)]
+    [InlineData("LFM2.5-Instruct", ToolCallFormat.Lfm2)]
+    [InlineData("LFM2.5-8B-A1B", ToolCallFormat.Lfm2)]
+    [InlineData("vllm-llama3.2-pythonic", ToolCallFormat.Pythonic)]
+    [InlineData("MiniMax-M2", ToolCallFormat.MiniMaxM2)]
+    [InlineData("ByteDance-Seed-OSS", ToolCallFormat.SeedOss)]
+    [InlineData("NVIDIA-Nemotron-Nano-v2", ToolCallFormat.NemotronV2)]
+    [InlineData("Apertus-8B-Instruct", ToolCallFormat.Apertus)]
+    [InlineData("microsoft-Phi-4-mini-instruct", ToolCallFormat.Phi4Mini)]
     public void RealTemplatesTeachTheirFormat(string name, ToolCallFormat? expected) =>
-        Assert.Equal(expected, ToolCallFormats.FromChatTemplate(File.ReadAllText(Moxing.Tests.Fixtures.Path("..", "Moxing.Text.Tests", "Templates", "Data", name + ".jinja"))));
+        Assert.Equal(expected, ToolCallFormats.FromChatTemplate(RealTemplate(name)));
+
+    // Every stored real template and the format it must keep choosing: a new check in FromChatTemplate may not change any of them,
+    // and a template added to the data must be listed here.
+    private static readonly Dictionary<string, ToolCallFormat?> Chosen = new()
+    {
+        ["Apertus-8B-Instruct"] = ToolCallFormat.Apertus,
+        ["ByteDance-Seed-OSS"] = ToolCallFormat.SeedOss,
+        ["CohereForAI-c4ai-command-r7b-12-2024-tool_use"] = ToolCallFormat.CommandR7B,
+        ["GLM-4.6"] = ToolCallFormat.Glm45,
+        ["HuggingFaceTB-SmolLM3-3B"] = null,
+        ["Kimi-K2-Instruct"] = ToolCallFormat.KimiK2,
+        ["LFM2-8B-A1B"] = ToolCallFormat.Lfm2,
+        ["LFM2.5-8B-A1B"] = ToolCallFormat.Lfm2,
+        ["LFM2.5-Instruct"] = ToolCallFormat.Lfm2,
+        ["MiniMax-M2"] = ToolCallFormat.MiniMaxM2,
+        ["Mistral-Small-3.2-24B-Instruct-2506"] = ToolCallFormat.Mistral,
+        ["NVIDIA-Nemotron-Nano-v2"] = ToolCallFormat.NemotronV2,
+        ["NousResearch-Hermes-2-Pro-Llama-3-8B-tool_use"] = ToolCallFormat.Hermes,
+        ["NousResearch-Hermes-3-Llama-3.1-8B-tool_use"] = ToolCallFormat.Hermes,
+        ["Qwen-QwQ-32B"] = ToolCallFormat.Hermes,
+        ["Qwen-Qwen2.5-7B-Instruct"] = ToolCallFormat.Hermes,
+        ["Qwen-Qwen3-0.6B"] = ToolCallFormat.Hermes,
+        ["Qwen3-Coder"] = ToolCallFormat.Qwen3CoderXml,
+        ["deepseek-ai-DeepSeek-R1-Distill-Llama-8B"] = ToolCallFormat.DeepSeekR1,
+        ["deepseek-ai-DeepSeek-R1-Distill-Qwen-32B"] = ToolCallFormat.DeepSeekR1,
+        ["deepseek-ai-DeepSeek-V3.1"] = ToolCallFormat.DeepSeekV31,
+        ["google-gemma-2-2b-it"] = null,
+        ["google-gemma-4-31B-it"] = null,
+        ["ibm-granite-granite-3.3-2B-Instruct"] = ToolCallFormat.Granite,
+        ["ibm-granite-granite-4.0"] = ToolCallFormat.Hermes,
+        ["meetkai-functionary-medium-v3.2"] = ToolCallFormat.FunctionaryV32,
+        ["meta-llama-Llama-3.1-8B-Instruct"] = ToolCallFormat.Llama3Json,
+        ["meta-llama-Llama-3.2-3B-Instruct"] = ToolCallFormat.Llama3Json,
+        ["meta-llama-Llama-3.3-70B-Instruct"] = ToolCallFormat.Llama3Json,
+        ["microsoft-Phi-3-mini-4k-instruct"] = null,
+        ["microsoft-Phi-3.5-mini-instruct"] = null,
+        ["microsoft-Phi-4-mini-instruct"] = ToolCallFormat.Phi4Mini,
+        ["mistralai-Mistral-7B-Instruct-v0.3"] = ToolCallFormat.Mistral,
+        ["mistralai-Mistral-Nemo-Instruct-2407"] = ToolCallFormat.Mistral,
+        ["moonshotai-Kimi-K2"] = ToolCallFormat.KimiK2,
+        ["openai-gpt-oss-120b"] = ToolCallFormat.Harmony,
+        ["teknium-OpenHermes-2.5-Mistral-7B-chatml"] = null,
+        ["vllm-llama3.2-pythonic"] = ToolCallFormat.Pythonic,
+    };
+
+    [Fact]
+    public void EveryStoredTemplateKeepsItsFormat()
+    {
+        var stored = Directory.EnumerateFiles(Moxing.Tests.Fixtures.Path("..", "Moxing.Text.Tests", "Templates", "Data"), "*.jinja")
+            .Select(Path.GetFileNameWithoutExtension).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(Chosen.Keys.Order(StringComparer.Ordinal), stored);
+        var wrong = stored.Where(n => ToolCallFormats.FromChatTemplate(RealTemplate(n!)) != Chosen[n!])
+            .Select(n => $"{n}: {ToolCallFormats.FromChatTemplate(RealTemplate(n!))?.ToString() ?? "none"}, expected {Chosen[n!]?.ToString() ?? "none"}");
+        Assert.Empty(wrong);
+    }
+
+    private static string RealTemplate(string name) =>
+        File.ReadAllText(Moxing.Tests.Fixtures.Path("..", "Moxing.Text.Tests", "Templates", "Data", name + ".jinja"));
 
     [Theory]
     [InlineData(ToolCallFormat.Qwen3CoderXml, "<tool_call>\n<function=lookup>\n<parameter=zip>\n02134\n</parameter>\n<parameter=count>\n2\n</parameter>\n</function>\n</tool_call>")]

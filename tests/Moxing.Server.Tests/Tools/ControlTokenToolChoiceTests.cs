@@ -1,5 +1,4 @@
 using System.ClientModel;
-using System.Text;
 using System.Text.Json.Nodes;
 using Moxing.Inference.Tools;
 using Moxing.Models;
@@ -60,29 +59,15 @@ public sealed class ControlTokenToolChoiceTests(ServerFixture server)
     [InlineData(ServerFixture.Kimi)]
     public async Task Sdk_streaming_assembles_the_named_calls_from_their_deltas(string model)
     {
-        var arguments = new Dictionary<int, StringBuilder>();
-        var names = new Dictionary<int, string>();
-        ChatFinishReason? finish = null;
-        var content = new StringBuilder();
-        await foreach (var update in Chat(model).CompleteChatStreamingAsync([new UserChatMessage("Add 2 and 3")],
-            WeatherTools.ChatOptions(ChatToolChoice.CreateFunctionChoice("add"), maxTokens: 200)))
-        {
-            foreach (var part in update.ContentUpdate) content.Append(part.Text);
-            foreach (var part in update.ToolCallUpdates)
-            {
-                if (part.FunctionName is { } name) names[part.Index] = name;
-                if (!arguments.TryGetValue(part.Index, out var text)) arguments[part.Index] = text = new StringBuilder();
-                text.Append(part.FunctionArgumentsUpdate?.ToString());
-            }
-            finish ??= update.FinishReason;
-        }
-        Assert.Equal(ChatFinishReason.ToolCalls, finish);
-        Assert.Equal("", content.ToString());
-        Assert.NotEmpty(names);
-        foreach (var (index, name) in names)
+        var reply = await StreamedChat.Collect(Chat(model).CompleteChatStreamingAsync([new UserChatMessage("Add 2 and 3")],
+            WeatherTools.ChatOptions(ChatToolChoice.CreateFunctionChoice("add"), maxTokens: 200)));
+        Assert.Equal(ChatFinishReason.ToolCalls, reply.Finish);
+        Assert.Equal("", reply.Content);
+        Assert.NotEmpty(reply.Names);
+        foreach (var (index, name) in reply.Names)
         {
             Assert.Equal("add", name);
-            WeatherTools.AssertValid("add", arguments[index].ToString());
+            WeatherTools.AssertValid("add", reply.Arguments[index]);
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
+using Moxing.Inference.Tools;
 using Moxing.Server.Hosting;
 using Moxing.Server.Models;
 using Moxing.Tests;
@@ -19,6 +20,11 @@ public sealed class ScriptedServerFixture : IAsyncLifetime
     // The Qwen3 fixture with Qwen3-Coder's real template (XML tool calls).
     public const string Coder = "qwen3-coder-xml";
 
+    // The Qwen3 fixture with LFM2's, MiniMax-M2's and Phi-4-mini's real templates, their call markup as control tokens.
+    public const string Lfm2 = "qwen3-lfm2";
+    public const string MiniMax = "qwen3-minimax-m2";
+    public const string Phi4Mini = "qwen3-phi4-mini";
+
     private readonly string _folder = Directory.CreateTempSubdirectory("moxing-harmony-").FullName;
 
     public MoxingServer Server { get; private set; } = null!;
@@ -31,10 +37,15 @@ public sealed class ScriptedServerFixture : IAsyncLifetime
         {
             Host = "127.0.0.1",
             Port = 0,
-            Models = [Fixtures.Path("gguf", Model + ".gguf"), WriteHarmonyCopy(), WriteCoderCopy()],
+            Models = [Fixtures.Path("gguf", Model + ".gguf"), WriteHarmonyCopy(), WriteTemplatedCopy(Coder, "Qwen3-Coder", []),
+                WriteTemplatedCopy(Lfm2, "LFM2-8B-A1B", ToolCallFormats.Markers(ToolCallFormat.Lfm2)),
+                WriteTemplatedCopy(MiniMax, "MiniMax-M2", ToolCallFormats.Markers(ToolCallFormat.MiniMaxM2)),
+                WriteTemplatedCopy(Phi4Mini, "microsoft-Phi-4-mini-instruct", ToolCallFormats.Markers(ToolCallFormat.Phi4Mini))],
             ConsoleLogging = false,
         };
-        Server = await MoxingServer.StartAsync(options, ScriptedEngine.For("<|im_end|>"));
+        // Phi-4-mini's messages end with <|end|> (which harmony scripts write within theirs), the others' with ChatML's <|im_end|> or MiniMax-M2's [e~[
+        Server = await MoxingServer.StartAsync(options, ScriptedEngine.For(model =>
+            model.ChatTemplates!.GetTemplate(hasTools: true).Source.Contains("message['tools']", StringComparison.Ordinal) ? ["<|end|>"] : ["<|im_end|>", "[e~["]));
         Http.BaseAddress = Server.Address;
     }
 
@@ -45,10 +56,10 @@ public sealed class ScriptedServerFixture : IAsyncLifetime
         return path;
     }
 
-    private string WriteCoderCopy()
+    private string WriteTemplatedCopy(string name, string template, IReadOnlyList<string> controlTokens)
     {
-        var path = Path.Combine(_folder, Coder + ".gguf");
-        TemplatedModel.Write(Model, path, TemplatedModel.RealTemplate("Qwen3-Coder"), []);
+        var path = Path.Combine(_folder, name + ".gguf");
+        TemplatedModel.Write(Model, path, TemplatedModel.RealTemplate(template), controlTokens);
         return path;
     }
 
