@@ -22,7 +22,9 @@ internal sealed class QwenVisionReference(TinyQwenVisionFolder folder)
         // the processor's order: merge squares row by row, the square's patches row by row (or plain rows without the merge order)
         var order = drop == "merge_order"
             ? Enumerable.Range(0, n).Select(i => (Y: i / gw, X: i % gw)).ToArray()
-            : (from uy in Enumerable.Range(0, gh / M) from ux in Enumerable.Range(0, gw / M) from d in Enumerable.Range(0, M * M)
+            : (from uy in Enumerable.Range(0, gh / M)
+               from ux in Enumerable.Range(0, gw / M)
+               from d in Enumerable.Range(0, M * M)
                select (Y: uy * M + d / M, X: ux * M + d % M)).ToArray();
         var kernel = w["tower.patch_embed.proj.weight"];
         var x = order.Select(pt => Enumerable.Range(0, H).Select(o =>

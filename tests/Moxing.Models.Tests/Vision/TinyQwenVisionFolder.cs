@@ -31,14 +31,29 @@ public sealed class TinyQwenVisionFolder : IDisposable
         var vision = qwen25
             ? new JsonObject
             {
-                ["depth"] = Layers, ["hidden_size"] = Hidden, ["intermediate_size"] = FeedForward, ["num_heads"] = Heads, ["out_hidden_size"] = TextHidden,
-                ["patch_size"] = PatchSize, ["spatial_merge_size"] = Merge, ["temporal_patch_size"] = 2, ["window_size"] = window,
-                ["fullatt_block_indexes"] = new JsonArray(1), ["hidden_act"] = "silu",
+                ["depth"] = Layers,
+                ["hidden_size"] = Hidden,
+                ["intermediate_size"] = FeedForward,
+                ["num_heads"] = Heads,
+                ["out_hidden_size"] = TextHidden,
+                ["patch_size"] = PatchSize,
+                ["spatial_merge_size"] = Merge,
+                ["temporal_patch_size"] = 2,
+                ["window_size"] = window,
+                ["fullatt_block_indexes"] = new JsonArray(1),
+                ["hidden_act"] = "silu",
             }
             : new JsonObject
             {
-                ["depth"] = Layers, ["embed_dim"] = Hidden, ["mlp_ratio"] = 1.5, ["num_heads"] = Heads, ["hidden_size"] = TextHidden,
-                ["patch_size"] = PatchSize, ["spatial_merge_size"] = Merge, ["temporal_patch_size"] = 2, ["hidden_act"] = "quick_gelu",
+                ["depth"] = Layers,
+                ["embed_dim"] = Hidden,
+                ["mlp_ratio"] = 1.5,
+                ["num_heads"] = Heads,
+                ["hidden_size"] = TextHidden,
+                ["patch_size"] = PatchSize,
+                ["spatial_merge_size"] = Merge,
+                ["temporal_patch_size"] = 2,
+                ["hidden_act"] = "quick_gelu",
             };
         var config = new JsonObject { ["model_type"] = qwen25 ? "qwen2_5_vl" : "qwen2_vl", ["hidden_size"] = TextHidden, ["vision_config"] = vision };
         File.WriteAllText(Path.Combine(Folder, "config.json"), config.ToJsonString());
