@@ -1,10 +1,7 @@
 using System.ClientModel;
-using Moxing.Models.Synthesis;
 using Moxing.Models.Vision;
 using Moxing.Server.Hosting;
-using Moxing.Server.Models;
 using Moxing.Tests;
-using Moxing.Text.Tokenization.Gguf;
 using OpenAI;
 using OpenAI.Chat;
 
@@ -27,20 +24,7 @@ public sealed class QwenVisionServingTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var shape = SynthShape.Find(Model)!;
-        var path = Path.Combine(_folder, Model + ".gguf");
-        SyntheticModelWriter.Write(shape, SynthFileType.Find("F16")!, 2, path, WordVocabulary.Metadata(shape.Vocab, ImagePrompt.VocabularyTokens(VisionProjector.Qwen25Vl)));
-        var projector = Path.Combine(_folder, "mmproj-" + Model + ".gguf");
-        SyntheticProjector.Write(VisionProjector.Qwen25Vl, shape.Hidden, 2).Write(projector);
-        _server = await MoxingServer.StartAsync(new ServerOptions
-        {
-            Host = "127.0.0.1",
-            Port = 0,
-            Models = [path],
-            Projector = projector,
-            ConsoleLogging = false,
-            Manager = new ModelManagerOptions { Parallel = 2, Context = 256 },
-        }, Engines.ContinuousBatching);
+        _server = await SynthVisionServer.StartAsync(_folder, Model, VisionProjector.Qwen25Vl);
     }
 
     public async Task DisposeAsync()

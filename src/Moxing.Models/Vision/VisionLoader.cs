@@ -38,7 +38,8 @@ public static class VisionLoader
 
     /// <summary>
     /// The tower of a Hugging Face Gemma3 / Llava / Idefics3 / SmolVLM / Qwen2VL / Qwen2_5_VL ForConditionalGeneration folder (the vision tower and projector in
-    /// either transformers nesting), or null when its config has no vision_config of those.
+    /// either transformers nesting), or null when its config has no vision_config of those or the folder holds no tower (no patch
+    /// embedding: a text-only export, served as text).
     /// </summary>
     public static VisionTower? LoadHf(string folder, HfConfig config, int textHidden)
     {
@@ -48,8 +49,14 @@ public static class VisionLoader
         var source = ModelTensors.OpenFolder(folder);
         try
         {
+            var names = HfNames(o.Projector, source);
+            if (source.Find(names.Patch + ".weight") == null)
+            {
+                source.Dispose();
+                return null;
+            }
             // Gemma3RMSNorm multiplies by 1 + w.
-            return VisionTower.Load(o, source, HfNames(o.Projector, source), softNormOffset: 1, folder);
+            return VisionTower.Load(o, source, names, softNormOffset: 1, folder);
         }
         catch
         {

@@ -81,7 +81,7 @@ internal sealed class QwenVisionReference(TinyQwenVisionFolder folder)
         var attended = new double[x.Length][];
         for (var s = 0; s + 1 < windows.Count; s++)
             for (var t = windows[s]; t < windows[s + 1]; t++)
-                attended[t] = Affine(p + "attn.proj", Attend(q[t], k[windows[s]..windows[s + 1]], v[windows[s]..windows[s + 1]]));
+                attended[t] = Affine(p + "attn.proj", VisionReference.Attend(q[t], k[windows[s]..windows[s + 1]], v[windows[s]..windows[s + 1]], TinyQwenVisionFolder.Heads));
         for (var t = 0; t < x.Length; t++)
         {
             var h = x[t].Select((value, d) => value + attended[t][d]).ToArray();
@@ -111,21 +111,6 @@ internal sealed class QwenVisionReference(TinyQwenVisionFolder folder)
                 result[head * hd + i + half] = b * Math.Cos(angle) + a * Math.Sin(angle);
             }
         return result;
-    }
-
-    private static double[] Attend(double[] q, double[][] k, double[][] v)
-    {
-        const int heads = TinyQwenVisionFolder.Heads, hd = H / heads;
-        var output = new double[H];
-        for (var h = 0; h < heads; h++)
-        {
-            var scores = k.Select(kr => Enumerable.Range(0, hd).Sum(d => q[h * hd + d] * kr[h * hd + d]) / Math.Sqrt(hd)).ToArray();
-            var max = scores.Max();
-            var sum = scores.Sum(s => Math.Exp(s - max));
-            for (var j = 0; j < k.Length; j++)
-                for (var d = 0; d < hd; d++) output[h * hd + d] += Math.Exp(scores[j] - max) / sum * v[j][h * hd + d];
-        }
-        return output;
     }
 
     // LayerNorm (Qwen2-VL) or Qwen2RMSNorm (2.5), eps 1e-6.
