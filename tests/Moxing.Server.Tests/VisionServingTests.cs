@@ -34,20 +34,7 @@ public sealed class VisionServingTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var shape = SynthShape.Find(Model)!;
-        var path = Path.Combine(_folder, Model + ".gguf");
-        SyntheticModelWriter.Write(shape, SynthFileType.Find("F16")!, 2, path, WordVocabulary.Metadata(shape.Vocab, [ImagePrompt.Start, ImagePrompt.End, ImagePrompt.Placeholder]));
-        var projector = Path.Combine(_folder, "mmproj-" + Model + ".gguf");
-        SyntheticProjector.Write(Moxing.Models.Vision.VisionProjector.Gemma3, shape.Hidden, 2).Write(projector);
-        _server = await MoxingServer.StartAsync(new ServerOptions
-        {
-            Host = "127.0.0.1",
-            Port = 0,
-            Models = [path],
-            Projector = projector,
-            ConsoleLogging = false,
-            Manager = new ModelManagerOptions { Parallel = 2, Context = 256 },
-        }, Engines.ContinuousBatching);
+        _server = await SynthVisionServer.StartAsync(_folder, Model, VisionProjector.Gemma3);
         _http.BaseAddress = _server.Address;
     }
 

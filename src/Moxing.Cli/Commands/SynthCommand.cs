@@ -17,7 +17,7 @@ public sealed class SynthCommand : ICommand
     /// <inheritdoc />
     public string Usage => """
         usage: moxing synth --like MODEL --type TYPE -o FILE.gguf [--seed N] [--vocab-from FILE.gguf | --words]
-               [--mmproj FILE.gguf [--projector gemma3|mlp|idefics3]]
+               [--mmproj FILE.gguf [--projector gemma3|mlp|idefics3|qwen2vl_merger|qwen2.5vl_merger]]
           --like     qwen2.5-0.5b | qwen2.5-1.5b | llama3.2-1b | qwen3-0.6b | gemma3-270m | gemma3-1b | gemma-2b | gemma-4-e2b
                      | gemma-3n-e2b | gemma-3n-e4b (AltUp streams, Laurel, sparse gates, per-layer inputs)
                      | granite-3.1-2b | olmo2-1b | phi-2 | starcoder2-3b | falcon-7b | falcon-40b | exaone-3.5-2.4b
@@ -35,7 +35,7 @@ public sealed class SynthCommand : ICommand
                      whatever --type, as its converter writes them); tiny-NAME for small ones for tests (qwen2, llama,
                      qwen3, gemma, gemma3, gemma4, gemma4-moe, gemma3n, granite, olmo2, phi2, starcoder2, falcon, exaone, smollm3, internlm2, gptneox, bloom, mpt, starcoder,
                      command-r, cohere2, stablelm, glm4, chatglm, nemotron, olmo, minicpm, ernie4_5, seed_oss, exaone4, hunyuan-dense, arcee, mistral3, apertus, lfm2, granitehybrid, mamba2, mamba, falcon-mamba, jamba, lfm2-moe, nemotron-h, nemotron-h-moe, falcon-h1, qwen35, qwen35moe, qwen3next, qwen3moe, olmoe, mixtral, granitemoe, phimoe, ernie4_5-moe, llama4,
-                     llama4-interleaved, deepseek-v2, deepseek-v3, glm4moe, dots1, hunyuan-moe, bailingmoe, bailingmoe2, gpt-oss)
+                     llama4-interleaved, deepseek-v2, deepseek-v3, glm4moe, dots1, hunyuan-moe, bailingmoe, bailingmoe2, gpt-oss, qwen2vl, qwen25vl)
                      embedding models all-minilm | mxbai-embed-large | nomic-embed-text | bge-m3 (tiny-bert,
                      tiny-nomic-bert, tiny-xlm-roberta for tests)
           --type     F32 | F16 | BF16 | Q8_0 | Q4_0 | Q4_K_M | Q6_K (per-tensor types as llama-quantize picks them)
@@ -48,7 +48,9 @@ public sealed class SynthCommand : ICommand
           --mmproj   also write a small vision projector, as llama.cpp's converters write an mmproj: --projector gemma3 (the
                      default for a gemma3 shape: SigLIP, 224² images, 16 tokens), mlp (LLaVA: CLIP with a class token, 112² images,
                      64 tokens) or idefics3 (SmolVLM: SigLIP, 112² tiles shuffled to 16 tokens, up to 2 × 2 tiles and a global
-                     view); with --words the vocabulary holds the projector's image tokens
+                     view), qwen2vl_merger / qwen2.5vl_merger (the defaults for tiny-qwen2vl / tiny-qwen25vl: Qwen2-VL's 2-D
+                     rotary ViT on images of any size, 2 × 2 merges; 2.5 with SwiGLU, RMSNorm and window attention); with --words
+                     the vocabulary holds the projector's image tokens
         """;
 
     /// <inheritdoc />
@@ -69,7 +71,7 @@ public sealed class SynthCommand : ICommand
         if (words && vocabFrom != null) throw new UsageException("--words and --vocab-from exclude each other");
         var shape = SynthShape.Find(like) ?? throw new UsageException($"--like: unknown model '{like}'");
         var fileType = SynthFileType.Find(typeName) ?? throw new UsageException($"--type: unknown type '{typeName}'");
-        var kind = ProjectorKind(projector, projectorType, shape.Architecture);
+        var kind = ProjectorKind(projector, projectorType, shape);
         IReadOnlyList<string>? imageTokens = projector != null ? ImagePrompt.VocabularyTokens(kind) : null;
         SyntheticModelWriter.Write(shape, fileType, seed, output, words ? WordVocabulary.Metadata(shape.Vocab, imageTokens) : Tokenizer(vocabFrom));
         context.Out.WriteLine($"wrote {output}: {shape.Name} ({shape.Architecture}, {shape.Layers} layers) {fileType.Name}, {new FileInfo(output).Length / 1e6:F1} MB");
@@ -79,14 +81,19 @@ public sealed class SynthCommand : ICommand
         return 0;
     }
 
-    // --projector by llama.cpp's name; gemma3 by default for a gemma3 shape, required for any other.
-    private static VisionProjector ProjectorKind(string? projector, string? type, string architecture)
+    // --projector by llama.cpp's name; by default gemma3 for a gemma3 shape and Qwen2(.5)-VL's merger for a qwen2vl one, required for any other.
+    private static VisionProjector ProjectorKind(string? projector, string? type, SynthShape shape)
     {
         if (projector == null)
             return type == null ? VisionProjector.Gemma3 : throw new UsageException("--projector needs --mmproj FILE");
-        type ??= architecture == "gemma3" ? "gemma3" : throw new UsageException($"--mmproj on a {architecture} shape needs --projector mlp|idefics3|gemma3");
+        type ??= shape.Architecture switch
+        {
+            "gemma3" => "gemma3",
+            "qwen2vl" => shape.Name is "tiny-qwen25vl" or "qwen2.5-vl-3b" ? "qwen2.5vl_merger" : "qwen2vl_merger",
+            _ => throw new UsageException($"--mmproj on a {shape.Architecture} shape needs --projector {string.Join("|", VisionConfigs.GgufProjectors.Keys)}"),
+        };
         return VisionConfigs.GgufProjectors.TryGetValue(type, out var kind) ? kind
-            : throw new UsageException($"--projector: unknown type '{type}' (gemma3, mlp, idefics3)");
+            : throw new UsageException($"--projector: unknown type '{type}' ({string.Join(", ", VisionConfigs.GgufProjectors.Keys)})");
     }
 
     private static IReadOnlyList<KeyValuePair<string, object>>? Tokenizer(string? vocabFrom)

@@ -232,6 +232,8 @@ public sealed record SynthShape(
         // Qwen2.5-VL-3B's language model (qwen2vl: Qwen2's graph with M-RoPE sections [16, 24, 24]) and a tiny one of sections [8, 12, 12].
         new("qwen2.5-vl-3b", "qwen2vl", 151936, 2048, 36, 11008, 16, 2, 128, 128000, 1e-6f, 1000000f),
         new("tiny-qwen2vl", "qwen2vl", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-6f, 1000000f),
+        // the same language model, its synth --mmproj a Qwen2.5-VL tower
+        new("tiny-qwen25vl", "qwen2vl", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-6f, 1000000f),
         new("tiny-llama", "llama", 1024, 256, 4, 512, 4, 2, 64, 256, 1e-5f, 500000f),
         new("tiny-qwen3", "qwen3", 1024, 256, 4, 512, 4, 2, 128, 256, 1e-6f, 1000000f),
         // Gemma 3's converted configs: window on 5 of every 6 layers, local RoPE base 10000 (written as freq_base_swa).

@@ -6,9 +6,10 @@ namespace Moxing.Models.Vision;
 
 /// <summary>
 /// Bidirectional multi-head attention of n tokens over all n ([n, heads · headDim] rows in, out): one item per (head, chunk of
-/// queries); each item gathers its head's keys and values once, then every query of its chunk attends to all of them.
+/// queries); each item gathers its head's keys and values once, then every query of its chunk attends to all of them — or, given
+/// <paramref name="windows"/> (where each window's run of tokens starts, then n), to those of its window.
 /// </summary>
-internal readonly struct FullAttentionJob(float[] q, float[] k, float[] v, float[] output, int n, int heads, int headDim) : IParallelJob
+internal readonly struct FullAttentionJob(float[] q, float[] k, float[] v, float[] output, int n, int heads, int headDim, int[]? windows = null) : IParallelJob
 {
     private const int ChunkTokens = 256;
 
@@ -33,8 +34,17 @@ internal readonly struct FullAttentionJob(float[] q, float[] k, float[] v, float
                 v.AsSpan(j * width + head * headDim, headDim).CopyTo(values.AsSpan(j * headDim, headDim));
             }
             for (var t = first; t < last; t++)
-                Attention.Head(q.AsSpan(t * width + head * headDim, headDim), keys, values, headDim, 0, n, scale, 0, scores,
+            {
+                var (from, to) = (0, n);
+                if (windows != null)
+                {
+                    var w = Array.BinarySearch(windows, t);
+                    w = w >= 0 ? w : ~w - 1;
+                    (from, to) = (windows[w], windows[w + 1]);
+                }
+                Attention.Head(q.AsSpan(t * width + head * headDim, headDim), keys, values, headDim, from, to - from, scale, 0, scores,
                     output.AsSpan(t * width + head * headDim, headDim));
+            }
         }
     }
 

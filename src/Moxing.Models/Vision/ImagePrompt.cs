@@ -35,7 +35,9 @@ public sealed record EncodedPrompt(int[] Ids, IReadOnlyList<EmbeddedSpan> Spans)
 /// Puts images into a prompt as llama.cpp's mtmd does: a message holds <see cref="Marker"/> where an image goes; each marker becomes the
 /// projector's image text around runs of embeddings — Gemma 3: "\n\n&lt;start_of_image&gt;" run "&lt;end_of_image&gt;\n\n" (as
 /// transformers' Gemma3Processor writes it); LLaVA: the run alone; Idefics3: per tile "&lt;fake_token_around_image&gt;&lt;row_r_col_c&gt;"
-/// run, "\n" between tile rows, then "\n\n&lt;fake_token_around_image&gt;&lt;global-img&gt;" run "&lt;fake_token_around_image&gt;".
+/// run, "\n" between tile rows, then "\n\n&lt;fake_token_around_image&gt;&lt;global-img&gt;" run "&lt;fake_token_around_image&gt;"; Qwen2-VL:
+/// "&lt;|vision_start|&gt;" run "&lt;|vision_end|&gt;" (the chat template's image with its &lt;|image_pad|&gt; repeated, one per merged patch), the
+/// run a grid of M-RoPE positions (<see cref="EmbeddedSpan.GridWidth"/>).
 /// The text between runs is tokenized piece by piece (as mtmd tokenizes its text chunks); each run holds the vocabulary's image
 /// placeholder token (or the unknown token) and takes its view's embeddings from the vision tower.
 /// </summary>
@@ -53,6 +55,9 @@ public static class ImagePrompt
     /// <summary>Idefics3's boundary tokens.</summary>
     public const string AroundImage = "<fake_token_around_image>", GlobalImage = "<global-img>";
 
+    /// <summary>Qwen2-VL's boundary and placeholder tokens.</summary>
+    public const string VisionStart = "<|vision_start|>", VisionEnd = "<|vision_end|>", ImagePad = "<|image_pad|>";
+
     // Where a run of embeddings goes in the expanded text, and where a token goes that llama.cpp looks up by its text (not tokenized
     // with its neighbours: an SPM vocabulary would put a word-start mark before a "\n" that begins a piece of text).
     private const string Run = "<__moxing_image_run__>", RowBreak = "<__moxing_image_newline__>", GlobalBreak = "<__moxing_image_newlines__>";
@@ -65,6 +70,7 @@ public static class ImagePrompt
     {
         VisionProjector.Gemma3 => [Start, End, Placeholder],
         VisionProjector.Mlp => [ImageToken],
+        VisionProjector.Qwen2Vl or VisionProjector.Qwen25Vl => [VisionStart, VisionEnd, ImagePad],
         _ => [AroundImage, GlobalImage, ImageToken, "\n\n", .. Enumerable.Range(1, maxGrid).SelectMany(r => Enumerable.Range(1, maxGrid).Select(c => Tile(r, c)))],
     };
 
@@ -82,11 +88,15 @@ public static class ImagePrompt
         var views = images.Select(i => VisionPreprocessor.Views(i.Image, o)).ToArray();
         var expanded = new StringBuilder(parts[0]);
         for (var i = 0; i < images.Count; i++) expanded.Append(ImageText(views[i], o.Projector)).Append(parts[i + 1]);
-        var placeholder = tokenizer.TokenToId(o.Projector == VisionProjector.Gemma3 ? Placeholder : ImageToken) ?? tokenizer.UnkTokenId ?? 0;
+        var placeholder = tokenizer.TokenToId(o.Projector switch
+        {
+            VisionProjector.Gemma3 => Placeholder,
+            VisionProjector.Qwen2Vl or VisionProjector.Qwen25Vl => ImagePad,
+            _ => ImageToken,
+        }) ?? tokenizer.UnkTokenId ?? 0;
         var ids = new List<int>(addSpecialTokens ? tokenizer.PrefixSpecialIds : []);
         var spans = new List<EmbeddedSpan>();
         var segments = expanded.ToString().Split(Run);
-        var length = o.TokensPerImage;
         int image = 0, view = 0;
         for (var s = 0; s < segments.Length; s++)
         {
@@ -95,7 +105,11 @@ public static class ImagePrompt
             var source = images[image];
             // each view of an image is its own content: the hash of the image and the view's index
             var hash = source.Hash + (ulong)view * 0x9E3779B97F4A7C15UL;
-            spans.Add(new EmbeddedSpan(ids.Count, length, vision.Encode(views[image].Views[view]), o.Projector == VisionProjector.Gemma3, hash));
+            var rows = vision.Encode(views[image].Views[view]);
+            var length = rows.Length / o.TextHiddenSize;
+            // a dynamic-size image's tokens are a grid of its merge squares, row by row
+            var gridWidth = o.DynamicSize ? VisionPreprocessor.Size(views[image].Views[view], o).Width / o.SizeFactor : 0;
+            spans.Add(new EmbeddedSpan(ids.Count, length, rows, o.Projector == VisionProjector.Gemma3, hash) { GridWidth = gridWidth });
             ids.AddRange(Enumerable.Repeat(placeholder, length));
             if (++view == views[image].Views.Count) (image, view) = (image + 1, 0);
         }
@@ -107,6 +121,7 @@ public static class ImagePrompt
     {
         if (projector == VisionProjector.Gemma3) return "\n\n" + Start + Run + End + "\n\n";
         if (projector == VisionProjector.Mlp) return Run;
+        if (projector is VisionProjector.Qwen2Vl or VisionProjector.Qwen25Vl) return VisionStart + Run + VisionEnd;
         var text = new StringBuilder();
         for (var r = 0; r < views.Rows; r++)
         {

@@ -4,40 +4,26 @@ using Moxing.Core.Ops;
 namespace Moxing.Models.Vision;
 
 /// <summary>
-/// Writes an mmproj GGUF as llama.cpp's converters do (Gemma3VisionModel, SmolVLMModel, the LLaVA image-encoder script): clip.* keys,
+/// Writes an mmproj GGUF as llama.cpp's converters do (Gemma3VisionModel, SmolVLMModel, Qwen2VLVisionModel, the LLaVA image-encoder script): clip.* keys,
 /// v.* tower tensors and mm.* projector tensors; matrices and the patch kernel F16, embeddings, norms and biases F32, Gemma 3's soft
 /// embedding norm stored as 1 + w. A LLaVA (CLIP) tower has a class embedding and a pre norm, no patch bias and no post norm.
 /// </summary>
-public static class ProjectorWriter
+public static partial class ProjectorWriter
 {
     /// <summary>
     /// The writer of a projector of <paramref name="o"/> whose tensors <paramref name="values"/> gives by their transformers name and shape:
     /// the tower's relative to vision_model. ("embeddings.patch_embedding.weight", "pre_layrnorm.weight", …), the projector's relative to
-    /// its module ("mm_input_projection_weight", "linear_1.weight", "modality_projection.proj.weight").
+    /// its module ("mm_input_projection_weight", "linear_1.weight", "modality_projection.proj.weight"); Qwen2-VL's relative to visual.
+    /// ("patch_embed.proj.weight", "blocks.0.attn.qkv.weight", "merger.mlp.0.weight").
     /// </summary>
     public static GgufWriter Write(VisionOptions o, Func<string, long[], float[]> values, string name)
     {
+        if (o.DynamicSize) return WriteQwen(o, values, name);
         var clip = o.Projector == VisionProjector.Mlp;
-        var w = new GgufWriter();
-        w.Set("general.architecture", "clip");
-        w.Set("general.type", "mmproj");
-        w.Set("general.name", name);
-        w.Set("general.file_type", 1u);
-        w.Set("clip.has_vision_encoder", true);
-        w.Set("clip.projector_type", VisionConfigs.GgufProjectors.Single(p => p.Value == o.Projector).Key);
+        var w = Header(o, name);
         if (clip) w.Set("clip.has_llava_projector", true);
         w.Set("clip.use_gelu", o.Activation == Activation.GeluTanh);
         if (o.Activation == Activation.Silu) w.Set("clip.use_silu", true);
-        w.Set("clip.vision.projection_dim", (uint)o.TextHiddenSize);
-        w.Set("clip.vision.image_size", (uint)o.ImageSize);
-        w.Set("clip.vision.patch_size", (uint)o.PatchSize);
-        w.Set("clip.vision.embedding_length", (uint)o.HiddenSize);
-        w.Set("clip.vision.feed_forward_length", (uint)o.FeedForwardSize);
-        w.Set("clip.vision.block_count", (uint)o.LayerCount);
-        w.Set("clip.vision.attention.head_count", (uint)o.HeadCount);
-        w.Set("clip.vision.attention.layer_norm_epsilon", o.NormEps);
-        w.Set("clip.vision.image_mean", o.Mean);
-        w.Set("clip.vision.image_std", o.Std);
         if (o.FeatureLayer is { } feature) w.Set("clip.vision.feature_layer", new[] { feature });
         if (o.Projector == VisionProjector.Idefics3 || o.MergeFactor != 4 && o.Projector == VisionProjector.Gemma3)
             w.Set("clip.vision.projector.scale_factor", (uint)o.MergeFactor);
@@ -88,6 +74,29 @@ public static class ProjectorWriter
                 F16("mm.model.fc.weight", "modality_projection.proj.weight", text, o.ProjectorInputSize);
                 break;
         }
+        return w;
+    }
+
+    // The keys every projector has: general.*, the projector type, the tower's shape and its mean/std.
+    private static GgufWriter Header(VisionOptions o, string name)
+    {
+        var w = new GgufWriter();
+        w.Set("general.architecture", "clip");
+        w.Set("general.type", "mmproj");
+        w.Set("general.name", name);
+        w.Set("general.file_type", 1u);
+        w.Set("clip.has_vision_encoder", true);
+        w.Set("clip.projector_type", VisionConfigs.GgufProjectors.Single(p => p.Value == o.Projector).Key);
+        w.Set("clip.vision.projection_dim", (uint)o.TextHiddenSize);
+        w.Set("clip.vision.image_size", (uint)o.ImageSize);
+        w.Set("clip.vision.patch_size", (uint)o.PatchSize);
+        w.Set("clip.vision.embedding_length", (uint)o.HiddenSize);
+        w.Set("clip.vision.feed_forward_length", (uint)o.FeedForwardSize);
+        w.Set("clip.vision.block_count", (uint)o.LayerCount);
+        w.Set("clip.vision.attention.head_count", (uint)o.HeadCount);
+        w.Set("clip.vision.attention.layer_norm_epsilon", o.NormEps);
+        w.Set("clip.vision.image_mean", o.Mean);
+        w.Set("clip.vision.image_std", o.Std);
         return w;
     }
 }

@@ -6,7 +6,7 @@ using Moxing.Core.Tensors;
 
 namespace Moxing.Models.Vision;
 
-/// <summary>Opens a vision tower: llama.cpp's mmproj GGUF, or the vision weights of a Hugging Face Gemma 3, LLaVA or Idefics3/SmolVLM folder.</summary>
+/// <summary>Opens a vision tower: llama.cpp's mmproj GGUF, or the vision weights of a Hugging Face Gemma 3, LLaVA, Idefics3/SmolVLM or Qwen2(.5)-VL folder.</summary>
 public static class VisionLoader
 {
     /// <summary>True when <paramref name="path"/> is a GGUF file of llama.cpp's clip kind (an mmproj).</summary>
@@ -37,8 +37,9 @@ public static class VisionLoader
     }
 
     /// <summary>
-    /// The tower of a Hugging Face Gemma3 / Llava / Idefics3 / SmolVLM ForConditionalGeneration folder (the vision tower and projector in
-    /// either transformers nesting), or null when its config has no vision_config of those.
+    /// The tower of a Hugging Face Gemma3 / Llava / Idefics3 / SmolVLM / Qwen2VL / Qwen2_5_VL ForConditionalGeneration folder (the vision tower and projector in
+    /// either transformers nesting), or null when its config has no vision_config of those or the folder holds no tower (no patch
+    /// embedding: a text-only export, served as text).
     /// </summary>
     public static VisionTower? LoadHf(string folder, HfConfig config, int textHidden)
     {
@@ -48,8 +49,14 @@ public static class VisionLoader
         var source = ModelTensors.OpenFolder(folder);
         try
         {
+            var names = HfNames(o.Projector, source);
+            if (source.Find(names.Patch + ".weight") == null)
+            {
+                source.Dispose();
+                return null;
+            }
             // Gemma3RMSNorm multiplies by 1 + w.
-            return VisionTower.Load(o, source, HfNames(o.Projector, source), softNormOffset: 1, folder);
+            return VisionTower.Load(o, source, names, softNormOffset: 1, folder);
         }
         catch
         {
@@ -61,6 +68,8 @@ public static class VisionLoader
     // transformers' names, in the current nesting (under model.) or the one before 4.52; Idefics3 has always nested its parts under model.
     private static VisionTensorNames HfNames(VisionProjector projector, ITensorSource source)
     {
+        if (projector is VisionProjector.Qwen2Vl or VisionProjector.Qwen25Vl)
+            return VisionTensorNames.QwenHf(source.Find("model.visual.patch_embed.proj.weight") != null ? "model.visual." : "visual.", projector == VisionProjector.Qwen25Vl);
         if (projector == VisionProjector.Idefics3)
             return VisionTensorNames.Hf("model.vision_model.", clip: false, ["model.connector.modality_projection.proj.weight"]);
         var nested = source.Find("model.vision_tower.vision_model.embeddings.patch_embedding.weight") != null ? "model." : "";

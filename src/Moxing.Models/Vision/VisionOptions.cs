@@ -1,5 +1,6 @@
 using Moxing.Core;
 using Moxing.Core.Ops;
+using Moxing.Models.Decoder;
 
 namespace Moxing.Models.Vision;
 
@@ -14,6 +15,12 @@ public enum VisionProjector
 
     /// <summary>Idefics3 / SmolVLM ("idefics3"): pixel shuffle of the patch grid by the merge factor, one linear layer.</summary>
     Idefics3,
+
+    /// <summary>Qwen2-VL ("qwen2vl_merger"): images of any size, 2-D rotary ViT, each 2 × 2 patches merged by LayerNorm and a GELU MLP.</summary>
+    Qwen2Vl,
+
+    /// <summary>Qwen2.5-VL ("qwen2.5vl_merger"): Qwen2-VL's tower with RMSNorm, SwiGLU and window attention between full-attention blocks.</summary>
+    Qwen25Vl,
 }
 
 /// <summary>
@@ -82,6 +89,30 @@ public sealed record VisionOptions
     /// </summary>
     public int LongestEdge { get; init; }
 
+    /// <summary>The norm of the blocks and the post norm (Qwen2.5-VL's RMSNorm; LayerNorm otherwise).</summary>
+    public NormKind NormKind { get; init; } = NormKind.Layer;
+
+    /// <summary>
+    /// Qwen2.5-VL: side in pixels of the square windows its blocks attend within (window_size; llama.cpp's 112), except every
+    /// <see cref="FullAttentionEvery"/>-th block; 0: every block attends to every patch.
+    /// </summary>
+    public int WindowSize { get; init; }
+
+    /// <summary>Qwen2.5-VL: block i attends to every patch when (i + 1) is a multiple of this (fullatt_block_indexes, llama.cpp's n_wa_pattern).</summary>
+    public int FullAttentionEvery { get; init; }
+
+    /// <summary>Qwen2-VL: the fewest and most pixels an image is resized to hold (min_pixels, max_pixels).</summary>
+    public int MinPixels { get; init; }
+
+    /// <inheritdoc cref="MinPixels"/>
+    public int MaxPixels { get; init; }
+
+    /// <summary>Whether images keep their aspect and size (within <see cref="MinPixels"/>..<see cref="MaxPixels"/>) rather than become squares of <see cref="ImageSize"/>.</summary>
+    public bool DynamicSize => Projector is VisionProjector.Qwen2Vl or VisionProjector.Qwen25Vl;
+
+    /// <summary>Side in pixels of the square an image's sides are multiples of (Qwen2-VL: patch × merge, 28).</summary>
+    public int SizeFactor => PatchSize * MergeFactor;
+
     /// <summary>Patches along a side.</summary>
     public int PatchesPerSide => ImageSize / PatchSize;
 
@@ -92,7 +123,7 @@ public sealed record VisionOptions
     public int TokensPerImage => (PatchesPerSide / MergeFactor) * (PatchesPerSide / MergeFactor);
 
     /// <summary>Width of the tokens the projector takes (Idefics3's pixel shuffle stacks a merge square of patches).</summary>
-    public int ProjectorInputSize => Projector == VisionProjector.Idefics3 ? HiddenSize * MergeFactor * MergeFactor : HiddenSize;
+    public int ProjectorInputSize => Projector is VisionProjector.Idefics3 || DynamicSize ? HiddenSize * MergeFactor * MergeFactor : HiddenSize;
 
     /// <summary>Checks the shapes fit together, naming <paramref name="path"/> in the error.</summary>
     public VisionOptions Validated(string path)
@@ -107,6 +138,12 @@ public sealed record VisionOptions
             throw new InvalidModelFileException(path, $"a LLaVA projector takes one token per patch, not merges of {MergeFactor}");
         if (FeatureLayer is < 0 || FeatureLayer > LayerCount)
             throw new InvalidModelFileException(path, $"feature layer {FeatureLayer} is outside the tower's {LayerCount} blocks");
+        if (DynamicSize && (MinPixels <= 0 || MaxPixels < MinPixels))
+            throw new InvalidModelFileException(path, $"image pixel bounds {MinPixels}..{MaxPixels} are not a positive range");
+        if (WindowSize > 0 && (FullAttentionEvery <= 0 || WindowSize % SizeFactor != 0))
+            throw new InvalidModelFileException(path, $"attention windows of {WindowSize} pixels need whole merged patches of {SizeFactor} and a full-attention pattern (got {FullAttentionEvery})");
+        if (DynamicSize && HiddenSize / HeadCount % 4 != 0)
+            throw new InvalidModelFileException(path, $"vision heads {HiddenSize / HeadCount} wide do not split into the four quarters of 2-D rotary");
         if (Mean.Length != 3 || Std.Length != 3 || Std.Any(s => s <= 0))
             throw new InvalidModelFileException(path, "image mean and std need three values each (std positive)");
         return this;

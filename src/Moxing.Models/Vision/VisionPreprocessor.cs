@@ -1,3 +1,4 @@
+using Moxing.Core;
 using Moxing.Core.Formats.Images;
 
 namespace Moxing.Models.Vision;
@@ -9,23 +10,50 @@ namespace Moxing.Models.Vision;
 public sealed record ImageViews(int Rows, int Columns, IReadOnlyList<RgbImage> Views);
 
 /// <summary>
-/// An image as the tower takes it: resized to the tower's square (bilinear over corner-aligned samples, truncated to 8 bits, as llama.cpp's
-/// clip preprocessing does), scaled to [0, 1], then normalized per channel by the tower's mean and std, laid out [3, size, size].
+/// An image as the tower takes it: resized to <see cref="Size"/> (bilinear over corner-aligned samples, truncated to 8 bits, as llama.cpp's
+/// clip preprocessing does), scaled to [0, 1], then normalized per channel by the tower's mean and std, laid out [3, height, width].
 /// </summary>
 public static class VisionPreprocessor
 {
     /// <summary>The normalized pixels of <paramref name="image"/> for a tower of <paramref name="o"/>.</summary>
     public static float[] Pixels(RgbImage image, VisionOptions o)
     {
-        var size = o.ImageSize;
-        var resized = Resize(image, size, size);
-        var pixels = new float[3 * size * size];
+        var (width, height) = Size(image, o);
+        var resized = Resize(image, width, height);
+        var area = width * height;
+        var pixels = new float[3 * area];
         for (var c = 0; c < 3; c++)
         {
             float mean = o.Mean[c], std = o.Std[c];
-            for (var i = 0; i < size * size; i++) pixels[c * size * size + i] = (resized[i * 3 + c] / 255f - mean) / std;
+            for (var i = 0; i < area; i++) pixels[c * area + i] = (resized[i * 3 + c] / 255f - mean) / std;
         }
         return pixels;
+    }
+
+    /// <summary>
+    /// The size <paramref name="image"/> is resized to: the tower's square, or for a <see cref="VisionOptions.DynamicSize"/> tower
+    /// transformers' Qwen2-VL smart_resize — each side rounded to the nearest multiple of <see cref="VisionOptions.SizeFactor"/> (halves to
+    /// even, as Python's round), then scaled down (sides floored) when over <see cref="VisionOptions.MaxPixels"/> or up (ceiled) when under
+    /// <see cref="VisionOptions.MinPixels"/>, the aspect kept.
+    /// </summary>
+    public static (int Width, int Height) Size(RgbImage image, VisionOptions o)
+    {
+        if (!o.DynamicSize) return (o.ImageSize, o.ImageSize);
+        double f = o.SizeFactor, width = image.Width, height = image.Height;
+        if (Math.Max(width, height) / Math.Min(width, height) > 200)
+            throw new MoxingException($"an image of {image.Width} × {image.Height} is too elongated: its aspect ratio must be under 200");
+        int w = (int)(Math.Max(1, Math.Round(width / f, MidpointRounding.ToEven)) * f), h = (int)(Math.Max(1, Math.Round(height / f, MidpointRounding.ToEven)) * f);
+        if ((long)w * h > o.MaxPixels)
+        {
+            var beta = Math.Sqrt(height * width / o.MaxPixels);
+            (w, h) = ((int)Math.Max(f, Math.Floor(width / beta / f) * f), (int)Math.Max(f, Math.Floor(height / beta / f) * f));
+        }
+        else if ((long)w * h < o.MinPixels)
+        {
+            var beta = Math.Sqrt(o.MinPixels / (height * width));
+            (w, h) = ((int)(Math.Ceiling(width * beta / f) * f), (int)(Math.Ceiling(height * beta / f) * f));
+        }
+        return (w, h);
     }
 
     /// <summary>

@@ -23,6 +23,8 @@ internal abstract class VisionProjection(VisionOptions o)
             new Linear(w.Transposed(w.Shaped(names.Projector[1], o.HiddenSize, o.TextHiddenSize)), null)),
         VisionProjector.Mlp => new MlpProjection(o, w.Dense(names.Projector[0], o.TextHiddenSize, o.HiddenSize),
             w.Dense(names.Projector[1], o.TextHiddenSize, o.TextHiddenSize)),
+        VisionProjector.Qwen2Vl or VisionProjector.Qwen25Vl => new MlpProjection(o, w.Dense(names.Projector[0], o.ProjectorInputSize, o.ProjectorInputSize),
+            w.Dense(names.Projector[1], o.TextHiddenSize, o.ProjectorInputSize)),
         _ => new Idefics3Projection(o, new Linear(w.Shaped(names.Projector[0], o.TextHiddenSize, o.ProjectorInputSize), null)),
     };
 
@@ -54,13 +56,16 @@ internal sealed class Gemma3Projection(VisionOptions o, Norm softNorm, Linear pr
     }
 }
 
-/// <summary>LLaVA: linear, GELU, linear, one token per patch.</summary>
+/// <summary>
+/// LLaVA: linear, GELU, linear, one token per patch; Qwen2-VL's merger: the same over each merge square's patch features side by side
+/// (its m² patches are consecutive rows).
+/// </summary>
 internal sealed class MlpProjection(VisionOptions o, Linear first, Linear second) : VisionProjection(o)
 {
     public override float[] Project(float[] x)
     {
-        var tokens = Options.TokensPerImage;
-        var inner = Apply(first, x, tokens, Options.TextHiddenSize);
+        var tokens = x.Length / Options.ProjectorInputSize;
+        var inner = Apply(first, x, tokens, first.OutFeatures);
         Activations.Apply(Options.ProjectorActivation, inner);
         return Apply(second, inner, tokens, Options.TextHiddenSize);
     }

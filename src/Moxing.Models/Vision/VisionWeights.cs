@@ -31,8 +31,17 @@ internal sealed class VisionWeights(ITensorSource source, string path, TensorAre
     public Linear Dense(string name, int rows, int cols, bool bias = true) =>
         new(Shaped(name + ".weight", rows, cols), bias ? Vector(name + ".bias", rows) : null);
 
-    /// <summary>The LayerNorm <paramref name="name"/>.weight / .bias over <paramref name="width"/> values.</summary>
-    public Norm LayerNorm(string name, int width, float eps) => new(NormKind.Layer, Vector(name + ".weight", width), Vector(name + ".bias", width), eps);
+    /// <summary>The norm <paramref name="name"/>.weight (and a LayerNorm's .bias) over <paramref name="width"/> values.</summary>
+    public Norm Norm(string name, NormKind kind, int width, float eps) =>
+        new(kind, Vector(name + ".weight", width), kind == NormKind.Layer ? Vector(name + ".bias", width) : null, eps);
+
+    /// <summary>Part <paramref name="part"/> of <paramref name="parts"/> equal blocks of rows of the matrix <paramref name="name"/>.weight, with its .bias.</summary>
+    public unsafe Linear DenseRows(string name, int part, int parts, int rows, int cols)
+    {
+        var t = Shaped(name + ".weight", (long)parts * rows, cols);
+        var slice = new StoredTensor($"{t.Name}[{part}]", t.Type, [rows, cols], t.Data + part * rows * t.RowBytes, rows * t.RowBytes);
+        return new Linear(slice, Vector(name + ".bias", parts * rows)[(part * rows)..((part + 1) * rows)]);
+    }
 
     /// <summary>A [in, out] matrix as stored (multiplied on the right) as the [out, in] float32 matrix a <see cref="Linear"/> takes.</summary>
     public unsafe StoredTensor Transposed(StoredTensor t)

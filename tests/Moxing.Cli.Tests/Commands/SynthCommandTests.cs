@@ -110,6 +110,20 @@ public sealed class SynthCommandTests : IDisposable
         Assert.Equal(1, Math.Sqrt(embedding.Sum(v => v * v)), 4);
     }
 
+    [Theory]
+    [InlineData("tiny-qwen2vl", Moxing.Models.Vision.VisionProjector.Qwen2Vl)]
+    [InlineData("tiny-qwen25vl", Moxing.Models.Vision.VisionProjector.Qwen25Vl)]
+    public void QwenVlShapesWriteTheirTowerByDefault(string like, Moxing.Models.Vision.VisionProjector expected)
+    {
+        var (path, projector) = (Path.Combine(_dir, like + ".gguf"), Path.Combine(_dir, like + "-mmproj.gguf"));
+        var (code, _, err) = Run("synth", "--like", like, "--type", "F16", "-o", path, "--words", "--mmproj", projector);
+        Assert.True(code == 0, err);
+        using var model = ModelLoader.Load(path, projector);
+        Assert.Equal(expected, model.Vision!.Options.Projector);
+        Assert.Equal(expected == Moxing.Models.Vision.VisionProjector.Qwen25Vl ? 2 : 0, model.Vision.Options.FullAttentionEvery);
+        Assert.NotNull(model.RequireTokenizer().TokenToId(Moxing.Models.Vision.ImagePrompt.ImagePad));
+    }
+
     [Fact]
     public void ShowReportsTheExpertsOfASynthesizedMixture()
     {

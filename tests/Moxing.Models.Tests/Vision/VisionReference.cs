@@ -63,7 +63,7 @@ internal sealed class VisionReference(TinyVisionFolder folder)
         var v = normed.Select(r => Affine(p + "self_attn.v_proj", r)).ToArray();
         for (var t = 0; t < x.Length; t++)
         {
-            var attended = Affine(p + "self_attn.out_proj", Attend(q[t], k, v));
+            var attended = Affine(p + "self_attn.out_proj", Attend(q[t], k, v, TinyVisionFolder.Heads));
             for (var d = 0; d < H; d++) x[t][d] += attended[d];
         }
         for (var t = 0; t < x.Length; t++)
@@ -128,10 +128,11 @@ internal sealed class VisionReference(TinyVisionFolder folder)
         return r.Select((v, i) => v * inv * (1 + weight[i])).ToArray();
     }
 
-    private static double[] Attend(double[] q, double[][] k, double[][] v)
+    /// <summary>Softmax attention of query row <paramref name="q"/> over the rows of <paramref name="k"/> and <paramref name="v"/>, head by head.</summary>
+    internal static double[] Attend(double[] q, double[][] k, double[][] v, int heads)
     {
-        const int heads = TinyVisionFolder.Heads, hd = H / heads;
-        var output = new double[H];
+        int width = q.Length, hd = width / heads;
+        var output = new double[width];
         for (var h = 0; h < heads; h++)
         {
             var scores = k.Select(kr => Enumerable.Range(0, hd).Sum(d => q[h * hd + d] * kr[h * hd + d]) / Math.Sqrt(hd)).ToArray();
