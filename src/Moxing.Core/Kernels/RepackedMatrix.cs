@@ -17,7 +17,7 @@ namespace Moxing.Core.Kernels;
 /// <summary>
 /// A weight matrix copied once into a layout its products read faster than the file's, the same size as the file's bytes,
 /// which it replaces: Q4_K and Q5_K rows interleaved eight at a time (<see cref="KRows8{F}"/>, as llama.cpp repacks Q4_K) or
-/// Q4_0, Q5_0, Q4_1, Q5_1, IQ4_NL and IQ4_XS rows (<see cref="NibbleRows8{F}"/>). One-token products (decoding) run the eight-row
+/// Q4_0, Q5_0, Q4_1, Q5_1, IQ4_NL and IQ4_XS rows (<see cref="NibbleRows8{F}"/>) and Q8_0 rows (<see cref="ByteRows8"/>). One-token products (decoding) run the eight-row
 /// kernels on it; products of several tokens (prefill, batches) unpack eight rows of a 256-weight format at a time from it for
 /// the file-layout kernels (exactly the file's bytes; a few percent of a product of many tokens), or build the 32-weight
 /// formats' panels from it directly.
@@ -50,7 +50,7 @@ public sealed unsafe class RepackedMatrix
     internal int ActivationBlockSize => _layout.BlockValues == 256 ? ActivationBlocks.Q8KSize : ActivationBlocks.Q8Size;
 
     /// <summary>True when <paramref name="w"/> has a faster layout on this processor (the eight-row kernels need AVX2 and FMA):
-    /// a Q4_K, Q5_K, Q4_0, Q5_0, Q4_1, Q5_1, IQ4_NL or IQ4_XS matrix of whole groups of eight rows.</summary>
+    /// a Q4_K, Q5_K, Q4_0, Q5_0, Q4_1, Q5_1, IQ4_NL, IQ4_XS or Q8_0 matrix of whole groups of eight rows.</summary>
     public static bool CanRepack(StoredTensor w) =>
         Avx2.IsSupported && Fma.IsSupported && w.Shape.Length == 2 && w.RowCount % GroupRows == 0 && Layout.For(w.Type) is { } layout
         && w.RowLength % layout.BlockValues == 0;
@@ -116,6 +116,17 @@ public sealed unsafe class RepackedMatrix
         private static readonly Layout Q5_1 = Nibbles<Q5_1Nibbles, Q5_1Block>();
         private static readonly Layout Iq4Nl = Nibbles<Iq4NlNibbles, Iq4NlBlock>();
         private static readonly Layout Iq4Xs = Nibbles<Iq4XsNibbles>(null);
+        private static readonly Layout Q8_0 = new()
+        {
+            BlockValues = 32,
+            Finite = &ByteRows8.Finite,
+            Pack = &ByteRows8.Pack,
+            Unpack = &ByteRows8.Unpack,
+            GroupBlockBytes = ByteRows8.BlockBytes,
+            Group = &ByteRows8.Group,
+            PackPanel = &ByteRows8.PackPanel,
+            Panels = &Groups.RowsFromGroups<Q8_0Block>,
+        };
 
         public static Layout? For(DType type) => type switch
         {
@@ -127,6 +138,7 @@ public sealed unsafe class RepackedMatrix
             DType.Q5_1 => Q5_1,
             DType.IQ4_NL => Iq4Nl,
             DType.IQ4_XS => Iq4Xs,
+            DType.Q8_0 => Q8_0,
             _ => null,
         };
 

@@ -5,7 +5,7 @@ using Moxing.Core.Tests.Quantization;
 
 namespace Moxing.Core.Tests.Kernels;
 
-/// <summary>Q4_K, Q5_K, Q4_0, Q5_0, Q4_1, Q5_1, IQ4_NL and IQ4_XS matrices repacked eight rows at a time (<see cref="RepackedMatrix"/>) against the file-layout kernels.</summary>
+/// <summary>Q4_K, Q5_K, Q4_0, Q5_0, Q4_1, Q5_1, IQ4_NL, IQ4_XS and Q8_0 matrices repacked eight rows at a time (<see cref="RepackedMatrix"/>) against the file-layout kernels.</summary>
 public class RepackedMatrixTests
 {
     private static readonly SimdPath[] VectorPaths = SimdPaths.Supported.Where(p => p >= SimdPath.Avx2).ToArray();
@@ -20,7 +20,7 @@ public class RepackedMatrixTests
         return false;
     }
 
-    public static TheoryData<DType> RepackedTypes() => new(DType.Q4_K, DType.Q5_K, DType.Q4_0, DType.Q5_0, DType.Q4_1, DType.Q5_1, DType.IQ4_NL, DType.IQ4_XS);
+    public static TheoryData<DType> RepackedTypes() => new(DType.Q4_K, DType.Q5_K, DType.Q4_0, DType.Q5_0, DType.Q4_1, DType.Q5_1, DType.IQ4_NL, DType.IQ4_XS, DType.Q8_0);
 
     private static NativeTensor RandomMatrix(DType type, int rows, int cols, Random rng) => new(type, rows, cols, RandomWeights.Bytes(type, rows * cols, rng));
 
@@ -62,6 +62,9 @@ public class RepackedMatrixTests
     [InlineData(DType.IQ4_XS, 8, 256, 1)]
     [InlineData(DType.IQ4_XS, 24, 768, 2)]
     [InlineData(DType.IQ4_XS, 64, 2048, 3)]
+    [InlineData(DType.Q8_0, 8, 32, 1)]
+    [InlineData(DType.Q8_0, 24, 896, 2)]
+    [InlineData(DType.Q8_0, 64, 2048, 3)]
     public void OneVectorGivesTheFileLayoutsBits(DType type, int rows, int cols, int seed)
     {
         if (!Supported()) return;
@@ -95,12 +98,15 @@ public class RepackedMatrixTests
     [InlineData(DType.IQ4_NL, 0x00)]
     [InlineData(DType.IQ4_XS, 0xFF)]
     [InlineData(DType.IQ4_XS, 0x00)]
+    [InlineData(DType.Q8_0, 0x80)]
+    [InlineData(DType.Q8_0, 0x7F)]
     public void LargestCodesScalesAndActivationsDoNotOverflow(DType type, byte fill)
     {
         if (!Supported()) return;
         // every code at its largest (Q4_K, Q4_0 and Q4_1 15, Q5_K, Q5_0 and Q5_1 31, IQ4_NL's and IQ4_XS's level 113, or with 0x00
         // their level −127), the K scales and minimums 63 (IQ4_XS's block scale 31, or −32), d = dmin = m = 1: the 16-bit sums
-        // reach 4 · 2 · 15 · 127 (Q4_K, Q4_0, Q4_1), 4 · 2 · 31 · 127 (Q5_K, Q5_0, Q5_1) and 2 · 127 · 127 (IQ4_NL, IQ4_XS)
+        // reach 4 · 2 · 15 · 127 (Q4_K, Q4_0, Q4_1), 4 · 2 · 31 · 127 (Q5_K, Q5_0, Q5_1) and 2 · 127 · 127 (IQ4_NL, IQ4_XS);
+        // Q8_0's codes all −128 (0x80, a code no quantizer writes) or 127 reach 2 · 128 · 127
         using var w = new NativeTensor(type, 16, 512, RandomWeights.Filled(type, 16 * 512, fill));
         using var arena = new TensorArena();
         var repacked = RepackedMatrix.TryCreate(w.Tensor, arena, releaseFilePages: false)!;
@@ -182,7 +188,7 @@ public class RepackedMatrixTests
         Assert.Null(RepackedMatrix.TryCreate(twelveRows.Tensor, arena, releaseFilePages: false));
         Assert.Null(RepackedMatrix.TryCreate(q6.Tensor, arena, releaseFilePages: false));
         foreach (var (type, blockBytes, field) in new[] { (DType.Q4_K, 144, 0), (DType.Q4_K, 144, 2), (DType.Q5_K, 176, 0), (DType.Q5_K, 176, 2), (DType.Q4_0, 18, 0), (DType.Q5_0, 22, 0), (DType.Q4_1, 20, 0), (DType.Q4_1, 20, 2),
-                     (DType.Q5_1, 24, 0), (DType.Q5_1, 24, 2), (DType.IQ4_NL, 18, 0), (DType.IQ4_XS, 136, 0) })
+                     (DType.Q5_1, 24, 0), (DType.Q5_1, 24, 2), (DType.IQ4_NL, 18, 0), (DType.IQ4_XS, 136, 0), (DType.Q8_0, 34, 0) })
         {
             var bytes = RandomWeights.Bytes(type, 8 * 512, rng);
             BitConverter.TryWriteBytes(bytes.AsSpan(5 * blockBytes + field), Half.PositiveInfinity);
