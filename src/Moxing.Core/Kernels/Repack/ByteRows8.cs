@@ -44,16 +44,11 @@ internal static unsafe class ByteRows8
             for (var r = 0; r < RepackedMatrix.GroupRows; r++)
             {
                 var block = rows + r * rowBytes + i * FileBlockBytes;
-                Copy(block, group + 2 * r, 2, pack);
-                for (var u = 0; u < 8; u++) Copy(block + 2 + 4 * u, group + Codes + 32 * u + 4 * r, 4, pack);
+                GroupBytes.Copy(block, group + 2 * r, 2, pack);
+                for (var u = 0; u < 8; u++) GroupBytes.Copy(block + 2 + 4 * u, group + Codes + 32 * u + 4 * r, 4, pack);
             }
     }
 
-    private static void Copy(byte* file, byte* packed, int bytes, bool pack)
-    {
-        if (pack) Buffer.MemoryCopy(file, packed, bytes, bytes);
-        else Buffer.MemoryCopy(packed, file, bytes, bytes);
-    }
 
     /// <summary>The products of the eight rows of the group at <paramref name="a"/> with one row of Q8 activation blocks: per
     /// block the panel's signed integer step, then Σ code · x scaled by d · dx as every Q8_0 kernel does.</summary>

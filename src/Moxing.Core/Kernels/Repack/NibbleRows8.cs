@@ -167,8 +167,8 @@ internal static unsafe class NibbleRows8<F> where F : struct, INibbleFormat
             for (var r = 0; r < Rows; r++)
             {
                 var block = rows + r * rowBytes + i * FileBlockBytes;
-                Copy(block, group + D + 2 * r, 2, pack);
-                if (F.HasMin) Copy(block + 2, group + M + 2 * r, 2, pack);
+                GroupBytes.Copy(block, group + D + 2 * r, 2, pack);
+                if (F.HasMin) GroupBytes.Copy(block + 2, group + M + 2 * r, 2, pack);
                 if (F.FifthBits)
                 {
                     byte* file = block + high, packed = group + High + 4 * r;
@@ -176,7 +176,7 @@ internal static unsafe class NibbleRows8<F> where F : struct, INibbleFormat
                     else Unsafe.WriteUnaligned(file, FileBits(Unsafe.ReadUnaligned<uint>(packed)));
                 }
                 for (var s = 0; s < F.SubBlocks; s++)
-                    for (var u = 0; u < 4; u++) Copy(block + nibbles + 16 * s + 4 * u, group + Nibbles + 128 * s + 32 * u + 4 * r, 4, pack);
+                    for (var u = 0; u < 4; u++) GroupBytes.Copy(block + nibbles + 16 * s + 4 * u, group + Nibbles + 128 * s + 32 * u + 4 * r, 4, pack);
             }
             if (F.SubBlocks > 1) MoveScales(rows + i * FileBlockBytes, rowBytes, group + Scales, pack);
         }
@@ -225,11 +225,5 @@ internal static unsafe class NibbleRows8<F> where F : struct, INibbleFormat
             for (var s = 0; s < 8; s++) ls |= (ulong)values[SixBits.Slot(s, r)] << (8 * s);
             Iq4XsBlock.WriteSubBlockScales(blocks + r * rowBytes, ls);
         }
-    }
-
-    private static void Copy(byte* file, byte* packed, int bytes, bool pack)
-    {
-        if (pack) Buffer.MemoryCopy(file, packed, bytes, bytes);
-        else Buffer.MemoryCopy(packed, file, bytes, bytes);
     }
 }
